@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# setup.sh: everything `npm test` needs on a fresh machine.
+#   1. npm dependencies (npm ci when the lock file is present)
+#   2. Debian packages used by the interop tests, installed with apt-get when
+#      missing and we are root (FreeRADIUS 3.2 as a real peer, radclient/radtest)
+# It is idempotent and quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules/.bin ] || [ package.json -nt node_modules/.package-lock.json ]; then
+	echo "setup: installing npm dependencies" >&2
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >&2; else npm install --no-audit --no-fund >&2; fi
+fi
+
+need=()
+command -v radclient >/dev/null 2>&1 || need+=(freeradius-utils)
+command -v freeradius >/dev/null 2>&1 || need+=(freeradius)
+if [ ${#need[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "setup: installing Debian packages: ${need[*]}" >&2
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq >&2
+		# policy-rc.d keeps the packaged service from starting where it can;
+		# our tests never use the system instance or its ports.
+		apt-get install -y -q --no-install-recommends "${need[@]}" >&2
+		# The package may start the system daemon on 1812/1813; stop it so
+		# that tests own the loopback ports they pick.
+		if command -v service >/dev/null 2>&1; then service freeradius stop >/dev/null 2>&1 || true; fi
+		pkill -x freeradius >/dev/null 2>&1 || true
+	else
+		echo "setup: missing ${need[*]} and not root: interop tests will fail" >&2
+	fi
+fi
