@@ -1,0 +1,292 @@
+import { ConfError } from './errors';
+
+/**
+ * Token kinds of the configuration lexer.
+ * - `word`: a bare word; may embed balanced `(…)`, `[…]`, `%{…}`, `${…}`, `$ENV{…}` and quoted strings
+ *   (`reply.Filter-Id`, `Foo[*]`, `%str.split(a, ' ')`, `${confdir}/users`, `!control.X`).
+ * - `single` / `double` / `back`: a quoted string; `value` is the text between the quotes.
+ * - `regex`: `/…/flags`, only directly after `=~` or `!~`.
+ * - `group`: a parenthesised group at token start, `( … )`, possibly spanning lines.
+ * - `op`: an operator (`= := += -= ^= == != < > <= >= =~ !~ =* !*`).
+ * - `lbrace` `rbrace` `comma` `semi` `nl` `eof`: structure.
+ */
+export type TokKind =
+  | 'word' | 'single' | 'double' | 'back' | 'regex' | 'group' | 'op'
+  | 'lbrace' | 'rbrace' | 'comma' | 'semi' | 'nl' | 'eof';
+
+/** One token. `text` is the source text (backslash-newline continuations inside quotes removed). */
+export interface Token {
+  readonly kind: TokKind;
+  readonly text: string;
+  /** For quoted strings, the text between the quotes (escapes unprocessed). */
+  readonly value?: string;
+  /** Offsets into the normalised source. */
+  readonly start: number;
+  readonly end: number;
+  readonly line: number;
+}
+
+/** Operators, longest first. */
+const OPS = [':=', '+=', '-=', '^=', '==', '!=', '<=', '>=', '=~', '!~', '=*', '!*', '<', '>', '='];
+
+/** Normalise line endings: CRs directly before a newline (or at the end of the text) are dropped; a BOM is removed. */
+export function normaliseSource(text: string): string {
+  let t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (t.includes('\r')) t = t.replace(/\r+(?=\n)/g, '').replace(/\r+$/, '');
+  return t;
+}
+
+const isWs = (c: string): boolean => c === ' ' || c === '\t' || c === '\f' || c === '\v';
+
+function opAt(src: string, i: number): string | undefined {
+  const c = src[i];
+  if (c !== ':' && c !== '+' && c !== '-' && c !== '^' && c !== '=' && c !== '!' && c !== '<' && c !== '>') return undefined;
+  for (const op of OPS) if (src.startsWith(op, i)) return op;
+  return undefined;
+}
+
+/**
+ * A lexer over one normalised source text. `next()` returns tokens until `eof`.
+ * Comments (`#` at a token boundary) and whitespace, including backslash-newline
+ * continuations outside quotes, are skipped.
+ */
+export class Lexer {
+  private pos = 0;
+  private lineStarts: number[] = [0];
+  private prev: Token | undefined;
+
+  constructor(readonly src: string, readonly file: string) {
+    for (let i = 0; i < src.length; i++) if (src.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+  }
+
+  /** The 1-based line of an offset. */
+  lineOf(offset: number): number {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+
+  /** Source text between two offsets with continuations turned into spaces (for header/value gaps). */
+  gap(from: number, to: number): string {
+    return this.src.slice(from, to).replace(/\\\n/g, ' ');
+  }
+
+  private fail(offset: number, msg: string): never {
+    throw new ConfError('ERR_CONF_SYNTAX', { file: this.file, line: this.lineOf(offset) }, msg);
+  }
+
+  private tok(kind: TokKind, start: number, end: number, text?: string, value?: string): Token {
+    const t: Token = { kind, text: text ?? this.src.slice(start, end), value, start, end, line: this.lineOf(start) };
+    this.pos = end;
+    if (kind !== 'nl') this.prev = t;
+    else this.prev = undefined;
+    return t;
+  }
+
+  /** Next token. */
+  next(): Token {
+    const src = this.src;
+    let i = this.pos;
+    for (;;) {
+      while (i < src.length && isWs(src[i])) i++;
+      if (src[i] === '\\' && src[i + 1] === '\n') { i += 2; continue; }
+      if (src[i] === '#') {
+        while (i < src.length && src[i] !== '\n') i++;
+        continue;
+      }
+      break;
+    }
+    if (i >= src.length) return this.tok('eof', src.length, src.length, '');
+    const c = src[i];
+    switch (c) {
+      case '\n': return this.tok('nl', i, i + 1);
+      case '{': return this.tok('lbrace', i, i + 1);
+      case '}': return this.tok('rbrace', i, i + 1);
+      case ',': return this.tok('comma', i, i + 1);
+      case ';': return this.tok('semi', i, i + 1);
+      case '"': case "'": case '`': {
+        const q = this.scanQuoted(i);
+        return this.tok(c === '"' ? 'double' : c === "'" ? 'single' : 'back', i, q.end, c + q.inner + c, q.inner);
+      }
+      case '(': {
+        const g = this.scanNested(i);
+        return this.tok('group', i, g.end, g.text);
+      }
+    }
+    if (c === '/' && this.prev?.kind === 'op' && (this.prev.text === '=~' || this.prev.text === '!~')) {
+      const end = this.scanRegex(i);
+      return this.tok('regex', i, end);
+    }
+    const op = opAt(src, i);
+    if (op) return this.tok('op', i, i + op.length);
+    return this.scanWord(i);
+  }
+
+  /** A quoted string starting at `start`; returns the end offset and the inner text. */
+  private scanQuoted(start: number): { end: number; inner: string } {
+    const src = this.src;
+    const q = src[start];
+    let inner = '';
+    let i = start + 1;
+    let from = i;
+    while (i < src.length) {
+      const c = src[i];
+      if (c === '\\') {
+        if (src[i + 1] === '\n') {
+          inner += src.slice(from, i);
+          i += 2;
+          from = i;
+          continue;
+        }
+        i += 2;
+        continue;
+      }
+      if (c === q) return { end: i + 1, inner: inner + src.slice(from, i) };
+      if (c === '\n') break;
+      i++;
+    }
+    return this.fail(start, `unterminated string, expected a closing ${q}`);
+  }
+
+  /** A regex `/…/flags` starting at `start`; returns the end offset. */
+  private scanRegex(start: number): number {
+    const src = this.src;
+    let i = start + 1;
+    while (i < src.length && src[i] !== '\n') {
+      if (src[i] === '\\') { i += 2; continue; }
+      if (src[i] === '/') {
+        i++;
+        while (i < src.length && /[a-zA-Z]/.test(src[i])) i++;
+        return i;
+      }
+      i++;
+    }
+    return this.fail(start, 'unterminated regular expression, expected a closing /');
+  }
+
+  /**
+   * A balanced group starting at the opener at `start` (`(`, `[` or `{`), respecting quotes, regexes
+   * and nested brackets. Newlines are allowed; comments (`#` after whitespace, outside `[]`) and
+   * continuations are removed from the returned text.
+   */
+  private scanNested(start: number): { end: number; text: string } {
+    const src = this.src;
+    const closers: string[] = [];
+    const opener = src[start];
+    closers.push(opener === '(' ? ')' : opener === '[' ? ']' : '}');
+    let text = opener;
+    let i = start + 1;
+    let from = i;
+    let lastOp: string | undefined;
+    while (i < src.length) {
+      const c = src[i];
+      if (c === '"' || c === "'" || c === '`') {
+        text += src.slice(from, i);
+        const q = this.scanQuoted(i);
+        text += c + q.inner + c;
+        i = q.end;
+        from = i;
+        lastOp = undefined;
+        continue;
+      }
+      if (c === '\\') {
+        if (src[i + 1] === '\n') {
+          text += src.slice(from, i) + ' ';
+          i += 2;
+          from = i;
+          continue;
+        }
+        i += 2;
+        continue;
+      }
+      if (c === '#' && closers[closers.length - 1] !== ']' && (i === start + 1 || isWs(src[i - 1]) || src[i - 1] === '\n')) {
+        text += src.slice(from, i);
+        while (i < src.length && src[i] !== '\n') i++;
+        from = i;
+        continue;
+      }
+      if (c === '/' && (lastOp === '=~' || lastOp === '!~')) {
+        const end = this.scanRegex(i);
+        i = end;
+        lastOp = undefined;
+        continue;
+      }
+      if (c === '(' || c === '[' || c === '{') {
+        closers.push(c === '(' ? ')' : c === '[' ? ']' : '}');
+        lastOp = undefined;
+        i++;
+        continue;
+      }
+      if (c === ')' || c === ']' || c === '}') {
+        const want = closers.pop();
+        if (c !== want) {
+          return this.fail(i, `unbalanced '${c}': expected '${want}'`);
+        }
+        i++;
+        if (closers.length === 0) return { end: i, text: text + src.slice(from, i) };
+        lastOp = undefined;
+        continue;
+      }
+      if (isWs(c) || c === '\n') { i++; continue; }
+      const op = opAt(src, i);
+      if (op) { lastOp = op; i += op.length; continue; }
+      lastOp = undefined;
+      i++;
+    }
+    return this.fail(start, `unbalanced '${opener}': no closing '${closers[0]}'`);
+  }
+
+  /** A bare word starting at `start`. */
+  private scanWord(start: number): Token {
+    const src = this.src;
+    let i = start;
+    let text = '';
+    let from = i;
+    while (i < src.length) {
+      const c = src[i];
+      if (isWs(c) || c === '\n' || c === '}' || c === ',' || c === ';') break;
+      if (c === '\\' && src[i + 1] === '\n') break;
+      if (c === '{') {
+        const p = src[i - 1];
+        if (i > start && (p === '%' || p === '$' || src.slice(Math.max(start, i - 4), i) === '$ENV')) {
+          text += src.slice(from, i);
+          const g = this.scanNested(i);
+          text += g.text;
+          i = g.end;
+          from = i;
+          continue;
+        }
+        break;
+      }
+      if (c === '(' || c === '[') {
+        text += src.slice(from, i);
+        const g = this.scanNested(i);
+        text += g.text;
+        i = g.end;
+        from = i;
+        continue;
+      }
+      if (c === '"' || c === "'" || c === '`') {
+        text += src.slice(from, i);
+        const q = this.scanQuoted(i);
+        text += c + q.inner + c;
+        i = q.end;
+        from = i;
+        continue;
+      }
+      if (i > start && opAt(src, i)) break;
+      i++;
+    }
+    text += src.slice(from, i);
+    if (i === start) {
+      // Defensive: never stall. A lone character that starts nothing else becomes a word.
+      return this.tok('word', start, start + 1);
+    }
+    return this.tok('word', start, i, text);
+  }
+}
