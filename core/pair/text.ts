@@ -1,0 +1,524 @@
+/**
+ * FreeRADIUS pair-list text: parse `Name = value, Name2 := { Child = v }` into
+ * pairs, and print pairs back in the v4 form the codec vectors expect.
+ *
+ * Parsing rules (FreeRADIUS v4 behaviour):
+ * - Items are separated by commas or newlines; `#` starts a comment outside quotes.
+ * - Names are hierarchical (`Vendor-Specific.Cisco.AVPair`), numeric (`26.9.1`),
+ *   aliases or v3 flat names (`Cisco-AVPair`), optionally prefixed by `&`.
+ *   `raw.` makes the final attribute raw (octets); unknown numbers become raw
+ *   unknown attributes. A v3 tag suffix (`Tunnel-Type:1`) sets `pair.tag`.
+ * - Intermediate parents of a dotted name are reused when the list already
+ *   holds them (`A.B.C = 1, A.B.D = 2` gives one `A = { B = { C, D } }`); the
+ *   final attribute is always a new pair.
+ * - Structural attributes take `{ … }`; names inside are relative to the parent
+ *   (for `group` attributes: relative to the protocol root).
+ * - Enumerated values may be written `::Name` or `Name`.
+ */
+
+import type { DictAttr } from '../dict/attr';
+import type { Dictionary } from '../dict/dictionary';
+import type { Value } from '../value/types';
+import { escapeString, unescapeString } from '../value/text';
+import { parseValue } from '../value/parse';
+import { printValue } from '../value/print';
+import { stringToBytes } from '../value/utf8';
+import type { LeafType } from '../dict/types';
+import { Pair } from './pair';
+import { findPair } from './list';
+import { rawOf, unknownAttr, unknownStructuralType } from './raw';
+
+/** Assignment and comparison operators accepted in pair lists. */
+export type PairOperator =
+  | '=' | ':=' | '+=' | '-=' | '^=' | '|=' | '&='
+  | '==' | '!=' | '<' | '>' | '<=' | '>=' | '=~' | '!~' | '=*' | '!*';
+
+const OPERATORS: readonly PairOperator[] = [
+  '=~', '!~', '=*', '!*', '==', '!=', '<=', '>=', ':=', '+=', '-=', '^=', '|=', '&=', '<', '>', '=',
+];
+
+/** Options for {@link parsePairList}. */
+export interface ParsePairOptions {
+  /** Resolve top-level names under this attribute instead of the protocol root. */
+  parent?: DictAttr;
+  /**
+   * More dictionaries searched, in order, for top-level names the main one
+   * lacks (for example the server-internal dictionary with `Tmp-String-0`).
+   */
+  fallback?: readonly Dictionary[];
+}
+
+/** One parsed item with its operator (see {@link parsePairListWithOps}). */
+export interface PairWithOp {
+  /** Top-level pair (nested parents included for hierarchical names). */
+  pair: Pair;
+  /** The pair the value was assigned to (equals `pair` for simple names). */
+  leaf: Pair;
+  op: PairOperator;
+}
+
+/** A pair-list syntax error; `offset` is the character position in the input. */
+export class PairParseError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message);
+    this.name = 'PairParseError';
+  }
+}
+
+// ---------------------------------------------------------------- scanner
+
+type ValueToken =
+  | { kind: 'bare'; text: string }
+  | { kind: 'quoted'; text: string; quote: '"' | "'" | '`' }
+  | { kind: 'group'; items: RawItem[] };
+
+interface RawItem {
+  name: string;
+  tag?: number;
+  op: PairOperator;
+  value: ValueToken | undefined;
+  offset: number;
+}
+
+class Scanner {
+  pos = 0;
+  constructor(readonly s: string) {}
+
+  fail(msg: string, at = this.pos): never {
+    throw new PairParseError(msg, at);
+  }
+
+  /** Skips spaces, tabs and comments; with `newlines`, also line breaks. */
+  skipWs(newlines: boolean): void {
+    const s = this.s;
+    while (this.pos < s.length) {
+      const c = s[this.pos];
+      if (c === ' ' || c === '\t' || c === '\r') this.pos++;
+      else if (c === '\n' && newlines) this.pos++;
+      else if (c === '#') {
+        while (this.pos < s.length && s[this.pos] !== '\n') this.pos++;
+      } else break;
+    }
+  }
+
+  /** Items until end of input (`close` undefined) or the closing brace. */
+  items(close: boolean): RawItem[] {
+    const out: RawItem[] = [];
+    for (;;) {
+      // Separators: commas and newlines, in any number.
+      for (;;) {
+        this.skipWs(true);
+        if (this.s[this.pos] === ',') this.pos++;
+        else break;
+      }
+      if (this.pos >= this.s.length) {
+        if (close) this.fail("Missing closing '}'");
+        return out;
+      }
+      if (this.s[this.pos] === '}') {
+        if (!close) this.fail("Unexpected '}'");
+        this.pos++;
+        return out;
+      }
+      out.push(this.item());
+      // After an item: a separator, a closing brace or the end.
+      this.skipWs(false);
+      const c = this.s[this.pos];
+      if (this.pos < this.s.length && c !== ',' && c !== '\n' && c !== '}') {
+        this.fail(`Unexpected text after value: "${this.s.slice(this.pos, this.pos + 20)}"`);
+      }
+    }
+  }
+
+  item(): RawItem {
+    const s = this.s;
+    const start = this.pos;
+    if (s[this.pos] === '&') this.pos++;
+    const nameStart = this.pos;
+    while (this.pos < s.length && /[A-Za-z0-9_.\-\/]/.test(s[this.pos])) this.pos++;
+    let name = s.slice(nameStart, this.pos);
+    if (!name) this.fail(`Expected an attribute name, got "${s.slice(this.pos, this.pos + 20)}"`);
+    name = name.replace(/\.+$/, (m) => { this.pos -= m.length; return ''; });
+    let tag: number | undefined;
+    if (s[this.pos] === ':' && /[0-9]/.test(s[this.pos + 1] ?? '')) {
+      const m = /^:([0-9]+)/.exec(s.slice(this.pos))!;
+      tag = Number(m[1]);
+      this.pos += m[0].length;
+    }
+    this.skipWs(false);
+    let op: PairOperator | undefined;
+    for (const o of OPERATORS) {
+      if (s.startsWith(o, this.pos)) {
+        op = o;
+        break;
+      }
+    }
+    if (!op) this.fail(`Expected an operator after "${name}"`);
+    this.pos += op.length;
+    this.skipWs(false);
+    let value: ValueToken | undefined;
+    const c = s[this.pos];
+    if (this.pos >= s.length || c === ',' || c === '\n' || c === '}') {
+      if (op !== '=*' && op !== '!*') {
+        // An empty bare value (`Name = `) is an empty string.
+        value = { kind: 'bare', text: '' };
+      }
+    } else if (c === '{') {
+      this.pos++;
+      value = { kind: 'group', items: this.items(true) };
+    } else if (c === '"' || c === "'" || c === '`') {
+      value = { kind: 'quoted', quote: c, text: this.quoted(c) };
+    } else {
+      const vs = this.pos;
+      while (this.pos < s.length) {
+        const d = s[this.pos];
+        if (d === ',' || d === '}' || d === '\n' || d === ' ' || d === '\t' || d === '\r') break;
+        this.pos++;
+      }
+      value = { kind: 'bare', text: s.slice(vs, this.pos) };
+    }
+    return { name, tag, op, value, offset: start };
+  }
+
+  /** A quoted string body (escapes undone), the scanner left after the closing quote. */
+  quoted(q: '"' | "'" | '`'): string {
+    const s = this.s;
+    const start = ++this.pos;
+    while (this.pos < s.length) {
+      const c = s[this.pos];
+      if (c === '\\') {
+        this.pos += 2;
+        continue;
+      }
+      if (c === q) {
+        const body = s.slice(start, this.pos);
+        this.pos++;
+        return unescapeString(body, q);
+      }
+      this.pos++;
+    }
+    this.fail('Unterminated quoted string', start - 1);
+  }
+}
+
+// ---------------------------------------------------------------- name resolution
+
+interface Resolver {
+  dict: Dictionary;
+  fallback: readonly Dictionary[];
+}
+
+function isNumber(s: string): boolean {
+  return /^[0-9]+$/.test(s);
+}
+
+/** Where names inside `{ … }` of `da` are looked up. */
+function scopeOf(da: DictAttr, r: Resolver): DictAttr {
+  if (da.type !== 'group') return da;
+  if (da.flags.ref) {
+    const target = r.dict.resolve(da.flags.ref);
+    if (target) return target;
+  }
+  return r.dict.root;
+}
+
+/** Child of `scope` by name or number, looking through `union` members. */
+function childOf(scope: DictAttr, comp: string): DictAttr | undefined {
+  const direct = isNumber(comp) ? scope.child(Number(comp)) : scope.childByName(comp);
+  if (direct) return direct;
+  // Union members are transparent: `Test-Struct2 = { Sub-Struct = … }`.
+  const kids = scope.members ?? [...scope.children.values()];
+  for (const k of kids) {
+    if (k.type !== 'union') continue;
+    const c = isNumber(comp) ? k.child(Number(comp)) : k.childByName(comp);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/** The chain of definitions from just below `scope` down to `da`. */
+function chainTo(scope: DictAttr, da: DictAttr): DictAttr[] {
+  const chain: DictAttr[] = [];
+  let a: DictAttr | null = da;
+  for (; a && a !== scope && a.type !== 'root'; a = a.parent) chain.unshift(a);
+  // `da` outside `scope` (group contents, aliases into another subtree): full path from its root.
+  return chain;
+}
+
+function safeResolve(dict: Dictionary, name: string, from?: DictAttr): DictAttr | undefined {
+  try {
+    return dict.resolve(name, from);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolves `name` under `scope`. Returns the chain of definitions to create
+ * (parents first). `structural` says the value is `{ … }`, which decides the
+ * type of an unknown final component.
+ */
+function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, structural: boolean, topLevel: boolean): DictAttr[] {
+  const comps = name.split('.');
+  const chain: DictAttr[] = [];
+  let cur = scope;
+  for (let i = 0; i < comps.length; i++) {
+    const comp = comps[i];
+    const last = i === comps.length - 1;
+    let da = childOf(cur, comp);
+    if (!da && !isNumber(comp)) {
+      // Aliases, v3 flat names and vendor names: let the dictionary try the rest.
+      const rest = comps.slice(i).join('.');
+      let whole = safeResolve(r.dict, rest, cur.type === 'root' ? undefined : cur);
+      if (!whole && i === 0 && topLevel) {
+        for (const fb of r.fallback) {
+          whole = safeResolve(fb, rest);
+          if (whole) break;
+        }
+      }
+      if (whole) {
+        chain.push(...chainTo(cur, whole));
+        cur = whole;
+        break;
+      }
+      // Maybe only this component is an alias/flat name and the rest is relative to it.
+      da = safeResolve(r.dict, comp, cur.type === 'root' ? undefined : cur);
+      if (!da && i === 0 && topLevel) {
+        for (const fb of r.fallback) {
+          da = safeResolve(fb, comp);
+          if (da) break;
+        }
+      }
+      if (!da) throw new Error(`Unknown attribute "${comp}"${cur.type === 'root' ? '' : ` in ${cur.name}`}`);
+      chain.push(...chainTo(cur, da));
+      cur = da.type === 'group' && !last ? da : da;
+      continue;
+    }
+    if (!da) {
+      // Unknown number: raw unknown attribute.
+      const type = last && !structural ? 'octets' : unknownStructuralType(cur);
+      da = unknownAttr(cur, Number(comp), type);
+    }
+    if (da.parent !== cur && da.parent && da.parent.type === 'union' && da.parent.parent === cur) {
+      chain.push(da.parent);
+    }
+    chain.push(da);
+    cur = da.type === 'group' && !last ? scopeOf(da, r) : da;
+  }
+  if (chain.length === 0) throw new Error(`Unknown attribute "${name}"`);
+  if (raw) {
+    const leaf = chain[chain.length - 1];
+    if (!(structural && leaf.flags.raw)) chain[chain.length - 1] = rawOf(leaf);
+  }
+  return chain;
+}
+
+// ---------------------------------------------------------------- values
+
+/** Turns one value token into a typed value for leaf `da`. Throws on bad input. */
+function leafValue(da: DictAttr, tok: ValueToken): Value {
+  if (tok.kind === 'group') {
+    throw new Error(`Attribute ${da.name} is not a structural type, and cannot take a '{' list`);
+  }
+  const type = da.type as LeafType;
+  if (tok.kind === 'quoted' && (type === 'octets' || type === 'abinary' && da.flags.raw)) return stringToBytes(tok.text);
+  return parseValue(type, tok.text, da.flags.raw ? undefined : da);
+}
+
+// ---------------------------------------------------------------- building pairs
+
+function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops: PairWithOp[] | undefined, topLevel: boolean): void {
+  for (const it of items) {
+    let name = it.name;
+    let raw = false;
+    if (/^raw\./i.test(name)) {
+      raw = true;
+      name = name.slice(4);
+    }
+    const structural = it.value?.kind === 'group';
+    const chain = resolvePath(name, scope, r, raw, structural, topLevel);
+    // Parents: reuse existing ones in this list when there are none in `ops` mode.
+    let list = out;
+    let top: Pair | undefined;
+    for (let i = 0; i < chain.length - 1; i++) {
+      const pda = chain[i];
+      let p = ops ? undefined : findPair(list, pda);
+      if (!p || !p.children) {
+        p = new Pair(pda);
+        p.children = [];
+        list.push(p);
+      }
+      top ??= p;
+      list = p.children!;
+    }
+    const da = chain[chain.length - 1];
+    const leaf = new Pair(da);
+    if (it.tag !== undefined) leaf.tag = it.tag;
+    if (da.isStructural) {
+      if (!it.value || it.value.kind !== 'group') {
+        throw new Error(`Group list for ${da.name} MUST start with '{'`);
+      }
+      leaf.children = [];
+      build(it.value.items, scopeOf(da, r), r, leaf.children, undefined, false);
+    } else if (it.value !== undefined) {
+      leaf.value = leafValue(da, it.value);
+    }
+    list.push(leaf);
+    if (ops) ops.push({ pair: top ?? leaf, leaf, op: it.op });
+  }
+}
+
+function resolver(dict: Dictionary, opts?: ParsePairOptions): Resolver {
+  return { dict, fallback: opts?.fallback ?? [] };
+}
+
+/**
+ * Parses FreeRADIUS pair-list text into pairs (operators are checked but
+ * dropped). Throws an `Error` whose message is the FreeRADIUS-style reason
+ * (the conformance runner prints it after `ERROR: `).
+ */
+export function parsePairList(text: string, dict: Dictionary, opts?: ParsePairOptions): Pair[] {
+  const sc = new Scanner(text);
+  const items = sc.items(false);
+  const out: Pair[] = [];
+  build(items, opts?.parent ?? dict.root, resolver(dict, opts), out, undefined, true);
+  return out;
+}
+
+/**
+ * Like {@link parsePairList} but keeps each item's operator. Hierarchical
+ * names are not merged: every item gets its own top-level pair, so each
+ * `{ pair, op }` can be applied on its own (users files, `.attrs` filters).
+ */
+export function parsePairListWithOps(text: string, dict: Dictionary, opts?: ParsePairOptions): PairWithOp[] {
+  const sc = new Scanner(text);
+  const items = sc.items(false);
+  const ops: PairWithOp[] = [];
+  build(items, opts?.parent ?? dict.root, resolver(dict, opts), [], ops, true);
+  return ops;
+}
+
+// ---------------------------------------------------------------- printing
+
+/** Options for {@link printPairList}. */
+export interface PrintPairOptions {
+  /** Separator between items (default `", "`). */
+  separator?: string;
+}
+
+/** Name of `da` relative to `parent` (an ancestor or null for top level); union levels are skipped. */
+function relativeName(da: DictAttr, parent: DictAttr | null): string {
+  if (da.parent === parent || !da.parent || da.parent.type === 'root') return da.name;
+  const parts: string[] = [];
+  let a: DictAttr | null = da;
+  for (; a && a !== parent && a.type !== 'root'; a = a.parent) {
+    if (a === da || a.type !== 'union') parts.unshift(a.name);
+  }
+  // When `parent` is not an ancestor (group contents) this is the full name from the root.
+  return parts.join('.');
+}
+
+function printLeafValue(p: Pair): string {
+  const da = p.da;
+  const v = p.value;
+  if (v === undefined) return '""';
+  return printValue(da.flags.raw ? 'octets' : da, v);
+}
+
+function printOne(p: Pair, parent: DictAttr | null): string {
+  const name = (p.da.flags.raw ? 'raw.' : '') + relativeName(p.da, parent);
+  const tag = p.tag !== undefined ? ':' + p.tag : '';
+  if (p.children) {
+    if (p.children.length === 0) return `${name}${tag} = { }`;
+    return `${name}${tag} = { ${printChildren(p.children, p.da)} }`;
+  }
+  return `${name}${tag} = ${printLeafValue(p)}`;
+}
+
+/** Union pairs whose contents are all known are printed transparently. */
+function printChildren(children: readonly Pair[], parent: DictAttr, sep = ', '): string {
+  const parts: string[] = [];
+  for (const c of children) {
+    if (c.da.type === 'union' && c.children && !c.da.flags.raw && c.children.every((k) => !k.da.flags.raw)) {
+      if (c.children.length) parts.push(printChildren(c.children, c.da, sep));
+      continue;
+    }
+    parts.push(printOne(c, parent.type === 'union' ? parent.parent : parent));
+  }
+  return parts.join(sep);
+}
+
+/**
+ * Prints pairs as FreeRADIUS v4 text: `Name = value, Parent = { Child = v }`.
+ * Strings are double-quoted and escaped, octets are `0x…`, enumerated values
+ * `::Name`, raw attributes `raw.Name` / `raw.NUMBER`.
+ */
+export function printPairList(pairs: readonly Pair[], opts?: PrintPairOptions): string {
+  const sep = opts?.separator ?? ', ';
+  const parts: string[] = [];
+  for (const p of pairs) parts.push(printOne(p, null));
+  return parts.join(sep);
+}
+
+/** Prints a single pair (with its children) in v4 form. */
+export function printPair(p: Pair): string {
+  return printOne(p, null);
+}
+
+/** Options for {@link printPairLines}. */
+export interface PrintLinesOptions {
+  /** Prefix of each line (default a tab). */
+  indent?: string;
+}
+
+/** v3-style flat name for a leaf: an alias at the root when one exists, else the full v4 name. */
+function flatName(da: DictAttr): string {
+  let root: DictAttr = da;
+  while (root.parent) root = root.parent;
+  if (da.parent === root || da.flags.raw) return da.flags.raw ? 'raw.' + da.fullName : da.name;
+  const candidates = [da.name];
+  for (let a = da.parent; a && a !== root; a = a.parent) {
+    if (a.type === 'vendor') candidates.push(a.name + '-' + da.name);
+  }
+  for (const c of candidates) {
+    if (root.childByName(c) === da) return c;
+  }
+  return da.fullName;
+}
+
+/**
+ * Prints pairs one per line, as radclient and FreeRADIUS 3 print replies:
+ * `\tName = value`. Nested pairs are flattened to their leaves; vendor
+ * attributes use their v3 flat name when the dictionary has one
+ * (`Actual-Data-Rate-Upstream`, `Cisco-AVPair`). Enumerated values print bare
+ * (`Service-Type = Framed-User`) and tags as `Name:1`.
+ */
+export function printPairLines(pairs: readonly Pair[], opts?: PrintLinesOptions): string {
+  const indent = opts?.indent ?? '\t';
+  const lines: string[] = [];
+  const walk = (list: readonly Pair[], tag: number | undefined): void => {
+    for (const p of list) {
+      const m = /^Tag-([0-9]+)$/.exec(p.da.name);
+      if (p.children) {
+        walk(p.children, m && p.da.type === 'group' ? Number(m[1]) : tag);
+        continue;
+      }
+      const t = p.tag ?? tag;
+      let val: string;
+      if (p.value === undefined) val = '""';
+      else if (p.da.flags.raw) val = printValue('octets', p.value);
+      else {
+        const en = p.da.nameOfValue(p.value);
+        val = en !== undefined ? en : printValue(p.da, p.value, { enums: false });
+      }
+      lines.push(`${indent}${flatName(p.da)}${t !== undefined ? ':' + t : ''} = ${val}`);
+    }
+  };
+  walk(pairs, undefined);
+  return lines.join('\n');
+}
+
+/** Quotes a JS string the way pair lists print strings (double quotes, escaped). */
+export function quotePairString(s: string): string {
+  return '"' + escapeString(s, '"') + '"';
+}

@@ -1,0 +1,36 @@
+/**
+ * Registry of conformance suites: name → runner.
+ *
+ * Each entry is loaded lazily so that running one suite does not load the
+ * others' code. A suite gets the parsed command line and returns the process
+ * exit code (0 when every failure is an expected one).
+ */
+
+/** Command-line options shared by all suites. */
+export interface SuiteOptions {
+  /** Directory (or single file) of test inputs. */
+  dir: string;
+  /** Dictionary directory (`--dict`), suite-specific meaning. */
+  dict?: string;
+  /** Expectations file (`--expect`); each suite has a default. */
+  expect?: string;
+  /** Per-file summaries and passing-file names (`-v`). */
+  verbose: boolean;
+  /** Remaining arguments, for suite-specific flags. */
+  extra: string[];
+  /** Where output goes (default: process stdout). */
+  log?: (line: string) => void;
+}
+
+/** A suite entry point. Resolves to the exit code. */
+export type SuiteRunner = (opts: SuiteOptions) => Promise<number>;
+
+/** Known suites. To add one: a lazy import of a module exporting `run: SuiteRunner`. */
+export const SUITES: Record<string, () => Promise<SuiteRunner>> = {
+  codec: async () => (await import('./codec/runner')).run,
+};
+
+/** Registers (or replaces) a suite at run time, e.g. from a test. */
+export function registerSuite(name: string, load: () => Promise<SuiteRunner>): void {
+  SUITES[name] = load;
+}
