@@ -13,7 +13,7 @@ export type { SmallIntType, BigIntType, IntType } from './leaf';
 export {
   parseValue, lookupEnum, parseSmallInt, parseBigInt, parseHex, parseBool, parseIfid, parseEther,
 } from './parse';
-export { printValue, printValueUnquoted, hexText } from './print';
+export { printValue, printValueUnquoted, hexText, enumName } from './print';
 export type { PrintOptions } from './print';
 export { escapeString, quoteString, unescapeString } from './text';
 export { encodeValue, decodeValue } from './wire';

@@ -124,7 +124,20 @@ function parseFloatText(type: 'float32' | 'float64', text: string): number {
 export function lookupEnum(da: DictAttr | undefined, text: string): Value | undefined {
   if (!da?.values) return undefined;
   const name = text.startsWith('::') ? text.slice(2) : text;
-  return da.values.get(name.toLowerCase());
+  const v = da.values.get(name.toLowerCase());
+  if (v === undefined) return undefined;
+  return coerceEnumValue(v, da.type as LeafType);
+}
+
+/**
+ * Enumerations may be shared between attributes of different integer types
+ * (`enum=@.base-enum-uint64` on a uint32): convert the stored value to the
+ * JS kind of `type`.
+ */
+function coerceEnumValue(v: Value, type: LeafType): Value {
+  if (typeof v === 'bigint' && isSmallIntType(type)) return Number(v);
+  if (typeof v === 'number' && isBigIntType(type)) return BigInt(v);
+  return v;
 }
 
 /**
@@ -141,7 +154,7 @@ export function lookupEnum(da: DictAttr | undefined, text: string): Value | unde
 export function parseValue(type: LeafType, text: string, da?: DictAttr): Value {
   if (da?.values && (type !== 'string' || text.startsWith('::'))) {
     const e = lookupEnum(da, text);
-    if (e !== undefined) return e;
+    if (e !== undefined) return coerceEnumValue(e, type);
   }
   if (text.startsWith('::') && type !== 'ipv6addr' && type !== 'ipv6prefix' && type !== 'combo-ip' && type !== 'combo-prefix' && type !== 'string' && type !== 'ifid') {
     throw new ValueError(`Unknown enumeration value "${text.slice(2)}"${da ? ` for attribute ${da.name}` : ''}`);

@@ -20,6 +20,16 @@ function precisionOf(da: DictAttr | LeafType): TimePrecision {
   return typeof da === 'string' ? 'seconds' : da.flags.precision ?? 'seconds';
 }
 
+/** Enumerated name of `v`, also across number/bigint (shared `ENUM`s). */
+export function enumName(da: DictAttr, v: Value): string | undefined {
+  if (!da.valueNames) return undefined;
+  const name = da.nameOfValue(v);
+  if (name !== undefined) return name;
+  if (typeof v === 'number' && Number.isInteger(v)) return da.nameOfValue(BigInt(v));
+  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return da.nameOfValue(Number(v));
+  return undefined;
+}
+
 function ifidText(v: string): string {
   return v.split(':').map((w) => parseInt(w, 16).toString(16)).join(':');
 }
@@ -64,7 +74,7 @@ function baseText(type: LeafType, v: Value, precision: TimePrecision): string {
 export function printValue(da: DictAttr | LeafType, v: Value, opts?: PrintOptions): string {
   const type = (typeof da === 'string' ? da : da.type) as LeafType;
   if (typeof da !== 'string' && da.valueNames && opts?.enums !== false) {
-    const name = da.nameOfValue(v);
+    const name = enumName(da, v);
     if (name !== undefined) return '::' + name;
   }
   const quote = opts?.quote !== false;
@@ -83,7 +93,7 @@ export function printValue(da: DictAttr | LeafType, v: Value, opts?: PrintOption
 export function printValueUnquoted(da: DictAttr | LeafType, v: Value): string {
   const type = (typeof da === 'string' ? da : da.type) as LeafType;
   if (typeof da !== 'string' && da.valueNames) {
-    const name = da.nameOfValue(v);
+    const name = enumName(da, v);
     if (name !== undefined) return name;
   }
   return baseText(type, v, precisionOf(da));
