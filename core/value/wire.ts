@@ -51,10 +51,20 @@ function clamp(n: number, lo: number, hi: number): number {
   return n < lo ? lo : n > hi ? hi : n;
 }
 
+/**
+ * Seconds → whole precision units, truncating toward zero like FreeRADIUS
+ * but forgiving binary floating-point error (0.065 s is 65 ms, not 64).
+ */
+function toUnits(v: number, scale: number): number {
+  const x = v * scale;
+  const r = Math.round(x);
+  return Math.abs(x - r) < 1e-6 ? r : Math.trunc(x);
+}
+
 function encodeTime(da: DictAttr, v: number): Buffer {
   const size = timeWireSize(da);
   const scale = PRECISION_SCALE[da.flags.precision ?? 'seconds'];
-  const units = Math.trunc(v * scale);
+  const units = toUnits(v, scale);
   const signed = timeWireSigned(da);
   const out = Buffer.allocUnsafe(size);
   if (size === 8) {
