@@ -1,12 +1,45 @@
+import * as path from 'node:path';
 import { DictAttr } from './attr';
+import { DictLoader } from './loader';
+import type { VendorFormat } from './types';
+import type { Value } from '../value/types';
 
-/** A dictionary syntax or semantic error, always located as `file[line]: message`. */
-export class DictError extends Error {
-  constructor(readonly file: string, readonly line: number, readonly detail: string) {
-    super(`${file}[${line}]: ${detail}`);
-    this.name = 'DictError';
-  }
+export { DictError } from './errors';
+
+/** A vendor declared with `VENDOR name number [format=t,l[,c]]`. */
+export interface VendorDef {
+  /** First name declared for the number (the canonical one). */
+  readonly name: string;
+  readonly id: number;
+  readonly format: VendorFormat;
+  /** All names declared for this number (`Altiga`, `Cisco-VPN3000` …). */
+  readonly names: string[];
+  /** `vendor` attributes created for it (under `Vendor-Specific` and any extended VSA). */
+  readonly attrs: DictAttr[];
 }
+
+/**
+ * Loader bookkeeping kept beside the tree. Internal: use the `Dictionary`
+ * methods instead.
+ * @internal
+ */
+export class DictState {
+  /** Internal attributes by number, per parent (they are not in `parent.children`). */
+  readonly internalByNum = new Map<DictAttr, Map<number, DictAttr>>();
+  /** v3 flat names of vendor attributes (`Cisco-AVPair`, `AVPair`), lower case. */
+  readonly flatAliases = new Map<string, DictAttr>();
+  readonly vendorsById = new Map<number, VendorDef>();
+  readonly vendorsByName = new Map<string, VendorDef>();
+  /** `ENUM` value sets by lower-case name. */
+  readonly enums = new Map<string, DictAttr>();
+  /** `resolve()` results for root-relative names. */
+  readonly resolveCache = new Map<string, DictAttr | null>();
+  /** Synthetic numbers for `DEFINE`d attributes (never on the wire). */
+  nextDefineNumber = 0x40000000;
+}
+
+const RESOLVE_CACHE_MAX = 20000;
+const DIGITS = /^[0-9]+$/;
 
 /**
  * All attribute definitions of one protocol (e.g. RADIUS), loaded from
@@ -27,28 +60,157 @@ export class DictError extends Error {
 export class Dictionary {
   /** The protocol root; its children are the top-level attributes. */
   readonly root: DictAttr;
+  /** Loader bookkeeping. @internal */
+  readonly state = new DictState();
 
   constructor(readonly protocol = 'RADIUS', readonly protocolNumber = 1) {
     this.root = new DictAttr(protocol, protocolNumber, 'root', null);
   }
 
+  /**
+   * A new RADIUS dictionary from one or more files or directories, loaded in
+   * order. Throws `DictError` (`file[line]: message`) on the first problem.
+   */
   static load(paths: string | string[]): Dictionary {
-    void paths;
-    throw new Error('not implemented');
+    const d = new Dictionary();
+    for (const p of Array.isArray(paths) ? paths : [paths]) d.loadFile(p);
+    return d;
   }
 
+  /** Add the definitions of one more file (or directory's `dictionary` file). Throws `DictError`. */
   loadFile(path: string): void {
-    void path;
-    throw new Error('not implemented');
+    new DictLoader(this).loadPath(path);
   }
 
+  /**
+   * Add definitions from dictionary text (handy for tests). `file` names it in
+   * errors; `$INCLUDE`s are relative to `dir`. Throws `DictError`.
+   */
+  loadText(text: string, file = '<text>', dir: string = process.cwd()): void {
+    new DictLoader(this).loadText(text, file, path.resolve(dir));
+  }
+
+  /**
+   * An attribute by name: hierarchical (`Vendor-Specific.Cisco.AVPair`),
+   * alias, v3 flat vendor name (`Cisco-AVPair`, only from the root), numeric
+   * components (`26.9.1`, `Vendor-Specific.9.1`), case-insensitive. With
+   * `from`, the name is relative to that attribute (a leading `.` is allowed);
+   * `@.` forces the protocol root. Internal attributes are found too.
+   */
   resolve(name: string, from?: DictAttr): DictAttr | undefined {
-    void name; void from;
-    throw new Error('not implemented');
+    if (from && from !== this.root) return this.lookup(name, from);
+    const cache = this.state.resolveCache;
+    const hit = cache.get(name);
+    if (hit !== undefined) return hit ?? undefined;
+    const r = this.lookup(name, this.root);
+    if (cache.size >= RESOLVE_CACHE_MAX) cache.clear();
+    cache.set(name, r ?? null);
+    return r;
   }
 
+  /** Uncached `resolve`. @internal */
+  lookup(name: string, start: DictAttr): DictAttr | undefined {
+    let s = name;
+    if (s.startsWith('@.')) {
+      s = s.slice(2);
+      start = this.root;
+    } else if (s.startsWith('.')) {
+      // One dot: relative to `start`; each further dot goes up one level.
+      let i = 1;
+      while (s[i] === '.') {
+        if (!start.parent) return undefined;
+        start = start.parent;
+        i++;
+      }
+      s = s.slice(i);
+    }
+    if (s === '') return undefined;
+    const lower = s.toLowerCase();
+    const whole = start.byName.get(lower) ?? (start === this.root ? this.state.flatAliases.get(lower) : undefined);
+    if (whole) return whole;
+    if (lower.indexOf('.') < 0) return DIGITS.test(lower) ? this.childAny(start, Number(lower)) : undefined;
+    let cur = start;
+    const parts = lower.split('.');
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      let next = cur.byName.get(p);
+      if (!next && i === 0 && cur === this.root) next = this.state.flatAliases.get(p);
+      if (!next && DIGITS.test(p)) next = this.childAny(cur, Number(p));
+      if (!next) return undefined;
+      cur = next;
+    }
+    return cur;
+  }
+
+  /** Child by number, including internal children (which `parent.child()` leaves out). */
+  childAny(parent: DictAttr, num: number): DictAttr | undefined {
+    return parent.children.get(num) ?? this.state.internalByNum.get(parent)?.get(num);
+  }
+
+  /** An internal child by number (e.g. `Packet-Type` is internal 1000 under the root). */
+  internalChild(parent: DictAttr, num: number): DictAttr | undefined {
+    return this.state.internalByNum.get(parent)?.get(num);
+  }
+
+  /** The root `Vendor-Specific` (26, type vsa), if defined. */
+  defaultVsa(): DictAttr | undefined {
+    const a = this.root.children.get(26);
+    if (a && a.type === 'vsa') return a;
+    const b = this.root.byName.get('vendor-specific');
+    return b && b.type === 'vsa' && b.parent === this.root ? b : undefined;
+  }
+
+  /**
+   * The `vendor`-type attribute under `Vendor-Specific`, by vendor number or
+   * any declared name (case-insensitive). Its `format` gives the VSA layout.
+   */
   vendor(idOrName: number | string): DictAttr | undefined {
-    void idOrName;
-    throw new Error('not implemented');
+    const vsa = this.defaultVsa();
+    if (!vsa) return undefined;
+    if (typeof idOrName === 'number') {
+      const a = vsa.children.get(idOrName);
+      return a && a.type === 'vendor' ? a : undefined;
+    }
+    const def = this.state.vendorsByName.get(idOrName.toLowerCase());
+    if (def) return vsa.children.get(def.id);
+    const a = vsa.byName.get(idOrName.toLowerCase());
+    return a && a.type === 'vendor' ? a : undefined;
+  }
+
+  /** A declared vendor by number or name, whether or not any attribute uses it. */
+  vendorDef(idOrName: number | string): VendorDef | undefined {
+    return typeof idOrName === 'number'
+      ? this.state.vendorsById.get(idOrName)
+      : this.state.vendorsByName.get(idOrName.toLowerCase());
+  }
+
+  /** A value set declared with `ENUM name type`, by name (case-insensitive). */
+  enumByName(name: string): DictAttr | undefined {
+    return this.state.enums.get(name.toLowerCase());
+  }
+
+  /** Name of a packet code from the `Packet-Type` values (`1` → `Access-Request`). */
+  packetTypeName(code: number): string | undefined {
+    return this.resolve('Packet-Type')?.nameOfValue(code);
+  }
+
+  /** Packet code for a name from the `Packet-Type` values (`Access-Request` → `1`), case-insensitive. */
+  packetTypeCode(name: string): number | undefined {
+    const v: Value | undefined = this.resolve('Packet-Type')?.values?.get(name.toLowerCase());
+    return typeof v === 'number' ? v : undefined;
+  }
+
+  /** Every attribute in the tree, depth first, including internal ones (aliases are not repeated). */
+  *attributes(from: DictAttr = this.root): IterableIterator<DictAttr> {
+    const kids = [...from.children.values()];
+    const internal = this.state.internalByNum.get(from);
+    if (internal) kids.push(...internal.values());
+    for (const a of from.byName.values()) {
+      if (a.parent === from && a.flags.defined) kids.push(a);
+    }
+    for (const k of kids) {
+      yield k;
+      yield* this.attributes(k);
+    }
   }
 }

@@ -24,7 +24,9 @@ export type StructuralType = 'tlv' | 'struct' | 'vsa' | 'vendor' | 'group' | 'un
 export type DataType = LeafType | StructuralType;
 
 /** Time resolution of `date` and `time_delta` attributes on the wire. */
-export type TimePrecision = 'seconds' | 'milliseconds' | 'microseconds' | 'nanoseconds';
+export type TimePrecision =
+  | 'seconds' | 'milliseconds' | 'microseconds' | 'nanoseconds'
+  | 'centiseconds' | 'minutes' | 'hours' | 'days' | 'weeks' | 'months' | 'years';
 
 /** RFC 2865 / 2868 / Ascend attribute-hiding methods (`encrypt=1|2|3`). */
 export const enum Encrypt {
@@ -69,6 +71,14 @@ export interface AttrFlags {
   unionKey?: string;
   /** Created at run time for an unknown or malformed attribute; printed as `raw.…`. */
   raw?: boolean;
+  /** `enum=<ref>`: the attribute's values were copied from this ENUM or attribute. */
+  enumRef?: string;
+  /** `flat` (v4): a group/TLV whose children are encoded without nesting. */
+  flat?: boolean;
+  /** `offset=N` (v4 struct layout hint); kept for tools, not interpreted. */
+  offset?: number;
+  /** Attribute was created by `DEFINE` (no number, never encoded). */
+  defined?: boolean;
 }
 
 /** How a vendor lays out its VSAs (`VENDOR name id format=t,l[,c]`). */
