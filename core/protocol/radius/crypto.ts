@@ -1,0 +1,168 @@
+/**
+ * RADIUS hashing and attribute hiding: MD5 helpers, User-Password (RFC 2865 §5.2),
+ * Tunnel-Password (RFC 2868 §3.5), Ascend-Send-Secret (`encrypt=3`), and the
+ * FreeRADIUS `fr_fast_rand` generator used for salts in test vectors.
+ *
+ * All functions are pure; none log or keep secrets.
+ */
+import * as crypto from 'node:crypto';
+
+const hasOneShot = typeof (crypto as { hash?: unknown }).hash === 'function';
+
+/** MD5 of one buffer (one-shot `crypto.hash` where the runtime has it). */
+export function md5(data: Buffer): Buffer {
+  if (hasOneShot) return crypto.hash('md5', data, 'buffer') as Buffer;
+  return crypto.createHash('md5').update(data).digest();
+}
+
+/** HMAC-MD5 over the given parts, keyed with the shared secret. */
+export function hmacMd5(secret: Buffer, ...parts: Buffer[]): Buffer {
+  const h = crypto.createHmac('md5', secret);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** Constant-time equality of two buffers (false when the lengths differ). */
+export function safeEqual(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  return crypto.timingSafeEqual(a, b);
+}
+
+/**
+ * A pseudo-random uint32 source identical to FreeRADIUS's `fr_fast_rand`
+ * (two multiply-with-carry generators). Used by the conformance vectors
+ * (seeds 6809, 2112) so that salted encodings are reproducible.
+ * NOT cryptographically secure: the server uses `crypto` randomness.
+ */
+export function fastRand(seedA: number, seedB: number): () => number {
+  let a = seedA >>> 0;
+  let b = seedB >>> 0;
+  return () => {
+    a = (Math.imul(36969, a & 0xffff) + (a >>> 16)) >>> 0;
+    b = (Math.imul(18000, b & 0xffff) + (b >>> 16)) >>> 0;
+    return ((a << 16) + b) >>> 0;
+  };
+}
+
+/** Cryptographically random uint32 (default salt source). */
+export function secureRand(): number {
+  return crypto.randomBytes(4).readUInt32BE(0);
+}
+
+/** MD5(secret ‖ tail) using a reusable scratch buffer. */
+function md5SecretTail(scratch: Buffer, secretLen: number, tail: Buffer, tailStart: number, tailEnd: number): Buffer {
+  tail.copy(scratch, secretLen, tailStart, tailEnd);
+  return md5(scratch.subarray(0, secretLen + (tailEnd - tailStart)));
+}
+
+/**
+ * Hides a User-Password value (RFC 2865 §5.2). The result length is the
+ * value padded with NULs to a multiple of 16 (at least 16), capped at `max`.
+ */
+export function encryptUserPassword(value: Buffer, secret: Buffer, vector: Buffer, max = 128): Buffer {
+  let len = value.length;
+  if (len > max) len = max;
+  let padded = (len + 15) & ~15;
+  if (padded === 0) padded = 16;
+  if (padded > max) padded = max & ~15;
+  if (len > padded) len = padded;
+  const out = Buffer.alloc(padded);
+  value.copy(out, 0, 0, len);
+  const scratch = Buffer.allocUnsafe(secret.length + 16);
+  secret.copy(scratch, 0);
+  for (let i = 0; i < padded; i += 16) {
+    const b = i === 0 ? md5SecretTail(scratch, secret.length, vector, 0, 16)
+      : md5SecretTail(scratch, secret.length, out, i - 16, i);
+    for (let j = 0; j < 16; j++) out[i + j] ^= b[j];
+  }
+  return out;
+}
+
+/**
+ * Reveals a User-Password value: reverses RFC 2865 §5.2 and strips trailing
+ * NUL padding. Input of any length is accepted (a short last block is XORed
+ * with the head of its hash); the result is a new buffer.
+ */
+export function decryptUserPassword(data: Buffer, secret: Buffer, vector: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(data.length);
+  const scratch = Buffer.allocUnsafe(secret.length + 16);
+  secret.copy(scratch, 0);
+  for (let i = 0; i < data.length; i += 16) {
+    const b = i === 0 ? md5SecretTail(scratch, secret.length, vector, 0, 16)
+      : md5SecretTail(scratch, secret.length, data, i - 16, i);
+    const n = Math.min(16, data.length - i);
+    for (let j = 0; j < n; j++) out[i + j] = data[i + j] ^ b[j];
+  }
+  let end = out.length;
+  while (end > 0 && out[end - 1] === 0) end--;
+  return out.subarray(0, end);
+}
+
+/**
+ * Hides a Tunnel-Password value (RFC 2868 §3.5). Returns salt(2) ‖ ciphertext,
+ * without the tag byte. The salt's high bit is set. The plaintext is the
+ * length byte followed by the value, NUL-padded to a multiple of 16.
+ * Returns undefined when the value cannot fit in `room` bytes (salt included).
+ */
+export function encryptTunnelPassword(value: Buffer, secret: Buffer, vector: Buffer, salt: number, room = 252): Buffer | undefined {
+  let blocks = Math.ceil((value.length + 1) / 16);
+  if (blocks === 0) blocks = 1;
+  if (2 + blocks * 16 > room) return undefined;
+  const out = Buffer.alloc(2 + blocks * 16);
+  out[0] = 0x80 | ((salt >>> 8) & 0x7f);
+  out[1] = salt & 0xff;
+  out[2] = value.length;
+  value.copy(out, 3);
+  const scratch = Buffer.allocUnsafe(secret.length + 18);
+  secret.copy(scratch, 0);
+  // First block: MD5(secret ‖ vector ‖ salt)
+  vector.copy(scratch, secret.length, 0, 16);
+  out.copy(scratch, secret.length + 16, 0, 2);
+  let b = md5(scratch.subarray(0, secret.length + 18));
+  for (let i = 0; i < blocks * 16; i += 16) {
+    if (i > 0) b = md5SecretTail(scratch, secret.length, out, 2 + i - 16, 2 + i);
+    for (let j = 0; j < 16; j++) out[2 + i + j] ^= b[j];
+  }
+  return out;
+}
+
+/**
+ * Reveals a Tunnel-Password value from salt(2) ‖ ciphertext (no tag byte).
+ * Returns undefined when the data is malformed (too short, not a multiple
+ * of 16, or the embedded length exceeds the data).
+ */
+export function decryptTunnelPassword(data: Buffer, secret: Buffer, vector: Buffer): Buffer | undefined {
+  const clen = data.length - 2;
+  if (clen < 16 || (clen & 15) !== 0) return undefined;
+  const plain = Buffer.allocUnsafe(clen);
+  const scratch = Buffer.allocUnsafe(secret.length + 18);
+  secret.copy(scratch, 0);
+  vector.copy(scratch, secret.length, 0, 16);
+  data.copy(scratch, secret.length + 16, 0, 2);
+  let b = md5(scratch.subarray(0, secret.length + 18));
+  for (let i = 0; i < clen; i += 16) {
+    if (i > 0) b = md5SecretTail(scratch, secret.length, data, 2 + i - 16, 2 + i);
+    for (let j = 0; j < 16; j++) plain[i + j] = data[2 + i + j] ^ b[j];
+  }
+  const n = plain[0];
+  if (n > clen - 1) return undefined;
+  return plain.subarray(1, 1 + n);
+}
+
+/**
+ * Ascend-Send-Secret hiding (`encrypt=3`): the value, NUL-padded or cut to
+ * 16 bytes, XORed with MD5(vector ‖ secret). The operation is its own inverse
+ * apart from padding; `decrypt` strips trailing NULs.
+ */
+export function ascendSecret(value: Buffer, secret: Buffer, vector: Buffer, decrypt: boolean): Buffer {
+  const buf = Buffer.allocUnsafe(16 + secret.length);
+  vector.copy(buf, 0, 0, 16);
+  secret.copy(buf, 16);
+  const h = md5(buf);
+  const out = Buffer.alloc(16);
+  for (let i = 0; i < 16; i++) out[i] = (i < value.length ? value[i] : 0) ^ h[i];
+  if (!decrypt) return out;
+  let end = 16;
+  while (end > 0 && out[end - 1] === 0) end--;
+  return out.subarray(0, end);
+}
