@@ -147,12 +147,21 @@ function within(inner: { addr: Uint8Array; len: number; v6: boolean }, outer: { 
  */
 export function compareOp(op: CompareOperator, a: Value, ta: LeafType, b: Value, tb: LeafType): boolean {
   const isPfx = (t: LeafType) => t === 'ipv4prefix' || t === 'ipv6prefix' || t === 'combo-prefix';
+  const isAddr = (t: LeafType) => t === 'ipaddr' || t === 'ipv6addr' || t === 'combo-ip';
+  // A string holding a prefix compared with an address is a prefix.
+  if (tb === 'string' && isAddr(ta) && (b as string).includes('/')) {
+    b = parseValue('combo-prefix', (b as string).trim());
+    tb = 'combo-prefix';
+  } else if (ta === 'string' && isAddr(tb) && (a as string).includes('/')) {
+    a = parseValue('combo-prefix', (a as string).trim());
+    ta = 'combo-prefix';
+  }
   if ((isPfx(ta) || isPfx(tb)) && op !== '==' && op !== '!=') {
     if (tb === 'string') {
-      b = parseValue(ta, b as string);
+      b = parseValue(ta, (b as string).trim());
       tb = ta;
     } else if (ta === 'string') {
-      a = parseValue(tb, a as string);
+      a = parseValue(tb, (a as string).trim());
       ta = tb;
     }
     const pa = prefixOf(a, ta);
@@ -209,7 +218,8 @@ export function isTruthy(v: Value | undefined, type: LeafType): boolean {
     case 'ipaddr': return ipv4ToInt(v as string) !== 0;
     case 'ipv6addr': case 'combo-ip': case 'ipv4prefix': case 'ipv6prefix': case 'combo-prefix': {
       const addr = splitPrefix(v as string).addr;
-      return addrBytes16(addr).some((x, i) => x !== 0 && !(i === 10 || i === 11) || (isV6(addr) && x !== 0));
+      if (!isV6(addr)) return ipv4ToInt(addr) !== 0;
+      return addrBytes16(addr).some((x) => x !== 0);
     }
     case 'ether': case 'ifid': return /[1-9a-f]/i.test(v as string);
     default:
