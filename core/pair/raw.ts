@@ -9,7 +9,7 @@
  */
 
 import { DictAttr } from '../dict/attr';
-import type { DataType } from '../dict/types';
+import { DEFAULT_VENDOR_FORMAT, type DataType, type VendorFormat } from '../dict/types';
 
 const cache = new WeakMap<DictAttr, Map<string, DictAttr>>();
 
@@ -45,10 +45,27 @@ export function rawOf(known: DictAttr): DictAttr {
  * structural attribute that holds children.
  */
 export function unknownAttr(parent: DictAttr, num: number, type: DataType = 'octets'): DictAttr {
-  return cached(parent, 'u:' + num + ':' + type, () => new DictAttr(String(num), num, type, parent, { raw: true }));
+  return cached(parent, 'u:' + num + ':' + type, () => {
+    const da = new DictAttr(String(num), num, type, parent, { raw: true });
+    if (type === 'vendor') da.format = DEFAULT_VENDOR_FORMAT;
+    return da;
+  });
 }
 
 /** The structural type an unknown child of `parent` gets when it has children. */
 export function unknownStructuralType(parent: DictAttr): DataType {
   return parent.type === 'vsa' ? 'vendor' : 'tlv';
+}
+
+/**
+ * A `vendor` definition for a declared vendor under a VSA attribute that has
+ * no attributes of that vendor (e.g. Nokia-SR under `Extended-Attribute-1.Vendor-Specific`).
+ * Not raw: it prints by name; its children are all unknown.
+ */
+export function vendorAttr(vsa: DictAttr, name: string, id: number, format: VendorFormat = DEFAULT_VENDOR_FORMAT): DictAttr {
+  return cached(vsa, 'v:' + id, () => {
+    const da = new DictAttr(name, id, 'vendor', vsa);
+    da.format = format;
+    return da;
+  });
 }

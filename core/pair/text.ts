@@ -26,7 +26,7 @@ import { stringToBytes } from '../value/utf8';
 import type { LeafType } from '../dict/types';
 import { Pair } from './pair';
 import { findPair } from './list';
-import { rawOf, unknownAttr, unknownStructuralType } from './raw';
+import { rawOf, unknownAttr, unknownStructuralType, vendorAttr } from './raw';
 
 /** Assignment and comparison operators accepted in pair lists. */
 export type PairOperator =
@@ -222,26 +222,30 @@ function scopeOf(da: DictAttr, r: Resolver): DictAttr {
   return r.dict.root;
 }
 
-/** Child of `scope` by name or number, looking through `union` members. */
-function childOf(scope: DictAttr, comp: string): DictAttr | undefined {
-  const direct = isNumber(comp) ? scope.child(Number(comp)) : scope.childByName(comp);
+/** Child of `scope` by name or number (internal ones too), looking through `union` members. */
+function childOf(scope: DictAttr, comp: string, r: Resolver): DictAttr | undefined {
+  const num = isNumber(comp) ? Number(comp) : -1;
+  const direct = num >= 0 ? r.dict.childAny(scope, num) : scope.childByName(comp);
   if (direct) return direct;
   // Union members are transparent: `Test-Struct2 = { Sub-Struct = … }`.
   const kids = scope.members ?? [...scope.children.values()];
   for (const k of kids) {
     if (k.type !== 'union') continue;
-    const c = isNumber(comp) ? k.child(Number(comp)) : k.childByName(comp);
+    const c = num >= 0 ? k.child(num) : k.childByName(comp);
     if (c) return c;
+  }
+  // A vendor the dictionary declares but has no attributes for under this VSA (e.g. 241.26.6527).
+  if (num >= 0 && scope.type === 'vsa') {
+    const def = r.dict.vendorDef(num);
+    if (def) return vendorAttr(scope, def.name, num, def.format);
   }
   return undefined;
 }
 
-/** The chain of definitions from just below `scope` down to `da`. */
+/** The chain of definitions from just below `scope` down to `da` (full path from the root when `da` is elsewhere). */
 function chainTo(scope: DictAttr, da: DictAttr): DictAttr[] {
   const chain: DictAttr[] = [];
-  let a: DictAttr | null = da;
-  for (; a && a !== scope && a.type !== 'root'; a = a.parent) chain.unshift(a);
-  // `da` outside `scope` (group contents, aliases into another subtree): full path from its root.
+  for (let a: DictAttr | null = da; a && a !== scope && a.type !== 'root'; a = a.parent) chain.unshift(a);
   return chain;
 }
 
@@ -262,47 +266,36 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
   const comps = name.split('.');
   const chain: DictAttr[] = [];
   let cur = scope;
+  const lookupFallback = (n: string): DictAttr | undefined => {
+    for (const fb of r.fallback) {
+      const f = safeResolve(fb, n);
+      if (f) return f;
+    }
+    return undefined;
+  };
   for (let i = 0; i < comps.length; i++) {
     const comp = comps[i];
     const last = i === comps.length - 1;
-    let da = childOf(cur, comp);
+    let da = childOf(cur, comp, r);
     if (!da && !isNumber(comp)) {
-      // Aliases, v3 flat names and vendor names: let the dictionary try the rest.
+      // Aliases, v3 flat names and vendor names: let the dictionary try the rest as a whole.
       const rest = comps.slice(i).join('.');
-      let whole = safeResolve(r.dict, rest, cur.type === 'root' ? undefined : cur);
-      if (!whole && i === 0 && topLevel) {
-        for (const fb of r.fallback) {
-          whole = safeResolve(fb, rest);
-          if (whole) break;
-        }
-      }
+      const from = cur.type === 'root' ? undefined : cur;
+      const whole = safeResolve(r.dict, rest, from) ?? (i === 0 && topLevel ? lookupFallback(rest) : undefined);
       if (whole) {
         chain.push(...chainTo(cur, whole));
         cur = whole;
         break;
       }
-      // Maybe only this component is an alias/flat name and the rest is relative to it.
-      da = safeResolve(r.dict, comp, cur.type === 'root' ? undefined : cur);
-      if (!da && i === 0 && topLevel) {
-        for (const fb of r.fallback) {
-          da = safeResolve(fb, comp);
-          if (da) break;
-        }
-      }
+      da = safeResolve(r.dict, comp, from) ?? (i === 0 && topLevel ? lookupFallback(comp) : undefined);
       if (!da) throw new Error(`Unknown attribute "${comp}"${cur.type === 'root' ? '' : ` in ${cur.name}`}`);
-      chain.push(...chainTo(cur, da));
-      cur = da.type === 'group' && !last ? da : da;
-      continue;
     }
     if (!da) {
       // Unknown number: raw unknown attribute.
-      const type = last && !structural ? 'octets' : unknownStructuralType(cur);
-      da = unknownAttr(cur, Number(comp), type);
+      da = unknownAttr(cur, Number(comp), last && !structural ? 'octets' : unknownStructuralType(cur));
     }
-    if (da.parent !== cur && da.parent && da.parent.type === 'union' && da.parent.parent === cur) {
-      chain.push(da.parent);
-    }
-    chain.push(da);
+    if (da.parent === cur) chain.push(da);
+    else chain.push(...chainTo(cur, da));
     cur = da.type === 'group' && !last ? scopeOf(da, r) : da;
   }
   if (chain.length === 0) throw new Error(`Unknown attribute "${name}"`);
