@@ -26,3 +26,4 @@ export {
   parseIpv4, parseIpv6, ipv4FromInt, ipv4FromBytes, ipv4ToInt, ipv4Mask, ipv6ToBytes, ipv6FromBytes, splitPrefix,
 } from './ip';
 export { parseDate, printDate, parseTimeDelta, printTimeDelta, PRECISION_SCALE } from './time';
+export { parseAscendFilter, printAscendFilter } from './ascend';

@@ -10,6 +10,7 @@ import { BIGINT_RANGE, INT_RANGE, isBigIntType, isSmallIntType, type BigIntType,
 import { parseIpv4, parseIpv6 } from './ip';
 import { parseDate, parseTimeDelta } from './time';
 import { stringToBytes } from './utf8';
+import { parseAscendFilter } from './ascend';
 
 const DEC_RE = /^[+-]?[0-9]+$/;
 const HEX_RE = /^0x[0-9a-f]+$/i;
@@ -164,9 +165,11 @@ export function parseValue(type: LeafType, text: string, da?: DictAttr): Value {
     case 'string':
       return text;
     case 'octets':
-    case 'abinary':
       if (text.length >= 2 && text[0] === '0' && (text[1] === 'x' || text[1] === 'X')) return parseHex(text);
       return stringToBytes(text);
+    case 'abinary':
+      if (text.length >= 2 && text[0] === '0' && (text[1] === 'x' || text[1] === 'X')) return parseHex(text);
+      return parseAscendFilter(text);
     case 'bool':
       return parseBool(text);
     case 'uint8': case 'uint16': case 'uint32': case 'int8': case 'int16': case 'int32':

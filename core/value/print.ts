@@ -7,6 +7,7 @@ import type { DictAttr } from '../dict/attr';
 import type { Value } from './types';
 import { printDate, printTimeDelta } from './time';
 import { quoteString } from './text';
+import { printAscendFilter } from './ascend';
 
 /** Options of {@link printValue}. */
 export interface PrintOptions {
@@ -41,8 +42,10 @@ export function hexText(b: Buffer): string {
 
 function baseText(type: LeafType, v: Value, precision: TimePrecision): string {
   switch (type) {
-    case 'octets': case 'abinary':
+    case 'octets':
       return hexText(v as Buffer);
+    case 'abinary':
+      return printAscendFilter(v as Buffer) ?? hexText(v as Buffer);
     case 'bool':
       return v ? 'yes' : 'no';
     case 'date':
@@ -81,6 +84,11 @@ export function printValue(da: DictAttr | LeafType, v: Value, opts?: PrintOption
   if (type === 'string') {
     const s = typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('latin1') : String(v);
     return quote ? quoteString(s, '"') : s;
+  }
+  if (type === 'abinary') {
+    const f = printAscendFilter(v as Buffer);
+    if (f === undefined) return hexText(v as Buffer);
+    return quote ? quoteString(f, '"') : f;
   }
   const text = baseText(type, v, precisionOf(da));
   return quote && type === 'date' ? '"' + text + '"' : text;
