@@ -101,39 +101,42 @@ export function decryptUserPassword(data: Buffer, secret: Buffer, vector: Buffer
 /**
  * Hides a Tunnel-Password value (RFC 2868 §3.5). Returns salt(2) ‖ ciphertext,
  * without the tag byte. The salt's high bit is set. The plaintext is the
- * length byte followed by the value, NUL-padded to a multiple of 16.
- * Returns undefined when the value cannot fit in `room` bytes (salt included).
+ * length byte followed by the value, NUL-padded to a multiple of 16; when
+ * that does not fit in `room` (salt included) the padding is cut short, as
+ * FreeRADIUS does. Returns undefined when even the unpadded value does not fit.
  */
 export function encryptTunnelPassword(value: Buffer, secret: Buffer, vector: Buffer, salt: number, room = 252): Buffer | undefined {
-  let blocks = Math.ceil((value.length + 1) / 16);
-  if (blocks === 0) blocks = 1;
-  if (2 + blocks * 16 > room) return undefined;
-  const out = Buffer.alloc(2 + blocks * 16);
+  const plainLen = value.length + 1;
+  const maxCipher = room - 2;
+  if (plainLen > maxCipher || value.length > 255) return undefined;
+  const clen = Math.min(Math.ceil(plainLen / 16) * 16, maxCipher);
+  const out = Buffer.alloc(2 + clen);
   out[0] = 0x80 | ((salt >>> 8) & 0x7f);
   out[1] = salt & 0xff;
   out[2] = value.length;
   value.copy(out, 3);
   const scratch = Buffer.allocUnsafe(secret.length + 18);
   secret.copy(scratch, 0);
-  // First block: MD5(secret ‖ vector ‖ salt)
+  // First block: MD5(secret ‖ vector ‖ salt); then MD5(secret ‖ previous cipher block).
   vector.copy(scratch, secret.length, 0, 16);
   out.copy(scratch, secret.length + 16, 0, 2);
   let b = md5(scratch.subarray(0, secret.length + 18));
-  for (let i = 0; i < blocks * 16; i += 16) {
+  for (let i = 0; i < clen; i += 16) {
     if (i > 0) b = md5SecretTail(scratch, secret.length, out, 2 + i - 16, 2 + i);
-    for (let j = 0; j < 16; j++) out[2 + i + j] ^= b[j];
+    const n = Math.min(16, clen - i);
+    for (let j = 0; j < n; j++) out[2 + i + j] ^= b[j];
   }
   return out;
 }
 
 /**
  * Reveals a Tunnel-Password value from salt(2) ‖ ciphertext (no tag byte).
- * Returns undefined when the data is malformed (too short, not a multiple
- * of 16, or the embedded length exceeds the data).
+ * Returns undefined when the data is malformed (no ciphertext, or the
+ * embedded length exceeds the data).
  */
 export function decryptTunnelPassword(data: Buffer, secret: Buffer, vector: Buffer): Buffer | undefined {
   const clen = data.length - 2;
-  if (clen < 16 || (clen & 15) !== 0) return undefined;
+  if (clen < 1) return undefined;
   const plain = Buffer.allocUnsafe(clen);
   const scratch = Buffer.allocUnsafe(secret.length + 18);
   secret.copy(scratch, 0);
@@ -142,7 +145,8 @@ export function decryptTunnelPassword(data: Buffer, secret: Buffer, vector: Buff
   let b = md5(scratch.subarray(0, secret.length + 18));
   for (let i = 0; i < clen; i += 16) {
     if (i > 0) b = md5SecretTail(scratch, secret.length, data, 2 + i - 16, 2 + i);
-    for (let j = 0; j < 16; j++) plain[i + j] = data[2 + i + j] ^ b[j];
+    const n = Math.min(16, clen - i);
+    for (let j = 0; j < n; j++) plain[i + j] = data[2 + i + j] ^ b[j];
   }
   const n = plain[0];
   if (n > clen - 1) return undefined;

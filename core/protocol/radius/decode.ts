@@ -37,6 +37,11 @@ export interface CodecContext {
   vector: Buffer;
   /** uint32 source for Tunnel-Password salts (default: crypto randomness). */
   rand?: () => number;
+  /**
+   * Encode only: leave out Tunnel-Password-style (`encrypt=2`) attributes.
+   * `encodePacket` sets it for request packets, where FreeRADIUS does not send them.
+   */
+  noTunnelPassword?: boolean;
 }
 
 /** Attribute numbers with special handling at the top level. */
@@ -130,16 +135,21 @@ export function findOrCreate(list: Pair[], da: DictAttr): Pair {
   return p;
 }
 
-/** Places a tagged pair under its `Tag-N` group (and the pair's ancestors), or in `list`. */
-function placeTagged(st: State, list: Pair[], pair: Pair, tag: number): void {
+/**
+ * Places a tagged pair under its `Tag-N` group (re-creating the pair's
+ * ancestors inside the group). Returns false when the dictionary has no such
+ * group; the caller then keeps the tag on the pair (`pair.tag`).
+ */
+function placeTagged(st: State, pair: Pair, tag: number): boolean {
   const groups = tagGroups(st);
   const g = groups ? groups[tag] : undefined;
-  if (!g) { list.push(pair); return; }
+  if (!g) return false;
   let l = findOrCreate(st.out, g).children!;
   const chain: DictAttr[] = [];
   for (let a = pair.da.parent; a && a !== st.root && a.type !== 'root'; a = a.parent) chain.push(a);
   for (let i = chain.length - 1; i >= 0; i--) l = findOrCreate(l, chain[i]).children!;
   l.push(pair);
+  return true;
 }
 
 /** True when `v` is a sequence of well-formed 1-byte-type/1-byte-length TLVs. */
@@ -215,8 +225,8 @@ function decodeLeaf(st: State, list: Pair[], da: DictAttr, v: Buffer, tagged: bo
     }
   }
   if (tag) {
+    if (tagged && placeTagged(st, pair, tag)) return;
     pair.tag = tag;
-    if (tagged) { placeTagged(st, list, pair, tag); return; }
   }
   list.push(pair);
 }
@@ -473,11 +483,21 @@ function decodeExtended(st: State, da: DictAttr, data: Buffer, p: number, l: num
   return next;
 }
 
+/** A vendor under an Extended-Vendor-Specific attribute: named after the global vendor when known. */
+function evsVendor(st: State, vsaDa: DictAttr, vendorId: number): DictAttr {
+  let global: DictAttr | undefined;
+  try { global = st.ctx.dict.vendor(vendorId); } catch { global = undefined; }
+  if (!global) return rawVendor(vsaDa, vendorId);
+  const da = new DictAttr(global.name, vendorId, 'vendor', vsaDa, {});
+  da.format = DEFAULT_VENDOR_FORMAT;
+  return da;
+}
+
 /** Extended-Vendor-Specific body: vendor(4) type(1) data. */
 function decodeEvs(st: State, list: Pair[], vsaDa: DictAttr, v: Buffer): void {
   if (v.length < 6 || v[0] !== 0) { list.push(rawPair(rawAttr(vsaDa.parent!, vsaDa.attr, vsaDa), v)); return; }
   const vendorId = v.readUInt32BE(0);
-  const vendorDa = vsaDa.children.get(vendorId) ?? rawVendor(vsaDa, vendorId);
+  const vendorDa = vsaDa.children.get(vendorId) ?? evsVendor(st, vsaDa, vendorId);
   const vsaPair = findOrCreate(list, vsaDa);
   const vendorPair = findOrCreate(vsaPair.children!, vendorDa);
   const t = v[4];

@@ -104,11 +104,12 @@ function leafBytes(ctx: CodecContext, pair: Pair, tag: number, room: number, top
     if (b.length === 0) return null;
     b = encryptUserPassword(b, ctx.secret, ctx.vector, max);
   } else if (enc === Encrypt.TunnelPassword) {
+    if (ctx.noTunnelPassword) return null;
     const r = (ctx.rand ?? secureRand)();
     const salt = ((r >>> 8) & 0x7f) << 8 | (r & 0xff);
     const tagged = f.hasTag === true;
     const e = encryptTunnelPassword(b, ctx.secret, ctx.vector, salt, tagged ? room - 1 : room);
-    if (!e) throw new EncodeError('Input password is too large for tunnel password encoding', -(b.length + 3 - room));
+    if (!e) throw new EncodeError('Input password is too large for tunnel password encoding', -room);
     if (!tagged) return e;
     const out = Buffer.allocUnsafe(e.length + 1);
     out[0] = tag;
@@ -215,7 +216,7 @@ function structBytes(ctx: CodecContext, pair: Pair, room: number): Buffer | null
         if (c.da.parent === m) { chosen = c; break; }
         if (c.da === m && c.children && c.children.length) { chosen = c.children[0]; break; }
       }
-      if (chosen && !chosen.da.flags.raw) {
+      if (chosen) {
         keyValue = chosen.da.attr;
         const v = valueBytes(ctx, chosen, 0, room - off);
         if (v) { parts.push(v); off += v.length; }
@@ -347,13 +348,13 @@ function emitVsa(w: Writer, vsaDa: DictAttr, vendorDa: DictAttr, child: Pair, ta
 /** Encodes one pair that is (or has been made) a direct child of the root. */
 function encodeTop(w: Writer, root: DictAttr, pair: Pair, tag: number): void {
   const da = pair.da;
+  const tg = tagOfGroup(da);
+  if (tg) {
+    for (const c of pair.children ?? []) encodeTop(w, root, c, tg);
+    return;
+  }
   if (skippable(da)) return;
   if (da.parent !== root) {
-    const tg = tagOfGroup(da);
-    if (tg) {
-      for (const c of pair.children ?? []) encodeTop(w, root, c, tg);
-      return;
-    }
     const p = under(root, pair);
     if (!p || p === pair) {
       if (!(da.flags.raw && da.parent && da.parent.type === 'root')) return;
@@ -363,11 +364,7 @@ function encodeTop(w: Writer, root: DictAttr, pair: Pair, tag: number): void {
     }
   }
   const t = da.attr;
-  if (t > 255 || t <= 0) {
-    const tg = tagOfGroup(da);
-    if (tg) for (const c of pair.children ?? []) encodeTop(w, root, c, tg);
-    return;
-  }
+  if (t > 255 || t <= 0) return;
   const ctx = w.ctx;
   if (da.flags.raw && !pair.children) {
     const v = pair.value;
@@ -480,19 +477,9 @@ export function encodeInto(pairs: readonly Pair[], ctx: CodecContext, buf: Buffe
       }
       i = j - 1;
       if (rules.length === 0) continue;
-      let cur: Buffer[] = [];
-      let curLen = 0;
-      for (const r of rules) {
-        const add = (cur.length ? 1 : 0) + r.length;
-        if (cur.length && curLen + add > 253) {
-          emitTop(w, da.attr, joinNul(cur, curLen), false);
-          cur = [];
-          curLen = 0;
-        }
-        curLen += (cur.length ? 1 : 0) + r.length;
-        cur.push(r);
-      }
-      if (cur.length) emitTop(w, da.attr, joinNul(cur, curLen), false);
+      let total = rules.length - 1;
+      for (const r of rules) total += r.length;
+      emitTop(w, da.attr, joinNul(rules, total), true);
       continue;
     }
     encodeTop(w, root, p, 0);

@@ -141,8 +141,15 @@ export function checkPacket(buf: Buffer, opts: CheckOptions = {}): DecodeError |
 export interface DecodePacketOptions {
   dict: Dictionary;
   secret: Buffer;
-  /** The Request Authenticator of the request this packet answers (responses only). */
+  /**
+   * The Request Authenticator of the request this packet answers (responses).
+   * Leave it unset when decoding requests: when set there, it replaces the
+   * packet's own authenticator for revealing hidden attributes, which is only
+   * useful for test vectors (FreeRADIUS's `decode-proto` does exactly that).
+   */
   requestAuthenticator?: Buffer;
+  /** Explicit vector for revealing User-Password/Tunnel-Password/Ascend values (overrides the defaults above). */
+  vector?: Buffer;
   /** Require Message-Authenticator on Access-Request (BlastRADIUS mitigation). */
   requireMessageAuthenticator?: boolean;
   /** Verify authenticators and Message-Authenticator (default true). */
@@ -222,7 +229,10 @@ export function decodePacket(buf: Buffer, opts: DecodePacketOptions): DecodePack
       }
     }
   }
-  const vector = request ? (hashedRequest(code) ? ZERO16 : auth) : (reqAuth && reqAuth.length === 16 ? reqAuth : auth);
+  let vector: Buffer;
+  if (opts.vector && opts.vector.length === 16) vector = opts.vector;
+  else if (reqAuth && reqAuth.length === 16) vector = reqAuth;
+  else vector = request && hashedRequest(code) ? ZERO16 : auth;
   const r = decodeAttributes(buf.subarray(HDR, len), { dict: opts.dict, secret: opts.secret, vector });
   if (r.error) {
     const e = r.error;
@@ -298,7 +308,7 @@ export function encodePacket(pkt: RadiusPacket, opts: EncodePacketOptions): Buff
     ZERO16.copy(buf, p + 2);
     p += 18;
   }
-  const ctx = { dict: opts.dict, secret, vector, rand: opts.rand };
+  const ctx = { dict: opts.dict, secret, vector, rand: opts.rand, noTunnelPassword: request };
   const len = encodeInto(pairs, ctx, buf, p, MAX_PACKET);
   buf.writeUInt16BE(len, 2);
   if (wantMa) {
