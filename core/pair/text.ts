@@ -420,7 +420,8 @@ function printLeafValue(p: Pair): string {
 
 function printOne(p: Pair, parent: DictAttr | null): string {
   const name = (p.da.flags.raw ? 'raw.' : '') + relativeName(p.da, parent);
-  const tag = p.tag !== undefined ? ':' + p.tag : '';
+  // v4 carries tags as `Tag-N = { … }` groups; print the v3 `:N` suffix only outside one.
+  const tag = p.tag !== undefined && !(parent && parent.type === 'group' && parent.name === `Tag-${p.tag}`) ? ':' + p.tag : '';
   if (p.children) {
     if (p.children.length === 0) return `${name}${tag} = { }`;
     return `${name}${tag} = { ${printChildren(p.children, p.da)} }`;
