@@ -107,7 +107,7 @@ function scalar<T>(
   if (o?.default !== undefined) {
     defaultText = typeof o.default === 'string' ? o.default : String(o.default);
     defaultValue = typeof o.default === 'string'
-      ? convert(o.default, 'single', (m) => { throw new Error(`invalid schema default "${o.default}": ${m}`); })
+      ? convert(o.default, 'bare', (m) => { throw new Error(`invalid schema default "${o.default}": ${m}`); })
       : (o.default as T);
   }
   return {

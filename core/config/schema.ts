@@ -14,11 +14,11 @@ export * as conf from './schema-builders';
 export type { Field, Fields, Infer, SectionSchema } from './schema-builders';
 export { parseDuration } from './schema-builders';
 
-const SECTION_OF = Symbol('ConfSection');
+const SECTION_OF = new WeakMap<object, ConfSection>();
 
 /** The tree section an object returned by {@link parseSection} was parsed from (its `name2`, `loc`). */
 export function sectionOf(parsed: object): ConfSection | undefined {
-  return (parsed as { [SECTION_OF]?: ConfSection })[SECTION_OF];
+  return SECTION_OF.get(parsed);
 }
 
 /**
@@ -110,7 +110,7 @@ function parseWith(schema: SectionSchema<Fields>, cs: ConfSection, ctx: Ctx): Re
     const items = byKey.get(key) ?? [];
     out[key] = parseField(key, field, items, cs, ctx);
   }
-  Object.defineProperty(out, SECTION_OF, { value: cs, enumerable: false });
+  SECTION_OF.set(out, cs);
   return out;
 }
 
@@ -175,22 +175,24 @@ function subsectionValue(key: string, field: SubsectionField<unknown>, item: Con
 export function describeSchema(schema: SectionSchema<Fields>): string {
   const rows = ['| Item | Type | Default | Description |', '|---|---|---|---|'];
   const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const row = (name: string, type: string, def: string, doc: string): void => {
+    rows.push(`| \`${name}\` | ${cell(type)} | ${def} | ${cell(doc)} |`);
+  };
   const walk = (s: SectionSchema<Fields>, prefix: string): void => {
     for (const [name, f] of Object.entries(s.fields)) {
       const full = prefix + name;
-      const doc = cell(f.doc ?? '');
+      const doc = f.doc ?? '';
       if (f.kind === 'scalar') {
         const def = f.required ? 'required' : f.defaultText === undefined ? '' : f.secret ? '(secret)' : `\`${cell(f.defaultText)}\``;
-        rows.push(`| \`${full}\` | ${cell(f.typeName)}${f.secret ? ' (secret)' : ''} | ${def} | ${doc} |`);
+        row(full, `${f.typeName}${f.secret ? ' (secret)' : ''}`, def, doc);
       } else if (f.kind === 'list') {
-        const inner = f.item.kind === 'scalar' ? f.item.typeName : 'section';
-        rows.push(`| \`${full}\` | list of ${cell(inner)} | | ${doc} |`);
+        row(full, `list of ${f.item.kind === 'scalar' ? f.item.typeName : 'sections'}`, '', doc);
         if (f.item.kind === 'subsection') walk(f.item.schema, `${full}.`);
       } else if (f.kind === 'subsection') {
-        rows.push(`| \`${full} { }\` | section | | ${doc} |`);
+        row(`${full} { }`, 'section', '', doc);
         walk(f.schema, `${full}.`);
       } else {
-        rows.push(`| \`${full}\` | raw | | ${doc} |`);
+        row(full, 'raw', '', doc);
       }
     }
   };
