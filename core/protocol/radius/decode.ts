@@ -361,6 +361,13 @@ function decodeStruct(st: State, list: Pair[], da: DictAttr, v: Buffer): void {
   list.push(pair);
 }
 
+/** Appends decoded vendor attributes under `Vendor-Specific` → vendor (found or created) in `list`. */
+function attachVendor(list: Pair[], vsaDa: DictAttr, vendorDa: DictAttr, pairs: Pair[]): void {
+  if (pairs.length === 0) return;
+  const vendorList = findOrCreate(findOrCreate(list, vsaDa).children!, vendorDa).children!;
+  for (let i = 0; i < pairs.length; i++) vendorList.push(pairs[i]);
+}
+
 /** Checks the sub-attribute framing of a VSA body (after the vendor id). */
 function vsaFramingOk(v: Buffer, start: number, fmt: VendorFormat): boolean {
   const tl = fmt.type;
@@ -414,9 +421,9 @@ function decodeVsaTop(st: State, list: Pair[], vsaDa: DictAttr, data: Buffer, p:
   const fmt = vendorDa.format ?? DEFAULT_VENDOR_FORMAT;
   if (fmt.continuation) return decodeWimax(st, list, vsaDa, vendorDa, data, p, l);
   if (!vsaFramingOk(v, 4, fmt)) { list.push(rawPair(rawAttr(vsaDa.parent!, vsaDa.attr, vsaDa), v)); return next; }
-  const vsaPair = findOrCreate(list, vsaDa);
-  const vendorPair = findOrCreate(vsaPair.children!, vendorDa);
-  decodeVendorBody(st, vendorPair.children!, vendorDa, v, 4, fmt);
+  const tmp: Pair[] = [];
+  decodeVendorBody(st, tmp, vendorDa, v, 4, fmt);
+  attachVendor(list, vsaDa, vendorDa, tmp);
   return next;
 }
 
@@ -442,11 +449,11 @@ function decodeWimax(st: State, list: Pair[], vsaDa: DictAttr, vendorDa: DictAtt
     }
     value = parts.length === 1 ? value : Buffer.concat(parts);
   }
-  const vsaPair = findOrCreate(list, vsaDa);
-  const vendorPair = findOrCreate(vsaPair.children!, vendorDa);
   if (value.length > 0) {
+    const tmp: Pair[] = [];
     const da = vendorDa.children.get(type) ?? rawTlvAttr(vendorDa, type);
-    decodeValueInto(st, vendorPair.children!, da, value, true);
+    decodeValueInto(st, tmp, da, value, true);
+    attachVendor(list, vsaDa, vendorDa, tmp);
   }
   return next;
 }
@@ -495,14 +502,14 @@ function evsVendor(st: State, vsaDa: DictAttr, vendorId: number): DictAttr {
 
 /** Extended-Vendor-Specific body: vendor(4) type(1) data. */
 function decodeEvs(st: State, list: Pair[], vsaDa: DictAttr, v: Buffer): void {
-  if (v.length < 6 || v[0] !== 0) { list.push(rawPair(rawAttr(vsaDa.parent!, vsaDa.attr, vsaDa), v)); return; }
+  if (v.length < 6) { list.push(rawPair(rawAttr(vsaDa.parent!, vsaDa.attr, vsaDa), v)); return; }
   const vendorId = v.readUInt32BE(0);
   const vendorDa = vsaDa.children.get(vendorId) ?? evsVendor(st, vsaDa, vendorId);
-  const vsaPair = findOrCreate(list, vsaDa);
-  const vendorPair = findOrCreate(vsaPair.children!, vendorDa);
   const t = v[4];
   const da = vendorDa.children.get(t) ?? rawTlvAttr(vendorDa, t);
-  decodeValueInto(st, vendorPair.children!, da, v.subarray(5), false);
+  const tmp: Pair[] = [];
+  decodeValueInto(st, tmp, da, v.subarray(5), false);
+  attachVendor(list, vsaDa, vendorDa, tmp);
 }
 
 /** Decodes one top-level attribute at `p` (already framing-checked). Returns the next offset. */
