@@ -7,14 +7,17 @@
 
 import { ValueError } from './errors';
 
+/** Decimal text of 0–255, precomputed for dotted-quad formatting. */
+const OCTET: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
 /** Dotted quad of a 32-bit unsigned integer. */
 export function ipv4FromInt(n: number): string {
-  return (n >>> 24) + '.' + ((n >>> 16) & 0xff) + '.' + ((n >>> 8) & 0xff) + '.' + (n & 0xff);
+  return OCTET[n >>> 24] + '.' + OCTET[(n >>> 16) & 0xff] + '.' + OCTET[(n >>> 8) & 0xff] + '.' + OCTET[n & 0xff];
 }
 
 /** Dotted quad of four bytes of `b` at `off`. */
 export function ipv4FromBytes(b: Uint8Array, off = 0): string {
-  return b[off] + '.' + b[off + 1] + '.' + b[off + 2] + '.' + b[off + 3];
+  return OCTET[b[off]] + '.' + OCTET[b[off + 1]] + '.' + OCTET[b[off + 2]] + '.' + OCTET[b[off + 3]];
 }
 
 /** 32-bit unsigned integer of a canonical dotted quad (no validation). */

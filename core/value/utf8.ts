@@ -41,10 +41,21 @@ export function utf8SeqLen(b: Uint8Array, i: number, end: number): number {
  * input maps each stray byte to U+DC80 + (byte − 0x80).
  */
 export function bytesToString(buf: Buffer): string {
+  const end = buf.length;
+  if (end <= 64) {
+    // Short values (user names, NAS ids): a JS scan beats the native call overhead.
+    let ascii = true;
+    for (let i = 0; i < end; i++) {
+      if (buf[i] & 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return buf.toString('latin1');
+  }
   if (isUtf8(buf)) return buf.toString('utf8');
   let out = '';
   let start = 0;
-  const end = buf.length;
   let i = 0;
   while (i < end) {
     const n = utf8SeqLen(buf, i, end);

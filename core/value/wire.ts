@@ -186,13 +186,13 @@ export function decodeValue(da: DictAttr, buf: Buffer): Value | undefined {
     case 'octets': case 'abinary':
       return buf;
     case 'uint32':
-      return buf.length === 4 ? buf.readUInt32BE(0) : undefined;
+      return buf.length === 4 ? ((buf[0] << 24) | (buf[1] << 16) | (buf[2] << 8) | buf[3]) >>> 0 : undefined;
     case 'ipaddr':
       return buf.length === 4 ? ipv4FromBytes(buf) : undefined;
     case 'uint8':
       return buf.length === 1 ? buf[0] : undefined;
     case 'uint16':
-      return buf.length === 2 ? buf.readUInt16BE(0) : undefined;
+      return buf.length === 2 ? (buf[0] << 8) | buf[1] : undefined;
     case 'int8':
       return buf.length === 1 ? buf.readInt8(0) : undefined;
     case 'int16':
