@@ -454,6 +454,11 @@ export class DictLoader {
     }
     if ((flags.extended || flags.longExtended) && type !== 'tlv') fail(`'${name}': extended flags need type tlv`);
     if (type === 'vendor') fail(`'${name}': vendor attributes are created with VENDOR, not ATTRIBUTE`);
+    if (type === 'octets' && number === 26 && parent === this.dict.root && this.dict.protocolNumber === 1
+      && name.toLowerCase() === 'vendor-specific') {
+      // v3 declares Vendor-Specific as octets; it is the RFC 2865 VSA container.
+      type = 'vsa';
+    }
     if (flags.unionKey !== undefined) fail(`'${name}': key=<field> is only allowed on a union MEMBER`);
     if (ctx.defaultInternal || isDefine || parent.flags.internal) flags.internal = true;
     if (isDefine) flags.defined = true;
@@ -535,18 +540,45 @@ export class DictLoader {
 
   /** v3 flat names for attributes directly inside a vendor: `AVPair` and `Cisco-AVPair`. */
   private flatAliases(ctx: Ctx, parent: DictAttr, name: string, attr: DictAttr): void {
-    if (parent.type !== 'vendor') return;
+    if (parent.type === 'vendor') {
+      this.addFlat(name, attr, parent.name, this.vendorFrameName(ctx));
+      return;
+    }
+    // v3 had one global name space. Keep its names reachable from the root where they are
+    // unambiguous v3 spellings: children of the RFC 6929 extended attributes (Frag-Status,
+    // Extended-Vendor-Specific-1) and nested vendor attributes named `<Vendor>-…` (WiMAX-Release).
+    const flat = this.dict.state.flatAliases;
+    const lower = name.toLowerCase();
+    if (flat.has(lower)) return;
+    if (parent.parent === this.dict.root && (parent.flags.extended || parent.flags.longExtended)) {
+      flat.set(lower, attr);
+      return;
+    }
+    for (let a: DictAttr | null = parent.parent; a; a = a.parent) {
+      if (a.type === 'vendor') {
+        const fv = this.vendorFrameName(ctx);
+        if (lower.startsWith(a.name.toLowerCase() + '-') || (fv && lower.startsWith(fv.toLowerCase() + '-'))) flat.set(lower, attr);
+        return;
+      }
+    }
+  }
+
+  /** Register `name` and `<vendor>-name` (for each vendor spelling) as flat aliases; first one wins. */
+  private addFlat(name: string, attr: DictAttr, vendor: string, vendor2: string | undefined): void {
     const flat = this.dict.state.flatAliases;
     const lower = name.toLowerCase();
     if (!flat.has(lower)) flat.set(lower, attr);
-    const prefixes = new Set<string>([parent.name]);
-    const fv = this.vendorFrameName(ctx);
-    if (fv) prefixes.add(fv);
-    for (const p of prefixes) {
-      const pl = p.toLowerCase() + '-';
-      if (lower.startsWith(pl)) continue;
-      const alias = pl + lower;
-      if (!flat.has(alias)) flat.set(alias, attr);
+    const p1 = vendor.toLowerCase() + '-';
+    if (!lower.startsWith(p1)) {
+      const a = p1 + lower;
+      if (!flat.has(a)) flat.set(a, attr);
+    }
+    if (vendor2 !== undefined && vendor2 !== vendor) {
+      const p2 = vendor2.toLowerCase() + '-';
+      if (!lower.startsWith(p2)) {
+        const a = p2 + lower;
+        if (!flat.has(a)) flat.set(a, attr);
+      }
     }
   }
 
@@ -653,13 +685,29 @@ export class DictLoader {
   private value(ctx: Ctx, args: string[]): void {
     if (args.length !== 3) ctx.fail('VALUE needs an attribute name, a value name and a value');
     const [attrName, name, text] = args as [string, string, string];
-    const scopes = this.scopes(ctx);
-    const attr = this.findForValue(attrName, scopes);
+    const attr = this.findForValueNow(ctx, attrName);
     if (!attr) {
-      this.values.push({ attrName, name, text, loc: { file: ctx.file, line: ctx.line }, scopes });
+      this.values.push({ attrName, name, text, loc: { file: ctx.file, line: ctx.line }, scopes: this.scopes(ctx) });
       return;
     }
     this.addValue(attr, name, text, ctx.fail);
+  }
+
+  /** `findForValue` with the current scopes, without allocating a scope list. */
+  private findForValueNow(ctx: Ctx, attrName: string): DictAttr | undefined {
+    const lower = attrName.toLowerCase();
+    const check = (s: DictAttr | null): DictAttr | undefined => {
+      if (!s) return undefined;
+      if (s.type !== 'root' && s.name.toLowerCase() === lower) return s;
+      return s.byName.get(lower);
+    };
+    const r = check(ctx.struct) ?? check(ctx.relative);
+    if (r) return r;
+    for (let i = ctx.stack.length - 1; i >= 0; i--) {
+      const c = check(ctx.stack[i]!.attr);
+      if (c) return c;
+    }
+    return this.dict.state.enums.get(lower) ?? this.dict.lookup(attrName, this.dict.root);
   }
 
   private findForValue(attrName: string, scopes: DictAttr[]): DictAttr | undefined {
@@ -723,14 +771,7 @@ export class DictLoader {
       fail(`ALIAS ${p.name}: name is already used by '${existing.fullName}'${locText(existing)}`);
     }
     p.scope.byName.set(lower, target);
-    if (p.scope.type === 'vendor') {
-      const flat = this.dict.state.flatAliases;
-      if (!flat.has(lower)) flat.set(lower, target);
-      for (const pre of new Set([p.scope.name, p.vendorName ?? p.scope.name])) {
-        const pl = pre.toLowerCase() + '-';
-        if (!lower.startsWith(pl) && !flat.has(pl + lower)) flat.set(pl + lower, target);
-      }
-    }
+    if (p.scope.type === 'vendor') this.addFlat(p.name, target, p.scope.name, p.vendorName);
   }
 
   // ---------------------------------------------------------------- finish
@@ -790,7 +831,8 @@ function copyValues(src: DictAttr, dst: DictAttr, fail: Fail): void {
   }
 }
 
-const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_\-/+:]*$/;
+/** Letters, digits and `_-/+:`; dots only inside (v3 names such as `WiMAX-802.1p`, found as whole names). */
+const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_\-/+:.]*(?<!\.)$/;
 
 function checkName(name: string, fail: Fail): void {
   if (!NAME_RE.test(name)) fail(`invalid attribute name '${name}'`);

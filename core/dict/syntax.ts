@@ -15,16 +15,25 @@ export type Fail = (message: string) => never;
  * (a `#` at the start of the line or after white space).
  */
 export function tokenize(line: string): string[] {
-  let end = line.length;
-  for (let i = 0; i < line.length; i++) {
-    if (line.charCodeAt(i) === 35 /* # */ && (i === 0 || line[i - 1] === ' ' || line[i - 1] === '\t')) {
-      end = i;
-      break;
-    }
-  }
-  const body = end === line.length ? line : line.slice(0, end);
   const out: string[] = [];
-  for (const t of body.split(/[ \t\r\f\v]+/)) if (t !== '') out.push(t);
+  const n = line.length;
+  let i = 0;
+  while (i < n) {
+    let c = line.charCodeAt(i);
+    // Skip white space (space, tab, CR, VT, FF).
+    while (c === 32 || (c >= 9 && c <= 13)) {
+      if (++i >= n) return out;
+      c = line.charCodeAt(i);
+    }
+    if (c === 35 /* # */) return out;
+    const start = i;
+    while (i < n) {
+      c = line.charCodeAt(i);
+      if (c === 32 || (c >= 9 && c <= 13)) break;
+      i++;
+    }
+    out.push(line.slice(start, i));
+  }
   return out;
 }
 
