@@ -353,7 +353,7 @@ function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops:
       }
       leaf.children = [];
       build(it.value.items, scopeOf(da, r), r, leaf.children, undefined, false);
-    } else if (it.value !== undefined) {
+    } else if (it.value !== undefined && it.op !== '=*' && it.op !== '!*') {
       leaf.value = leafValue(da, it.value);
     }
     list.push(leaf);
@@ -465,17 +465,29 @@ export interface PrintLinesOptions {
   indent?: string;
 }
 
-/** v3-style flat name for a leaf: an alias at the root when one exists, else the full v4 name. */
+/**
+ * v3-style flat name for a leaf: the local name when the root has it as an
+ * alias (`Actual-Data-Rate-Upstream`), else `<Vendor>-<name>` for vendor
+ * attributes (`Cisco-AVPair`), else the full v4 name.
+ */
 function flatName(da: DictAttr): string {
+  if (da.flags.raw) return 'raw.' + da.fullName;
   let root: DictAttr = da;
   while (root.parent) root = root.parent;
-  if (da.parent === root || da.flags.raw) return da.flags.raw ? 'raw.' + da.fullName : da.name;
-  const candidates = [da.name];
+  if (da.parent === root) return da.name;
+  if (root.childByName(da.name) === da) return da.name;
+  let vendor: DictAttr | undefined;
   for (let a = da.parent; a && a !== root; a = a.parent) {
-    if (a.type === 'vendor') candidates.push(a.name + '-' + da.name);
+    if (a.type === 'vendor') {
+      vendor = a;
+      break;
+    }
   }
-  for (const c of candidates) {
-    if (root.childByName(c) === da) return c;
+  if (vendor && vendor.parent?.parent === root && !vendor.flags.raw) {
+    // Only for attributes directly in the vendor space (v3 had no nested names).
+    if (da.parent === vendor) {
+      return da.name.toLowerCase().startsWith(vendor.name.toLowerCase() + '-') ? da.name : `${vendor.name}-${da.name}`;
+    }
   }
   return da.fullName;
 }
