@@ -1,15 +1,27 @@
 /**
  * Checks the project's own RADIUS dictionaries (dictionaries/radius/): they
  * load, every RFC file and the required vendors contribute what they should,
- * and every attribute the FreeRADIUS keyword tests refer to resolves.
+ * every attribute the FreeRADIUS keyword tests refer to resolves, and numbers,
+ * types and wire flags agree with the FreeRADIUS v4 dictionaries except where
+ * dictionaries/README.md lists a deliberate difference.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { DictAttr } from '../core/dict/attr';
 import { Dictionary } from '../core/dict/dictionary';
 
 const ROOT = path.resolve(__dirname, '..', 'dictionaries', 'radius', 'dictionary');
-const KEYWORDS = path.resolve(__dirname, '..', '..', 'shared', 'conformance', 'keywords');
+const SHARED = path.resolve(__dirname, '..', '..', 'shared', 'conformance');
+const KEYWORDS = path.join(SHARED, 'keywords');
+const FREERADIUS_DICT = path.join(SHARED, 'dictionaries', 'radius-full');
+
+/** Shared test data must sit beside the repository (../shared). */
+function requireShared(p: string): void {
+  if (!fs.existsSync(p)) {
+    throw new Error(`${p} not found: the shared folder must sit beside the repository (../shared)`);
+  }
+}
 
 let dict: Dictionary;
 
@@ -182,14 +194,47 @@ describe('dictionaries/radius', () => {
   });
 
   it('every attribute the keyword tests refer to resolves', () => {
-    if (!fs.existsSync(KEYWORDS)) {
-      throw new Error(`keyword tests not found at ${KEYWORDS}: the shared folder must sit beside the repository (../shared)`);
-    }
+    requireShared(KEYWORDS);
     const refs = keywordAttributeRefs(KEYWORDS);
     expect(refs.size).toBeGreaterThan(20);
     if (process.env.DICT_SHOW_REFS) console.log([...refs].sort().join('\n'));
     const missing = [...refs].filter((n) => !resolvesInKeywordContext(n)).sort();
     expect(missing).toEqual([]);
+  });
+
+  it('agrees with FreeRADIUS v4 on number, type and wire flags wherever both define an attribute', () => {
+    requireShared(FREERADIUS_DICT);
+    const ref = Dictionary.load(FREERADIUS_DICT);
+    // Deliberate differences, listed in dictionaries/README.md.
+    const allowed = new Set([
+      'Location-Capable', // uint32 flag set per RFC 5580, not a struct of bits
+      'Extended-Attribute-5.DHCPv4-Options', 'Extended-Attribute-5.DHCPv6-Options',
+      'Vendor-Specific.Huawei.DHCP-Option', 'Vendor-Specific.Starent.DHCP-Options',
+      'Vendor-Specific.Unisphere.DHCP-Options', 'Vendor-Specific.Unisphere.DHCPv6-Options',
+      'Vendor-Specific.Nokia-SR.ToServer-Dhcp-Options', 'Vendor-Specific.Nokia-SR.ToClient-Dhcp-Options',
+      'Vendor-Specific.Nokia-SR.ToServer-Dhcp6-Options', 'Vendor-Specific.Nokia-SR.ToClient-Dhcp6-Options',
+    ]);
+    const wire = (a: DictAttr) => JSON.stringify([a.type, a.flags.hasTag ?? false, a.flags.encrypt ?? 0,
+      a.flags.concat ?? false, a.flags.extended ?? false, a.flags.longExtended ?? false, a.flags.length ?? 0,
+      a.flags.array ?? false]);
+    const diffs: string[] = [];
+    let compared = 0;
+    const walk = (theirs: DictAttr) => {
+      for (const c of theirs.children.values()) {
+        if (allowed.has(c.fullName)) continue;
+        const ours = dict.resolve(c.oid);
+        if (!ours) continue; // a vendor or attribute we do not ship
+        compared++;
+        if (wire(ours) !== wire(c)) diffs.push(`${c.fullName} (${c.oid}): FreeRADIUS ${wire(c)}, ours ${wire(ours)}`);
+        else if (c.members && c.members.map((m) => m.type).join() !== (ours.members ?? []).map((m) => m.type).join()) {
+          diffs.push(`${c.fullName} (${c.oid}): struct members differ`);
+        }
+        walk(c);
+      }
+    };
+    walk(ref.root);
+    expect(compared).toBeGreaterThan(3000);
+    expect(diffs).toEqual([]);
   });
 });
 
