@@ -136,10 +136,29 @@ export class Dictionary {
       let next = cur.byName.get(p);
       if (!next && i === 0 && cur === this.root) next = this.state.flatAliases.get(p);
       if (!next && DIGITS.test(p)) next = this.childAny(cur, Number(p));
+      if (!next && cur.type === 'group') {
+        // A group holds attributes of its ref= target (by default the protocol root).
+        const g = this.groupRef(cur);
+        if (g && g !== cur) next = g.byName.get(p) ?? (DIGITS.test(p) ? this.childAny(g, Number(p)) : undefined);
+      }
       if (!next) return undefined;
       cur = next;
     }
     return cur;
+  }
+
+  /**
+   * The attribute whose children a `group` attribute contains: its `ref=`
+   * target in this protocol, or the protocol root when it has no `ref=`.
+   * Undefined for a reference to another protocol (`ref=@DHCPv4`) or a
+   * non-group attribute.
+   */
+  groupRef(attr: DictAttr): DictAttr | undefined {
+    if (attr.type !== 'group') return undefined;
+    const ref = attr.flags.ref;
+    if (ref === undefined) return this.root;
+    if (ref.startsWith('@') && !ref.startsWith('@.')) return undefined;
+    return this.lookup(ref.startsWith('@.') ? ref : '@.' + ref, this.root);
   }
 
   /** Child by number, including internal children (which `parent.child()` leaves out). */

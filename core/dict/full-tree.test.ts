@@ -90,6 +90,16 @@ describe.skipIf(!fs.existsSync(RADIUS_FULL))('FreeRADIUS v4 dictionary trees', (
     expect(d.resolve('Cleartext-Password')).toBe(ct);
   });
 
+  it('looks through group attributes into the protocol root', () => {
+    const sa = d.resolve('Tag-1.Vendor-Specific.Unisphere.Service-Activate')!;
+    expect(sa.fullName).toBe('Vendor-Specific.Unisphere.Service-Activate');
+    expect(d.groupRef(d.resolve('Tag-1')!)).toBe(d.root);
+    const dhcp = d.resolve('Extended-Attribute-5.DHCPv4-Options')!;
+    expect(dhcp.flags.ref).toBe('@DHCPv4');
+    expect(d.groupRef(dhcp)).toBeUndefined(); // another protocol: not loaded here
+    expect(d.resolve('request.User-Name')).toBe(d.resolve('User-Name'));
+  });
+
   it('has structs, unions and ENUM references from dictionary.test', () => {
     const s = d.resolve('Test-Struct2')!;
     expect(s.type).toBe('struct');
