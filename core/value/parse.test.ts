@@ -232,6 +232,8 @@ describe('date', () => {
     expect(printValue(attr('date'), 864000, { quote: false })).toBe('1970-01-11T00:00:00Z');
     expect(printValue(ms, 864000)).toBe('"1970-01-11T00:00:00.000Z"');
     expect(printValue(attr('date', { precision: 'microseconds' }), 1.000001)).toBe('"1970-01-01T00:00:01.000001Z"');
+    expect(printValue(attr('date'), 4e11)).toBe('"400000000000"');
+    expect(parseValue('date', '400000000000')).toBe(4e11);
   });
   it('rejects garbage', () => {
     for (const t of ['yesterday', '2019-13-01T00:00:00Z', '2019-08-21T25:00:00Z', 'Foo 21 2019', '2019-08-21T07:40:31+99:00']) {

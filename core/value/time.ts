@@ -152,6 +152,7 @@ function pad(n: number, w: number): string {
 /**
  * Seconds since the epoch → RFC 3339 UTC text, with as many sub-second digits
  * as `precision` asks for (none for seconds): `2019-08-21T11:40:31.123Z`.
+ * Dates outside years 0–9999 print as an integer in precision units.
  */
 export function printDate(v: number, precision: TimePrecision = 'seconds'): string {
   const digits = FRACTION_DIGITS[precision];
@@ -166,7 +167,12 @@ export function printDate(v: number, precision: TimePrecision = 'seconds'): stri
     }
   }
   const d = new Date(whole * 1000);
-  if (Number.isNaN(d.getTime())) return String(v);
+  const year = d.getUTCFullYear();
+  if (Number.isNaN(d.getTime()) || year < 0 || year > 9999) {
+    // Outside RFC 3339: print the integer in precision units, which parses back.
+    const units = v * PRECISION_SCALE[precision];
+    return Number.isFinite(units) ? BigInt(Math.round(units)).toString() : String(v);
+  }
   let s = pad(d.getUTCFullYear(), 4) + '-' + pad(d.getUTCMonth() + 1, 2) + '-' + pad(d.getUTCDate(), 2) + 'T' +
     pad(d.getUTCHours(), 2) + ':' + pad(d.getUTCMinutes(), 2) + ':' + pad(d.getUTCSeconds(), 2);
   if (digits > 0) s += '.' + pad(frac, digits);

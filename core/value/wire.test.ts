@@ -145,6 +145,9 @@ describe('ipv6prefix (packet_rfc3162.txt)', () => {
     expect(hex(encodeValue(c, '10.0.0.0/8'))).toBe('00080a000000');
     expect(decodeValue(c, Buffer.from('00080a000000', 'hex'))).toBe('10.0.0.0/8');
     expect(decodeValue(c, Buffer.from('0000', 'hex'))).toBe('::/0');
+    expect(hex(encodeValue(c, '2001:db8::/32'))).toBe('002020010db8' + '00'.repeat(12));
+    expect(decodeValue(c, encodeValue(c, '2001:db8::/32'))).toBe('2001:db8::/32');
+    expect(decodeValue(c, Buffer.from('002120010db8', 'hex'))).toBe('2001:db8::/33');
   });
 });
 

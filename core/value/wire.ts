@@ -89,7 +89,7 @@ function encodeTime(da: DictAttr, v: number): Buffer {
  * the wire integer (`subtype`, default 4 bytes: unsigned for date, signed for
  * time_delta); `ipv4prefix` is 6 bytes (reserved, length, address) with
  * 0.0.0.0/0 sent as /32; `ipv6prefix` is reserved, length and only the
- * prefix bytes; fixed-`length` strings and octets are zero-padded or
+ * prefix bytes (an IPv6 `combo-prefix` always takes all 18 bytes); fixed-`length` strings and octets are zero-padded or
  * truncated. Tags, encryption and arrays are the codec's business.
  */
 export function encodeValue(da: DictAttr, v: Value): Buffer {
@@ -127,8 +127,15 @@ export function encodeValue(da: DictAttr, v: Value): Buffer {
       return encodeIpv4Prefix(v as string);
     case 'ipv6prefix':
       return encodeIpv6Prefix(v as string);
-    case 'combo-prefix':
-      return (v as string).includes(':') ? encodeIpv6Prefix(v as string) : encodeIpv4Prefix(v as string);
+    case 'combo-prefix': {
+      if (!(v as string).includes(':')) return encodeIpv4Prefix(v as string);
+      // Always the full 18 bytes, so that it cannot be mistaken for the 6-byte IPv4 form.
+      const p = encodeIpv6Prefix(v as string);
+      if (p.length === 18) return p;
+      const full = Buffer.alloc(18);
+      p.copy(full);
+      return full;
+    }
     case 'ifid':
       return Buffer.from((v as string).replace(/:/g, ''), 'hex');
     case 'ether':
@@ -218,7 +225,7 @@ export function decodeValue(da: DictAttr, buf: Buffer): Value | undefined {
     case 'ipv6prefix':
       return decodeIpv6Prefix(buf);
     case 'combo-prefix':
-      return buf.length === 6 ? decodeIpv4Prefix(buf) : decodeIpv6Prefix(buf);
+      return buf.length === 6 && buf[1] <= 32 ? decodeIpv4Prefix(buf) : decodeIpv6Prefix(buf);
     case 'ifid':
       return buf.length === 8 ? hex4(buf, 0) + ':' + hex4(buf, 2) + ':' + hex4(buf, 4) + ':' + hex4(buf, 6) : undefined;
     case 'ether':
