@@ -432,7 +432,7 @@ describe('includes', () => {
   it('accepts a "default" file of plain pairs', () => {
     const dir = tree({
       'main.conf': '$INCLUDE clients.d\n',
-      'clients.d/DEFAULT': 'secret = s\nshortname = dflt\n',
+      'clients.d/DEFAULT': 'secret = s\nshortname = dflt\nhome_server default {\n  port = 1\n}\n',
       'clients.d/one': 'client one {\n  shortname = one\n}\n',
     });
     const r = parseConfigFile(path.join(dir, 'main.conf'));
@@ -440,6 +440,8 @@ describe('includes', () => {
     const one = sec(r.children[0]);
     expect(findPair(one, 'secret')?.value).toBe('s');
     expect(findPair(one, 'shortname')?.value).toBe('one');
+    expect(findSection(one, 'home_server')).toBeUndefined();
+    expect(findPair(one, 'port')).toBeUndefined();
   });
 
   it('detects include loops', () => {

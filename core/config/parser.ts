@@ -427,11 +427,12 @@ function lookup(cs: ConfSection, ref: string): ConfItem | undefined {
 }
 
 /**
- * `default` file inheritance. Items of the default file are inherited by a sibling's top-level
- * section unless it has its own item of that name (pairs by `attr`, sections by `name1`+`name2`):
- * - a top-level section of the default file whose `name1` equals the sibling section's `name1`
- *   (e.g. `client default { secret = x }` for `client foo { … }`) contributes its children;
- * - every other top-level item of the default file (pairs, other sections) is inherited as is.
+ * `default` file inheritance. A sibling's top-level section inherits each default item it does
+ * not have itself (pairs compared by `attr`, sections by `name1`+`name2`):
+ * - top-level sections of the default file are templates: a sibling section inherits the children
+ *   of the template with the same `name1` (`client default { secret = x }` for `client foo { … }`);
+ *   templates of other names are not applied;
+ * - top-level pairs of the default file are inherited by every sibling section.
  * Inherited items keep their own location (the default file) and come first, in default-file order.
  */
 function applyDefaults(sec: MutSection, defaults: ConfItem[]): void {
@@ -441,10 +442,14 @@ function applyDefaults(sec: MutSection, defaults: ConfItem[]): void {
       d.kind === 'pair'
         ? c.kind === 'pair' && c.attr === d.attr
         : c.kind === 'section' && c.name1 === d.name1 && c.name2 === d.name2);
+  const add = (d: ConfItem): void => {
+    if (!has(d) && !inherited.some((i) => i.kind === d.kind && (i.kind === 'pair' ? i.attr === (d as ConfPair).attr
+      : i.name1 === (d as ConfSection).name1 && i.name2 === (d as ConfSection).name2))) inherited.push(d);
+  };
   for (const d of defaults) {
-    if (d.kind === 'section' && d.name1 === sec.name1) {
-      for (const dc of d.children) if (!has(dc) && !inherited.includes(dc)) inherited.push(dc);
-    } else if (!has(d)) inherited.push(d);
+    if (d.kind === 'section') {
+      if (d.name1 === sec.name1) for (const dc of d.children) add(dc);
+    } else add(d);
   }
   if (inherited.length) sec.children.unshift(...inherited);
 }

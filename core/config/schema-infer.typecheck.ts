@@ -1,4 +1,5 @@
 /** Compile-time checks of `conf.Infer` (checked by `tsc --noEmit`; nothing here runs). */
+import type { ConfItem } from './ast';
 import { conf } from './schema';
 export const S = conf.section({
   server: conf.string({ required: true }),
@@ -11,6 +12,7 @@ export const S = conf.section({
   pool: conf.subsection(conf.section({ start: conf.integer({ default: 5 }) })),
   opt: conf.subsection({ x: conf.boolean() }, { optional: true }),
   body: conf.raw(),
+  listen: conf.list(conf.subsection({ port: conf.integer({ required: true }) })),
 });
 export type S = conf.Infer<typeof S>;
 declare const s: S;
@@ -28,4 +30,6 @@ const f: number = s.pool.start;
 const g: boolean | undefined = s.opt?.x;
 // @ts-expect-error opt optional
 const h = s.opt.x;
-void [a, b, b2, c, d, d2, d3, e, f, g, h];
+const l: number[] = s.listen.map((x) => x.port);
+const raw: ConfItem[] = s.body;
+void [l, raw, a, b, b2, c, d, d2, d3, e, f, g, h];
