@@ -130,7 +130,7 @@ class UdpChannel extends Channel {
 
 class TcpChannel extends Channel {
   local = { address: '0.0.0.0', port: 0 };
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   constructor(client: RadiusClient, private readonly sock: net.Socket) {
     super(client);
     this.local = { address: sock.localAddress ?? '0.0.0.0', port: sock.localPort ?? 0 };

@@ -193,6 +193,8 @@ function writeConfig(dir: string, o: {
     '\tipaddr = 127.0.0.1',
     `\tsecret = ${o.secret}`,
     `\trequire_message_authenticator = ${o.requireMa ? 'yes' : 'no'}`,
+    // Accept the client over both UDP and TCP listeners.
+    '\tproto = *',
     '\tnas_type = other',
     '}',
     '',
