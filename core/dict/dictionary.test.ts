@@ -51,6 +51,9 @@ $INCLUDE-	dictionary.missing
 VALUE	Service-Type	Login-User	1
 VALUE	Service-Type	Framed-User	2
 VALUE	Service-Type	Login		1
+VALUE	Late-Enum	Early-Name	1
+ATTRIBUTE	Late-Enum	136	uint32
+VALUE	Late-Enum	Proper-Name	1
 ATTRIBUTE	Tunnel-Password		69	string	has_tag,encrypt=Tunnel-Password
 ATTRIBUTE	EAP-Message		79	octets	concat
 ATTRIBUTE	Secret-Thing		80	octets	encrypt=Ascend-Secret
@@ -170,11 +173,15 @@ END-PROTOCOL	RADIUS
     expect(d.resolve('Frag-Status')!.oid).toBe('241.1');
   });
 
-  it('keeps the first VALUE name canonical and later ones as aliases', () => {
+  it('prints the last VALUE name read in order; deferred VALUEs never take over', () => {
     const st = d.resolve('Service-Type')!;
-    expect(st.nameOfValue(1)).toBe('Login-User');
+    expect(st.nameOfValue(1)).toBe('Login');
     expect(st.values!.get('login')).toBe(1);
+    expect(st.values!.get('login-user')).toBe(1);
     expect(st.values!.get('framed-user')).toBe(2);
+    const late = d.resolve('Late-Enum')!;
+    expect(late.nameOfValue(1)).toBe('Proper-Name');
+    expect(late.values!.get('early-name')).toBe(1);
     expect(d.resolve('Vendor-Specific.Cisco.AVPair')!.values!.get('foo')).toBe('bar');
   });
 
@@ -257,6 +264,11 @@ END-PROTOCOL	RADIUS
     expect(data.child(1)!.members!.map((m) => m.name)).toEqual(['A', 'B']);
     expect(data.child(1)!.members![1]!.flags.length).toBe(2);
     expect(d.resolve('Test-Struct.Data.Thingy.Child')!.oid).toBe('132.3.2.1');
+    // The key member names the union children.
+    const key = ts.members![0]!;
+    expect(key.nameOfValue(1)).toBe('Sub');
+    expect(key.nameOfValue(2)).toBe('Thingy');
+    expect(key.values!.get('thingy')).toBe(2);
   });
 
   it('copies ENUM values with enum=, casting to the attribute type', () => {

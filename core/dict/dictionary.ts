@@ -34,6 +34,8 @@ export class DictState {
   readonly enums = new Map<string, DictAttr>();
   /** `resolve()` results for root-relative names. */
   readonly resolveCache = new Map<string, DictAttr | null>();
+  /** Union struct members, whose key members get enumerated names from the union's children. */
+  readonly unions: DictAttr[] = [];
   /** Synthetic numbers for `DEFINE`d attributes (never on the wire). */
   nextDefineNumber = 0x40000000;
 }

@@ -42,6 +42,14 @@ describe.skipIf(!fs.existsSync(RADIUS_FULL))('FreeRADIUS v4 dictionary trees', (
     expect(d.root.child(26)!.type).toBe('vsa');
   });
 
+  it('prints VALUE names as FreeRADIUS does', () => {
+    expect(d.resolve('Tunnel-Medium-Type')!.nameOfValue(1)).toBe('IPv4'); // later VALUE line wins
+    expect(d.resolve('Service-Type')!.nameOfValue(1)).toBe('Login-User'); // compat VALUE is deferred
+    expect(d.resolve('Framed-Compression')!.nameOfValue(1)).toBe('Van-Jacobson-TCP-IP');
+    expect(d.resolve('Acct-Status-Type')!.nameOfValue(3)).toBe('Interim-Update');
+    expect(d.resolve('Service-Type')!.values!.get('login')).toBe(1);
+  });
+
   it('has vendor formats', () => {
     expect(d.vendor('WiMAX')!.format).toEqual({ type: 1, length: 1, continuation: true });
     expect(d.vendor('USR')!.format).toEqual({ type: 4, length: 0, continuation: false });
@@ -111,6 +119,8 @@ describe.skipIf(!fs.existsSync(RADIUS_FULL))('FreeRADIUS v4 dictionary trees', (
     expect(data.child(1)!.members!.map((m) => m.name)).toEqual(['Nested-Uint1', 'Nested-Uint2']);
     expect(data.child(2)!.flags.length).toBe(2);
     expect(d.resolve('Test-Struct2.Data.Thingy.Child')!.type).toBe('string');
+    expect(s.members![0]!.nameOfValue(1)).toBe('Sub-Struct');
+    expect(s.members![0]!.nameOfValue(2)).toBe('CC');
     expect(d.resolve('Unit-TLV.Test-Enum-Integer32')!.values!.get('three')).toBe(3);
     expect(d.resolve('Unit-TLV.Test-Enum-Integer64')!.values!.get('three')).toBe(3n);
     expect(d.resolve('Unit-TLV.Delta-MSec-uint16')!.flags).toMatchObject({ precision: 'milliseconds', subtype: 'uint16' });

@@ -590,6 +590,7 @@ export class DictLoader {
     const copy = (c: DictAttr): DictAttr => {
       const n = new DictAttr(c.name, c.attr, c.type, dst, { ...c.flags });
       n.loc = c.loc;
+      if (n.type === 'union') this.dict.state.unions.push(n);
       this.copyChildren(c, n);
       return n;
     };
@@ -660,6 +661,7 @@ export class DictLoader {
     struct.byName.set(name.toLowerCase(), attr);
     members.push(attr);
     if (type === 'tlv') ctx.relative = attr;
+    if (type === 'union') this.dict.state.unions.push(attr);
   }
 
   // ---------------------------------------------------------------- ENUM / VALUE / ALIAS
@@ -690,7 +692,7 @@ export class DictLoader {
       this.values.push({ attrName, name, text, loc: { file: ctx.file, line: ctx.line }, scopes: this.scopes(ctx) });
       return;
     }
-    this.addValue(attr, name, text, ctx.fail);
+    this.addValue(attr, name, text, ctx.fail, true);
   }
 
   /** `findForValue` with the current scopes, without allocating a scope list. */
@@ -720,7 +722,13 @@ export class DictLoader {
     return this.dict.state.enums.get(lower) ?? this.dict.lookup(attrName, this.dict.root);
   }
 
-  private addValue(attr: DictAttr, name: string, text: string, fail: Fail): void {
+  /**
+   * Add one VALUE. `precedence`: the name becomes the printed one for its value even when
+   * another name was defined before (FreeRADIUS v4 does this for VALUE lines read in order:
+   * `Tunnel-Medium-Type` prints `IPv4`, not `IP`). Deferred VALUEs (read before their
+   * ATTRIBUTE, like `Service-Type Login` in dictionary.compat) never take precedence.
+   */
+  private addValue(attr: DictAttr, name: string, text: string, fail: Fail, precedence: boolean): void {
     if (STRUCTURAL.has(attr.type)) fail(`VALUE ${name}: '${attr.fullName}' is of type ${attr.type}, which has no values`);
     const v = parseValueLiteral(attr.type, text, fail);
     const values = (attr.values ??= new Map());
@@ -733,7 +741,7 @@ export class DictLoader {
       // Later definitions of a name win (v3 behaviour), the first name for a number stays canonical.
     }
     values.set(lower, v);
-    if (!names.has(key)) names.set(key, name);
+    if (precedence || !names.has(key)) names.set(key, name);
   }
 
   private alias(ctx: Ctx, args: string[]): void {
@@ -788,7 +796,7 @@ export class DictLoader {
       const fail: Fail = failAt(p.loc);
       const attr = this.findForValue(p.attrName, p.scopes);
       if (!attr) fail(`VALUE ${p.name}: unknown attribute '${p.attrName}'`);
-      this.addValue(attr, p.name, p.text, fail);
+      this.addValue(attr, p.name, p.text, fail, false);
     }
     for (const p of this.enums) {
       const fail: Fail = failAt(p.loc);
@@ -800,10 +808,31 @@ export class DictLoader {
       if (!src) fail(`'${p.attr.name}': enum=${p.ref} not found`);
       copyValues(src, p.attr, fail);
     }
+    for (const u of this.dict.state.unions) unionKeyValues(u);
     this.aliases.length = 0;
     this.values.length = 0;
     this.enums.length = 0;
     this.dict.state.resolveCache.clear();
+  }
+}
+
+/**
+ * A struct's `key` member gets one enumerated name per child of the union it
+ * selects (`Key-Field = ::Sub-Struct` is 1 when `Sub-Struct` is union child 1).
+ * VALUE lines for the key member keep precedence.
+ */
+function unionKeyValues(union: DictAttr): void {
+  const key = union.parent?.byName.get(union.flags.unionKey?.toLowerCase() ?? '');
+  if (!key || key.parent !== union.parent) return;
+  for (const c of union.children.values()) {
+    const v = castValue(c.attr, key.type);
+    if (v === undefined) continue;
+    const values = (key.values ??= new Map());
+    const names = (key.valueNames ??= new Map());
+    const lower = c.name.toLowerCase();
+    if (!values.has(lower)) values.set(lower, v);
+    const k = valueKey(v);
+    if (!names.has(k)) names.set(k, c.name);
   }
 }
 
