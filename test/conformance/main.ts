@@ -32,7 +32,11 @@ export function parseArgs(argv: string[]): { suite: string; opts: SuiteOptions }
     else if (a.startsWith('--expect=')) expect = a.slice(9);
     else if (a === '-v' || a === '--verbose') verbose = true;
     else if (a === '-h' || a === '--help') throw new Error(usage());
-    else if (a.startsWith('-')) extra.push(a);
+    else if (a === '--write-expect') {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${usage()}`);
+      extra.push(a, v);
+    } else if (a.startsWith('-')) extra.push(a);
     else pos.push(a);
   }
   if (pos.length < 2) throw new Error(usage());

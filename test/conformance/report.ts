@@ -3,7 +3,7 @@
  * command, an expectations file of known failures, and the summary line.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** Outcome of one test command. */
 export type Status = 'pass' | 'fail' | 'skip';
@@ -117,4 +117,25 @@ export function report(suite: string, results: readonly CommandResult[], expecta
   if (sum.unexpected.length) log(`${sum.unexpected.length} unexpected failure(s)`);
   log(`${suite}: ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
   return sum.unexpected.length ? 1 : 0;
+}
+
+/**
+ * Writes the current failures as an expectations file, keeping the reasons
+ * already known (`old`) and marking new ones `TODO: triage`. Used to refresh
+ * the checked-in file after fixes (`--write-expect <file>`).
+ */
+export function writeExpectations(path: string, suite: string, results: readonly CommandResult[], old: Map<string, string>): number {
+  const lines = [
+    `# Known ${suite} conformance failures: one "file:LINE  reason" per line.`,
+    '# A failure not listed here fails the run; a listed one that passes is reported as fixed.',
+  ];
+  let n = 0;
+  for (const r of results) {
+    if (r.status !== 'fail') continue;
+    const key = `${r.file}:${r.line}`;
+    lines.push(`${key}  ${old.get(key) ?? 'TODO: triage'}`);
+    n++;
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+  return n;
 }

@@ -15,7 +15,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Dictionary } from '../../../core/dict/dictionary';
 import { Pair } from '../../../core/pair/pair';
 import { parsePairList, printPairList } from '../../../core/pair/text';
-import { loadExpectations, report, type CommandResult } from '../report';
+import { loadExpectations, report, writeExpectations, type CommandResult } from '../report';
 import type { SuiteOptions } from '../suites';
 import type { CodecBinding } from './binding';
 import { bind } from './bind';
@@ -347,6 +347,7 @@ export function defaultExpectations(): string {
   const candidates = [
     resolve(__dirname, '..', 'codec-expected.txt'),
     resolve(__dirname, '..', '..', '..', '..', 'test', 'conformance', 'codec-expected.txt'),
+    resolve(process.cwd(), 'test', 'conformance', 'codec-expected.txt'),
   ];
   return candidates.find((c) => existsSync(c)) ?? candidates[0];
 }
@@ -369,5 +370,10 @@ export async function run(opts: SuiteOptions): Promise<number> {
   }
   const results = runCodecVectors(opts.dir, opts.dict);
   const expectations = loadExpectations(opts.expect ?? defaultExpectations());
+  const w = opts.extra.indexOf('--write-expect');
+  if (w >= 0 && opts.extra[w + 1]) {
+    const n = writeExpectations(opts.extra[w + 1], 'codec', results, expectations);
+    log(`wrote ${n} expected failure(s) to ${opts.extra[w + 1]}`);
+  }
   return report('codec', results, expectations, opts.verbose, log);
 }
