@@ -53,7 +53,9 @@
  * - no operator (a bare statement: `ldap`, `ok`, `policy_name`, `uint32 foo`, `%func(…)`,
  *   `"%{x}"`, `return`) → `attr` is the whole raw statement text, `op` is `''`, `value` is
  *   `undefined`, `quote: 'none'`.
- * - `$TEMPLATE name` is kept as a pair: `attr: '$TEMPLATE'`, `op: ''`, `value: 'name'`, `quote: 'bare'`.
+ * - `$TEMPLATE name`: when a top-level `templates { name { … } }` exists, the enclosing section inherits
+ *   the template's items it lacks and the directive disappears; otherwise it is kept as a pair
+ *   `attr: '$TEMPLATE'`, `op: ''`, `value: 'name'`, `quote: 'bare'`.
  *
  * `$INCLUDE` / `$-INCLUDE` never appear in the tree: their contents replace them.
  *

@@ -206,6 +206,15 @@ e = ""
     expect(pair(r.children[6]).value).toBe('bar');
   });
 
+  it('applies $TEMPLATE from the top-level templates section', () => {
+    const r = parse('templates {\n  tls {\n    port = 1\n    ca = x\n  }\n}\nserver a {\n  $TEMPLATE tls\n  port = 2\n}\n');
+    const a = sec(findSection(r, 'server'));
+    expect(shape(a.children)).toEqual([
+      { attr: 'ca', op: '=', value: 'x', quote: 'bare' },
+      { attr: 'port', op: '=', value: '2', quote: 'bare' },
+    ]);
+  });
+
   it('keeps $TEMPLATE as a pair', () => {
     const r = parse('always x {\n\t$TEMPLATE template_test\n}\n');
     expect(pair(sec(r.children[0]).children[0])).toMatchObject({ attr: '$TEMPLATE', op: '', value: 'template_test' });

@@ -101,7 +101,7 @@ class Parser {
           if (stack.length === base) {
             throw new ConfError('ERR_CONF_UNBALANCED', { file, line: t.line }, "unexpected '}': no section is open");
           }
-          stack.pop();
+          applyTemplates(stack.pop()!, stack[0]);
           break;
         default:
           line.push(t);
@@ -435,6 +435,28 @@ function lookup(cs: ConfSection, ref: string): ConfItem | undefined {
  * - top-level pairs of the default file are inherited by every sibling section.
  * Inherited items keep their own location (the default file) and come first, in default-file order.
  */
+/**
+ * `$TEMPLATE name` in a section: when the top level has `templates { name { … } }`, the section
+ * inherits the template's items it does not have itself (as for `default` files) and the
+ * `$TEMPLATE` pair is dropped. Without such a template the pair stays in the tree.
+ */
+function applyTemplates(sec: MutSection, root: ConfSection): void {
+  if (!sec.children.some((c) => c.kind === 'pair' && c.attr === '$TEMPLATE')) return;
+  const templates = root.children.find((c): c is ConfSection => c.kind === 'section' && c.name1 === 'templates');
+  if (!templates) return;
+  const kept: ConfItem[] = [];
+  const used: ConfSection[] = [];
+  for (const c of sec.children) {
+    if (c.kind === 'pair' && c.attr === '$TEMPLATE') {
+      const t = templates.children.find((x): x is ConfSection => x.kind === 'section' && x.name1 === c.value);
+      if (t) { used.push(t); continue; }
+    }
+    kept.push(c);
+  }
+  sec.children = kept;
+  for (const t of used) applyDefaults(sec, t.children);
+}
+
 function applyDefaults(sec: MutSection, defaults: ConfItem[]): void {
   const inherited: ConfItem[] = [];
   const has = (d: ConfItem): boolean =>
