@@ -287,11 +287,14 @@ export function encodePacket(pkt: RadiusPacket, opts: EncodePacketOptions): Buff
       vector = ra;
     }
   }
-  let wantMa = opts.messageAuthenticator === true;
+  // Status-Server and EAP always carry a Message-Authenticator (RFC 5997, RFC 3579).
+  let wantMa = opts.messageAuthenticator === true || code === PacketCode.StatusServer;
   let pairs: readonly Pair[] = pkt.pairs;
   for (let i = 0; i < pairs.length; i++) {
     const da = pairs[i].da;
-    if (da.attr === ATTR_MA && da.parent !== null && da.parent.type === 'root') {
+    if (da.parent === null || da.parent.type !== 'root') continue;
+    if (da.attr === ATTR_EAP) wantMa = true;
+    else if (da.attr === ATTR_MA) {
       wantMa = true;
       pairs = pairs.filter((p) => !(p.da.attr === ATTR_MA && p.da.parent !== null && p.da.parent.type === 'root'));
       break;
