@@ -57,6 +57,8 @@ export interface CliIo extends Output {
 
 /** The process's own streams. */
 export function processIo(): CliIo {
+  // A closed pipe (`radclient … | head`) ends the output quietly, as C tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); });
   return {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
