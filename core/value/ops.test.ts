@@ -162,6 +162,12 @@ describe('castValue', () => {
     expect(castValue(10n, 'uint64', 'ether')).toBe('00:00:00:00:00:0a');
     expect(castValue(1n, 'uint64', 'ifid')).toBe('0000:0000:0000:0001');
   });
+  it('abinary casts use the filter language', () => {
+    const f = castValue('ip in drop tcp dstport > 1023', 'string', 'abinary') as Buffer;
+    expect(f.length).toBe(32);
+    expect(castValue(f, 'abinary', 'string')).toBe('ip in drop tcp dstport > 1023');
+    expect(castValue(f, 'abinary', 'octets')).toBe(f);
+  });
   it('impossible casts throw', () => {
     expect(() => castValue('10.0.0.1', 'ipaddr', 'ether')).toThrow(ValueError);
     expect(() => castValue(true, 'bool', 'ipv6addr')).toThrow(ValueError);

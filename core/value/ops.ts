@@ -351,7 +351,8 @@ function fromOctets(b: Buffer, to: LeafType): Value {
  * Converts a value between leaf types with FreeRADIUS cast rules:
  *
  * - to `string`: the unquoted presentation text (`printValueUnquoted`; with
- *   `fromDa` enumerated values give their name); octets → string copies bytes;
+ *   `fromDa` enumerated values give their name, abinary gives filter text);
+ *   octets → string copies bytes;
  * - from `string`: parsed as `to` (`parseValue`); string → octets copies bytes;
  * - to `octets`: the binary form (`toNetwork`); from `octets`: the reverse,
  *   big-endian, shorter input zero-extended for integers;
@@ -365,11 +366,11 @@ function fromOctets(b: Buffer, to: LeafType): Value {
 export function castValue(v: Value, from: LeafType, to: LeafType, fromDa?: DictAttr): Value {
   if (from === to) return v;
   if (to === 'string') {
-    if (from === 'octets' || from === 'abinary') return bytesToString(v as Buffer);
+    if (from === 'octets') return bytesToString(v as Buffer);
     return printValueUnquoted(fromDa && fromDa.type === from ? fromDa : from, v);
   }
   if (from === 'string') {
-    if (to === 'octets' || to === 'abinary') return stringToBytes(v as string);
+    if (to === 'octets') return stringToBytes(v as string);
     return parseValue(to, (v as string).trim());
   }
   if (to === 'octets' || to === 'abinary') return toNetwork(from, v, fromDa);

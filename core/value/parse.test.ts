@@ -270,6 +270,8 @@ describe('time_delta', () => {
     expect(pair('time_delta', '10', sec)).toBe('10');
     expect(pair('time_delta', '1.5', sec)).toBe('1.5');
     expect(pair('time_delta', '1500us', ms)).toBe('1.5');
+    expect(pair('time_delta', '-5', attr('time_delta', { subtype: 'uint32' }))).toBe('0');
+    expect(pair('time_delta', '-0.5', sec)).toBe('-0.5');
   });
   it('rejects garbage', () => {
     for (const t of ['', 'abc', '5 parsecs', '1:99']) expect(() => parseValue('time_delta', t, sec)).toThrow(ValueError);

@@ -90,6 +90,9 @@ export function printValue(da: DictAttr | LeafType, v: Value, opts?: PrintOption
     if (f === undefined) return hexText(v as Buffer);
     return quote ? quoteString(f, '"') : f;
   }
+  if (type === 'time_delta' && typeof da !== 'string' && da.flags.subtype?.startsWith('uint') && (v as number) < 0) {
+    return '0'; // unsigned wire type: negative deltas print as zero, as FreeRADIUS does
+  }
   const text = baseText(type, v, precisionOf(da));
   return quote && type === 'date' ? '"' + text + '"' : text;
 }
