@@ -1,0 +1,73 @@
+/**
+ * The module-call contract between the unlang interpreter and module methods.
+ *
+ * This is deliberately small: the full module system (definitions, config schemas,
+ * lifecycle, bindings) builds on it later. Rules:
+ *
+ * - A {@link ModuleMethod} MUST return an {@link Rcode} synchronously when it can (the
+ *   fast path: no Promise is created), or a `Promise<Rcode>` when it has to wait. A
+ *   returned Promise makes the request yield; the interpreter resumes it when the
+ *   Promise settles. A rejected Promise counts as `fail`.
+ * - A method that yields SHOULD watch `ctx.signal` (aborted on `cancel`) and MAY register
+ *   `ctx.onSignal(fn)` to hear `dup` (client retransmission) and `cancel`.
+ * - After `cancel` the interpreter ignores the method's eventual result.
+ */
+
+import type { Request } from '../request/request';
+import type { RequestLog } from '../request/request-log';
+
+/** A module's result code, as in FreeRADIUS `rlm_rcode_t` (without NOT_SET). */
+export type Rcode =
+  | 'reject' | 'fail' | 'ok' | 'handled' | 'invalid'
+  | 'disallow' | 'notfound' | 'noop' | 'updated' | 'timeout';
+
+/** Every rcode, in FreeRADIUS numeric order (index + 1 is the numeric code). */
+export const RCODES: readonly Rcode[] = Object.freeze([
+  'reject', 'fail', 'ok', 'handled', 'invalid', 'disallow', 'notfound', 'noop', 'updated', 'timeout',
+] as Rcode[]);
+
+/** Signals delivered to a yielded call: `dup` (NAS retransmitted) or `cancel` (stop now). */
+export type CallSignal = 'dup' | 'cancel';
+
+/** The processing section a call runs in, e.g. `{ name1: 'recv', name2: 'Access-Request' }`. */
+export interface SectionName {
+  readonly name1: string;
+  readonly name2?: string;
+}
+
+/** One call of a module method, built by the interpreter for each module frame. */
+export interface CallContext<Env = unknown> {
+  /** Policy-visible instance name (`ldap_corp`). */
+  readonly instance: string;
+  /** Method name when the call named one (`ldap.authorize` → `authorize`). */
+  readonly method?: string;
+  /** The section being processed. */
+  readonly section: SectionName;
+  /** Per-call arguments already expanded (FreeRADIUS call_env); `undefined` when none. */
+  readonly env: Env;
+  /** Aborted when the call is cancelled (timeout block, limit, max_request_time). */
+  readonly signal: AbortSignal;
+  /** The request's log, prefixed with the instance name. */
+  readonly log: RequestLog;
+  /** Registers a handler for `dup` and `cancel` while the call is yielded. */
+  onSignal(fn: (s: CallSignal) => void): void;
+}
+
+/** A module method: synchronous rcode (fast path) or a Promise (the request yields). */
+export type ModuleMethod<Env = unknown> =
+  (request: Request, ctx: CallContext<Env>) => Rcode | Promise<Rcode>;
+
+/**
+ * What the unlang compiler needs to know about a module instance: how to find the
+ * method for a section (or an explicit `instance.method`).
+ */
+export interface ModuleHandle {
+  /** Instance name as written in policy. */
+  readonly name: string;
+  /**
+   * The method for a call. `method` is set for `name.method` calls; otherwise the
+   * binding is chosen from `section` (exact, then `name1 *`, then `* *`). Returns
+   * undefined when the module has no such method.
+   */
+  method(section: SectionName, method?: string): ModuleMethod | undefined;
+}

@@ -1,0 +1,104 @@
+/**
+ * A request being processed: its packet identity, its pair lists and its log.
+ *
+ * Pair lists are plain `Pair[]` arrays (see `core/pair/list.ts`). The four
+ * protocol lists are `request`, `reply`, `control` and `session-state`; unlang
+ * local variables live in a separate `local` list that is never encoded.
+ */
+
+import type { Pair } from '../pair/pair';
+import type { Dictionary } from '../dict/dictionary';
+import { RequestLogger, type LogSink } from './request-log';
+
+/** Names of the pair lists a policy can address. */
+export type ListName = 'request' | 'reply' | 'control' | 'session-state' | 'local';
+
+/** Options for {@link Request} construction. */
+export interface RequestOptions {
+  /** Packet code (e.g. 1 for Access-Request). */
+  code?: number;
+  /** Packet identifier. */
+  id?: number;
+  /** Turn on the `-X` style debug trace. */
+  debug?: boolean;
+  /** Where log lines go. */
+  sink?: LogSink;
+  /** Parent request (for `parent.` references and child requests). */
+  parent?: Request;
+  /** The protocol dictionary (used by xlat functions that resolve names at run time). */
+  dict?: Dictionary;
+  /** Request number; by default a process-wide counter. */
+  number?: number;
+}
+
+let nextNumber = 0;
+
+/** One request: identity, pair lists, log and interpreter bookkeeping. */
+export class Request {
+  /** Sequence number shown as `(N)` in logs. */
+  readonly number: number;
+  /** Packet code of the request (1 = Access-Request). */
+  code: number;
+  /** Packet identifier. */
+  id: number;
+  /** Pairs received. */
+  request: Pair[] = [];
+  /** Pairs to send. */
+  reply: Pair[] = [];
+  /** Server-side control pairs. */
+  control: Pair[] = [];
+  /** Pairs kept across rounds of a multi-packet exchange. */
+  sessionState: Pair[] = [];
+  /** Unlang local variables (typed declarations, foreach loop variables). */
+  local: Pair[] = [];
+  /** The parent request, for `parent.` references. */
+  readonly parent?: Request;
+  /** The protocol dictionary, when known. */
+  readonly dict?: Dictionary;
+  /** The request's log. */
+  readonly log: RequestLogger;
+  /** When the request was received (seconds since the epoch, fractional). */
+  readonly received: number;
+  /**
+   * Last rcode set by a module-like instruction (`if (ok)` tests this); `undefined`
+   * before anything ran.
+   */
+  rcode: import('../module/api').Rcode | undefined;
+  /** Regex captures of the last successful `=~` (index 0 is the whole match). */
+  captures: string[] | undefined;
+  /** Set when the request was cancelled (max_request_time, shutdown). */
+  cancelled = false;
+
+  constructor(opts: RequestOptions = {}) {
+    this.number = opts.number ?? nextNumber++;
+    this.code = opts.code ?? 0;
+    this.id = opts.id ?? 0;
+    this.parent = opts.parent;
+    this.dict = opts.dict ?? opts.parent?.dict;
+    this.log = new RequestLogger(this.number, opts.debug ?? false, opts.sink);
+    this.received = Date.now() / 1000;
+  }
+
+  /** The pair list with this name. */
+  list(name: ListName): Pair[] {
+    switch (name) {
+      case 'request': return this.request;
+      case 'reply': return this.reply;
+      case 'control': return this.control;
+      case 'session-state': return this.sessionState;
+      case 'local': return this.local;
+    }
+  }
+
+  /** Replaces the contents of a list in place (keeps the array identity). */
+  setList(name: ListName, pairs: Pair[]): void {
+    const l = this.list(name);
+    l.length = 0;
+    for (const p of pairs) l.push(p);
+  }
+
+  /** True when debug tracing is on (check before building trace strings). */
+  get debug(): boolean {
+    return this.log.debugEnabled;
+  }
+}

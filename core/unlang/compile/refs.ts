@@ -1,0 +1,183 @@
+/**
+ * Attribute-reference resolution at compile time:
+ * `[parent.|outer.]…[request.|reply.|control.|session-state.]Attr[idx].Child[idx]`,
+ * list references (`control`, `request.[*]`, `reply.[#]`) and local variables.
+ */
+
+import { DictAttr } from '../../dict/attr';
+import type { Dictionary } from '../../dict/dictionary';
+import type { ConfLoc } from '../../config/ast';
+import type { ListName } from '../../request/request';
+import type { BoxType } from '../xlat/box';
+import { CompileError } from './errors';
+import { Idx, type AttrRef, type Expr, type Index, type RefSeg } from './types';
+
+const LISTS: Record<string, ListName> = {
+  request: 'request', reply: 'reply', control: 'control', 'session-state': 'session-state',
+  config: 'control',
+};
+
+/** A lexical scope of local variables (a block's declarations, a foreach variable). */
+export class Scope {
+  private readonly vars = new Map<string, DictAttr>();
+
+  constructor(readonly parent?: Scope) {}
+
+  /** Declares a local variable; a compile error if the name is already declared in this scope. */
+  declare(name: string, da: DictAttr, loc: ConfLoc): void {
+    const k = name.toLowerCase();
+    if (this.vars.has(k)) throw new CompileError(loc, `Local variable "${name}" is already declared in this scope`);
+    this.vars.set(k, da);
+  }
+
+  /** The variable with this name, here or in an enclosing scope. */
+  lookup(name: string): DictAttr | undefined {
+    const k = name.toLowerCase();
+    for (let s: Scope | undefined = this; s; s = s.parent) {
+      const v = s.vars.get(k);
+      if (v) return v;
+    }
+    return undefined;
+  }
+}
+
+/** Makes the definition of a local variable (`uint32 foo`, `group g`). */
+export function localAttr(name: string, type: BoxType): DictAttr {
+  return new DictAttr(name, 0, type, null, { internal: true });
+}
+
+interface RawSeg { name: string; idx?: string }
+
+/** Splits `a.b[1].c` into segments, keeping bracket contents intact. */
+function splitSegs(text: string, loc: ConfLoc): RawSeg[] {
+  const out: RawSeg[] = [];
+  let i = 0;
+  let name = '';
+  while (i <= text.length) {
+    const c = text[i];
+    if (c === undefined || c === '.') {
+      out.push({ name });
+      name = '';
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      let depth = 0;
+      const start = i;
+      for (; i < text.length; i++) {
+        if (text[i] === '[') depth++;
+        else if (text[i] === ']' && --depth === 0) break;
+      }
+      if (depth !== 0) throw new CompileError(loc, `Missing "]" in "${text}"`);
+      const seg: RawSeg = { name, idx: text.slice(start + 1, i).trim() };
+      i++;
+      out.push(seg);
+      name = '';
+      if (text[i] === '.') i++;
+      else if (i < text.length) throw new CompileError(loc, `Unexpected text after "]" in "${text}"`);
+      if (i >= text.length) return out;
+      continue;
+    }
+    name += c;
+    i++;
+  }
+  return out;
+}
+
+/** Result of resolving reference text. */
+export interface ResolvedRef {
+  ref: AttrRef;
+  /** Type of the selected value(s): leaf type, `group` for structural/list, `uint32` for `[#]`. */
+  t?: BoxType;
+  /** The final attribute (undefined for a list). */
+  da?: DictAttr;
+}
+
+/**
+ * Resolves reference text. Returns undefined when the first name is not an
+ * attribute, list or local variable (the caller may treat the word as a
+ * literal); throws CompileError when a later part is unknown or malformed.
+ * `parseIndex` compiles an index expression (`[%{i - 1}]`, `[i]`).
+ */
+export function resolveRef(
+  text: string, dict: Dictionary, scope: Scope | undefined, loc: ConfLoc,
+  parseIndex: (src: string) => Expr,
+): ResolvedRef | undefined {
+  if (!/^[A-Za-z0-9_@.-]/.test(text) || /^\d+$/.test(text)) return undefined;
+  const segs = splitSegs(text, loc);
+  let i = 0;
+  let up = 0;
+  let list: ListName | undefined;
+  while (i < segs.length - 1 && (segs[i].name === 'parent' || segs[i].name === 'outer') && segs[i].idx === undefined) { up++; i++; }
+  const maybeList = LISTS[segs[i]?.name.toLowerCase() ?? ''];
+  if (maybeList && segs[i].idx === undefined) { list = maybeList; i++; }
+  else if (up > 0 && segs[i] && LISTS[segs[i].name.toLowerCase()] === undefined) {
+    // `parent.Attr` means the parent's request list.
+    list = 'request';
+  }
+  const qualified = list !== undefined || up > 0;
+  const idxOf = (raw: string | undefined): Index => {
+    if (raw === undefined) return Idx.NONE;
+    if (raw === '*') return Idx.ALL;
+    if (raw === '#') return Idx.COUNT;
+    if (raw === 'n') return Idx.LAST;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    if (raw === '') throw new CompileError(loc, `Empty index in "${text}"`);
+    return parseIndex(raw);
+  };
+  if (i >= segs.length) {
+    if (!list) return undefined;
+    return { ref: { list, up, segs: [], text, qualified: true }, t: 'group' };
+  }
+  if (list && segs[i].name === '') {
+    if (i !== segs.length - 1) throw new CompileError(loc, `Unexpected text after list index in "${text}"`);
+    const listIdx = idxOf(segs[i].idx);
+    return { ref: { list, up, segs: [], listIdx, text, qualified: true }, t: listIdx === Idx.COUNT ? 'uint32' : undefined };
+  }
+  const path: RefSeg[] = [];
+  let da: DictAttr | undefined;
+  const first = segs[i];
+  if (first.name === '') throw new CompileError(loc, `Invalid attribute reference "${text}"`);
+  if (!list && up === 0 && scope) {
+    const local = scope.lookup(first.name);
+    if (local) {
+      list = 'local';
+      da = local;
+      path.push({ da, idx: idxOf(first.idx) });
+    }
+  }
+  if (!da) {
+    da = dict.resolve(first.name);
+    if (!da) {
+      if (!list && up === 0 && i === 0) return undefined;
+      throw new CompileError(loc, `Unknown attribute "${first.name}" in "${text}"`);
+    }
+    pushPath(path, da, idxOf(first.idx), undefined);
+    list ??= 'request';
+  }
+  for (i++; i < segs.length; i++) {
+    const s = segs[i];
+    if (s.name === '') throw new CompileError(loc, `Invalid attribute reference "${text}"`);
+    let child: DictAttr | undefined;
+    if (da.type === 'group' || da.type === 'root') {
+      child = dict.resolve(s.name);
+      if (child) { pushPath(path, child, idxOf(s.idx), undefined); da = child; continue; }
+    } else {
+      child = da.childByName(s.name) ?? dict.resolve(s.name, da);
+    }
+    if (!child) throw new CompileError(loc, `Unknown attribute "${s.name}" (not a child of "${da.fullName || da.name}") in "${text}"`);
+    pushPath(path, child, idxOf(s.idx), da);
+    da = child;
+  }
+  const lastIdx = path[path.length - 1].idx;
+  const t: BoxType | undefined = lastIdx === Idx.COUNT ? 'uint32' : da.isStructural ? 'group' : (da.type as BoxType);
+  return { ref: { list: list!, up, segs: path, text, qualified: qualified || list === 'local' }, t, da };
+}
+
+/** Appends `da` to the path, with any ancestors between `from` (exclusive) and `da`. */
+function pushPath(path: RefSeg[], da: DictAttr, idx: Index, from: DictAttr | undefined): void {
+  const chain: DictAttr[] = [];
+  for (let a: DictAttr | null = da.parent; a && a !== from && a.type !== 'root'; a = a.parent) chain.unshift(a);
+  for (const a of chain) path.push({ da: a, idx: Idx.NONE });
+  path.push({ da, idx });
+}

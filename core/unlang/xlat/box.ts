@@ -1,0 +1,486 @@
+/**
+ * Typed values as the unlang evaluator sees them ("value boxes").
+ *
+ * An expression evaluates to a list of boxes (`Box[]`): an attribute reference
+ * with `[*]` gives several, a missing attribute gives none. Each box carries its
+ * data type, its JS value (see `core/value/types.ts`), and, when it came from an
+ * attribute, the attribute definition (for enum names) and the pair (for
+ * write-back in `foreach`).
+ *
+ * This file holds the operations the evaluator needs on boxes: printing, casting,
+ * comparison, arithmetic and truthiness.
+ */
+
+import type { DictAttr } from '../../dict/attr';
+import type { LeafType } from '../../dict/types';
+import type { Pair } from '../../pair/pair';
+import type { Value } from '../../value/types';
+import { parseValue } from '../../value/parse';
+import { printValueUnquoted } from '../../value/print';
+import { ipv4ToInt, ipv4FromInt, ipv6ToBytes, ipv6FromBytes, splitPrefix } from '../../value/ip';
+
+/** Data types a box may have: a leaf type, or `group` for a structural pair. */
+export type BoxType = LeafType | 'group';
+
+/** One typed value. */
+export interface Box {
+  type: BoxType;
+  value: Value;
+  /** The attribute it came from (enum names, precision). */
+  da?: DictAttr;
+  /** The pair it came from (structural boxes, foreach write-back). */
+  pair?: Pair;
+}
+
+/** Error raised by value operations; the evaluator turns it into a run-time failure. */
+export class BoxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BoxError';
+  }
+}
+
+const SMALL_INT: Record<string, [number, number]> = {
+  uint8: [0, 0xff], uint16: [0, 0xffff], uint32: [0, 0xffffffff],
+  int8: [-0x80, 0x7f], int16: [-0x8000, 0x7fff], int32: [-0x80000000, 0x7fffffff],
+};
+const BIG_INT: Record<string, [bigint, bigint]> = {
+  uint64: [0n, 0xffffffffffffffffn], int64: [-0x8000000000000000n, 0x7fffffffffffffffn], size: [0n, 0xffffffffffffffffn],
+};
+
+/** Type-name aliases accepted in declarations and casts (`integer`, `byte` …). */
+export const TYPE_ALIASES: Readonly<Record<string, BoxType>> = {
+  string: 'string', octets: 'octets', ipaddr: 'ipaddr', ipv4addr: 'ipaddr', ipv6addr: 'ipv6addr',
+  ipv4prefix: 'ipv4prefix', ipv6prefix: 'ipv6prefix', 'combo-ip': 'combo-ip', 'combo-prefix': 'combo-prefix',
+  ifid: 'ifid', ether: 'ether', bool: 'bool', boolean: 'bool',
+  uint8: 'uint8', uint16: 'uint16', uint32: 'uint32', uint64: 'uint64',
+  int8: 'int8', int16: 'int16', int32: 'int32', int64: 'int64',
+  byte: 'uint8', short: 'uint16', integer: 'uint32', integer64: 'uint64', signed: 'int32',
+  float32: 'float32', float64: 'float64', date: 'date', time_delta: 'time_delta', size: 'size',
+  abinary: 'abinary', group: 'group',
+};
+
+/** True for integer and float types. */
+export function isNumeric(t: BoxType): boolean {
+  return t in SMALL_INT || t in BIG_INT || t === 'float32' || t === 'float64' || t === 'date' || t === 'time_delta' || t === 'bool';
+}
+
+function isIntType(t: BoxType): boolean {
+  return t in SMALL_INT || t in BIG_INT;
+}
+
+/** Makes a box. */
+export function box(type: BoxType, value: Value, da?: DictAttr): Box {
+  return da ? { type, value, da } : { type, value };
+}
+
+/** The string form of a box for expansion: enum names bare, no quotes. */
+export function boxToString(b: Box): string {
+  if (b.type === 'group') return '';
+  if (b.type === 'string') return b.value as string;
+  if (b.type === 'octets' && Buffer.isBuffer(b.value)) return '0x' + b.value.toString('hex');
+  if (b.type === 'date' && typeof b.value === 'number' && !b.da) return String(Math.trunc(b.value));
+  return printValueUnquoted(b.da ?? (b.type as LeafType), b.value);
+}
+
+/** Network-order bytes of a value, as FreeRADIUS `%hex()` and `(octets)` casts see it. */
+export function boxToOctets(b: Box): Buffer {
+  const v = b.value;
+  switch (b.type) {
+    case 'octets': case 'abinary': return v as Buffer;
+    case 'string': return Buffer.from(v as string, 'utf8');
+    case 'ipaddr': { const o = Buffer.alloc(4); o.writeUInt32BE(ipv4ToInt(v as string) >>> 0); return o; }
+    case 'ipv4prefix': {
+      const { addr, len } = splitPrefix(v as string);
+      const o = Buffer.alloc(5); o[0] = len; o.writeUInt32BE(ipv4ToInt(addr) >>> 0, 1); return o;
+    }
+    case 'ipv6addr': return Buffer.from(ipv6ToBytes(v as string) ?? new Uint8Array(16));
+    case 'ipv6prefix': {
+      const { addr, len } = splitPrefix(v as string);
+      return Buffer.concat([Buffer.from([0, len]), Buffer.from(ipv6ToBytes(addr) ?? new Uint8Array(16))]);
+    }
+    case 'combo-ip': return boxToOctets({ type: (v as string).includes(':') ? 'ipv6addr' : 'ipaddr', value: v });
+    case 'ifid': return Buffer.from((v as string).replace(/:/g, ''), 'hex');
+    case 'ether': return Buffer.from((v as string).replace(/:/g, ''), 'hex');
+    case 'bool': return Buffer.from([v ? 1 : 0]);
+    case 'uint8': case 'int8': { const o = Buffer.alloc(1); o.writeUIntBE(Number(v) & 0xff, 0, 1); return o; }
+    case 'uint16': case 'int16': { const o = Buffer.alloc(2); o.writeUInt16BE(Number(v) & 0xffff); return o; }
+    case 'uint32': case 'int32': case 'date': case 'time_delta': {
+      const o = Buffer.alloc(4); o.writeUInt32BE(Number(BigInt.asUintN(32, BigInt(Math.trunc(Number(v)))))); return o;
+    }
+    case 'uint64': case 'int64': case 'size': { const o = Buffer.alloc(8); o.writeBigUInt64BE(BigInt.asUintN(64, BigInt(v as bigint))); return o; }
+    case 'float32': { const o = Buffer.alloc(4); o.writeFloatBE(v as number); return o; }
+    case 'float64': { const o = Buffer.alloc(8); o.writeDoubleBE(v as number); return o; }
+    default: return Buffer.from(boxToString(b), 'utf8');
+  }
+}
+
+/** Byte length of a value in its network form (FreeRADIUS `%length()`). */
+export function boxLength(b: Box): number {
+  if (b.type === 'ipv6prefix') return 17;
+  return boxToOctets(b).length;
+}
+
+function toBigInt(b: Box): bigint {
+  const v = b.value;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  if (typeof v === 'boolean') return v ? 1n : 0n;
+  if (Buffer.isBuffer(v)) return v.length === 0 ? 0n : BigInt('0x' + v.toString('hex'));
+  if (b.type === 'ipaddr') return BigInt(ipv4ToInt(v) >>> 0);
+  return BigInt(parseValue('int64', String(v)) as bigint);
+}
+
+function toNumber(b: Box): number {
+  const v = b.value;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (Buffer.isBuffer(v)) return Number(toBigInt(b));
+  if (b.type === 'ipaddr') return ipv4ToInt(v) >>> 0;
+  const n = Number(v);
+  if (Number.isNaN(n)) throw new BoxError(`Cannot convert "${v}" to a number`);
+  return n;
+}
+
+function checkRange(t: BoxType, n: number | bigint): void {
+  const r = SMALL_INT[t];
+  if (r && (Number(n) < r[0] || Number(n) > r[1])) throw new BoxError(`Value ${n} is out of range for ${t}`);
+  const br = BIG_INT[t];
+  if (br && (BigInt(n) < br[0] || BigInt(n) > br[1])) throw new BoxError(`Value ${n} is out of range for ${t}`);
+}
+
+/**
+ * Parses text into a box of `type` (enum names looked up through `da`).
+ * @throws BoxError
+ */
+export function parseBox(type: BoxType, text: string, da?: DictAttr): Box {
+  if (type === 'group') throw new BoxError('Cannot parse a value for a structural attribute');
+  try {
+    return box(type, parseValue(type, text, da), da);
+  } catch (e) {
+    throw new BoxError((e as Error).message);
+  }
+}
+
+/**
+ * Casts a box to another type, following FreeRADIUS rules: strings are parsed,
+ * octets are taken as network-order bytes, numbers convert with range checks,
+ * anything cast to string prints (enum names without `::`).
+ * @throws BoxError
+ */
+export function castBox(b: Box, to: BoxType, da?: DictAttr): Box {
+  if (b.type === to) return da && b.da !== da ? box(to, b.value, da) : b;
+  if (to === 'group') throw new BoxError(`Cannot cast ${b.type} to group`);
+  if (to === 'string') return box('string', boxToString(b), da);
+  if (to === 'octets' || to === 'abinary') return box(to, boxToOctets(b), da);
+  if (b.type === 'string') return parseBox(to, b.value as string, da);
+  if (b.type === 'octets' && Buffer.isBuffer(b.value)) {
+    const buf = b.value;
+    switch (to) {
+      case 'ipaddr': if (buf.length === 4) return box(to, ipv4FromInt(buf.readUInt32BE(0)), da); break;
+      case 'ipv6addr': if (buf.length === 16) return box(to, ipv6FromBytes(buf), da); break;
+      case 'ether': if (buf.length === 6) return box(to, [...buf].map((x) => x.toString(16).padStart(2, '0')).join(':'), da); break;
+      default:
+        if (isIntType(to)) {
+          const n = toBigInt(b);
+          checkRange(to, n);
+          return box(to, to in BIG_INT ? n : Number(n), da);
+        }
+    }
+    throw new BoxError(`Cannot cast ${buf.length} octets to ${to}`);
+  }
+  if (isIntType(to)) {
+    if (to in BIG_INT) { const n = toBigInt(b); checkRange(to, n); return box(to, n, da); }
+    const n = Math.trunc(toNumber(b)); checkRange(to, n); return box(to, n, da);
+  }
+  switch (to) {
+    case 'float32': case 'float64': case 'date': case 'time_delta':
+      return box(to, toNumber(b), da);
+    case 'bool':
+      return box(to, isTruthy(b), da);
+    case 'ipaddr':
+      if (isIntType(b.type)) return box(to, ipv4FromInt(Number(toBigInt(b)) >>> 0), da);
+      if (b.type === 'ipv4prefix') return box(to, splitPrefix(b.value as string).addr, da);
+      break;
+    case 'ipv4prefix':
+      if (b.type === 'ipaddr') return box(to, `${b.value}/32`, da);
+      break;
+    case 'ipv6prefix':
+      if (b.type === 'ipv6addr') return box(to, `${b.value}/128`, da);
+      break;
+    case 'ipv6addr':
+      if (b.type === 'ipv6prefix') return box(to, splitPrefix(b.value as string).addr, da);
+      break;
+    case 'combo-ip':
+      if (b.type === 'ipaddr' || b.type === 'ipv6addr') return box(to, b.value, da);
+      break;
+    default:
+      break;
+  }
+  return parseBox(to, boxToString(b), da);
+}
+
+/** FreeRADIUS truthiness: non-zero numbers, non-empty strings and octets, `true`. */
+export function isTruthy(b: Box): boolean {
+  const v = b.value;
+  switch (typeof v) {
+    case 'boolean': return v;
+    case 'number': return v !== 0;
+    case 'bigint': return v !== 0n;
+    case 'string':
+      if (b.type === 'ipaddr') return v !== '0.0.0.0';
+      return v.length > 0;
+    default:
+      if (b.type === 'group') return true;
+      return Buffer.isBuffer(v) ? v.length > 0 : true;
+  }
+}
+
+/** True when the list has at least one truthy value. */
+export function listTruthy(l: readonly Box[]): boolean {
+  for (const b of l) if (isTruthy(b)) return true;
+  return false;
+}
+
+function prefixContains(outer: string, inner: string, strict: boolean): boolean {
+  const o = splitPrefix(outer);
+  const i = splitPrefix(inner);
+  const v6 = o.addr.includes(':');
+  if (v6 !== i.addr.includes(':')) return false;
+  if (i.len < o.len || (strict && i.len === o.len)) return false;
+  if (!v6) {
+    const mask = o.len === 0 ? 0 : (~0 << (32 - o.len)) >>> 0;
+    return ((ipv4ToInt(o.addr) & mask) >>> 0) === ((ipv4ToInt(i.addr) & mask) >>> 0);
+  }
+  const ob = ipv6ToBytes(o.addr)!;
+  const ib = ipv6ToBytes(i.addr)!;
+  for (let bit = 0; bit < o.len; bit++) {
+    const byte = bit >> 3;
+    const m = 0x80 >> (bit & 7);
+    if ((ob[byte] & m) !== (ib[byte] & m)) return false;
+  }
+  return true;
+}
+
+/** Comparison operators over values. */
+export type CmpOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
+
+function cmpResult(op: CmpOp, c: number): boolean {
+  switch (op) {
+    case '==': return c === 0;
+    case '!=': return c !== 0;
+    case '<': return c < 0;
+    case '<=': return c <= 0;
+    case '>': return c > 0;
+    case '>=': return c >= 0;
+  }
+}
+
+const isPrefix = (t: BoxType) => t === 'ipv4prefix' || t === 'ipv6prefix' || t === 'combo-prefix';
+const isAddr = (t: BoxType) => t === 'ipaddr' || t === 'ipv6addr' || t === 'combo-ip';
+
+/**
+ * Compares two boxes with `op`. Different types are reconciled first: a string
+ * is parsed as the other side's type; numbers compare numerically; addresses
+ * against prefixes test containment (`<` = strictly inside).
+ */
+export function compareBoxes(a: Box, op: CmpOp, b: Box): boolean {
+  let ta = a.type;
+  let tb = b.type;
+  if (ta !== tb) {
+    if (isPrefix(ta) || isPrefix(tb)) {
+      // Address or prefix against a prefix: containment.
+      if (isPrefix(tb) && (isAddr(ta) || isPrefix(ta))) {
+        const inner = isAddr(ta) ? `${a.value}/${String(a.value).includes(':') ? 128 : 32}` : String(a.value);
+        if (op === '<' || op === '<=') return prefixContains(String(b.value), inner, op === '<');
+        if (op === '>' || op === '>=') return false;
+      }
+      if (isPrefix(ta) && isAddr(tb)) {
+        const inner = `${b.value}/${String(b.value).includes(':') ? 128 : 32}`;
+        if (op === '>' || op === '>=') return prefixContains(String(a.value), inner, op === '>');
+        if (op === '<' || op === '<=') return false;
+      }
+    }
+    try {
+      if (ta === 'string' && tb !== 'group') { a = castBox(a, tb, b.da); ta = tb; }
+      else if (tb === 'string' && ta !== 'group') { b = castBox(b, ta, a.da); tb = ta; }
+    } catch {
+      return cmpResult(op, strCmp(boxToString(a), boxToString(b)));
+    }
+  }
+  if (ta !== tb) {
+    if (isNumeric(ta) && isNumeric(tb)) return cmpResult(op, numCmp(a, b));
+    if ((ta === 'octets' || tb === 'octets')) return cmpResult(op, Buffer.compare(boxToOctets(a), boxToOctets(b)));
+    return cmpResult(op, strCmp(boxToString(a), boxToString(b)));
+  }
+  const va = a.value;
+  const vb = b.value;
+  if (Buffer.isBuffer(va) && Buffer.isBuffer(vb)) return cmpResult(op, Buffer.compare(va, vb));
+  if (isNumeric(ta)) return cmpResult(op, numCmp(a, b));
+  if (ta === 'ipaddr') return cmpResult(op, (ipv4ToInt(va as string) >>> 0) - (ipv4ToInt(vb as string) >>> 0));
+  if (isPrefix(ta) && op !== '==' && op !== '!=') {
+    if (op === '<' || op === '<=') return prefixContains(String(vb), String(va), op === '<');
+    return prefixContains(String(va), String(vb), op === '>');
+  }
+  if (ta === 'ipv6addr') return cmpResult(op, Buffer.compare(Buffer.from(ipv6ToBytes(va as string)!), Buffer.from(ipv6ToBytes(vb as string)!)));
+  return cmpResult(op, strCmp(String(va), String(vb)));
+}
+
+function strCmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function numCmp(a: Box, b: Box): number {
+  if (typeof a.value === 'bigint' || typeof b.value === 'bigint') {
+    const x = toBigInt(a);
+    const y = toBigInt(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  const x = toNumber(a);
+  const y = toNumber(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Arithmetic and bitwise operators. */
+export type ArithOp = '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '<<' | '>>';
+
+/**
+ * Applies an arithmetic or bitwise operator. Strings and octets concatenate with
+ * `+` (and `-` removes a suffix); integers are computed exactly (BigInt when 64-bit)
+ * and the result type widens as needed; `hint` is the wanted result type, if any.
+ * @throws BoxError on division by zero, overflow of `hint`, or unsupported types.
+ */
+export function arith(a: Box, op: ArithOp, b: Box, hint?: BoxType): Box {
+  let ta = a.type;
+  const tb = b.type;
+  if (ta === 'string' || (ta === 'octets' && op !== '&' && op !== '|' && op !== '^')) {
+    if (ta === 'string') {
+      const x = a.value as string;
+      const y = boxToString(b);
+      if (op === '+') return box('string', x + y);
+      if (op === '-') return box('string', y !== '' && x.endsWith(y) ? x.slice(0, x.length - y.length) : x);
+      if (op === '^') return box('string', y + x);
+      // A string that holds a number takes part in arithmetic.
+      if (isNumeric(tb)) { a = castBox(a, tb); ta = tb; }
+      else throw new BoxError(`Cannot apply ${op} to strings`);
+    } else {
+      const x = a.value as Buffer;
+      const y = boxToOctets(b);
+      if (op === '+') return box('octets', Buffer.concat([x, y]));
+      if (op === '-') return box('octets', y.length && x.length >= y.length && x.subarray(x.length - y.length).equals(y) ? x.subarray(0, x.length - y.length) : x);
+      throw new BoxError(`Cannot apply ${op} to octets`);
+    }
+  }
+  if (ta === 'octets' && (op === '&' || op === '|' || op === '^')) {
+    const x = a.value as Buffer;
+    const y = boxToOctets(b);
+    const out = Buffer.alloc(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const yi = y[i] ?? 0;
+      out[i] = op === '&' ? x[i] & yi : op === '|' ? x[i] | yi : x[i] ^ yi;
+    }
+    return box('octets', out);
+  }
+  if (ta === 'ipaddr' && (op === '+' || op === '-') && isIntType(tb)) {
+    const n = (ipv4ToInt(a.value as string) >>> 0) + (op === '+' ? 1 : -1) * toNumber(b);
+    return box('ipaddr', ipv4FromInt(n >>> 0));
+  }
+  if (ta === 'ipv4prefix' && op === '+' && isIntType(tb)) {
+    const { addr } = splitPrefix(a.value as string);
+    return box('ipaddr', ipv4FromInt(((ipv4ToInt(addr) >>> 0) + toNumber(b)) >>> 0));
+  }
+  const numA = ta === 'string' ? castBox(a, 'int64') : a;
+  const numB = tb === 'string' ? castBox(b, numA.type) : b;
+  const fa = numA.type === 'float32' || numA.type === 'float64' || numA.type === 'time_delta' || numA.type === 'date';
+  const fb = numB.type === 'float32' || numB.type === 'float64' || numB.type === 'time_delta' || numB.type === 'date';
+  if (fa || fb) {
+    const x = toNumber(numA);
+    const y = toNumber(numB);
+    let r: number;
+    switch (op) {
+      case '+': r = x + y; break;
+      case '-': r = x - y; break;
+      case '*': r = x * y; break;
+      case '/': if (y === 0) throw new BoxError('Division by zero'); r = x / y; break;
+      case '%': if (y === 0) throw new BoxError('Division by zero'); r = x % y; break;
+      default: throw new BoxError(`Cannot apply ${op} to floating point values`);
+    }
+    let t: BoxType = numA.type === 'date' && numB.type === 'date' ? 'time_delta' : fa ? numA.type : numB.type;
+    if (hint && isNumeric(hint)) return castBox(box(t, r), hint);
+    return box(t, r);
+  }
+  const big = typeof numA.value === 'bigint' || typeof numB.value === 'bigint' || (hint !== undefined && hint in BIG_INT);
+  const x = toBigInt(numA);
+  const y = toBigInt(numB);
+  let r: bigint;
+  switch (op) {
+    case '+': r = x + y; break;
+    case '-': r = x - y; break;
+    case '*': r = x * y; break;
+    case '/': if (y === 0n) throw new BoxError('Division by zero'); r = x / y; break;
+    case '%': if (y === 0n) throw new BoxError('Division by zero'); r = x % y; break;
+    case '&': r = x & y; break;
+    case '|': r = x | y; break;
+    case '^': r = x ^ y; break;
+    case '<<': r = x << y; break;
+    case '>>': r = x >> y; break;
+  }
+  if (hint && hint !== 'string' && isNumeric(hint)) {
+    return castBox(box(r < 0n ? 'int64' : 'uint64', r), hint);
+  }
+  const signed = numA.type.startsWith('int') || numB.type.startsWith('int') || r < 0n;
+  if (!big && r >= -0x80000000n && r <= 0xffffffffn) {
+    const t: BoxType = signed ? (r >= -0x80000000n && r <= 0x7fffffffn ? 'int32' : 'int64') : 'uint32';
+    return t === 'int64' ? box(t, r) : box(t, Number(r));
+  }
+  return box(signed ? 'int64' : 'uint64', r);
+}
+
+/** Unary minus / bitwise not. */
+export function unary(op: '-' | '~', a: Box): Box {
+  if (op === '-') {
+    if (typeof a.value === 'bigint') return box('int64', -a.value);
+    const n = -toNumber(a);
+    if (a.type === 'float32' || a.type === 'float64' || a.type === 'time_delta') return box(a.type, n);
+    return Number.isInteger(n) && n >= -0x80000000 ? box('int32', n) : box('int64', BigInt(n));
+  }
+  if (typeof a.value === 'bigint') return box(a.type, BigInt.asUintN(64, ~a.value));
+  if (a.type === 'octets') return box('octets', Buffer.from((a.value as Buffer).map((x) => ~x & 0xff)));
+  const n = toNumber(a);
+  const t = a.type;
+  if (t === 'uint8') return box(t, ~n & 0xff);
+  if (t === 'uint16') return box(t, ~n & 0xffff);
+  if (t === 'uint32') return box(t, ~n >>> 0);
+  return box('int32', ~n);
+}
+
+/**
+ * Infers the type of an unquoted literal: integers, hex octets, IPv4/IPv6
+ * addresses and prefixes, MAC addresses, booleans, time deltas with a unit,
+ * floats. Returns undefined when the text is none of these (a bare word).
+ */
+export function inferLiteral(text: string): Box | undefined {
+  if (/^-?\d+$/.test(text)) {
+    const n = BigInt(text);
+    if (n >= 0n && n <= 0xffffffffn) return box('uint32', Number(n));
+    if (n < 0n && n >= -0x80000000n) return box('int32', Number(n));
+    if (n < 0n) return box('int64', n);
+    if (n <= 0xffffffffffffffffn) return box('uint64', n);
+    return undefined;
+  }
+  if (/^0x[0-9a-f]*$/i.test(text)) return box('octets', Buffer.from(text.slice(2).length % 2 ? '0' + text.slice(2) : text.slice(2), 'hex'));
+  if (/^-?\d+\.\d+$/.test(text)) return box('float64', Number(text));
+  if (text === 'true' || text === 'yes') return box('bool', true);
+  if (text === 'false' || text === 'no') return box('bool', false);
+  if (/^\d+(\.\d+)?(ns|us|ms|s|m|h|d)$/.test(text)) {
+    try { return parseBox('time_delta', text); } catch { return undefined; }
+  }
+  if (/^\d+(\.\d+){3}$/.test(text)) { try { return parseBox('ipaddr', text); } catch { return undefined; } }
+  if (/^\d+(\.\d+){0,3}\/\d+$/.test(text)) { try { return parseBox('ipv4prefix', text); } catch { return undefined; } }
+  if (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(text)) { try { return parseBox('ether', text); } catch { return undefined; } }
+  if (text.includes(':') && /^[0-9a-f:.]+(\/\d+)?$/i.test(text) && !text.startsWith('::') || /^::[0-9a-f:.]*(\/\d+)?$/i.test(text)) {
+    try { return parseBox(text.includes('/') ? 'ipv6prefix' : 'ipv6addr', text); } catch { return undefined; }
+  }
+  return undefined;
+}

@@ -1,0 +1,182 @@
+/**
+ * The built-in xlat library: string, hash, encoding, regex, time and
+ * introspection functions, named as in FreeRADIUS v4 (`%str.upper()`,
+ * `%hash.md5()`, `%base64.encode()` …).
+ */
+
+import * as crypto from 'node:crypto';
+import { RCODE_NAMES } from '../rcode';
+import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxLength, boxToOctets, boxToString, castBox } from './box';
+import type { XlatContext, XlatRegistry } from './registry';
+
+const str = (s: string): Box[] => [box('string', s)];
+const oct = (b: Buffer): Box[] => [box('octets', b)];
+
+/** All values of all arguments as one string (FreeRADIUS concatenates a list argument). */
+function argString(a: Box[] | undefined): string {
+  if (!a) return '';
+  let s = '';
+  for (const b of a) s += boxToString(b);
+  return s;
+}
+
+function argOctets(a: Box[] | undefined): Buffer {
+  if (!a) return Buffer.alloc(0);
+  return Buffer.concat(a.map((b) => (b.type === 'string' ? Buffer.from(b.value as string, 'utf8') : boxToOctets(b))));
+}
+
+function argInt(a: Box[] | undefined, dflt?: number): number | undefined {
+  if (!a || a.length === 0) return dflt;
+  return Number(castBox(a[0], 'int64').value);
+}
+
+function hashFn(alg: string) {
+  return (_c: XlatContext, args: Box[][]) => oct(crypto.createHash(alg).update(argOctets(args[0])).digest());
+}
+
+function hmacFn(alg: string) {
+  return (_c: XlatContext, args: Box[][]) => oct(crypto.createHmac(alg, argOctets(args[1])).update(argOctets(args[0])).digest());
+}
+
+/** Registers the built-in functions in `reg`. */
+export function registerBuiltins(reg: XlatRegistry): void {
+  const pure = { pure: true };
+
+  // ---- strings
+  reg.register('str.upper', (_c, a) => a[0]?.length ? str(argString(a[0]).toUpperCase()) : [], { ...pure, returnType: 'string', maxArgs: 1 });
+  reg.register('str.lower', (_c, a) => a[0]?.length ? str(argString(a[0]).toLowerCase()) : [], { ...pure, returnType: 'string', maxArgs: 1 });
+  reg.register('toupper', (_c, a) => str(argString(a[0]).toUpperCase()), { ...pure, returnType: 'string' });
+  reg.register('tolower', (_c, a) => str(argString(a[0]).toLowerCase()), { ...pure, returnType: 'string' });
+  reg.register('str.concat', (_c, a) => {
+    const sep = argString(a[1]);
+    return str((a[0] ?? []).map(boxToString).join(sep));
+  }, { ...pure, returnType: 'string', minArgs: 1, maxArgs: 2 });
+  reg.register('str.split', (_c, a) => {
+    const sep = argString(a[1]) || ' ';
+    const out: Box[] = [];
+    for (const b of a[0] ?? []) for (const part of boxToString(b).split(sep)) if (part !== '') out.push(box('string', part));
+    return out;
+  }, { ...pure, minArgs: 1, maxArgs: 2 });
+  reg.register('explode', (c, a) => reg.get('str.split')!.fn(c, a), { ...pure });
+  reg.register('str.substr', (_c, a) => {
+    const src = a[0]?.[0];
+    if (!src) return [];
+    const isOct = src.type === 'octets';
+    const whole: string | Buffer = isOct ? (src.value as Buffer) : boxToString(src);
+    const len = whole.length;
+    let start = argInt(a[1], 0)!;
+    if (start < 0) start = Math.max(0, len + start);
+    if (start >= len) return [];
+    let count = argInt(a[2], len - start)!;
+    let end = count < 0 ? len + count : start + count;
+    if (end > len) end = len;
+    if (end <= start) return [];
+    count = end - start;
+    return isOct ? oct((whole as Buffer).subarray(start, end)) : str((whole as string).slice(start, end));
+  }, { ...pure, minArgs: 2, maxArgs: 3 });
+  reg.register('str.rpad', (_c, a) => str(argString(a[0]).padEnd(argInt(a[1], 0)!, argString(a[2]) || ' ')), { ...pure, returnType: 'string' });
+  reg.register('str.lpad', (_c, a) => str(argString(a[0]).padStart(argInt(a[1], 0)!, argString(a[2]) || ' ')), { ...pure, returnType: 'string' });
+  reg.register('str.rand', (_c, a) => str(randStr(argString(a[0]))), { returnType: 'string' });
+  reg.register('randstr', (_c, a) => str(randStr(argString(a[0]))), { returnType: 'string' });
+  reg.register('str.escape', (_c, a) => str(argString(a[0]).replace(/[^A-Za-z0-9_.-]/g, (ch) => '=' + Buffer.from(ch).toString('hex').toUpperCase())), { ...pure, returnType: 'string' });
+  reg.register('str.unescape', (_c, a) => str(argString(a[0]).replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))), { ...pure, returnType: 'string' });
+  reg.register('length', (_c, a) => (a[0] ?? []).map((b) => box('size', BigInt(boxLength(b)))).map((b) => box('uint32', Number(b.value))), { ...pure, returnType: 'uint32' });
+  reg.register('strlen', (_c, a) => [box('uint32', Buffer.byteLength(argString(a[0])))], { ...pure, returnType: 'uint32' });
+
+  // ---- encodings
+  reg.register('hex', (_c, a) => (a[0] ?? []).map((b) => box('string', boxToOctets(b).toString('hex'))), { ...pure, returnType: 'string' });
+  reg.register('bin', (_c, a) => oct(Buffer.from(argString(a[0]).replace(/^0x/i, ''), 'hex')), { ...pure, returnType: 'octets' });
+  reg.register('base64.encode', (_c, a) => str(argOctets(a[0]).toString('base64')), { ...pure, returnType: 'string' });
+  reg.register('base64.decode', (_c, a) => oct(Buffer.from(argString(a[0]), 'base64')), { ...pure, returnType: 'octets' });
+  reg.register('url.quote', (_c, a) => str(encodeURIComponent(argString(a[0]))), { ...pure, returnType: 'string' });
+  reg.register('url.unquote', (_c, a) => str(decodeURIComponent(argString(a[0]))), { ...pure, returnType: 'string' });
+
+  // ---- hashes
+  for (const [name, alg] of [['md5', 'md5'], ['md4', 'md4'], ['sha1', 'sha1'], ['sha2_224', 'sha224'], ['sha2_256', 'sha256'], ['sha2_384', 'sha384'], ['sha2_512', 'sha512'], ['sha3_224', 'sha3-224'], ['sha3_256', 'sha3-256'], ['sha3_384', 'sha3-384'], ['sha3_512', 'sha3-512']]) {
+    reg.register(`hash.${name}`, hashFn(alg), { ...pure, returnType: 'octets' });
+    reg.register(name, hashFn(alg), { ...pure, returnType: 'octets' });
+  }
+  reg.register('hmac.md5', hmacFn('md5'), { ...pure, returnType: 'octets', minArgs: 2 });
+  reg.register('hmac.sha1', hmacFn('sha1'), { ...pure, returnType: 'octets', minArgs: 2 });
+  reg.register('hmac.sha2_256', hmacFn('sha256'), { ...pure, returnType: 'octets', minArgs: 2 });
+  reg.register('hmac.sha2_512', hmacFn('sha512'), { ...pure, returnType: 'octets', minArgs: 2 });
+
+  // ---- values and casts
+  reg.register('cast', (_c, a) => {
+    const t = TYPE_ALIASES[argString(a[0]).toLowerCase()];
+    if (!t) throw new BoxError(`Unknown data type "${argString(a[0])}"`);
+    return (a[1] ?? []).map((b) => castBox(b, t as BoxType));
+  }, { ...pure, minArgs: 2, maxArgs: 2 });
+  reg.register('range', (_c, a) => {
+    let start = 0;
+    let end: number;
+    let step = 1;
+    if (a.length >= 2) { start = argInt(a[0], 0)!; end = argInt(a[1], 0)!; step = argInt(a[2], 1)!; }
+    else end = argInt(a[0], 0)!;
+    if (step <= 0) throw new BoxError('%range() step must be positive');
+    const out: Box[] = [];
+    for (let i = start; i < end && out.length < 100000; i += step) out.push(box('uint64', BigInt(i)));
+    return out;
+  }, { ...pure, minArgs: 1, maxArgs: 3 });
+  reg.register('rand', (_c, a) => [box('uint64', BigInt(Math.floor(Math.random() * Math.max(1, argInt(a[0], 0x7fffffff)!))))], { returnType: 'uint64', maxArgs: 1 });
+  reg.register('expr.rcode', (c, a) => [box('bool', c.request.rcode === argString(a[0]))], { returnType: 'bool', minArgs: 1, maxArgs: 1 });
+  reg.register('rcode', (c, a) => a.length ? [box('bool', c.request.rcode === argString(a[0]))] : str(c.request.rcode ?? ''), {});
+
+  // ---- regex
+  reg.register('regex.match', (c, a) => {
+    const n = argInt(a[0], 0)!;
+    const v = c.request.captures?.[n];
+    return v === undefined ? [] : str(v);
+  }, { returnType: 'string', maxArgs: 1 });
+
+  // ---- time
+  reg.register('l', (c) => [box('uint32', Math.floor(c.request.received))], { returnType: 'uint32' });
+  reg.register('c', () => [box('uint32', Math.floor(Date.now() / 1000))], { returnType: 'uint32' });
+  reg.register('t', () => str(new Date().toString()), { returnType: 'string' });
+  reg.register('T', () => str(new Date().toISOString()), { returnType: 'string' });
+  reg.register('D', () => str(new Date().toISOString().slice(0, 10).replace(/-/g, '')), { returnType: 'string' });
+  reg.register('time', () => [box('date', Date.now() / 1000)], { returnType: 'date' });
+  reg.register('time.now', () => [box('date', Date.now() / 1000)], { returnType: 'date' });
+  reg.register('time.request', (c) => [box('date', c.request.received)], { returnType: 'date' });
+
+  // ---- introspection and debugging
+  reg.register('interpreter', (c, a) => {
+    const what = argString(a[0]).replace(/^\.+/, '');
+    const loc = c.interp?.location();
+    if (what === 'filename') return str(loc?.file ?? '');
+    if (what === 'line') return [box('uint32', loc?.line ?? 0)];
+    if (what === 'rcode') return str(c.request.rcode ?? '');
+    return str('');
+  }, {});
+  reg.register('interpreter.load-balance.child', (c) => {
+    const i = c.interp?.loadBalanceChild();
+    return i === undefined ? [] : [box('uint8', i)];
+  }, { returnType: 'uint8' });
+  reg.register('pairs.debug', (c, a) => {
+    if (c.request.log.debugEnabled) c.request.log.debug(`pairs: ${argString(a[0])}`);
+    return [];
+  }, {});
+  reg.register('debug', (c, a) => {
+    if (c.request.log.debugEnabled) c.request.log.debug(argString(a[0]));
+    return [];
+  }, {});
+  reg.register('debug_attr', () => [], {});
+  reg.register('log.info', (c, a) => { c.request.log.info(argString(a[0])); return []; }, {});
+  reg.register('log.warn', (c, a) => { c.request.log.warn(argString(a[0])); return []; }, {});
+  reg.register('log.err', (c, a) => { c.request.log.error(argString(a[0])); return []; }, {});
+  reg.register('log.debug', (c, a) => { c.request.log.debug(argString(a[0])); return []; }, {});
+  void RCODE_NAMES;
+}
+
+function randStr(fmt: string): string {
+  const sets: Record<string, string> = {
+    c: 'abcdefghijklmnopqrstuvwxyz', C: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', n: '0123456789',
+    a: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', h: '0123456789abcdef', H: '0123456789ABCDEF',
+  };
+  let out = '';
+  for (let i = 0; i < fmt.length; i++) {
+    const set = sets[fmt[i]];
+    out += set ? set[crypto.randomInt(set.length)] : fmt[i];
+  }
+  return out;
+}

@@ -1,0 +1,247 @@
+/**
+ * Expression evaluation: compiled {@link Expr} nodes → lists of value boxes.
+ *
+ * Evaluation is synchronous. When an xlat function returns a Promise, the
+ * evaluator throws a {@link XlatYield}; the interpreter parks the request,
+ * waits for the Promise, stores the result in the evaluation memo and runs the
+ * instruction again. On the replay the memo answers that call, so nothing
+ * before it is waited for twice. No Promise exists unless a function yields.
+ */
+
+import type { Pair } from '../../pair/pair';
+import type { Request } from '../../request/request';
+import { Idx, type AttrRef, type Expr, type Index } from '../compile/types';
+import { makeRegex } from '../compile/expr-parser';
+import { RCODE_NAMES } from '../rcode';
+import { type Box, BoxError, arith, box, boxToString, castBox, compareBoxes, isTruthy, unary } from './box';
+import type { XlatContext } from './registry';
+
+/** Thrown (not an error) when an xlat function yields; carries the Promise and the call node. */
+export class XlatYield {
+  constructor(readonly promise: Promise<Box[]>, readonly node: Expr) {}
+}
+
+/** Evaluation context: the xlat context plus the replay memo. */
+export interface EvalContext extends XlatContext {
+  /** Results of calls that yielded earlier in this instruction (replay). */
+  memo?: Map<Expr, Box[]>;
+}
+
+/** True when a list counts as true in a condition: at least one truthy value. */
+export function listIsTrue(l: readonly Box[]): boolean {
+  for (let i = 0; i < l.length; i++) if (isTruthy(l[i])) return true;
+  return false;
+}
+
+const TRUE: Box[] = [box('bool', true)];
+const FALSE: Box[] = [box('bool', false)];
+const boolList = (b: boolean): Box[] => (b ? TRUE : FALSE);
+
+/** The list a reference starts in, or undefined (no such parent). */
+export function refRoot(ref: AttrRef, request: Request): Pair[] | undefined {
+  let r: Request | undefined = request;
+  for (let i = 0; i < ref.up; i++) {
+    r = r.parent;
+    if (!r) return undefined;
+  }
+  return r.list(ref.list);
+}
+
+/** Evaluates an index to a number (or an Idx constant). */
+function indexValue(i: Index, ctx: EvalContext): number {
+  if (typeof i === 'number') return i;
+  const v = evalExpr(i, ctx);
+  if (v.length === 0) return -100;
+  const n = Number(castBox(v[0], 'int64').value);
+  return n < 0 ? -100 : n;
+}
+
+function pick(cands: Pair[], idx: number, out: Pair[]): void {
+  if (idx === Idx.NONE) { if (cands.length) out.push(cands[0]); }
+  else if (idx === Idx.ALL || idx === Idx.COUNT) { for (const p of cands) out.push(p); }
+  else if (idx === Idx.LAST) { if (cands.length) out.push(cands[cands.length - 1]); }
+  else if (idx >= 0 && idx < cands.length) out.push(cands[idx]);
+}
+
+/**
+ * The pairs a reference selects (for the last step: one, the indexed one, or
+ * all with `[*]`/`[#]`). For a list reference without index, returns the list's
+ * children when `listChildren` is set, else an empty array with `list` filled.
+ */
+export function resolvePairs(ref: AttrRef, ctx: EvalContext): Pair[] {
+  const root = refRoot(ref, ctx.request);
+  if (!root) return [];
+  if (ref.segs.length === 0) {
+    const out: Pair[] = [];
+    pick(root, ref.listIdx === undefined ? Idx.ALL : indexValue(ref.listIdx, ctx), out);
+    return out;
+  }
+  let containers: Pair[][] = [root];
+  const last = ref.segs.length - 1;
+  for (let s = 0; s < last; s++) {
+    const seg = ref.segs[s];
+    const idx = indexValue(seg.idx, ctx);
+    const next: Pair[][] = [];
+    const cands: Pair[] = [];
+    for (const c of containers) for (const p of c) if (p.da === seg.da) cands.push(p);
+    const chosen: Pair[] = [];
+    pick(cands, idx === Idx.NONE ? Idx.ALL : idx, chosen);
+    for (const p of chosen) if (p.children) next.push(p.children);
+    if (next.length === 0) return [];
+    containers = next;
+  }
+  const seg = ref.segs[last];
+  const cands: Pair[] = [];
+  for (const c of containers) for (const p of c) if (p.da === seg.da) cands.push(p);
+  const out: Pair[] = [];
+  pick(cands, indexValue(seg.idx, ctx), out);
+  return out;
+}
+
+/** A pair as a box (structural pairs become `group` boxes). */
+export function pairBox(p: Pair): Box {
+  if (p.children || p.da.isStructural) return { type: 'group', value: '', da: p.da, pair: p };
+  return { type: p.da.type as Box['type'], value: p.value!, da: p.da, pair: p };
+}
+
+/** Evaluates a reference to values (`[#]` gives the count). */
+export function evalRef(ref: AttrRef, ctx: EvalContext): Box[] {
+  const last = ref.segs.length ? ref.segs[ref.segs.length - 1].idx : ref.listIdx;
+  const pairs = resolvePairs(ref, ctx);
+  if (last === Idx.COUNT) return [box('uint32', pairs.length)];
+  if (ref.segs.length === 0 && ref.listIdx === undefined) {
+    // A bare list as a value: the list itself, as a group.
+    return refRoot(ref, ctx.request) ? [{ type: 'group', value: '', pair: undefined }] : [];
+  }
+  const out: Box[] = new Array(pairs.length);
+  for (let i = 0; i < pairs.length; i++) out[i] = pairBox(pairs[i]);
+  return out;
+}
+
+/** True when the reference selects anything (a list: when it is not empty). */
+export function refExists(ref: AttrRef, ctx: EvalContext): boolean {
+  if (ref.segs.length === 0 && ref.listIdx === undefined) {
+    const root = refRoot(ref, ctx.request);
+    return !!root && root.length > 0;
+  }
+  return resolvePairs(ref, ctx).length > 0;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** Concatenates the string forms of a list (string expansion). */
+export function listToString(l: readonly Box[]): string {
+  if (l.length === 1) return boxToString(l[0]);
+  let s = '';
+  for (const b of l) s += boxToString(b);
+  return s;
+}
+
+/**
+ * Evaluates an expression. Throws {@link XlatYield} when a function yields and
+ * {@link BoxError} on a value error (the interpreter turns it into `fail`).
+ */
+export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
+  switch (e.k) {
+    case 'lit':
+      return [e.box];
+    case 'str': {
+      let s = '';
+      for (const p of e.parts) s += typeof p === 'string' ? p : listToString(evalExpr(p, ctx));
+      return [box('string', s)];
+    }
+    case 'ref':
+      return evalRef(e.ref, ctx);
+    case 'exists':
+      return boolList(refExists(e.ref, ctx));
+    case 'call': {
+      const memo = ctx.memo;
+      if (memo) {
+        const hit = memo.get(e);
+        if (hit) return hit;
+      }
+      const args: Box[][] = new Array(e.args.length);
+      for (let i = 0; i < e.args.length; i++) args[i] = evalExpr(e.args[i], ctx);
+      const r = e.fn(ctx, args);
+      if (r instanceof Promise) throw new XlatYield(r, e);
+      return r;
+    }
+    case 'not':
+      return boolList(!listIsTrue(evalExpr(e.a, ctx)));
+    case 'neg': case 'inv': {
+      const v = evalExpr(e.a, ctx);
+      return v.map((b) => unary(e.k === 'neg' ? '-' : '~', b));
+    }
+    case 'bin': {
+      const a = evalExpr(e.a, ctx);
+      const b = evalExpr(e.b, ctx);
+      if (a.length === 0) return b.length && (e.op === '+' || e.op === '|') ? b : [];
+      if (b.length === 0) return a;
+      return [arith(a[0], e.op, b[0])];
+    }
+    case 'cmp': {
+      const a = evalExpr(e.a, ctx);
+      const b = evalExpr(e.b, ctx);
+      if (e.op === '!=') {
+        if (a.length === 0 || b.length === 0) return boolList(a.length !== b.length);
+        for (const x of a) for (const y of b) if (compareBoxes(x, '==', y)) return FALSE;
+        return TRUE;
+      }
+      for (const x of a) for (const y of b) if (compareBoxes(x, e.op, y)) return TRUE;
+      return FALSE;
+    }
+    case 'and':
+      if (!listIsTrue(evalExpr(e.a, ctx))) return FALSE;
+      return boolList(listIsTrue(evalExpr(e.b, ctx)));
+    case 'or': {
+      const a = evalExpr(e.a, ctx);
+      if (listIsTrue(a)) return a;
+      const b = evalExpr(e.b, ctx);
+      return b.length ? b : a;
+    }
+    case 'cast': {
+      const v = evalExpr(e.a, ctx);
+      if (e.type === 'string' && v.length > 1) return [box('string', listToString(v))];
+      return v.map((b) => castBox(b, e.type));
+    }
+    case 'rcode':
+      return boolList(ctx.request.rcode === RCODE_NAMES[e.r]);
+    case 'capture': {
+      const c = ctx.request.captures?.[e.n];
+      return c === undefined ? [] : [box('string', c)];
+    }
+    case 'regex': {
+      let re = e.re;
+      if (!re) {
+        let src = '';
+        for (const p of e.parts!) {
+          if (typeof p === 'string') src += p;
+          else src += e.parts!.length === 1 ? listToString(evalExpr(p, ctx)) : escapeRegex(listToString(evalExpr(p, ctx)));
+        }
+        try {
+          re = makeRegex(src, e.flags);
+        } catch (err) {
+          throw new BoxError(`Invalid regular expression /${src}/: ${(err as Error).message}`);
+        }
+      }
+      const subj = evalExpr(e.a, ctx);
+      for (const b of subj) {
+        const m = re.exec(boxToString(b));
+        if (m) {
+          const caps: string[] = new Array(m.length);
+          for (let i = 0; i < m.length; i++) caps[i] = m[i] ?? '';
+          ctx.request.captures = caps;
+          return boolList(!e.neg);
+        }
+      }
+      return boolList(e.neg);
+    }
+  }
+}
+
+/** Evaluates a condition to a boolean. */
+export function evalCond(e: Expr, ctx: EvalContext): boolean {
+  return listIsTrue(evalExpr(e, ctx));
+}
