@@ -308,27 +308,12 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
 
 // ---------------------------------------------------------------- values
 
-/** For a struct `key` member: the number of the union child named `name`. */
-function unionKeyValue(da: DictAttr, name: string): number | undefined {
-  for (const m of da.parent?.members ?? []) {
-    if (m.type === 'union') {
-      const c = m.childByName(name);
-      if (c) return c.attr;
-    }
-  }
-  return undefined;
-}
-
 /** Turns one value token into a typed value for leaf `da`. Throws on bad input. */
 function leafValue(da: DictAttr, tok: ValueToken): Value {
   if (tok.kind === 'group') {
     throw new Error(`Attribute ${da.name} is not a structural type, and cannot take a '{' list`);
   }
   const type = da.type as LeafType;
-  if (tok.kind === 'bare' && da.flags.key && !da.values) {
-    const n = unionKeyValue(da, tok.text.startsWith('::') ? tok.text.slice(2) : tok.text);
-    if (n !== undefined) return n;
-  }
   if (tok.kind === 'quoted' && (type === 'octets' || type === 'abinary' && da.flags.raw)) return stringToBytes(tok.text);
   return parseValue(type, tok.text, da.flags.raw ? undefined : da);
 }
@@ -426,27 +411,11 @@ function relativeName(da: DictAttr, parent: DictAttr | null): string {
   return parts.join('.');
 }
 
-/** For a struct `key` member: the name of the union child its value selects (`Key-Field = ::Sub-Struct`). */
-function unionKeyName(da: DictAttr, v: Value): string | undefined {
-  if (typeof v !== 'number' || !da.parent?.members) return undefined;
-  for (const m of da.parent.members) {
-    if (m.type === 'union') {
-      const c = m.child(v);
-      if (c) return c.name;
-    }
-  }
-  return undefined;
-}
-
 function printLeafValue(p: Pair): string {
   const da = p.da;
   const v = p.value;
   if (v === undefined) return '""';
   if (da.flags.raw) return printValue('octets', v);
-  if (da.flags.key && !da.valueNames) {
-    const n = unionKeyName(da, v);
-    if (n !== undefined) return '::' + n;
-  }
   return printValue(da, v);
 }
 
