@@ -71,6 +71,14 @@ export class Lexer {
     return lo + 1;
   }
 
+  /** The leading whitespace of a 1-based line. */
+  indentOf(line: number): string {
+    const start = this.lineStarts[line - 1] ?? 0;
+    let i = start;
+    while (i < this.src.length && isWs(this.src[i])) i++;
+    return this.src.slice(start, i);
+  }
+
   /** Source text between two offsets with continuations turned into spaces (for header/value gaps). */
   gap(from: number, to: number): string {
     return this.src.slice(from, to).replace(/\\\n/g, ' ');

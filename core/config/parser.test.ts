@@ -473,7 +473,10 @@ describe('includes', () => {
 
 describe('errors are located', () => {
   const cases: Array<[string, string, string]> = [
-    ['server x {\n  a = 1\n  recv y {\n    ok\n}\n', 'ERR_CONF_UNBALANCED', `test.conf[1]: section "server x" is missing its closing '}'`],
+    ['server x {\n  a = 1\n  recv y {\n    ok\n}\n', 'ERR_CONF_UNBALANCED', `test.conf[1]: section "server x" is missing its closing '}' (the '}' on line 5 is indented differently from "recv y" on line 3; check there)`],
+    ['server x {\n  recv y {\n    ok\n  }\n', 'ERR_CONF_UNBALANCED', `test.conf[1]: section "server x" is missing its closing '}'`],
+    ['server a {\n\trecv x {\n\t\tok\n}\nserver b {\n}\n', 'ERR_CONF_UNBALANCED',
+      `test.conf[1]: section "server a" is missing its closing '}' (the '}' on line 4 is indented differently from "recv x" on line 2; check there)`],
     ['a {\n}\n}\n', 'ERR_CONF_UNBALANCED', "test.conf[3]: unexpected '}': no section is open"],
     ['a {\n  b = "abc\n}\n', 'ERR_CONF_SYNTAX', 'test.conf[2]: unterminated string, expected a closing "'],
     ["x = 'abc", 'ERR_CONF_SYNTAX', "test.conf[1]: unterminated string, expected a closing '"],

@@ -83,6 +83,8 @@ class Parser {
     const lex = new Lexer(normaliseSource(text), file);
     const base = stack.length;
     let line: Token[] = [];
+    // First '}' whose indentation differs from its section's header line: a hint for unbalanced braces.
+    let suspect: { close: number; sec: MutSection } | undefined;
     for (;;) {
       const t = lex.next();
       switch (t.kind) {
@@ -101,7 +103,12 @@ class Parser {
           if (stack.length === base) {
             throw new ConfError('ERR_CONF_UNBALANCED', { file, line: t.line }, "unexpected '}': no section is open");
           }
-          applyTemplates(stack.pop()!, stack[0]);
+          {
+            const closed = stack.pop()!;
+            if (!suspect && closed.loc.file === file && closed.loc.line !== t.line
+              && lex.indentOf(closed.loc.line) !== lex.indentOf(t.line)) suspect = { close: t.line, sec: closed };
+            applyTemplates(closed, stack[0]);
+          }
           break;
         default:
           line.push(t);
@@ -111,7 +118,11 @@ class Parser {
     if (stack.length > base) {
       const open = stack[stack.length - 1];
       const label = open.headerText ? `${open.name1} ${open.headerText}` : open.name1;
-      throw new ConfError('ERR_CONF_UNBALANCED', open.loc, `section "${label}" is missing its closing '}'`);
+      const s = suspect?.sec;
+      const hint = s && s !== open
+        ? ` (the '}' on line ${suspect!.close} is indented differently from "${s.headerText ? `${s.name1} ${s.headerText}` : s.name1}" on line ${s.loc.line}; check there)`
+        : '';
+      throw new ConfError('ERR_CONF_UNBALANCED', open.loc, `section "${label}" is missing its closing '}'${hint}`);
     }
   }
 
