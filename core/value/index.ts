@@ -23,7 +23,7 @@ export {
 export type { CompareOperator } from './ops';
 export { bytesToString, stringToBytes, stringByteLength, hasEscapedBytes } from './utf8';
 export {
-  parseIpv4, parseIpv6, ipv4FromInt, ipv4FromBytes, ipv4ToInt, ipv4Mask, ipv6ToBytes, ipv6FromBytes, splitPrefix,
+  parseIpv4, parseIpv6, ipv4FromInt, ipv4FromBytes, ipv4ToInt, ipv4Mask, ipv6ToBytes, ipv6FromBytes, maskIpv6, splitPrefix,
 } from './ip';
 export { parseDate, printDate, parseTimeDelta, printTimeDelta, PRECISION_SCALE } from './time';
 export { parseAscendFilter, printAscendFilter } from './ascend';

@@ -108,10 +108,10 @@ export function unescapeString(body: string, quote: '"' | "'" | '`' = '"'): stri
     if (simple !== undefined) {
       dst[o++] = simple;
       i++;
-    } else if (isOct(e) && i + 3 < src.length + 0 && isOct(src[i + 2]) && isOct(src[i + 3])) {
+    } else if (isOct(e) && i + 3 < src.length && isOct(src[i + 2]) && isOct(src[i + 3])) {
       dst[o++] = ((e - 0x30) * 64 + (src[i + 2] - 0x30) * 8 + (src[i + 3] - 0x30)) & 0xff;
       i += 3;
-    } else if (e === 0x78 && i + 3 < src.length + 0 && hexVal(src[i + 2]) >= 0 && hexVal(src[i + 3]) >= 0) {
+    } else if (e === 0x78 && i + 3 < src.length && hexVal(src[i + 2]) >= 0 && hexVal(src[i + 3]) >= 0) {
       dst[o++] = hexVal(src[i + 2]) * 16 + hexVal(src[i + 3]);
       i += 3;
     } else {
