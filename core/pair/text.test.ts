@@ -33,7 +33,7 @@ describe('parsePairList', () => {
   });
 
   it('resolves enumerated values written ::Name or bare', () => {
-    expect(roundTrip('Service-Type = Framed-User, Acct-Status-Type = ::Start')).toBe('Service-Type = ::Framed-User, Acct-Status-Type = ::Start');
+    expect(roundTrip('Framed-Protocol = PPP, Acct-Status-Type = ::Start')).toBe('Framed-Protocol = ::PPP, Acct-Status-Type = ::Start');
   });
 
   it('nests hierarchical names and merges their parents', () => {
@@ -123,9 +123,9 @@ describe('printPairList', () => {
 
 describe('printPairLines', () => {
   it('prints one attribute per line with v3 flat names and bare enum names', () => {
-    const pairs = parsePairList('Service-Type = Framed-User, Actual-Data-Rate-Upstream = 1024000, Cisco-AVPair = "a=b", Reply-Message = "hi"', dict);
+    const pairs = parsePairList('Framed-Protocol = PPP, Actual-Data-Rate-Upstream = 1024000, Cisco-AVPair = "a=b", Reply-Message = "hi"', dict);
     expect(printPairLines(pairs)).toBe([
-      '\tService-Type = Framed-User',
+      '\tFramed-Protocol = PPP',
       '\tActual-Data-Rate-Upstream = 1024000',
       '\tCisco-AVPair = "a=b"',
       '\tReply-Message = "hi"',
