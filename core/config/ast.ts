@@ -38,9 +38,11 @@
  *
  * ### `ConfPair`: every other statement
  *
- * Statements end at a newline, or at a `,` / `;` outside quotes and brackets (so
- * `{ User-Name = "a", User-Password = "b" }` and `{ "a", "b" }` give two statements each).
- * A trailing `,` or `;` is dropped. `text` is always the raw statement text.
+ * Statements end at a newline, or at a `;` outside quotes and brackets. Inside edit blocks
+ * (sections with an `op`) a `,` also ends a statement, so `foo := { User-Name = "a", User-Password = "b" }`
+ * and `NAS-Port := { 1, 3 }` give two statements each; elsewhere a comma is part of the value
+ * (`fields = a,,c`) except a trailing one. A trailing `,` or `;` is dropped. `text` is always the raw
+ * statement text.
  * - `name op value` (the second token is an operator) → `attr` = the first token (raw, e.g.
  *   `reply.Filter-Id`, `Foo[*]`, `control.Auth-Type`), `op` (`=`, `:=`, `+=`, `-=`, `^=`, `==`, `!=`,
  *   `<`, `>`, `<=`, `>=`, `=~`, `!~`, `=*`, `!*`), and:

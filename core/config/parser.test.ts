@@ -129,6 +129,15 @@ describe('sections', () => {
     ]);
   });
 
+  it('keeps commas in values outside edit blocks', () => {
+    const r = parse('csv {\n  fields = field1,,field3\n  Class = 0x01,\n  a = 1, b = 2\n}\n');
+    expect(shape(sec(r.children[0]).children)).toEqual([
+      { attr: 'fields', op: '=', value: 'field1,,field3', quote: 'bare' },
+      { attr: 'Class', op: '=', value: '0x01', quote: 'bare' },
+      { attr: 'a', op: '=', value: '1, b = 2', quote: 'bare' },
+    ]);
+  });
+
   it('splits statements before a header only when they are pairs', () => {
     const r = parse('count := 0; group {\n}\nforeach string key, string name (foo[*]) {\n}\n');
     expect(pair(r.children[0])).toMatchObject({ attr: 'count', op: ':=', value: '0' });

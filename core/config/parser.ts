@@ -126,23 +126,31 @@ class Parser {
     }
   }
 
-  /** Split a token run at top-level `,` / `;`. */
-  private split(tokens: Token[]): Token[][] {
+  /**
+   * Split a token run into statements at top-level `;`, and at `,` inside edit blocks (sections
+   * with an operator, where `{ "a", "b" }` and `{ A = 1, B = 2 }` are lists). Elsewhere a comma
+   * stays part of the value (`fields = a,,c`) except a trailing one, which is dropped.
+   */
+  private split(tokens: Token[], commas: boolean): Token[][] {
     const out: Token[][] = [];
     let cur: Token[] = [];
+    const end = (): void => {
+      if (!commas) while (cur.length && cur[cur.length - 1].kind === 'comma') cur.pop();
+      if (cur.length) out.push(cur);
+      cur = [];
+    };
     for (const t of tokens) {
-      if (t.kind === 'comma' || t.kind === 'semi') {
-        if (cur.length) out.push(cur);
-        cur = [];
-      } else cur.push(t);
+      if (t.kind === 'semi' || (commas && t.kind === 'comma')) end();
+      else if (cur.length || t.kind !== 'comma' || commas) cur.push(t);
     }
-    if (cur.length) out.push(cur);
+    end();
     return out;
   }
 
   private flush(tokens: Token[], lex: Lexer, stack: MutSection[]): void {
     if (tokens.length === 0) return;
-    for (const seg of this.split(tokens)) this.statement(seg, lex, stack);
+    const commas = stack[stack.length - 1].op !== undefined;
+    for (const seg of this.split(tokens, commas)) this.statement(seg, lex, stack);
   }
 
   /** Raw text of a token run, with the original spacing. */
@@ -159,7 +167,7 @@ class Parser {
     const file = lex.file;
     let header = tokens;
     if (tokens.some((t) => t.kind === 'comma' || t.kind === 'semi')) {
-      const segs = this.split(tokens);
+      const segs = this.split(tokens, stack[stack.length - 1].op !== undefined);
       if (segs.length > 1 && segs[0].length > 1 && segs[0][1].kind === 'op') {
         for (const s of segs.slice(0, -1)) this.statement(s, lex, stack);
         header = segs[segs.length - 1];
