@@ -120,6 +120,15 @@ ATTRIBUTE	Thingy		2	tlv
 ATTRIBUTE	Child		.1	string
 END Test-Struct.Data
 
+ATTRIBUTE	Old-Keyed	137	struct
+MEMBER	Kind		uint8	key
+MEMBER	Len		uint8
+STRUCT	Kind-A	Kind	1
+MEMBER	A1		uint16
+STRUCT	Kind-B	Kind	2
+MEMBER	B1		ipaddr
+MEMBER	B2		uint8
+
 ENUM	my-enum	uint64
 VALUE	my-enum	one	1
 VALUE	my-enum	two	0x02
@@ -269,6 +278,16 @@ END-PROTOCOL	RADIUS
     expect(key.nameOfValue(1)).toBe('Sub');
     expect(key.nameOfValue(2)).toBe('Thingy');
     expect(key.values!.get('thingy')).toBe(2);
+  });
+
+  it('maps the older STRUCT keyword onto a union member', () => {
+    const s = d.resolve('Old-Keyed')!;
+    expect(s.members!.map((m) => [m.name, m.type])).toEqual([['Kind', 'uint8'], ['Len', 'uint8'], ['Data', 'union']]);
+    expect(s.members![2]!.flags.unionKey).toBe('Kind');
+    expect(d.resolve('Old-Keyed.Data.Kind-A')!.members!.map((m) => m.name)).toEqual(['A1']);
+    expect(d.resolve('Old-Keyed.Data.Kind-B')!.attr).toBe(2);
+    expect(d.resolve('Old-Keyed.Data.Kind-B')!.members!.map((m) => m.name)).toEqual(['B1', 'B2']);
+    expect(s.members![0]!.nameOfValue(2)).toBe('Kind-B');
   });
 
   it('copies ENUM values with enum=, casting to the attribute type', () => {
@@ -488,6 +507,8 @@ describe('errors are located as file[line]: message', () => {
     ['union without key', 'ATTRIBUTE S 1 struct\nMEMBER A uint8\nMEMBER D union', /union member needs key=/],
     ['union bad key', 'ATTRIBUTE S 1 struct\nMEMBER A uint8\nMEMBER D union key=A', /not a key member/],
     ['key= on ATTRIBUTE', 'ATTRIBUTE X 1 uint8 key=Foo', /only allowed on a union MEMBER/],
+    ['STRUCT without key', 'ATTRIBUTE S 1 struct\nMEMBER A uint8\nSTRUCT T A 1', /'A' is not a key member/],
+    ['STRUCT bad value', 'ATTRIBUTE S 1 struct\nMEMBER A uint8 key\nSTRUCT T A x', /invalid key value 'x'/],
     ['ENUM structural', 'ENUM E tlv', /cannot have values/],
     ['enum= missing', 'ATTRIBUTE X 1 uint32 enum=Nope', /enum=Nope not found/],
     ['enum= does not fit', 'ENUM E uint32\nVALUE E Big 300\nATTRIBUTE X 1 uint8 enum=E', /does not fit type uint8/],

@@ -169,6 +169,7 @@ export class DictLoader {
       case 'FLAGS': return this.flagsDecl(ctx, args);
       case 'DEFINE': return this.defineDecl(ctx, args);
       case 'ENUM': return this.enumDecl(ctx, args);
+      case 'STRUCT': return this.structDecl(ctx, args);
       case '$INCLUDE': case '$INCLUDE-': return this.include(ctx, args, kw === '$INCLUDE-');
       default:
         return ctx.fail(`unknown keyword '${toks[0]}'`);
@@ -662,6 +663,52 @@ export class DictLoader {
     members.push(attr);
     if (type === 'tlv') ctx.relative = attr;
     if (type === 'union') this.dict.state.unions.push(attr);
+  }
+
+  /**
+   * Older v4 form of a keyed struct: `STRUCT name key-member value [flags]`
+   * after a struct with a `key` member. Mapped onto the union model: the
+   * struct goes under the union member keyed by that field (created as
+   * `Data` when the struct has none), numbered by `value`.
+   */
+  private structDecl(ctx: Ctx, args: string[]): void {
+    if (args.length < 3) ctx.fail('STRUCT needs a name, a key member and a key value');
+    const [name, keyName, valueText, ...rest] = args as [string, string, string, ...string[]];
+    checkName(name, ctx.fail);
+    let key: DictAttr | undefined;
+    // The key is a member of the current struct or of one enclosing it (a previous STRUCT).
+    for (let a: DictAttr | null = ctx.struct; a && !key; a = a.parent) {
+      if (a.type === 'struct') key = a.byName.get(keyName.toLowerCase());
+    }
+    key ??= this.findForValueNow(ctx, keyName);
+    if (!key || !key.flags.key || !key.parent || key.parent.type !== 'struct') {
+      return ctx.fail(`STRUCT ${name}: '${keyName}' is not a key member of a struct`);
+    }
+    const value = parseUint(valueText);
+    if (value === undefined || value > 0xffffffff) ctx.fail(`STRUCT ${name}: invalid key value '${valueText}'`);
+    const outer = key.parent;
+    const members = (outer.members ??= []);
+    let union = members.find((m) => m.type === 'union' && m.flags.unionKey?.toLowerCase() === key.name.toLowerCase());
+    if (!union) {
+      const last = members[members.length - 1];
+      if (last && (last.type === 'tlv' || last.type === 'union')) {
+        ctx.fail(`STRUCT ${name}: '${outer.fullName}' already ends with ${last.type} member '${last.name}'`);
+      }
+      let uname = 'Data';
+      while (outer.byName.has(uname.toLowerCase())) uname = '_' + uname;
+      union = new DictAttr(uname, members.length + 1, 'union', outer, {
+        unionKey: key.name, ...(outer.flags.internal ? { internal: true } : {}),
+      });
+      union.loc = { file: ctx.file, line: ctx.line };
+      outer.children.set(union.attr, union);
+      outer.byName.set(uname.toLowerCase(), union);
+      members.push(union);
+      this.dict.state.unions.push(union);
+    }
+    const attr = this.define(ctx, name, value, union, { type: 'struct' }, parseFlags(rest, ctx.fail), false);
+    ctx.relative = attr;
+    ctx.struct = attr;
+    ctx.memberCount = 0;
   }
 
   // ---------------------------------------------------------------- ENUM / VALUE / ALIAS
