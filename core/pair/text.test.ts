@@ -132,6 +132,28 @@ describe('printPairLines', () => {
     ].join('\n'));
   });
 
+  it('matches what Debian radclient 3.2 prints for the same attributes', () => {
+    // Captured from `radclient -x` (FreeRADIUS 3.2.x) sending this list. Vendor attributes are kept adjacent:
+    // hierarchical parsing merges them into one Vendor-Specific pair, which moves them together.
+    const text = [
+      'User-Name = "b\\001ob%x"', 'Cisco-AVPair = "a=b"', 'Actual-Data-Rate-Upstream = 1024000', 'WiMAX-Release = "1.0"',
+      'MS-CHAP-Challenge = 0x01', 'Tunnel-Type:1 = PPTP', 'Event-Timestamp = 864000', 'Class = 0x0102',
+      'Framed-IPv6-Prefix = 2001:db8::/32', 'Reply-Message = "x\\"y"',
+    ].join('\n');
+    expect(printPairLines(parsePairList(text, dict))).toBe([
+      '\tUser-Name = "b\\001ob%x"',
+      '\tCisco-AVPair = "a=b"',
+      '\tActual-Data-Rate-Upstream = 1024000',
+      '\tWiMAX-Release = "1.0"',
+      '\tMS-CHAP-Challenge = 0x01',
+      '\tTunnel-Type:1 = PPTP',
+      '\tEvent-Timestamp = "Jan 11 1970 00:00:00 UTC"',
+      '\tClass = 0x0102',
+      '\tFramed-IPv6-Prefix = 2001:db8::/32',
+      '\tReply-Message = "x\\"y"',
+    ].join('\n'));
+  });
+
   it('prints tags v3 style', () => {
     const pairs = parsePairList('Tag-2 = { Tunnel-Type = L2TP }', dict);
     expect(printPairLines(pairs, { indent: '' })).toBe('Tunnel-Type:2 = L2TP');

@@ -466,10 +466,43 @@ export interface PrintLinesOptions {
   indent?: string;
 }
 
+/** Per protocol root: attribute → lower-case alias names declared at the root for it. */
+const rootAliases = new WeakMap<DictAttr, Map<DictAttr, string[]>>();
+
+function aliasesOf(root: DictAttr, da: DictAttr): string[] | undefined {
+  let m = rootAliases.get(root);
+  if (!m) {
+    m = new Map();
+    for (const [key, target] of root.byName) {
+      if (target.parent === root) continue;
+      const list = m.get(target);
+      if (list) list.push(key);
+      else m.set(target, [key]);
+    }
+    rootAliases.set(root, m);
+  }
+  return m.get(da);
+}
+
+/** Restores the case of a lower-case alias that ends with the attribute's own name (`ms-chap-challenge` → `MS-CHAP-Challenge`). */
+function aliasCase(alias: string, da: DictAttr, vendor: DictAttr | undefined): string | undefined {
+  const local = da.name;
+  if (!alias.endsWith(local.toLowerCase())) return undefined;
+  const prefix = alias.slice(0, alias.length - local.length);
+  if (prefix === '') return local;
+  if (!prefix.endsWith('-')) return undefined;
+  const word = prefix.slice(0, -1);
+  if (vendor && vendor.name.toLowerCase() === word) return `${vendor.name}-${local}`;
+  if (word.length <= 4) return `${word.toUpperCase()}-${local}`;
+  return `${word[0].toUpperCase()}${word.slice(1)}-${local}`;
+}
+
 /**
- * v3-style flat name for a leaf: the local name when the root has it as an
- * alias (`Actual-Data-Rate-Upstream`), else `<Vendor>-<name>` for vendor
- * attributes (`Cisco-AVPair`), else the full v4 name.
+ * v3-style flat name for a leaf, as FreeRADIUS 3 prints it: the local name
+ * when the root has it as an alias (`Actual-Data-Rate-Upstream`), a root
+ * alias ending in the local name (`MS-CHAP-Challenge`), else
+ * `<Vendor>-<name>` for vendor attributes (`Cisco-AVPair`, `WiMAX-Release`),
+ * else the full v4 name.
  */
 function flatName(da: DictAttr): string {
   if (da.flags.raw) return 'raw.' + da.fullName;
@@ -484,13 +517,30 @@ function flatName(da: DictAttr): string {
       break;
     }
   }
-  if (vendor && vendor.parent?.parent === root && !vendor.flags.raw) {
-    // Only for attributes directly in the vendor space (v3 had no nested names).
-    if (da.parent === vendor) {
-      return da.name.toLowerCase().startsWith(vendor.name.toLowerCase() + '-') ? da.name : `${vendor.name}-${da.name}`;
-    }
+  for (const alias of aliasesOf(root, da) ?? []) {
+    const n = aliasCase(alias, da, vendor);
+    if (n) return n;
+  }
+  if (vendor && !vendor.flags.raw) {
+    return da.name.toLowerCase().startsWith(vendor.name.toLowerCase() + '-') ? da.name : `${vendor.name}-${da.name}`;
   }
   return da.fullName;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A value as FreeRADIUS 3 prints it: bare enum names, no `\%` escape, dates as `"Jan 11 1970 00:00:00 UTC"`. */
+function printV3Value(da: DictAttr, v: Value): string {
+  if (da.flags.raw) return printValue('octets', v);
+  const en = da.nameOfValue(v);
+  if (en !== undefined) return en;
+  if (da.type === 'date' && typeof v === 'number') {
+    const d = new Date(Math.floor(v) * 1000);
+    const p2 = (n: number): string => String(n).padStart(2, '0');
+    return `"${MONTHS[d.getUTCMonth()]} ${p2(d.getUTCDate())} ${d.getUTCFullYear()} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} UTC"`;
+  }
+  if (da.type === 'string' && typeof v === 'string') return '"' + escapeString(v, '"').replace(/\\%/g, '%') + '"';
+  return printValue(da, v, { enums: false });
 }
 
 /**
@@ -511,13 +561,7 @@ export function printPairLines(pairs: readonly Pair[], opts?: PrintLinesOptions)
         continue;
       }
       const t = p.tag ?? tag;
-      let val: string;
-      if (p.value === undefined) val = '""';
-      else if (p.da.flags.raw) val = printValue('octets', p.value);
-      else {
-        const en = p.da.nameOfValue(p.value);
-        val = en !== undefined ? en : printValue(p.da, p.value, { enums: false });
-      }
+      const val = p.value === undefined ? '""' : printV3Value(p.da, p.value);
       lines.push(`${indent}${flatName(p.da)}${t !== undefined ? ':' + t : ''} = ${val}`);
     }
   };
