@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ConfItem, ConfLoc, ConfPair, ConfRoot, ConfSection, QuoteKind } from './ast';
+import { sectionLabel, type ConfItem, type ConfLoc, type ConfPair, type ConfRoot, type ConfSection, type QuoteKind } from './ast';
 import { ConfError } from './errors';
 import { isIgnoredConfigFile, listConfigDir, resolveCaseInsensitive } from './include';
 import { Lexer, normaliseSource, type Token } from './lexer';
@@ -117,10 +117,10 @@ class Parser {
     }
     if (stack.length > base) {
       const open = stack[stack.length - 1];
-      const label = open.headerText ? `${open.name1} ${open.headerText}` : open.name1;
+      const label = sectionLabel(open);
       const s = suspect?.sec;
       const hint = s && s !== open
-        ? ` (the '}' on line ${suspect!.close} is indented differently from "${s.headerText ? `${s.name1} ${s.headerText}` : s.name1}" on line ${s.loc.line}; check there)`
+        ? ` (the '}' on line ${suspect!.close} is indented differently from "${sectionLabel(s)}" on line ${s.loc.line}; check there)`
         : '';
       throw new ConfError('ERR_CONF_UNBALANCED', open.loc, `section "${label}" is missing its closing '}'${hint}`);
     }
