@@ -159,3 +159,28 @@ describe('printPairLines', () => {
     expect(printPairLines(pairs, { indent: '' })).toBe('Tunnel-Type:2 = L2TP');
   });
 });
+
+describe('robustness', () => {
+  it('random input either parses or throws a plain Error (no TypeError/RangeError)', () => {
+    const tokens = ['User-Name', 'Vendor-Specific', '.', 'Cisco', 'AVPair', 'raw.', '26', '9', '=', ':=', '==', '{', '}', ',', '\n', ' ',
+      '"', "'", '\\', 'x', '0x', 'ab', '::', 'Framed-User', 'Service-Type', '#', 'Tag-1', ':1', '1.2.3.4', '/', '-', 'Tunnel-Type'];
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let i = 0; i < 3000; i++) {
+      let s = '';
+      const len = 1 + rnd(12);
+      for (let j = 0; j < len; j++) s += tokens[rnd(tokens.length)];
+      try {
+        const pairs = parsePairList(s, dict);
+        printPairList(pairs);
+        printPairLines(pairs);
+      } catch (e) {
+        expect(e).toBeInstanceOf(Error);
+        if (e instanceof TypeError || e instanceof RangeError) throw new Error(`input ${JSON.stringify(s)}: ${e.stack}`);
+      }
+    }
+  });
+});

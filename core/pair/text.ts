@@ -135,7 +135,7 @@ class Scanner {
     const start = this.pos;
     if (s[this.pos] === '&') this.pos++;
     const nameStart = this.pos;
-    while (this.pos < s.length && /[A-Za-z0-9_.\-\/]/.test(s[this.pos])) this.pos++;
+    while (this.pos < s.length && /[A-Za-z0-9_.\-]/.test(s[this.pos])) this.pos++;
     let name = s.slice(nameStart, this.pos);
     if (!name) this.fail(`Expected an attribute name, got "${s.slice(this.pos, this.pos + 20)}"`);
     name = name.replace(/\.+$/, (m) => { this.pos -= m.length; return ''; });
