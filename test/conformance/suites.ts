@@ -6,6 +6,7 @@
  */
 
 import { run as runCodec } from './codec/runner';
+import { run as runUnlang } from './unlang/runner';
 
 /** Command-line options shared by all suites. */
 export interface SuiteOptions {
@@ -29,6 +30,7 @@ export type SuiteRunner = (opts: SuiteOptions) => Promise<number>;
 /** Known suites. To add one: import its `run` and add a line here. */
 export const SUITES: Record<string, () => Promise<SuiteRunner>> = {
   codec: async () => runCodec,
+  unlang: async () => runUnlang,
 };
 
 /** Registers (or replaces) a suite at run time, e.g. from a test. */
