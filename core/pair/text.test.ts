@@ -118,6 +118,7 @@ describe('printPairList', () => {
     const vs = new Pair(dict.resolve('Vendor-Specific')!);
     vs.children = [];
     expect(printPairList([new Pair(dict.resolve('User-Name')!, 'a"b\n%'), vs])).toBe('User-Name = "a\\"b\\n\\%", Vendor-Specific = { }');
+    expect(printPair(new Pair(dict.resolve('Vendor-Specific')!))).toBe('Vendor-Specific = { }');
   });
 });
 

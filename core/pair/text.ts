@@ -423,8 +423,8 @@ function printOne(p: Pair, parent: DictAttr | null): string {
   const name = (p.da.flags.raw ? 'raw.' : '') + relativeName(p.da, parent);
   // v4 carries tags as `Tag-N = { … }` groups; print the v3 `:N` suffix only outside one.
   const tag = p.tag !== undefined && !(parent && parent.type === 'group' && parent.name === `Tag-${p.tag}`) ? ':' + p.tag : '';
-  if (p.children) {
-    if (p.children.length === 0) return `${name}${tag} = { }`;
+  if (p.children || p.da.isStructural) {
+    if (!p.children || p.children.length === 0) return `${name}${tag} = { }`;
     return `${name}${tag} = { ${printChildren(p.children, p.da)} }`;
   }
   return `${name}${tag} = ${printLeafValue(p)}`;
