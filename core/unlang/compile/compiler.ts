@@ -18,7 +18,7 @@ import { A, ACTIONS_ALL_RETURN, type Actions, R, RCODE_COUNT, RCODE_NAMES, type 
 import { type Box, type BoxType, TYPE_ALIASES, box, parseBox } from '../xlat/box';
 import { type XlatRegistry, globalXlats } from '../xlat/registry';
 import { registerBuiltins } from '../xlat/builtins';
-import { evalExpr } from '../xlat/eval';
+import { evalExpr, listIsTrue } from '../xlat/eval';
 import { Request } from '../../request/request';
 import { CompileError } from './errors';
 import { ExprParser, asCompileError, isRetypable, typeOf, walk } from './expr-parser';
@@ -160,7 +160,6 @@ export class Compiler {
       if (/^(tlv|struct|vsa|vendor)$/i.test(m[1])) throw new CompileError(item.loc, `Local variables cannot be of type "${m[1]}"`);
       return undefined;
     }
-    if (this.dict.resolve(m[2])) throw new CompileError(item.loc, `Local variable "${m[2]}" has the same name as an attribute`);
     return { name: m[2], da: localAttr(m[2], type) };
   }
 
@@ -254,7 +253,18 @@ export class Compiler {
   }
 
   private compilePair(p: ConfPair, ctx: Ctx): Instr | null {
-    if (p.op === '') return this.compileWord(p, ctx);
+    if (p.op === '') {
+      // Operators the config lexer does not split (`*=`, `/=`, `<<=` …).
+      const m = /^([^\s"'%]+?)\s*(\*=|\/=|%=|<<=|>>=|\|=|&=|\^=)\s*(.*)$/s.exec(p.text.trim());
+      if (m) {
+        let value = m[3];
+        let quote: ConfPair['quote'] = 'bare';
+        if (/^'.*'$/s.test(value)) { quote = 'single'; value = value.slice(1, -1); }
+        else if (/^".*"$/s.test(value)) { quote = 'double'; value = value.slice(1, -1); }
+        return this.compileEdit({ ...p, attr: m[1], op: m[2], value, quote }, ctx);
+      }
+      return this.compileWord(p, ctx);
+    }
     if (EDIT_OPS.has(p.op)) return this.compileEdit(p, ctx);
     throw new CompileError(p.loc, `Invalid operator "${p.op}" in "${p.text}" (expected an assignment operator such as := or +=)`);
   }
@@ -416,7 +426,6 @@ export class Compiler {
       } else if (w.length === 1) name = w[0];
       else throw new CompileError(cs.loc, `Invalid foreach variable "${d}"`);
       if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new CompileError(cs.loc, `Invalid foreach variable name "${name}"`);
-      if (this.dict.resolve(name)) throw new CompileError(cs.loc, `Foreach variable "${name}" has the same name as an attribute`);
       const da = localAttr(name, type);
       scope.declare(name, da, cs.loc);
       return da;
@@ -638,7 +647,7 @@ export class Compiler {
     for (const part of text.split(/[,\n]/)) {
       const s = part.trim();
       if (!s) continue;
-      const m = /^([^\s=!<>:+\-^]+)\s*(==|!=|:=|\+=|-=|<=|>=|=|<|>)\s*(.*)$/.exec(s);
+      const m = /^([A-Za-z0-9_.\-[\]#*]+?)\s*(==|!=|:=|\+=|-=|<=|>=|=|<|>)\s*(.*)$/.exec(s);
       if (!m) throw new CompileError(loc, `Invalid pair "${s}" in string`);
       let value = m[3];
       let quote: ConfPair['quote'] = 'bare';
@@ -681,11 +690,10 @@ export class Compiler {
       if (n.k === 'ref' || n.k === 'exists' || n.k === 'rcode' || n.k === 'capture' || n.k === 'regex') constant = false;
       if (n.k === 'call' && !this.xlats.get(n.name)?.pure) constant = false;
     });
-    if (!constant || e.k === 'lit') return e;
+    if (!constant) return e;
     try {
       const v = evalExpr(e, { request: new Request() });
-      const t = v.length > 0 && v.some((b) => b.type === 'bool' ? b.value === true : b.value !== 0 && b.value !== '' && b.value !== 0n);
-      return { k: 'lit', box: box('bool', t) };
+      return { k: 'lit', box: box('bool', listIsTrue(v)) };
     } catch {
       return e;
     }

@@ -178,9 +178,8 @@ export class ExprParser {
       default: {
         const ta = typeOf(a);
         const tb = typeOf(b);
-        let t: BoxType | undefined;
-        if ((op === '+' || op === '-') && (ta === 'string' || ta === 'octets')) t = ta;
-        else if (ta && tb && ta === tb && ta !== 'string') t = ta;
+        void tb;
+        const t: BoxType | undefined = (op === '+' || op === '-') && (ta === 'string' || ta === 'octets') ? ta : undefined;
         return { k: 'bin', op: op as never, a, b, t };
       }
     }
@@ -188,8 +187,9 @@ export class ExprParser {
 
   /** Types literals on one side of a comparison from the other side. */
   private unify(a: Expr, b: Expr, at: number): [Expr, Expr] {
-    const strongA = !isRetypable(a) ? typeOf(a) : undefined;
-    const strongB = !isRetypable(b) ? typeOf(b) : undefined;
+    const strong = (e: Expr) => (e.k === 'ref' || e.k === 'cast' || e.k === 'call' ? typeOf(e) : undefined);
+    const strongA = strong(a);
+    const strongB = strong(b);
     if (strongA && strongA !== 'group' && isRetypable(b)) b = this.retype(b, strongA, daOf(a), at);
     else if (strongB && strongB !== 'group' && isRetypable(a)) a = this.retype(a, strongB, daOf(b), at);
     return [a, b];
@@ -234,7 +234,7 @@ export class ExprParser {
         return { k: 'neg', a: w };
       }
       const a = this.parseUnary();
-      return { k: 'neg', a, t: typeOf(a) };
+      return { k: 'neg', a };
     }
     if (c === '~') {
       this.pos++;

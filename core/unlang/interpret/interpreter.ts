@@ -206,7 +206,17 @@ export class Execution implements XlatInterpreterView {
     return undefined;
   }
 
-  location(): { file: string; line: number } | undefined {
+  location(caller = false): { file: string; line: number } | undefined {
+    if (caller) {
+      // The instruction that called the innermost policy.
+      for (let d = this.depth - 1; d > 0; d--) {
+        if ((this.frames[d].flags & (F.RETURN_POINT | F.TOP)) === F.RETURN_POINT) {
+          const p = this.frames[d - 1];
+          const ins = p.cur ?? p.list[p.pc];
+          if (ins) return ins.loc;
+        }
+      }
+    }
     for (let d = this.depth - 1; d >= 0; d--) {
       const f = this.frames[d];
       const ins = f.cur ?? f.list[f.pc];
@@ -377,9 +387,9 @@ export class Execution implements XlatInterpreterView {
   /** Pops the top frame and resumes its owner. Returns false when the run must stop (yield or done). */
   private pop(): boolean {
     const f = this.frames[--this.depth];
+    if (f.cleanup) { const c = f.cleanup; f.cleanup = undefined; c(f); }
     if (f.locals) this.clearLocals(f.locals);
     if (f.timer) { clearTimeout(f.timer); f.timer = undefined; }
-    if (f.cleanup) { const c = f.cleanup; f.cleanup = undefined; c(f); }
     if (this.depth === 0) {
       this.result = f.rcode;
       this.finish();
@@ -541,6 +551,10 @@ export class Execution implements XlatInterpreterView {
         if (pairs) for (const p of pairs) this.locks.add(p);
         const st: ForeachState = { items, pairs, i: 0, rcode: 0 };
         f.state = st;
+        if (!this.foreachSkip(ins, st)) {
+          if (pairs) for (const p of pairs) this.locks.delete(p);
+          return Act.NEXT;
+        }
         return this.foreachIter(ins, st);
       }
 
@@ -656,6 +670,12 @@ export class Execution implements XlatInterpreterView {
     this.run();
   }
 
+  /** Skips items a leaf loop variable cannot hold (structural children of a list). False at the end. */
+  private foreachSkip(ins: Extract<Instr, { k: 'foreach' }>, st: ForeachState): boolean {
+    if (ins.varDa.type !== 'group') while (st.i < st.items.length && st.items[st.i].type === 'group') st.i++;
+    return st.i < st.items.length;
+  }
+
   private foreachIter(ins: Extract<Instr, { k: 'foreach' }>, st: ForeachState): Act {
     const item = st.items[st.i];
     const c = this.push(ins.body, F.BREAK_POINT | F.CONTINUE_POINT);
@@ -671,7 +691,7 @@ export class Execution implements XlatInterpreterView {
     local.push(vp);
     if (ins.keyDa) {
       let key: Box;
-      if (st.pairs && ins.ref) {
+      if (st.pairs && ins.ref && ins.keyDa.type === 'string') {
         const text = ins.ref.text.replace(/\[\*\]$/, '') + `[${st.i}]`;
         key = { type: 'string', value: text };
       } else key = { type: 'uint32', value: st.i };
@@ -704,7 +724,7 @@ export class Execution implements XlatInterpreterView {
         if (c.rcode) st.rcode = c.rcode;
         const a = c.rcode ? ins.actions[c.rcode] : 0;
         st.i++;
-        if ((c.flags & F.BROKE) === 0 && a !== A.RETURN && a !== A.REJECT && st.i < st.items.length) return this.foreachIter(ins, st);
+        if ((c.flags & F.BROKE) === 0 && a !== A.RETURN && a !== A.REJECT && this.foreachSkip(ins, st)) return this.foreachIter(ins, st);
         if (st.pairs) for (const p of st.pairs) this.locks.delete(p);
         this.result = st.rcode;
         return Act.CALC;

@@ -141,8 +141,9 @@ export function registerBuiltins(reg: XlatRegistry): void {
 
   // ---- introspection and debugging
   reg.register('interpreter', (c, a) => {
-    const what = argString(a[0]).replace(/^\.+/, '');
-    const loc = c.interp?.location();
+    const raw = argString(a[0]);
+    const what = raw.replace(/^\.+/, '');
+    const loc = c.interp?.location(raw.startsWith('.'));
     if (what === 'filename') return str(loc?.file ?? '');
     if (what === 'line') return [box('uint32', loc?.line ?? 0)];
     if (what === 'rcode') return str(c.request.rcode ?? '');

@@ -28,8 +28,8 @@ export interface XlatContext {
 export interface XlatInterpreterView {
   /** Index of the child chosen by the innermost running `load-balance`, or undefined. */
   loadBalanceChild(): number | undefined;
-  /** File and line of the instruction being run. */
-  location(): { file: string; line: number } | undefined;
+  /** File and line of the instruction being run (with `caller`, of the call of the innermost policy). */
+  location(caller?: boolean): { file: string; line: number } | undefined;
 }
 
 /** An xlat function. */
