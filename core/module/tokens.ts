@@ -1,0 +1,22 @@
+/**
+ * DI tokens. Core services are registered in the root container; each module
+ * instance gets a child container holding MODULE_CONFIG, MODULE_LOG and
+ * MODULE_NAME. Modules inject with explicit `@inject(TOKEN)` only.
+ */
+import type { InjectionToken } from 'tsyringe';
+import type { Dictionary } from '../dict/dictionary';
+import type { Logger } from '../log/logger';
+import type { XlatRegistry } from '../unlang/xlat/registry';
+
+/** The parsed, later frozen, config of this instance (type: `Infer<typeof schema>`). */
+export const MODULE_CONFIG: InjectionToken<unknown> = Symbol('tsradius.ModuleConfig');
+/** Logger prefixed with the instance name. */
+export const MODULE_LOG: InjectionToken<Logger> = Symbol('tsradius.ModuleLog');
+/** The instance name as written in config (`files`, `ldap_corp`). */
+export const MODULE_NAME: InjectionToken<string> = Symbol('tsradius.ModuleName');
+/** The protocol dictionary (root container). */
+export const DICT: InjectionToken<Dictionary> = Symbol('tsradius.Dictionary');
+/** The xlat registry of this configuration generation (root container). */
+export const XLATS: InjectionToken<XlatRegistry> = Symbol('tsradius.Xlats');
+/** The server's root logger (root container). */
+export const ROOT_LOG: InjectionToken<Logger> = Symbol('tsradius.RootLog');
