@@ -199,6 +199,8 @@ export class ExprParser {
   retype(e: Expr, t: BoxType, da: import('../../dict/attr').DictAttr | undefined, at: number): Expr {
     if (e.k !== 'lit' || e.raw === undefined) return e;
     if (t === 'bool' && e.box.type !== 'string') return e;
+    // A prefix compared with an address stays a prefix (`Framed-IP-Address < 10.0.0.0/8`).
+    if ((e.box.type === 'ipv4prefix' || e.box.type === 'ipv6prefix') && (t === 'ipaddr' || t === 'ipv6addr' || t === 'combo-ip')) return e;
     try {
       const raw = e.raw;
       let b: Box;

@@ -148,6 +148,9 @@ export function resolveRef(
   }
   if (!da) {
     da = dict.resolve(first.name);
+    // A nested attribute's own name is not a top-level name (`Capability` is only reachable
+    // as `Vendor-Specific.WiMAX.Capability`); aliases such as `Cisco-AVPair` are.
+    if (da && da.parent && da.parent.type !== 'root' && !first.name.includes('.') && first.name.toLowerCase() === da.name.toLowerCase()) da = undefined;
     if (!da) {
       if (!list && up === 0 && i === 0) return undefined;
       throw new CompileError(loc, `Unknown attribute "${first.name}" in "${text}"`);

@@ -83,6 +83,12 @@ export function boxToString(b: Box): string {
   return printValueUnquoted(b.da ?? (b.type as LeafType), b.value);
 }
 
+/** A value as text for string functions: octets give their bytes, anything else prints. */
+export function boxAsText(b: Box): string {
+  if (b.type === 'octets' && Buffer.isBuffer(b.value)) return b.value.toString('utf8');
+  return boxToString(b);
+}
+
 /** Network-order bytes of a value, as FreeRADIUS `%hex()` and `(octets)` casts see it. */
 export function boxToOctets(b: Box): Buffer {
   const v = b.value;
@@ -172,7 +178,11 @@ export function parseBox(type: BoxType, text: string, da?: DictAttr): Box {
 export function castBox(b: Box, to: BoxType, da?: DictAttr): Box {
   if (b.type === to) return da && b.da !== da ? box(to, b.value, da) : b;
   if (to === 'group') throw new BoxError(`Cannot cast ${b.type} to group`);
-  if (to === 'string') return box('string', boxToString(b), da);
+  if (to === 'string') {
+    // Octets become their bytes as text; everything else prints.
+    if (b.type === 'octets' && Buffer.isBuffer(b.value)) return box('string', b.value.toString('utf8'), da);
+    return box('string', boxToString(b), da);
+  }
   if (to === 'octets' || to === 'abinary') return box(to, boxToOctets(b), da);
   if (b.type === 'string') return parseBox(to, b.value as string, da);
   if (b.type === 'octets' && Buffer.isBuffer(b.value)) {

@@ -6,7 +6,7 @@
 
 import * as crypto from 'node:crypto';
 import { RCODE_NAMES } from '../rcode';
-import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxLength, boxToOctets, boxToString, castBox } from './box';
+import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxAsText, boxLength, boxToOctets, boxToString, castBox } from './box';
 import type { XlatContext, XlatRegistry } from './registry';
 
 const str = (s: string): Box[] => [box('string', s)];
@@ -16,7 +16,7 @@ const oct = (b: Buffer): Box[] => [box('octets', b)];
 function argString(a: Box[] | undefined): string {
   if (!a) return '';
   let s = '';
-  for (const b of a) s += boxToString(b);
+  for (const b of a) s += boxAsText(b);
   return s;
 }
 
@@ -49,14 +49,14 @@ export function registerBuiltins(reg: XlatRegistry): void {
   reg.register('tolower', (_c, a) => str(argString(a[0]).toLowerCase()), { ...pure, returnType: 'string' });
   reg.register('str.concat', (_c, a) => {
     const sep = argString(a[1]);
-    return str((a[0] ?? []).map(boxToString).join(sep));
+    return str((a[0] ?? []).map(boxAsText).join(sep));
   }, { ...pure, returnType: 'string', minArgs: 1, maxArgs: 2 });
   reg.register('str.split', (_c, a) => {
     const sep = argString(a[1]) || ' ';
     const out: Box[] = [];
-    for (const b of a[0] ?? []) for (const part of boxToString(b).split(sep)) if (part !== '') out.push(box('string', part));
+    for (const b of a[0] ?? []) for (const part of boxAsText(b).split(sep)) if (part !== '') out.push(box('string', part));
     return out;
-  }, { ...pure, minArgs: 1, maxArgs: 2 });
+  }, { ...pure, returnType: 'string', minArgs: 1, maxArgs: 2 });
   reg.register('explode', (c, a) => reg.get('str.split')!.fn(c, a), { ...pure });
   reg.register('str.substr', (_c, a) => {
     const src = a[0]?.[0];
@@ -117,7 +117,7 @@ export function registerBuiltins(reg: XlatRegistry): void {
     const out: Box[] = [];
     for (let i = start; i < end && out.length < 100000; i += step) out.push(box('uint64', BigInt(i)));
     return out;
-  }, { ...pure, minArgs: 1, maxArgs: 3 });
+  }, { ...pure, returnType: 'uint64', minArgs: 1, maxArgs: 3 });
   reg.register('rand', (_c, a) => [box('uint64', BigInt(Math.floor(Math.random() * Math.max(1, argInt(a[0], 0x7fffffff)!))))], { returnType: 'uint64', maxArgs: 1 });
   reg.register('expr.rcode', (c, a) => [box('bool', c.request.rcode === argString(a[0]))], { returnType: 'bool', minArgs: 1, maxArgs: 1 });
   reg.register('rcode', (c, a) => a.length ? [box('bool', c.request.rcode === argString(a[0]))] : str(c.request.rcode ?? ''), {});

@@ -204,7 +204,10 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
     case 'cast': {
       const v = evalExpr(e.a, ctx);
       if (e.type === 'string' && v.length > 1) return [box('string', listToString(v))];
-      return v.map((b) => castBox(b, e.type));
+      return v.map((b) => {
+        const r = castBox(b, e.type);
+        return r.da ? { type: r.type, value: r.value } : r;
+      });
     }
     case 'rcode':
       return boolList(ctx.request.rcode === RCODE_NAMES[e.r]);

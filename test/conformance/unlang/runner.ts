@@ -238,6 +238,7 @@ export async function runKeywordTest(testFile: string, dict: Dictionary, opts: K
     if (errorLine > 0 && resolve(err.file) === resolve(testFile) && err.line === errorLine) return { name, pass: true };
     return { name, pass: false, reason: `compile error: ${err.message}` };
   }
+  if (errorLine > 0) return { name, pass: false, reason: `expected a compile error at line ${errorLine}, but the test compiled` };
 
   const attrsFile = existsSync(testFile + '.attrs') ? testFile + '.attrs' : join(hdir, 'default-input.attrs');
   const { input, filter } = splitAttrs(readFileSync(attrsFile, 'utf8'));
