@@ -582,6 +582,7 @@ export function walk(e: Expr, fn: (n: Expr) => void): void {
 /** Rethrows a value error as a compile error at `loc`. */
 export function asCompileError(err: unknown, loc: ConfLoc): CompileError {
   if (err instanceof CompileError) return err;
-  if (err instanceof BoxError) return new CompileError(loc, err.message);
-  return new CompileError(loc, (err as Error)?.message ?? String(err));
+  if (err instanceof BoxError || (err instanceof Error && /^(ValueError|DictError|ConfError)$/.test(err.name))) return new CompileError(loc, err.message);
+  // Anything else is a bug in the compiler: let it surface.
+  throw err;
 }
