@@ -15,11 +15,26 @@ export function md5(data: Buffer): Buffer {
   return crypto.createHash('md5').update(data).digest();
 }
 
-/** HMAC-MD5 over the given parts, keyed with the shared secret. */
+/**
+ * HMAC-MD5 (RFC 2104) over the concatenation of `parts`, keyed with the
+ * shared secret. Built from two one-shot MD5s, which is several times faster
+ * than `createHmac` for RADIUS-sized inputs.
+ */
 export function hmacMd5(secret: Buffer, ...parts: Buffer[]): Buffer {
-  const h = crypto.createHmac('md5', secret);
-  for (const p of parts) h.update(p);
-  return h.digest();
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const key = secret.length > 64 ? md5(secret) : secret;
+  const inner = Buffer.allocUnsafe(64 + total);
+  inner.fill(0x36, 0, 64);
+  for (let i = 0; i < key.length; i++) inner[i] ^= key[i];
+  let o = 64;
+  for (const p of parts) { p.copy(inner, o); o += p.length; }
+  const ih = md5(inner);
+  const outer = Buffer.allocUnsafe(80);
+  outer.fill(0x5c, 0, 64);
+  for (let i = 0; i < key.length; i++) outer[i] ^= key[i];
+  ih.copy(outer, 64);
+  return md5(outer);
 }
 
 /** Constant-time equality of two buffers (false when the lengths differ). */

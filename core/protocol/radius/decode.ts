@@ -44,6 +44,29 @@ export interface CodecContext {
   noTunnelPassword?: boolean;
 }
 
+/**
+ * Node's internal FastBuffer class (what `Buffer[Symbol.species]` returns):
+ * constructing one over the packet's ArrayBuffer is a real Buffer view and
+ * costs about half of `subarray`.
+ */
+type ViewCtor = new (ab: ArrayBufferLike, off: number, len: number) => Buffer;
+const FastBuffer: ViewCtor | undefined = (() => {
+  const s = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species];
+  if (typeof s !== 'function') return undefined;
+  try {
+    const probe = new (s as ViewCtor)(new ArrayBuffer(2), 1, 1);
+    return Buffer.isBuffer(probe) && probe.length === 1 ? (s as ViewCtor) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** Zero-copy view of `b[start, end)`. */
+export function view(b: Buffer, start: number, end: number): Buffer {
+  if (FastBuffer) return new FastBuffer(b.buffer, b.byteOffset + start, end - start);
+  return b.subarray(start, end);
+}
+
 /** Attribute numbers with special handling at the top level. */
 const ATTR_VSA = 26;
 const ATTR_CUI = 89;
@@ -100,7 +123,7 @@ function rawPair(da: DictAttr, v: Buffer): Pair {
 /** Per-call decoder state (one object per decodePairs call; no closures). */
 class State {
   tagGroups: Array<DictAttr | undefined> | null | undefined;
-  constructor(readonly ctx: CodecContext, readonly root: DictAttr, readonly out: Pair[]) {}
+  constructor(readonly ctx: CodecContext, readonly root: DictAttr, readonly out: Pair[], readonly end: number) {}
 }
 
 const tagGroupCache = new WeakMap<DictAttr, Array<DictAttr | undefined> | null>();
@@ -179,16 +202,23 @@ function decodeLeaf(st: State, list: Pair[], da: DictAttr, v: Buffer, tagged: bo
       b[0] = 0; b[1] = v[1]; b[2] = v[2]; b[3] = v[3];
       v = b;
     } else if (flags.encrypt === Encrypt.TunnelPassword) {
-      if (v.length > 0 && v[0] <= 0x1f) { tag = v[0]; v = v.subarray(1); }
+      if (v.length > 0 && v[0] <= 0x1f) { tag = v[0]; v = view(v, 1, v.length); }
     } else if (v.length > 0 && v[0] <= 0x1f) {
       tag = v[0];
-      v = v.subarray(1);
+      v = view(v, 1, v.length);
     }
   }
   const enc = flags.encrypt;
   if (enc) {
     const ctx = st.ctx;
     if (enc === Encrypt.UserPassword) {
+      if ((da.type === 'string' || da.type === 'octets') && !tag && !flags.array) {
+        // Revealed on first access: decoding a packet costs no MD5 until the password is read.
+        const secret = ctx.secret;
+        const vector = ctx.vector;
+        list.push(Pair.lazy(da, v, (d, raw) => lazyLeaf(d, decryptUserPassword(raw, secret, vector))));
+        return;
+      }
       v = decryptUserPassword(v, ctx.secret, ctx.vector);
     } else if (enc === Encrypt.TunnelPassword) {
       const d = decryptTunnelPassword(v, ctx.secret, ctx.vector);
@@ -209,7 +239,7 @@ function decodeLeaf(st: State, list: Pair[], da: DictAttr, v: Buffer, tagged: bo
     const size = fixedSize(da);
     if (size !== undefined && t !== 'ipv4prefix') {
       if (flags.array && v.length > size && v.length % size === 0) {
-        for (let i = 0; i < v.length; i += size) list.push(Pair.lazy(da, v.subarray(i, i + size), lazyLeaf));
+        for (let i = 0; i < v.length; i += size) list.push(Pair.lazy(da, view(v, i, i + size), lazyLeaf));
         return;
       }
       if (v.length !== size) { list.push(rawPair(rawAttr(da.parent!, da.attr, da), orig)); return; }
@@ -269,7 +299,7 @@ function decodeTlvChildren(st: State, list: Pair[], da: DictAttr, v: Buffer): vo
     const l = v[p + 1];
     if (l > 2) {
       const child = da.children.get(t) ?? rawTlvAttr(da, t);
-      decodeValueInto(st, list, child, v.subarray(p + 2, p + l), false);
+      decodeValueInto(st, list, child, view(v, p + 2, p + l), false);
     }
     p += l;
   }
@@ -319,13 +349,13 @@ function decodeStruct(st: State, list: Pair[], da: DictAttr, v: Buffer): void {
       continue;
     }
     if (m.type === 'tlv') {
-      const rest = v.subarray(off);
+      const rest = view(v, off, v.length);
       off = v.length;
       if (rest.length > 0) decodeTlv(st, pair.children, m, rest);
       break;
     }
     if (m.type === 'union') {
-      const rest = v.subarray(off);
+      const rest = view(v, off, v.length);
       off = v.length;
       if (rest.length === 0) break;
       const child = key !== undefined ? m.children.get(key) : undefined;
@@ -339,20 +369,20 @@ function decodeStruct(st: State, list: Pair[], da: DictAttr, v: Buffer): void {
       break;
     }
     if (m.type === 'struct') {
-      const rest = v.subarray(off);
+      const rest = view(v, off, v.length);
       off = v.length;
       if (rest.length > 0) decodeStruct(st, pair.children, m, rest);
       break;
     }
     const size = fixedSize(m);
     if (size === undefined) {
-      const rest = v.subarray(off);
+      const rest = view(v, off, v.length);
       off = v.length;
       if (rest.length > 0) decodeValueInto(st, pair.children, m, rest, false);
       break;
     }
     if (off + size > v.length) break;
-    const sub = v.subarray(off, off + size);
+    const sub = view(v, off, off + size);
     if (m.flags.key) key = readUint(sub, 0, size);
     decodeValueInto(st, pair.children, m, sub, false);
     off += size;
@@ -361,20 +391,32 @@ function decodeStruct(st: State, list: Pair[], da: DictAttr, v: Buffer): void {
   list.push(pair);
 }
 
-/** Appends decoded vendor attributes under `Vendor-Specific` → vendor (found or created) in `list`. */
-function attachVendor(list: Pair[], vsaDa: DictAttr, vendorDa: DictAttr, pairs: Pair[]): void {
-  if (pairs.length === 0) return;
-  const vendorList = findOrCreate(findOrCreate(list, vsaDa).children!, vendorDa).children!;
-  for (let i = 0; i < pairs.length; i++) vendorList.push(pairs[i]);
+/** The children list of `Vendor-Specific` → vendor in `list` (found or created). */
+function vendorList(list: Pair[], vsaDa: DictAttr, vendorDa: DictAttr): Pair[] {
+  return findOrCreate(findOrCreate(list, vsaDa).children!, vendorDa).children!;
 }
 
-/** Checks the sub-attribute framing of a VSA body (after the vendor id). */
-function vsaFramingOk(v: Buffer, start: number, fmt: VendorFormat): boolean {
-  const tl = fmt.type;
-  const ll = fmt.length;
+/**
+ * Removes the vendor pair (and then the Vendor-Specific pair) again when
+ * decoding left it empty, e.g. because its attributes went to `Tag-N` groups.
+ */
+function pruneVendor(list: Pair[], vsaDa: DictAttr, vendorDa: DictAttr): void {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const vsa = list[i];
+    if (vsa.da !== vsaDa || !vsa.children) continue;
+    const kids = vsa.children;
+    for (let j = kids.length - 1; j >= 0; j--) {
+      if (kids[j].da === vendorDa && kids[j].children && kids[j].children!.length === 0) kids.splice(j, 1);
+    }
+    if (kids.length === 0) list.splice(i, 1);
+    return;
+  }
+}
+
+/** Checks the sub-attribute framing of a VSA body `v[start, end)` (after the vendor id). */
+function vsaFramingOk(v: Buffer, start: number, end: number, tl: number, ll: number): boolean {
   const hdr = tl + ll;
   let p = start;
-  const end = v.length;
   if (p >= end) return false;
   if (ll === 0) return end - p > tl;
   while (p < end) {
@@ -390,6 +432,29 @@ function readType(v: Buffer, p: number, size: number): number {
   return size === 1 ? v[p] : size === 2 ? v.readUInt16BE(p) : v.readUInt32BE(p);
 }
 
+/** Vendor sub-attributes in the RFC 2865 1,1 layout at `data[p, end)`, with a fast path for plain leaves. */
+function decodeVendor11(st: State, vendorList: Pair[], vendorDa: DictAttr, data: Buffer, p: number, end: number): void {
+  const cache = topCache(vendorDa);
+  const kinds = cache.kind;
+  const das = cache.das;
+  const ab = data.buffer;
+  const base = data.byteOffset;
+  const FB = FastBuffer;
+  while (p < end) {
+    const t = data[p];
+    const l = data[p + 1];
+    if (l > 2) {
+      const k = kinds[t];
+      if (k !== K_OTHER && (k === K_VAR || l - 2 === k)) {
+        vendorList.push(Pair.lazy(das[t]!, FB ? new FB(ab, base + p + 2, l - 2) : data.subarray(p + 2, p + l), lazyLeaf));
+      } else {
+        decodeValueInto(st, vendorList, das[t] ?? rawTlvAttr(vendorDa, t), view(data, p + 2, p + l), true);
+      }
+    }
+    p += l;
+  }
+}
+
 /** Decodes the vendor sub-attributes of one VSA body into `vendorList`. */
 function decodeVendorBody(st: State, vendorList: Pair[], vendorDa: DictAttr, v: Buffer, start: number, fmt: VendorFormat): void {
   const tl = fmt.type;
@@ -397,12 +462,16 @@ function decodeVendorBody(st: State, vendorList: Pair[], vendorDa: DictAttr, v: 
   const hdr = tl + ll;
   let p = start;
   const end = v.length;
+  if (tl === 1 && ll === 1) {
+    decodeVendor11(st, vendorList, vendorDa, v, p, end);
+    return;
+  }
   while (p < end) {
     const t = readType(v, p, tl);
     const l = ll === 0 ? end - p : ll === 1 ? v[p + tl] : v.readUInt16BE(p + tl);
     if (l > hdr) {
-      const da = vendorDa.children.get(t) ?? (vendorDa.flags.raw ? rawTlvAttr(vendorDa, t) : rawTlvAttr(vendorDa, t));
-      decodeValueInto(st, vendorList, da, v.subarray(p + hdr, p + l), true);
+      const da = vendorDa.children.get(t) ?? rawTlvAttr(vendorDa, t);
+      decodeValueInto(st, vendorList, da, view(v, p + hdr, p + l), true);
     }
     p += l;
   }
@@ -413,47 +482,56 @@ function decodeVendorBody(st: State, vendorList: Pair[], vendorDa: DictAttr, v: 
  * offset after the last attribute consumed (WiMAX continuations consume more).
  */
 function decodeVsaTop(st: State, list: Pair[], vsaDa: DictAttr, data: Buffer, p: number, l: number): number {
-  const v = data.subarray(p + 2, p + l);
   const next = p + l;
-  if (v.length < 5 || v[0] !== 0) { list.push(rawPair(rawAttr(vsaDa.parent!, vsaDa.attr, vsaDa), v)); return next; }
-  const vendorId = v.readUInt32BE(0);
+  if (l < 7 || data[p + 2] !== 0) { list.push(rawPair(rawAttr(vsaDa.parent!, vsaDa.attr, vsaDa), view(data, p + 2, next))); return next; }
+  const vendorId = ((data[p + 3] << 16) | (data[p + 4] << 8) | data[p + 5]) >>> 0;
+  const vendorDa0 = vsaDa.children.get(vendorId);
+  if (vendorDa0 && vendorDa0.format === undefined || vendorDa0 && vendorDa0.format!.type === 1 && vendorDa0.format!.length === 1 && !vendorDa0.format!.continuation) {
+    // RFC 2865 layout, decoded in place.
+    if (!vsaFramingOk(data, p + 6, next, 1, 1)) { list.push(rawPair(rawAttr(vsaDa.parent!, vsaDa.attr, vsaDa), view(data, p + 2, next))); return next; }
+    const vl = vendorList(list, vsaDa, vendorDa0!);
+    decodeVendor11(st, vl, vendorDa0!, data, p + 6, next);
+    if (vl.length === 0) pruneVendor(list, vsaDa, vendorDa0!);
+    return next;
+  }
+  const v = view(data, p + 2, next);
   const vendorDa = vsaDa.children.get(vendorId) ?? rawVendor(vsaDa, vendorId);
   const fmt = vendorDa.format ?? DEFAULT_VENDOR_FORMAT;
   if (fmt.continuation) return decodeWimax(st, list, vsaDa, vendorDa, data, p, l);
-  if (!vsaFramingOk(v, 4, fmt)) { list.push(rawPair(rawAttr(vsaDa.parent!, vsaDa.attr, vsaDa), v)); return next; }
-  const tmp: Pair[] = [];
-  decodeVendorBody(st, tmp, vendorDa, v, 4, fmt);
-  attachVendor(list, vsaDa, vendorDa, tmp);
+  if (!vsaFramingOk(v, 4, v.length, fmt.type, fmt.length)) { list.push(rawPair(rawAttr(vsaDa.parent!, vsaDa.attr, vsaDa), v)); return next; }
+  const vl = vendorList(list, vsaDa, vendorDa);
+  decodeVendorBody(st, vl, vendorDa, v, 4, fmt);
+  if (vl.length === 0) pruneVendor(list, vsaDa, vendorDa);
   return next;
 }
 
 /** WiMAX-style VSA (`format=1,1,c`): one sub-attribute per VSA, continuation flag 0x80. */
 function decodeWimax(st: State, list: Pair[], vsaDa: DictAttr, vendorDa: DictAttr, data: Buffer, p: number, l: number): number {
-  const v = data.subarray(p + 2, p + l);
+  const v = view(data, p + 2, p + l);
   // vendor(4) type(1) len(1) flags(1) data
   if (v.length < 7 || v[5] !== v.length - 4) { list.push(rawPair(rawAttr(vsaDa.parent!, vsaDa.attr, vsaDa), v)); return p + l; }
   const type = v[4];
   let more = (v[6] & 0x80) !== 0;
   let next = p + l;
-  let value = v.subarray(7);
+  let value = view(v, 7, v.length);
   if (more) {
     const parts: Buffer[] = [value];
-    while (more && next + 9 <= data.length) {
+    while (more && next + 9 <= st.end) {
       const nl = data[next + 1];
-      if (data[next] !== ATTR_VSA || nl < 9 || next + nl > data.length) break;
-      const nv = data.subarray(next + 2, next + nl);
+      if (data[next] !== ATTR_VSA || nl < 9 || next + nl > st.end) break;
+      const nv = view(data, next + 2, next + nl);
       if (nv.readUInt32BE(0) !== vendorDa.attr || nv[4] !== type || nv[5] !== nv.length - 4) break;
-      parts.push(nv.subarray(7));
+      parts.push(view(nv, 7, nv.length));
       more = (nv[6] & 0x80) !== 0;
       next += nl;
     }
     value = parts.length === 1 ? value : Buffer.concat(parts);
   }
   if (value.length > 0) {
-    const tmp: Pair[] = [];
     const da = vendorDa.children.get(type) ?? rawTlvAttr(vendorDa, type);
-    decodeValueInto(st, tmp, da, value, true);
-    attachVendor(list, vsaDa, vendorDa, tmp);
+    const vl = vendorList(list, vsaDa, vendorDa);
+    decodeValueInto(st, vl, da, value, true);
+    if (vl.length === 0) pruneVendor(list, vsaDa, vendorDa);
   }
   return next;
 }
@@ -461,20 +539,20 @@ function decodeWimax(st: State, list: Pair[], vsaDa: DictAttr, vendorDa: DictAtt
 /** RFC 6929 extended (241–244) and long-extended (245–246) attributes. */
 function decodeExtended(st: State, da: DictAttr, data: Buffer, p: number, l: number): number {
   const out = st.out;
-  const v = data.subarray(p + 2, p + l);
+  const v = view(data, p + 2, p + l);
   let next = p + l;
   const long = da.flags.longExtended === true;
   const hdr = long ? 2 : 1;
   if (v.length <= hdr) { out.push(rawPair(rawAttr(st.root, da.attr, da), v)); return next; }
   const extType = v[0];
-  let payload = v.subarray(hdr);
+  let payload = view(v, hdr, v.length);
   if (long && (v[1] & 0x80) !== 0) {
     const parts: Buffer[] = [payload];
     let more = true;
-    while (more && next + 4 <= data.length) {
+    while (more && next + 4 <= st.end) {
       const nl = data[next + 1];
-      if (data[next] !== da.attr || nl < 4 || next + nl > data.length || data[next + 2] !== extType) break;
-      parts.push(data.subarray(next + 4, next + nl));
+      if (data[next] !== da.attr || nl < 4 || next + nl > st.end || data[next + 2] !== extType) break;
+      parts.push(view(data, next + 4, next + nl));
       more = (data[next + 3] & 0x80) !== 0;
       next += nl;
     }
@@ -507,9 +585,9 @@ function decodeEvs(st: State, list: Pair[], vsaDa: DictAttr, v: Buffer): void {
   const vendorDa = vsaDa.children.get(vendorId) ?? evsVendor(st, vsaDa, vendorId);
   const t = v[4];
   const da = vendorDa.children.get(t) ?? rawTlvAttr(vendorDa, t);
-  const tmp: Pair[] = [];
-  decodeValueInto(st, tmp, da, v.subarray(5), false);
-  attachVendor(list, vsaDa, vendorDa, tmp);
+  const vl = vendorList(list, vsaDa, vendorDa);
+  decodeValueInto(st, vl, da, view(v, 5, v.length), false);
+  if (vl.length === 0) pruneVendor(list, vsaDa, vendorDa);
 }
 
 /** Decodes one top-level attribute at `p` (already framing-checked). Returns the next offset. */
@@ -518,11 +596,11 @@ function decodeTop(st: State, data: Buffer, p: number, t: number, l: number): nu
   const da = root.children.get(t);
   const next = p + l;
   if (da === undefined) {
-    if (l > 2) st.out.push(rawPair(rawAttr(root, t), data.subarray(p + 2, next)));
+    if (l > 2) st.out.push(rawPair(rawAttr(root, t), view(data, p + 2, next)));
     return next;
   }
   if (l === 2) {
-    if (t === ATTR_CUI) st.out.push(Pair.lazy(da, data.subarray(next, next), lazyLeaf));
+    if (t === ATTR_CUI) st.out.push(Pair.lazy(da, view(data, next, next), lazyLeaf));
     return next;
   }
   const flags = da.flags;
@@ -530,15 +608,15 @@ function decodeTop(st: State, data: Buffer, p: number, t: number, l: number): nu
     // Join this attribute with the immediately following ones of the same type.
     let end = next;
     let count = 1;
-    while (end + 2 <= data.length && data[end] === t && data[end + 1] >= 2 && end + data[end + 1] <= data.length) {
+    while (end + 2 <= st.end && data[end] === t && data[end + 1] >= 2 && end + data[end + 1] <= st.end) {
       end += data[end + 1];
       count++;
     }
     let v: Buffer;
-    if (count === 1) v = data.subarray(p + 2, next);
+    if (count === 1) v = view(data, p + 2, next);
     else {
       const parts: Buffer[] = [];
-      for (let q = p; q < end; q += data[q + 1]) parts.push(data.subarray(q + 2, q + data[q + 1]));
+      for (let q = p; q < end; q += data[q + 1]) parts.push(view(data, q + 2, q + data[q + 1]));
       v = Buffer.concat(parts);
     }
     st.out.push(Pair.lazy(da, v, lazyLeaf));
@@ -549,18 +627,18 @@ function decodeTop(st: State, data: Buffer, p: number, t: number, l: number): nu
     case 'vsa':
       return decodeVsaTop(st, st.out, da, data, p, l);
     case 'tlv': {
-      const v = data.subarray(p + 2, next);
+      const v = view(data, p + 2, next);
       if (!tlvFramingOk(v, 2)) { st.out.push(rawPair(rawAttr(root, t, da), v)); return next; }
       const pair = findOrCreate(st.out, da);
       decodeTlvChildren(st, pair.children!, da, v);
       return next;
     }
     case 'struct':
-      decodeStruct(st, st.out, da, data.subarray(p + 2, next));
+      decodeStruct(st, st.out, da, view(data, p + 2, next));
       return next;
     default:
       if (t === ATTR_NAS_FILTER_RULE && da.type === 'string') return decodeNasFilterRule(st, da, data, p);
-      decodeLeaf(st, st.out, da, data.subarray(p + 2, next), true);
+      decodeLeaf(st, st.out, da, view(data, p + 2, next), true);
       return next;
   }
 }
@@ -569,8 +647,8 @@ function decodeTop(st: State, data: Buffer, p: number, t: number, l: number): nu
 function decodeNasFilterRule(st: State, da: DictAttr, data: Buffer, p: number): number {
   let end = p;
   const parts: Buffer[] = [];
-  while (end + 2 <= data.length && data[end] === ATTR_NAS_FILTER_RULE && data[end + 1] >= 2 && end + data[end + 1] <= data.length) {
-    parts.push(data.subarray(end + 2, end + data[end + 1]));
+  while (end + 2 <= st.end && data[end] === ATTR_NAS_FILTER_RULE && data[end + 1] >= 2 && end + data[end + 1] <= st.end) {
+    parts.push(view(data, end + 2, end + data[end + 1]));
     end += data[end + 1];
   }
   const all = parts.length === 1 ? parts[0] : Buffer.concat(parts);
@@ -598,10 +676,24 @@ export interface DecodeAttributesResult {
  * (FreeRADIUS's "Insufficient data").
  */
 export function decodeAttributes(data: Buffer, ctx: CodecContext): DecodeAttributesResult {
+  return decodeRange(data, 0, data.length, ctx);
+}
+
+/**
+ * Decodes the attributes in `data[start, end)`. Error offsets are relative to
+ * `data`. Used by `decodePacket` to walk the packet without an extra view.
+ */
+export function decodeRange(data: Buffer, start: number, end: number, ctx: CodecContext): DecodeAttributesResult {
   const out: Pair[] = [];
-  const st = new State(ctx, ctx.dict.root, out);
-  let p = 0;
-  const end = data.length;
+  const root = ctx.dict.root;
+  const st = new State(ctx, root, out, end);
+  const cache = topCache(root);
+  const kinds = cache.kind;
+  const das = cache.das;
+  const ab = data.buffer;
+  const base = data.byteOffset;
+  const FB = FastBuffer;
+  let p = start;
   try {
     while (p < end) {
       if (end - p < 2) return { pairs: out, error: { code: 'attr-header-overflow', message: 'Insufficient data', offset: p, attribute: data[p] } };
@@ -609,6 +701,13 @@ export function decodeAttributes(data: Buffer, ctx: CodecContext): DecodeAttribu
       const l = data[p + 1];
       if (l < 2) return { pairs: out, error: { code: 'attr-length-invalid', message: 'Insufficient data', offset: p, attribute: t } };
       if (p + l > end) return { pairs: out, error: { code: 'attr-overflow', message: 'Insufficient data', offset: p, attribute: t } };
+      // Fast path: plain RFC attributes (no tag, hiding, concat, structure).
+      const k = kinds[t];
+      if (k !== K_OTHER && l > 2 && (k === K_VAR || l - 2 === k)) {
+        out.push(Pair.lazy(das[t]!, FB ? new FB(ab, base + p + 2, l - 2) : data.subarray(p + 2, p + l), lazyLeaf));
+        p += l;
+        continue;
+      }
       p = decodeTop(st, data, p, t, l);
     }
   } catch (e) {
@@ -616,6 +715,42 @@ export function decodeAttributes(data: Buffer, ctx: CodecContext): DecodeAttribu
     return { pairs: out, error: { code: 'internal', message: (e as Error).message, offset: p } };
   }
   return { pairs: out };
+}
+
+/** Kinds of top-level attributes for the fast path: K_VAR, a fixed size (1–16), or K_OTHER. */
+const K_OTHER = 0;
+const K_VAR = 255;
+
+interface TopCache {
+  size: number;
+  das: Array<DictAttr | undefined>;
+  kind: Uint8Array;
+}
+const topCaches = new WeakMap<DictAttr, TopCache>();
+
+/** Per-parent table of children numbered 1–255 for the fast path (rebuilt if the dictionary grows). */
+function topCache(root: DictAttr): TopCache {
+  let c = topCaches.get(root);
+  if (c && c.size === root.children.size) return c;
+  const isRoot = root.type === 'root';
+  const das: Array<DictAttr | undefined> = new Array(256).fill(undefined);
+  const kind = new Uint8Array(256);
+  for (let t = 1; t < 256; t++) {
+    const da = root.children.get(t);
+    das[t] = da;
+    if (!da) continue;
+    const f = da.flags;
+    if (f.hasTag || f.encrypt || f.concat || f.array || f.extended || f.longExtended || f.raw || f.length !== undefined) continue;
+    if (isRoot && (t === ATTR_CUI || t === ATTR_NAS_FILTER_RULE)) continue;
+    if (da.type === 'string' || da.type === 'octets') kind[t] = K_VAR;
+    else {
+      const size = FIXED[da.type];
+      if (size !== undefined) kind[t] = size;
+    }
+  }
+  c = { size: root.children.size, das, kind };
+  topCaches.set(root, c);
+  return c;
 }
 
 /**

@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import type { Dictionary } from '../../dict/dictionary';
 import type { Pair } from '../../pair/pair';
 import { hmacMd5, md5, safeEqual } from './crypto';
-import { decodeAttributes } from './decode';
+import { decodeRange, view } from './decode';
 import { encodeInto } from './encode';
 import type { DecodeError } from './errors';
 import { EncodeError } from './errors';
@@ -99,6 +99,14 @@ function err(code: string, message: string, offset?: number, attribute?: number)
  * Returns null when the packet is well formed. Never throws.
  */
 export function checkPacket(buf: Buffer, opts: CheckOptions = {}): DecodeError | null {
+  return check(buf, opts.maxAttributes, opts.requireMessageAuthenticator);
+}
+
+/** Offset of the Message-Authenticator found by the last `check` (-1: none). Single-threaded scratch. */
+let lastMa = -1;
+
+function check(buf: Buffer, maxAttributes: number | undefined, requireMa: boolean | undefined): DecodeError | null {
+  lastMa = -1;
   if (!Buffer.isBuffer(buf) || buf.length < HDR) return err('too-short', 'packet is smaller than the minimum packet length', 0);
   const code = buf[0];
   if (!isKnownCode(code)) return err('unknown-code', 'unknown packet code', 0);
@@ -106,7 +114,7 @@ export function checkPacket(buf: Buffer, opts: CheckOptions = {}): DecodeError |
   if (len < HDR) return err('length-too-small', "header 'length' field has a value smaller than the minimum packet length", 2);
   if (len > buf.length) return err('length-too-large', "header 'length' field has a value larger than the received data", 2);
   if (len > MAX_PACKET) return err('too-long', "header 'length' field has a value larger than the maximum packet length", 2);
-  const max = opts.maxAttributes ?? 255;
+  const max = maxAttributes ?? 255;
   let count = 0;
   let p = HDR;
   let sawMa = false;
@@ -120,6 +128,7 @@ export function checkPacket(buf: Buffer, opts: CheckOptions = {}): DecodeError |
     if (p + l > len) return err('attr-overflow', "attribute 'length' field overflows the packet", p, t);
     if (t === ATTR_MA) {
       if (l !== 18) return err('ma-invalid-length', 'Message-Authenticator has invalid length', p, t);
+      if (!sawMa) lastMa = p;
       sawMa = true;
     } else if (t === ATTR_EAP) {
       sawEap = true;
@@ -130,7 +139,7 @@ export function checkPacket(buf: Buffer, opts: CheckOptions = {}): DecodeError |
   if (max > 0 && count > max) return err('too-many-attributes', `packet contains too many attributes (${count} > ${max})`, HDR);
   if (!sawMa) {
     if (code === PacketCode.StatusServer || (sawEap && (code === 1 || code === 2 || code === 3 || code === 11))
-      || (opts.requireMessageAuthenticator && code === PacketCode.AccessRequest)) {
+      || (requireMa && code === PacketCode.AccessRequest)) {
       return err('ma-missing', 'Message-Authenticator is required for this packet, but it is missing', HDR, ATTR_MA);
     }
   }
@@ -161,15 +170,6 @@ export interface DecodePacketOptions {
 export type DecodePacketResult =
   | { ok: true; packet: RadiusPacket; hasMessageAuthenticator: boolean }
   | { ok: false; error: DecodeError };
-
-/** Offset of the Message-Authenticator attribute, or -1. Assumes a checked packet. */
-function findMa(buf: Buffer, len: number): number {
-  for (let p = HDR; p + 2 <= len; p += buf[p + 1]) {
-    if (buf[p] === ATTR_MA) return p;
-    if (buf[p + 1] < 2) return -1;
-  }
-  return -1;
-}
 
 /** HMAC-MD5 of the packet with the MA value zeroed and `vector` as authenticator. */
 function computeMa(buf: Buffer, len: number, maOff: number, vector: Buffer, secret: Buffer): Buffer {
@@ -202,12 +202,12 @@ function computeAuth(buf: Buffer, len: number, vector: Buffer, secret: Buffer): 
  * while they are alive.
  */
 export function decodePacket(buf: Buffer, opts: DecodePacketOptions): DecodePacketResult {
-  const bad = checkPacket(buf, { maxAttributes: opts.maxAttributes, requireMessageAuthenticator: opts.requireMessageAuthenticator });
+  const bad = check(buf, opts.maxAttributes, opts.requireMessageAuthenticator);
   if (bad) return { ok: false, error: bad };
+  const maOff = lastMa;
   const code = buf[0];
-  const len = buf.readUInt16BE(2);
-  const auth = buf.subarray(4, HDR);
-  const maOff = findMa(buf, len);
+  const len = (buf[2] << 8) | buf[3];
+  const auth = view(buf, 4, HDR);
   const request = isRequestCode(code);
   const reqAuth = opts.requestAuthenticator;
   if (opts.verify !== false) {
@@ -233,11 +233,8 @@ export function decodePacket(buf: Buffer, opts: DecodePacketOptions): DecodePack
   if (opts.vector && opts.vector.length === 16) vector = opts.vector;
   else if (reqAuth && reqAuth.length === 16) vector = reqAuth;
   else vector = request && hashedRequest(code) ? ZERO16 : auth;
-  const r = decodeAttributes(buf.subarray(HDR, len), { dict: opts.dict, secret: opts.secret, vector });
-  if (r.error) {
-    const e = r.error;
-    return { ok: false, error: { ...e, offset: e.offset !== undefined ? e.offset + HDR : undefined } };
-  }
+  const r = decodeRange(buf, HDR, len, { dict: opts.dict, secret: opts.secret, vector });
+  if (r.error) return { ok: false, error: r.error };
   return {
     ok: true,
     packet: { code, id: buf[1], authenticator: auth, pairs: r.pairs },
