@@ -1,0 +1,46 @@
+/**
+ * The `always` instance: returns its configured rcode from every section. The rcode
+ * can be changed at run time with `%<instance>(rcode)`, as FreeRADIUS v4 allows for
+ * simulating a failed datastore.
+ */
+import 'reflect-metadata';
+import { inject, injectable } from 'tsyringe';
+import { MODULE_CONFIG, MODULE_NAME } from '../../core/module/tokens';
+import { RCODES, type CallContext, type Rcode } from '../../core/module/api';
+import type { BootstrapContext } from '../../core/module/define';
+import type { Request } from '../../core/request/request';
+import { box } from '../../core/unlang/xlat/box';
+import type { AlwaysConfig } from './config';
+
+/** A module instance that always returns the same rcode. */
+@injectable()
+export class Always {
+  /** The rcode returned by {@link call}; starts as `config.rcode`. */
+  rcode: Rcode;
+
+  constructor(
+    @inject(MODULE_CONFIG) config: AlwaysConfig,
+    @inject(MODULE_NAME) private readonly name: string,
+  ) {
+    this.rcode = config.rcode;
+  }
+
+  /** Registers `%<instance>()` (returns the current rcode) and `%<instance>(rcode)` (sets it, returns the old one). */
+  bootstrap(ctx: BootstrapContext): void {
+    ctx.registerXlat(this.name, (_c, args) => {
+      const old = this.rcode;
+      const want = args[0]?.map((b) => String(b.value)).join('').trim();
+      if (want) {
+        const r = RCODES.find((x) => x === want.toLowerCase());
+        if (!r) throw new Error(`${this.name}: unknown rcode "${want}"`);
+        this.rcode = r;
+      }
+      return [box('string', old)];
+    }, { returnType: 'string', maxArgs: 1 });
+  }
+
+  /** Every section: the configured rcode. */
+  call(_request: Request, _ctx: CallContext): Rcode {
+    return this.rcode;
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Config schema of the `always` module.
+ */
+import { conf } from '../../core/config/schema';
+import { RCODES } from '../../core/module/api';
+
+export const AlwaysConfig = conf.section({
+  rcode: conf.enum(RCODES, { default: 'fail', doc: 'The rcode every call returns.' }),
+  simulcount: conf.integer({ default: 0, min: 0, doc: 'Accepted for v3 configs; ignored (no Simultaneous-Use checking here).' }),
+  mpp: conf.boolean({ default: false, doc: 'Accepted for v3 configs; ignored.' }),
+});
+
+/** Parsed `always` config. */
+export type AlwaysConfig = conf.Infer<typeof AlwaysConfig>;

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { compileTemplate, rewriteV3 } from './tmpl';
+import { makeRequest, testDict } from './testing';
+import { parsePairList } from '../../core/pair/text';
+
+describe('compileTemplate', () => {
+  const dict = testDict();
+  it('expands attributes and keeps constants constant', () => {
+    const r = makeRequest('User-Name = "bob", NAS-Port = 7');
+    expect(compileTemplate('Hello, %{User-Name} on %{NAS-Port}', { dict }).expand(r)).toBe('Hello, bob on 7');
+    const c = compileTemplate('plain', { dict });
+    expect(c.constant).toBe('plain');
+  });
+  it('rewrites v3 alternation', () => {
+    expect(rewriteV3('%{%{Stripped-User-Name}:-%{User-Name}}')).toBe('%{Stripped-User-Name || User-Name}');
+    expect(rewriteV3('%{Realm:-DEFAULT}')).toBe('%{Realm || "DEFAULT"}');
+    const t = compileTemplate('%{%{Stripped-User-Name}:-%{User-Name}}', { dict });
+    const r = makeRequest('User-Name = "bob"');
+    expect(t.expand(r)).toBe('bob');
+    r.request.push(...parsePairList('Stripped-User-Name = "b"', dict));
+    expect(t.expand(r)).toBe('b');
+    expect(compileTemplate('%{Stripped-User-Name || User-Name}', { dict }).expand(r)).toBe('b');
+  });
+  it('strftime letters and escaping', () => {
+    const r = makeRequest('User-Name = "a/b"');
+    const d = new Date(r.received * 1000);
+    const t = compileTemplate('x/%{User-Name}/detail-%Y%m%d:%H', { dict, strftime: true, escape: (s) => s.replace(/\//g, '_') });
+    const p = (n: number) => String(n).padStart(2, '0');
+    expect(t.expand(r)).toBe(`x/a_b/detail-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}:${p(d.getHours())}`);
+    expect(compileTemplate('%{Packet-Src-IP-Address}', { dict }).expand(r)).toBe('');
+  });
+  it('errors on unknown attributes', () => {
+    expect(() => compileTemplate('%{No-Such-Attr}', { dict, loc: { file: 'f', line: 3 } })).toThrow(/f\[3\]|Unknown/);
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * Templates for module config values: compile a `%{…}` string once, expand it per request.
+ *
+ * The unlang compiler has no public "compile one string" entry point, so this is a thin
+ * layer over its expression parser (`ExprParser.parseTemplateBody`), reference resolver
+ * (`resolveRef`) and evaluator (`evalExpr`). It adds what module configs need:
+ *
+ * - v3 alternation `%{%{Stripped-User-Name}:-%{User-Name}}` and `%{Foo:-bar}` are rewritten
+ *   to the v4 form `%{Stripped-User-Name || User-Name}` before parsing;
+ * - strftime-style one-letter expansions for file names (`%Y %m %d %H %M %S %y %e %j`), taken
+ *   from the request's receive time in local time, as v3 `detail` does;
+ * - an optional `escape` applied to every expanded value (not to the literal text), e.g. to
+ *   keep `/` out of path components;
+ * - a synchronous fast path: `expand` returns a string unless an xlat function yields.
+ */
+
+import type { ConfLoc } from '../../core/config/ast';
+import type { Dictionary } from '../../core/dict/dictionary';
+import type { Request } from '../../core/request/request';
+import { Compiler } from '../../core/unlang/compile/compiler';
+import { CompileError } from '../../core/unlang/compile/errors';
+import { ExprParser, type ExprScope } from '../../core/unlang/compile/expr-parser';
+import { Scope, resolveRef } from '../../core/unlang/compile/refs';
+import type { Expr } from '../../core/unlang/compile/types';
+import { box } from '../../core/unlang/xlat/box';
+import { type EvalContext, XlatYield, evalExpr, listToString } from '../../core/unlang/xlat/eval';
+import { type XlatRegistry, globalXlats } from '../../core/unlang/xlat/registry';
+
+/** A compiled template. */
+export interface Template {
+  /** The source text (double-quoted-string syntax, without the quotes). */
+  readonly text: string;
+  /** The result when the template has no expansions (no per-request work). */
+  readonly constant?: string;
+  /** Expands against a request: a string, or a Promise when an xlat function yields. */
+  expand(request: Request, signal?: AbortSignal): string | Promise<string>;
+}
+
+/** Options of {@link compileTemplate}. */
+export interface TemplateOptions {
+  readonly dict: Dictionary;
+  /** Expansion functions; default: the global registry with the built-ins. */
+  readonly xlats?: XlatRegistry;
+  /** Where the text came from, for located errors. */
+  readonly loc?: ConfLoc;
+  /** Enable `%Y %m %d %H %M %S %y %e %j %I %p` (request time, local time zone). */
+  readonly strftime?: boolean;
+  /** Applied to each expanded value (not to literal text). */
+  readonly escape?: (s: string) => string;
+}
+
+const NOWHERE: ConfLoc = { file: '<template>', line: 1 };
+let builtinsReady = false;
+const strftimeRegs = new WeakMap<XlatRegistry, XlatRegistry>();
+
+function ensureBuiltins(): void {
+  // Constructing a compiler registers the built-in library in the global registry once.
+  if (!builtinsReady) {
+    new Compiler({ dict: undefined as unknown as Dictionary });
+    builtinsReady = true;
+  }
+}
+
+const p2 = (n: number): string => String(n).padStart(2, '0');
+
+const STRFTIME: Record<string, (d: Date) => string> = {
+  Y: (d) => String(d.getFullYear()),
+  y: (d) => p2(d.getFullYear() % 100),
+  m: (d) => p2(d.getMonth() + 1),
+  d: (d) => p2(d.getDate()),
+  e: (d) => String(d.getDate()).padStart(2, ' '),
+  H: (d) => p2(d.getHours()),
+  I: (d) => p2(((d.getHours() + 11) % 12) + 1),
+  p: (d) => (d.getHours() < 12 ? 'AM' : 'PM'),
+  M: (d) => p2(d.getMinutes()),
+  S: (d) => p2(d.getSeconds()),
+  j: (d) => String(Math.floor((Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) - Date.UTC(d.getFullYear(), 0, 1)) / 86400000) + 1).padStart(3, '0'),
+};
+
+/** A registry that adds `%strftime('<letter>')` to `base` (cached per base). */
+function withStrftime(base: XlatRegistry): XlatRegistry {
+  let reg = strftimeRegs.get(base);
+  if (reg) return reg;
+  reg = base.child();
+  reg.register('strftime', (c, args) => {
+    const d = new Date(c.request.received * 1000);
+    let out = '';
+    for (const b of args[0] ?? []) {
+      for (const ch of String(b.value)) out += STRFTIME[ch]?.(d) ?? ch;
+    }
+    return [box('string', out)];
+  }, { returnType: 'string', minArgs: 1, maxArgs: 1 });
+  strftimeRegs.set(base, reg);
+  return reg;
+}
+
+/**
+ * Rewrites one-letter strftime escapes (`%Y`, `%m` …; the registry is case-insensitive, so
+ * they cannot be registered as one-letter functions) into `%strftime('Y')`. `%%` is kept.
+ */
+export function rewriteStrftime(text: string): string {
+  return text.replace(/%(%|[YymdeHIpMSj](?![A-Za-z0-9_.(-]))/g, (m, c: string) => (c === '%' ? m : `%strftime('${c}')`));
+}
+
+/** Index of the `}` closing the `%{` whose `{` is at `open`, or -1. Quotes are skipped. */
+function closeBrace(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') { i++; continue; }
+    if (c === '"' || c === "'") {
+      for (i++; i < s.length && s[i] !== c; i++) if (s[i] === '\\') i++;
+      continue;
+    }
+    if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** The top-level `:-` in an expansion body, or -1. */
+function topAlternation(body: string): number {
+  let depth = 0;
+  for (let i = 0; i < body.length - 1; i++) {
+    const c = body[i];
+    if (c === '\\') { i++; continue; }
+    if (c === '{' || c === '(') depth++;
+    else if (c === '}' || c === ')') depth--;
+    else if (c === ':' && body[i + 1] === '-' && depth === 0) return i;
+  }
+  return -1;
+}
+
+/** One side of a v3 alternation as a v4 operand. */
+function operand(side: string): string {
+  const t = side.trim();
+  const m = /^%\{(.*)\}$/s.exec(t);
+  if (m && closeBrace(t, 1) === t.length - 1) return convertBody(m[1]);
+  if (t.startsWith('"') || t.startsWith("'")) return t;
+  if (t.includes('%')) return `"${t}"`;
+  return `"${t.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+function convertBody(body: string): string {
+  const i = topAlternation(body);
+  if (i < 0) return rewriteV3(body);
+  const left = body.slice(0, i);
+  const right = body.slice(i + 2);
+  const l = /^%\{.*\}$/s.test(left.trim()) ? operand(left) : left.trim();
+  return `${l} || ${operand(right)}`;
+}
+
+/**
+ * Rewrites v3 alternations to v4: `%{%{A}:-%{B}}` → `%{A || B}`, `%{A:-text}` → `%{A || "text"}`.
+ * Text without `:-` is returned unchanged.
+ */
+export function rewriteV3(text: string): string {
+  if (!text.includes(':-')) return text;
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const j = text.indexOf('%{', i);
+    if (j < 0) break;
+    const end = closeBrace(text, j + 1);
+    if (end < 0) break;
+    out += text.slice(i, j) + '%{' + convertBody(text.slice(j + 2, end)) + '}';
+    i = end + 1;
+  }
+  return out + text.slice(i);
+}
+
+function scopeFor(dict: Dictionary, xlats: XlatRegistry): ExprScope {
+  const vars = new Scope();
+  const scope: ExprScope = {
+    xlats,
+    resolveAttr: (t: string, at: ConfLoc) =>
+      resolveRef(t, dict, vars, at, (src) => new ExprParser(src, scope, at).parse(false)),
+  };
+  return scope;
+}
+
+/**
+ * Compiles `text` (double-quoted-string syntax without the quotes, escapes unprocessed, as
+ * `conf.tmpl` returns it). Throws {@link CompileError} (located at `opts.loc`) on a syntax
+ * error or an unknown attribute or function.
+ */
+export function compileTemplate(text: string, opts: TemplateOptions): Template {
+  ensureBuiltins();
+  let xlats = opts.xlats ?? globalXlats;
+  if (opts.strftime) xlats = withStrftime(xlats);
+  const loc = opts.loc ?? NOWHERE;
+  const src = opts.strftime ? rewriteStrftime(rewriteV3(text)) : rewriteV3(text);
+  let expr: Expr;
+  try {
+    expr = new ExprParser(src, scopeFor(opts.dict, xlats), loc).parseTemplateBody();
+  } catch (e) {
+    if (e instanceof CompileError) throw e;
+    throw new CompileError(loc, (e as Error).message);
+  }
+  if (expr.k === 'lit') {
+    const s = listToString([expr.box]);
+    return { text, constant: s, expand: () => s };
+  }
+  const dict = opts.dict;
+  const escape = opts.escape;
+  const evalOnce = (ctx: EvalContext): string => {
+    if (expr.k === 'str') {
+      let s = '';
+      for (const p of expr.parts) {
+        if (typeof p === 'string') s += p;
+        else {
+          const v = listToString(evalExpr(p, ctx));
+          s += escape ? escape(v) : v;
+        }
+      }
+      return s;
+    }
+    const v = listToString(evalExpr(expr, ctx));
+    return escape ? escape(v) : v;
+  };
+  return {
+    text,
+    expand(request: Request, signal?: AbortSignal): string | Promise<string> {
+      const ctx: EvalContext = { request, dict, signal };
+      try {
+        return evalOnce(ctx);
+      } catch (e) {
+        if (!(e instanceof XlatYield)) throw e;
+        return replay(ctx, e, evalOnce);
+      }
+    },
+  };
+}
+
+/** Waits for yielded calls and evaluates again with their results memoised. */
+async function replay(ctx: EvalContext, first: XlatYield, evalOnce: (c: EvalContext) => string): Promise<string> {
+  const memo = new Map<Expr, import('../../core/unlang/xlat/box').Box[]>();
+  const c: EvalContext = { ...ctx, memo };
+  let y: XlatYield = first;
+  for (;;) {
+    memo.set(y.node, await y.promise);
+    try {
+      return evalOnce(c);
+    } catch (e) {
+      if (!(e instanceof XlatYield)) throw e;
+      y = e;
+    }
+  }
+}
