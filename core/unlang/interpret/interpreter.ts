@@ -152,8 +152,12 @@ export class Execution implements XlatInterpreterView {
     private readonly opts: ExecutionOptions = {},
   ) {
     this.debug = request.log.debugEnabled;
-    this.ectx = { request, dict: request.dict, interp: this };
-    Object.defineProperty(this.ectx, 'signal', { get: () => (this.ac ??= new AbortController()).signal });
+    this.ectx = new ExecEvalContext(this, request);
+  }
+
+  /** The AbortSignal handed to xlat functions (created on first use). */
+  xlatSignal(): AbortSignal {
+    return (this.ac ??= new AbortController()).signal;
   }
 
   /** Settles with the section's rcode (created on first use, i.e. only when someone waits). */
@@ -852,6 +856,18 @@ export class Execution implements XlatInterpreterView {
     r.setList('control', s[2]);
     r.setList('session-state', s[3]);
     r.setList('local', s[4]);
+  }
+}
+
+/** The evaluation context of one execution (xlat functions see it). */
+class ExecEvalContext implements EvalContext {
+  memo: Map<import('../compile/types').Expr, Box[]> | undefined = undefined;
+  readonly dict: Request['dict'];
+  constructor(readonly interp: Execution, readonly request: Request) {
+    this.dict = request.dict;
+  }
+  get signal(): AbortSignal {
+    return this.interp.xlatSignal();
   }
 }
 
