@@ -1,0 +1,218 @@
+/**
+ * A configuration generation: everything built from one read of `radiusd.conf`.
+ *
+ * ```
+ * parse radiusd.conf ($INCLUDEs, default files, ${…})     core/config
+ *  → top-level settings (settings.ts)                     located errors, did-you-mean
+ *  → dictionary (bundled, or `dictionary = …`)
+ *  → modules { }: construct → bootstrap [→ instantiate]   core/module/loader.ts
+ *  → policy { }, virtual modules                          for the compiler
+ *  → server NAME { }: compile sites, listen specs         site.ts
+ *  → clients: top level (+ clients.d via $INCLUDE) and per server
+ * ```
+ *
+ * `check: true` (`radiusd -C`) stops the modules after `bootstrap` and never opens sockets.
+ * When anything throws, the modules already set up are detached before the error propagates,
+ * so a failed reload leaves nothing running.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ConfPair, ConfRoot, ConfSection } from '../config/ast';
+import { ConfError } from '../config/errors';
+import { parseConfigFile } from '../config/parser';
+import { Dictionary } from '../dict/dictionary';
+import { defaultDictionaryPath, loadDefaultDictionary } from '../dict/default';
+import type { Logger } from '../log/logger';
+import { ClientTable, parseClients } from '../listen/clients';
+import { createRootContainer } from '../module/container';
+import { loadModules, type ModuleSet } from '../module/loader';
+import type { SiteConfig } from '../process/radius/types';
+import { socketKey, type ListenSpec } from './listen-config';
+import { parseMainSettings, type MainSettings } from './settings';
+import { compileSite, type SiteBuild } from './site';
+
+/** Options of {@link loadGeneration}. */
+export interface GenerationOptions {
+  /** The main file (`${confdir}/radiusd.conf`, or `${name}.conf` with `-n`). */
+  readonly file: string;
+  /** Server log (modules get children of it). */
+  readonly log: Logger;
+  /** Stop modules after bootstrap (`radiusd -C`). */
+  readonly check?: boolean;
+  /** Extra `${name}` variables (lowest priority). */
+  readonly variables?: Record<string, string>;
+  /** Generation number, for logs. */
+  readonly number?: number;
+}
+
+/** Derived paths of a generation. */
+export interface Paths {
+  readonly confdir: string;
+  readonly logdir: string;
+  readonly runDir: string;
+  readonly pidfile: string;
+  readonly flagFile: string;
+  readonly statsFile: string;
+  readonly logFile?: string;
+}
+
+/** One configuration generation. */
+export interface Generation {
+  readonly number: number;
+  readonly file: string;
+  readonly root: ConfRoot;
+  readonly settings: MainSettings;
+  readonly paths: Paths;
+  readonly dict: Dictionary;
+  readonly modules: ModuleSet;
+  /** Compiled sites by server name. */
+  readonly sites: ReadonlyMap<string, SiteBuild>;
+  /** Client table for each server (server-local clients, then the global ones). */
+  readonly clients: ReadonlyMap<string, ClientTable>;
+  /** The global clients (top level and included files). */
+  readonly globalClients: ClientTable;
+  /** Every listener of every server, in config order. */
+  readonly listeners: readonly ListenSpec[];
+  /** Files read (for change detection). */
+  readonly files: readonly string[];
+}
+
+/** Applies server-wide BlastRADIUS defaults to a client section that does not set them itself. */
+function withClientDefaults(cs: ConfSection, s: MainSettings, loc: { file: string; line: number }): ConfSection {
+  const extra: ConfPair[] = [];
+  const has = (name: string) => cs.children.some((c) => c.kind === 'pair' && c.attr.toLowerCase() === name);
+  const add = (attr: string, value: string) =>
+    extra.push({ kind: 'pair', attr, op: '=', value, quote: 'bare', text: `${attr} = ${value}`, loc });
+  if (!has('require_message_authenticator')) add('require_message_authenticator', s.security.require_message_authenticator);
+  if (!has('limit_proxy_state')) add('limit_proxy_state', s.security.limit_proxy_state);
+  return extra.length ? { ...cs, children: [...cs.children, ...extra] } : cs;
+}
+
+function loadDictionary(settings: MainSettings, root: ConfSection): Dictionary {
+  if (!settings.dictionary) return loadDefaultDictionary();
+  const loc = root.children.find((c) => c.kind === 'pair' && c.attr === 'dictionary')?.loc ?? root.loc;
+  let file = settings.dictionary;
+  try {
+    if (fs.statSync(file).isDirectory()) file = path.join(file, 'dictionary');
+    return Dictionary.load(file);
+  } catch (e) {
+    throw new ConfError('ERR_CONF_VALUE', loc, `main { dictionary }: cannot load "${settings.dictionary}": ${(e as Error).message}`);
+  }
+}
+
+/** Paths derived from the settings (defaults documented in docs/configuration.md). */
+export function derivePaths(settings: MainSettings, file: string): Paths {
+  const confdir = settings.confdir ?? path.dirname(path.resolve(file));
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(confdir, p));
+  const local = settings.localstatedir ? abs(settings.localstatedir) : undefined;
+  const logdir = abs(settings.logdir ?? (local ? path.join(local, 'log') : confdir));
+  const runDir = abs(settings.run_dir ?? (local ? path.join(local, 'run') : confdir));
+  const name = settings.name;
+  return {
+    confdir,
+    logdir,
+    runDir,
+    pidfile: abs(settings.pidfile ?? path.join(runDir, `${name}.pid`)),
+    flagFile: abs(settings.reload.flag_file ?? path.join(runDir, 'reload.flag')),
+    statsFile: abs(settings.stats.file ?? path.join(runDir, `${name}.stats.json`)),
+    logFile: settings.log.file ? abs(settings.log.file) : undefined,
+  };
+}
+
+/**
+ * Loads and builds a generation. Throws a located `ConfError` / `CompileError` /
+ * `ModuleError`; nothing is left running when it throws.
+ */
+export async function loadGeneration(opts: GenerationOptions): Promise<Generation> {
+  const root = parseConfigFile(opts.file, { variables: opts.variables });
+  const settings = parseMainSettings(root);
+  const paths = derivePaths(settings, opts.file);
+  const dict = loadDictionary(settings, root);
+  const rootContainer = createRootContainer({ dict, log: opts.log });
+  const modulesSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'modules');
+  if (modulesSections.length > 1) {
+    throw new ConfError('ERR_CONF_DUPLICATE', modulesSections[1].loc,
+      `main: "modules" is given more than once (first at ${modulesSections[0].loc.file}[${modulesSections[0].loc.line}])`);
+  }
+  const modules = await loadModules({
+    section: modulesSections[0], root: rootContainer, confDir: paths.confdir, checkOnly: opts.check,
+  });
+  try {
+    const policies = new Map<string, ConfSection>();
+    for (const pol of root.children) {
+      if (pol.kind !== 'section' || pol.name1 !== 'policy') continue;
+      for (const p of pol.children) {
+        if (p.kind !== 'section') {
+          throw new ConfError('ERR_CONF_UNKNOWN_ITEM', p.loc, `policy { ${p.text} }: expected a named policy "name { … }"`);
+        }
+        const prev = policies.get(p.name1);
+        if (prev) {
+          throw new ConfError('ERR_CONF_DUPLICATE', p.loc, `policy { ${p.name1} }: already defined at ${prev.loc.file}[${prev.loc.line}]`);
+        }
+        policies.set(p.name1, p);
+      }
+    }
+    const siteConfig: SiteConfig = {
+      rejectDelay: settings.security.reject_delay,
+      maxRequestTime: settings.max_request_time,
+    };
+    const compile = { dict, xlats: modules.xlats, modules: modules.modules, virtualModules: modules.virtualModules, policies };
+
+    const clientSection = (cs: ConfSection) => withClientDefaults(cs, settings, cs.loc);
+    const globalSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'client');
+    const globalClients = parseClients(globalSections.map(clientSection));
+
+    const sites = new Map<string, SiteBuild>();
+    const clients = new Map<string, ClientTable>();
+    const listeners: ListenSpec[] = [];
+    const bound = new Map<string, ListenSpec>();
+    for (const cs of root.children) {
+      if (cs.kind !== 'section' || cs.name1 !== 'server') continue;
+      const build = compileSite(cs, { dict, compile, config: siteConfig, cleanupDelay: settings.cleanup_delay });
+      const prev = sites.get(build.site.name);
+      if (prev) {
+        throw new ConfError('ERR_CONF_DUPLICATE', cs.loc, `server ${build.site.name}: already defined at ${prev.loc.file}[${prev.loc.line}]`);
+      }
+      sites.set(build.site.name, build);
+      // Server-local clients take precedence; global clients still apply to its listeners.
+      const table = build.clientSections.length
+        ? parseClients([...build.clientSections, ...globalSections.filter((g) =>
+          !build.clientSections.some((l) => l.name2 === g.name2))].map(clientSection))
+        : globalClients;
+      clients.set(build.site.name, table);
+      for (const l of build.listeners) {
+        const key = socketKey(l);
+        const other = bound.get(key);
+        if (other) {
+          throw new ConfError('ERR_CONF_DUPLICATE', l.loc,
+            `server ${l.server} { listen }: ${l.transport} ${l.ipaddr} port ${l.port} is already used by ${other.name} (${other.loc.file}[${other.loc.line}])`);
+        }
+        bound.set(key, l);
+        listeners.push(l);
+      }
+    }
+    if (sites.size === 0 && !opts.check) {
+      throw new ConfError('ERR_CONF_MISSING', root.loc, 'main: no "server NAME { namespace = radius … }" section: nothing to serve');
+    }
+    return {
+      number: opts.number ?? 0,
+      file: opts.file,
+      root,
+      settings,
+      paths,
+      dict,
+      modules,
+      sites,
+      clients,
+      globalClients,
+      listeners,
+      files: root.files,
+    };
+  } catch (e) {
+    await modules.detachAll();
+    throw e;
+  }
+}
+
+/** The bundled dictionary's path (for `radiusd --version` style output). */
+export { defaultDictionaryPath };
