@@ -2,6 +2,10 @@
  * DI tokens. Core services are registered in the root container; each module
  * instance gets a child container holding MODULE_CONFIG, MODULE_LOG and
  * MODULE_NAME. Modules inject with explicit `@inject(TOKEN)` only.
+ *
+ * Tokens are registered symbols (`Symbol.for`), so a custom module compiled against another
+ * copy of this file (e.g. `dist/core/module/tokens.js` while the server runs from sources)
+ * still injects the same tokens.
  */
 import type { InjectionToken } from 'tsyringe';
 import type { Dictionary } from '../dict/dictionary';
@@ -9,14 +13,14 @@ import type { Logger } from '../log/logger';
 import type { XlatRegistry } from '../unlang/xlat/registry';
 
 /** The parsed, later frozen, config of this instance (type: `Infer<typeof schema>`). */
-export const MODULE_CONFIG: InjectionToken<unknown> = Symbol('tsradius.ModuleConfig');
+export const MODULE_CONFIG: InjectionToken<unknown> = Symbol.for('tsradius.ModuleConfig');
 /** Logger prefixed with the instance name. */
-export const MODULE_LOG: InjectionToken<Logger> = Symbol('tsradius.ModuleLog');
+export const MODULE_LOG: InjectionToken<Logger> = Symbol.for('tsradius.ModuleLog');
 /** The instance name as written in config (`files`, `ldap_corp`). */
-export const MODULE_NAME: InjectionToken<string> = Symbol('tsradius.ModuleName');
+export const MODULE_NAME: InjectionToken<string> = Symbol.for('tsradius.ModuleName');
 /** The protocol dictionary (root container). */
-export const DICT: InjectionToken<Dictionary> = Symbol('tsradius.Dictionary');
+export const DICT: InjectionToken<Dictionary> = Symbol.for('tsradius.Dictionary');
 /** The xlat registry of this configuration generation (root container). */
-export const XLATS: InjectionToken<XlatRegistry> = Symbol('tsradius.Xlats');
+export const XLATS: InjectionToken<XlatRegistry> = Symbol.for('tsradius.Xlats');
 /** The server's root logger (root container). */
-export const ROOT_LOG: InjectionToken<Logger> = Symbol('tsradius.RootLog');
+export const ROOT_LOG: InjectionToken<Logger> = Symbol.for('tsradius.RootLog');

@@ -1,0 +1,20 @@
+/**
+ * The module system's import surface for modules and the server:
+ *
+ * - for modules: {@link defineModule}, the tokens (`MODULE_CONFIG`, `MODULE_LOG`,
+ *   `MODULE_NAME`, …), the call contract types, and tsyringe's `inject`/`injectable`
+ *   (re-exported after `reflect-metadata` is loaded, so a module needs no import order);
+ * - for the server: {@link createRootContainer}; `loadModules` lives in `./loader.ts` and is
+ *   deliberately not re-exported here: the loader imports `modules/index.ts`, whose modules
+ *   import this file, and keeping the loader out avoids an import cycle.
+ */
+import 'reflect-metadata';
+
+export * from './api';
+export * from './define';
+export * from './tokens';
+export { inject, injectable } from 'tsyringe';
+export { createRootContainer, type RootServices } from './container';
+export { ModuleRegistry, isModuleDefinition, definitionProblem, type AnyModuleDefinition } from './registry';
+export { BoundModule, bindingKey } from './binding';
+export { ModuleError, type ModuleErrorCode } from './errors';

@@ -1,0 +1,425 @@
+/**
+ * The module loader: turns the `modules { … }` section into running module instances.
+ *
+ * ## API (used by core/server and core/cli)
+ *
+ * ```ts
+ * import { createRootContainer } from '../module/container';
+ * import { loadModules } from '../module/loader';   // not re-exported by core/module/index.ts
+ *
+ * const root = createRootContainer({ dict, log });           // DICT, XLATS, ROOT_LOG
+ * const mods = await loadModules({ section: findSection(tree, 'modules'), root, confDir });
+ * const compiler = new Compiler({ dict, xlats: mods.xlats, modules: mods.modules,
+ *                                 virtualModules: mods.virtualModules, policies });
+ * …                                                            // serve
+ * await mods.detachAll();                                      // reload / shutdown
+ * ```
+ *
+ * - `loadModules` throws a located `ConfError` (`ModuleError` for module-system problems:
+ *   `ERR_MODULE_NOT_FOUND`, `ERR_MODULE_LOAD`, `ERR_DICT_ATTR_MISSING`, …) and leaves nothing
+ *   running when it throws: everything already set up is detached and disposed first.
+ * - `checkOnly: true` (radiusd -C) stops after `bootstrap`; call `detachAll()` afterwards.
+ * - `mods.modules` is a bound `(name) => ModuleHandle | undefined` for `CompileOptions.modules`;
+ *   `mods.xlats` is the generation's registry (modules registered their xlats there), to be
+ *   given to the compiler; `mods.virtualModules` holds `redundant name { … }`,
+ *   `load-balance name { … }`, `redundant-load-balance name { … }` (and `group name { … }`)
+ *   sections by name, for `CompileOptions.virtualModules`. They are not instantiated here.
+ *
+ * ## What happens (aesthetics.md §4.3)
+ *
+ * For each child section `name [instance] { … }` in config order:
+ * 1. find the definition: `module = "/path/mod.js"` (absolute, or relative to `confDir`; a JS
+ *    file whose default export or `module.exports` is a definition), else the built-in named
+ *    `name` (did-you-mean on a miss). The `module` item is not passed to the schema.
+ * 2. parse the section with the definition's schema (located errors from core/config);
+ * 3. check the definition's `dict` needs against the dictionary;
+ * 4. create a child container (`root.createChildContainer()`), register `MODULE_CONFIG`,
+ *    `MODULE_LOG` (root logger child prefixed with the instance name) and `MODULE_NAME`, and
+ *    resolve `impl` in it (constructors do no I/O);
+ * 5. bind the method table (a bad table is a located `ERR_MODULE_DEFINITION`).
+ *
+ * Then `bootstrap` every instance (sync), then `instantiate` every instance (in config order,
+ * awaited one by one), then deep-freeze every config. `detachAll()` runs `detach` in reverse
+ * order and disposes the child containers. When a hook throws during loading, the instances
+ * that had reached that stage and the failing one are detached in reverse order, every child
+ * container is disposed, and a located error is thrown (the original error is its `cause`).
+ *
+ * Instance names: `files { }` → `files`; `files users2 { }` → `users2`. Names are unique
+ * across instances and virtual modules.
+ */
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { DependencyContainer } from 'tsyringe';
+import { sectionLabel, unescapeValue, type ConfPair, type ConfSection } from '../config/ast';
+import { ConfError } from '../config/errors';
+import { resolveCaseInsensitive } from '../config/include';
+import { parseSection, redact, suggest } from '../config/schema';
+import type { Dictionary } from '../dict/dictionary';
+import type { Logger } from '../log/logger';
+import type { XlatRegistry } from '../unlang/xlat/registry';
+import type { ModuleHandle } from './api';
+import { BoundModule } from './binding';
+import type { BootstrapContext, InstantiateContext, ModuleInstance } from './define';
+import { ModuleError, errorText } from './errors';
+import { definitionProblem, ModuleRegistry, type AnyModuleDefinition } from './registry';
+import { DICT, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, ROOT_LOG, XLATS } from './tokens';
+import { BUILTIN_MODULES } from '../../modules/index';
+
+/** Section names inside `modules { }` that declare virtual modules rather than instances. */
+export const VIRTUAL_MODULE_KEYWORDS: readonly string[] = Object.freeze(['redundant', 'load-balance', 'redundant-load-balance', 'group']);
+
+/** The config item naming a custom module file; not part of any module's schema. */
+export const MODULE_PATH_ITEM = 'module';
+
+/** Options of {@link loadModules}. */
+export interface LoadModulesOptions {
+  /** The `modules { … }` section; undefined means no modules. */
+  readonly section: ConfSection | undefined;
+  /** The generation's root container from `createRootContainer` (DICT, XLATS, ROOT_LOG). */
+  readonly root: DependencyContainer;
+  /**
+   * Base for relative `module = "…"` paths. Default: the directory of the file holding
+   * `modules {` (normally `radiusd.conf`).
+   */
+  readonly confDir?: string;
+  /** Known definitions; default: the built-ins of `modules/index.ts`. */
+  readonly registry?: ModuleRegistry | readonly AnyModuleDefinition[];
+  /** Stop after `bootstrap` (config check, `radiusd -C`). */
+  readonly checkOnly?: boolean;
+}
+
+/** Where an instance is in its lifecycle. */
+export type ModuleState = 'constructed' | 'bootstrapped' | 'instantiated' | 'detached';
+
+/** One loaded module instance. */
+export interface LoadedModule {
+  /** Instance name as used in policy (`files`, `users2`). */
+  readonly name: string;
+  /** The definition (`definition.name` is the module name, e.g. `files`). */
+  readonly definition: AnyModuleDefinition;
+  /** The implementation object resolved from the child container. */
+  readonly instance: ModuleInstance;
+  /** The parsed config (deep-frozen once instantiated). */
+  readonly config: unknown;
+  /** The config section it came from. */
+  readonly section: ConfSection;
+  /** The instance's child container (disposed on detach). */
+  readonly container: DependencyContainer;
+  /** Its method bindings. */
+  readonly handle: BoundModule;
+  /** Absolute file of a custom module, undefined for built-ins. */
+  readonly file?: string;
+  /** Lifecycle state. */
+  readonly state: ModuleState;
+}
+
+/** The module instances of one configuration generation. */
+export interface ModuleSet {
+  /** The instance for policy name `name` as a compiler handle, or undefined. */
+  handle(name: string): ModuleHandle | undefined;
+  /** `handle`, bound; pass as `CompileOptions.modules`. */
+  readonly modules: (name: string) => ModuleHandle | undefined;
+  /** Virtual-module sections by name; pass as `CompileOptions.virtualModules`. */
+  readonly virtualModules: ReadonlyMap<string, ConfSection>;
+  /** The generation's xlat registry (with the modules' xlats); pass as `CompileOptions.xlats`. */
+  readonly xlats: XlatRegistry;
+  /** The loaded instance named `name`. */
+  get(name: string): LoadedModule | undefined;
+  /** Every instance in config order. */
+  list(): readonly LoadedModule[];
+  /** Detaches every instance in reverse order and disposes the child containers. Idempotent; never throws (errors are logged). */
+  detachAll(): Promise<void>;
+}
+
+interface Entry {
+  name: string;
+  definition: AnyModuleDefinition;
+  instance: ModuleInstance;
+  config: unknown;
+  section: ConfSection;
+  container: DependencyContainer;
+  handle: BoundModule;
+  file?: string;
+  state: ModuleState;
+  log: Logger;
+}
+
+/**
+ * Loads, bootstraps and instantiates the modules of a `modules { }` section. See the file
+ * comment. Throws a located `ConfError`/`ModuleError`; nothing stays running when it throws.
+ */
+export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> {
+  const registry = opts.registry instanceof ModuleRegistry ? opts.registry : new ModuleRegistry(opts.registry ?? BUILTIN_MODULES);
+  const root = opts.root;
+  const dict = root.resolve(DICT);
+  const xlats = root.resolve(XLATS);
+  const rootLog = root.resolve(ROOT_LOG);
+  const confDir = opts.confDir ?? (opts.section ? path.dirname(opts.section.loc.file) : process.cwd());
+  const entries: Entry[] = [];
+  const virtual = new Map<string, ConfSection>();
+  const seen = new Map<string, ConfSection>();
+
+  try {
+    for (const item of opts.section?.children ?? []) {
+      if (item.kind === 'pair') {
+        throw new ConfError('ERR_CONF_UNKNOWN_ITEM', item.loc, `modules { ${item.op === '' ? item.text : item.attr} }: unexpected item; "modules" holds module sections only`);
+      }
+      const cs = item;
+      if (VIRTUAL_MODULE_KEYWORDS.includes(cs.name1)) {
+        if (!cs.name2) throw new ModuleError('ERR_MODULE_DEFINITION', cs.loc, `modules { ${cs.name1} }: a virtual module needs a name ("${cs.name1} name { … }")`);
+        checkUnique(cs.name2, cs, seen);
+        virtual.set(cs.name2, cs);
+        continue;
+      }
+      const name = cs.name2 ?? cs.name1;
+      checkUnique(name, cs, seen);
+      entries.push(await prepare(cs, name, registry, confDir, dict, root, rootLog));
+    }
+  } catch (e) {
+    await disposeAll(entries, rootLog);
+    throw e;
+  }
+
+  // bootstrap: all instances, synchronous, no I/O.
+  for (const e of entries) {
+    const ctx: BootstrapContext = {
+      name: e.name, dict, log: e.log,
+      registerXlat: (n, fn, o) => xlats.register(n, fn, o),
+    };
+    try {
+      e.state = 'bootstrapped';
+      const r = e.instance.bootstrap?.(ctx) as unknown;
+      if (r && typeof (r as Promise<unknown>).then === 'function') {
+        throw new Error('bootstrap must be synchronous (open connections in instantiate)');
+      }
+    } catch (err) {
+      await unwind(entries, e, rootLog);
+      throw hookError('ERR_MODULE_BOOTSTRAP', 'bootstrap', e, err);
+    }
+  }
+  if (opts.checkOnly) return makeSet(entries, virtual, xlats, rootLog);
+
+  // instantiate: all instances, in config order, one at a time.
+  for (const e of entries) {
+    const ctx: InstantiateContext = { name: e.name, dict, log: e.log };
+    try {
+      e.state = 'instantiated';
+      await e.instance.instantiate?.(ctx);
+    } catch (err) {
+      await unwind(entries, e, rootLog, true);
+      throw hookError('ERR_MODULE_INSTANTIATE', 'instantiate', e, err);
+    }
+  }
+  for (const e of entries) deepFreeze(e.config);
+  if (rootLog.debugEnabled) rootLog.debug(`modules: ${entries.length} instantiated (${entries.map((e) => e.name).join(', ')})`);
+  return makeSet(entries, virtual, xlats, rootLog);
+}
+
+function checkUnique(name: string, cs: ConfSection, seen: Map<string, ConfSection>): void {
+  const prev = seen.get(name);
+  if (prev) {
+    throw new ModuleError('ERR_MODULE_DUPLICATE', cs.loc,
+      `modules { ${sectionLabel(cs)} }: instance name "${name}" is already used at ${prev.loc.file}[${prev.loc.line}]`);
+  }
+  seen.set(name, cs);
+}
+
+async function prepare(
+  cs: ConfSection, name: string, registry: ModuleRegistry, confDir: string,
+  dict: Dictionary, root: DependencyContainer, rootLog: Logger,
+): Promise<Entry> {
+  const label = sectionLabel(cs);
+  const pathPair = cs.children.find((c): c is ConfPair => c.kind === 'pair' && c.attr === MODULE_PATH_ITEM);
+  let definition: AnyModuleDefinition;
+  let file: string | undefined;
+  if (pathPair) {
+    ({ definition, file } = await loadCustomModule(pathPair, confDir, label));
+  } else {
+    const def = registry.get(cs.name1);
+    if (!def) {
+      const hint = suggest(cs.name1, registry.names());
+      throw new ModuleError('ERR_MODULE_NOT_FOUND', cs.loc,
+        `modules { ${label} }: unknown module "${cs.name1}"${hint ? `; did you mean "${hint}"?` : ''} (or give module = "/path/to/module.js")`);
+    }
+    definition = def;
+  }
+
+  const own: ConfSection = pathPair ? { ...cs, children: cs.children.filter((c) => c !== pathPair) } : cs;
+  const config = parseSection(definition.config, own, label);
+
+  for (const attr of definition.dict ?? []) {
+    if (!dict.resolve(attr)) {
+      throw new ModuleError('ERR_DICT_ATTR_MISSING', cs.loc,
+        `${label}: module "${definition.name}" needs attribute "${attr}", which the dictionary does not define`);
+    }
+  }
+
+  const log = rootLog.child(name);
+  if (log.debugEnabled) log.debug(`loading module "${definition.name}"${file ? ` from ${file}` : ''}: ${JSON.stringify(redact(definition.config, config as never))}`);
+  const child = root.createChildContainer();
+  child.register(MODULE_CONFIG, { useValue: config });
+  child.register(MODULE_LOG, { useValue: log });
+  child.register(MODULE_NAME, { useValue: name });
+  let instance: ModuleInstance;
+  let handle: BoundModule;
+  try {
+    instance = child.resolve(definition.impl) as ModuleInstance;
+  } catch (err) {
+    await Promise.resolve(child.dispose()).catch(() => undefined);
+    throw new ModuleError('ERR_MODULE_CONSTRUCT', cs.loc, `${label}: cannot construct ${definition.impl.name || 'impl'}: ${errorText(err)}`, { cause: err });
+  }
+  try {
+    handle = new BoundModule(name, definition, instance);
+  } catch (err) {
+    await Promise.resolve(child.dispose()).catch(() => undefined);
+    throw new ModuleError('ERR_MODULE_DEFINITION', cs.loc, `${label}: module "${definition.name}": ${errorText(err)}`, { cause: err });
+  }
+  return { name, definition, instance, config, section: cs, container: child, handle, file, state: 'constructed', log };
+}
+
+/**
+ * Loads a custom module file named by a `module = "…"` item. `.js`/`.cjs` files are
+ * `require`d (the main file is re-read on every load, so a reload picks up a changed file);
+ * `.mjs`, `.ts`, `.mts` go through `import()` (TypeScript only where the runtime can import
+ * it, e.g. under vitest; compile it for production).
+ */
+async function loadCustomModule(pair: ConfPair, confDir: string, label: string): Promise<{ definition: AnyModuleDefinition; file: string }> {
+  const raw = pair.value === undefined ? '' : unescapeValue(pair.value, pair.quote);
+  if (raw.trim() === '') throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: expected module = "/path/to/module.js"`);
+  const wanted = path.isAbsolute(raw) ? raw : path.resolve(confDir, raw);
+  const file = resolveCaseInsensitive(wanted);
+  if (!file || !isFile(file)) {
+    throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: module file "${raw}" not found (looked for ${wanted})`);
+  }
+  let ns: unknown;
+  try {
+    ns = await importFile(file);
+  } catch (err) {
+    throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: cannot load "${raw}": ${errorText(err)}`, { cause: err });
+  }
+  const candidates = exportCandidates(ns);
+  const definition = candidates.find((c) => definitionProblem(c) === undefined);
+  if (!definition) {
+    const why = candidates.length ? definitionProblem(candidates[0]) : 'nothing exported';
+    throw new ModuleError('ERR_MODULE_LOAD', pair.loc,
+      `${label} { module }: "${raw}" does not export a module definition (${why}); use "export default defineModule({ … })" or "module.exports = defineModule({ … })"`);
+  }
+  return { definition: definition as AnyModuleDefinition, file };
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function importFile(file: string): Promise<unknown> {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.js' || ext === '.cjs') {
+    const req = createRequire(file);
+    const key = req.resolve(file);
+    delete req.cache[key];
+    try {
+      return req(file);
+    } catch (err) {
+      // An ES module file (package "type": "module"): fall back to import().
+      if ((err as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw err;
+    }
+  }
+  return import(pathToFileURL(file).href);
+}
+
+/** Possible definition objects of a module namespace, most specific first. */
+function exportCandidates(ns: unknown): unknown[] {
+  const out: unknown[] = [];
+  const push = (x: unknown): void => { if (x && typeof x === 'object' && !out.includes(x)) out.push(x); };
+  const o = ns as Record<string, unknown> | undefined;
+  const d = o?.default as Record<string, unknown> | undefined;
+  push(d?.default);
+  push(d);
+  push(o);
+  return out;
+}
+
+function hookError(code: 'ERR_MODULE_BOOTSTRAP' | 'ERR_MODULE_INSTANTIATE', hook: string, e: Entry, err: unknown): Error {
+  // A hook that validates its own config may throw a located error: keep it as is.
+  if (err instanceof ConfError) return err;
+  return new ModuleError(code, e.section.loc, `${sectionLabel(e.section)}: ${hook} failed: ${errorText(err)}`, { cause: err });
+}
+
+/**
+ * After a failing hook on `failed`: detach, in reverse order, every instance that reached
+ * the failing stage (with `instantiateStage`: those instantiated, plus the failing one; in
+ * bootstrap: those bootstrapped, plus the failing one), then dispose every child container.
+ */
+async function unwind(entries: Entry[], failed: Entry, log: Logger, instantiateStage = false): Promise<void> {
+  const idx = entries.indexOf(failed);
+  for (let i = idx; i >= 0; i--) {
+    const e = entries[i];
+    if (instantiateStage ? e.state === 'instantiated' : e.state !== 'detached') await detachOne(e, log);
+  }
+  await disposeAll(entries, log);
+}
+
+async function detachOne(e: Entry, log: Logger): Promise<void> {
+  if (e.state === 'detached') return;
+  const hadHooks = e.state !== 'constructed';
+  e.state = 'detached';
+  if (!hadHooks) return;
+  try {
+    await e.instance.detach?.();
+  } catch (err) {
+    log.error(`${e.name}: detach failed: ${errorText(err)}`);
+  }
+}
+
+async function disposeAll(entries: Entry[], log: Logger): Promise<void> {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    try {
+      await entries[i].container.dispose();
+    } catch (err) {
+      log.error(`${entries[i].name}: dispose failed: ${errorText(err)}`);
+    }
+  }
+}
+
+function makeSet(entries: Entry[], virtualModules: Map<string, ConfSection>, xlats: XlatRegistry, log: Logger): ModuleSet {
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  let detached: Promise<void> | undefined;
+  const handle = (name: string): ModuleHandle | undefined => {
+    const e = byName.get(name);
+    return e && e.state !== 'detached' ? e.handle : undefined;
+  };
+  return {
+    handle,
+    modules: handle,
+    virtualModules,
+    xlats,
+    get: (name) => byName.get(name),
+    list: () => entries,
+    detachAll(): Promise<void> {
+      detached ??= (async () => {
+        for (let i = entries.length - 1; i >= 0; i--) await detachOne(entries[i], log);
+        await disposeAll(entries, log);
+      })();
+      return detached;
+    },
+  };
+}
+
+/**
+ * Deep-freezes plain objects and arrays (a module's parsed config), our analogue of
+ * FreeRADIUS protecting module config after instantiation. Buffers and typed arrays are left
+ * as they are (they cannot be frozen).
+ */
+export function deepFreeze<T>(value: T): T {
+  if (!value || typeof value !== 'object' || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value;
+  Object.freeze(value);
+  for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  return value;
+}

@@ -1,0 +1,15 @@
+/**
+ * The one explicit list of built-in modules (the role of CoreDNS `plugin.cfg`). A module is
+ * a definition value exported by `modules/<name>/index.ts`; nothing registers itself by
+ * being imported, and no folder is scanned. The order here means nothing: execution order
+ * comes from site policy.
+ *
+ * To add a module: create `modules/<name>/` (see docs/writing-a-module.md) and add one
+ * import and one list entry below.
+ */
+import 'reflect-metadata';
+import type { ModuleDefinition } from '../core/module/define';
+
+/** Every built-in module definition. */
+export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.freeze([
+]);
