@@ -1,0 +1,17 @@
+/**
+ * Config schema of the `pap` module.
+ */
+import { conf } from '../../core/config/schema';
+
+export const PapConfig = conf.section({
+  normalise: conf.boolean({
+    default: true,
+    doc: 'Accept hex- or base64-encoded digests in the Password.* attributes (e.g. `SSHA-Password := "…base64…"`) and decode them before comparing.',
+  }),
+  auth_type: conf.string({
+    doc: 'Auth-Type value set by `recv` (default: the instance name, e.g. `pap` → `Auth-Type := PAP`; an unknown name falls back to PAP).',
+  }),
+});
+
+/** Parsed `pap` config. */
+export type PapConfig = conf.Infer<typeof PapConfig>;

@@ -1,0 +1,246 @@
+/**
+ * The `pap` instance.
+ *
+ * `recv` (authorize): when the control list holds a known-good password
+ * (`Password.*`, v3 names such as `Cleartext-Password` are aliases of the same
+ * attributes) and the request has a User-Password, set `control.Auth-Type := PAP`
+ * unless something already chose an Auth-Type.
+ *
+ * `authenticate`: compare User-Password with the known-good password:
+ * cleartext, crypt (`$1$`, `$apr1$`, `$5$`, `$6$`), MD5/SMD5, SHA1/SSHA1,
+ * SHA2/SSHA2 (224–512) and NT. `Password.With-Header` (`{ssha}…`, `{crypt}…`) is
+ * normalised to the matching attribute first. Every comparison is constant-time.
+ */
+import 'reflect-metadata';
+import * as crypto from 'node:crypto';
+import { inject, injectable } from 'tsyringe';
+import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
+import type { CallContext, Rcode } from '../../core/module/api';
+import type { InstantiateContext } from '../../core/module/define';
+import type { Logger } from '../../core/log/logger';
+import type { DictAttr } from '../../core/dict/attr';
+import type { Dictionary } from '../../core/dict/dictionary';
+import type { Pair } from '../../core/pair/pair';
+import type { Request } from '../../core/request/request';
+import type { Value } from '../../core/value/types';
+import { failureMessage, getPair, setValue } from '../shared/pairs';
+import { cryptVerify } from './crypt';
+import { ntHash } from './md4';
+import type { PapConfig } from './config';
+
+/** How a known-good password is checked. */
+type Check =
+  | { k: 'clear' }
+  | { k: 'crypt' }
+  | { k: 'nt' }
+  | { k: 'digest'; alg: string; len: number; salted: boolean };
+
+const D = (alg: string, len: number, salted: boolean): Check => ({ k: 'digest', alg, len, salted });
+
+/** `Password.<child>` (lower case) → check. Order is the preference when several are present. */
+const SCHEMES: ReadonlyArray<readonly [string, Check]> = [
+  ['cleartext', { k: 'clear' }],
+  ['crypt', { k: 'crypt' }],
+  ['nt', { k: 'nt' }],
+  ['ssha2-512', D('sha512', 64, true)],
+  ['ssha2-384', D('sha384', 48, true)],
+  ['ssha2-256', D('sha256', 32, true)],
+  ['ssha2-224', D('sha224', 28, true)],
+  ['sha2-512', D('sha512', 64, false)],
+  ['sha2-384', D('sha384', 48, false)],
+  ['sha2-256', D('sha256', 32, false)],
+  ['sha2-224', D('sha224', 28, false)],
+  ['sha2', D('sha2', 0, false)],
+  ['ssha1', D('sha1', 20, true)],
+  ['sha1', D('sha1', 20, false)],
+  ['smd5', D('md5', 16, true)],
+  ['md5', D('md5', 16, false)],
+];
+
+/** `{header}` of Password.With-Header → Password child name. */
+const HEADERS: Readonly<Record<string, string>> = {
+  clear: 'cleartext', cleartext: 'cleartext', plain: 'cleartext',
+  crypt: 'crypt',
+  md5: 'md5', base64_md5: 'md5', smd5: 'smd5',
+  sha: 'sha1', sha1: 'sha1', ssha: 'ssha1', ssha1: 'ssha1',
+  sha2: 'sha2', sha224: 'sha2-224', sha256: 'sha2-256', sha384: 'sha2-384', sha512: 'sha2-512',
+  ssha224: 'ssha2-224', ssha256: 'ssha2-256', ssha384: 'ssha2-384', ssha512: 'ssha2-512',
+  nt: 'nt', nthash: 'nt', 'x-nthash': 'nt',
+};
+
+const SHA2_BY_LEN: Readonly<Record<number, string>> = { 28: 'sha224', 32: 'sha256', 48: 'sha384', 64: 'sha512' };
+
+/** A known-good password found in the control list. */
+interface KnownGood {
+  readonly name: string;
+  readonly check: Check;
+  readonly value: Buffer;
+}
+
+const asBuffer = (v: Value | undefined): Buffer =>
+  v === undefined ? Buffer.alloc(0) : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
+
+/** Equal-length constant-time comparison; different lengths compare false (after the same work). */
+function constantEq(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) {
+    crypto.timingSafeEqual(a, a);
+    return false;
+  }
+  return crypto.timingSafeEqual(a, b);
+}
+
+/**
+ * Decodes a digest written as hex or base64 text (v3 "normify"): hex when it is exactly
+ * hex text of at least `min` bytes, base64 when that decodes to at least `min` bytes.
+ */
+export function normify(v: Buffer, min: number): Buffer {
+  const s = v.toString('latin1');
+  if (s.length >= min * 2 && s.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(s)) return Buffer.from(s, 'hex');
+  if (s.length >= Math.ceil((min * 4) / 3) && /^[A-Za-z0-9+/]+={0,2}$/.test(s) && (s.length % 4 === 0 || !s.includes('='))) {
+    const d = Buffer.from(s, 'base64');
+    if (d.length >= min) return d;
+  }
+  return v;
+}
+
+/** The `pap` module instance. */
+@injectable()
+export class Pap {
+  private dict?: Dictionary;
+  private daUserPassword?: DictAttr;
+  private daAuthType?: DictAttr;
+  private daPassword?: DictAttr;
+  private authTypeValue?: Value;
+  private readonly schemes = new Map<DictAttr, Check>();
+  private daWithHeader?: DictAttr;
+
+  constructor(
+    @inject(MODULE_CONFIG) private readonly config: PapConfig,
+    @inject(MODULE_LOG) private readonly log: Logger,
+    @inject(MODULE_NAME) private readonly name: string,
+  ) {}
+
+  /** Resolves the attributes and the Auth-Type value this instance sets. */
+  instantiate(ctx: InstantiateContext): void {
+    const dict = (this.dict = ctx.dict);
+    const need = (n: string): DictAttr => {
+      const da = dict.resolve(n);
+      if (!da) throw new Error(`${this.name}: the dictionary has no ${n}`);
+      return da;
+    };
+    this.daUserPassword = need('User-Password');
+    this.daAuthType = need('Auth-Type');
+    this.daPassword = need('Password');
+    this.daWithHeader = dict.resolve('Password.With-Header');
+    for (const [child, check] of SCHEMES) {
+      const da = dict.resolve(`Password.${child}`);
+      if (da) this.schemes.set(da, check);
+    }
+    const want = (this.config.auth_type ?? this.name).toLowerCase();
+    const values = this.daAuthType.values;
+    this.authTypeValue = values?.get(want) ?? values?.get('pap');
+    if (values?.get(want) === undefined) this.log.warn(`Auth-Type has no value "${this.config.auth_type ?? this.name}"; using PAP`);
+  }
+
+  /** Finds the preferred known-good password in `control`, normalising With-Header. */
+  private knownGood(control: readonly Pair[], log: CallContext['log']): KnownGood | undefined {
+    const holder = getPair(control, this.daPassword!);
+    const found = new Map<DictAttr, Pair>();
+    for (const p of holder?.children ?? []) if (p.value !== undefined && !found.has(p.da)) found.set(p.da, p);
+    // Flat lists (a Password child without its parent) are accepted too.
+    for (const p of control) if (p.da.parent === this.daPassword && !found.has(p.da) && p.value !== undefined) found.set(p.da, p);
+    for (const [da, check] of this.schemes) {
+      const p = found.get(da);
+      if (p) return { name: `Password.${da.name}`, check, value: asBuffer(p.value) };
+    }
+    const wh = this.daWithHeader ? found.get(this.daWithHeader) : undefined;
+    if (wh) return this.fromHeader(String(wh.value), log);
+    return undefined;
+  }
+
+  /** Splits `{scheme}value`; no header means cleartext. */
+  private fromHeader(s: string, log: CallContext['log']): KnownGood | undefined {
+    const m = /^\{([^}]+)\}(.*)$/s.exec(s);
+    if (!m) return { name: 'Password.Cleartext', check: { k: 'clear' }, value: Buffer.from(s, 'utf8') };
+    const child = HEADERS[m[1].toLowerCase()];
+    const da = child ? this.dict!.resolve(`Password.${child}`) : undefined;
+    const check = da ? this.schemes.get(da) : undefined;
+    if (!da || !check) {
+      log.warn(`Password.With-Header has an unsupported header "{${m[1]}}"`);
+      return undefined;
+    }
+    return { name: `Password.${da.name}`, check, value: Buffer.from(m[2], 'utf8') };
+  }
+
+  /** `recv`: set Auth-Type PAP when there is a User-Password and a known-good password. */
+  authorize(request: Request, ctx: CallContext): Rcode {
+    if (getPair(request.control, this.daAuthType!)) {
+      if (ctx.log.debugEnabled) ctx.log.debug('Auth-Type already set, not setting it to PAP');
+      return 'noop';
+    }
+    if (!getPair(request.request, this.daUserPassword!)) return 'noop';
+    if (!this.knownGood(request.control, ctx.log)) {
+      if (ctx.log.debugEnabled) ctx.log.debug('No known-good password in the control list; not setting Auth-Type');
+      return 'noop';
+    }
+    setValue(request.control, this.daAuthType!, this.authTypeValue!);
+    if (ctx.log.debugEnabled) ctx.log.debug('Setting control.Auth-Type := PAP');
+    return 'updated';
+  }
+
+  /** `authenticate`: compare User-Password with the known-good password. */
+  authenticate(request: Request, ctx: CallContext): Rcode {
+    const pw = getPair(request.request, this.daUserPassword!);
+    if (!pw || pw.value === undefined) {
+      return this.failWith(request, ctx, 'invalid', 'No User-Password attribute in the request');
+    }
+    const given = asBuffer(pw.value);
+    if (given.length === 0) return this.failWith(request, ctx, 'invalid', 'Empty User-Password');
+    const known = this.knownGood(request.control, ctx.log);
+    if (!known) return this.failWith(request, ctx, 'invalid', 'No "known good" password found for the user');
+    if (ctx.log.debugEnabled) ctx.log.debug(`Comparing with "known good" ${known.name}`);
+    const r = this.compare(given, known);
+    if (r === true) return 'ok';
+    if (r === false) return this.failWith(request, ctx, 'reject', `${known.name} does not match "known good" password`);
+    return this.failWith(request, ctx, 'invalid', r);
+  }
+
+  /** True/false for match/mismatch, or a reason the stored password cannot be used. */
+  private compare(given: Buffer, known: KnownGood): boolean | string {
+    const c = known.check;
+    switch (c.k) {
+      case 'clear':
+        return constantEq(given, known.value);
+      case 'crypt': {
+        const ok = cryptVerify(given, known.value.toString('utf8'));
+        return ok === undefined ? `${known.name} uses an unsupported crypt scheme` : ok;
+      }
+      case 'nt': {
+        const v = this.config.normalise ? normify(known.value, 16) : known.value;
+        if (v.length !== 16) return `${known.name} has incorrect length, expected 16 bytes got ${v.length}`;
+        return constantEq(ntHash(given.toString('utf8')), v);
+      }
+      case 'digest': {
+        let { alg, len } = c;
+        const v = this.config.normalise ? normify(known.value, len || 28) : known.value;
+        if (alg === 'sha2') {
+          alg = SHA2_BY_LEN[v.length] ?? '';
+          len = v.length;
+          if (!alg) return `${known.name} has incorrect length ${v.length}`;
+        }
+        if (c.salted ? v.length <= len : v.length !== len) {
+          return `${known.name} has incorrect length, expected ${c.salted ? `more than ${len}` : len} bytes got ${v.length}`;
+        }
+        const salt = v.subarray(len);
+        const h = crypto.createHash(alg).update(given).update(salt).digest();
+        return constantEq(h, v.subarray(0, len));
+      }
+    }
+  }
+
+  private failWith(request: Request, ctx: CallContext, rcode: Rcode, msg: string): Rcode {
+    ctx.log.error(msg);
+    failureMessage(request, this.dict, `${this.name}: ${msg}`);
+    return rcode;
+  }
+}
