@@ -23,6 +23,7 @@
  */
 import type { RadiusPacket } from '../protocol/radius/packet';
 import type { Logger } from '../log/logger';
+import type { Dictionary } from '../dict/dictionary';
 
 /** Transport of a listener. */
 export type Transport = 'udp' | 'tcp';
@@ -179,6 +180,8 @@ export type ListenerStats = Record<string, number>;
 export interface ListenerDeps {
   clients: ClientLookup;
   sink: PacketSink;
+  /** The RADIUS dictionary used to decode requests (default: `loadDefaultDictionary()`). */
+  dict?: Dictionary;
   /** Server log (drops are logged at a limited rate). */
   log?: Logger;
 }
