@@ -1,0 +1,114 @@
+/**
+ * The `chap` instance.
+ *
+ * `recv` (authorize): a request with CHAP-Password and no Auth-Type yet gets
+ * `control.Auth-Type := CHAP`.
+ *
+ * `authenticate`: CHAP-Password is one identifier octet followed by the 16-octet
+ * response, which must equal MD5(id || cleartext password || challenge) (RFC 1994
+ * §4.1, RFC 2865 §2.2). The challenge is CHAP-Challenge when present, otherwise the
+ * Request Authenticator of the packet.
+ */
+import 'reflect-metadata';
+import * as crypto from 'node:crypto';
+import { inject, injectable } from 'tsyringe';
+import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
+import type { CallContext, Rcode } from '../../core/module/api';
+import type { InstantiateContext } from '../../core/module/define';
+import type { Logger } from '../../core/log/logger';
+import type { DictAttr } from '../../core/dict/attr';
+import type { Dictionary } from '../../core/dict/dictionary';
+import type { Request } from '../../core/request/request';
+import type { Value } from '../../core/value/types';
+import { failureMessage, getPair, getValue, setValue } from '../shared/pairs';
+import type { ChapConfig } from './config';
+
+const asBuffer = (v: Value | undefined): Buffer | undefined =>
+  v === undefined ? undefined : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
+
+/** The `chap` module instance. */
+@injectable()
+export class Chap {
+  private dict?: Dictionary;
+  private da: Record<'chapPassword' | 'chapChallenge' | 'authType' | 'cleartext', DictAttr> | undefined;
+  private vector: DictAttr[] = [];
+  private authTypeValue?: Value;
+
+  constructor(
+    @inject(MODULE_CONFIG) private readonly config: ChapConfig,
+    @inject(MODULE_LOG) private readonly log: Logger,
+    @inject(MODULE_NAME) private readonly name: string,
+  ) {}
+
+  /** Resolves attributes and the Auth-Type value. */
+  instantiate(ctx: InstantiateContext): void {
+    const dict = (this.dict = ctx.dict);
+    const need = (n: string): DictAttr => {
+      const da = dict.resolve(n);
+      if (!da) throw new Error(`${this.name}: the dictionary has no ${n}`);
+      return da;
+    };
+    this.da = {
+      chapPassword: need('CHAP-Password'),
+      chapChallenge: need('CHAP-Challenge'),
+      authType: need('Auth-Type'),
+      cleartext: need('Password.Cleartext'),
+    };
+    for (const n of ['Packet-Authentication-Vector', 'Packet.Authenticator']) {
+      const da = dict.resolve(n);
+      if (da) this.vector.push(da);
+    }
+    const want = (this.config.auth_type ?? this.name).toLowerCase();
+    const values = this.da.authType.values;
+    this.authTypeValue = values?.get(want) ?? values?.get('chap');
+    if (values?.get(want) === undefined) this.log.warn(`Auth-Type has no value "${this.config.auth_type ?? this.name}"; using CHAP`);
+  }
+
+  /** `recv`: set Auth-Type CHAP when the request carries CHAP-Password. */
+  authorize(request: Request, ctx: CallContext): Rcode {
+    const da = this.da!;
+    if (!getPair(request.request, da.chapPassword)) return 'noop';
+    if (getPair(request.control, da.authType)) {
+      if (ctx.log.debugEnabled) ctx.log.debug('Auth-Type already set, not setting it to CHAP');
+      return 'noop';
+    }
+    setValue(request.control, da.authType, this.authTypeValue!);
+    if (ctx.log.debugEnabled) ctx.log.debug('Setting control.Auth-Type := CHAP');
+    return 'updated';
+  }
+
+  /**
+   * The Request Authenticator: `request.authenticator` when the listener set it, else the
+   * `Packet-Authentication-Vector` / `Packet.Authenticator` pair of the request list.
+   */
+  private authenticator(request: Request): Buffer | undefined {
+    const direct = (request as unknown as { authenticator?: unknown }).authenticator;
+    if (Buffer.isBuffer(direct)) return direct;
+    for (const da of this.vector) {
+      const v = asBuffer(getValue(request.request, da));
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  /** `authenticate`: verify the CHAP response. */
+  authenticate(request: Request, ctx: CallContext): Rcode {
+    const da = this.da!;
+    const cp = asBuffer(getValue(request.request, da.chapPassword));
+    if (!cp) return this.failWith(request, ctx, 'invalid', 'No CHAP-Password attribute in the request');
+    if (cp.length !== 17) return this.failWith(request, ctx, 'invalid', `CHAP-Password has invalid length ${cp.length}, expected 17`);
+    const clear = getValue(request.control, da.cleartext);
+    if (clear === undefined) return this.failWith(request, ctx, 'fail', 'Password.Cleartext is required for CHAP authentication');
+    const challenge = asBuffer(getValue(request.request, da.chapChallenge)) ?? this.authenticator(request);
+    if (!challenge) return this.failWith(request, ctx, 'fail', 'No CHAP-Challenge and no Request Authenticator available');
+    const expect = crypto.createHash('md5').update(cp.subarray(0, 1)).update(asBuffer(clear)!).update(challenge).digest();
+    if (crypto.timingSafeEqual(expect, cp.subarray(1))) return 'ok';
+    return this.failWith(request, ctx, 'reject', 'CHAP-Password does not match the "known good" password');
+  }
+
+  private failWith(request: Request, ctx: CallContext, rcode: Rcode, msg: string): Rcode {
+    ctx.log.error(msg);
+    failureMessage(request, this.dict, `${this.name}: ${msg}`);
+    return rcode;
+  }
+}

@@ -1,0 +1,15 @@
+import { defineModule } from '../../core/module/define';
+import { ChapConfig } from './config';
+import { Chap } from './chap';
+
+/** `chap`: RFC 1994 CHAP-MD5 authentication against the cleartext password. */
+export default defineModule({
+  name: 'chap',
+  kind: 'rlm',
+  summary: 'Authenticates CHAP-Password (MD5 of id, cleartext password and challenge).',
+  config: ChapConfig,
+  dict: ['CHAP-Password', 'CHAP-Challenge', 'Auth-Type', 'Password.Cleartext', 'Module-Failure-Message'],
+  impl: Chap,
+  methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
+  named: { authorize: 'authorize', authenticate: 'authenticate' },
+});
