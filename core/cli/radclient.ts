@@ -96,7 +96,8 @@ export async function radclientMain(argv: readonly string[], io: CliIo = process
       .scriptName('radclient')
       .usage('Usage: $0 [options] server[:port] <command> [<secret>]\n  <command> is one of auth, acct, status, coa, disconnect or auto.')
       .option('c', { type: 'number', default: 1, description: "Send each packet 'count' times" })
-      .option('f', { type: 'string', array: true, description: 'Read packets from file, not stdin (repeatable)' })
+      // Not `array: true`: that would swallow the positional arguments after it.
+      .option('f', { type: 'string', description: 'Read packets from file, not stdin (repeatable)' })
       .option('n', { type: 'number', default: 0, description: 'Send N requests/s (0 = as fast as allowed)' })
       .option('p', { type: 'number', default: 1, description: "Send 'num' packets in parallel" })
       .option('q', { type: 'boolean', default: false, description: 'Do not print anything out' })
@@ -134,7 +135,7 @@ export async function radclientMain(argv: readonly string[], io: CliIo = process
     const command = pos[1] as Command;
     const secret = args.S ? readSecretFile(args.S) : pos[2];
     const server = parseServer(pos[0]);
-    const files = args.f ?? [];
+    const files: string[] = args.f === undefined ? [] : ([] as string[]).concat(args.f);
     let text = '';
     if (files.length === 0 || files.includes('-')) text += (await io.stdin()) + '\n\n';
     for (const f of files) if (f !== '-') text += fs.readFileSync(f.split(':')[0], 'utf8') + '\n\n';
