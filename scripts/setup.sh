@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules/.bin ] || [ package.json -nt node_modules/.package-lock.json ]; then
+if [ ! -d node_modules/.bin ] || [ package.json -nt node_modules/.package-lock.json ] ||
+	{ [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
 	echo "setup: installing npm dependencies" >&2
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >&2; else npm install --no-audit --no-fund >&2; fi
 fi
@@ -26,7 +27,8 @@ if [ ${#need[@]} -gt 0 ]; then
 		# The package may start the system daemon on 1812/1813; stop it so
 		# that tests own the loopback ports they pick.
 		if command -v service >/dev/null 2>&1; then service freeradius stop >/dev/null 2>&1 || true; fi
-		pkill -x freeradius >/dev/null 2>&1 || true
+		pidfile=/var/run/freeradius/freeradius.pid
+		if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" >/dev/null 2>&1 || true; fi
 	else
 		echo "setup: missing ${need[*]} and not root: interop tests will fail" >&2
 	fi
