@@ -448,6 +448,22 @@ function encodeTop(w: Writer, root: DictAttr, pair: Pair, tag: number): void {
     case 'group': case 'vendor': case 'union': case 'root':
       return;
     default: {
+      const f = da.flags;
+      if (!f.hasTag && !f.encrypt && !f.concat && !f.array && f.length === undefined) {
+        // Fast path: write common values straight into the packet.
+        const pv = pair.value;
+        if (typeof pv === 'number' && da.type === 'uint32') {
+          w.header(t, 6);
+          w.buf.writeUInt32BE(pv >>> 0, w.pos);
+          w.pos += 4;
+          return;
+        }
+        if (Buffer.isBuffer(pv) && da.type === 'octets' && pv.length > 0 && pv.length <= 253) {
+          w.header(t, pv.length + 2);
+          w.bytes(pv);
+          return;
+        }
+      }
       const v = leafBytes(ctx, pair, tag, 253, true);
       if (!v) return;
       if (v.length === 0 && t !== ATTR_CUI) return;

@@ -242,6 +242,9 @@ export function decodePacket(buf: Buffer, opts: DecodePacketOptions): DecodePack
   };
 }
 
+/** Assembly area reused by `encodePacket` (synchronous, so never shared between calls). */
+let work = Buffer.allocUnsafe(MAX_PACKET + 64);
+
 /** Options of `encodePacket`. */
 export interface EncodePacketOptions {
   dict: Dictionary;
@@ -297,7 +300,8 @@ export function encodePacket(pkt: RadiusPacket, opts: EncodePacketOptions): Buff
       break;
     }
   }
-  const buf = Buffer.allocUnsafe(MAX_PACKET + secret.length);
+  if (work.length < MAX_PACKET + secret.length) work = Buffer.allocUnsafe(MAX_PACKET + secret.length);
+  const buf = work;
   buf[0] = code;
   buf[1] = pkt.id & 0xff;
   vector.copy(buf, 4, 0, 16);
@@ -320,5 +324,7 @@ export function encodePacket(pkt: RadiusPacket, opts: EncodePacketOptions): Buff
     md5(buf.subarray(0, len + secret.length)).copy(buf, 4);
   }
   void request;
-  return Buffer.from(buf.subarray(0, len));
+  const out = Buffer.allocUnsafe(len);
+  buf.copy(out, 0, 0, len);
+  return out;
 }
