@@ -247,6 +247,18 @@ function leafEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
   const ref = ins.lhs;
   const seg = ref.segs[ref.segs.length - 1];
   const da = seg.da;
+  // Fast path: `list.Attr := literal` (the literal was typed by the compiler).
+  if (ins.op === ':=' && ref.segs.length === 1 && seg.idx === Idx.NONE && ref.up === 0 && ins.rhs.k === 'expr' && ins.rhs.e.k === 'lit' && ins.rhs.e.box.type === da.type) {
+    const list = ctx.request.list(ref.list);
+    let w = 0;
+    for (let r = 0; r < list.length; r++) {
+      const p = list[r];
+      if (p.da !== da || locks?.has(p)) list[w++] = p;
+    }
+    if (w !== list.length) list.length = w;
+    list.push(new Pair(da, ins.rhs.e.box.value));
+    return;
+  }
   const values = rhsValues(ins.rhs, ctx).map((b) => valueOf(b, da));
   const op = ins.op;
   const create = values.length > 0 && op !== '-=';

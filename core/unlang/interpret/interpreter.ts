@@ -45,6 +45,10 @@ const enum F {
 /** What an instruction did. */
 const enum Act { CALC = 0, NEXT = 1, PUSHED = 2, YIELD = 3 }
 
+/** Frames of finished executions, reused by new ones (saves allocation and GC). */
+const FRAME_POOL: Frame[] = [];
+const EMPTY: readonly Instr[] = [];
+
 /** Maximum frame depth (FreeRADIUS uses 64 per stack; nested policies need a little more here). */
 export const STACK_MAX = 256;
 
@@ -141,7 +145,7 @@ export class Execution implements XlatInterpreterView {
   private resolve: ((r: Rcode) => void) | undefined;
   private _promise: Promise<Rcode> | undefined;
   private maxTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly locks: LockSet = new Set();
+  private locks: LockSet | undefined;
   private ac: AbortController | undefined;
   /** True once the section has finished. */
   done = false;
@@ -234,7 +238,7 @@ export class Execution implements XlatInterpreterView {
   private push(block: Block, flags: number): Frame {
     if (this.depth >= STACK_MAX) throw new BoxError(`Stack overflow (more than ${STACK_MAX} nested frames)`);
     let f = this.frames[this.depth];
-    if (!f) { f = new Frame(); this.frames[this.depth] = f; }
+    if (!f) { f = FRAME_POOL.pop() ?? new Frame(); this.frames[this.depth] = f; }
     this.depth++;
     f.gen++;
     f.list = block.children;
@@ -425,7 +429,10 @@ export class Execution implements XlatInterpreterView {
     this.finalRcode = (r ? RCODE_NAMES[r] : 'noop') as Rcode;
     if (this.request.cancelled) this.finalRcode = 'fail';
     if (this.debug) this.request.log.debug(`} # ${this.section.name1}${this.section.name2 ? ' ' + this.section.name2 : ''} (${this.finalRcode})`);
-    this.locks.clear();
+    this.locks = undefined;
+    // Give the frames back to the shared pool.
+    for (const f of this.frames) { f.list = EMPTY; f.state = undefined; f.cur = undefined; f.cleanup = undefined; f.locals = undefined; if (FRAME_POOL.length < 4096) FRAME_POOL.push(f); }
+    this.frames.length = 0;
     if (this.resolve) this.resolve(this.finalRcode);
   }
 
@@ -552,11 +559,11 @@ export class Execution implements XlatInterpreterView {
           items = pairs.map(pairBox);
         } else items = evalExpr(ins.source, this.ectx);
         if (items.length === 0) return Act.NEXT;
-        if (pairs) for (const p of pairs) this.locks.add(p);
+        if (pairs) { const l = (this.locks ??= new Set()); for (const p of pairs) l.add(p); }
         const st: ForeachState = { items, pairs, i: 0, rcode: 0 };
         f.state = st;
         if (!this.foreachSkip(ins, st)) {
-          if (pairs) for (const p of pairs) this.locks.delete(p);
+          if (pairs) for (const p of pairs) this.locks?.delete(p);
           return Act.NEXT;
         }
         return this.foreachIter(ins, st);
@@ -712,7 +719,7 @@ export class Execution implements XlatInterpreterView {
         }
       }
       if ((fr.flags & F.UNWIND) !== 0 && (fr.flags & (F.BROKE | F.CONTINUED)) === 0 && st.pairs) {
-        for (const p of st.pairs) this.locks.delete(p);
+        for (const p of st.pairs) this.locks?.delete(p);
       }
     };
     if (this.debug) this.request.log.debug(`${'  '.repeat(this.depth - 1)}${ins.name} # ${boxToString(item)}`);
@@ -729,7 +736,7 @@ export class Execution implements XlatInterpreterView {
         const a = c.rcode ? ins.actions[c.rcode] : 0;
         st.i++;
         if ((c.flags & F.BROKE) === 0 && a !== A.RETURN && a !== A.REJECT && this.foreachSkip(ins, st)) return this.foreachIter(ins, st);
-        if (st.pairs) for (const p of st.pairs) this.locks.delete(p);
+        if (st.pairs) for (const p of st.pairs) this.locks?.delete(p);
         this.result = st.rcode;
         return Act.CALC;
       }

@@ -104,8 +104,23 @@ export function pairBox(p: Pair): Box {
   return { type: p.da.type as Box['type'], value: p.value!, da: p.da, pair: p };
 }
 
+const NONE_LIST: Box[] = [];
+
+/** First instance of a one-step reference (`User-Name`, `reply.Filter-Id`), the common case; undefined when absent. */
+function firstSimple(ref: AttrRef, ctx: EvalContext): Pair | undefined {
+  const list = ref.up === 0 ? ctx.request.list(ref.list) : refRoot(ref, ctx.request);
+  if (!list) return undefined;
+  const da = ref.segs[0].da;
+  for (let i = 0; i < list.length; i++) if (list[i].da === da) return list[i];
+  return undefined;
+}
+
 /** Evaluates a reference to values (`[#]` gives the count). */
 export function evalRef(ref: AttrRef, ctx: EvalContext): Box[] {
+  if (ref.segs.length === 1 && ref.segs[0].idx === Idx.NONE) {
+    const p = firstSimple(ref, ctx);
+    return p ? [pairBox(p)] : NONE_LIST;
+  }
   const last = ref.segs.length ? ref.segs[ref.segs.length - 1].idx : ref.listIdx;
   const pairs = resolvePairs(ref, ctx);
   if (last === Idx.COUNT) return [box('uint32', pairs.length)];
@@ -120,6 +135,7 @@ export function evalRef(ref: AttrRef, ctx: EvalContext): Box[] {
 
 /** True when the reference selects anything (a list: when it is not empty). */
 export function refExists(ref: AttrRef, ctx: EvalContext): boolean {
+  if (ref.segs.length === 1 && ref.segs[0].idx === Idx.NONE) return firstSimple(ref, ctx) !== undefined;
   if (ref.segs.length === 0 && ref.listIdx === undefined) {
     const root = refRoot(ref, ctx.request);
     return !!root && root.length > 0;
@@ -146,7 +162,8 @@ export function listToString(l: readonly Box[]): string {
 export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
   switch (e.k) {
     case 'lit':
-      return [e.box];
+      // One shared, frozen list per literal node.
+      return ((e as { list?: Box[] }).list ??= Object.freeze([e.box]) as Box[]);
     case 'str': {
       let s = '';
       for (const p of e.parts) s += typeof p === 'string' ? p : listToString(evalExpr(p, ctx));
