@@ -58,6 +58,8 @@ export interface ServerOptions {
   readonly createProcess?: (site: CompiledSite, opts: ProcessOptions) => PacketSink;
   /** Called after every reload attempt (tests, logging). */
   readonly onReload?: (ok: boolean, error?: Error) => void;
+  /** Where per-request log lines (the `-X` trace) go. */
+  readonly requestLogSink?: import('../request/request-log').LogSink;
   /** Number of processes sharing the sockets (cluster); used for rate shares. */
   readonly share?: number;
 }
@@ -312,7 +314,7 @@ export class Server {
     const create = this.opts.createProcess ?? createRadiusProcess;
     const sinks = new Map<string, TrackingSink>();
     for (const [name, build] of gen.sites) {
-      sinks.set(name, new TrackingSink(create(build.site, { log: this.opts.log, debug: this.opts.debug })));
+      sinks.set(name, new TrackingSink(create(build.site, { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink })));
     }
     return sinks;
   }

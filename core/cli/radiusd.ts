@@ -1,0 +1,402 @@
+/**
+ * `radiusd`: the RADIUS daemon.
+ *
+ *   radiusd [-d confdir] [-n name] [-X | -f | -C] [-i ipaddr] [-p port] [-l logfile] [--workers N]
+ *
+ * - `-d confdir`: configuration directory (default: the package's embedded `raddb/`).
+ * - `-n name`: read `${confdir}/${name}.conf` instead of `radiusd.conf`.
+ * - `-X`: foreground, debug log to stdout without timestamps, interpreter trace on, one process.
+ * - `-f`: stay in the foreground (log where the configuration says; stdout when it says nothing).
+ * - `-C`: check the configuration (everything up to and including module bootstrap, no
+ *   sockets), print located errors, exit 0 when it is fine and 1 when not.
+ * - `-i ipaddr` / `-p port`: listen override; see `ListenOverride` in core/server/server.ts.
+ * - `-l logfile`: log to this file (`stdout` / `stderr` for the streams).
+ * - `-t`: single process (same as `--workers 1`); `--workers N`: N processes sharing the sockets.
+ * - `--version`.
+ *
+ * Without `-f`/`-X` the daemon forks a detached child, which writes `${run_dir}/${name}.pid`;
+ * the parent exits once the child reports that it is serving (or failed).
+ * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads, SIGUSR1 writes the stats file.
+ */
+import * as cluster from 'node:cluster';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import yargs from 'yargs';
+import { parseConfigFile } from '../config/parser';
+import type { Logger } from '../log/logger';
+import { loadGeneration } from '../server/generation';
+import { createDaemonLogger, LineLogger, streamTarget } from '../server/log';
+import { Server } from '../server/server';
+import { derivePaths } from '../server/generation';
+import { parseMainSettings } from '../server/settings';
+
+/** The package root (works from sources and from dist/). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && path.basename(dir) !== 'dist') return dir;
+    dir = path.dirname(dir);
+  }
+  return path.resolve(__dirname, '..', '..');
+}
+
+/** The embedded default configuration directory (`<package>/raddb`). */
+export function defaultConfdir(): string {
+  return path.join(packageRoot(), 'raddb');
+}
+
+/** The package version. */
+export function version(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Parsed command line. */
+export interface DaemonArgs {
+  confdir: string;
+  name: string;
+  debug: boolean;
+  foreground: boolean;
+  check: boolean;
+  ipaddr?: string;
+  port?: number;
+  logfile?: string;
+  workers: number;
+  /** Internal: this process is the detached child of a daemonising parent. */
+  child: boolean;
+}
+
+/** Output streams (replaceable in tests). */
+export interface DaemonIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const processIo: DaemonIo = {
+  out: (l) => void process.stdout.write(l + '\n'),
+  err: (l) => void process.stderr.write(l + '\n'),
+};
+
+/** Parses argv; returns a usage error text instead of args when it is bad. */
+export function parseArgs(argv: readonly string[]): DaemonArgs | { error: string } | { help: string } | { version: true } {
+  let usageError: string | undefined;
+  const parser = yargs([...argv])
+    .scriptName('radiusd')
+    .usage('Usage: $0 [options]')
+    .option('d', { type: 'string', description: 'Configuration directory (default: the embedded raddb/)' })
+    .option('n', { type: 'string', default: 'radiusd', description: 'Read ${confdir}/<name>.conf instead of radiusd.conf' })
+    .option('X', { type: 'boolean', default: false, description: 'Debug mode: foreground, one process, log to stdout, interpreter trace' })
+    .option('x', { type: 'count', description: 'More debug output (debug log in the configured destination)' })
+    .option('f', { type: 'boolean', default: false, description: 'Stay in the foreground' })
+    .option('C', { type: 'boolean', default: false, description: 'Check the configuration and exit (0 = OK, 1 = errors)' })
+    .option('i', { type: 'string', description: 'Listen on this address (all listeners)' })
+    .option('p', { type: 'number', description: 'Auth port (auth/status listeners; accounting gets port+1)' })
+    .option('l', { type: 'string', description: 'Log file, or stdout / stderr' })
+    .option('t', { type: 'boolean', default: false, description: 'Single process (same as --workers 1)' })
+    .option('s', { type: 'boolean', default: false, description: 'Single process, foreground (FreeRADIUS compatibility)' })
+    .option('workers', { type: 'number', description: 'Processes sharing the sockets (cluster); default from thread { workers }' })
+    .option('v', { type: 'boolean', default: false, description: 'Print the version and exit' })
+    .option('daemon-child', { type: 'boolean', default: false, hidden: true })
+    .help('h')
+    .version(false)
+    .option('version', { type: 'boolean', description: 'Print the version and exit' })
+    .strictOptions()
+    .exitProcess(false)
+    .fail((msg, e) => { usageError = msg || e?.message || 'bad arguments'; });
+  let a;
+  try {
+    a = parser.parseSync();
+  } catch (e) {
+    usageError ??= (e as Error).message;
+  }
+  if (usageError || !a) return { error: usageError ?? 'bad arguments' };
+  if (a.h) return { help: '' };
+  if (a.version || a.v) return { version: true };
+  if ((a._ ?? []).length) return { error: `unexpected argument '${String(a._[0])}'` };
+  if (a.p !== undefined && !(Number.isInteger(a.p) && a.p > 0 && a.p < 65535)) return { error: `invalid port ${a.p}` };
+  const workers = a.X || a.t || a.s ? 1 : a.workers ?? 0;
+  if (a.workers !== undefined && !(Number.isInteger(a.workers) && a.workers >= 1 && a.workers <= 256)) return { error: `invalid --workers ${a.workers}` };
+  return {
+    confdir: path.resolve(a.d ?? defaultConfdir()),
+    name: a.n,
+    debug: a.X || (a.x ?? 0) > 0,
+    foreground: a.X || a.f || a.s || a['daemon-child'],
+    check: a.C,
+    ipaddr: a.i,
+    port: a.p,
+    logfile: a.l,
+    workers,
+    child: a['daemon-child'],
+  };
+}
+
+/** Runs `radiusd -C`. */
+export async function checkConfig(args: DaemonArgs, io: DaemonIo): Promise<number> {
+  const file = path.join(args.confdir, `${args.name}.conf`);
+  const log = new LineLogger({ write: (l) => io.err(l) }, args.debug, '', false);
+  try {
+    const gen = await loadGeneration({ file, log, check: true });
+    await gen.modules.detachAll();
+    io.out(`Configuration appears to be OK (${gen.sites.size} server(s), ${gen.listeners.length} listener(s), ${gen.modules.list().length} module instance(s))`);
+    return 0;
+  } catch (e) {
+    io.err(errorText(e));
+    io.err('Errors reading or parsing the configuration');
+    return 1;
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    let s = e.message;
+    const cause = (e as { cause?: unknown }).cause;
+    if (cause instanceof Error && !s.includes(cause.message)) s += ` (${cause.message})`;
+    return s;
+  }
+  return String(e);
+}
+
+/** Decides the log destination: -X → stdout; -l; else the config; else stdout in the foreground. */
+function makeLogger(args: DaemonArgs, file: string): { log: LineLogger; pidfile?: string } {
+  if (args.debug && !args.logfile && args.foreground && !args.child) {
+    return { log: createDaemonLogger({ destination: 'stdout', debug: true, rotateCheck: 0, timestamps: false }) };
+  }
+  let destination: 'files' | 'stdout' | 'stderr' | 'null' = 'stdout';
+  let logFile: string | undefined;
+  let rotate = 5;
+  let pidfile: string | undefined;
+  try {
+    const root = parseConfigFile(file);
+    const s = parseMainSettings(root);
+    const paths = derivePaths(s, file);
+    pidfile = paths.pidfile;
+    rotate = s.log.rotate_check_interval;
+    if (s.log.destination) destination = s.log.destination;
+    else destination = args.foreground && !args.child ? 'stdout' : 'files';
+    logFile = paths.logFile ?? path.join(paths.logdir, `${s.name}.log`);
+  } catch {
+    // The error is reported by the real load below, with its location.
+    destination = args.child ? 'null' : 'stderr';
+  }
+  if (args.logfile === 'stdout' || args.logfile === 'stderr') destination = args.logfile;
+  else if (args.logfile) {
+    destination = 'files';
+    logFile = path.resolve(args.logfile);
+  }
+  return { log: createDaemonLogger({ destination, file: logFile, debug: args.debug, rotateCheck: rotate }), pidfile };
+}
+
+/** Runs the daemon in this process (foreground, or as the detached child / a cluster worker). */
+async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<number> {
+  const file = path.join(args.confdir, `${args.name}.conf`);
+  let made: { log: LineLogger; pidfile?: string };
+  try {
+    made = makeLogger(args, file);
+  } catch (e) {
+    io.err(`radiusd: cannot open the log: ${errorText(e)}`);
+    return 1;
+  }
+  const { log } = made;
+  const server = new Server({
+    file,
+    log,
+    debug: args.debug,
+    requestLogSink: args.debug ? log.requestSink() : undefined,
+    override: args.ipaddr !== undefined || args.port !== undefined ? { ipaddr: args.ipaddr, port: args.port } : undefined,
+    share,
+  });
+  log.info(`tsradius ${version()} starting: ${file}`);
+  try {
+    await server.start();
+  } catch (e) {
+    log.error(errorText(e));
+    if (!(log as unknown as { target?: unknown }) || args.foreground) io.err(errorText(e));
+    process.send?.({ radiusd: 'failed', error: errorText(e) });
+    log.close();
+    return 1;
+  }
+  const gen = server.generation!;
+  const writePid = !args.foreground || args.child;
+  const pidfile = gen.paths.pidfile;
+  if (writePid && !cluster.default.isWorker) {
+    try {
+      fs.mkdirSync(path.dirname(pidfile), { recursive: true });
+      fs.writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      log.error(`cannot write pid file ${pidfile}: ${errorText(e)}`);
+    }
+  }
+  log.info('Ready to process requests');
+  if (args.foreground && !args.child && !args.debug && !cluster.default.isWorker) io.out('Ready to process requests');
+  process.send?.({ radiusd: 'ready', pid: process.pid, listeners: server.addresses() });
+
+  let statsTimer: NodeJS.Timeout | undefined;
+  const statsInterval = gen.settings.stats.interval;
+  if (statsInterval > 0) {
+    statsTimer = setInterval(() => server.writeStats(), statsInterval * 1000);
+    statsTimer.unref();
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${sig}: shutting down`);
+      if (statsTimer) clearInterval(statsTimer);
+      void server.stop().then(() => {
+        server.writeStats();
+        if (writePid && !cluster.default.isWorker) {
+          try { fs.unlinkSync(pidfile); } catch { /* already gone */ }
+        }
+        log.info('exiting');
+        log.close();
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+        process.off('SIGHUP', onHup);
+        process.off('SIGUSR1', onUsr1);
+        resolve(0);
+      });
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    const onHup = () => {
+      log.info('SIGHUP: reloading the configuration');
+      void server.reload();
+    };
+    const onUsr1 = () => {
+      const f = server.writeStats();
+      if (f) log.info(`stats written to ${f}`);
+    };
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    process.on('SIGHUP', onHup);
+    process.on('SIGUSR1', onUsr1);
+    process.on('message', (m: unknown) => {
+      const cmd = (m as { radiusd?: string })?.radiusd;
+      if (cmd === 'reload') onHup();
+      else if (cmd === 'stop') stop('stop');
+      else if (cmd === 'stats') onUsr1();
+    });
+  });
+}
+
+/** Forks the detached daemon child and waits for its ready/failed message. */
+function daemonise(argv: readonly string[], io: DaemonIo): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, require.main?.filename ?? process.argv[1], ...argv, '--daemon-child'], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    let done = false;
+    const finish = (code: number) => {
+      if (done) return;
+      done = true;
+      child.disconnect?.();
+      child.unref();
+      resolve(code);
+    };
+    child.on('message', (m: { radiusd?: string; error?: string; pid?: number }) => {
+      if (m?.radiusd === 'ready') {
+        io.out(`radiusd: running as pid ${m.pid}`);
+        finish(0);
+      } else if (m?.radiusd === 'failed') {
+        io.err(m.error ?? 'radiusd: failed to start');
+        finish(1);
+      }
+    });
+    child.on('exit', (code) => finish(code || 1));
+    child.on('error', (e) => {
+      io.err(`radiusd: cannot start the daemon: ${e.message}`);
+      finish(1);
+    });
+  });
+}
+
+/** Cluster primary: forks `n` workers, forwards SIGHUP/SIGUSR1, stops them on SIGTERM/SIGINT. */
+function supervise(n: number, log: Logger, io: DaemonIo): Promise<number> {
+  const c = cluster.default;
+  return new Promise((resolve) => {
+    let stopping = false;
+    let ready = 0;
+    let failed = false;
+    const workers = new Set<import('node:cluster').Worker>();
+    const fork = () => {
+      const w = c.fork({ TSRADIUS_WORKERS: String(n) });
+      workers.add(w);
+      w.on('message', (m: { radiusd?: string; error?: string }) => {
+        if (m?.radiusd === 'ready' && ++ready === n) {
+          log.info(`${n} workers ready`);
+          process.send?.({ radiusd: 'ready', pid: process.pid });
+          io.out('Ready to process requests');
+        } else if (m?.radiusd === 'failed') {
+          failed = true;
+          process.send?.({ radiusd: 'failed', error: m.error });
+          stopAll('worker failed');
+        }
+      });
+      w.on('exit', () => {
+        workers.delete(w);
+        if (!stopping && !failed) {
+          log.error('worker exited; starting a new one');
+          fork();
+        } else if (workers.size === 0) resolve(failed ? 1 : 0);
+      });
+    };
+    const stopAll = (why: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${why}: stopping ${workers.size} workers`);
+      for (const w of workers) w.send({ radiusd: 'stop' });
+      if (workers.size === 0) resolve(failed ? 1 : 0);
+    };
+    process.on('SIGTERM', () => stopAll('SIGTERM'));
+    process.on('SIGINT', () => stopAll('SIGINT'));
+    process.on('SIGHUP', () => { for (const w of workers) w.send({ radiusd: 'reload' }); });
+    process.on('SIGUSR1', () => { for (const w of workers) w.send({ radiusd: 'stats' }); });
+    for (let i = 0; i < n; i++) fork();
+  });
+}
+
+/** Runs radiusd with `argv` (without node and script). Resolves with the exit status. */
+export async function radiusdMain(argv: readonly string[], io: DaemonIo = processIo): Promise<number> {
+  const c = cluster.default;
+  if (c.isWorker) {
+    const args = parseArgs(argv) as DaemonArgs;
+    return serve({ ...args, foreground: true }, io, Number(process.env.TSRADIUS_WORKERS) || 1);
+  }
+  const parsed = parseArgs(argv);
+  if ('error' in parsed) {
+    io.err(`radiusd: ${parsed.error}`);
+    io.err('Usage: radiusd [-d confdir] [-n name] [-X | -f | -C] [-i ipaddr] [-p port] [-l logfile] [--workers N]   (radiusd -h for help)');
+    return 2;
+  }
+  if ('help' in parsed) return 0;
+  if ('version' in parsed) {
+    io.out(`radiusd (tsradius) version ${version()}, node ${process.version}`);
+    return 0;
+  }
+  const args = parsed;
+  if (args.check) return checkConfig(args, io);
+  if (!args.foreground) return daemonise(argv, io);
+  let workers = args.workers;
+  if (workers === 0) {
+    try {
+      const s = parseMainSettings(parseConfigFile(path.join(args.confdir, `${args.name}.conf`)));
+      workers = s.thread.workers;
+    } catch {
+      workers = 1;
+    }
+  }
+  if (workers > 1) {
+    workers = Math.min(workers, Math.max(1, os.availableParallelism?.() ?? os.cpus().length) * 4);
+    const log = new LineLogger(streamTarget(process.stdout), args.debug, 'main');
+    c.setupPrimary({ exec: require.main?.filename ?? process.argv[1], args: [...argv] });
+    return supervise(workers, log, io);
+  }
+  return serve(args, io, 1);
+}
