@@ -21,6 +21,7 @@ import { registerBuiltins } from '../xlat/builtins';
 import { evalExpr, listIsTrue } from '../xlat/eval';
 import { Request } from '../../request/request';
 import { CompileError } from './errors';
+import { Normalizer } from './normalize';
 import { ExprParser, asCompileError, isRetypable, typeOf, walk } from './expr-parser';
 import { Scope, localAttr, resolveRef, type ResolvedRef } from './refs';
 import { Idx, type AttrRef, type Block, type CompiledSection, type EditRhs, type Expr, type Instr, type PairTemplate } from './types';
@@ -86,7 +87,7 @@ export class Compiler {
     const ctx: Ctx = { section: sn, defaults, scope: new Scope(), loops: 0, breaks: 0, policies: [] };
     try {
       const { block } = this.compileBlock(cs.children, ctx, true);
-      return { name1: sn.name1, name2: sn.name2, body: block, loc: cs.loc, actions: defaults };
+      return { name1: sn.name1, name2: sn.name2, body: new Normalizer().block(block), loc: cs.loc, actions: defaults };
     } catch (e) {
       throw asCompileError(e, cs.loc);
     }
