@@ -14,9 +14,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import yargs from 'yargs';
 import { quotePairString } from '../pair/text';
-import type { Transport } from './client';
-import { parseRequest, runSession, type SessionOptions } from './exchange';
-import { commonOptions, loadDictionary, normalizeArgv, parseServer, processIo, type CliIo } from './radclient';
+import {
+  commonOptions, loadDictionary, normalizeArgv, parseCli, parseServer, processIo, sessionOptions, type CliIo,
+} from './common';
+import { parseRequest, runSession } from './exchange';
 
 /** Authentication methods radtest can use, and the attribute carrying the password for each. */
 const METHODS: Record<string, string | undefined> = { pap: 'User-Password', chap: 'CHAP-Password', mschap: undefined };
@@ -54,36 +55,28 @@ export function radtestPairs(o: {
 /** Runs radtest with `argv` (without node and script). Resolves with the exit status. */
 export async function radtestMain(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const usage = 'Usage: radtest [OPTIONS] user passwd radius-server[:port] nas-port-number secret [ppphint] [nasname]';
-  let usageError: string | undefined;
-  const parser = commonOptions(
-    yargs(normalizeArgv(argv))
-      .scriptName('radtest')
-      .usage(usage)
-      .option('t', { type: 'string', default: 'pap', description: 'Authentication method: pap or chap' })
-      .option('d', { type: 'string', description: 'Ignored (FreeRADIUS raddb directory); use -D for dictionaries' }),
-  )
-    .parserConfiguration({ 'parse-positional-numbers': false })
-    .help('h')
-    .version(false)
-    .strictOptions()
-    .exitProcess(false)
-    .fail((msg, e) => { usageError = msg || e?.message || 'bad arguments'; });
-  let args;
-  try {
-    args = parser.parseSync();
-  } catch (e) {
-    usageError ??= (e as Error).message;
-  }
-  if (args && args.h) return 0;
-  const pos = (args?._ ?? []).map(String);
-  if (!usageError && (pos.length < 5 || pos.length > 7)) usageError = 'expected 5 to 7 arguments';
-  if (!usageError && !(args!.t in METHODS)) usageError = `unknown method '${args!.t}' (pap or chap)`;
-  if (!usageError && args!.t === 'mschap') usageError = 'mschap is not supported yet (use pap or chap)';
-  if (usageError || !args) {
-    io.err(`radtest: ${usageError}`);
+  const parsed = parseCli(
+    commonOptions(
+      yargs(normalizeArgv(argv))
+        .scriptName('radtest')
+        .usage(usage)
+        .option('t', { type: 'string', default: 'pap', description: 'Authentication method: pap or chap' })
+        .option('d', { type: 'string', description: 'Ignored (FreeRADIUS raddb directory); use -D for dictionaries' }),
+    ),
+    (args, pos) => {
+      if (pos.length < 5 || pos.length > 7) return 'expected 5 to 7 arguments';
+      if (!(args.t in METHODS)) return `unknown method '${args.t}' (pap or chap)`;
+      if (args.t === 'mschap') return 'mschap is not supported yet (use pap or chap)';
+      return undefined;
+    },
+  );
+  if (parsed === 'help') return 0;
+  if ('error' in parsed) {
+    io.err(`radtest: ${parsed.error}`);
     io.err(usage);
     return 2;
   }
+  const { args, pos } = parsed;
   try {
     const [user, password, serverText, nasPort, secret, pppHint, nasName] = pos;
     if (!/^\d+$/.test(nasPort)) throw new Error(`NAS-Port must be a number, not '${nasPort}'`);
@@ -93,25 +86,10 @@ export async function radtestMain(argv: readonly string[], io: CliIo = processIo
       user, password, nasPort, family, method: args.t as 'pap' | 'chap', pppHint,
       nasAddress: await nasAddress(nasName, family),
     });
-    const server = parseServer(serverText);
-    const opts: SessionOptions = {
-      host: server.host,
-      port: server.port,
-      family: args.ipv6 ? 6 : args.ipv4 ? 4 : undefined,
-      transport: args.P as Transport,
-      secret: Buffer.from(secret, 'utf8'),
-      dict,
-      timeout: 5,
-      retries: 3,
-      parallel: 1,
-      rate: 0,
-      count: 1,
-      messageAuthenticator: args['message-authenticator'],
-      requireMessageAuthenticator: args['require-message-authenticator'],
-      debug: true,
-      quiet: false,
-      summary: false,
-    };
+    // FreeRADIUS's radtest runs radclient with -x and its defaults.
+    const opts = sessionOptions(args, parseServer(serverText), secret, dict, {
+      timeout: 5, retries: 3, parallel: 1, rate: 0, count: 1, debug: true, quiet: false, summary: false,
+    });
     const { summary } = await runSession([parseRequest(text, dict, 'auth', 0)], opts, io);
     return summary.failed > 0 ? 1 : 0;
   } catch (e) {
