@@ -9,7 +9,15 @@
  */
 import 'reflect-metadata';
 import type { ModuleDefinition } from '../core/module/define';
+import always from './always';
+import chap from './chap';
+import files from './files';
+import pap from './pap';
 
 /** Every built-in module definition. */
 export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.freeze([
+  always,
+  chap,
+  files,
+  pap,
 ]);
