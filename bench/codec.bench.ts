@@ -31,31 +31,14 @@ import { loadDefaultDictionary } from '../core/dict/default';
 import type { Pair } from '../core/pair/pair';
 import { parsePairList } from '../core/pair/text';
 import { decodePacket, encodePacket, PacketCode } from '../core/protocol/radius';
+import { ACCEPT_TEXT, acceptLib, REQUEST_TEXT, requestLib } from './fixtures';
 
 const SECRET = 'testing123';
 const secret = Buffer.from(SECRET);
 const dict = loadDefaultDictionary();
 
-const REQUEST_TEXT = [
-  'User-Name = "bob.smit@isp.example.net"', 'User-Password = "correct-horse-1"', 'NAS-IP-Address = 192.0.2.1',
-  'NAS-Port = 42', 'Framed-Route = "10.1.0.0/16 192.0.2.1 1"', 'Calling-Station-Id = "02-00-00-00-00-01"',
-].join('\n');
-const REQUEST_LIB = (): [string, unknown][] => [
-  ['User-Name', 'bob.smit@isp.example.net'], ['User-Password', 'correct-horse-1'], ['NAS-IP-Address', '192.0.2.1'],
-  ['NAS-Port', 42], ['Framed-Route', '10.1.0.0/16 192.0.2.1 1'], ['Calling-Station-Id', '02-00-00-00-00-01'],
-];
-const ACCEPT_TEXT = [
-  'Service-Type = Framed-User', 'Framed-Protocol = PPP', 'Framed-IP-Address = 192.0.2.10',
-  'Framed-IP-Netmask = 255.255.255.255', 'Session-Timeout = 3600', 'Idle-Timeout = 600', 'Acct-Interim-Interval = 300',
-  'Class = 0x73657373696f6e2d31', 'Reply-Message = "Welcome, bob.s"',
-  'Actual-Data-Rate-Upstream = 1024000', 'Actual-Data-Rate-Downstream = 16384000',
-].join('\n');
-const ACCEPT_LIB = (): ([string, unknown] | [string, unknown, unknown])[] => [
-  ['Service-Type', 'Framed-User'], ['Framed-Protocol', 'PPP'], ['Framed-IP-Address', '192.0.2.10'],
-  ['Framed-IP-Netmask', '255.255.255.255'], ['Session-Timeout', 3600], ['Idle-Timeout', 600],
-  ['Acct-Interim-Interval', 300], ['Class', Buffer.from('session-1')], ['Reply-Message', 'Welcome, bob.s'],
-  ['Vendor-Specific', 3561, [['Actual-Data-Rate-Upstream', 1024000], ['Actual-Data-Rate-Downstream', 16384000]]],
-];
+const REQUEST_LIB = requestLib;
+const ACCEPT_LIB = acceptLib;
 
 const requestPairs: Pair[] = parsePairList(REQUEST_TEXT, dict);
 const acceptPairs: Pair[] = parsePairList(ACCEPT_TEXT, dict);
