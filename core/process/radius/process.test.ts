@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import type { ModuleMethod, Rcode } from '../../module/api';
+import { decodePacket, PacketCode as C } from '../../protocol/radius/packet';
+import { Client } from '../../listen/clients';
+import { buildRequest, compileSite, decodeReply, pairValue, testDict } from '../../listen/testing';
+import type { InboundPacket } from '../../listen/types';
+import { createRadiusProcess, type RadiusProcess } from './process';
+
+const dict = testDict();
+const client = new Client('lo', 'lo-short', Buffer.from('testing123'), 'other', '127.0.0.1', 'yes', 'auto', 0);
+
+function inbound(raw: Buffer, types: number[] = [1, 4, 12, 40, 43]): InboundPacket {
+  const d = decodePacket(raw, { dict, secret: client.secret });
+  if (!d.ok) throw new Error(d.error.message);
+  return {
+    raw, packet: d.packet, hasMessageAuthenticator: d.hasMessageAuthenticator, client,
+    src: { address: '127.0.0.1', port: 40000 }, dst: { address: '127.0.0.1', port: 1812 },
+    listener: { name: 't', transport: 'udp', types }, received: performance.now(),
+  };
+}
+
+/** Runs one packet; resolves with the reply (or null). */
+function run(proc: RadiusProcess, raw: Buffer, types?: number[]): Promise<Buffer | null> {
+  return new Promise((resolve) => { proc.process(inbound(raw, types), resolve); });
+}
+
+function site(sections: Record<string, string>, modules: Record<string, ModuleMethod> = {}) {
+  return createRadiusProcess(compileSite(sections, { modules, config: { rejectDelay: 0, maxRequestTime: 5 } }));
+}
+
+async function code(proc: RadiusProcess, pairs: string, c: number = C.AccessRequest): Promise<number | null> {
+  const raw = buildRequest(c, pairs);
+  const r = await run(proc, raw);
+  return r ? decodeReply(r, raw).code : null;
+}
+
+describe('process_radius state machine', () => {
+  it('maps recv rcodes for Access-Request and honours reply.Packet-Type', async () => {
+    const p = site({
+      'recv Access-Request': `
+        if (User-Name == "rej") {
+          reject
+        } elsif (User-Name == "to") {
+          timeout_mod
+        } elsif (User-Name == "chal") {
+          reply.Packet-Type := ::Access-Challenge
+        } elsif (User-Name == "nf") {
+          notfound
+        } elsif (User-Name == "r4") {
+          control.Auth-Type := ::Reject
+        } elsif (User-Name == "other") {
+          control.Auth-Type := ::CHAP
+        } elsif (User-Name == "hand") {
+          control.Auth-Type := ::PAP
+        }
+        ok`,
+      'authenticate pap': 'reply.Packet-Type := ::Access-Challenge\nhandled',
+      'send Access-Challenge': 'reply.State := 0x01',
+    }, { timeout_mod: () => 'timeout' });
+    expect(await code(p, 'User-Name = "rej"')).toBe(C.AccessReject);
+    expect(await code(p, 'User-Name = "nf"')).toBe(C.AccessReject);
+    expect(await code(p, 'User-Name = "to"')).toBeNull();
+    expect(await code(p, 'User-Name = "chal"')).toBe(C.AccessChallenge);
+    expect(await code(p, 'User-Name = "r4"')).toBe(C.AccessReject);
+    expect(await code(p, 'User-Name = "other"')).toBe(C.AccessReject); // no authenticate chap section
+    expect(await code(p, 'User-Name = "none"')).toBe(C.AccessReject); // no Auth-Type
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "hand"');
+    const d = decodeReply((await run(p, raw))!, raw);
+    expect(d.code).toBe(C.AccessChallenge);
+    expect((pairValue(d, 'State') as Buffer).toString('hex')).toBe('01');
+  });
+
+  it('a failing send Access-Accept turns into Access-Reject and runs send Access-Reject', async () => {
+    const p = site({
+      'recv Access-Request': 'control.Auth-Type := ::Accept',
+      'send Access-Accept': 'reply.Reply-Message := "accepted"\nfail',
+      'send Access-Reject': 'reply.Filter-Id := "rejected"',
+    });
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+    const d = decodeReply((await run(p, raw))!, raw);
+    expect(d.code).toBe(C.AccessReject);
+    expect(pairValue(d, 'Reply-Message')).toBe('accepted');
+    expect(pairValue(d, 'Filter-Id')).toBe('rejected');
+  });
+
+  it('Do-Not-Respond from reply.Packet-Type runs send Do-Not-Respond and sends nothing', async () => {
+    let ran = 0;
+    const p = site({
+      'recv Access-Request': 'reply.Packet-Type := ::Do-Not-Respond',
+      'send Do-Not-Respond': 'mark',
+    }, { mark: () => { ran++; return 'ok'; } });
+    expect(await code(p, 'User-Name = "x"')).toBeNull();
+    expect(ran).toBe(1);
+  });
+
+  it('sets the internal request attributes for policies', async () => {
+    const p = site({
+      'recv Access-Request': `
+        reply.Reply-Message := "%{Packet-Src-IP-Address}:%{Packet-Src-Port} %{Client-Shortname} %{Client-IP-Address} %{Packet-Dst-Port} %{Packet-Type}"
+        control.Auth-Type := ::Accept`,
+    });
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+    const d = decodeReply((await run(p, raw))!, raw);
+    expect(pairValue(d, 'Reply-Message')).toBe('127.0.0.1:40000 lo-short 127.0.0.1 1812 Access-Request');
+  });
+
+  it('Status-Server: recv section ok → Accept, noop → Reject', async () => {
+    const p = site({ 'recv Status-Server': 'if (User-Name == "up") {\n ok\n}' });
+    expect(await code(p, 'User-Name = "up"', C.StatusServer)).toBe(C.AccessAccept);
+    expect(await code(p, 'User-Name = "down"', C.StatusServer)).toBe(C.AccessReject);
+  });
+
+  it('accounting <Acct-Status-Type> is chosen by value name; a failing one means no response', async () => {
+    const p = site({
+      'recv Accounting-Request': 'ok',
+      'accounting interim-update': 'fail',
+      'accounting Start': 'reply.Reply-Message := "s"',
+    });
+    expect(await code(p, 'Acct-Status-Type = Start', C.AccountingRequest)).toBe(C.AccountingResponse);
+    expect(await code(p, 'Acct-Status-Type = Interim-Update', C.AccountingRequest)).toBeNull();
+    expect(await code(p, 'Acct-Status-Type = Stop', C.AccountingRequest)).toBe(C.AccountingResponse);
+  });
+
+  it('replies carry Message-Authenticator when the request had one, or for Access-* always', async () => {
+    const p = site({ 'recv Accounting-Request': 'ok', 'recv CoA-Request': 'ok' });
+    const acct = buildRequest(C.AccountingRequest, 'Acct-Status-Type = Start', { ma: false });
+    expect(decodeReply((await run(p, acct))!, acct).hasMa).toBe(false);
+    const coa = buildRequest(C.CoARequest, 'User-Name = "x"', { ma: true });
+    const r = (await run(p, coa))!;
+    expect(decodeReply(r, coa).hasMa).toBe(true);
+    expect(r[20]).toBe(80);
+  });
+
+  it('a cancel from the listener ends a yielded request without a reply', async () => {
+    let cancelled = false;
+    const p = site({ 'recv Access-Request': 'wait' }, {
+      wait: (_r, ctx) => new Promise<Rcode>((res) => ctx.signal.addEventListener('abort', () => { cancelled = true; res('ok'); })),
+    });
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+    let reply: Buffer | null | undefined;
+    const h = p.process(inbound(raw), (r) => { reply = r; });
+    expect(h).toBeDefined();
+    h!.signal('cancel');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(cancelled).toBe(true);
+    expect(reply).toBeNull();
+    expect(p.counters.active).toBe(0);
+  });
+
+  it('an exception inside the machinery never escapes: no reply, counted', async () => {
+    const p = site({ 'recv Access-Request': 'control.Auth-Type := ::Accept', 'send Access-Accept': 'reply.Reply-Message := "%{0}"' });
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+    // Whatever the section does, the callback is called exactly once.
+    let calls = 0;
+    await new Promise<void>((res) => { p.process(inbound(raw), () => { calls++; res(); }); });
+    expect(calls).toBe(1);
+  });
+});
