@@ -118,9 +118,10 @@ export function decryptUserPassword(data: Buffer, secret: Buffer, vector: Buffer
  * without the tag byte. The salt's high bit is set. The plaintext is the
  * length byte followed by the value, NUL-padded to a multiple of 16; when
  * that does not fit in `room` (salt included) the padding is cut short, as
- * FreeRADIUS does. Returns undefined when even the unpadded value does not fit.
+ * FreeRADIUS does. `padding`, when given, supplies the pad bytes instead of
+ * NULs. Returns undefined when even the unpadded value does not fit.
  */
-export function encryptTunnelPassword(value: Buffer, secret: Buffer, vector: Buffer, salt: number, room = 252): Buffer | undefined {
+export function encryptTunnelPassword(value: Buffer, secret: Buffer, vector: Buffer, salt: number, room = 252, padding?: Buffer): Buffer | undefined {
   const plainLen = value.length + 1;
   const maxCipher = room - 2;
   if (plainLen > maxCipher || value.length > 255) return undefined;
@@ -130,6 +131,7 @@ export function encryptTunnelPassword(value: Buffer, secret: Buffer, vector: Buf
   out[1] = salt & 0xff;
   out[2] = value.length;
   value.copy(out, 3);
+  if (padding) padding.copy(out, 3 + value.length, 0, Math.min(padding.length, clen - plainLen));
   const scratch = Buffer.allocUnsafe(secret.length + 18);
   secret.copy(scratch, 0);
   // First block: MD5(secret ‖ vector ‖ salt); then MD5(secret ‖ previous cipher block).

@@ -105,10 +105,19 @@ function leafBytes(ctx: CodecContext, pair: Pair, tag: number, room: number, top
     b = encryptUserPassword(b, ctx.secret, ctx.vector, max);
   } else if (enc === Encrypt.TunnelPassword) {
     if (ctx.noTunnelPassword) return null;
-    const r = (ctx.rand ?? secureRand)();
+    let padding: Buffer | undefined;
+    const rand = ctx.rand;
+    if (rand) {
+      // A caller-supplied generator is used the way FreeRADIUS uses fr_fast_rand: the
+      // plaintext tail is filled from it before the salt is drawn, so vectors reproduce.
+      const fill = Math.max(0, 250 - b.length);
+      padding = Buffer.allocUnsafe(fill);
+      for (let i = 0; i < fill; i++) padding[i] = rand() & 0xff;
+    }
+    const r = (rand ?? secureRand)();
     const salt = ((r >>> 8) & 0x7f) << 8 | (r & 0xff);
     const tagged = f.hasTag === true;
-    const e = encryptTunnelPassword(b, ctx.secret, ctx.vector, salt, tagged ? room - 1 : room);
+    const e = encryptTunnelPassword(b, ctx.secret, ctx.vector, salt, tagged ? room - 1 : room, padding);
     if (!e) throw new EncodeError('Input password is too large for tunnel password encoding', -room);
     if (!tagged) return e;
     const out = Buffer.allocUnsafe(e.length + 1);
@@ -467,6 +476,11 @@ function encodeTop(w: Writer, root: DictAttr, pair: Pair, tag: number): void {
       const v = leafBytes(ctx, pair, tag, 253, true);
       if (!v) return;
       if (v.length === 0 && t !== ATTR_CUI) return;
+      if (f.encrypt === Encrypt.UserPassword && w.pos + 2 + v.length > w.end) {
+        // Report the shortfall against the plaintext, as FreeRADIUS does.
+        const plain = Buffer.isBuffer(pair.value) ? pair.value.length : Buffer.byteLength(String(pair.value));
+        throw new EncodeError('Not enough room in the packet for the attributes', Math.max(1, w.pos + 2 + plain - w.end));
+      }
       emitTop(w, t, v, da.flags.concat === true);
     }
   }

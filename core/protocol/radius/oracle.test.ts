@@ -9,7 +9,6 @@ import { Dictionary } from '../../dict/dictionary';
 import { Pair } from '../../pair/pair';
 import { decodePacket, encodePacket, PacketCode } from './index';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const radius = require('radius') as {
   decode(a: { packet: Buffer; secret: string }): { code: string; identifier: number; authenticator: Buffer; attributes: Record<string, unknown> };
   encode(a: { code: string; identifier: number; secret: string; attributes: unknown[]; add_message_authenticator?: boolean }): Buffer;
