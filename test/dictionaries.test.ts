@@ -38,6 +38,16 @@ function expectAttr(name: string, oid: string, type?: string): void {
 }
 
 describe('dictionaries/radius', () => {
+  it('prints the RFC value names, not the pre-RFC compat names', () => {
+    // dictionary.compat is read first, so its VALUE names are accepted as input
+    // but never become the printed name (radclient and detail output stay RFC-style).
+    expect(dict.resolve('Service-Type')!.nameOfValue(2)).toBe('Framed-User');
+    expect(dict.resolve('Service-Type')!.values!.get('framed')).toBe(2);
+    expect(dict.resolve('Framed-Compression')!.nameOfValue(1)).toBe('Van-Jacobson-TCP-IP');
+    expect(dict.resolve('Acct-Status-Type')!.nameOfValue(3)).toBe('Interim-Update');
+    expect(dict.resolve('Framed-Address')!.name).toBe('Framed-IP-Address');
+  });
+
   it('loads without error', () => {
     expect(dict.root.children.size).toBeGreaterThan(150);
   });
