@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import { Dictionary } from '../../dict/dictionary';
 import type { DictAttr } from '../../dict/attr';
 import { Pair } from '../../pair/pair';
 import {
-  checkPacket, decodeAttributes, decodePacket, decodePairs, encodePacket, encodePairs, fastRand, EncodeError,
+  checkPacket, decodeAttributes, hmacMd5, decodePacket, decodePairs, encodePacket, encodePairs, fastRand, EncodeError,
   PacketCode, packetCodeName, type CodecContext,
 } from './index';
 
@@ -45,6 +46,15 @@ describe('packet codes', () => {
     expect(packetCodeName(PacketCode.AccessRequest)).toBe('Access-Request');
     expect(packetCodeName(PacketCode.CoANAK)).toBe('CoA-NAK');
     expect(packetCodeName(99)).toBe('99');
+  });
+});
+
+describe('hmacMd5', () => {
+  it('equals createHmac for short, 64-byte and long keys', () => {
+    for (const key of [Buffer.from('testing123'), Buffer.alloc(64, 7), Buffer.alloc(100, 9), Buffer.alloc(0)]) {
+      const m = crypto.randomBytes(137);
+      expect(hmacMd5(key, m.subarray(0, 50), m.subarray(50))).toEqual(crypto.createHmac('md5', key).update(m).digest());
+    }
   });
 });
 
