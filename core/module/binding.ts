@@ -14,7 +14,9 @@
  * Keys compare case-insensitively. Methods are bound to the instance once, at load time;
  * the interpreter gets plain functions.
  */
-import type { ModuleHandle, ModuleMethod, SectionName } from './api';
+import type { Request } from '../request/request';
+import type { RequestLog } from '../request/request-log';
+import type { CallContext, CallSignal, ModuleHandle, ModuleMethod, SectionName } from './api';
 import type { ModuleInstance } from './define';
 import type { AnyModuleDefinition } from './registry';
 
@@ -30,41 +32,78 @@ function parseKey(key: string): string {
   return bindingKey(parts[0], parts[1]);
 }
 
-function bind(instance: ModuleInstance, methodName: string, where: string): ModuleMethod {
-  const fn = (instance as unknown as Record<string, unknown>)[methodName];
-  if (typeof fn !== 'function') throw new Error(`${where} names method "${methodName}", which the instance does not have`);
-  return (fn as ModuleMethod).bind(instance);
+/** What an env expander returns for one call: the arguments, or a Promise when an xlat yields. */
+export type EnvExpander = (request: Request) => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
+
+/** A call context that carries `env` and forwards everything else to the interpreter's context. */
+class EnvCallContext implements CallContext<Readonly<Record<string, string>>> {
+  constructor(private readonly inner: CallContext, readonly env: Readonly<Record<string, string>>) {}
+  get instance(): string { return this.inner.instance; }
+  get method(): string | undefined { return this.inner.method; }
+  get section(): SectionName { return this.inner.section; }
+  get signal(): AbortSignal { return this.inner.signal; }
+  get log(): RequestLog { return this.inner.log; }
+  onSignal(fn: (s: CallSignal) => void): void { this.inner.onSignal(fn); }
 }
 
 /** The bound method tables of one instance; implements {@link ModuleHandle}. */
 export class BoundModule implements ModuleHandle {
-  private readonly bySection = new Map<string, ModuleMethod>();
-  private readonly byName = new Map<string, ModuleMethod>();
-  /** Table keys as written, for `list()` and docs. */
+  /** Section key → method name. */
+  private readonly bySection = new Map<string, string>();
+  /** Lower-case alias → method name. */
+  private readonly byName = new Map<string, string>();
+  /** Method name → the function handed to the interpreter. */
+  private readonly fns = new Map<string, ModuleMethod>();
+  /** Table keys as written, for listings and docs. */
   readonly sectionKeys: readonly string[];
+  /** Names callable as `instance.method`. */
   readonly methodNames: readonly string[];
 
   /**
    * Binds `def.methods` / `def.named` to `instance`. Throws a plain `Error` (the loader adds
    * the location) when a key is malformed or names a method the instance lacks.
    */
-  constructor(readonly name: string, def: AnyModuleDefinition, instance: ModuleInstance) {
+  constructor(readonly name: string, def: AnyModuleDefinition, private readonly instance: ModuleInstance) {
     const keys: string[] = [];
     for (const [key, methodName] of Object.entries(def.methods as Record<string, string>)) {
-      this.bySection.set(parseKey(key), bind(instance, methodName, `methods["${key}"]`));
+      this.bind(methodName, `methods["${key}"]`);
+      this.bySection.set(parseKey(key), methodName);
       keys.push(key);
     }
     const named: Record<string, string> = (def.named as Record<string, string> | undefined)
       ?? Object.fromEntries(Object.values(def.methods as Record<string, string>).map((m) => [m, m]));
     for (const [alias, methodName] of Object.entries(named)) {
-      this.byName.set(alias.toLowerCase(), bind(instance, methodName, `named["${alias}"]`));
+      this.bind(methodName, `named["${alias}"]`);
+      this.byName.set(alias.toLowerCase(), methodName);
     }
+    for (const methodName of Object.keys((def.env ?? {}) as Record<string, unknown>)) this.bind(methodName, `env["${methodName}"]`);
     this.sectionKeys = keys;
     this.methodNames = Object.keys(named);
   }
 
-  /** See the file comment for the resolution order. */
-  method(section: SectionName, method?: string): ModuleMethod | undefined {
+  private bind(methodName: string, where: string): void {
+    if (this.fns.has(methodName)) return;
+    const fn = (this.instance as unknown as Record<string, unknown>)[methodName];
+    if (typeof fn !== 'function') throw new Error(`${where} names method "${methodName}", which the instance does not have`);
+    this.fns.set(methodName, (fn as ModuleMethod).bind(this.instance));
+  }
+
+  /**
+   * Makes every call of `methodName` expand its arguments first (the loader does this for
+   * `def.env` after `bootstrap`). The method then sees them as `ctx.env`.
+   */
+  setEnv(methodName: string, expand: EnvExpander): void {
+    const inner = this.fns.get(methodName);
+    if (!inner) throw new Error(`env names method "${methodName}", which is not bound`);
+    this.fns.set(methodName, (request, ctx) => {
+      const env = expand(request);
+      if (env instanceof Promise) return env.then((e) => inner(request, new EnvCallContext(ctx, e)));
+      return inner(request, new EnvCallContext(ctx, env));
+    });
+  }
+
+  /** The method name a call resolves to (see the file comment), or undefined. */
+  resolve(section: SectionName, method?: string): string | undefined {
     if (method !== undefined) {
       return this.byName.get(method.toLowerCase())
         ?? (section.name2 !== undefined ? this.bySection.get(bindingKey(method, section.name2)) : undefined)
@@ -74,5 +113,11 @@ export class BoundModule implements ModuleHandle {
     return this.bySection.get(bindingKey(section.name1, section.name2))
       ?? this.bySection.get(bindingKey(section.name1, '*'))
       ?? this.bySection.get('* *');
+  }
+
+  /** See the file comment for the resolution order. */
+  method(section: SectionName, method?: string): ModuleMethod | undefined {
+    const m = this.resolve(section, method);
+    return m === undefined ? undefined : this.fns.get(m);
   }
 }

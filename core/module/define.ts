@@ -16,6 +16,10 @@
  *   `'recv *'`, `'authenticate *'`, `'* *'`. Resolution for a call in section
  *   `name1 name2`: exact key, then `name1 *`, then `* *`. An explicit `inst.method`
  *   call picks `named[method]` instead.
+ * - `env` (FreeRADIUS call_env) names, per method, config items holding templates
+ *   (`conf.tmpl`); the loader compiles them after `bootstrap` (so the modules' own xlats are
+ *   known) and expands them against the request before every call of that method, which
+ *   sees the strings as `ctx.env`. A yielding xlat makes the call yield.
  */
 
 import type { ModuleMethod } from './api';
@@ -53,6 +57,13 @@ export type MethodName<I> = { [K in keyof I]: I[K] extends ModuleMethod<any> ? K
 /** Section key → method name. Keys are `name1 name2` with `*` wildcards. */
 export type MethodTable<I> = Readonly<Record<string, MethodName<I>>>;
 
+/**
+ * Per-call arguments: method name → (argument name → config item path, `item` or
+ * `sub.item`, whose value is a template string). The method receives
+ * `ctx.env: { [argument]: string }`.
+ */
+export type CallEnvTable<I> = Readonly<Partial<Record<MethodName<I>, Readonly<Record<string, string>>>>>;
+
 /** A constructor the DI container can build. */
 export type Constructor<I> = new (...args: any[]) => I;
 
@@ -74,6 +85,8 @@ export interface ModuleDefinition<F extends Fields = Fields, I extends ModuleIns
   readonly methods: MethodTable<I>;
   /** Methods callable by name as `instance.method` (defaults to the values of `methods`). */
   readonly named?: Readonly<Record<string, MethodName<I>>>;
+  /** Per-call arguments expanded before each call (see {@link CallEnvTable}). */
+  readonly env?: CallEnvTable<I>;
 }
 
 /** Identity helper that gives a definition its types; it does nothing at run time. */

@@ -17,8 +17,11 @@ import { createRootContainer } from './container';
 import { defineModule } from './define';
 import { ModuleError } from './errors';
 import { loadModules, type LoadModulesOptions } from './loader';
+import { BoundModule } from './binding';
 import { MODULE_NAME } from './tokens';
-import { needsMissing, recorder, recorderEvents, Recorder, type RecorderConfig } from './testing';
+import { envBad, envEcho, EnvEcho, needsMissing, recorder, recorderEvents, Recorder, type RecorderConfig } from './testing';
+import { callCtx, makeRequest } from '../../modules/shared/testing';
+import { CompileError } from '../unlang/compile/errors';
 
 const dict = loadDefaultDictionary();
 const events = recorderEvents;
@@ -33,7 +36,7 @@ function modulesSection(body: string, file = path.join(tmp, 'radiusd.conf')): Co
 
 async function load(body: string, extra: Partial<LoadModulesOptions> = {}, log = new MemoryLogger(false)) {
   const root = createRootContainer({ dict, log });
-  return loadModules({ section: modulesSection(body), root, registry: [recorder, needsMissing], ...extra });
+  return loadModules({ section: modulesSection(body), root, registry: [recorder, needsMissing, envEcho, envBad], ...extra });
 }
 
 async function loadError(body: string, extra: Partial<LoadModulesOptions> = {}): Promise<ConfError> {
@@ -284,5 +287,67 @@ module.exports = {
   it('the module item is not part of the schema; other unknown items still fail', async () => {
     const e = await loadError('x {\n module = mods/hello.js\n wrd = a\n}');
     expect(e.message).toMatch(/\[4\]: x \{ wrd \}: unknown item; did you mean "word"\?/);
+  });
+});
+
+describe('per-call env', () => {
+  it('expands the named config templates before each call', async () => {
+    const set = await load('env_echo e {\n msg = "Hi %{User-Name}!"\n}');
+    const inst = set.get('e')!.instance as EnvEcho;
+    const fn = set.handle('e')!.method({ name1: 'recv', name2: 'Access-Request' })!;
+    const r1 = makeRequest('User-Name = "bob"');
+    expect(fn(r1, callCtx(r1))).toBe('ok');
+    const r2 = makeRequest('User-Name = "alice"');
+    const ctx = callCtx(r2, { name1: 'recv', name2: 'Access-Request' }, { instance: 'e' });
+    expect(fn(r2, ctx)).toBe('ok');
+    expect(inst.seen).toEqual([{ msg: 'Hi bob!', fixed: 'constant' }, { msg: 'Hi alice!', fixed: 'constant' }]);
+    await set.detachAll();
+  });
+
+  it('yields when an xlat in a template yields', async () => {
+    const set = await load('env_echo e {\n msg = "%e.slow() %{User-Name}"\n}');
+    const fn = set.handle('e')!.method({ name1: 'recv' })!;
+    const r = makeRequest('User-Name = "bob"');
+    const out = fn(r, callCtx(r));
+    expect(out).toBeInstanceOf(Promise);
+    expect(await out).toBe('ok');
+    expect((set.get('e')!.instance as EnvEcho).seen).toEqual([{ msg: 'later bob', fixed: 'constant' }]);
+    await set.detachAll();
+  });
+
+  it('a bad template is a located compile error, and bootstrapped instances are detached', async () => {
+    let err: unknown;
+    try {
+      await load('recorder a { }\nenv_echo e {\n fixed = x\n msg = "%{No-Such-Attr-Xyz}"\n}');
+    } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(CompileError);
+    expect((err as CompileError).line).toBe(5);
+    expect(events).toEqual(['bootstrap a', 'detach a']);
+  });
+
+  it('env naming a non-string item is a definition error', async () => {
+    const e = await loadError('env_bad { }');
+    expect(e.code).toBe('ERR_MODULE_DEFINITION');
+    expect(e.message).toMatch(/env\["echo"\]\.n names config item "num", which is not a string/);
+  });
+});
+
+describe('BoundModule.setEnv', () => {
+  it('passes a context that forwards to the interpreter context', () => {
+    const seen: unknown[] = [];
+    const inst = {
+      m(_r: unknown, c: import('./api').CallContext<Record<string, string>>): 'ok' {
+        c.onSignal((s) => seen.push(s));
+        seen.push(c.instance, c.method, c.section.name1, c.env.a, c.log === ctx.log, c.signal === ctx.signal);
+        return 'ok';
+      },
+    };
+    const h = new BoundModule('x', defineModule({ name: 'x', kind: 'rlm', config: conf.section({}), impl: class {}, methods: { '* *': 'm' } }) as never, inst as never);
+    h.setEnv('m', () => ({ a: '1' }));
+    const r = makeRequest('');
+    const ctx = callCtx(r, { name1: 'recv', name2: 'X' }, { instance: 'x' });
+    expect(h.method({ name1: 'recv', name2: 'X' })!(r, ctx)).toBe('ok');
+    ctx.fire('dup');
+    expect(seen).toEqual(['x', undefined, 'recv', '1', true, true, 'dup']);
   });
 });

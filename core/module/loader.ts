@@ -38,7 +38,8 @@
  *    resolve `impl` in it (constructors do no I/O);
  * 5. bind the method table (a bad table is a located `ERR_MODULE_DEFINITION`).
  *
- * Then `bootstrap` every instance (sync), then `instantiate` every instance (in config order,
+ * Then `bootstrap` every instance (sync), compile the `env` templates of every instance
+ * (after bootstrap, so modules' xlats are known; `CompileError` is located), then `instantiate` every instance (in config order,
  * awaited one by one), then deep-freeze every config. `detachAll()` runs `detach` in reverse
  * order and disposes the child containers. When a hook throws during loading, the instances
  * that had reached that stage and the failing one are detached in reverse order, every child
@@ -53,12 +54,14 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DependencyContainer } from 'tsyringe';
-import { sectionLabel, unescapeValue, type ConfPair, type ConfSection } from '../config/ast';
+import { sectionLabel, unescapeValue, type ConfLoc, type ConfPair, type ConfSection } from '../config/ast';
 import { ConfError } from '../config/errors';
 import { resolveCaseInsensitive } from '../config/include';
 import { parseSection, redact, suggest } from '../config/schema';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
+import type { Request } from '../request/request';
+import { CompileError } from '../unlang/compile/errors';
 import type { XlatRegistry } from '../unlang/xlat/registry';
 import type { ModuleHandle } from './api';
 import { BoundModule } from './binding';
@@ -67,6 +70,7 @@ import { ModuleError, errorText } from './errors';
 import { definitionProblem, ModuleRegistry, type AnyModuleDefinition } from './registry';
 import { DICT, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, ROOT_LOG, XLATS } from './tokens';
 import { BUILTIN_MODULES } from '../../modules/index';
+import { compileTemplate } from '../../modules/shared/tmpl';
 
 /** Section names inside `modules { }` that declare virtual modules rather than instances. */
 export const VIRTUAL_MODULE_KEYWORDS: readonly string[] = Object.freeze(['redundant', 'load-balance', 'redundant-load-balance', 'group']);
@@ -87,9 +91,22 @@ export interface LoadModulesOptions {
   readonly confDir?: string;
   /** Known definitions; default: the built-ins of `modules/index.ts`. */
   readonly registry?: ModuleRegistry | readonly AnyModuleDefinition[];
-  /** Stop after `bootstrap` (config check, `radiusd -C`). */
+  /** Stop after `bootstrap` and the `env` template compilation (config check, `radiusd -C`). */
   readonly checkOnly?: boolean;
+  /** Compiles `env` templates; default: `compileTemplate` of `modules/shared/tmpl.ts`. */
+  readonly templates?: TemplateCompiler;
 }
+
+/** A compiled per-call template: a constant, or expanded per request. */
+export interface CompiledTemplate {
+  /** Set when the text has no expansions. */
+  readonly constant?: string;
+  /** The text expanded against a request (a Promise when an xlat yields). */
+  expand(request: Request): string | Promise<string>;
+}
+
+/** Compiles the template text of an `env` config item (throws a located error when it is bad). */
+export type TemplateCompiler = (text: string, opts: { dict: Dictionary; xlats: XlatRegistry; loc: ConfLoc }) => CompiledTemplate;
 
 /** Where an instance is in its lifecycle. */
 export type ModuleState = 'constructed' | 'bootstrapped' | 'instantiated' | 'detached';
@@ -198,6 +215,17 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
     } catch (err) {
       await unwind(entries, e, rootLog);
       throw hookError('ERR_MODULE_BOOTSTRAP', 'bootstrap', e, err);
+    }
+  }
+  // env: compile the per-call templates now that every module's xlats are registered.
+  const compileTmpl: TemplateCompiler = opts.templates ?? ((text, o) => compileTemplate(text, o));
+  for (const e of entries) {
+    try {
+      compileEnv(e, dict, xlats, compileTmpl);
+    } catch (err) {
+      await unwind(entries, entries[entries.length - 1], rootLog);
+      if (err instanceof ConfError || err instanceof CompileError) throw err;
+      throw new ModuleError('ERR_MODULE_DEFINITION', e.section.loc, `${sectionLabel(e.section)}: ${errorText(err)}`, { cause: err });
     }
   }
   if (opts.checkOnly) return makeSet(entries, virtual, xlats, rootLog);
@@ -344,6 +372,53 @@ function exportCandidates(ns: unknown): unknown[] {
   push(d);
   push(o);
   return out;
+}
+
+/** The location of config item `itemPath` (`a` or `sub.a`) in `cs`, else the section's. */
+function itemLoc(cs: ConfSection, itemPath: string): ConfLoc {
+  let sec: ConfSection | undefined = cs;
+  const parts = itemPath.split('.');
+  for (let i = 0; sec && i < parts.length - 1; i++) {
+    sec = sec.children.find((c): c is ConfSection => c.kind === 'section' && c.name1 === parts[i]);
+  }
+  const pair = sec?.children.find((c) => c.kind === 'pair' && c.attr === parts[parts.length - 1]);
+  return pair?.loc ?? sec?.loc ?? cs.loc;
+}
+
+function configAt(config: unknown, itemPath: string): unknown {
+  let v = config;
+  for (const p of itemPath.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+  return v;
+}
+
+/** Compiles `def.env` of one instance and installs the expanders on its bindings. */
+function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: TemplateCompiler): void {
+  const env = e.definition.env as Record<string, Record<string, string>> | undefined;
+  if (!env) return;
+  for (const [methodName, args] of Object.entries(env)) {
+    const parts: [string, CompiledTemplate][] = [];
+    for (const [arg, itemPath] of Object.entries(args)) {
+      const value = configAt(e.config, itemPath);
+      if (value === undefined) continue;
+      if (typeof value !== 'string') throw new Error(`env["${methodName}"].${arg} names config item "${itemPath}", which is not a string`);
+      parts.push([arg, compile(value, { dict, xlats, loc: itemLoc(e.section, itemPath) })]);
+    }
+    if (parts.every(([, t]) => t.constant !== undefined)) {
+      const fixed = Object.freeze(Object.fromEntries(parts.map(([k, t]) => [k, t.constant!])));
+      e.handle.setEnv(methodName, () => fixed);
+      continue;
+    }
+    e.handle.setEnv(methodName, (request) => {
+      const out: Record<string, string> = {};
+      let pending: Promise<void>[] | undefined;
+      for (const [k, t] of parts) {
+        const v = t.expand(request);
+        if (typeof v === 'string') out[k] = v;
+        else (pending ??= []).push(v.then((s) => { out[k] = s; }));
+      }
+      return pending ? Promise.all(pending).then(() => out) : out;
+    });
+  }
 }
 
 function hookError(code: 'ERR_MODULE_BOOTSTRAP' | 'ERR_MODULE_INSTANTIATE', hook: string, e: Entry, err: unknown): Error {

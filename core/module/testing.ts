@@ -85,3 +85,50 @@ export const needsMissing = defineModule({
   methods: {},
 });
 
+
+/** Config of the env_echo module: two templates and a number. */
+export const EnvEchoConfig = conf.section({
+  msg: conf.tmpl({ default: 'Hello, %{User-Name}' }),
+  fixed: conf.tmpl({ default: 'constant' }),
+  num: conf.integer({ default: 1 }),
+});
+
+/** Records the `ctx.env` of every call; registers `%<name>.slow()`, an xlat that yields. */
+@injectable()
+export class EnvEcho implements ModuleInstance {
+  /** Every `ctx.env` seen, in call order. */
+  readonly seen: unknown[] = [];
+  constructor(@inject(MODULE_NAME) private readonly name: string) {}
+
+  bootstrap(ctx: BootstrapContext): void {
+    ctx.registerXlat(`${this.name}.slow`, async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      return [{ type: 'string', value: 'later' }];
+    }, { returnType: 'string' });
+  }
+
+  echo(_req: unknown, ctx: CallContext<Record<string, string>>): Rcode {
+    this.seen.push(ctx.env);
+    return 'ok';
+  }
+}
+
+/** A module whose `echo` method gets `msg` and `fixed` expanded per call (`env`). */
+export const envEcho = defineModule({
+  name: 'env_echo',
+  kind: 'rlm',
+  config: EnvEchoConfig,
+  impl: EnvEcho,
+  methods: { '* *': 'echo' },
+  env: { echo: { msg: 'msg', fixed: 'fixed' } },
+});
+
+/** Like {@link envEcho}, but `env` names a non-string item (a definition error). */
+export const envBad = defineModule({
+  name: 'env_bad',
+  kind: 'rlm',
+  config: EnvEchoConfig,
+  impl: EnvEcho,
+  methods: { '* *': 'echo' },
+  env: { echo: { n: 'num' } },
+});
