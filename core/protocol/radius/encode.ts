@@ -534,7 +534,13 @@ function joinNul(parts: Buffer[], len: number): Buffer {
  * header); exceeding it throws `EncodeError` with `needed` set.
  */
 export function encodePairs(pairs: readonly Pair[], ctx: CodecContext, maxLength = 4076): Buffer {
-  const buf = Buffer.allocUnsafe(Math.max(0, maxLength));
-  const n = encodeInto(pairs, ctx, buf, 0, buf.length);
-  return buf.subarray(0, n);
+  const max = Math.max(0, maxLength);
+  if (area.length < max) area = Buffer.allocUnsafe(max);
+  const n = encodeInto(pairs, ctx, area, 0, max);
+  const out = Buffer.allocUnsafe(n);
+  area.copy(out, 0, 0, n);
+  return out;
 }
+
+/** Assembly area reused by `encodePairs` (encoding is synchronous, so calls never overlap). */
+let area = Buffer.allocUnsafe(4096);
