@@ -7,8 +7,9 @@
  *
  * - v3 alternation `%{%{Stripped-User-Name}:-%{User-Name}}` and `%{Foo:-bar}` are rewritten
  *   to the v4 form `%{Stripped-User-Name || User-Name}` before parsing;
- * - strftime-style one-letter expansions for file names (`%Y %m %d %H %M %S %y %e %j`), taken
- *   from the request's receive time in local time, as v3 `detail` does;
+ * - strftime-style one-letter expansions for file names and headers (`%Y %m %d %H %M %S %y %e
+ *   %j %I %p %a %b`, and `%t` = ctime text `Sat Nov 21 03:31:35 2026`), taken from the request's
+ *   receive time in local time, as v3 `detail` and `linelog` do;
  * - an optional `escape` applied to every expanded value (not to the literal text), e.g. to
  *   keep `/` out of path components;
  * - a synchronous fast path: `expand` returns a string unless an xlat function yields.
@@ -43,12 +44,13 @@ export interface TemplateOptions {
   readonly xlats?: XlatRegistry;
   /** Where the text came from, for located errors. */
   readonly loc?: ConfLoc;
-  /** Enable `%Y %m %d %H %M %S %y %e %j %I %p` (request time, local time zone). */
+  /** Enable `%Y %m %d %H %M %S %y %e %j %I %p %a %b %t` (request time, local time zone). */
   readonly strftime?: boolean;
   /** Applied to each expanded value (not to literal text). */
   readonly escape?: (s: string) => string;
 }
 
+const p2 = (n: number): string => String(n).padStart(2, '0');
 const NOWHERE: ConfLoc = { file: '<template>', line: 1 };
 let builtinsReady = false;
 const strftimeRegs = new WeakMap<XlatRegistry, XlatRegistry>();
@@ -61,9 +63,19 @@ function ensureBuiltins(): void {
   }
 }
 
-const p2 = (n: number): string => String(n).padStart(2, '0');
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** ctime(3) text of a date in local time: `Sat Nov 21 03:31:35 2026`. */
+export function ctime(d: Date): string {
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${d.getFullYear()}`;
+}
 
 const STRFTIME: Record<string, (d: Date) => string> = {
+  t: ctime,
+  a: (d) => DAYS[d.getDay()],
+  b: (d) => MONTHS[d.getMonth()],
   Y: (d) => String(d.getFullYear()),
   y: (d) => p2(d.getFullYear() % 100),
   m: (d) => p2(d.getMonth() + 1),
