@@ -1,0 +1,246 @@
+/**
+ * Multi-core with `node:cluster` (see docs/multicore.md).
+ *
+ * Node 20 has no `reusePort`, so the primary process owns each UDP socket:
+ * when a worker binds a UDP port non-exclusively, the primary creates the
+ * socket once and hands the same handle to every worker; the kernel then
+ * gives each datagram to one of the readers. TCP servers are shared the same
+ * way (the primary accepts and passes connections round-robin by default).
+ *
+ * - The primary runs no listeners. It forks N workers, restarts crashed ones,
+ *   forwards reload/shutdown, and aggregates counters over IPC on demand.
+ * - Workers build the whole server (config, modules, sites, listeners) and
+ *   call {@link serveWorker} to answer the primary.
+ * - `-X` / debug or `workers = 1` means one process and no fork.
+ *
+ * Per-worker state: duplicate cache, client token buckets (max_pps is divided
+ * by the worker count, see {@link workerShare}), `auto` Message-Authenticator
+ * flags, counters.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import * as os from 'node:os';
+import type { Logger } from '../log/logger';
+
+/** Environment variable telling a worker how many workers share the sockets. */
+export const ENV_WORKERS = 'TSRADIUS_WORKERS';
+/** Environment variable with the worker's index (0-based). */
+export const ENV_WORKER_INDEX = 'TSRADIUS_WORKER_INDEX';
+
+/** Counters by listener (or any other name) → counter → value. */
+export type StatsTree = Record<string, Record<string, number>>;
+
+/** Messages between primary and workers (all tagged `tsradius`). */
+type Msg =
+  | { tsradius: 'stats?'; seq: number }
+  | { tsradius: 'stats'; seq: number; stats: StatsTree }
+  | { tsradius: 'reload' }
+  | { tsradius: 'reloaded'; ok: boolean; error?: string }
+  | { tsradius: 'shutdown' }
+  | { tsradius: 'ready' };
+
+/** How the current process should run. */
+export type ClusterRole = 'single' | 'primary' | 'worker';
+
+/** Options of {@link clusterRole} and {@link ClusterPrimary}. */
+export interface ClusterOptions {
+  /** Number of workers (default: `os.availableParallelism()`). 1 means no fork. */
+  workers?: number;
+  /** Debug / foreground `-X`: always one process. */
+  debug?: boolean;
+}
+
+/** Default worker count: one per CPU. */
+export function defaultWorkers(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** Decides the role of this process: `worker` inside a forked worker, else `single` or `primary`. */
+export function clusterRole(opts: ClusterOptions = {}): ClusterRole {
+  if (cluster.isWorker) return 'worker';
+  const n = opts.workers ?? defaultWorkers();
+  return opts.debug || n <= 1 ? 'single' : 'primary';
+}
+
+/**
+ * How many processes share the sockets, as seen from this process (1 when
+ * not clustered). Per-client `max_pps` is divided by it
+ * (`ClientTable.setShare(workerShare())`).
+ */
+export function workerShare(): number {
+  if (!cluster.isWorker) return 1;
+  const n = Number(process.env[ENV_WORKERS]);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/** Sums counter trees key by key. */
+export function sumStats(trees: readonly StatsTree[]): StatsTree {
+  const out: StatsTree = {};
+  for (const t of trees) {
+    for (const [name, counters] of Object.entries(t)) {
+      const o = (out[name] ??= {});
+      for (const [k, v] of Object.entries(counters)) o[k] = (o[k] ?? 0) + v;
+    }
+  }
+  return out;
+}
+
+function isMsg(m: unknown): m is Msg {
+  return typeof m === 'object' && m !== null && typeof (m as { tsradius?: unknown }).tsradius === 'string';
+}
+
+/** Options of {@link ClusterPrimary}. */
+export interface PrimaryOptions {
+  workers: number;
+  /** Script the workers run (default: this process's main script). */
+  exec?: string;
+  /** Arguments for the worker script (default: this process's). */
+  args?: string[];
+  /** Extra environment for workers. */
+  env?: Record<string, string>;
+  /** Delay before restarting a crashed worker (ms, default 1000; doubles up to 30 s on repeated crashes). */
+  restartDelayMs?: number;
+  log?: Logger;
+}
+
+/** The primary process: forks and supervises workers; runs no listeners. */
+export class ClusterPrimary {
+  private readonly workers = new Map<number, Worker>();
+  private stopping = false;
+  private seq = 0;
+  private readonly pending = new Map<number, { got: StatsTree[]; need: number; done: (s: StatsTree) => void }>();
+  private crashDelay: number;
+
+  constructor(private readonly opts: PrimaryOptions) {
+    this.crashDelay = opts.restartDelayMs ?? 1000;
+  }
+
+  /** Forks the workers; resolves once every worker reported `ready` (or exited). */
+  async start(): Promise<void> {
+    if (this.opts.exec || this.opts.args) {
+      cluster.setupPrimary({ exec: this.opts.exec, args: this.opts.args });
+    }
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < this.opts.workers; i++) ready.push(this.fork(i));
+    await Promise.all(ready);
+  }
+
+  private fork(index: number): Promise<void> {
+    const w = cluster.fork({ ...this.opts.env, [ENV_WORKERS]: String(this.opts.workers), [ENV_WORKER_INDEX]: String(index) });
+    this.workers.set(index, w);
+    return new Promise<void>((resolve) => {
+      w.on('message', (m: unknown) => {
+        if (!isMsg(m)) return;
+        if (m.tsradius === 'ready') resolve();
+        else if (m.tsradius === 'stats') this.onStats(m.seq, m.stats);
+        else if (m.tsradius === 'reloaded' && !m.ok) this.opts.log?.error(`worker ${index}: reload failed: ${m.error ?? ''}`);
+      });
+      w.on('exit', (code, signal) => {
+        resolve();
+        if (this.workers.get(index) === w) this.workers.delete(index);
+        if (this.stopping) return;
+        this.opts.log?.error(`worker ${index} (pid ${w.process.pid}) exited (${signal ?? code}); restarting in ${this.crashDelay} ms`);
+        const delay = this.crashDelay;
+        this.crashDelay = Math.min(this.crashDelay * 2, 30000);
+        setTimeout(() => {
+          if (!this.stopping) void this.fork(index).then(() => { this.crashDelay = this.opts.restartDelayMs ?? 1000; });
+        }, delay).unref();
+      });
+    });
+  }
+
+  /** Pids of the running workers. */
+  pids(): number[] {
+    return [...this.workers.values()].map((w) => w.process.pid ?? 0);
+  }
+
+  /** Asks every worker to reload its configuration. */
+  reload(): void {
+    for (const w of this.workers.values()) w.send({ tsradius: 'reload' } satisfies Msg);
+  }
+
+  private onStats(seq: number, stats: StatsTree): void {
+    const p = this.pending.get(seq);
+    if (!p) return;
+    p.got.push(stats);
+    if (p.got.length >= p.need) {
+      this.pending.delete(seq);
+      p.done(sumStats(p.got));
+    }
+  }
+
+  /** Collects and sums every worker's counters (workers that do not answer in time are left out). */
+  stats(timeoutMs = 1000): Promise<StatsTree> {
+    const seq = ++this.seq;
+    const ws = [...this.workers.values()];
+    if (ws.length === 0) return Promise.resolve({});
+    return new Promise((resolve) => {
+      const entry = { got: [] as StatsTree[], need: ws.length, done: resolve };
+      this.pending.set(seq, entry);
+      setTimeout(() => {
+        if (this.pending.delete(seq)) resolve(sumStats(entry.got));
+      }, timeoutMs).unref();
+      for (const w of ws) {
+        try { w.send({ tsradius: 'stats?', seq } satisfies Msg); } catch { entry.need--; }
+      }
+    });
+  }
+
+  /** Stops every worker: asks politely, kills after `graceMs`. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    const ws = [...this.workers.values()];
+    await Promise.all(ws.map((w) => new Promise<void>((resolve) => {
+      if (w.isDead()) return resolve();
+      const t = setTimeout(() => { try { w.process.kill('SIGKILL'); } catch { /* gone */ } }, graceMs);
+      w.once('exit', () => { clearTimeout(t); resolve(); });
+      try { w.send({ tsradius: 'shutdown' } satisfies Msg); } catch { w.process.kill('SIGTERM'); }
+    })));
+    this.workers.clear();
+  }
+}
+
+/** What a worker answers to the primary. */
+export interface WorkerHooks {
+  /** Counter snapshot (e.g. `{ [listener.name]: listener.stats() }`). */
+  stats(): StatsTree;
+  /** Reload the configuration (the primary got SIGHUP). */
+  reload?(): Promise<void>;
+  /** Stop listeners and detach modules before the process exits. */
+  shutdown?(): Promise<void>;
+}
+
+/**
+ * Inside a worker: answers stats requests, runs reload and shutdown, and
+ * tells the primary that the worker is ready (call it after the listeners
+ * are bound). A no-op outside a cluster worker.
+ */
+export function serveWorker(hooks: WorkerHooks): void {
+  if (!cluster.isWorker || !process.send) return;
+  const send = (m: Msg): void => { try { process.send!(m); } catch { /* primary gone */ } };
+  process.on('message', (m: unknown) => {
+    if (!isMsg(m)) return;
+    switch (m.tsradius) {
+      case 'stats?': {
+        let stats: StatsTree = {};
+        try { stats = hooks.stats(); } catch { /* report nothing */ }
+        send({ tsradius: 'stats', seq: m.seq, stats });
+        break;
+      }
+      case 'reload':
+        if (hooks.reload) {
+          hooks.reload().then(() => send({ tsradius: 'reloaded', ok: true }),
+            (e: unknown) => send({ tsradius: 'reloaded', ok: false, error: (e as Error)?.message ?? String(e) }));
+        }
+        break;
+      case 'shutdown':
+        void (async () => {
+          try { await hooks.shutdown?.(); } catch { /* exit anyway */ }
+          process.exit(0);
+        })();
+        break;
+    }
+  });
+  // The primary going away must not leave orphan workers serving forever.
+  process.on('disconnect', () => process.exit(0));
+  send({ tsradius: 'ready' });
+}
