@@ -16,7 +16,7 @@
  *
  * Durability: the method returns a Promise that settles only after the record has been
  * written and (with `fsync = yes`, the default) flushed with fdatasync, so the
- * Accounting-Response is sent only for data that is on disk. See `append-writer.ts` for
+ * Accounting-Response is sent only for data that is on disk. See `modules/shared/append-writer.ts` for
  * the group commit that keeps that affordable.
  */
 import 'reflect-metadata';
@@ -35,7 +35,7 @@ import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { compileTemplate, ctime, type Template } from '../shared/tmpl';
 import { getValue } from '../shared/pairs';
-import { AppendWriter } from './append-writer';
+import { AppendWriter } from '../shared/append-writer';
 import type { DetailConfig } from './config';
 
 /** `/` and `..` in an expanded value cannot climb out of the directory. */
