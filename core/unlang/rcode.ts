@@ -23,9 +23,12 @@ export const RCODE_NAMES: readonly string[] = Object.freeze([
 
 /** Numeric rcode of a name, or undefined. */
 export function rcodeFromName(name: string): number | undefined {
-  const i = RCODE_NAMES.indexOf(name);
-  return i > 0 ? i : undefined;
+  return BY_NAME[name];
 }
+
+const BY_NAME: Record<string, number | undefined> = Object.assign(Object.create(null) as Record<string, number>, {
+  reject: 1, fail: 2, ok: 3, handled: 4, invalid: 5, disallow: 6, notfound: 7, noop: 8, updated: 9, timeout: 10,
+});
 
 /** Name of a numeric rcode (undefined for NOT_SET). */
 export function rcodeName(r: number): Rcode | undefined {

@@ -365,7 +365,7 @@ export class Compiler {
     if (type === 'group' || type === 'bool' && subject.k !== 'ref') type = undefined;
     const subjectDa = subject.k === 'ref' ? subject.da : undefined;
     const inner: Ctx = { ...ctx, breaks: ctx.breaks + 1 };
-    const cases = new Map<string, Block>();
+    const cases = new Map<string | number, Block>();
     const caseList: { box: Box; body: Block }[] = [];
     let def: Block | undefined;
     for (const c of cs.children) {
@@ -718,8 +718,9 @@ function tryBodyActions(base: Actions): Actions {
 }
 
 /** Key of a case value in the switch table. */
-export function caseKey(b: Box): string {
+export function caseKey(b: Box): string | number {
   const v = b.value;
+  if (typeof v === 'number') return v;
   if (Buffer.isBuffer(v)) return 'x' + v.toString('hex');
   return typeof v + ':' + String(v);
 }

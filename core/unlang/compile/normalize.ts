@@ -57,7 +57,7 @@ export class Normalizer {
       case 'group': n.body = this.block(i.body); break;
       case 'switch': {
         n.subject = this.expr(i.subject);
-        const cases = new Map<string, Block>();
+        const cases = new Map<string | number, Block>();
         for (const [k, v] of i.cases) cases.set(k, this.block(v));
         n.cases = cases;
         n.caseList = i.caseList.map((c) => ({ box: c.box, body: this.block(c.body) }));

@@ -107,7 +107,7 @@ export type Instr =
   | (InstrBase & { readonly k: 'rcode'; readonly r: number })
   | (InstrBase & { readonly k: 'module'; readonly instance: string; readonly method?: string; readonly fn: ModuleMethod })
   | (InstrBase & { readonly k: 'if'; readonly cond: Expr; readonly then: Block; readonly else?: Instr })
-  | (InstrBase & { readonly k: 'switch'; readonly subject: Expr; readonly type?: BoxType; readonly cases: ReadonlyMap<string, Block>; readonly caseList: readonly { box: Box; body: Block }[]; readonly def?: Block })
+  | (InstrBase & { readonly k: 'switch'; readonly subject: Expr; readonly type?: BoxType; readonly cases: ReadonlyMap<string | number, Block>; readonly caseList: readonly { box: Box; body: Block }[]; readonly def?: Block })
   | (InstrBase & { readonly k: 'foreach'; readonly source: Expr; readonly ref?: AttrRef; readonly varDa: DictAttr; readonly keyDa?: DictAttr; readonly body: Block })
   | (InstrBase & { readonly k: 'break' | 'continue' | 'return' })
   | (InstrBase & { readonly k: 'redundant'; readonly children: readonly Instr[]; readonly locals?: readonly DictAttr[] })

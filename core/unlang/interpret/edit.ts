@@ -259,16 +259,30 @@ function leafEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
     list.push(new Pair(da, ins.rhs.e.box.value));
     return;
   }
-  const values = rhsValues(ins.rhs, ctx).map((b) => valueOf(b, da));
+  const raw = rhsValues(ins.rhs, ctx);
+  let values = raw;
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i].type !== da.type || (raw[i].da !== undefined && raw[i].da !== da && raw[i].type === 'string')) { values = raw.map((b) => valueOf(b, da)); break; }
+  }
   const op = ins.op;
   const create = values.length > 0 && op !== '-=';
   const list = containerFor(ref, ctx, create);
   if (!list) return;
   const idx = idxNum(seg.idx, ctx);
-  const all = list.filter((p) => p.da === da);
   const indexed = idx !== Idx.NONE;
-  let target: Pair | undefined = !indexed ? all[0] : idx === Idx.LAST ? all[all.length - 1] : all[idx];
-  if (indexed && idx < 0 && idx !== Idx.LAST) target = undefined;
+  let target: Pair | undefined;
+  let count = 0;
+  if (!indexed || idx >= 0) {
+    const want = indexed ? idx : 0;
+    for (let i = 0; i < list.length; i++) {
+      if (list[i].da !== da) continue;
+      if (count === want) { target = list[i]; count++; break; }
+      count++;
+    }
+  } else if (idx === Idx.LAST) {
+    for (let i = list.length - 1; i >= 0; i--) if (list[i].da === da) { target = list[i]; count++; break; }
+  }
+  const all = { length: count };
 
   switch (op) {
     case ':=': {

@@ -400,6 +400,27 @@ export function arith(a: Box, op: ArithOp, b: Box, hint?: BoxType): Box {
     const { addr } = splitPrefix(a.value as string);
     return box('ipaddr', ipv4FromInt(((ipv4ToInt(addr) >>> 0) + toNumber(b)) >>> 0));
   }
+  // Fast path: 32-bit (and smaller) integers in plain numbers.
+  if (typeof a.value === 'number' && typeof b.value === 'number' && ta in SMALL_INT && tb in SMALL_INT) {
+    const x = a.value;
+    const y = b.value;
+    let r: number | undefined;
+    switch (op) {
+      case '+': r = x + y; break;
+      case '-': r = x - y; break;
+      case '*': r = x * y; break;
+      case '/': if (y === 0) throw new BoxError('Division by zero'); r = Math.trunc(x / y); break;
+      case '%': if (y === 0) throw new BoxError('Division by zero'); r = x % y; break;
+      default: break;
+    }
+    if (r !== undefined && Number.isSafeInteger(r)) {
+      if (hint && hint in SMALL_INT) { checkRange(hint, r); return box(hint, r); }
+      if (!hint || hint === 'string' || !isNumeric(hint)) {
+        const signed = ta.startsWith('int') || tb.startsWith('int') || r < 0;
+        if (r >= -0x80000000 && r <= 0xffffffff && !(signed && r > 0x7fffffff)) return box(signed ? 'int32' : 'uint32', r);
+      }
+    }
+  }
   const numA = ta === 'string' ? castBox(a, 'int64') : a;
   const numB = tb === 'string' ? castBox(b, numA.type) : b;
   const fa = numA.type === 'float32' || numA.type === 'float64' || numA.type === 'time_delta' || numA.type === 'date';

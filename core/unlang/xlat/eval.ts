@@ -199,6 +199,25 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       return [arith(a[0], e.op, b[0])];
     }
     case 'cmp': {
+      // Fast path: `Attr op literal` on plain values of the same type.
+      const ea = e.a;
+      const eb = e.b;
+      if (ea.k === 'ref' && eb.k === 'lit' && ea.ref.segs.length === 1 && ea.ref.segs[0].idx === Idx.NONE) {
+        const p = firstSimple(ea.ref, ctx);
+        if (!p) return e.op === '!=' ? TRUE : FALSE;
+        const v = p.value;
+        const w = eb.box.value;
+        if (p.da.type === eb.box.type && typeof v === typeof w && (typeof v === 'number' || typeof v === 'string') && (typeof v === 'number' || e.op === '==' || e.op === '!=')) {
+          switch (e.op) {
+            case '==': return v === w ? TRUE : FALSE;
+            case '!=': return v !== w ? TRUE : FALSE;
+            case '<': return v < w ? TRUE : FALSE;
+            case '<=': return v <= w ? TRUE : FALSE;
+            case '>': return v > w ? TRUE : FALSE;
+            case '>=': return v >= w ? TRUE : FALSE;
+          }
+        }
+      }
       const a = evalExpr(e.a, ctx);
       const b = evalExpr(e.b, ctx);
       if (e.op === '!=') {
@@ -263,5 +282,8 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
 
 /** Evaluates a condition to a boolean. */
 export function evalCond(e: Expr, ctx: EvalContext): boolean {
-  return listIsTrue(evalExpr(e, ctx));
+  const l = evalExpr(e, ctx);
+  if (l === TRUE) return true;
+  if (l === FALSE) return false;
+  return listIsTrue(l);
 }
