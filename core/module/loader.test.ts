@@ -250,6 +250,17 @@ module.exports = {
   fs.writeFileSync(path.join(tmp, 'mods', 'hello.js'), cjs);
   fs.writeFileSync(path.join(tmp, 'mods', 'hello-esm.mjs'), cjs.replace('module.exports =', 'export default'));
   fs.writeFileSync(path.join(tmp, 'mods', 'nothing.js'), 'module.exports = { x: 1 };\n');
+  // Decorated by "another copy" of tsyringe: only the reflect-metadata tokens are there.
+  fs.writeFileSync(path.join(tmp, 'mods', 'foreign.js'), `
+class Foreign {
+  constructor(config, name) { this.config = config; this.name = name; }
+  m() { return 'ok'; }
+}
+Reflect.defineMetadata('injectionTokens', { 0: Symbol.for('tsradius.ModuleConfig'), 1: Symbol.for('tsradius.ModuleName') }, Foreign);
+module.exports = { default: {
+  name: 'foreign', kind: 'rlm', config: { kind: 'section', allowUnknown: false, fields: {} }, impl: Foreign, methods: { '* *': 'm' },
+} };
+`);
   fs.writeFileSync(path.join(tmp, 'mods', 'throws.js'), 'throw new Error("load boom");\n');
 
   it('loads a CommonJS file by relative path (relative to the config dir)', async () => {
@@ -267,6 +278,14 @@ module.exports = {
     const abs = path.join(tmp, 'mods', 'hello-esm.mjs');
     const set = await load(`a {\n module = "${abs}"\n}\nb {\n module = hello.js\n}`, { confDir: path.join(tmp, 'mods') });
     expect(set.list().map((m) => m.definition.name)).toEqual(['hello', 'hello']);
+    await set.detachAll();
+  });
+
+  it('builds a class decorated by another tsyringe copy from its inject tokens', async () => {
+    const set = await load('f {\n module = mods/foreign.js\n}');
+    const inst = set.get('f')!.instance as unknown as { name: string; config: object };
+    expect(inst.name).toBe('f');
+    expect(inst.config).toBe(set.get('f')!.config);
     await set.detachAll();
   });
 

@@ -294,7 +294,7 @@ async function prepare(
   let instance: ModuleInstance;
   let handle: BoundModule;
   try {
-    instance = child.resolve(definition.impl) as ModuleInstance;
+    instance = construct(child, definition.impl);
   } catch (err) {
     await Promise.resolve(child.dispose()).catch(() => undefined);
     throw new ModuleError('ERR_MODULE_CONSTRUCT', cs.loc, `${label}: cannot construct ${definition.impl.name || 'impl'}: ${errorText(err)}`, { cause: err });
@@ -306,6 +306,30 @@ async function prepare(
     throw new ModuleError('ERR_MODULE_DEFINITION', cs.loc, `${label}: module "${definition.name}": ${errorText(err)}`, { cause: err });
   }
   return { name, definition, instance, config, section: cs, container: child, handle, file, state: 'constructed', log };
+}
+
+/**
+ * Resolves `impl` in its child container. A class decorated by *another copy* of tsyringe
+ * (a custom module with its own node_modules) is unknown to ours, but its `@inject` tokens
+ * sit in the global reflect-metadata store and our tokens are `Symbol.for` symbols, so it is
+ * built from those tokens directly.
+ */
+function construct(child: DependencyContainer, impl: AnyModuleDefinition['impl']): ModuleInstance {
+  try {
+    return child.resolve(impl) as ModuleInstance;
+  } catch (err) {
+    if (!/TypeInfo not known/.test(errorText(err))) throw err;
+    const tokens = (Reflect.getOwnMetadata('injectionTokens', impl) ?? {}) as Record<number, unknown>;
+    const args: unknown[] = [];
+    for (let i = 0; i < impl.length; i++) {
+      const t = tokens[i];
+      if (typeof t !== 'symbol' && typeof t !== 'string' && typeof t !== 'function') {
+        throw new Error(`constructor parameter ${i + 1} has no @inject(TOKEN)`);
+      }
+      args.push(child.resolve(t as symbol));
+    }
+    return new impl(...args) as ModuleInstance;
+  }
 }
 
 /**
