@@ -33,3 +33,12 @@ describe('compileTemplate', () => {
     expect(() => compileTemplate('%{No-Such-Attr}', { dict, loc: { file: 'f', line: 3 } })).toThrow(/f\[3\]|Unknown/);
   });
 });
+
+describe('strftime rewrite', () => {
+  it('rewrites only one-letter escapes', async () => {
+    const { rewriteStrftime, ctime } = await import('./tmpl');
+    expect(rewriteStrftime('%Y.log %%Y %t %{User-Name} %str.upper(x)')).toBe("%strftime('Y').log %%Y %strftime('t') %{User-Name} %str.upper(x)");
+    const r = makeRequest('');
+    expect(compileTemplate('%t', { dict: testDict(), strftime: true }).expand(r)).toBe(ctime(new Date(r.received * 1000)));
+  });
+});

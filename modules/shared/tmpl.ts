@@ -111,7 +111,7 @@ function withStrftime(base: XlatRegistry): XlatRegistry {
  * they cannot be registered as one-letter functions) into `%strftime('Y')`. `%%` is kept.
  */
 export function rewriteStrftime(text: string): string {
-  return text.replace(/%(%|[YymdeHIpMSj](?![A-Za-z0-9_.(-]))/g, (m, c: string) => (c === '%' ? m : `%strftime('${c}')`));
+  return text.replace(/%(%|[YymdeHIpMSjtab](?![A-Za-z0-9_(]|\.[A-Za-z_][\w.-]*\())/g, (m, c: string) => (c === '%' ? m : `%strftime('${c}')`));
 }
 
 /** Index of the `}` closing the `%{` whose `{` is at `open`, or -1. Quotes are skipped. */

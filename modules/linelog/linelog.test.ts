@@ -1,0 +1,90 @@
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { Linelog } from './linelog';
+import { LinelogConfig } from './config';
+import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { XlatRegistry } from '../../core/unlang/xlat/registry';
+import { compileTemplate } from '../shared/tmpl';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linelog-test-'));
+const made: Linelog[] = [];
+afterAll(async () => {
+  for (const m of made) await m.detach();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function linelog(body: string, log = memoryLogger()): Linelog {
+  const m = new Linelog(parseModuleConfig(LinelogConfig, body, 'linelog'), log, 'linelog');
+  m.instantiate({ name: 'linelog', dict: testDict(), log });
+  made.push(m);
+  return m;
+}
+const req = () => makeRequest('User-Name = "bob", NAS-Port = 7, Packet-Type = Access-Request');
+
+describe('linelog', () => {
+  it('format to a file with the delimiter', async () => {
+    const f = path.join(dir, 'a.log');
+    const m = linelog(`filename = ${f}\nformat = "user=%{User-Name} port=%{NAS-Port}"`);
+    const r = req();
+    expect(await m.log(r, callCtx(r))).toBe('ok');
+    expect(await m.log(r, callCtx(r))).toBe('ok');
+    expect(fs.readFileSync(f, 'utf8')).toBe('user=bob port=7\nuser=bob port=7\n');
+    expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+  });
+  it('reference into messages, default fallback, format fallback, noop', async () => {
+    const f = path.join(dir, 'b.log');
+    const m = linelog(`file {\n\tfilename = ${f}\n\tpermissions = 0640\n}\ndelimiter = " | "\nreference = "messages.%{Packet-Type}"\nmessages {\n\tAccess-Request = "auth %{User-Name}"\n\tdefault = 'other %{literal}'\n}`);
+    const r = req();
+    expect(await m.log(r, callCtx(r))).toBe('ok');
+    const r2 = makeRequest('User-Name = "x", Packet-Type = Accounting-Request');
+    expect(await m.log(r2, callCtx(r2))).toBe('ok');
+    expect(fs.readFileSync(f, 'utf8')).toBe('auth bob | other %{literal} | ');
+    expect(fs.statSync(f).mode & 0o777).toBe(0o640);
+    const m2 = linelog(`filename = ${f}\nreference = "Accounting-Request.%{Acct-Status-Type}"\nAccounting-Request {\n\tStart = "start"\n}`);
+    const r3 = makeRequest('Acct-Status-Type = Stop');
+    expect(await m2.log(r3, callCtx(r3))).toBe('noop');
+    const r4 = makeRequest('Acct-Status-Type = Start');
+    expect(await m2.log(r4, callCtx(r4))).toBe('ok');
+    expect(fs.readFileSync(f, 'utf8').endsWith('start\n')).toBe(true);
+  });
+  it('stdout, stderr (v3 filename names) and syslog', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const r = req();
+      await linelog('format = "to out %{User-Name}"').log(r, callCtx(r));
+      await linelog('filename = stderr\nformat = "to err"').log(r, callCtx(r));
+      expect(out).toHaveBeenCalledWith('to out bob\n');
+      expect(err).toHaveBeenCalledWith('to err\n');
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    const log = memoryLogger();
+    const r = req();
+    await linelog('destination = syslog\nformat = "sys %{User-Name}"', log).log(r, callCtx(r));
+    expect(log.lines).toContain('info: sys bob');
+  });
+  it('filename expansion with strftime', async () => {
+    const m = linelog(`filename = ${dir}/%{User-Name}-%Y.log\nformat = "x"`);
+    const r = req();
+    await m.log(r, callCtx(r));
+    expect(fs.existsSync(`${dir}/bob-${new Date(r.received * 1000).getFullYear()}.log`)).toBe(true);
+  });
+  it('located errors in message templates; needs format or reference', () => {
+    expect(() => linelog(`format = "x"\nreference = "m.%{User-Name}"\nm {\n\tx = "%{No-Such-Attr}"\n}`)).toThrow(/test\.conf\[5\]/);
+    expect(() => linelog('filename = /dev/null')).toThrow(/format/);
+  });
+  it('%linelog(text) xlat', async () => {
+    const f = path.join(dir, 'x.log');
+    const m = linelog(`filename = ${f}\nformat = "unused"`);
+    const reg = new XlatRegistry();
+    m.bootstrap({ name: 'linelog', dict: testDict(), log: memoryLogger(), registerXlat: (n, fn, o) => reg.register(n, fn, o) });
+    const r = req();
+    await compileTemplate('%linelog("hi %{User-Name}")', { dict: testDict(), xlats: reg }).expand(r);
+    expect(fs.readFileSync(f, 'utf8')).toBe('hi bob\n');
+  });
+});

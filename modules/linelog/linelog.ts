@@ -1,0 +1,156 @@
+/**
+ * The `linelog` instance: expands one line per call and writes it.
+ *
+ * The line is chosen by `reference` when set: it expands to a dotted path inside the
+ * instance's own section (`messages.%{Packet-Type}` → the `Access-Accept` item of the
+ * `messages { }` subsection). A path that names nothing falls back to `default` in the same
+ * subsection, then to `format`. Every item of every subsection is compiled at startup,
+ * so a bad expansion is a located startup error, not a run-time surprise.
+ */
+import 'reflect-metadata';
+import * as path from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import type { CallContext, Rcode } from '../../core/module/api';
+import type { BootstrapContext, InstantiateContext } from '../../core/module/define';
+import type { Logger } from '../../core/log/logger';
+import { sectionOf } from '../../core/config/schema';
+import type { ConfItem, ConfSection } from '../../core/config/ast';
+import { unescapeValue } from '../../core/config/ast';
+import type { Request } from '../../core/request/request';
+import type { XlatRegistry } from '../../core/unlang/xlat/registry';
+import { boxAsText } from '../../core/unlang/xlat/box';
+import { AppendWriter } from '../shared/append-writer';
+import { compileTemplate, type Template } from '../shared/tmpl';
+import type { LinelogConfig } from './config';
+
+/** `/` and `..` in an expanded value cannot climb out of the directory. */
+const safeName = (s: string): string => s.replace(/\//g, '_').replace(/\.\./g, '__');
+const escapeName = (s: string): string => {
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9_.]/.test(c) && b < 0x80 ? c : '-' + b.toString(16).padStart(2, '0');
+  }
+  return out;
+};
+
+/** Config items of the module section itself, which are not message lines. */
+const OWN_SECTIONS = new Set(['file']);
+
+/** The `linelog` module instance. */
+@injectable()
+export class Linelog {
+  private destination: 'file' | 'stdout' | 'stderr' | 'syslog' = 'stdout';
+  private filename?: Template;
+  private writer?: AppendWriter;
+  private format?: Template;
+  private reference?: Template;
+  /** Compiled lines by dotted path (`messages.Access-Accept`). */
+  private readonly lines = new Map<string, Template>();
+
+  constructor(
+    @inject(MODULE_CONFIG) private readonly config: LinelogConfig,
+    @inject(MODULE_LOG) private readonly logger: Logger,
+    @inject(MODULE_NAME) private readonly name: string,
+    @inject(XLATS) private readonly xlats?: XlatRegistry,
+  ) {}
+
+  /** Registers `%<instance>(text)`: writes `text` as a line. */
+  bootstrap(ctx: BootstrapContext): void {
+    ctx.registerXlat(this.name, (c, args) => {
+      const text = (args[0] ?? []).map(boxAsText).join('');
+      const r = this.emit(c.request, text);
+      return r instanceof Promise ? r.then(() => []) : [];
+    }, { minArgs: 1, maxArgs: 1 });
+  }
+
+  /** Compiles the templates and opens the destination. */
+  instantiate(ctx: InstantiateContext): void {
+    const c = this.config;
+    const dict = ctx.dict;
+    const opts = { dict, xlats: this.xlats };
+    const fileConf = c.file ?? c;
+    let filename = fileConf.filename ?? c.filename;
+    let dest = c.destination;
+    // v3: `filename = stdout|stderr|syslog` picks the destination.
+    if (!dest && filename && /^(stdout|stderr|syslog)$/.test(filename)) {
+      dest = filename as 'stdout' | 'stderr' | 'syslog';
+      filename = undefined;
+    }
+    this.destination = dest ?? (filename ? 'file' : 'stdout');
+    if (this.destination === 'file') {
+      if (!filename) throw new Error(`${this.name}: destination = file needs a filename`);
+      this.filename = compileTemplate(filename, { ...opts, strftime: true, escape: fileConf.escape_filenames ? escapeName : safeName });
+      this.writer = new AppendWriter({ fileMode: fileConf.permissions, dirMode: 0o755, fsync: fileConf.fsync, idleTimeoutMs: 60_000 });
+    }
+    if (c.format !== undefined) this.format = compileTemplate(c.format, { ...opts, strftime: true });
+    if (c.reference !== undefined) this.reference = compileTemplate(c.reference, opts);
+    const cs = sectionOf(c);
+    const sections: ConfItem[] = cs ? cs.children : c.messages;
+    for (const item of sections) {
+      if (item.kind === 'section' && !OWN_SECTIONS.has(item.name1)) this.compileLines(item, item.name1, opts);
+    }
+    if (!this.format && !this.reference) throw new Error(`${this.name}: needs "format" or "reference"`);
+  }
+
+  private compileLines(cs: ConfSection, prefix: string, opts: { dict: InstantiateContext['dict']; xlats?: XlatRegistry }): void {
+    for (const item of cs.children) {
+      if (item.kind === 'section') {
+        this.compileLines(item, `${prefix}.${item.name1}`, opts);
+        continue;
+      }
+      if (item.op === '' || item.value === undefined) continue;
+      const text = item.quote === 'single' ? unescapeValue(item.value, 'single').replace(/[\\"%]/g, (x) => `\\${x}`) : item.value;
+      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc }));
+    }
+  }
+
+  /** Closes the file. */
+  async detach(): Promise<void> {
+    await this.writer?.close();
+  }
+
+  /** The template for this request: the referenced line, its section's `default`, or `format`. */
+  private async pick(request: Request, ctx: CallContext): Promise<Template | undefined> {
+    if (this.reference) {
+      const ref = (await this.reference.expand(request, ctx.signal)).replace(/^\.+/, '').toLowerCase();
+      const hit = this.lines.get(ref);
+      if (hit) return hit;
+      const dot = ref.lastIndexOf('.');
+      const dflt = dot > 0 ? this.lines.get(`${ref.slice(0, dot)}.default`) : undefined;
+      if (dflt) return dflt;
+      if (ctx.log.debugEnabled) ctx.log.debug(`no line for reference "${ref}"`);
+    }
+    return this.format;
+  }
+
+  /** Writes the line; `noop` when there is nothing to write. */
+  async log(request: Request, ctx: CallContext): Promise<Rcode> {
+    try {
+      const t = await this.pick(request, ctx);
+      if (!t) return 'noop';
+      const line = await t.expand(request, ctx.signal);
+      await this.emit(request, line);
+      return 'ok';
+    } catch (e) {
+      ctx.log.error(`cannot write log line: ${(e as Error).message}`);
+      return 'fail';
+    }
+  }
+
+  /** Sends one line to the destination. */
+  private emit(request: Request, line: string): void | Promise<void> {
+    const text = line + this.config.delimiter;
+    switch (this.destination) {
+      case 'stdout': process.stdout.write(text); return;
+      case 'stderr': process.stderr.write(text); return;
+      case 'syslog': this.logger.info(line); return;
+      case 'file': {
+        const f = this.filename!.expand(request);
+        if (typeof f === 'string') return this.writer!.append(path.resolve(f), Buffer.from(text, 'utf8'));
+        return f.then((name) => this.writer!.append(path.resolve(name), Buffer.from(text, 'utf8')));
+      }
+    }
+  }
+}
