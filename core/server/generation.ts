@@ -23,7 +23,7 @@ import { parseConfigFile } from '../config/parser';
 import { Dictionary } from '../dict/dictionary';
 import { defaultDictionaryPath, loadDefaultDictionary } from '../dict/default';
 import type { Logger } from '../log/logger';
-import { ClientTable, parseClients } from '../listen/clients';
+import { ClientTable, parseClient, parseClients } from '../listen/clients';
 import { createRootContainer } from '../module/container';
 import { loadModules, type ModuleSet } from '../module/loader';
 import type { SiteConfig } from '../process/radius/types';
@@ -174,11 +174,13 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
         throw new ConfError('ERR_CONF_DUPLICATE', cs.loc, `server ${build.site.name}: already defined at ${prev.loc.file}[${prev.loc.line}]`);
       }
       sites.set(build.site.name, build);
-      // Server-local clients take precedence; global clients still apply to its listeners.
-      const table = build.clientSections.length
-        ? parseClients([...build.clientSections, ...globalSections.filter((g) =>
-          !build.clientSections.some((l) => l.name2 === g.name2))].map(clientSection))
-        : globalClients;
+      // Server-local clients take precedence; global clients still apply to its listeners
+      // unless a local client covers the same network.
+      let table = globalClients;
+      if (build.clientSections.length) {
+        table = parseClients(build.clientSections.map(clientSection));
+        for (const g of globalSections) table.add(parseClient(clientSection(g)));
+      }
       clients.set(build.site.name, table);
       for (const l of build.listeners) {
         const key = socketKey(l);

@@ -117,6 +117,7 @@ export class Server {
   async start(): Promise<void> {
     const gen = await this.load();
     try {
+      ensureDirs(gen);
       const sinks = this.makeSinks(gen);
       const specs = this.applyOverride(gen.listeners);
       for (const spec of specs) {
@@ -176,6 +177,7 @@ export class Server {
       this.opts.onReload?.(false, e as Error);
       return false;
     }
+    ensureDirs(gen);
     const sinks = this.makeSinks(gen);
     const specs = this.applyOverride(gen.listeners);
     const wanted = new Map(specs.map((s) => [socketKey(s), s]));
@@ -360,6 +362,15 @@ export class Server {
     for (const a of this.addresses()) {
       this.opts.log.info(`listening on ${a.transport} ${a.address} port ${a.port} (${a.name})`);
     }
+  }
+}
+
+/** Creates run_dir (flag file, pid file, stats) and logdir when they are missing. */
+function ensureDirs(gen: Generation): void {
+  for (const dir of [gen.paths.runDir, gen.paths.logdir]) {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch { /* reported when something is written there */ }
   }
 }
 
