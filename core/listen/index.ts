@@ -1,0 +1,25 @@
+/**
+ * Listeners: sockets, client table, duplicate detection, BlastRADIUS policy,
+ * and the cluster helper. See README.md.
+ */
+export type {
+  Transport, YesNoAuto, ListenerConfig, RadiusClient, ClientLookup, Endpoint, ListenerInfo, InboundPacket,
+  PacketSignal, InFlight, ReplyCallback, PacketSink, CounterName, ListenerStats, ListenerDeps, Listener,
+} from './types';
+export { Client, ClientTable, ClientSchema, parseClient, parseClients, maRequired, proxyStateLimited, canonicalNetwork, normaliseAddress } from './clients';
+export { UdpListener, bindAddress } from './udp';
+export { TcpListener } from './tcp';
+export { DedupTable } from './dedup';
+export { BASE_COUNTERS, totalDrops } from './ingest';
+export {
+  ClusterPrimary, clusterRole, defaultWorkers, serveWorker, sumStats, workerShare, ENV_WORKERS, ENV_WORKER_INDEX,
+  type ClusterOptions, type ClusterRole, type PrimaryOptions, type StatsTree, type WorkerHooks,
+} from './cluster';
+import type { Listener, ListenerConfig, ListenerDeps } from './types';
+import { TcpListener } from './tcp';
+import { UdpListener } from './udp';
+
+/** Creates the listener for `config.transport`. */
+export function createListener(config: ListenerConfig, deps: ListenerDeps): Listener {
+  return config.transport === 'tcp' ? new TcpListener(config, deps) : new UdpListener(config, deps);
+}
