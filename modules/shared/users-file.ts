@@ -210,7 +210,8 @@ function compileItem(r: RawItem, defaultList: ListName, loc: ConfLoc, opts: User
   const item: { -readonly [K in keyof UsersItem]: UsersItem[K] } = { text, list, op: r.op, path: p, da: leaf.da, loc };
   if (isRegex) {
     const m = r.quote === '/' ? /^\/(.*)\/([a-z]*)$/s.exec(r.raw) : undefined;
-    const src = m ? m[1] : r.body;
+    // In quotes, `\\` and `\"` are string escapes; other backslashes belong to the regex (`"^10\."`).
+    const src = m ? m[1] : r.quote === '"' || r.quote === "'" ? r.body.replace(/\\([\\"'])/g, '$1') : r.body;
     const flags = m ? m[2] : '';
     if (src.includes('%{') || /%[a-z]+\(/i.test(src)) {
       item.tmpl = compileTemplate(src, { dict: opts.dict, xlats: opts.xlats, loc });
