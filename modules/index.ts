@@ -10,14 +10,20 @@
 import 'reflect-metadata';
 import type { ModuleDefinition } from '../core/module/define';
 import always from './always';
+import attr_filter from './attr_filter';
 import chap from './chap';
+import detail from './detail';
 import files from './files';
+import linelog from './linelog';
 import pap from './pap';
 
 /** Every built-in module definition. */
 export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.freeze([
   always,
+  attr_filter,
   chap,
+  detail,
   files,
+  linelog,
   pap,
 ]);

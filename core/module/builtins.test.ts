@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +22,15 @@ describe('modules/index.ts', () => {
         expect(typeof proto[m as string], `${def.name}.${String(m)}`).toBe('function');
       }
       expect(describeSchema(def.config)).toMatch(/^\| Item \|/);
+    }
+  });
+
+  it('every impl constructor parameter has an explicit @inject token (no type-based resolution)', () => {
+    for (const def of BUILTIN_MODULES) {
+      const tokens = (Reflect.getOwnMetadata('injectionTokens', def.impl) ?? {}) as Record<number, unknown>;
+      for (let i = 0; i < def.impl.length; i++) {
+        expect(tokens[i], `${def.name}: ${def.impl.name} constructor parameter ${i + 1}`).toBeDefined();
+      }
     }
   });
 

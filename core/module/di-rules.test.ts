@@ -3,8 +3,9 @@
  *
  * - only `core/module/` and `core/cli/` import tsyringe's global `container`
  *   (nor may anything else take the whole namespace: `import * as t from 'tsyringe'`);
- * - in `modules/**` (non-test sources), every constructor parameter has an explicit
- *   `@inject(TOKEN)`, and the container-driven decorators `@singleton`, `@scoped`,
+ * - in `modules/**` (non-test sources), every constructor parameter of an `@injectable()`
+ *   class has an explicit `@inject(TOKEN)` (builtins.test.ts checks the same at run time for
+ *   every `impl` in `modules/index.ts`), and the container-driven decorators `@singleton`, `@scoped`,
  *   `@autoInjectable` and `@registry` are not used.
  */
 import * as fs from 'node:fs';
@@ -49,11 +50,23 @@ export function containerImports(src: string): string[] {
   return found;
 }
 
-/** Constructor parameters without `@inject(` in one file's text. */
+/**
+ * Constructor parameters without `@inject(` in the `@injectable()` classes of one file's
+ * text (other classes are internals built with `new`; the loader never resolves them).
+ */
 export function uninjectedParams(src: string): string[] {
   const text = stripComments(src);
   const bad: string[] = [];
-  for (const m of text.matchAll(/\bconstructor\s*\(/g)) {
+  const ctors: RegExpMatchArray[] = [];
+  for (const cls of text.matchAll(/@injectable\(\s*\)\s*(export\s+)?(default\s+)?class\b/g)) {
+    const rest = text.slice(cls.index!);
+    const skip = cls[0].length;
+    const next = rest.slice(skip).search(/\n(export\s+)?(default\s+)?(abstract\s+)?class\b|@injectable\(/);
+    const body = next < 0 ? rest : rest.slice(0, next + skip);
+    const m = /\bconstructor\s*\(/.exec(body);
+    if (m) ctors.push(Object.assign([m[0]], { index: cls.index! + m.index }) as RegExpMatchArray);
+  }
+  for (const m of ctors) {
     let depth = 1;
     let i = m.index! + m[0].length;
     const start = i;
@@ -119,9 +132,13 @@ describe('DI rules', () => {
     expect(containerImports("const { container } = require('tsyringe');")).toHaveLength(2);
     expect(containerImports("import { inject, injectable } from 'tsyringe';\n// import { container } from 'tsyringe'")).toEqual([]);
     expect(containerImports("import type { DependencyContainer } from 'tsyringe';")).toEqual([]);
-    expect(uninjectedParams('constructor(@inject(A) private a: A, private b: Map<string, number>) {}')).toEqual(['private b: Map<string, number>']);
-    expect(uninjectedParams('constructor(\n  @inject(MODULE_CONFIG) readonly c: C,\n  @inject(MODULE_LOG) readonly log: Logger,\n) {}')).toEqual([]);
-    expect(uninjectedParams('constructor() { super(); }')).toEqual([]);
-    expect(uninjectedParams('constructor(@inject(A) a: A, f = (x: number) => x, @inject(B) b: B) {}')).toEqual(['f = (x: number) => x']);
+    const inj = (ctor: string): string => `@injectable()\nexport class M {\n  x = 1;\n  ${ctor}\n}\n`;
+    expect(uninjectedParams(inj('constructor(@inject(A) private a: A, private b: Map<string, number>) {}'))).toEqual(['private b: Map<string, number>']);
+    expect(uninjectedParams(inj('constructor(\n  @inject(MODULE_CONFIG) readonly c: C,\n  @inject(MODULE_LOG) readonly log: Logger,\n) {}'))).toEqual([]);
+    expect(uninjectedParams(inj('constructor() { super(); }'))).toEqual([]);
+    expect(uninjectedParams(inj('constructor(@inject(A) a: A, f = (x: number) => x, @inject(B) b: B) {}'))).toEqual(['f = (x: number) => x']);
+    // plain helper classes are not resolved by the container
+    expect(uninjectedParams('export class Helper {\n  constructor(readonly path: string) {}\n}\n' + inj('constructor(@inject(A) a: A) {}'))).toEqual([]);
+    expect(uninjectedParams(inj('constructor(@inject(A) a: A) {}') + 'class Helper {\n  constructor(readonly path: string) {}\n}\n')).toEqual([]);
   });
 });
