@@ -103,6 +103,8 @@ export function resolveRef(
   text: string, dict: Dictionary, scope: Scope | undefined, loc: ConfLoc,
   parseIndex: (src: string) => Expr,
 ): ResolvedRef | undefined {
+  // v3-style `&Attr` and `&request:Attr` references are accepted.
+  if (text.startsWith('&')) text = text.slice(1).replace(/^(request|reply|control|session-state|config):(?=[A-Za-z])/i, '$1.');
   if (!/^[A-Za-z0-9_@.-]/.test(text) || /^\d+$/.test(text)) return undefined;
   const segs = splitSegs(text, loc);
   let i = 0;

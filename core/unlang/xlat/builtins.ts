@@ -8,6 +8,9 @@ import * as crypto from 'node:crypto';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxAsText, boxLength, boxToOctets, boxToString, castBox } from './box';
 import type { XlatContext, XlatRegistry } from './registry';
+import { ExprParser } from '../compile/expr-parser';
+import { resolveRef } from '../compile/refs';
+import { evalExpr } from './eval';
 
 const str = (s: string): Box[] => [box('string', s)];
 const oct = (b: Buffer): Box[] => [box('octets', b)];
@@ -138,6 +141,25 @@ export function registerBuiltins(reg: XlatRegistry): void {
   reg.register('time', () => [box('date', Date.now() / 1000)], { returnType: 'date' });
   reg.register('time.now', () => [box('date', Date.now() / 1000)], { returnType: 'date' });
   reg.register('time.request', (c) => [box('date', c.request.received)], { returnType: 'date' });
+
+  // ---- run-time evaluation of expression text
+  reg.register('eval', (c, a) => {
+    const text = argString(a[0]).replace(/&(?=[A-Za-z])/g, '');
+    const dict = c.dict ?? c.request.dict;
+    if (!dict) throw new BoxError('%eval() needs a dictionary');
+    const loc = { file: '%eval()', line: 1 };
+    const scope = {
+      xlats: reg,
+      resolveAttr: (t: string, at: typeof loc) => resolveRef(t, dict, undefined, at, (src) => new ExprParser(src, scope, at).parse(false)),
+    };
+    let e;
+    try {
+      e = new ExprParser(text, scope, loc).parse(false);
+    } catch (err) {
+      throw new BoxError(`%eval(): ${(err as Error).message}`);
+    }
+    return evalExpr(e, c);
+  }, {});
 
   // ---- introspection and debugging
   reg.register('interpreter', (c, a) => {
