@@ -1,0 +1,14 @@
+import { defineModule } from '../../core/module/define';
+import { DelayConfig } from './config';
+import { Delay } from './delay';
+
+/** `delay`: pauses the request (without blocking the server), e.g. before sending an Access-Reject. */
+export default defineModule({
+  name: 'delay',
+  kind: 'rlm',
+  summary: 'Delays the request by a fixed or expanded time; the request yields while waiting.',
+  config: DelayConfig,
+  impl: Delay,
+  methods: { '* *': 'delay' },
+  named: { delay: 'delay' },
+});
