@@ -417,6 +417,24 @@ describe('authenticators and Message-Authenticator', () => {
     }
   }
 
+  it('computes the MA of Accounting-Response over a zero vector, of CoA-ACK over the request vector', () => {
+    const ra = Buffer.alloc(16, 0x42);
+    const zeroedMa = (b: Buffer, vec: Buffer): Buffer => {
+      const t = Buffer.from(b);
+      vec.copy(t, 4);
+      t.fill(0, 22, 38);
+      return crypto.createHmac('md5', SECRET).update(t).digest();
+    };
+    const acct = encodePacket({ code: PacketCode.AccountingResponse, id: 1, authenticator: Buffer.alloc(0), pairs: [] }, { dict, secret: SECRET, requestAuthenticator: ra, messageAuthenticator: true });
+    expect(acct.subarray(22, 38)).toEqual(zeroedMa(acct, Buffer.alloc(16)));
+    const toStatus = encodePacket({ code: PacketCode.AccountingResponse, id: 1, authenticator: Buffer.alloc(0), pairs: [] }, { dict, secret: SECRET, requestAuthenticator: ra, requestCode: PacketCode.StatusServer, messageAuthenticator: true });
+    expect(toStatus.subarray(22, 38)).toEqual(zeroedMa(toStatus, ra));
+    expect(decodePacket(toStatus, { dict, secret: SECRET, requestAuthenticator: ra, requestCode: PacketCode.StatusServer }).ok).toBe(true);
+    expect(decodePacket(toStatus, { dict, secret: SECRET, requestAuthenticator: ra }).ok).toBe(false);
+    const ack = encodePacket({ code: PacketCode.CoAACK, id: 1, authenticator: Buffer.alloc(0), pairs: [] }, { dict, secret: SECRET, requestAuthenticator: ra, messageAuthenticator: true });
+    expect(ack.subarray(22, 38)).toEqual(zeroedMa(ack, ra));
+  });
+
   it('does not send Tunnel-Password in requests', () => {
     const b = encodePacket({ code: 1, id: 0, authenticator: VECTOR, pairs: [pair('User-Name', 'bob'), pair('Tunnel-Password', 'foo')] }, { dict, secret: SECRET });
     expect(b.length).toBe(25);

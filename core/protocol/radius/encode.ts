@@ -189,7 +189,6 @@ function structBytes(ctx: CodecContext, pair: Pair, room: number): Buffer | null
   const parts: Buffer[] = [];
   let keyIndex = -1;
   let keySize = 0;
-  let keyOffset = 0;
   let off = 0;
   let keyValue: number | undefined;
   for (let i = 0; i < members.length; i++) {
@@ -248,7 +247,7 @@ function structBytes(ctx: CodecContext, pair: Pair, room: number): Buffer | null
       break;
     }
     const size = fixedSize(m);
-    if (m.flags.key) { keyIndex = parts.length; keySize = size ?? 1; keyOffset = off; }
+    if (m.flags.key) { keyIndex = parts.length; keySize = size ?? 1; }
     if (size === undefined) {
       if (c) {
         const v = leafBytes(ctx, c, 0, room - off, false);
@@ -265,7 +264,6 @@ function structBytes(ctx: CodecContext, pair: Pair, room: number): Buffer | null
     parts.push(v);
     off += size;
   }
-  void keyOffset;
   if (keyIndex >= 0 && keyValue !== undefined) {
     const kb = Buffer.from(parts[keyIndex]);
     if (keySize === 1) kb[0] = keyValue;

@@ -57,6 +57,17 @@ function hashedRequest(code: number): boolean {
   return code === 4 || code === 40 || code === 43;
 }
 
+/**
+ * True when the Message-Authenticator of `code` is computed over a zeroed
+ * authenticator field: Accounting/CoA/Disconnect requests, and
+ * Accounting-Response unless it answers a Status-Server (FreeRADIUS and
+ * radclient 3.2 do exactly this; other responses use the request's vector).
+ */
+function maZeroVector(code: number, requestCode?: number): boolean {
+  if (hashedRequest(code)) return true;
+  return code === PacketCode.AccountingResponse && requestCode !== PacketCode.StatusServer;
+}
+
 /** True for request codes (the rest are responses). */
 export function isRequestCode(code: number): boolean {
   return randomVector(code) || hashedRequest(code);
@@ -159,6 +170,8 @@ export interface DecodePacketOptions {
   requestAuthenticator?: Buffer;
   /** Explicit vector for revealing User-Password/Tunnel-Password/Ascend values (overrides the defaults above). */
   vector?: Buffer;
+  /** Code of the request this response answers; only matters for an Accounting-Response to Status-Server. */
+  requestCode?: number;
   /** Require Message-Authenticator on Access-Request (BlastRADIUS mitigation). */
   requireMessageAuthenticator?: boolean;
   /** Verify authenticators and Message-Authenticator (default true). */
@@ -216,7 +229,7 @@ export function decodePacket(buf: Buffer, opts: DecodePacketOptions): DecodePack
       return { ok: false, error: err('no-request-authenticator', 'cannot verify a response without the request authenticator', 4) };
     }
     if (maOff >= 0) {
-      const vector = randomVector(code) ? auth : hashedRequest(code) ? ZERO16 : reqAuth!;
+      const vector = randomVector(code) ? auth : maZeroVector(code, opts.requestCode) ? ZERO16 : reqAuth!;
       const expect = computeMa(buf, len, maOff, vector, secret);
       if (!safeEqual(expect, buf.subarray(maOff + 2, maOff + 18))) {
         return { ok: false, error: err('bad-message-authenticator', 'Message-Authenticator does not match (wrong shared secret?)', maOff, ATTR_MA) };
@@ -251,6 +264,8 @@ export interface EncodePacketOptions {
   secret: Buffer;
   /** The request's authenticator, for responses (required for them). */
   requestAuthenticator?: Buffer;
+  /** Code of the request this response answers; only matters for an Accounting-Response to Status-Server. */
+  requestCode?: number;
   /**
    * Add a Message-Authenticator (placed first). Also added when the pair list
    * contains one. Default false; servers should set it on every reply.
@@ -278,14 +293,8 @@ export function encodePacket(pkt: RadiusPacket, opts: EncodePacketOptions): Buff
     vector = ZERO16;
   } else {
     const ra = opts.requestAuthenticator;
-    if (!ra || ra.length !== 16) {
-      if (pkt.authenticator && pkt.authenticator.length === 16 && code !== PacketCode.ProtocolError) {
-        throw new EncodeError(`${packetCodeName(code)} needs the request authenticator`);
-      }
-      vector = pkt.authenticator && pkt.authenticator.length === 16 ? pkt.authenticator : ZERO16;
-    } else {
-      vector = ra;
-    }
+    if (!ra || ra.length !== 16) throw new EncodeError(`${packetCodeName(code)} needs the request authenticator`);
+    vector = ra;
   }
   // Status-Server and EAP always carry a Message-Authenticator (RFC 5997, RFC 3579).
   let wantMa = opts.messageAuthenticator === true || code === PacketCode.StatusServer;
@@ -316,14 +325,18 @@ export function encodePacket(pkt: RadiusPacket, opts: EncodePacketOptions): Buff
   const len = encodeInto(pairs, ctx, buf, p, MAX_PACKET);
   buf.writeUInt16BE(len, 2);
   if (wantMa) {
-    const ma = hmacMd5(secret, buf.subarray(0, len));
+    let ma: Buffer;
+    if (!request && maZeroVector(code, opts.requestCode)) {
+      ma = hmacMd5(secret, buf.subarray(0, 4), ZERO16, buf.subarray(HDR, len));
+    } else {
+      ma = hmacMd5(secret, buf.subarray(0, len));
+    }
     ma.copy(buf, HDR + 2);
   }
   if (!randomVector(code)) {
     secret.copy(buf, len);
     md5(buf.subarray(0, len + secret.length)).copy(buf, 4);
   }
-  void request;
   const out = Buffer.allocUnsafe(len);
   buf.copy(out, 0, 0, len);
   return out;
