@@ -116,7 +116,7 @@ export class Ingest {
         client = this.client(src);
         if (client === undefined) return true;
       }
-      if (!takeToken(client, performance.now())) {
+      if (client.maxPps > 0 && !takeToken(client, performance.now())) {
         this.drop('drop_rate_limited', 'rate:' + client.name,
           () => `${this.config.name}: client ${client!.shortname} is over max_pps, dropping packets`);
         return true;

@@ -82,7 +82,9 @@ const ATTR_PROXY_STATE = 33;
 /** Section names are matched case-insensitively (`authenticate PAP` = `authenticate pap`). */
 function sectionTable(site: CompiledSite): Map<string, CompiledSection> {
   const m = new Map<string, CompiledSection>();
+  // Exact keys first (no allocation on the hot path), lower-case keys as the fallback.
   for (const [k, v] of site.sections) m.set(k.toLowerCase(), v);
+  for (const [k, v] of site.sections) m.set(k, v);
   return m;
 }
 
@@ -129,12 +131,12 @@ export class RadiusProcess implements PacketSink {
     };
     const log = opts.log;
     this.sink = opts.requestLogSink ?? (log ? (level, line) => log[level](line) : undefined);
-    this.hasStatusSection = this.sections.has('recv status-server');
+    this.hasStatusSection = this.section('recv Status-Server') !== undefined;
   }
 
   /** The compiled section for `name1 name2`, if the site has it. */
   section(key: string): CompiledSection | undefined {
-    return this.sections.get(key.toLowerCase());
+    return this.sections.get(key) ?? this.sections.get(key.toLowerCase());
   }
 
   process(pkt: InboundPacket, done: ReplyCallback): InFlight | undefined {
