@@ -285,6 +285,15 @@ describe('structs and unions', () => {
     expect(flat(decodePairs(hex('fa 07 09 00 05 aa bb'), ctx()))).toEqual(['Test-Struct.Key-Field=9', 'Test-Struct.Filler=5', 'Test-Struct.Data.raw.9=0xaabb']);
   });
 
+  it('decodes and encodes bit fields MSB first', () => {
+    const p = decodePairs(hex('f9 05 d5 01 02'), ctx());
+    expect(flat(p)).toEqual(['Bits-Struct.Flag-A=1', 'Bits-Struct.Level=5', 'Bits-Struct.Rest-Bits=5', 'Bits-Struct.Count=258']);
+    expect(toHex(encodePairs(p, ctx()))).toBe('f905d50102');
+    const s = new Pair(da('Bits-Struct'));
+    s.children = [pair('Bits-Struct.Level', 7), pair('Bits-Struct.Count', 1)];
+    expect(toHex(encodePairs([s], ctx()))).toBe('f905700001');
+  });
+
   it('fills the union key from the chosen member', () => {
     const s = new Pair(da('Test-Struct'));
     const sub = new Pair(da('Test-Struct.Data.Sub-Text'), 'hi');
