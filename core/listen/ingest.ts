@@ -57,7 +57,7 @@ export class Ingest {
   log: Logger | undefined;
   readonly info: ListenerInfo;
   private readonly allowed = new Uint8Array(256);
-  private readonly drops: DropLog;
+  private drops: DropLog;
 
   constructor(readonly config: ListenerConfig, deps: ListenerDeps, extraCounters: readonly string[] = []) {
     for (const k of BASE_COUNTERS) this.counters[k] = 0;
@@ -76,7 +76,7 @@ export class Ingest {
     if (deps.clients) this.clients = deps.clients;
     if (deps.sink) this.sink = deps.sink;
     if (deps.dict) this.dict = deps.dict;
-    if (deps.log) this.log = deps.log;
+    if (deps.log) { this.log = deps.log; this.drops = new DropLog(deps.log); }
   }
 
   /** A copy of the counters. */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallSignal, ModuleMethod, Rcode } from '../module/api';
+import { MemoryLogger } from '../log/memory';
 import { createRadiusProcess, type RadiusProcess } from '../process/radius/process';
 import type { SiteConfig } from '../process/radius/types';
 import { PacketCode as C } from '../protocol/radius/packet';
@@ -79,6 +80,7 @@ async function setup(o: {
   listen?: Partial<ListenerConfig>;
   sections?: Record<string, string>;
   modules?: Record<string, ModuleMethod>;
+  log?: MemoryLogger;
 } = {}): Promise<Env> {
   let n = 0;
   const signals: CallSignal[] = [];
@@ -101,7 +103,7 @@ async function setup(o: {
     types: [C.AccessRequest, C.AccountingRequest, C.StatusServer, C.CoARequest, C.DisconnectRequest],
     cleanupDelay: 5, maxPacketSize: 4096, ...o.listen,
   };
-  const deps = { clients: clientsFromText(o.clients ?? CLIENTS), sink: proc, dict };
+  const deps = { clients: clientsFromText(o.clients ?? CLIENTS), sink: proc, dict, log: o.log };
   const listener = cfg.transport === 'tcp' ? new TcpListener(cfg, deps) : new UdpListener(cfg, deps);
   await listener.start();
   started.push(listener);
@@ -150,6 +152,19 @@ describe('UDP listener + radius process', () => {
     expect(await peer.exchange(req, 200)).toBeNull();
     expect(env.listener.stats().drop_unknown_client).toBe(1);
     expect(env.executions()).toBe(0);
+  });
+
+  it('logs drops at a limited rate and never shows the secret', async () => {
+    const log = new MemoryLogger(false);
+    const env = await setup({ clients: 'client other {\n ipaddr = 192.0.2.1\n secret = s3cr3t\n}\n', log });
+    const peer = await udpPeer(env.port);
+    for (let i = 0; i < 100; i++) peer.send(buildRequest(C.AccessRequest, 'User-Name = "x"', { id: i }));
+    await waitFor(() => env.listener.stats().drop_unknown_client === 100);
+    const warn = log.lines.filter((l) => l.level === 'warn');
+    expect(warn.length).toBeGreaterThan(0);
+    expect(warn.length).toBeLessThanOrEqual(6);
+    expect(warn[0].msg).toMatch(/unknown client 127\.0\.0\.1/);
+    expect(log.text().join('\n')).not.toMatch(/s3cr3t/);
   });
 
   it('drops a bad Message-Authenticator (wrong secret) and a bad accounting authenticator', async () => {

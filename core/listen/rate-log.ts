@@ -1,37 +1,23 @@
 /**
- * A minimal rate-limited logger for drop messages: at most one line per key
- * per interval; the next line after a quiet period reports how many were
- * suppressed. (Stands in until core/log ships its RateLimitedLog.)
+ * Drop logging for listeners: a thin adapter over core/log's
+ * {@link RateLimitedLog} (per reason key: a short burst, then one
+ * "suppressed N similar messages" line per window).
  */
 import type { Logger } from '../log/logger';
+import { RateLimitedLog } from '../log/rate-limit';
 
-interface Slot { next: number; suppressed: number }
-
-/** Logs at most once per `intervalMs` per key. */
+/** Logs drop reasons at a limited rate; a no-op without a logger. */
 export class DropLog {
-  private readonly slots = new Map<string, Slot>();
+  private readonly limited: RateLimitedLog | undefined;
 
-  constructor(private readonly log: Logger | undefined, private readonly intervalMs = 1000) {}
+  constructor(log: Logger | undefined, opts: { burst?: number; interval?: number } = {}) {
+    this.limited = log ? new RateLimitedLog(log, { burst: opts.burst ?? 5, interval: opts.interval ?? 10_000 }) : undefined;
+  }
 
-  /** Logs `msg()` under `key` at warn level unless the key logged recently. `msg` is only called when logging. */
+  /** Logs `msg()` under `key` at warn level unless the key is over its rate. */
   warn(key: string, msg: () => string): void {
-    const log = this.log;
-    if (!log) return;
-    const now = Date.now();
-    let s = this.slots.get(key);
-    if (!s) {
-      // Bound the table: keys are reasons (few), not addresses, but be safe.
-      if (this.slots.size > 1024) this.slots.clear();
-      s = { next: 0, suppressed: 0 };
-      this.slots.set(key, s);
-    }
-    if (now < s.next) {
-      s.suppressed++;
-      return;
-    }
-    const extra = s.suppressed > 0 ? ` (${s.suppressed} similar messages suppressed)` : '';
-    s.suppressed = 0;
-    s.next = now + this.intervalMs;
-    try { log.warn(msg() + extra); } catch { /* logging must not break the listener */ }
+    const l = this.limited;
+    if (!l) return;
+    try { l.write('warn', key, msg()); } catch { /* logging must not break the listener */ }
   }
 }
