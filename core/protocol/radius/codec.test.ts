@@ -122,7 +122,14 @@ describe('RFC attributes', () => {
     expect(p[0].value).toEqual(eap);
   });
 
-  it('decodes arrays of IPv6 prefixes and validates them', () => {
+  it('packs array values and splits them on decode', () => {
+    const b = encodePairs([pair('DNS-Servers', '192.0.2.1'), pair('DNS-Servers', '192.0.2.2'), pair('User-Name', 'a'), pair('DNS-Servers', '10.0.0.1')], ctx());
+    expect(toHex(b)).toBe('f80a' + 'c0000201' + 'c0000202' + '010361' + 'f806' + '0a000001');
+    expect(flat(decodePairs(b, ctx()))).toEqual(['DNS-Servers=192.0.2.1', 'DNS-Servers=192.0.2.2', 'User-Name=a', 'DNS-Servers=10.0.0.1']);
+    expect(flat(decodePairs(hex('f8 07 01 02 03 04 05'), ctx()))).toEqual(['raw.DNS-Servers=0x0102030405']);
+  });
+
+  it('decodes IPv6 prefixes and validates them', () => {
     expect(flat(decodePairs(hex('61 0c 00 40 20 01 0d b8 0a 0b 12 f0'), ctx()))).toEqual(['Framed-IPv6-Prefix=2001:db8:a0b:12f0::/64']);
     expect(flat(decodePairs(hex('61 03 00'), ctx()))).toEqual(['raw.Framed-IPv6-Prefix=0x00']);
     expect(flat(decodePairs(hex('61 04 00 81'), ctx()))).toEqual(['raw.Framed-IPv6-Prefix=0x0081']);

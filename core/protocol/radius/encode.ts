@@ -510,6 +510,24 @@ export function encodeInto(pairs: readonly Pair[], ctx: CodecContext, buf: Buffe
       emitTop(w, da.attr, joinNul(rules, total), true);
       continue;
     }
+    if (da.flags.array && da.parent === root && !da.flags.raw && fixedSize(da) !== undefined) {
+      // Consecutive values of an array attribute are packed into as few attributes as fit.
+      const size = fixedSize(da)!;
+      const per = Math.floor(253 / size) * size;
+      const vals: Buffer[] = [];
+      let j = i;
+      while (j < pairs.length && pairs[j].da === da) {
+        const v = leafBytes(ctx, pairs[j], 0, 253, true);
+        if (v && v.length === size) vals.push(v);
+        j++;
+      }
+      i = j - 1;
+      if (vals.length) {
+        const all = Buffer.concat(vals);
+        for (let o = 0; o < all.length; o += per) emitTop(w, da.attr, all.subarray(o, Math.min(all.length, o + per)), false);
+      }
+      continue;
+    }
     encodeTop(w, root, p, 0);
   }
   return w.pos;
