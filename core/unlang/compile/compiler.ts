@@ -254,9 +254,9 @@ export class Compiler {
   }
 
   private compilePair(p: ConfPair, ctx: Ctx): Instr | null {
-    if (p.op === '') {
+    if (p.op === '' || !EDIT_OPS.has(p.op)) {
       // Operators the config lexer does not split (`*=`, `/=`, `<<=` …).
-      const m = /^([^\s"'%]+?)\s*(\*=|\/=|%=|<<=|>>=|\|=|&=|\^=)\s*(.*)$/s.exec(p.text.trim());
+      const m = /^([^\s"'%=<>!]+?)\s*(<<=|>>=|\*=|\/=|%=|\|=|&=|\^=)\s*(.*)$/s.exec(p.text.trim());
       if (m) {
         let value = m[3];
         let quote: ConfPair['quote'] = 'bare';
@@ -264,7 +264,7 @@ export class Compiler {
         else if (/^".*"$/s.test(value)) { quote = 'double'; value = value.slice(1, -1); }
         return this.compileEdit({ ...p, attr: m[1], op: m[2], value, quote }, ctx);
       }
-      return this.compileWord(p, ctx);
+      if (p.op === '') return this.compileWord(p, ctx);
     }
     if (EDIT_OPS.has(p.op)) return this.compileEdit(p, ctx);
     throw new CompileError(p.loc, `Invalid operator "${p.op}" in "${p.text}" (expected an assignment operator such as := or +=)`);

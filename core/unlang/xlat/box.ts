@@ -378,6 +378,11 @@ export function arith(a: Box, op: ArithOp, b: Box, hint?: BoxType): Box {
       const x = a.value as Buffer;
       const y = boxToOctets(b);
       if (op === '+') return box('octets', Buffer.concat([x, y]));
+      if (op === '<<' || op === '>>') {
+        // Byte shifts: `<<` drops leading bytes, `>>` drops trailing ones.
+        const n = Number(castBox(b, 'uint32').value);
+        return box('octets', op === '<<' ? x.subarray(Math.min(n, x.length)) : x.subarray(0, Math.max(0, x.length - n)));
+      }
       if (op === '-') return box('octets', y.length && x.length >= y.length && x.subarray(x.length - y.length).equals(y) ? x.subarray(0, x.length - y.length) : x);
       throw new BoxError(`Cannot apply ${op} to octets`);
     }
@@ -504,7 +509,8 @@ export function inferLiteral(text: string): Box | undefined {
   if (/^-?\d+\.\d+$/.test(text)) return box('float64', Number(text));
   if (text === 'true' || text === 'yes') return box('bool', true);
   if (text === 'false' || text === 'no') return box('bool', false);
-  if (/^\d+(\.\d+)?(ns|us|ms|s|m|h|d)$/.test(text)) {
+  if (/^\d+(\.\d+)?(ns|us|ms|s|m|h|d|w)$/.test(text)) {
+    if (text.endsWith('w')) return box('time_delta', Number(text.slice(0, -1)) * 7 * 86400);
     try { return parseBox('time_delta', text); } catch { return undefined; }
   }
   if (/^\d+(\.\d+){3}$/.test(text)) { try { return parseBox('ipaddr', text); } catch { return undefined; } }
