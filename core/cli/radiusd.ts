@@ -19,15 +19,14 @@
  * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads, SIGUSR1 writes the stats file.
  */
 import * as cluster from 'node:cluster';
+import { ClusterPrimary, clusterRole, defaultWorkers, serveWorker, workerShare } from '../listen/cluster';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import yargs from 'yargs';
 import { parseConfigFile } from '../config/parser';
-import type { Logger } from '../log/logger';
 import { loadGeneration } from '../server/generation';
-import { createDaemonLogger, LineLogger, streamTarget } from '../server/log';
+import { createDaemonLogger, LineLogger } from '../server/log';
 import { Server } from '../server/server';
 import { derivePaths } from '../server/generation';
 import { parseMainSettings } from '../server/settings';
@@ -191,6 +190,37 @@ function makeLogger(args: DaemonArgs, file: string): { log: LineLogger; pidfile?
   return { log: createDaemonLogger({ destination, file: logFile, debug: args.debug, rotateCheck: rotate }), pidfile };
 }
 
+/**
+ * Signals that arrive while the server is still starting are held here and replayed once the
+ * real handlers are installed (a SIGTERM during startup stops the server right after it is up;
+ * SIGUSR1 must never reach Node's default handler, which would open the inspector).
+ */
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const;
+type Sig = (typeof SIGNALS)[number];
+let pendingSignals: Sig[] = [];
+let signalHandler: ((s: Sig) => void) | undefined;
+let signalsInstalled = false;
+
+function installSignals(): void {
+  if (signalsInstalled) return;
+  signalsInstalled = true;
+  for (const sig of SIGNALS) {
+    process.on(sig, () => {
+      if (signalHandler) signalHandler(sig);
+      else pendingSignals.push(sig);
+    });
+  }
+}
+
+/** Routes signals to `fn` from now on, replaying those received during startup. */
+function handleSignals(fn: ((s: Sig) => void) | undefined): void {
+  signalHandler = fn;
+  if (!fn) return;
+  const p = pendingSignals;
+  pendingSignals = [];
+  for (const s of p) fn(s);
+}
+
 /** Runs the daemon in this process (foreground, or as the detached child / a cluster worker). */
 async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<number> {
   const file = path.join(args.confdir, `${args.name}.conf`);
@@ -233,7 +263,17 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
   }
   log.info('Ready to process requests');
   if (args.foreground && !args.child && !args.debug && !cluster.default.isWorker) io.out('Ready to process requests');
-  process.send?.({ radiusd: 'ready', pid: process.pid, listeners: server.addresses() });
+  if (cluster.default.isWorker) {
+    serveWorker({
+      stats: () => server.stats().listeners,
+      reload: async () => {
+        if (!(await server.reload())) throw new Error('configuration rejected (see the log)');
+      },
+      shutdown: () => server.stop(),
+    });
+  } else {
+    process.send?.({ radiusd: 'ready', pid: process.pid, listeners: server.addresses() });
+  }
 
   let statsTimer: NodeJS.Timeout | undefined;
   const statsInterval = gen.settings.stats.interval;
@@ -249,16 +289,13 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
       log.info(`${sig}: shutting down`);
       if (statsTimer) clearInterval(statsTimer);
       void server.stop().then(() => {
-        server.writeStats();
+        if (!cluster.default.isWorker) server.writeStats();
         if (writePid && !cluster.default.isWorker) {
           try { fs.unlinkSync(pidfile); } catch { /* already gone */ }
         }
         log.info('exiting');
         log.close();
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
-        process.off('SIGHUP', onHup);
-        process.off('SIGUSR1', onUsr1);
+        handleSignals(undefined);
         resolve(0);
       });
     };
@@ -272,10 +309,12 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
       const f = server.writeStats();
       if (f) log.info(`stats written to ${f}`);
     };
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-    process.on('SIGHUP', onHup);
-    process.on('SIGUSR1', onUsr1);
+    handleSignals((sig) => {
+      if (sig === 'SIGTERM') onTerm();
+      else if (sig === 'SIGINT') onInt();
+      else if (sig === 'SIGHUP') onHup();
+      else if (!cluster.default.isWorker) onUsr1();
+    });
     process.on('message', (m: unknown) => {
       const cmd = (m as { radiusd?: string })?.radiusd;
       if (cmd === 'reload') onHup();
@@ -317,57 +356,87 @@ function daemonise(argv: readonly string[], io: DaemonIo): Promise<number> {
   });
 }
 
-/** Cluster primary: forks `n` workers, forwards SIGHUP/SIGUSR1, stops them on SIGTERM/SIGINT. */
-function supervise(n: number, log: Logger, io: DaemonIo): Promise<number> {
-  const c = cluster.default;
-  return new Promise((resolve) => {
+/**
+ * Cluster primary (core/listen/cluster.ts): validates the configuration once (so a broken one
+ * fails fast instead of crash-looping workers), forks `n` workers, forwards SIGHUP, sums the
+ * workers' counters into the stats file on SIGUSR1, stops them on SIGTERM/SIGINT.
+ */
+async function supervise(args: DaemonArgs, argv: readonly string[], n: number, io: DaemonIo): Promise<number> {
+  const file = path.join(args.confdir, `${args.name}.conf`);
+  const { log } = makeLogger(args, file);
+  let gen;
+  try {
+    gen = await loadGeneration({ file, log, check: true });
+    await gen.modules.detachAll();
+  } catch (e) {
+    log.error(errorText(e));
+    io.err(errorText(e));
+    process.send?.({ radiusd: 'failed', error: errorText(e) });
+    return 1;
+  }
+  const primary = new ClusterPrimary({ workers: n, exec: require.main?.filename ?? process.argv[1], args: [...argv], log });
+  await primary.start();
+  const pids = primary.pids();
+  if (pids.length === 0) {
+    const msg = 'radiusd: no worker started';
+    io.err(msg);
+    process.send?.({ radiusd: 'failed', error: msg });
+    return 1;
+  }
+  const writePid = args.child;
+  if (writePid) {
+    try {
+      fs.mkdirSync(path.dirname(gen.paths.pidfile), { recursive: true });
+      fs.writeFileSync(gen.paths.pidfile, `${process.pid}\n`);
+    } catch (e) {
+      log.error(`cannot write pid file ${gen.paths.pidfile}: ${errorText(e)}`);
+    }
+  }
+  log.info(`${pids.length} workers ready (pids ${pids.join(', ')})`);
+  if (!args.child) io.out('Ready to process requests');
+  process.send?.({ radiusd: 'ready', pid: process.pid });
+  const writeStats = async () => {
+    const tree = await primary.stats();
+    const total: Record<string, number> = {};
+    for (const counters of Object.values(tree)) for (const [k, v] of Object.entries(counters)) total[k] = (total[k] ?? 0) + v;
+    total.drop_total = Object.entries(total).filter(([k]) => k.startsWith('drop_')).reduce((a, [, v]) => a + v, 0);
+    try {
+      fs.mkdirSync(path.dirname(gen.paths.statsFile), { recursive: true });
+      fs.writeFileSync(gen.paths.statsFile, JSON.stringify({ workers: n, total, listeners: tree }, null, 2) + '\n');
+      log.info(`stats written to ${gen.paths.statsFile}`);
+    } catch (e) {
+      log.error(`stats: ${errorText(e)}`);
+    }
+  };
+  return new Promise<number>((resolve) => {
     let stopping = false;
-    let ready = 0;
-    let failed = false;
-    const workers = new Set<import('node:cluster').Worker>();
-    const fork = () => {
-      const w = c.fork({ TSRADIUS_WORKERS: String(n) });
-      workers.add(w);
-      w.on('message', (m: { radiusd?: string; error?: string }) => {
-        if (m?.radiusd === 'ready' && ++ready === n) {
-          log.info(`${n} workers ready`);
-          process.send?.({ radiusd: 'ready', pid: process.pid });
-          io.out('Ready to process requests');
-        } else if (m?.radiusd === 'failed') {
-          failed = true;
-          process.send?.({ radiusd: 'failed', error: m.error });
-          stopAll('worker failed');
-        }
-      });
-      w.on('exit', () => {
-        workers.delete(w);
-        if (!stopping && !failed) {
-          log.error('worker exited; starting a new one');
-          fork();
-        } else if (workers.size === 0) resolve(failed ? 1 : 0);
-      });
-    };
-    const stopAll = (why: string) => {
+    const stop = (sig: string) => {
       if (stopping) return;
       stopping = true;
-      log.info(`${why}: stopping ${workers.size} workers`);
-      for (const w of workers) w.send({ radiusd: 'stop' });
-      if (workers.size === 0) resolve(failed ? 1 : 0);
+      log.info(`${sig}: stopping ${n} workers`);
+      void primary.stop().then(() => {
+        if (writePid) {
+          try { fs.unlinkSync(gen.paths.pidfile); } catch { /* gone */ }
+        }
+        log.info('exiting');
+        log.close();
+        resolve(0);
+      });
     };
-    process.on('SIGTERM', () => stopAll('SIGTERM'));
-    process.on('SIGINT', () => stopAll('SIGINT'));
-    process.on('SIGHUP', () => { for (const w of workers) w.send({ radiusd: 'reload' }); });
-    process.on('SIGUSR1', () => { for (const w of workers) w.send({ radiusd: 'stats' }); });
-    for (let i = 0; i < n; i++) fork();
+    handleSignals((sig) => {
+      if (sig === 'SIGTERM' || sig === 'SIGINT') stop(sig);
+      else if (sig === 'SIGHUP') { log.info('SIGHUP: reloading the workers'); primary.reload(); }
+      else void writeStats();
+    });
   });
 }
 
 /** Runs radiusd with `argv` (without node and script). Resolves with the exit status. */
 export async function radiusdMain(argv: readonly string[], io: DaemonIo = processIo): Promise<number> {
-  const c = cluster.default;
-  if (c.isWorker) {
+  if (clusterRole() === 'worker') {
+    installSignals();
     const args = parseArgs(argv) as DaemonArgs;
-    return serve({ ...args, foreground: true }, io, Number(process.env.TSRADIUS_WORKERS) || 1);
+    return serve({ ...args, foreground: true }, io, workerShare());
   }
   const parsed = parseArgs(argv);
   if ('error' in parsed) {
@@ -383,20 +452,17 @@ export async function radiusdMain(argv: readonly string[], io: DaemonIo = proces
   const args = parsed;
   if (args.check) return checkConfig(args, io);
   if (!args.foreground) return daemonise(argv, io);
+  installSignals();
   let workers = args.workers;
   if (workers === 0) {
     try {
       const s = parseMainSettings(parseConfigFile(path.join(args.confdir, `${args.name}.conf`)));
       workers = s.thread.workers;
     } catch {
-      workers = 1;
+      workers = 1; // the error is reported with its location when the server loads it
     }
   }
-  if (workers > 1) {
-    workers = Math.min(workers, Math.max(1, os.availableParallelism?.() ?? os.cpus().length) * 4);
-    const log = new LineLogger(streamTarget(process.stdout), args.debug, 'main');
-    c.setupPrimary({ exec: require.main?.filename ?? process.argv[1], args: [...argv] });
-    return supervise(workers, log, io);
-  }
+  if (workers === 0) workers = defaultWorkers();
+  if (clusterRole({ workers, debug: args.debug && !args.child }) === 'primary') return supervise(args, argv, workers, io);
   return serve(args, io, 1);
 }

@@ -77,7 +77,7 @@ export const MainSchema = conf.section({
     interval: conf.duration({ default: 0, min: 0, doc: 'Write the stats file periodically (0 = only on SIGUSR1 and at exit).' }),
   }),
   thread: conf.subsection({
-    workers: conf.integer({ default: 1, min: 1, max: 256, doc: 'Worker processes (cluster); the CLI flag --workers overrides it.' }),
+    workers: conf.integer({ default: 0, min: 0, max: 256, doc: 'Worker processes sharing the sockets (node:cluster); 0 = one per CPU, 1 = no fork. --workers N overrides it; -X always runs one process.' }),
     num_networks: conf.integer({ min: 0 }),
     num_workers: conf.integer({ min: 0 }),
   }),
