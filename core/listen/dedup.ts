@@ -18,8 +18,11 @@ import type { InFlight } from './types';
 
 /** One tracked request. */
 export class DedupEntry {
-  /** Copy of the Request Authenticator (16 bytes). */
-  readonly auth: Buffer;
+  /** The Request Authenticator as four int32 words (no Buffer kept per entry). */
+  private readonly a0: number;
+  private readonly a1: number;
+  private readonly a2: number;
+  private readonly a3: number;
   /** Set while processing. */
   inflight: InFlight | undefined = undefined;
   /** True once the sink called back. */
@@ -30,7 +33,16 @@ export class DedupEntry {
   expires = 0;
 
   constructor(readonly key: string, auth: Buffer) {
-    this.auth = Buffer.from(auth);
+    this.a0 = auth.readInt32LE(0);
+    this.a1 = auth.readInt32LE(4);
+    this.a2 = auth.readInt32LE(8);
+    this.a3 = auth.readInt32LE(12);
+  }
+
+  /** True when `auth` (16 bytes) is this entry's Request Authenticator. */
+  sameAuth(auth: Buffer): boolean {
+    return auth.readInt32LE(0) === this.a0 && auth.readInt32LE(4) === this.a1
+      && auth.readInt32LE(8) === this.a2 && auth.readInt32LE(12) === this.a3;
   }
 }
 
@@ -69,7 +81,7 @@ export class DedupTable {
    */
   lookup(key: string, auth: Buffer): DedupResult {
     const old = this.map.get(key);
-    if (old !== undefined && old.auth.equals(auth)) {
+    if (old !== undefined && old.sameAuth(auth)) {
       return old.done ? { kind: 'done', entry: old } : { kind: 'running', entry: old };
     }
     return { kind: 'new', previous: old };
