@@ -29,8 +29,18 @@ import type { FilesConfig } from './config';
 
 type Values = (Pair | undefined)[];
 
+/** Value arrays of item lists without templates, computed once. */
+const staticValues = new WeakMap<readonly UsersItem[], Values>();
+
 /** Computes the values of `items`; a Promise only when an expansion yields. */
 function valuesOf(items: readonly UsersItem[], request: Request): Values | Promise<Values> {
+  const hit = staticValues.get(items);
+  if (hit) return hit;
+  if (!items.some((i) => i.tmpl)) {
+    const v = items.map((i) => i.leaf);
+    staticValues.set(items, v);
+    return v;
+  }
   const out: Values = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
     const v = itemValue(items[i], request);
@@ -99,13 +109,14 @@ export class Files {
 
   private match(file: UsersFile, request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
     const key = this.key!.expand(request, ctx.signal);
-    if (typeof key !== 'string') return key.then((k) => this.matchFrom([...file.candidates(k)], 0, false, request, ctx, k));
-    if (file.defaults.length === 0 && !file.byName.has(key)) return 'noop';
-    return this.matchFrom([...file.candidates(key)], 0, false, request, ctx, key);
+    if (typeof key !== 'string') return key.then((k) => this.matchFrom(file.candidateList(k), 0, false, request, ctx, k));
+    const cands = file.candidateList(key);
+    if (cands.length === 0) return 'noop';
+    return this.matchFrom(cands, 0, false, request, ctx, key);
   }
 
   /** Walks the candidate entries from `start`; switches to {@link matchAsync} when an expansion yields. */
-  private matchFrom(cands: UsersEntry[], start: number, found: boolean, request: Request, ctx: CallContext, key: string): Rcode | Promise<Rcode> {
+  private matchFrom(cands: readonly UsersEntry[], start: number, found: boolean, request: Request, ctx: CallContext, key: string): Rcode | Promise<Rcode> {
     for (let i = start; i < cands.length; i++) {
       const e = cands[i];
       const cv = valuesOf(e.check, request);
@@ -122,7 +133,7 @@ export class Files {
   }
 
   private async matchAsync(
-    cands: UsersEntry[], i: number, found: boolean, request: Request, ctx: CallContext, key: string,
+    cands: readonly UsersEntry[], i: number, found: boolean, request: Request, ctx: CallContext, key: string,
     cv: Values | Promise<Values>, av?: Values | Promise<Values>, rv?: Values | Promise<Values>,
   ): Promise<Rcode> {
     const e = cands[i];

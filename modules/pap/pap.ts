@@ -112,6 +112,8 @@ export class Pap {
   private daPassword?: DictAttr;
   private authTypeValue?: Value;
   private readonly schemes = new Map<DictAttr, Check>();
+  /** Preference of each known-good attribute (lower wins). */
+  private readonly rank = new Map<DictAttr, number>();
   private daWithHeader?: DictAttr;
 
   constructor(
@@ -134,7 +136,10 @@ export class Pap {
     this.daWithHeader = dict.resolve('Password.With-Header');
     for (const [child, check] of SCHEMES) {
       const da = dict.resolve(`Password.${child}`);
-      if (da) this.schemes.set(da, check);
+      if (da) {
+        this.rank.set(da, this.schemes.size);
+        this.schemes.set(da, check);
+      }
     }
     const want = (this.config.auth_type ?? this.name).toLowerCase();
     const values = this.daAuthType.values;
@@ -145,16 +150,24 @@ export class Pap {
   /** Finds the preferred known-good password in `control`, normalising With-Header. */
   private knownGood(control: readonly Pair[], log: CallContext['log']): KnownGood | undefined {
     const holder = getPair(control, this.daPassword!);
-    const found = new Map<DictAttr, Pair>();
-    for (const p of holder?.children ?? []) if (p.value !== undefined && !found.has(p.da)) found.set(p.da, p);
+    let best: Pair | undefined;
+    let bestRank = Infinity;
+    let withHeader: Pair | undefined;
+    const consider = (p: Pair): void => {
+      if (p.value === undefined) return;
+      const rank = this.rank.get(p.da);
+      if (rank !== undefined && rank < bestRank) {
+        best = p;
+        bestRank = rank;
+      } else if (p.da === this.daWithHeader && !withHeader) {
+        withHeader = p;
+      }
+    };
+    for (const p of holder?.children ?? []) consider(p);
     // Flat lists (a Password child without its parent) are accepted too.
-    for (const p of control) if (p.da.parent === this.daPassword && !found.has(p.da) && p.value !== undefined) found.set(p.da, p);
-    for (const [da, check] of this.schemes) {
-      const p = found.get(da);
-      if (p) return { name: `Password.${da.name}`, check, value: asBuffer(p.value) };
-    }
-    const wh = this.daWithHeader ? found.get(this.daWithHeader) : undefined;
-    if (wh) return this.fromHeader(String(wh.value), log);
+    for (const p of control) if (p.da.parent === this.daPassword) consider(p);
+    if (best) return { name: `Password.${best.da.name}`, check: this.schemes.get(best.da)!, value: asBuffer(best.value) };
+    if (withHeader) return this.fromHeader(String(withHeader.value), log);
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileTemplate, rewriteV3 } from './tmpl';
+import { compileTemplate, ctime, rewriteStrftime, rewriteV3 } from './tmpl';
 import { makeRequest, testDict } from './testing';
 import { parsePairList } from '../../core/pair/text';
 
@@ -35,8 +35,7 @@ describe('compileTemplate', () => {
 });
 
 describe('strftime rewrite', () => {
-  it('rewrites only one-letter escapes', async () => {
-    const { rewriteStrftime, ctime } = await import('./tmpl');
+  it('rewrites only one-letter escapes', () => {
     expect(rewriteStrftime('%Y.log %%Y %t %{User-Name} %str.upper(x)')).toBe("%strftime('Y').log %%Y %strftime('t') %{User-Name} %str.upper(x)");
     const r = makeRequest('');
     expect(compileTemplate('%t', { dict: testDict(), strftime: true }).expand(r)).toBe(ctime(new Date(r.received * 1000)));

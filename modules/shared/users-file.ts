@@ -277,6 +277,17 @@ export class UsersFile {
   }
 
   /**
+   * {@link candidates} as an array; without DEFAULT entries (or without named ones) no array
+   * is built: the stored list is returned.
+   */
+  candidateList(key: string): readonly UsersEntry[] {
+    const named = this.byName.get(key);
+    if (!named) return this.defaults;
+    if (this.defaults.length === 0) return named;
+    return [...this.candidates(key)];
+  }
+
+  /**
    * The entries that may match `key`, in file order: the named entries for `key` merged
    * with the DEFAULT entries. Cost is proportional to those entries, not to the file.
    */
