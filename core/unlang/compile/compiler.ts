@@ -379,7 +379,14 @@ export class Compiler {
         def = block;
         continue;
       }
-      let e = this.parseExpr(vtext, c.loc, { ...ctx }, false, true);
+      let e: Expr;
+      try {
+        e = this.parseExpr(vtext, c.loc, { ...ctx }, false);
+      } catch (err) {
+        // A bare enum name (`case Login-User`) is typed by the subject below.
+        if (!(err instanceof CompileError) || !/Unknown attribute "/.test(err.detail) || !subjectDa?.values || !/^[^\s"'%()]+$/.test(vtext)) throw err;
+        e = { k: 'lit', box: box('string', vtext), raw: vtext };
+      }
       if (isRetypable(e)) {
         const t = type ?? 'string';
         try {
@@ -558,6 +565,9 @@ export class Compiler {
       }
     } else {
       let e = this.parseExpr(vtext, p.loc, ctx, false);
+      if (e.k === 'ref' && e.ref.segs.length && e.ref.segs[e.ref.segs.length - 1].idx === Idx.COUNT) {
+        throw new CompileError(p.loc, `"${vtext}": [#] cannot be used as a value here (use %{${vtext}})`);
+      }
       e = this.typeFor(e, lhs, p.loc, p.op);
       rhs = { k: 'expr', e };
     }
@@ -589,8 +599,19 @@ export class Compiler {
     const lhs = this.lhsRef(cs.name1, cs.loc, ctx);
     const lhsList = lhs.ref.segs.length === 0 || lhs.t === 'group';
     let rhs: EditRhs;
-    if (cs.children.length === 0) rhs = { k: 'empty' };
-    else if (lhsList) rhs = { k: 'pairs', items: this.pairTemplates(cs.children, lhs, ctx) };
+    if (cs.children.length === 0) {
+      if (!lhsList && op !== ':=' && op !== '=') throw new CompileError(cs.loc, `"${cs.name1} ${op} {}" is not allowed: an empty list can only be assigned with := (delete) or =`);
+      rhs = { k: 'empty' };
+    }
+    else if (lhsList) {
+      const items = this.pairTemplates(cs.children, lhs, ctx);
+      if (op === '-=') {
+        for (const t of items) {
+          if (t.path.length) throw new CompileError(t.loc, `Removing nested attributes ("${t.path.map((d) => d.name).join('.')}.${t.da.name}") from a list is not supported; edit the parent attribute instead`);
+        }
+      }
+      rhs = { k: 'pairs', items };
+    }
     else {
       const items: Expr[] = [];
       for (const c of cs.children) {
@@ -634,7 +655,10 @@ export class Compiler {
 
   private templateAttr(name: string, base: DictAttr | undefined, loc: ConfLoc): { da: DictAttr; path: DictAttr[] } {
     let n = name.trim();
-    for (const l of ['request.', 'reply.', 'control.', 'session-state.']) if (n.startsWith(l)) { n = n.slice(l.length); break; }
+    if (n.startsWith('&')) n = n.slice(1);
+    for (const l of ['request.', 'reply.', 'control.', 'session-state.', 'parent.', 'outer.']) {
+      if (n.toLowerCase().startsWith(l)) throw new CompileError(loc, `"${name}": a list qualifier is not allowed inside an edit list (names are relative to the list being edited)`);
+    }
     const da = (base ? base.childByName(n) ?? this.dict.resolve(n, base) : undefined) ?? this.dict.resolve(n);
     if (!da) throw new CompileError(loc, `Unknown attribute "${name}"`);
     const path: DictAttr[] = [];
