@@ -115,6 +115,12 @@ describe('pap authenticate', () => {
     expect(auth(m, req('password', 'Password.With-Header := "{nthash}8846F7EAEE8FB117AD06BDD830B7586C"'))).toBe('ok');
     expect(auth(m, req('pw', 'Password.With-Header := "{x-unknown}abc"'))).toBe('invalid');
   });
+  it('prefers Cleartext when several known-good passwords exist; legacy control.User-Password', () => {
+    const md5 = crypto.createHash('md5').update('other').digest();
+    expect(auth(m, req('pw', `MD5-Password := "${hex(md5)}", Cleartext-Password := "pw"`))).toBe('ok');
+    expect(auth(m, req('other', `MD5-Password := "${hex(md5)}", Cleartext-Password := "pw"`))).toBe('reject');
+    expect(auth(m, req('pw', 'User-Password := "pw"'))).toBe('ok');
+  });
   it('normify', () => {
     expect(normify(Buffer.from('00ff'), 2).toString('hex')).toBe('00ff');
     expect(normify(Buffer.from('abc'), 16).toString()).toBe('abc');

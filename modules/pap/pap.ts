@@ -168,6 +168,12 @@ export class Pap {
     for (const p of control) if (p.da.parent === this.daPassword) consider(p);
     if (best) return { name: `Password.${best.da.name}`, check: this.schemes.get(best.da)!, value: asBuffer(best.value) };
     if (withHeader) return this.fromHeader(String(withHeader.value), log);
+    // Very old users files set `User-Password := "…"` as a check item; v3 took it as cleartext.
+    const legacy = getPair(control, this.daUserPassword!);
+    if (legacy?.value !== undefined) {
+      log.warn('control.User-Password is deprecated; use Password.Cleartext');
+      return { name: 'control.User-Password', check: { k: 'clear' }, value: asBuffer(legacy.value) };
+    }
     return undefined;
   }
 
