@@ -12,6 +12,7 @@ import type { ModuleDefinition } from '../core/module/define';
 import always from './always';
 import attr_filter from './attr_filter';
 import chap from './chap';
+import delay from './delay';
 import detail from './detail';
 import files from './files';
 import linelog from './linelog';
@@ -22,6 +23,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   always,
   attr_filter,
   chap,
+  delay,
   detail,
   files,
   linelog,

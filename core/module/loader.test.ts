@@ -170,6 +170,27 @@ describe('bindings', () => {
     await set.detachAll();
   });
 
+  it('v3-style dotted instance names are reachable as name.suffix', async () => {
+    const set = await load('recorder recorder.one { }\nrecorder recorder.two {\n greeting = x\n}');
+    const h = set.handle('recorder')!;
+    expect(h).toBeDefined();
+    const one = set.get('recorder.one')!.instance as Recorder;
+    const two = set.get('recorder.two')!.instance as Recorder;
+    h.method({ name1: 'recv', name2: 'Access-Request' }, 'two')!(undefined as never, undefined as never);
+    expect([one.count, two.count]).toEqual([0, 1]);
+    expect(h.method({ name1: 'authenticate', name2: 'PAP' }, 'one')!(undefined as never, undefined as never)).toBe('handled');
+    expect(h.method({ name1: 'recv' }, 'three')).toBeUndefined();
+    expect(h.method({ name1: 'recv' })).toBeUndefined();
+    expect(set.handle('recorder.one')).toBe(set.get('recorder.one')!.handle);
+    // a plain instance with the prefix name keeps its own methods
+    const set2 = await load('recorder { }\nrecorder recorder.x { }');
+    expect(set2.handle('recorder')!.method({ name1: 'recv', name2: 'Access-Request' })!(undefined as never, undefined as never)).toBe('ok');
+    expect(set2.handle('recorder')!.method({ name1: 'recv', name2: 'Access-Request' }, 'auth')!(undefined as never, undefined as never)).toBe('handled');
+    await set.detachAll();
+    expect(set.handle('recorder')).toBeUndefined();
+    await set2.detachAll();
+  });
+
   it('a table naming a missing method is a located definition error', async () => {
     const bad = defineModule({ name: 'bad', kind: 'rlm', config: conf.section({}), impl: Recorder, methods: { 'recv *': 'nosuch' as never } });
     const e = await loadError('bad { }', { registry: [bad] });

@@ -46,7 +46,9 @@
  * container is disposed, and a located error is thrown (the original error is its `cause`).
  *
  * Instance names: `files { }` → `files`; `files users2 { }` → `users2`. Names are unique
- * across instances and virtual modules.
+ * across instances and virtual modules. A v3-style dotted name (`attr_filter
+ * attr_filter.access_reject { }`) is reachable from policy as `attr_filter.access_reject`:
+ * `handle('attr_filter')` then resolves method `access_reject` to that instance first.
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
@@ -490,9 +492,36 @@ async function disposeAll(entries: Entry[], log: Logger): Promise<void> {
 function makeSet(entries: Entry[], virtualModules: Map<string, ConfSection>, xlats: XlatRegistry, log: Logger): ModuleSet {
   const byName = new Map(entries.map((e) => [e.name, e]));
   let detached: Promise<void> | undefined;
-  const handle = (name: string): ModuleHandle | undefined => {
+  const live = (name: string): Entry | undefined => {
     const e = byName.get(name);
-    return e && e.state !== 'detached' ? e.handle : undefined;
+    return e && e.state !== 'detached' ? e : undefined;
+  };
+  // v3-style dotted instance names (`attr_filter attr_filter.access_reject { }`): policy writes
+  // `attr_filter.access_reject`, which the compiler asks for as instance `attr_filter`, method
+  // `access_reject`. An instance with the full dotted name wins over a method of that name.
+  const dottedPrefixes = new Set<string>();
+  for (const e of entries) {
+    const dot = e.name.indexOf('.');
+    if (dot > 0) dottedPrefixes.add(e.name.slice(0, dot));
+  }
+  const composite = new Map<string, ModuleHandle>();
+  const handle = (name: string): ModuleHandle | undefined => {
+    if (!dottedPrefixes.has(name)) return live(name)?.handle;
+    let h = composite.get(name);
+    if (!h) {
+      h = {
+        name,
+        method(section, method) {
+          if (method !== undefined) {
+            const d = live(`${name}.${method}`);
+            if (d) return d.handle.method(section);
+          }
+          return live(name)?.handle.method(section, method);
+        },
+      };
+      composite.set(name, h);
+    }
+    return live(name) || [...byName.keys()].some((k) => k.startsWith(`${name}.`) && live(k)) ? h : undefined;
   };
   return {
     handle,
