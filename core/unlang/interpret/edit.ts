@@ -298,6 +298,8 @@ function leafEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
         return;
       }
       removeWhere(list, locks, (p) => p.da === da);
+      // A local variable holds one value.
+      if (ref.list === 'local' && ref.segs.length === 1) { if (values.length) list.push(new Pair(da, values[0].value)); return; }
       for (const v of values) list.push(new Pair(da, v.value));
       return;
     }

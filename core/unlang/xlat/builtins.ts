@@ -88,7 +88,15 @@ export function registerBuiltins(reg: XlatRegistry): void {
 
   // ---- encodings
   reg.register('hex', (_c, a) => (a[0] ?? []).map((b) => box('string', boxToOctets(b).toString('hex'))), { ...pure, returnType: 'string' });
-  reg.register('bin', (_c, a) => oct(Buffer.from(argString(a[0]).replace(/^0x/i, ''), 'hex')), { ...pure, returnType: 'octets' });
+  reg.register('bin', (_c, a) => {
+    const out: Box[] = [];
+    for (const b of a[0] ?? []) {
+      const t = boxAsText(b).replace(/^0x/i, '');
+      if (t.length === 0 || t.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(t)) continue;
+      out.push(box('octets', Buffer.from(t, 'hex')));
+    }
+    return out;
+  }, { ...pure, returnType: 'octets' });
   reg.register('base64.encode', (_c, a) => str(argOctets(a[0]).toString('base64')), { ...pure, returnType: 'string' });
   reg.register('base64.decode', (_c, a) => oct(Buffer.from(argString(a[0]), 'base64')), { ...pure, returnType: 'octets' });
   reg.register('url.quote', (_c, a) => str(encodeURIComponent(argString(a[0]))), { ...pure, returnType: 'string' });

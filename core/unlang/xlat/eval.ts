@@ -220,6 +220,10 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       }
       const a = evalExpr(e.a, ctx);
       const b = evalExpr(e.b, ctx);
+      if (a.length === 0 && b.length === 0) {
+        // Two empty lists are equal.
+        return e.op === '==' || e.op === '<=' || e.op === '>=' ? TRUE : FALSE;
+      }
       if (e.op === '!=') {
         if (a.length === 0 || b.length === 0) return boolList(a.length !== b.length);
         for (const x of a) for (const y of b) if (compareBoxes(x, '==', y)) return FALSE;

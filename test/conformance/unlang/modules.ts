@@ -68,6 +68,10 @@ export function harnessModules(dict: Dictionary, xlats: XlatRegistry): (name: st
     });
   }, { returnType: 'time_delta' });
 
+  // rlm_test's failing expansion: an empty result.
+  xlats.register('test.fail', () => [], {});
+  xlats.register('test.passthrough', (_c, args) => args.flat(), {});
+
   const table: Record<string, ModuleHandle> = {
     pap: handle('pap', (s, m) => (m === 'authenticate' || s.name1 === 'authenticate' ? papAuthenticate : papAuthorize)),
     test: handle('test', () => always('ok')),
