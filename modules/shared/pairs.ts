@@ -1,23 +1,14 @@
 /**
  * Pair-list helpers shared by the core modules: nested lookups and edits by
  * definition, with parents created as needed (`Password.Cleartext` lives under the
- * `Password` TLV), and the users-file assignment operators.
+ * `Password` TLV).
  */
 
 import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
 import { Pair } from '../../core/pair/pair';
-import { copyPair, findByPath, findOrAppendStructural } from '../../core/pair/list';
+import { findByPath, findOrAppendStructural } from '../../core/pair/list';
 import type { Value } from '../../core/value/types';
-import { valuesEqual } from '../../core/value/ops';
-import type { LeafType } from '../../core/dict/types';
-
-/** Resolves an attribute name or throws `Unknown attribute "X"`. */
-export function attr(dict: Dictionary, name: string): DictAttr {
-  const da = dict.resolve(name);
-  if (!da) throw new Error(`Unknown attribute "${name}"`);
-  return da;
-}
 
 /** The ancestors of `da` below the protocol root, outermost first, `da` excluded. */
 function parentsOf(da: DictAttr): DictAttr[] {
@@ -66,52 +57,6 @@ export function addValue(list: Pair[], da: DictAttr, value: Value): Pair {
   const p = new Pair(da, value);
   containerOf(list, da, true).push(p);
   return p;
-}
-
-/** Removes every pair of `da` under `list`; returns how many went. */
-export function removeAll(list: Pair[], da: DictAttr): number {
-  const c = containerOf(list, da, false);
-  if (!c) return 0;
-  let n = 0;
-  for (let i = c.length - 1; i >= 0; i--) if (c[i].da === da) { c.splice(i, 1); n++; }
-  return n;
-}
-
-/** Operators that assign (as opposed to compare). */
-export const ASSIGN_OPS: ReadonlySet<string> = new Set(['=', ':=', '+=', '-=', '^=']);
-
-/**
- * Applies one assignment to `list`, as the users file does (v3 `radius_pairmove`):
- * `=` adds when no pair of that attribute exists, `:=` replaces all, `+=` appends,
- * `^=` prepends, `-=` removes pairs with an equal value. `leaf` is copied.
- */
-export function applyAssign(list: Pair[], leaf: Pair, op: string): void {
-  const da = leaf.da;
-  const c = containerOf(list, da, op !== '-=');
-  if (!c) return;
-  switch (op) {
-    case '=':
-      if (!c.some((p) => p.da === da)) c.push(copyPair(leaf));
-      return;
-    case ':=':
-      for (let i = c.length - 1; i >= 0; i--) if (c[i].da === da) c.splice(i, 1);
-      c.push(copyPair(leaf));
-      return;
-    case '+=':
-      c.push(copyPair(leaf));
-      return;
-    case '^=': {
-      const i = c.findIndex((p) => p.da === da);
-      c.splice(i < 0 ? c.length : i, 0, copyPair(leaf));
-      return;
-    }
-    case '-=':
-      for (let i = c.length - 1; i >= 0; i--) {
-        const p = c[i];
-        if (p.da === da && p.value !== undefined && leaf.value !== undefined && valuesEqual(p.value, leaf.value, da.type as LeafType)) c.splice(i, 1);
-      }
-      return;
-  }
 }
 
 /** Adds `Module-Failure-Message` to the request list (when the dictionary has it). */
