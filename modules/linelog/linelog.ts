@@ -111,31 +111,43 @@ export class Linelog {
     await this.writer?.close();
   }
 
-  /** The template for this request: the referenced line, its section's `default`, or `format`. */
-  private async pick(request: Request, ctx: CallContext): Promise<Template | undefined> {
-    if (this.reference) {
-      const ref = (await this.reference.expand(request, ctx.signal)).replace(/^\.+/, '').toLowerCase();
-      const hit = this.lines.get(ref);
-      if (hit) return hit;
-      const dot = ref.lastIndexOf('.');
-      const dflt = dot > 0 ? this.lines.get(`${ref.slice(0, dot)}.default`) : undefined;
-      if (dflt) return dflt;
-      if (ctx.log.debugEnabled) ctx.log.debug(`no line for reference "${ref}"`);
-    }
+  /** The template for a reference path: the line, its section's `default`, or `format`. */
+  private lookup(ref: string, ctx: CallContext): Template | undefined {
+    const key = ref.replace(/^\.+/, '').toLowerCase();
+    const hit = this.lines.get(key);
+    if (hit) return hit;
+    const dot = key.lastIndexOf('.');
+    const dflt = dot > 0 ? this.lines.get(`${key.slice(0, dot)}.default`) : undefined;
+    if (dflt) return dflt;
+    if (ctx.log.debugEnabled) ctx.log.debug(`no line for reference "${key}"`);
     return this.format;
   }
 
-  /** Writes the line; `noop` when there is nothing to write. */
-  async log(request: Request, ctx: CallContext): Promise<Rcode> {
-    try {
-      const t = await this.pick(request, ctx);
-      if (!t) return 'noop';
-      const line = await t.expand(request, ctx.signal);
-      await this.emit(request, line);
-      return 'ok';
-    } catch (e) {
+  /**
+   * Writes the line: `ok`, or `noop` when there is nothing to write, `fail` on errors.
+   * Synchronous unless an expansion yields or the destination is a file.
+   */
+  log(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+    const failed = (e: unknown): Rcode => {
       ctx.log.error(`cannot write log line: ${(e as Error).message}`);
       return 'fail';
+    };
+    const withTemplate = (t: Template | undefined): Rcode | Promise<Rcode> => {
+      if (!t) return 'noop';
+      const line = t.expand(request, ctx.signal);
+      const write = (text: string): Rcode | Promise<Rcode> => {
+        const w = this.emit(request, text);
+        return w instanceof Promise ? w.then(() => 'ok' as Rcode, failed) : 'ok';
+      };
+      return typeof line === 'string' ? write(line) : line.then(write, failed);
+    };
+    try {
+      if (!this.reference) return withTemplate(this.format);
+      const ref = this.reference.expand(request, ctx.signal);
+      if (typeof ref === 'string') return withTemplate(this.lookup(ref, ctx));
+      return ref.then((r) => withTemplate(this.lookup(r, ctx)), failed);
+    } catch (e) {
+      return failed(e);
     }
   }
 
