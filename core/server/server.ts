@@ -28,6 +28,7 @@ import { loadGeneration, type Generation } from './generation';
 import { socketKey, type ListenSpec } from './listen-config';
 import { ReloadTriggers } from './reload';
 import { TrackingSink } from './tracking-sink';
+import { withRequestVector } from './adapters';
 
 /** `-i` / `-p` from the command line. */
 export interface ListenOverride {
@@ -316,7 +317,8 @@ export class Server {
     const create = this.opts.createProcess ?? createRadiusProcess;
     const sinks = new Map<string, TrackingSink>();
     for (const [name, build] of gen.sites) {
-      sinks.set(name, new TrackingSink(create(build.site, { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink })));
+      const inner = create(build.site, { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink });
+      sinks.set(name, new TrackingSink(withRequestVector(inner, build.site.dict)));
     }
     return sinks;
   }
