@@ -147,6 +147,20 @@ describe('process_radius state machine', () => {
     expect(p.counters.active).toBe(0);
   });
 
+  it('-X trace shows received and sent pairs, with passwords hidden', async () => {
+    const lines: string[] = [];
+    const p = createRadiusProcess(compileSite({ 'recv Access-Request': 'control.Auth-Type := ::Accept', 'send Access-Accept': 'reply.Reply-Message := "hi"' },
+      { config: { rejectDelay: 0, maxRequestTime: 5 } }), { debug: true, requestLogSink: (_l, line) => lines.push(line) });
+    await run(p, buildRequest(C.AccessRequest, 'User-Name = "bob", User-Password = "s3cret"'));
+    const text = lines.join('\n');
+    expect(text).toMatch(/Received Access-Request ID 1 from 127\.0\.0\.1:40000/);
+    expect(text).toMatch(/User-Name = "bob"/);
+    expect(text).toMatch(/User-Password = <hidden>/);
+    expect(text).not.toMatch(/s3cret/);
+    expect(text).toMatch(/Sending Access-Accept ID 1/);
+    expect(text).toMatch(/Reply-Message = "hi"/);
+  });
+
   it('an exception inside the machinery never escapes: no reply, counted', async () => {
     const p = site({ 'recv Access-Request': 'control.Auth-Type := ::Accept', 'send Access-Accept': 'reply.Reply-Message := "%{0}"' });
     const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');

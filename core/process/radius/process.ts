@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import type { DictAttr } from '../../dict/attr';
 import type { Rcode } from '../../module/api';
 import { Pair } from '../../pair/pair';
+import { printPair } from '../../pair/text';
 import { encodePacket, packetCodeName, PacketCode } from '../../protocol/radius/packet';
 import { Request } from '../../request/request';
 import type { LogSink } from '../../request/request-log';
@@ -167,6 +168,21 @@ function addPair(list: Pair[], da: DictAttr | undefined, v: string | number): vo
   if (da) list.push(new Pair(da, v));
 }
 
+/** Debug-prints pairs, one per line; hidden (encrypt=…) and secret attributes are masked. */
+function debugPairs(req: Request, pairs: readonly Pair[]): void {
+  for (const x of pairs) {
+    const f = x.da.flags;
+    if (f.internal) continue;
+    let text: string;
+    try {
+      text = f.secret || f.encrypt ? `${x.da.name} = <hidden>` : printPair(x);
+    } catch {
+      text = `${x.da.name} = <unprintable>`;
+    }
+    req.log.debug(`  ${text}`);
+  }
+}
+
 /** One request going through the state machine. */
 class Transaction implements InFlight {
   readonly req: Request;
@@ -198,6 +214,7 @@ class Transaction implements InFlight {
     addPair(list, a.packetType, pkt.packet.code);
     if (req.debug) {
       req.log.debug(`Received ${packetCodeName(pkt.packet.code)} ID ${pkt.packet.id} from ${pkt.src.address}:${pkt.src.port} to ${pkt.dst.address}:${pkt.dst.port} length ${pkt.raw.length} via ${pkt.listener.name}`);
+      debugPairs(req, pkt.packet.pairs);
     }
     const code = pkt.packet.code;
     switch (code) {
@@ -408,7 +425,10 @@ class Transaction implements InFlight {
         { code, id: pkt.packet.id, authenticator: auth, pairs },
         { dict: this.p.site.dict, secret: pkt.client.secret, requestAuthenticator: auth, messageAuthenticator: access || pkt.hasMessageAuthenticator },
       );
-      if (req.debug) req.log.debug(`Sending ${packetCodeName(code)} ID ${pkt.packet.id} to ${pkt.src.address}:${pkt.src.port} length ${out.length}`);
+      if (req.debug) {
+        req.log.debug(`Sending ${packetCodeName(code)} ID ${pkt.packet.id} to ${pkt.src.address}:${pkt.src.port} length ${out.length}`);
+        debugPairs(req, pairs);
+      }
       return out;
     } catch (e) {
       this.p.counters.errors++;
