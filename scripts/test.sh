@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# test.sh: what `npm test` runs after scripts/setup.sh (its `pretest`):
+#   1. the tsc build into dist/ (type errors fail the run)
+#   2. every vitest suite (unit tests beside the code, test/interop, test/daemon, …)
+#   3. the conformance runs (`npm run conformance:all`)
+# Every step runs even when an earlier one failed, so one run shows all
+# failures; the exit status is non-zero if any step failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+step() {
+	echo "== $*" >&2
+	"$@" || { echo "== FAILED: $*" >&2; status=1; }
+}
+
+step node_modules/.bin/tsc -p tsconfig.json
+step node_modules/.bin/vitest run
+step npm run --silent conformance:all
+exit $status
