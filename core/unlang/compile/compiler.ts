@@ -100,8 +100,15 @@ export class Compiler {
 
   // ---------------------------------------------------------------- blocks
 
-  private compileBlock(items: readonly ConfItem[], outer: Ctx, allowActions: boolean): { block: Block; actions?: Actions; retry?: RetryConfig; ctx: Ctx } {
+  private compileBlock(rawItems: readonly ConfItem[], outer: Ctx, allowActions: boolean): { block: Block; actions?: Actions; retry?: RetryConfig; ctx: Ctx } {
     const ctx: Ctx = { ...outer, scope: new Scope(outer.scope) };
+    // `ok, ok, ok` on one line: several calls.
+    const items: ConfItem[] = [];
+    for (const it of rawItems) {
+      if (it.kind === 'pair' && it.op === '' && /^[\w.-]+(\s*,\s*[\w.-]+)+\s*,?$/.test(it.text.trim())) {
+        for (const w of it.text.split(',')) if (w.trim()) items.push({ ...it, attr: w.trim(), text: w.trim() });
+      } else items.push(it);
+    }
     const children: Instr[] = [];
     const locals: DictAttr[] = [];
     let actions: Actions | undefined;
@@ -237,6 +244,7 @@ export class Compiler {
       case 'transaction': return this.compileTransaction(cs, ctx);
       case 'return': case 'break': case 'continue':
         throw new CompileError(cs.loc, `"${cs.name1}" cannot have a section body`);
+      case 'update': return this.compileUpdate(cs, ctx);
       case 'subrequest': case 'call': case 'detach': case 'finally': case 'map': case 'caller':
         throw new CompileError(cs.loc, `"${cs.name1}" is not supported`);
       default:
@@ -542,6 +550,40 @@ export class Compiler {
   }
 
   // ---------------------------------------------------------------- edits
+
+  /** v3 `update [list] { attr op value … }`: a group of edits (`!* ANY` deletes). */
+  private compileUpdate(cs: ConfSection, ctx: Ctx): Instr {
+    const list = cs.headerText.trim().replace(/:$/, '');
+    if (list && !/^(request|reply|control|config|session-state|outer\.\w+|parent\.\w+)$/.test(list)) {
+      throw new CompileError(cs.loc, `Unknown list "${list}" in "update" (expected request, reply, control or session-state)`);
+    }
+    const children: Instr[] = [];
+    for (const c of cs.children) {
+      if (c.kind !== 'pair') throw new CompileError(c.loc, `Unexpected section "${c.name1}" in "update"`);
+      let attr = c.attr.trim().replace(/^&/, '').replace(/^(request|reply|control|config|session-state):/i, '$1.');
+      if (list && !/^(request|reply|control|config|session-state|parent|outer)\./i.test(attr)) attr = `${list}.${attr}`;
+      if (c.op === '!*') {
+        const lhs = this.lhsRef(attr, c.loc, ctx);
+        children.push({ k: 'edit', lhs: lhs.ref, lhsList: false, lhsType: lhs.t, op: ':=', rhs: { k: 'empty' }, name: c.text, loc: c.loc, actions: ctx.defaults });
+        continue;
+      }
+      if (c.op === '-=' || c.op === '==') {
+        // Remove (or, for ==, keep only) the instances with this value.
+        const lhs = this.lhsRef(attr, c.loc, ctx);
+        const seg = lhs.ref.segs[lhs.ref.segs.length - 1];
+        if (!seg) throw new CompileError(c.loc, `Expected an attribute in "${c.text}"`);
+        const parentRef: AttrRef = { ...lhs.ref, segs: lhs.ref.segs.slice(0, -1) };
+        const e = this.typeFor(this.parseExpr(quoteValue(c), c.loc, ctx, false), lhs, c.loc, '==');
+        const tmpl: PairTemplate = { da: seg.da, path: [], op: c.op === '-=' ? '==' : '!=', rhs: { k: 'expr', e }, loc: c.loc };
+        children.push({ k: 'edit', lhs: parentRef, lhsList: true, lhsType: 'group', op: '-=', rhs: { k: 'pairs', items: [tmpl] }, name: c.text, loc: c.loc, actions: ctx.defaults });
+        continue;
+      }
+      if (!EDIT_OPS.has(c.op)) throw new CompileError(c.loc, `Invalid operator "${c.op}" in "update"`);
+      const ins = this.compileEdit({ ...c, attr }, ctx);
+      children.push(ins);
+    }
+    return { k: 'group', body: { children }, name: `update${list ? ' ' + list : ''}`, loc: cs.loc, actions: ctx.defaults };
+  }
 
   private lhsRef(text: string, loc: ConfLoc, ctx: Ctx): ResolvedRef {
     const r = this.resolve(text.trim(), loc, ctx);

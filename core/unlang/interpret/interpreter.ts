@@ -703,7 +703,10 @@ export class Execution implements XlatInterpreterView {
     if (ins.keyDa) {
       let key: Box;
       if (st.pairs && ins.ref && ins.keyDa.type === 'string') {
-        const text = ins.ref.text.replace(/\[\*\]$/, '') + `[${st.i}]`;
+        let path = ins.ref.text.replace(/^&/, '').replace(/\[\*\]$/, '');
+        // Keys name the attribute fully: `request.Tmp-String-0[1]` (locals keep their bare name).
+        if (ins.ref.list !== 'local' && !ins.ref.qualified) path = `${ins.ref.list}.${path}`;
+        const text = `${path}[${st.i}]`;
         key = { type: 'string', value: text };
       } else key = { type: 'uint32', value: st.i };
       try { key = castBox(key, ins.keyDa.type as never); } catch { /* keep as is */ }

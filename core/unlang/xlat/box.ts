@@ -205,7 +205,9 @@ export function castBox(b: Box, to: BoxType, da?: DictAttr): Box {
     const n = Math.trunc(toNumber(b)); checkRange(to, n); return box(to, n, da);
   }
   switch (to) {
-    case 'float32': case 'float64': case 'date': case 'time_delta':
+    case 'float32':
+      return box(to, Math.fround(toNumber(b)), da);
+    case 'float64': case 'date': case 'time_delta':
       return box(to, toNumber(b), da);
     case 'bool':
       return box(to, isTruthy(b), da);

@@ -61,7 +61,8 @@ export function harnessModules(dict: Dictionary, xlats: XlatRegistry): (name: st
 
   xlats.register('delay_10s', (ctx, args) => {
     const d: Box | undefined = args[0]?.[0];
-    const secs = d ? Number(castBox(d, 'time_delta').value) : 10;
+    // No argument: just "blip" the request (yield and resume at once).
+    const secs = d ? Number(castBox(d, 'time_delta').value) : 0;
     return new Promise<Box[]>((resolve) => {
       const t = setTimeout(() => resolve([box('time_delta', secs)]), secs * 1000);
       ctx.signal?.addEventListener('abort', () => { clearTimeout(t); resolve([]); }, { once: true });
