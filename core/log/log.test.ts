@@ -64,6 +64,17 @@ describe('ServerLog', () => {
     expect(read(file)).toBe('Info: (7) pap: login OK\n');
   });
 
+  it('drops failed writes instead of throwing', () => {
+    const file = path.join(tmp, 'bad.log');
+    const log = ServerLog.open({ destination: { file } });
+    log.info('ok');
+    // Pull the descriptor away underneath it (as a full disk or a closed stream would fail).
+    const fd = (log as unknown as { core: { dest: { fd: number } } }).core.dest.fd;
+    fs.closeSync(fd);
+    expect(() => log.info('lost')).not.toThrow();
+    expect(log.writeErrors.count).toBeGreaterThan(0);
+  });
+
   it('ctime matches the C format', () => {
     expect(ctime(new Date(2026, 0, 5, 7, 8, 9))).toBe('Mon Jan 05 07:08:09 2026');
   });

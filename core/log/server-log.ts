@@ -62,6 +62,8 @@ class LogCore {
   readonly watcher: RotationWatcher | undefined;
   readonly file: string | undefined;
   closed = false;
+  writeErrors = 0;
+  lastError: Error | undefined;
 
   constructor(readonly opts: ServerLogOptions) {
     const d = opts.destination ?? 'stderr';
@@ -72,6 +74,11 @@ class LogCore {
       this.file = path.resolve(d.file);
       this.dest = pino.destination({ dest: this.file, sync, mkdir: true, append: true });
     }
+    // A failed write (disk full, closed stderr) must never take the server down: count it.
+    this.dest.on('error', (err: Error) => {
+      this.writeErrors++;
+      this.lastError = err;
+    });
     this.min = LEVEL_ORDER[opts.level ?? 'info'];
     this.json = opts.format === 'json'
       ? pino({
@@ -94,12 +101,22 @@ class LogCore {
   write(level: LogLevelName, msg: string): void {
     if (LEVEL_ORDER[level] < this.min || this.closed) return;
     if (this.json) {
-      this.json[level](msg);
+      try {
+        this.json[level](msg);
+      } catch (err) {
+        this.writeErrors++;
+        this.lastError = err as Error;
+      }
       return;
     }
     const stamp = this.opts.timestamps ?? this.file !== undefined;
     const line = stamp ? `${ctime(this.opts.now?.() ?? new Date())} : ${LABEL[level]}: ${msg}\n` : `${LABEL[level]}: ${msg}\n`;
-    this.dest.write(line);
+    try {
+      this.dest.write(line);
+    } catch (err) {
+      this.writeErrors++;
+      this.lastError = err as Error;
+    }
   }
 }
 
@@ -134,6 +151,11 @@ export class ServerLog extends PrefixedLog {
   /** The file written, or undefined for stderr/stdout. */
   get file(): string | undefined {
     return this.core.file;
+  }
+
+  /** Failed writes so far (they are dropped, never thrown), and the last error. */
+  get writeErrors(): { count: number; last?: Error } {
+    return { count: this.core.writeErrors, last: this.core.lastError };
   }
 
   /** The current lowest level. */

@@ -3,7 +3,7 @@
  *
  * - only `core/module/` and `core/cli/` import tsyringe's global `container`
  *   (nor may anything else take the whole namespace: `import * as t from 'tsyringe'`);
- * - in `modules/**` (non-test sources), every constructor parameter of an `@injectable()`
+ * - in `modules/**` and `examples/**` (non-test sources), every constructor parameter of an `@injectable()`
  *   class has an explicit `@inject(TOKEN)` (builtins.test.ts checks the same at run time for
  *   every `impl` in `modules/index.ts`), and the container-driven decorators `@singleton`, `@scoped`,
  *   `@autoInjectable` and `@registry` are not used.
@@ -115,7 +115,7 @@ describe('DI rules', () => {
     const offenders: string[] = [];
     for (const f of files) {
       const r = rel(f);
-      if (!r.startsWith('modules/') || /\.test\.[tj]s$/.test(r)) continue;
+      if (!(r.startsWith('modules/') || r.startsWith('examples/')) || /\.test\.[tj]s$/.test(r)) continue;
       const src = fs.readFileSync(f, 'utf8');
       for (const p of uninjectedParams(src)) offenders.push(`${r}: constructor parameter "${p}" lacks @inject(TOKEN)`);
       for (const m of stripComments(src).matchAll(/@(singleton|scoped|autoInjectable|registry)\s*\(/g)) {
