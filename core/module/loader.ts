@@ -18,7 +18,10 @@
  * - `loadModules` throws a located `ConfError` (`ModuleError` for module-system problems:
  *   `ERR_MODULE_NOT_FOUND`, `ERR_MODULE_LOAD`, `ERR_DICT_ATTR_MISSING`, …) and leaves nothing
  *   running when it throws: everything already set up is detached and disposed first.
- * - `checkOnly: true` (radiusd -C) stops after `bootstrap`; call `detachAll()` afterwards.
+ * - `loadModules` may also throw a located `CompileError` (core/unlang) for a bad `env` template.
+ * - `checkOnly: true` (radiusd -C) stops after `bootstrap` and the `env` templates; call
+ *   `detachAll()` afterwards.
+ * - `registry` defaults to `modules/index.ts`; `templates` to `modules/shared/tmpl.ts`.
  * - `mods.modules` is a bound `(name) => ModuleHandle | undefined` for `CompileOptions.modules`;
  *   `mods.xlats` is the generation's registry (modules registered their xlats there), to be
  *   given to the compiler; `mods.virtualModules` holds `redundant name { … }`,
@@ -39,8 +42,8 @@
  * 5. bind the method table (a bad table is a located `ERR_MODULE_DEFINITION`).
  *
  * Then `bootstrap` every instance (sync), compile the `env` templates of every instance
- * (after bootstrap, so modules' xlats are known; `CompileError` is located), then `instantiate` every instance (in config order,
- * awaited one by one), then deep-freeze every config. `detachAll()` runs `detach` in reverse
+ * (after bootstrap, so modules' xlats are known), then `instantiate` every instance (in
+ * config order, awaited one by one), then deep-freeze every config. `detachAll()` runs `detach` in reverse
  * order and disposes the child containers. When a hook throws during loading, the instances
  * that had reached that stage and the failing one are detached in reverse order, every child
  * container is disposed, and a located error is thrown (the original error is its `cause`).
