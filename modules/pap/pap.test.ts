@@ -98,6 +98,17 @@ describe('pap authenticate', () => {
       expect(auth(m, req('pq', `Password.SSHA2-${n} := "${b64(s)}"`))).toBe('reject');
     }
   });
+  it('SHA3 and SSHA3', () => {
+    for (const n of ['224', '256', '384', '512']) {
+      const d = crypto.createHash(`sha3-${n}`).update('pw').digest();
+      expect(auth(m, req('pw', `Password.SHA3-${n} := "${hex(d)}"`))).toBe('ok');
+      expect(auth(m, req('pw', `Password.SHA3 := "${b64(d)}"`))).toBe('ok');
+      const salt = Buffer.from('pepper');
+      const s = Buffer.concat([crypto.createHash(`sha3-${n}`).update('pw').update(salt).digest(), salt]);
+      expect(auth(m, req('pw', `Password.With-Header := "{ssha3-${n}}${b64(s)}"`))).toBe('ok');
+      expect(auth(m, req('px', `Password.SSHA3-${n} := "${b64(s)}"`))).toBe('reject');
+    }
+  });
   it('NT-Password', () => {
     expect(auth(m, req('password', 'NT-Password := "8846F7EAEE8FB117AD06BDD830B7586C"'))).toBe('ok');
     expect(auth(m, req('password', 'Password.NT := 0x8846F7EAEE8FB117AD06BDD830B7586C'))).toBe('ok');

@@ -8,7 +8,7 @@
  *
  * `authenticate`: compare User-Password with the known-good password:
  * cleartext, crypt (`$1$`, `$apr1$`, `$5$`, `$6$`), MD5/SMD5, SHA1/SSHA1,
- * SHA2/SSHA2 (224–512) and NT. `Password.With-Header` (`{ssha}…`, `{crypt}…`) is
+ * SHA2/SSHA2 and SHA3/SSHA3 (224–512) and NT. `Password.With-Header` (`{ssha}…`, `{crypt}…`) is
  * normalised to the matching attribute first. Every comparison is constant-time.
  */
 import 'reflect-metadata';
@@ -51,6 +51,15 @@ const SCHEMES: ReadonlyArray<readonly [string, Check]> = [
   ['sha2-256', D('sha256', 32, false)],
   ['sha2-224', D('sha224', 28, false)],
   ['sha2', D('sha2', 0, false)],
+  ['ssha3-512', D('sha3-512', 64, true)],
+  ['ssha3-384', D('sha3-384', 48, true)],
+  ['ssha3-256', D('sha3-256', 32, true)],
+  ['ssha3-224', D('sha3-224', 28, true)],
+  ['sha3-512', D('sha3-512', 64, false)],
+  ['sha3-384', D('sha3-384', 48, false)],
+  ['sha3-256', D('sha3-256', 32, false)],
+  ['sha3-224', D('sha3-224', 28, false)],
+  ['sha3', D('sha3', 0, false)],
   ['ssha1', D('sha1', 20, true)],
   ['sha1', D('sha1', 20, false)],
   ['smd5', D('md5', 16, true)],
@@ -65,10 +74,13 @@ const HEADERS: Readonly<Record<string, string>> = {
   sha: 'sha1', sha1: 'sha1', ssha: 'ssha1', ssha1: 'ssha1',
   sha2: 'sha2', sha224: 'sha2-224', sha256: 'sha2-256', sha384: 'sha2-384', sha512: 'sha2-512',
   ssha224: 'ssha2-224', ssha256: 'ssha2-256', ssha384: 'ssha2-384', ssha512: 'ssha2-512',
+  'sha3-224': 'sha3-224', 'sha3-256': 'sha3-256', 'sha3-384': 'sha3-384', 'sha3-512': 'sha3-512',
+  'ssha3-224': 'ssha3-224', 'ssha3-256': 'ssha3-256', 'ssha3-384': 'ssha3-384', 'ssha3-512': 'ssha3-512',
   nt: 'nt', nthash: 'nt', 'x-nthash': 'nt',
 };
 
 const SHA2_BY_LEN: Readonly<Record<number, string>> = { 28: 'sha224', 32: 'sha256', 48: 'sha384', 64: 'sha512' };
+const SHA3_BY_LEN: Readonly<Record<number, string>> = { 28: 'sha3-224', 32: 'sha3-256', 48: 'sha3-384', 64: 'sha3-512' };
 
 /** A known-good password found in the control list. */
 interface KnownGood {
@@ -242,8 +254,8 @@ export class Pap {
       case 'digest': {
         let { alg, len } = c;
         const v = this.config.normalise ? normify(known.value, len || 28) : known.value;
-        if (alg === 'sha2') {
-          alg = SHA2_BY_LEN[v.length] ?? '';
+        if (alg === 'sha2' || alg === 'sha3') {
+          alg = (alg === 'sha2' ? SHA2_BY_LEN : SHA3_BY_LEN)[v.length] ?? '';
           len = v.length;
           if (!alg) return `${known.name} has incorrect length ${v.length}`;
         }
