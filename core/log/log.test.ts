@@ -61,7 +61,7 @@ describe('ServerLog', () => {
     const rl = new RequestLogger(7, false, log.requestSink());
     rl.child('pap').info('login OK');
     log.close();
-    expect(read(file)).toBe('Info: (7) pap: login OK\n');
+    expect(read(file)).toBe('(7) pap: login OK\n');
   });
 
   it('drops failed writes instead of throwing', () => {
@@ -73,6 +73,13 @@ describe('ServerLog', () => {
     fs.closeSync(fd);
     expect(() => log.info('lost')).not.toThrow();
     expect(log.writeErrors.count).toBeGreaterThan(0);
+  });
+
+  it('the null destination writes nothing', () => {
+    const log = ServerLog.open({ destination: 'null', level: 'debug', format: 'json' });
+    log.child('x').error('nowhere');
+    expect(log.file).toBeUndefined();
+    log.close();
   });
 
   it('ctime matches the C format', () => {
@@ -91,26 +98,26 @@ describe('rotation by inode', () => {
     await until(() => fs.existsSync(file));
     log.info('three');
     log.close();
-    expect(read(old)).toBe('Info: one\nInfo: two\n');
-    expect(read(file)).toBe('Info: three\n');
+    expect(read(old)).toBe('one\ntwo\n');
+    expect(read(file)).toBe('three\n');
   });
 
   it('reopens after the file is deleted, and after it is replaced by another file', async () => {
     const file = path.join(tmp, 'rot2.log');
     const log = ServerLog.open({ destination: { file }, checkInterval: 0, timestamps: false });
-    log.info('a');
+    log.warn('a');
     expect(log.checkRotation()).toBe('same');
     fs.unlinkSync(file);
     expect(log.checkRotation()).toBe('missing');
     log.info('b');
-    expect(read(file)).toBe('Info: b\n');
+    expect(read(file)).toBe('b\n');
     fs.renameSync(file, file + '.1');
     fs.writeFileSync(file, 'new\n'); // logrotate "create"
     expect(log.checkRotation()).toBe('moved');
     log.info('c');
     log.close();
-    expect(read(file)).toBe('new\nInfo: c\n');
-    expect(read(file + '.1')).toBe('Info: b\n');
+    expect(read(file)).toBe('new\nc\n');
+    expect(read(file + '.1')).toBe('b\n');
   });
 
   it('RotationWatcher reports errors instead of throwing', () => {

@@ -3,7 +3,8 @@
  * to a file, stderr or stdout.
  *
  * - `format: 'text'` (default) writes FreeRADIUS-style lines,
- *   `Sat Nov 21 03:46:00 2026 : Info: files: message` (the timestamp part is optional);
+ *   `Sat Nov 21 03:46:00 2026 : Info: files: message`; without timestamps (the `-X` style)
+ *   debug and info lines are bare and warnings/errors keep their label (`Error: files: …`);
  *   `format: 'json'` writes pino JSON lines (`{"level":"info","time":"…","msg":"files: message"}`).
  * - Levels `debug < info < warn < error`; `setLevel` changes it at run time (`radiusd -X`).
  * - `child(prefix)` prefixes lines with `prefix: ` (module instances, listeners).
@@ -21,8 +22,8 @@ import type { Logger } from './logger';
 import { LEVEL_ORDER, type LogLevelName } from './memory';
 import { DEFAULT_ROTATION_CHECK_MS, RotationWatcher, type RotationCheck } from './rotation';
 
-/** Where the log goes. */
-export type LogDestination = 'stderr' | 'stdout' | { readonly file: string };
+/** Where the log goes (`null`: nowhere). */
+export type LogDestination = 'stderr' | 'stdout' | 'null' | { readonly file: string };
 
 /** Options of {@link ServerLog.open}. */
 export interface ServerLogOptions {
@@ -57,7 +58,7 @@ type Dest = ReturnType<typeof pino.destination>;
 /** Shared state of a server log and its children. */
 class LogCore {
   min: number;
-  readonly dest: Dest;
+  readonly dest: Dest | undefined;
   readonly json: pino.Logger | undefined;
   readonly watcher: RotationWatcher | undefined;
   readonly file: string | undefined;
@@ -68,19 +69,21 @@ class LogCore {
   constructor(readonly opts: ServerLogOptions) {
     const d = opts.destination ?? 'stderr';
     const sync = opts.sync ?? true;
-    if (d === 'stderr' || d === 'stdout') {
+    if (d === 'null') {
+      this.dest = undefined;
+    } else if (d === 'stderr' || d === 'stdout') {
       this.dest = pino.destination({ fd: d === 'stderr' ? 2 : 1, sync });
     } else {
       this.file = path.resolve(d.file);
       this.dest = pino.destination({ dest: this.file, sync, mkdir: true, append: true });
     }
     // A failed write (disk full, closed stderr) must never take the server down: count it.
-    this.dest.on('error', (err: Error) => {
+    this.dest?.on('error', (err: Error) => {
       this.writeErrors++;
       this.lastError = err;
     });
     this.min = LEVEL_ORDER[opts.level ?? 'info'];
-    this.json = opts.format === 'json'
+    this.json = opts.format === 'json' && this.dest
       ? pino({
         level: 'debug',
         base: null,
@@ -99,7 +102,7 @@ class LogCore {
   }
 
   write(level: LogLevelName, msg: string): void {
-    if (LEVEL_ORDER[level] < this.min || this.closed) return;
+    if (LEVEL_ORDER[level] < this.min || this.closed || !this.dest) return;
     if (this.json) {
       try {
         this.json[level](msg);
@@ -110,7 +113,8 @@ class LogCore {
       return;
     }
     const stamp = this.opts.timestamps ?? this.file !== undefined;
-    const line = stamp ? `${ctime(this.opts.now?.() ?? new Date())} : ${LABEL[level]}: ${msg}\n` : `${LABEL[level]}: ${msg}\n`;
+    const line = stamp ? `${ctime(this.opts.now?.() ?? new Date())} : ${LABEL[level]}: ${msg}\n`
+      : level === 'debug' || level === 'info' ? `${msg}\n` : `${LABEL[level]}: ${msg}\n`;
     try {
       this.dest.write(line);
     } catch (err) {
@@ -198,6 +202,6 @@ export class ServerLog extends PrefixedLog {
     this.core.watcher?.stop();
     this.flush();
     this.core.closed = true;
-    if (this.core.file) this.core.dest.end();
+    if (this.core.file) this.core.dest?.end();
   }
 }
