@@ -19,7 +19,9 @@ describe('crypt', () => {
     expect(cryptHash(long, '$6$longsaltlongsaltlongsalt')).toBe('$6$longsaltlongsalt$CTHAgLvyKR6Wwtv0g/Kb6qUQuY2dAp095.NYL7oxRGcT9iEtvz5AnjjMExVP3Oy4qiXxI2zRWXLx5EVP082Cf0');
     expect(cryptVerify(b('Hello world!'), '$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1')).toBe(true);
     expect(cryptVerify(b('Hello world'), '$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1')).toBe(false);
-    expect(cryptVerify(b('x'), 'abJnggxhB/yWI')).toBe(undefined);
+    expect(cryptVerify(b('x'), 'abJnggxhB/yWI')).toBe(false);
+    expect(cryptVerify(b('password'), 'abJnggxhB/yWI')).toBe(true);
+    expect(cryptVerify(b('x'), '$2b$10$abcdefghijklmnopqrstuu')).toBe(undefined);
   });
   it('md4', () => {
     expect(md4Pure(b('')).toString('hex')).toBe('31d6cfe0d16ae931b73c59d7e0c089c0');

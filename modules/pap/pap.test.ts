@@ -60,13 +60,15 @@ describe('pap authenticate', () => {
     expect(auth(m, r)).toBe('invalid');
     expect(auth(m, req('x', ''))).toBe('invalid');
   });
-  it('crypt $1$ $5$ $6$ $apr1$', () => {
+  it('crypt $1$ $5$ $6$ $apr1$ and DES', () => {
     expect(auth(m, req('Hello world!', 'Password.Crypt := "$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1"'))).toBe('ok');
     expect(auth(m, req('Hello world!', 'Crypt-Password := "$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5"'))).toBe('ok');
     expect(auth(m, req('Hello world!', 'Password.Crypt := "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"'))).toBe('ok');
     expect(auth(m, req('Hello world', 'Password.Crypt := "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"'))).toBe('reject');
     expect(auth(m, req('secret', 'Password.Crypt := "$apr1$12345678$0lqb/6VUFP8JY/s/jTrIk0"'))).toBe('ok');
-    expect(auth(m, req('x', 'Password.Crypt := "abJnggxhB/yWI"'))).toBe('invalid');
+    expect(auth(m, req('password', 'Password.Crypt := "abJnggxhB/yWI"'))).toBe('ok');
+    expect(auth(m, req('x', 'Password.Crypt := "abJnggxhB/yWI"'))).toBe('reject');
+    expect(auth(m, req('x', 'Password.Crypt := "$2b$10$abcdefghijklmnopqrstuu"'))).toBe('invalid');
   });
   it('MD5 and SMD5, hex or base64', () => {
     const md5 = crypto.createHash('md5').update('pw').digest();
