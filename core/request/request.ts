@@ -66,6 +66,8 @@ export class Request {
   rcode: import('../module/api').Rcode | undefined;
   /** Regex captures of the last successful `=~` (index 0 is the whole match). */
   captures: string[] | undefined;
+  /** Named regex captures (`(?<name>…)`) of the last successful `=~`. */
+  namedCaptures: Record<string, string> | undefined;
   /** Set when the request was cancelled (max_request_time, shutdown). */
   cancelled = false;
 

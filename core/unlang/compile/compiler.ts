@@ -253,12 +253,9 @@ export class Compiler {
     // `module { rcode = action … }`: a call with per-call action overrides.
     const call = this.compileCall(cs.name1, cs.loc, ctx, cs.headerText);
     if (!call) return null;
-    const actions = call.actions.slice();
-    for (const c of cs.children) {
-      if (c.kind === 'section') throw new CompileError(c.loc, `Unexpected section "${c.name1}" in action overrides of "${cs.name1}"`);
-      this.applyActionPair(c, actions);
-    }
-    return { ...call, actions };
+    // Same syntax as an `actions { }` block (rcode = action, optional retry { }).
+    const { actions, retry } = this.parseActions(cs, call.actions);
+    return retry ? { ...call, actions, retry } : { ...call, actions };
   }
 
   private compilePair(p: ConfPair, ctx: Ctx): Instr | null {

@@ -135,10 +135,33 @@ export function registerBuiltins(reg: XlatRegistry): void {
 
   // ---- regex
   reg.register('regex.match', (c, a) => {
+    const first = a[0]?.[0];
+    if (first && first.type === 'string' && !/^\d+$/.test(first.value as string)) {
+      const v = c.request.namedCaptures?.[first.value as string];
+      return v === undefined ? [] : str(v);
+    }
     const n = argInt(a[0], 0)!;
     const v = c.request.captures?.[n];
     return v === undefined ? [] : str(v);
   }, { returnType: 'string', maxArgs: 1 });
+  reg.register('str.subst', (_c, a) => {
+    const subject = argString(a[0]);
+    const pattern = argString(a[1]);
+    const repl = argString(a[2]);
+    const m = /^\/(.*)\/([imsugx]*)$/s.exec(pattern);
+    if (m) {
+      if (m[1] === '') throw new BoxError('Failed compiling regex: Empty expression');
+      let re: RegExp;
+      try {
+        re = new RegExp(m[1], [...new Set(m[2].replace(/[ux]/g, ''))].join(''));
+      } catch (e) {
+        throw new BoxError(`Failed compiling regex: ${(e as Error).message}`);
+      }
+      return str(subject.replace(re, () => repl));
+    }
+    if (pattern === '') return str(subject);
+    return str(subject.split(pattern).join(repl));
+  }, { ...pure, returnType: 'string', minArgs: 3, maxArgs: 3 });
 
   // ---- time
   reg.register('l', (c) => [box('uint32', Math.floor(c.request.received))], { returnType: 'uint32' });

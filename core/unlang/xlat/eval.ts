@@ -276,6 +276,7 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
           const caps: string[] = new Array(m.length);
           for (let i = 0; i < m.length; i++) caps[i] = m[i] ?? '';
           ctx.request.captures = caps;
+          ctx.request.namedCaptures = m.groups ? Object.fromEntries(Object.entries(m.groups).map(([k, v]) => [k, v ?? ''])) : undefined;
           return boolList(!e.neg);
         }
       }
