@@ -96,6 +96,11 @@ class Connection {
     this.dedup.close();
   }
 
+  /** Cancels the requests in progress on this connection. */
+  cancelAll(): void {
+    for (const e of this.dedup.running()) e.inflight?.signal('cancel');
+  }
+
   /** Closes the connection. */
   close(): void {
     this.sock.destroy();
@@ -169,6 +174,11 @@ export class TcpListener implements Listener {
 
   stats(): ListenerStats {
     return this.ingest.stats();
+  }
+
+  /** Cancels every request in progress (shutdown). */
+  cancelAll(): void {
+    for (const c of this.conns) c.cancelAll();
   }
 
   update(deps: Partial<ListenerDeps>): void {

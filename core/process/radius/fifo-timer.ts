@@ -61,6 +61,20 @@ export class FifoTimer {
     this.arm();
   }
 
+  /** Runs every pending callback now (e.g. delayed replies at shutdown). */
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedAt = Infinity;
+    const q = this.q;
+    const head = this.head;
+    this.q = [];
+    this.head = 0;
+    for (let i = head; i < q.length; i++) {
+      try { q[i].fn(); } catch { /* callbacks guard themselves */ }
+    }
+  }
+
   /** Drops every pending callback without running it. */
   clear(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);

@@ -161,6 +161,16 @@ describe('process_radius state machine', () => {
     expect(text).toMatch(/Reply-Message = "hi"/);
   });
 
+  it('close() sends replies held by reject_delay at once', async () => {
+    const p = createRadiusProcess(compileSite({ 'recv Access-Request': 'reject' }, { config: { rejectDelay: 30, maxRequestTime: 5 } }));
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+    let reply: Buffer | null | undefined;
+    p.process(inbound(raw), (r) => { reply = r; });
+    expect(reply).toBeUndefined();
+    p.close();
+    expect(decodeReply(reply!, raw).code).toBe(C.AccessReject);
+  });
+
   it('an exception inside the machinery never escapes: no reply, counted', async () => {
     const p = site({ 'recv Access-Request': 'control.Auth-Type := ::Accept', 'send Access-Accept': 'reply.Reply-Message := "%{0}"' });
     const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');

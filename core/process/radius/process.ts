@@ -152,10 +152,13 @@ export class RadiusProcess implements PacketSink {
     return t.finished ? undefined : t;
   }
 
-  /** Stops the timers (pending delayed replies are dropped). */
+  /**
+   * Sends every reply still held by `reject_delay` now (shutdown, or the old
+   * configuration after a reload). `max_request_time` deadlines stay armed
+   * (their timer is unref'd) so requests in flight still end.
+   */
   close(): void {
-    this.delays.clear();
-    this.deadlines.clear();
+    this.delays.flush();
   }
 }
 
