@@ -145,6 +145,14 @@ describe('UDP listener + radius process', () => {
     expect(totalDrops(s)).toBe(0);
   });
 
+  it('serves IPv6 clients on an IPv6 listener', async () => {
+    const env = await setup({ clients: 'client v6 {\n ipv6addr = ::1/128\n secret = testing123\n shortname = six\n}\n', listen: { ipaddr: '::1' } });
+    const peer = await UdpPeer.open(env.port, '::1');
+    peers.push(peer);
+    const req = buildRequest(C.AccessRequest, 'User-Name = "bob", User-Password = "hello"');
+    expect(decodeReply((await peer.exchange(req))!, req).code).toBe(C.AccessAccept);
+  });
+
   it('drops and counts packets from an unknown client', async () => {
     const env = await setup({ clients: 'client other {\n ipaddr = 192.0.2.1\n secret = x\n}\n' });
     const peer = await udpPeer(env.port);
