@@ -152,7 +152,9 @@ export function resolveRef(
     da = dict.resolve(first.name);
     // A nested attribute's own name is not a top-level name (`Capability` is only reachable
     // as `Vendor-Specific.WiMAX.Capability`); aliases such as `Cisco-AVPair` are.
-    if (da && da.parent && da.parent.type !== 'root' && !first.name.includes('.') && first.name.toLowerCase() === da.name.toLowerCase()) da = undefined;
+    // Dictionary ALIASes (`WiMAX` → `Vendor-Specific.WiMAX`) live in the root's name table.
+    if (da && da.parent && da.parent.type !== 'root' && !first.name.includes('.') && first.name.toLowerCase() === da.name.toLowerCase()
+      && dict.root.childByName(first.name) !== da) da = undefined;
     if (!da) {
       if (!list && up === 0 && i === 0) return undefined;
       throw new CompileError(loc, `Unknown attribute "${first.name}" in "${text}"`);
