@@ -358,6 +358,9 @@ describe('UDP listener + radius process', () => {
   it('a junk flood leaves the listener answering, and the counters add up', async () => {
     const env = await setup({ clients: CLIENTS + 'client v6 {\n ipv6addr = ::1\n secret = testing123\n}\n', listen: { recvBuff: 4 << 20 } });
     const peer = await udpPeer(env.port);
+    // A second source that is not a client (Linux answers for all of 127/8).
+    const stranger = await UdpPeer.open(env.port, '127.0.0.1', '127.0.0.2');
+    peers.push(stranger);
     const N = 20000;
     const good = buildRequest(C.AccessRequest, 'User-Name = "acceptme", NAS-Port = 1', { id: 1 });
     let seed = 12345;
@@ -375,7 +378,8 @@ describe('UDP listener + radius process', () => {
         b = Buffer.from(good);
         for (let k = 0; k < 3; k++) b[rnd() % b.length] = rnd() & 255;
       }
-      peer.send(b);
+      if (i % 4 === 3) stranger.send(i % 8 === 7 ? good : b);
+      else peer.send(b);
       sent++;
       if (i % 50 === 0) await sleep(1); // let the receiver drain (loopback has no flow control)
     }
@@ -397,6 +401,8 @@ describe('UDP listener + radius process', () => {
     expect(s.processed + s.dup_cached + s.dup_in_progress + s.dup_no_reply + totalDrops(s)).toBe(s.received);
     expect(s.drop_internal).toBe(0);
     expect(totalDrops(s)).toBeGreaterThan(s.received * 0.5);
+    // Everything from the stranger was dropped as an unknown client, good packets included.
+    expect(s.drop_unknown_client).toBeGreaterThan(sent / 4 * 0.9);
     expect(s.received).toBeGreaterThan(sent * 0.5);
   }, 30000);
 });

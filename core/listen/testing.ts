@@ -105,10 +105,10 @@ export class UdpPeer {
     });
   }
 
-  /** Opens a peer that talks to `host:port`. */
-  static async open(port: number, host = '127.0.0.1'): Promise<UdpPeer> {
+  /** Opens a peer that talks to `host:port`, bound to `local` (default loopback; any 127/8 address works on Linux). */
+  static async open(port: number, host = '127.0.0.1', local?: string): Promise<UdpPeer> {
     const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-    await new Promise<void>((res) => sock.bind(0, net.isIPv6(host) ? '::1' : '127.0.0.1', () => res()));
+    await new Promise<void>((res) => sock.bind(0, local ?? (net.isIPv6(host) ? '::1' : '127.0.0.1'), () => res()));
     return new UdpPeer(sock, port, host);
   }
 
