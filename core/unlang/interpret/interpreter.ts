@@ -49,6 +49,9 @@ const enum Act { CALC = 0, NEXT = 1, PUSHED = 2, YIELD = 3 }
 const FRAME_POOL: Frame[] = [];
 const EMPTY: readonly Instr[] = [];
 
+/** Most runs of one instruction under `retry` when no max_rtx_count/max_rtx_duration is given. */
+const RETRY_CAP = 1000;
+
 /** Maximum frame depth (FreeRADIUS uses 64 per stack; nested policies need a little more here). */
 export const STACK_MAX = 256;
 
@@ -378,7 +381,9 @@ export class Execution implements XlatInterpreterView {
         const rc = ins.retry;
         if (f.retryIns !== ins) { f.retryIns = ins; f.retryCount = 0; f.retryStart = Date.now(); }
         f.retryCount++;
-        const countOk = !rc || rc.maxRtxCount === 0 || f.retryCount < rc.maxRtxCount;
+        // Without limits a synchronous retry would spin forever: cap it.
+        const max = rc ? (rc.maxRtxCount || (rc.maxRtxDuration ? Infinity : RETRY_CAP)) : 1;
+        const countOk = f.retryCount < max;
         const timeOk = !rc || rc.maxRtxDuration === 0 || Date.now() - f.retryStart < rc.maxRtxDuration * 1000;
         if (countOk && timeOk) { f.cur = undefined; return; } // run the same instruction again
         f.retryIns = undefined;

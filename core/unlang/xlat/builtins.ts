@@ -99,8 +99,21 @@ export function registerBuiltins(reg: XlatRegistry): void {
   }, { ...pure, returnType: 'octets' });
   reg.register('base64.encode', (_c, a) => str(argOctets(a[0]).toString('base64')), { ...pure, returnType: 'string' });
   reg.register('base64.decode', (_c, a) => oct(Buffer.from(argString(a[0]), 'base64')), { ...pure, returnType: 'octets' });
-  reg.register('url.quote', (_c, a) => str(encodeURIComponent(argString(a[0]))), { ...pure, returnType: 'string' });
-  reg.register('url.unquote', (_c, a) => str(decodeURIComponent(argString(a[0]))), { ...pure, returnType: 'string' });
+  // RFC 3986: everything but the unreserved characters is percent-encoded.
+  const urlQuote = (_c: XlatContext, a: Box[][]) => str(Buffer.from(argString(a[0]), 'utf8').reduce((s, b) => s + (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0')), ''));
+  const urlUnquote = (_c: XlatContext, a: Box[][]) => {
+    const t = argString(a[0]);
+    const bytes: number[] = [];
+    for (let i = 0; i < t.length; i++) {
+      if (t[i] === '%' && /^[0-9a-f]{2}$/i.test(t.slice(i + 1, i + 3))) { bytes.push(parseInt(t.slice(i + 1, i + 3), 16)); i += 2; }
+      else for (const b of Buffer.from(t[i], 'utf8')) bytes.push(b);
+    }
+    return str(Buffer.from(bytes).toString('utf8'));
+  };
+  reg.register('url.quote', urlQuote, { ...pure, returnType: 'string' });
+  reg.register('url.unquote', urlUnquote, { ...pure, returnType: 'string' });
+  reg.register('urlquote', urlQuote, { ...pure, returnType: 'string' });
+  reg.register('urlunquote', urlUnquote, { ...pure, returnType: 'string' });
 
   // ---- hashes
   for (const [name, alg] of [['md5', 'md5'], ['md4', 'md4'], ['sha1', 'sha1'], ['sha2_224', 'sha224'], ['sha2_256', 'sha256'], ['sha2_384', 'sha384'], ['sha2_512', 'sha512'], ['sha3_224', 'sha3-224'], ['sha3_256', 'sha3-256'], ['sha3_384', 'sha3-384'], ['sha3_512', 'sha3-512']]) {
