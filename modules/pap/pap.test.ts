@@ -14,7 +14,7 @@ function pap(body = '', name = 'pap'): Pap {
   return m;
 }
 
-const auth = (m: Pap, r: Request) => m.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'pap' }));
+const auth = (m: Pap, r: Request) => m.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'pap' })) as string;
 const req = (pw: string, control: string) => makeRequest(`User-Name = "bob", User-Password = "${pw}"`, { control });
 const b64 = (b: Buffer) => b.toString('base64');
 const hex = (b: Buffer) => b.toString('hex');

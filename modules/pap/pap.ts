@@ -25,6 +25,7 @@ import type { Request } from '../../core/request/request';
 import type { Value } from '../../core/value/types';
 import { failureMessage, getPair, setValue } from '../shared/pairs';
 import { cryptVerify } from './crypt';
+import { CryptPool } from './crypt-pool';
 import { ntHash } from './md4';
 import type { PapConfig } from './config';
 
@@ -127,6 +128,7 @@ export class Pap {
   /** Preference of each known-good attribute (lower wins). */
   private readonly rank = new Map<DictAttr, number>();
   private daWithHeader?: DictAttr;
+  private pool?: CryptPool;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: PapConfig,
@@ -157,6 +159,18 @@ export class Pap {
     const values = this.daAuthType.values;
     this.authTypeValue = values?.get(want) ?? values?.get('pap');
     if (values?.get(want) === undefined) this.log.warn(`Auth-Type has no value "${this.config.auth_type ?? this.name}"; using PAP`);
+    const pool = new CryptPool(this.config.crypt_workers);
+    if (pool.available) this.pool = pool;
+  }
+
+  /** Stops the crypt workers. */
+  async detach(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  /** Uses `pool` for crypt checks (tests). */
+  useCryptPool(pool: CryptPool | undefined): void {
+    this.pool = pool;
   }
 
   /** Finds the preferred known-good password in `control`, normalising With-Header. */
@@ -219,8 +233,8 @@ export class Pap {
     return 'updated';
   }
 
-  /** `authenticate`: compare User-Password with the known-good password. */
-  authenticate(request: Request, ctx: CallContext): Rcode {
+  /** `authenticate`: compare User-Password with the known-good password. Crypt checks yield (worker thread). */
+  authenticate(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
     const pw = getPair(request.request, this.daUserPassword!);
     if (!pw || pw.value === undefined) {
       return this.failWith(request, ctx, 'invalid', 'No User-Password attribute in the request');
@@ -230,10 +244,18 @@ export class Pap {
     const known = this.knownGood(request.control, ctx.log);
     if (!known) return this.failWith(request, ctx, 'invalid', 'No "known good" password found for the user');
     if (ctx.log.debugEnabled) ctx.log.debug(`Comparing with "known good" ${known.name}`);
-    const r = this.compare(given, known);
-    if (r === true) return 'ok';
-    if (r === false) return this.failWith(request, ctx, 'reject', `${known.name} does not match "known good" password`);
-    return this.failWith(request, ctx, 'invalid', r);
+    const result = (r: boolean | string): Rcode => {
+      if (r === true) return 'ok';
+      if (r === false) return this.failWith(request, ctx, 'reject', `${known.name} does not match "known good" password`);
+      return this.failWith(request, ctx, 'invalid', r);
+    };
+    if (known.check.k === 'crypt' && this.pool) {
+      return this.pool.verify(given, known.value.toString('utf8')).then(
+        (ok) => result(ok === undefined ? `${known.name} uses an unsupported crypt scheme` : ok),
+        (e) => this.failWith(request, ctx, 'fail', `crypt check failed: ${(e as Error).message}`),
+      );
+    }
+    return result(this.compare(given, known));
   }
 
   /** True/false for match/mismatch, or a reason the stored password cannot be used. */
