@@ -159,10 +159,26 @@ async function flood(from: string, count: number, seed: number): Promise<number>
       const port = r() < 0.5 ? AUTH : ACCT;
       return new Promise<void>((res) => sock.send(pkt, port, '127.0.0.1', (err) => { if (!err) sent++; res(); }));
     }));
-    await sleep(3);
+    await sleep(4);
   }
   sock.close();
   return sent;
+}
+
+/** Datagrams the kernel dropped on the daemon's sockets (receive buffer full), from /proc/net/udp. */
+function kernelDrops(ports: number[]): number {
+  try {
+    let n = 0;
+    for (const line of fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 13) continue;
+      const port = parseInt(f[1].split(':')[1], 16);
+      if (ports.includes(port)) n += Number(f[f.length - 1]) || 0;
+    }
+    return n;
+  } catch {
+    return 0;
+  }
 }
 
 async function readStats(d: Daemon, file: string): Promise<{ total: Record<string, number> }> {
@@ -209,14 +225,18 @@ describe.skipIf(!HAVE_RADCLIENT)('robustness: 100k+ random and mutated packets',
 
     const { total } = await readStats(d, path.join(dir, 'radiusd.stats.json'));
     console.log(`flood: sent ${known} known + ${unknown} unknown; counters ${JSON.stringify(total)}`);
-    // Loopback with large receive buffers and paced sending: (almost) nothing lost in the kernel.
-    expect(total.received).toBeGreaterThanOrEqual(0.99 * (known + unknown));
-    expect(total.drop_unknown_client).toBeGreaterThanOrEqual(0.99 * unknown);
+    // Loopback loses nothing except when the daemon's receive buffer overflows (a busy
+    // machine); the kernel counts those per socket. Everything else reached the daemon.
+    const lost = kernelDrops([AUTH, ACCT]);
+    console.log(`kernel receive-buffer drops: ${lost}`);
+    expect(total.received + lost).toBeGreaterThanOrEqual(known + unknown);
+    expect(total.received).toBeGreaterThanOrEqual(0.8 * (known + unknown));
+    expect(total.drop_unknown_client).toBeGreaterThanOrEqual(unknown - lost);
     expect(total.drop_unknown_client).toBeLessThanOrEqual(unknown);
     // Every datagram is either processed, dropped (by reason) or a duplicate.
     expect(total.received).toBe(total.processed + total.drop_total + total.dup_cached + total.dup_in_progress + total.dup_no_reply);
     // The junk from the known client is mostly dropped, by specific reasons.
-    expect(total.drop_malformed).toBeGreaterThan(0.2 * known);
+    expect(total.drop_malformed).toBeGreaterThan(0.2 * (known - lost));
     expect(total.drop_bad_authenticator).toBeGreaterThan(0);
     expect(total.drop_too_large).toBeGreaterThan(0);
     expect(total.drop_internal).toBe(0);
