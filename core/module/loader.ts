@@ -355,7 +355,9 @@ async function loadCustomModule(pair: ConfPair, confDir: string, label: string):
   try {
     ns = await importFile(file);
   } catch (err) {
-    throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: cannot load "${raw}": ${errorText(err)}`, { cause: err });
+    const hint = /\.[cm]?ts$/i.test(file) && (err as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION'
+      ? ' (compile TypeScript modules to JavaScript first)' : '';
+    throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: cannot load "${raw}": ${errorText(err)}${hint}`, { cause: err });
   }
   const candidates = exportCandidates(ns);
   const definition = candidates.find((c) => definitionProblem(c) === undefined);
