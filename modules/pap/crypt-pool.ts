@@ -1,6 +1,6 @@
 /**
  * A small pool of worker threads for crypt(3) verification. SHA-512-crypt costs about
- * 25 ms of CPU per check (5000 rounds, by design); on the event loop that would stall every
+ * 25 ms of CPU per check (bcrypt at cost 10 about as much) (5000 rounds, by design); on the event loop that would stall every
  * other request of the process, so `pap` sends crypt checks here and the request yields.
  *
  * The worker runs the compiled `crypt-worker.js` beside this file. When that file does not

@@ -7,13 +7,15 @@
  * - `$5$` / `$6$` SHA-256-crypt / SHA-512-crypt (Ulrich Drepper's "Unix crypt using
  *   SHA-256 and SHA-512" specification), including `rounds=N`.
  *
+ * - `$2a$` / `$2b$` / `$2y$` bcrypt (`bcrypt.ts`);
  * - traditional DES crypt (13 characters, `des-crypt.ts`).
  *
- * Other schemes (`$2b$` bcrypt, `$y$` yescrypt, extended `_` DES) are not supported
+ * Other schemes (`$y$` yescrypt, `$7$` scrypt, extended `_` DES) are not supported
  * ({@link cryptHash} returns undefined for them).
  */
 
 import * as crypto from 'node:crypto';
+import { bcryptHash } from './bcrypt';
 import { desCrypt } from './des-crypt';
 
 const ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -138,6 +140,7 @@ export function cryptHash(password: Buffer, stored: string): string | undefined 
   if (stored.startsWith('$apr1$')) return md5Crypt(password, stored.slice(6), '$apr1$');
   if (stored.startsWith('$5$')) return shaCrypt(password, stored.slice(3), 'sha256');
   if (stored.startsWith('$6$')) return shaCrypt(password, stored.slice(3), 'sha512');
+  if (/^\$2[aby]\$/.test(stored)) return bcryptHash(password, stored);
   if (/^[./0-9A-Za-z]{13}$/.test(stored)) return desCrypt(password, stored);
   return undefined;
 }

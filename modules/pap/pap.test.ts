@@ -67,8 +67,10 @@ describe('pap authenticate', () => {
     expect(auth(m, req('Hello world', 'Password.Crypt := "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"'))).toBe('reject');
     expect(auth(m, req('secret', 'Password.Crypt := "$apr1$12345678$0lqb/6VUFP8JY/s/jTrIk0"'))).toBe('ok');
     expect(auth(m, req('password', 'Password.Crypt := "abJnggxhB/yWI"'))).toBe('ok');
+    expect(auth(m, req('password', 'Password.Crypt := "$2b$05$abcdefghijklmnopqrstuuWG29KuyeAicPCJODk1zjyGvyQUU2awu"'))).toBe('ok');
+    expect(auth(m, req('passwore', 'Password.Crypt := "$2b$05$abcdefghijklmnopqrstuuWG29KuyeAicPCJODk1zjyGvyQUU2awu"'))).toBe('reject');
     expect(auth(m, req('x', 'Password.Crypt := "abJnggxhB/yWI"'))).toBe('reject');
-    expect(auth(m, req('x', 'Password.Crypt := "$2b$10$abcdefghijklmnopqrstuu"'))).toBe('invalid');
+    expect(auth(m, req('x', 'Password.Crypt := "$y$j9T$abcdefghijklmnop$7asOTx5b6Exfl3myM6K0pLBn.I2hsEvu7G0F7NMfaO."'))).toBe('invalid');
   });
   it('MD5 and SMD5, hex or base64', () => {
     const md5 = crypto.createHash('md5').update('pw').digest();
