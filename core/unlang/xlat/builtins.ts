@@ -150,11 +150,13 @@ export function registerBuiltins(reg: XlatRegistry): void {
   reg.register('regex.match', (c, a) => {
     const first = a[0]?.[0];
     if (first && first.type === 'string' && !/^\d+$/.test(first.value as string)) {
-      const v = c.request.namedCaptures?.[first.value as string];
+      if (!c.request.namedCaptures) throw new BoxError(`No previous named regex capture group '${first.value as string}'`);
+      const v = c.request.namedCaptures[first.value as string];
       return v === undefined ? [] : str(v);
     }
+    if (!c.request.captures) throw new BoxError(a[0]?.length ? 'No previous numbered regex capture group' : 'No previous regex capture');
     const n = argInt(a[0], 0)!;
-    const v = c.request.captures?.[n];
+    const v = c.request.captures[n];
     return v === undefined ? [] : str(v);
   }, { returnType: 'string', maxArgs: 1 });
   reg.register('str.subst', (_c, a) => {

@@ -8,7 +8,9 @@
  * before it is waited for twice. No Promise exists unless a function yields.
  */
 
-import type { Pair } from '../../pair/pair';
+import { Pair } from '../../pair/pair';
+
+const PairCtor = Pair;
 import type { Request } from '../../request/request';
 import { Idx, type AttrRef, type Expr, type Index } from '../compile/types';
 import { makeRegex } from '../compile/expr-parser';
@@ -181,7 +183,14 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       }
       const args: Box[][] = new Array(e.args.length);
       for (let i = 0; i < e.args.length; i++) args[i] = evalExpr(e.args[i], ctx);
-      const r = e.fn(ctx, args);
+      let r: Box[] | Promise<Box[]>;
+      try {
+        r = e.fn(ctx, args);
+      } catch (err) {
+        // A failing function yields no value; the reason goes to Module-Failure-Message.
+        failureMessage(ctx, err);
+        return NONE_LIST;
+      }
       if (r instanceof Promise) throw new XlatYield(r, e);
       return r;
     }
@@ -283,6 +292,15 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       return boolList(e.neg);
     }
   }
+}
+
+/** Records a failed expansion on the request (`request.Module-Failure-Message`) and in its log. */
+export function failureMessage(ctx: EvalContext, err: unknown): void {
+  const msg = err instanceof Error ? err.message : String(err);
+  const req = ctx.request;
+  if (req.log.debugEnabled) req.log.debug(`expansion failed: ${msg}`);
+  const da = (ctx.dict ?? req.dict)?.resolve('Module-Failure-Message');
+  if (da && req.request) req.request.push(new PairCtor(da, msg));
 }
 
 /** Evaluates a condition to a boolean. */

@@ -269,7 +269,8 @@ export async function runKeywordTest(testFile: string, dict: Dictionary, opts: K
   try {
     let rc = runSection(harness.recv, req);
     if (rc instanceof Promise) rc = await rc;
-    if (rc === 'ok' || rc === 'updated' || rc === 'noop' || rc === 'notfound') {
+    if (rc === 'handled') code = 'Do-Not-Respond';
+    else if (rc === 'ok' || rc === 'updated' || rc === 'noop' || rc === 'notfound') {
       const authType = req.control.find((p) => p.da.name === 'Auth-Type');
       const at = authType ? authType.da.nameOfValue(authType.value!) ?? String(authType.value) : undefined;
       if (at && at.toLowerCase() === 'accept') code = 'Access-Accept';
@@ -286,7 +287,10 @@ export async function runKeywordTest(testFile: string, dict: Dictionary, opts: K
     return { name, pass: false, reason: `crash: ${(e as Error).stack}` };
   }
   const reply = req.reply.slice();
-  reply.push(new Pair(packetType, packetType.values?.get(code.toLowerCase()) ?? (code === 'Access-Accept' ? 2 : 3)));
+  // A Packet-Type set by the policy decides the reply (process_radius does the same).
+  if (!reply.some((p) => p.da === packetType)) {
+    reply.push(new Pair(packetType, packetType.values?.get(code.toLowerCase()) ?? (code === 'Access-Accept' ? 2 : 3)));
+  }
   const why = validate(reply, filterPairs);
   if (why && errorLine > 0) {
     // Upstream also accepts a run-time error at the marked line.
