@@ -15,7 +15,7 @@ function filter(rules: string, extra = ''): AttrFilter {
   const f = path.join(dir, `rules-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(f, rules);
   const log = memoryLogger();
-  const m = new AttrFilter(parseModuleConfig(AttrFilterConfig, `filename = ${f}\n${extra}`), log, 'attr_filter');
+  const m = new AttrFilter(parseModuleConfig(AttrFilterConfig, `filename = ${f}\n${extra}`), log);
   m.instantiate({ name: 'attr_filter', dict: testDict(), log });
   return m;
 }

@@ -22,7 +22,7 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { MODULE_CONFIG, MODULE_LOG, XLATS } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
@@ -85,7 +85,6 @@ export class AttrFilter {
   constructor(
     @inject(MODULE_CONFIG) private readonly config: AttrFilterConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
-    @inject(MODULE_NAME) private readonly name: string,
     @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}
 
@@ -106,6 +105,7 @@ export class AttrFilter {
       }
       this.rules.set(e, { entry: e, rules, fallThrough: fall, relax });
     }
+    this.log.debug(`${this.config.filename}: ${this.file.entries.length} entries`);
   }
 
   /** Filters the request list. */

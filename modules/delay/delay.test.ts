@@ -6,7 +6,7 @@ import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from 
 
 function delay(body: string): Delay {
   const log = memoryLogger();
-  const m = new Delay(parseModuleConfig(DelayConfig, body, 'delay'), log, 'delay');
+  const m = new Delay(parseModuleConfig(DelayConfig, body, 'delay'), 'delay');
   m.instantiate({ name: 'delay', dict: testDict(), log });
   return m;
 }

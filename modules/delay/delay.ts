@@ -10,10 +10,9 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { MODULE_CONFIG, MODULE_NAME, XLATS } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { InstantiateContext } from '../../core/module/define';
-import type { Logger } from '../../core/log/logger';
 import { parseDuration } from '../../core/config/schema';
 import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
@@ -28,7 +27,6 @@ export class Delay {
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: DelayConfig,
-    @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
     @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}

@@ -28,7 +28,6 @@ import type { InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
 import { ConfError } from '../../core/config/errors';
 import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
 import { Pair } from '../../core/pair/pair';
 import { printPairLines } from '../../core/pair/text';
 import type { Request } from '../../core/request/request';
@@ -57,7 +56,6 @@ export class Detail {
   private writer?: AppendWriter;
   private filename?: Template;
   private header?: Template;
-  private dict?: Dictionary;
   private readonly suppressed = new Set<DictAttr>();
   private headerDas: DictAttr[] = [];
 
@@ -70,7 +68,7 @@ export class Detail {
 
   /** Compiles the templates, resolves the suppress list and starts the writer. */
   instantiate(ctx: InstantiateContext): void {
-    const dict = (this.dict = ctx.dict);
+    const dict = ctx.dict;
     const c = this.config;
     const escape = c.escape_filenames ? escapeName : safeName;
     this.filename = compileTemplate(c.filename, { dict, xlats: this.xlats, strftime: true, escape });

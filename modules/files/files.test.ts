@@ -16,7 +16,7 @@ function files(users: string, extra = ''): Files {
   const f = path.join(dir, `users-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(f, users);
   const log = memoryLogger();
-  const m = new Files(parseModuleConfig(FilesConfig, `filename = ${f}\n${extra}`), log, 'files');
+  const m = new Files(parseModuleConfig(FilesConfig, `filename = ${f}\n${extra}`), log);
   m.instantiate({ name: 'files', dict: testDict(), log });
   return m;
 }
@@ -156,7 +156,7 @@ describe('files: $INCLUDE and v3 config names', () => {
     const f = path.join(dir, 'main-users');
     fs.writeFileSync(f, 'first\tCleartext-Password := "f"\n$INCLUDE included\n');
     const log = memoryLogger();
-    const m = new Files(parseModuleConfig(FilesConfig, `usersfile = ${f}\nkey = "%{%{Stripped-User-Name}:-%{User-Name}}"`), log, 'files');
+    const m = new Files(parseModuleConfig(FilesConfig, `usersfile = ${f}\nkey = "%{%{Stripped-User-Name}:-%{User-Name}}"`), log);
     m.instantiate({ name: 'files', dict: testDict(), log });
     expect(run(m, makeRequest('User-Name = "inc"'))).toBe('ok');
     expect(run(m, makeRequest('User-Name = "first"'))).toBe('ok');

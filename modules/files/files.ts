@@ -14,7 +14,7 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { MODULE_CONFIG, MODULE_LOG, XLATS } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
@@ -66,7 +66,6 @@ export class Files {
   constructor(
     @inject(MODULE_CONFIG) private readonly config: FilesConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
-    @inject(MODULE_NAME) private readonly name: string,
     @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}
 
