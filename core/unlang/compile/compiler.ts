@@ -603,7 +603,7 @@ export class Compiler {
         rhs = { k: 'expr', e };
       }
     } else {
-      let e = this.parseExpr(vtext, p.loc, ctx, false);
+      let e = this.parseValueFor(vtext, p.loc, ctx, lhs.da);
       if (e.k === 'ref' && e.ref.segs.length && e.ref.segs[e.ref.segs.length - 1].idx === Idx.COUNT) {
         throw new CompileError(p.loc, `"${vtext}": [#] cannot be used as a value here (use %{${vtext}})`);
       }
@@ -611,6 +611,18 @@ export class Compiler {
       rhs = { k: 'expr', e };
     }
     return { k: 'edit', lhs: lhs.ref, lhsList, lhsType: lhs.t, op: p.op, rhs, name: p.text, loc: p.loc, actions: ctx.defaults };
+  }
+
+  /** Parses an edit value; a bare word that is not an attribute may still be an enum name of `da`. */
+  private parseValueFor(text: string, loc: ConfLoc, ctx: Ctx, da: DictAttr | undefined): Expr {
+    try {
+      return this.parseExpr(text, loc, ctx, false);
+    } catch (err) {
+      if (err instanceof CompileError && /Unknown attribute "/.test(err.detail) && da?.values && /^[^\s"'%()]+$/.test(text)) {
+        return { k: 'lit', box: box('string', text), raw: text };
+      }
+      throw err;
+    }
   }
 
   /** Types a literal right-hand side by the left-hand side (a compile error when it cannot parse). */
@@ -655,7 +667,7 @@ export class Compiler {
       const items: Expr[] = [];
       for (const c of cs.children) {
         if (c.kind !== 'pair' || c.op !== '') throw new CompileError(c.loc, `Expected a value in the list for "${cs.name1}", got "${c.kind === 'pair' ? c.text : c.name1}"`);
-        items.push(this.typeFor(this.parseExpr(c.text, c.loc, ctx, false), lhs, c.loc, op));
+        items.push(this.typeFor(this.parseValueFor(c.text, c.loc, ctx, lhs.da), lhs, c.loc, op));
       }
       rhs = { k: 'values', items };
     }
@@ -677,14 +689,14 @@ export class Compiler {
           const items2: Expr[] = [];
           for (const v of c.children) {
             if (v.kind !== 'pair' || v.op !== '') throw new CompileError(v.loc, 'Expected a value');
-            items2.push(this.typeFor(this.parseExpr(v.text, v.loc, ctx, false), { ref: parent.ref, t: da.type as BoxType, da }, v.loc, op));
+            items2.push(this.typeFor(this.parseValueFor(v.text, v.loc, ctx, da), { ref: parent.ref, t: da.type as BoxType, da }, v.loc, op));
           }
           rhs = { k: 'values', items: items2 };
         } else {
           rhs = c.children.length ? { k: 'pairs', items: this.pairTemplates(c.children, { ref: parent.ref, t: 'group', da }, ctx) } : { k: 'empty' };
         }
       } else {
-        const e = this.parseExpr(quoteValue(c), c.loc, ctx, false);
+        const e = this.parseValueFor(quoteValue(c), c.loc, ctx, da);
         rhs = { k: 'expr', e: da.isStructural ? e : this.typeFor(e, { ref: parent.ref, t: da.type as BoxType, da }, c.loc, op) };
       }
       out.push({ da, path, op, rhs, loc: c.loc });
