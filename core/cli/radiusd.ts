@@ -27,6 +27,7 @@ import yargs from 'yargs';
 import { parseConfigFile } from '../config/parser';
 import { loadGeneration } from '../server/generation';
 import { createDaemonLogger, LineLogger } from '../server/log';
+import type { ServerLog } from '../log/server-log';
 import { Server } from '../server/server';
 import { derivePaths } from '../server/generation';
 import { parseMainSettings } from '../server/settings';
@@ -161,7 +162,7 @@ function errorText(e: unknown): string {
 }
 
 /** Decides the log destination: -X → stdout; -l; else the config; else stdout in the foreground. */
-function makeLogger(args: DaemonArgs, file: string): { log: LineLogger; pidfile?: string } {
+function makeLogger(args: DaemonArgs, file: string): { log: ServerLog; pidfile?: string } {
   if (args.debug && !args.logfile && args.foreground && !args.child) {
     return { log: createDaemonLogger({ destination: 'stdout', debug: true, rotateCheck: 0, timestamps: false }) };
   }
@@ -224,7 +225,7 @@ function handleSignals(fn: ((s: Sig) => void) | undefined): void {
 /** Runs the daemon in this process (foreground, or as the detached child / a cluster worker). */
 async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<number> {
   const file = path.join(args.confdir, `${args.name}.conf`);
-  let made: { log: LineLogger; pidfile?: string };
+  let made: { log: ServerLog; pidfile?: string };
   try {
     made = makeLogger(args, file);
   } catch (e) {
@@ -245,7 +246,7 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
     await server.start();
   } catch (e) {
     log.error(errorText(e));
-    if (!(log as unknown as { target?: unknown }) || args.foreground) io.err(errorText(e));
+    if (args.foreground && !args.child) io.err(errorText(e));
     process.send?.({ radiusd: 'failed', error: errorText(e) });
     log.close();
     return 1;

@@ -1,15 +1,11 @@
 /**
- * The daemon's log destination: a thin adapter choosing stdout, stderr, a file or nothing.
- *
- * When core/log provides a file logger with inode-based rotation detection it is used for
- * `destination = files`; otherwise this module's {@link LineLogger} writes plain lines
- * (`Sat Nov 21 03:43:10 2026 : Info: message`, FreeRADIUS style) and reopens its file when
- * the inode under the path changed (checked every `rotateCheck` seconds).
+ * The daemon's log: {@link createDaemonLogger} maps the `log { }` settings onto core/log's
+ * `ServerLog` (pino destination, FreeRADIUS-style lines, inode-based rotation detection).
+ * {@link LineLogger} is a minimal logger over any line target (used for `radiusd -C` output).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Logger } from '../log/logger';
 import type { LogSink } from '../request/request-log';
+import { ServerLog, type LogDestination } from '../log/server-log';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const LABEL: Record<Level, string> = { debug: 'Debug', info: 'Info', warn: 'Warning', error: 'Error' };
@@ -18,56 +14,6 @@ const LABEL: Record<Level, string> = { debug: 'Debug', info: 'Info', warn: 'Warn
 export interface LineTarget {
   write(line: string): void;
   close?(): void;
-}
-
-/** A file target that reopens the file when it was rotated away (inode change) or removed. */
-export class RotatingFile implements LineTarget {
-  private fd: number;
-  private ino = 0;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(readonly file: string, rotateCheck: number) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.fd = this.open();
-    if (rotateCheck > 0) {
-      this.timer = setInterval(() => this.check(), rotateCheck * 1000);
-      this.timer.unref();
-    }
-  }
-
-  private open(): number {
-    const fd = fs.openSync(this.file, 'a', 0o640);
-    this.ino = fs.fstatSync(fd).ino;
-    return fd;
-  }
-
-  /** Reopens the file when the path now names another inode (or nothing). */
-  check(): void {
-    let ino = -1;
-    try {
-      ino = fs.statSync(this.file).ino;
-    } catch { /* removed: reopen creates it */ }
-    if (ino === this.ino) return;
-    try {
-      const fd = this.open();
-      const old = this.fd;
-      this.fd = fd;
-      fs.closeSync(old);
-    } catch { /* keep writing to the old descriptor */ }
-  }
-
-  write(line: string): void {
-    try {
-      fs.writeSync(this.fd, line + '\n');
-    } catch { /* a full disk must not stop the server */ }
-  }
-
-  close(): void {
-    if (this.timer) clearInterval(this.timer);
-    try {
-      fs.closeSync(this.fd);
-    } catch { /* already closed */ }
-  }
 }
 
 /** A target over a process stream. */
@@ -123,19 +69,19 @@ export interface DaemonLogOptions {
   destination: 'files' | 'stdout' | 'stderr' | 'null';
   file?: string;
   debug: boolean;
+  /** Seconds between rotation checks of a log file (0 = never). */
   rotateCheck: number;
   /** FreeRADIUS -X prints without timestamps. */
   timestamps?: boolean;
 }
 
-/** Builds the daemon logger. */
-export function createDaemonLogger(o: DaemonLogOptions): LineLogger {
-  let target: LineTarget;
-  switch (o.destination) {
-    case 'stdout': target = streamTarget(process.stdout); break;
-    case 'stderr': target = streamTarget(process.stderr); break;
-    case 'null': target = { write: () => undefined }; break;
-    case 'files': target = new RotatingFile(o.file!, o.rotateCheck); break;
-  }
-  return new LineLogger(target, o.debug, '', o.timestamps ?? true);
+/** The daemon log: the pino-backed ServerLog of core/log (inode-based rotation detection for files). */
+export function createDaemonLogger(o: DaemonLogOptions): ServerLog {
+  const destination: LogDestination = o.destination === 'files' ? { file: o.file! } : o.destination;
+  return ServerLog.open({
+    destination,
+    level: o.debug ? 'debug' : 'info',
+    timestamps: o.timestamps ?? true,
+    checkInterval: Math.round(o.rotateCheck * 1000),
+  });
 }
