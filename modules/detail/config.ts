@@ -16,7 +16,7 @@ export const DetailConfig = conf.section({
   locking: conf.boolean({ default: false, doc: 'Accepted for v3 configs. Each batch is appended with one write() on an O_APPEND descriptor, so concurrent writers never interleave records.' }),
   escape_filenames: conf.boolean({ default: false, doc: 'Escape every character of expanded values outside `[A-Za-z0-9_.]` in the file name as `-XX` (hex), v3 style.' }),
   log_packet_header: conf.boolean({ default: false, doc: 'Also write Packet-Type and the source/destination address and port.' }),
-  fsync: conf.boolean({ default: true, doc: 'Flush every batch to stable storage (fdatasync) before the call returns. Concurrent records share one write and one fdatasync (group commit).' }),
+  fsync: conf.boolean({ default: false, doc: 'Also flush every batch to stable storage (fdatasync) before the call returns, so acknowledged records survive a power loss, not only a daemon kill. Concurrent records share one write and one fdatasync (group commit).' }),
   idle_timeout: conf.duration({ default: '60s', min: '1s', doc: 'Close file handles unused for this long.' }),
   suppress: conf.raw({ doc: 'Section listing attributes never written, one name per line: `suppress { User-Password }`. User-Password, CHAP-Password and secret attributes are always suppressed.' }),
 });

@@ -81,7 +81,7 @@ describe('detail', () => {
 
   it('group commit: concurrent records share writes and syncs; every record is on disk when its call resolves', async () => {
     const file = path.join(dir, 'group');
-    const d = detail(`filename = ${file}`);
+    const d = detail(`filename = ${file}\nfsync = yes`);
     const reqs = Array.from({ length: 200 }, (_, i) => acct(`, Acct-Session-Id = "s${i}"`));
     const results = await Promise.all(reqs.map(async (r, i) => {
       const rc = await d.logRequest(r, callCtx(r, ACCT));

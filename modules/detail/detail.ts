@@ -15,8 +15,9 @@
  * `suppress` list and the server's packet/client metadata are never written.
  *
  * Durability: the method returns a Promise that settles only after the record has been
- * written and (with `fsync = yes`, the default) flushed with fdatasync, so the
- * Accounting-Response is sent only for data that is on disk. See `modules/shared/append-writer.ts` for
+ * written completely (and, with `fsync = yes`, flushed with fdatasync), so the
+ * Accounting-Response is sent only for data the kernel holds: it survives the daemon
+ * being killed. See `modules/shared/append-writer.ts` for
  * the group commit that keeps that affordable.
  */
 import 'reflect-metadata';
