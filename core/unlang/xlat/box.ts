@@ -17,6 +17,7 @@ import type { Pair } from '../../pair/pair';
 import type { Value } from '../../value/types';
 import { parseValue } from '../../value/parse';
 import { printValueUnquoted } from '../../value/print';
+import { PRECISION_SCALE } from '../../value/time';
 import { ipv4ToInt, ipv4FromInt, ipv6ToBytes, ipv6FromBytes, splitPrefix } from '../../value/ip';
 
 /** Data types a box may have: a leaf type, or `group` for a structural pair. */
@@ -130,16 +131,22 @@ export function boxLength(b: Box): number {
 function toBigInt(b: Box): bigint {
   const v = b.value;
   if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  if (typeof v === 'number') return BigInt(Math.trunc(b.type === 'time_delta' && b.da ? v * timeScale(b) : v));
   if (typeof v === 'boolean') return v ? 1n : 0n;
   if (Buffer.isBuffer(v)) return v.length === 0 ? 0n : BigInt('0x' + v.toString('hex'));
   if (b.type === 'ipaddr') return BigInt(ipv4ToInt(v) >>> 0);
   return BigInt(parseValue('int64', String(v)) as bigint);
 }
 
+/** Units per second of a time box (its attribute's precision; seconds by default). */
+function timeScale(b: Box): number {
+  const p = b.da?.flags.precision;
+  return p ? PRECISION_SCALE[p] : 1;
+}
+
 function toNumber(b: Box): number {
   const v = b.value;
-  if (typeof v === 'number') return v;
+  if (typeof v === 'number') return b.type === 'time_delta' && b.da ? v * timeScale(b) : v;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (Buffer.isBuffer(v)) return Number(toBigInt(b));
@@ -430,6 +437,12 @@ export function arith(a: Box, op: ArithOp, b: Box, hint?: BoxType): Box {
   }
   const numA = ta === 'string' ? castBox(a, 'int64') : a;
   const numB = tb === 'string' ? castBox(b, numA.type) : b;
+  if ((numA.type === 'time_delta' || numA.type === 'date') && (numB.type === 'time_delta' || numB.type === 'date') && (op === '+' || op === '-')) {
+    // Times add and subtract in seconds, whatever unit they print in.
+    const r = op === '+' ? (numA.value as number) + (numB.value as number) : (numA.value as number) - (numB.value as number);
+    const t: BoxType = numA.type === 'date' && numB.type === 'date' ? 'time_delta' : numA.type === 'date' || numB.type === 'date' ? 'date' : 'time_delta';
+    return hint && isNumeric(hint) && hint !== t ? castBox(box(t, r), hint) : box(t, r);
+  }
   const fa = numA.type === 'float32' || numA.type === 'float64' || numA.type === 'time_delta' || numA.type === 'date';
   const fb = numB.type === 'float32' || numB.type === 'float64' || numB.type === 'time_delta' || numB.type === 'date';
   if (fa || fb) {

@@ -5,6 +5,8 @@
  */
 
 import * as crypto from 'node:crypto';
+import { DictAttr } from '../../dict/attr';
+import type { TimePrecision } from '../../dict/types';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxAsText, boxLength, boxToOctets, boxToString, castBox } from './box';
 import type { XlatContext, XlatRegistry } from './registry';
@@ -127,6 +129,12 @@ export function registerBuiltins(reg: XlatRegistry): void {
 
   // ---- values and casts
   reg.register('cast', (_c, a) => {
+    const unit = TIME_UNITS[argString(a[0]).toLowerCase()];
+    if (unit) {
+      // A time unit: the same duration, counted in that unit when used as a number.
+      const da = new DictAttr(unit, 0, 'time_delta', null, { precision: unit });
+      return (a[1] ?? []).map((b) => ({ type: 'time_delta' as const, value: Number(castBox(b, 'time_delta').value), da }));
+    }
     const t = TYPE_ALIASES[argString(a[0]).toLowerCase()];
     if (!t) throw new BoxError(`Unknown data type "${argString(a[0])}"`);
     return (a[1] ?? []).map((b) => castBox(b, t as BoxType));
@@ -236,6 +244,13 @@ export function registerBuiltins(reg: XlatRegistry): void {
   reg.register('log.debug', (c, a) => { c.request.log.debug(argString(a[0])); return []; }, {});
   void RCODE_NAMES;
 }
+
+const TIME_UNITS: Record<string, TimePrecision | undefined> = {
+  ns: 'nanoseconds', nanoseconds: 'nanoseconds', us: 'microseconds', microseconds: 'microseconds',
+  ms: 'milliseconds', milliseconds: 'milliseconds', cs: 'centiseconds', centiseconds: 'centiseconds',
+  s: 'seconds', seconds: 'seconds', m: 'minutes', min: 'minutes', minutes: 'minutes', h: 'hours', hours: 'hours',
+  d: 'days', days: 'days', w: 'weeks', weeks: 'weeks', months: 'months', years: 'years',
+};
 
 function randStr(fmt: string): string {
   const sets: Record<string, string> = {
