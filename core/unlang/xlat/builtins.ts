@@ -12,7 +12,8 @@ import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxAsText, boxLeng
 import type { XlatContext, XlatRegistry } from './registry';
 import { ExprParser } from '../compile/expr-parser';
 import { resolveRef } from '../compile/refs';
-import { evalExpr } from './eval';
+import { evalExpr, resolvePairs } from './eval';
+import { printValue } from '../../value/print';
 
 const str = (s: string): Box[] => [box('string', s)];
 const oct = (b: Buffer): Box[] => [box('octets', b)];
@@ -229,6 +230,21 @@ export function registerBuiltins(reg: XlatRegistry): void {
     const i = c.interp?.loadBalanceChild();
     return i === undefined ? [] : [box('uint8', i)];
   }, { returnType: 'uint8' });
+  reg.register('pairs.print', (c, a) => {
+    const dict = c.dict ?? c.request.dict;
+    const out: Box[] = [];
+    for (const b of a[0] ?? []) {
+      if (!dict) break;
+      const text = boxAsText(b).replace(/^&/, '');
+      const loc = { file: '%pairs.print()', line: 1 };
+      const r = resolveRef(text, dict, undefined, loc, (src) => new ExprParser(src, { xlats: reg, resolveAttr: () => undefined }, loc).parse(false));
+      if (!r) continue;
+      const pairs = resolvePairs(r.ref, c);
+      const lines = pairs.map((p) => (p.children ? `${p.da.name} = { … }` : `${p.da.name} = ${printValue(p.da, p.value!)}`));
+      out.push(box('string', lines.join(', ')));
+    }
+    return out;
+  }, { returnType: 'string' });
   reg.register('pairs.debug', (c, a) => {
     if (c.request.log.debugEnabled) c.request.log.debug(`pairs: ${argString(a[0])}`);
     return [];
