@@ -1,0 +1,124 @@
+/**
+ * radiusd command line: --version, -n name, -i/-p listen override, daemonising with a pid file
+ * (SIGHUP reload, SIGTERM stop removes it).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HAVE_RADCLIENT, RADIUSD, radclient, run, sleep, startDaemon, tempDir } from './harness';
+
+const dirs: string[] = [];
+afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+
+const CONF = (authPort: number) => `confdir = .
+thread {
+	workers = 1
+}
+client localhost {
+	ipaddr = 127.0.0.1
+	secret = testing123
+}
+modules {
+	files {
+		filename = \${confdir}/users
+	}
+	pap {
+	}
+}
+server default {
+	namespace = radius
+	listen {
+		type = Access-Request
+		udp {
+			ipaddr = 127.0.0.1
+			port = ${authPort}
+		}
+	}
+	listen acct {
+		type = Accounting-Request
+		udp {
+			ipaddr = 127.0.0.1
+			port = ${authPort + 1}
+		}
+	}
+	recv Access-Request {
+		files
+		pap
+	}
+	authenticate pap {
+		pap
+	}
+	recv Accounting-Request {
+		ok
+	}
+}
+`;
+
+function setup(name = 'radiusd', port = 22041): string {
+  const dir = tempDir('cli');
+  dirs.push(dir);
+  fs.writeFileSync(path.join(dir, `${name}.conf`), CONF(port));
+  fs.writeFileSync(path.join(dir, 'users'), 'bob\tCleartext-Password := "hello"\n');
+  return dir;
+}
+
+describe('radiusd CLI', () => {
+  it('--version', async () => {
+    const r = await run(process.execPath, [RADIUSD, '--version']);
+    expect(r.stdout).toMatch(/^radiusd \(tsradius\) version \d+\.\d+\.\d+/);
+    expect(r.code).toBe(0);
+  });
+
+  it('bad flags are usage errors (exit 2)', async () => {
+    const r = await run(process.execPath, [RADIUSD, '--no-such-flag']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Usage: radiusd/);
+  });
+
+  it.skipIf(!HAVE_RADCLIENT)('-n name reads name.conf; -i/-p move auth to PORT and accounting to PORT+1', async () => {
+    const dir = setup('other', 22041);
+    const d = await startDaemon(['-d', dir, '-n', 'other', '-f', '-i', '127.0.0.1', '-p', '22051']);
+    try {
+      const a = await radclient('127.0.0.1:22051', 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');
+      expect(a.stdout).toMatch(/Received Access-Accept/);
+      const b = await radclient('127.0.0.1:22052', 'acct', 'testing123', 'User-Name = "bob", Acct-Status-Type = Start\n');
+      expect(b.stdout).toMatch(/Received Accounting-Response/);
+      const old = await radclient('127.0.0.1:22041', 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n', ['-r', '1', '-t', '0.5']);
+      expect(old.stdout).not.toMatch(/Received/);
+    } finally {
+      expect(await d.stop()).toBe(0);
+    }
+  });
+
+  it.skipIf(!HAVE_RADCLIENT)('without -f: daemonises, writes the pid file, reloads on SIGHUP, removes the pid file on SIGTERM', async () => {
+    const dir = setup('radiusd', 22061);
+    const r = await run(process.execPath, [RADIUSD, '-d', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/radiusd: running as pid (\d+)/);
+    const pidfile = path.join(dir, 'radiusd.pid');
+    const pid = Number(fs.readFileSync(pidfile, 'utf8'));
+    expect(r.stdout).toContain(String(pid));
+    try {
+      const a = await radclient('127.0.0.1:22061', 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');
+      expect(a.stdout).toMatch(/Received Access-Accept/);
+      process.kill(pid, 'SIGHUP');
+      for (let i = 0; i < 50 && !/generation 2 is serving/.test(fs.readFileSync(path.join(dir, 'radiusd.log'), 'utf8')); i++) await sleep(100);
+      expect(fs.readFileSync(path.join(dir, 'radiusd.log'), 'utf8')).toMatch(/generation 2 is serving/);
+    } finally {
+      process.kill(pid, 'SIGTERM');
+    }
+    for (let i = 0; i < 50 && fs.existsSync(pidfile); i++) await sleep(100);
+    expect(fs.existsSync(pidfile)).toBe(false);
+  });
+
+  it('a configuration error at startup exits 1 with the located error', async () => {
+    const dir = setup('radiusd', 22071);
+    fs.writeFileSync(path.join(dir, 'radiusd.conf'), CONF(22071).replace('pap {\n\t}', 'pap {\n\t\tnormalise = maybe\n\t}'));
+    const r = await run(process.execPath, [RADIUSD, '-d', dir, '-f']);
+    expect(r.code).toBe(1);
+    expect(r.stderr + r.stdout).toMatch(/radiusd\.conf\[\d+\]: pap \{ normalise \}: expected yes or no, got "maybe"/);
+    const bg = await run(process.execPath, [RADIUSD, '-d', dir]);
+    expect(bg.code).toBe(1);
+    expect(bg.stderr).toMatch(/radiusd\.conf\[\d+\]: pap \{ normalise \}/);
+  });
+});
