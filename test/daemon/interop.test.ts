@@ -140,6 +140,11 @@ describe.skipIf(!HAVE_RADCLIENT || !HAVE_RADTEST)('embedded default configuratio
     expect(acct.stdout).toMatch(/Received Accounting-Response/);
   });
 
+  it('IPv6: client ::1 from clients.d/localhost6, whose secret comes from clients.d/default', async () => {
+    const r = await ourRadclient(`[::1]:${BASE}`, 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');
+    expect(r.stdout).toMatch(/Received Access-Accept/);
+  });
+
   it('the example site calls the custom module (examples/mymod) loaded by path', async () => {
     const r = await run('/usr/bin/radtest', ['bob', 'hello', EXAMPLE, '0', 'testing123']);
     expect(r.stdout).toMatch(/Received Access-Accept/);
