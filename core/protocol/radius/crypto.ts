@@ -59,9 +59,30 @@ export function fastRand(seedA: number, seedB: number): () => number {
   };
 }
 
+/**
+ * Pre-drawn CSPRNG output. `randomFillSync` has a fixed cost per call that dwarfs
+ * 16 bytes, so authenticators and salts are carved from a 4 KiB block that is
+ * replaced (never refilled in place) when used up: a slice handed out is never
+ * overwritten.
+ */
+const RANDOM_POOL_SIZE = 4096;
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+/** `n` (≤ 4096) fresh cryptographically random bytes, as a view that stays valid. */
+export function randomBytes(n: number): Buffer {
+  if (randomOffset + n > randomPool.length) {
+    randomPool = crypto.randomFillSync(Buffer.allocUnsafe(RANDOM_POOL_SIZE));
+    randomOffset = 0;
+  }
+  const out = randomPool.subarray(randomOffset, randomOffset + n);
+  randomOffset += n;
+  return out;
+}
+
 /** Cryptographically random uint32 (default salt source). */
 export function secureRand(): number {
-  return crypto.randomBytes(4).readUInt32BE(0);
+  return randomBytes(4).readUInt32BE(0);
 }
 
 /** MD5(secret ‖ tail) using a reusable scratch buffer. */

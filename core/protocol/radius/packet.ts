@@ -3,10 +3,9 @@
  * Message-Authenticator (RFC 2865, 2866, 2869, 3579, 5176), the way
  * FreeRADIUS computes and verifies them.
  */
-import * as crypto from 'node:crypto';
 import type { Dictionary } from '../../dict/dictionary';
 import type { Pair } from '../../pair/pair';
-import { hmacMd5, md5, safeEqual } from './crypto';
+import { hmacMd5, md5, randomBytes, safeEqual } from './crypto';
 import { decodeRange, view } from './decode';
 import { encodeInto } from './encode';
 import type { DecodeError } from './errors';
@@ -288,7 +287,7 @@ export function encodePacket(pkt: RadiusPacket, opts: EncodePacketOptions): Buff
   const request = isRequestCode(code);
   let vector: Buffer;
   if (randomVector(code)) {
-    vector = pkt.authenticator && pkt.authenticator.length === 16 ? pkt.authenticator : crypto.randomBytes(16);
+    vector = pkt.authenticator && pkt.authenticator.length === 16 ? pkt.authenticator : randomBytes(16);
   } else if (hashedRequest(code)) {
     vector = ZERO16;
   } else {
