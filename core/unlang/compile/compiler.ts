@@ -393,16 +393,19 @@ export class Compiler {
         e = { k: 'lit', box: box('string', vtext), raw: vtext };
       }
       if (isRetypable(e)) {
-        const t = type ?? 'string';
+        let t: BoxType = type ?? 'string';
         try {
           const raw = (e as Extract<Expr, { k: 'lit' }>).raw!;
+          // An address switch may have prefix cases (longest match wins at run time).
+          if ((t === 'ipaddr' || t === 'ipv6addr') && raw.includes('/')) t = t === 'ipaddr' ? 'ipv4prefix' : 'ipv6prefix';
           e = { k: 'lit', box: parseBox(t, raw, subjectDa) };
         } catch (err) {
           throw new CompileError(c.loc, `Invalid case value "${vtext}" for ${subjectDa ? `attribute ${subjectDa.name}` : `type ${t}`}: ${(err as Error).message}`);
         }
       }
       if (e.k !== 'lit') throw new CompileError(c.loc, `"case" value must be a constant, got "${vtext}"`);
-      const b = type && e.box.type !== type ? this.castConst(e.box, type, c.loc) : e.box;
+      const isPrefixCase = (type === 'ipaddr' || type === 'ipv6addr') && (e.box.type === 'ipv4prefix' || e.box.type === 'ipv6prefix');
+      const b = type && e.box.type !== type && !isPrefixCase ? this.castConst(e.box, type, c.loc) : e.box;
       const key = caseKey(b);
       if (cases.has(key)) throw new CompileError(c.loc, `Duplicate "case ${vtext}" in "switch"`);
       cases.set(key, block);

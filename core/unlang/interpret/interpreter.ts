@@ -31,7 +31,7 @@ import type { RequestLog } from '../../request/request-log';
 import { A, R, RCODE_NAMES, actionName, rcodeFromName } from '../rcode';
 import type { Block, CompiledSection, Instr } from '../compile/types';
 import { caseKey } from '../compile/compiler';
-import { type Box, BoxError, boxToString, castBox } from '../xlat/box';
+import { type Box, BoxError, boxToString, castBox, compareBoxes } from '../xlat/box';
 import { type EvalContext, XlatYield, evalCond, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
 import type { XlatInterpreterView } from '../xlat/registry';
 import { applyEdit, type LockSet } from './edit';
@@ -544,6 +544,15 @@ export class Execution implements XlatInterpreterView {
           try {
             if (ins.type && b.type !== ins.type) b = castBox(b, ins.type, b.da);
             body = ins.cases.get(caseKey(b));
+            if (!body && (b.type === 'ipaddr' || b.type === 'ipv6addr' || b.type === 'ipv4prefix' || b.type === 'ipv6prefix')) {
+              // IP values match the longest case prefix that contains them.
+              let best = -1;
+              for (const c of ins.caseList) {
+                if (c.box.type !== 'ipv4prefix' && c.box.type !== 'ipv6prefix') continue;
+                const len = Number(String(c.box.value).split('/')[1] ?? -1);
+                if (len > best && compareBoxes(b, '<=', c.box)) { best = len; body = c.body; }
+              }
+            }
             if (!body && !ins.type) {
               const s = boxToString(b);
               for (const c of ins.caseList) if (boxToString(c.box) === s) { body = c.body; break; }
