@@ -853,6 +853,11 @@ export class Execution implements XlatInterpreterView {
       }
       return best;
     };
+    if (ins.mode === 'detach') {
+      // Detached children run on their own; the parent does not wait for them.
+      for (const p of pending) void p.catch(() => undefined);
+      return Act.NEXT;
+    }
     if (pending.length === 0) {
       this.result = merge();
       this.rcodeSet(this.result);
