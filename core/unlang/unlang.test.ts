@@ -278,6 +278,21 @@ describe('unlang yield / resume and signals', () => {
     expect(runSection(compile('parallel {\n ok\n noop\n}'), newRequest())).toBe('ok');
   });
 
+  it('parallel empty starts children with empty lists; detach does not wait', async () => {
+    const req = newRequest();
+    req.request.push(new Pair(dict.resolve('User-Name')!, 'bob'));
+    const r = runSection(compile('parallel empty {\n group {\n if (User-Name) {\n parent.reply.Filter-Id := "saw"\n }\n ok\n }\n}'), req);
+    expect(r).toBe('ok');
+    expect(attr(req, 'reply', 'Filter-Id')).toBeUndefined();
+    let done = false;
+    const slow: ModuleMethod = async () => { await sleep(5); done = true; return 'ok'; };
+    const r2 = runSection(compile('parallel detach {\n slow\n}\nnoop', { modules: mods({ slow }) }), newRequest());
+    expect(r2).toBe('noop');
+    expect(done).toBe(false);
+    await sleep(20);
+    expect(done).toBe(true);
+  });
+
   it('limit refuses callers beyond the limit while they are in flight', async () => {
     const slow: ModuleMethod = async () => { await sleep(10); return 'ok'; };
     const sec = compile('limit 1 {\n slow\n}', { modules: mods({ slow }) });

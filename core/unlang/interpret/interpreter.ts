@@ -609,6 +609,7 @@ export class Execution implements XlatInterpreterView {
         if (ins.locals) this.clearLocals(ins.locals);
         const st: BalanceState = { start: 0, i: 0, tried: 1 };
         f.state = st;
+        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} { # child 0`);
         this.pushList([ins.children[0]], 0);
         return Act.PUSHED;
       }
@@ -625,6 +626,7 @@ export class Execution implements XlatInterpreterView {
         } else idx = Math.floor(Math.random() * n);
         const st: BalanceState = { start: idx, i: idx, tried: 1 };
         f.state = st;
+        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} { # child ${idx}`);
         const c = this.pushList([ins.children[idx]], 0);
         c.lbChild = idx;
         return Act.PUSHED;
@@ -638,6 +640,7 @@ export class Execution implements XlatInterpreterView {
           req.rcode = 'timeout';
           return Act.CALC;
         }
+        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} {`);
         const c = this.push(ins.body, 0);
         c.deadline = Date.now() + secs * 1000;
         return Act.PUSHED;
@@ -659,10 +662,12 @@ export class Execution implements XlatInterpreterView {
 
       case 'try':
         f.state = 0;
+        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}try {`);
         this.push(ins.body, 0);
         return Act.PUSHED;
 
       case 'transaction':
+        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}transaction {`);
         f.state = this.snapshot();
         this.push(ins.body, 0);
         return Act.PUSHED;
@@ -671,6 +676,7 @@ export class Execution implements XlatInterpreterView {
         return this.parallel(ins, f);
 
       case 'xlat':
+        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name}`);
         evalExpr(ins.e, this.ectx);
         return Act.NEXT;
     }
@@ -765,6 +771,7 @@ export class Execution implements XlatInterpreterView {
         const redundant = ins.k === 'redundant' || ins.redundant;
         if (redundant && (r === R.FAIL || r === R.TIMEOUT || r === R.NOT_SET) && st.tried < n) {
           st.i = (st.i + 1) % n;
+          if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}# ${ins.name}: ${RCODE_NAMES[r] || 'no result'}, trying child ${st.i}`);
           st.tried++;
           const nf = this.pushList([ins.children[st.i]], 0);
           if (ins.k === 'load-balance') nf.lbChild = st.i;
