@@ -455,12 +455,13 @@ export class Compiler {
     if (source.k === 'ref') {
       const r = source.ref;
       // A reference without an index loops over every instance.
-      if (r.segs.length) {
+      if (r.segs.length && r.listIdx === undefined) {
         const segs = r.segs.slice();
         const last = segs[segs.length - 1];
         if (last.idx === Idx.NONE) segs[segs.length - 1] = { da: last.da, idx: Idx.ALL };
         ref = { ...r, segs };
       } else ref = r.listIdx === undefined ? { ...r, listIdx: Idx.ALL } : r;
+      if (r.segs.length && r.listIdx !== undefined) ref = r;
     }
     const inner: Ctx = { ...ctx, scope, loops: ctx.loops + 1, breaks: ctx.breaks + 1 };
     const { block } = this.compileBlock(cs.children, inner, false);
@@ -588,7 +589,7 @@ export class Compiler {
   private lhsRef(text: string, loc: ConfLoc, ctx: Ctx): ResolvedRef {
     const r = this.resolve(text.trim(), loc, ctx);
     if (!r) throw new CompileError(loc, `Unknown attribute "${text.trim()}" (expected an attribute, list or local variable on the left of an edit)`);
-    const last = r.ref.segs.length ? r.ref.segs[r.ref.segs.length - 1].idx : r.ref.listIdx;
+    const last = r.ref.listIdx ?? (r.ref.segs.length ? r.ref.segs[r.ref.segs.length - 1].idx : undefined);
     if (last === Idx.ALL || last === Idx.COUNT) throw new CompileError(loc, `Cannot assign to "${text.trim()}": [*] and [#] are not allowed on the left of an edit`);
     return r;
   }
@@ -599,7 +600,10 @@ export class Compiler {
     const vtext = quoteValue(p);
     let rhs: EditRhs;
     if (lhsList) {
-      if (p.quote === 'double' || p.quote === 'single') rhs = { k: 'pairs', items: this.pairsFromText(p.value ?? '', p.loc, lhs, ctx) };
+      if (p.quote === 'double' && /%/.test(p.value ?? '')) {
+        // A dynamic string: parsed as a pair list when the edit runs.
+        rhs = { k: 'text', e: this.parseExpr(vtext, p.loc, ctx, false) };
+      } else if (p.quote === 'double' || p.quote === 'single') rhs = { k: 'pairs', items: this.pairsFromText(p.value ?? '', p.loc, lhs, ctx) };
       else {
         const e = this.parseExpr(vtext, p.loc, ctx, false);
         if (e.k === 'lit') throw new CompileError(p.loc, `Expected an attribute, list or { … } on the right of "${p.op}" for a list, got "${vtext}"`);

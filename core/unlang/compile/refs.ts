@@ -162,8 +162,14 @@ export function resolveRef(
     pushPath(path, da, idxOf(first.idx), undefined);
     list ??= 'request';
   }
+  let kids: Index | undefined;
   for (i++; i < segs.length; i++) {
     const s = segs[i];
+    if (s.name === '' && i === segs.length - 1 && da.isStructural && s.idx !== undefined) {
+      // `Tmp-Group-0.[*]`: the children of a structural attribute.
+      kids = idxOf(s.idx);
+      break;
+    }
     if (s.name === '') throw new CompileError(loc, `Invalid attribute reference "${text}"`);
     let child: DictAttr | undefined;
     if (da.type === 'group' || da.type === 'root') {
@@ -175,6 +181,9 @@ export function resolveRef(
     if (!child) throw new CompileError(loc, `Unknown attribute "${s.name}" (not a child of "${da.fullName || da.name}") in "${text}"`);
     pushPath(path, child, idxOf(s.idx), da);
     da = child;
+  }
+  if (kids !== undefined) {
+    return { ref: { list: list!, up, segs: path, listIdx: kids, text, qualified: qualified || list === 'local' }, t: kids === Idx.COUNT ? 'uint32' : undefined };
   }
   const lastIdx = path[path.length - 1].idx;
   const t: BoxType | undefined = lastIdx === Idx.COUNT ? 'uint32' : da.isStructural ? 'group' : (da.type as BoxType);

@@ -40,7 +40,10 @@ export interface AttrRef {
   readonly up: number;
   /** The path; empty for a list reference. */
   readonly segs: readonly RefSeg[];
-  /** Index on the list's children (`control.[0]`, `request.[*]`), for list references. */
+  /**
+   * Index on the children: of the list when `segs` is empty (`control.[0]`, `request.[*]`), or of the
+   * selected structural attribute otherwise (`Tmp-Group-0.[*]`).
+   */
   readonly listIdx?: Index;
   /** The source text (used as the `key` in `foreach key, value`). */
   readonly text: string;

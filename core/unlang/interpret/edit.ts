@@ -10,7 +10,8 @@ import type { DictAttr } from '../../dict/attr';
 import { Pair } from '../../pair/pair';
 import { copyPair } from '../../pair/list';
 import { Idx, type AttrRef, type EditRhs, type Expr, type Instr, type PairTemplate } from '../compile/types';
-import { type ArithOp, type Box, type BoxType, BoxError, arith, castBox, compareBoxes } from '../xlat/box';
+import { type ArithOp, type Box, type BoxType, BoxError, arith, boxAsText, castBox, compareBoxes } from '../xlat/box';
+import { parsePairList } from '../../pair/text';
 import { type EvalContext, evalExpr, pairBox, refRoot, resolvePairs } from '../xlat/eval';
 
 type EditInstr = Extract<Instr, { k: 'edit' }>;
@@ -179,6 +180,11 @@ function listEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
       return;
     }
     if (rhs.k === 'empty') return;
+    if (rhs.k === 'text') {
+      const want = textPairs(rhs.e, ctx, target);
+      removeWhere(target, locks, (p) => want.some((w) => sameValue(p, w)));
+      return;
+    }
     if (rhs.k !== 'expr' || rhs.e.k !== 'ref') throw new BoxError('Expected pairs or a reference to remove');
     const ref = rhs.e.ref;
     let victims: Pair[];
@@ -202,6 +208,7 @@ function listEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
     case 'pairs': src = buildPairs(ins.rhs.items, ctx); break;
     case 'empty': src = []; break;
     case 'expr': src = sourcePairs(ins.rhs.e, ctx, true); break;
+    case 'text': src = textPairs(ins.rhs.e, ctx, target); break;
     default: throw new BoxError('Unsupported right-hand side for a list edit');
   }
   switch (op) {
@@ -235,6 +242,19 @@ function listEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
       return;
     default:
       throw new BoxError(`Operator ${op} is not supported for lists`);
+  }
+}
+
+/** Pairs parsed at run time from a string (`request += "%{text}"`). */
+function textPairs(e: Expr, ctx: EvalContext, _target: Pair[]): Pair[] {
+  const dict = ctx.dict ?? ctx.request.dict;
+  if (!dict) throw new BoxError('No dictionary to parse pairs with');
+  let text = '';
+  for (const b of evalExpr(e, ctx)) text += boxAsText(b);
+  try {
+    return parsePairList(text, dict);
+  } catch (err) {
+    throw new BoxError(`Invalid pair list "${text}": ${(err as Error).message}`);
   }
 }
 

@@ -239,9 +239,7 @@ export function registerBuiltins(reg: XlatRegistry): void {
       const loc = { file: '%pairs.print()', line: 1 };
       const r = resolveRef(text, dict, undefined, loc, (src) => new ExprParser(src, { xlats: reg, resolveAttr: () => undefined }, loc).parse(false));
       if (!r) continue;
-      const pairs = resolvePairs(r.ref, c);
-      const lines = pairs.map((p) => (p.children ? `${p.da.name} = { … }` : `${p.da.name} = ${printValue(p.da, p.value!)}`));
-      out.push(box('string', lines.join(', ')));
+      for (const p of resolvePairs(r.ref, c)) out.push(box('string', printPairText(p)));
     }
     return out;
   }, { returnType: 'string' });
@@ -267,6 +265,12 @@ const TIME_UNITS: Record<string, TimePrecision | undefined> = {
   s: 'seconds', seconds: 'seconds', m: 'minutes', min: 'minutes', minutes: 'minutes', h: 'hours', hours: 'hours',
   d: 'days', days: 'days', w: 'weeks', weeks: 'weeks', months: 'months', years: 'years',
 };
+
+/** `Name = value`, with structural pairs as `Name = { child, child }`. */
+function printPairText(p: import('../../pair/pair').Pair): string {
+  if (p.children || p.da.isStructural) return `${p.da.name} = { ${(p.children ?? []).map(printPairText).join(', ')} }`;
+  return `${p.da.name} = ${printValue(p.da, p.value!)}`;
+}
 
 function randStr(fmt: string): string {
   const sets: Record<string, string> = {

@@ -97,7 +97,13 @@ export function resolvePairs(ref: AttrRef, ctx: EvalContext): Pair[] {
   for (const c of containers) for (const p of c) if (p.da === seg.da) cands.push(p);
   const out: Pair[] = [];
   pick(cands, indexValue(seg.idx, ctx), out);
-  return out;
+  if (ref.listIdx === undefined) return out;
+  // `X.[idx]`: the children of the selected structural pairs.
+  const kids: Pair[] = [];
+  for (const p of out) if (p.children) for (const c of p.children) kids.push(c);
+  const sel: Pair[] = [];
+  pick(kids, indexValue(ref.listIdx, ctx), sel);
+  return sel;
 }
 
 /** A pair as a box (structural pairs become `group` boxes). */
@@ -119,11 +125,11 @@ function firstSimple(ref: AttrRef, ctx: EvalContext): Pair | undefined {
 
 /** Evaluates a reference to values (`[#]` gives the count). */
 export function evalRef(ref: AttrRef, ctx: EvalContext): Box[] {
-  if (ref.segs.length === 1 && ref.segs[0].idx === Idx.NONE) {
+  if (ref.segs.length === 1 && ref.segs[0].idx === Idx.NONE && ref.listIdx === undefined) {
     const p = firstSimple(ref, ctx);
     return p ? [pairBox(p)] : NONE_LIST;
   }
-  const last = ref.segs.length ? ref.segs[ref.segs.length - 1].idx : ref.listIdx;
+  const last = ref.listIdx ?? (ref.segs.length ? ref.segs[ref.segs.length - 1].idx : undefined);
   const pairs = resolvePairs(ref, ctx);
   if (last === Idx.COUNT) return [box('uint32', pairs.length)];
   if (ref.segs.length === 0 && ref.listIdx === undefined) {
@@ -137,7 +143,7 @@ export function evalRef(ref: AttrRef, ctx: EvalContext): Box[] {
 
 /** True when the reference selects anything (a list: when it is not empty). */
 export function refExists(ref: AttrRef, ctx: EvalContext): boolean {
-  if (ref.segs.length === 1 && ref.segs[0].idx === Idx.NONE) return firstSimple(ref, ctx) !== undefined;
+  if (ref.segs.length === 1 && ref.segs[0].idx === Idx.NONE && ref.listIdx === undefined) return firstSimple(ref, ctx) !== undefined;
   if (ref.segs.length === 0 && ref.listIdx === undefined) {
     const root = refRoot(ref, ctx.request);
     return !!root && root.length > 0;
@@ -211,7 +217,7 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       // Fast path: `Attr op literal` on plain values of the same type.
       const ea = e.a;
       const eb = e.b;
-      if (ea.k === 'ref' && eb.k === 'lit' && ea.ref.segs.length === 1 && ea.ref.segs[0].idx === Idx.NONE) {
+      if (ea.k === 'ref' && eb.k === 'lit' && ea.ref.segs.length === 1 && ea.ref.segs[0].idx === Idx.NONE && ea.ref.listIdx === undefined) {
         const p = firstSimple(ea.ref, ctx);
         if (!p) return e.op === '!=' ? TRUE : FALSE;
         const v = p.value;
