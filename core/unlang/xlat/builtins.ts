@@ -272,15 +272,35 @@ function printPairText(p: import('../../pair/pair').Pair): string {
   return `${p.da.name} = ${printValue(p.da, p.value!)}`;
 }
 
+/**
+ * Random string from a format: each character picks a class (`c` lower, `C` upper, `n` digit,
+ * `a` alphanumeric, `h`/`H` hex, `!` punctuation, `.` printable, `s` alphanumeric + `./`, `b` a random
+ * byte); a decimal count before a class repeats it (at most 1024). An unknown class fails.
+ */
 function randStr(fmt: string): string {
   const sets: Record<string, string> = {
     c: 'abcdefghijklmnopqrstuvwxyz', C: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', n: '0123456789',
     a: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', h: '0123456789abcdef', H: '0123456789ABCDEF',
+    '!': '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~',
+    '.': Array.from({ length: 95 }, (_v, i) => String.fromCharCode(32 + i)).join(''),
+    s: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./',
   };
   let out = '';
   for (let i = 0; i < fmt.length; i++) {
-    const set = sets[fmt[i]];
-    out += set ? set[crypto.randomInt(set.length)] : fmt[i];
+    let rep = 1;
+    const m = /^\d+/.exec(fmt.slice(i));
+    if (m) {
+      rep = Math.min(Number(m[0]), 1024);
+      i += m[0].length;
+      if (i >= fmt.length) break;
+    }
+    const cls = fmt[i];
+    for (let r = 0; r < rep; r++) {
+      if (cls === 'b') { out += String.fromCharCode(crypto.randomInt(256)); continue; }
+      const set = sets[cls];
+      if (!set) throw new BoxError(`Invalid character class '${cls}' in %str.rand()`);
+      out += set[crypto.randomInt(set.length)];
+    }
   }
   return out;
 }
