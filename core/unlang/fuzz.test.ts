@@ -3,7 +3,11 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfError } from '../config/errors';
 import { loadDefaultDictionary } from '../dict/default';
-import { CompileError, compileUnlang } from './index';
+import { parseConfigString } from '../config/parser';
+import type { ConfSection } from '../config/ast';
+import { Pair } from '../pair/pair';
+import { Request } from '../request/request';
+import { CompileError, Execution, compileUnlang } from './index';
 
 const KEYWORDS = resolve(__dirname, '..', '..', '..', 'shared', 'conformance', 'keywords');
 
@@ -74,4 +78,41 @@ describe('unlang compiler fuzzing', () => {
     }
     expect(compiled).toBeGreaterThan(0);
   });
+});
+
+describe('unlang interpreter fuzzing', () => {
+  it('never throws out of an execution: mutated programs that compile run to an rcode', async () => {
+    const dict = loadDefaultDictionary();
+    const pol = parseConfigString('success {\n reply.Result-Status = "success"\n ok\n}\ntest_fail {\n reply += { Result-Status = "fail" }\n}\npolicy_return {\n return\n}\naccept {\n ok\n}\n', 'policy.conf');
+    const policies = new Map(pol.children.map((c) => [(c as ConfSection).name1, c as ConfSection]));
+    const corpus = [...SAMPLES];
+    if (existsSync(KEYWORDS)) {
+      for (const f of readdirSync(KEYWORDS)) {
+        if (f.includes('.') || f.startsWith('_')) continue;
+        corpus.push(readFileSync(join(KEYWORDS, f), 'utf8'));
+      }
+    }
+    const rnd = prng(0xbeef);
+    let ran = 0;
+    for (let i = 0; i < 3000; i++) {
+      const text = mutate(corpus[Math.floor(rnd() * corpus.length)], rnd);
+      let sec;
+      try {
+        sec = compileUnlang(text, { dict, policies, file: 'fuzz.unlang' });
+      } catch {
+        continue;
+      }
+      const req = new Request({ dict });
+      req.request.push(new Pair(dict.resolve('User-Name')!, 'bob'));
+      const ex = new Execution(sec, req, { maxRequestTime: 1 });
+      try {
+        const r = ex.start() ?? (await ex.promise);
+        expect(typeof r).toBe('string');
+        ran++;
+      } catch (e) {
+        throw new Error(`execution threw: ${(e as Error)?.stack}\n--- input ---\n${text}`);
+      }
+    }
+    expect(ran).toBeGreaterThan(100);
+  }, 120_000);
 });
