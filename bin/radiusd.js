@@ -5,4 +5,5 @@
 const ensureBuilt = require('./ensure-built');
 require(ensureBuilt('radiusd', 'core/cli/radiusd.js'))
   .radiusdMain(process.argv.slice(2))
-  .then((code) => { process.exitCode = code; if (code !== 0 || process.argv.includes('-C')) process.exit(code); });
+  // The server has stopped (or never started): leave even if a module left a handle open.
+  .then((code) => process.exit(code), (e) => { process.stderr.write(`radiusd: ${e && e.stack || e}\n`); process.exit(1); });

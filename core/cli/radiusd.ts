@@ -29,6 +29,7 @@ import { loadGeneration } from '../server/generation';
 import { createDaemonLogger, LineLogger } from '../server/log';
 import type { ServerLog } from '../log/server-log';
 import { Server } from '../server/server';
+import { ReloadTriggers } from '../server/reload';
 import { derivePaths } from '../server/generation';
 import { parseMainSettings } from '../server/settings';
 
@@ -240,6 +241,8 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
     requestLogSink: args.debug ? log.requestSink() : undefined,
     override: args.ipaddr !== undefined || args.port !== undefined ? { ipaddr: args.ipaddr, port: args.port } : undefined,
     share,
+    // Under cluster the primary watches the flag file and the timer and tells every worker.
+    triggers: !cluster.default.isWorker,
   });
   log.info(`tsradius ${version()} starting: ${file}`);
   try {
@@ -394,6 +397,9 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
     }
   }
   log.info(`${pids.length} workers ready (pids ${pids.join(', ')})`);
+  const triggers = new ReloadTriggers(gen.paths.flagFile, gen.settings.reload.check_interval, gen.settings.reload.interval,
+    () => primary.reload(), log);
+  triggers.start();
   if (!args.child) io.out('Ready to process requests');
   process.send?.({ radiusd: 'ready', pid: process.pid });
   const writeStats = async () => {
@@ -415,6 +421,7 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
       if (stopping) return;
       stopping = true;
       log.info(`${sig}: stopping ${n} workers`);
+      triggers.stop();
       void primary.stop().then(() => {
         if (writePid) {
           try { fs.unlinkSync(gen.paths.pidfile); } catch { /* gone */ }
