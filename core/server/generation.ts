@@ -27,6 +27,7 @@ import { ClientTable, parseClient, parseClients } from '../listen/clients';
 import { createRootContainer } from '../module/container';
 import { loadModules, type ModuleSet } from '../module/loader';
 import type { SiteConfig } from '../process/radius/types';
+import { box } from '../unlang/xlat/box';
 import { socketKey, type ListenSpec } from './listen-config';
 import { parseMainSettings, type MainSettings } from './settings';
 import { compileSite, type SiteBuild } from './site';
@@ -43,6 +44,11 @@ export interface GenerationOptions {
   readonly variables?: Record<string, string>;
   /** Generation number, for logs. */
   readonly number?: number;
+  /**
+   * Counter source for the `%stats(name)` expansion (this process's listener totals, e.g.
+   * `%stats(received)`, `%stats(drop_total)`); without it every counter reads 0 (`radiusd -C`).
+   */
+  readonly counter?: (name: string) => number;
 }
 
 /** Derived paths of a generation. */
@@ -156,6 +162,11 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
       rejectDelay: settings.security.reject_delay,
       maxRequestTime: settings.max_request_time,
     };
+    const counter = opts.counter ?? (() => 0);
+    modules.xlats.register('stats', (_c, args) => {
+      const name = (args[0] ?? []).map((b) => String(b.value)).join('');
+      return [box('uint32', Math.min(0xffffffff, Math.max(0, Math.floor(counter(name)))))];
+    }, { returnType: 'uint32', minArgs: 1, maxArgs: 1 });
     const compile = { dict, xlats: modules.xlats, modules: modules.modules, virtualModules: modules.virtualModules, policies };
 
     const clientSection = (cs: ConfSection) => withClientDefaults(cs, settings, cs.loc);

@@ -310,7 +310,7 @@ export class Server {
 
   private async load(): Promise<Generation> {
     const number = this.nextNumber++;
-    return loadGeneration({ file: this.opts.file, log: this.opts.log, number });
+    return loadGeneration({ file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0 });
   }
 
   private makeSinks(gen: Generation): Map<string, TrackingSink> {

@@ -104,6 +104,10 @@ describe.skipIf(!HAVE_RADCLIENT || !HAVE_RADTEST)('embedded default configuratio
     const b = await radclient(STATUS, 'status', 'adminsecret', 'Message-Authenticator = 0x00\n');
     expect(b.stdout).toMatch(/Received Access-Accept/);
     expect(b.stdout).toMatch(/Reply-Message = "tsradius is alive"/);
+    // Counters of this process through %stats(): earlier tests sent requests.
+    const total = Number(/FreeRADIUS-Total-Access-Requests = (\d+)/.exec(b.stdout)?.[1]);
+    expect(total).toBeGreaterThan(5);
+    expect(b.stdout).toMatch(/FreeRADIUS-Total-Auth-Dropped-Requests = \d+/);
   });
 
   it('CoA-Request / Disconnect-Request to the coa site: ACK for a known session, NAK otherwise', async () => {
