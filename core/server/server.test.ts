@@ -217,4 +217,19 @@ server s {
     expect(gen.clients.get('s')!.find('192.0.2.7')!.name).toBe('b');
     await gen.modules.detachAll();
   });
+
+  it('dictionary = DIR replaces the bundled dictionary (sites may use its attributes)', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-server-'));
+    fs.mkdirSync(path.join(dir, 'dict'));
+    fs.writeFileSync(path.join(dir, 'dict', 'dictionary'),
+      `$INCLUDE ${path.join(ROOT, 'dictionaries', 'radius', 'dictionary')}\nATTRIBUTE Site-Local-Tag 3999 string\n`);
+    const site = `server s {\n\tnamespace = radius\n\tlisten {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tport = 0\n\t\t}\n\t}\n\trecv Access-Request {\n\t\tcontrol.Site-Local-Tag := "x"\n\t}\n}\n`;
+    const file = path.join(dir, 'radiusd.conf');
+    fs.writeFileSync(file, `dictionary = \${confdir}/dict\n${site}`);
+    const gen = await loadGeneration({ file, log: new MemoryLogger(), check: true });
+    expect(gen.dict.resolve('Site-Local-Tag')).toBeDefined();
+    await gen.modules.detachAll();
+    fs.writeFileSync(file, site);
+    await expect(loadGeneration({ file, log: new MemoryLogger(), check: true })).rejects.toThrow(/radiusd\.conf\[10\]: .*Site-Local-Tag/);
+  });
 });

@@ -211,7 +211,7 @@ export class Server {
         toClose.push(cur);
         this.bound.delete(key);
       } else if (sameListener(cur.spec, spec)) {
-        cur.listener.update({ sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)! });
+        cur.listener.update({ sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, dict: gen.dict });
         cur.spec = spec;
       } else {
         toClose.push(cur);
@@ -324,7 +324,7 @@ export class Server {
   }
 
   private newListener(spec: ListenSpec, gen: Generation, sinks: Map<string, TrackingSink>): Listener {
-    const deps: ListenerDeps = { sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log };
+    const deps: ListenerDeps = { sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict };
     if (this.opts.share && this.opts.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
     if (this.opts.createListener) return this.opts.createListener(spec, deps);
     return spec.transport === 'tcp' ? new TcpListener(spec, deps) : new UdpListener(spec, deps);
