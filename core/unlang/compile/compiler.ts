@@ -568,6 +568,17 @@ export class Compiler {
         children.push({ k: 'edit', lhs: lhs.ref, lhsList: false, lhsType: lhs.t, op: ':=', rhs: { k: 'empty' }, name: c.text, loc: c.loc, actions: ctx.defaults });
         continue;
       }
+      if (c.op === '+=') {
+        // v3: `+=` adds another instance (v4 `+=` on a leaf would append to its value).
+        const lhs = this.lhsRef(attr, c.loc, ctx);
+        const seg = lhs.ref.segs[lhs.ref.segs.length - 1];
+        if (!seg) throw new CompileError(c.loc, `Expected an attribute in "${c.text}"`);
+        const parentRef: AttrRef = { ...lhs.ref, segs: lhs.ref.segs.slice(0, -1) };
+        const e = this.typeFor(this.parseValueFor(quoteValue(c), c.loc, ctx, seg.da), lhs, c.loc, '=');
+        const tmpl: PairTemplate = { da: seg.da, path: [], op: '=', rhs: { k: 'expr', e }, loc: c.loc };
+        children.push({ k: 'edit', lhs: parentRef, lhsList: true, lhsType: 'group', op: '+=', rhs: { k: 'pairs', items: [tmpl] }, name: c.text, loc: c.loc, actions: ctx.defaults });
+        continue;
+      }
       if (c.op === '-=' || c.op === '==') {
         // Remove (or, for ==, keep only) the instances with this value.
         const lhs = this.lhsRef(attr, c.loc, ctx);

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { loadDefaultDictionary } from '../dict/default';
+import { Pair } from '../pair/pair';
+import { Request } from '../request/request';
+import { compileUnlang, runSection } from './index';
+import { pairBox } from './xlat/eval';
+import { boxToString } from './xlat/box';
+
+const dict = loadDefaultDictionary();
+
+/** Runs `text` for a request with User-Name = "bob" and returns reply.Reply-Message values as strings. */
+async function messages(text: string): Promise<string[]> {
+  const req = new Request({ dict });
+  req.request.push(new Pair(dict.resolve('User-Name')!, 'bob'));
+  const r = runSection(compileUnlang(text, { dict }), req);
+  if (r instanceof Promise) await r;
+  const rm = dict.resolve('Reply-Message')!;
+  return req.reply.filter((p) => p.da === rm).map((p) => boxToString(pairBox(p)));
+}
+
+const say = (expr: string) => `reply += { Reply-Message = ${expr} }`;
+
+describe('unlang language features', () => {
+  const cases: [string, string, string[]][] = [
+    ['arithmetic and precedence', say('"%{1 + 2 * 3}|%{(1 + 2) * 3}|%{7 % 3}|%{1 << 4 | 1}|%{-(2 - 5)}"'), ['7|9|1|17|3']],
+    ['string concatenation with +', say('"a" + "b" + %str.upper("c")'), ['abC']],
+    ['alternation picks the first truthy value', 'uint32 z\nz := 0\n' + say('"%{z || 5}|%{Filter-Id || User-Name}"'), ['5|bob']],
+    ['regex captures, numbered and named', 'if (User-Name =~ /^(?<first>.)(.*)$/) {\n' + say('"%{1}-%{2}-%regex.match(\'first\')"') + '\n}', ['b-ob-b']],
+    ['string functions', say('"%str.substr(\'hello world\', -5)|%str.subst(\'aaa\', \'/a/g\', \'b\')|%str.rpad(\'x\', 3, \'-\')|%str.concat(%str.split(\'a b c\', \' \'), \',\')"'), ['world|bbb|x--|a,b,c']],
+    ['hashes and encodings', say('"%hex(%hash.md5(\'\'))|%base64.encode(\'hi\')|%hex(%bin(\'0a0b\'))|%url.quote(\'a b\')"'), ['d41d8cd98f00b204e9800998ecf8427e|aGk=|0a0b|a%20b']],
+    ['casts between types', say('"%{(uint32) 0x00000101}|%{(ipaddr) 2130706433}|%{(string) 0x4142}|%{(octets) (uint16) 258}"'), ['257|127.0.0.1|AB|0x0102']],
+    ['time units', 'time_delta t\nt := 90s\n' + say('"%{%cast(\'ms\', t)}|%{7d == 1w}"'), ['90000|yes']],
+    ['foreach with key over a group', 'group g\ng := { Filter-Id = "x", Filter-Id = "y" }\nforeach string k, string v (g.Filter-Id[*]) {\n' + say('"%{k}=%{v}"') + '\n}', ['g.Filter-Id[0]=x', 'g.Filter-Id[1]=y']],
+    ['children of a structural attribute', 'control.Tmp-Group-0 := { NAS-Port = 1, NAS-Port = 2 }\n' + say('"%{control.Tmp-Group-0.[#]}"'), ['2']],
+    ['pairs printed and parsed back', 'control.Tmp-Group-0 := { Filter-Id = "q" }\nreply += "%pairs.print(\'control.Tmp-Group-0.[*]\')"\n' + say('"%{reply.Filter-Id}"'), ['q']],
+    ['v3 update sections', 'update reply {\n Reply-Message := "one"\n}\nupdate {\n reply.Reply-Message += "two"\n}', ['one', 'two']],
+    ['switch on an address picks the longest prefix', 'request.Framed-IP-Address := 10.1.2.3\nswitch Framed-IP-Address {\n case 10.0.0.0/8 { ' + say('"8"') + ' }\n case 10.1.0.0/16 { ' + say('"16"') + ' }\n default { ' + say('"none"') + ' }\n}', ['16']],
+    ['list merge operators', 'control.Filter-Id := "c"\nreply.Filter-Id := "r"\nreply >= control\nreply |= control\n' + say('"%{reply.Filter-Id[#]}"'), ['2']],
+    ['a failing function gives no value', say('"[%regex.match(3)]"') + '\nrequest -= Module-Failure-Message[*]', ['[]']],
+  ];
+  for (const [name, text, want] of cases) {
+    it(name, async () => {
+      expect(await messages(text)).toEqual(want);
+    });
+  }
+});
