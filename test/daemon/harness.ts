@@ -143,14 +143,14 @@ export function sleep(ms: number): Promise<void> {
 /**
  * Copies the embedded default configuration (raddb/ and sites/) into `dir`, replacing listen
  * ports by `base + offset` so that tests can run side by side: 1812 → base, 1813 → base+1,
- * 18120 → base+2, 3799 → base+3, 1814 → base+4.
+ * 18121 → base+2, 3799 → base+3, 1814 → base+4.
  */
 export function copyDefaultConfig(dir: string, base: number): string {
   fs.cpSync(path.join(ROOT, 'raddb'), path.join(dir, 'raddb'), { recursive: true, filter: (src) => !src.includes(`${path.sep}var`) });
   fs.cpSync(path.join(ROOT, 'sites'), path.join(dir, 'sites'), { recursive: true });
   // The example site loads a module from the build (../dist/…): point the copy at the real one.
   if (fs.existsSync(path.join(ROOT, 'dist'))) fs.symlinkSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'));
-  const ports: Record<string, number> = { '1812': base, '1813': base + 1, '18120': base + 2, '3799': base + 3, '1814': base + 4 };
+  const ports: Record<string, number> = { '1812': base, '1813': base + 1, '18121': base + 2, '3799': base + 3, '1814': base + 4 };
   for (const f of fs.readdirSync(path.join(dir, 'sites'))) {
     const p = path.join(dir, 'sites', f);
     const text = fs.readFileSync(p, 'utf8').replace(/port = (\d+)/g, (m, n: string) => (ports[n] ? `port = ${ports[n]}` : m));
