@@ -17,6 +17,7 @@ import detail from './detail';
 import files from './files';
 import linelog from './linelog';
 import pap from './pap';
+import radius from './radius';
 
 /** Every built-in module definition. */
 export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.freeze([
@@ -28,4 +29,5 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   files,
   linelog,
   pap,
+  radius,
 ]);

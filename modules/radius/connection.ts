@@ -1,0 +1,391 @@
+/**
+ * One outgoing connection of a `radius` instance: a connected UDP socket or a TCP stream
+ * (RFC 6613), its 256-entry ID tracking table, its state and its counters.
+ *
+ * States (each connection is judged on its own, as the seed asks):
+ *
+ * ```
+ *   opening ──connected (no status_check)──────────────▶ active ◀──▶ full (all IDs in use)
+ *      │    ──num_answers_to_alive check replies──────▶   │
+ *      │                                                  │ packets outstanding for response_window, no reply
+ *      ▼                                                  ▼
+ *    dead ◀──socket error / connect failure──────────── zombie ──num_answers_to_alive replies──▶ active
+ *      ▲       checks unanswered (MRC/MRD)                │
+ *      └───────── zombie_period over (no status_check) ───┘
+ *   dead ──reconnect_delay (or revive_interval after a zombie_period)──▶ opening (a fresh socket)
+ * ```
+ *
+ * The owner (the instance's pool) decides when to reopen; the connection reports every state
+ * change through `events.state` with a reason.
+ *
+ * Replies are matched on ID alone (all codes share one ID space), then verified: Response
+ * Authenticator, Message-Authenticator when present (required when the instance says so),
+ * code consistent with the request. Anything else is dropped and counted by reason.
+ */
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { checkPacket, decodePacket, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
+
+/** Connection states. */
+export type ConnState = 'opening' | 'active' | 'full' | 'zombie' | 'dead';
+
+/** Reasons a received packet is dropped. */
+export type DropReason =
+  | 'malformed' | 'unsolicited' | 'bad_authenticator' | 'missing_message_authenticator' | 'bad_code' | 'too_big' | 'replicate';
+
+/** Counters of a connection (also summed per instance). */
+export interface ConnCounters {
+  sent: number;
+  retransmitted: number;
+  answered: number;
+  timed_out: number;
+  late: number;
+  dropped: number;
+  dropped_by_reason: Record<string, number>;
+  state_changes: number;
+}
+
+/** A fresh counter set. */
+export function newCounters(): ConnCounters {
+  return { sent: 0, retransmitted: 0, answered: 0, timed_out: 0, late: 0, dropped: 0, dropped_by_reason: {}, state_changes: 0 };
+}
+
+/** A packet in flight on a connection (owned by the caller, tracked here by ID). */
+export interface Tracked {
+  /** Request code. */
+  readonly code: number;
+  /** Request Authenticator of the bytes on the wire (to verify the reply). */
+  auth: Buffer;
+  /** Called once with the verified reply. The ID is already free. */
+  onReply(pkt: RadiusPacket, hasMa: boolean): void;
+  /** The connection died with this packet in flight. The ID is already free. */
+  onDead(reason: string): void;
+}
+
+/** What a connection needs from its instance. */
+export interface ConnShared {
+  readonly transport: 'udp' | 'tcp';
+  readonly host: string;
+  readonly port: number;
+  readonly srcAddr?: string;
+  readonly recvBuff?: number;
+  readonly sendBuff?: number;
+  readonly secret: Buffer;
+  readonly dict: import('../../core/dict/dictionary').Dictionary;
+  readonly maxPacketSize: number;
+  readonly maxAttributes: number;
+  readonly perConnectionMax: number;
+  readonly connectTimeout: number;
+  /** Whether a reply must carry Message-Authenticator now (`yes`, or `auto` after one was seen). */
+  requireMa(): boolean;
+  /** A verified reply carried Message-Authenticator (for `auto`). */
+  sawMa(): void;
+  /** True in replicate mode: replies are ignored. */
+  readonly replicate: boolean;
+}
+
+/** Events a connection reports to its pool. */
+export interface ConnEvents {
+  state(c: Connection, from: ConnState, to: ConnState, reason: string): void;
+  /** An ID became free (the backlog may move). */
+  idFreed(c: Connection): void;
+  /** Any verified reply arrived (status-check logic and revival live in the pool). */
+  reply(c: Connection, status: boolean): void;
+}
+
+const ANSWERS: Record<number, readonly number[]> = {
+  [PacketCode.AccessRequest]: [PacketCode.AccessAccept, PacketCode.AccessReject, PacketCode.AccessChallenge],
+  [PacketCode.AccountingRequest]: [PacketCode.AccountingResponse],
+  [PacketCode.CoARequest]: [PacketCode.CoAACK, PacketCode.CoANAK],
+  [PacketCode.DisconnectRequest]: [PacketCode.DisconnectACK, PacketCode.DisconnectNAK],
+  [PacketCode.StatusServer]: [PacketCode.AccessAccept, PacketCode.AccountingResponse],
+};
+
+/** True when `reply` is an acceptable answer to `request` (Protocol-Error answers anything). */
+export function answers(request: number, reply: number): boolean {
+  return reply === PacketCode.ProtocolError || (ANSWERS[request]?.includes(reply) ?? false);
+}
+
+let nextConnNumber = 0;
+
+/** One connection. */
+export class Connection {
+  /** Number shown in logs and stats. */
+  readonly number = ++nextConnNumber;
+  state: ConnState = 'opening';
+  /** Last state-change reason. */
+  reason = 'opening';
+  readonly counters = newCounters();
+  /** When a verified reply last arrived (ms; 0 = never). */
+  lastReply = 0;
+  /** When a packet was last written (ms). */
+  lastSent = 0;
+  /** When the connection was opened (ms). */
+  readonly opened = Date.now();
+  /** Packets in flight (not counting the status check). */
+  outstanding = 0;
+  /** The ID reserved for status checks, when configured (−1: none). */
+  statusId = -1;
+  /** Local port, once known. */
+  localPort = 0;
+  /** Consecutive answers while opening/zombie (status checks). */
+  answersInRow = 0;
+  /** Set when this socket was opened after a failure (fail fast until it is active). */
+  reviving = false;
+  /** Free-form timers owned by the pool (zombie_period, status checks). */
+  timers: ReturnType<typeof setTimeout>[] = [];
+  private readonly ids: (Tracked | undefined)[] = new Array(256).fill(undefined);
+  /** Authenticator of the last packet freed from each ID (to tell late replies from unsolicited ones). */
+  private readonly retired: (Buffer | undefined)[] = new Array(256).fill(undefined);
+  private readonly free: number[] = [];
+  private udp?: dgram.Socket;
+  private tcp?: net.Socket;
+  private rx?: Buffer;
+  private replicateId = 0;
+
+  constructor(private readonly sh: ConnShared, private readonly ev: ConnEvents) {
+    // LRU free list: take from the head, put back at the tail, so an ID is reused as late as possible.
+    for (let i = 0; i < 256; i++) this.free.push(i);
+  }
+
+  /** Label for logs: `connection 3 (127.0.0.1:1812 from port 40000)`. */
+  get label(): string {
+    return `connection ${this.number} (${this.sh.transport} ${this.sh.host}:${this.sh.port}${this.localPort ? ` from port ${this.localPort}` : ''})`;
+  }
+
+  /** Opens the socket; `ready` runs when it is connected, or the state becomes dead. */
+  open(ready: () => void): void {
+    if (this.sh.transport === 'udp') this.openUdp(ready);
+    else this.openTcp(ready);
+  }
+
+  private openUdp(ready: () => void): void {
+    const family = net.isIPv6(this.sh.host) ? 'udp6' : 'udp4';
+    const s = dgram.createSocket({ type: family, recvBufferSize: this.sh.recvBuff || undefined, sendBufferSize: this.sh.sendBuff || undefined });
+    this.udp = s;
+    s.on('error', (e) => this.fail(`socket error: ${e.message}`));
+    s.on('message', (buf) => this.receive(buf));
+    s.bind({ address: this.sh.srcAddr, port: 0 }, () => {
+      if (this.udp !== s) return;
+      try {
+        s.connect(this.sh.port, this.sh.host, (err?: Error) => {
+          if (this.udp !== s) return;
+          if (err) return this.fail(`connect failed: ${err.message}`);
+          try { this.localPort = s.address().port; } catch { /* closed */ }
+          ready();
+        });
+      } catch (e) {
+        this.fail(`connect failed: ${(e as Error).message}`);
+      }
+    });
+  }
+
+  private openTcp(ready: () => void): void {
+    const s = net.connect({ host: this.sh.host, port: this.sh.port, localAddress: this.sh.srcAddr, noDelay: true });
+    this.tcp = s;
+    const timer = setTimeout(() => { if (this.tcp === s) this.fail(`connect timeout after ${this.sh.connectTimeout}s`); }, this.sh.connectTimeout * 1000);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      if (this.tcp !== s) return;
+      this.localPort = s.localPort ?? 0;
+      ready();
+    });
+    s.on('error', (e) => { clearTimeout(timer); if (this.tcp === s) this.fail(`socket error: ${e.message}`); });
+    s.on('close', () => { clearTimeout(timer); if (this.tcp === s) this.fail('connection closed by peer'); });
+    s.on('data', (chunk: Buffer) => this.stream(chunk));
+  }
+
+  /** RFC 6613 framing: packets are delimited by their length field. */
+  private stream(chunk: Buffer): void {
+    let buf = this.rx ? Buffer.concat([this.rx, chunk]) : chunk;
+    while (buf.length >= 4) {
+      const len = buf.readUInt16BE(2);
+      if (len < 20 || len > this.sh.maxPacketSize) {
+        this.drop('malformed');
+        this.fail(`bad packet length ${len} on the stream`);
+        return;
+      }
+      if (buf.length < len) break;
+      this.receive(buf.subarray(0, len));
+      buf = buf.subarray(len);
+    }
+    this.rx = buf.length ? Buffer.from(buf) : undefined;
+  }
+
+  /** Marks the connection dead (closing the socket) and fails every packet in flight. */
+  fail(reason: string): void {
+    if (this.state === 'dead') return;
+    this.closeSocket();
+    this.setState('dead', reason);
+  }
+
+  /** Closes the socket quietly (no state change). */
+  closeSocket(): void {
+    const u = this.udp;
+    const t = this.tcp;
+    this.udp = undefined;
+    this.tcp = undefined;
+    this.rx = undefined;
+    if (u) try { u.close(); } catch { /* already closed */ }
+    if (t) t.destroy();
+    for (const x of this.timers) clearTimeout(x);
+    this.timers = [];
+  }
+
+  /** Changes state and reports it (no-op when unchanged). */
+  setState(to: ConnState, reason: string): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    this.reason = reason;
+    this.counters.state_changes++;
+    this.ev.state(this, from, to, reason);
+  }
+
+  /** True when a new packet can be assigned here. */
+  get usable(): boolean {
+    return this.state === 'active';
+  }
+
+  /** IDs available for normal packets. */
+  get capacity(): number {
+    return this.sh.perConnectionMax - this.outstanding;
+  }
+
+  /** Reserves one ID for status checks (taken out of the free list for the connection's life). */
+  reserveStatusId(): number {
+    if (this.statusId < 0) this.statusId = this.free.shift()!;
+    return this.statusId;
+  }
+
+  /** Assigns an ID to `t`; undefined when none is free. Turns the connection `full` at the limit. */
+  alloc(t: Tracked): number | undefined {
+    if (this.outstanding >= this.sh.perConnectionMax || this.free.length === 0) return undefined;
+    const id = this.free.shift()!;
+    this.ids[id] = t;
+    this.outstanding++;
+    if (this.state === 'active' && (this.outstanding >= this.sh.perConnectionMax || this.free.length === 0)) {
+      this.setState('full', `all ${this.outstanding} IDs in use`);
+    }
+    return id;
+  }
+
+  /** Frees `id` if it still belongs to `t`; remembers its authenticator to recognise a late reply. */
+  release(id: number, t: Tracked): boolean {
+    if (id < 0 || this.ids[id] !== t) return false;
+    this.ids[id] = undefined;
+    this.retired[id] = t.auth;
+    this.free.push(id);
+    this.outstanding--;
+    if (this.state === 'full') this.setState('active', 'an ID became free');
+    this.ev.idFreed(this);
+    return true;
+  }
+
+  /** Tracks the status check on the reserved ID. */
+  trackStatus(t: Tracked | undefined): void {
+    if (this.statusId < 0) return;
+    if (this.ids[this.statusId] && this.ids[this.statusId] !== t) this.retired[this.statusId] = this.ids[this.statusId]!.auth;
+    this.ids[this.statusId] = t;
+  }
+
+  /** IDs in use (including a status check in flight), for leak checks. */
+  get inUse(): number {
+    let n = 0;
+    for (const t of this.ids) if (t) n++;
+    return n;
+  }
+
+  /** Free IDs (excluding the reserved one). */
+  get freeIds(): number {
+    return this.free.length;
+  }
+
+  /** The packets in flight (for failing them when the connection dies). */
+  inFlight(): { id: number; t: Tracked }[] {
+    const out: { id: number; t: Tracked }[] = [];
+    this.ids.forEach((t, id) => { if (t && id !== this.statusId) out.push({ id, t }); });
+    return out;
+  }
+
+  /** A fresh ID for replicate mode (not tracked). */
+  nextReplicateId(): number {
+    this.replicateId = (this.replicateId + 1) & 0xff;
+    return this.replicateId;
+  }
+
+  /** Writes a packet. Returns false when there is no socket. */
+  write(buf: Buffer, retransmit = false, done?: (err?: Error | null) => void): boolean {
+    if (this.udp) {
+      try {
+        this.udp.send(buf, (err) => {
+          if (err && err.message) this.fail(`send failed: ${err.message}`);
+          done?.(err);
+        });
+      } catch (e) {
+        this.fail(`send failed: ${(e as Error).message}`);
+        return false;
+      }
+    } else if (this.tcp && !this.tcp.destroyed) {
+      this.tcp.write(buf, (err) => done?.(err));
+    } else {
+      return false;
+    }
+    this.lastSent = Date.now();
+    if (retransmit) this.counters.retransmitted++;
+    else this.counters.sent++;
+    return true;
+  }
+
+  /** Counts a dropped packet. */
+  drop(reason: DropReason): void {
+    this.counters.dropped++;
+    this.counters.dropped_by_reason[reason] = (this.counters.dropped_by_reason[reason] ?? 0) + 1;
+  }
+
+  /** A datagram (or a framed stream packet) arrived. */
+  receive(buf: Buffer): void {
+    if (this.sh.replicate) return this.drop('replicate');
+    if (buf.length > this.sh.maxPacketSize) return this.drop('too_big');
+    if (buf.length < 20) return this.drop('malformed');
+    const id = buf[1];
+    const t = this.ids[id];
+    if (!t) {
+      if (this.isLate(buf, id)) this.counters.late++;
+      else this.drop('unsolicited');
+      return;
+    }
+    const r = decodePacket(buf, {
+      dict: this.sh.dict, secret: this.sh.secret, requestAuthenticator: t.auth, requestCode: t.code,
+      maxAttributes: this.sh.maxAttributes,
+    });
+    if (!r.ok) {
+      if (r.error.code === 'bad-authenticator' || r.error.code === 'bad-message-authenticator') {
+        if (this.isLate(buf, id)) this.counters.late++;
+        else this.drop('bad_authenticator');
+      } else {
+        this.drop('malformed');
+      }
+      return;
+    }
+    if (!r.hasMessageAuthenticator && this.sh.requireMa()) return this.drop('missing_message_authenticator');
+    if (!answers(t.code, r.packet.code)) return this.drop('bad_code');
+    if (r.hasMessageAuthenticator) this.sh.sawMa();
+    const status = id === this.statusId;
+    if (status) this.trackStatus(undefined);
+    else this.release(id, t);
+    this.counters.answered++;
+    this.lastReply = Date.now();
+    this.ev.reply(this, status);
+    t.onReply(r.packet, r.hasMessageAuthenticator);
+  }
+
+  /** True when `buf` verifies against the last packet freed from `id` (a reply that came too late). */
+  private isLate(buf: Buffer, id: number): boolean {
+    const prev = this.retired[id];
+    if (!prev) return false;
+    if (checkPacket(buf, { maxAttributes: this.sh.maxAttributes })) return false;
+    const r = decodePacket(buf, { dict: this.sh.dict, secret: this.sh.secret, requestAuthenticator: prev, maxAttributes: this.sh.maxAttributes });
+    return r.ok;
+  }
+}

@@ -1,0 +1,19 @@
+import { defineModule } from '../../core/module/define';
+import { RadiusConfig } from './config';
+import { Radius } from './radius';
+
+/**
+ * `radius`: proxies requests to a home server, originates requests (client mode, RFC 5080
+ * timers) or replicates them, over pools of connected UDP sockets or TCP streams.
+ * See README.md and docs/proxy.md.
+ */
+export default defineModule({
+  name: 'radius',
+  kind: 'rlm',
+  summary: 'Proxies, originates (Accounting, CoA, Disconnect) or replicates RADIUS packets to a home server.',
+  config: RadiusConfig,
+  dict: ['Proxy-State', 'Message-Authenticator', 'User-Name'],
+  impl: Radius,
+  methods: { '* *': 'send' },
+  named: { send: 'send' },
+});
