@@ -1,0 +1,86 @@
+/**
+ * The `radius` module loaded like an operator loads it (the built-in list, a `modules { }`
+ * section) and called from compiled policy: proxying from `recv Access-Request`, fail-over
+ * with `redundant { home_a  home_b }`, and `%home.stats()`.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { findSection } from '../../core/config/ast';
+import { parseConfigString } from '../../core/config/parser';
+import { MemoryLogger } from '../../core/log/memory';
+import { createRootContainer } from '../../core/module/container';
+import { loadModules, type ModuleSet } from '../../core/module/loader';
+import { printPairList } from '../../core/pair/text';
+import { compileUnlang, runSection } from '../../core/unlang';
+import { BUILTIN_MODULES } from '../index';
+import { makeRequest, testDict } from '../shared/testing';
+import type { Radius } from './radius';
+import { TestHome } from './test-home';
+
+const dict = testDict();
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => { for (const f of cleanups.splice(0).reverse()) await f(); });
+
+async function load(body: string): Promise<ModuleSet> {
+  const tree = parseConfigString(`modules {\n${body}\n}\n`, '/tmp/x/radiusd.conf');
+  const root = createRootContainer({ dict, log: new MemoryLogger(false) });
+  const mods = await loadModules({ section: findSection(tree, 'modules'), root, registry: BUILTIN_MODULES });
+  cleanups.push(() => mods.detachAll());
+  return mods;
+}
+
+function homeSection(name: string, port: number, extra = ''): string {
+  return `radius ${name} {\n type = Access-Request\n response_window = 0.2\n zombie_period = 0.5\n revive_interval = 0.5\n udp {\n  ipaddr = 127.0.0.1\n  port = ${port}\n  secret = testing123\n }\n${extra}}\n`;
+}
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('radius in a site', () => {
+  it('redundant { home_a home_b }: fails over when home_a is silent, and fails fast once it is a zombie', async () => {
+    const a = await new TestHome(dict).start();
+    const b = await new TestHome(dict).start();
+    cleanups.push(() => a.stop(), () => b.stop());
+    a.behave = () => undefined;
+    b.behave = () => ({ code: 2, pairs: [] });
+    const mods = await load(homeSection('home_a', a.port) + homeSection('home_b', b.port));
+    const ia = mods.get('home_a')!.instance as Radius;
+    const ib = mods.get('home_b')!.instance as Radius;
+    await waitFor(() => ia.stats().state === 'active' && ib.stats().state === 'active');
+    const opts = { dict, xlats: mods.xlats, modules: mods.modules, virtualModules: mods.virtualModules };
+    const recv = compileUnlang('redundant {\n home_a\n home_b\n}\nreply.Reply-Message := "%home_b.stats(answered)"',
+      { ...opts, section: { name1: 'recv', name2: 'Access-Request' } });
+    const r1 = makeRequest('User-Name = "bob", User-Password = "x"');
+    let t0 = Date.now();
+    expect(await runSection(recv, r1)).toBe('ok');
+    const first = Date.now() - t0;
+    expect(first).toBeGreaterThanOrEqual(190); // waited one response_window on home_a
+    expect(printPairList(r1.reply)).toBe('Reply-Message = "1"');
+    expect(ia.stats().state).toBe('zombie');
+    // home_a is a zombie now: the next request fails over at once.
+    const r2 = makeRequest('User-Name = "bob", User-Password = "x"');
+    t0 = Date.now();
+    expect(await runSection(recv, r2)).toBe('ok');
+    expect(Date.now() - t0).toBeLessThan(100);
+    expect(ia.stats().counters.fail_fast).toBe(1);
+    expect(a.seen.length).toBe(1);
+  });
+
+  it('the module is in the built-in list and its README examples parse through the loader', async () => {
+    expect(BUILTIN_MODULES.some((d) => d.name === 'radius')).toBe(true);
+    const fs = await import('node:fs');
+    const text = fs.readFileSync(`${__dirname}/README.md`, 'utf8');
+    const blocks = [...text.matchAll(/```\n(modules \{[\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) {
+      const tree = parseConfigString(block, '/tmp/x/radiusd.conf');
+      const root = createRootContainer({ dict, log: new MemoryLogger(false) });
+      const mods = await loadModules({ section: findSection(tree, 'modules'), root, registry: BUILTIN_MODULES });
+      await mods.detachAll();
+    }
+  });
+});
