@@ -84,3 +84,15 @@ describe('radius in a site', () => {
     }
   });
 });
+
+describe('radius README', () => {
+  it('has the module README sections and the config table generated from the schema', async () => {
+    const fs = await import('node:fs');
+    const { describeSchema } = await import('../../core/config/schema');
+    const { RadiusConfig } = await import('./config');
+    const text = fs.readFileSync(`${__dirname}/README.md`, 'utf8');
+    expect(text.startsWith('# radius\n')).toBe(true);
+    for (const h of ['## Config', '## Methods', '## xlats', '## Examples']) expect(text).toContain(`\n${h}\n`);
+    expect(text).toContain(describeSchema(RadiusConfig));
+  });
+});
