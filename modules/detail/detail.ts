@@ -51,12 +51,23 @@ const escapeName = (s: string): string => {
   return out.replace(/^\./, '-2e');
 };
 
+/**
+ * Conservatively true when template text may call a function (`%name(…)`, or the v3 `%{name:…}` form,
+ * which also matches list qualifiers and `?:`). strftime letters (`%Y`) and attribute references do not.
+ */
+function mayCall(text: string): boolean {
+  return /%[A-Za-z_][\w.-]*\(|%\{[^}]*:/.test(text);
+}
+
 /** The `detail` module instance. */
 @injectable()
 export class Detail {
   private writer?: AppendWriter;
   private filename?: Template;
   private header?: Template;
+  /** Whether the filename / header templates call functions (only those may yield and need ctx.signal). */
+  private filenameCalls = true;
+  private headerCalls = true;
   private readonly suppressed = new Set<DictAttr>();
   private headerDas: DictAttr[] = [];
 
@@ -73,6 +84,8 @@ export class Detail {
     const c = this.config;
     const escape = c.escape_filenames ? escapeName : safeName;
     this.filename = compileTemplate(c.filename, { dict, xlats: this.xlats, strftime: true, escape });
+    this.filenameCalls = mayCall(c.filename);
+    this.headerCalls = mayCall(c.header);
     // The default header needs no expansion machinery.
     if (c.header.trim() !== '%t') this.header = compileTemplate(c.header, { dict, xlats: this.xlats, strftime: true });
     for (const n of ['User-Password', 'CHAP-Password']) {
@@ -146,8 +159,9 @@ export class Detail {
 
   private async write(request: Request, pairs: readonly Pair[], ctx: CallContext): Promise<Rcode> {
     try {
-      const file = path.resolve(await this.filename!.expand(request, ctx.signal));
-      const header = this.header ? await this.header.expand(request, ctx.signal) : ctime(new Date(request.received * 1000));
+      // ctx.signal costs an AbortController per call; only expansions that call functions can use it.
+      const file = path.resolve(await this.filename!.expand(request, this.filenameCalls ? ctx.signal : undefined));
+      const header = this.header ? await this.header.expand(request, this.headerCalls ? ctx.signal : undefined) : ctime(new Date(request.received * 1000));
       const text = this.format(request, pairs, header);
       if (ctx.log.debugEnabled) ctx.log.debug(`appending to ${file}`);
       await this.writer!.append(file, Buffer.from(text, 'utf8'));

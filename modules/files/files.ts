@@ -56,12 +56,22 @@ function valuesOf(items: readonly UsersItem[], request: Request): Values | Promi
   return out;
 }
 
+/**
+ * Conservatively true when template text may call a function (`%name(…)`, or the v3 `%{name:…}` form,
+ * which also matches list qualifiers and `?:`); only such expansions can yield and need an AbortSignal.
+ */
+export function templateMayCall(text: string): boolean {
+  return /%[A-Za-z_][\w.-]*\(|%\{[^}]*:/.test(text);
+}
+
 /** The `files` module instance. */
 @injectable()
 export class Files {
   private users?: UsersFile;
   private acct?: UsersFile;
   private key?: Template;
+  /** True when the key calls a function (which may yield and so needs the call's AbortSignal). */
+  private keyNeedsSignal = true;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: FilesConfig,
@@ -73,6 +83,7 @@ export class Files {
   instantiate(ctx: InstantiateContext): void {
     const opts = { dict: ctx.dict, xlats: this.xlats };
     this.key = compileTemplate(this.config.key, opts);
+    this.keyNeedsSignal = templateMayCall(this.config.key);
     const users = this.config.filename ?? this.config.usersfile;
     const acct = this.config.acct_filename ?? this.config.acctusersfile;
     if (users) {
@@ -107,7 +118,8 @@ export class Files {
   }
 
   private match(file: UsersFile, request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
-    const key = this.key!.expand(request, ctx.signal);
+    // ctx.signal creates an AbortController; attribute-only keys (the default) never yield.
+    const key = this.key!.expand(request, this.keyNeedsSignal ? ctx.signal : undefined);
     if (typeof key !== 'string') return key.then((k) => this.matchFrom(file.candidateList(k), 0, false, request, ctx, k));
     const cands = file.candidateList(key);
     if (cands.length === 0) return 'noop';

@@ -82,10 +82,25 @@ class Frame {
   gen = 0;
 }
 
+/**
+ * The log of one module call: lines carry a `name: ` prefix. The same as `RequestLog.child`, as a
+ * class, so that the per-call object costs one allocation instead of a set of closures.
+ */
+class CallLog implements RequestLog {
+  constructor(private readonly parent: RequestLog, private readonly name: string) {}
+  get debugEnabled(): boolean { return this.parent.debugEnabled; }
+  debug(m: string): void { if (this.parent.debugEnabled) this.parent.debug(`${this.name}: ${m}`); }
+  info(m: string): void { this.parent.info(`${this.name}: ${m}`); }
+  warn(m: string): void { this.parent.warn(`${this.name}: ${m}`); }
+  error(m: string): void { this.parent.error(`${this.name}: ${m}`); }
+  child(n: string): RequestLog { return new CallLog(this.parent, `${this.name}: ${n}`); }
+}
+
 /** A call that is waiting for a Promise. */
 class ModuleCall implements CallContext {
   private ac: AbortController | undefined;
   private handlers: ((s: CallSignal) => void)[] | undefined;
+  private childLog: RequestLog | undefined;
   cancelled = false;
   /** Depth of the frame that made the call. */
   depth = 0;
@@ -104,7 +119,8 @@ class ModuleCall implements CallContext {
   }
 
   get log(): RequestLog {
-    return this.reqLog.child(this.instance);
+    // Built once per call: modules read ctx.log on every call (to test debugEnabled).
+    return (this.childLog ??= new CallLog(this.reqLog, this.instance));
   }
 
   onSignal(fn: (s: CallSignal) => void): void {
