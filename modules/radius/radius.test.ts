@@ -68,7 +68,8 @@ describe('radius: proxy mode', () => {
     expect(ps[0]).toBe('6e6173');
     expect(seen.pairs.find((p) => p.da.name === 'User-Password')?.value).toBe('hello');
     expect(h.seen[0].raw.includes(Buffer.from([80, 18]))).toBe(true);
-    expect(r.reply.map((p) => p.da.name)).toEqual(['Reply-Message']);
+    expect(r.reply.map((p) => p.da.name)).toEqual(['Reply-Message', 'Packet-Type']);
+    expect(r.reply[1].value).toBe(PacketCode.AccessAccept);
     for (const [u, rc] of [['reject', 'reject'], ['chal', 'updated'], ['perr', 'handled']] as const) {
       const x = auth(`User-Name = "${u}"`);
       expect(await inst.send(x, callCtx(x))).toBe(rc);

@@ -817,6 +817,14 @@ class Exchange implements Tracked {
         if (top && (p.da.attr === ATTR_PROXY_STATE || p.da.attr === ATTR_MA)) continue;
         this.request.reply.push(p);
       }
+      // Proxy mode: the home server's decision becomes ours (the process layer reads reply.Packet-Type).
+      const pt = this.inst._da['Packet-Type'];
+      if (!this.client && pt) {
+        const reply = this.request.reply;
+        const i = reply.findIndex((p) => p.da === pt);
+        if (i >= 0) reply.splice(i, 1);
+        reply.push(new Pair(pt, pkt.code));
+      }
     }
     this.finish(rc, 'answered');
   }
