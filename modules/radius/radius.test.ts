@@ -334,6 +334,30 @@ Status-Server {\n initial_rtx_time = 0.03\n max_rtx_time = 0.05\n max_rtx_count 
     expect(log.lines.join('\n')).toMatch(/zombie -> dead \(zombie_period/);
   });
 
+  it('TCP: the home server going away makes the connection dead (calls fail at once); it is reopened when the server is back', async () => {
+    const h = await home('tcp');
+    h.behave = () => ({ code: 2, delay: 300 });
+    const { inst, log } = make(h, 'type = Access-Request\nresponse_window = 1\npool {\n reconnect_delay = 0.05\n}', { transport: 'tcp' });
+    await waitFor(() => inst.stats().state === 'active');
+    const r = auth();
+    const p = inst.send(r, callCtx(r));
+    await waitFor(() => h.seen.length === 1);
+    const port = h.port;
+    await h.stop();
+    expect(await p).toBe('fail'); // failed when the connection closed, not after response_window
+    expect(inst.idsInUse()).toBe(0);
+    await waitFor(() => /-> dead \(/.test(log.lines.join('\n')));
+    const t0 = Date.now();
+    const r2 = auth();
+    expect(await inst.send(r2, callCtx(r2))).toBe('fail');
+    expect(Date.now() - t0).toBeLessThan(100);
+    const h2 = await new TestHome(dict).start('tcp', port);
+    cleanups.push(() => h2.stop());
+    await waitFor(() => inst.stats().state === 'active', 5000, () => log.lines.join('\n'));
+    const r3 = auth();
+    expect(await inst.send(r3, callCtx(r3))).toBe('ok');
+  });
+
   it('full -> a second connection; pool.max and max_backlog are enforced', async () => {
     const h = await home();
     h.behave = () => ({ code: 2, delay: 100 });
