@@ -396,7 +396,8 @@ export class Radius implements ModuleInstance {
   private checkZombie(c: Connection, firstSent: number): void {
     if (c.state !== 'active' && c.state !== 'full') return;
     const now = Date.now();
-    const rw = this.config.response_window * 1000;
+    // Timers may fire a millisecond early as Date.now() sees it: allow a small tolerance.
+    const rw = this.config.response_window * 1000 - 5;
     if (c.lastReply >= firstSent) return;
     if (now - c.lastReply < rw) return;
     if (now - firstSent < rw) return;
