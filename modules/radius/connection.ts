@@ -318,10 +318,15 @@ export class Connection {
   write(buf: Buffer, retransmit = false, done?: (err?: Error | null) => void): boolean {
     if (this.udp) {
       try {
-        this.udp.send(buf, (err) => {
-          if (err && err.message) this.fail(`send failed: ${err.message}`);
-          done?.(err);
-        });
+        // Without a callback a send error is emitted as 'error' (→ dead); a callback costs a closure per packet.
+        if (done) {
+          this.udp.send(buf, (err) => {
+            if (err && err.message) this.fail(`send failed: ${err.message}`);
+            done(err);
+          });
+        } else {
+          this.udp.send(buf);
+        }
       } catch (e) {
         this.fail(`send failed: ${(e as Error).message}`);
         return false;

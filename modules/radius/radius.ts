@@ -122,6 +122,8 @@ export class Radius implements ModuleInstance {
   private shared!: ConnShared;
   private allowed = new Set<number>();
   private proxyState = randomBytes(8);
+  /** Our Proxy-State as a pair (only ever read by the encoder, so one object serves every packet). */
+  private proxyStatePair: Pair | undefined;
   private da: Record<string, DictAttr | undefined> = {};
   private statusCode = 0;
   private statusPairs: Pair[] = [];
@@ -176,6 +178,7 @@ export class Radius implements ModuleInstance {
       'NAS-Identifier', 'CHAP-Password', 'CHAP-Challenge', 'Packet-Authentication-Vector', 'Packet-Type']) {
       this.da[n] = ctx.dict.resolve(n);
     }
+    if (this.da['Proxy-State']) this.proxyStatePair = new Pair(this.da['Proxy-State'], this.proxyState);
     if (c.status_check && c.mode !== 'replicate') this.buildStatusCheck(c.status_check, at);
     this.workers = workerShare();
     this.maxOutstanding = Math.max(1, Math.floor(c.max_outstanding / this.workers));
@@ -527,7 +530,7 @@ export class Radius implements ModuleInstance {
         ctx.log.error(`proxy loop: the request already carries our Proxy-State ${ours} times`);
         return 'fail';
       }
-      if (this.da['Proxy-State']) out.push(new Pair(this.da['Proxy-State'], this.proxyState));
+      if (this.proxyStatePair) out.push(this.proxyStatePair);
     }
     // Our Request Authenticator differs from the NAS's: keep CHAP verifiable (RFC 2865 §2.2).
     if (chapPw && !chapChallenge && vector && this.da['CHAP-Challenge']) out.push(new Pair(this.da['CHAP-Challenge'], vector));
