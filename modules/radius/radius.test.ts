@@ -449,7 +449,7 @@ describe('radius: config errors are located', () => {
   };
   it('refuses Status-Server as a type, a missing transport section, bad status checks', () => {
     void h;
-    expectErr('type = Status-Server\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}', /radius\.conf\[1\]: .*Status-Server is not allowed/);
+    expectErr('type = Status-Server\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}', /radius\.conf\[2\]: .*Status-Server is not allowed/);
     expectErr('type = Access-Request\ntransport = tcp\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}', /needs a "tcp \{ … \}" section/);
     expectErr('type = Access-Request\nudp {\n secret = x\n}', /radius\.conf\[3\]: .*exactly one of ipaddr/);
     expectErr('type = Access-Request\nudp {\n ipaddr = 127.0.0.1\n}', /secret is required/);

@@ -165,7 +165,11 @@ export class Radius implements ModuleInstance {
       throw new ConfError('ERR_CONF_VALUE', s?.loc ?? { file: '?', line: 0 }, `${this.name}: ${msg}`);
     };
     for (const t of c.type) {
-      if (t === 'Status-Server') at(c, 'type = Status-Server is not allowed; use status_check { type = Status-Server }');
+      if (t === 'Status-Server') {
+        const item = cs?.children.find((x) => x.kind === 'pair' && x.attr === 'type' && /status-server/i.test(x.value ?? ''));
+        throw new ConfError('ERR_CONF_VALUE', item?.loc ?? cs?.loc ?? { file: '?', line: 0 },
+          `${this.name}: type = Status-Server is not allowed; use status_check { type = Status-Server }`);
+      }
       this.allowed.add(CODE_OF[t]);
     }
     const tr = c.transport === 'udp' ? c.udp : c.tcp;
