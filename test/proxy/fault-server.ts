@@ -38,7 +38,7 @@ export interface FaultPlan {
   dropNext: number;
   /** Drop this fraction (0..1) of the packets that are not dropped otherwise. */
   dropRate: number;
-  /** Do not drop Status-Server through `dropNext`/`dropRate` (default false). */
+  /** Spare Status-Server from `dropNext`, `dropRate`, `delayMs`/`jitterMs` and reply sabotage (default false). */
   spareStatusServer: boolean;
   /** Fixed reply delay in ms. */
   delayMs: number;
@@ -304,7 +304,10 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
       },
     );
     let sabotaged = false;
-    if (plan.garbage > 0 && Math.random() < plan.garbage) {
+    const spare = isStatus && plan.spareStatusServer;
+    if (spare) {
+      // leave the reply alone
+    } else if (plan.garbage > 0 && Math.random() < plan.garbage) {
       const n = 20 + Math.floor(Math.random() * 41);
       reply = Buffer.alloc(n);
       for (let i = 0; i < n; i++) reply[i] = Math.floor(Math.random() * 256);
@@ -331,7 +334,7 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
       send(out);
       if (plan.duplicateReply) send(out);
     };
-    const delay = plan.delayMs + (plan.jitterMs > 0 ? Math.random() * plan.jitterMs : 0);
+    const delay = spare ? 0 : plan.delayMs + (plan.jitterMs > 0 ? Math.random() * plan.jitterMs : 0);
     if (delay <= 0) fire();
     else {
       const t = setTimeout(() => { timers.delete(t); fire(); }, delay);
