@@ -358,6 +358,34 @@ Status-Server {\n initial_rtx_time = 0.03\n max_rtx_time = 0.05\n max_rtx_count 
     expect(await inst.send(r3, callCtx(r3))).toBe('ok');
   });
 
+  it('each connection is judged on its own: a zombie connection\'s packets move to a live one', async () => {
+    const h = await home();
+    const deaf = new Set<number>();
+    h.behave = (_p, n) => (deaf.has(h.seen[n].port) ? undefined : { code: 2 });
+    const { inst } = make(h, 'type = Access-Request\nresponse_window = 0.2\npool {\n start = 2\n max = 2\n}');
+    await waitFor(() => inst.stats().connections.filter((c) => c.state === 'active').length === 2);
+    // Make connection A the most lively one, then deafen it (a firewall dropping that flow).
+    let r = auth();
+    await inst.send(r, callCtx(r));
+    const portA = h.seen[0].port;
+    const portB = inst.stats().connections.map((c) => c.local_port).find((p) => p !== portA)!;
+    await sleep(250);
+    deaf.add(portA);
+    r = auth();
+    const p1 = inst.send(r, callCtx(r));   // goes to A, unanswered
+    await sleep(100);
+    const r2 = auth();
+    const p2 = inst.send(r2, callCtx(r2)); // A is still the most lively: also unanswered for now
+    expect(await p1).toBe('fail');         // response_window on A → A is a zombie; r2 moves to B
+    expect(await p2).toBe('ok');
+    const s = inst.stats();
+    expect(s.connections.find((c) => c.local_port === portA)!.state).toBe('zombie');
+    expect(s.connections.find((c) => c.local_port === portB)!.state).toBe('active');
+    const r3 = auth();
+    expect(await inst.send(r3, callCtx(r3))).toBe('ok');
+    expect(h.seen[h.seen.length - 1].port).toBe(portB);
+  });
+
   it('full -> a second connection; pool.max and max_backlog are enforced', async () => {
     const h = await home();
     h.behave = () => ({ code: 2, delay: 100 });

@@ -411,6 +411,12 @@ export class Radius implements ModuleInstance {
     const since = c.lastReply ? `${((now - c.lastReply) / 1000).toFixed(1)}s` : 'ever';
     c.setState('zombie', `no reply for ${since} with ${c.outstanding} packet(s) outstanding (response_window ${this.config.response_window}s)`);
     c.answersInRow = 0;
+    // Packets still in flight on the zombie move to a live connection when there is one (new ID, re-sent).
+    for (const { t } of c.inFlight()) {
+      const to = this.pick();
+      if (!to) break;
+      if (t instanceof Exchange) t.requeue(to);
+    }
     if (this.statusCode) {
       this.startChecks(c);
     } else {
@@ -790,6 +796,19 @@ class Exchange implements Tracked {
     if (this.ctx.log.debugEnabled) this.ctx.log.debug(`retransmitting ${packetCodeName(this.code)} (id ${this.id})`);
     c.write(this.buf!, true);
     this.inst._zombie(c, this.firstSent);
+  }
+
+  /** The connection became a zombie: move to `to` with a new ID and send there (the timers keep running). */
+  requeue(to: Connection): void {
+    if (this.done || !this.conn || to === this.conn) return;
+    const from = this.conn;
+    from.release(this.id, this);
+    this.conn = undefined;
+    this.id = -1;
+    if (!this.encode(to)) { this.finish('fail', 'no ID free to requeue'); return; }
+    if (this.done) return;
+    if (this.ctx.log.debugEnabled) this.ctx.log.debug(`${from.label} is a zombie: re-sending ${packetCodeName(this.code)} as id ${this.id} on ${to.label}`);
+    to.write(this.buf!, true);
   }
 
   /** Proxy mode: the NAS retransmitted; re-send the same bytes with the same ID (UDP only). */
