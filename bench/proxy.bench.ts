@@ -17,6 +17,9 @@
  * --workers N (our cluster workers, 1) --connections N (our pool.max per worker, 4)
  * --fr-threads N (FreeRADIUS proxy threads, 4) --home-threads N (4) --acct (also acct-start at
  * window 64) --only ours|freeradius --json FILE --pause S (1) --keep (leave temp dirs)
+ * --other-max PCT (25: a run is repeated when processes other than radload, the proxy and the
+ * home server used more than this % of one core; before each run the machine must be below it)
+ * --retries N (4) --quiet-wait S (120: how long to wait for an idle machine before running anyway)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -28,12 +31,13 @@ import { scratch, SHARED, startFreeRadiusProxy, startHome, startOurProxy, type P
 interface Args {
   duration: number; warmup: number; repeats: number; windows: number[]; workers: number; connections: number;
   frThreads: number; homeThreads: number; acct: boolean; only?: string; json?: string; pause: number; keep: boolean;
+  otherMax: number; retries: number; quietWait: number;
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     duration: 10, warmup: 2, repeats: 3, windows: [16, 64, 256], workers: 1, connections: 4,
-    frThreads: 4, homeThreads: 4, acct: false, pause: 1, keep: false,
+    frThreads: 4, homeThreads: 4, acct: false, pause: 1, keep: false, otherMax: 25, retries: 4, quietWait: 120,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -52,6 +56,9 @@ function parseArgs(argv: string[]): Args {
       case '--json': a.json = v(); break;
       case '--pause': a.pause = Number(v()); break;
       case '--keep': a.keep = true; break;
+      case '--other-max': a.otherMax = Number(v()); break;
+      case '--retries': a.retries = Number(v()); break;
+      case '--quiet-wait': a.quietWait = Number(v()); break;
       default: throw new Error(`unknown option ${k}`);
     }
   }
@@ -77,7 +84,7 @@ function cpuTicks(pid: number): number {
 const TICKS = 100;
 
 /** One radload RESULT line as numbers (and the label). */
-type Result = Record<string, number> & { home_cpu: number };
+type Result = Record<string, number> & { home_cpu: number; disturbance: number };
 
 function runLoad(server: Peer, home: Peer, type: string, port: number, window: number, a: Args, label: string): Result {
   const homeBefore = home.pids().reduce((s, p) => s + cpuTicks(p), 0);
@@ -100,6 +107,32 @@ function runLoad(server: Peer, home: Peer, type: string, port: number, window: n
   (out as Result).home_cpu = ((homeAfter - homeBefore) / TICKS / secs) * 100;
   process.stderr.write(`${line} home_cpu=${(out as Result).home_cpu.toFixed(1)}\n`);
   return out as Result;
+}
+
+/** Machine-wide busy CPU over `ms`, in % of one core (200 = both cores of a 2-core machine). */
+async function machineBusy(ms = 1000): Promise<number> {
+  const read = (): number[] => fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const a = read();
+  await sleep(ms);
+  const b = read();
+  const d = b.map((x, i) => x - a[i]);
+  const tot = d.reduce((x, y) => x + y, 0);
+  const idle = d[3] + d[4];
+  return tot > 0 ? ((tot - idle) / tot) * 100 * os.cpus().length : 0;
+}
+
+/** Waits (up to `maxMs`) until the machine is idle: busy < `limit` % of one core. */
+async function waitQuiet(limit: number, maxMs: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const busy = await machineBusy();
+    if (busy <= limit) return busy;
+    if (Date.now() - t0 > maxMs) {
+      process.stderr.write(`warning: machine still ${busy.toFixed(0)}% busy after ${maxMs / 1000}s, running anyway\n`);
+      return busy;
+    }
+    await sleep(2000);
+  }
 }
 
 function median(xs: number[]): number {
@@ -140,12 +173,24 @@ async function main(): Promise<void> {
     const cases: { type: string; window: number }[] = a.windows.map((w) => ({ type: 'auth', window: w }));
     if (a.acct) cases.push({ type: 'acct-start', window: 64 });
     const results = new Map<string, Result[]>();
+    const discarded: string[] = [];
     for (let rep = 1; rep <= a.repeats; rep++) {
       for (const c of cases) {
         const order = rep % 2 === 1 ? servers : [...servers].reverse();
         for (const s of order) {
           const port = c.type === 'auth' ? s.authPort : s.acctPort;
-          const res = runLoad(s, home, c.type, port, c.window, a, `${s.name}#${rep}`);
+          let res!: Result;
+          for (let attempt = 0; attempt <= a.retries; attempt++) {
+            await waitQuiet(a.otherMax, a.quietWait * 1000);
+            res = runLoad(s, home, c.type, port, c.window, a, `${s.name}#${rep}`);
+            // cpu_other counts everything but radload and the proxy: the home server is part of the
+            // experiment, anything beyond it is disturbance.
+            const disturbance = res.cpu_other - res.home_cpu;
+            if (disturbance <= a.otherMax || attempt === a.retries) { res.disturbance = disturbance; break; }
+            discarded.push(`${s.name} ${c.type} w${c.window}: other load ${disturbance.toFixed(0)}% of a core`);
+            process.stderr.write(`discarded (other load ${disturbance.toFixed(0)}% of a core), retrying\n`);
+            await sleep(2000);
+          }
           const key = `${s.name}|${c.type}|${c.window}`;
           results.set(key, [...(results.get(key) ?? []), res]);
           await sleep(a.pause * 1000);
@@ -154,7 +199,7 @@ async function main(): Promise<void> {
     }
     const rows: Record<string, unknown>[] = [];
     const lines: string[] = [
-      '| server | type | window | runs | req/s | p50 ms | p99 ms | p99.9 ms | proxy CPU% | home CPU% | loadgen CPU% | other CPU% | timeouts | errors | missing attrs |',
+      '| server | type | window | runs | req/s | p50 ms | p99 ms | p99.9 ms | proxy CPU% | home CPU% | loadgen CPU% | disturbance CPU% | timeouts | errors | missing attrs |',
       '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ];
     for (const c of cases) {
@@ -165,7 +210,7 @@ async function main(): Promise<void> {
         const row = {
           server: s.name, type: c.type, window: c.window, runs: rs.length, rps: m('rps'), p50_ms: m('p50_us') / 1000,
           p99_ms: m('p99_us') / 1000, p999_ms: m('p999_us') / 1000, cpu_proxy: m('cpu_server'), cpu_home: m('home_cpu'),
-          cpu_loadgen: m('cpu_loadgen'), cpu_other: m('cpu_other'), timeouts: sum('timeouts'), errors: sum('errors'),
+          cpu_loadgen: m('cpu_loadgen'), cpu_other: m('disturbance'), timeouts: sum('timeouts'), errors: sum('errors'),
           missing_attrs: sum('missing_attrs'), raw: rs,
         };
         rows.push(row);
@@ -188,6 +233,7 @@ async function main(): Promise<void> {
       `load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n` +
       `Options: duration ${a.duration}s, warm-up ${a.warmup}s, ${a.repeats} repetitions, our workers ${a.workers}, our pool.max ${a.connections}, ` +
       `FreeRADIUS proxy threads ${a.frThreads}, home threads ${a.homeThreads}\n`;
+    if (discarded.length) lines.push('', `Discarded runs (disturbed): ${discarded.length}: ${discarded.join('; ')}`);
     process.stdout.write(`${header}\n${lines.join('\n')}\n`);
     if (a.json) fs.writeFileSync(a.json, JSON.stringify({ args: a, rows }, null, 2));
   } finally {
