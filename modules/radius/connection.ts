@@ -138,6 +138,10 @@ export class Connection {
   /** Authenticator of the last packet freed from each ID (to tell late replies from unsolicited ones). */
   private readonly retired: (Buffer | undefined)[] = new Array(256).fill(undefined);
   private readonly free: number[] = [];
+  /** Authenticators of earlier transmissions of the status check in flight (newest first). */
+  private statusPrev: Buffer[] = [];
+  /** Authenticators of the transmissions of the last finished status check (late-reply detection). */
+  private statusOld: Buffer[] = [];
   private udp?: dgram.Socket;
   private tcp?: net.Socket;
   private rx?: Buffer;
@@ -282,10 +286,27 @@ export class Connection {
     return true;
   }
 
-  /** Tracks the status check on the reserved ID. */
+  /**
+   * Tracks the status check on the reserved ID. A retransmitted check is a new packet (new
+   * Event-Timestamp and authenticator); the authenticators of the last few transmissions are
+   * kept so that a reply to an earlier one still counts (a home server slower than the retry
+   * interval would otherwise never pass a check).
+   */
   trackStatus(t: Tracked | undefined): void {
     if (this.statusId < 0) return;
-    if (this.ids[this.statusId] && this.ids[this.statusId] !== t) this.retired[this.statusId] = this.ids[this.statusId]!.auth;
+    const cur = this.ids[this.statusId];
+    if (cur && cur !== t) {
+      this.retired[this.statusId] = cur.auth;
+      if (t) {
+        this.statusPrev.unshift(cur.auth);
+        if (this.statusPrev.length > 4) this.statusPrev.length = 4;
+      }
+    }
+    if (!t && this.statusPrev.length) {
+      // Replies to those earlier transmissions are now late, not unsolicited.
+      this.statusOld = this.statusPrev.slice(0, 4);
+      this.statusPrev = [];
+    }
     this.ids[this.statusId] = t;
   }
 
@@ -360,10 +381,17 @@ export class Connection {
       else this.drop('unsolicited');
       return;
     }
-    const r = decodePacket(buf, {
+    let r = decodePacket(buf, {
       dict: this.sh.dict, secret: this.sh.secret, requestAuthenticator: t.auth, requestCode: t.code,
       maxAttributes: this.sh.maxAttributes,
     });
+    if (!r.ok && id === this.statusId && (r.error.code === 'bad-authenticator' || r.error.code === 'bad-message-authenticator')) {
+      // A reply to an earlier transmission of the same status check.
+      for (const prev of this.statusPrev) {
+        const x = decodePacket(buf, { dict: this.sh.dict, secret: this.sh.secret, requestAuthenticator: prev, requestCode: t.code, maxAttributes: this.sh.maxAttributes });
+        if (x.ok) { r = x; break; }
+      }
+    }
     if (!r.ok) {
       if (r.error.code === 'bad-authenticator' || r.error.code === 'bad-message-authenticator') {
         if (this.isLate(buf, id)) this.counters.late++;
@@ -387,10 +415,15 @@ export class Connection {
 
   /** True when `buf` verifies against the last packet freed from `id` (a reply that came too late). */
   private isLate(buf: Buffer, id: number): boolean {
-    const prev = this.retired[id];
-    if (!prev) return false;
+    const cands: Buffer[] = [];
+    if (this.retired[id]) cands.push(this.retired[id]!);
+    if (id === this.statusId) cands.push(...this.statusPrev, ...this.statusOld);
+    if (cands.length === 0) return false;
     if (checkPacket(buf, { maxAttributes: this.sh.maxAttributes })) return false;
-    const r = decodePacket(buf, { dict: this.sh.dict, secret: this.sh.secret, requestAuthenticator: prev, maxAttributes: this.sh.maxAttributes });
-    return r.ok;
+    for (const prev of cands) {
+      const r = decodePacket(buf, { dict: this.sh.dict, secret: this.sh.secret, requestAuthenticator: prev, maxAttributes: this.sh.maxAttributes });
+      if (r.ok) return true;
+    }
+    return false;
   }
 }

@@ -293,6 +293,16 @@ Status-Server {\n initial_rtx_time = 0.05\n max_rtx_time = 0.1\n max_rtx_count =
     expect(inst.stats().counters.fail_fast).toBeGreaterThanOrEqual(1);
   });
 
+  it('a home server slower than the status-check retry interval still passes the checks', async () => {
+    const h = await home();
+    h.behave = () => ({ code: 2, delay: 100 });
+    const { inst, log } = make(h, `type = Access-Request
+status_check {\n num_answers_to_alive = 2\n}
+Status-Server {\n initial_rtx_time = 0.04\n max_rtx_time = 0.05\n max_rtx_count = 10\n max_rtx_duration = 2\n}`);
+    await waitFor(() => inst.stats().state === 'active', 3000, () => log.lines.join('\n'));
+    expect(inst.stats().connections[0].retransmitted).toBeGreaterThan(0);
+  });
+
   it('status checks unanswered -> dead -> reopened connection', async () => {
     const h = await home();
     let silent = false;

@@ -484,7 +484,6 @@ export class Radius implements ModuleInstance {
     s.timer = this.later(retry.next - now, () => {
       if (c.state !== 'zombie' && c.state !== 'opening') return;
       const ev = retry.fire(Date.now());
-      c.answersInRow = 0;
       if (ev === 'retry') return this.sendCheck(c, false);
       this.stopChecks(c);
       c.fail(`status checks unanswered (${ev === 'mrc' ? `max_rtx_count ${this.config['Status-Server'].max_rtx_count}` : `max_rtx_duration ${this.config['Status-Server'].max_rtx_duration}s`})`);
