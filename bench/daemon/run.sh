@@ -11,15 +11,21 @@
 #   frdetail    FreeRADIUS with ACCT_DETAIL=1, accounting only     label freeradius-detail
 #   oursdetail  tsradius (2 workers) with detail, accounting only  label tsradius-w2-detail
 #
-# Environment: SHARED (../shared relative to the repo), DURATION [5], WARMUP [1], REPEATS [3],
+# The phases run CYCLES times [3], each time with REPEATS=1, so that every server sees the same
+# drift of the (shared) machine's load; bench/daemon/summarize.js takes the medians over the cycles
+# and the ratios to FreeRADIUS.
+#
+# Environment: SHARED (../shared relative to the repo), DURATION [5], WARMUP [1], CYCLES [3], REPEATS [1],
 # QUIET_WAIT [5], RETRIES [0] (the machine is shared; see docs/performance.md), OUTROOT [/tmp/radbench],
-# PHASES, AUTH_PORT/ACCT_PORT for ours [18212/18213]. Summaries: $OUTROOT/<label>/summary.md.
+# PHASES, AUTH_PORT/ACCT_PORT for ours [18212/18213]. Raw results: $OUTROOT/cycle<N>/<label>/raw.txt;
+# the merged table: $OUTROOT/summary.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 SHARED=${SHARED:-$root/../shared}
 BENCH=$SHARED/bench
-export DURATION=${DURATION:-5} WARMUP=${WARMUP:-1} REPEATS=${REPEATS:-3}
+export DURATION=${DURATION:-5} WARMUP=${WARMUP:-1} REPEATS=${REPEATS:-1}
+CYCLES=${CYCLES:-3}
 export QUIET_WAIT=${QUIET_WAIT:-5} RETRIES=${RETRIES:-0}
 export OUTROOT=${OUTROOT:-/tmp/radbench}
 PHASES=${PHASES:-fr ours2 ours1 frdetail oursdetail}
@@ -35,9 +41,9 @@ log() { echo "run.sh: $*" >&2; }
 matrix() { # label auth_port acct_port pids [env...]
 	local label=$1 ap=$2 cp=$3 pids=$4
 	shift 4
-	env "$@" LABEL="$label" AUTH_PORT="$ap" ACCT_PORT="$cp" PIDS="$pids" OUTDIR="$OUTROOT/$label" \
+	env "$@" LABEL="$label" AUTH_PORT="$ap" ACCT_PORT="$cp" PIDS="$pids" OUTDIR="$CYCLEDIR/$label" \
 		"$BENCH/run-matrix.sh" >/dev/null
-	log "$label done: $OUTROOT/$label/summary.md"
+	log "$label done: $CYCLEDIR/$label/summary.md"
 }
 
 start_ours() { # workers detail -> sets OUR_PID, OUR_PIDS
@@ -54,10 +60,12 @@ start_ours() { # workers detail -> sets OUR_PID, OUR_PIDS
 	OUR_PIDS=$(echo "$OUR_PID" $(pgrep -P "$OUR_PID") | tr ' ' ,)
 	log "tsradius workers=$1 detail=$2 pids $OUR_PIDS"
 }
-stop_ours() { kill "$OUR_PID"; wait "$OUR_PID" 2>/dev/null || true; rm -rf "$WORK"/raddb-*/var/log/radacct; }
+stop_ours() { kill "$OUR_PID" 2>/dev/null || log "WARNING: tsradius (pid $OUR_PID) was no longer running; its results are void"; wait "$OUR_PID" 2>/dev/null || true; rm -rf "$WORK"/raddb-*/var/log/radacct; }
 
 mkdir -p "$WORK" "$OUTROOT"
 { date -u; nproc; lscpu | grep 'Model name'; node --version; uptime; } >"$OUTROOT/machine.txt"
+for ((cycle = 1; cycle <= CYCLES; cycle++)); do
+CYCLEDIR=$OUTROOT/cycle$cycle
 for ph in $PHASES; do
 	case $ph in
 	fr)
@@ -75,4 +83,5 @@ for ph in $PHASES; do
 	*) log "unknown phase $ph"; exit 2 ;;
 	esac
 done
-for ph in "$OUTROOT"/*/summary.md; do echo "### $(basename "$(dirname "$ph")")"; cat "$ph"; echo; done
+done
+node "$here/summarize.js" "$OUTROOT" | tee "$OUTROOT/summary.md"
