@@ -9,7 +9,9 @@
  */
 import { performance } from 'node:perf_hooks';
 
-interface Item { at: number; fn: () => void }
+/** A queued callback; `fn` is cleared when it is cancelled. */
+export interface FifoTimerItem { at: number; fn: (() => void) | undefined }
+type Item = FifoTimerItem;
 
 /** One-timer FIFO of due callbacks (times in `performance.now()` ms). */
 export class FifoTimer {
@@ -17,16 +19,47 @@ export class FifoTimer {
   private head = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private armedAt = Infinity;
+  /** Cancelled items still in the queue. */
+  private cancelled = 0;
 
-  /** Number of pending callbacks. */
+  /** Number of pending (not cancelled) callbacks. */
   get size(): number {
-    return this.q.length - this.head;
+    return this.q.length - this.head - this.cancelled;
   }
 
-  /** Runs `fn` at time `at` (or soon after). */
-  push(at: number, fn: () => void): void {
-    this.q.push({ at, fn });
-    if (this.size === 1) this.arm();
+  /** Runs `fn` at time `at` (or soon after). The item can be passed to {@link cancel}. */
+  push(at: number, fn: () => void): FifoTimerItem {
+    const it: Item = { at, fn };
+    this.q.push(it);
+    if (this.q.length - this.head === 1) this.arm();
+    return it;
+  }
+
+  /**
+   * Forgets a pending callback (the request finished before its deadline). The closure is
+   * released at once, so a finished request is not kept alive until its deadline; the queue
+   * is compacted when most of it is cancelled, so it stays as long as what is really pending.
+   */
+  cancel(it: FifoTimerItem): void {
+    if (it.fn === undefined) return;
+    it.fn = undefined;
+    this.cancelled++;
+    if (this.cancelled > 256 && this.cancelled * 2 > this.q.length - this.head) this.compact();
+  }
+
+  private compact(): void {
+    const live: Item[] = [];
+    for (let i = this.head; i < this.q.length; i++) if (this.q[i].fn !== undefined) live.push(this.q[i]);
+    this.q = live;
+    this.head = 0;
+    this.cancelled = 0;
+    if (live.length === 0 && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.armedAt = Infinity;
+    } else {
+      this.arm();
+    }
   }
 
   private arm(): void {
@@ -49,7 +82,10 @@ export class FifoTimer {
     while (this.head < this.q.length && this.q[this.head].at <= now) {
       const it = this.q[this.head];
       this.q[this.head++] = undefined as unknown as Item;
-      try { it.fn(); } catch { /* callbacks guard themselves */ }
+      const fn = it.fn;
+      if (fn === undefined) { this.cancelled--; continue; }
+      it.fn = undefined;
+      try { fn(); } catch { /* callbacks guard themselves */ }
     }
     if (this.head > 1024 && this.head * 2 > this.q.length) {
       this.q = this.q.slice(this.head);
@@ -70,8 +106,12 @@ export class FifoTimer {
     const head = this.head;
     this.q = [];
     this.head = 0;
+    this.cancelled = 0;
     for (let i = head; i < q.length; i++) {
-      try { q[i].fn(); } catch { /* callbacks guard themselves */ }
+      const fn = q[i].fn;
+      if (fn === undefined) continue;
+      q[i].fn = undefined;
+      try { fn(); } catch { /* callbacks guard themselves */ }
     }
   }
 
@@ -82,5 +122,6 @@ export class FifoTimer {
     this.armedAt = Infinity;
     this.q = [];
     this.head = 0;
+    this.cancelled = 0;
   }
 }

@@ -26,7 +26,7 @@ import type { LogSink } from '../../request/request-log';
 import type { CompiledSection } from '../../unlang/compile/types';
 import { Execution } from '../../unlang/interpret/interpreter';
 import type { InboundPacket, InFlight, PacketSignal, PacketSink, ReplyCallback } from '../../listen/types';
-import { FifoTimer } from './fifo-timer';
+import { FifoTimer, type FifoTimerItem } from './fifo-timer';
 import type { CompiledSite, ProcessOptions } from './types';
 
 /** Internal code for "send nothing" (the Packet-Type value FreeRADIUS uses). */
@@ -192,6 +192,8 @@ class Transaction implements InFlight {
   finished = false;
   private ex: Execution | undefined;
   private deadlineArmed = false;
+  /** The max_request_time entry, cancelled when the request finishes (so it is not kept alive until then). */
+  private deadline: FifoTimerItem | undefined;
   private sends = 0;
 
   constructor(private readonly p: RadiusProcess, private readonly pkt: InboundPacket, private readonly done: ReplyCallback) {
@@ -285,7 +287,7 @@ class Transaction implements InFlight {
     this.deadlineArmed = true;
     const mrt = this.p.site.config.maxRequestTime;
     if (!(mrt > 0)) return;
-    this.p.deadlines.push(this.pkt.received + mrt * 1000, () => {
+    this.deadline = this.p.deadlines.push(this.pkt.received + mrt * 1000, () => {
       if (this.finished) return;
       this.req.log.warn(`request exceeded max_request_time (${mrt}s); cancelling it, no reply`);
       this.p.counters.cancelled++;
@@ -451,6 +453,10 @@ class Transaction implements InFlight {
   private finish(reply: Buffer | null): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.deadline !== undefined) {
+      this.p.deadlines.cancel(this.deadline);
+      this.deadline = undefined;
+    }
     const c = this.p.counters;
     c.active--;
     if (reply) c.replies++;
