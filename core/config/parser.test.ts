@@ -6,6 +6,7 @@ import { findPair, findSection, type ConfItem, type ConfPair, type ConfSection }
 import { ConfError } from './errors';
 import { isIgnoredConfigFile } from './include';
 import { parseConfigFile, parseConfigString, type ParseOptions } from './parser';
+import { VERBATIM_FILES } from '../../test/fixtures/verbatim';
 
 const tmpRoots: string[] = [];
 afterAll(() => {
@@ -511,60 +512,7 @@ describe('errors are located', () => {
 
 describe('real inputs', () => {
   it('parses the issue-4 radiusd.conf example', () => {
-    const text = `confdir = .
-client localhost {
-	ipaddr = 127.0.0.1
-	secret = testing123
-}
-modules {
-	files {
-		filename = \${confdir}/users
-	}
-	pap {
-	}
-	detail {
-		filename = \${confdir}/radacct/detail
-	}
-}
-server default {
-	namespace = radius
-	listen {
-		type = Access-Request
-		type = Status-Server
-		transport = udp
-		udp {
-			ipaddr = 127.0.0.1
-			port = 18121
-		}
-	}
-	listen acct {
-		type = Accounting-Request
-		transport = udp
-		udp {
-			ipaddr = 127.0.0.1
-			port = 18131
-		}
-	}
-	recv Access-Request {
-		files
-		pap
-	}
-	authenticate pap {
-		pap
-	}
-	send Access-Accept {
-		reply.Reply-Message := "Hello, %{User-Name}"
-	}
-	send Access-Reject {
-	}
-	recv Accounting-Request {
-		detail
-	}
-	send Accounting-Response {
-	}
-}
-`;
-    const dir = tree({ 'radiusd.conf': text, users: 'bob Password.Cleartext := "hello"\n' });
+    const dir = tree({ ...VERBATIM_FILES });
     const r = parseConfigFile(path.join(dir, 'radiusd.conf'));
     expect(findPair(r, 'confdir')?.value).toBe(dir);
     const mods = sec(findSection(r, 'modules'));

@@ -8,6 +8,7 @@ import { FilesConfig } from './config';
 import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
 import { printPairList } from '../../core/pair/text';
 import type { Request } from '../../core/request/request';
+import { VERBATIM_USERS } from '../../test/fixtures/verbatim';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'files-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -21,14 +22,9 @@ function files(users: string, extra = ''): Files {
   return m;
 }
 const run = (m: Files, r: Request) => m.authorize(r, callCtx(r));
-const ISSUE4_USERS = `bob	Password.Cleartext := "hello"
-	Framed-IP-Address := 192.0.2.10,
-	Session-Timeout := 3600
-alice	Cleartext-Password := "wonderland"
-`;
 
 describe('files: the issue 4 users file', () => {
-  const m = files(ISSUE4_USERS);
+  const m = files(VERBATIM_USERS);
   it('bob: control password and reply items', () => {
     const r = makeRequest('User-Name = "bob", User-Password = "hello"');
     expect(run(m, r)).toBe('ok');

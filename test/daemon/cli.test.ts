@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HAVE_RADCLIENT, RADIUSD, radclient, run, sleep, startDaemon, tempDir } from './harness';
+import { HAVE_RADCLIENT, RADIUSD, radclient, run, sleep, startDaemon, writeTempFiles } from './harness';
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
@@ -55,10 +55,8 @@ server default {
 `;
 
 function setup(name = 'radiusd', port = 22041): string {
-  const dir = tempDir('cli');
+  const dir = writeTempFiles('cli', { [`${name}.conf`]: CONF(port), users: 'bob\tCleartext-Password := "hello"\n' });
   dirs.push(dir);
-  fs.writeFileSync(path.join(dir, `${name}.conf`), CONF(port));
-  fs.writeFileSync(path.join(dir, 'users'), 'bob\tCleartext-Password := "hello"\n');
   return dir;
 }
 

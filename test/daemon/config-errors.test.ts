@@ -5,19 +5,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkConfig, tempDir } from './harness';
+import { checkConfig, writeTempFiles } from './harness';
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
 
 /** Writes `files` into a fresh directory and runs `radiusd -C -d` on it. */
 function check(files: Record<string, string>) {
-  const dir = tempDir('check');
+  const dir = writeTempFiles('check', files);
   dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), text);
-  }
   return { dir, ...checkConfig(dir) };
 }
 

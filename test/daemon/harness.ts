@@ -10,6 +10,7 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 /** Repository root. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -39,6 +40,44 @@ export interface Daemon {
 /** A fresh temp directory. */
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `tsradius-${prefix}-`));
+}
+
+/** Writes `files` (relative name → text; folders are made) into a fresh temp directory and returns it. */
+export function writeTempFiles(prefix: string, files: Readonly<Record<string, string>>): string {
+  const dir = tempDir(prefix);
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+/** The directory and daemon of {@link daemonForSuite}, valid from its `beforeAll` on. */
+export interface SuiteDaemon {
+  readonly dir: string;
+  readonly d: Daemon;
+}
+
+/**
+ * Call inside a `describe`: before all its tests, writes `files` into a fresh temp directory
+ * and starts `radiusd -d DIR -f`; after all, stops the daemon (expecting exit code 0) and
+ * removes the directory.
+ */
+export function daemonForSuite(prefix: string, files: Readonly<Record<string, string>>): SuiteDaemon {
+  let dir: string | undefined;
+  let d: Daemon | undefined;
+  beforeAll(async () => {
+    dir = writeTempFiles(prefix, files);
+    d = await startDaemon(['-d', dir, '-f']);
+  });
+  afterAll(async () => {
+    if (d) expect(await d.stop()).toBe(0);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() { return dir!; },
+    get d() { return d!; },
+  };
 }
 
 /** Starts `radiusd args…` and waits for "Ready to process requests". */

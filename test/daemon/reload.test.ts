@@ -4,8 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_RADCLIENT, radclient, sleep, startDaemon, tempDir, type Daemon } from './harness';
+import { describe, expect, it } from 'vitest';
+import { daemonForSuite, HAVE_RADCLIENT, radclient, sleep } from './harness';
 
 const PORT = 22011;
 const PORT2 = 22012;
@@ -59,38 +59,25 @@ async function auth(port: number, user: string, pass: string): Promise<string> {
 }
 
 describe.skipIf(!HAVE_RADCLIENT)('reload', () => {
-  let dir: string;
-  let d: Daemon;
-
-  beforeAll(async () => {
-    dir = tempDir('reload');
-    fs.writeFileSync(path.join(dir, 'radiusd.conf'), conf());
-    fs.writeFileSync(path.join(dir, 'users'), 'bob\tCleartext-Password := "hello"\n');
-    d = await startDaemon(['-d', dir, '-f']);
-  });
-
-  afterAll(async () => {
-    if (d) expect(await d.stop()).toBe(0);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const s = daemonForSuite('reload', { 'radiusd.conf': conf(), users: 'bob\tCleartext-Password := "hello"\n' });
 
   it('SIGHUP: a changed users file is picked up', async () => {
     expect(await auth(PORT, 'bob', 'hello')).toBe('Access-Accept');
     expect(await auth(PORT, 'carol', 'secret')).toBe('Access-Reject');
-    fs.appendFileSync(path.join(dir, 'users'), 'carol\tCleartext-Password := "secret"\n');
-    const mark = d.output().length;
-    d.signal('SIGHUP');
-    await d.waitFor(/generation 2 is serving/, 10000, mark);
+    fs.appendFileSync(path.join(s.dir, 'users'), 'carol\tCleartext-Password := "secret"\n');
+    const mark = s.d.output().length;
+    s.d.signal('SIGHUP');
+    await s.d.waitFor(/generation 2 is serving/, 10000, mark);
     expect(await auth(PORT, 'carol', 'secret')).toBe('Access-Accept');
     expect(await auth(PORT, 'bob', 'hello')).toBe('Access-Accept');
   });
 
   it('flag file: a broken configuration is rejected with a located error, the old one keeps serving', async () => {
-    fs.writeFileSync(path.join(dir, 'radiusd.conf'), conf('', '\tpapp {\n\t}\n'));
-    const mark = d.output().length;
-    const flag = path.join(dir, 'run', 'reload.flag');
+    fs.writeFileSync(path.join(s.dir, 'radiusd.conf'), conf('', '\tpapp {\n\t}\n'));
+    const mark = s.d.output().length;
+    const flag = path.join(s.dir, 'run', 'reload.flag');
     fs.writeFileSync(flag, '');
-    const line = await d.waitFor(/configuration rejected[^\n]*/, 10000, mark);
+    const line = await s.d.waitFor(/configuration rejected[^\n]*/, 10000, mark);
     expect(line).toMatch(/radiusd\.conf\[\d+\]: modules \{ papp \}: unknown module "papp"; did you mean "pap"\?/);
     expect(fs.existsSync(flag)).toBe(false);
     expect(await auth(PORT, 'bob', 'hello')).toBe('Access-Accept');
@@ -99,17 +86,17 @@ describe.skipIf(!HAVE_RADCLIENT)('reload', () => {
 
   it('a reload that adds a listener binds it and keeps the old socket', async () => {
     expect(await auth(PORT2, 'bob', 'hello')).toBe('no reply');
-    fs.writeFileSync(path.join(dir, 'radiusd.conf'), conf(`\tlisten second {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tport = ${PORT2}\n\t\t}\n\t}\n`));
-    const mark = d.output().length;
-    fs.writeFileSync(path.join(dir, 'run', 'reload.flag'), '');
-    await d.waitFor(/generation \d+ is serving \(1 server\(s\), 2 listener\(s\)\)/, 10000, mark);
+    fs.writeFileSync(path.join(s.dir, 'radiusd.conf'), conf(`\tlisten second {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tport = ${PORT2}\n\t\t}\n\t}\n`));
+    const mark = s.d.output().length;
+    fs.writeFileSync(path.join(s.dir, 'run', 'reload.flag'), '');
+    await s.d.waitFor(/generation \d+ is serving \(1 server\(s\), 2 listener\(s\)\)/, 10000, mark);
     expect(await auth(PORT2, 'bob', 'hello')).toBe('Access-Accept');
     expect(await auth(PORT, 'bob', 'hello')).toBe('Access-Accept');
   });
 
   it('SIGUSR1 writes the stats file (counters; reload counts when single-process)', async () => {
-    const file = path.join(dir, 'run', 'radiusd.stats.json');
-    d.signal('SIGUSR1');
+    const file = path.join(s.dir, 'run', 'radiusd.stats.json');
+    s.d.signal('SIGUSR1');
     for (let i = 0; i < 50 && !fs.existsSync(file); i++) await sleep(100);
     const stats = JSON.parse(fs.readFileSync(file, 'utf8'));
     // One process: the server's own snapshot; under cluster workers: the primary's sum.

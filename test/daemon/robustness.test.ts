@@ -9,8 +9,8 @@ import * as crypto from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_RADCLIENT, radclient, sleep, startDaemon, tempDir, type Daemon } from './harness';
+import { describe, expect, it } from 'vitest';
+import { daemonForSuite, HAVE_RADCLIENT, radclient, sleep, type Daemon } from './harness';
 
 const AUTH = 21910;
 const ACCT = 21911;
@@ -192,20 +192,7 @@ async function readStats(d: Daemon, file: string): Promise<{ total: Record<strin
 }
 
 describe.skipIf(!HAVE_RADCLIENT)('robustness: 100k+ random and mutated packets', () => {
-  let dir: string;
-  let d: Daemon;
-
-  beforeAll(async () => {
-    dir = tempDir('fuzz');
-    fs.writeFileSync(path.join(dir, 'radiusd.conf'), CONF);
-    fs.writeFileSync(path.join(dir, 'users'), 'bob\tCleartext-Password := "hello"\n\tReply-Message := "still here"\n');
-    d = await startDaemon(['-d', dir, '-f']);
-  });
-
-  afterAll(async () => {
-    if (d) expect(await d.stop()).toBe(0);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const s = daemonForSuite('fuzz', { 'radiusd.conf': CONF, users: 'bob\tCleartext-Password := "hello"\n\tReply-Message := "still here"\n' });
 
   it('survives the flood, still answers, and the counters account for the junk', async () => {
     const [known, unknown] = await Promise.all([flood('127.0.0.1', 60_000, 1), flood('127.0.0.2', 45_000, 2)]);
@@ -223,7 +210,7 @@ describe.skipIf(!HAVE_RADCLIENT)('robustness: 100k+ random and mutated packets',
     const status = await radclient(`127.0.0.1:${AUTH}`, 'status', SECRET, 'Message-Authenticator = 0x00\n');
     expect(status.stdout).toMatch(/Received Access-Accept/);
 
-    const { total } = await readStats(d, path.join(dir, 'radiusd.stats.json'));
+    const { total } = await readStats(s.d, path.join(s.dir, 'radiusd.stats.json'));
     console.log(`flood: sent ${known} known + ${unknown} unknown; counters ${JSON.stringify(total)}`);
     // Loopback loses nothing except when the daemon's receive buffer overflows (a busy
     // machine); the kernel counts those per socket. Everything else reached the daemon.
@@ -240,6 +227,6 @@ describe.skipIf(!HAVE_RADCLIENT)('robustness: 100k+ random and mutated packets',
     expect(total.drop_bad_authenticator).toBeGreaterThan(0);
     expect(total.drop_too_large).toBeGreaterThan(0);
     expect(total.drop_internal).toBe(0);
-    expect(d.output()).not.toMatch(/internal error|Unhandled|TypeError|RangeError/);
+    expect(s.d.output()).not.toMatch(/internal error|Unhandled|TypeError|RangeError/);
   }, 180_000);
 });

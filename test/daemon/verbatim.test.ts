@@ -1,91 +1,19 @@
 /**
  * Issue 4 §6: the documented configuration, written verbatim into an empty directory with a
  * `users` file beside it, run with `radiusd -d DIR -f`, exercised with Debian's radclient.
+ * The two files are `test/fixtures/verbatim/radiusd.conf` and `users`, the issue's text
+ * byte for byte (tabs included), unchanged.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_RADCLIENT, radclient, startDaemon, tempDir, type Daemon } from './harness';
-
-/** The configuration of issue 4 §6, byte for byte (tabs included). */
-export const VERBATIM_CONF = `confdir = .
-client localhost {
-	ipaddr = 127.0.0.1
-	secret = testing123
-}
-modules {
-	files {
-		filename = \${confdir}/users
-	}
-	pap {
-	}
-	detail {
-		filename = \${confdir}/radacct/detail
-	}
-}
-server default {
-	namespace = radius
-	listen {
-		type = Access-Request
-		type = Status-Server
-		transport = udp
-		udp {
-			ipaddr = 127.0.0.1
-			port = 18121
-		}
-	}
-	listen acct {
-		type = Accounting-Request
-		transport = udp
-		udp {
-			ipaddr = 127.0.0.1
-			port = 18131
-		}
-	}
-	recv Access-Request {
-		files
-		pap
-	}
-	authenticate pap {
-		pap
-	}
-	send Access-Accept {
-		reply.Reply-Message := "Hello, %{User-Name}"
-	}
-	send Access-Reject {
-	}
-	recv Accounting-Request {
-		detail
-	}
-	send Accounting-Response {
-	}
-}
-`;
-
-/** The `users` file of §6. */
-export const VERBATIM_USERS = `bob	Password.Cleartext := "hello"
-	Framed-IP-Address := 192.0.2.10,
-	Session-Timeout := 3600
-alice	Cleartext-Password := "wonderland"
-`;
+import { describe, expect, it } from 'vitest';
+import { VERBATIM_FILES } from '../fixtures/verbatim';
+import { daemonForSuite, HAVE_RADCLIENT, radclient } from './harness';
 
 describe.skipIf(!HAVE_RADCLIENT)('issue 4 §6 configuration, verbatim, with Debian radclient', () => {
-  let dir: string;
-  let d: Daemon;
   const AUTH = '127.0.0.1:18121';
   const ACCT = '127.0.0.1:18131';
-
-  beforeAll(async () => {
-    dir = tempDir('verbatim');
-    fs.writeFileSync(path.join(dir, 'radiusd.conf'), VERBATIM_CONF);
-    fs.writeFileSync(path.join(dir, 'users'), VERBATIM_USERS);
-    d = await startDaemon(['-d', dir, '-f']);
-  });
-
-  afterAll(async () => {
-    if (d) expect(await d.stop()).toBe(0);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const s = daemonForSuite('verbatim', VERBATIM_FILES);
 
   it('bob/hello: Access-Accept with Reply-Message, Framed-IP-Address and Session-Timeout', async () => {
     const r = await radclient(AUTH, 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');
@@ -123,7 +51,7 @@ describe.skipIf(!HAVE_RADCLIENT)('issue 4 §6 configuration, verbatim, with Debi
         `User-Name = "bob", Acct-Status-Type = ${type}, Acct-Session-Id = "verbatim-1", NAS-IP-Address = 127.0.0.1, Acct-Session-Time = 42\n`);
       expect(r.stdout).toMatch(/Received Accounting-Response/);
     }
-    const detail = fs.readFileSync(path.join(dir, 'radacct', 'detail'), 'utf8');
+    const detail = fs.readFileSync(path.join(s.dir, 'radacct', 'detail'), 'utf8');
     expect(detail.match(/Acct-Status-Type = Start/g)).toHaveLength(1);
     expect(detail.match(/Acct-Status-Type = Interim-Update/g)).toHaveLength(1);
     expect(detail.match(/Acct-Status-Type = Stop/g)).toHaveLength(1);
