@@ -8,6 +8,7 @@ import type { ConfSection } from '../config/ast';
 import { Pair } from '../pair/pair';
 import { Request } from '../request/request';
 import { CompileError, Execution, compileUnlang } from './index';
+import { mulberry32 as prng } from '../../test/support/prng';
 
 const KEYWORDS = resolve(__dirname, '..', '..', '..', 'shared', 'conformance', 'keywords');
 
@@ -19,18 +20,6 @@ const SAMPLES = [
   'timeout 1s {\n limit 2 {\n  ok\n }\n}\ntransaction {\n reply.Filter-Id := "a"\n}',
   'if (User-Name =~ /^([a-z]+)_(\\d+)$/i) {\n reply.Reply-Message := "%{1}-%regex.match(2)"\n}',
 ];
-
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = ['{', '}', '(', ')', '[', ']', '"', "'", '/', '%', '%{', '%str.upper(', ':=', '+=', '-=', '==', '=~', '!', '&&', '||', '\n', ' ', '*', '#', '.', ',', ';', 'if', 'else', 'foreach', 'switch', 'case', 'break', 'return', '0x', '::', '-', '\\', 'uint32 x', 'User-Name', 'reply.', '[*]', '[#]', '1', 'ok', 'actions {', 'catch', 'try {', '`'];
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DictAttr } from '../dict/attr';
 import type { AttrFlags, LeafType } from '../dict/types';
 import { decodeValue, encodeValue, parseValue, printValue, unescapeString, valuesEqual } from './index';
+import { mulberry32 as rng } from '../../test/support/prng';
 
 const TYPES: [LeafType, AttrFlags][] = [
   ['string', {}], ['octets', {}], ['abinary', {}], ['ipaddr', {}], ['ipv6addr', {}], ['ipv4prefix', {}], ['ipv6prefix', {}],
@@ -12,18 +13,6 @@ const TYPES: [LeafType, AttrFlags][] = [
   ['time_delta', {}], ['time_delta', { precision: 'milliseconds', subtype: 'int16' }],
   ['time_delta', { precision: 'microseconds', subtype: 'uint32' }], ['time_delta', { precision: 'nanoseconds', subtype: 'int64' }],
 ];
-
-/** Small deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Undo printValue's quoting the way the pair-list parser does. */
 function unquote(text: string): string {
