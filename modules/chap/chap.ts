@@ -20,7 +20,8 @@ import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
 import type { Request } from '../../core/request/request';
 import type { Value } from '../../core/value/types';
-import { failureMessage, getPair, getValue, setValue } from '../shared/pairs';
+import { AuthTypeSetter, requireAttr } from '../shared/auth-type';
+import { failureMessage, getPair, getValue } from '../shared/pairs';
 import type { ChapConfig } from './config';
 
 const asBuffer = (v: Value | undefined): Buffer | undefined =>
@@ -32,7 +33,7 @@ export class Chap {
   private dict?: Dictionary;
   private da: Record<'chapPassword' | 'chapChallenge' | 'authType' | 'cleartext', DictAttr> | undefined;
   private vector: DictAttr[] = [];
-  private authTypeValue?: Value;
+  private authType?: AuthTypeSetter;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: ChapConfig,
@@ -43,11 +44,7 @@ export class Chap {
   /** Resolves attributes and the Auth-Type value. */
   instantiate(ctx: InstantiateContext): void {
     const dict = (this.dict = ctx.dict);
-    const need = (n: string): DictAttr => {
-      const da = dict.resolve(n);
-      if (!da) throw new Error(`${this.name}: the dictionary has no ${n}`);
-      return da;
-    };
+    const need = (n: string): DictAttr => requireAttr(dict, n, this.name);
     this.da = {
       chapPassword: need('CHAP-Password'),
       chapChallenge: need('CHAP-Challenge'),
@@ -58,23 +55,14 @@ export class Chap {
       const da = dict.resolve(n);
       if (da) this.vector.push(da);
     }
-    const want = (this.config.auth_type ?? this.name).toLowerCase();
-    const values = this.da.authType.values;
-    this.authTypeValue = values?.get(want) ?? values?.get('chap');
-    if (values?.get(want) === undefined) this.log.warn(`Auth-Type has no value "${this.config.auth_type ?? this.name}"; using CHAP`);
+    this.authType = AuthTypeSetter.resolve(this.da.authType, this.config.auth_type ?? this.name, 'chap', this.log);
   }
 
   /** `recv`: set Auth-Type CHAP when the request carries CHAP-Password. */
   authorize(request: Request, ctx: CallContext): Rcode {
-    const da = this.da!;
-    if (!getPair(request.request, da.chapPassword)) return 'noop';
-    if (getPair(request.control, da.authType)) {
-      if (ctx.log.debugEnabled) ctx.log.debug('Auth-Type already set, not setting it to CHAP');
-      return 'noop';
-    }
-    setValue(request.control, da.authType, this.authTypeValue!);
-    if (ctx.log.debugEnabled) ctx.log.debug('Setting control.Auth-Type := CHAP');
-    return 'updated';
+    if (!getPair(request.request, this.da!.chapPassword)) return 'noop';
+    if (this.authType!.isSet(request, ctx)) return 'noop';
+    return this.authType!.set(request, ctx);
   }
 
   /**

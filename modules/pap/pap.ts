@@ -23,7 +23,8 @@ import type { Dictionary } from '../../core/dict/dictionary';
 import type { Pair } from '../../core/pair/pair';
 import type { Request } from '../../core/request/request';
 import type { Value } from '../../core/value/types';
-import { failureMessage, getPair, setValue } from '../shared/pairs';
+import { AuthTypeSetter, requireAttr } from '../shared/auth-type';
+import { failureMessage, getPair } from '../shared/pairs';
 import { cryptVerify } from './crypt';
 import { CryptPool } from './crypt-pool';
 import { ntHash } from './md4';
@@ -121,9 +122,8 @@ export function normify(v: Buffer, min: number): Buffer {
 export class Pap {
   private dict?: Dictionary;
   private daUserPassword?: DictAttr;
-  private daAuthType?: DictAttr;
   private daPassword?: DictAttr;
-  private authTypeValue?: Value;
+  private authType?: AuthTypeSetter;
   private readonly schemes = new Map<DictAttr, Check>();
   /** Preference of each known-good attribute (lower wins). */
   private readonly rank = new Map<DictAttr, number>();
@@ -139,13 +139,9 @@ export class Pap {
   /** Resolves the attributes and the Auth-Type value this instance sets. */
   instantiate(ctx: InstantiateContext): void {
     const dict = (this.dict = ctx.dict);
-    const need = (n: string): DictAttr => {
-      const da = dict.resolve(n);
-      if (!da) throw new Error(`${this.name}: the dictionary has no ${n}`);
-      return da;
-    };
+    const need = (n: string): DictAttr => requireAttr(dict, n, this.name);
     this.daUserPassword = need('User-Password');
-    this.daAuthType = need('Auth-Type');
+    const daAuthType = need('Auth-Type');
     this.daPassword = need('Password');
     this.daWithHeader = dict.resolve('Password.With-Header');
     for (const [child, check] of SCHEMES) {
@@ -155,10 +151,7 @@ export class Pap {
         this.schemes.set(da, check);
       }
     }
-    const want = (this.config.auth_type ?? this.name).toLowerCase();
-    const values = this.daAuthType.values;
-    this.authTypeValue = values?.get(want) ?? values?.get('pap');
-    if (values?.get(want) === undefined) this.log.warn(`Auth-Type has no value "${this.config.auth_type ?? this.name}"; using PAP`);
+    this.authType = AuthTypeSetter.resolve(daAuthType, this.config.auth_type ?? this.name, 'pap', this.log);
     const pool = new CryptPool(this.config.crypt_workers);
     if (pool.available) this.pool = pool;
   }
@@ -219,18 +212,13 @@ export class Pap {
 
   /** `recv`: set Auth-Type PAP when there is a User-Password and a known-good password. */
   authorize(request: Request, ctx: CallContext): Rcode {
-    if (getPair(request.control, this.daAuthType!)) {
-      if (ctx.log.debugEnabled) ctx.log.debug('Auth-Type already set, not setting it to PAP');
-      return 'noop';
-    }
+    if (this.authType!.isSet(request, ctx)) return 'noop';
     if (!getPair(request.request, this.daUserPassword!)) return 'noop';
     if (!this.knownGood(request.control, ctx.log)) {
       if (ctx.log.debugEnabled) ctx.log.debug('No known-good password in the control list; not setting Auth-Type');
       return 'noop';
     }
-    setValue(request.control, this.daAuthType!, this.authTypeValue!);
-    if (ctx.log.debugEnabled) ctx.log.debug('Setting control.Auth-Type := PAP');
-    return 'updated';
+    return this.authType!.set(request, ctx);
   }
 
   /** `authenticate`: compare User-Password with the known-good password. Crypt checks yield (worker thread). */
