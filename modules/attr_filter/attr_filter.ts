@@ -30,11 +30,10 @@ import type { LeafType } from '../../core/dict/types';
 import type { Pair } from '../../core/pair/pair';
 import { forEachLeaf } from '../../core/pair/list';
 import type { Request } from '../../core/request/request';
-import { makeRegex } from '../../core/unlang/compile/expr-parser';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { compareOp, type CompareOperator } from '../../core/value/ops';
 import { compileTemplate, type Template } from '../shared/tmpl';
-import { assignItem, itemValue, parseUsersFile, valueText, type UsersEntry, type UsersFile, type UsersItem } from '../shared/users-file';
+import { assignItem, itemRegex, itemValue, parseUsersFile, valueText, type UsersEntry, type UsersFile, type UsersItem } from '../shared/users-file';
 import type { AttrFilterConfig } from './config';
 
 /** Does `leaf` satisfy `rule` (whose value for this request is `value`)? */
@@ -43,14 +42,8 @@ function holds(rule: UsersItem, leaf: Pair, value: Pair | undefined): boolean {
     case '=*': return true;
     case '!*': return false;
     case '=~': case '!~': {
-      let re = rule.regex;
-      if (!re) {
-        try {
-          re = makeRegex(String(value?.value ?? ''), rule.regexFlags ?? '');
-        } catch {
-          return false;
-        }
-      }
+      const re = itemRegex(rule, value);
+      if (!re) return false;
       return re.test(valueText(leaf)) === (rule.op === '=~');
     }
     default: {

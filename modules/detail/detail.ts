@@ -36,20 +36,11 @@ import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { compileTemplate, ctime, type Template } from '../shared/tmpl';
 import { getValue } from '../shared/pairs';
 import { AppendWriter } from '../shared/append-writer';
+import { escapeName, safeName } from '../shared/filename';
 import type { DetailConfig } from './config';
 
-/** `/` and `..` in an expanded value cannot climb out of the directory. */
-const safeName = (s: string): string => s.replace(/\//g, '_').replace(/\.\./g, '__');
-
-/** v3 `escape_filenames`: every byte outside `[A-Za-z0-9_.]` becomes `-XX`. */
-const escapeName = (s: string): string => {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(b);
-    out += /[A-Za-z0-9_.]/.test(c) && b < 0x80 ? c : '-' + b.toString(16).padStart(2, '0');
-  }
-  return out.replace(/^\./, '-2e');
-};
+/** detail's `escape_filenames`: {@link escapeName}, and a leading `.` becomes `-2e` too. */
+const escapeDetailName = (s: string): string => escapeName(s).replace(/^\./, '-2e');
 
 /**
  * Conservatively true when template text may call a function (`%name(…)`, or the v3 `%{name:…}` form,
@@ -82,7 +73,7 @@ export class Detail {
   instantiate(ctx: InstantiateContext): void {
     const dict = ctx.dict;
     const c = this.config;
-    const escape = c.escape_filenames ? escapeName : safeName;
+    const escape = c.escape_filenames ? escapeDetailName : safeName;
     this.filename = compileTemplate(c.filename, { dict, xlats: this.xlats, strftime: true, escape });
     this.filenameCalls = mayCall(c.filename);
     this.headerCalls = mayCall(c.header);

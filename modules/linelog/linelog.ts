@@ -21,19 +21,10 @@ import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { boxAsText } from '../../core/unlang/xlat/box';
 import { AppendWriter } from '../shared/append-writer';
+import { escapeName, safeName } from '../shared/filename';
 import { compileTemplate, type Template } from '../shared/tmpl';
 import type { LinelogConfig } from './config';
 
-/** `/` and `..` in an expanded value cannot climb out of the directory. */
-const safeName = (s: string): string => s.replace(/\//g, '_').replace(/\.\./g, '__');
-const escapeName = (s: string): string => {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(b);
-    out += /[A-Za-z0-9_.]/.test(c) && b < 0x80 ? c : '-' + b.toString(16).padStart(2, '0');
-  }
-  return out;
-};
 
 /** Config items of the module section itself, which are not message lines. */
 const OWN_SECTIONS = new Set(['file']);

@@ -470,6 +470,19 @@ export function valueText(p: Pair): string {
 }
 
 /**
+ * The regex of a `=~` / `!~` item: the one compiled when the file was read, else one made from
+ * the item's expanded `value`; undefined when that is not a valid regex.
+ */
+export function itemRegex(item: UsersItem, value: Pair | undefined): RegExp | undefined {
+  if (item.regex) return item.regex;
+  try {
+    return makeRegex(String(value?.value ?? ''), item.regexFlags ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Evaluates a comparison item against `request`. `value` is the item's value pair (already
  * expanded). Any instance of the attribute satisfying the operator passes; an absent
  * attribute fails every operator except `!*`.
@@ -483,14 +496,8 @@ export function checkItem(item: UsersItem, request: Request, value: Pair | undef
     case '=*': return have.length > 0;
     case '!*': return have.length === 0;
     case '=~': case '!~': {
-      let re = item.regex;
-      if (!re) {
-        try {
-          re = makeRegex(String(value?.value ?? ''), item.regexFlags ?? '');
-        } catch {
-          return false;
-        }
-      }
+      const re = itemRegex(item, value);
+      if (!re) return false;
       for (const p of have) {
         const m = re.exec(valueText(p));
         if (item.op === '=~' && m) {
