@@ -38,7 +38,8 @@ sample
 sampler=$!
 sleep 5
 port=$AUTH_PORT; [ "$TYPE" = auth ] || port=$ACCT_PORT
-/tmp/radload/radload -q -p "$port" -t "$TYPE" -w "$WINDOW" -d "$DURATION" -W 0 -P "$(echo $pids | tr ' ' ,)" | tee "$OUT/radload.txt"
+/tmp/radload/radload -q -p "$port" -t "$TYPE" -w "$WINDOW" -d "$DURATION" -W 0 -P "$(echo $pids | tr ' ' ,)" | tee "$OUT/radload.txt" ||
+	echo "rss.sh: radload reported timeouts or errors (see its RESULT line)" >&2
 sleep 15
 kill "$sampler" 2>/dev/null || true
 kill "$pid"; wait "$pid" 2>/dev/null || true
