@@ -192,6 +192,11 @@ export function compareOp(op: CompareOperator, a: Value, ta: LeafType, b: Value,
       c = compareValues(castValue(a, ta, tb), b, tb);
     }
   }
+  return compareResult(op, c);
+}
+
+/** `op` applied to a three-way comparison result `c` (negative, zero or positive). */
+export function compareResult(op: CompareOperator, c: number): boolean {
   switch (op) {
     case '==': return c === 0;
     case '!=': return c !== 0;

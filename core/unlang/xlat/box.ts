@@ -19,6 +19,8 @@ import { parseValue } from '../../value/parse';
 import { printValueUnquoted } from '../../value/print';
 import { PRECISION_SCALE } from '../../value/time';
 import { ipv4ToInt, ipv4FromInt, ipv6ToBytes, ipv6FromBytes, splitPrefix } from '../../value/ip';
+import { BIGINT_RANGE, INT_RANGE, isBigIntType, isIntType, isSmallIntType } from '../../value/leaf';
+import { compareResult, toNetwork, type CompareOperator } from '../../value/ops';
 
 /** Data types a box may have: a leaf type, or `group` for a structural pair. */
 export type BoxType = LeafType | 'group';
@@ -41,14 +43,6 @@ export class BoxError extends Error {
   }
 }
 
-const SMALL_INT: Record<string, [number, number]> = {
-  uint8: [0, 0xff], uint16: [0, 0xffff], uint32: [0, 0xffffffff],
-  int8: [-0x80, 0x7f], int16: [-0x8000, 0x7fff], int32: [-0x80000000, 0x7fffffff],
-};
-const BIG_INT: Record<string, [bigint, bigint]> = {
-  uint64: [0n, 0xffffffffffffffffn], int64: [-0x8000000000000000n, 0x7fffffffffffffffn], size: [0n, 0xffffffffffffffffn],
-};
-
 /** Type-name aliases accepted in declarations and casts (`integer`, `byte` …). */
 export const TYPE_ALIASES: Readonly<Record<string, BoxType>> = {
   string: 'string', octets: 'octets', ipaddr: 'ipaddr', ipv4addr: 'ipaddr', ipv6addr: 'ipv6addr',
@@ -63,11 +57,7 @@ export const TYPE_ALIASES: Readonly<Record<string, BoxType>> = {
 
 /** True for integer and float types. */
 export function isNumeric(t: BoxType): boolean {
-  return t in SMALL_INT || t in BIG_INT || t === 'float32' || t === 'float64' || t === 'date' || t === 'time_delta' || t === 'bool';
-}
-
-function isIntType(t: BoxType): boolean {
-  return t in SMALL_INT || t in BIG_INT;
+  return isIntType(t) || t === 'float32' || t === 'float64' || t === 'date' || t === 'time_delta' || t === 'bool';
 }
 
 /** Makes a box. */
@@ -90,35 +80,21 @@ export function boxAsText(b: Box): string {
   return boxToString(b);
 }
 
-/** Network-order bytes of a value, as FreeRADIUS `%hex()` and `(octets)` casts see it. */
+/**
+ * Network-order bytes of a value, as FreeRADIUS `%hex()` and `(octets)` casts see it: the
+ * network form of `core/value` ({@link toNetwork}), except that strings give their UTF-8
+ * text, date and time_delta give 4 bytes of their value, and combo-prefix (and group)
+ * give their printed text.
+ */
 export function boxToOctets(b: Box): Buffer {
   const v = b.value;
   switch (b.type) {
-    case 'octets': case 'abinary': return v as Buffer;
     case 'string': return Buffer.from(v as string, 'utf8');
-    case 'ipaddr': { const o = Buffer.alloc(4); o.writeUInt32BE(ipv4ToInt(v as string) >>> 0); return o; }
-    case 'ipv4prefix': {
-      const { addr, len } = splitPrefix(v as string);
-      const o = Buffer.alloc(5); o[0] = len; o.writeUInt32BE(ipv4ToInt(addr) >>> 0, 1); return o;
-    }
-    case 'ipv6addr': return Buffer.from(ipv6ToBytes(v as string) ?? new Uint8Array(16));
-    case 'ipv6prefix': {
-      const { addr, len } = splitPrefix(v as string);
-      return Buffer.concat([Buffer.from([0, len]), Buffer.from(ipv6ToBytes(addr) ?? new Uint8Array(16))]);
-    }
-    case 'combo-ip': return boxToOctets({ type: (v as string).includes(':') ? 'ipv6addr' : 'ipaddr', value: v });
-    case 'ifid': return Buffer.from((v as string).replace(/:/g, ''), 'hex');
-    case 'ether': return Buffer.from((v as string).replace(/:/g, ''), 'hex');
-    case 'bool': return Buffer.from([v ? 1 : 0]);
-    case 'uint8': case 'int8': { const o = Buffer.alloc(1); o.writeUIntBE(Number(v) & 0xff, 0, 1); return o; }
-    case 'uint16': case 'int16': { const o = Buffer.alloc(2); o.writeUInt16BE(Number(v) & 0xffff); return o; }
-    case 'uint32': case 'int32': case 'date': case 'time_delta': {
+    case 'date': case 'time_delta': {
       const o = Buffer.alloc(4); o.writeUInt32BE(Number(BigInt.asUintN(32, BigInt(Math.trunc(Number(v)))))); return o;
     }
-    case 'uint64': case 'int64': case 'size': { const o = Buffer.alloc(8); o.writeBigUInt64BE(BigInt.asUintN(64, BigInt(v as bigint))); return o; }
-    case 'float32': { const o = Buffer.alloc(4); o.writeFloatBE(v as number); return o; }
-    case 'float64': { const o = Buffer.alloc(8); o.writeDoubleBE(v as number); return o; }
-    default: return Buffer.from(boxToString(b), 'utf8');
+    case 'combo-prefix': case 'group': return Buffer.from(boxToString(b), 'utf8');
+    default: return toNetwork(b.type, v);
   }
 }
 
@@ -157,9 +133,9 @@ function toNumber(b: Box): number {
 }
 
 function checkRange(t: BoxType, n: number | bigint): void {
-  const r = SMALL_INT[t];
+  const r = isSmallIntType(t) ? INT_RANGE[t] : undefined;
   if (r && (Number(n) < r[0] || Number(n) > r[1])) throw new BoxError(`Value ${n} is out of range for ${t}`);
-  const br = BIG_INT[t];
+  const br = isBigIntType(t) ? BIGINT_RANGE[t] : undefined;
   if (br && (BigInt(n) < br[0] || BigInt(n) > br[1])) throw new BoxError(`Value ${n} is out of range for ${t}`);
 }
 
@@ -202,13 +178,13 @@ export function castBox(b: Box, to: BoxType, da?: DictAttr): Box {
         if (isIntType(to)) {
           const n = toBigInt(b);
           checkRange(to, n);
-          return box(to, to in BIG_INT ? n : Number(n), da);
+          return box(to, isBigIntType(to) ? n : Number(n), da);
         }
     }
     throw new BoxError(`Cannot cast ${buf.length} octets to ${to}`);
   }
   if (isIntType(to)) {
-    if (to in BIG_INT) { const n = toBigInt(b); checkRange(to, n); return box(to, n, da); }
+    if (isBigIntType(to)) { const n = toBigInt(b); checkRange(to, n); return box(to, n, da); }
     const n = Math.trunc(toNumber(b)); checkRange(to, n); return box(to, n, da);
   }
   switch (to) {
@@ -282,19 +258,8 @@ function prefixContains(outer: string, inner: string, strict: boolean): boolean 
   return true;
 }
 
-/** Comparison operators over values. */
-export type CmpOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
-
-function cmpResult(op: CmpOp, c: number): boolean {
-  switch (op) {
-    case '==': return c === 0;
-    case '!=': return c !== 0;
-    case '<': return c < 0;
-    case '<=': return c <= 0;
-    case '>': return c > 0;
-    case '>=': return c >= 0;
-  }
-}
+/** Comparison operators over values (those of `core/value`). */
+export type CmpOp = CompareOperator;
 
 const isPrefix = (t: BoxType) => t === 'ipv4prefix' || t === 'ipv6prefix' || t === 'combo-prefix';
 const isAddr = (t: BoxType) => t === 'ipaddr' || t === 'ipv6addr' || t === 'combo-ip';
@@ -325,25 +290,25 @@ export function compareBoxes(a: Box, op: CmpOp, b: Box): boolean {
       if (ta === 'string' && tb !== 'group') { a = castBox(a, tb, b.da); ta = tb; }
       else if (tb === 'string' && ta !== 'group') { b = castBox(b, ta, a.da); tb = ta; }
     } catch {
-      return cmpResult(op, strCmp(boxToString(a), boxToString(b)));
+      return compareResult(op, strCmp(boxToString(a), boxToString(b)));
     }
   }
   if (ta !== tb) {
-    if (isNumeric(ta) && isNumeric(tb)) return cmpResult(op, numCmp(a, b));
-    if ((ta === 'octets' || tb === 'octets')) return cmpResult(op, Buffer.compare(boxToOctets(a), boxToOctets(b)));
-    return cmpResult(op, strCmp(boxToString(a), boxToString(b)));
+    if (isNumeric(ta) && isNumeric(tb)) return compareResult(op, numCmp(a, b));
+    if ((ta === 'octets' || tb === 'octets')) return compareResult(op, Buffer.compare(boxToOctets(a), boxToOctets(b)));
+    return compareResult(op, strCmp(boxToString(a), boxToString(b)));
   }
   const va = a.value;
   const vb = b.value;
-  if (Buffer.isBuffer(va) && Buffer.isBuffer(vb)) return cmpResult(op, Buffer.compare(va, vb));
-  if (isNumeric(ta)) return cmpResult(op, numCmp(a, b));
-  if (ta === 'ipaddr') return cmpResult(op, (ipv4ToInt(va as string) >>> 0) - (ipv4ToInt(vb as string) >>> 0));
+  if (Buffer.isBuffer(va) && Buffer.isBuffer(vb)) return compareResult(op, Buffer.compare(va, vb));
+  if (isNumeric(ta)) return compareResult(op, numCmp(a, b));
+  if (ta === 'ipaddr') return compareResult(op, (ipv4ToInt(va as string) >>> 0) - (ipv4ToInt(vb as string) >>> 0));
   if (isPrefix(ta) && op !== '==' && op !== '!=') {
     if (op === '<' || op === '<=') return prefixContains(String(vb), String(va), op === '<');
     return prefixContains(String(va), String(vb), op === '>');
   }
-  if (ta === 'ipv6addr') return cmpResult(op, Buffer.compare(Buffer.from(ipv6ToBytes(va as string)!), Buffer.from(ipv6ToBytes(vb as string)!)));
-  return cmpResult(op, strCmp(String(va), String(vb)));
+  if (ta === 'ipv6addr') return compareResult(op, Buffer.compare(Buffer.from(ipv6ToBytes(va as string)!), Buffer.from(ipv6ToBytes(vb as string)!)));
+  return compareResult(op, strCmp(String(va), String(vb)));
 }
 
 function strCmp(a: string, b: string): number {
@@ -415,7 +380,7 @@ export function arith(a: Box, op: ArithOp, b: Box, hint?: BoxType): Box {
     return box('ipaddr', ipv4FromInt(((ipv4ToInt(addr) >>> 0) + toNumber(b)) >>> 0));
   }
   // Fast path: 32-bit (and smaller) integers in plain numbers.
-  if (typeof a.value === 'number' && typeof b.value === 'number' && ta in SMALL_INT && tb in SMALL_INT) {
+  if (typeof a.value === 'number' && typeof b.value === 'number' && isSmallIntType(ta) && isSmallIntType(tb)) {
     const x = a.value;
     const y = b.value;
     let r: number | undefined;
@@ -428,7 +393,7 @@ export function arith(a: Box, op: ArithOp, b: Box, hint?: BoxType): Box {
       default: break;
     }
     if (r !== undefined && Number.isSafeInteger(r)) {
-      if (hint && hint in SMALL_INT) { checkRange(hint, r); return box(hint, r); }
+      if (hint && isSmallIntType(hint)) { checkRange(hint, r); return box(hint, r); }
       if (!hint || hint === 'string' || !isNumeric(hint)) {
         const signed = ta.startsWith('int') || tb.startsWith('int') || r < 0;
         if (r >= -0x80000000 && r <= 0xffffffff && !(signed && r > 0x7fffffff)) return box(signed ? 'int32' : 'uint32', r);
@@ -461,7 +426,7 @@ export function arith(a: Box, op: ArithOp, b: Box, hint?: BoxType): Box {
     if (hint && isNumeric(hint)) return castBox(box(t, r), hint);
     return box(t, r);
   }
-  const big = typeof numA.value === 'bigint' || typeof numB.value === 'bigint' || (hint !== undefined && hint in BIG_INT);
+  const big = typeof numA.value === 'bigint' || typeof numB.value === 'bigint' || (hint !== undefined && isBigIntType(hint));
   const x = toBigInt(numA);
   const y = toBigInt(numB);
   let r: bigint;
