@@ -73,6 +73,28 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Runs `fn`; when it throws, the command's output becomes `ERROR: message` and the result is undefined. */
+function orError<T>(st: FileState, fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (e) {
+    st.data = 'ERROR: ' + errText(e);
+    return undefined;
+  }
+}
+
+/** Encoded bytes as the command's output: hex, and their length as `returned`. */
+function bytesOut(st: FileState, b: Buffer): void {
+  st.data = hexOut(b);
+  st.returned = b.length;
+}
+
+/** A failed codec call as the command's output: `ERROR: …`, and the offset it reports as `returned` (-1 when none). */
+function failed(st: FileState, r: { error: string; returned?: number }): void {
+  st.data = 'ERROR: ' + r.error;
+  st.returned = r.returned ?? -1;
+}
+
 /** Splits `cmd args` at the first whitespace; leading whitespace of args is dropped. */
 function splitCommand(line: string): [string, string] {
   const m = /^(\S+)(?:\s+|$)(.*)$/s.exec(line);
@@ -140,11 +162,8 @@ function runCommand(cmd: string, args: string, st: FileState, cfg: CodecSuiteCon
       return new RegExp(args).test(st.data) ? { outcome: 'ok' } : { outcome: 'mismatch', expected: `/${args}/` };
     case 'pair': {
       needDict();
-      try {
-        st.data = printPairList(parsePairs(argOrData(args, st)));
-      } catch (e) {
-        st.data = 'ERROR: ' + errText(e);
-      }
+      const text = orError(st, () => printPairList(parsePairs(argOrData(args, st))));
+      if (text !== undefined) st.data = text;
       return { outcome: 'ok' };
     }
     case 'encode-pair': {
@@ -156,13 +175,8 @@ function runCommand(cmd: string, args: string, st: FileState, cfg: CodecSuiteCon
         truncate = true;
         text = argOrData(t[1], st);
       }
-      let pairs: Pair[];
-      try {
-        pairs = parsePairs(text);
-      } catch (e) {
-        st.data = 'ERROR: ' + errText(e);
-        return { outcome: 'ok' };
-      }
+      const pairs = orError(st, () => parsePairs(text));
+      if (!pairs) return { outcome: 'ok' };
       let r = codec.encodePairs(pairs, st.maxBuffer);
       if (truncate) {
         for (let n = 0; n <= st.maxBuffer; n++) {
@@ -170,47 +184,30 @@ function runCommand(cmd: string, args: string, st: FileState, cfg: CodecSuiteCon
           if (r.ok) break;
         }
       }
-      if (r.ok) {
-        st.data = hexOut(r.value);
-        st.returned = r.value.length;
-      } else {
-        st.data = 'ERROR: ' + r.error;
-        st.returned = r.returned ?? -1;
-      }
+      if (r.ok) bytesOut(st, r.value);
+      else failed(st, r);
       return { outcome: 'ok' };
     }
     case 'decode-pair': {
       const codec = needDict();
-      let data: Buffer;
-      try {
-        data = parseHex(argOrData(args, st));
-      } catch (e) {
-        st.data = 'ERROR: ' + errText(e);
-        return { outcome: 'ok' };
-      }
+      const data = orError(st, () => parseHex(argOrData(args, st)));
+      if (!data) return { outcome: 'ok' };
       const r = codec.decodePairs(data);
       if (r.ok) {
         st.data = printPairList(r.value);
         st.returned = data.length;
       } else {
-        st.data = 'ERROR: ' + r.error;
-        st.returned = r.returned ?? -1;
+        failed(st, r);
       }
       return { outcome: 'ok' };
     }
     case 'decode-proto': {
       const codec = needDict();
-      let data: Buffer;
-      try {
-        data = parseHex(argOrData(args, st));
-      } catch (e) {
-        st.data = 'ERROR: ' + errText(e);
-        return { outcome: 'ok' };
-      }
+      const data = orError(st, () => parseHex(argOrData(args, st)));
+      if (!data) return { outcome: 'ok' };
       const r = codec.decodePacket(data);
       if (!r.ok) {
-        st.data = 'ERROR: ' + r.error;
-        st.returned = r.returned ?? -1;
+        failed(st, r);
         return { outcome: 'ok' };
       }
       const head: Pair[] = [];
@@ -224,13 +221,8 @@ function runCommand(cmd: string, args: string, st: FileState, cfg: CodecSuiteCon
     }
     case 'encode-proto': {
       const codec = needDict();
-      let pairs: Pair[];
-      try {
-        pairs = parsePairs(argOrData(args, st));
-      } catch (e) {
-        st.data = 'ERROR: ' + errText(e);
-        return { outcome: 'ok' };
-      }
+      const pairs = orError(st, () => parsePairs(argOrData(args, st)));
+      if (!pairs) return { outcome: 'ok' };
       let code = 1;
       let auth: Buffer | undefined;
       const rest: Pair[] = [];
@@ -240,24 +232,15 @@ function runCommand(cmd: string, args: string, st: FileState, cfg: CodecSuiteCon
         else rest.push(p);
       }
       const r = codec.encodePacket(code, rest, auth);
-      if (r.ok) {
-        st.data = hexOut(r.value);
-        st.returned = r.value.length;
-      } else {
-        st.data = 'ERROR: ' + r.error;
-        st.returned = r.returned ?? -1;
-      }
+      if (r.ok) bytesOut(st, r.value);
+      else failed(st, r);
       return { outcome: 'ok' };
     }
-    case 'raw':
-      try {
-        const b = buildRaw(args);
-        st.data = hexOut(b);
-        st.returned = b.length;
-      } catch (e) {
-        st.data = 'ERROR: ' + errText(e);
-      }
+    case 'raw': {
+      const b = orError(st, () => buildRaw(args));
+      if (b) bytesOut(st, b);
       return { outcome: 'ok' };
+    }
     case 'exit':
       return { outcome: 'exit' };
     case 'eof':
