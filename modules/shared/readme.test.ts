@@ -1,7 +1,8 @@
 /**
- * The README examples of the core modules are executed: every fenced block that starts with
- * `modules {` is parsed as configuration, and each module section in it is parsed against
- * the schema of the module it names (`detail reply_log { … }` → detail).
+ * The README of every built-in module (the list in modules/index.ts) is checked and its
+ * examples are executed: every fenced block that starts with `modules {` is parsed as
+ * configuration, and each module section in it is parsed against the schema of the module
+ * it names (`detail reply_log { … }` → detail).
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
@@ -11,16 +12,10 @@ import { parseConfigString } from '../../core/config/parser';
 import { parseSection } from '../../core/config/schema';
 import type { ConfSection } from '../../core/config/ast';
 import type { ModuleDefinition } from '../../core/module/define';
-import always from '../always';
-import attrFilter from '../attr_filter';
-import chap from '../chap';
-import delay from '../delay';
-import detail from '../detail';
-import files from '../files';
-import linelog from '../linelog';
-import pap from '../pap';
+import { BUILTIN_MODULES } from '../index';
 
-const DEFS: ModuleDefinition<any, any>[] = [always, attrFilter, chap, delay, detail, files, linelog, pap];
+/** Every built-in module (the list in modules/index.ts). */
+const DEFS: readonly ModuleDefinition<any, any>[] = BUILTIN_MODULES;
 const byName = new Map(DEFS.map((d) => [d.name, d]));
 
 describe('module READMEs', () => {
