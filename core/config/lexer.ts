@@ -135,6 +135,13 @@ export class Lexer {
     return this.scanWord(i);
   }
 
+  /** A quoted string starting at `start`, as its end offset and its text with the quotes. */
+  private scanRequoted(start: number): { end: number; text: string } {
+    const q = this.scanQuoted(start);
+    const c = this.src[start];
+    return { end: q.end, text: c + q.inner + c };
+  }
+
   /** A quoted string starting at `start`; returns the end offset and the inner text. */
   private scanQuoted(start: number): { end: number; inner: string } {
     const src = this.src;
@@ -194,9 +201,8 @@ export class Lexer {
     while (i < src.length) {
       const c = src[i];
       if (c === '"' || c === "'" || c === '`') {
-        text += src.slice(from, i);
-        const q = this.scanQuoted(i);
-        text += c + q.inner + c;
+        const q = this.scanRequoted(i);
+        text += src.slice(from, i) + q.text;
         i = q.end;
         from = i;
         lastOp = undefined;
@@ -259,31 +265,20 @@ export class Lexer {
       const c = src[i];
       if (isWs(c) || c === '\n' || c === '}' || c === ',' || c === ';') break;
       if (c === '\\' && src[i + 1] === '\n') break;
+      let g: { end: number; text: string } | undefined;
       if (c === '{') {
+        // Only `%{…}`, `${…}` and `$ENV{…}` continue a word; any other brace ends it.
         const p = src[i - 1];
-        if (i > start && (p === '%' || p === '$' || src.slice(Math.max(start, i - 4), i) === '$ENV')) {
-          text += src.slice(from, i);
-          const g = this.scanNested(i);
-          text += g.text;
-          i = g.end;
-          from = i;
-          continue;
-        }
-        break;
+        if (!(i > start && (p === '%' || p === '$' || src.slice(Math.max(start, i - 4), i) === '$ENV'))) break;
+        g = this.scanNested(i);
+      } else if (c === '(' || c === '[') {
+        g = this.scanNested(i);
+      } else if (c === '"' || c === "'" || c === '`') {
+        g = this.scanRequoted(i);
       }
-      if (c === '(' || c === '[') {
-        text += src.slice(from, i);
-        const g = this.scanNested(i);
-        text += g.text;
+      if (g) {
+        text += src.slice(from, i) + g.text;
         i = g.end;
-        from = i;
-        continue;
-      }
-      if (c === '"' || c === "'" || c === '`') {
-        text += src.slice(from, i);
-        const q = this.scanQuoted(i);
-        text += c + q.inner + c;
-        i = q.end;
         from = i;
         continue;
       }
