@@ -30,6 +30,23 @@ function to64(v: number, n: number): string {
   return s;
 }
 
+/**
+ * The rounds MD5-crypt and SHA-crypt share: round `i` hashes `p` or the previous digest (odd /
+ * even), then `s` unless `i` is a multiple of 3, `p` unless a multiple of 7, then the other of
+ * the previous digest and `p`. Starts from the digest `c`; returns the last one.
+ */
+function mixRounds(alg: string, rounds: number, p: Buffer, s: Buffer, c: Buffer): Buffer {
+  for (let i = 0; i < rounds; i++) {
+    const h = crypto.createHash(alg);
+    h.update(i & 1 ? p : c);
+    if (i % 3) h.update(s);
+    if (i % 7) h.update(p);
+    h.update(i & 1 ? c : p);
+    c = h.digest();
+  }
+  return c;
+}
+
 /** MD5-crypt: `magic` is `$1$` or `$apr1$`; `salt` is cut at 8 characters and at `$`. */
 export function md5Crypt(password: Buffer, salt: string, magic = '$1$'): string {
   salt = salt.split('$')[0].slice(0, 8);
@@ -40,15 +57,7 @@ export function md5Crypt(password: Buffer, salt: string, magic = '$1$'): string 
   for (let pl = password.length; pl > 0; pl -= 16) ctx.update(alt.subarray(0, Math.min(pl, 16)));
   // The historical quirk: a NUL byte for each set bit of the length, else the first password byte.
   for (let i = password.length; i; i >>>= 1) ctx.update(i & 1 ? Buffer.alloc(1) : password.subarray(0, 1));
-  let f = ctx.digest();
-  for (let i = 0; i < 1000; i++) {
-    const c = md5();
-    c.update(i & 1 ? password : f);
-    if (i % 3) c.update(s);
-    if (i % 7) c.update(password);
-    c.update(i & 1 ? f : password);
-    f = c.digest();
-  }
+  const f = mixRounds('md5', 1000, password, s, ctx.digest());
   const out =
     to64((f[0] << 16) | (f[6] << 8) | f[12], 4) +
     to64((f[1] << 16) | (f[7] << 8) | f[13], 4) +
@@ -115,15 +124,7 @@ export function shaCrypt(password: Buffer, setting: string, alg: 'sha256' | 'sha
   for (let i = 0; i < 16 + A[0]; i++) ds.update(S);
   const Sseq = repeatTo(ds.digest(), S.length);
 
-  let C = A;
-  for (let i = 0; i < rounds; i++) {
-    const c = H();
-    c.update(i & 1 ? Pseq : C);
-    if (i % 3) c.update(Sseq);
-    if (i % 7) c.update(Pseq);
-    c.update(i & 1 ? C : Pseq);
-    C = c.digest();
-  }
+  const C = mixRounds(alg, rounds, Pseq, Sseq, A);
 
   let out = '';
   for (const [x, y, z] of alg === 'sha256' ? ORDER_256 : ORDER_512) out += to64((C[x] << 16) | (C[y] << 8) | C[z], 4);
