@@ -169,7 +169,9 @@ export class Connection {
     this.udp = s;
     s.on('error', (e) => this.fail(`socket error: ${e.message}`));
     s.on('message', (buf) => this.receive(buf));
-    s.bind({ address: this.sh.srcAddr, port: 0 }, () => {
+    // exclusive: under node:cluster a shared bind of port 0 hands every worker the same
+    // socket (the primary owns it), so one worker would read the others' replies.
+    s.bind({ address: this.sh.srcAddr, port: 0, exclusive: true }, () => {
       if (this.udp !== s) return;
       try {
         s.connect(this.sh.port, this.sh.host, (err?: Error) => {
