@@ -108,6 +108,8 @@ ${inst('fr_acct', { type: ['Accounting-Request'], port: fr.acctPort, rw: '5s' })
 ${inst('slow', { type: ['Access-Request'], port: slow.port, rw: '5s', statusCheck: false })}
 ${inst('home_a', { type: ['Access-Request'], port: homeA.port, rw: '1s' })}
 ${inst('home_b', { type: ['Access-Request'], port: homeB.port, rw: '1s' })}
+${inst('lb_a', { type: ['Access-Request'], port: homeA.port, rw: '1s' })}
+${inst('lb_b', { type: ['Access-Request'], port: homeB.port, rw: '1s' })}
 }
 server to_freeradius {
 	namespace = radius
@@ -145,12 +147,24 @@ ${listen('failover', ['Access-Request', 'Status-Server'], ports[3])}
 		ok
 	}
 }
+server balance {
+	namespace = radius
+${listen('balance', ['Access-Request'], ports[4])}
+	recv Access-Request {
+		redundant-load-balance {
+			lb_a
+			lb_b
+		}
+	}
+}
 `;
     fs.writeFileSync(path.join(dir, 'radiusd.conf'), conf);
     d = await startDaemon(['-X', '-d', dir]);
     // Wait until the instances with status checks are active (2 answers each).
     await d.waitFor(/home_b: connection \d+ .*opening -> active/, 10_000);
     await d.waitFor(/fr_auth: connection \d+ .*opening -> active/, 10_000);
+    await d.waitFor(/lb_a: connection \d+ .*opening -> active/, 10_000);
+    await d.waitFor(/lb_b: connection \d+ .*opening -> active/, 10_000);
   }, 60_000);
 
   afterAll(async () => {
@@ -264,6 +278,32 @@ ${listen('failover', ['Access-Request', 'Status-Server'], ports[3])}
       const back = await nas.request(PacketCode.AccessRequest, pap);
       expect(pairValue(back!.pairs, 'Reply-Message')).toBe('from home_a');
     } finally {
+      await nas.close();
+    }
+  });
+
+  it('redundant-load-balance { lb_a lb_b }: requests spread over both; with lb_a silent all are answered by lb_b, at once after the first timeout', async () => {
+    const nas = await TestNas.open(ports[4]);
+    try {
+      const pap = 'User-Name = "bob", User-Password = "hello"';
+      const spread = await Promise.all(Array.from({ length: 40 }, () => nas.request(PacketCode.AccessRequest, pap)));
+      const by = (x: string): number => spread.filter((r) => r && pairValue(r.pairs, 'Reply-Message') === x).length;
+      expect(by('from home_a') + by('from home_b')).toBe(40);
+      expect(by('from home_a')).toBeGreaterThan(5);
+      expect(by('from home_b')).toBeGreaterThan(5);
+
+      homeA.silence();
+      const from = d.output().length;
+      const during = await Promise.all(Array.from({ length: 20 }, () => nas.request(PacketCode.AccessRequest, pap)));
+      expect(during.every((r) => r && pairValue(r.pairs, 'Reply-Message') === 'from home_b')).toBe(true);
+      // Those that went to lb_a first waited one response_window (1 s); none waited longer.
+      expect(Math.max(...during.map((r) => r!.ms))).toBeLessThan(1800);
+      await d.waitFor(/lb_a: connection \d+ .*active -> zombie/, 2000, from);
+      const after = await Promise.all(Array.from({ length: 20 }, () => nas.request(PacketCode.AccessRequest, pap)));
+      expect(after.every((r) => r && pairValue(r.pairs, 'Reply-Message') === 'from home_b')).toBe(true);
+      expect(Math.max(...after.map((r) => r!.ms))).toBeLessThan(300);
+    } finally {
+      homeA.comeBack();
       await nas.close();
     }
   });
