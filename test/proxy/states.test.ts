@@ -49,7 +49,7 @@ describe('radius module: connection states against the fault server', () => {
     // While zombie, calls fail at once instead of waiting for response_window.
     const fast = await inst.call(PAP);
     expect(fast.rc).toBe('fail');
-    expect(fast.ms).toBeLessThan(100);
+    expect(fast.ms).toBeLessThan(200); // response_window is 300 ms
     await sleep(150);
     const pingsWhileSilent = fs.stats.whileSilent[PacketCode.StatusServer] ?? 0;
     expect(pingsWhileSilent).toBeGreaterThanOrEqual(1);
@@ -81,7 +81,7 @@ describe('radius module: connection states against the fault server', () => {
     // A reopened socket is not trusted until it answers: calls still fail fast.
     const fast = await inst.call(PAP);
     expect(fast.rc).toBe('fail');
-    expect(fast.ms).toBeLessThan(100);
+    expect(fast.ms).toBeLessThan(200); // response_window is 300 ms
     fs.comeBack();
     await inst.until((s) => s.state === 'active', 3000, 'revived');
     expect(Date.now() - deadAt).toBeLessThan(2500);
@@ -108,7 +108,7 @@ describe('radius module: connection states against the fault server', () => {
     // revive_interval (600 ms): calls fail at once although the home server is back.
     const held = await inst.call(PAP);
     expect(held.rc).toBe('fail');
-    expect(held.ms).toBeLessThan(100);
+    expect(held.ms).toBeLessThan(200); // response_window is 300 ms
     await inst.until((s) => s.state === 'active', 3000, 'revived');
     expect((await inst.call(PAP)).rc).toBe('ok');
     const t = inst.transitions();
