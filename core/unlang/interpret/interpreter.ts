@@ -35,6 +35,12 @@ import { type Box, BoxError, boxToString, castBox, compareBoxes } from '../xlat/
 import { type EvalContext, XlatYield, evalCond, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
 import type { XlatInterpreterView } from '../xlat/registry';
 import { applyEdit, type LockSet } from './edit';
+import { REDACTED, isSecretAttr } from '../../log/redact';
+
+/** A value for the debug trace: secrets (User-Password, Password.Cleartext …) never appear. */
+function traceBox(b: Box): string {
+  return b.da && isSecretAttr(b.da) ? REDACTED : boxToString(b);
+}
 
 /** Frame flags. */
 const enum F {
@@ -576,7 +582,7 @@ export class Execution implements XlatInterpreterView {
           } catch { body = undefined; }
         }
         body ??= ins.def;
-        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} → ${v.length ? boxToString(v[0]) : '(none)'}`);
+        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} → ${v.length ? traceBox(v[0]) : '(none)'}`);
         if (!body) return Act.NEXT;
         return this.enter(ins, body, f, F.BREAK_POINT);
       }
@@ -761,7 +767,7 @@ export class Execution implements XlatInterpreterView {
         for (const p of st.pairs) this.locks?.delete(p);
       }
     };
-    if (this.debug) this.request.log.debug(`${'  '.repeat(this.depth - 1)}${ins.name} # ${boxToString(item)}`);
+    if (this.debug) this.request.log.debug(`${'  '.repeat(this.depth - 1)}${ins.name} # ${traceBox(item)}`);
     return Act.PUSHED;
   }
 
