@@ -40,6 +40,7 @@ export class TestHome {
   private udp?: dgram.Socket;
   private tcp?: net.Server;
   private socks = new Set<net.Socket>();
+  private timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(private readonly dict: Dictionary, private readonly secret = 'testing123') {}
 
@@ -48,7 +49,8 @@ export class TestHome {
     if (transport === 'udp') {
       const s = dgram.createSocket('udp4');
       this.udp = s;
-      s.on('message', (buf, rinfo) => this.handle(buf, rinfo.port, (out) => s.send(out, rinfo.port, rinfo.address)));
+      // A delayed reply may fire after stop(): a closed socket just drops it.
+      s.on('message', (buf, rinfo) => this.handle(buf, rinfo.port, (out) => { if (this.udp === s) s.send(out, rinfo.port, rinfo.address); }));
       await new Promise<void>((r) => s.bind(port, '127.0.0.1', () => r()));
       this.port = s.address().port;
     } else {
@@ -89,12 +91,16 @@ export class TestHome {
       if (rep.badAuth) out[5] ^= 0xff;
       send(out);
     };
-    if (rep.delay) setTimeout(go, rep.delay);
-    else go();
+    if (rep.delay) {
+      const t = setTimeout(() => { this.timers.delete(t); go(); }, rep.delay);
+      this.timers.add(t);
+    } else go();
   }
 
   /** Stops listening (and drops TCP connections). */
   async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     if (this.udp) { const u = this.udp; this.udp = undefined; await new Promise<void>((r) => u.close(() => r())); }
     if (this.tcp) {
       for (const s of this.socks) s.destroy();
