@@ -149,10 +149,7 @@ export class Radius implements ModuleInstance {
 
   /** Registers `%<instance>.stats([counter])`. */
   bootstrap(ctx: BootstrapContext): void {
-    ctx.registerXlat(`${this.name}.stats`, (_x, args) => {
-      const key = args[0]?.map((b) => String(b.value)).join('') ?? '';
-      return [this.statsValue(key)];
-    }, { maxArgs: 1 });
+    ctx.registerXlat(`${this.name}.stats`, (_x, args) => [this.statsValue(statsKey(args))], { maxArgs: 1 });
   }
 
   /** Validates the config (located errors), builds the status check and opens `pool.start` connections. */
@@ -627,6 +624,24 @@ export class Radius implements ModuleInstance {
     const d = s.counters.dropped_by_reason[key.replace(/^dropped\./, '')];
     return { type: 'uint32', value: d ?? 0 };
   }
+}
+
+/**
+ * The counter named by the xlat's argument ('' = all, as JSON). A bare word that names an
+ * attribute is a reference to it in unlang, and `state` is the State attribute (the only
+ * stats key that is also a dictionary name): `%inst.stats(state)` then passes State's values
+ * (or nothing, when the request has none) instead of the text. Boxes that come from an
+ * attribute therefore select the key of that attribute's name, and an argument that
+ * expanded to nothing selects `state`.
+ */
+function statsKey(args: readonly (readonly { value: unknown; da?: { name: string } }[])[]): string {
+  const a = args[0];
+  if (!a) return '';
+  if (a.length === 0) return 'state';
+  if (a[0].da) return a[0].da.name.toLowerCase();
+  let key = '';
+  for (const b of a) key += String(b.value);
+  return key;
 }
 
 function add(into: ConnCounters, from: ConnCounters): void {

@@ -70,6 +70,22 @@ describe('radius in a site', () => {
     expect(a.seen.length).toBe(1);
   });
 
+  it('%home.stats(state) works unquoted (bare `state` is the State attribute), with and without State in the request', async () => {
+    const h = await new TestHome(dict).start();
+    cleanups.push(() => h.stop());
+    const mods = await load(homeSection('home', h.port));
+    const inst = mods.get('home')!.instance as Radius;
+    await waitFor(() => inst.stats().state === 'active');
+    const opts = { dict, xlats: mods.xlats, modules: mods.modules, virtualModules: mods.virtualModules };
+    const sec = compileUnlang(`reply.Reply-Message := "%home.stats(state) %home.stats('state') %home.stats(sent) %home.stats(connections)"`,
+      { ...opts, section: { name1: 'recv', name2: 'Access-Request' } });
+    for (const req of ['User-Name = "bob"', 'User-Name = "bob", State = 0x0102']) {
+      const r = makeRequest(req);
+      await runSection(sec, r);
+      expect(printPairList(r.reply)).toBe('Reply-Message = "active active 0 1"');
+    }
+  });
+
   it('the module is in the built-in list and its README examples parse through the loader', async () => {
     expect(BUILTIN_MODULES.some((d) => d.name === 'radius')).toBe(true);
     const fs = await import('node:fs');
