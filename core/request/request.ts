@@ -70,6 +70,11 @@ export class Request {
   namedCaptures: Record<string, string> | undefined;
   /** Set when the request was cancelled (max_request_time, shutdown). */
   cancelled = false;
+  /**
+   * The Request Authenticator of the packet (set by the process layer; the CHAP challenge
+   * when there is no CHAP-Challenge attribute). `undefined` for requests not from the wire.
+   */
+  authenticator: Buffer | undefined = undefined;
 
   constructor(opts: RequestOptions = {}) {
     this.number = opts.number ?? nextNumber++;

@@ -28,7 +28,6 @@ import { loadGeneration, type Generation } from './generation';
 import { socketKey, type ListenSpec } from './listen-config';
 import { ReloadTriggers } from './reload';
 import { TrackingSink } from './tracking-sink';
-import { withRequestVector } from './adapters';
 
 /** `-i` / `-p` from the command line. */
 export interface ListenOverride {
@@ -318,7 +317,7 @@ export class Server {
     const sinks = new Map<string, TrackingSink>();
     for (const [name, build] of gen.sites) {
       const inner = create(build.site, { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink });
-      sinks.set(name, new TrackingSink(withRequestVector(inner, build.site.dict)));
+      sinks.set(name, new TrackingSink(inner));
     }
     return sinks;
   }

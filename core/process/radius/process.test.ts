@@ -161,6 +161,47 @@ describe('process_radius state machine', () => {
     expect(text).toMatch(/Reply-Message = "hi"/);
   });
 
+  it('sets request.authenticator to the Request Authenticator (the CHAP challenge), no extra pair', async () => {
+    let seen: Buffer | undefined;
+    let pairs = -1;
+    const p = site({ 'recv Access-Request': 'look\ncontrol.Auth-Type := ::Accept' }, {
+      look: (r) => { seen = r.authenticator; pairs = r.request.filter((x) => x.da.name === 'Packet-Authentication-Vector').length; return 'ok'; },
+    });
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+    expect(decodeReply((await run(p, raw))!, raw).code).toBe(C.AccessAccept);
+    expect(seen!.equals(raw.subarray(4, 20))).toBe(true);
+    expect(pairs).toBe(0);
+  });
+
+  describe('a missing section runs as its default rcode (noop)', () => {
+    const empty = () => site({});
+    it('no recv Accounting-Request → Accounting-Response', async () => {
+      expect(await code(empty(), 'Acct-Status-Type = Start', C.AccountingRequest)).toBe(C.AccountingResponse);
+    });
+    it('no recv Access-Request → Auth-Type handling: none → Reject; Accept via other sections', async () => {
+      expect(await code(empty(), 'User-Name = "x"')).toBe(C.AccessReject);
+      const p = site({ 'send Access-Reject': 'reply.Reply-Message := "r"' });
+      const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+      expect(pairValue(decodeReply((await run(p, raw))!, raw), 'Reply-Message')).toBe('r');
+    });
+    it('no authenticate <Auth-Type> → Reject', async () => {
+      expect(await code(site({ 'recv Access-Request': 'control.Auth-Type := ::PAP' }), 'User-Name = "x"')).toBe(C.AccessReject);
+    });
+    it('no accounting <Acct-Status-Type> → Accounting-Response', async () => {
+      expect(await code(site({ 'recv Accounting-Request': 'ok' }), 'Acct-Status-Type = Stop', C.AccountingRequest)).toBe(C.AccountingResponse);
+    });
+    it('no recv CoA-Request / Disconnect-Request → ACK', async () => {
+      expect(await code(empty(), 'User-Name = "x"', C.CoARequest)).toBe(C.CoAACK);
+      expect(await code(empty(), 'User-Name = "x"', C.DisconnectRequest)).toBe(C.DisconnectACK);
+    });
+    it('no recv Status-Server → Access-Accept', async () => {
+      expect(await code(empty(), 'User-Name = "x"', C.StatusServer)).toBe(C.AccessAccept);
+    });
+    it('no send <reply> section → the reply still goes out', async () => {
+      expect(await code(site({ 'recv Access-Request': 'control.Auth-Type := ::Accept' }), 'User-Name = "x"')).toBe(C.AccessAccept);
+    });
+  });
+
   it('close() sends replies held by reject_delay at once', async () => {
     const p = createRadiusProcess(compileSite({ 'recv Access-Request': 'reject' }, { config: { rejectDelay: 30, maxRequestTime: 5 } }));
     const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');

@@ -200,6 +200,7 @@ class Transaction implements InFlight {
     const packet = pkt.packet;
     const req = new Request({ code: packet.code, id: packet.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink });
     req.request = packet.pairs;
+    req.authenticator = packet.authenticator;
     this.req = req;
   }
 
@@ -248,14 +249,16 @@ class Transaction implements InFlight {
   // ------------------------------------------------------------ sections
 
   /**
-   * Runs a section (if the site has it) and continues with its rcode
-   * (`undefined` when absent). Synchronous sections continue at once.
+   * Runs a section and continues with its rcode. A section the site does not
+   * have "runs" as its default rcode, `noop` (as in FreeRADIUS v4), so e.g. a
+   * site without `recv Accounting-Request` still answers Accounting-Response.
+   * Synchronous sections continue at once.
    */
   private run(key: string, then: (rc: Rcode | undefined) => void): void {
     const sec = this.p.section(key);
     if (!sec) {
-      if (this.req.debug) this.req.log.debug(`${key}: no such section, skipping`);
-      then(undefined);
+      if (this.req.debug) this.req.log.debug(`${key}: no such section, using its default rcode (noop)`);
+      then('noop');
       return;
     }
     const ex = new Execution(sec, this.req);

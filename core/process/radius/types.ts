@@ -32,7 +32,7 @@ export const DEFAULT_SITE_CONFIG: Readonly<SiteConfig> = Object.freeze({ rejectD
 export interface CompiledSite {
   /** Server name (`default`). */
   readonly name: string;
-  /** Compiled processing sections by {@link SectionKey}. Missing sections are skipped (or decide a Reject, see README). */
+  /** Compiled processing sections by {@link SectionKey}. A missing section runs as `noop` (see README). */
   readonly sections: ReadonlyMap<SectionKey, CompiledSection>;
   readonly config: SiteConfig;
   /** The protocol dictionary (RADIUS). */
