@@ -153,6 +153,34 @@ describe('UDP listener + radius process', () => {
     expect(decodeReply((await peer.exchange(req))!, req).code).toBe(C.AccessAccept);
   });
 
+  it('dual-stack: a listener on :: sees an IPv4 peer as plain IPv4 (client lookup, Packet-Src-IP-Address, reply)', async () => {
+    const sections = {
+      'recv Access-Request': `
+        reply.Reply-Message := "%{Packet-Src-IP-Address}|%{Client-IP-Address}|%{Client-Shortname}|%{Packet-Src-IPv6-Address}"
+        control.Auth-Type := ::Accept`,
+      'recv Accounting-Request': 'reply.Reply-Message := "%{Packet-Src-IP-Address}"',
+    };
+    for (const transport of ['udp', 'tcp'] as const) {
+      const env = await setup({ transport, sections, listen: { ipaddr: '::' } });
+      const req = buildRequest(C.AccessRequest, 'User-Name = "x"');
+      let rep: Buffer | null;
+      if (transport === 'udp') {
+        const peer = await udpPeer(env.port); // 127.0.0.1 → :: arrives as ::ffff:127.0.0.1
+        rep = await peer.exchange(req);
+      } else {
+        const peer = await TcpPeer.connect(env.port);
+        peers.push(peer);
+        peer.write(req);
+        rep = await peer.recv();
+      }
+      expect(rep, transport).not.toBeNull();
+      const d = decodeReply(rep!, req);
+      expect(d.code).toBe(C.AccessAccept);
+      expect(pairValue(d, 'Reply-Message')).toBe('127.0.0.1|127.0.0.1|lo|');
+      expect(env.listener.stats().drop_unknown_client).toBe(0);
+    }
+  });
+
   it('drops and counts packets from an unknown client', async () => {
     const env = await setup({ clients: 'client other {\n ipaddr = 192.0.2.1\n secret = x\n}\n' });
     const peer = await udpPeer(env.port);

@@ -13,6 +13,7 @@
  */
 import * as net from 'node:net';
 import { isKnownCode } from '../protocol/radius/packet';
+import { normaliseAddress } from './clients';
 import { DedupTable } from './dedup';
 import { Ingest } from './ingest';
 import { bindAddress } from './udp';
@@ -32,8 +33,8 @@ class Connection {
   };
 
   constructor(private readonly sock: net.Socket, private readonly client: RadiusClient, private readonly owner: TcpListener, private readonly ingest: Ingest) {
-    this.src = { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
-    this.dst = { address: sock.localAddress ?? '', port: sock.localPort ?? 0 };
+    this.src = { address: normaliseAddress(sock.remoteAddress ?? ''), port: sock.remotePort ?? 0 };
+    this.dst = { address: normaliseAddress(sock.localAddress ?? ''), port: sock.localPort ?? 0 };
     sock.on('data', (d) => this.onData(d));
     sock.on('error', () => { /* 'close' follows */ });
     sock.on('close', () => this.onClose());
@@ -136,7 +137,7 @@ export class TcpListener implements Listener {
   private onConnection(sock: net.Socket): void {
     try {
       const c = this.ingest.counters;
-      const src = { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+      const src = { address: normaliseAddress(sock.remoteAddress ?? ''), port: sock.remotePort ?? 0 };
       const client = this.ingest.client(src);
       if (!client || (client as { proto?: string }).proto === 'udp') {
         c.tcp_rejected++;

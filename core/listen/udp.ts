@@ -7,6 +7,7 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { normaliseAddress } from './clients';
 import { DedupTable } from './dedup';
 import { Ingest } from './ingest';
 import type { Endpoint, Listener, ListenerConfig, ListenerDeps, ListenerStats } from './types';
@@ -22,6 +23,8 @@ export class UdpListener implements Listener {
   private readonly ingest: Ingest;
   private readonly dedup: DedupTable;
   private local: Endpoint = { address: '', port: 0 };
+  /** The socket is IPv6 (possibly dual-stack): IPv4 destinations must be written as ::ffff:a.b.c.d. */
+  private v6 = false;
   private readonly writer = (reply: Buffer, to: Endpoint): void => this.send(reply, to);
 
   constructor(readonly config: ListenerConfig, deps: ListenerDeps) {
@@ -42,7 +45,9 @@ export class UdpListener implements Listener {
     sock.on('message', (msg, rinfo) => {
       // Never let anything escape into the event loop.
       try {
-        this.ingest.packet(msg, { address: rinfo.address, port: rinfo.port }, this.local, undefined, this.dedup, this.writer);
+        // A dual-stack (`::`) socket sees IPv4 peers as ::ffff:a.b.c.d; policies, client lookup and
+        // dedup use the plain IPv4 form (send() maps it back).
+        this.ingest.packet(msg, { address: normaliseAddress(rinfo.address), port: rinfo.port }, this.local, undefined, this.dedup, this.writer);
       } catch { this.ingest.counters.drop_internal++; }
     });
     return new Promise<void>((resolve, reject) => {
@@ -52,7 +57,8 @@ export class UdpListener implements Listener {
         sock.off('error', onErr);
         sock.on('error', (e) => this.ingest.log?.error(`${this.config.name}: socket error: ${e.message}`));
         const a = sock.address();
-        this.local = { address: a.address, port: a.port };
+        this.local = { address: normaliseAddress(a.address), port: a.port };
+        this.v6 = a.family === 'IPv6' || (a.family as unknown) === 6;
         resolve();
       });
     });
@@ -61,7 +67,8 @@ export class UdpListener implements Listener {
   private send(reply: Buffer, to: Endpoint): void {
     const s = this.sock;
     if (!s) return;
-    s.send(reply, to.port, to.address, (err) => {
+    const addr = this.v6 && net.isIPv4(to.address) ? '::ffff:' + to.address : to.address;
+    s.send(reply, to.port, addr, (err) => {
       if (err) this.ingest.counters.send_errors++;
     });
   }

@@ -90,7 +90,9 @@ export function parseListen(cs: ConfSection, server: string, index: number, clea
   if (other && !sock) {
     throw new ConfError('ERR_CONF_VALUE', cs.loc, `${where}: transport = ${l.transport}, but only a "${l.transport === 'udp' ? 'tcp' : 'udp'} { }" subsection is given`);
   }
-  const ipaddr = sock?.ipaddr ?? sock?.ipv4addr ?? sock?.ipv6addr ?? '*';
+  // `ipv6addr = *` is the IPv6 wildcard (dual-stack), not the IPv4 one that a bare `*` means.
+  const v6 = sock?.ipv6addr === '*' ? '::' : sock?.ipv6addr;
+  const ipaddr = sock?.ipaddr ?? sock?.ipv4addr ?? v6 ?? '*';
   const port = sock?.port ?? DEFAULT_PORT[types[0]] ?? 1812;
   return {
     name: `${server}.${cs.name2 ?? `listen${index}`}`,

@@ -166,6 +166,8 @@ describe('configuration pieces', () => {
     const [a, b] = s.children.filter((c) => c.kind === 'section') as never[];
     expect(parseListen(a, 's', 0, 5)).toMatchObject({ name: 's.acct', transport: 'udp', ipaddr: '*', port: 1813, types: [4], cleanupDelay: 5 });
     expect(parseListen(b, 's', 1, 5)).toMatchObject({ name: 's.listen1', transport: 'tcp', ipaddr: '::1', port: 3799, types: [43] });
+    const six = findSection(parse('listen {\n type = Access-Request\n udp {\n  ipv6addr = *\n }\n}\n'), 'listen')!;
+    expect(parseListen(six, 's', 2, 5)).toMatchObject({ ipaddr: '::' }); // dual-stack, not the IPv4 wildcard
     const bad = findSection(parse('listen {\n type = Status-Sever\n}\n'), 'listen')!;
     expect(() => parseListen(bad, 's', 0, 5)).toThrow(/radiusd\.conf\[2\]: .*unknown packet type "Status-Sever"; did you mean "Status-Server"\?/);
   });
