@@ -132,13 +132,18 @@ describe('radius: proxy mode', () => {
     h.behave = () => ({ code: 2, delay: 120 });
     const { inst } = make(h, 'type = Access-Request\nresponse_window = 1');
     await waitFor(() => inst.stats().state === 'active');
-    const ac = new AbortController();
     const r = auth();
-    const p = inst.send(r, callCtx(r, undefined, { signal: ac.signal }));
+    // The interpreter delivers cancel through onSignal; the module must not need ctx.signal
+    // (reading it creates an AbortController per call).
+    let signalRead = false;
+    const ctx = callCtx(r);
+    const cctx = Object.defineProperty({ ...ctx }, 'signal', { get: () => { signalRead = true; return ctx.signal; } }) as typeof ctx;
+    const p = inst.send(r, cctx);
     await waitFor(() => h.seen.length === 1);
     expect(inst.idsInUse()).toBe(1);
-    ac.abort();
+    ctx.fire('cancel');
     expect(await p).toBe('fail');
+    expect(signalRead).toBe(false);
     expect(inst.idsInUse()).toBe(0);
     await waitFor(() => inst.stats().counters.late === 1);
     expect(inst.stats().counters.cancelled).toBe(1);
@@ -415,6 +420,25 @@ Status-Server {\n initial_rtx_time = 0.03\n max_rtx_time = 0.05\n max_rtx_count 
     expect(inst.idsInUse()).toBe(0);
   });
 
+  it('cancel while waiting in the backlog: leaves the backlog at once and is never sent', async () => {
+    const h = await home();
+    h.behave = () => ({ code: 2, delay: 80 });
+    const { inst } = make(h, 'type = Access-Request\nresponse_window = 2\npool {\n max = 1\n per_connection_max = 2\n max_backlog = 3\n}');
+    await waitFor(() => inst.stats().state === 'active');
+    const ctxs = Array.from({ length: 3 }, () => { const r = auth(); return { r, ctx: callCtx(r) }; });
+    const ps = ctxs.map(({ r, ctx }) => inst.send(r, ctx));
+    await sleep(10);
+    expect(inst.stats().backlog).toBe(1);
+    ctxs[2].ctx.fire('cancel');
+    expect(inst.stats().backlog).toBe(0);
+    expect(await Promise.all(ps)).toEqual(['ok', 'ok', 'fail']);
+    await sleep(20);
+    expect(h.seen.length).toBe(2);
+    expect(inst.stats().counters.cancelled).toBe(1);
+    expect(inst.stats().counters.backlog_failed).toBe(0);
+    expect(inst.idsInUse()).toBe(0);
+  });
+
   it('max_outstanding is enforced', async () => {
     const h = await home();
     h.behave = () => ({ code: 2, delay: 50 });
@@ -443,9 +467,9 @@ Status-Server {\n initial_rtx_time = 0.03\n max_rtx_time = 0.05\n max_rtx_count 
     const all: Promise<unknown>[] = [];
     for (let i = 0; i < 1500; i++) {
       const r = auth();
-      const ac = new AbortController();
-      all.push(Promise.resolve(inst.send(r, callCtx(r, undefined, { signal: ac.signal }))));
-      if (i % 10 === 0) setTimeout(() => ac.abort(), 5);
+      const ctx = callCtx(r);
+      all.push(Promise.resolve(inst.send(r, ctx)));
+      if (i % 10 === 0) setTimeout(() => ctx.fire('cancel'), 5);
       if (i % 200 === 0) await sleep(1);
     }
     await Promise.all(all);

@@ -108,10 +108,12 @@ export interface RadiusStats {
   connections: ConnectionStats[];
 }
 
+/** A packet waiting for a connection (an Exchange: no closures per request). */
 interface Waiter {
   start(c: Connection): void;
   fail(why: string): void;
-  timer?: ReturnType<typeof setTimeout>;
+  /** The backlog timeout, while queued. */
+  backlogTimer?: ReturnType<typeof setTimeout>;
 }
 
 /** The `radius` module instance. */
@@ -205,7 +207,7 @@ export class Radius implements ModuleInstance {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const w of this.backlog.splice(0)) w.fail('shutting down');
+    for (const w of this.backlog.splice(0)) { this.extra.backlog_failed++; w.fail('shutting down'); }
     for (const c of this.conns) {
       const inflight = c.inFlight();
       c.closeSocket();
@@ -355,7 +357,9 @@ export class Radius implements ModuleInstance {
   }
 
   private failBacklogIfUnwell(): void {
-    if (this.backlog.length && this.unwell()) for (const w of this.backlog.splice(0)) w.fail('home server is not responding');
+    if (this.backlog.length && this.unwell()) {
+      for (const w of this.backlog.splice(0)) { this.cancelTimer(w.backlogTimer); this.extra.backlog_failed++; w.fail('home server is not responding'); }
+    }
   }
 
   private drain(): void {
@@ -363,35 +367,38 @@ export class Radius implements ModuleInstance {
       const c = this.pick();
       if (!c) return;
       const w = this.backlog.shift()!;
-      this.cancelTimer(w.timer);
+      this.cancelTimer(w.backlogTimer);
+      w.backlogTimer = undefined;
       w.start(c);
     }
   }
 
   /**
-   * Gets a connection for a new packet: at once, or after waiting in the backlog (up to
-   * `waitMs`). `undefined` means fail now.
+   * Gets a connection for a new packet: `w.start(c)` at once, `w.fail(why)` now, or `w` waits in
+   * the backlog (up to `waitMs`) until `drain` starts it. A cancelled waiter leaves with {@link unqueue}.
    */
-  private acquire(ctx: CallContext, waitMs: number, go: (c: Connection) => void, fail: (why: string) => void): void {
+  private acquire(w: Waiter, waitMs: number): void {
     const c = this.pick();
-    if (c) return go(c);
-    if (this.unwell()) { this.extra.fail_fast++; return fail('home server is zombie or dead'); }
+    if (c) return w.start(c);
+    if (this.unwell()) { this.extra.fail_fast++; return w.fail('home server is zombie or dead'); }
     if (!this.conns.some((x) => x.state === 'opening') && this.liveCount() < this.maxConns) this.openConn(false);
-    if (this.backlog.length >= this.config.pool.max_backlog) { this.extra.backlog_failed++; return fail('backlog full'); }
+    if (this.backlog.length >= this.config.pool.max_backlog) { this.extra.backlog_failed++; return w.fail('backlog full'); }
     this.extra.backlogged++;
-    const w: Waiter = {
-      start: go,
-      fail: (why) => { this.extra.backlog_failed++; fail(why); },
-    };
-    w.timer = this.later(waitMs, () => {
+    w.backlogTimer = this.later(waitMs, () => {
+      w.backlogTimer = undefined;
       const i = this.backlog.indexOf(w);
-      if (i >= 0) { this.backlog.splice(i, 1); w.fail('no connection became available in time'); }
+      if (i >= 0) { this.backlog.splice(i, 1); this.extra.backlog_failed++; w.fail('no connection became available in time'); }
     });
     this.backlog.push(w);
-    ctx.signal.addEventListener('abort', () => {
-      const i = this.backlog.indexOf(w);
-      if (i >= 0) { this.backlog.splice(i, 1); this.cancelTimer(w.timer); fail('cancelled'); }
-    }, { once: true });
+  }
+
+  /** Takes a waiter out of the backlog (it was cancelled or finished): no slot is handed to it later. */
+  private unqueue(w: Waiter): void {
+    if (w.backlogTimer === undefined) return;
+    this.cancelTimer(w.backlogTimer);
+    w.backlogTimer = undefined;
+    const i = this.backlog.indexOf(w);
+    if (i >= 0) this.backlog.splice(i, 1);
   }
 
   // ───────────────────────── zombies and status checks ─────────────────────────
@@ -574,7 +581,8 @@ export class Radius implements ModuleInstance {
   /** @internal */ get _config(): RadiusConfig { return this.config; }
   /** @internal */ get _extra(): Radius['extra'] { return this.extra; }
   /** @internal */ get _da(): Record<string, DictAttr | undefined> { return this.da; }
-  /** @internal */ _acquire(ctx: CallContext, waitMs: number, go: (c: Connection) => void, fail: (why: string) => void): void { this.acquire(ctx, waitMs, go, fail); }
+  /** @internal */ _acquire(w: Waiter, waitMs: number): void { this.acquire(w, waitMs); }
+  /** @internal */ _unqueue(w: Waiter): void { this.unqueue(w); }
   /** @internal */ _pick(): Connection | undefined { return this.pick(); }
   /** @internal */ _later(ms: number, fn: () => void): ReturnType<typeof setTimeout> { return this.later(ms, fn); }
   /** @internal */ _cancel(t: ReturnType<typeof setTimeout> | undefined): void { this.cancelTimer(t); }
@@ -659,12 +667,13 @@ function add(into: ConnCounters, from: ConnCounters): void {
  * One packet exchange with the home server (proxy or client mode): owns its ID from
  * assignment to reply / timeout / cancel / connection death, and frees it on every path.
  */
-class Exchange implements Tracked {
+class Exchange implements Tracked, Waiter {
   auth = Buffer.alloc(16);
   private conn?: Connection;
   private id = -1;
   private buf?: Buffer;
   private timer?: ReturnType<typeof setTimeout>;
+  backlogTimer?: ReturnType<typeof setTimeout>;
   private retry?: RetryTimer;
   private firstSent = 0;
   private done = false;
@@ -704,17 +713,14 @@ class Exchange implements Tracked {
     return new Promise<Rcode>((resolve) => {
       this.resolve = resolve;
       this.inst._inflight(1);
-      const ctx = this.ctx;
-      if (ctx.signal.aborted) return this.finish('fail', 'cancelled');
-      ctx.signal.addEventListener('abort', () => this.cancel(), { once: true });
-      ctx.onSignal((s) => {
+      // onSignal, not ctx.signal: reading ctx.signal makes the interpreter create an
+      // AbortController per call. The interpreter delivers 'cancel' to the yielded call for
+      // max_request_time, an enclosing `timeout` and shutdown alike (see CallContext).
+      this.ctx.onSignal((s) => {
         if (s === 'cancel') this.cancel();
         else if (s === 'dup') this.dup();
       });
-      this.inst._acquire(ctx, this.lifetime(), (c) => this.start(c), (why) => {
-        ctx.log.debug(`not sent: ${why}`);
-        this.finish('fail', why);
-      });
+      this.inst._acquire(this, this.lifetime());
     });
   }
 
@@ -736,11 +742,12 @@ class Exchange implements Tracked {
     return true;
   }
 
-  private start(c: Connection): void {
+  /** Waiter: a connection is available. */
+  start(c: Connection): void {
     if (this.done) return;
     if (!this.encode(c)) {
       // Raced to full: try again through the normal path.
-      this.inst._acquire(this.ctx, this.lifetime(), (x) => this.start(x), (why) => this.finish('fail', why));
+      this.inst._acquire(this, this.lifetime());
       return;
     }
     if (this.done) return;
@@ -837,6 +844,13 @@ class Exchange implements Tracked {
     this.inst._zombie(this.conn, this.firstSent);
   }
 
+  /** Waiter: no connection (fail now). */
+  fail(why: string): void {
+    if (this.done) return;
+    this.ctx.log.debug(`not sent: ${why}`);
+    this.finish('fail', why);
+  }
+
   private cancel(): void {
     if (this.done) return;
     this.inst._extra.cancelled++;
@@ -882,6 +896,7 @@ class Exchange implements Tracked {
     if (this.done) return;
     this.done = true;
     this.inst._cancel(this.timer);
+    if (this.backlogTimer !== undefined) this.inst._unqueue(this);
     if (this.conn && this.id >= 0) this.conn.release(this.id, this);
     this.id = -1;
     this.inst._inflight(-1);

@@ -86,6 +86,22 @@ describe('radius in a site', () => {
     }
   });
 
+  it('a `timeout` block cancels a proxied call through onSignal: ID released at once, late reply counted', async () => {
+    const h = await new TestHome(dict).start();
+    cleanups.push(() => h.stop());
+    h.behave = () => ({ code: 2, delay: 150 });
+    const mods = await load(homeSection('home', h.port));
+    const inst = mods.get('home')!.instance as Radius;
+    await waitFor(() => inst.stats().state === 'active');
+    const opts = { dict, xlats: mods.xlats, modules: mods.modules, virtualModules: mods.virtualModules };
+    const sec = compileUnlang('timeout 0.05 {\n home\n}', { ...opts, section: { name1: 'recv', name2: 'Access-Request' } });
+    const r = makeRequest('User-Name = "bob", User-Password = "x"');
+    await runSection(sec, r);
+    expect(inst.idsInUse()).toBe(0);
+    expect(inst.stats().counters.cancelled).toBe(1);
+    await waitFor(() => inst.stats().counters.late === 1);
+  });
+
   it('the module is in the built-in list and its README examples parse through the loader', async () => {
     expect(BUILTIN_MODULES.some((d) => d.name === 'radius')).toBe(true);
     const fs = await import('node:fs');
