@@ -136,6 +136,34 @@ describe('Server reload', () => {
     expect(gen2.modules.get('greeter')!.state).toBe('instantiated');
   });
 
+  it('Access-Rejects held by reject_delay go out at once on reload and on stop', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-server-'));
+    const file = path.join(dir, 'radiusd.conf');
+    const text = 'security {\n\treject_delay = 10\n}\n' + conf('x');
+    fs.writeFileSync(file, text);
+    fs.writeFileSync(path.join(dir, 'users'), 'bob\tCleartext-Password := "hello"\n');
+    const mlog = new MemoryLogger();
+    server = new Server({ file, log: mlog, triggers: false });
+    await server.start();
+    const { port } = server.addresses()[0];
+    const sink = (server as unknown as { sinks: Map<string, { inFlight: number }> }).sinks.get('default')!;
+    let t0 = Date.now();
+    const held = ask(port, accessRequest(1, 'bob', 'wrong'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sink.inFlight).toBe(1); // held by reject_delay
+    expect(await server.reload()).toBe(true);
+    expect((await held).code).toBe(3);
+    expect(Date.now() - t0).toBeLessThan(3000);
+
+    t0 = Date.now();
+    const held2 = ask(port, accessRequest(2, 'bob', 'wrong'));
+    await new Promise((r) => setTimeout(r, 100));
+    const stopping = server.stop();
+    expect((await held2).code).toBe(3);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await stopping;
+  });
+
   it('rejects a broken configuration and keeps serving the old one', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-server-'));
     const file = path.join(dir, 'radiusd.conf');

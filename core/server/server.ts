@@ -10,7 +10,8 @@
  *           → the old generation's in-flight requests finish on the old sinks
  *           → old modules detached
  *           A broken configuration throws located errors; the old generation keeps serving.
- * stop():   triggers off → listeners closed → in-flight drained (bounded) → modules detached
+ *           (replies the old sinks hold for reject_delay are sent at the swap)
+ * stop():   triggers off → held reject_delay replies sent → listeners closed → in-flight drained (bounded) → modules detached
  * ```
  *
  * Reloads are serialised: a trigger during a reload schedules one more reload afterwards.
@@ -222,6 +223,10 @@ export class Server {
     this.inheritClientState(old, gen);
     this.gen = gen;
     this.sinks = sinks;
+    // Access-Rejects the old generation holds for reject_delay go out now, while their sockets are open.
+    for (const s of oldSinks.values()) s.close();
+    // dgram resolves the destination on a later tick; let those sends leave before any socket closes.
+    if (toClose.length) await new Promise((r) => setImmediate(r));
     for (const b of toClose) {
       this.retire(b.listener.stats());
       await b.listener.stop().catch(() => undefined);
@@ -258,6 +263,9 @@ export class Server {
     this.stopped = true;
     this.triggers?.stop();
     if (this.reloading) await this.reloading.catch(() => undefined);
+    // Access-Rejects held by reject_delay go out now, before the sockets close.
+    for (const s of this.sinks.values()) s.close();
+    await new Promise((r) => setImmediate(r)); // dgram sends complete a tick later
     for (const b of this.bound.values()) {
       this.retire(b.listener.stats());
       await b.listener.stop().catch(() => undefined);

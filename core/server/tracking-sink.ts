@@ -49,6 +49,13 @@ export class TrackingSink implements PacketSink {
     }
   }
 
+  /** Sends replies the inner sink still holds (reject_delay) now, if it can (`RadiusProcess.close`). */
+  close(): void {
+    try {
+      (this.inner as { close?: () => void }).close?.();
+    } catch { /* never let shutdown fail on this */ }
+  }
+
   /** Resolves when nothing is in flight, or after `timeoutMs` (resolves false then). */
   drain(timeoutMs: number): Promise<boolean> {
     if (this.inflight === 0) return Promise.resolve(true);
