@@ -24,7 +24,7 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { checkPacket, decodePacket, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
+import { checkPacket, decodePacket, PacketCode, type DecodePacketOptions, type RadiusPacket } from '../../core/protocol/radius';
 
 /** Connection states. */
 export type ConnState = 'opening' | 'active' | 'full' | 'zombie' | 'dead';
@@ -145,6 +145,8 @@ export class Connection {
   private udp?: dgram.Socket;
   private tcp?: net.Socket;
   private rx?: Buffer;
+  /** Reused options of the reply decode (see `receive`). */
+  private decodeOpts?: DecodePacketOptions;
   private replicateId = 0;
 
   constructor(private readonly sh: ConnShared, private readonly ev: ConnEvents) {
@@ -383,10 +385,11 @@ export class Connection {
       else this.drop('unsolicited');
       return;
     }
-    let r = decodePacket(buf, {
-      dict: this.sh.dict, secret: this.sh.secret, requestAuthenticator: t.auth, requestCode: t.code,
-      maxAttributes: this.sh.maxAttributes,
-    });
+    // One options object per connection (decodePacket is synchronous and keeps no reference to it).
+    const o = (this.decodeOpts ??= { dict: this.sh.dict, secret: this.sh.secret, requestAuthenticator: t.auth, requestCode: t.code, maxAttributes: this.sh.maxAttributes });
+    o.requestAuthenticator = t.auth;
+    o.requestCode = t.code;
+    let r = decodePacket(buf, o);
     if (!r.ok && id === this.statusId && (r.error.code === 'bad-authenticator' || r.error.code === 'bad-message-authenticator')) {
       // A reply to an earlier transmission of the same status check.
       for (const prev of this.statusPrev) {

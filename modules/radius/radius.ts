@@ -46,6 +46,11 @@ const CODE_OF: Record<SendableType | 'Status-Server', number> = {
   'Status-Server': PacketCode.StatusServer,
 };
 
+/** `authenticator` of packets we encode: empty = the encoder picks (random or hashed). Never written. */
+const NO_AUTH = Buffer.alloc(0);
+/** Placeholder Request Authenticator of an Exchange before its first encode. Never written. */
+const NO_AUTH16 = Buffer.alloc(16);
+
 const ATTR_PROXY_STATE = 33;
 const ATTR_MA = 80;
 const ATTR_USER_NAME = 1;
@@ -668,7 +673,7 @@ function add(into: ConnCounters, from: ConnCounters): void {
  * assignment to reply / timeout / cancel / connection death, and frees it on every path.
  */
 class Exchange implements Tracked, Waiter {
-  auth = Buffer.alloc(16);
+  auth: Buffer = NO_AUTH16;
   private conn?: Connection;
   private id = -1;
   private buf?: Buffer;
@@ -728,7 +733,7 @@ class Exchange implements Tracked, Waiter {
     const id = c.alloc(this);
     if (id === undefined) return false;
     try {
-      this.buf = encodePacket({ code: this.code, id, authenticator: Buffer.alloc(0), pairs: this.pairs },
+      this.buf = encodePacket({ code: this.code, id, authenticator: NO_AUTH, pairs: this.pairs },
         { dict: this.inst._dict, secret: this.inst._shared.secret, messageAuthenticator: this.code === PacketCode.AccessRequest });
     } catch (e) {
       c.release(id, this);
@@ -738,7 +743,8 @@ class Exchange implements Tracked, Waiter {
     }
     this.conn = c;
     this.id = id;
-    this.auth = Buffer.from(this.buf.subarray(4, 20));
+    // A view, not a copy: `buf` is ours and never written after encoding (a changed packet gets a new buf).
+    this.auth = this.buf.subarray(4, 20);
     return true;
   }
 
