@@ -66,12 +66,12 @@ export class Chap {
   }
 
   /**
-   * The Request Authenticator: `request.authenticator` when the listener set it, else the
+   * The Request Authenticator: `request.authenticator` (set by the process layer), else the
    * `Packet-Authentication-Vector` / `Packet.Authenticator` pair of the request list.
    */
   private authenticator(request: Request): Buffer | undefined {
-    const direct = (request as unknown as { authenticator?: unknown }).authenticator;
-    if (Buffer.isBuffer(direct)) return direct;
+    const direct = request.authenticator;
+    if (direct) return direct;
     for (const da of this.vector) {
       const v = asBuffer(getValue(request.request, da));
       if (v) return v;
