@@ -100,7 +100,8 @@ describe('examples/mymod', () => {
   });
 
   const built = path.resolve(here, '..', '..', 'dist', 'examples', 'mymod', 'index.js');
-  it.skipIf(!fs.existsSync(built))('the compiled module (dist/examples/mymod/index.js) loads too', async () => {
+  it('the compiled module (dist/examples/mymod/index.js) loads too', async () => {
+    expect(fs.existsSync(built), `${built} is missing: run npm run build first (npm test does)`).toBe(true);
     const mods = await load(`mymod greeter {\n module = "${built}"\n}`);
     expect(mods.get('greeter')!.file).toBe(built);
     expect((await site(mods, 'frank')).reply).toBe('Filter-Id = "seen 1", Reply-Message = "Hello, frank"');

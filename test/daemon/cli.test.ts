@@ -3,9 +3,11 @@
  * (SIGHUP reload, SIGTERM stop removes it).
  */
 import * as fs from 'node:fs';
+import * as dgram from 'node:dgram';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HAVE_RADCLIENT, RADIUSD, radclient, run, sleep, startDaemon, writeTempFiles } from './harness';
+import { RADIUSD, radclient, run, sleep, startDaemon, writeTempFiles } from './harness';
+import { freePorts } from '../interop/freeradius';
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
@@ -54,6 +56,25 @@ server default {
 }
 `;
 
+/** `n` ports P whose P and P+1 are both free on 127.0.0.1 (UDP). */
+async function freePortPairs(n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let tries = 0; out.length < n && tries < 100; tries++) {
+    const [p] = await freePorts(1);
+    if (!out.some((o) => Math.abs(o - p) < 2) && (await udpFree(p + 1))) out.push(p);
+  }
+  if (out.length < n) throw new Error('no free pairs of loopback ports');
+  return out;
+}
+
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 function setup(name = 'radiusd', port = 22041): string {
   const dir = writeTempFiles('cli', { [`${name}.conf`]: CONF(port), users: 'bob\tCleartext-Password := "hello"\n' });
   dirs.push(dir);
@@ -73,23 +94,26 @@ describe('radiusd CLI', () => {
     expect(r.stderr).toMatch(/Usage: radiusd/);
   });
 
-  it.skipIf(!HAVE_RADCLIENT)('-n name reads name.conf; -i/-p move auth to PORT and accounting to PORT+1', async () => {
-    const dir = setup('other', 22041);
-    const d = await startDaemon(['-d', dir, '-n', 'other', '-f', '-i', '127.0.0.1', '-p', '22051']);
+  it('-n name reads name.conf; -i/-p move auth to PORT and accounting to PORT+1', async () => {
+    // Free pairs of ports: the configured one and the -p override (each PORT and PORT+1).
+    const [conf, over] = await freePortPairs(2);
+    const dir = setup('other', conf);
+    const d = await startDaemon(['-d', dir, '-n', 'other', '-f', '-i', '127.0.0.1', '-p', String(over)]);
     try {
-      const a = await radclient('127.0.0.1:22051', 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');
+      const a = await radclient(`127.0.0.1:${over}`, 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');
       expect(a.stdout).toMatch(/Received Access-Accept/);
-      const b = await radclient('127.0.0.1:22052', 'acct', 'testing123', 'User-Name = "bob", Acct-Status-Type = Start\n');
+      const b = await radclient(`127.0.0.1:${over + 1}`, 'acct', 'testing123', 'User-Name = "bob", Acct-Status-Type = Start\n');
       expect(b.stdout).toMatch(/Received Accounting-Response/);
-      const old = await radclient('127.0.0.1:22041', 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n', ['-r', '1', '-t', '0.5']);
+      const old = await radclient(`127.0.0.1:${conf}`, 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n', ['-r', '1', '-t', '0.5']);
       expect(old.stdout).not.toMatch(/Received/);
     } finally {
       expect(await d.stop()).toBe(0);
     }
   });
 
-  it.skipIf(!HAVE_RADCLIENT)('without -f: daemonises, writes the pid file, reloads on SIGHUP, removes the pid file on SIGTERM', async () => {
-    const dir = setup('radiusd', 22061);
+  it('without -f: daemonises, writes the pid file, reloads on SIGHUP, removes the pid file on SIGTERM', async () => {
+    const [port] = await freePortPairs(1);
+    const dir = setup('radiusd', port);
     const r = await run(process.execPath, [RADIUSD, '-d', dir]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/radiusd: running as pid (\d+)/);
@@ -97,7 +121,7 @@ describe('radiusd CLI', () => {
     const pid = Number(fs.readFileSync(pidfile, 'utf8'));
     expect(r.stdout).toContain(String(pid));
     try {
-      const a = await radclient('127.0.0.1:22061', 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');
+      const a = await radclient(`127.0.0.1:${port}`, 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');
       expect(a.stdout).toMatch(/Received Access-Accept/);
       process.kill(pid, 'SIGHUP');
       for (let i = 0; i < 50 && !/generation 2 is serving/.test(fs.readFileSync(path.join(dir, 'radiusd.log'), 'utf8')); i++) await sleep(100);

@@ -19,10 +19,12 @@ export const RADIUSD = path.join(ROOT, 'bin', 'radiusd.js');
 /** Our radclient launcher. */
 export const OUR_RADCLIENT = path.join(ROOT, 'bin', 'radclient.js');
 
-/** True when Debian's radclient is installed. */
-export const HAVE_RADCLIENT = fs.existsSync('/usr/bin/radclient');
-/** True when Debian's radtest is installed. */
-export const HAVE_RADTEST = fs.existsSync('/usr/bin/radtest');
+/**
+ * The real peers these tests drive. They are never optional: `scripts/setup.sh`
+ * (run by `npm test`) installs them, and `test/daemon/tools.test.ts` fails with a
+ * clear message when one is missing instead of letting suites skip silently.
+ */
+export const REQUIRED_TOOLS = ['/usr/bin/radclient', '/usr/bin/radtest', '/usr/sbin/freeradius'] as const;
 
 /** A running daemon. */
 export interface Daemon {

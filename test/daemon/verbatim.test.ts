@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VERBATIM_FILES } from '../fixtures/verbatim';
-import { daemonForSuite, HAVE_RADCLIENT, radclient } from './harness';
+import { daemonForSuite, radclient } from './harness';
 
-describe.skipIf(!HAVE_RADCLIENT)('issue 4 §6 configuration, verbatim, with Debian radclient', () => {
+describe('issue 4 §6 configuration, verbatim, with Debian radclient', () => {
   const AUTH = '127.0.0.1:18121';
   const ACCT = '127.0.0.1:18131';
   const s = daemonForSuite('verbatim', VERBATIM_FILES);
