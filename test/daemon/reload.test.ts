@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { daemonForSuite, radclient, sleep } from './harness';
 
-const PORT = 22011;
-const PORT2 = 22012;
+// Random ports, so parallel test files and other daemons on the machine do not collide.
+const PORT = 21000 + 2 * Math.floor(Math.random() * 10000);
+const PORT2 = PORT + 1;
 
 const conf = (extraListen = '', extraModule = '') => `confdir = .
 run_dir = \${confdir}/run
