@@ -156,7 +156,7 @@ export class Radius implements ModuleInstance {
 
   /** Registers `%<instance>.stats([counter])`. */
   bootstrap(ctx: BootstrapContext): void {
-    ctx.registerXlat(`${this.name}.stats`, (_x, args) => [this.statsValue(statsKey(args))], { maxArgs: 1 });
+    ctx.registerXlat(`${this.name}.stats`, (_x, args) => [this.statsValue(statsKey(args))], { maxArgs: 1, wordArgs: true });
   }
 
   /** Validates the config (located errors), builds the status check and opens `pool.start` connections. */
@@ -639,21 +639,10 @@ export class Radius implements ModuleInstance {
   }
 }
 
-/**
- * The counter named by the xlat's argument ('' = all, as JSON). A bare word that names an
- * attribute is a reference to it in unlang, and `state` is the State attribute (the only
- * stats key that is also a dictionary name): `%inst.stats(state)` then passes State's values
- * (or nothing, when the request has none) instead of the text. Boxes that come from an
- * attribute therefore select the key of that attribute's name, and an argument that
- * expanded to nothing selects `state`.
- */
-function statsKey(args: readonly (readonly { value: unknown; da?: { name: string } }[])[]): string {
-  const a = args[0];
-  if (!a) return '';
-  if (a.length === 0) return 'state';
-  if (a[0].da) return a[0].da.name.toLowerCase();
+/** The counter named by the xlat's argument ('' = all, as JSON); bare words are text (`wordArgs`). */
+function statsKey(args: readonly (readonly { value: unknown }[])[]): string {
   let key = '';
-  for (const b of a) key += String(b.value);
+  for (const b of args[0] ?? []) key += String(b.value);
   return key;
 }
 

@@ -459,7 +459,11 @@ export class ExprParser {
         if (s[this.pos] === ')') this.pos++;
         else {
           for (;;) {
-            args.push(this.parseBinary(0));
+            const word = def.wordArgs ? /^([A-Za-z][A-Za-z0-9_.-]*)\s*(?=[,)])/.exec(s.slice(this.pos, this.pos + 200)) : null;
+            if (word) {
+              args.push({ k: 'lit', box: { type: 'string', value: word[1] } });
+              this.pos += word[0].length;
+            } else args.push(this.parseBinary(0));
             this.skipWs();
             const c = s[this.pos];
             if (c === ',') { this.pos++; continue; }

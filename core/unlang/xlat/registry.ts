@@ -44,6 +44,11 @@ export interface XlatOptions {
   maxArgs?: number;
   /** True when the function has no side effects and depends only on its arguments (may be folded). */
   pure?: boolean;
+  /**
+   * True when a bare word as a whole argument is text, not an attribute reference
+   * (`%inst.stats(state)` means the key "state", not the State attribute).
+   */
+  wordArgs?: boolean;
 }
 
 /** A registered function. */
