@@ -173,14 +173,4 @@ describe('files: 1000-user benchmark file', () => {
     expect(printPairList(r.reply)).toContain('Framed-IP-Address = 10.0.3.9, Session-Timeout = 3600, Idle-Timeout = 600');
     expect(printPairList(r.reply)).toContain('Actual-Data-Rate-Upstream = 1024000');
   });
-  it('is fast: no linear scan per request', () => {
-    // Timing includes the six pair copies per request; a linear scan of 1000 entries would be far slower.
-    const reqs = Array.from({ length: 5000 }, (_, i) => makeRequest(`User-Name = "user${String((i % 1000) + 1).padStart(4, '0')}"`));
-    const ctx = callCtx(reqs[0]);
-    for (const r of reqs.slice(0, 1000)) m.authorize(r, ctx);
-    const t0 = performance.now();
-    for (const r of reqs) m.authorize(r, ctx);
-    const per = (performance.now() - t0) / reqs.length;
-    expect(per).toBeLessThan(0.05); // ms: < 50 µs per request (typically ~5 µs)
-  });
 });
