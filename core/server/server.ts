@@ -485,7 +485,10 @@ export class Server {
 
   private async load(): Promise<Generation> {
     const number = this.nextNumber++;
-    return loadGeneration({ file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0 });
+    return loadGeneration({
+      file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0,
+      namespaces: this.opts.namespaces, apps: this.opts.apps,
+    });
   }
 
   private makeSinks(gen: Generation): Map<string, TrackingSink> {
