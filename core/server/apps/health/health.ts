@@ -70,10 +70,14 @@ export class HealthApp implements AppInstance {
     });
   }
 
-  /** Same address and port: take the new path and token in place; otherwise be replaced. */
+  /**
+   * Same address and port (the configured one, or the one `port = 0` got): take the new path and
+   * token in place; otherwise be replaced.
+   */
   reload(next: unknown): boolean {
     const c = next as HealthConfig;
-    if (c.ipaddr !== this.config.ipaddr || c.port !== this.config.port || !this.server?.listening) return false;
+    const bound = this.address();
+    if (!bound || c.ipaddr !== this.config.ipaddr || (c.port !== this.config.port && c.port !== bound.port)) return false;
     this.config = c;
     this.tokenDigest = c.token ? digest(c.token) : undefined;
     return true;
