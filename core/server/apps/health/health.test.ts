@@ -10,7 +10,11 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../../log/memory';
 import { Server } from '../../server';
-import type { HealthApp } from './health';
+import { findSection } from '../../../config/ast';
+import { parseConfigString } from '../../../config/parser';
+import { parseApps } from '../../app';
+import { defaultApps } from '../index';
+import { HealthConfig, type HealthApp } from './health';
 
 let server: Server | undefined;
 let dir: string | undefined;
@@ -168,6 +172,14 @@ describe('app health', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('the README example parses against the schema; every schema item is documented', () => {
+    const text = fs.readFileSync(path.join(__dirname, 'README.md'), 'utf8');
+    const block = /```\n(app health \{[\s\S]*?)```/.exec(text)![1];
+    const [spec] = parseApps([findSection(parseConfigString(block, 'README.md'), 'app')!], defaultApps());
+    expect(spec.config).toEqual({ ipaddr: '127.0.0.1', port: 9812, path: '/health', token: 's3cret' });
+    for (const key of Object.keys(HealthConfig.fields)) expect(text).toContain(`${key} =`);
   });
 
   it('configuration errors are located: unknown kind, unknown item', async () => {
