@@ -9,24 +9,20 @@
  *     limit { cleanup_delay = 5 }
  * }
  * ```
- * Without a `port`, the port comes from the first packet type: 1812 for Access-Request and
- * Status-Server, 1813 for Accounting-Request, 3799 for CoA-Request and Disconnect-Request.
+ * The packet types and default ports come from the server's namespace (core/server/namespace.ts).
+ * For `radius`: without a `port`, the port comes from the first packet type: 1812 for
+ * Access-Request and Status-Server, 1813 for Accounting-Request, 3799 for CoA-Request and
+ * Disconnect-Request.
  */
 import { conf, parseSection, suggest } from '../config/schema';
 import { ConfError } from '../config/errors';
 import type { ConfSection } from '../config/ast';
 import type { ListenerConfig } from '../listen/types';
+import { RADIUS_NAMESPACE } from '../process/radius/namespace';
+import type { NamespaceListen } from './namespace';
 
-/** Packet names a listener may accept, and their codes. */
-export const REQUEST_TYPES: Readonly<Record<string, number>> = Object.freeze({
-  'Access-Request': 1,
-  'Accounting-Request': 4,
-  'Status-Server': 12,
-  'Disconnect-Request': 40,
-  'CoA-Request': 43,
-});
-
-const DEFAULT_PORT: Record<number, number> = { 1: 1812, 12: 1812, 4: 1813, 40: 3799, 43: 3799 };
+/** The radius namespace's packet names and codes (kept here for existing importers). */
+export { REQUEST_TYPES } from '../process/radius/namespace';
 
 const SocketSchema = {
   ipaddr: conf.ipaddr({ doc: 'Address to bind (`*` = all IPv4).' }),
@@ -62,14 +58,21 @@ export const ListenSchema = conf.section({
 export interface ListenSpec extends ListenerConfig {
   /** `server NAME` this listener belongs to. */
   readonly server: string;
+  /** The server's namespace (`radius`). */
+  readonly namespace: string;
   readonly loc: { file: string; line: number };
 }
 
 /**
  * Parses a `listen` section of server `server`. `index` numbers unnamed listeners;
- * `cleanupDelay` is the global default.
+ * `cleanupDelay` is the global default; `ns` names the namespace whose packet types and
+ * default ports apply (default `radius`).
  */
-export function parseListen(cs: ConfSection, server: string, index: number, cleanupDelay: number): ListenSpec {
+export function parseListen(
+  cs: ConfSection, server: string, index: number, cleanupDelay: number,
+  ns: { name: string; listen: NamespaceListen } = { name: RADIUS_NAMESPACE.name, listen: RADIUS_NAMESPACE.listen! },
+): ListenSpec {
+  const REQUEST_TYPES = ns.listen.types;
   const label = cs.name2 ? `listen ${cs.name2}` : 'listen';
   const l = parseSection(ListenSchema, cs, `server ${server} { ${label} }`);
   const where = `server ${server} { ${label} }`;
@@ -93,10 +96,11 @@ export function parseListen(cs: ConfSection, server: string, index: number, clea
   // `ipv6addr = *` is the IPv6 wildcard (dual-stack), not the IPv4 one that a bare `*` means.
   const v6 = sock?.ipv6addr === '*' ? '::' : sock?.ipv6addr;
   const ipaddr = sock?.ipaddr ?? sock?.ipv4addr ?? v6 ?? '*';
-  const port = sock?.port ?? DEFAULT_PORT[types[0]] ?? 1812;
+  const port = sock?.port ?? ns.listen.defaultPort(types[0]);
   return {
     name: `${server}.${cs.name2 ?? `listen${index}`}`,
     server,
+    namespace: ns.name,
     transport: l.transport,
     ipaddr,
     port,
