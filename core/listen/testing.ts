@@ -131,10 +131,17 @@ export class UdpPeer {
     });
   }
 
-  /** Sends and waits for one reply. */
-  exchange(buf: Buffer, timeoutMs = 1000): Promise<Buffer | null> {
+  /**
+   * Sends and waits for the reply with the request's ID; stray datagrams (a late reply to an
+   * earlier request that timed out, under load) are discarded rather than taken as the answer.
+   */
+  async exchange(buf: Buffer, timeoutMs = 1000): Promise<Buffer | null> {
     this.send(buf);
-    return this.recv(timeoutMs);
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.recv(Math.max(0, until - Date.now()));
+      if (r === null || (r.length >= 2 && r[1] === buf[1])) return r;
+    }
   }
 
   /** Replies received but not yet read. */
