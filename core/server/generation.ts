@@ -204,7 +204,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
         listeners.push(l);
       }
     }
-    if (sites.size === 0 && !opts.check) {
+    if (sites.size === 0) {
       throw new ConfError('ERR_CONF_MISSING', root.loc, 'main: no "server NAME { namespace = radius … }" section: nothing to serve');
     }
     return {
