@@ -3,6 +3,8 @@
  * sent by Debian's radclient to the real daemon, cannot forge a line in the server log
  * (`radius.log`), the `linelog` file (`auth.log`) or the `detail` file. Each value is written
  * escaped, FreeRADIUS style (`\n`, `\r`, `\001`; linelog and detail also double `\`).
+ * Also here: a reply value too long for one attribute is truncated on the wire and the
+ * truncation is logged (not cut short without a word).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -41,6 +43,9 @@ server default {
 	recv Access-Request {
 		%log.info("request from %{User-Name}")
 		control.Auth-Type := Accept
+		if (User-Name == "long") {
+			reply.Reply-Message := "${'m'.repeat(297)}END"
+		}
 	}
 	authenticate Accept {
 		ok
@@ -104,5 +109,13 @@ describe('log injection through a User-Name', () => {
     expect(text).toContain('\tUser-Name = "bob\\nforged line\\r\\001x\\\\y"\n');
     expect(text).not.toMatch(/^forged line/m);
     expect(text).not.toMatch(/[\r\x01]/);
+  });
+
+  it('a 300-byte Reply-Message arrives cut to 253 bytes and the server log says so', async () => {
+    const r = await radclient(`127.0.0.1:${port}`, 'auth', 'testing123', 'User-Name = "long"\n');
+    const m = /Reply-Message = "(m*)"/.exec(r.stdout);
+    expect(m?.[1].length).toBe(253);
+    const text = await read('radius.log', /Reply-Message is 300 bytes/);
+    expect(text).toMatch(/Warning: .*Access-Accept to 127\.0\.0\.1:\d+: Reply-Message is 300 bytes, truncated to 253/);
   });
 });
