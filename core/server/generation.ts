@@ -215,7 +215,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
         listeners.push(l);
       }
     }
-    if (sites.size === 0 && !opts.check) {
+    if (sites.size === 0) {
       throw new ConfError('ERR_CONF_MISSING', root.loc, 'main: no "server NAME { namespace = radius … }" section: nothing to serve');
     }
     const apps = parseApps(root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'app'), opts.apps ?? defaultApps());
