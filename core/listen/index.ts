@@ -8,7 +8,7 @@ export type {
 } from './types';
 export { Client, ClientTable, ClientSchema, parseClient, parseClients, maRequired, proxyStateLimited, canonicalNetwork, normaliseAddress } from './clients';
 export { UdpListener, bindAddress } from './udp';
-export { TcpListener } from './tcp';
+export { TcpListener, TCP_LIMIT_DEFAULTS } from './tcp';
 export { DedupTable } from './dedup';
 export { BASE_COUNTERS, totalDrops } from './ingest';
 export {

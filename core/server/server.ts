@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log/logger';
 import { totalDrops } from '../listen/ingest';
-import { TcpListener } from '../listen/tcp';
+import { TcpListener, TCP_LIMIT_DEFAULTS } from '../listen/tcp';
 import { UdpListener } from '../listen/udp';
 import type { Listener, ListenerConfig, ListenerDeps, ListenerStats, PacketSink } from '../listen/types';
 import type { CompiledSite, ProcessOptions } from '../process/radius/types';
@@ -334,7 +334,7 @@ export class Server {
     const deps: ListenerDeps = { sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict };
     if (this.opts.share && this.opts.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
     if (this.opts.createListener) return this.opts.createListener(spec, deps);
-    return spec.transport === 'tcp' ? new TcpListener(spec, deps) : new UdpListener(spec, deps);
+    return spec.transport === 'tcp' ? new TcpListener(tcpShare(spec, this.opts.share ?? 1), deps) : new UdpListener(spec, deps);
   }
 
   private applyOverride(specs: readonly ListenSpec[]): ListenSpec[] {
@@ -383,8 +383,26 @@ function ensureDirs(gen: Generation): void {
   }
 }
 
+/**
+ * Under cluster the primary hands each TCP connection to one of `share` workers, and every worker
+ * counts its own connections: each gets its share of the connection limits (at least 1).
+ */
+export function tcpShare(spec: ListenSpec, share: number): ListenSpec {
+  if (share <= 1) return spec;
+  const part = (v: number | undefined, dflt: number) => {
+    const n = v ?? dflt;
+    return n > 0 ? Math.max(1, Math.floor(n / share)) : 0;
+  };
+  return {
+    ...spec,
+    maxConnections: part(spec.maxConnections, TCP_LIMIT_DEFAULTS.maxConnections),
+    maxConnectionsPerClient: part(spec.maxConnectionsPerClient, TCP_LIMIT_DEFAULTS.maxConnectionsPerClient),
+  };
+}
+
 function sameListener(a: ListenSpec, b: ListenSpec): boolean {
   return a.transport === b.transport && a.ipaddr === b.ipaddr && a.port === b.port && a.server === b.server
     && a.types.join(',') === b.types.join(',') && a.cleanupDelay === b.cleanupDelay && a.maxPacketSize === b.maxPacketSize
-    && a.recvBuff === b.recvBuff && a.sendBuff === b.sendBuff && a.idleTimeout === b.idleTimeout && a.maxConnections === b.maxConnections;
+    && a.recvBuff === b.recvBuff && a.sendBuff === b.sendBuff && a.idleTimeout === b.idleTimeout && a.maxConnections === b.maxConnections
+    && a.maxConnectionsPerClient === b.maxConnectionsPerClient && a.readTimeout === b.readTimeout;
 }
