@@ -186,4 +186,17 @@ describe('TCP listener limits', () => {
     q.close();
     expect(r).not.toBeNull();
   }, 30000);
+
+  it('an accept error reported by the server is counted and logged, and the listener keeps serving', async () => {
+    const log = new MemoryLogger();
+    const { l, port } = await listener({}, log);
+    // What net.Server emits when accept() fails (ENFILE, ENOBUFS …); without a handler it would throw.
+    const server = (l as unknown as { server: net.Server }).server;
+    for (let i = 0; i < 50; i++) server.emit('error', Object.assign(new Error('accept ENFILE'), { code: 'ENFILE' }));
+    expect(l.stats().tcp_accept_errors).toBe(50);
+    const lines = log.lines.filter((x) => x.msg.includes('cannot accept'));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThan(10);
+    expect(await served(port, '127.0.0.2')).toBe(true);
+  });
 });
