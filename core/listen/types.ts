@@ -196,6 +196,11 @@ export interface ListenerDeps {
   dict?: Dictionary;
   /** Server log (drops are logged at a limited rate). */
   log?: Logger;
+  /**
+   * Where a client's first Message-Authenticator is reported (shared across workers, kept
+   * across restarts: core/listen/client-state.ts). Without it the listener logs it itself.
+   */
+  clientState?: import('./client-state').ClientStateSink;
 }
 
 /** A running listener (UDP or TCP). */

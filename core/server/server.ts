@@ -22,7 +22,9 @@ import type { Logger } from '../log/logger';
 import { totalDrops } from '../listen/ingest';
 import { TcpListener, TCP_LIMIT_DEFAULTS } from '../listen/tcp';
 import { UdpListener } from '../listen/udp';
-import type { Listener, ListenerConfig, ListenerDeps, ListenerStats, PacketSink } from '../listen/types';
+import type { Listener, ListenerConfig, ListenerDeps, ListenerStats, PacketSink, RadiusClient } from '../listen/types';
+import { clientKey, MaSeenState, type ClientStateSink } from '../listen/client-state';
+import type { ClientTable } from '../listen/clients';
 import type { CompiledSite, ProcessOptions } from '../process/radius/types';
 import { createRadiusProcess } from '../process/radius/process';
 import { loadGeneration, type Generation } from './generation';
@@ -63,6 +65,12 @@ export interface ServerOptions {
   readonly requestLogSink?: import('../request/request-log').LogSink;
   /** Number of processes sharing the sockets (cluster); used for rate shares. */
   readonly share?: number;
+  /**
+   * Cluster worker: report learned client state (Message-Authenticator seen) to the primary,
+   * which writes the state file, logs once and broadcasts (`workerLearn`). Without it this
+   * process writes `${run_dir}/${name}.ma-seen` and logs itself.
+   */
+  readonly shareLearned?: (key: string, note: string) => void;
 }
 
 interface Bound {
@@ -96,6 +104,11 @@ export class Server {
   private readonly startedAt = new Date().toISOString();
   /** Counters of listeners closed by a reload, so totals never go backwards. */
   private retired: ListenerStats = {};
+  /** What `auto` learned (clients that sent Message-Authenticator); see core/listen/client-state.ts. */
+  private maState: MaSeenState | undefined;
+  private readonly clientState: ClientStateSink = {
+    messageAuthenticatorSeen: (client, note) => this.learnedHere(client, note),
+  };
 
   constructor(readonly opts: ServerOptions) {}
 
@@ -119,6 +132,13 @@ export class Server {
     const gen = await this.load();
     try {
       ensureDirs(gen);
+      const worker = this.opts.shareLearned !== undefined;
+      this.maState = new MaSeenState(gen.paths.maStateFile, this.opts.log, !worker);
+      this.maState.load(worker);
+      this.maState.mark(clientTables(gen));
+      if (!worker && this.maState.size > 0) {
+        this.opts.log.info(`${this.maState.size} client(s) known to send Message-Authenticator (${gen.paths.maStateFile})`);
+      }
       const sinks = this.makeSinks(gen);
       const specs = this.applyOverride(gen.listeners);
       for (const spec of specs) {
@@ -220,7 +240,7 @@ export class Server {
       }
     }
     for (const [key, b] of fresh) this.bound.set(key, b);
-    this.inheritClientState(old, gen);
+    this.applyClientState(gen);
     this.gen = gen;
     this.sinks = sinks;
     // Access-Rejects the old generation holds for reject_delay go out now, while their sockets are open.
@@ -331,7 +351,9 @@ export class Server {
   }
 
   private newListener(spec: ListenSpec, gen: Generation, sinks: Map<string, TrackingSink>): Listener {
-    const deps: ListenerDeps = { sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict };
+    const deps: ListenerDeps = {
+      sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict, clientState: this.clientState,
+    };
     if (this.opts.share && this.opts.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
     if (this.opts.createListener) return this.opts.createListener(spec, deps);
     return spec.transport === 'tcp' ? new TcpListener(tcpShare(spec, this.opts.share ?? 1), deps) : new UdpListener(spec, deps);
@@ -351,16 +373,36 @@ export class Server {
     });
   }
 
-  private inheritClientState(old: Generation, gen: Generation): void {
-    const inherit = (n: unknown, o: unknown) => (n as { inheritState?: (o: unknown) => void }).inheritState?.(o);
-    inherit(gen.globalClients, old.globalClients);
-    for (const [name, table] of gen.clients) {
-      const prev = old.clients.get(name);
-      if (prev && table !== gen.globalClients) inherit(table, prev);
-    }
+  /** A new generation's client tables: mark what was learned, set the rate share. */
+  private applyClientState(gen: Generation): void {
+    this.maState?.mark(clientTables(gen));
     if (this.opts.share && this.opts.share > 1) {
       for (const table of gen.clients.values()) (table as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
     }
+  }
+
+  /** A listener saw a client's first Message-Authenticator. */
+  private learnedHere(client: RadiusClient, note: string): void {
+    const state = this.maState;
+    if (!state) return;
+    const key = clientKey(client);
+    const fresh = state.add(key);
+    // The same client may appear in several tables (global clients are copied into server-local ones).
+    if (this.gen) state.mark(clientTables(this.gen));
+    if (this.opts.shareLearned) {
+      this.opts.shareLearned(key, note);
+    } else if (fresh) {
+      state.save();
+      this.opts.log.info(note);
+    }
+  }
+
+  /** Learned keys from elsewhere (the cluster primary): remembered and applied to the current tables. */
+  applyLearned(keys: readonly string[]): void {
+    const state = this.maState;
+    if (!state) return;
+    for (const k of keys) state.add(k);
+    if (this.gen) state.mark(clientTables(this.gen));
   }
 
   private retire(s: ListenerStats): void {
@@ -372,6 +414,11 @@ export class Server {
       this.opts.log.info(`listening on ${a.transport} ${a.address} port ${a.port} (${a.name})`);
     }
   }
+}
+
+/** Every client table of a generation. */
+function clientTables(gen: Generation): ClientTable[] {
+  return [gen.globalClients, ...gen.clients.values()];
 }
 
 /** Creates run_dir (flag file, pid file, stats) and logdir when they are missing. */
