@@ -53,7 +53,7 @@ export const RadiusConfig = conf.section({
   max_attributes: conf.integer({ default: 255, min: 0, max: 65535, doc: 'Replies with more attributes are dropped as malformed (0 = no limit).' }),
   require_message_authenticator: conf.enum(['yes', 'no', 'auto'] as const, {
     default: 'auto',
-    doc: 'Replies must carry a valid Message-Authenticator: yes; no (verified when present); auto: required once the home server has sent one.',
+    doc: 'Access-Accept/Reject/Challenge replies must carry a valid Message-Authenticator: yes; no (verified when present); auto: required once the home server has sent one in such a reply. Accounting-Response, CoA/Disconnect ACK/NAK and Protocol-Error never need one (verified when present).',
   }),
   response_window: conf.duration({ default: 20, min: '10ms', max: 120, doc: 'Proxy mode: how long to wait for a reply. Also the zombie test: no reply on a connection for this long while packets are outstanding.' }),
   zombie_period: conf.duration({ default: 40, min: '10ms', max: 120, doc: 'Without status_check: how long a zombie connection stays zombie (fail fast) before revive_interval starts.' }),

@@ -76,9 +76,12 @@ export interface ConnShared {
   readonly maxAttributes: number;
   readonly perConnectionMax: number;
   readonly connectTimeout: number;
-  /** Whether a reply must carry Message-Authenticator now (`yes`, or `auto` after one was seen). */
+  /**
+   * Whether a reply that {@link maCovered} must carry Message-Authenticator now (`yes`, or
+   * `auto` after one was seen on such a reply).
+   */
   requireMa(): boolean;
-  /** A verified reply carried Message-Authenticator (for `auto`). */
+  /** A verified covered reply carried Message-Authenticator (for `auto`). */
   sawMa(): void;
   /** True in replicate mode: replies are ignored. */
   readonly replicate: boolean;
@@ -104,6 +107,18 @@ const ANSWERS: Record<number, readonly number[]> = {
 /** True when `reply` is an acceptable answer to `request` (Protocol-Error answers anything). */
 export function answers(request: number, reply: number): boolean {
   return reply === PacketCode.ProtocolError || (ANSWERS[request]?.includes(reply) ?? false);
+}
+
+/**
+ * True when `require_message_authenticator` applies to this reply: what the BlastRADIUS rules
+ * cover (RFC 2869 §5.14, draft-ietf-radext-deprecating-radius; FreeRADIUS 3.2.5+): Access-Accept,
+ * Access-Reject and Access-Challenge, which also answer a Status-Server sent to an
+ * authentication port. Accounting-Response (also to a Status-Server on an accounting port),
+ * CoA-ACK/NAK, Disconnect-ACK/NAK and Protocol-Error legitimately carry none: requiring it
+ * there would drop valid replies of a home server once it had signed one Access-Accept.
+ */
+export function maCovered(reply: number): boolean {
+  return reply === PacketCode.AccessAccept || reply === PacketCode.AccessReject || reply === PacketCode.AccessChallenge;
 }
 
 let nextConnNumber = 0;
@@ -406,9 +421,14 @@ export class Connection {
       }
       return;
     }
-    if (!r.hasMessageAuthenticator && this.sh.requireMa()) return this.drop('missing_message_authenticator');
-    if (!answers(t.code, r.packet.code)) return this.drop('bad_code');
-    if (r.hasMessageAuthenticator) this.sh.sawMa();
+    const code = r.packet.code;
+    if (maCovered(code)) {
+      if (!r.hasMessageAuthenticator && this.sh.requireMa()) return this.drop('missing_message_authenticator');
+      if (!answers(t.code, code)) return this.drop('bad_code');
+      if (r.hasMessageAuthenticator) this.sh.sawMa();
+    } else if (!answers(t.code, code)) {
+      return this.drop('bad_code');
+    }
     const status = id === this.statusId;
     if (status) this.trackStatus(undefined);
     else this.release(id, t);
