@@ -56,8 +56,8 @@ export const RadiusConfig = conf.section({
     doc: 'Access-Accept/Reject/Challenge replies must carry a valid Message-Authenticator: yes; no (verified when present); auto: required once the home server has sent one in such a reply. Accounting-Response, CoA/Disconnect ACK/NAK and Protocol-Error never need one (verified when present).',
   }),
   response_window: conf.duration({ default: 20, min: '10ms', max: 120, doc: 'Proxy mode: how long to wait for a reply. Also the zombie test: no reply on a connection for this long while packets are outstanding.' }),
-  zombie_period: conf.duration({ default: 40, min: '10ms', max: 120, doc: 'Without status_check: how long a zombie connection stays zombie (fail fast) before revive_interval starts.' }),
-  revive_interval: conf.duration({ default: 3600, min: '10ms', max: 3600, doc: 'Without status_check: after zombie_period the connection is closed and calls return fail at once for this long; then it is reopened.' }),
+  zombie_period: conf.duration({ default: 40, min: '10ms', max: 120, doc: 'Without status_check: how long a zombie connection stays zombie (fail fast; any reply, a late one included, makes it active again) before revive_interval starts.' }),
+  revive_interval: conf.duration({ default: 120, min: '10ms', max: 3600, doc: 'Without status_check: after zombie_period the connection is closed and calls return fail at once for this long; then it is reopened. Default 120 as FreeRADIUS 3 (v4 ships 3600).' }),
   max_outstanding: conf.integer({ default: 65536, min: 1, max: 1 << 24, doc: 'Most packets in flight for the whole instance (across all worker processes: each worker gets floor(max / workers), at least 1).' }),
   originate_list: conf.enum(['control', 'request', 'reply'] as const, {
     default: 'control',

@@ -92,8 +92,12 @@ export interface ConnEvents {
   state(c: Connection, from: ConnState, to: ConnState, reason: string): void;
   /** An ID became free (the backlog may move). */
   idFreed(c: Connection): void;
-  /** Any verified reply arrived (status-check logic and revival live in the pool). */
-  reply(c: Connection, status: boolean): void;
+  /**
+   * Any verified reply arrived (status-check logic and revival live in the pool). `late`: it
+   * answers a packet that already timed out or was cancelled: no caller gets it, but it is
+   * proof that the home server is alive.
+   */
+  reply(c: Connection, status: boolean, late: boolean): void;
 }
 
 const ANSWERS: Record<number, readonly number[]> = {
@@ -111,7 +115,7 @@ export function answers(request: number, reply: number): boolean {
 
 /**
  * True when `require_message_authenticator` applies to this reply: what the BlastRADIUS rules
- * cover (RFC 2869 §5.14, draft-ietf-radext-deprecating-radius; FreeRADIUS 3.2.5+): Access-Accept,
+ * cover (RFC 2869 §5.14, draft-ietf-radext-deprecating-radius): Access-Accept,
  * Access-Reject and Access-Challenge, which also answer a Status-Server sent to an
  * authentication port. Accounting-Response (also to a Status-Server on an accounting port),
  * CoA-ACK/NAK, Disconnect-ACK/NAK and Protocol-Error legitimately carry none: requiring it
@@ -396,7 +400,7 @@ export class Connection {
     const id = buf[1];
     const t = this.ids[id];
     if (!t) {
-      if (this.isLate(buf, id)) this.counters.late++;
+      if (this.isLate(buf, id)) this.late();
       else this.drop('unsolicited');
       return;
     }
@@ -414,7 +418,7 @@ export class Connection {
     }
     if (!r.ok) {
       if (r.error.code === 'bad-authenticator' || r.error.code === 'bad-message-authenticator') {
-        if (this.isLate(buf, id)) this.counters.late++;
+        if (this.isLate(buf, id)) this.late();
         else this.drop('bad_authenticator');
       } else {
         this.drop('malformed');
@@ -434,8 +438,15 @@ export class Connection {
     else this.release(id, t);
     this.counters.answered++;
     this.lastReply = Date.now();
-    this.ev.reply(this, status);
+    this.ev.reply(this, status, false);
     t.onReply(r.packet, r.hasMessageAuthenticator);
+  }
+
+  /** A verified reply to a packet already freed: counted, and reported as a sign of life. */
+  private late(): void {
+    this.counters.late++;
+    this.lastReply = Date.now();
+    this.ev.reply(this, false, true);
   }
 
   /** True when `buf` verifies against the last packet freed from `id` (a reply that came too late). */

@@ -293,7 +293,7 @@ export class Radius implements ModuleInstance {
     const c = new Connection(this.shared, {
       state: (conn, from, to, reason) => this.onState(conn, from, to, reason),
       idFreed: () => this.drain(),
-      reply: (conn, status) => this.onReply(conn, status),
+      reply: (conn, status, late) => this.onReply(conn, status, late),
     });
     c.reviving = reviving;
     if (this.statusCode) c.reserveStatusId();
@@ -437,11 +437,15 @@ export class Radius implements ModuleInstance {
     }
   }
 
-  private onReply(c: Connection, status: boolean): void {
+  private onReply(c: Connection, status: boolean, late: boolean): void {
     if (c.state === 'zombie' && !this.statusCode) {
-      c.setState('active', 'a reply arrived during zombie_period');
+      // Any reply is proof of life, a late one (to a packet that already timed out) included.
+      c.setState(c.outstanding >= this.shared.perConnectionMax ? 'full' : 'active',
+        late ? 'a late reply arrived during zombie_period' : 'a reply arrived during zombie_period');
       return;
     }
+    // With status checks only answers to the checks revive (num_answers_to_alive in a row).
+    if (late) return;
     if ((c.state === 'zombie' || c.state === 'opening') && this.statusCode) {
       c.answersInRow++;
       const need = this.config.status_check!.num_answers_to_alive;

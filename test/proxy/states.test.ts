@@ -118,17 +118,23 @@ describe('radius module: connection states against the fault server', () => {
     expect(dead.reason).toMatch(/zombie_period/);
   });
 
-  it('a reply during zombie_period (no status checks) makes the connection active again', async () => {
-    inst = instance(proxyBody(fs.port, '', { statusCheck: false }));
+  it('a late reply during zombie_period (no status checks) makes the connection active again and requests are answered', async () => {
+    // zombie_period long enough that only a reply can end the zombie state within the test.
+    inst = instance(proxyBody(fs.port, '', { statusCheck: false }).replace('zombie_period = 400ms', 'zombie_period = 5s'));
     await inst.until((s) => s.state === 'active', 2000, 'active');
-    fs.set({ delayMs: 350 });
-    // Two requests: the first times out (no reply within 300 ms) → zombie; its reply arrives late.
-    const a = inst.call(PAP);
-    expect((await a).rc).toBe('fail');
-    await inst.until((s) => s.connections[0]?.state === 'zombie', 500, 'zombie');
+    // The home server freezes: the request times out (response_window 300 ms) → zombie; the reply
+    // comes 900 ms after the request, i.e. late (nobody waits for it any more).
+    fs.set({ delayMs: 900 });
+    expect((await inst.call(PAP)).rc).toBe('fail');
+    await inst.until((s) => s.connections[0]?.state === 'zombie', 1000, 'zombie');
+    const fast = await inst.call(PAP);
+    expect(fast.rc).toBe('fail'); // zombie: fail fast
     fs.set({ delayMs: 0 });
-    await sleep(100);
+    await inst.until((s) => s.state === 'active', 2000, 'active after the late reply');
     expect(inst.m.stats().counters.late).toBe(1);
+    expect((await inst.call(PAP)).rc).toBe('ok');
+    expect(inst.path()).toEqual(['opening->active', 'active->zombie', 'zombie->active']);
+    expect(inst.transitions()[2].reason).toMatch(/late reply/);
   });
 
   it('proxy mode: each NAS retransmission (dup) causes exactly one upstream retransmission, same ID and authenticator', async () => {
