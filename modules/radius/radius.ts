@@ -26,6 +26,7 @@ import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
 import { workerShare } from '../../core/listen/cluster';
 import type { Logger } from '../../core/log/logger';
+import { RateLimitedLog } from '../../core/log/rate-limit';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../../core/module/define';
 import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
@@ -65,9 +66,7 @@ export function replyRcode(code: number): Rcode {
       return 'updated';
     case PacketCode.AccessReject: case PacketCode.CoANAK: case PacketCode.DisconnectNAK:
       return 'reject';
-    case PacketCode.ProtocolError:
-      return 'handled';
-    default:
+    default: // Protocol-Error included: the home server did not process the request (see Exchange.onReply)
       return 'fail';
   }
 }
@@ -86,6 +85,8 @@ export interface InstanceCounters extends ConnCounters {
   loops: number;
   /** Calls cancelled while in flight (ID released). */
   cancelled: number;
+  /** Protocol-Error replies (RFC 7930): the call failed, nothing was forwarded to the NAS. */
+  protocol_error: number;
 }
 
 /** One connection in {@link RadiusStats}. */
@@ -144,7 +145,9 @@ export class Radius implements ModuleInstance {
   private timers = new Set<ReturnType<typeof setTimeout>>();
   /** Counters of connections that were replaced. */
   private retiredCounters = newCounters();
-  private readonly extra = { limit_outstanding: 0, fail_fast: 0, backlogged: 0, backlog_failed: 0, loops: 0, cancelled: 0 };
+  private readonly extra = { limit_outstanding: 0, fail_fast: 0, backlogged: 0, backlog_failed: 0, loops: 0, cancelled: 0, protocol_error: 0 };
+  /** Rate-limited log of unusual replies (Protocol-Error). */
+  private rareLog?: RateLimitedLog;
   /** Until when (ms) calls fail at once after a zombie_period without status checks. */
   private holdUntil = 0;
 
@@ -183,11 +186,13 @@ export class Radius implements ModuleInstance {
     if (given !== 1) at(tr, 'exactly one of ipaddr, ipv4addr or ipv6addr is required');
     if (!tr!.secret) at(tr, 'secret is required');
     for (const n of ['Proxy-State', 'Message-Authenticator', 'User-Name', 'User-Password', 'Acct-Delay-Time', 'Event-Timestamp',
-      'NAS-Identifier', 'CHAP-Password', 'CHAP-Challenge', 'Packet-Authentication-Vector', 'Packet-Type']) {
+      'NAS-Identifier', 'CHAP-Password', 'CHAP-Challenge', 'Packet-Authentication-Vector', 'Packet-Type', 'Error-Cause',
+      'Original-Packet-Code']) {
       this.da[n] = ctx.dict.resolve(n);
     }
     if (this.da['Proxy-State']) this.proxyStatePair = new Pair(this.da['Proxy-State'], this.proxyState);
     if (c.status_check && c.mode !== 'replicate') this.buildStatusCheck(c.status_check, at);
+    this.rareLog = new RateLimitedLog(this.log, { burst: 5, interval: 10_000 });
     this.workers = workerShare();
     this.maxOutstanding = Math.max(1, Math.floor(c.max_outstanding / this.workers));
     this.maxConns = Math.max(1, Math.floor(c.pool.max / this.workers));
@@ -210,6 +215,7 @@ export class Radius implements ModuleInstance {
   /** Closes every connection and fails whatever is still waiting. Safe after a partial instantiate. */
   detach(): void {
     this.closed = true;
+    this.rareLog?.close();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const w of this.backlog.splice(0)) { this.extra.backlog_failed++; w.fail('shutting down'); }
@@ -598,6 +604,19 @@ export class Radius implements ModuleInstance {
   /** @internal */ _zombie(c: Connection, firstSent: number): void { this.checkZombie(c, firstSent); }
   /** @internal */ _inflight(d: number): void { this.inflight += d; }
 
+  /**
+   * A Protocol-Error reply (RFC 7930) to a packet of code `code`: hop-by-hop, never forwarded to
+   * the NAS. Counted and logged at a limited rate; the call fails (fail-over applies, and an
+   * Accounting-Request is not acknowledged for data the home server did not take).
+   */
+  /** @internal */ _protocolError(pkt: RadiusPacket, code: number): void {
+    this.extra.protocol_error++;
+    const cause = this.da['Error-Cause'] ? pkt.pairs.find((p) => p.da === this.da['Error-Cause'])?.value : undefined;
+    const orig = this.da['Original-Packet-Code'] ? pkt.pairs.find((p) => p.da === this.da['Original-Packet-Code'])?.value : undefined;
+    this.rareLog?.warn('protocol-error', `${this.shared.host}:${this.shared.port} answered ${packetCodeName(code)} with Protocol-Error` +
+      `${cause !== undefined ? ` (Error-Cause ${String(cause)})` : ''}${orig !== undefined ? ` for Original-Packet-Code ${String(orig)}` : ''}; the call fails`);
+  }
+
   // ───────────────────────── observability ─────────────────────────
 
   /** Counters and states of the instance and of every connection (for tests, xlat and status). */
@@ -860,6 +879,11 @@ class Exchange implements Tracked, Waiter {
   onReply(pkt: RadiusPacket): void {
     if (this.done) return;
     this.id = -1; // already released by the connection
+    if (pkt.code === PacketCode.ProtocolError) {
+      this.inst._protocolError(pkt, this.code);
+      this.finish('fail', 'Protocol-Error');
+      return;
+    }
     const rc = replyRcode(pkt.code);
     const ctx = this.ctx;
     if (ctx.log.debugEnabled) {

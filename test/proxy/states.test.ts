@@ -137,6 +137,29 @@ describe('radius module: connection states against the fault server', () => {
     expect(inst.transitions()[2].reason).toMatch(/late reply/);
   });
 
+  it('a Protocol-Error reply (RFC 7930) is never passed on: the call fails, nothing reaches reply, counted, logged at a limited rate', async () => {
+    inst = instance(proxyBody(fs.port));
+    await inst.until((s) => s.state === 'active', 3000, 'active');
+    fs.set({ replyCode: (code) => (code === PacketCode.StatusServer ? PacketCode.AccessAccept : PacketCode.ProtocolError) });
+    try {
+      const auth = await inst.call(PAP);
+      expect(auth.rc).toBe('fail');
+      expect(auth.reply).toEqual([]); // no Packet-Type = Protocol-Error for the NAS, no pairs copied
+      const acct = await inst.call('User-Name = "bob", Acct-Status-Type = Start, Acct-Session-Id = "pe"', { code: PacketCode.AccountingRequest });
+      expect(acct.rc).toBe('fail'); // never acknowledged to the NAS (it would be Accounting-Response on `handled`)
+      const more = await Promise.all(Array.from({ length: 20 }, () => inst!.call(PAP)));
+      expect(more.every((r) => r.rc === 'fail')).toBe(true);
+      const st = inst.m.stats();
+      expect(st.counters.protocol_error).toBe(22);
+      expect(st.counters.timed_out).toBe(0);
+      expect(st.state).toBe('active'); // a Protocol-Error is still an answer: the home server is alive
+      expect(inst.lines.filter((l) => l.includes('Protocol-Error')).length).toBeLessThanOrEqual(5);
+      expect(inst.lines.some((l) => /answered Access-Request with Protocol-Error/.test(l))).toBe(true);
+    } finally {
+      fs.set({ replyCode: undefined });
+    }
+  });
+
   it('proxy mode: each NAS retransmission (dup) causes exactly one upstream retransmission, same ID and authenticator', async () => {
     inst = instance(proxyBody(fs.port, '', { rw: '2s' }));
     await inst.until((s) => s.state === 'active', 3000, 'active');
