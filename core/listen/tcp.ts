@@ -12,6 +12,7 @@
  * new authenticator → the old one is cancelled).
  */
 import * as net from 'node:net';
+import { RadiusFramer } from '../client/framer';
 import { isKnownCode } from '../protocol/radius/packet';
 import { normaliseAddress } from './clients';
 import { DedupTable } from './dedup';
@@ -23,7 +24,7 @@ const TCP_COUNTERS = ['tcp_accepted', 'tcp_closed_bad', 'tcp_rejected', 'tcp_ope
 
 /** One client connection. */
 class Connection {
-  private pending: Buffer | undefined;
+  private readonly framer: RadiusFramer;
   private readonly dedup = new DedupTable(0);
   private closed = false;
   readonly src: Endpoint;
@@ -41,46 +42,33 @@ class Connection {
     const idle = owner.config.idleTimeout ?? 0;
     if (idle > 0) sock.setTimeout(idle * 1000, () => sock.destroy());
     sock.setNoDelay(true);
+    const counters = this.ingest.counters;
+    // Copy: decoded pairs view into the packet, and the stream buffer is reused by concat.
+    this.framer = new RadiusFramer({ maxPacketSize: owner.config.maxPacketSize, copy: true, knownCode: isKnownCode }, {
+      packet: (pkt) => {
+        if (!this.ingest.packet(pkt, this.src, this.dst, this.client, this.dedup, this.writer)) { this.bad(); return false; }
+        return !this.closed;
+      },
+      bad: (why) => {
+        counters.received++;
+        const k = `malformed:tcp-${why}`;
+        counters[k] = (counters[k] ?? 0) + 1;
+        counters.drop_malformed++;
+        this.bad();
+      },
+    });
   }
 
   private bad(): void {
     this.ingest.counters.tcp_closed_bad++;
-    this.pending = undefined;
+    this.framer.stop();
     this.sock.destroy();
   }
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     try {
-      let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-      this.pending = undefined;
-      const max = this.owner.config.maxPacketSize;
-      let off = 0;
-      while (buf.length - off >= 4) {
-        const len = buf.readUInt16BE(off + 2);
-        if (len < 20 || len > max || !isKnownCode(buf[off])) {
-          this.ingest.counters.received++;
-          const k = len < 20 ? 'malformed:tcp-length-too-small' : len > max ? 'malformed:tcp-length-too-large' : 'malformed:tcp-unknown-code';
-          this.ingest.counters[k] = (this.ingest.counters[k] ?? 0) + 1;
-          this.ingest.counters.drop_malformed++;
-          this.bad();
-          return;
-        }
-        if (buf.length - off < len) break;
-        // Copy: decoded pairs view into the packet, and the stream buffer is reused by concat.
-        const pkt = Buffer.from(buf.subarray(off, off + len));
-        off += len;
-        if (!this.ingest.packet(pkt, this.src, this.dst, this.client, this.dedup, this.writer)) {
-          this.bad();
-          return;
-        }
-        if (this.closed) return;
-      }
-      if (off < buf.length) {
-        buf = buf.subarray(off);
-        // Keep our own copy of a short tail (chunk buffers may be pooled).
-        this.pending = Buffer.from(buf);
-      }
+      this.framer.push(chunk);
     } catch {
       this.ingest.counters.drop_internal++;
       this.bad();

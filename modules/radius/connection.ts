@@ -24,6 +24,7 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { RadiusFramer } from '../../core/client/framer';
 import { checkPacket, decodePacket, PacketCode, type DecodePacketOptions, type RadiusPacket } from '../../core/protocol/radius';
 
 /** Connection states. */
@@ -163,7 +164,6 @@ export class Connection {
   private statusOld: Buffer[] = [];
   private udp?: dgram.Socket;
   private tcp?: net.Socket;
-  private rx?: Buffer;
   /** Reused options of the reply decode (see `receive`). */
   private decodeOpts?: DecodePacketOptions;
   private replicateId = 0;
@@ -219,24 +219,11 @@ export class Connection {
     });
     s.on('error', (e) => { clearTimeout(timer); if (this.tcp === s) this.fail(`socket error: ${e.message}`); });
     s.on('close', () => { clearTimeout(timer); if (this.tcp === s) this.fail('connection closed by peer'); });
-    s.on('data', (chunk: Buffer) => this.stream(chunk));
-  }
-
-  /** RFC 6613 framing: packets are delimited by their length field. */
-  private stream(chunk: Buffer): void {
-    let buf = this.rx ? Buffer.concat([this.rx, chunk]) : chunk;
-    while (buf.length >= 4) {
-      const len = buf.readUInt16BE(2);
-      if (len < 20 || len > this.sh.maxPacketSize) {
-        this.drop('malformed');
-        this.fail(`bad packet length ${len} on the stream`);
-        return;
-      }
-      if (buf.length < len) break;
-      this.receive(buf.subarray(0, len));
-      buf = buf.subarray(len);
-    }
-    this.rx = buf.length ? Buffer.from(buf) : undefined;
+    const framer = new RadiusFramer({ maxPacketSize: this.sh.maxPacketSize }, {
+      packet: (pkt) => { this.receive(pkt); return this.tcp === s; },
+      bad: (_why, len) => { this.drop('malformed'); this.fail(`bad packet length ${len} on the stream`); },
+    });
+    s.on('data', (chunk: Buffer) => framer.push(chunk));
   }
 
   /** Marks the connection dead (closing the socket) and fails every packet in flight. */
@@ -252,7 +239,6 @@ export class Connection {
     const t = this.tcp;
     this.udp = undefined;
     this.tcp = undefined;
-    this.rx = undefined;
     if (u) try { u.close(); } catch { /* already closed */ }
     if (t) t.destroy();
     for (const x of this.timers) clearTimeout(x);
