@@ -9,6 +9,7 @@
  * tests can run with short timers; the upper bounds are the reference ones.
  */
 import { conf } from '../../core/config/schema';
+import { PacketCode } from '../../core/protocol/radius';
 
 /** Packet types an instance may be configured to send (`type = …`). Status-Server is not one of them. */
 export const SENDABLE_TYPES = ['Access-Request', 'Accounting-Request', 'CoA-Request', 'Disconnect-Request'] as const;
@@ -94,3 +95,12 @@ export type RadiusConfig = conf.Infer<typeof RadiusConfig>;
 
 /** The parsed retry section of one packet type. */
 export type RetryConfig = RadiusConfig['Access-Request'];
+
+/** Packet code of each sendable type (and of Status-Server, for status checks). */
+export const CODE_OF: Record<SendableType | 'Status-Server', number> = {
+  'Access-Request': PacketCode.AccessRequest,
+  'Accounting-Request': PacketCode.AccountingRequest,
+  'CoA-Request': PacketCode.CoARequest,
+  'Disconnect-Request': PacketCode.DisconnectRequest,
+  'Status-Server': PacketCode.StatusServer,
+};
