@@ -20,6 +20,7 @@
  * `tcp_rejected = tcp_rejected_unknown_client + tcp_rejected_max_connections + tcp_rejected_per_client`.
  */
 import * as net from 'node:net';
+import { RadiusFramer } from '../client/framer';
 import { isKnownCode } from '../protocol/radius/packet';
 import { normaliseAddress } from './clients';
 import { DedupTable } from './dedup';
@@ -66,7 +67,7 @@ function refuse(sock: net.Socket): void {
 
 /** One client connection. */
 class Connection {
-  private pending: Buffer | undefined;
+  private readonly framer: RadiusFramer;
   private readonly dedup = new DedupTable(0);
   private closed = false;
   private reason: CloseReason | undefined;
@@ -88,6 +89,21 @@ class Connection {
     const idle = owner.limits.idleTimeout;
     if (idle > 0) sock.setTimeout(idle * 1000, () => this.end('tcp_closed_idle'));
     sock.setNoDelay(true);
+    const counters = this.ingest.counters;
+    // Copy: decoded pairs view into the packet, and the stream buffer is reused by concat.
+    this.framer = new RadiusFramer({ maxPacketSize: owner.config.maxPacketSize, copy: true, knownCode: isKnownCode }, {
+      packet: (pkt) => {
+        if (!this.ingest.packet(pkt, this.src, this.dst, this.client, this.dedup, this.writer)) { this.bad(); return false; }
+        return !this.closed && this.reason === undefined;
+      },
+      bad: (why) => {
+        counters.received++;
+        const k = `malformed:tcp-${why}`;
+        counters[k] = (counters[k] ?? 0) + 1;
+        counters.drop_malformed++;
+        this.bad();
+      },
+    });
   }
 
   /** Closes the connection and counts it under `reason` (first reason wins). */
@@ -96,7 +112,7 @@ class Connection {
       this.reason = reason;
       this.ingest.counters[reason]++;
     }
-    this.pending = undefined;
+    this.framer.stop();
     this.clearReadTimer();
     this.sock.destroy();
   }
@@ -112,37 +128,12 @@ class Connection {
   private onData(chunk: Buffer): void {
     if (this.closed || this.reason !== undefined) return;
     try {
-      let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-      this.pending = undefined;
-      const max = this.owner.config.maxPacketSize;
-      let off = 0;
-      while (buf.length - off >= 4) {
-        const len = buf.readUInt16BE(off + 2);
-        if (len < 20 || len > max || !isKnownCode(buf[off])) {
-          this.ingest.counters.received++;
-          const k = len < 20 ? 'malformed:tcp-length-too-small' : len > max ? 'malformed:tcp-length-too-large' : 'malformed:tcp-unknown-code';
-          this.ingest.counters[k] = (this.ingest.counters[k] ?? 0) + 1;
-          this.ingest.counters.drop_malformed++;
-          this.bad();
-          return;
-        }
-        if (buf.length - off < len) break;
-        // Copy: decoded pairs view into the packet, and the stream buffer is reused by concat.
-        const pkt = Buffer.from(buf.subarray(off, off + len));
-        off += len;
-        if (!this.ingest.packet(pkt, this.src, this.dst, this.client, this.dedup, this.writer)) {
-          this.bad();
-          return;
-        }
-        if (this.closed || this.reason !== undefined) return;
-      }
-      if (off < buf.length) {
-        buf = buf.subarray(off);
-        // Keep our own copy of a short tail (chunk buffers may be pooled).
-        this.pending = Buffer.from(buf);
+      const framed = this.framer.push(chunk);
+      if (this.closed || this.reason !== undefined) return;
+      if (this.framer.buffered > 0) {
         // A new packet started (first tail, or a packet completed before it): its deadline starts now.
         const limit = this.owner.limits.readTimeout;
-        if (limit > 0 && (off > 0 || !this.readTimer)) {
+        if (limit > 0 && (framed > 0 || !this.readTimer)) {
           this.clearReadTimer();
           this.readTimer = setTimeout(() => this.end('tcp_closed_read_timeout'), limit * 1000);
           this.readTimer.unref();
