@@ -76,6 +76,8 @@ export interface ServerOptions {
   readonly requestLogSink?: import('../request/request-log').LogSink;
   /** Number of processes sharing the sockets (cluster); used for rate shares. */
   readonly share?: number;
+  /** Extra `${name}` variables for the configuration (lowest priority), as in `loadGeneration`. */
+  readonly variables?: Record<string, string>;
 }
 
 interface Bound {
@@ -487,7 +489,7 @@ export class Server {
     const number = this.nextNumber++;
     return loadGeneration({
       file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0,
-      namespaces: this.opts.namespaces, apps: this.opts.apps,
+      namespaces: this.opts.namespaces, apps: this.opts.apps, variables: this.opts.variables,
     });
   }
 
