@@ -87,6 +87,8 @@ export interface UsersEntry {
   readonly reply: readonly UsersItem[];
   /** `Fall-Through = yes` was among the reply items. */
   readonly fallThrough: boolean;
+  /** `Next-Shortest-Prefix = yes` was among the reply items (prefix keys: go on with the next shorter prefix). */
+  readonly nextShortest?: boolean;
   readonly loc: ConfLoc;
 }
 
@@ -287,6 +289,13 @@ export class UsersFile {
     return [...this.candidates(key)];
   }
 
+  /** Entry names that are prefixes of `key` (string prefix lookup), longest first. */
+  prefixNames(key: string): string[] {
+    const out: string[] = [];
+    for (const n of this.byName.keys()) if (key.startsWith(n)) out.push(n);
+    return out.sort((a, b) => b.length - a.length);
+  }
+
   /**
    * The entries that may match `key`, in file order: the named entries for `key` merged
    * with the DEFAULT entries. Cost is proportional to those entries, not to the file.
@@ -338,14 +347,14 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
   if (depth > 32) throw new ConfError('ERR_CONF_INCLUDE', { file, line: 1 }, 'includes nested too deeply');
   const lines = text.split('\n');
   type Building = {
-    name: string; loc: ConfLoc; check: UsersItem[]; checkAssign: UsersItem[]; reply: UsersItem[]; fall: boolean; open: boolean; any: boolean;
+    name: string; loc: ConfLoc; check: UsersItem[]; checkAssign: UsersItem[]; reply: UsersItem[]; fall: boolean; next: boolean; open: boolean; any: boolean;
   };
   let cur: Building | undefined;
   const finish = (): void => {
     if (!cur) return;
     out.add({
       name: cur.name, isDefault: cur.name === 'DEFAULT', order: out.entries.length,
-      check: cur.check, checkAssign: cur.checkAssign, reply: cur.reply, fallThrough: cur.fall, loc: cur.loc,
+      check: cur.check, checkAssign: cur.checkAssign, reply: cur.reply, fallThrough: cur.fall, nextShortest: cur.next, loc: cur.loc,
     });
     cur = undefined;
   };
@@ -378,7 +387,7 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
         name = m[1];
         rest = m[2];
       }
-      cur = { name, loc, check: [], checkAssign: [], reply: [], fall: false, open: true, any: false };
+      cur = { name, loc, check: [], checkAssign: [], reply: [], fall: false, next: false, open: true, any: false };
       for (const r of itemsAt(rest, loc)) {
         const isAssign = ASSIGN.has(r.op);
         const item = compileItem(r, isAssign ? 'control' : 'request', loc, opts);
@@ -396,6 +405,10 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
       const item = compileItem(r, 'reply', loc, opts);
       if (!opts.filterRules && item.da.name === 'Fall-Through' && item.list === 'reply') {
         cur.fall = isYes(item);
+        continue;
+      }
+      if (!opts.filterRules && item.da.name === 'Next-Shortest-Prefix' && item.list === 'reply') {
+        cur.next = isYes(item);
         continue;
       }
       if (!opts.filterRules && !ASSIGN.has(item.op)) {
