@@ -46,6 +46,8 @@ import { compileTemplate, type Template } from './tmpl';
 
 /** Operators that assign to a list. */
 const ASSIGN = new Set(['=', ':=', '+=', '-=', '^=']);
+/** Reply operators that bound the existing values: each one failing `existing OP value` becomes the value; none → added. */
+const CLAMP = new Set(['<=', '>=', '<', '>']);
 const OPS = ['=~', '!~', '=*', '!*', '==', '!=', '<=', '>=', ':=', '+=', '-=', '^=', '<', '>', '='];
 const LISTS: Readonly<Record<string, ListName>> = { request: 'request', reply: 'reply', control: 'control', config: 'control', 'session-state': 'session-state' };
 
@@ -411,8 +413,8 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
         cur.next = isYes(item);
         continue;
       }
-      if (!opts.filterRules && !ASSIGN.has(item.op)) {
-        throw new ConfError('ERR_CONF_VALUE', loc, `${item.text}: reply items must use an assignment operator (=, :=, +=, -=, ^=)`);
+      if (!opts.filterRules && !ASSIGN.has(item.op) && !CLAMP.has(item.op)) {
+        throw new ConfError('ERR_CONF_VALUE', loc, `${item.text}: reply items must use an assignment operator (=, :=, +=, -=, ^=, <=, >=, <, >)`);
       }
       cur.reply.push(item);
     }
@@ -562,6 +564,19 @@ export function assignItem(item: UsersItem, list: Pair[], value: Pair | undefine
     case '^=': {
       const i = c.findIndex((p) => p.da === item.da);
       c.splice(i < 0 ? c.length : i, 0, v);
+      return;
+    }
+    case '<=': case '>=': case '<': case '>': {
+      const type = item.da.type as LeafType;
+      let any = false;
+      for (let i = 0; i < c.length; i++) {
+        const p = c[i];
+        if (p.da !== item.da) continue;
+        any = true;
+        if (p.value === undefined || v.value === undefined) continue;
+        if (!compareOp(item.op as CompareOperator, p.value, type, v.value, type)) c[i] = copyPair(v);
+      }
+      if (!any) c.push(v);
       return;
     }
     default:
