@@ -1,4 +1,7 @@
 import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExecConfig } from './config';
 import { Exec, envName, pairsToEnv, runProgram, splitCommand } from './exec';
@@ -33,9 +36,12 @@ describe('exec', () => {
   });
   it('a section call maps the exit status to an rcode and reads output_pairs', async () => {
     const r = makeRequest('User-Name = "bob"');
-    const ok = exec(`program = "/bin/sh -c 'echo Reply-Message = \\"hi $USER_NAME\\"'"\ninput_pairs = request\noutput_pairs = reply`).m;
+    const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'exec-')), 'reply.sh');
+    fs.writeFileSync(script, 'echo "Reply-Message = \\"hi $USER_NAME $1\\""\n');
+    const ok = exec(`program = "/bin/sh ${script} %{User-Name}"\ninput_pairs = request\noutput_pairs = reply`).m;
     expect(await ok.call(r, callCtx(r))).toBe('ok');
-    expect(printPairList(r.reply)).toContain('Reply-Message = "hi bob"');
+    expect(printPairList(r.reply)).toContain('Reply-Message = "hi bob bob"');
+    fs.rmSync(path.dirname(script), { recursive: true, force: true });
     for (const [code, rc] of [[1, 'reject'], [4, 'handled'], [7, 'notfound'], [42, 'fail']] as const) {
       const m = exec(`program = "/bin/sh -c 'exit ${code}'"`).m;
       expect(await m.call(r, callCtx(r))).toBe(rc);
