@@ -67,6 +67,8 @@ export interface Paths {
   readonly pidfile: string;
   readonly flagFile: string;
   readonly statsFile: string;
+  /** What `auto` learned about clients (Message-Authenticator seen): `${run_dir}/${name}.ma-seen`. */
+  readonly maStateFile: string;
   readonly logFile?: string;
 }
 
@@ -131,6 +133,7 @@ export function derivePaths(settings: MainSettings, file: string): Paths {
     pidfile: abs(settings.pidfile ?? path.join(runDir, `${name}.pid`)),
     flagFile: abs(settings.reload.flag_file ?? path.join(runDir, 'reload.flag')),
     statsFile: abs(settings.stats.file ?? path.join(runDir, `${name}.stats.json`)),
+    maStateFile: path.join(runDir, `${name}.ma-seen`),
     logFile: settings.log.file ? abs(settings.log.file) : undefined,
   };
 }
@@ -215,7 +218,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
         listeners.push(l);
       }
     }
-    if (sites.size === 0 && !opts.check) {
+    if (sites.size === 0) {
       throw new ConfError('ERR_CONF_MISSING', root.loc, 'main: no "server NAME { namespace = radius … }" section: nothing to serve');
     }
     const apps = parseApps(root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'app'), opts.apps ?? defaultApps());

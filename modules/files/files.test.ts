@@ -18,7 +18,7 @@ function files(users: string, extra = ''): Files {
   fs.writeFileSync(f, users);
   const log = memoryLogger();
   const m = new Files(parseModuleConfig(FilesConfig, `filename = ${f}\n${extra}`), log);
-  m.instantiate({ name: 'files', dict: testDict(), log });
+  m.configure({ name: 'files', dict: testDict(), log });
   return m;
 }
 const run = (m: Files, r: Request) => m.authorize(r, callCtx(r));
@@ -153,7 +153,7 @@ describe('files: $INCLUDE and v3 config names', () => {
     fs.writeFileSync(f, 'first\tCleartext-Password := "f"\n$INCLUDE included\n');
     const log = memoryLogger();
     const m = new Files(parseModuleConfig(FilesConfig, `usersfile = ${f}\nkey = "%{%{Stripped-User-Name}:-%{User-Name}}"`), log);
-    m.instantiate({ name: 'files', dict: testDict(), log });
+    m.configure({ name: 'files', dict: testDict(), log });
     expect(run(m, makeRequest('User-Name = "inc"'))).toBe('ok');
     expect(run(m, makeRequest('User-Name = "first"'))).toBe('ok');
   });

@@ -125,8 +125,8 @@ export class Files {
     @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}
 
-  /** Reads and compiles the users files; errors are located `file[line]`. */
-  instantiate(ctx: InstantiateContext): void {
+  /** Reads and compiles the users files; errors are located `file[line]`. (also under `radiusd -C`) */
+  configure(ctx: InstantiateContext): void {
     const opts = { dict: ctx.dict, xlats: this.xlats };
     // A bare attribute name is a reference to it, as in v4 (`key = NAS-Port-Type`).
     const bare = /^[A-Za-z][\w.-]*$/.test(this.config.key) ? ctx.dict.resolve(this.config.key) : undefined;

@@ -21,6 +21,8 @@ import type { Rcode } from '../../module/api';
 import { Pair } from '../../pair/pair';
 import { printPair } from '../../pair/text';
 import { encodePacket, packetCodeName, PacketCode } from '../../protocol/radius/packet';
+import type { EncodeWarning } from '../../protocol/radius/decode';
+import { RateLimitedLog } from '../../log/rate-limit';
 import { Request } from '../../request/request';
 import type { LogSink } from '../../request/request-log';
 import type { CompiledSection } from '../../unlang/compile/types';
@@ -120,6 +122,10 @@ export class RadiusProcess implements SiteProcess {
   readonly counters: ProcessStats = { requests: 0, replies: 0, noReply: 0, cancelled: 0, errors: 0, active: 0 };
   readonly sink: LogSink | undefined;
   readonly hasStatusSection: boolean;
+  /** Values cut short while encoding the current reply (encoding is synchronous: reused). */
+  readonly encodeWarnings: EncodeWarning[] = [];
+  /** Truncation warnings go to the server log at most 5 per attribute per 10 s. */
+  private truncationLog?: RateLimitedLog;
 
   constructor(readonly site: CompiledSite, readonly opts: ProcessOptions = {}) {
     this.sections = sectionTable(site);
@@ -135,6 +141,21 @@ export class RadiusProcess implements SiteProcess {
     const log = opts.log;
     this.sink = opts.requestLogSink ?? (log ? (level, line) => log[level](line) : undefined);
     this.hasStatusSection = this.section('recv Status-Server') !== undefined;
+  }
+
+  /**
+   * Reports reply values the encoder truncated: in the request's log (the `-X` trace), and in
+   * the server log at a limited rate per attribute.
+   */
+  reportTruncation(req: Request, code: number, to: string): void {
+    const log = this.opts.log;
+    if (log) this.truncationLog ??= new RateLimitedLog(log);
+    for (const w of this.encodeWarnings) {
+      const msg = `${packetCodeName(code)} to ${to}: ${w.attr} is ${w.length} bytes, truncated to ${w.sent} (one attribute holds no more and ${w.attr} may not be split)`;
+      if (req.debug || !this.truncationLog) req.log.warn(msg);
+      else this.truncationLog.warn(`truncated ${w.attr}`, msg);
+    }
+    this.encodeWarnings.length = 0;
   }
 
   /** The compiled section for `name1 name2`, if the site has it. */
@@ -534,10 +555,13 @@ class PacketTransaction extends Transaction {
     const access = code === C.AccessAccept || code === C.AccessReject || code === C.AccessChallenge;
     try {
       const auth = pkt.packet.authenticator;
+      const warnings = this.p.encodeWarnings;
+      warnings.length = 0;
       const out = encodePacket(
         { code, id: pkt.packet.id, authenticator: auth, pairs },
-        { dict: this.p.site.dict, secret: pkt.client.secret, requestAuthenticator: auth, messageAuthenticator: access || pkt.hasMessageAuthenticator },
+        { dict: this.p.site.dict, secret: pkt.client.secret, requestAuthenticator: auth, messageAuthenticator: access || pkt.hasMessageAuthenticator, warnings },
       );
+      if (warnings.length) this.p.reportTruncation(req, code, `${pkt.src.address}:${pkt.src.port}`);
       if (req.debug) {
         req.log.debug(`Sending ${packetCodeName(code)} ID ${pkt.packet.id} to ${pkt.src.address}:${pkt.src.port} length ${out.length}`);
         debugPairs(req, pairs);
