@@ -79,17 +79,14 @@ export interface ServerOptions {
   readonly requestLogSink?: import('../request/request-log').LogSink;
   /** Number of processes sharing the sockets (cluster); used for rate shares. */
   readonly share?: number;
-<<<<<<< HEAD
   /** Extra `${name}` variables for the configuration (lowest priority), as in `loadGeneration`. */
   readonly variables?: Record<string, string>;
-=======
   /**
    * Cluster worker: report learned client state (Message-Authenticator seen) to the primary,
    * which writes the state file, logs once and broadcasts (`workerLearn`). Without it this
    * process writes `${run_dir}/${name}.ma-seen` and logs itself.
    */
   readonly shareLearned?: (key: string, note: string) => void;
->>>>>>> main
 }
 
 interface Bound {
