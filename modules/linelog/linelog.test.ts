@@ -9,6 +9,7 @@ import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from 
 import { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { compileTemplate } from '../shared/tmpl';
 import { parsePairList, printPairList } from '../../core/pair/text';
+import { Pair } from '../../core/pair/pair';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linelog-test-'));
 const made: Linelog[] = [];
@@ -92,6 +93,16 @@ describe('linelog', () => {
     const r3 = makeRequest('User-Name = "bob"', { control: 'Filter-Id = "nothing"' });
     await m.log(r3, callCtx(r3));
     expect(fs.readFileSync(f, 'utf8')).toBe('7\nhello\nbob\n');
+  });
+  it('an attribute reference is written raw; an expansion is escaped', async () => {
+    const f = path.join(dir, 'raw.log');
+    const m = linelog(`filename = ${f}\nreference = control.Filter-Id\nmessages {\n\tattr = User-Name\n\txlat = "%{User-Name}"\n}`);
+    for (const which of ['attr', 'xlat']) {
+      const r = makeRequest('', { control: `Filter-Id = "messages.${which}"` });
+      r.request.push(new Pair(testDict().resolve('User-Name')!, 'foo\\nbar'));
+      await m.log(r, callCtx(r));
+    }
+    expect(fs.readFileSync(f, 'utf8')).toBe('foo\\nbar\nfoo\\\\nbar\n');
   });
   it('a reference may not leave the section nor name a section', () => {
     const m = linelog(`filename = /dev/null\nreference = "%{Filter-Id}"\nmessages {\n\tvalid = "v"\n}`);

@@ -92,7 +92,10 @@ export class Linelog {
       const item = cs?.children.find((x) => x.kind === 'pair' && x.attr === name);
       return item?.kind === 'pair' && item.quote === 'bare' ? bareAttrTemplate(text, dict) : text;
     };
-    if (c.format !== undefined) this.format = compileTemplate(bare('format', c.format), { ...opts, strftime: true, escape: lineEscape });
+    if (c.format !== undefined) {
+      const f = bare('format', c.format);
+      this.format = compileTemplate(f, { ...opts, strftime: true, escape: f === c.format ? lineEscape : undefined });
+    }
     if (c.reference !== undefined) this.reference = compileTemplate(bare('reference', c.reference), opts);
     const sections: ConfItem[] = cs ? cs.children : c.messages;
     for (const item of sections) {
@@ -107,9 +110,11 @@ export class Linelog {
         continue;
       }
       if (item.op === '' || item.value === undefined) continue;
-      const text = item.quote === 'single' ? unescapeValue(item.value, 'single').replace(/[\\"%]/g, (x) => `\\${x}`)
-        : item.quote === 'bare' ? bareAttrTemplate(item.value, opts.dict) : item.value;
-      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc, escape: lineEscape }));
+      const ref = item.quote === 'bare' ? bareAttrTemplate(item.value, opts.dict) : item.value;
+      const text = item.quote === 'single' ? unescapeValue(item.value, 'single').replace(/[\\"%]/g, (x) => `\\${x}`) : ref;
+      // An attribute reference is written as the raw value, "without further molestation" (v4); expansions are escaped.
+      const escape = ref !== item.value ? undefined : lineEscape;
+      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc, escape }));
     }
   }
 
