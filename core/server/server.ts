@@ -79,6 +79,8 @@ export interface ServerOptions {
   readonly requestLogSink?: import('../request/request-log').LogSink;
   /** Number of processes sharing the sockets (cluster); used for rate shares. */
   readonly share?: number;
+  /** Extra `${name}` variables for the configuration (lowest priority), as in `loadGeneration`. */
+  readonly variables?: Record<string, string>;
   /**
    * Cluster worker: report learned client state (Message-Authenticator seen) to the primary,
    * which writes the state file, logs once and broadcasts (`workerLearn`). Without it this
@@ -508,7 +510,7 @@ export class Server {
     const number = this.nextNumber++;
     return loadGeneration({
       file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0,
-      namespaces: this.opts.namespaces, apps: this.opts.apps,
+      namespaces: this.opts.namespaces, apps: this.opts.apps, variables: this.opts.variables,
     });
   }
 
