@@ -15,7 +15,7 @@
  * `Do-Not-Respond` (reply.Packet-Type 256, or an rcode that maps to it) runs
  * `send Do-Not-Respond` and sends nothing.
  */
-import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock } from '../../clock/clock';
 import type { DictAttr } from '../../dict/attr';
 import type { Rcode } from '../../module/api';
 import { Pair } from '../../pair/pair';
@@ -114,13 +114,18 @@ export class RadiusProcess implements PacketSink {
   readonly sections: Map<string, CompiledSection>;
   readonly attrs: Attrs;
   /** Reject-delay queue and max_request_time deadlines (one timer each). */
-  readonly delays = new FifoTimer();
-  readonly deadlines = new FifoTimer();
+  readonly delays: FifoTimer;
+  readonly deadlines: FifoTimer;
+  /** The server clock (receive times, timers). */
+  readonly clock: Clock;
   readonly counters: ProcessStats = { requests: 0, replies: 0, noReply: 0, cancelled: 0, errors: 0, active: 0 };
   readonly sink: LogSink | undefined;
   readonly hasStatusSection: boolean;
 
   constructor(readonly site: CompiledSite, readonly opts: ProcessOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.delays = new FifoTimer(this.clock);
+    this.deadlines = new FifoTimer(this.clock);
     this.sections = sectionTable(site);
     const d = site.dict;
     const r = (n: string): DictAttr | undefined => d.resolve(n);
@@ -198,7 +203,9 @@ class Transaction implements InFlight {
 
   constructor(private readonly p: RadiusProcess, private readonly pkt: InboundPacket, private readonly done: ReplyCallback) {
     const packet = pkt.packet;
-    const req = new Request({ code: packet.code, id: packet.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink });
+    const req = new Request({
+      code: packet.code, id: packet.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink, clock: p.clock, receivedAt: pkt.received,
+    });
     req.request = packet.pairs;
     req.authenticator = packet.authenticator;
     this.req = req;
@@ -408,7 +415,7 @@ class Transaction implements InFlight {
     const delay = this.p.site.config.rejectDelay;
     if (code === C.AccessReject && delay > 0) {
       const at = this.pkt.received + delay * 1000;
-      if (at > performance.now()) {
+      if (at > this.p.clock.now()) {
         if (this.req.debug) this.req.log.debug(`Delaying Access-Reject by ${delay}s (reject_delay)`);
         this.p.delays.push(at, () => this.finish(bytes));
         return;
