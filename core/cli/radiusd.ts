@@ -19,7 +19,8 @@
  * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads, SIGUSR1 writes the stats file.
  */
 import * as cluster from 'node:cluster';
-import { ClusterPrimary, clusterRole, defaultWorkers, serveWorker, workerShare } from '../listen/cluster';
+import { ClusterPrimary, clusterRole, clusterTopology, defaultWorkers, serveWorker } from '../listen/cluster';
+import { clusterStatsView } from '../server/stats-view';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -224,7 +225,7 @@ function handleSignals(fn: ((s: Sig) => void) | undefined): void {
 }
 
 /** Runs the daemon in this process (foreground, or as the detached child / a cluster worker). */
-async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<number> {
+async function serve(args: DaemonArgs, io: DaemonIo): Promise<number> {
   const file = path.join(args.confdir, `${args.name}.conf`);
   let made: { log: ServerLog; pidfile?: string };
   try {
@@ -240,7 +241,8 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
     debug: args.debug,
     requestLogSink: args.debug ? log.requestSink() : undefined,
     override: args.ipaddr !== undefined || args.port !== undefined ? { ipaddr: args.ipaddr, port: args.port } : undefined,
-    share,
+    // Worker index and count (TOPOLOGY in the DI root; the share of per-client max_pps).
+    services: { topology: clusterTopology() },
     // Under cluster the primary watches the flag file and the timer and tells every worker.
     triggers: !cluster.default.isWorker,
   });
@@ -270,6 +272,7 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
   if (cluster.default.isWorker) {
     serveWorker({
       stats: () => server.stats().listeners,
+      metrics: () => server.services.metrics.snapshot(),
       reload: async () => {
         if (!(await server.reload())) throw new Error('configuration rejected (see the log)');
       },
@@ -370,7 +373,7 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
   const { log } = makeLogger(args, file);
   let gen;
   try {
-    gen = await loadGeneration({ file, log, check: true });
+    gen = await loadGeneration({ file, log, check: true, services: { topology: clusterTopology(n) } });
     await gen.modules.detachAll();
   } catch (e) {
     log.error(errorText(e));
@@ -403,13 +406,11 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
   if (!args.child) io.out('Ready to process requests');
   process.send?.({ radiusd: 'ready', pid: process.pid });
   const writeStats = async () => {
-    const tree = await primary.stats();
-    const total: Record<string, number> = {};
-    for (const counters of Object.values(tree)) for (const [k, v] of Object.entries(counters)) total[k] = (total[k] ?? 0) + v;
-    total.drop_total = Object.entries(total).filter(([k]) => k.startsWith('drop_')).reduce((a, [, v]) => a + v, 0);
+    // The workers' metrics snapshots, merged; the file is the same view a single process writes.
+    const view = clusterStatsView(await primary.metrics(), n);
     try {
       fs.mkdirSync(path.dirname(gen.paths.statsFile), { recursive: true });
-      fs.writeFileSync(gen.paths.statsFile, JSON.stringify({ workers: n, total, listeners: tree }, null, 2) + '\n');
+      fs.writeFileSync(gen.paths.statsFile, JSON.stringify(view, null, 2) + '\n');
       log.info(`stats written to ${gen.paths.statsFile}`);
     } catch (e) {
       log.error(`stats: ${errorText(e)}`);
@@ -444,7 +445,7 @@ export async function radiusdMain(argv: readonly string[], io: DaemonIo = proces
   if (clusterRole() === 'worker') {
     installSignals();
     const args = parseArgs(argv) as DaemonArgs;
-    return serve({ ...args, foreground: true }, io, workerShare());
+    return serve({ ...args, foreground: true }, io);
   }
   const parsed = parseArgs(argv);
   if ('error' in parsed) {
@@ -472,5 +473,5 @@ export async function radiusdMain(argv: readonly string[], io: DaemonIo = proces
   }
   if (workers === 0) workers = defaultWorkers();
   if (clusterRole({ workers, debug: args.debug && !args.child }) === 'primary') return supervise(args, argv, workers, io);
-  return serve(args, io, 1);
+  return serve(args, io);
 }

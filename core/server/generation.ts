@@ -24,7 +24,7 @@ import { Dictionary } from '../dict/dictionary';
 import { defaultDictionaryPath, loadDefaultDictionary } from '../dict/default';
 import type { Logger } from '../log/logger';
 import { ClientTable, parseClient, parseClients } from '../listen/clients';
-import { createRootContainer } from '../module/container';
+import { createRootContainer, type ProcessServices } from '../module/container';
 import { loadModules, type ModuleSet } from '../module/loader';
 import type { SiteConfig } from '../process/radius/types';
 import { box } from '../unlang/xlat/box';
@@ -49,6 +49,8 @@ export interface GenerationOptions {
    * `%stats(received)`, `%stats(drop_total)`); without it every counter reads 0 (`radiusd -C`).
    */
   readonly counter?: (name: string) => number;
+  /** Process-wide services for the DI root (metrics, clock, worker pools, topology); default: fresh ones. */
+  readonly services?: Partial<ProcessServices>;
 }
 
 /** Derived paths of a generation. */
@@ -134,7 +136,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
   const settings = parseMainSettings(root);
   const paths = derivePaths(settings, opts.file);
   const dict = loadDictionary(settings, root);
-  const rootContainer = createRootContainer({ dict, log: opts.log });
+  const rootContainer = createRootContainer({ dict, log: opts.log, ...opts.services });
   const modulesSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'modules');
   if (modulesSections.length > 1) {
     throw new ConfError('ERR_CONF_DUPLICATE', modulesSections[1].loc,

@@ -19,13 +19,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log/logger';
-import { totalDrops } from '../listen/ingest';
+import { CLOSED_LISTENERS, emitListenerStats } from '../listen/metrics';
 import { TcpListener } from '../listen/tcp';
 import { UdpListener } from '../listen/udp';
 import type { Listener, ListenerConfig, ListenerDeps, ListenerStats, PacketSink } from '../listen/types';
 import type { CompiledSite, ProcessOptions } from '../process/radius/types';
 import { createRadiusProcess } from '../process/radius/process';
+import type { Collect, CounterChild, GaugeOptions, MetricOptions } from '../metrics/registry';
+import { processServices, type ProcessServices } from '../module/container';
+import type { ProcessStats } from '../process/radius/process';
 import { loadGeneration, type Generation } from './generation';
+import { serverStatsView, SERVER_METRICS } from './stats-view';
 import { socketKey, type ListenSpec } from './listen-config';
 import { ReloadTriggers } from './reload';
 import { TrackingSink } from './tracking-sink';
@@ -61,9 +65,24 @@ export interface ServerOptions {
   readonly onReload?: (ok: boolean, error?: Error) => void;
   /** Where per-request log lines (the `-X` trace) go. */
   readonly requestLogSink?: import('../request/request-log').LogSink;
-  /** Number of processes sharing the sockets (cluster); used for rate shares. */
+  /** Number of processes sharing the sockets (cluster); used for rate shares. Default: `services.topology.count`. */
   readonly share?: number;
+  /**
+   * Process-wide services registered in every generation's DI root (metrics registry, clock,
+   * worker pools, topology); missing ones are created (see `processServices`).
+   */
+  readonly services?: Partial<ProcessServices>;
 }
+
+const SITE_COUNTERS: readonly [keyof ProcessStats, MetricOptions][] = [
+  ['requests', { name: 'tsradius_site_requests_total', help: 'Requests a site started.', labelNames: ['server'] }],
+  ['replies', { name: 'tsradius_site_replies_total', help: 'Requests that ended with a reply.', labelNames: ['server'] }],
+  ['noReply', { name: 'tsradius_site_no_reply_total', help: 'Requests that ended without a reply.', labelNames: ['server'] }],
+  ['cancelled', { name: 'tsradius_site_cancelled_total', help: 'Requests cancelled (max_request_time, superseded, shutdown).', labelNames: ['server'] }],
+  ['errors', { name: 'tsradius_site_errors_total', help: 'Requests ended by an internal error.', labelNames: ['server'] }],
+];
+const SITE_ACTIVE: GaugeOptions = { name: 'tsradius_site_active_requests', help: 'Requests in progress (including reject_delay).', labelNames: ['server'] };
+const CLIENTS: GaugeOptions = { name: 'tsradius_clients', help: 'Clients configured for a server.', labelNames: ['server'] };
 
 interface Bound {
   spec: ListenSpec;
@@ -91,13 +110,49 @@ export class Server {
   private again = false;
   private stopped = false;
   private nextNumber = 1;
-  private reloadsOk = 0;
-  private reloadsFailed = 0;
-  private readonly startedAt = new Date().toISOString();
+  /** The process-wide services (metrics, clock, worker pools, topology). */
+  readonly services: ProcessServices;
+  private readonly reloadsOk: CounterChild;
+  private readonly reloadsFailed: CounterChild;
   /** Counters of listeners closed by a reload, so totals never go backwards. */
   private retired: ListenerStats = {};
+  /** Sinks of older generations still draining, then their final counters by server name. */
+  private draining = new Set<TrackingSink>();
+  private retiredSites = new Map<string, Record<string, number>>();
 
-  constructor(readonly opts: ServerOptions) {}
+  constructor(readonly opts: ServerOptions) {
+    this.services = processServices(opts.services);
+    const m = this.services.metrics;
+    const reloads = m.counter({ name: SERVER_METRICS.reloads, help: 'Configuration reloads, by result.', labelNames: ['result'] });
+    this.reloadsOk = reloads.labels('ok');
+    this.reloadsFailed = reloads.labels('failed');
+    m.gauge({ name: SERVER_METRICS.started, help: 'When the server started, in seconds since the epoch.', merge: 'min' }).labels()
+      .set(this.services.clock.wall() / 1000);
+    m.collect((out) => this.collect(out));
+  }
+
+  /** Emits the listener, site and client counters into a metrics snapshot. */
+  private collect(out: Collect): void {
+    out.gauge({ name: SERVER_METRICS.generation, help: 'Configuration generation serving.', merge: 'max' }, [], this.gen?.number ?? 0);
+    for (const b of this.bound.values()) emitListenerStats(out, b.spec.name, b.listener.stats());
+    emitListenerStats(out, CLOSED_LISTENERS, this.retired);
+    const sites = new Map<string, Record<string, number>>();
+    const addSite = (name: string, c: Record<string, number>) => {
+      const s = sites.get(name) ?? {};
+      for (const [k] of SITE_COUNTERS) s[k] = (s[k] ?? 0) + (c[k] ?? 0);
+      sites.set(name, s);
+    };
+    for (const [name, c] of this.retiredSites) addSite(name, c);
+    for (const s of this.draining) { const c = siteCounters(s); if (c) addSite(s.site, c); }
+    for (const s of this.sinks.values()) {
+      const c = siteCounters(s);
+      if (!c) continue;
+      addSite(s.site, c);
+      out.gauge(SITE_ACTIVE, [s.site], c.active);
+    }
+    for (const [name, c] of sites) for (const [k, def] of SITE_COUNTERS) out.counter(def, [name], c[k]);
+    if (this.gen) for (const [name, table] of this.gen.clients) out.gauge(CLIENTS, [name], table.size);
+  }
 
   /** The current generation (after start). */
   get generation(): Generation | undefined {
@@ -173,7 +228,7 @@ export class Server {
     try {
       gen = await this.load();
     } catch (e) {
-      this.reloadsFailed++;
+      this.reloadsFailed.inc();
       log.error(`reload: configuration rejected, still serving generation ${old.number}: ${(e as Error).message}`);
       this.opts.onReload?.(false, e as Error);
       return false;
@@ -196,13 +251,14 @@ export class Server {
     } catch (e) {
       for (const b of fresh.values()) await b.listener.stop().catch(() => undefined);
       await gen.modules.detachAll();
-      this.reloadsFailed++;
+      this.reloadsFailed.inc();
       log.error(`reload: cannot bind a new listener, still serving generation ${old.number}: ${(e as Error).message}`);
       this.opts.onReload?.(false, e as Error);
       return false;
     }
     // The swap: synchronous from here until the listeners point at the new generation.
     const oldSinks = this.sinks;
+    for (const s of oldSinks.values()) this.draining.add(s);
     const toClose: Bound[] = [];
     const toRebind: ListenSpec[] = [];
     for (const [key, cur] of this.bound) {
@@ -240,7 +296,7 @@ export class Server {
         log.error(`reload: ${spec.name}: cannot bind ${spec.transport} ${spec.ipaddr}:${spec.port}: ${(e as Error).message}`);
       }
     }
-    this.reloadsOk++;
+    this.reloadsOk.inc();
     log.info(`reload: generation ${gen.number} is serving (${gen.sites.size} server(s), ${this.bound.size} listener(s))`);
     this.opts.onReload?.(true);
     this.triggers?.configure(gen.paths.flagFile, gen.settings.reload.check_interval, gen.settings.reload.interval);
@@ -253,6 +309,14 @@ export class Server {
     const limit = (old.settings.reload.drain_timeout || old.settings.max_request_time + 1) * 1000;
     const results = await Promise.all([...sinks.values()].map((s) => s.drain(limit)));
     if (results.some((r) => !r)) this.opts.log.warn(`reload: generation ${old.number} still had requests after ${limit / 1000}s; detaching anyway`);
+    for (const s of sinks.values()) {
+      this.draining.delete(s);
+      const c = siteCounters(s);
+      if (!c) continue;
+      const r = this.retiredSites.get(s.site) ?? {};
+      for (const [k] of SITE_COUNTERS) r[k] = (r[k] ?? 0) + (c[k] ?? 0);
+      this.retiredSites.set(s.site, r);
+    }
     await old.modules.detachAll();
     this.opts.log.debug(`reload: generation ${old.number} detached`);
   }
@@ -279,23 +343,9 @@ export class Server {
     }
   }
 
-  /** Counter snapshot (see docs/configuration.md, "Counters"). */
+  /** Counter snapshot (see docs/configuration.md, "Counters"): a view of the metrics registry. */
   stats(): ServerStats {
-    const listeners: Record<string, ListenerStats> = {};
-    const total: ListenerStats = { ...this.retired };
-    for (const b of this.bound.values()) {
-      const s = b.listener.stats();
-      listeners[b.spec.name] = s;
-      for (const [k, v] of Object.entries(s)) total[k] = (total[k] ?? 0) + v;
-    }
-    total.drop_total = totalDrops(total);
-    return {
-      generation: this.gen?.number ?? 0,
-      started: this.startedAt,
-      reloads: { ok: this.reloadsOk, failed: this.reloadsFailed },
-      total,
-      listeners,
-    };
+    return serverStatsView(this.services.metrics.snapshot());
   }
 
   /** Writes {@link stats} as JSON to the generation's stats file. */
@@ -315,24 +365,33 @@ export class Server {
 
   // ------------------------------------------------------------------ helpers
 
+  /** Processes sharing the sockets (cluster workers): `share`, else the topology's count. */
+  private get share(): number {
+    return this.opts.share ?? this.services.topology.count;
+  }
+
   private async load(): Promise<Generation> {
     const number = this.nextNumber++;
-    return loadGeneration({ file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0 });
+    return loadGeneration({
+      file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0, services: this.services,
+    });
   }
 
   private makeSinks(gen: Generation): Map<string, TrackingSink> {
     const create = this.opts.createProcess ?? createRadiusProcess;
     const sinks = new Map<string, TrackingSink>();
     for (const [name, build] of gen.sites) {
-      const inner = create(build.site, { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink });
-      sinks.set(name, new TrackingSink(inner));
+      const inner = create(build.site, { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink, clock: this.services.clock });
+      sinks.set(name, new TrackingSink(inner, name));
     }
     return sinks;
   }
 
   private newListener(spec: ListenSpec, gen: Generation, sinks: Map<string, TrackingSink>): Listener {
-    const deps: ListenerDeps = { sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict };
-    if (this.opts.share && this.opts.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
+    const deps: ListenerDeps = {
+      sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict, clock: this.services.clock,
+    };
+    if (this.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.share);
     if (this.opts.createListener) return this.opts.createListener(spec, deps);
     return spec.transport === 'tcp' ? new TcpListener(spec, deps) : new UdpListener(spec, deps);
   }
@@ -358,8 +417,8 @@ export class Server {
       const prev = old.clients.get(name);
       if (prev && table !== gen.globalClients) inherit(table, prev);
     }
-    if (this.opts.share && this.opts.share > 1) {
-      for (const table of gen.clients.values()) (table as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
+    if (this.share > 1) {
+      for (const table of gen.clients.values()) (table as { setShare?: (n: number) => void }).setShare?.(this.share);
     }
   }
 
@@ -372,6 +431,11 @@ export class Server {
       this.opts.log.info(`listening on ${a.transport} ${a.address} port ${a.port} (${a.name})`);
     }
   }
+}
+
+/** The process counters behind a tracking sink (a `RadiusProcess`), if it has them. */
+function siteCounters(s: TrackingSink): (ProcessStats & Record<string, number>) | undefined {
+  return (s.inner as { counters?: ProcessStats & Record<string, number> }).counters;
 }
 
 /** Creates run_dir (flag file, pid file, stats) and logdir when they are missing. */

@@ -10,7 +10,8 @@ export class TrackingSink implements PacketSink {
   private total = 0;
   private waiters: (() => void)[] = [];
 
-  constructor(readonly inner: PacketSink) {}
+  /** `site`: the server (virtual server) name, for metrics. */
+  constructor(readonly inner: PacketSink, readonly site = '') {}
 
   /** Requests started and not yet answered. */
   get inFlight(): number {

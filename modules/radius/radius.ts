@@ -24,11 +24,13 @@ import { sectionOf } from '../../core/config/schema';
 import type { ConfItem, ConfSection } from '../../core/config/ast';
 import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
-import { workerShare } from '../../core/listen/cluster';
+import { MetricsRegistry } from '../../core/metrics/registry';
+import { SINGLE_PROCESS, type Topology } from '../../core/topology/topology';
+import { radiusCollector } from './metrics';
 import type { Logger } from '../../core/log/logger';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../../core/module/define';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TOPOLOGY } from '../../core/module/tokens';
 import { Pair } from '../../core/pair/pair';
 import { parsePairList } from '../../core/pair/text';
 import { encodePacket, packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
@@ -152,7 +154,12 @@ export class Radius implements ModuleInstance {
     @inject(MODULE_CONFIG) private readonly config: RadiusConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
+    @inject(METRICS) private readonly metrics: MetricsRegistry = new MetricsRegistry(),
+    @inject(TOPOLOGY) private readonly topology: Topology = SINGLE_PROCESS,
   ) {}
+
+  /** Removes this instance's metrics collector. */
+  private unregisterMetrics: (() => void) | undefined;
 
   /** Registers `%<instance>.stats([counter])`. */
   bootstrap(ctx: BootstrapContext): void {
@@ -188,7 +195,7 @@ export class Radius implements ModuleInstance {
     }
     if (this.da['Proxy-State']) this.proxyStatePair = new Pair(this.da['Proxy-State'], this.proxyState);
     if (c.status_check && c.mode !== 'replicate') this.buildStatusCheck(c.status_check, at);
-    this.workers = workerShare();
+    this.workers = this.topology.count;
     this.maxOutstanding = Math.max(1, Math.floor(c.max_outstanding / this.workers));
     this.maxConns = Math.max(1, Math.floor(c.pool.max / this.workers));
     this.shared = {
@@ -205,11 +212,13 @@ export class Radius implements ModuleInstance {
       `${this.workers > 1 ? ` per worker (${this.workers} workers)` : ''}; max_outstanding ${this.maxOutstanding}` +
       `${this.statusCode ? `; status checks with ${packetCodeName(this.statusCode)}` : ''}`);
     for (let i = 0; i < n; i++) this.openConn(false);
+    this.unregisterMetrics = this.metrics.collect(radiusCollector(this.name, () => this.stats()));
   }
 
   /** Closes every connection and fails whatever is still waiting. Safe after a partial instantiate. */
   detach(): void {
     this.closed = true;
+    this.unregisterMetrics?.();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const w of this.backlog.splice(0)) { this.extra.backlog_failed++; w.fail('shutting down'); }
