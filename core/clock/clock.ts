@@ -20,7 +20,7 @@ export interface Clock {
   now(): number;
   /** Wall time in milliseconds since the epoch for monotonic time `mono` (default: now). */
   wall(mono?: number): number;
-  /** Runs `fn` after `ms` milliseconds of monotonic time; the timer does not keep the process alive. */
+  /** Runs `fn` after `ms` milliseconds of monotonic time (a Node timer: call `unref()` on it if it must not keep the process alive). */
   setTimeout(fn: () => void, ms: number): TimerHandle;
   /** Cancels a timer from {@link setTimeout}. */
   clearTimeout(h: TimerHandle | undefined): void;
@@ -47,9 +47,7 @@ export class SystemClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, ms));
-    t.unref();
-    return t;
+    return setTimeout(fn, Math.max(0, ms));
   }
 
   clearTimeout(h: TimerHandle | undefined): void {

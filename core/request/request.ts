@@ -62,6 +62,8 @@ export class Request {
   readonly dict?: Dictionary;
   /** The request's log. */
   readonly log: RequestLogger;
+  /** The server clock (interpreter timers: `timeout`, `retry`, max_request_time). */
+  readonly clock: Clock;
   /**
    * When the request was received, in the server clock's monotonic milliseconds (deadlines,
    * `reject_delay`); {@link received} is the same instant as wall time.
@@ -93,7 +95,7 @@ export class Request {
     this.parent = opts.parent;
     this.dict = opts.dict ?? opts.parent?.dict;
     this.log = new RequestLogger(this.number, opts.debug ?? false, opts.sink);
-    const clock = opts.clock ?? systemClock;
+    const clock = (this.clock = opts.clock ?? opts.parent?.clock ?? systemClock);
     this.receivedAt = opts.receivedAt ?? clock.now();
     this.received = clock.wall(this.receivedAt) / 1000;
   }

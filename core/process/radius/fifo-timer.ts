@@ -74,6 +74,7 @@ export class FifoTimer {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.armedAt = at;
     this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, at - this.clock.now()));
+    (this.timer as { unref?: () => unknown }).unref?.();
   }
 
   private fire(): void {
