@@ -37,8 +37,15 @@ const HELP: Readonly<Record<string, string>> = {
   superseded: 'Requests cancelled by a new packet with the same ID.',
   send_errors: 'Failed writes.',
   tcp_accepted: 'TCP connections accepted.',
-  tcp_rejected: 'TCP connections refused.',
+  tcp_closed: 'TCP connections closed by the peer or at shutdown.',
   tcp_closed_bad: 'TCP connections closed for garbage or bad framing.',
+  tcp_closed_idle: 'TCP connections closed after idle_timeout.',
+  tcp_closed_read_timeout: 'TCP connections closed because a started packet missed read_timeout.',
+  tcp_rejected: 'TCP connections refused (sum of the tcp_rejected_* reasons).',
+  tcp_rejected_unknown_client: 'TCP connections refused: unknown client.',
+  tcp_rejected_max_connections: 'TCP connections refused: listener max_connections reached.',
+  tcp_rejected_per_client: 'TCP connections refused: max_connections_per_client reached.',
+  tcp_accept_errors: 'TCP accept() failures.',
 };
 const NAME_PART = /^[a-z0-9_]+$/;
 

@@ -1,10 +1,10 @@
 /**
  * The root DI container of one configuration generation (aesthetics.md §4.4). It holds core
  * services only, each under a typed token from `./tokens.ts`: the dictionary ({@link DICT}),
- * the generation's xlat registry ({@link XLATS}), the root logger ({@link ROOT_LOG}), and the
- * process-wide services that outlive a generation: metrics ({@link METRICS}), the clock
- * ({@link CLOCK}), worker-thread pools ({@link WORKER_POOLS}) and the worker topology
- * ({@link TOPOLOGY}). The server creates those once and passes them to every generation; a
+ * the generation's xlat registry ({@link XLATS}), the root logger ({@link ROOT_LOG}), the
+ * connection-trunk factory ({@link TRUNKS}, core/trunk), and the process-wide services that
+ * outlive a generation: metrics ({@link METRICS}), the clock ({@link CLOCK}), worker-thread
+ * pools ({@link WORKER_POOLS}) and the worker topology ({@link TOPOLOGY}). The server creates those once and passes them to every generation; a
  * container made without them (tests, `radiusd -C`) gets fresh ones.
  * The loader creates one child container per module instance from it.
  *
@@ -16,11 +16,12 @@ import { container, type DependencyContainer } from 'tsyringe';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
 import { globalXlats, type XlatRegistry } from '../unlang/xlat/registry';
+import { trunkFactory } from '../trunk/trunk';
 import { systemClock, type Clock } from '../clock/clock';
 import { MetricsRegistry } from '../metrics/registry';
 import { SINGLE_PROCESS, type Topology } from '../topology/topology';
 import { WorkerPools } from '../workers/pool';
-import { CLOCK, DICT, METRICS, ROOT_LOG, TOPOLOGY, WORKER_POOLS, XLATS } from './tokens';
+import { CLOCK, DICT, METRICS, ROOT_LOG, TOPOLOGY, TRUNKS, WORKER_POOLS, XLATS } from './tokens';
 
 /** Core services of a configuration generation. */
 export interface RootServices {
@@ -64,7 +65,7 @@ export function processServices(given: Partial<ProcessServices> = {}): ProcessSe
 
 /**
  * A new root container for one configuration generation, holding DICT, XLATS, ROOT_LOG,
- * METRICS, CLOCK, WORKER_POOLS and TOPOLOGY.
+ * TRUNKS, METRICS, CLOCK, WORKER_POOLS and TOPOLOGY.
  */
 export function createRootContainer(services: RootServices): DependencyContainer {
   const root = container.createChildContainer();
@@ -72,6 +73,7 @@ export function createRootContainer(services: RootServices): DependencyContainer
   root.register(DICT, { useValue: services.dict });
   root.register(XLATS, { useValue: services.xlats ?? globalXlats.child() });
   root.register(ROOT_LOG, { useValue: services.log });
+  root.register(TRUNKS, { useValue: trunkFactory });
   root.register(METRICS, { useValue: p.metrics });
   root.register(CLOCK, { useValue: p.clock });
   root.register(WORKER_POOLS, { useValue: p.workers });

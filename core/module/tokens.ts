@@ -10,6 +10,7 @@
 import type { InjectionToken } from 'tsyringe';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
+import type { TrunkFactory } from '../trunk/trunk';
 import type { XlatRegistry } from '../unlang/xlat/registry';
 import type { Clock } from '../clock/clock';
 import type { MetricsRegistry } from '../metrics/registry';
@@ -39,3 +40,5 @@ export const CLOCK: InjectionToken<Clock> = Symbol.for('tsradius.Clock');
 export const WORKER_POOLS: InjectionToken<WorkerPools> = Symbol.for('tsradius.WorkerPools');
 /** This process's place in the cluster: role, worker index and count (root container). */
 export const TOPOLOGY: InjectionToken<Topology> = Symbol.for('tsradius.Topology');
+/** Connection-trunk factory (root container; core/trunk). */
+export const TRUNKS: InjectionToken<TrunkFactory> = Symbol.for('tsradius.Trunks');

@@ -7,13 +7,14 @@
 import { totalDrops } from '../listen/ingest';
 import { CLOSED_LISTENERS, listenerStatsFrom } from '../listen/metrics';
 import type { ListenerStats } from '../listen/types';
-import { sampleValue, type MetricsSnapshot } from '../metrics/snapshot';
+import { findFamily, sampleValue, type MetricsSnapshot } from '../metrics/snapshot';
 
 /** Metric names the server registers (see `Server`). */
 export const SERVER_METRICS = {
   reloads: 'tsradius_reloads_total',
   generation: 'tsradius_generation',
   started: 'tsradius_start_time_seconds',
+  appUp: 'tsradius_app_up',
 } as const;
 
 /** Listener counters of a snapshot: the sum over all listeners (plus `drop_total`) and each open listener's. */
@@ -39,7 +40,17 @@ export function serverStatsView(snap: MetricsSnapshot) {
   };
 }
 
-/** The cluster primary's stats file: `{ workers, total, listeners }` from the merged worker snapshots. */
+/** Apps by name from `tsradius_app_up` (merged over workers: 1 only when ok in every worker). */
+export function appsUpView(snap: MetricsSnapshot): Record<string, { kind: string; up: number }> {
+  const out: Record<string, { kind: string; up: number }> = {};
+  for (const s of findFamily(snap, SERVER_METRICS.appUp)?.samples ?? []) out[s.labels[1]] = { kind: s.labels[0], up: s.value };
+  return out;
+}
+
+/**
+ * The cluster primary's stats file: `{ workers, total, listeners, apps }` from the merged worker
+ * snapshots (`apps`: `{ kind, up }` per app, up = 1 when it reports ok in every worker).
+ */
 export function clusterStatsView(snap: MetricsSnapshot, workers: number) {
-  return { workers, ...listenerView(snap) };
+  return { workers, ...listenerView(snap), apps: appsUpView(snap) };
 }

@@ -79,8 +79,8 @@ export class Files {
     @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}
 
-  /** Reads and compiles the users files; errors are located `file[line]`. */
-  instantiate(ctx: InstantiateContext): void {
+  /** Reads and compiles the users files; errors are located `file[line]`. (also under `radiusd -C`) */
+  configure(ctx: InstantiateContext): void {
     const opts = { dict: ctx.dict, xlats: this.xlats };
     this.key = compileTemplate(this.config.key, opts);
     this.keyNeedsSignal = templateMayCall(this.config.key);

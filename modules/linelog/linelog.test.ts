@@ -88,4 +88,15 @@ describe('linelog', () => {
     await compileTemplate('%linelog("hi %{User-Name}")', { dict: testDict(), xlats: reg }).expand(r);
     expect(fs.readFileSync(f, 'utf8')).toBe('hi bob\n');
   });
+  it('expanded values are escaped (no forged lines); the literal text is not', async () => {
+    const f = path.join(dir, 'esc.log');
+    const m = linelog(`filename = ${f}\nformat = "a\\tb user=%{User-Name}"`);
+    const reg = new XlatRegistry();
+    m.bootstrap({ name: 'linelog', dict: testDict(), log: memoryLogger(), registerXlat: (n, fn, o) => reg.register(n, fn, o) });
+    const r = makeRequest('User-Name = "bob\\nforged\\r\\001\\\\x"');
+    expect(r.request[0].value).toBe('bob\nforged\r\x01\\x');
+    await m.log(r, callCtx(r));
+    await compileTemplate('%linelog("via xlat %{User-Name}")', { dict: testDict(), xlats: reg }).expand(r);
+    expect(fs.readFileSync(f, 'utf8')).toBe('a\tb user=bob\\nforged\\r\\001\\\\x\nvia xlat bob\\nforged\\r\\001\\x\n');
+  });
 });

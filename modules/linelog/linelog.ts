@@ -21,11 +21,19 @@ import { unescapeValue } from '../../core/config/ast';
 import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { boxAsText } from '../../core/unlang/xlat/box';
+import { escapeControls, escapeString } from '../../core/value/text';
 import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { escapeName, safeName } from '../shared/filename';
 import { compileTemplate, type Template } from '../shared/tmpl';
 import type { LinelogConfig } from './config';
 
+
+/**
+ * Escaping of every expanded value in a line (FreeRADIUS linelog): `\` → `\\`, CR/LF/TAB →
+ * `\r` `\n` `\t`, other control characters and invalid UTF-8 → `\ooo`. The literal text of
+ * the line is written as configured.
+ */
+const lineEscape = (s: string): string => escapeString(s, '');
 
 /** Config items of the module section itself, which are not message lines. */
 const OWN_SECTIONS = new Set(['file']);
@@ -55,7 +63,9 @@ export class Linelog {
   /** Registers `%<instance>(text)`: writes `text` as a line. */
   bootstrap(ctx: BootstrapContext): void {
     ctx.registerXlat(this.name, (c, args) => {
-      const text = (args[0] ?? []).map(boxAsText).join('');
+      // The argument arrives expanded: literal text and values cannot be told apart, so only
+      // the characters that would break the line are escaped.
+      const text = escapeControls((args[0] ?? []).map(boxAsText).join(''));
       const r = this.emit(c.request, text);
       return r instanceof Promise ? r.then(() => []) : [];
     }, { minArgs: 1, maxArgs: 1 });
@@ -81,7 +91,7 @@ export class Linelog {
       this.writer = new AppendWriter({ fileMode: fileConf.permissions, dirMode: 0o755, fsync: fileConf.fsync, idleTimeoutMs: 60_000 });
       this.unregisterMetrics = this.metrics.collect(appendWriterCollector('linelog', this.name, () => this.writer));
     }
-    if (c.format !== undefined) this.format = compileTemplate(c.format, { ...opts, strftime: true });
+    if (c.format !== undefined) this.format = compileTemplate(c.format, { ...opts, strftime: true, escape: lineEscape });
     if (c.reference !== undefined) this.reference = compileTemplate(c.reference, opts);
     const cs = sectionOf(c);
     const sections: ConfItem[] = cs ? cs.children : c.messages;
@@ -99,7 +109,7 @@ export class Linelog {
       }
       if (item.op === '' || item.value === undefined) continue;
       const text = item.quote === 'single' ? unescapeValue(item.value, 'single').replace(/[\\"%]/g, (x) => `\\${x}`) : item.value;
-      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc }));
+      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc, escape: lineEscape }));
     }
   }
 

@@ -1,7 +1,10 @@
 /**
  * A `radius` instance's counters in the metrics registry (`METRICS`): a collector registered in
  * `instantiate` and removed in `detach` reads `Radius.stats()` when a snapshot is taken, so the
- * proxy's hot path keeps its plain counter fields.
+ * proxy's hot path keeps its plain counter fields. `stats()` sums the trunk's counters
+ * (`fail_fast`, `backlogged`, `backlog_failed`), every connection's counters (those of
+ * connections the trunk retired included) and the instance's own (`limit_outstanding`, `loops`,
+ * `cancelled`, `protocol_error`); connection states are the trunk's (core/trunk).
  *
  * | stats | metric |
  * |---|---|
@@ -12,7 +15,7 @@
  * | summary state | gauge `tsradius_home_server_up{instance}` (1 when a connection is active or full) |
  */
 import type { Collector, GaugeOptions, MetricOptions } from '../../core/metrics/registry';
-import type { ConnState } from './connection';
+import type { ConnState } from '../../core/trunk/trunk';
 import type { RadiusStats } from './radius';
 
 const P = 'tsradius_home_server_';

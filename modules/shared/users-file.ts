@@ -354,7 +354,8 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
     const loc: ConfLoc = { file, line: ln + 1 };
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const indented = line[0] === ' ' || line[0] === '\t';
+    // Any leading white space (not only space and tab: also CR, VT, FF) makes a continuation line.
+    const indented = /^\s/.test(line);
     if (!indented) {
       finish();
       const inc = /^\$(-?)INCLUDE(-?)\s+(.+)$/.exec(trimmed);
@@ -374,7 +375,7 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
         name = line.slice(1, end);
         rest = line.slice(end + 1);
       } else {
-        const m = /^(\S+)(.*)$/.exec(line)!;
+        const m = /^(\S+)([\s\S]*)$/.exec(line)!;
         name = m[1];
         rest = m[2];
       }
