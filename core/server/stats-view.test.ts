@@ -1,5 +1,6 @@
 /** The stats file and %stats() as views of the metrics registry, in one process and merged over workers. */
 import * as dgram from 'node:dgram';
+import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -142,5 +143,78 @@ describe('Server counters are views of the metrics registry', () => {
     expect(text).toMatch(/^tsradius_reloads_total\{result="ok"\} 1$/m);
     expect(text).toMatch(/^tsradius_clients\{server="default"\} 1$/m);
     expect(sampleValue(metrics.snapshot(), 'tsradius_generation')).toBe(2);
+  });
+});
+
+const mergedConf = (tcpPort: number) => `confdir = .
+client localhost {
+	ipaddr = 127.0.0.1
+	secret = testing123
+	require_message_authenticator = no
+}
+app health {
+	ipaddr = 127.0.0.1
+	port = 0
+}
+server default {
+	namespace = radius
+	listen tcp {
+		type = Access-Request
+		transport = tcp
+		tcp {
+			ipaddr = 127.0.0.1
+			port = ${tcpPort}
+		}
+		limit {
+			max_connections_per_client = 1
+		}
+	}
+	recv Access-Request {
+		control.Auth-Type := ::Accept
+	}
+}
+`;
+
+describe('inject, TCP refusals and apps in the registry', () => {
+  it('the inject pseudo-listener, tcp_rejected_* / tcp_open and app health show in stats(), Prometheus and the cluster view', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-metrics-'));
+    const file = path.join(dir, 'radiusd.conf');
+    const [tcpPort] = await freePorts(1);
+    fs.writeFileSync(file, mergedConf(tcpPort));
+    const metrics = new MetricsRegistry();
+    server = new Server({ file, log: new MemoryLogger(false), triggers: false, services: { metrics } });
+    await server.start();
+    const reply = await server.inject('default', { code: 'Access-Request', pairs: 'User-Name = "bob"' });
+    expect(reply.name).toBe('Access-Accept');
+    // Two connections from one address with max_connections_per_client = 1: the second is refused.
+    const first = net.connect(tcpPort, '127.0.0.1');
+    await new Promise((r) => first.once('connect', r));
+    const waitFor = async (ok: () => boolean) => { for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25)); };
+    await waitFor(() => (server!.stats().listeners['default.tcp']?.tcp_open ?? 0) === 1);
+    const second = net.connect(tcpPort, '127.0.0.1');
+    second.on('error', () => undefined);
+    await new Promise((r) => second.once('close', r));
+    await waitFor(() => (server!.stats().listeners['default.tcp']?.tcp_rejected ?? 0) === 1);
+    const s = server.stats();
+    expect(s.listeners.inject).toMatchObject({ received: 1, processed: 1, replied: 1, no_reply: 0 });
+    expect(s.listeners['default.tcp']).toMatchObject({ tcp_accepted: 1, tcp_open: 1, tcp_rejected: 1, tcp_rejected_per_client: 1 });
+    expect(s.total.replied).toBe(1);
+    expect(s.apps).toEqual({ health: expect.objectContaining({ kind: 'health', status: 'ok' }) });
+    const snap = metrics.snapshot();
+    const text = renderPrometheus(snap);
+    expect(text).toMatch(/^tsradius_listener_replied_total\{listener="inject"\} 1$/m);
+    expect(text).toMatch(/^tsradius_listener_tcp_rejected_per_client_total\{listener="default\.tcp"\} 1$/m);
+    expect(text).toMatch(/^# TYPE tsradius_listener_tcp_connections gauge$/m);
+    expect(text).toMatch(/^tsradius_listener_tcp_connections\{listener="default\.tcp"\} 1$/m);
+    expect(text).toMatch(/^tsradius_app_up\{kind="health",name="health"\} 1$/m);
+    // A cluster primary's view of two such workers: counters summed, apps up only if up everywhere.
+    const down = new MetricsRegistry();
+    down.collect((out) => out.gauge({ name: 'tsradius_app_up', help: 'x', labelNames: ['kind', 'name'], merge: 'min' }, ['health', 'health'], 0));
+    const view = clusterStatsView(mergeSnapshots([JSON.parse(JSON.stringify(snap)), JSON.parse(JSON.stringify(snap))]), 2);
+    expect(view.listeners.inject.received).toBe(2);
+    expect(view.listeners['default.tcp'].tcp_rejected_per_client).toBe(2);
+    expect(view.apps).toEqual({ health: { kind: 'health', up: 1 } });
+    expect(clusterStatsView(mergeSnapshots([snap, down.snapshot()]), 2).apps).toEqual({ health: { kind: 'health', up: 0 } });
+    first.destroy();
   });
 });
