@@ -10,7 +10,8 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { MetricsRegistry } from '../../core/metrics/registry';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { BootstrapContext, InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
@@ -21,7 +22,7 @@ import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { boxAsText } from '../../core/unlang/xlat/box';
 import { escapeControls, escapeString } from '../../core/value/text';
-import { AppendWriter } from '../shared/append-writer';
+import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { failureMessage } from '../shared/pairs';
 import { escapeName, safeName } from '../shared/filename';
 import { bareAttrTemplate, compileTemplate, type Template } from '../shared/tmpl';
@@ -54,7 +55,11 @@ export class Linelog {
     @inject(MODULE_LOG) private readonly logger: Logger,
     @inject(MODULE_NAME) private readonly name: string,
     @inject(XLATS) private readonly xlats?: XlatRegistry,
+    @inject(METRICS) private readonly metrics: MetricsRegistry = new MetricsRegistry(),
   ) {}
+
+  /** Removes this instance's metrics collector (the writer's counters). */
+  private unregisterMetrics: (() => void) | undefined;
 
   /** Registers `%<instance>(text)`: writes `text` as a line. */
   bootstrap(ctx: BootstrapContext): void {
@@ -85,6 +90,7 @@ export class Linelog {
       if (!filename) throw new Error(`${this.name}: destination = file needs a filename`);
       this.filename = compileTemplate(filename, { ...opts, strftime: true, escape: fileConf.escape_filenames ? escapeName : safeName });
       this.writer = new AppendWriter({ fileMode: fileConf.permissions, dirMode: 0o755, fsync: fileConf.fsync, idleTimeoutMs: 60_000 });
+      this.unregisterMetrics = this.metrics.collect(appendWriterCollector('linelog', this.name, () => this.writer));
     }
     const cs = sectionOf(c);
     // An unquoted attribute name is a reference to the attribute (v4), e.g. `format = User-Name`.
@@ -120,6 +126,7 @@ export class Linelog {
 
   /** Closes the file. */
   async detach(): Promise<void> {
+    this.unregisterMetrics?.();
     await this.writer?.close();
   }
 

@@ -15,7 +15,7 @@
  * `Do-Not-Respond` (reply.Packet-Type 256, or an rcode that maps to it) runs
  * `send Do-Not-Respond` and sends nothing.
  */
-import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock } from '../../clock/clock';
 import type { DictAttr } from '../../dict/attr';
 import type { Rcode } from '../../module/api';
 import { Pair } from '../../pair/pair';
@@ -117,8 +117,10 @@ export class RadiusProcess implements SiteProcess {
   readonly sections: Map<string, CompiledSection>;
   readonly attrs: Attrs;
   /** Reject-delay queue and max_request_time deadlines (one timer each). */
-  readonly delays = new FifoTimer();
-  readonly deadlines = new FifoTimer();
+  readonly delays: FifoTimer;
+  readonly deadlines: FifoTimer;
+  /** The server clock (receive times, timers). */
+  readonly clock: Clock;
   readonly counters: ProcessStats = { requests: 0, replies: 0, noReply: 0, cancelled: 0, errors: 0, active: 0 };
   readonly sink: LogSink | undefined;
   readonly hasStatusSection: boolean;
@@ -128,6 +130,9 @@ export class RadiusProcess implements SiteProcess {
   private truncationLog?: RateLimitedLog;
 
   constructor(readonly site: CompiledSite, readonly opts: ProcessOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.delays = new FifoTimer(this.clock);
+    this.deadlines = new FifoTimer(this.clock);
     this.sections = sectionTable(site);
     const d = site.dict;
     const r = (n: string): DictAttr | undefined => d.resolve(n);
@@ -252,7 +257,7 @@ interface Origin {
   readonly shortname: string | undefined;
   /** Packet codes the entry accepts (Status-Server answers depend on it). */
   readonly types: readonly number[];
-  /** `performance.now()` at arrival. */
+  /** Arrival, in the server clock's monotonic milliseconds (`ProcessOptions.clock`). */
   readonly received: number;
 }
 
@@ -267,7 +272,9 @@ abstract class Transaction implements InFlight {
   private sends = 0;
 
   constructor(protected readonly p: RadiusProcess, protected readonly origin: Origin) {
-    const req = new Request({ code: origin.code, id: origin.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink });
+    const req = new Request({
+      code: origin.code, id: origin.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink, clock: p.clock, receivedAt: origin.received,
+    });
     req.request = origin.pairs;
     if (origin.authenticator) req.authenticator = origin.authenticator;
     this.req = req;
@@ -530,7 +537,7 @@ class PacketTransaction extends Transaction {
     const delay = this.p.site.config.rejectDelay;
     if (code === C.AccessReject && delay > 0) {
       const at = this.pkt.received + delay * 1000;
-      if (at > performance.now()) {
+      if (at > this.p.clock.now()) {
         if (this.req.debug) this.req.log.debug(`Delaying Access-Reject by ${delay}s (reject_delay)`);
         this.p.delays.push(at, () => this.end(code, bytes));
         return;
