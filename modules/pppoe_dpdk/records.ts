@@ -115,6 +115,8 @@ export interface AuthResult {
   readonly replyMessage?: string;
   /** Further reply attributes in RADIUS wire format (attribute TLVs), at most `RESP.EXTRA_MAX` bytes kept. */
   readonly extra?: Uint8Array;
+  /** Some extra attributes were left out (set by the mapping, which cuts at attribute boundaries). */
+  readonly extraTruncated?: boolean;
 }
 
 /** A decoded Auth Response (a copy; tests and the ring monitor). */
@@ -264,7 +266,7 @@ const RESULT_CODES: Readonly<Record<AuthResultName, number>> = { accept: 1, reje
  * truncated and flagged (`RespFlag.*_TRUNCATED`). Unparseable addresses are written as 0 (absent).
  */
 export function writeResponse(dv: DataView, u8: Uint8Array, off: number, requestId: number, sessionId: number, kind: number, r: AuthResult, answeredAt: number): void {
-  let flags = r.nat ? RespFlag.NAT : 0;
+  let flags = (r.nat ? RespFlag.NAT : 0) | (r.extraTruncated ? RespFlag.EXTRA_TRUNCATED : 0);
   dv.setFloat64(off + RESP.REQUEST_ID, requestId, true);
   dv.setUint32(off + RESP.SESSION_ID, sessionId, true);
   u8[off + RESP.RESULT] = RESULT_CODES[r.result] ?? Result.ERROR;
@@ -350,6 +352,7 @@ export function decodeResponse(dv: DataView, u8: Uint8Array, off: number): AuthR
     framedMtu: mtu === 0 ? undefined : mtu,
     replyMessage: msgLen ? utf8(u8, off + RESP.REPLY_MSG, msgLen) : undefined,
     extra: extraLen ? copy(u8, off + RESP.EXTRA, extraLen) : undefined,
+    extraTruncated: (flags & RespFlag.EXTRA_TRUNCATED) !== 0 || undefined,
     answeredAt: dv.getFloat64(off + RESP.ANSWERED_AT, true),
   };
 }
