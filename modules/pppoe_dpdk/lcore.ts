@@ -587,8 +587,8 @@ export class Lcore {
     const prefixLen = this.synPrefixLen;
     const userLen = writeDecimal(this.synUser, prefixLen, n);
     let rc: number;
-    // CHAP for a deterministic share of requests (every request whose position in a 1000-cycle falls below the ratio).
-    if ((n % 1000) < chapRatio * 1000) {
+    // CHAP for a deterministic, evenly spread share of the requests.
+    if (Math.floor((n + 1) * chapRatio) > Math.floor(n * chapRatio)) {
       const chapId = n & 255;
       rc = this.submitChap(sid, this.synUser, 0, userLen, chapId, this.synChallenge, 0, 16, this.synChapResponses, chapId * 16);
     } else {
