@@ -98,6 +98,8 @@ interface LcoreHandle {
   req?: SpscRing;
   resp?: SpscRing;
   readonly inflight: Map<number, Inflight>;
+  /** Answers written into the response ring but not yet published (published together by `flush`). */
+  uncommitted: number;
   deaths: number[];
   restartTimer?: ReturnType<typeof setTimeout>;
   exited: Promise<void>;
@@ -145,7 +147,7 @@ export class ControlPlane {
     for (let id = 0; id < this.options.lcores; id++) {
       let markExited!: () => void;
       const exited = new Promise<void>((r) => (markExited = r));
-      this.lcores.push({ id, block: LcoreBlock.create(), gen: 0, inflight: new Map(), deaths: [], exited, markExited });
+      this.lcores.push({ id, block: LcoreBlock.create(), gen: 0, inflight: new Map(), uncommitted: 0, deaths: [], exited, markExited });
     }
   }
 
@@ -170,6 +172,7 @@ export class ControlPlane {
   /** Starts (or restarts) the worker of `l` with fresh rings. */
   private launch(l: LcoreHandle): void {
     l.gen++;
+    l.uncommitted = 0;
     const ringSize = this.options.ringSize;
     l.req = SpscRing.create(ringSize, RECORD_SIZE);
     l.resp = SpscRing.create(ringSize, RECORD_SIZE).setDoorbell(l.block.i32, W_BELL);
@@ -237,7 +240,17 @@ export class ControlPlane {
         }
       }
     }
-    if (this.lcores.some((l) => l.req?.hasData())) this.schedule();
+    if (this.lcores.some((l) => this.takeable(l))) this.schedule();
+  }
+
+  /** Response slots not yet promised to a request in flight or an unpublished answer. */
+  private room(l: LcoreHandle): number {
+    return l.resp ? l.resp.freeSlots() - l.inflight.size - l.uncommitted : 0;
+  }
+
+  /** True when `l` has requests waiting and room to answer them. */
+  private takeable(l: LcoreHandle): boolean {
+    return l.req !== undefined && l.req.hasData() && this.room(l) > 0;
   }
 
   /** Runs the pump soon (wakes it when it sleeps). */
@@ -270,7 +283,7 @@ export class ControlPlane {
 
   private sleep(): void {
     Atomics.store(this.cpI32, CP_BELL, 1);
-    if (this.lcores.some((l) => l.req?.hasData())) {
+    if (this.lcores.some((l) => this.takeable(l))) {
       Atomics.store(this.cpI32, CP_BELL, 0);
       this.schedule();
       return;
@@ -295,16 +308,16 @@ export class ControlPlane {
   private take(l: LcoreHandle, t: number): number {
     const req = l.req!;
     const resp = l.resp!;
-    const room = resp.freeSlots() - l.inflight.size;
+    const room = this.room(l);
     if (room <= 0) return 0;
     const n = req.peek(Math.min(this.options.burst, room));
     let probes = 0;
     for (let i = 0; i < n; i++) {
       const off = req.readOffset(i);
       if (req.u8[off + REQ.KIND] === Kind.PROBE) {
-        if (resp.reserve(1) === 1) {
-          writeBareResponse(resp.dv, resp.u8, resp.writeOffset(0), 0, 0, Kind.PROBE, Result.ACCEPT, t);
-          resp.commit(1);
+        if (resp.reserve(l.uncommitted + 1) > l.uncommitted) {
+          writeBareResponse(resp.dv, resp.u8, resp.writeOffset(l.uncommitted), 0, 0, Kind.PROBE, Result.ACCEPT, t);
+          this.uncommit(l);
         }
         probes++;
         continue;
@@ -343,14 +356,29 @@ export class ControlPlane {
     }
     l.inflight.delete(f.requestId);
     const resp = l.resp!;
-    if (resp.reserve(1) === 0) {
+    if (resp.reserve(l.uncommitted + 1) <= l.uncommitted) {
       this.c.response_ring_full++;
       return;
     }
-    writeResponse(resp.dv, resp.u8, resp.writeOffset(0), f.requestId, f.sessionId, Kind.AUTH, r, now());
-    resp.commit(1);
+    writeResponse(resp.dv, resp.u8, resp.writeOffset(l.uncommitted), f.requestId, f.sessionId, Kind.AUTH, r, now());
+    this.uncommit(l);
     this.c.answered++;
-    if (l.req?.hasData()) this.schedule();
+  }
+
+  /**
+   * Counts one written, unpublished answer. Answers settling in the same microtask checkpoint are published
+   * together by one `commit` (one atomic store, at most one doorbell) queued behind them.
+   */
+  private uncommit(l: LcoreHandle): void {
+    if (l.uncommitted++ === 0) {
+      const gen = l.gen;
+      queueMicrotask(() => {
+        if (l.gen !== gen || !l.resp) return;
+        l.resp.commit(l.uncommitted);
+        l.uncommitted = 0;
+        if (l.req?.hasData()) this.schedule();
+      });
+    }
   }
 
   /** Counters, per lcore and aggregated (reads each lcore's block under its seqlock; takes no lock). */

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { LcoreSpawner } from './control-plane';
 
 const LOADER = `
@@ -55,9 +55,14 @@ function transpileClosure(entry: string): Record<string, string> {
 }
 
 /** A worker thread running the TypeScript file `entry` (absolute path) with `workerData`. */
-export function tsWorker(entry: string, workerData: Record<string, unknown>): Worker {
-  return new Worker(LOADER, { eval: true, workerData: { ...workerData, __sources: transpileClosure(entry), __entry: entry } });
+export function tsWorker(entry: string, workerData: Record<string, unknown>, opts: WorkerOptions = {}): Worker {
+  return new Worker(LOADER, { ...opts, eval: true, workerData: { ...workerData, __sources: transpileClosure(entry), __entry: entry } });
+}
+
+/** Spawns lcores from `lcore-worker.ts` (with worker options such as `resourceLimits`). */
+export function tsLcoreSpawnerWith(opts: WorkerOptions): LcoreSpawner {
+  return (data) => tsWorker(path.join(__dirname, 'lcore-worker.ts'), { ...data }, opts);
 }
 
 /** Spawns lcores from `lcore-worker.ts`. */
-export const tsLcoreSpawner: LcoreSpawner = (data) => tsWorker(path.join(__dirname, 'lcore-worker.ts'), { ...data });
+export const tsLcoreSpawner: LcoreSpawner = tsLcoreSpawnerWith({});
