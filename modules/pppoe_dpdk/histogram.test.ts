@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { bucketHigh, bucketOf, BUCKETS, HISTOGRAM_LENGTH, mergeInto, record, summarize } from './histogram';
-import { mulberry32 } from './ring-peer';
+import { rand32 } from './ring-peer';
 
 describe('log-linear histogram', () => {
   it('puts every value in a bucket whose upper bound is within 3.2 % above it', () => {
-    const rand = mulberry32(7);
+    const rand = rand32(7);
     const bad: number[] = [];
     for (let i = 0; i < 20000; i++) {
       const v = i < 200 ? i : rand() % 0x7fffffff;

@@ -8,18 +8,13 @@
  * runs full and empty many times; they report how often they met those edges.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { mulberry32 } from '../../test/support/prng';
 import { SpscRing } from './ring';
 
-/** Seeded 32-bit generator (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+/** Seeded generator of unsigned 32-bit integers (over the shared mulberry32 of test/support/prng.ts). */
+export function rand32(seed: number): () => number {
+  const next = mulberry32(seed);
+  return () => Math.floor(next() * 4294967296) >>> 0;
 }
 
 /** Fills `u8[off+4, off+size)` from a xorshift stream seeded by (seed, n); returns nothing, allocates nothing. */
@@ -80,7 +75,7 @@ function pause(rand: () => number): void {
 export function runPeer(d: PeerData): PeerReport {
   const ring = SpscRing.attach(d.ring);
   const bell = new Int32Array(d.bell);
-  const rand = mulberry32(d.seed ^ (d.role === 'producer' ? 0x1234 : 0x4321));
+  const rand = rand32(d.seed ^ (d.role === 'producer' ? 0x1234 : 0x4321));
   const size = ring.slotSize;
   const u8 = ring.u8;
   const dv = ring.dv;

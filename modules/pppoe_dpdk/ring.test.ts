@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RING_HEADER, SpscRing } from './ring';
-import { mulberry32, type PeerReport } from './ring-peer';
+import { rand32, type PeerReport } from './ring-peer';
 import { tsWorker } from './testing';
 
 /** Sets both indices of a fresh ring to `start` (to exercise the 32-bit wrap of head and tail). */
@@ -89,7 +89,7 @@ async function crossThread(opts: { capacity: number; slot: number; count: number
 
 describe('SpscRing across worker threads (seeded property test)', () => {
   // Seeds are fixed so a failure reproduces; each case differs in capacity, burst limit and start index.
-  const gen = mulberry32(20240617);
+  const gen = rand32(20240617);
   const cases = [
     { capacity: 16, slot: 64, count: 300_000, seed: gen(), maxBurst: 32 },
     { capacity: 256, slot: 64, count: 2_000_000, seed: gen(), maxBurst: 7, start: 0x7fffffff - 5000 },
