@@ -1,12 +1,13 @@
 /**
  * pppoe_dpdk ring benchmark (`modules/pppoe_dpdk`):
  *
- *   npm run build && node dist/bench/pppoe-ring.bench.js [--count 200000] [--lcores 1,2] [--runs 3] [--rate R] [--json]
+ *   npm run build && node dist/bench/pppoe-ring.bench.js [--count 200000] [--lcores 1,2] [--runs 3] [--rate R] [--open-loop] [--json]
  *
  * 1. **ring**: raw SPSC ring throughput between two worker threads (512-byte records, bursts of ≤ 32, record
  *    number checked, contents not).
  * 2. **round trip**: the whole machinery with a trivial handler: lcore workers' synthetic sources submit
- *    Auth Requests as fast as the rings take them → control plane on the main thread → handler answers ACCEPT
+ *    Auth Requests as fast as the rings take them (closed loop: only while the request ring has room; with
+ *    `--open-loop` at `--rate` whatever happens, refusals counted) → control plane on the main thread → handler answers ACCEPT
  *    at once → response ring → lcore installs and closes the session. Reported: answered requests per second
  *    (wall clock, start of the source to the last answer), refusals, and the submit → result latency
  *    percentiles from the lcores' histograms.
@@ -30,6 +31,8 @@ const LCORES = arg('lcores', '1,2').split(',').map(Number);
 const RUNS = Number(arg('runs', '3'));
 /** Synthetic submissions per second per lcore (default: as fast as the rings take them). */
 const RATE = Number(arg('rate', '10000000'));
+/** With --open-loop the sources submit at the rate whatever the ring holds (refusals counted); default: only while the ring has room. */
+const OPEN_LOOP = process.argv.includes('--open-loop');
 const JSON_OUT = process.argv.includes('--json');
 
 const median = (xs: number[]): number => {
@@ -58,7 +61,7 @@ async function roundTrip(lcores: number, count: number): Promise<{ rate: number;
   const perLcore = Math.ceil(count / lcores);
   const cp = new ControlPlane(() => Promise.resolve(ACCEPT), {
     lcores, ringSize: 1024, burst: 32, macPendingCap: 1 << 16, maxSessions: Math.floor(65534 / lcores),
-    synthetic: { rate: RATE, count: perLcore, macs: 1 << 20 },
+    synthetic: { rate: RATE, count: perLcore, macs: 1 << 20, openLoop: OPEN_LOOP },
   });
   await cp.start();
   // The sources start when each lcore is READY; time from there to the last answer or refusal.

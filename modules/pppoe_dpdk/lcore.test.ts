@@ -212,6 +212,17 @@ describe('lcore (driven in-thread)', () => {
     expect(h.counters()).toMatchObject({ submitted: 50, accept: 20, sessions_created: 20, sessions_active: 0, pending: 30 });
   });
 
+  it('synthetic source, closed loop: submits only while the ring has room (no refusals), resumes as it drains', () => {
+    const h = harness({ ringSize: 8, burst: 8, synthetic: { rate: 1_000_000, count: 100, openLoop: false } });
+    for (let i = 0; i < 5; i++) h.tick(1);
+    let reqs = h.take();
+    expect(reqs.length).toBe(8);
+    h.tick(1);
+    reqs = h.take();
+    expect(reqs.length).toBe(8);
+    expect(h.counters()).toMatchObject({ submitted: 16, ring_full_drops: 0, pending: 16 });
+  });
+
   it('latency is recorded per answered request', () => {
     const h = harness();
     const sid = h.open();

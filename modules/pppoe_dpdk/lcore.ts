@@ -568,6 +568,7 @@ export class Lcore {
       due = this.opts.burst;
     }
     if (due > this.opts.burst) due = this.opts.burst;
+    if (!s.openLoop) due = this.requestRing.reserve(this.staged + due) - this.staged;
     for (let i = 0; i < due; i++) this.syntheticOne(s.chapRatio, s.macs);
     return due;
   }

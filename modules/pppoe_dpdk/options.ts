@@ -19,6 +19,11 @@ export interface SyntheticOptions {
   readonly password: string;
   /** Distinct client MACs the source cycles through (exercises the per-MAC cap when small). */
   readonly macs: number;
+  /**
+   * true (default): submit at `rate` whatever happens, like real clients, so a full ring shows up as refusals.
+   * false: submit only while the request ring has room (a closed loop, for measuring the maximum rate).
+   */
+  readonly openLoop: boolean;
 }
 
 export interface PppoeDpdkOptions {
@@ -70,6 +75,7 @@ export const DEFAULT_SYNTHETIC: SyntheticOptions = Object.freeze({
   userPrefix: 'user',
   password: 'secret',
   macs: 1 << 20,
+  openLoop: true,
 });
 
 export const DEFAULT_OPTIONS: PppoeDpdkOptions = Object.freeze({
