@@ -78,8 +78,8 @@ describe('control plane with lcore workers', () => {
 
   it('a handler that never answers: TIMEOUT on the data plane, the control plane aborts and forgets the request', async () => {
     const aborted: number[] = [];
-    const cp = await startCp((req, signal) => new Promise<AuthResult>(() => {
-      signal.addEventListener('abort', () => aborted.push(req.requestId));
+    const cp = await startCp((req, call) => new Promise<AuthResult>(() => {
+      call.signal.addEventListener('abort', () => aborted.push(req.requestId));
     }), { lcores: 1, timeoutMs: 500, scanIntervalMs: 100, synthetic: { rate: 1000, count: 20 } });
     const s = await until(cp, 'timeouts and abandonment', (x) => x.total.timeout === 20 && x.controlPlane.abandoned === 20);
     expect(s.total).toMatchObject({ submitted: 20, received: 0, pending: 0, sessions_active: 0 });

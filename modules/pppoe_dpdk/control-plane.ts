@@ -33,8 +33,14 @@ const waitAsync = (Atomics as unknown as {
   waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }).waitAsync;
 
-/** Answers one authentication request. `signal` is aborted when the lcore has given up on it. */
-export type AuthHandler = (req: AuthRequestView, signal: AbortSignal) => Promise<AuthResult>;
+/** What a handler gets besides the request. */
+export interface AuthCall {
+  /** Aborted when the lcore has given up on the request (made on first use: AbortControllers are costly). */
+  readonly signal: AbortSignal;
+}
+
+/** Answers one authentication request. */
+export type AuthHandler = (req: AuthRequestView, call: AuthCall) => Promise<AuthResult>;
 
 /** Starts a worker thread for an lcore (tests run the TypeScript sources through `testing.ts`). */
 export type LcoreSpawner = (data: LcoreWorkerData & { readonly lcoreWorker: true }) => Worker;
@@ -82,12 +88,24 @@ export interface PppoeDpdkSnapshot {
   readonly controlPlane: Readonly<ControlPlaneCounters>;
 }
 
-interface Inflight {
-  readonly gen: number;
-  readonly requestId: number;
-  readonly sessionId: number;
-  readonly started: number;
-  readonly ac: AbortController;
+/** A request in flight on the control plane (also the handler's `AuthCall`). */
+class Inflight implements AuthCall {
+  private ac?: AbortController;
+  private aborted = false;
+  constructor(readonly gen: number, readonly requestId: number, readonly sessionId: number, readonly started: number) {}
+
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort();
+    }
+    return this.ac.signal;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.ac?.abort();
+  }
 }
 
 interface LcoreHandle {
@@ -194,7 +212,7 @@ export class ControlPlane {
     if (gen !== l.gen) return;
     l.worker = undefined;
     l.markExited();
-    for (const f of l.inflight.values()) f.ac.abort();
+    for (const f of l.inflight.values()) f.abort();
     l.inflight.clear();
     if (this.stopping) return;
     // A death: the worker's sessions and pending requests are gone with it.
@@ -235,7 +253,7 @@ export class ControlPlane {
       for (const f of l.inflight.values()) {
         if (t - f.started > giveUp) {
           l.inflight.delete(f.requestId);
-          f.ac.abort();
+          f.abort();
           this.c.abandoned++;
         }
       }
@@ -331,11 +349,11 @@ export class ControlPlane {
   }
 
   private dispatch(l: LcoreHandle, view: AuthRequestView, t: number): void {
-    const f: Inflight = { gen: l.gen, requestId: view.requestId, sessionId: view.sessionId, started: t, ac: new AbortController() };
+    const f = new Inflight(l.gen, view.requestId, view.sessionId, t);
     l.inflight.set(f.requestId, f);
     let p: Promise<AuthResult>;
     try {
-      p = Promise.resolve(this.handler(view, f.ac.signal));
+      p = Promise.resolve(this.handler(view, f));
     } catch (e) {
       p = Promise.reject(e);
     }
@@ -446,7 +464,7 @@ export class ControlPlane {
     this.closed = true;
     if (this.watchdog) clearInterval(this.watchdog);
     for (const l of this.lcores) {
-      for (const f of l.inflight.values()) f.ac.abort();
+      for (const f of l.inflight.values()) f.abort();
       l.inflight.clear();
     }
     Atomics.store(this.cpI32, CP_BELL, 0);

@@ -217,7 +217,11 @@ export function writeCallingStationId(u8: Uint8Array, off: number, mac: Uint8Arr
 
 const latin1 = (u8: Uint8Array, start: number, len: number): string => Buffer.from(u8.buffer, u8.byteOffset + start, len).toString('latin1');
 const utf8 = (u8: Uint8Array, start: number, len: number): string => Buffer.from(u8.buffer, u8.byteOffset + start, len).toString('utf8');
-const copy = (u8: Uint8Array, start: number, len: number): Buffer => Buffer.from(Buffer.from(u8.buffer, u8.byteOffset + start, len));
+const copy = (u8: Uint8Array, start: number, len: number): Buffer => {
+  const b = Buffer.allocUnsafe(len);
+  for (let i = 0; i < len; i++) b[i] = u8[start + i];
+  return b;
+};
 
 /** Formats 6 bytes as `aa:bb:cc:dd:ee:ff`. */
 export function macString(u8: Uint8Array, at: number): string {
@@ -228,33 +232,26 @@ export function macString(u8: Uint8Array, at: number): string {
 
 /** Copies the Auth Request at `off` into a plain object. */
 export function decodeRequest(dv: DataView, u8: Uint8Array, off: number): AuthRequestView {
-  const authType = u8[off + REQ.AUTH_TYPE] === AuthType.CHAP ? 'chap' : 'pap';
+  const chap = u8[off + REQ.AUTH_TYPE] === AuthType.CHAP;
   const passLen = u8[off + REQ.PASS_LEN];
-  const base = {
+  return {
     requestId: dv.getFloat64(off + REQ.REQUEST_ID, true),
     sessionId: dv.getUint32(off + REQ.SESSION_ID, true),
     lcore: u8[off + REQ.LCORE],
     kind: u8[off + REQ.KIND],
-    authType,
+    authType: chap ? 'chap' : 'pap',
     username: utf8(u8, off + REQ.USER, u8[off + REQ.USER_LEN]),
+    password: chap ? undefined : copy(u8, off + REQ.PASS, passLen),
+    chap: chap
+      ? { id: u8[off + REQ.CHAP_ID], challenge: copy(u8, off + REQ.CHALLENGE, u8[off + REQ.CHALLENGE_LEN]), response: copy(u8, off + REQ.PASS, passLen) }
+      : undefined,
     mac: macString(u8, off + REQ.MAC),
     svlan: dv.getUint16(off + REQ.SVLAN, true),
     cvlan: dv.getUint16(off + REQ.CVLAN, true),
     callingStationId: latin1(u8, off + REQ.CALLING, u8[off + REQ.CALLING_LEN]),
     nasPortId: utf8(u8, off + REQ.NAS_PORT_ID, u8[off + REQ.NAS_PORT_ID_LEN]),
     timestamp: dv.getFloat64(off + REQ.TIMESTAMP, true),
-  } as const;
-  if (authType === 'chap') {
-    return {
-      ...base,
-      chap: {
-        id: u8[off + REQ.CHAP_ID],
-        challenge: copy(u8, off + REQ.CHALLENGE, u8[off + REQ.CHALLENGE_LEN]),
-        response: copy(u8, off + REQ.PASS, passLen),
-      },
-    };
-  }
-  return { ...base, password: copy(u8, off + REQ.PASS, passLen) };
+  };
 }
 
 // ---- response ----
