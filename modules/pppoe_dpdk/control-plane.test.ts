@@ -39,6 +39,22 @@ async function until(cp: ControlPlane, what: string, pred: (s: PppoeDpdkSnapshot
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('control plane with lcore workers', () => {
+  it('start fails cleanly when a worker cannot be spawned, stopping the ones already started', async () => {
+    let n = 0;
+    const spawned: import('node:worker_threads').Worker[] = [];
+    const cp = new ControlPlane(async () => ({ result: 'accept' }), { lcores: 2 }, {
+      spawn: (data) => {
+        if (n++ === 1) throw new Error('no worker for you');
+        const w = tsLcoreSpawner(data);
+        spawned.push(w);
+        return w;
+      },
+    });
+    await expect(cp.start(120_000)).rejects.toThrow('no worker for you');
+    expect(spawned.length).toBe(1);
+    expect(spawned[0].threadId).toBe(-1); // exited
+  });
+
   it('single accept and single reject, with the request fields the handler needs', async () => {
     const seen: AuthRequestView[] = [];
     const cp = await startCp(async (req) => {

@@ -174,7 +174,12 @@ export class ControlPlane {
     if (this.started) throw new Error('pppoe_dpdk: already started');
     this.started = true;
     this.cpF64[CP_F_BEAT] = now();
-    for (const l of this.lcores) this.launch(l);
+    try {
+      for (const l of this.lcores) this.launch(l);
+    } catch (e) {
+      await this.stop(); // the workers already started
+      throw e;
+    }
     this.watchdog = setInterval(() => this.tick(), this.options.watchdogIntervalMs);
     this.schedule();
     const deadline = now() + timeoutMs;
