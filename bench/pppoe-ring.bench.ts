@@ -12,14 +12,23 @@
  *    (wall clock, start of the source to the last answer), refusals, and the submit → result latency
  *    percentiles from the lcores' histograms.
  *
+ * 3. **lcore allocation**: one lcore driven in this thread (synthetic PAP/CHAP source, every request answered
+ *    ACCEPT by a raw-field loop standing in for the control plane), after a JIT warm-up, under V8's sampling heap
+ *    profiler with collected objects included: bytes allocated per request by functions of `lcore.ts`,
+ *    `records.ts`, `ring.ts`, `shared.ts` and `histogram.ts` (the data-plane hot path). Expected: 0.
+ *
  * Numbers depend on the machine and its load; the script prints the load average with them.
  */
+import * as inspector from 'node:inspector';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ControlPlane } from '../modules/pppoe_dpdk/control-plane';
-import { RECORD_SIZE, type AuthResult } from '../modules/pppoe_dpdk/records';
+import { Lcore } from '../modules/pppoe_dpdk/lcore';
+import { resolveOptions } from '../modules/pppoe_dpdk/options';
+import { Kind, RECORD_SIZE, REQ, Result, writeBareResponse, type AuthResult } from '../modules/pppoe_dpdk/records';
 import { SpscRing } from '../modules/pppoe_dpdk/ring';
+import { C, CP_BLOCK_BYTES, CP_F_BEAT, LcoreBlock } from '../modules/pppoe_dpdk/shared';
 import type { PeerReport } from '../modules/pppoe_dpdk/ring-peer';
 
 function arg(name: string, def: string): string {
@@ -80,6 +89,66 @@ async function roundTrip(lcores: number, count: number): Promise<{ rate: number;
   return { rate: t.received / secs, refused, p50: snap.latency.p50, p99: snap.latency.p99, p999: snap.latency.p999 };
 }
 
+/** Bytes allocated per request by the data-plane files, measured with the sampling heap profiler. */
+async function lcoreAllocation(): Promise<{ requests: number; bytesPerRequest: number; sites: string[] }> {
+  const o = resolveOptions({ ringSize: 1024, burst: 32, synthetic: { rate: 1e9, chapRatio: 0.5, macs: 1000 } });
+  const block = LcoreBlock.create();
+  const cpSab = new SharedArrayBuffer(CP_BLOCK_BYTES);
+  const cp = { i32: new Int32Array(cpSab), f64: new Float64Array(cpSab) };
+  const req = SpscRing.create(1024, RECORD_SIZE);
+  const resp = SpscRing.create(1024, RECORD_SIZE);
+  const lc = new Lcore(0, o, block, cp, SpscRing.attach(req.sab), SpscRing.attach(resp.sab));
+  let clock = 1e6;
+  cp.f64[CP_F_BEAT] = clock;
+  lc.start(clock);
+  const answer = (t: number): void => {
+    const m = resp.reserve(req.peek(1024));
+    for (let i = 0; i < m; i++) {
+      const off = req.readOffset(i);
+      writeBareResponse(resp.dv, resp.u8, resp.writeOffset(i), req.dv.getFloat64(off + REQ.REQUEST_ID, true),
+        req.dv.getUint32(off + REQ.SESSION_ID, true), req.u8[off + REQ.KIND], Result.ACCEPT, t);
+    }
+    req.release(m);
+    resp.commit(m);
+  };
+  const run = (iterations: number): void => {
+    let t = clock;
+    for (let i = 0; i < iterations; i++) {
+      t += 0.01;
+      cp.f64[CP_F_BEAT] = t;
+      lc.poll(t);
+      answer(t);
+    }
+    clock = t;
+  };
+  run(200_000); // JIT warm-up (interpreted code boxes doubles)
+  const before = block.readStats().counters[C.received];
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<any> => new Promise((resolve, reject) => {
+    session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  await post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+  run(100_000);
+  const { profile } = await post('HeapProfiler.stopSampling');
+  session.disconnect();
+  lc.publish(clock);
+  const requests = block.readStats().counters[C.received] - before;
+  const hot = /pppoe_dpdk\/(lcore|records|ring|shared|histogram)\.js$/;
+  let bytes = 0;
+  const sites = new Map<string, number>();
+  const walk = (n: any): void => {
+    if (hot.test(n.callFrame.url) && n.selfSize > 0) {
+      bytes += n.selfSize;
+      const k = `${n.callFrame.functionName} ${path.basename(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+      sites.set(k, (sites.get(k) ?? 0) + n.selfSize);
+    }
+    n.children.forEach(walk);
+  };
+  walk(profile.head);
+  return { requests, bytesPerRequest: bytes / Math.max(1, requests), sites: [...sites].map(([k, v]) => `${k}: ${v} B`) };
+}
+
 async function main(): Promise<void> {
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   const out: Record<string, unknown> = { node: process.version, cpus: os.cpus().length, load, count: COUNT };
@@ -95,6 +164,7 @@ async function main(): Promise<void> {
       latency_us: { p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), p999: median(runs.map((r) => r.p999)) },
     };
   }
+  out.lcore_allocation = await lcoreAllocation();
   out.load_after = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   if (JSON_OUT) {
     console.log(JSON.stringify(out));
@@ -106,6 +176,8 @@ async function main(): Promise<void> {
     const r = out[`round_trip_${n}_lcores`] as { answered_per_s: number; refused_median: number; latency_us: Record<string, number> };
     console.log(`  round trip, ${n} lcore(s), trivial handler:  ${r.answered_per_s} answered/s, ${r.refused_median} refused (ring full: load shed), latency p50 ${r.latency_us.p50} µs, p99 ${r.latency_us.p99} µs, p99.9 ${r.latency_us.p999} µs`);
   }
+  const a = out.lcore_allocation as { requests: number; bytesPerRequest: number; sites: string[] };
+  console.log(`  lcore hot path, after warm-up:  ${a.bytesPerRequest.toFixed(2)} bytes allocated per request over ${a.requests} requests${a.sites.length ? ` (${a.sites.join(', ')})` : ''}`);
 }
 
 main().then(() => process.exit(0), (e) => {

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { bucketOf, H_COUNT, H_MAX, H_SUM, HISTOGRAM_LENGTH } from './histogram';
 import type { PppoeDpdkOptions } from './options';
-import { AuthType, Kind, REQ, RESP, RespFlag, Result, writeBytes, writeCallingStationId, writeRequestHeader } from './records';
+import { AuthType, Kind, REQ, RESP, RespFlag, Result, writeBytes, writeCallingStationId, writeRequestFixed, writeRequestHeader } from './records';
 import type { SpscRing } from './ring';
 import { C, CP_BELL, CP_F_BEAT, Cmd, COUNTERS, F_BEAT, F_COUNTERS, F_DRAIN_UNTIL, F_HISTOGRAM, LcoreBlock, LcoreState, W_CMD, W_STATE } from './shared';
 
@@ -82,7 +82,8 @@ export class Lcore {
   private pCount = 0;
   private seq = 1;
   // per-MAC pending counts: linear probing, backward-shift deletion
-  private readonly macKeys: Float64Array;
+  private readonly macHi: Int32Array; // top 16 bits of the MAC, EMPTY = free
+  private readonly macLo: Int32Array; // low 32 bits
   private readonly macCounts: Int32Array;
   private readonly macMask: number;
   // statistics: local copies, published under the seqlock by `publish()`
@@ -158,7 +159,8 @@ export class Lcore {
     this.pFree = p > 0 ? 0 : EMPTY;
     let mc = 16;
     while (mc < 2 * p) mc *= 2;
-    this.macKeys = new Float64Array(mc).fill(EMPTY);
+    this.macHi = new Int32Array(mc).fill(EMPTY);
+    this.macLo = new Int32Array(mc);
     this.macCounts = new Int32Array(mc);
     this.macMask = mc - 1;
     // Counters continue from the shared block (it survives worker restarts); gauges start at 0.
@@ -368,7 +370,7 @@ export class Lcore {
     const slot = sid - this.sidBase;
     if (slot < 0 || slot >= this.maxSessions || this.sState[slot] === FREE) return this.refuse(C.no_session_drops, Submit.NO_SESSION);
     if (this.sPending[slot] >= this.opts.sessionPendingCap) return this.refuse(C.session_cap_drops, Submit.SESSION_CAP);
-    if (this.macCount(this.macKey(slot)) >= this.opts.macPendingCap) return this.refuse(C.mac_cap_drops, Submit.MAC_CAP);
+    if (this.macCount(this.macHiOf(slot), this.macLoOf(slot)) >= this.opts.macPendingCap) return this.refuse(C.mac_cap_drops, Submit.MAC_CAP);
     if (this.pFree === EMPTY) return this.refuse(C.pending_full_drops, Submit.PENDING_FULL);
     if (this.staged === this.opts.burst) this.flush();
     if (this.requestRing.reserve(this.staged + 1) <= this.staged) return this.refuse(C.ring_full_drops, Submit.RING_FULL);
@@ -383,7 +385,10 @@ export class Lcore {
   private finish(sid: number, off: number, authType: number, chapId: number): number {
     const slot = sid - this.sidBase;
     const reqId = this.seq++ * 256 + this.id;
-    writeRequestHeader(this.dv, this.u8, off, reqId, sid, this.id, Kind.AUTH, authType, chapId, this.sMac, slot * 6, this.sSvlan[slot], this.sCvlan[slot], this.clock);
+    // The two doubles are written here, not passed on (see writeRequestFixed).
+    this.dv.setFloat64(off + REQ.REQUEST_ID, reqId, true);
+    this.dv.setFloat64(off + REQ.TIMESTAMP, this.clock, true);
+    writeRequestFixed(this.dv, this.u8, off, sid, this.id, Kind.AUTH, authType, chapId, this.sMac, slot * 6, this.sSvlan[slot], this.sCvlan[slot]);
     writeCallingStationId(this.u8, off, this.sMac, slot * 6);
     const npLen = this.nasPortIdFor(slot);
     writeBytes(this.u8, off, REQ.NAS_PORT_ID, REQ.NAS_PORT_ID_MAX, REQ.NAS_PORT_ID_LEN, this.nasPortId, 0, npLen);
@@ -396,7 +401,7 @@ export class Lcore {
     this.pNext[e] = this.sHead[slot];
     this.sHead[slot] = e;
     this.sPending[slot]++;
-    this.macAdd(this.macKey(slot), 1);
+    this.macAdd(this.macHiOf(slot), this.macLoOf(slot), 1);
     this.pCount++;
     this.c[C.pending] = this.pCount;
     this.staged++;
@@ -447,18 +452,19 @@ export class Lcore {
         this.c[C.orphans]++;
         continue;
       }
-      this.latency(t - this.pTime[e]);
+      this.latency(Math.round((t - this.pTime[e]) * 1000) | 0);
       this.unlinkPending(e, slot);
       this.c[C.received]++;
-      this.deliver(slot, u8[off + RESP.RESULT], off, t);
+      this.deliver(slot, u8[off + RESP.RESULT], off);
     }
     ring.release(n);
     return n;
   }
 
   /** Installs (ACCEPT) or closes (anything else) the session and tells the app. */
-  private deliver(slot: number, result: number, off: number, t: number): void {
+  private deliver(slot: number, result: number, off: number): void {
     const sid = this.sidBase + slot;
+    const t = this.clock;
     if (result === Result.ACCEPT) {
       this.c[C.accept]++;
       if (this.sState[slot] === OPEN) {
@@ -476,7 +482,7 @@ export class Lcore {
         this.c[C.sessions_active]++;
       }
       this.app.onResult(sid, result, off);
-      this.syntheticAccepted(slot, t);
+      this.syntheticAccepted(slot);
       return;
     }
     if (result === Result.REJECT) this.c[C.reject]++;
@@ -498,7 +504,7 @@ export class Lcore {
 
   /** Returns entry `e` to the pool (the caller fixes the session chain). */
   private freePending(e: number, slot: number): void {
-    this.macAdd(this.macKey(slot), -1);
+    this.macAdd(this.macHiOf(slot), this.macLoOf(slot), -1);
     this.pSlot[e] = EMPTY;
     this.pNext[e] = this.pFree;
     this.pFree = e;
@@ -537,9 +543,9 @@ export class Lcore {
 
   /** Synthetic TIMEOUT for one pending entry: the session gets the result and is closed. */
   private timeoutEntry(e: number, slot: number): void {
-    this.latency(this.clock - this.pTime[e]);
+    this.latency(Math.round((this.clock - this.pTime[e]) * 1000) | 0);
     this.unlinkPending(e, slot);
-    this.deliver(slot, Result.TIMEOUT, -1, this.clock);
+    this.deliver(slot, Result.TIMEOUT, -1);
   }
 
   /** Drain deadline reached: every remaining pending request becomes a TIMEOUT. */
@@ -599,44 +605,50 @@ export class Lcore {
     if (rc !== Submit.OK) this.closeSession(sid);
   }
 
-  private syntheticAccepted(slot: number, t: number): void {
+  private syntheticAccepted(slot: number): void {
     const s = this.opts.synthetic;
     if (!s || this.sState[slot] !== ACTIVE) return;
     if (s.holdMs === 0) this.closeSession(this.sidBase + slot);
-    else this.sCloseAt[slot] = t + s.holdMs;
+    else this.sCloseAt[slot] = this.clock + s.holdMs;
   }
 
   // ---- per-MAC pending counts ----
 
-  private macKey(slot: number): number {
-    const m = this.sMac;
-    const b = slot * 6;
-    return ((m[b] << 8) | m[b + 1]) * 4294967296 + (((m[b + 2] << 24) | (m[b + 3] << 16) | (m[b + 4] << 8) | m[b + 5]) >>> 0);
+  // Keys are two int32 halves (no doubles: nothing to box on the hot path).
+  private macHiOf(slot: number): number {
+    return (this.sMac[slot * 6] << 8) | this.sMac[slot * 6 + 1];
   }
 
-  private macIndex(key: number): number {
-    let h = Math.imul((key % 4294967296) ^ Math.floor(key / 4294967296), 0x9e3779b1);
+  private macLoOf(slot: number): number {
+    const m = this.sMac;
+    const b = slot * 6;
+    return (m[b + 2] << 24) | (m[b + 3] << 16) | (m[b + 4] << 8) | m[b + 5];
+  }
+
+  private macIndex(hi: number, lo: number): number {
+    let h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1);
     h ^= h >>> 15;
     return h & this.macMask;
   }
 
-  private macCount(key: number): number {
-    for (let i = this.macIndex(key); ; i = (i + 1) & this.macMask) {
-      const k = this.macKeys[i];
-      if (k === key) return this.macCounts[i];
+  private macCount(hi: number, lo: number): number {
+    for (let i = this.macIndex(hi, lo); ; i = (i + 1) & this.macMask) {
+      const k = this.macHi[i];
       if (k === EMPTY) return 0;
+      if (k === hi && this.macLo[i] === lo) return this.macCounts[i];
     }
   }
 
-  private macAdd(key: number, delta: number): void {
+  private macAdd(hi: number, lo: number, delta: number): void {
     const mask = this.macMask;
-    let i = this.macIndex(key);
+    let i = this.macIndex(hi, lo);
     for (; ; i = (i + 1) & mask) {
-      const k = this.macKeys[i];
-      if (k === key) break;
+      const k = this.macHi[i];
+      if (k === hi && this.macLo[i] === lo) break;
       if (k === EMPTY) {
         if (delta < 0) return;
-        this.macKeys[i] = key;
+        this.macHi[i] = hi;
+        this.macLo[i] = lo;
         this.macCounts[i] = 0;
         break;
       }
@@ -645,16 +657,17 @@ export class Lcore {
     if (c > 0) return;
     // Remove with backward shift so probe chains stay unbroken (no tombstones).
     let hole = i;
-    for (let j = (hole + 1) & mask; this.macKeys[j] !== EMPTY; j = (j + 1) & mask) {
-      const home = this.macIndex(this.macKeys[j]);
+    for (let j = (hole + 1) & mask; this.macHi[j] !== EMPTY; j = (j + 1) & mask) {
+      const home = this.macIndex(this.macHi[j], this.macLo[j]);
       // move j into the hole when its home is not in (hole, j] cyclically
       if (((j - home) & mask) >= ((j - hole) & mask)) {
-        this.macKeys[hole] = this.macKeys[j];
+        this.macHi[hole] = this.macHi[j];
+        this.macLo[hole] = this.macLo[j];
         this.macCounts[hole] = this.macCounts[j];
         hole = j;
       }
     }
-    this.macKeys[hole] = EMPTY;
+    this.macHi[hole] = EMPTY;
     this.macCounts[hole] = 0;
   }
 
@@ -665,8 +678,9 @@ export class Lcore {
     this.dirty = true;
   }
 
-  private latency(ms: number): void {
-    const us = ms <= 0 ? 0 : Math.round(ms * 1000);
+  /** Records one latency in integer µs (an int argument: no boxing). */
+  private latency(us: number): void {
+    if (us < 0) us = 0;
     const b = bucketOf(us);
     const h = this.h;
     h[b]++;

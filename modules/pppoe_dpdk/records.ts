@@ -157,15 +157,26 @@ export function writeRequestHeader(
   mac: Uint8Array, macOff: number, svlan: number, cvlan: number, timestamp: number,
 ): void {
   dv.setFloat64(off + REQ.REQUEST_ID, requestId, true);
+  dv.setFloat64(off + REQ.TIMESTAMP, timestamp, true);
+  writeRequestFixed(dv, u8, off, sessionId, lcore, kind, authType, chapId, mac, macOff, svlan, cvlan);
+}
+
+/**
+ * The integer header fields only. The lcore writes the two f64 fields itself, inline: a double passed to a
+ * function that is not inlined is boxed by V8 (a heap allocation per call).
+ */
+export function writeRequestFixed(
+  dv: DataView, u8: Uint8Array, off: number, sessionId: number, lcore: number, kind: number, authType: number, chapId: number,
+  mac: Uint8Array, macOff: number, svlan: number, cvlan: number,
+): void {
   dv.setUint32(off + REQ.SESSION_ID, sessionId, true);
   dv.setUint16(off + REQ.SVLAN, svlan, true);
   dv.setUint16(off + REQ.CVLAN, cvlan, true);
-  dv.setFloat64(off + REQ.TIMESTAMP, timestamp, true);
   for (let i = 0; i < 6; i++) u8[off + REQ.MAC + i] = mac[macOff + i];
-  dv.setUint8(off + REQ.KIND, kind);
-  dv.setUint8(off + REQ.AUTH_TYPE, authType);
-  dv.setUint8(off + REQ.CHAP_ID, chapId);
-  dv.setUint8(off + REQ.LCORE, lcore);
+  u8[off + REQ.KIND] = kind;
+  u8[off + REQ.AUTH_TYPE] = authType;
+  u8[off + REQ.CHAP_ID] = chapId;
+  u8[off + REQ.LCORE] = lcore;
 }
 
 /**
