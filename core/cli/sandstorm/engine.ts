@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Dictionary } from '../../dict/dictionary';
 import type { Pair } from '../../pair/pair';
-import { PacketCode, decodePacket } from '../../protocol/radius';
+import { PacketCode, decodePacket, verifyPacket } from '../../protocol/radius';
 import { Histogram } from './histogram';
 import { TcpChannel, UdpChannel, type Channel, type Receiver } from './transport';
 import { Workload, type Kind } from './workload';
@@ -225,22 +225,23 @@ export class Engine implements Receiver {
   private timers: NodeJS.Timeout[] = [];
   private done!: () => void;
   private readonly expect: Set<string>;
-  private readonly accepts: (p: Pair[]) => boolean;
   backend = 'dgram';
 
   constructor(o: EngineOptions) {
     this.o = o;
     this.acctSeq = new Int32Array(o.workload.users.length);
     this.expect = new Set(o.expectAttrs);
-    const expect = this.expect;
-    this.accepts = (pairs) => {
-      if (expect.size === 0) return true;
-      const seen = new Set<string>();
-      const walk = (ps: Pair[]): void => { for (const p of ps) { seen.add(p.da.name); if (p.children) walk(p.children); } };
-      walk(pairs);
-      for (const n of expect) if (!seen.has(n)) return false;
-      return true;
-    };
+  }
+
+  /** True when a verified Access-Accept carries every attribute of `expectAttrs` (decoded only for this check). */
+  private accepts(pkt: Buffer, reqAuth: Buffer): boolean {
+    const d = decodePacket(pkt, { dict: this.o.dict, secret: this.o.secret, requestAuthenticator: reqAuth, verify: false });
+    if (!d.ok) return false;
+    const seen = new Set<string>();
+    const walk = (ps: Pair[]): void => { for (const p of ps) { seen.add(p.da.name); if (p.children) walk(p.children); } };
+    walk(d.packet.pairs);
+    for (const n of this.expect) if (!seen.has(n)) return false;
+    return true;
   }
 
   /** Opens the sockets: per target, enough channels of 256 IDs for twice the window. */
@@ -454,18 +455,18 @@ export class Engine implements Receiver {
     const slot = this.slotsOf[ch.index][buf[off + 1]];
     if (!slot.busy) { c.stale++; return; }
     const pkt = off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
-    const d = decodePacket(pkt, {
-      dict: this.o.dict, secret: this.o.secret, requestAuthenticator: slot.reqAuth,
+    const err = verifyPacket(pkt, {
+      secret: this.o.secret, requestAuthenticator: slot.reqAuth,
       requestCode: slot.kind === 'status' ? PacketCode.StatusServer : undefined,
     });
-    if (!d.ok) {
+    if (err) {
       // A forged or broken reply: count it and keep waiting for the real one (as radload).
-      if (d.error.code === 'bad-authenticator') c.bad_auth++;
-      else if (d.error.code === 'bad-message-authenticator') c.bad_ma++;
+      if (err.code === 'bad-authenticator') c.bad_auth++;
+      else if (err.code === 'bad-message-authenticator') c.bad_ma++;
       else c.malformed++;
       return;
     }
-    const code = d.packet.code;
+    const code = pkt[0];
     if (slot.measured) {
       c.responses++;
       this.perKind[slot.kind].responses++;
@@ -474,7 +475,7 @@ export class Engine implements Receiver {
           if (slot.kind === 'pap' || slot.kind === 'chap' || slot.kind === 'status') {
             c.accept++;
             if (slot.bad) c.unexpected_accept++;
-            else if (slot.kind !== 'status' && !this.accepts(d.packet.pairs)) c.missing_attrs++;
+            else if (slot.kind !== 'status' && this.expect.size && !this.accepts(pkt, slot.reqAuth)) c.missing_attrs++;
           } else c.other_code++;
           break;
         case PacketCode.AccessReject:

@@ -34,7 +34,10 @@ export function parseServerSpec(text: string, defaults: { auth: number; acct: nu
 }
 
 function parser(argv: string[]) {
-  return yargs(normalizeArgv(argv))
+  // `--json -` (stdout): yargs would take a lone `-` for a positional.
+  const args = normalizeArgv(argv).map((x, i, all) => (x === '-' && all[i - 1] === '--json' ? '--json=-' : x))
+    .filter((x, i, all) => !(x === '--json' && all[i + 1] === '--json=-'));
+  return yargs(args)
     .usage(USAGE)
     .option('s', { alias: 'secret', type: 'string', default: 'testing123', description: 'Shared secret' })
     .option('S', { type: 'string', description: 'Read the secret from this file' })
