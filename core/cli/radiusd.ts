@@ -28,7 +28,7 @@ import { parseConfigFile } from '../config/parser';
 import { loadGeneration } from '../server/generation';
 import { createDaemonLogger, LineLogger } from '../server/log';
 import type { ServerLog } from '../log/server-log';
-import { Server } from '../server/server';
+import { Server, shutdownDrainMs } from '../server/server';
 import { ReloadTriggers } from '../server/reload';
 import { derivePaths } from '../server/generation';
 import { parseMainSettings } from '../server/settings';
@@ -422,7 +422,10 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
       stopping = true;
       log.info(`${sig}: stopping ${n} workers`);
       triggers.stop();
-      void primary.stop().then(() => {
+      // Counters as they are when the stop begins (the workers are gone afterwards); each worker
+      // drains, cancels what is left, detaches its modules, and is killed only if it overruns that.
+      const grace = shutdownDrainMs(gen.settings.max_request_time) + 10000;
+      void writeStats().then(() => primary.stop(grace)).then(() => {
         if (writePid) {
           try { fs.unlinkSync(gen.paths.pidfile); } catch { /* gone */ }
         }

@@ -127,6 +127,8 @@ export class Server {
   /** Counters of in-process requests (`inject`), reported like a listener's. */
   private injected: ListenerStats = { received: 0, processed: 0, replied: 0, no_reply: 0 };
   private apps: RunningApp[] = [];
+  /** Generations replaced by a reload whose requests are still draining (detached when done). */
+  private retiring = new Set<{ sinks: Map<string, TrackingSink>; done: Promise<void> }>();
   /** What apps see of the server (stable across reloads). */
   private readonly host: AppHost = ((srv: Server): AppHost => ({
     get generation() { return srv.gen?.number ?? 0; },
@@ -303,7 +305,9 @@ export class Server {
     this.opts.onReload?.(true);
     this.triggers?.configure(gen.paths.flagFile, gen.settings.reload.check_interval, gen.settings.reload.interval);
     // In-flight requests finish on the old generation; then its modules are detached.
-    void this.retireGeneration(old, oldSinks);
+    const entry = { sinks: oldSinks, done: Promise.resolve() };
+    entry.done = this.retireGeneration(old, oldSinks).finally(() => this.retiring.delete(entry));
+    this.retiring.add(entry);
     return true;
   }
 
@@ -315,10 +319,28 @@ export class Server {
     this.opts.log.debug(`reload: generation ${old.number} detached`);
   }
 
-  /** Stops the triggers and listeners, waits (bounded) for in-flight requests, detaches modules. */
+  /**
+   * Stops the triggers, apps and listeners, waits (bounded: `max_request_time`, at most 5 s)
+   * for in-flight requests, cancels those still running, and detaches the modules (also those
+   * of generations a reload replaced that were still draining).
+   *
+   * While it runs, a timer holds the event loop open: a request may wait on a promise that holds
+   * no handle of its own (the listeners are closed by then, and the drain timers are unref'd),
+   * and Node would otherwise exit in the middle of the shutdown, without detaching anything.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      await this.stopInner();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async stopInner(): Promise<void> {
+    const log = this.opts.log;
     this.triggers?.stop();
     if (this.reloading) await this.reloading.catch(() => undefined);
     const apps = this.apps;
@@ -333,11 +355,17 @@ export class Server {
     }
     this.bound.clear();
     const gen = this.gen;
-    if (gen) {
-      const limit = Math.min(5, gen.settings.max_request_time || 5) * 1000;
-      await Promise.all([...this.sinks.values()].map((s) => s.drain(limit)));
-      await gen.modules.detachAll();
+    const sinks = [...this.sinks.values(), ...[...this.retiring].flatMap((r) => [...r.sinks.values()])];
+    const limit = shutdownDrainMs(gen?.settings.max_request_time);
+    const drained = await Promise.all(sinks.map((s) => s.drain(limit)));
+    if (drained.some((ok) => !ok)) {
+      const n = sinks.reduce((a, s) => a + s.cancelAll(), 0);
+      log.warn(`shutdown: ${n} request(s) still in progress after ${limit / 1000}s; cancelled (no reply)`);
+      // Cancelled requests unwind at once unless a module ignores its abort signal; bounded anyway.
+      await Promise.all(sinks.map((s) => s.drain(1000)));
     }
+    await Promise.all([...this.retiring].map((r) => r.done));
+    if (gen) await gen.modules.detachAll();
   }
 
   /** Counter snapshot (see docs/configuration.md, "Counters"). */
@@ -628,6 +656,14 @@ export class Server {
       this.opts.log.info(`listening on ${a.transport} ${a.address} port ${a.port} (${a.name})`);
     }
   }
+}
+
+/**
+ * How long a shutdown waits for in-flight requests before it cancels them: `max_request_time`,
+ * at most 5 s (a cluster primary gives its workers this plus time to detach).
+ */
+export function shutdownDrainMs(maxRequestTime: number | undefined): number {
+  return Math.min(5, maxRequestTime || 5) * 1000;
 }
 
 /** Creates run_dir (flag file, pid file, stats) and logdir when they are missing. */
