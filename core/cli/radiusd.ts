@@ -2,6 +2,7 @@
  * `radiusd`: the RADIUS daemon.
  *
  *   radiusd [-d confdir] [-n name] [-X | -f | -C] [-i ipaddr] [-p port] [-l logfile] [--workers N]
+ *   radiusd test [-d confdir] [-n name] [-X] [-v] [PATH …]   (policy tests: core/cli/policy-test.ts)
  *
  * - `-d confdir`: configuration directory (default: the package's embedded `raddb/`).
  * - `-n name`: read `${confdir}/${name}.conf` instead of `radiusd.conf`.
@@ -25,6 +26,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import yargs from 'yargs';
 import { parseConfigFile } from '../config/parser';
+import { policyTestMain } from './policy-test';
 import { loadGeneration } from '../server/generation';
 import { createDaemonLogger, LineLogger } from '../server/log';
 import type { ServerLog } from '../log/server-log';
@@ -444,6 +446,7 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
 
 /** Runs radiusd with `argv` (without node and script). Resolves with the exit status. */
 export async function radiusdMain(argv: readonly string[], io: DaemonIo = processIo): Promise<number> {
+  if (argv[0] === 'test' && clusterRole() !== 'worker') return policyTestMain(argv.slice(1), io, defaultConfdir());
   if (clusterRole() === 'worker') {
     installSignals();
     const args = parseArgs(argv) as DaemonArgs;

@@ -76,6 +76,12 @@ export interface ServerOptions {
   readonly requestLogSink?: import('../request/request-log').LogSink;
   /** Number of processes sharing the sockets (cluster); used for rate shares. */
   readonly share?: number;
+  /**
+   * Load the configuration and instantiate the modules, but bind no listener, start no app and
+   * no reload trigger: the server only runs in-process requests (`inject`), e.g. `radiusd test`
+   * beside a daemon that holds the ports.
+   */
+  readonly offline?: boolean;
 }
 
 interface Bound {
@@ -164,7 +170,7 @@ export class Server {
     try {
       ensureDirs(gen);
       const sinks = this.makeSinks(gen);
-      const specs = this.applyOverride(gen.listeners, gen.sites);
+      const specs = this.opts.offline ? [] : this.applyOverride(gen.listeners, gen.sites);
       for (const spec of specs) {
         const listener = this.newListener(spec, gen, sinks);
         await listener.start();
@@ -172,7 +178,7 @@ export class Server {
       }
       this.gen = gen;
       this.sinks = sinks;
-      this.apps = await this.startApps(gen.apps, gen.number);
+      this.apps = this.opts.offline ? [] : await this.startApps(gen.apps, gen.number);
     } catch (e) {
       for (const b of this.bound.values()) await b.listener.stop().catch(() => undefined);
       this.bound.clear();
@@ -181,7 +187,7 @@ export class Server {
       throw e;
     }
     this.logListening();
-    if (this.opts.triggers !== false) {
+    if (this.opts.triggers !== false && !this.opts.offline) {
       this.triggers = new ReloadTriggers(gen.paths.flagFile, gen.settings.reload.check_interval, gen.settings.reload.interval,
         () => void this.reload(), this.opts.log);
       this.triggers.start();
@@ -462,12 +468,14 @@ export class Server {
     if (!build || !sink) return Promise.reject(new Error(`inject: no server "${site}" (have ${[...gen.sites.keys()].join(', ')})`));
     let code: number | undefined;
     let pairs: Pair[];
+    let control: Pair[] | undefined;
     try {
       const types = build.namespace.requestTypes;
       code = typeof request.code === 'number' ? request.code
         : types[request.code] ?? Object.entries(types).find(([k]) => k.toLowerCase() === String(request.code).toLowerCase())?.[1];
       if (code === undefined) throw new Error(`unknown request type "${request.code}" (one of ${Object.keys(types).join(', ')})`);
       pairs = request.pairs === undefined ? [] : typeof request.pairs === 'string' ? parsePairList(request.pairs, gen.dict) : [...request.pairs];
+      control = request.control === undefined ? undefined : typeof request.control === 'string' ? parsePairList(request.control, gen.dict) : [...request.control];
     } catch (e) {
       return Promise.reject(new Error(`inject: server ${site}: ${(e as Error).message}`));
     }
@@ -479,7 +487,7 @@ export class Server {
       let handle: InFlight | undefined;
       const onAbort = () => handle?.signal('cancel');
       try {
-        handle = sink.inject({ code: code!, pairs, src: request.src, client: request.client, received: performance.now(), via: request.via }, (reply) => {
+        handle = sink.inject({ code: code!, pairs, control, src: request.src, client: request.client, received: performance.now(), via: request.via }, (reply) => {
           request.signal?.removeEventListener('abort', onAbort);
           if (reply.code === null) c.no_reply++;
           else c.replied++;

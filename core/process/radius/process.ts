@@ -562,6 +562,7 @@ class InjectTransaction extends Transaction {
       code: input.code, id: 0, authenticator: undefined, pairs: input.pairs, src: input.src, dst: undefined,
       shortname: input.client, types: [input.code], received: input.received,
     });
+    if (input.control) this.req.control.push(...input.control);
   }
 
   protected describe(): string {
