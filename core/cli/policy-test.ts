@@ -19,7 +19,7 @@ import type { DictAttr } from '../dict/attr';
 import type { Logger } from '../log/logger';
 import { Pair } from '../pair/pair';
 import { chapResponse } from './exchange';
-import { parsePairListWithOps, printPair, PairParseError } from '../pair/text';
+import { parsePairListWithOps, printPairLines, PairParseError } from '../pair/text';
 import { LineLogger } from '../server/log';
 import { Server } from '../server/server';
 import { compareBoxes, type Box } from '../unlang/xlat/box';
@@ -181,9 +181,9 @@ export function parsePolicyTests(text: string, file: string, dict: Dictionary): 
 
 /** Value text of a pair as the pair-list format prints it (`"Hello"`, `192.0.2.1`, `PAP`). */
 function valueText(p: Pair): string {
-  const s = printPair(p);
+  const s = printPairLines([p], { indent: '' });
   const i = s.indexOf(' = ');
-  return (i >= 0 ? s.slice(i + 3) : s).replace(/^::/, '');
+  return i >= 0 ? s.slice(i + 3) : s;
 }
 
 /** Passwords and hidden attributes are never printed (a test's context lines included). */

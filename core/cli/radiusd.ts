@@ -165,9 +165,9 @@ function errorText(e: unknown): string {
 }
 
 /** Decides the log destination: -X → stdout; -l; else the config; else stdout in the foreground. */
-function makeLogger(args: DaemonArgs, file: string): { log: ServerLog; pidfile?: string } {
+function makeLogger(args: DaemonArgs, file: string): { log: ServerLog; pidfile?: string; onTerminal?: boolean } {
   if (args.debug && !args.logfile && args.foreground && !args.child) {
-    return { log: createDaemonLogger({ destination: 'stdout', debug: true, rotateCheck: 0, timestamps: false }) };
+    return { log: createDaemonLogger({ destination: 'stdout', debug: true, rotateCheck: 0, timestamps: false }), onTerminal: true };
   }
   let destination: 'files' | 'stdout' | 'stderr' | 'null' = 'stdout';
   let logFile: string | undefined;
@@ -191,7 +191,10 @@ function makeLogger(args: DaemonArgs, file: string): { log: ServerLog; pidfile?:
     destination = 'files';
     logFile = path.resolve(args.logfile);
   }
-  return { log: createDaemonLogger({ destination, file: logFile, debug: args.debug, rotateCheck: rotate }), pidfile };
+  return {
+    log: createDaemonLogger({ destination, file: logFile, debug: args.debug, rotateCheck: rotate }), pidfile,
+    onTerminal: !args.child && (destination === 'stdout' || destination === 'stderr'),
+  };
 }
 
 /**
@@ -228,7 +231,7 @@ function handleSignals(fn: ((s: Sig) => void) | undefined): void {
 /** Runs the daemon in this process (foreground, or as the detached child / a cluster worker). */
 async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<number> {
   const file = path.join(args.confdir, `${args.name}.conf`);
-  let made: { log: ServerLog; pidfile?: string };
+  let made: { log: ServerLog; pidfile?: string; onTerminal?: boolean };
   try {
     made = makeLogger(args, file);
   } catch (e) {
@@ -251,7 +254,8 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
     await server.start();
   } catch (e) {
     log.error(errorText(e));
-    if (args.foreground && !args.child) io.err(errorText(e));
+    // Once: in the foreground the error also goes to stderr, unless the log is already on the terminal.
+    if (args.foreground && !args.child && !made.onTerminal) io.err(errorText(e));
     process.send?.({ radiusd: 'failed', error: errorText(e) });
     log.close();
     return 1;

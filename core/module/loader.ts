@@ -63,6 +63,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { sectionLabel, unescapeValue, type ConfLoc, type ConfPair, type ConfSection } from '../config/ast';
 import { ConfError } from '../config/errors';
 import { resolveCaseInsensitive } from '../config/include';
+import { printSection } from '../config/print';
 import { parseSection, redact, suggest } from '../config/schema';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
@@ -305,7 +306,11 @@ async function prepare(
   }
 
   const log = rootLog.child(name);
-  if (log.debugEnabled) log.debug(`loading module "${definition.name}"${file ? ` from ${file}` : ''}: ${JSON.stringify(redact(definition.config, config as never))}`);
+  if (rootLog.debugEnabled) {
+    // As FreeRADIUS's -X banner: where it comes from, then its settings as a section.
+    rootLog.debug(`# Loading module "${definition.name}"${file ? ` from ${file}` : ''} (${cs.loc.file}[${cs.loc.line}])`);
+    for (const line of printSection(label, redact(definition.config, config as never))) rootLog.debug(line);
+  }
   const child = root.createChildContainer();
   child.register(MODULE_CONFIG, { useValue: config });
   child.register(MODULE_LOG, { useValue: log });

@@ -661,7 +661,9 @@ export class Server {
 
   private logListening(): void {
     for (const a of this.addresses()) {
-      this.opts.log.info(`listening on ${a.transport} ${a.address} port ${a.port} (${a.name})`);
+      const any = a.address === '0.0.0.0' || a.address === '::';
+      this.opts.log.info(`listening on ${a.transport} ${any ? '*' : a.address} port ${a.port} (${a.name})`
+        + (any && a.transport === 'udp' ? ': every address; the trace shows "to *" (Node does not report the destination address of a UDP packet)' : ''));
     }
   }
 }
