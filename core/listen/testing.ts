@@ -182,10 +182,10 @@ export class TcpPeer {
     for (const f of w) f();
   }
 
-  /** Connects to `127.0.0.1:port`. */
-  static connect(port: number, host = '127.0.0.1'): Promise<TcpPeer> {
+  /** Connects to `host:port` (default 127.0.0.1) from `local` (default: the kernel's choice; any 127/8 address works on Linux). */
+  static connect(port: number, host = '127.0.0.1', local?: string): Promise<TcpPeer> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host }, () => resolve(new TcpPeer(s)));
+      const s = net.connect({ port, host, localAddress: local }, () => resolve(new TcpPeer(s)));
       s.once('error', reject);
     });
   }

@@ -69,6 +69,8 @@ export interface Paths {
   readonly pidfile: string;
   readonly flagFile: string;
   readonly statsFile: string;
+  /** What `auto` learned about clients (Message-Authenticator seen): `${run_dir}/${name}.ma-seen`. */
+  readonly maStateFile: string;
   readonly logFile?: string;
 }
 
@@ -133,6 +135,7 @@ export function derivePaths(settings: MainSettings, file: string): Paths {
     pidfile: abs(settings.pidfile ?? path.join(runDir, `${name}.pid`)),
     flagFile: abs(settings.reload.flag_file ?? path.join(runDir, 'reload.flag')),
     statsFile: abs(settings.stats.file ?? path.join(runDir, `${name}.stats.json`)),
+    maStateFile: path.join(runDir, `${name}.ma-seen`),
     logFile: settings.log.file ? abs(settings.log.file) : undefined,
   };
 }

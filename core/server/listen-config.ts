@@ -8,6 +8,12 @@
  *     udp { ipaddr = 127.0.0.1  port = 1813 }
  *     limit { cleanup_delay = 5 }
  * }
+ * listen tcp_auth {
+ *     type = Access-Request
+ *     transport = tcp
+ *     tcp { ipaddr = *  port = 1812 }
+ *     limit { max_connections = 16  max_connections_per_client = 4  idle_timeout = 30  read_timeout = 5 }
+ * }
  * ```
  * The packet types and default ports come from the server's namespace (core/server/namespace.ts).
  * For `radius`: without a `port`, the port comes from the first packet type: 1812 for
@@ -17,6 +23,7 @@
 import { conf, parseSection, suggest } from '../config/schema';
 import { ConfError } from '../config/errors';
 import type { ConfSection } from '../config/ast';
+import { TCP_LIMIT_DEFAULTS } from '../listen/tcp';
 import type { ListenerConfig } from '../listen/types';
 import { RADIUS_NAMESPACE } from '../process/radius/namespace';
 import type { NamespaceListen } from './namespace';
@@ -46,11 +53,14 @@ export const ListenSchema = conf.section({
   tcp: conf.subsection(SocketSchema, { optional: true }),
   limit: conf.subsection({
     cleanup_delay: conf.duration({ min: 0, max: 30, doc: 'Seconds a reply stays cached for retransmits.' }),
-    max_clients: conf.integer({ min: 0 }),
-    max_connections: conf.integer({ min: 0 }),
-    idle_timeout: conf.duration({ min: 0 }),
+    max_clients: conf.integer({ min: 0, doc: 'Accepted for v4 compatibility; ignored.' }),
+    max_connections: conf.integer({ min: 0, doc: `TCP: simultaneous connections (default ${TCP_LIMIT_DEFAULTS.maxConnections}, 0 = unlimited).` }),
+    max_connections_per_client: conf.integer({ min: 0, doc: `TCP: simultaneous connections from one source address (default ${TCP_LIMIT_DEFAULTS.maxConnectionsPerClient}, 0 = unlimited).` }),
+    idle_timeout: conf.duration({ min: 0, doc: `TCP: close a connection without traffic after this long (default ${TCP_LIMIT_DEFAULTS.idleTimeout}s, 0 = never).` }),
+    read_timeout: conf.duration({ min: 0, doc: `TCP: a started packet must arrive completely within this time (default ${TCP_LIMIT_DEFAULTS.readTimeout}s, 0 = no deadline).` }),
+    lifetime: conf.duration({ min: 0, doc: 'Accepted for v3 compatibility; ignored.' }),
     max_packet_size: conf.integer({ min: 20, max: 65535 }),
-    num_messages: conf.integer({ min: 0 }),
+    num_messages: conf.integer({ min: 0, doc: 'Accepted for v4 compatibility; ignored.' }),
   }, { optional: true }),
 });
 
@@ -109,8 +119,10 @@ export function parseListen(
     sendBuff: sock?.send_buff,
     cleanupDelay: l.limit?.cleanup_delay ?? cleanupDelay,
     maxPacketSize: l.limit?.max_packet_size ?? sock?.max_packet_size ?? 4096,
-    idleTimeout: sock?.idle_timeout ?? l.limit?.idle_timeout,
-    maxConnections: sock?.max_connections ?? l.limit?.max_connections,
+    idleTimeout: l.limit?.idle_timeout ?? sock?.idle_timeout,
+    maxConnections: l.limit?.max_connections ?? sock?.max_connections,
+    maxConnectionsPerClient: l.limit?.max_connections_per_client,
+    readTimeout: l.limit?.read_timeout,
     loc: cs.loc,
   };
 }

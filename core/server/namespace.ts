@@ -19,6 +19,7 @@ import type { Pair } from '../pair/pair';
 import type { Request } from '../request/request';
 import type { LogSink } from '../request/request-log';
 import type { ClientLookup, Endpoint, InFlight, Listener, ListenerConfig, PacketSink } from '../listen/types';
+import type { ClientStateSink } from '../listen/client-state';
 import type { CompiledSite } from '../process/radius/types';
 import { RADIUS_NAMESPACE } from '../process/radius/namespace';
 
@@ -84,6 +85,8 @@ export interface NamespaceListenerDeps {
   clients: ClientLookup;
   dict: Dictionary;
   log?: Logger;
+  /** Where listeners report what they learn about clients (BlastRADIUS `auto`); see core/listen/client-state.ts. */
+  clientState?: ClientStateSink;
 }
 
 /** The listeners of a namespace. */

@@ -28,7 +28,10 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger';
 import { totalDrops } from '../listen/ingest';
-import type { InFlight, Listener, ListenerConfig, ListenerDeps, ListenerStats, PacketSink } from '../listen/types';
+import { TCP_LIMIT_DEFAULTS } from '../listen/tcp';
+import type { InFlight, Listener, ListenerConfig, ListenerDeps, ListenerStats, PacketSink, RadiusClient } from '../listen/types';
+import { clientKey, MaSeenState, type ClientStateSink } from '../listen/client-state';
+import type { ClientTable } from '../listen/clients';
 import type { CompiledSite, ProcessOptions } from '../process/radius/types';
 import type { Pair } from '../pair/pair';
 import { parsePairList } from '../pair/text';
@@ -82,6 +85,14 @@ export interface ServerOptions {
    * beside a daemon that holds the ports.
    */
   readonly offline?: boolean;
+  /** Extra `${name}` variables for the configuration (lowest priority), as in `loadGeneration`. */
+  readonly variables?: Record<string, string>;
+  /**
+   * Cluster worker: report learned client state (Message-Authenticator seen) to the primary,
+   * which writes the state file, logs once and broadcasts (`workerLearn`). Without it this
+   * process writes `${run_dir}/${name}.ma-seen` and logs itself.
+   */
+  readonly shareLearned?: (key: string, note: string) => void;
 }
 
 interface Bound {
@@ -142,6 +153,11 @@ export class Server {
     health: () => srv.health(),
     inject: (site, request) => srv.inject(site, request),
   }))(this);
+  /** What `auto` learned (clients that sent Message-Authenticator); see core/listen/client-state.ts. */
+  private maState: MaSeenState | undefined;
+  private readonly clientState: ClientStateSink = {
+    messageAuthenticatorSeen: (client, note) => this.learnedHere(client, note),
+  };
 
   constructor(readonly opts: ServerOptions) {}
 
@@ -169,6 +185,13 @@ export class Server {
     const gen = await this.load();
     try {
       ensureDirs(gen);
+      const worker = this.opts.shareLearned !== undefined;
+      this.maState = new MaSeenState(gen.paths.maStateFile, this.opts.log, !worker);
+      this.maState.load(worker);
+      this.maState.mark(clientTables(gen));
+      if (!worker && this.maState.size > 0) {
+        this.opts.log.info(`${this.maState.size} client(s) known to send Message-Authenticator (${gen.paths.maStateFile})`);
+      }
       const sinks = this.makeSinks(gen);
       const specs = this.opts.offline ? [] : this.applyOverride(gen.listeners, gen.sites);
       for (const spec of specs) {
@@ -285,7 +308,7 @@ export class Server {
       }
     }
     for (const [key, b] of fresh) this.bound.set(key, b);
-    this.inheritClientState(old, gen);
+    this.applyClientState(gen);
     this.gen = gen;
     this.sinks = sinks;
     // Access-Rejects the old generation holds for reject_delay go out now, while their sockets are open.
@@ -523,7 +546,7 @@ export class Server {
     const number = this.nextNumber++;
     return loadGeneration({
       file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0,
-      namespaces: this.opts.namespaces, apps: this.opts.apps,
+      namespaces: this.opts.namespaces, apps: this.opts.apps, variables: this.opts.variables,
     });
   }
 
@@ -538,11 +561,14 @@ export class Server {
   }
 
   private newListener(spec: ListenSpec, gen: Generation, sinks: Map<string, TrackingSink>): Listener {
-    const deps = { sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict };
+    const deps = {
+      sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict, clientState: this.clientState,
+    };
     if (this.opts.share && this.opts.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
-    if (this.opts.createListener) return this.opts.createListener(spec, deps as ListenerDeps);
+    const shared = spec.transport === 'tcp' ? tcpShare(spec, this.opts.share ?? 1) : spec;
+    if (this.opts.createListener) return this.opts.createListener(shared, deps as ListenerDeps);
     const listen = gen.sites.get(spec.server)!.namespace.listen!;
-    return listen.create(spec, deps);
+    return listen.create(shared, deps);
   }
 
   private applyOverride(specs: readonly ListenSpec[], sites: Generation['sites']): ListenSpec[] {
@@ -643,16 +669,36 @@ export class Server {
     await this.stopApps(vanished);
   }
 
-  private inheritClientState(old: Generation, gen: Generation): void {
-    const inherit = (n: unknown, o: unknown) => (n as { inheritState?: (o: unknown) => void }).inheritState?.(o);
-    inherit(gen.globalClients, old.globalClients);
-    for (const [name, table] of gen.clients) {
-      const prev = old.clients.get(name);
-      if (prev && table !== gen.globalClients) inherit(table, prev);
-    }
+  /** A new generation's client tables: mark what was learned, set the rate share. */
+  private applyClientState(gen: Generation): void {
+    this.maState?.mark(clientTables(gen));
     if (this.opts.share && this.opts.share > 1) {
       for (const table of gen.clients.values()) (table as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
     }
+  }
+
+  /** A listener saw a client's first Message-Authenticator. */
+  private learnedHere(client: RadiusClient, note: string): void {
+    const state = this.maState;
+    if (!state) return;
+    const key = clientKey(client);
+    const fresh = state.add(key);
+    // The same client may appear in several tables (global clients are copied into server-local ones).
+    if (this.gen) state.mark(clientTables(this.gen));
+    if (this.opts.shareLearned) {
+      this.opts.shareLearned(key, note);
+    } else if (fresh) {
+      state.save();
+      this.opts.log.info(note);
+    }
+  }
+
+  /** Learned keys from elsewhere (the cluster primary): remembered and applied to the current tables. */
+  applyLearned(keys: readonly string[]): void {
+    const state = this.maState;
+    if (!state) return;
+    for (const k of keys) state.add(k);
+    if (this.gen) state.mark(clientTables(this.gen));
   }
 
   private retire(s: ListenerStats): void {
@@ -676,6 +722,11 @@ export function shutdownDrainMs(maxRequestTime: number | undefined): number {
   return Math.min(5, maxRequestTime || 5) * 1000;
 }
 
+/** Every client table of a generation. */
+function clientTables(gen: Generation): ClientTable[] {
+  return [gen.globalClients, ...gen.clients.values()];
+}
+
 /** Creates run_dir (flag file, pid file, stats) and logdir when they are missing. */
 function ensureDirs(gen: Generation): void {
   for (const dir of [gen.paths.runDir, gen.paths.logdir]) {
@@ -685,8 +736,26 @@ function ensureDirs(gen: Generation): void {
   }
 }
 
+/**
+ * Under cluster the primary hands each TCP connection to one of `share` workers, and every worker
+ * counts its own connections: each gets its share of the connection limits (at least 1).
+ */
+export function tcpShare(spec: ListenSpec, share: number): ListenSpec {
+  if (share <= 1) return spec;
+  const part = (v: number | undefined, dflt: number) => {
+    const n = v ?? dflt;
+    return n > 0 ? Math.max(1, Math.floor(n / share)) : 0;
+  };
+  return {
+    ...spec,
+    maxConnections: part(spec.maxConnections, TCP_LIMIT_DEFAULTS.maxConnections),
+    maxConnectionsPerClient: part(spec.maxConnectionsPerClient, TCP_LIMIT_DEFAULTS.maxConnectionsPerClient),
+  };
+}
+
 function sameListener(a: ListenSpec, b: ListenSpec): boolean {
   return a.transport === b.transport && a.ipaddr === b.ipaddr && a.port === b.port && a.server === b.server
     && a.types.join(',') === b.types.join(',') && a.cleanupDelay === b.cleanupDelay && a.maxPacketSize === b.maxPacketSize
-    && a.recvBuff === b.recvBuff && a.sendBuff === b.sendBuff && a.idleTimeout === b.idleTimeout && a.maxConnections === b.maxConnections;
+    && a.recvBuff === b.recvBuff && a.sendBuff === b.sendBuff && a.idleTimeout === b.idleTimeout && a.maxConnections === b.maxConnections
+    && a.maxConnectionsPerClient === b.maxConnectionsPerClient && a.readTimeout === b.readTimeout;
 }

@@ -87,8 +87,11 @@ export function daemonForSuite(
 }
 
 /** Starts `radiusd args…` and waits for "Ready to process requests". */
-export async function startDaemon(args: string[], opts: { readyMs?: number } = {}): Promise<Daemon> {
-  const proc = spawn(process.execPath, [RADIUSD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startDaemon(args: string[], opts: { readyMs?: number; fdLimit?: number } = {}): Promise<Daemon> {
+  // fdLimit: run under `ulimit -n` (descriptor exhaustion tests); bash execs node, so the pid is the daemon's.
+  const proc = opts.fdLimit
+    ? spawn('/bin/bash', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, RADIUSD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [RADIUSD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners: (() => void)[] = [];
   const onData = (b: Buffer) => {

@@ -96,7 +96,7 @@ interface Attrs {
   packetType?: DictAttr;
   authType?: DictAttr;
   acctStatusType?: DictAttr;
-  srcIp?: DictAttr; srcIp6?: DictAttr; srcPort?: DictAttr;
+  srcIp?: DictAttr; srcIp6?: DictAttr; srcPort?: DictAttr; net?: DictAttr;
   dstIp?: DictAttr; dstIp6?: DictAttr; dstPort?: DictAttr;
   clientIp?: DictAttr; clientIp6?: DictAttr; clientShortname?: DictAttr;
 }
@@ -136,6 +136,7 @@ export class RadiusProcess implements SiteProcess {
       srcIp: r('Packet-Src-IP-Address'), srcIp6: r('Packet-Src-IPv6-Address'), srcPort: r('Packet-Src-Port'),
       dstIp: r('Packet-Dst-IP-Address'), dstIp6: r('Packet-Dst-IPv6-Address'), dstPort: r('Packet-Dst-Port'),
       clientIp: r('Client-IP-Address'), clientIp6: r('Client-IPv6-Address'), clientShortname: r('Client-Shortname'),
+      net: r('Net'),
     };
     const log = opts.log;
     this.sink = opts.requestLogSink ?? (log ? (level, line) => log[level](line) : undefined);
@@ -207,6 +208,24 @@ function addPair(list: Pair[], da: DictAttr | undefined, v: string | number): vo
   if (da) list.push(new Pair(da, v));
 }
 
+/** The v4 transport view `Net { Src { IP, Port }, Dst { IP, Port } }` of a packet's endpoints. */
+function netPair(net: DictAttr, src?: { address: string; port: number }, dst?: { address?: string; port: number }): Pair {
+  const top = new Pair(net);
+  top.children = [];
+  const side = (name: string, e: { address?: string; port: number } | undefined) => {
+    const da = net.childByName(name);
+    if (!da || !e?.address) return;
+    const p = new Pair(da);
+    p.children = [];
+    addPair(p.children, da.childByName('IP'), e.address);
+    addPair(p.children, da.childByName('Port'), e.port);
+    top.children!.push(p);
+  };
+  side('Src', src);
+  side('Dst', dst);
+  return top;
+}
+
 /** Debug-prints pairs, one per line; hidden (encrypt=…) and secret attributes are masked. */
 function debugPairs(req: Request, pairs: readonly Pair[]): void {
   for (const x of pairs) {
@@ -276,6 +295,7 @@ abstract class Transaction implements InFlight {
       addPair(list, origin.dst.address.includes(':') ? a.dstIp6 : a.dstIp, origin.dst.address);
       addPair(list, a.dstPort, origin.dst.port);
     }
+    if (a.net && (src || origin.dst?.address)) list.push(netPair(a.net, src, origin.dst));
     if (src) addPair(list, v6src ? a.clientIp6 : a.clientIp, src.address);
     if (origin.shortname !== undefined) addPair(list, a.clientShortname, origin.shortname);
     addPair(list, a.packetType, origin.code);
