@@ -30,7 +30,7 @@ import type { Request } from '../../request/request';
 import type { RequestLog } from '../../request/request-log';
 import { A, R, RCODE_NAMES, actionName, rcodeFromName } from '../rcode';
 import type { Block, CompiledSection, Instr } from '../compile/types';
-import { caseKey } from '../compile/compiler';
+import { caseKey } from '../compile/keywords/switch';
 import { type Box, BoxError, boxToString, castBox, compareBoxes } from '../xlat/box';
 import { type EvalContext, XlatYield, evalCond, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
 import type { XlatInterpreterView } from '../xlat/registry';
