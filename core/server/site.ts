@@ -59,6 +59,24 @@ function acctStatusNames(dict: Dictionary): string[] | undefined {
 }
 
 /**
+ * Each `authenticate <name>` section defines the `Auth-Type` value `<name>` (as FreeRADIUS v4 does), so
+ * `control.Auth-Type := proxy` compiles when the server has `authenticate proxy { … }`. Runs before any
+ * section of the server is compiled.
+ */
+export function registerAuthTypes(cs: ConfSection, dict: Dictionary): void {
+  const da = dict.resolve('Auth-Type');
+  if (!da) return;
+  for (const item of cs.children) {
+    if (item.kind !== 'section' || item.name1 !== 'authenticate' || !item.name2 || item.name2 === '*') continue;
+    try {
+      dict.addEnumName(da, item.name2);
+    } catch (e) {
+      throw new ConfError('ERR_CONF_VALUE', item.loc, `server ${cs.name2 ?? ''}: authenticate ${item.name2}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
  * Parses and compiles one `server NAME { … }` section. Throws a located `ConfError` or
  * `CompileError`.
  */
@@ -71,6 +89,7 @@ export function compileSite(cs: ConfSection, opts: SiteBuildOptions): SiteBuild 
   if ((ns.value ?? '').toLowerCase() !== 'radius') {
     throw new ConfError('ERR_CONF_VALUE', ns.loc, `${where} { namespace }: unsupported namespace "${ns.value}"; only "radius" is implemented`);
   }
+  registerAuthTypes(cs, opts.dict);
   const compiler = new Compiler(opts.compile);
   const sections = new Map<string, CompiledSection>();
   const listeners: ListenSpec[] = [];
