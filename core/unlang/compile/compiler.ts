@@ -29,6 +29,7 @@ import { KEYWORDS, type BlockCursor } from './keywords';
 import { compileBalance } from './keywords/balance';
 import { Scope, localAttr, resolveRef, type ResolvedRef } from './refs';
 import type { Block, CompiledSection, Expr, Instr } from './types';
+import type { VirtualServers } from '../servers';
 
 /** Where the compiler finds modules, policies and virtual modules. */
 export interface CompileOptions {
@@ -42,6 +43,8 @@ export interface CompileOptions {
   policies?: ReadonlyMap<string, ConfSection>;
   /** Virtual modules: `redundant name { }` etc. declared in `modules { }`, by name. */
   virtualModules?: ReadonlyMap<string, ConfSection>;
+  /** Virtual servers, for `call <server> { }` (absent: `call` is a compile error). */
+  servers?: VirtualServers;
 }
 
 export type { Ctx } from './context';
@@ -53,6 +56,11 @@ export class Compiler {
   readonly dict: Dictionary;
   readonly xlats: XlatRegistry;
   private readonly opts: CompileOptions;
+
+  /** The compile options (module, policy and server lookups) for keyword compilers. */
+  get options(): Readonly<CompileOptions> {
+    return this.opts;
+  }
 
   constructor(opts: CompileOptions) {
     this.opts = opts;

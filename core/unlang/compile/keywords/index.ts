@@ -4,17 +4,21 @@
  */
 
 import { balanceKeyword } from './balance';
+import { callKeyword } from './call';
+import { callerKeyword } from './caller';
+import { finallyKeyword } from './finally';
 import { flowKeyword } from './flow';
 import { foreachKeyword } from './foreach';
 import { groupKeyword } from './group';
 import { ifKeyword } from './if';
+import { mapKeyword } from './map';
 import type { Keyword } from './keyword';
 import { parallelKeyword } from './parallel';
+import { subrequestKeyword } from './subrequest';
 import { switchKeyword } from './switch';
 import { timeoutKeyword } from './timeout';
 import { transactionKeyword } from './transaction';
 import { tryKeyword } from './try';
-import { unsupportedKeyword } from './unsupported';
 import { updateKeyword } from './update';
 
 export type { BlockCursor, Keyword } from './keyword';
@@ -28,7 +32,8 @@ const reserved: Keyword = { names: ['actions', 'policy'] };
 
 const ALL: readonly Keyword[] = [
   ifKeyword, switchKeyword, foreachKeyword, groupKeyword, balanceKeyword, parallelKeyword, timeoutKeyword,
-  tryKeyword, transactionKeyword, flowKeyword, updateKeyword, unsupportedKeyword, reserved,
+  tryKeyword, transactionKeyword, flowKeyword, updateKeyword, subrequestKeyword, callKeyword, callerKeyword,
+  mapKeyword, finallyKeyword, reserved,
 ];
 
 export const KEYWORDS: ReadonlyMap<string, Keyword> = new Map(ALL.flatMap((k) => k.names.map((n) => [n, k] as const)));
