@@ -153,6 +153,25 @@ export class RadiusProcess implements PacketSink {
   }
 
   /**
+   * Runs `req` through this site's state machine for `call <server>` in another site: the
+   * same sections and decisions as for a packet (recv, authenticate, send), editing the
+   * caller's lists; no packet is sent. Resolves with the last section's rcode; `signal`
+   * (the caller's cancel) cancels it.
+   */
+  call(req: Request, signal: AbortSignal): Promise<Rcode> {
+    return new Promise<Rcode>((resolve) => {
+      const t = new CalledTransaction(this, req, resolve);
+      if (signal.aborted) return resolve('fail');
+      signal.addEventListener('abort', () => t.signal('cancel'), { once: true });
+      try {
+        t.start();
+      } catch (e) {
+        t.fail(e);
+      }
+    });
+  }
+
+  /**
    * Sends every reply still held by `reject_delay` now (shutdown, or the old
    * configuration after a reload). `max_request_time` deadlines stay armed
    * (their timer is unref'd) so requests in flight still end.
@@ -195,10 +214,16 @@ class Transaction implements InFlight {
   /** The max_request_time entry, cancelled when the request finishes (so it is not kept alive until then). */
   private deadline: FifoTimerItem | undefined;
   private sends = 0;
+  /** The rcode of the last section that ran. */
+  protected last: Rcode = 'noop';
 
-  constructor(private readonly p: RadiusProcess, private readonly pkt: InboundPacket, private readonly done: ReplyCallback) {
+  constructor(protected readonly p: RadiusProcess, private readonly pkt: InboundPacket, private readonly done: ReplyCallback, req?: Request) {
+    if (req) {
+      this.req = req;
+      return;
+    }
     const packet = pkt.packet;
-    const req = new Request({ code: packet.code, id: packet.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink });
+    req = new Request({ code: packet.code, id: packet.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink });
     req.request = packet.pairs;
     req.authenticator = packet.authenticator;
     this.req = req;
@@ -222,7 +247,11 @@ class Transaction implements InFlight {
       req.log.debug(`Received ${packetCodeName(pkt.packet.code)} ID ${pkt.packet.id} from ${pkt.src.address}:${pkt.src.port} to ${pkt.dst.address}:${pkt.dst.port} length ${pkt.raw.length} via ${pkt.listener.name}`);
       debugPairs(req, pkt.packet.pairs);
     }
-    const code = pkt.packet.code;
+    this.dispatch(pkt.packet.code);
+  }
+
+  /** Runs the sections for a request of `code`. */
+  protected dispatch(code: number): void {
     switch (code) {
       case C.AccessRequest: return this.recv('recv Access-Request', (rc) => this.afterAccessRecv(rc));
       case C.AccountingRequest: return this.recv('recv Accounting-Request', (rc) => this.afterAccountingRecv(rc));
@@ -266,12 +295,14 @@ class Transaction implements InFlight {
     const r = ex.start();
     if (r !== undefined) {
       this.ex = undefined;
+      this.last = r;
       then(r);
       return;
     }
     this.armDeadline();
     ex.promise.then((rc) => {
       this.ex = undefined;
+      this.last = rc;
       if (this.finished) return;
       try { then(rc); } catch (e) { this.fail(e); }
     }, (e) => this.fail(e));
@@ -285,7 +316,7 @@ class Transaction implements InFlight {
     });
   }
 
-  private armDeadline(): void {
+  protected armDeadline(): void {
     if (this.deadlineArmed) return;
     this.deadlineArmed = true;
     const mrt = this.p.site.config.maxRequestTime;
@@ -362,7 +393,7 @@ class Transaction implements InFlight {
   }
 
   private statusServer(): void {
-    const types = this.pkt.listener.types;
+    const types = this.listenerTypes();
     const acctOnly = !types.includes(C.AccessRequest) && types.includes(C.AccountingRequest);
     const yes = acctOnly ? C.AccountingResponse : C.AccessAccept;
     const no = acctOnly ? DO_NOT_RESPOND : C.AccessReject;
@@ -395,9 +426,14 @@ class Transaction implements InFlight {
     });
   }
 
+  /** Packet codes the receiving listener accepts (Status-Server answers depend on it). */
+  protected listenerTypes(): readonly number[] {
+    return this.pkt.listener.types;
+  }
+
   // ------------------------------------------------------------ reply
 
-  private reply(code: number): void {
+  protected reply(code: number): void {
     if (this.finished) return;
     if (code === DO_NOT_RESPOND || code <= 0 || code > 255) {
       if (this.req.debug) this.req.log.debug('Not sending a reply (Do-Not-Respond)');
@@ -453,7 +489,7 @@ class Transaction implements InFlight {
     this.finish(null);
   }
 
-  private finish(reply: Buffer | null): void {
+  protected finish(reply: Buffer | null): void {
     if (this.finished) return;
     this.finished = true;
     if (this.deadline !== undefined) {
@@ -465,5 +501,35 @@ class Transaction implements InFlight {
     if (reply) c.replies++;
     else c.noReply++;
     try { this.done(reply); } catch { /* the listener guards itself */ }
+  }
+}
+
+/**
+ * A request `call`ed from another site: no packet, no network attributes, no reply sent, no
+ * max_request_time of its own (the caller's applies). Ends with the last section's rcode.
+ */
+class CalledTransaction extends Transaction {
+  constructor(p: RadiusProcess, req: Request, private readonly settle: (rc: Rcode) => void) {
+    super(p, undefined as unknown as InboundPacket, () => undefined, req);
+  }
+
+  override start(): void {
+    this.dispatch(this.req.code);
+  }
+
+  protected override armDeadline(): void { /* the caller's deadline applies */ }
+
+  protected override listenerTypes(): readonly number[] {
+    return [C.AccessRequest, C.AccountingRequest];
+  }
+
+  protected override reply(): void {
+    this.finish(null);
+  }
+
+  protected override finish(_reply?: Buffer | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.settle(this.req.cancelled ? 'fail' : this.last);
   }
 }
