@@ -6,7 +6,7 @@
  * - `namespace = radius` (the only namespace implemented),
  * - `listen [NAME] { … }` (see `listen-config.ts`), `client NAME { … }` (clients only for this server),
  * - processing sections: `recv <request>`, `send <reply>`, `authenticate <Auth-Type>`,
- *   `accounting <Acct-Status-Type>`,
+ *   `accounting <Acct-Status-Type>`, `finally [<request>]`,
  * - `radius { … }` (per-namespace process settings; accepted, currently informational).
  * Anything else is a located error with a suggestion.
  */
@@ -27,7 +27,7 @@ export const SEND_SECTIONS = [
   'Disconnect-ACK', 'Disconnect-NAK', 'Protocol-Error', 'Do-Not-Respond',
 ] as const;
 
-const SERVER_ITEMS = ['namespace', 'listen', 'client', 'recv', 'send', 'authenticate', 'accounting', 'radius'];
+const SERVER_ITEMS = ['namespace', 'listen', 'client', 'recv', 'send', 'authenticate', 'accounting', 'finally', 'radius'];
 
 /** A parsed and compiled `server` section. */
 export interface SiteBuild {
@@ -109,6 +109,19 @@ export function compileSite(cs: ConfSection, opts: SiteBuildOptions): SiteBuild 
       case 'client':
       case 'radius':
         continue;
+      case 'finally': {
+        // `finally [<request type>] { … }`: runs last for every request (of that type).
+        const n2 = item.name2;
+        const hit = n2 ? RECV_SECTIONS.find((a) => a.toLowerCase() === n2.toLowerCase()) : undefined;
+        if (n2 && !hit) {
+          const hint = suggest(n2, RECV_SECTIONS);
+          fail(item.loc, `${where}: unknown section "finally ${n2}"${hint ? `; did you mean "finally ${hint}"?` : ''}`);
+        }
+        const key = hit ? `finally ${hit}` : 'finally';
+        if (sections.has(key)) throw new ConfError('ERR_CONF_DUPLICATE', item.loc, `${where}: section "${key}" is given more than once`);
+        sections.set(key, compiler.compileSection(item, { name1: 'finally', name2: hit }));
+        continue;
+      }
       case 'recv':
       case 'send':
       case 'authenticate':

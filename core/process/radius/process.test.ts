@@ -221,3 +221,45 @@ describe('process_radius state machine', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('finally [<request type>] (FreeRADIUS v4)', () => {
+  it('runs last, sees the previous rcode, may edit the reply, and its rcode does not change the reply code', async () => {
+    const p = site({
+      'recv Access-Request': 'if (User-Name == "bad") {\nreject\n}\ncontrol.Auth-Type := ::Accept',
+      'send Access-Reject': 'notfound',
+      'finally Access-Request': 'if (notfound) {\nreply.Reply-Message := "was rejected"\n} else {\nreply.Reply-Message := "was accepted"\n}\nreject',
+      'finally': 'reply.Reply-Message := "generic"',
+    });
+    const ok = buildRequest(C.AccessRequest, 'User-Name = "good"');
+    const r1 = decodeReply((await run(p, ok))!, ok);
+    expect(r1.code).toBe(C.AccessAccept);
+    expect(pairValue(r1, 'Reply-Message')).toBe('was accepted');
+    const bad = buildRequest(C.AccessRequest, 'User-Name = "bad"');
+    const r2 = decodeReply((await run(p, bad))!, bad);
+    expect(r2.code).toBe(C.AccessReject);
+    expect(pairValue(r2, 'Reply-Message')).toBe('was rejected');
+    // Other request types use the unqualified section.
+    const acct = buildRequest(C.AccountingRequest, 'Acct-Status-Type = Start');
+    expect(pairValue(decodeReply((await run(p, acct))!, acct), 'Reply-Message')).toBe('generic');
+  });
+
+  it('runs after max_request_time cancelled the request, with rcode timeout, and is not cancelled itself', async () => {
+    let seen: string | undefined;
+    let tailAborted = false;
+    let tailDone = false;
+    const slow: ModuleMethod = (_r, ctx) => new Promise<Rcode>((resolve) => { ctx.signal.addEventListener('abort', () => resolve('fail')); });
+    const tail: ModuleMethod = (req, ctx) => new Promise<Rcode>((resolve) => {
+      seen = req.rcode;
+      ctx.signal.addEventListener('abort', () => { tailAborted = true; });
+      setTimeout(() => { tailDone = true; resolve('ok'); }, 1200);
+    });
+    const p = createRadiusProcess(compileSite({ 'recv Access-Request': 'slow', finally: 'tail' }, { modules: { slow, tail }, config: { rejectDelay: 0, maxRequestTime: 1 } }));
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+    expect(await run(p, raw)).toBeNull();
+    expect(seen).toBe('timeout');
+    // The finally section's module call (longer than max_request_time) ran to its end.
+    expect(tailDone).toBe(true);
+    expect(tailAborted).toBe(false);
+    expect(p.counters.active).toBe(0);
+  });
+});

@@ -119,6 +119,8 @@ export class RadiusProcess implements PacketSink {
   readonly counters: ProcessStats = { requests: 0, replies: 0, noReply: 0, cancelled: 0, errors: 0, active: 0 };
   readonly sink: LogSink | undefined;
   readonly hasStatusSection: boolean;
+  /** True when the site has a `finally` section (of any request type). */
+  readonly hasFinally: boolean;
 
   constructor(readonly site: CompiledSite, readonly opts: ProcessOptions = {}) {
     this.sections = sectionTable(site);
@@ -133,6 +135,7 @@ export class RadiusProcess implements PacketSink {
     const log = opts.log;
     this.sink = opts.requestLogSink ?? (log ? (level, line) => log[level](line) : undefined);
     this.hasStatusSection = this.section('recv Status-Server') !== undefined;
+    this.hasFinally = [...site.sections.keys()].some((k) => k === 'finally' || k.startsWith('finally '));
   }
 
   /** The compiled section for `name1 name2`, if the site has it. */
@@ -270,6 +273,7 @@ class Transaction implements InFlight {
       this.ex?.signal('dup');
       return;
     }
+    if (this.inFinally) return; // max_request_time does not stop `finally`
     this.req.cancelled = true;
     if (this.ex) this.ex.signal('cancel');
     else this.finish(null); // waiting in reject_delay: the reply is no longer wanted
@@ -308,12 +312,44 @@ class Transaction implements InFlight {
     }, (e) => this.fail(e));
   }
 
-  /** `run`, but a cancelled request stops here without a reply. */
+  /** `run`, but a cancelled request stops here without a reply (after `finally`). */
   private recv(key: string, then: (rc: Rcode | undefined) => void): void {
     this.run(key, (rc) => {
-      if (this.req.cancelled) return this.finish(null);
+      if (this.req.cancelled) {
+        this.req.rcode = 'timeout';
+        return this.runFinally(() => this.finish(null));
+      }
       then(rc);
     });
+  }
+
+  private finallyDone = false;
+  private inFinally = false;
+
+  /**
+   * Runs `finally <request type>` (or else `finally`) once, as the last section of the request,
+   * starting with the previous section's rcode; then `then`. Its rcode does not change the
+   * reply, and max_request_time does not cancel it.
+   */
+  protected runFinally(then: () => void): void {
+    if (!this.p.hasFinally || this.finallyDone) return then();
+    this.finallyDone = true;
+    const sec = this.p.section(`finally ${packetCodeName(this.req.code)}`) ?? this.p.section('finally');
+    if (!sec) return then();
+    const req = this.req;
+    const cancelled = req.cancelled;
+    req.cancelled = false;
+    const ex = new Execution(sec, req, { keepRcode: true });
+    this.inFinally = true;
+    const done = (rc: Rcode | undefined): void => {
+      this.inFinally = false;
+      if (rc) this.last = rc;
+      req.cancelled = req.cancelled || cancelled;
+      then();
+    };
+    const r = ex.start();
+    if (r !== undefined) return done(r);
+    ex.promise.then(done, (e) => this.fail(e));
   }
 
   protected armDeadline(): void {
@@ -435,6 +471,7 @@ class Transaction implements InFlight {
 
   protected reply(code: number): void {
     if (this.finished) return;
+    if (this.p.hasFinally && !this.finallyDone) return this.runFinally(() => this.reply(code));
     if (code === DO_NOT_RESPOND || code <= 0 || code > 255) {
       if (this.req.debug) this.req.log.debug('Not sending a reply (Do-Not-Respond)');
       return this.finish(null);
@@ -524,7 +561,8 @@ class CalledTransaction extends Transaction {
   }
 
   protected override reply(): void {
-    this.finish(null);
+    // The called server's `finally` rcode is what the caller sees.
+    this.runFinally(() => this.finish(null));
   }
 
   protected override finish(_reply?: Buffer | null): void {

@@ -152,6 +152,8 @@ export interface ExecutionOptions {
   maxRequestTime?: number;
   /** Set for the body of a `subrequest`: what `detach` calls (the parent stops waiting). */
   onDetach?: () => void;
+  /** Start with the request's current rcode instead of `noop` (a `finally` section tests the previous one). */
+  keepRcode?: boolean;
 }
 
 /** Most nested `call`s of one request (a server calling itself ends here with `fail`). */
@@ -214,7 +216,7 @@ export class Execution implements XlatInterpreterView {
    */
   start(): Rcode | undefined {
     const req = this.request;
-    req.rcode = 'noop';
+    if (!this.opts.keepRcode) req.rcode = 'noop';
     const sec = this.section;
     if (this.debug) req.log.debug(`${sec.name1}${sec.name2 ? ' ' + sec.name2 : ''} {`);
     const f = this.push(sec.body, F.TOP | F.RETURN_POINT);
