@@ -1,15 +1,29 @@
+/**
+ * Site features through a real daemon: `authenticate <name>` defines Auth-Type values, `call <server>`.
+ */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../log/memory';
 import { PacketCode as C } from '../protocol/radius/packet';
-import { UdpPeer, buildRequest, decodeReply, testDict } from '../listen/testing';
+import { UdpPeer, buildRequest, decodeReply, pairValue, testDict } from '../listen/testing';
 import { Server } from './server';
 
 let server: Server | undefined;
 let peer: UdpPeer | undefined;
 let dir: string | undefined;
+/** Starts a server from config text on a free loopback port and opens a client peer to it. */
+async function start(conf: string): Promise<UdpPeer> {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-site-'));
+  const file = path.join(dir, 'radiusd.conf');
+  fs.writeFileSync(file, conf);
+  server = new Server({ file, log: new MemoryLogger(), triggers: false });
+  await server.start();
+  peer = await UdpPeer.open(server.addresses()[0].port);
+  return peer;
+}
+
 afterEach(async () => {
   peer?.close();
   await server?.stop();
@@ -17,8 +31,56 @@ afterEach(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+const AUTH_TYPE_CONF = `
+client localhost {
+	ipaddr = 127.0.0.1
+	secret = testing123
+}
+server default {
+	namespace = radius
+	listen {
+		type = Access-Request
+		udp {
+			ipaddr = 127.0.0.1
+			port = 0
+		}
+	}
+	recv Access-Request {
+		if (User-Name == "viaproxy") {
+			control.Auth-Type := proxy
+		} else {
+			control.Auth-Type := My-Local-Check
+		}
+	}
+	authenticate proxy {
+		reply.Reply-Message := "authenticated by proxy"
+		ok
+	}
+	authenticate My-Local-Check {
+		reject
+	}
+}
+`;
+
+describe('authenticate <name> defines the Auth-Type value <name> (FreeRADIUS v4)', () => {
+  it('control.Auth-Type := proxy loads and selects "authenticate proxy"', async () => {
+    const peer = await start(AUTH_TYPE_CONF);
+
+    const req1 = buildRequest(C.AccessRequest, 'User-Name = "viaproxy"', { id: 1 });
+    const r1 = await peer.exchange(req1, 5000);
+    expect(r1).not.toBeNull();
+    const d1 = decodeReply(r1!, req1);
+    expect(d1.code).toBe(C.AccessAccept);
+    expect(pairValue(d1, 'Reply-Message')).toBe('authenticated by proxy');
+
+    const req2 = buildRequest(C.AccessRequest, 'User-Name = "other"', { id: 2 });
+    const r2 = await peer.exchange(req2, 5000);
+    expect(decodeReply(r2!, req2).code).toBe(C.AccessReject);
+  });
+});
+
 // "default" calls "inner", which is defined after it and has no listener of its own.
-const CONF = `
+const CALL_CONF = `
 client localhost {
 	ipaddr = 127.0.0.1
 	secret = testing123
@@ -74,12 +136,7 @@ server inner {
 
 describe('call <server> through the daemon', () => {
   it('runs recv, authenticate and send of the called server on the same request, then the body', async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-call-'));
-    const file = path.join(dir, 'radiusd.conf');
-    fs.writeFileSync(file, CONF);
-    server = new Server({ file, log: new MemoryLogger(), triggers: false });
-    await server.start();
-    peer = await UdpPeer.open(server.addresses()[0].port);
+    const peer = await start(CALL_CONF);
     const dict = testDict();
     const strings = (pkt: ReturnType<typeof decodeReply>, name: string) =>
       pkt.pairs.filter((p) => p.da === dict.resolve(name)).map((p) => (Buffer.isBuffer(p.value) ? p.value.toString() : p.value));
