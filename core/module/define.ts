@@ -8,9 +8,12 @@
  * - `impl` MUST take every constructor argument through an explicit `@inject(TOKEN)`
  *   (tokens in `./tokens.ts`); constructors MUST NOT do I/O.
  * - Lifecycle hooks are optional and run in this order: `bootstrap` (all instances;
- *   synchronous; register xlats) → `instantiate` (all instances; may be async; open
- *   sockets/files) → run → `detach` (reverse order; also after a partial failure, so
- *   it MUST tolerate a half-instantiated object).
+ *   synchronous; register xlats) → `configure` (all instances; synchronous; read and
+ *   compile configuration data files such as a users file; no sockets) → `instantiate`
+ *   (all instances; may be async; open sockets/files) → run → `detach` (reverse order;
+ *   also after a partial failure, so it MUST tolerate a half-instantiated object).
+ *   `radiusd -C` runs everything up to and including `configure`, so a bad data file
+ *   fails the check exactly as it fails start-up.
  * - Config is frozen after `instantiate`; mutable runtime state lives on the instance.
  * - Methods are bound to processing sections by key: `'recv Access-Request'`,
  *   `'recv *'`, `'authenticate *'`, `'* *'`. Resolution for a call in section
@@ -47,6 +50,11 @@ export interface InstantiateContext {
 /** Optional lifecycle hooks of a module instance. */
 export interface ModuleInstance {
   bootstrap?(ctx: BootstrapContext): void;
+  /**
+   * Reads and compiles configuration data files (errors located `file[line]`). Runs after
+   * every instance's `bootstrap` (so all xlats are known), also under `radiusd -C`.
+   */
+  configure?(ctx: InstantiateContext): void;
   instantiate?(ctx: InstantiateContext): void | Promise<void>;
   detach?(): void | Promise<void>;
 }

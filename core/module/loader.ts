@@ -19,7 +19,8 @@
  *   `ERR_MODULE_NOT_FOUND`, `ERR_MODULE_LOAD`, `ERR_DICT_ATTR_MISSING`, …) and leaves nothing
  *   running when it throws: everything already set up is detached and disposed first.
  * - `loadModules` may also throw a located `CompileError` (core/unlang) for a bad `env` template.
- * - `checkOnly: true` (radiusd -C) stops after `bootstrap` and the `env` templates; call
+ * - `checkOnly: true` (radiusd -C) stops after `bootstrap`, the `env` templates and `configure`
+ *   (data files such as users files are read there); call
  *   `detachAll()` afterwards.
  * - `registry` defaults to `modules/index.ts`; `templates` to `modules/shared/tmpl.ts`.
  * - `mods.modules` is a bound `(name) => ModuleHandle | undefined` for `CompileOptions.modules`;
@@ -231,6 +232,17 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
       await unwind(entries, entries[entries.length - 1], rootLog);
       if (err instanceof ConfError || err instanceof CompileError) throw err;
       throw new ModuleError('ERR_MODULE_DEFINITION', e.section.loc, `${sectionLabel(e.section)}: ${errorText(err)}`, { cause: err });
+    }
+  }
+  // configure: all instances, synchronous; data files are read here (also under radiusd -C).
+  for (const e of entries) {
+    if (!e.instance.configure) continue;
+    try {
+      const r = e.instance.configure({ name: e.name, dict, log: e.log }) as unknown;
+      if (r && typeof (r as Promise<unknown>).then === 'function') throw new Error('configure must be synchronous');
+    } catch (err) {
+      await unwind(entries, entries[entries.length - 1], rootLog);
+      throw hookError('ERR_MODULE_BOOTSTRAP', 'configure', e, err);
     }
   }
   if (opts.checkOnly) return makeSet(entries, virtual, xlats, rootLog);

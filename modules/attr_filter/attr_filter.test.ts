@@ -16,7 +16,7 @@ function filter(rules: string, extra = ''): AttrFilter {
   fs.writeFileSync(f, rules);
   const log = memoryLogger();
   const m = new AttrFilter(parseModuleConfig(AttrFilterConfig, `filename = ${f}\n${extra}`), log);
-  m.instantiate({ name: 'attr_filter', dict: testDict(), log });
+  m.configure({ name: 'attr_filter', dict: testDict(), log });
   return m;
 }
 const SEND = { name1: 'send', name2: 'Access-Accept' };

@@ -81,8 +81,8 @@ export class AttrFilter {
     @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}
 
-  /** Reads the rules file; errors are located `file[line]`. */
-  instantiate(ctx: InstantiateContext): void {
+  /** Reads the rules file; errors are located `file[line]`. (also under `radiusd -C`) */
+  configure(ctx: InstantiateContext): void {
     const opts = { dict: ctx.dict, xlats: this.xlats, filterRules: true };
     this.key = compileTemplate(this.config.key, opts);
     this.file = parseUsersFile(path.resolve(this.config.filename), opts);

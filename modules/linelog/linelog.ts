@@ -20,11 +20,20 @@ import { unescapeValue } from '../../core/config/ast';
 import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { boxAsText } from '../../core/unlang/xlat/box';
+import { escapeControls, escapeString } from '../../core/value/text';
 import { AppendWriter } from '../shared/append-writer';
+import { failureMessage } from '../shared/pairs';
 import { escapeName, safeName } from '../shared/filename';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { bareAttrTemplate, compileTemplate, type Template } from '../shared/tmpl';
 import type { LinelogConfig } from './config';
 
+
+/**
+ * Escaping of every expanded value in a line (FreeRADIUS linelog): `\` → `\\`, CR/LF/TAB →
+ * `\r` `\n` `\t`, other control characters and invalid UTF-8 → `\ooo`. The literal text of
+ * the line is written as configured.
+ */
+const lineEscape = (s: string): string => escapeString(s, '');
 
 /** Config items of the module section itself, which are not message lines. */
 const OWN_SECTIONS = new Set(['file']);
@@ -50,7 +59,9 @@ export class Linelog {
   /** Registers `%<instance>(text)`: writes `text` as a line. */
   bootstrap(ctx: BootstrapContext): void {
     ctx.registerXlat(this.name, (c, args) => {
-      const text = (args[0] ?? []).map(boxAsText).join('');
+      // The argument arrives expanded: literal text and values cannot be told apart, so only
+      // the characters that would break the line are escaped.
+      const text = escapeControls((args[0] ?? []).map(boxAsText).join(''));
       const r = this.emit(c.request, text);
       return r instanceof Promise ? r.then(() => []) : [];
     }, { minArgs: 1, maxArgs: 1 });
@@ -75,14 +86,21 @@ export class Linelog {
       this.filename = compileTemplate(filename, { ...opts, strftime: true, escape: fileConf.escape_filenames ? escapeName : safeName });
       this.writer = new AppendWriter({ fileMode: fileConf.permissions, dirMode: 0o755, fsync: fileConf.fsync, idleTimeoutMs: 60_000 });
     }
-    if (c.format !== undefined) this.format = compileTemplate(c.format, { ...opts, strftime: true });
-    if (c.reference !== undefined) this.reference = compileTemplate(c.reference, opts);
     const cs = sectionOf(c);
+    // An unquoted attribute name is a reference to the attribute (v4), e.g. `format = User-Name`.
+    const bare = (name: string, text: string): string => {
+      const item = cs?.children.find((x) => x.kind === 'pair' && x.attr === name);
+      return item?.kind === 'pair' && item.quote === 'bare' ? bareAttrTemplate(text, dict) : text;
+    };
+    if (c.format !== undefined) {
+      const f = bare('format', c.format);
+      this.format = compileTemplate(f, { ...opts, strftime: true, escape: f === c.format ? lineEscape : undefined });
+    }
+    if (c.reference !== undefined) this.reference = compileTemplate(bare('reference', c.reference), opts);
     const sections: ConfItem[] = cs ? cs.children : c.messages;
     for (const item of sections) {
       if (item.kind === 'section' && !OWN_SECTIONS.has(item.name1)) this.compileLines(item, item.name1, opts);
     }
-    if (!this.format && !this.reference) throw new Error(`${this.name}: needs "format" or "reference"`);
   }
 
   private compileLines(cs: ConfSection, prefix: string, opts: { dict: InstantiateContext['dict']; xlats?: XlatRegistry }): void {
@@ -92,8 +110,11 @@ export class Linelog {
         continue;
       }
       if (item.op === '' || item.value === undefined) continue;
-      const text = item.quote === 'single' ? unescapeValue(item.value, 'single').replace(/[\\"%]/g, (x) => `\\${x}`) : item.value;
-      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc }));
+      const ref = item.quote === 'bare' ? bareAttrTemplate(item.value, opts.dict) : item.value;
+      const text = item.quote === 'single' ? unescapeValue(item.value, 'single').replace(/[\\"%]/g, (x) => `\\${x}`) : ref;
+      // An attribute reference is written as the raw value, "without further molestation" (v4); expansions are escaped.
+      const escape = ref !== item.value ? undefined : lineEscape;
+      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc, escape }));
     }
   }
 
@@ -104,7 +125,12 @@ export class Linelog {
 
   /** The template for a reference path: the line, its section's `default`, or `format`. */
   private lookup(ref: string, ctx: CallContext): Template | undefined {
+    // References stay inside the instance's own section: one leading dot at most.
+    if (ref.startsWith('..')) throw new LinelogError(`Invalid path "${ref}"`);
     const key = ref.replace(/^\.+/, '').toLowerCase();
+    if (!this.lines.has(key) && [...this.lines.keys()].some((k) => k.startsWith(`${key}.`))) {
+      throw new LinelogError(`Path "${ref}" resolves to a section (should be a pair)`);
+    }
     const hit = this.lines.get(key);
     if (hit) return hit;
     const dot = key.lastIndexOf('.');
@@ -120,9 +146,15 @@ export class Linelog {
    */
   log(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
     const failed = (e: unknown): Rcode => {
-      ctx.log.error(`cannot write log line: ${(e as Error).message}`);
+      if (e instanceof LinelogError) {
+        ctx.log.error(e.message);
+        failureMessage(request, request.dict, `${this.name}: ${e.message}`);
+      } else {
+        ctx.log.error(`cannot write log line: ${(e as Error).message}`);
+      }
       return 'fail';
     };
+    if (!this.format && !this.reference) return failed(new LinelogError('no "format" and no "reference" configured'));
     const withTemplate = (t: Template | undefined): Rcode | Promise<Rcode> => {
       if (!t) return 'noop';
       const line = t.expand(request, ctx.signal);
@@ -157,3 +189,6 @@ export class Linelog {
     }
   }
 }
+
+/** A configuration problem found at call time (reported as Module-Failure-Message). */
+class LinelogError extends Error {}
