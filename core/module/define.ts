@@ -25,7 +25,7 @@
  *   sees the strings as `ctx.env`. A yielding xlat makes the call yield.
  */
 
-import type { ModuleMethod } from './api';
+import type { ModuleMapMethod, ModuleMethod } from './api';
 import type { Fields, SectionSchema } from '../config/schema';
 import type { Dictionary } from '../dict/dictionary';
 import type { XlatFunc, XlatOptions } from '../unlang/xlat/registry';
@@ -62,6 +62,9 @@ export interface ModuleInstance {
 /** Method names of `I` whose type is a module method. */
 export type MethodName<I> = { [K in keyof I]: I[K] extends ModuleMethod<any> ? K : never }[keyof I] & string;
 
+/** Method names of `I` whose type is a map method (`map <instance> "query" { … }`). */
+export type MapMethodName<I> = { [K in keyof I]: I[K] extends ModuleMapMethod ? K : never }[keyof I] & string;
+
 /** Section key → method name. Keys are `name1 name2` with `*` wildcards. */
 export type MethodTable<I> = Readonly<Record<string, MethodName<I>>>;
 
@@ -95,6 +98,8 @@ export interface ModuleDefinition<F extends Fields = Fields, I extends ModuleIns
   readonly named?: Readonly<Record<string, MethodName<I>>>;
   /** Per-call arguments expanded before each call (see {@link CallEnvTable}). */
   readonly env?: CallEnvTable<I>;
+  /** The instance method behind `map <instance> "query" { attr op 'field' … }` (FreeRADIUS map_proc), if any. */
+  readonly map?: MapMethodName<I>;
 }
 
 /** Identity helper that gives a definition its types; it does nothing at run time. */

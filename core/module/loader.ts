@@ -580,6 +580,9 @@ function makeSet(entries: Entry[], virtualModules: Map<string, ConfSection>, xla
           }
           return live(name)?.handle.method(section, method);
         },
+        get map() {
+          return live(name)?.handle.map;
+        },
       };
       composite.set(name, h);
     }

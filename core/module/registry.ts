@@ -22,6 +22,7 @@ export function definitionProblem(def: unknown): string | undefined {
   if (!d.config || typeof d.config !== 'object' || (d.config as { kind?: string }).kind !== 'section') return 'config is not a conf.section() schema';
   if (typeof d.impl !== 'function') return 'impl is not a class';
   if (!d.methods || typeof d.methods !== 'object') return 'methods is not a table';
+  if (d.map !== undefined && typeof d.map !== 'string') return 'map is not a method name';
   if (d.dict !== undefined && !Array.isArray(d.dict)) return 'dict is not a list of attribute names';
   return undefined;
 }

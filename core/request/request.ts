@@ -56,8 +56,8 @@ export class Request {
   sessionState: Pair[] = [];
   /** Unlang local variables (typed declarations, foreach loop variables). */
   local: Pair[] = [];
-  /** The parent request, for `parent.` references. */
-  readonly parent?: Request;
+  /** The parent request, for `parent.` references (cleared when a subrequest `detach`es). */
+  parent?: Request;
   /** The protocol dictionary, when known. */
   readonly dict?: Dictionary;
   /** The request's log. */

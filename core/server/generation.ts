@@ -37,6 +37,7 @@ import { socketKey, type ListenSpec } from './listen-config';
 import { defaultNamespaces, type NamespaceRegistry } from './namespace';
 import { MainSchema, parseMainSettings, type MainSettings } from './settings';
 import { compileSite, type SiteBuild } from './site';
+import { SiteTable } from './servers';
 
 /** Options of {@link loadGeneration}. */
 export interface GenerationOptions {
@@ -189,7 +190,9 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
       const name = (args[0] ?? []).map((b) => String(b.value)).join('');
       return [box('uint32', Math.min(0xffffffff, Math.max(0, Math.floor(counter(name)))))];
     }, { returnType: 'uint32', minArgs: 1, maxArgs: 1 });
-    const compile = { dict, xlats: modules.xlats, modules: modules.modules, virtualModules: modules.virtualModules, policies };
+    // Every server name is known before any site compiles, so `call` may name a later one.
+    const servers = new SiteTable(new Set(root.children.flatMap((c) => (c.kind === 'section' && c.name1 === 'server' && c.name2 ? [c.name2] : []))));
+    const compile = { dict, xlats: modules.xlats, modules: modules.modules, virtualModules: modules.virtualModules, policies, servers };
 
     const clientSection = (cs: ConfSection) => withClientDefaults(cs, settings, cs.loc);
     const globalSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'client');
@@ -208,6 +211,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
         throw new ConfError('ERR_CONF_DUPLICATE', cs.loc, `server ${build.site.name}: already defined at ${prev.loc.file}[${prev.loc.line}]`);
       }
       sites.set(build.site.name, build);
+      servers.add(build.site);
       // Server-local clients take precedence; global clients still apply to its listeners
       // unless a local client covers the same network.
       let table = globalClients;
