@@ -14,6 +14,7 @@ import { createRootContainer } from '../../core/module/container';
 import { loadModules, type ModuleSet } from '../../core/module/loader';
 import { parsePairList, printPairList } from '../../core/pair/text';
 import { Request } from '../../core/request/request';
+import { getValue } from '../shared/pairs';
 import { compileUnlang, runSection } from '../../core/unlang';
 import { postgresModuleConf, sqliteModuleConf } from './testing';
 
@@ -80,7 +81,7 @@ describe('sql on SQLite', () => {
     const ok = req('User-Name = "bob", NAS-IP-Address = 1.2.3.4');
     expect(await run(m, 'sql', ok)).toBe('updated');
     expect(printPairList(ok.reply)).toBe('Idle-Timeout = 3600, Reply-Message = "Hi bob"');
-    expect(String(ok.control.find((p) => p.da.name === 'Cleartext')?.value)).toBe('hello world');
+    expect(String(getValue(ok.control, dict.resolve('Password.Cleartext')!))).toBe('hello world');
     const wrongNas = req('User-Name = "bob", NAS-IP-Address = 9.9.9.9');
     expect(await run(m, 'sql', wrongNas)).toBe('noop');
     expect(wrongNas.reply).toEqual([]);
@@ -109,7 +110,7 @@ describe('sql on SQLite', () => {
     expect(await run(m, 'sql', r)).toBe('updated');
     expect(printPairList(r.reply)).toBe('Reply-Message = "from b"');
     expect(r.control.filter((p) => p.da.name === 'SQL-Group').map((p) => p.value)).toEqual(['g_a', 'g_b', 'g_c']);
-    expect(String(r.control.find((p) => p.da.name === 'Cleartext')?.value)).toBe('B');
+    expect(String(getValue(r.control, dict.resolve('Password.Cleartext')!))).toBe('B');
     // The group name is only set while the group's queries run.
     expect(r.request.some((p) => p.da.name === 'SQL-Group')).toBe(false);
   });

@@ -22,18 +22,17 @@ ${commonItems(extra)}
 `;
 }
 
-/** The body of `sql [name] { … }` for PostgreSQL at `servers` (host:port, fail-over order). */
-export function postgresModuleConf(servers: readonly { host: string; port: number }[], db: string, login: string, extra = '', name = ''): string {
+/** The body of `sql [name] { … }` for PostgreSQL at `servers` (host:port, fail-over order); `queries`: include the shipped queries.conf. */
+export function postgresModuleConf(servers: readonly { host: string; port: number }[], db: string, login: string, extra = '', name = '', queries = true): string {
   return `sql ${name} {
 	driver = "postgresql"
 	dialect = "postgresql"
-${servers.map((s) => `	server = "${s.host}"`).join('\n')}
-	port = ${servers[0].port}
+${servers.map((s) => `	server = "${s.host}:${s.port}"`).join('\n')}
 	login = "${login}"
 	password = ""
 	radius_db = "${db}"
 ${commonItems(extra)}
-	$INCLUDE ${SQL_CONFIG_DIR}/main/postgresql/queries.conf
+${queries ? `	$INCLUDE ${SQL_CONFIG_DIR}/main/postgresql/queries.conf` : ''}
 }
 `;
 }
