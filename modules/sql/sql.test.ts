@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { findSection } from '../../core/config/ast';
 import { parseConfigString } from '../../core/config/parser';
@@ -77,7 +78,11 @@ describe('sql on SQLite', () => {
     await sql(m, "INSERT INTO radcheck (username, attribute, op, value) VALUES ('bob', 'NAS-IP-Address', '==', '1.2.3.4')");
     await sql(m, "INSERT INTO radcheck (username, attribute, op, value) VALUES ('bob', 'Password.Cleartext', ':=', 'hello world')");
     await sql(m, "INSERT INTO radreply (username, attribute, op, value) VALUES ('bob', 'Idle-Timeout', ':=', '3600')");
-    await sql(m, "INSERT INTO radreply (username, attribute, op, value) VALUES ('bob', 'Reply-Message', '=', '\"Hi %{User-Name}\"')");
+    // A double-quoted value with %{…} is expanded per request (written directly: %sql() would expand it now).
+    const file = path.join(tmp, `db-${n}.sqlite`);
+    const w = new Database(file, { timeout: 5000 });
+    w.prepare("INSERT INTO radreply (username, attribute, op, value) VALUES ('bob', 'Reply-Message', '=', ?)").run('"Hi %{User-Name}"');
+    w.close();
     const ok = req('User-Name = "bob", NAS-IP-Address = 1.2.3.4');
     expect(await run(m, 'sql', ok)).toBe('updated');
     expect(printPairList(ok.reply)).toBe('Idle-Timeout = 3600, Reply-Message = "Hi bob"');
@@ -147,11 +152,11 @@ describe('sql on SQLite', () => {
   });
 
   it('accounting: Start opens, Interim-Update updates, Stop closes the radacct row; query numbers as FreeRADIUS', async () => {
-    const m = await fresh("\tquery_number_attribute = 'SQL-Query-Number'");
+    const m = await fresh("\tquery_number_attribute = 'Tmp-Integer-0'");
     const acct = (status: string, extra = ''): Request =>
-      req(`User-Name = "alice", Acct-Status-Type = ${status}, Acct-Session-Id = "s1", NAS-IP-Address = 10.0.0.1, NAS-Port = 3, Event-Timestamp = 1700000000${extra}`, 4);
+      req(`User-Name = "alice", Acct-Status-Type = ${status}, Acct-Session-Id = "s1", NAS-IP-Address = 10.0.0.1, NAS-Port = 3${extra.includes('Event-Timestamp') ? '' : ', Event-Timestamp = 1700000000'}${extra}`, 4);
     const sec = (name2: string) => ({ name1: 'accounting', name2 });
-    const qn = (r: Request) => r.control.find((p) => p.da.name === 'SQL-Query-Number')?.value;
+    const qn = (r: Request) => r.control.find((p) => p.da.name === 'Tmp-Integer-0')?.value;
     const start = acct('Start', ', Framed-IP-Address = 192.0.2.7');
     expect(await run(m, 'sql', start, sec('Start'))).toBe('ok');
     expect(qn(start)).toBe(1);
@@ -163,7 +168,7 @@ describe('sql on SQLite', () => {
     const interim = acct('Interim-Update', ', Event-Timestamp = 1700000060, Acct-Session-Time = 60, Acct-Input-Octets = 10, Acct-Input-Gigawords = 1');
     expect(await run(m, 'sql', interim, sec('Interim-Update'))).toBe('ok');
     expect(qn(interim)).toBe(1);
-    expect(await sql(m, 'SELECT acctsessiontime, acctinputoctets, acctupdatetime FROM radacct')).toBe('60');
+    expect(await sql(m, "SELECT acctsessiontime || '|' || acctupdatetime || '|' || acctinterval FROM radacct")).toBe('60|1700000060|60');
     expect(await sql(m, 'SELECT acctinputoctets FROM radacct')).toBe(String(2 ** 32 + 10));
     const stop = acct('Stop', ', Event-Timestamp = 1700000100, Acct-Session-Time = 100, Acct-Terminate-Cause = User-Request');
     expect(await run(m, 'sql', stop, sec('Stop'))).toBe('ok');
@@ -172,10 +177,10 @@ describe('sql on SQLite', () => {
   });
 
   it('accounting: Interim-Update and Stop without a Start insert the session (query 2)', async () => {
-    const m = await fresh("\tquery_number_attribute = 'SQL-Query-Number'");
+    const m = await fresh("\tquery_number_attribute = 'Tmp-Integer-0'");
     const r = req('User-Name = "u2", Acct-Status-Type = Interim-Update, Acct-Session-Id = "00000004", NAS-IP-Address = 10.0.0.2, Acct-Session-Time = 30, Event-Timestamp = 1700000030', 4);
     expect(await run(m, 'sql.accounting.interim-update', r)).toBe('ok');
-    expect(r.control.find((p) => p.da.name === 'SQL-Query-Number')?.value).toBe(2);
+    expect(r.control.find((p) => p.da.name === 'Tmp-Integer-0')?.value).toBe(2);
     expect(await sql(m, "SELECT acctsessiontime || '|' || acctstarttime FROM radacct WHERE acctsessionid = '00000004'")).toBe('30|1700000000');
     const s = req('User-Name = "u3", Acct-Status-Type = Stop, Acct-Session-Id = "s3", NAS-IP-Address = 10.0.0.2, Acct-Session-Time = 50, Event-Timestamp = 1700000050', 4);
     expect(await run(m, 'sql', s, { name1: 'accounting', name2: 'Stop' })).toBe('ok');
@@ -205,7 +210,7 @@ describe('sql on SQLite', () => {
   });
 
   it('a query error fails the call with a Module-Failure-Message; a missing database directory is created', async () => {
-    const m = await load(sqliteModuleConf(path.join(tmp, 'sub', 'dir', 'x.sqlite'), '\tauthorize_check_query = "SELECT nonsense FROM nowhere"'));
+    const m = await load(sqliteModuleConf(path.join(tmp, 'sub', 'dir', 'x.sqlite'), '\tauthorize_check_query = "SELECT nonsense FROM nowhere"', '', false));
     const r = req('User-Name = "x"');
     expect(await run(m, 'sql', r)).toBe('fail');
     expect(printPairList(r.request)).toMatch(/Module-Failure-Message = "sql: .*no such table: nowhere/);

@@ -7,8 +7,8 @@ import * as path from 'node:path';
 /** The repository's raddb/mods-config/sql directory. */
 export const SQL_CONFIG_DIR = path.resolve(__dirname, '..', '..', 'raddb', 'mods-config', 'sql');
 
-/** The body of `sql [name] { … }` for SQLite on `file`. */
-export function sqliteModuleConf(file: string, extra = '', name = ''): string {
+/** The body of `sql [name] { … }` for SQLite on `file`; `queries`: include the shipped queries.conf. */
+export function sqliteModuleConf(file: string, extra = '', name = '', queries = true): string {
   return `sql ${name} {
 	driver = "sqlite"
 	dialect = "sqlite"
@@ -17,7 +17,7 @@ export function sqliteModuleConf(file: string, extra = '', name = ''): string {
 		bootstrap = "${SQL_CONFIG_DIR}/main/sqlite/schema.sql"
 	}
 ${commonItems(extra)}
-	$INCLUDE ${SQL_CONFIG_DIR}/main/sqlite/queries.conf
+${queries ? `	$INCLUDE ${SQL_CONFIG_DIR}/main/sqlite/queries.conf` : ''}
 }
 `;
 }
