@@ -19,8 +19,9 @@
  * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads, SIGUSR1 writes the stats file.
  */
 import * as cluster from 'node:cluster';
-import { ClusterPrimary, clusterRole, defaultWorkers, serveWorker, workerLearn, workerShare } from '../listen/cluster';
+import { ClusterPrimary, clusterRole, clusterTopology, defaultWorkers, serveWorker, workerLearn } from '../listen/cluster';
 import { MaSeenState } from '../listen/client-state';
+import { clusterStatsView } from '../server/stats-view';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -225,7 +226,7 @@ function handleSignals(fn: ((s: Sig) => void) | undefined): void {
 }
 
 /** Runs the daemon in this process (foreground, or as the detached child / a cluster worker). */
-async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<number> {
+async function serve(args: DaemonArgs, io: DaemonIo): Promise<number> {
   const file = path.join(args.confdir, `${args.name}.conf`);
   let made: { log: ServerLog; pidfile?: string };
   try {
@@ -241,7 +242,8 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
     debug: args.debug,
     requestLogSink: args.debug ? log.requestSink() : undefined,
     override: args.ipaddr !== undefined || args.port !== undefined ? { ipaddr: args.ipaddr, port: args.port } : undefined,
-    share,
+    // Worker index and count (TOPOLOGY in the DI root; the share of per-client max_pps and TCP limits).
+    services: { topology: clusterTopology() },
     // Under cluster the primary holds what `auto` learned (state file, log line, broadcast).
     shareLearned: cluster.default.isWorker ? (key, note) => void workerLearn(key, note) : undefined,
     // Under cluster the primary watches the flag file and the timer and tells every worker.
@@ -273,6 +275,7 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
   if (cluster.default.isWorker) {
     serveWorker({
       stats: () => server.stats().listeners,
+      metrics: () => server.services.metrics.snapshot(),
       reload: async () => {
         if (!(await server.reload())) throw new Error('configuration rejected (see the log)');
       },
@@ -374,7 +377,7 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
   const { log } = makeLogger(args, file);
   let gen;
   try {
-    gen = await loadGeneration({ file, log, check: true });
+    gen = await loadGeneration({ file, log, check: true, services: { topology: clusterTopology(n) } });
     await gen.modules.detachAll();
   } catch (e) {
     log.error(errorText(e));
@@ -420,13 +423,11 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
   if (!args.child) io.out('Ready to process requests');
   process.send?.({ radiusd: 'ready', pid: process.pid });
   const writeStats = async () => {
-    const tree = await primary.stats();
-    const total: Record<string, number> = {};
-    for (const counters of Object.values(tree)) for (const [k, v] of Object.entries(counters)) total[k] = (total[k] ?? 0) + v;
-    total.drop_total = Object.entries(total).filter(([k]) => k.startsWith('drop_')).reduce((a, [, v]) => a + v, 0);
+    // The workers' metrics snapshots, merged; the file is the same view a single process writes.
+    const view = clusterStatsView(await primary.metrics(), n);
     try {
       fs.mkdirSync(path.dirname(gen.paths.statsFile), { recursive: true });
-      fs.writeFileSync(gen.paths.statsFile, JSON.stringify({ workers: n, total, listeners: tree }, null, 2) + '\n');
+      fs.writeFileSync(gen.paths.statsFile, JSON.stringify(view, null, 2) + '\n');
       log.info(`stats written to ${gen.paths.statsFile}`);
     } catch (e) {
       log.error(`stats: ${errorText(e)}`);
@@ -461,7 +462,7 @@ export async function radiusdMain(argv: readonly string[], io: DaemonIo = proces
   if (clusterRole() === 'worker') {
     installSignals();
     const args = parseArgs(argv) as DaemonArgs;
-    return serve({ ...args, foreground: true }, io, workerShare());
+    return serve({ ...args, foreground: true }, io);
   }
   const parsed = parseArgs(argv);
   if ('error' in parsed) {
@@ -489,5 +490,5 @@ export async function radiusdMain(argv: readonly string[], io: DaemonIo = proces
   }
   if (workers === 0) workers = defaultWorkers();
   if (clusterRole({ workers, debug: args.debug && !args.child }) === 'primary') return supervise(args, argv, workers, io);
-  return serve(args, io, 1);
+  return serve(args, io);
 }

@@ -25,7 +25,7 @@ import { Dictionary } from '../dict/dictionary';
 import { defaultDictionaryPath, loadDefaultDictionary } from '../dict/default';
 import type { Logger } from '../log/logger';
 import { ClientTable, parseClient, parseClients } from '../listen/clients';
-import { createRootContainer } from '../module/container';
+import { createRootContainer, type ProcessServices } from '../module/container';
 import { loadModules, type ModuleSet } from '../module/loader';
 import type { SiteConfig } from '../process/radius/types';
 import { box } from '../unlang/xlat/box';
@@ -53,6 +53,8 @@ export interface GenerationOptions {
    * `%stats(received)`, `%stats(drop_total)`); without it every counter reads 0 (`radiusd -C`).
    */
   readonly counter?: (name: string) => number;
+  /** Process-wide services for the DI root (metrics, clock, worker pools, topology); default: fresh ones. */
+  readonly services?: Partial<ProcessServices>;
   /** Namespaces `namespace = …` may name (default: the built-in ones, `radius`). */
   readonly namespaces?: NamespaceRegistry;
   /** App kinds `app KIND { … }` may name (default: the built-in ones, `health`). */
@@ -147,7 +149,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
   const settings = parseMainSettings(root);
   const paths = derivePaths(settings, opts.file);
   const dict = loadDictionary(settings, root);
-  const rootContainer = createRootContainer({ dict, log: opts.log });
+  const rootContainer = createRootContainer({ dict, log: opts.log, ...opts.services });
   const modulesSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'modules');
   if (modulesSections.length > 1) {
     throw new ConfError('ERR_CONF_DUPLICATE', modulesSections[1].loc,

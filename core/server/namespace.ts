@@ -13,6 +13,7 @@
  * `radius` (core/process/radius/namespace.ts); another namespace registers itself in a registry
  * handed to `Server` / `loadGeneration` (option `namespaces`) without any edit here.
  */
+import type { Clock } from '../clock/clock';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
 import type { Pair } from '../pair/pair';
@@ -40,7 +41,7 @@ export interface InjectInput {
   readonly src?: Endpoint;
   /** Client short name (sets Client-Shortname when given). */
   readonly client?: string;
-  /** Start time, `performance.now()` milliseconds (max_request_time counts from here). */
+  /** Start time in the server clock's monotonic milliseconds (`Clock.now()`; max_request_time counts from here). */
   readonly received: number;
   /** Who injects (for the debug trace), e.g. `inject` or `pppoe`. */
   readonly via?: string;
@@ -74,6 +75,8 @@ export interface NamespaceProcessOptions {
   log?: Logger;
   debug?: boolean;
   requestLogSink?: LogSink;
+  /** The server clock (`CLOCK`): receive times, reject_delay, max_request_time; default: the system clock. */
+  clock?: Clock;
 }
 
 /** What a namespace's listener factory gets. */
@@ -85,6 +88,8 @@ export interface NamespaceListenerDeps {
   log?: Logger;
   /** Where listeners report what they learn about clients (BlastRADIUS `auto`); see core/listen/client-state.ts. */
   clientState?: ClientStateSink;
+  /** The server clock (`CLOCK`): receive times and `max_pps` buckets; default: the system clock. */
+  clock?: Clock;
 }
 
 /** The listeners of a namespace. */

@@ -25,18 +25,21 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger';
-import { totalDrops } from '../listen/ingest';
+import { CLOSED_LISTENERS, emitListenerStats } from '../listen/metrics';
 import { TCP_LIMIT_DEFAULTS } from '../listen/tcp';
 import type { InFlight, Listener, ListenerConfig, ListenerDeps, ListenerStats, PacketSink, RadiusClient } from '../listen/types';
 import { clientKey, MaSeenState, type ClientStateSink } from '../listen/client-state';
 import type { ClientTable } from '../listen/clients';
 import type { CompiledSite, ProcessOptions } from '../process/radius/types';
+import type { ProcessStats } from '../process/radius/process';
+import type { Collect, CounterChild, GaugeOptions, MetricOptions } from '../metrics/registry';
+import { processServices, type ProcessServices } from '../module/container';
 import type { Pair } from '../pair/pair';
 import { parsePairList } from '../pair/text';
 import type { AppHost, AppInstance, AppRegistry, AppSpec, Health, InjectRequest, ServerHealth } from './app';
 import { loadGeneration, type Generation } from './generation';
+import { serverStatsView, SERVER_METRICS } from './stats-view';
 import { socketKey, type ListenSpec } from './listen-config';
 import type { InjectReply, NamespaceRegistry, SiteProcess } from './namespace';
 import { ReloadTriggers } from './reload';
@@ -77,8 +80,15 @@ export interface ServerOptions {
   readonly onReload?: (ok: boolean, error?: Error) => void;
   /** Where per-request log lines (the `-X` trace) go. */
   readonly requestLogSink?: import('../request/request-log').LogSink;
-  /** Number of processes sharing the sockets (cluster); used for rate shares. */
+  /** Number of processes sharing the sockets (cluster); used for rate shares. Default: `services.topology.count`. */
   readonly share?: number;
+  /** Extra `${name}` variables for the configuration (lowest priority), as in `loadGeneration`. */
+  readonly variables?: Record<string, string>;
+  /**
+   * Process-wide services registered in every generation's DI root (metrics registry, clock,
+   * worker pools, topology); missing ones are created (see `processServices`).
+   */
+  readonly services?: Partial<ProcessServices>;
   /**
    * Cluster worker: report learned client state (Message-Authenticator seen) to the primary,
    * which writes the state file, logs once and broadcasts (`workerLearn`). Without it this
@@ -86,6 +96,21 @@ export interface ServerOptions {
    */
   readonly shareLearned?: (key: string, note: string) => void;
 }
+
+const SITE_COUNTERS: readonly [keyof ProcessStats, MetricOptions][] = [
+  ['requests', { name: 'tsradius_site_requests_total', help: 'Requests a site started.', labelNames: ['server'] }],
+  ['replies', { name: 'tsradius_site_replies_total', help: 'Requests that ended with a reply.', labelNames: ['server'] }],
+  ['noReply', { name: 'tsradius_site_no_reply_total', help: 'Requests that ended without a reply.', labelNames: ['server'] }],
+  ['cancelled', { name: 'tsradius_site_cancelled_total', help: 'Requests cancelled (max_request_time, superseded, shutdown).', labelNames: ['server'] }],
+  ['errors', { name: 'tsradius_site_errors_total', help: 'Requests ended by an internal error.', labelNames: ['server'] }],
+];
+const SITE_ACTIVE: GaugeOptions = { name: 'tsradius_site_active_requests', help: 'Requests in progress (including reject_delay).', labelNames: ['server'] };
+const CLIENTS: GaugeOptions = { name: 'tsradius_clients', help: 'Clients configured for a server.', labelNames: ['server'] };
+const APP_UP: GaugeOptions = {
+  name: SERVER_METRICS.appUp, help: 'An app reports ok (1) or not (0); across workers the lowest.', labelNames: ['kind', 'name'], merge: 'min',
+};
+/** The pseudo-listener in-process requests (`Server.inject`) are counted under. */
+const INJECT_LISTENER = 'inject';
 
 interface Bound {
   spec: ListenSpec;
@@ -128,14 +153,21 @@ export class Server {
   private again = false;
   private stopped = false;
   private nextNumber = 1;
-  private reloadsOk = 0;
-  private reloadsFailed = 0;
-  private readonly startedAt = new Date().toISOString();
+  /** The process-wide services (metrics, clock, worker pools, topology). */
+  readonly services: ProcessServices;
+  private readonly reloadsOk: CounterChild;
+  private readonly reloadsFailed: CounterChild;
   /** Counters of listeners closed by a reload, so totals never go backwards. */
   private retired: ListenerStats = {};
-  /** Counters of in-process requests (`inject`), reported like a listener's. */
+  /** Sinks of older generations still draining, then their final counters by server name. */
+  private draining = new Set<TrackingSink>();
+  private retiredSites = new Map<string, Record<string, number>>();
+  /** Counters of in-process requests (`inject`), reported like a listener's (listener `inject`). */
   private injected: ListenerStats = { received: 0, processed: 0, replied: 0, no_reply: 0 };
   private apps: RunningApp[] = [];
+  /** When the server started: monotonic (uptime) and wall (ISO, for health). */
+  private readonly startedMono: number;
+  private readonly startedAt: string;
   /** What apps see of the server (stable across reloads). */
   private readonly host: AppHost = ((srv: Server): AppHost => ({
     get generation() { return srv.gen?.number ?? 0; },
@@ -149,10 +181,47 @@ export class Server {
     messageAuthenticatorSeen: (client, note) => this.learnedHere(client, note),
   };
 
-  constructor(readonly opts: ServerOptions) {}
+  constructor(readonly opts: ServerOptions) {
+    this.services = processServices(opts.services);
+    const m = this.services.metrics;
+    const reloads = m.counter({ name: SERVER_METRICS.reloads, help: 'Configuration reloads, by result.', labelNames: ['result'] });
+    this.reloadsOk = reloads.labels('ok');
+    this.reloadsFailed = reloads.labels('failed');
+    this.startedMono = this.services.clock.now();
+    const startedWall = this.services.clock.wall(this.startedMono);
+    this.startedAt = new Date(startedWall).toISOString();
+    m.gauge({ name: SERVER_METRICS.started, help: 'When the server started, in seconds since the epoch.', merge: 'min' }).labels()
+      .set(startedWall / 1000);
+    m.collect((out) => this.collect(out));
+  }
+
+  /** Emits the listener, site and client counters into a metrics snapshot. */
+  private collect(out: Collect): void {
+    out.gauge({ name: SERVER_METRICS.generation, help: 'Configuration generation serving.', merge: 'max' }, [], this.gen?.number ?? 0);
+    for (const b of this.bound.values()) emitListenerStats(out, b.spec.name, b.listener.stats());
+    emitListenerStats(out, CLOSED_LISTENERS, this.retired);
+    if (this.injected.received) emitListenerStats(out, INJECT_LISTENER, this.injected);
+    for (const a of this.appHealth()) out.gauge(APP_UP, [a.kind, a.name], a.health.status === 'ok' ? 1 : 0);
+    const sites = new Map<string, Record<string, number>>();
+    const addSite = (name: string, c: Record<string, number>) => {
+      const s = sites.get(name) ?? {};
+      for (const [k] of SITE_COUNTERS) s[k] = (s[k] ?? 0) + (c[k] ?? 0);
+      sites.set(name, s);
+    };
+    for (const [name, c] of this.retiredSites) addSite(name, c);
+    for (const s of this.draining) { const c = siteCounters(s); if (c) addSite(s.site, c); }
+    for (const s of this.sinks.values()) {
+      const c = siteCounters(s);
+      if (!c) continue;
+      addSite(s.site, c);
+      out.gauge(SITE_ACTIVE, [s.site], c.active);
+    }
+    for (const [name, c] of sites) for (const [k, def] of SITE_COUNTERS) out.counter(def, [name], c[k]);
+    if (this.gen) for (const [name, table] of this.gen.clients) out.gauge(CLIENTS, [name], table.size);
+  }
 
   private uptime(): number {
-    return Math.floor((Date.now() - Date.parse(this.startedAt)) / 1000);
+    return Math.floor((this.services.clock.now() - this.startedMono) / 1000);
   }
 
   /** The current generation (after start). */
@@ -238,7 +307,7 @@ export class Server {
     try {
       gen = await this.load();
     } catch (e) {
-      this.reloadsFailed++;
+      this.reloadsFailed.inc();
       log.error(`reload: configuration rejected, still serving generation ${old.number}: ${(e as Error).message}`);
       this.opts.onReload?.(false, e as Error);
       return false;
@@ -261,7 +330,7 @@ export class Server {
     } catch (e) {
       for (const b of fresh.values()) await b.listener.stop().catch(() => undefined);
       await gen.modules.detachAll();
-      this.reloadsFailed++;
+      this.reloadsFailed.inc();
       log.error(`reload: cannot bind a new listener, still serving generation ${old.number}: ${(e as Error).message}`);
       this.opts.onReload?.(false, e as Error);
       return false;
@@ -274,13 +343,14 @@ export class Server {
     } catch (e) {
       for (const b of fresh.values()) await b.listener.stop().catch(() => undefined);
       await gen.modules.detachAll();
-      this.reloadsFailed++;
+      this.reloadsFailed.inc();
       log.error(`reload: still serving generation ${old.number}: ${(e as Error).message}`);
       this.opts.onReload?.(false, e as Error);
       return false;
     }
     // The swap: synchronous from here until the listeners point at the new generation.
     const oldSinks = this.sinks;
+    for (const s of oldSinks.values()) this.draining.add(s);
     const toClose: Bound[] = [];
     const toRebind: ListenSpec[] = [];
     for (const [key, cur] of this.bound) {
@@ -319,7 +389,7 @@ export class Server {
       }
     }
     await this.swapApps(gen, running, started);
-    this.reloadsOk++;
+    this.reloadsOk.inc();
     log.info(`reload: generation ${gen.number} is serving (${gen.sites.size} server(s), ${this.bound.size} listener(s))`);
     this.opts.onReload?.(true);
     this.triggers?.configure(gen.paths.flagFile, gen.settings.reload.check_interval, gen.settings.reload.interval);
@@ -332,6 +402,14 @@ export class Server {
     const limit = (old.settings.reload.drain_timeout || old.settings.max_request_time + 1) * 1000;
     const results = await Promise.all([...sinks.values()].map((s) => s.drain(limit)));
     if (results.some((r) => !r)) this.opts.log.warn(`reload: generation ${old.number} still had requests after ${limit / 1000}s; detaching anyway`);
+    for (const s of sinks.values()) {
+      this.draining.delete(s);
+      const c = siteCounters(s);
+      if (!c) continue;
+      const r = this.retiredSites.get(s.site) ?? {};
+      for (const [k] of SITE_COUNTERS) r[k] = (r[k] ?? 0) + (c[k] ?? 0);
+      this.retiredSites.set(s.site, r);
+    }
     await old.modules.detachAll();
     this.opts.log.debug(`reload: generation ${old.number} detached`);
   }
@@ -361,30 +439,11 @@ export class Server {
     }
   }
 
-  /** Counter snapshot (see docs/configuration.md, "Counters"). */
+  /** Counter snapshot (see docs/configuration.md, "Counters"): a view of the metrics registry. */
   stats(): ServerStats {
-    const listeners: Record<string, ListenerStats> = {};
-    const total: ListenerStats = { ...this.retired };
-    for (const b of this.bound.values()) {
-      const s = b.listener.stats();
-      listeners[b.spec.name] = s;
-      for (const [k, v] of Object.entries(s)) total[k] = (total[k] ?? 0) + v;
-    }
-    if (this.injected.received) {
-      listeners.inject = { ...this.injected };
-      for (const [k, v] of Object.entries(this.injected)) total[k] = (total[k] ?? 0) + v;
-    }
-    total.drop_total = totalDrops(total);
     const apps: Record<string, Health & { kind: string }> = {};
-    for (const a of this.health().apps) apps[a.name] = { kind: a.kind, ...a.health };
-    return {
-      generation: this.gen?.number ?? 0,
-      started: this.startedAt,
-      reloads: { ok: this.reloadsOk, failed: this.reloadsFailed },
-      total,
-      listeners,
-      apps,
-    };
+    for (const a of this.appHealth()) apps[a.name] = { kind: a.kind, ...a.health };
+    return { ...serverStatsView(this.services.metrics.snapshot()), apps };
   }
 
   /**
@@ -412,7 +471,25 @@ export class Server {
       const a = b.listener.address();
       listeners.push({ name: b.spec.name, transport: b.spec.transport, address: a?.address ?? b.spec.ipaddr, port: a?.port ?? b.spec.port, listening: a !== undefined });
     }
-    const apps: ServerHealth['apps'] = this.apps.map((a) => {
+    const apps = this.appHealth();
+    const degraded = listeners.some((l) => !l.listening)
+      || modules.some((m) => m.state !== 'instantiated' || (m.health !== undefined && m.health.status !== 'ok'))
+      || apps.some((a) => a.health.status !== 'ok');
+    return {
+      status: !gen || this.stopped ? 'down' : degraded ? 'degraded' : 'ok',
+      generation: gen?.number ?? 0,
+      started: this.startedAt,
+      uptime: this.uptime(),
+      reloads: { ok: this.reloadsOk.value, failed: this.reloadsFailed.value },
+      modules,
+      listeners,
+      apps,
+    };
+  }
+
+  /** Each app's health (`down` with the reason when it is not running or its check throws). */
+  private appHealth(): ServerHealth['apps'] {
+    return this.apps.map((a) => {
       let health: Health;
       if (!a.instance) health = { status: 'down', detail: { error: a.error ?? 'not running' } };
       else {
@@ -424,19 +501,6 @@ export class Server {
       }
       return { kind: a.spec.kind, name: a.spec.name, generation: a.generation, health };
     });
-    const degraded = listeners.some((l) => !l.listening)
-      || modules.some((m) => m.state !== 'instantiated' || (m.health !== undefined && m.health.status !== 'ok'))
-      || apps.some((a) => a.health.status !== 'ok');
-    return {
-      status: !gen || this.stopped ? 'down' : degraded ? 'degraded' : 'ok',
-      generation: gen?.number ?? 0,
-      started: this.startedAt,
-      uptime: this.uptime(),
-      reloads: { ok: this.reloadsOk, failed: this.reloadsFailed },
-      modules,
-      listeners,
-      apps,
-    };
   }
 
   /**
@@ -472,7 +536,7 @@ export class Server {
       let handle: InFlight | undefined;
       const onAbort = () => handle?.signal('cancel');
       try {
-        handle = sink.inject({ code: code!, pairs, src: request.src, client: request.client, received: performance.now(), via: request.via }, (reply) => {
+        handle = sink.inject({ code: code!, pairs, src: request.src, client: request.client, received: this.services.clock.now(), via: request.via }, (reply) => {
           request.signal?.removeEventListener('abort', onAbort);
           if (reply.code === null) c.no_reply++;
           else c.replied++;
@@ -504,30 +568,36 @@ export class Server {
 
   // ------------------------------------------------------------------ helpers
 
+  /** Processes sharing the sockets (cluster workers): `share`, else the topology's count. */
+  private get share(): number {
+    return this.opts.share ?? this.services.topology.count;
+  }
+
   private async load(): Promise<Generation> {
     const number = this.nextNumber++;
     return loadGeneration({
-      file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0,
-      namespaces: this.opts.namespaces, apps: this.opts.apps,
+      file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0, services: this.services,
+      namespaces: this.opts.namespaces, apps: this.opts.apps, variables: this.opts.variables,
     });
   }
 
   private makeSinks(gen: Generation): Map<string, TrackingSink> {
     const sinks = new Map<string, TrackingSink>();
-    const opts = { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink };
+    const opts = { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink, clock: this.services.clock };
     for (const [name, build] of gen.sites) {
       const inner = this.opts.createProcess ? this.opts.createProcess(build.site, opts) : build.namespace.createProcess(build.site, opts);
-      sinks.set(name, new TrackingSink(inner));
+      sinks.set(name, new TrackingSink(inner, name));
     }
     return sinks;
   }
 
   private newListener(spec: ListenSpec, gen: Generation, sinks: Map<string, TrackingSink>): Listener {
     const deps = {
-      sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict, clientState: this.clientState,
+      sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict,
+      clientState: this.clientState, clock: this.services.clock,
     };
-    if (this.opts.share && this.opts.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
-    const shared = spec.transport === 'tcp' ? tcpShare(spec, this.opts.share ?? 1) : spec;
+    if (this.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.share);
+    const shared = spec.transport === 'tcp' ? tcpShare(spec, this.share) : spec;
     if (this.opts.createListener) return this.opts.createListener(shared, deps as ListenerDeps);
     const listen = gen.sites.get(spec.server)!.namespace.listen!;
     return listen.create(shared, deps);
@@ -634,8 +704,8 @@ export class Server {
   /** A new generation's client tables: mark what was learned, set the rate share. */
   private applyClientState(gen: Generation): void {
     this.maState?.mark(clientTables(gen));
-    if (this.opts.share && this.opts.share > 1) {
-      for (const table of gen.clients.values()) (table as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
+    if (this.share > 1) {
+      for (const table of gen.clients.values()) (table as { setShare?: (n: number) => void }).setShare?.(this.share);
     }
   }
 
@@ -672,6 +742,11 @@ export class Server {
       this.opts.log.info(`listening on ${a.transport} ${a.address} port ${a.port} (${a.name})`);
     }
   }
+}
+
+/** The process counters behind a tracking sink (a `RadiusProcess`), if it has them. */
+function siteCounters(s: TrackingSink): (ProcessStats & Record<string, number>) | undefined {
+  return (s.inner as { counters?: ProcessStats & Record<string, number> }).counters;
 }
 
 /** Every client table of a generation. */

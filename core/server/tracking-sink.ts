@@ -12,7 +12,8 @@ export class TrackingSink implements SiteProcess {
   private total = 0;
   private waiters: (() => void)[] = [];
 
-  constructor(readonly inner: PacketSink & Partial<Pick<SiteProcess, 'inject' | 'close'>>) {}
+  /** `site`: the server (virtual server) name, for metrics. */
+  constructor(readonly inner: PacketSink & Partial<Pick<SiteProcess, 'inject' | 'close'>>, readonly site = '') {}
 
   /** Requests started and not yet answered. */
   get inFlight(): number {

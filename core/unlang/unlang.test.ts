@@ -323,3 +323,22 @@ describe('xlat evaluation', () => {
     void evalExpr; void boxToString;
   });
 });
+
+describe('interpreter timers on the request clock', () => {
+  it('`timeout` fires when the request clock reaches the deadline, not before', async () => {
+    const { FakeClock } = await import('../clock/fake');
+    const clock = new FakeClock();
+    const slow: ModuleMethod = () => new Promise<Rcode>(() => undefined); // never settles
+    const req = new Request({ code: 1, dict, clock });
+    const sec = compile('timeout 2s {\n slow\n}\nok', { modules: mods({ slow }) });
+    let result: Rcode | undefined;
+    void runSection(sec, req).then((r) => { result = r; });
+    await new Promise((r) => setImmediate(r));
+    clock.advance(1999);
+    await new Promise((r) => setImmediate(r));
+    expect(result).toBeUndefined();
+    clock.advance(1);
+    await new Promise((r) => setImmediate(r));
+    expect(result).toBe('timeout');
+  });
+});

@@ -14,7 +14,8 @@ import * as crypto from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { InstantiateContext } from '../../core/module/define';
+import type { BootstrapContext, InstantiateContext } from '../../core/module/define';
+import { box, boxAsText } from '../../core/unlang/xlat/box';
 import type { Logger } from '../../core/log/logger';
 import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
@@ -40,6 +41,25 @@ export class Chap {
     @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
   ) {}
+
+  /**
+   * Registers `%<instance>.password(cleartext)`: a CHAP-Password for that password (a random
+   * identifier, then MD5(id || password || challenge)), the challenge being the request's
+   * CHAP-Challenge or else its Request Authenticator. For building test requests and for
+   * proxying to a CHAP-only home server.
+   */
+  bootstrap(ctx: BootstrapContext): void {
+    ctx.registerXlat(`${this.name}.password`, (c, args) => {
+      const password = Buffer.from((args[0] ?? []).map(boxAsText).join(''), 'utf8');
+      const dict = this.dict ?? ctx.dict;
+      const challengeDa = this.da?.chapChallenge ?? dict.resolve('CHAP-Challenge');
+      const challenge = (challengeDa ? asBuffer(getValue(c.request.request, challengeDa)) : undefined) ?? this.authenticator(c.request);
+      if (!challenge) throw new Error(`${this.name}.password: no CHAP-Challenge and no Request Authenticator`);
+      const id = crypto.randomBytes(1);
+      const response = crypto.createHash('md5').update(id).update(password).update(challenge).digest();
+      return [box('octets', Buffer.concat([id, response]))];
+    }, { returnType: 'octets', minArgs: 1, maxArgs: 1 });
+  }
 
   /** Resolves attributes and the Auth-Type value. */
   instantiate(ctx: InstantiateContext): void {

@@ -23,7 +23,8 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { MetricsRegistry } from '../../core/metrics/registry';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
@@ -35,7 +36,7 @@ import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { compileTemplate, ctime, type Template } from '../shared/tmpl';
 import { getValue } from '../shared/pairs';
-import { AppendWriter } from '../shared/append-writer';
+import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { escapeName, safeName } from '../shared/filename';
 import type { DetailConfig } from './config';
 
@@ -67,7 +68,11 @@ export class Detail {
     @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
     @inject(XLATS) private readonly xlats?: XlatRegistry,
+    @inject(METRICS) private readonly metrics: MetricsRegistry = new MetricsRegistry(),
   ) {}
+
+  /** Removes this instance's metrics collector (the writer's counters). */
+  private unregisterMetrics: (() => void) | undefined;
 
   /** Compiles the templates, resolves the suppress list and starts the writer. */
   instantiate(ctx: InstantiateContext): void {
@@ -101,10 +106,12 @@ export class Detail {
     this.writer = new AppendWriter({
       fileMode: c.permissions, dirMode: c.dir_permissions, fsync: c.fsync, idleTimeoutMs: c.idle_timeout * 1000,
     });
+    this.unregisterMetrics = this.metrics.collect(appendWriterCollector('detail', this.name, () => this.writer));
   }
 
   /** Flushes pending records and closes the files. */
   async detach(): Promise<void> {
+    this.unregisterMetrics?.();
     await this.writer?.close();
   }
 

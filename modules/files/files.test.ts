@@ -174,3 +174,43 @@ describe('files: 1000-user benchmark file', () => {
     expect(printPairList(r.reply)).toContain('Actual-Data-Rate-Upstream = 1024000');
   });
 });
+
+describe('files: prefix keys (v4)', () => {
+  const users = [
+    '0.0.0.0/0', '\tReply-Message += "default"', '',
+    '10.1.0.0/16', '\tReply-Message := "10.1/16",', '\tFall-Through = yes', '',
+    '10.0.0.0/8', '\tReply-Message += "10/8"', '',
+    '10.1.0.0/16', '\tReply-Message += "2nd 10.1/16",', '\tNext-Shortest-Prefix = yes', '',
+  ].join('\n');
+  const m = files(users, 'key = FreeRADIUS-Client-IP-Prefix\nmatch_attr = control.FreeRADIUS-Client-IP-Prefix');
+  const msgs = (r: Request) => r.reply.map((p) => p.value);
+  it('the longest prefix wins; Fall-Through stays in it; Next-Shortest-Prefix goes on with the next shorter one', () => {
+    const r = makeRequest('FreeRADIUS-Client-IP-Prefix = 10.1.2.3/32');
+    expect(run(m, r)).toBe('ok');
+    expect(msgs(r)).toEqual(['10.1/16', '2nd 10.1/16', '10/8']);
+    expect(printPairList(r.control)).toContain('Client-IP-Prefix = 10.0.0.0/8');
+  });
+  it('a wider key matches only prefixes containing it', () => {
+    const r = makeRequest('FreeRADIUS-Client-IP-Prefix = 10.2.0.0/15');
+    expect(run(m, r)).toBe('ok');
+    expect(msgs(r)).toEqual(['10/8']);
+    const r2 = makeRequest('FreeRADIUS-Client-IP-Prefix = 192.168.1.1/32');
+    expect(run(m, r2)).toBe('ok');
+    expect(msgs(r2)).toEqual(['default']);
+  });
+  it('lookup_type = trie: the longest string prefix', () => {
+    const t = files('00:11:22\n\tReply-Message := "v1"\n\n00:11\n\tReply-Message := "v2"\n', 'key = Calling-Station-Id\nlookup_type = trie');
+    const r = makeRequest('Calling-Station-Id = "00:11:23:33"');
+    expect(run(t, r)).toBe('ok');
+    expect(msgs(r)).toEqual(['v2']);
+    const r2 = makeRequest('Calling-Station-Id = "00:11:22:33"');
+    run(t, r2);
+    expect(msgs(r2)).toEqual(['v1']);
+  });
+  it('reply items with >= bound the existing values', () => {
+    const b = files('bob\n\tReply-Message := "eee",\n\tReply-Message += "aaa",\n\tFall-Through = yes\n\nbob\n\tReply-Message >= "ddd"\n');
+    const r = makeRequest('User-Name = "bob"');
+    run(b, r);
+    expect(msgs(r)).toEqual(['eee', 'ddd']);
+  });
+});

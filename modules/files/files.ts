@@ -19,7 +19,12 @@ import type { CallContext, Rcode } from '../../core/module/api';
 import type { InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
 import type { Pair } from '../../core/pair/pair';
-import type { Request } from '../../core/request/request';
+import type { ListName, Request } from '../../core/request/request';
+import type { DictAttr } from '../../core/dict/attr';
+import { isIP } from 'node:net';
+import { ipv4ToInt, ipv6ToBytes } from '../../core/value/ip';
+import { parseValue } from '../../core/value/parse';
+import { setValue } from '../shared/pairs';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { compileTemplate, type Template } from '../shared/tmpl';
 import {
@@ -28,6 +33,43 @@ import {
 import type { FilesConfig } from './config';
 
 type Values = (Pair | undefined)[];
+
+/** Progress of one lookup: whether anything matched, and the last entry applied. */
+interface MatchState {
+  found: boolean;
+  last?: UsersEntry;
+}
+
+const IP_TYPES = new Set(['ipv4addr', 'ipv4prefix', 'ipv6addr', 'ipv6prefix', 'combo-ip', 'combo-prefix']);
+
+/** An address or prefix as (family, bits, length); undefined when the text is neither. */
+function ipBits(text: string): { v6: boolean; bits: bigint; len: number } | undefined {
+  const [addr, l] = text.split('/');
+  const v = isIP(addr);
+  if (!v) return undefined;
+  const width = v === 6 ? 128 : 32;
+  const len = l === undefined ? width : Number(l);
+  if (!Number.isInteger(len) || len < 0 || len > width) return undefined;
+  let bits = 0n;
+  if (v === 4) bits = BigInt(ipv4ToInt(addr));
+  else for (const b of ipv6ToBytes(addr) ?? []) bits = (bits << 8n) | BigInt(b);
+  return { v6: v === 6, bits, len };
+}
+
+/** Entry names that are prefixes containing the key address/prefix, longest first. */
+function ipPrefixNames(file: UsersFile, key: string): string[] {
+  const k = ipBits(key);
+  if (!k) return [];
+  const width = k.v6 ? 128 : 32;
+  const out: { name: string; len: number }[] = [];
+  for (const name of file.byName.keys()) {
+    const p = ipBits(name);
+    if (!p || p.v6 !== k.v6 || p.len > k.len) continue;
+    const shift = BigInt(width - p.len);
+    if ((p.bits >> shift) === (k.bits >> shift)) out.push({ name, len: p.len });
+  }
+  return out.sort((a, b) => b.len - a.len).map((x) => x.name);
+}
 
 /** Value arrays of item lists without templates, computed once. */
 const staticValues = new WeakMap<readonly UsersItem[], Values>();
@@ -72,6 +114,10 @@ export class Files {
   private key?: Template;
   /** True when the key calls a function (which may yield and so needs the call's AbortSignal). */
   private keyNeedsSignal = true;
+  /** How entry names are compared with the key. */
+  private mode: 'exact' | 'ip' | 'prefix' = 'exact';
+  /** Where the name of the matched entry is written (`match_attr`). */
+  private matchAttr?: { list: ListName; da: DictAttr };
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: FilesConfig,
@@ -82,8 +128,19 @@ export class Files {
   /** Reads and compiles the users files; errors are located `file[line]`. (also under `radiusd -C`) */
   configure(ctx: InstantiateContext): void {
     const opts = { dict: ctx.dict, xlats: this.xlats };
-    this.key = compileTemplate(this.config.key, opts);
-    this.keyNeedsSignal = templateMayCall(this.config.key);
+    // A bare attribute name is a reference to it, as in v4 (`key = NAS-Port-Type`).
+    const bare = /^[A-Za-z][\w.-]*$/.test(this.config.key) ? ctx.dict.resolve(this.config.key) : undefined;
+    const keyText = bare ? `%{${this.config.key}}` : this.config.key;
+    this.key = compileTemplate(keyText, opts);
+    this.keyNeedsSignal = templateMayCall(keyText);
+    if (bare && IP_TYPES.has(bare.type)) this.mode = 'ip';
+    else if (this.config.lookup_type === 'trie') this.mode = 'prefix';
+    if (this.config.match_attr) {
+      const m = /^(?:(request|reply|control|session-state)\.)?([A-Za-z][\w.-]*)$/.exec(this.config.match_attr.replace(/^&/, ''));
+      const da = m ? ctx.dict.resolve(m[2]) : undefined;
+      if (!m || !da) throw new Error(`files { match_attr }: "${this.config.match_attr}" is not an attribute`);
+      this.matchAttr = { list: (m[1] ?? 'control') as ListName, da };
+    }
     const users = this.config.filename ?? this.config.usersfile;
     const acct = this.config.acct_filename ?? this.config.acctusersfile;
     if (users) {
@@ -120,31 +177,62 @@ export class Files {
   private match(file: UsersFile, request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
     // ctx.signal creates an AbortController; attribute-only keys (the default) never yield.
     const key = this.key!.expand(request, this.keyNeedsSignal ? ctx.signal : undefined);
-    if (typeof key !== 'string') return key.then((k) => this.matchFrom(file.candidateList(k), 0, false, request, ctx, k));
-    const cands = file.candidateList(key);
-    if (cands.length === 0) return 'noop';
-    return this.matchFrom(cands, 0, false, request, ctx, key);
+    if (typeof key !== 'string') return key.then((k) => this.lookup(file, k, request, ctx));
+    return this.lookup(file, key, request, ctx);
+  }
+
+  /**
+   * Exact keys: the entries named `key` merged with DEFAULT. Prefix keys (an IP-prefix key
+   * attribute, or `lookup_type = trie` for strings): the entries of the longest entry name
+   * containing the key, merged with DEFAULT; when the last entry applied there says
+   * `Next-Shortest-Prefix = yes`, the entries of the next shorter name follow.
+   */
+  private lookup(file: UsersFile, key: string, request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+    const st: MatchState = { found: false };
+    if (this.mode === 'exact') {
+      const cands = file.candidateList(key);
+      if (cands.length === 0) return 'noop';
+      return this.matchFrom(cands, 0, st, request, ctx, key);
+    }
+    const names = this.mode === 'ip' ? ipPrefixNames(file, key) : file.prefixNames(key);
+    const step = (n: number): Rcode | Promise<Rcode> => {
+      if (n >= names.length) return st.found ? 'ok' : 'noop';
+      const cands = n === 0 ? file.candidateList(names[0]) : file.byName.get(names[n]) ?? [];
+      st.last = undefined;
+      const r = this.matchFrom(cands, 0, st, request, ctx, names[n]);
+      const next = (rc: Rcode): Rcode | Promise<Rcode> => {
+        if (rc === 'fail') return rc;
+        return st.last?.nextShortest && st.last.name === names[n] ? step(n + 1) : (st.found ? 'ok' : 'noop');
+      };
+      return typeof r === 'string' ? next(r) : r.then(next);
+    };
+    if (names.length === 0) {
+      const cands = file.defaults;
+      return cands.length ? this.matchFrom(cands, 0, st, request, ctx, key) : 'noop';
+    }
+    return step(0);
   }
 
   /** Walks the candidate entries from `start`; switches to {@link matchAsync} when an expansion yields. */
-  private matchFrom(cands: readonly UsersEntry[], start: number, found: boolean, request: Request, ctx: CallContext, key: string): Rcode | Promise<Rcode> {
+  private matchFrom(cands: readonly UsersEntry[], start: number, st: MatchState, request: Request, ctx: CallContext, key: string): Rcode | Promise<Rcode> {
     for (let i = start; i < cands.length; i++) {
       const e = cands[i];
       const cv = valuesOf(e.check, request);
-      if (cv instanceof Promise) return this.matchAsync(cands, i, found, request, ctx, key, cv);
+      if (cv instanceof Promise) return this.matchAsync(cands, i, st, request, ctx, key, cv);
       if (!this.checks(e, request, cv)) continue;
       const av = valuesOf(e.checkAssign, request);
       const rv = valuesOf(e.reply, request);
-      if (av instanceof Promise || rv instanceof Promise) return this.matchAsync(cands, i, found, request, ctx, key, cv, av, rv);
+      if (av instanceof Promise || rv instanceof Promise) return this.matchAsync(cands, i, st, request, ctx, key, cv, av, rv);
       this.apply(e, request, ctx, key, av, rv);
-      found = true;
+      st.found = true;
+      st.last = e;
       if (!e.fallThrough) break;
     }
-    return found ? 'ok' : 'noop';
+    return st.found ? 'ok' : 'noop';
   }
 
   private async matchAsync(
-    cands: readonly UsersEntry[], i: number, found: boolean, request: Request, ctx: CallContext, key: string,
+    cands: readonly UsersEntry[], i: number, st: MatchState, request: Request, ctx: CallContext, key: string,
     cv: Values | Promise<Values>, av?: Values | Promise<Values>, rv?: Values | Promise<Values>,
   ): Promise<Rcode> {
     const e = cands[i];
@@ -153,10 +241,11 @@ export class Files {
       const r = await (rv ?? valuesOf(e.reply, request));
       if (ctx.signal.aborted) return 'fail';
       this.apply(e, request, ctx, key, a, r);
-      found = true;
+      st.found = true;
+      st.last = e;
       if (!e.fallThrough) return 'ok';
     }
-    return this.matchFrom(cands, i + 1, found, request, ctx, key);
+    return this.matchFrom(cands, i + 1, st, request, ctx, key);
   }
 
   private checks(e: UsersEntry, request: Request, values: Values): boolean {
@@ -170,5 +259,13 @@ export class Files {
     if (ctx.log.debugEnabled) ctx.log.debug(`${e.loc.file}[${e.loc.line}]: matched entry ${e.name} for key "${key}"`);
     for (let i = 0; i < e.checkAssign.length; i++) assignItem(e.checkAssign[i], request.list(e.checkAssign[i].list), av[i]);
     for (let i = 0; i < e.reply.length; i++) assignItem(e.reply[i], request.list(e.reply[i].list), rv[i]);
+    if (this.matchAttr && !e.isDefault) {
+      const { list, da } = this.matchAttr;
+      try {
+        setValue(request.list(list), da, parseValue(da.type as never, e.name, da));
+      } catch (err) {
+        ctx.log.warn(`match_attr: "${e.name}" is not a valid ${da.type}: ${(err as Error).message}`);
+      }
+    }
   }
 }

@@ -8,6 +8,8 @@ import { LinelogConfig } from './config';
 import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
 import { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { compileTemplate } from '../shared/tmpl';
+import { parsePairList, printPairList } from '../../core/pair/text';
+import { Pair } from '../../core/pair/pair';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linelog-test-'));
 const made: Linelog[] = [];
@@ -75,9 +77,43 @@ describe('linelog', () => {
     await m.log(r, callCtx(r));
     expect(fs.existsSync(`${dir}/bob-${new Date(r.received * 1000).getFullYear()}.log`)).toBe(true);
   });
-  it('located errors in message templates; needs format or reference', () => {
+  it('located errors in message templates; without format and reference a call fails (as in v4)', () => {
     expect(() => linelog(`format = "x"\nreference = "m.%{User-Name}"\nm {\n\tx = "%{No-Such-Attr}"\n}`)).toThrow(/test\.conf\[5\]/);
-    expect(() => linelog('filename = /dev/null')).toThrow(/format/);
+    const m = linelog('filename = /dev/null');
+    const r = req();
+    expect(m.log(r, callCtx(r))).toBe('fail');
+  });
+  it('an unquoted attribute name is a reference to the attribute (format, reference, message items)', async () => {
+    const f = path.join(dir, 'bare.log');
+    const m = linelog(`filename = ${f}\nformat = User-Name\nreference = control.Filter-Id\nmessages {\n\tattr = NAS-Port\n\tword = hello\n}`);
+    const r = makeRequest('User-Name = "bob", NAS-Port = 7', { control: 'Filter-Id = "messages.attr"' });
+    await m.log(r, callCtx(r));
+    const r2 = makeRequest('User-Name = "bob"', { control: 'Filter-Id = "messages.word"' });
+    await m.log(r2, callCtx(r2));
+    const r3 = makeRequest('User-Name = "bob"', { control: 'Filter-Id = "nothing"' });
+    await m.log(r3, callCtx(r3));
+    expect(fs.readFileSync(f, 'utf8')).toBe('7\nhello\nbob\n');
+  });
+  it('an attribute reference is written raw; an expansion is escaped', async () => {
+    const f = path.join(dir, 'raw.log');
+    const m = linelog(`filename = ${f}\nreference = control.Filter-Id\nmessages {\n\tattr = User-Name\n\txlat = "%{User-Name}"\n}`);
+    for (const which of ['attr', 'xlat']) {
+      const r = makeRequest('', { control: `Filter-Id = "messages.${which}"` });
+      r.request.push(new Pair(testDict().resolve('User-Name')!, 'foo\\nbar'));
+      await m.log(r, callCtx(r));
+    }
+    expect(fs.readFileSync(f, 'utf8')).toBe('foo\\nbar\nfoo\\\\nbar\n');
+  });
+  it('a reference may not leave the section nor name a section', () => {
+    const m = linelog(`filename = /dev/null\nreference = "%{Filter-Id}"\nmessages {\n\tvalid = "v"\n}`);
+    const r = req();
+    r.request.push(...parsePairList('Filter-Id = "..messages.valid"', testDict()));
+    expect(m.log(r, callCtx(r))).toBe('fail');
+    expect(printPairList(r.request)).toContain('Invalid path');
+    const r2 = req();
+    r2.request.push(...parsePairList('Filter-Id = ".messages"', testDict()));
+    expect(m.log(r2, callCtx(r2))).toBe('fail');
+    expect(printPairList(r2.request)).toContain('resolves to a section');
   });
   it('%linelog(text) xlat', async () => {
     const f = path.join(dir, 'x.log');

@@ -10,7 +10,8 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { MetricsRegistry } from '../../core/metrics/registry';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { BootstrapContext, InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
@@ -21,9 +22,10 @@ import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { boxAsText } from '../../core/unlang/xlat/box';
 import { escapeControls, escapeString } from '../../core/value/text';
-import { AppendWriter } from '../shared/append-writer';
+import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
+import { failureMessage } from '../shared/pairs';
 import { escapeName, safeName } from '../shared/filename';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { bareAttrTemplate, compileTemplate, type Template } from '../shared/tmpl';
 import type { LinelogConfig } from './config';
 
 
@@ -53,7 +55,11 @@ export class Linelog {
     @inject(MODULE_LOG) private readonly logger: Logger,
     @inject(MODULE_NAME) private readonly name: string,
     @inject(XLATS) private readonly xlats?: XlatRegistry,
+    @inject(METRICS) private readonly metrics: MetricsRegistry = new MetricsRegistry(),
   ) {}
+
+  /** Removes this instance's metrics collector (the writer's counters). */
+  private unregisterMetrics: (() => void) | undefined;
 
   /** Registers `%<instance>(text)`: writes `text` as a line. */
   bootstrap(ctx: BootstrapContext): void {
@@ -84,15 +90,23 @@ export class Linelog {
       if (!filename) throw new Error(`${this.name}: destination = file needs a filename`);
       this.filename = compileTemplate(filename, { ...opts, strftime: true, escape: fileConf.escape_filenames ? escapeName : safeName });
       this.writer = new AppendWriter({ fileMode: fileConf.permissions, dirMode: 0o755, fsync: fileConf.fsync, idleTimeoutMs: 60_000 });
+      this.unregisterMetrics = this.metrics.collect(appendWriterCollector('linelog', this.name, () => this.writer));
     }
-    if (c.format !== undefined) this.format = compileTemplate(c.format, { ...opts, strftime: true, escape: lineEscape });
-    if (c.reference !== undefined) this.reference = compileTemplate(c.reference, opts);
     const cs = sectionOf(c);
+    // An unquoted attribute name is a reference to the attribute (v4), e.g. `format = User-Name`.
+    const bare = (name: string, text: string): string => {
+      const item = cs?.children.find((x) => x.kind === 'pair' && x.attr === name);
+      return item?.kind === 'pair' && item.quote === 'bare' ? bareAttrTemplate(text, dict) : text;
+    };
+    if (c.format !== undefined) {
+      const f = bare('format', c.format);
+      this.format = compileTemplate(f, { ...opts, strftime: true, escape: f === c.format ? lineEscape : undefined });
+    }
+    if (c.reference !== undefined) this.reference = compileTemplate(bare('reference', c.reference), opts);
     const sections: ConfItem[] = cs ? cs.children : c.messages;
     for (const item of sections) {
       if (item.kind === 'section' && !OWN_SECTIONS.has(item.name1)) this.compileLines(item, item.name1, opts);
     }
-    if (!this.format && !this.reference) throw new Error(`${this.name}: needs "format" or "reference"`);
   }
 
   private compileLines(cs: ConfSection, prefix: string, opts: { dict: InstantiateContext['dict']; xlats?: XlatRegistry }): void {
@@ -102,19 +116,28 @@ export class Linelog {
         continue;
       }
       if (item.op === '' || item.value === undefined) continue;
-      const text = item.quote === 'single' ? unescapeValue(item.value, 'single').replace(/[\\"%]/g, (x) => `\\${x}`) : item.value;
-      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc, escape: lineEscape }));
+      const ref = item.quote === 'bare' ? bareAttrTemplate(item.value, opts.dict) : item.value;
+      const text = item.quote === 'single' ? unescapeValue(item.value, 'single').replace(/[\\"%]/g, (x) => `\\${x}`) : ref;
+      // An attribute reference is written as the raw value, "without further molestation" (v4); expansions are escaped.
+      const escape = ref !== item.value ? undefined : lineEscape;
+      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc, escape }));
     }
   }
 
   /** Closes the file. */
   async detach(): Promise<void> {
+    this.unregisterMetrics?.();
     await this.writer?.close();
   }
 
   /** The template for a reference path: the line, its section's `default`, or `format`. */
   private lookup(ref: string, ctx: CallContext): Template | undefined {
+    // References stay inside the instance's own section: one leading dot at most.
+    if (ref.startsWith('..')) throw new LinelogError(`Invalid path "${ref}"`);
     const key = ref.replace(/^\.+/, '').toLowerCase();
+    if (!this.lines.has(key) && [...this.lines.keys()].some((k) => k.startsWith(`${key}.`))) {
+      throw new LinelogError(`Path "${ref}" resolves to a section (should be a pair)`);
+    }
     const hit = this.lines.get(key);
     if (hit) return hit;
     const dot = key.lastIndexOf('.');
@@ -130,9 +153,15 @@ export class Linelog {
    */
   log(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
     const failed = (e: unknown): Rcode => {
-      ctx.log.error(`cannot write log line: ${(e as Error).message}`);
+      if (e instanceof LinelogError) {
+        ctx.log.error(e.message);
+        failureMessage(request, request.dict, `${this.name}: ${e.message}`);
+      } else {
+        ctx.log.error(`cannot write log line: ${(e as Error).message}`);
+      }
       return 'fail';
     };
+    if (!this.format && !this.reference) return failed(new LinelogError('no "format" and no "reference" configured'));
     const withTemplate = (t: Template | undefined): Rcode | Promise<Rcode> => {
       if (!t) return 'noop';
       const line = t.expand(request, ctx.signal);
@@ -167,3 +196,6 @@ export class Linelog {
     }
   }
 }
+
+/** A configuration problem found at call time (reported as Module-Failure-Message). */
+class LinelogError extends Error {}

@@ -259,3 +259,14 @@ async function replay(ctx: EvalContext, first: XlatYield, evalOnce: (c: EvalCont
     }
   }
 }
+
+const BARE_REF = /^(?:(?:request|reply|control|session-state|local)\.)?([A-Za-z][\w-]*(?:\.[A-Za-z0-9][\w-]*)*)(?:\[(?:\*|\d+|n)\])?$/;
+
+/**
+ * v4 reads an unquoted config value that names an attribute as a reference to it (`format = User-Name`,
+ * `reference = control.Filter-Id`): returns the template `%{…}` for such text, else the text unchanged.
+ */
+export function bareAttrTemplate(text: string, dict: Dictionary): string {
+  const m = BARE_REF.exec(text);
+  return m && dict.resolve(m[1]) ? `%{${text}}` : text;
+}

@@ -261,3 +261,23 @@ describe('process_radius state machine', () => {
     });
   });
 });
+
+describe('process_radius with an injected clock', () => {
+  it('request receive time comes from the packet reading; reject_delay waits for the clock', async () => {
+    const { FakeClock } = await import('../../clock/fake');
+    const clock = new FakeClock(5000, Date.UTC(2026, 2, 1, 12, 0, 0));
+    let seen: { at: number; wall: number } | undefined;
+    const proc = createRadiusProcess(compileSite({
+      'recv Access-Request': 'look\nreject',
+    }, { modules: { look: (r) => { seen = { at: r.receivedAt, wall: r.received }; return 'noop'; } }, config: { rejectDelay: 1, maxRequestTime: 5 } }), { clock });
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+    let reply: Buffer | null | undefined;
+    proc.process({ ...inbound(raw), received: clock.now() }, (r) => { reply = r; });
+    expect(seen).toEqual({ at: 5000, wall: Date.UTC(2026, 2, 1, 12, 0, 0) / 1000 });
+    expect(reply).toBeUndefined(); // held by reject_delay
+    clock.advance(999);
+    expect(reply).toBeUndefined();
+    clock.advance(1);
+    expect(reply && decodeReply(reply, raw).code).toBe(C.AccessReject);
+  });
+});

@@ -15,7 +15,7 @@
  * `Do-Not-Respond` (reply.Packet-Type 256, or an rcode that maps to it) runs
  * `send Do-Not-Respond` and sends nothing.
  */
-import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock } from '../../clock/clock';
 import type { DictAttr } from '../../dict/attr';
 import type { Rcode } from '../../module/api';
 import { Pair } from '../../pair/pair';
@@ -96,7 +96,7 @@ interface Attrs {
   packetType?: DictAttr;
   authType?: DictAttr;
   acctStatusType?: DictAttr;
-  srcIp?: DictAttr; srcIp6?: DictAttr; srcPort?: DictAttr;
+  srcIp?: DictAttr; srcIp6?: DictAttr; srcPort?: DictAttr; net?: DictAttr;
   dstIp?: DictAttr; dstIp6?: DictAttr; dstPort?: DictAttr;
   clientIp?: DictAttr; clientIp6?: DictAttr; clientShortname?: DictAttr;
 }
@@ -117,8 +117,10 @@ export class RadiusProcess implements SiteProcess {
   readonly sections: Map<string, CompiledSection>;
   readonly attrs: Attrs;
   /** Reject-delay queue and max_request_time deadlines (one timer each). */
-  readonly delays = new FifoTimer();
-  readonly deadlines = new FifoTimer();
+  readonly delays: FifoTimer;
+  readonly deadlines: FifoTimer;
+  /** The server clock (receive times, timers). */
+  readonly clock: Clock;
   readonly counters: ProcessStats = { requests: 0, replies: 0, noReply: 0, cancelled: 0, errors: 0, active: 0 };
   readonly sink: LogSink | undefined;
   readonly hasStatusSection: boolean;
@@ -128,6 +130,9 @@ export class RadiusProcess implements SiteProcess {
   private truncationLog?: RateLimitedLog;
 
   constructor(readonly site: CompiledSite, readonly opts: ProcessOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.delays = new FifoTimer(this.clock);
+    this.deadlines = new FifoTimer(this.clock);
     this.sections = sectionTable(site);
     const d = site.dict;
     const r = (n: string): DictAttr | undefined => d.resolve(n);
@@ -136,6 +141,7 @@ export class RadiusProcess implements SiteProcess {
       srcIp: r('Packet-Src-IP-Address'), srcIp6: r('Packet-Src-IPv6-Address'), srcPort: r('Packet-Src-Port'),
       dstIp: r('Packet-Dst-IP-Address'), dstIp6: r('Packet-Dst-IPv6-Address'), dstPort: r('Packet-Dst-Port'),
       clientIp: r('Client-IP-Address'), clientIp6: r('Client-IPv6-Address'), clientShortname: r('Client-Shortname'),
+      net: r('Net'),
     };
     const log = opts.log;
     this.sink = opts.requestLogSink ?? (log ? (level, line) => log[level](line) : undefined);
@@ -207,6 +213,24 @@ function addPair(list: Pair[], da: DictAttr | undefined, v: string | number): vo
   if (da) list.push(new Pair(da, v));
 }
 
+/** The v4 transport view `Net { Src { IP, Port }, Dst { IP, Port } }` of a packet's endpoints. */
+function netPair(net: DictAttr, src?: { address: string; port: number }, dst?: { address?: string; port: number }): Pair {
+  const top = new Pair(net);
+  top.children = [];
+  const side = (name: string, e: { address?: string; port: number } | undefined) => {
+    const da = net.childByName(name);
+    if (!da || !e?.address) return;
+    const p = new Pair(da);
+    p.children = [];
+    addPair(p.children, da.childByName('IP'), e.address);
+    addPair(p.children, da.childByName('Port'), e.port);
+    top.children!.push(p);
+  };
+  side('Src', src);
+  side('Dst', dst);
+  return top;
+}
+
 /** Debug-prints pairs, one per line; hidden (encrypt=…) and secret attributes are masked. */
 function debugPairs(req: Request, pairs: readonly Pair[]): void {
   for (const x of pairs) {
@@ -233,7 +257,7 @@ interface Origin {
   readonly shortname: string | undefined;
   /** Packet codes the entry accepts (Status-Server answers depend on it). */
   readonly types: readonly number[];
-  /** `performance.now()` at arrival. */
+  /** Arrival, in the server clock's monotonic milliseconds (`ProcessOptions.clock`). */
   readonly received: number;
 }
 
@@ -248,7 +272,9 @@ abstract class Transaction implements InFlight {
   private sends = 0;
 
   constructor(protected readonly p: RadiusProcess, protected readonly origin: Origin) {
-    const req = new Request({ code: origin.code, id: origin.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink });
+    const req = new Request({
+      code: origin.code, id: origin.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink, clock: p.clock, receivedAt: origin.received,
+    });
     req.request = origin.pairs;
     if (origin.authenticator) req.authenticator = origin.authenticator;
     this.req = req;
@@ -275,6 +301,7 @@ abstract class Transaction implements InFlight {
       addPair(list, origin.dst.address.includes(':') ? a.dstIp6 : a.dstIp, origin.dst.address);
       addPair(list, a.dstPort, origin.dst.port);
     }
+    if (a.net && (src || origin.dst?.address)) list.push(netPair(a.net, src, origin.dst));
     if (src) addPair(list, v6src ? a.clientIp6 : a.clientIp, src.address);
     if (origin.shortname !== undefined) addPair(list, a.clientShortname, origin.shortname);
     addPair(list, a.packetType, origin.code);
@@ -510,7 +537,7 @@ class PacketTransaction extends Transaction {
     const delay = this.p.site.config.rejectDelay;
     if (code === C.AccessReject && delay > 0) {
       const at = this.pkt.received + delay * 1000;
-      if (at > performance.now()) {
+      if (at > this.p.clock.now()) {
         if (this.req.debug) this.req.log.debug(`Delaying Access-Reject by ${delay}s (reject_delay)`);
         this.p.delays.push(at, () => this.end(code, bytes));
         return;

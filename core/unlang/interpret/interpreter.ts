@@ -22,6 +22,7 @@
  *   `onSignal` handlers.
  */
 
+import type { TimerHandle } from '../../clock/clock';
 import type { DictAttr } from '../../dict/attr';
 import { Pair } from '../../pair/pair';
 import { copyPair } from '../../pair/list';
@@ -77,7 +78,7 @@ class Frame {
   cleanup: ((f: Frame) => void) | undefined;
   /** Absolute deadline (ms) of a `timeout` body frame. */
   deadline = 0;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: TimerHandle | undefined;
   /** Child chosen by the `load-balance` that pushed this frame. */
   lbChild = -1;
   /** Retry bookkeeping for list[pc]. */
@@ -169,7 +170,7 @@ export class Execution implements XlatInterpreterView {
   private finalRcode: Rcode | undefined;
   private resolve: ((r: Rcode) => void) | undefined;
   private _promise: Promise<Rcode> | undefined;
-  private maxTimer: ReturnType<typeof setTimeout> | undefined;
+  private maxTimer: TimerHandle | undefined;
   private locks: LockSet | undefined;
   private ac: AbortController | undefined;
   /** True once the section has finished. */
@@ -214,7 +215,7 @@ export class Execution implements XlatInterpreterView {
     void f;
     if (this.opts.maxRequestTime && this.opts.maxRequestTime > 0) {
       // Only armed when asked for; cleared when done.
-      this.maxTimer = setTimeout(() => this.signal('cancel'), this.opts.maxRequestTime * 1000);
+      this.maxTimer = this.request.clock.setTimeout(() => this.signal('cancel'), this.opts.maxRequestTime * 1000);
     }
     this.run();
     return this.done ? this.finalRcode : undefined;
@@ -401,12 +402,12 @@ export class Execution implements XlatInterpreterView {
         return;
       case A.RETRY: {
         const rc = ins.retry;
-        if (f.retryIns !== ins) { f.retryIns = ins; f.retryCount = 0; f.retryStart = Date.now(); }
+        if (f.retryIns !== ins) { f.retryIns = ins; f.retryCount = 0; f.retryStart = this.request.clock.now(); }
         f.retryCount++;
         // Without limits a synchronous retry would spin forever: cap it.
         const max = rc ? (rc.maxRtxCount || (rc.maxRtxDuration ? Infinity : RETRY_CAP)) : 1;
         const countOk = f.retryCount < max;
-        const timeOk = !rc || rc.maxRtxDuration === 0 || Date.now() - f.retryStart < rc.maxRtxDuration * 1000;
+        const timeOk = !rc || rc.maxRtxDuration === 0 || this.request.clock.now() - f.retryStart < rc.maxRtxDuration * 1000;
         if (countOk && timeOk) { f.cur = undefined; return; } // run the same instruction again
         f.retryIns = undefined;
         if (A.PRIORITY + 1 >= f.prio) { f.rcode = r; f.prio = A.PRIORITY + 1; }
@@ -424,7 +425,7 @@ export class Execution implements XlatInterpreterView {
     const f = this.frames[--this.depth];
     if (f.cleanup) { const c = f.cleanup; f.cleanup = undefined; c(f); }
     if (f.locals) this.clearLocals(f.locals);
-    if (f.timer) { clearTimeout(f.timer); f.timer = undefined; }
+    if (f.timer) { this.request.clock.clearTimeout(f.timer); f.timer = undefined; }
     if (this.depth === 0) {
       this.result = f.rcode;
       this.finish();
@@ -450,7 +451,7 @@ export class Execution implements XlatInterpreterView {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    if (this.maxTimer) clearTimeout(this.maxTimer);
+    if (this.maxTimer) this.request.clock.clearTimeout(this.maxTimer);
     const top = this.frames[0];
     const r = this.depth === 0 && top ? top.rcode : 0;
     this.finalRcode = (r ? RCODE_NAMES[r] : 'noop') as Rcode;
@@ -467,12 +468,13 @@ export class Execution implements XlatInterpreterView {
 
   /** Arms the timers of `timeout` frames on the stack (only when a request actually yields). */
   private armTimers(): void {
-    const now = Date.now();
+    const clock = this.request.clock;
+    const now = clock.now();
     for (let d = 0; d < this.depth; d++) {
       const f = this.frames[d];
       if (f.deadline && !f.timer) {
         const gen = f.gen;
-        f.timer = setTimeout(() => this.timeoutFired(f, gen, d), Math.max(0, f.deadline - now));
+        f.timer = clock.setTimeout(() => this.timeoutFired(f, gen, d), Math.max(0, f.deadline - now));
       }
     }
   }
@@ -664,7 +666,7 @@ export class Execution implements XlatInterpreterView {
         }
         if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} {`);
         const c = this.push(ins.body, 0);
-        c.deadline = Date.now() + secs * 1000;
+        c.deadline = req.clock.now() + secs * 1000;
         return Act.PUSHED;
       }
 
