@@ -19,6 +19,7 @@ import files from './files';
 import linelog from './linelog';
 import pap from './pap';
 import radius from './radius';
+import sql from './sql';
 
 /** Every built-in module definition. */
 export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.freeze([
@@ -32,4 +33,5 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   linelog,
   pap,
   radius,
+  sql,
 ]);

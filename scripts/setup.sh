@@ -2,7 +2,8 @@
 # setup.sh: everything `npm test` needs on a fresh machine.
 #   1. npm dependencies (npm ci when the lock file is present)
 #   2. Debian packages used by the interop tests, installed with apt-get when
-#      missing and we are root (FreeRADIUS 3.2 as a real peer, radclient/radtest)
+#      missing and we are root (FreeRADIUS 3.2 as a real peer, radclient/radtest,
+#      the PostgreSQL server binaries that the sql tests run privately)
 # It is idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,8 @@ fi
 need=()
 command -v radclient >/dev/null 2>&1 || need+=(freeradius-utils)
 command -v freeradius >/dev/null 2>&1 || need+=(freeradius)
+# The sql tests initdb their own server (test/support/postgres.ts); they never use the system one.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		echo "setup: installing Debian packages: ${need[*]}" >&2
