@@ -40,8 +40,10 @@ attributetype ( 1.3.6.1.4.1.4203.666.77.1.7 NAME 'dialupAccess'
   EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
 attributetype ( 1.3.6.1.4.1.4203.666.77.1.8 NAME 'sambaNTPassword'
   EQUALITY caseIgnoreIA5Match SYNTAX 1.3.6.1.4.1.1466.115.121.1.26{32} SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.2.102 NAME 'memberOf'
+  EQUALITY distinguishedNameMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 )
 objectclass ( 1.3.6.1.4.1.4203.666.77.2.1 NAME 'radiusprofile' SUP top AUXILIARY
-  MAY ( radiusProfileDn $ radiusReplyAttribute $ radiusControlAttribute $ radiusSessionTimeout $
+  MAY ( memberOf $ radiusProfileDn $ radiusReplyAttribute $ radiusControlAttribute $ radiusSessionTimeout $
         radiusIdleTimeout $ radiusFilterId $ dialupAccess $ sambaNTPassword ) )
 objectclass ( 1.3.6.1.4.1.4203.666.77.2.2 NAME 'radiusObjectProfile' SUP top STRUCTURAL
   MUST cn
