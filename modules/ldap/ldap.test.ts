@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printPairList } from '../../core/pair/text';
 import type { Request } from '../../core/request/request';
@@ -161,6 +162,7 @@ describe('ldap against a real slapd', () => {
     } finally {
       ldaps.detach();
       start.detach();
+      if (other) fs.rmSync(other.dir, { recursive: true, force: true });
     }
   });
 
