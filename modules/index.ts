@@ -16,6 +16,7 @@ import delay from './delay';
 import detail from './detail';
 import exec from './exec';
 import files from './files';
+import ldap from './ldap';
 import linelog from './linelog';
 import pap from './pap';
 import radius from './radius';
@@ -30,6 +31,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   detail,
   exec,
   files,
+  ldap,
   linelog,
   pap,
   radius,
