@@ -10,11 +10,12 @@
  *   stopped and the requests keep being accepted by fr_b.
  * - `radiusd -C` rejects a bad combination with a located error.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkConfig, sleep, startDaemon, writeTempFiles, type Daemon } from '../../test/daemon/harness';
+import { checkConfig, ROOT, sleep, startDaemon, writeTempFiles, type Daemon } from '../../test/daemon/harness';
 import { freePorts, startFreeRadius, USERS, type FreeRadiusPeer } from '../../test/interop/freeradius';
 
 interface AppHealth {
@@ -34,9 +35,12 @@ interface AppHealth {
 async function statsApps(d: Daemon, dir: string): Promise<Record<string, AppHealth>> {
   const file = path.join(dir, 'run', 'radiusd.stats.json');
   fs.rmSync(file, { force: true });
-  const mark = d.output().length;
   d.signal('SIGUSR1');
-  await d.waitFor(/stats written to/, 10000, mark);
+  // The file itself, not the log line (a line from an earlier SIGUSR1 may still be on its way).
+  for (const deadline = Date.now() + 10000; !fs.existsSync(file);) {
+    if (Date.now() > deadline) throw new Error(`${file} not written after SIGUSR1`);
+    await sleep(20);
+  }
   const apps = JSON.parse(fs.readFileSync(file, 'utf8')).apps as Record<string, { kind: string; status: string; detail: AppHealth['detail'] }>;
   return Object.fromEntries(Object.entries(apps).map(([k, v]) => [k, { status: v.status, detail: v.detail }]));
 }
@@ -153,6 +157,19 @@ describe('app pppoe_dpdk in the daemon: files + pap', () => {
     expect(good.detail.rings[0].request.head).toBeGreaterThanOrEqual(301); // 300 requests + the probe
     expect(good.detail.pending[0]).toMatchObject({ id: 0, queued: [], atSite: [], answered: [] });
     expect(d.output()).not.toContain('wrong'); // the synthetic password is a secret
+
+    // The command-line tools read the same reports.
+    const tool = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'pppoe-dpdk.js'), ...args], { encoding: 'utf8', timeout: 30000 });
+    const rings = tool('rings', '--url', `http://127.0.0.1:${healthPort}/health`, '--app', 'good');
+    expect(rings.status, rings.stderr).toBe(0);
+    expect(rings.stdout).toMatch(/app pppoe_dpdk good: ok/);
+    expect(rings.stdout).toMatch(/^\s+0\s+ready\s+\d+\s+request\s+0\/256\s+0\.0%\s+\d+\s+\d+\s+0$/m);
+    const pending = tool('pending', '--stats', path.join(dir, 'run', 'radiusd.stats.json'), '--pid', String(d.proc.pid));
+    expect(pending.status, pending.stderr).toBe(0);
+    expect(pending.stdout).toMatch(/app pppoe_dpdk bad: site pppoe, pending 0\n  lcore 0: 0 queued, 0 at the site, 0 answered/);
+    const counters = tool('counters', '--url', `http://127.0.0.1:${healthPort}/health`, '--app', 'bad', '--json');
+    expect(JSON.parse(counters.stdout)[0].detail.total.reject).toBe(200);
+    expect(tool('rings').status).toBe(2);
   });
 
   it('a reload changes the policy without restarting the lcores; a changed ring_size needs a restart', async () => {
