@@ -143,9 +143,12 @@ export class PppoeDpdkApp implements AppInstance {
   }
 
   /** Runs one request record through the site: record → pairs → inject → reply → result. */
-  private readonly handler: AuthHandler = async (req, call) => {
+  private readonly handler: AuthHandler = async (req) => {
     const a = this.attributes();
-    const reply = await this.ctx.host.inject(this.config.site, { code: ACCESS_REQUEST, pairs: requestPairs(req, a, this.nas), signal: call.signal, via: 'pppoe' });
+    // No AbortSignal: making one per request cost ~12 % of the control plane's CPU in the bench. A request the
+    // control plane abandons (the lcore timed it out) runs on until the site finishes or max_request_time ends
+    // it; its late answer is dropped and counted (late_answers).
+    const reply = await this.ctx.host.inject(this.config.site, { code: ACCESS_REQUEST, pairs: requestPairs(req, a, this.nas), via: 'pppoe' });
     return replyResult({ code: reply.code ?? 0, pairs: reply.pairs }, a);
   };
 

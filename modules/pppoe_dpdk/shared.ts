@@ -82,8 +82,10 @@ export const CP_BLOCK_BYTES = 128;
 
 /** Wall-clock milliseconds comparable across threads (each thread has its own `performance.timeOrigin`). */
 export function now(): number {
-  return performance.timeOrigin + performance.now();
+  return TIME_ORIGIN + performance.now();
 }
+/** This thread's `performance.timeOrigin`, read once (the getter is slow and `now()` runs every poll). */
+const TIME_ORIGIN = performance.timeOrigin;
 
 /** Typed views on an lcore block. */
 export class LcoreBlock {
