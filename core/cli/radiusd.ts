@@ -2,6 +2,7 @@
  * `radiusd`: the RADIUS daemon.
  *
  *   radiusd [-d confdir] [-n name] [-X | -f | -C] [-i ipaddr] [-p port] [-l logfile] [--workers N]
+ *   radiusd test [-d confdir] [-n name] [-X] [-v] [PATH …]   (policy tests: core/cli/policy-test.ts)
  *
  * - `-d confdir`: configuration directory (default: the package's embedded `raddb/`).
  * - `-n name`: read `${confdir}/${name}.conf` instead of `radiusd.conf`.
@@ -27,10 +28,11 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import yargs from 'yargs';
 import { parseConfigFile } from '../config/parser';
+import { policyTestMain } from './policy-test';
 import { loadGeneration } from '../server/generation';
 import { createDaemonLogger, LineLogger } from '../server/log';
 import type { ServerLog } from '../log/server-log';
-import { Server } from '../server/server';
+import { Server, shutdownDrainMs } from '../server/server';
 import { ReloadTriggers } from '../server/reload';
 import { derivePaths } from '../server/generation';
 import { parseMainSettings } from '../server/settings';
@@ -173,9 +175,9 @@ function errorText(e: unknown): string {
 }
 
 /** Decides the log destination: -X → stdout; -l; else the config; else stdout in the foreground. */
-function makeLogger(args: DaemonArgs, file: string): { log: ServerLog; pidfile?: string } {
+function makeLogger(args: DaemonArgs, file: string): { log: ServerLog; pidfile?: string; onTerminal?: boolean } {
   if (args.debug && !args.logfile && args.foreground && !args.child) {
-    return { log: createDaemonLogger({ destination: 'stdout', debug: true, rotateCheck: 0, timestamps: false }) };
+    return { log: createDaemonLogger({ destination: 'stdout', debug: true, rotateCheck: 0, timestamps: false }), onTerminal: true };
   }
   let destination: 'files' | 'stdout' | 'stderr' | 'null' = 'stdout';
   let logFile: string | undefined;
@@ -199,7 +201,10 @@ function makeLogger(args: DaemonArgs, file: string): { log: ServerLog; pidfile?:
     destination = 'files';
     logFile = path.resolve(args.logfile);
   }
-  return { log: createDaemonLogger({ destination, file: logFile, debug: args.debug, rotateCheck: rotate }), pidfile };
+  return {
+    log: createDaemonLogger({ destination, file: logFile, debug: args.debug, rotateCheck: rotate }), pidfile,
+    onTerminal: !args.child && (destination === 'stdout' || destination === 'stderr'),
+  };
 }
 
 /**
@@ -236,7 +241,7 @@ function handleSignals(fn: ((s: Sig) => void) | undefined): void {
 /** Runs the daemon in this process (foreground, or as the detached child / a cluster worker). */
 async function serve(args: DaemonArgs, io: DaemonIo): Promise<number> {
   const file = path.join(args.confdir, `${args.name}.conf`);
-  let made: { log: ServerLog; pidfile?: string };
+  let made: { log: ServerLog; pidfile?: string; onTerminal?: boolean };
   try {
     made = makeLogger(args, file);
   } catch (e) {
@@ -263,7 +268,8 @@ async function serve(args: DaemonArgs, io: DaemonIo): Promise<number> {
     await server.start();
   } catch (e) {
     log.error(errorText(e));
-    if (args.foreground && !args.child) io.err(errorText(e));
+    // Once: in the foreground the error also goes to stderr, unless the log is already on the terminal.
+    if (args.foreground && !args.child && !made.onTerminal) io.err(errorText(e));
     process.send?.({ radiusd: 'failed', error: errorText(e) });
     log.close();
     return 1;
@@ -449,7 +455,10 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
       stopping = true;
       log.info(`${sig}: stopping ${n} workers`);
       triggers.stop();
-      void primary.stop().then(() => {
+      // Counters as they are when the stop begins (the workers are gone afterwards); each worker
+      // drains, cancels what is left, detaches its modules, and is killed only if it overruns that.
+      const grace = shutdownDrainMs(gen.settings.max_request_time) + 10000;
+      void writeStats().then(() => primary.stop(grace)).then(() => {
         if (writePid) {
           try { fs.unlinkSync(gen.paths.pidfile); } catch { /* gone */ }
         }
@@ -468,6 +477,7 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
 
 /** Runs radiusd with `argv` (without node and script). Resolves with the exit status. */
 export async function radiusdMain(argv: readonly string[], io: DaemonIo = processIo): Promise<number> {
+  if (argv[0] === 'test' && clusterRole() !== 'worker') return policyTestMain(argv.slice(1), io, defaultConfdir());
   if (clusterRole() === 'worker') {
     installSignals();
     const args = parseArgs(argv) as DaemonArgs;

@@ -48,6 +48,8 @@ export interface InjectRequest {
   readonly code: string | number;
   /** The request list: pairs, or text (`User-Name = "bob", User-Password = "hello"`). */
   readonly pairs?: import('../pair/pair').Pair[] | string;
+  /** The control list the request starts with: pairs, or text (`Password.Cleartext = "hello"`). */
+  readonly control?: import('../pair/pair').Pair[] | string;
   /** Source address and port (Packet-Src-*, Client-IP-Address). */
   readonly src?: { address: string; port: number };
   /** Client short name (Client-Shortname). */

@@ -21,6 +21,8 @@ import * as path from 'node:path';
 import type { ConfPair, ConfRoot, ConfSection } from '../config/ast';
 import { ConfError } from '../config/errors';
 import { parseConfigFile } from '../config/parser';
+import { printSection } from '../config/print';
+import { redact } from '../config/schema';
 import { Dictionary } from '../dict/dictionary';
 import { defaultDictionaryPath, loadDefaultDictionary } from '../dict/default';
 import type { Logger } from '../log/logger';
@@ -33,7 +35,7 @@ import { defaultApps } from './apps';
 import { parseApps, type AppRegistry, type AppSpec } from './app';
 import { socketKey, type ListenSpec } from './listen-config';
 import { defaultNamespaces, type NamespaceRegistry } from './namespace';
-import { parseMainSettings, type MainSettings } from './settings';
+import { MainSchema, parseMainSettings, type MainSettings } from './settings';
 import { compileSite, type SiteBuild } from './site';
 
 /** Options of {@link loadGeneration}. */
@@ -147,6 +149,11 @@ export function derivePaths(settings: MainSettings, file: string): Paths {
 export async function loadGeneration(opts: GenerationOptions): Promise<Generation> {
   const root = parseConfigFile(opts.file, { variables: opts.variables });
   const settings = parseMainSettings(root);
+  if (opts.log.debugEnabled) {
+    // The -X banner: the main settings as configuration sections (as FreeRADIUS prints them).
+    opts.log.debug(`# Main configuration (${opts.file})`);
+    for (const line of printSection('main', redact(MainSchema, settings))) opts.log.debug(line);
+  }
   const paths = derivePaths(settings, opts.file);
   const dict = loadDictionary(settings, root);
   const rootContainer = createRootContainer({ dict, log: opts.log, ...opts.services });

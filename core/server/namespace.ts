@@ -37,6 +37,8 @@ export interface InjectInput {
   readonly code: number;
   /** The request list. The state machine owns it from now on. */
   readonly pairs: Pair[];
+  /** The control list the request starts with (e.g. set by a policy test). Owned from now on. */
+  readonly control?: Pair[];
   /** Where the request "came from" (sets Packet-Src-* / Client-IP-Address when given). */
   readonly src?: Endpoint;
   /** Client short name (sets Client-Shortname when given). */

@@ -82,6 +82,12 @@ export interface ServerOptions {
   readonly requestLogSink?: import('../request/request-log').LogSink;
   /** Number of processes sharing the sockets (cluster); used for rate shares. Default: `services.topology.count`. */
   readonly share?: number;
+  /**
+   * Load the configuration and instantiate the modules, but bind no listener, start no app and
+   * no reload trigger: the server only runs in-process requests (`inject`), e.g. `radiusd test`
+   * beside a daemon that holds the ports.
+   */
+  readonly offline?: boolean;
   /** Extra `${name}` variables for the configuration (lowest priority), as in `loadGeneration`. */
   readonly variables?: Record<string, string>;
   /**
@@ -168,6 +174,8 @@ export class Server {
   /** When the server started: monotonic (uptime) and wall (ISO, for health). */
   private readonly startedMono: number;
   private readonly startedAt: string;
+  /** Generations replaced by a reload whose requests are still draining (detached when done). */
+  private retiring = new Set<{ sinks: Map<string, TrackingSink>; done: Promise<void> }>();
   /** What apps see of the server (stable across reloads). */
   private readonly host: AppHost = ((srv: Server): AppHost => ({
     get generation() { return srv.gen?.number ?? 0; },
@@ -254,7 +262,7 @@ export class Server {
         this.opts.log.info(`${this.maState.size} client(s) known to send Message-Authenticator (${gen.paths.maStateFile})`);
       }
       const sinks = this.makeSinks(gen);
-      const specs = this.applyOverride(gen.listeners, gen.sites);
+      const specs = this.opts.offline ? [] : this.applyOverride(gen.listeners, gen.sites);
       for (const spec of specs) {
         const listener = this.newListener(spec, gen, sinks);
         await listener.start();
@@ -262,7 +270,7 @@ export class Server {
       }
       this.gen = gen;
       this.sinks = sinks;
-      this.apps = await this.startApps(gen.apps, gen.number);
+      this.apps = this.opts.offline ? [] : await this.startApps(gen.apps, gen.number);
     } catch (e) {
       for (const b of this.bound.values()) await b.listener.stop().catch(() => undefined);
       this.bound.clear();
@@ -271,7 +279,7 @@ export class Server {
       throw e;
     }
     this.logListening();
-    if (this.opts.triggers !== false) {
+    if (this.opts.triggers !== false && !this.opts.offline) {
       this.triggers = new ReloadTriggers(gen.paths.flagFile, gen.settings.reload.check_interval, gen.settings.reload.interval,
         () => void this.reload(), this.opts.log);
       this.triggers.start();
@@ -396,7 +404,9 @@ export class Server {
     this.opts.onReload?.(true);
     this.triggers?.configure(gen.paths.flagFile, gen.settings.reload.check_interval, gen.settings.reload.interval);
     // In-flight requests finish on the old generation; then its modules are detached.
-    void this.retireGeneration(old, oldSinks);
+    const entry = { sinks: oldSinks, done: Promise.resolve() };
+    entry.done = this.retireGeneration(old, oldSinks).finally(() => this.retiring.delete(entry));
+    this.retiring.add(entry);
     return true;
   }
 
@@ -416,10 +426,28 @@ export class Server {
     this.opts.log.debug(`reload: generation ${old.number} detached`);
   }
 
-  /** Stops the triggers and listeners, waits (bounded) for in-flight requests, detaches modules. */
+  /**
+   * Stops the triggers, apps and listeners, waits (bounded: `max_request_time`, at most 5 s)
+   * for in-flight requests, cancels those still running, and detaches the modules (also those
+   * of generations a reload replaced that were still draining).
+   *
+   * While it runs, a timer holds the event loop open: a request may wait on a promise that holds
+   * no handle of its own (the listeners are closed by then, and the drain timers are unref'd),
+   * and Node would otherwise exit in the middle of the shutdown, without detaching anything.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      await this.stopInner();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async stopInner(): Promise<void> {
+    const log = this.opts.log;
     this.triggers?.stop();
     if (this.reloading) await this.reloading.catch(() => undefined);
     const apps = this.apps;
@@ -434,11 +462,17 @@ export class Server {
     }
     this.bound.clear();
     const gen = this.gen;
-    if (gen) {
-      const limit = Math.min(5, gen.settings.max_request_time || 5) * 1000;
-      await Promise.all([...this.sinks.values()].map((s) => s.drain(limit)));
-      await gen.modules.detachAll();
+    const sinks = [...this.sinks.values(), ...[...this.retiring].flatMap((r) => [...r.sinks.values()])];
+    const limit = shutdownDrainMs(gen?.settings.max_request_time);
+    const drained = await Promise.all(sinks.map((s) => s.drain(limit)));
+    if (drained.some((ok) => !ok)) {
+      const n = sinks.reduce((a, s) => a + s.cancelAll(), 0);
+      log.warn(`shutdown: ${n} request(s) still in progress after ${limit / 1000}s; cancelled (no reply)`);
+      // Cancelled requests unwind at once unless a module ignores its abort signal; bounded anyway.
+      await Promise.all(sinks.map((s) => s.drain(1000)));
     }
+    await Promise.all([...this.retiring].map((r) => r.done));
+    if (gen) await gen.modules.detachAll();
   }
 
   /** Counter snapshot (see docs/configuration.md, "Counters"): a view of the metrics registry. */
@@ -521,12 +555,14 @@ export class Server {
     if (!build || !sink) return Promise.reject(new Error(`inject: no server "${site}" (have ${[...gen.sites.keys()].join(', ')})`));
     let code: number | undefined;
     let pairs: Pair[];
+    let control: Pair[] | undefined;
     try {
       const types = build.namespace.requestTypes;
       code = typeof request.code === 'number' ? request.code
         : types[request.code] ?? Object.entries(types).find(([k]) => k.toLowerCase() === String(request.code).toLowerCase())?.[1];
       if (code === undefined) throw new Error(`unknown request type "${request.code}" (one of ${Object.keys(types).join(', ')})`);
       pairs = request.pairs === undefined ? [] : typeof request.pairs === 'string' ? parsePairList(request.pairs, gen.dict) : [...request.pairs];
+      control = request.control === undefined ? undefined : typeof request.control === 'string' ? parsePairList(request.control, gen.dict) : [...request.control];
     } catch (e) {
       return Promise.reject(new Error(`inject: server ${site}: ${(e as Error).message}`));
     }
@@ -538,7 +574,7 @@ export class Server {
       let handle: InFlight | undefined;
       const onAbort = () => handle?.signal('cancel');
       try {
-        handle = sink.inject({ code: code!, pairs, src: request.src, client: request.client, received: this.services.clock.now(), via: request.via }, (reply) => {
+        handle = sink.inject({ code: code!, pairs, control, src: request.src, client: request.client, received: this.services.clock.now(), via: request.via }, (reply) => {
           request.signal?.removeEventListener('abort', onAbort);
           if (reply.code === null) c.no_reply++;
           else c.replied++;
@@ -741,7 +777,9 @@ export class Server {
 
   private logListening(): void {
     for (const a of this.addresses()) {
-      this.opts.log.info(`listening on ${a.transport} ${a.address} port ${a.port} (${a.name})`);
+      const any = a.address === '0.0.0.0' || a.address === '::';
+      this.opts.log.info(`listening on ${a.transport} ${any ? '*' : a.address} port ${a.port} (${a.name})`
+        + (any && a.transport === 'udp' ? ': every address; the trace shows "to *" (Node does not report the destination address of a UDP packet)' : ''));
     }
   }
 }
@@ -749,6 +787,14 @@ export class Server {
 /** The process counters behind a tracking sink (a `RadiusProcess`), if it has them. */
 function siteCounters(s: TrackingSink): (ProcessStats & Record<string, number>) | undefined {
   return (s.inner as { counters?: ProcessStats & Record<string, number> }).counters;
+}
+
+/**
+ * How long a shutdown waits for in-flight requests before it cancels them: `max_request_time`,
+ * at most 5 s (a cluster primary gives its workers this plus time to detach).
+ */
+export function shutdownDrainMs(maxRequestTime: number | undefined): number {
+  return Math.min(5, maxRequestTime || 5) * 1000;
 }
 
 /** Every client table of a generation. */

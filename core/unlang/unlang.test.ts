@@ -139,7 +139,7 @@ describe('unlang compiler + interpreter (synchronous)', () => {
     const lines: string[] = [];
     const req = newRequest(true, lines);
     runSection(compile('if (1 == 1) {\n ok\n}'), req);
-    expect(lines[0]).toMatch(/^\(\d+\) recv Access-Request \{$/);
+    expect(lines[0]).toMatch(/^\(\d+\) recv Access-Request \{ # from .*\[1\]$/); // names its source
     expect(lines.some((l) => /if \(1 == 1\) -> TRUE/.test(l))).toBe(true);
     expect(lines.some((l) => /ok \(ok\)/.test(l))).toBe(true);
     const quiet: string[] = [];

@@ -19,7 +19,7 @@ import { systemClock, type Clock } from '../../clock/clock';
 import type { DictAttr } from '../../dict/attr';
 import type { Rcode } from '../../module/api';
 import { Pair } from '../../pair/pair';
-import { printPair } from '../../pair/text';
+import { printPairLines } from '../../pair/text';
 import { encodePacket, packetCodeName, PacketCode } from '../../protocol/radius/packet';
 import type { EncodeWarning } from '../../protocol/radius/decode';
 import { RateLimitedLog } from '../../log/rate-limit';
@@ -238,11 +238,12 @@ function debugPairs(req: Request, pairs: readonly Pair[]): void {
     if (f.internal) continue;
     let text: string;
     try {
-      text = f.secret || f.encrypt ? `${x.da.name} = <hidden>` : printPair(x);
+      // As the detail file and radclient print them: enumerations by name, v3 flat names.
+      text = f.secret || f.encrypt ? `${x.da.name} = <hidden>` : printPairLines([x], { indent: '' });
     } catch {
       text = `${x.da.name} = <unprintable>`;
     }
-    req.log.debug(`  ${text}`);
+    for (const line of text.split('\n')) req.log.debug(`  ${line}`);
   }
 }
 
@@ -528,7 +529,11 @@ class PacketTransaction extends Transaction {
 
   protected describe(): string {
     const { pkt } = this;
-    return `Received ${packetCodeName(pkt.packet.code)} ID ${pkt.packet.id} from ${pkt.src.address}:${pkt.src.port} to ${pkt.dst.address}:${pkt.dst.port} length ${pkt.raw.length} via ${pkt.listener.name}`;
+    // TCP knows the address a connection came to; a UDP socket bound to every address does not
+    // (Node has no IP_PKTINFO), so it says `*` rather than pretend the packet went to 0.0.0.0.
+    const to = pkt.dst.address === '0.0.0.0' || pkt.dst.address === '::' ? '*' : pkt.dst.address.includes(':') ? `[${pkt.dst.address}]` : pkt.dst.address;
+    const from = pkt.src.address.includes(':') ? `[${pkt.src.address}]` : pkt.src.address;
+    return `Received ${packetCodeName(pkt.packet.code)} ID ${pkt.packet.id} from ${from}:${pkt.src.port} to ${to}:${pkt.dst.port} length ${pkt.raw.length} via ${pkt.listener.name}`;
   }
 
   protected deliver(code: number): void {
@@ -589,6 +594,7 @@ class InjectTransaction extends Transaction {
       code: input.code, id: 0, authenticator: undefined, pairs: input.pairs, src: input.src, dst: undefined,
       shortname: input.client, types: [input.code], received: input.received,
     });
+    if (input.control) this.req.control.push(...input.control);
   }
 
   protected describe(): string {

@@ -54,7 +54,7 @@ export interface AttrRef {
 /** Expression nodes. `t` is the static result type when known at compile time. */
 export type Expr =
   | { readonly k: 'lit'; readonly box: Box; readonly raw?: string; readonly t?: BoxType }
-  | { readonly k: 'str'; readonly parts: readonly (string | Expr)[]; readonly t?: BoxType }
+  | { readonly k: 'str'; readonly parts: readonly (string | Expr)[]; readonly t?: BoxType; /** Source text (the -X trace's EXPAND line). */ readonly raw?: string }
   | { readonly k: 'ref'; readonly ref: AttrRef; readonly t?: BoxType; readonly da?: DictAttr }
   | { readonly k: 'exists'; readonly ref: AttrRef; readonly t?: BoxType }
   | { readonly k: 'call'; readonly name: string; readonly fn: XlatFunc; readonly args: readonly Expr[]; readonly t?: BoxType }

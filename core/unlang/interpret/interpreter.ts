@@ -39,6 +39,11 @@ import { applyEdit, type LockSet } from './edit';
 import { REDACTED, isSecretAttr } from '../../log/redact';
 
 /** A value for the debug trace: secrets (User-Password, Password.Cleartext …) never appear. */
+const NOOP = (): void => undefined;
+
+/** A stack frame of this file (where a module's stack trace stops being the module's). */
+const INTERPRETER_FRAME = /[\\/]unlang[\\/]interpret[\\/]interpreter\.[jt]s:/;
+
 function traceBox(b: Box): string {
   return b.da && isSecretAttr(b.da) ? REDACTED : boxToString(b);
 }
@@ -210,7 +215,7 @@ export class Execution implements XlatInterpreterView {
     const req = this.request;
     req.rcode = 'noop';
     const sec = this.section;
-    if (this.debug) req.log.debug(`${sec.name1}${sec.name2 ? ' ' + sec.name2 : ''} {`);
+    if (this.debug) req.log.debug(`${sec.name1}${sec.name2 ? ' ' + sec.name2 : ''} { # from ${sec.loc.file}[${sec.loc.line}]`);
     const f = this.push(sec.body, F.TOP | F.RETURN_POINT);
     void f;
     if (this.opts.maxRequestTime && this.opts.maxRequestTime > 0) {
@@ -390,7 +395,9 @@ export class Execution implements XlatInterpreterView {
   private calc(f: Frame, ins: Instr, r: number): void {
     if (r === R.NOT_SET) { this.next(f); return; }
     const a = ins.actions[r];
-    if (this.debug) this.request.log.debug(`${'  '.repeat(this.depth)}# ${ins.name} (${RCODE_NAMES[r]}) → ${actionName(a)}`);
+    if (this.debug && ((ins.k !== 'module' && ins.k !== 'rcode') || a === A.RETURN || a === A.REJECT)) {
+      this.request.log.debug(`${'  '.repeat(this.depth)}# ${ins.name} (${RCODE_NAMES[r]}) → ${actionName(a)}`);
+    }
     switch (a) {
       case A.RETURN:
         f.rcode = r;
@@ -505,6 +512,7 @@ export class Execution implements XlatInterpreterView {
 
       case 'edit':
         if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name}`);
+        const restore = this.indentLog(this.depth + 1);
         try {
           applyEdit(ins, this.ectx, this.locks);
         } catch (e) {
@@ -512,6 +520,8 @@ export class Execution implements XlatInterpreterView {
           req.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${(e as Error).message}`);
           this.result = R.FAIL;
           return Act.CALC;
+        } finally {
+          restore();
         }
         return Act.NEXT;
 
@@ -519,7 +529,13 @@ export class Execution implements XlatInterpreterView {
         let cur: Instr | undefined = ins;
         while (cur && cur.k === 'if') {
           const c = cur.cond;
-          const t = c.k === 'lit' ? c.box.value === true : evalCond(c, this.ectx);
+          const restore = this.indentLog(this.depth + 1);
+          let t: boolean;
+          try {
+            t = c.k === 'lit' ? c.box.value === true : evalCond(c, this.ectx);
+          } finally {
+            restore();
+          }
           if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${cur.name} -> ${t ? 'TRUE' : 'FALSE'}`);
           if (t) return this.enter(cur, cur.then, f, 0);
           cur = cur.else;
@@ -534,14 +550,19 @@ export class Execution implements XlatInterpreterView {
       case 'module': {
         const call = new ModuleCall(ins.instance, ins.method, this.section, req.log);
         let r: Rcode | Promise<Rcode>;
+        // The module's own lines (and its EXPANDs) are indented under the section, as in FreeRADIUS.
+        const restore = this.indentLog(this.depth);
         try {
           r = ins.fn(req, call);
         } catch (e) {
-          req.log.error(`${ins.name}: ${(e as Error).message}`);
+          this.moduleError(ins, e);
           r = 'fail';
+        } finally {
+          restore();
         }
         if (typeof r === 'string') {
           const n = rcodeFromName(r) ?? R.FAIL;
+          // One line per call: the module and its rcode.
           if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} (${r})`);
           this.result = n;
           req.rcode = RCODE_NAMES[n] as Rcode;
@@ -549,11 +570,10 @@ export class Execution implements XlatInterpreterView {
         }
         call.depth = this.depth - 1;
         this.yielded = call;
-        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} (yielded)`);
         r.then(
           (v) => this.moduleResumed(call, f, ins, rcodeFromName(v) ?? R.FAIL),
           (e) => {
-            req.log.error(`${ins.name}: ${(e as Error)?.message ?? String(e)}`);
+            this.moduleError(ins, e);
             this.moduleResumed(call, f, ins, R.FAIL);
           },
         );
@@ -715,10 +735,32 @@ export class Execution implements XlatInterpreterView {
     return Act.PUSHED;
   }
 
+  /** Logs an error a module threw (or rejected with): located; with its stack under -X. */
+  private moduleError(ins: Instr, e: unknown): void {
+    const log = this.request.log;
+    log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${e instanceof Error ? e.message : String(e)}`);
+    if (this.debug && e instanceof Error && e.stack) {
+      // The module's own frames: up to where the interpreter called it.
+      for (const line of e.stack.split('\n').slice(1)) {
+        if (INTERPRETER_FRAME.test(line)) break;
+        log.debug(`${'  '.repeat(this.depth)}  ${line.trim()}`);
+      }
+    }
+  }
+
+  /** Indents the request log's lines by `depth` (module lines, EXPANDs); returns the undo. */
+  private indentLog(depth: number): () => void {
+    const log = this.request.log as { indent?: number };
+    if (!this.debug || typeof log.indent !== 'number') return NOOP;
+    const before = log.indent;
+    log.indent = depth;
+    return () => { log.indent = before; };
+  }
+
   private moduleResumed(call: ModuleCall, f: Frame, ins: Instr, r: number): void {
     if (call.cancelled || this.yielded !== call) return;
     this.yielded = undefined;
-    if (this.debug) this.request.log.debug(`${'  '.repeat(this.depth)}${ins.name} (${RCODE_NAMES[r]}) resumed`);
+    if (this.debug) this.request.log.debug(`${'  '.repeat(this.depth)}${ins.name} (${RCODE_NAMES[r]})`);
     this.result = r;
     this.request.rcode = RCODE_NAMES[r] as Rcode;
     this.after(Act.CALC, f, ins);
