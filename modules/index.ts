@@ -14,7 +14,7 @@
 import 'reflect-metadata';
 import type { ModuleDefinition } from '../core/module/define';
 import type { AppDefinition } from '../core/server/app';
-import { pppoeDpdkApp } from './pppoe_dpdk';
+import { pppoeDpdkApp } from './pppoe_dpdk/app';
 import always from './always';
 import attr_filter from './attr_filter';
 import chap from './chap';
