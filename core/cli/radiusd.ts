@@ -36,6 +36,14 @@ import { Server, shutdownDrainMs } from '../server/server';
 import { ReloadTriggers } from '../server/reload';
 import { derivePaths } from '../server/generation';
 import { parseMainSettings } from '../server/settings';
+import { AppRegistry } from '../server/app';
+import { BUILTIN_APPS } from '../server/apps';
+import { MODULE_APPS } from '../../modules/index';
+
+/** The apps this daemon knows: core's built-ins plus those modules contribute (modules/index.ts). */
+export function daemonApps(): AppRegistry {
+  return new AppRegistry([...BUILTIN_APPS, ...MODULE_APPS]);
+}
 
 /** The package root (works from sources and from dist/). */
 export function packageRoot(): string {
@@ -145,7 +153,7 @@ export async function checkConfig(args: DaemonArgs, io: DaemonIo): Promise<numbe
   const file = path.join(args.confdir, `${args.name}.conf`);
   const log = new LineLogger({ write: (l) => io.err(l) }, args.debug, '', false);
   try {
-    const gen = await loadGeneration({ file, log, check: true });
+    const gen = await loadGeneration({ file, log, check: true, apps: daemonApps() });
     await gen.modules.detachAll();
     io.out(`Configuration appears to be OK (${gen.sites.size} server(s), ${gen.listeners.length} listener(s), ${gen.modules.list().length} module instance(s))`);
     return 0;
@@ -249,6 +257,7 @@ async function serve(args: DaemonArgs, io: DaemonIo): Promise<number> {
     override: args.ipaddr !== undefined || args.port !== undefined ? { ipaddr: args.ipaddr, port: args.port } : undefined,
     // Worker index and count (TOPOLOGY in the DI root; the share of per-client max_pps and TCP limits).
     services: { topology: clusterTopology() },
+    apps: daemonApps(),
     // Under cluster the primary holds what `auto` learned (state file, log line, broadcast).
     shareLearned: cluster.default.isWorker ? (key, note) => void workerLearn(key, note) : undefined,
     // Under cluster the primary watches the flag file and the timer and tells every worker.
@@ -383,7 +392,7 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
   const { log } = makeLogger(args, file);
   let gen;
   try {
-    gen = await loadGeneration({ file, log, check: true, services: { topology: clusterTopology(n) } });
+    gen = await loadGeneration({ file, log, check: true, services: { topology: clusterTopology(n) }, apps: daemonApps() });
     await gen.modules.detachAll();
   } catch (e) {
     log.error(errorText(e));

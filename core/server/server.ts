@@ -182,6 +182,8 @@ export class Server {
     uptime: () => srv.uptime(),
     health: () => srv.health(),
     inject: (site, request) => srv.inject(site, request),
+    get dict() { return srv.gen?.dict; },
+    get metrics() { return srv.services.metrics; },
   }))(this);
   /** What `auto` learned (clients that sent Message-Authenticator); see core/listen/client-state.ts. */
   private maState: MaSeenState | undefined;

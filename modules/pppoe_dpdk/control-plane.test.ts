@@ -103,6 +103,53 @@ describe('control plane with lcore workers', () => {
     expect(s.lcores[0].inflight).toBe(0);
   });
 
+  it('setTimeoutMs (a reload): the running lcores time out pending requests at the new timeout, without a restart', async () => {
+    const cp = await startCp(() => new Promise<AuthResult>(() => {}), { lcores: 1, timeoutMs: 60_000, scanIntervalMs: 100, synthetic: { rate: 1000, count: 5 } });
+    await until(cp, 'five pending', (x) => x.total.pending === 5);
+    cp.setTimeoutMs(200);
+    // With the start-up timeout (60 s) this would not happen within until()'s bound.
+    const s = await until(cp, 'timeouts at the new value', (x) => x.total.timeout === 5 && x.controlPlane.abandoned === 5, 30_000);
+    expect(s.lcores[0].generation).toBe(1);
+    expect(s.controlPlane.restarts).toBe(0);
+    expect(() => cp.setTimeoutMs(10)).toThrow(RangeError);
+  });
+
+  it('ring monitor and pending dump: queued, at the site and answered requests, never a password', async () => {
+    const held: (() => void)[] = [];
+    const cp = await startCp((_req) => new Promise<AuthResult>((resolve) => held.push(() => resolve({ result: 'reject' }))),
+      { lcores: 1, ringSize: 16, burst: 4, maxPending: 1000, macPendingCap: 1000, timeoutMs: 60_000, lcoreStallMs: 300,
+        synthetic: { rate: 50_000, count: 40, userPrefix: 'dump', password: 'pw-secret', openLoop: false } });
+    // 16 taken (response room), up to 16 more queued in the request ring.
+    await until(cp, 'ring filled', () => held.length === 16 && cp.rings()[0].request!.used === 16);
+    // The control plane cannot take more (no response room): the request ring stands still and is flagged.
+    await until(cp, 'request ring flagged stuck', () => cp.rings()[0].request!.stuck);
+    const r = cp.rings()[0];
+    expect(r.request).toMatchObject({ capacity: 16, used: 16, fill: 1, stuck: true });
+    expect(r.request!.stalledMs).toBeGreaterThan(300);
+    expect(r.response).toMatchObject({ used: 0, stuck: false });
+    expect((r.request!.head - r.request!.tail) >>> 0).toBe(16);
+    let p = cp.pending(100)[0];
+    expect(p.queued.length).toBe(16);
+    expect(p.atSite.length).toBe(16);
+    expect(p.atSite[0]).toMatchObject({ username: 'dump0', mac: '02:00:00:00:00:00', sessionId: expect.any(Number) });
+    expect(p.queued[0]).toMatchObject({ username: 'dump16' });
+    expect(JSON.stringify(cp.pending())).not.toContain('pw-secret');
+    expect(cp.pending(4)[0]).toMatchObject({ truncated: 24 });
+    // Answer them all in one go: until the lcore reads them they are "answered" in the response ring.
+    held.splice(0).forEach((f) => f());
+    await Promise.resolve();
+    p = cp.pending(100)[0];
+    expect(p.atSite.length).toBe(0);
+    expect(p.answered.length + cp.snapshot().total.reject).toBeGreaterThanOrEqual(16);
+    if (p.answered.length) expect(p.answered[0]).toMatchObject({ result: 'reject' });
+    for (;;) {
+      held.splice(0).forEach((f) => f());
+      if (cp.snapshot().total.reject === 40) break;
+      await sleep(20);
+    }
+    expect(cp.rings()[0].request).toMatchObject({ used: 0, stalledMs: 0, stuck: false });
+  });
+
   it('ring full: with the handler stuck, the control plane takes only what it can answer and the lcore drops the rest with a counter', async () => {
     const held: (() => void)[] = [];
     const cp = await startCp((_req) => new Promise<AuthResult>((resolve) => held.push(() => resolve({ result: 'accept' }))),

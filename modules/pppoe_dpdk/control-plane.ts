@@ -21,10 +21,10 @@ import { RateLimitedLog } from '../../core/log/rate-limit';
 import { HISTOGRAM_LENGTH, mergeInto, summarize, type LatencySummary } from './histogram';
 import type { LcoreWorkerData } from './lcore-worker';
 import { resolveOptions, type PppoeDpdkOptions } from './options';
-import { decodeRequest, Kind, RECORD_SIZE, REQ, Result, writeBareResponse, writeResponse, type AuthRequestView, type AuthResult } from './records';
-import { SpscRing } from './ring';
+import { decodeRequest, decodeResponse, Kind, RECORD_SIZE, REQ, Result, writeBareResponse, writeResponse, type AuthRequestView, type AuthResult } from './records';
+import { RING_HEADER, SpscRing } from './ring';
 import {
-  C, Cmd, COUNTERS, CP_BELL, CP_BLOCK_BYTES, CP_F_BEAT, F_BEAT, F_DRAIN_UNTIL, LCORE_STATE_NAMES, LcoreBlock, LcoreState, now,
+  C, Cmd, COUNTERS, CP_BELL, CP_BLOCK_BYTES, CP_F_BEAT, F_BEAT, F_DRAIN_UNTIL, F_TIMEOUT, LCORE_STATE_NAMES, LcoreBlock, LcoreState, now,
   W_BELL, W_CMD, W_STATE, type CounterName,
 } from './shared';
 
@@ -88,11 +88,61 @@ export interface PppoeDpdkSnapshot {
   readonly controlPlane: Readonly<ControlPlaneCounters>;
 }
 
+/** One ring in the ring monitor (`ControlPlane.rings()`). */
+export interface RingStatus {
+  readonly capacity: number;
+  /** Slots ever published and ever released (32-bit, wrapping). */
+  readonly head: number;
+  readonly tail: number;
+  /** Slots in use, and as a share of the capacity. */
+  readonly used: number;
+  readonly fill: number;
+  /** How long the ring has held records without its consumer taking one (ms; 0 when empty or moving). */
+  readonly stalledMs: number;
+  /** `stalledMs` above `lcoreStallMs`: its consumer (request ring: the control plane; response ring: the lcore) is not reading. */
+  readonly stuck: boolean;
+}
+
+/** One lcore in the ring monitor. */
+export interface LcoreRings {
+  readonly id: number;
+  readonly state: LcoreSnapshot['state'];
+  readonly heartbeatAgeMs: number;
+  /** Lcore → control plane, control plane → lcore. Absent while the worker restarts. */
+  readonly request?: RingStatus;
+  readonly response?: RingStatus;
+}
+
+/** A pending request as the dumper shows it (never a credential). */
+export interface PendingEntry {
+  readonly requestId: number;
+  readonly sessionId: number;
+  readonly username?: string;
+  readonly mac?: string;
+  readonly nasPortId?: string;
+  /** ms since the lcore submitted it (`answered`: since the answer was written). */
+  readonly ageMs: number;
+  /** For `answered`: the result on its way back. */
+  readonly result?: string;
+}
+
+/** The pending-request dump of one lcore, by stage; each list is capped (`truncated` then counts what was left out). */
+export interface LcorePending {
+  readonly id: number;
+  /** Still in the request ring: the control plane has not taken them yet. */
+  readonly queued: PendingEntry[];
+  /** Taken, the site is working on them. */
+  readonly atSite: PendingEntry[];
+  /** Answered, in the response ring (or about to be published): the lcore has not read them yet. */
+  readonly answered: PendingEntry[];
+  readonly truncated: number;
+}
+
 /** A request in flight on the control plane (also the handler's `AuthCall`). */
 class Inflight implements AuthCall {
   private ac?: AbortController;
   private aborted = false;
-  constructor(readonly gen: number, readonly requestId: number, readonly sessionId: number, readonly started: number) {}
+  constructor(readonly gen: number, readonly requestId: number, readonly sessionId: number, readonly started: number, readonly view: AuthRequestView) {}
 
   get signal(): AbortSignal {
     if (!this.ac) {
@@ -120,6 +170,11 @@ interface LcoreHandle {
   uncommitted: number;
   deaths: number[];
   restartTimer?: ReturnType<typeof setTimeout>;
+  /** Ring monitor: the last tails seen and since when they have not moved while the ring held records. */
+  reqTail: number;
+  reqSince: number;
+  respTail: number;
+  respSince: number;
   exited: Promise<void>;
   markExited: () => void;
 }
@@ -156,17 +211,39 @@ export class ControlPlane {
   private stopping = false;
   private closed = false;
   private started = false;
+  /** The pending timeout in force (changed by `setTimeoutMs`). */
+  private timeoutMs: number;
 
   constructor(private readonly handler: AuthHandler, options: Parameters<typeof resolveOptions>[0] = {}, deps: { log?: Logger; spawn?: LcoreSpawner } = {}) {
     this.options = resolveOptions(options);
     this.spawn = deps.spawn ?? defaultSpawner;
     this.log = deps.log;
     this.limited = deps.log ? new RateLimitedLog(deps.log, { timer: false }) : undefined;
+    this.timeoutMs = this.options.timeoutMs;
     for (let id = 0; id < this.options.lcores; id++) {
       let markExited!: () => void;
       const exited = new Promise<void>((r) => (markExited = r));
-      this.lcores.push({ id, block: LcoreBlock.create(), gen: 0, inflight: new Map(), uncommitted: 0, deaths: [], exited, markExited });
+      const block = LcoreBlock.create();
+      block.f64[F_TIMEOUT] = this.timeoutMs;
+      this.lcores.push({
+        id, block, gen: 0, inflight: new Map(), uncommitted: 0, deaths: [], exited, markExited, reqTail: 0, reqSince: 0, respTail: 0, respSince: 0,
+      });
     }
+  }
+
+  /**
+   * Changes the pending timeout of every lcore in place (a reload): the lcores read it at their next scan,
+   * and the control plane gives up on requests after the new `timeout + scanInterval`.
+   */
+  setTimeoutMs(ms: number): void {
+    if (!Number.isInteger(ms) || ms < 100 || ms > 60000) throw new RangeError(`pppoe_dpdk: timeout must be 100…60000 ms, got ${ms}`);
+    this.timeoutMs = ms;
+    for (const l of this.lcores) l.block.f64[F_TIMEOUT] = ms;
+  }
+
+  /** The pending timeout in force (ms). */
+  get timeout(): number {
+    return this.timeoutMs;
   }
 
   /** Starts every lcore and resolves once all of them answered their ring probe (READY); throws after `timeoutMs`. */
@@ -244,8 +321,9 @@ export class ControlPlane {
   private tick(): void {
     const t = now();
     this.cpF64[CP_F_BEAT] = t;
-    const giveUp = this.options.timeoutMs + this.options.scanIntervalMs;
+    const giveUp = this.timeoutMs + this.options.scanIntervalMs;
     for (const l of this.lcores) {
+      this.watchRings(l, t);
       // A worker still loading its code (STARTING) gets startTimeoutMs before its first heartbeat counts.
       const starting = Atomics.load(l.block.i32, W_STATE) === LcoreState.STARTING;
       const limit = starting ? this.options.startTimeoutMs : this.options.lcoreStallMs;
@@ -264,6 +342,85 @@ export class ControlPlane {
       }
     }
     if (this.lcores.some((l) => this.takeable(l))) this.schedule();
+  }
+
+  /** Ring monitor bookkeeping: when did each ring's consumer last take something while it held records. */
+  private watchRings(l: LcoreHandle, t: number): void {
+    if (l.req) {
+      const { tail } = l.req.indices();
+      if (tail !== l.reqTail || l.req.used() === 0) l.reqSince = t;
+      l.reqTail = tail;
+    }
+    if (l.resp) {
+      const { tail } = l.resp.indices();
+      if (tail !== l.respTail || l.resp.used() === 0) l.respSince = t;
+      l.respTail = tail;
+    }
+  }
+
+  /** Ring monitor: fill level, head/tail and stuck detection of every lcore's two rings. */
+  rings(): LcoreRings[] {
+    const t = now();
+    const status = (r: SpscRing, since: number): RingStatus => {
+      const { head, tail } = r.indices();
+      const used = r.used();
+      const stalledMs = used > 0 && since > 0 ? Math.max(0, t - since) : 0;
+      return { capacity: r.capacity, head, tail, used, fill: used / r.capacity, stalledMs, stuck: stalledMs > this.options.lcoreStallMs };
+    };
+    return this.lcores.map((l) => ({
+      id: l.id,
+      state: this.stateOf(l),
+      heartbeatAgeMs: t - l.block.f64[F_BEAT],
+      request: l.req ? status(l.req, l.reqSince) : undefined,
+      response: l.resp ? status(l.resp, l.respSince) : undefined,
+    }));
+  }
+
+  /**
+   * Pending-request dump: every request an lcore is waiting for, by where it is (request ring, site, response
+   * ring), oldest first, at most `limit` per stage and lcore. Requests the control plane abandoned (the lcore
+   * times them out at its next scan) are not shown. Passwords and CHAP responses are never included.
+   */
+  pending(limit = 100): LcorePending[] {
+    const t = now();
+    const entry = (v: AuthRequestView): PendingEntry => ({
+      requestId: v.requestId, sessionId: v.sessionId, username: v.username, mac: v.mac, nasPortId: v.nasPortId, ageMs: Math.round(t - v.timestamp),
+    });
+    return this.lcores.map((l) => {
+      let truncated = 0;
+      const queued: PendingEntry[] = [];
+      const atSite: PendingEntry[] = [];
+      const answered: PendingEntry[] = [];
+      const slots = (r: SpscRing, extra: number, each: (off: number) => void): void => {
+        const { tail } = r.indices();
+        const n = r.used() + extra;
+        for (let i = 0; i < n; i++) each(RING_HEADER + ((tail + i) & r.mask) * r.slotSize);
+      };
+      if (l.req) {
+        slots(l.req, 0, (off) => {
+          if (l.req!.u8[off + REQ.KIND] !== Kind.AUTH) return;
+          if (queued.length < limit) queued.push(entry(decodeRequest(l.req!.dv, l.req!.u8, off)));
+          else truncated++;
+        });
+      }
+      for (const f of [...l.inflight.values()].sort((a, b) => a.started - b.started)) {
+        if (atSite.length < limit) atSite.push(entry(f.view));
+        else truncated++;
+      }
+      if (l.resp) {
+        slots(l.resp, l.uncommitted, (off) => {
+          const v = decodeResponse(l.resp!.dv, l.resp!.u8, off);
+          if (v.kind !== Kind.AUTH) return;
+          if (answered.length < limit) answered.push({ requestId: v.requestId, sessionId: v.sessionId, ageMs: Math.round(t - v.answeredAt), result: v.result });
+          else truncated++;
+        });
+      }
+      return { id: l.id, queued, atSite, answered, truncated };
+    });
+  }
+
+  private stateOf(l: LcoreHandle): LcoreSnapshot['state'] {
+    return l.worker || this.stopping ? LCORE_STATE_NAMES[Atomics.load(l.block.i32, W_STATE)] ?? 'starting' : 'restarting';
   }
 
   /** Response slots not yet promised to a request in flight or an unpublished answer. */
@@ -354,7 +511,7 @@ export class ControlPlane {
   }
 
   private dispatch(l: LcoreHandle, view: AuthRequestView, t: number): void {
-    const f = new Inflight(l.gen, view.requestId, view.sessionId, t);
+    const f = new Inflight(l.gen, view.requestId, view.sessionId, t, view);
     l.inflight.set(f.requestId, f);
     let p: Promise<AuthResult>;
     try {
@@ -419,7 +576,7 @@ export class ControlPlane {
       });
       return {
         id: l.id,
-        state: l.worker || this.stopping ? LCORE_STATE_NAMES[Atomics.load(l.block.i32, W_STATE)] ?? 'starting' : 'restarting',
+        state: this.stateOf(l),
         generation: l.gen,
         inflight: l.inflight.size,
         heartbeatAgeMs: t - l.block.f64[F_BEAT],

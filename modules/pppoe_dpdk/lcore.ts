@@ -14,7 +14,7 @@ import { bucketOf, H_COUNT, H_MAX, H_SUM, HISTOGRAM_LENGTH } from './histogram';
 import type { PppoeDpdkOptions } from './options';
 import { AuthType, Kind, REQ, RESP, RespFlag, Result, writeBytes, writeCallingStationId, writeRequestFixed, writeRequestHeader } from './records';
 import type { SpscRing } from './ring';
-import { C, CP_BELL, CP_F_BEAT, Cmd, COUNTERS, F_BEAT, F_COUNTERS, F_DRAIN_UNTIL, F_HISTOGRAM, LcoreBlock, LcoreState, W_CMD, W_STATE } from './shared';
+import { C, CP_BELL, CP_F_BEAT, Cmd, COUNTERS, F_BEAT, F_COUNTERS, F_DRAIN_UNTIL, F_HISTOGRAM, F_TIMEOUT, LcoreBlock, LcoreState, W_CMD, W_STATE } from './shared';
 
 /** Outcome of a submission (0 = queued; negative = refused, and why). */
 export const Submit = {
@@ -517,7 +517,8 @@ export class Lcore {
 
   private scan(t: number): number {
     let work = 0;
-    const limit = t - this.opts.timeoutMs;
+    // The control plane may change the timeout on a reload (shared word; 0 = the start-up option).
+    const limit = t - (this.block.f64[F_TIMEOUT] || this.opts.timeoutMs);
     for (let e = 0; e < this.maxPending; e++) {
       const slot = this.pSlot[e];
       if (slot !== EMPTY && this.pTime[e] <= limit) {

@@ -41,6 +41,13 @@ describe('request record → Access-Request pairs', () => {
     );
   });
 
+  it('NAS identity: NAS-IP-Address and NAS-Identifier when configured, nothing otherwise', () => {
+    const pairs = requestPairs(record({ pap: Buffer.from('hello') }), attrs, { ipAddress: '192.0.2.1', identifier: 'bng1' });
+    expect(printPairList(pairs.slice(-2))).toBe('NAS-IP-Address = 192.0.2.1, NAS-Identifier = "bng1"');
+    const none = requestPairs(record({ pap: Buffer.from('hello') }), attrs, {});
+    expect(none.some((p) => p.da === attrs.nasIpAddress || p.da === attrs.nasIdentifier)).toBe(false);
+  });
+
   it('PAP: a password that is not UTF-8 keeps its bytes', () => {
     const raw = Uint8Array.of(0xff, 0x00, 0x41, 0xc3);
     const pw = requestPairs(record({ pap: raw }), attrs).find((p) => p.da === attrs.userPassword)!;

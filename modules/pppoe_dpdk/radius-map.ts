@@ -5,7 +5,8 @@
  *
  * Request pairs: User-Name; User-Password (PAP) or CHAP-Password (identifier ‖ response) + CHAP-Challenge
  * (CHAP); Calling-Station-Id (the client MAC as `AA-BB-CC-DD-EE-FF`); NAS-Port-Id (`pppoe<lcore>:<svlan>.<cvlan>`);
- * NAS-Port-Type = Virtual; Service-Type = Framed-User; Framed-Protocol = PPP.
+ * NAS-Port-Type = Virtual; Service-Type = Framed-User; Framed-Protocol = PPP; NAS-IP-Address and NAS-Identifier when
+ * configured (`NasIdentity`).
  *
  * Reply pairs read: Framed-IP-Address, Framed-IP-Netmask, MS-Primary-DNS-Server, MS-Secondary-DNS-Server,
  * Session-Timeout, Idle-Timeout, Framed-MTU, WISPr-Bandwidth-Max-Up / -Down (rate limits, bits/s), Reply-Message.
@@ -31,6 +32,8 @@ export interface PppoeAttrs {
   readonly nasPortType: DictAttr;
   readonly serviceType: DictAttr;
   readonly framedProtocol: DictAttr;
+  readonly nasIpAddress: DictAttr;
+  readonly nasIdentifier: DictAttr;
   readonly framedIp: DictAttr;
   readonly framedNetmask: DictAttr;
   readonly dns1: DictAttr;
@@ -55,6 +58,8 @@ const NAMES = {
   nasPortType: 'NAS-Port-Type',
   serviceType: 'Service-Type',
   framedProtocol: 'Framed-Protocol',
+  nasIpAddress: 'NAS-IP-Address',
+  nasIdentifier: 'NAS-Identifier',
   framedIp: 'Framed-IP-Address',
   framedNetmask: 'Framed-IP-Netmask',
   dns1: 'MS-Primary-DNS-Server',
@@ -87,8 +92,14 @@ export function resolvePppoeAttrs(dict: Dictionary): PppoeAttrs {
   return { ...a, dict, mapped };
 }
 
+/** Who the NAS is (the seed's NAS-IP-Address / NAS-Identifier), added to every request when set. */
+export interface NasIdentity {
+  readonly ipAddress?: string;
+  readonly identifier?: string;
+}
+
 /** The Access-Request pairs for one Auth Request (PAP or CHAP). */
-export function requestPairs(req: AuthRequestView, a: PppoeAttrs): Pair[] {
+export function requestPairs(req: AuthRequestView, a: PppoeAttrs, nas?: NasIdentity): Pair[] {
   const pairs = [new Pair(a.userName, req.username)];
   if (req.authType === 'chap' && req.chap) {
     pairs.push(new Pair(a.chapPassword, Buffer.concat([Buffer.of(req.chap.id & 255), req.chap.response])));
@@ -102,6 +113,8 @@ export function requestPairs(req: AuthRequestView, a: PppoeAttrs): Pair[] {
   pairs.push(new Pair(a.nasPortType, NAS_PORT_TYPE_VIRTUAL));
   pairs.push(new Pair(a.serviceType, SERVICE_TYPE_FRAMED));
   pairs.push(new Pair(a.framedProtocol, FRAMED_PROTOCOL_PPP));
+  if (nas?.ipAddress) pairs.push(new Pair(a.nasIpAddress, nas.ipAddress));
+  if (nas?.identifier) pairs.push(new Pair(a.nasIdentifier, nas.identifier));
   return pairs;
 }
 

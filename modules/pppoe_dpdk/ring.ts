@@ -172,6 +172,11 @@ export class SpscRing {
     return (Atomics.load(this.idx, HEAD) - Atomics.load(this.idx, TAIL)) | 0;
   }
 
+  /** `head` and `tail` as stored in shared memory (either side; the ring monitor). */
+  indices(): { head: number; tail: number } {
+    return { head: Atomics.load(this.idx, HEAD) >>> 0, tail: Atomics.load(this.idx, TAIL) >>> 0 };
+  }
+
   // ---- burst helpers (a callback per record; pass a long-lived function to stay allocation-free) ----
 
   /** Producer: fills up to `max` slots with `fill(dv, u8, offset, i)` and publishes them; returns how many. */

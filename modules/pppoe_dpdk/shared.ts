@@ -12,6 +12,7 @@
  * | 128  | 32  | lcore         | `SEQ`: seqlock version of the statistics (odd while the lcore writes) |
  * | 192  | f64 24 | lcore      | `BEAT`: heartbeat, ms since the epoch |
  * | 200  | f64 25 | control plane | `DRAIN_UNTIL`: drain deadline for `Cmd.STOP` |
+ * | 208  | f64 26 | control plane | `TIMEOUT`: the pending timeout in ms (0 = `timeoutMs` of the options); changed by a reload |
  * | 256  | f64 32… | lcore     | counters (`COUNTERS`), then the latency histogram |
  *
  * One **control-plane block**, shared by all lcores: word 0 is the control plane's doorbell, f64 at byte 64
@@ -36,6 +37,7 @@ export const W_BELL = 16;
 export const W_SEQ = 32;
 export const F_BEAT = 24;
 export const F_DRAIN_UNTIL = 25;
+export const F_TIMEOUT = 26;
 /** First Float64 element of the counters. */
 export const F_COUNTERS = 32;
 
@@ -80,8 +82,10 @@ export const CP_BLOCK_BYTES = 128;
 
 /** Wall-clock milliseconds comparable across threads (each thread has its own `performance.timeOrigin`). */
 export function now(): number {
-  return performance.timeOrigin + performance.now();
+  return TIME_ORIGIN + performance.now();
 }
+/** This thread's `performance.timeOrigin`, read once (the getter is slow and `now()` runs every poll). */
+const TIME_ORIGIN = performance.timeOrigin;
 
 /** Typed views on an lcore block. */
 export class LcoreBlock {
