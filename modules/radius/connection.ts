@@ -5,21 +5,24 @@
  * `core/trunk` ({@link TrunkConnection}, `Trunk`); this class reports to the trunk when an ID
  * frees and when a reply (or a late one) arrives.
  *
- * Replies are matched on ID alone (all codes share one ID space), then verified: Response
- * Authenticator, Message-Authenticator when present (required on Access-* replies when the
- * instance says so), code consistent with the request. Anything else is dropped and counted by reason.
+ * Replies are matched on ID alone (all codes share one ID space, `core/client/ids.ts`), then
+ * verified by `core/client/reply.ts` (Response Authenticator, Message-Authenticator when present,
+ * required on Access-* replies when the instance says so, code consistent with the request).
+ * Anything else is dropped and counted by reason.
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { RadiusFramer } from '../../core/client/framer';
+import { IdTable } from '../../core/client/ids';
+import { verifyReply, type MaPolicy, type ReplyDrop } from '../../core/client/reply';
+import { RequestEncoder } from '../../core/client/request';
 import { TrunkConnection, type ConnState } from '../../core/trunk/trunk';
-import { checkPacket, decodePacket, PacketCode, type DecodePacketOptions, type RadiusPacket } from '../../core/protocol/radius';
+import { checkPacket, decodePacket, type DecodePacketOptions, type RadiusPacket } from '../../core/protocol/radius';
 
 export type { ConnState };
 
 /** Reasons a received packet is dropped. */
-export type DropReason =
-  | 'malformed' | 'unsolicited' | 'bad_authenticator' | 'missing_message_authenticator' | 'bad_code' | 'too_big' | 'replicate';
+export type DropReason = ReplyDrop | 'unsolicited' | 'too_big' | 'replicate';
 
 /** Counters of a connection (also summed per instance). */
 export interface ConnCounters {
@@ -51,7 +54,7 @@ export interface Tracked {
 }
 
 /** What a connection needs from its instance. */
-export interface ConnShared {
+export interface ConnShared extends MaPolicy {
   readonly transport: 'udp' | 'tcp';
   readonly host: string;
   readonly port: number;
@@ -65,39 +68,14 @@ export interface ConnShared {
   readonly perConnectionMax: number;
   readonly connectTimeout: number;
   /**
-   * Whether a reply that {@link maCovered} must carry Message-Authenticator now (`yes`, or
-   * `auto` after one was seen on such a reply).
+   * Whether a reply that `maCovered` must carry Message-Authenticator now (`yes`, or `auto`
+   * after one was seen on such a reply).
    */
   requireMa(): boolean;
   /** A verified covered reply carried Message-Authenticator (for `auto`). */
   sawMa(): void;
   /** True in replicate mode: replies are ignored. */
   readonly replicate: boolean;
-}
-
-const ANSWERS: Record<number, readonly number[]> = {
-  [PacketCode.AccessRequest]: [PacketCode.AccessAccept, PacketCode.AccessReject, PacketCode.AccessChallenge],
-  [PacketCode.AccountingRequest]: [PacketCode.AccountingResponse],
-  [PacketCode.CoARequest]: [PacketCode.CoAACK, PacketCode.CoANAK],
-  [PacketCode.DisconnectRequest]: [PacketCode.DisconnectACK, PacketCode.DisconnectNAK],
-  [PacketCode.StatusServer]: [PacketCode.AccessAccept, PacketCode.AccountingResponse],
-};
-
-/** True when `reply` is an acceptable answer to `request` (Protocol-Error answers anything). */
-export function answers(request: number, reply: number): boolean {
-  return reply === PacketCode.ProtocolError || (ANSWERS[request]?.includes(reply) ?? false);
-}
-
-/**
- * True when `require_message_authenticator` applies to this reply: what the BlastRADIUS rules
- * cover (RFC 2869 §5.14, draft-ietf-radext-deprecating-radius): Access-Accept,
- * Access-Reject and Access-Challenge, which also answer a Status-Server sent to an
- * authentication port. Accounting-Response (also to a Status-Server on an accounting port),
- * CoA-ACK/NAK, Disconnect-ACK/NAK and Protocol-Error legitimately carry none: requiring it
- * there would drop valid replies of a home server once it had signed one Access-Accept.
- */
-export function maCovered(reply: number): boolean {
-  return reply === PacketCode.AccessAccept || reply === PacketCode.AccessReject || reply === PacketCode.AccessChallenge;
 }
 
 /** One connection (its state and liveliness live in {@link TrunkConnection}). */
@@ -111,10 +89,10 @@ export class Connection extends TrunkConnection {
   statusId = -1;
   /** Local port, once known. */
   localPort = 0;
-  private readonly ids: (Tracked | undefined)[] = new Array(256).fill(undefined);
-  /** Authenticator of the last packet freed from each ID (to tell late replies from unsolicited ones). */
-  private readonly retired: (Buffer | undefined)[] = new Array(256).fill(undefined);
-  private readonly free: number[] = [];
+  /** Encodes this connection's requests (dictionary and secret of the instance). */
+  readonly encoder: RequestEncoder;
+  /** The 256 IDs (LRU: an ID is reused as late as possible) and the authenticators last freed from them. */
+  private readonly ids = new IdTable<Tracked>();
   /** Authenticators of earlier transmissions of the status check in flight (newest first). */
   private statusPrev: Buffer[] = [];
   /** Authenticators of the transmissions of the last finished status check (late-reply detection). */
@@ -127,8 +105,7 @@ export class Connection extends TrunkConnection {
 
   constructor(private readonly sh: ConnShared) {
     super();
-    // LRU free list: take from the head, put back at the tail, so an ID is reused as late as possible.
-    for (let i = 0; i < 256; i++) this.free.push(i);
+    this.encoder = new RequestEncoder(sh.dict, sh.secret);
   }
 
   /** Label for logs: `connection 3 (127.0.0.1:1812 from port 40000)`. */
@@ -219,17 +196,17 @@ export class Connection extends TrunkConnection {
 
   /** Reserves one ID for status checks (taken out of the free list for the connection's life). */
   reserveStatusId(): number {
-    if (this.statusId < 0) this.statusId = this.free.shift()!;
+    if (this.statusId < 0) this.statusId = this.ids.reserve()!;
     return this.statusId;
   }
 
   /** Assigns an ID to `t`; undefined when none is free. Turns the connection `full` at the limit. */
   alloc(t: Tracked): number | undefined {
-    if (this.outstanding >= this.sh.perConnectionMax || this.free.length === 0) return undefined;
-    const id = this.free.shift()!;
-    this.ids[id] = t;
+    if (this.outstanding >= this.sh.perConnectionMax) return undefined;
+    const id = this.ids.allocate(t);
+    if (id === undefined) return undefined;
     this.outstanding++;
-    if (this.state === 'active' && (this.outstanding >= this.sh.perConnectionMax || this.free.length === 0)) {
+    if (this.state === 'active' && (this.outstanding >= this.sh.perConnectionMax || this.ids.free === 0)) {
       this.setState('full', `all ${this.outstanding} IDs in use`);
     }
     return id;
@@ -237,10 +214,7 @@ export class Connection extends TrunkConnection {
 
   /** Frees `id` if it still belongs to `t`; remembers its authenticator to recognise a late reply. */
   release(id: number, t: Tracked): boolean {
-    if (id < 0 || this.ids[id] !== t) return false;
-    this.ids[id] = undefined;
-    this.retired[id] = t.auth;
-    this.free.push(id);
+    if (!this.ids.release(id, t)) return false;
     this.outstanding--;
     if (this.state === 'full') this.setState('active', 'an ID became free');
     this.events.freed(this);
@@ -255,9 +229,8 @@ export class Connection extends TrunkConnection {
    */
   trackStatus(t: Tracked | undefined): void {
     if (this.statusId < 0) return;
-    const cur = this.ids[this.statusId];
+    const cur = this.ids.get(this.statusId);
     if (cur && cur !== t) {
-      this.retired[this.statusId] = cur.auth;
       if (t) {
         this.statusPrev.unshift(cur.auth);
         if (this.statusPrev.length > 4) this.statusPrev.length = 4;
@@ -268,25 +241,26 @@ export class Connection extends TrunkConnection {
       this.statusOld = this.statusPrev.slice(0, 4);
       this.statusPrev = [];
     }
-    this.ids[this.statusId] = t;
+    this.ids.assign(this.statusId, t);
   }
 
   /** IDs in use (including a status check in flight), for leak checks. */
   get inUse(): number {
-    let n = 0;
-    for (const t of this.ids) if (t) n++;
-    return n;
+    return this.ids.inUse;
   }
 
   /** Free IDs (excluding the reserved one). */
   get freeIds(): number {
-    return this.free.length;
+    return this.ids.free;
   }
 
   /** The packets in flight (for failing them when the connection dies). */
   inFlight(): { id: number; t: Tracked }[] {
     const out: { id: number; t: Tracked }[] = [];
-    this.ids.forEach((t, id) => { if (t && id !== this.statusId) out.push({ id, t }); });
+    for (let id = 0; id < 256; id++) {
+      const t = this.ids.get(id);
+      if (t && id !== this.statusId) out.push({ id, t });
+    }
     return out;
   }
 
@@ -336,40 +310,29 @@ export class Connection extends TrunkConnection {
     if (buf.length > this.sh.maxPacketSize) return this.drop('too_big');
     if (buf.length < 20) return this.drop('malformed');
     const id = buf[1];
-    const t = this.ids[id];
+    const t = this.ids.get(id);
     if (!t) {
       if (this.isLate(buf, id)) this.late();
       else this.drop('unsolicited');
       return;
     }
-    // One options object per connection (decodePacket is synchronous and keeps no reference to it).
+    // One options object per connection (decoding is synchronous and keeps no reference to it).
     const o = (this.decodeOpts ??= { dict: this.sh.dict, secret: this.sh.secret, requestAuthenticator: t.auth, requestCode: t.code, maxAttributes: this.sh.maxAttributes });
     o.requestAuthenticator = t.auth;
     o.requestCode = t.code;
-    let r = decodePacket(buf, o);
-    if (!r.ok && id === this.statusId && (r.error.code === 'bad-authenticator' || r.error.code === 'bad-message-authenticator')) {
+    let r = verifyReply(buf, o, this.sh);
+    if (!r.ok && r.reason === 'bad_authenticator' && id === this.statusId) {
       // A reply to an earlier transmission of the same status check.
       for (const prev of this.statusPrev) {
-        const x = decodePacket(buf, { dict: this.sh.dict, secret: this.sh.secret, requestAuthenticator: prev, requestCode: t.code, maxAttributes: this.sh.maxAttributes });
-        if (x.ok) { r = x; break; }
+        o.requestAuthenticator = prev;
+        r = verifyReply(buf, o, this.sh);
+        if (r.ok || r.reason !== 'bad_authenticator') break;
       }
     }
     if (!r.ok) {
-      if (r.error.code === 'bad-authenticator' || r.error.code === 'bad-message-authenticator') {
-        if (this.isLate(buf, id)) this.late();
-        else this.drop('bad_authenticator');
-      } else {
-        this.drop('malformed');
-      }
+      if (r.reason === 'bad_authenticator' && this.isLate(buf, id)) this.late();
+      else this.drop(r.reason);
       return;
-    }
-    const code = r.packet.code;
-    if (maCovered(code)) {
-      if (!r.hasMessageAuthenticator && this.sh.requireMa()) return this.drop('missing_message_authenticator');
-      if (!answers(t.code, code)) return this.drop('bad_code');
-      if (r.hasMessageAuthenticator) this.sh.sawMa();
-    } else if (!answers(t.code, code)) {
-      return this.drop('bad_code');
     }
     const status = id === this.statusId;
     if (status) this.trackStatus(undefined);
@@ -390,7 +353,8 @@ export class Connection extends TrunkConnection {
   /** True when `buf` verifies against the last packet freed from `id` (a reply that came too late). */
   private isLate(buf: Buffer, id: number): boolean {
     const cands: Buffer[] = [];
-    if (this.retired[id]) cands.push(this.retired[id]!);
+    const retired = this.ids.retired(id);
+    if (retired) cands.push(retired);
     if (id === this.statusId) cands.push(...this.statusPrev, ...this.statusOld);
     if (cands.length === 0) return false;
     if (checkPacket(buf, { maxAttributes: this.sh.maxAttributes })) return false;

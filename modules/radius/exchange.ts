@@ -5,7 +5,8 @@
  */
 import type { Rcode, CallContext } from '../../core/module/api';
 import { Pair } from '../../core/pair/pair';
-import { encodePacket, packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
+import { requestAuthenticator } from '../../core/client/request';
+import { packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
 import type { Request } from '../../core/request/request';
 import type { Waiter } from '../../core/trunk/trunk';
 import type { RetryConfig } from './config';
@@ -14,7 +15,7 @@ import type { Radius } from './radius';
 import { RetryTimer } from './retry';
 
 /** `authenticator` of packets we encode: empty = the encoder picks (random or hashed). Never written. */
-export const NO_AUTH = Buffer.alloc(0);
+export { NO_AUTH } from '../../core/client/request';
 /** Placeholder Request Authenticator of an Exchange before its first encode. Never written. */
 const NO_AUTH16 = Buffer.alloc(16);
 
@@ -102,8 +103,7 @@ export class Exchange implements Tracked, Waiter<Connection> {
     const id = c.alloc(this);
     if (id === undefined) return false;
     try {
-      this.buf = encodePacket({ code: this.code, id, authenticator: NO_AUTH, pairs: this.pairs },
-        { dict: this.inst._dict, secret: this.inst._shared.secret, messageAuthenticator: this.code === PacketCode.AccessRequest });
+      this.buf = c.encoder.encode(this.code, id, this.pairs);
     } catch (e) {
       c.release(id, this);
       this.ctx.log.error(`cannot encode ${packetCodeName(this.code)}: ${(e as Error).message}`);
@@ -113,7 +113,7 @@ export class Exchange implements Tracked, Waiter<Connection> {
     this.conn = c;
     this.id = id;
     // A view, not a copy: `buf` is ours and never written after encoding (a changed packet gets a new buf).
-    this.auth = this.buf.subarray(4, 20);
+    this.auth = requestAuthenticator(this.buf);
     return true;
   }
 

@@ -33,7 +33,7 @@ import type { CallContext, Rcode } from '../../core/module/api';
 import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../../core/module/define';
 import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TOPOLOGY, TRUNKS } from '../../core/module/tokens';
 import { Pair } from '../../core/pair/pair';
-import { encodePacket, packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
+import { packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
 import { randomBytes } from '../../core/protocol/radius/crypto';
 import type { Request } from '../../core/request/request';
 import { trunkFactory, type ConnState, type Trunk, type TrunkFactory } from '../../core/trunk/trunk';
@@ -304,8 +304,7 @@ export class Radius implements ModuleInstance {
     if (!c) { this.trunk.counters.fail_fast++; ctx.log.debug('no active connection to replicate on'); return 'fail'; }
     let buf: Buffer;
     try {
-      buf = encodePacket({ code, id: c.nextReplicateId(), authenticator: Buffer.alloc(0), pairs },
-        { dict: this.dict, secret: this.shared.secret, messageAuthenticator: code === PacketCode.AccessRequest });
+      buf = c.encoder.encode(code, c.nextReplicateId(), pairs);
     } catch (e) {
       ctx.log.error(`cannot encode ${packetCodeName(code)}: ${(e as Error).message}`);
       return 'fail';
