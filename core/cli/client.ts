@@ -16,6 +16,8 @@ import * as dgram from 'node:dgram';
 import * as dns from 'node:dns/promises';
 import * as net from 'node:net';
 import { RadiusFramer } from '../client/framer';
+import { IdTable } from '../client/ids';
+import { requestAuthenticator } from '../client/request';
 
 /** Transport protocol used to reach the server. */
 export type Transport = 'udp' | 'tcp';
@@ -71,9 +73,13 @@ export interface ClientEvents {
   timedOut?(request: Buffer, attempt: number): void;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 interface Pending {
   out: Outgoing;
   bytes: Buffer;
+  /** Request Authenticator of `bytes` (the ID table's key for late-reply detection). */
+  auth: Buffer;
   sends: number;
   started: number;
   timer?: NodeJS.Timeout;
@@ -84,18 +90,10 @@ interface Pending {
 
 /** One socket (UDP) or stream (TCP) with its own 256 IDs. */
 abstract class Channel {
-  readonly pending = new Map<number, Pending>();
-  /** Free IDs, reused in FIFO order so that an ID is reused as late as possible. */
-  private readonly free: number[];
+  /** The requests in flight by ID; free IDs are reused least recently used first, starting at a random one. */
+  readonly ids = new IdTable<Pending>(Math.floor(Math.random() * 256));
 
-  constructor(readonly client: RadiusClient) {
-    const start = Math.floor(Math.random() * 256);
-    this.free = Array.from({ length: 256 }, (_, i) => (start + i) & 0xff);
-  }
-
-  hasFreeId(): boolean { return this.free.length > 0; }
-  takeId(): number { return this.free.shift()!; }
-  releaseId(id: number): void { this.pending.delete(id); this.free.push(id); }
+  constructor(readonly client: RadiusClient) {}
 
   abstract readonly local: { address: string; port: number };
   abstract write(bytes: Buffer): void;
@@ -104,7 +102,7 @@ abstract class Channel {
   /** Routes one received packet to its request. */
   onPacket(buf: Buffer): void {
     if (buf.length < 20) { this.client.events.dropped?.(buf, 'shorter than a RADIUS header'); return; }
-    const p = this.pending.get(buf[1]);
+    const p = this.ids.get(buf[1]);
     if (!p) { this.client.events.dropped?.(buf, `no request with ID ${buf[1]} outstanding`); return; }
     const verdict = p.out.accept(buf);
     if (verdict !== true) { this.client.events.dropped?.(buf, verdict); return; }
@@ -113,7 +111,17 @@ abstract class Channel {
 
   /** Fails every outstanding request of this channel (the stream closed). */
   failAll(): void {
-    for (const p of [...this.pending.values()]) this.client.finish(p, undefined);
+    for (const p of this.outstanding()) this.client.finish(p, undefined);
+  }
+
+  /** The requests in flight (a copy: finishing them frees their IDs). */
+  outstanding(): Pending[] {
+    const out: Pending[] = [];
+    for (let id = 0; id < 256; id++) {
+      const p = this.ids.get(id);
+      if (p) out.push(p);
+    }
+    return out;
   }
 }
 
@@ -182,17 +190,17 @@ export class RadiusClient {
 
   /** Sends one request and resolves with its reply, or without one after the last timeout. */
   async send(out: Outgoing): Promise<ExchangeResult> {
-    const [ch, id] = await this.allocate();
-    let bytes: Buffer;
+    const p: Pending = { out, bytes: EMPTY, auth: EMPTY, sends: 0, started: 0, resolve: () => undefined, channel: undefined!, id: -1 };
+    await this.allocate(p);
     try {
-      bytes = out.build(id);
+      p.bytes = out.build(p.id);
     } catch (e) {
-      ch.releaseId(id);
+      p.channel.ids.release(p.id, p);
       throw e;
     }
+    p.auth = requestAuthenticator(p.bytes);
     return new Promise<ExchangeResult>((resolve) => {
-      const p: Pending = { out, bytes, sends: 0, started: 0, resolve, channel: ch, id };
-      ch.pending.set(id, p);
+      p.resolve = resolve;
       this.transmit(p);
     });
   }
@@ -214,9 +222,9 @@ export class RadiusClient {
 
   /** @internal Completes a request (reply or final timeout) and frees its ID. */
   finish(p: Pending, reply: Buffer | undefined): void {
-    if (p.channel.pending.get(p.id) !== p) return;
+    if (p.channel.ids.get(p.id) !== p) return;
     clearTimeout(p.timer);
-    p.channel.releaseId(p.id);
+    p.channel.ids.release(p.id, p);
     p.resolve({
       request: p.bytes,
       reply,
@@ -233,11 +241,15 @@ export class RadiusClient {
     if (i >= 0) this.channels.splice(i, 1);
   }
 
-  /** A channel and an ID taken from it in the same tick (so no other caller can take it). */
-  private async allocate(): Promise<[Channel, number]> {
+  /** Gives `p` a channel and an ID on it, taken in the same tick it is found free (so no other caller can take it). */
+  private async allocate(p: Pending): Promise<void> {
     for (;;) {
-      const ch = this.channels.find((c) => c.hasFreeId());
-      if (ch) return [ch, ch.takeId()];
+      const ch = this.channels.find((c) => c.ids.free > 0);
+      if (ch) {
+        p.channel = ch;
+        p.id = ch.ids.allocate(p)!;
+        return;
+      }
       if (!this.opening) {
         this.opening = this.openChannel()
           .then((c) => { this.channels.push(c); return c; })
@@ -274,7 +286,7 @@ export class RadiusClient {
   /** Closes every socket. Outstanding requests resolve without a reply. */
   close(): void {
     for (const ch of this.channels.splice(0)) {
-      for (const p of [...ch.pending.values()]) this.finish(p, undefined);
+      for (const p of ch.outstanding()) this.finish(p, undefined);
       ch.close();
     }
   }

@@ -76,7 +76,7 @@ export function commonOptions<T>(y: yargs.Argv<T>) {
     })
     .option('require-message-authenticator', {
       type: 'boolean', default: false,
-      description: 'Drop Access-Request/Status-Server replies that lack a Message-Authenticator',
+      description: 'Drop Access-Accept/Reject/Challenge replies that lack a Message-Authenticator',
     });
 }
 

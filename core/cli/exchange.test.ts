@@ -102,6 +102,22 @@ describe('against a scripted server', () => {
     expect(io.stderr.join('\n')).toMatch(/\(0\) No reply from server for ID \d+/);
   });
 
+  it('--require-message-authenticator covers Access-Accept/Reject/Challenge only (BlastRADIUS)', async () => {
+    const unsigned = (code: number) => (req: Buffer): Buffer => encodePacket(
+      { code, id: req[1], authenticator: Buffer.alloc(0), pairs: [] },
+      { dict, secret, requestAuthenticator: req.subarray(4, 20), requestCode: req[0] },
+    );
+    const auth = await server(unsigned(PacketCode.AccessAccept));
+    const io = memIo('User-Name = "bob"\nUser-Password = "x"\n');
+    expect(await radclientMain(['--require-message-authenticator', `127.0.0.1:${auth}`, 'auth', 's3cret', '-t', '0.2', '-r', '1'], io)).toBe(1);
+    expect(io.stderr.join('\n')).toMatch(/Received bad packet .*no Message-Authenticator \(required\)/);
+    // A Status-Server sent to an accounting port is answered by an Accounting-Response, which has none.
+    const acct = await server(unsigned(PacketCode.AccountingResponse));
+    const io2 = memIo('NAS-Identifier = "probe"\n');
+    expect(await radclientMain(['--require-message-authenticator', `127.0.0.1:${acct}`, 'status', 's3cret', '-t', '1'], io2)).toBe(0);
+    expect(io2.stdout.join('\n')).toMatch(/^Received Accounting-Response Id \d+/m);
+  });
+
   it('talks to an IPv6 server with -6', async () => {
     const port = await server((req) => accept(req), 'udp6');
     const io = memIo('User-Name = "bob"\nUser-Password = "x"\n');

@@ -10,8 +10,10 @@ import type { DictAttr } from '../dict/attr';
 import type { Dictionary } from '../dict/dictionary';
 import { Pair } from '../pair/pair';
 import { parsePairList, printPairLines } from '../pair/text';
+import { verifyReply, type MaPolicy } from '../client/reply';
+import { RequestEncoder, requestAuthenticator } from '../client/request';
 import {
-  PacketCode, decodePacket, encodePacket, md5, packetCodeName, type RadiusPacket,
+  PacketCode, decodePacket, md5, packetCodeName, type RadiusPacket,
 } from '../protocol/radius';
 import { RadiusClient, runAll, type ExchangeResult, type Transport } from './client';
 
@@ -43,20 +45,6 @@ export function expectedReplies(code: number): number[] {
     case PacketCode.StatusServer: return [PacketCode.AccessAccept, PacketCode.AccountingResponse];
     case PacketCode.CoARequest: return [PacketCode.CoAACK];
     case PacketCode.DisconnectRequest: return [PacketCode.DisconnectACK];
-    default: return [];
-  }
-}
-
-/** Every reply code a server may send for a request code. */
-function validReplies(code: number): number[] {
-  switch (code) {
-    case PacketCode.AccessRequest:
-      return [PacketCode.AccessAccept, PacketCode.AccessReject, PacketCode.AccessChallenge, PacketCode.ProtocolError];
-    case PacketCode.AccountingRequest: return [PacketCode.AccountingResponse, PacketCode.ProtocolError];
-    case PacketCode.StatusServer:
-      return [PacketCode.AccessAccept, PacketCode.AccessReject, PacketCode.AccountingResponse, PacketCode.ProtocolError];
-    case PacketCode.CoARequest: return [PacketCode.CoAACK, PacketCode.CoANAK, PacketCode.ProtocolError];
-    case PacketCode.DisconnectRequest: return [PacketCode.DisconnectACK, PacketCode.DisconnectNAK, PacketCode.ProtocolError];
     default: return [];
   }
 }
@@ -175,7 +163,7 @@ export interface SessionOptions {
   count: number;
   /** Add Message-Authenticator to Access-Request and Status-Server (default true; BlastRADIUS). */
   messageAuthenticator: boolean;
-  /** Drop Access-Request/Status-Server replies without a Message-Authenticator. */
+  /** Drop Access-Accept/Reject/Challenge replies without a Message-Authenticator (BlastRADIUS). */
   requireMessageAuthenticator: boolean;
   /** Print sent and received packets with all attributes. */
   debug: boolean;
@@ -246,6 +234,8 @@ export async function runSession(specs: readonly RequestSpec[], o: SessionOption
       },
     ));
   }
+  const encoder = new RequestEncoder(o.dict, o.secret, o.messageAuthenticator);
+  const maPolicy: MaPolicy = { requireMa: () => o.requireMessageAuthenticator };
   const outcomes: RequestOutcome[] = [];
   const summary: Summary = { accepted: 0, rejected: 0, lost: 0, passed: 0, failed: 0 };
   /** Counts and prints one finished request, as soon as it finishes. */
@@ -285,24 +275,13 @@ export async function runSession(specs: readonly RequestSpec[], o: SessionOption
             const chap = pairs[spec.chapIndex];
             pairs[spec.chapIndex] = new Pair(chap.da, chapResponse(crypto.randomInt(256), spec.chapPassword, challenge));
           }
-          const ma = o.messageAuthenticator
-            && (spec.code === PacketCode.AccessRequest || spec.code === PacketCode.StatusServer);
-          const bytes = encodePacket({ code: spec.code, id, authenticator, pairs }, {
-            dict: o.dict, secret: o.secret, messageAuthenticator: ma,
-          });
-          reqAuth = Buffer.from(bytes.subarray(4, 20));
+          const bytes = encoder.encode(spec.code, id, pairs, authenticator);
+          reqAuth = requestAuthenticator(bytes);
           return bytes;
         },
         accept: (buf) => {
-          if (!validReplies(spec.code).includes(buf[0])) {
-            return `${packetCodeName(buf[0])} is not a reply to ${packetCodeName(spec.code)}`;
-          }
-          const d = decodePacket(buf, { dict: o.dict, secret: o.secret, requestAuthenticator: reqAuth });
-          if (!d.ok) return d.error.message;
-          const needMa = spec.code === PacketCode.AccessRequest || spec.code === PacketCode.StatusServer;
-          if (o.requireMessageAuthenticator && needMa && !d.hasMessageAuthenticator) {
-            return 'reply has no Message-Authenticator (required)';
-          }
+          const d = verifyReply(buf, { dict: o.dict, secret: o.secret, requestAuthenticator: reqAuth, requestCode: spec.code }, maPolicy);
+          if (!d.ok) return d.message;
           outcome.reply = d.packet;
           return true;
         },
