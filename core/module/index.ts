@@ -17,4 +17,5 @@ export { inject, injectable } from 'tsyringe';
 export { createRootContainer, type RootServices } from './container';
 export { ModuleRegistry, isModuleDefinition, definitionProblem, type AnyModuleDefinition } from './registry';
 export { BoundModule, bindingKey } from './binding';
+export { makeAt } from './at';
 export { ModuleError, type ModuleErrorCode } from './errors';

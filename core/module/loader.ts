@@ -62,18 +62,23 @@ import type { DependencyContainer } from 'tsyringe';
 import { sectionLabel, unescapeValue, type ConfLoc, type ConfPair, type ConfSection } from '../config/ast';
 import { ConfError } from '../config/errors';
 import { resolveCaseInsensitive } from '../config/include';
-import { parseSection, redact, suggest } from '../config/schema';
+import { conf, parseSection, redact, suggest } from '../config/schema';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
-import type { Request } from '../request/request';
+import type { DictAttr } from '../dict/attr';
 import { CompileError } from '../unlang/compile/errors';
 import type { XlatRegistry } from '../unlang/xlat/registry';
 import type { ModuleHandle } from './api';
+import { itemLoc, makeAt, ownerLabel } from './at';
 import { BoundModule } from './binding';
-import type { BootstrapContext, InstantiateContext, ModuleInstance } from './define';
+import {
+  DEFAULT_INSTANTIATE_TIMEOUT,
+  type BootstrapContext, type CompiledEnv, type CompiledTemplate, type ConfigAt, type DepSpec, type DictNeed, type DictNeeds,
+  type EnvArg, type EnvSections, type InstantiateContext, type ModuleInstance, type ValidateContext,
+} from './define';
 import { ModuleError, errorText } from './errors';
 import { definitionProblem, ModuleRegistry, type AnyModuleDefinition } from './registry';
-import { DICT, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, ROOT_LOG, XLATS } from './tokens';
+import { DICT, MODULE_CONFIG, MODULE_DEPS, MODULE_DICT, MODULE_LOG, MODULE_NAME, ROOT_LOG, XLATS } from './tokens';
 import { BUILTIN_MODULES } from '../../modules/index';
 import { compileTemplate } from '../../modules/shared/tmpl';
 
@@ -82,6 +87,14 @@ export const VIRTUAL_MODULE_KEYWORDS: readonly string[] = Object.freeze(['redund
 
 /** The config item naming a custom module file; not part of any module's schema. */
 export const MODULE_PATH_ITEM = 'module';
+
+/** The config item bounding how long `instantiate` may take (every module; not part of its schema). */
+export const INSTANTIATE_TIMEOUT_ITEM = 'instantiate_timeout';
+
+/** The items the loader itself reads from every module section. */
+const LOADER_ITEMS = conf.section({
+  [INSTANTIATE_TIMEOUT_ITEM]: conf.duration({ default: DEFAULT_INSTANTIATE_TIMEOUT, min: '10ms', max: 600, doc: 'How long instantiate may take before the server starts without the instance.' }),
+});
 
 /** Options of {@link loadModules}. */
 export interface LoadModulesOptions {
@@ -102,16 +115,20 @@ export interface LoadModulesOptions {
   readonly templates?: TemplateCompiler;
 }
 
-/** A compiled per-call template: a constant, or expanded per request. */
-export interface CompiledTemplate {
-  /** Set when the text has no expansions. */
-  readonly constant?: string;
-  /** The text expanded against a request (a Promise when an xlat yields). */
-  expand(request: Request): string | Promise<string>;
+/** A compiled per-call template (see `define.ts`). */
+export type { CompiledTemplate } from './define';
+
+/** Options for compiling one `env` template. */
+export interface TemplateCompileOptions {
+  readonly dict: Dictionary;
+  readonly xlats: XlatRegistry;
+  readonly loc: ConfLoc;
+  readonly strftime?: boolean;
+  readonly escape?: (s: string) => string;
 }
 
 /** Compiles the template text of an `env` config item (throws a located error when it is bad). */
-export type TemplateCompiler = (text: string, opts: { dict: Dictionary; xlats: XlatRegistry; loc: ConfLoc }) => CompiledTemplate;
+export type TemplateCompiler = (text: string, opts: TemplateCompileOptions) => CompiledTemplate;
 
 /** Where an instance is in its lifecycle. */
 export type ModuleState = 'constructed' | 'bootstrapped' | 'instantiated' | 'detached';
@@ -136,6 +153,8 @@ export interface LoadedModule {
   readonly file?: string;
   /** Lifecycle state. */
   readonly state: ModuleState;
+  /** True while `instantiate` runs on after `instantiate_timeout` (calls fail at once). */
+  readonly pending: boolean;
 }
 
 /** The module instances of one configuration generation. */
@@ -152,21 +171,32 @@ export interface ModuleSet {
   get(name: string): LoadedModule | undefined;
   /** Every instance in config order. */
   list(): readonly LoadedModule[];
-  /** Detaches every instance in reverse order and disposes the child containers. Idempotent; never throws (errors are logged). */
+  /** Detaches every instance in reverse lifecycle order and disposes the child containers. Idempotent; never throws (errors are logged). */
   detachAll(): Promise<void>;
 }
 
-interface Entry {
+interface Parsed {
   name: string;
   definition: AnyModuleDefinition;
-  instance: ModuleInstance;
   config: unknown;
   section: ConfSection;
+  file?: string;
+  log: Logger;
+  dictHandles: Readonly<Record<string, DictAttr | undefined>>;
+  /** Seconds `instantiate` may take. */
+  timeout: number;
+  /** Dependency key → the entry it names (filled after every section is parsed). */
+  deps: Map<string, Parsed>;
+}
+
+interface Entry extends Parsed {
+  instance: ModuleInstance;
   container: DependencyContainer;
   handle: BoundModule;
-  file?: string;
   state: ModuleState;
-  log: Logger;
+  pending: boolean;
+  env: CompiledEnv;
+  abort: AbortController;
 }
 
 /**
@@ -180,26 +210,33 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
   const xlats = root.resolve(XLATS);
   const rootLog = root.resolve(ROOT_LOG);
   const confDir = opts.confDir ?? (opts.section ? path.dirname(opts.section.loc.file) : process.cwd());
-  const entries: Entry[] = [];
+  const parsed: Parsed[] = [];
   const virtual = new Map<string, ConfSection>();
   const seen = new Map<string, ConfSection>();
 
-  try {
-    for (const item of opts.section?.children ?? []) {
-      if (item.kind === 'pair') {
-        throw new ConfError('ERR_CONF_UNKNOWN_ITEM', item.loc, `modules { ${item.op === '' ? item.text : item.attr} }: unexpected item; "modules" holds module sections only`);
-      }
-      const cs = item;
-      if (VIRTUAL_MODULE_KEYWORDS.includes(cs.name1)) {
-        if (!cs.name2) throw new ModuleError('ERR_MODULE_DEFINITION', cs.loc, `modules { ${cs.name1} }: a virtual module needs a name ("${cs.name1} name { … }")`);
-        checkUnique(cs.name2, cs, seen);
-        virtual.set(cs.name2, cs);
-        continue;
-      }
-      const name = cs.name2 ?? cs.name1;
-      checkUnique(name, cs, seen);
-      entries.push(await prepare(cs, name, registry, confDir, dict, root, rootLog));
+  // parse: every section against its schema; dict needs; loader items.
+  for (const item of opts.section?.children ?? []) {
+    if (item.kind === 'pair') {
+      throw new ConfError('ERR_CONF_UNKNOWN_ITEM', item.loc, `modules { ${item.op === '' ? item.text : item.attr} }: unexpected item; "modules" holds module sections only`);
     }
+    const cs = item;
+    if (VIRTUAL_MODULE_KEYWORDS.includes(cs.name1)) {
+      if (!cs.name2) throw new ModuleError('ERR_MODULE_DEFINITION', cs.loc, `modules { ${cs.name1} }: a virtual module needs a name ("${cs.name1} name { … }")`);
+      checkUnique(cs.name2, cs, seen);
+      virtual.set(cs.name2, cs);
+      continue;
+    }
+    const name = cs.name2 ?? cs.name1;
+    checkUnique(name, cs, seen);
+    parsed.push(await parse(cs, name, registry, confDir, dict, rootLog));
+  }
+  // deps: resolve, then order the lifecycle so that every dependency comes first.
+  const order = dependencyOrder(parsed);
+
+  // construct, in dependency order: one child container per instance.
+  const entries: Entry[] = [];
+  try {
+    for (const p of order) entries.push(await construct(p, root, entries));
   } catch (e) {
     await disposeAll(entries, rootLog);
     throw e;
@@ -222,25 +259,27 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
       throw hookError('ERR_MODULE_BOOTSTRAP', 'bootstrap', e, err);
     }
   }
-  // env: compile the per-call templates now that every module's xlats are registered.
+  // validate, then env: both also under -C, so that a check and a start agree.
   const compileTmpl: TemplateCompiler = opts.templates ?? ((text, o) => compileTemplate(text, o));
   for (const e of entries) {
     try {
-      compileEnv(e, dict, xlats, compileTmpl);
+      const validate = e.definition.validate as ((c: unknown, at: ConfigAt, ctx: ValidateContext) => void) | undefined;
+      validate?.(e.config, makeAt(e.section), { name: e.name, dict, xlats, log: e.log });
+      e.env = compileEnv(e, dict, xlats, compileTmpl);
     } catch (err) {
       await unwind(entries, entries[entries.length - 1], rootLog);
       if (err instanceof ConfError || err instanceof CompileError) throw err;
       throw new ModuleError('ERR_MODULE_DEFINITION', e.section.loc, `${sectionLabel(e.section)}: ${errorText(err)}`, { cause: err });
     }
   }
-  if (opts.checkOnly) return makeSet(entries, virtual, xlats, rootLog);
+  if (opts.checkOnly) return makeSet(entries, parsed, virtual, xlats, rootLog);
 
-  // instantiate: all instances, in config order, one at a time.
+  // instantiate: all instances, in dependency order, one at a time, each within its timeout.
   for (const e of entries) {
-    const ctx: InstantiateContext = { name: e.name, dict, log: e.log };
+    const ctx: InstantiateContext = { name: e.name, dict, log: e.log, env: e.env, signal: e.abort.signal };
     try {
       e.state = 'instantiated';
-      await e.instance.instantiate?.(ctx);
+      await instantiateWithin(e, ctx);
     } catch (err) {
       await unwind(entries, e, rootLog, true);
       throw hookError('ERR_MODULE_INSTANTIATE', 'instantiate', e, err);
@@ -248,7 +287,33 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
   }
   for (const e of entries) deepFreeze(e.config);
   if (rootLog.debugEnabled) rootLog.debug(`modules: ${entries.length} instantiated (${entries.map((e) => e.name).join(', ')})`);
-  return makeSet(entries, virtual, xlats, rootLog);
+  return makeSet(entries, parsed, virtual, xlats, rootLog);
+}
+
+/**
+ * Runs `instantiate`. When it is still running after the instance's `instantiate_timeout`, the
+ * loader stops waiting: the instance starts "pending" (logged; its calls fail at once) and is
+ * released when `instantiate` resolves. A late rejection is logged and keeps calls failing.
+ */
+async function instantiateWithin(e: Entry, ctx: InstantiateContext): Promise<void> {
+  const r = e.instance.instantiate?.(ctx) as unknown;
+  if (!r || typeof (r as Promise<void>).then !== 'function') return;
+  const done = Promise.resolve(r as Promise<void>);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<true>((resolve) => { timer = setTimeout(() => resolve(true), e.timeout * 1000); });
+  try {
+    if ((await Promise.race([done.then(() => false), timedOut])) === false) return;
+  } finally {
+    clearTimeout(timer);
+  }
+  e.pending = true;
+  e.log.error(`instantiate did not finish within ${e.timeout}s (is its back-end down?); starting without it: its calls fail until it finishes`);
+  e.handle.hold(done, 'still instantiating', (err) => {
+    e.pending = false;
+    if (e.state === 'detached') return;
+    if (err === undefined) e.log.info('instantiate finished; calls are served');
+    else e.log.error(`instantiate failed after the start: ${errorText(err)}; calls keep failing`);
+  });
 }
 
 function checkUnique(name: string, cs: ConfSection, seen: Map<string, ConfSection>): void {
@@ -260,12 +325,15 @@ function checkUnique(name: string, cs: ConfSection, seen: Map<string, ConfSectio
   seen.set(name, cs);
 }
 
-async function prepare(
-  cs: ConfSection, name: string, registry: ModuleRegistry, confDir: string,
-  dict: Dictionary, root: DependencyContainer, rootLog: Logger,
-): Promise<Entry> {
+/** Finds the definition, parses the section with its schema, resolves its `dict` needs. */
+async function parse(
+  cs: ConfSection, name: string, registry: ModuleRegistry, confDir: string, dict: Dictionary, rootLog: Logger,
+): Promise<Parsed> {
   const label = sectionLabel(cs);
-  const pathPair = cs.children.find((c): c is ConfPair => c.kind === 'pair' && c.attr === MODULE_PATH_ITEM);
+  const loaderPair = (item: string): ConfPair | undefined =>
+    cs.children.find((c): c is ConfPair => c.kind === 'pair' && c.attr === item);
+  const pathPair = loaderPair(MODULE_PATH_ITEM);
+  const timeoutPair = loaderPair(INSTANTIATE_TIMEOUT_ITEM);
   let definition: AnyModuleDefinition;
   let file: string | undefined;
   if (pathPair) {
@@ -279,38 +347,106 @@ async function prepare(
     }
     definition = def;
   }
-
-  const own: ConfSection = pathPair ? { ...cs, children: cs.children.filter((c) => c !== pathPair) } : cs;
+  const own: ConfSection = pathPair || timeoutPair ? { ...cs, children: cs.children.filter((c) => c !== pathPair && c !== timeoutPair) } : cs;
+  const timeout = timeoutPair ? (parseSection(LOADER_ITEMS, { ...cs, children: [timeoutPair] }, label).instantiate_timeout) : DEFAULT_INSTANTIATE_TIMEOUT;
   const config = parseSection(definition.config, own, label);
-
-  for (const attr of definition.dict ?? []) {
-    if (!dict.resolve(attr)) {
-      throw new ModuleError('ERR_DICT_ATTR_MISSING', cs.loc,
-        `${label}: module "${definition.name}" needs attribute "${attr}", which the dictionary does not define`);
-    }
-  }
-
+  const dictHandles = resolveDict(definition, dict, cs, label);
   const log = rootLog.child(name);
   if (log.debugEnabled) log.debug(`loading module "${definition.name}"${file ? ` from ${file}` : ''}: ${JSON.stringify(redact(definition.config, config as never))}`);
+  return { name, definition, config, section: cs, file, log, dictHandles, timeout, deps: new Map() };
+}
+
+/** The `MODULE_DICT` object of a definition: its `dict` needs resolved (a missing required one is `ERR_DICT_ATTR_MISSING`). */
+function resolveDict(def: AnyModuleDefinition, dict: Dictionary, cs: ConfSection, label: string): Readonly<Record<string, DictAttr | undefined>> {
+  const needs: Record<string, DictNeed> = Array.isArray(def.dict)
+    ? Object.fromEntries((def.dict as string[]).map((n) => [n, n]))
+    : { ...(def.dict as DictNeeds | undefined) };
+  const out: Record<string, DictAttr | undefined> = {};
+  for (const [key, need] of Object.entries(needs)) {
+    const attr = typeof need === 'string' ? need : need.attr;
+    const da = dict.resolve(attr);
+    if (!da && !(typeof need === 'object' && need.optional)) {
+      throw new ModuleError('ERR_DICT_ATTR_MISSING', cs.loc,
+        `${label}: module "${def.name}" needs attribute "${attr}", which the dictionary does not define`);
+    }
+    out[key] = da;
+  }
+  return Object.freeze(out);
+}
+
+/**
+ * Resolves every `deps` entry to the instance it names and returns the instances in lifecycle
+ * order: config order, except that a dependency always comes before its users. Errors
+ * (`ERR_MODULE_DEPENDENCY`) are located at the naming item, else the dependent section.
+ */
+function dependencyOrder(parsed: readonly Parsed[]): Parsed[] {
+  const byName = new Map(parsed.map((p) => [p.name, p]));
+  for (const p of parsed) {
+    const label = sectionLabel(p.section);
+    for (const [key, spec] of Object.entries((p.definition.deps ?? {}) as Record<string, DepSpec>)) {
+      const mod = typeof spec === 'object' && 'module' in spec && !('impl' in spec) ? spec.module : spec as string | AnyModuleDefinition;
+      const moduleName = typeof mod === 'string' ? mod : mod.name;
+      const item = typeof spec === 'object' && 'module' in spec && !('impl' in spec) ? spec.item : undefined;
+      const named = item !== undefined ? configValue(p.config, item) : undefined;
+      const instance = typeof named === 'string' && named !== '' ? named : moduleName;
+      const loc = item !== undefined ? itemLoc(p.section, item) : p.section.loc;
+      const dep = byName.get(instance);
+      if (!dep) {
+        throw new ModuleError('ERR_MODULE_DEPENDENCY', loc,
+          `${label}${item !== undefined ? ` { ${item} }` : ''}: needs a "${moduleName}" instance named "${instance}" (deps.${key}), which "modules { }" does not configure`);
+      }
+      if (dep.definition.name !== moduleName) {
+        throw new ModuleError('ERR_MODULE_DEPENDENCY', loc,
+          `${label}${item !== undefined ? ` { ${item} }` : ''}: instance "${instance}" is a "${dep.definition.name}" module, deps.${key} needs "${moduleName}"`);
+      }
+      if (dep === p) throw new ModuleError('ERR_MODULE_DEPENDENCY', loc, `${label}: deps.${key} names the instance itself`);
+      p.deps.set(key, dep);
+    }
+  }
+  const out: Parsed[] = [];
+  const state = new Map<Parsed, 'visiting' | 'done'>();
+  const visit = (p: Parsed, chain: Parsed[]): void => {
+    const s = state.get(p);
+    if (s === 'done') return;
+    if (s === 'visiting') {
+      const cycle = [...chain.slice(chain.indexOf(p)), p].map((x) => x.name).join(' → ');
+      throw new ModuleError('ERR_MODULE_DEPENDENCY', p.section.loc, `${sectionLabel(p.section)}: dependency cycle: ${cycle}`);
+    }
+    state.set(p, 'visiting');
+    for (const d of p.deps.values()) visit(d, [...chain, p]);
+    state.set(p, 'done');
+    out.push(p);
+  };
+  for (const p of parsed) visit(p, []);
+  return out;
+}
+
+/** Builds the child container of a parsed instance and resolves its `impl` (dependencies are in `built`). */
+async function construct(p: Parsed, root: DependencyContainer, built: readonly Entry[]): Promise<Entry> {
+  const label = sectionLabel(p.section);
+  const deps: Record<string, ModuleInstance> = {};
+  for (const [key, dep] of p.deps) deps[key] = built.find((b) => b.name === dep.name)!.instance;
   const child = root.createChildContainer();
-  child.register(MODULE_CONFIG, { useValue: config });
-  child.register(MODULE_LOG, { useValue: log });
-  child.register(MODULE_NAME, { useValue: name });
+  child.register(MODULE_CONFIG, { useValue: p.config });
+  child.register(MODULE_LOG, { useValue: p.log });
+  child.register(MODULE_NAME, { useValue: p.name });
+  child.register(MODULE_DICT, { useValue: p.dictHandles });
+  child.register(MODULE_DEPS, { useValue: Object.freeze(deps) });
   let instance: ModuleInstance;
   let handle: BoundModule;
   try {
-    instance = construct(child, definition.impl);
+    instance = resolveImpl(child, p.definition.impl);
   } catch (err) {
     await Promise.resolve(child.dispose()).catch(() => undefined);
-    throw new ModuleError('ERR_MODULE_CONSTRUCT', cs.loc, `${label}: cannot construct ${definition.impl.name || 'impl'}: ${errorText(err)}`, { cause: err });
+    throw new ModuleError('ERR_MODULE_CONSTRUCT', p.section.loc, `${label}: cannot construct ${p.definition.impl.name || 'impl'}: ${errorText(err)}`, { cause: err });
   }
   try {
-    handle = new BoundModule(name, definition, instance);
+    handle = new BoundModule(p.name, p.definition, instance);
   } catch (err) {
     await Promise.resolve(child.dispose()).catch(() => undefined);
-    throw new ModuleError('ERR_MODULE_DEFINITION', cs.loc, `${label}: module "${definition.name}": ${errorText(err)}`, { cause: err });
+    throw new ModuleError('ERR_MODULE_DEFINITION', p.section.loc, `${label}: module "${p.definition.name}": ${errorText(err)}`, { cause: err });
   }
-  return { name, definition, instance, config, section: cs, container: child, handle, file, state: 'constructed', log };
+  return { ...p, instance, container: child, handle, state: 'constructed', pending: false, env: {}, abort: new AbortController() };
 }
 
 /**
@@ -319,7 +455,7 @@ async function prepare(
  * sit in the global reflect-metadata store and our tokens are `Symbol.for` symbols, so it is
  * built from those tokens directly.
  */
-function construct(child: DependencyContainer, impl: AnyModuleDefinition['impl']): ModuleInstance {
+function resolveImpl(child: DependencyContainer, impl: AnyModuleDefinition['impl']): ModuleInstance {
   try {
     return child.resolve(impl) as ModuleInstance;
   } catch (err) {
@@ -405,51 +541,86 @@ function exportCandidates(ns: unknown): unknown[] {
   return out;
 }
 
-/** The location of config item `itemPath` (`a` or `sub.a`) in `cs`, else the section's. */
-function itemLoc(cs: ConfSection, itemPath: string): ConfLoc {
-  let sec: ConfSection | undefined = cs;
-  const parts = itemPath.split('.');
-  for (let i = 0; sec && i < parts.length - 1; i++) {
-    sec = sec.children.find((c): c is ConfSection => c.kind === 'section' && c.name1 === parts[i]);
-  }
-  const pair = sec?.children.find((c) => c.kind === 'pair' && c.attr === parts[parts.length - 1]);
-  return pair?.loc ?? sec?.loc ?? cs.loc;
-}
-
-function configAt(config: unknown, itemPath: string): unknown {
+function configValue(config: unknown, itemPath: string): unknown {
   let v = config;
   for (const p of itemPath.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
   return v;
 }
 
-/** Compiles `def.env` of one instance and installs the expanders on its bindings. */
-function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: TemplateCompiler): void {
-  const env = e.definition.env as Record<string, Record<string, string>> | undefined;
-  if (!env) return;
+/** The text of a raw pair as a template (single-quoted text is literal), as `conf.tmpl` converts it. */
+const TMPL_FIELD = conf.tmpl();
+
+/**
+ * Compiles `def.env` of one instance, installs the expanders on its bindings and returns the
+ * compiled templates. A method whose arguments are all constant (or templates handed over
+ * unexpanded) gets one frozen object for every call; otherwise the non-constant ones are
+ * expanded per call, with `ctx.signal` only for templates that can yield.
+ */
+function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: TemplateCompiler): CompiledEnv {
+  const env = e.definition.env as Record<string, Record<string, EnvArg>> | undefined;
+  const out: Record<string, Record<string, CompiledTemplate | ReadonlyMap<string, CompiledTemplate> | undefined>> = {};
+  if (!env) return out;
   for (const [methodName, args] of Object.entries(env)) {
-    const parts: [string, CompiledTemplate][] = [];
-    for (const [arg, itemPath] of Object.entries(args)) {
-      const value = configAt(e.config, itemPath);
+    const compiled: Record<string, CompiledTemplate | ReadonlyMap<string, CompiledTemplate> | undefined> = (out[methodName] = {});
+    const fixed: Record<string, unknown> = {};
+    const perCall: [string, CompiledTemplate][] = [];
+    for (const [arg, spec] of Object.entries(args)) {
+      if (typeof spec === 'object' && 'sections' in spec) {
+        const map = compileSections(e.section, spec, (text, loc) => compile(text, { dict, xlats, loc, strftime: spec.strftime }));
+        compiled[arg] = fixed[arg] = map;
+        continue;
+      }
+      const item = typeof spec === 'string' ? spec : spec.item;
+      const value = configValue(e.config, item);
       if (value === undefined) continue;
-      if (typeof value !== 'string') throw new Error(`env["${methodName}"].${arg} names config item "${itemPath}", which is not a string`);
-      parts.push([arg, compile(value, { dict, xlats, loc: itemLoc(e.section, itemPath) })]);
+      if (typeof value !== 'string') throw new Error(`env["${methodName}"].${arg} names config item "${item}", which is not a string`);
+      const o = typeof spec === 'string' ? undefined : spec;
+      const t = compile(value, { dict, xlats, loc: itemLoc(e.section, item), strftime: o?.strftime, escape: o?.escape });
+      compiled[arg] = t;
+      if (o?.as === 'template') fixed[arg] = t;
+      else if (t.isConstant) fixed[arg] = t.constant;
+      else perCall.push([arg, t]);
     }
-    if (parts.every(([, t]) => t.constant !== undefined)) {
-      const fixed = Object.freeze(Object.fromEntries(parts.map(([k, t]) => [k, t.constant!])));
-      e.handle.setEnv(methodName, () => fixed);
+    if (perCall.length === 0) {
+      const frozen = Object.freeze(fixed);
+      e.handle.setEnv(methodName, () => frozen);
       continue;
     }
-    e.handle.setEnv(methodName, (request) => {
-      const out: Record<string, string> = {};
+    e.handle.setEnv(methodName, (request, ctx) => {
+      const values: Record<string, unknown> = { ...fixed };
       let pending: Promise<void>[] | undefined;
-      for (const [k, t] of parts) {
-        const v = t.expand(request);
-        if (typeof v === 'string') out[k] = v;
-        else (pending ??= []).push(v.then((s) => { out[k] = s; }));
+      for (const [k, t] of perCall) {
+        const v = t.expand(request, t.canYield ? ctx.signal : undefined);
+        if (typeof v === 'string') values[k] = v;
+        else (pending ??= []).push(v.then((s) => { values[k] = s; }));
       }
-      return pending ? Promise.all(pending).then(() => out) : out;
+      return pending ? Promise.all(pending).then(() => values) : values;
     });
   }
+  return out;
+}
+
+/** Compiles the values inside the subsections an {@link EnvSections} names, keyed by lower-case dotted path. */
+function compileSections(cs: ConfSection, spec: EnvSections, compile: (text: string, loc: ConfLoc) => CompiledTemplate): ReadonlyMap<string, CompiledTemplate> {
+  const map = new Map<string, CompiledTemplate>();
+  const except = new Set((spec.except ?? []).map((x) => x.toLowerCase()));
+  const walk = (sec: ConfSection, prefix: string): void => {
+    for (const item of sec.children) {
+      if (item.kind === 'section') {
+        walk(item, `${prefix}.${item.name1}`);
+        continue;
+      }
+      if (item.op === '' || item.value === undefined) continue;
+      const text = TMPL_FIELD.convert(item.value, item.quote, (m) => { throw new ConfError('ERR_CONF_VALUE', item.loc, `${ownerLabel(cs, `${prefix}.${item.attr}`)}: ${m}`); });
+      map.set(`${prefix}.${item.attr}`.toLowerCase(), compile(text as string, item.loc));
+    }
+  };
+  for (const item of cs.children) {
+    if (item.kind !== 'section' || except.has(item.name1.toLowerCase())) continue;
+    if (spec.sections !== '*' && item.name1.toLowerCase() !== spec.sections.toLowerCase()) continue;
+    walk(item, item.name1);
+  }
+  return map;
 }
 
 function hookError(code: 'ERR_MODULE_BOOTSTRAP' | 'ERR_MODULE_INSTANTIATE', hook: string, e: Entry, err: unknown): Error {
@@ -476,6 +647,7 @@ async function detachOne(e: Entry, log: Logger): Promise<void> {
   if (e.state === 'detached') return;
   const hadHooks = e.state !== 'constructed';
   e.state = 'detached';
+  e.abort.abort(new Error('detached'));
   if (!hadHooks) return;
   try {
     await e.instance.detach?.();
@@ -494,7 +666,7 @@ async function disposeAll(entries: Entry[], log: Logger): Promise<void> {
   }
 }
 
-function makeSet(entries: Entry[], virtualModules: Map<string, ConfSection>, xlats: XlatRegistry, log: Logger): ModuleSet {
+function makeSet(entries: Entry[], configOrder: readonly Parsed[], virtualModules: Map<string, ConfSection>, xlats: XlatRegistry, log: Logger): ModuleSet {
   const byName = new Map(entries.map((e) => [e.name, e]));
   let detached: Promise<void> | undefined;
   const live = (name: string): Entry | undefined => {
@@ -534,7 +706,7 @@ function makeSet(entries: Entry[], virtualModules: Map<string, ConfSection>, xla
     virtualModules,
     xlats,
     get: (name) => byName.get(name),
-    list: () => entries,
+    list: () => configOrder.map((p) => byName.get(p.name)!),
     detachAll(): Promise<void> {
       detached ??= (async () => {
         for (let i = entries.length - 1; i >= 0; i--) await detachOne(entries[i], log);

@@ -19,9 +19,7 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { ConfError } from '../../core/config/errors';
 import { sectionOf } from '../../core/config/schema';
-import type { ConfItem, ConfSection } from '../../core/config/ast';
 import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
 import { workerShare } from '../../core/listen/cluster';
@@ -29,22 +27,15 @@ import type { Logger } from '../../core/log/logger';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../../core/module/define';
 import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
+import { makeAt } from '../../core/module/at';
 import { Pair } from '../../core/pair/pair';
-import { parsePairList } from '../../core/pair/text';
 import { encodePacket, packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
 import { randomBytes } from '../../core/protocol/radius/crypto';
 import type { Request } from '../../core/request/request';
-import { SENDABLE_TYPES, type RadiusConfig, type RetryConfig, type SendableType } from './config';
+import { SENDABLE_TYPES, type RadiusConfig, type RetryConfig } from './config';
 import { Connection, newCounters, type ConnCounters, type ConnShared, type ConnState, type Tracked } from './connection';
 import { RetryTimer } from './retry';
-
-const CODE_OF: Record<SendableType | 'Status-Server', number> = {
-  'Access-Request': PacketCode.AccessRequest,
-  'Accounting-Request': PacketCode.AccountingRequest,
-  'CoA-Request': PacketCode.CoARequest,
-  'Disconnect-Request': PacketCode.DisconnectRequest,
-  'Status-Server': PacketCode.StatusServer,
-};
+import { allowedCodes, statusCheck, transportOf } from './validate';
 
 /** `authenticator` of packets we encode: empty = the encoder picks (random or hashed). Never written. */
 const NO_AUTH = Buffer.alloc(0);
@@ -53,8 +44,6 @@ const NO_AUTH16 = Buffer.alloc(16);
 
 const ATTR_PROXY_STATE = 33;
 const ATTR_MA = 80;
-const ATTR_USER_NAME = 1;
-const ATTR_USER_PASSWORD = 2;
 
 /** Reply code → module rcode (FreeRADIUS rlm_radius table). */
 export function replyRcode(code: number): Rcode {
@@ -159,41 +148,26 @@ export class Radius implements ModuleInstance {
     ctx.registerXlat(`${this.name}.stats`, (_x, args) => [this.statsValue(statsKey(args))], { maxArgs: 1, wordArgs: true });
   }
 
-  /** Validates the config (located errors), builds the status check and opens `pool.start` connections. */
+  /** Builds the status check and opens `pool.start` connections (the config was checked by `validateRadiusConfig`). */
   instantiate(ctx: InstantiateContext): void {
     this.dict = ctx.dict;
     const c = this.config;
-    const cs = sectionOf(c);
-    const at = (obj: object | undefined, msg: string): never => {
-      const s = (obj && sectionOf(obj)) ?? cs;
-      throw new ConfError('ERR_CONF_VALUE', s?.loc ?? { file: '?', line: 0 }, `${this.name}: ${msg}`);
-    };
-    for (const t of c.type) {
-      if (t === 'Status-Server') {
-        const item = cs?.children.find((x) => x.kind === 'pair' && x.attr === 'type' && /status-server/i.test(x.value ?? ''));
-        throw new ConfError('ERR_CONF_VALUE', item?.loc ?? cs?.loc ?? { file: '?', line: 0 },
-          `${this.name}: type = Status-Server is not allowed; use status_check { type = Status-Server }`);
-      }
-      this.allowed.add(CODE_OF[t]);
-    }
-    const tr = c.transport === 'udp' ? c.udp : c.tcp;
-    if (!tr) at(c, `transport = ${c.transport} needs a "${c.transport} { … }" section`);
-    const host = tr!.ipaddr ?? tr!.ipv4addr ?? tr!.ipv6addr;
-    const given = [tr!.ipaddr, tr!.ipv4addr, tr!.ipv6addr].filter((x) => x !== undefined).length;
-    if (given !== 1) at(tr, 'exactly one of ipaddr, ipv4addr or ipv6addr is required');
-    if (!tr!.secret) at(tr, 'secret is required');
+    this.allowed = allowedCodes(c);
+    const { tr, host } = transportOf(c);
     for (const n of ['Proxy-State', 'Message-Authenticator', 'User-Name', 'User-Password', 'Acct-Delay-Time', 'Event-Timestamp',
       'NAS-Identifier', 'CHAP-Password', 'CHAP-Challenge', 'Packet-Authentication-Vector', 'Packet-Type']) {
       this.da[n] = ctx.dict.resolve(n);
     }
     if (this.da['Proxy-State']) this.proxyStatePair = new Pair(this.da['Proxy-State'], this.proxyState);
-    if (c.status_check && c.mode !== 'replicate') this.buildStatusCheck(c.status_check, at);
+    if (c.status_check && c.mode !== 'replicate') {
+      ({ code: this.statusCode, pairs: this.statusPairs } = statusCheck(c, ctx.dict, makeAt(sectionOf(c)!)));
+    }
     this.workers = workerShare();
     this.maxOutstanding = Math.max(1, Math.floor(c.max_outstanding / this.workers));
     this.maxConns = Math.max(1, Math.floor(c.pool.max / this.workers));
     this.shared = {
-      transport: c.transport, host: host!, port: tr!.port, srcAddr: tr!.src_ipaddr, recvBuff: tr!.recv_buff, sendBuff: tr!.send_buff,
-      secret: Buffer.from(tr!.secret!, 'utf8'), dict: ctx.dict, maxPacketSize: c.max_packet_size, maxAttributes: c.max_attributes,
+      transport: c.transport, host, port: tr.port, srcAddr: tr.src_ipaddr, recvBuff: tr.recv_buff, sendBuff: tr.send_buff,
+      secret: Buffer.from(tr.secret!, 'utf8'), dict: ctx.dict, maxPacketSize: c.max_packet_size, maxAttributes: c.max_attributes,
       perConnectionMax: this.statusCode ? Math.min(c.pool.per_connection_max, 254) : c.pool.per_connection_max,
       connectTimeout: c.pool.connect_timeout,
       requireMa: () => c.require_message_authenticator === 'yes' || (c.require_message_authenticator === 'auto' && this.maSeen),
@@ -201,7 +175,7 @@ export class Radius implements ModuleInstance {
       replicate: c.mode === 'replicate',
     };
     const n = Math.min(Math.max(c.pool.start, c.pool.min), this.maxConns);
-    this.log.info(`${c.mode} to ${c.transport} ${host}:${tr!.port}; ${n} connection(s) at start, at most ${this.maxConns}` +
+    this.log.info(`${c.mode} to ${c.transport} ${host}:${tr.port}; ${n} connection(s) at start, at most ${this.maxConns}` +
       `${this.workers > 1 ? ` per worker (${this.workers} workers)` : ''}; max_outstanding ${this.maxOutstanding}` +
       `${this.statusCode ? `; status checks with ${packetCodeName(this.statusCode)}` : ''}`);
     for (let i = 0; i < n; i++) this.openConn(false);
@@ -219,62 +193,6 @@ export class Radius implements ModuleInstance {
       for (const { id, t } of inflight) { c.release(id, t); t.onDead('shutting down'); }
     }
     this.conns = [];
-  }
-
-  // ───────────────────────── status check packet ─────────────────────────
-
-  private buildStatusCheck(sc: NonNullable<RadiusConfig['status_check']>, at: (o: object | undefined, m: string) => never): void {
-    const items = sc.update as ConfItem[];
-    const pairs: Pair[] = [];
-    for (const u of items) {
-      if (u.kind !== 'section') at(sc, 'status_check: "update" must be a section: update request { … }');
-      const s = u as ConfSection;
-      if (s.name2 !== undefined && s.name2 !== 'request') {
-        throw new ConfError('ERR_CONF_VALUE', s.loc, `${this.name}: status_check { update ${s.name2} }: only "update request { … }" (or "update { … }") is allowed`);
-      }
-      for (const p of s.children) {
-        if (p.kind !== 'pair' || p.op === '' || p.value === undefined) {
-          throw new ConfError('ERR_CONF_VALUE', p.loc, `${this.name}: status_check { update }: expected "Attribute = value"`);
-        }
-        if (p.quote === 'back' || (p.quote === 'double' && p.value.includes('%')) || (p.quote === 'bare' && p.value.includes('%'))) {
-          throw new ConfError('ERR_CONF_VALUE', p.loc, `${this.name}: status_check { update }: ${p.attr}: only static values are allowed (no expansions)`);
-        }
-        const v = p.quote === 'double' ? `"${p.value}"` : p.quote === 'single' ? `'${p.value}'` : p.value;
-        let parsed: Pair[];
-        try {
-          parsed = parsePairList(`${p.attr} = ${v}`, this.dict);
-        } catch (e) {
-          throw new ConfError('ERR_CONF_VALUE', p.loc, `${this.name}: status_check { update }: ${(e as Error).message}`);
-        }
-        for (const x of parsed) {
-          const top = x.da.parent?.type === 'root';
-          if (top && (x.da.attr === ATTR_PROXY_STATE || x.da.attr === ATTR_MA)) {
-            throw new ConfError('ERR_CONF_VALUE', p.loc, `${this.name}: status_check { update }: ${x.da.name} is not allowed in a status check`);
-          }
-          (x as Pair & { loc?: unknown }).loc = p.loc;
-          pairs.push(x);
-        }
-      }
-    }
-    const has = (attr: number): boolean => pairs.some((x) => x.da.attr === attr && x.da.parent?.type === 'root');
-    let type = sc.type as string;
-    if (type === 'auto') {
-      if (this.allowed.has(PacketCode.AccessRequest)) type = 'Access-Request';
-      else if (this.allowed.has(PacketCode.AccountingRequest)) type = 'Accounting-Request';
-      else type = 'Status-Server';
-    }
-    if (type === 'Access-Request' && (!has(ATTR_USER_NAME) || !has(ATTR_USER_PASSWORD))) {
-      at(sc, 'status_check with Access-Request needs User-Name and User-Password in "update request { … }"');
-    }
-    if (type === 'Accounting-Request' && !has(ATTR_USER_NAME)) {
-      at(sc, 'status_check with Accounting-Request needs User-Name in "update request { … }"');
-    }
-    if (type !== 'Access-Request' && has(ATTR_USER_PASSWORD)) {
-      at(sc, 'status_check: User-Password is only allowed when the check type is Access-Request');
-    }
-    if (pairs.length === 0 && this.da['NAS-Identifier']) pairs.push(new Pair(this.da['NAS-Identifier'], 'status check - are you alive?'));
-    this.statusCode = CODE_OF[type as SendableType];
-    this.statusPairs = pairs.filter((x) => x.da !== this.da['Event-Timestamp']);
   }
 
   // ───────────────────────── pool ─────────────────────────
