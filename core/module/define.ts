@@ -25,6 +25,7 @@
  * - `validate(config, at, ctx)` checks what the schema cannot (cross-item rules, attribute
  *   names in raw sections, files the config names). It runs at start-up *and* under
  *   `radiusd -C`, so the two agree: a start-time check belongs here, not in `instantiate`.
+ *   A check that also builds something the instance needs is a function both call.
  * - `dict` declares the attributes the module uses; the loader resolves them once and injects
  *   the handles (`MODULE_DICT`). `deps` declares other module instances, checked at load and
  *   injected as their instance objects (`MODULE_DEPS`); they are instantiated first.
@@ -74,6 +75,8 @@ export interface ValidateContext {
   /** The generation's xlats (every module has bootstrapped). */
   readonly xlats: XlatRegistry;
   readonly log: Logger;
+  /** The compiled `env` templates (compiled just before `validate`), e.g. to check a constant value. */
+  readonly env: CompiledEnv;
 }
 
 /**
@@ -149,6 +152,8 @@ export interface EnvItem {
   readonly strftime?: boolean;
   /** Applied to every expanded value (not to literal text), e.g. to keep `/` out of file names. */
   readonly escape?: (s: string) => string;
+  /** Picks `escape` from the parsed config (e.g. by an `escape_filenames` switch). */
+  readonly escapeBy?: (config: any) => ((s: string) => string) | undefined;
   /**
    * `value` (default): expanded before the call; the method gets a string. `template`: only
    * compiled; the method gets the {@link CompiledTemplate} and expands it when (and if) it needs it.
@@ -224,7 +229,7 @@ export interface ModuleDefinition<F extends Fields = Fields, I extends ModuleIns
   readonly config: SectionSchema<F>;
   /**
    * Checks the parsed config beyond the schema; throws through `at` (located errors). Runs at
-   * start-up and under `radiusd -C`, after every `bootstrap`, before `env` and `instantiate`.
+   * start-up and under `radiusd -C`, after every `bootstrap` and the `env` compilation, before `instantiate`.
    */
   readonly validate?: (config: Infer<SectionSchema<F>>, at: ConfigAt, ctx: ValidateContext) => void;
   /** Attributes the module needs; resolved at load (a missing one is a startup error) and injected as `MODULE_DICT`. */

@@ -259,13 +259,13 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
       throw hookError('ERR_MODULE_BOOTSTRAP', 'bootstrap', e, err);
     }
   }
-  // validate, then env: both also under -C, so that a check and a start agree.
+  // env, then validate: both also under -C, so that a check and a start agree.
   const compileTmpl: TemplateCompiler = opts.templates ?? ((text, o) => compileTemplate(text, o));
   for (const e of entries) {
     try {
       const validate = e.definition.validate as ((c: unknown, at: ConfigAt, ctx: ValidateContext) => void) | undefined;
-      validate?.(e.config, makeAt(e.section), { name: e.name, dict, xlats, log: e.log });
       e.env = compileEnv(e, dict, xlats, compileTmpl);
+      validate?.(e.config, makeAt(e.section), { name: e.name, dict, xlats, log: e.log, env: e.env });
     } catch (err) {
       await unwind(entries, entries[entries.length - 1], rootLog);
       if (err instanceof ConfError || err instanceof CompileError) throw err;
@@ -575,7 +575,8 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
       if (value === undefined) continue;
       if (typeof value !== 'string') throw new Error(`env["${methodName}"].${arg} names config item "${item}", which is not a string`);
       const o = typeof spec === 'string' ? undefined : spec;
-      const t = compile(value, { dict, xlats, loc: itemLoc(e.section, item), strftime: o?.strftime, escape: o?.escape });
+      const escape = o?.escape ?? (o?.escapeBy as ((c: unknown) => ((s: string) => string) | undefined) | undefined)?.(e.config);
+      const t = compile(value, { dict, xlats, loc: itemLoc(e.section, item), strftime: o?.strftime, escape });
       compiled[arg] = t;
       if (o?.as === 'template') fixed[arg] = t;
       else if (t.isConstant) fixed[arg] = t.constant;
