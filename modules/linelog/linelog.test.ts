@@ -4,9 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Linelog } from './linelog';
-import { LinelogConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
-import { XlatRegistry } from '../../core/unlang/xlat/registry';
+import def from './index';
+import { callCtx, loadTestModule, makeRequest, testDict, type TestModule } from '../shared/testing';
 import { compileTemplate } from '../shared/tmpl';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linelog-test-'));
@@ -16,9 +15,9 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function linelog(body: string, log = memoryLogger()): Linelog {
-  const m = new Linelog(parseModuleConfig(LinelogConfig, body, 'linelog'), log, 'linelog');
-  m.instantiate({ name: 'linelog', dict: testDict(), log });
+/** A `linelog { body }` instance loaded through the loader (its `log` method gets `ctx.env`). */
+async function linelog(body: string): Promise<TestModule<Linelog>> {
+  const m = await loadTestModule(def, body);
   made.push(m);
   return m;
 }
@@ -27,7 +26,7 @@ const req = () => makeRequest('User-Name = "bob", NAS-Port = 7, Packet-Type = Ac
 describe('linelog', () => {
   it('format to a file with the delimiter', async () => {
     const f = path.join(dir, 'a.log');
-    const m = linelog(`filename = ${f}\nformat = "user=%{User-Name} port=%{NAS-Port}"`);
+    const m = await linelog(`filename = ${f}\nformat = "user=%{User-Name} port=%{NAS-Port}"`);
     const r = req();
     expect(await m.log(r, callCtx(r))).toBe('ok');
     expect(await m.log(r, callCtx(r))).toBe('ok');
@@ -36,14 +35,14 @@ describe('linelog', () => {
   });
   it('reference into messages, default fallback, format fallback, noop', async () => {
     const f = path.join(dir, 'b.log');
-    const m = linelog(`file {\n\tfilename = ${f}\n\tpermissions = 0640\n}\ndelimiter = " | "\nreference = "messages.%{Packet-Type}"\nmessages {\n\tAccess-Request = "auth %{User-Name}"\n\tdefault = 'other %{literal}'\n}`);
+    const m = await linelog(`file {\n\tfilename = ${f}\n\tpermissions = 0640\n}\ndelimiter = " | "\nreference = "messages.%{Packet-Type}"\nmessages {\n\tAccess-Request = "auth %{User-Name}"\n\tdefault = 'other %{literal}'\n}`);
     const r = req();
     expect(await m.log(r, callCtx(r))).toBe('ok');
     const r2 = makeRequest('User-Name = "x", Packet-Type = Accounting-Request');
     expect(await m.log(r2, callCtx(r2))).toBe('ok');
     expect(fs.readFileSync(f, 'utf8')).toBe('auth bob | other %{literal} | ');
     expect(fs.statSync(f).mode & 0o777).toBe(0o640);
-    const m2 = linelog(`filename = ${f}\nreference = "Accounting-Request.%{Acct-Status-Type}"\nAccounting-Request {\n\tStart = "start"\n}`);
+    const m2 = await linelog(`filename = ${f}\nreference = "Accounting-Request.%{Acct-Status-Type}"\nAccounting-Request {\n\tStart = "start"\n}`);
     const r3 = makeRequest('Acct-Status-Type = Stop');
     expect(await m2.log(r3, callCtx(r3))).toBe('noop');
     const r4 = makeRequest('Acct-Status-Type = Start');
@@ -55,37 +54,36 @@ describe('linelog', () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const r = req();
-      await linelog('format = "to out %{User-Name}"').log(r, callCtx(r));
+      await (await linelog('format = "to out %{User-Name}"')).log(r, callCtx(r));
       // Not a file: no Promise, the request does not yield.
-      expect(linelog('filename = stderr\nformat = "to err"').log(r, callCtx(r))).toBe('ok');
+      expect((await linelog('filename = stderr\nformat = "to err"')).log(r, callCtx(r))).toBe('ok');
       expect(out).toHaveBeenCalledWith('to out bob\n');
       expect(err).toHaveBeenCalledWith('to err\n');
     } finally {
       out.mockRestore();
       err.mockRestore();
     }
-    const log = memoryLogger();
     const r = req();
-    await linelog('destination = syslog\nformat = "sys %{User-Name}"', log).log(r, callCtx(r));
-    expect(log.lines).toContain('info: sys bob');
+    const sys = await linelog('destination = syslog\nformat = "sys %{User-Name}"');
+    await sys.log(r, callCtx(r));
+    expect(sys.$log.lines).toContain('info: linelog: sys bob');
   });
   it('filename expansion with strftime', async () => {
-    const m = linelog(`filename = ${dir}/%{User-Name}-%Y.log\nformat = "x"`);
+    const m = await linelog(`filename = ${dir}/%{User-Name}-%Y.log\nformat = "x"`);
     const r = req();
     await m.log(r, callCtx(r));
     expect(fs.existsSync(`${dir}/bob-${new Date(r.received * 1000).getFullYear()}.log`)).toBe(true);
   });
-  it('located errors in message templates; needs format or reference', () => {
-    expect(() => linelog(`format = "x"\nreference = "m.%{User-Name}"\nm {\n\tx = "%{No-Such-Attr}"\n}`)).toThrow(/test\.conf\[5\]/);
-    expect(() => linelog('filename = /dev/null')).toThrow(/format/);
+  it('located errors in message templates; needs format or reference', async () => {
+    await expect(linelog(`format = "x"\nreference = "m.%{User-Name}"\nm {\n\tx = "%{No-Such-Attr}"\n}`)).rejects.toThrow(/test\.conf\[5\]/);
+    await expect(linelog('filename = /dev/null')).rejects.toThrow(/^test\.conf\[1\]: linelog: needs "format" or "reference"$/);
+    await expect(linelog('destination = file\nformat = "x"')).rejects.toThrow(/^test\.conf\[2\]: linelog \{ destination \}: destination = file needs a filename$/);
   });
   it('%linelog(text) xlat', async () => {
     const f = path.join(dir, 'x.log');
-    const m = linelog(`filename = ${f}\nformat = "unused"`);
-    const reg = new XlatRegistry();
-    m.bootstrap({ name: 'linelog', dict: testDict(), log: memoryLogger(), registerXlat: (n, fn, o) => reg.register(n, fn, o) });
+    const m = await linelog(`filename = ${f}\nformat = "unused"`);
     const r = req();
-    await compileTemplate('%linelog("hi %{User-Name}")', { dict: testDict(), xlats: reg }).expand(r);
+    await compileTemplate('%linelog("hi %{User-Name}")', { dict: testDict(), xlats: m.$set.xlats }).expand(r);
     expect(fs.readFileSync(f, 'utf8')).toBe('hi bob\n');
   });
 });

@@ -10,41 +10,62 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { BootstrapContext, InstantiateContext } from '../../core/module/define';
+import type { BootstrapContext, CompiledTemplate, ConfigAt, EnvOf, InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
-import { sectionOf } from '../../core/config/schema';
-import type { ConfItem, ConfSection } from '../../core/config/ast';
-import { unescapeValue } from '../../core/config/ast';
 import type { Request } from '../../core/request/request';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { boxAsText } from '../../core/unlang/xlat/box';
 import { AppendWriter } from '../shared/append-writer';
 import { escapeName, safeName } from '../shared/filename';
-import { compileTemplate, type Template } from '../shared/tmpl';
 import type { LinelogConfig } from './config';
 
+const fileEscape = (c: LinelogConfig) => ((c.file ?? c).escape_filenames ? escapeName : safeName);
 
-/** Config items of the module section itself, which are not message lines. */
-const OWN_SECTIONS = new Set(['file']);
+/**
+ * `env` of `log`: `reference` is expanded before each call; the line templates (`format`, and
+ * every item of every subsection except `file { }`) are handed over compiled and expanded only
+ * when chosen; the file name is expanded when a line is written (also by `%<instance>(…)`).
+ */
+export const LINELOG_ENV = {
+  reference: 'reference',
+  format: { item: 'format', strftime: true, as: 'template' },
+  lines: { sections: '*', except: ['file'], strftime: true },
+  filename: { item: 'filename', strftime: true, as: 'template', escapeBy: fileEscape },
+  file_filename: { item: 'file.filename', strftime: true, as: 'template', escapeBy: fileEscape },
+} as const;
+
+/** Arguments of {@link Linelog.log}. */
+export type LinelogEnv = EnvOf<typeof LINELOG_ENV>;
+
+type Destination = 'file' | 'stdout' | 'stderr' | 'syslog';
+
+/** Where lines go, and which config item holds the file name (v3 `filename = stdout|stderr|syslog` picks the destination). */
+function destinationOf(c: LinelogConfig): { dest: Destination; item?: 'file.filename' | 'filename' } {
+  const item = c.file?.filename !== undefined ? 'file.filename' : c.filename !== undefined ? 'filename' : undefined;
+  const filename = c.file?.filename ?? c.filename;
+  if (!c.destination && filename && /^(stdout|stderr|syslog)$/.test(filename)) return { dest: filename as Destination };
+  return { dest: c.destination ?? (filename ? 'file' : 'stdout'), item };
+}
+
+/** The definition's `validate`: a file destination needs a file name; a line needs `format` or `reference`. */
+export function validateLinelog(c: LinelogConfig, at: ConfigAt): void {
+  const { dest, item } = destinationOf(c);
+  if (dest === 'file' && !item) at('destination', 'destination = file needs a filename');
+  if (c.format === undefined && c.reference === undefined) at('', 'needs "format" or "reference"');
+}
 
 /** The `linelog` module instance. */
 @injectable()
 export class Linelog {
-  private destination: 'file' | 'stdout' | 'stderr' | 'syslog' = 'stdout';
-  private filename?: Template;
+  private destination: Destination = 'stdout';
+  private filename?: CompiledTemplate;
   private writer?: AppendWriter;
-  private format?: Template;
-  private reference?: Template;
-  /** Compiled lines by dotted path (`messages.Access-Accept`). */
-  private readonly lines = new Map<string, Template>();
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: LinelogConfig,
     @inject(MODULE_LOG) private readonly logger: Logger,
     @inject(MODULE_NAME) private readonly name: string,
-    @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}
 
   /** Registers `%<instance>(text)`: writes `text` as a line. */
@@ -56,44 +77,16 @@ export class Linelog {
     }, { minArgs: 1, maxArgs: 1 });
   }
 
-  /** Compiles the templates and opens the destination. */
+  /** Opens the destination (`validateLinelog` checked the config; `env` compiled the templates). */
   instantiate(ctx: InstantiateContext): void {
     const c = this.config;
-    const dict = ctx.dict;
-    const opts = { dict, xlats: this.xlats };
-    const fileConf = c.file ?? c;
-    let filename = fileConf.filename ?? c.filename;
-    let dest = c.destination;
-    // v3: `filename = stdout|stderr|syslog` picks the destination.
-    if (!dest && filename && /^(stdout|stderr|syslog)$/.test(filename)) {
-      dest = filename as 'stdout' | 'stderr' | 'syslog';
-      filename = undefined;
-    }
-    this.destination = dest ?? (filename ? 'file' : 'stdout');
-    if (this.destination === 'file') {
-      if (!filename) throw new Error(`${this.name}: destination = file needs a filename`);
-      this.filename = compileTemplate(filename, { ...opts, strftime: true, escape: fileConf.escape_filenames ? escapeName : safeName });
+    const { dest, item } = destinationOf(c);
+    this.destination = dest;
+    if (dest === 'file') {
+      const env = ctx.env.log as Partial<LinelogEnv> | undefined;
+      this.filename = item === 'file.filename' ? env?.file_filename : env?.filename;
+      const fileConf = c.file ?? c;
       this.writer = new AppendWriter({ fileMode: fileConf.permissions, dirMode: 0o755, fsync: fileConf.fsync, idleTimeoutMs: 60_000 });
-    }
-    if (c.format !== undefined) this.format = compileTemplate(c.format, { ...opts, strftime: true });
-    if (c.reference !== undefined) this.reference = compileTemplate(c.reference, opts);
-    const cs = sectionOf(c);
-    const sections: ConfItem[] = cs ? cs.children : c.messages;
-    for (const item of sections) {
-      if (item.kind === 'section' && !OWN_SECTIONS.has(item.name1)) this.compileLines(item, item.name1, opts);
-    }
-    if (!this.format && !this.reference) throw new Error(`${this.name}: needs "format" or "reference"`);
-  }
-
-  private compileLines(cs: ConfSection, prefix: string, opts: { dict: InstantiateContext['dict']; xlats?: XlatRegistry }): void {
-    for (const item of cs.children) {
-      if (item.kind === 'section') {
-        this.compileLines(item, `${prefix}.${item.name1}`, opts);
-        continue;
-      }
-      if (item.op === '' || item.value === undefined) continue;
-      const text = item.quote === 'single' ? unescapeValue(item.value, 'single').replace(/[\\"%]/g, (x) => `\\${x}`) : item.value;
-      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc }));
     }
   }
 
@@ -103,29 +96,30 @@ export class Linelog {
   }
 
   /** The template for a reference path: the line, its section's `default`, or `format`. */
-  private lookup(ref: string, ctx: CallContext): Template | undefined {
+  private lookup(ref: string, ctx: CallContext<LinelogEnv>): CompiledTemplate | undefined {
+    const lines = ctx.env.lines;
     const key = ref.replace(/^\.+/, '').toLowerCase();
-    const hit = this.lines.get(key);
+    const hit = lines.get(key);
     if (hit) return hit;
     const dot = key.lastIndexOf('.');
-    const dflt = dot > 0 ? this.lines.get(`${key.slice(0, dot)}.default`) : undefined;
+    const dflt = dot > 0 ? lines.get(`${key.slice(0, dot)}.default`) : undefined;
     if (dflt) return dflt;
     if (ctx.log.debugEnabled) ctx.log.debug(`no line for reference "${key}"`);
-    return this.format;
+    return ctx.env.format;
   }
 
   /**
    * Writes the line: `ok`, or `noop` when there is nothing to write, `fail` on errors.
    * Synchronous unless an expansion yields or the destination is a file.
    */
-  log(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  log(request: Request, ctx: CallContext<LinelogEnv>): Rcode | Promise<Rcode> {
     const failed = (e: unknown): Rcode => {
       ctx.log.error(`cannot write log line: ${(e as Error).message}`);
       return 'fail';
     };
-    const withTemplate = (t: Template | undefined): Rcode | Promise<Rcode> => {
+    const withTemplate = (t: CompiledTemplate | undefined): Rcode | Promise<Rcode> => {
       if (!t) return 'noop';
-      const line = t.expand(request, ctx.signal);
+      const line = t.expand(request, t.canYield ? ctx.signal : undefined);
       const write = (text: string): Rcode | Promise<Rcode> => {
         const w = this.emit(request, text);
         return w instanceof Promise ? w.then(() => 'ok' as Rcode, failed) : 'ok';
@@ -133,10 +127,8 @@ export class Linelog {
       return typeof line === 'string' ? write(line) : line.then(write, failed);
     };
     try {
-      if (!this.reference) return withTemplate(this.format);
-      const ref = this.reference.expand(request, ctx.signal);
-      if (typeof ref === 'string') return withTemplate(this.lookup(ref, ctx));
-      return ref.then((r) => withTemplate(this.lookup(r, ctx)), failed);
+      const ref = ctx.env.reference;
+      return withTemplate(ref === undefined ? ctx.env.format : this.lookup(ref, ctx));
     } catch (e) {
       return failed(e);
     }
