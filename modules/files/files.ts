@@ -14,14 +14,12 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, XLATS } from '../../core/module/tokens';
+import { MODULE_CONFIG, MODULE_LOG } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { InstantiateContext } from '../../core/module/define';
+import type { ConfigAt, EnvOf, ValidateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
 import type { Pair } from '../../core/pair/pair';
 import type { Request } from '../../core/request/request';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, type Template } from '../shared/tmpl';
 import {
   assignItem, checkItem, itemValue, parseUsersFile, type UsersEntry, type UsersFile, type UsersItem,
 } from '../shared/users-file';
@@ -56,12 +54,27 @@ function valuesOf(items: readonly UsersItem[], request: Request): Values | Promi
   return out;
 }
 
+/** `env` of both methods: the key, expanded before each call. */
+export const FILES_ENV = { key: 'key' } as const;
+
+/** Arguments of the `files` methods. */
+export type FilesEnv = EnvOf<typeof FILES_ENV>;
+
+/** The users files of a config, parsed by `validateFiles` (kept for the instance of the same config object). */
+const parsed = new WeakMap<object, { users?: UsersFile; acct?: UsersFile }>();
+
 /**
- * Conservatively true when template text may call a function (`%name(…)`, or the v3 `%{name:…}` form,
- * which also matches list qualifiers and `?:`); only such expansions can yield and need an AbortSignal.
+ * The definition's `validate`: reads and compiles the users files (errors located
+ * `file[line]`), so that `radiusd -C` reports a bad users file as start-up would.
  */
-export function templateMayCall(text: string): boolean {
-  return /%[A-Za-z_][\w.-]*\(|%\{[^}]*:/.test(text);
+export function validateFiles(c: FilesConfig, _at: ConfigAt, ctx: ValidateContext): void {
+  const opts = { dict: ctx.dict, xlats: ctx.xlats };
+  const users = c.filename ?? c.usersfile;
+  const acct = c.acct_filename ?? c.acctusersfile;
+  parsed.set(c, {
+    users: users ? parseUsersFile(path.resolve(users), opts) : undefined,
+    acct: acct ? parseUsersFile(path.resolve(acct), opts) : undefined,
+  });
 }
 
 /** The `files` module instance. */
@@ -69,42 +82,30 @@ export function templateMayCall(text: string): boolean {
 export class Files {
   private users?: UsersFile;
   private acct?: UsersFile;
-  private key?: Template;
-  /** True when the key calls a function (which may yield and so needs the call's AbortSignal). */
-  private keyNeedsSignal = true;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: FilesConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
-    @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}
 
-  /** Reads and compiles the users files; errors are located `file[line]`. */
-  instantiate(ctx: InstantiateContext): void {
-    const opts = { dict: ctx.dict, xlats: this.xlats };
-    this.key = compileTemplate(this.config.key, opts);
-    this.keyNeedsSignal = templateMayCall(this.config.key);
-    const users = this.config.filename ?? this.config.usersfile;
-    const acct = this.config.acct_filename ?? this.config.acctusersfile;
-    if (users) {
-      this.users = parseUsersFile(path.resolve(users), opts);
-      this.log.debug(`${users}: ${this.users.entries.length} entries`);
-    }
-    if (acct) this.acct = parseUsersFile(path.resolve(acct), opts);
+  /** Takes the users files `validateFiles` read. */
+  instantiate(): void {
+    ({ users: this.users, acct: this.acct } = parsed.get(this.config) ?? {});
+    if (this.users) this.log.debug(`${this.config.filename ?? this.config.usersfile}: ${this.users.entries.length} entries`);
   }
 
   /** Matches the users file (`recv Access-Request` and other non-accounting sections). */
-  authorize(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  authorize(request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
     return this.users ? this.run(this.users, request, ctx) : 'noop';
   }
 
   /** Matches the accounting users file. */
-  accounting(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  accounting(request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
     return this.acct ? this.run(this.acct, request, ctx) : 'noop';
   }
 
   /** Runs the match; an expansion or value error is logged and gives `fail`. */
-  private run(file: UsersFile, request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  private run(file: UsersFile, request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
     const failed = (e: unknown): Rcode => {
       ctx.log.error(`${(e as Error).message ?? e}`);
       return 'fail';
@@ -117,10 +118,8 @@ export class Files {
     }
   }
 
-  private match(file: UsersFile, request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
-    // ctx.signal creates an AbortController; attribute-only keys (the default) never yield.
-    const key = this.key!.expand(request, this.keyNeedsSignal ? ctx.signal : undefined);
-    if (typeof key !== 'string') return key.then((k) => this.matchFrom(file.candidateList(k), 0, false, request, ctx, k));
+  private match(file: UsersFile, request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
+    const key = ctx.env.key;
     const cands = file.candidateList(key);
     if (cands.length === 0) return 'noop';
     return this.matchFrom(cands, 0, false, request, ctx, key);
