@@ -5,9 +5,8 @@ import * as path from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CryptPool } from './crypt-pool';
-import { Pap } from './pap';
-import { PapConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import def from './index';
+import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
 
 // The pool runs compiled JavaScript; transpile the worker and what it imports into a temp dir.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crypt-pool-'));
@@ -45,9 +44,7 @@ describe('crypt pool', () => {
     expect(new CryptPool(0, path.join(dir, 'crypt-worker.js')).available).toBe(false);
   });
   it('pap yields for crypt checks and keeps the event loop free', async () => {
-    const log = memoryLogger();
-    const m = new Pap(parseModuleConfig(PapConfig, ''), log, 'pap');
-    m.instantiate({ name: 'pap', dict: testDict(), log });
+    const m = await loadTestModule(def, 'crypt_workers = 0');
     m.useCryptPool(pool(1));
     const r = makeRequest('User-Password = "Hello world!"', { control: `Password.Crypt := "${SHA512}"` });
     const res = m.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'pap' }));
