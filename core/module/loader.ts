@@ -299,10 +299,13 @@ async function instantiateWithin(e: Entry, ctx: InstantiateContext): Promise<voi
   const r = e.instance.instantiate?.(ctx) as unknown;
   if (!r || typeof (r as Promise<void>).then !== 'function') return;
   const done = Promise.resolve(r as Promise<void>);
+  const finished = done.then(() => false as const);
+  // After a timeout the race no longer listens: a late rejection is handled by `hold` below.
+  finished.catch(() => undefined);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<true>((resolve) => { timer = setTimeout(() => resolve(true), e.timeout * 1000); });
   try {
-    if ((await Promise.race([done.then(() => false), timedOut])) === false) return;
+    if ((await Promise.race([finished, timedOut])) === false) return;
   } finally {
     clearTimeout(timer);
   }
