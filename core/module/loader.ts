@@ -19,7 +19,8 @@
  *   `ERR_MODULE_NOT_FOUND`, `ERR_MODULE_LOAD`, `ERR_DICT_ATTR_MISSING`, …) and leaves nothing
  *   running when it throws: everything already set up is detached and disposed first.
  * - `loadModules` may also throw a located `CompileError` (core/unlang) for a bad `env` template.
- * - `checkOnly: true` (radiusd -C) stops after `bootstrap` and the `env` templates; call
+ * - `checkOnly: true` (radiusd -C) stops after `bootstrap`, the `env` templates and `validate`
+ *   (everything a start runs before `instantiate`, so a check and a start agree); call
  *   `detachAll()` afterwards.
  * - `registry` defaults to `modules/index.ts`; `templates` to `modules/shared/tmpl.ts`.
  * - `mods.modules` is a bound `(name) => ModuleHandle | undefined` for `CompileOptions.modules`;
@@ -33,20 +34,22 @@
  * For each child section `name [instance] { … }` in config order:
  * 1. find the definition: `module = "/path/mod.js"` (absolute, or relative to `confDir`; a JS
  *    file whose default export or `module.exports` is a definition), else the built-in named
- *    `name` (did-you-mean on a miss). The `module` item is not passed to the schema.
+ *    `name` (did-you-mean on a miss). The loader's own items (`module`, `instantiate_timeout`)
+ *    are not passed to the schema.
  * 2. parse the section with the definition's schema (located errors from core/config);
- * 3. check the definition's `dict` needs against the dictionary;
- * 4. create a child container (`root.createChildContainer()`), register `MODULE_CONFIG`,
- *    `MODULE_LOG` (root logger child prefixed with the instance name) and `MODULE_NAME`, and
- *    resolve `impl` in it (constructors do no I/O);
- * 5. bind the method table (a bad table is a located `ERR_MODULE_DEFINITION`).
+ * 3. resolve the definition's `dict` needs (the `MODULE_DICT` handles).
  *
- * Then `bootstrap` every instance (sync), compile the `env` templates of every instance
- * (after bootstrap, so modules' xlats are known), then `instantiate` every instance (in
- * config order, awaited one by one), then deep-freeze every config. `detachAll()` runs `detach` in reverse
- * order and disposes the child containers. When a hook throws during loading, the instances
- * that had reached that stage and the failing one are detached in reverse order, every child
- * container is disposed, and a located error is thrown (the original error is its `cause`).
+ * Then resolve every `deps` entry to an instance (`ERR_MODULE_DEPENDENCY`: missing, wrong module,
+ * cycle) and fix the lifecycle order: config order, except that dependencies come first. In that
+ * order: create a child container per instance (`MODULE_CONFIG`, `MODULE_LOG`, `MODULE_NAME`,
+ * `MODULE_DICT`, `MODULE_DEPS`), resolve `impl` (no I/O) and bind its methods; `bootstrap` every
+ * instance (sync); compile every `env` (after bootstrap, so modules' xlats are known) and run every
+ * `validate`; `instantiate` every instance, awaited one by one, each within its
+ * `instantiate_timeout` (an instance still instantiating then starts pending: its calls fail at
+ * once until it settles); deep-freeze every config. `detachAll()` runs `detach` in reverse
+ * lifecycle order and disposes the child containers. When a hook throws during loading, the
+ * instances that had reached that stage and the failing one are detached in reverse order, every
+ * child container is disposed, and a located error is thrown (the original error is its `cause`).
  *
  * Instance names: `files { }` → `files`; `files users2 { }` → `users2`. Names are unique
  * across instances and virtual modules. A v3-style dotted name (`attr_filter
