@@ -1,26 +1,54 @@
 'use strict';
-// Shared by the bin launchers: on a fresh clone, install dependencies and build
-// once, so that `npx radtest …` works before `npm test` has ever run.
+// Shared by the bin launchers: on a fresh clone, install the npm dependencies and build once,
+// so that `node bin/radiusd.js -X` (and `npx radtest …`) work before `npm test` has ever run.
+// It installs npm packages and runs tsc, nothing else: Debian packages for the interop tests
+// are `npm test`'s business (scripts/setup.sh), never the daemon's.
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
 
-/** Makes sure `dist/<rel>` exists (running scripts/setup.sh and the tsc build if not) and returns its path. */
-module.exports = function ensureBuilt(tool, rel) {
+/** Runs a command with its output on our stderr, printing a progress line every few seconds. */
+function run(tool, what, cmd, args) {
+  const t0 = Date.now();
+  process.stderr.write(`${tool}: ${what}…\n`);
+  const tick = setInterval(() => {
+    process.stderr.write(`${tool}: ${what}, ${Math.round((Date.now() - t0) / 1000)} s\n`);
+  }, 5000);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 2, 2] });
+    child.on('error', (e) => { clearInterval(tick); resolve({ status: 1, error: e }); });
+    child.on('close', (status) => {
+      clearInterval(tick);
+      process.stderr.write(`${tool}: ${what}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      resolve({ status });
+    });
+  });
+}
+
+/**
+ * Resolves to the path of `dist/<rel>`, installing npm dependencies (npm ci) and running the tsc
+ * build first when it is missing.
+ */
+module.exports = async function ensureBuilt(tool, rel) {
   const target = path.join(root, 'dist', rel);
   if (fs.existsSync(target)) return target;
-  const run = (cmd, args) => {
-    const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 2, 2] });
-    // tsc emits even with type errors elsewhere; what counts is the file we need.
-    if (r.status !== 0 && !(cmd === process.execPath && fs.existsSync(target))) {
-      process.stderr.write(`${tool}: '${cmd} ${args.join(' ')}' failed; run \`npm test\` in ${root} first\n`);
-      process.exit(1);
-    }
+  const fail = (cmd) => {
+    process.stderr.write(`${tool}: '${cmd}' failed; run \`npm test\` in ${root} for the full setup\n`);
+    process.exit(1);
   };
-  process.stderr.write(`${tool}: first run, installing dependencies and building (once)…\n`);
-  if (!fs.existsSync(path.join(root, 'node_modules', 'typescript'))) run('bash', ['scripts/setup.sh']);
-  run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+  process.stderr.write(`${tool}: first run: installing npm dependencies and building into dist/ (once)\n`);
+  if (!fs.existsSync(path.join(root, 'node_modules', 'typescript'))) {
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const lock = fs.existsSync(path.join(root, 'package-lock.json'));
+    const args = lock ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
+    const r = await run(tool, `npm ${args[0]}`, npm, args);
+    if (r.status !== 0) fail(`npm ${args.join(' ')}`);
+  }
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = await run(tool, 'building with tsc', process.execPath, [tsc, '-p', 'tsconfig.json']);
+  // tsc emits even with type errors elsewhere; what counts is the file we need.
+  if (r.status !== 0 && !fs.existsSync(target)) fail('tsc -p tsconfig.json');
   return target;
 };

@@ -14,6 +14,7 @@ import attr_filter from './attr_filter';
 import chap from './chap';
 import delay from './delay';
 import detail from './detail';
+import exec from './exec';
 import files from './files';
 import linelog from './linelog';
 import pap from './pap';
@@ -26,6 +27,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   chap,
   delay,
   detail,
+  exec,
   files,
   linelog,
   pap,

@@ -15,6 +15,7 @@
 import * as dgram from 'node:dgram';
 import * as dns from 'node:dns/promises';
 import * as net from 'node:net';
+import { RadiusFramer } from '../client/framer';
 
 /** Transport protocol used to reach the server. */
 export type Transport = 'udp' | 'tcp';
@@ -130,29 +131,20 @@ class UdpChannel extends Channel {
 
 class TcpChannel extends Channel {
   local = { address: '0.0.0.0', port: 0 };
-  private buf: Buffer = Buffer.alloc(0);
+  private readonly framer = new RadiusFramer({ maxPacketSize: 65535 }, {
+    packet: (pkt) => this.onPacket(pkt),
+    bad: (_why, len, rest) => {
+      // The stream is out of sync; nothing after this point can be trusted.
+      this.client.events.dropped?.(rest, `bad length ${len} on TCP stream, closing it`);
+      this.sock.destroy();
+    },
+  });
   constructor(client: RadiusClient, private readonly sock: net.Socket) {
     super(client);
     this.local = { address: sock.localAddress ?? '0.0.0.0', port: sock.localPort ?? 0 };
-    sock.on('data', (d) => this.onData(d));
+    sock.on('data', (d) => this.framer.push(d));
     sock.on('close', () => { this.client.dropChannel(this); this.failAll(); });
     sock.on('error', () => { /* 'close' follows and fails the requests */ });
-  }
-  private onData(d: Buffer): void {
-    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-    while (this.buf.length >= 4) {
-      const len = this.buf.readUInt16BE(2);
-      if (len < 20 || len > 65535) {
-        // The stream is out of sync; nothing after this point can be trusted.
-        this.client.events.dropped?.(this.buf, `bad length ${len} on TCP stream, closing it`);
-        this.sock.destroy();
-        return;
-      }
-      if (this.buf.length < len) break;
-      const pkt = this.buf.subarray(0, len);
-      this.buf = this.buf.subarray(len);
-      this.onPacket(pkt);
-    }
   }
   write(bytes: Buffer): void { this.sock.write(bytes); }
   close(): void { this.sock.destroy(); }

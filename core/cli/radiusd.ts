@@ -22,7 +22,8 @@
  * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads, SIGUSR1 writes the stats file.
  */
 import * as cluster from 'node:cluster';
-import { ClusterPrimary, clusterRole, defaultWorkers, serveWorker, workerShare } from '../listen/cluster';
+import { ClusterPrimary, clusterRole, defaultWorkers, serveWorker, workerLearn, workerShare } from '../listen/cluster';
+import { MaSeenState } from '../listen/client-state';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -244,6 +245,8 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
     requestLogSink: args.debug ? log.requestSink() : undefined,
     override: args.ipaddr !== undefined || args.port !== undefined ? { ipaddr: args.ipaddr, port: args.port } : undefined,
     share,
+    // Under cluster the primary holds what `auto` learned (state file, log line, broadcast).
+    shareLearned: cluster.default.isWorker ? (key, note) => void workerLearn(key, note) : undefined,
     // Under cluster the primary watches the flag file and the timer and tells every worker.
     triggers: !cluster.default.isWorker,
   });
@@ -277,6 +280,7 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
         if (!(await server.reload())) throw new Error('configuration rejected (see the log)');
       },
       shutdown: () => server.stop(),
+      learned: (keys) => server.applyLearned(keys),
     });
   } else {
     process.send?.({ radiusd: 'ready', pid: process.pid, listeners: server.addresses() });
@@ -381,7 +385,20 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
     process.send?.({ radiusd: 'failed', error: errorText(e) });
     return 1;
   }
-  const primary = new ClusterPrimary({ workers: n, exec: require.main?.filename ?? process.argv[1], args: [...argv], log });
+  // What `require_message_authenticator = auto` learned, for every worker and across restarts.
+  const maState = new MaSeenState(gen.paths.maStateFile, log);
+  maState.load();
+  if (maState.size > 0) log.info(`${maState.size} client(s) known to send Message-Authenticator (${gen.paths.maStateFile})`);
+  const learn = {
+    add: (key: string, note: string): boolean => {
+      if (!maState.add(key)) return false;
+      maState.save();
+      log.info(note);
+      return true;
+    },
+    keys: () => maState.keys(),
+  };
+  const primary = new ClusterPrimary({ workers: n, exec: require.main?.filename ?? process.argv[1], args: [...argv], log, learn });
   await primary.start();
   const pids = primary.pids();
   if (pids.length === 0) {

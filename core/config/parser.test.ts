@@ -7,6 +7,8 @@ import { ConfError } from './errors';
 import { isIgnoredConfigFile } from './include';
 import { parseConfigFile, parseConfigString, type ParseOptions } from './parser';
 import { VERBATIM_FILES } from '../../test/fixtures/verbatim';
+import { mulberry32 } from '../../test/support/prng';
+import { mutateText, randomText } from '../../test/support/mutate';
 
 const tmpRoots: string[] = [];
 afterAll(() => {
@@ -623,5 +625,21 @@ describe('fuzz', () => {
       }
     }
     expect(ok + errors).toBe(3000);
+  });
+
+  it('stray control bytes, invalid UTF-8 and random bytes: a parse or a located ConfError', () => {
+    const raddb = path.resolve(__dirname, '..', '..', 'raddb');
+    const seeds = [path.join(raddb, 'radiusd.conf'), path.join(raddb, 'clients.conf'), path.join(raddb, 'mods-enabled', 'detail'), path.join(raddb, 'mods-enabled', 'linelog')]
+      .map((f) => fs.readFileSync(f, 'utf8'));
+    const rnd = mulberry32(0xc0f1);
+    for (let iter = 0; iter < 2000; iter++) {
+      const s = rnd() < 0.8 ? mutateText(seeds[Math.floor(rnd() * seeds.length)], rnd) : randomText(rnd, 120);
+      try {
+        parseConfigString(s, '/fuzz/radiusd.conf', { env: {} });
+      } catch (e) {
+        if (!(e instanceof ConfError)) throw new Error(`non-ConfError on input ${JSON.stringify(s)}: ${String(e)}`);
+        expect(e.message).toMatch(/^\/fuzz\/radiusd\.conf\[\d+\]: \S|^\/fuzz\/[^[]+\[\d+\]: \S/);
+      }
+    }
   });
 });

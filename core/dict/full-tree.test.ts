@@ -27,7 +27,7 @@ describe('FreeRADIUS v4 dictionary trees', () => {
     let n = 0;
     for (const _ of d.attributes()) n++;
     expect(n).toBeGreaterThan(8000);
-    expect(loadMs).toBeLessThan(1500); // generous: CI machines are slow; ~80 ms on a quiet one
+    console.log(`radius-full + internal + test dictionaries: ${n} attributes loaded in ${loadMs.toFixed(0)} ms (informational; speed belongs in bench/)`);
   });
 
   it('has the RFC attributes with their flags', () => {

@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { DictError, Dictionary } from './index';
+import { mulberry32 } from '../../test/support/prng';
+import { mutateText, randomText } from '../../test/support/mutate';
 
 /** Small deterministic PRNG (xorshift32) so failures reproduce. */
 function rng(seed: number): () => number {
@@ -55,4 +57,27 @@ it('throws nothing but DictError on random input', () => {
     }
   }
   expect(errors).toBeGreaterThan(100);
+});
+
+it('throws nothing but a located DictError on mutated real dictionaries and random bytes', () => {
+  const RADIUS = path.resolve(__dirname, '..', '..', 'dictionaries', 'radius');
+  const samples = ['dictionary.rfc2865', 'dictionary.cisco', 'dictionary.wimax', 'dictionary.freeradius.internal']
+    .map((f) => fs.readFileSync(path.join(RADIUS, f), 'utf8'))
+    // Keep each sample small: mutations near the end of a long file are no more interesting.
+    .map((t) => t.split('\n').slice(0, 80).join('\n'));
+  const rnd = mulberry32(0xd1c7);
+  const file = path.join(dir, 'dictionary');
+  let errors = 0;
+  for (let i = 0; i < 1200; i++) {
+    const text = rnd() < 0.8 ? mutateText(samples[Math.floor(rnd() * samples.length)], rnd, KEYWORDS) : randomText(rnd, 80);
+    fs.writeFileSync(file, text);
+    try {
+      Dictionary.load(file);
+    } catch (e) {
+      if (!(e instanceof DictError)) throw new Error(`non-DictError for ${JSON.stringify(text)}\n${String(e)}`);
+      expect(e.message).toMatch(/^.+\[\d+\]: \S/);
+      errors++;
+    }
+  }
+  expect(errors).toBeGreaterThan(50);
 });

@@ -1,3 +1,4 @@
+import { MaSeenState, clientKey } from './client-state';
 import { describe, expect, it } from 'vitest';
 import { ConfError } from '../config/errors';
 import { Client, canonicalNetwork, maRequired, proxyStateLimited } from './clients';
@@ -81,12 +82,14 @@ client host6 { ipv6addr = 2001:db8:0:0::1
     expect(ok2).toBe(5);
   });
 
-  it('keeps the Message-Authenticator flag across a reload', () => {
+  it('keeps the Message-Authenticator flag across a reload (same name and network)', () => {
+    const state = new MaSeenState(undefined);
     const a = clientsFromText('client lo { ipaddr = 127.0.0.1\n secret = x\n require_message_authenticator = auto }');
-    a.find('127.0.0.1')!.maSeen = true;
-    const b = clientsFromText('client lo { ipaddr = 127.0.0.1\n secret = y\n require_message_authenticator = auto }');
-    b.inheritState(a);
+    state.add(clientKey(a.find('127.0.0.1')!));
+    const b = clientsFromText('client lo { ipaddr = 127.0.0.1\n secret = y\n require_message_authenticator = auto }\nclient other { ipaddr = 127.0.0.2\n secret = y }');
+    state.mark([b]);
     expect(b.find('127.0.0.1')!.maSeen).toBe(true);
+    expect(b.find('127.0.0.2')!.maSeen).toBe(false);
   });
 
   it('reports located errors', () => {

@@ -257,19 +257,6 @@ export class ClientTable implements ClientLookup {
   setShare(n: number): void {
     for (const c of this.all) c.setShare(n);
   }
-
-  /**
-   * Carries runtime state over from the previous table on reload: a client
-   * with the same name and network keeps its "Message-Authenticator seen"
-   * flag, so `auto` does not fall back to unprotected after a reload.
-   */
-  inheritState(old: ClientTable): void {
-    const prev = new Map(old.all.map((c) => [`${c.name}\0${c.network}`, c]));
-    for (const c of this.all) {
-      const o = prev.get(`${c.name}\0${c.network}`);
-      if (o && o.maSeen) c.maSeen = true;
-    }
-  }
 }
 
 function splitNet(s: string): { addr: string; len: number } {

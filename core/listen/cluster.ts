@@ -14,8 +14,12 @@
  * - `-X` / debug or `workers = 1` means one process and no fork.
  *
  * Per-worker state: duplicate cache, client token buckets (max_pps is divided
- * by the worker count, see {@link workerShare}), `auto` Message-Authenticator
- * flags, counters.
+ * by the worker count, see {@link workerShare}), TCP connection counts, counters.
+ *
+ * Shared state: what `auto` learned (a client sends Message-Authenticator). A
+ * worker reports it ({@link workerLearn}); the primary, which holds the truth
+ * ({@link PrimaryOptions.learn}), broadcasts new keys to every worker and sends
+ * the whole set to a worker when it becomes ready ({@link WorkerHooks.learned}).
  */
 import cluster, { type Worker } from 'node:cluster';
 import * as os from 'node:os';
@@ -36,7 +40,9 @@ type Msg =
   | { tsradius: 'reload' }
   | { tsradius: 'reloaded'; ok: boolean; error?: string }
   | { tsradius: 'shutdown' }
-  | { tsradius: 'ready' };
+  | { tsradius: 'ready' }
+  | { tsradius: 'learn'; key: string; note: string }
+  | { tsradius: 'learned'; keys: string[] };
 
 /** How the current process should run. */
 export type ClusterRole = 'single' | 'primary' | 'worker';
@@ -100,6 +106,12 @@ export interface PrimaryOptions {
   /** Delay before restarting a crashed worker (ms, default 1000; doubles up to 30 s on repeated crashes). */
   restartDelayMs?: number;
   log?: Logger;
+  /**
+   * Shared learned state (Message-Authenticator seen): `add` records a key a worker reported
+   * and returns true when it was new (it is then broadcast to every worker); `keys` is the
+   * whole set, sent to each worker when it is ready.
+   */
+  learn?: { add(key: string, note: string): boolean; keys(): string[] };
 }
 
 /** The primary process: forks and supervises workers; runs no listeners. */
@@ -130,7 +142,11 @@ export class ClusterPrimary {
     return new Promise<void>((resolve) => {
       w.on('message', (m: unknown) => {
         if (!isMsg(m)) return;
-        if (m.tsradius === 'ready') resolve();
+        if (m.tsradius === 'ready') {
+          const keys = this.opts.learn?.keys() ?? [];
+          if (keys.length) this.sendTo(w, { tsradius: 'learned', keys });
+          resolve();
+        } else if (m.tsradius === 'learn') this.onLearn(m.key, m.note);
         else if (m.tsradius === 'stats') this.onStats(m.seq, m.stats);
         else if (m.tsradius === 'reloaded' && !m.ok) this.opts.log?.error(`worker ${index}: reload failed: ${m.error ?? ''}`);
       });
@@ -146,6 +162,18 @@ export class ClusterPrimary {
         }, delay).unref();
       });
     });
+  }
+
+  private sendTo(w: Worker, m: Msg): void {
+    try { if (!w.isDead()) w.send(m); } catch { /* worker gone; it gets the whole set when restarted */ }
+  }
+
+  private onLearn(key: string, note: string): void {
+    if (typeof key !== 'string' || typeof note !== 'string' || !this.opts.learn) return;
+    let fresh = false;
+    try { fresh = this.opts.learn.add(key, note); } catch (e) { this.opts.log?.error(`learned state: ${(e as Error).message}`); }
+    if (!fresh) return;
+    for (const w of this.workers.values()) this.sendTo(w, { tsradius: 'learned', keys: [key] });
   }
 
   /** Pids of the running workers. */
@@ -207,6 +235,18 @@ export interface WorkerHooks {
   reload?(): Promise<void>;
   /** Stop listeners and detach modules before the process exits. */
   shutdown?(): Promise<void>;
+  /** Keys of learned state from the primary (new ones, or the whole set when the worker is ready). */
+  learned?(keys: string[]): void;
+}
+
+/**
+ * Inside a worker: reports learned state (`key`, and the line the primary logs once) to the
+ * primary. Returns false outside a cluster worker.
+ */
+export function workerLearn(key: string, note: string): boolean {
+  if (!cluster.isWorker || !process.send) return false;
+  try { process.send({ tsradius: 'learn', key, note } satisfies Msg); } catch { return false; }
+  return true;
 }
 
 /**
@@ -226,6 +266,11 @@ export function serveWorker(hooks: WorkerHooks): void {
         send({ tsradius: 'stats', seq: m.seq, stats });
         break;
       }
+      case 'learned':
+        if (Array.isArray(m.keys)) {
+          try { hooks.learned?.(m.keys.filter((k) => typeof k === 'string')); } catch { /* never break the worker */ }
+        }
+        break;
       case 'reload':
         if (hooks.reload) {
           hooks.reload().then(() => send({ tsradius: 'reloaded', ok: true }),

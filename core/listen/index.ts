@@ -8,11 +8,11 @@ export type {
 } from './types';
 export { Client, ClientTable, ClientSchema, parseClient, parseClients, maRequired, proxyStateLimited, canonicalNetwork, normaliseAddress } from './clients';
 export { UdpListener, bindAddress } from './udp';
-export { TcpListener } from './tcp';
+export { TcpListener, TCP_LIMIT_DEFAULTS } from './tcp';
 export { DedupTable } from './dedup';
 export { BASE_COUNTERS, totalDrops } from './ingest';
 export {
-  ClusterPrimary, clusterRole, defaultWorkers, serveWorker, sumStats, workerShare, ENV_WORKERS, ENV_WORKER_INDEX,
+  ClusterPrimary, clusterRole, defaultWorkers, serveWorker, sumStats, workerLearn, workerShare, ENV_WORKERS, ENV_WORKER_INDEX,
   type ClusterOptions, type ClusterRole, type PrimaryOptions, type StatsTree, type WorkerHooks,
 } from './cluster';
 import type { Listener, ListenerConfig, ListenerDeps } from './types';
@@ -23,3 +23,4 @@ import { UdpListener } from './udp';
 export function createListener(config: ListenerConfig, deps: ListenerDeps): Listener {
   return config.transport === 'tcp' ? new TcpListener(config, deps) : new UdpListener(config, deps);
 }
+export { MaSeenState, clientKey, maLearnedNote, type ClientStateSink } from './client-state';

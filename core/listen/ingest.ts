@@ -10,6 +10,7 @@ import { loadDefaultDictionary } from '../dict/default';
 import type { Logger } from '../log/logger';
 import { checkPacket, decodePacket, packetCodeName } from '../protocol/radius/packet';
 import { maRequired, proxyStateLimited, takeToken } from './clients';
+import { maLearnedNote, type ClientStateSink } from './client-state';
 import { DedupTable, type DedupEntry } from './dedup';
 import { DropLog } from './rate-log';
 import type {
@@ -55,6 +56,7 @@ export class Ingest {
   sink: PacketSink;
   dict: Dictionary;
   log: Logger | undefined;
+  clientState: ClientStateSink | undefined;
   readonly info: ListenerInfo;
   private readonly allowed = new Uint8Array(256);
   private drops: DropLog;
@@ -66,6 +68,7 @@ export class Ingest {
     this.sink = deps.sink;
     this.dict = deps.dict ?? loadDefaultDictionary();
     this.log = deps.log;
+    this.clientState = deps.clientState;
     this.drops = new DropLog(deps.log);
     for (const t of config.types) if (t >= 0 && t < 256) this.allowed[t] = 1;
     this.info = Object.freeze({ name: config.name, transport: config.transport, types: Object.freeze([...config.types]) });
@@ -76,6 +79,7 @@ export class Ingest {
     if (deps.clients) this.clients = deps.clients;
     if (deps.sink) this.sink = deps.sink;
     if (deps.dict) this.dict = deps.dict;
+    if (deps.clientState) this.clientState = deps.clientState;
     if (deps.log) { this.log = deps.log; this.drops = new DropLog(deps.log); }
   }
 
@@ -186,12 +190,7 @@ export class Ingest {
         return true;
       }
       const hasMa = dec.hasMessageAuthenticator;
-      if (hasMa && code === 1 && !client.maSeen) {
-        client.maSeen = true;
-        if (client.requireMessageAuthenticator === 'auto' || client.limitProxyState === 'auto') {
-          this.log?.info(`${this.config.name}: client ${client.shortname} sends Message-Authenticator; requiring it from now on`);
-        }
-      }
+      if (hasMa && code === 1 && !client.maSeen) this.learned(client);
       if (code === 1 && !hasMa && proxyStateLimited(client) && hasProxyState(raw, len)) {
         this.drop('drop_proxy_state', 'proxy-state:' + client.name,
           () => `${this.config.name}: dropping Access-Request from client ${client!.shortname} with Proxy-State but no Message-Authenticator (limit_proxy_state = ${client!.limitProxyState})`);
@@ -214,6 +213,15 @@ export class Ingest {
       this.drop('drop_internal', 'internal', () => `${this.config.name}: internal error while reading a packet: ${(e as Error)?.stack ?? String(e)}`);
       return true;
     }
+  }
+
+  /** First valid Message-Authenticator from this client: protect it here at once, then share and log (once). */
+  private learned(client: RadiusClient): void {
+    client.maSeen = true;
+    const note = maLearnedNote(client);
+    if (note === undefined) return;
+    if (this.clientState) this.clientState.messageAuthenticatorSeen(client, note);
+    else this.log?.info(`${this.config.name}: ${note}`);
   }
 
   private dispatch(pkt: InboundPacket, entry: DedupEntry, dedup: DedupTable, write: ReplyWriter): void {

@@ -479,14 +479,5 @@ describe('TCP listener (RFC 6613)', () => {
     p4.write(ok);
     expect(decodeReply((await p4.recv())!, ok).code).toBe(C.AccessAccept);
   });
-
-  it('refuses connections from unknown clients', async () => {
-    const env = await setup({ transport: 'tcp', clients: 'client other {\n ipaddr = 192.0.2.1\n secret = x\n}\n' });
-    const p = await TcpPeer.connect(env.port);
-    peers.push(p);
-    expect(await p.waitClosed()).toBe(true);
-    const s = env.listener.stats();
-    expect(s.tcp_rejected).toBe(1);
-    expect(s.drop_unknown_client).toBe(1);
-  });
+  // Refusals (unknown clients, limits) are tested in tcp-limits.test.ts.
 });

@@ -131,10 +131,17 @@ export class UdpPeer {
     });
   }
 
-  /** Sends and waits for one reply. */
-  exchange(buf: Buffer, timeoutMs = 1000): Promise<Buffer | null> {
+  /**
+   * Sends and waits for the reply with the request's ID; stray datagrams (a late reply to an
+   * earlier request that timed out, under load) are discarded rather than taken as the answer.
+   */
+  async exchange(buf: Buffer, timeoutMs = 1000): Promise<Buffer | null> {
     this.send(buf);
-    return this.recv(timeoutMs);
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.recv(Math.max(0, until - Date.now()));
+      if (r === null || (r.length >= 2 && r[1] === buf[1])) return r;
+    }
   }
 
   /** Replies received but not yet read. */
@@ -175,10 +182,10 @@ export class TcpPeer {
     for (const f of w) f();
   }
 
-  /** Connects to `127.0.0.1:port`. */
-  static connect(port: number, host = '127.0.0.1'): Promise<TcpPeer> {
+  /** Connects to `host:port` (default 127.0.0.1) from `local` (default: the kernel's choice; any 127/8 address works on Linux). */
+  static connect(port: number, host = '127.0.0.1', local?: string): Promise<TcpPeer> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host }, () => resolve(new TcpPeer(s)));
+      const s = net.connect({ port, host, localAddress: local }, () => resolve(new TcpPeer(s)));
       s.once('error', reject);
     });
   }

@@ -50,10 +50,14 @@ export interface ListenerConfig {
   cleanupDelay: number;
   /** Largest packet accepted (default 4096, the RFC maximum). */
   maxPacketSize: number;
-  /** TCP: idle connections are closed after this many seconds (default 0 = never). */
+  /** TCP: connections without traffic are closed after this many seconds (default 30, 0 = never). */
   idleTimeout?: number;
-  /** TCP: maximum simultaneous connections (default 1024). */
+  /** TCP: maximum simultaneous connections (default 16, 0 = unlimited). */
   maxConnections?: number;
+  /** TCP: maximum simultaneous connections from one source address (default 4, 0 = unlimited). */
+  maxConnectionsPerClient?: number;
+  /** TCP: seconds a packet may take to arrive once its first bytes were read (default 5, 0 = no deadline). */
+  readTimeout?: number;
   /**
    * Bind exclusively (default false). With `cluster`, a non-exclusive UDP bind
    * in a worker shares the primary's socket; see docs/multicore.md.
@@ -169,9 +173,17 @@ export type CounterName =
   | 'drop_too_large'         // larger than maxPacketSize
   | 'drop_decode'            // attribute decoding failed after verification
   | 'drop_internal'          // an unexpected exception was caught
-  | 'tcp_accepted'
-  | 'tcp_closed_bad'         // connection closed for garbage / bad framing
-  | 'tcp_rejected';          // connection from an unknown client or over max_connections
+  | 'tcp_accepted'           // connections taken into service
+  | 'tcp_open'               // connections open now
+  | 'tcp_closed'             // closed by the peer or at shutdown
+  | 'tcp_closed_bad'         // closed for garbage / bad framing
+  | 'tcp_closed_idle'        // closed after idle_timeout without traffic
+  | 'tcp_closed_read_timeout' // closed because a started packet was not complete within read_timeout
+  | 'tcp_rejected'           // refused at accept time (sum of the three below)
+  | 'tcp_rejected_unknown_client'
+  | 'tcp_rejected_max_connections'
+  | 'tcp_rejected_per_client' // over max_connections_per_client
+  | 'tcp_accept_errors';     // accept() failed (EMFILE …) or the peer was gone before we saw it
 
 /** A snapshot of a listener's counters (`stats()`); missing keys are 0. */
 export type ListenerStats = Record<string, number>;
@@ -184,6 +196,11 @@ export interface ListenerDeps {
   dict?: Dictionary;
   /** Server log (drops are logged at a limited rate). */
   log?: Logger;
+  /**
+   * Where a client's first Message-Authenticator is reported (shared across workers, kept
+   * across restarts: core/listen/client-state.ts). Without it the listener logs it itself.
+   */
+  clientState?: import('./client-state').ClientStateSink;
 }
 
 /** A running listener (UDP or TCP). */

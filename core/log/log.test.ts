@@ -64,6 +64,15 @@ describe('ServerLog', () => {
     expect(read(file)).toBe('(7) pap: login OK\n');
   });
 
+  it('one call is one line: CR, LF, control characters and U+2028 in a message are escaped', () => {
+    const file = path.join(tmp, 'inject.log');
+    const log = ServerLog.open({ destination: { file }, timestamps: false });
+    new RequestLogger(3, false, log.requestSink()).info('user bob\nforged\r\x01\x7f\u2028 a\\b\tc');
+    log.child('files').warn('x\ny');
+    log.close();
+    expect(read(file)).toBe('(3) user bob\\nforged\\r\\001\\177\\342\\200\\250 a\\b\tc\nWarning: files: x\\ny\n');
+  });
+
   it('drops failed writes instead of throwing', () => {
     const file = path.join(tmp, 'bad.log');
     const log = ServerLog.open({ destination: { file } });

@@ -20,6 +20,7 @@ import pino from 'pino';
 import type { LogLevel, LogSink } from '../request/request-log';
 import type { Logger } from './logger';
 import { LEVEL_ORDER, type LogLevelName } from './memory';
+import { escapeControls } from '../value/text';
 import { DEFAULT_ROTATION_CHECK_MS, RotationWatcher, type RotationCheck } from './rotation';
 
 /** Where the log goes (`null`: nowhere). */
@@ -112,6 +113,8 @@ class LogCore {
       }
       return;
     }
+    // One call, one line: a value with CR/LF (a User-Name from the wire) cannot forge a line.
+    msg = escapeControls(msg);
     const stamp = this.opts.timestamps ?? this.file !== undefined;
     const line = stamp ? `${ctime(this.opts.now?.() ?? new Date())} : ${LABEL[level]}: ${msg}\n`
       : level === 'debug' || level === 'info' ? `${msg}\n` : `${LABEL[level]}: ${msg}\n`;

@@ -3,13 +3,12 @@
  * gets. Errors read `file[line]: <module> <instance> { sub { item } }: message`, located at the
  * item when it is written, else at the closest enclosing section.
  */
-import { sectionLabel, type ConfLoc, type ConfSection } from '../config/ast';
+import { sectionLabel, type ConfItem, type ConfLoc, type ConfPair, type ConfSection } from '../config/ast';
 import { ConfError } from '../config/errors';
 import type { ConfigAt } from './define';
 
-/** The location of config item `itemPath` (`a` or `sub.a`) in `cs`, else its closest enclosing section's. */
-export function itemLoc(cs: ConfSection, itemPath: string): ConfLoc {
-  if (itemPath === '') return cs.loc;
+/** The written item `itemPath` (`a` or `sub.a`) of `cs` and its closest enclosing section. */
+function findItem(cs: ConfSection, itemPath: string): { item?: ConfItem; sec?: ConfSection; last: ConfSection } {
   let sec: ConfSection | undefined = cs;
   let last = cs;
   const parts = itemPath.split('.');
@@ -18,8 +17,21 @@ export function itemLoc(cs: ConfSection, itemPath: string): ConfLoc {
     last = sec;
     sec = sec.children.find((c): c is ConfSection => c.kind === 'section' && same(c.name1, parts[i]));
   }
-  const pair = sec?.children.find((c) => same(c.kind === 'pair' ? c.attr : c.name1, parts[parts.length - 1]));
-  return pair?.loc ?? sec?.loc ?? last.loc;
+  const item = sec?.children.find((c) => same(c.kind === 'pair' ? c.attr : c.name1, parts[parts.length - 1]));
+  return { item, sec, last };
+}
+
+/** The location of config item `itemPath` (`a` or `sub.a`) in `cs`, else its closest enclosing section's. */
+export function itemLoc(cs: ConfSection, itemPath: string): ConfLoc {
+  if (itemPath === '') return cs.loc;
+  const { item, sec, last } = findItem(cs, itemPath);
+  return item?.loc ?? sec?.loc ?? last.loc;
+}
+
+/** The config pair `itemPath` as written in `cs` (its quoting, its location), or undefined. */
+export function itemPair(cs: ConfSection, itemPath: string): ConfPair | undefined {
+  const { item } = findItem(cs, itemPath);
+  return item?.kind === 'pair' ? item : undefined;
 }
 
 /** `ldap corp` + `pool.start` → `ldap corp { pool { start } }`. */

@@ -1,7 +1,8 @@
 /**
  * The root DI container of one configuration generation (aesthetics.md §4.4). It holds core
  * services only, each under a typed token from `./tokens.ts`: the dictionary ({@link DICT}),
- * the generation's xlat registry ({@link XLATS}) and the root logger ({@link ROOT_LOG}).
+ * the generation's xlat registry ({@link XLATS}), the root logger ({@link ROOT_LOG}) and the
+ * connection-trunk factory ({@link TRUNKS}, core/trunk).
  * The loader creates one child container per module instance from it.
  *
  * Only `core/module/` and `core/cli/` may import tsyringe's global `container`
@@ -12,7 +13,8 @@ import { container, type DependencyContainer } from 'tsyringe';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
 import { globalXlats, type XlatRegistry } from '../unlang/xlat/registry';
-import { DICT, ROOT_LOG, XLATS } from './tokens';
+import { trunkFactory } from '../trunk/trunk';
+import { DICT, ROOT_LOG, TRUNKS, XLATS } from './tokens';
 
 /** Core services of a configuration generation. */
 export interface RootServices {
@@ -28,11 +30,12 @@ export interface RootServices {
   readonly xlats?: XlatRegistry;
 }
 
-/** A new root container for one configuration generation, holding DICT, XLATS and ROOT_LOG. */
+/** A new root container for one configuration generation, holding DICT, XLATS, ROOT_LOG and TRUNKS. */
 export function createRootContainer(services: RootServices): DependencyContainer {
   const root = container.createChildContainer();
   root.register(DICT, { useValue: services.dict });
   root.register(XLATS, { useValue: services.xlats ?? globalXlats.child() });
   root.register(ROOT_LOG, { useValue: services.log });
+  root.register(TRUNKS, { useValue: trunkFactory });
   return root;
 }

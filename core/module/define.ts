@@ -8,9 +8,11 @@
  * - `impl` MUST take every constructor argument through an explicit `@inject(TOKEN)`
  *   (tokens in `./tokens.ts`); constructors MUST NOT do I/O.
  * - Lifecycle hooks are optional and run in this order: `bootstrap` (all instances;
- *   synchronous; register xlats) → `instantiate` (all instances; may be async; open
- *   sockets/files) → run → `detach` (reverse order; also after a partial failure, so
- *   it MUST tolerate a half-instantiated object).
+ *   synchronous; register xlats) → `validate` (the definition's, see below) → `instantiate`
+ *   (all instances; may be async; open sockets/files) → run → `detach` (reverse order;
+ *   also after a partial failure, so it MUST tolerate a half-instantiated object).
+ *   `radiusd -C` runs everything up to and including `validate`, so a bad data file (a
+ *   users file, an attrs file) fails the check exactly as it fails start-up.
  * - Config is frozen after `instantiate`; mutable runtime state lives on the instance.
  * - Methods are bound to processing sections by key: `'recv Access-Request'`,
  *   `'recv *'`, `'authenticate *'`, `'* *'`. Resolution for a call in section
@@ -155,6 +157,18 @@ export interface EnvItem {
   /** Picks `escape` from the parsed config (e.g. by an `escape_filenames` switch). */
   readonly escapeBy?: (config: any) => ((s: string) => string) | undefined;
   /**
+   * An unquoted value naming an attribute (`key = NAS-Port-Type`, `format = User-Name`,
+   * `reference = control.Filter-Id`) is a reference to it, as in v4: compiled as `%{…}`, and its
+   * value is used raw (`escape` does not apply to it). Quoted text stays a string.
+   */
+  readonly attrRef?: boolean;
+  /**
+   * Splits the text into words before compiling (e.g. a command line: quotes keep a word
+   * together); each word is a template, and the method gets the expanded words as an array
+   * (`readonly string[]`). A split error is a located config error.
+   */
+  readonly split?: (text: string) => string[];
+  /**
    * `value` (default): expanded before the call; the method gets a string. `template`: only
    * compiled; the method gets the {@link CompiledTemplate} and expands it when (and if) it needs it.
    */
@@ -171,6 +185,10 @@ export interface EnvSections {
   readonly sections: string;
   readonly except?: readonly string[];
   readonly strftime?: boolean;
+  /** Applied to every expanded value of every line, except values that are attribute references (`attrRef`). */
+  readonly escape?: (s: string) => string;
+  /** As {@link EnvItem.attrRef}, for every value in the subsections. */
+  readonly attrRef?: boolean;
 }
 
 /** One `env` argument: a config item path (expanded to a string before the call), or one of the forms above. */
@@ -185,8 +203,9 @@ export type EnvArgs = Readonly<Record<string, EnvArg>>;
  * {@link EnvSections}.
  */
 export type EnvOf<A extends EnvArgs> = {
-  readonly [K in keyof A]: A[K] extends EnvSections
-    ? ReadonlyMap<string, CompiledTemplate>
+  readonly [K in keyof A]: A[K] extends string ? string
+    : A[K] extends EnvSections ? ReadonlyMap<string, CompiledTemplate>
+    : A[K] extends { readonly split: (text: string) => string[] } ? readonly string[] | undefined
     : A[K] extends { readonly as: 'template' } ? CompiledTemplate | undefined : string;
 };
 
@@ -194,7 +213,10 @@ export type EnvOf<A extends EnvArgs> = {
 export type CallEnvTable<I> = Readonly<Partial<Record<MethodName<I>, EnvArgs>>>;
 
 /** The compiled templates of an instance's `env`: method → argument → template (or map). */
-export type CompiledEnv = Readonly<Record<string, Readonly<Record<string, CompiledTemplate | ReadonlyMap<string, CompiledTemplate> | undefined>>>>;
+export type CompiledEnv = Readonly<Record<string, Readonly<Record<string, CompiledEnvArg | undefined>>>>;
+
+/** One compiled `env` argument: a template, the templates of split words, or the map of an {@link EnvSections}. */
+export type CompiledEnvArg = CompiledTemplate | readonly CompiledTemplate[] | ReadonlyMap<string, CompiledTemplate>;
 
 // ───────────────────────── deps ─────────────────────────
 

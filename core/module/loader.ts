@@ -68,22 +68,23 @@ import { resolveCaseInsensitive } from '../config/include';
 import { conf, parseSection, redact, suggest } from '../config/schema';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
+import type { Request } from '../request/request';
 import type { DictAttr } from '../dict/attr';
 import { CompileError } from '../unlang/compile/errors';
 import type { XlatRegistry } from '../unlang/xlat/registry';
 import type { ModuleHandle } from './api';
-import { itemLoc, makeAt, ownerLabel } from './at';
+import { itemLoc, itemPair, makeAt, ownerLabel } from './at';
 import { BoundModule } from './binding';
 import {
   DEFAULT_INSTANTIATE_TIMEOUT,
-  type BootstrapContext, type CompiledEnv, type CompiledTemplate, type ConfigAt, type DepSpec, type DictNeed, type DictNeeds,
+  type BootstrapContext, type CompiledEnv, type CompiledEnvArg, type CompiledTemplate, type ConfigAt, type DepSpec, type DictNeed, type DictNeeds,
   type EnvArg, type EnvSections, type InstantiateContext, type ModuleInstance, type ValidateContext,
 } from './define';
 import { ModuleError, errorText } from './errors';
 import { definitionProblem, ModuleRegistry, type AnyModuleDefinition } from './registry';
 import { DICT, MODULE_CONFIG, MODULE_DEPS, MODULE_DICT, MODULE_LOG, MODULE_NAME, ROOT_LOG, XLATS } from './tokens';
 import { BUILTIN_MODULES } from '../../modules/index';
-import { compileTemplate } from '../../modules/shared/tmpl';
+import { bareAttrTemplate, compileTemplate } from '../../modules/shared/tmpl';
 
 /** Section names inside `modules { }` that declare virtual modules rather than instances. */
 export const VIRTUAL_MODULE_KEYWORDS: readonly string[] = Object.freeze(['redundant', 'load-balance', 'redundant-load-balance', 'group']);
@@ -564,15 +565,18 @@ const TMPL_FIELD = conf.tmpl();
  */
 function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: TemplateCompiler): CompiledEnv {
   const env = e.definition.env as Record<string, Record<string, EnvArg>> | undefined;
-  const out: Record<string, Record<string, CompiledTemplate | ReadonlyMap<string, CompiledTemplate> | undefined>> = {};
+  const out: Record<string, Record<string, CompiledEnvArg | undefined>> = {};
   if (!env) return out;
   for (const [methodName, args] of Object.entries(env)) {
-    const compiled: Record<string, CompiledTemplate | ReadonlyMap<string, CompiledTemplate> | undefined> = (out[methodName] = {});
+    const compiled: Record<string, CompiledEnvArg | undefined> = (out[methodName] = {});
     const fixed: Record<string, unknown> = {};
-    const perCall: [string, CompiledTemplate][] = [];
+    const perCall: [string, Expander][] = [];
     for (const [arg, spec] of Object.entries(args)) {
       if (typeof spec === 'object' && 'sections' in spec) {
-        const map = compileSections(e.section, spec, (text, loc) => compile(text, { dict, xlats, loc, strftime: spec.strftime }));
+        const map = compileSections(e.section, spec, (item, text) => {
+          const ref = spec.attrRef && item.quote === 'bare' ? bareAttrTemplate(text, dict) : text;
+          return compile(ref, { dict, xlats, loc: item.loc, strftime: spec.strftime, escape: ref === text ? spec.escape : undefined });
+        });
         compiled[arg] = fixed[arg] = map;
         continue;
       }
@@ -582,7 +586,23 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
       if (typeof value !== 'string') throw new Error(`env["${methodName}"].${arg} names config item "${item}", which is not a string`);
       const o = typeof spec === 'string' ? undefined : spec;
       const escape = o?.escape ?? (o?.escapeBy as ((c: unknown) => ((s: string) => string) | undefined) | undefined)?.(e.config);
-      const t = compile(value, { dict, xlats, loc: itemLoc(e.section, item), strftime: o?.strftime, escape });
+      // v4: an unquoted attribute name is a reference to the attribute, its value used raw.
+      const text = o?.attrRef && itemPair(e.section, item)?.quote === 'bare' ? bareAttrTemplate(value, dict) : value;
+      const topts = { dict, xlats, loc: itemLoc(e.section, item), strftime: o?.strftime, escape: text === value ? escape : undefined };
+      if (o?.split) {
+        let words: string[];
+        try {
+          words = o.split(text);
+        } catch (err) {
+          throw new ConfError('ERR_CONF_VALUE', topts.loc, `${ownerLabel(e.section, item)}: ${errorText(err)}`);
+        }
+        const ts = words.map((w) => compile(w, topts));
+        compiled[arg] = ts;
+        if (ts.every((t) => t.isConstant)) fixed[arg] = Object.freeze(ts.map((t) => t.constant!));
+        else perCall.push([arg, wordsExpander(ts)]);
+        continue;
+      }
+      const t = compile(text, topts);
       compiled[arg] = t;
       if (o?.as === 'template') fixed[arg] = t;
       else if (t.isConstant) fixed[arg] = t.constant;
@@ -598,8 +618,8 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
       let pending: Promise<void>[] | undefined;
       for (const [k, t] of perCall) {
         const v = t.expand(request, t.canYield ? ctx.signal : undefined);
-        if (typeof v === 'string') values[k] = v;
-        else (pending ??= []).push(v.then((s) => { values[k] = s; }));
+        if (v instanceof Promise) (pending ??= []).push(v.then((s) => { values[k] = s; }));
+        else values[k] = v;
       }
       return pending ? Promise.all(pending).then(() => values) : values;
     });
@@ -607,8 +627,31 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
   return out;
 }
 
+/** What the per-call expansion of one `env` argument needs: a template, or the words of a split item. */
+interface Expander {
+  readonly canYield: boolean;
+  expand(request: Request, signal?: AbortSignal): unknown;
+}
+
+/** Expands the words of a split item into an array (a Promise only when a word yields). */
+function wordsExpander(ts: readonly CompiledTemplate[]): Expander {
+  return {
+    canYield: ts.some((t) => t.canYield),
+    expand(request, signal) {
+      const words = new Array<string>(ts.length);
+      let pending: Promise<void>[] | undefined;
+      ts.forEach((t, i) => {
+        const v = t.expand(request, t.canYield ? signal : undefined);
+        if (typeof v === 'string') words[i] = v;
+        else (pending ??= []).push(v.then((w) => { words[i] = w; }));
+      });
+      return pending ? Promise.all(pending).then(() => words) : words;
+    },
+  };
+}
+
 /** Compiles the values inside the subsections an {@link EnvSections} names, keyed by lower-case dotted path. */
-function compileSections(cs: ConfSection, spec: EnvSections, compile: (text: string, loc: ConfLoc) => CompiledTemplate): ReadonlyMap<string, CompiledTemplate> {
+function compileSections(cs: ConfSection, spec: EnvSections, compile: (item: ConfPair, text: string) => CompiledTemplate): ReadonlyMap<string, CompiledTemplate> {
   const map = new Map<string, CompiledTemplate>();
   const except = new Set((spec.except ?? []).map((x) => x.toLowerCase()));
   const walk = (sec: ConfSection, prefix: string): void => {
@@ -619,7 +662,7 @@ function compileSections(cs: ConfSection, spec: EnvSections, compile: (text: str
       }
       if (item.op === '' || item.value === undefined) continue;
       const text = TMPL_FIELD.convert(item.value, item.quote, (m) => { throw new ConfError('ERR_CONF_VALUE', item.loc, `${ownerLabel(cs, `${prefix}.${item.attr}`)}: ${m}`); });
-      map.set(`${prefix}.${item.attr}`.toLowerCase(), compile(text as string, item.loc));
+      map.set(`${prefix}.${item.attr}`.toLowerCase(), compile(item, text as string));
     }
   };
   for (const item of cs.children) {

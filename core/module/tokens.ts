@@ -10,6 +10,7 @@
 import type { InjectionToken } from 'tsyringe';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
+import type { TrunkFactory } from '../trunk/trunk';
 import type { XlatRegistry } from '../unlang/xlat/registry';
 
 /** The parsed, later frozen, config of this instance (type: `Infer<typeof schema>`). */
@@ -28,3 +29,5 @@ export const DICT: InjectionToken<Dictionary> = Symbol.for('tsradius.Dictionary'
 export const XLATS: InjectionToken<XlatRegistry> = Symbol.for('tsradius.Xlats');
 /** The server's root logger (root container). */
 export const ROOT_LOG: InjectionToken<Logger> = Symbol.for('tsradius.RootLog');
+/** Connection-trunk factory (root container; core/trunk). */
+export const TRUNKS: InjectionToken<TrunkFactory> = Symbol.for('tsradius.Trunks');

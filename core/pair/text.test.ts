@@ -79,6 +79,10 @@ describe('parsePairList', () => {
   it('reports errors with FreeRADIUS wording', () => {
     expect(() => parsePairList('No-Such-Attribute = 1', dict)).toThrow('Unknown attribute "No-Such-Attribute"');
     expect(() => parsePairList('Vendor-Specific.Cisco = 0x01', dict)).toThrow("Group list for Cisco MUST start with '{'");
+    // A group may be given as a string holding its pair list.
+    expect(printPairList(parsePairList(`Vendor-Specific.Cisco = 'AVPair = "a=b"'`, dict))).toContain('AVPair = "a=b"');
+    // A presence test needs no value, for a structural attribute too.
+    expect(parsePairListWithOps('Vendor-Specific.Cisco =* ANY', dict).map((p) => [p.leaf.da.name, p.op])).toEqual([['Cisco', '=*']]);
     expect(() => parsePairList('User-Name = "bob', dict)).toThrow(PairParseError);
     expect(() => parsePairList('User-Name bob', dict)).toThrow('Expected an operator');
     expect(() => parsePairList('Framed-IP-Address = 1.2.3.4/30', dict)).toThrow('Only "/32" permitted');

@@ -347,7 +347,14 @@ function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops:
     const da = chain[chain.length - 1];
     const leaf = new Pair(da);
     if (it.tag !== undefined) leaf.tag = it.tag;
-    if (da.isStructural) {
+    if (da.isStructural && (it.op === '=*' || it.op === '!*') && (!it.value || it.value.kind !== 'group')) {
+      // Presence tests take no value, for structural attributes too (`Digest-Attributes =* ANY`).
+      leaf.children = [];
+    } else if (da.isStructural && it.value?.kind === 'quoted' && it.value.quote !== '`') {
+      // A group given as a string holding a pair list (`Digest-Attributes := 'Nonce = "x", Method = "y"'`).
+      leaf.children = [];
+      build(new Scanner(it.value.text).items(false), scopeOf(da, r), r, leaf.children, undefined, false);
+    } else if (da.isStructural) {
       if (!it.value || it.value.kind !== 'group') {
         throw new Error(`Group list for ${da.name} MUST start with '{'`);
       }

@@ -7,8 +7,9 @@
  *  → dictionary (bundled, or `dictionary = …`)
  *  → modules { }: construct → bootstrap [→ instantiate]   core/module/loader.ts
  *  → policy { }, virtual modules                          for the compiler
- *  → server NAME { }: compile sites, listen specs         site.ts
+ *  → server NAME { }: compile sites, listen specs         site.ts (namespace from the registry, namespace.ts)
  *  → clients: top level (+ clients.d via $INCLUDE) and per server
+ *  → app KIND [NAME] { }: parsed against the app's schema  app.ts (started by the Server, not here)
  * ```
  *
  * `check: true` (`radiusd -C`) stops the modules after `bootstrap` and never opens sockets.
@@ -28,7 +29,10 @@ import { createRootContainer } from '../module/container';
 import { loadModules, type ModuleSet } from '../module/loader';
 import type { SiteConfig } from '../process/radius/types';
 import { box } from '../unlang/xlat/box';
+import { defaultApps } from './apps';
+import { parseApps, type AppRegistry, type AppSpec } from './app';
 import { socketKey, type ListenSpec } from './listen-config';
+import { defaultNamespaces, type NamespaceRegistry } from './namespace';
 import { parseMainSettings, type MainSettings } from './settings';
 import { compileSite, type SiteBuild } from './site';
 
@@ -49,6 +53,10 @@ export interface GenerationOptions {
    * `%stats(received)`, `%stats(drop_total)`); without it every counter reads 0 (`radiusd -C`).
    */
   readonly counter?: (name: string) => number;
+  /** Namespaces `namespace = …` may name (default: the built-in ones, `radius`). */
+  readonly namespaces?: NamespaceRegistry;
+  /** App kinds `app KIND { … }` may name (default: the built-in ones, `health`). */
+  readonly apps?: AppRegistry;
 }
 
 /** Derived paths of a generation. */
@@ -59,6 +67,8 @@ export interface Paths {
   readonly pidfile: string;
   readonly flagFile: string;
   readonly statsFile: string;
+  /** What `auto` learned about clients (Message-Authenticator seen): `${run_dir}/${name}.ma-seen`. */
+  readonly maStateFile: string;
   readonly logFile?: string;
 }
 
@@ -79,6 +89,8 @@ export interface Generation {
   readonly globalClients: ClientTable;
   /** Every listener of every server, in config order. */
   readonly listeners: readonly ListenSpec[];
+  /** `app` sections, parsed (the Server starts them). */
+  readonly apps: readonly AppSpec[];
   /** Files read (for change detection). */
   readonly files: readonly string[];
 }
@@ -121,6 +133,7 @@ export function derivePaths(settings: MainSettings, file: string): Paths {
     pidfile: abs(settings.pidfile ?? path.join(runDir, `${name}.pid`)),
     flagFile: abs(settings.reload.flag_file ?? path.join(runDir, 'reload.flag')),
     statsFile: abs(settings.stats.file ?? path.join(runDir, `${name}.stats.json`)),
+    maStateFile: path.join(runDir, `${name}.ma-seen`),
     logFile: settings.log.file ? abs(settings.log.file) : undefined,
   };
 }
@@ -177,9 +190,10 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
     const clients = new Map<string, ClientTable>();
     const listeners: ListenSpec[] = [];
     const bound = new Map<string, ListenSpec>();
+    const namespaces = opts.namespaces ?? defaultNamespaces();
     for (const cs of root.children) {
       if (cs.kind !== 'section' || cs.name1 !== 'server') continue;
-      const build = compileSite(cs, { dict, compile, config: siteConfig, cleanupDelay: settings.cleanup_delay });
+      const build = compileSite(cs, { dict, compile, config: siteConfig, cleanupDelay: settings.cleanup_delay, namespaces });
       const prev = sites.get(build.site.name);
       if (prev) {
         throw new ConfError('ERR_CONF_DUPLICATE', cs.loc, `server ${build.site.name}: already defined at ${prev.loc.file}[${prev.loc.line}]`);
@@ -204,9 +218,10 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
         listeners.push(l);
       }
     }
-    if (sites.size === 0 && !opts.check) {
+    if (sites.size === 0) {
       throw new ConfError('ERR_CONF_MISSING', root.loc, 'main: no "server NAME { namespace = radius … }" section: nothing to serve');
     }
+    const apps = parseApps(root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'app'), opts.apps ?? defaultApps());
     return {
       number: opts.number ?? 0,
       file: opts.file,
@@ -219,6 +234,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
       clients,
       globalClients,
       listeners,
+      apps,
       files: root.files,
     };
   } catch (e) {

@@ -8,25 +8,28 @@
  *     udp { ipaddr = 127.0.0.1  port = 1813 }
  *     limit { cleanup_delay = 5 }
  * }
+ * listen tcp_auth {
+ *     type = Access-Request
+ *     transport = tcp
+ *     tcp { ipaddr = *  port = 1812 }
+ *     limit { max_connections = 16  max_connections_per_client = 4  idle_timeout = 30  read_timeout = 5 }
+ * }
  * ```
- * Without a `port`, the port comes from the first packet type: 1812 for Access-Request and
- * Status-Server, 1813 for Accounting-Request, 3799 for CoA-Request and Disconnect-Request.
+ * The packet types and default ports come from the server's namespace (core/server/namespace.ts).
+ * For `radius`: without a `port`, the port comes from the first packet type: 1812 for
+ * Access-Request and Status-Server, 1813 for Accounting-Request, 3799 for CoA-Request and
+ * Disconnect-Request.
  */
 import { conf, parseSection, suggest } from '../config/schema';
 import { ConfError } from '../config/errors';
 import type { ConfSection } from '../config/ast';
+import { TCP_LIMIT_DEFAULTS } from '../listen/tcp';
 import type { ListenerConfig } from '../listen/types';
+import { RADIUS_NAMESPACE } from '../process/radius/namespace';
+import type { NamespaceListen } from './namespace';
 
-/** Packet names a listener may accept, and their codes. */
-export const REQUEST_TYPES: Readonly<Record<string, number>> = Object.freeze({
-  'Access-Request': 1,
-  'Accounting-Request': 4,
-  'Status-Server': 12,
-  'Disconnect-Request': 40,
-  'CoA-Request': 43,
-});
-
-const DEFAULT_PORT: Record<number, number> = { 1: 1812, 12: 1812, 4: 1813, 40: 3799, 43: 3799 };
+/** The radius namespace's packet names and codes (kept here for existing importers). */
+export { REQUEST_TYPES } from '../process/radius/namespace';
 
 const SocketSchema = {
   ipaddr: conf.ipaddr({ doc: 'Address to bind (`*` = all IPv4).' }),
@@ -50,11 +53,14 @@ export const ListenSchema = conf.section({
   tcp: conf.subsection(SocketSchema, { optional: true }),
   limit: conf.subsection({
     cleanup_delay: conf.duration({ min: 0, max: 30, doc: 'Seconds a reply stays cached for retransmits.' }),
-    max_clients: conf.integer({ min: 0 }),
-    max_connections: conf.integer({ min: 0 }),
-    idle_timeout: conf.duration({ min: 0 }),
+    max_clients: conf.integer({ min: 0, doc: 'Accepted for v4 compatibility; ignored.' }),
+    max_connections: conf.integer({ min: 0, doc: `TCP: simultaneous connections (default ${TCP_LIMIT_DEFAULTS.maxConnections}, 0 = unlimited).` }),
+    max_connections_per_client: conf.integer({ min: 0, doc: `TCP: simultaneous connections from one source address (default ${TCP_LIMIT_DEFAULTS.maxConnectionsPerClient}, 0 = unlimited).` }),
+    idle_timeout: conf.duration({ min: 0, doc: `TCP: close a connection without traffic after this long (default ${TCP_LIMIT_DEFAULTS.idleTimeout}s, 0 = never).` }),
+    read_timeout: conf.duration({ min: 0, doc: `TCP: a started packet must arrive completely within this time (default ${TCP_LIMIT_DEFAULTS.readTimeout}s, 0 = no deadline).` }),
+    lifetime: conf.duration({ min: 0, doc: 'Accepted for v3 compatibility; ignored.' }),
     max_packet_size: conf.integer({ min: 20, max: 65535 }),
-    num_messages: conf.integer({ min: 0 }),
+    num_messages: conf.integer({ min: 0, doc: 'Accepted for v4 compatibility; ignored.' }),
   }, { optional: true }),
 });
 
@@ -62,14 +68,21 @@ export const ListenSchema = conf.section({
 export interface ListenSpec extends ListenerConfig {
   /** `server NAME` this listener belongs to. */
   readonly server: string;
+  /** The server's namespace (`radius`). */
+  readonly namespace: string;
   readonly loc: { file: string; line: number };
 }
 
 /**
  * Parses a `listen` section of server `server`. `index` numbers unnamed listeners;
- * `cleanupDelay` is the global default.
+ * `cleanupDelay` is the global default; `ns` names the namespace whose packet types and
+ * default ports apply (default `radius`).
  */
-export function parseListen(cs: ConfSection, server: string, index: number, cleanupDelay: number): ListenSpec {
+export function parseListen(
+  cs: ConfSection, server: string, index: number, cleanupDelay: number,
+  ns: { name: string; listen: NamespaceListen } = { name: RADIUS_NAMESPACE.name, listen: RADIUS_NAMESPACE.listen! },
+): ListenSpec {
+  const REQUEST_TYPES = ns.listen.types;
   const label = cs.name2 ? `listen ${cs.name2}` : 'listen';
   const l = parseSection(ListenSchema, cs, `server ${server} { ${label} }`);
   const where = `server ${server} { ${label} }`;
@@ -93,10 +106,11 @@ export function parseListen(cs: ConfSection, server: string, index: number, clea
   // `ipv6addr = *` is the IPv6 wildcard (dual-stack), not the IPv4 one that a bare `*` means.
   const v6 = sock?.ipv6addr === '*' ? '::' : sock?.ipv6addr;
   const ipaddr = sock?.ipaddr ?? sock?.ipv4addr ?? v6 ?? '*';
-  const port = sock?.port ?? DEFAULT_PORT[types[0]] ?? 1812;
+  const port = sock?.port ?? ns.listen.defaultPort(types[0]);
   return {
     name: `${server}.${cs.name2 ?? `listen${index}`}`,
     server,
+    namespace: ns.name,
     transport: l.transport,
     ipaddr,
     port,
@@ -105,8 +119,10 @@ export function parseListen(cs: ConfSection, server: string, index: number, clea
     sendBuff: sock?.send_buff,
     cleanupDelay: l.limit?.cleanup_delay ?? cleanupDelay,
     maxPacketSize: l.limit?.max_packet_size ?? sock?.max_packet_size ?? 4096,
-    idleTimeout: sock?.idle_timeout ?? l.limit?.idle_timeout,
-    maxConnections: sock?.max_connections ?? l.limit?.max_connections,
+    idleTimeout: l.limit?.idle_timeout ?? sock?.idle_timeout,
+    maxConnections: l.limit?.max_connections ?? sock?.max_connections,
+    maxConnectionsPerClient: l.limit?.max_connections_per_client,
+    readTimeout: l.limit?.read_timeout,
     loc: cs.loc,
   };
 }

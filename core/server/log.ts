@@ -6,6 +6,7 @@
 import type { Logger } from '../log/logger';
 import type { LogSink } from '../request/request-log';
 import { ServerLog, type LogDestination } from '../log/server-log';
+import { escapeControls } from '../value/text';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const LABEL: Record<Level, string> = { debug: 'Debug', info: 'Info', warn: 'Warning', error: 'Error' };
@@ -31,7 +32,7 @@ export class LineLogger implements Logger {
   ) {}
 
   private line(level: Level, msg: string): void {
-    const text = this.prefix ? `${this.prefix}: ${msg}` : msg;
+    const text = escapeControls(this.prefix ? `${this.prefix}: ${msg}` : msg);
     if (!this.timestamps) {
       this.target.write(level === 'info' || level === 'debug' ? text : `${LABEL[level]}: ${text}`);
       return;
@@ -54,7 +55,7 @@ export class LineLogger implements Logger {
   requestSink(): LogSink {
     return (level, line) => {
       if (level === 'debug' && !this.debugEnabled) return;
-      this.target.write(line);
+      this.target.write(escapeControls(line));
     };
   }
 

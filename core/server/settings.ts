@@ -1,6 +1,6 @@
 /**
  * Top-level settings of `radiusd.conf` (everything that is not a `client`, `modules`, `policy`,
- * `server` or `templates` section). Unknown top-level items are located errors with a
+ * `server`, `app` or `templates` section). Unknown top-level items are located errors with a
  * suggestion, so a typo such as `max_request_tme` is caught by `radiusd -C`.
  */
 import { conf, parseSection, type Infer } from '../config/schema';
@@ -85,6 +85,7 @@ export const MainSchema = conf.section({
   modules: conf.raw({ doc: 'The modules section.' }),
   policy: conf.raw({ doc: 'Policies (named unlang snippets).' }),
   server: conf.raw({ doc: 'Virtual servers.' }),
+  app: conf.raw({ doc: 'Apps: app <kind> [<name>] { … } (long-lived services such as the health endpoint; see core/server/README.md).' }),
   templates: conf.raw({ doc: 'Templates for $TEMPLATE.' }),
   instantiate: conf.raw({ doc: 'Accepted for FreeRADIUS v3 compatibility; ignored.' }),
   $TEMPLATE: conf.raw(),

@@ -15,7 +15,7 @@ export {
 } from './parse';
 export { printValue, printValueUnquoted, hexText, enumName } from './print';
 export type { PrintOptions } from './print';
-export { escapeString, quoteString, unescapeString } from './text';
+export { escapeControls, escapeString, quoteString, unescapeString } from './text';
 export { encodeValue, decodeValue } from './wire';
 export {
   compareValues, valuesEqual, compareOp, isTruthy, castValue, toNetwork, valueLength,

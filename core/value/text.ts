@@ -15,9 +15,10 @@ function octal3(n: number): string {
  * `%` becomes `\%` (it would otherwise start an expansion). CR, LF and TAB
  * print as `\r`, `\n`, `\t`; other control characters, DEL and bytes that are
  * not valid UTF-8 print as three-digit octal (`\001`, `\323`). Valid
- * multi-byte UTF-8 characters print as themselves.
+ * multi-byte UTF-8 characters print as themselves. `quote: ''` escapes no quote character and
+ * no `%`: the form for a value inside a log line (FreeRADIUS linelog's escaping).
  */
-export function escapeString(s: string, quote: '"' | "'" | '`' = '"'): string {
+export function escapeString(s: string, quote: '"' | "'" | '`' | '' = '"'): string {
   let out = '';
   let start = 0;
   const n = s.length;
@@ -32,6 +33,37 @@ export function escapeString(s: string, quote: '"' | "'" | '`' = '"'): string {
       if (String.fromCharCode(c) === quote) rep = '\\' + quote;
     } else if (c === 0x25) {
       if (quote === '"') rep = '\\%';
+    } else if (c >= 0xdc80 && c <= 0xdcff && isEscapedByteAt(s, i)) {
+      rep = octal3(c - 0xdc00);
+    }
+    if (rep !== undefined) {
+      if (i > start) out += s.slice(start, i);
+      out += rep;
+      start = i + 1;
+    }
+  }
+  if (start === 0) return s;
+  if (start < n) out += s.slice(start);
+  return out;
+}
+
+/**
+ * Makes `s` a single log line: CR and LF become `\r`, `\n`, TAB is kept, other control
+ * characters, DEL, U+2028/U+2029 and bytes that are not valid UTF-8 become three-digit octal
+ * (of their UTF-8 bytes); everything else, backslashes included, is kept. For whole messages
+ * whose values were already printed escaped; a single value gets {@link escapeString}`(s, '')`.
+ */
+export function escapeControls(s: string): string {
+  let out = '';
+  let start = 0;
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    let rep: string | undefined;
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
+      rep = c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : octal3(c);
+    } else if (c === 0x2028 || c === 0x2029) {
+      rep = '\\342\\200' + (c === 0x2028 ? '\\250' : '\\251');
     } else if (c >= 0xdc80 && c <= 0xdcff && isEscapedByteAt(s, i)) {
       rep = octal3(c - 0xdc00);
     }

@@ -29,8 +29,11 @@ describe('always', () => {
     const reg = new XlatRegistry();
     m.bootstrap({ name: 'db_status', dict: testDict(), log: undefined as never, registerXlat: (n, fn, o) => reg.register(n, fn, o) });
     const r = makeRequest('');
-    expect(compileTemplate("%db_status('fail')", { dict: testDict(), xlats: reg }).expand(r)).toBe('ok');
+    expect(compileTemplate("%db_status('fail')", { dict: testDict(), xlats: reg }).expand(r)).toBe('alive');
     expect(m.call(r, callCtx(r))).toBe('fail');
     expect(compileTemplate('%db_status()', { dict: testDict(), xlats: reg }).expand(r)).toBe('fail');
+    expect(compileTemplate("%db_status('alive')", { dict: testDict(), xlats: reg }).expand(r)).toBe('fail');
+    expect(m.call(r, callCtx(r))).toBe('ok');
+    expect(compileTemplate('%db_status()', { dict: testDict(), xlats: reg }).expand(r)).toBe('alive');
   });
 });

@@ -17,23 +17,31 @@ import type { AlwaysConfig } from './config';
 export class Always {
   /** The rcode returned by {@link call}; starts as `config.rcode`. */
   rcode: Rcode;
+  private readonly configured: Rcode;
 
   constructor(
     @inject(MODULE_CONFIG) config: AlwaysConfig,
     @inject(MODULE_NAME) private readonly name: string,
   ) {
-    this.rcode = config.rcode;
+    this.rcode = this.configured = config.rcode;
   }
 
-  /** Registers `%<instance>()` (returns the current rcode) and `%<instance>(rcode)` (sets it, returns the old one). */
+  /**
+   * Registers `%<instance>()`, the current status: `alive` while the configured rcode is
+   * returned, else the rcode forced by `%<instance>(rcode)`. `%<instance>(rcode)` forces it,
+   * `%<instance>('alive')` goes back to the configured rcode; both return the old status.
+   */
   bootstrap(ctx: BootstrapContext): void {
     ctx.registerXlat(this.name, (_c, args) => {
-      const old = this.rcode;
-      const want = args[0]?.map((b) => String(b.value)).join('').trim();
+      const old = this.rcode === this.configured ? 'alive' : this.rcode;
+      const want = args[0]?.map((b) => String(b.value)).join('').trim().toLowerCase();
       if (want) {
-        const r = RCODES.find((x) => x === want.toLowerCase());
-        if (!r) throw new Error(`${this.name}: unknown rcode "${want}"`);
-        this.rcode = r;
+        if (want === 'alive') this.rcode = this.configured;
+        else {
+          const r = RCODES.find((x) => x === want);
+          if (!r) throw new Error(`${this.name}: unknown status "${want}" (alive or an rcode)`);
+          this.rcode = r;
+        }
       }
       return [box('string', old)];
     }, { returnType: 'string', maxArgs: 1 });

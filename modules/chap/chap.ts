@@ -14,7 +14,8 @@ import * as crypto from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
-import { defineDict, type DictHandles, type InstantiateContext } from '../../core/module/define';
+import { defineDict, type BootstrapContext, type DictHandles, type InstantiateContext } from '../../core/module/define';
+import { box, boxAsText } from '../../core/unlang/xlat/box';
 import type { Logger } from '../../core/log/logger';
 import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
@@ -52,6 +53,23 @@ export class Chap {
     @inject(MODULE_DICT) private readonly da: DictHandles<typeof CHAP_DICT>,
   ) {
     this.vector = [da.vector, da.authenticator].filter((x): x is DictAttr => x !== undefined);
+  }
+
+  /**
+   * Registers `%<instance>.password(cleartext)`: a CHAP-Password for that password (a random
+   * identifier, then MD5(id || password || challenge)), the challenge being the request's
+   * CHAP-Challenge or else its Request Authenticator. For building test requests and for
+   * proxying to a CHAP-only home server.
+   */
+  bootstrap(ctx: BootstrapContext): void {
+    ctx.registerXlat(`${this.name}.password`, (c, args) => {
+      const password = Buffer.from((args[0] ?? []).map(boxAsText).join(''), 'utf8');
+      const challenge = asBuffer(getValue(c.request.request, this.da.chapChallenge)) ?? this.authenticator(c.request);
+      if (!challenge) throw new Error(`${this.name}.password: no CHAP-Challenge and no Request Authenticator`);
+      const id = crypto.randomBytes(1);
+      const response = crypto.createHash('md5').update(id).update(password).update(challenge).digest();
+      return [box('octets', Buffer.concat([id, response]))];
+    }, { returnType: 'octets', minArgs: 1, maxArgs: 1 });
   }
 
   /** Resolves the Auth-Type value. */

@@ -19,13 +19,56 @@ import type { CallContext, Rcode } from '../../core/module/api';
 import type { ConfigAt, EnvOf, ValidateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
 import type { Pair } from '../../core/pair/pair';
-import type { Request } from '../../core/request/request';
+import type { ListName, Request } from '../../core/request/request';
+import type { DictAttr } from '../../core/dict/attr';
+import { isIP } from 'node:net';
+import { ipv4ToInt, ipv6ToBytes } from '../../core/value/ip';
+import { parseValue } from '../../core/value/parse';
+import { setValue } from '../shared/pairs';
+import { bareAttrRef } from '../shared/tmpl';
 import {
   assignItem, checkItem, itemValue, parseUsersFile, type UsersEntry, type UsersFile, type UsersItem,
 } from '../shared/users-file';
 import type { FilesConfig } from './config';
 
 type Values = (Pair | undefined)[];
+
+/** Progress of one lookup: whether anything matched, and the last entry applied. */
+interface MatchState {
+  found: boolean;
+  last?: UsersEntry;
+}
+
+const IP_TYPES = new Set(['ipv4addr', 'ipv4prefix', 'ipv6addr', 'ipv6prefix', 'combo-ip', 'combo-prefix']);
+
+/** An address or prefix as (family, bits, length); undefined when the text is neither. */
+function ipBits(text: string): { v6: boolean; bits: bigint; len: number } | undefined {
+  const [addr, l] = text.split('/');
+  const v = isIP(addr);
+  if (!v) return undefined;
+  const width = v === 6 ? 128 : 32;
+  const len = l === undefined ? width : Number(l);
+  if (!Number.isInteger(len) || len < 0 || len > width) return undefined;
+  let bits = 0n;
+  if (v === 4) bits = BigInt(ipv4ToInt(addr));
+  else for (const b of ipv6ToBytes(addr) ?? []) bits = (bits << 8n) | BigInt(b);
+  return { v6: v === 6, bits, len };
+}
+
+/** Entry names that are prefixes containing the key address/prefix, longest first. */
+function ipPrefixNames(file: UsersFile, key: string): string[] {
+  const k = ipBits(key);
+  if (!k) return [];
+  const width = k.v6 ? 128 : 32;
+  const out: { name: string; len: number }[] = [];
+  for (const name of file.byName.keys()) {
+    const p = ipBits(name);
+    if (!p || p.v6 !== k.v6 || p.len > k.len) continue;
+    const shift = BigInt(width - p.len);
+    if ((p.bits >> shift) === (k.bits >> shift)) out.push({ name, len: p.len });
+  }
+  return out.sort((a, b) => b.len - a.len).map((x) => x.name);
+}
 
 /** Value arrays of item lists without templates, computed once. */
 const staticValues = new WeakMap<readonly UsersItem[], Values>();
@@ -54,27 +97,49 @@ function valuesOf(items: readonly UsersItem[], request: Request): Values | Promi
   return out;
 }
 
-/** `env` of both methods: the key, expanded before each call. */
-export const FILES_ENV = { key: 'key' } as const;
+/**
+ * `env` of both methods: the key, expanded before each call. An unquoted attribute name is a
+ * reference to it, as in v4 (`key = NAS-Port-Type`).
+ */
+export const FILES_ENV = { key: { item: 'key', attrRef: true } } as const;
 
 /** Arguments of the `files` methods. */
 export type FilesEnv = EnvOf<typeof FILES_ENV>;
 
-/** The users files of a config, parsed by `validateFiles` (kept for the instance of the same config object). */
-const parsed = new WeakMap<object, { users?: UsersFile; acct?: UsersFile }>();
+/** What `validateFiles` prepared from a config, for the instance of the same config object. */
+interface Prepared {
+  users?: UsersFile;
+  acct?: UsersFile;
+  /** How entry names are compared with the key. */
+  mode: 'exact' | 'ip' | 'prefix';
+  /** Where the name of the matched entry is written (`match_attr`). */
+  matchAttr?: { list: ListName; da: DictAttr };
+}
+
+const prepared = new WeakMap<object, Prepared>();
 
 /**
  * The definition's `validate`: reads and compiles the users files (errors located
- * `file[line]`), so that `radiusd -C` reports a bad users file as start-up would.
+ * `file[line]`) and resolves `match_attr`, so that `radiusd -C` reports them as start-up would.
+ * The lookup is by IP prefix when the key is a reference to an address or prefix attribute.
  */
-export function validateFiles(c: FilesConfig, _at: ConfigAt, ctx: ValidateContext): void {
+export function validateFiles(c: FilesConfig, at: ConfigAt, ctx: ValidateContext): void {
   const opts = { dict: ctx.dict, xlats: ctx.xlats };
+  // The loader compiled an unquoted attribute name as a reference (`attrRef`): then its text differs.
+  const keyTmpl = ctx.env.authorize?.key as { text: string } | undefined;
+  const keyAttr = keyTmpl && keyTmpl.text !== c.key ? bareAttrRef(c.key, ctx.dict) : undefined;
+  const p: Prepared = { mode: keyAttr && IP_TYPES.has(keyAttr.type) ? 'ip' : c.lookup_type === 'trie' ? 'prefix' : 'exact' };
+  if (c.match_attr) {
+    const m = /^(?:(request|reply|control|session-state)\.)?([A-Za-z][\w.-]*)$/.exec(c.match_attr.replace(/^&/, ''));
+    const da = m ? ctx.dict.resolve(m[2]) : undefined;
+    if (!m || !da) at('match_attr', `"${c.match_attr}" is not an attribute`);
+    p.matchAttr = { list: (m[1] ?? 'control') as ListName, da };
+  }
   const users = c.filename ?? c.usersfile;
   const acct = c.acct_filename ?? c.acctusersfile;
-  parsed.set(c, {
-    users: users ? parseUsersFile(path.resolve(users), opts) : undefined,
-    acct: acct ? parseUsersFile(path.resolve(acct), opts) : undefined,
-  });
+  if (users) p.users = parseUsersFile(path.resolve(users), opts);
+  if (acct) p.acct = parseUsersFile(path.resolve(acct), opts);
+  prepared.set(c, p);
 }
 
 /** The `files` module instance. */
@@ -82,15 +147,21 @@ export function validateFiles(c: FilesConfig, _at: ConfigAt, ctx: ValidateContex
 export class Files {
   private users?: UsersFile;
   private acct?: UsersFile;
+  /** How entry names are compared with the key. */
+  private mode: Prepared['mode'] = 'exact';
+  /** Where the name of the matched entry is written (`match_attr`). */
+  private matchAttr?: Prepared['matchAttr'];
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: FilesConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
   ) {}
 
-  /** Takes the users files `validateFiles` read. */
+  /** Takes what `validateFiles` read and resolved. */
   instantiate(): void {
-    ({ users: this.users, acct: this.acct } = parsed.get(this.config) ?? {});
+    const p = prepared.get(this.config);
+    if (!p) return;
+    ({ users: this.users, acct: this.acct, mode: this.mode, matchAttr: this.matchAttr } = p);
     if (this.users) this.log.debug(`${this.config.filename ?? this.config.usersfile}: ${this.users.entries.length} entries`);
   }
 
@@ -111,39 +182,65 @@ export class Files {
       return 'fail';
     };
     try {
-      const r = this.match(file, request, ctx);
+      const r = this.lookup(file, ctx.env.key, request, ctx);
       return typeof r === 'string' ? r : r.catch(failed);
     } catch (e) {
       return failed(e);
     }
   }
 
-  private match(file: UsersFile, request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
-    const key = ctx.env.key;
-    const cands = file.candidateList(key);
-    if (cands.length === 0) return 'noop';
-    return this.matchFrom(cands, 0, false, request, ctx, key);
+  /**
+   * Exact keys: the entries named `key` merged with DEFAULT. Prefix keys (an IP-prefix key
+   * attribute, or `lookup_type = trie` for strings): the entries of the longest entry name
+   * containing the key, merged with DEFAULT; when the last entry applied there says
+   * `Next-Shortest-Prefix = yes`, the entries of the next shorter name follow.
+   */
+  private lookup(file: UsersFile, key: string, request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+    const st: MatchState = { found: false };
+    if (this.mode === 'exact') {
+      const cands = file.candidateList(key);
+      if (cands.length === 0) return 'noop';
+      return this.matchFrom(cands, 0, st, request, ctx, key);
+    }
+    const names = this.mode === 'ip' ? ipPrefixNames(file, key) : file.prefixNames(key);
+    const step = (n: number): Rcode | Promise<Rcode> => {
+      if (n >= names.length) return st.found ? 'ok' : 'noop';
+      const cands = n === 0 ? file.candidateList(names[0]) : file.byName.get(names[n]) ?? [];
+      st.last = undefined;
+      const r = this.matchFrom(cands, 0, st, request, ctx, names[n]);
+      const next = (rc: Rcode): Rcode | Promise<Rcode> => {
+        if (rc === 'fail') return rc;
+        return st.last?.nextShortest && st.last.name === names[n] ? step(n + 1) : (st.found ? 'ok' : 'noop');
+      };
+      return typeof r === 'string' ? next(r) : r.then(next);
+    };
+    if (names.length === 0) {
+      const cands = file.defaults;
+      return cands.length ? this.matchFrom(cands, 0, st, request, ctx, key) : 'noop';
+    }
+    return step(0);
   }
 
   /** Walks the candidate entries from `start`; switches to {@link matchAsync} when an expansion yields. */
-  private matchFrom(cands: readonly UsersEntry[], start: number, found: boolean, request: Request, ctx: CallContext, key: string): Rcode | Promise<Rcode> {
+  private matchFrom(cands: readonly UsersEntry[], start: number, st: MatchState, request: Request, ctx: CallContext, key: string): Rcode | Promise<Rcode> {
     for (let i = start; i < cands.length; i++) {
       const e = cands[i];
       const cv = valuesOf(e.check, request);
-      if (cv instanceof Promise) return this.matchAsync(cands, i, found, request, ctx, key, cv);
+      if (cv instanceof Promise) return this.matchAsync(cands, i, st, request, ctx, key, cv);
       if (!this.checks(e, request, cv)) continue;
       const av = valuesOf(e.checkAssign, request);
       const rv = valuesOf(e.reply, request);
-      if (av instanceof Promise || rv instanceof Promise) return this.matchAsync(cands, i, found, request, ctx, key, cv, av, rv);
+      if (av instanceof Promise || rv instanceof Promise) return this.matchAsync(cands, i, st, request, ctx, key, cv, av, rv);
       this.apply(e, request, ctx, key, av, rv);
-      found = true;
+      st.found = true;
+      st.last = e;
       if (!e.fallThrough) break;
     }
-    return found ? 'ok' : 'noop';
+    return st.found ? 'ok' : 'noop';
   }
 
   private async matchAsync(
-    cands: readonly UsersEntry[], i: number, found: boolean, request: Request, ctx: CallContext, key: string,
+    cands: readonly UsersEntry[], i: number, st: MatchState, request: Request, ctx: CallContext, key: string,
     cv: Values | Promise<Values>, av?: Values | Promise<Values>, rv?: Values | Promise<Values>,
   ): Promise<Rcode> {
     const e = cands[i];
@@ -152,10 +249,11 @@ export class Files {
       const r = await (rv ?? valuesOf(e.reply, request));
       if (ctx.signal.aborted) return 'fail';
       this.apply(e, request, ctx, key, a, r);
-      found = true;
+      st.found = true;
+      st.last = e;
       if (!e.fallThrough) return 'ok';
     }
-    return this.matchFrom(cands, i + 1, found, request, ctx, key);
+    return this.matchFrom(cands, i + 1, st, request, ctx, key);
   }
 
   private checks(e: UsersEntry, request: Request, values: Values): boolean {
@@ -169,5 +267,13 @@ export class Files {
     if (ctx.log.debugEnabled) ctx.log.debug(`${e.loc.file}[${e.loc.line}]: matched entry ${e.name} for key "${key}"`);
     for (let i = 0; i < e.checkAssign.length; i++) assignItem(e.checkAssign[i], request.list(e.checkAssign[i].list), av[i]);
     for (let i = 0; i < e.reply.length; i++) assignItem(e.reply[i], request.list(e.reply[i].list), rv[i]);
+    if (this.matchAttr && !e.isDefault) {
+      const { list, da } = this.matchAttr;
+      try {
+        setValue(request.list(list), da, parseValue(da.type as never, e.name, da));
+      } catch (err) {
+        ctx.log.warn(`match_attr: "${e.name}" is not a valid ${da.type}: ${(err as Error).message}`);
+      }
+    }
   }
 }

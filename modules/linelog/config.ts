@@ -10,6 +10,9 @@ const fileFields = {
   group: conf.string({ doc: 'Accepted for v3 configs; ignored.' }),
   escape_filenames: conf.boolean({ default: false, doc: 'Escape characters of expanded values outside `[A-Za-z0-9_.]` in the file name as `-XX`.' }),
   fsync: conf.boolean({ default: false, doc: 'fdatasync each batch of lines before the call returns.' }),
+  buffer_count: conf.integer({ default: 0, min: 0, doc: 'Accepted for v4 configs: lines are never held back here; concurrent lines are already written together (group commit) before the calls return.' }),
+  buffer_delay: conf.duration({ default: 0, min: 0, doc: 'Accepted for v4 configs; see buffer_count.' }),
+  max_idle: conf.duration({ default: 0, min: 0, doc: 'Accepted for v4 configs: the descriptor stays open until the file is rotated or the server stops.' }),
 };
 
 export const LinelogConfig = conf.section({

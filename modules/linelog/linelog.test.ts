@@ -7,6 +7,8 @@ import { Linelog } from './linelog';
 import def from './index';
 import { callCtx, loadTestModule, makeRequest, testDict, type TestModule } from '../shared/testing';
 import { compileTemplate } from '../shared/tmpl';
+import { parsePairList, printPairList } from '../../core/pair/text';
+import { Pair } from '../../core/pair/pair';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linelog-test-'));
 const made: Linelog[] = [];
@@ -74,10 +76,44 @@ describe('linelog', () => {
     await m.log(r, callCtx(r));
     expect(fs.existsSync(`${dir}/bob-${new Date(r.received * 1000).getFullYear()}.log`)).toBe(true);
   });
-  it('located errors in message templates; needs format or reference', async () => {
+  it('located errors in message templates; without format and reference a call fails (as in v4)', async () => {
     await expect(linelog(`format = "x"\nreference = "m.%{User-Name}"\nm {\n\tx = "%{No-Such-Attr}"\n}`)).rejects.toThrow(/test\.conf\[5\]/);
-    await expect(linelog('filename = /dev/null')).rejects.toThrow(/^test\.conf\[1\]: linelog: needs "format" or "reference"$/);
     await expect(linelog('destination = file\nformat = "x"')).rejects.toThrow(/^test\.conf\[2\]: linelog \{ destination \}: destination = file needs a filename$/);
+    const m = await linelog('filename = /dev/null');
+    const r = req();
+    expect(m.log(r, callCtx(r))).toBe('fail');
+  });
+  it('an unquoted attribute name is a reference to the attribute (format, reference, message items)', async () => {
+    const f = path.join(dir, 'bare.log');
+    const m = await linelog(`filename = ${f}\nformat = User-Name\nreference = control.Filter-Id\nmessages {\n\tattr = NAS-Port\n\tword = hello\n}`);
+    const r = makeRequest('User-Name = "bob", NAS-Port = 7', { control: 'Filter-Id = "messages.attr"' });
+    await m.log(r, callCtx(r));
+    const r2 = makeRequest('User-Name = "bob"', { control: 'Filter-Id = "messages.word"' });
+    await m.log(r2, callCtx(r2));
+    const r3 = makeRequest('User-Name = "bob"', { control: 'Filter-Id = "nothing"' });
+    await m.log(r3, callCtx(r3));
+    expect(fs.readFileSync(f, 'utf8')).toBe('7\nhello\nbob\n');
+  });
+  it('an attribute reference is written raw; an expansion is escaped', async () => {
+    const f = path.join(dir, 'raw.log');
+    const m = await linelog(`filename = ${f}\nreference = control.Filter-Id\nmessages {\n\tattr = User-Name\n\txlat = "%{User-Name}"\n}`);
+    for (const which of ['attr', 'xlat']) {
+      const r = makeRequest('', { control: `Filter-Id = "messages.${which}"` });
+      r.request.push(new Pair(testDict().resolve('User-Name')!, 'foo\\nbar'));
+      await m.log(r, callCtx(r));
+    }
+    expect(fs.readFileSync(f, 'utf8')).toBe('foo\\nbar\nfoo\\\\nbar\n');
+  });
+  it('a reference may not leave the section nor name a section', async () => {
+    const m = await linelog(`filename = /dev/null\nreference = "%{Filter-Id}"\nmessages {\n\tvalid = "v"\n}`);
+    const r = req();
+    r.request.push(...parsePairList('Filter-Id = "..messages.valid"', testDict()));
+    expect(m.log(r, callCtx(r))).toBe('fail');
+    expect(printPairList(r.request)).toContain('Invalid path');
+    const r2 = req();
+    r2.request.push(...parsePairList('Filter-Id = ".messages"', testDict()));
+    expect(m.log(r2, callCtx(r2))).toBe('fail');
+    expect(printPairList(r2.request)).toContain('resolves to a section');
   });
   it('%linelog(text) xlat', async () => {
     const f = path.join(dir, 'x.log');
@@ -85,5 +121,15 @@ describe('linelog', () => {
     const r = req();
     await compileTemplate('%linelog("hi %{User-Name}")', { dict: testDict(), xlats: m.$set.xlats }).expand(r);
     expect(fs.readFileSync(f, 'utf8')).toBe('hi bob\n');
+  });
+  it('expanded values are escaped (no forged lines); the literal text is not', async () => {
+    const f = path.join(dir, 'esc.log');
+    const m = await linelog(`filename = ${f}\nformat = "a\\tb user=%{User-Name}"`);
+    const reg = m.$set.xlats;
+    const r = makeRequest('User-Name = "bob\\nforged\\r\\001\\\\x"');
+    expect(r.request[0].value).toBe('bob\nforged\r\x01\\x');
+    await m.log(r, callCtx(r));
+    await compileTemplate('%linelog("via xlat %{User-Name}")', { dict: testDict(), xlats: reg }).expand(r);
+    expect(fs.readFileSync(f, 'utf8')).toBe('a\tb user=bob\\nforged\\r\\001\\\\x\nvia xlat bob\\nforged\\r\\001\\x\n');
   });
 });

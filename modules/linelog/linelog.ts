@@ -6,6 +6,12 @@
  * `messages { }` subsection). A path that names nothing falls back to `default` in the same
  * subsection, then to `format`. Every item of every subsection is compiled at startup,
  * so a bad expansion is a located startup error, not a run-time surprise.
+ *
+ * An unquoted attribute name (`format = User-Name`, `reference = control.Filter-Id`, a line
+ * `test = User-Name`) is a reference to the attribute (v4) and its value is written raw; every
+ * other expanded value is escaped as FreeRADIUS does ({@link lineEscape}). A missing
+ * `format`/`reference`, or a reference to a section or outside the instance, fails the call
+ * (Module-Failure-Message), as in v4.
  */
 import 'reflect-metadata';
 import * as path from 'node:path';
@@ -16,21 +22,31 @@ import type { BootstrapContext, CompiledTemplate, ConfigAt, EnvOf, InstantiateCo
 import type { Logger } from '../../core/log/logger';
 import type { Request } from '../../core/request/request';
 import { boxAsText } from '../../core/unlang/xlat/box';
+import { escapeControls, escapeString } from '../../core/value/text';
 import { AppendWriter } from '../shared/append-writer';
+import { failureMessage } from '../shared/pairs';
 import { escapeName, safeName } from '../shared/filename';
 import type { LinelogConfig } from './config';
 
 const fileEscape = (c: LinelogConfig) => ((c.file ?? c).escape_filenames ? escapeName : safeName);
 
 /**
+ * Escaping of every expanded value in a line (FreeRADIUS linelog): `\` → `\\`, CR/LF/TAB →
+ * `\r` `\n` `\t`, other control characters and invalid UTF-8 → `\ooo`. The literal text of
+ * the line is written as configured; an attribute reference is written raw.
+ */
+const lineEscape = (s: string): string => escapeString(s, '');
+
+/**
  * `env` of `log`: `reference` is expanded before each call; the line templates (`format`, and
  * every item of every subsection except `file { }`) are handed over compiled and expanded only
  * when chosen; the file name is expanded when a line is written (also by `%<instance>(…)`).
+ * Unquoted attribute names are references (`attrRef`); line values are escaped.
  */
 export const LINELOG_ENV = {
-  reference: 'reference',
-  format: { item: 'format', strftime: true, as: 'template' },
-  lines: { sections: '*', except: ['file'], strftime: true },
+  reference: { item: 'reference', attrRef: true },
+  format: { item: 'format', strftime: true, as: 'template', escape: lineEscape, attrRef: true },
+  lines: { sections: '*', except: ['file'], strftime: true, escape: lineEscape, attrRef: true },
   filename: { item: 'filename', strftime: true, as: 'template', escapeBy: fileEscape },
   file_filename: { item: 'file.filename', strftime: true, as: 'template', escapeBy: fileEscape },
 } as const;
@@ -48,11 +64,13 @@ function destinationOf(c: LinelogConfig): { dest: Destination; item?: 'file.file
   return { dest: c.destination ?? (filename ? 'file' : 'stdout'), item };
 }
 
-/** The definition's `validate`: a file destination needs a file name; a line needs `format` or `reference`. */
+/**
+ * The definition's `validate`: a file destination needs a file name. (No `format` and no
+ * `reference` is not a start-time error: as in v4, the call fails.)
+ */
 export function validateLinelog(c: LinelogConfig, at: ConfigAt): void {
   const { dest, item } = destinationOf(c);
   if (dest === 'file' && !item) at('destination', 'destination = file needs a filename');
-  if (c.format === undefined && c.reference === undefined) at('', 'needs "format" or "reference"');
 }
 
 /** The `linelog` module instance. */
@@ -71,7 +89,9 @@ export class Linelog {
   /** Registers `%<instance>(text)`: writes `text` as a line. */
   bootstrap(ctx: BootstrapContext): void {
     ctx.registerXlat(this.name, (c, args) => {
-      const text = (args[0] ?? []).map(boxAsText).join('');
+      // The argument arrives expanded: literal text and values cannot be told apart, so only
+      // the characters that would break the line are escaped.
+      const text = escapeControls((args[0] ?? []).map(boxAsText).join(''));
       const r = this.emit(c.request, text);
       return r instanceof Promise ? r.then(() => []) : [];
     }, { minArgs: 1, maxArgs: 1 });
@@ -98,7 +118,12 @@ export class Linelog {
   /** The template for a reference path: the line, its section's `default`, or `format`. */
   private lookup(ref: string, ctx: CallContext<LinelogEnv>): CompiledTemplate | undefined {
     const lines = ctx.env.lines;
+    // References stay inside the instance's own section: one leading dot at most.
+    if (ref.startsWith('..')) throw new LinelogError(`Invalid path "${ref}"`);
     const key = ref.replace(/^\.+/, '').toLowerCase();
+    if (!lines.has(key) && [...lines.keys()].some((k) => k.startsWith(`${key}.`))) {
+      throw new LinelogError(`Path "${ref}" resolves to a section (should be a pair)`);
+    }
     const hit = lines.get(key);
     if (hit) return hit;
     const dot = key.lastIndexOf('.');
@@ -114,9 +139,15 @@ export class Linelog {
    */
   log(request: Request, ctx: CallContext<LinelogEnv>): Rcode | Promise<Rcode> {
     const failed = (e: unknown): Rcode => {
-      ctx.log.error(`cannot write log line: ${(e as Error).message}`);
+      if (e instanceof LinelogError) {
+        ctx.log.error(e.message);
+        failureMessage(request, request.dict, `${this.name}: ${e.message}`);
+      } else {
+        ctx.log.error(`cannot write log line: ${(e as Error).message}`);
+      }
       return 'fail';
     };
+    if (!ctx.env.format && ctx.env.reference === undefined) return failed(new LinelogError('no "format" and no "reference" configured'));
     const withTemplate = (t: CompiledTemplate | undefined): Rcode | Promise<Rcode> => {
       if (!t) return 'noop';
       const line = t.expand(request, t.canYield ? ctx.signal : undefined);
@@ -149,3 +180,6 @@ export class Linelog {
     }
   }
 }
+
+/** A configuration problem found at call time (reported as Module-Failure-Message). */
+class LinelogError extends Error {}

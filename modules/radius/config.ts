@@ -10,6 +10,7 @@
  * tests can run with short timers; the upper bounds are the reference ones.
  */
 import { conf } from '../../core/config/schema';
+import { PacketCode } from '../../core/protocol/radius';
 
 /** Packet types an instance may be configured to send (`type = …`). Status-Server is not one of them. */
 export const SENDABLE_TYPES = ['Access-Request', 'Accounting-Request', 'CoA-Request', 'Disconnect-Request'] as const;
@@ -54,11 +55,11 @@ export const RadiusConfig = conf.section({
   max_attributes: conf.integer({ default: 255, min: 0, max: 65535, doc: 'Replies with more attributes are dropped as malformed (0 = no limit).' }),
   require_message_authenticator: conf.enum(['yes', 'no', 'auto'] as const, {
     default: 'auto',
-    doc: 'Replies must carry a valid Message-Authenticator: yes; no (verified when present); auto: required once the home server has sent one.',
+    doc: 'Access-Accept/Reject/Challenge replies must carry a valid Message-Authenticator: yes; no (verified when present); auto: required once the home server has sent one in such a reply. Accounting-Response, CoA/Disconnect ACK/NAK and Protocol-Error never need one (verified when present).',
   }),
   response_window: conf.duration({ default: 20, min: '10ms', max: 120, doc: 'Proxy mode: how long to wait for a reply. Also the zombie test: no reply on a connection for this long while packets are outstanding.' }),
-  zombie_period: conf.duration({ default: 40, min: '10ms', max: 120, doc: 'Without status_check: how long a zombie connection stays zombie (fail fast) before revive_interval starts.' }),
-  revive_interval: conf.duration({ default: 3600, min: '10ms', max: 3600, doc: 'Without status_check: after zombie_period the connection is closed and calls return fail at once for this long; then it is reopened.' }),
+  zombie_period: conf.duration({ default: 40, min: '10ms', max: 120, doc: 'Without status_check: how long a zombie connection stays zombie (fail fast; any reply, a late one included, makes it active again) before revive_interval starts.' }),
+  revive_interval: conf.duration({ default: 120, min: '10ms', max: 3600, doc: 'Without status_check: after zombie_period the connection is closed and calls return fail at once for this long; then it is reopened. Default 120 as FreeRADIUS 3 (v4 ships 3600).' }),
   max_outstanding: conf.integer({ default: 65536, min: 1, max: 1 << 24, doc: 'Most packets in flight for the whole instance (across all worker processes: each worker gets floor(max / workers), at least 1).' }),
   originate_list: conf.enum(['control', 'request', 'reply'] as const, {
     default: 'control',
@@ -95,3 +96,17 @@ export type RadiusConfig = conf.Infer<typeof RadiusConfig>;
 
 /** The parsed retry section of one packet type. */
 export type RetryConfig = RadiusConfig['Access-Request'];
+
+/** Packet code of each sendable type (and of Status-Server, for status checks). */
+export const CODE_OF: Record<SendableType | 'Status-Server', number> = {
+  'Access-Request': PacketCode.AccessRequest,
+  'Accounting-Request': PacketCode.AccountingRequest,
+  'CoA-Request': PacketCode.CoARequest,
+  'Disconnect-Request': PacketCode.DisconnectRequest,
+  'Status-Server': PacketCode.StatusServer,
+};
+
+/** Packet codes of the configured `type` items. */
+export function allowedCodes(c: RadiusConfig): Set<number> {
+  return new Set(c.type.filter((t): t is SendableType => t !== 'Status-Server').map((t) => CODE_OF[t]));
+}

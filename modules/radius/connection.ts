@@ -1,33 +1,21 @@
 /**
  * One outgoing connection of a `radius` instance: a connected UDP socket or a TCP stream
- * (RFC 6613), its 256-entry ID tracking table, its state and its counters.
- *
- * States (each connection is judged on its own, as the seed asks):
- *
- * ```
- *   opening ──connected (no status_check)──────────────▶ active ◀──▶ full (all IDs in use)
- *      │    ──num_answers_to_alive check replies──────▶   │
- *      │                                                  │ packets outstanding for response_window, no reply
- *      ▼                                                  ▼
- *    dead ◀──socket error / connect failure──────────── zombie ──num_answers_to_alive replies──▶ active
- *      ▲       checks unanswered (MRC/MRD)                │
- *      └───────── zombie_period over (no status_check) ───┘
- *   dead ──reconnect_delay (or revive_interval after a zombie_period)──▶ opening (a fresh socket)
- * ```
- *
- * The owner (the instance's pool) decides when to reopen; the connection reports every state
- * change through `events.state` with a reason.
+ * (RFC 6613, framed by `core/client/framer.ts`), its 256-entry ID tracking table and its
+ * counters. Its state (opening, active, full, zombie, dead) and the decisions about it live in
+ * `core/trunk` ({@link TrunkConnection}, `Trunk`); this class reports to the trunk when an ID
+ * frees and when a reply (or a late one) arrives.
  *
  * Replies are matched on ID alone (all codes share one ID space), then verified: Response
- * Authenticator, Message-Authenticator when present (required when the instance says so),
- * code consistent with the request. Anything else is dropped and counted by reason.
+ * Authenticator, Message-Authenticator when present (required on Access-* replies when the
+ * instance says so), code consistent with the request. Anything else is dropped and counted by reason.
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { RadiusFramer } from '../../core/client/framer';
+import { TrunkConnection, type ConnState } from '../../core/trunk/trunk';
 import { checkPacket, decodePacket, PacketCode, type DecodePacketOptions, type RadiusPacket } from '../../core/protocol/radius';
 
-/** Connection states. */
-export type ConnState = 'opening' | 'active' | 'full' | 'zombie' | 'dead';
+export type { ConnState };
 
 /** Reasons a received packet is dropped. */
 export type DropReason =
@@ -76,21 +64,15 @@ export interface ConnShared {
   readonly maxAttributes: number;
   readonly perConnectionMax: number;
   readonly connectTimeout: number;
-  /** Whether a reply must carry Message-Authenticator now (`yes`, or `auto` after one was seen). */
+  /**
+   * Whether a reply that {@link maCovered} must carry Message-Authenticator now (`yes`, or
+   * `auto` after one was seen on such a reply).
+   */
   requireMa(): boolean;
-  /** A verified reply carried Message-Authenticator (for `auto`). */
+  /** A verified covered reply carried Message-Authenticator (for `auto`). */
   sawMa(): void;
   /** True in replicate mode: replies are ignored. */
   readonly replicate: boolean;
-}
-
-/** Events a connection reports to its pool. */
-export interface ConnEvents {
-  state(c: Connection, from: ConnState, to: ConnState, reason: string): void;
-  /** An ID became free (the backlog may move). */
-  idFreed(c: Connection): void;
-  /** Any verified reply arrived (status-check logic and revival live in the pool). */
-  reply(c: Connection, status: boolean): void;
 }
 
 const ANSWERS: Record<number, readonly number[]> = {
@@ -106,20 +88,21 @@ export function answers(request: number, reply: number): boolean {
   return reply === PacketCode.ProtocolError || (ANSWERS[request]?.includes(reply) ?? false);
 }
 
-let nextConnNumber = 0;
+/**
+ * True when `require_message_authenticator` applies to this reply: what the BlastRADIUS rules
+ * cover (RFC 2869 §5.14, draft-ietf-radext-deprecating-radius): Access-Accept,
+ * Access-Reject and Access-Challenge, which also answer a Status-Server sent to an
+ * authentication port. Accounting-Response (also to a Status-Server on an accounting port),
+ * CoA-ACK/NAK, Disconnect-ACK/NAK and Protocol-Error legitimately carry none: requiring it
+ * there would drop valid replies of a home server once it had signed one Access-Accept.
+ */
+export function maCovered(reply: number): boolean {
+  return reply === PacketCode.AccessAccept || reply === PacketCode.AccessReject || reply === PacketCode.AccessChallenge;
+}
 
-/** One connection. */
-export class Connection {
-  /** Number shown in logs and stats. */
-  readonly number = ++nextConnNumber;
-  state: ConnState = 'opening';
-  /** Last state-change reason. */
-  reason = 'opening';
+/** One connection (its state and liveliness live in {@link TrunkConnection}). */
+export class Connection extends TrunkConnection {
   readonly counters = newCounters();
-  /** When a verified reply last arrived (ms; 0 = never). */
-  lastReply = 0;
-  /** When a packet was last written (ms). */
-  lastSent = 0;
   /** When the connection was opened (ms). */
   readonly opened = Date.now();
   /** Packets in flight (not counting the status check). */
@@ -128,12 +111,6 @@ export class Connection {
   statusId = -1;
   /** Local port, once known. */
   localPort = 0;
-  /** Consecutive answers while opening/zombie (status checks). */
-  answersInRow = 0;
-  /** Set when this socket was opened after a failure (fail fast until it is active). */
-  reviving = false;
-  /** Free-form timers owned by the pool (zombie_period, status checks). */
-  timers: ReturnType<typeof setTimeout>[] = [];
   private readonly ids: (Tracked | undefined)[] = new Array(256).fill(undefined);
   /** Authenticator of the last packet freed from each ID (to tell late replies from unsolicited ones). */
   private readonly retired: (Buffer | undefined)[] = new Array(256).fill(undefined);
@@ -144,12 +121,12 @@ export class Connection {
   private statusOld: Buffer[] = [];
   private udp?: dgram.Socket;
   private tcp?: net.Socket;
-  private rx?: Buffer;
   /** Reused options of the reply decode (see `receive`). */
   private decodeOpts?: DecodePacketOptions;
   private replicateId = 0;
 
-  constructor(private readonly sh: ConnShared, private readonly ev: ConnEvents) {
+  constructor(private readonly sh: ConnShared) {
+    super();
     // LRU free list: take from the head, put back at the tail, so an ID is reused as late as possible.
     for (let i = 0; i < 256; i++) this.free.push(i);
   }
@@ -160,7 +137,7 @@ export class Connection {
   }
 
   /** Opens the socket; `ready` runs when it is connected, or the state becomes dead. */
-  open(ready: () => void): void {
+  connect(ready: () => void): void {
     if (this.sh.transport === 'udp') this.openUdp(ready);
     else this.openTcp(ready);
   }
@@ -200,31 +177,17 @@ export class Connection {
     });
     s.on('error', (e) => { clearTimeout(timer); if (this.tcp === s) this.fail(`socket error: ${e.message}`); });
     s.on('close', () => { clearTimeout(timer); if (this.tcp === s) this.fail('connection closed by peer'); });
-    s.on('data', (chunk: Buffer) => this.stream(chunk));
+    const framer = new RadiusFramer({ maxPacketSize: this.sh.maxPacketSize }, {
+      packet: (pkt) => { this.receive(pkt); return this.tcp === s; },
+      bad: (_why, len) => { this.drop('malformed'); this.fail(`bad packet length ${len} on the stream`); },
+    });
+    s.on('data', (chunk: Buffer) => framer.push(chunk));
   }
 
-  /** RFC 6613 framing: packets are delimited by their length field. */
-  private stream(chunk: Buffer): void {
-    let buf = this.rx ? Buffer.concat([this.rx, chunk]) : chunk;
-    while (buf.length >= 4) {
-      const len = buf.readUInt16BE(2);
-      if (len < 20 || len > this.sh.maxPacketSize) {
-        this.drop('malformed');
-        this.fail(`bad packet length ${len} on the stream`);
-        return;
-      }
-      if (buf.length < len) break;
-      this.receive(buf.subarray(0, len));
-      buf = buf.subarray(len);
-    }
-    this.rx = buf.length ? Buffer.from(buf) : undefined;
-  }
-
-  /** Marks the connection dead (closing the socket) and fails every packet in flight. */
-  fail(reason: string): void {
-    if (this.state === 'dead') return;
-    this.closeSocket();
-    this.setState('dead', reason);
+  /** Fails every packet in flight (their IDs freed) and forgets the status check. */
+  failInflight(reason: string): void {
+    for (const { id, t } of this.inFlight()) { this.release(id, t); t.onDead(reason); }
+    this.trackStatus(undefined);
   }
 
   /** Closes the socket quietly (no state change). */
@@ -233,21 +196,15 @@ export class Connection {
     const t = this.tcp;
     this.udp = undefined;
     this.tcp = undefined;
-    this.rx = undefined;
     if (u) try { u.close(); } catch { /* already closed */ }
     if (t) t.destroy();
-    for (const x of this.timers) clearTimeout(x);
-    this.timers = [];
+    this.clearTimers();
   }
 
-  /** Changes state and reports it (no-op when unchanged). */
-  setState(to: ConnState, reason: string): void {
-    const from = this.state;
-    if (from === to) return;
-    this.state = to;
-    this.reason = reason;
-    this.counters.state_changes++;
-    this.ev.state(this, from, to, reason);
+  /** Changes state (counted) and reports it to the trunk (no-op when unchanged). */
+  override setState(to: ConnState, reason: string): void {
+    if (this.state !== to) this.counters.state_changes++;
+    super.setState(to, reason);
   }
 
   /** True when a new packet can be assigned here. */
@@ -286,7 +243,7 @@ export class Connection {
     this.free.push(id);
     this.outstanding--;
     if (this.state === 'full') this.setState('active', 'an ID became free');
-    this.ev.idFreed(this);
+    this.events.freed(this);
     return true;
   }
 
@@ -381,7 +338,7 @@ export class Connection {
     const id = buf[1];
     const t = this.ids[id];
     if (!t) {
-      if (this.isLate(buf, id)) this.counters.late++;
+      if (this.isLate(buf, id)) this.late();
       else this.drop('unsolicited');
       return;
     }
@@ -399,23 +356,35 @@ export class Connection {
     }
     if (!r.ok) {
       if (r.error.code === 'bad-authenticator' || r.error.code === 'bad-message-authenticator') {
-        if (this.isLate(buf, id)) this.counters.late++;
+        if (this.isLate(buf, id)) this.late();
         else this.drop('bad_authenticator');
       } else {
         this.drop('malformed');
       }
       return;
     }
-    if (!r.hasMessageAuthenticator && this.sh.requireMa()) return this.drop('missing_message_authenticator');
-    if (!answers(t.code, r.packet.code)) return this.drop('bad_code');
-    if (r.hasMessageAuthenticator) this.sh.sawMa();
+    const code = r.packet.code;
+    if (maCovered(code)) {
+      if (!r.hasMessageAuthenticator && this.sh.requireMa()) return this.drop('missing_message_authenticator');
+      if (!answers(t.code, code)) return this.drop('bad_code');
+      if (r.hasMessageAuthenticator) this.sh.sawMa();
+    } else if (!answers(t.code, code)) {
+      return this.drop('bad_code');
+    }
     const status = id === this.statusId;
     if (status) this.trackStatus(undefined);
     else this.release(id, t);
     this.counters.answered++;
     this.lastReply = Date.now();
-    this.ev.reply(this, status);
+    this.events.answered(this, status, false);
     t.onReply(r.packet, r.hasMessageAuthenticator);
+  }
+
+  /** A verified reply to a packet already freed: counted, and reported as a sign of life. */
+  private late(): void {
+    this.counters.late++;
+    this.lastReply = Date.now();
+    this.events.answered(this, false, true);
   }
 
   /** True when `buf` verifies against the last packet freed from `id` (a reply that came too late). */

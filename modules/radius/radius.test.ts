@@ -71,7 +71,7 @@ describe('radius: proxy mode', () => {
     expect(h.seen[0].raw.includes(Buffer.from([80, 18]))).toBe(true);
     expect(r.reply.map((p) => p.da.name)).toEqual(['Reply-Message', 'Packet-Type']);
     expect(r.reply[1].value).toBe(PacketCode.AccessAccept);
-    for (const [u, rc] of [['reject', 'reject'], ['chal', 'updated'], ['perr', 'handled']] as const) {
+    for (const [u, rc] of [['reject', 'reject'], ['chal', 'updated'], ['perr', 'fail']] as const) {
       const x = auth(`User-Name = "${u}"`);
       expect(await inst.send(x, callCtx(x))).toBe(rc);
     }

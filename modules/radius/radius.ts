@@ -1,6 +1,7 @@
 /**
  * The `radius` instance: proxies, originates or replicates packets to one home server over a
- * pool of connections (see `connection.ts` for a connection's states).
+ * trunk of connections (`core/trunk`: states, selection, backlog; `connection.ts`: sockets and IDs;
+ * `exchange.ts`: one packet exchange; `status-check.ts`: the health check).
  *
  * - **proxy**: forwards the request's pairs with our own Proxy-State (loop detection: two
  *   copies of ours already in the request → `fail`). No timers of our own: the packet is
@@ -24,42 +25,25 @@ import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
 import { workerShare } from '../../core/listen/cluster';
 import type { Logger } from '../../core/log/logger';
+import { RateLimitedLog } from '../../core/log/rate-limit';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../../core/module/define';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
+import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TRUNKS } from '../../core/module/tokens';
 import { makeAt } from '../../core/module/at';
 import { Pair } from '../../core/pair/pair';
 import { encodePacket, packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
 import { randomBytes } from '../../core/protocol/radius/crypto';
 import type { Request } from '../../core/request/request';
-import { SENDABLE_TYPES, type RadiusConfig, type RetryConfig } from './config';
-import { Connection, newCounters, type ConnCounters, type ConnShared, type ConnState, type Tracked } from './connection';
-import { RetryTimer } from './retry';
-import { allowedCodes, statusCheck, transportOf } from './validate';
+import { trunkFactory, type ConnState, type Trunk, type TrunkFactory } from '../../core/trunk/trunk';
+import { allowedCodes, SENDABLE_TYPES, type RadiusConfig } from './config';
+import { Connection, newCounters, type ConnCounters, type ConnShared } from './connection';
+import { ATTR_MA, ATTR_PROXY_STATE, Exchange } from './exchange';
+import { buildStatusCheck, StatusChecker } from './status-check';
+import { transportOf } from './validate';
 
-/** `authenticator` of packets we encode: empty = the encoder picks (random or hashed). Never written. */
-const NO_AUTH = Buffer.alloc(0);
-/** Placeholder Request Authenticator of an Exchange before its first encode. Never written. */
-const NO_AUTH16 = Buffer.alloc(16);
 
-const ATTR_PROXY_STATE = 33;
-const ATTR_MA = 80;
 
-/** Reply code → module rcode (FreeRADIUS rlm_radius table). */
-export function replyRcode(code: number): Rcode {
-  switch (code) {
-    case PacketCode.AccessAccept: case PacketCode.AccountingResponse: case PacketCode.CoAACK: case PacketCode.DisconnectACK:
-      return 'ok';
-    case PacketCode.AccessChallenge:
-      return 'updated';
-    case PacketCode.AccessReject: case PacketCode.CoANAK: case PacketCode.DisconnectNAK:
-      return 'reject';
-    case PacketCode.ProtocolError:
-      return 'handled';
-    default:
-      return 'fail';
-  }
-}
+export { replyRcode } from './exchange';
 
 /** Instance-level counters (connection counters summed, plus instance events). */
 export interface InstanceCounters extends ConnCounters {
@@ -75,6 +59,8 @@ export interface InstanceCounters extends ConnCounters {
   loops: number;
   /** Calls cancelled while in flight (ID released). */
   cancelled: number;
+  /** Protocol-Error replies (RFC 7930): the call failed, nothing was forwarded to the NAS. */
+  protocol_error: number;
 }
 
 /** One connection in {@link RadiusStats}. */
@@ -102,19 +88,13 @@ export interface RadiusStats {
   connections: ConnectionStats[];
 }
 
-/** A packet waiting for a connection (an Exchange: no closures per request). */
-interface Waiter {
-  start(c: Connection): void;
-  fail(why: string): void;
-  /** The backlog timeout, while queued. */
-  backlogTimer?: ReturnType<typeof setTimeout>;
-}
 
 /** The `radius` module instance. */
 @injectable()
 export class Radius implements ModuleInstance {
   private dict!: Dictionary;
-  private conns: Connection[] = [];
+  private trunk!: Trunk<Connection>;
+  private checker?: StatusChecker;
   private shared!: ConnShared;
   private allowed = new Set<number>();
   private proxyState = randomBytes(8);
@@ -122,25 +102,22 @@ export class Radius implements ModuleInstance {
   private proxyStatePair: Pair | undefined;
   private da: Record<string, DictAttr | undefined> = {};
   private statusCode = 0;
-  private statusPairs: Pair[] = [];
   private maSeen = false;
   private inflight = 0;
-  private backlog: Waiter[] = [];
   private maxOutstanding = 1;
   private maxConns = 1;
   private workers = 1;
-  private closed = false;
-  private timers = new Set<ReturnType<typeof setTimeout>>();
   /** Counters of connections that were replaced. */
   private retiredCounters = newCounters();
-  private readonly extra = { limit_outstanding: 0, fail_fast: 0, backlogged: 0, backlog_failed: 0, loops: 0, cancelled: 0 };
-  /** Until when (ms) calls fail at once after a zombie_period without status checks. */
-  private holdUntil = 0;
+  private readonly extra = { limit_outstanding: 0, loops: 0, cancelled: 0, protocol_error: 0 };
+  /** Rate-limited log of unusual replies (Protocol-Error). */
+  private rareLog?: RateLimitedLog;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: RadiusConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
+    @inject(TRUNKS) private readonly trunks: TrunkFactory = trunkFactory,
   ) {}
 
   /** Registers `%<instance>.stats([counter])`. */
@@ -155,13 +132,14 @@ export class Radius implements ModuleInstance {
     this.allowed = allowedCodes(c);
     const { tr, host } = transportOf(c);
     for (const n of ['Proxy-State', 'Message-Authenticator', 'User-Name', 'User-Password', 'Acct-Delay-Time', 'Event-Timestamp',
-      'NAS-Identifier', 'CHAP-Password', 'CHAP-Challenge', 'Packet-Authentication-Vector', 'Packet-Type']) {
+      'NAS-Identifier', 'CHAP-Password', 'CHAP-Challenge', 'Packet-Authentication-Vector', 'Packet-Type', 'Error-Cause',
+      'Original-Packet-Code']) {
       this.da[n] = ctx.dict.resolve(n);
     }
     if (this.da['Proxy-State']) this.proxyStatePair = new Pair(this.da['Proxy-State'], this.proxyState);
-    if (c.status_check && c.mode !== 'replicate') {
-      ({ code: this.statusCode, pairs: this.statusPairs } = statusCheck(c, ctx.dict, makeAt(sectionOf(c)!)));
-    }
+    const sc = c.status_check && c.mode !== 'replicate' ? buildStatusCheck(c, ctx.dict, makeAt(sectionOf(c)!)) : undefined;
+    if (sc) this.statusCode = sc.code;
+    this.rareLog = new RateLimitedLog(this.log, { burst: 5, interval: 10_000 });
     this.workers = workerShare();
     this.maxOutstanding = Math.max(1, Math.floor(c.max_outstanding / this.workers));
     this.maxConns = Math.max(1, Math.floor(c.pool.max / this.workers));
@@ -174,254 +152,70 @@ export class Radius implements ModuleInstance {
       sawMa: () => { this.maSeen = true; },
       replicate: c.mode === 'replicate',
     };
+    if (sc) {
+      this.checker = new StatusChecker({ code: sc.code, pairs: sc.pairs, answersToAlive: c.status_check!.num_answers_to_alive, retry: c['Status-Server'],
+        dict: ctx.dict, secret: this.shared.secret, eventTimestamp: this.da['Event-Timestamp'], log: this.log });
+    }
+    this.trunk = this.trunks.create<Connection>({
+      start: c.pool.start, min: c.pool.min, max: this.maxConns, maxBacklog: c.pool.max_backlog, reconnectDelay: c.pool.reconnect_delay * 1000,
+      zombiePeriod: c.zombie_period * 1000, reviveInterval: c.revive_interval * 1000,
+    }, {
+      create: (reviving) => this.createConn(reviving),
+      health: this.checker,
+      perConnectionMax: this.shared.perConnectionMax,
+      onState: (conn, from, to, reason) => this.onState(conn, from, to, reason),
+      onZombie: (conn) => this.onZombie(conn),
+    });
+    this.trunk.retired = (conn) => add(this.retiredCounters, conn.counters);
+    if (this.checker) this.checker.trunk = this.trunk;
     const n = Math.min(Math.max(c.pool.start, c.pool.min), this.maxConns);
     this.log.info(`${c.mode} to ${c.transport} ${host}:${tr.port}; ${n} connection(s) at start, at most ${this.maxConns}` +
       `${this.workers > 1 ? ` per worker (${this.workers} workers)` : ''}; max_outstanding ${this.maxOutstanding}` +
       `${this.statusCode ? `; status checks with ${packetCodeName(this.statusCode)}` : ''}`);
-    for (let i = 0; i < n; i++) this.openConn(false);
+    this.trunk.open();
+  }
+
+  /** A new connection for the trunk (not yet open). */
+  private createConn(reviving: boolean): Connection {
+    const conn = new Connection(this.shared);
+    if (this.statusCode) conn.reserveStatusId();
+    this.log.info(`${conn.label}: opening${reviving ? ' (reopening after a failure)' : ''}`);
+    return conn;
   }
 
   /** Closes every connection and fails whatever is still waiting. Safe after a partial instantiate. */
   detach(): void {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    for (const w of this.backlog.splice(0)) { this.extra.backlog_failed++; w.fail('shutting down'); }
-    for (const c of this.conns) {
-      const inflight = c.inFlight();
-      c.closeSocket();
-      for (const { id, t } of inflight) { c.release(id, t); t.onDead('shutting down'); }
-    }
-    this.conns = [];
+    this.rareLog?.close();
+    this.trunk?.close();
   }
 
-  // ───────────────────────── pool ─────────────────────────
 
-  private later(ms: number, fn: () => void): ReturnType<typeof setTimeout> {
-    const t = setTimeout(() => { this.timers.delete(t); if (!this.closed) fn(); }, Math.max(0, ms));
-    this.timers.add(t);
-    return t;
-  }
-
-  private cancelTimer(t: ReturnType<typeof setTimeout> | undefined): void {
-    if (t) { clearTimeout(t); this.timers.delete(t); }
-  }
-
-  private openConn(reviving: boolean): Connection {
-    const c = new Connection(this.shared, {
-      state: (conn, from, to, reason) => this.onState(conn, from, to, reason),
-      idFreed: () => this.drain(),
-      reply: (conn, status) => this.onReply(conn, status),
-    });
-    c.reviving = reviving;
-    if (this.statusCode) c.reserveStatusId();
-    this.conns.push(c);
-    this.log.info(`${c.label}: opening${reviving ? ' (reopening after a failure)' : ''}`);
-    c.open(() => {
-      if (this.closed) return c.closeSocket();
-      if (this.statusCode) {
-        this.log.info(`${c.label}: connected; needs ${this.config.status_check!.num_answers_to_alive} answers to ${packetCodeName(this.statusCode)} before it is active`);
-        this.startChecks(c);
-      } else {
-        c.setState('active', 'connected');
-      }
-    });
-    return c;
-  }
+  // ───────────────────────── trunk glue ─────────────────────────
 
   private onState(c: Connection, from: ConnState, to: ConnState, reason: string): void {
     this.log.info(`${c.label}: ${from} -> ${to} (${reason})`);
-    if (to === 'active') c.reviving = false;
-    if (to === 'dead') {
-      for (const { id, t } of c.inFlight()) { c.release(id, t); t.onDead(reason); }
-      c.trackStatus(undefined);
-      const delay = this.holdUntil > Date.now() ? this.holdUntil - Date.now() : this.config.pool.reconnect_delay * 1000;
-      this.later(delay, () => this.replace(c));
-    }
-    if (to === 'full' && !this.conns.some((x) => x.state === 'active') && this.liveCount() < this.maxConns) this.openConn(false);
-    if (to === 'active') this.drain();
-    else this.failBacklogIfUnwell();
   }
 
-  /** Connections that count against pool.max (every one not dead). */
-  private liveCount(): number {
-    return this.conns.filter((x) => x.state !== 'dead').length;
-  }
-
-  /** Replaces a dead connection by a fresh one (or just drops it when the pool has enough). */
-  private replace(c: Connection): void {
-    const i = this.conns.indexOf(c);
-    if (i < 0) return;
-    this.conns.splice(i, 1);
-    add(this.retiredCounters, c.counters);
-    if (this.liveCount() < Math.max(1, Math.min(this.config.pool.min, this.maxConns))) this.openConn(true);
-    else this.failBacklogIfUnwell();
-  }
-
-  /** The most lively active connection: the one that answered last (ties: the one written to least recently). */
-  private pick(): Connection | undefined {
-    let best: Connection | undefined;
-    for (const c of this.conns) {
-      if (c.state !== 'active') continue;
-      if (!best || c.lastReply > best.lastReply || (c.lastReply === best.lastReply && c.lastSent < best.lastSent)) best = c;
-    }
-    return best;
-  }
-
-  /** True when calls must fail at once: nothing active, full or freshly opening, and something is unwell. */
-  private unwell(): boolean {
-    if (Date.now() < this.holdUntil && !this.conns.some((c) => c.state === 'active' || c.state === 'full')) return true;
-    let bad = false;
-    for (const c of this.conns) {
-      if (c.state === 'active' || c.state === 'full' || (c.state === 'opening' && !c.reviving)) return false;
-      bad = true;
-    }
-    return bad;
-  }
-
-  private failBacklogIfUnwell(): void {
-    if (this.backlog.length && this.unwell()) {
-      for (const w of this.backlog.splice(0)) { this.cancelTimer(w.backlogTimer); this.extra.backlog_failed++; w.fail('home server is not responding'); }
-    }
-  }
-
-  private drain(): void {
-    while (this.backlog.length) {
-      const c = this.pick();
-      if (!c) return;
-      const w = this.backlog.shift()!;
-      this.cancelTimer(w.backlogTimer);
-      w.backlogTimer = undefined;
-      w.start(c);
-    }
-  }
-
-  /**
-   * Gets a connection for a new packet: `w.start(c)` at once, `w.fail(why)` now, or `w` waits in
-   * the backlog (up to `waitMs`) until `drain` starts it. A cancelled waiter leaves with {@link unqueue}.
-   */
-  private acquire(w: Waiter, waitMs: number): void {
-    const c = this.pick();
-    if (c) return w.start(c);
-    if (this.unwell()) { this.extra.fail_fast++; return w.fail('home server is zombie or dead'); }
-    if (!this.conns.some((x) => x.state === 'opening') && this.liveCount() < this.maxConns) this.openConn(false);
-    if (this.backlog.length >= this.config.pool.max_backlog) { this.extra.backlog_failed++; return w.fail('backlog full'); }
-    this.extra.backlogged++;
-    w.backlogTimer = this.later(waitMs, () => {
-      w.backlogTimer = undefined;
-      const i = this.backlog.indexOf(w);
-      if (i >= 0) { this.backlog.splice(i, 1); this.extra.backlog_failed++; w.fail('no connection became available in time'); }
-    });
-    this.backlog.push(w);
-  }
-
-  /** Takes a waiter out of the backlog (it was cancelled or finished): no slot is handed to it later. */
-  private unqueue(w: Waiter): void {
-    if (w.backlogTimer === undefined) return;
-    this.cancelTimer(w.backlogTimer);
-    w.backlogTimer = undefined;
-    const i = this.backlog.indexOf(w);
-    if (i >= 0) this.backlog.splice(i, 1);
-  }
-
-  // ───────────────────────── zombies and status checks ─────────────────────────
-
-  /** Zombie test after a timeout, retransmit or dup of a packet first sent at `firstSent`. */
-  private checkZombie(c: Connection, firstSent: number): void {
-    if (c.state !== 'active' && c.state !== 'full') return;
-    const now = Date.now();
-    // Timers may fire a millisecond early as Date.now() sees it: allow a small tolerance.
-    const rw = this.config.response_window * 1000 - 5;
-    if (c.lastReply >= firstSent) return;
-    if (now - c.lastReply < rw) return;
-    if (now - firstSent < rw) return;
-    const since = c.lastReply ? `${((now - c.lastReply) / 1000).toFixed(1)}s` : 'ever';
-    c.setState('zombie', `no reply for ${since} with ${c.outstanding} packet(s) outstanding (response_window ${this.config.response_window}s)`);
-    c.answersInRow = 0;
-    // Packets still in flight on the zombie move to a live connection when there is one (new ID, re-sent).
+  /** The connection became a zombie: packets still in flight on it move to a live one (new ID, re-sent). */
+  private onZombie(c: Connection): void {
     for (const { t } of c.inFlight()) {
-      const to = this.pick();
+      const to = this.trunk.pick();
       if (!to) break;
       if (t instanceof Exchange) t.requeue(to);
     }
-    if (this.statusCode) {
-      this.startChecks(c);
-    } else {
-      c.timers.push(this.later(this.config.zombie_period * 1000, () => {
-        if (c.state !== 'zombie') return;
-        this.holdUntil = Date.now() + this.config.revive_interval * 1000;
-        c.fail(`zombie_period ${this.config.zombie_period}s over without a reply; failing calls for revive_interval ${this.config.revive_interval}s`);
-      }));
-    }
   }
 
-  private onReply(c: Connection, status: boolean): void {
-    if (c.state === 'zombie' && !this.statusCode) {
-      c.setState('active', 'a reply arrived during zombie_period');
-      return;
-    }
-    if ((c.state === 'zombie' || c.state === 'opening') && this.statusCode) {
-      c.answersInRow++;
-      const need = this.config.status_check!.num_answers_to_alive;
-      if (c.answersInRow >= need) {
-        this.stopChecks(c);
-        c.setState(c.outstanding >= this.shared.perConnectionMax ? 'full' : 'active', `${c.answersInRow} consecutive answers to status checks`);
-      } else if (status) {
-        this.sendCheck(c, true);
-      }
-    }
-  }
-
-  private checkTimer = new WeakMap<Connection, { timer?: ReturnType<typeof setTimeout>; retry?: RetryTimer }>();
-
-  private startChecks(c: Connection): void {
-    this.sendCheck(c, true);
-  }
-
-  private stopChecks(c: Connection): void {
-    const s = this.checkTimer.get(c);
-    if (s) this.cancelTimer(s.timer);
-    this.checkTimer.delete(c);
-    c.trackStatus(undefined);
-  }
-
-  /** Sends one status check on the reserved ID; `fresh` restarts the retry schedule. */
-  private sendCheck(c: Connection, fresh: boolean): void {
-    if (this.closed || (c.state !== 'zombie' && c.state !== 'opening')) return;
-    let s = this.checkTimer.get(c);
-    if (!s) this.checkTimer.set(c, (s = {}));
-    this.cancelTimer(s.timer);
-    const now = Date.now();
-    if (fresh || !s.retry) s.retry = new RetryTimer(this.config['Status-Server'], now);
-    const pairs = this.statusPairs.slice();
-    if (this.da['Event-Timestamp']) pairs.push(new Pair(this.da['Event-Timestamp'], Math.floor(now / 1000)));
-    let buf: Buffer;
-    try {
-      buf = encodePacket({ code: this.statusCode, id: c.statusId, authenticator: Buffer.alloc(0), pairs },
-        { dict: this.dict, secret: this.shared.secret, messageAuthenticator: true });
-    } catch (e) {
-      this.log.error(`${c.label}: cannot encode the status check: ${(e as Error).message}`);
-      return;
-    }
-    const t: Tracked = { code: this.statusCode, auth: Buffer.from(buf.subarray(4, 20)), onReply: () => undefined, onDead: () => undefined };
-    c.trackStatus(t);
-    if (this.log.debugEnabled) this.log.debug(`${c.label}: sending ${packetCodeName(this.statusCode)} (id ${c.statusId}) as status check`);
-    c.write(buf, !fresh);
-    const retry = s.retry;
-    s.timer = this.later(retry.next - now, () => {
-      if (c.state !== 'zombie' && c.state !== 'opening') return;
-      const ev = retry.fire(Date.now());
-      if (ev === 'retry') return this.sendCheck(c, false);
-      this.stopChecks(c);
-      c.fail(`status checks unanswered (${ev === 'mrc' ? `max_rtx_count ${this.config['Status-Server'].max_rtx_count}` : `max_rtx_duration ${this.config['Status-Server'].max_rtx_duration}s`})`);
-    });
+  /** Zombie test after a timeout, retransmit or dup of a packet first sent at `firstSent`. */
+  private checkZombie(c: Connection, firstSent: number): void {
+    const rw = this.config.response_window;
+    this.trunk.suspect(c, firstSent, rw * 1000, (since) => `no reply for ${since} with ${c.outstanding} packet(s) outstanding (response_window ${rw}s)`);
   }
 
   // ───────────────────────── the method ─────────────────────────
 
   /** Sends the packet according to `mode`; see the module comment. */
   send(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
-    if (this.closed || !this.shared) return 'fail';
+    if (!this.trunk) return 'fail';
     const mode = this.config.mode;
     let code = request.code;
     let pairs: readonly Pair[] = request.request;
@@ -480,8 +274,8 @@ export class Radius implements ModuleInstance {
   }
 
   private replicate(code: number, pairs: Pair[], ctx: CallContext): Rcode | Promise<Rcode> {
-    const c = this.pick();
-    if (!c) { this.extra.fail_fast++; ctx.log.debug('no active connection to replicate on'); return 'fail'; }
+    const c = this.trunk.pick();
+    if (!c) { this.trunk.counters.fail_fast++; ctx.log.debug('no active connection to replicate on'); return 'fail'; }
     let buf: Buffer;
     try {
       buf = encodePacket({ code, id: c.nextReplicateId(), authenticator: Buffer.alloc(0), pairs },
@@ -504,21 +298,31 @@ export class Radius implements ModuleInstance {
   /** @internal */ get _config(): RadiusConfig { return this.config; }
   /** @internal */ get _extra(): Radius['extra'] { return this.extra; }
   /** @internal */ get _da(): Record<string, DictAttr | undefined> { return this.da; }
-  /** @internal */ _acquire(w: Waiter, waitMs: number): void { this.acquire(w, waitMs); }
-  /** @internal */ _unqueue(w: Waiter): void { this.unqueue(w); }
-  /** @internal */ _pick(): Connection | undefined { return this.pick(); }
-  /** @internal */ _later(ms: number, fn: () => void): ReturnType<typeof setTimeout> { return this.later(ms, fn); }
-  /** @internal */ _cancel(t: ReturnType<typeof setTimeout> | undefined): void { this.cancelTimer(t); }
+  /** @internal */ get _trunk(): Trunk<Connection> { return this.trunk; }
   /** @internal */ _zombie(c: Connection, firstSent: number): void { this.checkZombie(c, firstSent); }
   /** @internal */ _inflight(d: number): void { this.inflight += d; }
+
+  /**
+   * A Protocol-Error reply (RFC 7930) to a packet of code `code`: hop-by-hop, never forwarded to
+   * the NAS. Counted and logged at a limited rate; the call fails (fail-over applies, and an
+   * Accounting-Request is not acknowledged for data the home server did not take).
+   */
+  /** @internal */ _protocolError(pkt: RadiusPacket, code: number): void {
+    this.extra.protocol_error++;
+    const cause = this.da['Error-Cause'] ? pkt.pairs.find((p) => p.da === this.da['Error-Cause'])?.value : undefined;
+    const orig = this.da['Original-Packet-Code'] ? pkt.pairs.find((p) => p.da === this.da['Original-Packet-Code'])?.value : undefined;
+    this.rareLog?.warn('protocol-error', `${this.shared.host}:${this.shared.port} answered ${packetCodeName(code)} with Protocol-Error` +
+      `${cause !== undefined ? ` (Error-Cause ${String(cause)})` : ''}${orig !== undefined ? ` for Original-Packet-Code ${String(orig)}` : ''}; the call fails`);
+  }
 
   // ───────────────────────── observability ─────────────────────────
 
   /** Counters and states of the instance and of every connection (for tests, xlat and status). */
   stats(): RadiusStats {
-    const counters: InstanceCounters = { ...newCounters(), ...this.extra };
+    const counters: InstanceCounters = { ...newCounters(), ...this.trunk?.counters ?? { fail_fast: 0, backlogged: 0, backlog_failed: 0 }, ...this.extra };
     add(counters, this.retiredCounters);
-    const connections: ConnectionStats[] = this.conns.map((c) => {
+    const conns = this.trunk?.conns ?? [];
+    const connections: ConnectionStats[] = conns.map((c) => {
       add(counters, c.counters);
       return {
         ...c.counters, dropped_by_reason: { ...c.counters.dropped_by_reason },
@@ -526,14 +330,11 @@ export class Radius implements ModuleInstance {
         local_port: c.localPort, last_reply: c.lastReply,
       };
     });
-    const order: ConnState[] = ['active', 'full', 'opening', 'zombie', 'dead'];
-    let state: ConnState = 'dead';
-    for (const s of order) if (this.conns.some((c) => c.state === s)) { state = s; break; }
-    if (state === 'opening' && this.unwell()) state = this.conns.some((c) => c.state === 'zombie') ? 'zombie' : 'dead';
+    const state: ConnState = this.trunk ? this.trunk.state() : 'dead';
     return {
       instance: this.name, mode: this.config.mode,
       home: this.shared ? `${this.shared.transport} ${this.shared.host}:${this.shared.port}` : '',
-      state, outstanding: this.inflight, backlog: this.backlog.length,
+      state, outstanding: this.inflight, backlog: this.trunk?.backlog.length ?? 0,
       limits: { max_outstanding: this.maxOutstanding, max_connections: this.maxConns, workers: this.workers },
       counters, connections,
     };
@@ -541,7 +342,7 @@ export class Radius implements ModuleInstance {
 
   /** IDs in use over every connection (status checks included); 0 when idle = no leak. */
   idsInUse(): number {
-    return this.conns.reduce((n, c) => n + c.outstanding, 0);
+    return (this.trunk?.conns ?? []).reduce((n, c) => n + c.outstanding, 0);
   }
 
   private statsValue(key: string): { type: 'string'; value: string } | { type: 'uint32'; value: number } {
@@ -573,248 +374,6 @@ function add(into: ConnCounters, from: ConnCounters): void {
   into.dropped += from.dropped;
   into.state_changes += from.state_changes;
   for (const [k, v] of Object.entries(from.dropped_by_reason)) into.dropped_by_reason[k] = (into.dropped_by_reason[k] ?? 0) + v;
-}
-
-/**
- * One packet exchange with the home server (proxy or client mode): owns its ID from
- * assignment to reply / timeout / cancel / connection death, and frees it on every path.
- */
-class Exchange implements Tracked, Waiter {
-  auth: Buffer = NO_AUTH16;
-  private conn?: Connection;
-  private id = -1;
-  private buf?: Buffer;
-  private timer?: ReturnType<typeof setTimeout>;
-  backlogTimer?: ReturnType<typeof setTimeout>;
-  private retry?: RetryTimer;
-  private firstSent = 0;
-  private done = false;
-  private resolve!: (rc: Rcode) => void;
-  private acctDelay0 = 0;
-  private acctDelayIdx = -1;
-  private readonly rcfg: RetryConfig;
-
-  constructor(
-    private readonly inst: Radius,
-    private readonly request: Request,
-    private readonly ctx: CallContext,
-    readonly code: number,
-    private pairs: Pair[],
-    private readonly client: boolean,
-    private readonly mergeReply: boolean,
-  ) {
-    const cfg = inst._config;
-    this.rcfg = code === PacketCode.AccessRequest ? cfg['Access-Request'] : code === PacketCode.AccountingRequest ? cfg['Accounting-Request']
-      : code === PacketCode.CoARequest ? cfg['CoA-Request'] : cfg['Disconnect-Request'];
-    const ad = inst._da['Acct-Delay-Time'];
-    if (client && code === PacketCode.AccountingRequest && ad) {
-      this.acctDelayIdx = pairs.findIndex((p) => p.da === ad);
-      if (this.acctDelayIdx >= 0) this.acctDelay0 = Number(pairs[this.acctDelayIdx].value) || 0;
-    }
-  }
-
-  /** How long this exchange may last in total (ms). */
-  private lifetime(): number {
-    const cfg = this.inst._config;
-    if (!this.client) return cfg.response_window * 1000;
-    const mrd = this.rcfg.max_rtx_duration;
-    return (mrd > 0 ? mrd : cfg.response_window) * 1000;
-  }
-
-  run(): Promise<Rcode> {
-    return new Promise<Rcode>((resolve) => {
-      this.resolve = resolve;
-      this.inst._inflight(1);
-      // onSignal, not ctx.signal: reading ctx.signal makes the interpreter create an
-      // AbortController per call. The interpreter delivers 'cancel' to the yielded call for
-      // max_request_time, an enclosing `timeout` and shutdown alike (see CallContext).
-      this.ctx.onSignal((s) => {
-        if (s === 'cancel') this.cancel();
-        else if (s === 'dup') this.dup();
-      });
-      this.inst._acquire(this, this.lifetime());
-    });
-  }
-
-  private encode(c: Connection): boolean {
-    const id = c.alloc(this);
-    if (id === undefined) return false;
-    try {
-      this.buf = encodePacket({ code: this.code, id, authenticator: NO_AUTH, pairs: this.pairs },
-        { dict: this.inst._dict, secret: this.inst._shared.secret, messageAuthenticator: this.code === PacketCode.AccessRequest });
-    } catch (e) {
-      c.release(id, this);
-      this.ctx.log.error(`cannot encode ${packetCodeName(this.code)}: ${(e as Error).message}`);
-      this.finish('fail', 'encode error');
-      return true;
-    }
-    this.conn = c;
-    this.id = id;
-    // A view, not a copy: `buf` is ours and never written after encoding (a changed packet gets a new buf).
-    this.auth = this.buf.subarray(4, 20);
-    return true;
-  }
-
-  /** Waiter: a connection is available. */
-  start(c: Connection): void {
-    if (this.done) return;
-    if (!this.encode(c)) {
-      // Raced to full: try again through the normal path.
-      this.inst._acquire(this, this.lifetime());
-      return;
-    }
-    if (this.done) return;
-    const now = Date.now();
-    this.firstSent = now;
-    if (this.ctx.log.debugEnabled) {
-      this.ctx.log.debug(`sending ${packetCodeName(this.code)} (id ${this.id}) to ${this.inst._shared.host}:${this.inst._shared.port} on ${c.label}`);
-    }
-    if (!c.write(this.buf!)) { this.finish('fail', 'write failed'); return; }
-    if (this.done) return;
-    if (this.client && this.inst._shared.transport === 'udp') {
-      this.retry = new RetryTimer(this.rcfg, now);
-      this.arm(this.retry.next - now);
-    } else {
-      this.arm(this.lifetime());
-    }
-  }
-
-  private arm(ms: number): void {
-    this.inst._cancel(this.timer);
-    this.timer = this.inst._later(ms, () => this.expire());
-  }
-
-  private expire(): void {
-    if (this.done) return;
-    const now = Date.now();
-    if (this.retry) {
-      const ev = this.retry.fire(now);
-      if (ev === 'retry') {
-        this.retransmit(now);
-        if (!this.done) this.arm(this.retry.next - now);
-        return;
-      }
-    }
-    const c = this.conn;
-    if (c) c.counters.timed_out++;
-    this.ctx.log.debug(`no reply to ${packetCodeName(this.code)} (id ${this.id}) after ${((now - this.firstSent) / 1000).toFixed(1)}s`);
-    this.finish('fail', 'timeout');
-    if (c) this.inst._zombie(c, this.firstSent);
-  }
-
-  /** Client mode: retransmit, re-encoding with a new ID when the content changes. */
-  private retransmit(now: number): void {
-    const c = this.conn!;
-    if (this.acctDelayIdx >= 0) {
-      const ad = this.inst._da['Acct-Delay-Time']!;
-      const v = this.acctDelay0 + Math.floor((now - this.firstSent) / 1000);
-      if (v !== Number(this.pairs[this.acctDelayIdx].value)) {
-        this.pairs = this.pairs.slice();
-        this.pairs[this.acctDelayIdx] = new Pair(ad, v);
-        // Changed content: a new ID and a new authenticator; never the old bytes.
-        const target = c.state === 'active' || c.state === 'full' ? c : this.inst._pick() ?? c;
-        c.release(this.id, this);
-        this.conn = undefined;
-        this.id = -1;
-        if (!this.encode(target) && !this.done) {
-          const other = this.inst._pick();
-          if (!other || !this.encode(other)) { this.finish('fail', 'no ID free for the retransmission'); return; }
-        }
-        if (this.done) return;
-        if (this.ctx.log.debugEnabled) this.ctx.log.debug(`retransmitting ${packetCodeName(this.code)} with Acct-Delay-Time = ${v} as id ${this.id}`);
-        this.conn!.write(this.buf!, true);
-        this.inst._zombie(this.conn!, this.firstSent);
-        return;
-      }
-    }
-    if (this.ctx.log.debugEnabled) this.ctx.log.debug(`retransmitting ${packetCodeName(this.code)} (id ${this.id})`);
-    c.write(this.buf!, true);
-    this.inst._zombie(c, this.firstSent);
-  }
-
-  /** The connection became a zombie: move to `to` with a new ID and send there (the timers keep running). */
-  requeue(to: Connection): void {
-    if (this.done || !this.conn || to === this.conn) return;
-    const from = this.conn;
-    from.release(this.id, this);
-    this.conn = undefined;
-    this.id = -1;
-    if (!this.encode(to)) { this.finish('fail', 'no ID free to requeue'); return; }
-    if (this.done) return;
-    if (this.ctx.log.debugEnabled) this.ctx.log.debug(`${from.label} is a zombie: re-sending ${packetCodeName(this.code)} as id ${this.id} on ${to.label}`);
-    to.write(this.buf!, true);
-  }
-
-  /** Proxy mode: the NAS retransmitted; re-send the same bytes with the same ID (UDP only). */
-  private dup(): void {
-    if (this.done || this.client || !this.conn || !this.buf) return;
-    if (this.inst._shared.transport !== 'udp') {
-      this.ctx.log.debug('the NAS retransmitted; TCP does not retransmit upstream');
-      return;
-    }
-    this.ctx.log.debug(`the NAS retransmitted; re-sending ${packetCodeName(this.code)} (id ${this.id})`);
-    this.conn.write(this.buf, true);
-    this.inst._zombie(this.conn, this.firstSent);
-  }
-
-  /** Waiter: no connection (fail now). */
-  fail(why: string): void {
-    if (this.done) return;
-    this.ctx.log.debug(`not sent: ${why}`);
-    this.finish('fail', why);
-  }
-
-  private cancel(): void {
-    if (this.done) return;
-    this.inst._extra.cancelled++;
-    this.finish('fail', 'cancelled');
-  }
-
-  /** Tracked: verified reply. */
-  onReply(pkt: RadiusPacket): void {
-    if (this.done) return;
-    this.id = -1; // already released by the connection
-    const rc = replyRcode(pkt.code);
-    const ctx = this.ctx;
-    if (ctx.log.debugEnabled) {
-      ctx.log.debug(`received ${packetCodeName(pkt.code)} (id ${pkt.id}) after ${Date.now() - this.firstSent}ms -> ${rc}`);
-    }
-    if (this.mergeReply) {
-      for (const p of pkt.pairs) {
-        const top = p.da.parent?.type === 'root';
-        if (top && (p.da.attr === ATTR_PROXY_STATE || p.da.attr === ATTR_MA)) continue;
-        this.request.reply.push(p);
-      }
-      // Proxy mode: the home server's decision becomes ours (the process layer reads reply.Packet-Type).
-      const pt = this.inst._da['Packet-Type'];
-      if (!this.client && pt) {
-        const reply = this.request.reply;
-        const i = reply.findIndex((p) => p.da === pt);
-        if (i >= 0) reply.splice(i, 1);
-        reply.push(new Pair(pt, pkt.code));
-      }
-    }
-    this.finish(rc, 'answered');
-  }
-
-  /** Tracked: the connection died. */
-  onDead(reason: string): void {
-    if (this.done) return;
-    this.id = -1;
-    this.ctx.log.debug(`connection failed: ${reason}`);
-    this.finish('fail', reason);
-  }
-
-  private finish(rc: Rcode, _why: string): void {
-    if (this.done) return;
-    this.done = true;
-    this.inst._cancel(this.timer);
-    if (this.backlogTimer !== undefined) this.inst._unqueue(this);
-    if (this.conn && this.id >= 0) this.conn.release(this.id, this);
-    this.id = -1;
-    this.inst._inflight(-1);
-    this.resolve(rc);
-  }
 }
 
 export { SENDABLE_TYPES };

@@ -16,6 +16,7 @@
  */
 
 import type { ConfLoc } from '../../core/config/ast';
+import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
 import type { Request } from '../../core/request/request';
 import { Compiler } from '../../core/unlang/compile/compiler';
@@ -291,4 +292,20 @@ async function replay(ctx: EvalContext, first: XlatYield, evalOnce: (c: EvalCont
       y = e;
     }
   }
+}
+
+const BARE_REF = /^(?:(?:request|reply|control|session-state|local)\.)?([A-Za-z][\w-]*(?:\.[A-Za-z0-9][\w-]*)*)(?:\[(?:\*|\d+|n)\])?$/;
+
+/** The attribute an unquoted config value names (`NAS-Port-Type`, `control.Filter-Id`), or undefined. */
+export function bareAttrRef(text: string, dict: Dictionary): DictAttr | undefined {
+  const m = BARE_REF.exec(text);
+  return m ? dict.resolve(m[1]) : undefined;
+}
+
+/**
+ * v4 reads an unquoted config value that names an attribute as a reference to it (`format = User-Name`,
+ * `reference = control.Filter-Id`): returns the template `%{…}` for such text, else the text unchanged.
+ */
+export function bareAttrTemplate(text: string, dict: Dictionary): string {
+  return bareAttrRef(text, dict) ? `%{${text}}` : text;
 }

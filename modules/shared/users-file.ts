@@ -46,6 +46,8 @@ import { compileTemplate, type Template } from './tmpl';
 
 /** Operators that assign to a list. */
 const ASSIGN = new Set(['=', ':=', '+=', '-=', '^=']);
+/** Reply operators that bound the existing values: each one failing `existing OP value` becomes the value; none → added. */
+const CLAMP = new Set(['<=', '>=', '<', '>']);
 const OPS = ['=~', '!~', '=*', '!*', '==', '!=', '<=', '>=', ':=', '+=', '-=', '^=', '<', '>', '='];
 const LISTS: Readonly<Record<string, ListName>> = { request: 'request', reply: 'reply', control: 'control', config: 'control', 'session-state': 'session-state' };
 
@@ -87,6 +89,8 @@ export interface UsersEntry {
   readonly reply: readonly UsersItem[];
   /** `Fall-Through = yes` was among the reply items. */
   readonly fallThrough: boolean;
+  /** `Next-Shortest-Prefix = yes` was among the reply items (prefix keys: go on with the next shorter prefix). */
+  readonly nextShortest?: boolean;
   readonly loc: ConfLoc;
 }
 
@@ -287,6 +291,13 @@ export class UsersFile {
     return [...this.candidates(key)];
   }
 
+  /** Entry names that are prefixes of `key` (string prefix lookup), longest first. */
+  prefixNames(key: string): string[] {
+    const out: string[] = [];
+    for (const n of this.byName.keys()) if (key.startsWith(n)) out.push(n);
+    return out.sort((a, b) => b.length - a.length);
+  }
+
   /**
    * The entries that may match `key`, in file order: the named entries for `key` merged
    * with the DEFAULT entries. Cost is proportional to those entries, not to the file.
@@ -338,14 +349,14 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
   if (depth > 32) throw new ConfError('ERR_CONF_INCLUDE', { file, line: 1 }, 'includes nested too deeply');
   const lines = text.split('\n');
   type Building = {
-    name: string; loc: ConfLoc; check: UsersItem[]; checkAssign: UsersItem[]; reply: UsersItem[]; fall: boolean; open: boolean; any: boolean;
+    name: string; loc: ConfLoc; check: UsersItem[]; checkAssign: UsersItem[]; reply: UsersItem[]; fall: boolean; next: boolean; open: boolean; any: boolean;
   };
   let cur: Building | undefined;
   const finish = (): void => {
     if (!cur) return;
     out.add({
       name: cur.name, isDefault: cur.name === 'DEFAULT', order: out.entries.length,
-      check: cur.check, checkAssign: cur.checkAssign, reply: cur.reply, fallThrough: cur.fall, loc: cur.loc,
+      check: cur.check, checkAssign: cur.checkAssign, reply: cur.reply, fallThrough: cur.fall, nextShortest: cur.next, loc: cur.loc,
     });
     cur = undefined;
   };
@@ -354,7 +365,8 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
     const loc: ConfLoc = { file, line: ln + 1 };
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const indented = line[0] === ' ' || line[0] === '\t';
+    // Any leading white space (not only space and tab: also CR, VT, FF) makes a continuation line.
+    const indented = /^\s/.test(line);
     if (!indented) {
       finish();
       const inc = /^\$(-?)INCLUDE(-?)\s+(.+)$/.exec(trimmed);
@@ -374,11 +386,11 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
         name = line.slice(1, end);
         rest = line.slice(end + 1);
       } else {
-        const m = /^(\S+)(.*)$/.exec(line)!;
+        const m = /^(\S+)([\s\S]*)$/.exec(line)!;
         name = m[1];
         rest = m[2];
       }
-      cur = { name, loc, check: [], checkAssign: [], reply: [], fall: false, open: true, any: false };
+      cur = { name, loc, check: [], checkAssign: [], reply: [], fall: false, next: false, open: true, any: false };
       for (const r of itemsAt(rest, loc)) {
         const isAssign = ASSIGN.has(r.op);
         const item = compileItem(r, isAssign ? 'control' : 'request', loc, opts);
@@ -398,8 +410,12 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
         cur.fall = isYes(item);
         continue;
       }
-      if (!opts.filterRules && !ASSIGN.has(item.op)) {
-        throw new ConfError('ERR_CONF_VALUE', loc, `${item.text}: reply items must use an assignment operator (=, :=, +=, -=, ^=)`);
+      if (!opts.filterRules && item.da.name === 'Next-Shortest-Prefix' && item.list === 'reply') {
+        cur.next = isYes(item);
+        continue;
+      }
+      if (!opts.filterRules && !ASSIGN.has(item.op) && !CLAMP.has(item.op)) {
+        throw new ConfError('ERR_CONF_VALUE', loc, `${item.text}: reply items must use an assignment operator (=, :=, +=, -=, ^=, <=, >=, <, >)`);
       }
       cur.reply.push(item);
     }
@@ -549,6 +565,19 @@ export function assignItem(item: UsersItem, list: Pair[], value: Pair | undefine
     case '^=': {
       const i = c.findIndex((p) => p.da === item.da);
       c.splice(i < 0 ? c.length : i, 0, v);
+      return;
+    }
+    case '<=': case '>=': case '<': case '>': {
+      const type = item.da.type as LeafType;
+      let any = false;
+      for (let i = 0; i < c.length; i++) {
+        const p = c[i];
+        if (p.da !== item.da) continue;
+        any = true;
+        if (p.value === undefined || v.value === undefined) continue;
+        if (!compareOp(item.op as CompareOperator, p.value, type, v.value, type)) c[i] = copyPair(v);
+      }
+      if (!any) c.push(v);
       return;
     }
     default:

@@ -6,6 +6,7 @@
  */
 
 import { run as runCodec } from './codec/runner';
+import { run as runModules } from './modules/runner';
 import { run as runUnlang } from './unlang/runner';
 
 /** Command-line options shared by all suites. */
@@ -31,6 +32,7 @@ export type SuiteRunner = (opts: SuiteOptions) => Promise<number>;
 export const SUITES: Record<string, () => Promise<SuiteRunner>> = {
   codec: async () => runCodec,
   unlang: async () => runUnlang,
+  modules: async () => runModules,
 };
 
 /** Registers (or replaces) a suite at run time, e.g. from a test. */

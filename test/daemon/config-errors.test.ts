@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkConfig, writeTempFiles } from './harness';
+import { spawnSync } from 'node:child_process';
+import { checkConfig, RADIUSD, writeTempFiles } from './harness';
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
@@ -109,3 +110,52 @@ describe('radiusd -C', () => {
     expect(r.code).toBe(0);
   });
 });
+
+/**
+ * `radiusd -C` fails exactly when start-up does, with the same located message: each probe is
+ * checked with `-C` and then started in the foreground (`-f -t`), which must exit non-zero
+ * before serving.
+ */
+describe('radiusd -C agrees with start-up', () => {
+  const withUsers = (users: string) => ({
+    'radiusd.conf': GOOD.replace('\tpap {\n\t}', '\tpap {\n\t}\n\tfiles {\n\t\tfilename = ${confdir}/users\n\t}').replace('\t\tpap\n', '\t\tfiles\n\t\tpap\n').replace('port = 1812', 'port = 0'),
+    users,
+  });
+  const start = (dir: string) => {
+    const r = spawnSync(process.execPath, [RADIUSD, '-f', '-t', '-d', dir], { encoding: 'utf8', timeout: 30000 });
+    return { code: r.status, out: r.stdout + r.stderr };
+  };
+  const probes: [string, Record<string, string>, RegExp][] = [
+    ['a bare CR and a stray byte in the users file', withUsers('\r\xef'), /users\[1\]: reply items without an entry/],
+    ['a bad IP address in the users file', withUsers('bob Cleartext-Password := "x"\n\tFramed-IP-Address := 300.1.2.3\n'), /users\[2\]: Framed-IP-Address := 300\.1\.2\.3: .*IPv4/],
+    ['an attr_filter file naming an unknown attribute', {
+      'radiusd.conf': GOOD.replace('\tpap {\n\t}', '\tpap {\n\t}\n\tattr_filter {\n\t\tfilename = ${confdir}/filter\n\t}').replace('port = 1812', 'port = 0'),
+      filter: 'DEFAULT\n\tReply-Mesage =* ANY\n',
+    }, /filter\[2\]: .*Reply-Mesage/],
+    ['an empty radiusd.conf', { 'radiusd.conf': '' }, /radiusd\.conf\[\d+\]: main: no "server NAME .*nothing to serve/],
+  ];
+  for (const [name, files, re] of probes) {
+    it(name, () => {
+      const r = check(files);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(re);
+      const s = start(r.dir);
+      expect(s.out).not.toMatch(/Ready to process requests/);
+      expect(s.out).toMatch(re);
+      expect(s.code).not.toBe(0);
+      expect(s.out).not.toMatch(/TypeError|Cannot read properties|at .*\.js:\d+/);
+    });
+  }
+  it('users file with binary bytes in the middle (written as bytes, not text)', () => {
+    const dir = writeTempFiles('check', withUsers(''));
+    dirs.push(dir);
+    fs.writeFileSync(path.join(dir, 'users'), Buffer.from('bob Cleartext-Password := "x"\n\r\xef\n', 'latin1'));
+    const c = checkConfig(dir);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/users\[2\]: /);
+    const s = start(dir);
+    expect(s.code).not.toBe(0);
+    expect(s.out).toMatch(/users\[2\]: /);
+  });
+});
+

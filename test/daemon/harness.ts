@@ -61,15 +61,19 @@ export interface SuiteDaemon {
 }
 
 /**
- * Call inside a `describe`: before all its tests, writes `files` into a fresh temp directory
+ * Call inside a `describe`: before all its tests, writes `files` (or what the function returns,
+ * e.g. a configuration built around free ports) into a fresh temp directory
  * and starts `radiusd -d DIR -f`; after all, stops the daemon (expecting exit code 0) and
  * removes the directory.
  */
-export function daemonForSuite(prefix: string, files: Readonly<Record<string, string>>): SuiteDaemon {
+export function daemonForSuite(
+  prefix: string,
+  files: Readonly<Record<string, string>> | (() => Promise<Readonly<Record<string, string>>>),
+): SuiteDaemon {
   let dir: string | undefined;
   let d: Daemon | undefined;
   beforeAll(async () => {
-    dir = writeTempFiles(prefix, files);
+    dir = writeTempFiles(prefix, typeof files === 'function' ? await files() : files);
     d = await startDaemon(['-d', dir, '-f']);
   });
   afterAll(async () => {
@@ -83,8 +87,11 @@ export function daemonForSuite(prefix: string, files: Readonly<Record<string, st
 }
 
 /** Starts `radiusd args…` and waits for "Ready to process requests". */
-export async function startDaemon(args: string[], opts: { readyMs?: number } = {}): Promise<Daemon> {
-  const proc = spawn(process.execPath, [RADIUSD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startDaemon(args: string[], opts: { readyMs?: number; fdLimit?: number } = {}): Promise<Daemon> {
+  // fdLimit: run under `ulimit -n` (descriptor exhaustion tests); bash execs node, so the pid is the daemon's.
+  const proc = opts.fdLimit
+    ? spawn('/bin/bash', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, process.execPath, RADIUSD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [RADIUSD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners: (() => void)[] = [];
   const onData = (b: Buffer) => {
@@ -186,12 +193,12 @@ export function sleep(ms: number): Promise<void> {
  * ports by `base + offset` so that tests can run side by side: 1812 → base, 1813 → base+1,
  * 18121 → base+2, 3799 → base+3, 1814 → base+4.
  */
-export function copyDefaultConfig(dir: string, base: number): string {
+export function copyDefaultConfig(dir: string, port: { auth: number; acct: number; status: number; coa: number; example: number }): string {
   fs.cpSync(path.join(ROOT, 'raddb'), path.join(dir, 'raddb'), { recursive: true, filter: (src) => !src.includes(`${path.sep}var`) });
   fs.cpSync(path.join(ROOT, 'sites'), path.join(dir, 'sites'), { recursive: true });
   // The example site loads a module from the build (../dist/…): point the copy at the real one.
   if (fs.existsSync(path.join(ROOT, 'dist'))) fs.symlinkSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'));
-  const ports: Record<string, number> = { '1812': base, '1813': base + 1, '18121': base + 2, '3799': base + 3, '1814': base + 4 };
+  const ports: Record<string, number> = { '1812': port.auth, '1813': port.acct, '18121': port.status, '3799': port.coa, '1814': port.example };
   for (const f of fs.readdirSync(path.join(dir, 'sites'))) {
     const p = path.join(dir, 'sites', f);
     const text = fs.readFileSync(p, 'utf8').replace(/port = (\d+)/g, (m, n: string) => (ports[n] ? `port = ${ports[n]}` : m));

@@ -1,5 +1,5 @@
 /**
- * The embedded default configuration (raddb/ + sites/, ports moved to 21810…21814) against
+ * The embedded default configuration (raddb/ + sites/, ports moved to free loopback ports) against
  * Debian's radtest/radclient (freeradius-utils 3.2) and our own radclient, over UDP and TCP:
  * PAP, CHAP, Reject, accounting into the detail file, Status-Server, CoA/Disconnect to the
  * coa site, a retransmit answered from the duplicate cache, and the custom-module site.
@@ -11,13 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   copyDefaultConfig, ourRadclient, radclient, run, startDaemon, tempDir, udpExchange, type Daemon,
 } from './harness';
+import { freePorts } from '../interop/freeradius';
 
-const BASE = 21810;
-const AUTH = `127.0.0.1:${BASE}`;
-const ACCT = `127.0.0.1:${BASE + 1}`;
-const STATUS = `127.0.0.1:${BASE + 2}`;
-const COA = `127.0.0.1:${BASE + 3}`;
-const EXAMPLE = `127.0.0.1:${BASE + 4}`;
+let AUTH_PORT = 0;
+let AUTH = '';
+let ACCT = '';
+let STATUS = '';
+let COA = '';
+let EXAMPLE = '';
 
 /** An Accounting-Request built by hand (RFC 2866 Request Authenticator). */
 function accountingRequest(id: number, sessionId: string, secret = 'testing123'): Buffer {
@@ -51,7 +52,10 @@ describe('embedded default configuration vs Debian radclient/radtest and our rad
 
   beforeAll(async () => {
     dir = tempDir('interop');
-    confdir = copyDefaultConfig(dir, BASE);
+    const [auth, acct, status, coa, example] = await freePorts(5);
+    AUTH_PORT = auth;
+    [AUTH, ACCT, STATUS, COA, EXAMPLE] = [auth, acct, status, coa, example].map((p) => `127.0.0.1:${p}`);
+    confdir = copyDefaultConfig(dir, { auth, acct, status, coa, example });
     d = await startDaemon(['-d', confdir, '-f', '-t']);
   });
 
@@ -145,7 +149,7 @@ describe('embedded default configuration vs Debian radclient/radtest and our rad
   });
 
   it('IPv6: client ::1 from clients.d/localhost6, whose secret comes from clients.d/default', async () => {
-    const r = await ourRadclient(`[::1]:${BASE}`, 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');
+    const r = await ourRadclient(`[::1]:${AUTH_PORT}`, 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');
     expect(r.stdout).toMatch(/Received Access-Accept/);
   });
 

@@ -118,17 +118,46 @@ describe('radius module: connection states against the fault server', () => {
     expect(dead.reason).toMatch(/zombie_period/);
   });
 
-  it('a reply during zombie_period (no status checks) makes the connection active again', async () => {
-    inst = instance(proxyBody(fs.port, '', { statusCheck: false }));
+  it('a late reply during zombie_period (no status checks) makes the connection active again and requests are answered', async () => {
+    // zombie_period long enough that only a reply can end the zombie state within the test.
+    inst = instance(proxyBody(fs.port, '', { statusCheck: false }).replace('zombie_period = 400ms', 'zombie_period = 5s'));
     await inst.until((s) => s.state === 'active', 2000, 'active');
-    fs.set({ delayMs: 350 });
-    // Two requests: the first times out (no reply within 300 ms) → zombie; its reply arrives late.
-    const a = inst.call(PAP);
-    expect((await a).rc).toBe('fail');
-    await inst.until((s) => s.connections[0]?.state === 'zombie', 500, 'zombie');
+    // The home server freezes: the request times out (response_window 300 ms) → zombie; the reply
+    // comes 900 ms after the request, i.e. late (nobody waits for it any more).
+    fs.set({ delayMs: 900 });
+    expect((await inst.call(PAP)).rc).toBe('fail');
+    await inst.until((s) => s.connections[0]?.state === 'zombie', 1000, 'zombie');
+    const fast = await inst.call(PAP);
+    expect(fast.rc).toBe('fail'); // zombie: fail fast
     fs.set({ delayMs: 0 });
-    await sleep(100);
+    await inst.until((s) => s.state === 'active', 2000, 'active after the late reply');
     expect(inst.m.stats().counters.late).toBe(1);
+    expect((await inst.call(PAP)).rc).toBe('ok');
+    expect(inst.path()).toEqual(['opening->active', 'active->zombie', 'zombie->active']);
+    expect(inst.transitions()[2].reason).toMatch(/late reply/);
+  });
+
+  it('a Protocol-Error reply (RFC 7930) is never passed on: the call fails, nothing reaches reply, counted, logged at a limited rate', async () => {
+    inst = instance(proxyBody(fs.port));
+    await inst.until((s) => s.state === 'active', 3000, 'active');
+    fs.set({ replyCode: (code) => (code === PacketCode.StatusServer ? PacketCode.AccessAccept : PacketCode.ProtocolError) });
+    try {
+      const auth = await inst.call(PAP);
+      expect(auth.rc).toBe('fail');
+      expect(auth.reply).toEqual([]); // no Packet-Type = Protocol-Error for the NAS, no pairs copied
+      const acct = await inst.call('User-Name = "bob", Acct-Status-Type = Start, Acct-Session-Id = "pe"', { code: PacketCode.AccountingRequest });
+      expect(acct.rc).toBe('fail'); // never acknowledged to the NAS (it would be Accounting-Response on `handled`)
+      const more = await Promise.all(Array.from({ length: 20 }, () => inst!.call(PAP)));
+      expect(more.every((r) => r.rc === 'fail')).toBe(true);
+      const st = inst.m.stats();
+      expect(st.counters.protocol_error).toBe(22);
+      expect(st.counters.timed_out).toBe(0);
+      expect(st.state).toBe('active'); // a Protocol-Error is still an answer: the home server is alive
+      expect(inst.lines.filter((l) => l.includes('Protocol-Error')).length).toBeLessThanOrEqual(5);
+      expect(inst.lines.some((l) => /answered Access-Request with Protocol-Error/.test(l))).toBe(true);
+    } finally {
+      fs.set({ replyCode: undefined });
+    }
   });
 
   it('proxy mode: each NAS retransmission (dup) causes exactly one upstream retransmission, same ID and authenticator', async () => {

@@ -4,3 +4,4 @@ export { DEFAULT_SITE_CONFIG } from './types';
 export {
   RadiusProcess, createRadiusProcess, DO_NOT_RESPOND, RECV_REPLY, AUTHENTICATE_REPLY, SEND_FAILOVER, type ProcessStats,
 } from './process';
+export { RADIUS_NAMESPACE, RECV_SECTIONS, SEND_SECTIONS, REQUEST_TYPES } from './namespace';

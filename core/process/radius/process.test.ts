@@ -4,6 +4,8 @@ import { decodePacket, PacketCode as C } from '../../protocol/radius/packet';
 import { Client } from '../../listen/clients';
 import { buildRequest, compileSite, decodeReply, pairValue, testDict } from '../../listen/testing';
 import type { InboundPacket } from '../../listen/types';
+import { parsePairList } from '../../pair/text';
+import type { InjectInput, InjectReply } from '../../server/namespace';
 import { createRadiusProcess, type RadiusProcess } from './process';
 
 const dict = testDict();
@@ -219,5 +221,43 @@ describe('process_radius state machine', () => {
     let calls = 0;
     await new Promise<void>((res) => { p.process(inbound(raw), () => { calls++; res(); }); });
     expect(calls).toBe(1);
+  });
+
+  describe('inject (in-process requests)', () => {
+    const inject = (p: RadiusProcess, c: number, pairs: string, extra: Partial<InjectInput> = {}) => {
+      let reply: InjectReply | undefined;
+      const handle = p.inject({ code: c, pairs: parsePairList(pairs, dict), received: performance.now(), ...extra }, (r) => { reply = r; });
+      return { handle, get reply() { return reply; } };
+    };
+
+    it('runs the same decisions as packets and hands back the reply list, not bytes', () => {
+      const p = site({
+        'recv Access-Request': 'if (User-Name == "bob") {\n control.Auth-Type := ::Accept\n}',
+        'send Access-Accept': 'reply.Reply-Message := "hi %{Client-Shortname}"',
+        'recv CoA-Request': 'if (User-Name == "nak") {\n reject\n}\nok',
+        'accounting Start': 'ok',
+      });
+      const a = inject(p, C.AccessRequest, 'User-Name = "bob"', { client: 'nas1', src: { address: '192.0.2.1', port: 1 } });
+      expect(a.handle).toBeUndefined(); // synchronous site: finished at once
+      expect(a.reply!.code).toBe(C.AccessAccept);
+      expect(a.reply!.name).toBe('Access-Accept');
+      expect(a.reply!.pairs.map((x) => `${x.da.name}=${x.value}`)).toEqual(['Reply-Message=hi nas1']);
+      expect(inject(p, C.AccessRequest, 'User-Name = "eve"').reply!.name).toBe('Access-Reject');
+      expect(inject(p, C.CoARequest, 'User-Name = "x"').reply!.name).toBe('CoA-ACK');
+      expect(inject(p, C.CoARequest, 'User-Name = "nak"').reply!.name).toBe('CoA-NAK');
+      expect(inject(p, C.AccountingRequest, 'Acct-Status-Type = Start').reply!.name).toBe('Accounting-Response');
+      expect(inject(p, C.StatusServer, '').reply!.name).toBe('Access-Accept');
+      expect(p.counters).toMatchObject({ requests: 6, replies: 6, noReply: 0, active: 0 });
+    });
+
+    it('reject_delay holds packets but not in-process requests; no reply is code null', () => {
+      const p = createRadiusProcess(compileSite({ 'recv Access-Request': 'reject', 'recv CoA-Request': 'timeout_mod' },
+        { modules: { timeout_mod: () => 'timeout' }, config: { rejectDelay: 30, maxRequestTime: 5 } }));
+      const r = inject(p, C.AccessRequest, 'User-Name = "x"');
+      expect(r.reply!.name).toBe('Access-Reject');
+      const none = inject(p, C.CoARequest, 'User-Name = "x"');
+      expect(none.reply).toMatchObject({ code: null, name: 'Do-Not-Respond', pairs: [] });
+      expect(p.counters).toMatchObject({ requests: 2, replies: 1, noReply: 1 });
+    });
   });
 });

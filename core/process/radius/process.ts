@@ -21,11 +21,14 @@ import type { Rcode } from '../../module/api';
 import { Pair } from '../../pair/pair';
 import { printPair } from '../../pair/text';
 import { encodePacket, packetCodeName, PacketCode } from '../../protocol/radius/packet';
+import type { EncodeWarning } from '../../protocol/radius/decode';
+import { RateLimitedLog } from '../../log/rate-limit';
 import { Request } from '../../request/request';
 import type { LogSink } from '../../request/request-log';
 import type { CompiledSection } from '../../unlang/compile/types';
 import { Execution } from '../../unlang/interpret/interpreter';
-import type { InboundPacket, InFlight, PacketSignal, PacketSink, ReplyCallback } from '../../listen/types';
+import type { InboundPacket, InFlight, PacketSignal, ReplyCallback } from '../../listen/types';
+import type { InjectInput, InjectReply, SiteProcess } from '../../server/namespace';
 import { FifoTimer, type FifoTimerItem } from './fifo-timer';
 import type { CompiledSite, ProcessOptions } from './types';
 
@@ -93,7 +96,7 @@ interface Attrs {
   packetType?: DictAttr;
   authType?: DictAttr;
   acctStatusType?: DictAttr;
-  srcIp?: DictAttr; srcIp6?: DictAttr; srcPort?: DictAttr;
+  srcIp?: DictAttr; srcIp6?: DictAttr; srcPort?: DictAttr; net?: DictAttr;
   dstIp?: DictAttr; dstIp6?: DictAttr; dstPort?: DictAttr;
   clientIp?: DictAttr; clientIp6?: DictAttr; clientShortname?: DictAttr;
 }
@@ -109,8 +112,8 @@ export interface ProcessStats {
   active: number;
 }
 
-/** The state machine for one compiled site; the `PacketSink` listeners feed. */
-export class RadiusProcess implements PacketSink {
+/** The state machine for one compiled site; the `PacketSink` listeners feed, and `inject` runs requests in-process. */
+export class RadiusProcess implements SiteProcess {
   readonly sections: Map<string, CompiledSection>;
   readonly attrs: Attrs;
   /** Reject-delay queue and max_request_time deadlines (one timer each). */
@@ -119,6 +122,10 @@ export class RadiusProcess implements PacketSink {
   readonly counters: ProcessStats = { requests: 0, replies: 0, noReply: 0, cancelled: 0, errors: 0, active: 0 };
   readonly sink: LogSink | undefined;
   readonly hasStatusSection: boolean;
+  /** Values cut short while encoding the current reply (encoding is synchronous: reused). */
+  readonly encodeWarnings: EncodeWarning[] = [];
+  /** Truncation warnings go to the server log at most 5 per attribute per 10 s. */
+  private truncationLog?: RateLimitedLog;
 
   constructor(readonly site: CompiledSite, readonly opts: ProcessOptions = {}) {
     this.sections = sectionTable(site);
@@ -129,10 +136,26 @@ export class RadiusProcess implements PacketSink {
       srcIp: r('Packet-Src-IP-Address'), srcIp6: r('Packet-Src-IPv6-Address'), srcPort: r('Packet-Src-Port'),
       dstIp: r('Packet-Dst-IP-Address'), dstIp6: r('Packet-Dst-IPv6-Address'), dstPort: r('Packet-Dst-Port'),
       clientIp: r('Client-IP-Address'), clientIp6: r('Client-IPv6-Address'), clientShortname: r('Client-Shortname'),
+      net: r('Net'),
     };
     const log = opts.log;
     this.sink = opts.requestLogSink ?? (log ? (level, line) => log[level](line) : undefined);
     this.hasStatusSection = this.section('recv Status-Server') !== undefined;
+  }
+
+  /**
+   * Reports reply values the encoder truncated: in the request's log (the `-X` trace), and in
+   * the server log at a limited rate per attribute.
+   */
+  reportTruncation(req: Request, code: number, to: string): void {
+    const log = this.opts.log;
+    if (log) this.truncationLog ??= new RateLimitedLog(log);
+    for (const w of this.encodeWarnings) {
+      const msg = `${packetCodeName(code)} to ${to}: ${w.attr} is ${w.length} bytes, truncated to ${w.sent} (one attribute holds no more and ${w.attr} may not be split)`;
+      if (req.debug || !this.truncationLog) req.log.warn(msg);
+      else this.truncationLog.warn(`truncated ${w.attr}`, msg);
+    }
+    this.encodeWarnings.length = 0;
   }
 
   /** The compiled section for `name1 name2`, if the site has it. */
@@ -143,7 +166,21 @@ export class RadiusProcess implements PacketSink {
   process(pkt: InboundPacket, done: ReplyCallback): InFlight | undefined {
     this.counters.requests++;
     this.counters.active++;
-    const t = new Transaction(this, pkt, done);
+    return this.begin(new PacketTransaction(this, pkt, done));
+  }
+
+  /**
+   * Runs an in-process request (`Server.inject`): the same sections and decisions as a packet,
+   * without encoding. `max_request_time` applies; `reject_delay` (a defence against guessing
+   * over the network) does not, and nothing is echoed (Proxy-State) or signed.
+   */
+  inject(input: InjectInput, done: (reply: InjectReply) => void): InFlight | undefined {
+    this.counters.requests++;
+    this.counters.active++;
+    return this.begin(new InjectTransaction(this, input, done));
+  }
+
+  private begin(t: Transaction): InFlight | undefined {
     try {
       t.start();
     } catch (e) {
@@ -171,6 +208,24 @@ function addPair(list: Pair[], da: DictAttr | undefined, v: string | number): vo
   if (da) list.push(new Pair(da, v));
 }
 
+/** The v4 transport view `Net { Src { IP, Port }, Dst { IP, Port } }` of a packet's endpoints. */
+function netPair(net: DictAttr, src?: { address: string; port: number }, dst?: { address?: string; port: number }): Pair {
+  const top = new Pair(net);
+  top.children = [];
+  const side = (name: string, e: { address?: string; port: number } | undefined) => {
+    const da = net.childByName(name);
+    if (!da || !e?.address) return;
+    const p = new Pair(da);
+    p.children = [];
+    addPair(p.children, da.childByName('IP'), e.address);
+    addPair(p.children, da.childByName('Port'), e.port);
+    top.children!.push(p);
+  };
+  side('Src', src);
+  side('Dst', dst);
+  return top;
+}
+
 /** Debug-prints pairs, one per line; hidden (encrypt=…) and secret attributes are masked. */
 function debugPairs(req: Request, pairs: readonly Pair[]): void {
   for (const x of pairs) {
@@ -186,8 +241,23 @@ function debugPairs(req: Request, pairs: readonly Pair[]): void {
   }
 }
 
-/** One request going through the state machine. */
-class Transaction implements InFlight {
+/** What the state machine needs to know about where a request came from. */
+interface Origin {
+  readonly code: number;
+  readonly id: number;
+  readonly authenticator: Buffer | undefined;
+  readonly pairs: Pair[];
+  readonly src: { address: string; port: number } | undefined;
+  readonly dst: { address: string; port: number } | undefined;
+  readonly shortname: string | undefined;
+  /** Packet codes the entry accepts (Status-Server answers depend on it). */
+  readonly types: readonly number[];
+  /** `performance.now()` at arrival. */
+  readonly received: number;
+}
+
+/** One request going through the state machine; subclasses deliver the reply (packet or in-process). */
+abstract class Transaction implements InFlight {
   readonly req: Request;
   finished = false;
   private ex: Execution | undefined;
@@ -196,33 +266,43 @@ class Transaction implements InFlight {
   private deadline: FifoTimerItem | undefined;
   private sends = 0;
 
-  constructor(private readonly p: RadiusProcess, private readonly pkt: InboundPacket, private readonly done: ReplyCallback) {
-    const packet = pkt.packet;
-    const req = new Request({ code: packet.code, id: packet.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink });
-    req.request = packet.pairs;
-    req.authenticator = packet.authenticator;
+  constructor(protected readonly p: RadiusProcess, protected readonly origin: Origin) {
+    const req = new Request({ code: origin.code, id: origin.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink });
+    req.request = origin.pairs;
+    if (origin.authenticator) req.authenticator = origin.authenticator;
     this.req = req;
   }
 
+  /** The `Received …` debug line. */
+  protected abstract describe(): string;
+  /** Sends reply `code` (never Do-Not-Respond) and then calls `end`. */
+  protected abstract deliver(code: number): void;
+  /** Hands the outcome to the caller (`code` null = no reply). */
+  protected abstract complete(code: number | null, payload: Buffer | null): void;
+
   start(): void {
-    const { req, pkt, p } = this;
+    const { req, origin, p } = this;
     const a = p.attrs;
     const list = req.request;
-    const v6src = pkt.src.address.includes(':');
-    addPair(list, v6src ? a.srcIp6 : a.srcIp, pkt.src.address);
-    addPair(list, a.srcPort, pkt.src.port);
-    if (pkt.dst.address) {
-      addPair(list, pkt.dst.address.includes(':') ? a.dstIp6 : a.dstIp, pkt.dst.address);
-      addPair(list, a.dstPort, pkt.dst.port);
+    const src = origin.src;
+    const v6src = src !== undefined && src.address.includes(':');
+    if (src) {
+      addPair(list, v6src ? a.srcIp6 : a.srcIp, src.address);
+      addPair(list, a.srcPort, src.port);
     }
-    addPair(list, v6src ? a.clientIp6 : a.clientIp, pkt.src.address);
-    addPair(list, a.clientShortname, pkt.client.shortname);
-    addPair(list, a.packetType, pkt.packet.code);
+    if (origin.dst?.address) {
+      addPair(list, origin.dst.address.includes(':') ? a.dstIp6 : a.dstIp, origin.dst.address);
+      addPair(list, a.dstPort, origin.dst.port);
+    }
+    if (a.net && (src || origin.dst?.address)) list.push(netPair(a.net, src, origin.dst));
+    if (src) addPair(list, v6src ? a.clientIp6 : a.clientIp, src.address);
+    if (origin.shortname !== undefined) addPair(list, a.clientShortname, origin.shortname);
+    addPair(list, a.packetType, origin.code);
     if (req.debug) {
-      req.log.debug(`Received ${packetCodeName(pkt.packet.code)} ID ${pkt.packet.id} from ${pkt.src.address}:${pkt.src.port} to ${pkt.dst.address}:${pkt.dst.port} length ${pkt.raw.length} via ${pkt.listener.name}`);
-      debugPairs(req, pkt.packet.pairs);
+      req.log.debug(this.describe());
+      debugPairs(req, origin.pairs);
     }
-    const code = pkt.packet.code;
+    const code = origin.code;
     switch (code) {
       case C.AccessRequest: return this.recv('recv Access-Request', (rc) => this.afterAccessRecv(rc));
       case C.AccountingRequest: return this.recv('recv Accounting-Request', (rc) => this.afterAccountingRecv(rc));
@@ -243,7 +323,7 @@ class Transaction implements InFlight {
     }
     this.req.cancelled = true;
     if (this.ex) this.ex.signal('cancel');
-    else this.finish(null); // waiting in reject_delay: the reply is no longer wanted
+    else this.end(null, null); // waiting in reject_delay: the reply is no longer wanted
   }
 
   // ------------------------------------------------------------ sections
@@ -280,7 +360,7 @@ class Transaction implements InFlight {
   /** `run`, but a cancelled request stops here without a reply. */
   private recv(key: string, then: (rc: Rcode | undefined) => void): void {
     this.run(key, (rc) => {
-      if (this.req.cancelled) return this.finish(null);
+      if (this.req.cancelled) return this.end(null, null);
       then(rc);
     });
   }
@@ -290,7 +370,7 @@ class Transaction implements InFlight {
     this.deadlineArmed = true;
     const mrt = this.p.site.config.maxRequestTime;
     if (!(mrt > 0)) return;
-    this.deadline = this.p.deadlines.push(this.pkt.received + mrt * 1000, () => {
+    this.deadline = this.p.deadlines.push(this.origin.received + mrt * 1000, () => {
       if (this.finished) return;
       this.req.log.warn(`request exceeded max_request_time (${mrt}s); cancelling it, no reply`);
       this.p.counters.cancelled++;
@@ -362,7 +442,7 @@ class Transaction implements InFlight {
   }
 
   private statusServer(): void {
-    const types = this.pkt.listener.types;
+    const types = this.origin.types;
     const acctOnly = !types.includes(C.AccessRequest) && types.includes(C.AccountingRequest);
     const yes = acctOnly ? C.AccountingResponse : C.AccessAccept;
     const no = acctOnly ? DO_NOT_RESPOND : C.AccessReject;
@@ -397,24 +477,70 @@ class Transaction implements InFlight {
 
   // ------------------------------------------------------------ reply
 
-  private reply(code: number): void {
+  protected reply(code: number): void {
     if (this.finished) return;
     if (code === DO_NOT_RESPOND || code <= 0 || code > 255) {
       if (this.req.debug) this.req.log.debug('Not sending a reply (Do-Not-Respond)');
-      return this.finish(null);
+      return this.end(null, null);
     }
+    this.deliver(code);
+  }
+
+  /** Ends the request because of an unexpected exception (no reply). */
+  fail(e: unknown): void {
+    if (this.finished) return;
+    this.p.counters.errors++;
+    try { this.req.log.error(`internal error: ${(e as Error)?.stack ?? String(e)}`); } catch { /* ignore */ }
+    this.end(null, null);
+  }
+
+  /** Ends the request: `code` null means no reply; `payload` is the encoded reply of a packet. */
+  protected end(code: number | null, payload: Buffer | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.deadline !== undefined) {
+      this.p.deadlines.cancel(this.deadline);
+      this.deadline = undefined;
+    }
+    const c = this.p.counters;
+    c.active--;
+    if (code !== null) c.replies++;
+    else c.noReply++;
+    try { this.complete(code, payload); } catch { /* the caller guards itself */ }
+  }
+}
+
+/** A request that arrived as a packet: the reply is encoded, signed and may wait for reject_delay. */
+class PacketTransaction extends Transaction {
+  constructor(p: RadiusProcess, private readonly pkt: InboundPacket, private readonly done: ReplyCallback) {
+    super(p, {
+      code: pkt.packet.code, id: pkt.packet.id, authenticator: pkt.packet.authenticator, pairs: pkt.packet.pairs,
+      src: pkt.src, dst: pkt.dst, shortname: pkt.client.shortname, types: pkt.listener.types, received: pkt.received,
+    });
+  }
+
+  protected describe(): string {
+    const { pkt } = this;
+    return `Received ${packetCodeName(pkt.packet.code)} ID ${pkt.packet.id} from ${pkt.src.address}:${pkt.src.port} to ${pkt.dst.address}:${pkt.dst.port} length ${pkt.raw.length} via ${pkt.listener.name}`;
+  }
+
+  protected deliver(code: number): void {
     const bytes = this.encode(code);
-    if (!bytes) return this.finish(null);
+    if (!bytes) return this.end(null, null);
     const delay = this.p.site.config.rejectDelay;
     if (code === C.AccessReject && delay > 0) {
       const at = this.pkt.received + delay * 1000;
       if (at > performance.now()) {
         if (this.req.debug) this.req.log.debug(`Delaying Access-Reject by ${delay}s (reject_delay)`);
-        this.p.delays.push(at, () => this.finish(bytes));
+        this.p.delays.push(at, () => this.end(code, bytes));
         return;
       }
     }
-    this.finish(bytes);
+    this.end(code, bytes);
+  }
+
+  protected complete(_code: number | null, payload: Buffer | null): void {
+    this.done(payload);
   }
 
   private encode(code: number): Buffer | undefined {
@@ -429,10 +555,13 @@ class Transaction implements InFlight {
     const access = code === C.AccessAccept || code === C.AccessReject || code === C.AccessChallenge;
     try {
       const auth = pkt.packet.authenticator;
+      const warnings = this.p.encodeWarnings;
+      warnings.length = 0;
       const out = encodePacket(
         { code, id: pkt.packet.id, authenticator: auth, pairs },
-        { dict: this.p.site.dict, secret: pkt.client.secret, requestAuthenticator: auth, messageAuthenticator: access || pkt.hasMessageAuthenticator },
+        { dict: this.p.site.dict, secret: pkt.client.secret, requestAuthenticator: auth, messageAuthenticator: access || pkt.hasMessageAuthenticator, warnings },
       );
+      if (warnings.length) this.p.reportTruncation(req, code, `${pkt.src.address}:${pkt.src.port}`);
       if (req.debug) {
         req.log.debug(`Sending ${packetCodeName(code)} ID ${pkt.packet.id} to ${pkt.src.address}:${pkt.src.port} length ${out.length}`);
         debugPairs(req, pairs);
@@ -444,26 +573,32 @@ class Transaction implements InFlight {
       return undefined;
     }
   }
+}
 
-  /** Ends the request because of an unexpected exception (no reply). */
-  fail(e: unknown): void {
-    if (this.finished) return;
-    this.p.counters.errors++;
-    try { this.req.log.error(`internal error: ${(e as Error)?.stack ?? String(e)}`); } catch { /* ignore */ }
-    this.finish(null);
+/** A request run in-process (`inject`): the reply is the reply list, not bytes. */
+class InjectTransaction extends Transaction {
+  constructor(p: RadiusProcess, private readonly input: InjectInput, private readonly done: (reply: InjectReply) => void) {
+    super(p, {
+      code: input.code, id: 0, authenticator: undefined, pairs: input.pairs, src: input.src, dst: undefined,
+      shortname: input.client, types: [input.code], received: input.received,
+    });
   }
 
-  private finish(reply: Buffer | null): void {
-    if (this.finished) return;
-    this.finished = true;
-    if (this.deadline !== undefined) {
-      this.p.deadlines.cancel(this.deadline);
-      this.deadline = undefined;
+  protected describe(): string {
+    const src = this.input.src ? ` from ${this.input.src.address}:${this.input.src.port}` : '';
+    return `Received ${packetCodeName(this.input.code)} in-process${src} via ${this.input.via ?? 'inject'}`;
+  }
+
+  protected deliver(code: number): void {
+    if (this.req.debug) {
+      this.req.log.debug(`Replying ${packetCodeName(code)} in-process`);
+      debugPairs(this.req, this.req.reply);
     }
-    const c = this.p.counters;
-    c.active--;
-    if (reply) c.replies++;
-    else c.noReply++;
-    try { this.done(reply); } catch { /* the listener guards itself */ }
+    this.end(code, null);
+  }
+
+  protected complete(code: number | null): void {
+    const pairs = code === null ? [] : this.req.reply.filter((x) => !x.da.flags.internal);
+    this.done({ code, name: code === null ? 'Do-Not-Respond' : packetCodeName(code), pairs, request: this.req });
   }
 }

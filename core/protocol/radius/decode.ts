@@ -42,6 +42,22 @@ export interface CodecContext {
    * `encodePacket` sets it for request packets, where FreeRADIUS does not send them.
    */
   noTunnelPassword?: boolean;
+  /**
+   * Encode only: when given, every value the encoder had to cut short (an attribute that may
+   * not be split, longer than its wire format holds) is reported here. The encoder stays pure:
+   * the caller decides how to log (the server logs at a limited rate).
+   */
+  warnings?: EncodeWarning[];
+}
+
+/** A value cut short on the wire (RFC 2865 §5: at most 253 bytes of value per attribute). */
+export interface EncodeWarning {
+  /** Attribute name. */
+  readonly attr: string;
+  /** Bytes the value needed. */
+  readonly length: number;
+  /** Bytes that were sent. */
+  readonly sent: number;
 }
 
 /**

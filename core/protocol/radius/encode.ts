@@ -6,6 +6,12 @@
  * top-level list): missing parents are synthesised. Internal, virtual and
  * DEFINE'd attributes are never encoded. `Tag-N` groups (FreeRADIUS v4) and
  * `pair.tag` both give RFC 2868 tags.
+ *
+ * Values longer than one attribute holds (253 bytes, less inside VSAs, TLVs and extended
+ * attributes) are split where the dictionary allows it, as FreeRADIUS does: `concat`
+ * attributes (EAP-Message, …) over consecutive attributes, long-extended types and
+ * `format=…,c` vendors with the More flag. Every other value is truncated, and the
+ * truncation is reported in `ctx.warnings` (when the caller gives an array).
  */
 import type { DictAttr } from '../../dict/attr';
 import { DEFAULT_VENDOR_FORMAT, Encrypt } from '../../dict/types';
@@ -38,6 +44,11 @@ class Writer {
     b.copy(this.buf, this.pos, start, end);
     this.pos += end - start;
   }
+}
+
+/** Records a value cut from `length` to `sent` bytes. */
+function truncated(ctx: CodecContext, da: DictAttr | string, length: number, sent: number): void {
+  ctx.warnings?.push({ attr: typeof da === 'string' ? da : da.name, length, sent });
 }
 
 function skippable(da: DictAttr): boolean {
@@ -171,6 +182,7 @@ function tlvChildrenBytes(ctx: CodecContext, parentDa: DictAttr, children: reado
     const v = valueBytes(ctx, c, tag, Math.min(253, room - 2));
     if (!v || v.length === 0) continue;
     const n = Math.min(v.length, 253);
+    if (n < v.length) truncated(ctx, c.da, v.length, n);
     const h = Buffer.allocUnsafe(2);
     h[0] = c.da.attr;
     h[1] = n + 2;
@@ -276,13 +288,14 @@ function structBytes(ctx: CodecContext, pair: Pair, room: number): Buffer | null
 }
 
 /** One top-level attribute header + value, split/truncated as the type requires. */
-function emitTop(w: Writer, t: number, v: Buffer, concat: boolean): void {
+function emitTop(w: Writer, t: number, v: Buffer, concat: boolean, da?: DictAttr): void {
   if (v.length <= 253) {
     w.header(t, v.length + 2);
     w.bytes(v);
     return;
   }
   if (!concat) {
+    truncated(w.ctx, da ?? `Attr-${t}`, v.length, 253);
     w.header(t, 255);
     w.bytes(v, 0, 253);
     return;
@@ -295,10 +308,11 @@ function emitTop(w: Writer, t: number, v: Buffer, concat: boolean): void {
 }
 
 /** RFC 6929: extended (one attribute, value cut at 252) or long-extended (More-flag fragments). */
-function emitExtended(w: Writer, extDa: DictAttr, extType: number, v: Buffer): void {
+function emitExtended(w: Writer, extDa: DictAttr, extType: number, v: Buffer, da?: DictAttr): void {
   const t = extDa.attr;
   if (!extDa.flags.longExtended) {
     const n = Math.min(v.length, 252);
+    if (n < v.length) truncated(w.ctx, da ?? `Attr-${t}.${extType}`, v.length, n);
     w.header(t, n + 3);
     w.buf[w.pos++] = extType;
     w.bytes(v, 0, n);
@@ -342,6 +356,7 @@ function emitVsa(w: Writer, vsaDa: DictAttr, vendorDa: DictAttr, child: Pair, ta
     return;
   }
   const n = Math.min(v.length, room);
+  if (n < v.length) truncated(w.ctx, child.da, v.length, n);
   w.header(t, 6 + hdr + n);
   w.buf.writeUInt32BE(vid >>> 0, w.pos); w.pos += 4;
   if (fmt.type === 1) w.buf[w.pos++] = type;
@@ -375,7 +390,7 @@ function encodeTop(w: Writer, root: DictAttr, pair: Pair, tag: number): void {
   const ctx = w.ctx;
   if (da.flags.raw && !pair.children) {
     const v = pair.value;
-    if (Buffer.isBuffer(v) && v.length > 0) emitTop(w, t, v, false);
+    if (Buffer.isBuffer(v) && v.length > 0) emitTop(w, t, v, false, da);
     return;
   }
   if (da.flags.extended || da.flags.longExtended) {
@@ -395,14 +410,14 @@ function encodeTop(w: Writer, root: DictAttr, pair: Pair, tag: number): void {
             payload.writeUInt32BE(vp.da.attr >>> 0, 0);
             payload[4] = cc.da.attr;
             v.copy(payload, 5);
-            emitExtended(w, da, c.da.attr, payload);
+            emitExtended(w, da, c.da.attr, payload, cc.da);
           }
         }
         continue;
       }
       const v = valueBytes(ctx, c, tag, da.flags.longExtended ? 4096 : 252);
       if (!v || (v.length === 0 && !c.da.flags.raw)) continue;
-      emitExtended(w, da, c.da.attr, v);
+      emitExtended(w, da, c.da.attr, v, c.da);
     }
     return;
   }
@@ -434,7 +449,7 @@ function encodeTop(w: Writer, root: DictAttr, pair: Pair, tag: number): void {
         const n = Math.min(v.length, 251) + 2;
         if (size + n > 253 && batch.length) {
           const b = tlvChildrenBytes(ctx, da, batch, tag, 253);
-          if (b) emitTop(w, t, b, false);
+          if (b) emitTop(w, t, b, false, da);
           batch = [];
           size = 0;
         }
@@ -443,13 +458,13 @@ function encodeTop(w: Writer, root: DictAttr, pair: Pair, tag: number): void {
       }
       if (batch.length) {
         const b = tlvChildrenBytes(ctx, da, batch, tag, 253);
-        if (b) emitTop(w, t, b, false);
+        if (b) emitTop(w, t, b, false, da);
       }
       return;
     }
     case 'struct': {
       const v = structBytes(ctx, pair, 253);
-      if (v) emitTop(w, t, v, false);
+      if (v) emitTop(w, t, v, false, da);
       return;
     }
     case 'group': case 'vendor': case 'union': case 'root':
@@ -479,7 +494,7 @@ function encodeTop(w: Writer, root: DictAttr, pair: Pair, tag: number): void {
         const plain = Buffer.isBuffer(pair.value) ? pair.value.length : Buffer.byteLength(String(pair.value));
         throw new EncodeError('Not enough room in the packet for the attributes', Math.max(1, w.pos + 2 + plain - w.end));
       }
-      emitTop(w, t, v, da.flags.concat === true);
+      emitTop(w, t, v, da.flags.concat === true, da);
     }
   }
 }

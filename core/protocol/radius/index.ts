@@ -4,7 +4,7 @@
  * See README.md in this folder for the API, what is verified, and the
  * security notes.
  */
-export type { CodecContext, DecodeAttributesResult } from './decode';
+export type { CodecContext, DecodeAttributesResult, EncodeWarning } from './decode';
 export { decodePairs, decodeAttributes } from './decode';
 export { encodePairs, encodeInto } from './encode';
 export type { DecodeError } from './errors';

@@ -6,7 +6,7 @@
 import type { Dictionary } from '../../dict/dictionary';
 import type { Pair } from '../../pair/pair';
 import { hmacMd5, md5, randomBytes, safeEqual } from './crypto';
-import { decodeRange, view } from './decode';
+import { decodeRange, view, type EncodeWarning } from './decode';
 import { encodeInto } from './encode';
 import type { DecodeError } from './errors';
 import { EncodeError } from './errors';
@@ -272,6 +272,8 @@ export interface EncodePacketOptions {
   messageAuthenticator?: boolean;
   /** uint32 source for Tunnel-Password salts (default: crypto randomness). */
   rand?: () => number;
+  /** When given, values cut short on the wire are reported here (see `CodecContext.warnings`). */
+  warnings?: EncodeWarning[];
 }
 
 /**
@@ -320,7 +322,7 @@ export function encodePacket(pkt: RadiusPacket, opts: EncodePacketOptions): Buff
     ZERO16.copy(buf, p + 2);
     p += 18;
   }
-  const ctx = { dict: opts.dict, secret, vector, rand: opts.rand, noTunnelPassword: request };
+  const ctx = { dict: opts.dict, secret, vector, rand: opts.rand, noTunnelPassword: request, warnings: opts.warnings };
   const len = encodeInto(pairs, ctx, buf, p, MAX_PACKET);
   buf.writeUInt16BE(len, 2);
   if (wantMa) {

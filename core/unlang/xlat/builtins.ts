@@ -14,6 +14,7 @@ import { ExprParser } from '../compile/expr-parser';
 import { resolveRef } from '../compile/refs';
 import { evalExpr, resolvePairs } from './eval';
 import { printValue } from '../../value/print';
+import { registerFileXlats } from './file';
 
 const str = (s: string): Box[] => [box('string', s)];
 const oct = (b: Buffer): Box[] => [box('octets', b)];
@@ -256,6 +257,7 @@ export function registerBuiltins(reg: XlatRegistry): void {
   reg.register('log.warn', (c, a) => { c.request.log.warn(argString(a[0])); return []; }, {});
   reg.register('log.err', (c, a) => { c.request.log.error(argString(a[0])); return []; }, {});
   reg.register('log.debug', (c, a) => { c.request.log.debug(argString(a[0])); return []; }, {});
+  registerFileXlats(reg);
   void RCODE_NAMES;
 }
 

@@ -195,7 +195,7 @@ function printPair(p: Pair): string {
 }
 
 /** Compares the reply with the filter like `fr_pair_validate()`. Returns a reason on mismatch. */
-function validate(reply: Pair[], filter: PairWithOp[]): string | undefined {
+export function validate(reply: Pair[], filter: PairWithOp[]): string | undefined {
   const got = leaves(reply).slice();
   const want = filter.slice();
   const gs = got.map((p, i) => ({ p, i })).sort((a, b) => (sortKey(a.p) < sortKey(b.p) ? -1 : sortKey(a.p) > sortKey(b.p) ? 1 : a.i - b.i)).map((x) => x.p);
