@@ -53,6 +53,7 @@ const GOOD: Record<string, string> = {
   linelog: '\tlinelog {\n\t\tfilename = ${confdir}/linelog\n\t\treference = "messages.%{Packet-Type}"\n\t\tmessages {\n\t\t\tdefault = "%{User-Name}"\n\t\t}\n\t}',
   attr_filter: '\tattr_filter {\n\t\tfilename = ${confdir}/rules\n\t}',
   delay: '\tdelay {\n\t\tdelay = 10ms\n\t}',
+  exec: '\texec {\n\t\tprogram = "/bin/true %{User-Name}"\n\t}',
   radius: '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tport = @HOME@\n\t\t\tsecret = x\n\t\t}\n\t}',
 };
 
@@ -67,10 +68,10 @@ const BROKEN: [string, string, string, Record<string, string>?][] = [
   ['detail', 'misspelt suppress attribute', '\tdetail {\n\t\tfilename = ${confdir}/d\n\t\tsuppress {\n\t\t\tUser-Nmae\n\t\t}\n\t}'],
   ['detail', 'bad file name template', '\tdetail {\n\t\tfilename = "${confdir}/%{No-Such-Attribute}"\n\t}'],
   ['linelog', 'file destination without a file name', '\tlinelog {\n\t\tdestination = file\n\t\tformat = "x"\n\t}'],
-  ['linelog', 'neither format nor reference', '\tlinelog {\n\t\tfilename = ${confdir}/l\n\t}'],
   ['linelog', 'bad message template', '\tlinelog {\n\t\treference = "messages.%{Packet-Type}"\n\t\tmessages {\n\t\t\tdefault = "%{No-Such-Attribute}"\n\t\t}\n\t}'],
   ['attr_filter', 'missing rules file', '\tattr_filter {\n\t\tfilename = ${confdir}/nope\n\t}'],
   ['attr_filter', 'bad rules file', GOOD.attr_filter, { rules: 'DEFAULT\n\tNo-Such-Attribute =* ANY\n' }],
+  ['exec', 'unterminated quote in program', '\texec {\n\t\tprogram = "/bin/echo \'a"\n\t}'],
   ['delay', 'invalid constant delay', '\tdelay {\n\t\tdelay = soon\n\t}'],
   ['radius', 'no secret', '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t}\n\t}'],
   ['radius', 'transport = tcp with only udp { }', '\tradius {\n\t\ttype = Access-Request\n\t\ttransport = tcp\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t}'],
@@ -109,7 +110,7 @@ describe('radiusd -C agrees with start-up', () => {
 
   it('a configuration using every built-in module passes both', async () => {
     const modules = Object.values(GOOD).join('\n').replace('@HOME@', String(home));
-    const policy = ['always', 'files', 'pap', 'chap', 'attr_filter', 'delay', 'detail', 'linelog'].map((m) => `\t\t${m}`).join('\n');
+    const policy = ['always', 'files', 'pap', 'chap', 'attr_filter', 'delay', 'detail', 'linelog', 'exec'].map((m) => `\t\t${m}`).join('\n');
     const dir = writeTempFiles('agree-good', { 'radiusd.conf': conf(modules, policy), users: USERS, rules: RULES });
     dirs.push(dir);
     const c = checkConfig(dir);
