@@ -126,6 +126,28 @@ describe('env forms', () => {
     expect(env.lines.get('lines.sub.x')!.expand(r)).toBe('lit %{x}');
     expect(m.compiled!.call!.line).toBe(env.line);
   });
+  it('attrRef: an unquoted attribute name is a reference, used raw; quoted text is a string; split gives expanded words', async () => {
+    const r = makeRequest('User-Name = "a/b", NAS-Port = 7');
+    const env = async (ref: string) => {
+      const set = await load(`env_forms {\n\tref = ${ref}\n\targv = "/bin/x %{User-Name} y"\n\tlines {\n\t\tr = NAS-Port\n\t\tw = word\n\t}\n}`);
+      const m = set.get('env_forms')!.instance as EnvForms;
+      set.handle('env_forms')!.method(ACCESS)!(r, callCtx(r, ACCESS));
+      return m.seen[0];
+    };
+    const bare = await env('User-Name');
+    expect(bare.ref).toBe('a/b');
+    expect(bare.argv).toEqual(['/bin/x', 'a/b', 'y']);
+    expect(bare.lines.get('lines.r')!.expand(r)).toBe('7');
+    expect(bare.lines.get('lines.w')!.expand(r)).toBe('word');
+    expect((await env('"User-Name"')).ref).toBe('User-Name');
+    expect((await env('"%{User-Name}"')).ref).toBe('a_b');
+  });
+  it('a split error is located at its item (also with checkOnly)', async () => {
+    for (const checkOnly of [false, true]) {
+      const e = await load('env_forms {\n\targv = \'say "hi"\'\n}', { checkOnly }).then(() => undefined, (x: unknown) => x as Error);
+      expect(e?.message).toBe('/tmp/v2/radiusd.conf[3]: env_forms { argv }: no quotes here');
+    }
+  });
   it('a bad template in a section is located at its line (also with checkOnly)', async () => {
     const body = 'env_forms {\n\tlines {\n\t\tok = "fine"\n\t\tbad = "%{No-Such-Attr}"\n\t}\n}';
     for (const checkOnly of [false, true]) {

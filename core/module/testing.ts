@@ -217,16 +217,20 @@ export const EnvFormsConfig = conf.section({
   file: conf.tmpl({ default: '/x/%{User-Name}-%Y' }),
   line: conf.tmpl({ default: 'line %{User-Name}' }),
   unset: conf.tmpl(),
+  ref: conf.tmpl(),
+  argv: conf.tmpl(),
   lines: conf.raw(),
   other: conf.raw(),
 }, { allowUnknown: true });
 
-/** Every `env` form: a value with strftime and escape, a template, a section of templates. */
+/** Every `env` form: a value with strftime and escape, a template, attribute references, split words, a section of templates. */
 export const ENV_FORMS = {
   file: { item: 'file', strftime: true, escape: (s: string) => s.replace(/\//g, '_') },
   line: { item: 'line', as: 'template' },
   unset: 'unset',
-  lines: { sections: '*', except: ['other'] },
+  ref: { item: 'ref', attrRef: true, escape: (s: string) => s.replace(/\//g, '_') },
+  argv: { item: 'argv', split: (t: string) => { if (t.includes('"')) throw new Error('no quotes here'); return t.split(' '); } },
+  lines: { sections: '*', except: ['other'], attrRef: true },
 } as const;
 
 /** Records each call's `ctx.env`; keeps the compiled env it got in instantiate. */
