@@ -6,9 +6,15 @@
  *
  * To add a module: create `modules/<name>/` (see docs/writing-a-module.md) and add one
  * import and one list entry below.
+ *
+ * A folder here may also contribute an app (`app <kind> { … }`, core/server/app.ts): list it in
+ * `MODULE_APPS`. Core does not import this list; the daemon's composition root
+ * (core/cli/radiusd.ts `daemonApps()`) hands it to the server with core's own apps.
  */
 import 'reflect-metadata';
 import type { ModuleDefinition } from '../core/module/define';
+import type { AppDefinition } from '../core/server/app';
+import { pppoeDpdkApp } from './pppoe_dpdk/app';
 import always from './always';
 import attr_filter from './attr_filter';
 import chap from './chap';
@@ -16,9 +22,11 @@ import delay from './delay';
 import detail from './detail';
 import exec from './exec';
 import files from './files';
+import ldap from './ldap';
 import linelog from './linelog';
 import pap from './pap';
 import radius from './radius';
+import sql from './sql';
 
 /** Every built-in module definition. */
 export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.freeze([
@@ -29,7 +37,14 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   detail,
   exec,
   files,
+  ldap,
   linelog,
   pap,
   radius,
+  sql,
+]);
+
+/** Apps contributed by module folders (added to core's built-in apps by core/cli/radiusd.ts). */
+export const MODULE_APPS: readonly AppDefinition[] = Object.freeze([
+  pppoeDpdkApp as unknown as AppDefinition,
 ]);

@@ -2,7 +2,9 @@
 # setup.sh: everything `npm test` needs on a fresh machine.
 #   1. npm dependencies (npm ci when the lock file is present)
 #   2. Debian packages used by the interop tests, installed with apt-get when
-#      missing and we are root (FreeRADIUS 3.2 as a real peer, radclient/radtest)
+#      missing and we are root (FreeRADIUS 3.2 as a real peer, radclient/radtest,
+#      the PostgreSQL server binaries that the sql tests run privately,
+#      OpenLDAP slapd + ldap-utils for the ldap module's own directories)
 # It is idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,10 @@ fi
 need=()
 command -v radclient >/dev/null 2>&1 || need+=(freeradius-utils)
 command -v freeradius >/dev/null 2>&1 || need+=(freeradius)
+# The sql tests initdb their own server (test/support/postgres.ts); they never use the system one.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/sbin/slapd ] || need+=(slapd)
+command -v ldapsearch >/dev/null 2>&1 || need+=(ldap-utils)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		echo "setup: installing Debian packages: ${need[*]}" >&2
@@ -29,6 +35,9 @@ if [ ${#need[@]} -gt 0 ]; then
 		if command -v service >/dev/null 2>&1; then service freeradius stop >/dev/null 2>&1 || true; fi
 		pidfile=/var/run/freeradius/freeradius.pid
 		if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" >/dev/null 2>&1 || true; fi
+		# Likewise the packaged slapd: the ldap tests start their own (test/support/slapd.ts).
+		if command -v service >/dev/null 2>&1; then service slapd stop >/dev/null 2>&1 || true; fi
+		if command -v update-rc.d >/dev/null 2>&1; then update-rc.d slapd disable >/dev/null 2>&1 || true; fi
 	else
 		echo "setup: missing ${need[*]} and not root: interop tests will fail" >&2
 	fi

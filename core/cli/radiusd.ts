@@ -2,6 +2,7 @@
  * `radiusd`: the RADIUS daemon.
  *
  *   radiusd [-d confdir] [-n name] [-X | -f | -C] [-i ipaddr] [-p port] [-l logfile] [--workers N]
+ *   radiusd test [-d confdir] [-n name] [-X] [-v] [PATH …]   (policy tests: core/cli/policy-test.ts)
  *
  * - `-d confdir`: configuration directory (default: the package's embedded `raddb/`).
  * - `-n name`: read `${confdir}/${name}.conf` instead of `radiusd.conf`.
@@ -22,20 +23,30 @@
  * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads, SIGUSR1 writes the stats file.
  */
 import * as cluster from 'node:cluster';
-import { ClusterPrimary, clusterRole, defaultWorkers, serveWorker, workerLearn, workerShare } from '../listen/cluster';
+import { ClusterPrimary, clusterRole, clusterTopology, defaultWorkers, serveWorker, workerLearn } from '../listen/cluster';
 import { MaSeenState } from '../listen/client-state';
+import { clusterStatsView } from '../server/stats-view';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import yargs from 'yargs';
 import { parseConfigFile } from '../config/parser';
+import { policyTestMain } from './policy-test';
 import { loadGeneration } from '../server/generation';
 import { createDaemonLogger, LineLogger } from '../server/log';
 import type { ServerLog } from '../log/server-log';
-import { Server } from '../server/server';
+import { Server, shutdownDrainMs } from '../server/server';
 import { ReloadTriggers } from '../server/reload';
 import { derivePaths } from '../server/generation';
 import { parseMainSettings } from '../server/settings';
+import { AppRegistry } from '../server/app';
+import { BUILTIN_APPS } from '../server/apps';
+import { MODULE_APPS } from '../../modules/index';
+
+/** The apps this daemon knows: core's built-ins plus those modules contribute (modules/index.ts). */
+export function daemonApps(): AppRegistry {
+  return new AppRegistry([...BUILTIN_APPS, ...MODULE_APPS]);
+}
 
 /** The package root (works from sources and from dist/). */
 export function packageRoot(): string {
@@ -145,7 +156,7 @@ export async function checkConfig(args: DaemonArgs, io: DaemonIo): Promise<numbe
   const file = path.join(args.confdir, `${args.name}.conf`);
   const log = new LineLogger({ write: (l) => io.err(l) }, args.debug, '', false);
   try {
-    const gen = await loadGeneration({ file, log, check: true });
+    const gen = await loadGeneration({ file, log, check: true, apps: daemonApps() });
     await gen.modules.detachAll();
     io.out(`Configuration appears to be OK (${gen.sites.size} server(s), ${gen.listeners.length} listener(s), ${gen.modules.list().length} module instance(s))`);
     return 0;
@@ -167,9 +178,9 @@ function errorText(e: unknown): string {
 }
 
 /** Decides the log destination: -X → stdout; -l; else the config; else stdout in the foreground. */
-function makeLogger(args: DaemonArgs, file: string): { log: ServerLog; pidfile?: string } {
+function makeLogger(args: DaemonArgs, file: string): { log: ServerLog; pidfile?: string; onTerminal?: boolean } {
   if (args.debug && !args.logfile && args.foreground && !args.child) {
-    return { log: createDaemonLogger({ destination: 'stdout', debug: true, rotateCheck: 0, timestamps: false }) };
+    return { log: createDaemonLogger({ destination: 'stdout', debug: true, rotateCheck: 0, timestamps: false }), onTerminal: true };
   }
   let destination: 'files' | 'stdout' | 'stderr' | 'null' = 'stdout';
   let logFile: string | undefined;
@@ -193,7 +204,10 @@ function makeLogger(args: DaemonArgs, file: string): { log: ServerLog; pidfile?:
     destination = 'files';
     logFile = path.resolve(args.logfile);
   }
-  return { log: createDaemonLogger({ destination, file: logFile, debug: args.debug, rotateCheck: rotate }), pidfile };
+  return {
+    log: createDaemonLogger({ destination, file: logFile, debug: args.debug, rotateCheck: rotate }), pidfile,
+    onTerminal: !args.child && (destination === 'stdout' || destination === 'stderr'),
+  };
 }
 
 /**
@@ -228,9 +242,9 @@ function handleSignals(fn: ((s: Sig) => void) | undefined): void {
 }
 
 /** Runs the daemon in this process (foreground, or as the detached child / a cluster worker). */
-async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<number> {
+async function serve(args: DaemonArgs, io: DaemonIo): Promise<number> {
   const file = path.join(args.confdir, `${args.name}.conf`);
-  let made: { log: ServerLog; pidfile?: string };
+  let made: { log: ServerLog; pidfile?: string; onTerminal?: boolean };
   try {
     made = makeLogger(args, file);
   } catch (e) {
@@ -244,7 +258,9 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
     debug: args.debug,
     requestLogSink: args.debug ? log.requestSink() : undefined,
     override: args.ipaddr !== undefined || args.port !== undefined ? { ipaddr: args.ipaddr, port: args.port } : undefined,
-    share,
+    // Worker index and count (TOPOLOGY in the DI root; the share of per-client max_pps and TCP limits).
+    services: { topology: clusterTopology() },
+    apps: daemonApps(),
     // Under cluster the primary holds what `auto` learned (state file, log line, broadcast).
     shareLearned: cluster.default.isWorker ? (key, note) => void workerLearn(key, note) : undefined,
     // Under cluster the primary watches the flag file and the timer and tells every worker.
@@ -255,7 +271,8 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
     await server.start();
   } catch (e) {
     log.error(errorText(e));
-    if (args.foreground && !args.child) io.err(errorText(e));
+    // Once: in the foreground the error also goes to stderr, unless the log is already on the terminal.
+    if (args.foreground && !args.child && !made.onTerminal) io.err(errorText(e));
     process.send?.({ radiusd: 'failed', error: errorText(e) });
     log.close();
     return 1;
@@ -276,6 +293,7 @@ async function serve(args: DaemonArgs, io: DaemonIo, share: number): Promise<num
   if (cluster.default.isWorker) {
     serveWorker({
       stats: () => server.stats().listeners,
+      metrics: () => server.services.metrics.snapshot(),
       reload: async () => {
         if (!(await server.reload())) throw new Error('configuration rejected (see the log)');
       },
@@ -377,7 +395,7 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
   const { log } = makeLogger(args, file);
   let gen;
   try {
-    gen = await loadGeneration({ file, log, check: true });
+    gen = await loadGeneration({ file, log, check: true, services: { topology: clusterTopology(n) }, apps: daemonApps() });
     await gen.modules.detachAll();
   } catch (e) {
     log.error(errorText(e));
@@ -423,13 +441,11 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
   if (!args.child) io.out('Ready to process requests');
   process.send?.({ radiusd: 'ready', pid: process.pid });
   const writeStats = async () => {
-    const tree = await primary.stats();
-    const total: Record<string, number> = {};
-    for (const counters of Object.values(tree)) for (const [k, v] of Object.entries(counters)) total[k] = (total[k] ?? 0) + v;
-    total.drop_total = Object.entries(total).filter(([k]) => k.startsWith('drop_')).reduce((a, [, v]) => a + v, 0);
+    // The workers' metrics snapshots, merged; the file is the same view a single process writes.
+    const view = clusterStatsView(await primary.metrics(), n);
     try {
       fs.mkdirSync(path.dirname(gen.paths.statsFile), { recursive: true });
-      fs.writeFileSync(gen.paths.statsFile, JSON.stringify({ workers: n, total, listeners: tree }, null, 2) + '\n');
+      fs.writeFileSync(gen.paths.statsFile, JSON.stringify(view, null, 2) + '\n');
       log.info(`stats written to ${gen.paths.statsFile}`);
     } catch (e) {
       log.error(`stats: ${errorText(e)}`);
@@ -442,7 +458,10 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
       stopping = true;
       log.info(`${sig}: stopping ${n} workers`);
       triggers.stop();
-      void primary.stop().then(() => {
+      // Counters as they are when the stop begins (the workers are gone afterwards); each worker
+      // drains, cancels what is left, detaches its modules, and is killed only if it overruns that.
+      const grace = shutdownDrainMs(gen.settings.max_request_time) + 10000;
+      void writeStats().then(() => primary.stop(grace)).then(() => {
         if (writePid) {
           try { fs.unlinkSync(gen.paths.pidfile); } catch { /* gone */ }
         }
@@ -461,10 +480,11 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
 
 /** Runs radiusd with `argv` (without node and script). Resolves with the exit status. */
 export async function radiusdMain(argv: readonly string[], io: DaemonIo = processIo): Promise<number> {
+  if (argv[0] === 'test' && clusterRole() !== 'worker') return policyTestMain(argv.slice(1), io, defaultConfdir());
   if (clusterRole() === 'worker') {
     installSignals();
     const args = parseArgs(argv) as DaemonArgs;
-    return serve({ ...args, foreground: true }, io, workerShare());
+    return serve({ ...args, foreground: true }, io);
   }
   const parsed = parseArgs(argv);
   if ('error' in parsed) {
@@ -492,5 +512,5 @@ export async function radiusdMain(argv: readonly string[], io: DaemonIo = proces
   }
   if (workers === 0) workers = defaultWorkers();
   if (clusterRole({ workers, debug: args.debug && !args.child }) === 'primary') return supervise(args, argv, workers, io);
-  return serve(args, io, 1);
+  return serve(args, io);
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { DictAttr } from './attr';
+import { DictAttr, valueKey } from './attr';
 import { DictLoader } from './loader';
 import type { VendorFormat } from './types';
 import type { Value } from '../value/types';
@@ -90,6 +90,25 @@ export class Dictionary {
    */
   loadText(text: string, file = '<text>', dir: string = process.cwd()): void {
     new DictLoader(this).loadText(text, file, path.resolve(dir));
+  }
+
+  /**
+   * Adds the enumerated name `name` to an integer attribute with the next free number (one above the
+   * highest value it has), unless the attribute already has that name; returns the value either way.
+   * FreeRADIUS does this at start-up for `authenticate <name>` sections (`Auth-Type`), the one
+   * run-time addition a loaded dictionary gets.
+   */
+  addEnumName(attr: DictAttr, name: string): number {
+    const lower = name.toLowerCase();
+    const have = attr.values?.get(lower);
+    if (typeof have === 'number') return have;
+    if (!/^u?int(8|16|32)$/.test(attr.type)) throw new Error(`'${attr.fullName}' is of type ${attr.type}: cannot add the value name "${name}"`);
+    let max = 0;
+    for (const v of attr.values?.values() ?? []) if (typeof v === 'number' && v > max) max = v;
+    const v = max + 1;
+    (attr.values ??= new Map()).set(lower, v);
+    (attr.valueNames ??= new Map()).set(valueKey(v), name);
+    return v;
   }
 
   /**

@@ -24,6 +24,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import * as os from 'node:os';
 import type { Logger } from '../log/logger';
+import type { MetricsSnapshot } from '../metrics/snapshot';
+import { mergeSnapshots } from '../metrics/snapshot';
+import { makeTopology, SINGLE_PROCESS, type Topology } from '../topology/topology';
 
 /** Environment variable telling a worker how many workers share the sockets. */
 export const ENV_WORKERS = 'TSRADIUS_WORKERS';
@@ -37,6 +40,8 @@ export type StatsTree = Record<string, Record<string, number>>;
 type Msg =
   | { tsradius: 'stats?'; seq: number }
   | { tsradius: 'stats'; seq: number; stats: StatsTree }
+  | { tsradius: 'metrics?'; seq: number }
+  | { tsradius: 'metrics'; seq: number; metrics: MetricsSnapshot }
   | { tsradius: 'reload' }
   | { tsradius: 'reloaded'; ok: boolean; error?: string }
   | { tsradius: 'shutdown' }
@@ -68,14 +73,25 @@ export function clusterRole(opts: ClusterOptions = {}): ClusterRole {
 }
 
 /**
+ * This process's place in the cluster, from what the primary passed at fork time
+ * ({@link ENV_WORKERS}, {@link ENV_WORKER_INDEX}). Outside a worker: a single process, or the
+ * primary of `workers` workers when given. The server registers it in the DI root (`TOPOLOGY`).
+ */
+export function clusterTopology(primaryOf?: number): Topology {
+  if (!cluster.isWorker) return primaryOf !== undefined && primaryOf > 1 ? makeTopology('primary', 0, primaryOf) : SINGLE_PROCESS;
+  const n = Number(process.env[ENV_WORKERS]);
+  const count = Number.isInteger(n) && n > 0 ? n : 1;
+  const i = Number(process.env[ENV_WORKER_INDEX]);
+  return makeTopology('worker', Number.isInteger(i) && i >= 0 && i < count ? i : 0, count);
+}
+
+/**
  * How many processes share the sockets, as seen from this process (1 when
  * not clustered). Per-client `max_pps` is divided by it
  * (`ClientTable.setShare(workerShare())`).
  */
 export function workerShare(): number {
-  if (!cluster.isWorker) return 1;
-  const n = Number(process.env[ENV_WORKERS]);
-  return Number.isInteger(n) && n > 0 ? n : 1;
+  return cluster.isWorker ? clusterTopology().count : 1;
 }
 
 /** Sums counter trees key by key. */
@@ -119,7 +135,7 @@ export class ClusterPrimary {
   private readonly workers = new Map<number, Worker>();
   private stopping = false;
   private seq = 0;
-  private readonly pending = new Map<number, { got: StatsTree[]; need: number; done: (s: StatsTree) => void }>();
+  private readonly pending = new Map<number, { got: unknown[]; need: number; done: (parts: unknown[]) => void }>();
   private crashDelay: number;
 
   constructor(private readonly opts: PrimaryOptions) {
@@ -147,7 +163,8 @@ export class ClusterPrimary {
           if (keys.length) this.sendTo(w, { tsradius: 'learned', keys });
           resolve();
         } else if (m.tsradius === 'learn') this.onLearn(m.key, m.note);
-        else if (m.tsradius === 'stats') this.onStats(m.seq, m.stats);
+        else if (m.tsradius === 'stats') this.onAnswer(m.seq, m.stats);
+        else if (m.tsradius === 'metrics') this.onAnswer(m.seq, m.metrics);
         else if (m.tsradius === 'reloaded' && !m.ok) this.opts.log?.error(`worker ${index}: reload failed: ${m.error ?? ''}`);
       });
       w.on('exit', (code, signal) => {
@@ -186,31 +203,44 @@ export class ClusterPrimary {
     for (const w of this.workers.values()) w.send({ tsradius: 'reload' } satisfies Msg);
   }
 
-  private onStats(seq: number, stats: StatsTree): void {
+  private onAnswer(seq: number, part: unknown): void {
     const p = this.pending.get(seq);
     if (!p) return;
-    p.got.push(stats);
+    p.got.push(part);
     if (p.got.length >= p.need) {
       this.pending.delete(seq);
-      p.done(sumStats(p.got));
+      p.done(p.got);
     }
   }
 
-  /** Collects and sums every worker's counters (workers that do not answer in time are left out). */
-  stats(timeoutMs = 1000): Promise<StatsTree> {
+  /** Asks every worker (`stats?` / `metrics?`) and resolves with the answers that came in time. */
+  private gather(ask: 'stats?' | 'metrics?', timeoutMs: number): Promise<unknown[]> {
     const seq = ++this.seq;
     const ws = [...this.workers.values()];
-    if (ws.length === 0) return Promise.resolve({});
+    if (ws.length === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
-      const entry = { got: [] as StatsTree[], need: ws.length, done: resolve };
+      const entry = { got: [] as unknown[], need: ws.length, done: resolve };
       this.pending.set(seq, entry);
       setTimeout(() => {
-        if (this.pending.delete(seq)) resolve(sumStats(entry.got));
+        if (this.pending.delete(seq)) resolve(entry.got);
       }, timeoutMs).unref();
       for (const w of ws) {
-        try { w.send({ tsradius: 'stats?', seq } satisfies Msg); } catch { entry.need--; }
+        try { w.send({ tsradius: ask, seq } satisfies Msg); } catch { entry.need--; }
       }
     });
+  }
+
+  /** Collects and sums every worker's counter tree (workers that do not answer in time are left out). */
+  async stats(timeoutMs = 1000): Promise<StatsTree> {
+    return sumStats((await this.gather('stats?', timeoutMs)) as StatsTree[]);
+  }
+
+  /**
+   * Collects every worker's metrics snapshot and merges them (`mergeSnapshots`: counters summed,
+   * gauges by their merge rule). Workers that do not answer in time are left out.
+   */
+  async metrics(timeoutMs = 1000): Promise<MetricsSnapshot> {
+    return mergeSnapshots((await this.gather('metrics?', timeoutMs)) as MetricsSnapshot[]);
   }
 
   /** Stops every worker: asks politely, kills after `graceMs`. */
@@ -231,6 +261,8 @@ export class ClusterPrimary {
 export interface WorkerHooks {
   /** Counter snapshot (e.g. `{ [listener.name]: listener.stats() }`). */
   stats(): StatsTree;
+  /** The worker's metrics registry snapshot (`MetricsRegistry.snapshot()`), for `ClusterPrimary.metrics()`. */
+  metrics?(): MetricsSnapshot;
   /** Reload the configuration (the primary got SIGHUP). */
   reload?(): Promise<void>;
   /** Stop listeners and detach modules before the process exits. */
@@ -264,6 +296,12 @@ export function serveWorker(hooks: WorkerHooks): void {
         let stats: StatsTree = {};
         try { stats = hooks.stats(); } catch { /* report nothing */ }
         send({ tsradius: 'stats', seq: m.seq, stats });
+        break;
+      }
+      case 'metrics?': {
+        let metrics: MetricsSnapshot = { families: [] };
+        try { if (hooks.metrics) metrics = hooks.metrics(); } catch { /* report nothing */ }
+        send({ tsradius: 'metrics', seq: m.seq, metrics });
         break;
       }
       case 'learned':

@@ -12,7 +12,7 @@ export { TcpListener, TCP_LIMIT_DEFAULTS } from './tcp';
 export { DedupTable } from './dedup';
 export { BASE_COUNTERS, totalDrops } from './ingest';
 export {
-  ClusterPrimary, clusterRole, defaultWorkers, serveWorker, sumStats, workerLearn, workerShare, ENV_WORKERS, ENV_WORKER_INDEX,
+  ClusterPrimary, clusterRole, clusterTopology, defaultWorkers, serveWorker, sumStats, workerLearn, workerShare, ENV_WORKERS, ENV_WORKER_INDEX,
   type ClusterOptions, type ClusterRole, type PrimaryOptions, type StatsTree, type WorkerHooks,
 } from './cluster';
 import type { Listener, ListenerConfig, ListenerDeps } from './types';

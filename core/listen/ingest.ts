@@ -4,7 +4,7 @@
  * hand-off to the {@link PacketSink}. UDP and TCP feed raw packets into
  * {@link Ingest.packet}; it never throws.
  */
-import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock } from '../clock/clock';
 import type { Dictionary } from '../dict/dictionary';
 import { loadDefaultDictionary } from '../dict/default';
 import type { Logger } from '../log/logger';
@@ -58,6 +58,8 @@ export class Ingest {
   log: Logger | undefined;
   clientState: ClientStateSink | undefined;
   readonly info: ListenerInfo;
+  /** The server clock (fixed for the listener's life). */
+  readonly clock: Clock;
   private readonly allowed = new Uint8Array(256);
   private drops: DropLog;
 
@@ -68,6 +70,7 @@ export class Ingest {
     this.sink = deps.sink;
     this.dict = deps.dict ?? loadDefaultDictionary();
     this.log = deps.log;
+    this.clock = deps.clock ?? systemClock;
     this.clientState = deps.clientState;
     this.drops = new DropLog(deps.log);
     for (const t of config.types) if (t >= 0 && t < 256) this.allowed[t] = 1;
@@ -120,7 +123,7 @@ export class Ingest {
         client = this.client(src);
         if (client === undefined) return true;
       }
-      if (client.maxPps > 0 && !takeToken(client, performance.now())) {
+      if (client.maxPps > 0 && !takeToken(client, this.clock.now())) {
         this.drop('drop_rate_limited', 'rate:' + client.name,
           () => `${this.config.name}: client ${client!.shortname} is over max_pps, dropping packets`);
         return true;
@@ -205,7 +208,7 @@ export class Ingest {
       }
       c.processed++;
       const pkt: InboundPacket = {
-        raw, packet: dec.packet, hasMessageAuthenticator: hasMa, client, src, dst, listener: this.info, received: performance.now(),
+        raw, packet: dec.packet, hasMessageAuthenticator: hasMa, client, src, dst, listener: this.info, received: this.clock.now(),
       };
       this.dispatch(pkt, entry, dedup, write);
       return true;

@@ -24,6 +24,7 @@
 import type { RadiusPacket } from '../protocol/radius/packet';
 import type { Logger } from '../log/logger';
 import type { Dictionary } from '../dict/dictionary';
+import type { Clock } from '../clock/clock';
 
 /** Transport of a listener. */
 export type Transport = 'udp' | 'tcp';
@@ -122,7 +123,7 @@ export interface InboundPacket {
   /** Local address and port it was received on. */
   readonly dst: Endpoint;
   readonly listener: ListenerInfo;
-  /** Receive time, `performance.now()` milliseconds. */
+  /** Receive time in the server clock's monotonic milliseconds (`ListenerDeps.clock`). */
   readonly received: number;
 }
 
@@ -196,6 +197,8 @@ export interface ListenerDeps {
   dict?: Dictionary;
   /** Server log (drops are logged at a limited rate). */
   log?: Logger;
+  /** The server clock (receive times, `max_pps` buckets); default: the system clock. */
+  clock?: Clock;
   /**
    * Where a client's first Message-Authenticator is reported (shared across workers, kept
    * across restarts: core/listen/client-state.ts). Without it the listener logs it itself.

@@ -102,7 +102,11 @@ class LogCore {
     }
   }
 
-  write(level: LogLevelName, msg: string): void {
+  /**
+   * `request`: a per-request line (`(N) …`); without timestamps its warning/error label goes
+   * after the `(N) ` prefix, so every line of a request starts with its number (`(3) Error: pap: …`).
+   */
+  write(level: LogLevelName, msg: string, request = false): void {
     if (LEVEL_ORDER[level] < this.min || this.closed || !this.dest) return;
     if (this.json) {
       try {
@@ -116,8 +120,10 @@ class LogCore {
     // One call, one line: a value with CR/LF (a User-Name from the wire) cannot forge a line.
     msg = escapeControls(msg);
     const stamp = this.opts.timestamps ?? this.file !== undefined;
+    const num = request && !stamp ? /^\(\d+\) */.exec(msg)?.[0] : undefined;
     const line = stamp ? `${ctime(this.opts.now?.() ?? new Date())} : ${LABEL[level]}: ${msg}\n`
-      : level === 'debug' || level === 'info' ? `${msg}\n` : `${LABEL[level]}: ${msg}\n`;
+      : level === 'debug' || level === 'info' ? `${msg}\n`
+        : num ? `${num}${LABEL[level]}: ${msg.slice(num.length)}\n` : `${LABEL[level]}: ${msg}\n`;
     try {
       this.dest.write(line);
     } catch (err) {
@@ -187,7 +193,7 @@ export class ServerLog extends PrefixedLog {
 
   /** A `LogSink` for per-request logs (`RequestLogger`): lines go here at their level. */
   requestSink(): LogSink {
-    return (level: LogLevel, line: string) => this.core.write(level, line);
+    return (level: LogLevel, line: string) => this.core.write(level, line, true);
   }
 
   /** Writes buffered lines (asynchronous mode) before returning. */

@@ -70,4 +70,19 @@ export interface ModuleHandle {
    * undefined when the module has no such method.
    */
   method(section: SectionName, method?: string): ModuleMethod | undefined;
+  /** The module's `map` method, when it has one (`map <instance> "query" { attr op 'field' … }`). */
+  readonly map?: ModuleMapMethod;
 }
+
+/**
+ * The result of a map query: `fields` maps a field name (SQL column, LDAP attribute, CSV
+ * column …) to its values as text, or an rcode without fields (`notfound`: no row, `fail`).
+ */
+export type MapResult = { readonly fields: ReadonlyMap<string, readonly string[]> } | Rcode;
+
+/**
+ * A module's `map` method (FreeRADIUS `map_proc`): runs `query` (the expanded text after the
+ * instance name, '' when none) and returns the fields; the interpreter applies the section's
+ * `attr op 'field'` lines, all or nothing. A Promise makes the request yield, as for methods.
+ */
+export type ModuleMapMethod = (request: Request, ctx: CallContext, query: string) => MapResult | Promise<MapResult>;

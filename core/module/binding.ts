@@ -16,7 +16,7 @@
  */
 import type { Request } from '../request/request';
 import type { RequestLog } from '../request/request-log';
-import type { CallContext, CallSignal, ModuleHandle, ModuleMethod, SectionName } from './api';
+import type { CallContext, CallSignal, ModuleHandle, ModuleMapMethod, ModuleMethod, SectionName } from './api';
 import type { ModuleInstance } from './define';
 import type { AnyModuleDefinition } from './registry';
 
@@ -58,6 +58,8 @@ export class BoundModule implements ModuleHandle {
   private readonly bySection = new Map<string, string>();
   /** Lower-case alias → method name. */
   private readonly byName = new Map<string, string>();
+  /** The definition's `map` method bound to the instance (`map <instance> … { }`), if any. */
+  readonly map?: ModuleMapMethod;
   /** Method name → the function handed to the interpreter. */
   private readonly fns = new Map<string, ModuleMethod>();
   /** Table keys as written, for listings and docs. */
@@ -83,6 +85,11 @@ export class BoundModule implements ModuleHandle {
       this.byName.set(alias.toLowerCase(), methodName);
     }
     for (const methodName of Object.keys((def.env ?? {}) as Record<string, unknown>)) this.bind(methodName, `env["${methodName}"]`);
+    if (def.map !== undefined) {
+      const fn = (instance as unknown as Record<string, unknown>)[def.map];
+      if (typeof fn !== 'function') throw new Error(`map names method "${def.map}", which the instance does not have`);
+      this.map = (fn as ModuleMapMethod).bind(instance);
+    }
     this.sectionKeys = keys;
     this.methodNames = Object.keys(named);
   }

@@ -37,7 +37,7 @@
  *   `instantiate` settles. Open connections in the background and fail calls fast meanwhile.
  */
 
-import type { ModuleMethod } from './api';
+import type { ModuleMapMethod, ModuleMethod } from './api';
 import type { ConfLoc } from '../config/ast';
 import type { Fields, Infer, SectionSchema } from '../config/schema';
 import type { DictAttr } from '../dict/attr';
@@ -104,6 +104,9 @@ export interface ModuleInstance {
 
 /** Method names of `I` whose type is a module method. */
 export type MethodName<I> = { [K in keyof I]: I[K] extends ModuleMethod<any> ? K : never }[keyof I] & string;
+
+/** Method names of `I` whose type is a map method (`map <instance> "query" { … }`). */
+export type MapMethodName<I> = { [K in keyof I]: I[K] extends ModuleMapMethod ? K : never }[keyof I] & string;
 
 /** Section key → method name. Keys are `name1 name2` with `*` wildcards. */
 export type MethodTable<I> = Readonly<Record<string, MethodName<I>>>;
@@ -266,6 +269,8 @@ export interface ModuleDefinition<F extends Fields = Fields, I extends ModuleIns
   readonly named?: Readonly<Record<string, MethodName<I>>>;
   /** Per-call arguments expanded before each call (see {@link CallEnvTable}). */
   readonly env?: CallEnvTable<I>;
+  /** The instance method behind `map <instance> "query" { attr op 'field' … }` (FreeRADIUS map_proc), if any. */
+  readonly map?: MapMethodName<I>;
 }
 
 /** Identity helper that gives a definition its types; it does nothing at run time. */

@@ -14,7 +14,7 @@ export * from './api';
 export * from './define';
 export * from './tokens';
 export { inject, injectable } from 'tsyringe';
-export { createRootContainer, type RootServices } from './container';
+export { createRootContainer, processServices, type RootServices, type ProcessServices } from './container';
 export { ModuleRegistry, isModuleDefinition, definitionProblem, type AnyModuleDefinition } from './registry';
 export { BoundModule, bindingKey } from './binding';
 export { makeAt } from './at';

@@ -14,7 +14,10 @@ import { conf } from '../config/schema';
 import { loadDefaultDictionary } from '../dict/default';
 import { MemoryLogger } from '../log/memory';
 import { createRootContainer } from './container';
-import { defineModule } from './define';
+import { defineModule, type ModuleInstance } from './define';
+import type { MapResult } from './api';
+import { Request } from '../request/request';
+import { compileUnlang, runSection } from '../unlang/index';
 import { ModuleError } from './errors';
 import { loadModules, type LoadModulesOptions } from './loader';
 import { BoundModule } from './binding';
@@ -189,6 +192,38 @@ describe('bindings', () => {
     await set.detachAll();
     expect(set.handle('recorder')).toBeUndefined();
     await set2.detachAll();
+  });
+
+  it('a definition\'s map method reaches the compiler handle: map <instance> "query" { … } runs it', async () => {
+    class Rows implements ModuleInstance {
+      queries: string[] = [];
+      lookup(_r: unknown, _c: unknown, query: string): MapResult {
+        this.queries.push(query);
+        return query === 'bob' ? { fields: new Map([['msg', ['hello bob']]]) } : 'notfound';
+      }
+    }
+    const rows = defineModule({ name: 'rows', kind: 'rlm', config: conf.section({}), impl: Rows, methods: {}, map: 'lookup' });
+    const set = await load('rows { }\nrows rows.alt { }', { registry: [rows] });
+    expect(set.handle('rows')!.map).toBeTypeOf('function');
+    expect(set.handle('recorder')).toBeUndefined();
+    const req = new Request({ code: 1, dict });
+    const run = (text: string) => runSection(compileUnlang(text, { dict, modules: set.modules }), req);
+    expect(await run('map rows "bob" {\n reply.Reply-Message := \'msg\'\n}')).toBe('updated');
+    expect(await run('map rows "nobody" {\n reply.Filter-Id := \'msg\'\n}')).toBe('notfound');
+    expect(req.reply.map((p) => [p.da.name, p.value])).toEqual([['Reply-Message', 'hello bob']]);
+    expect((set.get('rows')!.instance as Rows).queries).toEqual(['bob', 'nobody']);
+    // a module without a map method is a compile error naming it
+    const set2 = await load('recorder { }');
+    expect(() => compileUnlang('map recorder "x" {\n reply.Reply-Message := \'msg\'\n}', { dict, modules: set2.modules })).toThrow(/no map method/);
+    await set.detachAll();
+    await set2.detachAll();
+  });
+
+  it('a map naming a missing method is a located definition error', async () => {
+    const bad = defineModule({ name: 'bad', kind: 'rlm', config: conf.section({}), impl: Recorder, methods: {}, map: 'nosuch' as never });
+    const e = await loadError('bad { }', { registry: [bad] });
+    expect(e.code).toBe('ERR_MODULE_DEFINITION');
+    expect(e.message).toMatch(/map names method "nosuch"/);
   });
 
   it('a table naming a missing method is a located definition error', async () => {

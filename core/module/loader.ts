@@ -65,6 +65,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { sectionLabel, unescapeValue, type ConfLoc, type ConfPair, type ConfSection } from '../config/ast';
 import { ConfError } from '../config/errors';
 import { resolveCaseInsensitive } from '../config/include';
+import { printSection } from '../config/print';
 import { conf, parseSection, redact, suggest } from '../config/schema';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
@@ -217,6 +218,8 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
   const parsed: Parsed[] = [];
   const virtual = new Map<string, ConfSection>();
   const seen = new Map<string, ConfSection>();
+  /** Module folders whose code was re-read in this load (read once per load, shared by its instances). */
+  const fresh = new Set<string>();
 
   // parse: every section against its schema; dict needs; loader items.
   for (const item of opts.section?.children ?? []) {
@@ -232,7 +235,7 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
     }
     const name = cs.name2 ?? cs.name1;
     checkUnique(name, cs, seen);
-    parsed.push(await parse(cs, name, registry, confDir, dict, rootLog));
+    parsed.push(await parse(cs, name, registry, confDir, dict, rootLog, fresh));
   }
   // deps: resolve, then order the lifecycle so that every dependency comes first.
   const order = dependencyOrder(parsed);
@@ -334,7 +337,7 @@ function checkUnique(name: string, cs: ConfSection, seen: Map<string, ConfSectio
 
 /** Finds the definition, parses the section with its schema, resolves its `dict` needs. */
 async function parse(
-  cs: ConfSection, name: string, registry: ModuleRegistry, confDir: string, dict: Dictionary, rootLog: Logger,
+  cs: ConfSection, name: string, registry: ModuleRegistry, confDir: string, dict: Dictionary, rootLog: Logger, fresh: Set<string> = new Set(),
 ): Promise<Parsed> {
   const label = sectionLabel(cs);
   const loaderPair = (item: string): ConfPair | undefined =>
@@ -344,7 +347,7 @@ async function parse(
   let definition: AnyModuleDefinition;
   let file: string | undefined;
   if (pathPair) {
-    ({ definition, file } = await loadCustomModule(pathPair, confDir, label));
+    ({ definition, file } = await loadCustomModule(pathPair, confDir, label, rootLog, fresh));
   } else {
     const def = registry.get(cs.name1);
     if (!def) {
@@ -359,7 +362,11 @@ async function parse(
   const config = parseSection(definition.config, own, label);
   const dictHandles = resolveDict(definition, dict, cs, label);
   const log = rootLog.child(name);
-  if (log.debugEnabled) log.debug(`loading module "${definition.name}"${file ? ` from ${file}` : ''}: ${JSON.stringify(redact(definition.config, config as never))}`);
+  if (rootLog.debugEnabled) {
+    // As FreeRADIUS's -X banner: where it comes from, then its settings as a section.
+    rootLog.debug(`# Loading module "${definition.name}"${file ? ` from ${file}` : ''} (${cs.loc.file}[${cs.loc.line}])`);
+    for (const line of printSection(label, redact(definition.config, config as never))) rootLog.debug(line);
+  }
   return { name, definition, config, section: cs, file, log, dictHandles, timeout, deps: new Map() };
 }
 
@@ -482,11 +489,17 @@ function resolveImpl(child: DependencyContainer, impl: AnyModuleDefinition['impl
 
 /**
  * Loads a custom module file named by a `module = "…"` item. `.js`/`.cjs` files are
- * `require`d (the main file is re-read on every load, so a reload picks up a changed file);
- * `.mjs`, `.ts`, `.mts` go through `import()` (TypeScript only where the runtime can import
- * it, e.g. under vitest; compile it for production).
+ * `require`d; on every load (so on every reload) the cached code of every file under the
+ * module file's folder is dropped first, so a reload picks up edits in any file of the module,
+ * not only the one named (its `node_modules/` and the server's own files are kept: the module
+ * shares the server's classes). `.mjs`, `.ts`, `.mts` and ES-module `.js` files go through
+ * `import()`, which Node cannot repeat for a changed file: such a module keeps the code it was
+ * first loaded with, and a reload says so in the log (TypeScript loads only where the runtime
+ * can import it, e.g. under vitest; compile it for production).
  */
-async function loadCustomModule(pair: ConfPair, confDir: string, label: string): Promise<{ definition: AnyModuleDefinition; file: string }> {
+async function loadCustomModule(
+  pair: ConfPair, confDir: string, label: string, log?: Logger, fresh: Set<string> = new Set(),
+): Promise<{ definition: AnyModuleDefinition; file: string }> {
   const raw = pair.value === undefined ? '' : unescapeValue(pair.value, pair.quote);
   if (raw.trim() === '') throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: expected module = "/path/to/module.js"`);
   const wanted = path.isAbsolute(raw) ? raw : path.resolve(confDir, raw);
@@ -496,7 +509,7 @@ async function loadCustomModule(pair: ConfPair, confDir: string, label: string):
   }
   let ns: unknown;
   try {
-    ns = await importFile(file);
+    ns = await importFile(file, label, log, fresh);
   } catch (err) {
     const hint = /\.[cm]?ts$/i.test(file) && (err as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION'
       ? ' (compile TypeScript modules to JavaScript first)' : '';
@@ -520,11 +533,39 @@ function isFile(p: string): boolean {
   }
 }
 
-async function importFile(file: string): Promise<unknown> {
+/** Folders of the server's own code (never dropped from the require cache: modules share its classes). */
+const SERVER_CODE = ['core', 'modules'].map((d) => path.resolve(__dirname, '..', '..', d) + path.sep);
+
+/** Files loaded with `import()` so far (Node caches them for the life of the process). */
+const importedOnce = new Set<string>();
+
+/**
+ * Drops the cached code of every CommonJS file under `dir` (except `node_modules/` and the
+ * server's own files). Returns how many files will be re-read.
+ */
+function forgetModuleTree(cache: NodeJS.Dict<NodeModule>, dir: string): number {
+  const prefix = dir + path.sep;
+  let n = 0;
+  for (const key of Object.keys(cache)) {
+    if (!key.startsWith(prefix) || key.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    if (SERVER_CODE.some((s) => key.startsWith(s))) continue;
+    delete cache[key];
+    n++;
+  }
+  return n;
+}
+
+async function importFile(file: string, label = '', log?: Logger, fresh: Set<string> = new Set()): Promise<unknown> {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.js' || ext === '.cjs') {
     const req = createRequire(file);
     const key = req.resolve(file);
+    const dir = path.dirname(key);
+    if (!fresh.has(dir)) {
+      fresh.add(dir);
+      const n = forgetModuleTree(req.cache, dir);
+      if (n > 0) log?.info(`${label}: re-reading the module's code (${n} file(s) under ${dir})`);
+    }
     delete req.cache[key];
     try {
       return req(file);
@@ -533,6 +574,10 @@ async function importFile(file: string): Promise<unknown> {
       if ((err as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw err;
     }
   }
+  if (importedOnce.has(file)) {
+    log?.warn(`${label}: "${file}" is an ES module, which Node loads once per process: it keeps the code it was first loaded with (restart radiusd to pick up changes)`);
+  }
+  importedOnce.add(file);
   return import(pathToFileURL(file).href);
 }
 
@@ -744,6 +789,9 @@ function makeSet(entries: Entry[], configOrder: readonly Parsed[], virtualModule
             if (d) return d.handle.method(section);
           }
           return live(name)?.handle.method(section, method);
+        },
+        get map() {
+          return live(name)?.handle.map;
         },
       };
       composite.set(name, h);

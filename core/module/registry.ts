@@ -26,6 +26,7 @@ export function definitionProblem(def: unknown): string | undefined {
   if (d.validate !== undefined && typeof d.validate !== 'function') return 'validate is not a function';
   if (d.deps !== undefined && (typeof d.deps !== 'object' || d.deps === null)) return 'deps is not a table';
   if (d.env !== undefined && (typeof d.env !== 'object' || d.env === null)) return 'env is not a table';
+  if (d.map !== undefined && typeof d.map !== 'string') return 'map is not a method name';
   return undefined;
 }
 

@@ -1,7 +1,8 @@
 /**
- * DI tokens. Core services are registered in the root container; each module
- * instance gets a child container holding MODULE_CONFIG, MODULE_LOG,
- * MODULE_NAME, MODULE_DICT and MODULE_DEPS. Modules inject with explicit `@inject(TOKEN)` only.
+ * DI tokens. Core services are registered in the root container (DICT, XLATS, ROOT_LOG,
+ * METRICS, CLOCK, WORKER_POOLS, TOPOLOGY); each module instance gets a child container holding
+ * MODULE_CONFIG, MODULE_LOG, MODULE_NAME, MODULE_DICT and MODULE_DEPS. Modules inject with
+ * explicit `@inject(TOKEN)` only.
  *
  * Tokens are registered symbols (`Symbol.for`), so a custom module compiled against another
  * copy of this file (e.g. `dist/core/module/tokens.js` while the server runs from sources)
@@ -12,6 +13,10 @@ import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
 import type { TrunkFactory } from '../trunk/trunk';
 import type { XlatRegistry } from '../unlang/xlat/registry';
+import type { Clock } from '../clock/clock';
+import type { MetricsRegistry } from '../metrics/registry';
+import type { Topology } from '../topology/topology';
+import type { WorkerPools } from '../workers/pool';
 
 /** The parsed, later frozen, config of this instance (type: `Infer<typeof schema>`). */
 export const MODULE_CONFIG: InjectionToken<unknown> = Symbol.for('tsradius.ModuleConfig');
@@ -29,5 +34,16 @@ export const DICT: InjectionToken<Dictionary> = Symbol.for('tsradius.Dictionary'
 export const XLATS: InjectionToken<XlatRegistry> = Symbol.for('tsradius.Xlats');
 /** The server's root logger (root container). */
 export const ROOT_LOG: InjectionToken<Logger> = Symbol.for('tsradius.RootLog');
+/**
+ * The process's metrics registry (root container). One per process, kept across reloads:
+ * modules add collectors or bind counters in `instantiate` and remove them in `detach`.
+ */
+export const METRICS: InjectionToken<MetricsRegistry> = Symbol.for('tsradius.Metrics');
+/** The server clock: monotonic ms, wall time derived from it, timers (root container). */
+export const CLOCK: InjectionToken<Clock> = Symbol.for('tsradius.Clock');
+/** The process's worker-thread pools (root container). */
+export const WORKER_POOLS: InjectionToken<WorkerPools> = Symbol.for('tsradius.WorkerPools');
+/** This process's place in the cluster: role, worker index and count (root container). */
+export const TOPOLOGY: InjectionToken<Topology> = Symbol.for('tsradius.Topology');
 /** Connection-trunk factory (root container; core/trunk). */
 export const TRUNKS: InjectionToken<TrunkFactory> = Symbol.for('tsradius.Trunks');

@@ -9,6 +9,7 @@
 import type { Pair } from '../pair/pair';
 import type { Dictionary } from '../dict/dictionary';
 import { RequestLogger, type LogSink } from './request-log';
+import { systemClock, type Clock } from '../clock/clock';
 
 /** Names of the pair lists a policy can address. */
 export type ListName = 'request' | 'reply' | 'control' | 'session-state' | 'local';
@@ -29,6 +30,10 @@ export interface RequestOptions {
   dict?: Dictionary;
   /** Request number; by default a process-wide counter. */
   number?: number;
+  /** The server clock (default: the system clock). */
+  clock?: Clock;
+  /** Receive time in the clock's monotonic milliseconds (default: now). */
+  receivedAt?: number;
 }
 
 let nextNumber = 0;
@@ -51,13 +56,20 @@ export class Request {
   sessionState: Pair[] = [];
   /** Unlang local variables (typed declarations, foreach loop variables). */
   local: Pair[] = [];
-  /** The parent request, for `parent.` references. */
-  readonly parent?: Request;
+  /** The parent request, for `parent.` references (cleared when a subrequest `detach`es). */
+  parent?: Request;
   /** The protocol dictionary, when known. */
   readonly dict?: Dictionary;
   /** The request's log. */
   readonly log: RequestLogger;
-  /** When the request was received (seconds since the epoch, fractional). */
+  /** The server clock (interpreter timers: `timeout`, `retry`, max_request_time). */
+  readonly clock: Clock;
+  /**
+   * When the request was received, in the server clock's monotonic milliseconds (deadlines,
+   * `reject_delay`); {@link received} is the same instant as wall time.
+   */
+  readonly receivedAt: number;
+  /** When the request was received (seconds since the epoch, fractional), from the same reading as {@link receivedAt}. */
   readonly received: number;
   /**
    * Last rcode set by a module-like instruction (`if (ok)` tests this); `undefined`
@@ -83,7 +95,9 @@ export class Request {
     this.parent = opts.parent;
     this.dict = opts.dict ?? opts.parent?.dict;
     this.log = new RequestLogger(this.number, opts.debug ?? false, opts.sink);
-    this.received = Date.now() / 1000;
+    const clock = (this.clock = opts.clock ?? opts.parent?.clock ?? systemClock);
+    this.receivedAt = opts.receivedAt ?? clock.now();
+    this.received = clock.wall(this.receivedAt) / 1000;
   }
 
   /** The pair list with this name. */

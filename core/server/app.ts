@@ -30,7 +30,9 @@
 import type { ConfSection } from '../config/ast';
 import { ConfError } from '../config/errors';
 import { parseSection, suggest, type Fields, type Infer, type SectionSchema } from '../config/schema';
+import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
+import type { MetricsRegistry } from '../metrics/registry';
 import type { InjectReply } from './namespace';
 
 /** Health of one component. */
@@ -46,6 +48,8 @@ export interface InjectRequest {
   readonly code: string | number;
   /** The request list: pairs, or text (`User-Name = "bob", User-Password = "hello"`). */
   readonly pairs?: import('../pair/pair').Pair[] | string;
+  /** The control list the request starts with: pairs, or text (`Password.Cleartext = "hello"`). */
+  readonly control?: import('../pair/pair').Pair[] | string;
   /** Source address and port (Packet-Src-*, Client-IP-Address). */
   readonly src?: { address: string; port: number };
   /** Client short name (Client-Shortname). */
@@ -66,6 +70,10 @@ export interface AppHost {
   health(): ServerHealth;
   /** Runs a request through a site of the current generation (see `Server.inject`). */
   inject(site: string, request: InjectRequest): Promise<InjectReply>;
+  /** The current generation's dictionary (to build `Pair[]` for `inject`); undefined before start. */
+  readonly dict: Dictionary | undefined;
+  /** The process's metrics registry (survives reloads): an app registers on start, removes on stop. */
+  readonly metrics: MetricsRegistry;
 }
 
 /** The server's health report (`Server.health()`). */
@@ -106,6 +114,11 @@ export interface AppDefinition<F extends Fields = Fields> {
   readonly config: SectionSchema<F>;
   /** Builds the instance; no I/O here (that is `start`). */
   create(config: Infer<SectionSchema<F>>, ctx: AppContext): AppInstance;
+  /**
+   * Optional checks across fields, run when the section is parsed (so `radiusd -C` fails exactly
+   * when start-up would): a message becomes a `file[line]` error at the section.
+   */
+  validate?(config: Infer<SectionSchema<F>>): string | undefined;
 }
 
 /** Declares an app (identity; for type checking). */
@@ -163,7 +176,10 @@ export function parseApps(sections: readonly ConfSection[], registry: AppRegistr
     const name = words[1] ?? kind;
     const prev = seen.get(name);
     if (prev) throw new ConfError('ERR_CONF_DUPLICATE', cs.loc, `app ${kind} ${name}: the name "${name}" is already used at ${prev.loc.file}[${prev.loc.line}]`);
-    const config = parseSection(def.config, cs, `app ${kind}${name !== kind ? ' ' + name : ''}`);
+    const label = `app ${kind}${name !== kind ? ' ' + name : ''}`;
+    const config = parseSection(def.config, cs, label);
+    const problem = def.validate?.(config as never);
+    if (problem) throw new ConfError('ERR_CONF_VALUE', cs.loc, `${label}: ${problem}`);
     const spec: AppSpec = { kind, name, definition: def, config, loc: cs.loc };
     seen.set(name, spec);
     out.push(spec);

@@ -21,11 +21,13 @@ import * as path from 'node:path';
 import type { ConfPair, ConfRoot, ConfSection } from '../config/ast';
 import { ConfError } from '../config/errors';
 import { parseConfigFile } from '../config/parser';
+import { printSection } from '../config/print';
+import { redact } from '../config/schema';
 import { Dictionary } from '../dict/dictionary';
 import { defaultDictionaryPath, loadDefaultDictionary } from '../dict/default';
 import type { Logger } from '../log/logger';
 import { ClientTable, parseClient, parseClients } from '../listen/clients';
-import { createRootContainer } from '../module/container';
+import { createRootContainer, type ProcessServices } from '../module/container';
 import { loadModules, type ModuleSet } from '../module/loader';
 import type { SiteConfig } from '../process/radius/types';
 import { box } from '../unlang/xlat/box';
@@ -33,8 +35,9 @@ import { defaultApps } from './apps';
 import { parseApps, type AppRegistry, type AppSpec } from './app';
 import { socketKey, type ListenSpec } from './listen-config';
 import { defaultNamespaces, type NamespaceRegistry } from './namespace';
-import { parseMainSettings, type MainSettings } from './settings';
+import { MainSchema, parseMainSettings, type MainSettings } from './settings';
 import { compileSite, type SiteBuild } from './site';
+import { SiteTable } from './servers';
 
 /** Options of {@link loadGeneration}. */
 export interface GenerationOptions {
@@ -53,6 +56,8 @@ export interface GenerationOptions {
    * `%stats(received)`, `%stats(drop_total)`); without it every counter reads 0 (`radiusd -C`).
    */
   readonly counter?: (name: string) => number;
+  /** Process-wide services for the DI root (metrics, clock, worker pools, topology); default: fresh ones. */
+  readonly services?: Partial<ProcessServices>;
   /** Namespaces `namespace = …` may name (default: the built-in ones, `radius`). */
   readonly namespaces?: NamespaceRegistry;
   /** App kinds `app KIND { … }` may name (default: the built-in ones, `health`). */
@@ -145,9 +150,14 @@ export function derivePaths(settings: MainSettings, file: string): Paths {
 export async function loadGeneration(opts: GenerationOptions): Promise<Generation> {
   const root = parseConfigFile(opts.file, { variables: opts.variables });
   const settings = parseMainSettings(root);
+  if (opts.log.debugEnabled) {
+    // The -X banner: the main settings as configuration sections (as FreeRADIUS prints them).
+    opts.log.debug(`# Main configuration (${opts.file})`);
+    for (const line of printSection('main', redact(MainSchema, settings))) opts.log.debug(line);
+  }
   const paths = derivePaths(settings, opts.file);
   const dict = loadDictionary(settings, root);
-  const rootContainer = createRootContainer({ dict, log: opts.log });
+  const rootContainer = createRootContainer({ dict, log: opts.log, ...opts.services });
   const modulesSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'modules');
   if (modulesSections.length > 1) {
     throw new ConfError('ERR_CONF_DUPLICATE', modulesSections[1].loc,
@@ -180,7 +190,9 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
       const name = (args[0] ?? []).map((b) => String(b.value)).join('');
       return [box('uint32', Math.min(0xffffffff, Math.max(0, Math.floor(counter(name)))))];
     }, { returnType: 'uint32', minArgs: 1, maxArgs: 1 });
-    const compile = { dict, xlats: modules.xlats, modules: modules.modules, virtualModules: modules.virtualModules, policies };
+    // Every server name is known before any site compiles, so `call` may name a later one.
+    const servers = new SiteTable(new Set(root.children.flatMap((c) => (c.kind === 'section' && c.name1 === 'server' && c.name2 ? [c.name2] : []))));
+    const compile = { dict, xlats: modules.xlats, modules: modules.modules, virtualModules: modules.virtualModules, policies, servers };
 
     const clientSection = (cs: ConfSection) => withClientDefaults(cs, settings, cs.loc);
     const globalSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'client');
@@ -199,6 +211,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
         throw new ConfError('ERR_CONF_DUPLICATE', cs.loc, `server ${build.site.name}: already defined at ${prev.loc.file}[${prev.loc.line}]`);
       }
       sites.set(build.site.name, build);
+      servers.add(build.site);
       // Server-local clients take precedence; global clients still apply to its listeners
       // unless a local client covers the same network.
       let table = globalClients;

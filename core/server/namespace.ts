@@ -13,8 +13,11 @@
  * `radius` (core/process/radius/namespace.ts); another namespace registers itself in a registry
  * handed to `Server` / `loadGeneration` (option `namespaces`) without any edit here.
  */
+import type { Clock } from '../clock/clock';
+import type { ConfSection } from '../config/ast';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
+import type { Rcode } from '../module/api';
 import type { Pair } from '../pair/pair';
 import type { Request } from '../request/request';
 import type { LogSink } from '../request/request-log';
@@ -36,14 +39,23 @@ export interface InjectInput {
   readonly code: number;
   /** The request list. The state machine owns it from now on. */
   readonly pairs: Pair[];
+  /** The control list the request starts with (e.g. set by a policy test). Owned from now on. */
+  readonly control?: Pair[];
   /** Where the request "came from" (sets Packet-Src-* / Client-IP-Address when given). */
   readonly src?: Endpoint;
   /** Client short name (sets Client-Shortname when given). */
   readonly client?: string;
-  /** Start time, `performance.now()` milliseconds (max_request_time counts from here). */
+  /** Start time in the server clock's monotonic milliseconds (`Clock.now()`; max_request_time counts from here). */
   readonly received: number;
   /** Who injects (for the debug trace), e.g. `inject` or `pppoe`. */
   readonly via?: string;
+  /**
+   * An existing request to run instead of a new one (`call <server>` from another site): its
+   * lists are used and edited in place, no Packet-* / Net attributes are added, and the site's
+   * max_request_time does not apply (the caller's does; cancel through the returned handle).
+   * `code` and `pairs` should be the request's own.
+   */
+  readonly request?: Request;
 }
 
 /** The outcome of an in-process request. */
@@ -56,6 +68,8 @@ export interface InjectReply {
   readonly pairs: Pair[];
   /** The finished request (control, session-state, …) for callers that need more than the reply. */
   readonly request: Request;
+  /** The rcode of the last section that ran (`call <server>` returns it), when the namespace tracks one. */
+  readonly rcode?: Rcode;
 }
 
 /** The state machine of one compiled site, as the server drives it. */
@@ -74,6 +88,8 @@ export interface NamespaceProcessOptions {
   log?: Logger;
   debug?: boolean;
   requestLogSink?: LogSink;
+  /** The server clock (`CLOCK`): receive times, reject_delay, max_request_time; default: the system clock. */
+  clock?: Clock;
 }
 
 /** What a namespace's listener factory gets. */
@@ -85,6 +101,8 @@ export interface NamespaceListenerDeps {
   log?: Logger;
   /** Where listeners report what they learn about clients (BlastRADIUS `auto`); see core/listen/client-state.ts. */
   clientState?: ClientStateSink;
+  /** The server clock (`CLOCK`): receive times and `max_pps` buckets; default: the system clock. */
+  clock?: Clock;
 }
 
 /** The listeners of a namespace. */
@@ -112,6 +130,14 @@ export interface Namespace {
   readonly requestTypes: Readonly<Record<string, number>>;
   /** Reply code → name (`Access-Accept`), for logs and {@link InjectReply.name}. */
   replyName(code: number): string;
+  /** `name1`s of {@link sections} that may also stand without a name2 (radius: `finally { … }`, keyed `finally`). */
+  readonly bareSections?: readonly string[];
+  /**
+   * Runs on each `server { }` of this namespace before any of its sections compiles; may extend
+   * the dictionary (radius: each `authenticate <name>` defines the Auth-Type value `<name>`).
+   * Throws a located `ConfError`.
+   */
+  prepare?(server: ConfSection, dict: Dictionary): void;
   /** Sub-sections of the server accepted and left to the namespace (`radius { … }`). */
   readonly settingsSections?: readonly string[];
   /** Listeners; a namespace without them is served in-process only (`inject`). */

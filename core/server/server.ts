@@ -25,18 +25,21 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log/logger';
-import { totalDrops } from '../listen/ingest';
+import { CLOSED_LISTENERS, emitListenerStats } from '../listen/metrics';
 import { TCP_LIMIT_DEFAULTS } from '../listen/tcp';
 import type { InFlight, Listener, ListenerConfig, ListenerDeps, ListenerStats, PacketSink, RadiusClient } from '../listen/types';
 import { clientKey, MaSeenState, type ClientStateSink } from '../listen/client-state';
 import type { ClientTable } from '../listen/clients';
 import type { CompiledSite, ProcessOptions } from '../process/radius/types';
+import type { ProcessStats } from '../process/radius/process';
+import type { Collect, CounterChild, GaugeOptions, MetricOptions } from '../metrics/registry';
+import { processServices, type ProcessServices } from '../module/container';
 import type { Pair } from '../pair/pair';
 import { parsePairList } from '../pair/text';
 import type { AppHost, AppInstance, AppRegistry, AppSpec, Health, InjectRequest, ServerHealth } from './app';
 import { loadGeneration, type Generation } from './generation';
+import { serverStatsView, SERVER_METRICS } from './stats-view';
 import { socketKey, type ListenSpec } from './listen-config';
 import type { InjectReply, NamespaceRegistry, SiteProcess } from './namespace';
 import { ReloadTriggers } from './reload';
@@ -77,10 +80,21 @@ export interface ServerOptions {
   readonly onReload?: (ok: boolean, error?: Error) => void;
   /** Where per-request log lines (the `-X` trace) go. */
   readonly requestLogSink?: import('../request/request-log').LogSink;
-  /** Number of processes sharing the sockets (cluster); used for rate shares. */
+  /** Number of processes sharing the sockets (cluster); used for rate shares. Default: `services.topology.count`. */
   readonly share?: number;
+  /**
+   * Load the configuration and instantiate the modules, but bind no listener, start no app and
+   * no reload trigger: the server only runs in-process requests (`inject`), e.g. `radiusd test`
+   * beside a daemon that holds the ports.
+   */
+  readonly offline?: boolean;
   /** Extra `${name}` variables for the configuration (lowest priority), as in `loadGeneration`. */
   readonly variables?: Record<string, string>;
+  /**
+   * Process-wide services registered in every generation's DI root (metrics registry, clock,
+   * worker pools, topology); missing ones are created (see `processServices`).
+   */
+  readonly services?: Partial<ProcessServices>;
   /**
    * Cluster worker: report learned client state (Message-Authenticator seen) to the primary,
    * which writes the state file, logs once and broadcasts (`workerLearn`). Without it this
@@ -88,6 +102,21 @@ export interface ServerOptions {
    */
   readonly shareLearned?: (key: string, note: string) => void;
 }
+
+const SITE_COUNTERS: readonly [keyof ProcessStats, MetricOptions][] = [
+  ['requests', { name: 'tsradius_site_requests_total', help: 'Requests a site started.', labelNames: ['server'] }],
+  ['replies', { name: 'tsradius_site_replies_total', help: 'Requests that ended with a reply.', labelNames: ['server'] }],
+  ['noReply', { name: 'tsradius_site_no_reply_total', help: 'Requests that ended without a reply.', labelNames: ['server'] }],
+  ['cancelled', { name: 'tsradius_site_cancelled_total', help: 'Requests cancelled (max_request_time, superseded, shutdown).', labelNames: ['server'] }],
+  ['errors', { name: 'tsradius_site_errors_total', help: 'Requests ended by an internal error.', labelNames: ['server'] }],
+];
+const SITE_ACTIVE: GaugeOptions = { name: 'tsradius_site_active_requests', help: 'Requests in progress (including reject_delay).', labelNames: ['server'] };
+const CLIENTS: GaugeOptions = { name: 'tsradius_clients', help: 'Clients configured for a server.', labelNames: ['server'] };
+const APP_UP: GaugeOptions = {
+  name: SERVER_METRICS.appUp, help: 'An app reports ok (1) or not (0); across workers the lowest.', labelNames: ['kind', 'name'], merge: 'min',
+};
+/** The pseudo-listener in-process requests (`Server.inject`) are counted under. */
+const INJECT_LISTENER = 'inject';
 
 interface Bound {
   spec: ListenSpec;
@@ -130,20 +159,31 @@ export class Server {
   private again = false;
   private stopped = false;
   private nextNumber = 1;
-  private reloadsOk = 0;
-  private reloadsFailed = 0;
-  private readonly startedAt = new Date().toISOString();
+  /** The process-wide services (metrics, clock, worker pools, topology). */
+  readonly services: ProcessServices;
+  private readonly reloadsOk: CounterChild;
+  private readonly reloadsFailed: CounterChild;
   /** Counters of listeners closed by a reload, so totals never go backwards. */
   private retired: ListenerStats = {};
-  /** Counters of in-process requests (`inject`), reported like a listener's. */
+  /** Sinks of older generations still draining, then their final counters by server name. */
+  private draining = new Set<TrackingSink>();
+  private retiredSites = new Map<string, Record<string, number>>();
+  /** Counters of in-process requests (`inject`), reported like a listener's (listener `inject`). */
   private injected: ListenerStats = { received: 0, processed: 0, replied: 0, no_reply: 0 };
   private apps: RunningApp[] = [];
+  /** When the server started: monotonic (uptime) and wall (ISO, for health). */
+  private readonly startedMono: number;
+  private readonly startedAt: string;
+  /** Generations replaced by a reload whose requests are still draining (detached when done). */
+  private retiring = new Set<{ sinks: Map<string, TrackingSink>; done: Promise<void> }>();
   /** What apps see of the server (stable across reloads). */
   private readonly host: AppHost = ((srv: Server): AppHost => ({
     get generation() { return srv.gen?.number ?? 0; },
     uptime: () => srv.uptime(),
     health: () => srv.health(),
     inject: (site, request) => srv.inject(site, request),
+    get dict() { return srv.gen?.dict; },
+    get metrics() { return srv.services.metrics; },
   }))(this);
   /** What `auto` learned (clients that sent Message-Authenticator); see core/listen/client-state.ts. */
   private maState: MaSeenState | undefined;
@@ -151,10 +191,47 @@ export class Server {
     messageAuthenticatorSeen: (client, note) => this.learnedHere(client, note),
   };
 
-  constructor(readonly opts: ServerOptions) {}
+  constructor(readonly opts: ServerOptions) {
+    this.services = processServices(opts.services);
+    const m = this.services.metrics;
+    const reloads = m.counter({ name: SERVER_METRICS.reloads, help: 'Configuration reloads, by result.', labelNames: ['result'] });
+    this.reloadsOk = reloads.labels('ok');
+    this.reloadsFailed = reloads.labels('failed');
+    this.startedMono = this.services.clock.now();
+    const startedWall = this.services.clock.wall(this.startedMono);
+    this.startedAt = new Date(startedWall).toISOString();
+    m.gauge({ name: SERVER_METRICS.started, help: 'When the server started, in seconds since the epoch.', merge: 'min' }).labels()
+      .set(startedWall / 1000);
+    m.collect((out) => this.collect(out));
+  }
+
+  /** Emits the listener, site and client counters into a metrics snapshot. */
+  private collect(out: Collect): void {
+    out.gauge({ name: SERVER_METRICS.generation, help: 'Configuration generation serving.', merge: 'max' }, [], this.gen?.number ?? 0);
+    for (const b of this.bound.values()) emitListenerStats(out, b.spec.name, b.listener.stats());
+    emitListenerStats(out, CLOSED_LISTENERS, this.retired);
+    if (this.injected.received) emitListenerStats(out, INJECT_LISTENER, this.injected);
+    for (const a of this.appHealth()) out.gauge(APP_UP, [a.kind, a.name], a.health.status === 'ok' ? 1 : 0);
+    const sites = new Map<string, Record<string, number>>();
+    const addSite = (name: string, c: Record<string, number>) => {
+      const s = sites.get(name) ?? {};
+      for (const [k] of SITE_COUNTERS) s[k] = (s[k] ?? 0) + (c[k] ?? 0);
+      sites.set(name, s);
+    };
+    for (const [name, c] of this.retiredSites) addSite(name, c);
+    for (const s of this.draining) { const c = siteCounters(s); if (c) addSite(s.site, c); }
+    for (const s of this.sinks.values()) {
+      const c = siteCounters(s);
+      if (!c) continue;
+      addSite(s.site, c);
+      out.gauge(SITE_ACTIVE, [s.site], c.active);
+    }
+    for (const [name, c] of sites) for (const [k, def] of SITE_COUNTERS) out.counter(def, [name], c[k]);
+    if (this.gen) for (const [name, table] of this.gen.clients) out.gauge(CLIENTS, [name], table.size);
+  }
 
   private uptime(): number {
-    return Math.floor((Date.now() - Date.parse(this.startedAt)) / 1000);
+    return Math.floor((this.services.clock.now() - this.startedMono) / 1000);
   }
 
   /** The current generation (after start). */
@@ -185,7 +262,7 @@ export class Server {
         this.opts.log.info(`${this.maState.size} client(s) known to send Message-Authenticator (${gen.paths.maStateFile})`);
       }
       const sinks = this.makeSinks(gen);
-      const specs = this.applyOverride(gen.listeners, gen.sites);
+      const specs = this.opts.offline ? [] : this.applyOverride(gen.listeners, gen.sites);
       for (const spec of specs) {
         const listener = this.newListener(spec, gen, sinks);
         await listener.start();
@@ -193,7 +270,7 @@ export class Server {
       }
       this.gen = gen;
       this.sinks = sinks;
-      this.apps = await this.startApps(gen.apps, gen.number);
+      this.apps = this.opts.offline ? [] : await this.startApps(gen.apps, gen.number);
     } catch (e) {
       for (const b of this.bound.values()) await b.listener.stop().catch(() => undefined);
       this.bound.clear();
@@ -202,7 +279,7 @@ export class Server {
       throw e;
     }
     this.logListening();
-    if (this.opts.triggers !== false) {
+    if (this.opts.triggers !== false && !this.opts.offline) {
       this.triggers = new ReloadTriggers(gen.paths.flagFile, gen.settings.reload.check_interval, gen.settings.reload.interval,
         () => void this.reload(), this.opts.log);
       this.triggers.start();
@@ -240,7 +317,7 @@ export class Server {
     try {
       gen = await this.load();
     } catch (e) {
-      this.reloadsFailed++;
+      this.reloadsFailed.inc();
       log.error(`reload: configuration rejected, still serving generation ${old.number}: ${(e as Error).message}`);
       this.opts.onReload?.(false, e as Error);
       return false;
@@ -263,7 +340,7 @@ export class Server {
     } catch (e) {
       for (const b of fresh.values()) await b.listener.stop().catch(() => undefined);
       await gen.modules.detachAll();
-      this.reloadsFailed++;
+      this.reloadsFailed.inc();
       log.error(`reload: cannot bind a new listener, still serving generation ${old.number}: ${(e as Error).message}`);
       this.opts.onReload?.(false, e as Error);
       return false;
@@ -276,13 +353,14 @@ export class Server {
     } catch (e) {
       for (const b of fresh.values()) await b.listener.stop().catch(() => undefined);
       await gen.modules.detachAll();
-      this.reloadsFailed++;
+      this.reloadsFailed.inc();
       log.error(`reload: still serving generation ${old.number}: ${(e as Error).message}`);
       this.opts.onReload?.(false, e as Error);
       return false;
     }
     // The swap: synchronous from here until the listeners point at the new generation.
     const oldSinks = this.sinks;
+    for (const s of oldSinks.values()) this.draining.add(s);
     const toClose: Bound[] = [];
     const toRebind: ListenSpec[] = [];
     for (const [key, cur] of this.bound) {
@@ -321,12 +399,14 @@ export class Server {
       }
     }
     await this.swapApps(gen, running, started);
-    this.reloadsOk++;
+    this.reloadsOk.inc();
     log.info(`reload: generation ${gen.number} is serving (${gen.sites.size} server(s), ${this.bound.size} listener(s))`);
     this.opts.onReload?.(true);
     this.triggers?.configure(gen.paths.flagFile, gen.settings.reload.check_interval, gen.settings.reload.interval);
     // In-flight requests finish on the old generation; then its modules are detached.
-    void this.retireGeneration(old, oldSinks);
+    const entry = { sinks: oldSinks, done: Promise.resolve() };
+    entry.done = this.retireGeneration(old, oldSinks).finally(() => this.retiring.delete(entry));
+    this.retiring.add(entry);
     return true;
   }
 
@@ -334,14 +414,40 @@ export class Server {
     const limit = (old.settings.reload.drain_timeout || old.settings.max_request_time + 1) * 1000;
     const results = await Promise.all([...sinks.values()].map((s) => s.drain(limit)));
     if (results.some((r) => !r)) this.opts.log.warn(`reload: generation ${old.number} still had requests after ${limit / 1000}s; detaching anyway`);
+    for (const s of sinks.values()) {
+      this.draining.delete(s);
+      const c = siteCounters(s);
+      if (!c) continue;
+      const r = this.retiredSites.get(s.site) ?? {};
+      for (const [k] of SITE_COUNTERS) r[k] = (r[k] ?? 0) + (c[k] ?? 0);
+      this.retiredSites.set(s.site, r);
+    }
     await old.modules.detachAll();
     this.opts.log.debug(`reload: generation ${old.number} detached`);
   }
 
-  /** Stops the triggers and listeners, waits (bounded) for in-flight requests, detaches modules. */
+  /**
+   * Stops the triggers, apps and listeners, waits (bounded: `max_request_time`, at most 5 s)
+   * for in-flight requests, cancels those still running, and detaches the modules (also those
+   * of generations a reload replaced that were still draining).
+   *
+   * While it runs, a timer holds the event loop open: a request may wait on a promise that holds
+   * no handle of its own (the listeners are closed by then, and the drain timers are unref'd),
+   * and Node would otherwise exit in the middle of the shutdown, without detaching anything.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      await this.stopInner();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async stopInner(): Promise<void> {
+    const log = this.opts.log;
     this.triggers?.stop();
     if (this.reloading) await this.reloading.catch(() => undefined);
     const apps = this.apps;
@@ -356,37 +462,24 @@ export class Server {
     }
     this.bound.clear();
     const gen = this.gen;
-    if (gen) {
-      const limit = Math.min(5, gen.settings.max_request_time || 5) * 1000;
-      await Promise.all([...this.sinks.values()].map((s) => s.drain(limit)));
-      await gen.modules.detachAll();
+    const sinks = [...this.sinks.values(), ...[...this.retiring].flatMap((r) => [...r.sinks.values()])];
+    const limit = shutdownDrainMs(gen?.settings.max_request_time);
+    const drained = await Promise.all(sinks.map((s) => s.drain(limit)));
+    if (drained.some((ok) => !ok)) {
+      const n = sinks.reduce((a, s) => a + s.cancelAll(), 0);
+      log.warn(`shutdown: ${n} request(s) still in progress after ${limit / 1000}s; cancelled (no reply)`);
+      // Cancelled requests unwind at once unless a module ignores its abort signal; bounded anyway.
+      await Promise.all(sinks.map((s) => s.drain(1000)));
     }
+    await Promise.all([...this.retiring].map((r) => r.done));
+    if (gen) await gen.modules.detachAll();
   }
 
-  /** Counter snapshot (see docs/configuration.md, "Counters"). */
+  /** Counter snapshot (see docs/configuration.md, "Counters"): a view of the metrics registry. */
   stats(): ServerStats {
-    const listeners: Record<string, ListenerStats> = {};
-    const total: ListenerStats = { ...this.retired };
-    for (const b of this.bound.values()) {
-      const s = b.listener.stats();
-      listeners[b.spec.name] = s;
-      for (const [k, v] of Object.entries(s)) total[k] = (total[k] ?? 0) + v;
-    }
-    if (this.injected.received) {
-      listeners.inject = { ...this.injected };
-      for (const [k, v] of Object.entries(this.injected)) total[k] = (total[k] ?? 0) + v;
-    }
-    total.drop_total = totalDrops(total);
     const apps: Record<string, Health & { kind: string }> = {};
-    for (const a of this.health().apps) apps[a.name] = { kind: a.kind, ...a.health };
-    return {
-      generation: this.gen?.number ?? 0,
-      started: this.startedAt,
-      reloads: { ok: this.reloadsOk, failed: this.reloadsFailed },
-      total,
-      listeners,
-      apps,
-    };
+    for (const a of this.appHealth()) apps[a.name] = { kind: a.kind, ...a.health };
+    return { ...serverStatsView(this.services.metrics.snapshot()), apps };
   }
 
   /**
@@ -414,7 +507,25 @@ export class Server {
       const a = b.listener.address();
       listeners.push({ name: b.spec.name, transport: b.spec.transport, address: a?.address ?? b.spec.ipaddr, port: a?.port ?? b.spec.port, listening: a !== undefined });
     }
-    const apps: ServerHealth['apps'] = this.apps.map((a) => {
+    const apps = this.appHealth();
+    const degraded = listeners.some((l) => !l.listening)
+      || modules.some((m) => m.state !== 'instantiated' || (m.health !== undefined && m.health.status !== 'ok'))
+      || apps.some((a) => a.health.status !== 'ok');
+    return {
+      status: !gen || this.stopped ? 'down' : degraded ? 'degraded' : 'ok',
+      generation: gen?.number ?? 0,
+      started: this.startedAt,
+      uptime: this.uptime(),
+      reloads: { ok: this.reloadsOk.value, failed: this.reloadsFailed.value },
+      modules,
+      listeners,
+      apps,
+    };
+  }
+
+  /** Each app's health (`down` with the reason when it is not running or its check throws). */
+  private appHealth(): ServerHealth['apps'] {
+    return this.apps.map((a) => {
       let health: Health;
       if (!a.instance) health = { status: 'down', detail: { error: a.error ?? 'not running' } };
       else {
@@ -426,19 +537,6 @@ export class Server {
       }
       return { kind: a.spec.kind, name: a.spec.name, generation: a.generation, health };
     });
-    const degraded = listeners.some((l) => !l.listening)
-      || modules.some((m) => m.state !== 'instantiated' || (m.health !== undefined && m.health.status !== 'ok'))
-      || apps.some((a) => a.health.status !== 'ok');
-    return {
-      status: !gen || this.stopped ? 'down' : degraded ? 'degraded' : 'ok',
-      generation: gen?.number ?? 0,
-      started: this.startedAt,
-      uptime: this.uptime(),
-      reloads: { ok: this.reloadsOk, failed: this.reloadsFailed },
-      modules,
-      listeners,
-      apps,
-    };
   }
 
   /**
@@ -457,12 +555,14 @@ export class Server {
     if (!build || !sink) return Promise.reject(new Error(`inject: no server "${site}" (have ${[...gen.sites.keys()].join(', ')})`));
     let code: number | undefined;
     let pairs: Pair[];
+    let control: Pair[] | undefined;
     try {
       const types = build.namespace.requestTypes;
       code = typeof request.code === 'number' ? request.code
         : types[request.code] ?? Object.entries(types).find(([k]) => k.toLowerCase() === String(request.code).toLowerCase())?.[1];
       if (code === undefined) throw new Error(`unknown request type "${request.code}" (one of ${Object.keys(types).join(', ')})`);
       pairs = request.pairs === undefined ? [] : typeof request.pairs === 'string' ? parsePairList(request.pairs, gen.dict) : [...request.pairs];
+      control = request.control === undefined ? undefined : typeof request.control === 'string' ? parsePairList(request.control, gen.dict) : [...request.control];
     } catch (e) {
       return Promise.reject(new Error(`inject: server ${site}: ${(e as Error).message}`));
     }
@@ -474,7 +574,7 @@ export class Server {
       let handle: InFlight | undefined;
       const onAbort = () => handle?.signal('cancel');
       try {
-        handle = sink.inject({ code: code!, pairs, src: request.src, client: request.client, received: performance.now(), via: request.via }, (reply) => {
+        handle = sink.inject({ code: code!, pairs, control, src: request.src, client: request.client, received: this.services.clock.now(), via: request.via }, (reply) => {
           request.signal?.removeEventListener('abort', onAbort);
           if (reply.code === null) c.no_reply++;
           else c.replied++;
@@ -506,30 +606,36 @@ export class Server {
 
   // ------------------------------------------------------------------ helpers
 
+  /** Processes sharing the sockets (cluster workers): `share`, else the topology's count. */
+  private get share(): number {
+    return this.opts.share ?? this.services.topology.count;
+  }
+
   private async load(): Promise<Generation> {
     const number = this.nextNumber++;
     return loadGeneration({
-      file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0,
+      file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0, services: this.services,
       namespaces: this.opts.namespaces, apps: this.opts.apps, variables: this.opts.variables,
     });
   }
 
   private makeSinks(gen: Generation): Map<string, TrackingSink> {
     const sinks = new Map<string, TrackingSink>();
-    const opts = { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink };
+    const opts = { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink, clock: this.services.clock };
     for (const [name, build] of gen.sites) {
       const inner = this.opts.createProcess ? this.opts.createProcess(build.site, opts) : build.namespace.createProcess(build.site, opts);
-      sinks.set(name, new TrackingSink(inner));
+      sinks.set(name, new TrackingSink(inner, name));
     }
     return sinks;
   }
 
   private newListener(spec: ListenSpec, gen: Generation, sinks: Map<string, TrackingSink>): Listener {
     const deps = {
-      sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict, clientState: this.clientState,
+      sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict,
+      clientState: this.clientState, clock: this.services.clock,
     };
-    if (this.opts.share && this.opts.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
-    const shared = spec.transport === 'tcp' ? tcpShare(spec, this.opts.share ?? 1) : spec;
+    if (this.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.share);
+    const shared = spec.transport === 'tcp' ? tcpShare(spec, this.share) : spec;
     if (this.opts.createListener) return this.opts.createListener(shared, deps as ListenerDeps);
     const listen = gen.sites.get(spec.server)!.namespace.listen!;
     return listen.create(shared, deps);
@@ -636,8 +742,8 @@ export class Server {
   /** A new generation's client tables: mark what was learned, set the rate share. */
   private applyClientState(gen: Generation): void {
     this.maState?.mark(clientTables(gen));
-    if (this.opts.share && this.opts.share > 1) {
-      for (const table of gen.clients.values()) (table as { setShare?: (n: number) => void }).setShare?.(this.opts.share);
+    if (this.share > 1) {
+      for (const table of gen.clients.values()) (table as { setShare?: (n: number) => void }).setShare?.(this.share);
     }
   }
 
@@ -671,9 +777,24 @@ export class Server {
 
   private logListening(): void {
     for (const a of this.addresses()) {
-      this.opts.log.info(`listening on ${a.transport} ${a.address} port ${a.port} (${a.name})`);
+      const any = a.address === '0.0.0.0' || a.address === '::';
+      this.opts.log.info(`listening on ${a.transport} ${any ? '*' : a.address} port ${a.port} (${a.name})`
+        + (any && a.transport === 'udp' ? ': every address; the trace shows "to *" (Node does not report the destination address of a UDP packet)' : ''));
     }
   }
+}
+
+/** The process counters behind a tracking sink (a `RadiusProcess`), if it has them. */
+function siteCounters(s: TrackingSink): (ProcessStats & Record<string, number>) | undefined {
+  return (s.inner as { counters?: ProcessStats & Record<string, number> }).counters;
+}
+
+/**
+ * How long a shutdown waits for in-flight requests before it cancels them: `max_request_time`,
+ * at most 5 s (a cluster primary gives its workers this plus time to detach).
+ */
+export function shutdownDrainMs(maxRequestTime: number | undefined): number {
+  return Math.min(5, maxRequestTime || 5) * 1000;
 }
 
 /** Every client table of a generation. */

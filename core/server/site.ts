@@ -7,7 +7,7 @@
  * - `listen [NAME] { … }` (see `listen-config.ts`; only when the namespace has listeners),
  *   `client NAME { … }` (clients only for this server),
  * - the namespace's processing sections; for `radius`: `recv <request>`, `send <reply>`,
- *   `authenticate <Auth-Type>`, `accounting <Acct-Status-Type>`,
+ *   `authenticate <Auth-Type>`, `accounting <Acct-Status-Type>`, `finally [<request>]`,
  * - the namespace's settings sections (`radius { … }`; accepted, currently informational).
  * Anything else is a located error with a suggestion.
  */
@@ -74,6 +74,7 @@ export function compileSite(cs: ConfSection, opts: SiteBuildOptions): SiteBuild 
     throw new ConfError('ERR_CONF_VALUE', nsItem.loc,
       `${where} { namespace }: unknown namespace "${nsItem.value}"${hint ? `; did you mean "${hint}"?` : ''} (one of ${registry.names().join(', ')})`);
   }
+  ns.prepare?.(cs, opts.dict);
   const serverItems = ['namespace', 'client', ...(ns.listen ? ['listen'] : []), ...Object.keys(ns.sections), ...(ns.settingsSections ?? [])];
   const compiler = new Compiler(opts.compile);
   const sections = new Map<string, CompiledSection>();
@@ -100,6 +101,12 @@ export function compileSite(cs: ConfSection, opts: SiteBuildOptions): SiteBuild 
       fail(item.loc, `${where}: unknown section "${item.name1}${item.headerText ? ' ' + item.headerText : ''}"${hint ? `; did you mean "${hint}"?` : ''}`);
     }
     const n2 = item.name2;
+    if (!n2 && ns.bareSections?.includes(item.name1)) {
+      // e.g. `finally { … }`: stored under name1 alone.
+      if (sections.has(item.name1)) throw new ConfError('ERR_CONF_DUPLICATE', item.loc, `${where}: section "${item.name1}" is given more than once`);
+      sections.set(item.name1, compiler.compileSection(item, { name1: item.name1 }));
+      continue;
+    }
     if (!n2) fail(item.loc, `${where}: "${item.name1}" needs a name, e.g. "${item.name1} ${example(ns, item.name1, opts.dict)} { … }"`);
     const allowed = names.get(item.name1);
     let canonical = n2;

@@ -11,8 +11,11 @@ export class TrackingSink implements SiteProcess {
   private inflight = 0;
   private total = 0;
   private waiters: (() => void)[] = [];
+  /** Signal handles of the requests in flight (for {@link cancelAll}). */
+  private readonly live = new Set<InFlight>();
 
-  constructor(readonly inner: PacketSink & Partial<Pick<SiteProcess, 'inject' | 'close'>>) {}
+  /** `site`: the server (virtual server) name, for metrics. */
+  constructor(readonly inner: PacketSink & Partial<Pick<SiteProcess, 'inject' | 'close'>>, readonly site = '') {}
 
   /** Requests started and not yet answered. */
   get inFlight(): number {
@@ -25,9 +28,9 @@ export class TrackingSink implements SiteProcess {
   }
 
   process(packet: InboundPacket, done: ReplyCallback): InFlight | undefined {
-    const [finish] = this.track(done);
+    const [finish, , hold] = this.track(done);
     try {
-      return this.inner.process(packet, finish);
+      return hold(this.inner.process(packet, finish));
     } catch {
       // The sink contract says process never throws; be defensive anyway.
       finish(null);
@@ -39,9 +42,9 @@ export class TrackingSink implements SiteProcess {
   inject(input: InjectInput, done: (reply: InjectReply) => void): InFlight | undefined {
     const inject = this.inner.inject?.bind(this.inner);
     if (!inject) throw new Error('this site\'s state machine cannot run in-process requests');
-    const [finish, abandon] = this.track(done);
+    const [finish, abandon, hold] = this.track(done);
     try {
-      return inject(input, finish);
+      return hold(inject(input, finish));
     } catch (e) {
       // The contract says inject never throws; be defensive anyway (the caller sees the error).
       abandon();
@@ -50,18 +53,28 @@ export class TrackingSink implements SiteProcess {
   }
 
   /**
-   * Counts one request in; returns `done` wrapped to count it out exactly once, and an
-   * `abandon` that counts it out without calling `done`.
+   * Counts one request in; returns `done` wrapped to count it out exactly once, an
+   * `abandon` that counts it out without calling `done`, and `hold`, which keeps the
+   * request's signal handle until it is counted out.
    */
-  private track<T>(done: (v: T) => void): [(v: T) => void, () => void] {
+  private track<T>(done: (v: T) => void): [(v: T) => void, () => void, (h: InFlight | undefined) => InFlight | undefined] {
     this.inflight++;
     this.total++;
     let finished = false;
+    let handle: InFlight | undefined;
     const out = (): boolean => {
       if (finished) return false;
       finished = true;
       this.inflight--;
+      if (handle) this.live.delete(handle);
       return true;
+    };
+    const hold = (h: InFlight | undefined): InFlight | undefined => {
+      if (h && !finished) {
+        handle = h;
+        this.live.add(h);
+      }
+      return h;
     };
     return [
       (v: T) => {
@@ -75,6 +88,7 @@ export class TrackingSink implements SiteProcess {
       () => {
         if (out()) this.wake();
       },
+      hold,
     ];
   }
 
@@ -93,7 +107,26 @@ export class TrackingSink implements SiteProcess {
     } catch { /* never let shutdown fail on this */ }
   }
 
-  /** Resolves when nothing is in flight, or after `timeoutMs` (resolves false then). */
+  /**
+   * Sends `cancel` to every request still in flight (shutdown after the drain time): each
+   * unwinds (module calls see their `ctx.signal` aborted) and ends without a reply.
+   * Returns how many were cancelled.
+   */
+  cancelAll(): number {
+    const all = [...this.live];
+    for (const h of all) {
+      try {
+        h.signal('cancel');
+      } catch { /* never let shutdown fail on this */ }
+    }
+    return all.length;
+  }
+
+  /**
+   * Resolves when nothing is in flight, or after `timeoutMs` (resolves false then). The timer
+   * does not keep the process alive (a reload drains in the background); `Server.stop` holds
+   * the event loop open itself while it drains.
+   */
   drain(timeoutMs: number): Promise<boolean> {
     if (this.inflight === 0) return Promise.resolve(true);
     return new Promise((resolve) => {

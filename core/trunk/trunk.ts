@@ -180,7 +180,24 @@ export class Trunk<C extends TrunkConnection> {
     return t;
   }
 
-  /** Cancels a {@link later} timer. */
+  /**
+   * A timer whose verdict is about the peer's silence (a response window, a retry, a health check
+   * given up, a zombie period): like {@link later}, but `fn` runs only after the I/O that arrived
+   * while the timer was due has been read (one `setImmediate` after the timer, so the event loop's
+   * poll phase comes first). After a stall of our own process (CPU starvation, a long synchronous
+   * task) the expired timers run before the sockets are read; without this, replies already sitting
+   * in the socket buffer would count as missing and a live server would be declared zombie or dead.
+   * Cancelled with {@link cancel}, also between the timer and the verdict.
+   */
+  deadline(ms: number, fn: () => void): ReturnType<typeof setTimeout> {
+    const t = setTimeout(() => {
+      setImmediate(() => { if (this.timers.delete(t) && !this.closed) fn(); });
+    }, Math.max(0, ms));
+    this.timers.add(t);
+    return t;
+  }
+
+  /** Cancels a {@link later} or {@link deadline} timer. */
   cancel(t: ReturnType<typeof setTimeout> | undefined): void {
     if (t) { clearTimeout(t); this.timers.delete(t); }
   }
@@ -322,7 +339,7 @@ export class Trunk<C extends TrunkConnection> {
     if (this.hooks.health) {
       this.hooks.health.probe(c, true);
     } else {
-      c.timers.push(this.later(this.opts.zombiePeriod, () => {
+      c.timers.push(this.deadline(this.opts.zombiePeriod, () => {
         if (c.state !== 'zombie') return;
         this.holdUntil = Date.now() + this.opts.reviveInterval;
         c.fail(`zombie_period ${this.opts.zombiePeriod / 1000}s over without a reply; failing calls for revive_interval ${this.opts.reviveInterval / 1000}s`);

@@ -139,7 +139,7 @@ describe('unlang compiler + interpreter (synchronous)', () => {
     const lines: string[] = [];
     const req = newRequest(true, lines);
     runSection(compile('if (1 == 1) {\n ok\n}'), req);
-    expect(lines[0]).toMatch(/^\(\d+\) recv Access-Request \{$/);
+    expect(lines[0]).toMatch(/^\(\d+\) recv Access-Request \{ # from .*\[1\]$/); // names its source
     expect(lines.some((l) => /if \(1 == 1\) -> TRUE/.test(l))).toBe(true);
     expect(lines.some((l) => /ok \(ok\)/.test(l))).toBe(true);
     const quiet: string[] = [];
@@ -321,5 +321,24 @@ describe('xlat evaluation', () => {
     runSection(sec, req);
     expect(attr(req, 'reply', 'Reply-Message')).toBe('127.0.0.1|0x41|A|yes');
     void evalExpr; void boxToString;
+  });
+});
+
+describe('interpreter timers on the request clock', () => {
+  it('`timeout` fires when the request clock reaches the deadline, not before', async () => {
+    const { FakeClock } = await import('../clock/fake');
+    const clock = new FakeClock();
+    const slow: ModuleMethod = () => new Promise<Rcode>(() => undefined); // never settles
+    const req = new Request({ code: 1, dict, clock });
+    const sec = compile('timeout 2s {\n slow\n}\nok', { modules: mods({ slow }) });
+    let result: Rcode | undefined;
+    void runSection(sec, req).then((r) => { result = r; });
+    await new Promise((r) => setImmediate(r));
+    clock.advance(1999);
+    await new Promise((r) => setImmediate(r));
+    expect(result).toBeUndefined();
+    clock.advance(1);
+    await new Promise((r) => setImmediate(r));
+    expect(result).toBe('timeout');
   });
 });

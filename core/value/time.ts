@@ -31,12 +31,12 @@ const FRACTION_DIGITS: Readonly<Record<TimePrecision, number>> = {
 };
 
 const UNIT_SECONDS: Record<string, number> = {
-  ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, sec: 1, m: 60, min: 60, h: 3600, d: 86400,
+  ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, sec: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800,
 };
 
 /**
  * Parses a time delta: `10`, `1.5`, `-2`, with an optional unit suffix
- * (`ns`, `us`, `ms`, `s`, `m`/`min`, `h`, `d`), or `[H:]M:S`. A number without
+ * (`ns`, `us`, `ms`, `s`, `m`/`min`, `h`, `d`, `w`), or `[H:]M:S`. A number without
  * unit is in `precision` units (default seconds). Returns seconds.
  */
 export function parseTimeDelta(text: string, precision: TimePrecision = 'seconds'): number {

@@ -23,7 +23,8 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG } from '../../core/module/tokens';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
+import { MetricsRegistry } from '../../core/metrics/registry';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { ConfigAt, EnvOf, InstantiateContext, ValidateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
@@ -33,7 +34,7 @@ import { Pair } from '../../core/pair/pair';
 import { printPairLines } from '../../core/pair/text';
 import type { Request } from '../../core/request/request';
 import { getValue } from '../shared/pairs';
-import { AppendWriter } from '../shared/append-writer';
+import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { escapeName, safeName } from '../shared/filename';
 import { makeAt } from '../../core/module/at';
 import { sectionOf } from '../../core/config/schema';
@@ -88,7 +89,12 @@ export class Detail {
   constructor(
     @inject(MODULE_CONFIG) private readonly config: DetailConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
+    @inject(MODULE_NAME) private readonly name: string,
+    @inject(METRICS) private readonly metrics: MetricsRegistry = new MetricsRegistry(),
   ) {}
+
+  /** Removes this instance's metrics collector (the writer's counters). */
+  private unregisterMetrics: (() => void) | undefined;
 
   /** Resolves the suppress list (checked by `validateDetail`) and starts the writer. */
   instantiate(ctx: InstantiateContext): void {
@@ -102,10 +108,12 @@ export class Detail {
     this.writer = new AppendWriter({
       fileMode: c.permissions, dirMode: c.dir_permissions, fsync: c.fsync, idleTimeoutMs: c.idle_timeout * 1000,
     });
+    this.unregisterMetrics = this.metrics.collect(appendWriterCollector('detail', this.name, () => this.writer));
   }
 
   /** Flushes pending records and closes the files. */
   async detach(): Promise<void> {
+    this.unregisterMetrics?.();
     await this.writer?.close();
   }
 

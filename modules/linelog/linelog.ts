@@ -16,14 +16,15 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
+import { MetricsRegistry } from '../../core/metrics/registry';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { BootstrapContext, CompiledTemplate, ConfigAt, EnvOf, InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
 import type { Request } from '../../core/request/request';
 import { boxAsText } from '../../core/unlang/xlat/box';
 import { escapeControls, escapeString } from '../../core/value/text';
-import { AppendWriter } from '../shared/append-writer';
+import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { failureMessage } from '../shared/pairs';
 import { escapeName, safeName } from '../shared/filename';
 import type { LinelogConfig } from './config';
@@ -84,7 +85,11 @@ export class Linelog {
     @inject(MODULE_CONFIG) private readonly config: LinelogConfig,
     @inject(MODULE_LOG) private readonly logger: Logger,
     @inject(MODULE_NAME) private readonly name: string,
+    @inject(METRICS) private readonly metrics: MetricsRegistry = new MetricsRegistry(),
   ) {}
+
+  /** Removes this instance's metrics collector (the writer's counters). */
+  private unregisterMetrics: (() => void) | undefined;
 
   /** Registers `%<instance>(text)`: writes `text` as a line. */
   bootstrap(ctx: BootstrapContext): void {
@@ -107,11 +112,13 @@ export class Linelog {
       this.filename = item === 'file.filename' ? env?.file_filename : env?.filename;
       const fileConf = c.file ?? c;
       this.writer = new AppendWriter({ fileMode: fileConf.permissions, dirMode: 0o755, fsync: fileConf.fsync, idleTimeoutMs: 60_000 });
+      this.unregisterMetrics = this.metrics.collect(appendWriterCollector('linelog', this.name, () => this.writer));
     }
   }
 
   /** Closes the file. */
   async detach(): Promise<void> {
+    this.unregisterMetrics?.();
     await this.writer?.close();
   }
 

@@ -1,33 +1,24 @@
 /**
- * Worker-thread entry of the crypt pool: verifies crypt(3) hashes off the event loop.
- * Messages in: `{ id, password: Uint8Array, stored: string }`; out: `{ id, result }` where
- * `result` is true, false, or null for an unsupported scheme.
+ * Worker-thread script of pap's crypt checks (run by a core `WorkerPool`, `core/workers`):
+ * verifies crypt(3) hashes off the event loop. Job: `{ password: Uint8Array, stored: string }`;
+ * result: true, false, or null for an unsupported scheme.
  */
-import { parentPort } from 'node:worker_threads';
+import { serveTasks } from '../../core/workers/task';
 import { cryptVerify } from './crypt';
 
 /** One verification job. */
 export interface CryptJob {
-  readonly id: number;
   readonly password: Uint8Array;
   readonly stored: string;
 }
 
-/** Its answer. */
-export interface CryptAnswer {
-  readonly id: number;
-  readonly result: boolean | null;
-}
+/** Its result: null for an unsupported scheme (or a hash that cannot be parsed). */
+export type CryptResult = boolean | null;
 
-if (parentPort) {
-  const port = parentPort;
-  port.on('message', (job: CryptJob) => {
-    let result: boolean | null;
-    try {
-      result = cryptVerify(Buffer.from(job.password), job.stored) ?? null;
-    } catch {
-      result = null;
-    }
-    port.postMessage({ id: job.id, result } satisfies CryptAnswer);
-  });
-}
+serveTasks<CryptJob, CryptResult>((job) => {
+  try {
+    return cryptVerify(Buffer.from(job.password), job.stored) ?? null;
+  } catch {
+    return null;
+  }
+});

@@ -14,7 +14,9 @@
 import 'reflect-metadata';
 import * as crypto from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
+import * as path from 'node:path';
+import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME, WORKER_POOLS } from '../../core/module/tokens';
+import { WorkerPools, type TaskPool } from '../../core/workers/pool';
 import type { CallContext, Rcode } from '../../core/module/api';
 import { defineDict, type DictHandles, type InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
@@ -26,7 +28,7 @@ import type { Value } from '../../core/value/types';
 import { AuthTypeSetter } from '../shared/auth-type';
 import { failureMessage, getPair } from '../shared/pairs';
 import { cryptVerify } from './crypt';
-import { CryptPool } from './crypt-pool';
+import type { CryptJob, CryptResult } from './crypt-worker';
 import { ntHash } from './md4';
 import type { PapConfig } from './config';
 
@@ -127,6 +129,9 @@ export const PAP_DICT = defineDict({
   withHeader: { attr: 'Password.With-Header', optional: true },
 });
 
+/** The compiled worker script of the crypt checks (beside this file in dist/). */
+const CRYPT_WORKER = path.join(__dirname, 'crypt-worker.js');
+
 /** The `pap` module instance. */
 @injectable()
 export class Pap {
@@ -138,13 +143,14 @@ export class Pap {
   private readonly schemes = new Map<DictAttr, Check>();
   /** Preference of each known-good attribute (lower wins). */
   private readonly rank = new Map<DictAttr, number>();
-  private pool?: CryptPool;
+  private pool?: TaskPool<CryptJob, CryptResult>;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: PapConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
     @inject(MODULE_DICT) private readonly da: DictHandles<typeof PAP_DICT>,
+    @inject(WORKER_POOLS) private readonly pools: WorkerPools = new WorkerPools(),
   ) {
     this.daUserPassword = da.userPassword;
     this.daPassword = da.password;
@@ -163,18 +169,17 @@ export class Pap {
       }
     }
     this.authType = AuthTypeSetter.resolve(daAuthType, this.config.auth_type ?? this.name, 'pap', this.log);
-    const pool = new CryptPool(this.config.crypt_workers);
+    // Shared with every pap instance of the process (WORKER_POOLS); unavailable when running
+    // from TypeScript sources (no compiled crypt-worker.js) or with crypt_workers = 0.
+    const pool = this.pools.open<CryptJob, CryptResult>(CRYPT_WORKER, this.config.crypt_workers);
     if (pool.available) this.pool = pool;
+    else void pool.close();
   }
 
-  /** Stops the crypt workers. */
+  /** Releases this instance's handle on the crypt threads. */
   async detach(): Promise<void> {
     await this.pool?.close();
-  }
-
-  /** Uses `pool` for crypt checks (tests). */
-  useCryptPool(pool: CryptPool | undefined): void {
-    this.pool = pool;
+    this.pool = undefined;
   }
 
   /** Finds the preferred known-good password in `control`, normalising With-Header. */
@@ -249,8 +254,9 @@ export class Pap {
       return this.failWith(request, ctx, 'invalid', r);
     };
     if (known.check.k === 'crypt' && this.pool) {
-      return this.pool.verify(given, known.value.toString('utf8')).then(
-        (ok) => result(ok === undefined ? `${known.name} uses an unsupported crypt scheme` : ok),
+      // A copy of the password, so the request's buffer is never transferred away.
+      return this.pool.run({ password: new Uint8Array(given), stored: known.value.toString('utf8') }).then(
+        (ok) => result(ok === null ? `${known.name} uses an unsupported crypt scheme` : ok),
         (e) => this.failWith(request, ctx, 'fail', `crypt check failed: ${(e as Error).message}`),
       );
     }

@@ -143,7 +143,8 @@ export class Exchange implements Tracked, Waiter<Connection> {
 
   private arm(ms: number): void {
     this.inst._trunk.cancel(this.timer);
-    this.timer = this.inst._trunk.later(ms, () => this.expire());
+    // deadline, not later: replies that arrived while this process was stalled are read before the verdict.
+    this.timer = this.inst._trunk.deadline(ms, () => this.expire());
   }
 
   private expire(): void {

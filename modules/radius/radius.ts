@@ -23,12 +23,14 @@ import { inject, injectable } from 'tsyringe';
 import { sectionOf } from '../../core/config/schema';
 import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
-import { workerShare } from '../../core/listen/cluster';
+import { MetricsRegistry } from '../../core/metrics/registry';
+import { SINGLE_PROCESS, type Topology } from '../../core/topology/topology';
+import { radiusCollector } from './metrics';
 import type { Logger } from '../../core/log/logger';
 import { RateLimitedLog } from '../../core/log/rate-limit';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../../core/module/define';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TRUNKS } from '../../core/module/tokens';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TOPOLOGY, TRUNKS } from '../../core/module/tokens';
 import { makeAt } from '../../core/module/at';
 import { Pair } from '../../core/pair/pair';
 import { encodePacket, packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
@@ -118,7 +120,12 @@ export class Radius implements ModuleInstance {
     @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
     @inject(TRUNKS) private readonly trunks: TrunkFactory = trunkFactory,
+    @inject(METRICS) private readonly metrics: MetricsRegistry = new MetricsRegistry(),
+    @inject(TOPOLOGY) private readonly topology: Topology = SINGLE_PROCESS,
   ) {}
+
+  /** Removes this instance's metrics collector. */
+  private unregisterMetrics: (() => void) | undefined;
 
   /** Registers `%<instance>.stats([counter])`. */
   bootstrap(ctx: BootstrapContext): void {
@@ -140,7 +147,7 @@ export class Radius implements ModuleInstance {
     const sc = c.status_check && c.mode !== 'replicate' ? buildStatusCheck(c, ctx.dict, makeAt(sectionOf(c)!)) : undefined;
     if (sc) this.statusCode = sc.code;
     this.rareLog = new RateLimitedLog(this.log, { burst: 5, interval: 10_000 });
-    this.workers = workerShare();
+    this.workers = this.topology.count;
     this.maxOutstanding = Math.max(1, Math.floor(c.max_outstanding / this.workers));
     this.maxConns = Math.max(1, Math.floor(c.pool.max / this.workers));
     this.shared = {
@@ -173,6 +180,7 @@ export class Radius implements ModuleInstance {
       `${this.workers > 1 ? ` per worker (${this.workers} workers)` : ''}; max_outstanding ${this.maxOutstanding}` +
       `${this.statusCode ? `; status checks with ${packetCodeName(this.statusCode)}` : ''}`);
     this.trunk.open();
+    this.unregisterMetrics = this.metrics.collect(radiusCollector(this.name, () => this.stats()));
   }
 
   /** A new connection for the trunk (not yet open). */
@@ -185,6 +193,8 @@ export class Radius implements ModuleInstance {
 
   /** Closes every connection and fails whatever is still waiting. Safe after a partial instantiate. */
   detach(): void {
+    this.unregisterMetrics?.();
+    this.unregisterMetrics = undefined;
     this.rareLog?.close();
     this.trunk?.close();
   }

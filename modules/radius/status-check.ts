@@ -132,7 +132,8 @@ export class StatusChecker implements HealthCheck<Connection> {
     if (o.log.debugEnabled) o.log.debug(`${c.label}: sending ${packetCodeName(o.code)} (id ${c.statusId}) as status check`);
     c.write(buf, !fresh);
     const retry = s.retry;
-    s.timer = this.trunk.later(retry.next - now, () => {
+    // deadline: an answer received while this process was stalled is read before a retry or giving up.
+    s.timer = this.trunk.deadline(retry.next - now, () => {
       if (c.state !== 'zombie' && c.state !== 'opening') return;
       const ev = retry.fire(Date.now());
       if (ev === 'retry') return this.probe(c, false);

@@ -13,6 +13,7 @@
  * O_APPEND descriptor keeps records of concurrent writers (other processes) from interleaving.
  */
 
+import type { Collector, MetricOptions } from '../../core/metrics/registry';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -180,4 +181,20 @@ export class AppendWriter {
     for (const st of this.files.values()) await this.closeState(st);
     this.files.clear();
   }
+}
+
+const APPEND_METRICS: readonly [keyof AppendStats, MetricOptions][] = [
+  ['records', { name: 'tsradius_append_records_total', help: 'Records appended to files.', labelNames: ['module', 'instance'] }],
+  ['batches', { name: 'tsradius_append_batches_total', help: 'Group-commit batches written.', labelNames: ['module', 'instance'] }],
+  ['syncs', { name: 'tsradius_append_syncs_total', help: 'fsync calls.', labelNames: ['module', 'instance'] }],
+  ['reopens', { name: 'tsradius_append_reopens_total', help: 'Files reopened (rotated away or removed).', labelNames: ['module', 'instance'] }],
+];
+
+/** A metrics collector for a writer's counters (`detail`, `linelog`: register in instantiate, remove in detach). */
+export function appendWriterCollector(module: string, instance: string, writer: () => AppendWriter | undefined): Collector {
+  return (out) => {
+    const w = writer();
+    if (!w) return;
+    for (const [k, def] of APPEND_METRICS) out.counter(def, [module, instance], w.stats[k]);
+  };
 }

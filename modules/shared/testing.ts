@@ -15,6 +15,7 @@ import { createRootContainer } from '../../core/module/container';
 import { loadModules, type ModuleSet } from '../../core/module/loader';
 import { parsePairList } from '../../core/pair/text';
 import { Request } from '../../core/request/request';
+import type { WorkerPools } from '../../core/workers/pool';
 
 let dict: Dictionary | undefined;
 
@@ -91,15 +92,15 @@ export type TestModule<I> = I & {
  * `bootstrap`, `instantiate`) and returns its instance. Reading a bound method (`m.authorize`)
  * gives the function the interpreter would call, with `ctx.env` expanded from the config, so a
  * test can call `m.authorize(request, callCtx(request))` as policy would. `detach()` detaches the
- * whole set.
+ * whole set. `workers` is the root's `WORKER_POOLS` (default: a fresh one).
  */
 export async function loadTestModule<I extends ModuleInstance>(
-  def: ModuleDefinition<any, I>, body: string, opts: { name?: string; file?: string; extra?: readonly ModuleDefinition<any, any>[]; before?: string } = {},
+  def: ModuleDefinition<any, I>, body: string, opts: { name?: string; file?: string; extra?: readonly ModuleDefinition<any, any>[]; before?: string; workers?: WorkerPools } = {},
 ): Promise<TestModule<I>> {
   const header = opts.name && opts.name !== def.name ? `${def.name} ${opts.name}` : def.name;
   const tree = parseConfigString(`modules { ${opts.before ?? ''}${header} {\n${body}\n}\n}\n`, opts.file ?? 'test.conf');
   const log = memoryLogger();
-  const root = createRootContainer({ dict: testDict(), log });
+  const root = createRootContainer({ dict: testDict(), log, workers: opts.workers });
   const set = await loadModules({ section: tree.children[0] as ConfSection, root, registry: [def, ...(opts.extra ?? [])] });
   const loaded = set.get(opts.name ?? def.name)!;
   const instance = loaded.instance as I & Record<string | symbol, unknown>;

@@ -25,7 +25,7 @@ import { ExprParser, type ExprScope } from '../../core/unlang/compile/expr-parse
 import { Scope, resolveRef } from '../../core/unlang/compile/refs';
 import type { AttrRef, Expr } from '../../core/unlang/compile/types';
 import { box } from '../../core/unlang/xlat/box';
-import { type EvalContext, XlatYield, evalExpr, listToString } from '../../core/unlang/xlat/eval';
+import { type EvalContext, XlatYield, evalExpr, listToString, traceExpansion } from '../../core/unlang/xlat/eval';
 import { type XlatRegistry, globalXlats } from '../../core/unlang/xlat/registry';
 
 /** A compiled template. */
@@ -247,11 +247,14 @@ export function compileTemplate(text: string, opts: TemplateOptions): Template {
     canYield,
     expand(request: Request, signal?: AbortSignal): string | Promise<string> {
       const ctx: EvalContext = { request, dict, signal };
+      const trace = request.log.debugEnabled ? (s: string) => { traceExpansion(request, text, expr, s); return s; } : undefined;
       try {
-        return evalOnce(ctx);
+        const s = evalOnce(ctx);
+        return trace ? trace(s) : s;
       } catch (e) {
         if (!(e instanceof XlatYield)) throw e;
-        return replay(ctx, e, evalOnce);
+        const p = replay(ctx, e, evalOnce);
+        return trace ? p.then(trace) : p;
       }
     },
   };

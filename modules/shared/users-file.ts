@@ -103,7 +103,7 @@ export interface UsersFileOptions {
 }
 
 /** A raw `name op value` token of an item list. */
-interface RawItem {
+export interface RawItem {
   name: string;
   op: string;
   /** Value text as written (quotes included), '' when none. */
@@ -179,7 +179,7 @@ function itemsAt(text: string, loc: ConfLoc): RawItem[] {
 }
 
 /** Compiles one raw item. `defaultList` applies when the name has no list qualifier. */
-function compileItem(r: RawItem, defaultList: ListName, loc: ConfLoc, opts: UsersFileOptions): UsersItem {
+export function compileItem(r: RawItem, defaultList: ListName, loc: ConfLoc, opts: UsersFileOptions): UsersItem {
   const fail = (msg: string): never => { throw new ConfError('ERR_CONF_VALUE', loc, msg); };
   let name = r.name;
   let list = defaultList;

@@ -119,4 +119,19 @@ server default {
       await Promise.all(nases.map((n) => n.close()));
     }
   });
+
+  it('SIGUSR1 on the primary writes the workers\' metrics, merged over IPC, as the stats file', async () => {
+    const file = path.join(dir, 'radiusd.stats.json');
+    d.signal('SIGUSR1');
+    const t0 = Date.now();
+    while (!fs.existsSync(file) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    const stats = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(stats.workers).toBe(2);
+    expect(Object.keys(stats.listeners)).toEqual(['default.listen0']);
+    // Both workers' counters: the 400 proxied requests (and the probes) whichever worker read them.
+    expect(stats.total.received).toBeGreaterThanOrEqual(400);
+    expect(stats.total.replied).toBeGreaterThanOrEqual(400);
+    expect(stats.listeners['default.listen0'].received).toBe(stats.total.received);
+    expect(stats.total.drop_total).toBe(0);
+  });
 });

@@ -71,10 +71,13 @@ describe('radius module: IDs, full connections and limits', () => {
   });
 
   it('pool.max is never exceeded: 2000 calls at once on pool.max = 2 use 2 connections (source ports)', async () => {
-    inst = instance(proxyBody(fs.port, '', { rw: '5s', pool: 'start = 1\n\tmin = 1\n\tmax = 2\n\tmax_backlog = 5000' }));
+    // The second connection's status checks queue at the home server behind the first one's
+    // hundreds of requests (and the fault server shares this process's CPU): on a loaded machine
+    // they took longer than the usual 0.6 s max_rtx_duration, the connection died and its
+    // replacement added a third source port. This test is about pool.max, so the checks may take 10 s.
+    inst = instance(proxyBody(fs.port, '', { rw: '5s', pool: 'start = 1\n\tmin = 1\n\tmax = 2\n\tmax_backlog = 5000', statusMrd: '10s' }));
     await inst.until((s) => s.state === 'active', 3000, 'active');
-    // Status-Server answered at once: with a 100 ms delay a check would be superseded by its
-    // own retransmission (Status-Server IRT 50 ms here; see NOTES.md).
+    // Status-Server answered at once (not delayed 100 ms like the requests).
     fs.set({ delayMs: 100, spareStatusServer: true });
     let maxConns = 0;
     const watch = setInterval(() => { maxConns = Math.max(maxConns, inst!.m.stats().connections.length); }, 5);
@@ -116,6 +119,9 @@ describe('radius module: IDs, full connections and limits', () => {
     inst = instance(proxyBody(fs.port, '', { rw: '1s', pool: 'start = 2\n\tmin = 2\n\tmax = 4\n\tmax_backlog = 2000' }));
     await inst.until((s) => s.connections.filter((c) => c.state === 'active').length === 2, 3000, 'active');
     fs.set({ dropRate: 0.01, delayMs: 0, jitterMs: 8, garbage: 0.003, wrongAuthenticator: 0.003, duplicateReply: true });
+    // Up to 100k calls, for at most 90 s: the run is bounded in time, and what is asserted is the
+    // accounting of the calls that were made, not how many fit in the time (that is the machine's
+    // speed: on a shared 2-core machine the same code did 54k–64k here, with an idle one all 100k).
     const TOTAL = 100_000;
     const WINDOW = 600;
     const deadline = Date.now() + 90_000;
@@ -135,13 +141,18 @@ describe('radius module: IDs, full connections and limits', () => {
           rcCount[r.rc] = (rcCount[r.rc] ?? 0) + 1;
           finished++;
           if (finished % 1000 === 0) maxIds = Math.max(maxIds, inst!.m.idsInUse());
-          next();
+          // The next call after an event-loop turn, as a NAS's request arrives through the socket:
+          // calls that fail fast resolve in microtasks, and a chain of them would never let the
+          // module read a socket or run a timer (no status check, no recovery: every call failed).
+          setImmediate(next);
         });
       };
       for (let w = 0; w < WINDOW; w++) next();
     });
-    expect(started).toBe(TOTAL);
-    expect(finished).toBe(TOTAL);
+    // Every call that was started finished (answered, timed out, cancelled or failed fast).
+    expect(started).toBeGreaterThan(0);
+    expect(finished).toBe(started);
+    console.log(`ids: ${started} calls in ${((Date.now() - deadline + 90_000) / 1000).toFixed(1)} s: ${JSON.stringify(rcCount)}`);
     // Let late replies and status checks settle.
     fs.set({ dropRate: 0, garbage: 0, wrongAuthenticator: 0, duplicateReply: false, jitterMs: 0 });
     await inst.until((s) => s.outstanding === 0 && s.backlog === 0 && s.connections.every((c) => c.state === 'active' || c.state === 'dead'), 5000, 'settled');
@@ -154,9 +165,9 @@ describe('radius module: IDs, full connections and limits', () => {
       // Active connections have no status check in flight: every ID is free.
       if (c.state === 'active') expect(c.ids_in_use, `connection ${c.number}`).toBe(0);
     }
-    expect((rcCount.ok ?? 0) + (rcCount.fail ?? 0)).toBe(TOTAL);
+    expect((rcCount.ok ?? 0) + (rcCount.fail ?? 0)).toBe(started);
     // The point is the IDs, not the success rate (a loaded machine makes connections zombies).
-    expect(rcCount.ok ?? 0, JSON.stringify({ rcCount, counters: s.counters })).toBeGreaterThan(TOTAL * 0.5);
+    expect(rcCount.ok ?? 0, JSON.stringify({ rcCount, counters: s.counters })).toBeGreaterThan(started * 0.5);
     expect(s.counters.cancelled).toBeGreaterThan(0);
     expect(s.counters.retransmitted).toBeGreaterThan(0);
     expect(s.counters.dropped).toBeGreaterThan(0);

@@ -7,20 +7,22 @@
  * only push times that grow with arrival order, so the lateness is bounded
  * by the spread of arrival order (milliseconds).
  */
-import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock, type TimerHandle } from '../../clock/clock';
 
 /** A queued callback; `fn` is cleared when it is cancelled. */
 export interface FifoTimerItem { at: number; fn: (() => void) | undefined }
 type Item = FifoTimerItem;
 
-/** One-timer FIFO of due callbacks (times in `performance.now()` ms). */
+/** One-timer FIFO of due callbacks (times in the clock's monotonic ms). */
 export class FifoTimer {
   private q: Item[] = [];
   private head = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: TimerHandle | undefined;
   private armedAt = Infinity;
   /** Cancelled items still in the queue. */
   private cancelled = 0;
+
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /** Number of pending (not cancelled) callbacks. */
   get size(): number {
@@ -54,7 +56,7 @@ export class FifoTimer {
     this.head = 0;
     this.cancelled = 0;
     if (live.length === 0 && this.timer !== undefined) {
-      clearTimeout(this.timer);
+      this.clock.clearTimeout(this.timer);
       this.timer = undefined;
       this.armedAt = Infinity;
     } else {
@@ -69,16 +71,16 @@ export class FifoTimer {
     }
     const at = this.q[this.head].at;
     if (this.timer !== undefined && this.armedAt <= at) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.armedAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - performance.now()));
-    this.timer.unref?.();
+    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, at - this.clock.now()));
+    (this.timer as { unref?: () => unknown }).unref?.();
   }
 
   private fire(): void {
     this.timer = undefined;
     this.armedAt = Infinity;
-    const now = performance.now() + 1;
+    const now = this.clock.now() + 1;
     while (this.head < this.q.length && this.q[this.head].at <= now) {
       const it = this.q[this.head];
       this.q[this.head++] = undefined as unknown as Item;
@@ -99,7 +101,7 @@ export class FifoTimer {
 
   /** Runs every pending callback now (e.g. delayed replies at shutdown). */
   flush(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.armedAt = Infinity;
     const q = this.q;
@@ -117,7 +119,7 @@ export class FifoTimer {
 
   /** Drops every pending callback without running it. */
   clear(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.armedAt = Infinity;
     this.q = [];

@@ -4,6 +4,8 @@
  * (core/server/namespace.ts) and knows nothing RADIUS-specific itself.
  * (Only types are imported from core/server, so there is no import cycle at run time.)
  */
+import type { ConfSection } from '../../config/ast';
+import { ConfError } from '../../config/errors';
 import type { Dictionary } from '../../dict/dictionary';
 import { PacketCode, packetCodeName } from '../../protocol/radius/packet';
 import { TcpListener } from '../../listen/tcp';
@@ -37,6 +39,24 @@ function acctStatusNames(dict: Dictionary): string[] | undefined {
   return [...new Set(da.valueNames.values())];
 }
 
+/**
+ * Each `authenticate <name>` section defines the `Auth-Type` value `<name>` (as FreeRADIUS v4 does), so
+ * `control.Auth-Type := proxy` compiles when the server has `authenticate proxy { … }`. Runs before any
+ * section of the server is compiled.
+ */
+export function registerAuthTypes(cs: ConfSection, dict: Dictionary): void {
+  const da = dict.resolve('Auth-Type');
+  if (!da) return;
+  for (const item of cs.children) {
+    if (item.kind !== 'section' || item.name1 !== 'authenticate' || !item.name2 || item.name2 === '*') continue;
+    try {
+      dict.addEnumName(da, item.name2);
+    } catch (e) {
+      throw new ConfError('ERR_CONF_VALUE', item.loc, `server ${cs.name2 ?? ''}: authenticate ${item.name2}: ${(e as Error).message}`);
+    }
+  }
+}
+
 /** The `radius` namespace. */
 export const RADIUS_NAMESPACE: Namespace = {
   name: 'radius',
@@ -45,7 +65,11 @@ export const RADIUS_NAMESPACE: Namespace = {
     send: SEND_SECTIONS,
     authenticate: 'any',
     accounting: acctStatusNames,
+    // `finally [<request type>]`: runs last for every request (of that type).
+    finally: RECV_SECTIONS,
   },
+  bareSections: ['finally'],
+  prepare: registerAuthTypes,
   requestTypes: REQUEST_TYPES,
   replyName: (code) => packetCodeName(code),
   settingsSections: ['radius'],

@@ -6,6 +6,7 @@ import { buildRequest, compileSite, decodeReply, pairValue, testDict } from '../
 import type { InboundPacket } from '../../listen/types';
 import { parsePairList } from '../../pair/text';
 import type { InjectInput, InjectReply } from '../../server/namespace';
+import { Request } from '../../request/request';
 import { createRadiusProcess, type RadiusProcess } from './process';
 
 const dict = testDict();
@@ -259,5 +260,140 @@ describe('process_radius state machine', () => {
       expect(none.reply).toMatchObject({ code: null, name: 'Do-Not-Respond', pairs: [] });
       expect(p.counters).toMatchObject({ requests: 2, replies: 1, noReply: 1 });
     });
+  });
+});
+
+describe('process_radius with an injected clock', () => {
+  it('request receive time comes from the packet reading; reject_delay waits for the clock', async () => {
+    const { FakeClock } = await import('../../clock/fake');
+    const clock = new FakeClock(5000, Date.UTC(2026, 2, 1, 12, 0, 0));
+    let seen: { at: number; wall: number } | undefined;
+    const proc = createRadiusProcess(compileSite({
+      'recv Access-Request': 'look\nreject',
+    }, { modules: { look: (r) => { seen = { at: r.receivedAt, wall: r.received }; return 'noop'; } }, config: { rejectDelay: 1, maxRequestTime: 5 } }), { clock });
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+    let reply: Buffer | null | undefined;
+    proc.process({ ...inbound(raw), received: clock.now() }, (r) => { reply = r; });
+    expect(seen).toEqual({ at: 5000, wall: Date.UTC(2026, 2, 1, 12, 0, 0) / 1000 });
+    expect(reply).toBeUndefined(); // held by reject_delay
+    clock.advance(999);
+    expect(reply).toBeUndefined();
+    clock.advance(1);
+    expect(reply && decodeReply(reply, raw).code).toBe(C.AccessReject);
+  });
+});
+
+describe('finally [<request type>] (FreeRADIUS v4)', () => {
+  it('runs last, sees the previous rcode, may edit the reply, and its rcode does not change the reply code', async () => {
+    const p = site({
+      'recv Access-Request': 'if (User-Name == "bad") {\nreject\n}\ncontrol.Auth-Type := ::Accept',
+      'send Access-Reject': 'notfound',
+      'finally Access-Request': 'if (notfound) {\nreply.Reply-Message := "was rejected"\n} else {\nreply.Reply-Message := "was accepted"\n}\nreject',
+      'finally': 'reply.Reply-Message := "generic"',
+    });
+    const ok = buildRequest(C.AccessRequest, 'User-Name = "good"');
+    const r1 = decodeReply((await run(p, ok))!, ok);
+    expect(r1.code).toBe(C.AccessAccept);
+    expect(pairValue(r1, 'Reply-Message')).toBe('was accepted');
+    const bad = buildRequest(C.AccessRequest, 'User-Name = "bad"');
+    const r2 = decodeReply((await run(p, bad))!, bad);
+    expect(r2.code).toBe(C.AccessReject);
+    expect(pairValue(r2, 'Reply-Message')).toBe('was rejected');
+    // Other request types use the unqualified section.
+    const acct = buildRequest(C.AccountingRequest, 'Acct-Status-Type = Start');
+    expect(pairValue(decodeReply((await run(p, acct))!, acct), 'Reply-Message')).toBe('generic');
+  });
+
+  it('runs after max_request_time cancelled the request, with rcode timeout, and is not cancelled itself', async () => {
+    let seen: string | undefined;
+    let tailAborted = false;
+    let tailDone = false;
+    const slow: ModuleMethod = (_r, ctx) => new Promise<Rcode>((resolve) => { ctx.signal.addEventListener('abort', () => resolve('fail')); });
+    const tail: ModuleMethod = (req, ctx) => new Promise<Rcode>((resolve) => {
+      seen = req.rcode;
+      ctx.signal.addEventListener('abort', () => { tailAborted = true; });
+      setTimeout(() => { tailDone = true; resolve('ok'); }, 1200);
+    });
+    const p = createRadiusProcess(compileSite({ 'recv Access-Request': 'slow', finally: 'tail' }, { modules: { slow, tail }, config: { rejectDelay: 0, maxRequestTime: 1 } }));
+    const raw = buildRequest(C.AccessRequest, 'User-Name = "x"');
+    expect(await run(p, raw)).toBeNull();
+    expect(seen).toBe('timeout');
+    // The finally section's module call (longer than max_request_time) ran to its end.
+    expect(tailDone).toBe(true);
+    expect(tailAborted).toBe(false);
+    expect(p.counters.active).toBe(0);
+  });
+
+  it('runs for in-process requests too (inject): last, reply code unchanged; after max_request_time with rcode timeout', async () => {
+    const p = site({
+      'recv Access-Request': 'if (User-Name == "bad") {\nreject\n}\ncontrol.Auth-Type := ::Accept',
+      'finally Access-Request': 'reply.Reply-Message := "finally %{User-Name}"\nreject',
+    });
+    const injected = (user: string) => new Promise<InjectReply>((resolve) => {
+      p.inject({ code: C.AccessRequest, pairs: parsePairList(`User-Name = "${user}"`, dict), received: performance.now() }, resolve);
+    });
+    const ok = await injected('good');
+    expect(ok.name).toBe('Access-Accept');
+    expect(ok.pairs.map((x) => `${x.da.name}=${x.value}`)).toEqual(['Reply-Message=finally good']);
+    expect(ok.rcode).toBe('reject'); // the last section that ran
+    expect((await injected('bad')).name).toBe('Access-Reject');
+
+    let seen: string | undefined;
+    let tailAborted = false;
+    const slow: ModuleMethod = (_r, ctx) => new Promise<Rcode>((resolve) => { ctx.signal.addEventListener('abort', () => resolve('fail')); });
+    const tail: ModuleMethod = (req, ctx) => new Promise<Rcode>((resolve) => {
+      seen = req.rcode;
+      ctx.signal.addEventListener('abort', () => { tailAborted = true; });
+      setTimeout(() => resolve('ok'), 1200);
+    });
+    const q = createRadiusProcess(compileSite({ 'recv Access-Request': 'slow', finally: 'tail' }, { modules: { slow, tail }, config: { rejectDelay: 0, maxRequestTime: 1 } }));
+    const r = await new Promise<InjectReply>((resolve) => {
+      q.inject({ code: C.AccessRequest, pairs: parsePairList('User-Name = "x"', dict), received: performance.now() }, resolve);
+    });
+    expect(r.code).toBeNull();
+    expect(seen).toBe('timeout');
+    expect(tailAborted).toBe(false);
+    expect(q.counters).toMatchObject({ cancelled: 1, noReply: 1, active: 0 });
+  });
+});
+
+describe('call (a request from another site, through inject)', () => {
+  it('edits the caller\'s lists, adds no Packet-* pairs, resolves with the last rcode (finally\'s)', async () => {
+    const p = site({
+      'recv Access-Request': 'control.Auth-Type := ::Accept\nreply.Reply-Message := "from called"',
+      'finally': 'reply.Filter-Id := "called finally"\nupdated',
+    });
+    const req = new Request({ code: C.AccessRequest, dict });
+    req.request.push(...parsePairList('User-Name = "bob"', dict));
+    const rc = await p.call(req, new AbortController().signal);
+    expect(rc).toBe('updated');
+    expect(req.request.map((x) => x.da.name)).toEqual(['User-Name']);
+    expect(req.reply.map((x) => `${x.da.name}=${x.value}`)).toEqual(expect.arrayContaining(['Reply-Message=from called', 'Filter-Id=called finally']));
+    expect(p.counters).toMatchObject({ requests: 1, replies: 1, active: 0 });
+  });
+
+  it('the caller\'s cancel reaches it: fail, no own max_request_time, finally still runs', async () => {
+    let finallyRan = false;
+    let release!: () => void;
+    const slow: ModuleMethod = (_r, ctx) => new Promise<Rcode>((resolve) => {
+      release = () => resolve('ok');
+      ctx.signal.addEventListener('abort', () => resolve('fail'));
+    });
+    const mark: ModuleMethod = () => { finallyRan = true; return 'ok'; };
+    // maxRequestTime 1 s would cancel a request of its own; a called one only stops on the caller's signal.
+    const p = createRadiusProcess(compileSite({ 'recv Access-Request': 'slow', finally: 'mark' }, { modules: { slow, mark }, config: { rejectDelay: 0, maxRequestTime: 1 } }));
+    const req = new Request({ code: C.AccessRequest, dict });
+    const ac = new AbortController();
+    const pending = p.call(req, ac.signal);
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(p.counters.active).toBe(1); // still running after the site's own max_request_time
+    ac.abort();
+    expect(await pending).toBe('fail');
+    expect(finallyRan).toBe(true);
+    expect(p.counters.active).toBe(0);
+    release();
+    // an already-aborted signal does not start it
+    expect(await p.call(new Request({ code: C.AccessRequest, dict }), ac.signal)).toBe('fail');
+    expect(p.counters.requests).toBe(1);
   });
 });

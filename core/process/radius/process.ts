@@ -15,11 +15,11 @@
  * `Do-Not-Respond` (reply.Packet-Type 256, or an rcode that maps to it) runs
  * `send Do-Not-Respond` and sends nothing.
  */
-import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock } from '../../clock/clock';
 import type { DictAttr } from '../../dict/attr';
 import type { Rcode } from '../../module/api';
 import { Pair } from '../../pair/pair';
-import { printPair } from '../../pair/text';
+import { printPairLines } from '../../pair/text';
 import { encodePacket, packetCodeName, PacketCode } from '../../protocol/radius/packet';
 import type { EncodeWarning } from '../../protocol/radius/decode';
 import { RateLimitedLog } from '../../log/rate-limit';
@@ -117,17 +117,24 @@ export class RadiusProcess implements SiteProcess {
   readonly sections: Map<string, CompiledSection>;
   readonly attrs: Attrs;
   /** Reject-delay queue and max_request_time deadlines (one timer each). */
-  readonly delays = new FifoTimer();
-  readonly deadlines = new FifoTimer();
+  readonly delays: FifoTimer;
+  readonly deadlines: FifoTimer;
+  /** The server clock (receive times, timers). */
+  readonly clock: Clock;
   readonly counters: ProcessStats = { requests: 0, replies: 0, noReply: 0, cancelled: 0, errors: 0, active: 0 };
   readonly sink: LogSink | undefined;
   readonly hasStatusSection: boolean;
+  /** True when the site has a `finally` section (of any request type). */
+  readonly hasFinally: boolean;
   /** Values cut short while encoding the current reply (encoding is synchronous: reused). */
   readonly encodeWarnings: EncodeWarning[] = [];
   /** Truncation warnings go to the server log at most 5 per attribute per 10 s. */
   private truncationLog?: RateLimitedLog;
 
   constructor(readonly site: CompiledSite, readonly opts: ProcessOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.delays = new FifoTimer(this.clock);
+    this.deadlines = new FifoTimer(this.clock);
     this.sections = sectionTable(site);
     const d = site.dict;
     const r = (n: string): DictAttr | undefined => d.resolve(n);
@@ -141,6 +148,7 @@ export class RadiusProcess implements SiteProcess {
     const log = opts.log;
     this.sink = opts.requestLogSink ?? (log ? (level, line) => log[level](line) : undefined);
     this.hasStatusSection = this.section('recv Status-Server') !== undefined;
+    this.hasFinally = [...site.sections.keys()].some((k) => k === 'finally' || k.startsWith('finally '));
   }
 
   /**
@@ -178,6 +186,23 @@ export class RadiusProcess implements SiteProcess {
     this.counters.requests++;
     this.counters.active++;
     return this.begin(new InjectTransaction(this, input, done));
+  }
+
+  /**
+   * Runs `req` through this site for `call <server>` in another site: an {@link inject} of the
+   * caller's own request (its lists are edited in place; the site's max_request_time does not
+   * apply, the caller's does). Resolves with the rcode of the last section that ran, `fail` when
+   * it was cancelled; `signal` (the caller's cancel) cancels it.
+   */
+  call(req: Request, signal: AbortSignal): Promise<Rcode> {
+    if (signal.aborted) return Promise.resolve('fail');
+    return new Promise<Rcode>((resolve) => {
+      const t = this.inject(
+        { code: req.code, pairs: req.request, request: req, received: performance.now(), via: 'call' },
+        (reply) => resolve(req.cancelled ? 'fail' : reply.rcode ?? 'noop'),
+      );
+      if (t) signal.addEventListener('abort', () => t.signal('cancel'), { once: true });
+    });
   }
 
   private begin(t: Transaction): InFlight | undefined {
@@ -233,11 +258,12 @@ function debugPairs(req: Request, pairs: readonly Pair[]): void {
     if (f.internal) continue;
     let text: string;
     try {
-      text = f.secret || f.encrypt ? `${x.da.name} = <hidden>` : printPair(x);
+      // As the detail file and radclient print them: enumerations by name, v3 flat names.
+      text = f.secret || f.encrypt ? `${x.da.name} = <hidden>` : printPairLines([x], { indent: '' });
     } catch {
       text = `${x.da.name} = <unprintable>`;
     }
-    req.log.debug(`  ${text}`);
+    for (const line of text.split('\n')) req.log.debug(`  ${line}`);
   }
 }
 
@@ -252,8 +278,13 @@ interface Origin {
   readonly shortname: string | undefined;
   /** Packet codes the entry accepts (Status-Server answers depend on it). */
   readonly types: readonly number[];
-  /** `performance.now()` at arrival. */
+  /** Arrival, in the server clock's monotonic milliseconds (`ProcessOptions.clock`). */
   readonly received: number;
+  /**
+   * An existing request to run (`call <server>`) instead of a new one: no Packet-* / Net
+   * attributes are added, and max_request_time is the caller's, not this site's.
+   */
+  readonly request?: Request;
 }
 
 /** One request going through the state machine; subclasses deliver the reply (packet or in-process). */
@@ -265,9 +296,19 @@ abstract class Transaction implements InFlight {
   /** The max_request_time entry, cancelled when the request finishes (so it is not kept alive until then). */
   private deadline: FifoTimerItem | undefined;
   private sends = 0;
+  /** The rcode of the last section that ran. */
+  protected last: Rcode = 'noop';
+  private finallyDone = false;
+  private inFinally = false;
 
   constructor(protected readonly p: RadiusProcess, protected readonly origin: Origin) {
-    const req = new Request({ code: origin.code, id: origin.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink });
+    if (origin.request) {
+      this.req = origin.request;
+      return;
+    }
+    const req = new Request({
+      code: origin.code, id: origin.id, dict: p.site.dict, debug: p.opts.debug === true, sink: p.sink, clock: p.clock, receivedAt: origin.received,
+    });
     req.request = origin.pairs;
     if (origin.authenticator) req.authenticator = origin.authenticator;
     this.req = req;
@@ -281,6 +322,7 @@ abstract class Transaction implements InFlight {
   protected abstract complete(code: number | null, payload: Buffer | null): void;
 
   start(): void {
+    if (this.origin.request) return this.dispatch(this.origin.code);
     const { req, origin, p } = this;
     const a = p.attrs;
     const list = req.request;
@@ -302,7 +344,11 @@ abstract class Transaction implements InFlight {
       req.log.debug(this.describe());
       debugPairs(req, origin.pairs);
     }
-    const code = origin.code;
+    this.dispatch(origin.code);
+  }
+
+  /** Runs the sections for a request of `code`. */
+  private dispatch(code: number): void {
     switch (code) {
       case C.AccessRequest: return this.recv('recv Access-Request', (rc) => this.afterAccessRecv(rc));
       case C.AccountingRequest: return this.recv('recv Accounting-Request', (rc) => this.afterAccountingRecv(rc));
@@ -321,6 +367,7 @@ abstract class Transaction implements InFlight {
       this.ex?.signal('dup');
       return;
     }
+    if (this.inFinally) return; // max_request_time does not stop `finally`
     this.req.cancelled = true;
     if (this.ex) this.ex.signal('cancel');
     else this.end(null, null); // waiting in reject_delay: the reply is no longer wanted
@@ -346,27 +393,59 @@ abstract class Transaction implements InFlight {
     const r = ex.start();
     if (r !== undefined) {
       this.ex = undefined;
+      this.last = r;
       then(r);
       return;
     }
     this.armDeadline();
     ex.promise.then((rc) => {
       this.ex = undefined;
+      this.last = rc;
       if (this.finished) return;
       try { then(rc); } catch (e) { this.fail(e); }
     }, (e) => this.fail(e));
   }
 
-  /** `run`, but a cancelled request stops here without a reply. */
+  /** `run`, but a cancelled request stops here without a reply (after `finally`). */
   private recv(key: string, then: (rc: Rcode | undefined) => void): void {
     this.run(key, (rc) => {
-      if (this.req.cancelled) return this.end(null, null);
+      if (this.req.cancelled) {
+        this.req.rcode = 'timeout';
+        return this.runFinally(() => this.end(null, null));
+      }
       then(rc);
     });
   }
 
+  /**
+   * Runs `finally <request type>` (or else `finally`) once, as the last section of the request,
+   * starting with the previous section's rcode; then `then`. Its rcode does not change the
+   * reply, and max_request_time does not cancel it.
+   */
+  private runFinally(then: () => void): void {
+    if (!this.p.hasFinally || this.finallyDone) return then();
+    this.finallyDone = true;
+    const sec = this.p.section(`finally ${packetCodeName(this.req.code)}`) ?? this.p.section('finally');
+    if (!sec) return then();
+    const req = this.req;
+    const cancelled = req.cancelled;
+    req.cancelled = false;
+    const ex = new Execution(sec, req, { keepRcode: true });
+    this.inFinally = true;
+    const done = (rc: Rcode | undefined): void => {
+      this.inFinally = false;
+      if (rc) this.last = rc;
+      req.cancelled = req.cancelled || cancelled;
+      if (this.finished) return;
+      try { then(); } catch (e) { this.fail(e); }
+    };
+    const r = ex.start();
+    if (r !== undefined) return done(r);
+    ex.promise.then(done, (e) => this.fail(e));
+  }
+
   private armDeadline(): void {
-    if (this.deadlineArmed) return;
+    if (this.deadlineArmed || this.origin.request) return; // a called request: the caller's deadline applies
     this.deadlineArmed = true;
     const mrt = this.p.site.config.maxRequestTime;
     if (!(mrt > 0)) return;
@@ -479,6 +558,7 @@ abstract class Transaction implements InFlight {
 
   protected reply(code: number): void {
     if (this.finished) return;
+    if (this.p.hasFinally && !this.finallyDone) return this.runFinally(() => this.reply(code));
     if (code === DO_NOT_RESPOND || code <= 0 || code > 255) {
       if (this.req.debug) this.req.log.debug('Not sending a reply (Do-Not-Respond)');
       return this.end(null, null);
@@ -521,7 +601,11 @@ class PacketTransaction extends Transaction {
 
   protected describe(): string {
     const { pkt } = this;
-    return `Received ${packetCodeName(pkt.packet.code)} ID ${pkt.packet.id} from ${pkt.src.address}:${pkt.src.port} to ${pkt.dst.address}:${pkt.dst.port} length ${pkt.raw.length} via ${pkt.listener.name}`;
+    // TCP knows the address a connection came to; a UDP socket bound to every address does not
+    // (Node has no IP_PKTINFO), so it says `*` rather than pretend the packet went to 0.0.0.0.
+    const to = pkt.dst.address === '0.0.0.0' || pkt.dst.address === '::' ? '*' : pkt.dst.address.includes(':') ? `[${pkt.dst.address}]` : pkt.dst.address;
+    const from = pkt.src.address.includes(':') ? `[${pkt.src.address}]` : pkt.src.address;
+    return `Received ${packetCodeName(pkt.packet.code)} ID ${pkt.packet.id} from ${from}:${pkt.src.port} to ${to}:${pkt.dst.port} length ${pkt.raw.length} via ${pkt.listener.name}`;
   }
 
   protected deliver(code: number): void {
@@ -530,7 +614,7 @@ class PacketTransaction extends Transaction {
     const delay = this.p.site.config.rejectDelay;
     if (code === C.AccessReject && delay > 0) {
       const at = this.pkt.received + delay * 1000;
-      if (at > performance.now()) {
+      if (at > this.p.clock.now()) {
         if (this.req.debug) this.req.log.debug(`Delaying Access-Reject by ${delay}s (reject_delay)`);
         this.p.delays.push(at, () => this.end(code, bytes));
         return;
@@ -580,8 +664,9 @@ class InjectTransaction extends Transaction {
   constructor(p: RadiusProcess, private readonly input: InjectInput, private readonly done: (reply: InjectReply) => void) {
     super(p, {
       code: input.code, id: 0, authenticator: undefined, pairs: input.pairs, src: input.src, dst: undefined,
-      shortname: input.client, types: [input.code], received: input.received,
+      shortname: input.client, types: [input.code], received: input.received, request: input.request,
     });
+    if (input.control) this.req.control.push(...input.control);
   }
 
   protected describe(): string {
@@ -599,6 +684,6 @@ class InjectTransaction extends Transaction {
 
   protected complete(code: number | null): void {
     const pairs = code === null ? [] : this.req.reply.filter((x) => !x.da.flags.internal);
-    this.done({ code, name: code === null ? 'Do-Not-Respond' : packetCodeName(code), pairs, request: this.req });
+    this.done({ code, name: code === null ? 'Do-Not-Respond' : packetCodeName(code), pairs, request: this.req, rcode: this.last });
   }
 }

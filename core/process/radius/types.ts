@@ -5,6 +5,7 @@
  * {@link CompiledSite}; `createRadiusProcess(site, opts)` (process.ts) turns it
  * into the `PacketSink` that listeners feed.
  */
+import type { Clock } from '../../clock/clock';
 import type { Dictionary } from '../../dict/dictionary';
 import type { CompiledSection } from '../../unlang/compile/types';
 import type { Logger } from '../../log/logger';
@@ -47,4 +48,6 @@ export interface ProcessOptions {
   debug?: boolean;
   /** Where request log lines go (default: the server log when given). */
   requestLogSink?: LogSink;
+  /** The server clock (request receive times, reject_delay, max_request_time); default: the system clock. */
+  clock?: Clock;
 }

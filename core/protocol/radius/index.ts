@@ -10,7 +10,7 @@ export { encodePairs, encodeInto } from './encode';
 export type { DecodeError } from './errors';
 export { EncodeError } from './errors';
 export type { RadiusPacket, CheckOptions, DecodePacketOptions, DecodePacketResult, EncodePacketOptions } from './packet';
-export { PacketCode, packetCodeName, isKnownCode, isRequestCode, checkPacket, decodePacket, encodePacket } from './packet';
+export { PacketCode, packetCodeName, isKnownCode, isRequestCode, checkPacket, decodePacket, verifyPacket, encodePacket } from './packet';
 export {
   fastRand, secureRand, md5, hmacMd5, safeEqual,
   encryptUserPassword, decryptUserPassword, encryptTunnelPassword, decryptTunnelPassword, ascendSecret,

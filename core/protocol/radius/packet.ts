@@ -199,6 +199,44 @@ function computeAuth(buf: Buffer, len: number, vector: Buffer, secret: Buffer): 
 }
 
 /**
+ * Checks and verifies a packet exactly as {@link decodePacket} does, without
+ * decoding its attributes (for callers that only need the verdict, such as a
+ * load generator checking every reply). Returns null when the packet is good.
+ */
+export function verifyPacket(buf: Buffer, opts: Omit<DecodePacketOptions, 'dict' | 'vector' | 'verify'>): DecodeError | null {
+  const bad = check(buf, opts.maxAttributes, opts.requireMessageAuthenticator);
+  if (bad) return bad;
+  return verifyChecked(buf, lastMa, opts);
+}
+
+/** The authenticator and Message-Authenticator checks of a packet `check` accepted (MA at `maOff`, −1: none). */
+function verifyChecked(buf: Buffer, maOff: number, opts: Pick<DecodePacketOptions, 'secret' | 'requestAuthenticator' | 'requestCode'>): DecodeError | null {
+  const code = buf[0];
+  const len = (buf[2] << 8) | buf[3];
+  const auth = buf.subarray(4, HDR);
+  const request = isRequestCode(code);
+  const reqAuth = opts.requestAuthenticator;
+  const secret = opts.secret;
+  if (!request && (!reqAuth || reqAuth.length !== 16)) {
+    return err('no-request-authenticator', 'cannot verify a response without the request authenticator', 4);
+  }
+  if (maOff >= 0) {
+    const vector = randomVector(code) ? auth : maZeroVector(code, opts.requestCode) ? ZERO16 : reqAuth!;
+    const expect = computeMa(buf, len, maOff, vector, secret);
+    if (!safeEqual(expect, buf.subarray(maOff + 2, maOff + 18))) {
+      return err('bad-message-authenticator', 'Message-Authenticator does not match (wrong shared secret?)', maOff, ATTR_MA);
+    }
+  }
+  if (!randomVector(code)) {
+    const expect = computeAuth(buf, len, hashedRequest(code) ? ZERO16 : reqAuth!, secret);
+    if (!safeEqual(expect, auth)) {
+      return err('bad-authenticator', request ? 'Request Authenticator does not match (wrong shared secret?)' : 'Response Authenticator does not match (wrong shared secret?)', 4);
+    }
+  }
+  return null;
+}
+
+/**
  * Checks, verifies and decodes a packet. Never throws.
  *
  * Verification (unless `verify: false`):
@@ -223,23 +261,8 @@ export function decodePacket(buf: Buffer, opts: DecodePacketOptions): DecodePack
   const request = isRequestCode(code);
   const reqAuth = opts.requestAuthenticator;
   if (opts.verify !== false) {
-    const secret = opts.secret;
-    if (!request && (!reqAuth || reqAuth.length !== 16)) {
-      return { ok: false, error: err('no-request-authenticator', 'cannot verify a response without the request authenticator', 4) };
-    }
-    if (maOff >= 0) {
-      const vector = randomVector(code) ? auth : maZeroVector(code, opts.requestCode) ? ZERO16 : reqAuth!;
-      const expect = computeMa(buf, len, maOff, vector, secret);
-      if (!safeEqual(expect, buf.subarray(maOff + 2, maOff + 18))) {
-        return { ok: false, error: err('bad-message-authenticator', 'Message-Authenticator does not match (wrong shared secret?)', maOff, ATTR_MA) };
-      }
-    }
-    if (!randomVector(code)) {
-      const expect = computeAuth(buf, len, hashedRequest(code) ? ZERO16 : reqAuth!, secret);
-      if (!safeEqual(expect, auth)) {
-        return { ok: false, error: err('bad-authenticator', request ? 'Request Authenticator does not match (wrong shared secret?)' : 'Response Authenticator does not match (wrong shared secret?)', 4) };
-      }
-    }
+    const e = verifyChecked(buf, maOff, opts);
+    if (e) return { ok: false, error: e };
   }
   let vector: Buffer;
   if (opts.vector && opts.vector.length === 16) vector = opts.vector;

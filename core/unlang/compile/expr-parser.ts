@@ -421,7 +421,7 @@ export class ExprParser {
     if (parts.length === 1 && typeof parts[0] === 'string') {
       return { k: 'lit', box: box('string', parts[0]), raw: parts[0] };
     }
-    return { k: 'str', parts, t: 'string' };
+    return { k: 'str', parts, t: 'string', raw: s.slice(start, body ? this.pos : this.pos - 1) };
   }
 
   /** Parses `%{…}`, `%name(…)` or a one-letter `%x` expansion. */

@@ -21,6 +21,8 @@ class InstrNode {
   dur: unknown = undefined; max: unknown = undefined; state: unknown = undefined; catches: unknown = undefined; catchAll: unknown = undefined;
   lhs: unknown = undefined; lhsList: unknown = undefined; lhsType: unknown = undefined; op: unknown = undefined; rhs: unknown = undefined;
   e: unknown = undefined; returnPoint: unknown = undefined; policy: unknown = undefined;
+  code: unknown = undefined; server: unknown = undefined; servers: unknown = undefined; protocol: unknown = undefined;
+  map: unknown = undefined; query: unknown = undefined; entries: unknown = undefined;
 }
 
 /** Every field any expression has. */
@@ -70,7 +72,11 @@ export class Normalizer {
       case 'timeout': n.dur = this.expr(i.dur); n.body = this.block(i.body); break;
       case 'limit': n.max = this.expr(i.max); n.body = this.block(i.body); break;
       case 'try': n.body = this.block(i.body); n.catches = i.catches.map((c) => (c ? this.block(c) : undefined)); if (i.catchAll) n.catchAll = this.block(i.catchAll); break;
-      case 'transaction': n.body = this.block(i.body); break;
+      case 'transaction': case 'subrequest': case 'call': case 'caller': n.body = this.block(i.body); break;
+      case 'map':
+        if (i.query) n.query = this.expr(i.query);
+        n.entries = Object.freeze(i.entries.map((m) => Object.freeze({ ...m, lhs: this.ref(m.lhs), field: this.expr(m.field) })));
+        break;
       case 'edit': n.lhs = this.ref(i.lhs); n.rhs = this.rhs(i.rhs); break;
       case 'xlat': n.e = this.expr(i.e); break;
       default: break;

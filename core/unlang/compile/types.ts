@@ -9,7 +9,8 @@
 
 import type { DictAttr } from '../../dict/attr';
 import type { ConfLoc } from '../../config/ast';
-import type { ModuleMethod } from '../../module/api';
+import type { ModuleMapMethod, ModuleMethod } from '../../module/api';
+import type { VirtualServers } from '../servers';
 import type { ListName } from '../../request/request';
 import type { Actions, RetryConfig } from '../rcode';
 import type { ArithOp, Box, BoxType, CmpOp } from '../xlat/box';
@@ -54,7 +55,7 @@ export interface AttrRef {
 /** Expression nodes. `t` is the static result type when known at compile time. */
 export type Expr =
   | { readonly k: 'lit'; readonly box: Box; readonly raw?: string; readonly t?: BoxType }
-  | { readonly k: 'str'; readonly parts: readonly (string | Expr)[]; readonly t?: BoxType }
+  | { readonly k: 'str'; readonly parts: readonly (string | Expr)[]; readonly t?: BoxType; /** Source text (the -X trace's EXPAND line). */ readonly raw?: string }
   | { readonly k: 'ref'; readonly ref: AttrRef; readonly t?: BoxType; readonly da?: DictAttr }
   | { readonly k: 'exists'; readonly ref: AttrRef; readonly t?: BoxType }
   | { readonly k: 'call'; readonly name: string; readonly fn: XlatFunc; readonly args: readonly Expr[]; readonly t?: BoxType }
@@ -121,7 +122,23 @@ export type Instr =
   | (InstrBase & { readonly k: 'try'; readonly body: Block; readonly catches: readonly (Block | undefined)[]; readonly catchAll?: Block })
   | (InstrBase & { readonly k: 'transaction'; readonly body: Block })
   | (InstrBase & { readonly k: 'edit'; readonly lhs: AttrRef; readonly lhsList: boolean; readonly lhsType?: BoxType; readonly op: string; readonly rhs: EditRhs })
-  | (InstrBase & { readonly k: 'xlat'; readonly e: Expr });
+  | (InstrBase & { readonly k: 'xlat'; readonly e: Expr })
+  | (InstrBase & { readonly k: 'subrequest'; readonly code: number; readonly body: Block })
+  | (InstrBase & { readonly k: 'detach' })
+  | (InstrBase & { readonly k: 'call'; readonly server: string; readonly servers: VirtualServers; readonly body: Block })
+  | (InstrBase & { readonly k: 'caller'; readonly protocol: string; readonly body: Block })
+  | (InstrBase & { readonly k: 'map'; readonly instance: string; readonly map: ModuleMapMethod; readonly query?: Expr; readonly entries: readonly MapEntry[] });
+
+/** One `attr op 'field'` line of a `map` section. */
+export interface MapEntry {
+  readonly lhs: AttrRef;
+  readonly lhsType?: BoxType;
+  readonly op: string;
+  /** The field name: a literal, or an expansion evaluated at run time. */
+  readonly field: Expr;
+  readonly name: string;
+  readonly loc: ConfLoc;
+}
 
 /** A compiled processing section, ready for the interpreter. */
 export interface CompiledSection {

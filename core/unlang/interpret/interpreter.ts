@@ -22,22 +22,29 @@
  *   `onSignal` handlers.
  */
 
+import type { TimerHandle } from '../../clock/clock';
 import type { DictAttr } from '../../dict/attr';
 import { Pair } from '../../pair/pair';
 import { copyPair } from '../../pair/list';
 import type { CallContext, CallSignal, Rcode, SectionName } from '../../module/api';
 import type { Request } from '../../request/request';
+import type { MapResult } from '../../module/api';
 import type { RequestLog } from '../../request/request-log';
 import { A, R, RCODE_NAMES, actionName, rcodeFromName } from '../rcode';
-import type { Block, CompiledSection, Instr } from '../compile/types';
-import { caseKey } from '../compile/compiler';
-import { type Box, BoxError, boxToString, castBox, compareBoxes } from '../xlat/box';
+import type { Block, CompiledSection, Expr, Instr } from '../compile/types';
+import { caseKey } from '../compile/keywords/switch';
+import { type Box, BoxError, box, boxToString, castBox, compareBoxes } from '../xlat/box';
 import { type EvalContext, XlatYield, evalCond, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
 import type { XlatInterpreterView } from '../xlat/registry';
 import { applyEdit, type LockSet } from './edit';
 import { REDACTED, isSecretAttr } from '../../log/redact';
 
 /** A value for the debug trace: secrets (User-Password, Password.Cleartext …) never appear. */
+const NOOP = (): void => undefined;
+
+/** A stack frame of this file (where a module's stack trace stops being the module's). */
+const INTERPRETER_FRAME = /[\\/]unlang[\\/]interpret[\\/]interpreter\.[jt]s:/;
+
 function traceBox(b: Box): string {
   return b.da && isSecretAttr(b.da) ? REDACTED : boxToString(b);
 }
@@ -77,7 +84,7 @@ class Frame {
   cleanup: ((f: Frame) => void) | undefined;
   /** Absolute deadline (ms) of a `timeout` body frame. */
   deadline = 0;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: TimerHandle | undefined;
   /** Child chosen by the `load-balance` that pushed this frame. */
   lbChild = -1;
   /** Retry bookkeeping for list[pc]. */
@@ -149,7 +156,15 @@ class ModuleCall implements CallContext {
 export interface ExecutionOptions {
   /** Cancel the request after this many seconds (max_request_time). */
   maxRequestTime?: number;
+  /** Set for the body of a `subrequest`: what `detach` calls (the parent stops waiting). */
+  onDetach?: () => void;
+  /** Start with the request's current rcode instead of `noop` (a `finally` section tests the previous one). */
+  keepRcode?: boolean;
 }
+
+/** Most nested `call`s of one request (a server calling itself ends here with `fail`). */
+export const CALL_MAX = 16;
+const callDepth = new WeakMap<Request, number>();
 
 const SECTION_NONE: SectionName = { name1: 'unlang' };
 
@@ -169,7 +184,7 @@ export class Execution implements XlatInterpreterView {
   private finalRcode: Rcode | undefined;
   private resolve: ((r: Rcode) => void) | undefined;
   private _promise: Promise<Rcode> | undefined;
-  private maxTimer: ReturnType<typeof setTimeout> | undefined;
+  private maxTimer: TimerHandle | undefined;
   private locks: LockSet | undefined;
   private ac: AbortController | undefined;
   /** True once the section has finished. */
@@ -207,14 +222,14 @@ export class Execution implements XlatInterpreterView {
    */
   start(): Rcode | undefined {
     const req = this.request;
-    req.rcode = 'noop';
+    if (!this.opts.keepRcode) req.rcode = 'noop';
     const sec = this.section;
-    if (this.debug) req.log.debug(`${sec.name1}${sec.name2 ? ' ' + sec.name2 : ''} {`);
+    if (this.debug) req.log.debug(`${sec.name1}${sec.name2 ? ' ' + sec.name2 : ''} { # from ${sec.loc.file}[${sec.loc.line}]`);
     const f = this.push(sec.body, F.TOP | F.RETURN_POINT);
     void f;
     if (this.opts.maxRequestTime && this.opts.maxRequestTime > 0) {
       // Only armed when asked for; cleared when done.
-      this.maxTimer = setTimeout(() => this.signal('cancel'), this.opts.maxRequestTime * 1000);
+      this.maxTimer = this.request.clock.setTimeout(() => this.signal('cancel'), this.opts.maxRequestTime * 1000);
     }
     this.run();
     return this.done ? this.finalRcode : undefined;
@@ -389,7 +404,9 @@ export class Execution implements XlatInterpreterView {
   private calc(f: Frame, ins: Instr, r: number): void {
     if (r === R.NOT_SET) { this.next(f); return; }
     const a = ins.actions[r];
-    if (this.debug) this.request.log.debug(`${'  '.repeat(this.depth)}# ${ins.name} (${RCODE_NAMES[r]}) → ${actionName(a)}`);
+    if (this.debug && ((ins.k !== 'module' && ins.k !== 'rcode') || a === A.RETURN || a === A.REJECT)) {
+      this.request.log.debug(`${'  '.repeat(this.depth)}# ${ins.name} (${RCODE_NAMES[r]}) → ${actionName(a)}`);
+    }
     switch (a) {
       case A.RETURN:
         f.rcode = r;
@@ -401,12 +418,12 @@ export class Execution implements XlatInterpreterView {
         return;
       case A.RETRY: {
         const rc = ins.retry;
-        if (f.retryIns !== ins) { f.retryIns = ins; f.retryCount = 0; f.retryStart = Date.now(); }
+        if (f.retryIns !== ins) { f.retryIns = ins; f.retryCount = 0; f.retryStart = this.request.clock.now(); }
         f.retryCount++;
         // Without limits a synchronous retry would spin forever: cap it.
         const max = rc ? (rc.maxRtxCount || (rc.maxRtxDuration ? Infinity : RETRY_CAP)) : 1;
         const countOk = f.retryCount < max;
-        const timeOk = !rc || rc.maxRtxDuration === 0 || Date.now() - f.retryStart < rc.maxRtxDuration * 1000;
+        const timeOk = !rc || rc.maxRtxDuration === 0 || this.request.clock.now() - f.retryStart < rc.maxRtxDuration * 1000;
         if (countOk && timeOk) { f.cur = undefined; return; } // run the same instruction again
         f.retryIns = undefined;
         if (A.PRIORITY + 1 >= f.prio) { f.rcode = r; f.prio = A.PRIORITY + 1; }
@@ -424,7 +441,7 @@ export class Execution implements XlatInterpreterView {
     const f = this.frames[--this.depth];
     if (f.cleanup) { const c = f.cleanup; f.cleanup = undefined; c(f); }
     if (f.locals) this.clearLocals(f.locals);
-    if (f.timer) { clearTimeout(f.timer); f.timer = undefined; }
+    if (f.timer) { this.request.clock.clearTimeout(f.timer); f.timer = undefined; }
     if (this.depth === 0) {
       this.result = f.rcode;
       this.finish();
@@ -450,7 +467,7 @@ export class Execution implements XlatInterpreterView {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    if (this.maxTimer) clearTimeout(this.maxTimer);
+    if (this.maxTimer) this.request.clock.clearTimeout(this.maxTimer);
     const top = this.frames[0];
     const r = this.depth === 0 && top ? top.rcode : 0;
     this.finalRcode = (r ? RCODE_NAMES[r] : 'noop') as Rcode;
@@ -467,12 +484,13 @@ export class Execution implements XlatInterpreterView {
 
   /** Arms the timers of `timeout` frames on the stack (only when a request actually yields). */
   private armTimers(): void {
-    const now = Date.now();
+    const clock = this.request.clock;
+    const now = clock.now();
     for (let d = 0; d < this.depth; d++) {
       const f = this.frames[d];
       if (f.deadline && !f.timer) {
         const gen = f.gen;
-        f.timer = setTimeout(() => this.timeoutFired(f, gen, d), Math.max(0, f.deadline - now));
+        f.timer = clock.setTimeout(() => this.timeoutFired(f, gen, d), Math.max(0, f.deadline - now));
       }
     }
   }
@@ -503,6 +521,7 @@ export class Execution implements XlatInterpreterView {
 
       case 'edit':
         if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name}`);
+        const restore = this.indentLog(this.depth + 1);
         try {
           applyEdit(ins, this.ectx, this.locks);
         } catch (e) {
@@ -510,6 +529,8 @@ export class Execution implements XlatInterpreterView {
           req.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${(e as Error).message}`);
           this.result = R.FAIL;
           return Act.CALC;
+        } finally {
+          restore();
         }
         return Act.NEXT;
 
@@ -517,7 +538,13 @@ export class Execution implements XlatInterpreterView {
         let cur: Instr | undefined = ins;
         while (cur && cur.k === 'if') {
           const c = cur.cond;
-          const t = c.k === 'lit' ? c.box.value === true : evalCond(c, this.ectx);
+          const restore = this.indentLog(this.depth + 1);
+          let t: boolean;
+          try {
+            t = c.k === 'lit' ? c.box.value === true : evalCond(c, this.ectx);
+          } finally {
+            restore();
+          }
           if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${cur.name} -> ${t ? 'TRUE' : 'FALSE'}`);
           if (t) return this.enter(cur, cur.then, f, 0);
           cur = cur.else;
@@ -532,14 +559,19 @@ export class Execution implements XlatInterpreterView {
       case 'module': {
         const call = new ModuleCall(ins.instance, ins.method, this.section, req.log);
         let r: Rcode | Promise<Rcode>;
+        // The module's own lines (and its EXPANDs) are indented under the section, as in FreeRADIUS.
+        const restore = this.indentLog(this.depth);
         try {
           r = ins.fn(req, call);
         } catch (e) {
-          req.log.error(`${ins.name}: ${(e as Error).message}`);
+          this.moduleError(ins, e);
           r = 'fail';
+        } finally {
+          restore();
         }
         if (typeof r === 'string') {
           const n = rcodeFromName(r) ?? R.FAIL;
+          // One line per call: the module and its rcode.
           if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} (${r})`);
           this.result = n;
           req.rcode = RCODE_NAMES[n] as Rcode;
@@ -547,11 +579,10 @@ export class Execution implements XlatInterpreterView {
         }
         call.depth = this.depth - 1;
         this.yielded = call;
-        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} (yielded)`);
         r.then(
           (v) => this.moduleResumed(call, f, ins, rcodeFromName(v) ?? R.FAIL),
           (e) => {
-            req.log.error(`${ins.name}: ${(e as Error)?.message ?? String(e)}`);
+            this.moduleError(ins, e);
             this.moduleResumed(call, f, ins, R.FAIL);
           },
         );
@@ -664,7 +695,7 @@ export class Execution implements XlatInterpreterView {
         }
         if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} {`);
         const c = this.push(ins.body, 0);
-        c.deadline = Date.now() + secs * 1000;
+        c.deadline = req.clock.now() + secs * 1000;
         return Act.PUSHED;
       }
 
@@ -701,6 +732,28 @@ export class Execution implements XlatInterpreterView {
         if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name}`);
         evalExpr(ins.e, this.ectx);
         return Act.NEXT;
+
+      case 'subrequest':
+        return this.subrequest(ins, f);
+
+      case 'detach':
+        if (!this.opts.onDetach) throw new BoxError('"detach" outside a subrequest');
+        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}detach`);
+        this.opts.onDetach();
+        return Act.NEXT;
+
+      case 'call':
+        return this.callServer(ins, f);
+
+      case 'caller': {
+        const p = req.parent;
+        const proto = p?.dict?.protocol.toLowerCase() ?? (p ? ins.protocol : undefined);
+        if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} -> ${proto === ins.protocol ? 'TRUE' : 'FALSE'}`);
+        return proto === ins.protocol ? this.enter(ins, ins.body, f, 0) : Act.NEXT;
+      }
+
+      case 'map':
+        return this.mapCall(ins, f);
     }
   }
 
@@ -713,10 +766,32 @@ export class Execution implements XlatInterpreterView {
     return Act.PUSHED;
   }
 
+  /** Logs an error a module threw (or rejected with): located; with its stack under -X. */
+  private moduleError(ins: Instr, e: unknown): void {
+    const log = this.request.log;
+    log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${e instanceof Error ? e.message : String(e)}`);
+    if (this.debug && e instanceof Error && e.stack) {
+      // The module's own frames: up to where the interpreter called it.
+      for (const line of e.stack.split('\n').slice(1)) {
+        if (INTERPRETER_FRAME.test(line)) break;
+        log.debug(`${'  '.repeat(this.depth)}  ${line.trim()}`);
+      }
+    }
+  }
+
+  /** Indents the request log's lines by `depth` (module lines, EXPANDs); returns the undo. */
+  private indentLog(depth: number): () => void {
+    const log = this.request.log as { indent?: number };
+    if (!this.debug || typeof log.indent !== 'number') return NOOP;
+    const before = log.indent;
+    log.indent = depth;
+    return () => { log.indent = before; };
+  }
+
   private moduleResumed(call: ModuleCall, f: Frame, ins: Instr, r: number): void {
     if (call.cancelled || this.yielded !== call) return;
     this.yielded = undefined;
-    if (this.debug) this.request.log.debug(`${'  '.repeat(this.depth)}${ins.name} (${RCODE_NAMES[r]}) resumed`);
+    if (this.debug) this.request.log.debug(`${'  '.repeat(this.depth)}${ins.name} (${RCODE_NAMES[r]})`);
     this.result = r;
     this.request.rcode = RCODE_NAMES[r] as Rcode;
     this.after(Act.CALC, f, ins);
@@ -845,6 +920,14 @@ export class Execution implements XlatInterpreterView {
         this.result = c.rcode;
         return Act.CALC;
 
+      case 'call': {
+        // The body's rcode, else the called server's.
+        const r = c.rcode || (f.state as number);
+        this.result = r;
+        this.rcodeSet(r);
+        return r ? Act.CALC : Act.NEXT;
+      }
+
       case 'switch': case 'if': case 'group':
       default:
         if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}} # ${(f.cur ?? ins).name} (${RCODE_NAMES[c.rcode] || '-'})`);
@@ -898,6 +981,189 @@ export class Execution implements XlatInterpreterView {
     this.yielded = call;
     void Promise.all(pending).then(() => this.moduleResumed(call, f, ins, merge()));
     return Act.YIELD;
+  }
+
+  // ------------------------------------------------------------ subrequest, call, map
+
+  /** `subrequest`: the body runs in a child request with empty lists; the parent waits unless it `detach`es. */
+  private subrequest(ins: Extract<Instr, { k: 'subrequest' }>, f: Frame): Act {
+    const req = this.request;
+    const child = createChildRequest(req, 'empty');
+    child.code = ins.code || req.code;
+    const pt = req.dict?.resolve('Packet-Type');
+    if (pt) child.request.push(new Pair(pt, child.code));
+    let detached = false;
+    let waiting: ModuleCall | undefined;
+    const onDetach = (): void => {
+      if (detached) return;
+      detached = true;
+      child.parent = undefined;
+      if (this.debug) req.log.debug(`${ins.name}: child detached, the parent continues`);
+      const call = waiting;
+      waiting = undefined;
+      // The parent continues after the child's current step, without a result.
+      if (call) queueMicrotask(() => this.childDetached(call, f, ins));
+    };
+    const sec: CompiledSection = { name1: 'subrequest', name2: req.dict?.packetTypeName(child.code), body: ins.body, loc: ins.loc, actions: ins.actions };
+    const ex = new Execution(sec, child, { onDetach });
+    if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} {`);
+    const r = ex.start();
+    if (detached) return Act.NEXT;
+    if (r !== undefined) {
+      this.result = rcodeFromName(r) ?? R.FAIL;
+      this.rcodeSet(this.result);
+      return Act.CALC;
+    }
+    const call = new ModuleCall('subrequest', undefined, this.section, req.log);
+    call.depth = this.depth - 1;
+    call.onSignal((s) => { if (!detached) ex.signal(s); });
+    this.yielded = call;
+    waiting = call;
+    void ex.promise.then((v) => {
+      if (waiting !== call) return;
+      waiting = undefined;
+      this.moduleResumed(call, f, ins, rcodeFromName(v) ?? R.FAIL);
+    });
+    return Act.YIELD;
+  }
+
+  private childDetached(call: ModuleCall, f: Frame, ins: Instr): void {
+    if (call.cancelled || this.yielded !== call) return;
+    this.yielded = undefined;
+    this.after(Act.NEXT, f, ins);
+    this.run();
+  }
+
+  /** `call <server>`: the request goes through the other server, then the body runs. */
+  private callServer(ins: Extract<Instr, { k: 'call' }>, f: Frame): Act {
+    const req = this.request;
+    const depth = callDepth.get(req) ?? 0;
+    if (depth >= CALL_MAX) throw new BoxError(`more than ${CALL_MAX} nested "call"s`);
+    const call = new ModuleCall(ins.server, undefined, this.section, req.log);
+    if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${ins.name} {`);
+    callDepth.set(req, depth + 1);
+    let r: Rcode | Promise<Rcode>;
+    try {
+      r = ins.servers.run(ins.server, req, call.signal);
+    } catch (e) {
+      callDepth.set(req, depth);
+      throw e;
+    }
+    if (typeof r === 'string') {
+      callDepth.set(req, depth);
+      return this.callBody(ins, f, rcodeFromName(r) ?? R.FAIL);
+    }
+    call.depth = this.depth - 1;
+    this.yielded = call;
+    const resumed = (rc: number): void => {
+      callDepth.set(req, depth);
+      if (call.cancelled || this.yielded !== call) return;
+      this.yielded = undefined;
+      let act: Act;
+      try {
+        act = this.callBody(ins, f, rc);
+      } catch (e) {
+        act = this.execError(e, ins, f);
+      }
+      this.after(act, f, ins);
+      this.run();
+    };
+    r.then((v) => resumed(rcodeFromName(v) ?? R.FAIL), (e) => {
+      req.log.error(`${ins.name}: ${(e as Error)?.message ?? String(e)}`);
+      resumed(R.FAIL);
+    });
+    return Act.YIELD;
+  }
+
+  private callBody(ins: Extract<Instr, { k: 'call' }>, f: Frame, rc: number): Act {
+    if (this.debug) this.request.log.debug(`${'  '.repeat(this.depth)}${ins.name} (${RCODE_NAMES[rc]})`);
+    this.rcodeSet(rc);
+    if (ins.body.children.length === 0) {
+      this.result = rc;
+      return Act.CALC;
+    }
+    f.state = rc;
+    f.cur = ins;
+    this.push(ins.body, 0);
+    return Act.PUSHED;
+  }
+
+  /** `map <module> "query" { … }`: the module's map method, then the field assignments. */
+  private mapCall(ins: Extract<Instr, { k: 'map' }>, f: Frame): Act {
+    const req = this.request;
+    const query = ins.query ? evalExpr(ins.query, this.ectx).map(boxToString).join('') : '';
+    const call = new ModuleCall(ins.instance, 'map', this.section, req.log);
+    let r: MapResult | Promise<MapResult>;
+    try {
+      r = ins.map(req, call, query);
+    } catch (e) {
+      req.log.error(`${ins.name}: ${(e as Error).message}`);
+      r = 'fail';
+    }
+    if (!(r instanceof Promise)) {
+      this.result = this.applyMap(ins, r);
+      this.rcodeSet(this.result);
+      return Act.CALC;
+    }
+    call.depth = this.depth - 1;
+    this.yielded = call;
+    r.then(
+      (v) => { if (!call.cancelled && this.yielded === call) this.moduleResumed(call, f, ins, this.applyMap(ins, v)); },
+      (e) => {
+        req.log.error(`${ins.name}: ${(e as Error)?.message ?? String(e)}`);
+        this.moduleResumed(call, f, ins, R.FAIL);
+      },
+    );
+    return Act.YIELD;
+  }
+
+  /** Applies a map result: every field must exist; a failure leaves the lists as they were. */
+  private applyMap(ins: Extract<Instr, { k: 'map' }>, res: MapResult): number {
+    if (typeof res === 'string') return rcodeFromName(res) ?? R.FAIL;
+    const req = this.request;
+    const values: (readonly string[])[] = [];
+    try {
+      for (const m of ins.entries) {
+        const name = evalExpr(m.field, this.ectx).map(boxToString).join('');
+        const v = res.fields.get(name);
+        if (!v) {
+          req.log.error(`${m.loc.file}[${m.loc.line}]: ${ins.name}: no field "${name}" in the result`);
+          return R.FAIL;
+        }
+        values.push(v);
+      }
+    } catch (e) {
+      req.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${(e as Error).message}`);
+      return R.FAIL;
+    }
+    if (ins.entries.length === 0) return R.NOOP;
+    const snap = this.snapshot();
+    try {
+      for (let i = 0; i < ins.entries.length; i++) {
+        const m = ins.entries[i];
+        const items: Expr[] = values[i].map((t) => ({ k: 'lit', box: box('string', t) }));
+        // Operators as in `update`: `+=` adds one instance per value, `:=` replaces the
+        // attribute with all values, the others edit the (first) instance.
+        const base = { k: 'edit' as const, name: m.name, loc: m.loc, actions: ins.actions };
+        let add = items;
+        if (m.op !== '+=') {
+          const first = items[0] ?? ({ k: 'lit', box: box('string', '') } as Expr);
+          applyEdit({ ...base, lhs: m.lhs, lhsList: false, lhsType: m.lhsType, op: m.op, rhs: { k: 'expr', e: first } }, this.ectx, this.locks);
+          add = m.op === ':=' ? items.slice(1) : [];
+        }
+        if (add.length) {
+          const seg = m.lhs.segs[m.lhs.segs.length - 1];
+          const parent = { ...m.lhs, segs: m.lhs.segs.slice(0, -1) };
+          const pairs = add.map((e) => ({ da: seg.da, path: [], op: '=', rhs: { k: 'expr' as const, e }, loc: m.loc }));
+          applyEdit({ ...base, lhs: parent, lhsList: true, lhsType: 'group', op: '+=', rhs: { k: 'pairs', items: pairs } }, this.ectx, this.locks);
+        }
+      }
+    } catch (e) {
+      this.restore(snap);
+      req.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${(e as Error).message}`);
+      return R.FAIL;
+    }
+    return R.UPDATED;
   }
 
   // ------------------------------------------------------------ transactions

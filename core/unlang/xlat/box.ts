@@ -18,9 +18,9 @@ import type { Value } from '../../value/types';
 import { parseValue } from '../../value/parse';
 import { printValueUnquoted } from '../../value/print';
 import { PRECISION_SCALE } from '../../value/time';
-import { ipv4ToInt, ipv4FromInt, ipv6ToBytes, ipv6FromBytes, splitPrefix } from '../../value/ip';
+import { ipv4ToInt, ipv4FromInt, splitPrefix } from '../../value/ip';
 import { BIGINT_RANGE, INT_RANGE, isBigIntType, isIntType, isSmallIntType } from '../../value/leaf';
-import { compareResult, toNetwork, type CompareOperator } from '../../value/ops';
+import { castValue, compareOp, compareResult, toNetwork, type CompareOperator } from '../../value/ops';
 
 /** Data types a box may have: a leaf type, or `group` for a structural pair. */
 export type BoxType = LeafType | 'group';
@@ -153,14 +153,24 @@ export function parseBox(type: BoxType, text: string, da?: DictAttr): Box {
 }
 
 /**
- * Casts a box to another type, following FreeRADIUS rules: strings are parsed,
- * octets are taken as network-order bytes, numbers convert with range checks,
- * anything cast to string prints (enum names without `::`).
+ * A box's value as `core/value` sees it: a `time_delta` of an attribute with a precision
+ * (`milliseconds` …) counts in that unit when it meets another type.
+ */
+function scaled(b: Box): Value {
+  return b.type === 'time_delta' && b.da?.flags.precision && typeof b.value === 'number' ? b.value * timeScale(b) : b.value;
+}
+
+/**
+ * Casts a box to another type. The conversion itself is `castValue` of `core/value/ops.ts`
+ * (the one implementation of the FreeRADIUS cast rules, e.g. only a /32 prefix becomes an
+ * address); the box adds what only it knows: strings are parsed with the target attribute's
+ * enum names, printing uses the source attribute's enum names, and `(octets)` gives the
+ * {@link boxToOctets} form.
  * @throws BoxError
  */
 export function castBox(b: Box, to: BoxType, da?: DictAttr): Box {
   if (b.type === to) return da && b.da !== da ? box(to, b.value, da) : b;
-  if (to === 'group') throw new BoxError(`Cannot cast ${b.type} to group`);
+  if (to === 'group' || b.type === 'group') throw new BoxError(`Cannot cast ${b.type} to ${to}`);
   if (to === 'string') {
     // Octets become their bytes as text; everything else prints.
     if (b.type === 'octets' && Buffer.isBuffer(b.value)) return box('string', b.value.toString('utf8'), da);
@@ -168,52 +178,11 @@ export function castBox(b: Box, to: BoxType, da?: DictAttr): Box {
   }
   if (to === 'octets' || to === 'abinary') return box(to, boxToOctets(b), da);
   if (b.type === 'string') return parseBox(to, b.value as string, da);
-  if (b.type === 'octets' && Buffer.isBuffer(b.value)) {
-    const buf = b.value;
-    switch (to) {
-      case 'ipaddr': if (buf.length === 4) return box(to, ipv4FromInt(buf.readUInt32BE(0)), da); break;
-      case 'ipv6addr': if (buf.length === 16) return box(to, ipv6FromBytes(buf), da); break;
-      case 'ether': if (buf.length === 6) return box(to, [...buf].map((x) => x.toString(16).padStart(2, '0')).join(':'), da); break;
-      default:
-        if (isIntType(to)) {
-          const n = toBigInt(b);
-          checkRange(to, n);
-          return box(to, isBigIntType(to) ? n : Number(n), da);
-        }
-    }
-    throw new BoxError(`Cannot cast ${buf.length} octets to ${to}`);
+  try {
+    return box(to, castValue(scaled(b), b.type, to, b.da), da);
+  } catch (e) {
+    throw new BoxError((e as Error).message);
   }
-  if (isIntType(to)) {
-    if (isBigIntType(to)) { const n = toBigInt(b); checkRange(to, n); return box(to, n, da); }
-    const n = Math.trunc(toNumber(b)); checkRange(to, n); return box(to, n, da);
-  }
-  switch (to) {
-    case 'float32':
-      return box(to, Math.fround(toNumber(b)), da);
-    case 'float64': case 'date': case 'time_delta':
-      return box(to, toNumber(b), da);
-    case 'bool':
-      return box(to, isTruthy(b), da);
-    case 'ipaddr':
-      if (isIntType(b.type)) return box(to, ipv4FromInt(Number(toBigInt(b)) >>> 0), da);
-      if (b.type === 'ipv4prefix') return box(to, splitPrefix(b.value as string).addr, da);
-      break;
-    case 'ipv4prefix':
-      if (b.type === 'ipaddr') return box(to, `${b.value}/32`, da);
-      break;
-    case 'ipv6prefix':
-      if (b.type === 'ipv6addr') return box(to, `${b.value}/128`, da);
-      break;
-    case 'ipv6addr':
-      if (b.type === 'ipv6prefix') return box(to, splitPrefix(b.value as string).addr, da);
-      break;
-    case 'combo-ip':
-      if (b.type === 'ipaddr' || b.type === 'ipv6addr') return box(to, b.value, da);
-      break;
-    default:
-      break;
-  }
-  return parseBox(to, boxToString(b), da);
 }
 
 /** FreeRADIUS truthiness: non-zero numbers, non-empty strings and octets, `true`. */
@@ -238,92 +207,34 @@ export function listTruthy(l: readonly Box[]): boolean {
   return false;
 }
 
-function prefixContains(outer: string, inner: string, strict: boolean): boolean {
-  const o = splitPrefix(outer);
-  const i = splitPrefix(inner);
-  const v6 = o.addr.includes(':');
-  if (v6 !== i.addr.includes(':')) return false;
-  if (i.len < o.len || (strict && i.len === o.len)) return false;
-  if (!v6) {
-    const mask = o.len === 0 ? 0 : (~0 << (32 - o.len)) >>> 0;
-    return ((ipv4ToInt(o.addr) & mask) >>> 0) === ((ipv4ToInt(i.addr) & mask) >>> 0);
-  }
-  const ob = ipv6ToBytes(o.addr)!;
-  const ib = ipv6ToBytes(i.addr)!;
-  for (let bit = 0; bit < o.len; bit++) {
-    const byte = bit >> 3;
-    const m = 0x80 >> (bit & 7);
-    if ((ob[byte] & m) !== (ib[byte] & m)) return false;
-  }
-  return true;
-}
-
 /** Comparison operators over values (those of `core/value`). */
 export type CmpOp = CompareOperator;
 
-const isPrefix = (t: BoxType) => t === 'ipv4prefix' || t === 'ipv6prefix' || t === 'combo-prefix';
-const isAddr = (t: BoxType) => t === 'ipaddr' || t === 'ipv6addr' || t === 'combo-ip';
-
 /**
- * Compares two boxes with `op`. Different types are reconciled first: a string
- * is parsed as the other side's type; numbers compare numerically; addresses
- * against prefixes test containment (`<` = strictly inside).
+ * Compares two boxes with `op`: `compareOp` of `core/value/ops.ts` (the one implementation:
+ * the other side's type wins, numbers compare numerically, an address against a prefix tests
+ * containment, `<` = strictly inside). The box adds enum names (a string against an attribute
+ * with named values is parsed through it) and never throws: values that cannot be brought to
+ * one type compare as printed text.
  */
 export function compareBoxes(a: Box, op: CmpOp, b: Box): boolean {
-  let ta = a.type;
-  let tb = b.type;
+  const ta = a.type;
+  const tb = b.type;
+  if (ta === 'group' || tb === 'group') return compareResult(op, strCmp(boxToString(a), boxToString(b)));
   if (ta !== tb) {
-    if (isPrefix(ta) || isPrefix(tb)) {
-      // Address or prefix against a prefix: containment.
-      if (isPrefix(tb) && (isAddr(ta) || isPrefix(ta))) {
-        const inner = isAddr(ta) ? `${a.value}/${String(a.value).includes(':') ? 128 : 32}` : String(a.value);
-        if (op === '<' || op === '<=') return prefixContains(String(b.value), inner, op === '<');
-        if (op === '>' || op === '>=') return false;
-      }
-      if (isPrefix(ta) && isAddr(tb)) {
-        const inner = `${b.value}/${String(b.value).includes(':') ? 128 : 32}`;
-        if (op === '>' || op === '>=') return prefixContains(String(a.value), inner, op === '>');
-        if (op === '<' || op === '<=') return false;
-      }
-    }
-    try {
-      if (ta === 'string' && tb !== 'group') { a = castBox(a, tb, b.da); ta = tb; }
-      else if (tb === 'string' && ta !== 'group') { b = castBox(b, ta, a.da); tb = ta; }
-    } catch {
-      return compareResult(op, strCmp(boxToString(a), boxToString(b)));
-    }
+    // Enum names: `Service-Type == "Framed-User"` with the string on either side.
+    if (ta === 'string' && b.da?.values) { try { a = parseBox(tb, a.value as string, b.da); } catch { /* compared below */ } }
+    else if (tb === 'string' && a.da?.values) { try { b = parseBox(ta, b.value as string, a.da); } catch { /* compared below */ } }
   }
-  if (ta !== tb) {
-    if (isNumeric(ta) && isNumeric(tb)) return compareResult(op, numCmp(a, b));
-    if ((ta === 'octets' || tb === 'octets')) return compareResult(op, Buffer.compare(boxToOctets(a), boxToOctets(b)));
+  try {
+    return compareOp(op, scaled(a), a.type as LeafType, scaled(b), b.type as LeafType);
+  } catch {
     return compareResult(op, strCmp(boxToString(a), boxToString(b)));
   }
-  const va = a.value;
-  const vb = b.value;
-  if (Buffer.isBuffer(va) && Buffer.isBuffer(vb)) return compareResult(op, Buffer.compare(va, vb));
-  if (isNumeric(ta)) return compareResult(op, numCmp(a, b));
-  if (ta === 'ipaddr') return compareResult(op, (ipv4ToInt(va as string) >>> 0) - (ipv4ToInt(vb as string) >>> 0));
-  if (isPrefix(ta) && op !== '==' && op !== '!=') {
-    if (op === '<' || op === '<=') return prefixContains(String(vb), String(va), op === '<');
-    return prefixContains(String(va), String(vb), op === '>');
-  }
-  if (ta === 'ipv6addr') return compareResult(op, Buffer.compare(Buffer.from(ipv6ToBytes(va as string)!), Buffer.from(ipv6ToBytes(vb as string)!)));
-  return compareResult(op, strCmp(String(va), String(vb)));
 }
 
 function strCmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function numCmp(a: Box, b: Box): number {
-  if (typeof a.value === 'bigint' || typeof b.value === 'bigint') {
-    const x = toBigInt(a);
-    const y = toBigInt(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  const x = toNumber(a);
-  const y = toNumber(b);
-  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Arithmetic and bitwise operators. */

@@ -17,6 +17,7 @@ import { makeRegex } from '../compile/expr-parser';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, BoxError, arith, box, boxToString, castBox, compareBoxes, isTruthy, unary } from './box';
 import type { XlatContext } from './registry';
+import { REDACTED, isSecretAttr } from '../../log/redact';
 
 /** Thrown (not an error) when an xlat function yields; carries the Promise and the call node. */
 export class XlatYield {
@@ -175,6 +176,7 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
     case 'str': {
       let s = '';
       for (const p of e.parts) s += typeof p === 'string' ? p : listToString(evalExpr(p, ctx));
+      if (ctx.request.log.debugEnabled) traceExpansion(ctx.request, e.raw, e, s);
       return [box('string', s)];
     }
     case 'ref':
@@ -315,4 +317,27 @@ export function evalCond(e: Expr, ctx: EvalContext): boolean {
   if (l === TRUE) return true;
   if (l === FALSE) return false;
   return listIsTrue(l);
+}
+
+/** True when `e` reads an attribute whose value must never be logged (passwords, secrets). */
+export function readsSecret(e: Expr): boolean {
+  switch (e.k) {
+    case 'ref': case 'exists': return e.ref.segs.some((g) => isSecretAttr(g.da));
+    case 'str': return e.parts.some((p) => typeof p !== 'string' && readsSecret(p));
+    case 'call': return e.args.some(readsSecret);
+    case 'not': case 'neg': case 'inv': case 'cast': return readsSecret(e.a);
+    case 'bin': case 'cmp': case 'and': case 'or': return readsSecret(e.a) || readsSecret(e.b);
+    case 'regex': return readsSecret(e.a) || (e.parts ?? []).some((p) => typeof p !== 'string' && readsSecret(p));
+    default: return false;
+  }
+}
+
+/**
+ * The `-X` trace of a string expansion, as FreeRADIUS prints it: `EXPAND <source>` then
+ * `--> <result>` (the result of an expansion that reads a secret attribute is not shown).
+ */
+export function traceExpansion(request: Request, raw: string | undefined, e: Expr, result: string): void {
+  const log = request.log;
+  log.debug(`EXPAND ${raw ?? '(expansion)'}`);
+  log.debug(`--> ${readsSecret(e) ? REDACTED : result}`);
 }

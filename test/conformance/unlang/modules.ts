@@ -1,12 +1,12 @@
 /**
  * Test-only modules the keyword harness needs, written against
  * `core/module/api.ts`: `pap` (authorize + authenticate), `test` instances,
- * `delay` instances (`delay_10s`, `reschedule`, `reschedule_notfound`) and the
- * `%delay_10s()` xlat.
+ * `delay` instances (`delay_10s`, `reschedule`, `reschedule_notfound`), the map sources
+ * `map_test` / `map_test_async`, and the `%delay_10s()` xlat.
  */
 
 import type { Dictionary } from '../../../core/dict/dictionary';
-import type { ModuleHandle, ModuleMethod, Rcode, SectionName } from '../../../core/module/api';
+import type { MapResult, ModuleHandle, ModuleMethod, Rcode, SectionName } from '../../../core/module/api';
 import { Pair } from '../../../core/pair/pair';
 import type { Request } from '../../../core/request/request';
 import { type Box, box, castBox } from '../../../core/unlang/xlat/box';
@@ -25,6 +25,17 @@ function sleep(ms: number, signal: AbortSignal, rc: Rcode): Promise<Rcode> {
     const t = setTimeout(() => resolve(rc), ms);
     signal.addEventListener('abort', () => { clearTimeout(t); resolve('fail'); }, { once: true });
   });
+}
+
+/** Rows of the `map_test` module: query → field → values. */
+const MAP_ROWS: Record<string, Record<string, string[]>> = {
+  bob: { name: ['Bob Smith'], ip: ['192.0.2.10'], filter: ['std', 'extra'], timeout: ['3600'] },
+  bad: { name: ['x'], ip: ['not-an-address'] },
+};
+
+function mapRow(query: string): MapResult {
+  const row = MAP_ROWS[query];
+  return row ? { fields: new Map(Object.entries(row)) } : 'notfound';
 }
 
 /** The module table of the harness, plus its xlats registered in `xlats`. */
@@ -83,6 +94,13 @@ export function harnessModules(dict: Dictionary, xlats: XlatRegistry): (name: st
     delay_10s: handle('delay_10s', () => delay(10_000, 'ok')),
     reschedule: handle('reschedule', () => reschedule('ok')),
     reschedule_notfound: handle('reschedule_notfound', () => reschedule('notfound')),
+    // A map source (the role of rlm_csv / rlm_sql maps): the query is a key of MAP_ROWS.
+    map_test: { ...handle('map_test', () => undefined), map: (_req, _ctx, query) => mapRow(query) },
+    // The same, answering after a timer (the request yields).
+    map_test_async: {
+      ...handle('map_test_async', () => undefined),
+      map: (_req, ctx, query) => sleep(1, ctx.signal, 'ok').then(() => mapRow(query)),
+    },
   };
   return (name) => table[name];
 }

@@ -30,6 +30,8 @@ import { Request } from '../../../core/request/request';
 import { stderrSink } from '../../../core/request/request-log';
 import { Compiler } from '../../../core/unlang/compile/compiler';
 import type { CompiledSection } from '../../../core/unlang/compile/types';
+import type { VirtualServers } from '../../../core/unlang/servers';
+import type { Rcode } from '../../../core/module/api';
 import { runSection } from '../../../core/unlang/interpret/interpreter';
 import { type Box, compareBoxes } from '../../../core/unlang/xlat/box';
 import { globalXlats } from '../../../core/unlang/xlat/registry';
@@ -48,6 +50,8 @@ export interface KeywordResult {
 export interface KeywordOptions {
   /** Turn on the interpreter's debug trace (printed to stderr). */
   debug?: boolean;
+  /** The harness folder (policy.conf, default-input.attrs); default `<tests>/_harness`. */
+  harness?: string;
 }
 
 const SKIP_EXT = /\.(attrs|ignore|conf|md|servers|mk)$/;
@@ -141,12 +145,50 @@ $INCLUDE ${testFile}
 		pap
 	}
 }
+server second {
+	recv Access-Request {
+		reply.Reply-Message := "call second"
+		accept
+	}
+}
+$-INCLUDE ${testFile}.servers
 `;
 }
 
-interface Harness {
+interface HarnessServer {
   recv: CompiledSection;
   authenticate: Map<string, CompiledSection>;
+}
+
+interface Harness extends HarnessServer {
+  servers: Map<string, HarnessServer>;
+}
+
+/**
+ * Runs a request through a harness server: `recv Access-Request`, then the `authenticate`
+ * section chosen by `control.Auth-Type`. Gives the reply code and the last section's rcode.
+ */
+async function runServer(server: HarnessServer, req: Request): Promise<{ code: string; rcode: Rcode }> {
+  let code = 'Access-Reject';
+  let rc = runSection(server.recv, req);
+  if (rc instanceof Promise) rc = await rc;
+  let last: Rcode = rc;
+  if (rc === 'handled') code = 'Do-Not-Respond';
+  else if (rc === 'ok' || rc === 'updated' || rc === 'noop' || rc === 'notfound') {
+    const authType = req.control.find((p) => p.da.name === 'Auth-Type');
+    const at = authType ? authType.da.nameOfValue(authType.value!) ?? String(authType.value) : undefined;
+    if (at && at.toLowerCase() === 'accept') code = 'Access-Accept';
+    else if (at && at.toLowerCase() !== 'reject') {
+      const sec = server.authenticate.get(at.toLowerCase());
+      if (sec) {
+        let ar = runSection(sec, req);
+        if (ar instanceof Promise) ar = await ar;
+        last = ar;
+        if (ar === 'ok' || ar === 'updated') code = 'Access-Accept';
+      }
+    }
+  }
+  return { code, rcode: last };
 }
 
 function compileHarness(dict: Dictionary, hdir: string, testFile: string): Harness {
@@ -162,17 +204,26 @@ function compileHarness(dict: Dictionary, hdir: string, testFile: string): Harne
     else if (['redundant', 'load-balance', 'redundant-load-balance', 'group'].includes(c.name1)) virtualModules.set(c.name2, c);
   }
   const xlats = globalXlats.child();
-  const compiler = new Compiler({ dict, xlats, modules: harnessModules(dict, xlats), policies, virtualModules });
-  const server = findSection(root, 'server', 'default')!;
-  const recvCs = findSection(server, 'recv', 'Access-Request')!;
-  const recv = compiler.compileSection(recvCs, { name1: 'recv', name2: 'Access-Request' });
-  const authenticate = new Map<string, CompiledSection>();
-  for (const c of server.children as ConfItem[]) {
-    if (c.kind === 'section' && c.name1 === 'authenticate' && c.name2) {
-      authenticate.set(c.name2.toLowerCase(), compiler.compileSection(c, { name1: 'authenticate', name2: c.name2 }));
+  const servers = new Map<string, HarnessServer>();
+  const serverSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'server' && !!c.name2);
+  const names = new Set(serverSections.map((c) => c.name2!));
+  const virtualServers: VirtualServers = {
+    has: (name) => names.has(name),
+    run: (name, req) => runServer(servers.get(name)!, req).then((r) => r.rcode),
+  };
+  const compiler = new Compiler({ dict, xlats, modules: harnessModules(dict, xlats), policies, virtualModules, servers: virtualServers });
+  for (const server of serverSections) {
+    const recvCs = findSection(server, 'recv', 'Access-Request')!;
+    const recv = compiler.compileSection(recvCs, { name1: 'recv', name2: 'Access-Request' });
+    const authenticate = new Map<string, CompiledSection>();
+    for (const c of server.children as ConfItem[]) {
+      if (c.kind === 'section' && c.name1 === 'authenticate' && c.name2) {
+        authenticate.set(c.name2.toLowerCase(), compiler.compileSection(c, { name1: 'authenticate', name2: c.name2 }));
+      }
     }
+    servers.set(server.name2!, { recv, authenticate });
   }
-  return { recv, authenticate };
+  return { ...servers.get('default')!, servers };
 }
 
 function leaves(list: readonly Pair[], out: Pair[] = []): Pair[] {
@@ -225,7 +276,7 @@ export function validate(reply: Pair[], filter: PairWithOp[]): string | undefine
 export async function runKeywordTest(testFile: string, dict: Dictionary, opts: KeywordOptions = {}): Promise<KeywordResult> {
   const name = basename(testFile);
   const dir = resolve(testFile, '..');
-  const hdir = harnessDir(dir);
+  const hdir = opts.harness ?? harnessDir(dir);
   const text = readFileSync(testFile, 'utf8');
   const lines = text.split('\n');
   const errorLine = lines.findIndex((l) => /\bERROR\b/.test(l)) + 1;
@@ -267,22 +318,7 @@ export async function runKeywordTest(testFile: string, dict: Dictionary, opts: K
 
   let code = 'Access-Reject';
   try {
-    let rc = runSection(harness.recv, req);
-    if (rc instanceof Promise) rc = await rc;
-    if (rc === 'handled') code = 'Do-Not-Respond';
-    else if (rc === 'ok' || rc === 'updated' || rc === 'noop' || rc === 'notfound') {
-      const authType = req.control.find((p) => p.da.name === 'Auth-Type');
-      const at = authType ? authType.da.nameOfValue(authType.value!) ?? String(authType.value) : undefined;
-      if (at && at.toLowerCase() === 'accept') code = 'Access-Accept';
-      else if (at && at.toLowerCase() !== 'reject') {
-        const sec = harness.authenticate.get(at.toLowerCase());
-        if (sec) {
-          let ar = runSection(sec, req);
-          if (ar instanceof Promise) ar = await ar;
-          if (ar === 'ok' || ar === 'updated') code = 'Access-Accept';
-        }
-      }
-    }
+    code = (await runServer(harness, req)).code;
   } catch (e) {
     return { name, pass: false, reason: `crash: ${(e as Error).stack}` };
   }

@@ -1,0 +1,152 @@
+/**
+ * pppoe_dpdk through `Server.inject` (`app pppoe_dpdk`, modules/pppoe_dpdk/app.ts):
+ *
+ *   npm run build && node dist/bench/pppoe-inject.bench.js [--count 200000] [--lcores 1] [--runs 3] [--rate R] [--open-loop] [--chap 0] [--json]
+ *
+ * An in-process `Server` (no sockets) with a `files` + `pap` site (one user entry matching every synthetic
+ * user via `DEFAULT`) and `app pppoe_dpdk` whose lcores' synthetic sources submit `--count` requests per lcore:
+ * lcore → request ring → control plane → record → pairs → `host.inject` → recv Access-Request { files pap } →
+ * reply → result record → response ring → lcore. Closed loop by default (the source submits only while the
+ * request ring has room: the maximum rate); `--open-loop --rate R` submits at R per lcore whatever happens and
+ * counts refusals. Reported per run: answered per second (wall clock from the app's start to the last answer),
+ * refusals, and the submit → result latency percentiles from the lcores' histograms; then the median run.
+ *
+ * Numbers depend on the machine and its load; the load average is printed with them.
+ */
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MemoryLogger } from '../core/log/memory';
+import { AppRegistry, type AppDefinition } from '../core/server/app';
+import { BUILTIN_APPS } from '../core/server/apps';
+import { Server } from '../core/server/server';
+import { pppoeDpdkApp } from '../modules/pppoe_dpdk/app';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+}
+const COUNT = Number(arg('count', '200000'));
+const LCORES = Number(arg('lcores', '1'));
+const RUNS = Number(arg('runs', '3'));
+const RATE = Number(arg('rate', '10000000'));
+const CHAP = Number(arg('chap', '0'));
+const OPEN_LOOP = process.argv.includes('--open-loop');
+const JSON_OUT = process.argv.includes('--json');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+interface RunResult {
+  answered: number;
+  perSecond: number;
+  refused: number;
+  timeout: number;
+  error: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+async function run(): Promise<RunResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-pppoe-bench-'));
+  fs.writeFileSync(path.join(dir, 'users'), 'DEFAULT\tCleartext-Password := "secret"\n');
+  fs.writeFileSync(path.join(dir, 'radiusd.conf'), `confdir = ${dir}
+modules {
+	files {
+		filename = \${confdir}/users
+	}
+	pap {
+	}
+	chap {
+	}
+}
+server pppoe {
+	namespace = radius
+	recv Access-Request {
+		files
+		chap
+		pap
+	}
+	authenticate pap {
+		pap
+	}
+	authenticate chap {
+		chap
+	}
+}
+app pppoe_dpdk bench {
+	site = pppoe
+	lcores = ${LCORES}
+	timeout = 30s
+	synthetic {
+		rate = ${RATE}
+		count = ${COUNT}
+		chap_percent = ${CHAP}
+		password = "secret"
+		open_loop = ${OPEN_LOOP ? 'yes' : 'no'}
+	}
+}
+`);
+  const server = new Server({
+    file: path.join(dir, 'radiusd.conf'), log: new MemoryLogger(), triggers: false,
+    apps: new AppRegistry([...BUILTIN_APPS, pppoeDpdkApp as unknown as AppDefinition]),
+  });
+  type Detail = { total: Record<string, number>; latencyUs: Record<string, number> };
+  const detail = (): Detail => server.health().apps[0]!.health.detail as unknown as Detail;
+  const t0 = performance.now();
+  await server.start();
+  const total = COUNT * LCORES;
+  let d = detail();
+  let lastAnswered = 0;
+  let lastChange = performance.now();
+  // Done when every submitted request was answered or refused (or nothing moved for 10 s).
+  while (d.total.received + d.total.timeout + refusals(d.total) < total) {
+    await new Promise((r) => setTimeout(r, 20));
+    d = detail();
+    if (d.total.received !== lastAnswered) {
+      lastAnswered = d.total.received;
+      lastChange = performance.now();
+    } else if (performance.now() - lastChange > 10_000) break;
+  }
+  const seconds = (lastChange - t0) / 1000;
+  await server.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  const l = d.latencyUs;
+  return {
+    answered: d.total.received, perSecond: d.total.received / seconds, refused: refusals(d.total),
+    timeout: d.total.timeout, error: d.total.error, p50: l.p50, p99: l.p99, p999: l.p999, max: l.max,
+  };
+}
+
+function refusals(t: Record<string, number>): number {
+  return t.ring_full_drops + t.session_cap_drops + t.mac_cap_drops + t.pending_full_drops + t.stalled_drops + t.no_session_drops;
+}
+
+async function main(): Promise<void> {
+  const results: RunResult[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await run();
+    results.push(r);
+    if (!JSON_OUT) {
+      console.log(`run ${i + 1}: ${r.answered} answered, ${Math.round(r.perSecond)}/s, refused ${r.refused}, timeout ${r.timeout}, error ${r.error}; `
+        + `latency µs p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} max ${r.max}`);
+    }
+  }
+  const summary = {
+    lcores: LCORES, count: COUNT, chapPercent: CHAP, openLoop: OPEN_LOOP, loadavg: os.loadavg().map((x) => x.toFixed(2)),
+    perSecond: Math.round(median(results.map((r) => r.perSecond))), p50Us: median(results.map((r) => r.p50)),
+    p99Us: median(results.map((r) => r.p99)), p999Us: median(results.map((r) => r.p999)), runs: results,
+  };
+  if (JSON_OUT) console.log(JSON.stringify(summary, null, 2));
+  else console.log(`median of ${RUNS}: ${summary.perSecond}/s, p50 ${summary.p50Us} µs, p99 ${summary.p99Us} µs, p99.9 ${summary.p999Us} µs (lcores ${LCORES}, load ${summary.loadavg.join(' ')})`);
+}
+
+main().then(() => process.exit(0), (e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+/** The clock service (see README.md). */
+export { SystemClock, systemClock, type Clock, type TimerHandle } from './clock';
+export { FakeClock } from './fake';

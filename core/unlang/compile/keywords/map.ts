@@ -1,0 +1,35 @@
+/**
+ * `map <module> ["query"] { attr op 'field' … }`: the module's map method runs the query and
+ * returns fields; each line assigns a field's values to an attribute, with the edit
+ * operators. A missing field makes the map `fail` and change nothing.
+ */
+
+import { quoteValue } from '../context';
+import { EDIT_OPS, lhsRef } from '../edits';
+import { CompileError } from '../errors';
+import type { Expr, MapEntry } from '../types';
+import type { Keyword } from './keyword';
+
+export const mapKeyword: Keyword = {
+  names: ['map'],
+  section(cs, ctx, c) {
+    const m = /^(\S+)\s*(.*)$/s.exec(cs.headerText.trim());
+    if (!m) throw new CompileError(cs.loc, '"map" needs a module name ("map <module> \\"query\\" { … }")');
+    const instance = m[1];
+    const handle = c.options.modules?.(instance);
+    if (!handle) throw new CompileError(cs.loc, `map: unknown module "${instance}"`);
+    if (!handle.map) throw new CompileError(cs.loc, `map: module "${instance}" has no map method`);
+    const query: Expr | undefined = m[2].trim() ? c.parseExpr(m[2].trim(), cs.loc, ctx, false) : undefined;
+    const entries: MapEntry[] = [];
+    for (const it of cs.children) {
+      if (it.kind !== 'pair' || !EDIT_OPS.has(it.op)) {
+        throw new CompileError(it.loc, `map: expected "attribute op 'field'", got "${it.kind === 'pair' ? it.text : it.name1}"`);
+      }
+      const lhs = lhsRef(c, it.attr, it.loc, ctx);
+      if (lhs.ref.segs.length === 0 || lhs.t === 'group') throw new CompileError(it.loc, `map: "${it.attr}" must be a leaf attribute`);
+      const field = c.parseExpr(quoteValue(it), it.loc, ctx, false);
+      entries.push({ lhs: lhs.ref, lhsType: lhs.t, op: it.op, field, name: it.text, loc: it.loc });
+    }
+    return { k: 'map', instance, map: handle.map, query, entries, name: `map ${instance}`, loc: cs.loc, actions: ctx.defaults };
+  },
+};

@@ -1,0 +1,81 @@
+/**
+ * Config schema of the `ldap` module, shaped like FreeRADIUS's `raddb/mods-available/ldap`
+ * (`server`, `identity`, `password`, `base_dn`, `update { }`, `user { }`, `group { }`,
+ * `profile { }`, `options { }`, `tls { }`, `pool { }`, `bind_pool { }`). Items FreeRADIUS has
+ * and this module does not implement are refused by the schema (unknown item), so a config
+ * never silently means less than it says. See README.md.
+ */
+import { conf } from '../../core/config/schema';
+
+const SCOPES = ['base', 'one', 'sub', 'children'] as const;
+
+/** Trunk items shared by `pool { }` and `bind_pool { }`. */
+function pool(d: { start: number; min: number; max: number; perConn: number }, doc: string) {
+  return conf.subsection({
+    start: conf.integer({ default: d.start, min: 0, max: 1024, doc: 'Connections opened at start, per server.' }),
+    min: conf.integer({ default: d.min, min: 0, max: 1024, doc: 'Connections kept open per server (reopened when they fail).' }),
+    max: conf.integer({ default: d.max, min: 1, max: 1024, doc: 'Most connections per server.' }),
+    per_connection_max: conf.integer({ default: d.perConn, min: 1, max: 65535, doc: 'Operations in flight per connection (LDAP multiplexes message IDs; a bind connection carries one bind at a time).' }),
+    max_backlog: conf.integer({ default: 1000, min: 0, max: 1 << 20, doc: 'Operations queued while every connection is full or opening (0 = fail at once).' }),
+  }, { doc });
+}
+
+/** `ldap [instance] { … }` */
+export const LdapConfig = conf.section({
+  server: conf.list(conf.string(), {
+    min: 1,
+    doc: 'A host name or an `ldap://host[:port]` / `ldaps://host[:port]` URI. Repeat for fail-over: servers are used in the order given, the first one alive takes the operations.',
+  }),
+  port: conf.integer({ default: 389, min: 1, max: 65535, doc: 'Port for `server` items without one (636 is the default for ldaps://).' }),
+  identity: conf.string({ default: '', doc: 'DN of the administrative bind for searches (empty: anonymous).' }),
+  password: conf.string({ default: '', secret: true, doc: 'Password of `identity` (never logged).' }),
+  base_dn: conf.string({ default: '', doc: 'Default search base; `user`, `group` and `profile` refer to it as `${..base_dn}`.' }),
+  valuepair_attribute: conf.string({ doc: 'An LDAP attribute whose values are whole `Attr op value` items (applied to the request like `update` items with only a list on the left).' }),
+  update: conf.raw({ doc: '`update { <list>.<Attr> <op> \'ldapAttr\' … }`: maps LDAP attributes of the user and profile objects to RADIUS attributes (`:=`, `=`, `+=`, `-=`, `^=`). A bare list on the left (`reply += \'radiusReplyAttribute\'`) parses the values as `Attr op value` items.' }),
+  user: conf.subsection({
+    base_dn: conf.tmpl({ default: '', doc: 'Search base for users (expanded per request; expanded values are DN-escaped).' }),
+    filter: conf.tmpl({ default: '(uid=%{Stripped-User-Name || User-Name})', doc: 'Search filter (expanded per request; every expanded value is filter-escaped, RFC 4515).' }),
+    scope: conf.enum(SCOPES, { default: 'sub', doc: 'Search scope.' }),
+    access_attribute: conf.string({ doc: 'Attribute deciding whether the user may log in (see access_positive).' }),
+    access_positive: conf.boolean({ default: true, doc: 'yes: access_attribute must be present (and not equal to access_value_negate); no: its presence denies.' }),
+    access_value_negate: conf.string({ default: 'false', doc: 'With access_positive, this value of access_attribute denies.' }),
+    access_value_suspend: conf.string({ default: 'suspended', doc: 'This value of access_attribute marks the user suspended (profile_attribute_suspend applies).' }),
+    profile_attribute: conf.string({ doc: 'Attribute of the user object holding profile DNs, applied after the default profile.' }),
+    profile_attribute_suspend: conf.string({ doc: 'As profile_attribute, for suspended users.' }),
+  }),
+  group: conf.subsection({
+    base_dn: conf.tmpl({ default: '', doc: 'Search base for group objects.' }),
+    filter: conf.string({ default: '(objectClass=groupOfNames)', doc: 'Restricts what counts as a group object (combined with membership_filter).' }),
+    scope: conf.enum(SCOPES, { default: 'sub', doc: 'Search scope for groups.' }),
+    name_attribute: conf.string({ default: 'cn', doc: 'The attribute naming a group.' }),
+    membership_filter: conf.tmpl({ doc: 'Finds the group objects holding the user, e.g. `(|(member=%{control.LDAP-UserDN})(memberUid=%{User-Name}))` (values filter-escaped).' }),
+    membership_attribute: conf.string({ doc: 'Attribute of the user object listing its groups (DNs or names), e.g. memberOf.' }),
+    cacheable_name: conf.boolean({ default: false, doc: 'After authorize, add every group name to the control list (cache_attribute).' }),
+    cacheable_dn: conf.boolean({ default: false, doc: 'After authorize, add every group DN to the control list (cache_attribute).' }),
+    cache_attribute: conf.string({ default: 'LDAP-Group', doc: 'Control attribute holding the cached groups (must exist in the dictionary).' }),
+  }),
+  profile: conf.subsection({
+    filter: conf.string({ default: '(objectClass=*)', doc: 'Filter a profile object must match.' }),
+    default: conf.tmpl({ doc: 'DN of the profile applied to every user (before the user\'s own profiles).' }),
+  }),
+  options: conf.subsection({
+    net_timeout: conf.duration({ default: 10, min: '10ms', max: 300, doc: 'Connecting (TCP, TLS, StartTLS and the admin bind) must finish within this.' }),
+    res_timeout: conf.duration({ default: 20, min: '10ms', max: 300, doc: 'Per-operation timeout: an operation without a result is abandoned (LDAP Abandon) and, time permitting, retried on another server; its connection becomes a zombie when nothing else arrived either.' }),
+    srv_timelimit: conf.integer({ default: 20, min: 0, max: 3600, doc: 'Server-side time limit of searches (seconds; 0 = none).' }),
+    reconnection_delay: conf.duration({ default: 10, min: 0, max: 3600, doc: 'Wait this long before reopening a failed connection.' }),
+    instantiate_timeout: conf.duration({ default: 3, min: 0, max: 300, doc: 'Start-up waits at most this long for a first connection; without one the server starts anyway, reports it, and calls fail fast until a server answers.' }),
+    dereference: conf.enum(['never', 'searching', 'finding', 'always'] as const, { default: 'never', doc: 'Alias dereferencing of searches.' }),
+  }),
+  tls: conf.subsection({
+    start_tls: conf.boolean({ default: false, doc: 'Upgrade `ldap://` connections with StartTLS before binding.' }),
+    ca_file: conf.string({ doc: 'PEM file of the CA(s) that sign the servers\' certificates (default: the system store).' }),
+    certificate_file: conf.string({ doc: 'Client certificate (PEM), when the server asks for one.' }),
+    private_key_file: conf.string({ doc: 'Key of certificate_file.' }),
+    require_cert: conf.enum(['never', 'allow', 'demand', 'hard'] as const, { default: 'demand', doc: 'demand/hard: the server certificate must verify against ca_file and name the host; allow/never: not verified (discouraged).' }),
+  }),
+  pool: pool({ start: 1, min: 1, max: 4, perConn: 256 }, 'Connections for searches, bound as `identity`.'),
+  bind_pool: pool({ start: 0, min: 0, max: 16, perConn: 1 }, 'Connections for binding as users (Auth-Type ldap); one bind at a time per connection.'),
+});
+
+/** The parsed config. */
+export type LdapConfig = conf.Infer<typeof LdapConfig>;

@@ -1,0 +1,316 @@
+/**
+ * One LDAP connection of a trunk: a TCP (or TLS) socket with LDAP message framing from ldapts
+ * (`MessageParser`, the request classes), our own message IDs, so that many operations share
+ * the connection and any of them can be abandoned (RFC 4511 §4.11) without touching the others.
+ *
+ * Opening: connect (ldap:// or ldaps://) → StartTLS when configured → the admin bind (search
+ * trunk) → ready. A connection that does not get there within `net_timeout` fails. Every step
+ * verifies the server certificate against the configured CA unless `require_cert` says not to.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import {
+  AbandonRequest, BindRequest, ExtendedRequest, MessageParser, SearchEntry, SearchReference, SearchRequest, UnbindRequest,
+} from 'ldapts';
+
+/** An LDAP request message (ldapts's message classes; its base class is not exported). */
+export interface Message {
+  messageId: number;
+  write(): Buffer;
+}
+
+/** An LDAP result message. */
+export interface MessageResponse {
+  readonly messageId: number;
+  readonly status: number;
+  readonly errorMessage: string;
+}
+import { TrunkConnection } from '../../core/trunk/trunk';
+
+/** Where and how to connect (one server). */
+export interface ServerTarget {
+  readonly secure: boolean;
+  readonly host: string;
+  readonly port: number;
+  /** `ldap://host:port` for logs. */
+  readonly url: string;
+}
+
+/** Settings shared by the connections of one trunk. */
+export interface ConnSettings {
+  readonly target: ServerTarget;
+  readonly startTls: boolean;
+  readonly tls: tls.ConnectionOptions;
+  /** Admin bind after connecting (search trunk); undefined for the bind trunk. */
+  readonly bind?: { dn: string; password: string };
+  readonly connectTimeout: number;
+  readonly perConnectionMax: number;
+  /** What the trunk logs and counts. */
+  readonly kind: 'search' | 'bind';
+}
+
+/** One search result entry: DN and attribute values (attribute names lower-cased). */
+export interface Entry {
+  readonly dn: string;
+  readonly attrs: Map<string, Buffer[]>;
+}
+
+/** The outcome of an operation. */
+export interface OpResult {
+  /** LDAP result code (0 = success). */
+  readonly status: number;
+  readonly message: string;
+  readonly entries: Entry[];
+  /** Search references (URLs) returned instead of entries. */
+  readonly refs: string[];
+}
+
+/** An operation in flight on a connection (the connection calls these). */
+export interface Op {
+  readonly message: Message;
+  /** Probe (health check) operations do not count as outstanding. */
+  readonly probe?: boolean;
+  /** Binds cannot be abandoned. */
+  readonly abandonable: boolean;
+  /** Forgotten while it could not be abandoned (a bind): its result is dropped. */
+  dropped?: boolean;
+  entries: Entry[];
+  refs: string[];
+  /** Time written (ms). */
+  sent: number;
+  done(r: MessageResponse): void;
+  connFailed(reason: string): void;
+}
+
+/** Connection counters (summed per server in stats). */
+export interface ConnCounters {
+  requests: number;
+  abandoned: number;
+  late: number;
+  timeouts: number;
+}
+
+const MAX_ID = 0x7fffffff;
+
+/** An LDAP connection (see the file comment). */
+export class LdapConn extends TrunkConnection {
+  readonly label: string;
+  readonly ops = new Map<string, Op>();
+  readonly counters: ConnCounters = { requests: 0, abandoned: 0, late: 0, timeouts: 0 };
+  private socket?: net.Socket;
+  private parser = new MessageParser();
+  private nextId = 0;
+  private probes = 0;
+
+  constructor(readonly settings: ConnSettings) {
+    super();
+    this.label = `${settings.target.url} ${settings.kind} connection ${this.number}`;
+    this.parser.on('message', (m) => this.onMessage(m));
+    this.parser.on('error', (e: Error) => this.fail(`undecodable message from the server: ${e.message}`));
+  }
+
+  get outstanding(): number {
+    return this.ops.size - this.probes;
+  }
+
+  /** Connects, upgrades and binds; `ready` runs when the connection can carry operations. */
+  connect(ready: () => void): void {
+    const s = this.settings;
+    const { host, port, secure } = s.target;
+    const timer = setTimeout(() => this.fail(`no connection within net_timeout ${s.connectTimeout / 1000}s`), s.connectTimeout);
+    this.timers.push(timer);
+    const onError = (e: Error) => this.fail(`connection failed: ${e.message}`);
+    const opened = async () => {
+      try {
+        if (!secure && s.startTls) {
+          const r = await this.request(new ExtendedRequest({ messageId: 0, oid: '1.3.6.1.4.1.1466.20037' }), false);
+          if (r.status !== 0) throw new Error(`StartTLS refused (${r.status}: ${r.message})`);
+          await this.upgrade();
+        }
+        if (s.bind && s.bind.dn) {
+          const r = await this.request(new BindRequest({ messageId: 0, dn: s.bind.dn, password: s.bind.password }), false);
+          // The identity is logged, never the password.
+          if (r.status !== 0) throw new Error(`bind as "${s.bind.dn}" failed (${r.status}${r.message ? `: ${r.message}` : ''})`);
+        }
+        clearTimeout(timer);
+        if (this.state === 'opening') ready();
+      } catch (e) {
+        this.fail((e as Error).message);
+      }
+    };
+    const sock = secure
+      ? tls.connect({ ...s.tls, host, port, servername: net.isIP(host) ? undefined : host })
+      : net.connect({ host, port });
+    this.socket = sock;
+    sock.setNoDelay(true);
+    sock.once(secure ? 'secureConnect' : 'connect', () => void opened());
+    this.attach(sock, onError);
+  }
+
+  private attach(sock: net.Socket, onError: (e: Error) => void): void {
+    sock.on('data', (d: Buffer) => this.parser.read(d, this.ops as never));
+    sock.on('error', onError);
+    sock.on('close', () => { if (this.socket === sock) this.fail('connection closed by the server'); });
+  }
+
+  /** StartTLS: wraps the plain socket in TLS and verifies the certificate. */
+  private upgrade(): Promise<void> {
+    const plain = this.socket!;
+    const { host } = this.settings.target;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    plain.on('error', () => undefined);
+    return new Promise((resolve, reject) => {
+      const sec = tls.connect({ ...this.settings.tls, socket: plain, servername: net.isIP(host) ? undefined : host, host });
+      this.socket = sec;
+      sec.once('secureConnect', () => resolve());
+      sec.once('error', reject);
+      this.attach(sec, (e) => this.fail(`connection failed: ${e.message}`));
+    });
+  }
+
+  /** Sends a request and resolves with its result (used while opening, and by probes). */
+  request(message: Message, probe: boolean, timeoutMs?: number): Promise<OpResult> {
+    return new Promise((resolve, reject) => {
+      const op: Op = {
+        message, probe, abandonable: !(message instanceof BindRequest), entries: [], refs: [], sent: 0,
+        done: (r) => resolve({ status: r.status, message: r.errorMessage, entries: op.entries, refs: op.refs }),
+        connFailed: (why) => reject(new Error(why)),
+      };
+      if (timeoutMs) {
+        const t = setTimeout(() => { if (this.forget(op)) reject(new Error('timeout')); }, timeoutMs);
+        this.timers.push(t);
+        const done = op.done;
+        op.done = (r) => { clearTimeout(t); done(r); };
+      }
+      this.send(op);
+    });
+  }
+
+  /** Writes an operation (a new message ID). */
+  send(op: Op): void {
+    if (!this.socket) return op.connFailed('not connected');
+    this.nextId = this.nextId >= MAX_ID ? 1 : this.nextId + 1;
+    op.message.messageId = this.nextId;
+    op.sent = Date.now();
+    op.entries = [];
+    op.refs = [];
+    this.ops.set(String(this.nextId), op);
+    if (op.probe) this.probes++;
+    else this.counters.requests++;
+    this.lastSent = op.sent;
+    this.socket.write(op.message.write());
+    if (!op.probe && this.state === 'active' && this.outstanding >= this.settings.perConnectionMax) this.setState('full', 'at per_connection_max');
+  }
+
+  /**
+   * Takes an operation off the connection: an Abandon is sent for searches (binds cannot be
+   * abandoned; their result is dropped when it comes). Returns false when it was not here.
+   */
+  forget(op: Op): boolean {
+    const key = String(op.message.messageId);
+    if (this.ops.get(key) !== op) return false;
+    if (op.abandonable) {
+      this.ops.delete(key);
+      if (op.probe) this.probes--;
+      this.counters.abandoned++;
+      if (this.socket && !this.socket.destroyed) {
+        this.nextId = this.nextId >= MAX_ID ? 1 : this.nextId + 1;
+        this.socket.write(new AbandonRequest({ messageId: this.nextId, abandonId: op.message.messageId }).write());
+      }
+      this.freed();
+    } else {
+      // The bind stays on the connection until its result arrives (then it is dropped as late).
+      op.dropped = true;
+    }
+    return true;
+  }
+
+  private freed(): void {
+    if (this.state === 'full' && this.outstanding < this.settings.perConnectionMax) this.setState('active', 'capacity freed');
+    if (this.events) this.events.freed(this);
+  }
+
+  private onMessage(m: MessageResponse): void {
+    const key = String(m.messageId);
+    const op = this.ops.get(key);
+    this.lastReply = Date.now();
+    if (!op) {
+      this.counters.late++;
+      this.events?.answered(this, false, true);
+      return;
+    }
+    if (m instanceof SearchEntry) {
+      const attrs = new Map<string, Buffer[]>();
+      for (const a of m.attributes) {
+        const k = a.type.toLowerCase();
+        const prev = attrs.get(k);
+        if (prev) prev.push(...a.parsedBuffers);
+        else attrs.set(k, [...a.parsedBuffers]);
+      }
+      op.entries.push({ dn: m.name, attrs });
+      return;
+    }
+    if (m instanceof SearchReference) {
+      op.refs.push(...m.uris);
+      return;
+    }
+    this.ops.delete(key);
+    if (op.probe) this.probes--;
+    if (op.dropped) this.counters.late++;
+    else op.done(m);
+    if (op.probe || this.state !== 'opening') this.events?.answered(this, !!op.probe, !!op.dropped);
+    this.freed();
+  }
+
+  closeSocket(): void {
+    this.clearTimers();
+    const s = this.socket;
+    this.socket = undefined;
+    if (s && !s.destroyed) {
+      try {
+        if (this.state !== 'dead' && s.writable) s.write(new UnbindRequest({ messageId: 0 }).write());
+      } catch { /* closing anyway */ }
+      s.destroy();
+    }
+  }
+
+  failInflight(reason: string): void {
+    const ops = [...this.ops.values()];
+    this.ops.clear();
+    this.probes = 0;
+    for (const op of ops) if (!op.dropped) op.connFailed(reason);
+  }
+}
+
+/** TLS options from the `tls { }` section (files read once at instantiate). */
+export function tlsOptions(t: { ca_file?: string; certificate_file?: string; private_key_file?: string; require_cert: string }): tls.ConnectionOptions {
+  return {
+    ca: t.ca_file ? fs.readFileSync(t.ca_file) : undefined,
+    cert: t.certificate_file ? fs.readFileSync(t.certificate_file) : undefined,
+    key: t.private_key_file ? fs.readFileSync(t.private_key_file) : undefined,
+    rejectUnauthorized: t.require_cert === 'demand' || t.require_cert === 'hard',
+    minVersion: 'TLSv1.2',
+  };
+}
+
+/** Parses a `server` item: a host name or an ldap[s]:// URI (port from the URI, else `port`, else 636 for ldaps). */
+export function parseServer(item: string, defaultPort: number): ServerTarget {
+  const m = /^(ldaps?):\/\/(\[[^\]]+\]|[^/:]+)(?::(\d+))?\/?$/i.exec(item.trim());
+  if (m) {
+    const secure = m[1].toLowerCase() === 'ldaps';
+    const host = m[2].replace(/^\[|\]$/g, '');
+    const port = m[3] ? Number(m[3]) : secure && defaultPort === 389 ? 636 : defaultPort;
+    if (!(port >= 1 && port <= 65535)) throw new Error(`bad port in "${item}"`);
+    return { secure, host, port, url: `${secure ? 'ldaps' : 'ldap'}://${host.includes(':') ? `[${host}]` : host}:${port}` };
+  }
+  if (/^[A-Za-z0-9.\-:]+$/.test(item.trim()) && !item.includes('://')) {
+    const host = item.trim();
+    return { secure: false, host, port: defaultPort, url: `ldap://${host.includes(':') ? `[${host}]` : host}:${defaultPort}` };
+  }
+  throw new Error(`"${item}" is neither a host name nor an ldap:// or ldaps:// URI`);
+}
+
+export { SearchRequest };

@@ -1,0 +1,306 @@
+/**
+ * The directories of one `ldap` instance: per configured server, a search trunk (bound as
+ * `identity`, health-checked with a root-DSE read) and a bind trunk (user binds), both from the
+ * shared `core/trunk`. {@link Directories.run} puts one operation on the first server that is
+ * alive, in configuration order (so the first server takes everything again once it is back),
+ * with a per-operation timeout, abandon on cancel, fail-over to the next server when a
+ * connection dies or an operation times out, and fail-fast when no server is alive.
+ */
+import { FilterParser, SearchRequest } from 'ldapts';
+import type { Logger } from '../../core/log/logger';
+import type { HealthCheck, Trunk, TrunkFactory, Waiter } from '../../core/trunk/trunk';
+import { type ConnCounters, type ConnSettings, type Entry, LdapConn, type Message, type MessageResponse, type Op, type OpResult, type ServerTarget } from './connection';
+
+/** Pool limits of one trunk. */
+export interface PoolLimits {
+  readonly start: number;
+  readonly min: number;
+  readonly max: number;
+  readonly per_connection_max: number;
+  readonly max_backlog: number;
+}
+
+/** Everything {@link Directories} needs. */
+export interface DirectoriesOptions {
+  readonly servers: readonly ServerTarget[];
+  readonly base: Omit<ConnSettings, 'target' | 'kind' | 'perConnectionMax' | 'bind'>;
+  readonly bind?: { dn: string; password: string };
+  readonly pool: PoolLimits;
+  readonly bindPool: PoolLimits;
+  readonly resTimeout: number;
+  readonly reconnectDelay: number;
+  readonly trunks: TrunkFactory;
+  readonly log: Logger;
+}
+
+/** Why an operation failed. */
+export class LdapOpError extends Error {
+  constructor(message: string, readonly kind: 'timeout' | 'unavailable' | 'cancelled') {
+    super(message);
+  }
+}
+
+/** What {@link searchMessage} builds. */
+export interface SearchSpec {
+  readonly base: string;
+  readonly scope: 'base' | 'one' | 'sub' | 'children';
+  /** RFC 4515 filter text (values already escaped). */
+  readonly filter: string;
+  readonly attrs: readonly string[];
+  readonly timeLimit?: number;
+  readonly deref?: 'never' | 'search' | 'find' | 'always';
+}
+
+/** A search request message (throws on a filter that does not parse). */
+export function searchMessage(s: SearchSpec): SearchRequest {
+  return new SearchRequest({
+    messageId: 0, baseDN: s.base, scope: s.scope, filter: FilterParser.parseString(s.filter), attributes: [...s.attrs],
+    timeLimit: s.timeLimit ?? 0, derefAliases: s.deref ?? 'never',
+  });
+}
+
+/** Per-instance counters. */
+export interface DirCounters extends ConnCounters {
+  fail_fast: number;
+  failover: number;
+  cancelled: number;
+}
+
+/** Root-DSE read as the health check of search connections (opening and zombie). */
+class RootDseCheck implements HealthCheck<LdapConn> {
+  readonly answersToAlive = 1;
+  private readonly tries = new WeakMap<LdapConn, number>();
+  constructor(private readonly timeoutMs: number, private readonly log: Logger) {}
+
+  probe(c: LdapConn, fresh: boolean): void {
+    if (fresh) this.tries.set(c, 0);
+    const req = searchMessage({ base: '', scope: 'base', filter: '(objectClass=*)', attrs: ['1.1'] });
+    c.request(req, true, this.timeoutMs).catch((e: Error) => {
+      if (c.state !== 'opening' && c.state !== 'zombie') return;
+      const n = (this.tries.get(c) ?? 0) + 1;
+      this.tries.set(c, n);
+      if (n >= 3) c.fail(`${n} status checks unanswered (${e.message})`);
+      else this.probe(c, false);
+    });
+  }
+
+  stop(): void {
+    // A probe still in flight is answered or times out on its own; the trunk ignores it.
+  }
+}
+
+/** One configured server. */
+class Server {
+  readonly search: Trunk<LdapConn>;
+  readonly binds: Trunk<LdapConn>;
+  readonly retired: ConnCounters = { requests: 0, abandoned: 0, late: 0, timeouts: 0 };
+
+  constructor(readonly target: ServerTarget, o: DirectoriesOptions) {
+    const log = (c: LdapConn, from: string, to: string, reason: string) => o.log.info(`${c.label}: ${from} -> ${to} (${reason})`);
+    const opts = (p: PoolLimits) => ({
+      start: p.start, min: p.min, max: p.max, maxBacklog: p.max_backlog, reconnectDelay: o.reconnectDelay,
+      zombiePeriod: Math.max(o.resTimeout * 2, 1000), reviveInterval: o.reconnectDelay,
+    });
+    const settings = (kind: 'search' | 'bind', p: PoolLimits): ConnSettings => ({
+      ...o.base, target, kind, perConnectionMax: p.per_connection_max, bind: kind === 'search' ? o.bind : undefined,
+    });
+    const s = settings('search', o.pool);
+    this.search = o.trunks.create<LdapConn>(opts(o.pool), {
+      create: () => new LdapConn(s),
+      health: new RootDseCheck(o.resTimeout, o.log),
+      perConnectionMax: o.pool.per_connection_max,
+      onState: log,
+      onZombie: (c) => this.onZombie(c),
+    });
+    const b = settings('bind', o.bindPool);
+    this.binds = o.trunks.create<LdapConn>(opts(o.bindPool), { create: () => new LdapConn(b), perConnectionMax: 1, onState: log });
+    const keep = (c: LdapConn) => { for (const k of Object.keys(this.retired) as (keyof ConnCounters)[]) this.retired[k] += c.counters[k]; };
+    this.search.retired = keep;
+    this.binds.retired = keep;
+  }
+
+  /** Operations on a connection that became a zombie move on (abandoned there). */
+  private onZombie(c: LdapConn): void {
+    for (const op of [...c.ops.values()]) if (op instanceof Call) op.moveOn(c, 'server stopped answering');
+  }
+
+  counters(): ConnCounters {
+    const out = { ...this.retired };
+    for (const c of [...this.search.conns, ...this.binds.conns]) for (const k of Object.keys(out) as (keyof ConnCounters)[]) out[k] += c.counters[k];
+    return out;
+  }
+}
+
+/** One operation through the directories (a trunk waiter and a connection op). */
+class Call implements Waiter<LdapConn>, Op {
+  readonly abandonable: boolean;
+  entries: Entry[] = [];
+  refs: string[] = [];
+  sent = 0;
+  backlogTimer?: ReturnType<typeof setTimeout>;
+  private conn?: LdapConn;
+  private trunk?: Trunk<LdapConn>;
+  private timer?: ReturnType<typeof setTimeout>;
+  private readonly tried = new Set<Server>();
+  private finished = false;
+  readonly promise: Promise<OpResult>;
+  private resolve!: (r: OpResult) => void;
+  private reject!: (e: Error) => void;
+
+  constructor(readonly message: Message, private readonly dirs: Directories, private readonly kind: 'search' | 'bind', signal?: AbortSignal) {
+    this.abandonable = kind === 'search';
+    this.promise = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
+    if (signal) {
+      if (signal.aborted) { this.finish(new LdapOpError('cancelled', 'cancelled')); return; }
+      const onAbort = () => this.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.promise.then(() => signal.removeEventListener('abort', onAbort), () => signal.removeEventListener('abort', onAbort));
+    }
+    this.next('');
+  }
+
+  /** Tries the next server (in order, each once); fails when none is left or alive. */
+  private next(why: string): void {
+    if (this.finished) return;
+    const server = this.dirs.choose(this.kind, this.tried);
+    if (!server) {
+      if (!why) this.dirs.counters.fail_fast++;
+      this.finish(new LdapOpError(why ? `${why}; no other LDAP server is alive` : 'no LDAP server is alive', 'unavailable'));
+      return;
+    }
+    if (why) this.dirs.counters.failover++;
+    this.tried.add(server);
+    this.trunk = this.kind === 'search' ? server.search : server.binds;
+    this.trunk.acquire(this, this.dirs.resTimeout);
+  }
+
+  // Waiter
+  start(c: LdapConn): void {
+    if (this.finished) return;
+    this.conn = c;
+    c.send(this);
+    this.timer = setTimeout(() => this.onTimeout(), this.dirs.resTimeout);
+  }
+
+  fail(why: string): void {
+    this.next(why);
+  }
+
+  // Op
+  done(r: MessageResponse): void {
+    clearTimeout(this.timer);
+    this.conn = undefined;
+    if (this.finished) return;
+    this.finished = true;
+    this.resolve({ status: r.status, message: r.errorMessage, entries: this.entries, refs: this.refs });
+  }
+
+  connFailed(reason: string): void {
+    clearTimeout(this.timer);
+    this.conn = undefined;
+    this.next(reason);
+  }
+
+  /** Leaves a zombie connection for another server (the operation is abandoned there). */
+  moveOn(c: LdapConn, why: string): void {
+    if (this.conn !== c || this.finished) return;
+    clearTimeout(this.timer);
+    c.forget(this);
+    this.conn = undefined;
+    this.next(why);
+  }
+
+  private onTimeout(): void {
+    const c = this.conn;
+    if (!c || this.finished) return;
+    c.counters.timeouts++;
+    c.forget(this);
+    this.conn = undefined;
+    const rt = this.dirs.resTimeout;
+    this.trunk!.suspect(c, this.sent, rt, (since) => `no answer for ${since} with ${c.outstanding + 1} operation(s) outstanding (res_timeout ${rt / 1000}s)`);
+    this.next(`no result within res_timeout ${rt / 1000}s`);
+  }
+
+  /** The request was cancelled: out of the backlog, or abandoned on its connection. */
+  cancel(): void {
+    if (this.finished) return;
+    clearTimeout(this.timer);
+    this.trunk?.unqueue(this);
+    if (this.conn) this.conn.forget(this);
+    this.conn = undefined;
+    this.dirs.counters.cancelled++;
+    this.finish(new LdapOpError('cancelled', 'cancelled'));
+  }
+
+  private finish(e: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.reject(e);
+  }
+}
+
+/** The servers of one instance (see the file comment). */
+export class Directories {
+  readonly servers: Server[];
+  readonly counters = { fail_fast: 0, failover: 0, cancelled: 0 };
+  readonly resTimeout: number;
+
+  constructor(o: DirectoriesOptions) {
+    this.resTimeout = o.resTimeout;
+    this.servers = o.servers.map((t) => new Server(t, o));
+  }
+
+  open(): void {
+    for (const s of this.servers) { s.search.open(); s.binds.open(); }
+  }
+
+  close(): void {
+    for (const s of this.servers) { s.search.close(); s.binds.close(); }
+  }
+
+  /** True when some server has a live search connection. */
+  anyAlive(): boolean {
+    return this.servers.some((s) => s.search.pick() !== undefined);
+  }
+
+  /** The server for a new operation: the first with a live connection, else the first not known to be down. */
+  choose(kind: 'search' | 'bind', tried: ReadonlySet<Server>): Server | undefined {
+    const trunk = (s: Server) => (kind === 'search' ? s.search : s.binds);
+    const healthy = (s: Server) => kind === 'search' || !s.search.unwell();
+    for (const s of this.servers) if (!tried.has(s) && trunk(s).pick() && healthy(s)) return s;
+    for (const s of this.servers) if (!tried.has(s) && !trunk(s).unwell() && healthy(s)) return s;
+    return undefined;
+  }
+
+  /** Runs one operation (see the file comment); rejects with {@link LdapOpError}. */
+  run(message: Message, kind: 'search' | 'bind', signal?: AbortSignal): Promise<OpResult> {
+    return new Call(message, this, kind, signal).promise;
+  }
+
+  /** Counters summed over servers and connections. */
+  stats(): DirCounters & { servers: { url: string; state: string; connections: number; outstanding: number }[] } {
+    const sum: DirCounters = { requests: 0, abandoned: 0, late: 0, timeouts: 0, ...this.counters };
+    for (const s of this.servers) {
+      const c = s.counters();
+      for (const k of Object.keys(c) as (keyof ConnCounters)[]) sum[k] += c[k];
+      sum.fail_fast += s.search.counters.fail_fast + s.binds.counters.fail_fast;
+    }
+    return {
+      ...sum,
+      servers: this.servers.map((s) => ({
+        url: s.target.url,
+        state: s.search.state(),
+        connections: s.search.liveCount(),
+        outstanding: [...s.search.conns, ...s.binds.conns].reduce((n, c) => n + c.outstanding, 0),
+      })),
+    };
+  }
+
+  /** Operations in flight on every connection (0 once everything answered or was abandoned). */
+  inFlight(): number {
+    let n = 0;
+    for (const s of this.servers) for (const c of [...s.search.conns, ...s.binds.conns]) n += c.outstanding;
+    return n;
+  }
+}

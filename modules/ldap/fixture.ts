@@ -1,0 +1,145 @@
+/**
+ * Test fixture of the ldap module: the directory content (users, groups, rate-plan profiles)
+ * and a helper that builds an instance against running directories. Not used at run time.
+ */
+import 'reflect-metadata';
+import { instantiateCtx, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { trunkFactory } from '../../core/trunk/trunk';
+import { LdapConfig } from './config';
+import { Ldap } from './ldap';
+import { ntHashHex, sshaPassword } from '../../test/support/slapd';
+
+export const BASE = 'dc=example,dc=com';
+
+/** Users of the fixture: name → password. */
+export const PASSWORDS = { john: 'password', jane: 'jane-secret', clara: 'clear-text', eve: 'evil', nick: 'nt-only' } as const;
+
+/** The LDIF of the fixture. */
+export function fixtureLdif(): string {
+  const people = `ou=people,${BASE}`;
+  return `dn: ou=people,${BASE}
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,${BASE}
+objectClass: organizationalUnit
+ou: groups
+
+dn: ou=profiles,${BASE}
+objectClass: organizationalUnit
+ou: profiles
+
+dn: cn=default,ou=profiles,${BASE}
+objectClass: radiusObjectProfile
+cn: default
+radiusIdleTimeout: 600
+
+dn: cn=gold,ou=profiles,${BASE}
+objectClass: radiusObjectProfile
+cn: gold
+radiusSessionTimeout: 7200
+radiusReplyAttribute: Reply-Message := "gold plan"
+
+dn: uid=john,${people}
+objectClass: inetOrgPerson
+objectClass: radiusprofile
+uid: john
+cn: John
+sn: Smith
+userPassword: ${sshaPassword(PASSWORDS.john)}
+radiusProfileDn: cn=gold,ou=profiles,${BASE}
+memberOf: cn=staff,ou=groups,${BASE}
+dialupAccess: yes
+radiusFilterId: web-only
+
+dn: uid=jane,${people}
+objectClass: inetOrgPerson
+objectClass: radiusprofile
+uid: jane
+cn: Jane
+sn: Doe
+userPassword: ${sshaPassword(PASSWORDS.jane)}
+dialupAccess: yes
+
+dn: uid=clara,${people}
+objectClass: inetOrgPerson
+objectClass: radiusprofile
+uid: clara
+cn: Clara
+sn: Clear
+userPassword: ${PASSWORDS.clara}
+dialupAccess: yes
+
+dn: uid=nick,${people}
+objectClass: inetOrgPerson
+objectClass: radiusprofile
+uid: nick
+cn: Nick
+sn: Nt
+sambaNTPassword: ${ntHashHex(PASSWORDS.nick)}
+dialupAccess: yes
+
+dn: uid=eve,${people}
+objectClass: inetOrgPerson
+objectClass: radiusprofile
+uid: eve
+cn: Eve
+sn: Evil
+userPassword: ${sshaPassword(PASSWORDS.eve)}
+dialupAccess: disabled
+
+dn: cn=staff,ou=groups,${BASE}
+objectClass: groupOfNames
+cn: staff
+member: uid=john,${people}
+
+dn: cn=admins,ou=groups,${BASE}
+objectClass: groupOfNames
+cn: admins
+member: uid=jane,${people}
+`;
+}
+
+/** The usual module body for `servers` (the test adds or overrides items). */
+export function moduleBody(servers: readonly string[], extra = ''): string {
+  return `
+${servers.map((s) => `server = '${s}'`).join('\n')}
+identity = 'cn=admin,${BASE}'
+password = secret
+base_dn = '${BASE}'
+update {
+  control.Password.With-Header += 'userPassword'
+  control.Password.NT := 'sambaNTPassword'
+  reply.Idle-Timeout := 'radiusIdleTimeout'
+  reply.Session-Timeout := 'radiusSessionTimeout'
+  reply.Filter-Id := 'radiusFilterId'
+  reply += 'radiusReplyAttribute'
+}
+user {
+  base_dn = "ou=people,\${..base_dn}"
+  filter = "(uid=%{Stripped-User-Name || User-Name})"
+  access_attribute = 'dialupAccess'
+  access_value_negate = 'disabled'
+  profile_attribute = 'radiusProfileDn'
+}
+group {
+  base_dn = "ou=groups,\${..base_dn}"
+  filter = '(objectClass=groupOfNames)'
+  membership_filter = "(member=%{control.LDAP-UserDN})"
+  membership_attribute = 'memberOf'
+}
+profile {
+  default = 'cn=default,ou=profiles,${BASE}'
+}
+${extra}
+`;
+}
+
+/** An instantiated module (call `detach()` when done). */
+export async function makeLdap(body: string, name = 'ldap'): Promise<Ldap & { logLines: string[] }> {
+  const log = memoryLogger();
+  const m = new Ldap(parseModuleConfig(LdapConfig, body, 'ldap'), log, name, trunkFactory);
+  m.bootstrap({ name, dict: testDict(), log, registerXlat: () => undefined });
+  await m.instantiate(instantiateCtx(name, log));
+  return Object.assign(m, { logLines: log.lines });
+}

@@ -1,0 +1,22 @@
+import { defineModule } from '../../core/module/define';
+import { LdapConfig } from './config';
+import { trunkFactory } from '../../core/trunk/trunk';
+import { Ldap } from './ldap';
+
+/**
+ * `ldap`: users, passwords, groups and profiles from LDAP directories (FreeRADIUS rlm_ldap),
+ * asynchronous over trunks of multiplexed connections with fail-over between servers.
+ * See README.md.
+ */
+export default defineModule({
+  name: 'ldap',
+  kind: 'rlm',
+  summary: 'Looks users up in LDAP directories (passwords, attributes, groups, profiles) and authenticates by binding as the user.',
+  config: LdapConfig,
+  dict: ['User-Name', 'User-Password', 'LDAP-UserDN'],
+  impl: Ldap,
+  // The start-time checks (also under -C): configure on a throw-away instance (opens nothing).
+  validate: (config, _at, ctx) => new Ldap(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
+  methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
+  named: { authorize: 'authorize', authenticate: 'authenticate' },
+});

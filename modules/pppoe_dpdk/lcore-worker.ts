@@ -1,0 +1,56 @@
+/**
+ * Worker-thread entry of one lcore: attaches to the shared blocks and rings handed over in `workerData`, then
+ * runs the poll loop until the lcore has drained. The loop never returns to the worker's event loop while
+ * running (there is nothing to await); it spins `spinPolls` empty iterations, then sleeps on its doorbell with
+ * `Atomics.wait`, the timeout doubling from 50 µs up to `maxIdleMs` and never past the next timer-driven task.
+ * A response published by the control plane rings the doorbell and ends the sleep at once.
+ */
+import { workerData } from 'node:worker_threads';
+import { Lcore } from './lcore';
+import type { PppoeDpdkOptions } from './options';
+import { SpscRing } from './ring';
+import { LcoreBlock, now, W_BELL } from './shared';
+
+/** What the control plane passes to a new lcore worker. */
+export interface LcoreWorkerData {
+  readonly id: number;
+  readonly options: PppoeDpdkOptions;
+  readonly block: SharedArrayBuffer;
+  readonly cpBlock: SharedArrayBuffer;
+  readonly requestRing: SharedArrayBuffer;
+  readonly responseRing: SharedArrayBuffer;
+}
+
+/** Runs an lcore's loop to completion (returns once it has drained). */
+export function runLcore(data: LcoreWorkerData): void {
+  const block = new LcoreBlock(data.block);
+  const cp = { i32: new Int32Array(data.cpBlock), f64: new Float64Array(data.cpBlock) };
+  const opts = data.options;
+  const lc = new Lcore(data.id, opts, block, cp, SpscRing.attach(data.requestRing), SpscRing.attach(data.responseRing));
+  lc.start(now());
+  const bell = block.i32;
+  let idle = 0;
+  let sleep = 0.05;
+  for (;;) {
+    const t = now();
+    const work = lc.poll(t);
+    if (lc.stopped) return;
+    if (work > 0) {
+      idle = 0;
+      sleep = 0.05;
+      continue;
+    }
+    if (++idle < opts.spinPolls) continue;
+    const ms = Math.min(sleep, opts.maxIdleMs, lc.nextDue(t) - t);
+    if (ms <= 0) continue;
+    Atomics.store(bell, W_BELL, 1);
+    if (!lc.hasIncoming()) Atomics.wait(bell, W_BELL, 1, ms);
+    Atomics.store(bell, W_BELL, 0);
+    lc.noteSleep(now() - t);
+    if (sleep < opts.maxIdleMs) sleep *= 2;
+  }
+}
+
+if (workerData && typeof workerData === 'object' && (workerData as { lcoreWorker?: unknown }).lcoreWorker === true) {
+  runLcore(workerData as LcoreWorkerData);
+}

@@ -1,0 +1,220 @@
+/**
+ * Pure mapping between the ring records and RADIUS pairs, for the control plane's handler: an Auth Request
+ * becomes the pairs of an Access-Request, and the reply (code + pairs) of the site becomes an `AuthResult`.
+ * No I/O; the dictionary attributes are resolved once with `resolvePppoeAttrs`.
+ *
+ * Request pairs: User-Name; User-Password (PAP) or CHAP-Password (identifier ‖ response) + CHAP-Challenge
+ * (CHAP); Calling-Station-Id (the client MAC as `AA-BB-CC-DD-EE-FF`); NAS-Port-Id (`pppoe<lcore>:<svlan>.<cvlan>`);
+ * NAS-Port-Type = Virtual; Service-Type = Framed-User; Framed-Protocol = PPP; NAS-IP-Address and NAS-Identifier when
+ * configured (`NasIdentity`).
+ *
+ * Reply pairs read: Framed-IP-Address, Framed-IP-Netmask, MS-Primary-DNS-Server, MS-Secondary-DNS-Server,
+ * Session-Timeout, Idle-Timeout, Framed-MTU, WISPr-Bandwidth-Max-Up / -Down (rate limits, bits/s), Reply-Message.
+ * Every other reply attribute is kept, in RADIUS wire format, in the response's bounded extra area.
+ */
+import type { DictAttr } from '../../core/dict/attr';
+import type { Dictionary } from '../../core/dict/dictionary';
+import { Pair } from '../../core/pair/pair';
+import { EncodeError, encodeInto } from '../../core/protocol/radius';
+import { bytesToString } from '../../core/value/utf8';
+import { getValue } from '../shared/pairs';
+import { ipv4ToU32, RESP, type AuthRequestView, type AuthResult } from './records';
+
+/** The attributes the mapping uses, resolved from a dictionary. */
+export interface PppoeAttrs {
+  readonly dict: Dictionary;
+  readonly userName: DictAttr;
+  readonly userPassword: DictAttr;
+  readonly chapPassword: DictAttr;
+  readonly chapChallenge: DictAttr;
+  readonly callingStationId: DictAttr;
+  readonly nasPortId: DictAttr;
+  readonly nasPortType: DictAttr;
+  readonly serviceType: DictAttr;
+  readonly framedProtocol: DictAttr;
+  readonly nasIpAddress: DictAttr;
+  readonly nasIdentifier: DictAttr;
+  readonly framedIp: DictAttr;
+  readonly framedNetmask: DictAttr;
+  readonly dns1: DictAttr;
+  readonly dns2: DictAttr;
+  readonly sessionTimeout: DictAttr;
+  readonly idleTimeout: DictAttr;
+  readonly framedMtu: DictAttr;
+  readonly rateUp: DictAttr;
+  readonly rateDown: DictAttr;
+  readonly replyMessage: DictAttr;
+  /** Reply attributes mapped to record fields (left out of the extra area). */
+  readonly mapped: ReadonlySet<DictAttr>;
+}
+
+const NAMES = {
+  userName: 'User-Name',
+  userPassword: 'User-Password',
+  chapPassword: 'CHAP-Password',
+  chapChallenge: 'CHAP-Challenge',
+  callingStationId: 'Calling-Station-Id',
+  nasPortId: 'NAS-Port-Id',
+  nasPortType: 'NAS-Port-Type',
+  serviceType: 'Service-Type',
+  framedProtocol: 'Framed-Protocol',
+  nasIpAddress: 'NAS-IP-Address',
+  nasIdentifier: 'NAS-Identifier',
+  framedIp: 'Framed-IP-Address',
+  framedNetmask: 'Framed-IP-Netmask',
+  dns1: 'MS-Primary-DNS-Server',
+  dns2: 'MS-Secondary-DNS-Server',
+  sessionTimeout: 'Session-Timeout',
+  idleTimeout: 'Idle-Timeout',
+  framedMtu: 'Framed-MTU',
+  rateUp: 'WISPr-Bandwidth-Max-Up',
+  rateDown: 'WISPr-Bandwidth-Max-Down',
+  replyMessage: 'Reply-Message',
+} as const;
+
+/** NAS-Port-Type Virtual (RFC 2865 §5.41). */
+export const NAS_PORT_TYPE_VIRTUAL = 5;
+/** Service-Type Framed-User. */
+export const SERVICE_TYPE_FRAMED = 2;
+/** Framed-Protocol PPP. */
+export const FRAMED_PROTOCOL_PPP = 1;
+
+/** Resolves every attribute the mapping needs; throws naming the first one the dictionary lacks. */
+export function resolvePppoeAttrs(dict: Dictionary): PppoeAttrs {
+  const out: Record<string, DictAttr> = {};
+  for (const [key, name] of Object.entries(NAMES)) {
+    const da = dict.resolve(name);
+    if (!da) throw new Error(`pppoe_dpdk: the dictionary has no attribute ${name}`);
+    out[key] = da;
+  }
+  const a = out as unknown as Omit<PppoeAttrs, 'dict' | 'mapped'>;
+  const mapped = new Set([a.framedIp, a.framedNetmask, a.dns1, a.dns2, a.sessionTimeout, a.idleTimeout, a.framedMtu, a.rateUp, a.rateDown, a.replyMessage]);
+  return { ...a, dict, mapped };
+}
+
+/** Who the NAS is (the seed's NAS-IP-Address / NAS-Identifier), added to every request when set. */
+export interface NasIdentity {
+  readonly ipAddress?: string;
+  readonly identifier?: string;
+}
+
+/** The Access-Request pairs for one Auth Request (PAP or CHAP). */
+export function requestPairs(req: AuthRequestView, a: PppoeAttrs, nas?: NasIdentity): Pair[] {
+  const pairs = [new Pair(a.userName, req.username)];
+  if (req.authType === 'chap' && req.chap) {
+    pairs.push(new Pair(a.chapPassword, Buffer.concat([Buffer.of(req.chap.id & 255), req.chap.response])));
+    if (req.chap.challenge.length) pairs.push(new Pair(a.chapChallenge, req.chap.challenge));
+  } else {
+    // bytesToString keeps bytes that are not UTF-8 (escaped), so any password survives the round trip.
+    pairs.push(new Pair(a.userPassword, bytesToString(req.password ?? Buffer.alloc(0))));
+  }
+  if (req.callingStationId) pairs.push(new Pair(a.callingStationId, req.callingStationId));
+  if (req.nasPortId) pairs.push(new Pair(a.nasPortId, req.nasPortId));
+  pairs.push(new Pair(a.nasPortType, NAS_PORT_TYPE_VIRTUAL));
+  pairs.push(new Pair(a.serviceType, SERVICE_TYPE_FRAMED));
+  pairs.push(new Pair(a.framedProtocol, FRAMED_PROTOCOL_PPP));
+  if (nas?.ipAddress) pairs.push(new Pair(a.nasIpAddress, nas.ipAddress));
+  if (nas?.identifier) pairs.push(new Pair(a.nasIdentifier, nas.identifier));
+  return pairs;
+}
+
+/** A site's answer: the reply packet code (0 = no reply) and the reply pairs. */
+export interface RadiusReply {
+  readonly code: number;
+  readonly pairs: readonly Pair[];
+}
+
+/** True for addresses a CGNAT/NAT44 must translate: RFC 1918 private and RFC 6598 shared space. */
+export function isNatAddress(ip: string): boolean {
+  const n = ipv4ToU32(ip);
+  if (n === undefined) return false;
+  return (n >>> 24) === 10 // 10/8
+    || (n >>> 20) === 0xac1 // 172.16/12
+    || (n >>> 16) === 0xc0a8 // 192.168/16
+    || (n >>> 22) === 0x191; // 100.64/10
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * The Auth Result for a reply. Access-Accept (2) → accept, Access-Reject (3) → reject, anything else (no reply,
+ * Access-Challenge) → error. Framed-IP-Address 255.255.255.255 / 255.255.255.254 ("user or NAS selects",
+ * RFC 2865 §5.8) count as absent: the data plane's pool decides.
+ */
+export function replyResult(reply: RadiusReply, a: PppoeAttrs): AuthResult {
+  const pairs = reply.pairs;
+  const messages: string[] = [];
+  for (const p of pairs) if (p.da === a.replyMessage && typeof p.value === 'string') messages.push(p.value);
+  const replyMessage = messages.length ? messages.join('\n') : undefined;
+  if (reply.code === 3) return { result: 'reject', replyMessage };
+  if (reply.code !== 2) return { result: 'error', replyMessage: replyMessage ?? (reply.code === 0 ? 'no reply' : `unexpected reply code ${reply.code}`) };
+  let framedIp = str(getValue(pairs, a.framedIp));
+  if (framedIp === '255.255.255.255' || framedIp === '255.255.255.254') framedIp = undefined;
+  const dns = [str(getValue(pairs, a.dns1)), str(getValue(pairs, a.dns2))].filter((x): x is string => x !== undefined);
+  const extra = extraAttributes(pairs, a);
+  return {
+    result: 'accept',
+    framedIp,
+    framedNetmask: str(getValue(pairs, a.framedNetmask)),
+    dns: dns.length ? dns : undefined,
+    sessionTimeout: num(getValue(pairs, a.sessionTimeout)),
+    idleTimeout: num(getValue(pairs, a.idleTimeout)),
+    framedMtu: num(getValue(pairs, a.framedMtu)),
+    rateUp: num(getValue(pairs, a.rateUp)),
+    rateDown: num(getValue(pairs, a.rateDown)),
+    nat: framedIp !== undefined && isNatAddress(framedIp),
+    replyMessage,
+    extra: extra.bytes,
+    extraTruncated: extra.truncated || undefined,
+  };
+}
+
+/** `pairs` without the mapped attributes (structural pairs keep their remaining children). */
+function unmapped(pairs: readonly Pair[], mapped: ReadonlySet<DictAttr>): Pair[] {
+  const out: Pair[] = [];
+  for (const p of pairs) {
+    if (mapped.has(p.da)) continue;
+    if (!p.children) {
+      out.push(p);
+      continue;
+    }
+    const kids = unmapped(p.children, mapped);
+    if (kids.length === 0) continue;
+    const copy = new Pair(p.da);
+    copy.children = kids;
+    out.push(copy);
+  }
+  return out;
+}
+
+const NO_SECRET = { secret: Buffer.alloc(0), vector: Buffer.alloc(16) };
+
+/**
+ * The reply attributes not mapped to record fields, in RADIUS wire format, whole attributes only, at most
+ * `RESP.EXTRA_MAX` bytes (`truncated` when some were left out). Attributes hidden with the shared secret
+ * (User-Password-style, Tunnel-Password, …) are never copied: there is no secret on the data plane side.
+ */
+export function extraAttributes(pairs: readonly Pair[], a: PppoeAttrs): { bytes?: Buffer; truncated: boolean } {
+  const rest = unmapped(pairs, a.mapped);
+  if (rest.length === 0) return { truncated: false };
+  const area = Buffer.alloc(RESP.EXTRA_MAX);
+  const ctx = { dict: a.dict, ...NO_SECRET };
+  let end = 0;
+  let truncated = false;
+  for (const p of rest) {
+    if (hasHidden(p)) continue;
+    try {
+      end = encodeInto([p], ctx, area, end, area.length);
+    } catch (e) {
+      if (!(e instanceof EncodeError)) throw e;
+      truncated = true;
+    }
+  }
+  return { bytes: end ? area.subarray(0, end) : undefined, truncated };
+}
+
+function hasHidden(p: Pair): boolean {
+  if (p.da.flags.encrypt || p.da.flags.secret) return true;
+  return p.children?.some(hasHidden) ?? false;
+}

@@ -1,0 +1,40 @@
+import { defineModule } from '../../core/module/define';
+import { SqlConfig } from './config';
+import { trunkFactory } from '../../core/trunk/trunk';
+import { Sql } from './sql';
+
+/** `sql`: FreeRADIUS rlm_sql (SQLite embedded, PostgreSQL): authorize, accounting, post-auth, `%sql()`. */
+export default defineModule({
+  name: 'sql',
+  kind: 'rlm',
+  summary: 'Users, groups, accounting and post-auth logging in SQL (SQLite embedded, PostgreSQL), FreeRADIUS schema and queries.',
+  config: SqlConfig,
+  dict: ['User-Name', 'SQL-User-Name', 'SQL-Group', 'Fall-Through', 'Acct-Status-Type'],
+  impl: Sql,
+  // The start-time checks (also under -C): configure on a throw-away instance (opens nothing).
+  validate: (config, _at, ctx) => new Sql(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
+  methods: {
+    'recv *': 'authorize',
+    'authorize *': 'authorize',
+    authorize: 'authorize',
+    'accounting *': 'accounting',
+    accounting: 'accounting',
+    'send *': 'send',
+    'post-auth *': 'send',
+    'post-auth': 'send',
+  },
+  named: {
+    authorize: 'authorize',
+    accounting: 'accounting',
+    'accounting.start': 'accounting',
+    'accounting.interim-update': 'accounting',
+    'accounting.stop': 'accounting',
+    'accounting.accounting-on': 'accounting',
+    'accounting.accounting-off': 'accounting',
+    send: 'send',
+    'post-auth': 'send',
+    'send.access-accept': 'send',
+    'send.access-reject': 'send',
+    'send.access-challenge': 'send',
+  },
+});

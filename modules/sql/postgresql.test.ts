@@ -1,0 +1,126 @@
+/**
+ * The `sql` module on PostgreSQL: the test starts its own server (initdb into a temporary
+ * directory, a free loopback port; never the machine's own PostgreSQL), loads the shipped
+ * schema, and drives the module through the loader and compiled policy.
+ */
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findSection } from '../../core/config/ast';
+import { parseConfigString } from '../../core/config/parser';
+import { loadDefaultDictionary } from '../../core/dict/default';
+import { MemoryLogger } from '../../core/log/memory';
+import { createRootContainer } from '../../core/module/container';
+import { loadModules, type ModuleSet } from '../../core/module/loader';
+import { parsePairList, printPairList } from '../../core/pair/text';
+import { Request } from '../../core/request/request';
+import { getValue } from '../shared/pairs';
+import { compileUnlang, runSection } from '../../core/unlang';
+import { freePorts } from '../../test/interop/freeradius';
+import { startPostgres, type PgServer } from '../../test/support/postgres';
+import { postgresModuleConf, SQL_CONFIG_DIR } from './testing';
+
+const dict = loadDefaultDictionary();
+let pg: PgServer;
+let open: ModuleSet[] = [];
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  await pg.createDatabase('radius', [path.join(SQL_CONFIG_DIR, 'main', 'postgresql', 'schema.sql')]);
+}, 120_000);
+afterAll(async () => { await pg?.stop(); }, 60_000);
+afterEach(async () => { for (const m of open) await m.detachAll(); open = []; });
+
+async function load(body: string): Promise<ModuleSet> {
+  const tree = parseConfigString(`modules {\n${body}\n}\n`, '/tmp/radiusd.conf');
+  const root = createRootContainer({ dict, log: new MemoryLogger(false) });
+  const mods = await loadModules({ section: findSection(tree, 'modules'), root });
+  open.push(mods);
+  return mods;
+}
+
+function req(text: string, code = 1): Request {
+  const r = new Request({ code, dict });
+  r.request.push(...parsePairList(text, dict));
+  return r;
+}
+
+async function run(mods: ModuleSet, policy: string, r: Request, section = { name1: 'recv', name2: 'Access-Request' }): Promise<string> {
+  const sec = compileUnlang(policy, { dict, xlats: mods.xlats, modules: mods.modules, virtualModules: mods.virtualModules, section });
+  return runSection(sec, r);
+}
+
+describe('sql on PostgreSQL (own server)', () => {
+  it('authorize with groups, accounting Start/Interim/Stop/Accounting-On, post-auth', async () => {
+    const m = await load(postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user));
+    await pg.psql(`
+      INSERT INTO radcheck (username, attribute, op, value) VALUES ('pgbob', 'Password.Cleartext', ':=', 'it''s secret');
+      INSERT INTO radreply (username, attribute, op, value) VALUES ('pgbob', 'Idle-Timeout', ':=', '600');
+      INSERT INTO radusergroup (username, groupname, priority) VALUES ('pgbob', 'staff', 1);
+      INSERT INTO radgroupreply (groupname, attribute, op, value) VALUES ('staff', 'Reply-Message', ':=', 'welcome staff');`, 'radius');
+    const r = req("User-Name = \"pgbob\"");
+    expect(await run(m, 'sql', r)).toBe('updated');
+    expect(printPairList(r.reply)).toBe('Idle-Timeout = 600, Reply-Message = "welcome staff"');
+    expect(String(getValue(r.control, dict.resolve('Password.Cleartext')!))).toBe("it's secret");
+    // A quote in the user name is escaped, not executed.
+    expect(await run(m, 'sql', req(`User-Name = "x' OR 'a'='a"`))).toBe('notfound');
+
+    const sec = (name2: string) => ({ name1: 'accounting', name2 });
+    const base = 'User-Name = "pgbob", Acct-Session-Id = "P1", NAS-IP-Address = 10.9.0.1';
+    expect(await run(m, 'sql', req(`${base}, Acct-Status-Type = Start, Framed-IP-Address = 192.0.2.9, Event-Timestamp = 1700000000`, 4), sec('Start'))).toBe('ok');
+    expect(await run(m, 'sql', req(`${base}, Acct-Status-Type = Interim-Update, Acct-Session-Time = 60, Acct-Output-Octets = 7, Acct-Output-Gigawords = 2, Event-Timestamp = 1700000060`, 4), sec('Interim-Update'))).toBe('ok');
+    expect((await pg.psql("SELECT acctsessiontime, acctoutputoctets, host(framedipaddress), acctinterval FROM radacct WHERE acctsessionid = 'P1'", 'radius')).trim())
+      .toBe(`60|${2 * 2 ** 32 + 7}|192.0.2.9|60`);
+    expect(await run(m, 'sql', req(`${base}, Acct-Status-Type = Stop, Acct-Session-Time = 90, Acct-Terminate-Cause = Idle-Timeout, Event-Timestamp = 1700000090`, 4), sec('Stop'))).toBe('ok');
+    expect((await pg.psql("SELECT extract(epoch FROM acctstoptime)::bigint, acctsessiontime, acctterminatecause FROM radacct WHERE acctsessionid = 'P1'", 'radius')).trim())
+      .toBe('1700000090|90|Idle-Timeout');
+    // A repeated Stop updates the closed row (the third query), never a second row.
+    expect(await run(m, 'sql', req(`${base}, Acct-Status-Type = Stop, Acct-Session-Time = 95, Event-Timestamp = 1700000095`, 4), sec('Stop'))).toBe('ok');
+    expect((await pg.psql("SELECT count(*), max(acctsessiontime) FROM radacct WHERE acctsessionid = 'P1'", 'radius')).trim()).toBe('1|95');
+
+    for (const id of ['Q1', 'Q2']) {
+      expect(await run(m, 'sql', req(`User-Name = "u", Acct-Session-Id = "${id}", NAS-IP-Address = 10.9.0.2, Acct-Status-Type = Start, Event-Timestamp = 1700000000`, 4), sec('Start'))).toBe('ok');
+    }
+    expect(await run(m, 'sql', req('NAS-IP-Address = 10.9.0.2, Acct-Status-Type = Accounting-On, Event-Timestamp = 1700000100', 4), sec('Accounting-On'))).toBe('ok');
+    expect((await pg.psql("SELECT count(*) FROM radacct WHERE nasipaddress = '10.9.0.2' AND acctstoptime IS NULL", 'radius')).trim()).toBe('0');
+    expect((await pg.psql("SELECT acctterminatecause FROM radacct WHERE acctsessionid = 'Q1'", 'radius')).trim()).toBe('NAS-Reboot');
+
+    expect(await run(m, 'sql', req('User-Name = "pgbob", User-Password = "x"'), { name1: 'send', name2: 'Access-Reject' })).toBe('ok');
+    expect((await pg.psql("SELECT username, pass, reply FROM radpostauth", 'radius')).trim()).toBe('pgbob|x|Access-Reject');
+  }, 60_000);
+
+  it('fails over to the next server, and fails fast when no server is alive', async () => {
+    const [dead1, dead2] = await freePorts(2);
+    const m = await load(postgresModuleConf([{ host: '127.0.0.1', port: dead1 }, { host: pg.host, port: pg.port }], 'radius', pg.user,
+      '\tquery_timeout = 5\n\tpool {\n\t\tstart = 1\n\t\tmin = 1\n\t\tmax = 2\n\t\tretry_delay = 30\n\t}'));
+    const r = req('User-Name = "x"');
+    await run(m, 'reply.Reply-Message := "%sql("SELECT 41 + 1")"', r);
+    expect(String(r.reply[0]?.value)).toBe('42');
+
+    const none = await load(postgresModuleConf([{ host: '127.0.0.1', port: dead2 }], 'radius', pg.user, '\tpool {\n\t\tstart = 1\n\t\tretry_delay = 30\n\t}'));
+    // Let the first connection attempt fail; afterwards calls fail at once instead of waiting.
+    await new Promise((res) => setTimeout(res, 500));
+    const f = req('User-Name = "x"');
+    expect(await run(none, 'sql', f)).toBe('fail');
+    expect(printPairList(f.request)).toMatch(/Module-Failure-Message = "sql: server is zombie or dead"/);
+  }, 60_000);
+
+  it('a query over query_timeout is cancelled on the server and the call fails with timeout', async () => {
+    const m = await load(postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user, '\tquery_timeout = 1\n\tauthorize_check_query = "SELECT pg_sleep(30)"', '', false));
+    const r = req('User-Name = "slow"');
+    expect(await run(m, 'sql', r)).toBe('timeout');
+    // The server no longer runs the statement.
+    const active = async () => (await pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'", 'radius')).trim();
+    for (let i = 0; i < 50 && (await active()) !== '0'; i++) await new Promise((res) => setTimeout(res, 100));
+    expect(await active()).toBe('0');
+  }, 60_000);
+
+  it('a cancelled request cancels its query', async () => {
+    const m = await load(postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user, '\tquery_timeout = 60\n\tauthorize_check_query = "SELECT pg_sleep(30)"', '', false));
+    const r = req('User-Name = "cancelled"');
+    const rc = run(m, 'timeout 500ms {\n sql\n}', r);
+    expect(await rc).toBe('timeout');
+    const active = async () => (await pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'", 'radius')).trim();
+    for (let i = 0; i < 50 && (await active()) !== '0'; i++) await new Promise((res) => setTimeout(res, 100));
+    expect(await active()).toBe('0');
+  }, 60_000);
+});

@@ -1,0 +1,435 @@
+/**
+ * The `sql` instance: FreeRADIUS rlm_sql on SQLite (embedded, in a worker thread) or PostgreSQL.
+ *
+ * - `authorize` (`recv *`): the user's check and reply rows, then (Fall-Through / read_groups)
+ *   the user's groups in priority order, then (read_profiles) `control.User-Profile` values and
+ *   `default_user_profile` as groups; users-file operator semantics throughout.
+ * - `accounting` (`accounting <Status-Type>`, or `sql.accounting.<name>`): the list of
+ *   alternative queries for that status; the first that changes a row wins (`ok`); an integrity
+ *   violation moves on to the next; an exhausted list is `noop` (Accounting-On/Off: `ok`). The
+ *   call returns only after the database committed, so an acknowledged Accounting-Request is in
+ *   the database.
+ * - `send` (`send Access-Accept` …, v3 `post-auth`): the post-auth logging list.
+ * - `%<instance>("stmt")`: a SELECT gives the first column of every row; INSERT/UPDATE/DELETE
+ *   the number of changed rows. `%<instance>.escape(text)` escapes a value for the driver.
+ */
+import 'reflect-metadata';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { ConfError } from '../../core/config/errors';
+import { sectionOf } from '../../core/config/schema';
+import { valueKey, type DictAttr } from '../../core/dict/attr';
+import type { Dictionary } from '../../core/dict/dictionary';
+import type { Logger } from '../../core/log/logger';
+import type { CallContext, Rcode } from '../../core/module/api';
+import type { BootstrapContext, InstantiateContext } from '../../core/module/define';
+import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TRUNKS, XLATS } from '../../core/module/tokens';
+import { Pair } from '../../core/pair/pair';
+import type { Request } from '../../core/request/request';
+import type { TrunkFactory } from '../../core/trunk/trunk';
+import { box } from '../../core/unlang/xlat/box';
+import type { XlatRegistry } from '../../core/unlang/xlat/registry';
+import { failureMessage, setValue } from '../shared/pairs';
+import { compileTemplate, type Template } from '../shared/tmpl';
+import { applyItems, checksPass, compileRows } from './authorize';
+import type { SqlConfig } from './config';
+import { SqlError, SqlPool, type SqlConn, type SqlResult } from './driver';
+import { PgConn } from './postgresql';
+import { accountingLists, compileQuery, genericEscaper, pgEscaper, postAuthLists, type Escaper, type QueryList } from './queries';
+import { SqliteConn } from './sqlite';
+
+type Driver = 'sqlite' | 'postgresql';
+
+/** What the FreeRADIUS `acct_unique` policy hashes (without a Class) into Acct-Unique-Session-Id. */
+const ACCT_UNIQUE_KEY = '%{User-Name},%{Acct-Session-Id},%{NAS-IPv6-Address || NAS-IP-Address},%{NAS-Identifier},%{NAS-Port-Id},%{NAS-Port}';
+
+/** `host`, `host:port`, `[v6]:port` → parts (port 0 when absent). */
+function hostPort(server: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(server) ?? /^([^:]*):(\d+)$/.exec(server);
+  return m ? { host: m[1], port: Number(m[2] ?? 0) } : { host: server, port: 0 };
+}
+
+/** Authorisation templates, compiled in `configure`. */
+interface AuthQueries {
+  check?: Template;
+  reply?: Template;
+  membership?: Template;
+  groupCheck?: Template;
+  groupReply?: Template;
+}
+
+/** The `sql` module instance. */
+@injectable()
+export class Sql {
+  private driver: Driver = 'sqlite';
+  private escape!: Escaper;
+  private dict!: Dictionary;
+  private userName?: Template;
+  private auth: AuthQueries = {};
+  private acct = new Map<string, QueryList>();
+  private postAuth = new Map<string, QueryList>();
+  private sqlUserName!: DictAttr;
+  private groupAttr!: DictAttr;
+  private userProfile?: DictAttr;
+  private queryNumber?: DictAttr;
+  private acctStatusType?: DictAttr;
+  private acctUnique?: DictAttr;
+  private uniqueKey?: Template;
+  private pool?: SqlPool;
+
+  constructor(
+    @inject(MODULE_CONFIG) private readonly config: SqlConfig,
+    @inject(MODULE_LOG) private readonly log: Logger,
+    @inject(MODULE_NAME) private readonly name: string,
+    @inject(TRUNKS) private readonly trunks: TrunkFactory,
+    @inject(XLATS) private readonly xlats?: XlatRegistry,
+  ) {}
+
+  /** Located config error at the module section (or an item of it). */
+  private fail(msg: string, item?: string): never {
+    const cs = sectionOf(this.config);
+    const pair = item && cs ? cs.children.find((c) => c.kind === 'pair' && c.attr === item) : undefined;
+    throw new ConfError('ERR_CONF_VALUE', (pair ?? cs)?.loc ?? { file: '<sql>', line: 0 }, `sql ${this.name}${item ? ` { ${item} }` : ''}: ${msg}`);
+  }
+
+  /** Registers `%<instance>(…)` and `%<instance>.escape(…)`. */
+  bootstrap(ctx: BootstrapContext): void {
+    ctx.registerXlat(this.name, (x, args) => this.xlat(args.map((a) => a.map((b) => String(b.value)).join('')).join(''), 'auto', x.signal), { minArgs: 1 });
+    ctx.registerXlat(`${this.name}.fetch`, (x, args) => this.xlat(args.map((a) => a.map((b) => String(b.value)).join('')).join(''), 'select', x.signal), { minArgs: 1 });
+    ctx.registerXlat(`${this.name}.modify`, (x, args) => this.xlat(args.map((a) => a.map((b) => String(b.value)).join('')).join(''), 'write', x.signal), { minArgs: 1, returnType: 'uint32' });
+    ctx.registerXlat(`${this.name}.escape`, (_x, args) => [box('string', this.escape(args.map((a) => a.map((b) => String(b.value)).join('')).join('')))], { minArgs: 1, maxArgs: 1, returnType: 'string', pure: true });
+  }
+
+  /**
+   * Compiles the queries and checks the attributes: the first step of `instantiate`, and the
+   * definition's `validate` (on a throw-away instance), so `radiusd -C` fails when start-up would.
+   */
+  configure(ctx: Pick<InstantiateContext, 'dict'>): void {
+    const c = this.config;
+    this.dict = ctx.dict;
+    const d = c.driver.replace(/^rlm_sql_/, '').toLowerCase();
+    if (d !== 'sqlite' && d !== 'postgresql') this.fail(`unknown driver "${c.driver}" (expected sqlite or postgresql)`, 'driver');
+    this.driver = d;
+    if (d === 'sqlite' && !c.sqlite.filename) this.fail('the sqlite driver needs sqlite { filename }');
+    if (c.read_clients) this.fail('read_clients is not supported yet (clients cannot be added from a module); list clients in clients.conf', 'read_clients');
+    this.escape = d === 'postgresql' ? pgEscaper : genericEscaper(c.safe_characters);
+    const resolve = (n: string, item?: string): DictAttr => ctx.dict.resolve(n) ?? this.fail(`attribute "${n}" is not in the dictionary`, item);
+    this.sqlUserName = resolve('SQL-User-Name');
+    this.groupAttr = c.group_attribute
+      ? resolve(c.group_attribute, 'group_attribute')
+      : (this.name !== 'sql' && ctx.dict.resolve(`${this.name}-SQL-Group`)) || resolve('SQL-Group');
+    this.userProfile = ctx.dict.resolve('User-Profile');
+    this.acctStatusType = ctx.dict.resolve('Acct-Status-Type');
+    this.acctUnique = ctx.dict.resolve('Acct-Unique-Session-Id');
+    this.uniqueKey = compileTemplate(ACCT_UNIQUE_KEY, { dict: ctx.dict, xlats: this.xlats });
+    if (c.query_number_attribute) this.queryNumber = resolve(c.query_number_attribute, 'query_number_attribute');
+    else if (c.record_query_number) this.queryNumber = ctx.dict.resolve('SQL-Query-Number') ?? undefined;
+    const o = { dict: ctx.dict, xlats: this.xlats, escape: this.escape };
+    const cs = sectionOf(this.config);
+    const at = (item: string) => {
+      const p = cs?.children.find((x) => x.kind === 'pair' && x.attr === item);
+      return p?.loc ?? cs?.loc ?? { file: '<sql>', line: 0 };
+    };
+    const q = (item: keyof SqlConfig): Template | undefined => {
+      const text = c[item] as string | undefined;
+      return text ? compileQuery(text, at(item), o) : undefined;
+    };
+    this.userName = q('sql_user_name');
+    this.auth = {
+      check: q('authorize_check_query'), reply: q('authorize_reply_query'), membership: q('group_membership_query'),
+      groupCheck: q('authorize_group_check_query'), groupReply: q('authorize_group_reply_query'),
+    };
+    this.acct = accountingLists(c.accounting, o);
+    this.postAuth = postAuthLists(c.send, c['post-auth'], o);
+  }
+
+  /** Opens the connections (SQLite: the worker; PostgreSQL: `pool.start` connections per server). */
+  instantiate(ctx: InstantiateContext): void {
+    this.configure(ctx);
+    const c = this.config;
+    const p = c.pool;
+    const reconnect = (p.connection?.reconnect_delay ?? p.retry_delay) * 1000;
+    const connectTimeout = (p.connection?.connect_timeout ?? p.connect_timeout) * 1000;
+    const queryTimeout = c.query_timeout * 1000;
+    const targets = this.driver === 'sqlite'
+      ? [{
+          label: c.sqlite.filename!,
+          perConnectionMax: 4096,
+          create: () => new SqliteConn({
+            filename: path.resolve(c.sqlite.filename!),
+            bootstrap: c.sqlite.bootstrap.map((f) => path.resolve(f)),
+            busyTimeout: c.sqlite.busy_timeout * 1000,
+            journalMode: c.sqlite.journal_mode,
+            synchronous: c.sqlite.synchronous,
+            batch: c.sqlite.batch,
+          }, 4096) as SqlConn,
+        }]
+      : (c.server.length ? c.server : ['']).map(hostPort).map(({ host, port }) => ({
+          label: `${host || 'localhost'}:${port || c.port || 5432}`,
+          perConnectionMax: 1,
+          create: () => new PgConn({
+            host, port: port || c.port, user: c.login, password: c.password, database: c.radius_db,
+            connectTimeout, statementTimeout: queryTimeout, openQuery: c.open_query,
+            applicationName: c.postgresql.send_application_name ? `tsradius - sql ${this.name}` : '',
+          }) as SqlConn,
+        }));
+    if (this.driver === 'sqlite') fs.mkdirSync(path.dirname(path.resolve(c.sqlite.filename!)), { recursive: true });
+    this.pool = new SqlPool(this.trunks, targets, {
+      trunk: {
+        start: p.start, min: p.min, max: this.driver === 'sqlite' ? Math.max(1, Math.min(p.max, 4)) : p.max, maxBacklog: p.max_backlog,
+        reconnectDelay: reconnect, zombiePeriod: Math.max(queryTimeout, 1000) * 2, reviveInterval: reconnect,
+      },
+      queryTimeout,
+      connectWait: queryTimeout || connectTimeout,
+      log: (m) => this.log.info(m),
+    });
+    this.pool.open();
+  }
+
+  /** Closes every connection (tolerates a partial instantiate). */
+  detach(): void {
+    this.pool?.close();
+    this.pool = undefined;
+  }
+
+  /** Connection state per server (for tests and statistics). */
+  stats(): { servers: ReturnType<SqlPool['states']>; counters: SqlPool['counters'] } | undefined {
+    return this.pool ? { servers: this.pool.states(), counters: this.pool.counters } : undefined;
+  }
+
+  /** Runs one statement (exposed for sibling modules and tests). */
+  query(sql: string, signal?: AbortSignal): Promise<SqlResult> {
+    if (!this.pool) return Promise.reject(new SqlError('unavailable', 'sql module is not instantiated'));
+    return this.pool.query(sql, signal);
+  }
+
+  private async xlat(stmt: string, mode: 'auto' | 'select' | 'write', signal?: AbortSignal) {
+    const write = mode === 'write' || (mode === 'auto' && /^\s*(insert|update|delete)\b/i.test(stmt));
+    const r = await this.query(stmt, signal);
+    if (write) return [box('uint32', Math.max(0, r.affected))];
+    const out = [];
+    for (const row of r.rows) {
+      if (row[0] === null || row[0] === undefined) break;
+      out.push(box('string', row[0]));
+    }
+    return out;
+  }
+
+  /** Expands `sql_user_name` into request.SQL-User-Name. */
+  private async setUserName(request: Request, signal: AbortSignal): Promise<void> {
+    if (!this.userName) return;
+    const v = await this.userName.expand(request, signal);
+    setValue(request.request, this.sqlUserName, v);
+  }
+
+  private async rows(t: Template, request: Request, ctx: CallContext): Promise<SqlResult> {
+    const text = await t.expand(request, ctx.signal);
+    if (ctx.log.debugEnabled) ctx.log.debug(`query: ${t.text.replace(/\s+/g, ' ').slice(0, 200)}`);
+    return this.query(text, ctx.signal);
+  }
+
+  /** `recv *`: check and reply rows of the user, groups and profiles. */
+  async authorize(request: Request, ctx: CallContext): Promise<Rcode> {
+    const a = this.auth;
+    if (!a.check && !a.reply && !(this.config.read_groups && a.membership)) return 'noop';
+    try {
+      await this.setUserName(request, ctx.signal);
+      let rcode: Rcode = 'noop';
+      let found = false;
+      let checksOk = true;
+      const where = (what: string) => `sql ${this.name} ${what}`;
+      const opts = { dict: this.dict, xlats: this.xlats };
+      if (a.check) {
+        const r = await this.rows(a.check, request, ctx);
+        if (r.rows.length) {
+          found = true;
+          const items = compileRows(r.rows, 'check', where('authorize_check_query'), opts);
+          checksOk = await checksPass(items.compare, request);
+          if (checksOk) {
+            await applyItems(items.assign, request);
+            rcode = 'ok';
+          } else if (ctx.log.debugEnabled) ctx.log.debug('the user\'s check items do not match; skipping the reply items');
+        }
+      }
+      let fallThrough: boolean | undefined;
+      if (a.reply && checksOk) {
+        const r = await this.rows(a.reply, request, ctx);
+        if (r.rows.length) {
+          found = true;
+          const items = compileRows(r.rows, 'reply', where('authorize_reply_query'), opts);
+          fallThrough = items.fallThrough;
+          await applyItems(items.assign, request);
+          rcode = 'updated';
+        }
+      }
+      // Groups: when the user said Fall-Through = yes, or read_groups and nothing was said.
+      if (a.membership && (fallThrough === true || (this.config.read_groups && fallThrough === undefined))) {
+        const r = await this.rows(a.membership, request, ctx);
+        const groups = r.rows.map((row) => row[0]).filter((g): g is string => g !== null);
+        if (groups.length) found = true;
+        if (this.config.cache_groups) for (const g of groups) request.control.push(new Pair(this.groupAttr, g));
+        const res = await this.processGroups(groups, request, ctx);
+        if (res.updated) rcode = 'updated';
+        else if (res.matched && rcode === 'noop') rcode = 'ok';
+        fallThrough = res.fallThrough;
+      }
+      // Profiles: control.User-Profile values (a profile may add more) and default_user_profile.
+      if (fallThrough === true || (this.config.read_profiles && fallThrough === undefined)) {
+        const done = new Set<string>();
+        for (;;) {
+          const profiles = (this.userProfile ? request.control.filter((p) => p.da === this.userProfile).map((p) => String(p.value)) : []);
+          if (this.config.default_user_profile) profiles.push(this.config.default_user_profile);
+          const next = profiles.find((p) => !done.has(p));
+          if (next === undefined) break;
+          done.add(next);
+          const res = await this.processGroups([next], request, ctx);
+          if (res.matched) found = true;
+          if (res.updated) rcode = 'updated';
+          else if (res.matched && rcode === 'noop') rcode = 'ok';
+          if (res.matched && res.fallThrough !== true) break;
+        }
+      }
+      return found ? rcode : 'notfound';
+    } catch (e) {
+      return this.failed(request, ctx, e);
+    }
+  }
+
+  /**
+   * Processes groups in order: group check rows (no match: next group), then reply rows; a
+   * `Fall-Through = yes` reply row continues with the next group, otherwise the first group that
+   * matched ends the walk.
+   */
+  private async processGroups(groups: readonly string[], request: Request, ctx: CallContext): Promise<{ matched: boolean; updated: boolean; fallThrough?: boolean }> {
+    const a = this.auth;
+    const opts = { dict: this.dict, xlats: this.xlats };
+    let matched = false;
+    let updated = false;
+    let fallThrough: boolean | undefined;
+    for (const g of groups) {
+      setValue(request.request, this.groupAttr, g);
+      try {
+        if (a.groupCheck) {
+          const r = await this.rows(a.groupCheck, request, ctx);
+          const items = compileRows(r.rows, 'check', `sql ${this.name} authorize_group_check_query (group ${g})`, opts);
+          if (!(await checksPass(items.compare, request))) continue;
+          await applyItems(items.assign, request);
+        }
+        matched = true;
+        fallThrough = undefined;
+        if (a.groupReply) {
+          const r = await this.rows(a.groupReply, request, ctx);
+          const items = compileRows(r.rows, 'reply', `sql ${this.name} authorize_group_reply_query (group ${g})`, opts);
+          fallThrough = items.fallThrough;
+          if (items.assign.length) {
+            await applyItems(items.assign, request);
+            updated = true;
+          }
+        }
+        if (fallThrough !== true) break;
+      } finally {
+        const l = request.request;
+        for (let i = l.length - 1; i >= 0; i--) if (l[i].da === this.groupAttr) l.splice(i, 1);
+      }
+    }
+    return { matched, updated, fallThrough };
+  }
+
+  /** `accounting <Status-Type>`: the query list of that status. */
+  async accounting(request: Request, ctx: CallContext): Promise<Rcode> {
+    const name = this.listName(request, ctx, 'accounting');
+    const list = name === undefined ? undefined : this.acct.get(name);
+    if (!list || list.queries.length === 0) {
+      ctx.log.warn(`no accounting query list for "${name ?? '(no Acct-Status-Type)'}"; doing nothing`);
+      return 'noop';
+    }
+    await this.setUniqueId(request, ctx);
+    const r = await this.runList(list, request, ctx);
+    // As FreeRADIUS 3.2: an Accounting-On/Off that closed no session is still a success.
+    if (r === 'noop' && (name === 'accounting-on' || name === 'accounting-off')) return 'ok';
+    return r;
+  }
+
+  /**
+   * Sets request.Acct-Unique-Session-Id when absent, to the MD5 (hex) that the FreeRADIUS
+   * `acct_unique` policy computes without a Class (so both servers give a session one key).
+   */
+  private async setUniqueId(request: Request, ctx: CallContext): Promise<void> {
+    if (!this.acctUnique || !this.uniqueKey || request.request.some((p) => p.da === this.acctUnique)) return;
+    const key = await this.uniqueKey.expand(request, ctx.signal);
+    setValue(request.request, this.acctUnique, crypto.createHash('md5').update(key).digest('hex'));
+  }
+
+  /** `send <packet>` / v3 `post-auth`: the post-auth logging list. */
+  async send(request: Request, ctx: CallContext): Promise<Rcode> {
+    const name = this.listName(request, ctx, 'send');
+    const list = (name !== undefined ? this.postAuth.get(name) : undefined) ?? this.postAuth.get('*');
+    if (!list || list.queries.length === 0) return 'noop';
+    return this.runList(list, request, ctx);
+  }
+
+  /** The list a call names: `sql.accounting.start`, else the section's second name, else Acct-Status-Type. */
+  private listName(request: Request, ctx: CallContext, kind: string): string | undefined {
+    const m = ctx.method?.toLowerCase();
+    if (m && m.startsWith(`${kind}.`)) return m.slice(kind.length + 1);
+    const s = ctx.section;
+    if (s.name2 && s.name2 !== '*' && s.name1.toLowerCase() !== 'recv') return s.name2.toLowerCase();
+    if (kind === 'accounting' && this.acctStatusType) {
+      const p = request.request.find((x) => x.da === this.acctStatusType);
+      if (p) {
+        const e = p.value === undefined ? undefined : this.acctStatusType.valueNames?.get(valueKey(p.value));
+        return (e ?? String(p.value)).toLowerCase();
+      }
+    }
+    return undefined;
+  }
+
+  /** Runs alternatives until one changes a row. */
+  private async runList(list: QueryList, request: Request, ctx: CallContext): Promise<Rcode> {
+    try {
+      await this.setUserName(request, ctx.signal);
+      for (let i = 0; i < list.queries.length; i++) {
+        const t = list.queries[i];
+        const text = await t.expand(request, ctx.signal);
+        this.logQuery(list, text);
+        if (ctx.log.debugEnabled) ctx.log.debug(`${list.name} query ${i + 1}: ${t.text.replace(/\s+/g, ' ').slice(0, 200)}`);
+        let r: SqlResult;
+        try {
+          r = await this.query(text, ctx.signal);
+        } catch (e) {
+          if (e instanceof SqlError && e.kind === 'alternate') {
+            if (ctx.log.debugEnabled) ctx.log.debug(`${list.name} query ${i + 1}: ${e.message}; trying the next query`);
+            continue;
+          }
+          throw e;
+        }
+        if (r.affected > 0) {
+          if (this.queryNumber) setValue(request.control, this.queryNumber, i + 1);
+          return 'ok';
+        }
+      }
+      return 'noop';
+    } catch (e) {
+      return this.failed(request, ctx, e);
+    }
+  }
+
+  private logQuery(list: QueryList, text: string): void {
+    const file = list.logfile ?? this.config.logfile;
+    if (!file) return;
+    try {
+      fs.appendFileSync(file, `${text.trim()};\n`);
+    } catch (e) {
+      this.log.warn(`cannot append to ${file}: ${(e as Error).message}`);
+    }
+  }
+
+  private failed(request: Request, ctx: CallContext, e: unknown): Rcode {
+    const msg = (e as Error).message ?? String(e);
+    ctx.log.error(msg);
+    failureMessage(request, this.dict, `${this.name}: ${msg}`);
+    return e instanceof SqlError && e.kind === 'timeout' ? 'timeout' : 'fail';
+  }
+}
