@@ -16,6 +16,7 @@ import { loadModules, type ModuleSet } from '../../core/module/loader';
 import { parsePairList } from '../../core/pair/text';
 import { Request } from '../../core/request/request';
 import type { WorkerPools } from '../../core/workers/pool';
+import type { MetricsRegistry } from '../../core/metrics/registry';
 
 let dict: Dictionary | undefined;
 
@@ -92,15 +93,15 @@ export type TestModule<I> = I & {
  * `bootstrap`, `instantiate`) and returns its instance. Reading a bound method (`m.authorize`)
  * gives the function the interpreter would call, with `ctx.env` expanded from the config, so a
  * test can call `m.authorize(request, callCtx(request))` as policy would. `detach()` detaches the
- * whole set. `workers` is the root's `WORKER_POOLS` (default: a fresh one).
+ * whole set. `workers` and `metrics` are the root's `WORKER_POOLS` and `METRICS` (default: fresh ones).
  */
 export async function loadTestModule<I extends ModuleInstance>(
-  def: ModuleDefinition<any, I>, body: string, opts: { name?: string; file?: string; extra?: readonly ModuleDefinition<any, any>[]; before?: string; workers?: WorkerPools } = {},
+  def: ModuleDefinition<any, I>, body: string, opts: { name?: string; file?: string; extra?: readonly ModuleDefinition<any, any>[]; before?: string; workers?: WorkerPools; metrics?: MetricsRegistry } = {},
 ): Promise<TestModule<I>> {
   const header = opts.name && opts.name !== def.name ? `${def.name} ${opts.name}` : def.name;
   const tree = parseConfigString(`modules { ${opts.before ?? ''}${header} {\n${body}\n}\n}\n`, opts.file ?? 'test.conf');
   const log = memoryLogger();
-  const root = createRootContainer({ dict: testDict(), log, workers: opts.workers });
+  const root = createRootContainer({ dict: testDict(), log, workers: opts.workers, metrics: opts.metrics });
   const set = await loadModules({ section: tree.children[0] as ConfSection, root, registry: [def, ...(opts.extra ?? [])] });
   const loaded = set.get(opts.name ?? def.name)!;
   const instance = loaded.instance as I & Record<string | symbol, unknown>;

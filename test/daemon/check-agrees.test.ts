@@ -16,7 +16,8 @@ afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: tr
 
 let port = 0;
 let home = 0;
-beforeAll(async () => { [port, home] = await freePorts(2); });
+let ldapPort = 0;
+beforeAll(async () => { [port, home, ldapPort] = await freePorts(3); });
 
 const conf = (modules: string, policy: string) => `client localhost {
 	ipaddr = 127.0.0.1
@@ -55,6 +56,9 @@ const GOOD: Record<string, string> = {
   delay: '\tdelay {\n\t\tdelay = 10ms\n\t}',
   exec: '\texec {\n\t\tprogram = "/bin/true %{User-Name}"\n\t}',
   radius: '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tport = @HOME@\n\t\t\tsecret = x\n\t\t}\n\t}',
+  sql: '\tsql {\n\t\tdriver = sqlite\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t}',
+  // No directory listens there: the server starts anyway (calls fail until one answers).
+  ldap: '\tldap {\n\t\tserver = "ldap://127.0.0.1:@LDAP@"\n\t\tbase_dn = "dc=example,dc=com"\n\t\toptions {\n\t\t\tinstantiate_timeout = 0\n\t\t}\n\t}',
 };
 
 /** Broken configurations: [module, what is wrong, modules section, extra files]. */
@@ -76,6 +80,11 @@ const BROKEN: [string, string, string, Record<string, string>?][] = [
   ['radius', 'no secret', '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t}\n\t}'],
   ['radius', 'transport = tcp with only udp { }', '\tradius {\n\t\ttype = Access-Request\n\t\ttransport = tcp\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t}'],
   ['radius', 'Status-Server as a type', '\tradius {\n\t\ttype = Status-Server\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t}'],
+  ['sql', 'unknown driver', '\tsql {\n\t\tdriver = mysql\n\t}'],
+  ['sql', 'sqlite without a file name', '\tsql {\n\t\tdriver = sqlite\n\t}'],
+  ['sql', 'unknown group attribute', '\tsql {\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t\tgroup_attribute = No-Such-Attribute\n\t}'],
+  ['ldap', 'bad server URL', '\tldap {\n\t\tserver = "http://127.0.0.1"\n\t}'],
+  ['ldap', 'start_tls with an ldaps:// server', '\tldap {\n\t\tserver = "ldaps://127.0.0.1"\n\t\ttls {\n\t\t\tstart_tls = yes\n\t\t}\n\t}'],
   ['radius', 'status check without User-Password', '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t\tstatus_check {\n\t\t\ttype = Access-Request\n\t\t}\n\t}'],
 ];
 
@@ -109,7 +118,7 @@ describe('radiusd -C agrees with start-up', () => {
   }
 
   it('a configuration using every built-in module passes both', async () => {
-    const modules = Object.values(GOOD).join('\n').replace('@HOME@', String(home));
+    const modules = Object.values(GOOD).join('\n').replace('@HOME@', String(home)).replace('@LDAP@', String(ldapPort));
     const policy = ['always', 'files', 'pap', 'chap', 'attr_filter', 'delay', 'detail', 'linelog', 'exec'].map((m) => `\t\t${m}`).join('\n');
     const dir = writeTempFiles('agree-good', { 'radiusd.conf': conf(modules, policy), users: USERS, rules: RULES });
     dirs.push(dir);
