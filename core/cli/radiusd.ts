@@ -8,8 +8,11 @@
  * - `-n name`: read `${confdir}/${name}.conf` instead of `radiusd.conf`.
  * - `-X`: foreground, debug log to stdout without timestamps, interpreter trace on, one process.
  * - `-f`: stay in the foreground (log where the configuration says; stdout when it says nothing).
- * - `-C`: check the configuration (everything up to and including module bootstrap, no
- *   sockets), print located errors, exit 0 when it is fine and 1 when not.
+ * - `-C`: check the configuration (everything up to and including module bootstrap, the
+ *   modules' `env` templates and `validate` checks; no `instantiate`, no sockets), print
+ *   located errors, exit 0 when it is fine and 1 when not. A start-time check belongs in a
+ *   module's `validate`, so `-C` fails exactly when start-up would
+ *   (test/daemon/check-agrees.test.ts).
  * - `-i ipaddr` / `-p port`: listen override; see `ListenOverride` in core/server/server.ts.
  * - `-l logfile`: log to this file (`stdout` / `stderr` for the streams).
  * - `-t`: single process (same as `--workers 1`); `--workers N`: N processes sharing the sockets.

@@ -32,12 +32,18 @@ function parseKey(key: string): string {
   return bindingKey(parts[0], parts[1]);
 }
 
-/** What an env expander returns for one call: the arguments, or a Promise when an xlat yields. */
-export type EnvExpander = (request: Request) => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
+/** The `ctx.env` of one call. */
+export type EnvValues = Readonly<Record<string, unknown>>;
+
+/**
+ * What an env expander returns for one call: the arguments, or a Promise when an xlat yields.
+ * It reads `ctx.signal` only for templates that can yield (the signal costs an AbortController).
+ */
+export type EnvExpander = (request: Request, ctx: CallContext) => EnvValues | Promise<EnvValues>;
 
 /** A call context that carries `env` and forwards everything else to the interpreter's context. */
-class EnvCallContext implements CallContext<Readonly<Record<string, string>>> {
-  constructor(private readonly inner: CallContext, readonly env: Readonly<Record<string, string>>) {}
+class EnvCallContext implements CallContext<EnvValues> {
+  constructor(private readonly inner: CallContext, readonly env: EnvValues) {}
   get instance(): string { return this.inner.instance; }
   get method(): string | undefined { return this.inner.method; }
   get section(): SectionName { return this.inner.section; }
@@ -103,10 +109,46 @@ export class BoundModule implements ModuleHandle {
     const inner = this.fns.get(methodName);
     if (!inner) throw new Error(`env names method "${methodName}", which is not bound`);
     this.fns.set(methodName, (request, ctx) => {
-      const env = expand(request);
+      const env = expand(request, ctx);
       if (env instanceof Promise) return env.then((e) => inner(request, new EnvCallContext(ctx, e)));
       return inner(request, new EnvCallContext(ctx, env));
     });
+  }
+
+  /** Why calls fail at once (set while `instantiate` is still running after its timeout, or after it failed late). */
+  private held: string | undefined;
+
+  /**
+   * Makes every method return `fail` at once until `ready` resolves (the loader does this when
+   * `instantiate` outlives `instantiate_timeout`). When `ready` rejects, calls keep failing.
+   * Instances never held pay nothing: the gate is installed only here.
+   */
+  hold(ready: Promise<unknown>, why: string, onSettled?: (err?: unknown) => void): void {
+    this.held = why;
+    for (const [m, fn] of this.fns) {
+      this.fns.set(m, (request, ctx) => {
+        if (this.held === undefined) return fn(request, ctx);
+        ctx.log.warn(`${this.name}: ${this.held}; failing the call`);
+        return 'fail';
+      });
+    }
+    ready.then(() => {
+      this.held = undefined;
+      onSettled?.();
+    }, (err: unknown) => {
+      this.held = `instantiate failed: ${err instanceof Error ? err.message : String(err)}`;
+      onSettled?.(err);
+    });
+  }
+
+  /** True while calls fail at once (see {@link hold}). */
+  get isHeld(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** The function the interpreter gets for method `methodName` (with `env` and any hold applied), or undefined. */
+  bound(methodName: string): ModuleMethod | undefined {
+    return this.fns.get(methodName);
   }
 
   /** The method name a call resolves to (see the file comment), or undefined. */

@@ -22,6 +22,8 @@ export type ModuleErrorCode =
   | 'ERR_MODULE_BOOTSTRAP'
   /** An `instantiate` hook threw or rejected. */
   | 'ERR_MODULE_INSTANTIATE'
+  /** A `deps` entry names no instance, an instance of another module, or the dependencies form a cycle. */
+  | 'ERR_MODULE_DEPENDENCY'
   /** The module needs an attribute the dictionary does not define. */
   | 'ERR_DICT_ATTR_MISSING';
 

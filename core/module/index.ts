@@ -17,4 +17,5 @@ export { inject, injectable } from 'tsyringe';
 export { createRootContainer, processServices, type RootServices, type ProcessServices } from './container';
 export { ModuleRegistry, isModuleDefinition, definitionProblem, type AnyModuleDefinition } from './registry';
 export { BoundModule, bindingKey } from './binding';
+export { makeAt } from './at';
 export { ModuleError, type ModuleErrorCode } from './errors';

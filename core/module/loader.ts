@@ -19,8 +19,8 @@
  *   `ERR_MODULE_NOT_FOUND`, `ERR_MODULE_LOAD`, `ERR_DICT_ATTR_MISSING`, …) and leaves nothing
  *   running when it throws: everything already set up is detached and disposed first.
  * - `loadModules` may also throw a located `CompileError` (core/unlang) for a bad `env` template.
- * - `checkOnly: true` (radiusd -C) stops after `bootstrap`, the `env` templates and `configure`
- *   (data files such as users files are read there); call
+ * - `checkOnly: true` (radiusd -C) stops after `bootstrap`, the `env` templates and `validate`
+ *   (everything a start runs before `instantiate`, so a check and a start agree); call
  *   `detachAll()` afterwards.
  * - `registry` defaults to `modules/index.ts`; `templates` to `modules/shared/tmpl.ts`.
  * - `mods.modules` is a bound `(name) => ModuleHandle | undefined` for `CompileOptions.modules`;
@@ -34,20 +34,22 @@
  * For each child section `name [instance] { … }` in config order:
  * 1. find the definition: `module = "/path/mod.js"` (absolute, or relative to `confDir`; a JS
  *    file whose default export or `module.exports` is a definition), else the built-in named
- *    `name` (did-you-mean on a miss). The `module` item is not passed to the schema.
+ *    `name` (did-you-mean on a miss). The loader's own items (`module`, `instantiate_timeout`)
+ *    are not passed to the schema.
  * 2. parse the section with the definition's schema (located errors from core/config);
- * 3. check the definition's `dict` needs against the dictionary;
- * 4. create a child container (`root.createChildContainer()`), register `MODULE_CONFIG`,
- *    `MODULE_LOG` (root logger child prefixed with the instance name) and `MODULE_NAME`, and
- *    resolve `impl` in it (constructors do no I/O);
- * 5. bind the method table (a bad table is a located `ERR_MODULE_DEFINITION`).
+ * 3. resolve the definition's `dict` needs (the `MODULE_DICT` handles).
  *
- * Then `bootstrap` every instance (sync), compile the `env` templates of every instance
- * (after bootstrap, so modules' xlats are known), then `instantiate` every instance (in
- * config order, awaited one by one), then deep-freeze every config. `detachAll()` runs `detach` in reverse
- * order and disposes the child containers. When a hook throws during loading, the instances
- * that had reached that stage and the failing one are detached in reverse order, every child
- * container is disposed, and a located error is thrown (the original error is its `cause`).
+ * Then resolve every `deps` entry to an instance (`ERR_MODULE_DEPENDENCY`: missing, wrong module,
+ * cycle) and fix the lifecycle order: config order, except that dependencies come first. In that
+ * order: create a child container per instance (`MODULE_CONFIG`, `MODULE_LOG`, `MODULE_NAME`,
+ * `MODULE_DICT`, `MODULE_DEPS`), resolve `impl` (no I/O) and bind its methods; `bootstrap` every
+ * instance (sync); compile every `env` (after bootstrap, so modules' xlats are known) and run every
+ * `validate`; `instantiate` every instance, awaited one by one, each within its
+ * `instantiate_timeout` (an instance still instantiating then starts pending: its calls fail at
+ * once until it settles); deep-freeze every config. `detachAll()` runs `detach` in reverse
+ * lifecycle order and disposes the child containers. When a hook throws during loading, the
+ * instances that had reached that stage and the failing one are detached in reverse order, every
+ * child container is disposed, and a located error is thrown (the original error is its `cause`).
  *
  * Instance names: `files { }` → `files`; `files users2 { }` → `users2`. Names are unique
  * across instances and virtual modules. A v3-style dotted name (`attr_filter
@@ -64,26 +66,40 @@ import { sectionLabel, unescapeValue, type ConfLoc, type ConfPair, type ConfSect
 import { ConfError } from '../config/errors';
 import { resolveCaseInsensitive } from '../config/include';
 import { printSection } from '../config/print';
-import { parseSection, redact, suggest } from '../config/schema';
+import { conf, parseSection, redact, suggest } from '../config/schema';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
 import type { Request } from '../request/request';
+import type { DictAttr } from '../dict/attr';
 import { CompileError } from '../unlang/compile/errors';
 import type { XlatRegistry } from '../unlang/xlat/registry';
 import type { ModuleHandle } from './api';
+import { itemLoc, itemPair, makeAt, ownerLabel } from './at';
 import { BoundModule } from './binding';
-import type { BootstrapContext, InstantiateContext, ModuleInstance } from './define';
+import {
+  DEFAULT_INSTANTIATE_TIMEOUT,
+  type BootstrapContext, type CompiledEnv, type CompiledEnvArg, type CompiledTemplate, type ConfigAt, type DepSpec, type DictNeed, type DictNeeds,
+  type EnvArg, type EnvSections, type InstantiateContext, type ModuleInstance, type ValidateContext,
+} from './define';
 import { ModuleError, errorText } from './errors';
 import { definitionProblem, ModuleRegistry, type AnyModuleDefinition } from './registry';
-import { DICT, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, ROOT_LOG, XLATS } from './tokens';
+import { DICT, MODULE_CONFIG, MODULE_DEPS, MODULE_DICT, MODULE_LOG, MODULE_NAME, ROOT_LOG, XLATS } from './tokens';
 import { BUILTIN_MODULES } from '../../modules/index';
-import { compileTemplate } from '../../modules/shared/tmpl';
+import { bareAttrTemplate, compileTemplate } from '../../modules/shared/tmpl';
 
 /** Section names inside `modules { }` that declare virtual modules rather than instances. */
 export const VIRTUAL_MODULE_KEYWORDS: readonly string[] = Object.freeze(['redundant', 'load-balance', 'redundant-load-balance', 'group']);
 
 /** The config item naming a custom module file; not part of any module's schema. */
 export const MODULE_PATH_ITEM = 'module';
+
+/** The config item bounding how long `instantiate` may take (every module; not part of its schema). */
+export const INSTANTIATE_TIMEOUT_ITEM = 'instantiate_timeout';
+
+/** The items the loader itself reads from every module section. */
+const LOADER_ITEMS = conf.section({
+  [INSTANTIATE_TIMEOUT_ITEM]: conf.duration({ default: DEFAULT_INSTANTIATE_TIMEOUT, min: '10ms', max: 600, doc: 'How long instantiate may take before the server starts without the instance.' }),
+});
 
 /** Options of {@link loadModules}. */
 export interface LoadModulesOptions {
@@ -104,16 +120,20 @@ export interface LoadModulesOptions {
   readonly templates?: TemplateCompiler;
 }
 
-/** A compiled per-call template: a constant, or expanded per request. */
-export interface CompiledTemplate {
-  /** Set when the text has no expansions. */
-  readonly constant?: string;
-  /** The text expanded against a request (a Promise when an xlat yields). */
-  expand(request: Request): string | Promise<string>;
+/** A compiled per-call template (see `define.ts`). */
+export type { CompiledTemplate } from './define';
+
+/** Options for compiling one `env` template. */
+export interface TemplateCompileOptions {
+  readonly dict: Dictionary;
+  readonly xlats: XlatRegistry;
+  readonly loc: ConfLoc;
+  readonly strftime?: boolean;
+  readonly escape?: (s: string) => string;
 }
 
 /** Compiles the template text of an `env` config item (throws a located error when it is bad). */
-export type TemplateCompiler = (text: string, opts: { dict: Dictionary; xlats: XlatRegistry; loc: ConfLoc }) => CompiledTemplate;
+export type TemplateCompiler = (text: string, opts: TemplateCompileOptions) => CompiledTemplate;
 
 /** Where an instance is in its lifecycle. */
 export type ModuleState = 'constructed' | 'bootstrapped' | 'instantiated' | 'detached';
@@ -138,6 +158,8 @@ export interface LoadedModule {
   readonly file?: string;
   /** Lifecycle state. */
   readonly state: ModuleState;
+  /** True while `instantiate` runs on after `instantiate_timeout` (calls fail at once). */
+  readonly pending: boolean;
 }
 
 /** The module instances of one configuration generation. */
@@ -154,21 +176,32 @@ export interface ModuleSet {
   get(name: string): LoadedModule | undefined;
   /** Every instance in config order. */
   list(): readonly LoadedModule[];
-  /** Detaches every instance in reverse order and disposes the child containers. Idempotent; never throws (errors are logged). */
+  /** Detaches every instance in reverse lifecycle order and disposes the child containers. Idempotent; never throws (errors are logged). */
   detachAll(): Promise<void>;
 }
 
-interface Entry {
+interface Parsed {
   name: string;
   definition: AnyModuleDefinition;
-  instance: ModuleInstance;
   config: unknown;
   section: ConfSection;
+  file?: string;
+  log: Logger;
+  dictHandles: Readonly<Record<string, DictAttr | undefined>>;
+  /** Seconds `instantiate` may take. */
+  timeout: number;
+  /** Dependency key → the entry it names (filled after every section is parsed). */
+  deps: Map<string, Parsed>;
+}
+
+interface Entry extends Parsed {
+  instance: ModuleInstance;
   container: DependencyContainer;
   handle: BoundModule;
-  file?: string;
   state: ModuleState;
-  log: Logger;
+  pending: boolean;
+  env: CompiledEnv;
+  abort: AbortController;
 }
 
 /**
@@ -182,28 +215,35 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
   const xlats = root.resolve(XLATS);
   const rootLog = root.resolve(ROOT_LOG);
   const confDir = opts.confDir ?? (opts.section ? path.dirname(opts.section.loc.file) : process.cwd());
-  const entries: Entry[] = [];
+  const parsed: Parsed[] = [];
   const virtual = new Map<string, ConfSection>();
   const seen = new Map<string, ConfSection>();
   /** Module folders whose code was re-read in this load (read once per load, shared by its instances). */
   const fresh = new Set<string>();
 
-  try {
-    for (const item of opts.section?.children ?? []) {
-      if (item.kind === 'pair') {
-        throw new ConfError('ERR_CONF_UNKNOWN_ITEM', item.loc, `modules { ${item.op === '' ? item.text : item.attr} }: unexpected item; "modules" holds module sections only`);
-      }
-      const cs = item;
-      if (VIRTUAL_MODULE_KEYWORDS.includes(cs.name1)) {
-        if (!cs.name2) throw new ModuleError('ERR_MODULE_DEFINITION', cs.loc, `modules { ${cs.name1} }: a virtual module needs a name ("${cs.name1} name { … }")`);
-        checkUnique(cs.name2, cs, seen);
-        virtual.set(cs.name2, cs);
-        continue;
-      }
-      const name = cs.name2 ?? cs.name1;
-      checkUnique(name, cs, seen);
-      entries.push(await prepare(cs, name, registry, confDir, dict, root, rootLog, fresh));
+  // parse: every section against its schema; dict needs; loader items.
+  for (const item of opts.section?.children ?? []) {
+    if (item.kind === 'pair') {
+      throw new ConfError('ERR_CONF_UNKNOWN_ITEM', item.loc, `modules { ${item.op === '' ? item.text : item.attr} }: unexpected item; "modules" holds module sections only`);
     }
+    const cs = item;
+    if (VIRTUAL_MODULE_KEYWORDS.includes(cs.name1)) {
+      if (!cs.name2) throw new ModuleError('ERR_MODULE_DEFINITION', cs.loc, `modules { ${cs.name1} }: a virtual module needs a name ("${cs.name1} name { … }")`);
+      checkUnique(cs.name2, cs, seen);
+      virtual.set(cs.name2, cs);
+      continue;
+    }
+    const name = cs.name2 ?? cs.name1;
+    checkUnique(name, cs, seen);
+    parsed.push(await parse(cs, name, registry, confDir, dict, rootLog, fresh));
+  }
+  // deps: resolve, then order the lifecycle so that every dependency comes first.
+  const order = dependencyOrder(parsed);
+
+  // construct, in dependency order: one child container per instance.
+  const entries: Entry[] = [];
+  try {
+    for (const p of order) entries.push(await construct(p, root, entries));
   } catch (e) {
     await disposeAll(entries, rootLog);
     throw e;
@@ -226,36 +266,27 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
       throw hookError('ERR_MODULE_BOOTSTRAP', 'bootstrap', e, err);
     }
   }
-  // env: compile the per-call templates now that every module's xlats are registered.
+  // env, then validate: both also under -C, so that a check and a start agree.
   const compileTmpl: TemplateCompiler = opts.templates ?? ((text, o) => compileTemplate(text, o));
   for (const e of entries) {
     try {
-      compileEnv(e, dict, xlats, compileTmpl);
+      const validate = e.definition.validate as ((c: unknown, at: ConfigAt, ctx: ValidateContext) => void) | undefined;
+      e.env = compileEnv(e, dict, xlats, compileTmpl);
+      validate?.(e.config, makeAt(e.section), { name: e.name, dict, xlats, log: e.log, env: e.env });
     } catch (err) {
       await unwind(entries, entries[entries.length - 1], rootLog);
       if (err instanceof ConfError || err instanceof CompileError) throw err;
       throw new ModuleError('ERR_MODULE_DEFINITION', e.section.loc, `${sectionLabel(e.section)}: ${errorText(err)}`, { cause: err });
     }
   }
-  // configure: all instances, synchronous; data files are read here (also under radiusd -C).
-  for (const e of entries) {
-    if (!e.instance.configure) continue;
-    try {
-      const r = e.instance.configure({ name: e.name, dict, log: e.log }) as unknown;
-      if (r && typeof (r as Promise<unknown>).then === 'function') throw new Error('configure must be synchronous');
-    } catch (err) {
-      await unwind(entries, entries[entries.length - 1], rootLog);
-      throw hookError('ERR_MODULE_BOOTSTRAP', 'configure', e, err);
-    }
-  }
-  if (opts.checkOnly) return makeSet(entries, virtual, xlats, rootLog);
+  if (opts.checkOnly) return makeSet(entries, parsed, virtual, xlats, rootLog);
 
-  // instantiate: all instances, in config order, one at a time.
+  // instantiate: all instances, in dependency order, one at a time, each within its timeout.
   for (const e of entries) {
-    const ctx: InstantiateContext = { name: e.name, dict, log: e.log };
+    const ctx: InstantiateContext = { name: e.name, dict, log: e.log, env: e.env, signal: e.abort.signal };
     try {
       e.state = 'instantiated';
-      await e.instance.instantiate?.(ctx);
+      await instantiateWithin(e, ctx);
     } catch (err) {
       await unwind(entries, e, rootLog, true);
       throw hookError('ERR_MODULE_INSTANTIATE', 'instantiate', e, err);
@@ -263,7 +294,36 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
   }
   for (const e of entries) deepFreeze(e.config);
   if (rootLog.debugEnabled) rootLog.debug(`modules: ${entries.length} instantiated (${entries.map((e) => e.name).join(', ')})`);
-  return makeSet(entries, virtual, xlats, rootLog);
+  return makeSet(entries, parsed, virtual, xlats, rootLog);
+}
+
+/**
+ * Runs `instantiate`. When it is still running after the instance's `instantiate_timeout`, the
+ * loader stops waiting: the instance starts "pending" (logged; its calls fail at once) and is
+ * released when `instantiate` resolves. A late rejection is logged and keeps calls failing.
+ */
+async function instantiateWithin(e: Entry, ctx: InstantiateContext): Promise<void> {
+  const r = e.instance.instantiate?.(ctx) as unknown;
+  if (!r || typeof (r as Promise<void>).then !== 'function') return;
+  const done = Promise.resolve(r as Promise<void>);
+  const finished = done.then(() => false as const);
+  // After a timeout the race no longer listens: a late rejection is handled by `hold` below.
+  finished.catch(() => undefined);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<true>((resolve) => { timer = setTimeout(() => resolve(true), e.timeout * 1000); });
+  try {
+    if ((await Promise.race([finished, timedOut])) === false) return;
+  } finally {
+    clearTimeout(timer);
+  }
+  e.pending = true;
+  e.log.error(`instantiate did not finish within ${e.timeout}s (is its back-end down?); starting without it: its calls fail until it finishes`);
+  e.handle.hold(done, 'still instantiating', (err) => {
+    e.pending = false;
+    if (e.state === 'detached') return;
+    if (err === undefined) e.log.info('instantiate finished; calls are served');
+    else e.log.error(`instantiate failed after the start: ${errorText(err)}; calls keep failing`);
+  });
 }
 
 function checkUnique(name: string, cs: ConfSection, seen: Map<string, ConfSection>): void {
@@ -275,12 +335,15 @@ function checkUnique(name: string, cs: ConfSection, seen: Map<string, ConfSectio
   seen.set(name, cs);
 }
 
-async function prepare(
-  cs: ConfSection, name: string, registry: ModuleRegistry, confDir: string,
-  dict: Dictionary, root: DependencyContainer, rootLog: Logger, fresh: Set<string> = new Set(),
-): Promise<Entry> {
+/** Finds the definition, parses the section with its schema, resolves its `dict` needs. */
+async function parse(
+  cs: ConfSection, name: string, registry: ModuleRegistry, confDir: string, dict: Dictionary, rootLog: Logger, fresh: Set<string> = new Set(),
+): Promise<Parsed> {
   const label = sectionLabel(cs);
-  const pathPair = cs.children.find((c): c is ConfPair => c.kind === 'pair' && c.attr === MODULE_PATH_ITEM);
+  const loaderPair = (item: string): ConfPair | undefined =>
+    cs.children.find((c): c is ConfPair => c.kind === 'pair' && c.attr === item);
+  const pathPair = loaderPair(MODULE_PATH_ITEM);
+  const timeoutPair = loaderPair(INSTANTIATE_TIMEOUT_ITEM);
   let definition: AnyModuleDefinition;
   let file: string | undefined;
   if (pathPair) {
@@ -294,42 +357,110 @@ async function prepare(
     }
     definition = def;
   }
-
-  const own: ConfSection = pathPair ? { ...cs, children: cs.children.filter((c) => c !== pathPair) } : cs;
+  const own: ConfSection = pathPair || timeoutPair ? { ...cs, children: cs.children.filter((c) => c !== pathPair && c !== timeoutPair) } : cs;
+  const timeout = timeoutPair ? (parseSection(LOADER_ITEMS, { ...cs, children: [timeoutPair] }, label).instantiate_timeout) : DEFAULT_INSTANTIATE_TIMEOUT;
   const config = parseSection(definition.config, own, label);
-
-  for (const attr of definition.dict ?? []) {
-    if (!dict.resolve(attr)) {
-      throw new ModuleError('ERR_DICT_ATTR_MISSING', cs.loc,
-        `${label}: module "${definition.name}" needs attribute "${attr}", which the dictionary does not define`);
-    }
-  }
-
+  const dictHandles = resolveDict(definition, dict, cs, label);
   const log = rootLog.child(name);
   if (rootLog.debugEnabled) {
     // As FreeRADIUS's -X banner: where it comes from, then its settings as a section.
     rootLog.debug(`# Loading module "${definition.name}"${file ? ` from ${file}` : ''} (${cs.loc.file}[${cs.loc.line}])`);
     for (const line of printSection(label, redact(definition.config, config as never))) rootLog.debug(line);
   }
+  return { name, definition, config, section: cs, file, log, dictHandles, timeout, deps: new Map() };
+}
+
+/** The `MODULE_DICT` object of a definition: its `dict` needs resolved (a missing required one is `ERR_DICT_ATTR_MISSING`). */
+function resolveDict(def: AnyModuleDefinition, dict: Dictionary, cs: ConfSection, label: string): Readonly<Record<string, DictAttr | undefined>> {
+  const needs: Record<string, DictNeed> = Array.isArray(def.dict)
+    ? Object.fromEntries((def.dict as string[]).map((n) => [n, n]))
+    : { ...(def.dict as DictNeeds | undefined) };
+  const out: Record<string, DictAttr | undefined> = {};
+  for (const [key, need] of Object.entries(needs)) {
+    const attr = typeof need === 'string' ? need : need.attr;
+    const da = dict.resolve(attr);
+    if (!da && !(typeof need === 'object' && need.optional)) {
+      throw new ModuleError('ERR_DICT_ATTR_MISSING', cs.loc,
+        `${label}: module "${def.name}" needs attribute "${attr}", which the dictionary does not define`);
+    }
+    out[key] = da;
+  }
+  return Object.freeze(out);
+}
+
+/**
+ * Resolves every `deps` entry to the instance it names and returns the instances in lifecycle
+ * order: config order, except that a dependency always comes before its users. Errors
+ * (`ERR_MODULE_DEPENDENCY`) are located at the naming item, else the dependent section.
+ */
+function dependencyOrder(parsed: readonly Parsed[]): Parsed[] {
+  const byName = new Map(parsed.map((p) => [p.name, p]));
+  for (const p of parsed) {
+    const label = sectionLabel(p.section);
+    for (const [key, spec] of Object.entries((p.definition.deps ?? {}) as Record<string, DepSpec>)) {
+      const mod = typeof spec === 'object' && 'module' in spec && !('impl' in spec) ? spec.module : spec as string | AnyModuleDefinition;
+      const moduleName = typeof mod === 'string' ? mod : mod.name;
+      const item = typeof spec === 'object' && 'module' in spec && !('impl' in spec) ? spec.item : undefined;
+      const named = item !== undefined ? configValue(p.config, item) : undefined;
+      const instance = typeof named === 'string' && named !== '' ? named : moduleName;
+      const loc = item !== undefined ? itemLoc(p.section, item) : p.section.loc;
+      const dep = byName.get(instance);
+      if (!dep) {
+        throw new ModuleError('ERR_MODULE_DEPENDENCY', loc,
+          `${label}${item !== undefined ? ` { ${item} }` : ''}: needs a "${moduleName}" instance named "${instance}" (deps.${key}), which "modules { }" does not configure`);
+      }
+      if (dep.definition.name !== moduleName) {
+        throw new ModuleError('ERR_MODULE_DEPENDENCY', loc,
+          `${label}${item !== undefined ? ` { ${item} }` : ''}: instance "${instance}" is a "${dep.definition.name}" module, deps.${key} needs "${moduleName}"`);
+      }
+      if (dep === p) throw new ModuleError('ERR_MODULE_DEPENDENCY', loc, `${label}: deps.${key} names the instance itself`);
+      p.deps.set(key, dep);
+    }
+  }
+  const out: Parsed[] = [];
+  const state = new Map<Parsed, 'visiting' | 'done'>();
+  const visit = (p: Parsed, chain: Parsed[]): void => {
+    const s = state.get(p);
+    if (s === 'done') return;
+    if (s === 'visiting') {
+      const cycle = [...chain.slice(chain.indexOf(p)), p].map((x) => x.name).join(' → ');
+      throw new ModuleError('ERR_MODULE_DEPENDENCY', p.section.loc, `${sectionLabel(p.section)}: dependency cycle: ${cycle}`);
+    }
+    state.set(p, 'visiting');
+    for (const d of p.deps.values()) visit(d, [...chain, p]);
+    state.set(p, 'done');
+    out.push(p);
+  };
+  for (const p of parsed) visit(p, []);
+  return out;
+}
+
+/** Builds the child container of a parsed instance and resolves its `impl` (dependencies are in `built`). */
+async function construct(p: Parsed, root: DependencyContainer, built: readonly Entry[]): Promise<Entry> {
+  const label = sectionLabel(p.section);
+  const deps: Record<string, ModuleInstance> = {};
+  for (const [key, dep] of p.deps) deps[key] = built.find((b) => b.name === dep.name)!.instance;
   const child = root.createChildContainer();
-  child.register(MODULE_CONFIG, { useValue: config });
-  child.register(MODULE_LOG, { useValue: log });
-  child.register(MODULE_NAME, { useValue: name });
+  child.register(MODULE_CONFIG, { useValue: p.config });
+  child.register(MODULE_LOG, { useValue: p.log });
+  child.register(MODULE_NAME, { useValue: p.name });
+  child.register(MODULE_DICT, { useValue: p.dictHandles });
+  child.register(MODULE_DEPS, { useValue: Object.freeze(deps) });
   let instance: ModuleInstance;
   let handle: BoundModule;
   try {
-    instance = construct(child, definition.impl);
+    instance = resolveImpl(child, p.definition.impl);
   } catch (err) {
     await Promise.resolve(child.dispose()).catch(() => undefined);
-    throw new ModuleError('ERR_MODULE_CONSTRUCT', cs.loc, `${label}: cannot construct ${definition.impl.name || 'impl'}: ${errorText(err)}`, { cause: err });
+    throw new ModuleError('ERR_MODULE_CONSTRUCT', p.section.loc, `${label}: cannot construct ${p.definition.impl.name || 'impl'}: ${errorText(err)}`, { cause: err });
   }
   try {
-    handle = new BoundModule(name, definition, instance);
+    handle = new BoundModule(p.name, p.definition, instance);
   } catch (err) {
     await Promise.resolve(child.dispose()).catch(() => undefined);
-    throw new ModuleError('ERR_MODULE_DEFINITION', cs.loc, `${label}: module "${definition.name}": ${errorText(err)}`, { cause: err });
+    throw new ModuleError('ERR_MODULE_DEFINITION', p.section.loc, `${label}: module "${p.definition.name}": ${errorText(err)}`, { cause: err });
   }
-  return { name, definition, instance, config, section: cs, container: child, handle, file, state: 'constructed', log };
+  return { ...p, instance, container: child, handle, state: 'constructed', pending: false, env: {}, abort: new AbortController() };
 }
 
 /**
@@ -338,7 +469,7 @@ async function prepare(
  * sit in the global reflect-metadata store and our tokens are `Symbol.for` symbols, so it is
  * built from those tokens directly.
  */
-function construct(child: DependencyContainer, impl: AnyModuleDefinition['impl']): ModuleInstance {
+function resolveImpl(child: DependencyContainer, impl: AnyModuleDefinition['impl']): ModuleInstance {
   try {
     return child.resolve(impl) as ModuleInstance;
   } catch (err) {
@@ -462,51 +593,129 @@ function exportCandidates(ns: unknown): unknown[] {
   return out;
 }
 
-/** The location of config item `itemPath` (`a` or `sub.a`) in `cs`, else the section's. */
-function itemLoc(cs: ConfSection, itemPath: string): ConfLoc {
-  let sec: ConfSection | undefined = cs;
-  const parts = itemPath.split('.');
-  for (let i = 0; sec && i < parts.length - 1; i++) {
-    sec = sec.children.find((c): c is ConfSection => c.kind === 'section' && c.name1 === parts[i]);
-  }
-  const pair = sec?.children.find((c) => c.kind === 'pair' && c.attr === parts[parts.length - 1]);
-  return pair?.loc ?? sec?.loc ?? cs.loc;
-}
-
-function configAt(config: unknown, itemPath: string): unknown {
+function configValue(config: unknown, itemPath: string): unknown {
   let v = config;
   for (const p of itemPath.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
   return v;
 }
 
-/** Compiles `def.env` of one instance and installs the expanders on its bindings. */
-function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: TemplateCompiler): void {
-  const env = e.definition.env as Record<string, Record<string, string>> | undefined;
-  if (!env) return;
+/** The text of a raw pair as a template (single-quoted text is literal), as `conf.tmpl` converts it. */
+const TMPL_FIELD = conf.tmpl();
+
+/**
+ * Compiles `def.env` of one instance, installs the expanders on its bindings and returns the
+ * compiled templates. A method whose arguments are all constant (or templates handed over
+ * unexpanded) gets one frozen object for every call; otherwise the non-constant ones are
+ * expanded per call, with `ctx.signal` only for templates that can yield.
+ */
+function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: TemplateCompiler): CompiledEnv {
+  const env = e.definition.env as Record<string, Record<string, EnvArg>> | undefined;
+  const out: Record<string, Record<string, CompiledEnvArg | undefined>> = {};
+  if (!env) return out;
   for (const [methodName, args] of Object.entries(env)) {
-    const parts: [string, CompiledTemplate][] = [];
-    for (const [arg, itemPath] of Object.entries(args)) {
-      const value = configAt(e.config, itemPath);
+    const compiled: Record<string, CompiledEnvArg | undefined> = (out[methodName] = {});
+    const fixed: Record<string, unknown> = {};
+    const perCall: [string, Expander][] = [];
+    for (const [arg, spec] of Object.entries(args)) {
+      if (typeof spec === 'object' && 'sections' in spec) {
+        const map = compileSections(e.section, spec, (item, text) => {
+          const ref = spec.attrRef && item.quote === 'bare' ? bareAttrTemplate(text, dict) : text;
+          return compile(ref, { dict, xlats, loc: item.loc, strftime: spec.strftime, escape: ref === text ? spec.escape : undefined });
+        });
+        compiled[arg] = fixed[arg] = map;
+        continue;
+      }
+      const item = typeof spec === 'string' ? spec : spec.item;
+      const value = configValue(e.config, item);
       if (value === undefined) continue;
-      if (typeof value !== 'string') throw new Error(`env["${methodName}"].${arg} names config item "${itemPath}", which is not a string`);
-      parts.push([arg, compile(value, { dict, xlats, loc: itemLoc(e.section, itemPath) })]);
+      if (typeof value !== 'string') throw new Error(`env["${methodName}"].${arg} names config item "${item}", which is not a string`);
+      const o = typeof spec === 'string' ? undefined : spec;
+      const escape = o?.escape ?? (o?.escapeBy as ((c: unknown) => ((s: string) => string) | undefined) | undefined)?.(e.config);
+      // v4: an unquoted attribute name is a reference to the attribute, its value used raw.
+      const text = o?.attrRef && itemPair(e.section, item)?.quote === 'bare' ? bareAttrTemplate(value, dict) : value;
+      const topts = { dict, xlats, loc: itemLoc(e.section, item), strftime: o?.strftime, escape: text === value ? escape : undefined };
+      if (o?.split) {
+        let words: string[];
+        try {
+          words = o.split(text);
+        } catch (err) {
+          throw new ConfError('ERR_CONF_VALUE', topts.loc, `${ownerLabel(e.section, item)}: ${errorText(err)}`);
+        }
+        const ts = words.map((w) => compile(w, topts));
+        compiled[arg] = ts;
+        if (ts.every((t) => t.isConstant)) fixed[arg] = Object.freeze(ts.map((t) => t.constant!));
+        else perCall.push([arg, wordsExpander(ts)]);
+        continue;
+      }
+      const t = compile(text, topts);
+      compiled[arg] = t;
+      if (o?.as === 'template') fixed[arg] = t;
+      else if (t.isConstant) fixed[arg] = t.constant;
+      else perCall.push([arg, t]);
     }
-    if (parts.every(([, t]) => t.constant !== undefined)) {
-      const fixed = Object.freeze(Object.fromEntries(parts.map(([k, t]) => [k, t.constant!])));
-      e.handle.setEnv(methodName, () => fixed);
+    if (perCall.length === 0) {
+      const frozen = Object.freeze(fixed);
+      e.handle.setEnv(methodName, () => frozen);
       continue;
     }
-    e.handle.setEnv(methodName, (request) => {
-      const out: Record<string, string> = {};
+    e.handle.setEnv(methodName, (request, ctx) => {
+      const values: Record<string, unknown> = { ...fixed };
       let pending: Promise<void>[] | undefined;
-      for (const [k, t] of parts) {
-        const v = t.expand(request);
-        if (typeof v === 'string') out[k] = v;
-        else (pending ??= []).push(v.then((s) => { out[k] = s; }));
+      for (const [k, t] of perCall) {
+        const v = t.expand(request, t.canYield ? ctx.signal : undefined);
+        if (v instanceof Promise) (pending ??= []).push(v.then((s) => { values[k] = s; }));
+        else values[k] = v;
       }
-      return pending ? Promise.all(pending).then(() => out) : out;
+      return pending ? Promise.all(pending).then(() => values) : values;
     });
   }
+  return out;
+}
+
+/** What the per-call expansion of one `env` argument needs: a template, or the words of a split item. */
+interface Expander {
+  readonly canYield: boolean;
+  expand(request: Request, signal?: AbortSignal): unknown;
+}
+
+/** Expands the words of a split item into an array (a Promise only when a word yields). */
+function wordsExpander(ts: readonly CompiledTemplate[]): Expander {
+  return {
+    canYield: ts.some((t) => t.canYield),
+    expand(request, signal) {
+      const words = new Array<string>(ts.length);
+      let pending: Promise<void>[] | undefined;
+      ts.forEach((t, i) => {
+        const v = t.expand(request, t.canYield ? signal : undefined);
+        if (typeof v === 'string') words[i] = v;
+        else (pending ??= []).push(v.then((w) => { words[i] = w; }));
+      });
+      return pending ? Promise.all(pending).then(() => words) : words;
+    },
+  };
+}
+
+/** Compiles the values inside the subsections an {@link EnvSections} names, keyed by lower-case dotted path. */
+function compileSections(cs: ConfSection, spec: EnvSections, compile: (item: ConfPair, text: string) => CompiledTemplate): ReadonlyMap<string, CompiledTemplate> {
+  const map = new Map<string, CompiledTemplate>();
+  const except = new Set((spec.except ?? []).map((x) => x.toLowerCase()));
+  const walk = (sec: ConfSection, prefix: string): void => {
+    for (const item of sec.children) {
+      if (item.kind === 'section') {
+        walk(item, `${prefix}.${item.name1}`);
+        continue;
+      }
+      if (item.op === '' || item.value === undefined) continue;
+      const text = TMPL_FIELD.convert(item.value, item.quote, (m) => { throw new ConfError('ERR_CONF_VALUE', item.loc, `${ownerLabel(cs, `${prefix}.${item.attr}`)}: ${m}`); });
+      map.set(`${prefix}.${item.attr}`.toLowerCase(), compile(item, text as string));
+    }
+  };
+  for (const item of cs.children) {
+    if (item.kind !== 'section' || except.has(item.name1.toLowerCase())) continue;
+    if (spec.sections !== '*' && item.name1.toLowerCase() !== spec.sections.toLowerCase()) continue;
+    walk(item, item.name1);
+  }
+  return map;
 }
 
 function hookError(code: 'ERR_MODULE_BOOTSTRAP' | 'ERR_MODULE_INSTANTIATE', hook: string, e: Entry, err: unknown): Error {
@@ -533,6 +742,7 @@ async function detachOne(e: Entry, log: Logger): Promise<void> {
   if (e.state === 'detached') return;
   const hadHooks = e.state !== 'constructed';
   e.state = 'detached';
+  e.abort.abort(new Error('detached'));
   if (!hadHooks) return;
   try {
     await e.instance.detach?.();
@@ -551,7 +761,7 @@ async function disposeAll(entries: Entry[], log: Logger): Promise<void> {
   }
 }
 
-function makeSet(entries: Entry[], virtualModules: Map<string, ConfSection>, xlats: XlatRegistry, log: Logger): ModuleSet {
+function makeSet(entries: Entry[], configOrder: readonly Parsed[], virtualModules: Map<string, ConfSection>, xlats: XlatRegistry, log: Logger): ModuleSet {
   const byName = new Map(entries.map((e) => [e.name, e]));
   let detached: Promise<void> | undefined;
   const live = (name: string): Entry | undefined => {
@@ -594,7 +804,7 @@ function makeSet(entries: Entry[], virtualModules: Map<string, ConfSection>, xla
     virtualModules,
     xlats,
     get: (name) => byName.get(name),
-    list: () => entries,
+    list: () => configOrder.map((p) => byName.get(p.name)!),
     detachAll(): Promise<void> {
       detached ??= (async () => {
         for (let i = entries.length - 1; i >= 0; i--) await detachOne(entries[i], log);

@@ -22,8 +22,11 @@ export function definitionProblem(def: unknown): string | undefined {
   if (!d.config || typeof d.config !== 'object' || (d.config as { kind?: string }).kind !== 'section') return 'config is not a conf.section() schema';
   if (typeof d.impl !== 'function') return 'impl is not a class';
   if (!d.methods || typeof d.methods !== 'object') return 'methods is not a table';
+  if (d.dict !== undefined && (typeof d.dict !== 'object' || d.dict === null)) return 'dict is not a list or table of attribute names';
+  if (d.validate !== undefined && typeof d.validate !== 'function') return 'validate is not a function';
+  if (d.deps !== undefined && (typeof d.deps !== 'object' || d.deps === null)) return 'deps is not a table';
+  if (d.env !== undefined && (typeof d.env !== 'object' || d.env === null)) return 'env is not a table';
   if (d.map !== undefined && typeof d.map !== 'string') return 'map is not a method name';
-  if (d.dict !== undefined && !Array.isArray(d.dict)) return 'dict is not a list of attribute names';
   return undefined;
 }
 

@@ -9,8 +9,11 @@ import { inject, injectable } from 'tsyringe';
 import { conf } from '../config/schema';
 import type { Logger } from '../log/logger';
 import type { CallContext, Rcode } from './api';
-import { defineModule, type BootstrapContext, type ModuleInstance } from './define';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from './tokens';
+import {
+  defineDict, defineModule, type BootstrapContext, type CompiledTemplate, type ConfigAt, type DepHandles, type DictHandles,
+  type EnvOf, type InstantiateContext, type ModuleInstance,
+} from './define';
+import { MODULE_CONFIG, MODULE_DEPS, MODULE_DICT, MODULE_LOG, MODULE_NAME } from './tokens';
 
 /** Lifecycle events of every recorder instance, in order (`bootstrap a`, `detach b` …); clear it between tests. */
 export const recorderEvents: string[] = [];
@@ -132,3 +135,144 @@ export const envBad = defineModule({
   methods: { '* *': 'echo' },
   env: { echo: { n: 'num' } },
 });
+
+// ───────────── contract v2 fixtures: validate, dict handles, deps, env forms, slow instantiate ─────────────
+
+/** Config of `checked`: `mode = b` needs `peer` (a cross-item rule only `validate` can check). */
+export const CheckedConfig = conf.section({
+  mode: conf.enum(['a', 'b'] as const, { default: 'a' }),
+  peer: conf.string(),
+  sub: conf.subsection({ n: conf.integer({ default: 1 }) }),
+});
+
+/** The attributes `checked` uses: one required, one optional that no dictionary has. */
+export const CHECKED_DICT = defineDict({ user: 'User-Name', reply: 'Reply-Message', missing: { attr: 'No-Such-Attribute-Here', optional: true } });
+
+/** Keeps its injected dictionary handles. */
+@injectable()
+export class Checked implements ModuleInstance {
+  constructor(@inject(MODULE_DICT) readonly da: DictHandles<typeof CHECKED_DICT>) {}
+  detach(): void { events.push('detach checked'); }
+  call(): Rcode { return 'ok'; }
+}
+
+/** A module with `validate` (mode b needs peer; sub.n ≤ 5) and typed `dict` handles. */
+export const checked = defineModule({
+  name: 'checked',
+  kind: 'rlm',
+  config: CheckedConfig,
+  validate(c, at: ConfigAt) {
+    if (c.mode === 'b' && !c.peer) at('mode', 'mode = b needs a peer');
+    if (c.sub.n > 5) at('sub.n', `at most 5, got ${c.sub.n}`);
+  },
+  dict: CHECKED_DICT,
+  impl: Checked,
+  methods: { '* *': 'call' },
+});
+
+/** `user` depends on a recorder instance named by its `store` item (default: the instance `recorder`). */
+export const USER_DEPS = { store: { module: recorder, item: 'store' } } as const;
+
+/** Uses its recorder dependency: `call` counts on the recorder. */
+@injectable()
+export class User implements ModuleInstance {
+  constructor(
+    @inject(MODULE_DEPS) readonly deps: DepHandles<typeof USER_DEPS>,
+    @inject(MODULE_NAME) readonly name: string,
+  ) {}
+  instantiate(): void { events.push(`instantiate ${this.name} (store ${this.deps.store.name})`); }
+  call(): Rcode { this.deps.store.count++; return 'ok'; }
+}
+
+/** A module with a typed dependency. */
+export const user = defineModule({
+  name: 'user',
+  kind: 'rlm',
+  config: conf.section({ store: conf.string() }),
+  deps: USER_DEPS,
+  impl: User,
+  methods: { '* *': 'call' },
+});
+
+/** `chain` depends on another `chain` instance named by `next`, so that tests can build cycles. */
+@injectable()
+export class Chain implements ModuleInstance {
+  constructor(@inject(MODULE_DEPS) readonly deps: Record<string, ModuleInstance>) {}
+  detach(): void { events.push('detach chain'); }
+  call(): Rcode { return 'ok'; }
+}
+
+/** A module depending on its own kind. */
+export const chain = defineModule({
+  name: 'chain',
+  kind: 'rlm',
+  config: conf.section({ next: conf.string() }),
+  deps: { next: { module: 'chain', item: 'next' } },
+  impl: Chain,
+  methods: { '* *': 'call' },
+});
+
+/** Config of `env_forms`. */
+export const EnvFormsConfig = conf.section({
+  file: conf.tmpl({ default: '/x/%{User-Name}-%Y' }),
+  line: conf.tmpl({ default: 'line %{User-Name}' }),
+  unset: conf.tmpl(),
+  ref: conf.tmpl(),
+  argv: conf.tmpl(),
+  lines: conf.raw(),
+  other: conf.raw(),
+}, { allowUnknown: true });
+
+/** Every `env` form: a value with strftime and escape, a template, attribute references, split words, a section of templates. */
+export const ENV_FORMS = {
+  file: { item: 'file', strftime: true, escape: (s: string) => s.replace(/\//g, '_') },
+  line: { item: 'line', as: 'template' },
+  unset: 'unset',
+  ref: { item: 'ref', attrRef: true, escape: (s: string) => s.replace(/\//g, '_') },
+  argv: { item: 'argv', split: (t: string) => { if (t.includes('"')) throw new Error('no quotes here'); return t.split(' '); } },
+  lines: { sections: '*', except: ['other'], attrRef: true },
+} as const;
+
+/** Records each call's `ctx.env`; keeps the compiled env it got in instantiate. */
+@injectable()
+export class EnvForms implements ModuleInstance {
+  readonly seen: EnvOf<typeof ENV_FORMS>[] = [];
+  compiled?: InstantiateContext['env'];
+  instantiate(ctx: InstantiateContext): void { this.compiled = ctx.env; }
+  call(_req: unknown, ctx: CallContext<EnvOf<typeof ENV_FORMS>>): Rcode { this.seen.push(ctx.env); return 'ok'; }
+}
+
+/** A module using every `env` form. */
+export const envForms = defineModule({
+  name: 'env_forms',
+  kind: 'rlm',
+  config: EnvFormsConfig,
+  impl: EnvForms,
+  methods: { '* *': 'call' },
+  env: { call: ENV_FORMS },
+});
+
+/** Pending `slow` instantiations by instance name: resolve or reject them to finish `instantiate`. */
+export const slowGate = new Map<string, { release(): void; fail(e: Error): void; signal: AbortSignal }>();
+
+/** Its `instantiate` waits for the test (as a module waiting on a back-end that is down would). */
+@injectable()
+export class Slow implements ModuleInstance {
+  constructor(@inject(MODULE_NAME) readonly name: string) {}
+  instantiate(ctx: InstantiateContext): Promise<void> {
+    return new Promise<void>((release, fail) => { slowGate.set(this.name, { release, fail, signal: ctx.signal }); });
+  }
+  call(): Rcode { return 'ok'; }
+}
+
+/** A module whose instantiate hangs until the test releases it through {@link slowGate}. */
+export const slow = defineModule({
+  name: 'slow',
+  kind: 'rlm',
+  config: conf.section({}),
+  impl: Slow,
+  methods: { '* *': 'call' },
+});
+
+/** The compiled template type, re-exported for tests. */
+export type { CompiledTemplate };

@@ -1,7 +1,8 @@
 /**
  * DI tokens. Core services are registered in the root container (DICT, XLATS, ROOT_LOG,
  * METRICS, CLOCK, WORKER_POOLS, TOPOLOGY); each module instance gets a child container holding
- * MODULE_CONFIG, MODULE_LOG and MODULE_NAME. Modules inject with explicit `@inject(TOKEN)` only.
+ * MODULE_CONFIG, MODULE_LOG, MODULE_NAME, MODULE_DICT and MODULE_DEPS. Modules inject with
+ * explicit `@inject(TOKEN)` only.
  *
  * Tokens are registered symbols (`Symbol.for`), so a custom module compiled against another
  * copy of this file (e.g. `dist/core/module/tokens.js` while the server runs from sources)
@@ -23,6 +24,10 @@ export const MODULE_CONFIG: InjectionToken<unknown> = Symbol.for('tsradius.Modul
 export const MODULE_LOG: InjectionToken<Logger> = Symbol.for('tsradius.ModuleLog');
 /** The instance name as written in config (`files`, `ldap_corp`). */
 export const MODULE_NAME: InjectionToken<string> = Symbol.for('tsradius.ModuleName');
+/** The resolved attributes of the definition's `dict` (type: `DictHandles<typeof dict>`). */
+export const MODULE_DICT: InjectionToken<unknown> = Symbol.for('tsradius.ModuleDict');
+/** The instances of the definition's `deps` (type: `DepHandles<typeof deps>`). */
+export const MODULE_DEPS: InjectionToken<unknown> = Symbol.for('tsradius.ModuleDeps');
 /** The protocol dictionary (root container). */
 export const DICT: InjectionToken<Dictionary> = Symbol.for('tsradius.Dictionary');
 /** The xlat registry of this configuration generation (root container). */

@@ -2,27 +2,26 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { AttrFilter } from './attr_filter';
-import { AttrFilterConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttrFilter } from './attr_filter';
+import def from './index';
+import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
 import { printPairList } from '../../core/pair/text';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attr-filter-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function filter(rules: string, extra = ''): AttrFilter {
+/** An `attr_filter` instance for `rules`, loaded through the loader (validate reads the file; methods get `ctx.env`). */
+async function filter(rules: string, extra = ''): Promise<AttrFilter> {
   const f = path.join(dir, `rules-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(f, rules);
-  const log = memoryLogger();
-  const m = new AttrFilter(parseModuleConfig(AttrFilterConfig, `filename = ${f}\n${extra}`), log);
-  m.configure({ name: 'attr_filter', dict: testDict(), log });
-  return m;
+  return loadTestModule(def, `filename = ${f}\n${extra}`);
 }
 const SEND = { name1: 'send', name2: 'Access-Accept' };
 
 describe('attr_filter', () => {
-  const m = filter(`# v3-style post-proxy rules
+  let m!: AttrFilter;
+  beforeAll(async () => { m = await filter(`# v3-style post-proxy rules
 example.com
 	Framed-IP-Address == 192.0.2.10,
 	Session-Timeout <= 28800,
@@ -39,7 +38,7 @@ DEFAULT
 
 DEFAULT
 	Reply-Message =* ANY
-`);
+`); });
   it('DEFAULT entries: keeps allowed values, removes the rest (including unnamed attributes)', () => {
     const r = makeRequest('User-Name = "bob"', {
       reply: 'Framed-IP-Address = 10.1.1.1, Session-Timeout = 7200, Idle-Timeout = 600, Reply-Message = "hi", Filter-Id = "x", Port-Limit = 2, Cisco-AVPair = "ip:a=b", Cisco-AVPair = "shell:priv=15"',
@@ -59,20 +58,20 @@ DEFAULT
     expect(m.filterRequest(r, callCtx(r))).toBe('updated');
     expect(printPairList(r.request)).toBe('Reply-Message = "x", Packet-Src-IP-Address = 127.0.0.1');
   });
-  it('Relax-Filter and relaxed keep unnamed attributes', () => {
-    const m2 = filter('DEFAULT\n\tSession-Timeout <= 10,\n\tRelax-Filter = yes\n');
+  it('Relax-Filter and relaxed keep unnamed attributes', async () => {
+    const m2 = await filter('DEFAULT\n\tSession-Timeout <= 10,\n\tRelax-Filter = yes\n');
     const r = makeRequest('', { reply: 'Session-Timeout = 20, Idle-Timeout = 5' });
     m2.filterReply(r, callCtx(r, SEND));
     expect(printPairList(r.reply)).toBe('Idle-Timeout = 5');
-    const m3 = filter('DEFAULT\n\tSession-Timeout <= 10\n', 'relaxed = yes');
+    const m3 = await filter('DEFAULT\n\tSession-Timeout <= 10\n', 'relaxed = yes');
     const r3 = makeRequest('', { reply: 'Session-Timeout = 5, Idle-Timeout = 5' });
     m3.filterReply(r3, callCtx(r3, SEND));
     expect(printPairList(r3.reply)).toBe('Session-Timeout = 5, Idle-Timeout = 5');
   });
-  it('noop without a matching entry; located errors', () => {
-    const m4 = filter('only.example\n\tReply-Message =* ANY\n');
+  it('noop without a matching entry; located errors', async () => {
+    const m4 = await filter('only.example\n\tReply-Message =* ANY\n');
     const r = makeRequest('', { reply: 'Idle-Timeout = 5' });
     expect(m4.filterReply(r, callCtx(r, SEND))).toBe('noop');
-    expect(() => filter('DEFAULT\n\tNo-Such <= 1\n')).toThrow(/rules-\w+\[2\]: No-Such <= 1: Unknown attribute/);
+    await expect(filter('DEFAULT\n\tNo-Such <= 1\n')).rejects.toThrow(/rules-\w+\[2\]: No-Such <= 1: Unknown attribute/);
   });
 });

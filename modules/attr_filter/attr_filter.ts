@@ -22,17 +22,15 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, XLATS } from '../../core/module/tokens';
+import { MODULE_CONFIG, MODULE_LOG } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { InstantiateContext } from '../../core/module/define';
+import type { ConfigAt, EnvOf, ValidateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
 import type { LeafType } from '../../core/dict/types';
 import type { Pair } from '../../core/pair/pair';
 import { forEachLeaf } from '../../core/pair/list';
 import type { Request } from '../../core/request/request';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { compareOp, type CompareOperator } from '../../core/value/ops';
-import { compileTemplate, type Template } from '../shared/tmpl';
 import { assignItem, itemRegex, itemValue, parseUsersFile, valueText, type UsersEntry, type UsersFile, type UsersItem } from '../shared/users-file';
 import type { AttrFilterConfig } from './config';
 
@@ -68,24 +66,37 @@ interface Rules {
 
 const isYes = (p: Pair | undefined): boolean => p?.value === true || (typeof p?.value === 'string' && /^(yes|true|1)$/i.test(p.value));
 
+/** `env` of both methods: the key, expanded before each call. */
+export const ATTR_FILTER_ENV = { key: 'key' } as const;
+
+/** Arguments of the `attr_filter` methods. */
+export type AttrFilterEnv = EnvOf<typeof ATTR_FILTER_ENV>;
+
+/** Rules files parsed by `validateAttrFilter`, for the instance of the same config object. */
+const parsed = new WeakMap<object, UsersFile>();
+
+/**
+ * The definition's `validate`: reads and compiles the rules file (errors located
+ * `file[line]`), so that `radiusd -C` reports a bad file as start-up would.
+ */
+export function validateAttrFilter(c: AttrFilterConfig, _at: ConfigAt, ctx: ValidateContext): void {
+  parsed.set(c, parseUsersFile(path.resolve(c.filename), { dict: ctx.dict, xlats: ctx.xlats, filterRules: true }));
+}
+
 /** The `attr_filter` module instance. */
 @injectable()
 export class AttrFilter {
   private file?: UsersFile;
-  private key?: Template;
   private readonly rules = new Map<UsersEntry, Rules>();
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: AttrFilterConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
-    @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}
 
-  /** Reads the rules file; errors are located `file[line]`. (also under `radiusd -C`) */
-  configure(ctx: InstantiateContext): void {
-    const opts = { dict: ctx.dict, xlats: this.xlats, filterRules: true };
-    this.key = compileTemplate(this.config.key, opts);
-    this.file = parseUsersFile(path.resolve(this.config.filename), opts);
+  /** Splits the rules of the file `validateAttrFilter` read. */
+  instantiate(): void {
+    this.file = parsed.get(this.config)!;
     for (const e of this.file.entries) {
       const all = [...e.check, ...e.checkAssign, ...e.reply];
       let fall = false;
@@ -102,19 +113,17 @@ export class AttrFilter {
   }
 
   /** Filters the request list. */
-  filterRequest(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  filterRequest(request: Request, ctx: CallContext<AttrFilterEnv>): Rcode | Promise<Rcode> {
     return this.run(request, request.request, ctx);
   }
 
   /** Filters the reply list. */
-  filterReply(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  filterReply(request: Request, ctx: CallContext<AttrFilterEnv>): Rcode | Promise<Rcode> {
     return this.run(request, request.reply, ctx);
   }
 
-  private run(request: Request, list: Pair[], ctx: CallContext): Rcode | Promise<Rcode> {
-    const key = this.key!.expand(request, ctx.signal);
-    if (typeof key !== 'string') return key.then((k) => this.filter(request, list, ctx, k));
-    return this.filter(request, list, ctx, key);
+  private run(request: Request, list: Pair[], ctx: CallContext<AttrFilterEnv>): Rcode | Promise<Rcode> {
+    return this.filter(request, list, ctx, ctx.env.key);
   }
 
   private async valuesAsync(rules: readonly UsersItem[], request: Request): Promise<(Pair | undefined)[]> {

@@ -1,24 +1,21 @@
 import 'reflect-metadata';
 import * as crypto from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { Chap } from './chap';
-import { ChapConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Chap } from './chap';
+import def from './index';
+import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
 import { printPairList } from '../../core/pair/text';
 import type { Request } from '../../core/request/request';
 
-function chap(): Chap {
-  const log = memoryLogger();
-  const m = new Chap(parseModuleConfig(ChapConfig, ''), log, 'chap');
-  m.instantiate({ name: 'chap', dict: testDict(), log });
-  return m;
-}
+/** A `chap { }` instance loaded through the loader (attributes injected as MODULE_DICT). */
+const chap = () => loadTestModule(def, '');
 const auth = (m: Chap, r: Request) => m.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'chap' }));
 const response = (id: number, pw: string, challenge: Buffer) =>
   Buffer.concat([Buffer.from([id]), crypto.createHash('md5').update(Buffer.from([id])).update(pw).update(challenge).digest()]);
 
 describe('chap', () => {
-  const m = chap();
+  let m!: Chap;
+  beforeAll(async () => { m = await chap(); });
   const challenge = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
   it('authorize sets Auth-Type CHAP only with CHAP-Password', () => {
     const r = makeRequest(`User-Name = "bob", CHAP-Password = 0x${response(1, 'hello', challenge).toString('hex')}`);

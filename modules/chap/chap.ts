@@ -12,35 +12,48 @@
 import 'reflect-metadata';
 import * as crypto from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
+import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { BootstrapContext, InstantiateContext } from '../../core/module/define';
+import { defineDict, type BootstrapContext, type DictHandles, type InstantiateContext } from '../../core/module/define';
 import { box, boxAsText } from '../../core/unlang/xlat/box';
 import type { Logger } from '../../core/log/logger';
 import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
 import type { Request } from '../../core/request/request';
 import type { Value } from '../../core/value/types';
-import { AuthTypeSetter, requireAttr } from '../shared/auth-type';
+import { AuthTypeSetter } from '../shared/auth-type';
 import { failureMessage, getPair, getValue } from '../shared/pairs';
 import type { ChapConfig } from './config';
 
 const asBuffer = (v: Value | undefined): Buffer | undefined =>
   v === undefined ? undefined : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
 
+/** The attributes `chap` uses (the definition's `dict`; injected resolved as `MODULE_DICT`). */
+export const CHAP_DICT = defineDict({
+  chapPassword: 'CHAP-Password',
+  chapChallenge: 'CHAP-Challenge',
+  authType: 'Auth-Type',
+  cleartext: 'Password.Cleartext',
+  failureMessage: 'Module-Failure-Message',
+  vector: { attr: 'Packet-Authentication-Vector', optional: true },
+  authenticator: { attr: 'Packet.Authenticator', optional: true },
+});
+
 /** The `chap` module instance. */
 @injectable()
 export class Chap {
   private dict?: Dictionary;
-  private da: Record<'chapPassword' | 'chapChallenge' | 'authType' | 'cleartext', DictAttr> | undefined;
-  private vector: DictAttr[] = [];
+  private readonly vector: DictAttr[];
   private authType?: AuthTypeSetter;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: ChapConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
-  ) {}
+    @inject(MODULE_DICT) private readonly da: DictHandles<typeof CHAP_DICT>,
+  ) {
+    this.vector = [da.vector, da.authenticator].filter((x): x is DictAttr => x !== undefined);
+  }
 
   /**
    * Registers `%<instance>.password(cleartext)`: a CHAP-Password for that password (a random
@@ -51,9 +64,7 @@ export class Chap {
   bootstrap(ctx: BootstrapContext): void {
     ctx.registerXlat(`${this.name}.password`, (c, args) => {
       const password = Buffer.from((args[0] ?? []).map(boxAsText).join(''), 'utf8');
-      const dict = this.dict ?? ctx.dict;
-      const challengeDa = this.da?.chapChallenge ?? dict.resolve('CHAP-Challenge');
-      const challenge = (challengeDa ? asBuffer(getValue(c.request.request, challengeDa)) : undefined) ?? this.authenticator(c.request);
+      const challenge = asBuffer(getValue(c.request.request, this.da.chapChallenge)) ?? this.authenticator(c.request);
       if (!challenge) throw new Error(`${this.name}.password: no CHAP-Challenge and no Request Authenticator`);
       const id = crypto.randomBytes(1);
       const response = crypto.createHash('md5').update(id).update(password).update(challenge).digest();
@@ -61,26 +72,15 @@ export class Chap {
     }, { returnType: 'octets', minArgs: 1, maxArgs: 1 });
   }
 
-  /** Resolves attributes and the Auth-Type value. */
+  /** Resolves the Auth-Type value. */
   instantiate(ctx: InstantiateContext): void {
-    const dict = (this.dict = ctx.dict);
-    const need = (n: string): DictAttr => requireAttr(dict, n, this.name);
-    this.da = {
-      chapPassword: need('CHAP-Password'),
-      chapChallenge: need('CHAP-Challenge'),
-      authType: need('Auth-Type'),
-      cleartext: need('Password.Cleartext'),
-    };
-    for (const n of ['Packet-Authentication-Vector', 'Packet.Authenticator']) {
-      const da = dict.resolve(n);
-      if (da) this.vector.push(da);
-    }
+    this.dict = ctx.dict;
     this.authType = AuthTypeSetter.resolve(this.da.authType, this.config.auth_type ?? this.name, 'chap', this.log);
   }
 
   /** `recv`: set Auth-Type CHAP when the request carries CHAP-Password. */
   authorize(request: Request, ctx: CallContext): Rcode {
-    if (!getPair(request.request, this.da!.chapPassword)) return 'noop';
+    if (!getPair(request.request, this.da.chapPassword)) return 'noop';
     if (this.authType!.isSet(request, ctx)) return 'noop';
     return this.authType!.set(request, ctx);
   }
@@ -101,7 +101,7 @@ export class Chap {
 
   /** `authenticate`: verify the CHAP response. */
   authenticate(request: Request, ctx: CallContext): Rcode {
-    const da = this.da!;
+    const da = this.da;
     const cp = asBuffer(getValue(request.request, da.chapPassword));
     if (!cp) return this.failWith(request, ctx, 'invalid', 'No CHAP-Password attribute in the request');
     if (cp.length !== 17) return this.failWith(request, ctx, 'invalid', `CHAP-Password has invalid length ${cp.length}, expected 17`);

@@ -1,6 +1,6 @@
 import { defineModule } from '../../core/module/define';
 import { ChapConfig } from './config';
-import { Chap } from './chap';
+import { Chap, CHAP_DICT } from './chap';
 
 /** `chap`: RFC 1994 CHAP-MD5 authentication against the cleartext password. */
 export default defineModule({
@@ -8,7 +8,7 @@ export default defineModule({
   kind: 'rlm',
   summary: 'Authenticates CHAP-Password (MD5 of id, cleartext password and challenge).',
   config: ChapConfig,
-  dict: ['CHAP-Password', 'CHAP-Challenge', 'Auth-Type', 'Password.Cleartext', 'Module-Failure-Message'],
+  dict: CHAP_DICT,
   impl: Chap,
   methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
   named: { authorize: 'authorize', authenticate: 'authenticate' },

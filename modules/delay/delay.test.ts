@@ -1,20 +1,15 @@
 import 'reflect-metadata';
 import { describe, expect, it, vi } from 'vitest';
-import { Delay } from './delay';
-import { DelayConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import def from './index';
+import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
 
-function delay(body: string): Delay {
-  const log = memoryLogger();
-  const m = new Delay(parseModuleConfig(DelayConfig, body, 'delay'), 'delay');
-  m.instantiate({ name: 'delay', dict: testDict(), log });
-  return m;
-}
+/** A `delay { body }` instance loaded through the loader (its `delay` method gets `ctx.env`). */
+const delay = (body: string) => loadTestModule(def, body);
 const REJ = { name1: 'send', name2: 'Access-Reject' };
 
 describe('delay', () => {
   it('yields for the configured time, then ok', async () => {
-    const m = delay('delay = 50ms\nrelative = yes');
+    const m = await delay('delay = 50ms\nrelative = yes');
     const r = makeRequest('User-Name = "bob"');
     const t0 = Date.now();
     const p = m.delay(r, callCtx(r, REJ));
@@ -23,25 +18,25 @@ describe('delay', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(45);
   });
   it('counts from the request time unless relative; noop when already past', async () => {
-    const m = delay('delay = 0.05');
+    const m = await delay('delay = 0.05');
     const r = makeRequest('User-Name = "bob"');
     (r as { received: number }).received = Date.now() / 1000 - 1;
     expect(m.delay(r, callCtx(r, REJ))).toBe('noop');
-    const f = delay('delay = 0\nforce_reschedule = yes');
+    const f = await delay('delay = 0\nforce_reschedule = yes');
     expect(await f.delay(r, callCtx(r, REJ))).toBe('ok');
   });
   it('expanded delay from an attribute; bad values fail', async () => {
-    const m = delay('delay = "%{reply.Session-Timeout}ms"\nrelative = yes');
+    const m = await delay('delay = "%{reply.Session-Timeout}ms"\nrelative = yes');
     const r = makeRequest('', { reply: 'Session-Timeout = 20' });
     expect(await m.delay(r, callCtx(r, REJ))).toBe('ok');
     const r2 = makeRequest('', { reply: 'Reply-Message = "x"' });
-    expect(await delay('delay = "%{reply.Reply-Message}"').delay(r2, callCtx(r2, REJ))).toBe('fail');
-    expect(() => delay('delay = soon')).toThrow(/invalid delay "soon"/);
+    expect(await (await delay('delay = "%{reply.Reply-Message}"')).delay(r2, callCtx(r2, REJ))).toBe('fail');
+    await expect(delay('delay = soon')).rejects.toThrow(/^test\.conf\[2\]: delay \{ delay \}: invalid delay "soon"$/);
   });
   it('cancel clears the timer (signal abort and cancel signal)', async () => {
     vi.useFakeTimers();
     try {
-      const m = delay('delay = 10s\nrelative = yes');
+      const m = await delay('delay = 10s\nrelative = yes');
       const r = makeRequest('');
       const ac = new AbortController();
       const p = m.delay(r, callCtx(r, REJ, { signal: ac.signal })) as Promise<string>;
@@ -63,7 +58,7 @@ describe('delay', () => {
   it('clamps to max_delay', async () => {
     vi.useFakeTimers();
     try {
-      const m = delay('delay = 1h\nrelative = yes\nmax_delay = 2s');
+      const m = await delay('delay = 1h\nrelative = yes\nmax_delay = 2s');
       const r = makeRequest('');
       const p = m.delay(r, callCtx(r, REJ)) as Promise<string>;
       vi.advanceTimersByTime(2001);

@@ -10,43 +10,42 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { MODULE_CONFIG } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { InstantiateContext } from '../../core/module/define';
+import type { ConfigAt, EnvOf, InstantiateContext, ValidateContext } from '../../core/module/define';
 import { parseDuration } from '../../core/config/schema';
 import type { Request } from '../../core/request/request';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, type Template } from '../shared/tmpl';
 import type { DelayConfig } from './config';
+
+/** `env` of the `delay` method: the amount, expanded before each call (constant: no per-call work). */
+export const DELAY_ENV = { amount: 'delay' } as const;
+
+/** Arguments of {@link Delay.delay}. */
+export type DelayEnv = EnvOf<typeof DELAY_ENV>;
+
+/** The definition's `validate`: a constant delay must be a time delta. */
+export function validateDelay(_c: DelayConfig, at: ConfigAt, ctx: ValidateContext): void {
+  const t = ctx.env.delay?.amount;
+  if (t && 'isConstant' in t && t.isConstant && parseDuration(t.constant!) === undefined) at('delay', `invalid delay "${t.constant}"`);
+}
 
 /** The `delay` module instance. */
 @injectable()
 export class Delay {
-  private amount?: Template;
   private fixed?: number;
 
-  constructor(
-    @inject(MODULE_CONFIG) private readonly config: DelayConfig,
-    @inject(MODULE_NAME) private readonly name: string,
-    @inject(XLATS) private readonly xlats?: XlatRegistry,
-  ) {}
+  constructor(@inject(MODULE_CONFIG) private readonly config: DelayConfig) {}
 
-  /** Compiles the delay; a constant must be a valid time delta. */
+  /** Parses a constant delay once (`validateDelay` checked it). */
   instantiate(ctx: InstantiateContext): void {
-    this.amount = compileTemplate(this.config.delay, { dict: ctx.dict, xlats: this.xlats });
-    if (this.amount.constant !== undefined) {
-      const s = parseDuration(this.amount.constant);
-      if (s === undefined) throw new Error(`${this.name}: invalid delay "${this.amount.constant}"`);
-      this.fixed = s;
-    }
+    const t = ctx.env.delay?.amount;
+    if (t && 'isConstant' in t && t.isConstant) this.fixed = parseDuration(t.constant!);
   }
 
   /** Waits, then returns `ok`; `noop` when no waiting is needed; `fail` on a bad expanded value. */
-  delay(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  delay(request: Request, ctx: CallContext<DelayEnv>): Rcode | Promise<Rcode> {
     if (this.fixed !== undefined) return this.wait(request, ctx, this.fixed);
-    const text = this.amount!.expand(request, ctx.signal);
-    if (typeof text !== 'string') return text.then((t) => this.waitText(request, ctx, t));
-    return this.waitText(request, ctx, text);
+    return this.waitText(request, ctx, ctx.env.amount);
   }
 
   private waitText(request: Request, ctx: CallContext, text: string): Rcode | Promise<Rcode> {

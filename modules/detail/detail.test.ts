@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Detail } from './detail';
 import { DetailConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { callCtx, loadTestModule, makeRequest, parseModuleConfig } from '../shared/testing';
+import def from './index';
 import { ctime } from '../shared/tmpl';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detail-test-'));
@@ -13,10 +14,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const instances: Detail[] = [];
 afterAll(async () => { for (const d of instances) await d.detach(); });
 
-function detail(body: string): Detail {
-  const log = memoryLogger();
-  const d = new Detail(parseModuleConfig(DetailConfig, body, 'detail'), log, 'detail');
-  d.instantiate({ name: 'detail', dict: testDict(), log });
+/** A `detail { body }` instance loaded through the loader (its methods get `ctx.env`). */
+async function detail(body: string): Promise<Detail> {
+  const d = await loadTestModule(def, body);
   instances.push(d);
   return d;
 }
@@ -29,7 +29,7 @@ const ACCT = { name1: 'recv', name2: 'Accounting-Request' };
 describe('detail', () => {
   it('writes a FreeRADIUS-format record; the file is complete when the call resolves', async () => {
     const file = path.join(dir, 'radacct', 'detail');
-    const d = detail(`filename = ${file}`);
+    const d = await detail(`filename = ${file}`);
     const r = acct();
     expect(await d.logRequest(r, callCtx(r, ACCT))).toBe('ok');
     const text = fs.readFileSync(file, 'utf8');
@@ -44,7 +44,7 @@ describe('detail', () => {
   });
 
   it('expands the filename per request (strftime, attributes), keeps "/" out of values', async () => {
-    const d = detail(`filename = ${dir}/acct/%{Packet-Src-IP-Address}/detail-%Y%m%d\npermissions = 0640`);
+    const d = await detail(`filename = ${dir}/acct/%{Packet-Src-IP-Address}/detail-%Y%m%d\npermissions = 0640`);
     const r = acct();
     await d.logRequest(r, callCtx(r, ACCT));
     const t = new Date(r.received * 1000);
@@ -52,18 +52,18 @@ describe('detail', () => {
     const f = path.join(dir, 'acct', '127.0.0.1', `detail-${day}`);
     expect(fs.existsSync(f)).toBe(true);
     expect(fs.statSync(f).mode & 0o777).toBe(0o640);
-    const d2 = detail(`filename = ${dir}/u/%{User-Name}`);
+    const d2 = await detail(`filename = ${dir}/u/%{User-Name}`);
     const r2 = makeRequest('User-Name = "../../etc/x"', { code: 4 });
     await d2.logRequest(r2, callCtx(r2, ACCT));
     expect(fs.readdirSync(path.join(dir, 'u'))).toEqual(['______etc_x']);
-    const d3 = detail(`filename = ${dir}/e/%{User-Name}\nescape_filenames = yes`);
+    const d3 = await detail(`filename = ${dir}/e/%{User-Name}\nescape_filenames = yes`);
     await d3.logRequest(r2, callCtx(r2, ACCT));
     expect(fs.readdirSync(path.join(dir, 'e'))).toEqual(['..-2f..-2fetc-2fx'.replace(/^\./, '-2e')]);
   });
 
   it('suppress, log_packet_header, header and the reply list', async () => {
     const file = path.join(dir, 'd3');
-    const d = detail(`filename = ${file}\nheader = "rec %{User-Name}"\nlog_packet_header = yes\nsuppress {\n\tAcct-Session-Id\n}`);
+    const d = await detail(`filename = ${file}\nheader = "rec %{User-Name}"\nlog_packet_header = yes\nsuppress {\n\tAcct-Session-Id\n}`);
     const r = acct();
     r.reply.push(...makeRequest('Reply-Message = "hi"').request);
     await d.logRequest(r, callCtx(r, ACCT));
@@ -74,14 +74,14 @@ describe('detail', () => {
     expect(text).toContain('rec bob\n\tPacket-Type = Accounting-Request\n\tPacket-Src-IP-Address = 127.0.0.1\n\tReply-Message = "hi"\n');
   });
 
-  it('rejects unknown suppress attributes with a location', () => {
-    expect(() => detail(`filename = ${dir}/x\nsuppress {\n\tNo-Such\n}`)).toThrow(/test\.conf\[4\]: detail \{ suppress \{ No-Such \} \}: unknown attribute/);
+  it('rejects unknown suppress attributes with a location', async () => {
+    await expect(detail(`filename = ${dir}/x\nsuppress {\n\tNo-Such\n}`)).rejects.toThrow(/test\.conf\[4\]: detail \{ suppress \{ No-Such \} \}: unknown attribute/);
     expect(() => parseModuleConfig(DetailConfig, `filename = x\npermissions = 0999`)).toThrow(/octal/);
   });
 
   it('group commit: concurrent records share writes and syncs; every record is on disk when its call resolves', async () => {
     const file = path.join(dir, 'group');
-    const d = detail(`filename = ${file}\nfsync = yes`);
+    const d = await detail(`filename = ${file}\nfsync = yes`);
     const reqs = Array.from({ length: 200 }, (_, i) => acct(`, Acct-Session-Id = "s${i}"`));
     const results = await Promise.all(reqs.map(async (r, i) => {
       const rc = await d.logRequest(r, callCtx(r, ACCT));
@@ -98,7 +98,7 @@ describe('detail', () => {
 
   it('reopens after rotation by rename and after deletion', async () => {
     const file = path.join(dir, 'rot');
-    const d = detail(`filename = ${file}`);
+    const d = await detail(`filename = ${file}`);
     const r = acct();
     await d.logRequest(r, callCtx(r, ACCT));
     fs.renameSync(file, file + '.1');
@@ -112,7 +112,7 @@ describe('detail', () => {
   });
 
   it('closes idle handles', async () => {
-    const d = detail(`filename = ${dir}/idle\nidle_timeout = 1s`);
+    const d = await detail(`filename = ${dir}/idle\nidle_timeout = 1s`);
     const r = acct();
     await d.logRequest(r, callCtx(r, ACCT));
     expect(d.appendWriter!.openCount).toBe(1);
@@ -124,14 +124,14 @@ describe('detail', () => {
 
   it('fails (does not throw) when the file cannot be written', async () => {
     fs.writeFileSync(path.join(dir, 'notadir'), '');
-    const d = detail(`filename = ${dir}/notadir/detail`);
+    const d = await detail(`filename = ${dir}/notadir/detail`);
     const r = acct();
     expect(await d.logRequest(r, callCtx(r, ACCT))).toBe('fail');
   });
 
   it('cost of durability (informational)', async () => {
     for (const fsync of ['yes', 'no']) {
-      const d = detail(`filename = ${dir}/cost-${fsync}\nfsync = ${fsync}`);
+      const d = await detail(`filename = ${dir}/cost-${fsync}\nfsync = ${fsync}`);
       const r = acct();
       let t0 = performance.now();
       for (let i = 0; i < 50; i++) await d.logRequest(r, callCtx(r, ACCT));

@@ -23,82 +23,84 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
 import { MetricsRegistry } from '../../core/metrics/registry';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { InstantiateContext } from '../../core/module/define';
+import type { ConfigAt, EnvOf, InstantiateContext, ValidateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
-import { ConfError } from '../../core/config/errors';
 import type { DictAttr } from '../../core/dict/attr';
+import type { Dictionary } from '../../core/dict/dictionary';
 import { Pair } from '../../core/pair/pair';
 import { printPairLines } from '../../core/pair/text';
 import type { Request } from '../../core/request/request';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, ctime, type Template } from '../shared/tmpl';
 import { getValue } from '../shared/pairs';
 import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { escapeName, safeName } from '../shared/filename';
+import { makeAt } from '../../core/module/at';
+import { sectionOf } from '../../core/config/schema';
 import type { DetailConfig } from './config';
 
 /** detail's `escape_filenames`: {@link escapeName}, and a leading `.` becomes `-2e` too. */
 const escapeDetailName = (s: string): string => escapeName(s).replace(/^\./, '-2e');
 
+/** `env` of both methods: the file name and the header, expanded before each call. */
+export const DETAIL_ENV = {
+  filename: { item: 'filename', strftime: true, escapeBy: (c: DetailConfig) => (c.escape_filenames ? escapeDetailName : safeName) },
+  header: { item: 'header', strftime: true },
+} as const;
+
+/** Arguments of the `detail` methods. */
+export type DetailEnv = EnvOf<typeof DETAIL_ENV>;
+
 /**
- * Conservatively true when template text may call a function (`%name(…)`, or the v3 `%{name:…}` form,
- * which also matches list qualifiers and `?:`). strftime letters (`%Y`) and attribute references do not.
+ * The attributes of the `suppress { }` sections (plus User-Password and CHAP-Password). An
+ * unknown name is a located error through `at`; `validateDetail` and `instantiate` both use it.
  */
-function mayCall(text: string): boolean {
-  return /%[A-Za-z_][\w.-]*\(|%\{[^}]*:/.test(text);
+export function suppressList(c: DetailConfig, dict: Dictionary, at: ConfigAt): Set<DictAttr> {
+  const out = new Set<DictAttr>();
+  for (const n of ['User-Password', 'CHAP-Password']) {
+    const da = dict.resolve(n);
+    if (da) out.add(da);
+  }
+  for (const sec of c.suppress) {
+    if (sec.kind !== 'section') at.item(sec, 'suppress', 'expected a section "suppress { Attribute … }"');
+    for (const item of sec.children) {
+      const name = item.kind === 'pair' ? item.attr.replace(/^&/, '') : item.name1;
+      const da = item.kind === 'pair' && item.op === '' ? dict.resolve(name) : undefined;
+      if (!da) at.item(item, `suppress.${name}`, `unknown attribute "${name}"`);
+      out.add(da);
+    }
+  }
+  return out;
+}
+
+/** The definition's `validate`: the suppress list names known attributes. */
+export function validateDetail(c: DetailConfig, at: ConfigAt, ctx: ValidateContext): void {
+  suppressList(c, ctx.dict, at);
 }
 
 /** The `detail` module instance. */
 @injectable()
 export class Detail {
   private writer?: AppendWriter;
-  private filename?: Template;
-  private header?: Template;
-  /** Whether the filename / header templates call functions (only those may yield and need ctx.signal). */
-  private filenameCalls = true;
-  private headerCalls = true;
-  private readonly suppressed = new Set<DictAttr>();
+  private suppressed = new Set<DictAttr>();
   private headerDas: DictAttr[] = [];
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: DetailConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
-    @inject(XLATS) private readonly xlats?: XlatRegistry,
     @inject(METRICS) private readonly metrics: MetricsRegistry = new MetricsRegistry(),
   ) {}
 
   /** Removes this instance's metrics collector (the writer's counters). */
   private unregisterMetrics: (() => void) | undefined;
 
-  /** Compiles the templates, resolves the suppress list and starts the writer. */
+  /** Resolves the suppress list (checked by `validateDetail`) and starts the writer. */
   instantiate(ctx: InstantiateContext): void {
     const dict = ctx.dict;
     const c = this.config;
-    const escape = c.escape_filenames ? escapeDetailName : safeName;
-    this.filename = compileTemplate(c.filename, { dict, xlats: this.xlats, strftime: true, escape });
-    this.filenameCalls = mayCall(c.filename);
-    this.headerCalls = mayCall(c.header);
-    // The default header needs no expansion machinery.
-    if (c.header.trim() !== '%t') this.header = compileTemplate(c.header, { dict, xlats: this.xlats, strftime: true });
-    for (const n of ['User-Password', 'CHAP-Password']) {
-      const da = dict.resolve(n);
-      if (da) this.suppressed.add(da);
-    }
-    for (const sec of c.suppress) {
-      if (sec.kind !== 'section') {
-        throw new ConfError('ERR_CONF_VALUE', sec.loc, `${this.name} { suppress }: expected a section "suppress { Attribute … }"`);
-      }
-      for (const item of sec.children) {
-        const name = item.kind === 'pair' ? item.attr.replace(/^&/, '') : item.name1;
-        const da = item.kind === 'pair' && item.op === '' ? dict.resolve(name) : undefined;
-        if (!da) throw new ConfError('ERR_CONF_VALUE', item.loc, `${this.name} { suppress { ${name} } }: unknown attribute "${name}"`);
-        this.suppressed.add(da);
-      }
-    }
+    this.suppressed = suppressList(c, dict, makeAt(sectionOf(c)!));
     for (const n of ['Packet-Type', 'Packet-Src-IP-Address', 'Packet-Src-IPv6-Address', 'Packet-Dst-IP-Address', 'Packet-Dst-IPv6-Address', 'Packet-Src-Port', 'Packet-Dst-Port']) {
       const da = dict.resolve(n);
       if (da) this.headerDas.push(da);
@@ -116,12 +118,12 @@ export class Detail {
   }
 
   /** Writes the request list (`recv`, `accounting`, and every section except `send`). */
-  logRequest(request: Request, ctx: CallContext): Promise<Rcode> {
+  logRequest(request: Request, ctx: CallContext<DetailEnv>): Promise<Rcode> {
     return this.write(request, request.request, ctx);
   }
 
   /** Writes the reply list (`send` sections, v3 `post-auth`). */
-  logReply(request: Request, ctx: CallContext): Promise<Rcode> {
+  logReply(request: Request, ctx: CallContext<DetailEnv>): Promise<Rcode> {
     return this.write(request, request.reply, ctx);
   }
 
@@ -155,12 +157,10 @@ export class Detail {
     return s;
   }
 
-  private async write(request: Request, pairs: readonly Pair[], ctx: CallContext): Promise<Rcode> {
+  private async write(request: Request, pairs: readonly Pair[], ctx: CallContext<DetailEnv>): Promise<Rcode> {
     try {
-      // ctx.signal costs an AbortController per call; only expansions that call functions can use it.
-      const file = path.resolve(await this.filename!.expand(request, this.filenameCalls ? ctx.signal : undefined));
-      const header = this.header ? await this.header.expand(request, this.headerCalls ? ctx.signal : undefined) : ctime(new Date(request.received * 1000));
-      const text = this.format(request, pairs, header);
+      const file = path.resolve(ctx.env.filename);
+      const text = this.format(request, pairs, ctx.env.header);
       if (ctx.log.debugEnabled) ctx.log.debug(`appending to ${file}`);
       await this.writer!.append(file, Buffer.from(text, 'utf8'));
       return 'ok';

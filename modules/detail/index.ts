@@ -1,6 +1,6 @@
 import { defineModule } from '../../core/module/define';
 import { DetailConfig } from './config';
-import { Detail } from './detail';
+import { Detail, DETAIL_ENV, validateDetail } from './detail';
 
 /** `detail`: appends FreeRADIUS-format detail records (durably) for accounting and logging. */
 export default defineModule({
@@ -8,7 +8,9 @@ export default defineModule({
   kind: 'rlm',
   summary: 'Writes FreeRADIUS-format detail files; the call returns after the record is on disk.',
   config: DetailConfig,
+  validate: validateDetail,
   impl: Detail,
   methods: { 'send *': 'logReply', '* *': 'logRequest' },
   named: { accounting: 'logRequest', authorize: 'logRequest', post_auth: 'logReply', request: 'logRequest', reply: 'logReply' },
+  env: { logRequest: DETAIL_ENV, logReply: DETAIL_ENV },
 });

@@ -5,9 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MetricsRegistry, sampleValue } from '../../core/metrics';
-import { Detail } from './detail';
-import { DetailConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import def from './index';
+import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detail-metrics-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -15,9 +14,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('detail metrics', () => {
   it('reports records written under {module, instance} until detached', async () => {
     const metrics = new MetricsRegistry();
-    const log = memoryLogger();
-    const d = new Detail(parseModuleConfig(DetailConfig, `filename = ${path.join(dir, 'detail')}`, 'detail'), log, 'acct_log', undefined, metrics);
-    d.instantiate({ name: 'acct_log', dict: testDict(), log });
+    const d = await loadTestModule(def, `filename = ${path.join(dir, 'detail')}`, { name: 'acct_log', metrics });
     for (const id of ['1', '2']) {
       const r = makeRequest(`Acct-Status-Type = Start, Acct-Session-Id = "${id}"`, { code: 4 });
       expect(await d.logRequest(r, callCtx(r, { name1: 'recv', name2: 'Accounting-Request' }))).toBe('ok');

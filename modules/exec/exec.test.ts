@@ -3,20 +3,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExecConfig } from './config';
-import { Exec, envName, pairsToEnv, runProgram, splitCommand } from './exec';
+import { type Exec, envName, pairsToEnv, runProgram, splitCommand } from './exec';
 import def from './index';
-import { callCtx, makeRequest, parseModuleConfig, testDict } from '../shared/testing';
-import { XlatRegistry } from '../../core/unlang/xlat/registry';
+import { callCtx, loadTestModule, makeRequest, testDict, type TestModule } from '../shared/testing';
+import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { compileTemplate } from '../shared/tmpl';
 import { printPairList } from '../../core/pair/text';
 
-function exec(body: string, name = 'exec'): { m: Exec; reg: XlatRegistry } {
-  const m = new Exec(parseModuleConfig(ExecConfig, body), name);
-  const reg = new XlatRegistry();
-  m.bootstrap({ name, dict: testDict(), log: undefined as never, registerXlat: (n, fn, o) => reg.register(n, fn, o) });
-  m.instantiate({ name, dict: testDict(), log: undefined as never });
-  return { m, reg };
+/** An `exec { body }` instance loaded through the loader (`call` gets `program` through `env`). */
+async function exec(body: string): Promise<{ m: TestModule<Exec>; reg: XlatRegistry }> {
+  const m = await loadTestModule(def, body);
+  return { m, reg: m.$set.xlats };
 }
 
 describe('exec', () => {
@@ -27,7 +24,7 @@ describe('exec', () => {
     expect(pairsToEnv(makeRequest('User-Name = "bob", NAS-Port = 7').request)).toEqual({ USER_NAME: 'bob', NAS_PORT: '7' });
   });
   it('%exec(program, args…) returns the output without trailing newlines; a non-zero exit fails', async () => {
-    const { reg } = exec('');
+    const { reg } = await exec('');
     const r = makeRequest('User-Name = "bob"');
     const t = compileTemplate(`%exec('/bin/echo', "%{User-Name} exec")`, { dict: testDict(), xlats: reg });
     expect(await t.expand(r)).toBe('bob exec');
@@ -38,14 +35,20 @@ describe('exec', () => {
     const r = makeRequest('User-Name = "bob"');
     const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'exec-')), 'reply.sh');
     fs.writeFileSync(script, 'echo "Reply-Message = \\"hi $USER_NAME $1\\""\n');
-    const ok = exec(`program = "/bin/sh ${script} %{User-Name}"\ninput_pairs = request\noutput_pairs = reply`).m;
+    const ok = (await exec(`program = "/bin/sh ${script} %{User-Name}"\ninput_pairs = request\noutput_pairs = reply`)).m;
     expect(await ok.call(r, callCtx(r))).toBe('ok');
     expect(printPairList(r.reply)).toContain('Reply-Message = "hi bob bob"');
     fs.rmSync(path.dirname(script), { recursive: true, force: true });
     for (const [code, rc] of [[1, 'reject'], [4, 'handled'], [7, 'notfound'], [42, 'fail']] as const) {
-      const m = exec(`program = "/bin/sh -c 'exit ${code}'"`).m;
+      const m = (await exec(`program = "/bin/sh -c 'exit ${code}'"`)).m;
       expect(await m.call(r, callCtx(r))).toBe(rc);
     }
+  });
+  it('program: an unterminated quote is a located config error (so radiusd -C reports it); no program fails the call', async () => {
+    await expect(exec('program = "/bin/echo \'a"')).rejects.toThrow(/^test\.conf\[2\]: exec \{ program \}: unterminated quote in program$/);
+    const { m } = await exec('');
+    const r = makeRequest('User-Name = "bob"');
+    expect(await m.call(r, callCtx(r))).toBe('fail');
   });
   it('the timeout kills the program', async () => {
     const res = await runProgram(['/bin/sleep', '5'], { env: {}, timeout: 0.2, maxOutput: 100, wait: true });

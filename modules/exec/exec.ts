@@ -14,7 +14,7 @@ import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { inject, injectable } from 'tsyringe';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { BootstrapContext, InstantiateContext } from '../../core/module/define';
+import type { BootstrapContext, EnvOf } from '../../core/module/define';
 import { MODULE_CONFIG, MODULE_NAME } from '../../core/module/tokens';
 import type { Dictionary } from '../../core/dict/dictionary';
 import { parsePairList } from '../../core/pair/text';
@@ -22,7 +22,6 @@ import type { Pair } from '../../core/pair/pair';
 import type { Request } from '../../core/request/request';
 import { printValueUnquoted } from '../../core/value/print';
 import { box, boxAsText, BoxError } from '../../core/unlang/xlat/box';
-import { compileTemplate, type Template } from '../shared/tmpl';
 import type { ExecConfig } from './config';
 
 /** Exit status → rcode (index = status). */
@@ -120,10 +119,18 @@ export function runProgram(argv: readonly string[], opts: { env: NodeJS.ProcessE
   });
 }
 
+/**
+ * `env` of `call`: `program` split into words ({@link splitCommand}; an unterminated quote is a
+ * located config error), each word expanded per request.
+ */
+export const EXEC_ENV = { program: { item: 'program', split: splitCommand } } as const;
+
+/** Arguments of {@link Exec.call}. */
+export type ExecEnv = EnvOf<typeof EXEC_ENV>;
+
 /** A module instance that runs external programs. */
 @injectable()
 export class Exec {
-  private program?: Template[];
   private dict?: Dictionary;
 
   constructor(
@@ -154,27 +161,14 @@ export class Exec {
     }, { returnType: 'string', minArgs: 1 });
   }
 
-  /** Compiles `program` (each word a template). */
-  instantiate(ctx: InstantiateContext): void {
-    if (this.config.program === undefined) return;
-    let words: string[];
-    try {
-      words = splitCommand(this.config.program);
-    } catch (e) {
-      throw new Error(`${this.name} { program }: ${(e as Error).message}`);
-    }
-    this.program = words.map((w) => compileTemplate(w, { dict: ctx.dict }));
-  }
-
   /** Every section: run `program`; the exit status is the rcode. */
-  async call(request: Request, ctx: CallContext): Promise<Rcode> {
-    if (!this.program) {
+  async call(request: Request, ctx: CallContext<ExecEnv>): Promise<Rcode> {
+    const argv = ctx.env.program;
+    if (!argv) {
       ctx.log.error(`${this.name}: no program configured`);
       return 'fail';
     }
-    const argv: string[] = [];
-    for (const t of this.program) argv.push(await t.expand(request, ctx.signal));
-    const r = await this.run(argv, request, ctx.signal);
+    const r = await this.run([...argv], request, ctx.signal);
     if (r.error) {
       ctx.log.error(`${this.name}: ${argv[0]}: ${r.error}`);
       return 'fail';

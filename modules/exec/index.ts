@@ -1,6 +1,6 @@
 import { defineModule } from '../../core/module/define';
 import { ExecConfig } from './config';
-import { Exec } from './exec';
+import { Exec, EXEC_ENV } from './exec';
 
 /** `exec`: run an external program from a section or as `%<instance>(program, args…)`. */
 export default defineModule({
@@ -10,4 +10,5 @@ export default defineModule({
   config: ExecConfig,
   impl: Exec,
   methods: { '* *': 'call' },
+  env: { call: EXEC_ENV },
 });

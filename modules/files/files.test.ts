@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { Files } from './files';
-import { FilesConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Files } from './files';
+import def from './index';
+import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
 import { printPairList } from '../../core/pair/text';
 import type { Request } from '../../core/request/request';
 import { VERBATIM_USERS } from '../../test/fixtures/verbatim';
@@ -13,18 +13,17 @@ import { VERBATIM_USERS } from '../../test/fixtures/verbatim';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'files-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function files(users: string, extra = ''): Files {
+/** A `files` instance for `users`, loaded through the loader (validate reads the file; methods get `ctx.env`). */
+async function files(users: string, extra = ''): Promise<Files> {
   const f = path.join(dir, `users-${Math.random().toString(36).slice(2)}`);
   fs.writeFileSync(f, users);
-  const log = memoryLogger();
-  const m = new Files(parseModuleConfig(FilesConfig, `filename = ${f}\n${extra}`), log);
-  m.configure({ name: 'files', dict: testDict(), log });
-  return m;
+  return loadTestModule(def, `filename = ${f}\n${extra}`);
 }
 const run = (m: Files, r: Request) => m.authorize(r, callCtx(r));
 
 describe('files: the issue 4 users file', () => {
-  const m = files(VERBATIM_USERS);
+  let m!: Files;
+  beforeAll(async () => { m = await files(VERBATIM_USERS); });
   it('bob: control password and reply items', () => {
     const r = makeRequest('User-Name = "bob", User-Password = "hello"');
     expect(run(m, r)).toBe('ok');
@@ -49,7 +48,8 @@ describe('files: the issue 4 users file', () => {
 });
 
 describe('files: DEFAULT, Fall-Through and check items', () => {
-  const m = files(`# comment
+  let m!: Files;
+  beforeAll(async () => { m = await files(`# comment
 DEFAULT	NAS-Port == 1
 	Reply-Message := "port one",
 	Fall-Through = yes
@@ -64,7 +64,7 @@ bob	Password.Cleartext := "other"
 
 DEFAULT	Auth-Type := Reject
 	Reply-Message += "rejected"
-`);
+`); });
   it('DEFAULT then named entry in file order, Fall-Through continues', () => {
     const r = makeRequest('User-Name = "bob", NAS-Port = 1, NAS-IP-Address = 192.0.2.1');
     expect(run(m, r)).toBe('ok');
@@ -86,7 +86,8 @@ DEFAULT	Auth-Type := Reject
 });
 
 describe('files: operators', () => {
-  const m = files(`a	User-Name =~ "^a", NAS-Port > 10, NAS-Port <= 20, Calling-Station-Id !* ANY
+  let m!: Files;
+  beforeAll(async () => { m = await files(`a	User-Name =~ "^a", NAS-Port > 10, NAS-Port <= 20, Calling-Station-Id !* ANY
 	Reply-Message = "regex %{1} %{User-Name}"
 b	NAS-Port != 5, Service-Type == Framed-User
 	Class := 0x0102
@@ -95,7 +96,7 @@ c	Framed-IP-Address < 10.0.0.0/8, control.Auth-Type =* ANY
 	control.Tmp-String-0 := "x"
 d	User-Name =~ /^D$/i
 	Filter-Id := "d"
-`);
+`); });
   it('regex, ranges, absence; xlat in reply with captures', () => {
     const r = makeRequest('User-Name = "a", NAS-Port = 15');
     expect(run(m, r)).toBe('ok');
@@ -123,37 +124,35 @@ d	User-Name =~ /^D$/i
 });
 
 describe('files: errors are located', () => {
-  const bad = (text: string) => () => files(text);
-  it('unknown attribute', () => {
-    expect(bad('bob\tNo-Such-Attr := 1\n')).toThrow(/users-\w+\[1\]: No-Such-Attr := 1: Unknown attribute "No-Such-Attr"/);
+  const bad = (text: string) => expect(files(text)).rejects;
+  it('unknown attribute', async () => {
+    await bad('bob\tNo-Such-Attr := 1\n').toThrow(/users-\w+\[1\]: No-Such-Attr := 1: Unknown attribute "No-Such-Attr"/);
   });
-  it('missing comma', () => {
-    expect(bad('bob\tCleartext-Password := "x"\n\tSession-Timeout = 1\n\tIdle-Timeout = 2\n')).toThrow(/\[3\]: unexpected reply item: the previous line does not end with ","/);
+  it('missing comma', async () => {
+    await bad('bob\tCleartext-Password := "x"\n\tSession-Timeout = 1\n\tIdle-Timeout = 2\n').toThrow(/\[3\]: unexpected reply item: the previous line does not end with ","/);
   });
-  it('bad value', () => {
-    expect(bad('bob\n\tSession-Timeout = abc\n')).toThrow(/\[2\]: Session-Timeout = abc:/);
+  it('bad value', async () => {
+    await bad('bob\n\tSession-Timeout = abc\n').toThrow(/\[2\]: Session-Timeout = abc:/);
   });
-  it('reply item before any entry; compare operator in reply', () => {
-    expect(bad('\tSession-Timeout = 1\n')).toThrow(/\[1\]: reply items without an entry/);
-    expect(bad('bob\n\tSession-Timeout == 1\n')).toThrow(/\[2\]: Session-Timeout == 1: reply items must use an assignment operator/);
+  it('reply item before any entry; compare operator in reply', async () => {
+    await bad('\tSession-Timeout = 1\n').toThrow(/\[1\]: reply items without an entry/);
+    await bad('bob\n\tSession-Timeout == 1\n').toThrow(/\[2\]: Session-Timeout == 1: reply items must use an assignment operator/);
   });
-  it('syntax', () => {
-    expect(bad('bob\tCleartext-Password "x"\n')).toThrow(/\[1\]: Expected an operator/);
-    expect(bad('bob\tCleartext-Password := "x\n')).toThrow(/\[1\]: Unterminated string/);
+  it('syntax', async () => {
+    await bad('bob\tCleartext-Password "x"\n').toThrow(/\[1\]: Expected an operator/);
+    await bad('bob\tCleartext-Password := "x\n').toThrow(/\[1\]: Unterminated string/);
   });
-  it('missing include', () => {
-    expect(bad('$INCLUDE nope\n')).toThrow(/\[1\]: cannot read .*nope: ENOENT/);
+  it('missing include', async () => {
+    await bad('$INCLUDE nope\n').toThrow(/\[1\]: cannot read .*nope: ENOENT/);
   });
 });
 
 describe('files: $INCLUDE and v3 config names', () => {
-  it('includes relative to the file; usersfile and v3 key', () => {
+  it('includes relative to the file; usersfile and v3 key', async () => {
     fs.writeFileSync(path.join(dir, 'included'), 'inc\tCleartext-Password := "i"\n');
     const f = path.join(dir, 'main-users');
     fs.writeFileSync(f, 'first\tCleartext-Password := "f"\n$INCLUDE included\n');
-    const log = memoryLogger();
-    const m = new Files(parseModuleConfig(FilesConfig, `usersfile = ${f}\nkey = "%{%{Stripped-User-Name}:-%{User-Name}}"`), log);
-    m.configure({ name: 'files', dict: testDict(), log });
+    const m = await loadTestModule(def, `usersfile = ${f}\nkey = "%{%{Stripped-User-Name}:-%{User-Name}}"`);
     expect(run(m, makeRequest('User-Name = "inc"'))).toBe('ok');
     expect(run(m, makeRequest('User-Name = "first"'))).toBe('ok');
   });
@@ -165,7 +164,8 @@ describe('files: 1000-user benchmark file', () => {
     const n = String(i).padStart(4, '0');
     text += `user${n}\tCleartext-Password := "pass${n}"\n\tFramed-IP-Address = 10.0.${i >> 8}.${i & 255},\n\tSession-Timeout = 3600,\n\tIdle-Timeout = 600,\n\tActual-Data-Rate-Upstream = 1024000,\n\tActual-Data-Rate-Downstream = 16384000\n\n`;
   }
-  const m = files(text);
+  let m!: Files;
+  beforeAll(async () => { m = await files(text); });
   it('matches every user with its reply items', () => {
     const r = makeRequest('User-Name = "user0777"');
     expect(run(m, r)).toBe('ok');
@@ -182,7 +182,8 @@ describe('files: prefix keys (v4)', () => {
     '10.0.0.0/8', '\tReply-Message += "10/8"', '',
     '10.1.0.0/16', '\tReply-Message += "2nd 10.1/16",', '\tNext-Shortest-Prefix = yes', '',
   ].join('\n');
-  const m = files(users, 'key = FreeRADIUS-Client-IP-Prefix\nmatch_attr = control.FreeRADIUS-Client-IP-Prefix');
+  let m!: Files;
+  beforeAll(async () => { m = await files(users, 'key = FreeRADIUS-Client-IP-Prefix\nmatch_attr = control.FreeRADIUS-Client-IP-Prefix'); });
   const msgs = (r: Request) => r.reply.map((p) => p.value);
   it('the longest prefix wins; Fall-Through stays in it; Next-Shortest-Prefix goes on with the next shorter one', () => {
     const r = makeRequest('FreeRADIUS-Client-IP-Prefix = 10.1.2.3/32');
@@ -198,8 +199,8 @@ describe('files: prefix keys (v4)', () => {
     expect(run(m, r2)).toBe('ok');
     expect(msgs(r2)).toEqual(['default']);
   });
-  it('lookup_type = trie: the longest string prefix', () => {
-    const t = files('00:11:22\n\tReply-Message := "v1"\n\n00:11\n\tReply-Message := "v2"\n', 'key = Calling-Station-Id\nlookup_type = trie');
+  it('lookup_type = trie: the longest string prefix', async () => {
+    const t = await files('00:11:22\n\tReply-Message := "v1"\n\n00:11\n\tReply-Message := "v2"\n', 'key = Calling-Station-Id\nlookup_type = trie');
     const r = makeRequest('Calling-Station-Id = "00:11:23:33"');
     expect(run(t, r)).toBe('ok');
     expect(msgs(r)).toEqual(['v2']);
@@ -207,8 +208,17 @@ describe('files: prefix keys (v4)', () => {
     run(t, r2);
     expect(msgs(r2)).toEqual(['v1']);
   });
-  it('reply items with >= bound the existing values', () => {
-    const b = files('bob\n\tReply-Message := "eee",\n\tReply-Message += "aaa",\n\tFall-Through = yes\n\nbob\n\tReply-Message >= "ddd"\n');
+  it('match_attr that is not an attribute: a located config error (validate, so radiusd -C reports it too)', async () => {
+    await expect(files('x\n', 'match_attr = control.No-Such-Attr')).rejects.toThrow(/test\.conf\[\d+\]: files \{ match_attr \}: "control\.No-Such-Attr" is not an attribute/);
+  });
+  it('a quoted attribute name is a literal key, not a reference (v4)', async () => {
+    const q = await files('Calling-Station-Id\n\tReply-Message := "literal"\n', 'key = "Calling-Station-Id"');
+    const r = makeRequest('Calling-Station-Id = "00:11"');
+    expect(run(q, r)).toBe('ok');
+    expect(msgs(r)).toEqual(['literal']);
+  });
+  it('reply items with >= bound the existing values', async () => {
+    const b = await files('bob\n\tReply-Message := "eee",\n\tReply-Message += "aaa",\n\tFall-Through = yes\n\nbob\n\tReply-Message >= "ddd"\n');
     const r = makeRequest('User-Name = "bob"');
     run(b, r);
     expect(msgs(r)).toEqual(['eee', 'ddd']);

@@ -14,9 +14,9 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG, XLATS } from '../../core/module/tokens';
+import { MODULE_CONFIG, MODULE_LOG } from '../../core/module/tokens';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { InstantiateContext } from '../../core/module/define';
+import type { ConfigAt, EnvOf, ValidateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
 import type { Pair } from '../../core/pair/pair';
 import type { ListName, Request } from '../../core/request/request';
@@ -25,8 +25,7 @@ import { isIP } from 'node:net';
 import { ipv4ToInt, ipv6ToBytes } from '../../core/value/ip';
 import { parseValue } from '../../core/value/parse';
 import { setValue } from '../shared/pairs';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { bareAttrRef } from '../shared/tmpl';
 import {
   assignItem, checkItem, itemValue, parseUsersFile, type UsersEntry, type UsersFile, type UsersItem,
 } from '../shared/users-file';
@@ -99,11 +98,48 @@ function valuesOf(items: readonly UsersItem[], request: Request): Values | Promi
 }
 
 /**
- * Conservatively true when template text may call a function (`%name(…)`, or the v3 `%{name:…}` form,
- * which also matches list qualifiers and `?:`); only such expansions can yield and need an AbortSignal.
+ * `env` of both methods: the key, expanded before each call. An unquoted attribute name is a
+ * reference to it, as in v4 (`key = NAS-Port-Type`).
  */
-export function templateMayCall(text: string): boolean {
-  return /%[A-Za-z_][\w.-]*\(|%\{[^}]*:/.test(text);
+export const FILES_ENV = { key: { item: 'key', attrRef: true } } as const;
+
+/** Arguments of the `files` methods. */
+export type FilesEnv = EnvOf<typeof FILES_ENV>;
+
+/** What `validateFiles` prepared from a config, for the instance of the same config object. */
+interface Prepared {
+  users?: UsersFile;
+  acct?: UsersFile;
+  /** How entry names are compared with the key. */
+  mode: 'exact' | 'ip' | 'prefix';
+  /** Where the name of the matched entry is written (`match_attr`). */
+  matchAttr?: { list: ListName; da: DictAttr };
+}
+
+const prepared = new WeakMap<object, Prepared>();
+
+/**
+ * The definition's `validate`: reads and compiles the users files (errors located
+ * `file[line]`) and resolves `match_attr`, so that `radiusd -C` reports them as start-up would.
+ * The lookup is by IP prefix when the key is a reference to an address or prefix attribute.
+ */
+export function validateFiles(c: FilesConfig, at: ConfigAt, ctx: ValidateContext): void {
+  const opts = { dict: ctx.dict, xlats: ctx.xlats };
+  // The loader compiled an unquoted attribute name as a reference (`attrRef`): then its text differs.
+  const keyTmpl = ctx.env.authorize?.key as { text: string } | undefined;
+  const keyAttr = keyTmpl && keyTmpl.text !== c.key ? bareAttrRef(c.key, ctx.dict) : undefined;
+  const p: Prepared = { mode: keyAttr && IP_TYPES.has(keyAttr.type) ? 'ip' : c.lookup_type === 'trie' ? 'prefix' : 'exact' };
+  if (c.match_attr) {
+    const m = /^(?:(request|reply|control|session-state)\.)?([A-Za-z][\w.-]*)$/.exec(c.match_attr.replace(/^&/, ''));
+    const da = m ? ctx.dict.resolve(m[2]) : undefined;
+    if (!m || !da) at('match_attr', `"${c.match_attr}" is not an attribute`);
+    p.matchAttr = { list: (m[1] ?? 'control') as ListName, da };
+  }
+  const users = c.filename ?? c.usersfile;
+  const acct = c.acct_filename ?? c.acctusersfile;
+  if (users) p.users = parseUsersFile(path.resolve(users), opts);
+  if (acct) p.acct = parseUsersFile(path.resolve(acct), opts);
+  prepared.set(c, p);
 }
 
 /** The `files` module instance. */
@@ -111,74 +147,46 @@ export function templateMayCall(text: string): boolean {
 export class Files {
   private users?: UsersFile;
   private acct?: UsersFile;
-  private key?: Template;
-  /** True when the key calls a function (which may yield and so needs the call's AbortSignal). */
-  private keyNeedsSignal = true;
   /** How entry names are compared with the key. */
-  private mode: 'exact' | 'ip' | 'prefix' = 'exact';
+  private mode: Prepared['mode'] = 'exact';
   /** Where the name of the matched entry is written (`match_attr`). */
-  private matchAttr?: { list: ListName; da: DictAttr };
+  private matchAttr?: Prepared['matchAttr'];
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: FilesConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
-    @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}
 
-  /** Reads and compiles the users files; errors are located `file[line]`. (also under `radiusd -C`) */
-  configure(ctx: InstantiateContext): void {
-    const opts = { dict: ctx.dict, xlats: this.xlats };
-    // A bare attribute name is a reference to it, as in v4 (`key = NAS-Port-Type`).
-    const bare = /^[A-Za-z][\w.-]*$/.test(this.config.key) ? ctx.dict.resolve(this.config.key) : undefined;
-    const keyText = bare ? `%{${this.config.key}}` : this.config.key;
-    this.key = compileTemplate(keyText, opts);
-    this.keyNeedsSignal = templateMayCall(keyText);
-    if (bare && IP_TYPES.has(bare.type)) this.mode = 'ip';
-    else if (this.config.lookup_type === 'trie') this.mode = 'prefix';
-    if (this.config.match_attr) {
-      const m = /^(?:(request|reply|control|session-state)\.)?([A-Za-z][\w.-]*)$/.exec(this.config.match_attr.replace(/^&/, ''));
-      const da = m ? ctx.dict.resolve(m[2]) : undefined;
-      if (!m || !da) throw new Error(`files { match_attr }: "${this.config.match_attr}" is not an attribute`);
-      this.matchAttr = { list: (m[1] ?? 'control') as ListName, da };
-    }
-    const users = this.config.filename ?? this.config.usersfile;
-    const acct = this.config.acct_filename ?? this.config.acctusersfile;
-    if (users) {
-      this.users = parseUsersFile(path.resolve(users), opts);
-      this.log.debug(`${users}: ${this.users.entries.length} entries`);
-    }
-    if (acct) this.acct = parseUsersFile(path.resolve(acct), opts);
+  /** Takes what `validateFiles` read and resolved. */
+  instantiate(): void {
+    const p = prepared.get(this.config);
+    if (!p) return;
+    ({ users: this.users, acct: this.acct, mode: this.mode, matchAttr: this.matchAttr } = p);
+    if (this.users) this.log.debug(`${this.config.filename ?? this.config.usersfile}: ${this.users.entries.length} entries`);
   }
 
   /** Matches the users file (`recv Access-Request` and other non-accounting sections). */
-  authorize(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  authorize(request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
     return this.users ? this.run(this.users, request, ctx) : 'noop';
   }
 
   /** Matches the accounting users file. */
-  accounting(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  accounting(request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
     return this.acct ? this.run(this.acct, request, ctx) : 'noop';
   }
 
   /** Runs the match; an expansion or value error is logged and gives `fail`. */
-  private run(file: UsersFile, request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  private run(file: UsersFile, request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
     const failed = (e: unknown): Rcode => {
       ctx.log.error(`${(e as Error).message ?? e}`);
       return 'fail';
     };
     try {
-      const r = this.match(file, request, ctx);
+      const r = this.lookup(file, ctx.env.key, request, ctx);
       return typeof r === 'string' ? r : r.catch(failed);
     } catch (e) {
       return failed(e);
     }
-  }
-
-  private match(file: UsersFile, request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
-    // ctx.signal creates an AbortController; attribute-only keys (the default) never yield.
-    const key = this.key!.expand(request, this.keyNeedsSignal ? ctx.signal : undefined);
-    if (typeof key !== 'string') return key.then((k) => this.lookup(file, k, request, ctx));
-    return this.lookup(file, key, request, ctx);
   }
 
   /**

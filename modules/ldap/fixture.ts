@@ -3,7 +3,7 @@
  * and a helper that builds an instance against running directories. Not used at run time.
  */
 import 'reflect-metadata';
-import { memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { instantiateCtx, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
 import { trunkFactory } from '../../core/trunk/trunk';
 import { LdapConfig } from './config';
 import { Ldap } from './ldap';
@@ -140,7 +140,6 @@ export async function makeLdap(body: string, name = 'ldap'): Promise<Ldap & { lo
   const log = memoryLogger();
   const m = new Ldap(parseModuleConfig(LdapConfig, body, 'ldap'), log, name, trunkFactory);
   m.bootstrap({ name, dict: testDict(), log, registerXlat: () => undefined });
-  m.configure({ name, dict: testDict(), log });
-  await m.instantiate({ name, dict: testDict(), log });
+  await m.instantiate(instantiateCtx(name, log));
   return Object.assign(m, { logLines: log.lines });
 }

@@ -1,5 +1,6 @@
 import { defineModule } from '../../core/module/define';
 import { LdapConfig } from './config';
+import { trunkFactory } from '../../core/trunk/trunk';
 import { Ldap } from './ldap';
 
 /**
@@ -14,6 +15,8 @@ export default defineModule({
   config: LdapConfig,
   dict: ['User-Name', 'User-Password', 'LDAP-UserDN'],
   impl: Ldap,
+  // The start-time checks (also under -C): configure on a throw-away instance (opens nothing).
+  validate: (config, _at, ctx) => new Ldap(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
   methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
   named: { authorize: 'authorize', authenticate: 'authenticate' },
 });

@@ -5,11 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printPairList } from '../../core/pair/text';
 import type { Request } from '../../core/request/request';
 import { makeTestCa, startSlapd, type Slapd, type TestCa } from '../../test/support/slapd';
-import { Chap } from '../chap/chap';
-import { ChapConfig } from '../chap/config';
-import { PapConfig } from '../pap/config';
-import { Pap } from '../pap/pap';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import chapDef from '../chap/index';
+import papDef from '../pap/index';
+import { callCtx, loadTestModule, makeRequest, memoryLogger, testDict } from '../shared/testing';
 import { BASE, fixtureLdif, makeLdap, moduleBody, PASSWORDS } from './fixture';
 import type { Ldap } from './ldap';
 
@@ -17,12 +15,7 @@ const req = (user: string, pw?: string) => makeRequest(`User-Name = "${user.repl
 const authz = (m: Ldap, r: Request) => m.authorize(r, callCtx(r, { name1: 'recv', name2: 'Access-Request' }, { instance: 'ldap' }));
 const authn = (m: Ldap, r: Request) => m.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'ldap' }, { instance: 'ldap' }));
 
-function pap(): Pap {
-  const log = memoryLogger();
-  const p = new Pap(parseModuleConfig(PapConfig, 'crypt_workers = 0'), log, 'pap');
-  p.instantiate({ name: 'pap', dict: testDict(), log });
-  return p;
-}
+const pap = () => loadTestModule(papDef, 'crypt_workers = 0');
 
 describe('ldap against a real slapd', () => {
   let dir: Slapd;
@@ -47,7 +40,7 @@ describe('ldap against a real slapd', () => {
     expect(reply).toContain('Session-Timeout = 7200');
     expect(reply).toContain('Reply-Message = "gold plan"');
     expect(reply).toContain('Filter-Id = "web-only"');
-    const p = pap();
+    const p = await pap();
     expect(p.authorize(r, callCtx(r))).toBe('updated');
     expect(await p.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'pap' }))).toBe('ok');
     const bad = req('john', 'wrong');
@@ -59,7 +52,7 @@ describe('ldap against a real slapd', () => {
   it('hands sambaNTPassword to pap as Password.NT', async () => {
     const r = req('nick', PASSWORDS.nick);
     expect(await authz(m, r)).toBe('updated');
-    const p = pap();
+    const p = await pap();
     p.authorize(r, callCtx(r));
     expect(await p.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'pap' }))).toBe('ok');
   });
@@ -71,10 +64,9 @@ describe('ldap against a real slapd', () => {
       const resp = Buffer.concat([Buffer.from([7]), crypto.createHash('md5').update(Buffer.from([7])).update(PASSWORDS.clara).update(challenge).digest()]);
       const r = makeRequest(`User-Name = "clara", CHAP-Password = 0x${resp.toString('hex')}, CHAP-Challenge = 0x${challenge.toString('hex')}`);
       expect(await authz(c, r)).toBe('updated');
-      const log = memoryLogger();
-      const chap = new Chap(parseModuleConfig(ChapConfig, ''), log, 'chap');
-      chap.instantiate({ name: 'chap', dict: testDict(), log });
+      const chap = await loadTestModule(chapDef, '');
       expect(await chap.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'chap' }))).toBe('ok');
+      await chap.detach();
     } finally {
       c.detach();
     }

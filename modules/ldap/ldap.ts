@@ -75,8 +75,12 @@ export class Ldap implements ModuleInstance {
     ctx.registerXlat('ldap.dn.escape', (_x, args) => [box('string', escapeDn(text(args)))], { pure: true, returnType: 'string' });
   }
 
-  /** Compiles templates and the update map, checks servers and dictionary attributes (also under `radiusd -C`). */
-  configure(ctx: InstantiateContext): void {
+  /**
+   * Compiles templates and the update map, checks servers and dictionary attributes: the first
+   * step of `instantiate`, and the definition's `validate` (on a throw-away instance), so
+   * `radiusd -C` fails when start-up would.
+   */
+  configure(ctx: Pick<InstantiateContext, 'dict'>): void {
     const c = this.config;
     this.dict = ctx.dict;
     const cs = sectionOf(c);
@@ -110,7 +114,8 @@ export class Ldap implements ModuleInstance {
    * Without one the server starts anyway: the state is logged and calls fail fast until a
    * server answers (reconnection goes on in the background).
    */
-  async instantiate(_ctx: InstantiateContext): Promise<void> {
+  async instantiate(ctx: InstantiateContext): Promise<void> {
+    this.configure(ctx);
     const c = this.config;
     const o = c.options;
     this.dirs = new Directories({

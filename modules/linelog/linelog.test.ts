@@ -4,9 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Linelog } from './linelog';
-import { LinelogConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
-import { XlatRegistry } from '../../core/unlang/xlat/registry';
+import def from './index';
+import { callCtx, loadTestModule, makeRequest, testDict, type TestModule } from '../shared/testing';
 import { compileTemplate } from '../shared/tmpl';
 import { parsePairList, printPairList } from '../../core/pair/text';
 import { Pair } from '../../core/pair/pair';
@@ -18,9 +17,9 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function linelog(body: string, log = memoryLogger()): Linelog {
-  const m = new Linelog(parseModuleConfig(LinelogConfig, body, 'linelog'), log, 'linelog');
-  m.instantiate({ name: 'linelog', dict: testDict(), log });
+/** A `linelog { body }` instance loaded through the loader (its `log` method gets `ctx.env`). */
+async function linelog(body: string): Promise<TestModule<Linelog>> {
+  const m = await loadTestModule(def, body);
   made.push(m);
   return m;
 }
@@ -29,7 +28,7 @@ const req = () => makeRequest('User-Name = "bob", NAS-Port = 7, Packet-Type = Ac
 describe('linelog', () => {
   it('format to a file with the delimiter', async () => {
     const f = path.join(dir, 'a.log');
-    const m = linelog(`filename = ${f}\nformat = "user=%{User-Name} port=%{NAS-Port}"`);
+    const m = await linelog(`filename = ${f}\nformat = "user=%{User-Name} port=%{NAS-Port}"`);
     const r = req();
     expect(await m.log(r, callCtx(r))).toBe('ok');
     expect(await m.log(r, callCtx(r))).toBe('ok');
@@ -38,14 +37,14 @@ describe('linelog', () => {
   });
   it('reference into messages, default fallback, format fallback, noop', async () => {
     const f = path.join(dir, 'b.log');
-    const m = linelog(`file {\n\tfilename = ${f}\n\tpermissions = 0640\n}\ndelimiter = " | "\nreference = "messages.%{Packet-Type}"\nmessages {\n\tAccess-Request = "auth %{User-Name}"\n\tdefault = 'other %{literal}'\n}`);
+    const m = await linelog(`file {\n\tfilename = ${f}\n\tpermissions = 0640\n}\ndelimiter = " | "\nreference = "messages.%{Packet-Type}"\nmessages {\n\tAccess-Request = "auth %{User-Name}"\n\tdefault = 'other %{literal}'\n}`);
     const r = req();
     expect(await m.log(r, callCtx(r))).toBe('ok');
     const r2 = makeRequest('User-Name = "x", Packet-Type = Accounting-Request');
     expect(await m.log(r2, callCtx(r2))).toBe('ok');
     expect(fs.readFileSync(f, 'utf8')).toBe('auth bob | other %{literal} | ');
     expect(fs.statSync(f).mode & 0o777).toBe(0o640);
-    const m2 = linelog(`filename = ${f}\nreference = "Accounting-Request.%{Acct-Status-Type}"\nAccounting-Request {\n\tStart = "start"\n}`);
+    const m2 = await linelog(`filename = ${f}\nreference = "Accounting-Request.%{Acct-Status-Type}"\nAccounting-Request {\n\tStart = "start"\n}`);
     const r3 = makeRequest('Acct-Status-Type = Stop');
     expect(await m2.log(r3, callCtx(r3))).toBe('noop');
     const r4 = makeRequest('Acct-Status-Type = Start');
@@ -57,35 +56,36 @@ describe('linelog', () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const r = req();
-      await linelog('format = "to out %{User-Name}"').log(r, callCtx(r));
+      await (await linelog('format = "to out %{User-Name}"')).log(r, callCtx(r));
       // Not a file: no Promise, the request does not yield.
-      expect(linelog('filename = stderr\nformat = "to err"').log(r, callCtx(r))).toBe('ok');
+      expect((await linelog('filename = stderr\nformat = "to err"')).log(r, callCtx(r))).toBe('ok');
       expect(out).toHaveBeenCalledWith('to out bob\n');
       expect(err).toHaveBeenCalledWith('to err\n');
     } finally {
       out.mockRestore();
       err.mockRestore();
     }
-    const log = memoryLogger();
     const r = req();
-    await linelog('destination = syslog\nformat = "sys %{User-Name}"', log).log(r, callCtx(r));
-    expect(log.lines).toContain('info: sys bob');
+    const sys = await linelog('destination = syslog\nformat = "sys %{User-Name}"');
+    await sys.log(r, callCtx(r));
+    expect(sys.$log.lines).toContain('info: linelog: sys bob');
   });
   it('filename expansion with strftime', async () => {
-    const m = linelog(`filename = ${dir}/%{User-Name}-%Y.log\nformat = "x"`);
+    const m = await linelog(`filename = ${dir}/%{User-Name}-%Y.log\nformat = "x"`);
     const r = req();
     await m.log(r, callCtx(r));
     expect(fs.existsSync(`${dir}/bob-${new Date(r.received * 1000).getFullYear()}.log`)).toBe(true);
   });
-  it('located errors in message templates; without format and reference a call fails (as in v4)', () => {
-    expect(() => linelog(`format = "x"\nreference = "m.%{User-Name}"\nm {\n\tx = "%{No-Such-Attr}"\n}`)).toThrow(/test\.conf\[5\]/);
-    const m = linelog('filename = /dev/null');
+  it('located errors in message templates; without format and reference a call fails (as in v4)', async () => {
+    await expect(linelog(`format = "x"\nreference = "m.%{User-Name}"\nm {\n\tx = "%{No-Such-Attr}"\n}`)).rejects.toThrow(/test\.conf\[5\]/);
+    await expect(linelog('destination = file\nformat = "x"')).rejects.toThrow(/^test\.conf\[2\]: linelog \{ destination \}: destination = file needs a filename$/);
+    const m = await linelog('filename = /dev/null');
     const r = req();
     expect(m.log(r, callCtx(r))).toBe('fail');
   });
   it('an unquoted attribute name is a reference to the attribute (format, reference, message items)', async () => {
     const f = path.join(dir, 'bare.log');
-    const m = linelog(`filename = ${f}\nformat = User-Name\nreference = control.Filter-Id\nmessages {\n\tattr = NAS-Port\n\tword = hello\n}`);
+    const m = await linelog(`filename = ${f}\nformat = User-Name\nreference = control.Filter-Id\nmessages {\n\tattr = NAS-Port\n\tword = hello\n}`);
     const r = makeRequest('User-Name = "bob", NAS-Port = 7', { control: 'Filter-Id = "messages.attr"' });
     await m.log(r, callCtx(r));
     const r2 = makeRequest('User-Name = "bob"', { control: 'Filter-Id = "messages.word"' });
@@ -96,7 +96,7 @@ describe('linelog', () => {
   });
   it('an attribute reference is written raw; an expansion is escaped', async () => {
     const f = path.join(dir, 'raw.log');
-    const m = linelog(`filename = ${f}\nreference = control.Filter-Id\nmessages {\n\tattr = User-Name\n\txlat = "%{User-Name}"\n}`);
+    const m = await linelog(`filename = ${f}\nreference = control.Filter-Id\nmessages {\n\tattr = User-Name\n\txlat = "%{User-Name}"\n}`);
     for (const which of ['attr', 'xlat']) {
       const r = makeRequest('', { control: `Filter-Id = "messages.${which}"` });
       r.request.push(new Pair(testDict().resolve('User-Name')!, 'foo\\nbar'));
@@ -104,8 +104,8 @@ describe('linelog', () => {
     }
     expect(fs.readFileSync(f, 'utf8')).toBe('foo\\nbar\nfoo\\\\nbar\n');
   });
-  it('a reference may not leave the section nor name a section', () => {
-    const m = linelog(`filename = /dev/null\nreference = "%{Filter-Id}"\nmessages {\n\tvalid = "v"\n}`);
+  it('a reference may not leave the section nor name a section', async () => {
+    const m = await linelog(`filename = /dev/null\nreference = "%{Filter-Id}"\nmessages {\n\tvalid = "v"\n}`);
     const r = req();
     r.request.push(...parsePairList('Filter-Id = "..messages.valid"', testDict()));
     expect(m.log(r, callCtx(r))).toBe('fail');
@@ -117,18 +117,15 @@ describe('linelog', () => {
   });
   it('%linelog(text) xlat', async () => {
     const f = path.join(dir, 'x.log');
-    const m = linelog(`filename = ${f}\nformat = "unused"`);
-    const reg = new XlatRegistry();
-    m.bootstrap({ name: 'linelog', dict: testDict(), log: memoryLogger(), registerXlat: (n, fn, o) => reg.register(n, fn, o) });
+    const m = await linelog(`filename = ${f}\nformat = "unused"`);
     const r = req();
-    await compileTemplate('%linelog("hi %{User-Name}")', { dict: testDict(), xlats: reg }).expand(r);
+    await compileTemplate('%linelog("hi %{User-Name}")', { dict: testDict(), xlats: m.$set.xlats }).expand(r);
     expect(fs.readFileSync(f, 'utf8')).toBe('hi bob\n');
   });
   it('expanded values are escaped (no forged lines); the literal text is not', async () => {
     const f = path.join(dir, 'esc.log');
-    const m = linelog(`filename = ${f}\nformat = "a\\tb user=%{User-Name}"`);
-    const reg = new XlatRegistry();
-    m.bootstrap({ name: 'linelog', dict: testDict(), log: memoryLogger(), registerXlat: (n, fn, o) => reg.register(n, fn, o) });
+    const m = await linelog(`filename = ${f}\nformat = "a\\tb user=%{User-Name}"`);
+    const reg = m.$set.xlats;
     const r = makeRequest('User-Name = "bob\\nforged\\r\\001\\\\x"');
     expect(r.request[0].value).toBe('bob\nforged\r\x01\\x');
     await m.log(r, callCtx(r));

@@ -6,55 +6,85 @@
  * `messages { }` subsection). A path that names nothing falls back to `default` in the same
  * subsection, then to `format`. Every item of every subsection is compiled at startup,
  * so a bad expansion is a located startup error, not a run-time surprise.
+ *
+ * An unquoted attribute name (`format = User-Name`, `reference = control.Filter-Id`, a line
+ * `test = User-Name`) is a reference to the attribute (v4) and its value is written raw; every
+ * other expanded value is escaped as FreeRADIUS does ({@link lineEscape}). A missing
+ * `format`/`reference`, or a reference to a section or outside the instance, fails the call
+ * (Module-Failure-Message), as in v4.
  */
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
 import { MetricsRegistry } from '../../core/metrics/registry';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { BootstrapContext, InstantiateContext } from '../../core/module/define';
+import type { BootstrapContext, CompiledTemplate, ConfigAt, EnvOf, InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
-import { sectionOf } from '../../core/config/schema';
-import type { ConfItem, ConfSection } from '../../core/config/ast';
-import { unescapeValue } from '../../core/config/ast';
 import type { Request } from '../../core/request/request';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { boxAsText } from '../../core/unlang/xlat/box';
 import { escapeControls, escapeString } from '../../core/value/text';
 import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { failureMessage } from '../shared/pairs';
 import { escapeName, safeName } from '../shared/filename';
-import { bareAttrTemplate, compileTemplate, type Template } from '../shared/tmpl';
 import type { LinelogConfig } from './config';
 
+const fileEscape = (c: LinelogConfig) => ((c.file ?? c).escape_filenames ? escapeName : safeName);
 
 /**
  * Escaping of every expanded value in a line (FreeRADIUS linelog): `\` → `\\`, CR/LF/TAB →
  * `\r` `\n` `\t`, other control characters and invalid UTF-8 → `\ooo`. The literal text of
- * the line is written as configured.
+ * the line is written as configured; an attribute reference is written raw.
  */
 const lineEscape = (s: string): string => escapeString(s, '');
 
-/** Config items of the module section itself, which are not message lines. */
-const OWN_SECTIONS = new Set(['file']);
+/**
+ * `env` of `log`: `reference` is expanded before each call; the line templates (`format`, and
+ * every item of every subsection except `file { }`) are handed over compiled and expanded only
+ * when chosen; the file name is expanded when a line is written (also by `%<instance>(…)`).
+ * Unquoted attribute names are references (`attrRef`); line values are escaped.
+ */
+export const LINELOG_ENV = {
+  reference: { item: 'reference', attrRef: true },
+  format: { item: 'format', strftime: true, as: 'template', escape: lineEscape, attrRef: true },
+  lines: { sections: '*', except: ['file'], strftime: true, escape: lineEscape, attrRef: true },
+  filename: { item: 'filename', strftime: true, as: 'template', escapeBy: fileEscape },
+  file_filename: { item: 'file.filename', strftime: true, as: 'template', escapeBy: fileEscape },
+} as const;
+
+/** Arguments of {@link Linelog.log}. */
+export type LinelogEnv = EnvOf<typeof LINELOG_ENV>;
+
+type Destination = 'file' | 'stdout' | 'stderr' | 'syslog';
+
+/** Where lines go, and which config item holds the file name (v3 `filename = stdout|stderr|syslog` picks the destination). */
+function destinationOf(c: LinelogConfig): { dest: Destination; item?: 'file.filename' | 'filename' } {
+  const item = c.file?.filename !== undefined ? 'file.filename' : c.filename !== undefined ? 'filename' : undefined;
+  const filename = c.file?.filename ?? c.filename;
+  if (!c.destination && filename && /^(stdout|stderr|syslog)$/.test(filename)) return { dest: filename as Destination };
+  return { dest: c.destination ?? (filename ? 'file' : 'stdout'), item };
+}
+
+/**
+ * The definition's `validate`: a file destination needs a file name. (No `format` and no
+ * `reference` is not a start-time error: as in v4, the call fails.)
+ */
+export function validateLinelog(c: LinelogConfig, at: ConfigAt): void {
+  const { dest, item } = destinationOf(c);
+  if (dest === 'file' && !item) at('destination', 'destination = file needs a filename');
+}
 
 /** The `linelog` module instance. */
 @injectable()
 export class Linelog {
-  private destination: 'file' | 'stdout' | 'stderr' | 'syslog' = 'stdout';
-  private filename?: Template;
+  private destination: Destination = 'stdout';
+  private filename?: CompiledTemplate;
   private writer?: AppendWriter;
-  private format?: Template;
-  private reference?: Template;
-  /** Compiled lines by dotted path (`messages.Access-Accept`). */
-  private readonly lines = new Map<string, Template>();
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: LinelogConfig,
     @inject(MODULE_LOG) private readonly logger: Logger,
     @inject(MODULE_NAME) private readonly name: string,
-    @inject(XLATS) private readonly xlats?: XlatRegistry,
     @inject(METRICS) private readonly metrics: MetricsRegistry = new MetricsRegistry(),
   ) {}
 
@@ -72,55 +102,17 @@ export class Linelog {
     }, { minArgs: 1, maxArgs: 1 });
   }
 
-  /** Compiles the templates and opens the destination. */
+  /** Opens the destination (`validateLinelog` checked the config; `env` compiled the templates). */
   instantiate(ctx: InstantiateContext): void {
     const c = this.config;
-    const dict = ctx.dict;
-    const opts = { dict, xlats: this.xlats };
-    const fileConf = c.file ?? c;
-    let filename = fileConf.filename ?? c.filename;
-    let dest = c.destination;
-    // v3: `filename = stdout|stderr|syslog` picks the destination.
-    if (!dest && filename && /^(stdout|stderr|syslog)$/.test(filename)) {
-      dest = filename as 'stdout' | 'stderr' | 'syslog';
-      filename = undefined;
-    }
-    this.destination = dest ?? (filename ? 'file' : 'stdout');
-    if (this.destination === 'file') {
-      if (!filename) throw new Error(`${this.name}: destination = file needs a filename`);
-      this.filename = compileTemplate(filename, { ...opts, strftime: true, escape: fileConf.escape_filenames ? escapeName : safeName });
+    const { dest, item } = destinationOf(c);
+    this.destination = dest;
+    if (dest === 'file') {
+      const env = ctx.env.log as Partial<LinelogEnv> | undefined;
+      this.filename = item === 'file.filename' ? env?.file_filename : env?.filename;
+      const fileConf = c.file ?? c;
       this.writer = new AppendWriter({ fileMode: fileConf.permissions, dirMode: 0o755, fsync: fileConf.fsync, idleTimeoutMs: 60_000 });
       this.unregisterMetrics = this.metrics.collect(appendWriterCollector('linelog', this.name, () => this.writer));
-    }
-    const cs = sectionOf(c);
-    // An unquoted attribute name is a reference to the attribute (v4), e.g. `format = User-Name`.
-    const bare = (name: string, text: string): string => {
-      const item = cs?.children.find((x) => x.kind === 'pair' && x.attr === name);
-      return item?.kind === 'pair' && item.quote === 'bare' ? bareAttrTemplate(text, dict) : text;
-    };
-    if (c.format !== undefined) {
-      const f = bare('format', c.format);
-      this.format = compileTemplate(f, { ...opts, strftime: true, escape: f === c.format ? lineEscape : undefined });
-    }
-    if (c.reference !== undefined) this.reference = compileTemplate(bare('reference', c.reference), opts);
-    const sections: ConfItem[] = cs ? cs.children : c.messages;
-    for (const item of sections) {
-      if (item.kind === 'section' && !OWN_SECTIONS.has(item.name1)) this.compileLines(item, item.name1, opts);
-    }
-  }
-
-  private compileLines(cs: ConfSection, prefix: string, opts: { dict: InstantiateContext['dict']; xlats?: XlatRegistry }): void {
-    for (const item of cs.children) {
-      if (item.kind === 'section') {
-        this.compileLines(item, `${prefix}.${item.name1}`, opts);
-        continue;
-      }
-      if (item.op === '' || item.value === undefined) continue;
-      const ref = item.quote === 'bare' ? bareAttrTemplate(item.value, opts.dict) : item.value;
-      const text = item.quote === 'single' ? unescapeValue(item.value, 'single').replace(/[\\"%]/g, (x) => `\\${x}`) : ref;
-      // An attribute reference is written as the raw value, "without further molestation" (v4); expansions are escaped.
-      const escape = ref !== item.value ? undefined : lineEscape;
-      this.lines.set(`${prefix}.${item.attr}`.toLowerCase(), compileTemplate(text, { ...opts, strftime: true, loc: item.loc, escape }));
     }
   }
 
@@ -131,27 +123,28 @@ export class Linelog {
   }
 
   /** The template for a reference path: the line, its section's `default`, or `format`. */
-  private lookup(ref: string, ctx: CallContext): Template | undefined {
+  private lookup(ref: string, ctx: CallContext<LinelogEnv>): CompiledTemplate | undefined {
+    const lines = ctx.env.lines;
     // References stay inside the instance's own section: one leading dot at most.
     if (ref.startsWith('..')) throw new LinelogError(`Invalid path "${ref}"`);
     const key = ref.replace(/^\.+/, '').toLowerCase();
-    if (!this.lines.has(key) && [...this.lines.keys()].some((k) => k.startsWith(`${key}.`))) {
+    if (!lines.has(key) && [...lines.keys()].some((k) => k.startsWith(`${key}.`))) {
       throw new LinelogError(`Path "${ref}" resolves to a section (should be a pair)`);
     }
-    const hit = this.lines.get(key);
+    const hit = lines.get(key);
     if (hit) return hit;
     const dot = key.lastIndexOf('.');
-    const dflt = dot > 0 ? this.lines.get(`${key.slice(0, dot)}.default`) : undefined;
+    const dflt = dot > 0 ? lines.get(`${key.slice(0, dot)}.default`) : undefined;
     if (dflt) return dflt;
     if (ctx.log.debugEnabled) ctx.log.debug(`no line for reference "${key}"`);
-    return this.format;
+    return ctx.env.format;
   }
 
   /**
    * Writes the line: `ok`, or `noop` when there is nothing to write, `fail` on errors.
    * Synchronous unless an expansion yields or the destination is a file.
    */
-  log(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
+  log(request: Request, ctx: CallContext<LinelogEnv>): Rcode | Promise<Rcode> {
     const failed = (e: unknown): Rcode => {
       if (e instanceof LinelogError) {
         ctx.log.error(e.message);
@@ -161,10 +154,10 @@ export class Linelog {
       }
       return 'fail';
     };
-    if (!this.format && !this.reference) return failed(new LinelogError('no "format" and no "reference" configured'));
-    const withTemplate = (t: Template | undefined): Rcode | Promise<Rcode> => {
+    if (!ctx.env.format && ctx.env.reference === undefined) return failed(new LinelogError('no "format" and no "reference" configured'));
+    const withTemplate = (t: CompiledTemplate | undefined): Rcode | Promise<Rcode> => {
       if (!t) return 'noop';
-      const line = t.expand(request, ctx.signal);
+      const line = t.expand(request, t.canYield ? ctx.signal : undefined);
       const write = (text: string): Rcode | Promise<Rcode> => {
         const w = this.emit(request, text);
         return w instanceof Promise ? w.then(() => 'ok' as Rcode, failed) : 'ok';
@@ -172,10 +165,8 @@ export class Linelog {
       return typeof line === 'string' ? write(line) : line.then(write, failed);
     };
     try {
-      if (!this.reference) return withTemplate(this.format);
-      const ref = this.reference.expand(request, ctx.signal);
-      if (typeof ref === 'string') return withTemplate(this.lookup(ref, ctx));
-      return ref.then((r) => withTemplate(this.lookup(r, ctx)), failed);
+      const ref = ctx.env.reference;
+      return withTemplate(ref === undefined ? ctx.env.format : this.lookup(ref, ctx));
     } catch (e) {
       return failed(e);
     }

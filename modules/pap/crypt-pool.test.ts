@@ -10,9 +10,8 @@ import * as path from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorkerPools, type TaskPool } from '../../core/workers/pool';
-import { Pap } from './pap';
-import { PapConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import def from './index';
+import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
 
 const repo = path.resolve(__dirname, '..', '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crypt-pool-'));
@@ -38,16 +37,11 @@ afterAll(async () => {
 });
 const SHA512 = '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1';
 
-function pap(body = '', name = 'pap'): Pap {
-  const log = memoryLogger();
-  const m = new Pap(parseModuleConfig(PapConfig, body), log, name, pools);
-  m.instantiate({ name, dict: testDict(), log });
-  return m;
-}
+const pap = (body = '', name = 'pap') => loadTestModule(def, body, { name, workers: pools });
 
 describe('pap crypt checks in worker threads', () => {
   it('pap yields for crypt checks and keeps the event loop free', async () => {
-    const m = pap('crypt_workers = 1');
+    const m = await pap('crypt_workers = 1');
     expect(pools.opened).toEqual(['modules/pap/crypt-worker.js']);
     const r = makeRequest('User-Password = "Hello world!"', { control: `Password.Crypt := "${SHA512}"` });
     const res = m.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'pap' }));
@@ -66,8 +60,8 @@ describe('pap crypt checks in worker threads', () => {
   });
 
   it('two instances share the threads; crypt_workers = 0 verifies on the event loop', async () => {
-    const a = pap('crypt_workers = 2', 'pap_a');
-    const b = pap('crypt_workers = 1', 'pap_b');
+    const a = await pap('crypt_workers = 2', 'pap_a');
+    const b = await pap('crypt_workers = 1', 'pap_b');
     expect(pools.scripts()).toHaveLength(1);
     const r = makeRequest('User-Password = "password"', { control: 'Password.Crypt := "abJnggxhB/yWI"' });
     expect(await b.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'pap' }))).toBe('ok');
@@ -75,7 +69,7 @@ describe('pap crypt checks in worker threads', () => {
     expect(pools.scripts()).toHaveLength(1);
     await b.detach();
     expect(pools.scripts()).toHaveLength(0);
-    const sync = pap('crypt_workers = 0', 'pap_sync');
+    const sync = await pap('crypt_workers = 0', 'pap_sync');
     const s = makeRequest('User-Password = "password"', { control: 'Password.Crypt := "abJnggxhB/yWI"' });
     expect(sync.authenticate(s, callCtx(s, { name1: 'authenticate', name2: 'pap' }))).toBe('ok');
     await sync.detach();

@@ -1,6 +1,6 @@
 import { defineModule } from '../../core/module/define';
 import { PapConfig } from './config';
-import { Pap } from './pap';
+import { Pap, PAP_DICT } from './pap';
 
 /** `pap`: checks User-Password against the known-good password (cleartext, crypt, salted hashes, NT). */
 export default defineModule({
@@ -8,7 +8,7 @@ export default defineModule({
   kind: 'rlm',
   summary: 'Authenticates User-Password against cleartext, crypt, (S)MD5, (S)SHA1, (S)SHA2 and NT passwords.',
   config: PapConfig,
-  dict: ['User-Password', 'Auth-Type', 'Password.Cleartext', 'Module-Failure-Message'],
+  dict: PAP_DICT,
   impl: Pap,
   methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
   named: { authorize: 'authorize', authenticate: 'authenticate' },

@@ -1,18 +1,14 @@
 import 'reflect-metadata';
 import * as crypto from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Pap, normify } from './pap';
-import { PapConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import def from './index';
+import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
 import { printPairList } from '../../core/pair/text';
 import type { Request } from '../../core/request/request';
 
-function pap(body = '', name = 'pap'): Pap {
-  const log = memoryLogger();
-  const m = new Pap(parseModuleConfig(PapConfig, body), log, name);
-  m.instantiate({ name, dict: testDict(), log });
-  return m;
-}
+/** A `pap` instance loaded through the loader (attributes injected as MODULE_DICT). */
+const pap = (body = '', name = 'pap'): Promise<Pap> => loadTestModule(def, body, { name });
 
 const auth = (m: Pap, r: Request) => m.authenticate(r, callCtx(r, { name1: 'authenticate', name2: 'pap' })) as string;
 const req = (pw: string, control: string) => makeRequest(`User-Name = "bob", User-Password = "${pw}"`, { control });
@@ -20,34 +16,35 @@ const b64 = (b: Buffer) => b.toString('base64');
 const hex = (b: Buffer) => b.toString('hex');
 
 describe('pap authorize', () => {
-  it('sets Auth-Type PAP with a known-good password and a User-Password', () => {
-    const m = pap();
+  it('sets Auth-Type PAP with a known-good password and a User-Password', async () => {
+    const m = await pap();
     const r = req('hello', 'Password.Cleartext := "hello"');
     expect(m.authorize(r, callCtx(r))).toBe('updated');
     expect(printPairList(r.control)).toContain('Auth-Type = ::PAP');
     expect(m.authorize(r, callCtx(r))).toBe('noop');
   });
-  it('accepts v3 names', () => {
+  it('accepts v3 names', async () => {
     const r = req('hello', 'Cleartext-Password := "hello"');
-    expect(pap().authorize(r, callCtx(r))).toBe('updated');
+    expect((await pap()).authorize(r, callCtx(r))).toBe('updated');
   });
-  it('noop without User-Password or known-good password', () => {
-    const m = pap();
+  it('noop without User-Password or known-good password', async () => {
+    const m = await pap();
     const r1 = makeRequest('User-Name = "bob"', { control: 'Password.Cleartext := "x"' });
     expect(m.authorize(r1, callCtx(r1))).toBe('noop');
     const r2 = req('x', '');
     expect(m.authorize(r2, callCtx(r2))).toBe('noop');
     expect(r2.control.length).toBe(0);
   });
-  it('leaves an existing Auth-Type alone', () => {
+  it('leaves an existing Auth-Type alone', async () => {
     const r = req('x', 'Auth-Type := Accept, Password.Cleartext := "x"');
-    expect(pap().authorize(r, callCtx(r))).toBe('noop');
+    expect((await pap()).authorize(r, callCtx(r))).toBe('noop');
     expect(printPairList(r.control)).toContain('Auth-Type = ::Accept');
   });
 });
 
 describe('pap authenticate', () => {
-  const m = pap();
+  let m!: Pap;
+  beforeAll(async () => { m = await pap(); });
   it('cleartext', () => {
     expect(auth(m, req('hello', 'Password.Cleartext := "hello"'))).toBe('ok');
     const r = req('hellO', 'Password.Cleartext := "hello"');

@@ -15,17 +15,17 @@ import 'reflect-metadata';
 import * as crypto from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import * as path from 'node:path';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, WORKER_POOLS } from '../../core/module/tokens';
+import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME, WORKER_POOLS } from '../../core/module/tokens';
 import { WorkerPools, type TaskPool } from '../../core/workers/pool';
 import type { CallContext, Rcode } from '../../core/module/api';
-import type { InstantiateContext } from '../../core/module/define';
+import { defineDict, type DictHandles, type InstantiateContext } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
 import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
 import type { Pair } from '../../core/pair/pair';
 import type { Request } from '../../core/request/request';
 import type { Value } from '../../core/value/types';
-import { AuthTypeSetter, requireAttr } from '../shared/auth-type';
+import { AuthTypeSetter } from '../shared/auth-type';
 import { failureMessage, getPair } from '../shared/pairs';
 import { cryptVerify } from './crypt';
 import type { CryptJob, CryptResult } from './crypt-worker';
@@ -119,6 +119,16 @@ export function normify(v: Buffer, min: number): Buffer {
   return v;
 }
 
+/** The attributes `pap` uses (the definition's `dict`; injected resolved as `MODULE_DICT`). */
+export const PAP_DICT = defineDict({
+  userPassword: 'User-Password',
+  authType: 'Auth-Type',
+  password: 'Password',
+  cleartext: 'Password.Cleartext',
+  failureMessage: 'Module-Failure-Message',
+  withHeader: { attr: 'Password.With-Header', optional: true },
+});
+
 /** The compiled worker script of the crypt checks (beside this file in dist/). */
 const CRYPT_WORKER = path.join(__dirname, 'crypt-worker.js');
 
@@ -126,30 +136,31 @@ const CRYPT_WORKER = path.join(__dirname, 'crypt-worker.js');
 @injectable()
 export class Pap {
   private dict?: Dictionary;
-  private daUserPassword?: DictAttr;
-  private daPassword?: DictAttr;
+  private readonly daUserPassword: DictAttr;
+  private readonly daPassword: DictAttr;
+  private readonly daWithHeader?: DictAttr;
   private authType?: AuthTypeSetter;
   private readonly schemes = new Map<DictAttr, Check>();
   /** Preference of each known-good attribute (lower wins). */
   private readonly rank = new Map<DictAttr, number>();
-  private daWithHeader?: DictAttr;
   private pool?: TaskPool<CryptJob, CryptResult>;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: PapConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
+    @inject(MODULE_DICT) private readonly da: DictHandles<typeof PAP_DICT>,
     @inject(WORKER_POOLS) private readonly pools: WorkerPools = new WorkerPools(),
-  ) {}
+  ) {
+    this.daUserPassword = da.userPassword;
+    this.daPassword = da.password;
+    this.daWithHeader = da.withHeader;
+  }
 
-  /** Resolves the attributes and the Auth-Type value this instance sets. */
+  /** Finds the password schemes the dictionary has, the Auth-Type value, and starts the crypt workers. */
   instantiate(ctx: InstantiateContext): void {
     const dict = (this.dict = ctx.dict);
-    const need = (n: string): DictAttr => requireAttr(dict, n, this.name);
-    this.daUserPassword = need('User-Password');
-    const daAuthType = need('Auth-Type');
-    this.daPassword = need('Password');
-    this.daWithHeader = dict.resolve('Password.With-Header');
+    const daAuthType = this.da.authType;
     for (const [child, check] of SCHEMES) {
       const da = dict.resolve(`Password.${child}`);
       if (da) {
@@ -173,7 +184,7 @@ export class Pap {
 
   /** Finds the preferred known-good password in `control`, normalising With-Header. */
   private knownGood(control: readonly Pair[], log: CallContext['log']): KnownGood | undefined {
-    const holder = getPair(control, this.daPassword!);
+    const holder = getPair(control, this.daPassword);
     let best: Pair | undefined;
     let bestRank = Infinity;
     let withHeader: Pair | undefined;
@@ -193,7 +204,7 @@ export class Pap {
     if (best) return { name: `Password.${best.da.name}`, check: this.schemes.get(best.da)!, value: asBuffer(best.value) };
     if (withHeader) return this.fromHeader(String(withHeader.value), log);
     // Very old users files set `User-Password := "…"` as a check item; v3 took it as cleartext.
-    const legacy = getPair(control, this.daUserPassword!);
+    const legacy = getPair(control, this.daUserPassword);
     if (legacy?.value !== undefined) {
       log.warn('control.User-Password is deprecated; use Password.Cleartext');
       return { name: 'control.User-Password', check: { k: 'clear' }, value: asBuffer(legacy.value) };
@@ -218,7 +229,7 @@ export class Pap {
   /** `recv`: set Auth-Type PAP when there is a User-Password and a known-good password. */
   authorize(request: Request, ctx: CallContext): Rcode {
     if (this.authType!.isSet(request, ctx)) return 'noop';
-    if (!getPair(request.request, this.daUserPassword!)) return 'noop';
+    if (!getPair(request.request, this.daUserPassword)) return 'noop';
     if (!this.knownGood(request.control, ctx.log)) {
       if (ctx.log.debugEnabled) ctx.log.debug('No known-good password in the control list; not setting Auth-Type');
       return 'noop';
@@ -228,7 +239,7 @@ export class Pap {
 
   /** `authenticate`: compare User-Password with the known-good password. Crypt checks yield (worker thread). */
   authenticate(request: Request, ctx: CallContext): Rcode | Promise<Rcode> {
-    const pw = getPair(request.request, this.daUserPassword!);
+    const pw = getPair(request.request, this.daUserPassword);
     if (!pw || pw.value === undefined) {
       return this.failWith(request, ctx, 'invalid', 'No User-Password attribute in the request');
     }

@@ -2,7 +2,8 @@
  * Config schema of the `radius` module (proxy / client / replicate), shaped like FreeRADIUS
  * v4's `raddb/mods-available/radius` so that operators feel at home. Cross-item rules
  * (a `udp { }` section for `transport = udp`, status-check attributes, Status-Server as a
- * `type`) are checked by `validateRadiusConfig` in `./validate.ts` with located errors.
+ * `type`) are checked by `validateRadiusConfig` in `./validate.ts` (the definition's `validate`, so
+ * `radiusd -C` catches them) with located errors.
  *
  * Deviations from the reference limits (documented in README.md): the lower bounds of the
  * retry timers, `zombie_period` and `revive_interval` are relaxed (10 ms / 1 s) so that
@@ -104,3 +105,8 @@ export const CODE_OF: Record<SendableType | 'Status-Server', number> = {
   'Disconnect-Request': PacketCode.DisconnectRequest,
   'Status-Server': PacketCode.StatusServer,
 };
+
+/** Packet codes of the configured `type` items. */
+export function allowedCodes(c: RadiusConfig): Set<number> {
+  return new Set(c.type.filter((t): t is SendableType => t !== 'Status-Server').map((t) => CODE_OF[t]));
+}

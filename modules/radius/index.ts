@@ -1,6 +1,7 @@
 import { defineModule } from '../../core/module/define';
 import { RadiusConfig } from './config';
 import { Radius } from './radius';
+import { validateRadiusConfig } from './validate';
 
 /**
  * `radius`: proxies requests to a home server, originates requests (client mode, RFC 5080
@@ -12,6 +13,7 @@ export default defineModule({
   kind: 'rlm',
   summary: 'Proxies, originates (Accounting, CoA, Disconnect) or replicates RADIUS packets to a home server.',
   config: RadiusConfig,
+  validate: validateRadiusConfig,
   dict: ['Proxy-State', 'Message-Authenticator', 'User-Name'],
   impl: Radius,
   methods: { '* *': 'send' },

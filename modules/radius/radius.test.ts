@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Pair } from '../../core/pair/pair';
 import { parsePairList } from '../../core/pair/text';
 import { PacketCode } from '../../core/protocol/radius';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { callCtx, instantiateCtx, loadTestModule, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import radius from './index';
 import { RadiusConfig } from './config';
 import { Radius } from './radius';
 import { TestHome } from './test-home';
@@ -39,7 +40,7 @@ function make(h: TestHome, body: string, opts: { transport?: 'udp' | 'tcp'; name
   const cfg = parseModuleConfig(RadiusConfig, text, `radius ${name}`);
   const log = memoryLogger();
   const inst = new Radius(cfg, log, name);
-  inst.instantiate({ name, dict, log });
+  inst.instantiate(instantiateCtx(name, log));
   cleanups.push(() => inst.detach());
   return { inst, log };
 }
@@ -503,22 +504,19 @@ Status-Server {\n initial_rtx_time = 0.03\n max_rtx_time = 0.05\n max_rtx_count 
 
 describe('radius: config errors are located', () => {
   const h = { port: 1812 } as TestHome;
-  const expectErr = (body: string, re: RegExp) => {
-    const cfg = parseModuleConfig(RadiusConfig, body, 'radius home', 'radius.conf');
-    const inst = new Radius(cfg, memoryLogger(), 'home');
-    expect(() => inst.instantiate({ name: 'home', dict, log: memoryLogger() })).toThrow(re);
-    inst.detach();
-  };
-  it('refuses Status-Server as a type, a missing transport section, bad status checks', () => {
+  // Through the loader: the definition's validate runs at start-up and under radiusd -C alike.
+  const expectErr = (body: string, re: RegExp) =>
+    expect(loadTestModule(radius, body, { name: 'home', file: 'radius.conf' })).rejects.toThrow(re);
+  it('refuses Status-Server as a type, a missing transport section, bad status checks', async () => {
     void h;
-    expectErr('type = Status-Server\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}', /radius\.conf\[2\]: .*Status-Server is not allowed/);
-    expectErr('type = Access-Request\ntransport = tcp\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}', /needs a "tcp \{ … \}" section/);
-    expectErr('type = Access-Request\nudp {\n secret = x\n}', /radius\.conf\[3\]: .*exactly one of ipaddr/);
-    expectErr('type = Access-Request\nudp {\n ipaddr = 127.0.0.1\n}', /secret is required/);
-    expectErr('type = Access-Request\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}\nstatus_check {\n type = auto\n}', /needs User-Name and User-Password/);
-    expectErr('type = Accounting-Request\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}\nstatus_check {\n type = Accounting-Request\n update request {\n User-Name = "x"\n User-Password = "y"\n }\n}', /User-Password is only allowed/);
-    expectErr('type = Access-Request\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}\nstatus_check {\n update request {\n User-Name = "%{User-Name}"\n }\n}', /radius\.conf\[9\]: .*only static values/);
-    expectErr('type = Access-Request\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}\nstatus_check {\n update request {\n Proxy-State = 0x01\n }\n}', /Proxy-State is not allowed/);
+    await expectErr('type = Status-Server\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}', /radius\.conf\[2\]: .*Status-Server is not allowed/);
+    await expectErr('type = Access-Request\ntransport = tcp\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}', /needs a "tcp \{ … \}" section/);
+    await expectErr('type = Access-Request\nudp {\n secret = x\n}', /radius\.conf\[3\]: .*exactly one of ipaddr/);
+    await expectErr('type = Access-Request\nudp {\n ipaddr = 127.0.0.1\n}', /secret is required/);
+    await expectErr('type = Access-Request\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}\nstatus_check {\n type = auto\n}', /needs User-Name and User-Password/);
+    await expectErr('type = Accounting-Request\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}\nstatus_check {\n type = Accounting-Request\n update request {\n User-Name = "x"\n User-Password = "y"\n }\n}', /User-Password is only allowed/);
+    await expectErr('type = Access-Request\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}\nstatus_check {\n update request {\n User-Name = "%{User-Name}"\n }\n}', /radius\.conf\[9\]: .*only static values/);
+    await expectErr('type = Access-Request\nudp {\n ipaddr = 127.0.0.1\n secret = x\n}\nstatus_check {\n update request {\n Proxy-State = 0x01\n }\n}', /Proxy-State is not allowed/);
     expect(() => parseModuleConfig(RadiusConfig, 'type = Access-Request\nresponse_window = 500', 'radius home', 'radius.conf')).toThrow(/radius\.conf\[3\]: radius home \{ response_window \}/);
   });
 });

@@ -20,7 +20,6 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { ConfError } from '../../core/config/errors';
 import { sectionOf } from '../../core/config/schema';
 import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
@@ -32,15 +31,17 @@ import { RateLimitedLog } from '../../core/log/rate-limit';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../../core/module/define';
 import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TOPOLOGY, TRUNKS } from '../../core/module/tokens';
+import { makeAt } from '../../core/module/at';
 import { Pair } from '../../core/pair/pair';
 import { packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
 import { randomBytes } from '../../core/protocol/radius/crypto';
 import type { Request } from '../../core/request/request';
 import { trunkFactory, type ConnState, type Trunk, type TrunkFactory } from '../../core/trunk/trunk';
-import { CODE_OF, SENDABLE_TYPES, type RadiusConfig } from './config';
+import { allowedCodes, SENDABLE_TYPES, type RadiusConfig } from './config';
 import { Connection, newCounters, type ConnCounters, type ConnShared } from './connection';
 import { ATTR_MA, ATTR_PROXY_STATE, Exchange } from './exchange';
 import { buildStatusCheck, StatusChecker } from './status-check';
+import { transportOf } from './validate';
 
 
 
@@ -131,44 +132,27 @@ export class Radius implements ModuleInstance {
     ctx.registerXlat(`${this.name}.stats`, (_x, args) => [this.statsValue(statsKey(args))], { maxArgs: 1, wordArgs: true });
   }
 
-  /** Validates the config (located errors), builds the status check and opens `pool.start` connections. */
+  /** Builds the status check and opens `pool.start` connections (the config was checked by `validateRadiusConfig`). */
   instantiate(ctx: InstantiateContext): void {
     this.dict = ctx.dict;
     const c = this.config;
-    const cs = sectionOf(c);
-    const at = (obj: object | undefined, msg: string): never => {
-      const s = (obj && sectionOf(obj)) ?? cs;
-      throw new ConfError('ERR_CONF_VALUE', s?.loc ?? { file: '?', line: 0 }, `${this.name}: ${msg}`);
-    };
-    for (const t of c.type) {
-      if (t === 'Status-Server') {
-        const item = cs?.children.find((x) => x.kind === 'pair' && x.attr === 'type' && /status-server/i.test(x.value ?? ''));
-        throw new ConfError('ERR_CONF_VALUE', item?.loc ?? cs?.loc ?? { file: '?', line: 0 },
-          `${this.name}: type = Status-Server is not allowed; use status_check { type = Status-Server }`);
-      }
-      this.allowed.add(CODE_OF[t]);
-    }
-    const tr = c.transport === 'udp' ? c.udp : c.tcp;
-    if (!tr) at(c, `transport = ${c.transport} needs a "${c.transport} { … }" section`);
-    const host = tr!.ipaddr ?? tr!.ipv4addr ?? tr!.ipv6addr;
-    const given = [tr!.ipaddr, tr!.ipv4addr, tr!.ipv6addr].filter((x) => x !== undefined).length;
-    if (given !== 1) at(tr, 'exactly one of ipaddr, ipv4addr or ipv6addr is required');
-    if (!tr!.secret) at(tr, 'secret is required');
+    this.allowed = allowedCodes(c);
+    const { tr, host } = transportOf(c);
     for (const n of ['Proxy-State', 'Message-Authenticator', 'User-Name', 'User-Password', 'Acct-Delay-Time', 'Event-Timestamp',
       'NAS-Identifier', 'CHAP-Password', 'CHAP-Challenge', 'Packet-Authentication-Vector', 'Packet-Type', 'Error-Cause',
       'Original-Packet-Code']) {
       this.da[n] = ctx.dict.resolve(n);
     }
     if (this.da['Proxy-State']) this.proxyStatePair = new Pair(this.da['Proxy-State'], this.proxyState);
-    const sc = c.status_check && c.mode !== 'replicate' ? buildStatusCheck(this.name, c.status_check, this.allowed, ctx.dict, at) : undefined;
+    const sc = c.status_check && c.mode !== 'replicate' ? buildStatusCheck(c, ctx.dict, makeAt(sectionOf(c)!)) : undefined;
     if (sc) this.statusCode = sc.code;
     this.rareLog = new RateLimitedLog(this.log, { burst: 5, interval: 10_000 });
     this.workers = this.topology.count;
     this.maxOutstanding = Math.max(1, Math.floor(c.max_outstanding / this.workers));
     this.maxConns = Math.max(1, Math.floor(c.pool.max / this.workers));
     this.shared = {
-      transport: c.transport, host: host!, port: tr!.port, srcAddr: tr!.src_ipaddr, recvBuff: tr!.recv_buff, sendBuff: tr!.send_buff,
-      secret: Buffer.from(tr!.secret!, 'utf8'), dict: ctx.dict, maxPacketSize: c.max_packet_size, maxAttributes: c.max_attributes,
+      transport: c.transport, host, port: tr.port, srcAddr: tr.src_ipaddr, recvBuff: tr.recv_buff, sendBuff: tr.send_buff,
+      secret: Buffer.from(tr.secret!, 'utf8'), dict: ctx.dict, maxPacketSize: c.max_packet_size, maxAttributes: c.max_attributes,
       perConnectionMax: this.statusCode ? Math.min(c.pool.per_connection_max, 254) : c.pool.per_connection_max,
       connectTimeout: c.pool.connect_timeout,
       requireMa: () => c.require_message_authenticator === 'yes' || (c.require_message_authenticator === 'auto' && this.maSeen),
@@ -192,7 +176,7 @@ export class Radius implements ModuleInstance {
     this.trunk.retired = (conn) => add(this.retiredCounters, conn.counters);
     if (this.checker) this.checker.trunk = this.trunk;
     const n = Math.min(Math.max(c.pool.start, c.pool.min), this.maxConns);
-    this.log.info(`${c.mode} to ${c.transport} ${host}:${tr!.port}; ${n} connection(s) at start, at most ${this.maxConns}` +
+    this.log.info(`${c.mode} to ${c.transport} ${host}:${tr.port}; ${n} connection(s) at start, at most ${this.maxConns}` +
       `${this.workers > 1 ? ` per worker (${this.workers} workers)` : ''}; max_outstanding ${this.maxOutstanding}` +
       `${this.statusCode ? `; status checks with ${packetCodeName(this.statusCode)}` : ''}`);
     this.trunk.open();

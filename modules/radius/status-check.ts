@@ -3,49 +3,51 @@
  * once from `status_check { }` (static attributes only), and the probes sent on the ID reserved
  * on each connection with the `Status-Server { }` retry timers (RFC 5997 for Status-Server).
  */
-import { ConfError } from '../../core/config/errors';
 import type { ConfItem, ConfSection } from '../../core/config/ast';
 import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
+import type { ConfigAt } from '../../core/module/define';
 import type { Logger } from '../../core/log/logger';
 import { Pair } from '../../core/pair/pair';
 import { parsePairList } from '../../core/pair/text';
 import { encodePacket, packetCodeName, PacketCode } from '../../core/protocol/radius';
 import type { HealthCheck, Trunk } from '../../core/trunk/trunk';
-import { CODE_OF, type RadiusConfig, type RetryConfig, type SendableType } from './config';
+import { allowedCodes, CODE_OF, type RadiusConfig, type RetryConfig, type SendableType } from './config';
 import type { Connection, Tracked } from './connection';
 import { ATTR_MA, ATTR_PROXY_STATE, ATTR_USER_NAME, ATTR_USER_PASSWORD, NO_AUTH } from './exchange';
 import { RetryTimer } from './retry';
 
-/** Validates `status_check { }` (located errors) and builds the check packet's code and static pairs. */
-export function buildStatusCheck(name: string, sc: NonNullable<RadiusConfig['status_check']>, allowed: ReadonlySet<number>, dict: Dictionary,
-at: (o: object | undefined, m: string) => never): { code: number; pairs: Pair[] } {
-  const items = sc.update as ConfItem[];
+/**
+ * The status-check packet of a `status_check { }` section: its code and static pairs. Throws
+ * through `at` when the section is unusable (located: the definition's `validate` runs it, so
+ * `radiusd -C` reports what start-up would; the instance builds its packet with it).
+ */
+export function buildStatusCheck(c: RadiusConfig, dict: Dictionary, at: ConfigAt): { code: number; pairs: Pair[] } {
+  const sc = c.status_check!;
+  const allowed = allowedCodes(c);
   const pairs: Pair[] = [];
-  for (const u of items) {
-    if (u.kind !== 'section') at(sc, 'status_check: "update" must be a section: update request { … }');
+  for (const u of sc.update as ConfItem[]) {
+    if (u.kind !== 'section') at.item(u, 'status_check.update', 'must be a section: update request { … }');
     const s = u as ConfSection;
     if (s.name2 !== undefined && s.name2 !== 'request') {
-      throw new ConfError('ERR_CONF_VALUE', s.loc, `${name}: status_check { update ${s.name2} }: only "update request { … }" (or "update { … }") is allowed`);
+      at.item(s, `status_check.update ${s.name2}`, 'only "update request { … }" (or "update { … }") is allowed');
     }
     for (const p of s.children) {
-      if (p.kind !== 'pair' || p.op === '' || p.value === undefined) {
-        throw new ConfError('ERR_CONF_VALUE', p.loc, `${name}: status_check { update }: expected "Attribute = value"`);
-      }
+      if (p.kind !== 'pair' || p.op === '' || p.value === undefined) at.item(p, 'status_check.update', 'expected "Attribute = value"');
       if (p.quote === 'back' || (p.quote === 'double' && p.value.includes('%')) || (p.quote === 'bare' && p.value.includes('%'))) {
-        throw new ConfError('ERR_CONF_VALUE', p.loc, `${name}: status_check { update }: ${p.attr}: only static values are allowed (no expansions)`);
+        at.item(p, 'status_check.update', `${p.attr}: only static values are allowed (no expansions)`);
       }
       const v = p.quote === 'double' ? `"${p.value}"` : p.quote === 'single' ? `'${p.value}'` : p.value;
-      let parsed: Pair[];
+      let parsed: Pair[] = [];
       try {
         parsed = parsePairList(`${p.attr} = ${v}`, dict);
       } catch (e) {
-        throw new ConfError('ERR_CONF_VALUE', p.loc, `${name}: status_check { update }: ${(e as Error).message}`);
+        at.item(p, 'status_check.update', (e as Error).message);
       }
       for (const x of parsed) {
         const top = x.da.parent?.type === 'root';
         if (top && (x.da.attr === ATTR_PROXY_STATE || x.da.attr === ATTR_MA)) {
-          throw new ConfError('ERR_CONF_VALUE', p.loc, `${name}: status_check { update }: ${x.da.name} is not allowed in a status check`);
+          at.item(p, 'status_check.update', `${x.da.name} is not allowed in a status check`);
         }
         (x as Pair & { loc?: unknown }).loc = p.loc;
         pairs.push(x);
@@ -60,18 +62,18 @@ at: (o: object | undefined, m: string) => never): { code: number; pairs: Pair[] 
     else type = 'Status-Server';
   }
   if (type === 'Access-Request' && (!has(ATTR_USER_NAME) || !has(ATTR_USER_PASSWORD))) {
-    at(sc, 'status_check with Access-Request needs User-Name and User-Password in "update request { … }"');
+    at('status_check', 'a status check with Access-Request needs User-Name and User-Password in "update request { … }"');
   }
   if (type === 'Accounting-Request' && !has(ATTR_USER_NAME)) {
-    at(sc, 'status_check with Accounting-Request needs User-Name in "update request { … }"');
+    at('status_check', 'a status check with Accounting-Request needs User-Name in "update request { … }"');
   }
   if (type !== 'Access-Request' && has(ATTR_USER_PASSWORD)) {
-    at(sc, 'status_check: User-Password is only allowed when the check type is Access-Request');
+    at('status_check', 'User-Password is only allowed when the check type is Access-Request');
   }
   const nasId = dict.resolve('NAS-Identifier');
   if (pairs.length === 0 && nasId) pairs.push(new Pair(nasId, 'status check - are you alive?'));
-  const ts = dict.resolve('Event-Timestamp');
-  return { code: CODE_OF[type as SendableType], pairs: pairs.filter((x) => x.da !== ts) };
+  const eventTimestamp = dict.resolve('Event-Timestamp');
+  return { code: CODE_OF[type as SendableType | 'Status-Server'], pairs: pairs.filter((x) => x.da !== eventTimestamp) };
 }
 
 /** What the prober needs. */

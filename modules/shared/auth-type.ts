@@ -1,22 +1,13 @@
 /**
- * What the authenticating modules (`pap`, `chap`) share: resolving the attributes they need
- * at instantiate time, and the `recv` step "set `control.Auth-Type` to this module's value
+ * What the authenticating modules (`pap`, `chap`) share: the `recv` step "set `control.Auth-Type` to this module's value
  * unless something already set it".
  */
 import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
 import type { Logger } from '../../core/log/logger';
 import type { CallContext, Rcode } from '../../core/module/api';
 import type { Request } from '../../core/request/request';
 import type { Value } from '../../core/value/types';
 import { getPair, setValue } from './pairs';
-
-/** `dict.resolve(name)`, or throws `owner: the dictionary has no name`. */
-export function requireAttr(dict: Dictionary, name: string, owner: string): DictAttr {
-  const da = dict.resolve(name);
-  if (!da) throw new Error(`${owner}: the dictionary has no ${name}`);
-  return da;
-}
 
 /** The Auth-Type value one module instance sets, resolved from the dictionary. */
 export class AuthTypeSetter {

@@ -10,8 +10,13 @@ import { loadDefaultDictionary } from '../../core/dict/default';
 import type { Dictionary } from '../../core/dict/dictionary';
 import type { Logger } from '../../core/log/logger';
 import type { CallContext, CallSignal, SectionName } from '../../core/module/api';
+import type { InstantiateContext, ModuleDefinition, ModuleInstance } from '../../core/module/define';
+import { createRootContainer } from '../../core/module/container';
+import { loadModules, type ModuleSet } from '../../core/module/loader';
 import { parsePairList } from '../../core/pair/text';
 import { Request } from '../../core/request/request';
+import type { WorkerPools } from '../../core/workers/pool';
+import type { MetricsRegistry } from '../../core/metrics/registry';
 
 let dict: Dictionary | undefined;
 
@@ -68,4 +73,48 @@ export function callCtx<Env = undefined>(
     onSignal: (fn) => { handlers.push(fn); },
     fire: (s) => { for (const h of handlers) h(s); },
   };
+}
+
+/** An `InstantiateContext` for a module built by hand (no `env`; a signal nobody aborts). */
+export function instantiateCtx(name: string, log: Logger = memoryLogger()): InstantiateContext {
+  return { name, dict: testDict(), log, env: {}, signal: new AbortController().signal };
+}
+
+/** What {@link loadTestModule} returns: the instance, whose method properties are the loader's bound methods. */
+export type TestModule<I> = I & {
+  /** The module set (call `detachAll()` when done; `detach()` on the result does the same). */
+  readonly $set: ModuleSet;
+  /** The logger every line of the set went to. */
+  readonly $log: Logger & { lines: string[] };
+};
+
+/**
+ * Loads `def` from `name { body }` through the real loader (schema, `validate`, `dict`, `env`,
+ * `bootstrap`, `instantiate`) and returns its instance. Reading a bound method (`m.authorize`)
+ * gives the function the interpreter would call, with `ctx.env` expanded from the config, so a
+ * test can call `m.authorize(request, callCtx(request))` as policy would. `detach()` detaches the
+ * whole set. `workers` and `metrics` are the root's `WORKER_POOLS` and `METRICS` (default: fresh ones).
+ */
+export async function loadTestModule<I extends ModuleInstance>(
+  def: ModuleDefinition<any, I>, body: string, opts: { name?: string; file?: string; extra?: readonly ModuleDefinition<any, any>[]; before?: string; workers?: WorkerPools; metrics?: MetricsRegistry } = {},
+): Promise<TestModule<I>> {
+  const header = opts.name && opts.name !== def.name ? `${def.name} ${opts.name}` : def.name;
+  const tree = parseConfigString(`modules { ${opts.before ?? ''}${header} {\n${body}\n}\n}\n`, opts.file ?? 'test.conf');
+  const log = memoryLogger();
+  const root = createRootContainer({ dict: testDict(), log, workers: opts.workers, metrics: opts.metrics });
+  const set = await loadModules({ section: tree.children[0] as ConfSection, root, registry: [def, ...(opts.extra ?? [])] });
+  const loaded = set.get(opts.name ?? def.name)!;
+  const instance = loaded.instance as I & Record<string | symbol, unknown>;
+  return new Proxy(instance, {
+    get(target, prop, receiver) {
+      if (prop === '$set') return set;
+      if (prop === '$log') return log;
+      if (prop === 'detach') return () => set.detachAll();
+      if (typeof prop === 'string' && typeof target[prop] === 'function') {
+        const bound = loaded.handle.bound(prop);
+        if (bound) return bound;
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  }) as unknown as TestModule<I>;
 }

@@ -16,13 +16,14 @@
  */
 
 import type { ConfLoc } from '../../core/config/ast';
+import type { DictAttr } from '../../core/dict/attr';
 import type { Dictionary } from '../../core/dict/dictionary';
 import type { Request } from '../../core/request/request';
 import { Compiler } from '../../core/unlang/compile/compiler';
 import { CompileError } from '../../core/unlang/compile/errors';
 import { ExprParser, type ExprScope } from '../../core/unlang/compile/expr-parser';
 import { Scope, resolveRef } from '../../core/unlang/compile/refs';
-import type { Expr } from '../../core/unlang/compile/types';
+import type { AttrRef, Expr } from '../../core/unlang/compile/types';
 import { box } from '../../core/unlang/xlat/box';
 import { type EvalContext, XlatYield, evalExpr, listToString, traceExpansion } from '../../core/unlang/xlat/eval';
 import { type XlatRegistry, globalXlats } from '../../core/unlang/xlat/registry';
@@ -33,6 +34,15 @@ export interface Template {
   readonly text: string;
   /** The result when the template has no expansions (no per-request work). */
   readonly constant?: string;
+  /** True when the template has no expansions: `expand` returns {@link constant}. */
+  readonly isConstant: boolean;
+  /**
+   * False when `expand` always returns a string synchronously (attribute references, literals,
+   * strftime letters, functions registered `pure`); true when it calls a function that may
+   * yield. Callers pass an AbortSignal only when this is true (building one costs an
+   * AbortController per call).
+   */
+  readonly canYield: boolean;
   /** Expands against a request: a string, or a Promise when an xlat function yields. */
   expand(request: Request, signal?: AbortSignal): string | Promise<string>;
 }
@@ -211,8 +221,9 @@ export function compileTemplate(text: string, opts: TemplateOptions): Template {
   }
   if (expr.k === 'lit') {
     const s = listToString([expr.box]);
-    return { text, constant: s, expand: () => s };
+    return { text, constant: s, isConstant: true, canYield: false, expand: () => s };
   }
+  const canYield = mayYield(expr, xlats);
   const dict = opts.dict;
   const escape = opts.escape;
   const evalOnce = (ctx: EvalContext): string => {
@@ -232,6 +243,8 @@ export function compileTemplate(text: string, opts: TemplateOptions): Template {
   };
   return {
     text,
+    isConstant: false,
+    canYield,
     expand(request: Request, signal?: AbortSignal): string | Promise<string> {
       const ctx: EvalContext = { request, dict, signal };
       const trace = request.log.debugEnabled ? (s: string) => { traceExpansion(request, text, expr, s); return s; } : undefined;
@@ -245,6 +258,27 @@ export function compileTemplate(text: string, opts: TemplateOptions): Template {
       }
     },
   };
+}
+
+/** Names of functions known to return synchronously although not `pure` (they read the request). */
+const SYNC_CALLS = new Set(['strftime']);
+
+/** True when evaluating `e` may call a function that yields (any call that is not `pure`). */
+export function mayYield(e: Expr | string, xlats: XlatRegistry): boolean {
+  if (typeof e === 'string') return false;
+  const idx = (i: unknown): boolean => typeof i === 'object' && i !== null && mayYield(i as Expr, xlats);
+  const ref = (r: AttrRef | undefined): boolean => !!r && (r.segs.some((s) => idx(s.idx)) || idx(r.listIdx));
+  switch (e.k) {
+    case 'call':
+      if (!SYNC_CALLS.has(e.name.toLowerCase()) && !xlats.get(e.name)?.pure) return true;
+      return e.args.some((a) => mayYield(a, xlats));
+    case 'str': return e.parts.some((p) => mayYield(p, xlats));
+    case 'regex': return mayYield(e.a, xlats) || (e.parts ?? []).some((p) => mayYield(p, xlats));
+    case 'ref': case 'exists': return ref(e.ref);
+    case 'not': case 'neg': case 'inv': case 'cast': return mayYield(e.a, xlats);
+    case 'bin': case 'cmp': case 'and': case 'or': return mayYield(e.a, xlats) || mayYield(e.b, xlats);
+    default: return false;
+  }
 }
 
 /** Waits for yielded calls and evaluates again with their results memoised. */
@@ -265,11 +299,16 @@ async function replay(ctx: EvalContext, first: XlatYield, evalOnce: (c: EvalCont
 
 const BARE_REF = /^(?:(?:request|reply|control|session-state|local)\.)?([A-Za-z][\w-]*(?:\.[A-Za-z0-9][\w-]*)*)(?:\[(?:\*|\d+|n)\])?$/;
 
+/** The attribute an unquoted config value names (`NAS-Port-Type`, `control.Filter-Id`), or undefined. */
+export function bareAttrRef(text: string, dict: Dictionary): DictAttr | undefined {
+  const m = BARE_REF.exec(text);
+  return m ? dict.resolve(m[1]) : undefined;
+}
+
 /**
  * v4 reads an unquoted config value that names an attribute as a reference to it (`format = User-Name`,
  * `reference = control.Filter-Id`): returns the template `%{…}` for such text, else the text unchanged.
  */
 export function bareAttrTemplate(text: string, dict: Dictionary): string {
-  const m = BARE_REF.exec(text);
-  return m && dict.resolve(m[1]) ? `%{${text}}` : text;
+  return bareAttrRef(text, dict) ? `%{${text}}` : text;
 }

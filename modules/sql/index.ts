@@ -1,5 +1,6 @@
 import { defineModule } from '../../core/module/define';
 import { SqlConfig } from './config';
+import { trunkFactory } from '../../core/trunk/trunk';
 import { Sql } from './sql';
 
 /** `sql`: FreeRADIUS rlm_sql (SQLite embedded, PostgreSQL): authorize, accounting, post-auth, `%sql()`. */
@@ -10,6 +11,8 @@ export default defineModule({
   config: SqlConfig,
   dict: ['User-Name', 'SQL-User-Name', 'SQL-Group', 'Fall-Through', 'Acct-Status-Type'],
   impl: Sql,
+  // The start-time checks (also under -C): configure on a throw-away instance (opens nothing).
+  validate: (config, _at, ctx) => new Sql(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
   methods: {
     'recv *': 'authorize',
     'authorize *': 'authorize',

@@ -102,8 +102,11 @@ export class Sql {
     ctx.registerXlat(`${this.name}.escape`, (_x, args) => [box('string', this.escape(args.map((a) => a.map((b) => String(b.value)).join('')).join('')))], { minArgs: 1, maxArgs: 1, returnType: 'string', pure: true });
   }
 
-  /** Compiles the queries and checks the attributes (also under `radiusd -C`). */
-  configure(ctx: InstantiateContext): void {
+  /**
+   * Compiles the queries and checks the attributes: the first step of `instantiate`, and the
+   * definition's `validate` (on a throw-away instance), so `radiusd -C` fails when start-up would.
+   */
+  configure(ctx: Pick<InstantiateContext, 'dict'>): void {
     const c = this.config;
     this.dict = ctx.dict;
     const d = c.driver.replace(/^rlm_sql_/, '').toLowerCase();
@@ -143,7 +146,8 @@ export class Sql {
   }
 
   /** Opens the connections (SQLite: the worker; PostgreSQL: `pool.start` connections per server). */
-  instantiate(): void {
+  instantiate(ctx: InstantiateContext): void {
+    this.configure(ctx);
     const c = this.config;
     const p = c.pool;
     const reconnect = (p.connection?.reconnect_delay ?? p.retry_delay) * 1000;

@@ -8,7 +8,7 @@ import type { CallSignal, Rcode } from '../../core/module/api';
 import { PacketCode } from '../../core/protocol/radius';
 import { RadiusConfig } from '../../modules/radius/config';
 import { Radius } from '../../modules/radius/radius';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../../modules/shared/testing';
+import { callCtx, makeRequest, memoryLogger, instantiateCtx, parseModuleConfig } from '../../modules/shared/testing';
 
 /** A state change seen in the module's log. */
 export interface Transition {
@@ -44,7 +44,7 @@ export function instance(body: string, name = 'home'): Instance {
   log.lines.push = (...items: string[]) => { for (let i = 0; i < items.length; i++) stamps.push(Date.now()); return push(...items); };
   const cfg = parseModuleConfig(RadiusConfig, body, name);
   const m = new Radius(cfg, log, name);
-  m.instantiate({ name, dict: testDict(), log });
+  m.instantiate(instantiateCtx(name, log));
   const transitions = (): Transition[] => {
     const out: Transition[] = [];
     log.lines.forEach((l, i) => {

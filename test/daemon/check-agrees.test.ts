@@ -1,0 +1,131 @@
+/**
+ * `radiusd -C` fails exactly when start-up would, with the same located message: for a broken
+ * configuration of every built-in module, `radiusd -C` and `radiusd -X` (which exits at once on
+ * a config error) must both fail and print the same `file[line]: …` line. A configuration using
+ * every built-in module passes both.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILTIN_MODULES } from '../../modules/index';
+import { freePorts } from '../interop/freeradius';
+import { checkConfig, RADIUSD, startDaemon, writeTempFiles } from './harness';
+
+const dirs: string[] = [];
+afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+
+let port = 0;
+let home = 0;
+let ldapPort = 0;
+beforeAll(async () => { [port, home, ldapPort] = await freePorts(3); });
+
+const conf = (modules: string, policy: string) => `client localhost {
+	ipaddr = 127.0.0.1
+	secret = testing123
+}
+modules {
+${modules}
+}
+server default {
+	namespace = radius
+	listen {
+		type = Access-Request
+		udp {
+			ipaddr = 127.0.0.1
+			port = ${port}
+		}
+	}
+	recv Access-Request {
+${policy}
+	}
+}
+`;
+
+const RULES = 'DEFAULT\n\tReply-Message =* ANY\n';
+const USERS = 'bob\tCleartext-Password := "hello"\n';
+
+/** A working section per built-in module (and the policy line that calls it). */
+const GOOD: Record<string, string> = {
+  always: '\talways {\n\t\trcode = ok\n\t}',
+  pap: '\tpap {\n\t}',
+  chap: '\tchap {\n\t}',
+  files: '\tfiles {\n\t\tfilename = ${confdir}/users\n\t}',
+  detail: '\tdetail {\n\t\tfilename = ${confdir}/detail-%Y\n\t\tsuppress {\n\t\t\tUser-Name\n\t\t}\n\t}',
+  linelog: '\tlinelog {\n\t\tfilename = ${confdir}/linelog\n\t\treference = "messages.%{Packet-Type}"\n\t\tmessages {\n\t\t\tdefault = "%{User-Name}"\n\t\t}\n\t}',
+  attr_filter: '\tattr_filter {\n\t\tfilename = ${confdir}/rules\n\t}',
+  delay: '\tdelay {\n\t\tdelay = 10ms\n\t}',
+  exec: '\texec {\n\t\tprogram = "/bin/true %{User-Name}"\n\t}',
+  radius: '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tport = @HOME@\n\t\t\tsecret = x\n\t\t}\n\t}',
+  sql: '\tsql {\n\t\tdriver = sqlite\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t}',
+  // No directory listens there: the server starts anyway (calls fail until one answers).
+  ldap: '\tldap {\n\t\tserver = "ldap://127.0.0.1:@LDAP@"\n\t\tbase_dn = "dc=example,dc=com"\n\t\toptions {\n\t\t\tinstantiate_timeout = 0\n\t\t}\n\t}',
+};
+
+/** Broken configurations: [module, what is wrong, modules section, extra files]. */
+const BROKEN: [string, string, string, Record<string, string>?][] = [
+  ['always', 'unknown rcode', '\talways {\n\t\trcode = okay\n\t}'],
+  ['pap', 'out of range', '\tpap {\n\t\tcrypt_workers = 100\n\t}'],
+  ['chap', 'unknown item', '\tchap {\n\t\tauth_typ = CHAP\n\t}'],
+  ['files', 'bad users file', GOOD.files, { users: 'bob\tNo-Such-Attribute := 1\n' }],
+  ['files', 'missing users file', '\tfiles {\n\t\tfilename = ${confdir}/nope\n\t}'],
+  ['files', 'bad key template', '\tfiles {\n\t\tkey = "%{No-Such-Attribute}"\n\t}'],
+  ['detail', 'misspelt suppress attribute', '\tdetail {\n\t\tfilename = ${confdir}/d\n\t\tsuppress {\n\t\t\tUser-Nmae\n\t\t}\n\t}'],
+  ['detail', 'bad file name template', '\tdetail {\n\t\tfilename = "${confdir}/%{No-Such-Attribute}"\n\t}'],
+  ['linelog', 'file destination without a file name', '\tlinelog {\n\t\tdestination = file\n\t\tformat = "x"\n\t}'],
+  ['linelog', 'bad message template', '\tlinelog {\n\t\treference = "messages.%{Packet-Type}"\n\t\tmessages {\n\t\t\tdefault = "%{No-Such-Attribute}"\n\t\t}\n\t}'],
+  ['attr_filter', 'missing rules file', '\tattr_filter {\n\t\tfilename = ${confdir}/nope\n\t}'],
+  ['attr_filter', 'bad rules file', GOOD.attr_filter, { rules: 'DEFAULT\n\tNo-Such-Attribute =* ANY\n' }],
+  ['exec', 'unterminated quote in program', '\texec {\n\t\tprogram = "/bin/echo \'a"\n\t}'],
+  ['delay', 'invalid constant delay', '\tdelay {\n\t\tdelay = soon\n\t}'],
+  ['radius', 'no secret', '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t}\n\t}'],
+  ['radius', 'transport = tcp with only udp { }', '\tradius {\n\t\ttype = Access-Request\n\t\ttransport = tcp\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t}'],
+  ['radius', 'Status-Server as a type', '\tradius {\n\t\ttype = Status-Server\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t}'],
+  ['sql', 'unknown driver', '\tsql {\n\t\tdriver = mysql\n\t}'],
+  ['sql', 'sqlite without a file name', '\tsql {\n\t\tdriver = sqlite\n\t}'],
+  ['sql', 'unknown group attribute', '\tsql {\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t\tgroup_attribute = No-Such-Attribute\n\t}'],
+  ['ldap', 'bad server URL', '\tldap {\n\t\tserver = "http://127.0.0.1"\n\t}'],
+  ['ldap', 'start_tls with an ldaps:// server', '\tldap {\n\t\tserver = "ldaps://127.0.0.1"\n\t\ttls {\n\t\t\tstart_tls = yes\n\t\t}\n\t}'],
+  ['radius', 'status check without User-Password', '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t\tstatus_check {\n\t\t\ttype = Access-Request\n\t\t}\n\t}'],
+];
+
+/** The first located error line (`file[line]: …`) of an output. */
+const located = (out: string): string | undefined => out.split('\n').map((l) => l.replace(/^Error: /, '')).find((l) => /^\S+\[\d+\]: /.test(l));
+
+/** Runs `radiusd -X` on a configuration that must not start: it exits by itself (bounded). */
+function startX(dir: string): { code: number | null; out: string } {
+  const r = spawnSync(process.execPath, [RADIUSD, '-X', '-d', dir], { encoding: 'utf8', timeout: 30000 });
+  return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+describe('radiusd -C agrees with start-up', () => {
+  it('covers every built-in module', () => {
+    expect(Object.keys(GOOD).sort()).toEqual(BUILTIN_MODULES.map((m) => m.name).sort());
+    expect([...new Set(BROKEN.map(([m]) => m))].sort()).toEqual(BUILTIN_MODULES.map((m) => m.name).sort());
+  });
+
+  for (const [mod, what, section, files] of BROKEN) {
+    it(`${mod}: ${what}`, () => {
+      const dir = writeTempFiles('agree', { 'radiusd.conf': conf(section, `\t\t${mod}`), users: USERS, rules: RULES, ...files });
+      dirs.push(dir);
+      const c = checkConfig(dir);
+      const x = startX(dir);
+      expect(c.code).toBe(1);
+      expect(x.code).not.toBe(0);
+      const line = located(c.stderr);
+      expect(line, c.stderr).toBeDefined();
+      expect(located(x.out), x.out).toBe(line);
+    });
+  }
+
+  it('a configuration using every built-in module passes both', async () => {
+    const modules = Object.values(GOOD).join('\n').replace('@HOME@', String(home)).replace('@LDAP@', String(ldapPort));
+    const policy = ['always', 'files', 'pap', 'chap', 'attr_filter', 'delay', 'detail', 'linelog', 'exec'].map((m) => `\t\t${m}`).join('\n');
+    const dir = writeTempFiles('agree-good', { 'radiusd.conf': conf(modules, policy), users: USERS, rules: RULES });
+    dirs.push(dir);
+    const c = checkConfig(dir);
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    const d = await startDaemon(['-X', '-d', dir]);
+    expect(await d.stop()).toBe(0);
+  });
+});
