@@ -5,7 +5,7 @@ import { AlwaysConfig } from './config';
 import def from './index';
 import { callCtx, makeRequest, parseModuleConfig, testDict } from '../shared/testing';
 import { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate } from '../shared/tmpl';
+import { compileTemplate } from '../../core/unlang/tmpl';
 
 describe('always', () => {
   it('returns the configured rcode in every section', () => {

@@ -32,7 +32,7 @@ import { forEachLeaf } from '../../core/pair/list';
 import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { compareOp, type CompareOperator } from '../../core/value/ops';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { compileTemplate, type Template } from '../../core/unlang/tmpl';
 import { assignItem, itemRegex, itemValue, parseUsersFile, valueText, type UsersEntry, type UsersFile, type UsersItem } from '../shared/users-file';
 import type { AttrFilterConfig } from './config';
 

@@ -16,7 +16,7 @@ import type { InstantiateContext } from '../../core/module/define';
 import { parseDuration } from '../../core/config/schema';
 import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { compileTemplate, type Template } from '../../core/unlang/tmpl';
 import type { DelayConfig } from './config';
 
 /** The `delay` module instance. */

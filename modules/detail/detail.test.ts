@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Detail } from './detail';
 import { DetailConfig } from './config';
 import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
-import { ctime } from '../shared/tmpl';
+import { ctime } from '../../core/unlang/tmpl';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detail-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -34,7 +34,7 @@ import { Pair } from '../../core/pair/pair';
 import { printPairLines } from '../../core/pair/text';
 import type { Request } from '../../core/request/request';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, ctime, type Template } from '../shared/tmpl';
+import { compileTemplate, ctime, type Template } from '../../core/unlang/tmpl';
 import { getValue } from '../shared/pairs';
 import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { escapeName, safeName } from '../shared/filename';

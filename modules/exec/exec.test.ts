@@ -8,7 +8,7 @@ import { Exec, envName, pairsToEnv, runProgram, splitCommand } from './exec';
 import def from './index';
 import { callCtx, makeRequest, parseModuleConfig, testDict } from '../shared/testing';
 import { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate } from '../shared/tmpl';
+import { compileTemplate } from '../../core/unlang/tmpl';
 import { printPairList } from '../../core/pair/text';
 
 function exec(body: string, name = 'exec'): { m: Exec; reg: XlatRegistry } {

@@ -22,7 +22,7 @@ import type { Pair } from '../../core/pair/pair';
 import type { Request } from '../../core/request/request';
 import { printValueUnquoted } from '../../core/value/print';
 import { box, boxAsText, BoxError } from '../../core/unlang/xlat/box';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { compileTemplate, type Template } from '../../core/unlang/tmpl';
 import type { ExecConfig } from './config';
 
 /** Exit status → rcode (index = status). */

@@ -26,7 +26,7 @@ import { ipv4ToInt, ipv6ToBytes } from '../../core/value/ip';
 import { parseValue } from '../../core/value/parse';
 import { setValue } from '../shared/pairs';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { compileTemplate, type Template } from '../../core/unlang/tmpl';
 import {
   assignItem, checkItem, itemValue, parseUsersFile, type UsersEntry, type UsersFile, type UsersItem,
 } from '../shared/users-file';

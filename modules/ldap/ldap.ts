@@ -23,7 +23,7 @@ import { trunkFactory, type TrunkFactory } from '../../core/trunk/trunk';
 import { box } from '../../core/unlang/xlat/box';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { addValue, failureMessage, getValue } from '../shared/pairs';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { compileTemplate, type Template } from '../../core/unlang/tmpl';
 import type { LdapConfig } from './config';
 import { type Entry, type OpResult, parseServer, type ServerTarget, tlsOptions } from './connection';
 import { Directories, LdapOpError, searchMessage, type SearchSpec } from './directory';

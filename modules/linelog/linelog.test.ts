@@ -7,7 +7,7 @@ import { Linelog } from './linelog';
 import { LinelogConfig } from './config';
 import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
 import { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate } from '../shared/tmpl';
+import { compileTemplate } from '../../core/unlang/tmpl';
 import { parsePairList, printPairList } from '../../core/pair/text';
 import { Pair } from '../../core/pair/pair';
 

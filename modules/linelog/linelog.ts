@@ -25,7 +25,7 @@ import { escapeControls, escapeString } from '../../core/value/text';
 import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { failureMessage } from '../shared/pairs';
 import { escapeName, safeName } from '../shared/filename';
-import { bareAttrTemplate, compileTemplate, type Template } from '../shared/tmpl';
+import { bareAttrTemplate, compileTemplate, type Template } from '../../core/unlang/tmpl';
 import type { LinelogConfig } from './config';
 
 

@@ -17,6 +17,7 @@ import { BUILTIN_APPS } from '../../core/server/apps';
 import { Server } from '../../core/server/server';
 import { makePppoeDpdkApp } from './app';
 import { tsLcoreSpawner } from './testing';
+import { BUILTIN_MODULES } from '../index';
 
 let server: Server | undefined;
 let dir: string | undefined;
@@ -83,7 +84,7 @@ describe('app pppoe_dpdk in-process', () => {
 		password = "other"
 	}
 }`);
-    server = new Server({ file, log: new MemoryLogger(), triggers: false, apps: registry() });
+    server = new Server({ file, log: new MemoryLogger(), triggers: false, apps: registry(), modules: BUILTIN_MODULES });
     await server.start();
     await until(() => detail(server!, 'p').total.received === 100);
     expect(detail(server, 'p').total).toMatchObject({ submitted: 100, accept: 100, reject: 0, error: 0, timeout: 0 });
@@ -107,7 +108,7 @@ describe('app pppoe_dpdk in-process', () => {
 		count = 5
 	}
 }`);
-    server = new Server({ file, log: new MemoryLogger(), triggers: false, apps: registry() });
+    server = new Server({ file, log: new MemoryLogger(), triggers: false, apps: registry(), modules: BUILTIN_MODULES });
     await server.start();
     await until(() => detail(server!, 'p').total.received === 5);
     expect(detail(server, 'p').total).toMatchObject({ error: 5, accept: 0 });

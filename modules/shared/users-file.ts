@@ -42,7 +42,7 @@ import { parseValue } from '../../core/value/parse';
 import { printValueUnquoted } from '../../core/value/print';
 import type { Value } from '../../core/value/types';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, type Template } from './tmpl';
+import { compileTemplate, type Template } from '../../core/unlang/tmpl';
 
 /** Operators that assign to a list. */
 const ASSIGN = new Set(['=', ':=', '+=', '-=', '^=']);

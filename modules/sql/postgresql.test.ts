@@ -18,6 +18,7 @@ import { compileUnlang, runSection } from '../../core/unlang';
 import { freePorts } from '../../test/interop/freeradius';
 import { startPostgres, type PgServer } from '../../test/support/postgres';
 import { postgresModuleConf, SQL_CONFIG_DIR } from './testing';
+import sqlModule from './index';
 
 const dict = loadDefaultDictionary();
 let pg: PgServer;
@@ -33,7 +34,7 @@ afterEach(async () => { for (const m of open) await m.detachAll(); open = []; })
 async function load(body: string): Promise<ModuleSet> {
   const tree = parseConfigString(`modules {\n${body}\n}\n`, '/tmp/radiusd.conf');
   const root = createRootContainer({ dict, log: new MemoryLogger(false) });
-  const mods = await loadModules({ section: findSection(tree, 'modules'), root });
+  const mods = await loadModules({ section: findSection(tree, 'modules'), root, registry: [sqlModule] });
   open.push(mods);
   return mods;
 }

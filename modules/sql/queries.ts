@@ -8,7 +8,7 @@ import { formatLoc, type ConfItem, type ConfPair, type ConfSection, unescapeValu
 import { ConfError } from '../../core/config/errors';
 import type { Dictionary } from '../../core/dict/dictionary';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { compileTemplate, type Template } from '../../core/unlang/tmpl';
 
 /** Escapes a value for a single-quoted SQL string literal. */
 export type Escaper = (s: string) => string;

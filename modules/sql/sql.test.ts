@@ -18,6 +18,7 @@ import { Request } from '../../core/request/request';
 import { getValue } from '../shared/pairs';
 import { compileUnlang, runSection } from '../../core/unlang';
 import { postgresModuleConf, sqliteModuleConf } from './testing';
+import sqlModule from './index';
 
 const dict = loadDefaultDictionary();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-sql-'));
@@ -29,7 +30,7 @@ let n = 0;
 async function load(body: string, checkOnly = false): Promise<ModuleSet> {
   const tree = parseConfigString(`modules {\n${body}\n}\n`, path.join(tmp, 'radiusd.conf'));
   const root = createRootContainer({ dict, log: new MemoryLogger(false) });
-  const mods = await loadModules({ section: findSection(tree, 'modules'), root, checkOnly });
+  const mods = await loadModules({ section: findSection(tree, 'modules'), root, checkOnly, registry: [sqlModule] });
   open.push(mods);
   return mods;
 }

@@ -32,7 +32,7 @@ import type { TrunkFactory } from '../../core/trunk/trunk';
 import { box } from '../../core/unlang/xlat/box';
 import type { XlatRegistry } from '../../core/unlang/xlat/registry';
 import { failureMessage, setValue } from '../shared/pairs';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { compileTemplate, type Template } from '../../core/unlang/tmpl';
 import { applyItems, checksPass, compileRows } from './authorize';
 import type { SqlConfig } from './config';
 import { SqlError, SqlPool, type SqlConn, type SqlResult } from './driver';
