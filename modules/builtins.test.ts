@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeSchema } from '../core/config/schema';
+import { describeSchema } from '../core';
 import { BUILTIN_MODULES } from './index';
-import { definitionProblem, ModuleRegistry } from '../core/module/registry';
+import { definitionProblem, ModuleRegistry } from '../core';
 
 const repo = path.resolve(__dirname, '..');
 

@@ -12,8 +12,8 @@
  * composition root (main/radiusd.ts) hands both lists to core/cli/radiusd.ts.
  */
 import 'reflect-metadata';
-import type { ModuleDefinition } from '../core/module/define';
-import type { AppDefinition } from '../core/server/app';
+import type { ModuleDefinition } from '../core';
+import type { AppDefinition } from '../core';
 import { pppoeDpdkApp } from './pppoe_dpdk/app';
 import always from './always';
 import attr_filter from './attr_filter';

@@ -20,7 +20,7 @@
  * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads, SIGUSR1 writes the stats file.
  */
 import * as cluster from 'node:cluster';
-import { ClusterPrimary, clusterRole, clusterTopology, defaultWorkers, serveWorker, workerLearn } from '../listen/cluster';
+import { ClusterPrimary, clusterRole, clusterTopology, defaultWorkers, serveWorker, workerLearn } from '../server/cluster';
 import { MaSeenState } from '../listen/client-state';
 import { clusterStatsView } from '../server/stats-view';
 import * as fs from 'node:fs';
@@ -395,7 +395,7 @@ function daemonise(argv: readonly string[], io: DaemonIo): Promise<number> {
 }
 
 /**
- * Cluster primary (core/listen/cluster.ts): validates the configuration once (so a broken one
+ * Cluster primary (core/server/cluster.ts): validates the configuration once (so a broken one
  * fails fast instead of crash-looping workers), forks `n` workers, forwards SIGHUP, sums the
  * workers' counters into the stats file on SIGUSR1, stops them on SIGTERM/SIGINT.
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileTemplate, ctime, rewriteStrftime, rewriteV3 } from './tmpl';
-import { makeRequest, testDict } from '../../modules/shared/testing';
+import { makeRequest, testDict } from '../../test/support/module-call';
 import { parsePairList } from '../pair/text';
 
 describe('compileTemplate', () => {

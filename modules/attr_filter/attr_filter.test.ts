@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AttrFilter } from './attr_filter';
 import { AttrFilterConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
-import { printPairList } from '../../core/pair/text';
+import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
+import { printPairList } from '../../core';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attr-filter-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { describe, expect, it, vi } from 'vitest';
 import { Delay } from './delay';
 import { DelayConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
 
 function delay(body: string): Delay {
   const log = memoryLogger();

@@ -10,13 +10,13 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_NAME, XLATS } from '../../core/module/tokens';
-import type { CallContext, Rcode } from '../../core/module/api';
-import type { InstantiateContext } from '../../core/module/define';
-import { parseDuration } from '../../core/config/schema';
-import type { Request } from '../../core/request/request';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, type Template } from '../../core/unlang/tmpl';
+import { MODULE_CONFIG, MODULE_NAME, XLATS } from '../../core';
+import type { CallContext, Rcode } from '../../core';
+import type { InstantiateContext } from '../../core';
+import { parseDuration } from '../../core';
+import type { Request } from '../../core';
+import type { XlatRegistry } from '../../core';
+import { compileTemplate, type Template } from '../../core';
 import type { DelayConfig } from './config';
 
 /** The `delay` module instance. */

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Detail } from './detail';
 import { DetailConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
-import { ctime } from '../../core/unlang/tmpl';
+import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
+import { ctime } from '../../core';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detail-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

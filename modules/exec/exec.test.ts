@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { ExecConfig } from './config';
 import { Exec, envName, pairsToEnv, runProgram, splitCommand } from './exec';
 import def from './index';
-import { callCtx, makeRequest, parseModuleConfig, testDict } from '../shared/testing';
-import { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate } from '../../core/unlang/tmpl';
-import { printPairList } from '../../core/pair/text';
+import { callCtx, makeRequest, parseModuleConfig, testDict } from '../../test/support/module-call';
+import { XlatRegistry } from '../../core';
+import { compileTemplate } from '../../core';
+import { printPairList } from '../../core';
 
 function exec(body: string, name = 'exec'): { m: Exec; reg: XlatRegistry } {
   const m = new Exec(parseModuleConfig(ExecConfig, body), name);

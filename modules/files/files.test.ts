@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Files } from './files';
 import { FilesConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
-import { printPairList } from '../../core/pair/text';
-import type { Request } from '../../core/request/request';
+import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
+import { printPairList } from '../../core';
+import type { Request } from '../../core';
 import { VERBATIM_USERS } from '../../test/fixtures/verbatim';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'files-test-'));

@@ -2,14 +2,14 @@ import 'reflect-metadata';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { printPairList } from '../../core/pair/text';
-import type { Request } from '../../core/request/request';
+import { printPairList } from '../../core';
+import type { Request } from '../../core';
 import { makeTestCa, startSlapd, type Slapd, type TestCa } from '../../test/support/slapd';
 import { Chap } from '../chap/chap';
 import { ChapConfig } from '../chap/config';
 import { PapConfig } from '../pap/config';
 import { Pap } from '../pap/pap';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
 import { BASE, fixtureLdif, makeLdap, moduleBody, PASSWORDS } from './fixture';
 import type { Ldap } from './ldap';
 

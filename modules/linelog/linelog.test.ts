@@ -5,11 +5,11 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Linelog } from './linelog';
 import { LinelogConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
-import { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate } from '../../core/unlang/tmpl';
-import { parsePairList, printPairList } from '../../core/pair/text';
-import { Pair } from '../../core/pair/pair';
+import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
+import { XlatRegistry } from '../../core';
+import { compileTemplate } from '../../core';
+import { parsePairList, printPairList } from '../../core';
+import { Pair } from '../../core';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linelog-test-'));
 const made: Linelog[] = [];

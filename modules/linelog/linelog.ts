@@ -10,22 +10,22 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core/module/tokens';
-import { MetricsRegistry } from '../../core/metrics/registry';
-import type { CallContext, Rcode } from '../../core/module/api';
-import type { BootstrapContext, InstantiateContext } from '../../core/module/define';
-import type { Logger } from '../../core/log/logger';
-import { sectionOf } from '../../core/config/schema';
-import type { ConfItem, ConfSection } from '../../core/config/ast';
-import { unescapeValue } from '../../core/config/ast';
-import type { Request } from '../../core/request/request';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { boxAsText } from '../../core/unlang/xlat/box';
-import { escapeControls, escapeString } from '../../core/value/text';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, XLATS } from '../../core';
+import { MetricsRegistry } from '../../core';
+import type { CallContext, Rcode } from '../../core';
+import type { BootstrapContext, InstantiateContext } from '../../core';
+import type { Logger } from '../../core';
+import { sectionOf } from '../../core';
+import type { ConfItem, ConfSection } from '../../core';
+import { unescapeValue } from '../../core';
+import type { Request } from '../../core';
+import type { XlatRegistry } from '../../core';
+import { boxAsText } from '../../core';
+import { escapeControls, escapeString } from '../../core';
 import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
-import { failureMessage } from '../shared/pairs';
+import { failureMessage } from '../../core';
 import { escapeName, safeName } from '../shared/filename';
-import { bareAttrTemplate, compileTemplate, type Template } from '../../core/unlang/tmpl';
+import { bareAttrTemplate, compileTemplate, type Template } from '../../core';
 import type { LinelogConfig } from './config';
 
 

@@ -3,9 +3,9 @@ import * as crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Pap, normify } from './pap';
 import { PapConfig } from './config';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
-import { printPairList } from '../../core/pair/text';
-import type { Request } from '../../core/request/request';
+import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
+import { printPairList } from '../../core';
+import type { Request } from '../../core';
 
 function pap(body = '', name = 'pap'): Pap {
   const log = memoryLogger();

@@ -11,9 +11,9 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { RadiusFramer } from '../../core/client/framer';
-import { TrunkConnection, type ConnState } from '../../core/trunk/trunk';
-import { checkPacket, decodePacket, PacketCode, type DecodePacketOptions, type RadiusPacket } from '../../core/protocol/radius';
+import { RadiusFramer } from '../../core';
+import { TrunkConnection, type ConnState } from '../../core';
+import { checkPacket, decodePacket, PacketCode, type DecodePacketOptions, type RadiusPacket } from '../../core';
 
 export type { ConnState };
 
@@ -59,7 +59,7 @@ export interface ConnShared {
   readonly recvBuff?: number;
   readonly sendBuff?: number;
   readonly secret: Buffer;
-  readonly dict: import('../../core/dict/dictionary').Dictionary;
+  readonly dict: import('../../core').Dictionary;
   readonly maxPacketSize: number;
   readonly maxAttributes: number;
   readonly perConnectionMax: number;

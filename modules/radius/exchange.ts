@@ -3,11 +3,11 @@
  * its ID from assignment to reply / timeout / cancel / connection death and frees it on every
  * path. It is its own trunk waiter and tracked packet, so no closures are created per request.
  */
-import type { Rcode, CallContext } from '../../core/module/api';
-import { Pair } from '../../core/pair/pair';
-import { encodePacket, packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
-import type { Request } from '../../core/request/request';
-import type { Waiter } from '../../core/trunk/trunk';
+import type { Rcode, CallContext } from '../../core';
+import { Pair } from '../../core';
+import { encodePacket, packetCodeName, PacketCode, type RadiusPacket } from '../../core';
+import type { Request } from '../../core';
+import type { Waiter } from '../../core';
 import type { RetryConfig } from './config';
 import type { Connection, Tracked } from './connection';
 import type { Radius } from './radius';

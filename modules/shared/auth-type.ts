@@ -3,13 +3,13 @@
  * at instantiate time, and the `recv` step "set `control.Auth-Type` to this module's value
  * unless something already set it".
  */
-import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
-import type { Logger } from '../../core/log/logger';
-import type { CallContext, Rcode } from '../../core/module/api';
-import type { Request } from '../../core/request/request';
-import type { Value } from '../../core/value/types';
-import { getPair, setValue } from './pairs';
+import type { DictAttr } from '../../core';
+import type { Dictionary } from '../../core';
+import type { Logger } from '../../core';
+import type { CallContext, Rcode } from '../../core';
+import type { Request } from '../../core';
+import type { Value } from '../../core';
+import { getPair, setValue } from '../../core';
 
 /** `dict.resolve(name)`, or throws `owner: the dictionary has no name`. */
 export function requireAttr(dict: Dictionary, name: string, owner: string): DictAttr {

@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { SqlConfig } from './config';
 import { Sql } from './sql';
 

@@ -6,11 +6,11 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { conf } from '../config/schema';
-import type { Logger } from '../log/logger';
-import type { CallContext, Rcode } from './api';
-import { defineModule, type BootstrapContext, type ModuleInstance } from './define';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from './tokens';
+import { conf } from '../../core/config/schema';
+import type { Logger } from '../../core/log/logger';
+import type { CallContext, Rcode } from '../../core/module/api';
+import { defineModule, type BootstrapContext, type ModuleInstance } from '../../core/module/define';
+import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
 
 /** Lifecycle events of every recorder instance, in order (`bootstrap a`, `detach b` …); clear it between tests. */
 export const recorderEvents: string[] = [];
