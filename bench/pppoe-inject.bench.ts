@@ -22,6 +22,7 @@ import { AppRegistry, type AppDefinition } from '../core/server/app';
 import { BUILTIN_APPS } from '../core/server/apps';
 import { Server } from '../core/server/server';
 import { pppoeDpdkApp } from '../modules/pppoe_dpdk/app';
+import { BUILTIN_MODULES } from '../modules/index';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -94,7 +95,7 @@ app pppoe_dpdk bench {
 `);
   const server = new Server({
     file: path.join(dir, 'radiusd.conf'), log: new MemoryLogger(), triggers: false,
-    apps: new AppRegistry([...BUILTIN_APPS, pppoeDpdkApp as unknown as AppDefinition]),
+    apps: new AppRegistry([...BUILTIN_APPS, pppoeDpdkApp as unknown as AppDefinition]), modules: BUILTIN_MODULES,
   });
   type Detail = { total: Record<string, number>; latencyUs: Record<string, number> };
   const detail = (): Detail => server.health().apps[0]!.health.detail as unknown as Detail;

@@ -8,12 +8,12 @@
  * import and one list entry below.
  *
  * A folder here may also contribute an app (`app <kind> { … }`, core/server/app.ts): list it in
- * `MODULE_APPS`. Core does not import this list; the daemon's composition root
- * (core/cli/radiusd.ts `daemonApps()`) hands it to the server with core's own apps.
+ * `MODULE_APPS`. Core does not import this file (test/structure.test.ts); the daemon's
+ * composition root (main/radiusd.ts) hands both lists to core/cli/radiusd.ts.
  */
 import 'reflect-metadata';
-import type { ModuleDefinition } from '../core/module/define';
-import type { AppDefinition } from '../core/server/app';
+import type { ModuleDefinition } from '../core';
+import type { AppDefinition } from '../core';
 import { pppoeDpdkApp } from './pppoe_dpdk/app';
 import always from './always';
 import attr_filter from './attr_filter';
@@ -44,7 +44,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   sql,
 ]);
 
-/** Apps contributed by module folders (added to core's built-in apps by core/cli/radiusd.ts). */
+/** Apps contributed by module folders (added to core's built-in apps by the composition root, main/radiusd.ts). */
 export const MODULE_APPS: readonly AppDefinition[] = Object.freeze([
   pppoeDpdkApp as unknown as AppDefinition,
 ]);

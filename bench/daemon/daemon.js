@@ -4,6 +4,6 @@
 // so that test clean-ups elsewhere on a shared machine that kill daemons by name leave the
 // benchmark alone. Needs the tsc build (dist/).
 const path = require('node:path');
-require(path.join(__dirname, '..', '..', 'dist', 'core', 'cli', 'radiusd.js'))
+require(path.join(__dirname, '..', '..', 'dist', 'main', 'radiusd.js'))
   .radiusdMain(process.argv.slice(2))
   .then((code) => process.exit(code), (e) => { process.stderr.write(`tsr-bench: ${e && e.stack || e}\n`); process.exit(1); });

@@ -35,7 +35,7 @@ WORK=${WORK:-/tmp/tsrbench}
 
 log() { echo "run.sh: $*" >&2; }
 
-[ -f "$root/dist/core/cli/radiusd.js" ] || (cd "$root" && npx tsc -p tsconfig.json)
+[ -f "$root/dist/main/radiusd.js" ] || (cd "$root" && npx tsc -p tsconfig.json)
 [ -x /tmp/radload/radload ] || "$BENCH/loadgen/build.sh" /tmp/radload >&2
 
 matrix() { # label auth_port acct_port pids [env...]

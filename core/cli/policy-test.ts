@@ -24,6 +24,7 @@ import { LineLogger } from '../server/log';
 import { Server } from '../server/server';
 import { compareBoxes, type Box } from '../unlang/xlat/box';
 import { pairBox } from '../unlang/xlat/eval';
+import type { AnyModuleDefinition } from '../module/registry';
 
 /** Where a line of a test file is. */
 export interface TestLoc {
@@ -312,7 +313,9 @@ function quietLogger(inner: Logger, verbose: boolean): Logger {
 }
 
 /** `radiusd test …` (argv without `test`). Resolves with the exit status. */
-export async function policyTestMain(argv: readonly string[], io: TestIo, defaultConfdir: string): Promise<number> {
+export async function policyTestMain(
+  argv: readonly string[], io: TestIo, defaultConfdir: string, parts: { readonly modules: readonly AnyModuleDefinition[] },
+): Promise<number> {
   let usage: string | undefined;
   const a = yargs([...argv])
     .scriptName('radiusd test')
@@ -352,7 +355,7 @@ export async function policyTestMain(argv: readonly string[], io: TestIo, defaul
   let requestLines: string[] = [];
   const trace = lines.requestSink();
   const server = new Server({
-    file: path.join(confdir, `${a.n}.conf`), log, offline: true, debug: a.X,
+    file: path.join(confdir, `${a.n}.conf`), log, offline: true, debug: a.X, modules: parts.modules,
     requestLogSink: (level, line) => {
       if (a.X) trace(level, line);
       else if (level === 'warn' || level === 'error') requestLines.push(line);

@@ -23,7 +23,7 @@
  * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads, SIGUSR1 writes the stats file.
  */
 import * as cluster from 'node:cluster';
-import { ClusterPrimary, clusterRole, clusterTopology, defaultWorkers, serveWorker, workerLearn } from '../listen/cluster';
+import { ClusterPrimary, clusterRole, clusterTopology, defaultWorkers, serveWorker, workerLearn } from '../server/cluster';
 import { MaSeenState } from '../listen/client-state';
 import { clusterStatsView } from '../server/stats-view';
 import * as fs from 'node:fs';
@@ -39,13 +39,24 @@ import { Server, shutdownDrainMs } from '../server/server';
 import { ReloadTriggers } from '../server/reload';
 import { derivePaths } from '../server/generation';
 import { parseMainSettings } from '../server/settings';
-import { AppRegistry } from '../server/app';
+import { AppRegistry, type AppDefinition } from '../server/app';
 import { BUILTIN_APPS } from '../server/apps';
-import { MODULE_APPS } from '../../modules/index';
+import type { AnyModuleDefinition } from '../module/registry';
 
-/** The apps this daemon knows: core's built-ins plus those modules contribute (modules/index.ts). */
-export function daemonApps(): AppRegistry {
-  return new AppRegistry([...BUILTIN_APPS, ...MODULE_APPS]);
+/**
+ * What the composition root (`main/radiusd.ts`) hands the daemon: core never imports `modules/`,
+ * so the built-in module definitions and the apps module folders contribute come from outside.
+ */
+export interface DaemonParts {
+  /** Module definitions `modules { … }` may name (`BUILTIN_MODULES` of modules/index.ts). */
+  readonly modules: readonly AnyModuleDefinition[];
+  /** Apps contributed by module folders (`MODULE_APPS`), added to core's own. */
+  readonly apps: readonly AppDefinition[];
+}
+
+/** The apps this daemon knows: core's built-ins plus those the composition root contributes. */
+export function daemonApps(parts: DaemonParts): AppRegistry {
+  return new AppRegistry([...BUILTIN_APPS, ...parts.apps]);
 }
 
 /** The package root (works from sources and from dist/). */
@@ -152,11 +163,11 @@ export function parseArgs(argv: readonly string[]): DaemonArgs | { error: string
 }
 
 /** Runs `radiusd -C`. */
-export async function checkConfig(args: DaemonArgs, io: DaemonIo): Promise<number> {
+export async function checkConfig(args: DaemonArgs, io: DaemonIo, parts: DaemonParts): Promise<number> {
   const file = path.join(args.confdir, `${args.name}.conf`);
   const log = new LineLogger({ write: (l) => io.err(l) }, args.debug, '', false);
   try {
-    const gen = await loadGeneration({ file, log, check: true, apps: daemonApps() });
+    const gen = await loadGeneration({ file, log, check: true, apps: daemonApps(parts), modules: parts.modules });
     await gen.modules.detachAll();
     io.out(`Configuration appears to be OK (${gen.sites.size} server(s), ${gen.listeners.length} listener(s), ${gen.modules.list().length} module instance(s))`);
     return 0;
@@ -242,7 +253,7 @@ function handleSignals(fn: ((s: Sig) => void) | undefined): void {
 }
 
 /** Runs the daemon in this process (foreground, or as the detached child / a cluster worker). */
-async function serve(args: DaemonArgs, io: DaemonIo): Promise<number> {
+async function serve(args: DaemonArgs, io: DaemonIo, parts: DaemonParts): Promise<number> {
   const file = path.join(args.confdir, `${args.name}.conf`);
   let made: { log: ServerLog; pidfile?: string; onTerminal?: boolean };
   try {
@@ -260,7 +271,8 @@ async function serve(args: DaemonArgs, io: DaemonIo): Promise<number> {
     override: args.ipaddr !== undefined || args.port !== undefined ? { ipaddr: args.ipaddr, port: args.port } : undefined,
     // Worker index and count (TOPOLOGY in the DI root; the share of per-client max_pps and TCP limits).
     services: { topology: clusterTopology() },
-    apps: daemonApps(),
+    apps: daemonApps(parts),
+    modules: parts.modules,
     // Under cluster the primary holds what `auto` learned (state file, log line, broadcast).
     shareLearned: cluster.default.isWorker ? (key, note) => void workerLearn(key, note) : undefined,
     // Under cluster the primary watches the flag file and the timer and tells every worker.
@@ -386,16 +398,16 @@ function daemonise(argv: readonly string[], io: DaemonIo): Promise<number> {
 }
 
 /**
- * Cluster primary (core/listen/cluster.ts): validates the configuration once (so a broken one
+ * Cluster primary (core/server/cluster.ts): validates the configuration once (so a broken one
  * fails fast instead of crash-looping workers), forks `n` workers, forwards SIGHUP, sums the
  * workers' counters into the stats file on SIGUSR1, stops them on SIGTERM/SIGINT.
  */
-async function supervise(args: DaemonArgs, argv: readonly string[], n: number, io: DaemonIo): Promise<number> {
+async function supervise(args: DaemonArgs, argv: readonly string[], n: number, io: DaemonIo, parts: DaemonParts): Promise<number> {
   const file = path.join(args.confdir, `${args.name}.conf`);
   const { log } = makeLogger(args, file);
   let gen;
   try {
-    gen = await loadGeneration({ file, log, check: true, services: { topology: clusterTopology(n) }, apps: daemonApps() });
+    gen = await loadGeneration({ file, log, check: true, services: { topology: clusterTopology(n) }, apps: daemonApps(parts), modules: parts.modules });
     await gen.modules.detachAll();
   } catch (e) {
     log.error(errorText(e));
@@ -478,13 +490,16 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
   });
 }
 
-/** Runs radiusd with `argv` (without node and script). Resolves with the exit status. */
-export async function radiusdMain(argv: readonly string[], io: DaemonIo = processIo): Promise<number> {
-  if (argv[0] === 'test' && clusterRole() !== 'worker') return policyTestMain(argv.slice(1), io, defaultConfdir());
+/**
+ * Runs radiusd with `argv` (without node and script) and the module definitions and apps the
+ * composition root hands over (`main/radiusd.ts`). Resolves with the exit status.
+ */
+export async function radiusdMain(argv: readonly string[], parts: DaemonParts, io: DaemonIo = processIo): Promise<number> {
+  if (argv[0] === 'test' && clusterRole() !== 'worker') return policyTestMain(argv.slice(1), io, defaultConfdir(), parts);
   if (clusterRole() === 'worker') {
     installSignals();
     const args = parseArgs(argv) as DaemonArgs;
-    return serve({ ...args, foreground: true }, io);
+    return serve({ ...args, foreground: true }, io, parts);
   }
   const parsed = parseArgs(argv);
   if ('error' in parsed) {
@@ -498,7 +513,7 @@ export async function radiusdMain(argv: readonly string[], io: DaemonIo = proces
     return 0;
   }
   const args = parsed;
-  if (args.check) return checkConfig(args, io);
+  if (args.check) return checkConfig(args, io, parts);
   if (!args.foreground) return daemonise(argv, io);
   installSignals();
   let workers = args.workers;
@@ -511,6 +526,6 @@ export async function radiusdMain(argv: readonly string[], io: DaemonIo = proces
     }
   }
   if (workers === 0) workers = defaultWorkers();
-  if (clusterRole({ workers, debug: args.debug && !args.child }) === 'primary') return supervise(args, argv, workers, io);
-  return serve(args, io);
+  if (clusterRole({ workers, debug: args.debug && !args.child }) === 'primary') return supervise(args, argv, workers, io, parts);
+  return serve(args, io, parts);
 }

@@ -10,7 +10,7 @@ import { MemoryLogger } from '../log/memory';
 import { createRadiusProcess } from '../process/radius/process';
 import { PacketCode as C } from '../protocol/radius/packet';
 import { clientKey, maLearnedNote, MaSeenState } from './client-state';
-import { buildRequest, clientsFromText, compileSite, testDict, UdpPeer } from './testing';
+import { buildRequest, clientsFromText, compileSite, testDict, UdpPeer } from '../../test/support/listen';
 import { UdpListener } from './udp';
 
 const dirs: string[] = [];

@@ -4,7 +4,7 @@
  *
  * The set must not be forgotten, or `auto` falls back to accepting unprotected requests:
  * - across **workers**: one process learns, the cluster primary holds the truth and
- *   broadcasts it (core/listen/cluster.ts, `learn` / `learned` messages);
+ *   broadcasts it (core/server/cluster.ts, `learn` / `learned` messages);
  * - across **reloads**: every new client table is marked from the set;
  * - across **restarts**: the set is kept in a small state file (`${run_dir}/${name}.ma-seen`),
  *   written (atomically, via rename) only when something new is learned.

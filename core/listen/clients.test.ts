@@ -2,7 +2,7 @@ import { MaSeenState, clientKey } from './client-state';
 import { describe, expect, it } from 'vitest';
 import { ConfError } from '../config/errors';
 import { Client, canonicalNetwork, maRequired, proxyStateLimited } from './clients';
-import { clientsFromText } from './testing';
+import { clientsFromText } from '../../test/support/listen';
 
 describe('client table', () => {
   const table = clientsFromText(`

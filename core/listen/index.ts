@@ -1,6 +1,6 @@
 /**
  * Listeners: sockets, client table, duplicate detection, BlastRADIUS policy,
- * and the cluster helper. See README.md.
+ * See README.md. (Process orchestration, the cluster helper, is core/server/cluster.ts.)
  */
 export type {
   Transport, YesNoAuto, ListenerConfig, RadiusClient, ClientLookup, Endpoint, ListenerInfo, InboundPacket,
@@ -11,10 +11,6 @@ export { UdpListener, bindAddress } from './udp';
 export { TcpListener, TCP_LIMIT_DEFAULTS } from './tcp';
 export { DedupTable } from './dedup';
 export { BASE_COUNTERS, totalDrops } from './ingest';
-export {
-  ClusterPrimary, clusterRole, clusterTopology, defaultWorkers, serveWorker, sumStats, workerLearn, workerShare, ENV_WORKERS, ENV_WORKER_INDEX,
-  type ClusterOptions, type ClusterRole, type PrimaryOptions, type StatsTree, type WorkerHooks,
-} from './cluster';
 import type { Listener, ListenerConfig, ListenerDeps } from './types';
 import { TcpListener } from './tcp';
 import { UdpListener } from './udp';

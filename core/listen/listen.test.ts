@@ -8,7 +8,7 @@ import { totalDrops } from './ingest';
 import { TcpListener } from './tcp';
 import {
   buildRequest, clientsFromText, compileSite, decodeReply, pairValue, TcpPeer, testDict, UdpPeer, waitFor,
-} from './testing';
+} from '../../test/support/listen';
 import type { Listener, ListenerConfig } from './types';
 import { UdpListener } from './udp';
 

@@ -9,7 +9,7 @@ import { MemoryLogger } from '../log/memory';
 import { createRadiusProcess } from '../process/radius/process';
 import { PacketCode as C } from '../protocol/radius/packet';
 import { TcpListener, TCP_LIMIT_DEFAULTS } from './tcp';
-import { buildRequest, clientsFromText, compileSite, decodeReply, TcpPeer, testDict, waitFor } from './testing';
+import { buildRequest, clientsFromText, compileSite, decodeReply, TcpPeer, testDict, waitFor } from '../../test/support/listen';
 import type { ListenerConfig, ListenerStats } from './types';
 
 const dict = testDict();

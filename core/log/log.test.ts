@@ -7,7 +7,7 @@ import { parsePairList } from '../pair/text';
 import { RequestLogger } from '../request/request-log';
 import { MemoryLogger, nullLogger } from './memory';
 import { RateLimitedLog } from './rate-limit';
-import { REDACTED, hasSecret, isSecretAttr, printPairListRedacted, printPairRedacted, redactValue } from './redact';
+import { REDACTED, hasSecret, isSecretAttr, printPairListRedacted, printPairRedacted, redactValue } from '../pair/redact';
 import { RotationWatcher } from './rotation';
 import { ctime, ServerLog } from './server-log';
 

@@ -15,16 +15,10 @@
 
 import type { Request } from '../request/request';
 import type { RequestLog } from '../request/request-log';
+import type { Rcode } from '../request/rcode';
 
-/** A module's result code, as in FreeRADIUS `rlm_rcode_t` (without NOT_SET). */
-export type Rcode =
-  | 'reject' | 'fail' | 'ok' | 'handled' | 'invalid'
-  | 'disallow' | 'notfound' | 'noop' | 'updated' | 'timeout';
-
-/** Every rcode, in FreeRADIUS numeric order (index + 1 is the numeric code). */
-export const RCODES: readonly Rcode[] = Object.freeze([
-  'reject', 'fail', 'ok', 'handled', 'invalid', 'disallow', 'notfound', 'noop', 'updated', 'timeout',
-] as Rcode[]);
+/** `Rcode` lives below the module contract (core/request/rcode.ts): a request carries one. */
+export { type Rcode, RCODES } from '../request/rcode';
 
 /** Signals delivered to a yielded call: `dup` (NAS retransmitted) or `cancel` (stop now). */
 export type CallSignal = 'dup' | 'cancel';

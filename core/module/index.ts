@@ -4,9 +4,8 @@
  * - for modules: {@link defineModule}, the tokens (`MODULE_CONFIG`, `MODULE_LOG`,
  *   `MODULE_NAME`, …), the call contract types, and tsyringe's `inject`/`injectable`
  *   (re-exported after `reflect-metadata` is loaded, so a module needs no import order);
- * - for the server: {@link createRootContainer}; `loadModules` lives in `./loader.ts` and is
- *   deliberately not re-exported here: the loader imports `modules/index.ts`, whose modules
- *   import this file, and keeping the loader out avoids an import cycle.
+ * - for the server: {@link createRootContainer}; `loadModules` lives in `./loader.ts` (the public
+ *   surface `core/index.ts` re-exports both). Modules import core through `core/index.ts` only.
  */
 import 'reflect-metadata';
 

@@ -22,8 +22,8 @@ import { ModuleError } from './errors';
 import { loadModules, type LoadModulesOptions } from './loader';
 import { BoundModule } from './binding';
 import { MODULE_NAME } from './tokens';
-import { envBad, envEcho, EnvEcho, needsMissing, recorder, recorderEvents, Recorder, type RecorderConfig } from './testing';
-import { callCtx, makeRequest } from '../../modules/shared/testing';
+import { envBad, envEcho, EnvEcho, needsMissing, recorder, recorderEvents, Recorder, type RecorderConfig } from '../../test/support/module';
+import { callCtx, makeRequest } from '../../test/support/module-call';
 import { CompileError } from '../unlang/compile/errors';
 
 const dict = loadDefaultDictionary();

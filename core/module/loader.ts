@@ -22,7 +22,8 @@
  * - `checkOnly: true` (radiusd -C) stops after `bootstrap`, the `env` templates and `validate`
  *   (everything a start runs before `instantiate`, so a check and a start agree); call
  *   `detachAll()` afterwards.
- * - `registry` defaults to `modules/index.ts`; `templates` to `modules/shared/tmpl.ts`.
+ * - `registry` is required: core never imports `modules/`; the composition root (`main/radiusd.ts`)
+ *   hands the built-ins over. `templates` defaults to `core/unlang/tmpl.ts`.
  * - `mods.modules` is a bound `(name) => ModuleHandle | undefined` for `CompileOptions.modules`;
  *   `mods.xlats` is the generation's registry (modules registered their xlats there), to be
  *   given to the compiler; `mods.virtualModules` holds `redundant name { … }`,
@@ -84,8 +85,7 @@ import {
 import { ModuleError, errorText } from './errors';
 import { definitionProblem, ModuleRegistry, type AnyModuleDefinition } from './registry';
 import { DICT, MODULE_CONFIG, MODULE_DEPS, MODULE_DICT, MODULE_LOG, MODULE_NAME, ROOT_LOG, XLATS } from './tokens';
-import { BUILTIN_MODULES } from '../../modules/index';
-import { bareAttrTemplate, compileTemplate } from '../../modules/shared/tmpl';
+import { bareAttrTemplate, compileTemplate } from '../unlang/tmpl';
 
 /** Section names inside `modules { }` that declare virtual modules rather than instances. */
 export const VIRTUAL_MODULE_KEYWORDS: readonly string[] = Object.freeze(['redundant', 'load-balance', 'redundant-load-balance', 'group']);
@@ -112,11 +112,11 @@ export interface LoadModulesOptions {
    * `modules {` (normally `radiusd.conf`).
    */
   readonly confDir?: string;
-  /** Known definitions; default: the built-ins of `modules/index.ts`. */
-  readonly registry?: ModuleRegistry | readonly AnyModuleDefinition[];
+  /** Known definitions (the built-ins come from the composition root, `modules/index.ts`). */
+  readonly registry: ModuleRegistry | readonly AnyModuleDefinition[];
   /** Stop after `bootstrap` and the `env` template compilation (config check, `radiusd -C`). */
   readonly checkOnly?: boolean;
-  /** Compiles `env` templates; default: `compileTemplate` of `modules/shared/tmpl.ts`. */
+  /** Compiles `env` templates; default: `compileTemplate` of `core/unlang/tmpl.ts`. */
   readonly templates?: TemplateCompiler;
 }
 
@@ -209,7 +209,7 @@ interface Entry extends Parsed {
  * comment. Throws a located `ConfError`/`ModuleError`; nothing stays running when it throws.
  */
 export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> {
-  const registry = opts.registry instanceof ModuleRegistry ? opts.registry : new ModuleRegistry(opts.registry ?? BUILTIN_MODULES);
+  const registry = opts.registry instanceof ModuleRegistry ? opts.registry : new ModuleRegistry(opts.registry);
   const root = opts.root;
   const dict = root.resolve(DICT);
   const xlats = root.resolve(XLATS);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadDefaultDictionary } from '../dict/default';
 import { Request } from './request';
-import { addValue, deleteAll, getAll, getValue, setDefault, setValue } from './pair-list';
+import { deletePairs, findAllPairs } from '../pair/list';
+import { addValue, getValue, setValue } from '../pair/values';
 
 const dict = loadDefaultDictionary();
 const fid = dict.resolve('Filter-Id')!;
@@ -27,14 +28,13 @@ describe('Request', () => {
 
   it('list operations', () => {
     const r = new Request({ dict });
-    addValue(r, 'reply', fid, 'a');
-    addValue(r, 'reply', fid, 'b');
-    expect(getAll(r, 'reply', fid).map((p) => p.value)).toEqual(['a', 'b']);
-    setDefault(r, 'reply', fid, 'c');
-    expect(getValue(r, 'reply', fid)).toBe('a');
-    setValue(r, 'reply', fid, 'z');
-    expect(getAll(r, 'reply', fid).map((p) => p.value)).toEqual(['z']);
-    expect(deleteAll(r, 'reply', fid)).toBe(1);
+    addValue(r.list('reply'), fid, 'a');
+    addValue(r.list('reply'), fid, 'b');
+    expect(findAllPairs(r.reply, fid).map((p) => p.value)).toEqual(['a', 'b']);
+    expect(getValue(r.reply, fid)).toBe('a');
+    setValue(r.reply, fid, 'z');
+    expect(findAllPairs(r.reply, fid).map((p) => p.value)).toEqual(['z']);
+    expect(deletePairs(r.reply, fid)).toBe(1);
     const same = r.list('control');
     r.setList('control', [...r.reply]);
     expect(r.list('control')).toBe(same);

@@ -75,7 +75,7 @@ export class Request {
    * Last rcode set by a module-like instruction (`if (ok)` tests this); `undefined`
    * before anything ran.
    */
-  rcode: import('../module/api').Rcode | undefined;
+  rcode: import('./rcode').Rcode | undefined;
   /** Regex captures of the last successful `=~` (index 0 is the whole match). */
   captures: string[] | undefined;
   /** Named regex captures (`(?<name>…)`) of the last successful `=~`. */

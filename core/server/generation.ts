@@ -29,6 +29,7 @@ import type { Logger } from '../log/logger';
 import { ClientTable, parseClient, parseClients } from '../listen/clients';
 import { createRootContainer, type ProcessServices } from '../module/container';
 import { loadModules, type ModuleSet } from '../module/loader';
+import type { AnyModuleDefinition, ModuleRegistry } from '../module/registry';
 import type { SiteConfig } from '../process/radius/types';
 import { box } from '../unlang/xlat/box';
 import { defaultApps } from './apps';
@@ -62,6 +63,11 @@ export interface GenerationOptions {
   readonly namespaces?: NamespaceRegistry;
   /** App kinds `app KIND { … }` may name (default: the built-in ones, `health`). */
   readonly apps?: AppRegistry;
+  /**
+   * Module definitions `modules { … }` may name (default: none). Core never imports `modules/`:
+   * the composition root (`main/radiusd.ts`) passes the built-ins of `modules/index.ts`.
+   */
+  readonly modules?: ModuleRegistry | readonly AnyModuleDefinition[];
 }
 
 /** Derived paths of a generation. */
@@ -165,6 +171,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
   }
   const modules = await loadModules({
     section: modulesSections[0], root: rootContainer, confDir: paths.confdir, checkOnly: opts.check,
+    registry: opts.modules ?? [],
   });
   try {
     const policies = new Map<string, ConfSection>();

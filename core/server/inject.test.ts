@@ -11,6 +11,7 @@ import { MemoryLogger } from '../log/memory';
 import type { Listener, ListenerConfig } from '../listen/types';
 import { printPair } from '../pair/text';
 import { Server } from './server';
+import { BUILTIN_MODULES } from '../../test/support/builtins';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -50,7 +51,7 @@ const pairsText = (pairs: readonly import('../pair/pair').Pair[]) => pairs.map((
 
 describe('Server.inject', () => {
   it('runs an Access-Request through the embedded default site: bob/hello → Accept, a wrong password → Reject', async () => {
-    server = new Server({ file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inert });
     await server.start();
 
     const ok = await server.inject('default', { code: 'Access-Request', pairs: 'User-Name = "bob", User-Password = "hello"' });
@@ -74,7 +75,7 @@ describe('Server.inject', () => {
   });
 
   it('rejects unknown sites, packet names and attributes with a reason', async () => {
-    server = new Server({ file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inert });
     await server.start();
     await expect(server.inject('nosuch', { code: 'Access-Request' })).rejects.toThrow(/no server "nosuch" \(have default, /);
     await expect(server.inject('default', { code: 'Access-Requets' })).rejects.toThrow(/unknown request type "Access-Requets"/);
@@ -134,7 +135,7 @@ function writeSlow(text: string): string {
 describe('Server.inject and the generation lifecycle', () => {
   it('an injected request in flight finishes on its generation across a reload; the next one uses the new generation', async () => {
     const file = writeSlow(slowConf('generation one', '400ms'));
-    server = new Server({ file, log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inert });
     await server.start();
     const gen1 = server.generation!;
     const inflight = server.inject('default', { code: 'Access-Request', pairs: 'User-Name = "bob", User-Password = "hello"' });
@@ -154,7 +155,7 @@ describe('Server.inject and the generation lifecycle', () => {
 
   it('max_request_time cancels a stuck injected request: no reply, counted as no_reply', async () => {
     const file = writeSlow(slowConf('slow', '20s', 1));
-    server = new Server({ file, log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inert });
     await server.start();
     const r = await server.inject('default', { code: 'Access-Request', pairs: 'User-Name = "bob", User-Password = "hello"' });
     expect(r.code).toBeNull();
@@ -164,7 +165,7 @@ describe('Server.inject and the generation lifecycle', () => {
 
   it('an AbortSignal cancels an injected request', async () => {
     const file = writeSlow(slowConf('slow', '20s'));
-    server = new Server({ file, log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inert });
     await server.start();
     const ac = new AbortController();
     const p = server.inject('default', { code: 'Access-Request', pairs: 'User-Name = "bob", User-Password = "hello"', signal: ac.signal });

@@ -12,6 +12,7 @@ import { Server } from './server';
 import { parseListen } from './listen-config';
 import { parseMainSettings } from './settings';
 import { loadGeneration } from './generation';
+import { BUILTIN_MODULES } from '../../test/support/builtins';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SECRET = 'testing123';
@@ -107,7 +108,7 @@ describe('Server reload', () => {
     fs.writeFileSync(file, conf('generation one'));
     fs.writeFileSync(path.join(dir, 'users'), 'bob\tCleartext-Password := "hello"\n');
     const log = new MemoryLogger();
-    server = new Server({ file, log, triggers: false });
+    server = new Server({ modules: BUILTIN_MODULES, file, log, triggers: false });
     await server.start();
     const [addr] = server.addresses();
     const gen1 = server.generation!;
@@ -143,7 +144,7 @@ describe('Server reload', () => {
     fs.writeFileSync(file, text);
     fs.writeFileSync(path.join(dir, 'users'), 'bob\tCleartext-Password := "hello"\n');
     const mlog = new MemoryLogger();
-    server = new Server({ file, log: mlog, triggers: false });
+    server = new Server({ modules: BUILTIN_MODULES, file, log: mlog, triggers: false });
     await server.start();
     const { port } = server.addresses()[0];
     const sink = (server as unknown as { sinks: Map<string, { inFlight: number }> }).sinks.get('default')!;
@@ -171,7 +172,7 @@ describe('Server reload', () => {
     fs.writeFileSync(path.join(dir, 'users'), 'bob\tCleartext-Password := "hello"\n');
     const log = new MemoryLogger();
     const results: boolean[] = [];
-    server = new Server({ file, log, triggers: false, onReload: (ok) => results.push(ok) });
+    server = new Server({ modules: BUILTIN_MODULES, file, log, triggers: false, onReload: (ok) => results.push(ok) });
     await server.start();
     const gen1 = server.generation!;
     fs.writeFileSync(file, conf('broken', '\tsend Access-Rejct {\n\t}\n'));
@@ -240,7 +241,7 @@ server s {
 	}
 }
 `);
-    const gen = await loadGeneration({ file, log: new MemoryLogger(), check: true });
+    const gen = await loadGeneration({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), check: true });
     expect(gen.globalClients.find('127.0.0.1')!.requireMessageAuthenticator).toBe('yes');
     expect(gen.globalClients.find('192.0.2.7')!.requireMessageAuthenticator).toBe('no');
     expect(gen.clients.get('s')!.find('127.0.0.1')!.name).toBe('local');
@@ -256,10 +257,10 @@ server s {
     const site = `server s {\n\tnamespace = radius\n\tlisten {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tport = 0\n\t\t}\n\t}\n\trecv Access-Request {\n\t\tcontrol.Site-Local-Tag := "x"\n\t}\n}\n`;
     const file = path.join(dir, 'radiusd.conf');
     fs.writeFileSync(file, `dictionary = \${confdir}/dict\n${site}`);
-    const gen = await loadGeneration({ file, log: new MemoryLogger(), check: true });
+    const gen = await loadGeneration({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), check: true });
     expect(gen.dict.resolve('Site-Local-Tag')).toBeDefined();
     await gen.modules.detachAll();
     fs.writeFileSync(file, site);
-    await expect(loadGeneration({ file, log: new MemoryLogger(), check: true })).rejects.toThrow(/radiusd\.conf\[10\]: .*Site-Local-Tag/);
+    await expect(loadGeneration({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), check: true })).rejects.toThrow(/radiusd\.conf\[10\]: .*Site-Local-Tag/);
   });
 });

@@ -38,7 +38,7 @@ import { processServices, type ProcessServices } from '../module/container';
 import type { Pair } from '../pair/pair';
 import { parsePairList } from '../pair/text';
 import type { AppHost, AppInstance, AppRegistry, AppSpec, Health, InjectRequest, ServerHealth } from './app';
-import { loadGeneration, type Generation } from './generation';
+import { loadGeneration, type Generation, type GenerationOptions } from './generation';
 import { serverStatsView, SERVER_METRICS } from './stats-view';
 import { socketKey, type ListenSpec } from './listen-config';
 import type { InjectReply, NamespaceRegistry, SiteProcess } from './namespace';
@@ -76,6 +76,8 @@ export interface ServerOptions {
   readonly namespaces?: NamespaceRegistry;
   /** App kinds `app KIND { … }` may name (default: the built-in `health`). */
   readonly apps?: AppRegistry;
+  /** Module definitions `modules { … }` may name (default: none; see `GenerationOptions.modules`). */
+  readonly modules?: GenerationOptions['modules'];
   /** Called after every reload attempt (tests, logging). */
   readonly onReload?: (ok: boolean, error?: Error) => void;
   /** Where per-request log lines (the `-X` trace) go. */
@@ -615,7 +617,7 @@ export class Server {
     const number = this.nextNumber++;
     return loadGeneration({
       file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0, services: this.services,
-      namespaces: this.opts.namespaces, apps: this.opts.apps, variables: this.opts.variables,
+      namespaces: this.opts.namespaces, apps: this.opts.apps, modules: this.opts.modules, variables: this.opts.variables,
     });
   }
 

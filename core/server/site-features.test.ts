@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../log/memory';
 import { PacketCode as C } from '../protocol/radius/packet';
-import { UdpPeer, buildRequest, decodeReply, pairValue, testDict } from '../listen/testing';
+import { UdpPeer, buildRequest, decodeReply, pairValue, testDict } from '../../test/support/listen';
 import { Server } from './server';
 
 let server: Server | undefined;

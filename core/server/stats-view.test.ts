@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BASE_COUNTERS } from '../listen/ingest';
-import { buildRequest, decodeReply, pairValue } from '../listen/testing';
+import { buildRequest, decodeReply, pairValue } from '../../test/support/listen';
 import { CLOSED_LISTENERS, emitListenerStats, listenerStatsFrom } from '../listen/metrics';
 import type { ListenerStats } from '../listen/types';
 import { MemoryLogger } from '../log/memory';

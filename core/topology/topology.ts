@@ -10,7 +10,7 @@
  * | cluster primary (no listeners; runs `-C`-style checks only) | `primary` | 0 | N | true |
  * | cluster worker i of N | `worker` | i | N | false |
  *
- * The cluster code (`core/listen/cluster.ts`) builds it from what the primary passes each
+ * The cluster code (`core/server/cluster.ts`) builds it from what the primary passes each
  * worker at fork time (`clusterTopology()`).
  */
 

@@ -5,7 +5,7 @@
  * rcode (FreeRADIUS `unlang_mod_actions_t`). `NOT_SET` (0) means "no result".
  */
 
-import type { Rcode } from '../module/api';
+import type { Rcode } from '../request/rcode';
 
 /** Numeric rcode: 0 = not set, then FreeRADIUS order. */
 export const enum R {

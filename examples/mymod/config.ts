@@ -2,7 +2,7 @@
  * Config schema of the `mymod` example module. The schema is also its documentation:
  * `describeSchema(MymodConfig)` renders the table in docs/writing-a-module.md.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 
 /** `mymod [instance] { … }` */
 export const MymodConfig = conf.section({

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeSchema } from '../../core/config/schema';
+import { describeSchema } from '../../core';
 import { MymodConfig } from './config';
 
 const guide = fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'writing-a-module.md'), 'utf8');

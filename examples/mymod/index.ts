@@ -14,7 +14,7 @@
  * This file's default export is the whole module: a definition value. Importing it does
  * nothing else. See docs/writing-a-module.md.
  */
-import { defineModule } from '../../core/module';
+import { defineModule } from '../../core';
 import { MymodConfig } from './config';
 import { Mymod } from './mymod';
 

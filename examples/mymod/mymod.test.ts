@@ -6,17 +6,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findSection } from '../../core/config/ast';
-import { parseConfigString } from '../../core/config/parser';
-import { describeSchema } from '../../core/config/schema';
-import { loadDefaultDictionary } from '../../core/dict/default';
-import { MemoryLogger } from '../../core/log/memory';
-import { createRootContainer } from '../../core/module/container';
-import { loadModules, type ModuleSet } from '../../core/module/loader';
-import { Pair } from '../../core/pair/pair';
-import { printPairList } from '../../core/pair/text';
-import { Request } from '../../core/request/request';
-import { compileUnlang, runSection } from '../../core/unlang';
+import {
+  compileUnlang, createRootContainer, describeSchema, findSection, loadDefaultDictionary, loadModules, MemoryLogger,
+  Pair, parseConfigString, printPairList, Request, runSection, type ModuleSet,
+} from '../../core';
 import mymod from './index';
 import { MymodConfig } from './config';
 

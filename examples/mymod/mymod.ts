@@ -9,16 +9,14 @@
  *   that honours `ctx.signal` and listens to `dup` with `ctx.onSignal`;
  * - per-call arguments (`ctx.env.message`, expanded from `message` by the loader).
  */
-// The module-author surface of the server: contract types, tokens, and the server's own
-// tsyringe decorators (a module outside the repo imports these from the installed server).
+// The public surface of the server (core/index.ts; package.json `exports` "."): contract types,
+// tokens, pairs, and the server's own tsyringe decorators (a module outside the repo imports
+// these from the installed server, `from 'tsradius'`).
 import {
-  inject, injectable, MODULE_CONFIG, MODULE_LOG, MODULE_NAME,
-  type BootstrapContext, type CallContext, type InstantiateContext, type ModuleInstance, type Rcode,
-} from '../../core/module';
-import type { DictAttr } from '../../core/dict/attr';
-import type { Logger } from '../../core/log/logger';
-import { Pair } from '../../core/pair/pair';
-import type { Request } from '../../core/request/request';
+  inject, injectable, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, Pair,
+  type BootstrapContext, type CallContext, type DictAttr, type InstantiateContext, type Logger, type ModuleInstance,
+  type Rcode, type Request,
+} from '../../core';
 import type { MymodConfig } from './config';
 
 /** Arguments of `greet`, expanded per call from the config (see `env` in index.ts). */

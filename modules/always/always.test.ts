@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { Always } from './always';
 import { AlwaysConfig } from './config';
 import def from './index';
-import { callCtx, makeRequest, parseModuleConfig, testDict } from '../shared/testing';
-import { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate } from '../shared/tmpl';
+import { callCtx, makeRequest, parseModuleConfig, testDict } from '../../test/support/module-call';
+import { XlatRegistry } from '../../core';
+import { compileTemplate } from '../../core';
 
 describe('always', () => {
   it('returns the configured rcode in every section', () => {

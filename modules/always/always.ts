@@ -5,11 +5,11 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_NAME } from '../../core/module/tokens';
-import { RCODES, type CallContext, type Rcode } from '../../core/module/api';
-import type { BootstrapContext } from '../../core/module/define';
-import type { Request } from '../../core/request/request';
-import { box } from '../../core/unlang/xlat/box';
+import { MODULE_CONFIG, MODULE_NAME } from '../../core';
+import { RCODES, type CallContext, type Rcode } from '../../core';
+import type { BootstrapContext } from '../../core';
+import type { Request } from '../../core';
+import { box } from '../../core';
 import type { AlwaysConfig } from './config';
 
 /** A module instance that always returns the same rcode. */

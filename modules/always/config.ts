@@ -1,8 +1,8 @@
 /**
  * Config schema of the `always` module.
  */
-import { conf } from '../../core/config/schema';
-import { RCODES } from '../../core/module/api';
+import { conf } from '../../core';
+import { RCODES } from '../../core';
 
 export const AlwaysConfig = conf.section({
   rcode: conf.enum(RCODES, { default: 'fail', doc: 'The rcode every call returns.' }),

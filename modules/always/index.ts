@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { AlwaysConfig } from './config';
 import { Always } from './always';
 

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttrFilter } from './attr_filter';
 import def from './index';
-import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
-import { printPairList } from '../../core/pair/text';
+import { callCtx, loadTestModule, makeRequest } from '../../test/support/module-call';
+import { printPairList } from '../../core';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attr-filter-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -22,15 +22,15 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG } from '../../core/module/tokens';
-import type { CallContext, Rcode } from '../../core/module/api';
-import type { ConfigAt, EnvOf, ValidateContext } from '../../core/module/define';
-import type { Logger } from '../../core/log/logger';
-import type { LeafType } from '../../core/dict/types';
-import type { Pair } from '../../core/pair/pair';
-import { forEachLeaf } from '../../core/pair/list';
-import type { Request } from '../../core/request/request';
-import { compareOp, type CompareOperator } from '../../core/value/ops';
+import { MODULE_CONFIG, MODULE_LOG } from '../../core';
+import type { CallContext, Rcode } from '../../core';
+import type { ConfigAt, EnvOf, ValidateContext } from '../../core';
+import type { Logger } from '../../core';
+import type { LeafType } from '../../core';
+import type { Pair } from '../../core';
+import { forEachLeaf } from '../../core';
+import type { Request } from '../../core';
+import { compareOp, type CompareOperator } from '../../core';
 import { assignItem, itemRegex, itemValue, parseUsersFile, valueText, type UsersEntry, type UsersFile, type UsersItem } from '../shared/users-file';
 import type { AttrFilterConfig } from './config';
 

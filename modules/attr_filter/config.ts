@@ -1,7 +1,7 @@
 /**
  * Config schema of the `attr_filter` module.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 
 export const AttrFilterConfig = conf.section({
   filename: conf.string({ required: true, doc: 'The filter rules file (users-file layout).' }),

@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { AttrFilterConfig } from './config';
 import { AttrFilter, ATTR_FILTER_ENV, validateAttrFilter } from './attr_filter';
 

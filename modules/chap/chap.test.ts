@@ -3,9 +3,9 @@ import * as crypto from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Chap } from './chap';
 import def from './index';
-import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
-import { printPairList } from '../../core/pair/text';
-import type { Request } from '../../core/request/request';
+import { callCtx, loadTestModule, makeRequest } from '../../test/support/module-call';
+import { printPairList } from '../../core';
+import type { Request } from '../../core';
 
 /** A `chap { }` instance loaded through the loader (attributes injected as MODULE_DICT). */
 const chap = () => loadTestModule(def, '');

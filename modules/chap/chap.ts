@@ -12,17 +12,17 @@
 import 'reflect-metadata';
 import * as crypto from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
-import type { CallContext, Rcode } from '../../core/module/api';
-import { defineDict, type BootstrapContext, type DictHandles, type InstantiateContext } from '../../core/module/define';
-import { box, boxAsText } from '../../core/unlang/xlat/box';
-import type { Logger } from '../../core/log/logger';
-import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
-import type { Request } from '../../core/request/request';
-import type { Value } from '../../core/value/types';
+import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME } from '../../core';
+import type { CallContext, Rcode } from '../../core';
+import { defineDict, type BootstrapContext, type DictHandles, type InstantiateContext } from '../../core';
+import { box, boxAsText } from '../../core';
+import type { Logger } from '../../core';
+import type { DictAttr } from '../../core';
+import type { Dictionary } from '../../core';
+import type { Request } from '../../core';
+import type { Value } from '../../core';
 import { AuthTypeSetter } from '../shared/auth-type';
-import { failureMessage, getPair, getValue } from '../shared/pairs';
+import { failureMessage, getPair, getValue } from '../../core';
 import type { ChapConfig } from './config';
 
 const asBuffer = (v: Value | undefined): Buffer | undefined =>

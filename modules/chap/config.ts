@@ -1,7 +1,7 @@
 /**
  * Config schema of the `chap` module.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 
 export const ChapConfig = conf.section({
   auth_type: conf.string({

@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { ChapConfig } from './config';
 import { Chap, CHAP_DICT } from './chap';
 

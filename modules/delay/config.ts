@@ -1,7 +1,7 @@
 /**
  * Config schema of the `delay` module.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 
 export const DelayConfig = conf.section({
   delay: conf.tmpl({ default: '1', doc: 'How long to wait: a time delta (`1.5`, `500ms`, `2s`), possibly expanded per request (`%{reply.Response-Delay}`).' }),

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { describe, expect, it, vi } from 'vitest';
 import def from './index';
-import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
+import { callCtx, loadTestModule, makeRequest } from '../../test/support/module-call';
 
 /** A `delay { body }` instance loaded through the loader (its `delay` method gets `ctx.env`). */
 const delay = (body: string) => loadTestModule(def, body);

@@ -10,11 +10,11 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG } from '../../core/module/tokens';
-import type { CallContext, Rcode } from '../../core/module/api';
-import type { ConfigAt, EnvOf, InstantiateContext, ValidateContext } from '../../core/module/define';
-import { parseDuration } from '../../core/config/schema';
-import type { Request } from '../../core/request/request';
+import { MODULE_CONFIG } from '../../core';
+import type { CallContext, Rcode } from '../../core';
+import type { ConfigAt, EnvOf, InstantiateContext, ValidateContext } from '../../core';
+import { parseDuration } from '../../core';
+import type { Request } from '../../core';
 import type { DelayConfig } from './config';
 
 /** `env` of the `delay` method: the amount, expanded before each call (constant: no per-call work). */

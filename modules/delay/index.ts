@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { DelayConfig } from './config';
 import { Delay, DELAY_ENV, validateDelay } from './delay';
 

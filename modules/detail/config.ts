@@ -1,7 +1,7 @@
 /**
  * Config schema of the `detail` module.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 import { octal } from '../shared/conf-fields';
 
 export const DetailConfig = conf.section({

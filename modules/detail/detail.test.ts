@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Detail } from './detail';
 import { DetailConfig } from './config';
-import { callCtx, loadTestModule, makeRequest, parseModuleConfig } from '../shared/testing';
+import { callCtx, loadTestModule, makeRequest, parseModuleConfig } from '../../test/support/module-call';
 import def from './index';
-import { ctime } from '../shared/tmpl';
+import { ctime } from '../../core';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detail-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -23,21 +23,21 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
-import { MetricsRegistry } from '../../core/metrics/registry';
-import type { CallContext, Rcode } from '../../core/module/api';
-import type { ConfigAt, EnvOf, InstantiateContext, ValidateContext } from '../../core/module/define';
-import type { Logger } from '../../core/log/logger';
-import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
-import { Pair } from '../../core/pair/pair';
-import { printPairLines } from '../../core/pair/text';
-import type { Request } from '../../core/request/request';
-import { getValue } from '../shared/pairs';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core';
+import { MetricsRegistry } from '../../core';
+import type { CallContext, Rcode } from '../../core';
+import type { ConfigAt, EnvOf, InstantiateContext, ValidateContext } from '../../core';
+import type { Logger } from '../../core';
+import type { DictAttr } from '../../core';
+import type { Dictionary } from '../../core';
+import { Pair } from '../../core';
+import { printPairLines } from '../../core';
+import type { Request } from '../../core';
+import { getValue } from '../../core';
 import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { escapeName, safeName } from '../shared/filename';
-import { makeAt } from '../../core/module/at';
-import { sectionOf } from '../../core/config/schema';
+import { makeAt } from '../../core';
+import { sectionOf } from '../../core';
 import type { DetailConfig } from './config';
 
 /** detail's `escape_filenames`: {@link escapeName}, and a leading `.` becomes `-2e` too. */

@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { DetailConfig } from './config';
 import { Detail, DETAIL_ENV, validateDetail } from './detail';
 

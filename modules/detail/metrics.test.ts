@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MetricsRegistry, sampleValue } from '../../core/metrics';
+import { MetricsRegistry, sampleValue } from '../../core';
 import def from './index';
-import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
+import { callCtx, loadTestModule, makeRequest } from '../../test/support/module-call';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'detail-metrics-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

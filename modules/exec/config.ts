@@ -1,7 +1,7 @@
 /**
  * Config schema of the `exec` module.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 
 const LISTS = ['request', 'reply', 'control', 'session-state'] as const;
 

@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Exec, envName, pairsToEnv, runProgram, splitCommand } from './exec';
 import def from './index';
-import { callCtx, loadTestModule, makeRequest, testDict, type TestModule } from '../shared/testing';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate } from '../shared/tmpl';
-import { printPairList } from '../../core/pair/text';
+import { callCtx, loadTestModule, makeRequest, testDict, type TestModule } from '../../test/support/module-call';
+import type { XlatRegistry } from '../../core';
+import { compileTemplate } from '../../core';
+import { printPairList } from '../../core';
 
 /** An `exec { body }` instance loaded through the loader (`call` gets `program` through `env`). */
 async function exec(body: string): Promise<{ m: TestModule<Exec>; reg: XlatRegistry }> {

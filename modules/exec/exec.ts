@@ -13,15 +13,15 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { inject, injectable } from 'tsyringe';
-import type { CallContext, Rcode } from '../../core/module/api';
-import type { BootstrapContext, EnvOf } from '../../core/module/define';
-import { MODULE_CONFIG, MODULE_NAME } from '../../core/module/tokens';
-import type { Dictionary } from '../../core/dict/dictionary';
-import { parsePairList } from '../../core/pair/text';
-import type { Pair } from '../../core/pair/pair';
-import type { Request } from '../../core/request/request';
-import { printValueUnquoted } from '../../core/value/print';
-import { box, boxAsText, BoxError } from '../../core/unlang/xlat/box';
+import type { CallContext, Rcode } from '../../core';
+import type { BootstrapContext, EnvOf } from '../../core';
+import { MODULE_CONFIG, MODULE_NAME } from '../../core';
+import type { Dictionary } from '../../core';
+import { parsePairList } from '../../core';
+import type { Pair } from '../../core';
+import type { Request } from '../../core';
+import { printValueUnquoted } from '../../core';
+import { box, boxAsText, BoxError } from '../../core';
 import type { ExecConfig } from './config';
 
 /** Exit status → rcode (index = status). */

@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { ExecConfig } from './config';
 import { Exec, EXEC_ENV } from './exec';
 

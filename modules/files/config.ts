@@ -1,7 +1,7 @@
 /**
  * Config schema of the `files` module.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 
 export const FilesConfig = conf.section({
   filename: conf.string({ doc: 'The users file matched in `recv Access-Request` (and any other section except accounting).' }),

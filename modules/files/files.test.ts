@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Files } from './files';
 import def from './index';
-import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
-import { printPairList } from '../../core/pair/text';
-import type { Request } from '../../core/request/request';
+import { callCtx, loadTestModule, makeRequest } from '../../test/support/module-call';
+import { printPairList } from '../../core';
+import type { Request } from '../../core';
 import { VERBATIM_USERS } from '../../test/fixtures/verbatim';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'files-test-'));

@@ -14,18 +14,18 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { MODULE_CONFIG, MODULE_LOG } from '../../core/module/tokens';
-import type { CallContext, Rcode } from '../../core/module/api';
-import type { ConfigAt, EnvOf, ValidateContext } from '../../core/module/define';
-import type { Logger } from '../../core/log/logger';
-import type { Pair } from '../../core/pair/pair';
-import type { ListName, Request } from '../../core/request/request';
-import type { DictAttr } from '../../core/dict/attr';
+import { MODULE_CONFIG, MODULE_LOG } from '../../core';
+import type { CallContext, Rcode } from '../../core';
+import type { ConfigAt, EnvOf, ValidateContext } from '../../core';
+import type { Logger } from '../../core';
+import type { Pair } from '../../core';
+import type { ListName, Request } from '../../core';
+import type { DictAttr } from '../../core';
 import { isIP } from 'node:net';
-import { ipv4ToInt, ipv6ToBytes } from '../../core/value/ip';
-import { parseValue } from '../../core/value/parse';
-import { setValue } from '../shared/pairs';
-import { bareAttrRef } from '../shared/tmpl';
+import { ipv4ToInt, ipv6ToBytes } from '../../core';
+import { parseValue } from '../../core';
+import { setValue } from '../../core';
+import { bareAttrRef } from '../../core';
 import {
   assignItem, checkItem, itemValue, parseUsersFile, type UsersEntry, type UsersFile, type UsersItem,
 } from '../shared/users-file';

@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { FilesConfig } from './config';
 import { Files, FILES_ENV, validateFiles } from './files';
 

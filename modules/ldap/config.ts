@@ -5,7 +5,7 @@
  * and this module does not implement are refused by the schema (unknown item), so a config
  * never silently means less than it says. See README.md.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 
 const SCOPES = ['base', 'one', 'sub', 'children'] as const;
 

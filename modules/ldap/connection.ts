@@ -26,7 +26,7 @@ export interface MessageResponse {
   readonly status: number;
   readonly errorMessage: string;
 }
-import { TrunkConnection } from '../../core/trunk/trunk';
+import { TrunkConnection } from '../../core';
 
 /** Where and how to connect (one server). */
 export interface ServerTarget {

@@ -7,8 +7,8 @@
  * connection dies or an operation times out, and fail-fast when no server is alive.
  */
 import { FilterParser, SearchRequest } from 'ldapts';
-import type { Logger } from '../../core/log/logger';
-import type { HealthCheck, Trunk, TrunkFactory, Waiter } from '../../core/trunk/trunk';
+import type { Logger } from '../../core';
+import type { HealthCheck, Trunk, TrunkFactory, Waiter } from '../../core';
 import { type ConnCounters, type ConnSettings, type Entry, LdapConn, type Message, type MessageResponse, type Op, type OpResult, type ServerTarget } from './connection';
 
 /** Pool limits of one trunk. */

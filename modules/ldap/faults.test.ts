@@ -5,11 +5,11 @@
  */
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Request } from '../../core/request/request';
+import type { Request } from '../../core';
 import { startSlapd, type Slapd } from '../../test/support/slapd';
 import { startSlowLdap } from '../../test/support/slow-ldap';
 import { freePorts } from '../../test/interop/freeradius';
-import { callCtx, makeRequest } from '../shared/testing';
+import { callCtx, makeRequest } from '../../test/support/module-call';
 import { fixtureLdif, makeLdap, moduleBody } from './fixture';
 import type { Ldap } from './ldap';
 

@@ -3,8 +3,8 @@
  * and a helper that builds an instance against running directories. Not used at run time.
  */
 import 'reflect-metadata';
-import { instantiateCtx, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
-import { trunkFactory } from '../../core/trunk/trunk';
+import { instantiateCtx, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
+import { trunkFactory } from '../../core';
 import { LdapConfig } from './config';
 import { Ldap } from './ldap';
 import { ntHashHex, sshaPassword } from '../../test/support/slapd';

@@ -1,6 +1,6 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { LdapConfig } from './config';
-import { trunkFactory } from '../../core/trunk/trunk';
+import { trunkFactory } from '../../core';
 import { Ldap } from './ldap';
 
 /**

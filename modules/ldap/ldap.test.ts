@@ -2,12 +2,12 @@ import 'reflect-metadata';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { printPairList } from '../../core/pair/text';
-import type { Request } from '../../core/request/request';
+import { printPairList } from '../../core';
+import type { Request } from '../../core';
 import { makeTestCa, startSlapd, type Slapd, type TestCa } from '../../test/support/slapd';
 import chapDef from '../chap/index';
 import papDef from '../pap/index';
-import { callCtx, loadTestModule, makeRequest, memoryLogger, testDict } from '../shared/testing';
+import { callCtx, loadTestModule, makeRequest, memoryLogger, testDict } from '../../test/support/module-call';
 import { BASE, fixtureLdif, makeLdap, moduleBody, PASSWORDS } from './fixture';
 import type { Ldap } from './ldap';
 

@@ -5,16 +5,16 @@
  * as a whole `Attr op value` item (as `valuepair_attribute` does). The LDAP attribute `dn`
  * stands for the entry's DN.
  */
-import type { ConfItem, ConfLoc } from '../../core/config/ast';
-import { ConfError } from '../../core/config/errors';
-import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
-import type { Pair } from '../../core/pair/pair';
-import { Pair as PairClass } from '../../core/pair/pair';
-import { parsePairListWithOps } from '../../core/pair/text';
-import type { Request } from '../../core/request/request';
-import { parseValue } from '../../core/value';
-import type { LeafType } from '../../core/dict/types';
+import type { ConfItem, ConfLoc } from '../../core';
+import { ConfError } from '../../core';
+import type { DictAttr } from '../../core';
+import type { Dictionary } from '../../core';
+import type { Pair } from '../../core';
+import { Pair as PairClass } from '../../core';
+import { parsePairListWithOps } from '../../core';
+import type { Request } from '../../core';
+import { parseValue } from '../../core';
+import type { LeafType } from '../../core';
 import { assignItem, type UsersItem } from '../shared/users-file';
 import type { Entry } from './connection';
 

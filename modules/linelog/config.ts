@@ -1,7 +1,7 @@
 /**
  * Config schema of the `linelog` module.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 import { octal } from '../shared/conf-fields';
 
 const fileFields = {

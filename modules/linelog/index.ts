@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { LinelogConfig } from './config';
 import { Linelog, LINELOG_ENV, validateLinelog } from './linelog';
 

@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Linelog } from './linelog';
 import def from './index';
-import { callCtx, loadTestModule, makeRequest, testDict, type TestModule } from '../shared/testing';
-import { compileTemplate } from '../shared/tmpl';
-import { parsePairList, printPairList } from '../../core/pair/text';
-import { Pair } from '../../core/pair/pair';
+import { callCtx, loadTestModule, makeRequest, testDict, type TestModule } from '../../test/support/module-call';
+import { compileTemplate } from '../../core';
+import { parsePairList, printPairList } from '../../core';
+import { Pair } from '../../core';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linelog-test-'));
 const made: Linelog[] = [];

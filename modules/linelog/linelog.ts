@@ -16,16 +16,16 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
-import { MetricsRegistry } from '../../core/metrics/registry';
-import type { CallContext, Rcode } from '../../core/module/api';
-import type { BootstrapContext, CompiledTemplate, ConfigAt, EnvOf, InstantiateContext } from '../../core/module/define';
-import type { Logger } from '../../core/log/logger';
-import type { Request } from '../../core/request/request';
-import { boxAsText } from '../../core/unlang/xlat/box';
-import { escapeControls, escapeString } from '../../core/value/text';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core';
+import { MetricsRegistry } from '../../core';
+import type { CallContext, Rcode } from '../../core';
+import type { BootstrapContext, CompiledTemplate, ConfigAt, EnvOf, InstantiateContext } from '../../core';
+import type { Logger } from '../../core';
+import type { Request } from '../../core';
+import { boxAsText } from '../../core';
+import { escapeControls, escapeString } from '../../core';
 import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
-import { failureMessage } from '../shared/pairs';
+import { failureMessage } from '../../core';
 import { escapeName, safeName } from '../shared/filename';
 import type { LinelogConfig } from './config';
 

@@ -1,7 +1,7 @@
 /**
  * Config schema of the `pap` module.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 
 export const PapConfig = conf.section({
   normalise: conf.boolean({

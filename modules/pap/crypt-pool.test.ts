@@ -9,13 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WorkerPools, type TaskPool } from '../../core/workers/pool';
+import { WorkerPools, type TaskPool } from '../../core';
 import def from './index';
-import { callCtx, loadTestModule, makeRequest } from '../shared/testing';
+import { callCtx, loadTestModule, makeRequest } from '../../test/support/module-call';
 
 const repo = path.resolve(__dirname, '..', '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crypt-pool-'));
-for (const f of ['modules/pap/crypt-worker', 'modules/pap/crypt', 'modules/pap/des-crypt', 'modules/pap/bcrypt', 'core/workers/task']) {
+for (const f of ['modules/pap/crypt-worker', 'modules/pap/crypt', 'modules/pap/des-crypt', 'modules/pap/bcrypt', 'core/thread', 'core/workers/task']) {
   const src = fs.readFileSync(path.join(repo, `${f}.ts`), 'utf8');
   const out = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
   fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });

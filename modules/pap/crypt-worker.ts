@@ -3,7 +3,7 @@
  * verifies crypt(3) hashes off the event loop. Job: `{ password: Uint8Array, stored: string }`;
  * result: true, false, or null for an unsupported scheme.
  */
-import { serveTasks } from '../../core/workers/task';
+import { serveTasks } from '../../core/thread';
 import { cryptVerify } from './crypt';
 
 /** One verification job. */

@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { PapConfig } from './config';
 import { Pap, PAP_DICT } from './pap';
 

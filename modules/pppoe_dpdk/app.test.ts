@@ -9,14 +9,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfigString } from '../../core/config/parser';
-import { MemoryLogger } from '../../core/log/memory';
-import { renderPrometheus } from '../../core/metrics/prometheus';
-import { AppRegistry, parseApps, type AppDefinition } from '../../core/server/app';
-import { BUILTIN_APPS } from '../../core/server/apps';
-import { Server } from '../../core/server/server';
+import { parseConfigString } from '../../core';
+import { MemoryLogger } from '../../core';
+import { renderPrometheus } from '../../core';
+import { AppRegistry, parseApps, type AppDefinition } from '../../core';
+import { BUILTIN_APPS } from '../../core';
+import { Server } from '../../core';
 import { makePppoeDpdkApp } from './app';
 import { tsLcoreSpawner } from './testing';
+import { BUILTIN_MODULES } from '../index';
 
 let server: Server | undefined;
 let dir: string | undefined;
@@ -83,7 +84,7 @@ describe('app pppoe_dpdk in-process', () => {
 		password = "other"
 	}
 }`);
-    server = new Server({ file, log: new MemoryLogger(), triggers: false, apps: registry() });
+    server = new Server({ file, log: new MemoryLogger(), triggers: false, apps: registry(), modules: BUILTIN_MODULES });
     await server.start();
     await until(() => detail(server!, 'p').total.received === 100);
     expect(detail(server, 'p').total).toMatchObject({ submitted: 100, accept: 100, reject: 0, error: 0, timeout: 0 });
@@ -107,7 +108,7 @@ describe('app pppoe_dpdk in-process', () => {
 		count = 5
 	}
 }`);
-    server = new Server({ file, log: new MemoryLogger(), triggers: false, apps: registry() });
+    server = new Server({ file, log: new MemoryLogger(), triggers: false, apps: registry(), modules: BUILTIN_MODULES });
     await server.start();
     await until(() => detail(server!, 'p').total.received === 5);
     expect(detail(server, 'p').total).toMatchObject({ error: 5, accept: 0 });

@@ -23,9 +23,9 @@
  * keeps the running lcores, logs a warning naming the items, and reports them in `health().detail.restartPending`;
  * they take effect when the daemon restarts.
  */
-import { conf, type Infer } from '../../core/config/schema';
-import type { Dictionary } from '../../core/dict/dictionary';
-import { defineApp, type AppContext, type AppInstance, type Health } from '../../core/server/app';
+import { conf, type Infer } from '../../core';
+import type { Dictionary } from '../../core';
+import { defineApp, type AppContext, type AppInstance, type Health } from '../../core';
 import { ControlPlane, type AuthHandler, type LcoreSpawner } from './control-plane';
 import { pppoeCollector } from './metrics';
 import { DEFAULT_SYNTHETIC, resolveOptions, type PppoeDpdkOptions } from './options';

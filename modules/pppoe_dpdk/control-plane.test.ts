@@ -4,7 +4,7 @@
  * nothing asserts speed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../../core/log/logger';
+import type { Logger } from '../../core';
 import { ControlPlane, type AuthHandler, type PppoeDpdkSnapshot } from './control-plane';
 import type { AuthRequestView, AuthResult } from './records';
 import { tsLcoreSpawner, tsLcoreSpawnerWith } from './testing';

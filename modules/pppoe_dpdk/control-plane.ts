@@ -16,8 +16,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../../core/log/logger';
-import { RateLimitedLog } from '../../core/log/rate-limit';
+import type { Logger } from '../../core';
+import { RateLimitedLog } from '../../core';
 import { HISTOGRAM_LENGTH, mergeInto, summarize, type LatencySummary } from './histogram';
 import type { LcoreWorkerData } from './lcore-worker';
 import { resolveOptions, type PppoeDpdkOptions } from './options';

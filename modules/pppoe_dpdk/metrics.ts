@@ -11,7 +11,7 @@
  * | `tsradius_pppoe_ring_used` | gauge (sum) | `app`, `lcore`, `ring` (`request`, `response`) |
  * | `tsradius_pppoe_latency_seconds` | gauge (max) | `app`, `quantile` (0.5, 0.99, 0.999, 1) |
  */
-import type { Collect, Collector, GaugeOptions, MetricOptions } from '../../core/metrics/registry';
+import type { Collect, Collector, GaugeOptions, MetricOptions } from '../../core';
 import type { ControlPlane, ControlPlaneCounters } from './control-plane';
 import { COUNTERS, type CounterName } from './shared';
 

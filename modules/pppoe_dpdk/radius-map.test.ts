@@ -1,15 +1,15 @@
 import 'reflect-metadata';
 import * as crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodePairs } from '../../core/protocol/radius';
-import { parsePairList, printPairList } from '../../core/pair/text';
+import { decodePairs } from '../../core';
+import { parsePairList, printPairList } from '../../core';
 import { Chap } from '../chap/chap';
 import { ChapConfig } from '../chap/config';
-import { callCtx, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { callCtx, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
 import { extraAttributes, isNatAddress, replyResult, requestPairs, resolvePppoeAttrs } from './radius-map';
 import { AuthType, decodeRequest, Kind, RECORD_SIZE, REQ, RESP, writeAscii, writeBytes, writeCallingStationId, writeRequestHeader } from './records';
-import { Request } from '../../core/request/request';
-import { stringToBytes } from '../../core/value/utf8';
+import { Request } from '../../core';
+import { stringToBytes } from '../../core';
 
 const dict = testDict();
 const attrs = resolvePppoeAttrs(dict);

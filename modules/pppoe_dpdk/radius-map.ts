@@ -12,12 +12,12 @@
  * Session-Timeout, Idle-Timeout, Framed-MTU, WISPr-Bandwidth-Max-Up / -Down (rate limits, bits/s), Reply-Message.
  * Every other reply attribute is kept, in RADIUS wire format, in the response's bounded extra area.
  */
-import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
-import { Pair } from '../../core/pair/pair';
-import { EncodeError, encodeInto } from '../../core/protocol/radius';
-import { bytesToString } from '../../core/value/utf8';
-import { getValue } from '../shared/pairs';
+import type { DictAttr } from '../../core';
+import type { Dictionary } from '../../core';
+import { Pair } from '../../core';
+import { EncodeError, encodeInto } from '../../core';
+import { bytesToString } from '../../core';
+import { getValue } from '../../core';
 import { ipv4ToU32, RESP, type AuthRequestView, type AuthResult } from './records';
 
 /** The attributes the mapping uses, resolved from a dictionary. */

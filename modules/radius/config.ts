@@ -9,8 +9,8 @@
  * retry timers, `zombie_period` and `revive_interval` are relaxed (10 ms / 1 s) so that
  * tests can run with short timers; the upper bounds are the reference ones.
  */
-import { conf } from '../../core/config/schema';
-import { PacketCode } from '../../core/protocol/radius';
+import { conf } from '../../core';
+import { PacketCode } from '../../core';
 
 /** Packet types an instance may be configured to send (`type = …`). Status-Server is not one of them. */
 export const SENDABLE_TYPES = ['Access-Request', 'Accounting-Request', 'CoA-Request', 'Disconnect-Request'] as const;

@@ -12,12 +12,12 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { RadiusFramer } from '../../core/client/framer';
-import { IdTable } from '../../core/client/ids';
-import { verifyReply, type MaPolicy, type ReplyDrop } from '../../core/client/reply';
-import { RequestEncoder } from '../../core/client/request';
-import { TrunkConnection, type ConnState } from '../../core/trunk/trunk';
-import { checkPacket, decodePacket, type DecodePacketOptions, type RadiusPacket } from '../../core/protocol/radius';
+import { RadiusFramer } from '../../core';
+import { IdTable } from '../../core';
+import { verifyReply, type MaPolicy, type ReplyDrop } from '../../core';
+import { RequestEncoder } from '../../core';
+import { TrunkConnection, type ConnState } from '../../core';
+import { checkPacket, decodePacket, type DecodePacketOptions, type RadiusPacket } from '../../core';
 
 export type { ConnState };
 
@@ -62,7 +62,7 @@ export interface ConnShared extends MaPolicy {
   readonly recvBuff?: number;
   readonly sendBuff?: number;
   readonly secret: Buffer;
-  readonly dict: import('../../core/dict/dictionary').Dictionary;
+  readonly dict: import('../../core').Dictionary;
   readonly maxPacketSize: number;
   readonly maxAttributes: number;
   readonly perConnectionMax: number;

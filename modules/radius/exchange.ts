@@ -3,19 +3,19 @@
  * its ID from assignment to reply / timeout / cancel / connection death and frees it on every
  * path. It is its own trunk waiter and tracked packet, so no closures are created per request.
  */
-import type { Rcode, CallContext } from '../../core/module/api';
-import { Pair } from '../../core/pair/pair';
-import { requestAuthenticator } from '../../core/client/request';
-import { packetCodeName, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
-import type { Request } from '../../core/request/request';
-import type { Waiter } from '../../core/trunk/trunk';
+import type { Rcode, CallContext } from '../../core';
+import { Pair } from '../../core';
+import { requestAuthenticator } from '../../core';
+import { packetCodeName, PacketCode, type RadiusPacket } from '../../core';
+import type { Request } from '../../core';
+import type { Waiter } from '../../core';
 import type { RetryConfig } from './config';
 import type { Connection, Tracked } from './connection';
 import type { Radius } from './radius';
 import { RetryTimer } from './retry';
 
 /** `authenticator` of packets we encode: empty = the encoder picks (random or hashed). Never written. */
-export { NO_AUTH } from '../../core/client/request';
+export { NO_AUTH } from '../../core';
 /** Placeholder Request Authenticator of an Exchange before its first encode. Never written. */
 const NO_AUTH16 = Buffer.alloc(16);
 

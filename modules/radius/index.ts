@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { RadiusConfig } from './config';
 import { Radius } from './radius';
 import { validateRadiusConfig } from './validate';

@@ -1,11 +1,11 @@
 /** The radius module's counters in the metrics registry, and its worker topology from the DI root. */
 import 'reflect-metadata';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MetricsRegistry, renderPrometheus, sampleValue } from '../../core/metrics';
-import { makeTopology } from '../../core/topology/topology';
-import { trunkFactory } from '../../core/trunk/trunk';
-import { PacketCode } from '../../core/protocol/radius';
-import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { MetricsRegistry, renderPrometheus, sampleValue } from '../../core';
+import { makeTopology } from '../../core';
+import { trunkFactory } from '../../core';
+import { PacketCode } from '../../core';
+import { callCtx, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
 import { RadiusConfig } from './config';
 import { Radius } from './radius';
 import { TestHome } from './test-home';

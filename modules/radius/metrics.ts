@@ -14,8 +14,8 @@
  * | connection states | gauge `tsradius_home_server_connections{instance, state}` |
  * | summary state | gauge `tsradius_home_server_up{instance}` (1 when a connection is active or full) |
  */
-import type { Collector, GaugeOptions, MetricOptions } from '../../core/metrics/registry';
-import type { ConnState } from '../../core/trunk/trunk';
+import type { Collector, GaugeOptions, MetricOptions } from '../../core';
+import type { ConnState } from '../../core';
 import type { RadiusStats } from './radius';
 
 const P = 'tsradius_home_server_';

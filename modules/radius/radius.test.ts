@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Pair } from '../../core/pair/pair';
-import { parsePairList } from '../../core/pair/text';
-import { PacketCode } from '../../core/protocol/radius';
-import { callCtx, instantiateCtx, loadTestModule, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../shared/testing';
+import { Pair } from '../../core';
+import { parsePairList } from '../../core';
+import { PacketCode } from '../../core';
+import { callCtx, instantiateCtx, loadTestModule, makeRequest, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
 import radius from './index';
 import { RadiusConfig } from './config';
 import { Radius } from './radius';

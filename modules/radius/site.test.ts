@@ -4,15 +4,15 @@
  * with `redundant { home_a  home_b }`, and `%home.stats()`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { findSection } from '../../core/config/ast';
-import { parseConfigString } from '../../core/config/parser';
-import { MemoryLogger } from '../../core/log/memory';
-import { createRootContainer } from '../../core/module/container';
-import { loadModules, type ModuleSet } from '../../core/module/loader';
-import { printPairList } from '../../core/pair/text';
-import { compileUnlang, runSection } from '../../core/unlang';
+import { findSection } from '../../core';
+import { parseConfigString } from '../../core';
+import { MemoryLogger } from '../../core';
+import { createRootContainer } from '../../core';
+import { loadModules, type ModuleSet } from '../../core';
+import { printPairList } from '../../core';
+import { compileUnlang, runSection } from '../../core';
 import { BUILTIN_MODULES } from '../index';
-import { makeRequest, testDict } from '../shared/testing';
+import { makeRequest, testDict } from '../../test/support/module-call';
 import type { Radius } from './radius';
 import { TestHome } from './test-home';
 
@@ -120,7 +120,7 @@ describe('radius in a site', () => {
 describe('radius README', () => {
   it('has the module README sections and the config table generated from the schema', async () => {
     const fs = await import('node:fs');
-    const { describeSchema } = await import('../../core/config/schema');
+    const { describeSchema } = await import('../../core');
     const { RadiusConfig } = await import('./config');
     const text = fs.readFileSync(`${__dirname}/README.md`, 'utf8');
     expect(text.startsWith('# radius\n')).toBe(true);

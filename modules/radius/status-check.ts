@@ -3,15 +3,15 @@
  * once from `status_check { }` (static attributes only), and the probes sent on the ID reserved
  * on each connection with the `Status-Server { }` retry timers (RFC 5997 for Status-Server).
  */
-import type { ConfItem, ConfSection } from '../../core/config/ast';
-import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
-import type { ConfigAt } from '../../core/module/define';
-import type { Logger } from '../../core/log/logger';
-import { Pair } from '../../core/pair/pair';
-import { parsePairList } from '../../core/pair/text';
-import { encodePacket, packetCodeName, PacketCode } from '../../core/protocol/radius';
-import type { HealthCheck, Trunk } from '../../core/trunk/trunk';
+import type { ConfItem, ConfSection } from '../../core';
+import type { DictAttr } from '../../core';
+import type { Dictionary } from '../../core';
+import type { ConfigAt } from '../../core';
+import type { Logger } from '../../core';
+import { Pair } from '../../core';
+import { parsePairList } from '../../core';
+import { encodePacket, packetCodeName, PacketCode } from '../../core';
+import type { HealthCheck, Trunk } from '../../core';
 import { allowedCodes, CODE_OF, type RadiusConfig, type RetryConfig, type SendableType } from './config';
 import type { Connection, Tracked } from './connection';
 import { ATTR_MA, ATTR_PROXY_STATE, ATTR_USER_NAME, ATTR_USER_PASSWORD, NO_AUTH } from './exchange';

@@ -6,9 +6,9 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import type { Dictionary } from '../../core/dict/dictionary';
-import { Pair } from '../../core/pair/pair';
-import { decodePacket, encodePacket, PacketCode, type RadiusPacket } from '../../core/protocol/radius';
+import type { Dictionary } from '../../core';
+import { Pair } from '../../core';
+import { decodePacket, encodePacket, PacketCode, type RadiusPacket } from '../../core';
 
 /** What `behave` returns: a reply, or undefined for silence. */
 export interface HomeReply {

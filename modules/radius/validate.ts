@@ -6,7 +6,7 @@
  * The instance builds its status-check packet with the same function (`buildStatusCheck`,
  * status-check.ts), and takes the transport through `transportOf`.
  */
-import type { ConfigAt, ValidateContext } from '../../core/module/define';
+import type { ConfigAt, ValidateContext } from '../../core';
 import type { RadiusConfig } from './config';
 import { buildStatusCheck } from './status-check';
 

@@ -13,7 +13,7 @@
  * O_APPEND descriptor keeps records of concurrent writers (other processes) from interleaving.
  */
 
-import type { Collector, MetricOptions } from '../../core/metrics/registry';
+import type { Collector, MetricOptions } from '../../core';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';

@@ -2,12 +2,12 @@
  * What the authenticating modules (`pap`, `chap`) share: the `recv` step "set `control.Auth-Type` to this module's value
  * unless something already set it".
  */
-import type { DictAttr } from '../../core/dict/attr';
-import type { Logger } from '../../core/log/logger';
-import type { CallContext, Rcode } from '../../core/module/api';
-import type { Request } from '../../core/request/request';
-import type { Value } from '../../core/value/types';
-import { getPair, setValue } from './pairs';
+import type { DictAttr } from '../../core';
+import type { Logger } from '../../core';
+import type { CallContext, Rcode } from '../../core';
+import type { Request } from '../../core';
+import type { Value } from '../../core';
+import { getPair, setValue } from '../../core';
 
 /** The Auth-Type value one module instance sets, resolved from the dictionary. */
 export class AuthTypeSetter {

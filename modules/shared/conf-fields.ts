@@ -1,7 +1,7 @@
 /**
  * Config field types the `conf.*` builders lack, shaped like them (`ScalarField`).
  */
-import type { ScalarField } from '../../core/config/schema-builders';
+import type { ScalarField } from '../../core';
 
 /** A file mode written in octal (`0600`, `640`), converted to a number. */
 export function octal(o: { default: string; doc: string }): ScalarField<number> {

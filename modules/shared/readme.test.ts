@@ -8,10 +8,10 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfigString } from '../../core/config/parser';
-import { parseSection } from '../../core/config/schema';
-import type { ConfSection } from '../../core/config/ast';
-import type { ModuleDefinition } from '../../core/module/define';
+import { parseConfigString } from '../../core';
+import { parseSection } from '../../core';
+import type { ConfSection } from '../../core';
+import type { ModuleDefinition } from '../../core';
 import { BUILTIN_MODULES } from '../index';
 
 /** Every built-in module (the list in modules/index.ts). */

@@ -6,11 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfError } from '../../core/config/errors';
+import { ConfError } from '../../core';
 import { mulberry32 } from '../../test/support/prng';
 import { mutateText, randomText } from '../../test/support/mutate';
 import { parseUsersText } from './users-file';
-import { testDict } from './testing';
+import { testDict } from '../../test/support/module-call';
 
 const RADDB = path.resolve(__dirname, '..', '..', 'raddb', 'mods-config');
 

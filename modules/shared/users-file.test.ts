@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfError } from '../../core/config/errors';
+import { ConfError } from '../../core';
 import { parseUsersText, splitItems } from './users-file';
-import { testDict } from './testing';
+import { testDict } from '../../test/support/module-call';
 
 describe('users-file parser', () => {
   const dict = testDict();

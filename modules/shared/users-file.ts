@@ -27,22 +27,22 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfError } from '../../core/config/errors';
-import type { ConfLoc } from '../../core/config/ast';
-import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
-import type { LeafType } from '../../core/dict/types';
-import { Pair } from '../../core/pair/pair';
-import { copyPair, findOrAppendStructural } from '../../core/pair/list';
-import { parsePairListWithOps } from '../../core/pair/text';
-import type { ListName, Request } from '../../core/request/request';
-import { makeRegex } from '../../core/unlang/compile/expr-parser';
-import { compareOp, valuesEqual, type CompareOperator } from '../../core/value/ops';
-import { parseValue } from '../../core/value/parse';
-import { printValueUnquoted } from '../../core/value/print';
-import type { Value } from '../../core/value/types';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, type Template } from './tmpl';
+import { ConfError } from '../../core';
+import type { ConfLoc } from '../../core';
+import type { DictAttr } from '../../core';
+import type { Dictionary } from '../../core';
+import type { LeafType } from '../../core';
+import { Pair } from '../../core';
+import { copyPair, findOrAppendStructural } from '../../core';
+import { parsePairListWithOps } from '../../core';
+import type { ListName, Request } from '../../core';
+import { makeRegex } from '../../core';
+import { compareOp, valuesEqual, type CompareOperator } from '../../core';
+import { parseValue } from '../../core';
+import { printValueUnquoted } from '../../core';
+import type { Value } from '../../core';
+import type { XlatRegistry } from '../../core';
+import { compileTemplate, type Template } from '../../core';
 
 /** Operators that assign to a list. */
 const ASSIGN = new Set(['=', ':=', '+=', '-=', '^=']);

@@ -5,10 +5,10 @@
  * exactly (`modules/shared/users-file.ts`): comparisons against the request, assignments to
  * control (check rows) or reply (reply rows), `Fall-Through` taken out of reply rows.
  */
-import type { ConfLoc } from '../../core/config/ast';
-import type { Dictionary } from '../../core/dict/dictionary';
-import type { Request } from '../../core/request/request';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
+import type { ConfLoc } from '../../core';
+import type { Dictionary } from '../../core';
+import type { Request } from '../../core';
+import type { XlatRegistry } from '../../core';
 import { assignItem, checkItem, compileItem, itemValue, type RawItem, type UsersItem } from '../shared/users-file';
 
 const ASSIGN = new Set(['=', ':=', '+=', '-=', '^=']);

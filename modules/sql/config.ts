@@ -3,7 +3,7 @@
  * v4 layout) with its `queries.conf` included: the driver settings, the pool, the query
  * templates and the accounting / post-auth query lists.
  */
-import { conf } from '../../core/config/schema';
+import { conf } from '../../core';
 
 /** The connection pool (FreeRADIUS `pool { }`; v3 and v4 items are accepted, those we do not use are ignored). */
 const Pool = conf.section({

@@ -9,7 +9,7 @@
  * violation: try the next query of the list), `reconnect` (the connection is unusable), `error`,
  * `timeout`, `unavailable` (no server took the query).
  */
-import { TrunkConnection, type Trunk, type TrunkFactory, type TrunkHooks, type TrunkOptions, type Waiter } from '../../core/trunk/trunk';
+import { TrunkConnection, type Trunk, type TrunkFactory, type TrunkHooks, type TrunkOptions, type Waiter } from '../../core';
 
 /** How a failed query is handled. */
 export type SqlErrorKind = 'alternate' | 'reconnect' | 'error' | 'timeout' | 'unavailable';

@@ -1,6 +1,6 @@
-import { defineModule } from '../../core/module/define';
+import { defineModule } from '../../core';
 import { SqlConfig } from './config';
-import { trunkFactory } from '../../core/trunk/trunk';
+import { trunkFactory } from '../../core';
 import { Sql } from './sql';
 
 /** `sql`: FreeRADIUS rlm_sql (SQLite embedded, PostgreSQL): authorize, accounting, post-auth, `%sql()`. */

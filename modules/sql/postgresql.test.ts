@@ -5,19 +5,20 @@
  */
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findSection } from '../../core/config/ast';
-import { parseConfigString } from '../../core/config/parser';
-import { loadDefaultDictionary } from '../../core/dict/default';
-import { MemoryLogger } from '../../core/log/memory';
-import { createRootContainer } from '../../core/module/container';
-import { loadModules, type ModuleSet } from '../../core/module/loader';
-import { parsePairList, printPairList } from '../../core/pair/text';
-import { Request } from '../../core/request/request';
-import { getValue } from '../shared/pairs';
-import { compileUnlang, runSection } from '../../core/unlang';
+import { findSection } from '../../core';
+import { parseConfigString } from '../../core';
+import { loadDefaultDictionary } from '../../core';
+import { MemoryLogger } from '../../core';
+import { createRootContainer } from '../../core';
+import { loadModules, type ModuleSet } from '../../core';
+import { parsePairList, printPairList } from '../../core';
+import { Request } from '../../core';
+import { getValue } from '../../core';
+import { compileUnlang, runSection } from '../../core';
 import { freePorts } from '../../test/interop/freeradius';
 import { startPostgres, type PgServer } from '../../test/support/postgres';
 import { postgresModuleConf, SQL_CONFIG_DIR } from './testing';
+import sqlModule from './index';
 
 const dict = loadDefaultDictionary();
 let pg: PgServer;
@@ -33,7 +34,7 @@ afterEach(async () => { for (const m of open) await m.detachAll(); open = []; })
 async function load(body: string): Promise<ModuleSet> {
   const tree = parseConfigString(`modules {\n${body}\n}\n`, '/tmp/radiusd.conf');
   const root = createRootContainer({ dict, log: new MemoryLogger(false) });
-  const mods = await loadModules({ section: findSection(tree, 'modules'), root });
+  const mods = await loadModules({ section: findSection(tree, 'modules'), root, registry: [sqlModule] });
   open.push(mods);
   return mods;
 }

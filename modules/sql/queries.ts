@@ -4,11 +4,11 @@
  * = … } }` and `send { access-accept { query = … } }`, or the 3.2 layout `accounting { type {
  * start { query = … } } }` and `post-auth { query = … }`).
  */
-import { formatLoc, type ConfItem, type ConfPair, type ConfSection, unescapeValue } from '../../core/config/ast';
-import { ConfError } from '../../core/config/errors';
-import type { Dictionary } from '../../core/dict/dictionary';
-import type { XlatRegistry } from '../../core/unlang/xlat/registry';
-import { compileTemplate, type Template } from '../shared/tmpl';
+import { formatLoc, type ConfItem, type ConfPair, type ConfSection, unescapeValue } from '../../core';
+import { ConfError } from '../../core';
+import type { Dictionary } from '../../core';
+import type { XlatRegistry } from '../../core';
+import { compileTemplate, type Template } from '../../core';
 
 /** Escapes a value for a single-quoted SQL string literal. */
 export type Escaper = (s: string) => string;

@@ -7,17 +7,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { findSection } from '../../core/config/ast';
-import { parseConfigString } from '../../core/config/parser';
-import { loadDefaultDictionary } from '../../core/dict/default';
-import { MemoryLogger } from '../../core/log/memory';
-import { createRootContainer } from '../../core/module/container';
-import { loadModules, type ModuleSet } from '../../core/module/loader';
-import { parsePairList, printPairList } from '../../core/pair/text';
-import { Request } from '../../core/request/request';
-import { getValue } from '../shared/pairs';
-import { compileUnlang, runSection } from '../../core/unlang';
+import { findSection } from '../../core';
+import { parseConfigString } from '../../core';
+import { loadDefaultDictionary } from '../../core';
+import { MemoryLogger } from '../../core';
+import { createRootContainer } from '../../core';
+import { loadModules, type ModuleSet } from '../../core';
+import { parsePairList, printPairList } from '../../core';
+import { Request } from '../../core';
+import { getValue } from '../../core';
+import { compileUnlang, runSection } from '../../core';
 import { postgresModuleConf, sqliteModuleConf } from './testing';
+import sqlModule from './index';
 
 const dict = loadDefaultDictionary();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-sql-'));
@@ -29,7 +30,7 @@ let n = 0;
 async function load(body: string, checkOnly = false): Promise<ModuleSet> {
   const tree = parseConfigString(`modules {\n${body}\n}\n`, path.join(tmp, 'radiusd.conf'));
   const root = createRootContainer({ dict, log: new MemoryLogger(false) });
-  const mods = await loadModules({ section: findSection(tree, 'modules'), root, checkOnly });
+  const mods = await loadModules({ section: findSection(tree, 'modules'), root, checkOnly, registry: [sqlModule] });
   open.push(mods);
   return mods;
 }

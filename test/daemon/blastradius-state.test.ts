@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PacketCode as C } from '../../core/protocol/radius/packet';
-import { buildRequest } from '../../core/listen/testing';
+import { buildRequest } from '../support/listen';
 import { freePorts } from '../interop/freeradius';
 import { run, sleep, startDaemon, tempDir, udpExchange, type Daemon } from './harness';
 

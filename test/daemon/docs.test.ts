@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nullLogger } from '../../core/log/memory';
 import { loadGeneration } from '../../core/server/generation';
+import { BUILTIN_MODULES } from '../../modules/index';
 import { ROOT, tempDir } from './harness';
 
 const doc = fs.readFileSync(path.join(ROOT, 'docs', 'writing-a-site.md'), 'utf8');
@@ -56,7 +57,7 @@ describe('docs/writing-a-site.md examples', () => {
     it(`compiles ${name}`, async () => {
       const file = path.join(dir, `${name}.conf`);
       fs.writeFileSync(file, PRELUDE + block);
-      const gen = await loadGeneration({ file, log: nullLogger, check: true });
+      const gen = await loadGeneration({ file, log: nullLogger, check: true, modules: BUILTIN_MODULES });
       expect(gen.sites.has(name)).toBe(true);
       await gen.modules.detachAll();
     });

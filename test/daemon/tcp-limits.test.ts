@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PacketCode as C } from '../../core/protocol/radius/packet';
-import { buildRequest, decodeReply, TcpPeer } from '../../core/listen/testing';
+import { buildRequest, decodeReply, TcpPeer } from '../support/listen';
 import { freePorts } from '../interop/freeradius';
 import { checkConfig, sleep, startDaemon, tempDir, type Daemon } from './harness';
 

@@ -8,7 +8,7 @@ import type { CallSignal, Rcode } from '../../core/module/api';
 import { PacketCode } from '../../core/protocol/radius';
 import { RadiusConfig } from '../../modules/radius/config';
 import { Radius } from '../../modules/radius/radius';
-import { callCtx, makeRequest, memoryLogger, instantiateCtx, parseModuleConfig } from '../../modules/shared/testing';
+import { callCtx, makeRequest, memoryLogger, instantiateCtx, parseModuleConfig } from '../support/module-call';
 
 /** A state change seen in the module's log. */
 export interface Transition {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModuleMethod, Rcode } from '../../module/api';
 import { decodePacket, PacketCode as C } from '../../protocol/radius/packet';
 import { Client } from '../../listen/clients';
-import { buildRequest, compileSite, decodeReply, pairValue, testDict } from '../../listen/testing';
+import { buildRequest, compileSite, decodeReply, pairValue, testDict } from '../../../test/support/listen';
 import type { InboundPacket } from '../../listen/types';
 import { parsePairList } from '../../pair/text';
 import type { InjectInput, InjectReply } from '../../server/namespace';

@@ -37,7 +37,7 @@ import { type Box, BoxError, box, boxToString, castBox, compareBoxes } from '../
 import { type EvalContext, XlatYield, evalCond, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
 import type { XlatInterpreterView } from '../xlat/registry';
 import { applyEdit, type LockSet } from './edit';
-import { REDACTED, isSecretAttr } from '../../log/redact';
+import { REDACTED, isSecretAttr } from '../../pair/redact';
 
 /** A value for the debug trace: secrets (User-Password, Password.Cleartext …) never appear. */
 const NOOP = (): void => undefined;

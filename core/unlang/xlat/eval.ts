@@ -17,7 +17,7 @@ import { makeRegex } from '../compile/expr-parser';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, BoxError, arith, box, boxToString, castBox, compareBoxes, isTruthy, unary } from './box';
 import type { XlatContext } from './registry';
-import { REDACTED, isSecretAttr } from '../../log/redact';
+import { REDACTED, isSecretAttr } from '../../pair/redact';
 
 /** Thrown (not an error) when an xlat function yields; carries the Promise and the call node. */
 export class XlatYield {

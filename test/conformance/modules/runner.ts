@@ -168,7 +168,7 @@ async function runOne(ctx: TestContext, harness: string, hdir: string, opts: Mod
 
   const log = new MemoryLogger(false);
   const sink: LogSink | undefined = opts.debug ? (_l, line) => process.stderr.write(line + '\n') : undefined;
-  const server = new Server({ file: conf, log, triggers: false, variables, createListener: inert, debug: opts.debug, requestLogSink: sink });
+  const server = new Server({ file: conf, log, triggers: false, variables, createListener: inert, debug: opts.debug, requestLogSink: sink, modules: BUILTIN_MODULES });
   try {
     await server.start();
   } catch (e) {

@@ -15,6 +15,7 @@ import { parseConfigString } from '../../../config/parser';
 import { parseApps } from '../../app';
 import { defaultApps } from '../index';
 import { HealthConfig, type HealthApp } from './health';
+import { BUILTIN_MODULES } from '../../../../test/support/builtins';
 
 let server: Server | undefined;
 let dir: string | undefined;
@@ -92,7 +93,7 @@ describe('app health', () => {
   it('answers GET /health with the server report; reload keeps the socket and takes a new token; stop closes it', async () => {
     const log = new MemoryLogger();
     const file = write(conf('app health {\n\tport = 0\n}\n'));
-    server = new Server({ file, log, triggers: false });
+    server = new Server({ modules: BUILTIN_MODULES, file, log, triggers: false });
     await server.start();
     const port = appPort(server);
 
@@ -132,7 +133,7 @@ describe('app health', () => {
 
   it('a reload that moves the port replaces the app; one that drops it stops it', async () => {
     const file = write(conf('app health {\n\tport = 0\n}\napp health second {\n\tport = 0\n}\n'));
-    server = new Server({ file, log: new MemoryLogger(), triggers: false });
+    server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false });
     await server.start();
     const first = appPort(server);
     const firstInstance = appInstance(server);
@@ -157,13 +158,13 @@ describe('app health', () => {
     const busy = (blocker.address() as net.AddressInfo).port;
     try {
       const file = write(conf(`app health {\n\tport = ${busy}\n}\n`));
-      const s = new Server({ file, log: new MemoryLogger(), triggers: false });
+      const s = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false });
       await expect(s.start()).rejects.toThrow(/radiusd\.conf\[\d+\]: app health: cannot start: .*EADDRINUSE/);
       expect(s.addresses()).toEqual([]);
 
       write(conf(''));
       const log = new MemoryLogger();
-      server = new Server({ file, log, triggers: false });
+      server = new Server({ modules: BUILTIN_MODULES, file, log, triggers: false });
       await server.start();
       write(conf(`app health {\n\tport = ${busy}\n}\n`));
       expect(await server.reload()).toBe(false);
@@ -185,9 +186,9 @@ describe('app health', () => {
   it('configuration errors are located: unknown kind, unknown item', async () => {
     const { loadGeneration } = await import('../../generation');
     const log = new MemoryLogger();
-    await expect(loadGeneration({ file: write(conf('app helth {\n}\n')), log, check: true }))
+    await expect(loadGeneration({ modules: BUILTIN_MODULES, file: write(conf('app helth {\n}\n')), log, check: true }))
       .rejects.toThrow(/radiusd\.conf\[\d+\]: app helth: unknown app kind "helth"; did you mean "health"\?/);
-    await expect(loadGeneration({ file: write(conf('app health {\n\tprot = 1\n}\n')), log, check: true }))
+    await expect(loadGeneration({ modules: BUILTIN_MODULES, file: write(conf('app health {\n\tprot = 1\n}\n')), log, check: true }))
       .rejects.toThrow(/radiusd\.conf\[\d+\]: app health \{ prot \}: unknown item; did you mean "port"\?/);
   });
 });

@@ -2,11 +2,11 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeSchema } from '../config/schema';
-import { BUILTIN_MODULES } from '../../modules/index';
-import { definitionProblem, ModuleRegistry } from './registry';
+import { describeSchema } from '../core';
+import { BUILTIN_MODULES } from './index';
+import { definitionProblem, ModuleRegistry } from '../core';
 
-const repo = path.resolve(__dirname, '..', '..');
+const repo = path.resolve(__dirname, '..');
 
 describe('modules/index.ts', () => {
   it('lists valid, uniquely named definitions', () => {

@@ -7,17 +7,17 @@
 import * as crypto from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { parseConfigString } from '../config/parser';
-import type { ConfSection } from '../config/ast';
-import { loadDefaultDictionary } from '../dict/default';
-import type { Dictionary } from '../dict/dictionary';
-import type { ModuleHandle, ModuleMethod } from '../module/api';
-import { parsePairList } from '../pair/text';
-import { decodePacket, encodePacket, type RadiusPacket } from '../protocol/radius/packet';
-import { compileUnlang } from '../unlang';
-import type { CompiledSection } from '../unlang/compile/types';
-import { DEFAULT_SITE_CONFIG, type CompiledSite, type SiteConfig } from '../process/radius/types';
-import { parseClients, type ClientTable } from './clients';
+import { parseConfigString } from '../../core/config/parser';
+import type { ConfSection } from '../../core/config/ast';
+import { loadDefaultDictionary } from '../../core/dict/default';
+import type { Dictionary } from '../../core/dict/dictionary';
+import type { ModuleHandle, ModuleMethod } from '../../core/module/api';
+import { parsePairList } from '../../core/pair/text';
+import { decodePacket, encodePacket, type RadiusPacket } from '../../core/protocol/radius/packet';
+import { compileUnlang } from '../../core/unlang';
+import type { CompiledSection } from '../../core/unlang/compile/types';
+import { DEFAULT_SITE_CONFIG, type CompiledSite, type SiteConfig } from '../../core/process/radius/types';
+import { parseClients, type ClientTable } from '../../core/listen/clients';
 
 /** The default RADIUS dictionary. */
 export function testDict(): Dictionary {

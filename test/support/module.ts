@@ -6,14 +6,14 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { conf } from '../config/schema';
-import type { Logger } from '../log/logger';
-import type { CallContext, Rcode } from './api';
+import { conf } from '../../core/config/schema';
+import type { Logger } from '../../core/log/logger';
+import type { CallContext, Rcode } from '../../core/module/api';
 import {
   defineDict, defineModule, type BootstrapContext, type CompiledTemplate, type ConfigAt, type DepHandles, type DictHandles,
   type EnvOf, type InstantiateContext, type ModuleInstance,
-} from './define';
-import { MODULE_CONFIG, MODULE_DEPS, MODULE_DICT, MODULE_LOG, MODULE_NAME } from './tokens';
+} from '../../core/module/define';
+import { MODULE_CONFIG, MODULE_DEPS, MODULE_DICT, MODULE_LOG, MODULE_NAME } from '../../core/module/tokens';
 
 /** Lifecycle events of every recorder instance, in order (`bootstrap a`, `detach b` …); clear it between tests. */
 export const recorderEvents: string[] = [];

@@ -15,18 +15,18 @@
  * - a synchronous fast path: `expand` returns a string unless an xlat function yields.
  */
 
-import type { ConfLoc } from '../../core/config/ast';
-import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
-import type { Request } from '../../core/request/request';
-import { Compiler } from '../../core/unlang/compile/compiler';
-import { CompileError } from '../../core/unlang/compile/errors';
-import { ExprParser, type ExprScope } from '../../core/unlang/compile/expr-parser';
-import { Scope, resolveRef } from '../../core/unlang/compile/refs';
-import type { AttrRef, Expr } from '../../core/unlang/compile/types';
-import { box } from '../../core/unlang/xlat/box';
-import { type EvalContext, XlatYield, evalExpr, listToString, traceExpansion } from '../../core/unlang/xlat/eval';
-import { type XlatRegistry, globalXlats } from '../../core/unlang/xlat/registry';
+import type { ConfLoc } from '../config/ast';
+import type { DictAttr } from '../dict/attr';
+import type { Dictionary } from '../dict/dictionary';
+import type { Request } from '../request/request';
+import { Compiler } from './compile/compiler';
+import { CompileError } from './compile/errors';
+import { ExprParser, type ExprScope } from './compile/expr-parser';
+import { Scope, resolveRef } from './compile/refs';
+import type { AttrRef, Expr } from './compile/types';
+import { box } from './xlat/box';
+import { type EvalContext, XlatYield, evalExpr, listToString, traceExpansion } from './xlat/eval';
+import { type XlatRegistry, globalXlats } from './xlat/registry';
 
 /** A compiled template. */
 export interface Template {
@@ -283,7 +283,7 @@ export function mayYield(e: Expr | string, xlats: XlatRegistry): boolean {
 
 /** Waits for yielded calls and evaluates again with their results memoised. */
 async function replay(ctx: EvalContext, first: XlatYield, evalOnce: (c: EvalContext) => string): Promise<string> {
-  const memo = new Map<Expr, import('../../core/unlang/xlat/box').Box[]>();
+  const memo = new Map<Expr, import('./xlat/box').Box[]>();
   const c: EvalContext = { ...ctx, memo };
   let y: XlatYield = first;
   for (;;) {

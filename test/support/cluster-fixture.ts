@@ -1,5 +1,5 @@
 /**
- * Test fixture for the cluster design (core/listen/cluster.test.ts and the
+ * Test fixture for the cluster design (core/server/cluster.test.ts and the
  * measurements in docs/multicore.md): the primary forks workers; each worker
  * serves a tiny site on one shared UDP port and tags replies with its index
  * (`Reply-Message = "worker N"`), so a client can see which worker answered.
@@ -9,12 +9,12 @@
  * (per-request processing delay, default 0).
  */
 import cluster from 'node:cluster';
-import { Dictionary } from '../dict/dictionary';
-import type { ModuleMethod, Rcode } from '../module/api';
-import { createRadiusProcess } from '../process/radius/process';
-import { ClusterPrimary, ENV_WORKER_INDEX, serveWorker, workerShare } from './cluster';
-import { clientsFromText, compileSite } from './testing';
-import { UdpListener } from './udp';
+import { Dictionary } from '../../core/dict/dictionary';
+import type { ModuleMethod, Rcode } from '../../core/module/api';
+import { createRadiusProcess } from '../../core/process/radius/process';
+import { ClusterPrimary, ENV_WORKER_INDEX, serveWorker, workerShare } from '../../core/server/cluster';
+import { clientsFromText, compileSite } from './listen';
+import { UdpListener } from '../../core/listen/udp';
 
 const port = Number(process.env.TSRADIUS_FIXTURE_PORT ?? 18200);
 

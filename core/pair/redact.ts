@@ -6,8 +6,8 @@
  * {@link REDACTED}.
  */
 import type { DictAttr } from '../dict/attr';
-import type { Pair } from '../pair/pair';
-import { printPair } from '../pair/text';
+import type { Pair } from './pair';
+import { printPair } from './text';
 
 /** What is printed instead of a secret value. */
 export const REDACTED = '<<< secret >>>';

@@ -1,14 +1,14 @@
 /**
- * Pair-list helpers shared by the core modules: nested lookups and edits by
+ * Value-level pair-list helpers for modules and the server: nested lookups and edits by
  * definition, with parents created as needed (`Password.Cleartext` lives under the
  * `Password` TLV).
  */
 
-import type { DictAttr } from '../../core/dict/attr';
-import type { Dictionary } from '../../core/dict/dictionary';
-import { Pair } from '../../core/pair/pair';
-import { findByPath, findOrAppendStructural } from '../../core/pair/list';
-import type { Value } from '../../core/value/types';
+import type { DictAttr } from '../dict/attr';
+import type { Dictionary } from '../dict/dictionary';
+import { Pair } from './pair';
+import { findByPath, findOrAppendStructural } from './list';
+import type { Value } from '../value/types';
 
 /** The ancestors of `da` below the protocol root, outermost first, `da` excluded. */
 function parentsOf(da: DictAttr): DictAttr[] {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDictionaryPath } from '../dict/default';
 import { PacketCode as C } from '../protocol/radius/packet';
 import { sumStats, clusterRole, workerShare } from './cluster';
-import { buildRequest, decodeReply, pairValue, UdpPeer } from './testing';
+import { buildRequest, decodeReply, pairValue, UdpPeer } from '../../test/support/listen';
 
 const root = path.resolve(__dirname, '..', '..');
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-cluster-'));
@@ -43,11 +43,11 @@ describe('cluster: two workers on one UDP socket', () => {
       path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--outDir', out, '--rootDir', root,
       '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'ES2022', '--types', 'node',
       '--esModuleInterop', '--experimentalDecorators', '--emitDecoratorMetadata', '--skipLibCheck', '--resolveJsonModule',
-      path.join(root, 'core', 'listen', 'cluster-fixture.ts'),
+      path.join(root, 'test', 'support', 'cluster-fixture.ts'),
     ], { cwd: root, stdio: 'pipe' }); } catch (e) {
-      if (!fs.existsSync(path.join(out, 'core', 'listen', 'cluster-fixture.js'))) throw e;
+      if (!fs.existsSync(path.join(out, 'test', 'support', 'cluster-fixture.js'))) throw e;
     }
-    primary = fork(path.join(out, 'core', 'listen', 'cluster-fixture.js'), [], {
+    primary = fork(path.join(out, 'test', 'support', 'cluster-fixture.js'), [], {
       env: { ...process.env, TSRADIUS_FIXTURE_PORT: String(port), TSRADIUS_FIXTURE_WORKERS: '2', TSRADIUS_FIXTURE_DICT: defaultDictionaryPath() },
       stdio: 'pipe',
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileTemplate, ctime, rewriteStrftime, rewriteV3 } from './tmpl';
-import { makeRequest, testDict } from './testing';
-import { parsePairList } from '../../core/pair/text';
+import { makeRequest, testDict } from '../../test/support/module-call';
+import { parsePairList } from '../pair/text';
 
 describe('compileTemplate', () => {
   const dict = testDict();

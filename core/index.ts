@@ -1,0 +1,89 @@
+/**
+ * The public surface of tsradius for module and app authors (package.json `exports` ".").
+ *
+ * Built-in modules (`modules/**`) and `examples/**` import core only from here; a test
+ * (test/structure.test.ts) fails on a deep import into core internals. Anything a module needs
+ * and does not find here is added here, not imported from its folder. Tests inside `modules/`
+ * may also use the helpers of `test/support/`.
+ *
+ * Grouped as a module sees the server: the module contract, configuration, dictionary and
+ * values, pairs and the request, policy (templates, xlats), process-wide services (trunk,
+ * metrics, clock, worker pools, topology), logging, the RADIUS codec, apps, and the pieces a
+ * module's own tests load it with (loader, root container, server).
+ */
+import 'reflect-metadata';
+
+// ── Module contract: defineModule, tokens, call contract (Rcode, CallContext, …), inject/injectable.
+export * from './module/index';
+export { loadModules, type ModuleSet, type LoadModulesOptions } from './module/loader';
+export { type Rcode, RCODES } from './request/rcode';
+
+// ── Configuration: schema DSL (`conf`), parser, located errors.
+export type { ConfItem, ConfLoc, ConfPair, ConfSection } from './config/ast';
+export { findSection, formatLoc, unescapeValue } from './config/ast';
+export { ConfError, type ConfErrorCode } from './config/errors';
+export { parseConfigString, parseConfigFile } from './config/parser';
+export { conf, parseDuration, parseSection, sectionOf, describeSchema, type Infer, type Fields, type SectionSchema } from './config/schema';
+export type { ScalarField } from './config/schema-builders';
+
+// ── Dictionary and values.
+export { valueKey, type DictAttr } from './dict/attr';
+export { Dictionary } from './dict/dictionary';
+export { loadDefaultDictionary, defaultDictionaryPath } from './dict/default';
+export { DictError } from './dict/errors';
+export type { LeafType } from './dict/types';
+export type { Value } from './value/types';
+export { ValueError } from './value/errors';
+export { parseValue } from './value/parse';
+export { printValueUnquoted } from './value/print';
+export { compareOp, valuesEqual, type CompareOperator } from './value/ops';
+export { ipv4ToInt, ipv6ToBytes } from './value/ip';
+export { escapeControls, escapeString } from './value/text';
+export { bytesToString, stringToBytes } from './value/utf8';
+
+// ── Pairs and the request: one family of pair helpers (core/pair/list.ts, core/pair/values.ts).
+export { Pair } from './pair/pair';
+export { findPair, findAllPairs, findPairDeep, findByPath, deletePairs, removePair, appendPair, findOrAppendStructural, copyPair, countLeaves, forEachLeaf } from './pair/list';
+export { containerOf, getPair, getValue, setValue, addValue, failureMessage } from './pair/values';
+export { parsePairList, parsePairListWithOps, printPairList, printPairLines, type PairWithOp } from './pair/text';
+export { REDACTED, isSecretAttr, redactValue, hasSecret, printPairRedacted, printPairListRedacted } from './pair/redact';
+export { Request, type ListName } from './request/request';
+
+// ── Policy: templates (per-call expansions), xlat values and registry, the unlang compiler entry.
+export { compileTemplate, bareAttrTemplate, bareAttrRef, ctime, type Template } from './unlang/tmpl';
+export { box, boxAsText, BoxError, type Box } from './unlang/xlat/box';
+export { XlatRegistry, globalXlats, registerXlat, type XlatFunc, type XlatContext, type XlatOptions } from './unlang/xlat/registry';
+export { CompileError } from './unlang/compile/errors';
+export { makeRegex } from './unlang/compile/expr-parser';
+export { compileUnlang, runSection, Compiler, type CompileOptions, type CompiledSection } from './unlang/index';
+
+// ── Process-wide services (DI root tokens: TRUNKS, METRICS, CLOCK, WORKER_POOLS, TOPOLOGY).
+export {
+  Trunk, TrunkConnection, trunkFactory,
+  type ConnState, type ConnEvents, type Waiter, type HealthCheck, type TrunkHooks, type TrunkOptions, type TrunkCounters, type TrunkFactory,
+} from './trunk/trunk';
+export * from './metrics/index';
+export { SystemClock, systemClock, FakeClock, type Clock, type TimerHandle } from './clock/index';
+export { WorkerPool, WorkerPools, serveTasks, type TaskPool, type TaskAnswer, type TaskMessage } from './workers/index';
+export { SINGLE_PROCESS, makeTopology, type Topology, type ProcessRole } from './topology/index';
+export { RadiusFramer } from './client/framer';
+export { IdTable } from './client/ids';
+export { verifyReply, answers, maCovered, type MaPolicy, type ReplyDrop } from './client/reply';
+export { RequestEncoder, requestAuthenticator, NO_AUTH } from './client/request';
+
+// ── Logging.
+export type { Logger } from './log/logger';
+export { RateLimitedLog, type RateLimitOptions } from './log/rate-limit';
+export { nullLogger, MemoryLogger } from './log/memory';
+
+// ── The RADIUS codec.
+export * from './protocol/radius/index';
+export { randomBytes } from './protocol/radius/crypto';
+
+// ── Apps (long-lived services beside the listeners) and the server that hosts modules and apps.
+export {
+  defineApp, AppRegistry, parseApps,
+  type AppContext, type AppDefinition, type AppInstance, type AppHost, type AppSpec, type Health, type InjectRequest, type ServerHealth,
+} from './server/app';
+export { BUILTIN_APPS } from './server/apps/index';
+export { Server, type ServerOptions } from './server/server';
