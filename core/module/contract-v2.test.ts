@@ -18,9 +18,9 @@ import { loadModules, type LoadModulesOptions, type ModuleSet } from './loader';
 import { ModuleError } from './errors';
 import {
   chain, checked, Checked, EnvForms, envEcho, envForms, recorder, recorderEvents, Recorder, slow, slowGate, user, User,
-} from './testing';
-import { callCtx, makeRequest } from '../../modules/shared/testing';
-import { compileTemplate } from '../../modules/shared/tmpl';
+} from '../../test/support/module';
+import { callCtx, makeRequest } from '../../test/support/module-call';
+import { compileTemplate } from '../unlang/tmpl';
 
 const dict = loadDefaultDictionary();
 const FILE = path.join('/tmp', 'v2', 'radiusd.conf');

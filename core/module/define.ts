@@ -135,7 +135,7 @@ export function defineDict<const D extends DictNeeds>(d: D): D {
 
 // ───────────────────────── env ─────────────────────────
 
-/** A compiled per-call template (`modules/shared/tmpl.ts` makes them). */
+/** A compiled per-call template (`core/unlang/tmpl.ts` makes them). */
 export interface CompiledTemplate {
   /** The source text. */
   readonly text: string;

@@ -3,9 +3,8 @@ import * as crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodePairs } from '../../core';
 import { parsePairList, printPairList } from '../../core';
-import { Chap } from '../chap/chap';
-import { ChapConfig } from '../chap/config';
-import { callCtx, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
+import chapDef from '../chap/index';
+import { callCtx, loadTestModule, testDict } from '../../test/support/module-call';
 import { extraAttributes, isNatAddress, replyResult, requestPairs, resolvePppoeAttrs } from './radius-map';
 import { AuthType, decodeRequest, Kind, RECORD_SIZE, REQ, RESP, writeAscii, writeBytes, writeCallingStationId, writeRequestHeader } from './records';
 import { Request } from '../../core';
@@ -55,15 +54,13 @@ describe('request record → Access-Request pairs', () => {
     expect(stringToBytes(pw.value as string)).toEqual(Buffer.from(raw));
   });
 
-  it('CHAP: CHAP-Password = identifier ‖ response and CHAP-Challenge, accepted by the chap module', () => {
+  it('CHAP: CHAP-Password = identifier ‖ response and CHAP-Challenge, accepted by the chap module', async () => {
     const challenge = crypto.randomBytes(16);
     const id = 0x5a;
     const response = crypto.createHash('md5').update(Buffer.of(id)).update('hello').update(challenge).digest();
     const pairs = requestPairs(record({ chap: { id, challenge, response } }), attrs);
     expect(pairs.some((p) => p.da === attrs.userPassword)).toBe(false);
-    const log = memoryLogger();
-    const chap = new Chap(parseModuleConfig(ChapConfig, ''), log, 'chap');
-    chap.instantiate({ name: 'chap', dict, log });
+    const chap = await loadTestModule(chapDef, '');
     const good = new Request({ code: 1, dict });
     good.request.push(...pairs);
     good.control.push(...parsePairList('Password.Cleartext := "hello"', dict));
