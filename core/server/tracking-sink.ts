@@ -28,12 +28,12 @@ export class TrackingSink implements SiteProcess {
   }
 
   process(packet: InboundPacket, done: ReplyCallback): InFlight | undefined {
-    const [finish, , hold] = this.track(done);
+    const t = this.track(done);
     try {
-      return hold(this.inner.process(packet, finish));
+      return t.hold(this.inner.process(packet, t.finish));
     } catch {
       // The sink contract says process never throws; be defensive anyway.
-      finish(null);
+      t.finish(null);
       return undefined;
     }
   }
@@ -42,57 +42,35 @@ export class TrackingSink implements SiteProcess {
   inject(input: InjectInput, done: (reply: InjectReply) => void): InFlight | undefined {
     const inject = this.inner.inject?.bind(this.inner);
     if (!inject) throw new Error('this site\'s state machine cannot run in-process requests');
-    const [finish, abandon, hold] = this.track(done);
+    const t = this.track(done);
     try {
-      return hold(inject(input, finish));
+      return t.hold(inject(input, t.finish));
     } catch (e) {
       // The contract says inject never throws; be defensive anyway (the caller sees the error).
-      abandon();
+      t.abandon();
       throw e;
     }
   }
 
-  /**
-   * Counts one request in; returns `done` wrapped to count it out exactly once, an
-   * `abandon` that counts it out without calling `done`, and `hold`, which keeps the
-   * request's signal handle until it is counted out.
-   */
-  private track<T>(done: (v: T) => void): [(v: T) => void, () => void, (h: InFlight | undefined) => InFlight | undefined] {
+  /** Counts one request in; the returned ticket counts it out exactly once (one object per request). */
+  private track<T>(done: (v: T) => void): Ticket<T> {
     this.inflight++;
     this.total++;
-    let finished = false;
-    let handle: InFlight | undefined;
-    const out = (): boolean => {
-      if (finished) return false;
-      finished = true;
-      this.inflight--;
-      if (handle) this.live.delete(handle);
-      return true;
-    };
-    const hold = (h: InFlight | undefined): InFlight | undefined => {
-      if (h && !finished) {
-        handle = h;
-        this.live.add(h);
-      }
-      return h;
-    };
-    return [
-      (v: T) => {
-        if (!out()) return;
-        try {
-          done(v);
-        } finally {
-          this.wake();
-        }
-      },
-      () => {
-        if (out()) this.wake();
-      },
-      hold,
-    ];
+    return new Ticket(this, done);
   }
 
-  private wake(): void {
+  /** Called by a {@link Ticket} when its request ends. */
+  counted(handle: InFlight | undefined): void {
+    this.inflight--;
+    if (handle) this.live.delete(handle);
+  }
+
+  /** Keeps a request's signal handle until it is counted out (for {@link cancelAll}). */
+  held(handle: InFlight): void {
+    this.live.add(handle);
+  }
+
+  wake(): void {
     if (this.inflight === 0 && this.waiters.length) {
       const w = this.waiters;
       this.waiters = [];
@@ -141,5 +119,45 @@ export class TrackingSink implements SiteProcess {
       };
       this.waiters.push(ok);
     });
+  }
+}
+
+/**
+ * One request counted by a {@link TrackingSink}: `finish` (the wrapped reply callback, bound once)
+ * counts it out and then answers; `abandon` counts it out without answering; `hold` keeps its
+ * signal handle while it is in flight.
+ */
+class Ticket<T> {
+  private finished = false;
+  private handle: InFlight | undefined;
+
+  constructor(private readonly sink: TrackingSink, private readonly done: (v: T) => void) {}
+
+  readonly finish = (v: T): void => {
+    if (!this.out()) return;
+    try {
+      this.done(v);
+    } finally {
+      this.sink.wake();
+    }
+  };
+
+  abandon(): void {
+    if (this.out()) this.sink.wake();
+  }
+
+  hold(h: InFlight | undefined): InFlight | undefined {
+    if (h && !this.finished) {
+      this.handle = h;
+      this.sink.held(h);
+    }
+    return h;
+  }
+
+  private out(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
+    this.sink.counted(this.handle);
+    return true;
   }
 }

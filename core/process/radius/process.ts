@@ -96,7 +96,7 @@ interface Attrs {
   packetType?: DictAttr;
   authType?: DictAttr;
   acctStatusType?: DictAttr;
-  srcIp?: DictAttr; srcIp6?: DictAttr; srcPort?: DictAttr; net?: DictAttr;
+  srcIp?: DictAttr; srcIp6?: DictAttr; srcPort?: DictAttr; net?: NetAttrs;
   dstIp?: DictAttr; dstIp6?: DictAttr; dstPort?: DictAttr;
   clientIp?: DictAttr; clientIp6?: DictAttr; clientShortname?: DictAttr;
 }
@@ -115,6 +115,8 @@ export interface ProcessStats {
 /** The state machine for one compiled site; the `PacketSink` listeners feed, and `inject` runs requests in-process. */
 export class RadiusProcess implements SiteProcess {
   readonly sections: Map<string, CompiledSection>;
+  /** Section names looked up and not found (see {@link section}). */
+  private readonly absent = new Set<string>();
   readonly attrs: Attrs;
   /** Reject-delay queue and max_request_time deadlines (one timer each). */
   readonly delays: FifoTimer;
@@ -143,7 +145,7 @@ export class RadiusProcess implements SiteProcess {
       srcIp: r('Packet-Src-IP-Address'), srcIp6: r('Packet-Src-IPv6-Address'), srcPort: r('Packet-Src-Port'),
       dstIp: r('Packet-Dst-IP-Address'), dstIp6: r('Packet-Dst-IPv6-Address'), dstPort: r('Packet-Dst-Port'),
       clientIp: r('Client-IP-Address'), clientIp6: r('Client-IPv6-Address'), clientShortname: r('Client-Shortname'),
-      net: r('Net'),
+      net: netAttrs(r('Net')),
     };
     const log = opts.log;
     this.sink = opts.requestLogSink ?? (log ? (level, line) => log[level](line) : undefined);
@@ -168,7 +170,13 @@ export class RadiusProcess implements SiteProcess {
 
   /** The compiled section for `name1 name2`, if the site has it. */
   section(key: string): CompiledSection | undefined {
-    return this.sections.get(key) ?? this.sections.get(key.toLowerCase());
+    const hit = this.sections.get(key);
+    if (hit !== undefined || this.absent.has(key)) return hit;
+    const folded = this.sections.get(key.toLowerCase());
+    // Remember names the site lacks (most packets ask for a `finally`/`send` it does not have);
+    // bounded, as Auth-Type and Acct-Status-Type names come from policy and data.
+    if (folded === undefined && this.absent.size < 1024) this.absent.add(key);
+    return folded;
   }
 
   process(pkt: InboundPacket, done: ReplyCallback): InFlight | undefined {
@@ -233,22 +241,39 @@ function addPair(list: Pair[], da: DictAttr | undefined, v: string | number): vo
   if (da) list.push(new Pair(da, v));
 }
 
-/** The v4 transport view `Net { Src { IP, Port }, Dst { IP, Port } }` of a packet's endpoints. */
-function netPair(net: DictAttr, src?: { address: string; port: number }, dst?: { address?: string; port: number }): Pair {
-  const top = new Pair(net);
-  top.children = [];
-  const side = (name: string, e: { address?: string; port: number } | undefined) => {
+/** `Net` and its `Src`/`Dst` { `IP`, `Port` } members, resolved once per site (not per packet). */
+interface NetAttrs {
+  net: DictAttr;
+  src?: EndpointAttrs;
+  dst?: EndpointAttrs;
+}
+interface EndpointAttrs { da: DictAttr; ip?: DictAttr; port?: DictAttr }
+
+function netAttrs(net: DictAttr | undefined): NetAttrs | undefined {
+  if (!net) return undefined;
+  const side = (name: string): EndpointAttrs | undefined => {
     const da = net.childByName(name);
-    if (!da || !e?.address) return;
-    const p = new Pair(da);
-    p.children = [];
-    addPair(p.children, da.childByName('IP'), e.address);
-    addPair(p.children, da.childByName('Port'), e.port);
-    top.children!.push(p);
+    return da && { da, ip: da.childByName('IP'), port: da.childByName('Port') };
   };
-  side('Src', src);
-  side('Dst', dst);
+  return { net, src: side('Src'), dst: side('Dst') };
+}
+
+/** The v4 transport view `Net { Src { IP, Port }, Dst { IP, Port } }` of a packet's endpoints. */
+function netPair(net: NetAttrs, src?: { address: string; port: number }, dst?: { address?: string; port: number }): Pair {
+  const top = new Pair(net.net);
+  const children: Pair[] = (top.children = []);
+  endpointPair(children, net.src, src);
+  endpointPair(children, net.dst, dst);
   return top;
+}
+
+function endpointPair(into: Pair[], a: EndpointAttrs | undefined, e: { address?: string; port: number } | undefined): void {
+  if (!a || !e?.address) return;
+  const p = new Pair(a.da);
+  p.children = [];
+  addPair(p.children, a.ip, e.address);
+  addPair(p.children, a.port, e.port);
+  into.push(p);
 }
 
 /** Debug-prints pairs, one per line; hidden (encrypt=…) and secret attributes are masked. */
