@@ -50,5 +50,10 @@ module.exports = async function ensureBuilt(tool, rel) {
   const r = await run(tool, 'building with tsc', process.execPath, [tsc, '-p', 'tsconfig.json']);
   // tsc emits even with type errors elsewhere; what counts is the file we need.
   if (r.status !== 0 && !fs.existsSync(target)) fail('tsc -p tsconfig.json');
+  // The batched UDP addon (core/native/udp) when a compiler is there; without it the daemon uses node:dgram.
+  if (!fs.existsSync(path.join(root, 'core', 'native', 'udp', 'build', 'Release', 'tsradius_udp.node'))) {
+    const n = await run(tool, 'building the native UDP addon (optional)', process.execPath, [path.join(root, 'scripts', 'build-native.js')]);
+    if (n.status !== 0) process.stderr.write(`${tool}: no native UDP addon; using node:dgram\n`);
+  }
   return target;
 };

@@ -42,3 +42,10 @@ if [ ${#need[@]} -gt 0 ]; then
 		echo "setup: missing ${need[*]} and not root: interop tests will fail" >&2
 	fi
 fi
+
+# The optional native UDP addon (core/native/udp): the suite runs on it, and once more on the
+# node:dgram fallback (scripts/test.sh). A missing toolchain only means the fallback is tested.
+if [ ! -f core/native/udp/build/Release/tsradius_udp.node ] || [ core/native/udp/src/udp.c -nt core/native/udp/build/Release/tsradius_udp.node ]; then
+	echo "setup: building the native UDP addon" >&2
+	node scripts/build-native.js >/dev/null 2>&1 || echo "setup: native UDP addon not built; the dgram fallback is used" >&2
+fi

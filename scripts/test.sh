@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh: what `npm test` runs after scripts/setup.sh (its `pretest`):
 #   1. the tsc build into dist/ (type errors fail the run)
-#   2. every vitest suite (unit tests beside the code, test/interop, test/daemon, …)
+#   2. every vitest suite (unit tests beside the code, test/interop, test/daemon, …), on the native
+#      UDP addon when scripts/setup.sh could build it, then the socket-level suites again on the
+#      node:dgram fallback (TSRADIUS_NATIVE_UDP=0)
 #   3. the conformance runs (`npm run conformance:all`)
 # Every step runs even when an earlier one failed, so one run shows all
 # failures; the exit status is non-zero if any step failed.
@@ -16,5 +18,8 @@ step() {
 
 step node_modules/.bin/tsc -p tsconfig.json
 step node_modules/.bin/vitest run
+if [ -f core/native/udp/build/Release/tsradius_udp.node ]; then
+	step env TSRADIUS_NATIVE_UDP=0 node_modules/.bin/vitest run core/listen core/native test/daemon test/proxy test/interop
+fi
 step npm run --silent conformance:all
 exit $status

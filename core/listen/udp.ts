@@ -2,11 +2,21 @@
  * RADIUS over UDP (RFC 2865/2866): one datagram = one packet. Duplicate
  * detection and the reply cache live in one {@link DedupTable} per listener.
  *
- * Under `cluster`, a worker's non-exclusive bind shares the primary's socket
- * (see docs/multicore.md); nothing here is cluster-specific.
+ * Two socket paths (the log says which, once per process):
+ * - **native** (core/native/udp, built by `npm run build:native`; IPv4 binds):
+ *   `recvmmsg` batches in, replies queued and flushed with one `sendmmsg` at the
+ *   end of each receive batch (and on the next loop turn for replies that come
+ *   later). In a cluster worker a non-exclusive bind opens the worker's own
+ *   socket with SO_REUSEPORT: the kernel keeps each NAS flow on one worker, so
+ *   the duplicate cache is exact.
+ * - **dgram** (the fallback; IPv6 binds; `TSRADIUS_NATIVE_UDP=0`): one
+ *   `message` event and one `send` per datagram. Under `cluster`, a worker's
+ *   non-exclusive bind shares the primary's socket (see docs/multicore.md).
  */
+import cluster from 'node:cluster';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { META_SIZE, openUdp, putPeer, udpBackend, type BatchUdpSocket } from '../native/udp';
 import { normaliseAddress } from './clients';
 import { DedupTable } from './dedup';
 import { Ingest } from './ingest';
@@ -17,9 +27,24 @@ export function bindAddress(ipaddr: string): string {
   return ipaddr === '*' || ipaddr === '' ? '0.0.0.0' : ipaddr;
 }
 
+let backendLogged = false;
+
+/** Replies queued for one `sendmmsg` (native path). */
+const OUT_BATCH = 64;
+const OUT_SLOT = 4096;
+
 /** A UDP listener. */
 export class UdpListener implements Listener {
   private sock: dgram.Socket | undefined;
+  private batch: BatchUdpSocket | undefined;
+  /** Native path: the reply queue (copied into `out`, flushed by {@link flush}). */
+  private out: Buffer | undefined;
+  private readonly outOffsets = new Uint32Array(OUT_BATCH);
+  private readonly outLengths = new Uint32Array(OUT_BATCH);
+  private readonly outMeta = Buffer.alloc(OUT_BATCH * META_SIZE);
+  private queued = 0;
+  private inBatch = false;
+  private flushScheduled = false;
   private readonly ingest: Ingest;
   private readonly dedup: DedupTable;
   private local: Endpoint = { address: '', port: 0 };
@@ -35,6 +60,14 @@ export class UdpListener implements Listener {
   start(): Promise<void> {
     const host = bindAddress(this.config.ipaddr);
     const type = net.isIPv6(host) ? 'udp6' : 'udp4';
+    const backend = udpBackend();
+    if (!backendLogged) {
+      backendLogged = true;
+      this.ingest.log?.info(backend.backend === 'native'
+        ? 'UDP I/O: native (recvmmsg/sendmmsg batches; SO_REUSEPORT per cluster worker)'
+        : `UDP I/O: node:dgram (${backend.why})`);
+    }
+    if (backend.backend === 'native' && type === 'udp4') return this.startNative(host);
     const sock = dgram.createSocket({
       type,
       recvBufferSize: this.config.recvBuff,
@@ -64,7 +97,76 @@ export class UdpListener implements Listener {
     });
   }
 
+  /** The native path: batches in, batched replies out. */
+  private async startNative(host: string): Promise<void> {
+    this.out = Buffer.alloc(OUT_BATCH * OUT_SLOT);
+    const local = (): Endpoint => this.local;
+    this.batch = await openUdp({
+      family: 4,
+      bind: { address: host, port: this.config.port },
+      // A cluster worker's non-exclusive bind: its own socket on the shared port.
+      reusePort: cluster.isWorker && !this.config.exclusive,
+      rcvbuf: this.config.recvBuff,
+      sndbuf: this.config.sendBuff,
+      // One byte over the packet limit, so an oversized datagram is seen (and dropped as too large).
+      maxSize: Math.min(65536, this.config.maxPacketSize + 1),
+      onMessages: (sock, n) => {
+        this.inBatch = true;
+        const meta = sock.meta!;
+        for (let i = 0; i < n; i++) {
+          try {
+            const at = i * META_SIZE;
+            // The slot is reused by the next batch; the request keeps its own copy.
+            const start = i * sock.slotSize;
+            const msg = Buffer.from(sock.buffer.subarray(start, start + sock.lengths[i]));
+            const src: Endpoint = { address: `${meta[at + 4]}.${meta[at + 5]}.${meta[at + 6]}.${meta[at + 7]}`, port: meta.readUInt16BE(at + 2) };
+            this.ingest.packet(msg, src, local(), undefined, this.dedup, this.writer);
+          } catch { this.ingest.counters.drop_internal++; }
+        }
+        this.inBatch = false;
+        this.flush();
+      },
+    });
+    const a = this.batch.info();
+    this.local = { address: a.address, port: a.port };
+  }
+
+  /** Queues a reply (native path); sent at the end of the receive batch or on the next loop turn. */
+  private queue(reply: Buffer, to: Endpoint): void {
+    if (reply.length > OUT_SLOT) { this.ingest.counters.send_errors++; return; }
+    if (this.queued === OUT_BATCH) this.flush();
+    const i = this.queued++;
+    const off = i * OUT_SLOT;
+    reply.copy(this.out!, off);
+    this.outOffsets[i] = off;
+    this.outLengths[i] = reply.length;
+    putPeer(this.outMeta, i * META_SIZE, to.address, to.port);
+    if (!this.inBatch && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => { this.flushScheduled = false; this.flush(); });
+    }
+  }
+
+  private flush(): void {
+    const n = this.queued;
+    if (n === 0) return;
+    this.queued = 0;
+    const b = this.batch;
+    if (!b) return;
+    let sent = 0;
+    // sendmmsg may stop early (a full send buffer): retry the rest once, then count them lost.
+    for (let tries = 0; sent < n && tries < 2; tries++) {
+      const r = sent === 0
+        ? b.sendBatch(this.out!, this.outOffsets, this.outLengths, n, this.outMeta)
+        : b.sendBatch(this.out!, this.outOffsets.subarray(sent), this.outLengths.subarray(sent), n - sent, this.outMeta.subarray(sent * META_SIZE));
+      if (r <= 0) break;
+      sent += r;
+    }
+    if (sent < n) this.ingest.counters.send_errors += n - sent;
+  }
+
   private send(reply: Buffer, to: Endpoint): void {
+    if (this.batch) return this.queue(reply, to);
     const s = this.sock;
     if (!s) return;
     const addr = this.v6 && net.isIPv4(to.address) ? '::ffff:' + to.address : to.address;
@@ -74,6 +176,12 @@ export class UdpListener implements Listener {
   }
 
   stop(): Promise<void> {
+    const b = this.batch;
+    if (b) {
+      this.flush();
+      this.batch = undefined;
+      b.close();
+    }
     const s = this.sock;
     this.sock = undefined;
     this.dedup.close();
@@ -84,6 +192,7 @@ export class UdpListener implements Listener {
   }
 
   address(): { address: string; port: number; family: string } | undefined {
+    if (this.batch) return { address: this.local.address, port: this.local.port, family: 'IPv4' };
     if (!this.sock) return undefined;
     try {
       const a = this.sock.address();
