@@ -1,6 +1,7 @@
 /**
- * Cluster design check on loopback: two workers share one UDP port through
- * the primary. Compiles the fixture with tsc into a temp dir first (slow; the
+ * Cluster design check on loopback: two workers on one UDP port, sharing the
+ * primary's socket (node:dgram) or each with its own SO_REUSEPORT socket (the
+ * native addon, when built). Compiles the fixture with tsc into a temp dir first (slow; the
  * rest of the suite runs from sources), so this file has a long timeout.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,7 @@ import { defaultDictionaryPath } from '../dict/default';
 import { PacketCode as C } from '../protocol/radius/packet';
 import { sumStats, clusterRole, workerShare } from './cluster';
 import { buildRequest, decodeReply, pairValue, UdpPeer } from '../../test/support/listen';
+import { udpBackend } from '../native/udp';
 
 const root = path.resolve(__dirname, '..', '..');
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-cluster-'));
@@ -47,6 +49,9 @@ describe('cluster: two workers on one UDP socket', () => {
     ], { cwd: root, stdio: 'pipe' }); } catch (e) {
       if (!fs.existsSync(path.join(out, 'test', 'support', 'cluster-fixture.js'))) throw e;
     }
+    // The fixture runs from the temp build: give it the native addon too, when it is built here.
+    const addon = path.join(root, 'core', 'native', 'udp', 'build');
+    if (fs.existsSync(addon)) fs.cpSync(addon, path.join(out, 'core', 'native', 'udp', 'build'), { recursive: true });
     primary = fork(path.join(out, 'test', 'support', 'cluster-fixture.js'), [], {
       env: { ...process.env, TSRADIUS_FIXTURE_PORT: String(port), TSRADIUS_FIXTURE_WORKERS: '2', TSRADIUS_FIXTURE_DICT: defaultDictionaryPath() },
       stdio: 'pipe',
@@ -65,13 +70,16 @@ describe('cluster: two workers on one UDP socket', () => {
     fs.rmSync(out, { recursive: true, force: true });
   });
 
-  it('spreads requests over both workers; a retransmit is answered from the cache only when it reaches the same worker', async () => {
-    const peer = await UdpPeer.open(port);
+  it('spreads requests over both workers; a retransmit reaches the worker holding the request (native) or is answered from the cache only when it does (dgram)', async () => {
+    // 16 client sockets: the kernel spreads flows by source port when each worker owns a socket.
+    const peers = await Promise.all(Array.from({ length: 16 }, () => UdpPeer.open(port)));
+    const native = udpBackend().backend === 'native';
+    expect((await ask('stats')).stats.fixture.native_udp).toBe(native ? 2 : 0);
     try {
       // Wait until the workers answer.
       let up = false;
       for (let i = 0; i < 100 && !up; i++) {
-        const r = await peer.exchange(buildRequest(C.AccessRequest, 'User-Name = "probe"', { id: 250 }), 200);
+        const r = await peers[0].exchange(buildRequest(C.AccessRequest, 'User-Name = "probe"', { id: 250 }), 200);
         up = r !== null;
       }
       expect(up).toBe(true);
@@ -81,6 +89,7 @@ describe('cluster: two workers on one UDP socket', () => {
       const by = new Map<string, number>();
       let same = 0;
       for (let i = 0; i < N; i++) {
+        const peer = peers[i % peers.length];
         const req = buildRequest(C.AccessRequest, `User-Name = "u${i}"`, { id: i % 250 });
         const r1 = await peer.exchange(req, 1000);
         const r2 = await peer.exchange(req, 1000);
@@ -96,10 +105,16 @@ describe('cluster: two workers on one UDP socket', () => {
       const cached = after.dup_cached - before.dup_cached;
       // Every retransmit was either answered from a cache or processed again by the other worker.
       expect(runs + cached).toBe(2 * N);
-      console.log(`cluster: first packets by worker ${JSON.stringify(Object.fromEntries(by))}; retransmit reached the same worker ${same}/${N}; answered from cache ${cached}/${N}; site runs ${runs} for ${N} requests`);
+      console.log(`cluster (${native ? 'native' : 'dgram'}): first packets by worker ${JSON.stringify(Object.fromEntries(by))}; retransmit reached the same worker ${same}/${N}; answered from cache ${cached}/${N}; site runs ${runs} for ${N} requests`);
       expect(by.size).toBe(2);
+      if (native) {
+        // Each worker owns its socket: a NAS flow always reaches the same worker, so the cache is exact.
+        expect(same).toBe(N);
+        expect(cached).toBe(N);
+        expect(runs).toBe(N);
+      }
     } finally {
-      peer.close();
+      for (const p of peers) p.close();
     }
   }, 60000);
 });

@@ -15,6 +15,7 @@ import { createRadiusProcess } from '../../core/process/radius/process';
 import { ClusterPrimary, ENV_WORKER_INDEX, serveWorker, workerShare } from '../../core/server/cluster';
 import { clientsFromText, compileSite } from './listen';
 import { UdpListener } from '../../core/listen/udp';
+import { udpBackend } from '../../core/native/udp';
 
 const port = Number(process.env.TSRADIUS_FIXTURE_PORT ?? 18200);
 
@@ -41,7 +42,7 @@ async function worker(): Promise<void> {
   );
   await l.start();
   serveWorker({
-    stats: () => ({ fixture: { ...l.stats(), site_runs: runs } }),
+    stats: () => ({ fixture: { ...l.stats(), site_runs: runs, native_udp: udpBackend().backend === 'native' ? 1 : 0 } }),
     shutdown: () => l.stop(),
   });
 }
