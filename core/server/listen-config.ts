@@ -26,7 +26,7 @@ import type { ConfSection } from '../config/ast';
 import { TCP_LIMIT_DEFAULTS } from '../listen/tcp';
 import type { ListenerConfig } from '../listen/types';
 import { RADIUS_NAMESPACE } from '../process/radius/namespace';
-import type { NamespaceListen } from './namespace';
+import type { NamespaceListen } from '../process/namespace';
 
 /** The radius namespace's packet names and codes (kept here for existing importers). */
 export { REQUEST_TYPES } from '../process/radius/namespace';

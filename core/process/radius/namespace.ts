@@ -10,7 +10,7 @@ import type { Dictionary } from '../../dict/dictionary';
 import { PacketCode, packetCodeName } from '../../protocol/radius/packet';
 import { TcpListener } from '../../listen/tcp';
 import { UdpListener } from '../../listen/udp';
-import type { Namespace } from '../../server/namespace';
+import type { Namespace } from '../namespace';
 import { createRadiusProcess } from './process';
 
 /** `recv` section names of the radius namespace. */
