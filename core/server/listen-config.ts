@@ -15,7 +15,7 @@
  *     limit { max_connections = 16  max_connections_per_client = 4  idle_timeout = 30  read_timeout = 5 }
  * }
  * ```
- * The packet types and default ports come from the server's namespace (core/server/namespace.ts).
+ * The packet types and default ports come from the server's namespace (core/process/namespace.ts).
  * For `radius`: without a `port`, the port comes from the first packet type: 1812 for
  * Access-Request and Status-Server, 1813 for Accounting-Request, 3799 for CoA-Request and
  * Disconnect-Request.

@@ -3,7 +3,7 @@
  * state machine), plus the server's own listeners and clients.
  *
  * A server section may hold:
- * - `namespace = X`: a namespace of the registry (core/server/namespace.ts; built in: `radius`),
+ * - `namespace = X`: a namespace of the registry (core/process/namespace.ts; built in: `radius`, core/process/default.ts),
  * - `listen [NAME] { … }` (see `listen-config.ts`; only when the namespace has listeners),
  *   `client NAME { … }` (clients only for this server),
  * - the namespace's processing sections; for `radius`: `recv <request>`, `send <reply>`,
