@@ -17,7 +17,7 @@
  * a busy machine does not skew it) over the runs, and the derived yield cost in µs.
  */
 import { loadDefaultDictionary } from '../core/dict/default';
-import type { ModuleHandle, ModuleMethod } from '../core/module/api';
+import type { ModuleHandle, ModuleMethod } from '../core/unlang/module-call';
 import { Pair } from '../core/pair/pair';
 import { Request } from '../core/request/request';
 import { compileUnlang } from '../core/unlang';

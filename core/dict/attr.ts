@@ -1,5 +1,5 @@
-import type { AttrFlags, DataType, DictLocation, VendorFormat } from './types';
-import type { Value } from '../value/types';
+import type { AttrFlags, DictLocation, VendorFormat } from './types';
+import type { DataType, Value } from '../types/data-types';
 
 /**
  * One attribute definition in a dictionary tree.

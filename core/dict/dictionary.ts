@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { DictAttr, valueKey } from './attr';
 import { DictLoader } from './loader';
 import type { VendorFormat } from './types';
-import type { Value } from '../value/types';
+import type { Value } from '../types/data-types';
 
 export { DictError } from './errors';
 

@@ -6,8 +6,5 @@ export { DictAttr, valueKey } from './attr';
 export { Dictionary, DictError, type VendorDef } from './dictionary';
 export { defaultDictionaryPath, loadDefaultDictionary } from './default';
 export { EVS_VENDOR_FORMAT } from './loader';
-export {
-  DEFAULT_VENDOR_FORMAT, Encrypt,
-  type AttrFlags, type DataType, type DictLocation, type LeafType, type StructuralType, type TimePrecision,
-  type VendorFormat,
-} from './types';
+export { DEFAULT_VENDOR_FORMAT, Encrypt, type AttrFlags, type DictLocation, type VendorFormat } from './types';
+export type { DataType, LeafType, StructuralType, TimePrecision } from '../types/data-types';

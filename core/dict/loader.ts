@@ -13,7 +13,8 @@ import {
   castValue, parseFlags, parseOid, parseType, parseUint, parseValueLiteral, tokenize,
   type Fail, type ParsedFlags, type TypeSpec,
 } from './syntax';
-import { DEFAULT_VENDOR_FORMAT, type AttrFlags, type DataType, type DictLocation, type VendorFormat } from './types';
+import { DEFAULT_VENDOR_FORMAT, type AttrFlags, type DictLocation, type VendorFormat } from './types';
+import type { DataType } from '../types/data-types';
 import type { Dictionary, VendorDef } from './dictionary';
 
 /** Layout of vendor attributes inside an RFC 6929 extended Vendor-Specific: 1-byte type, no length. */

@@ -4,8 +4,8 @@
  * problem through the `fail` callback, which the loader turns into a located
  * `DictError`.
  */
-import { Encrypt, type AttrFlags, type DataType, type LeafType, type TimePrecision } from './types';
-import type { Value } from '../value/types';
+import { Encrypt, type AttrFlags } from './types';
+import type { DataType, LeafType, TimePrecision, Value } from '../types/data-types';
 
 /** Reports a problem; never returns. */
 export type Fail = (message: string) => never;
@@ -241,7 +241,7 @@ function parseBigInt(text: string): bigint | undefined {
 
 /**
  * Parse the value of a `VALUE` line for an attribute of the given type, into
- * the JS representation of `core/value/types.ts`.
+ * the JS representation of `core/types/data-types.ts`.
  */
 export function parseValueLiteral(type: DataType, text: string, fail: Fail): Value {
   const range = INT_RANGES[type];

@@ -8,25 +8,7 @@
  * never encoded; they are not reachable by number through `child()`.
  */
 
-/** Leaf data types: each holds one value. */
-export type LeafType =
-  | 'string' | 'octets' | 'abinary'
-  | 'ipaddr' | 'ipv6addr' | 'ipv4prefix' | 'ipv6prefix' | 'combo-ip' | 'combo-prefix'
-  | 'ifid' | 'ether' | 'bool'
-  | 'uint8' | 'uint16' | 'uint32' | 'uint64'
-  | 'int8' | 'int16' | 'int32' | 'int64'
-  | 'float32' | 'float64'
-  | 'date' | 'time_delta' | 'size';
-
-/** Structural types: hold children, not a value. */
-export type StructuralType = 'tlv' | 'struct' | 'vsa' | 'vendor' | 'group' | 'union' | 'root';
-
-export type DataType = LeafType | StructuralType;
-
-/** Time resolution of `date` and `time_delta` attributes on the wire. */
-export type TimePrecision =
-  | 'seconds' | 'milliseconds' | 'microseconds' | 'nanoseconds'
-  | 'centiseconds' | 'minutes' | 'hours' | 'days' | 'weeks' | 'months' | 'years';
+import type { LeafType, TimePrecision } from '../types/data-types';
 
 /** RFC 2865 / 2868 / Ascend attribute-hiding methods (`encrypt=1|2|3`). */
 export const enum Encrypt {

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CallSignal, ModuleMethod, Rcode } from '../module/api';
+import type { CallSignal, ModuleMethod } from '../unlang/module-call';
+import type { Rcode } from '../request/rcode';
 import { MemoryLogger } from '../log/memory';
 import { createRadiusProcess, type RadiusProcess } from '../process/radius/process';
-import type { SiteConfig } from '../process/radius/types';
+import type { SiteConfig } from '../process/namespace';
 import { PacketCode as C } from '../protocol/radius/packet';
 import { totalDrops } from './ingest';
 import { TcpListener } from './tcp';

@@ -16,7 +16,7 @@
  */
 import type { Request } from '../request/request';
 import type { RequestLog } from '../request/request-log';
-import type { CallContext, CallSignal, ModuleHandle, ModuleMapMethod, ModuleMethod, SectionName } from './api';
+import type { CallContext, CallSignal, ModuleHandle, ModuleMapMethod, ModuleMethod, SectionName } from '../unlang/module-call';
 import type { ModuleInstance } from './define';
 import type { AnyModuleDefinition } from './registry';
 

@@ -37,7 +37,7 @@
  *   `instantiate` settles. Open connections in the background and fail calls fast meanwhile.
  */
 
-import type { ModuleMapMethod, ModuleMethod } from './api';
+import type { ModuleMapMethod, ModuleMethod } from '../unlang/module-call';
 import type { ConfLoc } from '../config/ast';
 import type { Fields, Infer, SectionSchema } from '../config/schema';
 import type { DictAttr } from '../dict/attr';

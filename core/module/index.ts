@@ -9,7 +9,8 @@
  */
 import 'reflect-metadata';
 
-export * from './api';
+export * from '../unlang/module-call';
+export { type Rcode, RCODES } from '../request/rcode';
 export * from './define';
 export * from './tokens';
 export { inject, injectable } from 'tsyringe';

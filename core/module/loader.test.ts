@@ -15,7 +15,7 @@ import { loadDefaultDictionary } from '../dict/default';
 import { MemoryLogger } from '../log/memory';
 import { createRootContainer } from './container';
 import { defineModule, type ModuleInstance } from './define';
-import type { MapResult } from './api';
+import type { MapResult } from '../unlang/module-call';
 import { Request } from '../request/request';
 import { compileUnlang, runSection } from '../unlang/index';
 import { ModuleError } from './errors';
@@ -411,7 +411,7 @@ describe('BoundModule.setEnv', () => {
   it('passes a context that forwards to the interpreter context', () => {
     const seen: unknown[] = [];
     const inst = {
-      m(_r: unknown, c: import('./api').CallContext<Record<string, string>>): 'ok' {
+      m(_r: unknown, c: import('../unlang/module-call').CallContext<Record<string, string>>): 'ok' {
         c.onSignal((s) => seen.push(s));
         seen.push(c.instance, c.method, c.section.name1, c.env.a, c.log === ctx.log, c.signal === ctx.signal);
         return 'ok';

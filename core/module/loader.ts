@@ -74,7 +74,7 @@ import type { Request } from '../request/request';
 import type { DictAttr } from '../dict/attr';
 import { CompileError } from '../unlang/compile/errors';
 import type { XlatRegistry } from '../unlang/xlat/registry';
-import type { ModuleHandle } from './api';
+import type { ModuleHandle } from '../unlang/module-call';
 import { itemLoc, itemPair, makeAt, ownerLabel } from './at';
 import { BoundModule } from './binding';
 import {

@@ -1,5 +1,5 @@
 import type { DictAttr } from '../dict/attr';
-import type { Value } from '../value/types';
+import type { Value } from '../types/data-types';
 
 /**
  * One attribute instance: a definition plus either a value (leaf types) or

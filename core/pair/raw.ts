@@ -9,7 +9,8 @@
  */
 
 import { DictAttr } from '../dict/attr';
-import { DEFAULT_VENDOR_FORMAT, type DataType, type VendorFormat } from '../dict/types';
+import { DEFAULT_VENDOR_FORMAT, type VendorFormat } from '../dict/types';
+import type { DataType } from '../types/data-types';
 
 const cache = new WeakMap<DictAttr, Map<string, DictAttr>>();
 

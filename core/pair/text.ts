@@ -18,12 +18,11 @@
 
 import type { DictAttr } from '../dict/attr';
 import type { Dictionary } from '../dict/dictionary';
-import type { Value } from '../value/types';
+import type { Value, LeafType } from '../types/data-types';
 import { escapeString, unescapeString } from '../value/text';
 import { parseValue } from '../value/parse';
 import { printValue } from '../value/print';
 import { stringToBytes } from '../value/utf8';
-import type { LeafType } from '../dict/types';
 import { Pair } from './pair';
 import { findPair } from './list';
 import { rawOf, unknownAttr, unknownStructuralType, vendorAttr } from './raw';

@@ -8,7 +8,7 @@ import type { DictAttr } from '../dict/attr';
 import type { Dictionary } from '../dict/dictionary';
 import { Pair } from './pair';
 import { findByPath, findOrAppendStructural } from './list';
-import type { Value } from '../value/types';
+import type { Value } from '../types/data-types';
 
 /** The ancestors of `da` below the protocol root, outermost first, `da` excluded. */
 function parentsOf(da: DictAttr): DictAttr[] {

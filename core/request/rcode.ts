@@ -1,7 +1,8 @@
 /**
- * The result code of a module call or policy section. It lives here, below the module contract
- * (core/module/api.ts re-exports it), because a request carries its current rcode: `request`
- * and `module` must not import each other. Numeric rcodes and action tables: core/unlang/rcode.ts.
+ * The result code of a module call or policy section. It lives here, below the module-call
+ * contract (core/unlang/module-call.ts) and the module system, because a request carries its
+ * current rcode: `request` imports neither `unlang` nor `module`. Numeric rcodes and action
+ * tables: core/unlang/rcode.ts.
  */
 
 /** A module's result code, as in FreeRADIUS `rlm_rcode_t` (without NOT_SET). */

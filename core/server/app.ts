@@ -33,7 +33,7 @@ import { parseSection, suggest, type Fields, type Infer, type SectionSchema } fr
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
 import type { MetricsRegistry } from '../metrics/registry';
-import type { InjectReply } from './namespace';
+import type { InjectReply } from '../process/namespace';
 
 /** Health of one component. */
 export interface Health {

@@ -15,7 +15,7 @@
  *     limit { max_connections = 16  max_connections_per_client = 4  idle_timeout = 30  read_timeout = 5 }
  * }
  * ```
- * The packet types and default ports come from the server's namespace (core/server/namespace.ts).
+ * The packet types and default ports come from the server's namespace (core/process/namespace.ts).
  * For `radius`: without a `port`, the port comes from the first packet type: 1812 for
  * Access-Request and Status-Server, 1813 for Accounting-Request, 3799 for CoA-Request and
  * Disconnect-Request.
@@ -26,7 +26,7 @@ import type { ConfSection } from '../config/ast';
 import { TCP_LIMIT_DEFAULTS } from '../listen/tcp';
 import type { ListenerConfig } from '../listen/types';
 import { RADIUS_NAMESPACE } from '../process/radius/namespace';
-import type { NamespaceListen } from './namespace';
+import type { NamespaceListen } from '../process/namespace';
 
 /** The radius namespace's packet names and codes (kept here for existing importers). */
 export { REQUEST_TYPES } from '../process/radius/namespace';

@@ -9,15 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../log/memory';
-import type { Rcode } from '../module/api';
+import type { Rcode } from '../request/rcode';
 import type { Listener, ListenerConfig, ListenerStats } from '../listen/types';
 import { parsePairList } from '../pair/text';
 import { Request } from '../request/request';
 import { Execution } from '../unlang/interpret/interpreter';
-import type { CompiledSite } from '../process/radius/types';
+import type { CompiledSite } from '../process/namespace';
 import { RADIUS_NAMESPACE } from '../process/radius/namespace';
 import { loadGeneration } from './generation';
-import { NamespaceRegistry, type InjectInput, type InjectReply, type Namespace, type NamespaceListenerDeps, type SiteProcess } from './namespace';
+import { NamespaceRegistry, type InjectInput, type InjectReply, type Namespace, type NamespaceListenerDeps, type SiteProcess } from '../process/namespace';
 import { Server } from './server';
 
 const TEST_REQUEST = 1;

@@ -31,7 +31,8 @@ import { TCP_LIMIT_DEFAULTS } from '../listen/tcp';
 import type { InFlight, Listener, ListenerConfig, ListenerDeps, ListenerStats, PacketSink, RadiusClient } from '../listen/types';
 import { clientKey, MaSeenState, type ClientStateSink } from '../listen/client-state';
 import type { ClientTable } from '../listen/clients';
-import type { CompiledSite, ProcessOptions } from '../process/radius/types';
+import type { ProcessOptions } from '../process/radius/types';
+import type { CompiledSite, InjectReply, NamespaceRegistry, SiteProcess } from '../process/namespace';
 import type { ProcessStats } from '../process/radius/process';
 import type { Collect, CounterChild, GaugeOptions, MetricOptions } from '../metrics/registry';
 import { processServices, type ProcessServices } from '../module/container';
@@ -41,7 +42,6 @@ import type { AppHost, AppInstance, AppRegistry, AppSpec, Health, InjectRequest,
 import { loadGeneration, type Generation, type GenerationOptions } from './generation';
 import { serverStatsView, SERVER_METRICS } from './stats-view';
 import { socketKey, type ListenSpec } from './listen-config';
-import type { InjectReply, NamespaceRegistry, SiteProcess } from './namespace';
 import { ReloadTriggers } from './reload';
 import { TrackingSink } from './tracking-sink';
 

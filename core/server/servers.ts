@@ -3,9 +3,9 @@
  * (`core/unlang/servers.ts`). Names are known before any site compiles (so a site may call
  * one defined after it); each site gets its own process state machine on first use.
  */
-import type { Rcode } from '../module/api';
+import type { Rcode } from '../request/rcode';
 import { createRadiusProcess, type RadiusProcess } from '../process/radius/process';
-import type { CompiledSite } from '../process/radius/types';
+import type { CompiledSite } from '../process/namespace';
 import type { Request } from '../request/request';
 import type { VirtualServers } from '../unlang/servers';
 

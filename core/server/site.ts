@@ -3,7 +3,7 @@
  * state machine), plus the server's own listeners and clients.
  *
  * A server section may hold:
- * - `namespace = X`: a namespace of the registry (core/server/namespace.ts; built in: `radius`),
+ * - `namespace = X`: a namespace of the registry (core/process/namespace.ts; built in: `radius`, core/process/default.ts),
  * - `listen [NAME] { … }` (see `listen-config.ts`; only when the namespace has listeners),
  *   `client NAME { … }` (clients only for this server),
  * - the namespace's processing sections; for `radius`: `recv <request>`, `send <reply>`,
@@ -17,9 +17,9 @@ import { suggest } from '../config/schema';
 import type { Dictionary } from '../dict/dictionary';
 import type { CompiledSection } from '../unlang/compile/types';
 import { Compiler, type CompileOptions } from '../unlang/compile/compiler';
-import type { CompiledSite, SiteConfig } from '../process/radius/types';
+import type { CompiledSite, SiteConfig, Namespace, NamespaceRegistry } from '../process/namespace';
 import { parseListen, type ListenSpec } from './listen-config';
-import { defaultNamespaces, type Namespace, type NamespaceRegistry } from './namespace';
+import { defaultNamespaces } from '../process/default';
 
 /** The radius namespace's section names (kept here for existing importers). */
 export { RECV_SECTIONS, SEND_SECTIONS } from '../process/radius/namespace';

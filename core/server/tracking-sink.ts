@@ -4,7 +4,7 @@
  * before its modules are detached.
  */
 import type { InFlight, InboundPacket, PacketSink, ReplyCallback } from '../listen/types';
-import type { InjectInput, InjectReply, SiteProcess } from './namespace';
+import type { InjectInput, InjectReply, SiteProcess } from '../process/namespace';
 
 /** Counts in-flight requests of one site of one generation. */
 export class TrackingSink implements SiteProcess {

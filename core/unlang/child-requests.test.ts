@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadDefaultDictionary } from '../dict/default';
-import type { ModuleHandle, ModuleMethod, Rcode } from '../module/api';
+import type { ModuleHandle, ModuleMethod } from './module-call';
+import type { Rcode } from '../request/rcode';
 import { Request } from '../request/request';
 import { CompileError, Execution, compileUnlang, runSection, type CompileOptions } from './index';
 import type { VirtualServers } from './servers';

@@ -8,7 +8,7 @@
  */
 
 import { parseConfigString } from '../config/parser';
-import type { SectionName } from '../module/api';
+import type { SectionName } from './module-call';
 import { Compiler, type CompileOptions } from './compile/compiler';
 import type { CompiledSection } from './compile/types';
 

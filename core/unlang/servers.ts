@@ -4,7 +4,7 @@
  * `core/server`.
  */
 
-import type { Rcode } from '../module/api';
+import type { Rcode } from '../request/rcode';
 import type { Request } from '../request/request';
 
 export interface VirtualServers {

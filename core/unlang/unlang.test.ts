@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDefaultDictionary } from '../dict/default';
-import type { CallSignal, ModuleHandle, ModuleMethod, Rcode } from '../module/api';
+import type { CallSignal, ModuleHandle, ModuleMethod } from './module-call';
+import type { Rcode } from '../request/rcode';
 import { Request } from '../request/request';
 import { Pair } from '../pair/pair';
 import { parseConfigString } from '../config/parser';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DictAttr } from '../dict/attr';
-import type { AttrFlags, LeafType } from '../dict/types';
+import type { AttrFlags } from '../dict/types';
+import type { LeafType } from '../types/data-types';
 import { decodeValue, encodeValue, parseValue, printValue, unescapeString, valuesEqual } from './index';
 import { mulberry32 as rng } from '../../test/support/prng';
 

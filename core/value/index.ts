@@ -3,7 +3,7 @@
  * for every leaf data type. Pure functions, no I/O.
  */
 
-export type { Value } from './types';
+export type { Value } from '../types/data-types';
 export { ValueError } from './errors';
 export {
   INT_RANGE, BIGINT_RANGE, isLeafType, isSmallIntType, isBigIntType, isIntType, isNumericType,

@@ -2,9 +2,8 @@
  * Facts about leaf data types: sizes, integer ranges, JS representation.
  */
 
-import type { DataType, LeafType } from '../dict/types';
+import type { DataType, LeafType, Value } from '../types/data-types';
 import type { DictAttr } from '../dict/attr';
-import type { Value } from './types';
 
 /** Integer types held as JS numbers. */
 export type SmallIntType = 'uint8' | 'uint16' | 'uint32' | 'int8' | 'int16' | 'int32';

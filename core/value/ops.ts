@@ -3,9 +3,8 @@
  * for the unlang interpreter and xlat functions.
  */
 
-import type { LeafType } from '../dict/types';
+import type { LeafType, Value } from '../types/data-types';
 import type { DictAttr } from '../dict/attr';
-import type { Value } from './types';
 import { ValueError } from './errors';
 import {
   BIGINT_RANGE, INT_RANGE, isBigIntType, isIntType, isNumericType, isSmallIntType, jsKindOf,

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DictAttr } from '../dict/attr';
 import { valueKey } from '../dict/attr';
-import type { LeafType } from '../dict/types';
+import type { LeafType, Value } from '../types/data-types';
 import { parseValue, printValue, ValueError, unescapeString, escapeString } from './index';
-import type { Value } from './types';
 
 function attr(type: LeafType, flags: DictAttr['flags'] = {}, name = 'Test'): DictAttr {
   return new DictAttr(name, 1, type, null, flags);

@@ -2,9 +2,8 @@
  * Text → value for every leaf type, following FreeRADIUS v4 input forms.
  */
 
-import type { LeafType, TimePrecision } from '../dict/types';
+import type { LeafType, TimePrecision, Value } from '../types/data-types';
 import type { DictAttr } from '../dict/attr';
-import type { Value } from './types';
 import { ValueError } from './errors';
 import { BIGINT_RANGE, INT_RANGE, isBigIntType, isSmallIntType, type BigIntType, type SmallIntType } from './leaf';
 import { parseIpv4, parseIpv6 } from './ip';

@@ -2,9 +2,8 @@
  * Value → FreeRADIUS v4 presentation text.
  */
 
-import type { LeafType, TimePrecision } from '../dict/types';
+import type { LeafType, TimePrecision, Value } from '../types/data-types';
 import type { DictAttr } from '../dict/attr';
-import type { Value } from './types';
 import { printDate, printTimeDelta } from './time';
 import { quoteString } from './text';
 import { printAscendFilter } from './ascend';

@@ -6,7 +6,7 @@
  * on input and the number of sub-second digits on output.
  */
 
-import type { TimePrecision } from '../dict/types';
+import type { TimePrecision } from '../types/data-types';
 import { ValueError } from './errors';
 
 /** Units per second for each precision. */

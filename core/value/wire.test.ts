@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DictAttr } from '../dict/attr';
-import type { AttrFlags, LeafType } from '../dict/types';
+import type { AttrFlags } from '../dict/types';
+import type { LeafType, Value } from '../types/data-types';
 import { decodeValue, encodeValue, parseValue, printValue } from './index';
-import type { Value } from './types';
 
 function attr(type: LeafType, flags: AttrFlags = {}): DictAttr {
   return new DictAttr('Test', 1, type, null, flags);

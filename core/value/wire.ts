@@ -2,9 +2,8 @@
  * RADIUS wire form of leaf values (network byte order).
  */
 
-import type { LeafType } from '../dict/types';
+import type { LeafType, Value } from '../types/data-types';
 import type { DictAttr } from '../dict/attr';
-import type { Value } from './types';
 import { ipv4FromBytes, ipv4FromInt, ipv4Mask, ipv4ToInt, ipv6FromBytes, ipv6ToBytes, maskIpv6, splitPrefix } from './ip';
 import { PRECISION_SCALE } from './time';
 import { timeWireSigned, timeWireSize } from './leaf';

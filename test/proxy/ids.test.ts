@@ -6,7 +6,7 @@
  * retransmissions and cancellations.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Rcode } from '../../core/module/api';
+import type { Rcode } from '../../core/request/rcode';
 import { startFaultServer, type FaultServer } from './fault-server';
 import { instance, proxyBody, sleep, type Instance } from './module';
 

@@ -4,7 +4,8 @@
  * connection states through its log lines and `stats()`.
  */
 import 'reflect-metadata';
-import type { CallSignal, Rcode } from '../../core/module/api';
+import type { CallSignal } from '../../core/unlang/module-call';
+import type { Rcode } from '../../core/request/rcode';
 import { PacketCode } from '../../core/protocol/radius';
 import { RadiusConfig } from '../../modules/radius/config';
 import { Radius } from '../../modules/radius/radius';

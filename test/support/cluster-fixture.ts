@@ -10,7 +10,8 @@
  */
 import cluster from 'node:cluster';
 import { Dictionary } from '../../core/dict/dictionary';
-import type { ModuleMethod, Rcode } from '../../core/module/api';
+import type { ModuleMethod } from '../../core/unlang/module-call';
+import type { Rcode } from '../../core/request/rcode';
 import { createRadiusProcess } from '../../core/process/radius/process';
 import { ClusterPrimary, ENV_WORKER_INDEX, serveWorker, workerShare } from '../../core/server/cluster';
 import { clientsFromText, compileSite } from './listen';

@@ -11,12 +11,12 @@ import { parseConfigString } from '../../core/config/parser';
 import type { ConfSection } from '../../core/config/ast';
 import { loadDefaultDictionary } from '../../core/dict/default';
 import type { Dictionary } from '../../core/dict/dictionary';
-import type { ModuleHandle, ModuleMethod } from '../../core/module/api';
+import type { ModuleHandle, ModuleMethod } from '../../core/unlang/module-call';
 import { parsePairList } from '../../core/pair/text';
 import { decodePacket, encodePacket, type RadiusPacket } from '../../core/protocol/radius/packet';
 import { compileUnlang } from '../../core/unlang';
 import type { CompiledSection } from '../../core/unlang/compile/types';
-import { DEFAULT_SITE_CONFIG, type CompiledSite, type SiteConfig } from '../../core/process/radius/types';
+import { DEFAULT_SITE_CONFIG, type CompiledSite, type SiteConfig } from '../../core/process/namespace';
 import { parseClients, type ClientTable } from '../../core/listen/clients';
 
 /** The default RADIUS dictionary. */

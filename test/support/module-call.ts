@@ -9,7 +9,7 @@ import type { ConfSection } from '../../core/config/ast';
 import { loadDefaultDictionary } from '../../core/dict/default';
 import type { Dictionary } from '../../core/dict/dictionary';
 import type { Logger } from '../../core/log/logger';
-import type { CallContext, CallSignal, SectionName } from '../../core/module/api';
+import type { CallContext, CallSignal, SectionName } from '../../core/unlang/module-call';
 import type { InstantiateContext, ModuleDefinition, ModuleInstance } from '../../core/module/define';
 import { createRootContainer } from '../../core/module/container';
 import { loadModules, type ModuleSet } from '../../core/module/loader';

@@ -8,7 +8,8 @@ import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { conf } from '../../core/config/schema';
 import type { Logger } from '../../core/log/logger';
-import type { CallContext, Rcode } from '../../core/module/api';
+import type { CallContext } from '../../core/unlang/module-call';
+import type { Rcode } from '../../core/request/rcode';
 import {
   defineDict, defineModule, type BootstrapContext, type CompiledTemplate, type ConfigAt, type DepHandles, type DictHandles,
   type EnvOf, type InstantiateContext, type ModuleInstance,

@@ -1,8 +1,8 @@
 /**
  * The `radius` namespace: what `server NAME { namespace = radius … }` may hold, which listeners
- * it opens and which state machine serves it. core/server finds it in its namespace registry
- * (core/server/namespace.ts) and knows nothing RADIUS-specific itself.
- * (Only types are imported from core/server, so there is no import cycle at run time.)
+ * it opens and which state machine serves it, implementing the namespace contract of
+ * ../namespace.ts. core/server finds it in its namespace registry (the default one:
+ * ../default.ts) and knows nothing RADIUS-specific itself.
  */
 import type { ConfSection } from '../../config/ast';
 import { ConfError } from '../../config/errors';
@@ -10,7 +10,7 @@ import type { Dictionary } from '../../dict/dictionary';
 import { PacketCode, packetCodeName } from '../../protocol/radius/packet';
 import { TcpListener } from '../../listen/tcp';
 import { UdpListener } from '../../listen/udp';
-import type { Namespace } from '../../server/namespace';
+import type { Namespace } from '../namespace';
 import { createRadiusProcess } from './process';
 
 /** `recv` section names of the radius namespace. */

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ModuleMethod, Rcode } from '../../module/api';
+import type { ModuleMethod } from '../../unlang/module-call';
+import type { Rcode } from '../../request/rcode';
 import { decodePacket, PacketCode as C } from '../../protocol/radius/packet';
 import { Client } from '../../listen/clients';
 import { buildRequest, compileSite, decodeReply, pairValue, testDict } from '../../../test/support/listen';
 import type { InboundPacket } from '../../listen/types';
 import { parsePairList } from '../../pair/text';
-import type { InjectInput, InjectReply } from '../../server/namespace';
+import type { InjectInput, InjectReply } from '../namespace';
 import { Request } from '../../request/request';
 import { createRadiusProcess, type RadiusProcess } from './process';
 

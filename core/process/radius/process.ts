@@ -17,7 +17,7 @@
  */
 import { systemClock, type Clock } from '../../clock/clock';
 import type { DictAttr } from '../../dict/attr';
-import type { Rcode } from '../../module/api';
+import type { Rcode } from '../../request/rcode';
 import { Pair } from '../../pair/pair';
 import { printPairLines } from '../../pair/text';
 import { encodePacket, packetCodeName, PacketCode } from '../../protocol/radius/packet';
@@ -28,9 +28,9 @@ import type { LogSink } from '../../request/request-log';
 import type { CompiledSection } from '../../unlang/compile/types';
 import { Execution } from '../../unlang/interpret/interpreter';
 import type { InboundPacket, InFlight, PacketSignal, ReplyCallback } from '../../listen/types';
-import type { InjectInput, InjectReply, SiteProcess } from '../../server/namespace';
+import type { InjectInput, InjectReply, SiteProcess, CompiledSite } from '../namespace';
 import { FifoTimer, type FifoTimerItem } from './fifo-timer';
-import type { CompiledSite, ProcessOptions } from './types';
+import type { ProcessOptions } from './types';
 
 /** Internal code for "send nothing" (the Packet-Type value FreeRADIUS uses). */
 export const DO_NOT_RESPOND = 256;

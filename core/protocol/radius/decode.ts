@@ -18,7 +18,7 @@ import { DEFAULT_VENDOR_FORMAT, Encrypt } from '../../dict/types';
 import type { VendorFormat } from '../../dict/types';
 import type { Dictionary } from '../../dict/dictionary';
 import { Pair } from '../../pair/pair';
-import type { Value } from '../../value/types';
+import type { Value } from '../../types/data-types';
 import { decodeValue } from '../../value/wire';
 import { ascendSecret, decryptTunnelPassword, decryptUserPassword } from './crypto';
 import type { DecodeError } from './errors';

@@ -13,7 +13,7 @@
 import type { DictAttr } from '../../dict/attr';
 import type { Dictionary } from '../../dict/dictionary';
 import type { ConfItem, ConfLoc, ConfPair, ConfSection } from '../../config/ast';
-import type { ModuleHandle, SectionName } from '../../module/api';
+import type { ModuleHandle, SectionName } from '../module-call';
 import { A, type Actions, RCODE_COUNT, RCODE_NAMES, type RetryConfig, defaultActionsFor, rcodeFromName } from '../rcode';
 import { type Box, type BoxType, TYPE_ALIASES, box } from '../xlat/box';
 import { type XlatRegistry, globalXlats } from '../xlat/registry';

@@ -4,7 +4,7 @@
  */
 
 import type { ConfPair } from '../../config/ast';
-import type { SectionName } from '../../module/api';
+import type { SectionName } from '../module-call';
 import { A, type Actions } from '../rcode';
 import type { Scope } from './refs';
 

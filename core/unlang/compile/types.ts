@@ -9,7 +9,7 @@
 
 import type { DictAttr } from '../../dict/attr';
 import type { ConfLoc } from '../../config/ast';
-import type { ModuleMapMethod, ModuleMethod } from '../../module/api';
+import type { ModuleMapMethod, ModuleMethod } from '../module-call';
 import type { VirtualServers } from '../servers';
 import type { ListName } from '../../request/request';
 import type { Actions, RetryConfig } from '../rcode';

@@ -3,7 +3,7 @@
  *
  * An expression evaluates to a list of boxes (`Box[]`): an attribute reference
  * with `[*]` gives several, a missing attribute gives none. Each box carries its
- * data type, its JS value (see `core/value/types.ts`), and, when it came from an
+ * data type, its JS value (see `core/types/data-types.ts`), and, when it came from an
  * attribute, the attribute definition (for enum names) and the pair (for
  * write-back in `foreach`).
  *
@@ -12,9 +12,8 @@
  */
 
 import type { DictAttr } from '../../dict/attr';
-import type { LeafType } from '../../dict/types';
+import type { LeafType, Value } from '../../types/data-types';
 import type { Pair } from '../../pair/pair';
-import type { Value } from '../../value/types';
 import { parseValue } from '../../value/parse';
 import { printValueUnquoted } from '../../value/print';
 import { PRECISION_SCALE } from '../../value/time';

@@ -6,7 +6,7 @@
 
 import * as crypto from 'node:crypto';
 import { DictAttr } from '../../dict/attr';
-import type { TimePrecision } from '../../dict/types';
+import type { TimePrecision } from '../../types/data-types';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxAsText, boxLength, boxToOctets, boxToString, castBox } from './box';
 import type { XlatContext, XlatRegistry } from './registry';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LeafType } from '../../dict/types';
+import type { LeafType } from '../../types/data-types';
 import { castValue, compareOp, type CompareOperator } from '../../value/ops';
 import { parseValue } from '../../value/parse';
 import { printValueUnquoted } from '../../value/print';

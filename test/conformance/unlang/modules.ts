@@ -1,12 +1,13 @@
 /**
  * Test-only modules the keyword harness needs, written against
- * `core/module/api.ts`: `pap` (authorize + authenticate), `test` instances,
+ * `core/unlang/module-call.ts`: `pap` (authorize + authenticate), `test` instances,
  * `delay` instances (`delay_10s`, `reschedule`, `reschedule_notfound`), the map sources
  * `map_test` / `map_test_async`, and the `%delay_10s()` xlat.
  */
 
 import type { Dictionary } from '../../../core/dict/dictionary';
-import type { MapResult, ModuleHandle, ModuleMethod, Rcode, SectionName } from '../../../core/module/api';
+import type { MapResult, ModuleHandle, ModuleMethod, SectionName } from '../../../core/unlang/module-call';
+import type { Rcode } from '../../../core/request/rcode';
 import { Pair } from '../../../core/pair/pair';
 import type { Request } from '../../../core/request/request';
 import { type Box, box, castBox } from '../../../core/unlang/xlat/box';

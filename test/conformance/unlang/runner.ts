@@ -31,7 +31,7 @@ import { stderrSink } from '../../../core/request/request-log';
 import { Compiler } from '../../../core/unlang/compile/compiler';
 import type { CompiledSection } from '../../../core/unlang/compile/types';
 import type { VirtualServers } from '../../../core/unlang/servers';
-import type { Rcode } from '../../../core/module/api';
+import type { Rcode } from '../../../core/request/rcode';
 import { runSection } from '../../../core/unlang/interpret/interpreter';
 import { type Box, compareBoxes } from '../../../core/unlang/xlat/box';
 import { globalXlats } from '../../../core/unlang/xlat/registry';

@@ -1,4 +1,31 @@
 /**
+ * The data types of attribute values and their JavaScript representation: the names the
+ * dictionary declares attributes with (`core/dict`) and the values `core/value` parses, prints,
+ * encodes, compares and casts. A leaf: it imports nothing, so the dictionary and the value
+ * library can both build on it without importing each other.
+ */
+
+/** Leaf data types: each holds one value. */
+export type LeafType =
+  | 'string' | 'octets' | 'abinary'
+  | 'ipaddr' | 'ipv6addr' | 'ipv4prefix' | 'ipv6prefix' | 'combo-ip' | 'combo-prefix'
+  | 'ifid' | 'ether' | 'bool'
+  | 'uint8' | 'uint16' | 'uint32' | 'uint64'
+  | 'int8' | 'int16' | 'int32' | 'int64'
+  | 'float32' | 'float64'
+  | 'date' | 'time_delta' | 'size';
+
+/** Structural types: hold children, not a value. */
+export type StructuralType = 'tlv' | 'struct' | 'vsa' | 'vendor' | 'group' | 'union' | 'root';
+
+export type DataType = LeafType | StructuralType;
+
+/** Time resolution of `date` and `time_delta` attributes on the wire. */
+export type TimePrecision =
+  | 'seconds' | 'milliseconds' | 'microseconds' | 'nanoseconds'
+  | 'centiseconds' | 'minutes' | 'hours' | 'days' | 'weeks' | 'months' | 'years';
+
+/**
  * JavaScript representation of attribute values, by dictionary data type.
  *
  * | data type                                   | JS value                                  |

@@ -9,22 +9,57 @@
  * - its **state machine**: `createProcess(site)` turns a compiled site into a {@link SiteProcess},
  *   which takes packets from the namespace's listeners and in-process requests (`inject`).
  *
- * core/server knows namespaces only through a {@link NamespaceRegistry}. The built-in one holds
- * `radius` (core/process/radius/namespace.ts); another namespace registers itself in a registry
- * handed to `Server` / `loadGeneration` (option `namespaces`) without any edit here.
+ * This is the contract between core/server (which drives namespaces) and the state machines of
+ * core/process (which implement it). It lives here, beside its implementations, and imports
+ * nothing from core/server, so the server depends on the process layer and never the reverse.
+ * core/server knows namespaces only through a {@link NamespaceRegistry}. The built-in one
+ * (`defaultNamespaces()`, ./default.ts) holds `radius` (./radius/namespace.ts); another namespace
+ * registers itself in a registry handed to `Server` / `loadGeneration` (option `namespaces`)
+ * without any edit to core/server.
  */
 import type { Clock } from '../clock/clock';
 import type { ConfSection } from '../config/ast';
 import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
-import type { Rcode } from '../module/api';
+import type { Rcode } from '../request/rcode';
 import type { Pair } from '../pair/pair';
 import type { Request } from '../request/request';
 import type { LogSink } from '../request/request-log';
 import type { ClientLookup, Endpoint, InFlight, Listener, ListenerConfig, PacketSink } from '../listen/types';
 import type { ClientStateSink } from '../listen/client-state';
-import type { CompiledSite } from '../process/radius/types';
-import { RADIUS_NAMESPACE } from '../process/radius/namespace';
+import type { CompiledSection } from '../unlang/compile/types';
+
+/**
+ * Key of a processing section: `name1 name2` with one space, e.g.
+ * `recv Access-Request`, `authenticate pap`, `accounting Start`,
+ * `send Access-Accept`, `send Do-Not-Respond`.
+ */
+export type SectionKey = string;
+
+/** Per-site processing settings. */
+export interface SiteConfig {
+  /** Seconds to delay Access-Reject replies (default 1; 0 disables). Other requests are not blocked. */
+  rejectDelay: number;
+  /** Seconds after which a request is cancelled and gets no reply (default 30; 0 disables). */
+  maxRequestTime: number;
+}
+
+/** Default {@link SiteConfig}. */
+export const DEFAULT_SITE_CONFIG: Readonly<SiteConfig> = Object.freeze({ rejectDelay: 1, maxRequestTime: 30 });
+
+/**
+ * A compiled virtual server (`server NAME { … }`, compiled by core/server/site.ts), the input of
+ * a namespace's state machine ({@link Namespace.createProcess}).
+ */
+export interface CompiledSite {
+  /** Server name (`default`). */
+  readonly name: string;
+  /** Compiled processing sections by {@link SectionKey}. A missing section runs as `noop` (see README). */
+  readonly sections: ReadonlyMap<SectionKey, CompiledSection>;
+  readonly config: SiteConfig;
+  /** The protocol dictionary. */
+  readonly dict: Dictionary;
+}
 
 /**
  * The `name2` values a processing section accepts: a fixed list (matched case-insensitively,
@@ -174,9 +209,4 @@ export class NamespaceRegistry {
   names(): string[] {
     return [...this.byName.keys()];
   }
-}
-
-/** A registry with the built-in namespaces (`radius`). */
-export function defaultNamespaces(): NamespaceRegistry {
-  return new NamespaceRegistry([RADIUS_NAMESPACE]);
 }

@@ -1,8 +1,9 @@
 /**
- * The module-call contract between the unlang interpreter and module methods.
- *
- * This is deliberately small: the full module system (definitions, config schemas,
- * lifecycle, bindings) builds on it later. Rules:
+ * The module-call contract: what the unlang interpreter calls a module through. It lives here,
+ * beside the interpreter that defines it (as `servers.ts` does for `call <server>`), and
+ * `core/module` implements it (`binding.ts`: `BoundModule` is a {@link ModuleHandle}), so
+ * `core/unlang` never imports `core/module`. Module authors get it from `core/index.ts`.
+ * Rules:
  *
  * - A {@link ModuleMethod} MUST return an {@link Rcode} synchronously when it can (the
  *   fast path: no Promise is created), or a `Promise<Rcode>` when it has to wait. A
@@ -16,9 +17,6 @@
 import type { Request } from '../request/request';
 import type { RequestLog } from '../request/request-log';
 import type { Rcode } from '../request/rcode';
-
-/** `Rcode` lives below the module contract (core/request/rcode.ts): a request carries one. */
-export { type Rcode, RCODES } from '../request/rcode';
 
 /** Signals delivered to a yielded call: `dup` (NAS retransmitted) or `cancel` (stop now). */
 export type CallSignal = 'dup' | 'cancel';
