@@ -7,7 +7,6 @@
  * trunk) → ready. A connection that does not get there within `net_timeout` fails. Every step
  * verifies the server certificate against the configured CA unless `require_cert` says not to.
  */
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import {
