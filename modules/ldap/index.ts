@@ -1,7 +1,7 @@
 import { defineModule } from '../../core';
 import { LdapConfig } from './config';
-import { trunkFactory } from '../../core';
-import { Ldap } from './ldap';
+import { Ldap, LDAP_AUTHENTICATE_ENV, LDAP_AUTHORIZE_ENV, LDAP_DICT } from './ldap';
+import { validateLdap } from './validate';
 
 /**
  * `ldap`: users, passwords, groups and profiles from LDAP directories (FreeRADIUS rlm_ldap),
@@ -13,10 +13,11 @@ export default defineModule({
   kind: 'rlm',
   summary: 'Looks users up in LDAP directories (passwords, attributes, groups, profiles) and authenticates by binding as the user.',
   config: LdapConfig,
-  dict: ['User-Name', 'User-Password', 'LDAP-UserDN'],
+  dict: LDAP_DICT,
   impl: Ldap,
-  // The start-time checks (also under -C): configure on a throw-away instance (opens nothing).
-  validate: (config, _at, ctx) => new Ldap(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
+  // Every start-time check (servers, TLS files, the update map, attribute names): also under -C.
+  validate: validateLdap,
   methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
   named: { authorize: 'authorize', authenticate: 'authenticate' },
+  env: { authorize: LDAP_AUTHORIZE_ENV, authenticate: LDAP_AUTHENTICATE_ENV },
 });
