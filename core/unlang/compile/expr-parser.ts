@@ -12,6 +12,7 @@
  * name). Literals stay re-typeable until the compiler knows the type wanted.
  */
 
+import { didYouMean, suggest } from '../../types/suggest';
 import type { ConfLoc } from '../../config/ast';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, castBox, inferLiteral, parseBox } from '../xlat/box';
@@ -28,6 +29,8 @@ export interface ExprScope {
    */
   resolveAttr(text: string, at: ConfLoc): { ref: AttrRef; t?: BoxType; da?: import('../../dict/attr').DictAttr } | undefined;
   readonly xlats: XlatRegistry;
+  /** The closest known attribute name to a misspelt one (for did-you-mean), if any. */
+  suggestAttr?(name: string): string | undefined;
 }
 
 type Lit = Extract<Expr, { k: 'lit' }> & { unresolved?: number };
@@ -114,10 +117,14 @@ export class ExprParser {
     return e;
   }
 
+  private hint(name: string | undefined): string {
+    return name ? `; did you mean "${name}"?` : '';
+  }
+
   private checkResolved(e: Expr): void {
     walk(e, (n) => {
       const u = (n as Lit).unresolved;
-      if (n.k === 'lit' && u !== undefined) this.fail(`Unknown attribute "${n.raw}"`, u);
+      if (n.k === 'lit' && u !== undefined) this.fail(`Unknown attribute "${n.raw}"${this.hint(this.scope.suggestAttr?.(n.raw!))}`, u);
     });
   }
 
@@ -213,7 +220,7 @@ export class ExprParser {
       return { k: 'lit', box: b };
     } catch (err) {
       const u = (e as Lit).unresolved;
-      this.fail(u !== undefined ? `Unknown attribute or value "${e.raw}"` : `Failed parsing "${e.raw}" as type '${t}': ${(err as Error).message}`, u ?? at);
+      this.fail(u !== undefined ? `Unknown attribute or value "${e.raw}"${this.hint(da?.values ? suggestEnum(da, e.raw) : this.scope.suggestAttr?.(e.raw))}` : `Failed parsing "${e.raw}" as type '${t}': ${(err as Error).message}`, u ?? at);
     }
   }
 
@@ -450,7 +457,7 @@ export class ExprParser {
     if (m) {
       const name = m[1];
       const def = this.scope.xlats.get(name);
-      if (!def) this.fail(`Unknown expansion function %${name}()`);
+      if (!def) this.fail(`Unknown expansion function %${name}()${didYouMean(name, this.scope.xlats.names())}`);
       this.pos += m[0].length;
       const args: Expr[] = [];
       this.lenient++;
@@ -589,4 +596,11 @@ export function asCompileError(err: unknown, loc: ConfLoc): CompileError {
   if (err instanceof BoxError || (err instanceof Error && /^(ValueError|DictError|ConfError)$/.test(err.name))) return new CompileError(loc, err.message);
   // Anything else is a bug in the compiler: let it surface.
   throw err;
+}
+
+/** The closest enumeration name of `da` to a misspelt value (case as the dictionary spells it). */
+function suggestEnum(da: import('../../dict/attr').DictAttr, name: string): string | undefined {
+  if (!da.values) return undefined;
+  const hit = suggest(name.toLowerCase(), da.values.keys());
+  return hit === undefined ? undefined : da.nameOfValue(da.values.get(hit)!) ?? hit;
 }

@@ -73,6 +73,13 @@ export class XlatRegistry {
     return this.defs.get(name.toLowerCase()) ?? this.parent?.get(name);
   }
 
+  /** Every function name seen from here (this registry's and its parent's). */
+  names(): string[] {
+    const out = new Set(this.parent?.names() ?? []);
+    for (const d of this.defs.values()) out.add(d.name);
+    return [...out];
+  }
+
   /** A registry that sees this one's functions and can add its own. */
   child(): XlatRegistry {
     return new XlatRegistry(this);
