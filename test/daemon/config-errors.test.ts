@@ -104,6 +104,17 @@ describe('radiusd -C', () => {
     expect(b.stderr).toMatch(/radiusd\.conf\[\d+\]: .*unknown packet type "Acces-Request"; did you mean "Access-Request"\?/);
   });
 
+  it('a missing ")" is reported on the line where it is missing', () => {
+    const policy = '\t\tif (User-Name == "bob" {\n\t\t\tok\n\t\t}\n\t\tpap\n\t\tok';
+    const line = GOOD.split('\n').indexOf('\t\tpap') + 1;
+    const r = check({ 'radiusd.conf': GOOD.replace('\t\tpap\n', `${policy}\n`) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`radiusd\\.conf\\[${line}\\]: missing '\\)' before '\\{'`));
+    const r2 = check({ 'radiusd.conf': GOOD.replace('\t\tpap\n', '\t\tif (User-Name == "bob"\n\t\tpap\n') });
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(new RegExp(`radiusd\\.conf\\[${line}\\]: '\\(' is not closed`));
+  });
+
   it('misspelt module, keyword, attribute, xlat and enumeration value in a site: located, with a suggestion', () => {
     const cases: [string, RegExp][] = [
       ['\t\tpapp', /Unknown module, policy or keyword "papp"; did you mean "pap"\?/],
