@@ -107,3 +107,20 @@ describe('a failing expansion fails the statement', () => {
     expect(r2.reply).toEqual(['fallback']);
   });
 });
+
+/** Constant arguments are checked against the types a function declares, at compile time. */
+describe('xlat argument types at compile time', () => {
+  const bad = (expr: string) => () => compileUnlang(say(expr), { dict });
+  it('an unquoted word that reads as another type is an error, with the fix', () => {
+    expect(bad('"%str.rand(8h)"')).toThrow(/%str\.rand\(\) argument 1: the unquoted 8h reads as a time_delta \(28800\), not the text the function expects; quote it: '8h'/);
+  });
+  it('a constant that is not the declared type is an error', () => {
+    expect(bad('"%str.lpad(\'x\', ten)"')).toThrow(/%str\.lpad\(\) argument 2: "ten" is not a valid uint32/);
+    expect(bad('"%str.lpad(\'x\', \'abc\')"')).toThrow(/%str\.lpad\(\) argument 2: "abc" is not a valid uint32/);
+    expect(bad('"%rand(2d)"')).toThrow(/%rand\(\) argument 1: "2d" is not a valid uint32/);
+  });
+  it('what fits compiles and runs: quoted text, numbers that read the same as text, attributes', async () => {
+    expect(await messages(say('"%strlen(%str.rand(\'8h\'))"'))).toEqual(['8']);
+    expect(await messages(say('"%str.lpad(\'x\', 3, \'-\')|%str.lpad(%{User-Name}, 5)|%str.rpad(10, 4, 0)"'))).toEqual(['--x|  bob|1000']);
+  });
+});

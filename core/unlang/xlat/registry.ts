@@ -49,6 +49,12 @@ export interface XlatOptions {
    * (`%inst.stats(state)` means the key "state", not the State attribute).
    */
   wordArgs?: boolean;
+  /**
+   * The type each argument must have, by position (checked at compile time for constants: an
+   * unquoted word that reads as another type, such as `8h` for a string, or a constant that does
+   * not parse as the type is a located error; a constant that parses is passed typed).
+   */
+  args?: readonly BoxType[];
 }
 
 /** A registered function. */
