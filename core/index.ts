@@ -23,7 +23,7 @@ export type { ConfItem, ConfLoc, ConfPair, ConfSection } from './config/ast';
 export { findSection, formatLoc, unescapeValue } from './config/ast';
 export { ConfError, type ConfErrorCode } from './config/errors';
 export { parseConfigString, parseConfigFile } from './config/parser';
-export { conf, parseDuration, parseSection, sectionOf, describeSchema, type Infer, type Fields, type SectionSchema } from './config/schema';
+export { conf, parseDuration, parseSection, sectionOf, describeSchema, suggest, didYouMean, type Infer, type Fields, type SectionSchema } from './config/schema';
 export type { ScalarField } from './config/schema-builders';
 
 // ── Dictionary and values.

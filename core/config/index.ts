@@ -4,5 +4,5 @@ export * from './errors';
 export { parseConfigFile, parseConfigString, type ParseOptions } from './parser';
 export { Lexer, normaliseSource, type Token, type TokKind } from './lexer';
 export { isIgnoredConfigFile, listConfigDir, resolveCaseInsensitive } from './include';
-export { conf, parseSection, describeSchema, redact, sectionOf, suggest, editDistance, parseDuration } from './schema';
+export { conf, parseSection, describeSchema, redact, sectionOf, suggest, editDistance, didYouMean, parseDuration } from './schema';
 export type { Field, Fields, Infer, SectionSchema } from './schema';

@@ -198,6 +198,26 @@ export class Lexer {
     let i = start + 1;
     let from = i;
     let lastOp: string | undefined;
+    // The first '{' that ends its line inside the group: where a missing ')' or ']' belongs
+    // (`if (User-Name == "bob" {`), rather than the far-away '}' that finally mismatches.
+    let lineBrace: number | undefined;
+    // Offsets of the open brackets, innermost last (parallel to `closers`).
+    const opens: number[] = [start];
+    const outer = closers[0];
+    const missing = (at: number, open: number, msg: string): never => {
+      if (lineBrace !== undefined && opener !== '{') {
+        const openLine = this.lineOf(start);
+        const braceLine = this.lineOf(lineBrace);
+        return this.fail(lineBrace, `missing '${outer}' before '{'${openLine === braceLine ? '' : ` (the '${opener}' on line ${openLine} is not closed)`}`);
+      }
+      // Otherwise the bracket left open is where the fix goes, not where the scan gave up.
+      const openLine = this.lineOf(open);
+      const atLine = this.lineOf(at);
+      if (openLine !== atLine && src[open] !== '{') {
+        return this.fail(open, `'${src[open]}' is not closed (${msg} on line ${atLine})`);
+      }
+      return this.fail(at, msg);
+    };
     while (i < src.length) {
       const c = src[i];
       if (c === '"' || c === "'" || c === '`') {
@@ -231,15 +251,18 @@ export class Lexer {
         continue;
       }
       if (c === '(' || c === '[' || c === '{') {
+        if (c === '{' && lineBrace === undefined && src[i - 1] !== '%' && /^[ \t]*(#[^\n]*)?(\n|$)/.test(src.slice(i + 1, i + 200))) lineBrace = i;
         closers.push(c === '(' ? ')' : c === '[' ? ']' : '}');
+        opens.push(i);
         lastOp = undefined;
         i++;
         continue;
       }
       if (c === ')' || c === ']' || c === '}') {
         const want = closers.pop();
+        const open = opens.pop()!;
         if (c !== want) {
-          return this.fail(i, `unbalanced '${c}': expected '${want}'`);
+          return missing(i, open, `unbalanced '${c}': expected '${want}'`);
         }
         i++;
         if (closers.length === 0) return { end: i, text: text + src.slice(from, i) };
@@ -252,7 +275,7 @@ export class Lexer {
       lastOp = undefined;
       i++;
     }
-    return this.fail(start, `unbalanced '${opener}': no closing '${closers[0]}'`);
+    return missing(start, opens[opens.length - 1] ?? start, `unbalanced '${opener}': no closing '${outer}'`);
   }
 
   /** A bare word starting at `start`. */

@@ -492,7 +492,12 @@ describe('errors are located', () => {
     ['a {\n}\n}\n', 'ERR_CONF_UNBALANCED', "test.conf[3]: unexpected '}': no section is open"],
     ['a {\n  b = "abc\n}\n', 'ERR_CONF_SYNTAX', 'test.conf[2]: unterminated string, expected a closing "'],
     ["x = 'abc", 'ERR_CONF_SYNTAX', "test.conf[1]: unterminated string, expected a closing '"],
-    ['\nif (a == b {\n  ok\n}\n', 'ERR_CONF_SYNTAX', "test.conf[2]: unbalanced '(': no closing ')'"],
+    ['\nif (a == b {\n  ok\n}\n', 'ERR_CONF_SYNTAX', "test.conf[2]: missing ')' before '{'"],
+    // The missing ')' is reported where it is missing, not at the '}' where the scan gives up.
+    ['s {\n  if (a == b {\n    ok\n  }\n  pap\n  ok\n}\n', 'ERR_CONF_SYNTAX', "test.conf[2]: missing ')' before '{'"],
+    ['s {\n  if ((a == b) &&\n      (c == d {\n    ok\n  }\n}\n', 'ERR_CONF_SYNTAX', "test.conf[3]: missing ')' before '{' (the '(' on line 2 is not closed)"],
+    ['s {\n  if (a == b\n  pap\n  ok\n}\n', 'ERR_CONF_SYNTAX', "test.conf[2]: '(' is not closed (unbalanced '}': expected ')' on line 5)"],
+    ['s {\n  x = "%{User-Name}" && (a == %{b}\n}\n', 'ERR_CONF_SYNTAX', "test.conf[2]: '(' is not closed (unbalanced '}': expected ')' on line 3)"],
     ['x = (a]\n', 'ERR_CONF_SYNTAX', "test.conf[1]: unbalanced ']': expected ')'"],
     ['\n\n{\n}\n', 'ERR_CONF_SYNTAX', "test.conf[3]: expected a section name before '{'"],
     ['= b\n', 'ERR_CONF_SYNTAX', 'test.conf[1]: unexpected operator "=" at the start of a statement'],

@@ -3,6 +3,7 @@ import { DictAttr, valueKey } from './attr';
 import { DictLoader } from './loader';
 import type { VendorFormat } from './types';
 import type { Value } from '../types/data-types';
+import { suggest } from '../types/suggest';
 
 export { DictError } from './errors';
 
@@ -28,6 +29,8 @@ export class DictState {
   readonly internalByNum = new Map<DictAttr, Map<number, DictAttr>>();
   /** v3 flat names of vendor attributes (`Cisco-AVPair`, `AVPair`), lower case. */
   readonly flatAliases = new Map<string, DictAttr>();
+  /** ALIAS names as written (lower-case → spelling), for suggestions. */
+  readonly aliasNames = new Map<string, string>();
   readonly vendorsById = new Map<number, VendorDef>();
   readonly vendorsByName = new Map<string, VendorDef>();
   /** `ENUM` value sets by lower-case name. */
@@ -127,6 +130,45 @@ export class Dictionary {
     if (cache.size >= RESOLVE_CACHE_MAX) cache.clear();
     cache.set(name, r ?? null);
     return r;
+  }
+
+  /**
+   * The closest attribute name to a misspelt `name` (for "did you mean"), spelt as it resolves:
+   * the last component is matched among the children of what the prefix names (or of `from`, or
+   * the root and its v3 flat aliases). Undefined when nothing is close.
+   */
+  suggestName(name: string, from?: DictAttr): string | undefined {
+    let parent = from ?? this.root;
+    let prefix = '';
+    let leaf = name;
+    const dot = name.lastIndexOf('.');
+    if (dot > 0) {
+      const p = this.resolve(name.slice(0, dot), from);
+      if (!p) return undefined;
+      parent = p.type === 'group' ? this.groupRef(p) ?? p : p;
+      prefix = name.slice(0, dot + 1);
+      leaf = name.slice(dot + 1);
+    }
+    const shown = new Map<string, string>();
+    for (const [k, a] of parent.byName) shown.set(k, a.name.toLowerCase() === k ? a.name : this.state.aliasNames.get(k) ?? k);
+    if (parent === this.root && !prefix) {
+      for (const [k, a] of this.state.flatAliases) {
+        if (shown.has(k)) continue;
+        let v: DictAttr | null = a.parent;
+        while (v && v.type !== 'vendor') v = v.parent;
+        const flat = v ? `${v.name}-${a.name}` : a.name;
+        shown.set(k, flat.toLowerCase() === k ? flat : a.fullName);
+      }
+    }
+    const hit = suggest(leaf.toLowerCase(), shown.keys());
+    return hit === undefined ? undefined : prefix + shown.get(hit)!;
+  }
+
+  /** The closest enumeration name of `attr` to a misspelt value name, or undefined. */
+  suggestValue(attr: DictAttr, name: string): string | undefined {
+    if (!attr.values) return undefined;
+    const hit = suggest(name.toLowerCase(), attr.values.keys());
+    return hit === undefined ? undefined : attr.nameOfValue(attr.values.get(hit)!) ?? hit;
   }
 
   /** Uncached `resolve`. @internal */

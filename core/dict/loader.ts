@@ -827,6 +827,7 @@ export class DictLoader {
       fail(`ALIAS ${p.name}: name is already used by '${existing.fullName}'${locText(existing)}`);
     }
     p.scope.byName.set(lower, target);
+    if (!this.dict.state.aliasNames.has(lower)) this.dict.state.aliasNames.set(lower, p.name);
     if (p.scope.type === 'vendor') this.addFlat(p.name, target, p.scope.name, p.vendorName);
   }
 

@@ -21,6 +21,7 @@ import type { Dictionary } from '../dict/dictionary';
 import type { Value, LeafType } from '../types/data-types';
 import { escapeString, unescapeString } from '../value/text';
 import { parseValue } from '../value/parse';
+import { suggest } from '../types/suggest';
 import { printValue } from '../value/print';
 import { stringToBytes } from '../value/utf8';
 import { Pair } from './pair';
@@ -287,7 +288,10 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
         break;
       }
       da = safeResolve(r.dict, comp, from) ?? (i === 0 && topLevel ? lookupFallback(comp) : undefined);
-      if (!da) throw new Error(`Unknown attribute "${comp}"${cur.type === 'root' ? '' : ` in ${cur.name}`}`);
+      if (!da) {
+        const hint = r.dict.suggestName(cur.type === 'root' ? rest : comp, cur.type === 'root' ? undefined : cur);
+        throw new Error(`Unknown attribute "${comp}"${cur.type === 'root' ? '' : ` in ${cur.name}`}${hint ? `; did you mean "${hint}"?` : ''}`);
+      }
     }
     if (!da) {
       // Unknown number: raw unknown attribute.
@@ -314,7 +318,15 @@ function leafValue(da: DictAttr, tok: ValueToken): Value {
   }
   const type = da.type as LeafType;
   if (tok.kind === 'quoted' && (type === 'octets' || type === 'abinary' && da.flags.raw)) return stringToBytes(tok.text);
-  return parseValue(type, tok.text, da.flags.raw ? undefined : da);
+  try {
+    return parseValue(type, tok.text, da.flags.raw ? undefined : da);
+  } catch (err) {
+    // A misspelt enumeration name: say which one was meant.
+    const name = tok.kind !== 'quoted' && da.values ? suggest(tok.text.toLowerCase(), da.values.keys()) : undefined;
+    if (name === undefined || !(err instanceof Error)) throw err;
+    err.message += `; did you mean "${da.nameOfValue(da.values!.get(name)!) ?? name}"?`;
+    throw err;
+  }
 }
 
 // ---------------------------------------------------------------- building pairs

@@ -199,7 +199,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
     }, { returnType: 'uint32', minArgs: 1, maxArgs: 1 });
     // Every server name is known before any site compiles, so `call` may name a later one.
     const servers = new SiteTable(new Set(root.children.flatMap((c) => (c.kind === 'section' && c.name1 === 'server' && c.name2 ? [c.name2] : []))));
-    const compile = { dict, xlats: modules.xlats, modules: modules.modules, virtualModules: modules.virtualModules, policies, servers };
+    const compile = { dict, xlats: modules.xlats, modules: modules.modules, moduleNames: () => modules.list().map((m) => m.name), virtualModules: modules.virtualModules, policies, servers };
 
     const clientSection = (cs: ConfSection) => withClientDefaults(cs, settings, cs.loc);
     const globalSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'client');

@@ -5,6 +5,7 @@ import { Request } from '../request/request';
 import { compileUnlang, runSection } from './index';
 import { pairBox } from './xlat/eval';
 import { boxToString } from './xlat/box';
+import { globalXlats } from './xlat/registry';
 
 const dict = loadDefaultDictionary();
 
@@ -36,11 +37,90 @@ describe('unlang language features', () => {
     ['v3 update sections', 'update reply {\n Reply-Message := "one"\n}\nupdate {\n reply.Reply-Message += "two"\n}', ['one', 'two']],
     ['switch on an address picks the longest prefix', 'request.Framed-IP-Address := 10.1.2.3\nswitch Framed-IP-Address {\n case 10.0.0.0/8 { ' + say('"8"') + ' }\n case 10.1.0.0/16 { ' + say('"16"') + ' }\n default { ' + say('"none"') + ' }\n}', ['16']],
     ['list merge operators', 'control.Filter-Id := "c"\nreply.Filter-Id := "r"\nreply >= control\nreply |= control\n' + say('"%{reply.Filter-Id[#]}"'), ['2']],
-    ['a failing function gives no value', say('"[%regex.match(3)]"') + '\nrequest -= Module-Failure-Message[*]', ['[]']],
   ];
   for (const [name, text, want] of cases) {
     it(name, async () => {
       expect(await messages(text)).toEqual(want);
     });
   }
+});
+
+/**
+ * A failing expansion fails the statement that asked for it (rcode fail, FreeRADIUS's rule): no
+ * partial value is written and the section's default action for fail applies, so no Accept goes
+ * out on the back of a half-built reply. The log names the statement and the function.
+ */
+describe('a failing expansion fails the statement', () => {
+  const xlats = globalXlats.child();
+  xlats.register('broken.boom', () => { throw new Error('back-end on fire'); });
+  xlats.register('broken.later', () => Promise.reject(new Error('timed out')));
+  const run = async (text: string) => {
+    const lines: string[] = [];
+    const req = new Request({ dict, debug: true, sink: (_l, line) => lines.push(line) });
+    req.request.push(new Pair(dict.resolve('User-Name')!, 'bob'));
+    let rcode = runSection(compileUnlang(text, { dict, xlats, file: 'site' }), req);
+    if (rcode instanceof Promise) rcode = await rcode;
+    const rm = dict.resolve('Reply-Message')!;
+    const mfm = dict.resolve('Module-Failure-Message')!;
+    return {
+      rcode,
+      reply: req.reply.filter((p) => p.da === rm).map((p) => String(p.value)),
+      failure: req.request.filter((p) => p.da === mfm).map((p) => String(p.value)),
+      log: lines.join('\n'),
+    };
+  };
+
+  it('in an edit: fail, no partial value, later statements do not run, the log says why', async () => {
+    const r = await run('ok\nreply.Reply-Message := "hello %broken.boom() world"\nreply.Reply-Message += "after"\nok');
+    expect(r.rcode).toBe('fail');
+    expect(r.reply).toEqual([]);
+    expect(r.failure).toEqual(['back-end on fire']);
+    expect(r.log).toMatch(/\[2\]: reply\.Reply-Message := .*: %broken\.boom\(\) failed: back-end on fire/);
+  });
+
+  it('in a condition: fail, neither branch runs', async () => {
+    const r = await run('if (%broken.boom() == "x") {\n' + say('"then"') + '\n}\nelse {\n' + say('"else"') + '\n}\n' + say('"after"'));
+    expect(r.rcode).toBe('fail');
+    expect(r.reply).toEqual([]);
+    expect(r.log).toMatch(/%broken\.boom\(\) failed: back-end on fire/);
+  });
+
+  it('a built-in that fails (%regex.match without a capture) fails the edit too', async () => {
+    const r = await run(say('"[%regex.match(3)]"'));
+    expect(r.rcode).toBe('fail');
+    expect(r.reply).toEqual([]);
+  });
+
+  it('an asynchronous function that rejects fails the statement the same way', async () => {
+    const r = await run('reply.Reply-Message := "x %broken.later()"\n' + say('"after"'));
+    expect(r.rcode).toBe('fail');
+    expect(r.reply).toEqual([]);
+    expect(r.failure).toEqual(['timed out']);
+    expect(r.log).toMatch(/%broken\.later\(\) failed: timed out/);
+  });
+
+  it('a failure inside a group is handled by the group\'s actions (fail = 1 carries on)', async () => {
+    const r = await run('group {\n\treply.Reply-Message := "%broken.boom()"\n}\n' + say('"after"'));
+    expect(r.rcode).toBe('fail');
+    expect(r.reply).toEqual([]);
+    const r2 = await run('redundant {\n\tgroup {\n\t\treply.Reply-Message := "%broken.boom()"\n\t}\n\tgroup {\n\t\treply.Reply-Message := "fallback"\n\t}\n}');
+    expect(r2.reply).toEqual(['fallback']);
+  });
+});
+
+/** Constant arguments are checked against the types a function declares, at compile time. */
+describe('xlat argument types at compile time', () => {
+  const bad = (expr: string) => () => compileUnlang(say(expr), { dict });
+  it('an unquoted word that reads as another type is an error, with the fix', () => {
+    expect(bad('"%str.rand(8h)"')).toThrow(/%str\.rand\(\) argument 1: the unquoted 8h reads as a time_delta \(28800\), not the text the function expects; quote it: '8h'/);
+  });
+  it('a constant that is not the declared type is an error', () => {
+    expect(bad('"%str.lpad(\'x\', ten)"')).toThrow(/%str\.lpad\(\) argument 2: "ten" is not a valid uint32/);
+    expect(bad('"%str.lpad(\'x\', \'abc\')"')).toThrow(/%str\.lpad\(\) argument 2: "abc" is not a valid uint32/);
+    expect(bad('"%rand(2d)"')).toThrow(/%rand\(\) argument 1: "2d" is not a valid uint32/);
+  });
+  it('what fits compiles and runs: quoted text, numbers that read the same as text, attributes', async () => {
+    expect(await messages(say('"%strlen(%str.rand(\'8h\'))"'))).toEqual(['8']);
+    expect(await messages(say('"%str.lpad(\'x\', 3, \'-\')|%str.lpad(%{User-Name}, 5)|%str.rpad(10, 4, 0)"'))).toEqual(['--x|  bob|1000']);
+  });
 });

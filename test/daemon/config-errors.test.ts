@@ -104,6 +104,51 @@ describe('radiusd -C', () => {
     expect(b.stderr).toMatch(/radiusd\.conf\[\d+\]: .*unknown packet type "Acces-Request"; did you mean "Access-Request"\?/);
   });
 
+  it('a missing ")" is reported on the line where it is missing', () => {
+    const policy = '\t\tif (User-Name == "bob" {\n\t\t\tok\n\t\t}\n\t\tpap\n\t\tok';
+    const line = GOOD.split('\n').indexOf('\t\tpap') + 1;
+    const r = check({ 'radiusd.conf': GOOD.replace('\t\tpap\n', `${policy}\n`) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`radiusd\\.conf\\[${line}\\]: missing '\\)' before '\\{'`));
+    const r2 = check({ 'radiusd.conf': GOOD.replace('\t\tpap\n', '\t\tif (User-Name == "bob"\n\t\tpap\n') });
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(new RegExp(`radiusd\\.conf\\[${line}\\]: '\\(' is not closed`));
+  });
+
+  it('misspelt module, keyword, attribute, xlat and enumeration value in a site: located, with a suggestion', () => {
+    const cases: [string, RegExp][] = [
+      ['\t\tpapp', /Unknown module, policy or keyword "papp"; did you mean "pap"\?/],
+      ['\t\tswich User-Name {\n\t\t}', /Unknown module, policy or keyword "swich"; did you mean "switch"\?/],
+      ['\t\trejet', /Unknown module, policy or keyword "rejet"; did you mean "reject"\?/],
+      ['\t\treply.Reply-Mesage := "x"', /Unknown attribute "Reply-Mesage".*; did you mean "Reply-Message"\?/],
+      ['\t\tif (Usr-Name == "x") {\n\t\t\tok\n\t\t}', /Unknown attribute "Usr-Name"; did you mean "User-Name"\?/],
+      ['\t\treply.Reply-Message := "%str.uper(\'x\')"', /Unknown expansion function %str\.uper\(\); did you mean "str\.upper"\?/],
+      ['\t\tif (Service-Type == Framed-Usr) {\n\t\t\tok\n\t\t}', /"Framed-Usr"; did you mean "Framed-User"\?/],
+      ['\t\treply.Service-Type := Framed-Usr', /"Framed-Usr".*; did you mean "Framed-User"\?/],
+      ['\t\treply.Cisco-AVPar := "x"', /Unknown attribute "Cisco-AVPar".*; did you mean "Cisco-AVPair"\?/],
+    ];
+    for (const [policy, re] of cases) {
+      const conf = GOOD.replace('\t\tpap\n', `${policy}\n`);
+      const line = GOOD.split('\n').indexOf('\t\tpap') + 1;
+      const r = check({ 'radiusd.conf': conf });
+      expect(r.code, policy).toBe(1);
+      expect(r.stderr, policy).toMatch(new RegExp(`radiusd\\.conf\\[${line}\\]: .*${re.source}`));
+    }
+  });
+
+  it('misspelt attribute and enumeration value in the users file: located, with a suggestion', () => {
+    const withUsers = (users: string) => ({
+      'radiusd.conf': GOOD.replace('\tpap {\n\t}', '\tpap {\n\t}\n\tfiles {\n\t\tfilename = ${confdir}/users\n\t}').replace('\t\tpap\n', '\t\tfiles\n\t\tpap\n'),
+      users,
+    });
+    const a = check(withUsers('bob Cleartext-Pasword := "hello"\n'));
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(/users\[1\]: .*Unknown attribute "Cleartext-Pasword"; did you mean "Cleartext-Password"\?/);
+    const b = check(withUsers('bob Cleartext-Password := "hello"\n\tService-Type = Framed-Usr\n'));
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/users\[2\]: .*"Framed-Usr"; did you mean "Framed-User"\?/);
+  });
+
   it('the embedded default configuration checks clean', () => {
     const r = checkConfig(path.resolve(__dirname, '..', '..', 'raddb'));
     expect(r.stderr).toBe('');

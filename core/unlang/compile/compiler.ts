@@ -26,6 +26,7 @@ import { CompileError } from './errors';
 import { Normalizer } from './normalize';
 import { ExprParser, asCompileError, walk } from './expr-parser';
 import { KEYWORDS, type BlockCursor } from './keywords';
+import { didYouMean } from '../../types/suggest';
 import { compileBalance } from './keywords/balance';
 import { Scope, localAttr, resolveRef, type ResolvedRef } from './refs';
 import type { Block, CompiledSection, Expr, Instr } from './types';
@@ -39,6 +40,8 @@ export interface CompileOptions {
   xlats?: XlatRegistry;
   /** Module instances by name (`ldap`, `pap`). */
   modules?: (name: string) => ModuleHandle | undefined;
+  /** Every module instance name (for did-you-mean suggestions). */
+  moduleNames?: () => Iterable<string>;
   /** Policies: `policy { name { … } }` children, by name. */
   policies?: ReadonlyMap<string, ConfSection>;
   /** Virtual modules: `redundant name { }` etc. declared in `modules { }`, by name. */
@@ -250,7 +253,13 @@ export class Compiler {
     let name = word;
     const optional = name.startsWith('-');
     if (optional) name = name.slice(1);
-    if (header) throw new CompileError(loc, `Unexpected text "${header}" after "${word}"`);
+    if (header) {
+      // `swich User-Name { }`: a misspelt keyword reads better as such than as stray text.
+      const known = rcodeFromName(name) !== undefined || this.opts.policies?.has(name) || this.opts.virtualModules?.has(name)
+        || this.opts.modules?.(name.split('.')[0]!) !== undefined;
+      if (!known && !KEYWORDS.has(name)) this.unknownWord(name, loc, ctx);
+      throw new CompileError(loc, `Unexpected text "${header}" after "${word}"`);
+    }
     const r = rcodeFromName(name);
     if (r !== undefined) return { k: 'rcode', r, ...this.base(name, loc, ctx) };
     // Policies: the full name first (`with.dots`), then the part before a method suffix.
@@ -282,7 +291,16 @@ export class Compiler {
     if (this.dict.resolve(name) || ctx.scope.lookup(name)) {
       throw new CompileError(loc, `Attribute "${name}" used as a statement (expected "${name} op value", a module or a policy)`);
     }
-    throw new CompileError(loc, `Unknown module, policy or keyword "${name}"`);
+    this.unknownWord(name, loc, ctx);
+  }
+
+  /** `Unknown module, policy or keyword "papp"; did you mean "pap"?` */
+  private unknownWord(name: string, loc: ConfLoc, ctx: Ctx): never {
+    const candidates = new Set<string>([...KEYWORDS.keys(), ...RCODE_NAMES.filter((n) => n !== '')]);
+    for (const n of this.opts.moduleNames?.() ?? []) candidates.add(n);
+    for (const n of this.opts.policies?.keys() ?? []) if (!ctx.policies.includes(n)) candidates.add(n);
+    for (const n of this.opts.virtualModules?.keys() ?? []) candidates.add(n);
+    throw new CompileError(loc, `Unknown module, policy or keyword "${name}"${didYouMean(name, candidates)}`);
   }
 
   private compilePolicy(name: string, pol: ConfSection, loc: ConfLoc, ctx: Ctx): Instr {
@@ -309,6 +327,7 @@ export class Compiler {
   parseExpr(text: string, loc: ConfLoc, ctx: Ctx, cond: boolean, lenient = false): Expr {
     const scope = {
       resolveAttr: (t: string, at: ConfLoc) => this.resolve(t, at, ctx),
+      suggestAttr: (n: string) => this.dict.suggestName(n.replace(/^(request|reply|control|session-state)\./i, '')),
       xlats: this.xlats,
     };
     const p = new ExprParser(text, scope, loc);

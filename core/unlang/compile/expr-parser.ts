@@ -12,9 +12,10 @@
  * name). Literals stay re-typeable until the compiler knows the type wanted.
  */
 
+import { didYouMean, suggest } from '../../types/suggest';
 import type { ConfLoc } from '../../config/ast';
 import { RCODE_NAMES } from '../rcode';
-import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, castBox, inferLiteral, parseBox } from '../xlat/box';
+import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxToString, castBox, inferLiteral, parseBox } from '../xlat/box';
 import type { XlatRegistry } from '../xlat/registry';
 import { CompileError } from './errors';
 import type { AttrRef, Expr } from './types';
@@ -28,6 +29,8 @@ export interface ExprScope {
    */
   resolveAttr(text: string, at: ConfLoc): { ref: AttrRef; t?: BoxType; da?: import('../../dict/attr').DictAttr } | undefined;
   readonly xlats: XlatRegistry;
+  /** The closest known attribute name to a misspelt one (for did-you-mean), if any. */
+  suggestAttr?(name: string): string | undefined;
 }
 
 type Lit = Extract<Expr, { k: 'lit' }> & { unresolved?: number };
@@ -114,10 +117,39 @@ export class ExprParser {
     return e;
   }
 
+  /**
+   * A constant argument checked against the type the function declares (`XlatOptions.args`): an
+   * unquoted word that reads as another type (`%str.rand(8h)`: the time 8 hours, not the text
+   * "8h") or a constant that cannot be that type is a compile error, not an empty result at run
+   * time. A constant that parses is passed already typed.
+   */
+  private checkArg(fn: string, i: number, t: BoxType, a: Expr, at: number): Expr {
+    if (a.k !== 'lit') return a;
+    const raw = a.raw;
+    const n = i + 1;
+    if (t === 'string') {
+      if (raw !== undefined && a.box.type !== 'string' && boxToString(a.box) !== raw) {
+        this.fail(`%${fn}() argument ${n}: the unquoted ${raw} reads as a ${a.box.type} (${boxToString(a.box)}), not the text the function expects; quote it: '${raw}'`, at);
+      }
+      return a;
+    }
+    if (a.box.type === t) return a;
+    const text = raw ?? (a.box.type === 'string' ? String(a.box.value) : boxToString(a.box));
+    try {
+      return { k: 'lit', box: parseBox(t, text) };
+    } catch (err) {
+      this.fail(`%${fn}() argument ${n}: "${text}" is not a valid ${t} (${(err as Error).message})`, at);
+    }
+  }
+
+  private hint(name: string | undefined): string {
+    return name ? `; did you mean "${name}"?` : '';
+  }
+
   private checkResolved(e: Expr): void {
     walk(e, (n) => {
       const u = (n as Lit).unresolved;
-      if (n.k === 'lit' && u !== undefined) this.fail(`Unknown attribute "${n.raw}"`, u);
+      if (n.k === 'lit' && u !== undefined) this.fail(`Unknown attribute "${n.raw}"${this.hint(this.scope.suggestAttr?.(n.raw!))}`, u);
     });
   }
 
@@ -213,7 +245,7 @@ export class ExprParser {
       return { k: 'lit', box: b };
     } catch (err) {
       const u = (e as Lit).unresolved;
-      this.fail(u !== undefined ? `Unknown attribute or value "${e.raw}"` : `Failed parsing "${e.raw}" as type '${t}': ${(err as Error).message}`, u ?? at);
+      this.fail(u !== undefined ? `Unknown attribute or value "${e.raw}"${this.hint(da?.values ? suggestEnum(da, e.raw) : this.scope.suggestAttr?.(e.raw))}` : `Failed parsing "${e.raw}" as type '${t}': ${(err as Error).message}`, u ?? at);
     }
   }
 
@@ -450,15 +482,18 @@ export class ExprParser {
     if (m) {
       const name = m[1];
       const def = this.scope.xlats.get(name);
-      if (!def) this.fail(`Unknown expansion function %${name}()`);
+      if (!def) this.fail(`Unknown expansion function %${name}()${didYouMean(name, this.scope.xlats.names())}`);
       this.pos += m[0].length;
       const args: Expr[] = [];
+      const argAt: number[] = [];
       this.lenient++;
       try {
         this.skipWs();
         if (s[this.pos] === ')') this.pos++;
         else {
           for (;;) {
+            this.skipWs();
+            argAt.push(this.pos);
             const word = def.wordArgs ? /^([A-Za-z][A-Za-z0-9_.-]*)\s*(?=[,)])/.exec(s.slice(this.pos, this.pos + 200)) : null;
             if (word) {
               args.push({ k: 'lit', box: { type: 'string', value: word[1] } });
@@ -476,6 +511,7 @@ export class ExprParser {
       }
       if (def.minArgs !== undefined && args.length < def.minArgs) this.fail(`%${name}() needs at least ${def.minArgs} argument(s)`, start);
       if (def.maxArgs !== undefined && args.length > def.maxArgs) this.fail(`%${name}() takes at most ${def.maxArgs} argument(s)`, start);
+      if (def.args) for (let i = 0; i < args.length && i < def.args.length; i++) args[i] = this.checkArg(name, i, def.args[i]!, args[i]!, argAt[i]!);
       return { k: 'call', name: def.name, fn: def.fn, args, t: def.returnType };
     }
     const one = /^%([A-Za-z])(?![A-Za-z0-9_(])/.exec(s.slice(this.pos, this.pos + 3));
@@ -589,4 +625,11 @@ export function asCompileError(err: unknown, loc: ConfLoc): CompileError {
   if (err instanceof BoxError || (err instanceof Error && /^(ValueError|DictError|ConfError)$/.test(err.name))) return new CompileError(loc, err.message);
   // Anything else is a bug in the compiler: let it surface.
   throw err;
+}
+
+/** The closest enumeration name of `da` to a misspelt value (case as the dictionary spells it). */
+function suggestEnum(da: import('../../dict/attr').DictAttr, name: string): string | undefined {
+  if (!da.values) return undefined;
+  const hit = suggest(name.toLowerCase(), da.values.keys());
+  return hit === undefined ? undefined : da.nameOfValue(da.values.get(hit)!) ?? hit;
 }

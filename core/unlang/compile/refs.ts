@@ -157,7 +157,7 @@ export function resolveRef(
       && dict.root.childByName(first.name) !== da) da = undefined;
     if (!da) {
       if (!list && up === 0 && i === 0) return undefined;
-      throw new CompileError(loc, `Unknown attribute "${first.name}" in "${text}"`);
+      throw new CompileError(loc, `Unknown attribute "${first.name}" in "${text}"${hintOf(dict.suggestName(first.name))}`);
     }
     pushPath(path, da, idxOf(first.idx), undefined);
     list ??= 'request';
@@ -178,7 +178,7 @@ export function resolveRef(
     } else {
       child = da.childByName(s.name) ?? dict.resolve(s.name, da);
     }
-    if (!child) throw new CompileError(loc, `Unknown attribute "${s.name}" (not a child of "${da.fullName || da.name}") in "${text}"`);
+    if (!child) throw new CompileError(loc, `Unknown attribute "${s.name}" (not a child of "${da.fullName || da.name}") in "${text}"${hintOf(dict.suggestName(s.name, da))}`);
     pushPath(path, child, idxOf(s.idx), da);
     da = child;
   }
@@ -196,4 +196,9 @@ function pushPath(path: RefSeg[], da: DictAttr, idx: Index, from: DictAttr | und
   for (let a: DictAttr | null = da.parent; a && a !== from && a.type !== 'root'; a = a.parent) chain.unshift(a);
   for (const a of chain) path.push({ da: a, idx: Idx.NONE });
   path.push({ da, idx });
+}
+
+/** `; did you mean "X"?` for a suggested name, or ''. */
+export function hintOf(name: string | undefined): string {
+  return name ? `; did you mean "${name}"?` : '';
 }

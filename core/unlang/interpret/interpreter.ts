@@ -34,7 +34,7 @@ import { A, R, RCODE_NAMES, actionName, rcodeFromName } from '../rcode';
 import type { Block, CompiledSection, Expr, Instr } from '../compile/types';
 import { caseKey } from '../compile/keywords/switch';
 import { type Box, BoxError, box, boxToString, castBox, compareBoxes } from '../xlat/box';
-import { type EvalContext, XlatYield, evalCond, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
+import { type EvalContext, XlatYield, evalCond, failureMessage, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
 import type { XlatInterpreterView } from '../xlat/registry';
 import { applyEdit, type LockSet } from './edit';
 import { REDACTED, isSecretAttr } from '../../pair/redact';
@@ -378,7 +378,10 @@ export class Execution implements XlatInterpreterView {
     const ins = f.list[f.pc];
     if (err !== undefined || !v) {
       this.memo = undefined;
-      this.request.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${err instanceof Error ? err.message : String(err)}`);
+      const fn = call.node.k === 'call' ? call.node.name : undefined;
+      if (fn && err !== undefined) failureMessage(this.ectx, err);
+      const why = err instanceof Error ? err.message : String(err);
+      this.request.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${fn ? `%${fn}() failed: ${why}` : why}`);
       this.result = R.FAIL;
       this.after(Act.CALC, f, ins);
     } else {

@@ -81,10 +81,10 @@ export function registerBuiltins(reg: XlatRegistry): void {
     count = end - start;
     return isOct ? oct((whole as Buffer).subarray(start, end)) : str((whole as string).slice(start, end));
   }, { ...pure, minArgs: 2, maxArgs: 3 });
-  reg.register('str.rpad', (_c, a) => str(argString(a[0]).padEnd(argInt(a[1], 0)!, argString(a[2]) || ' ')), { ...pure, returnType: 'string' });
-  reg.register('str.lpad', (_c, a) => str(argString(a[0]).padStart(argInt(a[1], 0)!, argString(a[2]) || ' ')), { ...pure, returnType: 'string' });
-  reg.register('str.rand', (_c, a) => str(randStr(argString(a[0]))), { returnType: 'string' });
-  reg.register('randstr', (_c, a) => str(randStr(argString(a[0]))), { returnType: 'string' });
+  reg.register('str.rpad', (_c, a) => str(argString(a[0]).padEnd(argInt(a[1], 0)!, argString(a[2]) || ' ')), { ...pure, returnType: 'string', args: ['string', 'uint32', 'string'] });
+  reg.register('str.lpad', (_c, a) => str(argString(a[0]).padStart(argInt(a[1], 0)!, argString(a[2]) || ' ')), { ...pure, returnType: 'string', args: ['string', 'uint32', 'string'] });
+  reg.register('str.rand', (_c, a) => str(randStr(argString(a[0]))), { returnType: 'string', args: ['string'] });
+  reg.register('randstr', (_c, a) => str(randStr(argString(a[0]))), { returnType: 'string', args: ['string'] });
   reg.register('str.escape', (_c, a) => str(argString(a[0]).replace(/[^A-Za-z0-9_.-]/g, (ch) => '=' + Buffer.from(ch).toString('hex').toUpperCase())), { ...pure, returnType: 'string' });
   reg.register('str.unescape', (_c, a) => str(argString(a[0]).replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))), { ...pure, returnType: 'string' });
   reg.register('length', (_c, a) => (a[0] ?? []).map((b) => box('size', BigInt(boxLength(b)))).map((b) => box('uint32', Number(b.value))), { ...pure, returnType: 'uint32' });
@@ -152,7 +152,7 @@ export function registerBuiltins(reg: XlatRegistry): void {
     for (let i = start; i < end && out.length < 100000; i += step) out.push(box('uint64', BigInt(i)));
     return out;
   }, { ...pure, returnType: 'uint64', minArgs: 1, maxArgs: 3 });
-  reg.register('rand', (_c, a) => [box('uint64', BigInt(Math.floor(Math.random() * Math.max(1, argInt(a[0], 0x7fffffff)!))))], { returnType: 'uint64', maxArgs: 1 });
+  reg.register('rand', (_c, a) => [box('uint64', BigInt(Math.floor(Math.random() * Math.max(1, argInt(a[0], 0x7fffffff)!))))], { returnType: 'uint64', maxArgs: 1, args: ['uint32'] });
   reg.register('expr.rcode', (c, a) => [box('bool', c.request.rcode === argString(a[0]))], { returnType: 'bool', minArgs: 1, maxArgs: 1 });
   reg.register('rcode', (c, a) => a.length ? [box('bool', c.request.rcode === argString(a[0]))] : str(c.request.rcode ?? ''), {});
 

@@ -20,6 +20,12 @@ import type { XlatContext } from './registry';
 import { REDACTED, isSecretAttr } from '../../pair/redact';
 
 /** Thrown (not an error) when an xlat function yields; carries the Promise and the call node. */
+export class XlatFailed extends BoxError {
+  constructor(readonly fn: string, readonly reason: unknown) {
+    super(`%${fn}() failed: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
+}
+
 export class XlatYield {
   constructor(readonly promise: Promise<Box[]>, readonly node: Expr) {}
 }
@@ -195,9 +201,11 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       try {
         r = e.fn(ctx, args);
       } catch (err) {
-        // A failing function yields no value; the reason goes to Module-Failure-Message.
+        // A failing function fails the whole expansion, and with it the statement (edit,
+        // condition, module call) that asked for it, as in FreeRADIUS; the reason goes to
+        // Module-Failure-Message too.
         failureMessage(ctx, err);
-        return NONE_LIST;
+        throw new XlatFailed(e.name, err);
       }
       if (r instanceof Promise) throw new XlatYield(r, e);
       return r;

@@ -49,6 +49,12 @@ export interface XlatOptions {
    * (`%inst.stats(state)` means the key "state", not the State attribute).
    */
   wordArgs?: boolean;
+  /**
+   * The type each argument must have, by position (checked at compile time for constants: an
+   * unquoted word that reads as another type, such as `8h` for a string, or a constant that does
+   * not parse as the type is a located error; a constant that parses is passed typed).
+   */
+  args?: readonly BoxType[];
 }
 
 /** A registered function. */
@@ -71,6 +77,13 @@ export class XlatRegistry {
   /** The function with this name, here or in the parent registry. */
   get(name: string): XlatDef | undefined {
     return this.defs.get(name.toLowerCase()) ?? this.parent?.get(name);
+  }
+
+  /** Every function name seen from here (this registry's and its parent's). */
+  names(): string[] {
+    const out = new Set(this.parent?.names() ?? []);
+    for (const d of this.defs.values()) out.add(d.name);
+    return [...out];
   }
 
   /** A registry that sees this one's functions and can add its own. */
