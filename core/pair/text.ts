@@ -45,6 +45,12 @@ export interface ParsePairOptions {
    * lacks (for example the server-internal dictionary with `Tmp-String-0`).
    */
   fallback?: readonly Dictionary[];
+  /**
+   * Accept comparison operators (`==`, `<` …) and record each leaf's operator here
+   * ({@link parsePairList} only; FreeRADIUS's `fr_pair_list_afrom_substr` with comparisons).
+   * Without it, `parsePairList` accepts assignments only.
+   */
+  compare?: Map<Pair, PairOperator>;
 }
 
 /** One parsed item with its operator (see {@link parsePairListWithOps}). */
@@ -205,6 +211,7 @@ class Scanner {
 interface Resolver {
   dict: Dictionary;
   fallback: readonly Dictionary[];
+  compare?: Map<Pair, PairOperator>;
 }
 
 function isNumber(s: string): boolean {
@@ -319,8 +326,13 @@ function leafValue(da: DictAttr, tok: ValueToken): Value {
 
 // ---------------------------------------------------------------- building pairs
 
+const COMPARISONS = new Set<PairOperator>(['==', '!=', '<', '>', '<=', '>=', '=~', '!~', '=*', '!*']);
+
 function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops: PairWithOp[] | undefined, topLevel: boolean): void {
   for (const it of items) {
+    if (!ops && !r.compare && COMPARISONS.has(it.op) && it.op.length === 2) {
+      throw new PairParseError(`Invalid character '${it.op[1]}' after operator '${it.op[0]}'`, it.offset);
+    }
     let name = it.name;
     let raw = false;
     if (/^raw\./i.test(name)) {
@@ -364,11 +376,17 @@ function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops:
     }
     list.push(leaf);
     if (ops) ops.push({ pair: top ?? leaf, leaf, op: it.op });
+    if (r.compare) {
+      if (da.isStructural && it.op !== '=' && it.op !== '==') {
+        throw new Error(`Structural attribute '${da.name}' must use '=' or '==' for comparisons`);
+      }
+      r.compare.set(leaf, it.op);
+    }
   }
 }
 
 function resolver(dict: Dictionary, opts?: ParsePairOptions): Resolver {
-  return { dict, fallback: opts?.fallback ?? [] };
+  return { dict, fallback: opts?.fallback ?? [], compare: opts?.compare };
 }
 
 /**
@@ -403,6 +421,8 @@ export function parsePairListWithOps(text: string, dict: Dictionary, opts?: Pars
 export interface PrintPairOptions {
   /** Separator between items (default `", "`). */
   separator?: string;
+  /** Operators of leaf pairs (from `ParsePairOptions.compare`); `=` for the others. */
+  ops?: ReadonlyMap<Pair, PairOperator>;
 }
 
 /** Name of `da` relative to `parent` (an ancestor or null for top level); union levels are skipped. */
@@ -425,26 +445,27 @@ function printLeafValue(p: Pair): string {
   return printValue(da, v);
 }
 
-function printOne(p: Pair, parent: DictAttr | null): string {
+function printOne(p: Pair, parent: DictAttr | null, ops?: ReadonlyMap<Pair, PairOperator>): string {
+  const op = ops?.get(p) ?? '=';
   const name = (p.da.flags.raw ? 'raw.' : '') + relativeName(p.da, parent);
   // v4 carries tags as `Tag-N = { … }` groups; print the v3 `:N` suffix only outside one.
   const tag = p.tag !== undefined && !(parent && parent.type === 'group' && parent.name === `Tag-${p.tag}`) ? ':' + p.tag : '';
   if (p.children || p.da.isStructural) {
-    if (!p.children || p.children.length === 0) return `${name}${tag} = { }`;
-    return `${name}${tag} = { ${printChildren(p.children, p.da)} }`;
+    if (!p.children || p.children.length === 0) return `${name}${tag} ${op} { }`;
+    return `${name}${tag} ${op} { ${printChildren(p.children, p.da, ', ', ops)} }`;
   }
-  return `${name}${tag} = ${printLeafValue(p)}`;
+  return `${name}${tag} ${op} ${printLeafValue(p)}`;
 }
 
 /** Union pairs whose contents are all known are printed transparently. */
-function printChildren(children: readonly Pair[], parent: DictAttr, sep = ', '): string {
+function printChildren(children: readonly Pair[], parent: DictAttr, sep = ', ', ops?: ReadonlyMap<Pair, PairOperator>): string {
   const parts: string[] = [];
   for (const c of children) {
     if (c.da.type === 'union' && c.children && !c.da.flags.raw && c.children.every((k) => !k.da.flags.raw)) {
-      if (c.children.length) parts.push(printChildren(c.children, c.da, sep));
+      if (c.children.length) parts.push(printChildren(c.children, c.da, sep, ops));
       continue;
     }
-    parts.push(printOne(c, parent.type === 'union' ? parent.parent : parent));
+    parts.push(printOne(c, parent.type === 'union' ? parent.parent : parent, ops));
   }
   return parts.join(sep);
 }
@@ -457,7 +478,7 @@ function printChildren(children: readonly Pair[], parent: DictAttr, sep = ', '):
 export function printPairList(pairs: readonly Pair[], opts?: PrintPairOptions): string {
   const sep = opts?.separator ?? ', ';
   const parts: string[] = [];
-  for (const p of pairs) parts.push(printOne(p, null));
+  for (const p of pairs) parts.push(printOne(p, null, opts?.ops));
   return parts.join(sep);
 }
 
