@@ -73,7 +73,7 @@ export class PairParseError extends Error {
 // ---------------------------------------------------------------- scanner
 
 type ValueToken =
-  | { kind: 'bare'; text: string }
+  | { kind: 'bare'; text: string; at?: number }
   | { kind: 'quoted'; text: string; quote: '"' | "'" | '`' }
   | { kind: 'group'; items: RawItem[] };
 
@@ -180,7 +180,7 @@ class Scanner {
         if (d === ',' || d === '}' || d === '\n' || d === ' ' || d === '\t' || d === '\r') break;
         this.pos++;
       }
-      value = { kind: 'bare', text: s.slice(vs, this.pos) };
+      value = { kind: 'bare', text: s.slice(vs, this.pos), at: vs };
     }
     return { name, tag, op, value, offset: start };
   }
@@ -212,6 +212,8 @@ interface Resolver {
   dict: Dictionary;
   fallback: readonly Dictionary[];
   compare?: Map<Pair, PairOperator>;
+  /** The text being parsed (error messages quote what follows a value). */
+  src?: string;
 }
 
 function isNumber(s: string): boolean {
@@ -241,9 +243,9 @@ function childOf(scope: DictAttr, comp: string, r: Resolver): DictAttr | undefin
     if (c) return c;
   }
   // A vendor the dictionary declares but has no attributes for under this VSA (e.g. 241.26.6527).
-  if (num >= 0 && scope.type === 'vsa') {
-    const def = r.dict.vendorDef(num);
-    if (def) return vendorAttr(scope, def.name, num, def.format);
+  if (scope.type === 'vsa') {
+    const def = r.dict.vendorDef(num >= 0 ? num : comp);
+    if (def) return vendorAttr(scope, def.name, def.id, def.format);
   }
   return undefined;
 }
@@ -283,6 +285,15 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
     const comp = comps[i];
     const last = i === comps.length - 1;
     let da = childOf(cur, comp, r);
+    if (!da && i === 0 && !isNumber(comp) && cur.type !== 'root') {
+      // Inside a protocol TLV, a server-internal attribute may be named (`Extended-Attribute-1 = { Tmp-Integer-0 = 1 }`).
+      const f = lookupFallback(comp);
+      if (f && f.flags.internal) {
+        chain.push(f);
+        cur = f;
+        continue;
+      }
+    }
     if (!da && !isNumber(comp)) {
       // Aliases, v3 flat names and vendor names: let the dictionary try the rest as a whole.
       const rest = comps.slice(i).join('.');
@@ -294,7 +305,12 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
         break;
       }
       da = safeResolve(r.dict, comp, from) ?? (i === 0 && topLevel ? lookupFallback(comp) : undefined);
-      if (!da) throw new Error(`Unknown attribute "${comp}"${cur.type === 'root' ? '' : ` in ${cur.name}`}`);
+      if (!da) {
+        if (cur.flags.internal && cur.type !== 'group' && safeResolve(r.dict, comp)) {
+          throw new Error(`Internal attribute '${cur.name}' of data type '${cur.type}' cannot contain protocol attributes`);
+        }
+        throw new Error(`Unknown attribute "${rest}"${cur.type === 'root' ? '' : ` for parent "${cur.name}"`}`);
+      }
     }
     if (!da) {
       // Unknown number: raw unknown attribute.
@@ -315,20 +331,31 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
 // ---------------------------------------------------------------- values
 
 /** Turns one value token into a typed value for leaf `da`. Throws on bad input. */
-function leafValue(da: DictAttr, tok: ValueToken): Value {
+function leafValue(da: DictAttr, tok: ValueToken, src?: string): Value {
   if (tok.kind === 'group') {
     throw new Error(`Attribute ${da.name} is not a structural type, and cannot take a '{' list`);
   }
   const type = da.type as LeafType;
   if (tok.kind === 'quoted' && (type === 'octets' || type === 'abinary' && da.flags.raw)) return stringToBytes(tok.text);
-  return parseValue(type, tok.text, da.flags.raw ? undefined : da);
+  try {
+    return parseValue(type, tok.text, da.flags.raw ? undefined : da);
+  } catch (e) {
+    // An integer followed by other text (`NAS-Port = 192.168.0.1`): FreeRADIUS reads the number
+    // and complains about what follows it.
+    const m = /^[+-]?[0-9]+/.exec(tok.text);
+    if (tok.kind === 'bare' && src !== undefined && tok.at !== undefined && m && /^u?int(8|16|32|64)$/.test(type) && !/^0x/i.test(tok.text)) {
+      const rest = src.slice(tok.at + m[0].length);
+      throw new Error(`Unexpected text '${rest.slice(0, 20)} ...' after value`);
+    }
+    throw e;
+  }
 }
 
 // ---------------------------------------------------------------- building pairs
 
 const COMPARISONS = new Set<PairOperator>(['==', '!=', '<', '>', '<=', '>=', '=~', '!~', '=*', '!*']);
 
-function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops: PairWithOp[] | undefined, topLevel: boolean): void {
+function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops: PairWithOp[] | undefined, topLevel: boolean, owner?: DictAttr): void {
   for (const it of items) {
     if (!ops && !r.compare && COMPARISONS.has(it.op) && it.op.length === 2) {
       throw new PairParseError(`Invalid character '${it.op[1]}' after operator '${it.op[0]}'`, it.offset);
@@ -340,6 +367,12 @@ function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops:
       name = name.slice(4);
     }
     const structural = it.value?.kind === 'group';
+    if (name.startsWith('.')) {
+      if (!owner) throw new PairParseError("The '.Attribute' syntax cannot be used at the root of a dictionary", it.offset);
+      if (owner.type === 'group') throw new PairParseError(`The '.Attribute' syntax cannot be used with parent ${owner.name} of data type '${owner.type}'`, it.offset);
+      if (it.op !== '=' && it.op !== ':=' && !COMPARISONS.has(it.op)) throw new PairParseError(`The '.Attribute' syntax cannot be used along with the '${it.op}' operator`, it.offset);
+      name = name.slice(1);
+    }
     const chain = resolvePath(name, scope, r, raw, structural, topLevel);
     // Parents: reuse existing ones in this list when there are none in `ops` mode.
     let list = out;
@@ -364,15 +397,15 @@ function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops:
     } else if (da.isStructural && it.value?.kind === 'quoted' && it.value.quote !== '`') {
       // A group given as a string holding a pair list (`Digest-Attributes := 'Nonce = "x", Method = "y"'`).
       leaf.children = [];
-      build(new Scanner(it.value.text).items(false), scopeOf(da, r), r, leaf.children, undefined, false);
+      build(new Scanner(it.value.text).items(false), scopeOf(da, r), r, leaf.children, undefined, false, da);
     } else if (da.isStructural) {
       if (!it.value || it.value.kind !== 'group') {
         throw new Error(`Group list for ${da.name} MUST start with '{'`);
       }
       leaf.children = [];
-      build(it.value.items, scopeOf(da, r), r, leaf.children, undefined, false);
+      build(it.value.items, scopeOf(da, r), r, leaf.children, undefined, false, da);
     } else if (it.value !== undefined && it.op !== '=*' && it.op !== '!*') {
-      leaf.value = leafValue(da, it.value);
+      leaf.value = leafValue(da, it.value, r.src);
     }
     list.push(leaf);
     if (ops) ops.push({ pair: top ?? leaf, leaf, op: it.op });
@@ -398,7 +431,7 @@ export function parsePairList(text: string, dict: Dictionary, opts?: ParsePairOp
   const sc = new Scanner(text);
   const items = sc.items(false);
   const out: Pair[] = [];
-  build(items, opts?.parent ?? dict.root, resolver(dict, opts), out, undefined, true);
+  build(items, opts?.parent ?? dict.root, { ...resolver(dict, opts), src: text }, out, undefined, true);
   return out;
 }
 
