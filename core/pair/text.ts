@@ -214,6 +214,8 @@ interface Resolver {
   compare?: Map<Pair, PairOperator>;
   /** The text being parsed (error messages quote what follows a value). */
   src?: string;
+  /** Only assignment operators are allowed (`parsePairList` without `compare`). */
+  assignOnly?: boolean;
 }
 
 function isNumber(s: string): boolean {
@@ -357,7 +359,7 @@ const COMPARISONS = new Set<PairOperator>(['==', '!=', '<', '>', '<=', '>=', '=~
 
 function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops: PairWithOp[] | undefined, topLevel: boolean, owner?: DictAttr): void {
   for (const it of items) {
-    if (!ops && !r.compare && COMPARISONS.has(it.op) && it.op.length === 2) {
+    if (r.assignOnly && COMPARISONS.has(it.op) && it.op.length === 2) {
       throw new PairParseError(`Invalid character '${it.op[1]}' after operator '${it.op[0]}'`, it.offset);
     }
     let name = it.name;
@@ -431,7 +433,7 @@ export function parsePairList(text: string, dict: Dictionary, opts?: ParsePairOp
   const sc = new Scanner(text);
   const items = sc.items(false);
   const out: Pair[] = [];
-  build(items, opts?.parent ?? dict.root, { ...resolver(dict, opts), src: text }, out, undefined, true);
+  build(items, opts?.parent ?? dict.root, { ...resolver(dict, opts), src: text, assignOnly: !opts?.compare }, out, undefined, true);
   return out;
 }
 
