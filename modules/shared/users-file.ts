@@ -417,7 +417,8 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
         rest = line.slice(end + 1);
       } else {
         const m = /^(\S+)([\s\S]*)$/.exec(line)!;
-        name = m[1];
+        // `::Ethernet`: an enumerated value of the key attribute, which expands to its bare name.
+        name = m[1].startsWith('::') && m[1].length > 2 ? m[1].slice(2) : m[1];
         rest = m[2];
       }
       cur = { name, loc, check: [], checkAssign: [], reply: [], fall: false, next: false, open: true, any: false, rel: {} };
