@@ -209,6 +209,11 @@ export class Sql {
     return this.pool ? { servers: this.pool.states(), counters: this.pool.counters } : undefined;
   }
 
+  /** `sqlite` or `postgresql` (after configure). */
+  get driverName(): Driver {
+    return this.driver;
+  }
+
   /** Runs one statement (exposed for sibling modules and tests). */
   query(sql: string, signal?: AbortSignal): Promise<SqlResult> {
     if (!this.pool) return Promise.reject(new SqlError('unavailable', 'sql module is not instantiated'));
