@@ -27,6 +27,8 @@ import linelog from './linelog';
 import pap from './pap';
 import radius from './radius';
 import sql from './sql';
+import sqlcounter from './sqlcounter';
+import { sessionsCommand } from './sql/sessions-cli';
 
 /** Every built-in module definition. */
 export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.freeze([
@@ -42,7 +44,13 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   pap,
   radius,
   sql,
+  sqlcounter,
 ]);
+
+/** `radiusd <name> …` sub-commands contributed by module folders (main/radiusd.ts hands them to the daemon). */
+export const MODULE_COMMANDS: Readonly<Record<string, (argv: readonly string[], io: { out(l: string): void; err(l: string): void }, defaultConfdir: string) => Promise<number>>> = Object.freeze({
+  sessions: sessionsCommand,
+});
 
 /** Apps contributed by module folders (added to core's built-in apps by the composition root, main/radiusd.ts). */
 export const MODULE_APPS: readonly AppDefinition[] = Object.freeze([

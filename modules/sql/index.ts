@@ -13,6 +13,8 @@ export default defineModule({
   impl: Sql,
   // The start-time checks (also under -C): configure on a throw-away instance (opens nothing).
   validate: (config, _at, ctx) => new Sql(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
+  map: 'map',
+  mapEscape: 'escapeValue',
   methods: {
     'recv *': 'authorize',
     'authorize *': 'authorize',
@@ -21,6 +23,8 @@ export default defineModule({
     accounting: 'accounting',
     'send *': 'send',
     'post-auth *': 'send',
+    'session *': 'session',
+    session: 'session',
     'post-auth': 'send',
   },
   named: {
@@ -31,6 +35,7 @@ export default defineModule({
     'accounting.stop': 'accounting',
     'accounting.accounting-on': 'accounting',
     'accounting.accounting-off': 'accounting',
+    session: 'session',
     send: 'send',
     'post-auth': 'send',
     'send.access-accept': 'send',

@@ -57,6 +57,7 @@ const GOOD: Record<string, string> = {
   exec: '\texec {\n\t\tprogram = "/bin/true %{User-Name}"\n\t}',
   radius: '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tport = @HOME@\n\t\t\tsecret = x\n\t\t}\n\t}',
   sql: '\tsql {\n\t\tdriver = sqlite\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t}',
+  sqlcounter: '\tsqlcounter {\n\t\tcounter_name = Daily-Session-Time\n\t\tcheck_name = Max-Daily-Session\n\t\treply_name = Session-Timeout\n\t\treset = daily\n\t\tquery = "SELECT 0"\n\t}',
   // No directory listens there: the server starts anyway (calls fail until one answers).
   ldap: '\tldap {\n\t\tserver = "ldap://127.0.0.1:@LDAP@"\n\t\tbase_dn = "dc=example,dc=com"\n\t\toptions {\n\t\t\tinstantiate_timeout = 0\n\t\t}\n\t}',
 };
@@ -86,6 +87,8 @@ const BROKEN: [string, string, string, Record<string, string>?, RegExp?][] = [
   ['sql', 'unknown driver', '\tsql {\n\t\tdriver = mysql\n\t}'],
   ['sql', 'sqlite without a file name', '\tsql {\n\t\tdriver = sqlite\n\t}'],
   ['sql', 'unknown group attribute', '\tsql {\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t\tgroup_attribute = No-Such-Attribute\n\t}'],
+  ['sqlcounter', 'invalid reset', `${GOOD.sql}\n\tsqlcounter {\n\t\tcounter_name = Daily-Session-Time\n\t\tcheck_name = Max-Daily-Session\n\t\treset = fortnightly\n\t\tquery = "SELECT 0"\n\t}`],
+  ['sqlcounter', 'unknown check attribute', `${GOOD.sql}\n\tsqlcounter {\n\t\tcounter_name = Daily-Session-Time\n\t\tcheck_name = Max-Dayly-Session\n\t\treset = daily\n\t\tquery = "SELECT 0"\n\t}`],
   ['ldap', 'bad server URL', '\tldap {\n\t\tserver = "http://127.0.0.1"\n\t}'],
   ['ldap', 'start_tls with an ldaps:// server', '\tldap {\n\t\tserver = "ldaps://127.0.0.1"\n\t\ttls {\n\t\t\tstart_tls = yes\n\t\t}\n\t}'],
   ['ldap', 'missing server', '\tldap {\n\t\tbase_dn = "dc=example,dc=com"\n\t}', undefined, /server/],
