@@ -124,13 +124,14 @@ export class Ldap implements ModuleInstance {
     this.t = { userBase: env.userBase, userFilter: env.userFilter, groupBase: env.groupBase, membership: env.membership };
     this.dirs = new Directories({
       servers: this.p.targets,
+      selection: c.server_selection,
       base: { startTls: c.tls.start_tls, tls: this.p.tls, connectTimeout: o.net_timeout * 1000 },
       bind: c.identity ? { dn: c.identity, password: c.password } : undefined,
       pool: c.pool, bindPool: c.bind_pool,
       resTimeout: o.res_timeout * 1000, reconnectDelay: o.reconnection_delay * 1000,
       trunks: this.trunks, log: this.log,
     });
-    this.log.info(`servers ${this.p.targets.map((t) => t.url).join(', ')} (fail-over in this order)${c.tls.start_tls ? ', StartTLS' : ''}; ` +
+    this.log.info(`servers ${this.p.targets.map((t) => t.url).join(', ')} (${c.server_selection === 'failback' ? 'fail-over in this order, fail-back' : c.server_selection.replace('_', '-')})${c.tls.start_tls ? ', StartTLS' : ''}; ` +
       `bind as ${c.identity ? `"${c.identity}"` : 'anonymous'}`);
     this.dirs.open();
     const dirs = this.dirs;

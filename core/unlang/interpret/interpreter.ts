@@ -866,7 +866,10 @@ export class Execution implements XlatInterpreterView {
         const r = c.rcode;
         const n = ins.children.length;
         const redundant = ins.k === 'redundant' || ins.redundant;
-        if (redundant && (r === R.FAIL || r === R.TIMEOUT || r === R.NOT_SET) && st.tried < n) {
+        // The next child is tried when this one's action for its rcode is not return/reject
+        // (by default fail and timeout; see ACTIONS_REDUNDANT), or when it set no rcode.
+        const a = r === R.NOT_SET ? A.NOT_SET : ins.children[st.i].actions[r];
+        if (redundant && a !== A.RETURN && a !== A.REJECT && st.tried < n) {
           st.i = (st.i + 1) % n;
           if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}# ${ins.name}: ${RCODE_NAMES[r] || 'no result'}, trying child ${st.i}`);
           st.tried++;
