@@ -27,6 +27,7 @@ import linelog from './linelog';
 import pap from './pap';
 import radius from './radius';
 import sql from './sql';
+import sqlippool from './sqlippool';
 
 /** Every built-in module definition. */
 export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.freeze([
@@ -42,6 +43,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   pap,
   radius,
   sql,
+  sqlippool,
 ]);
 
 /** Apps contributed by module folders (added to core's built-in apps by the composition root, main/radiusd.ts). */
