@@ -26,6 +26,7 @@ import ldap from './ldap';
 import linelog from './linelog';
 import pap from './pap';
 import radius from './radius';
+import redis_ippool from './redis_ippool';
 import sql from './sql';
 import sqlippool from './sqlippool';
 
@@ -42,6 +43,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   linelog,
   pap,
   radius,
+  redis_ippool,
   sql,
   sqlippool,
 ]);
