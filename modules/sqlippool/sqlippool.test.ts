@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfError, compileUnlang, createRootContainer, findSection, loadDefaultDictionary, loadModules, MemoryLogger, parseConfigString, parsePairList, Request, runSection, type ModuleSet } from '../../core';
+import { ConfError, MetricsRegistry, renderPrometheus, compileUnlang, createRootContainer, findSection, loadDefaultDictionary, loadModules, MemoryLogger, parseConfigString, parsePairList, Request, runSection, type ModuleSet } from '../../core';
 import { startPostgres, type PgServer } from '../../test/support/postgres';
 import sqlModule from '../sql';
 import { postgresModuleConf } from '../sql/testing';
@@ -25,9 +25,10 @@ let n = 0;
 afterEach(async () => { for (const m of open) await m.detachAll(); open = []; });
 afterAll(async () => { await pg?.stop(); fs.rmSync(tmp, { recursive: true, force: true }); }, 60_000);
 
+let metrics = new MetricsRegistry();
 async function load(body: string, checkOnly = false): Promise<ModuleSet> {
   const tree = parseConfigString(`modules {\n${body}\n}\n`, path.join(tmp, 'radiusd.conf'));
-  const root = createRootContainer({ dict, log: new MemoryLogger(false) });
+  const root = createRootContainer({ dict, log: new MemoryLogger(false), metrics });
   const mods = await loadModules({ section: findSection(tree, 'modules'), root, checkOnly, registry: [sqlModule, sqlippool] });
   open.push(mods);
   return mods;
@@ -154,7 +155,8 @@ for (const b of [sqlite, postgres]) {
       expect((await alloc(m, 'cc', 'nosuchpool')).rcode).toBe('noop');
     });
 
-    it('an exhausted pool: notfound by default, reject with a Reply-Message when configured; never a duplicate', async () => {
+    it('an exhausted pool: notfound by default, reject with a Reply-Message when configured; counted', async () => {
+      metrics = new MetricsRegistry();
       const m = await b.fresh();
       await addRange(m, 'small', '198.51.100', 1, 2);
       expect((await alloc(m, 'o1', 'small')).rcode).toBe('updated');
@@ -169,6 +171,9 @@ for (const b of [sqlite, postgres]) {
       const y = await alloc(rj, 'o2', 'small');
       expect(y.rcode).toBe('reject');
       expect(reply(y.r, 'Reply-Message')).toBe('No free address in pool small');
+      const text = renderPrometheus(metrics.snapshot());
+      expect(text).toContain('tsradius_ippool_events_total{module="sqlippool",instance="sqlippool",result="exhausted"} 2');
+      expect(text).toContain('tsradius_ippool_events_total{module="sqlippool",instance="sqlippool",result="allocated"} 3');
     });
 
     it('a lease runs out: the address goes to another device', async () => {
