@@ -26,8 +26,10 @@ import ldap from './ldap';
 import linelog from './linelog';
 import pap from './pap';
 import radius from './radius';
+import redis_ippool from './redis_ippool';
 import sql from './sql';
 import sqlcounter from './sqlcounter';
+import sqlippool from './sqlippool';
 import { sessionsCommand } from './sql/sessions-cli';
 
 /** Every built-in module definition. */
@@ -43,8 +45,10 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   linelog,
   pap,
   radius,
+  redis_ippool,
   sql,
   sqlcounter,
+  sqlippool,
 ]);
 
 /** `radiusd <name> …` sub-commands contributed by module folders (main/radiusd.ts hands them to the daemon). */

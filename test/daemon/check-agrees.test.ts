@@ -58,6 +58,9 @@ const GOOD: Record<string, string> = {
   radius: '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tport = @HOME@\n\t\t\tsecret = x\n\t\t}\n\t}',
   sql: '\tsql {\n\t\tdriver = sqlite\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t}',
   sqlcounter: '\tsqlcounter {\n\t\tcounter_name = Daily-Session-Time\n\t\tcheck_name = Max-Daily-Session\n\t\treply_name = Session-Timeout\n\t\treset = daily\n\t\tquery = "SELECT 0"\n\t}',
+  sqlippool: '\tsqlippool {\n\t\talloc_find = "SELECT 1"\n\t}',
+  // No Redis listens there (a UDP-only port): the server starts anyway (calls fail until one answers).
+  redis_ippool: '\tredis_ippool {\n\t\tserver = "127.0.0.1:@HOME@"\n\t}',
   // No directory listens there: the server starts anyway (calls fail until one answers).
   ldap: '\tldap {\n\t\tserver = "ldap://127.0.0.1:@LDAP@"\n\t\tbase_dn = "dc=example,dc=com"\n\t\toptions {\n\t\t\tinstantiate_timeout = 0\n\t\t}\n\t}',
 };
@@ -84,6 +87,8 @@ const BROKEN: [string, string, string, Record<string, string>?, RegExp?][] = [
   ['radius', 'no secret', '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t}\n\t}'],
   ['radius', 'transport = tcp with only udp { }', '\tradius {\n\t\ttype = Access-Request\n\t\ttransport = tcp\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t}'],
   ['radius', 'Status-Server as a type', '\tradius {\n\t\ttype = Status-Server\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t}'],
+  ['sqlippool', 'address attribute of type string', '\tsql {\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t}\n\tsqlippool {\n\t\talloc_find = "SELECT 1"\n\t\tallocated_address_attr = reply.User-Name\n\t}'],
+  ['redis_ippool', 'no server', '\tredis_ippool {\n\t\tlease_time = 60\n\t}'],
   ['sql', 'unknown driver', '\tsql {\n\t\tdriver = mysql\n\t}'],
   ['sql', 'sqlite without a file name', '\tsql {\n\t\tdriver = sqlite\n\t}'],
   ['sql', 'unknown group attribute', '\tsql {\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t\tgroup_attribute = No-Such-Attribute\n\t}'],
