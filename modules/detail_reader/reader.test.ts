@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryLogger, Server, AppRegistry, type AppDefinition } from '../../core';
+import { MemoryLogger, Server, AppRegistry, parseApps, parseConfigString, type AppDefinition, type ConfSection } from '../../core';
 import { BUILTIN_MODULES } from '../../test/support/builtins';
 import { startFaultServer, type FaultServer } from '../../test/proxy/fault-server';
-import { detailReaderApp, type DetailReader } from './index';
+import { DetailReaderConfig, detailReaderApp, type DetailReader } from './index';
 import { splitRecords } from './record';
 
 let server: Server | undefined;
@@ -131,6 +131,25 @@ describe('splitRecords', () => {
     const crlf = rec('b').replace(/\n/g, '\r\n');
     const { records } = splitRecords(Buffer.from('\n\n' + done + '\n' + crlf), 0);
     expect(records.map((r) => [r.lines[0], r.done])).toEqual([['User-Name = "a"', true], ['User-Name = "b"', false]]);
+  });
+});
+
+describe('detail_reader config', () => {
+  const parse = (body: string) => {
+    const root = parseConfigString(`app detail_reader spool {\n${body}\n}\n`, 'radiusd.conf');
+    return parseApps(root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'app'), new AppRegistry([detailReaderApp as unknown as AppDefinition]));
+  };
+
+  it('parses, and reports located errors (what radiusd -C reports)', () => {
+    expect(parse('filename = /var/spool/detail-*\nsite = fwd')[0].config).toMatchObject({ site: 'fwd', max_outstanding: 8, rate: 0 });
+    expect(() => parse('filename = /var/spool/detail-*')).toThrow(/radiusd\.conf\[\d+\].*site/);
+    expect(() => parse('filename = /var/*/detail\nsite = fwd')).toThrow(/radiusd\.conf\[1\]: app detail_reader spool: filename: wildcards are allowed in the last path component only/);
+    expect(() => parse('filename = /x/d-*\nsite = fwd\nmax_outstandng = 2')).toThrow(/radiusd\.conf\[4\].*max_outstandng/);
+  });
+
+  it('README documents every item', () => {
+    const text = fs.readFileSync(path.join(__dirname, 'README.md'), 'utf8');
+    for (const key of Object.keys(DetailReaderConfig.fields)) expect(text).toContain(`| \`${key}\``);
   });
 });
 
