@@ -49,6 +49,19 @@ export interface DetailReaderStats {
   files: number;
 }
 
+/** Lock files held by readers of this process (a second reader of the same spool waits). */
+const HELD = new Set<string>();
+
+/** True when process `pid` exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Wildcard (`*`, `?`) in a file name → RegExp. */
 export function globToRegExp(glob: string): RegExp {
   const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
@@ -62,6 +75,11 @@ export class DetailReader implements AppInstance {
   private readonly dir: string;
   private readonly pattern: RegExp;
   private readonly workPath: string;
+  private readonly lockPath: string;
+  /** This reader holds the spool's lock file. */
+  private owner = false;
+  /** Pid of the process holding the lock while this reader waits. */
+  private standbyFor: number | undefined;
 
   private fh: fsp.FileHandle | undefined;
   private openedAt = 0;
@@ -90,6 +108,7 @@ export class DetailReader implements AppInstance {
     this.dir = path.dirname(file);
     this.pattern = globToRegExp(path.basename(file));
     this.workPath = config.work_file ? path.resolve(this.dir, config.work_file) : path.join(this.dir, 'detail.work');
+    this.lockPath = `${this.workPath}.lock`;
   }
 
   /** The work file's path. */
@@ -132,6 +151,7 @@ export class DetailReader implements AppInstance {
     await this.fh?.close().catch(() => undefined);
     this.fh = undefined;
     this.queue = [];
+    await this.release();
     this.unregisterMetrics?.();
     this.unregisterMetrics = undefined;
   }
@@ -147,6 +167,7 @@ export class DetailReader implements AppInstance {
       detail: {
         site: this.config.site,
         workFile: this.workPath,
+        ...(this.standbyFor !== undefined ? { standby: true, lockHolder: this.standbyFor } : {}),
         backlogBytes: this.backlogBytes(),
         backlogFiles: this.backlog.files,
         inFlight: this.inflight.size,
@@ -170,7 +191,7 @@ export class DetailReader implements AppInstance {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      if (!this.fh && !(await this.openNext())) {
+      if (!this.fh && (!(await this.acquire()) || !(await this.openNext()))) {
         await this.sleep(this.config.poll_interval * 1000);
         continue;
       }
@@ -215,6 +236,47 @@ export class DetailReader implements AppInstance {
     this.log.info(`${this.workPath}: every record acknowledged; file removed`);
   }
 
+  /**
+   * Takes the spool's lock file (`<work_file>.lock`, holding the pid), so that one reader works on a spool
+   * directory: another process (a cluster worker, a second daemon) or a second reader in this process waits,
+   * and takes over when the holder is gone (a lock left by a dead process is stale and removed).
+   */
+  private async acquire(): Promise<boolean> {
+    if (this.owner) return true;
+    if (HELD.has(this.lockPath)) return this.standby(process.pid);
+    await fsp.mkdir(this.dir, { recursive: true });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await fsp.writeFile(this.lockPath, `${process.pid}\n`, { flag: 'wx' });
+        this.owner = true;
+        HELD.add(this.lockPath);
+        if (this.standbyFor !== undefined) this.log.info(`took over ${this.dir} (lock holder ${this.standbyFor} is gone)`);
+        this.standbyFor = undefined;
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const holder = Number((await fsp.readFile(this.lockPath, 'utf8').catch(() => '')).trim());
+      if (holder > 0 && holder !== process.pid && alive(holder)) return this.standby(holder);
+      await fsp.unlink(this.lockPath).catch(() => undefined);   // stale: its process is gone
+    }
+    return false;
+  }
+
+  private standby(holder: number): false {
+    if (this.standbyFor !== holder) this.log.info(`${this.dir} is read by process ${holder}; standing by`);
+    this.standbyFor = holder;
+    return false;
+  }
+
+  private async release(): Promise<void> {
+    if (!this.owner) return;
+    this.owner = false;
+    HELD.delete(this.lockPath);
+    const holder = (await fsp.readFile(this.lockPath, 'utf8').catch(() => '')).trim();
+    if (holder === String(process.pid)) await fsp.unlink(this.lockPath).catch(() => undefined);
+  }
+
   /** Opens the work file, or renames the oldest matching spool file to it. False when there is none. */
   private async openNext(): Promise<boolean> {
     const waiting = await this.scan();
@@ -250,7 +312,7 @@ export class DetailReader implements AppInstance {
     const work = path.basename(this.workPath);
     const out: { path: string; size: number; mtime: number }[] = [];
     for (const n of names) {
-      if (n === work || !this.pattern.test(n)) continue;
+      if (n === work || n === `${work}.lock` || !this.pattern.test(n)) continue;
       const p = path.join(this.dir, n);
       try {
         const st = await fsp.stat(p);
