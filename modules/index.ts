@@ -15,6 +15,7 @@ import 'reflect-metadata';
 import type { ModuleDefinition } from '../core';
 import type { AppDefinition } from '../core';
 import { pppoeDpdkApp } from './pppoe_dpdk/app';
+import { detailReaderApp } from './detail_reader';
 import always from './always';
 import attr_filter from './attr_filter';
 import chap from './chap';
@@ -59,4 +60,5 @@ export const MODULE_COMMANDS: Readonly<Record<string, (argv: readonly string[], 
 /** Apps contributed by module folders (added to core's built-in apps by the composition root, main/radiusd.ts). */
 export const MODULE_APPS: readonly AppDefinition[] = Object.freeze([
   pppoeDpdkApp as unknown as AppDefinition,
+  detailReaderApp as unknown as AppDefinition,
 ]);
