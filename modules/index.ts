@@ -18,6 +18,7 @@ import { pppoeDpdkApp } from './pppoe_dpdk/app';
 import always from './always';
 import attr_filter from './attr_filter';
 import chap from './chap';
+import dac from './dac';
 import delay from './delay';
 import detail from './detail';
 import exec from './exec';
@@ -33,6 +34,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   always,
   attr_filter,
   chap,
+  dac,
   delay,
   detail,
   exec,

@@ -20,6 +20,7 @@ import type { Dictionary } from '../dict/dictionary';
 import type { ClientLookup, RadiusClient } from '../listen/types';
 import type { Logger } from '../log/logger';
 import type { Counter, Histogram, MetricsRegistry } from '../metrics/registry';
+import { forEachLeaf } from '../pair/list';
 import { Pair } from '../pair/pair';
 import { parsePairList } from '../pair/text';
 import { PacketCode } from '../protocol/radius';
@@ -175,7 +176,8 @@ export class DacService {
     let granted: Record<string, string>;
     try {
       const extra = kind === 'coa' ? this.toPairs(dict, attrs) : [];
-      granted = Object.fromEntries(extra.map((p) => [p.da.name, printValueUnquoted(p.da, p.value!)]));
+      granted = {};
+      forEachLeaf(extra, (p) => { if (p.value !== undefined) granted[p.da.name] = printValueUnquoted(p.da, p.value); });
       pairs = [...this.identity(dict, s), ...extra];
     } catch (e) {
       return { session: s.id, user: s.user, nas: s.nas, result: 'error', message: (e as Error).message };

@@ -24,6 +24,7 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { verifyReply } from '../../client/reply';
 import type { Dictionary } from '../../dict/dictionary';
+import { forEachLeaf } from '../../pair/list';
 import { Pair } from '../../pair/pair';
 import { decodePacket, encodePacket, PacketCode } from '../../protocol/radius';
 import { printValueUnquoted } from '../../value/print';
@@ -201,9 +202,9 @@ export class NasSimulator extends EventEmitter {
       s.state = 'rejected';
       return s;
     }
-    for (const p of reply.pairs) {
+    forEachLeaf(reply.pairs, (p) => {
       if (GRANTED.includes(p.da.name) && p.value !== undefined) s.granted[p.da.name] = printValueUnquoted(p.da, p.value);
-    }
+    });
     s.id = s.granted['Acct-Session-Id'] ?? crypto.randomUUID();
     s.state = 'authorized';
     this.byId.set(s.id, s);
@@ -365,9 +366,9 @@ export class NasSimulator extends EventEmitter {
     } else if (isCoa) {
       code = PacketCode.CoAACK;
       const applied: Record<string, string> = {};
-      for (const p of req.pairs) {
+      forEachLeaf(req.pairs, (p) => {
         if (DYNAMIC.includes(p.da.name) && p.value !== undefined) applied[p.da.name] = printValueUnquoted(p.da, p.value);
-      }
+      });
       Object.assign(s!.granted, applied);
       this.emit('coa', s, applied);
     } else {
