@@ -128,7 +128,7 @@ export class Dac {
     }
     if (r !== 'ok') {
       this.anomalies[r].inc();
-      ctx.log.warn(`${status} for session ${id}: ${r.replace(/_/g, ' ')} (recorded)`);
+      this.log.warn(`${status} for session ${id} from ${u.nas}: ${r.replace(/_/g, ' ')} (recorded)`);
       return 'updated';
     }
     return 'ok';

@@ -130,6 +130,8 @@ export class NasSimulator extends EventEmitter {
   private readonly answered = new Map<string, Buffer>();
   /** Refuse CoA (or Disconnect) with this Error-Cause, e.g. for a NAK test. */
   nak: { coa?: number; disconnect?: number } = {};
+  /** Ignore the next N CoA/Disconnect requests (as a lossy path would), to exercise retransmission. */
+  drop = 0;
   /** Requests received, by kind (retransmissions included). */
   readonly received = { coa: 0, disconnect: 0, retransmissions: 0 };
 
@@ -340,6 +342,10 @@ export class NasSimulator extends EventEmitter {
 
   /** A CoA-Request or Disconnect-Request from the server. */
   private onDac(msg: Buffer, r: dgram.RemoteInfo): void {
+    if (this.drop > 0) {
+      this.drop--;
+      return;
+    }
     const key = `${r.address}|${r.port}|${msg.length >= 20 ? msg.subarray(1, 20).toString('hex') : ''}`;
     const again = this.answered.get(key);
     if (again) {
