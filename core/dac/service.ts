@@ -152,8 +152,10 @@ export class DacService {
     return { address: coa?.ipaddr ?? s.src ?? s.nas, port: coa?.port ?? 3799, secret: coa?.secret ?? client.secret };
   }
 
-  /** Sends a CoA-Request with `attrs` to every session matching `filter`. */
+  /** Sends a CoA-Request with `attrs` to every session matching `filter`. Throws when `attrs` do not parse. */
   async coa(filter: SessionFilter, attrs: CoaAttributes, signal?: AbortSignal): Promise<DacResult[]> {
+    // Bad attributes are the caller's error, reported once (throws), not per session.
+    if (this.dict) this.toPairs(this.dict, attrs);
     return this.each(filter, (s) => this.send(s, 'coa', attrs, signal));
   }
 

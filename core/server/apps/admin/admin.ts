@@ -278,6 +278,10 @@ function str(v: unknown): string | undefined {
 export const adminApp = defineApp({
   name: 'admin',
   config: AdminConfig,
-  validate: (c) => (c.token.length < 8 ? 'token: use at least 8 characters' : undefined),
+  validate: (c) => {
+    if (c.token.length < 8) return 'token: use at least 8 characters';
+    if (!c.allow_remote && !isLoopback(c.ipaddr)) return `ipaddr ${c.ipaddr} is not a loopback address: set allow_remote = yes to serve other hosts`;
+    return undefined;
+  },
   create: (config, ctx) => new AdminApp(config, ctx),
 });
