@@ -25,6 +25,8 @@ command -v ldapsearch >/dev/null 2>&1 || need+=(ldap-utils)
 # The redis_ippool tests start their own redis-server and cluster (test/support/redis.ts).
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+# The admin dashboard test (test/dac/dashboard.test.ts) drives headless Chromium.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		echo "setup: installing Debian packages: ${need[*]}" >&2

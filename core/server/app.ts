@@ -34,6 +34,7 @@ import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { InjectReply } from '../process/namespace';
+import type { DacService } from '../dac/service';
 
 /** Health of one component. */
 export interface Health {
@@ -74,6 +75,10 @@ export interface AppHost {
   readonly dict: Dictionary | undefined;
   /** The process's metrics registry (survives reloads): an app registers on start, removes on stop. */
   readonly metrics: MetricsRegistry;
+  /** The CoA/Disconnect originator and the sessions it knows (core/dac; survives reloads). */
+  readonly dac: DacService;
+  /** Runs a reload now (as SIGHUP does); true when the new configuration is serving. */
+  reload(): Promise<boolean>;
 }
 
 /** The server's health report (`Server.health()`). */
