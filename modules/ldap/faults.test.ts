@@ -11,7 +11,7 @@ import { startSlapd, type Slapd } from '../../test/support/slapd';
 import { startSlowLdap } from '../../test/support/slow-ldap';
 import { freePorts } from '../../test/interop/freeradius';
 import { callCtx, makeRequest } from '../../test/support/module-call';
-import { fixtureLdif, makeLdap, moduleBody } from './fixture';
+import { eventually, fixtureLdif, makeLdap, moduleBody } from './fixture';
 import type { Ldap } from './ldap';
 
 const req = (user: string) => makeRequest(`User-Name = "${user}"`);
@@ -19,14 +19,6 @@ const authz = (m: Ldap, r: Request, signal?: AbortSignal) =>
   m.authorize(r, callCtx(r, { name1: 'recv', name2: 'Access-Request' }, { instance: 'ldap', signal }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `cond` every 50 ms for at most `ms`. */
-async function eventually(cond: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-}
 
 describe('ldap fail-over between two directories', () => {
   let a: Slapd;

@@ -139,3 +139,12 @@ export async function makeLdap(body: string, name = 'ldap'): Promise<TestModule<
   const m = await loadTestModule(def, body, { name });
   return Object.assign(m, { logLines: m.$log.lines });
 }
+
+/** Polls `cond` every 50 ms for at most `ms` (directories coming and going in the fault tests). */
+export async function eventually(cond: () => boolean, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

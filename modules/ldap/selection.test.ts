@@ -7,21 +7,13 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlapd, type Slapd } from '../../test/support/slapd';
 import { callCtx, makeRequest } from '../../test/support/module-call';
-import { fixtureLdif, makeLdap, moduleBody } from './fixture';
+import { eventually, fixtureLdif, makeLdap, moduleBody } from './fixture';
 import type { Ldap } from './ldap';
 
 const authz = (m: Ldap) => {
   const r = makeRequest('User-Name = "john"');
   return m.authorize(r, callCtx(r, { name1: 'recv', name2: 'Access-Request' }, { instance: 'ldap' }));
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function eventually(cond: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-}
 const served = (m: Ldap) => m.stats().servers.map((s) => s.requests);
 
 describe('ldap server_selection', () => {
