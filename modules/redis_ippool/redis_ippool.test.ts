@@ -168,6 +168,13 @@ for (const mode of ['standalone', 'cluster'] as const) {
         expect(mine.filter((r) => r.rcode === 'notfound').length).toBe(4);
         expect((await leased(cl, p)).length).toBe(12);
       }
+      if (cluster) {
+        // The pools are spread over the cluster: more than one master holds pool keys.
+        const masters = srv.nodes.filter((nd) => /role:master/.test(srv.cli('-p', String(nd.port), 'INFO', 'replication')));
+        const holding = masters.filter((nd) => Number(srv.cli('-p', String(nd.port), 'DBSIZE').trim()) > 0);
+        expect(masters.length).toBe(3);
+        expect(holding.length).toBeGreaterThan(1);
+      }
     }, 30_000);
   });
 }
