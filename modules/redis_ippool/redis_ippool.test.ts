@@ -5,6 +5,7 @@
  * renew, release, Accounting-On, lease expiry, exhaustion, IPv6 prefixes, and 64 concurrent
  * allocators spread over two module instances (two connections) that never share an address.
  */
+import { spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfError, compileUnlang, createRootContainer, findSection, loadDefaultDictionary, loadModules, MemoryLogger, parseConfigString, parsePairList, Request, runSection, type ModuleSet } from '../../core';
 import { startRedis, startRedisCluster, type RedisServer } from '../../test/support/redis';
@@ -168,6 +169,54 @@ for (const mode of ['standalone', 'cluster'] as const) {
         expect(mine.filter((r) => r.rcode === 'notfound').length).toBe(4);
         expect((await leased(cl, p)).length).toBe(12);
       }
+      if (cluster) {
+        // The pools are spread over the cluster: more than one master holds pool keys.
+        const masters = srv.nodes.filter((nd) => /role:master/.test(srv.cli('-p', String(nd.port), 'INFO', 'replication')));
+        const holding = masters.filter((nd) => Number(srv.cli('-p', String(nd.port), 'DBSIZE').trim()) > 0);
+        expect(masters.length).toBe(3);
+        expect(holding.length).toBeGreaterThan(1);
+      }
     }, 30_000);
   });
 }
+
+describe('redis_ippool on a Redis Cluster that loses a master', () => {
+  let srv: RedisServer;
+  beforeAll(async () => { srv = await startRedisCluster(6); }, 120_000);
+  afterAll(async () => { await srv?.stop(); }, 60_000);
+
+  it('the replica takes over: leases survive and allocation goes on', async () => {
+    const m = await load(conf(srv, true, '\tquery_timeout = 3s'));
+    const cl = createPoolClient({ servers: [srv.nodes[0]], cluster: true, connectTimeoutMs: 3000, commandTimeoutMs: 5000 });
+    try {
+      await addRange(cl, 'fo', '192.0.2', 1, 4);
+      const a = await alloc(m, 'before', 'fo');
+      expect(a.rcode).toBe('updated');
+      // The master that holds the pool: the node answering for the pool's slot without a redirect.
+      const slot = srv.cli('CLUSTER', 'KEYSLOT', '{fo}:pool').trim();
+      const owner = srv.nodes.find((nd) => {
+        const r = spawnSync('redis-cli', ['-h', nd.host, '-p', String(nd.port), 'CLUSTER', 'COUNTKEYSINSLOT', slot], { encoding: 'utf8' });
+        const role = spawnSync('redis-cli', ['-h', nd.host, '-p', String(nd.port), 'ROLE'], { encoding: 'utf8' }).stdout;
+        return /^master/.test(role) && Number(r.stdout.trim()) > 0;
+      })!;
+      expect(owner).toBeDefined();
+      // Make sure the replica has the lease, then crash the master.
+      spawnSync('redis-cli', ['-h', owner.host, '-p', String(owner.port), 'WAIT', '1', '2000'], { encoding: 'utf8' });
+      srv.kill(owner.port);
+      // Allocation fails (or waits) while the cluster notices, then works again on the promoted replica.
+      const deadline = Date.now() + 40_000;
+      let b: Awaited<ReturnType<typeof alloc>> | undefined;
+      while (Date.now() < deadline) {
+        b = await alloc(m, 'after', 'fo');
+        if (b.rcode === 'updated') break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(b?.rcode).toBe('updated');
+      expect(b?.ip).not.toBe(a.ip);
+      // The lease made before the crash is still there: the same device gets the same address.
+      expect((await alloc(m, 'before', 'fo')).ip).toBe(a.ip);
+    } finally {
+      cl.disconnect();
+    }
+  }, 90_000);
+});

@@ -32,6 +32,8 @@ export interface RedisServer {
   readonly dir: string;
   /** Runs `redis-cli` against the first node (`-c` on a cluster); resolves with stdout. */
   cli(...args: string[]): string;
+  /** Kills one node at once (SIGKILL), as a crash: for fail-over tests. */
+  kill(port: number): void;
   stop(): Promise<void>;
 }
 
@@ -81,7 +83,7 @@ async function startNodes(count: number, cluster: boolean): Promise<{ procs: Chi
   for (const port of ports) {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
       '--protected-mode', 'no', '--logfile', path.join(dir, `redis-${port}.log`)];
-    if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000');
+    if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--repl-diskless-sync-delay', '0');
     procs.push(spawn('redis-server', args, { stdio: 'ignore' }));
   }
   try {
@@ -103,6 +105,10 @@ function handle(procs: ChildProcess[], nodes: RedisNode[], dir: string, cluster:
       const r = spawnSync('redis-cli', [...(cluster ? ['-c'] : []), '-h', '127.0.0.1', '-p', String(nodes[0].port), ...args], { encoding: 'utf8', timeout: 10_000 });
       if (r.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
+    },
+    kill(port) {
+      const i = nodes.findIndex((nd) => nd.port === port);
+      if (i >= 0) procs[i].kill('SIGKILL');
     },
     async stop() {
       if (stopped) return;
@@ -135,6 +141,12 @@ export async function startRedisCluster(count = 6): Promise<RedisServer> {
     if (r.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${r.stdout}\n${r.stderr}`);
     const ok = (port: number) => /cluster_state:ok/.test(spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'CLUSTER', 'INFO'], { encoding: 'utf8', timeout: 2000 }).stdout);
     await waitUntil(() => nodes.every((n) => ok(n.port)), 'cluster_state:ok on every node', 30_000);
+    // Every replica has finished its first sync (until then it could not take over from its master).
+    const synced = (port: number) => {
+      const info = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'INFO', 'replication'], { encoding: 'utf8', timeout: 2000 }).stdout;
+      return /role:master/.test(info) || /master_link_status:up/.test(info);
+    };
+    await waitUntil(() => nodes.every((n) => synced(n.port)), 'every replica in sync', 30_000);
   } catch (e) {
     await s.stop();
     throw e;
