@@ -1,4 +1,5 @@
 import { defineModule } from '../../core';
+import { POOL_METHODS, POOL_NAMED } from '../shared/ippool';
 import { RedisIppoolConfig } from './config';
 import { ALLOC_ENV, LEASE_ENV, RedisIppool, checkConfig } from './redis_ippool';
 
@@ -13,27 +14,7 @@ export default defineModule({
     const r = checkConfig(config, ctx.dict);
     if ('message' in r) at(r.item, r.message);
   },
-  methods: {
-    'recv Access-Request': 'alloc',
-    'send Access-Accept': 'alloc',
-    'post-auth *': 'alloc',
-    'accounting Start': 'update',
-    'accounting Interim-Update': 'update',
-    'accounting Stop': 'release',
-    'accounting Accounting-On': 'bulkRelease',
-    'accounting Accounting-Off': 'bulkRelease',
-    'accounting *': 'accounting',
-    'recv Accounting-Request': 'accounting',
-    accounting: 'accounting',
-  },
-  named: {
-    allocate: 'alloc',
-    alloc: 'alloc',
-    update: 'update',
-    renew: 'update',
-    release: 'release',
-    bulk_release: 'bulkRelease',
-    accounting: 'accounting',
-  },
+  methods: POOL_METHODS,
+  named: POOL_NAMED,
   env: { alloc: ALLOC_ENV, update: LEASE_ENV, release: LEASE_ENV, bulkRelease: LEASE_ENV, accounting: LEASE_ENV },
 });

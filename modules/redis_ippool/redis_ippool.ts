@@ -13,7 +13,7 @@ import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, MetricsRegistry, failureMessage, setValue, valueKey } from '../../core';
 import type { CallContext, Dictionary, EnvOf, InstantiateContext, Logger, Rcode, Request } from '../../core';
-import { addressTarget, hasAddress, poolCounters, setAddress, type AddressTarget, type PoolCounters } from '../shared/ippool';
+import { addressTarget, hasAddress, poolCounters, poolExhausted, setAddress, type AddressTarget, type PoolCounters } from '../shared/ippool';
 import { createPoolClient, parseServer, type PoolClient } from './client';
 import type { RedisIppoolConfig } from './config';
 import { poolKeys, poolPrefix } from './lua';
@@ -118,16 +118,8 @@ export class RedisIppool {
         ctx.log.warn(`pool "${e.pool}" does not exist`);
         return 'noop';
       }
-      this.counters.exhausted.inc();
       const msg = e.exhausted ? await e.exhausted.expand(request, ctx.signal) : `pool ${e.pool} exhausted`;
-      ctx.log.warn(`pool "${e.pool}" has no free address`);
-      failureMessage(request, this.dict, `${this.name}: ${msg}`);
-      if (this.config.on_exhausted === 'reject') {
-        const rm = this.dict.resolve('Reply-Message');
-        if (rm && msg) setValue(request.reply, rm, msg);
-        return 'reject';
-      }
-      return 'notfound';
+      return poolExhausted(request, ctx, { instance: this.name, pool: e.pool, msg, onExhausted: this.config.on_exhausted, dict: this.dict, counters: this.counters });
     } catch (err) {
       return this.failed(request, ctx, err);
     }

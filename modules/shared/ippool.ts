@@ -3,8 +3,53 @@
  * (`reply.Framed-IP-Address`, `reply.Delegated-IPv6-Prefix` …), and the pool counters in the
  * metrics registry.
  */
-import type { DictAttr, Dictionary, LeafType, MetricsRegistry, Pair, Request } from '../../core';
-import { parseValue, setValue } from '../../core';
+import type { CallContext, DictAttr, Dictionary, LeafType, MetricsRegistry, Pair, Rcode, Request } from '../../core';
+import { failureMessage, parseValue, setValue } from '../../core';
+
+/** Section → method of both pool modules (allocate on the way in, lease updates from accounting). */
+export const POOL_METHODS = Object.freeze({
+  'recv Access-Request': 'alloc',
+  'send Access-Accept': 'alloc',
+  'post-auth *': 'alloc',
+  'accounting Start': 'update',
+  'accounting Interim-Update': 'update',
+  'accounting Stop': 'release',
+  'accounting Accounting-On': 'bulkRelease',
+  'accounting Accounting-Off': 'bulkRelease',
+  'accounting *': 'accounting',
+  'recv Accounting-Request': 'accounting',
+  accounting: 'accounting',
+} as const);
+
+/** `<instance>.<name>` calls of both pool modules. */
+export const POOL_NAMED = Object.freeze({
+  allocate: 'alloc',
+  alloc: 'alloc',
+  update: 'update',
+  renew: 'update',
+  release: 'release',
+  bulk_release: 'bulkRelease',
+  accounting: 'accounting',
+} as const);
+
+/**
+ * The verdict when a pool has no free address: counted, logged, Module-Failure-Message set, and
+ * `notfound` (or `reject` with `msg` as Reply-Message when `on_exhausted = reject`).
+ */
+export function poolExhausted(request: Request, ctx: CallContext<unknown>, o: {
+  readonly instance: string; readonly pool: string; readonly msg: string; readonly onExhausted: 'notfound' | 'reject';
+  readonly dict: Dictionary; readonly counters: PoolCounters;
+}): Rcode {
+  o.counters.exhausted.inc();
+  ctx.log.warn(`pool "${o.pool}" has no free address`);
+  failureMessage(request, o.dict, `${o.instance}: ${o.msg}`);
+  if (o.onExhausted === 'reject') {
+    const rm = o.dict.resolve('Reply-Message');
+    if (rm && o.msg) setValue(request.reply, rm, o.msg);
+    return 'reject';
+  }
+  return 'notfound';
+}
 
 /** A list-qualified attribute (`reply.Framed-IP-Address`). */
 export interface AddressTarget {

@@ -1,4 +1,5 @@
 import { defineModule } from '../../core';
+import { POOL_METHODS, POOL_NAMED } from '../shared/ippool';
 import { SqlippoolConfig } from './config';
 import { ACCT_ENV, ALLOC_ENV, BULK_ENV, RELEASE_ENV, SQLIPPOOL_DEPS, Sqlippool, UPDATE_ENV, checkTarget } from './sqlippool';
 
@@ -15,27 +16,7 @@ export default defineModule({
     if (typeof t === 'string') at('allocated_address_attr', t);
     if (!config.alloc_find) at('alloc_find', 'alloc_find is not set (include the dialect\'s queries.conf)');
   },
-  methods: {
-    'recv Access-Request': 'alloc',
-    'send Access-Accept': 'alloc',
-    'post-auth *': 'alloc',
-    'accounting Start': 'update',
-    'accounting Interim-Update': 'update',
-    'accounting Stop': 'release',
-    'accounting Accounting-On': 'bulkRelease',
-    'accounting Accounting-Off': 'bulkRelease',
-    'accounting *': 'accounting',
-    'recv Accounting-Request': 'accounting',
-    accounting: 'accounting',
-  },
-  named: {
-    allocate: 'alloc',
-    alloc: 'alloc',
-    update: 'update',
-    renew: 'update',
-    release: 'release',
-    bulk_release: 'bulkRelease',
-    accounting: 'accounting',
-  },
+  methods: POOL_METHODS,
+  named: POOL_NAMED,
   env: { alloc: ALLOC_ENV, update: UPDATE_ENV, release: RELEASE_ENV, bulkRelease: BULK_ENV, accounting: ACCT_ENV },
 });

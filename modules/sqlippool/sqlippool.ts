@@ -19,7 +19,7 @@ import type { CallContext, CompiledTemplate, DepHandles, Dictionary, EnvOf, Inst
 import sql from '../sql';
 import { SqlError } from '../sql/driver';
 import { genericEscaper, pgEscaper } from '../sql/queries';
-import { addressTarget, hasAddress, poolCounters, setAddress, type AddressTarget, type PoolCounters } from '../shared/ippool';
+import { addressTarget, hasAddress, poolCounters, poolExhausted, setAddress, type AddressTarget, type PoolCounters } from '../shared/ippool';
 import type { SqlippoolConfig } from './config';
 
 /** The characters FreeRADIUS's generic escaper leaves alone (the `sql` default `safe_characters`). */
@@ -139,16 +139,8 @@ export class Sqlippool {
           return 'updated';
         }
       }
-      this.counters.exhausted.inc();
       const msg = env.exhausted ? await env.exhausted.expand(request, ctx.signal) : `pool ${env.pool} exhausted`;
-      ctx.log.warn(`pool "${env.pool}" has no free address`);
-      failureMessage(request, this.dict, `${this.name}: ${msg}`);
-      if (this.config.on_exhausted === 'reject') {
-        const rm = this.dict.resolve('Reply-Message');
-        if (rm && msg) setValue(request.reply, rm, msg);
-        return 'reject';
-      }
-      return 'notfound';
+      return poolExhausted(request, ctx, { instance: this.name, pool: env.pool, msg, onExhausted: this.config.on_exhausted, dict: this.dict, counters: this.counters });
     } catch (e) {
       return this.failed(request, ctx, e);
     }
