@@ -10,11 +10,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryLogger, Server, AppRegistry, parseApps, parseConfigString, type AppDefinition, type ConfSection } from '../../core';
+import { loadDefaultDictionary, MemoryLogger, Server, AppRegistry, parseApps, parseConfigString, type AppDefinition, type ConfSection } from '../../core';
 import { BUILTIN_MODULES } from '../../test/support/builtins';
 import { startFaultServer, type FaultServer } from '../../test/proxy/fault-server';
 import { DetailReaderConfig, detailReaderApp, type DetailReader } from './index';
-import { splitRecords } from './record';
+import { recordPairs, splitRecords } from './record';
+import { startFreeRadius } from '../../test/interop/freeradius';
+import { radclient } from '../../test/daemon/harness';
 
 /** The spool's files, without the reader's lock file. */
 const spoolFiles = (dir: string): string[] => fs.readdirSync(dir).filter((n) => !n.endsWith('.lock'));
@@ -217,6 +219,34 @@ describe('detail_reader app', () => {
       other.kill('SIGKILL');
     }
   });
+
+  it('reads the detail files FreeRADIUS 3.2 writes (every line parses; records forwarded)', async () => {
+    const fr = await startFreeRadius();
+    try {
+      for (const u of ['fr1', 'fr2', 'fr3']) {
+        const r = await radclient(`127.0.0.1:${fr.acctPort}`, 'acct', 'testing123',
+          `User-Name = "${u}", Acct-Status-Type = Stop, Acct-Session-Id = "${u}-s", NAS-IP-Address = 10.0.0.1, Framed-IP-Address = 10.1.1.1, ` +
+          'Acct-Input-Octets = 100, Event-Timestamp = 1764743000, Acct-Terminate-Cause = User-Request, Class = 0x01020304, ' +
+          'Actual-Data-Rate-Upstream = 1000, Calling-Station-Id = "a\\"b", Acct-Delay-Time = 2\n');
+        expect(r.stdout).toMatch(/Received Accounting-Response/);
+      }
+      const frFile = path.join(fr.detailDir, '127.0.0.1', fs.readdirSync(path.join(fr.detailDir, '127.0.0.1'))[0]);
+      const text = fs.readFileSync(frFile);
+      const { records } = splitRecords(text, 0);
+      expect(records).toHaveLength(3);
+      const parsed = recordPairs(records[0], loadDefaultDictionary(), Date.now() / 1000 + 10);
+      expect(parsed.skipped).toEqual([]);
+      expect(parsed.meta.timestamp).toBeGreaterThan(0);
+      const byName = new Map(parsed.pairs.map((p) => [p.da.name, p.value]));
+      expect(byName.get('Calling-Station-Id')).toBe('a"b');
+      expect(Number(byName.get('Acct-Delay-Time'))).toBeGreaterThanOrEqual(12);   // 2 + the 10 s it "waited"
+      const { users, app } = await setup('', (spool) => fs.copyFileSync(frFile, path.join(spool, 'detail-20261203')));
+      await waitUntil(() => app().stats.acked === 3 && app().stats.files === 1, 15000, 'FreeRADIUS file replayed');
+      expect(users).toEqual(['fr1', 'fr2', 'fr3']);
+    } finally {
+      await fr.stop();
+    }
+  }, 60_000);
 
   it('paces itself: max_outstanding bounds the records in flight', async () => {
     const { app } = await setup('\tmax_outstanding = 2');
