@@ -248,6 +248,20 @@ describe('detail_reader app', () => {
     }
   }, 60_000);
 
+  it('a reload keeps the reader when its config is unchanged, and replaces it (lock handed over) when it changed', async () => {
+    const { spool, users, app } = await setup();
+    const first = app();
+    const file = path.join(dir!, 'radiusd.conf');
+    await server!.reload();
+    expect(app()).toBe(first);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('retry_interval = 300ms', 'retry_interval = 400ms'));
+    await server!.reload();
+    expect(app()).not.toBe(first);
+    for (let i = 0; i < 5; i++) await account(`r${i}`);
+    await waitUntil(() => app().stats.acked === 5 && spoolFiles(spool).length === 0, 15000, 'delivered after reload');
+    expect(users.sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+  });
+
   it('paces itself: max_outstanding bounds the records in flight', async () => {
     const { app } = await setup('\tmax_outstanding = 2');
     home!.set({ delayMs: 50 });
