@@ -262,6 +262,16 @@ describe('detail_reader app', () => {
     expect(users.sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
   });
 
+  it('paces itself: rate spaces the records it starts', async () => {
+    const { app } = await setup('\tmax_outstanding = 64\n\trate = 20');
+    for (let i = 0; i < 8; i++) await account(`q${i}`);
+    await waitUntil(() => app().stats.acked === 8, 15000, 'acked');
+    const times = home!.events().filter((e) => e.code === 4 && !e.duplicate).map((e) => e.t);
+    expect(times).toHaveLength(8);
+    // 20 per second: consecutive starts at least ~50 ms apart (a busy machine only spreads them more).
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(40);
+  });
+
   it('paces itself: max_outstanding bounds the records in flight', async () => {
     const { app } = await setup('\tmax_outstanding = 2');
     home!.set({ delayMs: 50 });
