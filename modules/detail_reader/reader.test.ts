@@ -153,6 +153,14 @@ describe('detail_reader config', () => {
     expect(() => parse('filename = /x/d-*\nsite = fwd\nmax_outstandng = 2')).toThrow(/radiusd\.conf\[4\].*max_outstandng/);
   });
 
+  it('names an existing virtual server (checked at parse time, so radiusd -C agrees with start-up)', () => {
+    const root = parseConfigString('app detail_reader {\n\tfilename = /x/d-*\n\tsite = fwd\n}\n', 'radiusd.conf');
+    const apps = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'app');
+    const reg = new AppRegistry([detailReaderApp as unknown as AppDefinition]);
+    expect(parseApps(apps, reg, { sites: new Set(['fwd', 'acct']) })).toHaveLength(1);
+    expect(() => parseApps(apps, reg, { sites: new Set(['acct']) })).toThrow(/radiusd\.conf\[1\]: app detail_reader: site: no virtual server "fwd" \(one of acct\)/);
+  });
+
   it('README documents every item', () => {
     const text = fs.readFileSync(path.join(__dirname, 'README.md'), 'utf8');
     for (const key of Object.keys(DetailReaderConfig.fields)) expect(text).toContain(`| \`${key}\``);
