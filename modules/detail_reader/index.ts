@@ -13,5 +13,9 @@ export const detailReaderApp = defineApp({
   name: 'detail_reader',
   config: DetailReaderConfig,
   create: (config, ctx) => new DetailReader(config, ctx),
-  validate: (c) => (/[*?]/.test(c.filename.replace(/[^/]*$/, '')) ? 'filename: wildcards are allowed in the last path component only' : undefined),
+  validate: (c, ctx) => {
+    if (/[*?]/.test(c.filename.replace(/[^/]*$/, ''))) return 'filename: wildcards are allowed in the last path component only';
+    if (ctx.sites && !ctx.sites.has(c.site)) return `site: no virtual server "${c.site}" (one of ${[...ctx.sites].join(', ')})`;
+    return undefined;
+  },
 });

@@ -10,11 +10,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryLogger, Server, AppRegistry, parseApps, parseConfigString, type AppDefinition, type ConfSection } from '../../core';
+import { loadDefaultDictionary, MemoryLogger, Server, AppRegistry, parseApps, parseConfigString, type AppDefinition, type ConfSection } from '../../core';
 import { BUILTIN_MODULES } from '../../test/support/builtins';
 import { startFaultServer, type FaultServer } from '../../test/proxy/fault-server';
 import { DetailReaderConfig, detailReaderApp, type DetailReader } from './index';
-import { splitRecords } from './record';
+import { recordPairs, splitRecords } from './record';
+import { startFreeRadius } from '../../test/interop/freeradius';
+import { radclient } from '../../test/daemon/harness';
 
 /** The spool's files, without the reader's lock file. */
 const spoolFiles = (dir: string): string[] => fs.readdirSync(dir).filter((n) => !n.endsWith('.lock'));
@@ -151,6 +153,14 @@ describe('detail_reader config', () => {
     expect(() => parse('filename = /x/d-*\nsite = fwd\nmax_outstandng = 2')).toThrow(/radiusd\.conf\[4\].*max_outstandng/);
   });
 
+  it('names an existing virtual server (checked at parse time, so radiusd -C agrees with start-up)', () => {
+    const root = parseConfigString('app detail_reader {\n\tfilename = /x/d-*\n\tsite = fwd\n}\n', 'radiusd.conf');
+    const apps = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'app');
+    const reg = new AppRegistry([detailReaderApp as unknown as AppDefinition]);
+    expect(parseApps(apps, reg, { sites: new Set(['fwd', 'acct']) })).toHaveLength(1);
+    expect(() => parseApps(apps, reg, { sites: new Set(['acct']) })).toThrow(/radiusd\.conf\[1\]: app detail_reader: site: no virtual server "fwd" \(one of acct\)/);
+  });
+
   it('README documents every item', () => {
     const text = fs.readFileSync(path.join(__dirname, 'README.md'), 'utf8');
     for (const key of Object.keys(DetailReaderConfig.fields)) expect(text).toContain(`| \`${key}\``);
@@ -216,6 +226,58 @@ describe('detail_reader app', () => {
     } finally {
       other.kill('SIGKILL');
     }
+  });
+
+  it('reads the detail files FreeRADIUS 3.2 writes (every line parses; records forwarded)', async () => {
+    const fr = await startFreeRadius();
+    try {
+      for (const u of ['fr1', 'fr2', 'fr3']) {
+        const r = await radclient(`127.0.0.1:${fr.acctPort}`, 'acct', 'testing123',
+          `User-Name = "${u}", Acct-Status-Type = Stop, Acct-Session-Id = "${u}-s", NAS-IP-Address = 10.0.0.1, Framed-IP-Address = 10.1.1.1, ` +
+          'Acct-Input-Octets = 100, Event-Timestamp = 1764743000, Acct-Terminate-Cause = User-Request, Class = 0x01020304, ' +
+          'Actual-Data-Rate-Upstream = 1000, Calling-Station-Id = "a\\"b", Acct-Delay-Time = 2\n');
+        expect(r.stdout).toMatch(/Received Accounting-Response/);
+      }
+      const frFile = path.join(fr.detailDir, '127.0.0.1', fs.readdirSync(path.join(fr.detailDir, '127.0.0.1'))[0]);
+      const text = fs.readFileSync(frFile);
+      const { records } = splitRecords(text, 0);
+      expect(records).toHaveLength(3);
+      const parsed = recordPairs(records[0], loadDefaultDictionary(), Date.now() / 1000 + 10);
+      expect(parsed.skipped).toEqual([]);
+      expect(parsed.meta.timestamp).toBeGreaterThan(0);
+      const byName = new Map(parsed.pairs.map((p) => [p.da.name, p.value]));
+      expect(byName.get('Calling-Station-Id')).toBe('a"b');
+      expect(Number(byName.get('Acct-Delay-Time'))).toBeGreaterThanOrEqual(12);   // 2 + the 10 s it "waited"
+      const { users, app } = await setup('', (spool) => fs.copyFileSync(frFile, path.join(spool, 'detail-20261203')));
+      await waitUntil(() => app().stats.acked === 3 && app().stats.files === 1, 15000, 'FreeRADIUS file replayed');
+      expect(users).toEqual(['fr1', 'fr2', 'fr3']);
+    } finally {
+      await fr.stop();
+    }
+  }, 60_000);
+
+  it('a reload keeps the reader when its config is unchanged, and replaces it (lock handed over) when it changed', async () => {
+    const { spool, users, app } = await setup();
+    const first = app();
+    const file = path.join(dir!, 'radiusd.conf');
+    await server!.reload();
+    expect(app()).toBe(first);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('retry_interval = 300ms', 'retry_interval = 400ms'));
+    await server!.reload();
+    expect(app()).not.toBe(first);
+    for (let i = 0; i < 5; i++) await account(`r${i}`);
+    await waitUntil(() => app().stats.acked === 5 && spoolFiles(spool).length === 0, 15000, 'delivered after reload');
+    expect(users.sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+  });
+
+  it('paces itself: rate spaces the records it starts', async () => {
+    const { app } = await setup('\tmax_outstanding = 64\n\trate = 20');
+    for (let i = 0; i < 8; i++) await account(`q${i}`);
+    await waitUntil(() => app().stats.acked === 8, 15000, 'acked');
+    const times = home!.events().filter((e) => e.code === 4 && !e.duplicate).map((e) => e.t);
+    expect(times).toHaveLength(8);
+    // 20 per second: consecutive starts at least ~50 ms apart (a busy machine only spreads them more).
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(40);
   });
 
   it('paces itself: max_outstanding bounds the records in flight', async () => {
