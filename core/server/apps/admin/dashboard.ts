@@ -45,11 +45,17 @@ canvas{width:100%;height:140px}
 </main>
 <script>
 (function(){
- var token = '';
- var m = /token=([^&]+)/.exec(location.hash || '');
- if (m) { token = decodeURIComponent(m[1]); sessionStorage.setItem('tsradius-token', token); history.replaceState(null, '', location.pathname); }
- else token = sessionStorage.getItem('tsradius-token') || '';
  var $ = function(id){ return document.getElementById(id); };
+ var token = sessionStorage.getItem('tsradius-token') || '';
+ function fromHash(){
+  var m = /token=([^&]+)/.exec(location.hash || '');
+  if (!m) return false;
+  token = decodeURIComponent(m[1]); sessionStorage.setItem('tsradius-token', token); history.replaceState(null, '', location.pathname);
+  $('login').style.display = 'none'; $('app').style.display = '';
+  return true;
+ }
+ fromHash();
+ window.addEventListener('hashchange', function(){ if (fromHash()) tick(); });
  var hist = [], last = null;
  function api(path, opts){
   opts = opts || {}; opts.headers = { 'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json' };
