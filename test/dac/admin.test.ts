@@ -116,6 +116,11 @@ describe('admin app', () => {
     expect(typed.get('tsradius_sessions_active')).toBe('gauge');
     expect(m.out.join('\n')).toMatch(/^tsradius_sessions_active 1$/m);
     expect(typed.get('tsradius_dac_rtt_seconds')).toBe('histogram');
+    expect(typed.get('tsradius_request_duration_seconds')).toBe('histogram');
+    expect(m.out.join('\n')).toMatch(/^tsradius_request_duration_seconds_bucket\{server="vx",le="\+Inf"\} [1-9][0-9]*$/m);
+    const st = await api(f, 'GET', '/api/stats');
+    expect(st.json.latency.vx.count).toBeGreaterThanOrEqual(5);
+    expect(st.json.latency.vx.p50).toBeGreaterThan(0);
   });
 
   it('Debian radclient as the NAS: VX Access-Request and Start; a CoA its NAS does not know is NAKed (Error-Cause recorded)', async () => {

@@ -47,6 +47,7 @@ describe('admin dashboard in Chromium', () => {
     expect(g[5]).toBe('100000000 / 20000000');
     expect(rows.find((r) => r[0] === silver.id)![5]).toBe('10000000 / 2000000'); // mode B: the maximum
     expect(await browser.eval(`document.getElementById('sessions').textContent`)).toBe('2');
+    expect(await browser.eval(`document.getElementById('lat').textContent`)).toMatch(/^[0-9.]+ \/ [0-9.]+$/); // from the site's histogram
     const mods = await browser.eval<string[]>(`[...document.querySelectorAll('#mods tr')].map((tr) => tr.children[0].textContent + ' ' + tr.children[1].textContent)`);
     expect(mods).toEqual(expect.arrayContaining(['dac dac', 'dac_detached dac', 'files files', 'pap pap', 'admin app admin']));
 
