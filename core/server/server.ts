@@ -38,7 +38,7 @@ import type { Collect, CounterChild, GaugeOptions, Histogram, MetricOptions } fr
 import { processServices, type ProcessServices } from '../module/container';
 import type { Pair } from '../pair/pair';
 import { parsePairList } from '../pair/text';
-import type { AppHost, AppInstance, AppRegistry, AppSpec, Health, InjectRequest, ServerHealth } from './app';
+import type { AppHost, AppInstance, AppRegistry, AppSpec, ClientSummary, Health, InjectRequest, ServerHealth } from './app';
 import { loadGeneration, type Generation, type GenerationOptions } from './generation';
 import { serverStatsView, SERVER_METRICS } from './stats-view';
 import { socketKey, type ListenSpec } from './listen-config';
@@ -190,6 +190,7 @@ export class Server {
     get metrics() { return srv.services.metrics; },
     get dac() { return srv.services.dac; },
     reload: () => srv.reload(),
+    clients: () => srv.clientSummaries(),
   }))(this);
   /** What `auto` learned (clients that sent Message-Authenticator); see core/listen/client-state.ts. */
   private maState: MaSeenState | undefined;
@@ -758,6 +759,26 @@ export class Server {
     if (this.share > 1) {
       for (const table of gen.clients.values()) (table as { setShare?: (n: number) => void }).setShare?.(this.share);
     }
+  }
+
+  /** The current generation's clients for apps (no secrets). */
+  clientSummaries(): ClientSummary[] {
+    const gen = this.gen;
+    if (!gen) return [];
+    const out: ClientSummary[] = [];
+    const seen = new Set<unknown>();
+    const add = (server: string, table: ClientTable) => {
+      for (const c of table.clients) {
+        if (server !== '*' && seen.has(c)) continue;
+        seen.add(c);
+        const coa = c.coaServer;
+        out.push({ server, name: c.name, shortname: c.shortname, network: c.network, nasType: c.nasType,
+          coaServer: coa && { ipaddr: coa.ipaddr, port: coa.port, ownSecret: coa.secret !== undefined } });
+      }
+    };
+    add('*', gen.globalClients);
+    for (const [name, table] of gen.clients) add(name, table);
+    return out;
   }
 
   /** A listener saw a client's first Message-Authenticator. */

@@ -87,6 +87,12 @@ describe('admin app', () => {
     expect((await radmin(['sessions'])).out.at(-1)).toBe('1 session(s)');
     expect((await radmin(['sessions', '--all'])).out.at(-1)).toBe('2 session(s)');
 
+    const cl = await radmin(['clients']);
+    expect(cl.code).toBe(0);
+    expect(cl.out[0]).toMatch(/^SERVER\s+NAME\s+NETWORK\s+NAS TYPE\s+COA\/DISCONNECT TO$/);
+    expect(cl.out[2]).toMatch(new RegExp(`^\\*\\s+vx-nas\\s+127\\.0\\.0\\.1\\s+other\\s+\\(NAS address\\):${f.ports.coa}$`));
+    expect(JSON.stringify((await api(f, 'GET', '/api/clients')).json)).not.toContain('testing123');
+
     const stats = await radmin(['stats']);
     expect(stats.code).toBe(0);
     expect(stats.out[0]).toMatch(/active sessions 1/);

@@ -21,6 +21,7 @@
  * | GET | `/api/health` | `Server.health()`: generation, modules, listeners, apps |
  * | GET | `/api/stats` | request/reply/drop counters (total and per listener), reloads, latency per site (histogram, p50/p99 bucket bounds), DAC counters, sessions |
  * | POST | `/api/reload` | reload now (as SIGHUP) |
+ * | GET | `/api/clients` | the clients (no secrets) and their `coa_server` |
  * | GET | `/api/sessions?user=&nas=&all=1&limit=` | sessions |
  * | GET | `/api/sessions/<id>` | one session |
  * | POST | `/api/sessions/<id>/coa` | CoA-Request: body `{"attributes": {"Actual-Data-Rate-Downstream": 5000000}}` |
@@ -193,6 +194,7 @@ export class AdminApp implements AppInstance {
         dac: { requests: dacCounts, in_flight: dac.inFlight, retransmissions: sampleValue(snap, 'tsradius_dac_retransmissions_total') ?? 0 },
       };
     }
+    if (path === '/api/clients') { want('GET'); return { clients: host.clients() }; }
     if (path === '/api/reload') { want('POST'); return { ok: await host.reload(), generation: host.generation }; }
     if (path === '/api/sessions') {
       want('GET');
