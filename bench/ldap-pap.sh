@@ -130,7 +130,7 @@ s = s.replace("modules {\n", "modules {\n" + ldap, 1)
 s = s.replace("\trecv Access-Request {\n\t\tfiles\n", "\trecv Access-Request {\n\t\tldap\n", 1)
 open(p, "w").write(s)
 PY
-grep -q '^\t\tldap$' "$TS/radiusd.conf" || { echo "ldap-pap: could not patch $TS/radiusd.conf" >&2; exit 1; }
+grep -qP '^\t\tldap$' "$TS/radiusd.conf" || { echo "ldap-pap: could not patch $TS/radiusd.conf" >&2; exit 1; }
 node "$here/daemon/daemon.js" -d "$TS" -f >"$TS/out.log" 2>&1 &
 TS_PID=$!
 pids+=("$TS_PID")
