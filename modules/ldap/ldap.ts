@@ -13,7 +13,7 @@ import { defineDict, type DictHandles, type EnvOf } from '../../core';
 import type { CompiledTemplate } from '../../core';
 import type { Dictionary } from '../../core';
 import type { Logger } from '../../core';
-import type { CallContext, Rcode } from '../../core';
+import type { CallContext, MapResult, Rcode } from '../../core';
 import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../../core';
 import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME, TRUNKS } from '../../core';
 import { Pair } from '../../core';
@@ -394,6 +394,49 @@ export class Ldap implements ModuleInstance {
     return member;
   }
 
+  // ───────────────────────── map ldap "url" { … } ─────────────────────────
+
+  /**
+   * `map <inst> "ldap:///base?attrs?scope?filter" { attr op 'ldapAttr' … }` (FreeRADIUS map_proc): one
+   * search; the fields are the attributes of every entry found (names case-insensitive, values of all
+   * entries in result order), plus `dn` and `entryDN` (the entry's DN). No entry: `notfound`. Without an
+   * attribute list in the URL all user and operational attributes are asked for. Values expanded into the
+   * URL are filter-escaped (`mapEscape`), so a `(` in `%{NAS-Identifier}` cannot change the filter.
+   */
+  async mapQuery(request: Request, ctx: CallContext, query: string): Promise<MapResult> {
+    let u: ReturnType<typeof parseLdapUrl>;
+    try {
+      u = parseLdapUrl(query);
+      if (u.server) {
+        const t = parseServer(u.server, this.config.port);
+        if (!this.p.targets.some((x) => x.host === t.host)) throw new Error(`${t.host} is not one of the configured servers`);
+      }
+    } catch (e) {
+      request.log.error(`${this.name}: map: ${(e as Error).message}`);
+      return 'fail';
+    }
+    let r: OpResult;
+    try {
+      r = await this.search({ base: u.base, scope: u.scope, filter: u.filter, attrs: u.attrs.length ? u.attrs : ['*', '+'] }, ctx.signal);
+    } catch (e) {
+      return this.opFailed(request, e, 'map search');
+    }
+    if (r.status === LDAP.noSuchObject || (r.status === LDAP.success && r.entries.length === 0)) return 'notfound';
+    if (r.status !== LDAP.success) return this.opFailed(request, new Error(`LDAP ${r.status} ${r.message}`), 'map search');
+    const fields = new FieldMap();
+    for (const e of r.entries) {
+      fields.add('dn', [e.dn]);
+      if (!e.attrs.has('entrydn')) fields.add('entrydn', [e.dn]);
+      for (const [name, vals] of e.attrs) fields.add(name, vals.map((b) => b.toString('utf8')));
+    }
+    return { fields };
+  }
+
+  /** Escapes a value expanded into a `map` URL (RFC 4515 filter escaping). */
+  mapEscape(value: string): string {
+    return escapeFilter(value);
+  }
+
   // ───────────────────────── %ldap(url) ─────────────────────────
 
   /**
@@ -413,5 +456,19 @@ export class Ldap implements ModuleInstance {
     if (r.status !== LDAP.success && r.status !== LDAP.noSuchObject) throw new Error(`${this.name}: search failed (LDAP ${r.status})`);
     void request;
     return r.entries.flatMap((e) => entryValues(e, u.attrs[0])).map((v) => box('string', v));
+  }
+}
+
+/** Map fields by attribute name, looked up case-insensitively (LDAP attribute names are). */
+class FieldMap extends Map<string, string[]> {
+  add(name: string, values: string[]): void {
+    const k = name.toLowerCase();
+    const have = super.get(k);
+    if (have) have.push(...values);
+    else super.set(k, [...values]);
+  }
+
+  override get(name: string): string[] | undefined {
+    return super.get(name.toLowerCase());
   }
 }
