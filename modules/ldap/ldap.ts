@@ -18,6 +18,7 @@ import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../..
 import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME, TRUNKS } from '../../core';
 import { Pair } from '../../core';
 import type { Request } from '../../core';
+import type { ConfItem, ConfSection } from '../../core';
 import { trunkFactory, type TrunkFactory } from '../../core';
 import { box } from '../../core';
 import { addValue, failureMessage, getValue } from '../../core';
@@ -89,6 +90,7 @@ export class Ldap implements ModuleInstance {
   private p!: LdapPrepared;
   private t!: Templates;
   private readonly groupCache = new WeakMap<Request, GroupCache>();
+  private readClients: ConfSection[] = [];
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: LdapConfig,
@@ -138,8 +140,50 @@ export class Ldap implements ModuleInstance {
     const until = Date.now() + o.instantiate_timeout * 1000;
     while (!dirs.anyAlive() && Date.now() < until && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 20));
     if (!dirs.anyAlive() && !ctx.signal.aborted) {
+      if (c.read_clients) throw new Error(`read_clients: no LDAP server answered within instantiate_timeout ${o.instantiate_timeout}s`);
       this.log.warn(`no LDAP server answered within instantiate_timeout ${o.instantiate_timeout}s; starting anyway, calls fail until one does`);
     }
+    if (c.read_clients && !ctx.signal.aborted) this.readClients = await this.loadClients(ctx.signal);
+  }
+
+  /** The clients read at start (`read_clients`), as `client { }` sections for the server's client table. */
+  clients(): readonly ConfSection[] {
+    return this.readClients;
+  }
+
+  /**
+   * `read_clients`: one search under `client.base_dn`; every object becomes a client with the attributes
+   * named in `client.attribute { }`. An object without an address or a secret is skipped with a warning;
+   * a failed search fails start-up (a server without its clients would drop their packets silently).
+   */
+  private async loadClients(signal: AbortSignal): Promise<ConfSection[]> {
+    const c = this.config.client;
+    const a = c.attribute;
+    const attrs = [a.ipaddr, a.secret, a.shortname, a.nas_type, a.require_message_authenticator];
+    const r = await this.search({ base: c.base_dn || this.config.base_dn, scope: c.scope, filter: c.filter, attrs }, signal);
+    if (r.status !== LDAP.success && r.status !== LDAP.noSuchObject) throw new Error(`read_clients: search failed (LDAP ${r.status} ${r.message})`);
+    const out: ConfSection[] = [];
+    const loc = { file: `ldap ${this.name}`, line: 0 };
+    const pair = (attr: string, value: string): ConfItem => ({ kind: 'pair', attr, op: '=', value, quote: 'single', text: `${attr} = …`, loc });
+    for (const e of r.entries) {
+      const one = (name: string) => entryValues(e, name)[0];
+      const ip = one(a.ipaddr);
+      const secret = one(a.secret);
+      if (!ip || !secret) {
+        this.log.warn(`read_clients: ${e.dn} has no ${!ip ? a.ipaddr : a.secret}; skipped`);
+        continue;
+      }
+      const children: ConfItem[] = [pair('ipaddr', ip), pair('secret', secret)];
+      const short = one(a.shortname);
+      if (short) children.push(pair('shortname', short));
+      const type = one(a.nas_type);
+      if (type) children.push(pair('nas_type', type));
+      const ma = one(a.require_message_authenticator)?.toLowerCase();
+      if (ma) children.push(pair('require_message_authenticator', ma === 'true' ? 'yes' : ma === 'false' ? 'no' : ma));
+      out.push({ kind: 'section', name1: 'client', name2: short || ip, headerText: short || ip, children, loc: { ...loc, file: `${loc.file}: ${e.dn}` } });
+    }
+    this.log.info(`read_clients: ${out.length} client(s) from ${c.base_dn || this.config.base_dn}`);
+    return out;
   }
 
   detach(): void {
