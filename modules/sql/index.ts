@@ -15,6 +15,7 @@ export default defineModule({
   validate: (config, _at, ctx) => new Sql(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
   map: 'map',
   mapEscape: 'escapeValue',
+  clients: 'readClients',
   methods: {
     'recv *': 'authorize',
     'authorize *': 'authorize',

@@ -23,7 +23,7 @@ import { sectionOf } from '../../core';
 import { valueKey, type DictAttr } from '../../core';
 import type { Dictionary } from '../../core';
 import type { Logger } from '../../core';
-import type { CallContext, MapResult, Rcode } from '../../core';
+import type { CallContext, MapResult, ModuleClient, Rcode } from '../../core';
 import type { BootstrapContext, InstantiateContext } from '../../core';
 import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TRUNKS, XLATS } from '../../core';
 import { Pair } from '../../core';
@@ -118,7 +118,6 @@ export class Sql {
     if (d !== 'sqlite' && d !== 'postgresql') this.fail(`unknown driver "${c.driver}" (expected sqlite or postgresql)`, 'driver');
     this.driver = d;
     if (d === 'sqlite' && !c.sqlite.filename) this.fail('the sqlite driver needs sqlite { filename }');
-    if (c.read_clients) this.fail('read_clients is not supported yet (clients cannot be added from a module); list clients in clients.conf', 'read_clients');
     this.escape = d === 'postgresql' ? pgEscaper : genericEscaper(c.safe_characters);
     const resolve = (n: string, item?: string): DictAttr => ctx.dict.resolve(n) ?? this.fail(`attribute "${n}" is not in the dictionary`, item);
     this.sqlUserName = resolve('SQL-User-Name');
@@ -212,6 +211,38 @@ export class Sql {
   /** `sqlite` or `postgresql` (after configure). */
   get driverName(): Driver {
     return this.driver;
+  }
+
+  /**
+   * `read_clients`: the RADIUS clients in `client_table` (FreeRADIUS `nas`), through
+   * `client_query` (default: every column); columns are taken by name: id, nasname, shortname,
+   * type, secret, server, and require_ma / limit_proxy_state when the table has them.
+   * The generation calls it once after start-up (and on every reload).
+   */
+  async readClients(signal: AbortSignal): Promise<readonly ModuleClient[]> {
+    const c = this.config;
+    if (!c.read_clients) return [];
+    const r = await this.query(c.client_query ?? `SELECT * FROM ${c.client_table}`, signal);
+    const col = (name: string) => r.fields.findIndex((f) => f.toLowerCase() === name);
+    const [id, nasname, shortname, type, secret, server, ma, lps] = ['id', 'nasname', 'shortname', 'type', 'secret', 'server', 'require_ma', 'limit_proxy_state'].map(col);
+    const at = (row: readonly (string | null)[], i: number, dflt = 0) => (i >= 0 ? row[i] : row[dflt]) ?? undefined;
+    const out: ModuleClient[] = [];
+    for (const row of r.rows) {
+      const addr = at(row, nasname, 1);
+      const key = at(row, secret, 4);
+      const rowId = at(row, id, 0) ?? String(out.length + 1);
+      if (!addr || !key) {
+        this.log.warn(`${c.client_table} row ${rowId}: no nasname or secret; skipped`);
+        continue;
+      }
+      out.push({
+        name: at(row, shortname, 2) || addr, address: addr, secret: key,
+        shortname: at(row, shortname, 2) || undefined, nasType: at(row, type, 3) || undefined, server: at(row, server, 5) || undefined,
+        requireMessageAuthenticator: ma >= 0 ? row[ma] || undefined : undefined, limitProxyState: lps >= 0 ? row[lps] || undefined : undefined,
+        source: `sql ${this.name} ${c.client_table} row ${rowId}`,
+      });
+    }
+    return out;
   }
 
   /** Runs one statement (exposed for sibling modules and tests). */
