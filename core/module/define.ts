@@ -187,6 +187,11 @@ export interface EnvItem {
   /** Picks `escape` from the parsed config (e.g. by an `escape_filenames` switch). */
   readonly escapeBy?: (config: any) => ((s: string) => string) | undefined;
   /**
+   * Rewrites the item's text before it is compiled, picked from the parsed config (e.g. older
+   * one-letter forms such as sqlcounter's v3 `%b` into the functions that replace them).
+   */
+  readonly rewriteBy?: (config: any) => ((text: string) => string) | undefined;
+  /**
    * An unquoted value naming an attribute (`key = NAS-Port-Type`, `format = User-Name`,
    * `reference = control.Filter-Id`) is a reference to it, as in v4: compiled as `%{…}`, and its
    * value is used raw (`escape` does not apply to it). Quoted text stays a string.
