@@ -1,9 +1,13 @@
 /**
  * `sqlcounter`, `sql.session` and `map sql` on PostgreSQL: the test starts its own server
  * (initdb into a temporary directory, a free loopback port), loads the shipped schema, and uses
- * the shipped PostgreSQL counter and Simultaneous-Use queries.
+ * the shipped PostgreSQL counter and Simultaneous-Use queries; `radiusd sessions` reads the
+ * sessions there too.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { sessionsCommand } from '../sql/sessions-cli';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findSection, parseConfigString, loadDefaultDictionary, MemoryLogger, createRootContainer, loadModules, type ModuleSet } from '../../core';
 import { parsePairList, printPairList, Request, compileUnlang, runSection } from '../../core';
@@ -95,5 +99,24 @@ describe('sessions and counters on PostgreSQL (own server)', () => {
     expect(await run(m, policy, r)).toBe('updated');
     expect(printPairList(r.reply)).toBe('Filter-Id = "jeanne"');
     expect(await run(m, policy, req(`User-Name = "x' OR 'a'='a"`))).toBe('notfound');
+  });
+
+  it('radiusd sessions on PostgreSQL: open sessions by user, --usage with the last login', async () => {
+    await session('w1', 'pgw', NOW - 3600, 120, true);
+    await session('w2', 'pgw', NOW - 60, 30, false);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-pgsessions-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'radiusd.conf'), `modules {\n${postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user)}\n}\n`);
+      const out: string[] = [];
+      const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(`E: ${l}`) };
+      expect(await sessionsCommand(['-d', dir, '-u', 'pgw', '--json'], io, dir)).toBe(0);
+      const rows = JSON.parse(out.join('\n')) as { user: string; sessionId: string; start: string }[];
+      expect(rows).toEqual([expect.objectContaining({ user: 'pgw', sessionId: 'w2', start: new Date((NOW - 60) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') })]);
+      out.length = 0;
+      expect(await sessionsCommand(['-d', dir, '--usage', '-u', 'pgw'], io, dir)).toBe(0);
+      expect(out.join('\n')).toMatch(/^pgw\s+2\s+1\s+0:02:30\s+\S+Z$/m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
