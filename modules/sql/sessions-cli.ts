@@ -83,7 +83,7 @@ export async function sessionsCommand(argv: readonly string[], io: CommandIo, de
     return 2;
   }
   if (!section) {
-    io.err(`radiusd sessions: no "sql ${a.i === 'sql' ? '' : a.i}" module in ${path.join(confdir, `${a.n}.conf`)}`.replace(/ +"/, ' "').replace('sql "', 'sql"'));
+    io.err(`radiusd sessions: no "${a.i === 'sql' ? 'sql' : `sql ${a.i}`}" module in ${path.join(confdir, `${a.n}.conf`)}`);
     return 2;
   }
   // SQLite: do not create the database the daemon has not created yet.

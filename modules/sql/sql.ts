@@ -28,7 +28,7 @@ import type { BootstrapContext, CompiledTemplate, ConfigAt, EnvOf, InstantiateCo
 import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TRUNKS, XLATS } from '../../core';
 import { Pair } from '../../core';
 import type { Request } from '../../core';
-import type { TrunkFactory } from '../../core';
+import { trunkFactory, type TrunkFactory } from '../../core';
 import { box } from '../../core';
 import type { XlatRegistry } from '../../core';
 import { failureMessage, setValue } from '../../core';
@@ -162,7 +162,7 @@ export class Sql {
    * instance that opens nothing; `radiusd -C` fails exactly when start-up would.
    */
   static validate(config: SqlConfig, at: ConfigAt, ctx: ValidateContext): void {
-    new Sql(config, ctx.log, ctx.name, undefined as unknown as TrunkFactory, ctx.xlats).configure(ctx, at);
+    new Sql(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx, at);
   }
 
   /** Opens the connections (SQLite: the worker; PostgreSQL: `pool.start` connections per server). */
