@@ -639,9 +639,11 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
       if (typeof value !== 'string') throw new Error(`env["${methodName}"].${arg} names config item "${item}", which is not a string`);
       const o = typeof spec === 'string' ? undefined : spec;
       const escape = o?.escape ?? (o?.escapeBy as ((c: unknown) => ((s: string) => string) | undefined) | undefined)?.(e.config);
+      const rewrite = (o?.rewriteBy as ((c: unknown) => ((s: string) => string) | undefined) | undefined)?.(e.config);
       // v4: an unquoted attribute name is a reference to the attribute, its value used raw.
-      const text = o?.attrRef && itemPair(e.section, item)?.quote === 'bare' ? bareAttrTemplate(value, dict) : value;
-      const topts = { dict, xlats, loc: itemLoc(e.section, item), strftime: o?.strftime, escape: text === value ? escape : undefined };
+      const converted = o?.attrRef && itemPair(e.section, item)?.quote === 'bare' ? bareAttrTemplate(value, dict) : value;
+      const text = converted === value && rewrite ? rewrite(value) : converted;
+      const topts = { dict, xlats, loc: itemLoc(e.section, item), strftime: o?.strftime, escape: converted === value ? escape : undefined };
       if (o?.split) {
         let words: string[];
         try {

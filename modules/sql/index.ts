@@ -1,7 +1,6 @@
 import { defineModule } from '../../core';
 import { SqlConfig } from './config';
-import { trunkFactory } from '../../core';
-import { Sql } from './sql';
+import { SQL_AUTHORIZE_ENV, SQL_LIST_ENV, SQL_SESSION_ENV, Sql } from './sql';
 
 /** `sql`: FreeRADIUS rlm_sql (SQLite embedded, PostgreSQL): authorize, accounting, post-auth, `%sql()`. */
 export default defineModule({
@@ -11,10 +10,12 @@ export default defineModule({
   config: SqlConfig,
   dict: ['User-Name', 'SQL-User-Name', 'SQL-Group', 'Fall-Through', 'Acct-Status-Type'],
   impl: Sql,
-  // The start-time checks (also under -C): configure on a throw-away instance (opens nothing).
-  validate: (config, _at, ctx) => new Sql(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
+  // The start-time checks (also under -C), located through `at`.
+  validate: Sql.validate,
   map: 'map',
   mapEscape: 'escapeValue',
+  clients: 'readClients',
+  env: { authorize: SQL_AUTHORIZE_ENV, session: SQL_SESSION_ENV, accounting: SQL_LIST_ENV, send: SQL_LIST_ENV },
   methods: {
     'recv *': 'authorize',
     'authorize *': 'authorize',
