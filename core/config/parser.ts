@@ -415,6 +415,13 @@ class Parser {
       throw new ConfError('ERR_CONF_REF', loc, `reference "\${${ref}}" ${why}`);
     };
     if (ref === '') return bad('is empty');
+    // `${.:name}` / `${..:name}`: the name of this section (or of the one above), `:instance` its second name.
+    const meta = /^(\.+):(name|instance)$/.exec(ref);
+    if (meta) {
+      const sec = stack[stack.length - meta[1].length];
+      if (!sec || stack.length - meta[1].length < 1) return bad('goes above the top of the configuration');
+      return meta[2] === 'name' ? sec.name1 : sec.name2 ?? sec.name1;
+    }
     let from: ConfSection;
     let rest = ref;
     if (ref.startsWith('.')) {
@@ -424,6 +431,9 @@ class Parser {
       if (idx < 0) return bad('goes above the top of the configuration');
       from = stack[idx];
     } else {
+      // A plain name is looked up in the current section first (`${dialect}` beside `dialect = …`), then from the top.
+      const here = stack.length > 1 ? lookup(stack[stack.length - 1], rest) : undefined;
+      if (here !== undefined && here.kind === 'pair' && here.value !== undefined) return here.value;
       from = stack[0];
     }
     const found = lookup(from, rest);
