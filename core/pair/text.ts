@@ -486,10 +486,35 @@ function printOne(p: Pair, parent: DictAttr | null, ops?: ReadonlyMap<Pair, Pair
   // v4 carries tags as `Tag-N = { … }` groups; print the v3 `:N` suffix only outside one.
   const tag = p.tag !== undefined && !(parent && parent.type === 'group' && parent.name === `Tag-${p.tag}`) ? ':' + p.tag : '';
   if (p.children || p.da.isStructural) {
+    if (p.da.flags.flat && p.da.type === 'group' && p.children && p.children.length > 0) return printFlat(p, name, ops);
     if (!p.children || p.children.length === 0) return `${name}${tag} ${op} { }`;
     return `${name}${tag} ${op} { ${printChildren(p.children, p.da, ', ', ops)} }`;
   }
   return `${name}${tag} ${op} ${printLeafValue(p)}`;
+}
+
+/**
+ * A group flagged `flat` prints its leaves as dotted names under it
+ * (`Tmp-Flat-Group.Vendor-Specific.Cisco.AVPair = "foo"`); a leaf that the protocol root also
+ * knows by its own name (an alias such as `Long-Name`) prints by that short name.
+ */
+function printFlat(p: Pair, name: string, ops?: ReadonlyMap<Pair, PairOperator>): string {
+  const parts: string[] = [];
+  const walk = (list: readonly Pair[], path: string): void => {
+    for (const c of list) {
+      const here = path ? `${path}.${c.da.name}` : c.da.name;
+      if (c.children) {
+        walk(c.children, here);
+        continue;
+      }
+      let root: DictAttr | null = c.da;
+      while (root && root.type !== 'root') root = root.parent;
+      const short = root && root.byName.get(c.da.name.toLowerCase()) === c.da ? c.da.name : here;
+      parts.push(`${name}.${(c.da.flags.raw ? 'raw.' : '') + short} ${ops?.get(c) ?? '='} ${printLeafValue(c)}`);
+    }
+  };
+  walk(p.children ?? [], '');
+  return parts.join(', ');
 }
 
 /** Union pairs whose contents are all known are printed transparently. */
