@@ -21,6 +21,7 @@ import type { Dictionary } from '../dict/dictionary';
 import type { Value, LeafType } from '../types/data-types';
 import { escapeString, unescapeString } from '../value/text';
 import { parseValue } from '../value/parse';
+import { castValue } from '../value/ops';
 import { printValue } from '../value/print';
 import { stringToBytes } from '../value/utf8';
 import { Pair } from './pair';
@@ -77,7 +78,19 @@ type ValueToken =
   | { kind: 'quoted'; text: string; quote: '"' | "'" | '`' }
   | { kind: 'group'; items: RawItem[] };
 
+/** Data type names a value may be cast to in a pair list (`(ipaddr) 192.0.2.1`). */
+const CAST_TYPES = new Map<string, LeafType>([
+  ['string', 'string'], ['octets', 'octets'], ['ipaddr', 'ipaddr'], ['ipv4addr', 'ipaddr'], ['ipv6addr', 'ipv6addr'],
+  ['ipv4prefix', 'ipv4prefix'], ['ipv6prefix', 'ipv6prefix'], ['combo-ip', 'combo-ip'], ['combo-prefix', 'combo-prefix'],
+  ['ifid', 'ifid'], ['ether', 'ether'], ['bool', 'bool'], ['uint8', 'uint8'], ['uint16', 'uint16'], ['uint32', 'uint32'],
+  ['uint64', 'uint64'], ['int8', 'int8'], ['int16', 'int16'], ['int32', 'int32'], ['int64', 'int64'], ['float32', 'float32'],
+  ['float64', 'float64'], ['date', 'date'], ['time_delta', 'time_delta'], ['size', 'size'],
+  ['byte', 'uint8'], ['short', 'uint16'], ['integer', 'uint32'], ['integer64', 'uint64'], ['signed', 'int32'],
+]);
+
 interface RawItem {
+  /** Data type of a cast written before the value. */
+  cast?: string;
   name: string;
   tag?: number;
   op: PairOperator;
@@ -162,6 +175,13 @@ class Scanner {
     this.pos += op.length;
     this.skipWs(false);
     let value: ValueToken | undefined;
+    // A cast before the value: `Framed-IP-Address = (ipaddr) 192.0.2.1`.
+    let cast: string | undefined;
+    const cm = /^\(\s*([a-z][a-z0-9_-]*)\s*\)\s*/i.exec(s.slice(this.pos, this.pos + 40));
+    if (cm && CAST_TYPES.has(cm[1].toLowerCase())) {
+      cast = cm[1].toLowerCase();
+      this.pos += cm[0].length;
+    }
     const c = s[this.pos];
     if (this.pos >= s.length || c === ',' || c === '\n' || c === '}') {
       if (op !== '=*' && op !== '!*') {
@@ -182,7 +202,7 @@ class Scanner {
       }
       value = { kind: 'bare', text: s.slice(vs, this.pos), at: vs };
     }
-    return { name, tag, op, value, offset: start };
+    return { name, tag, op, value, offset: start, cast };
   }
 
   /** A quoted string body (escapes undone), the scanner left after the closing quote. */
@@ -407,7 +427,16 @@ function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops:
       leaf.children = [];
       build(it.value.items, scopeOf(da, r), r, leaf.children, undefined, false, da);
     } else if (it.value !== undefined && it.op !== '=*' && it.op !== '!*') {
-      leaf.value = leafValue(da, it.value, r.src);
+      const castTo = it.cast !== undefined ? CAST_TYPES.get(it.cast)! : undefined;
+      if (castTo !== undefined && castTo !== da.type && it.value.kind !== 'group') {
+        if (raw) {
+          const known = resolvePath(name, scope, r, false, false, topLevel);
+          throw new Error(`Cannot create raw attribute ${da.name} which changes data type from ${known[known.length - 1].type} to ${castTo}`);
+        }
+        leaf.value = castValue(parseValue(castTo, it.value.text), castTo, da.type as LeafType);
+      } else {
+        leaf.value = leafValue(da, it.value, r.src);
+      }
     }
     list.push(leaf);
     if (ops) ops.push({ pair: top ?? leaf, leaf, op: it.op });
