@@ -27,6 +27,7 @@ import { stringToBytes } from '../value/utf8';
 import { Pair } from './pair';
 import { findPair } from './list';
 import { rawOf, unknownAttr, unknownStructuralType, vendorAttr } from './raw';
+import { parseAttrRef } from './ref';
 
 /** Assignment and comparison operators accepted in pair lists. */
 export type PairOperator =
@@ -353,11 +354,13 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
 // ---------------------------------------------------------------- values
 
 /** Turns one value token into a typed value for leaf `da`. Throws on bad input. */
-function leafValue(da: DictAttr, tok: ValueToken, src?: string): Value {
+function leafValue(da: DictAttr, tok: ValueToken, src?: string, dict?: Dictionary): Value {
   if (tok.kind === 'group') {
     throw new Error(`Attribute ${da.name} is not a structural type, and cannot take a '{' list`);
   }
   const type = da.type as LeafType;
+  // A value naming an attribute: resolved, and kept as its full name.
+  if (type === 'attribute' && dict) return parseAttrRef(dict, tok.text).fullName;
   if (tok.kind === 'quoted' && (type === 'octets' || type === 'abinary' && da.flags.raw)) return stringToBytes(tok.text);
   try {
     return parseValue(type, tok.text, da.flags.raw ? undefined : da);
@@ -435,7 +438,7 @@ function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops:
         }
         leaf.value = castValue(parseValue(castTo, it.value.text), castTo, da.type as LeafType);
       } else {
-        leaf.value = leafValue(da, it.value, r.src);
+        leaf.value = leafValue(da, it.value, r.src, r.dict);
       }
     }
     list.push(leaf);
