@@ -95,6 +95,13 @@ describe('lifecycle', () => {
     expect(log.text()).toContain('b: detach failed: detach boom');
   });
 
+  it('accepts a triggers { } section in any instance, with a located warning', async () => {
+    const log = new MemoryLogger(false);
+    const set = await load('recorder a {\n triggers {\n  foo = "bar"\n }\n}', {}, log);
+    expect(log.text().join('\n')).toMatch(/radiusd\.conf\[3\]: recorder a \{ triggers \}: triggers are not run by this server/);
+    await set.detachAll();
+  });
+
   it('checkOnly stops after bootstrap', async () => {
     const set = await load('recorder a { }', { checkOnly: true });
     expect(events).toEqual(['bootstrap a']);

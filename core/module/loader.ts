@@ -357,7 +357,13 @@ async function parse(
     }
     definition = def;
   }
-  const own: ConfSection = pathPair || timeoutPair ? { ...cs, children: cs.children.filter((c) => c !== pathPair && c !== timeoutPair) } : cs;
+  // FreeRADIUS's `triggers { }` (SNMP traps and the like on pool and module events): accepted in every
+  // module instance, with a located warning, unless the module's own schema takes it.
+  const triggers = 'triggers' in definition.config.fields ? undefined
+    : cs.children.find((c): c is ConfSection => c.kind === 'section' && c.name1 === 'triggers');
+  if (triggers) rootLog.warn(`${triggers.loc.file}[${triggers.loc.line}]: ${label} { triggers }: triggers are not run by this server; the section has no effect`);
+  const own: ConfSection = pathPair || timeoutPair || triggers
+    ? { ...cs, children: cs.children.filter((c) => c !== pathPair && c !== timeoutPair && c !== triggers) } : cs;
   const timeout = timeoutPair ? (parseSection(LOADER_ITEMS, { ...cs, children: [timeoutPair] }, label).instantiate_timeout) : DEFAULT_INSTANTIATE_TIMEOUT;
   const config = parseSection(definition.config, own, label);
   const dictHandles = resolveDict(definition, dict, cs, label);

@@ -146,7 +146,12 @@ export class Sql {
     this.acctStatusType = ctx.dict.resolve('Acct-Status-Type');
     this.acctUnique = ctx.dict.resolve('Acct-Unique-Session-Id');
     this.uniqueKey = compileTemplate(ACCT_UNIQUE_KEY, { dict: ctx.dict, xlats: this.xlats });
-    if (c.query_number_attribute) this.queryNumber = resolve(c.query_number_attribute, 'query_number_attribute');
+    if (c.query_number_attribute) {
+      // FreeRADIUS defines the attribute (uint32, server-internal) when the dictionary lacks it.
+      const n = c.query_number_attribute;
+      if (!ctx.dict.resolve(n) && /^[A-Za-z][\w-]*$/.test(n)) ctx.dict.loadText(`DEFINE\t${n}\tuint32`, '<sql query_number_attribute>');
+      this.queryNumber = resolve(n, 'query_number_attribute');
+    }
     else if (c.record_query_number) this.queryNumber = ctx.dict.resolve('SQL-Query-Number') ?? undefined;
     const o = { dict: ctx.dict, xlats: this.xlats, escape: this.escape };
     this.simulUse = ctx.dict.resolve('Simultaneous-Use');
