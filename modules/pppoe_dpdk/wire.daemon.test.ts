@@ -18,7 +18,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startDaemon, writeTempFiles, type Daemon } from '../../test/daemon/harness';
+import { radclient, sleep, startDaemon, writeTempFiles, type Daemon } from '../../test/daemon/harness';
+import { freePorts } from '../../test/interop/freeradius';
 
 const TAG = `${process.pid % 100000}`;
 const NS = `tsrppp${TAG}`;
@@ -53,7 +54,7 @@ bob	Cleartext-Password := "bob-pw"
 	Reply-Message = "welcome bob"
 `;
 
-const conf = (iface: string) => `confdir = .
+const conf = (iface: string, coaPort: number) => `confdir = .
 run_dir = \${confdir}/run
 log {
 	destination = stdout
@@ -106,6 +107,10 @@ app pppoe_dpdk bng {
 		restart_timer = 1s
 		echo_interval = 2s
 	}
+	coa {
+		port = ${coaPort}
+		secret = "coa-secret"
+	}
 }
 `;
 
@@ -131,6 +136,13 @@ async function until(d: Daemon, dir: string, ok: (c: Record<string, number>) => 
     if (Date.now() > deadline) throw new Error(`condition not reached; counters: ${JSON.stringify(c)}`);
     await sleep(200);
   }
+}
+
+/** A guest that keeps its session until the concentrator ends it (at most `holdS` seconds). */
+function guestHold(modulesDir: string, user: string, pass: string, holdS: number): string {
+  return guestInit(modulesDir, user, pass, '')
+    .replace(/if ip -4 addr show ppp0[\s\S]*?\nfi\n/, 'echo GUEST-UP\n')
+    .replace(/kill \$PPPD\n/, `for i in $(seq 1 ${holdS}); do kill -0 $PPPD 2>/dev/null || break; sleep 1; done\nkill $PPPD 2>/dev/null\n`);
 }
 
 /** The guest's init: modules, pppd in the background, then the checks; every line the test reads is tagged. */
@@ -169,6 +181,7 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
   let d: Daemon;
   let dir: string;
   let acMac = '';
+  let coaPort = 0;
   const umlDir = fs.mkdtempSync('/tmp/tsr-uml-');
 
   beforeAll(async () => {
@@ -183,7 +196,8 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     sh('ip', ['link', 'set', AC_IF, 'up']);
     inNs('ip', 'link', 'set', CLI_IF, 'up');
     acMac = fs.readFileSync(`/sys/class/net/${AC_IF}/address`, 'utf8').trim();
-    dir = writeTempFiles('pppoe-wire', { 'radiusd.conf': conf(AC_IF), users: USERS });
+    [coaPort] = await freePorts(1);
+    dir = writeTempFiles('pppoe-wire', { 'radiusd.conf': conf(AC_IF, coaPort), users: USERS });
     d = await startDaemon(['-d', dir, '-f'], { readyMs: 60000 });
     await until(d, dir, () => true);
   });
@@ -219,10 +233,10 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     expect(c3.wire_pado).toBe(1);
   }, 60000);
 
-  const guest = async (name: string, user: string, pass: string, extra: string): Promise<string> => {
-    const modules = fs.readdirSync('/usr/lib/uml/modules')[0];
+  const guest = async (name: string, user: string, pass: string, extra: string, holdS = 0): Promise<string> => {
+    const modules = `/usr/lib/uml/modules/${fs.readdirSync('/usr/lib/uml/modules')[0]}`;
     const init = path.join(umlDir, `${name}.sh`);
-    fs.writeFileSync(init, guestInit(`/usr/lib/uml/modules/${modules}`, user, pass, extra), { mode: 0o755 });
+    fs.writeFileSync(init, holdS ? guestHold(modules, user, pass, holdS) : guestInit(modules, user, pass, extra), { mode: 0o755 });
     const r = await run('ip', ['netns', 'exec', NS, 'timeout', '90', 'linux.uml', 'mem=192M', 'rootfstype=hostfs', 'rootflags=/', 'rw',
       `init=${init}`, `vec0:transport=raw,ifname=${CLI_IF}`, 'con=null', 'con0=null,fd:1'], 100000);
     expect(r.out, r.out).toContain('GUEST-DONE');
@@ -264,4 +278,44 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     expect(c.wire_auth_failed).toBeGreaterThanOrEqual(1);
     expect(c.reject).toBeGreaterThanOrEqual(1);
   }, 300000);
+
+  /** Waits (bounded) for a Start of `user` in the accounting log; returns its Acct-Session-Id. */
+  const startOf = async (user: string, after: number): Promise<string> => {
+    for (const deadline = Date.now() + 60000; Date.now() < deadline; await sleep(200)) {
+      const log = fs.existsSync(path.join(dir, 'acct.log')) ? fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(after) : '';
+      const m = new RegExp(`^Start ${user} (\\S+) `, 'm').exec(log);
+      if (m) return m[1];
+    }
+    throw new Error(`no Start for ${user}`);
+  };
+  const logSize = (): number => (fs.existsSync(path.join(dir, 'acct.log')) ? fs.statSync(path.join(dir, 'acct.log')).size : 0);
+
+  it('Disconnect-Request from the AAA side ends a live pppd session (PADT, Stop Admin-Reset); an unknown session is NAKed', async () => {
+    const mark = logSize();
+    const running = guest('disc', 'bob', 'bob-pw', '', 40);
+    const id = await startOf('bob', mark);
+    const nak = await radclient(`127.0.0.1:${coaPort}`, 'disconnect', 'coa-secret', 'Acct-Session-Id = "1234-FFF0"\n', ['-r', '1', '-t', '3']);
+    expect(nak.stdout + nak.stderr).toMatch(/Disconnect-NAK/);
+    expect(nak.stdout).toMatch(/Error-Cause = Session-Context-Not-Found/);
+    const ack = await radclient(`127.0.0.1:${coaPort}`, 'disconnect', 'coa-secret', `Acct-Session-Id = "${id}"\n`, ['-r', '1', '-t', '3']);
+    expect(ack.stdout + ack.stderr).toMatch(/Disconnect-ACK/);
+    const out = await running;
+    expect(out).toMatch(/GUEST-PPPD .*(LCP terminated by peer|PADT)/);
+    const log = fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(mark);
+    expect(log).toMatch(new RegExp(`^Stop bob ${id} 10\\.99\\.0\\.11 in=\\d+ out=\\d+ cause=Admin-Reset `, 'm'));
+  }, 150000);
+
+  it('CoA-Request changes the Session-Timeout of a live session, which then ends it', async () => {
+    const mark = logSize();
+    const running = guest('coa', 'alice', 'alice-pw', '', 40);
+    const id = await startOf('alice', mark);
+    const ack = await radclient(`127.0.0.1:${coaPort}`, 'coa', 'coa-secret', `Acct-Session-Id = "${id}"\nSession-Timeout = 2\n`, ['-r', '1', '-t', '3']);
+    expect(ack.stdout + ack.stderr).toMatch(/CoA-ACK/);
+    const out = await running;
+    expect(out).toMatch(/GUEST-UP/);
+    const log = fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(mark);
+    expect(log).toMatch(new RegExp(`^Stop alice ${id} 10\\.99\\.0\\.10 in=\\d+ out=\\d+ cause=Session-Timeout `, 'm'));
+    const c = await counters(d, dir);
+    expect(c.sessions_expired).toBeGreaterThanOrEqual(1);
+  }, 150000);
 });
