@@ -7,7 +7,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { Lcore } from './lcore';
-import { openPacket } from './native';
+import { openPacket } from './native/index';
 import { PppoeEngine } from './pppoe';
 import type { PppoeDpdkOptions } from './options';
 import { SpscRing } from './ring';
