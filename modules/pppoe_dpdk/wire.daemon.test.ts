@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { radclient, sleep, startDaemon, writeTempFiles, type Daemon } from '../../test/daemon/harness';
-import { freePorts } from '../../test/interop/freeradius';
+import { freePorts, startFreeRadius, USERS as FR_USERS, type FreeRadiusPeer } from '../../test/interop/freeradius';
 
 const TAG = `${process.pid % 100000}`;
 const NS = `tsrppp${TAG}`;
@@ -317,5 +317,68 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     expect(log).toMatch(new RegExp(`^Stop alice ${id} 10\\.99\\.0\\.10 in=\\d+ out=\\d+ cause=Session-Timeout `, 'm'));
     const c = await counters(d, dir);
     expect(c.sessions_expired).toBeGreaterThanOrEqual(1);
+  }, 150000);
+});
+
+describe('pppoe_dpdk on the wire: pppd authenticated by FreeRADIUS 3.2 as the external server', () => {
+  const ns = `${NS}f`;
+  const acIf = `${AC_IF}f`;
+  const cliIf = `${CLI_IF}f`;
+  let fr: FreeRadiusPeer;
+  let d: Daemon;
+  let dir: string;
+  const umlDir = fs.mkdtempSync('/tmp/tsr-uml-');
+
+  beforeAll(async () => {
+    fr = await startFreeRadius();
+    sh('ip', ['netns', 'add', ns]);
+    sh('ip', ['link', 'add', acIf, 'type', 'veth', 'peer', 'name', cliIf]);
+    sh('ip', ['link', 'set', cliIf, 'netns', ns]);
+    fs.writeFileSync(`/proc/sys/net/ipv6/conf/${acIf}/disable_ipv6`, '1');
+    sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    sh('ip', ['link', 'set', acIf, 'up']);
+    sh('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', cliIf, 'up']);
+    const base = conf(acIf, 0).replace(/\tcoa \{[\s\S]*?\n\t\}\n/, '');
+    const proxied = base
+      .replace('modules {', `modules {
+	radius fr {
+		mode = proxy
+		transport = udp
+		type = Access-Request
+		response_window = 3s
+		udp {
+			ipaddr = 127.0.0.1
+			port = ${fr.authPort}
+			secret = testing123
+		}
+	}`)
+      .replace(/recv Access-Request \{[\s\S]*?\n\t\}\n\tauthenticate pap \{[\s\S]*?\n\t\}\n\tauthenticate chap \{[\s\S]*?\n\t\}\n/, 'recv Access-Request {\n\t\tfr\n\t}\n');
+    dir = writeTempFiles('pppoe-wire-fr', { 'radiusd.conf': proxied, users: USERS });
+    d = await startDaemon(['-d', dir, '-f'], { readyMs: 60000 });
+  });
+
+  afterAll(async () => {
+    if (d) await d.stop();
+    try { sh('ip', ['link', 'del', acIf]); } catch { /* gone with the namespace */ }
+    try { sh('ip', ['netns', 'del', ns]); } catch { /* not created */ }
+    await fr?.stop();
+    fs.rmSync(umlDir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('CHAP proxied to FreeRADIUS: the address FreeRADIUS assigned, a ping, accounting Start and Stop', async () => {
+    const modules = `/usr/lib/uml/modules/${fs.readdirSync('/usr/lib/uml/modules')[0]}`;
+    const init = path.join(umlDir, 'fr.sh');
+    fs.writeFileSync(init, guestInit(modules, 'bob', FR_USERS.bob.password, ''), { mode: 0o755 });
+    const r = await run('ip', ['netns', 'exec', ns, 'timeout', '90', 'linux.uml', 'mem=192M', 'rootfstype=hostfs', 'rootflags=/', 'rw',
+      `init=${init}`, `vec0:transport=raw,ifname=${cliIf}`, 'con=null', 'con0=null,fd:1'], 100000);
+    expect(r.out, r.out).toContain('GUEST-DONE');
+    expect(r.out).toMatch(/GUEST-PPPD .*CHAP authentication succeeded/);
+    expect(r.out).toMatch(/GUEST-ADDR .*inet 192\.0\.2\.10 peer 10\.99\.0\.1\//);
+    expect(r.out).toMatch(/GUEST-PING 3 packets transmitted, 3 received/);
+    for (const deadline = Date.now() + 10000; Date.now() < deadline && !/^Stop bob/m.test(fs.existsSync(path.join(dir, 'acct.log')) ? fs.readFileSync(path.join(dir, 'acct.log'), 'utf8') : '');) await sleep(200);
+    const log = fs.readFileSync(path.join(dir, 'acct.log'), 'utf8');
+    expect(log).toMatch(/^Start bob \S+ 192\.0\.2\.10 /m);
+    expect(log).toMatch(/^Stop bob \S+ 192\.0\.2\.10 in=\d+ out=\d+ cause=User-Request /m);
   }, 150000);
 });
