@@ -11,7 +11,7 @@ export const SqlippoolConfig = conf.section({
   ippool_table: conf.string({ default: 'fr_ippool', doc: 'The pool table (used by queries.conf as `${.ippool_table}`).' }),
   lease_duration: conf.integer({ default: 3600, min: 1, doc: 'Seconds a lease lasts after allocation or an Interim-Update (used by queries.conf as `${.lease_duration}`); an address whose lease ran out is free again.' }),
   pool_name: conf.tmpl({ default: '%{control.IP-Pool.Name}', doc: 'The pool to allocate from; empty: the module does nothing (`noop`).' }),
-  owner: conf.tmpl({ default: '%{Calling-Station-Id}', doc: 'Who holds a lease (the device); the same owner gets its previous address back when it is free.' }),
+  owner: conf.string({ default: '%{Calling-Station-Id}', doc: 'Who holds a lease (the device); the same owner gets its previous address back when it is free. An expansion the queries take in as `${.owner}` (checked there).' }),
   gateway: conf.tmpl({ default: '%{NAS-IP-Address}', doc: 'The NAS the lease is on; Accounting-On/Off release every lease of the gateway.' }),
   requested_address: conf.tmpl({ default: '%{Framed-IP-Address}', doc: 'The address a request asks for (allocation) or carries (Interim-Update, Stop).' }),
   allocated_address_attr: conf.string({ default: 'reply.Framed-IP-Address', doc: 'Where the allocated address goes (`reply.Framed-IP-Address`, `reply.Framed-IPv6-Prefix`, `reply.Delegated-IPv6-Prefix`, …). Allocation is skipped (`noop`) when it is already set.' }),
