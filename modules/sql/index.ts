@@ -1,7 +1,7 @@
-import { defineModule } from '../../core';
+import { defineModule, probeTcp } from '../../core';
 import { SqlConfig } from './config';
 import { trunkFactory } from '../../core';
-import { Sql } from './sql';
+import { Sql, pgServers } from './sql';
 
 /** `sql`: FreeRADIUS rlm_sql (SQLite embedded, PostgreSQL): authorize, accounting, post-auth, `%sql()`. */
 export default defineModule({
@@ -13,6 +13,17 @@ export default defineModule({
   impl: Sql,
   // The start-time checks (also under -C): configure on a throw-away instance (opens nothing).
   validate: (config, _at, ctx) => new Sql(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
+  // radiusd -C: say which PostgreSQL servers do not accept a connection (a warning; -C still passes).
+  probe: async (config, ctx) => {
+    if (config.driver.replace(/^rlm_sql_/, '').toLowerCase() !== 'postgresql') return;
+    await Promise.all(pgServers(config).map(async ({ label, target }) => {
+      try {
+        await probeTcp(target, 2000, ctx.signal);
+      } catch (err) {
+        ctx.warn('server', `PostgreSQL server ${label} is unreachable: ${(err as Error).message}`);
+      }
+    }));
+  },
   methods: {
     'recv *': 'authorize',
     'authorize *': 'authorize',
