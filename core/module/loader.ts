@@ -516,9 +516,11 @@ async function loadCustomModule(
   try {
     ns = await importFile(file, label, log, fresh);
   } catch (err) {
-    const hint = /\.[cm]?ts$/i.test(file) && (err as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION'
-      ? ' (compile TypeScript modules to JavaScript first)' : '';
-    throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: cannot load "${raw}": ${errorText(err)}${hint}`, { cause: err });
+    if (/\.[cm]?ts$/i.test(file) && (err as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new ModuleError('ERR_MODULE_LOAD', pair.loc,
+        `${label} { module }: "${raw}" is TypeScript: compile it first (npm run build, with the tsconfig.json of docs/writing-a-module.md §10a) and name the emitted .js file, e.g. module = "${path.join(path.dirname(file), '..', 'dist', path.basename(file).replace(/\.([cm]?)ts$/i, '.$1js'))}"`, { cause: err });
+    }
+    throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: cannot load "${raw}": ${errorText(err)}`, { cause: err });
   }
   const candidates = exportCandidates(ns);
   const definition = candidates.find((c) => definitionProblem(c) === undefined);
