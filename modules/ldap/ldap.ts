@@ -57,6 +57,8 @@ export class Ldap implements ModuleInstance {
   private da!: { userDn: DictAttr; cache?: DictAttr; password: DictAttr; userName: DictAttr };
   private readonly groupCache = new WeakMap<Request, GroupCache>();
   private targets: ServerTarget[] = [];
+  /** TLS options with the certificate files read (in `configure`, so `radiusd -C` reads them too). */
+  private tls?: ReturnType<typeof tlsOptions>;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: LdapConfig,
@@ -90,6 +92,11 @@ export class Ldap implements ModuleInstance {
       try { this.targets.push(parseServer(s, c.port)); } catch (e) { fail(c, `server: ${(e as Error).message}`); }
     }
     if (c.tls.start_tls && this.targets.some((t) => t.secure)) fail(c.tls, 'start_tls cannot be used with ldaps:// servers');
+    try {
+      this.tls = tlsOptions(c.tls);
+    } catch (e) {
+      fail(c.tls, `tls: cannot read a certificate file: ${(e as Error).message}`);
+    }
     const attr = (n: string, obj: object) => ctx.dict.resolve(n) ?? fail(obj, `attribute "${n}" is not in the dictionary`);
     this.da = {
       userDn: attr('LDAP-UserDN', c), password: attr('User-Password', c), userName: attr('User-Name', c),
@@ -120,7 +127,7 @@ export class Ldap implements ModuleInstance {
     const o = c.options;
     this.dirs = new Directories({
       servers: this.targets,
-      base: { startTls: c.tls.start_tls, tls: tlsOptions(c.tls), connectTimeout: o.net_timeout * 1000 },
+      base: { startTls: c.tls.start_tls, tls: this.tls!, connectTimeout: o.net_timeout * 1000 },
       bind: c.identity ? { dn: c.identity, password: c.password } : undefined,
       pool: c.pool, bindPool: c.bind_pool,
       resTimeout: o.res_timeout * 1000, reconnectDelay: o.reconnection_delay * 1000,

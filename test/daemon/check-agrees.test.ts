@@ -84,6 +84,7 @@ const BROKEN: [string, string, string, Record<string, string>?][] = [
   ['sql', 'sqlite without a file name', '\tsql {\n\t\tdriver = sqlite\n\t}'],
   ['sql', 'unknown group attribute', '\tsql {\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t\tgroup_attribute = No-Such-Attribute\n\t}'],
   ['ldap', 'bad server URL', '\tldap {\n\t\tserver = "http://127.0.0.1"\n\t}'],
+  ['ldap', 'a certificate file that does not exist', '\tldap {\n\t\tserver = "ldaps://127.0.0.1"\n\t\ttls {\n\t\t\tca_file = ${confdir}/no-such-ca.pem\n\t\t}\n\t}'],
   ['ldap', 'start_tls with an ldaps:// server', '\tldap {\n\t\tserver = "ldaps://127.0.0.1"\n\t\ttls {\n\t\t\tstart_tls = yes\n\t\t}\n\t}'],
   ['radius', 'status check without User-Password', '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t\tstatus_check {\n\t\t\ttype = Access-Request\n\t\t}\n\t}'],
 ];
