@@ -64,11 +64,13 @@ export {
 export * from './metrics/index';
 export { SystemClock, systemClock, FakeClock, type Clock, type TimerHandle } from './clock/index';
 export { WorkerPool, WorkerPools, serveTasks, type TaskPool, type TaskAnswer, type TaskMessage } from './workers/index';
+export * from './dac/index';
 export { SINGLE_PROCESS, makeTopology, type Topology, type ProcessRole } from './topology/index';
 export { RadiusFramer } from './client/framer';
 export { IdTable } from './client/ids';
 export { verifyReply, answers, maCovered, type MaPolicy, type ReplyDrop } from './client/reply';
 export { RequestEncoder, requestAuthenticator, NO_AUTH } from './client/request';
+export { RetryTimer, type RetrySettings, type RetryEvent } from './client/retry';
 
 // ── Logging.
 export type { Logger } from './log/logger';
@@ -82,7 +84,7 @@ export { randomBytes } from './protocol/radius/crypto';
 // ── Apps (long-lived services beside the listeners) and the server that hosts modules and apps.
 export {
   defineApp, AppRegistry, parseApps,
-  type AppContext, type AppDefinition, type AppInstance, type AppHost, type AppSpec, type Health, type InjectRequest, type ServerHealth,
+  type AppContext, type AppDefinition, type AppInstance, type AppHost, type AppSpec, type AppValidateContext, type Health, type InjectRequest, type ServerHealth,
 } from './server/app';
 export { BUILTIN_APPS } from './server/apps/index';
 export { Server, type ServerOptions } from './server/server';

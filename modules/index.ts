@@ -15,9 +15,11 @@ import 'reflect-metadata';
 import type { ModuleDefinition } from '../core';
 import type { AppDefinition } from '../core';
 import { pppoeDpdkApp } from './pppoe_dpdk/app';
+import { detailReaderApp } from './detail_reader';
 import always from './always';
 import attr_filter from './attr_filter';
 import chap from './chap';
+import dac from './dac';
 import delay from './delay';
 import detail from './detail';
 import exec from './exec';
@@ -26,13 +28,18 @@ import ldap from './ldap';
 import linelog from './linelog';
 import pap from './pap';
 import radius from './radius';
+import redis_ippool from './redis_ippool';
 import sql from './sql';
+import sqlcounter from './sqlcounter';
+import sqlippool from './sqlippool';
+import { sessionsCommand } from './sql/sessions-cli';
 
 /** Every built-in module definition. */
 export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.freeze([
   always,
   attr_filter,
   chap,
+  dac,
   delay,
   detail,
   exec,
@@ -41,10 +48,19 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   linelog,
   pap,
   radius,
+  redis_ippool,
   sql,
+  sqlcounter,
+  sqlippool,
 ]);
+
+/** `radiusd <name> …` sub-commands contributed by module folders (main/radiusd.ts hands them to the daemon). */
+export const MODULE_COMMANDS: Readonly<Record<string, (argv: readonly string[], io: { out(l: string): void; err(l: string): void }, defaultConfdir: string) => Promise<number>>> = Object.freeze({
+  sessions: sessionsCommand,
+});
 
 /** Apps contributed by module folders (added to core's built-in apps by the composition root, main/radiusd.ts). */
 export const MODULE_APPS: readonly AppDefinition[] = Object.freeze([
   pppoeDpdkApp as unknown as AppDefinition,
+  detailReaderApp as unknown as AppDefinition,
 ]);

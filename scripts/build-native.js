@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // build-native.js: builds the optional native addons (`npm run build:native`).
-// Today: core/native/udp (batched UDP I/O). Nothing else runs this: `npm ci`, `npm test` and the daemon work
+// Today: core/native/udp (batched UDP I/O) and modules/pppoe_dpdk/native (AF_PACKET raw Ethernet for the
+// pppoe_dpdk wire; no fallback, its tests need it). Nothing else runs this: `npm ci`, `npm test` and the daemon work
 // without it (they fall back to node:dgram and say so). It uses the node-gyp bundled with npm and the Node
 // headers installed beside the node binary (no download), and fails with a clear message when a compiler,
 // node-gyp or the headers are missing.
@@ -10,7 +11,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
-const addons = ['core/native/udp'];
+const addons = ['core/native/udp', 'modules/pppoe_dpdk/native'];
 const prefix = path.resolve(path.dirname(process.execPath), '..');
 const candidates = [
   process.env.npm_config_node_gyp,

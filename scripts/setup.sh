@@ -22,6 +22,17 @@ command -v freeradius >/dev/null 2>&1 || need+=(freeradius)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || need+=(ldap-utils)
+# The redis_ippool tests start their own redis-server and cluster (test/support/redis.ts).
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+# The admin dashboard test (test/dac/dashboard.test.ts) drives headless Chromium.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+# pppoe_dpdk wire tests: rp-pppoe's client on the host, a real pppd inside user-mode Linux (no kernel PPP here).
+command -v pppoe >/dev/null 2>&1 || need+=(pppoe)
+[ -x /usr/sbin/pppd ] || need+=(ppp)
+command -v linux.uml >/dev/null 2>&1 || need+=(user-mode-linux)
+command -v insmod >/dev/null 2>&1 || need+=(kmod)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		echo "setup: installing Debian packages: ${need[*]}" >&2
@@ -48,4 +59,9 @@ fi
 if [ ! -f core/native/udp/build/Release/tsradius_udp.node ] || [ core/native/udp/src/udp.c -nt core/native/udp/build/Release/tsradius_udp.node ]; then
 	echo "setup: building the native UDP addon" >&2
 	node scripts/build-native.js >/dev/null 2>&1 || echo "setup: native UDP addon not built; the dgram fallback is used" >&2
+fi
+# The raw Ethernet addon of pppoe_dpdk's wire (no fallback: its tests fail loudly when it cannot be built).
+if [ ! -f modules/pppoe_dpdk/native/build/Release/tsradius_packet.node ] || [ modules/pppoe_dpdk/native/src/packet.c -nt modules/pppoe_dpdk/native/build/Release/tsradius_packet.node ]; then
+	echo "setup: building the native addons (raw Ethernet)" >&2
+	node scripts/build-native.js >/dev/null 2>&1 || echo "setup: an addon failed to build (run node scripts/build-native.js to see why)" >&2
 fi

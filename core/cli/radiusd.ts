@@ -3,6 +3,7 @@
  *
  *   radiusd [-d confdir] [-n name] [-X | -f | -C] [-i ipaddr] [-p port] [-l logfile] [--workers N]
  *   radiusd test [-d confdir] [-n name] [-X] [-v] [PATH …]   (policy tests: core/cli/policy-test.ts)
+ *   radiusd <command> …   (sub-commands of module folders, `DaemonParts.commands`: `radiusd sessions`)
  *
  * - `-d confdir`: configuration directory (default: the package's embedded `raddb/`).
  * - `-n name`: read `${confdir}/${name}.conf` instead of `radiusd.conf`.
@@ -52,7 +53,15 @@ export interface DaemonParts {
   readonly modules: readonly AnyModuleDefinition[];
   /** Apps contributed by module folders (`MODULE_APPS`), added to core's own. */
   readonly apps: readonly AppDefinition[];
+  /**
+   * Sub-commands module folders contribute (`MODULE_COMMANDS`): `radiusd <name> …` runs the
+   * command with the remaining arguments and the default confdir (e.g. `radiusd sessions`).
+   */
+  readonly commands?: Readonly<Record<string, DaemonCommand>>;
 }
+
+/** A `radiusd <name> …` sub-command; resolves with the exit status. */
+export type DaemonCommand = (argv: readonly string[], io: DaemonIo, defaultConfdir: string) => Promise<number>;
 
 /** The apps this daemon knows: core's built-ins plus those the composition root contributes. */
 export function daemonApps(parts: DaemonParts): AppRegistry {
@@ -496,6 +505,8 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
  */
 export async function radiusdMain(argv: readonly string[], parts: DaemonParts, io: DaemonIo = processIo): Promise<number> {
   if (argv[0] === 'test' && clusterRole() !== 'worker') return policyTestMain(argv.slice(1), io, defaultConfdir(), parts);
+  const command = argv[0] !== undefined && !argv[0].startsWith('-') ? parts.commands?.[argv[0]] : undefined;
+  if (command && clusterRole() !== 'worker') return command(argv.slice(1), io, defaultConfdir());
   if (clusterRole() === 'worker') {
     installSignals();
     const args = parseArgs(argv) as DaemonArgs;

@@ -408,7 +408,7 @@ export class DictLoader {
   // ---------------------------------------------------------------- ATTRIBUTE / DEFINE / MEMBER
 
   private attribute(ctx: Ctx, args: string[]): void {
-    if (args.length < 3) ctx.fail('ATTRIBUTE needs a name, a number and a data type');
+    if (args.length < 3) ctx.fail('Invalid ATTRIBUTE syntax');
     const [name, num, typeText, ...rest] = args as [string, string, string, ...string[]];
     checkName(name, ctx.fail);
     const oid = parseOid(num, ctx.fail);
@@ -419,13 +419,40 @@ export class DictLoader {
     for (let i = 0; i < oid.parts.length - 1; i++) {
       const n = oid.parts[i]!;
       const next: DictAttr | undefined = this.dict.childAny(parent, n);
-      if (!next) return ctx.fail(`'${name}': no parent attribute ${n} under ${parent.type === 'root' ? 'the protocol root' : `'${parent.fullName}'`} for number '${num}'`);
+      if (!next) {
+        const rest = oid.parts.slice(i).join('.');
+        return ctx.fail(`Unknown attribute '${n}' in OID string "${rest}" for parent ${parent.type === 'root' ? this.dict.protocol : parent.name}`);
+      }
+      if (next.type === 'struct' && i === oid.parts.length - 2) {
+        return ctx.fail(`Member ${name} of ATTRIBUTE ${next.name} type 'struct' MUST use the "MEMBER" keyword`);
+      }
       parent = next;
     }
     const attr = this.define(ctx, name, oid.parts[oid.parts.length - 1]!, parent, spec, pf, false);
     if (!oid.relative) ctx.relative = attr;
     ctx.struct = attr.type === 'struct' ? attr : null;
     ctx.memberCount = 0;
+  }
+
+  /**
+   * The checks FreeRADIUS's RADIUS protocol library makes on a new attribute: at most 253 octets,
+   * `has_tag` only on integer or string attributes at the top level or in a VSA, `encrypt=` only
+   * on the types that method can hide.
+   */
+  private checkProtocolFlags(name: string, parent: DictAttr, type: DataType, flags: AttrFlags, isDefine: boolean, fail: Fail): void {
+    if (this.dict.protocolNumber !== 1 || isDefine || flags.internal) return;
+    if (flags.length !== undefined && flags.length > 253 && (type === 'octets' || type === 'string')) {
+      fail('Attributes cannot be more than 253 octets in length');
+    }
+    if (flags.hasTag) {
+      if (type !== 'uint32' && type !== 'string') fail("The 'has_tag' flag can only be used for attributes of type 'integer' or 'string'");
+      if (parent.type !== 'root' && parent.type !== 'vendor') fail("The 'has_tag' flag can only be used with RFC and VSA attributes");
+    }
+    const enc = flags.encrypt;
+    if (enc !== undefined && enc !== 0 && STRUCTURAL.has(type)) {
+      const method = enc === 1 ? 'User-Password' : enc === 2 ? 'Tunnel-Password' : 'Ascend-Send-Secret';
+      fail(`The 'encrypt=${method}' flag can only be used with attributes of type 'string'`);
+    }
   }
 
   private defineDecl(ctx: Ctx, args: string[]): void {
@@ -486,6 +513,7 @@ export class DictLoader {
       }
     }
     if (type === 'auto') fail(`'${name}': data type 'auto' needs clone=<attribute>`);
+    this.checkProtocolFlags(name, parent, type, flags, isDefine, fail);
     if (flags.precision && type !== 'date' && type !== 'time_delta') fail(`'${name}': precision= needs type date or time_delta`);
     if (flags.subtype && type !== 'date' && type !== 'time_delta') fail(`'${name}': subtype= needs type date or time_delta`);
 
@@ -778,7 +806,8 @@ export class DictLoader {
    */
   private addValue(attr: DictAttr, name: string, text: string, fail: Fail, precedence: boolean): void {
     if (STRUCTURAL.has(attr.type)) fail(`VALUE ${name}: '${attr.fullName}' is of type ${attr.type}, which has no values`);
-    const v = parseValueLiteral(attr.type, text, fail);
+    const v = parseValueLiteral(attr.type, text, (msg: string): never =>
+      fail(`${msg}: Invalid VALUE '${text}' for attribute '${attr.name}' of data type '${attr.type}'`));
     const values = (attr.values ??= new Map());
     const names = (attr.valueNames ??= new Map());
     const lower = name.toLowerCase();
@@ -786,7 +815,11 @@ export class DictLoader {
     const prev = values.get(lower);
     if (prev !== undefined) {
       if (valueKey(prev) === key) return;
-      // Later definitions of a name win (v3 behaviour), the first name for a number stays canonical.
+      if (precedence) {
+        // FreeRADIUS v4 refuses to give a name a second value.
+        fail(`Duplicate VALUE name "${name}" for Attribute '${attr.name}'. Old value was "${String(prev)}", new value was "${text}"`);
+      }
+      // Deferred definitions (read before their ATTRIBUTE): the later one wins, as in v3.
     }
     values.set(lower, v);
     if (precedence || !names.has(key)) names.set(key, name);
@@ -844,7 +877,7 @@ export class DictLoader {
     for (const p of this.values) {
       const fail: Fail = failAt(p.loc);
       const attr = this.findForValue(p.attrName, p.scopes);
-      if (!attr) fail(`VALUE ${p.name}: unknown attribute '${p.attrName}'`);
+      if (!attr) fail(`Attribute '${p.attrName}' does not exist in dictionary "${this.dict.protocol}"`);
       this.addValue(attr, p.name, p.text, fail, false);
     }
     for (const p of this.enums) {
@@ -913,7 +946,13 @@ function copyValues(src: DictAttr, dst: DictAttr, fail: Fail): void {
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_\-/+:.]*(?<!\.)$/;
 
 function checkName(name: string, fail: Fail): void {
-  if (!NAME_RE.test(name)) fail(`invalid attribute name '${name}'`);
+  if (NAME_RE.test(name)) {
+    // `Attr-<number>` names are how unknown attributes print: reserved.
+    if (/^Attr-[0-9]/i.test(name)) fail("Invalid name - 'Attr-' is an invalid name");
+    return;
+  }
+  const bad = [...name].find((c) => !/[A-Za-z0-9_\-/+:.]/.test(c));
+  fail(bad !== undefined ? `Invalid character '${bad}' in attribute name "${name}"` : `invalid attribute name '${name}'`);
 }
 
 function parseVendorFormat(text: string, fail: Fail): VendorFormat {

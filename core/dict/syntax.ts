@@ -68,7 +68,10 @@ export function parseOid(text: string, fail: Fail): Oid {
   const parts: number[] = [];
   for (const p of pieces) {
     const n = parseUint(p);
-    if (n === undefined || n > 0xffffffff) fail(`invalid attribute number '${text}'`);
+    if (n === undefined || n > 0xffffffff) {
+      // FreeRADIUS's wording: one bad number, or a bad component of a dotted OID.
+      fail(pieces.length === 1 && !relative ? 'Invalid ATTRIBUTE number' : `Invalid OID component "${p}" (0)`);
+    }
     parts.push(n);
   }
   return { relative, parts };
@@ -118,8 +121,8 @@ export function parseType(text: string, fail: Fail, member = false): TypeSpec {
       if (n < 1 || n > 64) fail(`'${text}': bit field size must be 1..64`);
       return { type: n <= 8 ? 'uint8' : n <= 16 ? 'uint16' : n <= 32 ? 'uint32' : 'uint64', length: n, bits: true };
     }
-    if (base !== 'octets' && base !== 'string') fail(`'${text}': only octets, string and bit take a size`);
-    if (n < 1 || n > 65535) fail(`'${text}': invalid size`);
+    if (base !== 'octets' && base !== 'string') fail(`Attributes of type '${sized[1]}' cannot use the ${sized[1]}[...] syntax`);
+    if (n < 1 || n > 65535) fail(`Invalid length for '${base}[...]'`);
     return { type: base, length: n };
   }
   const t = TYPE_NAMES[lower];
@@ -247,31 +250,36 @@ export function parseValueLiteral(type: DataType, text: string, fail: Fail): Val
   const range = INT_RANGES[type];
   if (range) {
     const n = parseBigInt(text);
-    if (n === undefined) fail(`invalid ${type} value '${text}'`);
-    if (n < BigInt(range[0]) || n > BigInt(range[1])) fail(`value '${text}' out of range for ${type}`);
+    if (n === undefined) fail(`Failed parsing string as type '${type}'`);
+    if (n > BigInt(range[1])) fail('integer overflow');
+    if (n < BigInt(range[0])) fail('integer underflow');
     return Number(n);
   }
   switch (type) {
     case 'uint64': case 'size': {
       const n = parseBigInt(text);
-      if (n === undefined || n < 0n || n > 0xffffffffffffffffn) fail(`invalid ${type} value '${text}'`);
+      if (n === undefined) fail(`Failed parsing string as type '${type}'`);
+      if (n > 0xffffffffffffffffn) fail('integer overflow');
+      if (n < 0n) fail('integer underflow');
       return n;
     }
     case 'int64': {
       const n = parseBigInt(text);
-      if (n === undefined || n < -(1n << 63n) || n >= 1n << 63n) fail(`invalid ${type} value '${text}'`);
+      if (n === undefined) fail(`Failed parsing string as type '${type}'`);
+      if (n >= 1n << 63n) fail('integer overflow');
+      if (n < -(1n << 63n)) fail('integer underflow');
       return n;
     }
     case 'float32': case 'float64': case 'date': case 'time_delta': {
       const n = Number(text);
-      if (text === '' || !Number.isFinite(n)) fail(`invalid ${type} value '${text}'`);
+      if (text === '' || !Number.isFinite(n)) fail(`Failed parsing string as type '${type}'`);
       return n;
     }
     case 'bool':
       switch (text.toLowerCase()) {
         case 'true': case 'yes': case '1': return true;
         case 'false': case 'no': case '0': return false;
-        default: return fail(`invalid bool value '${text}'`);
+        default: return fail(`Failed parsing string as type 'bool'`);
       }
     case 'octets': case 'abinary':
       if (/^0x([0-9a-f]{2})*$/i.test(text)) return Buffer.from(text.slice(2), 'hex');

@@ -37,11 +37,22 @@ export const ClientSchema = conf.section({
   proto: conf.enum(['udp', 'tcp', '*'] as const, { default: '*', doc: 'Transport the client may use.' }),
   virtual_server: conf.string({ doc: 'Accepted for compatibility; ignored (listeners select the site).' }),
   response_window: conf.raw({ doc: 'Accepted for compatibility; ignored.' }),
-  coa_server: conf.raw({ doc: 'Accepted for compatibility; ignored.' }),
+  coa_server: conf.subsection({
+    ipaddr: conf.ipaddr({ doc: 'Where CoA-Request/Disconnect-Request for this NAS go (default: the NAS address of the session).' }),
+    port: conf.integer({ default: 3799, min: 1, max: 65535, doc: 'The NAS\'s dynamic-authorization port (RFC 5176: 3799).' }),
+    secret: conf.string({ secret: true, doc: 'Secret for CoA/Disconnect (default: the client\'s secret).' }),
+  }, { optional: true, doc: 'Where the server sends CoA-Request and Disconnect-Request for sessions of this NAS (core/dac).' }),
   limit: conf.raw({ doc: 'Accepted for compatibility; ignored.' }),
   login: conf.raw({ doc: 'Accepted for compatibility; ignored.' }),
   password: conf.raw({ doc: 'Accepted for compatibility; ignored.' }),
 });
+
+/** A client's `coa_server { … }`: unset fields default to the NAS address and the client's secret. */
+export interface CoaServer {
+  readonly ipaddr?: string;
+  readonly port: number;
+  readonly secret?: Buffer;
+}
 
 /** A configured client plus its runtime state. */
 export class Client implements RadiusClient {
@@ -64,6 +75,8 @@ export class Client implements RadiusClient {
     readonly limitProxyState: YesNoAuto,
     readonly maxPps: number,
     proto: 'udp' | 'tcp' | '*' = '*',
+    /** `coa_server { … }`: where CoA/Disconnect for this NAS's sessions go (undefined: port 3799 of the NAS, the client's secret). */
+    readonly coaServer?: CoaServer,
   ) {
     this.proto = proto;
     this.pps = maxPps;
@@ -331,6 +344,11 @@ export function parseClient(cs: ConfSection): Client {
     c.limit_proxy_state,
     c.max_pps,
     c.proto,
+    c.coa_server && {
+      ipaddr: c.coa_server.ipaddr,
+      port: c.coa_server.port,
+      secret: c.coa_server.secret !== undefined && c.coa_server.secret !== '' ? Buffer.from(c.coa_server.secret, 'utf8') : undefined,
+    },
   );
 }
 

@@ -60,6 +60,8 @@ export class BoundModule implements ModuleHandle {
   private readonly byName = new Map<string, string>();
   /** The definition's `map` method bound to the instance (`map <instance> … { }`), if any. */
   readonly map?: ModuleMapMethod;
+  /** The definition's `mapEscape` bound to the instance, if any. */
+  readonly mapEscape?: (value: string) => string;
   /** Method name → the function handed to the interpreter. */
   private readonly fns = new Map<string, ModuleMethod>();
   /** Table keys as written, for listings and docs. */
@@ -89,6 +91,11 @@ export class BoundModule implements ModuleHandle {
       const fn = (instance as unknown as Record<string, unknown>)[def.map];
       if (typeof fn !== 'function') throw new Error(`map names method "${def.map}", which the instance does not have`);
       this.map = (fn as ModuleMapMethod).bind(instance);
+    }
+    if (def.mapEscape !== undefined) {
+      const fn = (instance as unknown as Record<string, unknown>)[def.mapEscape];
+      if (typeof fn !== 'function') throw new Error(`mapEscape names method "${def.mapEscape}", which the instance does not have`);
+      this.mapEscape = (fn as (value: string) => string).bind(instance);
     }
     this.sectionKeys = keys;
     this.methodNames = Object.keys(named);

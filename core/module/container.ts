@@ -21,7 +21,8 @@ import { systemClock, type Clock } from '../clock/clock';
 import { MetricsRegistry } from '../metrics/registry';
 import { SINGLE_PROCESS, type Topology } from '../topology/topology';
 import { WorkerPools } from '../workers/pool';
-import { CLOCK, DICT, METRICS, ROOT_LOG, TOPOLOGY, TRUNKS, WORKER_POOLS, XLATS } from './tokens';
+import { DacService } from '../dac/service';
+import { CLOCK, DAC, DICT, METRICS, ROOT_LOG, TOPOLOGY, TRUNKS, WORKER_POOLS, XLATS } from './tokens';
 
 /** Core services of a configuration generation. */
 export interface RootServices {
@@ -43,6 +44,8 @@ export interface RootServices {
   readonly workers?: WorkerPools;
   /** This process's place in the cluster (default: a single process). */
   readonly topology?: Topology;
+  /** The CoA/Disconnect originator and its sessions (default: a fresh one). */
+  readonly dac?: DacService;
 }
 
 /** The process-wide services of {@link RootServices}, filled in with their defaults. */
@@ -51,12 +54,15 @@ export interface ProcessServices {
   readonly clock: Clock;
   readonly workers: WorkerPools;
   readonly topology: Topology;
+  readonly dac: DacService;
 }
 
 /** Process-wide services for one server process: given ones kept, the rest created. */
 export function processServices(given: Partial<ProcessServices> = {}): ProcessServices {
+  const metrics = given.metrics ?? new MetricsRegistry();
   return {
-    metrics: given.metrics ?? new MetricsRegistry(),
+    metrics,
+    dac: given.dac ?? new DacService({ metrics }),
     clock: given.clock ?? systemClock,
     workers: given.workers ?? new WorkerPools(),
     topology: given.topology ?? SINGLE_PROCESS,
@@ -78,5 +84,6 @@ export function createRootContainer(services: RootServices): DependencyContainer
   root.register(CLOCK, { useValue: p.clock });
   root.register(WORKER_POOLS, { useValue: p.workers });
   root.register(TOPOLOGY, { useValue: p.topology });
+  root.register(DAC, { useValue: p.dac });
   return root;
 }

@@ -152,7 +152,15 @@ describe('env forms', () => {
     const body = 'env_forms {\n\tlines {\n\t\tok = "fine"\n\t\tbad = "%{No-Such-Attr}"\n\t}\n}';
     for (const checkOnly of [false, true]) {
       const e = await load(body, { checkOnly }).then(() => undefined, (x: unknown) => x as Error);
-      expect(e?.message).toMatch(/^\/tmp\/v2\/radiusd\.conf\[5\]: .*No-Such-Attr/);
+      expect(e?.message).toMatch(/^\/tmp\/v2\/radiusd\.conf\[5\]: env_forms \{ lines \{ bad \} \}: .*No-Such-Attr/);
+    }
+  });
+  it('a bad template names its setting: file[line]: setting: message (also with checkOnly)', async () => {
+    for (const checkOnly of [false, true]) {
+      const e = await load('env_forms f {\n\tline = "x %{No-Such-Attr}"\n}', { checkOnly }).then(() => undefined, (x: unknown) => x as Error);
+      expect(e?.message).toMatch(/^\/tmp\/v2\/radiusd\.conf\[3\]: env_forms f \{ line \}: \S.*No-Such-Attr/);
+      const w = await load('env_forms {\n\targv = "/bin/x %{No-Such-Attr}"\n}', { checkOnly }).then(() => undefined, (x: unknown) => x as Error);
+      expect(w?.message).toMatch(/^\/tmp\/v2\/radiusd\.conf\[3\]: env_forms \{ argv \}: \S.*No-Such-Attr/);
     }
   });
   it('a yielding expansion makes the call yield, and gets the call\'s signal', async () => {

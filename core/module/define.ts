@@ -124,6 +124,9 @@ export type MethodName<I> = { [K in keyof I]: I[K] extends ModuleMethod<any> ? K
 /** Method names of `I` whose type is a map method (`map <instance> "query" { … }`). */
 export type MapMethodName<I> = { [K in keyof I]: I[K] extends ModuleMapMethod ? K : never }[keyof I] & string;
 
+/** Method names of `I` that escape one value (`(value: string) => string`). */
+export type EscapeMethodName<I> = { [K in keyof I]: I[K] extends (value: string) => string ? K : never }[keyof I] & string;
+
 /** Section key → method name. Keys are `name1 name2` with `*` wildcards. */
 export type MethodTable<I> = Readonly<Record<string, MethodName<I>>>;
 
@@ -294,6 +297,8 @@ export interface ModuleDefinition<F extends Fields = Fields, I extends ModuleIns
   readonly env?: CallEnvTable<I>;
   /** The instance method behind `map <instance> "query" { attr op 'field' … }` (FreeRADIUS map_proc), if any. */
   readonly map?: MapMethodName<I>;
+  /** The instance method escaping values expanded into the `map` query (SQL quoting …), if any. */
+  readonly mapEscape?: EscapeMethodName<I>;
 }
 
 /** Identity helper that gives a definition its types; it does nothing at run time. */

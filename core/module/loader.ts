@@ -619,15 +619,23 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
   const env = e.definition.env as Record<string, Record<string, EnvArg>> | undefined;
   const out: Record<string, Record<string, CompiledEnvArg | undefined>> = {};
   if (!env) return out;
+  // A bad template names its setting: `file[line]: <module> <instance> { <item> }: message`.
+  const named = (label: string, text: string, o: TemplateCompileOptions): CompiledTemplate => {
+    try {
+      return compile(text, o);
+    } catch (err) {
+      throw settingError(err, label);
+    }
+  };
   for (const [methodName, args] of Object.entries(env)) {
     const compiled: Record<string, CompiledEnvArg | undefined> = (out[methodName] = {});
     const fixed: Record<string, unknown> = {};
     const perCall: [string, Expander][] = [];
     for (const [arg, spec] of Object.entries(args)) {
       if (typeof spec === 'object' && 'sections' in spec) {
-        const map = compileSections(e.section, spec, (item, text) => {
+        const map = compileSections(e.section, spec, (item, itemPath, text) => {
           const ref = spec.attrRef && item.quote === 'bare' ? bareAttrTemplate(text, dict) : text;
-          return compile(ref, { dict, xlats, loc: item.loc, strftime: spec.strftime, escape: ref === text ? spec.escape : undefined });
+          return named(ownerLabel(e.section, itemPath), ref, { dict, xlats, loc: item.loc, strftime: spec.strftime, escape: ref === text ? spec.escape : undefined });
         });
         compiled[arg] = fixed[arg] = map;
         continue;
@@ -648,13 +656,13 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
         } catch (err) {
           throw new ConfError('ERR_CONF_VALUE', topts.loc, `${ownerLabel(e.section, item)}: ${errorText(err)}`);
         }
-        const ts = words.map((w) => compile(w, topts));
+        const ts = words.map((w) => named(ownerLabel(e.section, item), w, topts));
         compiled[arg] = ts;
         if (ts.every((t) => t.isConstant)) fixed[arg] = Object.freeze(ts.map((t) => t.constant!));
         else perCall.push([arg, wordsExpander(ts)]);
         continue;
       }
-      const t = compile(text, topts);
+      const t = named(ownerLabel(e.section, item), text, topts);
       compiled[arg] = t;
       if (o?.as === 'template') fixed[arg] = t;
       else if (t.isConstant) fixed[arg] = t.constant;
@@ -703,7 +711,7 @@ function wordsExpander(ts: readonly CompiledTemplate[]): Expander {
 }
 
 /** Compiles the values inside the subsections an {@link EnvSections} names, keyed by lower-case dotted path. */
-function compileSections(cs: ConfSection, spec: EnvSections, compile: (item: ConfPair, text: string) => CompiledTemplate): ReadonlyMap<string, CompiledTemplate> {
+function compileSections(cs: ConfSection, spec: EnvSections, compile: (item: ConfPair, itemPath: string, text: string) => CompiledTemplate): ReadonlyMap<string, CompiledTemplate> {
   const map = new Map<string, CompiledTemplate>();
   const except = new Set((spec.except ?? []).map((x) => x.toLowerCase()));
   const walk = (sec: ConfSection, prefix: string): void => {
@@ -714,7 +722,7 @@ function compileSections(cs: ConfSection, spec: EnvSections, compile: (item: Con
       }
       if (item.op === '' || item.value === undefined) continue;
       const text = TMPL_FIELD.convert(item.value, item.quote, (m) => { throw new ConfError('ERR_CONF_VALUE', item.loc, `${ownerLabel(cs, `${prefix}.${item.attr}`)}: ${m}`); });
-      map.set(`${prefix}.${item.attr}`.toLowerCase(), compile(item, text as string));
+      map.set(`${prefix}.${item.attr}`.toLowerCase(), compile(item, `${prefix}.${item.attr}`, text as string));
     }
   };
   for (const item of cs.children) {
@@ -723,6 +731,17 @@ function compileSections(cs: ConfSection, spec: EnvSections, compile: (item: Con
     walk(item, item.name1);
   }
   return map;
+}
+
+/**
+ * A located template error with the setting it came from in front of its message
+ * (`file[line]: linelog { messages { default } }: Unknown attribute "X"`); other errors unchanged.
+ */
+function settingError(err: unknown, label: string): unknown {
+  const prefixed = (detail: string) => (detail.startsWith(`${label}: `) ? detail : `${label}: ${detail}`);
+  if (err instanceof CompileError) return new CompileError({ file: err.file, line: err.line }, prefixed(err.detail));
+  if (err instanceof ConfError) return new ConfError(err.code, { file: err.file, line: err.line }, prefixed(err.detail));
+  return err;
 }
 
 function hookError(code: 'ERR_MODULE_BOOTSTRAP' | 'ERR_MODULE_INSTANTIATE', hook: string, e: Entry, err: unknown): Error {

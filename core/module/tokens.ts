@@ -17,6 +17,7 @@ import type { Clock } from '../clock/clock';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { Topology } from '../topology/topology';
 import type { WorkerPools } from '../workers/pool';
+import type { DacService } from '../dac/service';
 
 /** The parsed, later frozen, config of this instance (type: `Infer<typeof schema>`). */
 export const MODULE_CONFIG: InjectionToken<unknown> = Symbol.for('tsradius.ModuleConfig');
@@ -47,3 +48,5 @@ export const WORKER_POOLS: InjectionToken<WorkerPools> = Symbol.for('tsradius.Wo
 export const TOPOLOGY: InjectionToken<Topology> = Symbol.for('tsradius.Topology');
 /** Connection-trunk factory (root container; core/trunk). */
 export const TRUNKS: InjectionToken<TrunkFactory> = Symbol.for('tsradius.Trunks');
+/** The CoA/Disconnect originator and its session lookup, one per process (root container; core/dac). */
+export const DAC: InjectionToken<DacService> = Symbol.for('tsradius.Dac');

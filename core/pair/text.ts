@@ -46,6 +46,12 @@ export interface ParsePairOptions {
    * lacks (for example the server-internal dictionary with `Tmp-String-0`).
    */
   fallback?: readonly Dictionary[];
+  /**
+   * Accept comparison operators (`==`, `<` …) and record each leaf's operator here
+   * ({@link parsePairList} only; FreeRADIUS's `fr_pair_list_afrom_substr` with comparisons).
+   * Without it, `parsePairList` accepts assignments only.
+   */
+  compare?: Map<Pair, PairOperator>;
 }
 
 /** One parsed item with its operator (see {@link parsePairListWithOps}). */
@@ -68,7 +74,7 @@ export class PairParseError extends Error {
 // ---------------------------------------------------------------- scanner
 
 type ValueToken =
-  | { kind: 'bare'; text: string }
+  | { kind: 'bare'; text: string; at?: number }
   | { kind: 'quoted'; text: string; quote: '"' | "'" | '`' }
   | { kind: 'group'; items: RawItem[] };
 
@@ -175,7 +181,7 @@ class Scanner {
         if (d === ',' || d === '}' || d === '\n' || d === ' ' || d === '\t' || d === '\r') break;
         this.pos++;
       }
-      value = { kind: 'bare', text: s.slice(vs, this.pos) };
+      value = { kind: 'bare', text: s.slice(vs, this.pos), at: vs };
     }
     return { name, tag, op, value, offset: start };
   }
@@ -206,6 +212,11 @@ class Scanner {
 interface Resolver {
   dict: Dictionary;
   fallback: readonly Dictionary[];
+  compare?: Map<Pair, PairOperator>;
+  /** The text being parsed (error messages quote what follows a value). */
+  src?: string;
+  /** Only assignment operators are allowed (`parsePairList` without `compare`). */
+  assignOnly?: boolean;
 }
 
 function isNumber(s: string): boolean {
@@ -235,9 +246,9 @@ function childOf(scope: DictAttr, comp: string, r: Resolver): DictAttr | undefin
     if (c) return c;
   }
   // A vendor the dictionary declares but has no attributes for under this VSA (e.g. 241.26.6527).
-  if (num >= 0 && scope.type === 'vsa') {
-    const def = r.dict.vendorDef(num);
-    if (def) return vendorAttr(scope, def.name, num, def.format);
+  if (scope.type === 'vsa') {
+    const def = r.dict.vendorDef(num >= 0 ? num : comp);
+    if (def) return vendorAttr(scope, def.name, def.id, def.format);
   }
   return undefined;
 }
@@ -277,6 +288,15 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
     const comp = comps[i];
     const last = i === comps.length - 1;
     let da = childOf(cur, comp, r);
+    if (!da && i === 0 && !isNumber(comp) && cur.type !== 'root') {
+      // Inside a protocol TLV, a server-internal attribute may be named (`Extended-Attribute-1 = { Tmp-Integer-0 = 1 }`).
+      const f = lookupFallback(comp);
+      if (f && f.flags.internal) {
+        chain.push(f);
+        cur = f;
+        continue;
+      }
+    }
     if (!da && !isNumber(comp)) {
       // Aliases, v3 flat names and vendor names: let the dictionary try the rest as a whole.
       const rest = comps.slice(i).join('.');
@@ -289,8 +309,11 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
       }
       da = safeResolve(r.dict, comp, from) ?? (i === 0 && topLevel ? lookupFallback(comp) : undefined);
       if (!da) {
+        if (cur.flags.internal && cur.type !== 'group' && safeResolve(r.dict, comp)) {
+          throw new Error(`Internal attribute '${cur.name}' of data type '${cur.type}' cannot contain protocol attributes`);
+        }
         const hint = r.dict.suggestName(cur.type === 'root' ? rest : comp, cur.type === 'root' ? undefined : cur);
-        throw new Error(`Unknown attribute "${comp}"${cur.type === 'root' ? '' : ` in ${cur.name}`}${hint ? `; did you mean "${hint}"?` : ''}`);
+        throw new Error(`Unknown attribute "${rest}"${cur.type === 'root' ? '' : ` for parent "${cur.name}"`}${hint ? `; did you mean "${hint}"?` : ''}`);
       }
     }
     if (!da) {
@@ -312,7 +335,7 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
 // ---------------------------------------------------------------- values
 
 /** Turns one value token into a typed value for leaf `da`. Throws on bad input. */
-function leafValue(da: DictAttr, tok: ValueToken): Value {
+function leafValue(da: DictAttr, tok: ValueToken, src?: string): Value {
   if (tok.kind === 'group') {
     throw new Error(`Attribute ${da.name} is not a structural type, and cannot take a '{' list`);
   }
@@ -321,6 +344,13 @@ function leafValue(da: DictAttr, tok: ValueToken): Value {
   try {
     return parseValue(type, tok.text, da.flags.raw ? undefined : da);
   } catch (err) {
+    // An integer followed by other text (`NAS-Port = 192.168.0.1`): FreeRADIUS reads the number
+    // and complains about what follows it.
+    const m = /^[+-]?[0-9]+/.exec(tok.text);
+    if (tok.kind === 'bare' && src !== undefined && tok.at !== undefined && m && /^u?int(8|16|32|64)$/.test(type) && !/^0x/i.test(tok.text)) {
+      const rest = src.slice(tok.at + m[0].length);
+      throw new Error(`Unexpected text '${rest.slice(0, 20)} ...' after value`);
+    }
     // A misspelt enumeration name: say which one was meant.
     const name = tok.kind !== 'quoted' && da.values ? suggest(tok.text.toLowerCase(), da.values.keys()) : undefined;
     if (name === undefined || !(err instanceof Error)) throw err;
@@ -331,8 +361,13 @@ function leafValue(da: DictAttr, tok: ValueToken): Value {
 
 // ---------------------------------------------------------------- building pairs
 
-function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops: PairWithOp[] | undefined, topLevel: boolean): void {
+const COMPARISONS = new Set<PairOperator>(['==', '!=', '<', '>', '<=', '>=', '=~', '!~', '=*', '!*']);
+
+function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops: PairWithOp[] | undefined, topLevel: boolean, owner?: DictAttr): void {
   for (const it of items) {
+    if (r.assignOnly && COMPARISONS.has(it.op) && it.op.length === 2) {
+      throw new PairParseError(`Invalid character '${it.op[1]}' after operator '${it.op[0]}'`, it.offset);
+    }
     let name = it.name;
     let raw = false;
     if (/^raw\./i.test(name)) {
@@ -340,6 +375,12 @@ function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops:
       name = name.slice(4);
     }
     const structural = it.value?.kind === 'group';
+    if (name.startsWith('.')) {
+      if (!owner) throw new PairParseError("The '.Attribute' syntax cannot be used at the root of a dictionary", it.offset);
+      if (owner.type === 'group') throw new PairParseError(`The '.Attribute' syntax cannot be used with parent ${owner.name} of data type '${owner.type}'`, it.offset);
+      if (it.op !== '=' && it.op !== ':=' && !COMPARISONS.has(it.op)) throw new PairParseError(`The '.Attribute' syntax cannot be used along with the '${it.op}' operator`, it.offset);
+      name = name.slice(1);
+    }
     const chain = resolvePath(name, scope, r, raw, structural, topLevel);
     // Parents: reuse existing ones in this list when there are none in `ops` mode.
     let list = out;
@@ -364,23 +405,29 @@ function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops:
     } else if (da.isStructural && it.value?.kind === 'quoted' && it.value.quote !== '`') {
       // A group given as a string holding a pair list (`Digest-Attributes := 'Nonce = "x", Method = "y"'`).
       leaf.children = [];
-      build(new Scanner(it.value.text).items(false), scopeOf(da, r), r, leaf.children, undefined, false);
+      build(new Scanner(it.value.text).items(false), scopeOf(da, r), r, leaf.children, undefined, false, da);
     } else if (da.isStructural) {
       if (!it.value || it.value.kind !== 'group') {
         throw new Error(`Group list for ${da.name} MUST start with '{'`);
       }
       leaf.children = [];
-      build(it.value.items, scopeOf(da, r), r, leaf.children, undefined, false);
+      build(it.value.items, scopeOf(da, r), r, leaf.children, undefined, false, da);
     } else if (it.value !== undefined && it.op !== '=*' && it.op !== '!*') {
-      leaf.value = leafValue(da, it.value);
+      leaf.value = leafValue(da, it.value, r.src);
     }
     list.push(leaf);
     if (ops) ops.push({ pair: top ?? leaf, leaf, op: it.op });
+    if (r.compare) {
+      if (da.isStructural && it.op !== '=' && it.op !== '==') {
+        throw new Error(`Structural attribute '${da.name}' must use '=' or '==' for comparisons`);
+      }
+      r.compare.set(leaf, it.op);
+    }
   }
 }
 
 function resolver(dict: Dictionary, opts?: ParsePairOptions): Resolver {
-  return { dict, fallback: opts?.fallback ?? [] };
+  return { dict, fallback: opts?.fallback ?? [], compare: opts?.compare };
 }
 
 /**
@@ -392,7 +439,7 @@ export function parsePairList(text: string, dict: Dictionary, opts?: ParsePairOp
   const sc = new Scanner(text);
   const items = sc.items(false);
   const out: Pair[] = [];
-  build(items, opts?.parent ?? dict.root, resolver(dict, opts), out, undefined, true);
+  build(items, opts?.parent ?? dict.root, { ...resolver(dict, opts), src: text, assignOnly: !opts?.compare }, out, undefined, true);
   return out;
 }
 
@@ -415,6 +462,8 @@ export function parsePairListWithOps(text: string, dict: Dictionary, opts?: Pars
 export interface PrintPairOptions {
   /** Separator between items (default `", "`). */
   separator?: string;
+  /** Operators of leaf pairs (from `ParsePairOptions.compare`); `=` for the others. */
+  ops?: ReadonlyMap<Pair, PairOperator>;
 }
 
 /** Name of `da` relative to `parent` (an ancestor or null for top level); union levels are skipped. */
@@ -437,26 +486,27 @@ function printLeafValue(p: Pair): string {
   return printValue(da, v);
 }
 
-function printOne(p: Pair, parent: DictAttr | null): string {
+function printOne(p: Pair, parent: DictAttr | null, ops?: ReadonlyMap<Pair, PairOperator>): string {
+  const op = ops?.get(p) ?? '=';
   const name = (p.da.flags.raw ? 'raw.' : '') + relativeName(p.da, parent);
   // v4 carries tags as `Tag-N = { … }` groups; print the v3 `:N` suffix only outside one.
   const tag = p.tag !== undefined && !(parent && parent.type === 'group' && parent.name === `Tag-${p.tag}`) ? ':' + p.tag : '';
   if (p.children || p.da.isStructural) {
-    if (!p.children || p.children.length === 0) return `${name}${tag} = { }`;
-    return `${name}${tag} = { ${printChildren(p.children, p.da)} }`;
+    if (!p.children || p.children.length === 0) return `${name}${tag} ${op} { }`;
+    return `${name}${tag} ${op} { ${printChildren(p.children, p.da, ', ', ops)} }`;
   }
-  return `${name}${tag} = ${printLeafValue(p)}`;
+  return `${name}${tag} ${op} ${printLeafValue(p)}`;
 }
 
 /** Union pairs whose contents are all known are printed transparently. */
-function printChildren(children: readonly Pair[], parent: DictAttr, sep = ', '): string {
+function printChildren(children: readonly Pair[], parent: DictAttr, sep = ', ', ops?: ReadonlyMap<Pair, PairOperator>): string {
   const parts: string[] = [];
   for (const c of children) {
     if (c.da.type === 'union' && c.children && !c.da.flags.raw && c.children.every((k) => !k.da.flags.raw)) {
-      if (c.children.length) parts.push(printChildren(c.children, c.da, sep));
+      if (c.children.length) parts.push(printChildren(c.children, c.da, sep, ops));
       continue;
     }
-    parts.push(printOne(c, parent.type === 'union' ? parent.parent : parent));
+    parts.push(printOne(c, parent.type === 'union' ? parent.parent : parent, ops));
   }
   return parts.join(sep);
 }
@@ -469,7 +519,7 @@ function printChildren(children: readonly Pair[], parent: DictAttr, sep = ', '):
 export function printPairList(pairs: readonly Pair[], opts?: PrintPairOptions): string {
   const sep = opts?.separator ?? ', ';
   const parts: string[] = [];
-  for (const p of pairs) parts.push(printOne(p, null));
+  for (const p of pairs) parts.push(printOne(p, null, opts?.ops));
   return parts.join(sep);
 }
 

@@ -34,6 +34,7 @@ import type { Dictionary } from '../dict/dictionary';
 import type { Logger } from '../log/logger';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { InjectReply } from '../process/namespace';
+import type { DacService } from '../dac/service';
 
 /** Health of one component. */
 export interface Health {
@@ -74,6 +75,10 @@ export interface AppHost {
   readonly dict: Dictionary | undefined;
   /** The process's metrics registry (survives reloads): an app registers on start, removes on stop. */
   readonly metrics: MetricsRegistry;
+  /** The CoA/Disconnect originator and the sessions it knows (core/dac; survives reloads). */
+  readonly dac: DacService;
+  /** Runs a reload now (as SIGHUP does); true when the new configuration is serving. */
+  reload(): Promise<boolean>;
 }
 
 /** The server's health report (`Server.health()`). */
@@ -116,9 +121,16 @@ export interface AppDefinition<F extends Fields = Fields> {
   create(config: Infer<SectionSchema<F>>, ctx: AppContext): AppInstance;
   /**
    * Optional checks across fields, run when the section is parsed (so `radiusd -C` fails exactly
-   * when start-up would): a message becomes a `file[line]` error at the section.
+   * when start-up would): a message becomes a `file[line]` error at the section. `ctx` says what
+   * else the configuration holds (e.g. the virtual servers an app may send requests to).
    */
-  validate?(config: Infer<SectionSchema<F>>): string | undefined;
+  validate?(config: Infer<SectionSchema<F>>, ctx: AppValidateContext): string | undefined;
+}
+
+/** What {@link AppDefinition.validate} may check against. */
+export interface AppValidateContext {
+  /** Names of the configuration's virtual servers (`server NAME { … }`); undefined when not known. */
+  readonly sites?: ReadonlySet<string>;
 }
 
 /** Declares an app (identity; for type checking). */
@@ -159,7 +171,7 @@ export interface AppSpec {
 }
 
 /** Parses the top-level `app <kind> [<name>] { … }` sections. Throws located `ConfError`s. */
-export function parseApps(sections: readonly ConfSection[], registry: AppRegistry): AppSpec[] {
+export function parseApps(sections: readonly ConfSection[], registry: AppRegistry, ctx: AppValidateContext = {}): AppSpec[] {
   const out: AppSpec[] = [];
   const seen = new Map<string, AppSpec>();
   for (const cs of sections) {
@@ -178,7 +190,7 @@ export function parseApps(sections: readonly ConfSection[], registry: AppRegistr
     if (prev) throw new ConfError('ERR_CONF_DUPLICATE', cs.loc, `app ${kind} ${name}: the name "${name}" is already used at ${prev.loc.file}[${prev.loc.line}]`);
     const label = `app ${kind}${name !== kind ? ' ' + name : ''}`;
     const config = parseSection(def.config, cs, label);
-    const problem = def.validate?.(config as never);
+    const problem = def.validate?.(config as never, ctx);
     if (problem) throw new ConfError('ERR_CONF_VALUE', cs.loc, `${label}: ${problem}`);
     const spec: AppSpec = { kind, name, definition: def, config, loc: cs.loc };
     seen.set(name, spec);

@@ -241,7 +241,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
     if (sites.size === 0) {
       throw new ConfError('ERR_CONF_MISSING', root.loc, 'main: no "server NAME { namespace = radius … }" section: nothing to serve');
     }
-    const apps = parseApps(root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'app'), opts.apps ?? defaultApps());
+    const apps = parseApps(root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'app'), opts.apps ?? defaultApps(), { sites: new Set(sites.keys()) });
     return {
       number: opts.number ?? 0,
       file: opts.file,

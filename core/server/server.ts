@@ -186,6 +186,8 @@ export class Server {
     inject: (site, request) => srv.inject(site, request),
     get dict() { return srv.gen?.dict; },
     get metrics() { return srv.services.metrics; },
+    get dac() { return srv.services.dac; },
+    reload: () => srv.reload(),
   }))(this);
   /** What `auto` learned (clients that sent Message-Authenticator); see core/listen/client-state.ts. */
   private maState: MaSeenState | undefined;
@@ -272,6 +274,7 @@ export class Server {
       }
       this.gen = gen;
       this.sinks = sinks;
+      this.services.dac.setGeneration(gen.dict, clientTables(gen), this.opts.log);
       this.apps = this.opts.offline ? [] : await this.startApps(gen.apps, gen.number);
     } catch (e) {
       for (const b of this.bound.values()) await b.listener.stop().catch(() => undefined);
@@ -383,6 +386,7 @@ export class Server {
     this.applyClientState(gen);
     this.gen = gen;
     this.sinks = sinks;
+    this.services.dac.setGeneration(gen.dict, clientTables(gen), this.opts.log);
     // Access-Rejects the old generation holds for reject_delay go out now, while their sockets are open.
     for (const s of oldSinks.values()) s.close();
     // dgram resolves the destination on a later tick; let those sends leave before any socket closes.
@@ -455,6 +459,7 @@ export class Server {
     const apps = this.apps;
     this.apps = [];
     await this.stopApps(apps);
+    await this.services.dac.close();
     // Access-Rejects held by reject_delay go out now, before the sockets close.
     for (const s of this.sinks.values()) s.close();
     await new Promise((r) => setImmediate(r)); // dgram sends complete a tick later

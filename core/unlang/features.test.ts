@@ -37,6 +37,7 @@ describe('unlang language features', () => {
     ['v3 update sections', 'update reply {\n Reply-Message := "one"\n}\nupdate {\n reply.Reply-Message += "two"\n}', ['one', 'two']],
     ['switch on an address picks the longest prefix', 'request.Framed-IP-Address := 10.1.2.3\nswitch Framed-IP-Address {\n case 10.0.0.0/8 { ' + say('"8"') + ' }\n case 10.1.0.0/16 { ' + say('"16"') + ' }\n default { ' + say('"none"') + ' }\n}', ['16']],
     ['list merge operators', 'control.Filter-Id := "c"\nreply.Filter-Id := "r"\nreply >= control\nreply |= control\n' + say('"%{reply.Filter-Id[#]}"'), ['2']],
+    ['uuid v4 and v7 (RFC 9562 version and variant; v7 starts with the time)', 'string a\nstring b\na := %uuid.v4()\nb := %uuid.v7()\n' + say('"%{a =~ /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/}|%{b =~ /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/}|%{a != %uuid.v4()}|%{%str.substr(b, 0, 8) == %str.substr(%uuid.v7(), 0, 8) || %str.substr(b, 0, 8) < %str.substr(%uuid.v7(), 0, 8)}"'), ['yes|yes|yes|yes']],
   ];
   for (const [name, text, want] of cases) {
     it(name, async () => {

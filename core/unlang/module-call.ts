@@ -64,6 +64,11 @@ export interface ModuleHandle {
   method(section: SectionName, method?: string): ModuleMethod | undefined;
   /** The module's `map` method, when it has one (`map <instance> "query" { attr op 'field' … }`). */
   readonly map?: ModuleMapMethod;
+  /**
+   * Escapes values expanded into the map query (`%{User-Name}` inside `map sql "…"`); the
+   * literal text of the query is left as written. Absent: values are used as they are.
+   */
+  readonly mapEscape?: (value: string) => string;
 }
 
 /**

@@ -68,6 +68,13 @@ export const ACTIONS_AUTHENTICATE: Actions = Object.freeze([
   0, RET, RET, P(4), RET, RET, RET, P(1), P(2), P(4), RET,
 ]);
 
+/**
+ * Default table of the children of `redundant` and `redundant-load-balance`: `fail` and `timeout`
+ * go on to the next child (priority 1), everything else ends the block. A child's own action
+ * override (`ldap { notfound = 1 }`) makes that rcode go on too.
+ */
+export const ACTIONS_REDUNDANT: Actions = Object.freeze([0, RET, P(1), RET, RET, RET, RET, RET, RET, RET, P(1)]);
+
 /** Every rcode returns (the top "empty group", `case` bodies). */
 export const ACTIONS_ALL_RETURN: Actions = Object.freeze([0, RET, RET, RET, RET, RET, RET, RET, RET, RET, RET]);
 

@@ -315,6 +315,35 @@ describe('unlang yield / resume and signals', () => {
   });
 });
 
+describe('redundant: action tables of the children', () => {
+  const nf: ModuleMethod = () => 'notfound';
+  const ok: ModuleMethod = () => 'ok';
+
+  it('a child whose rcode has a priority action (an override) passes on to the next child', () => {
+    const req = newRequest();
+    const sec = compile('redundant {\n nfmod {\n  notfound = 1\n }\n okmod\n}', { modules: mods({ nfmod: nf, okmod: ok }) });
+    expect(runSection(sec, req)).toBe('ok');
+    // Without the override, notfound ends the block.
+    expect(runSection(compile('redundant {\n nfmod\n okmod\n}', { modules: mods({ nfmod: nf, okmod: ok }) }), newRequest())).toBe('notfound');
+  });
+
+  it('statements nested inside a child use the section\'s defaults again', () => {
+    // In recv Access-Request, notfound has priority 1 and ok priority 3: the group goes on past
+    // notfound and ends with ok, and the group itself (a child of redundant) returns ok.
+    const req = newRequest();
+    const sec = compile('redundant {\n group {\n  nfmod\n  okmod\n  reply.Filter-Id := "after"\n }\n fail\n}', { modules: mods({ nfmod: nf, okmod: ok }) });
+    expect(runSection(sec, req)).toBe('ok');
+    expect(attr(req, 'reply', 'Filter-Id')).toBe('after');
+  });
+
+  it('redundant-load-balance: an override passes on as in redundant', () => {
+    for (let i = 0; i < 10; i++) {
+      const sec = compile('redundant-load-balance {\n nfmod {\n  notfound = 1\n }\n okmod\n}', { modules: mods({ nfmod: nf, okmod: ok }) });
+      expect(runSection(sec, newRequest())).toBe('ok');
+    }
+  });
+});
+
 describe('xlat evaluation', () => {
   it('prints values of any type', () => {
     const sec = compile('reply.Reply-Message := "%{127.0.0.1}|%{0x41}|%{(string) 0x41}|%{true}"');

@@ -304,18 +304,24 @@ function castError(from: string, to: string, why?: string): ValueError {
   return new ValueError(`Invalid cast from ${from} to ${to}${why ? ': ' + why : ''}`);
 }
 
+/** FreeRADIUS's wording for an integer cast out of the destination's range. */
+function rangeCastError(from: LeafType, to: LeafType, n: number | bigint, lo: number | bigint, hi: number | bigint): ValueError {
+  if (from === 'float32' || from === 'float64') return new ValueError('Source value for cast would overflow destination type');
+  return new ValueError(`Invalid cast from ${from} to ${to}.  ${String(n)} outside value range ${lo}-${hi}`);
+}
+
 function toIntChecked(n: number | bigint, to: LeafType, from: LeafType): number | bigint {
   if (isSmallIntType(to)) {
     const x = typeof n === 'bigint' ? Number(n) : Math.trunc(n);
     const [lo, hi] = INT_RANGE[to];
-    if (!(x >= lo && x <= hi)) throw castError(from, to, `value ${String(n)} is out of range (${lo}..${hi})`);
+    if (!(x >= lo && x <= hi)) throw rangeCastError(from, to, n, lo, hi);
     return x;
   }
   if (isBigIntType(to)) {
-    if (typeof n === 'number' && !Number.isFinite(n)) throw castError(from, to, `value ${n} is out of range`);
+    if (typeof n === 'number' && !Number.isFinite(n)) throw rangeCastError(from, to, n, 0, 0);
     const x = typeof n === 'bigint' ? n : BigInt(Math.trunc(n));
     const [lo, hi] = BIGINT_RANGE[to];
-    if (x < lo || x > hi) throw castError(from, to, `value ${String(n)} is out of range (${lo}..${hi})`);
+    if (x < lo || x > hi) throw rangeCastError(from, to, n, lo, hi);
     return x;
   }
   throw castError(from, to);

@@ -24,7 +24,7 @@ export function parseSmallInt(type: SmallIntType, text: string): number {
   } else if (DEC_RE.test(t)) {
     n = Number(t);
   } else {
-    throw new ValueError(`Invalid ${type} value "${text}"`);
+    throw notParsed(type);
   }
   const [lo, hi] = INT_RANGE[type];
   if (!(n >= lo && n <= hi)) throw rangeError(type, text);
@@ -37,15 +37,20 @@ export function parseBigInt(type: BigIntType, text: string): bigint {
   let n: bigint;
   if (HEX_RE.test(t)) n = BigInt(t);
   else if (DEC_RE.test(t)) n = BigInt(t);
-  else throw new ValueError(`Invalid ${type} value "${text}"`);
+  else throw notParsed(type);
   const [lo, hi] = BIGINT_RANGE[type];
   if (n < lo || n > hi) throw rangeError(type, text);
   return n;
 }
 
+/** FreeRADIUS's wording for text that is not a value of the type. */
+function notParsed(type: string): ValueError {
+  return new ValueError(`Failed parsing string as type '${type}'`);
+}
+
+/** FreeRADIUS's wording for an integer outside the type's range. */
 function rangeError(type: string, text: string): ValueError {
-  const r = isSmallIntType(type) ? INT_RANGE[type] : BIGINT_RANGE[type as BigIntType];
-  return new ValueError(`Value "${text}" is out of range for ${type} (${r[0]}..${r[1]})`);
+  return new ValueError(text.trim().startsWith('-') ? 'integer underflow' : 'integer overflow');
 }
 
 /** Parses `0x…` hex into bytes; throws on odd length or bad digits. */
@@ -110,7 +115,7 @@ export function parseEther(text: string): string {
 function parseFloatText(type: 'float32' | 'float64', text: string): number {
   const t = text.trim();
   if (!/^[+-]?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|inf(?:inity)?|nan)$/i.test(t)) {
-    throw new ValueError(`Invalid ${type} value "${text}"`);
+    throw notParsed(type);
   }
   const lower = t.toLowerCase().replace(/^\+/, '');
   const n = lower === 'nan' ? NaN : lower.endsWith('inf') || lower.endsWith('infinity') ? (lower.startsWith('-') ? -Infinity : Infinity) : Number(t);

@@ -55,6 +55,9 @@ function baseText(type: LeafType, v: Value, precision: TimePrecision): string {
       return ifidText(v as string);
     case 'string':
       return v as string;
+    case 'float32':
+      // FreeRADIUS prints float32 with C's "%f" (six decimals).
+      return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(6) : String(v);
     default:
       if (Buffer.isBuffer(v)) return hexText(v);
       return String(v);

@@ -24,7 +24,7 @@ import type { DictAttr } from '../../core';
 import { isIP } from 'node:net';
 import { ipv4ToInt, ipv6ToBytes } from '../../core';
 import { parseValue } from '../../core';
-import { setValue } from '../../core';
+import { copyPair, setValue } from '../../core';
 import { bareAttrRef } from '../../core';
 import {
   assignItem, checkItem, itemValue, parseUsersFile, type UsersEntry, type UsersFile, type UsersItem,
@@ -68,6 +68,21 @@ function ipPrefixNames(file: UsersFile, key: string): string[] {
     if ((p.bits >> shift) === (k.bits >> shift)) out.push({ name, len: p.len });
   }
   return out.sort((a, b) => b.len - a.len).map((x) => x.name);
+}
+
+/** The lists a users-file entry writes to, restored when a later entry fails. */
+const UNDO_LISTS: readonly ListName[] = ['request', 'reply', 'control', 'session-state'];
+
+const dynamicFiles = new WeakMap<UsersFile, boolean>();
+
+/** True when some assigned value of the file is expanded per request (and so may fail at run time). */
+function hasDynamicValues(file: UsersFile): boolean {
+  let d = dynamicFiles.get(file);
+  if (d === undefined) {
+    d = file.entries.some((e) => e.reply.some((i) => i.tmpl) || e.checkAssign.some((i) => i.tmpl));
+    dynamicFiles.set(file, d);
+  }
+  return d;
 }
 
 /** Value arrays of item lists without templates, computed once. */
@@ -175,10 +190,17 @@ export class Files {
     return this.acct ? this.run(this.acct, request, ctx) : 'noop';
   }
 
-  /** Runs the match; an expansion or value error is logged and gives `fail`. */
+  /**
+   * Runs the match; an expansion or value error is logged and gives `fail`. A failure undoes
+   * what entries matched before it in this call had written (FreeRADIUS edits the lists in a
+   * transaction): only files whose values are expanded per request can fail part-way, so only
+   * those pay for the copy of the lists.
+   */
   private run(file: UsersFile, request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
+    const saved = hasDynamicValues(file) ? UNDO_LISTS.map((l) => request.list(l).map(copyPair)) : undefined;
     const failed = (e: unknown): Rcode => {
       ctx.log.error(`${(e as Error).message ?? e}`);
+      if (saved) UNDO_LISTS.forEach((l, i) => request.setList(l, saved[i]));
       return 'fail';
     };
     try {

@@ -24,7 +24,11 @@ function pool(d: { start: number; min: number; max: number; perConn: number }, d
 export const LdapConfig = conf.section({
   server: conf.list(conf.string(), {
     min: 1,
-    doc: 'A host name or an `ldap://host[:port]` / `ldaps://host[:port]` URI. Repeat for fail-over: servers are used in the order given, the first one alive takes the operations.',
+    doc: 'A host name or an `ldap://host[:port]` / `ldaps://host[:port]` URI. Repeat for fail-over or load sharing (see server_selection).',
+  }),
+  server_selection: conf.enum(['failback', 'sticky', 'round_robin'] as const, {
+    default: 'failback',
+    doc: 'How an operation picks among several `server` items that are alive. failback: the first in order (a recovered earlier server takes over again). sticky: the one in use until it fails, then the next one exclusively until that fails. round_robin: each operation the next one in turn. In every mode an operation that fails on one server is retried on the others.',
   }),
   port: conf.integer({ default: 389, min: 1, max: 65535, doc: 'Port for `server` items without one (636 is the default for ldaps://).' }),
   identity: conf.string({ default: '', doc: 'DN of the administrative bind for searches (empty: anonymous).' }),

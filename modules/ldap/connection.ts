@@ -7,7 +7,6 @@
  * trunk) → ready. A connection that does not get there within `net_timeout` fails. Every step
  * verifies the server certificate against the configured CA unless `require_cert` says not to.
  */
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import {
@@ -285,13 +284,13 @@ export class LdapConn extends TrunkConnection {
   }
 }
 
-/** TLS options from the `tls { }` section (files read once at instantiate). */
-export function tlsOptions(t: { ca_file?: string; certificate_file?: string; private_key_file?: string; require_cert: string }): tls.ConnectionOptions {
+/** TLS options from `require_cert` and the `tls { }` files (read by the module's `validate`). */
+export function tlsOptions(requireCert: string, files: { ca?: Buffer; cert?: Buffer; key?: Buffer }): tls.ConnectionOptions {
   return {
-    ca: t.ca_file ? fs.readFileSync(t.ca_file) : undefined,
-    cert: t.certificate_file ? fs.readFileSync(t.certificate_file) : undefined,
-    key: t.private_key_file ? fs.readFileSync(t.private_key_file) : undefined,
-    rejectUnauthorized: t.require_cert === 'demand' || t.require_cert === 'hard',
+    ca: files.ca,
+    cert: files.cert,
+    key: files.key,
+    rejectUnauthorized: requireCert === 'demand' || requireCert === 'hard',
     minVersion: 'TLSv1.2',
   };
 }

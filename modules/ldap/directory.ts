@@ -1,9 +1,11 @@
 /**
  * The directories of one `ldap` instance: per configured server, a search trunk (bound as
  * `identity`, health-checked with a root-DSE read) and a bind trunk (user binds), both from the
- * shared `core/trunk`. {@link Directories.run} puts one operation on the first server that is
- * alive, in configuration order (so the first server takes everything again once it is back),
- * with a per-operation timeout, abandon on cancel, fail-over to the next server when a
+ * shared `core/trunk`. {@link Directories.run} puts one operation on a server that is alive,
+ * chosen by `server_selection` (seed 002's data-source control policies): `failback` takes the
+ * first in configuration order (so the first server takes everything again once it is back),
+ * `sticky` keeps the one in use until it fails, `round_robin` rotates per operation; with a
+ * per-operation timeout, abandon on cancel, fail-over to the next server when a
  * connection dies or an operation times out, and fail-fast when no server is alive.
  */
 import { FilterParser, SearchRequest } from 'ldapts';
@@ -20,9 +22,14 @@ export interface PoolLimits {
   readonly max_backlog: number;
 }
 
+/** How an operation picks among live servers (see the file comment). */
+export type ServerSelection = 'failback' | 'sticky' | 'round_robin';
+
 /** Everything {@link Directories} needs. */
 export interface DirectoriesOptions {
   readonly servers: readonly ServerTarget[];
+  /** Default `failback`. */
+  readonly selection?: ServerSelection;
   readonly base: Omit<ConnSettings, 'target' | 'kind' | 'perConnectionMax' | 'bind'>;
   readonly bind?: { dn: string; password: string };
   readonly pool: PoolLimits;
@@ -245,9 +252,13 @@ export class Directories {
   readonly servers: Server[];
   readonly counters = { fail_fast: 0, failover: 0, cancelled: 0 };
   readonly resTimeout: number;
+  readonly selection: ServerSelection;
+  /** sticky: the server in use; round_robin: where the next operation starts. */
+  private cursor = 0;
 
   constructor(o: DirectoriesOptions) {
     this.resTimeout = o.resTimeout;
+    this.selection = o.selection ?? 'failback';
     this.servers = o.servers.map((t) => new Server(t, o));
   }
 
@@ -264,13 +275,28 @@ export class Directories {
     return this.servers.some((s) => s.search.pick() !== undefined);
   }
 
-  /** The server for a new operation: the first with a live connection, else the first not known to be down. */
+  /**
+   * The server for a new operation (or the retry of one): in the order of `server_selection`,
+   * the first with a live connection, else the first not known to be down.
+   */
   choose(kind: 'search' | 'bind', tried: ReadonlySet<Server>): Server | undefined {
     const trunk = (s: Server) => (kind === 'search' ? s.search : s.binds);
     const healthy = (s: Server) => kind === 'search' || !s.search.unwell();
-    for (const s of this.servers) if (!tried.has(s) && trunk(s).pick() && healthy(s)) return s;
-    for (const s of this.servers) if (!tried.has(s) && !trunk(s).unwell() && healthy(s)) return s;
-    return undefined;
+    const n = this.servers.length;
+    const start = this.selection === 'failback' ? 0 : this.cursor;
+    if (this.selection === 'round_robin') this.cursor = (this.cursor + 1) % n;
+    let found: Server | undefined;
+    for (let i = 0; i < n && !found; i++) {
+      const s = this.servers[(start + i) % n];
+      if (!tried.has(s) && trunk(s).pick() && healthy(s)) found = s;
+    }
+    for (let i = 0; i < n && !found; i++) {
+      const s = this.servers[(start + i) % n];
+      if (!tried.has(s) && !trunk(s).unwell() && healthy(s)) found = s;
+    }
+    // sticky: the server that took over stays in use until it fails in turn.
+    if (found && this.selection === 'sticky') this.cursor = this.servers.indexOf(found);
+    return found;
   }
 
   /** Runs one operation (see the file comment); rejects with {@link LdapOpError}. */
@@ -279,7 +305,7 @@ export class Directories {
   }
 
   /** Counters summed over servers and connections. */
-  stats(): DirCounters & { servers: { url: string; state: string; connections: number; outstanding: number }[] } {
+  stats(): DirCounters & { selection: ServerSelection; servers: { url: string; state: string; connections: number; outstanding: number; requests: number }[] } {
     const sum: DirCounters = { requests: 0, abandoned: 0, late: 0, timeouts: 0, ...this.counters };
     for (const s of this.servers) {
       const c = s.counters();
@@ -288,11 +314,13 @@ export class Directories {
     }
     return {
       ...sum,
+      selection: this.selection,
       servers: this.servers.map((s) => ({
         url: s.target.url,
         state: s.search.state(),
         connections: s.search.liveCount(),
         outstanding: [...s.search.conns, ...s.binds.conns].reduce((n, c) => n + c.outstanding, 0),
+        requests: s.counters().requests,
       })),
     };
   }

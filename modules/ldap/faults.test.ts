@@ -4,13 +4,14 @@
  * the directory down. Bounded in count and time; loopback only.
  */
 import 'reflect-metadata';
+import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Request } from '../../core';
 import { startSlapd, type Slapd } from '../../test/support/slapd';
 import { startSlowLdap } from '../../test/support/slow-ldap';
 import { freePorts } from '../../test/interop/freeradius';
 import { callCtx, makeRequest } from '../../test/support/module-call';
-import { fixtureLdif, makeLdap, moduleBody } from './fixture';
+import { eventually, fixtureLdif, makeLdap, moduleBody } from './fixture';
 import type { Ldap } from './ldap';
 
 const req = (user: string) => makeRequest(`User-Name = "${user}"`);
@@ -18,14 +19,6 @@ const authz = (m: Ldap, r: Request, signal?: AbortSignal) =>
   m.authorize(r, callCtx(r, { name1: 'recv', name2: 'Access-Request' }, { instance: 'ldap', signal }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `cond` every 50 ms for at most `ms`. */
-async function eventually(cond: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-}
 
 describe('ldap fail-over between two directories', () => {
   let a: Slapd;
@@ -151,4 +144,32 @@ describe('ldap with a slow directory (seed 002, scaled down)', () => {
       await dir.stop();
     }
   }, 60_000);
+});
+
+describe('ldap start-up with a directory that accepts and never answers', () => {
+  it('the server starts without waiting for it (loader instantiate_timeout); calls fail at once; detach ends instantiate', async () => {
+    const held: net.Socket[] = [];
+    let closed = 0;
+    const silent = net.createServer((c) => { held.push(c); c.resume(); c.on('close', () => { closed++; }); });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      // The module alone would wait two minutes for a first connection; the loader starts it after 0.3 s.
+      const m = await makeLdap(`instantiate_timeout = 0.3\n${moduleBody([`ldap://127.0.0.1:${port}`], 'options {\n  instantiate_timeout = 120\n  net_timeout = 120\n}')}`);
+      const log = () => m.logLines.join('\n');
+      expect(log()).toMatch(/instantiate did not finish within 0\.3s/);
+      expect(held.length).toBeGreaterThan(0);
+      const loaded = m.$set.get('ldap')!;
+      expect(loaded.pending).toBe(true);
+      expect(await authz(m, req('john'))).toBe('fail');
+      await m.detach();
+      // Detached while waiting: instantiate stops waiting (it settles long before its two minutes),
+      // closes its connections, and does not report a start-up failure.
+      await eventually(() => !loaded.pending && closed === held.length, 10_000);
+      expect(log()).not.toMatch(/no LDAP server answered/);
+    } finally {
+      for (const c of held) c.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  }, 30_000);
 });

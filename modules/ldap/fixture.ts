@@ -3,10 +3,9 @@
  * and a helper that builds an instance against running directories. Not used at run time.
  */
 import 'reflect-metadata';
-import { instantiateCtx, memoryLogger, parseModuleConfig, testDict } from '../../test/support/module-call';
-import { trunkFactory } from '../../core';
-import { LdapConfig } from './config';
-import { Ldap } from './ldap';
+import { loadTestModule, type TestModule } from '../../test/support/module-call';
+import def from './index';
+import type { Ldap } from './ldap';
 import { ntHashHex, sshaPassword } from '../../test/support/slapd';
 
 export const BASE = 'dc=example,dc=com';
@@ -135,11 +134,17 @@ ${extra}
 `;
 }
 
-/** An instantiated module (call `detach()` when done). */
-export async function makeLdap(body: string, name = 'ldap'): Promise<Ldap & { logLines: string[] }> {
-  const log = memoryLogger();
-  const m = new Ldap(parseModuleConfig(LdapConfig, body, 'ldap'), log, name, trunkFactory);
-  m.bootstrap({ name, dict: testDict(), log, registerXlat: () => undefined });
-  await m.instantiate(instantiateCtx(name, log));
-  return Object.assign(m, { logLines: log.lines });
+/** An instance loaded through the loader (schema, `validate`, `dict`, `env`, `instantiate`); call `detach()` when done. */
+export async function makeLdap(body: string, name = 'ldap'): Promise<TestModule<Ldap> & { logLines: string[] }> {
+  const m = await loadTestModule(def, body, { name });
+  return Object.assign(m, { logLines: m.$log.lines });
+}
+
+/** Polls `cond` every 50 ms for at most `ms` (directories coming and going in the fault tests). */
+export async function eventually(cond: () => boolean, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -1,8 +1,8 @@
 import { defineModule, probeTcp } from '../../core';
 import { parseServer } from './connection';
 import { LdapConfig } from './config';
-import { trunkFactory } from '../../core';
-import { Ldap } from './ldap';
+import { Ldap, LDAP_AUTHENTICATE_ENV, LDAP_AUTHORIZE_ENV, LDAP_DICT } from './ldap';
+import { validateLdap } from './validate';
 
 /**
  * `ldap`: users, passwords, groups and profiles from LDAP directories (FreeRADIUS rlm_ldap),
@@ -14,10 +14,10 @@ export default defineModule({
   kind: 'rlm',
   summary: 'Looks users up in LDAP directories (passwords, attributes, groups, profiles) and authenticates by binding as the user.',
   config: LdapConfig,
-  dict: ['User-Name', 'User-Password', 'LDAP-UserDN'],
+  dict: LDAP_DICT,
   impl: Ldap,
-  // The start-time checks (also under -C): configure on a throw-away instance (opens nothing).
-  validate: (config, _at, ctx) => new Ldap(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
+  // Every start-time check (servers, TLS files, the update map, attribute names): also under -C.
+  validate: validateLdap,
   // radiusd -C: say which directories do not accept a connection (a warning; -C still passes).
   probe: async (config, ctx) => {
     await Promise.all(config.server.map(async (item) => {
@@ -31,4 +31,5 @@ export default defineModule({
   },
   methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
   named: { authorize: 'authorize', authenticate: 'authenticate' },
+  env: { authorize: LDAP_AUTHORIZE_ENV, authenticate: LDAP_AUTHENTICATE_ENV },
 });

@@ -122,6 +122,22 @@ describe('ldap against a real slapd', () => {
     }
   });
 
+  it('empty user and group base_dn fall back to base_dn; authenticate and %ldap.group() search without authorize', async () => {
+    const c = await makeLdap(moduleBody([dir.url]).replace(/\n  base_dn = .*/g, ''));
+    try {
+      const r = req('jane', PASSWORDS.jane);
+      expect(await authz(c, r)).toBe('updated');
+      expect(printPairList(r.control)).toContain(`LDAP-UserDN = "uid=jane,ou=people,${BASE}"`);
+      expect(await authn(c, req('john', PASSWORDS.john))).toBe('ok');
+      expect(await authn(c, req('john', 'wrong'))).toBe('reject');
+      expect(await authn(c, req('nobody', 'x'))).toBe('notfound');
+      expect(await c.isMember(req('jane'), 'admins')).toBe(true);
+      expect(await c.isMember(req('jane'), 'staff')).toBe(false);
+    } finally {
+      c.detach();
+    }
+  });
+
   it('cacheable_name puts the groups in control.LDAP-Group', async () => {
     const c = await makeLdap(moduleBody([dir.url]).replace("membership_attribute = 'memberOf'", "membership_attribute = 'memberOf'\n  cacheable_name = yes"));
     try {

@@ -9,29 +9,65 @@
 import 'reflect-metadata';
 import { BindRequest } from 'ldapts';
 import { inject, injectable } from 'tsyringe';
-import { ConfError } from '../../core';
-import { sectionOf } from '../../core';
-import type { DictAttr } from '../../core';
+import { defineDict, type DictHandles, type EnvOf } from '../../core';
+import type { CompiledTemplate } from '../../core';
 import type { Dictionary } from '../../core';
 import type { Logger } from '../../core';
 import type { CallContext, Rcode } from '../../core';
 import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../../core';
-import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TRUNKS, XLATS } from '../../core';
+import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME, TRUNKS } from '../../core';
 import { Pair } from '../../core';
 import type { Request } from '../../core';
 import { trunkFactory, type TrunkFactory } from '../../core';
 import { box } from '../../core';
-import type { XlatRegistry } from '../../core';
 import { addValue, failureMessage, getValue } from '../../core';
-import { compileTemplate, type Template } from '../../core';
 import type { LdapConfig } from './config';
-import { type Entry, type OpResult, parseServer, type ServerTarget, tlsOptions } from './connection';
+import { type Entry, type OpResult, parseServer } from './connection';
 import { Directories, LdapOpError, searchMessage, type SearchSpec } from './directory';
 import { escapeDn, escapeFilter, parseLdapUrl } from './escape';
-import { applyMap, compileMap, entryValues, mapAttributes, type MapItem } from './map';
+import { applyMap, entryValues } from './map';
+import { preparedLdap, type LdapPrepared } from './validate';
 
 /** LDAP result codes the module distinguishes. */
 const LDAP = { success: 0, timeLimit: 3, sizeLimit: 4, noSuchObject: 32, invalidDnSyntax: 34, invalidCredentials: 49, insufficientAccess: 50, unwilling: 53 } as const;
+
+/** The attributes the module uses (resolved by the loader, injected as `MODULE_DICT`). */
+export const LDAP_DICT = defineDict({ userName: 'User-Name', password: 'User-Password', userDn: 'LDAP-UserDN' });
+
+/**
+ * Per-call templates of `authorize` (the loader compiles them, with located errors, also under
+ * `radiusd -C`). Expanded values are escaped for where they go: DN-escaped into search bases
+ * and DNs, filter-escaped (RFC 4515) into filters. The user's search base and filter are expanded
+ * before the call; the group and profile templates only when they are needed (the membership
+ * filter usually refers to `control.LDAP-UserDN`, which the user search sets).
+ */
+export const LDAP_AUTHORIZE_ENV = {
+  userBase: { item: 'user.base_dn', escape: escapeDn },
+  userFilter: { item: 'user.filter', escape: escapeFilter },
+  groupBase: { item: 'group.base_dn', escape: escapeDn, as: 'template' },
+  membership: { item: 'group.membership_filter', escape: escapeFilter, as: 'template' },
+  profileDefault: { item: 'profile.default', escape: escapeDn, as: 'template' },
+} as const;
+export type LdapAuthorizeEnv = EnvOf<typeof LDAP_AUTHORIZE_ENV>;
+
+/** Per-call templates of `authenticate`: the user search, expanded only when `control.LDAP-UserDN` is not set yet. */
+export const LDAP_AUTHENTICATE_ENV = {
+  userBase: { item: 'user.base_dn', escape: escapeDn, as: 'template' },
+  userFilter: { item: 'user.filter', escape: escapeFilter, as: 'template' },
+} as const;
+export type LdapAuthenticateEnv = EnvOf<typeof LDAP_AUTHENTICATE_ENV>;
+
+/** The templates used outside calls (`%<inst>.group()`): those of `authorize`, compiled. */
+interface Templates {
+  readonly userBase: CompiledTemplate;
+  readonly userFilter: CompiledTemplate;
+  readonly groupBase: CompiledTemplate;
+  readonly membership?: CompiledTemplate;
+}
+
+/** Expands a template (with the signal only when it can yield). */
+const expand = (t: CompiledTemplate, request: Request, signal?: AbortSignal): string | Promise<string> =>
+  t.expand(request, t.canYield ? signal : undefined);
 
 /** Groups of a user, cached per request. */
 interface GroupCache {
@@ -50,22 +86,16 @@ const normDn = (s: string) => s.trim().toLowerCase().replace(/\s*([,=+])\s*/g, '
 export class Ldap implements ModuleInstance {
   private dirs?: Directories;
   private dict!: Dictionary;
-  private map: MapItem[] = [];
-  private userAttrs: string[] = [];
-  private profileAttrs: string[] = [];
-  private t!: { userBase: Template; userFilter: Template; groupBase: Template; membership?: Template; profileDefault?: Template };
-  private da!: { userDn: DictAttr; cache?: DictAttr; password: DictAttr; userName: DictAttr };
+  private p!: LdapPrepared;
+  private t!: Templates;
   private readonly groupCache = new WeakMap<Request, GroupCache>();
-  private targets: ServerTarget[] = [];
-  /** TLS options with the certificate files read (in `configure`, so `radiusd -C` reads them too). */
-  private tls?: ReturnType<typeof tlsOptions>;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: LdapConfig,
     @inject(MODULE_LOG) private readonly log: Logger,
     @inject(MODULE_NAME) private readonly name: string,
+    @inject(MODULE_DICT) private readonly da: DictHandles<typeof LDAP_DICT>,
     @inject(TRUNKS) private readonly trunks: TrunkFactory = trunkFactory,
-    @inject(XLATS) private readonly xlats?: XlatRegistry,
   ) {}
 
   /** Registers `%<inst>(url)`, `%<inst>.group(name)` and the escape functions. */
@@ -78,67 +108,36 @@ export class Ldap implements ModuleInstance {
   }
 
   /**
-   * Compiles templates and the update map, checks servers and dictionary attributes: the first
-   * step of `instantiate`, and the definition's `validate` (on a throw-away instance), so
-   * `radiusd -C` fails when start-up would.
-   */
-  configure(ctx: Pick<InstantiateContext, 'dict'>): void {
-    const c = this.config;
-    this.dict = ctx.dict;
-    const cs = sectionOf(c);
-    const here = (obj: object | undefined) => (obj && sectionOf(obj)?.loc) ?? cs?.loc ?? { file: '?', line: 0 };
-    const fail = (obj: object | undefined, m: string): never => { throw new ConfError('ERR_CONF_VALUE', here(obj), `${this.name}: ${m}`); };
-    for (const s of c.server) {
-      try { this.targets.push(parseServer(s, c.port)); } catch (e) { fail(c, `server: ${(e as Error).message}`); }
-    }
-    if (c.tls.start_tls && this.targets.some((t) => t.secure)) fail(c.tls, 'start_tls cannot be used with ldaps:// servers');
-    try {
-      this.tls = tlsOptions(c.tls);
-    } catch (e) {
-      fail(c.tls, `tls: cannot read a certificate file: ${(e as Error).message}`);
-    }
-    const attr = (n: string, obj: object) => ctx.dict.resolve(n) ?? fail(obj, `attribute "${n}" is not in the dictionary`);
-    this.da = {
-      userDn: attr('LDAP-UserDN', c), password: attr('User-Password', c), userName: attr('User-Name', c),
-      cache: c.group.cacheable_dn || c.group.cacheable_name ? attr(c.group.cache_attribute, c.group) : undefined,
-    };
-    const opts = (escape?: (s: string) => string, obj?: object) => ({ dict: ctx.dict, xlats: this.xlats, escape, loc: here(obj) });
-    this.t = {
-      userBase: compileTemplate(c.user.base_dn || c.base_dn.replace(/[\\"%]/g, (x) => `\\${x}`), opts(escapeDn, c.user)),
-      userFilter: compileTemplate(c.user.filter, opts(escapeFilter, c.user)),
-      groupBase: compileTemplate(c.group.base_dn || c.base_dn.replace(/[\\"%]/g, (x) => `\\${x}`), opts(escapeDn, c.group)),
-      membership: c.group.membership_filter ? compileTemplate(c.group.membership_filter, opts(escapeFilter, c.group)) : undefined,
-      profileDefault: c.profile.default ? compileTemplate(c.profile.default, opts(escapeDn, c.profile)) : undefined,
-    };
-    this.map = compileMap(cs?.children.filter((x) => x.kind === 'section' && x.name1 === 'update') ?? [], ctx.dict, this.name);
-    this.profileAttrs = mapAttributes(this.map, [c.valuepair_attribute]);
-    this.userAttrs = mapAttributes(this.map, [c.valuepair_attribute, c.user.access_attribute, c.user.profile_attribute,
-      c.user.profile_attribute_suspend, c.group.membership_attribute]);
-  }
-
-  /**
-   * Opens the trunks and waits at most `options.instantiate_timeout` for a first connection.
-   * Without one the server starts anyway: the state is logged and calls fail fast until a
-   * server answers (reconnection goes on in the background).
+   * Takes what `validate` checked and built (servers, TLS material, the update map), opens the
+   * trunks in the background and waits at most `options.instantiate_timeout` for a first
+   * connection (less when the instance is detached meanwhile). Without one the server starts
+   * anyway: the state is logged and calls fail fast until a server answers (reconnection goes
+   * on in the background). It never waits on a directory longer than that.
    */
   async instantiate(ctx: InstantiateContext): Promise<void> {
-    this.configure(ctx);
     const c = this.config;
     const o = c.options;
+    this.dict = ctx.dict;
+    this.p = preparedLdap(c, ctx.dict);
+    const env = ctx.env.authorize as Partial<Templates> | undefined;
+    if (!env?.userBase || !env.userFilter || !env.groupBase) throw new Error('the authorize templates were not compiled (load the module through the loader)');
+    this.t = { userBase: env.userBase, userFilter: env.userFilter, groupBase: env.groupBase, membership: env.membership };
     this.dirs = new Directories({
-      servers: this.targets,
-      base: { startTls: c.tls.start_tls, tls: this.tls!, connectTimeout: o.net_timeout * 1000 },
+      servers: this.p.targets,
+      selection: c.server_selection,
+      base: { startTls: c.tls.start_tls, tls: this.p.tls, connectTimeout: o.net_timeout * 1000 },
       bind: c.identity ? { dn: c.identity, password: c.password } : undefined,
       pool: c.pool, bindPool: c.bind_pool,
       resTimeout: o.res_timeout * 1000, reconnectDelay: o.reconnection_delay * 1000,
       trunks: this.trunks, log: this.log,
     });
-    this.log.info(`servers ${this.targets.map((t) => t.url).join(', ')} (fail-over in this order)${c.tls.start_tls ? ', StartTLS' : ''}; ` +
+    this.log.info(`servers ${this.p.targets.map((t) => t.url).join(', ')} (${c.server_selection === 'failback' ? 'fail-over in this order, fail-back' : c.server_selection.replace('_', '-')})${c.tls.start_tls ? ', StartTLS' : ''}; ` +
       `bind as ${c.identity ? `"${c.identity}"` : 'anonymous'}`);
     this.dirs.open();
+    const dirs = this.dirs;
     const until = Date.now() + o.instantiate_timeout * 1000;
-    while (!this.dirs.anyAlive() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    if (!this.dirs.anyAlive()) {
+    while (!dirs.anyAlive() && Date.now() < until && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 20));
+    if (!dirs.anyAlive() && !ctx.signal.aborted) {
       this.log.warn(`no LDAP server answered within instantiate_timeout ${o.instantiate_timeout}s; starting anyway, calls fail until one does`);
     }
   }
@@ -159,17 +158,27 @@ export class Ldap implements ModuleInstance {
     return this.dirs!.run(searchMessage({ ...spec, timeLimit: o.srv_timelimit, deref: o.dereference === 'searching' ? 'search' : o.dereference === 'finding' ? 'find' : o.dereference }), 'search', signal);
   }
 
-  private async expand(t: Template, request: Request, signal?: AbortSignal): Promise<string> {
-    return t.expand(request, signal);
+  /** The user search base: `user.base_dn` expanded, or `base_dn` when `user.base_dn` is empty. */
+  private userBase(expanded: string): string {
+    return this.config.user.base_dn ? expanded : this.config.base_dn;
+  }
+
+  /** The group search base: `group.base_dn` expanded, or `base_dn` when `group.base_dn` is empty. */
+  private async groupBase(request: Request, signal?: AbortSignal): Promise<string> {
+    return this.config.group.base_dn ? expand(this.t.groupBase, request, signal) : this.config.base_dn;
+  }
+
+  /** The user search from its templates (outside `authorize`, whose env has them expanded). */
+  private async findUserBy(request: Request, ctx: { signal?: AbortSignal }, t: { readonly userBase?: CompiledTemplate; readonly userFilter?: CompiledTemplate }): Promise<Entry | Rcode> {
+    const base = this.userBase(await expand(t.userBase!, request, ctx.signal));
+    return this.findUser(request, ctx, base, await expand(t.userFilter!, request, ctx.signal));
   }
 
   /** Finds the user: the entry, or an rcode. Caches the DN in control.LDAP-UserDN. */
-  private async findUser(request: Request, ctx: { signal?: AbortSignal; log: { warn(m: string): void; debug?(m: string): void } }): Promise<Entry | Rcode> {
-    const base = await this.expand(this.t.userBase, request, ctx.signal);
-    const filter = await this.expand(this.t.userFilter, request, ctx.signal);
+  private async findUser(request: Request, ctx: { signal?: AbortSignal }, base: string, filter: string): Promise<Entry | Rcode> {
     let r: OpResult;
     try {
-      r = await this.search({ base, scope: this.config.user.scope, filter, attrs: this.userAttrs }, ctx.signal);
+      r = await this.search({ base, scope: this.config.user.scope, filter, attrs: this.p.userAttrs }, ctx.signal);
     } catch (e) {
       return this.opFailed(request, e, 'user search');
     }
@@ -202,10 +211,10 @@ export class Ldap implements ModuleInstance {
   // ───────────────────────── methods ─────────────────────────
 
   /** `recv` (v3 authorize): search, access check, groups cache, map, profiles. */
-  async authorize(request: Request, ctx: CallContext): Promise<Rcode> {
+  async authorize(request: Request, ctx: CallContext<LdapAuthorizeEnv>): Promise<Rcode> {
     if (!this.dirs) return 'fail';
     const c = this.config;
-    const found = await this.findUser(request, ctx);
+    const found = await this.findUser(request, ctx, this.userBase(ctx.env.userBase), ctx.env.userFilter);
     if (typeof found === 'string') return found;
     const user = found;
     // Access check.
@@ -225,7 +234,8 @@ export class Ldap implements ModuleInstance {
     }
     let added = 0;
     // Groups into the control list.
-    if (this.da.cache) {
+    const cache = this.p.cache;
+    if (cache) {
       let groups: { dn?: string; name?: string }[];
       try {
         groups = await this.allGroups(request, user, ctx.signal);
@@ -233,15 +243,15 @@ export class Ldap implements ModuleInstance {
         return this.opFailed(request, e, 'group lookup');
       }
       for (const g of groups) {
-        if (c.group.cacheable_name && g.name) { addValue(request.control, this.da.cache, g.name); added++; }
-        if (c.group.cacheable_dn && g.dn) { addValue(request.control, this.da.cache, g.dn); added++; }
+        if (c.group.cacheable_name && g.name) { addValue(request.control, cache, g.name); added++; }
+        if (c.group.cacheable_dn && g.dn) { addValue(request.control, cache, g.dn); added++; }
       }
     }
-    added += applyMap(request, this.map, user, this.dict, c.valuepair_attribute);
+    added += applyMap(request, this.p.map, user, this.dict, c.valuepair_attribute);
     // Profiles: the default, then the user's (or the suspended ones).
     const dns: string[] = [];
-    if (this.t.profileDefault) {
-      const d = await this.expand(this.t.profileDefault, request, ctx.signal);
+    if (ctx.env.profileDefault) {
+      const d = await expand(ctx.env.profileDefault, request, ctx.signal);
       if (d) dns.push(d);
     }
     const pa = suspended ? c.user.profile_attribute_suspend : c.user.profile_attribute;
@@ -249,7 +259,7 @@ export class Ldap implements ModuleInstance {
     for (const dn of dns) {
       let r: OpResult;
       try {
-        r = await this.search({ base: dn, scope: 'base', filter: c.profile.filter, attrs: this.profileAttrs }, ctx.signal);
+        r = await this.search({ base: dn, scope: 'base', filter: c.profile.filter, attrs: this.p.profileAttrs }, ctx.signal);
       } catch (e) {
         return this.opFailed(request, e, `profile ${dn}`);
       }
@@ -258,13 +268,13 @@ export class Ldap implements ModuleInstance {
         continue;
       }
       if (r.status !== LDAP.success) return this.opFailed(request, new Error(`LDAP ${r.status} ${r.message}`), `profile ${dn}`);
-      added += applyMap(request, this.map, r.entries[0], this.dict, c.valuepair_attribute);
+      added += applyMap(request, this.p.map, r.entries[0], this.dict, c.valuepair_attribute);
     }
     return added > 0 ? 'updated' : 'ok';
   }
 
   /** `authenticate ldap`: binds as the user with User-Password on the bind trunk. */
-  async authenticate(request: Request, ctx: CallContext): Promise<Rcode> {
+  async authenticate(request: Request, ctx: CallContext<LdapAuthenticateEnv>): Promise<Rcode> {
     if (!this.dirs) return 'fail';
     const pw = getValue(request.request, this.da.password);
     if (pw === undefined || pw === '') {
@@ -273,8 +283,8 @@ export class Ldap implements ModuleInstance {
     }
     let dn = getValue(request.control, this.da.userDn) as string | undefined;
     if (!dn) {
-      const found = await this.findUser(request, ctx);
-      if (typeof found === 'string') return found === 'notfound' ? 'notfound' : found;
+      const found = await this.findUserBy(request, ctx, ctx.env);
+      if (typeof found === 'string') return found;
       dn = found.dn;
     }
     const password = Buffer.isBuffer(pw) ? pw.toString('utf8') : String(pw);
@@ -307,8 +317,8 @@ export class Ldap implements ModuleInstance {
     const out: { dn?: string; name?: string }[] = [];
     const seen = new Set<string>();
     if (this.t.membership) {
-      const mf = await this.expand(this.t.membership, request, signal);
-      const r = await this.search({ base: await this.expand(this.t.groupBase, request, signal), scope: g.scope, filter: `(&${g.filter}${mf})`, attrs: [g.name_attribute] }, signal);
+      const mf = await expand(this.t.membership, request, signal);
+      const r = await this.search({ base: await this.groupBase(request, signal), scope: g.scope, filter: `(&${g.filter}${mf})`, attrs: [g.name_attribute] }, signal);
       for (const e of r.entries) {
         if (seen.has(normDn(e.dn))) continue;
         seen.add(normDn(e.dn));
@@ -343,14 +353,15 @@ export class Ldap implements ModuleInstance {
     if (!group) return false;
     const key = isDn(group) ? normDn(group) : group.toLowerCase();
     // Groups cached in the control list by authorize.
-    if (this.da.cache) {
-      const cached = request.control.filter((p) => p.da === this.da.cache).map((p) => String(p.value));
+    const cacheDa = this.p.cache;
+    if (cacheDa) {
+      const cached = request.control.filter((p) => p.da === cacheDa).map((p) => String(p.value));
       if (cached.length) return cached.some((v) => (isDn(v) ? normDn(v) === key : v.toLowerCase() === key));
     }
     let dn = getValue(request.control, this.da.userDn) as string | undefined;
     let user: Entry | undefined;
     if (!dn) {
-      const found = await this.findUser(request, { signal, log: request.log });
+      const found = await this.findUserBy(request, { signal }, this.t);
       if (typeof found === 'string') return false;
       user = found;
       dn = found.dn;
@@ -362,10 +373,10 @@ export class Ldap implements ModuleInstance {
     const g = this.config.group;
     let member = false;
     if (this.t.membership) {
-      const mf = await this.expand(this.t.membership, request, signal);
+      const mf = await expand(this.t.membership, request, signal);
       const spec = isDn(group)
         ? { base: group, scope: 'base' as const, filter: `(&${g.filter}${mf})`, attrs: ['1.1'] }
-        : { base: await this.expand(this.t.groupBase, request, signal), scope: g.scope, filter: `(&${g.filter}${mf}(${g.name_attribute}=${escapeFilter(group)}))`, attrs: ['1.1'] };
+        : { base: await this.groupBase(request, signal), scope: g.scope, filter: `(&${g.filter}${mf}(${g.name_attribute}=${escapeFilter(group)}))`, attrs: ['1.1'] };
       const r = await this.search(spec, signal);
       member = r.status === LDAP.success && r.entries.length > 0;
     }
@@ -396,7 +407,7 @@ export class Ldap implements ModuleInstance {
     if (u.server) {
       // Only the configured servers are asked (a URL naming another host is refused, not followed).
       const t = parseServer(u.server, this.config.port);
-      if (!this.targets.some((x) => x.host === t.host)) throw new Error(`${this.name}: ${t.host} is not one of the configured servers`);
+      if (!this.p.targets.some((x) => x.host === t.host)) throw new Error(`${this.name}: ${t.host} is not one of the configured servers`);
     }
     const r = await this.search({ base: u.base, scope: u.scope, filter: u.filter, attrs: u.attrs }, signal);
     if (r.status !== LDAP.success && r.status !== LDAP.noSuchObject) throw new Error(`${this.name}: search failed (LDAP ${r.status})`);

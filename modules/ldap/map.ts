@@ -6,7 +6,6 @@
  * stands for the entry's DN.
  */
 import type { ConfItem, ConfLoc } from '../../core';
-import { ConfError } from '../../core';
 import type { DictAttr } from '../../core';
 import type { Dictionary } from '../../core';
 import type { Pair } from '../../core';
@@ -45,32 +44,38 @@ function target(name: string, op: string, dict: Dictionary, loc: ConfLoc): { lis
     attr = name.slice(dot + 1);
   }
   const parsed = parsePairListWithOps(`${attr} =*`, dict);
-  if (parsed.length !== 1) throw new Error(`${name}: expected one attribute`);
+  if (parsed.length !== 1) throw new Error('expected one attribute');
   const { pair, leaf } = parsed[0];
   const path: DictAttr[] = [];
   for (let cur: Pair = pair; cur !== leaf; cur = cur.children![cur.children!.length - 1]) path.push(cur.da);
   return { list, item: { text: `${name} ${op}`, list, op, path, da: leaf.da, loc } };
 }
 
-/** Compiles the items of `update { }` (located errors). */
-export function compileMap(items: readonly ConfItem[], dict: Dictionary, owner: string): MapItem[] {
+/** An LDAP attribute description: a name (with options, `userCertificate;binary`) or an OID. */
+export function isLdapAttrName(s: string): boolean {
+  return /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)*)(;[A-Za-z0-9-]+)*$/.test(s);
+}
+
+/**
+ * Compiles the items of `update { }`; `fail` raises a located error at an item (the module's
+ * `validate` passes its `at.item`).
+ */
+export function compileMap(items: readonly ConfItem[], dict: Dictionary, fail: (item: { readonly loc: ConfLoc }, message: string) => never): MapItem[] {
   const out: MapItem[] = [];
   for (const sec of items) {
     if (sec.kind !== 'section') continue;
     for (const it of sec.children) {
-      const fail = (m: string): never => { throw new ConfError('ERR_CONF_VALUE', it.loc, `${owner}: update: ${m}`); };
-      if (it.kind !== 'pair') fail(`unexpected section "${it.name1}"`);
-      const p = it as Extract<ConfItem, { kind: 'pair' }>;
-      if (!OPS.has(p.op)) fail(`${p.attr}: operator "${p.op}" is not one of ${[...OPS].join(' ')}`);
-      if (p.value === undefined || p.value === '') fail(`${p.attr}: an LDAP attribute name is required on the right`);
-      if (!/^[A-Za-z][A-Za-z0-9-]*(;[A-Za-z0-9-]+)*$/.test(p.value!)) fail(`${p.attr}: "${p.value}" is not an LDAP attribute name`);
+      if (it.kind !== 'pair') return fail(it, `unexpected section "${it.name1}"`);
+      if (!OPS.has(it.op)) fail(it, `${it.attr}: operator "${it.op}" is not one of ${[...OPS].join(' ')}`);
+      if (it.value === undefined || it.value === '') fail(it, `${it.attr}: an LDAP attribute name is required on the right`);
+      if (!isLdapAttrName(it.value!)) fail(it, `${it.attr}: "${it.value}" is not an LDAP attribute name`);
       let t: { list: ListName; item?: UsersItem };
       try {
-        t = target(p.attr, p.op, dict, p.loc);
+        t = target(it.attr, it.op, dict, it.loc);
       } catch (e) {
-        return fail((e as Error).message);
+        return fail(it, `${it.attr}: ${(e as Error).message}`);
       }
-      out.push({ list: t.list, item: t.item, op: p.op, ldapAttr: p.value!.toLowerCase(), loc: p.loc });
+      out.push({ list: t.list, item: t.item, op: it.op, ldapAttr: it.value!.toLowerCase(), loc: it.loc });
     }
   }
   return out;

@@ -37,6 +37,7 @@ type Check =
   | { k: 'clear' }
   | { k: 'crypt' }
   | { k: 'nt' }
+  | { k: 'pbkdf2' }
   | { k: 'digest'; alg: string; len: number; salted: boolean };
 
 const D = (alg: string, len: number, salted: boolean): Check => ({ k: 'digest', alg, len, salted });
@@ -46,6 +47,7 @@ const SCHEMES: ReadonlyArray<readonly [string, Check]> = [
   ['cleartext', { k: 'clear' }],
   ['crypt', { k: 'crypt' }],
   ['nt', { k: 'nt' }],
+  ['pbkdf2', { k: 'pbkdf2' }],
   ['ssha2-512', D('sha512', 64, true)],
   ['ssha2-384', D('sha384', 48, true)],
   ['ssha2-256', D('sha256', 32, true)],
@@ -81,7 +83,54 @@ const HEADERS: Readonly<Record<string, string>> = {
   'sha3-224': 'sha3-224', 'sha3-256': 'sha3-256', 'sha3-384': 'sha3-384', 'sha3-512': 'sha3-512',
   'ssha3-224': 'ssha3-224', 'ssha3-256': 'ssha3-256', 'ssha3-384': 'ssha3-384', 'ssha3-512': 'ssha3-512',
   nt: 'nt', nthash: 'nt', 'x-nthash': 'nt',
+  pbkdf2: 'pbkdf2', 'pbkdf2-sha1': 'pbkdf2', 'pbkdf2-sha256': 'pbkdf2', 'pbkdf2-sha512': 'pbkdf2',
 };
+
+/** PBKDF2 digests: the `HMAC…` names of FreeRADIUS's format and the 389ds `{PBKDF2-…}` headers → OpenSSL names. */
+const PBKDF2_DIGESTS: Readonly<Record<string, string>> = {
+  hmacsha1: 'sha1', 'hmacsha2+224': 'sha224', 'hmacsha2+256': 'sha256', 'hmacsha2+384': 'sha384', 'hmacsha2+512': 'sha512',
+  'hmacsha3+224': 'sha3-224', 'hmacsha3+256': 'sha3-256', 'hmacsha3+384': 'sha3-384', 'hmacsha3+512': 'sha3-512',
+  pbkdf2: 'sha1', 'pbkdf2-sha1': 'sha1', 'pbkdf2-sha256': 'sha256', 'pbkdf2-sha512': 'sha512',
+};
+
+/** The most PBKDF2 iterations we run for one request (a stored value is data, not a trusted setting). */
+const PBKDF2_MAX_ITERATIONS = 10_000_000;
+
+/** A parsed PBKDF2 known-good password. */
+interface Pbkdf2Spec {
+  digest: string;
+  iterations: number;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+/**
+ * Parses a PBKDF2 known-good password: FreeRADIUS's `HMACSHA2+256:<iterations>:<salt>:<hash>`
+ * (iterations a base64 32-bit big-endian number, salt and hash base64), or the 389ds form
+ * `{PBKDF2-SHA256}<iterations>$<salt>$<hash>` (decimal iterations). Returns a reason when malformed.
+ */
+export function parsePbkdf2(text: string): Pbkdf2Spec | string {
+  const b64 = (s: string): Buffer | undefined => (/^[A-Za-z0-9+/]+=*$/.test(s) ? Buffer.from(s, 'base64') : undefined);
+  const ds = /^\{([^}]+)\}(\d+)\$([^$]+)\$(.+)$/s.exec(text);
+  if (ds) {
+    const digest = PBKDF2_DIGESTS[ds[1].toLowerCase()];
+    if (!digest) return `unknown PBKDF2 digest "${ds[1]}"`;
+    const salt = b64(ds[3]);
+    const hash = b64(ds[4]);
+    if (!salt || !hash || !hash.length) return 'invalid salt or hash in PBKDF2 password';
+    return { digest, iterations: Number(ds[2]), salt, hash };
+  }
+  const parts = text.split(':');
+  if (parts.length !== 4) return 'PBKDF2 password is not <digest>:<iterations>:<salt>:<hash>';
+  const digest = PBKDF2_DIGESTS[parts[0].toLowerCase()];
+  if (!digest) return `unknown PBKDF2 digest "${parts[0]}"`;
+  const it = b64(parts[1]);
+  if (!it || it.length !== 4) return 'PBKDF2 iterations must be a base64 encoded 32-bit number';
+  const salt = b64(parts[2]);
+  const hash = b64(parts[3]);
+  if (!salt || !hash || !hash.length) return 'invalid salt or hash in PBKDF2 password';
+  return { digest, iterations: it.readUInt32BE(0), salt, hash };
+}
 
 const SHA2_BY_LEN: Readonly<Record<number, string>> = { 28: 'sha224', 32: 'sha256', 48: 'sha384', 64: 'sha512' };
 const SHA3_BY_LEN: Readonly<Record<number, string>> = { 28: 'sha3-224', 32: 'sha3-256', 48: 'sha3-384', 64: 'sha3-512' };
@@ -223,7 +272,8 @@ export class Pap {
       log.warn(`Password.With-Header has an unsupported header "{${m[1]}}"`);
       return undefined;
     }
-    return { name: `Password.${da.name}`, check, value: Buffer.from(m[2], 'utf8') };
+    // PBKDF2's header names its digest: the checker reads it.
+    return { name: `Password.${da.name}`, check, value: Buffer.from(check.k === 'pbkdf2' ? s : m[2], 'utf8') };
   }
 
   /** `recv`: set Auth-Type PAP when there is a User-Password and a known-good password. */
@@ -260,6 +310,17 @@ export class Pap {
         (e) => this.failWith(request, ctx, 'fail', `crypt check failed: ${(e as Error).message}`),
       );
     }
+    if (known.check.k === 'pbkdf2') {
+      const spec = parsePbkdf2(known.value.toString('utf8'));
+      if (typeof spec === 'string') return result(`${known.name}: ${spec}`);
+      if (spec.iterations > PBKDF2_MAX_ITERATIONS) return result(`${known.name}: too many PBKDF2 iterations (${spec.iterations})`);
+      // Zero iterations is taken as one, as FreeRADIUS does. Runs on libuv's thread pool.
+      return new Promise<Rcode>((resolve) => {
+        crypto.pbkdf2(given, spec.salt, Math.max(1, spec.iterations), spec.hash.length, spec.digest, (err, key) => {
+          resolve(err ? this.failWith(request, ctx, 'fail', `PBKDF2 failed: ${err.message}`) : result(constantEq(key, spec.hash)));
+        });
+      });
+    }
     return result(this.compare(given, known));
   }
 
@@ -278,6 +339,8 @@ export class Pap {
         if (v.length !== 16) return `${known.name} has incorrect length, expected 16 bytes got ${v.length}`;
         return constantEq(ntHash(given.toString('utf8')), v);
       }
+      case 'pbkdf2':
+        return `${known.name} is checked asynchronously`;
       case 'digest': {
         let { alg, len } = c;
         const v = this.config.normalise ? normify(known.value, len || 28) : known.value;

@@ -28,8 +28,9 @@ import type { Dictionary } from '../../core';
 import { defineApp, type AppContext, type AppInstance, type Health } from '../../core';
 import { ControlPlane, type AuthHandler, type LcoreSpawner } from './control-plane';
 import { pppoeCollector } from './metrics';
-import { DEFAULT_SYNTHETIC, resolveOptions, type PppoeDpdkOptions } from './options';
-import { replyResult, requestPairs, resolvePppoeAttrs, type NasIdentity, type PppoeAttrs } from './radius-map';
+import { DEFAULT_SYNTHETIC, DEFAULT_WIRE, resolveOptions, type PppoeDpdkOptions, type WireOptions } from './options';
+import { ipv4ToU32, Kind } from './records';
+import { accountingPairs, replyResult, requestPairs, resolveAcctAttrs, resolvePppoeAttrs, type AcctAttrs, type NasIdentity, type PppoeAttrs } from './radius-map';
 
 /** A power-of-two integer field (ring sizes). */
 function powerOfTwo(o: { default: number; min: number; max: number; doc: string }) {
@@ -57,6 +58,29 @@ export const SyntheticConfig = conf.section({
   open_loop: conf.boolean({ default: true, doc: 'Submit at `rate` whatever happens (no = only while the ring has room).' }),
 });
 
+/** `wire { … }`: the PPPoE access concentrator on a raw interface (restart). */
+export const WireConfig = conf.section({
+  interface: conf.string({ required: true, doc: 'Ethernet interface (AF_PACKET; needs CAP_NET_RAW).' }),
+  ac_name: conf.string({ default: DEFAULT_WIRE.acName, doc: 'AC-Name in PADO, and the CHAP name.' }),
+  service_name: conf.list(conf.string(), { doc: 'Service-Names offered (repeatable); none = any name is served.' }),
+  cookie_secret: conf.string({ required: true, secret: true, doc: 'Key of the AC-Cookie HMAC (≥ 16 bytes).' }),
+  auth: conf.enum(['chap', 'pap'] as const, { default: 'chap', doc: 'Authentication asked for first.' }),
+  allow_pap: conf.boolean({ default: true, doc: 'Accept PAP when the peer Naks CHAP.' }),
+  allow_chap: conf.boolean({ default: true, doc: 'Accept CHAP-MD5.' }),
+  local_address: conf.ipaddr({ version: 4, required: true, doc: 'The concentrator\'s own address (IPCP, ICMP echo).' }),
+  dns: conf.list(conf.ipaddr({ version: 4 }), { doc: 'DNS servers when the reply has none (up to two).' }),
+  pool_base: conf.ipaddr({ version: 4, doc: 'Address pool when the reply has no Framed-IP-Address: base + session id.' }),
+  mru: conf.integer({ default: DEFAULT_WIRE.mru, min: 128, max: 1492, doc: 'Largest MRU accepted.' }),
+  restart_timer: conf.duration({ default: '3s', min: '100ms', max: '60s', doc: 'RFC 1661 Restart timer.' }),
+  max_configure: conf.integer({ default: DEFAULT_WIRE.maxConfigure, min: 1, max: 255, doc: 'RFC 1661 Max-Configure.' }),
+  auth_timeout: conf.duration({ default: '30s', min: '1s', max: '600s', doc: 'Time a PAP peer has to authenticate.' }),
+  echo_interval: conf.duration({ default: '30s', min: 0, max: '3600s', doc: 'LCP Echo-Request interval (0 = none).' }),
+  echo_failures: conf.integer({ default: DEFAULT_WIRE.echoFailures, min: 1, max: 255, doc: 'Unanswered echoes before the peer is dead.' }),
+  interim_interval: conf.duration({ default: 0, min: 0, max: '1d', doc: 'Interim-Update interval when the reply has no Acct-Interim-Interval (0 = none).' }),
+  discovery_rate: conf.integer({ default: DEFAULT_WIRE.discoveryRate, min: 1, max: 1_000_000, doc: 'PADI/PADR per second per client MAC.' }),
+  discovery_burst: conf.integer({ default: DEFAULT_WIRE.discoveryBurst, min: 1, max: 1_000_000, doc: 'PADI/PADR burst per client MAC.' }),
+});
+
 /** Schema of `app pppoe_dpdk [NAME] { … }`. */
 export const PppoeDpdkConfig = conf.section({
   site: conf.string({ required: true, doc: 'The virtual server (`server NAME { … }`) every request runs through. Hot.' }),
@@ -73,6 +97,7 @@ export const PppoeDpdkConfig = conf.section({
   nas_ip_address: conf.ipaddr({ version: 4, doc: 'NAS-IP-Address added to every request. Hot.' }),
   nas_identifier: conf.string({ doc: 'NAS-Identifier added to every request. Hot.' }),
   synthetic: conf.subsection(SyntheticConfig, { optional: true, doc: 'In-worker load source (no wire). Restart.' }),
+  wire: conf.subsection(WireConfig, { optional: true, doc: 'PPPoE access concentrator on a raw interface. Restart.' }),
 });
 export type PppoeDpdkConfig = Infer<typeof PppoeDpdkConfig>;
 
@@ -91,7 +116,20 @@ export function optionsOf(c: PppoeDpdkConfig, extra: { testHooks?: boolean } = {
       rate: s.rate, count: s.count, holdMs: ms(s.hold), chapRatio: s.chap_percent / 100, userPrefix: s.user_prefix,
       password: s.password, macs: s.macs, openLoop: s.open_loop,
     } : undefined,
+    wire: c.wire ? wireOf(c.wire) : undefined,
   });
+}
+
+function wireOf(w: NonNullable<PppoeDpdkConfig['wire']>): WireOptions {
+  const ms = (s: number) => Math.round(s * 1000);
+  const ip = (s: string | undefined) => (s ? ipv4ToU32(s) ?? 0 : 0);
+  return {
+    interface: w.interface, acName: w.ac_name, serviceNames: w.service_name ?? [], cookieSecret: w.cookie_secret,
+    auth: w.auth, allowPap: w.allow_pap, allowChap: w.allow_chap, localAddress: ip(w.local_address),
+    dns: (w.dns ?? []).slice(0, 2).map((d) => ip(d)), poolBase: ip(w.pool_base), mru: w.mru, restartMs: ms(w.restart_timer),
+    maxConfigure: w.max_configure, authTimeoutMs: ms(w.auth_timeout), echoIntervalMs: ms(w.echo_interval),
+    echoFailures: w.echo_failures, interimMs: ms(w.interim_interval), discoveryRate: w.discovery_rate, discoveryBurst: w.discovery_burst,
+  };
 }
 
 /** Checks across items (run at parse time, so `radiusd -C` catches them). */
@@ -145,12 +183,29 @@ export class PppoeDpdkApp implements AppInstance {
   /** Runs one request record through the site: record → pairs → inject → reply → result. */
   private readonly handler: AuthHandler = async (req) => {
     const a = this.attributes();
+    if (req.kind === Kind.ACCT) {
+      const x = this.acctAttributes();
+      const r = await this.ctx.host.inject(this.config.site, { code: ACCOUNTING_REQUEST, pairs: accountingPairs(req, a, x, this.nas, Date.now()), via: 'pppoe' });
+      return { result: r.code === ACCOUNTING_RESPONSE ? 'accept' : 'error' };
+    }
     // No AbortSignal: making one per request cost ~12 % of the control plane's CPU in the bench. A request the
     // control plane abandons (the lcore timed it out) runs on until the site finishes or max_request_time ends
     // it; its late answer is dropped and counted (late_answers).
     const reply = await this.ctx.host.inject(this.config.site, { code: ACCESS_REQUEST, pairs: requestPairs(req, a, this.nas), via: 'pppoe' });
     return replyResult({ code: reply.code ?? 0, pairs: reply.pairs }, a);
   };
+
+  private acctAttrs: AcctAttrs | undefined;
+  private acctDict: Dictionary | undefined;
+
+  private acctAttributes(): AcctAttrs {
+    const dict = this.ctx.host.dict!;
+    if (dict !== this.acctDict || !this.acctAttrs) {
+      this.acctAttrs = resolveAcctAttrs(dict);
+      this.acctDict = dict;
+    }
+    return this.acctAttrs;
+  }
 
   /** The mapping's attributes, resolved again when a reload brought a new dictionary. */
   private attributes(): PppoeAttrs {
@@ -229,6 +284,8 @@ export class PppoeDpdkApp implements AppInstance {
 
 /** Access-Request. */
 const ACCESS_REQUEST = 1;
+const ACCOUNTING_REQUEST = 4;
+const ACCOUNTING_RESPONSE = 5;
 /** Pending entries per stage and lcore in the health report (the dumper's view). */
 const PENDING_IN_HEALTH = 32;
 

@@ -540,7 +540,7 @@ export class ControlPlane {
       this.c.response_ring_full++;
       return;
     }
-    writeResponse(resp.dv, resp.u8, resp.writeOffset(l.uncommitted), f.requestId, f.sessionId, Kind.AUTH, r, now());
+    writeResponse(resp.dv, resp.u8, resp.writeOffset(l.uncommitted), f.requestId, f.sessionId, f.view.kind, r, now());
     this.uncommit(l);
     this.c.answered++;
   }

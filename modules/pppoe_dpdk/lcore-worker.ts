@@ -7,6 +7,8 @@
  */
 import { workerData } from 'node:worker_threads';
 import { Lcore } from './lcore';
+import { openPacket } from './native';
+import { PppoeEngine } from './pppoe';
 import type { PppoeDpdkOptions } from './options';
 import { SpscRing } from './ring';
 import { LcoreBlock, now, W_BELL } from './shared';
@@ -27,22 +29,40 @@ export function runLcore(data: LcoreWorkerData): void {
   const cp = { i32: new Int32Array(data.cpBlock), f64: new Float64Array(data.cpBlock) };
   const opts = data.options;
   const lc = new Lcore(data.id, opts, block, cp, SpscRing.attach(data.requestRing), SpscRing.attach(data.responseRing));
+  // The wire: every lcore opens the interface (no fanout: a session's frames must reach the lcore that owns its
+  // id, and discovery is split by client MAC; see README). Opening fails loudly (no addon, no interface, no
+  // CAP_NET_RAW) and the worker dies with the reason, which the control plane logs.
+  const port = opts.wire ? openPacket(opts.wire.interface) : undefined;
+  const eng = port && opts.wire ? new PppoeEngine(lc, port, opts.wire, data.id, opts.lcores) : undefined;
+  if (eng) lc.setApp(eng);
   lc.start(now());
   const bell = block.i32;
   let idle = 0;
   let sleep = 0.05;
   for (;;) {
     const t = now();
-    const work = lc.poll(t);
-    if (lc.stopped) return;
+    let work = eng ? eng.poll(t) : 0;
+    work += lc.poll(t);
+    eng?.flush();
+    if (lc.stopped) {
+      port?.close();
+      return;
+    }
     if (work > 0) {
       idle = 0;
       sleep = 0.05;
       continue;
     }
     if (++idle < opts.spinPolls) continue;
-    const ms = Math.min(sleep, opts.maxIdleMs, lc.nextDue(t) - t);
+    const ms = Math.min(sleep, opts.maxIdleMs, lc.nextDue(t) - t, eng ? eng.nextDue() - t : Infinity);
     if (ms <= 0) continue;
+    if (eng) {
+      // frames wake the lcore through poll(2); ring answers are picked up within `ms` (≤ maxIdleMs)
+      if (!lc.hasIncoming()) eng.wait(ms);
+      lc.noteSleep(now() - t);
+      if (sleep < opts.maxIdleMs) sleep *= 2;
+      continue;
+    }
     Atomics.store(bell, W_BELL, 1);
     if (!lc.hasIncoming()) Atomics.wait(bell, W_BELL, 1, ms);
     Atomics.store(bell, W_BELL, 0);

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { bucketOf, H_COUNT, H_MAX, H_SUM, HISTOGRAM_LENGTH } from './histogram';
 import type { PppoeDpdkOptions } from './options';
-import { AuthType, Kind, REQ, RESP, RespFlag, Result, writeBytes, writeCallingStationId, writeRequestFixed, writeRequestHeader } from './records';
+import { ACCT, AuthType, Kind, REQ, RESP, RespFlag, Result, writeBytes, writeCallingStationId, writeRequestFixed, writeRequestHeader } from './records';
 import type { SpscRing } from './ring';
 import { C, CP_BELL, CP_F_BEAT, Cmd, COUNTERS, F_BEAT, F_COUNTERS, F_DRAIN_UNTIL, F_HISTOGRAM, F_TIMEOUT, LcoreBlock, LcoreState, W_CMD, W_STATE } from './shared';
 
@@ -38,6 +38,8 @@ export interface LcoreApp {
    * TIMEOUT), valid only during the call (Reply-Message, extra attributes).
    */
   onResult(sid: number, result: number, respOff: number): void;
+  /** Session-Timeout of `sid` reached (the scan closes it right after this call). */
+  onExpired?(sid: number): void;
 }
 
 const FREE = 0;
@@ -363,6 +365,56 @@ export class Lcore {
     return this.finish(sid, off, AuthType.CHAP, chapId & 255);
   }
 
+  /**
+   * Queues an accounting record for session `sid` (Start, Interim-Update, Stop: `AcctStatus`). It takes no
+   * pending entry and no cap (a Stop must go out even for a session being closed); only a full ring refuses it.
+   * Call it before `closeSession` (the MAC and VLANs are read from the session).
+   */
+  submitAcct(sid: number, user: Uint8Array, userOff: number, userLen: number, status: number, cause: number, framedIp: number,
+    inOctets: number, outOctets: number, inPackets: number, outPackets: number, sessionTime: number, startedAt: number): number {
+    const slot = sid - this.sidBase;
+    if (slot < 0 || slot >= this.maxSessions || this.sState[slot] === FREE) return this.refuse(C.no_session_drops, Submit.NO_SESSION);
+    if (this.staged === this.opts.burst) this.flush();
+    if (this.requestRing.reserve(this.staged + 1) <= this.staged) return this.refuse(C.ring_full_drops, Submit.RING_FULL);
+    const off = this.requestRing.writeOffset(this.staged);
+    const dv = this.dv;
+    const u8 = this.u8;
+    if (!writeBytes(u8, off, REQ.USER, REQ.USER_MAX, REQ.USER_LEN, user, userOff, userLen)) u8[off + REQ.USER_LEN] = 0;
+    u8[off + REQ.PASS_LEN] = 0;
+    u8[off + REQ.CHALLENGE_LEN] = 0;
+    dv.setFloat64(off + REQ.REQUEST_ID, this.seq++ * 256 + this.id, true);
+    dv.setFloat64(off + REQ.TIMESTAMP, this.clock, true);
+    writeRequestFixed(dv, u8, off, sid, this.id, Kind.ACCT, status, cause, this.sMac, slot * 6, this.sSvlan[slot], this.sCvlan[slot]);
+    writeCallingStationId(u8, off, this.sMac, slot * 6);
+    const npLen = this.nasPortIdFor(slot);
+    writeBytes(u8, off, REQ.NAS_PORT_ID, REQ.NAS_PORT_ID_MAX, REQ.NAS_PORT_ID_LEN, this.nasPortId, 0, npLen);
+    dv.setUint32(off + ACCT.FRAMED_IP, framedIp, true);
+    dv.setUint32(off + ACCT.SESSION_TIME, sessionTime, true);
+    dv.setFloat64(off + ACCT.IN_OCTETS, inOctets, true);
+    dv.setFloat64(off + ACCT.OUT_OCTETS, outOctets, true);
+    dv.setFloat64(off + ACCT.IN_PACKETS, inPackets, true);
+    dv.setFloat64(off + ACCT.OUT_PACKETS, outPackets, true);
+    dv.setFloat64(off + ACCT.STARTED_AT, startedAt, true);
+    this.staged++;
+    this.bump(C.acct_submitted);
+    return Submit.OK;
+  }
+
+  /** Replaces an active session's Session-Timeout (seconds from now; 0 = none). CoA. */
+  setSessionTimeout(sid: number, seconds: number): boolean {
+    const slot = sid - this.sidBase;
+    if (slot < 0 || slot >= this.maxSessions || this.sState[slot] !== ACTIVE) return false;
+    this.sSessionTimeout[slot] = seconds;
+    this.sExpireAt[slot] = seconds > 0 ? this.clock + seconds * 1000 : 0;
+    return true;
+  }
+
+  /** Adds `n` to a counter (the PPPoE engine's counters live in the same block). */
+  count(counter: number, n = 1): void {
+    this.c[counter] += n;
+    this.dirty = true;
+  }
+
   /** Checks every cap; returns the slot offset to fill, or a negative `Submit` code. */
   private admit(sid: number): number {
     if (this.draining) return this.refuse(C.draining_drops, Submit.DRAINING);
@@ -440,6 +492,11 @@ export class Lcore {
           this.synStart = t;
           if (!this.draining) Atomics.store(this.block.i32, W_STATE, LcoreState.READY);
         }
+        continue;
+      }
+      if (u8[off + RESP.KIND] === Kind.ACCT) {
+        // accounting has no pending entry: the control plane owns retransmission; the lcore only counts
+        this.c[u8[off + RESP.RESULT] === Result.ACCEPT ? C.acct_answered : C.acct_failed]++;
         continue;
       }
       const reqId = dv.getFloat64(off + RESP.REQUEST_ID, true);
@@ -531,6 +588,7 @@ export class Lcore {
       const exp = this.sExpireAt[slot];
       if (exp !== 0 && exp <= t) {
         this.c[C.sessions_expired]++;
+        this.app.onExpired?.(this.sidBase + slot);
         this.closeSession(this.sidBase + slot);
         work++;
       } else if (this.sCloseAt[slot] !== 0 && this.sCloseAt[slot] <= t) {

@@ -26,6 +26,62 @@ export interface SyntheticOptions {
   readonly openLoop: boolean;
 }
 
+/** The wire: a PPPoE access concentrator on a raw Ethernet interface (pppoe.ts, native/). */
+export interface WireOptions {
+  /** Interface the lcores open with AF_PACKET (every lcore sees every frame; see README). */
+  readonly interface: string;
+  /** AC-Name in PADO; also the CHAP name. */
+  readonly acName: string;
+  /** Service-Names offered; empty = any requested name is served. */
+  readonly serviceNames: readonly string[];
+  /** Key of the AC-Cookie HMAC (secret). */
+  readonly cookieSecret: string;
+  /** Authentication asked for first in LCP; the other one is accepted when allowed and the peer Naks. */
+  readonly auth: 'chap' | 'pap';
+  readonly allowPap: boolean;
+  readonly allowChap: boolean;
+  /** The concentrator's own IPv4 address (IPCP, ICMP echo), big-endian number. */
+  readonly localAddress: number;
+  /** DNS servers when the reply has none (big-endian numbers, up to two). */
+  readonly dns: readonly number[];
+  /** Address pool base when the reply has no Framed-IP-Address: base + session id (0 = no pool). */
+  readonly poolBase: number;
+  /** Largest MRU accepted (1492 on Ethernet without RFC 4638). */
+  readonly mru: number;
+  /** RFC 1661 restart timer and Max-Configure. */
+  readonly restartMs: number;
+  readonly maxConfigure: number;
+  /** How long a PAP peer may take to send its request after LCP is up. */
+  readonly authTimeoutMs: number;
+  /** LCP Echo-Request interval (0 = none) and misses before the peer is declared dead. */
+  readonly echoIntervalMs: number;
+  readonly echoFailures: number;
+  /** Acct-Interim-Interval when the reply has none (ms; 0 = no interim updates). */
+  readonly interimMs: number;
+  /** Per client MAC: PADI/PADR per second and burst (token bucket). */
+  readonly discoveryRate: number;
+  readonly discoveryBurst: number;
+}
+
+export const DEFAULT_WIRE: Omit<WireOptions, 'interface' | 'cookieSecret' | 'localAddress'> = Object.freeze({
+  acName: 'tsradius',
+  serviceNames: [],
+  auth: 'chap',
+  allowPap: true,
+  allowChap: true,
+  dns: [],
+  poolBase: 0,
+  mru: 1492,
+  restartMs: 3000,
+  maxConfigure: 10,
+  authTimeoutMs: 30000,
+  echoIntervalMs: 30000,
+  echoFailures: 3,
+  interimMs: 0,
+  discoveryRate: 5,
+  discoveryBurst: 10,
+});
+
 export interface PppoeDpdkOptions {
   /** Data-plane worker threads ("lcores"). */
   readonly lcores: number;
@@ -63,6 +119,8 @@ export interface PppoeDpdkOptions {
   readonly restartDelayMs: number;
   /** Synthetic source (absent = off: requests come only from `Lcore.submit*`). */
   readonly synthetic?: SyntheticOptions;
+  /** PPPoE on a raw interface (absent = no wire). */
+  readonly wire?: WireOptions;
   /** Honour the CRASH/HANG commands (tests only). */
   readonly testHooks: boolean;
 }
@@ -135,6 +193,19 @@ export function resolveOptions(input: Input = {}): PppoeDpdkOptions {
     int('synthetic.holdMs', s.holdMs, 0, 86_400_000);
     if (!(s.chapRatio >= 0 && s.chapRatio <= 1)) throw new RangeError(`pppoe_dpdk: synthetic.chapRatio must be in 0…1, got ${s.chapRatio}`);
     int('synthetic.macs', s.macs, 1, 1 << 24);
+  }
+  if (o.wire) {
+    const w = o.wire;
+    if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(w.interface)) throw new RangeError(`pppoe_dpdk: wire.interface must be an interface name, got ${JSON.stringify(w.interface)}`);
+    int('wire.mru', w.mru, 128, 1492);
+    int('wire.maxConfigure', w.maxConfigure, 1, 255);
+    int('wire.echoFailures', w.echoFailures, 1, 255);
+    int('wire.restartMs', w.restartMs, 100, 60000);
+    if (!w.allowPap && !w.allowChap) throw new RangeError('pppoe_dpdk: wire: neither PAP nor CHAP is allowed');
+    if ((w.auth === 'pap' && !w.allowPap) || (w.auth === 'chap' && !w.allowChap)) throw new RangeError(`pppoe_dpdk: wire.auth = ${w.auth} is not allowed`);
+    if (w.localAddress === 0) throw new RangeError('pppoe_dpdk: wire.localAddress is required');
+    if (Buffer.byteLength(w.cookieSecret) < 16) throw new RangeError('pppoe_dpdk: wire.cookieSecret must have at least 16 bytes');
+    if (!(w.discoveryRate > 0) || !(w.discoveryBurst >= 1)) throw new RangeError('pppoe_dpdk: wire discovery rate and burst must be positive');
   }
   return Object.freeze({ ...o, maxPending: o.maxPending || 2 * o.ringSize });
 }

@@ -218,3 +218,60 @@ function hasHidden(p: Pair): boolean {
   if (p.da.flags.encrypt || p.da.flags.secret) return true;
   return p.children?.some(hasHidden) ?? false;
 }
+
+// ---- accounting (Kind.ACCT records from the wire) ----
+
+const ACCT_NAMES = {
+  statusType: 'Acct-Status-Type', sessionId: 'Acct-Session-Id', sessionTime: 'Acct-Session-Time',
+  inOctets: 'Acct-Input-Octets', outOctets: 'Acct-Output-Octets', inGigawords: 'Acct-Input-Gigawords',
+  outGigawords: 'Acct-Output-Gigawords', inPackets: 'Acct-Input-Packets', outPackets: 'Acct-Output-Packets',
+  terminateCause: 'Acct-Terminate-Cause', delayTime: 'Acct-Delay-Time',
+} as const;
+
+export type AcctAttrs = { readonly [K in keyof typeof ACCT_NAMES]: DictAttr };
+
+/** Resolves the accounting attributes; throws naming the first one the dictionary lacks. */
+export function resolveAcctAttrs(dict: Dictionary): AcctAttrs {
+  const out: Record<string, DictAttr> = {};
+  for (const [key, name] of Object.entries(ACCT_NAMES)) {
+    const da = dict.resolve(name);
+    if (!da) throw new Error(`pppoe_dpdk: the dictionary has no attribute ${name}`);
+    out[key] = da;
+  }
+  return out as unknown as AcctAttrs;
+}
+
+/** Acct-Session-Id of a session: its start (ms, hex) and session id, unique per concentrator. */
+export function acctSessionId(startedAt: number, sessionId: number): string {
+  return `${Math.floor(startedAt).toString(16).toUpperCase()}-${sessionId.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * The pairs of an Accounting-Request for a `Kind.ACCT` record: the session's identity (as in the Access-Request,
+ * without credentials), Acct-Status-Type, Acct-Session-Id, Framed-IP-Address, and for Interim-Update and Stop
+ * the time, octets (with gigawords) and packets; Stop adds Acct-Terminate-Cause.
+ */
+export function accountingPairs(req: AuthRequestView, a: PppoeAttrs, x: AcctAttrs, nas: NasIdentity | undefined, now: number): Pair[] {
+  const ac = req.acct!;
+  const pairs = [new Pair(x.statusType, ac.status), new Pair(x.sessionId, acctSessionId(ac.startedAt, req.sessionId))];
+  if (req.username) pairs.push(new Pair(a.userName, req.username));
+  if (ac.framedIp) pairs.push(new Pair(a.framedIp, `${ac.framedIp >>> 24}.${(ac.framedIp >>> 16) & 255}.${(ac.framedIp >>> 8) & 255}.${ac.framedIp & 255}`));
+  if (ac.status !== 1) {
+    const g = 0x100000000;
+    pairs.push(new Pair(x.sessionTime, ac.sessionTime));
+    pairs.push(new Pair(x.inOctets, ac.inOctets % g), new Pair(x.inGigawords, Math.floor(ac.inOctets / g)));
+    pairs.push(new Pair(x.outOctets, ac.outOctets % g), new Pair(x.outGigawords, Math.floor(ac.outOctets / g)));
+    pairs.push(new Pair(x.inPackets, ac.inPackets % g), new Pair(x.outPackets, ac.outPackets % g));
+  }
+  if (ac.status === 2 && ac.cause) pairs.push(new Pair(x.terminateCause, ac.cause));
+  const delay = Math.floor((now - req.timestamp) / 1000);
+  if (delay > 0) pairs.push(new Pair(x.delayTime, delay));
+  if (req.callingStationId) pairs.push(new Pair(a.callingStationId, req.callingStationId));
+  if (req.nasPortId) pairs.push(new Pair(a.nasPortId, req.nasPortId));
+  pairs.push(new Pair(a.nasPortType, NAS_PORT_TYPE_VIRTUAL));
+  pairs.push(new Pair(a.serviceType, SERVICE_TYPE_FRAMED));
+  pairs.push(new Pair(a.framedProtocol, FRAMED_PROTOCOL_PPP));
+  if (nas?.ipAddress) pairs.push(new Pair(a.nasIpAddress, nas.ipAddress));
+  if (nas?.identifier) pairs.push(new Pair(a.nasIdentifier, nas.identifier));
+  return pairs;
+}

@@ -16,7 +16,14 @@ export const RECORD_SIZE = 512;
 export const CACHE_LINE = 64;
 
 /** Record kinds (first byte of the kind field). */
-export const Kind = { AUTH: 1, PROBE: 2 } as const;
+export const Kind = { AUTH: 1, PROBE: 2, ACCT: 3 } as const;
+/** Acct-Status-Type of an accounting record (RFC 2866 values). */
+export const AcctStatus = { START: 1, STOP: 2, INTERIM: 3 } as const;
+/** Acct-Terminate-Cause values the concentrator uses (RFC 2866 §5.10). */
+export const TermCause = {
+  USER_REQUEST: 1, LOST_CARRIER: 2, IDLE_TIMEOUT: 4, SESSION_TIMEOUT: 5, ADMIN_RESET: 6, NAS_ERROR: 9, NAS_REQUEST: 10,
+  SERVICE_UNAVAILABLE: 15, USER_ERROR: 17,
+} as const;
 /** Credential type of an Auth Request. */
 export const AuthType = { PAP: 1, CHAP: 2 } as const;
 /** Result codes of an Auth Response. */
@@ -48,6 +55,24 @@ export const REQ = {
   CHALLENGE: 320, CHALLENGE_MAX: 64,
   CALLING: 384, CALLING_MAX: 48,
   NAS_PORT_ID: 432, NAS_PORT_ID_MAX: 64,
+} as const;
+
+/**
+ * Accounting Request layout (`Kind.ACCT`): the Auth Request header (request id, session id, VLANs, timestamp,
+ * MAC, lcore, User-Name, Calling-Station-Id, NAS-Port-Id) with the status in `AUTH_TYPE`, the terminate cause in
+ * `CHAP_ID`, and the session's figures in the (unused) credential area. The control plane answers it like an
+ * authentication (ACCEPT = Accounting-Response received), and the lcore only counts that answer.
+ */
+export const ACCT = {
+  STATUS: 31, // u8 AcctStatus (REQ.AUTH_TYPE)
+  CAUSE: 32, // u8 TermCause (REQ.CHAP_ID); 0 = none
+  FRAMED_IP: 192, // u32 (big-endian number, like RESP.FRAMED_IP)
+  SESSION_TIME: 196, // u32 seconds
+  IN_OCTETS: 200, // f64 (from the client)
+  OUT_OCTETS: 208, // f64
+  IN_PACKETS: 216, // f64
+  OUT_PACKETS: 224, // f64
+  STARTED_AT: 232, // f64 ms since the epoch (the Acct-Session-Id is made from it and the session id)
 } as const;
 
 /** Auth Response layout. */
@@ -96,6 +121,21 @@ export interface AuthRequestView {
   readonly nasPortId: string;
   /** Submission time, ms since the epoch. */
   readonly timestamp: number;
+  /** `Kind.ACCT` only: the accounting figures. */
+  readonly acct?: AcctView;
+}
+
+/** The accounting part of a `Kind.ACCT` record. */
+export interface AcctView {
+  readonly status: number;
+  readonly cause: number;
+  readonly framedIp: number;
+  readonly sessionTime: number;
+  readonly inOctets: number;
+  readonly outOctets: number;
+  readonly inPackets: number;
+  readonly outPackets: number;
+  readonly startedAt: number;
 }
 
 /** What the control plane answers for one request (before it is written into a response record). */
@@ -262,6 +302,17 @@ export function decodeRequest(dv: DataView, u8: Uint8Array, off: number): AuthRe
     callingStationId: latin1(u8, off + REQ.CALLING, u8[off + REQ.CALLING_LEN]),
     nasPortId: utf8(u8, off + REQ.NAS_PORT_ID, u8[off + REQ.NAS_PORT_ID_LEN]),
     timestamp: dv.getFloat64(off + REQ.TIMESTAMP, true),
+    acct: u8[off + REQ.KIND] === Kind.ACCT ? {
+      status: u8[off + ACCT.STATUS],
+      cause: u8[off + ACCT.CAUSE],
+      framedIp: dv.getUint32(off + ACCT.FRAMED_IP, true),
+      sessionTime: dv.getUint32(off + ACCT.SESSION_TIME, true),
+      inOctets: dv.getFloat64(off + ACCT.IN_OCTETS, true),
+      outOctets: dv.getFloat64(off + ACCT.OUT_OCTETS, true),
+      inPackets: dv.getFloat64(off + ACCT.IN_PACKETS, true),
+      outPackets: dv.getFloat64(off + ACCT.OUT_PACKETS, true),
+      startedAt: dv.getFloat64(off + ACCT.STARTED_AT, true),
+    } : undefined,
   };
 }
 

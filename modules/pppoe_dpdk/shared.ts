@@ -66,6 +66,15 @@ export const COUNTERS = [
   'idle_sleeps', // back-off sleeps taken
   'idle_ms', // time spent in back-off sleeps
   'loops', // poll iterations
+  // accounting records (the wire's Start / Interim-Update / Stop)
+  'acct_submitted', 'acct_answered', 'acct_failed',
+  // the wire (pppoe.ts): frames, discovery, PPP, data, teardown
+  'wire_rx_frames', 'wire_tx_frames', 'wire_rx_errors', 'wire_tx_drops',
+  'wire_padi', 'wire_pado', 'wire_padr', 'wire_pads', 'wire_padt_in', 'wire_padt_out',
+  'wire_discovery_limited', 'wire_cookie_invalid', 'wire_service_name_errors', 'wire_ac_system_errors',
+  'wire_unknown_session', 'wire_mac_mismatch', 'wire_lcp_up', 'wire_auth_failed', 'wire_ipcp_up', 'wire_no_address',
+  'wire_protocol_rejects', 'wire_echo_timeouts', 'wire_idle_timeouts', 'wire_rate_drops', 'wire_spoofed',
+  'wire_icmp_replies', 'wire_ipv4_dropped', 'wire_acct_sent', 'wire_acct_refused',
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 /** Counter index by name. */

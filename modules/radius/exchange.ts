@@ -12,7 +12,7 @@ import type { Waiter } from '../../core';
 import type { RetryConfig } from './config';
 import type { Connection, Tracked } from './connection';
 import type { Radius } from './radius';
-import { RetryTimer } from './retry';
+import { RetryTimer } from '../../core';
 
 /** `authenticator` of packets we encode: empty = the encoder picks (random or hashed). Never written. */
 export { NO_AUTH } from '../../core';

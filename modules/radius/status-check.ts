@@ -15,7 +15,7 @@ import type { HealthCheck, Trunk } from '../../core';
 import { allowedCodes, CODE_OF, type RadiusConfig, type RetryConfig, type SendableType } from './config';
 import type { Connection, Tracked } from './connection';
 import { ATTR_MA, ATTR_PROXY_STATE, ATTR_USER_NAME, ATTR_USER_PASSWORD, NO_AUTH } from './exchange';
-import { RetryTimer } from './retry';
+import { RetryTimer } from '../../core';
 
 /**
  * The status-check packet of a `status_check { }` section: its code and static pairs. Throws

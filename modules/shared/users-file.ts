@@ -72,6 +72,8 @@ export interface UsersItem {
   readonly valueType?: LeafType;
   /** The regex flags for a dynamic regex. */
   readonly regexFlags?: string;
+  /** `Name[n]`: a check item that compares only the n-th instance (0-based). */
+  readonly index?: number;
   readonly loc: ConfLoc;
 }
 
@@ -102,6 +104,11 @@ export interface UsersFileOptions {
   readonly filterRules?: boolean;
 }
 
+/** Where a relative item (`.Name`) of a users-file entry is looked up: the last structural attribute. */
+export interface RelativeState {
+  parent?: DictAttr;
+}
+
 /** A raw `name op value` token of an item list. */
 export interface RawItem {
   name: string;
@@ -124,6 +131,7 @@ export function splitItems(s: string): RawItem[] {
     if (i >= n || s[i] === '#') return out;
     const start = i;
     while (i < n && /[A-Za-z0-9_.\-&:@[\]]/.test(s[i]) && !(s[i] === ':' && s[i + 1] === '=') && !(s[i] === '-' && s[i + 1] === '=')) i++;
+    if (s.startsWith('[*]', i - 1)) i += 2;
     let name = s.slice(start, i);
     if (!name) throw new Error(`Expected an attribute name, got "${s.slice(i, i + 20)}"`);
     ws();
@@ -179,10 +187,29 @@ function itemsAt(text: string, loc: ConfLoc): RawItem[] {
 }
 
 /** Compiles one raw item. `defaultList` applies when the name has no list qualifier. */
-export function compileItem(r: RawItem, defaultList: ListName, loc: ConfLoc, opts: UsersFileOptions): UsersItem {
+export function compileItem(r: RawItem, defaultList: ListName, loc: ConfLoc, opts: UsersFileOptions, rel?: RelativeState): UsersItem {
   const fail = (msg: string): never => { throw new ConfError('ERR_CONF_VALUE', loc, msg); };
   let name = r.name;
   let list = defaultList;
+  // `.Name` is relative to the structural attribute of the item before (`Vendor-Specific = {}, .Cisco = {}`);
+  // each further dot goes up one level (`..HP`).
+  let base: DictAttr | undefined;
+  if (name.startsWith('.')) {
+    const dots = /^\.+/.exec(name)![0].length;
+    base = rel?.parent;
+    for (let k = 1; k < dots && base; k++) base = base.parent ?? undefined;
+    if (!base || base.type === 'root') fail(`${r.name}: a relative attribute needs a structural attribute before it`);
+    name = name.slice(dots);
+  }
+  // An instance filter on a check item: `Realm[*] == "two"` (any instance, which is how check
+  // items compare anyway) or `Realm[1]` (only that instance).
+  let index: number | undefined;
+  const filter = /\[(\*|[0-9]+)\]$/.exec(name);
+  if (filter) {
+    if (ASSIGN.has(r.op)) fail(`${r.name} ${r.op}: an instance filter ([${filter[1]}]) is only allowed on check items`);
+    if (filter[1] !== '*') index = Number(filter[1]);
+    name = name.slice(0, filter.index);
+  }
   const dot = name.indexOf('.');
   if (dot > 0 && LISTS[name.slice(0, dot).toLowerCase()] && !opts.dict.resolve(name)) {
     list = LISTS[name.slice(0, dot).toLowerCase()];
@@ -195,7 +222,7 @@ export function compileItem(r: RawItem, defaultList: ListName, loc: ConfLoc, opt
   let parsed;
   let prefix: { type: LeafType; value: Value } | undefined;
   try {
-    parsed = parsePairListWithOps(structOnly ? `${name} =*` : `${name} ${r.op} ${r.raw}`, opts.dict);
+    parsed = parsePairListWithOps(structOnly ? `${name} =*` : `${name} ${r.op} ${r.raw}`, opts.dict, base ? { parent: base } : undefined);
   } catch (e) {
     // `Framed-IP-Address < 10.0.0.0/8`: an address compared with a prefix.
     const t = prefixType(r, opts.dict.resolve(name));
@@ -210,8 +237,11 @@ export function compileItem(r: RawItem, defaultList: ListName, loc: ConfLoc, opt
   if (parsed.length !== 1) return fail(`${text}: expected one attribute`);
   const { pair, leaf } = parsed[0];
   const p: DictAttr[] = [];
+  for (let a: DictAttr | null | undefined = base; a && a.type !== 'root'; a = a.parent) p.unshift(a);
   for (let cur: Pair = pair; cur !== leaf; cur = cur.children![cur.children!.length - 1]) p.push(cur.da);
+  if (rel) rel.parent = leaf.da.isStructural ? leaf.da : leaf.da.parent ?? undefined;
   const item: { -readonly [K in keyof UsersItem]: UsersItem[K] } = { text, list, op: r.op, path: p, da: leaf.da, loc };
+  if (index !== undefined) item.index = index;
   if (isRegex) {
     const m = r.quote === '/' ? /^\/(.*)\/([a-z]*)$/s.exec(r.raw) : undefined;
     // In quotes, `\\` and `\"` are string escapes; other backslashes belong to the regex (`"^10\."`).
@@ -349,7 +379,7 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
   if (depth > 32) throw new ConfError('ERR_CONF_INCLUDE', { file, line: 1 }, 'includes nested too deeply');
   const lines = text.split('\n');
   type Building = {
-    name: string; loc: ConfLoc; check: UsersItem[]; checkAssign: UsersItem[]; reply: UsersItem[]; fall: boolean; next: boolean; open: boolean; any: boolean;
+    name: string; loc: ConfLoc; check: UsersItem[]; checkAssign: UsersItem[]; reply: UsersItem[]; fall: boolean; next: boolean; open: boolean; any: boolean; rel: RelativeState;
   };
   let cur: Building | undefined;
   const finish = (): void => {
@@ -387,13 +417,15 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
         rest = line.slice(end + 1);
       } else {
         const m = /^(\S+)([\s\S]*)$/.exec(line)!;
-        name = m[1];
+        // `::Ethernet`: an enumerated value of the key attribute, which expands to its bare name.
+        name = m[1].startsWith('::') && m[1].length > 2 ? m[1].slice(2) : m[1];
         rest = m[2];
       }
-      cur = { name, loc, check: [], checkAssign: [], reply: [], fall: false, next: false, open: true, any: false };
+      cur = { name, loc, check: [], checkAssign: [], reply: [], fall: false, next: false, open: true, any: false, rel: {} };
+      const checkRel: RelativeState = {};
       for (const r of itemsAt(rest, loc)) {
         const isAssign = ASSIGN.has(r.op);
-        const item = compileItem(r, isAssign ? 'control' : 'request', loc, opts);
+        const item = compileItem(r, isAssign ? 'control' : 'request', loc, opts, checkRel);
         if (isAssign) cur.checkAssign.push(item);
         else cur.check.push(item);
       }
@@ -405,7 +437,7 @@ function parseText(out: UsersFile, text: string, file: string, opts: UsersFileOp
     }
     const items = itemsAt(line, loc);
     for (const r of items) {
-      const item = compileItem(r, 'reply', loc, opts);
+      const item = compileItem(r, 'reply', loc, opts, cur.rel);
       if (!opts.filterRules && item.da.name === 'Fall-Through' && item.list === 'reply') {
         cur.fall = isYes(item);
         continue;
@@ -504,7 +536,8 @@ export function itemRegex(item: UsersItem, value: Pair | undefined): RegExp | un
  * attribute fails every operator except `!*`.
  */
 export function checkItem(item: UsersItem, request: Request, value: Pair | undefined): boolean {
-  const have = pairsFor(item, request.list(item.list));
+  let have = pairsFor(item, request.list(item.list));
+  if (item.index !== undefined) have = have.slice(item.index, item.index + 1);
   if (have.length === 0 && item.list === 'request' && item.da.name === 'Packet-Type' && item.da.parent?.type === 'root') {
     have.push(new Pair(item.da, request.code));
   }

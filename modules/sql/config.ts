@@ -64,7 +64,7 @@ export const SqlConfig = conf.section({
   safe_characters: conf.string({ default: '@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_: /', doc: 'SQLite: characters left as they are when values are put into queries; others become `=XX`.' }),
   query_timeout: conf.duration({ default: '5s', doc: 'Per-query timeout (waiting for a connection included).' }),
   logfile: conf.string({ doc: 'Append every accounting / post-auth query to this file as well.' }),
-  delete_stale_sessions: conf.boolean({ default: true, doc: 'Accepted for v3 configs; Simultaneous-Use is not handled here yet.' }),
+  delete_stale_sessions: conf.boolean({ default: true, doc: 'Accepted for v3 configs (sessions are only counted, never deleted).' }),
   auto_escape: conf.boolean({ default: false, doc: 'Accepted for v3 configs.' }),
 
   // Table names and timestamp helpers: variables the queries reference as ${...}.
@@ -86,8 +86,8 @@ export const SqlConfig = conf.section({
   group_membership_query: conf.tmpl({ doc: 'Returns the user\'s group names, by priority.' }),
   authorize_group_check_query: conf.tmpl({ doc: 'Check items of the group in `<group_attribute>`.' }),
   authorize_group_reply_query: conf.tmpl({ doc: 'Reply items of the group in `<group_attribute>`.' }),
-  simul_count_query: conf.tmpl({ doc: 'Accepted; Simultaneous-Use is not handled by this module yet.' }),
-  simul_verify_query: conf.tmpl({ doc: 'Accepted; Simultaneous-Use is not handled by this module yet.' }),
+  simul_count_query: conf.tmpl({ doc: '`sql.session`: the number of open sessions of `SQL-User-Name` (compared with Simultaneous-Use).' }),
+  simul_verify_query: conf.tmpl({ doc: '`sql.session`: the open sessions, listed in the log when the limit is reached.' }),
 
   accounting: conf.raw({ doc: 'Accounting query lists: `start { query = … }`, `interim-update`, `stop`, `accounting-on`, `accounting-off` (v4), or v3 `reference` + `type { start { query } … }`.' }),
   'post-auth': conf.raw({ doc: 'v3 post-auth logging: `query = …` (or `reference` to a subsection).' }),

@@ -24,6 +24,8 @@ export default defineModule({
       }
     }));
   },
+  map: 'map',
+  mapEscape: 'escapeValue',
   methods: {
     'recv *': 'authorize',
     'authorize *': 'authorize',
@@ -32,6 +34,8 @@ export default defineModule({
     accounting: 'accounting',
     'send *': 'send',
     'post-auth *': 'send',
+    'session *': 'session',
+    session: 'session',
     'post-auth': 'send',
   },
   named: {
@@ -42,6 +46,7 @@ export default defineModule({
     'accounting.stop': 'accounting',
     'accounting.accounting-on': 'accounting',
     'accounting.accounting-off': 'accounting',
+    session: 'session',
     send: 'send',
     'post-auth': 'send',
     'send.access-accept': 'send',

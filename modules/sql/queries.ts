@@ -36,7 +36,7 @@ export const pgEscaper: Escaper = (s) => s.replace(/\0/g, '').replace(/'/g, "''"
 export interface QueryCompileOptions {
   readonly dict: Dictionary;
   readonly xlats?: XlatRegistry;
-  readonly escape: Escaper;
+  readonly escape?: Escaper;
 }
 
 /** Compiles one query template (double-quoted syntax, escapes unprocessed); errors are located. */

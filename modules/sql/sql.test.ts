@@ -202,12 +202,12 @@ describe('sql on SQLite', () => {
     expect(await run(m, 'sql', req('Acct-Status-Type = Accounting-Off, NAS-IP-Address = 10.0.0.1', 4), sec('Accounting-Off'))).toBe('ok');
   });
 
-  it('post-auth: send Access-Accept / Access-Reject log a radpostauth row', async () => {
+  it('post-auth: send Access-Accept / Access-Reject log a radpostauth row, without the password', async () => {
     const m = await fresh();
     const r = req('User-Name = "pa", User-Password = "pw"');
     expect(await run(m, 'sql', r, { name1: 'send', name2: 'Access-Accept' })).toBe('ok');
     expect(await run(m, 'sql', req('User-Name = "pr"'), { name1: 'send', name2: 'Access-Reject' })).toBe('ok');
-    expect(await sql(m, "SELECT username || ':' || pass || ':' || reply FROM radpostauth ORDER BY id")).toBe('pa:pw:Access-Accept,pr::Access-Reject');
+    expect(await sql(m, "SELECT username || ':' || pass || ':' || reply FROM radpostauth ORDER BY id")).toBe('pa::Access-Accept,pr::Access-Reject');
   });
 
   it('a query error fails the call with a Module-Failure-Message; a missing database directory is created', async () => {

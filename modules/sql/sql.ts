@@ -23,7 +23,7 @@ import { sectionOf } from '../../core';
 import { valueKey, type DictAttr } from '../../core';
 import type { Dictionary } from '../../core';
 import type { Logger } from '../../core';
-import type { CallContext, Rcode } from '../../core';
+import type { CallContext, MapResult, Rcode } from '../../core';
 import type { BootstrapContext, InstantiateContext } from '../../core';
 import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TRUNKS, XLATS } from '../../core';
 import { Pair } from '../../core';
@@ -71,6 +71,8 @@ interface AuthQueries {
   membership?: Template;
   groupCheck?: Template;
   groupReply?: Template;
+  simulCount?: Template;
+  simulVerify?: Template;
 }
 
 /** The `sql` module instance. */
@@ -91,6 +93,9 @@ export class Sql {
   private acctUnique?: DictAttr;
   private uniqueKey?: Template;
   private pool?: SqlPool;
+  private simulUse?: DictAttr;
+  private portLimit?: DictAttr;
+  private replyMessage?: DictAttr;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: SqlConfig,
@@ -149,11 +154,16 @@ export class Sql {
       const text = c[item] as string | undefined;
       return text ? compileQuery(text, at(item), o) : undefined;
     };
-    this.userName = q('sql_user_name');
+    // sql_user_name is a value, not a query: the queries escape SQL-User-Name when they use it.
+    this.userName = c.sql_user_name ? compileQuery(c.sql_user_name, at('sql_user_name'), { ...o, escape: undefined }) : undefined;
     this.auth = {
       check: q('authorize_check_query'), reply: q('authorize_reply_query'), membership: q('group_membership_query'),
       groupCheck: q('authorize_group_check_query'), groupReply: q('authorize_group_reply_query'),
+      simulCount: q('simul_count_query'), simulVerify: q('simul_verify_query'),
     };
+    this.simulUse = ctx.dict.resolve('Simultaneous-Use');
+    this.portLimit = ctx.dict.resolve('Port-Limit');
+    this.replyMessage = ctx.dict.resolve('Reply-Message');
     this.acct = accountingLists(c.accounting, o);
     this.postAuth = postAuthLists(c.send, c['post-auth'], o);
   }
@@ -212,6 +222,11 @@ export class Sql {
     return this.pool ? { servers: this.pool.states(), counters: this.pool.counters } : undefined;
   }
 
+  /** `sqlite` or `postgresql` (after configure). */
+  get driverName(): Driver {
+    return this.driver;
+  }
+
   /** Runs one statement (exposed for sibling modules and tests). */
   query(sql: string, signal?: AbortSignal): Promise<SqlResult> {
     if (!this.pool) return Promise.reject(new SqlError('unavailable', 'sql module is not instantiated'));
@@ -228,6 +243,31 @@ export class Sql {
       out.push(box('string', row[0]));
     }
     return out;
+  }
+
+  /**
+   * `map <instance> "SELECT …" { attr op 'column' … }`: the first row of the result, column
+   * name → value (a NULL column has no value); no row is `notfound`. Values expanded into the
+   * query were escaped by {@link escapeValue} (the interpreter calls it for every expansion).
+   */
+  async map(request: Request, ctx: CallContext, query: string): Promise<MapResult> {
+    try {
+      if (!/^\s*(select|with|values|pragma)\b/i.test(query)) throw new SqlError('error', 'map needs a query that returns rows (SELECT)');
+      if (ctx.log.debugEnabled) ctx.log.debug(`map query: ${query.replace(/\s+/g, ' ').slice(0, 200)}`);
+      const r = await this.query(query, ctx.signal);
+      if (!r.rows.length) return 'notfound';
+      const row = r.rows[0];
+      const fields = new Map<string, readonly string[]>();
+      r.fields.forEach((f, i) => fields.set(f, row[i] === null ? [] : [row[i]!]));
+      return { fields };
+    } catch (e) {
+      return this.failed(request, ctx, e);
+    }
+  }
+
+  /** Escapes one value for this driver (`map` queries, `%<instance>.escape()`). */
+  escapeValue(value: string): string {
+    return this.escape(value);
   }
 
   /** Expands `sql_user_name` into request.SQL-User-Name. */
@@ -348,6 +388,58 @@ export class Sql {
       }
     }
     return { matched, updated, fallThrough };
+  }
+
+  /**
+   * `sql.session` (FreeRADIUS `session { sql }`): Simultaneous-Use against the open sessions in
+   * radacct. The limit is control.Simultaneous-Use (from radcheck / radgroupcheck), lowered by a
+   * Port-Limit in the reply or control; no limit is `noop`. `simul_count_query` counts the
+   * user's open sessions: fewer than the limit is `ok`; otherwise `reject` with a Reply-Message
+   * (the verify query, when set, lists the sessions in the log). Call it where a reject still
+   * turns the answer into an Access-Reject (`send Access-Accept`, or after `authenticate`).
+   */
+  async session(request: Request, ctx: CallContext): Promise<Rcode> {
+    const limit = this.sessionLimit(request);
+    if (limit === undefined || !this.auth.simulCount) return 'noop';
+    try {
+      await this.setUserName(request, ctx.signal);
+      const r = await this.rows(this.auth.simulCount, request, ctx);
+      const count = Number(r.rows[0]?.[0] ?? 0);
+      if (!Number.isFinite(count)) throw new SqlError('error', `simul_count_query returned "${r.rows[0]?.[0]}", not a number`);
+      if (count < limit) {
+        if (ctx.log.debugEnabled) ctx.log.debug(`${count} open session(s), limit ${limit}: allowed`);
+        return 'ok';
+      }
+      if (this.auth.simulVerify) {
+        const v = await this.rows(this.auth.simulVerify, request, ctx);
+        for (const row of v.rows) ctx.log.info(`open session: ${v.fields.map((f, i) => `${f}=${row[i] ?? ''}`).join(' ')}`);
+      }
+      ctx.log.info(`${count} open session(s), limit ${limit}: rejected (Simultaneous-Use)`);
+      if (this.replyMessage) {
+        const l = request.reply;
+        for (let i = l.length - 1; i >= 0; i--) if (l[i].da === this.replyMessage) l.splice(i, 1);
+        l.push(new Pair(this.replyMessage, limit > 1
+          ? `You are already logged in ${count} times (limit ${limit}) - access denied`
+          : 'You are already logged in - access denied'));
+      }
+      return 'reject';
+    } catch (e) {
+      return this.failed(request, ctx, e);
+    }
+  }
+
+  /** control.Simultaneous-Use, lowered by Port-Limit (reply or control); undefined when neither is set. */
+  private sessionLimit(request: Request): number | undefined {
+    let limit: number | undefined;
+    const take = (l: readonly Pair[], da?: DictAttr) => {
+      if (!da) return;
+      const p = l.find((x) => x.da === da);
+      if (p && p.value !== undefined) limit = Math.min(limit ?? Infinity, Number(p.value));
+    };
+    take(request.control, this.simulUse);
+    take(request.reply, this.portLimit);
+    take(request.control, this.portLimit);
+    return limit;
   }
 
   /** `accounting <Status-Type>`: the query list of that status. */

@@ -7,6 +7,7 @@
 
 import { run as runCodec } from './codec/runner';
 import { run as runModules } from './modules/runner';
+import { run as runUnit } from './unit/runner';
 import { run as runUnlang } from './unlang/runner';
 
 /** Command-line options shared by all suites. */
@@ -33,6 +34,7 @@ export const SUITES: Record<string, () => Promise<SuiteRunner>> = {
   codec: async () => runCodec,
   unlang: async () => runUnlang,
   modules: async () => runModules,
+  unit: async () => runUnit,
 };
 
 /** Registers (or replaces) a suite at run time, e.g. from a test. */

@@ -57,22 +57,29 @@ const GOOD: Record<string, string> = {
   exec: '\texec {\n\t\tprogram = "/bin/true %{User-Name}"\n\t}',
   radius: '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tport = @HOME@\n\t\t\tsecret = x\n\t\t}\n\t}',
   sql: '\tsql {\n\t\tdriver = sqlite\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t}',
+  sqlcounter: '\tsqlcounter {\n\t\tcounter_name = Daily-Session-Time\n\t\tcheck_name = Max-Daily-Session\n\t\treply_name = Session-Timeout\n\t\treset = daily\n\t\tquery = "SELECT 0"\n\t}',
+  sqlippool: '\tsqlippool {\n\t\talloc_find = "SELECT 1"\n\t}',
+  // No Redis listens there (a UDP-only port): the server starts anyway (calls fail until one answers).
+  redis_ippool: '\tredis_ippool {\n\t\tserver = "127.0.0.1:@HOME@"\n\t}',
   // No directory listens there: the server starts anyway (calls fail until one answers).
   ldap: '\tldap {\n\t\tserver = "ldap://127.0.0.1:@LDAP@"\n\t\tbase_dn = "dc=example,dc=com"\n\t\toptions {\n\t\t\tinstantiate_timeout = 0\n\t\t}\n\t}',
 };
 
-/** Broken configurations: [module, what is wrong, modules section, extra files]. */
-const BROKEN: [string, string, string, Record<string, string>?][] = [
+/** An ldap section with `body` (a server that need not exist: the checks never connect). */
+const ldap = (body: string) => `\tldap {\n\t\tserver = "ldap://127.0.0.1"\n${body.split('\n').map((l) => `\t\t${l}`).join('\n')}\n\t}`;
+
+/** Broken configurations: [module, what is wrong, modules section, extra files, what the located line must say]. */
+const BROKEN: [string, string, string, Record<string, string>?, RegExp?][] = [
   ['always', 'unknown rcode', '\talways {\n\t\trcode = okay\n\t}'],
   ['pap', 'out of range', '\tpap {\n\t\tcrypt_workers = 100\n\t}'],
   ['chap', 'unknown item', '\tchap {\n\t\tauth_typ = CHAP\n\t}'],
   ['files', 'bad users file', GOOD.files, { users: 'bob\tNo-Such-Attribute := 1\n' }],
   ['files', 'missing users file', '\tfiles {\n\t\tfilename = ${confdir}/nope\n\t}'],
-  ['files', 'bad key template', '\tfiles {\n\t\tkey = "%{No-Such-Attribute}"\n\t}'],
+  ['files', 'bad key template', '\tfiles {\n\t\tkey = "%{No-Such-Attribute}"\n\t}', undefined, /: files \{ key \}: Unknown attribute "No-Such-Attribute"$/],
   ['detail', 'misspelt suppress attribute', '\tdetail {\n\t\tfilename = ${confdir}/d\n\t\tsuppress {\n\t\t\tUser-Nmae\n\t\t}\n\t}'],
-  ['detail', 'bad file name template', '\tdetail {\n\t\tfilename = "${confdir}/%{No-Such-Attribute}"\n\t}'],
+  ['detail', 'bad file name template', '\tdetail {\n\t\tfilename = "${confdir}/%{No-Such-Attribute}"\n\t}', undefined, /\[7\]: detail \{ filename \}: Unknown attribute "No-Such-Attribute"$/],
   ['linelog', 'file destination without a file name', '\tlinelog {\n\t\tdestination = file\n\t\tformat = "x"\n\t}'],
-  ['linelog', 'bad message template', '\tlinelog {\n\t\treference = "messages.%{Packet-Type}"\n\t\tmessages {\n\t\t\tdefault = "%{No-Such-Attribute}"\n\t\t}\n\t}'],
+  ['linelog', 'bad message template', '\tlinelog {\n\t\treference = "messages.%{Packet-Type}"\n\t\tmessages {\n\t\t\tdefault = "%{No-Such-Attribute}"\n\t\t}\n\t}', undefined, /: linelog \{ messages \{ default \} \}: Unknown attribute "No-Such-Attribute"$/],
   ['attr_filter', 'missing rules file', '\tattr_filter {\n\t\tfilename = ${confdir}/nope\n\t}'],
   ['attr_filter', 'bad rules file', GOOD.attr_filter, { rules: 'DEFAULT\n\tNo-Such-Attribute =* ANY\n' }],
   ['exec', 'unterminated quote in program', '\texec {\n\t\tprogram = "/bin/echo \'a"\n\t}'],
@@ -80,12 +87,31 @@ const BROKEN: [string, string, string, Record<string, string>?][] = [
   ['radius', 'no secret', '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t}\n\t}'],
   ['radius', 'transport = tcp with only udp { }', '\tradius {\n\t\ttype = Access-Request\n\t\ttransport = tcp\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t}'],
   ['radius', 'Status-Server as a type', '\tradius {\n\t\ttype = Status-Server\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t}'],
+  ['sqlippool', 'address attribute of type string', '\tsql {\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t}\n\tsqlippool {\n\t\talloc_find = "SELECT 1"\n\t\tallocated_address_attr = reply.User-Name\n\t}'],
+  ['redis_ippool', 'no server', '\tredis_ippool {\n\t\tlease_time = 60\n\t}'],
   ['sql', 'unknown driver', '\tsql {\n\t\tdriver = mysql\n\t}'],
   ['sql', 'sqlite without a file name', '\tsql {\n\t\tdriver = sqlite\n\t}'],
   ['sql', 'unknown group attribute', '\tsql {\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t\tgroup_attribute = No-Such-Attribute\n\t}'],
+  ['sqlcounter', 'invalid reset', `${GOOD.sql}\n\tsqlcounter {\n\t\tcounter_name = Daily-Session-Time\n\t\tcheck_name = Max-Daily-Session\n\t\treset = fortnightly\n\t\tquery = "SELECT 0"\n\t}`],
+  ['sqlcounter', 'unknown check attribute', `${GOOD.sql}\n\tsqlcounter {\n\t\tcounter_name = Daily-Session-Time\n\t\tcheck_name = Max-Dayly-Session\n\t\treset = daily\n\t\tquery = "SELECT 0"\n\t}`],
   ['ldap', 'bad server URL', '\tldap {\n\t\tserver = "http://127.0.0.1"\n\t}'],
   ['ldap', 'a certificate file that does not exist', '\tldap {\n\t\tserver = "ldaps://127.0.0.1"\n\t\ttls {\n\t\t\tca_file = ${confdir}/no-such-ca.pem\n\t\t}\n\t}'],
   ['ldap', 'start_tls with an ldaps:// server', '\tldap {\n\t\tserver = "ldaps://127.0.0.1"\n\t\ttls {\n\t\t\tstart_tls = yes\n\t\t}\n\t}'],
+  ['ldap', 'missing server', '\tldap {\n\t\tbase_dn = "dc=example,dc=com"\n\t}', undefined, /server/],
+  ['ldap', 'bad user base_dn template', ldap('user {\n\tbase_dn = "ou=%{No-Such-Attribute},dc=example,dc=com"\n}'), undefined, /\[9\]: ldap \{ user \{ base_dn \} \}: .*No-Such-Attribute/],
+  ['ldap', 'bad user filter template', ldap('user {\n\tfilter = "(uid=%{No-Such-Attribute})"\n}'), undefined, /\[9\]: ldap \{ user \{ filter \} \}: .*No-Such-Attribute/],
+  ['ldap', 'unknown function in the membership filter', ldap('group {\n\tmembership_filter = "(member=%nope(x))"\n}'), undefined, /\[9\]: ldap \{ group \{ membership_filter \} \}: /],
+  ['ldap', 'bad profile default template', ldap('profile {\n\tdefault = "cn=%{No-Such-Attribute}"\n}'), undefined, /ldap \{ profile \{ default \} \}: /],
+  ['ldap', 'unknown attribute in the update map', ldap('update {\n\treply.No-Such-Attribute := \'radiusReplyItem\'\n}'), undefined, /\[9\]: ldap \{ update \}: reply\.No-Such-Attribute: /],
+  ['ldap', 'not an LDAP attribute on the right of the map', ldap('update {\n\treply.Reply-Message := \'no such thing!\'\n}'), undefined, /\[9\]: ldap \{ update \}: .*not an LDAP attribute name/],
+  ['ldap', 'missing ca_file', ldap('tls {\n\tca_file = "${confdir}/nope.pem"\n}'), undefined, /\[9\]: ldap \{ tls \{ ca_file \} \}: cannot read .*nope\.pem/],
+  ['ldap', 'ca_file without a certificate', ldap('tls {\n\tca_file = "${confdir}/ca.pem"\n}'), { 'ca.pem': 'not a certificate\n' }, /ldap \{ tls \{ ca_file \} \}: .*no PEM certificate/],
+  ['ldap', 'certificate_file without private_key_file', ldap('tls {\n\tcertificate_file = "${confdir}/users"\n}'), undefined, /ldap \{ tls \{ certificate_file \} \}: certificate_file needs private_key_file/],
+  ['ldap', 'bad tls option value', ldap('tls {\n\trequire_cert = sometimes\n}'), undefined, /require_cert/],
+  ['ldap', 'unknown tls option', ldap('tls {\n\tverify_peer = yes\n}'), undefined, /verify_peer/],
+  ['ldap', 'unknown group cache attribute', ldap('group {\n\tcacheable_name = yes\n\tcache_attribute = No-Such-Attribute\n}'), undefined, /ldap \{ group \{ cache_attribute \} \}: attribute "No-Such-Attribute" is not in the dictionary/],
+  ['ldap', 'group filter that does not parse', ldap('group {\n\tfilter = "(objectClass=group"\n}'), undefined, /ldap \{ group \{ filter \} \}: .*not an LDAP search filter/],
+  ['ldap', 'pool min above max', ldap('pool {\n\tmin = 8\n\tmax = 2\n}'), undefined, /ldap \{ pool \{ min \} \}: min \(8\) is more than max \(2\)/],
   ['radius', 'status check without User-Password', '\tradius {\n\t\ttype = Access-Request\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t\tstatus_check {\n\t\t\ttype = Access-Request\n\t\t}\n\t}'],
 ];
 
@@ -104,7 +130,7 @@ describe('radiusd -C agrees with start-up', () => {
     expect([...new Set(BROKEN.map(([m]) => m))].sort()).toEqual(BUILTIN_MODULES.map((m) => m.name).sort());
   });
 
-  for (const [mod, what, section, files] of BROKEN) {
+  for (const [mod, what, section, files, says] of BROKEN) {
     it(`${mod}: ${what}`, () => {
       const dir = writeTempFiles('agree', { 'radiusd.conf': conf(section, `\t\t${mod}`), users: USERS, rules: RULES, ...files });
       dirs.push(dir);
@@ -115,6 +141,7 @@ describe('radiusd -C agrees with start-up', () => {
       const line = located(c.stderr);
       expect(line, c.stderr).toBeDefined();
       expect(located(x.out), x.out).toBe(line);
+      if (says) expect(line).toMatch(says);
     });
   }
 

@@ -70,6 +70,10 @@ export interface FreeRadiusPeer {
   output(): string;
   /** Stops the server (SIGTERM, then SIGKILL) and removes its directory. */
   stop(): Promise<void>;
+  /** Stops the server process but keeps its directory (the master is down); {@link restart} brings it back. */
+  halt(): Promise<void>;
+  /** Starts the server again on the same ports with the same configuration (after {@link halt}). */
+  restart(): Promise<void>;
 }
 
 /** Throws a clear error if the FreeRADIUS binaries are missing. */
@@ -237,26 +241,39 @@ export async function startFreeRadius(opts: FreeRadiusOptions = {}): Promise<Fre
   });
 
   let out = '';
-  const child: ChildProcess = spawn('freeradius', ['-X', '-d', raddb], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-  const ready = await new Promise<boolean>((resolve) => {
-    const deadline = Date.now() + 20_000;
-    const timer = setInterval(() => {
-      if (out.includes('Ready to process requests')) { clearInterval(timer); resolve(true); }
-      else if (child.exitCode !== null || Date.now() > deadline) { clearInterval(timer); resolve(false); }
-    }, 50);
-  });
-  const stop = async (): Promise<void> => {
+  let child!: ChildProcess;
+  let exited!: Promise<void>;
+  const launch = async (): Promise<boolean> => {
+    const from = out.length;
+    child = spawn('freeradius', ['-X', '-d', raddb], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const c = child;
+    exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+    return new Promise<boolean>((resolve) => {
+      const deadline = Date.now() + 20_000;
+      const timer = setInterval(() => {
+        if (out.slice(from).includes('Ready to process requests')) { clearInterval(timer); resolve(true); }
+        else if (c.exitCode !== null || Date.now() > deadline) { clearInterval(timer); resolve(false); }
+      }, 50);
+    });
+  };
+  const ready = await launch();
+  const halt = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(t);
     }
+  };
+  const stop = async (): Promise<void> => {
+    await halt();
     fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const restart = async (): Promise<void> => {
+    await halt();
+    if (!(await launch())) throw new Error(`FreeRADIUS did not restart:\n${out.split('\n').slice(-30).join('\n')}`);
   };
   if (!ready) {
     const tail = out.split('\n').slice(-30).join('\n');
@@ -265,6 +282,6 @@ export async function startFreeRadius(opts: FreeRadiusOptions = {}): Promise<Fre
   }
   return {
     host: '127.0.0.1', authPort, acctPort, tcpAuthPort, secret, raddb, detailDir,
-    pid: child.pid!, output: () => out, stop,
+    get pid() { return child.pid!; }, output: () => out, stop, halt, restart,
   };
 }

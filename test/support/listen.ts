@@ -79,7 +79,7 @@ export function buildRequest(code: number, pairs: string, o: BuildOptions = {}):
 
 /** Decodes and verifies a reply to `request`. Throws on verification failure. */
 export function decodeReply(reply: Buffer, request: Buffer, secret = 'testing123', dict = testDict()): RadiusPacket & { hasMa: boolean } {
-  const r = decodePacket(reply, { dict, secret: Buffer.from(secret), requestAuthenticator: request.subarray(4, 20) });
+  const r = decodePacket(reply, { dict, secret: Buffer.from(secret), requestAuthenticator: request.subarray(4, 20), requestCode: request[0] });
   if (!r.ok) throw new Error(`bad reply: ${r.error.message}`);
   return { ...r.packet, hasMa: r.hasMessageAuthenticator };
 }

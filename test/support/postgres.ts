@@ -45,6 +45,10 @@ export interface PgServer {
   createDatabase(name: string, files?: readonly string[]): Promise<void>;
   /** Stops the server (fast shutdown) and removes its directory. */
   stop(): Promise<void>;
+  /** Stops the server (immediate shutdown: connections dropped) but keeps its data; {@link restart} brings it back. */
+  halt(): Promise<void>;
+  /** Starts the server again on the same port with the same data (after {@link halt}). */
+  restart(): Promise<void>;
 }
 
 const asRoot = process.getuid?.() === 0;
@@ -109,6 +113,13 @@ export async function startPostgres(): Promise<PgServer> {
     async createDatabase(name, files = []) {
       await server.psql(`CREATE DATABASE "${name}";`);
       for (const f of files) await server.psql(fs.readFileSync(f, 'utf8'), name);
+    },
+    async halt() {
+      await run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop']);
+    },
+    async restart() {
+      const r = await run(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+      if (r.code !== 0) throw new Error(`pg_ctl start failed:\n${r.err}`);
     },
     async stop() {
       if (stopped) return;

@@ -668,7 +668,7 @@ class PacketTransaction extends Transaction {
       warnings.length = 0;
       const out = encodePacket(
         { code, id: pkt.packet.id, authenticator: auth, pairs },
-        { dict: this.p.site.dict, secret: pkt.client.secret, requestAuthenticator: auth, messageAuthenticator: access || pkt.hasMessageAuthenticator, warnings },
+        { dict: this.p.site.dict, secret: pkt.client.secret, requestAuthenticator: auth, requestCode: pkt.packet.code, messageAuthenticator: access || pkt.hasMessageAuthenticator, warnings },
       );
       if (warnings.length) this.p.reportTruncation(req, code, `${pkt.src.address}:${pkt.src.port}`);
       if (req.debug) {

@@ -97,7 +97,10 @@ export class Compiler {
 
   /** Compiles a sibling list (a block body). `allowActions`: an `actions { }` block may end it. */
   compileBlock(rawItems: readonly ConfItem[], outer: Ctx, allowActions: boolean): { block: Block; actions?: Actions; retry?: RetryConfig; ctx: Ctx } {
-    const ctx: Ctx = { ...outer, scope: new Scope(outer.scope) };
+    // A block nested inside a child of `redundant` uses the section's defaults again (see Ctx.redundant).
+    const ctx: Ctx = outer.redundant && outer.redundant.block !== rawItems
+      ? { ...outer, defaults: outer.redundant.defaults, redundant: undefined, scope: new Scope(outer.scope) }
+      : { ...outer, scope: new Scope(outer.scope) };
     // `ok, ok, ok` on one line: several calls.
     const items: ConfItem[] = [];
     for (const it of rawItems) {

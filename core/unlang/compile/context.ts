@@ -20,6 +20,12 @@ export interface Ctx {
   readonly breaks: number;
   /** Policies being compiled (a policy calling its own name calls the module). */
   readonly policies: readonly string[];
+  /**
+   * Set while compiling the children of `redundant` / `redundant-load-balance` (`block`, whose
+   * statements take {@link ACTIONS_REDUNDANT} as `defaults`): blocks nested inside those children
+   * go back to the enclosing `defaults`, as in FreeRADIUS.
+   */
+  readonly redundant?: { readonly block: readonly unknown[]; readonly defaults: Actions };
   /** Number of enclosing `subrequest` sections (`detach` needs one). */
   readonly subrequests?: number;
 }

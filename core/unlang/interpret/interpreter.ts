@@ -869,7 +869,10 @@ export class Execution implements XlatInterpreterView {
         const r = c.rcode;
         const n = ins.children.length;
         const redundant = ins.k === 'redundant' || ins.redundant;
-        if (redundant && (r === R.FAIL || r === R.TIMEOUT || r === R.NOT_SET) && st.tried < n) {
+        // The next child is tried when this one's action for its rcode is not return/reject
+        // (by default fail and timeout; see ACTIONS_REDUNDANT), or when it set no rcode.
+        const a = r === R.NOT_SET ? A.NOT_SET : ins.children[st.i].actions[r];
+        if (redundant && a !== A.RETURN && a !== A.REJECT && st.tried < n) {
           st.i = (st.i + 1) % n;
           if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}# ${ins.name}: ${RCODE_NAMES[r] || 'no result'}, trying child ${st.i}`);
           st.tried++;
@@ -1094,11 +1097,10 @@ export class Execution implements XlatInterpreterView {
   /** `map <module> "query" { … }`: the module's map method, then the field assignments. */
   private mapCall(ins: Extract<Instr, { k: 'map' }>, f: Frame): Act {
     const req = this.request;
-    const query = ins.query ? evalExpr(ins.query, this.ectx).map(boxToString).join('') : '';
     const call = new ModuleCall(ins.instance, 'map', this.section, req.log);
     let r: MapResult | Promise<MapResult>;
     try {
-      r = ins.map(req, call, query);
+      r = ins.map(req, call, ins.query ? this.mapQuery(ins.query, ins.escape) : '');
     } catch (e) {
       req.log.error(`${ins.name}: ${(e as Error).message}`);
       r = 'fail';
@@ -1118,6 +1120,19 @@ export class Execution implements XlatInterpreterView {
       },
     );
     return Act.YIELD;
+  }
+
+  /**
+   * The text of a map query: literal text as written, every expanded value passed through the
+   * module's escape (a quoted string escapes its expansions; any other expression as a whole).
+   */
+  private mapQuery(q: Expr, escape?: (value: string) => string): string {
+    const text = (e: Expr) => evalExpr(e, this.ectx).map(boxToString).join('');
+    if (!escape || q.k === 'lit') return text(q);
+    if (q.k !== 'str') return escape(text(q));
+    let s = '';
+    for (const p of q.parts) s += typeof p === 'string' ? p : escape(text(p));
+    return s;
   }
 
   /** Applies a map result: every field must exist; a failure leaves the lists as they were. */

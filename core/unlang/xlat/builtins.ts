@@ -153,6 +153,9 @@ export function registerBuiltins(reg: XlatRegistry): void {
     return out;
   }, { ...pure, returnType: 'uint64', minArgs: 1, maxArgs: 3 });
   reg.register('rand', (_c, a) => [box('uint64', BigInt(Math.floor(Math.random() * Math.max(1, argInt(a[0], 0x7fffffff)!))))], { returnType: 'uint64', maxArgs: 1, args: ['uint32'] });
+  // ---- unique ids (RFC 9562): %uuid.v4() random, %uuid.v7() time-ordered (ms timestamp first).
+  reg.register('uuid.v4', () => str(crypto.randomUUID()), { returnType: 'string', maxArgs: 0 });
+  reg.register('uuid.v7', () => str(uuidV7(Date.now())), { returnType: 'string', maxArgs: 0 });
   reg.register('expr.rcode', (c, a) => [box('bool', c.request.rcode === argString(a[0]))], { returnType: 'bool', minArgs: 1, maxArgs: 1 });
   reg.register('rcode', (c, a) => a.length ? [box('bool', c.request.rcode === argString(a[0]))] : str(c.request.rcode ?? ''), {});
 
@@ -279,6 +282,16 @@ function printPairText(p: import('../../pair/pair').Pair): string {
  * `a` alphanumeric, `h`/`H` hex, `!` punctuation, `.` printable, `s` alphanumeric + `./`, `b` a random
  * byte); a decimal count before a class repeats it (at most 1024). An unknown class fails.
  */
+/** An RFC 9562 version 7 UUID: 48-bit Unix milliseconds, version 7, 74 random bits, variant 10. */
+export function uuidV7(ms: number): string {
+  const b = crypto.randomBytes(16);
+  b.writeUIntBE(Math.floor(ms) % 2 ** 48, 0, 6);
+  b[6] = (b[6] & 0x0f) | 0x70;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 function randStr(fmt: string): string {
   const sets: Record<string, string> = {
     c: 'abcdefghijklmnopqrstuvwxyz', C: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', n: '0123456789',

@@ -29,11 +29,26 @@ export interface CodecSuiteConfig {
   dictDir: string;
   /** The server-internal dictionary directory (Tmp-*, …), if any. */
   internalDir?: string;
+  /**
+   * More commands (the unit suite's `value`, `cast`, `calc` …), tried before the codec's own.
+   * Returns undefined for a command it does not know.
+   */
+  commands?: (cmd: string, args: string, st: FileState) => CommandOutcome | undefined;
+  /** Where `load-dictionary NAME` looks when NAME is not beside the test file. */
+  resolveDictionary?: (name: string, testDir: string) => string | undefined;
 }
 
-type Outcome = 'ok' | 'mismatch' | 'error' | 'exit' | 'skip-file';
+/** What a command did: `ok` (its output is in `st.data`), a `mismatch`, an `error` that stops the file … */
+export interface CommandOutcome {
+  outcome: Outcome;
+  expected?: string;
+  reason?: string;
+}
 
-class FileState {
+export type Outcome = 'ok' | 'mismatch' | 'error' | 'exit' | 'skip-file';
+
+/** Per-file state of the command language: the data buffer, the dictionaries, counters. */
+export class FileState {
   data = '';
   dict?: Dictionary;
   internal: Dictionary[] = [];
@@ -48,7 +63,8 @@ class FileState {
 /** Loaded dictionaries, keyed by directory and extra files (loading the full tree is slow). */
 const dictCache = new Map<string, Dictionary>();
 
-function loadDict(dir: string, extras: readonly string[]): Dictionary {
+/** A dictionary directory plus extra files, cached. */
+export function loadDict(dir: string, extras: readonly string[]): Dictionary {
   const key = [dir, ...extras].join('\0');
   let d = dictCache.get(key);
   if (!d) {
@@ -57,6 +73,11 @@ function loadDict(dir: string, extras: readonly string[]): Dictionary {
     dictCache.set(key, d);
   }
   return d;
+}
+
+/** Takes a dictionary out of the cache (a test is about to change it with `dictionary` statements). */
+export function uncacheDict(d: Dictionary): void {
+  for (const [k, v] of dictCache) if (v === d) dictCache.delete(k);
 }
 
 function hexOut(b: Buffer): string {
@@ -106,7 +127,9 @@ function argOrData(args: string, st: FileState): string {
 }
 
 /** Runs one command; returns its outcome, and for mismatches the expected text. */
-function runCommand(cmd: string, args: string, st: FileState, cfg: CodecSuiteConfig): { outcome: Outcome; expected?: string; reason?: string } {
+function runCommand(cmd: string, args: string, st: FileState, cfg: CodecSuiteConfig): CommandOutcome {
+  const extra = cfg.commands?.(cmd, args, st);
+  if (extra) return extra;
   const needDict = (): CodecBinding => {
     if (!st.dict || !st.codec) throw new Error('no protocol dictionary loaded (proto-dictionary missing)');
     return st.codec;
@@ -133,7 +156,9 @@ function runCommand(cmd: string, args: string, st: FileState, cfg: CodecSuiteCon
     case 'load-dictionary': {
       if (!st.dict) return { outcome: 'error', reason: 'load-dictionary before proto-dictionary' };
       const [name, dir] = args.trim().split(/\s+/);
-      const file = resolve(dir ? resolve(dirname(st.path), dir) : dirname(st.path), name);
+      const testDir = dir ? resolve(dirname(st.path), dir) : dirname(st.path);
+      let file = resolve(testDir, name);
+      if (!existsSync(file)) file = cfg.resolveDictionary?.(name, testDir) ?? file;
       st.extras = [...st.extras, file];
       st.dict = loadDict(cfg.dictDir, st.extras);
       st.codec = bind(st.dict);
@@ -274,7 +299,7 @@ export function runVectorFile(path: string, cfg: CodecSuiteConfig): CommandResul
       invert = true;
       [cmd, args] = splitCommand(args);
     }
-    let res: { outcome: Outcome; expected?: string; reason?: string };
+    let res: CommandOutcome;
     try {
       res = runCommand(cmd, args, st, cfg);
     } catch (e) {

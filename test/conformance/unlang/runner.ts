@@ -248,7 +248,13 @@ function printPair(p: Pair): string {
 /** Compares the reply with the filter like `fr_pair_validate()`. Returns a reason on mismatch. */
 export function validate(reply: Pair[], filter: PairWithOp[]): string | undefined {
   const got = leaves(reply).slice();
-  const want = filter.slice();
+  // A structural filter item (`Digest-Attributes == { Nonce == "…", … }`) compares its leaves.
+  const want: PairWithOp[] = [];
+  const expand = (w: PairWithOp): void => {
+    if (!w.leaf.children || w.leaf.children.length === 0) { want.push(w); return; }
+    for (const c of w.leaf.children) expand({ pair: c, leaf: c, op: w.op });
+  };
+  for (const w of filter) expand(w);
   const gs = got.map((p, i) => ({ p, i })).sort((a, b) => (sortKey(a.p) < sortKey(b.p) ? -1 : sortKey(a.p) > sortKey(b.p) ? 1 : a.i - b.i)).map((x) => x.p);
   const ws = want.map((w, i) => ({ w, i })).sort((a, b) => (sortKey(a.w.leaf) < sortKey(b.w.leaf) ? -1 : sortKey(a.w.leaf) > sortKey(b.w.leaf) ? 1 : a.i - b.i)).map((x) => x.w);
   const describe = () => `reply: ${got.map(printPair).join(', ')}`;

@@ -1,7 +1,8 @@
 /**
  * `map <module> ["query"] { attr op 'field' … }`: the module's map method runs the query and
  * returns fields; each line assigns a field's values to an attribute, with the edit
- * operators. A missing field makes the map `fail` and change nothing.
+ * operators. Values expanded into the query are escaped by the module (`mapEscape`: SQL
+ * quoting …); the literal text is not. A missing field makes the map `fail` and change nothing.
  */
 
 import { quoteValue } from '../context';
@@ -31,6 +32,6 @@ export const mapKeyword: Keyword = {
       const field = c.parseExpr(quoteValue(it), it.loc, ctx, false);
       entries.push({ lhs: lhs.ref, lhsType: lhs.t, op: it.op, field, name: it.text, loc: it.loc });
     }
-    return { k: 'map', instance, map: handle.map, query, entries, name: `map ${instance}`, loc: cs.loc, actions: ctx.defaults };
+    return { k: 'map', instance, map: handle.map, escape: handle.mapEscape, query, entries, name: `map ${instance}`, loc: cs.loc, actions: ctx.defaults };
   },
 };

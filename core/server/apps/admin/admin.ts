@@ -1,0 +1,287 @@
+/**
+ * The `admin` app: the operator's control surface over HTTP.
+ *
+ * ```
+ * app admin {
+ *     ipaddr = 127.0.0.1        # default: loopback only
+ *     port = 9813
+ *     token = "…"               # required: `Authorization: Bearer <token>`
+ *     allow_remote = no         # default: requests from non-loopback peers are refused (403)
+ *     tls {                     # optional: HTTPS
+ *         certificate_file = /path/cert.pem
+ *         private_key_file = /path/key.pem
+ *     }
+ * }
+ * ```
+ *
+ * | method | path | what |
+ * |---|---|---|
+ * | GET | `/` | the live dashboard (HTML; it asks for the token, or takes it from `#token=…`) |
+ * | GET | `/metrics` | Prometheus text exposition of the process's metrics registry |
+ * | GET | `/api/health` | `Server.health()`: generation, modules, listeners, apps |
+ * | GET | `/api/stats` | request/reply/drop counters (total and per listener), reloads, DAC counters, sessions |
+ * | POST | `/api/reload` | reload now (as SIGHUP) |
+ * | GET | `/api/sessions?user=&nas=&all=1&limit=` | sessions |
+ * | GET | `/api/sessions/<id>` | one session |
+ * | POST | `/api/sessions/<id>/coa` | CoA-Request: body `{"attributes": {"Actual-Data-Rate-Downstream": 5000000}}` |
+ * | POST | `/api/sessions/<id>/disconnect` | Disconnect-Request |
+ * | POST | `/api/coa`, `/api/disconnect` | the same by `{"user": …}`, `{"nas": …}` or `{"session": …}` |
+ *
+ * Everything but `GET /` needs the bearer token (compared in constant time, never logged).
+ * Answers are JSON; a CoA/Disconnect answers with one result per session (ACK, NAK with
+ * Error-Cause, timeout, no session, no client).
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { conf } from '../../../config/schema';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../../../metrics/prometheus';
+import { sampleValue } from '../../../metrics/snapshot';
+import { safeEqual } from '../../../protocol/radius/crypto';
+import { defineApp, type AppContext, type AppInstance, type Health } from '../../app';
+import { serverStatsView } from '../../stats-view';
+import { DASHBOARD_HTML } from './dashboard';
+
+/** Schema of `app admin { … }`. */
+export const AdminConfig = conf.section({
+  ipaddr: conf.ipaddr({ default: '127.0.0.1', doc: 'Address to bind. Loopback by default.' }),
+  port: conf.integer({ default: 9813, min: 0, max: 65535, doc: 'TCP port (0 = any free port).' }),
+  token: conf.string({ required: true, secret: true, doc: 'Bearer token every API request must carry.' }),
+  allow_remote: conf.boolean({ default: false, doc: 'Answer peers that are not on loopback (default: 403 for them).' }),
+  max_body: conf.integer({ default: 65536, min: 1024, doc: 'Largest request body accepted, bytes.' }),
+  tls: conf.subsection({
+    certificate_file: conf.string({ required: true, doc: 'PEM certificate (chain).' }),
+    private_key_file: conf.string({ required: true, doc: 'PEM private key.' }),
+  }, { optional: true, doc: 'Serve HTTPS instead of HTTP.' }),
+});
+type AdminConfig = conf.Infer<typeof AdminConfig>;
+
+const digest = (s: string): Buffer => crypto.createHash('sha256').update(s).digest();
+
+/** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a);
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+/** One running admin endpoint. */
+export class AdminApp implements AppInstance {
+  private server: http.Server | undefined;
+  private tokenDigest: Buffer;
+  private served = 0;
+  private denied = 0;
+
+  constructor(private config: AdminConfig, private readonly ctx: AppContext) {
+    this.tokenDigest = digest(config.token);
+  }
+
+  async start(): Promise<void> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
+    const server = this.config.tls
+      ? https.createServer({ cert: fs.readFileSync(this.config.tls.certificate_file), key: fs.readFileSync(this.config.tls.private_key_file) }, handler)
+      : http.createServer(handler);
+    server.on('clientError', (_e, socket) => socket.destroy());
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.port, this.config.ipaddr, () => { server.off('error', reject); resolve(); });
+    });
+    server.on('error', (e) => this.ctx.log.error(`http: ${e.message}`));
+    const a = this.address();
+    this.ctx.log.info(`listening on ${this.config.tls ? 'https' : 'http'} ${a?.address} port ${a?.port}`);
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server?.listening) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  /** Same address, port and TLS: take the new token in place. */
+  reload(next: unknown): boolean {
+    const c = next as AdminConfig;
+    const bound = this.address();
+    if (!bound || c.ipaddr !== this.config.ipaddr || (c.port !== this.config.port && c.port !== bound.port)
+      || JSON.stringify(c.tls) !== JSON.stringify(this.config.tls)) return false;
+    this.config = c;
+    this.tokenDigest = digest(c.token);
+    return true;
+  }
+
+  health(): Health {
+    const a = this.address();
+    return a ? { status: 'ok', detail: { address: a.address, port: a.port, served: this.served, denied: this.denied } }
+      : { status: 'down', detail: { error: 'not listening' } };
+  }
+
+  /** The bound address (tests use it with `port = 0`). */
+  address(): { address: string; port: number } | undefined {
+    const a = this.server?.listening ? (this.server.address() as AddressInfo | null) : null;
+    return a ? { address: a.address, port: a.port } : undefined;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      if (!this.config.allow_remote && !isLoopback(req.socket.remoteAddress)) {
+        this.denied++;
+        throw new HttpError(403, 'only loopback peers may use the admin API (allow_remote = no)');
+      }
+      const url = new URL(req.url ?? '/', 'http://admin');
+      const path = url.pathname;
+      const method = req.method ?? 'GET';
+      if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+        this.served++;
+        return this.sendRaw(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, method === 'HEAD');
+      }
+      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+      if (!m || !safeEqual(digest(m[1].trim()), this.tokenDigest)) {
+        this.denied++;
+        res.setHeader('WWW-Authenticate', 'Bearer');
+        throw new HttpError(401, 'unauthorized');
+      }
+      this.served++;
+      const body = method === 'POST' ? await this.readBody(req) : {};
+      const out = await this.route(method, path, url.searchParams, body, res);
+      if (out !== undefined) this.send(res, 200, out);
+    } catch (e) {
+      if (e instanceof HttpError) return this.send(res, e.status, { error: e.message });
+      this.ctx.log.error(`http: ${(e as Error).message}`);
+      this.send(res, 500, { error: 'internal error' });
+    }
+  }
+
+  private async route(method: string, path: string, q: URLSearchParams, body: Record<string, unknown>, res: http.ServerResponse): Promise<unknown> {
+    const host = this.ctx.host;
+    const dac = host.dac;
+    const want = (m: string) => {
+      if (method !== m) { res.setHeader('Allow', m); throw new HttpError(405, 'method not allowed'); }
+    };
+    if (path === '/metrics') {
+      want('GET');
+      this.sendRaw(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(host.metrics.snapshot()));
+      return undefined;
+    }
+    if (path === '/api/health') { want('GET'); return host.health(); }
+    if (path === '/api/stats') {
+      want('GET');
+      const snap = host.metrics.snapshot();
+      const dacFamily = snap.families.find((f) => f.name === 'tsradius_dac_requests_total');
+      const dacCounts: Record<string, number> = {};
+      for (const s of dacFamily?.samples ?? []) dacCounts[s.labels.join(' ')] = s.value;
+      return {
+        ...serverStatsView(snap),
+        uptime: host.uptime(),
+        sessions: { active: await dac.sessions.count() },
+        dac: { requests: dacCounts, in_flight: dac.inFlight, retransmissions: sampleValue(snap, 'tsradius_dac_retransmissions_total') ?? 0 },
+      };
+    }
+    if (path === '/api/reload') { want('POST'); return { ok: await host.reload(), generation: host.generation }; }
+    if (path === '/api/sessions') {
+      want('GET');
+      const limit = Math.min(10_000, Math.max(1, Number(q.get('limit') ?? 1000) || 1000));
+      const list = await dac.sessions.find({ user: q.get('user') ?? undefined, nas: q.get('nas') ?? undefined, all: q.get('all') === '1' || q.get('all') === 'yes' }, limit);
+      return { count: list.length, sessions: list };
+    }
+    const sm = /^\/api\/sessions\/([^/]+)(?:\/(coa|disconnect))?$/.exec(path);
+    if (sm) {
+      const id = decodeURIComponent(sm[1]);
+      if (!sm[2]) {
+        want('GET');
+        const s = await dac.sessions.get(id);
+        if (!s) throw new HttpError(404, `no session ${id}`);
+        return s;
+      }
+      want('POST');
+      return this.dacCommand(sm[2] as 'coa' | 'disconnect', { session: id }, body);
+    }
+    if (path === '/api/coa' || path === '/api/disconnect') {
+      want('POST');
+      const f = { session: str(body.session), user: str(body.user), nas: str(body.nas) };
+      if (!f.session && !f.user && !f.nas) throw new HttpError(400, 'give "session", "user" or "nas"');
+      return this.dacCommand(path === '/api/coa' ? 'coa' : 'disconnect', f, body);
+    }
+    throw new HttpError(404, 'not found');
+  }
+
+  private async dacCommand(kind: 'coa' | 'disconnect', f: { session?: string; user?: string; nas?: string }, body: Record<string, unknown>): Promise<unknown> {
+    const dac = this.ctx.host.dac;
+    const filter = { id: f.session, user: f.user, nas: f.nas };
+    let results;
+    if (kind === 'coa') {
+      const attrs = body.attributes;
+      if (!attrs || typeof attrs !== 'object' || Array.isArray(attrs) || Object.keys(attrs).length === 0) {
+        throw new HttpError(400, 'a CoA needs "attributes": {"Name": value, …}');
+      }
+      try {
+        results = await dac.coa(filter, attrs as Record<string, string | number>);
+      } catch (e) {
+        throw new HttpError(400, (e as Error).message);
+      }
+    } else {
+      results = await dac.disconnect(filter);
+    }
+    this.ctx.log.info(`operator ${kind} ${JSON.stringify(f)}: ${results.map((r) => `${r.session} ${r.result}`).join(', ')}`);
+    return { results };
+  }
+
+  private readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > this.config.max_body) { reject(new HttpError(413, 'body too large')); req.destroy(); return; }
+        chunks.push(c);
+      });
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8').trim();
+        if (text === '') return resolve({});
+        try {
+          const v = JSON.parse(text);
+          if (!v || typeof v !== 'object' || Array.isArray(v)) return reject(new HttpError(400, 'body must be a JSON object'));
+          resolve(v as Record<string, unknown>);
+        } catch {
+          reject(new HttpError(400, 'body is not JSON'));
+        }
+      });
+      req.on('error', reject);
+    });
+  }
+
+  private send(res: http.ServerResponse, status: number, body: unknown): void {
+    this.sendRaw(res, status, 'application/json', JSON.stringify(body, null, 2) + '\n');
+  }
+
+  private sendRaw(res: http.ServerResponse, status: number, type: string, text: string, headOnly = false): void {
+    if (res.headersSent) return;
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    res.end(headOnly ? undefined : text);
+  }
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** `app admin { … }`. */
+export const adminApp = defineApp({
+  name: 'admin',
+  config: AdminConfig,
+  validate: (c) => {
+    if (c.token.length < 8) return 'token: use at least 8 characters';
+    if (!c.allow_remote && !isLoopback(c.ipaddr)) return `ipaddr ${c.ipaddr} is not a loopback address: set allow_remote = yes to serve other hosts`;
+    return undefined;
+  },
+  create: (config, ctx) => new AdminApp(config, ctx),
+});
