@@ -5,6 +5,7 @@
  *
  *   health                              server health: modules, listeners, apps
  *   stats                               request/reply/drop counters, sessions, CoA/Disconnect counters
+ *   clients                             the clients and where their CoA/Disconnect go
  *   sessions [--user U] [--nas N] [--all]
  *   session ID                          one session in full
  *   coa ID|--user U|--nas N NAME=VALUE …   CoA-Request (e.g. Actual-Data-Rate-Downstream=5000000)
@@ -92,6 +93,7 @@ export async function radminMain(argv: readonly string[], io: CliIo = processIo(
       case 'health': r = await get('/api/health'); break;
       case 'stats': r = await get('/api/stats'); break;
       case 'metrics': r = await get('/metrics'); break;
+      case 'clients': r = await get('/api/clients'); break;
       case 'reload': r = await post('/api/reload', {}); break;
       case 'sessions': {
         const q = new URLSearchParams();
@@ -119,7 +121,7 @@ export async function radminMain(argv: readonly string[], io: CliIo = processIo(
         break;
       }
       default:
-        io.err(`radmin: unknown command "${cmd}" (health, stats, sessions, session, coa, disconnect, reload, metrics)`);
+        io.err(`radmin: unknown command "${cmd}" (health, stats, clients, sessions, session, coa, disconnect, reload, metrics)`);
         return 2;
     }
   } catch (e) {
@@ -153,6 +155,12 @@ export async function radminMain(argv: readonly string[], io: CliIo = processIo(
       }
       return body.results.every((x: any) => x.result === 'ack') ? 0 : 1;
     }
+    case 'clients':
+      if (!a.json) {
+        for (const l of table(['SERVER', 'NAME', 'NETWORK', 'NAS TYPE', 'COA/DISCONNECT TO'], body.clients.map((c: any) => [c.server, c.name, c.network, c.nasType,
+          `${c.coaServer?.ipaddr ?? '(NAS address)'}:${c.coaServer?.port ?? 3799}${c.coaServer?.ownSecret ? ' (own secret)' : ''}`]))) io.out(l);
+      }
+      return 0;
     case 'health':
       if (!a.json) {
         io.out(`status ${body.status}, generation ${body.generation}, up ${Math.round(body.uptime)} s, reloads ${body.reloads.ok} ok / ${body.reloads.failed} failed`);

@@ -39,7 +39,7 @@
  */
 
 import type { ModuleMapMethod, ModuleMethod } from '../unlang/module-call';
-import type { ConfLoc } from '../config/ast';
+import type { ConfLoc, ConfSection } from '../config/ast';
 import type { Fields, Infer, SectionSchema } from '../config/schema';
 import type { DictAttr } from '../dict/attr';
 import type { Dictionary } from '../dict/dictionary';
@@ -116,6 +116,12 @@ export interface ModuleInstance {
   bootstrap?(ctx: BootstrapContext): void;
   instantiate?(ctx: InstantiateContext): void | Promise<void>;
   detach?(): void | Promise<void>;
+  /**
+   * RADIUS clients the instance read while instantiating (FreeRADIUS `read_clients`), as `client <name> { … }`
+   * sections. They join the global clients after those of the configuration; one whose network a configured
+   * client already covers is skipped with a warning.
+   */
+  clients?(): readonly ConfSection[];
 }
 
 /** Method names of `I` whose type is a module method. */

@@ -79,6 +79,20 @@ export interface AppHost {
   readonly dac: DacService;
   /** Runs a reload now (as SIGHUP does); true when the new configuration is serving. */
   reload(): Promise<boolean>;
+  /** The current generation's clients (no secrets): global ones as server `*`, then each server's own. */
+  clients(): ClientSummary[];
+}
+
+/** A client as {@link AppHost.clients} shows it. */
+export interface ClientSummary {
+  /** `*` for top-level clients, else the server whose table holds it. */
+  readonly server: string;
+  readonly name: string;
+  readonly shortname: string;
+  readonly network: string;
+  readonly nasType: string;
+  /** Where CoA/Disconnect for its sessions go (undefined: port 3799 of the NAS, the client's secret). */
+  readonly coaServer?: { ipaddr?: string; port: number; ownSecret: boolean };
 }
 
 /** The server's health report (`Server.health()`). */

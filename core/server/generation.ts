@@ -204,6 +204,14 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
     const clientSection = (cs: ConfSection) => withClientDefaults(cs, settings, cs.loc);
     const globalSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'client');
     const globalClients = parseClients(globalSections.map(clientSection));
+    // Clients read by modules at start (read_clients): after the configured ones, which win.
+    for (const m of modules.list()) {
+      for (const cs of m.instance.clients?.() ?? []) {
+        const c = parseClient(clientSection(cs));
+        if (globalClients.add(c)) opts.log.warn(`${m.name}: client ${c.network} from the module skipped: a configured client covers it`);
+        else globalSections.push(cs);
+      }
+    }
 
     const sites = new Map<string, SiteBuild>();
     const clients = new Map<string, ClientTable>();

@@ -34,11 +34,11 @@ import type { ClientTable } from '../listen/clients';
 import type { ProcessOptions } from '../process/radius/types';
 import type { CompiledSite, InjectReply, NamespaceRegistry, SiteProcess } from '../process/namespace';
 import type { ProcessStats } from '../process/radius/process';
-import type { Collect, CounterChild, GaugeOptions, MetricOptions } from '../metrics/registry';
+import type { Collect, CounterChild, GaugeOptions, Histogram, MetricOptions } from '../metrics/registry';
 import { processServices, type ProcessServices } from '../module/container';
 import type { Pair } from '../pair/pair';
 import { parsePairList } from '../pair/text';
-import type { AppHost, AppInstance, AppRegistry, AppSpec, Health, InjectRequest, ServerHealth } from './app';
+import type { AppHost, AppInstance, AppRegistry, AppSpec, ClientSummary, Health, InjectRequest, ServerHealth } from './app';
 import { loadGeneration, type Generation, type GenerationOptions } from './generation';
 import { serverStatsView, SERVER_METRICS } from './stats-view';
 import { socketKey, type ListenSpec } from './listen-config';
@@ -165,6 +165,8 @@ export class Server {
   readonly services: ProcessServices;
   private readonly reloadsOk: CounterChild;
   private readonly reloadsFailed: CounterChild;
+  /** Time from hand-over to answer per site (the dashboard's latency, Prometheus histograms). */
+  private readonly requestSeconds: Histogram;
   /** Counters of listeners closed by a reload, so totals never go backwards. */
   private retired: ListenerStats = {};
   /** Sinks of older generations still draining, then their final counters by server name. */
@@ -188,6 +190,7 @@ export class Server {
     get metrics() { return srv.services.metrics; },
     get dac() { return srv.services.dac; },
     reload: () => srv.reload(),
+    clients: () => srv.clientSummaries(),
   }))(this);
   /** What `auto` learned (clients that sent Message-Authenticator); see core/listen/client-state.ts. */
   private maState: MaSeenState | undefined;
@@ -200,6 +203,10 @@ export class Server {
     const m = this.services.metrics;
     const reloads = m.counter({ name: SERVER_METRICS.reloads, help: 'Configuration reloads, by result.', labelNames: ['result'] });
     this.reloadsOk = reloads.labels('ok');
+    this.requestSeconds = m.histogram({
+      name: 'tsradius_request_duration_seconds', help: 'Time from a request reaching its site to its answer (or end without one), by server.',
+      labelNames: ['server'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
     this.reloadsFailed = reloads.labels('failed');
     this.startedMono = this.services.clock.now();
     const startedWall = this.services.clock.wall(this.startedMono);
@@ -631,7 +638,7 @@ export class Server {
     const opts = { log: this.opts.log, debug: this.opts.debug, requestLogSink: this.opts.requestLogSink, clock: this.services.clock };
     for (const [name, build] of gen.sites) {
       const inner = this.opts.createProcess ? this.opts.createProcess(build.site, opts) : build.namespace.createProcess(build.site, opts);
-      sinks.set(name, new TrackingSink(inner, name));
+      sinks.set(name, new TrackingSink(inner, name, this.requestSeconds.labels(name)));
     }
     return sinks;
   }
@@ -752,6 +759,26 @@ export class Server {
     if (this.share > 1) {
       for (const table of gen.clients.values()) (table as { setShare?: (n: number) => void }).setShare?.(this.share);
     }
+  }
+
+  /** The current generation's clients for apps (no secrets). */
+  clientSummaries(): ClientSummary[] {
+    const gen = this.gen;
+    if (!gen) return [];
+    const out: ClientSummary[] = [];
+    const seen = new Set<unknown>();
+    const add = (server: string, table: ClientTable) => {
+      for (const c of table.clients) {
+        if (server !== '*' && seen.has(c)) continue;
+        seen.add(c);
+        const coa = c.coaServer;
+        out.push({ server, name: c.name, shortname: c.shortname, network: c.network, nasType: c.nasType,
+          coaServer: coa && { ipaddr: coa.ipaddr, port: coa.port, ownSecret: coa.secret !== undefined } });
+      }
+    };
+    add('*', gen.globalClients);
+    for (const [name, table] of gen.clients) add(name, table);
+    return out;
   }
 
   /** A listener saw a client's first Message-Authenticator. */

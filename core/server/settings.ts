@@ -88,6 +88,7 @@ export const MainSchema = conf.section({
   app: conf.raw({ doc: 'Apps: app <kind> [<name>] { … } (long-lived services such as the health endpoint; see core/server/README.md).' }),
   templates: conf.raw({ doc: 'Templates for $TEMPLATE.' }),
   instantiate: conf.raw({ doc: 'Accepted for FreeRADIUS v3 compatibility; ignored.' }),
+  global: conf.raw({ doc: 'Library-wide settings of modules (FreeRADIUS v4 `global { ldap { ldap_debug = … } }`): accepted, not used (our modules have no process-wide library state to configure).' }),
   $TEMPLATE: conf.raw(),
 });
 

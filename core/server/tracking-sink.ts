@@ -15,7 +15,12 @@ export class TrackingSink implements SiteProcess {
   private readonly live = new Set<InFlight>();
 
   /** `site`: the server (virtual server) name, for metrics. */
-  constructor(readonly inner: PacketSink & Partial<Pick<SiteProcess, 'inject' | 'close'>>, readonly site = '') {}
+  /**
+   * `latency`: observes each request's time from hand-over to answer (or end without one), in
+   * seconds (the server's `tsradius_request_duration_seconds{server}`).
+   */
+  constructor(readonly inner: PacketSink & Partial<Pick<SiteProcess, 'inject' | 'close'>>, readonly site = '',
+    private readonly latency?: { observe(seconds: number): void }) {}
 
   /** Requests started and not yet answered. */
   get inFlight(): number {
@@ -56,12 +61,13 @@ export class TrackingSink implements SiteProcess {
   private track<T>(done: (v: T) => void): Ticket<T> {
     this.inflight++;
     this.total++;
-    return new Ticket(this, done);
+    return new Ticket(this, done, this.latency ? performance.now() : 0);
   }
 
   /** Called by a {@link Ticket} when its request ends. */
-  counted(handle: InFlight | undefined): void {
+  counted(handle: InFlight | undefined, started: number): void {
     this.inflight--;
+    if (this.latency) this.latency.observe((performance.now() - started) / 1000);
     if (handle) this.live.delete(handle);
   }
 
@@ -131,7 +137,7 @@ class Ticket<T> {
   private finished = false;
   private handle: InFlight | undefined;
 
-  constructor(private readonly sink: TrackingSink, private readonly done: (v: T) => void) {}
+  constructor(private readonly sink: TrackingSink, private readonly done: (v: T) => void, private readonly started: number) {}
 
   readonly finish = (v: T): void => {
     if (!this.out()) return;
@@ -157,7 +163,7 @@ class Ticket<T> {
   private out(): boolean {
     if (this.finished) return false;
     this.finished = true;
-    this.sink.counted(this.handle);
+    this.sink.counted(this.handle, this.started);
     return true;
   }
 }

@@ -62,6 +62,19 @@ export const LdapConfig = conf.section({
     filter: conf.string({ default: '(objectClass=*)', doc: 'Filter a profile object must match.' }),
     default: conf.tmpl({ doc: 'DN of the profile applied to every user (before the user\'s own profiles).' }),
   }),
+  read_clients: conf.boolean({ default: false, doc: 'Read RADIUS clients from the directory at start-up (see client { }); start-up fails when they cannot be read.' }),
+  client: conf.subsection({
+    base_dn: conf.string({ default: '', doc: 'Search base for client objects (default: base_dn).' }),
+    filter: conf.string({ default: '(objectClass=radiusClient)', doc: 'Filter a client object must match.' }),
+    scope: conf.enum(SCOPES, { default: 'sub', doc: 'Search scope for clients.' }),
+    attribute: conf.subsection({
+      ipaddr: conf.string({ default: 'radiusClientIdentifier', doc: 'LDAP attribute holding the client address or network (required on the object).' }),
+      secret: conf.string({ default: 'radiusClientSecret', doc: 'LDAP attribute holding the shared secret (required on the object).' }),
+      shortname: conf.string({ default: 'radiusClientShortname', doc: 'LDAP attribute holding the short name.' }),
+      nas_type: conf.string({ default: 'radiusClientType', doc: 'LDAP attribute holding the NAS type.' }),
+      require_message_authenticator: conf.string({ default: 'radiusClientRequireMa', doc: 'LDAP attribute holding require_message_authenticator (TRUE/FALSE, yes/no/auto).' }),
+    }),
+  }),
   options: conf.subsection({
     net_timeout: conf.duration({ default: 10, min: '10ms', max: 300, doc: 'Connecting (TCP, TLS, StartTLS and the admin bind) must finish within this.' }),
     res_timeout: conf.duration({ default: 20, min: '10ms', max: 300, doc: 'Per-operation timeout: an operation without a result is abandoned (LDAP Abandon) and, time permitting, retried on another server; its connection becomes a zombie when nothing else arrived either.' }),

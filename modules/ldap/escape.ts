@@ -44,10 +44,12 @@ export interface LdapUrl {
 
 /** Parses an LDAP URL; throws an Error with a readable message when it is not one. */
 export function parseLdapUrl(url: string): LdapUrl {
-  const m = /^(ldaps?):\/\/([^/]*)(?:\/([^?]*))?(?:\?([^?]*))?(?:\?([^?]*))?(?:\?([^?]*))?(?:\?([^?]*))?$/i.exec(url.trim());
+  const m = /^(ldap[si]?):\/\/([^/]*)(?:\/([^?]*))?(?:\?([^?]*))?(?:\?([^?]*))?(?:\?([^?]*))?(?:\?([^?]*))?$/i.exec(url.trim());
   if (!m) throw new Error(`not an LDAP URL: "${url}"`);
   const [, proto, host, base = '', attrs = '', scope = '', filter = '', exts = ''] = m;
   if (exts) throw new Error('LDAP URL extensions are not supported');
+  // `ldapi:///…` (no socket named) means "the configured servers", like `ldap:///…`.
+  if (proto.toLowerCase() === 'ldapi' && host) throw new Error('ldapi:// (Unix socket) URLs naming a socket are not supported');
   const sc = (scope || 'base').toLowerCase();
   if (sc !== 'base' && sc !== 'one' && sc !== 'sub') throw new Error(`LDAP URL scope must be base, one or sub, not "${scope}"`);
   return {

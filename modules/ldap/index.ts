@@ -32,4 +32,6 @@ export default defineModule({
   methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
   named: { authorize: 'authorize', authenticate: 'authenticate' },
   env: { authorize: LDAP_AUTHORIZE_ENV, authenticate: LDAP_AUTHENTICATE_ENV },
+  map: 'mapQuery',
+  mapEscape: 'mapEscape',
 });

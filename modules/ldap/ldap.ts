@@ -13,11 +13,12 @@ import { defineDict, type DictHandles, type EnvOf } from '../../core';
 import type { CompiledTemplate } from '../../core';
 import type { Dictionary } from '../../core';
 import type { Logger } from '../../core';
-import type { CallContext, Rcode } from '../../core';
+import type { CallContext, MapResult, Rcode } from '../../core';
 import type { BootstrapContext, InstantiateContext, ModuleInstance } from '../../core';
 import { MODULE_CONFIG, MODULE_DICT, MODULE_LOG, MODULE_NAME, TRUNKS } from '../../core';
 import { Pair } from '../../core';
 import type { Request } from '../../core';
+import type { ConfItem, ConfSection } from '../../core';
 import { trunkFactory, type TrunkFactory } from '../../core';
 import { box } from '../../core';
 import { addValue, failureMessage, getValue } from '../../core';
@@ -89,6 +90,7 @@ export class Ldap implements ModuleInstance {
   private p!: LdapPrepared;
   private t!: Templates;
   private readonly groupCache = new WeakMap<Request, GroupCache>();
+  private readClients: ConfSection[] = [];
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: LdapConfig,
@@ -138,8 +140,50 @@ export class Ldap implements ModuleInstance {
     const until = Date.now() + o.instantiate_timeout * 1000;
     while (!dirs.anyAlive() && Date.now() < until && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 20));
     if (!dirs.anyAlive() && !ctx.signal.aborted) {
+      if (c.read_clients) throw new Error(`read_clients: no LDAP server answered within instantiate_timeout ${o.instantiate_timeout}s`);
       this.log.warn(`no LDAP server answered within instantiate_timeout ${o.instantiate_timeout}s; starting anyway, calls fail until one does`);
     }
+    if (c.read_clients && !ctx.signal.aborted) this.readClients = await this.loadClients(ctx.signal);
+  }
+
+  /** The clients read at start (`read_clients`), as `client { }` sections for the server's client table. */
+  clients(): readonly ConfSection[] {
+    return this.readClients;
+  }
+
+  /**
+   * `read_clients`: one search under `client.base_dn`; every object becomes a client with the attributes
+   * named in `client.attribute { }`. An object without an address or a secret is skipped with a warning;
+   * a failed search fails start-up (a server without its clients would drop their packets silently).
+   */
+  private async loadClients(signal: AbortSignal): Promise<ConfSection[]> {
+    const c = this.config.client;
+    const a = c.attribute;
+    const attrs = [a.ipaddr, a.secret, a.shortname, a.nas_type, a.require_message_authenticator];
+    const r = await this.search({ base: c.base_dn || this.config.base_dn, scope: c.scope, filter: c.filter, attrs }, signal);
+    if (r.status !== LDAP.success && r.status !== LDAP.noSuchObject) throw new Error(`read_clients: search failed (LDAP ${r.status} ${r.message})`);
+    const out: ConfSection[] = [];
+    const loc = { file: `ldap ${this.name}`, line: 0 };
+    const pair = (attr: string, value: string): ConfItem => ({ kind: 'pair', attr, op: '=', value, quote: 'single', text: `${attr} = …`, loc });
+    for (const e of r.entries) {
+      const one = (name: string) => entryValues(e, name)[0];
+      const ip = one(a.ipaddr);
+      const secret = one(a.secret);
+      if (!ip || !secret) {
+        this.log.warn(`read_clients: ${e.dn} has no ${!ip ? a.ipaddr : a.secret}; skipped`);
+        continue;
+      }
+      const children: ConfItem[] = [pair('ipaddr', ip), pair('secret', secret)];
+      const short = one(a.shortname);
+      if (short) children.push(pair('shortname', short));
+      const type = one(a.nas_type);
+      if (type) children.push(pair('nas_type', type));
+      const ma = one(a.require_message_authenticator)?.toLowerCase();
+      if (ma) children.push(pair('require_message_authenticator', ma === 'true' ? 'yes' : ma === 'false' ? 'no' : ma));
+      out.push({ kind: 'section', name1: 'client', name2: short || ip, headerText: short || ip, children, loc: { ...loc, file: `${loc.file}: ${e.dn}` } });
+    }
+    this.log.info(`read_clients: ${out.length} client(s) from ${c.base_dn || this.config.base_dn}`);
+    return out;
   }
 
   detach(): void {
@@ -394,6 +438,49 @@ export class Ldap implements ModuleInstance {
     return member;
   }
 
+  // ───────────────────────── map ldap "url" { … } ─────────────────────────
+
+  /**
+   * `map <inst> "ldap:///base?attrs?scope?filter" { attr op 'ldapAttr' … }` (FreeRADIUS map_proc): one
+   * search; the fields are the attributes of every entry found (names case-insensitive, values of all
+   * entries in result order), plus `dn` and `entryDN` (the entry's DN). No entry: `notfound`. Without an
+   * attribute list in the URL all user and operational attributes are asked for. Values expanded into the
+   * URL are filter-escaped (`mapEscape`), so a `(` in `%{NAS-Identifier}` cannot change the filter.
+   */
+  async mapQuery(request: Request, ctx: CallContext, query: string): Promise<MapResult> {
+    let u: ReturnType<typeof parseLdapUrl>;
+    try {
+      u = parseLdapUrl(query);
+      if (u.server) {
+        const t = parseServer(u.server, this.config.port);
+        if (!this.p.targets.some((x) => x.host === t.host)) throw new Error(`${t.host} is not one of the configured servers`);
+      }
+    } catch (e) {
+      request.log.error(`${this.name}: map: ${(e as Error).message}`);
+      return 'fail';
+    }
+    let r: OpResult;
+    try {
+      r = await this.search({ base: u.base, scope: u.scope, filter: u.filter, attrs: u.attrs.length ? u.attrs : ['*', '+'] }, ctx.signal);
+    } catch (e) {
+      return this.opFailed(request, e, 'map search');
+    }
+    if (r.status === LDAP.noSuchObject || (r.status === LDAP.success && r.entries.length === 0)) return 'notfound';
+    if (r.status !== LDAP.success) return this.opFailed(request, new Error(`LDAP ${r.status} ${r.message}`), 'map search');
+    const fields = new FieldMap();
+    for (const e of r.entries) {
+      fields.add('dn', [e.dn]);
+      if (!e.attrs.has('entrydn')) fields.add('entrydn', [e.dn]);
+      for (const [name, vals] of e.attrs) fields.add(name, vals.map((b) => b.toString('utf8')));
+    }
+    return { fields };
+  }
+
+  /** Escapes a value expanded into a `map` URL (RFC 4515 filter escaping). */
+  mapEscape(value: string): string {
+    return escapeFilter(value);
+  }
+
   // ───────────────────────── %ldap(url) ─────────────────────────
 
   /**
@@ -413,5 +500,19 @@ export class Ldap implements ModuleInstance {
     if (r.status !== LDAP.success && r.status !== LDAP.noSuchObject) throw new Error(`${this.name}: search failed (LDAP ${r.status})`);
     void request;
     return r.entries.flatMap((e) => entryValues(e, u.attrs[0])).map((v) => box('string', v));
+  }
+}
+
+/** Map fields by attribute name, looked up case-insensitively (LDAP attribute names are). */
+class FieldMap extends Map<string, string[]> {
+  add(name: string, values: string[]): void {
+    const k = name.toLowerCase();
+    const have = super.get(k);
+    if (have) have.push(...values);
+    else super.set(k, [...values]);
+  }
+
+  override get(name: string): string[] | undefined {
+    return super.get(name.toLowerCase());
   }
 }

@@ -4,7 +4,10 @@
  * NAS for authentication and accounting (its CoA port is the simulator's, which does not know
  * that session: the NAK's Error-Cause is recorded).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseApps, parseConfigString, AppRegistry, BUILTIN_APPS, type ConfSection } from '../../core';
 import { isLoopback } from '../../core/server/apps/admin/admin';
@@ -84,6 +87,12 @@ describe('admin app', () => {
     expect((await radmin(['sessions'])).out.at(-1)).toBe('1 session(s)');
     expect((await radmin(['sessions', '--all'])).out.at(-1)).toBe('2 session(s)');
 
+    const cl = await radmin(['clients']);
+    expect(cl.code).toBe(0);
+    expect(cl.out[0]).toMatch(/^SERVER\s+NAME\s+NETWORK\s+NAS TYPE\s+COA\/DISCONNECT TO$/);
+    expect(cl.out[2]).toMatch(new RegExp(`^\\*\\s+vx-nas\\s+127\\.0\\.0\\.1\\s+other\\s+\\(NAS address\\):${f.ports.coa}$`));
+    expect(JSON.stringify((await api(f, 'GET', '/api/clients')).json)).not.toContain('testing123');
+
     const stats = await radmin(['stats']);
     expect(stats.code).toBe(0);
     expect(stats.out[0]).toMatch(/active sessions 1/);
@@ -113,6 +122,11 @@ describe('admin app', () => {
     expect(typed.get('tsradius_sessions_active')).toBe('gauge');
     expect(m.out.join('\n')).toMatch(/^tsradius_sessions_active 1$/m);
     expect(typed.get('tsradius_dac_rtt_seconds')).toBe('histogram');
+    expect(typed.get('tsradius_request_duration_seconds')).toBe('histogram');
+    expect(m.out.join('\n')).toMatch(/^tsradius_request_duration_seconds_bucket\{server="vx",le="\+Inf"\} [1-9][0-9]*$/m);
+    const st = await api(f, 'GET', '/api/stats');
+    expect(st.json.latency.vx.count).toBeGreaterThanOrEqual(5);
+    expect(st.json.latency.vx.p50).toBeGreaterThan(0);
   });
 
   it('Debian radclient as the NAS: VX Access-Request and Start; a CoA its NAS does not know is NAKed (Error-Cause recorded)', async () => {
@@ -143,5 +157,54 @@ describe('admin app', () => {
     const after = await api(f, 'GET', `/api/sessions/${id}`);
     expect(after.json.lastDac).toMatchObject({ kind: 'coa', result: 'nak', errorCause: 503 });
     expect(after.json.attributes['Idle-Timeout']).toBe('600');
+  });
+});
+
+describe('admin app over TLS, and the nassim command line', () => {
+  it('serves HTTPS with the configured certificate; radmin verifies it with --ca', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-admin-tls-'));
+    try {
+      const cert = path.join(dir, 'cert.pem');
+      const key = path.join(dir, 'key.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+      f = await startVx((file, text) => (file === 'radiusd.conf'
+        ? text.replace(/token = "([^"]+)"/, `token = "$1"\n\ttls {\n\t\tcertificate_file = ${cert}\n\t\tprivate_key_file = ${key}\n\t}`) : text));
+      const url = f.adminUrl.replace('http:', 'https:');
+      const out: string[] = [];
+      const err: string[] = [];
+      const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), stdin: async () => '' };
+      expect(await radminMain(['--url', url, '--token', ADMIN_TOKEN, '--ca', cert, 'health'], io)).toBe(0);
+      expect(out[0]).toMatch(/^status ok/);
+      // Without the CA the certificate is not trusted.
+      expect(await radminMain(['--url', url, '--token', ADMIN_TOKEN, 'health'], io)).toBe(1);
+      expect(err.join('\n')).toMatch(/self[- ]signed|certificate/i);
+      // Plain HTTP on the TLS port gets nothing useful.
+      await expect(fetch(`${f.adminUrl}/api/health`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).rejects.toThrow();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('bin/nassim.js runs sessions through the whole flow and reports per packet type', async () => {
+    f = await startVx();
+    const root = path.resolve(__dirname, '..', '..');
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, [path.join(root, 'bin', 'nassim.js'), '--auth-port', String(f!.ports.auth), '--acct-port', String(f!.ports.acct),
+        '--coa-port', '0', '--user', 'gold:gold-pass', '--user', 'silver:silver-pass', '--sessions', '20', '--interims', '2', '--json', '127.0.0.1', SECRET]);
+      let out = '';
+      p.stdout.on('data', (d) => { out += d; });
+      p.stderr.on('data', (d) => { out += d; });
+      p.on('close', (code) => resolve({ code, out }));
+    });
+    expect(r.code, r.out).toBe(0);
+    const rep = JSON.parse(r.out);
+    expect(rep).toMatchObject({ sessions: 20, accepted: 20, completed: 20, rejected: 0 });
+    expect(rep.latency.auth.count).toBe(20);
+    expect(rep.latency.interim.count).toBe(40);
+    expect(rep.latency.stop.failed).toBe(0);
+    // Every session was started and stopped on the server.
+    const all = await f.server.services.dac.sessions.find({ all: true });
+    expect(all.filter((s) => s.state === 'stopped')).toHaveLength(20);
   });
 });

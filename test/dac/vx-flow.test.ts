@@ -104,6 +104,20 @@ describe('VX flow (sites/vx, modules/dac, core/dac, nassim)', () => {
     expect(metrics.text).toMatch(/^tsradius_dac_retransmissions_total 1$/m);
   });
 
+  it('policy: past the fair-use threshold a subrequest CoA-Request lowers the rates', async () => {
+    f = await startVx();
+    const sim = f.sim;
+    const s = await sim.login('gold', 'gold-pass');
+    await sim.start(s);
+    const applied = new Promise<Record<string, string>>((r) => sim.once('coa', (_s, a) => r(a)));
+    expect(await sim.interim(s, 5 << 19, 0)).toBe(true); // 2.5 MiB: over 2 MiB, under the 3 MiB quota
+    expect(await applied).toEqual({ 'Actual-Data-Rate-Downstream': '1000000', 'Actual-Data-Rate-Upstream': '250000' });
+    const dac = f.server.services.dac;
+    await until(async () => (await dac.sessions.get(s.id))?.lastDac?.result === 'ack');
+    expect((await dac.sessions.get(s.id))?.attributes['Actual-Data-Rate-Downstream']).toBe('1000000');
+    expect((await dac.sessions.get(s.id))?.state).toBe('active');
+  });
+
   it('accounting anomalies are recorded, logged and counted, never lost', async () => {
     f = await startVx();
     const sim = f.sim;

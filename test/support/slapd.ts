@@ -60,6 +60,10 @@ export interface SlapdOptions {
   readonly tls?: boolean | TestCa;
   /** Extra `slapd.conf` lines in the database section. */
   readonly extraConf?: string;
+  /** Schema text (`attributetype` / `objectclass` lines) used instead of the built-in RADIUS test schema. */
+  readonly schema?: string;
+  /** Overlay modules to load (`sssvlv`, `syncprov`; from /usr/lib/ldap). */
+  readonly moduleLoad?: readonly string[];
 }
 
 /** A test CA and a server certificate for 127.0.0.1 / localhost (PEM files). */
@@ -155,7 +159,7 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<Slapd> {
   const ownCa = opts.tls === true;
   const [port, tlsPort] = await freePorts(ca ? 2 : 1);
   fs.mkdirSync(path.join(dir, 'db'));
-  fs.writeFileSync(path.join(dir, 'radius-test.schema'), TEST_SCHEMA);
+  fs.writeFileSync(path.join(dir, 'radius-test.schema'), opts.schema === undefined ? TEST_SCHEMA : opts.schema);
   const conf = [
     'include /etc/ldap/schema/core.schema',
     'include /etc/ldap/schema/cosine.schema',
@@ -166,6 +170,7 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<Slapd> {
     `argsfile ${path.join(dir, 'slapd.args')}`,
     'modulepath /usr/lib/ldap',
     'moduleload back_mdb',
+    ...(opts.moduleLoad ?? []).map((m) => `moduleload ${m}`),
     ...(ca ? [`TLSCACertificateFile ${ca.caFile}`, `TLSCertificateFile ${ca.certFile}`, `TLSCertificateKeyFile ${ca.keyFile}`] : []),
     'database mdb',
     'maxsize 67108864',

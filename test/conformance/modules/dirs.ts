@@ -10,6 +10,8 @@
  * and LDAP work fill in the entries below; nothing else in the runner changes.
  */
 
+import { startLdapDir } from './ldap-dir';
+
 /** Where a directory runs. */
 export interface DirContext {
   /** Directory name (`sql_sqlite`). */
@@ -62,7 +64,7 @@ export const DIRS: Readonly<Record<string, DirSpec>> = {
   sqlcounter: { modules: ['sql', 'sqlcounter'], needs: 'SQLite, raddb/mods-config/sql/counter/sqlite/dailycounter.conf' },
   redis: { modules: ['redis'], needs: 'a Redis cluster of 6 nodes on 30001-30006 (REDIS_TEST_SERVER)' },
   redis_ippool: { modules: ['redis', 'redis_ippool'], needs: 'the Redis cluster (REDIS_IPPOOL_TEST_SERVER) and an ippool tool' },
-  ldap: { modules: ['ldap'], needs: 'two slapd instances (LDAP_TEST_SERVER, ports 3890/6360 and 3891/6361)' },
+  ldap: { modules: ['ldap'], needs: 'a slapd with example.com.ldif (LDAP_TEST_SERVER; upstream also has a second one on 3891/6361)', start: startLdapDir },
   mschap: { modules: ['mschap'], needs: 'nothing (auth_winbind: a Samba AD DC)' },
   client: { modules: ['dynamic_clients'], needs: 'nothing (clients.conf in the directory)' },
 };

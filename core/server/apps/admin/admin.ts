@@ -19,8 +19,9 @@
  * | GET | `/` | the live dashboard (HTML; it asks for the token, or takes it from `#token=…`) |
  * | GET | `/metrics` | Prometheus text exposition of the process's metrics registry |
  * | GET | `/api/health` | `Server.health()`: generation, modules, listeners, apps |
- * | GET | `/api/stats` | request/reply/drop counters (total and per listener), reloads, DAC counters, sessions |
+ * | GET | `/api/stats` | request/reply/drop counters (total and per listener), reloads, latency per site (histogram, p50/p99 bucket bounds), DAC counters, sessions |
  * | POST | `/api/reload` | reload now (as SIGHUP) |
+ * | GET | `/api/clients` | the clients (no secrets) and their `coa_server` |
  * | GET | `/api/sessions?user=&nas=&all=1&limit=` | sessions |
  * | GET | `/api/sessions/<id>` | one session |
  * | POST | `/api/sessions/<id>/coa` | CoA-Request: body `{"attributes": {"Actual-Data-Rate-Downstream": 5000000}}` |
@@ -179,13 +180,21 @@ export class AdminApp implements AppInstance {
       const dacFamily = snap.families.find((f) => f.name === 'tsradius_dac_requests_total');
       const dacCounts: Record<string, number> = {};
       for (const s of dacFamily?.samples ?? []) dacCounts[s.labels.join(' ')] = s.value;
+      const lat = snap.families.find((f) => f.name === 'tsradius_request_duration_seconds');
+      const latency: Record<string, { buckets: number[]; counts: number[]; count: number; sum: number; p50: number | null; p99: number | null }> = {};
+      for (const s of lat?.samples ?? []) {
+        const counts = s.counts ?? [];
+        latency[s.labels[0]] = { buckets: lat!.buckets ?? [], counts, count: s.value, sum: s.sum ?? 0, p50: quantile(lat!.buckets ?? [], counts, 0.5), p99: quantile(lat!.buckets ?? [], counts, 0.99) };
+      }
       return {
         ...serverStatsView(snap),
+        latency,
         uptime: host.uptime(),
         sessions: { active: await dac.sessions.count() },
         dac: { requests: dacCounts, in_flight: dac.inFlight, retransmissions: sampleValue(snap, 'tsradius_dac_retransmissions_total') ?? 0 },
       };
     }
+    if (path === '/api/clients') { want('GET'); return { clients: host.clients() }; }
     if (path === '/api/reload') { want('POST'); return { ok: await host.reload(), generation: host.generation }; }
     if (path === '/api/sessions') {
       want('GET');
@@ -268,6 +277,18 @@ export class AdminApp implements AppInstance {
     res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
     res.end(headOnly ? undefined : text);
   }
+}
+
+/** Upper bound (seconds) of the bucket holding quantile `q` of per-bucket `counts` (last: +Inf); null when empty. */
+export function quantile(bounds: readonly number[], counts: readonly number[], q: number): number | null {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  let acc = 0;
+  for (let i = 0; i < counts.length; i++) {
+    acc += counts[i];
+    if (acc >= q * total) return i < bounds.length ? bounds[i] : Infinity;
+  }
+  return Infinity;
 }
 
 function str(v: unknown): string | undefined {

@@ -13,7 +13,7 @@ body{font:14px system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1d2730}
 header{background:#1d3557;color:#fff;padding:10px 18px;display:flex;gap:24px;align-items:baseline}
 header h1{font-size:18px;margin:0}
 main{padding:14px 18px;display:grid;gap:14px}
-.tiles{display:grid;grid-template-columns:repeat(6,1fr);gap:10px}
+.tiles{display:grid;grid-template-columns:repeat(7,1fr);gap:10px}
 .tile{background:#fff;border-radius:6px;padding:10px 12px;box-shadow:0 1px 2px #0002}
 .tile .v{font-size:24px;font-weight:600}.tile .k{color:#5a6b7b;font-size:12px}
 section{background:#fff;border-radius:6px;padding:10px 12px;box-shadow:0 1px 2px #0002}
@@ -32,6 +32,7 @@ canvas{width:100%;height:140px}
 <div class="tiles">
  <div class="tile"><div class="v" id="rps">0</div><div class="k">requests / s</div></div>
  <div class="tile"><div class="v" id="reps">0</div><div class="k">replies / s</div></div>
+ <div class="tile"><div class="v" id="lat">–</div><div class="k">latency p50 / p99 (ms)</div></div>
  <div class="tile"><div class="v" id="drops">0</div><div class="k">dropped (total)</div></div>
  <div class="tile"><div class="v" id="sessions">0</div><div class="k">active sessions</div></div>
  <div class="tile"><div class="v" id="dac">0</div><div class="k">CoA/Disconnect sent</div></div>
@@ -45,12 +46,20 @@ canvas{width:100%;height:140px}
 </main>
 <script>
 (function(){
- var token = '';
- var m = /token=([^&]+)/.exec(location.hash || '');
- if (m) { token = decodeURIComponent(m[1]); sessionStorage.setItem('tsradius-token', token); history.replaceState(null, '', location.pathname); }
- else token = sessionStorage.getItem('tsradius-token') || '';
  var $ = function(id){ return document.getElementById(id); };
- var hist = [], last = null;
+ var token = sessionStorage.getItem('tsradius-token') || '';
+ function fromHash(){
+  var m = /token=([^&]+)/.exec(location.hash || '');
+  if (!m) return false;
+  token = decodeURIComponent(m[1]); sessionStorage.setItem('tsradius-token', token); history.replaceState(null, '', location.pathname);
+  $('login').style.display = 'none'; $('app').style.display = '';
+  return true;
+ }
+ fromHash();
+ window.addEventListener('hashchange', function(){ if (fromHash()) tick(); });
+ var hist = [], last = null, lastLat = null;
+ function q(bounds, counts, p){ var t = 0, a = 0, i; for (i = 0; i < counts.length; i++) t += counts[i]; if (!t) return null; for (i = 0; i < counts.length; i++) { a += counts[i]; if (a >= p * t) return i < bounds.length ? bounds[i] * 1000 : Infinity; } return Infinity; }
+ function fmtMs(v){ return v === null ? '–' : v === Infinity ? '>10s' : (v < 1 ? v.toFixed(1) : v.toFixed(0)); }
  function api(path, opts){
   opts = opts || {}; opts.headers = { 'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json' };
   return fetch(path, opts).then(function(r){ if (r.status === 401) { showLogin('wrong or missing token'); throw new Error('401'); } return r.json(); });
@@ -81,6 +90,11 @@ canvas{width:100%;height:140px}
    last = { t: now, rec: rec, rep: rep };
    hist.push({ rps: rps }); if (hist.length > 120) hist.shift();
    $('rps').textContent = rps.toFixed(1); $('reps').textContent = reps.toFixed(1);
+   // Latency over the last poll interval (all sites), from the histogram's bucket counts.
+   var bounds = [], sum = null;
+   for (var site in (st.latency || {})) { var L = st.latency[site]; bounds = L.buckets; if (!sum) sum = L.counts.slice(); else for (var j = 0; j < sum.length; j++) sum[j] += L.counts[j]; }
+   if (sum) { var win = lastLat ? sum.map(function(c, j){ return c - lastLat[j]; }) : sum; if (!win.some(function(c){ return c > 0; })) win = sum; lastLat = sum;
+    $('lat').textContent = fmtMs(q(bounds, win, 0.5)) + ' / ' + fmtMs(q(bounds, win, 0.99)); }
    $('drops').textContent = String(st.total.drop_total || 0);
    $('sessions').textContent = String(st.sessions.active);
    var sent = 0; for (var k in st.dac.requests) sent += st.dac.requests[k];

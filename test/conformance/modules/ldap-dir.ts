@@ -1,0 +1,102 @@
+/**
+ * Start hook of FreeRADIUS's `ldap` module-test directory: one slapd of our own (test/support/slapd.ts)
+ * loaded, at run time, with the directory's `example.com.ldif` (read from the corpus copy, never kept in
+ * this repository).
+ *
+ * That LDIF is written for a cn=config server: its leading `cn=config` entries (the mdb database, the
+ * syncprov and sssvlv overlays) are turned into slapd.conf lines here and the rest is loaded with slapadd.
+ * It also relies on FreeRADIUS's RADIUS schema, which is not in the corpus: the attribute and object-class
+ * names it uses are declared below with OIDs of our own under OpenLDAP's experimental arc
+ * (1.3.6.1.4.1.4203.666), with the syntaxes the tests need (profile priorities order as integers, profile
+ * DNs match as DNs).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startSlapd } from '../../support/slapd';
+import type { DirContext, DirServers } from './dirs';
+
+const ARC = '1.3.6.1.4.1.4203.666.78';
+const DSTRING = 'EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15';
+const EXACT = 'EQUALITY caseExactMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15';
+const DN = 'EQUALITY distinguishedNameMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.12';
+const INT = 'EQUALITY integerMatch ORDERING integerOrderingMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27';
+const BOOL = 'EQUALITY booleanMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.7';
+
+/** name → attribute type body (after NAME). */
+const ATTRS: ReadonlyArray<readonly [string, string]> = [
+  ['radiusAttribute', EXACT],
+  ['radiusControlAttribute', EXACT],
+  ['radiusReplyAttribute', EXACT],
+  ['radiusRequestAttribute', EXACT],
+  ['radiusFramedIPNetmask', `${DSTRING} SINGLE-VALUE`],
+  ['radiusIdleTimeout', `${INT} SINGLE-VALUE`],
+  ['radiusSessionTimeout', `${INT} SINGLE-VALUE`],
+  ['radiusProfileDN', DN],
+  ['radiusProfileSuspendedDN', DN],
+  ['radiusProfilePriority', `${INT} SINGLE-VALUE`],
+  ['radiusProfileCondition', `${EXACT} SINGLE-VALUE`],
+  ['radiusProfileFallthrough', `${EXACT} SINGLE-VALUE`],
+  ['dialupAccess', `${DSTRING} SINGLE-VALUE`],
+  ['memberOf', DN],
+  ['freeradiusClientIdentifier', `${DSTRING} SINGLE-VALUE`],
+  ['freeradiusClientShortname', `${DSTRING} SINGLE-VALUE`],
+  ['freeradiusClientType', `${DSTRING} SINGLE-VALUE`],
+  ['freeradiusClientComment', `${DSTRING} SINGLE-VALUE`],
+  ['radiusClientSecret', `${EXACT} SINGLE-VALUE`],
+  ['radiusClientRequireMa', `${BOOL} SINGLE-VALUE`],
+];
+
+function schema(): string {
+  const attrs = ATTRS.map(([n, body], i) => `attributetype ( ${ARC}.1.${i + 1} NAME '${n}' ${body} )`);
+  const may = (names: string[]) => names.join(' $ ');
+  const radius = ATTRS.map(([n]) => n).filter((n) => !n.startsWith('freeradiusClient') && !n.startsWith('radiusClient'));
+  return [
+    ...attrs,
+    `objectclass ( ${ARC}.2.1 NAME 'radiusprofile' SUP top AUXILIARY MAY ( ${may(radius)} ) )`,
+    `objectclass ( ${ARC}.2.2 NAME 'freeradiusPolicy' SUP top STRUCTURAL MUST cn )`,
+    `objectclass ( ${ARC}.2.3 NAME 'freeradiusClient' SUP top STRUCTURAL MUST freeradiusClientIdentifier
+      MAY ( freeradiusClientShortname $ freeradiusClientType $ freeradiusClientComment ) )`,
+    `objectclass ( ${ARC}.2.4 NAME 'radiusClient' SUP top AUXILIARY MAY ( radiusClientSecret $ radiusClientRequireMa ) )`,
+    '',
+  ].join('\n');
+}
+
+/** Splits an LDIF into its cn=config entries and the data entries. */
+export function splitLdif(text: string): { config: string[]; data: string } {
+  const entries = text.replace(/\r\n/g, '\n').split(/\n\s*\n/).map((e) => e.trim()).filter((e) => /^dn:/im.test(e));
+  const config: string[] = [];
+  const data: string[] = [];
+  for (const e of entries) {
+    const dn = /^dn:\s*(.*)$/im.exec(e)![1].trim();
+    (/(^|,)cn=config$/i.test(dn) ? config : data).push(e);
+  }
+  return { config, data: data.join('\n\n') + '\n' };
+}
+
+/** Starts the directory for the `ldap` tests. */
+export async function startLdapDir(ctx: DirContext): Promise<DirServers | string> {
+  const file = path.join(ctx.dir, 'example.com.ldif');
+  if (!fs.existsSync(file)) return 'example.com.ldif missing from the test directory';
+  const { config, data } = splitLdif(fs.readFileSync(file, 'utf8'));
+  const overlays = config.map((e) => /^olcOverlay:\s*(\S+)/im.exec(e)?.[1]).filter((o): o is string => !!o);
+  const slapd = await startSlapd({
+    ldif: data,
+    schema: schema(),
+    tls: true,
+    moduleLoad: overlays,
+    extraConf: [
+      'lastmod on',
+      ...overlays.flatMap((o) => [`overlay ${o}`]),
+    ].join('\n'),
+  });
+  ctx.log(`ldap: slapd on ${slapd.url} and ${slapd.ldapsUrl}`);
+  return {
+    env: {
+      LDAP_TEST_SERVER: '127.0.0.1',
+      LDAP_TEST_SERVER_PORT: String(slapd.port),
+      LDAP_TEST_SERVER_SSL_PORT: String(slapd.tlsPort),
+      TEST_SERVER: `127.0.0.1:${slapd.port}`,
+    },
+    stop: () => slapd.stop(),
+  };
+}
