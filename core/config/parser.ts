@@ -185,7 +185,8 @@ class Parser {
       throw new ConfError('ERR_CONF_SYNTAX', loc, `unexpected '{' after ${t0.text}`);
     }
     let name1 = t0.kind === 'word' || t0.kind === 'group' ? t0.text : t0.value ?? t0.text;
-    let headerText = this.join(header.slice(1), lex);
+    // `${…}` and `$ENV{…}` are expanded in section headers too (`if ("${feature.tls}" == no) {`).
+    let headerText = this.joinExpanded(header.slice(1), lex, loc, stack);
     const rest = header.slice(1);
     // `if(a == b) {` without a space: split the keyword from the group.
     const m = t0.kind === 'word' ? /^([A-Za-z][\w-]*)(\(.*)$/s.exec(t0.text) : null;
@@ -253,7 +254,19 @@ class Parser {
       cur.children.push(pair);
       return;
     }
-    cur.children.push({ kind: 'pair', attr: text, op: '', value: undefined, quote: 'none', text, loc });
+    // A bare statement (`%file.rm("$ENV{DIR}/x")`, a module call): references expanded as in values.
+    const attr = text.includes('$') ? this.joinExpanded(seg, lex, loc, stack) : text;
+    cur.children.push({ kind: 'pair', attr, op: '', value: undefined, quote: 'none', text: attr, loc });
+  }
+
+  /** Tokens joined with `${…}` and `$ENV{…}` expanded in words, groups and double-quoted strings. */
+  private joinExpanded(toks: Token[], lex: Lexer, loc: ConfLoc, stack: MutSection[]): string {
+    return this.join(toks, lex, (t) => {
+      if (!t.text.includes('$')) return t.text;
+      if (t.kind === 'word' || t.kind === 'group') return this.expand(t.text, loc, stack, false);
+      if (t.kind === 'double') return `"${this.expand(t.value!, loc, stack, true)}"`;
+      return t.text;
+    });
   }
 
   private directive(name: string, args: Token[], loc: ConfLoc, lex: Lexer, stack: MutSection[]): void {
@@ -402,6 +415,13 @@ class Parser {
       throw new ConfError('ERR_CONF_REF', loc, `reference "\${${ref}}" ${why}`);
     };
     if (ref === '') return bad('is empty');
+    // `${.:name}` / `${..:name}`: the name of this section (or of the one above), `:instance` its second name.
+    const meta = /^(\.+):(name|instance)$/.exec(ref);
+    if (meta) {
+      const sec = stack[stack.length - meta[1].length];
+      if (!sec || stack.length - meta[1].length < 1) return bad('goes above the top of the configuration');
+      return meta[2] === 'name' ? sec.name1 : sec.name2 ?? sec.name1;
+    }
     let from: ConfSection;
     let rest = ref;
     if (ref.startsWith('.')) {
@@ -411,6 +431,9 @@ class Parser {
       if (idx < 0) return bad('goes above the top of the configuration');
       from = stack[idx];
     } else {
+      // A plain name is looked up in the current section first (`${dialect}` beside `dialect = …`), then from the top.
+      const here = stack.length > 1 ? lookup(stack[stack.length - 1], rest) : undefined;
+      if (here !== undefined && here.kind === 'pair' && here.value !== undefined) return here.value;
       from = stack[0];
     }
     const found = lookup(from, rest);
@@ -420,9 +443,14 @@ class Parser {
       return found.value;
     }
     if (!ref.startsWith('.') && Object.prototype.hasOwnProperty.call(this.vars, ref)) return this.vars[ref];
+    // The server's built-in `feature` section, as FreeRADIUS provides it (`${feature.tls}`).
+    if (ref.startsWith('feature.') && Object.prototype.hasOwnProperty.call(FEATURES, ref.slice(8))) return FEATURES[ref.slice(8)];
     return bad('is not defined (references must name an item defined earlier)');
   }
 }
+
+/** What `${feature.<name>}` gives when the configuration does not define it: what this server has. */
+const FEATURES: Readonly<Record<string, string>> = { tls: 'yes' };
 
 /** Find `a.b[name2].c` below `cs`: sections by name1 (and name2), the last part a pair. Dotted pair names also match. */
 function lookup(cs: ConfSection, ref: string): ConfItem | undefined {

@@ -97,6 +97,8 @@ const TYPE_NAMES: Record<string, DataType | 'auto'> = {
   int8: 'int8', int16: 'int16', int32: 'int32', int64: 'int64',
   float32: 'float32', float64: 'float64',
   date: 'date', time_delta: 'time_delta', size: 'size',
+  // a value naming an attribute (`::Vendor-Specific.Cisco.AVPair`)
+  attribute: 'attribute',
   // v3 names
   byte: 'uint8', short: 'uint16', integer: 'uint32', integer64: 'uint64', signed: 'int32',
   // structural

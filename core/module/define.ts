@@ -116,12 +116,6 @@ export interface ModuleInstance {
   bootstrap?(ctx: BootstrapContext): void;
   instantiate?(ctx: InstantiateContext): void | Promise<void>;
   detach?(): void | Promise<void>;
-  /**
-   * RADIUS clients the instance read while instantiating (FreeRADIUS `read_clients`), as `client <name> { … }`
-   * sections. They join the global clients after those of the configuration; one whose network a configured
-   * client already covers is skipped with a warning.
-   */
-  clients?(): readonly ConfSection[];
 }
 
 /** Method names of `I` whose type is a module method. */
@@ -129,6 +123,33 @@ export type MethodName<I> = { [K in keyof I]: I[K] extends ModuleMethod<any> ? K
 
 /** Method names of `I` whose type is a map method (`map <instance> "query" { … }`). */
 export type MapMethodName<I> = { [K in keyof I]: I[K] extends ModuleMapMethod ? K : never }[keyof I] & string;
+
+/**
+ * A RADIUS client a module supplies (FreeRADIUS `read_clients`, e.g. sql's `nas` table); the
+ * generation adds it as if it were a `client` section (config clients win on the same network).
+ */
+export interface ModuleClient {
+  /** Client name (the `client NAME` of a section). */
+  readonly name: string;
+  /** Address or network (`192.0.2.1`, `10.0.0.0/8`, `2001:db8::/32`, `*`). */
+  readonly address: string;
+  readonly secret: string;
+  readonly shortname?: string;
+  readonly nasType?: string;
+  /** The virtual server whose listeners accept it (default: every server). */
+  readonly server?: string;
+  /** BlastRADIUS settings (`yes`, `no`, `auto`); default: the server's `security { }`. */
+  readonly requireMessageAuthenticator?: string;
+  readonly limitProxyState?: string;
+  /** Where it came from, for messages (`sql nas row 3`). */
+  readonly source?: string;
+}
+
+/**
+ * Method names of `I` that list clients (`(signal) => Promise<readonly ModuleClient[]>`); a module
+ * that maps client attributes itself may return whole `client <name> { … }` sections instead.
+ */
+export type ClientsMethodName<I> = { [K in keyof I]: I[K] extends (signal: AbortSignal) => Promise<readonly (ModuleClient | ConfSection)[]> ? K : never }[keyof I] & string;
 
 /** Method names of `I` that escape one value (`(value: string) => string`). */
 export type EscapeMethodName<I> = { [K in keyof I]: I[K] extends (value: string) => string ? K : never }[keyof I] & string;
@@ -184,6 +205,11 @@ export interface EnvItem {
   readonly escape?: (s: string) => string;
   /** Picks `escape` from the parsed config (e.g. by an `escape_filenames` switch). */
   readonly escapeBy?: (config: any) => ((s: string) => string) | undefined;
+  /**
+   * Rewrites the item's text before it is compiled, picked from the parsed config (e.g. older
+   * one-letter forms such as sqlcounter's v3 `%b` into the functions that replace them).
+   */
+  readonly rewriteBy?: (config: any) => ((text: string) => string) | undefined;
   /**
    * An unquoted value naming an attribute (`key = NAS-Port-Type`, `format = User-Name`,
    * `reference = control.Filter-Id`) is a reference to it, as in v4: compiled as `%{…}`, and its
@@ -305,6 +331,12 @@ export interface ModuleDefinition<F extends Fields = Fields, I extends ModuleIns
   readonly map?: MapMethodName<I>;
   /** The instance method escaping values expanded into the `map` query (SQL quoting …), if any. */
   readonly mapEscape?: EscapeMethodName<I>;
+  /**
+   * The instance method listing RADIUS clients for this generation (FreeRADIUS `read_clients`).
+   * Called after every instance is instantiated (not under `radiusd -C`), at most
+   * `instantiate_timeout` long; a failure is logged and the server starts without those clients.
+   */
+  readonly clients?: ClientsMethodName<I>;
 }
 
 /** Identity helper that gives a definition its types; it does nothing at run time. */

@@ -17,6 +17,7 @@ import { createRootContainer } from './container';
 import { defineModule, type ModuleInstance } from './define';
 import type { MapResult } from '../unlang/module-call';
 import { Request } from '../request/request';
+import { Pair } from '../pair/pair';
 import { compileUnlang, runSection } from '../unlang/index';
 import { ModuleError } from './errors';
 import { loadModules, type LoadModulesOptions } from './loader';
@@ -92,6 +93,13 @@ describe('lifecycle', () => {
     await set.detachAll();
     expect(events.slice(-2)).toEqual(['detach b', 'detach a']);
     expect(log.text()).toContain('b: detach failed: detach boom');
+  });
+
+  it('accepts a triggers { } section in any instance, with a located warning', async () => {
+    const log = new MemoryLogger(false);
+    const set = await load('recorder a {\n triggers {\n  foo = "bar"\n }\n}', {}, log);
+    expect(log.text().join('\n')).toMatch(/radiusd\.conf\[3\]: recorder a \{ triggers \}: triggers are not run by this server/);
+    await set.detachAll();
   });
 
   it('checkOnly stops after bootstrap', async () => {
@@ -217,6 +225,28 @@ describe('bindings', () => {
     expect(() => compileUnlang('map recorder "x" {\n reply.Reply-Message := \'msg\'\n}', { dict, modules: set2.modules })).toThrow(/no map method/);
     await set.detachAll();
     await set2.detachAll();
+  });
+
+  it('mapEscape escapes every value expanded into the map query, not its literal text', async () => {
+    class Quoted implements ModuleInstance {
+      queries: string[] = [];
+      lookup(_r: unknown, _c: unknown, query: string): MapResult {
+        this.queries.push(query);
+        return 'notfound';
+      }
+      quote(value: string): string {
+        return value.replace(/'/g, "''");
+      }
+    }
+    const quoted = defineModule({ name: 'quoted', kind: 'rlm', config: conf.section({}), impl: Quoted, methods: {}, map: 'lookup', mapEscape: 'quote' });
+    const set = await load('quoted { }', { registry: [quoted] });
+    const req = new Request({ code: 1, dict });
+    req.request.push(new Pair(dict.resolve('User-Name')!, "o'brien"));
+    const run = (text: string) => runSection(compileUnlang(text, { dict, modules: set.modules }), req);
+    expect(await run(`map quoted "WHERE a = 'x' AND b = '%{User-Name}'" {\n reply.Reply-Message := 'm'\n}`)).toBe('notfound');
+    expect(await run(`map quoted 'lit %{User-Name}' {\n reply.Reply-Message := 'm'\n}`)).toBe('notfound');
+    expect((set.get('quoted')!.instance as Quoted).queries).toEqual(["WHERE a = 'x' AND b = 'o''brien'", 'lit %{User-Name}']);
+    await set.detachAll();
   });
 
   it('a map naming a missing method is a located definition error', async () => {

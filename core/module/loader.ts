@@ -362,7 +362,13 @@ async function parse(
     }
     definition = def;
   }
-  const own: ConfSection = pathPair || timeoutPair ? { ...cs, children: cs.children.filter((c) => c !== pathPair && c !== timeoutPair) } : cs;
+  // FreeRADIUS's `triggers { }` (SNMP traps and the like on pool and module events): accepted in every
+  // module instance, with a located warning, unless the module's own schema takes it.
+  const triggers = 'triggers' in definition.config.fields ? undefined
+    : cs.children.find((c): c is ConfSection => c.kind === 'section' && c.name1 === 'triggers');
+  if (triggers) rootLog.warn(`${triggers.loc.file}[${triggers.loc.line}]: ${label} { triggers }: triggers are not run by this server; the section has no effect`);
+  const own: ConfSection = pathPair || timeoutPair || triggers
+    ? { ...cs, children: cs.children.filter((c) => c !== pathPair && c !== timeoutPair && c !== triggers) } : cs;
   const timeout = timeoutPair ? (parseSection(LOADER_ITEMS, { ...cs, children: [timeoutPair] }, label).instantiate_timeout) : DEFAULT_INSTANTIATE_TIMEOUT;
   const config = parseSection(definition.config, own, label);
   const dictHandles = resolveDict(definition, dict, cs, label);
@@ -646,9 +652,11 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
       if (typeof value !== 'string') throw new Error(`env["${methodName}"].${arg} names config item "${item}", which is not a string`);
       const o = typeof spec === 'string' ? undefined : spec;
       const escape = o?.escape ?? (o?.escapeBy as ((c: unknown) => ((s: string) => string) | undefined) | undefined)?.(e.config);
+      const rewrite = (o?.rewriteBy as ((c: unknown) => ((s: string) => string) | undefined) | undefined)?.(e.config);
       // v4: an unquoted attribute name is a reference to the attribute, its value used raw.
-      const text = o?.attrRef && itemPair(e.section, item)?.quote === 'bare' ? bareAttrTemplate(value, dict) : value;
-      const topts = { dict, xlats, loc: itemLoc(e.section, item), strftime: o?.strftime, escape: text === value ? escape : undefined };
+      const converted = o?.attrRef && itemPair(e.section, item)?.quote === 'bare' ? bareAttrTemplate(value, dict) : value;
+      const text = converted === value && rewrite ? rewrite(value) : converted;
+      const topts = { dict, xlats, loc: itemLoc(e.section, item), strftime: o?.strftime, escape: converted === value ? escape : undefined };
       if (o?.split) {
         let words: string[];
         try {

@@ -22,11 +22,13 @@ import type { Value, LeafType } from '../types/data-types';
 import { escapeString, unescapeString } from '../value/text';
 import { parseValue } from '../value/parse';
 import { suggest } from '../types/suggest';
+import { castValue } from '../value/ops';
 import { printValue } from '../value/print';
 import { stringToBytes } from '../value/utf8';
 import { Pair } from './pair';
 import { findPair } from './list';
 import { rawOf, unknownAttr, unknownStructuralType, vendorAttr } from './raw';
+import { parseAttrRef } from './ref';
 
 /** Assignment and comparison operators accepted in pair lists. */
 export type PairOperator =
@@ -78,7 +80,19 @@ type ValueToken =
   | { kind: 'quoted'; text: string; quote: '"' | "'" | '`' }
   | { kind: 'group'; items: RawItem[] };
 
+/** Data type names a value may be cast to in a pair list (`(ipaddr) 192.0.2.1`). */
+const CAST_TYPES = new Map<string, LeafType>([
+  ['string', 'string'], ['octets', 'octets'], ['ipaddr', 'ipaddr'], ['ipv4addr', 'ipaddr'], ['ipv6addr', 'ipv6addr'],
+  ['ipv4prefix', 'ipv4prefix'], ['ipv6prefix', 'ipv6prefix'], ['combo-ip', 'combo-ip'], ['combo-prefix', 'combo-prefix'],
+  ['ifid', 'ifid'], ['ether', 'ether'], ['bool', 'bool'], ['uint8', 'uint8'], ['uint16', 'uint16'], ['uint32', 'uint32'],
+  ['uint64', 'uint64'], ['int8', 'int8'], ['int16', 'int16'], ['int32', 'int32'], ['int64', 'int64'], ['float32', 'float32'],
+  ['float64', 'float64'], ['date', 'date'], ['time_delta', 'time_delta'], ['size', 'size'],
+  ['byte', 'uint8'], ['short', 'uint16'], ['integer', 'uint32'], ['integer64', 'uint64'], ['signed', 'int32'],
+]);
+
 interface RawItem {
+  /** Data type of a cast written before the value. */
+  cast?: string;
   name: string;
   tag?: number;
   op: PairOperator;
@@ -163,6 +177,13 @@ class Scanner {
     this.pos += op.length;
     this.skipWs(false);
     let value: ValueToken | undefined;
+    // A cast before the value: `Framed-IP-Address = (ipaddr) 192.0.2.1`.
+    let cast: string | undefined;
+    const cm = /^\(\s*([a-z][a-z0-9_-]*)\s*\)\s*/i.exec(s.slice(this.pos, this.pos + 40));
+    if (cm && CAST_TYPES.has(cm[1].toLowerCase())) {
+      cast = cm[1].toLowerCase();
+      this.pos += cm[0].length;
+    }
     const c = s[this.pos];
     if (this.pos >= s.length || c === ',' || c === '\n' || c === '}') {
       if (op !== '=*' && op !== '!*') {
@@ -183,7 +204,7 @@ class Scanner {
       }
       value = { kind: 'bare', text: s.slice(vs, this.pos), at: vs };
     }
-    return { name, tag, op, value, offset: start };
+    return { name, tag, op, value, offset: start, cast };
   }
 
   /** A quoted string body (escapes undone), the scanner left after the closing quote. */
@@ -335,11 +356,13 @@ function resolvePath(name: string, scope: DictAttr, r: Resolver, raw: boolean, s
 // ---------------------------------------------------------------- values
 
 /** Turns one value token into a typed value for leaf `da`. Throws on bad input. */
-function leafValue(da: DictAttr, tok: ValueToken, src?: string): Value {
+function leafValue(da: DictAttr, tok: ValueToken, src?: string, dict?: Dictionary): Value {
   if (tok.kind === 'group') {
     throw new Error(`Attribute ${da.name} is not a structural type, and cannot take a '{' list`);
   }
   const type = da.type as LeafType;
+  // A value naming an attribute: resolved, and kept as its full name.
+  if (type === 'attribute' && dict) return parseAttrRef(dict, tok.text).fullName;
   if (tok.kind === 'quoted' && (type === 'octets' || type === 'abinary' && da.flags.raw)) return stringToBytes(tok.text);
   try {
     return parseValue(type, tok.text, da.flags.raw ? undefined : da);
@@ -413,7 +436,16 @@ function build(items: RawItem[], scope: DictAttr, r: Resolver, out: Pair[], ops:
       leaf.children = [];
       build(it.value.items, scopeOf(da, r), r, leaf.children, undefined, false, da);
     } else if (it.value !== undefined && it.op !== '=*' && it.op !== '!*') {
-      leaf.value = leafValue(da, it.value, r.src);
+      const castTo = it.cast !== undefined ? CAST_TYPES.get(it.cast)! : undefined;
+      if (castTo !== undefined && castTo !== da.type && it.value.kind !== 'group') {
+        if (raw) {
+          const known = resolvePath(name, scope, r, false, false, topLevel);
+          throw new Error(`Cannot create raw attribute ${da.name} which changes data type from ${known[known.length - 1].type} to ${castTo}`);
+        }
+        leaf.value = castValue(parseValue(castTo, it.value.text), castTo, da.type as LeafType);
+      } else {
+        leaf.value = leafValue(da, it.value, r.src, r.dict);
+      }
     }
     list.push(leaf);
     if (ops) ops.push({ pair: top ?? leaf, leaf, op: it.op });
@@ -492,10 +524,35 @@ function printOne(p: Pair, parent: DictAttr | null, ops?: ReadonlyMap<Pair, Pair
   // v4 carries tags as `Tag-N = { … }` groups; print the v3 `:N` suffix only outside one.
   const tag = p.tag !== undefined && !(parent && parent.type === 'group' && parent.name === `Tag-${p.tag}`) ? ':' + p.tag : '';
   if (p.children || p.da.isStructural) {
+    if (p.da.flags.flat && p.da.type === 'group' && p.children && p.children.length > 0) return printFlat(p, name, ops);
     if (!p.children || p.children.length === 0) return `${name}${tag} ${op} { }`;
     return `${name}${tag} ${op} { ${printChildren(p.children, p.da, ', ', ops)} }`;
   }
   return `${name}${tag} ${op} ${printLeafValue(p)}`;
+}
+
+/**
+ * A group flagged `flat` prints its leaves as dotted names under it
+ * (`Tmp-Flat-Group.Vendor-Specific.Cisco.AVPair = "foo"`); a leaf that the protocol root also
+ * knows by its own name (an alias such as `Long-Name`) prints by that short name.
+ */
+function printFlat(p: Pair, name: string, ops?: ReadonlyMap<Pair, PairOperator>): string {
+  const parts: string[] = [];
+  const walk = (list: readonly Pair[], path: string): void => {
+    for (const c of list) {
+      const here = path ? `${path}.${c.da.name}` : c.da.name;
+      if (c.children) {
+        walk(c.children, here);
+        continue;
+      }
+      let root: DictAttr | null = c.da;
+      while (root && root.type !== 'root') root = root.parent;
+      const short = root && root.byName.get(c.da.name.toLowerCase()) === c.da ? c.da.name : here;
+      parts.push(`${name}.${(c.da.flags.raw ? 'raw.' : '') + short} ${ops?.get(c) ?? '='} ${printLeafValue(c)}`);
+    }
+  };
+  walk(p.children ?? [], '');
+  return parts.join(', ');
 }
 
 /** Union pairs whose contents are all known are printed transparently. */

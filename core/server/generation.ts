@@ -29,6 +29,7 @@ import type { Logger } from '../log/logger';
 import { ClientTable, parseClient, parseClients } from '../listen/clients';
 import { createRootContainer, type ProcessServices } from '../module/container';
 import { loadModules, type ModuleSet } from '../module/loader';
+import type { ModuleClient } from '../module/define';
 import type { AnyModuleDefinition, ModuleRegistry } from '../module/registry';
 import type { SiteConfig, NamespaceRegistry } from '../process/namespace';
 import { box } from '../unlang/xlat/box';
@@ -115,6 +116,62 @@ function withClientDefaults(cs: ConfSection, s: MainSettings, loc: { file: strin
   if (!has('require_message_authenticator')) add('require_message_authenticator', s.security.require_message_authenticator);
   if (!has('limit_proxy_state')) add('limit_proxy_state', s.security.limit_proxy_state);
   return extra.length ? { ...cs, children: [...cs.children, ...extra] } : cs;
+}
+
+/**
+ * Asks every module with a `clients` method for its clients (FreeRADIUS `read_clients`), each at
+ * most its `instantiate_timeout` (default 5 s). A failure is logged; the server starts without them.
+ */
+async function readModuleClients(modules: ModuleSet, log: Logger): Promise<{ sections: ConfSection[]; servers: (string | undefined)[] }> {
+  const sections: ConfSection[] = [];
+  const servers: (string | undefined)[] = [];
+  for (const m of modules.list()) {
+    const method = m.definition.clients as string | undefined;
+    if (!method) continue;
+    const fn = (m.instance as unknown as Record<string, (signal: AbortSignal) => Promise<readonly (ModuleClient | ConfSection)[]>>)[method];
+    const limit = m.section.children.find((c) => c.kind === 'pair' && c.attr === 'instantiate_timeout');
+    const seconds = limit?.kind === 'pair' && limit.value !== undefined && Number.isFinite(Number(limit.value)) ? Number(limit.value) : 5;
+    const ac = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const list = await Promise.race([
+        fn.call(m.instance, ac.signal),
+        new Promise<never>((_, reject) => { timer = setTimeout(() => { ac.abort(); reject(new Error(`no answer within ${seconds}s`)); }, seconds * 1000); }),
+      ]);
+      for (const c of list) {
+        // A module that maps its own client attributes (ldap's `client { attribute { } }`) hands whole sections.
+        if ('kind' in c) { sections.push(c); servers.push(undefined); continue; }
+        const loc = { file: m.section.loc.file, line: m.section.loc.line };
+        const pair = (attr: string, value: string): ConfPair => ({ kind: 'pair', attr, op: '=', value, quote: 'single', text: `${attr} = '…'`, loc });
+        const children = [pair('ipaddr', c.address === '*' ? '*' : c.address), pair('secret', c.secret)];
+        if (c.shortname) children.push(pair('shortname', c.shortname));
+        if (c.nasType) children.push(pair('nas_type', c.nasType));
+        if (c.requireMessageAuthenticator) children.push(pair('require_message_authenticator', c.requireMessageAuthenticator));
+        if (c.limitProxyState) children.push(pair('limit_proxy_state', c.limitProxyState));
+        sections.push({ kind: 'section', name1: 'client', name2: c.name, headerText: c.name, children, loc: c.source ? { file: c.source, line: 0 } : loc });
+        servers.push(c.server || undefined);
+      }
+      log.info(`${m.name}: ${list.length} client(s) read`);
+    } catch (e) {
+      log.error(`${m.name}: cannot read clients: ${(e as Error).message}; starting without them`);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+  return { sections, servers };
+}
+
+/** Adds module clients to a table; a bad or duplicate one is logged and skipped (config clients win). */
+function addModuleClients(table: ClientTable, list: readonly ConfSection[], clientSection: (cs: ConfSection) => ConfSection, warn: (line: string) => void): void {
+  for (const cs of list) {
+    try {
+      const c = parseClient(clientSection(cs));
+      const old = table.add(c);
+      if (old) warn(`client ${c.name} (${c.network}) from ${cs.loc.file}: its network is already used by client ${old.name}; skipped`);
+    } catch (e) {
+      warn(`client ${cs.name2} from ${cs.loc.file}: ${(e as Error).message.replace(/^.*?\]: /, '')}; skipped`);
+    }
+  }
 }
 
 function loadDictionary(settings: MainSettings, root: ConfSection): Dictionary {
@@ -204,14 +261,11 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
     const clientSection = (cs: ConfSection) => withClientDefaults(cs, settings, cs.loc);
     const globalSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'client');
     const globalClients = parseClients(globalSections.map(clientSection));
-    // Clients read by modules at start (read_clients): after the configured ones, which win.
-    for (const m of modules.list()) {
-      for (const cs of m.instance.clients?.() ?? []) {
-        const c = parseClient(clientSection(cs));
-        if (globalClients.add(c)) opts.log.warn(`${m.name}: client ${c.network} from the module skipped: a configured client covers it`);
-        else globalSections.push(cs);
-      }
-    }
+    // Clients from modules (sql read_clients): global ones, and those for one server.
+    const fromModules = opts.check ? { sections: [], servers: [] } : await readModuleClients(modules, opts.log);
+    const moduleGlobal = fromModules.sections.filter((_, i) => fromModules.servers[i] === undefined);
+    const moduleFor = (server: string) => fromModules.sections.filter((_, i) => fromModules.servers[i] === server);
+    addModuleClients(globalClients, moduleGlobal, clientSection, (l) => opts.log.warn(l));
 
     const sites = new Map<string, SiteBuild>();
     const clients = new Map<string, ClientTable>();
@@ -230,9 +284,12 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
       // Server-local clients take precedence; global clients still apply to its listeners
       // unless a local client covers the same network.
       let table = globalClients;
-      if (build.clientSections.length) {
+      const own = moduleFor(build.site.name);
+      if (build.clientSections.length || own.length) {
         table = parseClients(build.clientSections.map(clientSection));
+        addModuleClients(table, own, clientSection, (l) => opts.log.warn(l));
         for (const g of globalSections) table.add(parseClient(clientSection(g)));
+        addModuleClients(table, moduleGlobal, clientSection, () => undefined); // already reported for the global table
       }
       clients.set(build.site.name, table);
       for (const l of build.listeners) {

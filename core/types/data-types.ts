@@ -13,7 +13,7 @@ export type LeafType =
   | 'uint8' | 'uint16' | 'uint32' | 'uint64'
   | 'int8' | 'int16' | 'int32' | 'int64'
   | 'float32' | 'float64'
-  | 'date' | 'time_delta' | 'size';
+  | 'date' | 'time_delta' | 'size' | 'attribute';
 
 /** Structural types: hold children, not a value. */
 export type StructuralType = 'tlv' | 'struct' | 'vsa' | 'vendor' | 'group' | 'union' | 'root';

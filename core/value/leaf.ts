@@ -26,7 +26,7 @@ export const BIGINT_RANGE: Readonly<Record<BigIntType, readonly [bigint, bigint]
 const LEAF_TYPES = new Set<string>([
   'string', 'octets', 'abinary', 'ipaddr', 'ipv6addr', 'ipv4prefix', 'ipv6prefix', 'combo-ip', 'combo-prefix',
   'ifid', 'ether', 'bool', 'uint8', 'uint16', 'uint32', 'uint64', 'int8', 'int16', 'int32', 'int64',
-  'float32', 'float64', 'date', 'time_delta', 'size',
+  'float32', 'float64', 'date', 'time_delta', 'size', 'attribute',
 ]);
 
 /** True for leaf (value-holding) data types. */

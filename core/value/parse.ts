@@ -206,6 +206,10 @@ export function parseValue(type: LeafType, text: string, da?: DictAttr): Value {
       return parseDate(text, precision);
     case 'time_delta':
       return parseTimeDelta(text, precision);
+    case 'attribute':
+      // The name as written, without `::`; resolving it needs the dictionary (core/pair/ref.ts).
+      if (!/^(::)?@?[A-Za-z0-9_.\-]+$/.test(text.trim())) throw new ValueError(`Failed parsing string as type 'attribute'`);
+      return text.trim().replace(/^::/, '');
     default:
       if (isSmallIntType(type)) return parseSmallInt(type, text);
       if (isBigIntType(type)) return parseBigInt(type, text);

@@ -55,6 +55,8 @@ function baseText(type: LeafType, v: Value, precision: TimePrecision): string {
       return ifidText(v as string);
     case 'string':
       return v as string;
+    case 'attribute':
+      return '::' + String(v);
     case 'float32':
       // FreeRADIUS prints float32 with C's "%f" (six decimals).
       return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(6) : String(v);

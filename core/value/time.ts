@@ -133,12 +133,15 @@ export function parseDate(text: string, precision: TimePrecision = 'seconds'): n
   fail(text);
 }
 
-/** Offset east of UTC in seconds for `Z`, `UTC`, `GMT`, `+05:30`, `-0400`. */
+/** Offset east of UTC in seconds for `Z`, `UTC`, `GMT`, `+05:30`, `-0400`; other zone names count as UTC. */
 function tzOffset(tz: string | undefined): number {
   if (!tz) return 0;
   const u = tz.toUpperCase();
   if (u === 'Z' || u === 'UTC' || u === 'GMT' || u === 'UT') return 0;
   const m = /^([+-])(\d{2}):?(\d{2})$/.exec(tz);
+  // Other zone names (`EDT`, `WIB`): FreeRADIUS reads the time and ignores the name, and so do we
+  // (an abbreviation does not say which zone it is: `IST` is three of them).
+  if (!m && /^[A-Z]{2,6}$/.test(u)) return 0;
   if (!m) throw new ValueError(`Unknown time zone "${tz}"`);
   if (+m[2] > 23 || +m[3] > 59) throw new ValueError(`Invalid time zone "${tz}"`);
   const off = +m[2] * 3600 + +m[3] * 60;

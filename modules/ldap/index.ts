@@ -34,4 +34,5 @@ export default defineModule({
   env: { authorize: LDAP_AUTHORIZE_ENV, authenticate: LDAP_AUTHENTICATE_ENV },
   map: 'mapQuery',
   mapEscape: 'mapEscape',
+  clients: 'listClients',
 });

@@ -147,7 +147,7 @@ export class Ldap implements ModuleInstance {
   }
 
   /** The clients read at start (`read_clients`), as `client { }` sections for the server's client table. */
-  clients(): readonly ConfSection[] {
+  async listClients(_signal: AbortSignal): Promise<readonly ConfSection[]> {
     return this.readClients;
   }
 

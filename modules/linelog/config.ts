@@ -23,6 +23,7 @@ export const LinelogConfig = conf.section({
   reference: conf.tmpl({ doc: 'Expands to the dotted path of the item holding the line inside this section, e.g. `messages.%{Packet-Type}`; a missing item falls back to `<section>.default`, then `format`.' }),
   messages: conf.raw({ doc: 'Section of lines selected by `reference` (`Access-Accept = "…"`, `default = "…"`).' }),
   delimiter: conf.string({ default: '\n', doc: 'Appended to each line.' }),
+  header: conf.tmpl({ doc: 'Line written first into a file that is new or empty (file destination), expanded with the request that creates it.' }),
   ...fileFields,
   file: conf.subsection({ ...fileFields }, { optional: true, doc: 'v4 form of the file settings: `file { filename = … }`.' }),
 }, { allowUnknown: true });

@@ -14,6 +14,7 @@
  * (Module-Failure-Message), as in v4.
  */
 import 'reflect-metadata';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core';
@@ -50,6 +51,7 @@ export const LINELOG_ENV = {
   lines: { sections: '*', except: ['file'], strftime: true, escape: lineEscape, attrRef: true },
   filename: { item: 'filename', strftime: true, as: 'template', escapeBy: fileEscape },
   file_filename: { item: 'file.filename', strftime: true, as: 'template', escapeBy: fileEscape },
+  header: { item: 'header', strftime: true, as: 'template', escape: lineEscape, attrRef: true },
 } as const;
 
 /** Arguments of {@link Linelog.log}. */
@@ -79,6 +81,9 @@ export function validateLinelog(c: LinelogConfig, at: ConfigAt): void {
 export class Linelog {
   private destination: Destination = 'stdout';
   private filename?: CompiledTemplate;
+  private header?: CompiledTemplate;
+  /** Per file, the chain of writes while a header is configured (so one header per new file). */
+  private readonly chains = new Map<string, Promise<void>>();
   private writer?: AppendWriter;
 
   constructor(
@@ -110,6 +115,7 @@ export class Linelog {
     if (dest === 'file') {
       const env = ctx.env.log as Partial<LinelogEnv> | undefined;
       this.filename = item === 'file.filename' ? env?.file_filename : env?.filename;
+      this.header = env?.header;
       const fileConf = c.file ?? c;
       this.writer = new AppendWriter({ fileMode: fileConf.permissions, dirMode: 0o755, fsync: fileConf.fsync, idleTimeoutMs: 60_000 });
       this.unregisterMetrics = this.metrics.collect(appendWriterCollector('linelog', this.name, () => this.writer));
@@ -154,7 +160,11 @@ export class Linelog {
       }
       return 'fail';
     };
-    if (!ctx.env.format && ctx.env.reference === undefined) return failed(new LinelogError('no "format" and no "reference" configured'));
+    if (!ctx.env.format && ctx.env.reference === undefined) {
+      // Logged, not added to Module-Failure-Message (that list is for the request's own problems, as the path errors below).
+      ctx.log.error('no "format" and no "reference" configured');
+      return 'fail';
+    }
     const withTemplate = (t: CompiledTemplate | undefined): Rcode | Promise<Rcode> => {
       if (!t) return 'noop';
       const line = t.expand(request, t.canYield ? ctx.signal : undefined);
@@ -172,6 +182,24 @@ export class Linelog {
     }
   }
 
+  /**
+   * Appends `text` to `file`, first writing the expanded `header` when the file is new or empty.
+   * Writes to one file are chained so that two requests never both write a header.
+   */
+  private withHeader(request: Request, file: string, text: string): Promise<void> {
+    const prev = this.chains.get(file) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(async () => {
+      if (!(await hasContent(file))) {
+        const h = await this.header!.expand(request);
+        await this.writer!.append(file, Buffer.from(h + this.config.delimiter, 'utf8'));
+      }
+      await this.writer!.append(file, Buffer.from(text, 'utf8'));
+    });
+    this.chains.set(file, next);
+    void next.finally(() => { if (this.chains.get(file) === next) this.chains.delete(file); }).catch(() => undefined);
+    return next;
+  }
+
   /** Sends one line to the destination. */
   private emit(request: Request, line: string): void | Promise<void> {
     const text = line + this.config.delimiter;
@@ -181,10 +209,20 @@ export class Linelog {
       case 'syslog': this.logger.info(line); return;
       case 'file': {
         const f = this.filename!.expand(request);
-        if (typeof f === 'string') return this.writer!.append(path.resolve(f), Buffer.from(text, 'utf8'));
-        return f.then((name) => this.writer!.append(path.resolve(name), Buffer.from(text, 'utf8')));
+        const put = (name: string): Promise<void> =>
+          this.header ? this.withHeader(request, path.resolve(name), text) : this.writer!.append(path.resolve(name), Buffer.from(text, 'utf8'));
+        return typeof f === 'string' ? put(f) : f.then(put);
       }
     }
+  }
+}
+
+/** True when `file` exists and is not empty. */
+async function hasContent(file: string): Promise<boolean> {
+  try {
+    return (await fs.promises.stat(file)).size > 0;
+  } catch {
+    return false;
   }
 }
 

@@ -28,6 +28,7 @@ import type { Dictionary } from '../../core';
 import { defineApp, type AppContext, type AppInstance, type Health } from '../../core';
 import { ControlPlane, type AuthHandler, type LcoreSpawner } from './control-plane';
 import { pppoeCollector } from './metrics';
+import { startNas } from './nas';
 import { DEFAULT_SYNTHETIC, DEFAULT_WIRE, resolveOptions, type PppoeDpdkOptions, type WireOptions } from './options';
 import { ipv4ToU32, Kind } from './records';
 import { accountingPairs, replyResult, requestPairs, resolveAcctAttrs, resolvePppoeAttrs, type AcctAttrs, type NasIdentity, type PppoeAttrs } from './radius-map';
@@ -81,6 +82,13 @@ export const WireConfig = conf.section({
   discovery_burst: conf.integer({ default: DEFAULT_WIRE.discoveryBurst, min: 1, max: 1_000_000, doc: 'PADI/PADR burst per client MAC.' }),
 });
 
+/** `coa { … }`: Disconnect and CoA (RFC 5176) received as a NAS (restart). */
+export const CoaConfig = conf.section({
+  address: conf.ipaddr({ default: '127.0.0.1', doc: 'Address the dynamic authorization port listens on.' }),
+  port: conf.integer({ default: 3799, min: 1, max: 65535, doc: 'UDP port (RFC 5176: 3799).' }),
+  secret: conf.string({ required: true, secret: true, doc: 'Shared secret of the AAA server sending the requests.' }),
+});
+
 /** Schema of `app pppoe_dpdk [NAME] { … }`. */
 export const PppoeDpdkConfig = conf.section({
   site: conf.string({ required: true, doc: 'The virtual server (`server NAME { … }`) every request runs through. Hot.' }),
@@ -98,6 +106,7 @@ export const PppoeDpdkConfig = conf.section({
   nas_identifier: conf.string({ doc: 'NAS-Identifier added to every request. Hot.' }),
   synthetic: conf.subsection(SyntheticConfig, { optional: true, doc: 'In-worker load source (no wire). Restart.' }),
   wire: conf.subsection(WireConfig, { optional: true, doc: 'PPPoE access concentrator on a raw interface. Restart.' }),
+  coa: conf.subsection(CoaConfig, { optional: true, doc: 'Disconnect / CoA as a NAS (RFC 5176). Restart.' }),
 });
 export type PppoeDpdkConfig = Infer<typeof PppoeDpdkConfig>;
 
@@ -195,6 +204,7 @@ export class PppoeDpdkApp implements AppInstance {
     return replyResult({ code: reply.code ?? 0, pairs: reply.pairs }, a);
   };
 
+  private dynAuth: { close(): Promise<void>; port: number } | undefined;
   private acctAttrs: AcctAttrs | undefined;
   private acctDict: Dictionary | undefined;
 
@@ -225,12 +235,20 @@ export class PppoeDpdkApp implements AppInstance {
     this.cp = cp;
     await cp.start(options.startTimeoutMs);
     this.removeCollector = this.ctx.host.metrics.collect(pppoeCollector(this.ctx.name, cp));
+    const coa = this.config.coa;
+    if (coa) {
+      this.dynAuth = await startNas({ address: coa.address, port: coa.port, secret: coa.secret }, () => this.cp, this.ctx.log);
+      this.ctx.log.info(`dynamic authorization (Disconnect, CoA) on ${coa.address}:${this.dynAuth.port}`);
+    }
     const s = options.synthetic;
     this.ctx.log.info(`${options.lcores} lcore(s) ready: ring_size ${options.ringSize}, burst ${options.burst}, timeout ${options.timeoutMs} ms, site "${this.config.site}"`
       + (s ? `; synthetic source ${s.rate}/s per lcore${s.count ? `, ${s.count} per lcore` : ''}` : ''));
   }
 
   async stop(): Promise<void> {
+    const dynAuth = this.dynAuth;
+    this.dynAuth = undefined;
+    if (dynAuth) await dynAuth.close();
     this.removeCollector?.();
     this.removeCollector = undefined;
     const cp = this.cp;

@@ -25,7 +25,7 @@ import { decodeRequest, decodeResponse, Kind, RECORD_SIZE, REQ, Result, writeBar
 import { RING_HEADER, SpscRing } from './ring';
 import {
   C, Cmd, COUNTERS, CP_BELL, CP_BLOCK_BYTES, CP_F_BEAT, F_BEAT, F_DRAIN_UNTIL, F_TIMEOUT, LCORE_STATE_NAMES, LcoreBlock, LcoreState, now,
-  W_BELL, W_CMD, W_STATE, type CounterName,
+  M_ACK, M_ARGS, M_OP, M_RESULT, M_SEQ, M_SID, MailResult, W_BELL, W_CMD, W_STATE, type CounterName,
 } from './shared';
 
 /** `Atomics.waitAsync` (Node ≥ 16; typed from lib es2024, which our ES2022 lib setting does not include). */
@@ -240,6 +240,36 @@ export class ControlPlane {
     this.timeoutMs = ms;
     for (const l of this.lcores) l.block.f64[F_TIMEOUT] = ms;
   }
+
+  /**
+   * Runs a session command on the lcore that owns `sid` (Disconnect, CoA): resolves with `MailResult.*`, or
+   * `MailResult.NO_SESSION` when no lcore owns the id, or 0 when the lcore did not answer within `waitMs`.
+   * Commands to one lcore run one at a time.
+   */
+  sessionCommand(sid: number, op: number, args: readonly [number, number, number, number] = [-1, -1, -1, -1], waitMs = 2000): Promise<number> {
+    const idx = Math.floor((sid - 1) / this.options.maxSessions);
+    const l = this.lcores[idx];
+    if (!l || sid < 1) return Promise.resolve(MailResult.NO_SESSION);
+    const run = async (): Promise<number> => {
+      const i32 = l.block.i32;
+      const seq = (Atomics.load(i32, M_SEQ) + 1) | 0;
+      Atomics.store(i32, M_OP, op);
+      Atomics.store(i32, M_SID, sid);
+      for (let k = 0; k < 4; k++) Atomics.store(i32, M_ARGS + k, args[k]);
+      Atomics.store(i32, M_SEQ, seq);
+      Atomics.notify(i32, W_BELL);
+      for (const deadline = Date.now() + waitMs; Date.now() < deadline;) {
+        if (Atomics.load(i32, M_ACK) === seq) return Atomics.load(i32, M_RESULT);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      return 0;
+    };
+    const p = (this.mailQueue.get(idx) ?? Promise.resolve(0)).then(run, run);
+    this.mailQueue.set(idx, p);
+    return p;
+  }
+
+  private readonly mailQueue = new Map<number, Promise<number>>();
 
   /** The pending timeout in force (ms). */
   get timeout(): number {

@@ -7,11 +7,12 @@
  */
 import { workerData } from 'node:worker_threads';
 import { Lcore } from './lcore';
-import { openPacket } from './native';
+import { openPacket } from './native/index';
 import { PppoeEngine } from './pppoe';
 import type { PppoeDpdkOptions } from './options';
 import { SpscRing } from './ring';
-import { LcoreBlock, now, W_BELL } from './shared';
+import { LcoreBlock, M_ACK, M_ARGS, M_OP, M_RESULT, M_SEQ, M_SID, MailOp, MailResult, now, W_BELL } from './shared';
+import { TermCause } from './records';
 
 /** What the control plane passes to a new lcore worker. */
 export interface LcoreWorkerData {
@@ -39,9 +40,24 @@ export function runLcore(data: LcoreWorkerData): void {
   const bell = block.i32;
   let idle = 0;
   let sleep = 0.05;
+  let mailSeq = Atomics.load(bell, M_ACK);
   for (;;) {
     const t = now();
     let work = eng ? eng.poll(t) : 0;
+    const seq = Atomics.load(bell, M_SEQ);
+    if (seq !== mailSeq) {
+      mailSeq = seq;
+      const sid = Atomics.load(bell, M_SID);
+      const op = Atomics.load(bell, M_OP);
+      let ok = false;
+      if (eng && op === MailOp.DISCONNECT) ok = eng.disconnect(sid, TermCause.ADMIN_RESET);
+      else if (eng && op === MailOp.CHANGE) {
+        ok = eng.change(sid, bell[M_ARGS], bell[M_ARGS + 1], bell[M_ARGS + 2], bell[M_ARGS + 3]);
+      }
+      Atomics.store(bell, M_RESULT, !eng ? MailResult.NO_WIRE : ok ? MailResult.OK : MailResult.NO_SESSION);
+      Atomics.store(bell, M_ACK, seq);
+      work++;
+    }
     work += lc.poll(t);
     eng?.flush();
     if (lc.stopped) {

@@ -31,6 +31,21 @@ export const LCORE_STATE_NAMES = ['starting', 'probing', 'ready', 'draining', 's
 /** Commands from the control plane. `CRASH` and `HANG` are honoured only with `testHooks`. */
 export const Cmd = { NONE: 0, STOP: 1, CRASH: 90, HANG: 91 } as const;
 
+/**
+ * Session mailbox (words 2–10 of the lcore block; one command at a time, the control plane serializes): the
+ * control plane writes op, session id and arguments, then stores a new `M_SEQ`; the lcore runs it in its loop and
+ * stores the result, then `M_ACK = M_SEQ`. Used for Disconnect and CoA (RFC 5176) and the operator.
+ */
+export const M_SEQ = 2;
+export const M_OP = 3;
+export const M_SID = 4;
+export const M_ARGS = 5; // 4 words: rate up, rate down (bits/s), session timeout, idle timeout (s); -1 = unchanged
+export const M_RESULT = 9;
+export const M_ACK = 10;
+/** Mailbox operations and results. */
+export const MailOp = { DISCONNECT: 1, CHANGE: 2 } as const;
+export const MailResult = { OK: 1, NO_SESSION: 2, NO_WIRE: 3 } as const;
+
 export const W_STATE = 0;
 export const W_CMD = 1;
 export const W_BELL = 16;

@@ -18,7 +18,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startDaemon, writeTempFiles, type Daemon } from '../../test/daemon/harness';
+import { radclient, sleep, startDaemon, writeTempFiles, type Daemon } from '../../test/daemon/harness';
+import { freePorts, startFreeRadius, USERS as FR_USERS, type FreeRadiusPeer } from '../../test/interop/freeradius';
 
 const TAG = `${process.pid % 100000}`;
 const NS = `tsrppp${TAG}`;
@@ -53,7 +54,7 @@ bob	Cleartext-Password := "bob-pw"
 	Reply-Message = "welcome bob"
 `;
 
-const conf = (iface: string) => `confdir = .
+const conf = (iface: string, coaPort: number) => `confdir = .
 run_dir = \${confdir}/run
 log {
 	destination = stdout
@@ -106,6 +107,10 @@ app pppoe_dpdk bng {
 		restart_timer = 1s
 		echo_interval = 2s
 	}
+	coa {
+		port = ${coaPort}
+		secret = "coa-secret"
+	}
 }
 `;
 
@@ -133,6 +138,13 @@ async function until(d: Daemon, dir: string, ok: (c: Record<string, number>) => 
   }
 }
 
+/** A guest that keeps its session until the concentrator ends it (at most `holdS` seconds). */
+function guestHold(modulesDir: string, user: string, pass: string, holdS: number): string {
+  return guestInit(modulesDir, user, pass, '')
+    .replace(/if ip -4 addr show ppp0[\s\S]*?\nfi\n/, 'echo GUEST-UP\n')
+    .replace(/kill \$PPPD\n/, `for i in $(seq 1 ${holdS}); do kill -0 $PPPD 2>/dev/null || break; sleep 1; done\nkill $PPPD 2>/dev/null\n`);
+}
+
 /** The guest's init: modules, pppd in the background, then the checks; every line the test reads is tagged. */
 function guestInit(modulesDir: string, user: string, pass: string, extra: string): string {
   return `#!/bin/sh
@@ -147,15 +159,18 @@ timeout 40 pppd nodetach debug logfd 1 plugin pppoe.so nic-vec0 rp_pppoe_service
   noauth noipdefault usepeerdns nodefaultroute noccp novj lcp-echo-interval 0 maxfail 1 \\
   ip-up-script /bin/true ip-down-script /bin/true ${extra} > /tmp/pppd.log 2>&1 &
 PPPD=$!
-i=0
-while [ $i -lt 150 ] && ! ip -4 addr show ppp0 2>/dev/null | grep -q inet; do sleep 0.1; i=$((i+1)); done
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+  grep -q 'remote IP address' /tmp/pppd.log && break
+  grep -q 'Connection terminated' /tmp/pppd.log && break
+  sleep 1
+done
 echo "GUEST-ADDR $(ip -4 -o addr show ppp0 2>/dev/null)"
 if ip -4 addr show ppp0 2>/dev/null | grep -q inet; then
   echo "GUEST-PING $(ping -n -c 3 -W 2 10.99.0.1 | grep -E 'packets transmitted')"
   echo "GUEST-FLOOD $(ping -n -q -c 40 -i 0.01 -s 1400 -W 1 10.99.0.1 | grep -E 'packets transmitted')"
 fi
-kill $PPPD; i=0
-while [ $i -lt 50 ] && kill -0 $PPPD 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+kill $PPPD
+for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $PPPD 2>/dev/null || break; sleep 0.5; done
 sed 's/^/GUEST-PPPD /' /tmp/pppd.log
 echo GUEST-DONE
 echo o > /proc/sysrq-trigger
@@ -166,6 +181,7 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
   let d: Daemon;
   let dir: string;
   let acMac = '';
+  let coaPort = 0;
   const umlDir = fs.mkdtempSync('/tmp/tsr-uml-');
 
   beforeAll(async () => {
@@ -180,7 +196,8 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     sh('ip', ['link', 'set', AC_IF, 'up']);
     inNs('ip', 'link', 'set', CLI_IF, 'up');
     acMac = fs.readFileSync(`/sys/class/net/${AC_IF}/address`, 'utf8').trim();
-    dir = writeTempFiles('pppoe-wire', { 'radiusd.conf': conf(AC_IF), users: USERS });
+    [coaPort] = await freePorts(1);
+    dir = writeTempFiles('pppoe-wire', { 'radiusd.conf': conf(AC_IF, coaPort), users: USERS });
     d = await startDaemon(['-d', dir, '-f'], { readyMs: 60000 });
     await until(d, dir, () => true);
   });
@@ -203,21 +220,23 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     expect(sid).toBeGreaterThan(0);
     const c1 = await until(d, dir, (c) => c.wire_pads >= 1);
     expect(c1).toMatchObject({ wire_padi: 1, wire_pado: 1, wire_padr: 1, wire_pads: 1, wire_cookie_invalid: 0 });
-    // a service we do not offer gets no PADO (the client gives up after its retries)
-    const none = await run('ip', ['netns', 'exec', NS, 'pppoe', '-I', CLI_IF, '-d', '-U', '-S', 'other', '-D', '/dev/null'], 20000);
-    expect(none.status).not.toBe(0);
-    // the session is still in LCP (rp-pppoe -d exits without PADT); rp-pppoe's -k ends it with a PADT
+    // rp-pppoe -d exits without PADT, leaving the session in LCP; its -k ends it with a PADT
     const kill = await run('ip', ['netns', 'exec', NS, 'pppoe', '-I', CLI_IF, '-k', '-e', `${sid}:${acMac}`], 10000);
     expect(kill.status, kill.out).toBe(0);
     const c2 = await until(d, dir, (c) => c.wire_padt_in >= 1);
-    expect(c2.wire_service_name_errors).toBeGreaterThanOrEqual(1);
-    expect(c2.sessions_active).toBe(0);
+    expect(c2).toMatchObject({ sessions_active: 0, sessions_closed: 1, wire_padt_out: 0 });
+    // a service we do not offer gets no PADO (the client gives up after its retries)
+    const none = await run('ip', ['netns', 'exec', NS, 'pppoe', '-I', CLI_IF, '-d', '-U', '-S', 'other'], 30000);
+    expect(none.status).not.toBe(0);
+    const c3 = await counters(d, dir);
+    expect(c3.wire_service_name_errors).toBeGreaterThanOrEqual(1);
+    expect(c3.wire_pado).toBe(1);
   }, 60000);
 
-  const guest = async (name: string, user: string, pass: string, extra: string): Promise<string> => {
-    const modules = fs.readdirSync('/usr/lib/uml/modules')[0];
+  const guest = async (name: string, user: string, pass: string, extra: string, holdS = 0): Promise<string> => {
+    const modules = `/usr/lib/uml/modules/${fs.readdirSync('/usr/lib/uml/modules')[0]}`;
     const init = path.join(umlDir, `${name}.sh`);
-    fs.writeFileSync(init, guestInit(`/usr/lib/uml/modules/${modules}`, user, pass, extra), { mode: 0o755 });
+    fs.writeFileSync(init, holdS ? guestHold(modules, user, pass, holdS) : guestInit(modules, user, pass, extra), { mode: 0o755 });
     const r = await run('ip', ['netns', 'exec', NS, 'timeout', '90', 'linux.uml', 'mem=192M', 'rootfstype=hostfs', 'rootflags=/', 'rw',
       `init=${init}`, `vec0:transport=raw,ifname=${CLI_IF}`, 'con=null', 'con0=null,fd:1'], 100000);
     expect(r.out, r.out).toContain('GUEST-DONE');
@@ -249,14 +268,117 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
   }, 150000);
 
   it('pppd (PAP, refusing CHAP): the concentrator falls back to PAP; a wrong password is refused', async () => {
-    const out = await guest('pap', 'bob', 'bob-pw', 'refuse-chap');
+    const out = await guest('pap', 'bob', 'bob-pw', 'refuse-chap refuse-mschap refuse-mschap-v2');
     expect(out).toMatch(/GUEST-PPPD .*PAP authentication succeeded/);
     expect(out).toMatch(/GUEST-ADDR .*inet 10\.99\.0\.11 /);
-    const bad = await guest('papbad', 'bob', 'wrong', 'refuse-chap');
+    const bad = await guest('papbad', 'bob', 'wrong', 'refuse-chap refuse-mschap refuse-mschap-v2');
     expect(bad).toMatch(/GUEST-PPPD .*PAP authentication failed/);
-    expect(bad).toMatch(/GUEST-ADDR \n/);
+    expect(bad).toMatch(/^GUEST-ADDR *\r?$/m);
     const c = await counters(d, dir);
     expect(c.wire_auth_failed).toBeGreaterThanOrEqual(1);
     expect(c.reject).toBeGreaterThanOrEqual(1);
   }, 300000);
+
+  /** Waits (bounded) for a Start of `user` in the accounting log; returns its Acct-Session-Id. */
+  const startOf = async (user: string, after: number): Promise<string> => {
+    for (const deadline = Date.now() + 60000; Date.now() < deadline; await sleep(200)) {
+      const log = fs.existsSync(path.join(dir, 'acct.log')) ? fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(after) : '';
+      const m = new RegExp(`^Start ${user} (\\S+) `, 'm').exec(log);
+      if (m) return m[1];
+    }
+    throw new Error(`no Start for ${user}`);
+  };
+  const logSize = (): number => (fs.existsSync(path.join(dir, 'acct.log')) ? fs.statSync(path.join(dir, 'acct.log')).size : 0);
+
+  it('Disconnect-Request from the AAA side ends a live pppd session (PADT, Stop Admin-Reset); an unknown session is NAKed', async () => {
+    const mark = logSize();
+    const running = guest('disc', 'bob', 'bob-pw', '', 40);
+    const id = await startOf('bob', mark);
+    const nak = await radclient(`127.0.0.1:${coaPort}`, 'disconnect', 'coa-secret', 'Acct-Session-Id = "1234-FFF0"\n', ['-r', '1', '-t', '3']);
+    expect(nak.stdout + nak.stderr).toMatch(/Disconnect-NAK/);
+    expect(nak.stdout).toMatch(/Error-Cause = Session-Context-Not-Found/);
+    const ack = await radclient(`127.0.0.1:${coaPort}`, 'disconnect', 'coa-secret', `Acct-Session-Id = "${id}"\n`, ['-r', '1', '-t', '3']);
+    expect(ack.stdout + ack.stderr).toMatch(/Disconnect-ACK/);
+    const out = await running;
+    expect(out).toMatch(/GUEST-PPPD .*(LCP terminated by peer|PADT)/);
+    const log = fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(mark);
+    expect(log).toMatch(new RegExp(`^Stop bob ${id} 10\\.99\\.0\\.11 in=\\d+ out=\\d+ cause=Admin-Reset `, 'm'));
+  }, 150000);
+
+  it('CoA-Request changes the Session-Timeout of a live session, which then ends it', async () => {
+    const mark = logSize();
+    const running = guest('coa', 'alice', 'alice-pw', '', 40);
+    const id = await startOf('alice', mark);
+    const ack = await radclient(`127.0.0.1:${coaPort}`, 'coa', 'coa-secret', `Acct-Session-Id = "${id}"\nSession-Timeout = 2\n`, ['-r', '1', '-t', '3']);
+    expect(ack.stdout + ack.stderr).toMatch(/CoA-ACK/);
+    const out = await running;
+    expect(out).toMatch(/GUEST-UP/);
+    const log = fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(mark);
+    expect(log).toMatch(new RegExp(`^Stop alice ${id} 10\\.99\\.0\\.10 in=\\d+ out=\\d+ cause=Session-Timeout `, 'm'));
+    const c = await counters(d, dir);
+    expect(c.sessions_expired).toBeGreaterThanOrEqual(1);
+  }, 150000);
+});
+
+describe('pppoe_dpdk on the wire: pppd authenticated by FreeRADIUS 3.2 as the external server', () => {
+  const ns = `${NS}f`;
+  const acIf = `${AC_IF}f`;
+  const cliIf = `${CLI_IF}f`;
+  let fr: FreeRadiusPeer;
+  let d: Daemon;
+  let dir: string;
+  const umlDir = fs.mkdtempSync('/tmp/tsr-uml-');
+
+  beforeAll(async () => {
+    fr = await startFreeRadius();
+    sh('ip', ['netns', 'add', ns]);
+    sh('ip', ['link', 'add', acIf, 'type', 'veth', 'peer', 'name', cliIf]);
+    sh('ip', ['link', 'set', cliIf, 'netns', ns]);
+    fs.writeFileSync(`/proc/sys/net/ipv6/conf/${acIf}/disable_ipv6`, '1');
+    sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    sh('ip', ['link', 'set', acIf, 'up']);
+    sh('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', cliIf, 'up']);
+    const base = conf(acIf, 0).replace(/\tcoa \{[\s\S]*?\n\t\}\n/, '');
+    const proxied = base
+      .replace('modules {', `modules {
+	radius fr {
+		mode = proxy
+		transport = udp
+		type = Access-Request
+		response_window = 3s
+		udp {
+			ipaddr = 127.0.0.1
+			port = ${fr.authPort}
+			secret = testing123
+		}
+	}`)
+      .replace(/recv Access-Request \{[\s\S]*?\n\t\}\n\tauthenticate pap \{[\s\S]*?\n\t\}\n\tauthenticate chap \{[\s\S]*?\n\t\}\n/, 'recv Access-Request {\n\t\tfr\n\t}\n');
+    dir = writeTempFiles('pppoe-wire-fr', { 'radiusd.conf': proxied, users: USERS });
+    d = await startDaemon(['-d', dir, '-f'], { readyMs: 60000 });
+  });
+
+  afterAll(async () => {
+    if (d) await d.stop();
+    try { sh('ip', ['link', 'del', acIf]); } catch { /* gone with the namespace */ }
+    try { sh('ip', ['netns', 'del', ns]); } catch { /* not created */ }
+    await fr?.stop();
+    fs.rmSync(umlDir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('CHAP proxied to FreeRADIUS: the address FreeRADIUS assigned, a ping, accounting Start and Stop', async () => {
+    const modules = `/usr/lib/uml/modules/${fs.readdirSync('/usr/lib/uml/modules')[0]}`;
+    const init = path.join(umlDir, 'fr.sh');
+    fs.writeFileSync(init, guestInit(modules, 'bob', FR_USERS.bob.password, ''), { mode: 0o755 });
+    const r = await run('ip', ['netns', 'exec', ns, 'timeout', '90', 'linux.uml', 'mem=192M', 'rootfstype=hostfs', 'rootflags=/', 'rw',
+      `init=${init}`, `vec0:transport=raw,ifname=${cliIf}`, 'con=null', 'con0=null,fd:1'], 100000);
+    expect(r.out, r.out).toContain('GUEST-DONE');
+    expect(r.out).toMatch(/GUEST-PPPD .*CHAP authentication succeeded/);
+    expect(r.out).toMatch(/GUEST-ADDR .*inet 192\.0\.2\.10 peer 10\.99\.0\.1\//);
+    expect(r.out).toMatch(/GUEST-PING 3 packets transmitted, 3 received/);
+    for (const deadline = Date.now() + 10000; Date.now() < deadline && !/^Stop bob/m.test(fs.existsSync(path.join(dir, 'acct.log')) ? fs.readFileSync(path.join(dir, 'acct.log'), 'utf8') : '');) await sleep(200);
+    const log = fs.readFileSync(path.join(dir, 'acct.log'), 'utf8');
+    expect(log).toMatch(/^Start bob \S+ 192\.0\.2\.10 /m);
+    expect(log).toMatch(/^Stop bob \S+ 192\.0\.2\.10 in=\d+ out=\d+ cause=User-Request /m);
+  }, 150000);
 });

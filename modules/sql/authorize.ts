@@ -9,7 +9,7 @@ import type { ConfLoc } from '../../core';
 import type { Dictionary } from '../../core';
 import type { Request } from '../../core';
 import type { XlatRegistry } from '../../core';
-import { assignItem, checkItem, compileItem, itemValue, type RawItem, type UsersItem } from '../shared/users-file';
+import { assignItem, checkItem, compileItem, itemValue, type RawItem, type RelativeState, type UsersItem } from '../shared/users-file';
 
 const ASSIGN = new Set(['=', ':=', '+=', '-=', '^=']);
 
@@ -40,6 +40,7 @@ export function compileRows(
   opts: { dict: Dictionary; xlats?: XlatRegistry },
 ): RowItems {
   const out: RowItems = { compare: [], assign: [] };
+  const rel: RelativeState = {};
   for (const row of rows) {
     if (row.length < 5) throw new Error(`${where}: a row must have 5 columns (id, name, attribute, value, op), got ${row.length}`);
     const attribute = (row[2] ?? '').trim();
@@ -50,7 +51,7 @@ export function compileRows(
     if (kind === 'reply' && !isAssign) throw new Error(`${where}: row ${row[0]}: ${attribute} ${op}: reply rows must assign (=, :=, +=, -=, ^=)`);
     let item: UsersItem;
     try {
-      item = compileItem(rawItem(attribute, op, value), kind === 'reply' ? 'reply' : isAssign ? 'control' : 'request', loc, opts);
+      item = compileItem(rawItem(attribute, op, value), kind === 'reply' ? 'reply' : isAssign ? 'control' : 'request', loc, opts, rel);
     } catch (e) {
       throw new Error(`${where}: row ${row[0]}: ${(e as Error).message.replace(/^.*?\]: /, '')}`);
     }

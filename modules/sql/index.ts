@@ -1,7 +1,6 @@
 import { defineModule, probeTcp } from '../../core';
 import { SqlConfig } from './config';
-import { trunkFactory } from '../../core';
-import { Sql, pgServers } from './sql';
+import { SQL_AUTHORIZE_ENV, SQL_LIST_ENV, SQL_SESSION_ENV, Sql, pgServers } from './sql';
 
 /** `sql`: FreeRADIUS rlm_sql (SQLite embedded, PostgreSQL): authorize, accounting, post-auth, `%sql()`. */
 export default defineModule({
@@ -11,8 +10,8 @@ export default defineModule({
   config: SqlConfig,
   dict: ['User-Name', 'SQL-User-Name', 'SQL-Group', 'Fall-Through', 'Acct-Status-Type'],
   impl: Sql,
-  // The start-time checks (also under -C): configure on a throw-away instance (opens nothing).
-  validate: (config, _at, ctx) => new Sql(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx),
+  // The start-time checks (also under -C), located through `at`.
+  validate: Sql.validate,
   // radiusd -C: say which PostgreSQL servers do not accept a connection (a warning; -C still passes).
   probe: async (config, ctx) => {
     if (config.driver.replace(/^rlm_sql_/, '').toLowerCase() !== 'postgresql') return;
@@ -26,6 +25,8 @@ export default defineModule({
   },
   map: 'map',
   mapEscape: 'escapeValue',
+  clients: 'readClients',
+  env: { authorize: SQL_AUTHORIZE_ENV, session: SQL_SESSION_ENV, accounting: SQL_LIST_ENV, send: SQL_LIST_ENV },
   methods: {
     'recv *': 'authorize',
     'authorize *': 'authorize',

@@ -30,11 +30,12 @@ interface Args {
   json: boolean;
 }
 
-function parse(argv: readonly string[]): Args | string {
+function parse(argv: readonly string[]): Args | string | 'help' {
   const a: Args = { n: 'radiusd', i: 'sql', usage: false, json: false };
   for (let k = 0; k < argv.length; k++) {
     const o = argv[k];
     const val = () => (k + 1 < argv.length ? argv[++k] : undefined);
+    if (o === '-h' || o === '--help') return 'help';
     if (o === '--usage') a.usage = true;
     else if (o === '--json') a.json = true;
     else if (o === '-d' || o === '-n' || o === '-i' || o === '-u' || o === '-N') {
@@ -67,6 +68,13 @@ function table(io: CommandIo, head: readonly string[], rows: readonly (readonly 
 /** Runs `radiusd sessions …`; resolves with the exit status (0 ok, 1 database error, 2 usage or config error). */
 export async function sessionsCommand(argv: readonly string[], io: CommandIo, defaultConfdir: string): Promise<number> {
   const a = parse(argv);
+  if (a === 'help') {
+    io.out(USAGE);
+    io.out('  Lists the open sessions (radacct rows without a Stop) of the sql module named by -i, from the');
+    io.out('  configuration in -d; -u / -N keep one user / one NAS address; --usage lists per user the');
+    io.out('  sessions, the open ones, the time used and the last login; --json prints JSON.');
+    return 0;
+  }
   if (typeof a === 'string') {
     io.err(`radiusd sessions: ${a}`);
     io.err(USAGE);
@@ -83,7 +91,7 @@ export async function sessionsCommand(argv: readonly string[], io: CommandIo, de
     return 2;
   }
   if (!section) {
-    io.err(`radiusd sessions: no "sql ${a.i === 'sql' ? '' : a.i}" module in ${path.join(confdir, `${a.n}.conf`)}`.replace(/ +"/, ' "').replace('sql "', 'sql"'));
+    io.err(`radiusd sessions: no "${a.i === 'sql' ? 'sql' : `sql ${a.i}`}" module in ${path.join(confdir, `${a.n}.conf`)}`);
     return 2;
   }
   // SQLite: do not create the database the daemon has not created yet.

@@ -219,7 +219,7 @@ describe('sql on SQLite', () => {
 
   it('config errors are located: unknown driver, unknown item', async () => {
     await expect(load(sqliteModuleConf(path.join(tmp, 'y.sqlite'), '\tdriver2 = "x"'), true)).rejects.toThrow(/radiusd\.conf\[\d+\]: .*driver2.*unknown item/);
-    await expect(load(sqliteModuleConf(path.join(tmp, 'y.sqlite')).replace('driver = "sqlite"', 'driver = "oracle"'), true)).rejects.toThrow(/radiusd\.conf\[\d+\]: sql sql \{ driver \}: unknown driver "oracle"/);
+    await expect(load(sqliteModuleConf(path.join(tmp, 'y.sqlite')).replace('driver = "sqlite"', 'driver = "oracle"'), true)).rejects.toThrow(/radiusd\.conf\[\d+\]: sql \{ driver \}: unknown driver "oracle"/);
   });
 
   it('concurrent accounting from many requests commits every record (group commit) and the event loop keeps running', async () => {

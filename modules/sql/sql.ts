@@ -23,12 +23,12 @@ import { sectionOf } from '../../core';
 import { valueKey, type DictAttr } from '../../core';
 import type { Dictionary } from '../../core';
 import type { Logger } from '../../core';
-import type { CallContext, MapResult, Rcode } from '../../core';
-import type { BootstrapContext, InstantiateContext } from '../../core';
+import type { CallContext, MapResult, ModuleClient, Rcode } from '../../core';
+import type { BootstrapContext, CompiledTemplate, ConfigAt, EnvOf, InstantiateContext, ValidateContext } from '../../core';
 import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TRUNKS, XLATS } from '../../core';
 import { Pair } from '../../core';
 import type { Request } from '../../core';
-import type { TrunkFactory } from '../../core';
+import { trunkFactory, type TrunkFactory } from '../../core';
 import type { ProbeTarget } from '../../core';
 import { box } from '../../core';
 import type { XlatRegistry } from '../../core';
@@ -38,7 +38,7 @@ import { applyItems, checksPass, compileRows } from './authorize';
 import type { SqlConfig } from './config';
 import { SqlError, SqlPool, type SqlConn, type SqlResult } from './driver';
 import { PgConn } from './postgresql';
-import { accountingLists, compileQuery, genericEscaper, pgEscaper, postAuthLists, type Escaper, type QueryList } from './queries';
+import { accountingLists, genericEscaper, pgEscaper, postAuthLists, type Escaper, type QueryList } from './queries';
 import { SqliteConn } from './sqlite';
 
 type Driver = 'sqlite' | 'postgresql';
@@ -64,16 +64,34 @@ export function pgServers(c: { server: readonly string[]; port: number }): { lab
   });
 }
 
-/** Authorisation templates, compiled in `configure`. */
-interface AuthQueries {
-  check?: Template;
-  reply?: Template;
-  membership?: Template;
-  groupCheck?: Template;
-  groupReply?: Template;
-  simulCount?: Template;
-  simulVerify?: Template;
+/** The escaper of the configured driver (values expanded into queries). */
+export function sqlEscaper(c: SqlConfig): Escaper {
+  return c.driver.replace(/^rlm_sql_/, '').toLowerCase() === 'postgresql' ? pgEscaper : genericEscaper(c.safe_characters);
 }
+
+/** `sql_user_name`: a value, not a query (the queries escape SQL-User-Name when they use it). */
+const USER_NAME = { userName: { item: 'sql_user_name', as: 'template' } } as const;
+/** A query template, compiled by the loader with the driver's escaper; expanded when (and if) the method needs it. */
+const query = (item: string) => ({ item, as: 'template', escapeBy: sqlEscaper }) as const;
+
+/** Per-call arguments of `authorize`: the user name and the authorisation queries (group queries are expanded per group). */
+export const SQL_AUTHORIZE_ENV = {
+  ...USER_NAME,
+  check: query('authorize_check_query'),
+  reply: query('authorize_reply_query'),
+  membership: query('group_membership_query'),
+  groupCheck: query('authorize_group_check_query'),
+  groupReply: query('authorize_group_reply_query'),
+} as const;
+export type SqlAuthorizeEnv = EnvOf<typeof SQL_AUTHORIZE_ENV>;
+
+/** Per-call arguments of `session` (Simultaneous-Use). */
+export const SQL_SESSION_ENV = { ...USER_NAME, simulCount: query('simul_count_query'), simulVerify: query('simul_verify_query') } as const;
+export type SqlSessionEnv = EnvOf<typeof SQL_SESSION_ENV>;
+
+/** Per-call arguments of `accounting` and `send` (their query lists are raw sections with repeated `query` alternatives, compiled in `configure`). */
+export const SQL_LIST_ENV = USER_NAME;
+export type SqlListEnv = EnvOf<typeof SQL_LIST_ENV>;
 
 /** The `sql` module instance. */
 @injectable()
@@ -81,8 +99,6 @@ export class Sql {
   private driver: Driver = 'sqlite';
   private escape!: Escaper;
   private dict!: Dictionary;
-  private userName?: Template;
-  private auth: AuthQueries = {};
   private acct = new Map<string, QueryList>();
   private postAuth = new Map<string, QueryList>();
   private sqlUserName!: DictAttr;
@@ -124,16 +140,17 @@ export class Sql {
    * Compiles the queries and checks the attributes: the first step of `instantiate`, and the
    * definition's `validate` (on a throw-away instance), so `radiusd -C` fails when start-up would.
    */
-  configure(ctx: Pick<InstantiateContext, 'dict'>): void {
+  configure(ctx: Pick<InstantiateContext, 'dict'>, at?: ConfigAt): void {
     const c = this.config;
     this.dict = ctx.dict;
+    // validate reports through `at` (the loader's located errors); instantiate through this.fail.
+    const fail: (msg: string, item?: string) => never = (msg, item) => (at && item ? at(item, msg) : this.fail(msg, item));
     const d = c.driver.replace(/^rlm_sql_/, '').toLowerCase();
-    if (d !== 'sqlite' && d !== 'postgresql') this.fail(`unknown driver "${c.driver}" (expected sqlite or postgresql)`, 'driver');
+    if (d !== 'sqlite' && d !== 'postgresql') fail(`unknown driver "${c.driver}" (expected sqlite or postgresql)`, 'driver');
     this.driver = d;
-    if (d === 'sqlite' && !c.sqlite.filename) this.fail('the sqlite driver needs sqlite { filename }');
-    if (c.read_clients) this.fail('read_clients is not supported yet (clients cannot be added from a module); list clients in clients.conf', 'read_clients');
-    this.escape = d === 'postgresql' ? pgEscaper : genericEscaper(c.safe_characters);
-    const resolve = (n: string, item?: string): DictAttr => ctx.dict.resolve(n) ?? this.fail(`attribute "${n}" is not in the dictionary`, item);
+    if (d === 'sqlite' && !c.sqlite.filename) fail('the sqlite driver needs sqlite { filename }', 'sqlite');
+    this.escape = sqlEscaper(c);
+    const resolve = (n: string, item?: string): DictAttr => ctx.dict.resolve(n) ?? fail(`attribute "${n}" is not in the dictionary`, item);
     this.sqlUserName = resolve('SQL-User-Name');
     this.groupAttr = c.group_attribute
       ? resolve(c.group_attribute, 'group_attribute')
@@ -142,30 +159,28 @@ export class Sql {
     this.acctStatusType = ctx.dict.resolve('Acct-Status-Type');
     this.acctUnique = ctx.dict.resolve('Acct-Unique-Session-Id');
     this.uniqueKey = compileTemplate(ACCT_UNIQUE_KEY, { dict: ctx.dict, xlats: this.xlats });
-    if (c.query_number_attribute) this.queryNumber = resolve(c.query_number_attribute, 'query_number_attribute');
+    if (c.query_number_attribute) {
+      // FreeRADIUS defines the attribute (uint32, server-internal) when the dictionary lacks it.
+      const n = c.query_number_attribute;
+      if (!ctx.dict.resolve(n) && /^[A-Za-z][\w-]*$/.test(n)) ctx.dict.loadText(`DEFINE\t${n}\tuint32`, '<sql query_number_attribute>');
+      this.queryNumber = resolve(n, 'query_number_attribute');
+    }
     else if (c.record_query_number) this.queryNumber = ctx.dict.resolve('SQL-Query-Number') ?? undefined;
     const o = { dict: ctx.dict, xlats: this.xlats, escape: this.escape };
-    const cs = sectionOf(this.config);
-    const at = (item: string) => {
-      const p = cs?.children.find((x) => x.kind === 'pair' && x.attr === item);
-      return p?.loc ?? cs?.loc ?? { file: '<sql>', line: 0 };
-    };
-    const q = (item: keyof SqlConfig): Template | undefined => {
-      const text = c[item] as string | undefined;
-      return text ? compileQuery(text, at(item), o) : undefined;
-    };
-    // sql_user_name is a value, not a query: the queries escape SQL-User-Name when they use it.
-    this.userName = c.sql_user_name ? compileQuery(c.sql_user_name, at('sql_user_name'), { ...o, escape: undefined }) : undefined;
-    this.auth = {
-      check: q('authorize_check_query'), reply: q('authorize_reply_query'), membership: q('group_membership_query'),
-      groupCheck: q('authorize_group_check_query'), groupReply: q('authorize_group_reply_query'),
-      simulCount: q('simul_count_query'), simulVerify: q('simul_verify_query'),
-    };
     this.simulUse = ctx.dict.resolve('Simultaneous-Use');
     this.portLimit = ctx.dict.resolve('Port-Limit');
     this.replyMessage = ctx.dict.resolve('Reply-Message');
     this.acct = accountingLists(c.accounting, o);
     this.postAuth = postAuthLists(c.send, c['post-auth'], o);
+  }
+
+  /**
+   * The definition's `validate`: the cross-field rules (driver and its settings, attribute
+   * names) reported through `at`, and the accounting / post-auth lists compiled, on a throw-away
+   * instance that opens nothing; `radiusd -C` fails exactly when start-up would.
+   */
+  static validate(config: SqlConfig, at: ConfigAt, ctx: ValidateContext): void {
+    new Sql(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx, at);
   }
 
   /** Opens the connections (SQLite: the worker; PostgreSQL: `pool.start` connections per server). */
@@ -227,6 +242,38 @@ export class Sql {
     return this.driver;
   }
 
+  /**
+   * `read_clients`: the RADIUS clients in `client_table` (FreeRADIUS `nas`), through
+   * `client_query` (default: every column); columns are taken by name: id, nasname, shortname,
+   * type, secret, server, and require_ma / limit_proxy_state when the table has them.
+   * The generation calls it once after start-up (and on every reload).
+   */
+  async readClients(signal: AbortSignal): Promise<readonly ModuleClient[]> {
+    const c = this.config;
+    if (!c.read_clients) return [];
+    const r = await this.query(c.client_query ?? `SELECT * FROM ${c.client_table}`, signal);
+    const col = (name: string) => r.fields.findIndex((f) => f.toLowerCase() === name);
+    const [id, nasname, shortname, type, secret, server, ma, lps] = ['id', 'nasname', 'shortname', 'type', 'secret', 'server', 'require_ma', 'limit_proxy_state'].map(col);
+    const at = (row: readonly (string | null)[], i: number, dflt = 0) => (i >= 0 ? row[i] : row[dflt]) ?? undefined;
+    const out: ModuleClient[] = [];
+    for (const row of r.rows) {
+      const addr = at(row, nasname, 1);
+      const key = at(row, secret, 4);
+      const rowId = at(row, id, 0) ?? String(out.length + 1);
+      if (!addr || !key) {
+        this.log.warn(`${c.client_table} row ${rowId}: no nasname or secret; skipped`);
+        continue;
+      }
+      out.push({
+        name: at(row, shortname, 2) || addr, address: addr, secret: key,
+        shortname: at(row, shortname, 2) || undefined, nasType: at(row, type, 3) || undefined, server: at(row, server, 5) || undefined,
+        requireMessageAuthenticator: ma >= 0 ? row[ma] || undefined : undefined, limitProxyState: lps >= 0 ? row[lps] || undefined : undefined,
+        source: `sql ${this.name} ${c.client_table} row ${rowId}`,
+      });
+    }
+    return out;
+  }
+
   /** Runs one statement (exposed for sibling modules and tests). */
   query(sql: string, signal?: AbortSignal): Promise<SqlResult> {
     if (!this.pool) return Promise.reject(new SqlError('unavailable', 'sql module is not instantiated'));
@@ -271,24 +318,24 @@ export class Sql {
   }
 
   /** Expands `sql_user_name` into request.SQL-User-Name. */
-  private async setUserName(request: Request, signal: AbortSignal): Promise<void> {
-    if (!this.userName) return;
-    const v = await this.userName.expand(request, signal);
+  private async setUserName(request: Request, t: CompiledTemplate | undefined, signal: AbortSignal): Promise<void> {
+    if (!t) return;
+    const v = await t.expand(request, t.canYield ? signal : undefined);
     setValue(request.request, this.sqlUserName, v);
   }
 
-  private async rows(t: Template, request: Request, ctx: CallContext): Promise<SqlResult> {
+  private async rows(t: CompiledTemplate, request: Request, ctx: CallContext): Promise<SqlResult> {
     const text = await t.expand(request, ctx.signal);
     if (ctx.log.debugEnabled) ctx.log.debug(`query: ${t.text.replace(/\s+/g, ' ').slice(0, 200)}`);
     return this.query(text, ctx.signal);
   }
 
   /** `recv *`: check and reply rows of the user, groups and profiles. */
-  async authorize(request: Request, ctx: CallContext): Promise<Rcode> {
-    const a = this.auth;
+  async authorize(request: Request, ctx: CallContext<SqlAuthorizeEnv>): Promise<Rcode> {
+    const a = ctx.env;
     if (!a.check && !a.reply && !(this.config.read_groups && a.membership)) return 'noop';
     try {
-      await this.setUserName(request, ctx.signal);
+      await this.setUserName(request, a.userName, ctx.signal);
       let rcode: Rcode = 'noop';
       let found = false;
       let checksOk = true;
@@ -355,8 +402,8 @@ export class Sql {
    * `Fall-Through = yes` reply row continues with the next group, otherwise the first group that
    * matched ends the walk.
    */
-  private async processGroups(groups: readonly string[], request: Request, ctx: CallContext): Promise<{ matched: boolean; updated: boolean; fallThrough?: boolean }> {
-    const a = this.auth;
+  private async processGroups(groups: readonly string[], request: Request, ctx: CallContext<SqlAuthorizeEnv>): Promise<{ matched: boolean; updated: boolean; fallThrough?: boolean }> {
+    const a = ctx.env;
     const opts = { dict: this.dict, xlats: this.xlats };
     let matched = false;
     let updated = false;
@@ -398,20 +445,21 @@ export class Sql {
    * (the verify query, when set, lists the sessions in the log). Call it where a reject still
    * turns the answer into an Access-Reject (`send Access-Accept`, or after `authenticate`).
    */
-  async session(request: Request, ctx: CallContext): Promise<Rcode> {
+  async session(request: Request, ctx: CallContext<SqlSessionEnv>): Promise<Rcode> {
     const limit = this.sessionLimit(request);
-    if (limit === undefined || !this.auth.simulCount) return 'noop';
+    const a = ctx.env;
+    if (limit === undefined || !a.simulCount) return 'noop';
     try {
-      await this.setUserName(request, ctx.signal);
-      const r = await this.rows(this.auth.simulCount, request, ctx);
+      await this.setUserName(request, a.userName, ctx.signal);
+      const r = await this.rows(a.simulCount, request, ctx);
       const count = Number(r.rows[0]?.[0] ?? 0);
       if (!Number.isFinite(count)) throw new SqlError('error', `simul_count_query returned "${r.rows[0]?.[0]}", not a number`);
       if (count < limit) {
         if (ctx.log.debugEnabled) ctx.log.debug(`${count} open session(s), limit ${limit}: allowed`);
         return 'ok';
       }
-      if (this.auth.simulVerify) {
-        const v = await this.rows(this.auth.simulVerify, request, ctx);
+      if (a.simulVerify) {
+        const v = await this.rows(a.simulVerify, request, ctx);
         for (const row of v.rows) ctx.log.info(`open session: ${v.fields.map((f, i) => `${f}=${row[i] ?? ''}`).join(' ')}`);
       }
       ctx.log.info(`${count} open session(s), limit ${limit}: rejected (Simultaneous-Use)`);
@@ -443,7 +491,7 @@ export class Sql {
   }
 
   /** `accounting <Status-Type>`: the query list of that status. */
-  async accounting(request: Request, ctx: CallContext): Promise<Rcode> {
+  async accounting(request: Request, ctx: CallContext<SqlListEnv>): Promise<Rcode> {
     const name = this.listName(request, ctx, 'accounting');
     const list = name === undefined ? undefined : this.acct.get(name);
     if (!list || list.queries.length === 0) {
@@ -468,7 +516,7 @@ export class Sql {
   }
 
   /** `send <packet>` / v3 `post-auth`: the post-auth logging list. */
-  async send(request: Request, ctx: CallContext): Promise<Rcode> {
+  async send(request: Request, ctx: CallContext<SqlListEnv>): Promise<Rcode> {
     const name = this.listName(request, ctx, 'send');
     const list = (name !== undefined ? this.postAuth.get(name) : undefined) ?? this.postAuth.get('*');
     if (!list || list.queries.length === 0) return 'noop';
@@ -492,9 +540,9 @@ export class Sql {
   }
 
   /** Runs alternatives until one changes a row. */
-  private async runList(list: QueryList, request: Request, ctx: CallContext): Promise<Rcode> {
+  private async runList(list: QueryList, request: Request, ctx: CallContext<SqlListEnv>): Promise<Rcode> {
     try {
-      await this.setUserName(request, ctx.signal);
+      await this.setUserName(request, ctx.env.userName, ctx.signal);
       for (let i = 0; i < list.queries.length; i++) {
         const t = list.queries[i];
         const text = await t.expand(request, ctx.signal);

@@ -142,6 +142,25 @@ describe('sqlcounter on SQLite', () => {
     expect(printPairList(r.reply)).toBe(`Session-Timeout = ${2 * (DAY.end - NOW + 100)}`);
   });
 
+  it('a FreeRADIUS 3.2 section works as it is: %%b, %%e and %k in the query', async () => {
+    const v3 = `sqlcounter v3daily {
+	sql_module_instance = sql
+	counter_name = Daily-Session-Time
+	check_name = Max-Daily-Session
+	reply_name = Session-Timeout
+	key = User-Name
+	reset = daily
+	query = "SELECT SUM(acctsessiontime - MAX((%%b - acctstarttime), 0)) FROM radacct WHERE username = '%k' AND (acctstarttime + acctsessiontime) > %%b AND acctstarttime < %e"
+}
+`;
+    const m = await load(sqliteModuleConf(path.join(tmp, `db-${++n}.sqlite`)) + v3);
+    await session(m, "o=27k", DAY.start - 100, 400);      // 300 s today
+    await session(m, "o=27k", DAY.end + 10, 999);         // tomorrow: not counted
+    const r = req(`User-Name = "o'k"`, 'Max-Daily-Session = 1000');
+    expect(await run(m, 'v3daily', r)).toBe('updated');
+    expect(printPairList(r.reply)).toBe('Session-Timeout = 700');
+  });
+
   it('the key is escaped in the query', async () => {
     const m = await fresh();
     await session(m, 'a=27b', DAY.start + 100, 4000);

@@ -29,9 +29,22 @@ export const SQLCOUNTER_DEPS = { sql: { module: sqlModule, item: 'sql_module_ins
 /** Per-call arguments: the key (expanded before the call) and the query (expanded only when a limit exists). */
 export const SQLCOUNTER_ENV = {
   key: { item: 'key', attrRef: true },
-  query: { item: 'query', as: 'template', escapeBy: (c: SqlcounterConfig) => escaperFor(c) },
+  query: { item: 'query', as: 'template', escapeBy: (c: SqlcounterConfig) => escaperFor(c), rewriteBy: (c: SqlcounterConfig) => v3Forms(c) },
 } as const;
 export type SqlcounterEnv = EnvOf<typeof SQLCOUNTER_ENV>;
+
+/**
+ * FreeRADIUS 3 queries write the period start `%b` (or `%%b`), its end `%e` and the key `%k`: rewritten
+ * into `%sqlcounter.reset_start('<reset>')`, `%sqlcounter.reset_end('<reset>')` and the key's
+ * expansion, so a v3 `mods-available/sqlcounter` works as it is.
+ */
+export function v3Forms(c: SqlcounterConfig): (text: string) => string {
+  const reset = c.reset.replace(/'/g, '');
+  const key = /^[A-Za-z][\w.-]*$/.test(c.key) ? `%{${c.key}}` : c.key;
+  const forms: Record<string, string> = { b: `%sqlcounter.reset_start('${reset}')`, e: `%sqlcounter.reset_end('${reset}')`, k: key };
+  // 3.2 files write them `%%b` (one `%` for the config escape); a longer run of `%` is left alone.
+  return (text) => text.replace(/(?<!%)%%?([bek])(?![\w.(])/g, (_m, ch: string) => forms[ch]);
+}
 
 /** The escaper of the `dialect` (the sql module's). */
 function escaperFor(c: SqlcounterConfig): (s: string) => string {

@@ -117,9 +117,15 @@ describe('default configuration: sessions, Simultaneous-Use and usage limits in 
     expect(rows.every((r) => r.username === 'bob' && r.pass === '')).toBe(true);
   });
 
-  it('radiusd sessions: usage errors exit 2', async () => {
+  it('radiusd sessions: usage errors exit 2, -h prints the usage, an unknown sql instance is named', async () => {
     const r = await sessions('--bogus');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown argument "--bogus"/);
+    const h = await sessions('-h');
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/^Usage: radiusd sessions /);
+    const i = await sessions('-i', 'nosuch');
+    expect(i.code).toBe(2);
+    expect(i.stderr).toMatch(/no "sql nosuch" module in .*radiusd\.conf/);
   });
 });

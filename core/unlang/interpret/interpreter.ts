@@ -1097,10 +1097,12 @@ export class Execution implements XlatInterpreterView {
   /** `map <module> "query" { … }`: the module's map method, then the field assignments. */
   private mapCall(ins: Extract<Instr, { k: 'map' }>, f: Frame): Act {
     const req = this.request;
+    // Evaluated first: a yielding function in the query suspends the instruction (XlatYield), as elsewhere.
+    const query = ins.query ? this.mapQuery(ins.query, ins.escape) : '';
     const call = new ModuleCall(ins.instance, 'map', this.section, req.log);
     let r: MapResult | Promise<MapResult>;
     try {
-      r = ins.map(req, call, ins.query ? this.mapQuery(ins.query, ins.escape) : '');
+      r = ins.map(req, call, query);
     } catch (e) {
       req.log.error(`${ins.name}: ${(e as Error).message}`);
       r = 'fail';

@@ -12,6 +12,7 @@
 
 import { BIGINT_RANGE, INT_RANGE, isBigIntType, isIntType, isSmallIntType } from '../../value/leaf';
 import { ipv4FromInt, ipv4ToInt, ipv6FromBytes, ipv6ToBytes, maskIpv6, splitPrefix } from '../../value/ip';
+import { bytesToString } from '../../value/utf8';
 import { arith, box, boxToOctets, castBox, compareBoxes, BoxError, type ArithOp, type Box, type BoxType, type CmpOp } from './box';
 
 /** Operators of {@link calcBinary}. */
@@ -158,3 +159,22 @@ export function calcBinary(a: Box, op: CalcOp, b: Box, out?: BoxType): Box {
   return r;
 }
 
+
+/**
+ * An operator applied across several values (`fr_value_calc_nary_op`): `+` into a string or
+ * octets output concatenates (octets as their bytes, other types as printed or in their binary
+ * form); otherwise the values fold left with {@link calcBinary} and the result is cast to `out`.
+ * @throws BoxError
+ */
+export function calcNary(op: CalcOp, values: readonly Box[], out: BoxType): Box {
+  if (values.length === 0) throw new BoxError('No values to calculate');
+  if (op === '+' && out === 'string') {
+    let s = '';
+    for (const v of values) s += v.type === 'octets' ? bytesToString(v.value as Buffer) : (castBox(v, 'string').value as string);
+    return box('string', s);
+  }
+  if (op === '+' && out === 'octets') return box('octets', Buffer.concat(values.map(boxToOctets)));
+  let acc = values[0];
+  for (let i = 1; i < values.length; i++) acc = calcBinary(acc, op, values[i]);
+  return castBox(acc, out);
+}

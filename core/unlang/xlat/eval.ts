@@ -180,6 +180,18 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       // One shared, frozen list per literal node.
       return ((e as { list?: Box[] }).list ??= Object.freeze([e.box]) as Box[]);
     case 'str': {
+      if (e.parts.length === 1 && typeof e.parts[0] !== 'string') {
+        // A string that is one expansion of octets keeps the bytes (`"%chap.password(…)"` assigned
+        // to an octets attribute): printing them as 0x… text would change the value.
+        const only = evalExpr(e.parts[0], ctx);
+        if (only.length === 1 && only[0].type === 'octets') {
+          if (ctx.request.log.debugEnabled) traceExpansion(ctx.request, e.raw, e, boxToString(only[0]));
+          return only;
+        }
+        const s = listToString(only);
+        if (ctx.request.log.debugEnabled) traceExpansion(ctx.request, e.raw, e, s);
+        return [box('string', s)];
+      }
       let s = '';
       for (const p of e.parts) s += typeof p === 'string' ? p : listToString(evalExpr(p, ctx));
       if (ctx.request.log.debugEnabled) traceExpansion(ctx.request, e.raw, e, s);

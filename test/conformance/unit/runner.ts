@@ -6,6 +6,7 @@
  * - `cast TYPE TEXT -> TYPE`: parse, cast, print;
  * - `calc TYPE A OP TYPE B [-> TYPE]`: a binary operation on typed values (arithmetic,
  *   comparison, the assignment operators `:=`, `+=` …), the result cast to the output type;
+ * - `calc_nary OP TYPE VALUE … -> TYPE`: one operator across several values;
  * - `dictionary LINE`: one dictionary statement added to the loaded dictionary (`ok` or the error);
  * - `pair-compare LIST`: a pair list with comparison operators;
  * - `tmpl-rules …`: accepted, no effect here.
@@ -22,7 +23,7 @@ import { parseAttrRef, printAttrRef } from '../../../core/pair/ref';
 import type { Pair } from '../../../core/pair/pair';
 import { parsePairList, printPairList, PairParseError, type PairOperator } from '../../../core/pair/text';
 import type { LeafType } from '../../../core/types/data-types';
-import { calcBinary, type CalcOp } from '../../../core/unlang/xlat/calc';
+import { calcBinary, calcNary, type CalcOp } from '../../../core/unlang/xlat/calc';
 import { castBox, parseBox, TYPE_ALIASES, type Box, type BoxType } from '../../../core/unlang/xlat/box';
 import { printValueUnquoted } from '../../../core/value/print';
 import { unescapeString } from '../../../core/value/text';
@@ -131,6 +132,25 @@ function calcCmd(args: string, st: FileState): void {
   st.data = printBox(r);
 }
 
+/** `calc_nary OP TYPE VALUE [TYPE VALUE …] -> TYPE`. */
+function calcNaryCmd(args: string, st: FileState): void {
+  const arrow = args.lastIndexOf('->');
+  if (arrow < 0) throw new Error('calc_nary needs an output type (-> TYPE)');
+  const out = typeOf(args.slice(arrow + 2).trim());
+  if (!out || out === 'null' || out === 'attribute') throw new Error(`Unknown data type '${args.slice(arrow + 2).trim()}'`);
+  let [op, rest] = takeWord(args.slice(0, arrow));
+  const values: Box[] = [];
+  while (rest.trim()) {
+    let tname: string, text: string;
+    [tname, rest] = takeWord(rest);
+    [text, rest] = takeValue(rest);
+    const t = typeOf(tname);
+    if (!t || t === 'null' || t === 'attribute') throw new Error(`Unknown data type '${tname}'`);
+    values.push(parseBox(t, text));
+  }
+  st.data = printBox(calcNary(op as CalcOp, values, out));
+}
+
 function dictionaryCmd(args: string, st: FileState): void {
   const dict = needDict(st);
   uncacheDict(dict);
@@ -164,6 +184,7 @@ function unitCommand(cmd: string, args: string, st: FileState): CommandOutcome |
     case 'value': return run(() => valueCmd(args, st));
     case 'cast': return run(() => castCmd(args, st));
     case 'calc': return run(() => calcCmd(args, st));
+    case 'calc_nary': return run(() => calcNaryCmd(args, st));
     case 'dictionary': return run(() => dictionaryCmd(args, st));
     case 'pair-compare': return run(() => pairCompareCmd(args, st));
     case 'tmpl-rules':
