@@ -31,6 +31,8 @@ export class DictState {
   readonly flatAliases = new Map<string, DictAttr>();
   /** ALIAS names as written (lower-case → spelling), for suggestions. */
   readonly aliasNames = new Map<string, string>();
+  /** Suggestion tables by parent (null: the root with its flat aliases), built on first use. */
+  readonly suggestTables = new Map<DictAttr | null, Map<string, string>>();
   readonly vendorsById = new Map<number, VendorDef>();
   readonly vendorsByName = new Map<string, VendorDef>();
   /** `ENUM` value sets by lower-case name. */
@@ -84,6 +86,7 @@ export class Dictionary {
 
   /** Add the definitions of one more file (or directory's `dictionary` file). Throws `DictError`. */
   loadFile(path: string): void {
+    this.state.suggestTables.clear();
     new DictLoader(this).loadPath(path);
   }
 
@@ -92,6 +95,7 @@ export class Dictionary {
    * errors; `$INCLUDE`s are relative to `dir`. Throws `DictError`.
    */
   loadText(text: string, file = '<text>', dir: string = process.cwd()): void {
+    this.state.suggestTables.clear();
     new DictLoader(this).loadText(text, file, path.resolve(dir));
   }
 
@@ -149,19 +153,29 @@ export class Dictionary {
       prefix = name.slice(0, dot + 1);
       leaf = name.slice(dot + 1);
     }
-    const shown = new Map<string, string>();
+    const shown = this.suggestTable(parent, !prefix);
+    const hit = suggest(leaf.toLowerCase(), shown.keys());
+    return hit === undefined ? undefined : prefix + shown.get(hit)!;
+  }
+
+  /** Lower-case name → spelling of the names under `parent` (with the v3 flat aliases at the root), built once. */
+  private suggestTable(parent: DictAttr, flat: boolean): Map<string, string> {
+    const key = flat && parent === this.root ? null : parent;
+    let shown = this.state.suggestTables.get(key);
+    if (shown) return shown;
+    shown = new Map<string, string>();
     for (const [k, a] of parent.byName) shown.set(k, a.name.toLowerCase() === k ? a.name : this.state.aliasNames.get(k) ?? k);
-    if (parent === this.root && !prefix) {
+    if (key === null) {
       for (const [k, a] of this.state.flatAliases) {
         if (shown.has(k)) continue;
         let v: DictAttr | null = a.parent;
         while (v && v.type !== 'vendor') v = v.parent;
-        const flat = v ? `${v.name}-${a.name}` : a.name;
-        shown.set(k, flat.toLowerCase() === k ? flat : a.fullName);
+        const name = v ? `${v.name}-${a.name}` : a.name;
+        shown.set(k, name.toLowerCase() === k ? name : a.fullName);
       }
     }
-    const hit = suggest(leaf.toLowerCase(), shown.keys());
-    return hit === undefined ? undefined : prefix + shown.get(hit)!;
+    this.state.suggestTables.set(key, shown);
+    return shown;
   }
 
   /** The closest enumeration name of `attr` to a misspelt value name, or undefined. */

@@ -12,7 +12,8 @@
  *   (all instances; may be async; open sockets/files) → run → `detach` (reverse order;
  *   also after a partial failure, so it MUST tolerate a half-instantiated object).
  *   `radiusd -C` runs everything up to and including `validate`, so a bad data file (a
- *   users file, an attrs file) fails the check exactly as it fails start-up.
+ *   users file, an attrs file) fails the check exactly as it fails start-up. Under `-C` only,
+ *   `probe` then reports back-ends that do not answer, as warnings.
  * - Config is frozen after `instantiate`; mutable runtime state lives on the instance.
  * - Methods are bound to processing sections by key: `'recv Access-Request'`,
  *   `'recv *'`, `'authenticate *'`, `'* *'`. Resolution for a call in section
@@ -49,6 +50,8 @@ import type { Logger } from '../log/logger';
 /** Seconds `instantiate` may take before the loader starts without it (per module: `instantiate_timeout`). */
 export const DEFAULT_INSTANTIATE_TIMEOUT = 5;
 
+export { PROBE_TIMEOUT_MS } from './probe';
+
 /** Context for `bootstrap`: register global things; no I/O. */
 export interface BootstrapContext {
   readonly name: string;
@@ -79,6 +82,19 @@ export interface ValidateContext {
   readonly log: Logger;
   /** The compiled `env` templates (compiled just before `validate`), e.g. to check a constant value. */
   readonly env: CompiledEnv;
+}
+
+/** Context for `probe` (radiusd -C only): report what does not answer. */
+export interface ProbeContext {
+  readonly name: string;
+  readonly log: Logger;
+  /** Aborted when the probe's time is up. */
+  readonly signal: AbortSignal;
+  /**
+   * Reports an unreachable back-end as a warning located at config item `path` (`server`,
+   * `postgresql.host`): `file[line]: ldap corp { server }: message`. `-C` still succeeds.
+   */
+  warn(path: string, message: string): void;
 }
 
 /**
@@ -292,6 +308,13 @@ export interface ModuleDefinition<F extends Fields = Fields, I extends ModuleIns
    * start-up and under `radiusd -C`, after every `bootstrap` and the `env` compilation, before `instantiate`.
    */
   readonly validate?: (config: Infer<SectionSchema<F>>, at: ConfigAt, ctx: ValidateContext) => void;
+  /**
+   * `radiusd -C` only, after `validate`: checks that the back-ends the config names answer
+   * (`probeTcp` from the public surface) and reports those that do not through `ctx.warn`. A
+   * warning, never a failure (start-up does not fail on a server that is down either). Bounded by
+   * {@link PROBE_TIMEOUT_MS} in all; a probe that throws is reported as a warning too.
+   */
+  readonly probe?: (config: Infer<SectionSchema<F>>, ctx: ProbeContext) => Promise<void>;
   /** Attributes the module needs; resolved at load (a missing one is a startup error) and injected as `MODULE_DICT`. */
   readonly dict?: readonly string[] | DictNeeds;
   /** Other module instances this one uses; checked at load, instantiated first, injected as `MODULE_DEPS`. */

@@ -18,4 +18,5 @@ export { createRootContainer, processServices, type RootServices, type ProcessSe
 export { ModuleRegistry, isModuleDefinition, definitionProblem, type AnyModuleDefinition } from './registry';
 export { BoundModule, bindingKey } from './binding';
 export { makeAt } from './at';
+export { probeTcp, type ProbeTarget } from './probe';
 export { ModuleError, type ModuleErrorCode } from './errors';

@@ -76,6 +76,8 @@ import { CompileError } from '../unlang/compile/errors';
 import type { XlatRegistry } from '../unlang/xlat/registry';
 import type { ModuleHandle } from '../unlang/module-call';
 import { itemLoc, itemPair, makeAt, ownerLabel } from './at';
+import { PROBE_TIMEOUT_MS } from './probe';
+import type { ProbeContext } from './define';
 import { BoundModule } from './binding';
 import {
   DEFAULT_INSTANTIATE_TIMEOUT,
@@ -279,7 +281,10 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
       throw new ModuleError('ERR_MODULE_DEFINITION', e.section.loc, `${sectionLabel(e.section)}: ${errorText(err)}`, { cause: err });
     }
   }
-  if (opts.checkOnly) return makeSet(entries, parsed, virtual, xlats, rootLog);
+  if (opts.checkOnly) {
+    await probeAll(entries, rootLog);
+    return makeSet(entries, parsed, virtual, xlats, rootLog);
+  }
 
   // instantiate: all instances, in dependency order, one at a time, each within its timeout.
   for (const e of entries) {
@@ -517,9 +522,11 @@ async function loadCustomModule(
   try {
     ns = await importFile(file, label, log, fresh);
   } catch (err) {
-    const hint = /\.[cm]?ts$/i.test(file) && (err as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION'
-      ? ' (compile TypeScript modules to JavaScript first)' : '';
-    throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: cannot load "${raw}": ${errorText(err)}${hint}`, { cause: err });
+    if (/\.[cm]?ts$/i.test(file) && (err as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new ModuleError('ERR_MODULE_LOAD', pair.loc,
+        `${label} { module }: "${raw}" is TypeScript: compile it first (npm run build, with the tsconfig.json of docs/writing-a-module.md §10a) and name the emitted .js file, e.g. module = "${path.join(path.dirname(file), '..', 'dist', path.basename(file).replace(/\.([cm]?)ts$/i, '.$1js'))}"`, { cause: err });
+    }
+    throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: cannot load "${raw}": ${errorText(err)}`, { cause: err });
   }
   const candidates = exportCandidates(ns);
   const definition = candidates.find((c) => definitionProblem(c) === undefined);
@@ -852,4 +859,32 @@ export function deepFreeze<T>(value: T): T {
   Object.freeze(value);
   for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
   return value;
+}
+
+/**
+ * `radiusd -C`: every definition's `probe`, side by side, each within {@link PROBE_TIMEOUT_MS}.
+ * What does not answer is a located warning (`file[line]: ldap corp { server }: …`); nothing here
+ * fails the check.
+ */
+async function probeAll(entries: readonly Entry[], rootLog: Logger): Promise<void> {
+  await Promise.all(entries.map(async (e) => {
+    const probe = e.definition.probe as ((c: unknown, ctx: ProbeContext) => Promise<void>) | undefined;
+    if (!probe) return;
+    const ac = new AbortController();
+    const warn = (itemPath: string, message: string): void => {
+      const loc = itemLoc(e.section, itemPath);
+      rootLog.warn(`${loc.file}[${loc.line}]: ${ownerLabel(e.section, itemPath)}: ${message} (a warning: the configuration is still valid)`);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), PROBE_TIMEOUT_MS); });
+    try {
+      const r = await Promise.race([probe(e.config, { name: e.name, log: e.log, signal: ac.signal, warn }), late]);
+      if (r === 'late') warn('', `back-end check gave no answer within ${PROBE_TIMEOUT_MS / 1000} s`);
+    } catch (err) {
+      warn('', `back-end check failed: ${errorText(err)}`);
+    } finally {
+      clearTimeout(timer);
+      ac.abort();
+    }
+  }));
 }

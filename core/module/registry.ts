@@ -24,6 +24,7 @@ export function definitionProblem(def: unknown): string | undefined {
   if (!d.methods || typeof d.methods !== 'object') return 'methods is not a table';
   if (d.dict !== undefined && (typeof d.dict !== 'object' || d.dict === null)) return 'dict is not a list or table of attribute names';
   if (d.validate !== undefined && typeof d.validate !== 'function') return 'validate is not a function';
+  if (d.probe !== undefined && typeof d.probe !== 'function') return 'probe is not a function';
   if (d.deps !== undefined && (typeof d.deps !== 'object' || d.deps === null)) return 'deps is not a table';
   if (d.env !== undefined && (typeof d.env !== 'object' || d.env === null)) return 'env is not a table';
   if (d.map !== undefined && typeof d.map !== 'string') return 'map is not a method name';

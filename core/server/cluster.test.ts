@@ -14,10 +14,11 @@ import { PacketCode as C } from '../protocol/radius/packet';
 import { sumStats, clusterRole, workerShare } from './cluster';
 import { buildRequest, decodeReply, pairValue, UdpPeer } from '../../test/support/listen';
 import { udpBackend } from '../native/udp';
+import { freePorts } from '../../test/interop/freeradius';
 
 const root = path.resolve(__dirname, '..', '..');
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-cluster-'));
-const port = 20000 + Math.floor(Math.random() * 20000);
+let port = 0;
 let primary: ChildProcess | undefined;
 
 function ask(cmd: string): Promise<any> {
@@ -40,6 +41,7 @@ describe('cluster helpers', () => {
 
 describe('cluster: two workers on one UDP socket', () => {
   beforeAll(async () => {
+    [port] = await freePorts(1);
     // tsc exits non-zero on type errors anywhere in the import graph but still emits; the fixture is what matters.
     try { execFileSync(process.execPath, [
       path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--outDir', out, '--rootDir', root,

@@ -19,6 +19,11 @@ export class SiteTable implements VirtualServers {
     return this.names.has(name);
   }
 
+  /** Every server name (for did-you-mean suggestions). */
+  list(): Iterable<string> {
+    return this.names;
+  }
+
   /** Adds a compiled site (after `compileSite`). */
   add(site: CompiledSite): void {
     this.sites.set(site.name, site);

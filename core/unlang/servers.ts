@@ -10,6 +10,8 @@ import type { Request } from '../request/request';
 export interface VirtualServers {
   /** True when a virtual server of this name exists (checked when `call` compiles). */
   has(name: string): boolean;
+  /** Every server name, when known (for did-you-mean suggestions). */
+  list?(): Iterable<string>;
   /**
    * Runs `request` through the named server as if it had come from the network (for RADIUS:
    * `recv`, `authenticate <Auth-Type>`, `send`), editing its lists in place, and gives the

@@ -1,4 +1,5 @@
-import { defineModule } from '../../core';
+import { defineModule, probeTcp } from '../../core';
+import { parseServer } from './connection';
 import { LdapConfig } from './config';
 import { Ldap, LDAP_AUTHENTICATE_ENV, LDAP_AUTHORIZE_ENV, LDAP_DICT } from './ldap';
 import { validateLdap } from './validate';
@@ -17,6 +18,17 @@ export default defineModule({
   impl: Ldap,
   // Every start-time check (servers, TLS files, the update map, attribute names): also under -C.
   validate: validateLdap,
+  // radiusd -C: say which directories do not accept a connection (a warning; -C still passes).
+  probe: async (config, ctx) => {
+    await Promise.all(config.server.map(async (item) => {
+      const t = parseServer(item, config.port);
+      try {
+        await probeTcp({ host: t.host, port: t.port }, 2000, ctx.signal);
+      } catch (err) {
+        ctx.warn('server', `LDAP server ${t.url} is unreachable: ${(err as Error).message}`);
+      }
+    }));
+  },
   methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
   named: { authorize: 'authorize', authenticate: 'authenticate' },
   env: { authorize: LDAP_AUTHORIZE_ENV, authenticate: LDAP_AUTHENTICATE_ENV },

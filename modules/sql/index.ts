@@ -1,6 +1,6 @@
-import { defineModule } from '../../core';
+import { defineModule, probeTcp } from '../../core';
 import { SqlConfig } from './config';
-import { SQL_AUTHORIZE_ENV, SQL_LIST_ENV, SQL_SESSION_ENV, Sql } from './sql';
+import { SQL_AUTHORIZE_ENV, SQL_LIST_ENV, SQL_SESSION_ENV, Sql, pgServers } from './sql';
 
 /** `sql`: FreeRADIUS rlm_sql (SQLite embedded, PostgreSQL): authorize, accounting, post-auth, `%sql()`. */
 export default defineModule({
@@ -12,6 +12,17 @@ export default defineModule({
   impl: Sql,
   // The start-time checks (also under -C), located through `at`.
   validate: Sql.validate,
+  // radiusd -C: say which PostgreSQL servers do not accept a connection (a warning; -C still passes).
+  probe: async (config, ctx) => {
+    if (config.driver.replace(/^rlm_sql_/, '').toLowerCase() !== 'postgresql') return;
+    await Promise.all(pgServers(config).map(async ({ label, target }) => {
+      try {
+        await probeTcp(target, 2000, ctx.signal);
+      } catch (err) {
+        ctx.warn('server', `PostgreSQL server ${label} is unreachable: ${(err as Error).message}`);
+      }
+    }));
+  },
   map: 'map',
   mapEscape: 'escapeValue',
   clients: 'readClients',

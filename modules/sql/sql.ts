@@ -29,6 +29,7 @@ import { MODULE_CONFIG, MODULE_LOG, MODULE_NAME, TRUNKS, XLATS } from '../../cor
 import { Pair } from '../../core';
 import type { Request } from '../../core';
 import { trunkFactory, type TrunkFactory } from '../../core';
+import type { ProbeTarget } from '../../core';
 import { box } from '../../core';
 import type { XlatRegistry } from '../../core';
 import { failureMessage, setValue } from '../../core';
@@ -49,6 +50,18 @@ const ACCT_UNIQUE_KEY = '%{User-Name},%{Acct-Session-Id},%{NAS-IPv6-Address || N
 function hostPort(server: string): { host: string; port: number } {
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(server) ?? /^([^:]*):(\d+)$/.exec(server);
   return m ? { host: m[1], port: Number(m[2] ?? 0) } : { host: server, port: 0 };
+}
+
+/**
+ * The PostgreSQL servers a config names, as `radiusd -C` probes them: host (or the Unix socket
+ * directory, then the socket file in it) and port, defaults filled in.
+ */
+export function pgServers(c: { server: readonly string[]; port: number }): { label: string; target: ProbeTarget }[] {
+  return (c.server.length ? c.server : ['']).map(hostPort).map(({ host, port }) => {
+    const h = host || 'localhost';
+    const p = port || c.port || 5432;
+    return h.startsWith('/') ? { label: `${h}:${p}`, target: { path: path.join(h, `.s.PGSQL.${p}`) } } : { label: `${h}:${p}`, target: { host: h, port: p } };
+  });
 }
 
 /** The escaper of the configured driver (values expanded into queries). */

@@ -75,7 +75,7 @@ function udpFree(port: number): Promise<boolean> {
   });
 }
 
-function setup(name = 'radiusd', port = 22041): string {
+function setup(name: string, port: number): string {
   const dir = writeTempFiles('cli', { [`${name}.conf`]: CONF(port), users: 'bob\tCleartext-Password := "hello"\n' });
   dirs.push(dir);
   return dir;
@@ -134,8 +134,9 @@ describe('radiusd CLI', () => {
   });
 
   it('a configuration error at startup exits 1 with the located error', async () => {
-    const dir = setup('radiusd', 22071);
-    fs.writeFileSync(path.join(dir, 'radiusd.conf'), CONF(22071).replace('pap {\n\t}', 'pap {\n\t\tnormalise = maybe\n\t}'));
+    const [port] = await freePortPairs(1);
+    const dir = setup('radiusd', port);
+    fs.writeFileSync(path.join(dir, 'radiusd.conf'), CONF(port).replace('pap {\n\t}', 'pap {\n\t\tnormalise = maybe\n\t}'));
     const r = await run(process.execPath, [RADIUSD, '-d', dir, '-f']);
     expect(r.code).toBe(1);
     expect(r.stderr + r.stdout).toMatch(/radiusd\.conf\[\d+\]: pap \{ normalise \}: expected yes or no, got "maybe"/);

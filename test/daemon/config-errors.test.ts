@@ -126,6 +126,8 @@ describe('radiusd -C', () => {
       ['\t\tif (Service-Type == Framed-Usr) {\n\t\t\tok\n\t\t}', /"Framed-Usr"; did you mean "Framed-User"\?/],
       ['\t\treply.Service-Type := Framed-Usr', /"Framed-Usr".*; did you mean "Framed-User"\?/],
       ['\t\treply.Cisco-AVPar := "x"', /Unknown attribute "Cisco-AVPar".*; did you mean "Cisco-AVPair"\?/],
+      ['\t\tcall defualt {\n\t\t}', /unknown virtual server "defualt"; did you mean "default"\?/],
+      ['\t\tmap paap "x" {\n\t\t}', /map: unknown module "paap"; did you mean "pap"\?/],
     ];
     for (const [policy, re] of cases) {
       const conf = GOOD.replace('\t\tpap\n', `${policy}\n`);

@@ -2,18 +2,26 @@
  * Issue 4 §6: the documented configuration, written verbatim into an empty directory with a
  * `users` file beside it, run with `radiusd -d DIR -f`, exercised with Debian's radclient.
  * The two files are `test/fixtures/verbatim/radiusd.conf` and `users`, the issue's text
- * byte for byte (tabs included), unchanged.
+ * byte for byte (tabs included), unchanged but for the two port numbers (18121, 18131), which
+ * are replaced by free ports so that the test never depends on a fixed port being free.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VERBATIM_FILES } from '../fixtures/verbatim';
+import { freePorts } from '../interop/freeradius';
 import { daemonForSuite, radclient } from './harness';
 
 describe('issue 4 §6 configuration, verbatim, with Debian radclient', () => {
-  const AUTH = '127.0.0.1:18121';
-  const ACCT = '127.0.0.1:18131';
-  const s = daemonForSuite('verbatim', VERBATIM_FILES);
+  let AUTH = '';
+  let ACCT = '';
+  const s = daemonForSuite('verbatim', async () => {
+    const [auth, acct] = await freePorts(2);
+    [AUTH, ACCT] = [`127.0.0.1:${auth}`, `127.0.0.1:${acct}`];
+    const conf = VERBATIM_FILES['radiusd.conf'].replace('port = 18121', `port = ${auth}`).replace('port = 18131', `port = ${acct}`);
+    expect(conf).not.toMatch(/1812[0-9]|1813[0-9]/);
+    return { ...VERBATIM_FILES, 'radiusd.conf': conf };
+  });
 
   it('bob/hello: Access-Accept with Reply-Message, Framed-IP-Address and Session-Timeout', async () => {
     const r = await radclient(AUTH, 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n');

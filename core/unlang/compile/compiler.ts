@@ -335,7 +335,7 @@ export class Compiler {
       try {
         return p.parse(cond);
       } catch (e) {
-        if (e instanceof CompileError && /Unknown attribute "/.test(e.detail) && /^[^\s"'%()]+$/.test(text)) {
+        if (e instanceof CompileError && /Unknown attribute "/.test(e.base) && /^[^\s"'%()]+$/.test(text)) {
           return { k: 'lit', box: box('string', text), raw: text };
         }
         throw e;

@@ -19,7 +19,7 @@ export const EDIT_OPS: ReadonlySet<string> = new Set([':=', '=', '+=', '-=', '*=
 /** The left side of an edit: an attribute, list or local variable (not `[*]`/`[#]`). */
 export function lhsRef(c: Compiler, text: string, loc: ConfLoc, ctx: Ctx): ResolvedRef {
   const r = c.resolve(text.trim(), loc, ctx);
-  if (!r) throw new CompileError(loc, `Unknown attribute "${text.trim()}" (expected an attribute, list or local variable on the left of an edit)${hintOf(c.dict.suggestName(text.trim()))}`);
+  if (!r) throw new CompileError(loc, `Unknown attribute "${text.trim()}" (expected an attribute, list or local variable on the left of an edit)`, () => hintOf(c.dict.suggestName(text.trim())));
   const last = r.ref.listIdx ?? (r.ref.segs.length ? r.ref.segs[r.ref.segs.length - 1].idx : undefined);
   if (last === Idx.ALL || last === Idx.COUNT) throw new CompileError(loc, `Cannot assign to "${text.trim()}": [*] and [#] are not allowed on the left of an edit`);
   return r;
@@ -57,7 +57,7 @@ export function parseValueFor(c: Compiler, text: string, loc: ConfLoc, ctx: Ctx,
   try {
     return c.parseExpr(text, loc, ctx, false);
   } catch (err) {
-    if (err instanceof CompileError && /Unknown attribute "/.test(err.detail) && da?.values && /^[^\s"'%()]+$/.test(text)) {
+    if (err instanceof CompileError && /Unknown attribute "/.test(err.base) && da?.values && /^[^\s"'%()]+$/.test(text)) {
       return { k: 'lit', box: box('string', text), raw: text };
     }
     throw err;
@@ -79,8 +79,8 @@ export function typeFor(c: Compiler, e: Expr, lhs: ResolvedRef, loc: ConfLoc, op
         return { k: 'lit', box: c.castConst(lit.box, lhs.t, loc) };
       } catch { /* report the parse error below */ }
     }
-    const hint = lit.box.type === 'string' && lhs.da?.values ? hintOf(c.dict.suggestValue(lhs.da, lit.raw!)) : '';
-    throw new CompileError(loc, `Failed parsing "${lit.raw}" as type '${lhs.t}': ${(err as Error).message}${hint}`);
+    const da = lit.box.type === 'string' ? lhs.da : undefined;
+    throw new CompileError(loc, `Failed parsing "${lit.raw}" as type '${lhs.t}': ${(err as Error).message}`, da?.values ? () => hintOf(c.dict.suggestValue(da, lit.raw!)) : undefined);
   }
 }
 
@@ -152,7 +152,7 @@ function templateAttr(c: Compiler, name: string, base: DictAttr | undefined, loc
     if (n.toLowerCase().startsWith(l)) throw new CompileError(loc, `"${name}": a list qualifier is not allowed inside an edit list (names are relative to the list being edited)`);
   }
   const da = (base ? base.childByName(n) ?? c.dict.resolve(n, base) : undefined) ?? c.dict.resolve(n);
-  if (!da) throw new CompileError(loc, `Unknown attribute "${name}"${hintOf((base ? c.dict.suggestName(n, base) : undefined) ?? c.dict.suggestName(n))}`);
+  if (!da) throw new CompileError(loc, `Unknown attribute "${name}"`, () => hintOf((base ? c.dict.suggestName(n, base) : undefined) ?? c.dict.suggestName(n)));
   const path: DictAttr[] = [];
   for (let a: DictAttr | null = da.parent; a && a !== base && a.type !== 'root'; a = a.parent) path.unshift(a);
   return { da, path };

@@ -80,8 +80,8 @@ export class ExprParser {
     return { file: this.loc.file, line };
   }
 
-  private fail(msg: string, at = this.pos): never {
-    throw new CompileError(this.here(at), msg);
+  private fail(msg: string, at = this.pos, hint?: () => string): never {
+    throw new CompileError(this.here(at), msg, hint);
   }
 
   /** Parses the whole text as an expression; `cond` turns bare references into existence tests. */
@@ -149,7 +149,7 @@ export class ExprParser {
   private checkResolved(e: Expr): void {
     walk(e, (n) => {
       const u = (n as Lit).unresolved;
-      if (n.k === 'lit' && u !== undefined) this.fail(`Unknown attribute "${n.raw}"${this.hint(this.scope.suggestAttr?.(n.raw!))}`, u);
+      if (n.k === 'lit' && u !== undefined) this.fail(`Unknown attribute "${n.raw}"`, u, () => this.hint(this.scope.suggestAttr?.(n.raw!)));
     });
   }
 
@@ -245,7 +245,8 @@ export class ExprParser {
       return { k: 'lit', box: b };
     } catch (err) {
       const u = (e as Lit).unresolved;
-      this.fail(u !== undefined ? `Unknown attribute or value "${e.raw}"${this.hint(da?.values ? suggestEnum(da, e.raw) : this.scope.suggestAttr?.(e.raw))}` : `Failed parsing "${e.raw}" as type '${t}': ${(err as Error).message}`, u ?? at);
+      if (u !== undefined) this.fail(`Unknown attribute or value "${e.raw}"`, u, () => this.hint(da?.values ? suggestEnum(da, e.raw!) : this.scope.suggestAttr?.(e.raw!)));
+      this.fail(`Failed parsing "${e.raw}" as type '${t}': ${(err as Error).message}`, at);
     }
   }
 

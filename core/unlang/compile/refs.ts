@@ -157,7 +157,7 @@ export function resolveRef(
       && dict.root.childByName(first.name) !== da) da = undefined;
     if (!da) {
       if (!list && up === 0 && i === 0) return undefined;
-      throw new CompileError(loc, `Unknown attribute "${first.name}" in "${text}"${hintOf(dict.suggestName(first.name))}`);
+      throw new CompileError(loc, `Unknown attribute "${first.name}" in "${text}"`, () => hintOf(dict.suggestName(first.name)));
     }
     pushPath(path, da, idxOf(first.idx), undefined);
     list ??= 'request';
@@ -178,7 +178,7 @@ export function resolveRef(
     } else {
       child = da.childByName(s.name) ?? dict.resolve(s.name, da);
     }
-    if (!child) throw new CompileError(loc, `Unknown attribute "${s.name}" (not a child of "${da.fullName || da.name}") in "${text}"${hintOf(dict.suggestName(s.name, da))}`);
+    if (!child) { const parent = da; throw new CompileError(loc, `Unknown attribute "${s.name}" (not a child of "${da.fullName || da.name}") in "${text}"`, () => hintOf(dict.suggestName(s.name, parent))); }
     pushPath(path, child, idxOf(s.idx), da);
     da = child;
   }

@@ -8,6 +8,7 @@
 import { quoteValue } from '../context';
 import { EDIT_OPS, lhsRef } from '../edits';
 import { CompileError } from '../errors';
+import { didYouMean } from '../../../types/suggest';
 import type { Expr, MapEntry } from '../types';
 import type { Keyword } from './keyword';
 
@@ -18,7 +19,7 @@ export const mapKeyword: Keyword = {
     if (!m) throw new CompileError(cs.loc, '"map" needs a module name ("map <module> \\"query\\" { … }")');
     const instance = m[1];
     const handle = c.options.modules?.(instance);
-    if (!handle) throw new CompileError(cs.loc, `map: unknown module "${instance}"`);
+    if (!handle) throw new CompileError(cs.loc, `map: unknown module "${instance}"${didYouMean(instance, c.options.moduleNames?.() ?? [])}`);
     if (!handle.map) throw new CompileError(cs.loc, `map: module "${instance}" has no map method`);
     const query: Expr | undefined = m[2].trim() ? c.parseExpr(m[2].trim(), cs.loc, ctx, false) : undefined;
     const entries: MapEntry[] = [];

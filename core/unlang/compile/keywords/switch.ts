@@ -50,7 +50,7 @@ export const switchKeyword: Keyword = {
         e = c.parseExpr(vtext, it.loc, { ...ctx }, false);
       } catch (err) {
         // A bare enum name (`case Login-User`) is typed by the subject below.
-        if (!(err instanceof CompileError) || !/Unknown attribute "/.test(err.detail) || !subjectDa?.values || !/^[^\s"'%()]+$/.test(vtext)) throw err;
+        if (!(err instanceof CompileError) || !/Unknown attribute "/.test(err.base) || !subjectDa?.values || !/^[^\s"'%()]+$/.test(vtext)) throw err;
         e = { k: 'lit', box: box('string', vtext), raw: vtext };
       }
       if (isRetypable(e)) {
