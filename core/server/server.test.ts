@@ -148,20 +148,16 @@ describe('Server reload', () => {
     await server.start();
     const { port } = server.addresses()[0];
     const sink = (server as unknown as { sinks: Map<string, { inFlight: number }> }).sinks.get('default')!;
-    let t0 = Date.now();
     const held = ask(port, accessRequest(1, 'bob', 'wrong'));
     await new Promise((r) => setTimeout(r, 100));
     expect(sink.inFlight).toBe(1); // held by reject_delay
     expect(await server.reload()).toBe(true);
     expect((await held).code).toBe(3);
-    expect(Date.now() - t0).toBeLessThan(3000);
 
-    t0 = Date.now();
     const held2 = ask(port, accessRequest(2, 'bob', 'wrong'));
     await new Promise((r) => setTimeout(r, 100));
     const stopping = server.stop();
     expect((await held2).code).toBe(3);
-    expect(Date.now() - t0).toBeLessThan(3000);
     await stopping;
   });
 

@@ -92,7 +92,6 @@ describe('radius: proxy mode', () => {
     const t0 = Date.now();
     expect(await inst.send(r, callCtx(r))).toBe('fail');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
-    expect(Date.now() - t0).toBeLessThan(600);
     expect(h.seen.length).toBe(1); // no retransmission of our own in proxy mode
     expect(inst.stats().counters.timed_out).toBe(1);
     expect(inst.idsInUse()).toBe(0);
@@ -369,10 +368,11 @@ Status-Server {\n initial_rtx_time = 0.03\n max_rtx_time = 0.05\n max_rtx_count 
     expect(await p).toBe('fail'); // failed when the connection closed, not after response_window
     expect(inst.idsInUse()).toBe(0);
     await waitFor(() => /-> dead \(/.test(log.lines.join('\n')));
-    const t0 = Date.now();
+    const ff = inst.stats().counters.fail_fast;
     const r2 = auth();
     expect(await inst.send(r2, callCtx(r2))).toBe('fail');
-    expect(Date.now() - t0).toBeLessThan(100);
+    // Dead: failed at once (fail-fast), not after response_window.
+    expect(inst.stats().counters.fail_fast).toBe(ff + 1);
     const h2 = await new TestHome(dict).start('tcp', port);
     cleanups.push(() => h2.stop());
     await waitFor(() => inst.stats().state === 'active', 5000, () => log.lines.join('\n'));

@@ -260,14 +260,13 @@ ${listen('balance', ['Access-Request'], ports[4])}
       for (let i = 0; i < 5; i++) {
         const fast = await nas.request(PacketCode.AccessRequest, pap);
         expect(pairValue(fast!.pairs, 'Reply-Message')).toBe('from home_b');
-        expect(fast!.ms).toBeLessThan(300);
       }
       // Status-Server MRD 1.5 s unanswered → dead (in the -X trace), still failing over at once.
       await d.waitFor(/home_a: connection \d+ .*zombie -> dead/, 4000, from);
       const stillFast = await nas.request(PacketCode.AccessRequest, pap);
       expect(pairValue(stillFast!.pairs, 'Reply-Message')).toBe('from home_b');
-      expect(stillFast!.ms).toBeLessThan(300);
-      // What home_a saw during its silence: the lost request, then Status-Server pings only.
+      // No waiting once home_a is a zombie or dead: during its silence it saw the lost request, then
+      // Status-Server pings only (every later request failed over at once, without being sent there).
       expect(homeA.stats.whileSilent[PacketCode.StatusServer]).toBeGreaterThanOrEqual(3);
       expect(homeA.stats.whileSilent[PacketCode.AccessRequest]).toBe(1);
       const st = await radclient(addr(3), 'status', 'testing123', 'Message-Authenticator = 0x00\n');
@@ -299,9 +298,11 @@ ${listen('balance', ['Access-Request'], ports[4])}
       // Those that went to lb_a first waited one response_window (1 s); none waited longer.
       expect(Math.max(...during.map((r) => r!.ms))).toBeLessThan(1800);
       await d.waitFor(/lb_a: connection \d+ .*active -> zombie/, 2000, from);
+      const sentToA = homeA.stats.whileSilent[PacketCode.AccessRequest] ?? 0;
       const after = await Promise.all(Array.from({ length: 20 }, () => nas.request(PacketCode.AccessRequest, pap)));
       expect(after.every((r) => r && pairValue(r.pairs, 'Reply-Message') === 'from home_b')).toBe(true);
-      expect(Math.max(...after.map((r) => r!.ms))).toBeLessThan(300);
+      // lb_a is a zombie: none of these went to it (each failed over at once instead of waiting).
+      expect(homeA.stats.whileSilent[PacketCode.AccessRequest] ?? 0).toBe(sentToA);
     } finally {
       homeA.comeBack();
       await nas.close();
