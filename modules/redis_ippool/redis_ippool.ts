@@ -11,9 +11,9 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, MetricsRegistry, failureMessage, setValue, valueKey } from '../../core';
+import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, MetricsRegistry, failureMessage } from '../../core';
 import type { CallContext, Dictionary, EnvOf, InstantiateContext, Logger, Rcode, Request } from '../../core';
-import { addressTarget, hasAddress, poolCounters, poolExhausted, setAddress, type AddressTarget, type PoolCounters } from '../shared/ippool';
+import { acctStatusType, addressTarget, hasAddress, poolCounters, poolExhausted, setAddress, type AddressTarget, type PoolCounters } from '../shared/ippool';
 import { createPoolClient, parseServer, type PoolClient } from './client';
 import type { RedisIppoolConfig } from './config';
 import { poolKeys, poolPrefix } from './lua';
@@ -173,7 +173,7 @@ export class RedisIppool {
 
   /** `accounting *` and v3-style calls: by Acct-Status-Type. */
   accounting(request: Request, ctx: CallContext<LeaseEnv>): Rcode | Promise<Rcode> {
-    switch (this.statusType(request, ctx)) {
+    switch (acctStatusType(request, ctx, this.dict)) {
       case 'start':
       case 'interim-update':
       case 'alive':
@@ -186,14 +186,5 @@ export class RedisIppool {
       default:
         return 'noop';
     }
-  }
-
-  private statusType(request: Request, ctx: CallContext): string | undefined {
-    const s = ctx.section;
-    if (s.name1.toLowerCase() === 'accounting' && s.name2 && s.name2 !== '*') return s.name2.toLowerCase();
-    const da = this.dict.resolve('Acct-Status-Type');
-    const p = da ? request.request.find((x) => x.da === da) : undefined;
-    if (!p || !da) return undefined;
-    return ((p.value === undefined ? undefined : da.valueNames?.get(valueKey(p.value))) ?? String(p.value)).toLowerCase();
   }
 }

@@ -4,7 +4,7 @@
  * metrics registry.
  */
 import type { CallContext, DictAttr, Dictionary, LeafType, MetricsRegistry, Pair, Rcode, Request } from '../../core';
-import { failureMessage, parseValue, setValue } from '../../core';
+import { failureMessage, parseValue, setValue, valueKey } from '../../core';
 
 /** Section → method of both pool modules (allocate on the way in, lease updates from accounting). */
 export const POOL_METHODS = Object.freeze({
@@ -109,4 +109,17 @@ export function poolCounters(metrics: MetricsRegistry, module: string, instance:
     released: c.labels(module, instance, 'released'),
     updated: c.labels(module, instance, 'updated'),
   };
+}
+
+/**
+ * The accounting event a pool call is for, lower-case (`start`, `interim-update`, `stop`,
+ * `accounting-on` …): the section name (`accounting Stop`), else Acct-Status-Type.
+ */
+export function acctStatusType(request: Request, ctx: CallContext<unknown>, dict: Dictionary): string | undefined {
+  const s = ctx.section;
+  if (s.name1.toLowerCase() === 'accounting' && s.name2 && s.name2 !== '*') return s.name2.toLowerCase();
+  const da = dict.resolve('Acct-Status-Type');
+  const p = da ? request.request.find((x) => x.da === da) : undefined;
+  if (!p || !da) return undefined;
+  return ((p.value === undefined ? undefined : da.valueNames?.get(valueKey(p.value))) ?? String(p.value)).toLowerCase();
 }

@@ -14,12 +14,12 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { METRICS, MODULE_CONFIG, MODULE_DEPS, MODULE_LOG, MODULE_NAME, MetricsRegistry, failureMessage, setValue, valueKey } from '../../core';
+import { METRICS, MODULE_CONFIG, MODULE_DEPS, MODULE_LOG, MODULE_NAME, MetricsRegistry, failureMessage } from '../../core';
 import type { CallContext, CompiledTemplate, DepHandles, Dictionary, EnvOf, InstantiateContext, Logger, Rcode, Request } from '../../core';
 import sql from '../sql';
 import { SqlError } from '../sql/driver';
 import { genericEscaper, pgEscaper } from '../sql/queries';
-import { addressTarget, hasAddress, poolCounters, poolExhausted, setAddress, type AddressTarget, type PoolCounters } from '../shared/ippool';
+import { acctStatusType, addressTarget, hasAddress, poolCounters, poolExhausted, setAddress, type AddressTarget, type PoolCounters } from '../shared/ippool';
 import type { SqlippoolConfig } from './config';
 
 /** The characters FreeRADIUS's generic escaper leaves alone (the `sql` default `safe_characters`). */
@@ -191,7 +191,7 @@ export class Sqlippool {
    * Interim-Update renew, Stop releases, Accounting-On/Off release the gateway's leases).
    */
   accounting(request: Request, ctx: CallContext<EnvOf<typeof ACCT_ENV>>): Rcode | Promise<Rcode> {
-    const st = this.statusType(request, ctx);
+    const st = acctStatusType(request, ctx, this.dict);
     const e = ctx.env;
     switch (st) {
       case 'start':
@@ -206,14 +206,5 @@ export class Sqlippool {
       default:
         return 'noop';
     }
-  }
-
-  private statusType(request: Request, ctx: CallContext): string | undefined {
-    const s = ctx.section;
-    if (s.name1.toLowerCase() === 'accounting' && s.name2 && s.name2 !== '*') return s.name2.toLowerCase();
-    const da = this.dict.resolve('Acct-Status-Type');
-    const p = da ? request.request.find((x) => x.da === da) : undefined;
-    if (!p || !da) return undefined;
-    return ((p.value === undefined ? undefined : da.valueNames?.get(valueKey(p.value))) ?? String(p.value)).toLowerCase();
   }
 }

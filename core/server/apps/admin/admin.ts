@@ -32,7 +32,6 @@
  * Answers are JSON; a CoA/Disconnect answers with one result per session (ACK, NAK with
  * Error-Cause, timeout, no session, no client).
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -40,7 +39,7 @@ import type { AddressInfo } from 'node:net';
 import { conf } from '../../../config/schema';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../../../metrics/prometheus';
 import { sampleValue } from '../../../metrics/snapshot';
-import { safeEqual } from '../../../protocol/radius/crypto';
+import { bearerMatches, closeHttpServer, tokenDigest } from '../http';
 import { defineApp, type AppContext, type AppInstance, type Health } from '../../app';
 import { serverStatsView } from '../../stats-view';
 import { DASHBOARD_HTML } from './dashboard';
@@ -59,7 +58,6 @@ export const AdminConfig = conf.section({
 });
 type AdminConfig = conf.Infer<typeof AdminConfig>;
 
-const digest = (s: string): Buffer => crypto.createHash('sha256').update(s).digest();
 
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
 export function isLoopback(address: string | undefined): boolean {
@@ -80,7 +78,7 @@ export class AdminApp implements AppInstance {
   private denied = 0;
 
   constructor(private config: AdminConfig, private readonly ctx: AppContext) {
-    this.tokenDigest = digest(config.token);
+    this.tokenDigest = tokenDigest(config.token);
   }
 
   async start(): Promise<void> {
@@ -102,11 +100,7 @@ export class AdminApp implements AppInstance {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server?.listening) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeHttpServer(server);
   }
 
   /** Same address, port and TLS: take the new token in place. */
@@ -116,7 +110,7 @@ export class AdminApp implements AppInstance {
     if (!bound || c.ipaddr !== this.config.ipaddr || (c.port !== this.config.port && c.port !== bound.port)
       || JSON.stringify(c.tls) !== JSON.stringify(this.config.tls)) return false;
     this.config = c;
-    this.tokenDigest = digest(c.token);
+    this.tokenDigest = tokenDigest(c.token);
     return true;
   }
 
@@ -145,8 +139,7 @@ export class AdminApp implements AppInstance {
         this.served++;
         return this.sendRaw(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, method === 'HEAD');
       }
-      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-      if (!m || !safeEqual(digest(m[1].trim()), this.tokenDigest)) {
+      if (!bearerMatches(req, this.tokenDigest)) {
         this.denied++;
         res.setHeader('WWW-Authenticate', 'Bearer');
         throw new HttpError(401, 'unauthorized');

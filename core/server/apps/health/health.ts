@@ -15,11 +15,10 @@
  * compared in constant time and never logged. A reload that keeps `ipaddr` and `port` keeps the
  * socket and takes the new `path` and `token` in place.
  */
-import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { conf } from '../../../config/schema';
-import { safeEqual } from '../../../protocol/radius/crypto';
+import { bearerMatches, closeHttpServer, tokenDigest } from '../http';
 import { defineApp, type AppContext, type AppInstance, type Health } from '../../app';
 
 /** Schema of `app health { … }`. */
@@ -31,7 +30,6 @@ export const HealthConfig = conf.section({
 });
 type HealthConfig = conf.Infer<typeof HealthConfig>;
 
-const digest = (s: string): Buffer => crypto.createHash('sha256').update(s).digest();
 
 /** One running `health` endpoint. */
 export class HealthApp implements AppInstance {
@@ -41,7 +39,7 @@ export class HealthApp implements AppInstance {
   private denied = 0;
 
   constructor(private config: HealthConfig, private readonly ctx: AppContext) {
-    this.tokenDigest = config.token ? digest(config.token) : undefined;
+    this.tokenDigest = config.token ? tokenDigest(config.token) : undefined;
   }
 
   async start(): Promise<void> {
@@ -63,11 +61,7 @@ export class HealthApp implements AppInstance {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server?.listening) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeHttpServer(server);
   }
 
   /**
@@ -79,7 +73,7 @@ export class HealthApp implements AppInstance {
     const bound = this.address();
     if (!bound || c.ipaddr !== this.config.ipaddr || (c.port !== this.config.port && c.port !== bound.port)) return false;
     this.config = c;
-    this.tokenDigest = c.token ? digest(c.token) : undefined;
+    this.tokenDigest = c.token ? tokenDigest(c.token) : undefined;
     return true;
   }
 
@@ -105,8 +99,7 @@ export class HealthApp implements AppInstance {
         return this.send(res, 405, { error: 'method not allowed' });
       }
       if (this.tokenDigest) {
-        const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-        if (!m || !safeEqual(digest(m[1].trim()), this.tokenDigest)) {
+        if (!bearerMatches(req, this.tokenDigest)) {
           this.denied++;
           res.setHeader('WWW-Authenticate', 'Bearer');
           return this.send(res, 401, { error: 'unauthorized' });
