@@ -50,8 +50,8 @@ describe('modules/index.ts', () => {
  * template item (`conf.tmpl()`) of its schema is named by its `env`.
  */
 describe('built-in modules take their templates from env', () => {
-  /** Being converted to `env` (issue 9 §3) on another branch; remove when it lands. */
-  const CONVERTING = new Set(['sql']);
+  /** Built-ins still being converted to `env` (none left). */
+  const CONVERTING = new Set<string>();
   /**
    * Files outside a module folder that may compile templates, and why: the users-file format's
    * values are templates written in that file (check and reply items), not config items.

@@ -243,6 +243,13 @@ export interface EnvSections {
   readonly escape?: (s: string) => string;
   /** As {@link EnvItem.attrRef}, for every value in the subsections. */
   readonly attrRef?: boolean;
+  /** Picks `escape` from the instance's config (e.g. the SQL driver's escaping). */
+  readonly escapeBy?: (config: any) => ((s: string) => string) | undefined;
+  /**
+   * Keep every occurrence of a repeated item, in order (`query = …` alternatives): the map's
+   * values are arrays of templates. Without it, a repeated item keeps its last value.
+   */
+  readonly lists?: boolean;
 }
 
 /** One `env` argument: a config item path (expanded to a string before the call), or one of the forms above. */
@@ -258,6 +265,7 @@ export type EnvArgs = Readonly<Record<string, EnvArg>>;
  */
 export type EnvOf<A extends EnvArgs> = {
   readonly [K in keyof A]: A[K] extends string ? string
+    : A[K] extends { readonly sections: string; readonly lists: true } ? ReadonlyMap<string, readonly CompiledTemplate[]>
     : A[K] extends EnvSections ? ReadonlyMap<string, CompiledTemplate>
     : A[K] extends { readonly split: (text: string) => string[] } ? readonly string[] | undefined
     : A[K] extends { readonly as: 'template' } ? CompiledTemplate | undefined : string;
@@ -270,7 +278,7 @@ export type CallEnvTable<I> = Readonly<Partial<Record<MethodName<I>, EnvArgs>>>;
 export type CompiledEnv = Readonly<Record<string, Readonly<Record<string, CompiledEnvArg | undefined>>>>;
 
 /** One compiled `env` argument: a template, the templates of split words, or the map of an {@link EnvSections}. */
-export type CompiledEnvArg = CompiledTemplate | readonly CompiledTemplate[] | ReadonlyMap<string, CompiledTemplate>;
+export type CompiledEnvArg = CompiledTemplate | readonly CompiledTemplate[] | ReadonlyMap<string, CompiledTemplate> | ReadonlyMap<string, readonly CompiledTemplate[]>;
 
 // ───────────────────────── deps ─────────────────────────
 

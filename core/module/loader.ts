@@ -639,9 +639,10 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
     const perCall: [string, Expander][] = [];
     for (const [arg, spec] of Object.entries(args)) {
       if (typeof spec === 'object' && 'sections' in spec) {
+        const escape = spec.escape ?? spec.escapeBy?.(e.config);
         const map = compileSections(e.section, spec, (item, itemPath, text) => {
           const ref = spec.attrRef && item.quote === 'bare' ? bareAttrTemplate(text, dict) : text;
-          return named(ownerLabel(e.section, itemPath), ref, { dict, xlats, loc: item.loc, strftime: spec.strftime, escape: ref === text ? spec.escape : undefined });
+          return named(ownerLabel(e.section, itemPath), ref, { dict, xlats, loc: item.loc, strftime: spec.strftime, escape: ref === text ? escape : undefined });
         });
         compiled[arg] = fixed[arg] = map;
         continue;
@@ -718,9 +719,13 @@ function wordsExpander(ts: readonly CompiledTemplate[]): Expander {
   };
 }
 
-/** Compiles the values inside the subsections an {@link EnvSections} names, keyed by lower-case dotted path. */
-function compileSections(cs: ConfSection, spec: EnvSections, compile: (item: ConfPair, itemPath: string, text: string) => CompiledTemplate): ReadonlyMap<string, CompiledTemplate> {
+/**
+ * Compiles the values inside the subsections an {@link EnvSections} names, keyed by lower-case
+ * dotted path (with `lists`, every occurrence of a repeated item, in order).
+ */
+function compileSections(cs: ConfSection, spec: EnvSections, compile: (item: ConfPair, itemPath: string, text: string) => CompiledTemplate): ReadonlyMap<string, CompiledTemplate> | ReadonlyMap<string, CompiledTemplate[]> {
   const map = new Map<string, CompiledTemplate>();
+  const lists = new Map<string, CompiledTemplate[]>();
   const except = new Set((spec.except ?? []).map((x) => x.toLowerCase()));
   const walk = (sec: ConfSection, prefix: string): void => {
     for (const item of sec.children) {
@@ -730,7 +735,11 @@ function compileSections(cs: ConfSection, spec: EnvSections, compile: (item: Con
       }
       if (item.op === '' || item.value === undefined) continue;
       const text = TMPL_FIELD.convert(item.value, item.quote, (m) => { throw new ConfError('ERR_CONF_VALUE', item.loc, `${ownerLabel(cs, `${prefix}.${item.attr}`)}: ${m}`); });
-      map.set(`${prefix}.${item.attr}`.toLowerCase(), compile(item, `${prefix}.${item.attr}`, text as string));
+      const key = `${prefix}.${item.attr}`.toLowerCase();
+      const t = compile(item, `${prefix}.${item.attr}`, text as string);
+      if (!spec.lists) map.set(key, t);
+      else if (lists.has(key)) lists.get(key)!.push(t);
+      else lists.set(key, [t]);
     }
   };
   for (const item of cs.children) {
@@ -738,7 +747,7 @@ function compileSections(cs: ConfSection, spec: EnvSections, compile: (item: Con
     if (spec.sections !== '*' && item.name1.toLowerCase() !== spec.sections.toLowerCase()) continue;
     walk(item, item.name1);
   }
-  return map;
+  return spec.lists ? lists : map;
 }
 
 /**

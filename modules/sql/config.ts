@@ -76,8 +76,8 @@ export const SqlConfig = conf.section({
   groupcheck_table: conf.string({ default: 'radgroupcheck' }),
   groupreply_table: conf.string({ default: 'radgroupreply' }),
   usergroup_table: conf.string({ default: 'radusergroup' }),
-  event_timestamp_epoch: conf.tmpl({ doc: 'Variable used by queries.conf.' }),
-  event_timestamp: conf.tmpl({ doc: 'Variable used by queries.conf.' }),
+  event_timestamp_epoch: conf.string({ doc: 'An expansion queries.conf takes in as `${...event_timestamp_epoch}` (checked there).' }),
+  event_timestamp: conf.string({ doc: 'An expansion queries.conf takes in as `${...event_timestamp}` (checked there).' }),
 
   sql_user_name: conf.tmpl({ default: '%{User-Name}', doc: 'Expanded before the queries and stored in `request.SQL-User-Name`.' }),
   default_user_profile: conf.string({ doc: 'A profile (group) processed for every user after the user\'s groups.' }),

@@ -33,7 +33,7 @@ import type { ProbeTarget } from '../../core';
 import { box } from '../../core';
 import type { XlatRegistry } from '../../core';
 import { failureMessage, setValue } from '../../core';
-import { compileTemplate, type Template } from '../../core';
+import { printValueUnquoted } from '../../core';
 import { applyItems, checksPass, compileRows } from './authorize';
 import type { SqlConfig } from './config';
 import { SqlError, SqlPool, type SqlConn, type SqlResult } from './driver';
@@ -44,7 +44,8 @@ import { SqliteConn } from './sqlite';
 type Driver = 'sqlite' | 'postgresql';
 
 /** What the FreeRADIUS `acct_unique` policy hashes (without a Class) into Acct-Unique-Session-Id. */
-const ACCT_UNIQUE_KEY = '%{User-Name},%{Acct-Session-Id},%{NAS-IPv6-Address || NAS-IP-Address},%{NAS-Identifier},%{NAS-Port-Id},%{NAS-Port}';
+/** The fields of FreeRADIUS's `acct_unique` key (without Class), in order; `a|b`: the first present. */
+const ACCT_UNIQUE_KEY = ['User-Name', 'Acct-Session-Id', 'NAS-IPv6-Address|NAS-IP-Address', 'NAS-Identifier', 'NAS-Port-Id', 'NAS-Port'] as const;
 
 /** `host`, `host:port`, `[v6]:port` → parts (port 0 when absent). */
 function hostPort(server: string): { host: string; port: number } {
@@ -89,8 +90,15 @@ export type SqlAuthorizeEnv = EnvOf<typeof SQL_AUTHORIZE_ENV>;
 export const SQL_SESSION_ENV = { ...USER_NAME, simulCount: query('simul_count_query'), simulVerify: query('simul_verify_query') } as const;
 export type SqlSessionEnv = EnvOf<typeof SQL_SESSION_ENV>;
 
-/** Per-call arguments of `accounting` and `send` (their query lists are raw sections with repeated `query` alternatives, compiled in `configure`). */
-export const SQL_LIST_ENV = USER_NAME;
+/** Every `query` (repeated alternatives, in order) inside one list section, compiled with the driver's escaper. */
+const lists = (sections: string) => ({ sections, lists: true, escapeBy: sqlEscaper }) as const;
+
+/**
+ * Per-call arguments of `accounting` and `send`: the user name and the query lists (v4
+ * `accounting { start { query … } }` / `send { access-accept { … } }`, v3 `accounting { type { … } }` /
+ * `post-auth { … }`), arranged into named lists by `configure`.
+ */
+export const SQL_LIST_ENV = { ...USER_NAME, accounting: lists('accounting'), send: lists('send'), postAuth: lists('post-auth') } as const;
 export type SqlListEnv = EnvOf<typeof SQL_LIST_ENV>;
 
 /** The `sql` module instance. */
@@ -107,7 +115,7 @@ export class Sql {
   private queryNumber?: DictAttr;
   private acctStatusType?: DictAttr;
   private acctUnique?: DictAttr;
-  private uniqueKey?: Template;
+  private uniqueKey?: readonly (readonly DictAttr[])[];
   private pool?: SqlPool;
   private simulUse?: DictAttr;
   private portLimit?: DictAttr;
@@ -158,7 +166,7 @@ export class Sql {
     this.userProfile = ctx.dict.resolve('User-Profile');
     this.acctStatusType = ctx.dict.resolve('Acct-Status-Type');
     this.acctUnique = ctx.dict.resolve('Acct-Unique-Session-Id');
-    this.uniqueKey = compileTemplate(ACCT_UNIQUE_KEY, { dict: ctx.dict, xlats: this.xlats });
+    this.uniqueKey = ACCT_UNIQUE_KEY.map((f) => f.split('|').map((n) => ctx.dict.resolve(n)).filter((d): d is DictAttr => d !== undefined));
     if (c.query_number_attribute) {
       // FreeRADIUS defines the attribute (uint32, server-internal) when the dictionary lacks it.
       const n = c.query_number_attribute;
@@ -166,12 +174,16 @@ export class Sql {
       this.queryNumber = resolve(n, 'query_number_attribute');
     }
     else if (c.record_query_number) this.queryNumber = ctx.dict.resolve('SQL-Query-Number') ?? undefined;
-    const o = { dict: ctx.dict, xlats: this.xlats, escape: this.escape };
     this.simulUse = ctx.dict.resolve('Simultaneous-Use');
     this.portLimit = ctx.dict.resolve('Port-Limit');
     this.replyMessage = ctx.dict.resolve('Reply-Message');
-    this.acct = accountingLists(c.accounting, o);
-    this.postAuth = postAuthLists(c.send, c['post-auth'], o);
+    // The lists' templates come from env (compiled and located by the loader, also under -C, where
+    // this throw-away instance gets none and keeps empty lists).
+    const envOf = (m: string) => ('env' in ctx ? (ctx as InstantiateContext).env[m] as Partial<SqlListEnv> | undefined : undefined);
+    const acct = envOf('accounting');
+    const send = envOf('send');
+    this.acct = accountingLists(c.accounting, acct?.accounting ?? new Map());
+    this.postAuth = postAuthLists(c.send, c['post-auth'], new Map([...(send?.send ?? []), ...(send?.postAuth ?? [])]));
   }
 
   /**
@@ -498,7 +510,7 @@ export class Sql {
       ctx.log.warn(`no accounting query list for "${name ?? '(no Acct-Status-Type)'}"; doing nothing`);
       return 'noop';
     }
-    await this.setUniqueId(request, ctx);
+    this.setUniqueId(request);
     const r = await this.runList(list, request, ctx);
     // As FreeRADIUS 3.2: an Accounting-On/Off that closed no session is still a success.
     if (r === 'noop' && (name === 'accounting-on' || name === 'accounting-off')) return 'ok';
@@ -509,9 +521,16 @@ export class Sql {
    * Sets request.Acct-Unique-Session-Id when absent, to the MD5 (hex) that the FreeRADIUS
    * `acct_unique` policy computes without a Class (so both servers give a session one key).
    */
-  private async setUniqueId(request: Request, ctx: CallContext): Promise<void> {
+  private setUniqueId(request: Request): void {
     if (!this.acctUnique || !this.uniqueKey || request.request.some((p) => p.da === this.acctUnique)) return;
-    const key = await this.uniqueKey.expand(request, ctx.signal);
+    const field = (das: readonly DictAttr[]) => {
+      for (const da of das) {
+        const p = request.request.find((x) => x.da === da);
+        if (p?.value !== undefined) return printValueUnquoted(da, p.value);
+      }
+      return '';
+    };
+    const key = this.uniqueKey.map(field).join(',');
     setValue(request.request, this.acctUnique, crypto.createHash('md5').update(key).digest('hex'));
   }
 
