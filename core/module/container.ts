@@ -60,9 +60,11 @@ export interface ProcessServices {
 /** Process-wide services for one server process: given ones kept, the rest created. */
 export function processServices(given: Partial<ProcessServices> = {}): ProcessServices {
   const metrics = given.metrics ?? new MetricsRegistry();
+  // Created on first use, so that a process (or a test) that never sends CoA has no DAC metrics.
+  let dac = given.dac;
   return {
     metrics,
-    dac: given.dac ?? new DacService({ metrics }),
+    get dac() { return (dac ??= new DacService({ metrics })); },
     clock: given.clock ?? systemClock,
     workers: given.workers ?? new WorkerPools(),
     topology: given.topology ?? SINGLE_PROCESS,
@@ -84,6 +86,6 @@ export function createRootContainer(services: RootServices): DependencyContainer
   root.register(CLOCK, { useValue: p.clock });
   root.register(WORKER_POOLS, { useValue: p.workers });
   root.register(TOPOLOGY, { useValue: p.topology });
-  root.register(DAC, { useValue: p.dac });
+  root.register(DAC, { useFactory: () => p.dac });
   return root;
 }

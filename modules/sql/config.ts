@@ -27,7 +27,7 @@ const Pool = conf.section({
 /** `sqlite { }` driver settings. */
 const Sqlite = conf.section({
   filename: conf.string({ doc: 'Database file (created when missing).' }),
-  bootstrap: conf.list(conf.string(), { doc: 'SQL files run in order when the database file is created.' }),
+  bootstrap: conf.list(conf.string(), { doc: 'SQL files run in order when the database has no tables yet (a new file), once, under the write lock.' }),
   busy_timeout: conf.duration({ default: '5s', doc: 'How long a statement waits for a lock held by another process.' }),
   journal_mode: conf.enum(['wal', 'delete', 'truncate', 'persist', 'memory'] as const, { default: 'wal', doc: 'SQLite journal mode; `wal` lets reads run beside the writer.' }),
   synchronous: conf.enum(['off', 'normal', 'full', 'extra'] as const, { default: 'normal', doc: 'SQLite `synchronous`: `normal` (with WAL) keeps every committed write through a daemon kill; `full` also through a power loss.' }),

@@ -45,11 +45,24 @@ const port = workerData.port;
 const o = workerData.opts;
 let db;
 try {
-  const fresh = o.filename === ':memory:' || !fs.existsSync(o.filename) || fs.statSync(o.filename).size === 0;
   db = new Database(o.filename, { timeout: o.busyTimeout });
   if (o.filename !== ':memory:') db.pragma('journal_mode = ' + o.journalMode);
   db.pragma('synchronous = ' + o.synchronous);
-  if (fresh) for (const f of o.bootstrap) db.exec(fs.readFileSync(f, 'utf8'));
+  // bootstrap: run on a database without tables (a new file). Several connections (instances,
+  // workers) may open a new file at once: the check and the bootstrap run under the write lock, so
+  // one of them creates the schema and the others wait for it (busy timeout) instead of querying
+  // a half-created database.
+  if (o.bootstrap.length) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const empty = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get().n === 0;
+      if (empty) for (const f of o.bootstrap) db.exec(fs.readFileSync(f, 'utf8'));
+      db.exec('COMMIT');
+    } catch (e) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw e;
+    }
+  }
   port.postMessage({ t: 'ready' });
 } catch (e) {
   port.postMessage({ t: 'fatal', message: String(e && e.message || e), code: e && e.code });
