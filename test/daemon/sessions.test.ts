@@ -3,7 +3,8 @@
  * by Debian's radtest and radclient: the Access-Accept carries a UUID Acct-Session-Id, Start /
  * Stop open and close the radacct row keyed by it, `radiusd sessions` lists who is online,
  * Simultaneous-Use rejects a second login, the daily counter sets Session-Timeout to what is
- * left and rejects once it is used up, and radpostauth holds no password.
+ * left and rejects once it is used up, radpostauth holds no password, and the IP pool created
+ * with the database hands out, keeps and frees addresses.
  */
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
@@ -115,6 +116,29 @@ describe('default configuration: sessions, Simultaneous-Use and usage limits in 
     const rows = db.prepare('SELECT username, pass, reply FROM radpostauth ORDER BY id').all() as { username: string; pass: string; reply: string }[];
     expect(rows.map((r) => r.reply)).toEqual(['Access-Accept', 'Access-Accept', 'Access-Reject', 'Access-Accept', 'Access-Accept', 'Access-Reject']);
     expect(rows.every((r) => r.username === 'bob' && r.pass === '')).toBe(true);
+  });
+
+  it('IP pool "main" (created with the database): alice gets an address, the same device gets it again, Stop frees it; bob keeps the users file\'s', async () => {
+    const login = (user: string, pass: string, mac: string) =>
+      radclient(AUTH, 'auth', 'testing123', `User-Name = "${user}", User-Password = "${pass}", Calling-Station-Id = "${mac}", NAS-IP-Address = 127.0.0.1, Message-Authenticator = 0x00\n`);
+    const first = await login('alice', 'wonderland', '02-00-00-00-00-07');
+    expect(first.stdout).toMatch(/Received Access-Accept/);
+    const m = /Framed-IP-Address = (10\.100\.0\.\d+)/.exec(first.stdout);
+    expect(m, first.stdout).not.toBeNull();
+    const address = m![1];
+    const lease = () => db.prepare("SELECT owner, expiry_time > datetime('now') AS live FROM fr_ippool WHERE pool_name = 'main' AND address = ?").get(address) as { owner: string; live: number };
+    expect(lease()).toEqual({ owner: '02-00-00-00-00-07', live: 1 });
+    expect((db.prepare("SELECT count(*) AS n FROM fr_ippool WHERE pool_name = 'main'").get() as { n: number }).n).toBe(254);
+    // The same device again: the same address.
+    expect((await login('alice', 'wonderland', '02-00-00-00-00-07')).stdout).toContain(`Framed-IP-Address = ${address}`);
+    // Another device: another address.
+    const other = /Framed-IP-Address = (\S+)/.exec((await login('alice', 'wonderland', '02-00-00-00-00-08')).stdout)![1];
+    expect(other).not.toBe(address);
+    // bob's users-file entry has an address: the pool is not asked.
+    expect((await login('bob', 'hello', '02-00-00-00-00-09')).stdout).toMatch(/Framed-IP-Address = 192\.0\.2\.10/);
+    const stop = await acct(`User-Name = "alice", Acct-Status-Type = Stop, Acct-Session-Id = "pool-1", NAS-IP-Address = 127.0.0.1, Framed-IP-Address = ${address}, Calling-Station-Id = "02-00-00-00-00-07", Acct-Session-Time = 60\n`);
+    expect(stop.stdout).toMatch(/Received Accounting-Response/);
+    expect(lease().live).toBe(0);
   });
 
   it('radiusd sessions: usage errors exit 2, -h prints the usage, an unknown sql instance is named', async () => {
