@@ -155,7 +155,7 @@ mount -t tmpfs tmp /etc/ppp
 M=${modulesDir}/kernel
 for m in drivers/net/slip/slhc drivers/net/ppp/ppp_generic drivers/net/ppp/pppox drivers/net/ppp/pppoe; do insmod $M/$m.ko; done
 ip link set lo up; ip link set vec0 up
-timeout 40 pppd nodetach debug logfd 1 plugin pppoe.so nic-vec0 rp_pppoe_service isp user ${user} password ${pass} \\
+timeout 90 pppd nodetach debug logfd 1 plugin pppoe.so nic-vec0 rp_pppoe_service isp user ${user} password ${pass} \\
   noauth noipdefault usepeerdns nodefaultroute noccp novj lcp-echo-interval 0 maxfail 1 \\
   ip-up-script /bin/true ip-down-script /bin/true ${extra} > /tmp/pppd.log 2>&1 &
 PPPD=$!
@@ -281,7 +281,7 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
 
   /** Waits (bounded) for a Start of `user` in the accounting log; returns its Acct-Session-Id. */
   const startOf = async (user: string, after: number): Promise<string> => {
-    for (const deadline = Date.now() + 60000; Date.now() < deadline; await sleep(200)) {
+    for (const deadline = Date.now() + 120000; Date.now() < deadline; await sleep(200)) {
       const log = fs.existsSync(path.join(dir, 'acct.log')) ? fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(after) : '';
       const m = new RegExp(`^Start ${user} (\\S+) `, 'm').exec(log);
       if (m) return m[1];
