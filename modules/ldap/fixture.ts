@@ -3,7 +3,8 @@
  * and a helper that builds an instance against running directories. Not used at run time.
  */
 import 'reflect-metadata';
-import { loadTestModule, type TestModule } from '../../test/support/module-call';
+import { callCtx, loadTestModule, makeRequest, type TestModule } from '../../test/support/module-call';
+import type { Rcode } from '../../core';
 import def from './index';
 import type { Ldap } from './ldap';
 import { ntHashHex, sshaPassword } from '../../test/support/slapd';
@@ -147,4 +148,10 @@ export async function eventually(cond: () => boolean, ms = 15_000): Promise<void
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The module's authorize method on a fresh request for `user` (optionally cancelled by `signal`). */
+export function authorizeUser(m: Ldap, user: string, signal?: AbortSignal): Promise<Rcode> {
+  const r = makeRequest(`User-Name = "${user}"`);
+  return m.authorize(r, callCtx(r, { name1: 'recv', name2: 'Access-Request' }, { instance: 'ldap', signal })) as Promise<Rcode>;
 }

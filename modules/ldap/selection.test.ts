@@ -6,14 +6,10 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlapd, type Slapd } from '../../test/support/slapd';
-import { callCtx, makeRequest } from '../../test/support/module-call';
-import { eventually, fixtureLdif, makeLdap, moduleBody } from './fixture';
+import { authorizeUser, eventually, fixtureLdif, makeLdap, moduleBody } from './fixture';
 import type { Ldap } from './ldap';
 
-const authz = (m: Ldap) => {
-  const r = makeRequest('User-Name = "john"');
-  return m.authorize(r, callCtx(r, { name1: 'recv', name2: 'Access-Request' }, { instance: 'ldap' }));
-};
+const authz = (m: Ldap) => authorizeUser(m, 'john');
 const served = (m: Ldap) => m.stats().servers.map((s) => s.requests);
 
 describe('ldap server_selection', () => {

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SQL_CONFIG_DIR } from '../../modules/sql/testing';
+import { SQL_CONFIG_DIR, sqliteModuleConf } from '../../modules/sql/testing';
 import { freePorts } from '../interop/freeradius';
 import { radclient, startDaemon, tempDir, type Daemon } from './harness';
 
@@ -17,26 +17,7 @@ thread {
 	workers = 1
 }
 modules {
-	sql {
-		driver = "sqlite"
-		dialect = "sqlite"
-		sqlite {
-			filename = "${db}"
-		}
-		read_clients = yes
-		client_table = "nas"
-		acct_table1 = "radacct"
-		acct_table2 = "radacct"
-		postauth_table = "radpostauth"
-		authcheck_table = "radcheck"
-		authreply_table = "radreply"
-		groupcheck_table = "radgroupcheck"
-		groupreply_table = "radgroupreply"
-		usergroup_table = "radusergroup"
-		group_attribute = "SQL-Group"
-		$INCLUDE ${SQL_CONFIG_DIR}/main/sqlite/queries.conf
-	}
-	pap {
+${sqliteModuleConf(db, '\tread_clients = yes\n\tclient_table = "nas"')}	pap {
 	}
 }
 server default {
