@@ -51,6 +51,21 @@ export interface FreeRadiusOptions {
   replyMessageAuthenticator?: boolean;
   /** Also listen for auth over TCP (RFC 6613) on {@link FreeRadiusPeer.tcpAuthPort}. */
   tcp?: boolean;
+  /**
+   * Enable Debian's `sql` module (rlm_sql_postgresql, the stock 3.2 queries) on this PostgreSQL
+   * database: `authorize` (after `files`), `accounting`, `session` (Simultaneous-Use through its
+   * `simul_count_query`) and `post-auth` (both Accept and Reject) use it.
+   */
+  sql?: FreeRadiusSql;
+}
+
+/** Where {@link FreeRadiusOptions.sql} connects. */
+export interface FreeRadiusSql {
+  readonly host: string;
+  readonly port: number;
+  readonly login: string;
+  readonly password?: string;
+  readonly database: string;
 }
 
 /** A running FreeRADIUS instance. */
@@ -135,7 +150,7 @@ function usersFile(): string {
   ].join('\n');
 }
 
-function siteConfig(o: { authPort: number; acctPort: number; tcpAuthPort?: number; replyMa: boolean }): string {
+function siteConfig(o: { authPort: number; acctPort: number; tcpAuthPort?: number; replyMa: boolean; sql?: FreeRadiusSql }): string {
   const listen = (type: string, port: number, proto?: string): string[] => [
     '\tlisten {', `\t\ttype = ${type}`, '\t\tipaddr = 127.0.0.1', `\t\tport = ${port}`,
     ...(proto ? [`\t\tproto = ${proto}`] : []), '\t}',
@@ -144,22 +159,26 @@ function siteConfig(o: { authPort: number; acctPort: number; tcpAuthPort?: numbe
   // Message-Authenticator; later 3.2 releases add it on their own.
   const ma = (indent: string): string[] =>
     o.replyMa ? [`${indent}update reply {`, `${indent}\tMessage-Authenticator := 0x00`, `${indent}}`] : [];
+  const sql = (indent: string): string[] => (o.sql ? [`${indent}sql`] : []);
   return [
     'server tsradius_interop {',
     ...listen('auth', o.authPort),
     ...listen('acct', o.acctPort),
     ...(o.tcpAuthPort ? listen('auth', o.tcpAuthPort, 'tcp') : []),
-    '\tauthorize {', '\t\tchap', '\t\tfiles', '\t\tpap', '\t}',
+    '\tauthorize {', '\t\tchap', '\t\tfiles', ...sql('\t\t'), '\t\tpap', '\t}',
     '\tauthenticate {',
     '\t\tAuth-Type PAP {', '\t\t\tpap', '\t\t}',
     '\t\tAuth-Type CHAP {', '\t\t\tchap', '\t\t}',
     '\t}',
     '\tpreacct {', '\t\tacct_unique', '\t}',
-    '\taccounting {', '\t\tdetail', '\t\tattr_filter.accounting_response', '\t}',
+    '\taccounting {', '\t\tdetail', ...sql('\t\t'), '\t\tattr_filter.accounting_response', '\t}',
+    ...(o.sql ? ['\tsession {', '\t\tsql', '\t}'] : []),
     '\tpost-auth {',
     ...ma('\t\t'),
+    ...sql('\t\t'),
     '\t\tPost-Auth-Type REJECT {',
     ...ma('\t\t\t'),
+    ...sql('\t\t\t'),
     '\t\t\tattr_filter.access_reject',
     '\t\t}',
     '\t}',
@@ -170,7 +189,7 @@ function siteConfig(o: { authPort: number; acctPort: number; tcpAuthPort?: numbe
 
 function writeConfig(dir: string, o: {
   secret: string; requireMa: boolean; replyMa: boolean;
-  authPort: number; acctPort: number; tcpAuthPort?: number;
+  authPort: number; acctPort: number; tcpAuthPort?: number; sql?: FreeRadiusSql;
 }): { raddb: string; detailDir: string } {
   const raddb = path.join(dir, 'raddb');
   const logdir = path.join(dir, 'log');
@@ -209,6 +228,7 @@ function writeConfig(dir: string, o: {
   for (const m of ['always', 'attr_filter', 'expr', 'files', 'pap', 'chap', 'detail']) {
     fs.symlinkSync(`../mods-available/${m}`, path.join(modsEnabled, m));
   }
+  if (o.sql) fs.writeFileSync(path.join(modsEnabled, 'sql'), sqlModule(fs.readFileSync(path.join(raddb, 'mods-available', 'sql'), 'utf8'), o.sql));
   const authorize = path.join(raddb, 'mods-config', 'files', 'authorize');
   fs.rmSync(path.join(raddb, 'users'), { force: true });
   fs.rmSync(authorize, { force: true });
@@ -222,12 +242,33 @@ function writeConfig(dir: string, o: {
   return { raddb, detailDir };
 }
 
+/** Debian's `mods-available/sql`, switched to rlm_sql_postgresql on `db` (everything else stock). */
+function sqlModule(stock: string, db: FreeRadiusSql): string {
+  const out = stock
+    .replace(/^(\s*)dialect = "sqlite"/m, '$1dialect = "postgresql"')
+    .replace(/^(\s*)driver = "rlm_sql_null"/m, [
+      '$1driver = "rlm_sql_postgresql"',
+      `$1server = "${db.host}"`,
+      `$1port = ${db.port}`,
+      `$1login = "${db.login}"`,
+      `$1password = "${db.password ?? ''}"`,
+    ].join('\n'))
+    .replace(/^(\s*)radius_db = "radius"/m, `$1radius_db = "${db.database}"`);
+  if (!out.includes('rlm_sql_postgresql') || !out.includes(`radius_db = "${db.database}"`)) {
+    throw new Error('mods-available/sql of this FreeRADIUS does not look like the 3.2 one (driver / radius_db not found)');
+  }
+  return out;
+}
+
 /**
  * Starts a private FreeRADIUS on free loopback ports and resolves once it is
  * ready to process requests. Always `stop()` it (e.g. in `afterAll`).
  */
 export async function startFreeRadius(opts: FreeRadiusOptions = {}): Promise<FreeRadiusPeer> {
   requireFreeRadius();
+  if (opts.sql && !fs.existsSync('/usr/lib/freeradius/rlm_sql_postgresql.so')) {
+    throw new Error('FreeRADIUS rlm_sql_postgresql is missing: run `sudo bash scripts/setup.sh` (or `apt-get install freeradius-postgresql`).');
+  }
   const secret = opts.secret ?? 'testing123';
   const ports = await freePorts(opts.tcp ? 3 : 2);
   const [authPort, acctPort] = ports;
@@ -237,7 +278,7 @@ export async function startFreeRadius(opts: FreeRadiusOptions = {}): Promise<Fre
     secret,
     requireMa: opts.requireMessageAuthenticator ?? true,
     replyMa: opts.replyMessageAuthenticator ?? true,
-    authPort, acctPort, tcpAuthPort,
+    authPort, acctPort, tcpAuthPort, sql: opts.sql,
   });
 
   let out = '';
