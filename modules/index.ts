@@ -29,6 +29,7 @@ import linelog from './linelog';
 import pap from './pap';
 import radius from './radius';
 import redis_ippool from './redis_ippool';
+import rediswho from './rediswho';
 import sql from './sql';
 import sqlcounter from './sqlcounter';
 import sqlippool from './sqlippool';
@@ -49,6 +50,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   pap,
   radius,
   redis_ippool,
+  rediswho,
   sql,
   sqlcounter,
   sqlippool,

@@ -1,22 +1,16 @@
 /**
- * The Redis connection of `redis_ippool` (and of `bin/redis-ippool-tool.js`): an ioredis client
- * for one server or a Redis Cluster, with the pool scripts defined as commands (EVALSHA, loaded
- * on first use on each node). ioredis connects and reconnects in the background; a command
- * issued while no connection is up waits in its queue at most `commandTimeout`.
+ * The Redis connection of `redis_ippool` (and of `bin/redis-ippool-tool.js`): the shared client
+ * (`modules/shared/redis.ts`, one server or a Redis Cluster) with the pool scripts defined as
+ * commands (EVALSHA, loaded on first use on each node).
  */
-import { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { createRedisClient, parseServer, type RedisClientOptions } from '../shared/redis';
 import { ADD, ALLOCATE, BULK_RELEASE, FORCE_RELEASE, RELEASE, REMOVE, UPDATE } from './lua';
 
+export { parseServer };
+
 /** Where and how to connect. */
-export interface PoolClientOptions {
-  readonly servers: readonly { host: string; port: number }[];
-  readonly cluster: boolean;
-  readonly database?: number;
-  readonly username?: string;
-  readonly password?: string;
-  readonly connectTimeoutMs: number;
-  readonly commandTimeoutMs: number;
-}
+export type PoolClientOptions = RedisClientOptions;
 
 type Call = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -34,29 +28,9 @@ export interface PoolCommands {
 /** A connected (or connecting) client with the pool commands. */
 export type PoolClient = (Redis | Cluster) & PoolCommands;
 
-/** `host`, `host:port`, `[v6]:port` → parts. */
-export function parseServer(s: string, defaultPort: number): { host: string; port: number } {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
-  return m ? { host: m[1], port: Number(m[2] ?? defaultPort) } : { host: s, port: defaultPort };
-}
-
 /** Creates the client (no waiting: it connects in the background). */
 export function createPoolClient(o: PoolClientOptions): PoolClient {
-  const common = {
-    username: o.username || undefined,
-    password: o.password || undefined,
-    connectTimeout: o.connectTimeoutMs,
-    commandTimeout: o.commandTimeoutMs,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times: number) => Math.min(times * 200, 2000),
-  };
-  const client = o.cluster
-    ? new Cluster(o.servers.map((s) => ({ host: s.host, port: s.port })), {
-        redisOptions: common,
-        scaleReads: 'master',
-        clusterRetryStrategy: (times: number) => Math.min(times * 200, 2000),
-      })
-    : new Redis({ ...common, host: o.servers[0]?.host ?? '127.0.0.1', port: o.servers[0]?.port ?? 6379, db: o.database ?? 0 });
+  const client = createRedisClient(o);
   client.defineCommand('ippoolAllocate', { numberOfKeys: 2, lua: ALLOCATE });
   client.defineCommand('ippoolUpdate', { numberOfKeys: 2, lua: UPDATE });
   client.defineCommand('ippoolRelease', { numberOfKeys: 1, lua: RELEASE });
@@ -64,7 +38,5 @@ export function createPoolClient(o: PoolClientOptions): PoolClient {
   client.defineCommand('ippoolAdd', { numberOfKeys: 1, lua: ADD });
   client.defineCommand('ippoolRemove', { numberOfKeys: 1, lua: REMOVE });
   client.defineCommand('ippoolForceRelease', { numberOfKeys: 1, lua: FORCE_RELEASE });
-  // Errors reach the callers through their commands; an unhandled 'error' event would crash the process.
-  client.on('error', () => undefined);
   return client as PoolClient;
 }

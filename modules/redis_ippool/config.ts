@@ -1,19 +1,15 @@
 /**
  * Config schema of `redis_ippool`: FreeRADIUS v4 `mods-available/redis_ippool` items (the
- * connection items of its `redis` section inline, and the pool items).
+ * connection items of its `redis` section inline, shared with `rediswho` through
+ * modules/shared/redis.ts, and the pool items).
  */
 import { conf } from '../../core';
+import { REDIS_CONNECTION_ITEMS } from '../shared/redis';
 
 /** `redis_ippool [instance] { … }` */
 export const RedisIppoolConfig = conf.section({
-  server: conf.list(conf.string(), { doc: 'Redis server (`host` or `host:port`). For a cluster, one or more seed nodes; the rest are discovered.' }),
-  port: conf.integer({ default: 6379, min: 1, max: 65535, doc: 'Port of a `server` given without one.' }),
+  ...REDIS_CONNECTION_ITEMS,
   cluster: conf.boolean({ default: false, doc: 'The servers are a Redis Cluster (keys of one pool share a hash slot: `{pool}`).' }),
-  database: conf.integer({ default: 0, min: 0, doc: 'Database number (standalone only).' }),
-  username: conf.string({ doc: 'ACL user name (Redis 6+).' }),
-  password: conf.string({ secret: true, doc: 'Password (AUTH).' }),
-  connect_timeout: conf.duration({ default: '3s', doc: 'How long connecting may take.' }),
-  query_timeout: conf.duration({ default: '2s', doc: 'Per-command timeout; the call returns `timeout`.' }),
   pool_name: conf.tmpl({ default: '%{control.IP-Pool.Name}', doc: 'The pool; empty: the module does nothing (`noop`). Needed for every operation (keys are per pool).' }),
   owner: conf.tmpl({ default: '%{Calling-Station-Id}', doc: 'Who holds a lease (the device); the same owner gets its previous address back when it is free.' }),
   gateway: conf.tmpl({ default: '%{NAS-IP-Address}', doc: 'The NAS the lease is on; Accounting-On/Off release every lease of the gateway in the pool.' }),

@@ -14,7 +14,8 @@ import { inject, injectable } from 'tsyringe';
 import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, MetricsRegistry, failureMessage } from '../../core';
 import type { CallContext, Dictionary, EnvOf, InstantiateContext, Logger, Rcode, Request } from '../../core';
 import { acctStatusType, addressTarget, hasAddress, poolCounters, poolExhausted, setAddress, type AddressTarget, type PoolCounters } from '../shared/ippool';
-import { createPoolClient, parseServer, type PoolClient } from './client';
+import { createPoolClient, type PoolClient } from './client';
+import { closeRedisClient, redisOptions } from '../shared/redis';
 import type { RedisIppoolConfig } from './config';
 import { poolKeys, poolPrefix } from './lua';
 
@@ -58,15 +59,7 @@ export class RedisIppool {
     this.target = t;
     this.dict = ctx.dict;
     this.counters = poolCounters(this.metrics, 'redis_ippool', this.name);
-    this.client = createPoolClient({
-      servers: c.server.map((s) => parseServer(s, c.port)),
-      cluster: c.cluster,
-      database: c.database,
-      username: c.username,
-      password: c.password,
-      connectTimeoutMs: c.connect_timeout * 1000,
-      commandTimeoutMs: c.query_timeout * 1000,
-    });
+    this.client = createPoolClient(redisOptions(c));
     this.client.on('ready', () => this.log.info(`connected to ${c.cluster ? 'the cluster at ' : ''}${c.server.join(', ')}`));
   }
 
@@ -74,11 +67,7 @@ export class RedisIppool {
   async detach(): Promise<void> {
     const cl = this.client;
     this.client = undefined;
-    if (!cl) return;
-    try {
-      await Promise.race([cl.quit(), new Promise((r) => setTimeout(r, 1000))]);
-    } catch { /* already closed */ }
-    cl.disconnect();
+    await closeRedisClient(cl);
   }
 
   private failed(request: Request, ctx: CallContext, e: unknown): Rcode {

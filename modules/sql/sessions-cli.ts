@@ -1,14 +1,19 @@
 /**
  * `radiusd sessions`: who is online, from the `sql` module's radacct (FreeRADIUS `radwho` on
- * SQL). It reads the daemon's configuration, opens the named `sql` instance (SQLite or
- * PostgreSQL, as the daemon does) and lists the open sessions (no Stop yet), optionally of one
- * user or one NAS; `--usage` lists per user the last login, the time used and the open sessions
- * (seed 002's usage database). Safe to run beside the daemon (SQLite WAL readers do not block it).
+ * SQL) or from a `rediswho` module's session index in Redis. It reads the daemon's
+ * configuration, opens the instance named by `-i` (an `sql` one on SQLite or PostgreSQL, as the
+ * daemon does, or a `rediswho` one) and lists the open sessions (no Stop yet), optionally of one
+ * user or one NAS; `--usage` (sql only) lists per user the last login, the time used and the open
+ * sessions (seed 002's usage database). Safe to run beside the daemon (SQLite WAL readers do not
+ * block it).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRootContainer, findSection, loadDefaultDictionary, loadModules, nullLogger, parseConfigFile } from '../../core';
 import type { ConfSection } from '../../core';
+import rediswhoModule from '../rediswho/index';
+import type { Rediswho } from '../rediswho/rediswho';
+import type { OnlineSession } from '../shared/sessions';
 import sqlModule from './index';
 import type { Sql } from './sql';
 
@@ -18,7 +23,7 @@ export interface CommandIo {
   err(line: string): void;
 }
 
-const USAGE = 'Usage: radiusd sessions [-d confdir] [-n name] [-i sql-instance] [-u user] [-N nas-address] [--usage] [--json]';
+const USAGE = 'Usage: radiusd sessions [-d confdir] [-n name] [-i sql-or-rediswho-instance] [-u user] [-N nas-address] [--usage] [--json]';
 
 interface Args {
   d?: string;
@@ -70,9 +75,10 @@ export async function sessionsCommand(argv: readonly string[], io: CommandIo, de
   const a = parse(argv);
   if (a === 'help') {
     io.out(USAGE);
-    io.out('  Lists the open sessions (radacct rows without a Stop) of the sql module named by -i, from the');
-    io.out('  configuration in -d; -u / -N keep one user / one NAS address; --usage lists per user the');
-    io.out('  sessions, the open ones, the time used and the last login; --json prints JSON.');
+    io.out('  Lists the open sessions (radacct rows without a Stop) of the sql module named by -i (default sql),');
+    io.out('  or the online sessions of the rediswho module of that name, from the configuration in -d;');
+    io.out('  -u / -N keep one user / one NAS address; --usage (sql) lists per user the sessions, the open');
+    io.out('  ones, the time used and the last login; --json prints JSON.');
     return 0;
   }
   if (typeof a === 'string') {
@@ -82,16 +88,20 @@ export async function sessionsCommand(argv: readonly string[], io: CommandIo, de
   }
   const confdir = path.resolve(a.d ?? defaultConfdir);
   let section: ConfSection | undefined;
+  let redis: ConfSection | undefined;
   try {
     const tree = parseConfigFile(path.join(confdir, `${a.n}.conf`));
     const mods = findSection(tree, 'modules');
-    section = mods?.children.find((c): c is ConfSection => c.kind === 'section' && c.name1 === 'sql' && (c.name2 ?? 'sql') === a.i);
+    const named = (kind: string) => mods?.children.find((c): c is ConfSection => c.kind === 'section' && c.name1 === kind && (c.name2 ?? kind) === a.i);
+    section = named('sql');
+    redis = section ? undefined : named('rediswho');
   } catch (e) {
     io.err(`radiusd sessions: ${(e as Error).message}`);
     return 2;
   }
+  if (redis) return rediswhoSessions(redis, a, io);
   if (!section) {
-    io.err(`radiusd sessions: no "${a.i === 'sql' ? 'sql' : `sql ${a.i}`}" module in ${path.join(confdir, `${a.n}.conf`)}`);
+    io.err(`radiusd sessions: no "${a.i === 'sql' ? 'sql' : `sql ${a.i}`}" or "rediswho${a.i === 'rediswho' ? '' : ` ${a.i}`}" module in ${path.join(confdir, `${a.n}.conf`)}`);
     return 2;
   }
   // SQLite: do not create the database the daemon has not created yet.
@@ -134,17 +144,49 @@ export async function sessionsCommand(argv: readonly string[], io: CommandIo, de
       return 0;
     }
     const r = await sql.query(`SELECT username, nasipaddress, nasportid, acctsessionid, acctuniqueid, ${epoch('acctstarttime')}, framedipaddress, callingstationid, acctsessiontime, acctinputoctets, acctoutputoctets FROM ${table1} WHERE ${where.join(' AND ')} ORDER BY acctstarttime, radacctid`);
-    const rows = r.rows.map((x) => ({
+    printSessions(io, a.json, r.rows.map((x) => ({
       user: x[0] ?? '', nas: x[1] ?? '', port: x[2] ?? '', sessionId: x[3] ?? '', uniqueId: x[4] ?? '',
-      start: isoTime(x[5] === null ? null : Number(x[5])), online: x[5] === null ? 0 : Math.floor(now - Number(x[5])),
+      start: x[5] === null ? null : Number(x[5]), online: x[5] === null ? 0 : Math.floor(now - Number(x[5])),
       address: x[6] ?? '', callingStationId: x[7] ?? '', sessionTime: Number(x[8] ?? 0), inputOctets: Number(x[9] ?? 0), outputOctets: Number(x[10] ?? 0),
-    }));
-    if (a.json) io.out(JSON.stringify(rows));
-    else {
-      table(io, ['User', 'NAS', 'Port', 'Session-Id', 'Start', 'Online', 'Address', 'Calling-Station-Id'],
-        rows.map((x) => [x.user, x.nas, x.port, x.sessionId, x.start, duration(x.online), x.address, x.callingStationId]));
-      io.out(`${rows.length} open session(s)`);
-    }
+    })));
+    return 0;
+  } catch (e) {
+    io.err(`radiusd sessions: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await set.detachAll();
+  }
+}
+
+/** The session list (table or JSON; `start` as an ISO time). */
+function printSessions(io: CommandIo, json: boolean, sessions: readonly OnlineSession[]): void {
+  const rows = sessions.map((x) => ({ ...x, start: isoTime(x.start) }));
+  if (json) {
+    io.out(JSON.stringify(rows));
+    return;
+  }
+  table(io, ['User', 'NAS', 'Port', 'Session-Id', 'Start', 'Online', 'Address', 'Calling-Station-Id'],
+    rows.map((x) => [x.user, x.nas, x.port, x.sessionId, x.start, duration(x.online), x.address, x.callingStationId]));
+  io.out(`${rows.length} open session(s)`);
+}
+
+/** `radiusd sessions -i <rediswho instance>`: the online sessions in Redis. */
+async function rediswhoSessions(section: ConfSection, a: Args, io: CommandIo): Promise<number> {
+  if (a.usage) {
+    io.err('radiusd sessions: --usage needs an sql module (rediswho keeps only the sessions that are online)');
+    return 2;
+  }
+  const modules: ConfSection = { kind: 'section', name1: 'modules', headerText: '', children: [section], loc: section.loc };
+  let set;
+  try {
+    set = await loadModules({ section: modules, root: createRootContainer({ dict: loadDefaultDictionary(), log: nullLogger }), registry: [rediswhoModule] });
+  } catch (e) {
+    io.err(`radiusd sessions: ${(e as Error).message}`);
+    return 2;
+  }
+  try {
+    const who = set.get(a.i)!.instance as unknown as Rediswho;
+    printSessions(io, a.json, await who.online({ user: a.u, nas: a.N }));
     return 0;
   } catch (e) {
     io.err(`radiusd sessions: ${(e as Error).message}`);

@@ -14,7 +14,6 @@
  *   the number of changed rows. `%<instance>.escape(text)` escapes a value for the driver.
  */
 import 'reflect-metadata';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
@@ -33,19 +32,15 @@ import type { ProbeTarget } from '../../core';
 import { box } from '../../core';
 import type { XlatRegistry } from '../../core';
 import { failureMessage, setValue } from '../../core';
-import { printValueUnquoted } from '../../core';
 import { applyItems, checksPass, compileRows } from './authorize';
 import type { SqlConfig } from './config';
 import { SqlError, SqlPool, type SqlConn, type SqlResult } from './driver';
 import { PgConn } from './postgresql';
+import { SessionAttrs } from '../shared/sessions';
 import { accountingLists, genericEscaper, pgEscaper, postAuthLists, type Escaper, type QueryList } from './queries';
 import { SqliteConn } from './sqlite';
 
 type Driver = 'sqlite' | 'postgresql';
-
-/** What the FreeRADIUS `acct_unique` policy hashes (without a Class) into Acct-Unique-Session-Id. */
-/** The fields of FreeRADIUS's `acct_unique` key (without Class), in order; `a|b`: the first present. */
-const ACCT_UNIQUE_KEY = ['User-Name', 'Acct-Session-Id', 'NAS-IPv6-Address|NAS-IP-Address', 'NAS-Identifier', 'NAS-Port-Id', 'NAS-Port'] as const;
 
 /** `host`, `host:port`, `[v6]:port` → parts (port 0 when absent). */
 function hostPort(server: string): { host: string; port: number } {
@@ -114,12 +109,9 @@ export class Sql {
   private userProfile?: DictAttr;
   private queryNumber?: DictAttr;
   private acctStatusType?: DictAttr;
-  private acctUnique?: DictAttr;
-  private uniqueKey?: readonly (readonly DictAttr[])[];
+  /** The acct_unique key and Simultaneous-Use (shared with rediswho). */
+  private sessionAttrs?: SessionAttrs;
   private pool?: SqlPool;
-  private simulUse?: DictAttr;
-  private portLimit?: DictAttr;
-  private replyMessage?: DictAttr;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: SqlConfig,
@@ -165,8 +157,7 @@ export class Sql {
       : (this.name !== 'sql' && ctx.dict.resolve(`${this.name}-SQL-Group`)) || resolve('SQL-Group');
     this.userProfile = ctx.dict.resolve('User-Profile');
     this.acctStatusType = ctx.dict.resolve('Acct-Status-Type');
-    this.acctUnique = ctx.dict.resolve('Acct-Unique-Session-Id');
-    this.uniqueKey = ACCT_UNIQUE_KEY.map((f) => f.split('|').map((n) => ctx.dict.resolve(n)).filter((d): d is DictAttr => d !== undefined));
+    this.sessionAttrs = new SessionAttrs(ctx.dict);
     if (c.query_number_attribute) {
       // FreeRADIUS defines the attribute (uint32, server-internal) when the dictionary lacks it.
       const n = c.query_number_attribute;
@@ -174,9 +165,6 @@ export class Sql {
       this.queryNumber = resolve(n, 'query_number_attribute');
     }
     else if (c.record_query_number) this.queryNumber = ctx.dict.resolve('SQL-Query-Number') ?? undefined;
-    this.simulUse = ctx.dict.resolve('Simultaneous-Use');
-    this.portLimit = ctx.dict.resolve('Port-Limit');
-    this.replyMessage = ctx.dict.resolve('Reply-Message');
     // The lists' templates come from env (compiled and located by the loader, also under -C, where
     // this throw-away instance gets none and keeps empty lists).
     const envOf = (m: string) => ('env' in ctx ? (ctx as InstantiateContext).env[m] as Partial<SqlListEnv> | undefined : undefined);
@@ -458,7 +446,7 @@ export class Sql {
    * turns the answer into an Access-Reject (`send Access-Accept`, or after `authenticate`).
    */
   async session(request: Request, ctx: CallContext<SqlSessionEnv>): Promise<Rcode> {
-    const limit = this.sessionLimit(request);
+    const limit = this.sessionAttrs?.limit(request);
     const a = ctx.env;
     if (limit === undefined || !a.simulCount) return 'noop';
     try {
@@ -475,31 +463,11 @@ export class Sql {
         for (const row of v.rows) ctx.log.info(`open session: ${v.fields.map((f, i) => `${f}=${row[i] ?? ''}`).join(' ')}`);
       }
       ctx.log.info(`${count} open session(s), limit ${limit}: rejected (Simultaneous-Use)`);
-      if (this.replyMessage) {
-        const l = request.reply;
-        for (let i = l.length - 1; i >= 0; i--) if (l[i].da === this.replyMessage) l.splice(i, 1);
-        l.push(new Pair(this.replyMessage, limit > 1
-          ? `You are already logged in ${count} times (limit ${limit}) - access denied`
-          : 'You are already logged in - access denied'));
-      }
+      this.sessionAttrs!.reject(request, count, limit);
       return 'reject';
     } catch (e) {
       return this.failed(request, ctx, e);
     }
-  }
-
-  /** control.Simultaneous-Use, lowered by Port-Limit (reply or control); undefined when neither is set. */
-  private sessionLimit(request: Request): number | undefined {
-    let limit: number | undefined;
-    const take = (l: readonly Pair[], da?: DictAttr) => {
-      if (!da) return;
-      const p = l.find((x) => x.da === da);
-      if (p && p.value !== undefined) limit = Math.min(limit ?? Infinity, Number(p.value));
-    };
-    take(request.control, this.simulUse);
-    take(request.reply, this.portLimit);
-    take(request.control, this.portLimit);
-    return limit;
   }
 
   /** `accounting <Status-Type>`: the query list of that status. */
@@ -510,28 +478,11 @@ export class Sql {
       ctx.log.warn(`no accounting query list for "${name ?? '(no Acct-Status-Type)'}"; doing nothing`);
       return 'noop';
     }
-    this.setUniqueId(request);
+    this.sessionAttrs?.uniqueId(request);
     const r = await this.runList(list, request, ctx);
     // As FreeRADIUS 3.2: an Accounting-On/Off that closed no session is still a success.
     if (r === 'noop' && (name === 'accounting-on' || name === 'accounting-off')) return 'ok';
     return r;
-  }
-
-  /**
-   * Sets request.Acct-Unique-Session-Id when absent, to the MD5 (hex) that the FreeRADIUS
-   * `acct_unique` policy computes without a Class (so both servers give a session one key).
-   */
-  private setUniqueId(request: Request): void {
-    if (!this.acctUnique || !this.uniqueKey || request.request.some((p) => p.da === this.acctUnique)) return;
-    const field = (das: readonly DictAttr[]) => {
-      for (const da of das) {
-        const p = request.request.find((x) => x.da === da);
-        if (p?.value !== undefined) return printValueUnquoted(da, p.value);
-      }
-      return '';
-    };
-    const key = this.uniqueKey.map(field).join(',');
-    setValue(request.request, this.acctUnique, crypto.createHash('md5').update(key).digest('hex'));
   }
 
   /** `send <packet>` / v3 `post-auth`: the post-auth logging list. */

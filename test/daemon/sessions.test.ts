@@ -150,6 +150,6 @@ describe('default configuration: sessions, Simultaneous-Use and usage limits in 
     expect(h.stdout).toMatch(/^Usage: radiusd sessions /);
     const i = await sessions('-i', 'nosuch');
     expect(i.code).toBe(2);
-    expect(i.stderr).toMatch(/no "sql nosuch" module in .*radiusd\.conf/);
+    expect(i.stderr).toMatch(/no "sql nosuch" or "rediswho nosuch" module in .*radiusd\.conf/);
   });
 });
