@@ -27,7 +27,7 @@ const Pool = conf.section({
 /** `sqlite { }` driver settings. */
 const Sqlite = conf.section({
   filename: conf.string({ doc: 'Database file (created when missing).' }),
-  bootstrap: conf.list(conf.string(), { doc: 'SQL files run in order when the database has no tables yet (a new file), once, under the write lock.' }),
+  bootstrap: conf.list(conf.string(), { doc: 'SQL files run in order under the write lock: all of them on a database without tables (a new file); on an existing one (an upgrade), each file that creates a table the database lacks, and a file that creates no table (seed rows) when the table file before it ran. Write them with CREATE … IF NOT EXISTS.' }),
   busy_timeout: conf.duration({ default: '5s', doc: 'How long a statement waits for a lock held by another process.' }),
   journal_mode: conf.enum(['wal', 'delete', 'truncate', 'persist', 'memory'] as const, { default: 'wal', doc: 'SQLite journal mode; `wal` lets reads run beside the writer.' }),
   synchronous: conf.enum(['off', 'normal', 'full', 'extra'] as const, { default: 'normal', doc: 'SQLite `synchronous`: `normal` (with WAL) keeps every committed write through a daemon kill; `full` also through a power loss.' }),

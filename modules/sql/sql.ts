@@ -202,7 +202,7 @@ export class Sql {
             journalMode: c.sqlite.journal_mode,
             synchronous: c.sqlite.synchronous,
             batch: c.sqlite.batch,
-          }, 4096) as SqlConn,
+          }, 4096, (files) => this.log.info(`${c.sqlite.filename}: created the missing tables of ${files.join(', ')}`)) as SqlConn,
         }]
       : (c.server.length ? c.server : ['']).map(hostPort).map(({ host, port }) => ({
           label: `${host || 'localhost'}:${port || c.port || 5432}`,

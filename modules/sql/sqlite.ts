@@ -44,26 +44,39 @@ const Database = require(workerData.module);
 const port = workerData.port;
 const o = workerData.opts;
 let db;
+const ran = [];
 try {
   db = new Database(o.filename, { timeout: o.busyTimeout });
   if (o.filename !== ':memory:') db.pragma('journal_mode = ' + o.journalMode);
   db.pragma('synchronous = ' + o.synchronous);
-  // bootstrap: run on a database without tables (a new file). Several connections (instances,
-  // workers) may open a new file at once: the check and the bootstrap run under the write lock, so
-  // one of them creates the schema and the others wait for it (busy timeout) instead of querying
-  // a half-created database.
+  // bootstrap: every file runs on a database without tables (a new file). On an existing database
+  // (an upgrade: say, one made before the pool table existed) a file runs when it creates a table
+  // the database lacks (its CREATE ... IF NOT EXISTS leave the other tables alone), and a file that
+  // creates no table (seed rows, such as the default pool) runs when the table file before it ran.
+  // Several connections (instances, workers) may open a file at once: the check and the bootstrap
+  // run under the write lock, so one of them creates the schema and the others wait for it (busy
+  // timeout) instead of querying a half-created database, then find nothing missing.
   if (o.bootstrap.length) {
     db.exec('BEGIN IMMEDIATE');
     try {
-      const empty = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get().n === 0;
-      if (empty) for (const f of o.bootstrap) db.exec(fs.readFileSync(f, 'utf8'));
+      const have = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name.toLowerCase()));
+      let lastRan = false;
+      for (const f of o.bootstrap) {
+        const text = fs.readFileSync(f, 'utf8');
+        const creates = [...text.replace(/--[^\n]*/g, '').matchAll(/CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?["\x60\[]?(\w+)/gi)].map((m) => m[1].toLowerCase());
+        const run = have.size === 0 || (creates.length ? creates.some((t) => !have.has(t)) : lastRan);
+        if (creates.length || have.size === 0) lastRan = run;
+        if (!run) continue;
+        db.exec(text);
+        if (have.size > 0) ran.push(f);
+      }
       db.exec('COMMIT');
     } catch (e) {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw e;
     }
   }
-  port.postMessage({ t: 'ready' });
+  port.postMessage({ t: 'ready', upgraded: ran });
 } catch (e) {
   port.postMessage({ t: 'fatal', message: String(e && e.message || e), code: e && e.code });
   port.close();
@@ -148,7 +161,11 @@ export class SqliteConn extends SqlConn {
   private readonly inflight = new Map<number, PendingQuery>();
   private readonly ids = new WeakMap<PendingQuery, number>();
 
-  constructor(private readonly opts: SqliteOptions, private readonly perMax: number) {
+  /**
+   * `onUpgrade`: called with the bootstrap files run on an existing database (the tables they
+   * create were missing).
+   */
+  constructor(private readonly opts: SqliteOptions, private readonly perMax: number, private readonly onUpgrade?: (files: readonly string[]) => void) {
     super();
     this.label = `sqlite ${opts.filename} #${this.number}`;
   }
@@ -168,8 +185,12 @@ export class SqliteConn extends SqlConn {
     });
     this.worker = w;
     w.unref();
-    port1.on('message', (m: { t: string; message?: string; out?: WorkerAnswer[] }) => {
-      if (m.t === 'ready') { up = true; return ready(); }
+    port1.on('message', (m: { t: string; message?: string; out?: WorkerAnswer[]; upgraded?: string[] }) => {
+      if (m.t === 'ready') {
+        up = true;
+        if (m.upgraded?.length) this.onUpgrade?.(m.upgraded);
+        return ready();
+      }
       if (m.t === 'fatal') return this.fail(`cannot open ${this.opts.filename}: ${m.message}`);
       if (m.t === 'results' && this.port === port1) this.answers(m.out!);
     });
