@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compileUnlang, createRootContainer, findSection, loadDefaultDictionary, loadModules, MemoryLogger, parseConfigString, parsePairList, printPairList, Request, runSection, type ModuleSet } from '../../core';
 import { freePorts } from '../../test/interop/freeradius';
-import { radclient, RADIUSD, startDaemon, tempDir, type Daemon } from '../../test/daemon/harness';
+import { accountingSections, radclient, RADIUSD, siteConf, startDaemon, tempDir, type Daemon } from '../../test/daemon/harness';
 import { startRedis, startRedisCluster, type RedisServer } from '../../test/support/redis';
 import rediswhoModule from './index';
 import type { Rediswho } from './rediswho';
@@ -133,69 +133,15 @@ describe('radiusd with rediswho, driven by Debian radclient', () => {
     redis = await startRedis();
     [auth, acct] = await freePorts(2);
     dir = tempDir('rediswho');
-    fs.writeFileSync(path.join(dir, 'radiusd.conf'), `confdir = .
-run_dir = \${confdir}/run
-thread {
-	workers = 1
-}
-client localhost {
-	ipaddr = 127.0.0.1
-	secret = testing123
-}
-modules {
-	rediswho {
-		server = "127.0.0.1:${redis.port}"
-		expire_time = 600
-	}
-	files {
-		filename = \${confdir}/users
-	}
-	pap {
-	}
-}
-server default {
-	namespace = radius
-	listen auth {
-		type = Access-Request
-		udp {
-			ipaddr = 127.0.0.1
-			port = ${auth}
-		}
-	}
-	listen acct {
-		type = Accounting-Request
-		udp {
-			ipaddr = 127.0.0.1
-			port = ${acct}
-		}
-	}
-	recv Access-Request {
-		files
-		pap
-	}
-	authenticate pap {
-		pap
-	}
-	send Access-Accept {
-		rediswho.session
-	}
-	accounting Start {
-		rediswho
-	}
-	accounting Interim-Update {
-		rediswho
-	}
-	accounting Stop {
-		rediswho
-	}
-	accounting Accounting-On {
-		rediswho
-	}
-	accounting Accounting-Off {
-		rediswho
-	}
-}
-`);
+    fs.writeFileSync(path.join(dir, 'radiusd.conf'), siteConf({
+      auth, acct,
+      modules: `\trediswho {\n\t\tserver = "127.0.0.1:${redis.port}"\n\t\texpire_time = 600\n\t}
+\tfiles {\n\t\tfilename = \${confdir}/users\n\t}\n\tpap {\n\t}`,
+      policy: `\trecv Access-Request {\n\t\tfiles\n\t\tpap\n\t}
+\tauthenticate pap {\n\t\tpap\n\t}
+\tsend Access-Accept {\n\t\trediswho.session\n\t}
+${accountingSections('rediswho')}`,
+    }));
     fs.writeFileSync(path.join(dir, 'users'), 'bob\tPassword.Cleartext := "hello", Simultaneous-Use := 1\n\tReply-Message = "hi"\n');
     d = await startDaemon(['-d', dir, '-f']);
   }, 60_000);

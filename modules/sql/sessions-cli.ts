@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRootContainer, findSection, loadDefaultDictionary, loadModules, nullLogger, parseConfigFile } from '../../core';
-import type { ConfSection } from '../../core';
+import type { ConfSection, ModuleDefinition } from '../../core';
 import rediswhoModule from '../rediswho/index';
 import type { Rediswho } from '../rediswho/rediswho';
 import type { OnlineSession } from '../shared/sessions';
@@ -113,18 +113,9 @@ export async function sessionsCommand(argv: readonly string[], io: CommandIo, de
     io.out(a.json ? '[]' : '0 open session(s)');
     return 0;
   }
-  const modules: ConfSection = { kind: 'section', name1: 'modules', headerText: '', children: [section], loc: section.loc };
-  const dict = loadDefaultDictionary();
-  let set;
-  try {
-    set = await loadModules({ section: modules, root: createRootContainer({ dict, log: nullLogger }), registry: [sqlModule] });
-  } catch (e) {
-    io.err(`radiusd sessions: ${(e as Error).message}`);
-    return 2;
-  }
-  try {
-    const sql = set.get(a.i)!.instance as unknown as Sql;
-    const cfg = set.get(a.i)!.config as { acct_table1: string };
+  return withInstance(section, sqlModule, a.i, io, async (instance, config) => {
+    const sql = instance as unknown as Sql;
+    const cfg = config as { acct_table1: string };
     const pg = sql.driverName === 'postgresql';
     const epoch = (col: string) => (pg ? `EXTRACT(EPOCH FROM ${col})::bigint` : col);
     const q = (v: string) => `'${sql.escapeValue(v)}'`;
@@ -150,6 +141,25 @@ export async function sessionsCommand(argv: readonly string[], io: CommandIo, de
       address: x[6] ?? '', callingStationId: x[7] ?? '', sessionTime: Number(x[8] ?? 0), inputOctets: Number(x[9] ?? 0), outputOctets: Number(x[10] ?? 0),
     })));
     return 0;
+  });
+}
+
+/**
+ * Opens the module instance of `section` alone (exit 2 when it does not load), runs `fn` on it
+ * (exit 1 when it throws: the back-end failed) and closes it.
+ */
+async function withInstance(section: ConfSection, def: ModuleDefinition<any, any>, name: string, io: CommandIo,
+  fn: (instance: unknown, config: unknown) => Promise<number>): Promise<number> {
+  const modules: ConfSection = { kind: 'section', name1: 'modules', headerText: '', children: [section], loc: section.loc };
+  let set;
+  try {
+    set = await loadModules({ section: modules, root: createRootContainer({ dict: loadDefaultDictionary(), log: nullLogger }), registry: [def] });
+  } catch (e) {
+    io.err(`radiusd sessions: ${(e as Error).message}`);
+    return 2;
+  }
+  try {
+    return await fn(set.get(name)!.instance, set.get(name)!.config);
   } catch (e) {
     io.err(`radiusd sessions: ${(e as Error).message}`);
     return 1;
@@ -176,22 +186,8 @@ async function rediswhoSessions(section: ConfSection, a: Args, io: CommandIo): P
     io.err('radiusd sessions: --usage needs an sql module (rediswho keeps only the sessions that are online)');
     return 2;
   }
-  const modules: ConfSection = { kind: 'section', name1: 'modules', headerText: '', children: [section], loc: section.loc };
-  let set;
-  try {
-    set = await loadModules({ section: modules, root: createRootContainer({ dict: loadDefaultDictionary(), log: nullLogger }), registry: [rediswhoModule] });
-  } catch (e) {
-    io.err(`radiusd sessions: ${(e as Error).message}`);
-    return 2;
-  }
-  try {
-    const who = set.get(a.i)!.instance as unknown as Rediswho;
-    printSessions(io, a.json, await who.online({ user: a.u, nas: a.N }));
+  return withInstance(section, rediswhoModule, a.i, io, async (instance) => {
+    printSessions(io, a.json, await (instance as Rediswho).online({ user: a.u, nas: a.N }));
     return 0;
-  } catch (e) {
-    io.err(`radiusd sessions: ${(e as Error).message}`);
-    return 1;
-  } finally {
-    await set.detachAll();
-  }
+  });
 }

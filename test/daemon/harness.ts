@@ -206,3 +206,36 @@ export function copyDefaultConfig(dir: string, port: { auth: number; acct: numbe
   }
   return path.join(dir, 'raddb');
 }
+
+/**
+ * A small radiusd.conf: one worker, client 127.0.0.1 (`secret`, default testing123), the
+ * `modules` text, and a site `default` listening for auth and accounting on 127.0.0.1 with the
+ * `policy` sections.
+ */
+export function siteConf(o: { auth: number; acct: number; modules: string; policy: string; secret?: string }): string {
+  const listen = (name: string, type: string, port: number) =>
+    `\tlisten ${name} {\n\t\ttype = ${type}\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tport = ${port}\n\t\t}\n\t}\n`;
+  return `confdir = .
+run_dir = \${confdir}/run
+thread {
+	workers = 1
+}
+client localhost {
+	ipaddr = 127.0.0.1
+	secret = ${o.secret ?? 'testing123'}
+}
+modules {
+${o.modules}
+}
+server default {
+	namespace = radius
+${listen('auth', 'Access-Request', o.auth)}${listen('acct', 'Accounting-Request', o.acct)}${o.policy}
+}
+`;
+}
+
+/** `accounting Start { body }` … `accounting Accounting-Off { body }` (the five session statuses). */
+export function accountingSections(body: string): string {
+  return ['Start', 'Interim-Update', 'Stop', 'Accounting-On', 'Accounting-Off']
+    .map((s) => `\taccounting ${s} {\n\t\t${body}\n\t}\n`).join('');
+}

@@ -15,7 +15,7 @@ import { createRootContainer, findSection, loadDefaultDictionary, loadModules, M
 import sqlModule from '../../modules/sql/index';
 import { postgresModuleConf, SQL_CONFIG_DIR } from '../../modules/sql/testing';
 import { startPostgres, type PgServer } from '../support/postgres';
-import { radclient, RADIUSD, run, startDaemon, tempDir, type Daemon } from '../daemon/harness';
+import { accountingSections, radclient, RADIUSD, run, siteConf, startDaemon, tempDir, type Daemon } from '../daemon/harness';
 import { freePorts, startFreeRadius, type FreeRadiusPeer } from './freeradius';
 
 const SECRET = 'testing123';
@@ -23,67 +23,15 @@ const SECRET = 'testing123';
 const FR_SCHEMA = '/etc/freeradius/3.0/mods-config/sql/main/postgresql/schema.sql';
 
 /** Our daemon: sql on the shared database for authorize, Simultaneous-Use, accounting and post-auth. */
-const ourConf = (auth: number, acct: number, pg: PgServer) => `confdir = .
-run_dir = \${confdir}/run
-thread {
-	workers = 1
-}
-client localhost {
-	ipaddr = 127.0.0.1
-	secret = ${SECRET}
-}
-modules {
-${postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user)}
-	pap {
-	}
-}
-server default {
-	namespace = radius
-	listen auth {
-		type = Access-Request
-		udp {
-			ipaddr = 127.0.0.1
-			port = ${auth}
-		}
-	}
-	listen acct {
-		type = Accounting-Request
-		udp {
-			ipaddr = 127.0.0.1
-			port = ${acct}
-		}
-	}
-	recv Access-Request {
-		sql
-		pap
-	}
-	authenticate pap {
-		pap
-	}
-	send Access-Accept {
-		sql.session
-		sql
-	}
-	send Access-Reject {
-		sql
-	}
-	accounting Start {
-		sql
-	}
-	accounting Interim-Update {
-		sql
-	}
-	accounting Stop {
-		sql
-	}
-	accounting Accounting-On {
-		sql
-	}
-	accounting Accounting-Off {
-		sql
-	}
-}
-`;
+const ourConf = (auth: number, acct: number, pg: PgServer) => siteConf({
+  auth, acct, secret: SECRET,
+  modules: `${postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user)}\n\tpap {\n\t}`,
+  policy: `\trecv Access-Request {\n\t\tsql\n\t\tpap\n\t}
+\tauthenticate pap {\n\t\tpap\n\t}
+\tsend Access-Accept {\n\t\tsql.session\n\t\tsql\n\t}
+\tsend Access-Reject {\n\t\tsql\n\t}
+${accountingSections('sql')}`,
+});
 
 describe('FreeRADIUS 3.2 (rlm_sql_postgresql) and tsradius on one PostgreSQL database', () => {
   let pg: PgServer;
