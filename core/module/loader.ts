@@ -522,9 +522,12 @@ async function loadCustomModule(
   try {
     ns = await importFile(file, label, log, fresh);
   } catch (err) {
-    if (/\.[cm]?ts$/i.test(file) && (err as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+    // Node 20 refuses a .ts file by extension; Node ≥ 23 strips the types and then fails on what
+    // stripping cannot run (decorators, CommonJS/ESM mix). Either way the answer is the same.
+    if (/\.[cm]?ts$/i.test(file)) {
+      const code = (err as { code?: string }).code;
       throw new ModuleError('ERR_MODULE_LOAD', pair.loc,
-        `${label} { module }: "${raw}" is TypeScript: compile it first (npm run build, with the tsconfig.json of docs/writing-a-module.md §10a) and name the emitted .js file, e.g. module = "${path.join(path.dirname(file), '..', 'dist', path.basename(file).replace(/\.([cm]?)ts$/i, '.$1js'))}"`, { cause: err });
+        `${label} { module }: "${raw}" is TypeScript: compile it first (npm run build, with the tsconfig.json of docs/writing-a-module.md §10a) and name the emitted .js file, e.g. module = "${path.join(path.dirname(file), '..', 'dist', path.basename(file).replace(/\.([cm]?)ts$/i, '.$1js'))}"${code === 'ERR_UNKNOWN_FILE_EXTENSION' ? '' : ` (loading it as it is failed: ${errorText(err)})`}`, { cause: err });
     }
     throw new ModuleError('ERR_MODULE_LOAD', pair.loc, `${label} { module }: cannot load "${raw}": ${errorText(err)}`, { cause: err });
   }
