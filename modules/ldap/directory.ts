@@ -8,10 +8,10 @@
  * per-operation timeout, abandon on cancel, fail-over to the next server when a
  * connection dies or an operation times out, and fail-fast when no server is alive.
  */
-import { FilterParser, SearchRequest } from 'ldapts';
 import type { Logger } from '../../core';
 import type { HealthCheck, Trunk, TrunkFactory, Waiter } from '../../core';
 import { type ConnCounters, type ConnSettings, type Entry, LdapConn, type Message, type MessageResponse, type Op, type OpResult, type ServerTarget } from './connection';
+import { encodeFilter, SearchMessage, SearchShape } from './wire';
 
 /** Pool limits of one trunk. */
 export interface PoolLimits {
@@ -47,7 +47,7 @@ export class LdapOpError extends Error {
   }
 }
 
-/** What {@link searchMessage} builds. */
+/** What {@link SearchShapes.message} builds. */
 export interface SearchSpec {
   readonly base: string;
   readonly scope: 'base' | 'one' | 'sub' | 'children';
@@ -58,12 +58,33 @@ export interface SearchSpec {
   readonly deref?: 'never' | 'search' | 'find' | 'always';
 }
 
-/** A search request message (throws on a filter that does not parse). */
-export function searchMessage(s: SearchSpec): SearchRequest {
-  return new SearchRequest({
-    messageId: 0, baseDN: s.base, scope: s.scope, filter: FilterParser.parseString(s.filter), attributes: [...s.attrs],
-    timeLimit: s.timeLimit ?? 0, derefAliases: s.deref ?? 'never',
-  });
+/** Most shapes kept per attribute list (bases may be expanded per request: profile DNs, templated bases). */
+const MAX_SHAPES = 256;
+
+/**
+ * Search requests from their specs, the constant part of each (`./wire.ts` {@link SearchShape}) encoded
+ * once per attribute list (the same array: the module's user, profile and group lists) and base.
+ */
+export class SearchShapes {
+  private readonly byAttrs = new WeakMap<readonly string[], Map<string, SearchShape>>();
+
+  /** A search request message (throws on a filter that does not parse). */
+  message(s: SearchSpec): SearchMessage {
+    let shapes = this.byAttrs.get(s.attrs);
+    if (!shapes) this.byAttrs.set(s.attrs, (shapes = new Map()));
+    const key = `${s.scope}|${s.deref ?? 'never'}|${s.timeLimit ?? 0}|${s.base}`;
+    let shape = shapes.get(key);
+    if (!shape) {
+      if (shapes.size >= MAX_SHAPES) shapes.clear();
+      shapes.set(key, (shape = new SearchShape({ ...s, attrs: [...s.attrs] })));
+    }
+    return new SearchMessage(shape, encodeFilter(s.filter));
+  }
+}
+
+/** A search request message without caching (throws on a filter that does not parse). */
+export function searchMessage(s: SearchSpec): SearchMessage {
+  return new SearchMessage(new SearchShape(s), encodeFilter(s.filter));
 }
 
 /** Per-instance counters. */
@@ -73,6 +94,9 @@ export interface DirCounters extends ConnCounters {
   cancelled: number;
 }
 
+const ROOT_DSE = new SearchShape({ base: '', scope: 'base', attrs: ['1.1'] });
+const PRESENT = encodeFilter('(objectClass=*)');
+
 /** Root-DSE read as the health check of search connections (opening and zombie). */
 class RootDseCheck implements HealthCheck<LdapConn> {
   readonly answersToAlive = 1;
@@ -81,8 +105,7 @@ class RootDseCheck implements HealthCheck<LdapConn> {
 
   probe(c: LdapConn, fresh: boolean): void {
     if (fresh) this.tries.set(c, 0);
-    const req = searchMessage({ base: '', scope: 'base', filter: '(objectClass=*)', attrs: ['1.1'] });
-    c.request(req, true, this.timeoutMs).catch((e: Error) => {
+    c.request(new SearchMessage(ROOT_DSE, PRESENT), true, this.timeoutMs).catch((e: Error) => {
       if (c.state !== 'opening' && c.state !== 'zombie') return;
       const n = (this.tries.get(c) ?? 0) + 1;
       this.tries.set(c, n);
@@ -103,7 +126,11 @@ class Server {
   readonly retired: ConnCounters = { requests: 0, abandoned: 0, late: 0, timeouts: 0 };
 
   constructor(readonly target: ServerTarget, o: DirectoriesOptions) {
-    const log = (c: LdapConn, from: string, to: string, reason: string) => o.log.info(`${c.label}: ${from} -> ${to} (${reason})`);
+    // active <-> full is routine under load (a bind connection carries one bind at a time): debug only.
+    const log = (c: LdapConn, from: string, to: string, reason: string) => {
+      if ((from === 'active' && to === 'full') || (from === 'full' && to === 'active')) { if (o.log.debugEnabled) o.log.debug(`${c.label}: ${from} -> ${to} (${reason})`); }
+      else o.log.info(`${c.label}: ${from} -> ${to} (${reason})`);
+    };
     const opts = (p: PoolLimits) => ({
       start: p.start, min: p.min, max: p.max, maxBacklog: p.max_backlog, reconnectDelay: o.reconnectDelay,
       zombiePeriod: Math.max(o.resTimeout * 2, 1000), reviveInterval: o.reconnectDelay,

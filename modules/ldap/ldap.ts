@@ -24,7 +24,7 @@ import { box } from '../../core';
 import { addValue, failureMessage, getValue } from '../../core';
 import type { LdapConfig } from './config';
 import { type Entry, type OpResult, parseServer } from './connection';
-import { Directories, LdapOpError, searchMessage, type SearchSpec } from './directory';
+import { Directories, LdapOpError, SearchShapes, type SearchSpec } from './directory';
 import { escapeDn, escapeFilter, parseLdapUrl } from './escape';
 import { applyMap, entryValues } from './map';
 import { preparedLdap, type LdapPrepared } from './validate';
@@ -90,6 +90,8 @@ export class Ldap implements ModuleInstance {
   private p!: LdapPrepared;
   private t!: Templates;
   private readonly groupCache = new WeakMap<Request, GroupCache>();
+  /** Search requests with their constant parts encoded once. */
+  private readonly shapes = new SearchShapes();
   private readClients: ConfSection[] = [];
 
   constructor(
@@ -199,7 +201,8 @@ export class Ldap implements ModuleInstance {
 
   private search(spec: Omit<SearchSpec, 'timeLimit' | 'deref'>, signal?: AbortSignal): Promise<OpResult> {
     const o = this.config.options;
-    return this.dirs!.run(searchMessage({ ...spec, timeLimit: o.srv_timelimit, deref: o.dereference === 'searching' ? 'search' : o.dereference === 'finding' ? 'find' : o.dereference }), 'search', signal);
+    const deref = o.dereference === 'searching' ? 'search' : o.dereference === 'finding' ? 'find' : o.dereference;
+    return this.dirs!.run(this.shapes.message({ base: spec.base, scope: spec.scope, filter: spec.filter, attrs: spec.attrs, timeLimit: o.srv_timelimit, deref }), 'search', signal);
   }
 
   /** The user search base: `user.base_dn` expanded, or `base_dn` when `user.base_dn` is empty. */
