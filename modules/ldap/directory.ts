@@ -87,6 +87,32 @@ export function searchMessage(s: SearchSpec): SearchMessage {
   return new SearchMessage(new SearchShape(s), encodeFilter(s.filter));
 }
 
+/**
+ * Cancellation of the operations of one module call through `ctx.onSignal` (what the interpreter calls
+ * on `cancel`), so that a call needs no AbortSignal of its own: creating one, and adding and removing
+ * an abort listener per operation, cost more than the rest of the operation's bookkeeping.
+ */
+export class CallCancel {
+  cancelled = false;
+  private readonly ops: { cancel(): void }[] = [];
+
+  constructor(ctx: { onSignal(fn: (s: 'dup' | 'cancel') => void): void }) {
+    ctx.onSignal((s) => {
+      if (s !== 'cancel' || this.cancelled) return;
+      this.cancelled = true;
+      for (const op of this.ops) op.cancel();
+    });
+  }
+
+  /** An operation of the call (cancelled with it; one that already finished ignores it). */
+  add(op: { cancel(): void }): void {
+    this.ops.push(op);
+  }
+}
+
+/** How an operation learns that its request was cancelled. */
+export type Cancel = AbortSignal | CallCancel;
+
 /** Per-instance counters. */
 export interface DirCounters extends ConnCounters {
   fail_fast: number;
@@ -175,16 +201,20 @@ class Call implements Waiter<LdapConn>, Op {
   private conn?: LdapConn;
   private trunk?: Trunk<LdapConn>;
   private timer?: ReturnType<typeof setTimeout>;
-  private readonly tried = new Set<Server>();
+  /** Servers tried, in order (usually one). */
+  private readonly tried: Server[] = [];
   private finished = false;
   readonly promise: Promise<OpResult>;
   private resolve!: (r: OpResult) => void;
   private reject!: (e: Error) => void;
 
-  constructor(readonly message: Message, private readonly dirs: Directories, private readonly kind: 'search' | 'bind', signal?: AbortSignal) {
+  constructor(readonly message: Message, private readonly dirs: Directories, private readonly kind: 'search' | 'bind', signal?: Cancel) {
     this.abandonable = kind === 'search';
     this.promise = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
-    if (signal) {
+    if (signal instanceof CallCancel) {
+      if (signal.cancelled) { this.finish(new LdapOpError('cancelled', 'cancelled')); return; }
+      signal.add(this);
+    } else if (signal) {
       if (signal.aborted) { this.finish(new LdapOpError('cancelled', 'cancelled')); return; }
       const onAbort = () => this.cancel();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -203,7 +233,7 @@ class Call implements Waiter<LdapConn>, Op {
       return;
     }
     if (why) this.dirs.counters.failover++;
-    this.tried.add(server);
+    this.tried.push(server);
     this.trunk = this.kind === 'search' ? server.search : server.binds;
     this.trunk.acquire(this, this.dirs.resTimeout);
   }
@@ -306,20 +336,19 @@ export class Directories {
    * The server for a new operation (or the retry of one): in the order of `server_selection`,
    * the first with a live connection, else the first not known to be down.
    */
-  choose(kind: 'search' | 'bind', tried: ReadonlySet<Server>): Server | undefined {
-    const trunk = (s: Server) => (kind === 'search' ? s.search : s.binds);
-    const healthy = (s: Server) => kind === 'search' || !s.search.unwell();
+  choose(kind: 'search' | 'bind', tried: readonly Server[]): Server | undefined {
+    const search = kind === 'search';
     const n = this.servers.length;
     const start = this.selection === 'failback' ? 0 : this.cursor;
     if (this.selection === 'round_robin') this.cursor = (this.cursor + 1) % n;
     let found: Server | undefined;
     for (let i = 0; i < n && !found; i++) {
       const s = this.servers[(start + i) % n];
-      if (!tried.has(s) && trunk(s).pick() && healthy(s)) found = s;
+      if (!tried.includes(s) && (search ? s.search : s.binds).pick() && (search || !s.search.unwell())) found = s;
     }
     for (let i = 0; i < n && !found; i++) {
       const s = this.servers[(start + i) % n];
-      if (!tried.has(s) && !trunk(s).unwell() && healthy(s)) found = s;
+      if (!tried.includes(s) && !(search ? s.search : s.binds).unwell() && (search || !s.search.unwell())) found = s;
     }
     // sticky: the server that took over stays in use until it fails in turn.
     if (found && this.selection === 'sticky') this.cursor = this.servers.indexOf(found);
@@ -327,7 +356,7 @@ export class Directories {
   }
 
   /** Runs one operation (see the file comment); rejects with {@link LdapOpError}. */
-  run(message: Message, kind: 'search' | 'bind', signal?: AbortSignal): Promise<OpResult> {
+  run(message: Message, kind: 'search' | 'bind', signal?: Cancel): Promise<OpResult> {
     return new Call(message, this, kind, signal).promise;
   }
 
