@@ -24,7 +24,9 @@
 # thread.workers), THREADS 4 (FreeRADIUS), POOL 4 (LDAP search connections of each server in all: FreeRADIUS
 # pool of POOL, tsradius POOL/WORKERS per worker), PER_CONN 256 (tsradius pool.per_connection_max),
 # BIND_POOL 4 (tsradius bind connections per worker), PORT 18262 (tsradius auth; FreeRADIUS uses PORT+10),
-# DIR /tmp/tsr-ldapbench, NODE_ARGS (extra node options for tsradius, e.g. --perf-basic-prof).
+# DIR /tmp/tsr-ldapbench, NODE_ARGS (extra node options for tsradius, e.g. --perf-basic-prof), SLOW (ms: put the
+# slow directory of bench/ldap/slapd.ts between the servers and slapd), HOLD (s: keep the servers up that long
+# before the cycles, for a profiler or bench/ldap/inflight.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -56,7 +58,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 # --- the directory
-node "$root/dist/bench/ldap/slapd.js" "$USERS" >"$DIR/slapd.out" 2>&1 &
+node "$root/dist/bench/ldap/slapd.js" "$USERS" "${SLOW:-0}" >"$DIR/slapd.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do grep -q '^PORT ' "$DIR/slapd.out" && break; sleep 0.1; done
 LPORT=$(sed -n 's/^PORT //p' "$DIR/slapd.out")
@@ -188,7 +190,7 @@ pids+=("$TS_PID")
 
 ready() { # $1 port
 	for _ in $(seq 200); do
-		echo 'User-Name = "user0001", User-Password = "pass0001"' | radclient -q -r 1 -t 1 "127.0.0.1:$1" auth testing123 >/dev/null 2>&1 && return 0
+		echo 'User-Name = "user0001", User-Password = "pass0001"' | radclient -q -r 1 -t $((${SLOW:-0} / 1000 + 1)) "127.0.0.1:$1" auth testing123 >/dev/null 2>&1 && return 0
 		sleep 0.2
 	done
 	return 1
@@ -200,7 +202,11 @@ TS_PIDS=$(pgrep -P "$TS_PID" | paste -sd, - || true)
 TS_PIDS=${TS_PIDS:+$TS_PID,$TS_PIDS}
 TS_PIDS=${TS_PIDS:-$TS_PID}
 echo "FreeRADIUS pid $FR_PID, tsradius pids $TS_PIDS, AUTH=$AUTH" >&2
-[ -n "${HOLD:-}" ] && { echo "HOLD: servers up (tsradius :$PORT, FreeRADIUS :$FR_PORT); sleeping $HOLD s" >&2; sleep "$HOLD"; }
+if [ -n "${HOLD:-}" ]; then
+	echo "HOLD: servers up (tsradius :$PORT, FreeRADIUS :$FR_PORT, slapd pid $SLAPD_PID); sleeping $HOLD s" >&2
+	sleep "$HOLD" &
+	wait $! || true
+fi
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
