@@ -24,7 +24,7 @@
 # thread.workers), THREADS 4 (FreeRADIUS), POOL 4 (LDAP search connections of each server in all: FreeRADIUS
 # pool of POOL, tsradius POOL/WORKERS per worker), PER_CONN 256 (tsradius pool.per_connection_max),
 # BIND_POOL 4 (tsradius bind connections per worker), PORT 18262 (tsradius auth; FreeRADIUS uses PORT+10),
-# DIR /tmp/tsr-ldapbench, NODE_ARGS (extra node options for tsradius, e.g. --perf-basic-prof), SLOW (ms: put the
+# PREWARM 5 (s of unmeasured load on each server before the cycles), DIR /tmp/tsr-ldapbench, NODE_ARGS (extra node options for tsradius, e.g. --perf-basic-prof), SLOW (ms: put the
 # slow directory of bench/ldap/slapd.ts between the servers and slapd), HOLD (s: keep the servers up that long
 # before the cycles, for a profiler or bench/ldap/inflight.sh).
 set -euo pipefail
@@ -221,6 +221,11 @@ run() { # $1 label, $2 port, $3 pids → prints "rps p99 cpu_server cpu_slapd"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
+# Warm both up once, unmeasured (PREWARM s each): V8 compiles our LDAP path during the first seconds of load.
+if [ "${PREWARM:-5}" != 0 ] && [ "$CYCLES" != 0 ]; then
+	/tmp/radload/radload -p "$FR_PORT" -t auth -w "$WINDOW" -d "${PREWARM:-5}" -W 0 -u "$USERS" -q -l prewarm >/dev/null || true
+	/tmp/radload/radload -p "$PORT" -t auth -w "$WINDOW" -d "${PREWARM:-5}" -W 0 -u "$USERS" -q -l prewarm >/dev/null || true
+fi
 ts_rps=(); ts_p99=(); ts_cpu=(); ts_slapd=(); ts_pcs=(); fr_rps=(); fr_p99=(); fr_cpu=(); fr_slapd=(); fr_pcs=()
 pcs() { awk -v r="$1" -v c="$2" 'BEGIN {printf "%.0f", (c > 0) ? r / (c / 100) : 0}'; }
 for ((c = 0; c < CYCLES; c++)); do
