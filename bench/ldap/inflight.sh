@@ -34,7 +34,7 @@ DIR=$DIR/servers PORT=$PORT SLOW=$DELAY HOLD=3600 CYCLES=0 WORKERS=$WORKERS POOL
 	"$here/compare.sh" >"$log" 2>&1 &
 cmp_pid=$!
 trap 'kill "$cmp_pid" 2>/dev/null || true; wait "$cmp_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 300); do grep -q '^HOLD:' "$log" && break; kill -0 "$cmp_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }; sleep 0.2; done
+for _ in $(seq 900); do grep -q '^HOLD:' "$log" && break; kill -0 "$cmp_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }; sleep 0.2; done
 grep -q '^HOLD:' "$log" || { cat "$log" >&2; exit 1; }
 TS_PIDS=$(sed -n 's/.*tsradius pids \([0-9,]*\),.*/\1/p' "$log")
 FR_PID=$(sed -n 's/^FreeRADIUS pid \([0-9]*\),.*/\1/p' "$log")

@@ -1,6 +1,6 @@
 /**
  * One LDAP connection of a trunk: a TCP (or TLS) socket, the responses decoded by `./wire.ts`,
- * requests encoded by `./wire.ts` (searches) or ldapts's message classes (the rest), and our own
+ * requests encoded by `./wire.ts` (searches, binds) or ldapts's message classes (the rest), and our own
  * message IDs, so that many operations share the connection and any of them can be abandoned
  * (RFC 4511 §4.11) without touching the others. The requests written during one turn of the event
  * loop leave in one `writev` (the socket is corked until `setImmediate`): under load a connection
@@ -12,8 +12,8 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { AbandonRequest, BindRequest, ExtendedRequest, UnbindRequest } from 'ldapts';
-import { ResponseReader, type Response } from './wire';
+import { AbandonRequest, ExtendedRequest, UnbindRequest } from 'ldapts';
+import { BindMessage, ResponseReader, type Response } from './wire';
 
 /** An LDAP request message (`./wire.ts` SearchMessage, or ldapts's message classes). */
 export interface Message {
@@ -130,7 +130,7 @@ export class LdapConn extends TrunkConnection {
           await this.upgrade();
         }
         if (s.bind && s.bind.dn) {
-          const r = await this.request(new BindRequest({ messageId: 0, dn: s.bind.dn, password: s.bind.password }), false);
+          const r = await this.request(new BindMessage(s.bind.dn, s.bind.password), false);
           // The identity is logged, never the password.
           if (r.status !== 0) throw new Error(`bind as "${s.bind.dn}" failed (${r.status}${r.message ? `: ${r.message}` : ''})`);
         }
@@ -182,7 +182,7 @@ export class LdapConn extends TrunkConnection {
   request(message: Message, probe: boolean, timeoutMs?: number): Promise<OpResult> {
     return new Promise((resolve, reject) => {
       const op: Op = {
-        message, probe, abandonable: !(message instanceof BindRequest), entries: [], refs: [], sent: 0,
+        message, probe, abandonable: !(message instanceof BindMessage), entries: [], refs: [], sent: 0,
         done: (r) => resolve({ status: r.status, message: r.errorMessage, entries: op.entries, refs: op.refs }),
         connFailed: (why) => reject(new Error(why)),
       };

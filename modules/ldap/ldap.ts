@@ -7,7 +7,6 @@
  * abandons its operation on the wire.
  */
 import 'reflect-metadata';
-import { BindRequest } from 'ldapts';
 import { inject, injectable } from 'tsyringe';
 import { defineDict, type DictHandles, type EnvOf } from '../../core';
 import type { CompiledTemplate } from '../../core';
@@ -26,6 +25,7 @@ import type { LdapConfig } from './config';
 import { type Entry, type OpResult, parseServer } from './connection';
 import { type Cancel, CallCancel, Directories, LdapOpError, SearchShapes, type SearchSpec } from './directory';
 import { escapeDn, escapeFilter, parseLdapUrl } from './escape';
+import { BindMessage } from './wire';
 import { applyMap, entryValues } from './map';
 import { preparedLdap, type LdapPrepared } from './validate';
 
@@ -339,7 +339,7 @@ export class Ldap implements ModuleInstance {
     const password = Buffer.isBuffer(pw) ? pw.toString('utf8') : String(pw);
     let r: OpResult;
     try {
-      r = await this.dirs.run(new BindRequest({ messageId: 0, dn, password }), 'bind', cancel);
+      r = await this.dirs.run(new BindMessage(dn, password), 'bind', cancel);
     } catch (e) {
       return this.opFailed(request, e, 'bind');
     }

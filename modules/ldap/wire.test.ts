@@ -4,8 +4,8 @@
  * responses however the stream is split.
  */
 import { describe, expect, it } from 'vitest';
-import { Attribute, BerWriter, FilterParser, SearchEntry, SearchRequest } from 'ldapts';
-import { encodeFilter, ResponseReader, SearchMessage, SearchShape, type Response } from './wire';
+import { Attribute, BerWriter, BindRequest, FilterParser, SearchEntry, SearchRequest } from 'ldapts';
+import { BindMessage, encodeFilter, ResponseReader, SearchMessage, SearchShape, type Response } from './wire';
 
 const ldaptsSearch = (id: number, base: string, scope: 'base' | 'one' | 'sub' | 'children', filter: string, attrs: string[], timeLimit = 0) =>
   new SearchRequest({ messageId: id, baseDN: base, scope, filter: FilterParser.parseString(filter), attributes: attrs, timeLimit, derefAliases: 'never' }).write();
@@ -34,6 +34,16 @@ describe('ldap wire: search requests', () => {
     const f = encodeFilter('(cn=\\c3\\a9t\u00e9)');
     // a3 len, 04 02 "cn", 04 len c3 a9 74 c3 a9
     expect(f.toString('hex')).toBe(`a30b0402636e0405c3a974c3a9`);
+  });
+
+  it('encodes simple binds like ldapts', () => {
+    for (const [dn, pw] of [['uid=john,ou=people,dc=example,dc=com', 'secret'], ['cn=é', ''], [`uid=${'u'.repeat(200)}`, 'p'.repeat(300)]]) {
+      for (const id of [1, 200, 0x7fffffff]) {
+        const m = new BindMessage(dn, pw);
+        m.messageId = id;
+        expect(m.write().toString('hex')).toBe(new BindRequest({ messageId: id, dn, password: pw }).write().toString('hex'));
+      }
+    }
   });
 
   it('refuses filters that do not parse', () => {

@@ -5,11 +5,12 @@
  *
  * - {@link SearchShape}: the constant part of a search (base DN, scope, alias dereferencing, limits,
  *   attribute list) encoded once; {@link SearchMessage} adds the message ID and the filter per request.
+ * - {@link BindMessage}: a simple bind (`Auth-Type ldap` binds as the user on every request).
  * - {@link encodeFilter}: an equality filter `(attr=value)` (the usual user filter) is encoded directly,
  *   its `\xx` escapes decoded to bytes (RFC 4515); every other filter goes through ldapts's parser.
  * - {@link ResponseReader}: splits the byte stream into LDAPMessages and decodes the responses a client
  *   gets (search entries with their values as Buffers, references, and the LDAPResult of every other
- *   response). The request side of binds, StartTLS, Abandon and Unbind stays with ldapts.
+ *   response). The request side of StartTLS, Abandon and Unbind stays with ldapts.
  *
  * BER as LDAP uses it (RFC 4511 §5.1): definite lengths only, tags in one byte.
  */
@@ -31,6 +32,8 @@ const ENUMERATED = 0x0a;
 const BOOLEAN = 0x01;
 const SET = 0x31;
 const SEARCH_REQUEST = 0x63;
+const BIND_REQUEST = 0x60;
+const SIMPLE_AUTH = 0x80;
 const EQUALITY = 0xa3;
 
 /** BER length octets of `n`. */
@@ -120,6 +123,28 @@ export class SearchMessage {
     off += head.copy(out, off);
     off += this.filter.copy(out, off);
     attrs.copy(out, off);
+    return out;
+  }
+}
+
+/** A simple bind (RFC 4511 §4.2: version 3, name, simple password), with the message ID the connection gives it. */
+export class BindMessage {
+  messageId = 0;
+  private readonly op: Buffer;
+
+  constructor(dn: string, password: string) {
+    const content = Buffer.concat([tlv(INTEGER, intContent(3)), tlv(OCTET_STRING, Buffer.from(dn, 'utf8')), tlv(SIMPLE_AUTH, Buffer.from(password, 'utf8'))]);
+    this.op = tlv(BIND_REQUEST, content);
+  }
+
+  write(): Buffer {
+    const id = intContent(this.messageId);
+    const msgLen = 2 + id.length + this.op.length;
+    const out = Buffer.allocUnsafe(headerSize(msgLen) + msgLen);
+    let off = header(out, 0, SEQUENCE, msgLen);
+    off = header(out, off, INTEGER, id.length);
+    off += id.copy(out, off);
+    this.op.copy(out, off);
     return out;
   }
 }
