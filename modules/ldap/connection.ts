@@ -1,7 +1,10 @@
 /**
- * One LDAP connection of a trunk: a TCP (or TLS) socket with LDAP message framing from ldapts
- * (`MessageParser`, the request classes), our own message IDs, so that many operations share
- * the connection and any of them can be abandoned (RFC 4511 §4.11) without touching the others.
+ * One LDAP connection of a trunk: a TCP (or TLS) socket, the responses decoded by `./wire.ts`,
+ * requests encoded by `./wire.ts` (searches, binds) or ldapts's message classes (the rest), and our own
+ * message IDs, so that many operations share the connection and any of them can be abandoned
+ * (RFC 4511 §4.11) without touching the others. The requests written during one turn of the event
+ * loop leave in one `writev` (the socket is corked until `setImmediate`): under load a connection
+ * carries a batch of searches per system call, and slapd reads them in one go.
  *
  * Opening: connect (ldap:// or ldaps://) → StartTLS when configured → the admin bind (search
  * trunk) → ready. A connection that does not get there within `net_timeout` fails. Every step
@@ -9,11 +12,10 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import {
-  AbandonRequest, BindRequest, ExtendedRequest, MessageParser, SearchEntry, SearchReference, SearchRequest, UnbindRequest,
-} from 'ldapts';
+import { AbandonRequest, ExtendedRequest, UnbindRequest } from 'ldapts';
+import { BindMessage, ResponseReader, type Response } from './wire';
 
-/** An LDAP request message (ldapts's message classes; its base class is not exported). */
+/** An LDAP request message (`./wire.ts` SearchMessage, or ldapts's message classes). */
 export interface Message {
   messageId: number;
   write(): Buffer;
@@ -98,15 +100,15 @@ export class LdapConn extends TrunkConnection {
   readonly ops = new Map<string, Op>();
   readonly counters: ConnCounters = { requests: 0, abandoned: 0, late: 0, timeouts: 0 };
   private socket?: net.Socket;
-  private parser = new MessageParser();
+  private readonly reader = new ResponseReader((m) => this.onMessage(m));
   private nextId = 0;
   private probes = 0;
+  /** The socket corked until the next `setImmediate` (see the file comment). */
+  private corked?: net.Socket;
 
   constructor(readonly settings: ConnSettings) {
     super();
     this.label = `${settings.target.url} ${settings.kind} connection ${this.number}`;
-    this.parser.on('message', (m) => this.onMessage(m));
-    this.parser.on('error', (e: Error) => this.fail(`undecodable message from the server: ${e.message}`));
   }
 
   get outstanding(): number {
@@ -128,7 +130,7 @@ export class LdapConn extends TrunkConnection {
           await this.upgrade();
         }
         if (s.bind && s.bind.dn) {
-          const r = await this.request(new BindRequest({ messageId: 0, dn: s.bind.dn, password: s.bind.password }), false);
+          const r = await this.request(new BindMessage(s.bind.dn, s.bind.password), false);
           // The identity is logged, never the password.
           if (r.status !== 0) throw new Error(`bind as "${s.bind.dn}" failed (${r.status}${r.message ? `: ${r.message}` : ''})`);
         }
@@ -148,7 +150,13 @@ export class LdapConn extends TrunkConnection {
   }
 
   private attach(sock: net.Socket, onError: (e: Error) => void): void {
-    sock.on('data', (d: Buffer) => this.parser.read(d, this.ops as never));
+    sock.on('data', (d: Buffer) => {
+      try {
+        this.reader.read(d);
+      } catch (e) {
+        this.fail(`undecodable message from the server: ${(e as Error).message}`);
+      }
+    });
     sock.on('error', onError);
     sock.on('close', () => { if (this.socket === sock) this.fail('connection closed by the server'); });
   }
@@ -174,7 +182,7 @@ export class LdapConn extends TrunkConnection {
   request(message: Message, probe: boolean, timeoutMs?: number): Promise<OpResult> {
     return new Promise((resolve, reject) => {
       const op: Op = {
-        message, probe, abandonable: !(message instanceof BindRequest), entries: [], refs: [], sent: 0,
+        message, probe, abandonable: !(message instanceof BindMessage), entries: [], refs: [], sent: 0,
         done: (r) => resolve({ status: r.status, message: r.errorMessage, entries: op.entries, refs: op.refs }),
         connFailed: (why) => reject(new Error(why)),
       };
@@ -200,7 +208,7 @@ export class LdapConn extends TrunkConnection {
     if (op.probe) this.probes++;
     else this.counters.requests++;
     this.lastSent = op.sent;
-    this.socket.write(op.message.write());
+    this.write(this.socket, op.message.write());
     if (!op.probe && this.state === 'active' && this.outstanding >= this.settings.perConnectionMax) this.setState('full', 'at per_connection_max');
   }
 
@@ -217,7 +225,7 @@ export class LdapConn extends TrunkConnection {
       this.counters.abandoned++;
       if (this.socket && !this.socket.destroyed) {
         this.nextId = this.nextId >= MAX_ID ? 1 : this.nextId + 1;
-        this.socket.write(new AbandonRequest({ messageId: this.nextId, abandonId: op.message.messageId }).write());
+        this.write(this.socket, new AbandonRequest({ messageId: this.nextId, abandonId: op.message.messageId }).write());
       }
       this.freed();
     } else {
@@ -227,12 +235,25 @@ export class LdapConn extends TrunkConnection {
     return true;
   }
 
+  /** Writes a request; the socket stays corked until `setImmediate`, so a turn's requests share a writev. */
+  private write(s: net.Socket, b: Buffer): void {
+    if (this.corked !== s) {
+      this.corked = s;
+      s.cork();
+      setImmediate(() => {
+        if (this.corked === s) this.corked = undefined;
+        s.uncork();
+      });
+    }
+    s.write(b);
+  }
+
   private freed(): void {
     if (this.state === 'full' && this.outstanding < this.settings.perConnectionMax) this.setState('active', 'capacity freed');
     if (this.events) this.events.freed(this);
   }
 
-  private onMessage(m: MessageResponse): void {
+  private onMessage(m: Response): void {
     const key = String(m.messageId);
     const op = this.ops.get(key);
     this.lastReply = Date.now();
@@ -241,18 +262,11 @@ export class LdapConn extends TrunkConnection {
       this.events?.answered(this, false, true);
       return;
     }
-    if (m instanceof SearchEntry) {
-      const attrs = new Map<string, Buffer[]>();
-      for (const a of m.attributes) {
-        const k = a.type.toLowerCase();
-        const prev = attrs.get(k);
-        if (prev) prev.push(...a.parsedBuffers);
-        else attrs.set(k, [...a.parsedBuffers]);
-      }
-      op.entries.push({ dn: m.name, attrs });
+    if (m.kind === 'entry') {
+      op.entries.push({ dn: m.dn, attrs: m.attrs });
       return;
     }
-    if (m instanceof SearchReference) {
+    if (m.kind === 'ref') {
       op.refs.push(...m.uris);
       return;
     }
@@ -312,4 +326,3 @@ export function parseServer(item: string, defaultPort: number): ServerTarget {
   throw new Error(`"${item}" is neither a host name nor an ldap:// or ldaps:// URI`);
 }
 
-export { SearchRequest };

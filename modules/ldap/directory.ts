@@ -8,10 +8,10 @@
  * per-operation timeout, abandon on cancel, fail-over to the next server when a
  * connection dies or an operation times out, and fail-fast when no server is alive.
  */
-import { FilterParser, SearchRequest } from 'ldapts';
 import type { Logger } from '../../core';
 import type { HealthCheck, Trunk, TrunkFactory, Waiter } from '../../core';
 import { type ConnCounters, type ConnSettings, type Entry, LdapConn, type Message, type MessageResponse, type Op, type OpResult, type ServerTarget } from './connection';
+import { encodeFilter, SearchMessage, SearchShape } from './wire';
 
 /** Pool limits of one trunk. */
 export interface PoolLimits {
@@ -47,7 +47,7 @@ export class LdapOpError extends Error {
   }
 }
 
-/** What {@link searchMessage} builds. */
+/** What {@link SearchShapes.message} builds. */
 export interface SearchSpec {
   readonly base: string;
   readonly scope: 'base' | 'one' | 'sub' | 'children';
@@ -58,13 +58,60 @@ export interface SearchSpec {
   readonly deref?: 'never' | 'search' | 'find' | 'always';
 }
 
-/** A search request message (throws on a filter that does not parse). */
-export function searchMessage(s: SearchSpec): SearchRequest {
-  return new SearchRequest({
-    messageId: 0, baseDN: s.base, scope: s.scope, filter: FilterParser.parseString(s.filter), attributes: [...s.attrs],
-    timeLimit: s.timeLimit ?? 0, derefAliases: s.deref ?? 'never',
-  });
+/** Most shapes kept per attribute list (bases may be expanded per request: profile DNs, templated bases). */
+const MAX_SHAPES = 256;
+
+/**
+ * Search requests from their specs, the constant part of each (`./wire.ts` {@link SearchShape}) encoded
+ * once per attribute list (the same array: the module's user, profile and group lists) and base.
+ */
+export class SearchShapes {
+  private readonly byAttrs = new WeakMap<readonly string[], Map<string, SearchShape>>();
+
+  /** A search request message (throws on a filter that does not parse). */
+  message(s: SearchSpec): SearchMessage {
+    let shapes = this.byAttrs.get(s.attrs);
+    if (!shapes) this.byAttrs.set(s.attrs, (shapes = new Map()));
+    const key = `${s.scope}|${s.deref ?? 'never'}|${s.timeLimit ?? 0}|${s.base}`;
+    let shape = shapes.get(key);
+    if (!shape) {
+      if (shapes.size >= MAX_SHAPES) shapes.clear();
+      shapes.set(key, (shape = new SearchShape({ ...s, attrs: [...s.attrs] })));
+    }
+    return new SearchMessage(shape, encodeFilter(s.filter));
+  }
 }
+
+/** A search request message without caching (throws on a filter that does not parse). */
+export function searchMessage(s: SearchSpec): SearchMessage {
+  return new SearchMessage(new SearchShape(s), encodeFilter(s.filter));
+}
+
+/**
+ * Cancellation of the operations of one module call through `ctx.onSignal` (what the interpreter calls
+ * on `cancel`), so that a call needs no AbortSignal of its own: creating one, and adding and removing
+ * an abort listener per operation, cost more than the rest of the operation's bookkeeping.
+ */
+export class CallCancel {
+  cancelled = false;
+  private readonly ops: { cancel(): void }[] = [];
+
+  constructor(ctx: { onSignal(fn: (s: 'dup' | 'cancel') => void): void }) {
+    ctx.onSignal((s) => {
+      if (s !== 'cancel' || this.cancelled) return;
+      this.cancelled = true;
+      for (const op of this.ops) op.cancel();
+    });
+  }
+
+  /** An operation of the call (cancelled with it; one that already finished ignores it). */
+  add(op: { cancel(): void }): void {
+    this.ops.push(op);
+  }
+}
+
+/** How an operation learns that its request was cancelled. */
+export type Cancel = AbortSignal | CallCancel;
 
 /** Per-instance counters. */
 export interface DirCounters extends ConnCounters {
@@ -72,6 +119,9 @@ export interface DirCounters extends ConnCounters {
   failover: number;
   cancelled: number;
 }
+
+const ROOT_DSE = new SearchShape({ base: '', scope: 'base', attrs: ['1.1'] });
+const PRESENT = encodeFilter('(objectClass=*)');
 
 /** Root-DSE read as the health check of search connections (opening and zombie). */
 class RootDseCheck implements HealthCheck<LdapConn> {
@@ -81,8 +131,7 @@ class RootDseCheck implements HealthCheck<LdapConn> {
 
   probe(c: LdapConn, fresh: boolean): void {
     if (fresh) this.tries.set(c, 0);
-    const req = searchMessage({ base: '', scope: 'base', filter: '(objectClass=*)', attrs: ['1.1'] });
-    c.request(req, true, this.timeoutMs).catch((e: Error) => {
+    c.request(new SearchMessage(ROOT_DSE, PRESENT), true, this.timeoutMs).catch((e: Error) => {
       if (c.state !== 'opening' && c.state !== 'zombie') return;
       const n = (this.tries.get(c) ?? 0) + 1;
       this.tries.set(c, n);
@@ -103,7 +152,11 @@ class Server {
   readonly retired: ConnCounters = { requests: 0, abandoned: 0, late: 0, timeouts: 0 };
 
   constructor(readonly target: ServerTarget, o: DirectoriesOptions) {
-    const log = (c: LdapConn, from: string, to: string, reason: string) => o.log.info(`${c.label}: ${from} -> ${to} (${reason})`);
+    // active <-> full is routine under load (a bind connection carries one bind at a time): debug only.
+    const log = (c: LdapConn, from: string, to: string, reason: string) => {
+      if ((from === 'active' && to === 'full') || (from === 'full' && to === 'active')) { if (o.log.debugEnabled) o.log.debug(`${c.label}: ${from} -> ${to} (${reason})`); }
+      else o.log.info(`${c.label}: ${from} -> ${to} (${reason})`);
+    };
     const opts = (p: PoolLimits) => ({
       start: p.start, min: p.min, max: p.max, maxBacklog: p.max_backlog, reconnectDelay: o.reconnectDelay,
       zombiePeriod: Math.max(o.resTimeout * 2, 1000), reviveInterval: o.reconnectDelay,
@@ -148,16 +201,20 @@ class Call implements Waiter<LdapConn>, Op {
   private conn?: LdapConn;
   private trunk?: Trunk<LdapConn>;
   private timer?: ReturnType<typeof setTimeout>;
-  private readonly tried = new Set<Server>();
+  /** Servers tried, in order (usually one). */
+  private readonly tried: Server[] = [];
   private finished = false;
   readonly promise: Promise<OpResult>;
   private resolve!: (r: OpResult) => void;
   private reject!: (e: Error) => void;
 
-  constructor(readonly message: Message, private readonly dirs: Directories, private readonly kind: 'search' | 'bind', signal?: AbortSignal) {
+  constructor(readonly message: Message, private readonly dirs: Directories, private readonly kind: 'search' | 'bind', signal?: Cancel) {
     this.abandonable = kind === 'search';
     this.promise = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
-    if (signal) {
+    if (signal instanceof CallCancel) {
+      if (signal.cancelled) { this.finish(new LdapOpError('cancelled', 'cancelled')); return; }
+      signal.add(this);
+    } else if (signal) {
       if (signal.aborted) { this.finish(new LdapOpError('cancelled', 'cancelled')); return; }
       const onAbort = () => this.cancel();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -176,7 +233,7 @@ class Call implements Waiter<LdapConn>, Op {
       return;
     }
     if (why) this.dirs.counters.failover++;
-    this.tried.add(server);
+    this.tried.push(server);
     this.trunk = this.kind === 'search' ? server.search : server.binds;
     this.trunk.acquire(this, this.dirs.resTimeout);
   }
@@ -279,20 +336,19 @@ export class Directories {
    * The server for a new operation (or the retry of one): in the order of `server_selection`,
    * the first with a live connection, else the first not known to be down.
    */
-  choose(kind: 'search' | 'bind', tried: ReadonlySet<Server>): Server | undefined {
-    const trunk = (s: Server) => (kind === 'search' ? s.search : s.binds);
-    const healthy = (s: Server) => kind === 'search' || !s.search.unwell();
+  choose(kind: 'search' | 'bind', tried: readonly Server[]): Server | undefined {
+    const search = kind === 'search';
     const n = this.servers.length;
     const start = this.selection === 'failback' ? 0 : this.cursor;
     if (this.selection === 'round_robin') this.cursor = (this.cursor + 1) % n;
     let found: Server | undefined;
     for (let i = 0; i < n && !found; i++) {
       const s = this.servers[(start + i) % n];
-      if (!tried.has(s) && trunk(s).pick() && healthy(s)) found = s;
+      if (!tried.includes(s) && (search ? s.search : s.binds).pick() && (search || !s.search.unwell())) found = s;
     }
     for (let i = 0; i < n && !found; i++) {
       const s = this.servers[(start + i) % n];
-      if (!tried.has(s) && !trunk(s).unwell() && healthy(s)) found = s;
+      if (!tried.includes(s) && !(search ? s.search : s.binds).unwell() && (search || !s.search.unwell())) found = s;
     }
     // sticky: the server that took over stays in use until it fails in turn.
     if (found && this.selection === 'sticky') this.cursor = this.servers.indexOf(found);
@@ -300,7 +356,7 @@ export class Directories {
   }
 
   /** Runs one operation (see the file comment); rejects with {@link LdapOpError}. */
-  run(message: Message, kind: 'search' | 'bind', signal?: AbortSignal): Promise<OpResult> {
+  run(message: Message, kind: 'search' | 'bind', signal?: Cancel): Promise<OpResult> {
     return new Call(message, this, kind, signal).promise;
   }
 

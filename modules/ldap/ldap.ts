@@ -7,7 +7,6 @@
  * abandons its operation on the wire.
  */
 import 'reflect-metadata';
-import { BindRequest } from 'ldapts';
 import { inject, injectable } from 'tsyringe';
 import { defineDict, type DictHandles, type EnvOf } from '../../core';
 import type { CompiledTemplate } from '../../core';
@@ -24,8 +23,9 @@ import { box } from '../../core';
 import { addValue, failureMessage, getValue } from '../../core';
 import type { LdapConfig } from './config';
 import { type Entry, type OpResult, parseServer } from './connection';
-import { Directories, LdapOpError, searchMessage, type SearchSpec } from './directory';
+import { type Cancel, CallCancel, Directories, LdapOpError, SearchShapes, type SearchSpec } from './directory';
 import { escapeDn, escapeFilter, parseLdapUrl } from './escape';
+import { BindMessage } from './wire';
 import { applyMap, entryValues } from './map';
 import { preparedLdap, type LdapPrepared } from './validate';
 
@@ -66,9 +66,9 @@ interface Templates {
   readonly membership?: CompiledTemplate;
 }
 
-/** Expands a template (with the signal only when it can yield). */
-const expand = (t: CompiledTemplate, request: Request, signal?: AbortSignal): string | Promise<string> =>
-  t.expand(request, t.canYield ? signal : undefined);
+/** Expands a template (with the signal, read only when the template can yield). */
+const expand = (t: CompiledTemplate, request: Request, src?: { readonly signal?: AbortSignal }): string | Promise<string> =>
+  t.expand(request, t.canYield ? src?.signal : undefined);
 
 /** Groups of a user, cached per request. */
 interface GroupCache {
@@ -90,6 +90,8 @@ export class Ldap implements ModuleInstance {
   private p!: LdapPrepared;
   private t!: Templates;
   private readonly groupCache = new WeakMap<Request, GroupCache>();
+  /** Search requests with their constant parts encoded once. */
+  private readonly shapes = new SearchShapes();
   private readClients: ConfSection[] = [];
 
   constructor(
@@ -197,9 +199,10 @@ export class Ldap implements ModuleInstance {
 
   // ───────────────────────── operations ─────────────────────────
 
-  private search(spec: Omit<SearchSpec, 'timeLimit' | 'deref'>, signal?: AbortSignal): Promise<OpResult> {
+  private search(spec: Omit<SearchSpec, 'timeLimit' | 'deref'>, signal?: Cancel): Promise<OpResult> {
     const o = this.config.options;
-    return this.dirs!.run(searchMessage({ ...spec, timeLimit: o.srv_timelimit, deref: o.dereference === 'searching' ? 'search' : o.dereference === 'finding' ? 'find' : o.dereference }), 'search', signal);
+    const deref = o.dereference === 'searching' ? 'search' : o.dereference === 'finding' ? 'find' : o.dereference;
+    return this.dirs!.run(this.shapes.message({ base: spec.base, scope: spec.scope, filter: spec.filter, attrs: spec.attrs, timeLimit: o.srv_timelimit, deref }), 'search', signal);
   }
 
   /** The user search base: `user.base_dn` expanded, or `base_dn` when `user.base_dn` is empty. */
@@ -209,20 +212,20 @@ export class Ldap implements ModuleInstance {
 
   /** The group search base: `group.base_dn` expanded, or `base_dn` when `group.base_dn` is empty. */
   private async groupBase(request: Request, signal?: AbortSignal): Promise<string> {
-    return this.config.group.base_dn ? expand(this.t.groupBase, request, signal) : this.config.base_dn;
+    return this.config.group.base_dn ? expand(this.t.groupBase, request, { signal }) : this.config.base_dn;
   }
 
   /** The user search from its templates (outside `authorize`, whose env has them expanded). */
-  private async findUserBy(request: Request, ctx: { signal?: AbortSignal }, t: { readonly userBase?: CompiledTemplate; readonly userFilter?: CompiledTemplate }): Promise<Entry | Rcode> {
-    const base = this.userBase(await expand(t.userBase!, request, ctx.signal));
-    return this.findUser(request, ctx, base, await expand(t.userFilter!, request, ctx.signal));
+  private async findUserBy(request: Request, ctx: { readonly signal?: AbortSignal }, cancel: Cancel | undefined, t: { readonly userBase?: CompiledTemplate; readonly userFilter?: CompiledTemplate }): Promise<Entry | Rcode> {
+    const base = this.userBase(await expand(t.userBase!, request, ctx));
+    return this.findUser(request, cancel, base, await expand(t.userFilter!, request, ctx));
   }
 
   /** Finds the user: the entry, or an rcode. Caches the DN in control.LDAP-UserDN. */
-  private async findUser(request: Request, ctx: { signal?: AbortSignal }, base: string, filter: string): Promise<Entry | Rcode> {
+  private async findUser(request: Request, cancel: Cancel | undefined, base: string, filter: string): Promise<Entry | Rcode> {
     let r: OpResult;
     try {
-      r = await this.search({ base, scope: this.config.user.scope, filter, attrs: this.p.userAttrs }, ctx.signal);
+      r = await this.search({ base, scope: this.config.user.scope, filter, attrs: this.p.userAttrs }, cancel);
     } catch (e) {
       return this.opFailed(request, e, 'user search');
     }
@@ -258,7 +261,8 @@ export class Ldap implements ModuleInstance {
   async authorize(request: Request, ctx: CallContext<LdapAuthorizeEnv>): Promise<Rcode> {
     if (!this.dirs) return 'fail';
     const c = this.config;
-    const found = await this.findUser(request, ctx, this.userBase(ctx.env.userBase), ctx.env.userFilter);
+    const cancel = new CallCancel(ctx);
+    const found = await this.findUser(request, cancel, this.userBase(ctx.env.userBase), ctx.env.userFilter);
     if (typeof found === 'string') return found;
     const user = found;
     // Access check.
@@ -282,7 +286,7 @@ export class Ldap implements ModuleInstance {
     if (cache) {
       let groups: { dn?: string; name?: string }[];
       try {
-        groups = await this.allGroups(request, user, ctx.signal);
+        groups = await this.allGroups(request, user, ctx, cancel);
       } catch (e) {
         return this.opFailed(request, e, 'group lookup');
       }
@@ -295,7 +299,7 @@ export class Ldap implements ModuleInstance {
     // Profiles: the default, then the user's (or the suspended ones).
     const dns: string[] = [];
     if (ctx.env.profileDefault) {
-      const d = await expand(ctx.env.profileDefault, request, ctx.signal);
+      const d = await expand(ctx.env.profileDefault, request, ctx);
       if (d) dns.push(d);
     }
     const pa = suspended ? c.user.profile_attribute_suspend : c.user.profile_attribute;
@@ -303,7 +307,7 @@ export class Ldap implements ModuleInstance {
     for (const dn of dns) {
       let r: OpResult;
       try {
-        r = await this.search({ base: dn, scope: 'base', filter: c.profile.filter, attrs: this.p.profileAttrs }, ctx.signal);
+        r = await this.search({ base: dn, scope: 'base', filter: c.profile.filter, attrs: this.p.profileAttrs }, cancel);
       } catch (e) {
         return this.opFailed(request, e, `profile ${dn}`);
       }
@@ -325,16 +329,17 @@ export class Ldap implements ModuleInstance {
       ctx.log.warn('no User-Password: Auth-Type ldap needs one (is Auth-Type set without a password?)');
       return 'invalid';
     }
+    const cancel = new CallCancel(ctx);
     let dn = getValue(request.control, this.da.userDn) as string | undefined;
     if (!dn) {
-      const found = await this.findUserBy(request, ctx, ctx.env);
+      const found = await this.findUserBy(request, ctx, cancel, ctx.env);
       if (typeof found === 'string') return found;
       dn = found.dn;
     }
     const password = Buffer.isBuffer(pw) ? pw.toString('utf8') : String(pw);
     let r: OpResult;
     try {
-      r = await this.dirs.run(new BindRequest({ messageId: 0, dn, password }), 'bind', ctx.signal);
+      r = await this.dirs.run(new BindMessage(dn, password), 'bind', cancel);
     } catch (e) {
       return this.opFailed(request, e, 'bind');
     }
@@ -356,13 +361,13 @@ export class Ldap implements ModuleInstance {
   // ───────────────────────── groups ─────────────────────────
 
   /** Every group of the user (membership filter search and membership attribute). */
-  private async allGroups(request: Request, user: Entry, signal?: AbortSignal): Promise<{ dn?: string; name?: string }[]> {
+  private async allGroups(request: Request, user: Entry, ctx: { readonly signal?: AbortSignal }, cancel: Cancel): Promise<{ dn?: string; name?: string }[]> {
     const g = this.config.group;
     const out: { dn?: string; name?: string }[] = [];
     const seen = new Set<string>();
     if (this.t.membership) {
-      const mf = await expand(this.t.membership, request, signal);
-      const r = await this.search({ base: await this.groupBase(request, signal), scope: g.scope, filter: `(&${g.filter}${mf})`, attrs: [g.name_attribute] }, signal);
+      const mf = await expand(this.t.membership, request, ctx);
+      const r = await this.search({ base: await this.groupBase(request, this.t.groupBase.canYield ? ctx.signal : undefined), scope: g.scope, filter: `(&${g.filter}${mf})`, attrs: [g.name_attribute] }, cancel);
       for (const e of r.entries) {
         if (seen.has(normDn(e.dn))) continue;
         seen.add(normDn(e.dn));
@@ -405,7 +410,7 @@ export class Ldap implements ModuleInstance {
     let dn = getValue(request.control, this.da.userDn) as string | undefined;
     let user: Entry | undefined;
     if (!dn) {
-      const found = await this.findUserBy(request, { signal }, this.t);
+      const found = await this.findUserBy(request, { signal }, signal, this.t);
       if (typeof found === 'string') return false;
       user = found;
       dn = found.dn;
@@ -417,7 +422,7 @@ export class Ldap implements ModuleInstance {
     const g = this.config.group;
     let member = false;
     if (this.t.membership) {
-      const mf = await expand(this.t.membership, request, signal);
+      const mf = await expand(this.t.membership, request, { signal });
       const spec = isDn(group)
         ? { base: group, scope: 'base' as const, filter: `(&${g.filter}${mf})`, attrs: ['1.1'] }
         : { base: await this.groupBase(request, signal), scope: g.scope, filter: `(&${g.filter}${mf}(${g.name_attribute}=${escapeFilter(group)}))`, attrs: ['1.1'] };
