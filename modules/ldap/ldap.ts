@@ -199,7 +199,7 @@ export class Ldap implements ModuleInstance {
 
   private search(spec: Omit<SearchSpec, 'timeLimit' | 'deref'>, signal?: AbortSignal): Promise<OpResult> {
     const o = this.config.options;
-    return this.dirs!.run(searchMessage({ ...spec, timeLimit: o.srv_timelimit, deref: o.dereference === 'searching' ? 'search' : o.dereference === 'finding' ? 'find' : o.dereference }), 'search', signal);
+    return this.dirs!.run(searchMessage({ ...spec, timeLimit: o.timelimit ?? o.srv_timelimit, deref: o.dereference === 'searching' ? 'search' : o.dereference === 'finding' ? 'find' : o.dereference }), 'search', signal);
   }
 
   /** The user search base: `user.base_dn` expanded, or `base_dn` when `user.base_dn` is empty. */

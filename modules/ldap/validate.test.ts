@@ -57,6 +57,33 @@ describe('ldap validate (radiusd -C)', () => {
     expect(await check(`group {\ncacheable_dn = yes\ncache_attribute = NAS-Port\n}`)).toMatch(/\[6\]: ldap \{ group \{ cache_attribute \} \}: attribute "NAS-Port" is of type uint32/);
   });
 
+  it('FreeRADIUS v4 items load: implemented ones act, the others are located warnings; a missing cache attribute is defined', async () => {
+    const tree = parseConfigString([
+      'modules {', 'ldap v4 {', "server = 'ldap://127.0.0.1:1'", 'sasl {', '}',
+      'options {', 'chase_referrals = yes', 'rebind = yes', 'referral_depth = 2', 'timelimit = 3', 'idle = 60', 'probes = 3', 'interval = 3', '}',
+      'pool {', 'spare = 3', 'uses = 0', 'lifetime = 0', 'idle_timeout = 60', 'retry_delay = 1', 'connecting = 2', '}',
+      'group {', 'cacheable_name = yes', "cache_attribute = 'LDAP-Cached-Membership'", "profile_attribute = 'radiusProfileDn'", '}',
+      'profile {', "sort_by = 'radiusProfilePriority'", "search_mode = 'bulk'", '}',
+      'user {', 'sasl {', "mech = 'CRAM-MD5'", 'authname = User-Name', '}', '}',
+      'accounting {', 'start {', 'update {', 'description := "x"', '}', '}', '}',
+      '}', '}', '',
+    ].join('\n'), FILE);
+    const log = memoryLogger();
+    const dict = testDict();
+    const root = createRootContainer({ dict, log });
+    const set = await loadModules({ section: tree.children[0] as ConfSection, root, registry: [def], checkOnly: true });
+    await set.detachAll();
+    const warns = log.lines.filter((l) => l.startsWith('warn: '));
+    expect(warns.some((l) => /radiusd\.conf\[7\]: ldap v4 \{ options \{ chase_referrals \} \}: referrals are not followed/.test(l))).toBe(true);
+    expect(warns.some((l) => /\[16\]: ldap v4 \{ pool \{ spare \} \}: accepted for FreeRADIUS compatibility; it has no effect here/.test(l))).toBe(true);
+    expect(warns.some((l) => /ldap v4 \{ user \{ sasl \} \}: SASL binds \(mech CRAM-MD5\) are not implemented/.test(l))).toBe(true);
+    expect(warns.some((l) => /ldap v4 \{ accounting \}: LDAP modifications on accounting are not implemented/.test(l))).toBe(true);
+    expect(warns.some((l) => /ldap v4 \{ profile \{ sort_by \} \}/.test(l))).toBe(true);
+    // timelimit is srv_timelimit's v4 name (used), so it is no warning; an empty sasl { } is none either.
+    expect(warns.some((l) => /timelimit|ldap v4 \{ sasl \}/.test(l))).toBe(false);
+    expect(dict.resolve('LDAP-Cached-Membership')?.type).toBe('string');
+  });
+
   it('a bad template names its setting', async () => {
     expect(await check(`user {\nfilter = "(uid=%{Usr-Name})"\n}`)).toMatch(/\[5\]: ldap \{ user \{ filter \} \}: .*Usr-Name/);
   });
