@@ -51,7 +51,7 @@ function pool(d: { start: number; min: number; max: number; perConn: number }, d
 export const LdapConfig = conf.section({
   server: conf.list(conf.string(), {
     min: 1,
-    doc: 'A host name or an `ldap://host[:port]` / `ldaps://host[:port]` URI. Repeat for fail-over or load sharing (see server_selection).',
+    doc: 'A host name, an `ldap://host[:port]` / `ldaps://host[:port]` URI or `ldapi://<percent-encoded socket path>`. Repeat for fail-over or load sharing (see server_selection).',
   }),
   server_selection: conf.enum(['failback', 'sticky', 'round_robin'] as const, {
     default: 'failback',

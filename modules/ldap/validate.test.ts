@@ -12,6 +12,7 @@ import { createRootContainer, loadModules, parseConfigString, type ConfSection }
 import { makeTestCa, type TestCa } from '../../test/support/slapd';
 import { memoryLogger, testDict } from '../../test/support/module-call';
 import def from './index';
+import { parseServer } from './connection';
 
 const FILE = '/tmp/ldap-check/radiusd.conf';
 
@@ -49,7 +50,7 @@ describe('ldap validate (radiusd -C)', () => {
 
   it('the second of two servers is located at its own line', async () => {
     expect(await check(`server = 'ldap://a.example'\nserver = 'ftp://b.example'`))
-      .toMatch(/\[5\]: ldap \{ server \}: "ftp:\/\/b\.example" is neither a host name nor an ldap:\/\/ or ldaps:\/\/ URI$/);
+      .toMatch(/\[5\]: ldap \{ server \}: "ftp:\/\/b\.example" is neither a host name nor an ldap:\/\/, ldaps:\/\/ or ldapi:\/\/ URI$/);
   });
 
   it('attribute items must be LDAP attribute names; a cache attribute must hold text', async () => {
@@ -82,6 +83,12 @@ describe('ldap validate (radiusd -C)', () => {
     // timelimit is srv_timelimit's v4 name (used), so it is no warning; an empty sasl { } is none either.
     expect(warns.some((l) => /timelimit|ldap v4 \{ sasl \}/.test(l))).toBe(false);
     expect(dict.resolve('LDAP-Cached-Membership')?.type).toBe('string');
+  });
+
+  it('ldapi:// servers name a Unix socket (a percent-encoded absolute path)', async () => {
+    expect(await check("server = 'ldapi://%2Ftmp%2Fldap%2Fsocket'")).toBeUndefined();
+    expect(await check("server = 'ldapi://tmp%2Fsock'")).toMatch(/\[4\]: ldap \{ server \}: .*absolute socket path/);
+    expect(parseServer('ldapi://%2Ftmp%2Fldap%2Fsocket/', 389)).toMatchObject({ path: '/tmp/ldap/socket', secure: false });
   });
 
   it('a bad template names its setting', async () => {

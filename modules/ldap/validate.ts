@@ -104,6 +104,7 @@ function prepareLdap(c: LdapConfig, at: ConfigAt, dict: Dictionary): LdapPrepare
     }
   });
   if (c.tls.start_tls && targets.some((t) => t.secure)) at('tls.start_tls', 'start_tls cannot be used with ldaps:// servers');
+  if (c.tls.start_tls && targets.some((t) => t.path)) at('tls.start_tls', 'start_tls cannot be used with ldapi:// servers');
 
   // Pools.
   for (const name of ['pool', 'bind_pool'] as const) {
