@@ -98,7 +98,7 @@ export const LdapConfig = conf.section({
     sort_by: conf.string({ doc: 'FreeRADIUS v4: order profiles by this attribute; not implemented (a warning).' }),
     check_attribute: conf.string({ doc: 'FreeRADIUS v4: a condition a profile must meet; not implemented (a warning).' }),
     fallthrough_attribute: conf.string({ doc: 'FreeRADIUS v4: whether to go on after a profile; not implemented (a warning).' }),
-    child_rdn: conf.tmpl({ doc: 'FreeRADIUS v4: a child entry of each profile applied too; not implemented (a warning).' }),
+    child_rdn: conf.string({ doc: 'FreeRADIUS v4: a child entry of each profile applied too; not implemented (a warning).' }),
   }),
   read_clients: conf.boolean({ default: false, doc: 'Read RADIUS clients from the directory at start-up (see client { }); start-up fails when they cannot be read.' }),
   client: conf.subsection({
