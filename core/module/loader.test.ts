@@ -102,6 +102,25 @@ describe('lifecycle', () => {
     await set.detachAll();
   });
 
+  it('FreeRADIUS pool items the module\'s pool schema lacks are left out with a located warning; its own items still parse', async () => {
+    class Pooled implements ModuleInstance {}
+    const pooled = defineModule({
+      name: 'pooled', kind: 'rlm', impl: Pooled, methods: {},
+      config: conf.section({ pool: conf.subsection({ max: conf.integer({ default: 4, min: 1 }) }) }),
+    });
+    const log = new MemoryLogger(false);
+    const set = await load('pooled {\n pool {\n  max = 2\n  connecting = 2\n  connection {\n   reconnect_delay = 1\n  }\n  nonsense = 1\n }\n}', { registry: [pooled] }, log)
+      .catch((e: Error) => e);
+    // An item that is no FreeRADIUS pool item is still an error.
+    expect((set as Error).message).toMatch(/radiusd\.conf\[9\]: pooled \{ pool \{ nonsense \} \}: unknown item/);
+    const ok = await load('pooled {\n pool {\n  max = 2\n  connecting = 2\n  connection {\n   reconnect_delay = 1\n  }\n }\n}', { registry: [pooled] }, log);
+    const text = log.text().join('\n');
+    expect(text).toMatch(/radiusd\.conf\[5\]: pooled \{ pool \{ connecting \} \}: a FreeRADIUS connection-pool item this module does not use/);
+    expect(text).toMatch(/radiusd\.conf\[6\]: pooled \{ pool \{ connection \} \}/);
+    expect((ok.get('pooled')!.config as { pool: { max: number } }).pool.max).toBe(2);
+    await ok.detachAll();
+  });
+
   it('checkOnly stops after bootstrap', async () => {
     const set = await load('recorder a { }', { checkOnly: true });
     expect(events).toEqual(['bootstrap a']);

@@ -367,8 +367,9 @@ async function parse(
   const triggers = 'triggers' in definition.config.fields ? undefined
     : cs.children.find((c): c is ConfSection => c.kind === 'section' && c.name1 === 'triggers');
   if (triggers) rootLog.warn(`${triggers.loc.file}[${triggers.loc.line}]: ${label} { triggers }: triggers are not run by this server; the section has no effect`);
-  const own: ConfSection = pathPair || timeoutPair || triggers
+  let own: ConfSection = pathPair || timeoutPair || triggers
     ? { ...cs, children: cs.children.filter((c) => c !== pathPair && c !== timeoutPair && c !== triggers) } : cs;
+  own = withoutForeignPoolItems(own, definition, label, rootLog);
   const timeout = timeoutPair ? (parseSection(LOADER_ITEMS, { ...cs, children: [timeoutPair] }, label).instantiate_timeout) : DEFAULT_INSTANTIATE_TIMEOUT;
   const config = parseSection(definition.config, own, label);
   const dictHandles = resolveDict(definition, dict, cs, label);
@@ -379,6 +380,36 @@ async function parse(
     for (const line of printSection(label, redact(definition.config, config as never))) rootLog.debug(line);
   }
   return { name, definition, config, section: cs, file, log, dictHandles, timeout, deps: new Map() };
+}
+
+/**
+ * FreeRADIUS's connection-pool items (3.2 `pool { }` and v4 trunk `pool { … connection { } request { } }`).
+ * Those a module's own `pool` schema does not take are left out with a located warning, so a FreeRADIUS
+ * module section loads as written; the module's schema still decides every item it defines.
+ */
+const FREERADIUS_POOL_ITEMS = new Set([
+  'start', 'min', 'max', 'spare', 'uses', 'lifetime', 'idle_timeout', 'retry_delay', 'max_retries', 'cleanup_interval',
+  'connect_timeout', 'connecting', 'open_delay', 'close_delay', 'manage_interval', 'max_backlog', 'connection', 'request',
+]);
+
+function withoutForeignPoolItems(cs: ConfSection, def: AnyModuleDefinition, label: string, rootLog: Logger): ConfSection {
+  const field = (def.config.fields as Record<string, { kind: string; schema?: { fields: Record<string, unknown>; allowUnknown: boolean } }>).pool;
+  if (!field || field.kind !== 'subsection' || !field.schema || field.schema.allowUnknown) return cs;
+  const known = new Set(Object.keys(field.schema.fields).map((k) => k.toLowerCase()));
+  let changed = false;
+  const children = cs.children.map((c) => {
+    if (c.kind !== 'section' || c.name1 !== 'pool') return c;
+    const keep = c.children.filter((i) => {
+      const name = i.kind === 'pair' ? i.attr : i.name1;
+      if (known.has(name.toLowerCase()) || !FREERADIUS_POOL_ITEMS.has(name)) return true;
+      rootLog.warn(`${i.loc.file}[${i.loc.line}]: ${label} { pool { ${name} } }: a FreeRADIUS connection-pool item this module does not use; it has no effect here`);
+      return false;
+    });
+    if (keep.length === c.children.length) return c;
+    changed = true;
+    return { ...c, children: keep };
+  });
+  return changed ? { ...cs, children } : cs;
 }
 
 /** The `MODULE_DICT` object of a definition: its `dict` needs resolved (a missing required one is `ERR_DICT_ATTR_MISSING`). */

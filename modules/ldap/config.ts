@@ -9,9 +9,36 @@ import { conf } from '../../core';
 
 const SCOPES = ['base', 'one', 'sub', 'children'] as const;
 
+/** FreeRADIUS v4 (and 3.2) connection-pool items this module's trunks do not use (accepted with a warning, see validate.ts). */
+const UNUSED_POOL = {
+  spare: conf.integer({ doc: 'FreeRADIUS 3.2 item; no effect here (warning).' }),
+  uses: conf.integer({ doc: 'FreeRADIUS item (connection reuse limit); no effect here (warning).' }),
+  lifetime: conf.duration({ doc: 'FreeRADIUS item (connection lifetime); no effect here (warning).' }),
+  idle_timeout: conf.duration({ doc: 'FreeRADIUS item; no effect here (warning).' }),
+  retry_delay: conf.duration({ doc: 'FreeRADIUS 3.2 item; use `options { reconnection_delay }` (warning).' }),
+  connecting: conf.integer({ doc: 'FreeRADIUS v4 trunk item; no effect here (warning).' }),
+  open_delay: conf.duration({ doc: 'FreeRADIUS v4 trunk item; no effect here (warning).' }),
+  close_delay: conf.duration({ doc: 'FreeRADIUS v4 trunk item; no effect here (warning).' }),
+  manage_interval: conf.duration({ doc: 'FreeRADIUS v4 trunk item; no effect here (warning).' }),
+  connection: conf.raw({ doc: 'FreeRADIUS v4 `connection { connect_timeout reconnect_delay }`; here `options { net_timeout reconnection_delay }` (warning).' }),
+  request: conf.raw({ doc: 'FreeRADIUS v4 `request { per_connection_max … }`; here `per_connection_max` in this section (warning).' }),
+} as const;
+
+/** Names of {@link UNUSED_POOL} (validate.ts warns about each one written). */
+export const UNUSED_POOL_ITEMS = Object.keys(UNUSED_POOL);
+
+/** `sasl { }` (admin and user binds): FreeRADIUS items; SASL binds are not implemented (an empty section is fine, a mechanism is a warning). */
+const Sasl = conf.subsection({
+  mech: conf.string({ doc: 'SASL mechanism (not implemented: a warning; binds stay simple binds).' }),
+  proxy: conf.string({ doc: 'SASL authorisation identity (with mech).' }),
+  realm: conf.string({ doc: 'SASL realm (with mech).' }),
+  authname: conf.string({ doc: 'SASL authentication identity (with mech, user binds).' }),
+}, { optional: true, doc: 'FreeRADIUS `sasl { }`: SASL binds are not implemented; a section naming a mechanism gives a warning.' });
+
 /** Trunk items shared by `pool { }` and `bind_pool { }`. */
 function pool(d: { start: number; min: number; max: number; perConn: number }, doc: string) {
   return conf.subsection({
+    ...UNUSED_POOL,
     start: conf.integer({ default: d.start, min: 0, max: 1024, doc: 'Connections opened at start, per server.' }),
     min: conf.integer({ default: d.min, min: 0, max: 1024, doc: 'Connections kept open per server (reopened when they fail).' }),
     max: conf.integer({ default: d.max, min: 1, max: 1024, doc: 'Most connections per server.' }),
@@ -24,7 +51,7 @@ function pool(d: { start: number; min: number; max: number; perConn: number }, d
 export const LdapConfig = conf.section({
   server: conf.list(conf.string(), {
     min: 1,
-    doc: 'A host name or an `ldap://host[:port]` / `ldaps://host[:port]` URI. Repeat for fail-over or load sharing (see server_selection).',
+    doc: 'A host name, an `ldap://host[:port]` / `ldaps://host[:port]` URI or `ldapi://<percent-encoded socket path>`. Repeat for fail-over or load sharing (see server_selection).',
   }),
   server_selection: conf.enum(['failback', 'sticky', 'round_robin'] as const, {
     default: 'failback',
@@ -34,6 +61,9 @@ export const LdapConfig = conf.section({
   identity: conf.string({ default: '', doc: 'DN of the administrative bind for searches (empty: anonymous).' }),
   password: conf.string({ default: '', secret: true, doc: 'Password of `identity` (never logged).' }),
   base_dn: conf.string({ default: '', doc: 'Default search base; `user`, `group` and `profile` refer to it as `${..base_dn}`.' }),
+  sasl: Sasl,
+  accounting: conf.raw({ doc: 'FreeRADIUS `accounting { start { update { … } } … }` (LDAP modifications on accounting): not implemented, a warning.' }),
+  send: conf.raw({ doc: 'FreeRADIUS `send { access-accept { update { … } } }` (LDAP modifications after authentication): not implemented, a warning.' }),
   valuepair_attribute: conf.string({ doc: 'An LDAP attribute whose values are whole `Attr op value` items (applied to the request like `update` items with only a list on the left).' }),
   update: conf.raw({ doc: '`update { <list>.<Attr> <op> \'ldapAttr\' … }`: maps LDAP attributes of the user and profile objects to RADIUS attributes (`:=`, `=`, `+=`, `-=`, `^=`). A bare list on the left (`reply += \'radiusReplyAttribute\'`) parses the values as `Attr op value` items.' }),
   user: conf.subsection({
@@ -46,6 +76,7 @@ export const LdapConfig = conf.section({
     access_value_suspend: conf.string({ default: 'suspended', doc: 'This value of access_attribute marks the user suspended (profile_attribute_suspend applies).' }),
     profile_attribute: conf.string({ doc: 'Attribute of the user object holding profile DNs, applied after the default profile.' }),
     profile_attribute_suspend: conf.string({ doc: 'As profile_attribute, for suspended users.' }),
+    sasl: Sasl,
   }),
   group: conf.subsection({
     base_dn: conf.tmpl({ default: '', doc: 'Search base for group objects.' }),
@@ -56,11 +87,18 @@ export const LdapConfig = conf.section({
     membership_attribute: conf.string({ doc: 'Attribute of the user object listing its groups (DNs or names), e.g. memberOf.' }),
     cacheable_name: conf.boolean({ default: false, doc: 'After authorize, add every group name to the control list (cache_attribute).' }),
     cacheable_dn: conf.boolean({ default: false, doc: 'After authorize, add every group DN to the control list (cache_attribute).' }),
-    cache_attribute: conf.string({ default: 'LDAP-Group', doc: 'Control attribute holding the cached groups (must exist in the dictionary).' }),
+    cache_attribute: conf.string({ default: 'LDAP-Group', doc: 'Control attribute holding the cached groups (a string attribute; defined when the dictionary lacks it, as FreeRADIUS does).' }),
+    profile_attribute: conf.string({ doc: 'FreeRADIUS v4: attribute of group objects naming profiles; not implemented (a warning).' }),
   }),
   profile: conf.subsection({
     filter: conf.string({ default: '(objectClass=*)', doc: 'Filter a profile object must match.' }),
     default: conf.tmpl({ doc: 'DN of the profile applied to every user (before the user\'s own profiles).' }),
+    scope: conf.enum(SCOPES, { default: 'base', doc: 'FreeRADIUS v4 item; profiles are read by DN (base): another scope gives a warning.' }),
+    search_mode: conf.enum(['seq', 'bulk', 'auto'] as const, { doc: 'FreeRADIUS v4: how profiles are fetched; here one by one, in order (`seq`): bulk/auto give a warning.' }),
+    sort_by: conf.string({ doc: 'FreeRADIUS v4: order profiles by this attribute; not implemented (a warning).' }),
+    check_attribute: conf.string({ doc: 'FreeRADIUS v4: a condition a profile must meet; not implemented (a warning).' }),
+    fallthrough_attribute: conf.string({ doc: 'FreeRADIUS v4: whether to go on after a profile; not implemented (a warning).' }),
+    child_rdn: conf.string({ doc: 'FreeRADIUS v4: a child entry of each profile applied too; not implemented (a warning).' }),
   }),
   read_clients: conf.boolean({ default: false, doc: 'Read RADIUS clients from the directory at start-up (see client { }); start-up fails when they cannot be read.' }),
   client: conf.subsection({
@@ -79,6 +117,13 @@ export const LdapConfig = conf.section({
     net_timeout: conf.duration({ default: 10, min: '10ms', max: 300, doc: 'Connecting (TCP, TLS, StartTLS and the admin bind) must finish within this.' }),
     res_timeout: conf.duration({ default: 20, min: '10ms', max: 300, doc: 'Per-operation timeout: an operation without a result is abandoned (LDAP Abandon) and, time permitting, retried on another server; its connection becomes a zombie when nothing else arrived either.' }),
     srv_timelimit: conf.integer({ default: 20, min: 0, max: 3600, doc: 'Server-side time limit of searches (seconds; 0 = none).' }),
+    timelimit: conf.integer({ min: 0, max: 3600, doc: 'FreeRADIUS v4 name of srv_timelimit (wins when both are set).' }),
+    chase_referrals: conf.boolean({ doc: 'FreeRADIUS item; referrals are not followed here (`yes` gives a warning).' }),
+    rebind: conf.boolean({ doc: 'FreeRADIUS item (bind again when following a referral); see chase_referrals.' }),
+    referral_depth: conf.integer({ min: 0, doc: 'FreeRADIUS item; see chase_referrals.' }),
+    idle: conf.integer({ min: 0, doc: 'FreeRADIUS TCP keepalive idle seconds; the system\'s value is used (a warning).' }),
+    probes: conf.integer({ min: 0, doc: 'FreeRADIUS TCP keepalive probe count; the system\'s value is used (a warning).' }),
+    interval: conf.integer({ min: 0, doc: 'FreeRADIUS TCP keepalive interval; the system\'s value is used (a warning).' }),
     reconnection_delay: conf.duration({ default: 10, min: 0, max: 3600, doc: 'Wait this long before reopening a failed connection.' }),
     instantiate_timeout: conf.duration({ default: 3, min: 0, max: 300, doc: 'Start-up waits at most this long for a first connection; without one the server starts anyway, reports it, and calls fail fast until a server answers.' }),
     dereference: conf.enum(['never', 'searching', 'finding', 'always'] as const, { default: 'never', doc: 'Alias dereferencing of searches.' }),

@@ -36,6 +36,8 @@ export interface ServerTarget {
   readonly port: number;
   /** `ldap://host:port` for logs. */
   readonly url: string;
+  /** `ldapi://`: the Unix socket (then `host` is the same path and `port` 0). */
+  readonly path?: string;
 }
 
 /** Settings shared by the connections of one trunk. */
@@ -142,9 +144,9 @@ export class LdapConn extends TrunkConnection {
     };
     const sock = secure
       ? tls.connect({ ...s.tls, host, port, servername: net.isIP(host) ? undefined : host })
-      : net.connect({ host, port });
+      : s.target.path ? net.connect({ path: s.target.path }) : net.connect({ host, port });
     this.socket = sock;
-    sock.setNoDelay(true);
+    if (!s.target.path) sock.setNoDelay(true);
     sock.once(secure ? 'secureConnect' : 'connect', () => void opened());
     this.attach(sock, onError);
   }
@@ -311,6 +313,18 @@ export function tlsOptions(requireCert: string, files: { ca?: Buffer; cert?: Buf
 
 /** Parses a `server` item: a host name or an ldap[s]:// URI (port from the URI, else `port`, else 636 for ldaps). */
 export function parseServer(item: string, defaultPort: number): ServerTarget {
+  // ldapi://<percent-encoded socket path>[/] (OpenLDAP's LDAP over a Unix socket).
+  const li = /^ldapi:\/\/([^/]+)\/?$/i.exec(item.trim());
+  if (li) {
+    let p: string;
+    try {
+      p = decodeURIComponent(li[1]);
+    } catch {
+      throw new Error(`bad socket path in "${item}"`);
+    }
+    if (!p.startsWith('/')) throw new Error(`"${item}": an ldapi:// URI must hold an absolute socket path (%2F for /)`);
+    return { secure: false, host: p, port: 0, path: p, url: `ldapi://${encodeURIComponent(p)}` };
+  }
   const m = /^(ldaps?):\/\/(\[[^\]]+\]|[^/:]+)(?::(\d+))?\/?$/i.exec(item.trim());
   if (m) {
     const secure = m[1].toLowerCase() === 'ldaps';
@@ -323,6 +337,6 @@ export function parseServer(item: string, defaultPort: number): ServerTarget {
     const host = item.trim();
     return { secure: false, host, port: defaultPort, url: `ldap://${host.includes(':') ? `[${host}]` : host}:${defaultPort}` };
   }
-  throw new Error(`"${item}" is neither a host name nor an ldap:// or ldaps:// URI`);
+  throw new Error(`"${item}" is neither a host name nor an ldap://, ldaps:// or ldapi:// URI`);
 }
 

@@ -23,7 +23,7 @@ export default defineModule({
     await Promise.all(config.server.map(async (item) => {
       const t = parseServer(item, config.port);
       try {
-        await probeTcp({ host: t.host, port: t.port }, 2000, ctx.signal);
+        await probeTcp(t.path ? { path: t.path } : { host: t.host, port: t.port }, 2000, ctx.signal);
       } catch (err) {
         ctx.warn('server', `LDAP server ${t.url} is unreachable: ${(err as Error).message}`);
       }

@@ -202,7 +202,7 @@ export class Ldap implements ModuleInstance {
   private search(spec: Omit<SearchSpec, 'timeLimit' | 'deref'>, signal?: Cancel): Promise<OpResult> {
     const o = this.config.options;
     const deref = o.dereference === 'searching' ? 'search' : o.dereference === 'finding' ? 'find' : o.dereference;
-    return this.dirs!.run(this.shapes.message({ base: spec.base, scope: spec.scope, filter: spec.filter, attrs: spec.attrs, timeLimit: o.srv_timelimit, deref }), 'search', signal);
+    return this.dirs!.run(this.shapes.message({ base: spec.base, scope: spec.scope, filter: spec.filter, attrs: spec.attrs, timeLimit: o.timelimit ?? o.srv_timelimit, deref }), 'search', signal);
   }
 
   /** The user search base: `user.base_dn` expanded, or `base_dn` when `user.base_dn` is empty. */

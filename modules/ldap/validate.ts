@@ -12,8 +12,8 @@ import type * as tls from 'node:tls';
 import { createSecureContext } from 'node:tls';
 import { FilterParser } from 'ldapts';
 import { makeAt, sectionOf } from '../../core';
-import type { ConfigAt, ConfPair, DictAttr, Dictionary, ValidateContext } from '../../core';
-import type { LdapConfig } from './config';
+import type { ConfigAt, ConfPair, ConfSection, DictAttr, Dictionary, ValidateContext } from '../../core';
+import { UNUSED_POOL_ITEMS, type LdapConfig } from './config';
 import { parseServer, type ServerTarget, tlsOptions } from './connection';
 import { compileMap, isLdapAttrName, mapAttributes, type MapItem } from './map';
 
@@ -33,9 +33,48 @@ export interface LdapPrepared {
 /** Keyed by the parsed config object (the loader hands the same object to `validate` and the instance). */
 const PREPARED = new WeakMap<object, LdapPrepared>();
 
-/** The definition's `validate`: every check, located at the item at fault. */
-export function validateLdap(c: LdapConfig, at: ConfigAt, ctx: Pick<ValidateContext, 'dict'>): void {
+/** The definition's `validate`: every check, located at the item at fault; FreeRADIUS items without effect here are warnings. */
+export function validateLdap(c: LdapConfig, at: ConfigAt, ctx: Pick<ValidateContext, 'dict'> & Partial<Pick<ValidateContext, 'log'>>): void {
   PREPARED.set(c, prepareLdap(c, at, ctx.dict));
+  if (ctx.log) for (const w of compatWarnings(c)) ctx.log.warn(w);
+}
+
+/**
+ * Located warnings for the FreeRADIUS items this module accepts (so a FreeRADIUS configuration
+ * loads) but does not act on: `file[line]: ldap <inst> { options { chase_referrals } }: …`.
+ */
+export function compatWarnings(c: LdapConfig): string[] {
+  const out: string[] = [];
+  const cs = sectionOf(c);
+  if (!cs) return out;
+  const label = `ldap${cs.name2 ? ` ${cs.name2}` : ''}`;
+  const find = (sec: ConfSection | undefined, name: string) => sec?.children.find((x) => (x.kind === 'pair' ? x.attr : x.name1) === name);
+  const warn = (path: string[], message: string) => {
+    let sec: ConfSection | undefined = cs;
+    for (const p of path.slice(0, -1)) {
+      const next = find(sec, p);
+      sec = next?.kind === 'section' ? next : undefined;
+    }
+    const item = find(sec, path[path.length - 1]);
+    if (!item) return;
+    const shown = path.reduceRight((inner, p) => `${p}${inner ? ` { ${inner} }` : ''}`, '');
+    out.push(`${item.loc.file}[${item.loc.line}]: ${label} { ${shown} }: ${message}`);
+  };
+  const noEffect = 'accepted for FreeRADIUS compatibility; it has no effect here';
+  for (const p of ['pool', 'bind_pool'] as const) for (const i of UNUSED_POOL_ITEMS) warn([p, i], noEffect);
+  for (const s of [['sasl'], ['user', 'sasl']]) {
+    const sasl = s.length === 1 ? c.sasl : c.user.sasl;
+    if (sasl?.mech) warn(s, `SASL binds (mech ${sasl.mech}) are not implemented: this instance binds with simple binds`);
+  }
+  warn(['accounting'], 'LDAP modifications on accounting are not implemented; the section has no effect');
+  warn(['send'], 'LDAP modifications after authentication are not implemented; the section has no effect');
+  if (c.options.chase_referrals) warn(['options', 'chase_referrals'], 'referrals are not followed by this module; a search that returns one fails over like an error');
+  for (const i of ['rebind', 'referral_depth', 'idle', 'probes', 'interval']) warn(['options', i], noEffect);
+  warn(['group', 'profile_attribute'], 'profiles named by group objects are not implemented; the item has no effect');
+  if (c.profile.scope !== 'base') warn(['profile', 'scope'], 'profiles are read by their DN (scope base); the item has no effect');
+  if (c.profile.search_mode && c.profile.search_mode !== 'seq') warn(['profile', 'search_mode'], 'profiles are read one by one, in order (seq); the item has no effect');
+  for (const i of ['sort_by', 'check_attribute', 'fallthrough_attribute', 'child_rdn']) warn(['profile', i], `profile ${i} is not implemented; the item has no effect`);
+  return out;
 }
 
 /** What `validate` built for `c` (built now, with the same checks, if `validate` did not run). */
@@ -65,6 +104,7 @@ function prepareLdap(c: LdapConfig, at: ConfigAt, dict: Dictionary): LdapPrepare
     }
   });
   if (c.tls.start_tls && targets.some((t) => t.secure)) at('tls.start_tls', 'start_tls cannot be used with ldaps:// servers');
+  if (c.tls.start_tls && targets.some((t) => t.path)) at('tls.start_tls', 'start_tls cannot be used with ldapi:// servers');
 
   // Pools.
   for (const name of ['pool', 'bind_pool'] as const) {
@@ -91,7 +131,10 @@ function prepareLdap(c: LdapConfig, at: ConfigAt, dict: Dictionary): LdapPrepare
   // The group cache attribute.
   let cache: DictAttr | undefined;
   if (c.group.cacheable_dn || c.group.cacheable_name) {
-    cache = dict.resolve(c.group.cache_attribute) ?? at('group.cache_attribute', `attribute "${c.group.cache_attribute}" is not in the dictionary`);
+    const name = c.group.cache_attribute;
+    // As FreeRADIUS, a cache attribute the dictionary lacks is defined (a string).
+    if (!dict.resolve(name) && /^[A-Za-z][\w-]*$/.test(name)) dict.loadText(`DEFINE\t${name}\tstring`, '<ldap group cache_attribute>');
+    cache = dict.resolve(name) ?? at('group.cache_attribute', `attribute "${name}" is not in the dictionary`);
     if (cache.type !== 'string') at('group.cache_attribute', `attribute "${cache.name}" is of type ${cache.type}; group names and DNs need a string attribute`);
   }
 

@@ -1,7 +1,8 @@
 /**
  * Check and reply rows → users-file items. A row is `id, name, attribute, value, op` (the
  * FreeRADIUS column order). Values are literal text unless quoted: a value in double quotes
- * containing `%` is expanded per request, as rlm_sql does. Items follow the users-file rules
+ * containing `%` is expanded per request, as rlm_sql does; a value opening a quote it does not
+ * close fails the row (and the module call). Items follow the users-file rules
  * exactly (`modules/shared/users-file.ts`): comparisons against the request, assignments to
  * control (check rows) or reply (reply rows), `Fall-Through` taken out of reply rows.
  */
@@ -26,6 +27,11 @@ function rawItem(attribute: string, op: string, value: string): RawItem {
   const q = value.length >= 2 ? value[0] : '';
   if ((q === '"' || q === "'" || q === '`') && value[value.length - 1] === q) {
     return { name: attribute, op, raw: value, quote: q as RawItem['quote'], body: value.slice(1, -1) };
+  }
+  // A value that opens a quote must close it (FreeRADIUS v4 parses the value as a quoted string and
+  // fails the row): `"whoops` is an error, not the text `"whoops`.
+  if (value[0] === '"' || value[0] === "'" || value[0] === '`') {
+    throw new Error(`${attribute} ${op} ${value}: unterminated ${value[0]}-quoted string`);
   }
   const body = value.replace(/[\\']/g, (c) => `\\${c}`);
   return { name: attribute, op, raw: `'${body}'`, quote: "'", body };

@@ -57,7 +57,7 @@ export const SqlConfig = conf.section({
   client_table: conf.string({ default: 'nas', doc: 'Table of `read_clients`.' }),
   client_query: conf.string({ doc: 'Query of `read_clients`, columns by name: id, nasname, shortname, type, secret, server (a virtual server name: only its listeners accept the client), require_ma, limit_proxy_state (default: `SELECT * FROM <client_table>`).' }),
   group_attribute: conf.string({ doc: 'Attribute holding the group being processed; default `SQL-Group` (`<instance>-SQL-Group` for a named instance when that attribute exists).' }),
-  cache_groups: conf.boolean({ default: false, doc: 'Add every group name of the user to `control.<group_attribute>`.' }),
+  cache_groups: conf.boolean({ default: false, doc: 'Keep the name of every group the walk reaches in `control.<group_attribute>` (groups after the one that ends the walk are not added).' }),
   open_query: conf.string({ doc: 'Run on every new connection.' }),
   query_number_attribute: conf.string({ doc: 'Control attribute set to the 1-based index of the accounting / post-auth query that succeeded.' }),
   record_query_number: conf.boolean({ default: false, doc: 'v3: same as `query_number_attribute = SQL-Query-Number`.' }),

@@ -100,7 +100,7 @@ describe('sql on SQLite', () => {
     expect(await run(m, 'sql', req(`User-Name = "x' OR '1'='1"`))).toBe('notfound');
   });
 
-  it('groups: priority order, Fall-Through continues, cache_groups fills control.SQL-Group', async () => {
+  it('groups: priority order, Fall-Through continues, cache_groups keeps the groups reached in control.SQL-Group', async () => {
     const m = await fresh('\tcache_groups = yes');
     const u = 'groups_ft';
     await sql(m, `INSERT INTO radusergroup (username, groupname, priority) VALUES ('${u}', 'g_c', 30)`);
@@ -115,10 +115,19 @@ describe('sql on SQLite', () => {
     const r = req(`User-Name = "${u}"`);
     expect(await run(m, 'sql', r)).toBe('updated');
     expect(printPairList(r.reply)).toBe('Reply-Message = "from b"');
-    expect(r.control.filter((p) => p.da.name === 'SQL-Group').map((p) => p.value)).toEqual(['g_a', 'g_b', 'g_c']);
+    expect(r.control.filter((p) => p.da.name === 'SQL-Group').map((p) => p.value)).toEqual(['g_a', 'g_b']); // g_c comes after the walk ended (FreeRADIUS's groups_fall_through)
     expect(String(getValue(r.control, dict.resolve('Password.Cleartext')!))).toBe('B');
     // The group name is only set while the group's queries run.
     expect(r.request.some((p) => p.da.name === 'SQL-Group')).toBe(false);
+  });
+
+  it('authorize: a value that opens a quote without closing it fails the call and adds no reply item', async () => {
+    const m = await fresh();
+    await sql(m, "INSERT INTO radcheck (username, attribute, op, value) VALUES ('uq', 'NAS-IP-Address', '==', '1.2.3.4')");
+    await sql(m, `INSERT INTO radreply (username, attribute, op, value) VALUES ('uq', 'Reply-Message', ':=', '"whoops')`);
+    const r = req('User-Name = "uq"\nNAS-IP-Address = 1.2.3.4');
+    expect(await run(m, 'sql', r)).toBe('fail');
+    expect(r.reply).toHaveLength(0);
   });
 
   it('groups: a user reply Fall-Through = no skips the groups; a group whose checks fail is skipped', async () => {

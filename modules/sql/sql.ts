@@ -369,8 +369,7 @@ export class Sql {
         const r = await this.rows(a.membership, request, ctx);
         const groups = r.rows.map((row) => row[0]).filter((g): g is string => g !== null);
         if (groups.length) found = true;
-        if (this.config.cache_groups) for (const g of groups) request.control.push(new Pair(this.groupAttr, g));
-        const res = await this.processGroups(groups, request, ctx);
+        const res = await this.processGroups(groups, request, ctx, this.config.cache_groups);
         if (res.updated) rcode = 'updated';
         else if (res.matched && rcode === 'noop') rcode = 'ok';
         fallThrough = res.fallThrough;
@@ -402,7 +401,9 @@ export class Sql {
    * `Fall-Through = yes` reply row continues with the next group, otherwise the first group that
    * matched ends the walk.
    */
-  private async processGroups(groups: readonly string[], request: Request, ctx: CallContext<SqlAuthorizeEnv>): Promise<{ matched: boolean; updated: boolean; fallThrough?: boolean }> {
+  private async processGroups(
+    groups: readonly string[], request: Request, ctx: CallContext<SqlAuthorizeEnv>, record = false,
+  ): Promise<{ matched: boolean; updated: boolean; fallThrough?: boolean }> {
     const a = ctx.env;
     const opts = { dict: this.dict, xlats: this.xlats };
     let matched = false;
@@ -410,6 +411,8 @@ export class Sql {
     let fallThrough: boolean | undefined;
     for (const g of groups) {
       setValue(request.request, this.groupAttr, g);
+      // cache_groups: the groups the walk reached stay in control (as FreeRADIUS v4 leaves them).
+      if (record) request.control.push(new Pair(this.groupAttr, g));
       try {
         if (a.groupCheck) {
           const r = await this.rows(a.groupCheck, request, ctx);

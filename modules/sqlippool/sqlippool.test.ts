@@ -127,7 +127,7 @@ for (const b of [sqlite, postgres]) {
       beforeAll(async () => { pg = await startPostgres(); }, 120_000);
     }
 
-    it('allocates, gives the same device its address again, renews, releases; Accounting-On frees the NAS', async () => {
+    it('allocates, gives the same device its address again, renews, releases (forgetting the owner); Accounting-On frees the NAS', async () => {
       const m = await b.fresh();
       await addRange(m, 'main', '192.0.2', 10, 3);
       const a = await alloc(m, 'aa-01');
@@ -140,10 +140,13 @@ for (const b of [sqlite, postgres]) {
       expect(await acct(m, 'Interim-Update', 'aa-01', a.ip)).toBe('updated');
       expect(await acct(m, 'Stop', 'aa-01', a.ip)).toBe('updated');
       expect(await leased(m, b)).toEqual([other.ip]);
-      // Released, still free: the device gets it back.
-      expect((await alloc(m, 'aa-01')).ip).toBe(a.ip);
+      // Released: the row forgets its owner (FreeRADIUS v4), so nothing is sticky any more.
+      const owner = await sqlOf(m).query(`SELECT owner FROM fr_ippool WHERE address = '${a.ip}'`);
+      expect(owner.rows[0][0]).toBe('');
+      const again = await alloc(m, 'aa-01');
+      expect(again.rcode).toBe('updated');
       // A Stop from another device does not free it.
-      expect(await acct(m, 'Stop', 'zz-99', a.ip)).toBe('notfound');
+      expect(await acct(m, 'Stop', 'zz-99', again.ip)).toBe('notfound');
       expect((await leased(m, b)).length).toBe(2);
       expect(await acct(m, 'Accounting-On', 'x')).toBe('updated');
       expect(await leased(m, b)).toEqual([]);
@@ -187,6 +190,22 @@ for (const b of [sqlite, postgres]) {
       expect(c.ip).toBe('192.0.2.50');
       // The first device's renewal no longer matches: the address has a new owner.
       expect(await acct(m, 'Interim-Update', 'first', '192.0.2.50')).toBe('notfound');
+    });
+
+    it('an allocation is held offer_duration, an update extends it to lease_duration; update_free frees the owner\'s other leases', async () => {
+      const m = await b.fresh({ offer: 30, lease: 3600 });
+      await addRange(m, 'main', '192.0.2', 60, 2);
+      const secs = b.dialect === 'sqlite' ? "CAST(strftime('%s', expiry_time) AS INTEGER) - CAST(strftime('%s', 'now') AS INTEGER)" : 'EXTRACT(EPOCH FROM expiry_time - localtimestamp)::int';
+      const left = async (ip: string) => Number((await sqlOf(m).query(`SELECT ${secs} FROM fr_ippool WHERE address = '${ip}'`)).rows[0][0]);
+      const a = await alloc(m, 'dev');
+      expect(await left(a.ip!)).toBeGreaterThan(20);
+      expect(await left(a.ip!)).toBeLessThanOrEqual(30);
+      expect(await acct(m, 'Start', 'dev', a.ip)).toBe('updated');
+      expect(await left(a.ip!)).toBeGreaterThan(3500);
+      // An update for an address the device does not hold: notfound, and its live lease is freed.
+      const other = a.ip === '192.0.2.60' ? '192.0.2.61' : '192.0.2.60';
+      expect(await acct(m, 'Interim-Update', 'dev', other)).toBe('notfound');
+      expect(await leased(m, b)).toEqual([]);
     });
 
     it('IPv6 prefixes: Delegated-IPv6-Prefix from a prefix pool, released on Stop', async () => {

@@ -8,8 +8,9 @@
  *
  * - `alloc` (`recv Access-Request`, `send Access-Accept`): the owner's previous address, else the
  *   requested one, else any free one; an exhausted pool → `on_exhausted`.
- * - `update` (`accounting Start`, `accounting Interim-Update`): extends the lease.
- * - `release` (`accounting Stop`): frees the lease (keeps the owner for next time).
+ * - `update` (`accounting Start`, `accounting Interim-Update`): frees the owner's other leases
+ *   (`update_free`), then extends the lease.
+ * - `release` (`accounting Stop`): frees the lease (the row forgets the owner).
  * - `bulk_release` (`accounting Accounting-On/Off`): frees every lease of the gateway (NAS).
  */
 import 'reflect-metadata';
@@ -34,7 +35,7 @@ const q = (item: string) => ({ item, as: 'template', escapeBy: escaperOf } as co
 
 /** Per-call arguments (FreeRADIUS call_env). */
 export const ALLOC_ENV = {
-  pool: 'pool_name',
+  pool: { item: 'pool_name', attrRef: true },
   requested: 'requested_address',
   existing: q('alloc_existing'),
   requestedQuery: q('alloc_requested'),
@@ -42,12 +43,12 @@ export const ALLOC_ENV = {
   check: q('pool_check'),
   exhausted: { item: 'exhausted_message', as: 'template' },
 } as const;
-export const UPDATE_ENV = { requested: 'requested_address', query: q('update_update') } as const;
+export const UPDATE_ENV = { requested: 'requested_address', free: q('update_free'), query: q('update_update') } as const;
 export const RELEASE_ENV = { requested: 'requested_address', query: q('release_clear') } as const;
 export const BULK_ENV = { gateway: 'gateway', query: q('bulk_release_clear') } as const;
 export const ACCT_ENV = {
   requested: 'requested_address', gateway: 'gateway',
-  update: q('update_update'), release: q('release_clear'), bulk: q('bulk_release_clear'),
+  free: q('update_free'), update: q('update_update'), release: q('release_clear'), bulk: q('bulk_release_clear'),
 } as const;
 
 /** The `deps` of the module: the sql instance named by `sql_module_instance`. */
@@ -150,6 +151,13 @@ export class Sqlippool {
   async update(request: Request, ctx: CallContext<EnvOf<typeof UPDATE_ENV>>): Promise<Rcode> {
     if (!ctx.env.requested || !ctx.env.query) return 'noop';
     try {
+      if (ctx.env.free) {
+        const f = await this.run(ctx.env.free, request, ctx);
+        if (f.affected > 0) {
+          this.counters.released.inc(f.affected);
+          ctx.log.info(`freed ${f.affected} other lease(s) of the owner (update_free)`);
+        }
+      }
       const r = await this.run(ctx.env.query, request, ctx);
       if (r.affected > 0) this.counters.updated.inc();
       return r.affected > 0 ? 'updated' : 'notfound';
@@ -197,7 +205,7 @@ export class Sqlippool {
       case 'start':
       case 'interim-update':
       case 'alive':
-        return this.update(request, { ...ctx, env: { requested: e.requested, query: e.update } });
+        return this.update(request, { ...ctx, env: { requested: e.requested, free: e.free, query: e.update } });
       case 'stop':
         return this.release(request, { ...ctx, env: { requested: e.requested, query: e.release } });
       case 'accounting-on':

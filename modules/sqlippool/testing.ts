@@ -13,13 +13,15 @@ export function ippoolSchema(dialect: 'sqlite' | 'postgresql'): string {
 }
 
 /** The body of `sqlippool [name] { … }` for `dialect`; `extra` lines go before the items. */
-export function sqlippoolConf(dialect: 'sqlite' | 'postgresql', o: { extra?: string; lease?: number; name?: string; attr?: string } = {}): string {
+export function sqlippoolConf(dialect: 'sqlite' | 'postgresql', o: { extra?: string; lease?: number; offer?: number; name?: string; attr?: string } = {}): string {
   const { extra = '', lease = 3600, name = '' } = o;
+  const offer = o.offer ?? lease;
   return `sqlippool ${name} {
 	sql_module_instance = "sql"
 	dialect = "${dialect}"
 ${extra}
 	ippool_table = "fr_ippool"
+	offer_duration = ${offer}
 	lease_duration = ${lease}
 	pool_name = "%{control.IP-Pool.Name}"
 	owner = "%{Calling-Station-Id}"

@@ -36,6 +36,7 @@ modules {
 		sql_module_instance = "sql"
 		dialect = "sqlite"
 		ippool_table = "fr_ippool"
+		offer_duration = 3600
 		lease_duration = 3600
 		pool_name = "%{control.IP-Pool.Name}"
 		owner = "%{Calling-Station-Id}"

@@ -68,8 +68,20 @@ function run(bin: string, args: string[], opts: { input?: string; timeoutMs?: nu
   });
 }
 
+/** Options of {@link startPostgres}. */
+export interface PgStartOptions {
+  /**
+   * Listen on the Unix socket only (`<dir>/.s.PGSQL.<port>`, no TCP), with this port number in the
+   * socket's name: for configurations that name a fixed port (FreeRADIUS's tests say 5432) while the
+   * host (the socket directory) is ours. `host` is then the socket directory.
+   */
+  socketOnlyPort?: number;
+  /** pg_hba.conf lines put before the default ones (first match wins). */
+  hba?: readonly string[];
+}
+
 /** Starts a private server. */
-export async function startPostgres(): Promise<PgServer> {
+export async function startPostgres(opts: PgStartOptions = {}): Promise<PgServer> {
   const bin = postgresBinDir();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-pg-'));
   const data = path.join(dir, 'data');
@@ -83,9 +95,14 @@ export async function startPostgres(): Promise<PgServer> {
   const user = asRoot ? 'postgres' : os.userInfo().username;
   const init = await run(path.join(bin, 'initdb'), ['-D', data, '-U', user, '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C']);
   if (init.code !== 0) throw new Error(`initdb failed:\n${init.err}`);
-  const [port] = await freePorts(1);
+  const port = opts.socketOnlyPort ?? (await freePorts(1))[0];
+  const host = opts.socketOnlyPort ? dir : '127.0.0.1';
+  if (opts.hba?.length) {
+    const hbaFile = path.join(data, 'pg_hba.conf');
+    fs.writeFileSync(hbaFile, [...opts.hba, fs.readFileSync(hbaFile, 'utf8')].join('\n'));
+  }
   fs.appendFileSync(path.join(data, 'postgresql.conf'), [
-    `listen_addresses = '127.0.0.1'`,
+    `listen_addresses = '${opts.socketOnlyPort ? '' : '127.0.0.1'}'`,
     `port = ${port}`,
     `unix_socket_directories = '${dir}'`,
     `fsync = on`,
@@ -100,13 +117,15 @@ export async function startPostgres(): Promise<PgServer> {
   }
   let stopped = false;
   const server: PgServer = {
-    host: '127.0.0.1',
+    host,
     port,
     user,
     dir,
-    url: (db = 'postgres') => `postgres://${user}@127.0.0.1:${port}/${db}`,
+    url: (db = 'postgres') => opts.socketOnlyPort
+      ? `postgres://${user}@/${db}?host=${encodeURIComponent(dir)}&port=${port}`
+      : `postgres://${user}@127.0.0.1:${port}/${db}`,
     async psql(sql, db = 'postgres') {
-      const r = await run(path.join(bin, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', db], { input: sql });
+      const r = await run(path.join(bin, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', String(port), '-U', user, '-d', db], { input: sql });
       if (r.code !== 0) throw new Error(`psql failed: ${r.err}`);
       return r.out;
     },

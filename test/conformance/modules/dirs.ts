@@ -11,6 +11,7 @@
  */
 
 import { startLdapDir } from './ldap-dir';
+import { startPostgresDir } from './postgres-dir';
 
 /** Where a directory runs. */
 export interface DirContext {
@@ -59,7 +60,7 @@ export const DIRS: Readonly<Record<string, DirSpec>> = {
   // The canonical copies of the SQL tests: FreeRADIUS never runs this directory (no all.mk).
   sql: { modules: ['sql'], needs: 'nothing: upstream never runs it on its own (no all.mk)' },
   sql_sqlite: { modules: ['sql'], needs: 'a fresh SQLite file per test, raddb/mods-config/sql/main/sqlite/{schema.sql,queries.conf}' },
-  sql_postgresql: { modules: ['sql'], needs: 'a PostgreSQL server (SQL_POSTGRESQL_TEST_SERVER), database radius' },
+  sql_postgresql: { modules: ['sql'], needs: 'a PostgreSQL server (SQL_POSTGRESQL_TEST_SERVER), database radius', start: startPostgresDir },
   sqlippool: { modules: ['sql', 'sqlippool'], needs: 'SQLite, raddb/mods-config/sql/ippool/sqlite/*' },
   sqlcounter: { modules: ['sql', 'sqlcounter'], needs: 'SQLite, raddb/mods-config/sql/counter/sqlite/dailycounter.conf' },
   redis: { modules: ['redis'], needs: 'a Redis cluster of 6 nodes on 30001-30006 (REDIS_TEST_SERVER)' },

@@ -181,6 +181,17 @@ async function runOne(ctx: TestContext, harness: string, hdir: string, opts: Mod
   try {
     const r = await server.inject('default', { code, pairs, src: { address: '127.0.0.1', port: 18120 }, client: 'test', via: 'unit_test_module' });
     const reply = r.pairs.slice();
+    // FreeRADIUS's RADIUS process copies the request's Proxy-State into the reply list; ours echoes it
+    // when encoding (core/process/radius/process.ts), which an in-process request skips: add it here
+    // as the packet would carry it.
+    if (r.code) {
+      const proxyState = dict.resolve('Proxy-State');
+      const echoed = r.request.request.filter((p) => p.da === proxyState);
+      if (echoed.length) {
+        for (let i = reply.length - 1; i >= 0; i--) if (reply[i].da === proxyState) reply.splice(i, 1);
+        reply.push(...echoed);
+      }
+    }
     const typeValue = packetType.values?.get(r.name.toLowerCase()) ?? r.code ?? 0;
     reply.push(new Pair(packetType, typeValue));
     const why = validate(reply, filterPairs);
