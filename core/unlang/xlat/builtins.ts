@@ -5,6 +5,7 @@
  */
 
 import * as crypto from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { DictAttr } from '../../dict/attr';
 import type { TimePrecision } from '../../types/data-types';
 import { RCODE_NAMES } from '../rcode';
@@ -12,9 +13,11 @@ import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxAsText, boxLeng
 import type { XlatContext, XlatRegistry } from './registry';
 import { ExprParser } from '../compile/expr-parser';
 import { resolveRef } from '../compile/refs';
-import { evalExpr, resolvePairs } from './eval';
+import { escapeRegex, evalExpr, resolvePairs } from './eval';
+import { makeRegex } from '../compile/expr-parser';
 import { printValue } from '../../value/print';
 import { registerFileXlats } from './file';
+import { md4 } from './md4';
 
 const str = (s: string): Box[] => [box('string', s)];
 const oct = (b: Buffer): Box[] => [box('octets', b)];
@@ -120,10 +123,20 @@ export function registerBuiltins(reg: XlatRegistry): void {
   reg.register('urlunquote', urlUnquote, { ...pure, returnType: 'string' });
 
   // ---- hashes
-  for (const [name, alg] of [['md5', 'md5'], ['md4', 'md4'], ['sha1', 'sha1'], ['sha2_224', 'sha224'], ['sha2_256', 'sha256'], ['sha2_384', 'sha384'], ['sha2_512', 'sha512'], ['sha3_224', 'sha3-224'], ['sha3_256', 'sha3-256'], ['sha3_384', 'sha3-384'], ['sha3_512', 'sha3-512']]) {
+  // MD4 is not in Node 20's OpenSSL 3 default provider: our own (RFC 1320) when createHash fails.
+  const hashes: [string, string][] = [['md5', 'md5'], ['sha1', 'sha1'],
+    ['sha2_224', 'sha224'], ['sha2_256', 'sha256'], ['sha2_384', 'sha384'], ['sha2_512', 'sha512'],
+    ['sha224', 'sha224'], ['sha256', 'sha256'], ['sha384', 'sha384'], ['sha512', 'sha512'],
+    ['sha2_512_224', 'sha512-224'], ['sha2_512_256', 'sha512-256'],
+    ['sha3_224', 'sha3-224'], ['sha3_256', 'sha3-256'], ['sha3_384', 'sha3-384'], ['sha3_512', 'sha3-512'],
+    ['blake2s_256', 'blake2s256'], ['blake2b_512', 'blake2b512']];
+  for (const [name, alg] of hashes) {
     reg.register(`hash.${name}`, hashFn(alg), { ...pure, returnType: 'octets' });
     reg.register(name, hashFn(alg), { ...pure, returnType: 'octets' });
   }
+  const md4Fn = (_c: XlatContext, args: Box[][]) => oct(md4(argOctets(args[0])));
+  reg.register('hash.md4', md4Fn, { ...pure, returnType: 'octets' });
+  reg.register('md4', md4Fn, { ...pure, returnType: 'octets' });
   reg.register('hmac.md5', hmacFn('md5'), { ...pure, returnType: 'octets', minArgs: 2 });
   reg.register('hmac.sha1', hmacFn('sha1'), { ...pure, returnType: 'octets', minArgs: 2 });
   reg.register('hmac.sha2_256', hmacFn('sha256'), { ...pure, returnType: 'octets', minArgs: 2 });
@@ -172,6 +185,55 @@ export function registerBuiltins(reg: XlatRegistry): void {
     const v = c.request.captures[n];
     return v === undefined ? [] : str(v);
   }, { returnType: 'string', maxArgs: 1 });
+  // %regex.search(pattern, subject): the =~ operator as a function (captures refreshed, cleared on no match).
+  reg.register('regex.search', (c, a) => {
+    let src = argString(a[0]);
+    let flags = '';
+    const m = /^\/(.*)\/([imsux]*)$/s.exec(src);
+    if (m) { src = m[1]; flags = m[2]; }
+    let re: RegExp;
+    try {
+      re = makeRegex(src, flags);
+    } catch (e) {
+      throw new BoxError(`Failed compiling regex: ${(e as Error).message}`);
+    }
+    for (const b of a[1] ?? []) {
+      const hit = re.exec(boxToString(b));
+      if (hit) {
+        c.request.captures = Array.from(hit, (v) => v ?? '');
+        c.request.namedCaptures = hit.groups ? Object.fromEntries(Object.entries(hit.groups).map(([k, v]) => [k, v ?? ''])) : undefined;
+        return [box('bool', true)];
+      }
+    }
+    c.request.captures = undefined;
+    c.request.namedCaptures = undefined;
+    return [box('bool', false)];
+  }, { returnType: 'bool', minArgs: 2, maxArgs: 2 });
+  // %regex.escape(s): the regex metacharacters of s backslash-escaped; %regex.safe(s): s, marked safe for a regex.
+  reg.register('regex.escape', (_c, a) => (a[0] ?? []).map((b) => box('string', escapeRegex(boxAsText(b)))), { ...pure, returnType: 'string', maxArgs: 1 });
+  reg.register('regex.safe', (_c, a) => (a[0] ?? []).map((b) => box('string', boxAsText(b))), { ...pure, returnType: 'string', maxArgs: 1 });
+  // %str.utf8(s): true when s is valid UTF-8; %str.printable(s): true when every character is printable.
+  reg.register('str.utf8', (_c, a) => [box('bool', (a[0] ?? []).every((b) => isUtf8(argOctets([b]))))], { ...pure, returnType: 'bool', maxArgs: 1 });
+  reg.register('str.printable', (_c, a) => [box('bool', (a[0] ?? []).every((b) => {
+    const buf = argOctets([b]);
+    if (!isUtf8(buf)) return false;
+    return !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u.test(buf.toString('utf8'));
+  }))], { ...pure, returnType: 'bool', maxArgs: 1 });
+  // %escape(s) / %unescape(s): rlm_escape with its default safe characters; every byte of any other
+  // character becomes =XX (upper-case hex); unescape turns each =XX back into its byte.
+  const SAFE = new Set('@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_: /');
+  reg.register('escape', (_c, a) => str([...argString(a[0])].map((ch) => SAFE.has(ch) ? ch : [...Buffer.from(ch, 'utf8')].map((b) => '=' + b.toString(16).toUpperCase().padStart(2, '0')).join('')).join('')), { ...pure, returnType: 'string' });
+  reg.register('unescape', (_c, a) => {
+    const t = Buffer.from(argString(a[0]), 'utf8');
+    const out: number[] = [];
+    for (let i = 0; i < t.length; i++) {
+      const h = t.subarray(i + 1, i + 3).toString('latin1');
+      if (t[i] === 0x3d && /^[0-9A-Fa-f]{2}$/.test(h)) { out.push(parseInt(h, 16)); i += 2; } else out.push(t[i]);
+    }
+    return str(Buffer.from(out).toString('utf8'));
+  }, { ...pure, returnType: 'string' });
+  // %join(a, b, …): every value of every argument, as one list.
+  reg.register('join', (_c, a) => a.flat(), { ...pure });
   reg.register('str.subst', (_c, a) => {
     const subject = argString(a[0]);
     const pattern = argString(a[1]);
@@ -190,6 +252,7 @@ export function registerBuiltins(reg: XlatRegistry): void {
     if (pattern === '') return str(subject);
     return str(subject.split(pattern).join(repl));
   }, { ...pure, returnType: 'string', minArgs: 3, maxArgs: 3 });
+  reg.register('subst', (c, a) => reg.get('str.subst')!.fn(c, a), { ...pure, returnType: 'string', minArgs: 3, maxArgs: 3 });
 
   // ---- time
   reg.register('l', (c) => [box('uint32', Math.floor(c.request.received))], { returnType: 'uint32' });

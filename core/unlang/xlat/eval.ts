@@ -158,7 +158,7 @@ export function refExists(ref: AttrRef, ctx: EvalContext): boolean {
   return resolvePairs(ref, ctx).length > 0;
 }
 
-function escapeRegex(s: string): string {
+export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
