@@ -10,7 +10,8 @@ import { DictAttr } from '../../dict/attr';
 import type { TimePrecision } from '../../types/data-types';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxAsText, boxLength, boxToOctets, boxToString, castBox } from './box';
-import type { XlatContext, XlatRegistry } from './registry';
+import type { XlatArgExpr, XlatContext, XlatRegistry } from './registry';
+import type { AttrRef } from '../compile/types';
 import { ExprParser } from '../compile/expr-parser';
 import { resolveRef } from '../compile/refs';
 import { escapeRegex, evalExpr, resolvePairs } from './eval';
@@ -297,28 +298,46 @@ export function registerBuiltins(reg: XlatRegistry): void {
     const i = c.interp?.loadBalanceChild();
     return i === undefined ? [] : [box('uint8', i)];
   }, { returnType: 'uint8' });
-  reg.register('pairs.print', (c, a) => {
+  // The pairs named by each argument: an attribute reference (`control.[*]`), or its text ('control.[*]').
+  const pairsOf = (c: XlatContext, a: Box[][], exprs: readonly XlatArgExpr[] | undefined): import('../../pair/pair').Pair[] => {
     const dict = c.dict ?? c.request.dict;
-    const out: Box[] = [];
-    for (const b of a[0] ?? []) {
+    const out: import('../../pair/pair').Pair[] = [];
+    for (let i = 0; i < a.length; i++) {
+      const ex = exprs?.[i];
+      if (ex && (ex.k === 'ref' || ex.k === 'exists') && ex.ref) {
+        out.push(...resolvePairs(ex.ref as AttrRef, c));
+        continue;
+      }
       if (!dict) break;
-      const text = boxAsText(b).replace(/^&/, '');
-      const loc = { file: '%pairs.print()', line: 1 };
-      const r = resolveRef(text, dict, undefined, loc, (src) => new ExprParser(src, { xlats: reg, resolveAttr: () => undefined }, loc).parse(false));
-      if (!r) continue;
-      for (const p of resolvePairs(r.ref, c)) out.push(box('string', printPairText(p)));
+      for (const b of a[i]) {
+        const text = boxAsText(b).replace(/^&/, '');
+        const loc = { file: '%pairs()', line: 1 };
+        let r;
+        try {
+          r = resolveRef(text, dict, undefined, loc, (src) => new ExprParser(src, { xlats: reg, resolveAttr: () => undefined }, loc).parse(false));
+        } catch (err) {
+          throw new BoxError(`Invalid attribute reference "${text}": ${(err as Error).message}`);
+        }
+        if (r) out.push(...resolvePairs(r.ref, c));
+      }
     }
     return out;
-  }, { returnType: 'string' });
-  reg.register('pairs.debug', (c, a) => {
-    if (c.request.log.debugEnabled) c.request.log.debug(`pairs: ${argString(a[0])}`);
+  };
+  reg.register('pairs.print', (c, a, ex) => pairsOf(c, a, ex).map((p) => box('string', printPairText(p))), { returnType: 'string' });
+  reg.register('pairs', (c, a, ex) => pairsOf(c, a, ex).map((p) => box('string', printPairText(p))), { returnType: 'string' });
+  reg.register('pairs.debug', (c, a, ex) => {
+    if (c.request.log.debugEnabled) {
+      const ps = pairsOf(c, a, ex);
+      c.request.log.debug(`Attributes matching ${ps.length ? '' : '(none)'}`);
+      for (const p of ps) c.request.log.debug(`  ${printPairText(p)}`);
+    }
     return [];
   }, {});
+  reg.register('debug_attr', (c, a, ex) => reg.get('pairs.debug')!.fn(c, a, ex), {});
   reg.register('debug', (c, a) => {
     if (c.request.log.debugEnabled) c.request.log.debug(argString(a[0]));
     return [];
   }, {});
-  reg.register('debug_attr', () => [], {});
   reg.register('log.info', (c, a) => { c.request.log.info(argString(a[0])); return []; }, {});
   reg.register('log.warn', (c, a) => { c.request.log.warn(argString(a[0])); return []; }, {});
   reg.register('log.err', (c, a) => { c.request.log.error(argString(a[0])); return []; }, {});

@@ -211,7 +211,7 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       for (let i = 0; i < e.args.length; i++) args[i] = evalExpr(e.args[i], ctx);
       let r: Box[] | Promise<Box[]>;
       try {
-        r = e.fn(ctx, args);
+        r = e.fn(ctx, args, e.args);
       } catch (err) {
         // A failing function fails the whole expansion, and with it the statement (edit,
         // condition, module call) that asked for it, as in FreeRADIUS; the reason goes to
