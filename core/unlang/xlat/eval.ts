@@ -17,6 +17,7 @@ import { makeRegex } from '../compile/expr-parser';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, BoxError, arith, box, boxToString, castBox, compareBoxes, isTruthy, unary } from './box';
 import type { XlatContext } from './registry';
+import { maskAddress } from './calc';
 import { REDACTED, isSecretAttr } from '../../pair/redact';
 
 /** Thrown (not an error) when an xlat function yields; carries the Promise and the call node. */
@@ -233,6 +234,11 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       const b = evalExpr(e.b, ctx);
       if (a.length === 0) return b.length && (e.op === '+' || e.op === '|') ? b : [];
       if (b.length === 0) return a;
+      if (e.op === '&') {
+        // An address and a netmask give the network prefix (192.0.2.1 & 255.255.255.0 = 192.0.2.0/24).
+        const m = maskAddress(a[0], b[0], undefined);
+        if (m) return [m];
+      }
       return [arith(a[0], e.op, b[0])];
     }
     case 'cmp': {
