@@ -279,7 +279,14 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       if (!listIsTrue(evalExpr(e.a, ctx))) return FALSE;
       return boolList(listIsTrue(evalExpr(e.b, ctx)));
     case 'or': {
-      const a = evalExpr(e.a, ctx);
+      // A calculation that fails (overflow, division by zero, a bad operand) is null: `||` replaces it.
+      let a: Box[];
+      try {
+        a = evalExpr(e.a, ctx);
+      } catch (err) {
+        if (!(err instanceof BoxError)) throw err;
+        a = [];
+      }
       if (listIsTrue(a)) return a;
       const b = evalExpr(e.b, ctx);
       return b.length ? b : a;
