@@ -10,7 +10,8 @@ import { DictAttr } from '../../dict/attr';
 import type { TimePrecision } from '../../types/data-types';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxAsText, boxLength, boxToOctets, boxToString, castBox } from './box';
-import type { XlatArgExpr, XlatContext, XlatRegistry } from './registry';
+import type { XlatArgExpr, XlatContext, XlatFunc, XlatRegistry } from './registry';
+import { ipv4FromInt, ipv4Mask, ipv4ToInt, splitPrefix } from '../../value/ip';
 import type { AttrRef } from '../compile/types';
 import { ExprParser } from '../compile/expr-parser';
 import { resolveRef } from '../compile/refs';
@@ -255,13 +256,68 @@ export function registerBuiltins(reg: XlatRegistry): void {
   }, { ...pure, returnType: 'string', minArgs: 3, maxArgs: 3 });
   reg.register('subst', (c, a) => reg.get('str.subst')!.fn(c, a), { ...pure, returnType: 'string', minArgs: 3, maxArgs: 3 });
 
+  // ---- IPv4 prefixes: %net.netmask(192.0.2.0/24) = 255.255.255.0, %net.broadcast(…) = 192.0.2.255 (also %ipv4.*).
+  const v4prefix = (b: Box) => {
+    const p = castBox(b, 'ipv4prefix');
+    const { addr, len } = splitPrefix(p.value as string);
+    return { net: ipv4ToInt(addr) >>> 0, mask: ipv4Mask(len) >>> 0 };
+  };
+  const netmask: XlatFunc = (_c, a) => (a[0] ?? []).map((b) => box('ipaddr', ipv4FromInt(v4prefix(b).mask)));
+  const broadcast: XlatFunc = (_c, a) => (a[0] ?? []).map((b) => {
+    const { net, mask } = v4prefix(b);
+    return box('ipaddr', ipv4FromInt(((net & mask) | (~mask >>> 0)) >>> 0));
+  });
+  for (const ns of ['net', 'ipv4']) {
+    reg.register(`${ns}.netmask`, netmask, { ...pure, returnType: 'ipaddr', minArgs: 1, maxArgs: 1 });
+    reg.register(`${ns}.broadcast`, broadcast, { ...pure, returnType: 'ipaddr', minArgs: 1, maxArgs: 1 });
+  }
+
   // ---- time
   reg.register('l', (c) => [box('uint32', Math.floor(c.request.received))], { returnType: 'uint32' });
   reg.register('c', () => [box('uint32', Math.floor(Date.now() / 1000))], { returnType: 'uint32' });
   reg.register('t', () => str(new Date().toString()), { returnType: 'string' });
   reg.register('T', () => str(new Date().toISOString()), { returnType: 'string' });
   reg.register('D', () => str(new Date().toISOString().slice(0, 10).replace(/-/g, '')), { returnType: 'string' });
-  reg.register('time', () => [box('date', Date.now() / 1000)], { returnType: 'date' });
+  // %time([what]): now; 'now', 'request', 'offset', 'dst', 'mday_offset', 'wday_offset'; else a date parsed.
+  const tzOffset = (d: Date) => -d.getTimezoneOffset() * 60;
+  const isDst = (d: Date) => {
+    const y = d.getFullYear();
+    return d.getTimezoneOffset() < Math.max(new Date(y, 0, 1).getTimezoneOffset(), new Date(y, 6, 1).getTimezoneOffset());
+  };
+  reg.register('time', (c, a) => {
+    if (!a[0]?.length) return [box('date', Date.now() / 1000)];
+    const what = argString(a[0]);
+    const now = new Date();
+    switch (what) {
+      case 'now': return [box('date', now.getTime() / 1000)];
+      case 'request': return [box('date', c.request.received)];
+      case 'offset': return [box('time_delta', tzOffset(now))];
+      case 'dst': return [box('bool', isDst(now))];
+      case 'mday_offset': return [box('time_delta', (now.getTime() - new Date(now.getFullYear(), now.getMonth(), 1).getTime()) / 1000)];
+      case 'wday_offset': return [box('time_delta', (now.getTime() - new Date(now.getFullYear(), now.getMonth(), now.getDate() - now.getDay()).getTime()) / 1000)];
+      default: return [castBox(box('string', what), 'date')];
+    }
+  }, { returnType: 'date', maxArgs: 1 });
+  reg.register('time.offset', () => [box('time_delta', tzOffset(new Date()))], { returnType: 'time_delta', maxArgs: 0 });
+  reg.register('time.is_dst', () => [box('bool', isDst(new Date()))], { returnType: 'bool', maxArgs: 0 });
+  // %time.next(<n><unit>): seconds until the start of the n-th next hour (h), day (d), week (w), month (m) or year (y), local time.
+  reg.register('time.next', (_c, a) => {
+    const spec = argString(a[0]).trim();
+    const m = /^(\d*)\s*([hdwmy])$/.exec(spec);
+    if (!m) throw new BoxError(`Invalid time specification "${spec}" (expected a number and one of h, d, w, m, y)`);
+    const n = m[1] === '' ? 1 : Number(m[1]);
+    const now = new Date();
+    const t = new Date(now.getTime());
+    t.setMilliseconds(0); t.setSeconds(0); t.setMinutes(0);
+    switch (m[2]) {
+      case 'h': t.setHours(t.getHours() + n); break;
+      case 'd': t.setHours(0); t.setDate(t.getDate() + n); break;
+      case 'w': t.setHours(0); t.setDate(t.getDate() - t.getDay() + 7 * n); break;
+      case 'm': t.setHours(0); t.setDate(1); t.setMonth(t.getMonth() + n); break;
+      case 'y': t.setHours(0); t.setDate(1); t.setMonth(0); t.setFullYear(t.getFullYear() + n); break;
+    }
+    return [box('uint64', BigInt(Math.round((t.getTime() - now.getTime()) / 1000)))];
+  }, { returnType: 'uint64', minArgs: 1, maxArgs: 1, wordArgs: true });
   reg.register('time.now', () => [box('date', Date.now() / 1000)], { returnType: 'date' });
   reg.register('time.request', (c) => [box('date', c.request.received)], { returnType: 'date' });
 
