@@ -101,13 +101,22 @@ export function registerBuiltins(reg: XlatRegistry): void {
     const out: Box[] = [];
     for (const b of a[0] ?? []) {
       const t = boxAsText(b).replace(/^0x/i, '');
-      if (t.length === 0 || t.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(t)) continue;
+      if (t.length === 0) continue;
+      if (t.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(t)) throw new BoxError('Invalid hex string');
       out.push(box('octets', Buffer.from(t, 'hex')));
     }
     return out;
   }, { ...pure, returnType: 'octets' });
   reg.register('base64.encode', (_c, a) => str(argOctets(a[0]).toString('base64')), { ...pure, returnType: 'string' });
-  reg.register('base64.decode', (_c, a) => oct(Buffer.from(argString(a[0]), 'base64')), { ...pure, returnType: 'octets' });
+  // Strict, as FreeRADIUS: only the standard alphabet, padding only at the end; anything else fails.
+  reg.register('base64.decode', (_c, a) => {
+    const t = argString(a[0]);
+    const m = /^([A-Za-z0-9+/]*)(={0,2})$/.exec(t);
+    if (!m || (m[1].length + m[2].length) % 4 === 1 || (m[2].length > 0 && (m[1].length + m[2].length) % 4 !== 0)) {
+      throw new BoxError('Invalid base64 string');
+    }
+    return oct(Buffer.from(m[1], 'base64'));
+  }, { ...pure, returnType: 'octets' });
   // RFC 3986: everything but the unreserved characters is percent-encoded.
   const urlQuote = (_c: XlatContext, a: Box[][]) => str(Buffer.from(argString(a[0]), 'utf8').reduce((s, b) => s + (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0')), ''));
   const urlUnquote = (_c: XlatContext, a: Box[][]) => {
@@ -390,8 +399,12 @@ export function registerBuiltins(reg: XlatRegistry): void {
     return [];
   }, {});
   reg.register('debug_attr', (c, a, ex) => reg.get('pairs.debug')!.fn(c, a, ex), {});
+  // %debug(<level>): the request's debug level before the call (0 or 2 here: the request logger's debug
+  // output is fixed when the request starts, so a new level has no effect). Any other argument is logged.
   reg.register('debug', (c, a) => {
-    if (c.request.log.debugEnabled) c.request.log.debug(argString(a[0]));
+    const t = argString(a[0]);
+    if (/^\d+$/.test(t) || t === '') return [box('uint8', c.request.log.debugEnabled ? 2 : 0)];
+    if (c.request.log.debugEnabled) c.request.log.debug(t);
     return [];
   }, {});
   reg.register('log.info', (c, a) => { c.request.log.info(argString(a[0])); return []; }, {});
