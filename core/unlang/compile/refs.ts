@@ -173,6 +173,9 @@ export function resolveRef(
     if (s.name === '') throw new CompileError(loc, `Invalid attribute reference "${text}"`);
     let child: DictAttr | undefined;
     if (da.type === 'group' || da.type === 'root') {
+      // A foreach variable over a structural attribute knows that attribute's children.
+      const own = da.childByName(s.name);
+      if (own) { pushPath(path, own, idxOf(s.idx), own.parent ?? undefined); da = own; continue; }
       child = dict.resolve(s.name);
       if (child) { pushPath(path, child, idxOf(s.idx), undefined); da = child; continue; }
     } else {

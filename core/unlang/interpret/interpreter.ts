@@ -817,8 +817,9 @@ export class Execution implements XlatInterpreterView {
     } catch {
       vb = castBox(item, 'string');
     }
-    const vp = new Pair(ins.varDa, vb.type === 'group' ? undefined : vb.value);
-    if (vb.type === 'group') vp.children = (item.pair?.children ?? []).map(copyPair);
+    const structural = ins.varDa.type === 'group';
+    const vp = new Pair(ins.varDa, structural ? undefined : vb.value);
+    if (structural) vp.children = (st.pairs?.[st.i]?.children ?? item.pair?.children ?? []).map(copyPair);
     local.push(vp);
     if (ins.keyDa) {
       let key: Box;
@@ -837,7 +838,10 @@ export class Execution implements XlatInterpreterView {
       if (st.pairs) {
         const p = st.pairs[st.i];
         const v = this.request.local.find((x) => x.da === ins.varDa);
-        if (v && !p.children && v.value !== undefined) {
+        if (v && p.children && v.children && p.da.isStructural && p.da.type !== 'group') {
+          // A structural attribute: its children as the loop body left them.
+          p.children = v.children.map(copyPair);
+        } else if (v && !p.children && v.value !== undefined) {
           try { p.value = castBox({ type: ins.varDa.type as never, value: v.value }, p.da.type as never, p.da).value; } catch { /* keep */ }
         }
       }

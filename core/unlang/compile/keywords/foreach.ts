@@ -36,10 +36,17 @@ export const foreachKeyword: Keyword = {
       return da;
     };
     const srcType = typeOf(source);
-    const valueType: BoxType = srcType && srcType !== 'bool' ? srcType : 'string';
+    const srcDa = source.k === 'ref' ? source.ref.segs[source.ref.segs.length - 1]?.da : undefined;
+    const valueType: BoxType = srcDa?.isStructural ? 'group' : srcType && srcType !== 'bool' ? srcType : 'string';
     let keyDa: DictAttr | undefined;
     if (decls.length === 2) keyDa = parseDecl(decls[0], 'string');
     const varDa = parseDecl(decls[decls.length - 1], valueType);
+    // Looping over a structural attribute (tlv, vsa, struct …): the variable is a group that knows the
+    // attribute's children by name, so `v.Child` resolves in the body.
+    if (srcDa && srcDa.isStructural && srcDa.type !== 'group' && decls[decls.length - 1].split(/\s+/).length === 1) {
+      for (const [k, v] of srcDa.byName) varDa.byName.set(k, v);
+      for (const [k, v] of srcDa.children) varDa.children.set(k, v);
+    }
     let ref: AttrRef | undefined;
     if (source.k === 'ref') {
       const r = source.ref;
