@@ -838,10 +838,8 @@ export class Execution implements XlatInterpreterView {
       if (st.pairs) {
         const p = st.pairs[st.i];
         const v = this.request.local.find((x) => x.da === ins.varDa);
-        if (v && p.children && v.children && p.da.isStructural && p.da.type !== 'group') {
-          // A structural attribute: its children as the loop body left them.
-          p.children = v.children.map(copyPair);
-        } else if (v && !p.children && v.value !== undefined) {
+        // Only leaf values are copied back: a structural variable can be read, not changed (as in FreeRADIUS).
+        if (v && !p.children && v.value !== undefined) {
           try { p.value = castBox({ type: ins.varDa.type as never, value: v.value }, p.da.type as never, p.da).value; } catch { /* keep */ }
         }
       }

@@ -18,6 +18,14 @@ export const foreachKeyword: Keyword = {
     const decls = m[1].split(',').map((s) => s.trim());
     if (decls.length > 2 || decls.some((d) => d === '')) throw new CompileError(cs.loc, `Invalid foreach variable declaration "${m[1].trim()}"`);
     const source = c.parseExpr(m[2], cs.loc, ctx, false);
+    // The source is an attribute reference or a function call, nothing else (`(1 + 2)` is not a target).
+    if (source.k !== 'ref' && source.k !== 'call') {
+      throw new CompileError(cs.loc, `Invalid foreach target "${m[2].trim()}": expected an attribute reference or a function call such as %func(…)`);
+    }
+    const valueDecl = decls[decls.length - 1].split(/\s+/);
+    if (source.k === 'call' && valueDecl.length < 2 && source.t === undefined) {
+      throw new CompileError(cs.loc, `foreach over a function call needs a data type for "${valueDecl[0]}" (e.g. "foreach string ${valueDecl[0]} (…)")`);
+    }
     const scope = new Scope(ctx.scope);
     const parseDecl = (d: string, dflt: BoxType): DictAttr => {
       const w = d.split(/\s+/);
@@ -31,6 +39,7 @@ export const foreachKeyword: Keyword = {
       } else if (w.length === 1) name = w[0];
       else throw new CompileError(cs.loc, `Invalid foreach variable "${d}"`);
       if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new CompileError(cs.loc, `Invalid foreach variable name "${name}"`);
+      if (c.dict.resolve(name)) throw new CompileError(cs.loc, `Invalid foreach variable name "${name}": it is the name of an attribute`);
       const da = localAttr(name, type);
       scope.declare(name, da, cs.loc);
       return da;
