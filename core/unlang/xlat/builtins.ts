@@ -398,6 +398,14 @@ export function registerBuiltins(reg: XlatRegistry): void {
     }
     return [];
   }, {});
+  // %pairs.immutable(ref): the pairs can no longer be changed or deleted by policy edits.
+  reg.register('pairs.immutable', (c, a, ex) => {
+    for (const p of pairsOf(c, a, ex)) {
+      p.immutable = true;
+      for (const ch of p.children ?? []) ch.immutable = true;
+    }
+    return [];
+  }, {});
   reg.register('debug_attr', (c, a, ex) => reg.get('pairs.debug')!.fn(c, a, ex), {});
   // %debug(<level>): the request's debug level before the call (0 or 2 here: the request logger's debug
   // output is fixed when the request starts, so a new level has no effect). Any other argument is logged.
