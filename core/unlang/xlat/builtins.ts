@@ -243,6 +243,11 @@ export function registerBuiltins(reg: XlatRegistry): void {
     }
     return str(Buffer.from(out).toString('utf8'));
   }, { ...pure, returnType: 'string' });
+  // The names of the older documentation (%concat, %lpad, %rpad) for the %str.* functions.
+  for (const n of ['concat', 'lpad', 'rpad']) {
+    const { name: _name, fn, ...opts } = reg.get(`str.${n}`)!;
+    reg.register(n, fn, opts);
+  }
   // %join(a, b, …): every value of every argument, as one list.
   reg.register('join', (_c, a) => a.flat(), { ...pure });
   reg.register('str.subst', (_c, a) => {
