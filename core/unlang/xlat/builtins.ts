@@ -438,6 +438,7 @@ const TIME_UNITS: Record<string, TimePrecision | undefined> = {
 /** `Name = value`, with structural pairs as `Name = { child, child }`. */
 function printPairText(p: import('../../pair/pair').Pair): string {
   if (p.children || p.da.isStructural) return `${p.da.name} = { ${(p.children ?? []).map(printPairText).join(', ')} }`;
+  if (p.da.flags.raw) return `raw.${p.da.name} = 0x${Buffer.isBuffer(p.value) ? p.value.toString('hex') : ''}`;
   return `${p.da.name} = ${printValue(p.da, p.value!)}`;
 }
 
