@@ -268,7 +268,7 @@ function leafEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
   const seg = ref.segs[ref.segs.length - 1];
   const da = seg.da;
   // Fast path: `list.Attr := literal` (the literal was typed by the compiler).
-  if (ins.op === ':=' && ref.segs.length === 1 && !ctx.request.list(ref.list).some((p) => p.immutable) && seg.idx === Idx.NONE && ref.up === 0 && ins.rhs.k === 'expr' && ins.rhs.e.k === 'lit' && ins.rhs.e.box.type === da.type) {
+  if (ins.op === ':=' && ref.segs.length === 1 && !ctx.request.hasImmutable && seg.idx === Idx.NONE && ref.up === 0 && ins.rhs.k === 'expr' && ins.rhs.e.k === 'lit' && ins.rhs.e.box.type === da.type) {
     const list = ctx.request.list(ref.list);
     let w = 0;
     for (let r = 0; r < list.length; r++) {
@@ -279,7 +279,7 @@ function leafEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
     list.push(new Pair(da, ins.rhs.e.box.value));
     return;
   }
-  if (ins.op !== '=') {
+  if (ins.op !== '=' && ctx.request.hasImmutable) {
     const l = containerFor(ref, ctx, false);
     if (l) for (const p of l) if (p.da === da && p.immutable) throw new BoxError(`Cannot modify immutable value of ${da.name}`);
   }

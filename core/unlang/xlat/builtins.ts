@@ -406,6 +406,7 @@ export function registerBuiltins(reg: XlatRegistry): void {
   // %pairs.immutable(ref): the pairs can no longer be changed or deleted by policy edits.
   reg.register('pairs.immutable', (c, a, ex) => {
     for (const p of pairsOf(c, a, ex)) {
+      c.request.hasImmutable = true;
       p.immutable = true;
       for (const ch of p.children ?? []) ch.immutable = true;
     }
