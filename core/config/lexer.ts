@@ -146,6 +146,24 @@ export class Lexer {
   private scanQuoted(start: number): { end: number; inner: string } {
     const src = this.src;
     const q = src[start];
+    // A triple-quoted string ("""…""" or '''…'''): quotes inside need no escape. The inner text is
+    // returned with those quotes backslash-escaped, so it reads as an ordinary quoted string.
+    if ((q === '"' || q === "'") && src[start + 1] === q && src[start + 2] === q) {
+      const close = q + q + q;
+      let j = start + 3;
+      while (j < src.length && src[j] !== '\n') {
+        if (src[j] === '\\') { j += 2; continue; }
+        if (src.startsWith(close, j)) {
+          // The closing run may be longer than three: the extra quotes belong to the content.
+          let e = j + 3;
+          while (src[e] === q) e++;
+          const body = src.slice(start + 3, e - 3);
+          return { end: e, inner: body.replace(/\\[\s\S]|['"]/g, (m) => (m === q ? '\\' + q : m)) };
+        }
+        j++;
+      }
+      return this.fail(start, `unterminated string, expected a closing ${close}`);
+    }
     let inner = '';
     let i = start + 1;
     let from = i;

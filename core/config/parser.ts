@@ -263,7 +263,8 @@ class Parser {
   private joinExpanded(toks: Token[], lex: Lexer, loc: ConfLoc, stack: MutSection[]): string {
     return this.join(toks, lex, (t) => {
       if (!t.text.includes('$')) return t.text;
-      if (t.kind === 'word' || t.kind === 'group') return this.expand(t.text, loc, stack, false);
+      // Inside a condition or a function call, `$ENV{X}` is a value: it becomes a quoted string.
+      if (t.kind === 'word' || t.kind === 'group') return this.expand(t.text, loc, stack, false, t.kind === 'group' || t.text.includes('('));
       if (t.kind === 'double') return `"${this.expand(t.value!, loc, stack, true)}"`;
       return t.text;
     });
@@ -368,7 +369,7 @@ class Parser {
   }
 
   /** Expand `${…}` and `$ENV{…}` in `text`; outside double quotes, single-quoted parts are left alone. */
-  private expand(text: string, loc: ConfLoc, stack: MutSection[], inDouble: boolean): string {
+  private expand(text: string, loc: ConfLoc, stack: MutSection[], inDouble: boolean, envQuote = false): string {
     if (!text.includes('$')) return text;
     let out = '';
     let i = 0;
@@ -397,8 +398,9 @@ class Parser {
           if (end < 0) throw new ConfError('ERR_CONF_REF', loc, `unterminated reference "${text.slice(i)}"`);
           const name = text.slice(i + 5, end);
           const v = this.env[name];
-          if (v === undefined) throw new ConfError('ERR_CONF_REF', loc, `environment variable "${name}" is not set`);
-          out += v;
+          // In a double-quoted string a missing variable is the empty string; bare, it is an error.
+          if (v === undefined && !(inDouble || quote === '"')) throw new ConfError('ERR_CONF_REF', loc, `environment variable "${name}" is not set`);
+          out += envQuote && quote === undefined ? `'${(v ?? '').replace(/[\\']/g, '\\$&')}'` : v ?? '';
           i = end + 1;
           continue;
         }

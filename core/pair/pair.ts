@@ -14,6 +14,8 @@ export class Pair {
   tag?: number;
   /** Children of a structural pair, in order. */
   children?: Pair[];
+  /** Set by `%pairs.immutable()`: policy edits can neither change nor delete this pair. */
+  immutable?: boolean;
   private _value: Value | undefined;
   /** Wire bytes for lazy decode (a subarray of the packet; no copy). */
   raw?: Buffer;

@@ -80,6 +80,8 @@ export class Request {
   captures: string[] | undefined;
   /** Named regex captures (`(?<name>…)`) of the last successful `=~`. */
   namedCaptures: Record<string, string> | undefined;
+  /** Set once `%pairs.immutable()` marked a pair: edits then check for immutable pairs. */
+  hasImmutable = false;
   /** Set when the request was cancelled (max_request_time, shutdown). */
   cancelled = false;
   /**

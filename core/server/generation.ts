@@ -19,6 +19,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ConfPair, ConfRoot, ConfSection } from '../config/ast';
+import { unescapeValue } from '../config/ast';
 import { ConfError } from '../config/errors';
 import { parseConfigFile } from '../config/parser';
 import { printSection } from '../config/print';
@@ -254,6 +255,20 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
       const name = (args[0] ?? []).map((b) => String(b.value)).join('');
       return [box('uint32', Math.min(0xffffffff, Math.max(0, Math.floor(counter(name)))))];
     }, { returnType: 'uint32', minArgs: 1, maxArgs: 1 });
+    // %config(path): a configuration item as a string (`%config(modules.exec.timeout)`, `%config('name')`);
+    // a section step matches a section's first or second name. Nothing when the item does not exist.
+    modules.xlats.register('config', (_c, args) => {
+      const path = (args[0] ?? []).map((b) => String(b.value)).join('').split('.');
+      let cur: ConfSection = root;
+      for (let i = 0; i < path.length - 1; i++) {
+        const next = cur.children.find((c): c is ConfSection => c.kind === 'section' && (c.name1 === path[i] || c.name2 === path[i]));
+        if (!next) return [];
+        cur = next;
+      }
+      const last = path[path.length - 1];
+      const item = cur.children.find((c): c is ConfPair => c.kind === 'pair' && c.attr === last && c.value !== undefined);
+      return item ? [box('string', unescapeValue(item.value!, item.quote))] : [];
+    }, { returnType: 'string', minArgs: 1, maxArgs: 1, wordArgs: true });
     // Every server name is known before any site compiles, so `call` may name a later one.
     const servers = new SiteTable(new Set(root.children.flatMap((c) => (c.kind === 'section' && c.name1 === 'server' && c.name2 ? [c.name2] : []))));
     const compile = { dict, xlats: modules.xlats, modules: modules.modules, moduleNames: () => modules.list().map((m) => m.name), virtualModules: modules.virtualModules, policies, servers };

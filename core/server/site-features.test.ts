@@ -161,3 +161,40 @@ describe('call <server> through the daemon', () => {
     expect(strings(r3, 'Reply-Message')).toEqual(['inner recv', 'back in default']);
   });
 });
+
+// %config(path): items of the loaded configuration, read from a policy.
+const CONFIG_XLAT_CONF = `
+name = tsradius-test
+client localhost {
+	ipaddr = 127.0.0.1
+	secret = testing123
+}
+security {
+	reject_delay = 0
+	max_attributes = 123
+}
+server default {
+	namespace = radius
+	listen {
+		type = Access-Request
+		udp {
+			ipaddr = 127.0.0.1
+			port = 0
+		}
+	}
+	recv Access-Request {
+		reply.Reply-Message := "%config(name) %config('security.max_attributes') [%config(security.no_such_item)]"
+		control.Auth-Type := Accept
+	}
+}
+`;
+
+describe('%config() reads the configuration (FreeRADIUS v4 xlat reference)', () => {
+  it('returns top-level and nested items, and nothing for a missing one', async () => {
+    const peer = await start(CONFIG_XLAT_CONF);
+    const req = buildRequest(C.AccessRequest, 'User-Name = "bob"', { id: 7 });
+    const r = await peer.exchange(req, 5000);
+    expect(r).not.toBeNull();
+    expect(pairValue(decodeReply(r!, req), 'Reply-Message')).toBe('tsradius-test 123 []');
+  });
+});

@@ -11,7 +11,7 @@ import type { Compiler } from './compiler';
 import { type Ctx, quoteValue } from './context';
 import { CompileError } from './errors';
 import { isRetypable } from './expr-parser';
-import { hintOf, type ResolvedRef } from './refs';
+import { hintOf, rawStep, type ResolvedRef } from './refs';
 import { Idx, type EditRhs, type Expr, type Instr, type PairTemplate } from './types';
 
 export const EDIT_OPS: ReadonlySet<string> = new Set([':=', '=', '+=', '-=', '*=', '/=', '|=', '&=', '^=', '<<=', '>>=', '<=', '>=', '%=']);
@@ -150,6 +150,14 @@ function templateAttr(c: Compiler, name: string, base: DictAttr | undefined, loc
   if (n.startsWith('&')) n = n.slice(1);
   for (const l of ['request.', 'reply.', 'control.', 'session-state.', 'parent.', 'outer.']) {
     if (n.toLowerCase().startsWith(l)) throw new CompileError(loc, `"${name}": a list qualifier is not allowed inside an edit list (names are relative to the list being edited)`);
+  }
+  if (/^raw\./i.test(n)) {
+    const parts = n.slice(4).split('.');
+    let cur = base ?? c.dict.root;
+    for (let i = 0; i < parts.length; i++) cur = rawStep(c.dict, cur, parts[i], i === parts.length - 1, loc, name);
+    const rpath: DictAttr[] = [];
+    for (let a: DictAttr | null = cur.parent; a && a !== base && a.type !== 'root'; a = a.parent) rpath.unshift(a);
+    return { da: cur, path: rpath };
   }
   const da = (base ? base.childByName(n) ?? c.dict.resolve(n, base) : undefined) ?? c.dict.resolve(n);
   if (!da) throw new CompileError(loc, `Unknown attribute "${name}"`, () => hintOf((base ? c.dict.suggestName(n, base) : undefined) ?? c.dict.suggestName(n)));

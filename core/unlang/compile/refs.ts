@@ -10,6 +10,7 @@ import type { ConfLoc } from '../../config/ast';
 import type { ListName } from '../../request/request';
 import type { BoxType } from '../xlat/box';
 import { CompileError } from './errors';
+import { rawOf, unknownAttr, unknownStructuralType } from '../../pair/raw';
 import { Idx, type AttrRef, type Expr, type Index, type RefSeg } from './types';
 
 const LISTS: Record<string, ListName> = {
@@ -136,6 +137,18 @@ export function resolveRef(
     const listIdx = idxOf(segs[i].idx);
     return { ref: { list, up, segs: [], listIdx, text, qualified: true }, t: listIdx === Idx.COUNT ? 'uint32' : undefined };
   }
+  if (segs[i].name.toLowerCase() === 'raw' && segs[i].idx === undefined && i < segs.length - 1 && !(scope?.lookup('raw'))) {
+    // `raw.26`, `raw.User-Name`, `raw.26.9.1`: the attribute as octets (numbers may be unknown).
+    const rpath: RefSeg[] = [];
+    let cur = dict.root;
+    for (let j = i + 1; j < segs.length; j++) {
+      const s = segs[j];
+      const d = rawStep(dict, cur, s.name, j === segs.length - 1, loc, text);
+      pushPath(rpath, d, idxOf(s.idx), cur === dict.root ? undefined : cur);
+      cur = d;
+    }
+    return { ref: { list: list ?? 'request', up, segs: rpath, text, qualified }, t: 'octets', da: cur };
+  }
   const path: RefSeg[] = [];
   let da: DictAttr | undefined;
   const first = segs[i];
@@ -173,6 +186,9 @@ export function resolveRef(
     if (s.name === '') throw new CompileError(loc, `Invalid attribute reference "${text}"`);
     let child: DictAttr | undefined;
     if (da.type === 'group' || da.type === 'root') {
+      // A foreach variable over a structural attribute knows that attribute's children.
+      const own = da.childByName(s.name);
+      if (own) { pushPath(path, own, idxOf(s.idx), own.parent ?? undefined); da = own; continue; }
       child = dict.resolve(s.name);
       if (child) { pushPath(path, child, idxOf(s.idx), undefined); da = child; continue; }
     } else {
@@ -188,6 +204,20 @@ export function resolveRef(
   const lastIdx = path[path.length - 1].idx;
   const t: BoxType | undefined = lastIdx === Idx.COUNT ? 'uint32' : da.isStructural ? 'group' : (da.type as BoxType);
   return { ref: { list: list!, up, segs: path, text, qualified: qualified || list === 'local' }, t, da };
+}
+
+/**
+ * One step of a `raw.` path under `cur`: a child by number (an unknown number gives an unknown
+ * attribute) or by name; the last step is the attribute's raw (octets) twin.
+ */
+export function rawStep(dict: Dictionary, cur: DictAttr, name: string, last: boolean, loc: ConfLoc, text: string): DictAttr {
+  const num = /^\d+$/.test(name) ? Number(name) : undefined;
+  let d = num !== undefined ? cur.child(num) : cur.childByName(name) ?? (cur === dict.root ? dict.resolve(name) : undefined);
+  if (!d) {
+    if (num === undefined) throw new CompileError(loc, `Unknown attribute "${name}" in "${text}"`);
+    d = unknownAttr(cur, num, last ? 'octets' : unknownStructuralType(cur));
+  }
+  return last ? rawOf(d) : d;
 }
 
 /** Appends `da` to the path, with any ancestors between `from` (exclusive) and `da`. */

@@ -134,7 +134,7 @@ function removeWhere(list: Pair[], locks: LockSet | undefined, pred: (p: Pair) =
   let w = 0;
   for (let r = 0; r < list.length; r++) {
     const p = list[r];
-    if (pred(p) && !locks?.has(p)) continue;
+    if (pred(p) && !locks?.has(p) && !p.immutable) continue;
     list[w++] = p;
   }
   list.length = w;
@@ -268,7 +268,7 @@ function leafEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
   const seg = ref.segs[ref.segs.length - 1];
   const da = seg.da;
   // Fast path: `list.Attr := literal` (the literal was typed by the compiler).
-  if (ins.op === ':=' && ref.segs.length === 1 && seg.idx === Idx.NONE && ref.up === 0 && ins.rhs.k === 'expr' && ins.rhs.e.k === 'lit' && ins.rhs.e.box.type === da.type) {
+  if (ins.op === ':=' && ref.segs.length === 1 && !ctx.request.hasImmutable && seg.idx === Idx.NONE && ref.up === 0 && ins.rhs.k === 'expr' && ins.rhs.e.k === 'lit' && ins.rhs.e.box.type === da.type) {
     const list = ctx.request.list(ref.list);
     let w = 0;
     for (let r = 0; r < list.length; r++) {
@@ -278,6 +278,10 @@ function leafEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
     if (w !== list.length) list.length = w;
     list.push(new Pair(da, ins.rhs.e.box.value));
     return;
+  }
+  if (ins.op !== '=' && ctx.request.hasImmutable) {
+    const l = containerFor(ref, ctx, false);
+    if (l) for (const p of l) if (p.da === da && p.immutable) throw new BoxError(`Cannot modify immutable value of ${da.name}`);
   }
   const raw = rhsValues(ins.rhs, ctx);
   let values = raw;

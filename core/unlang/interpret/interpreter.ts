@@ -817,8 +817,9 @@ export class Execution implements XlatInterpreterView {
     } catch {
       vb = castBox(item, 'string');
     }
-    const vp = new Pair(ins.varDa, vb.type === 'group' ? undefined : vb.value);
-    if (vb.type === 'group') vp.children = (item.pair?.children ?? []).map(copyPair);
+    const structural = ins.varDa.type === 'group';
+    const vp = new Pair(ins.varDa, structural ? undefined : vb.value);
+    if (structural) vp.children = (st.pairs?.[st.i]?.children ?? item.pair?.children ?? []).map(copyPair);
     local.push(vp);
     if (ins.keyDa) {
       let key: Box;
@@ -837,6 +838,7 @@ export class Execution implements XlatInterpreterView {
       if (st.pairs) {
         const p = st.pairs[st.i];
         const v = this.request.local.find((x) => x.da === ins.varDa);
+        // Only leaf values are copied back: a structural variable can be read, not changed (as in FreeRADIUS).
         if (v && !p.children && v.value !== undefined) {
           try { p.value = castBox({ type: ins.varDa.type as never, value: v.value }, p.da.type as never, p.da).value; } catch { /* keep */ }
         }

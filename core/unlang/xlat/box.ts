@@ -255,6 +255,14 @@ export function arith(a: Box, op: ArithOp, b: Box, hint?: BoxType): Box {
       if (op === '+') return box('string', x + y);
       if (op === '-') return box('string', y !== '' && x.endsWith(y) ? x.slice(0, x.length - y.length) : x);
       if (op === '^') return box('string', y + x);
+      if ((op === '&' || op === '|') && !isNumeric(tb)) {
+        // Byte-wise on the strings' bytes (as for octets).
+        const xb = Buffer.from(x, 'utf8');
+        const yb = Buffer.from(y, 'utf8');
+        const o = Buffer.alloc(xb.length);
+        for (let i = 0; i < xb.length; i++) o[i] = op === '&' ? xb[i] & (yb[i] ?? 0) : xb[i] | (yb[i] ?? 0);
+        return box('string', o.toString('latin1'));
+      }
       // A string that holds a number takes part in arithmetic.
       if (isNumeric(tb)) { a = castBox(a, tb); ta = tb; }
       else throw new BoxError(`Cannot apply ${op} to strings`);

@@ -5,16 +5,21 @@
  */
 
 import * as crypto from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { DictAttr } from '../../dict/attr';
 import type { TimePrecision } from '../../types/data-types';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxAsText, boxLength, boxToOctets, boxToString, castBox } from './box';
-import type { XlatContext, XlatRegistry } from './registry';
+import type { XlatArgExpr, XlatContext, XlatFunc, XlatRegistry } from './registry';
+import { ipv4FromInt, ipv4Mask, ipv4ToInt, splitPrefix } from '../../value/ip';
+import type { AttrRef } from '../compile/types';
 import { ExprParser } from '../compile/expr-parser';
 import { resolveRef } from '../compile/refs';
-import { evalExpr, resolvePairs } from './eval';
+import { escapeRegex, evalExpr, resolvePairs } from './eval';
+import { makeRegex } from '../compile/expr-parser';
 import { printValue } from '../../value/print';
 import { registerFileXlats } from './file';
+import { md4 } from './md4';
 
 const str = (s: string): Box[] => [box('string', s)];
 const oct = (b: Buffer): Box[] => [box('octets', b)];
@@ -96,13 +101,22 @@ export function registerBuiltins(reg: XlatRegistry): void {
     const out: Box[] = [];
     for (const b of a[0] ?? []) {
       const t = boxAsText(b).replace(/^0x/i, '');
-      if (t.length === 0 || t.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(t)) continue;
+      if (t.length === 0) continue;
+      if (t.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(t)) throw new BoxError('Invalid hex string');
       out.push(box('octets', Buffer.from(t, 'hex')));
     }
     return out;
   }, { ...pure, returnType: 'octets' });
   reg.register('base64.encode', (_c, a) => str(argOctets(a[0]).toString('base64')), { ...pure, returnType: 'string' });
-  reg.register('base64.decode', (_c, a) => oct(Buffer.from(argString(a[0]), 'base64')), { ...pure, returnType: 'octets' });
+  // Strict, as FreeRADIUS: only the standard alphabet, padding only at the end; anything else fails.
+  reg.register('base64.decode', (_c, a) => {
+    const t = argString(a[0]);
+    const m = /^([A-Za-z0-9+/]*)(={0,2})$/.exec(t);
+    if (!m || (m[1].length + m[2].length) % 4 === 1 || (m[2].length > 0 && (m[1].length + m[2].length) % 4 !== 0)) {
+      throw new BoxError('Invalid base64 string');
+    }
+    return oct(Buffer.from(m[1], 'base64'));
+  }, { ...pure, returnType: 'octets' });
   // RFC 3986: everything but the unreserved characters is percent-encoded.
   const urlQuote = (_c: XlatContext, a: Box[][]) => str(Buffer.from(argString(a[0]), 'utf8').reduce((s, b) => s + (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0')), ''));
   const urlUnquote = (_c: XlatContext, a: Box[][]) => {
@@ -120,10 +134,20 @@ export function registerBuiltins(reg: XlatRegistry): void {
   reg.register('urlunquote', urlUnquote, { ...pure, returnType: 'string' });
 
   // ---- hashes
-  for (const [name, alg] of [['md5', 'md5'], ['md4', 'md4'], ['sha1', 'sha1'], ['sha2_224', 'sha224'], ['sha2_256', 'sha256'], ['sha2_384', 'sha384'], ['sha2_512', 'sha512'], ['sha3_224', 'sha3-224'], ['sha3_256', 'sha3-256'], ['sha3_384', 'sha3-384'], ['sha3_512', 'sha3-512']]) {
+  // MD4 is not in Node 20's OpenSSL 3 default provider: our own (RFC 1320) when createHash fails.
+  const hashes: [string, string][] = [['md5', 'md5'], ['sha1', 'sha1'],
+    ['sha2_224', 'sha224'], ['sha2_256', 'sha256'], ['sha2_384', 'sha384'], ['sha2_512', 'sha512'],
+    ['sha224', 'sha224'], ['sha256', 'sha256'], ['sha384', 'sha384'], ['sha512', 'sha512'],
+    ['sha2_512_224', 'sha512-224'], ['sha2_512_256', 'sha512-256'],
+    ['sha3_224', 'sha3-224'], ['sha3_256', 'sha3-256'], ['sha3_384', 'sha3-384'], ['sha3_512', 'sha3-512'],
+    ['blake2s_256', 'blake2s256'], ['blake2b_512', 'blake2b512']];
+  for (const [name, alg] of hashes) {
     reg.register(`hash.${name}`, hashFn(alg), { ...pure, returnType: 'octets' });
     reg.register(name, hashFn(alg), { ...pure, returnType: 'octets' });
   }
+  const md4Fn = (_c: XlatContext, args: Box[][]) => oct(md4(argOctets(args[0])));
+  reg.register('hash.md4', md4Fn, { ...pure, returnType: 'octets' });
+  reg.register('md4', md4Fn, { ...pure, returnType: 'octets' });
   reg.register('hmac.md5', hmacFn('md5'), { ...pure, returnType: 'octets', minArgs: 2 });
   reg.register('hmac.sha1', hmacFn('sha1'), { ...pure, returnType: 'octets', minArgs: 2 });
   reg.register('hmac.sha2_256', hmacFn('sha256'), { ...pure, returnType: 'octets', minArgs: 2 });
@@ -172,6 +196,60 @@ export function registerBuiltins(reg: XlatRegistry): void {
     const v = c.request.captures[n];
     return v === undefined ? [] : str(v);
   }, { returnType: 'string', maxArgs: 1 });
+  // %regex.search(pattern, subject): the =~ operator as a function (captures refreshed, cleared on no match).
+  reg.register('regex.search', (c, a) => {
+    let src = argString(a[0]);
+    let flags = '';
+    const m = /^\/(.*)\/([imsux]*)$/s.exec(src);
+    if (m) { src = m[1]; flags = m[2]; }
+    let re: RegExp;
+    try {
+      re = makeRegex(src, flags);
+    } catch (e) {
+      throw new BoxError(`Failed compiling regex: ${(e as Error).message}`);
+    }
+    for (const b of a[1] ?? []) {
+      const hit = re.exec(boxToString(b));
+      if (hit) {
+        c.request.captures = Array.from(hit, (v) => v ?? '');
+        c.request.namedCaptures = hit.groups ? Object.fromEntries(Object.entries(hit.groups).map(([k, v]) => [k, v ?? ''])) : undefined;
+        return [box('bool', true)];
+      }
+    }
+    c.request.captures = undefined;
+    c.request.namedCaptures = undefined;
+    return [box('bool', false)];
+  }, { returnType: 'bool', minArgs: 2, maxArgs: 2 });
+  // %regex.escape(s): the regex metacharacters of s backslash-escaped; %regex.safe(s): s, marked safe for a regex.
+  reg.register('regex.escape', (_c, a) => (a[0] ?? []).map((b) => box('string', escapeRegex(boxAsText(b)))), { ...pure, returnType: 'string', maxArgs: 1 });
+  reg.register('regex.safe', (_c, a) => (a[0] ?? []).map((b) => box('string', boxAsText(b))), { ...pure, returnType: 'string', maxArgs: 1 });
+  // %str.utf8(s): true when s is valid UTF-8; %str.printable(s): true when every character is printable.
+  reg.register('str.utf8', (_c, a) => [box('bool', (a[0] ?? []).every((b) => isUtf8(argOctets([b]))))], { ...pure, returnType: 'bool', maxArgs: 1 });
+  reg.register('str.printable', (_c, a) => [box('bool', (a[0] ?? []).every((b) => {
+    const buf = argOctets([b]);
+    if (!isUtf8(buf)) return false;
+    return !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u.test(buf.toString('utf8'));
+  }))], { ...pure, returnType: 'bool', maxArgs: 1 });
+  // %escape(s) / %unescape(s): rlm_escape with its default safe characters; every byte of any other
+  // character becomes =XX (upper-case hex); unescape turns each =XX back into its byte.
+  const SAFE = new Set('@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_: /');
+  reg.register('escape', (_c, a) => str([...argString(a[0])].map((ch) => SAFE.has(ch) ? ch : [...Buffer.from(ch, 'utf8')].map((b) => '=' + b.toString(16).toUpperCase().padStart(2, '0')).join('')).join('')), { ...pure, returnType: 'string' });
+  reg.register('unescape', (_c, a) => {
+    const t = Buffer.from(argString(a[0]), 'utf8');
+    const out: number[] = [];
+    for (let i = 0; i < t.length; i++) {
+      const h = t.subarray(i + 1, i + 3).toString('latin1');
+      if (t[i] === 0x3d && /^[0-9A-Fa-f]{2}$/.test(h)) { out.push(parseInt(h, 16)); i += 2; } else out.push(t[i]);
+    }
+    return str(Buffer.from(out).toString('utf8'));
+  }, { ...pure, returnType: 'string' });
+  // The names of the older documentation (%concat, %lpad, %rpad) for the %str.* functions.
+  for (const n of ['concat', 'lpad', 'rpad']) {
+    const { name: _name, fn, ...opts } = reg.get(`str.${n}`)!;
+    reg.register(n, fn, opts);
+  }
+  // %join(a, b, …): every value of every argument, as one list.
+  reg.register('join', (_c, a) => a.flat(), { ...pure });
   reg.register('str.subst', (_c, a) => {
     const subject = argString(a[0]);
     const pattern = argString(a[1]);
@@ -190,6 +268,23 @@ export function registerBuiltins(reg: XlatRegistry): void {
     if (pattern === '') return str(subject);
     return str(subject.split(pattern).join(repl));
   }, { ...pure, returnType: 'string', minArgs: 3, maxArgs: 3 });
+  reg.register('subst', (c, a) => reg.get('str.subst')!.fn(c, a), { ...pure, returnType: 'string', minArgs: 3, maxArgs: 3 });
+
+  // ---- IPv4 prefixes: %net.netmask(192.0.2.0/24) = 255.255.255.0, %net.broadcast(…) = 192.0.2.255 (also %ipv4.*).
+  const v4prefix = (b: Box) => {
+    const p = castBox(b, 'ipv4prefix');
+    const { addr, len } = splitPrefix(p.value as string);
+    return { net: ipv4ToInt(addr) >>> 0, mask: ipv4Mask(len) >>> 0 };
+  };
+  const netmask: XlatFunc = (_c, a) => (a[0] ?? []).map((b) => box('ipaddr', ipv4FromInt(v4prefix(b).mask)));
+  const broadcast: XlatFunc = (_c, a) => (a[0] ?? []).map((b) => {
+    const { net, mask } = v4prefix(b);
+    return box('ipaddr', ipv4FromInt(((net & mask) | (~mask >>> 0)) >>> 0));
+  });
+  for (const ns of ['net', 'ipv4']) {
+    reg.register(`${ns}.netmask`, netmask, { ...pure, returnType: 'ipaddr', minArgs: 1, maxArgs: 1 });
+    reg.register(`${ns}.broadcast`, broadcast, { ...pure, returnType: 'ipaddr', minArgs: 1, maxArgs: 1 });
+  }
 
   // ---- time
   reg.register('l', (c) => [box('uint32', Math.floor(c.request.received))], { returnType: 'uint32' });
@@ -197,7 +292,46 @@ export function registerBuiltins(reg: XlatRegistry): void {
   reg.register('t', () => str(new Date().toString()), { returnType: 'string' });
   reg.register('T', () => str(new Date().toISOString()), { returnType: 'string' });
   reg.register('D', () => str(new Date().toISOString().slice(0, 10).replace(/-/g, '')), { returnType: 'string' });
-  reg.register('time', () => [box('date', Date.now() / 1000)], { returnType: 'date' });
+  // %time([what]): now; 'now', 'request', 'offset', 'dst', 'mday_offset', 'wday_offset'; else a date parsed.
+  const tzOffset = (d: Date) => -d.getTimezoneOffset() * 60;
+  const isDst = (d: Date) => {
+    const y = d.getFullYear();
+    return d.getTimezoneOffset() < Math.max(new Date(y, 0, 1).getTimezoneOffset(), new Date(y, 6, 1).getTimezoneOffset());
+  };
+  reg.register('time', (c, a) => {
+    if (!a[0]?.length) return [box('date', Date.now() / 1000)];
+    const what = argString(a[0]);
+    const now = new Date();
+    switch (what) {
+      case 'now': return [box('date', now.getTime() / 1000)];
+      case 'request': return [box('date', c.request.received)];
+      case 'offset': return [box('time_delta', tzOffset(now))];
+      case 'dst': return [box('bool', isDst(now))];
+      case 'mday_offset': return [box('time_delta', (now.getTime() - new Date(now.getFullYear(), now.getMonth(), 1).getTime()) / 1000)];
+      case 'wday_offset': return [box('time_delta', (now.getTime() - new Date(now.getFullYear(), now.getMonth(), now.getDate() - now.getDay()).getTime()) / 1000)];
+      default: return [castBox(box('string', what), 'date')];
+    }
+  }, { returnType: 'date', maxArgs: 1 });
+  reg.register('time.offset', () => [box('time_delta', tzOffset(new Date()))], { returnType: 'time_delta', maxArgs: 0 });
+  reg.register('time.is_dst', () => [box('bool', isDst(new Date()))], { returnType: 'bool', maxArgs: 0 });
+  // %time.next(<n><unit>): seconds until the start of the n-th next hour (h), day (d), week (w), month (m) or year (y), local time.
+  reg.register('time.next', (_c, a) => {
+    const spec = argString(a[0]).trim();
+    const m = /^(\d*)\s*([hdwmy])$/.exec(spec);
+    if (!m) throw new BoxError(`Invalid time specification "${spec}" (expected a number and one of h, d, w, m, y)`);
+    const n = m[1] === '' ? 1 : Number(m[1]);
+    const now = new Date();
+    const t = new Date(now.getTime());
+    t.setMilliseconds(0); t.setSeconds(0); t.setMinutes(0);
+    switch (m[2]) {
+      case 'h': t.setHours(t.getHours() + n); break;
+      case 'd': t.setHours(0); t.setDate(t.getDate() + n); break;
+      case 'w': t.setHours(0); t.setDate(t.getDate() - t.getDay() + 7 * n); break;
+      case 'm': t.setHours(0); t.setDate(1); t.setMonth(t.getMonth() + n); break;
+      case 'y': t.setHours(0); t.setDate(1); t.setMonth(0); t.setFullYear(t.getFullYear() + n); break;
+    }
+    return [box('uint64', BigInt(Math.round((t.getTime() - now.getTime()) / 1000)))];
+  }, { returnType: 'uint64', minArgs: 1, maxArgs: 1, wordArgs: true });
   reg.register('time.now', () => [box('date', Date.now() / 1000)], { returnType: 'date' });
   reg.register('time.request', (c) => [box('date', c.request.received)], { returnType: 'date' });
 
@@ -234,28 +368,59 @@ export function registerBuiltins(reg: XlatRegistry): void {
     const i = c.interp?.loadBalanceChild();
     return i === undefined ? [] : [box('uint8', i)];
   }, { returnType: 'uint8' });
-  reg.register('pairs.print', (c, a) => {
+  // The pairs named by each argument: an attribute reference (`control.[*]`), or its text ('control.[*]').
+  const pairsOf = (c: XlatContext, a: Box[][], exprs: readonly XlatArgExpr[] | undefined): import('../../pair/pair').Pair[] => {
     const dict = c.dict ?? c.request.dict;
-    const out: Box[] = [];
-    for (const b of a[0] ?? []) {
+    const out: import('../../pair/pair').Pair[] = [];
+    for (let i = 0; i < a.length; i++) {
+      const ex = exprs?.[i];
+      if (ex && (ex.k === 'ref' || ex.k === 'exists') && ex.ref) {
+        out.push(...resolvePairs(ex.ref as AttrRef, c));
+        continue;
+      }
       if (!dict) break;
-      const text = boxAsText(b).replace(/^&/, '');
-      const loc = { file: '%pairs.print()', line: 1 };
-      const r = resolveRef(text, dict, undefined, loc, (src) => new ExprParser(src, { xlats: reg, resolveAttr: () => undefined }, loc).parse(false));
-      if (!r) continue;
-      for (const p of resolvePairs(r.ref, c)) out.push(box('string', printPairText(p)));
+      for (const b of a[i]) {
+        const text = boxAsText(b).replace(/^&/, '');
+        const loc = { file: '%pairs()', line: 1 };
+        let r;
+        try {
+          r = resolveRef(text, dict, undefined, loc, (src) => new ExprParser(src, { xlats: reg, resolveAttr: () => undefined }, loc).parse(false));
+        } catch (err) {
+          throw new BoxError(`Invalid attribute reference "${text}": ${(err as Error).message}`);
+        }
+        if (r) out.push(...resolvePairs(r.ref, c));
+      }
     }
     return out;
-  }, { returnType: 'string' });
-  reg.register('pairs.debug', (c, a) => {
-    if (c.request.log.debugEnabled) c.request.log.debug(`pairs: ${argString(a[0])}`);
+  };
+  reg.register('pairs.print', (c, a, ex) => pairsOf(c, a, ex).map((p) => box('string', printPairText(p))), { returnType: 'string' });
+  reg.register('pairs', (c, a, ex) => pairsOf(c, a, ex).map((p) => box('string', printPairText(p))), { returnType: 'string' });
+  reg.register('pairs.debug', (c, a, ex) => {
+    if (c.request.log.debugEnabled) {
+      const ps = pairsOf(c, a, ex);
+      c.request.log.debug(`Attributes matching ${ps.length ? '' : '(none)'}`);
+      for (const p of ps) c.request.log.debug(`  ${printPairText(p)}`);
+    }
     return [];
   }, {});
+  // %pairs.immutable(ref): the pairs can no longer be changed or deleted by policy edits.
+  reg.register('pairs.immutable', (c, a, ex) => {
+    for (const p of pairsOf(c, a, ex)) {
+      c.request.hasImmutable = true;
+      p.immutable = true;
+      for (const ch of p.children ?? []) ch.immutable = true;
+    }
+    return [];
+  }, {});
+  reg.register('debug_attr', (c, a, ex) => reg.get('pairs.debug')!.fn(c, a, ex), {});
+  // %debug(<level>): the request's debug level before the call (0 or 2 here: the request logger's debug
+  // output is fixed when the request starts, so a new level has no effect). Any other argument is logged.
   reg.register('debug', (c, a) => {
-    if (c.request.log.debugEnabled) c.request.log.debug(argString(a[0]));
+    const t = argString(a[0]);
+    if (/^\d+$/.test(t) || t === '') return [box('uint8', c.request.log.debugEnabled ? 2 : 0)];
+    if (c.request.log.debugEnabled) c.request.log.debug(t);
     return [];
   }, {});
-  reg.register('debug_attr', () => [], {});
   reg.register('log.info', (c, a) => { c.request.log.info(argString(a[0])); return []; }, {});
   reg.register('log.warn', (c, a) => { c.request.log.warn(argString(a[0])); return []; }, {});
   reg.register('log.err', (c, a) => { c.request.log.error(argString(a[0])); return []; }, {});
@@ -274,6 +439,7 @@ const TIME_UNITS: Record<string, TimePrecision | undefined> = {
 /** `Name = value`, with structural pairs as `Name = { child, child }`. */
 function printPairText(p: import('../../pair/pair').Pair): string {
   if (p.children || p.da.isStructural) return `${p.da.name} = { ${(p.children ?? []).map(printPairText).join(', ')} }`;
+  if (p.da.flags.raw) return `raw.${p.da.name} = 0x${Buffer.isBuffer(p.value) ? p.value.toString('hex') : ''}`;
   return `${p.da.name} = ${printValue(p.da, p.value!)}`;
 }
 

@@ -46,8 +46,9 @@ function bigOf(b: Box): bigint {
 }
 
 /** `addr & mask` with a contiguous mask: the network prefix. */
-function maskAddress(a: Box, b: Box, out: BoxType | undefined): Box | undefined {
-  if ((a.type === 'ipaddr' || a.type === 'combo-ip' && !(a.value as string).includes(':')) && (isIntType(b.type) || b.type === 'octets')) {
+export function maskAddress(a: Box, b: Box, out: BoxType | undefined): Box | undefined {
+  const v4 = (x: Box) => x.type === 'ipaddr' || (x.type === 'combo-ip' && !(x.value as string).includes(':'));
+  if (v4(a) && (isIntType(b.type) || b.type === 'octets' || v4(b))) {
     const mask = bigOf(b) & 0xffffffffn;
     const bits = maskBits(mask, 32);
     if (bits < 0) throw new BoxError(`Invalid network mask '0x${mask.toString(16).padStart(8, '0')}'`);

@@ -17,6 +17,7 @@ import { makeRegex } from '../compile/expr-parser';
 import { RCODE_NAMES } from '../rcode';
 import { type Box, BoxError, arith, box, boxToString, castBox, compareBoxes, isTruthy, unary } from './box';
 import type { XlatContext } from './registry';
+import { maskAddress } from './calc';
 import { REDACTED, isSecretAttr } from '../../pair/redact';
 
 /** Thrown (not an error) when an xlat function yields; carries the Promise and the call node. */
@@ -158,7 +159,7 @@ export function refExists(ref: AttrRef, ctx: EvalContext): boolean {
   return resolvePairs(ref, ctx).length > 0;
 }
 
-function escapeRegex(s: string): string {
+export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
@@ -211,7 +212,7 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       for (let i = 0; i < e.args.length; i++) args[i] = evalExpr(e.args[i], ctx);
       let r: Box[] | Promise<Box[]>;
       try {
-        r = e.fn(ctx, args);
+        r = e.fn(ctx, args, e.args);
       } catch (err) {
         // A failing function fails the whole expansion, and with it the statement (edit,
         // condition, module call) that asked for it, as in FreeRADIUS; the reason goes to
@@ -233,6 +234,11 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       const b = evalExpr(e.b, ctx);
       if (a.length === 0) return b.length && (e.op === '+' || e.op === '|') ? b : [];
       if (b.length === 0) return a;
+      if (e.op === '&') {
+        // An address and a netmask give the network prefix (192.0.2.1 & 255.255.255.0 = 192.0.2.0/24).
+        const m = maskAddress(a[0], b[0], undefined);
+        if (m) return [m];
+      }
       return [arith(a[0], e.op, b[0])];
     }
     case 'cmp': {
@@ -273,7 +279,14 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       if (!listIsTrue(evalExpr(e.a, ctx))) return FALSE;
       return boolList(listIsTrue(evalExpr(e.b, ctx)));
     case 'or': {
-      const a = evalExpr(e.a, ctx);
+      // A calculation that fails (overflow, division by zero, a bad operand) is null: `||` replaces it.
+      let a: Box[];
+      try {
+        a = evalExpr(e.a, ctx);
+      } catch (err) {
+        if (!(err instanceof BoxError)) throw err;
+        a = [];
+      }
       if (listIsTrue(a)) return a;
       const b = evalExpr(e.b, ctx);
       return b.length ? b : a;

@@ -33,7 +33,13 @@ export interface XlatInterpreterView {
 }
 
 /** An xlat function. */
-export type XlatFunc = (ctx: XlatContext, args: Box[][]) => Box[] | Promise<Box[]>;
+export type XlatFunc = (ctx: XlatContext, args: Box[][], exprs?: readonly XlatArgExpr[]) => Box[] | Promise<Box[]>;
+
+/**
+ * The compiled form of an argument, for functions that work on attributes rather than values
+ * (`%pairs.print(control.[*])`): `k === 'ref'` with `ref` the attribute reference.
+ */
+export interface XlatArgExpr { readonly k: string; readonly ref?: unknown }
 
 /** Registration options. */
 export interface XlatOptions {
