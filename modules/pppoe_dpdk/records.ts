@@ -266,8 +266,18 @@ export function writeCallingStationId(u8: Uint8Array, off: number, mac: Uint8Arr
 
 // ---- request: decode (copying) ----
 
-const latin1 = (u8: Uint8Array, start: number, len: number): string => Buffer.from(u8.buffer, u8.byteOffset + start, len).toString('latin1');
-const utf8 = (u8: Uint8Array, start: number, len: number): string => Buffer.from(u8.buffer, u8.byteOffset + start, len).toString('utf8');
+/** A Buffer over the same memory as `u8`, kept for the last array seen (a ring's view: one per burst, not per field). */
+let viewOf: Uint8Array | undefined;
+let viewBuf: Buffer = Buffer.alloc(0);
+const bufferView = (u8: Uint8Array): Buffer => {
+  if (u8 !== viewOf) {
+    viewBuf = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+    viewOf = u8;
+  }
+  return viewBuf;
+};
+const latin1 = (u8: Uint8Array, start: number, len: number): string => (len === 0 ? '' : bufferView(u8).toString('latin1', start, start + len));
+const utf8 = (u8: Uint8Array, start: number, len: number): string => (len === 0 ? '' : bufferView(u8).toString('utf8', start, start + len));
 const copy = (u8: Uint8Array, start: number, len: number): Buffer => {
   const b = Buffer.allocUnsafe(len);
   for (let i = 0; i < len; i++) b[i] = u8[start + i];

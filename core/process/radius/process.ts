@@ -132,6 +132,9 @@ export class RadiusProcess implements SiteProcess {
   readonly encodeWarnings: EncodeWarning[] = [];
   /** Truncation warnings go to the server log at most 5 per attribute per 10 s. */
   private truncationLog?: RateLimitedLog;
+  /** Section keys built once per value, not per request: `send <code>`, `authenticate <Auth-Type>`. */
+  private readonly sendKeys = new Map<number, string>();
+  private readonly authKeys = new Map<number, string>();
 
   constructor(readonly site: CompiledSite, readonly opts: ProcessOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -166,6 +169,26 @@ export class RadiusProcess implements SiteProcess {
       else this.truncationLog.warn(`truncated ${w.attr}`, msg);
     }
     this.encodeWarnings.length = 0;
+  }
+
+  /** `send <reply name>` for a reply code (Do-Not-Respond for {@link DO_NOT_RESPOND}). */
+  sendKey(code: number): string {
+    let k = this.sendKeys.get(code);
+    if (k === undefined) {
+      k = `send ${code === DO_NOT_RESPOND ? 'Do-Not-Respond' : packetCodeName(code)}`;
+      if (this.sendKeys.size < 512) this.sendKeys.set(code, k);
+    }
+    return k;
+  }
+
+  /** `authenticate <name>` for an Auth-Type value (its dictionary name, else the number). */
+  authKey(authType: DictAttr, v: number): string {
+    let k = this.authKeys.get(v);
+    if (k === undefined) {
+      k = `authenticate ${authType.nameOfValue(v) ?? String(v)}`;
+      if (this.authKeys.size < 1024) this.authKeys.set(v, k);
+    }
+    return k;
   }
 
   /** The compiled section for `name1 name2`, if the site has it. */
@@ -519,8 +542,7 @@ abstract class Transaction implements InFlight {
     const v = at.value as number;
     if (v === AUTH_TYPE_ACCEPT) return this.decide(C.AccessAccept);
     if (v === AUTH_TYPE_REJECT) return this.decide(C.AccessReject);
-    const name = atDa!.nameOfValue(v) ?? String(v);
-    const key = `authenticate ${name}`;
+    const key = this.p.authKey(atDa!, v);
     if (!this.p.section(key)) {
       req.log.warn(`No "${key}" section: rejecting the user`);
       return this.decide(C.AccessReject);
@@ -564,9 +586,8 @@ abstract class Transaction implements InFlight {
   private decide(code: number): void {
     if (this.finished) return;
     if (++this.sends > 3) return this.reply(code);
-    const name = code === DO_NOT_RESPOND ? 'Do-Not-Respond' : packetCodeName(code);
     this.setReplyPacketType(code);
-    this.recv(`send ${name}`, (rc) => {
+    this.recv(this.p.sendKey(code), (rc) => {
       if (code === DO_NOT_RESPOND) return this.reply(code);
       const pt = this.replyPacketType();
       if (pt !== undefined && pt !== code) return this.decide(pt);
