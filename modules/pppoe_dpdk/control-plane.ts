@@ -549,6 +549,7 @@ export class ControlPlane {
     if (room <= 0) return 0;
     const n = req.peek(Math.min(this.options.burst, room));
     let probes = 0;
+    this.burstNow = t; // answers written during this burst (sites that do not yield) use its clock reading
     for (let i = 0; i < n; i++) {
       const off = req.readOffset(i);
       if (req.u8[off + REQ.KIND] === Kind.PROBE) {
@@ -562,10 +563,14 @@ export class ControlPlane {
       const view = decodeRequest(req.dv, req.u8, off);
       this.dispatch(l, view, t);
     }
+    this.burstNow = -1;
     req.release(n);
     this.c.requests += n - probes;
     return n;
   }
+
+  /** The clock reading of the burst being taken (-1 outside `take`). */
+  private burstNow = -1;
 
   private dispatch(l: LcoreHandle, view: AuthRequestView, t: number): void {
     const f = new Inflight(this.sink, l, l.gen, view.requestId, view.sessionId, t, view);
@@ -603,7 +608,7 @@ export class ControlPlane {
       this.c.response_ring_full++;
       return;
     }
-    writeResponse(resp.dv, resp.u8, resp.writeOffset(l.uncommitted), f.requestId, f.sessionId, f.view.kind, r, now());
+    writeResponse(resp.dv, resp.u8, resp.writeOffset(l.uncommitted), f.requestId, f.sessionId, f.view.kind, r, this.burstNow >= 0 ? this.burstNow : now());
     this.uncommit(l);
     this.c.answered++;
   }

@@ -284,11 +284,12 @@ const copy = (u8: Uint8Array, start: number, len: number): Buffer => {
   return b;
 };
 
+/** `00`…`ff`, one string per byte value. */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => HEX[b >>> 4] + HEX[b & 15]);
+
 /** Formats 6 bytes as `aa:bb:cc:dd:ee:ff`. */
 export function macString(u8: Uint8Array, at: number): string {
-  let s = '';
-  for (let i = 0; i < 6; i++) s += (i ? ':' : '') + HEX[u8[at + i] >>> 4] + HEX[u8[at + i] & 15];
-  return s;
+  return `${HEX_BYTE[u8[at]]}:${HEX_BYTE[u8[at + 1]]}:${HEX_BYTE[u8[at + 2]]}:${HEX_BYTE[u8[at + 3]]}:${HEX_BYTE[u8[at + 4]]}:${HEX_BYTE[u8[at + 5]]}`;
 }
 
 /** Copies the Auth Request at `off` into a plain object. */
