@@ -705,12 +705,24 @@ class PacketTransaction extends Transaction {
   }
 }
 
+/** `[code]`, one array per packet code (an in-process request accepts its own code; no array per request). */
+const TYPES_OF: (readonly number[])[] = [];
+function typesOf(code: number): readonly number[] {
+  return code >= 0 && code < 1024 ? (TYPES_OF[code] ??= Object.freeze([code])) : [code];
+}
+
+/** `pairs` without internal attributes: the list itself when it has none (the common case), else a filtered copy. */
+function withoutInternal(pairs: Pair[]): Pair[] {
+  for (let i = 0; i < pairs.length; i++) if (pairs[i].da.flags.internal) return pairs.filter((x) => !x.da.flags.internal);
+  return pairs;
+}
+
 /** A request run in-process (`inject`): the reply is the reply list, not bytes. */
 class InjectTransaction extends Transaction {
   constructor(p: RadiusProcess, private readonly input: InjectInput, private readonly done: (reply: InjectReply) => void) {
     super(p, {
       code: input.code, id: 0, authenticator: undefined, pairs: input.pairs, src: input.src, dst: undefined,
-      shortname: input.client, types: [input.code], received: input.received, request: input.request,
+      shortname: input.client, types: typesOf(input.code), received: input.received, request: input.request,
     });
     if (input.control) this.req.control.push(...input.control);
   }
@@ -729,7 +741,7 @@ class InjectTransaction extends Transaction {
   }
 
   protected complete(code: number | null): void {
-    const pairs = code === null ? [] : this.req.reply.filter((x) => !x.da.flags.internal);
+    const pairs = code === null ? [] : withoutInternal(this.req.reply);
     this.done({ code, name: code === null ? 'Do-Not-Respond' : packetCodeName(code), pairs, request: this.req, rcode: this.last });
   }
 }
