@@ -44,17 +44,18 @@ export function findPairDeep(list: readonly Pair[], da: DictAttr): Pair | undefi
 export function findByPath(list: readonly Pair[], da: DictAttr): Pair | undefined {
   const direct = findPair(list, da);
   if (direct) return direct;
-  const chain: DictAttr[] = [];
-  for (let a: DictAttr | null = da; a && a.type !== 'root'; a = a.parent) chain.unshift(a);
-  let cur: readonly Pair[] | undefined = list;
-  let found: Pair | undefined;
-  for (const step of chain) {
-    if (!cur) return undefined;
-    found = findPair(cur, step);
-    if (!found) return undefined;
-    cur = found.children;
-  }
-  return found;
+  const parent = da.parent;
+  // A top-level attribute not found directly is not there (no chain to follow, nothing allocated).
+  if (!parent || parent.type === 'root') return undefined;
+  return pathPair(list, da);
+}
+
+/** The pair of `da` reached from the top of `list` through its ancestors, first match at every level. */
+function pathPair(list: readonly Pair[], da: DictAttr): Pair | undefined {
+  const parent = da.parent;
+  if (!parent || parent.type === 'root') return findPair(list, da);
+  const up = pathPair(list, parent);
+  return up?.children ? findPair(up.children, da) : undefined;
 }
 
 /** Removes every pair whose definition is `da` from `list` (in place). Returns how many were removed. */

@@ -10,27 +10,18 @@ import { Pair } from './pair';
 import { findByPath, findOrAppendStructural } from './list';
 import type { Value } from '../types/data-types';
 
-/** The ancestors of `da` below the protocol root, outermost first, `da` excluded. */
-function parentsOf(da: DictAttr): DictAttr[] {
-  const out: DictAttr[] = [];
-  for (let a = da.parent; a && a.type !== 'root'; a = a.parent) out.unshift(a);
-  return out;
-}
-
 /** The list that holds (or would hold) pairs of `da` under `list`; parents are created when `create`. */
 export function containerOf(list: Pair[], da: DictAttr, create: true): Pair[];
 export function containerOf(list: Pair[], da: DictAttr, create: boolean): Pair[] | undefined;
 export function containerOf(list: Pair[], da: DictAttr, create: boolean): Pair[] | undefined {
-  let cur = list;
-  for (const p of parentsOf(da)) {
-    if (create) cur = findOrAppendStructural(cur, p).children!;
-    else {
-      const hit = cur.find((x) => x.da === p);
-      if (!hit?.children) return undefined;
-      cur = hit.children;
-    }
-  }
-  return cur;
+  const parent = da.parent;
+  if (!parent || parent.type === 'root') return list; // top level: no ancestors to walk (the common case)
+  const up = containerOf(list, parent, create);
+  if (!up) return undefined;
+  if (create) return findOrAppendStructural(up, parent).children!;
+  let hit: Pair | undefined;
+  for (const x of up) if (x.da === parent) { hit = x; break; }
+  return hit?.children;
 }
 
 /** The first pair of `da` under `list` (nested or flat), or undefined. */

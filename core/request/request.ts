@@ -69,8 +69,14 @@ export class Request {
    * `reject_delay`); {@link received} is the same instant as wall time.
    */
   readonly receivedAt: number;
-  /** When the request was received (seconds since the epoch, fractional), from the same reading as {@link receivedAt}. */
-  readonly received: number;
+  /**
+   * When the request was received (seconds since the epoch, fractional), from the same reading as {@link receivedAt}.
+   * Derived on first use (most requests never ask: no second clock read per request).
+   */
+  get received(): number {
+    return (this.receivedWall ??= this.clock.wall(this.receivedAt) / 1000);
+  }
+  private receivedWall: number | undefined;
   /**
    * Last rcode set by a module-like instruction (`if (ok)` tests this); `undefined`
    * before anything ran.
@@ -99,7 +105,6 @@ export class Request {
     this.log = new RequestLogger(this.number, opts.debug ?? false, opts.sink);
     const clock = (this.clock = opts.clock ?? opts.parent?.clock ?? systemClock);
     this.receivedAt = opts.receivedAt ?? clock.now();
-    this.received = clock.wall(this.receivedAt) / 1000;
   }
 
   /** The pair list with this name. */

@@ -71,6 +71,11 @@ export interface AppHost {
   health(): ServerHealth;
   /** Runs a request through a site of the current generation (see `Server.inject`). */
   inject(site: string, request: InjectRequest): Promise<InjectReply>;
+  /**
+   * `inject` with a callback (`Server.injectWith`): `done` runs once, with the error or the reply, synchronously
+   * when the site finishes without yielding. For apps that answer many requests per turn.
+   */
+  injectWith(site: string, request: InjectRequest, done: (err: Error | undefined, reply?: InjectReply) => void): void;
   /** The current generation's dictionary (to build `Pair[]` for `inject`); undefined before start. */
   readonly dict: Dictionary | undefined;
   /** The process's metrics registry (survives reloads): an app registers on start, removes on stop. */

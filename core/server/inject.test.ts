@@ -74,6 +74,21 @@ describe('Server.inject', () => {
     expect(st.total.received).toBe(2);
   });
 
+  it('injectWith: the callback runs once, before it returns when the site does not yield; errors come through it too', async () => {
+    server = new Server({ modules: BUILTIN_MODULES, file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inert });
+    await server.start();
+    const calls: [string | undefined, number | null | undefined][] = [];
+    server.injectWith('default', { code: 'Access-Request', pairs: 'User-Name = "bob", User-Password = "hello"' }, (err, reply) => calls.push([err?.message, reply?.code]));
+    // The embedded default site answers bob from files + pap without yielding… unless its SQL or pool modules
+    // yield; then the answer comes later. Either way, exactly once.
+    for (let i = 0; i < 500 && calls.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(calls).toEqual([[undefined, 2]]);
+    server.injectWith('nosuch', { code: 'Access-Request' }, (err, reply) => calls.push([err?.message, reply?.code]));
+    expect(calls[1]?.[0]).toMatch(/no server "nosuch"/); // synchronously
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls.length).toBe(2);
+  });
+
   it('rejects unknown sites, packet names and attributes with a reason', async () => {
     server = new Server({ modules: BUILTIN_MODULES, file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inert });
     await server.start();

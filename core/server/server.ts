@@ -186,6 +186,7 @@ export class Server {
     uptime: () => srv.uptime(),
     health: () => srv.health(),
     inject: (site, request) => srv.inject(site, request),
+    injectWith: (site, request, done) => srv.injectWith(site, request, done),
     get dict() { return srv.gen?.dict; },
     get metrics() { return srv.services.metrics; },
     get dac() { return srv.services.dac; },
@@ -562,11 +563,23 @@ export class Server {
    * or the request cannot be built (unknown packet name, bad pair text).
    */
   inject(site: string, request: InjectRequest): Promise<InjectReply> {
+    return new Promise<InjectReply>((resolve, reject) => {
+      this.injectWith(site, request, (err, reply) => (err ? reject(err) : resolve(reply!)));
+    });
+  }
+
+  /**
+   * {@link inject} with a callback instead of a Promise: `done` runs exactly once, with the error
+   * (`inject` rejects with it) or the reply. A site that finishes synchronously calls `done`
+   * before `injectWith` returns (no Promise, no microtask): the path for callers that answer
+   * many requests per turn (the pppoe_dpdk control plane).
+   */
+  injectWith(site: string, request: InjectRequest, done: (err: Error | undefined, reply?: InjectReply) => void): void {
     const gen = this.gen;
-    if (!gen || this.stopped) return Promise.reject(new Error('inject: the server is not running'));
+    if (!gen || this.stopped) return done(new Error('inject: the server is not running'));
     const build = gen.sites.get(site);
     const sink = this.sinks.get(site);
-    if (!build || !sink) return Promise.reject(new Error(`inject: no server "${site}" (have ${[...gen.sites.keys()].join(', ')})`));
+    if (!build || !sink) return done(new Error(`inject: no server "${site}" (have ${[...gen.sites.keys()].join(', ')})`));
     let code: number | undefined;
     let pairs: Pair[];
     let control: Pair[] | undefined;
@@ -578,29 +591,30 @@ export class Server {
       pairs = request.pairs === undefined ? [] : typeof request.pairs === 'string' ? parsePairList(request.pairs, gen.dict) : [...request.pairs];
       control = request.control === undefined ? undefined : typeof request.control === 'string' ? parsePairList(request.control, gen.dict) : [...request.control];
     } catch (e) {
-      return Promise.reject(new Error(`inject: server ${site}: ${(e as Error).message}`));
+      return done(new Error(`inject: server ${site}: ${(e as Error).message}`));
     }
-    if (request.signal?.aborted) return Promise.reject(new Error('inject: aborted'));
+    const signal = request.signal;
+    if (signal?.aborted) return done(new Error('inject: aborted'));
     const c = this.injected;
     c.received++;
     c.processed++;
-    return new Promise<InjectReply>((resolve, reject) => {
-      let handle: InFlight | undefined;
-      const onAbort = () => handle?.signal('cancel');
-      try {
-        handle = sink.inject({ code: code!, pairs, control, src: request.src, client: request.client, received: this.services.clock.now(), via: request.via }, (reply) => {
-          request.signal?.removeEventListener('abort', onAbort);
-          if (reply.code === null) c.no_reply++;
-          else c.replied++;
-          resolve(reply);
-        });
-      } catch (e) {
-        c.no_reply++;
-        reject(new Error(`inject: server ${site}: ${(e as Error).message}`));
-        return;
-      }
-      if (handle) request.signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    let handle: InFlight | undefined;
+    let replied = false;
+    const onAbort = signal ? () => handle?.signal('cancel') : undefined;
+    try {
+      handle = sink.inject({ code, pairs, control, src: request.src, client: request.client, received: this.services.clock.now(), via: request.via }, (reply) => {
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        if (reply.code === null) c.no_reply++;
+        else c.replied++;
+        replied = true;
+        done(undefined, reply);
+      });
+    } catch (e) {
+      if (replied) throw e;
+      c.no_reply++;
+      return done(new Error(`inject: server ${site}: ${(e as Error).message}`));
+    }
+    if (handle && onAbort) signal!.addEventListener('abort', onAbort, { once: true });
   }
 
   /** Writes {@link stats} as JSON to the generation's stats file. */

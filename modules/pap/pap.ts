@@ -145,6 +145,24 @@ interface KnownGood {
 const asBuffer = (v: Value | undefined): Buffer =>
   v === undefined ? Buffer.alloc(0) : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
 
+/**
+ * A known-good password from a `Password.*` pair. Name and bytes are made on first use: `authorize` only asks
+ * whether there is one, so it builds neither (its value is read once, when the object is made).
+ */
+class StoredPassword implements KnownGood {
+  private readonly raw: Value | undefined;
+  private bytes: Buffer | undefined;
+  constructor(private readonly pair: Pair, readonly check: Check) {
+    this.raw = pair.value;
+  }
+  get name(): string {
+    return `Password.${this.pair.da.name}`;
+  }
+  get value(): Buffer {
+    return (this.bytes ??= asBuffer(this.raw));
+  }
+}
+
 /** Equal-length constant-time comparison; different lengths compare false (after the same work). */
 function constantEq(a: Buffer, b: Buffer): boolean {
   if (a.length !== b.length) {
@@ -250,7 +268,7 @@ export class Pap {
     for (const p of holder?.children ?? []) consider(p);
     // Flat lists (a Password child without its parent) are accepted too.
     for (const p of control) if (p.da.parent === this.daPassword) consider(p);
-    if (best) return { name: `Password.${best.da.name}`, check: this.schemes.get(best.da)!, value: asBuffer(best.value) };
+    if (best) return new StoredPassword(best, this.schemes.get(best.da)!);
     if (withHeader) return this.fromHeader(String(withHeader.value), log);
     // Very old users files set `User-Password := "…"` as a check item; v3 took it as cleartext.
     const legacy = getPair(control, this.daUserPassword);

@@ -30,7 +30,7 @@ import { ControlPlane, type AuthHandler, type LcoreSpawner } from './control-pla
 import { pppoeCollector } from './metrics';
 import { startNas } from './nas';
 import { DEFAULT_SYNTHETIC, DEFAULT_WIRE, resolveOptions, type PppoeDpdkOptions, type WireOptions } from './options';
-import { ipv4ToU32, Kind } from './records';
+import { ipv4ToU32, Kind, type AuthResult } from './records';
 import { accountingPairs, replyResult, requestPairs, resolveAcctAttrs, resolvePppoeAttrs, type AcctAttrs, type NasIdentity, type PppoeAttrs } from './radius-map';
 
 /** A power-of-two integer field (ring sizes). */
@@ -189,19 +189,32 @@ export class PppoeDpdkApp implements AppInstance {
     return this.cp;
   }
 
-  /** Runs one request record through the site: record → pairs → inject → reply → result. */
-  private readonly handler: AuthHandler = async (req) => {
+  /**
+   * Runs one request record through the site: record → pairs → inject → reply → result. Access-Requests go
+   * through `host.injectWith` and answer through `call.answer`: a site that finishes without yielding (files +
+   * pap) answers before the handler returns, with no Promise on the way.
+   */
+  private readonly handler: AuthHandler = (req, call) => {
     const a = this.attributes();
     if (req.kind === Kind.ACCT) {
       const x = this.acctAttributes();
-      const r = await this.ctx.host.inject(this.config.site, { code: ACCOUNTING_REQUEST, pairs: accountingPairs(req, a, x, this.nas, Date.now()), via: 'pppoe' });
-      return { result: r.code === ACCOUNTING_RESPONSE ? 'accept' : 'error' };
+      return this.ctx.host.inject(this.config.site, { code: ACCOUNTING_REQUEST, pairs: accountingPairs(req, a, x, this.nas, Date.now()), via: 'pppoe' })
+        .then((r): AuthResult => ({ result: r.code === ACCOUNTING_RESPONSE ? 'accept' : 'error' }));
     }
     // No AbortSignal: making one per request cost ~12 % of the control plane's CPU in the bench. A request the
     // control plane abandons (the lcore timed it out) runs on until the site finishes or max_request_time ends
     // it; its late answer is dropped and counted (late_answers).
-    const reply = await this.ctx.host.inject(this.config.site, { code: ACCESS_REQUEST, pairs: requestPairs(req, a, this.nas), via: 'pppoe' });
-    return replyResult({ code: reply.code ?? 0, pairs: reply.pairs }, a);
+    this.ctx.host.injectWith(this.config.site, { code: ACCESS_REQUEST, pairs: requestPairs(req, a, this.nas), via: 'pppoe' }, (err, reply) => {
+      if (err) return call.fail(err);
+      let r: AuthResult;
+      try {
+        r = replyResult({ code: reply!.code ?? 0, pairs: reply!.pairs }, a);
+      } catch (e) {
+        return call.fail(e);
+      }
+      call.answer(r);
+    });
+    return undefined;
   };
 
   private dynAuth: { close(): Promise<void>; port: number } | undefined;

@@ -55,6 +55,28 @@ describe('control plane with lcore workers', () => {
     expect(spawned[0].threadId).toBe(-1); // exited
   });
 
+  it('a handler may answer with a plain result, through call.answer (at once or later) or call.fail; a second answer is dropped', async () => {
+    let n = 0;
+    const cp = await startCp((req, call) => {
+      const k = n++ % 4;
+      if (k === 0) return { result: 'accept' };
+      if (k === 1) {
+        call.answer({ result: 'reject' });
+        call.answer({ result: 'accept' }); // dropped: counted as a late answer
+        return undefined;
+      }
+      if (k === 2) {
+        setTimeout(() => call.answer({ result: 'accept' }), 1);
+        return undefined;
+      }
+      call.fail(new Error(`no policy for ${req.username}`));
+      return undefined;
+    }, { lcores: 1, synthetic: { rate: 2000, count: 200 } });
+    const s = await until(cp, '200 answers', (x) => x.total.received === 200);
+    expect(s.total).toMatchObject({ submitted: 200, accept: 100, reject: 50, error: 50, pending: 0 });
+    expect(s.controlPlane).toMatchObject({ requests: 200, answered: 200, handler_errors: 50, late_answers: 50 });
+  });
+
   it('single accept and single reject, with the request fields the handler needs', async () => {
     const seen: AuthRequestView[] = [];
     const cp = await startCp(async (req) => {

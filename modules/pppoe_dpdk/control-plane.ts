@@ -37,10 +37,20 @@ const waitAsync = (Atomics as unknown as {
 export interface AuthCall {
   /** Aborted when the lcore has given up on the request (made on first use: AbortControllers are costly). */
   readonly signal: AbortSignal;
+  /**
+   * Answers the request (for a handler that returned `undefined`). May run before the handler returns (a site
+   * that finished synchronously: no Promise, no microtask). A second answer is dropped and counted (late_answers).
+   */
+  answer(r: AuthResult): void;
+  /** Answers ERROR for a failure (counted as handler_errors, logged at a limited rate). */
+  fail(e: unknown): void;
 }
 
-/** Answers one authentication request. */
-export type AuthHandler = (req: AuthRequestView, call: AuthCall) => Promise<AuthResult>;
+/**
+ * Answers one authentication request: with a Promise, with the result itself, or with `undefined` after it
+ * called (or will call) `call.answer` / `call.fail`.
+ */
+export type AuthHandler = (req: AuthRequestView, call: AuthCall) => Promise<AuthResult> | AuthResult | undefined;
 
 /** Starts a worker thread for an lcore (tests run the TypeScript sources through `testing.ts`). */
 export type LcoreSpawner = (data: LcoreWorkerData & { readonly lcoreWorker: true }) => Worker;
@@ -138,11 +148,28 @@ export interface LcorePending {
   readonly truncated: number;
 }
 
+/** Where an `Inflight` delivers its answer (the control plane). */
+interface AnswerSink {
+  answer(l: LcoreHandle, f: Inflight, r: AuthResult): void;
+  failed(l: LcoreHandle, f: Inflight, e: unknown): void;
+}
+
 /** A request in flight on the control plane (also the handler's `AuthCall`). */
 class Inflight implements AuthCall {
   private ac?: AbortController;
   private aborted = false;
-  constructor(readonly gen: number, readonly requestId: number, readonly sessionId: number, readonly started: number, readonly view: AuthRequestView) {}
+  constructor(
+    private readonly cp: AnswerSink, private readonly l: LcoreHandle,
+    readonly gen: number, readonly requestId: number, readonly sessionId: number, readonly started: number, readonly view: AuthRequestView,
+  ) {}
+
+  answer(r: AuthResult): void {
+    this.cp.answer(this.l, this, r);
+  }
+
+  fail(e: unknown): void {
+    this.cp.failed(this.l, this, e);
+  }
 
   get signal(): AbortSignal {
     if (!this.ac) {
@@ -522,6 +549,7 @@ export class ControlPlane {
     if (room <= 0) return 0;
     const n = req.peek(Math.min(this.options.burst, room));
     let probes = 0;
+    this.burstNow = t; // answers written during this burst (sites that do not yield) use its clock reading
     for (let i = 0; i < n; i++) {
       const off = req.readOffset(i);
       if (req.u8[off + REQ.KIND] === Kind.PROBE) {
@@ -535,28 +563,38 @@ export class ControlPlane {
       const view = decodeRequest(req.dv, req.u8, off);
       this.dispatch(l, view, t);
     }
+    this.burstNow = -1;
     req.release(n);
     this.c.requests += n - probes;
     return n;
   }
 
+  /** The clock reading of the burst being taken (-1 outside `take`). */
+  private burstNow = -1;
+
   private dispatch(l: LcoreHandle, view: AuthRequestView, t: number): void {
-    const f = new Inflight(l.gen, view.requestId, view.sessionId, t, view);
+    const f = new Inflight(this.sink, l, l.gen, view.requestId, view.sessionId, t, view);
     l.inflight.set(f.requestId, f);
-    let p: Promise<AuthResult>;
+    let r: Promise<AuthResult> | AuthResult | undefined;
     try {
-      p = Promise.resolve(this.handler(view, f));
+      r = this.handler(view, f);
     } catch (e) {
-      p = Promise.reject(e);
+      this.failed(l, f, e);
+      return;
     }
-    p.then(
-      (r) => this.answer(l, f, r),
-      (e: unknown) => {
-        this.c.handler_errors++;
-        this.warn('handler', `handler failed for session ${f.sessionId}: ${e instanceof Error ? e.message : String(e)}`);
-        this.answer(l, f, { result: 'error', replyMessage: 'internal error' });
-      },
-    );
+    if (r === undefined) return; // the handler answers through `f`
+    if (typeof (r as Partial<PromiseLike<AuthResult>>).then === 'function') {
+      Promise.resolve(r).then((x) => this.answer(l, f, x), (e: unknown) => this.failed(l, f, e));
+    } else this.answer(l, f, r as AuthResult);
+  }
+
+  /** What the `Inflight`s answer through. */
+  private readonly sink: AnswerSink = { answer: (l, f, r) => this.answer(l, f, r), failed: (l, f, e) => this.failed(l, f, e) };
+
+  private failed(l: LcoreHandle, f: Inflight, e: unknown): void {
+    this.c.handler_errors++;
+    this.warn('handler', `handler failed for session ${f.sessionId}: ${e instanceof Error ? e.message : String(e)}`);
+    this.answer(l, f, { result: 'error', replyMessage: 'internal error' });
   }
 
   private answer(l: LcoreHandle, f: Inflight, r: AuthResult): void {
@@ -570,7 +608,7 @@ export class ControlPlane {
       this.c.response_ring_full++;
       return;
     }
-    writeResponse(resp.dv, resp.u8, resp.writeOffset(l.uncommitted), f.requestId, f.sessionId, f.view.kind, r, now());
+    writeResponse(resp.dv, resp.u8, resp.writeOffset(l.uncommitted), f.requestId, f.sessionId, f.view.kind, r, this.burstNow >= 0 ? this.burstNow : now());
     this.uncommit(l);
     this.c.answered++;
   }

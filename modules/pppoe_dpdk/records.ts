@@ -266,19 +266,30 @@ export function writeCallingStationId(u8: Uint8Array, off: number, mac: Uint8Arr
 
 // ---- request: decode (copying) ----
 
-const latin1 = (u8: Uint8Array, start: number, len: number): string => Buffer.from(u8.buffer, u8.byteOffset + start, len).toString('latin1');
-const utf8 = (u8: Uint8Array, start: number, len: number): string => Buffer.from(u8.buffer, u8.byteOffset + start, len).toString('utf8');
+/** A Buffer over the same memory as `u8`, kept for the last array seen (a ring's view: one per burst, not per field). */
+let viewOf: Uint8Array | undefined;
+let viewBuf: Buffer = Buffer.alloc(0);
+const bufferView = (u8: Uint8Array): Buffer => {
+  if (u8 !== viewOf) {
+    viewBuf = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+    viewOf = u8;
+  }
+  return viewBuf;
+};
+const latin1 = (u8: Uint8Array, start: number, len: number): string => (len === 0 ? '' : bufferView(u8).toString('latin1', start, start + len));
+const utf8 = (u8: Uint8Array, start: number, len: number): string => (len === 0 ? '' : bufferView(u8).toString('utf8', start, start + len));
 const copy = (u8: Uint8Array, start: number, len: number): Buffer => {
   const b = Buffer.allocUnsafe(len);
   for (let i = 0; i < len; i++) b[i] = u8[start + i];
   return b;
 };
 
+/** `00`…`ff`, one string per byte value. */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => HEX[b >>> 4] + HEX[b & 15]);
+
 /** Formats 6 bytes as `aa:bb:cc:dd:ee:ff`. */
 export function macString(u8: Uint8Array, at: number): string {
-  let s = '';
-  for (let i = 0; i < 6; i++) s += (i ? ':' : '') + HEX[u8[at + i] >>> 4] + HEX[u8[at + i] & 15];
-  return s;
+  return `${HEX_BYTE[u8[at]]}:${HEX_BYTE[u8[at + 1]]}:${HEX_BYTE[u8[at + 2]]}:${HEX_BYTE[u8[at + 3]]}:${HEX_BYTE[u8[at + 4]]}:${HEX_BYTE[u8[at + 5]]}`;
 }
 
 /** Copies the Auth Request at `off` into a plain object. */

@@ -132,6 +132,9 @@ export class RadiusProcess implements SiteProcess {
   readonly encodeWarnings: EncodeWarning[] = [];
   /** Truncation warnings go to the server log at most 5 per attribute per 10 s. */
   private truncationLog?: RateLimitedLog;
+  /** Section keys built once per value, not per request: `send <code>`, `authenticate <Auth-Type>`. */
+  private readonly sendKeys = new Map<number, string>();
+  private readonly authKeys = new Map<number, string>();
 
   constructor(readonly site: CompiledSite, readonly opts: ProcessOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -166,6 +169,26 @@ export class RadiusProcess implements SiteProcess {
       else this.truncationLog.warn(`truncated ${w.attr}`, msg);
     }
     this.encodeWarnings.length = 0;
+  }
+
+  /** `send <reply name>` for a reply code (Do-Not-Respond for {@link DO_NOT_RESPOND}). */
+  sendKey(code: number): string {
+    let k = this.sendKeys.get(code);
+    if (k === undefined) {
+      k = `send ${code === DO_NOT_RESPOND ? 'Do-Not-Respond' : packetCodeName(code)}`;
+      if (this.sendKeys.size < 512) this.sendKeys.set(code, k);
+    }
+    return k;
+  }
+
+  /** `authenticate <name>` for an Auth-Type value (its dictionary name, else the number). */
+  authKey(authType: DictAttr, v: number): string {
+    let k = this.authKeys.get(v);
+    if (k === undefined) {
+      k = `authenticate ${authType.nameOfValue(v) ?? String(v)}`;
+      if (this.authKeys.size < 1024) this.authKeys.set(v, k);
+    }
+    return k;
   }
 
   /** The compiled section for `name1 name2`, if the site has it. */
@@ -519,8 +542,7 @@ abstract class Transaction implements InFlight {
     const v = at.value as number;
     if (v === AUTH_TYPE_ACCEPT) return this.decide(C.AccessAccept);
     if (v === AUTH_TYPE_REJECT) return this.decide(C.AccessReject);
-    const name = atDa!.nameOfValue(v) ?? String(v);
-    const key = `authenticate ${name}`;
+    const key = this.p.authKey(atDa!, v);
     if (!this.p.section(key)) {
       req.log.warn(`No "${key}" section: rejecting the user`);
       return this.decide(C.AccessReject);
@@ -564,9 +586,8 @@ abstract class Transaction implements InFlight {
   private decide(code: number): void {
     if (this.finished) return;
     if (++this.sends > 3) return this.reply(code);
-    const name = code === DO_NOT_RESPOND ? 'Do-Not-Respond' : packetCodeName(code);
     this.setReplyPacketType(code);
-    this.recv(`send ${name}`, (rc) => {
+    this.recv(this.p.sendKey(code), (rc) => {
       if (code === DO_NOT_RESPOND) return this.reply(code);
       const pt = this.replyPacketType();
       if (pt !== undefined && pt !== code) return this.decide(pt);
@@ -684,12 +705,24 @@ class PacketTransaction extends Transaction {
   }
 }
 
+/** `[code]`, one array per packet code (an in-process request accepts its own code; no array per request). */
+const TYPES_OF: (readonly number[])[] = [];
+function typesOf(code: number): readonly number[] {
+  return code >= 0 && code < 1024 ? (TYPES_OF[code] ??= Object.freeze([code])) : [code];
+}
+
+/** `pairs` without internal attributes: the list itself when it has none (the common case), else a filtered copy. */
+function withoutInternal(pairs: Pair[]): Pair[] {
+  for (let i = 0; i < pairs.length; i++) if (pairs[i].da.flags.internal) return pairs.filter((x) => !x.da.flags.internal);
+  return pairs;
+}
+
 /** A request run in-process (`inject`): the reply is the reply list, not bytes. */
 class InjectTransaction extends Transaction {
   constructor(p: RadiusProcess, private readonly input: InjectInput, private readonly done: (reply: InjectReply) => void) {
     super(p, {
       code: input.code, id: 0, authenticator: undefined, pairs: input.pairs, src: input.src, dst: undefined,
-      shortname: input.client, types: [input.code], received: input.received, request: input.request,
+      shortname: input.client, types: typesOf(input.code), received: input.received, request: input.request,
     });
     if (input.control) this.req.control.push(...input.control);
   }
@@ -708,7 +741,7 @@ class InjectTransaction extends Transaction {
   }
 
   protected complete(code: number | null): void {
-    const pairs = code === null ? [] : this.req.reply.filter((x) => !x.da.flags.internal);
+    const pairs = code === null ? [] : withoutInternal(this.req.reply);
     this.done({ code, name: code === null ? 'Do-Not-Respond' : packetCodeName(code), pairs, request: this.req, rcode: this.last });
   }
 }
