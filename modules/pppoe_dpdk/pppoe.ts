@@ -248,7 +248,7 @@ export class PppoeEngine implements LcoreApp {
       this.phase[slot] = NETWORK;
       this.ipcpFlags[slot] = 0;
       this.ipcpCount[slot] = 0;
-      this.sendIpcpRequest(slot);
+      this.sendIpcpRequest(slot, true);
       return;
     }
     if (msgLen === 0) this.authReply(slot, false, AUTH_FAILED, 0, AUTH_FAILED.length);
@@ -602,21 +602,31 @@ export class PppoeEngine implements LcoreApp {
     switch (code) {
       case 1: { // Configure-Request
         if (ph !== LCP) {
-          // renegotiation after the link was up: this concentrator does not restart a link; it ends it
-          this.terminate(slot, TermCause.LOST_CARRIER, true);
-          return;
+          if (ph !== AUTH) {
+            // after authentication was submitted: this concentrator does not restart an authenticated link; it ends it
+            this.terminate(slot, TermCause.LOST_CARRIER, true);
+            return;
+          }
+          // RFC 1661, Opened + RCR: the peer restarted the link before authenticating (a copy of our request
+          // or a lost Ack made it renegotiate): negotiate again from Req-Sent instead of ending the session
+          this.restartLcp(slot);
         }
         const verdict = this.checkLcpOptions(slot, p + 4, p + clen);
         if (verdict < 0) return;
+        // pppd binds its channel only after PADS, so it may have missed our request: resend it once when its
+        // first request shows up, and BEFORE our answer. A peer that already acked an earlier copy then gets the
+        // copy while in Ack-Sent (it acks again) and only then our Ack (Opened). Sent after the Ack, the copy
+        // reached an Opened peer, which renegotiates (RFC 1661 Opened + RCR), and the session was lost.
+        if (!(this.lcpFlags[slot] & (OUR_ACKED | RESENT_ON_PEER))) {
+          this.lcpFlags[slot] |= RESENT_ON_PEER;
+          this.sendLcpRequest(slot);
+        }
         this.replyOptions(slot, Proto.LCP, verdict, id, p, clen, this.lcpOptFilter);
         if (verdict === 2) {
           this.lcpFlags[slot] |= PEER_ACKED;
           this.lcpMaybeUp(slot);
-        }
-        // pppd binds its channel only after PADS: resend our request once when its first one shows up
-        if (!(this.lcpFlags[slot] & (OUR_ACKED | RESENT_ON_PEER))) {
-          this.lcpFlags[slot] |= RESENT_ON_PEER;
-          this.sendLcpRequest(slot);
+        } else {
+          this.lcpFlags[slot] &= ~PEER_ACKED; // Ack-Sent + RCR- → Req-Sent
         }
         return;
       }
@@ -735,13 +745,22 @@ export class PppoeEngine implements LcoreApp {
     this.sendLcpRequest(slot);
   }
 
+  /** Back to Req-Sent after the link was opened (renegotiation before authentication): a new request id. */
+  private restartLcp(slot: number): void {
+    this.phase[slot] = LCP;
+    this.lcpFlags[slot] &= NO_MRU | NO_MAGIC;
+    this.lcpId[slot] = this.seq++ & 255;
+    this.lcpCount[slot] = 0;
+    this.authCount[slot] = 0;
+  }
+
   private lcpMaybeUp(slot: number): void {
     if ((this.lcpFlags[slot] & (OUR_ACKED | PEER_ACKED)) !== (OUR_ACKED | PEER_ACKED)) return;
     this.lc.count(C.wire_lcp_up);
     this.phase[slot] = AUTH;
     this.echoDue[slot] = this.clock + this.w.echoIntervalMs;
     this.authCount[slot] = 0;
-    if (this.authProto[slot] === Proto.CHAP) this.sendChallenge(slot);
+    if (this.authProto[slot] === Proto.CHAP) this.sendChallenge(slot, true);
     else this.authDue[slot] = this.clock + this.w.authTimeoutMs;
   }
 
@@ -804,10 +823,17 @@ export class PppoeEngine implements LcoreApp {
     this.terminate(slot, TermCause.NAS_ERROR, true);
   }
 
-  private sendChallenge(slot: number): void {
-    const id = this.seq++ & 255;
-    this.authId[slot] = id;
-    randomFillSync(this.challenge, slot * 16, 16);
+  /**
+   * CHAP Challenge. `fresh`: a new identifier and value; otherwise a retransmission of the same ones, so that a
+   * response to an earlier copy that crossed the retransmission is still valid (a slow peer answering each copy
+   * just after the next one went out never matched a fresh identifier, and the session ran out of tries).
+   */
+  private sendChallenge(slot: number, fresh: boolean): void {
+    if (fresh) {
+      this.authId[slot] = this.seq++ & 255;
+      randomFillSync(this.challenge, slot * 16, 16);
+    }
+    const id = this.authId[slot];
     const f = this.pppFrame(slot, Proto.CHAP);
     if (f < 0) return;
     const tx = this.tx;
@@ -973,11 +999,15 @@ export class PppoeEngine implements LcoreApp {
     this.lcpCount[slot]++;
   }
 
-  private sendIpcpRequest(slot: number): void {
+  /**
+   * Our IPCP Configure-Request. A retransmission keeps the identifier (RFC 1661 §5.1 allows it; the options are
+   * unchanged), so a peer's late Ack of an earlier copy still opens IPCP instead of being dropped as stale.
+   */
+  private sendIpcpRequest(slot: number, fresh: boolean): void {
     const f = this.pppFrame(slot, Proto.IPCP);
     if (f < 0) return;
-    const id = this.seq++ & 255;
-    this.ipcpId[slot] = id;
+    if (fresh) this.ipcpId[slot] = this.seq++ & 255;
+    const id = this.ipcpId[slot];
     const tx = this.tx;
     tx[f] = 1; tx[f + 1] = id; tx[f + 2] = 0; tx[f + 3] = 10;
     tx[f + 4] = 3; tx[f + 5] = 6;
@@ -1118,14 +1148,14 @@ export class PppoeEngine implements LcoreApp {
         continue;
       }
       if (ph === AUTH && this.authDue[s] <= t) {
-        if (this.authProto[s] === Proto.CHAP && this.authCount[s] < w.maxConfigure) this.sendChallenge(s);
+        if (this.authProto[s] === Proto.CHAP && this.authCount[s] < w.maxConfigure) this.sendChallenge(s, false);
         else this.terminate(s, TermCause.USER_ERROR, true);
         work++;
         continue;
       }
       if (ph === NETWORK && !(this.ipcpFlags[s] & OUR_ACKED) && this.ipcpDue[s] <= t) {
         if (this.ipcpCount[s] >= w.maxConfigure) this.terminate(s, TermCause.SERVICE_UNAVAILABLE, true);
-        else this.sendIpcpRequest(s);
+        else this.sendIpcpRequest(s, false);
         work++;
         continue;
       }
