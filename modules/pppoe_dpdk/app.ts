@@ -25,13 +25,14 @@
  */
 import { conf, type Infer } from '../../core';
 import type { Dictionary } from '../../core';
-import { defineApp, type AppContext, type AppInstance, type Health } from '../../core';
+import { defineApp, type AppContext, type AppInstance, type AppSessionInfo, type AppSessions, type Health } from '../../core';
 import { ControlPlane, type AuthHandler, type LcoreSpawner } from './control-plane';
 import { pppoeCollector } from './metrics';
-import { startNas } from './nas';
+import { sidOfAcctSessionId, startNas } from './nas';
 import { DEFAULT_SYNTHETIC, DEFAULT_WIRE, resolveOptions, type PppoeDpdkOptions, type WireOptions } from './options';
 import { ipv4ToU32, Kind } from './records';
-import { accountingPairs, replyResult, requestPairs, resolveAcctAttrs, resolvePppoeAttrs, type AcctAttrs, type NasIdentity, type PppoeAttrs } from './radius-map';
+import { MailOp, MailResult } from './shared';
+import { acctSessionId, accountingPairs, replyResult, requestPairs, resolveAcctAttrs, resolvePppoeAttrs, type AcctAttrs, type NasIdentity, type PppoeAttrs } from './radius-map';
 
 /** A power-of-two integer field (ring sizes). */
 function powerOfTwo(o: { default: number; min: number; max: number; doc: string }) {
@@ -189,6 +190,42 @@ export class PppoeDpdkApp implements AppInstance {
     return this.cp;
   }
 
+  /**
+   * The concentrator's sessions for operators (admin API `/api/apps/<name>/sessions`, `pppoe-dpdk sessions`): each
+   * lcore answers through its mailbox. A session is named by its PPPoE session id (decimal) or by the
+   * Acct-Session-Id our accounting sent; terminate = Terminate-Request, PADT and a Stop with Admin-Reset.
+   */
+  readonly sessions: AppSessions = {
+    list: async ({ user, limit }) => {
+      const cp = this.cp;
+      if (!cp) return [];
+      const out: AppSessionInfo[] = [];
+      const per = user ? cp.options.maxSessions : limit;
+      for (let i = 0; i < cp.options.lcores && out.length < limit; i++) {
+        for (const s of await cp.sessionQuery(i, MailOp.LIST, 0, per)) {
+          if (user !== undefined && s.user !== user) continue;
+          out.push(sessionInfo(s));
+          if (out.length >= limit) break;
+        }
+      }
+      return out;
+    },
+    get: async (id) => {
+      const cp = this.cp;
+      const sid = sidOf(id);
+      if (!cp || !sid) return undefined;
+      const [s] = await cp.sessionQuery(Math.floor((sid - 1) / cp.options.maxSessions), MailOp.DESCRIBE, sid);
+      return s && (id.includes('-') ? sessionInfo(s).acctSessionId === id.toUpperCase() : true) ? sessionInfo(s) : undefined;
+    },
+    terminate: async (id) => {
+      const cp = this.cp;
+      const sid = sidOf(id);
+      if (!cp || !sid) return false;
+      if (id.includes('-') && !(await this.sessions.get(id))) return false; // an old Acct-Session-Id: the id was reused
+      return (await cp.sessionCommand(sid, MailOp.DISCONNECT)) === MailResult.OK;
+    },
+  };
+
   /** Runs one request record through the site: record → pairs → inject → reply → result. */
   private readonly handler: AuthHandler = async (req) => {
     const a = this.attributes();
@@ -321,3 +358,20 @@ export function makePppoeDpdkApp(deps: PppoeDpdkAppDeps = {}) {
 
 /** `app pppoe_dpdk [NAME] { … }`. */
 export const pppoeDpdkApp = makePppoeDpdkApp();
+
+/** Session id from an operator's name for it: the PPPoE session id (decimal) or our Acct-Session-Id; 0 = neither. */
+function sidOf(id: string): number {
+  if (/^\d{1,5}$/.test(id)) return Number(id);
+  return sidOfAcctSessionId(id);
+}
+
+/** A session as operators see it: `id` (the PPPoE session id) and the Acct-Session-Id once accounting started. */
+function sessionInfo(s: Record<string, unknown>): AppSessionInfo {
+  const sid = Number(s.sid);
+  const startedAt = Number(s.startedAt) || 0;
+  const iso = (ms: unknown) => (Number(ms) > 0 ? new Date(Number(ms)).toISOString() : null);
+  return {
+    id: String(sid), ...s, acctSessionId: startedAt > 0 ? acctSessionId(startedAt, sid) : null,
+    startedAt: iso(startedAt), lastDataAt: iso(s.lastDataAt), sessionTimeoutAt: iso(s.sessionTimeoutAt),
+  };
+}

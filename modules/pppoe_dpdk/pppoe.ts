@@ -285,16 +285,21 @@ export class PppoeEngine implements LcoreApp {
     return true;
   }
 
-  /** A session's live state (the session list; never a credential). */
-  describe(sid: number): { sid: number; mac: string; phase: string; ip: number; up: boolean; octetsIn: number; octetsOut: number; packetsIn: number; packetsOut: number; rateUp: number; rateDown: number; startedAt: number } | undefined {
+  /** A session's live state (the operator's session list; never a credential). Times are epoch ms (0 = none). */
+  describe(sid: number): SessionView | undefined {
     const slot = sid - this.base;
     if (slot < 0 || slot >= this.max || this.phase[slot] === FREE) return undefined;
     const m = Array.from(this.mac.subarray(slot * 6, slot * 6 + 6), (b) => b.toString(16).padStart(2, '0')).join(':');
     const tr = slot * 4;
+    const ul = this.userLen[slot];
     return {
-      sid, mac: m, phase: PHASE_NAMES[this.phase[slot]], ip: this.ip[slot], up: this.phase[slot] === UP,
+      sid, lcore: this.lcoreId, mac: m, svlan: this.svlan[slot], cvlan: this.cvlan[slot], phase: PHASE_NAMES[this.phase[slot]],
+      user: Buffer.from(this.user.buffer, this.user.byteOffset + slot * REQ.USER_MAX, ul).toString('utf8'),
+      auth: this.authProto[slot] === Proto.PAP ? 'pap' : 'chap',
+      ip: ipString(this.ip[slot]), dns: [this.dns1[slot], this.dns2[slot]].filter((x) => x !== 0).map(ipString),
+      up: this.phase[slot] === UP, startedAt: this.startAt[slot], lastDataAt: this.lastData[slot],
       octetsIn: this.traffic[tr], octetsOut: this.traffic[tr + 1], packetsIn: this.traffic[tr + 2], packetsOut: this.traffic[tr + 3],
-      rateUp: this.rateUp[slot] * 8, rateDown: this.rateDown[slot] * 8, startedAt: this.startAt[slot],
+      rateUp: this.rateUp[slot] * 8, rateDown: this.rateDown[slot] * 8, idleTimeout: this.idleMs[slot] / 1000, interimInterval: this.interimMs[slot] / 1000,
     };
   }
 
@@ -1281,6 +1286,19 @@ export class PppoeEngine implements LcoreApp {
 }
 
 const PHASE_NAMES = ['free', 'lcp', 'auth', 'auth-wait', 'network', 'up'];
+
+/** What `describe` shows of a session (plain data: it crosses to the control plane as a message). */
+export interface SessionView {
+  sid: number; lcore: number; mac: string; svlan: number; cvlan: number; phase: string; user: string; auth: 'pap' | 'chap';
+  ip: string; dns: string[]; up: boolean; startedAt: number; lastDataAt: number;
+  octetsIn: number; octetsOut: number; packetsIn: number; packetsOut: number;
+  /** bits/s; 0 = no limit. */
+  rateUp: number; rateDown: number;
+  /** seconds; 0 = none. */
+  idleTimeout: number; interimInterval: number;
+}
+
+const ipString = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 const AUTH_FAILED = bytes('Authentication failed');
 const NO_ADDRESS = bytes('No address available');

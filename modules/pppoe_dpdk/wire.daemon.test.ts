@@ -54,7 +54,9 @@ bob	Cleartext-Password := "bob-pw"
 	Reply-Message = "welcome bob"
 `;
 
-const conf = (iface: string, coaPort: number) => `confdir = .
+const ADMIN_TOKEN = 'admin-token-wire-test';
+
+const conf = (iface: string, coaPort: number, adminPort = 0) => `confdir = .
 run_dir = \${confdir}/run
 log {
 	destination = stdout
@@ -112,7 +114,11 @@ app pppoe_dpdk bng {
 		secret = "coa-secret"
 	}
 }
-`;
+${adminPort ? `app admin {
+	port = ${adminPort}
+	token = "${ADMIN_TOKEN}"
+}
+` : ''}`;
 
 interface AppHealth { status: string; detail: { total: Record<string, number> } }
 
@@ -182,6 +188,7 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
   let dir: string;
   let acMac = '';
   let coaPort = 0;
+  let adminPort = 0;
   const umlDir = fs.mkdtempSync('/tmp/tsr-uml-');
 
   beforeAll(async () => {
@@ -196,8 +203,8 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     sh('ip', ['link', 'set', AC_IF, 'up']);
     inNs('ip', 'link', 'set', CLI_IF, 'up');
     acMac = fs.readFileSync(`/sys/class/net/${AC_IF}/address`, 'utf8').trim();
-    [coaPort] = await freePorts(1);
-    dir = writeTempFiles('pppoe-wire', { 'radiusd.conf': conf(AC_IF, coaPort), users: USERS });
+    [coaPort, adminPort] = await freePorts(2);
+    dir = writeTempFiles('pppoe-wire', { 'radiusd.conf': conf(AC_IF, coaPort, adminPort), users: USERS });
     d = await startDaemon(['-d', dir, '-f'], { readyMs: 60000 });
     await until(d, dir, () => true);
   });
@@ -306,6 +313,43 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     expect(out).toMatch(/GUEST-PPPD .*(LCP terminated by peer|PADT)/);
     const log = fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(mark);
     expect(log).toMatch(new RegExp(`^Stop bob ${id} 10\\.99\\.0\\.11 in=\\d+ out=\\d+ cause=Admin-Reset `, 'm'));
+  }, 150000);
+
+  it('operator: list, inspect and terminate a live pppd session from the admin API and pppoe-dpdk (PADT, Stop Admin-Reset)', async () => {
+    const mark = logSize();
+    const running = guest('oper', 'alice', 'alice-pw', '', 40);
+    const id = await startOf('alice', mark);
+    const api = `http://127.0.0.1:${adminPort}`;
+    const get = async (p: string) => {
+      const r = await fetch(`${api}${p}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+      return { status: r.status, body: await r.json() as Record<string, unknown> };
+    };
+    expect((await get('/api/apps/sessions')).body).toEqual({ apps: [{ kind: 'pppoe_dpdk', name: 'bng' }] });
+    const list = await get('/api/apps/bng/sessions');
+    expect(list.status).toBe(200);
+    const sessions = list.body.sessions as Record<string, unknown>[];
+    const s = sessions.find((x) => x.acctSessionId === id);
+    expect(s, JSON.stringify(list.body)).toMatchObject({ phase: 'up', up: true, user: 'alice', ip: '10.99.0.10', rateUp: 80000, rateDown: 80000, auth: 'chap', dns: ['10.99.0.53', '10.99.0.54'] });
+    expect(JSON.stringify(list.body)).not.toContain('alice-pw');
+    expect((await get(`/api/apps/bng/sessions?user=nobody`)).body).toMatchObject({ count: 0 });
+    expect((await get(`/api/apps/bng/sessions/${id}`)).body).toMatchObject({ id: s!.id, user: 'alice' });
+    expect((await get('/api/apps/bng/sessions/65000')).status).toBe(404);
+    expect((await get('/api/apps/nope/sessions')).status).toBe(404);
+    const cli = (...args: string[]) => run('node', [path.resolve(__dirname, '../../bin/pppoe-dpdk.js'), ...args, '--admin', api, '--token', ADMIN_TOKEN, '--app', 'bng'], 30000);
+    const table = await cli('sessions');
+    expect(table.status, table.out).toBe(0);
+    expect(table.out).toMatch(new RegExp(`^${s!.id}\\s+\\d+\\s+up\\s+\\S+\\s+alice\\s+10\\.99\\.0\\.10 .*${id}$`, 'm'));
+    const one = await cli('session', id);
+    expect(one.status, one.out).toBe(0);
+    expect(one.out).toMatch(/^user\s+alice$/m);
+    expect((await cli('terminate', '65000')).status).toBe(1);
+    const t = await cli('terminate', id);
+    expect(t.status, t.out).toBe(0);
+    const out = await running;
+    expect(out).toMatch(/GUEST-PPPD .*(LCP terminated by peer|PADT)/);
+    const log = fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(mark);
+    expect(log).toMatch(new RegExp(`^Stop alice ${id} 10\\.99\\.0\\.10 in=\\d+ out=\\d+ cause=Admin-Reset `, 'm'));
+    expect((await get(`/api/apps/bng/sessions/${id}`)).status).toBe(404);
   }, 150000);
 
   it('CoA-Request changes the Session-Timeout of a live session, which then ends it', async () => {
