@@ -51,6 +51,8 @@ const USERS = `alice	Cleartext-Password := "alice-pw"
 
 bob	Cleartext-Password := "bob-pw"
 	Framed-IP-Address = 10.99.0.11,
+	Actual-Data-Rate-Upstream = 1000000,
+	Maximum-Data-Rate-Downstream = 2000000,
 	Reply-Message = "welcome bob"
 `;
 
@@ -315,10 +317,10 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     expect(log).toMatch(new RegExp(`^Stop bob ${id} 10\\.99\\.0\\.11 in=\\d+ out=\\d+ cause=Admin-Reset `, 'm'));
   }, 150000);
 
-  it('operator: list, inspect and terminate a live pppd session from the admin API and pppoe-dpdk (PADT, Stop Admin-Reset)', async () => {
+  it('operator: list and inspect a live pppd session (RFC 4679 rates from the Accept, then from a CoA), terminate it from pppoe-dpdk (PADT, Stop Admin-Reset)', async () => {
     const mark = logSize();
-    const running = guest('oper', 'alice', 'alice-pw', '', 40);
-    const id = await startOf('alice', mark);
+    const running = guest('oper', 'bob', 'bob-pw', '', 40);
+    const id = await startOf('bob', mark);
     const api = `http://127.0.0.1:${adminPort}`;
     const get = async (p: string) => {
       const r = await fetch(`${api}${p}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -329,26 +331,30 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     expect(list.status).toBe(200);
     const sessions = list.body.sessions as Record<string, unknown>[];
     const s = sessions.find((x) => x.acctSessionId === id);
-    expect(s, JSON.stringify(list.body)).toMatchObject({ phase: 'up', up: true, user: 'alice', ip: '10.99.0.10', rateUp: 80000, rateDown: 80000, auth: 'chap', dns: ['10.99.0.53', '10.99.0.54'] });
-    expect(JSON.stringify(list.body)).not.toContain('alice-pw');
+    expect(s, JSON.stringify(list.body)).toMatchObject({ phase: 'up', up: true, user: 'bob', ip: '10.99.0.11', rateUp: 1000000, rateDown: 2000000, auth: 'chap', dns: ['10.99.0.53', '10.99.0.54'] });
+    expect(JSON.stringify(list.body)).not.toContain('bob-pw');
     expect((await get(`/api/apps/bng/sessions?user=nobody`)).body).toMatchObject({ count: 0 });
-    expect((await get(`/api/apps/bng/sessions/${id}`)).body).toMatchObject({ id: s!.id, user: 'alice' });
+    expect((await get(`/api/apps/bng/sessions/${id}`)).body).toMatchObject({ id: s!.id, user: 'bob' });
     expect((await get('/api/apps/bng/sessions/65000')).status).toBe(404);
     expect((await get('/api/apps/nope/sessions')).status).toBe(404);
+    // a CoA with RFC 4679 rates (as the VX site's fair-use policy sends) replaces both directions of the live session
+    const coa = await radclient(`127.0.0.1:${coaPort}`, 'coa', 'coa-secret', `Acct-Session-Id = "${id}"\nActual-Data-Rate-Upstream = 40000\nActual-Data-Rate-Downstream = 48000\n`, ['-r', '1', '-t', '3']);
+    expect(coa.stdout + coa.stderr).toMatch(/CoA-ACK/);
+    expect((await get(`/api/apps/bng/sessions/${id}`)).body).toMatchObject({ rateUp: 40000, rateDown: 48000 });
     const cli = (...args: string[]) => run('node', [path.resolve(__dirname, '../../bin/pppoe-dpdk.js'), ...args, '--admin', api, '--token', ADMIN_TOKEN, '--app', 'bng'], 30000);
     const table = await cli('sessions');
     expect(table.status, table.out).toBe(0);
-    expect(table.out).toMatch(new RegExp(`^${s!.id}\\s+\\d+\\s+up\\s+\\S+\\s+alice\\s+10\\.99\\.0\\.10 .*${id}$`, 'm'));
+    expect(table.out).toMatch(new RegExp(`^${s!.id}\\s+\\d+\\s+up\\s+\\S+\\s+bob\\s+10\\.99\\.0\\.11 .*${id}$`, 'm'));
     const one = await cli('session', id);
     expect(one.status, one.out).toBe(0);
-    expect(one.out).toMatch(/^user\s+alice$/m);
+    expect(one.out).toMatch(/^user\s+bob$/m);
     expect((await cli('terminate', '65000')).status).toBe(1);
     const t = await cli('terminate', id);
     expect(t.status, t.out).toBe(0);
     const out = await running;
     expect(out).toMatch(/GUEST-PPPD .*(LCP terminated by peer|PADT)/);
     const log = fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(mark);
-    expect(log).toMatch(new RegExp(`^Stop alice ${id} 10\\.99\\.0\\.10 in=\\d+ out=\\d+ cause=Admin-Reset `, 'm'));
+    expect(log).toMatch(new RegExp(`^Stop bob ${id} 10\\.99\\.0\\.11 in=\\d+ out=\\d+ cause=Admin-Reset `, 'm'));
     expect((await get(`/api/apps/bng/sessions/${id}`)).status).toBe(404);
   }, 150000);
 
