@@ -34,7 +34,8 @@ export function runLcore(data: LcoreWorkerData): void {
   // id, and discovery is split by client MAC; see README). Opening fails loudly (no addon, no interface, no
   // CAP_NET_RAW) and the worker dies with the reason, which the control plane logs.
   const port = opts.wire ? openPacket(opts.wire.interface) : undefined;
-  const eng = port && opts.wire ? new PppoeEngine(lc, port, opts.wire, data.id, opts.lcores) : undefined;
+  const uplink = opts.wire?.uplink ? openPacket(opts.wire.uplink.interface) : undefined;
+  const eng = port && opts.wire ? new PppoeEngine(lc, port, opts.wire, data.id, opts.lcores, uplink) : undefined;
   if (eng) lc.setApp(eng);
   lc.start(now());
   const bell = block.i32;
@@ -68,6 +69,7 @@ export function runLcore(data: LcoreWorkerData): void {
     eng?.flush();
     if (lc.stopped) {
       port?.close();
+      uplink?.close();
       return;
     }
     if (work > 0) {

@@ -124,6 +124,17 @@ export class PppoeEngine implements LcoreApp {
   private nextTick = 0;
   private seq = 1;
   private clock = 0;
+  // the uplink (optional): its own receive and transmit batches, the next hop's MAC, session address → slot
+  private readonly urx: Uint8Array;
+  private readonly urxLen = new Uint32Array(BATCH);
+  private readonly utx: Uint8Array;
+  private readonly utxOff = new Uint32Array(BATCH).map((_, i) => i * TX_SLOT);
+  private readonly utxLen = new Uint32Array(BATCH);
+  private utxCount = 0;
+  private readonly gwMac = new Uint8Array(6);
+  private gwKnown = false;
+  private arpDue = 0;
+  private readonly byIp = new Map<number, number>();
 
   constructor(
     private readonly lc: Lcore,
@@ -131,6 +142,7 @@ export class PppoeEngine implements LcoreApp {
     private readonly w: WireOptions,
     private readonly lcoreId: number,
     private readonly lcores: number,
+    private readonly uplink?: FramePort,
   ) {
     const n = (this.max = lc.maxSessions);
     this.base = lc.sidBase;
@@ -175,6 +187,8 @@ export class PppoeEngine implements LcoreApp {
     this.acName = new Uint8Array(Buffer.from(w.acName, 'utf8'));
     this.serviceNames = w.serviceNames.map((s) => new Uint8Array(Buffer.from(s, 'utf8')));
     this.secret = Buffer.from(w.cookieSecret, 'utf8');
+    this.urx = new Uint8Array(uplink ? BATCH * SLOT : 0);
+    this.utx = new Uint8Array(uplink ? BATCH * TX_SLOT : 0);
   }
 
   // ---- the loop ----
@@ -190,15 +204,32 @@ export class PppoeEngine implements LcoreApp {
       this.lc.count(C.wire_rx_frames, got);
       work += got;
     }
+    const up = this.uplink;
+    if (up) {
+      const n = up.recv(this.urx, SLOT, this.urxLen, BATCH);
+      if (n < 0) this.lc.count(C.wire_rx_errors);
+      for (let i = 0; i < n; i++) this.uplinkFrame(i * SLOT, this.urxLen[i]);
+      if (n > 0) {
+        this.lc.count(C.wire_rx_frames, n);
+        work += n;
+      }
+    }
     if (t >= this.nextTick) {
       this.nextTick = t + TICK_MS;
       work += this.tick(t);
+      if (up && !this.gwKnown && t >= this.arpDue) this.arp(1, this.w.uplink!.gateway, BCAST_MAC, 0);
     }
     return work;
   }
 
   /** Sends the frames built in this iteration (one sendmmsg). */
   flush(): void {
+    if (this.utxCount > 0) {
+      const n = this.uplink!.send(this.utx, this.utxOff, this.utxLen, this.utxCount);
+      if (n > 0) this.lc.count(C.wire_tx_frames, n);
+      if (n < this.utxCount) this.lc.count(C.wire_tx_drops, this.utxCount - Math.max(n, 0));
+      this.utxCount = 0;
+    }
     if (this.txCount === 0) return;
     const n = this.port.send(this.tx, this.txOff, this.txLen, this.txCount);
     if (n > 0) this.lc.count(C.wire_tx_frames, n);
@@ -949,6 +980,7 @@ export class PppoeEngine implements LcoreApp {
   private ipcpMaybeUp(slot: number): void {
     if (this.phase[slot] !== NETWORK || (this.ipcpFlags[slot] & (OUR_ACKED | PEER_ACKED)) !== (OUR_ACKED | PEER_ACKED)) return;
     this.phase[slot] = UP;
+    this.byIp.set(this.ip[slot], slot);
     this.lc.count(C.wire_ipcp_up);
     this.startAt[slot] = this.clock;
     this.lastData[slot] = this.clock;
@@ -1079,8 +1111,110 @@ export class PppoeEngine implements LcoreApp {
       this.echoReply(slot, p, total, ihl);
       return;
     }
-    // No uplink forwarding in this version: counted and dropped (see README).
-    this.lc.count(C.wire_ipv4_dropped);
+    if (!this.uplink) {
+      this.lc.count(C.wire_ipv4_dropped); // no uplink configured: counted and dropped
+      return;
+    }
+    this.forwardUp(p, len, total, ihl);
+  }
+
+  // ---- the uplink: IPv4 forwarding and ARP ----
+
+  /** A session's packet out of the uplink to the next hop: TTL decremented, header checksum recomputed. */
+  private forwardUp(p: number, len: number, total: number, ihl: number): void {
+    const b = this.rx;
+    if (total > len || total < ihl || ihl < 20 || total > TX_SLOT - 14 || b[p + 8] <= 1) {
+      this.lc.count(C.wire_ipv4_dropped);
+      return;
+    }
+    if (!this.gwKnown) {
+      this.lc.count(C.wire_fwd_no_gateway);
+      if (this.clock >= this.arpDue) this.arp(1, this.w.uplink!.gateway, BCAST_MAC, 0);
+      return;
+    }
+    if (this.utxCount === BATCH) this.flush();
+    const o = this.utxOff[this.utxCount];
+    const tx = this.utx;
+    tx.set(this.gwMac, o);
+    tx.set(this.uplink!.mac, o + 6);
+    tx[o + 12] = 0x08; tx[o + 13] = 0x00;
+    const q = o + 14;
+    tx.set(b.subarray(p, p + total), q);
+    tx[q + 8]--;
+    ipChecksum(tx, q, ihl);
+    let n = 14 + total;
+    if (n < 60) { tx.fill(0, o + n, o + 60); n = 60; }
+    this.utxLen[this.utxCount++] = n;
+    this.lc.count(C.wire_fwd_up);
+  }
+
+  /** A frame from the uplink: ARP (our address, our sessions' addresses, the next hop's answer) or IPv4 to a session. */
+  private uplinkFrame(off: number, len: number): void {
+    const b = this.urx;
+    if (len < 42) return;
+    const own = this.uplink!.mac;
+    const bcast = (b[off] & 1) === 1;
+    if (!bcast && !(b[off] === own[0] && b[off + 1] === own[1] && b[off + 2] === own[2] && b[off + 3] === own[3] && b[off + 4] === own[4] && b[off + 5] === own[5])) return;
+    const type = (b[off + 12] << 8) | b[off + 13];
+    const u = this.w.uplink!;
+    if (type === 0x0806) {
+      const a = off + 14;
+      if (b[a] !== 0 || b[a + 1] !== 1 || b[a + 2] !== 8 || b[a + 3] !== 0 || b[a + 4] !== 6 || b[a + 5] !== 4) return;
+      const op = b[a + 7];
+      const sender = readU32(b, a + 14);
+      const target = readU32(b, a + 24);
+      if (sender === u.gateway) {
+        for (let i = 0; i < 6; i++) this.gwMac[i] = b[a + 8 + i];
+        this.gwKnown = true;
+      }
+      // who answers: lcore 0 for our own address, the owning lcore for a session's address (proxy ARP)
+      if (op === 1 && ((target === u.address && this.lcoreId === 0) || this.byIp.has(target))) this.arp(2, sender, b, a + 8, target);
+      return;
+    }
+    if (type !== 0x0800 || bcast) return;
+    const p = off + 14;
+    if ((b[p] >> 4) !== 4) return;
+    const slot = this.byIp.get(readU32(b, p + 16));
+    if (slot === undefined || this.phase[slot] !== UP) return; // another lcore's session, or none
+    const ihl = (b[p] & 15) * 4;
+    const total = (b[p + 2] << 8) | b[p + 3];
+    if (ihl < 20 || total < ihl || p + total > off + len || b[p + 8] <= 1 || total > this.peerMru[slot]) {
+      this.lc.count(C.wire_ipv4_dropped);
+      return;
+    }
+    if (!this.take(slot, total, false)) return;
+    const f = this.pppFrame(slot, Proto.IPV4);
+    if (f < 0) return;
+    const tx = this.tx;
+    tx.set(b.subarray(p, p + total), f);
+    tx[f + 8]--;
+    ipChecksum(tx, f, ihl);
+    this.endPpp(f, total);
+    const tr = slot * 4;
+    this.traffic[tr + 1] += total;
+    this.traffic[tr + 3]++;
+    this.lc.count(C.wire_fwd_down);
+  }
+
+  /** ARP request (op 1, to `dstBuf[dstOff…]` = broadcast) or reply (op 2) on the uplink; `from` = the address we speak for. */
+  private arp(op: number, targetIp: number, dstBuf: Uint8Array, dstOff: number, from = this.w.uplink!.address): void {
+    if (this.utxCount === BATCH) this.flush();
+    if (op === 1) this.arpDue = this.clock + 1000;
+    const o = this.utxOff[this.utxCount];
+    const tx = this.utx;
+    const mac = this.uplink!.mac;
+    for (let i = 0; i < 6; i++) tx[o + i] = dstBuf[dstOff + i];
+    tx.set(mac, o + 6);
+    tx[o + 12] = 0x08; tx[o + 13] = 0x06;
+    const a = o + 14;
+    tx[a] = 0; tx[a + 1] = 1; tx[a + 2] = 8; tx[a + 3] = 0; tx[a + 4] = 6; tx[a + 5] = 4; tx[a + 6] = 0; tx[a + 7] = op;
+    tx.set(mac, a + 8);
+    writeU32(tx, a + 14, from);
+    for (let i = 0; i < 6; i++) tx[a + 18 + i] = op === 1 ? 0 : dstBuf[dstOff + i];
+    writeU32(tx, a + 24, targetIp);
+    tx.fill(0, a + 28, o + 60);
+    this.utxLen[this.utxCount++] = 60;
+    if (op === 2) this.lc.count(C.wire_arp_replies);
   }
 
   /** Token bucket of one direction; false (and counted) when the packet is over the session's rate. */
@@ -1201,7 +1335,10 @@ export class PppoeEngine implements LcoreApp {
    */
   private terminate(slot: number, cause: number, tell: boolean, acked = false): void {
     if (this.phase[slot] === FREE) return;
-    if (this.phase[slot] === UP) this.accounting(slot, AcctStatus.STOP, cause);
+    if (this.phase[slot] === UP) {
+      this.accounting(slot, AcctStatus.STOP, cause);
+      if (this.byIp.get(this.ip[slot]) === slot) this.byIp.delete(this.ip[slot]);
+    }
     if (tell && !acked && this.phase[slot] >= AUTH) this.sendPpp(slot, Proto.LCP, 5, this.seq++ & 255, null, 0, 0);
     if (tell || acked) this.sendPadt(slot);
     this.phase[slot] = FREE;
@@ -1296,6 +1433,20 @@ export interface SessionView {
   rateUp: number; rateDown: number;
   /** seconds; 0 = none. */
   idleTimeout: number; interimInterval: number;
+}
+
+const BCAST_MAC = Uint8Array.of(255, 255, 255, 255, 255, 255);
+
+/** Recomputes the IPv4 header checksum of the header at `p` (`ihl` bytes). */
+function ipChecksum(b: Uint8Array, p: number, ihl: number): void {
+  b[p + 10] = 0;
+  b[p + 11] = 0;
+  let sum = 0;
+  for (let i = 0; i < ihl; i += 2) sum += (b[p + i] << 8) | b[p + i + 1];
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  sum = ~sum & 0xffff;
+  b[p + 10] = sum >> 8;
+  b[p + 11] = sum & 255;
 }
 
 const ipString = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;

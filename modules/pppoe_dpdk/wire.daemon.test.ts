@@ -25,6 +25,10 @@ const TAG = `${process.pid % 100000}`;
 const NS = `tsrppp${TAG}`;
 const AC_IF = `tpa${TAG}`;
 const CLI_IF = `tpc${TAG}`;
+/** The uplink: our end in the daemon's namespace, the host behind it (10.98.0.2) in a namespace of its own. */
+const UP_NS = `tsrup${TAG}`;
+const UP_IF = `tpu${TAG}`;
+const UP_HOST_IF = `tph${TAG}`;
 
 const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20000 });
 const inNs = (cmd: string, ...args: string[]): string => sh('ip', ['netns', 'exec', NS, cmd, ...args]);
@@ -58,7 +62,7 @@ bob	Cleartext-Password := "bob-pw"
 
 const ADMIN_TOKEN = 'admin-token-wire-test';
 
-const conf = (iface: string, coaPort: number, adminPort = 0) => `confdir = .
+const conf = (iface: string, coaPort: number, adminPort = 0, uplinkIf = '') => `confdir = .
 run_dir = \${confdir}/run
 log {
 	destination = stdout
@@ -110,7 +114,12 @@ app pppoe_dpdk bng {
 		dns = 10.99.0.54
 		restart_timer = 1s
 		echo_interval = 2s
-	}
+${uplinkIf ? `		uplink {
+			interface = ${uplinkIf}
+			address = 10.98.0.1
+			gateway = 10.98.0.2
+		}
+` : ''}	}
 	coa {
 		port = ${coaPort}
 		secret = "coa-secret"
@@ -176,6 +185,9 @@ echo "GUEST-ADDR $(ip -4 -o addr show ppp0 2>/dev/null)"
 if ip -4 addr show ppp0 2>/dev/null | grep -q inet; then
   echo "GUEST-PING $(ping -n -c 3 -W 2 10.99.0.1 | grep -E 'packets transmitted')"
   echo "GUEST-FLOOD $(ping -n -q -c 40 -i 0.01 -s 1400 -W 1 10.99.0.1 | grep -E 'packets transmitted')"
+  ip route add 10.98.0.0/24 dev ppp0
+  echo "GUEST-UPLINK $(ping -n -c 3 -W 2 10.98.0.2 | grep -E 'packets transmitted')"
+  echo "GUEST-UPFLOOD $(ping -n -q -c 40 -i 0.01 -s 1400 -W 1 10.98.0.2 | grep -E 'packets transmitted')"
 fi
 kill $PPPD
 for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $PPPD 2>/dev/null || break; sleep 0.5; done
@@ -205,8 +217,20 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     sh('ip', ['link', 'set', AC_IF, 'up']);
     inNs('ip', 'link', 'set', CLI_IF, 'up');
     acMac = fs.readFileSync(`/sys/class/net/${AC_IF}/address`, 'utf8').trim();
+    // the uplink: no address on our end, and the kernel must neither route what arrives there nor answer ARP
+    // (the concentrator does both, from user space)
+    sh('ip', ['netns', 'add', UP_NS]);
+    sh('ip', ['link', 'add', UP_IF, 'type', 'veth', 'peer', 'name', UP_HOST_IF]);
+    sh('ip', ['link', 'set', UP_HOST_IF, 'netns', UP_NS]);
+    fs.writeFileSync(`/proc/sys/net/ipv6/conf/${UP_IF}/disable_ipv6`, '1');
+    fs.writeFileSync(`/proc/sys/net/ipv4/conf/${UP_IF}/forwarding`, '0');
+    sh('ip', ['link', 'set', UP_IF, 'up']);
+    sh('ip', ['netns', 'exec', UP_NS, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    sh('ip', ['netns', 'exec', UP_NS, 'ip', 'addr', 'add', '10.98.0.2/24', 'dev', UP_HOST_IF]);
+    sh('ip', ['netns', 'exec', UP_NS, 'ip', 'link', 'set', UP_HOST_IF, 'up']);
+    sh('ip', ['netns', 'exec', UP_NS, 'ip', 'route', 'add', '10.99.0.0/24', 'via', '10.98.0.1']);
     [coaPort, adminPort] = await freePorts(2);
-    dir = writeTempFiles('pppoe-wire', { 'radiusd.conf': conf(AC_IF, coaPort, adminPort), users: USERS });
+    dir = writeTempFiles('pppoe-wire', { 'radiusd.conf': conf(AC_IF, coaPort, adminPort, UP_IF), users: USERS });
     d = await startDaemon(['-d', dir, '-f'], { readyMs: 60000 });
     await until(d, dir, () => true);
   });
@@ -215,6 +239,8 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     if (d) await d.stop();
     try { sh('ip', ['link', 'del', AC_IF]); } catch { /* gone with the namespace */ }
     try { sh('ip', ['netns', 'del', NS]); } catch { /* not created */ }
+    try { sh('ip', ['link', 'del', UP_IF]); } catch { /* gone with the namespace */ }
+    try { sh('ip', ['netns', 'del', UP_NS]); } catch { /* not created */ }
     fs.rmSync(umlDir, { recursive: true, force: true });
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -267,7 +293,15 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     expect(flood, out).not.toBeNull();
     const bound = Math.floor((3000 + 10000 * (Number(flood![2]) / 1000)) / 1428) + 1;
     expect(Number(flood![1]), flood![0]).toBeLessThanOrEqual(Math.min(bound, 39));
+    // forwarded through the uplink to a host in another namespace and back (ARP for the next hop from user space)
+    expect(out).toMatch(/GUEST-UPLINK 3 packets transmitted, 3 received/);
+    const upFlood = /GUEST-UPFLOOD 40 packets transmitted, (\d+) received.*time (\d+)ms/.exec(out);
+    expect(upFlood, out).not.toBeNull();
+    const upBound = Math.floor((3000 + 10000 * (Number(upFlood![2]) / 1000)) / 1428) + 1;
+    expect(Number(upFlood![1]), upFlood![0]).toBeLessThanOrEqual(Math.min(upBound, 39));
     const c = await until(d, dir, (x) => x.wire_acct_sent >= before.wire_acct_sent + 2 && x.acct_answered >= before.acct_answered + 2);
+    expect(c.wire_fwd_up - before.wire_fwd_up).toBeGreaterThanOrEqual(3 + Number(upFlood![1]));
+    expect(c.wire_fwd_down - before.wire_fwd_down).toBeGreaterThanOrEqual(3 + Number(upFlood![1]));
     expect(c.wire_rate_drops).toBeGreaterThan(before.wire_rate_drops);
     expect(c.wire_icmp_replies).toBeGreaterThanOrEqual(before.wire_icmp_replies + 3);
     expect(c.sessions_active).toBe(0);
