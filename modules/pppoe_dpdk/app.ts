@@ -81,6 +81,7 @@ export const WireConfig = conf.section({
   interim_interval: conf.duration({ default: 0, min: 0, max: '1d', doc: 'Interim-Update interval when the reply has no Acct-Interim-Interval (0 = none).' }),
   discovery_rate: conf.integer({ default: DEFAULT_WIRE.discoveryRate, min: 1, max: 1_000_000, doc: 'PADI/PADR per second per client MAC.' }),
   discovery_burst: conf.integer({ default: DEFAULT_WIRE.discoveryBurst, min: 1, max: 1_000_000, doc: 'PADI/PADR burst per client MAC.' }),
+  ipv6cp: conf.boolean({ default: false, doc: 'Negotiate IPV6CP interface identifiers (RFC 5072); no = Protocol-Reject it.' }),
   uplink: conf.subsection({
     interface: conf.string({ required: true, doc: 'Uplink Ethernet interface (AF_PACKET).' }),
     address: conf.ipaddr({ version: 4, required: true, doc: 'Our address on the uplink (answered in ARP).' }),
@@ -144,6 +145,7 @@ function wireOf(w: NonNullable<PppoeDpdkConfig['wire']>): WireOptions {
     dns: (w.dns ?? []).slice(0, 2).map((d) => ip(d)), poolBase: ip(w.pool_base), mru: w.mru, restartMs: ms(w.restart_timer),
     maxConfigure: w.max_configure, authTimeoutMs: ms(w.auth_timeout), echoIntervalMs: ms(w.echo_interval),
     echoFailures: w.echo_failures, interimMs: ms(w.interim_interval), discoveryRate: w.discovery_rate, discoveryBurst: w.discovery_burst,
+    ipv6cp: w.ipv6cp,
     uplink: w.uplink ? { interface: w.uplink.interface, address: ip(w.uplink.address), gateway: ip(w.uplink.gateway) } : undefined,
   };
 }

@@ -63,6 +63,8 @@ export interface WireOptions {
   readonly discoveryBurst: number;
   /** IPv4 forwarding between the sessions and an uplink interface (absent = packets not for us are dropped). */
   readonly uplink?: UplinkOptions;
+  /** Negotiate IPV6CP (RFC 5072 interface identifiers) instead of Protocol-Rejecting it. */
+  readonly ipv6cp?: boolean;
 }
 
 /** The uplink: an Ethernet interface (AF_PACKET), our address on it and the next hop (resolved with ARP). */

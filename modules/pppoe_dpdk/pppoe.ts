@@ -34,7 +34,7 @@ export const Tag = {
   END: 0x0000, SERVICE_NAME: 0x0101, AC_NAME: 0x0102, HOST_UNIQ: 0x0103, AC_COOKIE: 0x0104, VENDOR: 0x0105,
   RELAY_SESSION_ID: 0x0110, PPP_MAX_PAYLOAD: 0x0120, SERVICE_NAME_ERROR: 0x0201, AC_SYSTEM_ERROR: 0x0202, GENERIC_ERROR: 0x0203,
 } as const;
-export const Proto = { LCP: 0xc021, PAP: 0xc023, CHAP: 0xc223, IPCP: 0x8021, IPV4: 0x0021 } as const;
+export const Proto = { LCP: 0xc021, PAP: 0xc023, CHAP: 0xc223, IPCP: 0x8021, IPV4: 0x0021, IPV6CP: 0x8057, IPV6: 0x0057 } as const;
 
 /** Session phases. */
 const FREE = 0;
@@ -49,6 +49,8 @@ const PEER_ACKED = 2;
 const NO_MRU = 4; // the peer rejected our MRU option
 const NO_MAGIC = 8; // the peer rejected our Magic-Number option
 const RESENT_ON_PEER = 16; // our ConfReq was resent when the peer's first ConfReq arrived
+const V6_UP = 32; // IPV6CP opened
+const V6_CLOSED = 64; // IPV6CP given up (rejected, terminated, or Max-Configure reached)
 
 const TICK_MS = 100;
 const SLOT = 2048; // receive slot (frames up to 2044 bytes)
@@ -135,6 +137,13 @@ export class PppoeEngine implements LcoreApp {
   private gwKnown = false;
   private arpDue = 0;
   private readonly byIp = new Map<number, number>();
+  // IPV6CP (when enabled): state flags, our request id, retransmissions, interface identifiers (8 bytes per slot)
+  private readonly v6Flags: Uint8Array;
+  private readonly v6Id: Uint8Array;
+  private readonly v6Count: Uint8Array;
+  private readonly v6Due: Float64Array;
+  private readonly v6Ours: Uint8Array;
+  private readonly v6Peer: Uint8Array;
 
   constructor(
     private readonly lc: Lcore,
@@ -187,6 +196,13 @@ export class PppoeEngine implements LcoreApp {
     this.acName = new Uint8Array(Buffer.from(w.acName, 'utf8'));
     this.serviceNames = w.serviceNames.map((s) => new Uint8Array(Buffer.from(s, 'utf8')));
     this.secret = Buffer.from(w.cookieSecret, 'utf8');
+    const v6 = w.ipv6cp ? n : 0;
+    this.v6Flags = new Uint8Array(v6);
+    this.v6Id = new Uint8Array(v6);
+    this.v6Count = new Uint8Array(v6);
+    this.v6Due = new Float64Array(v6);
+    this.v6Ours = new Uint8Array(v6 * 8);
+    this.v6Peer = new Uint8Array(v6 * 8);
     this.urx = new Uint8Array(uplink ? BATCH * SLOT : 0);
     this.utx = new Uint8Array(uplink ? BATCH * TX_SLOT : 0);
   }
@@ -280,6 +296,13 @@ export class PppoeEngine implements LcoreApp {
       this.ipcpFlags[slot] = 0;
       this.ipcpCount[slot] = 0;
       this.sendIpcpRequest(slot, true);
+      if (this.w.ipv6cp) {
+        this.v6Flags[slot] = 0;
+        this.v6Count[slot] = 0;
+        randomIfid(this.v6Ours, slot * 8);
+        this.v6Peer.fill(0, slot * 8, slot * 8 + 8);
+        this.sendV6Request(slot, true);
+      }
       return;
     }
     if (msgLen === 0) this.authReply(slot, false, AUTH_FAILED, 0, AUTH_FAILED.length);
@@ -331,6 +354,9 @@ export class PppoeEngine implements LcoreApp {
       up: this.phase[slot] === UP, startedAt: this.startAt[slot], lastDataAt: this.lastData[slot],
       octetsIn: this.traffic[tr], octetsOut: this.traffic[tr + 1], packetsIn: this.traffic[tr + 2], packetsOut: this.traffic[tr + 3],
       rateUp: this.rateUp[slot] * 8, rateDown: this.rateDown[slot] * 8, idleTimeout: this.idleMs[slot] / 1000, interimInterval: this.interimMs[slot] / 1000,
+      ipv6cp: !this.w.ipv6cp ? 'off' : this.v6Flags[slot] & V6_UP ? 'up' : this.v6Flags[slot] & V6_CLOSED ? 'closed' : 'negotiating',
+      ipv6Local: this.w.ipv6cp && this.v6Count[slot] > 0 ? ifidString(this.v6Ours, slot * 8) : null,
+      ipv6Peer: this.w.ipv6cp && this.v6Flags[slot] & PEER_ACKED ? ifidString(this.v6Peer, slot * 8) : null,
     };
   }
 
@@ -620,6 +646,15 @@ export class PppoeEngine implements LcoreApp {
       this.ipv4(slot, p, len);
       return;
     }
+    if (proto === Proto.IPV6 && this.w.ipv6cp) {
+      // IPv6 is negotiated (link-local identifiers) but not routed: counted and dropped, never Protocol-Rejected
+      if (this.phase[slot] === UP) {
+        this.traffic[slot * 4] += len;
+        this.traffic[slot * 4 + 2]++;
+      }
+      this.lc.count(C.wire_ipv4_dropped);
+      return;
+    }
     if (len < 4) return;
     const code = b[p];
     const id = b[p + 1];
@@ -629,6 +664,7 @@ export class PppoeEngine implements LcoreApp {
     else if (proto === Proto.PAP) this.pap(slot, code, id, p, clen);
     else if (proto === Proto.CHAP) this.chap(slot, code, id, p, clen);
     else if (proto === Proto.IPCP) this.ipcp(slot, code, id, p, clen);
+    else if (proto === Proto.IPV6CP && this.w.ipv6cp) this.ipv6cp(slot, code, id, p, clen);
     else if (this.phase[slot] >= AUTH) this.protocolReject(slot, proto, pay, plen);
   }
 
@@ -938,6 +974,100 @@ export class PppoeEngine implements LcoreApp {
         return;
       default:
     }
+  }
+
+  // ---- IPV6CP (RFC 5072): interface identifiers only ----
+
+  private ipv6cp(slot: number, code: number, id: number, p: number, clen: number): void {
+    if (this.phase[slot] < NETWORK) return;
+    const b = this.rx;
+    const end = p + clen;
+    switch (code) {
+      case 1: { // Configure-Request: Interface-Identifier acked unless zero or ours (Nak with a fresh one); the rest rejected
+        let verdict = 2;
+        for (let q = p + 4; q < end;) {
+          const l = b[q + 1];
+          if (l < 2 || q + l > end) return;
+          if (b[q] === 1 && l === 10) {
+            if (verdict === 2 && (isZero(b, q + 2, 8) || sameBytes(b, q + 2, this.v6Ours, slot * 8, 8))) verdict = 3;
+          } else {
+            verdict = 4;
+          }
+          q += l;
+        }
+        const f = this.pppFrame(slot, Proto.IPV6CP);
+        if (f < 0) return;
+        const tx = this.tx;
+        let n = 4;
+        if (verdict === 2) {
+          tx.set(b.subarray(p + 4, end), f + 4);
+          n = clen;
+          for (let q = p + 4; q < end; q += b[q + 1]) if (b[q] === 1) for (let i = 0; i < 8; i++) this.v6Peer[slot * 8 + i] = b[q + 2 + i];
+        } else {
+          for (let q = p + 4; q < end; q += b[q + 1]) {
+            const known = b[q] === 1 && b[q + 1] === 10;
+            if (verdict === 4 && !known) { tx.set(b.subarray(q, q + b[q + 1]), f + n); n += b[q + 1]; }
+            if (verdict === 3 && known) {
+              tx[f + n] = 1; tx[f + n + 1] = 10;
+              do randomIfid(tx, f + n + 2); while (sameBytes(tx, f + n + 2, this.v6Ours, slot * 8, 8));
+              n += 10;
+            }
+          }
+        }
+        tx[f] = verdict; tx[f + 1] = id; tx[f + 2] = n >> 8; tx[f + 3] = n & 255;
+        this.endPpp(f, n);
+        if (verdict === 2) {
+          this.v6Flags[slot] |= PEER_ACKED;
+          this.v6MaybeUp(slot);
+        } else {
+          this.v6Flags[slot] &= ~PEER_ACKED;
+        }
+        return;
+      }
+      case 2:
+        if (id === this.v6Id[slot]) {
+          this.v6Flags[slot] |= OUR_ACKED;
+          this.v6MaybeUp(slot);
+        }
+        return;
+      case 3: // Nak: take the identifier the peer suggests (when it is usable), new request
+        if (id !== this.v6Id[slot]) return;
+        for (let q = p + 4; q + 10 <= end; q += Math.max(2, b[q + 1])) {
+          if (b[q] === 1 && b[q + 1] === 10 && !isZero(b, q + 2, 8) && !sameBytes(b, q + 2, this.v6Peer, slot * 8, 8)) {
+            for (let i = 0; i < 8; i++) this.v6Ours[slot * 8 + i] = b[q + 2 + i];
+          }
+        }
+        this.sendV6Request(slot, true);
+        return;
+      case 4: // Reject of our identifier: IPV6CP cannot work with this peer; leave it closed
+        if (id === this.v6Id[slot]) this.v6Flags[slot] |= V6_CLOSED;
+        return;
+      case 5:
+        this.sendPpp(slot, Proto.IPV6CP, 6, id, null, 0, 0);
+        this.v6Flags[slot] = V6_CLOSED;
+        return;
+      default:
+    }
+  }
+
+  private v6MaybeUp(slot: number): void {
+    if ((this.v6Flags[slot] & (OUR_ACKED | PEER_ACKED | V6_UP)) !== (OUR_ACKED | PEER_ACKED)) return;
+    this.v6Flags[slot] |= V6_UP;
+    this.lc.count(C.wire_ipv6cp_up);
+  }
+
+  /** Our IPV6CP Configure-Request: Interface-Identifier (a retransmission keeps the identifier of the packet). */
+  private sendV6Request(slot: number, fresh: boolean): void {
+    const f = this.pppFrame(slot, Proto.IPV6CP);
+    if (f < 0) return;
+    if (fresh) this.v6Id[slot] = this.seq++ & 255;
+    const tx = this.tx;
+    tx[f] = 1; tx[f + 1] = this.v6Id[slot]; tx[f + 2] = 0; tx[f + 3] = 14;
+    tx[f + 4] = 1; tx[f + 5] = 10;
+    tx.set(this.v6Ours.subarray(slot * 8, slot * 8 + 8), f + 6);
+    this.endPpp(f, 14);
+    this.v6Due[slot] = this.clock + this.w.restartMs;
+    this.v6Count[slot]++;
   }
 
   private checkIpcpOptions(slot: number, p: number, end: number): number {
@@ -1292,6 +1422,12 @@ export class PppoeEngine implements LcoreApp {
         work++;
         continue;
       }
+      if (w.ipv6cp && ph >= NETWORK && this.v6Count[s] > 0 && !(this.v6Flags[s] & (OUR_ACKED | V6_CLOSED)) && this.v6Due[s] <= t) {
+        // IPV6CP is optional: after Max-Configure it is given up, the session stays
+        if (this.v6Count[s] >= w.maxConfigure) this.v6Flags[s] |= V6_CLOSED;
+        else this.sendV6Request(s, false);
+        work++;
+      }
       if (ph === NETWORK && !(this.ipcpFlags[s] & OUR_ACKED) && this.ipcpDue[s] <= t) {
         if (this.ipcpCount[s] >= w.maxConfigure) this.terminate(s, TermCause.SERVICE_UNAVAILABLE, true);
         else this.sendIpcpRequest(s, false);
@@ -1433,9 +1569,29 @@ export interface SessionView {
   rateUp: number; rateDown: number;
   /** seconds; 0 = none. */
   idleTimeout: number; interimInterval: number;
+  /** IPV6CP state and the link-local addresses of the negotiated interface identifiers. */
+  ipv6cp: 'off' | 'negotiating' | 'up' | 'closed'; ipv6Local: string | null; ipv6Peer: string | null;
 }
 
 const BCAST_MAC = Uint8Array.of(255, 255, 255, 255, 255, 255);
+
+/** A random, non-zero 64-bit interface identifier at `b[at…]` (RFC 5072 §4.1), with the universal/local bit 0 (local). */
+function randomIfid(b: Uint8Array, at: number): void {
+  do randomFillSync(b, at, 8); while (isZero(b, at, 8));
+  b[at] &= ~0x02;
+}
+function isZero(b: Uint8Array, at: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (b[at + i] !== 0) return false;
+  return true;
+}
+function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[ai + i] !== b[bi + i]) return false;
+  return true;
+}
+const ifidString = (b: Uint8Array, at: number): string => {
+  const h = Array.from(b.subarray(at, at + 8), (x) => x.toString(16).padStart(2, '0'));
+  return `fe80::${[0, 2, 4, 6].map((i) => (parseInt(h[i] + h[i + 1], 16)).toString(16)).join(':')}`;
+};
 
 /** Recomputes the IPv4 header checksum of the header at `p` (`ihl` bytes). */
 function ipChecksum(b: Uint8Array, p: number, ihl: number): void {

@@ -92,7 +92,7 @@ export const COUNTERS = [
   'wire_unknown_session', 'wire_mac_mismatch', 'wire_lcp_up', 'wire_auth_failed', 'wire_ipcp_up', 'wire_no_address',
   'wire_protocol_rejects', 'wire_echo_timeouts', 'wire_idle_timeouts', 'wire_rate_drops', 'wire_spoofed',
   'wire_icmp_replies', 'wire_ipv4_dropped', 'wire_acct_sent', 'wire_acct_refused',
-  'wire_fwd_up', 'wire_fwd_down', 'wire_fwd_no_gateway', 'wire_arp_replies',
+  'wire_fwd_up', 'wire_fwd_down', 'wire_fwd_no_gateway', 'wire_arp_replies', 'wire_ipv6cp_up',
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 /** Counter index by name. */

@@ -114,7 +114,8 @@ app pppoe_dpdk bng {
 		dns = 10.99.0.54
 		restart_timer = 1s
 		echo_interval = 2s
-${uplinkIf ? `		uplink {
+${uplinkIf ? `		ipv6cp = yes
+` : ''}${uplinkIf ? `		uplink {
 			interface = ${uplinkIf}
 			address = 10.98.0.1
 			gateway = 10.98.0.2
@@ -170,7 +171,7 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmp /run; moun
 # pppd's own files stay in the guest: its ip-up scripts (which rewrite resolv.conf) must never run on the host
 mount -t tmpfs tmp /etc/ppp
 M=${modulesDir}/kernel
-for m in drivers/net/slip/slhc drivers/net/ppp/ppp_generic drivers/net/ppp/pppox drivers/net/ppp/pppoe; do insmod $M/$m.ko; done
+for m in drivers/net/slip/slhc drivers/net/ppp/ppp_generic drivers/net/ppp/pppox drivers/net/ppp/pppoe lib/crc-ccitt net/ipv6/ipv6; do insmod $M/$m.ko; done
 ip link set lo up; ip link set vec0 up
 timeout 90 pppd nodetach debug logfd 1 plugin pppoe.so nic-vec0 rp_pppoe_service isp user ${user} password ${pass} \\
   noauth noipdefault usepeerdns nodefaultroute noccp novj lcp-echo-interval 0 maxfail 1 \\
@@ -280,11 +281,14 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
 
   it('pppd (CHAP): address from the reply, ping, rate limit, termination, accounting Start and Stop', async () => {
     const before = await counters(d, dir);
-    const out = await guest('chap', 'alice', 'alice-pw', '');
+    const out = await guest('chap', 'alice', 'alice-pw', '+ipv6');
     expect(out).toMatch(/GUEST-PPPD .*CHAP authentication succeeded/);
     expect(out).toMatch(/GUEST-ADDR .*inet 10\.99\.0\.10 peer 10\.99\.0\.1\//);
     expect(out).toMatch(/GUEST-PPPD primary\s+DNS address 10\.99\.0\.53/);
     expect(out).toMatch(/GUEST-PPPD secondary DNS address 10\.99\.0\.54/);
+    // IPV6CP (ipv6cp = yes; pppd +ipv6): both interface identifiers negotiated, the link-local addresses set
+    expect(out).toMatch(/GUEST-PPPD local\s+LL address fe80::/);
+    expect(out).toMatch(/GUEST-PPPD remote LL address fe80::/);
     expect(out).toMatch(/GUEST-PING 3 packets transmitted, 3 received/);
     // 80 kbit/s up and down (10,000 bytes/s, burst 3,000 bytes): 1428-byte pings asked at 100/s. What may come
     // back depends on how long the guest really took to send them (a loaded user-mode Linux is slower than
@@ -300,6 +304,7 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
     const upBound = Math.floor((3000 + 10000 * (Number(upFlood![2]) / 1000)) / 1428) + 1;
     expect(Number(upFlood![1]), upFlood![0]).toBeLessThanOrEqual(Math.min(upBound, 39));
     const c = await until(d, dir, (x) => x.wire_acct_sent >= before.wire_acct_sent + 2 && x.acct_answered >= before.acct_answered + 2);
+    expect(c.wire_ipv6cp_up).toBeGreaterThan(before.wire_ipv6cp_up);
     expect(c.wire_fwd_up - before.wire_fwd_up).toBeGreaterThanOrEqual(3 + Number(upFlood![1]));
     expect(c.wire_fwd_down - before.wire_fwd_down).toBeGreaterThanOrEqual(3 + Number(upFlood![1]));
     expect(c.wire_rate_drops).toBeGreaterThan(before.wire_rate_drops);
