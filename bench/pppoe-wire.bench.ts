@@ -38,7 +38,7 @@ function arg(name: string, def: string): string {
 function generator(p: GenParams): GenResult {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openPacket } = require('../modules/pppoe_dpdk/native/index') as typeof import('../modules/pppoe_dpdk/native/index');
-  const port = openPacket(p.ifname);
+  const port = openPacket(p.ifname, { rcvbuf: 8 << 20, sndbuf: 8 << 20 });
   const SLOT = 2048;
   const B = 32;
   const rx = new Uint8Array(B * SLOT);
@@ -51,6 +51,8 @@ function generator(p: GenParams): GenResult {
   const state = new Uint8Array(n); // 0 idle, 1 PADI sent, 2 PADR sent, 3 LCP, 4 PAP, 5 IPCP, 6 up, 7 failed, 8 done+PADT
   const flags = new Uint8Array(n); // 1 our LCP acked, 2 AC's LCP acked, 4 our IPCP acked, 8 AC's IPCP acked
   const t0 = new Float64Array(n);
+  const last = new Float64Array(n); // last progress of the client (retransmission after 1 s without an answer)
+  const ipcpId = new Uint8Array(n);
   const sidOf = new Uint16Array(n);
   const ipOf = new Uint32Array(n);
   const byS = new Int32Array(65536).fill(-1);
@@ -69,6 +71,7 @@ function generator(p: GenParams): GenResult {
   /** Starts a frame from client `c` (its MAC) to `dst`; returns the offset of the PPPoE payload. */
   const start = (c: number, dst: Uint8Array, type: number, code: number, sid: number): number => {
     if (txN === B) flush();
+    last[c] = performance.now();
     const o = txOff[txN];
     tx.set(dst, o);
     tx[o + 6] = 2; tx[o + 7] = 0xcc; tx[o + 8] = (c + 1) >>> 24; tx[o + 9] = ((c + 1) >>> 16) & 255; tx[o + 10] = ((c + 1) >>> 8) & 255; tx[o + 11] = (c + 1) & 255;
@@ -112,16 +115,37 @@ function generator(p: GenParams): GenResult {
   };
   const ipcpReq = (c: number, id: number): void => {
     const ip = ipOf[c];
+    ipcpId[c] = id;
     scratch.set([3, 6, ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255]);
     ppp(c, 0x8021, 1, id, scratch, 0, 6);
   };
   const user = (c: number): Uint8Array => Buffer.from(`user${c}`);
   const pw = Buffer.from('secret');
+  const pap = (c: number): void => {
+    const u = user(c);
+    scratch[0] = u.length;
+    scratch.set(u, 1);
+    scratch[1 + u.length] = pw.length;
+    scratch.set(pw, 2 + u.length);
+    ppp(c, 0xc023, 1, 1, scratch, 0, 2 + u.length + pw.length);
+  };
+  /** A client that heard nothing for 1 s sends its last step again, as real clients do (frames can be lost). */
+  const retransmit = (c: number): void => {
+    const st = state[c];
+    if (st === 1 || st === 2) padi(c);
+    else if (st === 3 && !(flags[c] & 1)) lcpReq(c);
+    else if (st === 4) pap(c);
+    else if (st === 5 && !(flags[c] & 4)) ipcpReq(c, ipcpId[c] + 1);
+    else last[c] = performance.now();
+  };
   const fail = (c: number): void => {
     if (state[c] >= 7) return;
     state[c] = 7;
     failed++;
-    if (sidOf[c]) byS[sidOf[c]] = -1;
+    if (sidOf[c]) {
+      byS[sidOf[c]] = -1;
+      end(start(c, acMac, 0x8863, 0xa7, sidOf[c]), 0); // PADT: the concentrator frees the session
+    }
   };
   const up = (c: number, now: number): void => {
     state[c] = 6;
@@ -197,12 +221,7 @@ function generator(p: GenParams): GenResult {
         else if (pc === 9) ppp(c, 0xc021, 10, id, rx, pay + 6, clen - 4);
         else if (pc === 5) { fail(c); continue; }
         if (state[c] === 3 && (flags[c] & 3) === 3) {
-          const u = user(c);
-          scratch[0] = u.length;
-          scratch.set(u, 1);
-          scratch[1 + u.length] = pw.length;
-          scratch.set(pw, 2 + u.length);
-          ppp(c, 0xc023, 1, 1, scratch, 0, 2 + u.length + pw.length);
+          pap(c);
           state[c] = 4;
         }
       } else if (proto === 0xc023 && state[c] === 4) {
@@ -225,11 +244,13 @@ function generator(p: GenParams): GenResult {
       }
     }
     flush();
-    if (now - lastScan > 500) { // clients without an answer for 10 s have failed
+    if (now - lastScan > 100) { // retransmissions after 1 s of silence; no setup within 10 s = failed
       lastScan = now;
-      for (let k = 0; k < 4096 && scanFrom < started; k++, scanFrom++) {
-        if (state[scanFrom] < 6 && now - t0[scanFrom] > 10_000) fail(scanFrom);
-        else if (state[scanFrom] < 6) break;
+      while (scanFrom < started && state[scanFrom] >= 6) scanFrom++;
+      for (let c = scanFrom; c < started; c++) {
+        if (state[c] >= 6) continue;
+        if (now - t0[c] > 10_000) fail(c);
+        else if (now - last[c] > 1000) retransmit(c);
       }
     }
     if (now - lastProgress > 250) {

@@ -33,8 +33,10 @@ export function runLcore(data: LcoreWorkerData): void {
   // The wire: every lcore opens the interface (no fanout: a session's frames must reach the lcore that owns its
   // id, and discovery is split by client MAC; see README). Opening fails loudly (no addon, no interface, no
   // CAP_NET_RAW) and the worker dies with the reason, which the control plane logs.
-  const port = opts.wire ? openPacket(opts.wire.interface) : undefined;
-  const uplink = opts.wire?.uplink ? openPacket(opts.wire.uplink.interface) : undefined;
+  // 8 MB socket buffers: a burst of discovery frames (thousands of clients at once) waits there while the lcore
+  // is busy, instead of being dropped by the kernel (needs CAP_NET_ADMIN past net.core.rmem_max)
+  const port = opts.wire ? openPacket(opts.wire.interface, { rcvbuf: 8 << 20, sndbuf: 8 << 20 }) : undefined;
+  const uplink = opts.wire?.uplink ? openPacket(opts.wire.uplink.interface, { rcvbuf: 8 << 20, sndbuf: 8 << 20 }) : undefined;
   const eng = port && opts.wire ? new PppoeEngine(lc, port, opts.wire, data.id, opts.lcores, uplink) : undefined;
   if (eng) lc.setApp(eng);
   lc.start(now());
