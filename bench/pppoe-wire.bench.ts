@@ -36,7 +36,6 @@ function arg(name: string, def: string): string {
 // ---------------------------------------------------------------- the generator (worker thread)
 
 function generator(p: GenParams): GenResult {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openPacket } = require('../modules/pppoe_dpdk/native/index') as typeof import('../modules/pppoe_dpdk/native/index');
   const port = openPacket(p.ifname, { rcvbuf: 8 << 20, sndbuf: 8 << 20 });
   const SLOT = 2048;
@@ -278,14 +277,12 @@ async function main(): Promise<void> {
   const LCORES = Number(arg('lcores', '1'));
   const HOLD = process.argv.includes('--hold');
   const JSON_OUT = process.argv.includes('--json');
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { MemoryLogger } = require('../core/log/memory') as typeof import('../core/log/memory');
   const { AppRegistry } = require('../core/server/app') as typeof import('../core/server/app');
   const { BUILTIN_APPS } = require('../core/server/apps') as typeof import('../core/server/apps');
   const { Server } = require('../core/server/server') as typeof import('../core/server/server');
   const { pppoeDpdkApp } = require('../modules/pppoe_dpdk/app') as typeof import('../modules/pppoe_dpdk/app');
   const { BUILTIN_MODULES } = require('../modules/index') as typeof import('../modules/index');
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const tag = `${process.pid % 100000}`;
   const acIf = `tbga${tag}`;
   const cliIf = `tbgc${tag}`;
