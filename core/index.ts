@@ -85,7 +85,7 @@ export { randomBytes } from './protocol/radius/crypto';
 // ── Apps (long-lived services beside the listeners) and the server that hosts modules and apps.
 export {
   defineApp, AppRegistry, parseApps,
-  type AppContext, type AppDefinition, type AppInstance, type AppHost, type AppSpec, type AppValidateContext, type ClientSummary, type Health, type InjectRequest, type ServerHealth,
+  type AppContext, type AppDefinition, type AppInstance, type AppHost, type AppSessionInfo, type AppSessions, type AppSpec, type AppValidateContext, type ClientSummary, type Health, type InjectRequest, type ServerHealth,
 } from './server/app';
 export { BUILTIN_APPS } from './server/apps/index';
 export { Server, type ServerOptions } from './server/server';

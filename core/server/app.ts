@@ -86,6 +86,22 @@ export interface AppHost {
   reload(): Promise<boolean>;
   /** The current generation's clients (no secrets): global ones as server `*`, then each server's own. */
   clients(): ClientSummary[];
+  /** Running apps that hold sessions of their own ({@link AppInstance.sessions}; a NAS such as a PPPoE concentrator). */
+  sessionApps(): { readonly kind: string; readonly name: string; readonly sessions: AppSessions }[];
+}
+
+/** One session as an app shows it to operators: `id` names it for `get`/`terminate`; never a credential. */
+export type AppSessionInfo = { readonly id: string } & Readonly<Record<string, unknown>>;
+
+/**
+ * Sessions an app holds itself, for operators (the admin API's `/api/apps/<name>/sessions`, and the app's own
+ * tools). `terminate` ends a session the way the app ends one (a concentrator: PADT and an accounting Stop);
+ * false when there is no such session.
+ */
+export interface AppSessions {
+  list(filter: { readonly user?: string; readonly limit: number }): Promise<AppSessionInfo[]>;
+  get(id: string): Promise<AppSessionInfo | undefined>;
+  terminate(id: string): Promise<boolean>;
 }
 
 /** A client as {@link AppHost.clients} shows it. */
@@ -129,6 +145,8 @@ export interface AppInstance {
   stop(): void | Promise<void>;
   reload?(config: unknown): boolean | Promise<boolean>;
   health?(): Health;
+  /** Optional: the app's own sessions, for operators (see {@link AppSessions}). */
+  readonly sessions?: AppSessions;
 }
 
 /** An app definition: `app <name> [<instance>] { … }`. */

@@ -192,6 +192,7 @@ export class Server {
     get dac() { return srv.services.dac; },
     reload: () => srv.reload(),
     clients: () => srv.clientSummaries(),
+    sessionApps: () => srv.apps.flatMap((a) => (a.instance?.sessions ? [{ kind: a.spec.kind, name: a.spec.name, sessions: a.instance.sessions }] : [])),
   }))(this);
   /** What `auto` learned (clients that sent Message-Authenticator); see core/listen/client-state.ts. */
   private maState: MaSeenState | undefined;

@@ -25,13 +25,14 @@
  */
 import { conf, type Infer } from '../../core';
 import type { Dictionary } from '../../core';
-import { defineApp, type AppContext, type AppInstance, type Health } from '../../core';
+import { defineApp, type AppContext, type AppInstance, type AppSessionInfo, type AppSessions, type Health } from '../../core';
 import { ControlPlane, type AuthHandler, type LcoreSpawner } from './control-plane';
 import { pppoeCollector } from './metrics';
-import { startNas } from './nas';
+import { sidOfAcctSessionId, startNas } from './nas';
 import { DEFAULT_SYNTHETIC, DEFAULT_WIRE, resolveOptions, type PppoeDpdkOptions, type WireOptions } from './options';
 import { ipv4ToU32, Kind, type AuthResult } from './records';
-import { accountingPairs, replyResult, requestPairs, resolveAcctAttrs, resolvePppoeAttrs, type AcctAttrs, type NasIdentity, type PppoeAttrs } from './radius-map';
+import { MailOp, MailResult } from './shared';
+import { acctSessionId, accountingPairs, replyResult, requestPairs, resolveAcctAttrs, resolvePppoeAttrs, type AcctAttrs, type NasIdentity, type PppoeAttrs } from './radius-map';
 
 /** A power-of-two integer field (ring sizes). */
 function powerOfTwo(o: { default: number; min: number; max: number; doc: string }) {
@@ -80,6 +81,12 @@ export const WireConfig = conf.section({
   interim_interval: conf.duration({ default: 0, min: 0, max: '1d', doc: 'Interim-Update interval when the reply has no Acct-Interim-Interval (0 = none).' }),
   discovery_rate: conf.integer({ default: DEFAULT_WIRE.discoveryRate, min: 1, max: 1_000_000, doc: 'PADI/PADR per second per client MAC.' }),
   discovery_burst: conf.integer({ default: DEFAULT_WIRE.discoveryBurst, min: 1, max: 1_000_000, doc: 'PADI/PADR burst per client MAC.' }),
+  ipv6cp: conf.boolean({ default: false, doc: 'Negotiate IPV6CP interface identifiers (RFC 5072); no = Protocol-Reject it.' }),
+  uplink: conf.subsection({
+    interface: conf.string({ required: true, doc: 'Uplink Ethernet interface (AF_PACKET).' }),
+    address: conf.ipaddr({ version: 4, required: true, doc: 'Our address on the uplink (answered in ARP).' }),
+    gateway: conf.ipaddr({ version: 4, required: true, doc: 'Next hop of the sessions\' traffic (resolved with ARP).' }),
+  }, { optional: true, doc: 'IPv4 forwarding between the sessions and this interface, rate-limited per session.' }),
 });
 
 /** `coa { … }`: Disconnect and CoA (RFC 5176) received as a NAS (restart). */
@@ -138,6 +145,8 @@ function wireOf(w: NonNullable<PppoeDpdkConfig['wire']>): WireOptions {
     dns: (w.dns ?? []).slice(0, 2).map((d) => ip(d)), poolBase: ip(w.pool_base), mru: w.mru, restartMs: ms(w.restart_timer),
     maxConfigure: w.max_configure, authTimeoutMs: ms(w.auth_timeout), echoIntervalMs: ms(w.echo_interval),
     echoFailures: w.echo_failures, interimMs: ms(w.interim_interval), discoveryRate: w.discovery_rate, discoveryBurst: w.discovery_burst,
+    ipv6cp: w.ipv6cp,
+    uplink: w.uplink ? { interface: w.uplink.interface, address: ip(w.uplink.address), gateway: ip(w.uplink.gateway) } : undefined,
   };
 }
 
@@ -188,6 +197,42 @@ export class PppoeDpdkApp implements AppInstance {
   get controlPlane(): ControlPlane | undefined {
     return this.cp;
   }
+
+  /**
+   * The concentrator's sessions for operators (admin API `/api/apps/<name>/sessions`, `pppoe-dpdk sessions`): each
+   * lcore answers through its mailbox. A session is named by its PPPoE session id (decimal) or by the
+   * Acct-Session-Id our accounting sent; terminate = Terminate-Request, PADT and a Stop with Admin-Reset.
+   */
+  readonly sessions: AppSessions = {
+    list: async ({ user, limit }) => {
+      const cp = this.cp;
+      if (!cp) return [];
+      const out: AppSessionInfo[] = [];
+      const per = user ? cp.options.maxSessions : limit;
+      for (let i = 0; i < cp.options.lcores && out.length < limit; i++) {
+        for (const s of await cp.sessionQuery(i, MailOp.LIST, 0, per)) {
+          if (user !== undefined && s.user !== user) continue;
+          out.push(sessionInfo(s));
+          if (out.length >= limit) break;
+        }
+      }
+      return out;
+    },
+    get: async (id) => {
+      const cp = this.cp;
+      const sid = sidOf(id);
+      if (!cp || !sid) return undefined;
+      const [s] = await cp.sessionQuery(Math.floor((sid - 1) / cp.options.maxSessions), MailOp.DESCRIBE, sid);
+      return s && (id.includes('-') ? sessionInfo(s).acctSessionId === id.toUpperCase() : true) ? sessionInfo(s) : undefined;
+    },
+    terminate: async (id) => {
+      const cp = this.cp;
+      const sid = sidOf(id);
+      if (!cp || !sid) return false;
+      if (id.includes('-') && !(await this.sessions.get(id))) return false; // an old Acct-Session-Id: the id was reused
+      return (await cp.sessionCommand(sid, MailOp.DISCONNECT)) === MailResult.OK;
+    },
+  };
 
   /**
    * Runs one request record through the site: record → pairs → inject → reply → result. Access-Requests go
@@ -334,3 +379,20 @@ export function makePppoeDpdkApp(deps: PppoeDpdkAppDeps = {}) {
 
 /** `app pppoe_dpdk [NAME] { … }`. */
 export const pppoeDpdkApp = makePppoeDpdkApp();
+
+/** Session id from an operator's name for it: the PPPoE session id (decimal) or our Acct-Session-Id; 0 = neither. */
+function sidOf(id: string): number {
+  if (/^\d{1,5}$/.test(id)) return Number(id);
+  return sidOfAcctSessionId(id);
+}
+
+/** A session as operators see it: `id` (the PPPoE session id) and the Acct-Session-Id once accounting started. */
+function sessionInfo(s: Record<string, unknown>): AppSessionInfo {
+  const sid = Number(s.sid);
+  const startedAt = Number(s.startedAt) || 0;
+  const iso = (ms: unknown) => (Number(ms) > 0 ? new Date(Number(ms)).toISOString() : null);
+  return {
+    id: String(sid), ...s, acctSessionId: startedAt > 0 ? acctSessionId(startedAt, sid) : null,
+    startedAt: iso(startedAt), lastDataAt: iso(s.lastDataAt), sessionTimeoutAt: iso(s.sessionTimeoutAt),
+  };
+}

@@ -8,9 +8,15 @@
  * pppoe-dpdk rings   --url http://127.0.0.1:9812/health          # fill, head/tail, stuck, per lcore
  * pppoe-dpdk pending --stats /var/run/radiusd/radiusd.stats.json --pid 1234
  * pppoe-dpdk counters --url … [--app NAME] [--json]
+ * pppoe-dpdk sessions  --admin http://127.0.0.1:9813 --token T --app NAME [--user U] [--limit N] [--json]
+ * pppoe-dpdk session   ID --admin … --token T --app NAME          # ID: PPPoE session id or Acct-Session-Id
+ * pppoe-dpdk terminate ID --admin … --token T --app NAME          # PADT + accounting Stop (Admin-Reset)
  * ```
  *
- * Exit codes: 0 ok, 1 a ring is stuck or an lcore is not ready (`rings`), 2 usage or fetch errors.
+ * The session commands use the `admin` app's API (`/api/apps/<app>/sessions…`), which asks the lcores.
+ *
+ * Exit codes: 0 ok, 1 a ring is stuck or an lcore is not ready (`rings`) or no such session (`session`,
+ * `terminate`), 2 usage or fetch errors.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -104,6 +110,77 @@ export function formatCounters(apps: readonly AppReport[]): string {
   return lines.join('\n');
 }
 
+/** A session line of `pppoe-dpdk sessions`. */
+export function formatSessions(list: readonly Record<string, unknown>[]): string {
+  const lines = [`${pad('id', 7)}${pad('lcore', 6)}${pad('phase', 10)}${pad('mac', 18)}${pad('user', 20)}${pad('ip', 16)}${pad('in/out octets', 22)}${pad('rate up/down', 20)}acct-session-id`];
+  for (const s of list) {
+    lines.push(`${pad(s.id, 7)}${pad(s.lcore, 6)}${pad(s.phase, 10)}${pad(s.mac, 18)}${pad(s.user, 20)}${pad(s.ip, 16)}`
+      + `${pad(`${s.octetsIn}/${s.octetsOut}`, 22)}${pad(`${s.rateUp}/${s.rateDown}`, 20)}${s.acctSessionId ?? '-'}`);
+  }
+  return lines.join('\n');
+}
+
+/** GET (or POST) JSON; 4xx answers resolve with `{ status, body }` so the caller can tell "no such session". */
+function request(url: string, token: string | undefined, method: 'GET' | 'POST'): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.request(url, { method, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(method === 'POST' ? { 'Content-Type': 'application/json', 'Content-Length': 2 } : {}) }, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) });
+        } catch (e) {
+          reject(new Error(`${url}: HTTP ${res.statusCode}: ${(e as Error).message}`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url}: timed out`)));
+    req.on('error', reject);
+    req.end(method === 'POST' ? '{}' : undefined);
+  });
+}
+
+/** The session commands, through the admin API. */
+async function sessionCommand(cmd: string, a: { admin?: string; token?: string; app?: string; user?: string; limit?: number; json: boolean; id?: string },
+  out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (!a.admin || !a.app) {
+    err(`pppoe-dpdk ${cmd}: needs --admin URL (the admin app) and --app NAME`);
+    return 2;
+  }
+  const base = `${a.admin.replace(/\/+$/, '')}/api/apps/${encodeURIComponent(a.app)}/sessions`;
+  try {
+    if (cmd === 'sessions') {
+      const q = new URLSearchParams();
+      if (a.user) q.set('user', a.user);
+      if (a.limit) q.set('limit', String(a.limit));
+      const r = await request(`${base}${q.size ? `?${q}` : ''}`, a.token, 'GET');
+      if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${(r.body as { error?: string }).error ?? ''}`);
+      const list = (r.body as { sessions: Record<string, unknown>[] }).sessions;
+      out(a.json ? JSON.stringify(list, null, 2) : formatSessions(list));
+      return 0;
+    }
+    if (!a.id) {
+      err(`pppoe-dpdk ${cmd}: give the session (PPPoE session id or Acct-Session-Id)`);
+      return 2;
+    }
+    const url = `${base}/${encodeURIComponent(a.id)}${cmd === 'terminate' ? '/terminate' : ''}`;
+    const r = await request(url, a.token, cmd === 'terminate' ? 'POST' : 'GET');
+    if (r.status === 404) {
+      err(`pppoe-dpdk ${cmd}: ${(r.body as { error?: string }).error ?? 'not found'}`);
+      return 1;
+    }
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${(r.body as { error?: string }).error ?? ''}`);
+    if (cmd === 'terminate') out(a.json ? JSON.stringify(r.body) : `session ${a.id} terminated`);
+    else out(a.json ? JSON.stringify(r.body, null, 2) : Object.entries(r.body as Record<string, unknown>).map(([k, v]) => `${pad(k, 18)}${Array.isArray(v) ? v.join(', ') : v}`).join('\n'));
+    return 0;
+  } catch (e) {
+    err(`pppoe-dpdk ${cmd}: ${(e as Error).message}`);
+    return 2;
+  }
+}
+
 function fetchJson(url: string, token?: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const mod = url.startsWith('https:') ? https : http;
@@ -144,18 +221,25 @@ export async function pppoeDpdkMain(argv: readonly string[], out: (s: string) =>
   let code = 0;
   const a = await yargs([...argv])
     .scriptName('pppoe-dpdk')
-    .usage('$0 <rings|pending|counters> (--url URL [--token T] | --stats FILE [--pid PID]) [--app NAME] [--json]')
+    .usage('$0 <rings|pending|counters> (--url URL [--token T] | --stats FILE [--pid PID]) [--app NAME] [--json]\n'
+      + '$0 <sessions|session ID|terminate ID> --admin URL --token T --app NAME [--user U] [--limit N] [--json]')
     .command('rings', 'Ring monitor: fill levels, head/tail, stuck rings')
     .command('pending', 'Pending requests: queued, at the site, answered')
     .command('counters', 'Per-app counters and latency')
+    .command('sessions', 'The concentrator\'s sessions (admin API)')
+    .command('session <id>', 'One session (PPPoE session id or Acct-Session-Id)')
+    .command('terminate <id>', 'End a session: PADT and accounting Stop (Admin-Reset)')
     .demandCommand(1)
     .option('url', { type: 'string', description: 'The health app URL, e.g. http://127.0.0.1:9812/health' })
-    .option('token', { type: 'string', description: 'Bearer token of the health app' })
+    .option('admin', { type: 'string', description: 'The admin app base URL, e.g. http://127.0.0.1:9813 (session commands)' })
+    .option('user', { type: 'string', description: 'sessions: only this User-Name' })
+    .option('limit', { type: 'number', description: 'sessions: at most this many' })
+    .option('token', { type: 'string', description: 'Bearer token of the health or admin app' })
     .option('stats', { type: 'string', description: 'The stats file (run_dir/radiusd.stats.json)' })
     .option('pid', { type: 'number', description: 'Send SIGUSR1 to this daemon first and wait for the stats file' })
     .option('app', { type: 'string', description: 'Only this app instance' })
     .option('json', { type: 'boolean', default: false, description: 'Print JSON' })
-    .check((x) => (x.url || x.stats ? true : 'one of --url or --stats is required'))
+    .check((x) => (x.url || x.stats || x.admin ? true : 'one of --url, --stats or --admin is required'))
     .strict()
     .exitProcess(false)
     .fail((msg, e) => {
@@ -165,6 +249,9 @@ export async function pppoeDpdkMain(argv: readonly string[], out: (s: string) =>
     .parseAsync();
   if (code) return code;
   const cmd = String(a._[0]);
+  if (cmd === 'sessions' || cmd === 'session' || cmd === 'terminate') {
+    return sessionCommand(cmd, { admin: a.admin, token: a.token, app: a.app, user: a.user, limit: a.limit, json: a.json, id: a.id === undefined ? undefined : String(a.id) }, out, err);
+  }
   let doc: unknown;
   try {
     doc = a.url ? await fetchJson(a.url, a.token) : await readStats(a.stats!, a.pid);

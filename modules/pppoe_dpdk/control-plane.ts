@@ -298,6 +298,49 @@ export class ControlPlane {
 
   private readonly mailQueue = new Map<number, Promise<number>>();
 
+  /**
+   * The operator's session view from one lcore (`MailOp.LIST` with a limit, or `MailOp.DESCRIBE` of `sid`): the
+   * lcore answers with a message before its ack. Resolves with the entries ([] when the lcore has no wire, no
+   * such session, or did not answer within `waitMs`). Serialized with the other mailbox commands of that lcore.
+   */
+  async sessionQuery(idx: number, op: number, sid = 0, limit = 0, waitMs = 2000): Promise<Record<string, unknown>[]> {
+    const l = this.lcores[idx];
+    const w = l?.worker;
+    if (!l || !w) return [];
+    let got: Record<string, unknown>[] | undefined;
+    let want = Number.NaN;
+    const onMessage = (m: unknown): void => {
+      const x = m as { pppoeMail?: number; sessions?: Record<string, unknown>[] } | null;
+      if (x && x.pppoeMail === want && Array.isArray(x.sessions)) got = x.sessions;
+    };
+    w.on('message', onMessage);
+    try {
+      const run = async (): Promise<number> => {
+        const i32 = l.block.i32;
+        const seq = (Atomics.load(i32, M_SEQ) + 1) | 0;
+        want = seq;
+        Atomics.store(i32, M_OP, op);
+        Atomics.store(i32, M_SID, sid);
+        Atomics.store(i32, M_ARGS, limit);
+        Atomics.store(i32, M_SEQ, seq);
+        Atomics.notify(i32, W_BELL);
+        // the answer is a message (delivered on this thread's loop); an lcore without a wire only acks NO_WIRE
+        for (const deadline = Date.now() + waitMs; Date.now() < deadline && got === undefined;) {
+          if (Atomics.load(i32, M_ACK) === seq && Atomics.load(i32, M_RESULT) === MailResult.NO_WIRE) break;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        return 0;
+      };
+      const p = (this.mailQueue.get(idx) ?? Promise.resolve(0)).then(run, run);
+      this.mailQueue.set(idx, p);
+      await p;
+      return got ?? [];
+    } finally {
+      w.off('message', onMessage);
+    }
+  }
+
+
   /** The pending timeout in force (ms). */
   get timeout(): number {
     return this.timeoutMs;

@@ -5,7 +5,7 @@
  * `Atomics.wait`, the timeout doubling from 50 µs up to `maxIdleMs` and never past the next timer-driven task.
  * A response published by the control plane rings the doorbell and ends the sleep at once.
  */
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { Lcore } from './lcore';
 import { openPacket } from './native/index';
 import { PppoeEngine } from './pppoe';
@@ -33,8 +33,11 @@ export function runLcore(data: LcoreWorkerData): void {
   // The wire: every lcore opens the interface (no fanout: a session's frames must reach the lcore that owns its
   // id, and discovery is split by client MAC; see README). Opening fails loudly (no addon, no interface, no
   // CAP_NET_RAW) and the worker dies with the reason, which the control plane logs.
-  const port = opts.wire ? openPacket(opts.wire.interface) : undefined;
-  const eng = port && opts.wire ? new PppoeEngine(lc, port, opts.wire, data.id, opts.lcores) : undefined;
+  // 8 MB socket buffers: a burst of discovery frames (thousands of clients at once) waits there while the lcore
+  // is busy, instead of being dropped by the kernel (needs CAP_NET_ADMIN past net.core.rmem_max)
+  const port = opts.wire ? openPacket(opts.wire.interface, { rcvbuf: 8 << 20, sndbuf: 8 << 20 }) : undefined;
+  const uplink = opts.wire?.uplink ? openPacket(opts.wire.uplink.interface, { rcvbuf: 8 << 20, sndbuf: 8 << 20 }) : undefined;
+  const eng = port && opts.wire ? new PppoeEngine(lc, port, opts.wire, data.id, opts.lcores, uplink) : undefined;
   if (eng) lc.setApp(eng);
   lc.start(now());
   const bell = block.i32;
@@ -53,6 +56,12 @@ export function runLcore(data: LcoreWorkerData): void {
       if (eng && op === MailOp.DISCONNECT) ok = eng.disconnect(sid, TermCause.ADMIN_RESET);
       else if (eng && op === MailOp.CHANGE) {
         ok = eng.change(sid, bell[M_ARGS], bell[M_ARGS + 1], bell[M_ARGS + 2], bell[M_ARGS + 3]);
+      } else if (eng && (op === MailOp.LIST || op === MailOp.DESCRIBE)) {
+        // operator: the session list (at most M_ARGS[0] entries) or one session; not the fast path
+        const list = op === MailOp.LIST ? eng.sessions().slice(0, Math.max(0, bell[M_ARGS])).map((s) => eng.describe(s)) : [eng.describe(sid)];
+        const sessions = list.filter((x) => x !== undefined).map((x) => ({ ...x, sessionTimeoutAt: lc.sessionExpiry(x.sid) }));
+        parentPort?.postMessage({ pppoeMail: seq, sessions });
+        ok = sessions.length > 0 || op === MailOp.LIST;
       }
       Atomics.store(bell, M_RESULT, !eng ? MailResult.NO_WIRE : ok ? MailResult.OK : MailResult.NO_SESSION);
       Atomics.store(bell, M_ACK, seq);
@@ -62,6 +71,7 @@ export function runLcore(data: LcoreWorkerData): void {
     eng?.flush();
     if (lc.stopped) {
       port?.close();
+      uplink?.close();
       return;
     }
     if (work > 0) {

@@ -409,6 +409,12 @@ export class Lcore {
     return true;
   }
 
+  /** When an active session's Session-Timeout ends it (ms on the lcore clock; 0 = none or not active). Operator view. */
+  sessionExpiry(sid: number): number {
+    const slot = sid - this.sidBase;
+    return slot < 0 || slot >= this.maxSessions || this.sState[slot] !== ACTIVE ? 0 : this.sExpireAt[slot];
+  }
+
   /** Adds `n` to a counter (the PPPoE engine's counters live in the same block). */
   count(counter: number, n = 1): void {
     this.c[counter] += n;

@@ -6,7 +6,9 @@
  *
  * Checked: the Request Authenticator (MD5 over the packet with a zero authenticator and the shared secret) and,
  * when present, Message-Authenticator; a packet failing either is dropped silently (RFC 5176 §3.5).
- * CoA attributes applied: Session-Timeout, Idle-Timeout, WISPr-Bandwidth-Max-Up/-Down (14122/7, 14122/8).
+ * CoA attributes applied: Session-Timeout, Idle-Timeout, and the rates (bits/s) as in an Access-Accept: RFC 4679
+ * Actual-Data-Rate-Upstream/-Downstream (3561/129, 130), else Maximum-Data-Rate-* (3561/135, 136), else
+ * WISPr-Bandwidth-Max-Up/-Down (14122/7, 8). A direction the CoA does not name keeps its rate.
  */
 import * as dgram from 'node:dgram';
 import { hmacMd5, md5, safeEqual } from '../../core';
@@ -38,8 +40,13 @@ interface Parsed {
   messageAuthenticatorAt?: number;
 }
 
+/** Rate VSAs by precedence (index 0 wins): [vendor, type up, type down]. */
+const RATE_VSAS = [[3561, 129, 130], [3561, 135, 136], [14122, 7, 8]] as const;
+
 function parse(buf: Buffer, len: number): Parsed | undefined {
   const out: Parsed = {};
+  const up: (number | undefined)[] = [];
+  const down: (number | undefined)[] = [];
   for (let p = 20; p < len;) {
     const t = buf[p];
     const l = buf[p + 1];
@@ -49,18 +56,25 @@ function parse(buf: Buffer, len: number): Parsed | undefined {
     else if (t === 27 && l === 6) out.sessionTimeout = v.readUInt32BE(0);
     else if (t === 28 && l === 6) out.idleTimeout = v.readUInt32BE(0);
     else if (t === 80 && l === 18) out.messageAuthenticatorAt = p + 2;
-    else if (t === 26 && l >= 12 && v.readUInt32BE(0) === 14122) {
+    else if (t === 26 && l >= 12) {
+      const vendor = v.readUInt32BE(0);
       for (let q = 4; q + 2 <= v.length;) {
         const vt = v[q];
         const vl = v[q + 1];
         if (vl < 2 || q + vl > v.length) break;
-        if (vl === 6 && vt === 7) out.rateUp = v.readUInt32BE(q + 2);
-        if (vl === 6 && vt === 8) out.rateDown = v.readUInt32BE(q + 2);
+        for (let i = 0; i < RATE_VSAS.length; i++) {
+          const [ven, tu, td] = RATE_VSAS[i];
+          if (vendor !== ven || vl !== 6) continue;
+          if (vt === tu) up[i] = v.readUInt32BE(q + 2);
+          if (vt === td) down[i] = v.readUInt32BE(q + 2);
+        }
         q += vl;
       }
     }
     p += l;
   }
+  out.rateUp = up.find((x) => x !== undefined);
+  out.rateDown = down.find((x) => x !== undefined);
   return out;
 }
 

@@ -61,6 +61,19 @@ export interface WireOptions {
   /** Per client MAC: PADI/PADR per second and burst (token bucket). */
   readonly discoveryRate: number;
   readonly discoveryBurst: number;
+  /** IPv4 forwarding between the sessions and an uplink interface (absent = packets not for us are dropped). */
+  readonly uplink?: UplinkOptions;
+  /** Negotiate IPV6CP (RFC 5072 interface identifiers) instead of Protocol-Rejecting it. */
+  readonly ipv6cp?: boolean;
+}
+
+/** The uplink: an Ethernet interface (AF_PACKET), our address on it and the next hop (resolved with ARP). */
+export interface UplinkOptions {
+  readonly interface: string;
+  /** Our address on the uplink (answered in ARP), big-endian number. */
+  readonly address: number;
+  /** The next hop for everything the sessions send (big-endian number). */
+  readonly gateway: number;
 }
 
 export const DEFAULT_WIRE: Omit<WireOptions, 'interface' | 'cookieSecret' | 'localAddress'> = Object.freeze({

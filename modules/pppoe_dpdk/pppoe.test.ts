@@ -13,8 +13,8 @@ import { C, CP_BLOCK_BYTES, CP_F_BEAT, LcoreBlock } from './shared';
 const AC = Uint8Array.of(2, 0xac, 0, 0, 0, 1);
 const CLIENT = Uint8Array.of(2, 0xc1, 0, 0, 0, 7);
 
-function harness() {
-  const wire = { ...DEFAULT_WIRE, interface: 'test0', cookieSecret: 'a-cookie-secret-of-some-length', localAddress: 0x0a630001, dns: [0x0a630035] };
+function harness(extra: { ipv6cp?: boolean } = {}) {
+  const wire = { ...DEFAULT_WIRE, interface: 'test0', cookieSecret: 'a-cookie-secret-of-some-length', localAddress: 0x0a630001, dns: [0x0a630035], ...extra };
   const o = resolveOptions({ ringSize: 16, burst: 8, maxSessions: 64, wire });
   const block = LcoreBlock.create();
   const cpSab = new SharedArrayBuffer(CP_BLOCK_BYTES);
@@ -149,12 +149,88 @@ describe('PPPoE engine (in-thread)', () => {
     const ours = h.sent.map(ppp).find((p) => p.proto === 0xc021 && p.code === 1);
     expect(ours, 'our Configure-Request follows PADS').toBeDefined();
     const magic = ours!.data.slice(-4);
-    let [r] = h.step([sess(sid, 0xc021, 1, 7, [1, 4, 5, 0xd4, 2, 6, 0, 0, 0, 0, 7, 2])]);
-    expect(ppp(r)).toEqual({ proto: 0xc021, code: 4, id: 7, data: [2, 6, 0, 0, 0, 0, 7, 2] });
-    [r] = h.step([sess(sid, 0xc021, 1, 8, [1, 4, 5, 0xd4, 5, 6, ...magic])]);
-    expect(ppp(r)).toMatchObject({ code: 3, id: 8 });
-    [r] = h.step([sess(sid, 0xc021, 1, 9, [1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 4])]);
-    expect(ppp(r)).toEqual({ proto: 0xc021, code: 2, id: 9, data: [1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 4] });
+    // the peer's first request: our request is resent once, BEFORE the answer (see the renegotiation test)
+    let out = h.step([sess(sid, 0xc021, 1, 7, [1, 4, 5, 0xd4, 2, 6, 0, 0, 0, 0, 7, 2])]).map(ppp);
+    expect(out.map((p) => p.code)).toEqual([1, 4]);
+    expect(out[0]).toEqual(ours);
+    expect(out[1]).toEqual({ proto: 0xc021, code: 4, id: 7, data: [2, 6, 0, 0, 0, 0, 7, 2] });
+    out = h.step([sess(sid, 0xc021, 1, 8, [1, 4, 5, 0xd4, 5, 6, ...magic])]).map(ppp);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ code: 3, id: 8 });
+    out = h.step([sess(sid, 0xc021, 1, 9, [1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 4])]).map(ppp);
+    expect(out).toEqual([{ proto: 0xc021, code: 2, id: 9, data: [1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 4] }]);
+  });
+
+  it('LCP: a copy of our request reaching an opened peer (it renegotiates before authenticating) restarts LCP instead of ending the session', () => {
+    const h = harness();
+    const sid = discover(h);
+    const first = h.sent.map(ppp).find((p) => p.proto === 0xc021 && p.code === 1)!;
+    // the peer (pppd) missed the copy sent with PADS; our Restart timer sends it again
+    const retx = h.step([], 3000).map(ppp);
+    expect(retx).toEqual([first]);
+    // its own request crossed that copy: it acks the copy, and we ack its request
+    let out = h.step([sess(sid, 0xc021, 1, 1, [1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 4]), sess(sid, 0xc021, 2, first.id, first.data)]).map(ppp);
+    expect(out.map((p) => [p.proto, p.code])).toEqual([[0xc021, 1], [0xc021, 2], [0xc223, 1]]); // resent request, Ack, then LCP up: Challenge
+    // the peer opened on our Ack and saw the resent copy after it (an old peer, or a slow one): Opened + RCR
+    out = h.step([sess(sid, 0xc021, 1, 2, [1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 5]), sess(sid, 0xc021, 2, first.id, first.data)]).map(ppp);
+    const again = out[0];
+    expect(again).toMatchObject({ proto: 0xc021, code: 1 });
+    expect(again.id).not.toBe(first.id);
+    expect(out[1]).toMatchObject({ proto: 0xc021, code: 2, id: 2 });
+    expect(out).toHaveLength(2); // no Terminate-Request, no PADT; the stale Ack of the old id is ignored
+    out = h.step([sess(sid, 0xc021, 2, again.id, again.data)]).map(ppp);
+    expect(out.map((p) => [p.proto, p.code])).toEqual([[0xc223, 1]]);
+    expect(h.counters()).toMatchObject({ wire_lcp_up: 2, wire_padt_out: 0, sessions_closed: 0 });
+  });
+
+  it('CHAP and IPCP retransmissions keep their identifier: an answer to an earlier copy still counts', () => {
+    const h = harness();
+    const sid = discover(h);
+    const ours = h.sent.map(ppp).find((p) => p.proto === 0xc021 && p.code === 1)!;
+    let out = h.step([sess(sid, 0xc021, 1, 1, [1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 4]), sess(sid, 0xc021, 2, ours.id, ours.data)]).map(ppp);
+    const ch = out.find((p) => p.proto === 0xc223)!;
+    const ch2 = h.step([], 3000).map(ppp);
+    expect(ch2).toEqual([ch]); // same identifier, same value
+    // the response to the first copy arrives after the retransmission
+    const value = Array.from({ length: 16 }, (_, i) => i);
+    h.step([sess(sid, 0xc223, 2, ch.id, [16, ...value, ...Buffer.from('alice')])]);
+    const [r] = h.take();
+    expect(r).toMatchObject({ sessionId: sid, authType: 'chap', username: 'alice' });
+    expect(r.chap!.id).toBe(ch.id);
+    h.answer(r.requestId, sid, { result: 'accept', framedIp: '10.99.0.78' });
+    out = h.step().map(ppp);
+    const ipcpReq = out.find((p) => p.proto === 0x8021)!;
+    expect(h.step([], 3000).map(ppp)).toEqual([ipcpReq]);
+    h.step([sess(sid, 0x8021, 1, 1, [3, 6, 10, 99, 0, 78]), sess(sid, 0x8021, 2, ipcpReq.id, ipcpReq.data)]);
+    expect(h.counters()).toMatchObject({ wire_ipcp_up: 1, wire_acct_sent: 1 });
+  });
+
+  it('IPV6CP (enabled): our identifier requested after authentication; a zero identifier is Naked with a fresh one, then acked; unknown options rejected', () => {
+    const h = harness({ ipv6cp: true });
+    const sid = discover(h);
+    const ours = h.sent.map(ppp).find((p) => p.proto === 0xc021 && p.code === 1)!;
+    let out = h.step([sess(sid, 0xc021, 1, 1, [1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 4]), sess(sid, 0xc021, 2, ours.id, ours.data)]).map(ppp);
+    const ch = out.find((p) => p.proto === 0xc223)!;
+    h.step([sess(sid, 0xc223, 2, ch.id, [16, ...Array.from({ length: 16 }, (_, i) => i), ...Buffer.from('alice')])]);
+    const [r] = h.take();
+    h.answer(r.requestId, sid, { result: 'accept', framedIp: '10.99.0.79' });
+    out = h.step().map(ppp);
+    const v6 = out.find((p) => p.proto === 0x8057)!;
+    expect(v6).toMatchObject({ code: 1 });
+    expect(v6.data.slice(0, 2)).toEqual([1, 10]);
+    expect(v6.data.slice(2).some((x) => x !== 0)).toBe(true);
+    // the peer asks for a zero identifier and a compression option
+    out = h.step([sess(sid, 0x8057, 1, 3, [1, 10, 0, 0, 0, 0, 0, 0, 0, 0, 2, 4, 0, 0x4f])]).map(ppp);
+    expect(out[0]).toEqual({ proto: 0x8057, code: 4, id: 3, data: [2, 4, 0, 0x4f] });
+    out = h.step([sess(sid, 0x8057, 1, 4, [1, 10, 0, 0, 0, 0, 0, 0, 0, 0])]).map(ppp);
+    expect(out[0]).toMatchObject({ proto: 0x8057, code: 3, id: 4 });
+    const offered = out[0].data;
+    expect(offered.slice(2).some((x) => x !== 0)).toBe(true);
+    out = h.step([sess(sid, 0x8057, 1, 5, offered), sess(sid, 0x8057, 2, v6.id, v6.data)]).map(ppp);
+    expect(out[0]).toEqual({ proto: 0x8057, code: 2, id: 5, data: offered });
+    // IPv6 data is dropped quietly (no Protocol-Reject); IPCP is independent of IPV6CP
+    expect(h.step([sess(sid, 0x0057, 0x60, 0, [])])).toEqual([]);
+    expect(h.counters()).toMatchObject({ wire_ipv6cp_up: 1, wire_protocol_rejects: 0 });
   });
 
   it('PAP through the ring: the reply address is Naked into IPCP, and IPCP up queues an accounting Start', () => {

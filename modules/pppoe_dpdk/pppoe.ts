@@ -34,7 +34,7 @@ export const Tag = {
   END: 0x0000, SERVICE_NAME: 0x0101, AC_NAME: 0x0102, HOST_UNIQ: 0x0103, AC_COOKIE: 0x0104, VENDOR: 0x0105,
   RELAY_SESSION_ID: 0x0110, PPP_MAX_PAYLOAD: 0x0120, SERVICE_NAME_ERROR: 0x0201, AC_SYSTEM_ERROR: 0x0202, GENERIC_ERROR: 0x0203,
 } as const;
-export const Proto = { LCP: 0xc021, PAP: 0xc023, CHAP: 0xc223, IPCP: 0x8021, IPV4: 0x0021 } as const;
+export const Proto = { LCP: 0xc021, PAP: 0xc023, CHAP: 0xc223, IPCP: 0x8021, IPV4: 0x0021, IPV6CP: 0x8057, IPV6: 0x0057 } as const;
 
 /** Session phases. */
 const FREE = 0;
@@ -49,6 +49,8 @@ const PEER_ACKED = 2;
 const NO_MRU = 4; // the peer rejected our MRU option
 const NO_MAGIC = 8; // the peer rejected our Magic-Number option
 const RESENT_ON_PEER = 16; // our ConfReq was resent when the peer's first ConfReq arrived
+const V6_UP = 32; // IPV6CP opened
+const V6_CLOSED = 64; // IPV6CP given up (rejected, terminated, or Max-Configure reached)
 
 const TICK_MS = 100;
 const SLOT = 2048; // receive slot (frames up to 2044 bytes)
@@ -124,6 +126,24 @@ export class PppoeEngine implements LcoreApp {
   private nextTick = 0;
   private seq = 1;
   private clock = 0;
+  // the uplink (optional): its own receive and transmit batches, the next hop's MAC, session address → slot
+  private readonly urx: Uint8Array;
+  private readonly urxLen = new Uint32Array(BATCH);
+  private readonly utx: Uint8Array;
+  private readonly utxOff = new Uint32Array(BATCH).map((_, i) => i * TX_SLOT);
+  private readonly utxLen = new Uint32Array(BATCH);
+  private utxCount = 0;
+  private readonly gwMac = new Uint8Array(6);
+  private gwKnown = false;
+  private arpDue = 0;
+  private readonly byIp = new Map<number, number>();
+  // IPV6CP (when enabled): state flags, our request id, retransmissions, interface identifiers (8 bytes per slot)
+  private readonly v6Flags: Uint8Array;
+  private readonly v6Id: Uint8Array;
+  private readonly v6Count: Uint8Array;
+  private readonly v6Due: Float64Array;
+  private readonly v6Ours: Uint8Array;
+  private readonly v6Peer: Uint8Array;
 
   constructor(
     private readonly lc: Lcore,
@@ -131,6 +151,7 @@ export class PppoeEngine implements LcoreApp {
     private readonly w: WireOptions,
     private readonly lcoreId: number,
     private readonly lcores: number,
+    private readonly uplink?: FramePort,
   ) {
     const n = (this.max = lc.maxSessions);
     this.base = lc.sidBase;
@@ -175,6 +196,15 @@ export class PppoeEngine implements LcoreApp {
     this.acName = new Uint8Array(Buffer.from(w.acName, 'utf8'));
     this.serviceNames = w.serviceNames.map((s) => new Uint8Array(Buffer.from(s, 'utf8')));
     this.secret = Buffer.from(w.cookieSecret, 'utf8');
+    const v6 = w.ipv6cp ? n : 0;
+    this.v6Flags = new Uint8Array(v6);
+    this.v6Id = new Uint8Array(v6);
+    this.v6Count = new Uint8Array(v6);
+    this.v6Due = new Float64Array(v6);
+    this.v6Ours = new Uint8Array(v6 * 8);
+    this.v6Peer = new Uint8Array(v6 * 8);
+    this.urx = new Uint8Array(uplink ? BATCH * SLOT : 0);
+    this.utx = new Uint8Array(uplink ? BATCH * TX_SLOT : 0);
   }
 
   // ---- the loop ----
@@ -190,15 +220,32 @@ export class PppoeEngine implements LcoreApp {
       this.lc.count(C.wire_rx_frames, got);
       work += got;
     }
+    const up = this.uplink;
+    if (up) {
+      const n = up.recv(this.urx, SLOT, this.urxLen, BATCH);
+      if (n < 0) this.lc.count(C.wire_rx_errors);
+      for (let i = 0; i < n; i++) this.uplinkFrame(i * SLOT, this.urxLen[i]);
+      if (n > 0) {
+        this.lc.count(C.wire_rx_frames, n);
+        work += n;
+      }
+    }
     if (t >= this.nextTick) {
       this.nextTick = t + TICK_MS;
       work += this.tick(t);
+      if (up && !this.gwKnown && t >= this.arpDue) this.arp(1, this.w.uplink!.gateway, BCAST_MAC, 0);
     }
     return work;
   }
 
   /** Sends the frames built in this iteration (one sendmmsg). */
   flush(): void {
+    if (this.utxCount > 0) {
+      const n = this.uplink!.send(this.utx, this.utxOff, this.utxLen, this.utxCount);
+      if (n > 0) this.lc.count(C.wire_tx_frames, n);
+      if (n < this.utxCount) this.lc.count(C.wire_tx_drops, this.utxCount - Math.max(n, 0));
+      this.utxCount = 0;
+    }
     if (this.txCount === 0) return;
     const n = this.port.send(this.tx, this.txOff, this.txLen, this.txCount);
     if (n > 0) this.lc.count(C.wire_tx_frames, n);
@@ -248,7 +295,14 @@ export class PppoeEngine implements LcoreApp {
       this.phase[slot] = NETWORK;
       this.ipcpFlags[slot] = 0;
       this.ipcpCount[slot] = 0;
-      this.sendIpcpRequest(slot);
+      this.sendIpcpRequest(slot, true);
+      if (this.w.ipv6cp) {
+        this.v6Flags[slot] = 0;
+        this.v6Count[slot] = 0;
+        randomIfid(this.v6Ours, slot * 8);
+        this.v6Peer.fill(0, slot * 8, slot * 8 + 8);
+        this.sendV6Request(slot, true);
+      }
       return;
     }
     if (msgLen === 0) this.authReply(slot, false, AUTH_FAILED, 0, AUTH_FAILED.length);
@@ -285,16 +339,24 @@ export class PppoeEngine implements LcoreApp {
     return true;
   }
 
-  /** A session's live state (the session list; never a credential). */
-  describe(sid: number): { sid: number; mac: string; phase: string; ip: number; up: boolean; octetsIn: number; octetsOut: number; packetsIn: number; packetsOut: number; rateUp: number; rateDown: number; startedAt: number } | undefined {
+  /** A session's live state (the operator's session list; never a credential). Times are epoch ms (0 = none). */
+  describe(sid: number): SessionView | undefined {
     const slot = sid - this.base;
     if (slot < 0 || slot >= this.max || this.phase[slot] === FREE) return undefined;
     const m = Array.from(this.mac.subarray(slot * 6, slot * 6 + 6), (b) => b.toString(16).padStart(2, '0')).join(':');
     const tr = slot * 4;
+    const ul = this.userLen[slot];
     return {
-      sid, mac: m, phase: PHASE_NAMES[this.phase[slot]], ip: this.ip[slot], up: this.phase[slot] === UP,
+      sid, lcore: this.lcoreId, mac: m, svlan: this.svlan[slot], cvlan: this.cvlan[slot], phase: PHASE_NAMES[this.phase[slot]],
+      user: Buffer.from(this.user.buffer, this.user.byteOffset + slot * REQ.USER_MAX, ul).toString('utf8'),
+      auth: this.authProto[slot] === Proto.PAP ? 'pap' : 'chap',
+      ip: ipString(this.ip[slot]), dns: [this.dns1[slot], this.dns2[slot]].filter((x) => x !== 0).map(ipString),
+      up: this.phase[slot] === UP, startedAt: this.startAt[slot], lastDataAt: this.lastData[slot],
       octetsIn: this.traffic[tr], octetsOut: this.traffic[tr + 1], packetsIn: this.traffic[tr + 2], packetsOut: this.traffic[tr + 3],
-      rateUp: this.rateUp[slot] * 8, rateDown: this.rateDown[slot] * 8, startedAt: this.startAt[slot],
+      rateUp: this.rateUp[slot] * 8, rateDown: this.rateDown[slot] * 8, idleTimeout: this.idleMs[slot] / 1000, interimInterval: this.interimMs[slot] / 1000,
+      ipv6cp: !this.w.ipv6cp ? 'off' : this.v6Flags[slot] & V6_UP ? 'up' : this.v6Flags[slot] & V6_CLOSED ? 'closed' : 'negotiating',
+      ipv6Local: this.w.ipv6cp && this.v6Count[slot] > 0 ? ifidString(this.v6Ours, slot * 8) : null,
+      ipv6Peer: this.w.ipv6cp && this.v6Flags[slot] & PEER_ACKED ? ifidString(this.v6Peer, slot * 8) : null,
     };
   }
 
@@ -584,6 +646,15 @@ export class PppoeEngine implements LcoreApp {
       this.ipv4(slot, p, len);
       return;
     }
+    if (proto === Proto.IPV6 && this.w.ipv6cp) {
+      // IPv6 is negotiated (link-local identifiers) but not routed: counted and dropped, never Protocol-Rejected
+      if (this.phase[slot] === UP) {
+        this.traffic[slot * 4] += len;
+        this.traffic[slot * 4 + 2]++;
+      }
+      this.lc.count(C.wire_ipv4_dropped);
+      return;
+    }
     if (len < 4) return;
     const code = b[p];
     const id = b[p + 1];
@@ -593,6 +664,7 @@ export class PppoeEngine implements LcoreApp {
     else if (proto === Proto.PAP) this.pap(slot, code, id, p, clen);
     else if (proto === Proto.CHAP) this.chap(slot, code, id, p, clen);
     else if (proto === Proto.IPCP) this.ipcp(slot, code, id, p, clen);
+    else if (proto === Proto.IPV6CP && this.w.ipv6cp) this.ipv6cp(slot, code, id, p, clen);
     else if (this.phase[slot] >= AUTH) this.protocolReject(slot, proto, pay, plen);
   }
 
@@ -602,21 +674,31 @@ export class PppoeEngine implements LcoreApp {
     switch (code) {
       case 1: { // Configure-Request
         if (ph !== LCP) {
-          // renegotiation after the link was up: this concentrator does not restart a link; it ends it
-          this.terminate(slot, TermCause.LOST_CARRIER, true);
-          return;
+          if (ph !== AUTH) {
+            // after authentication was submitted: this concentrator does not restart an authenticated link; it ends it
+            this.terminate(slot, TermCause.LOST_CARRIER, true);
+            return;
+          }
+          // RFC 1661, Opened + RCR: the peer restarted the link before authenticating (a copy of our request
+          // or a lost Ack made it renegotiate): negotiate again from Req-Sent instead of ending the session
+          this.restartLcp(slot);
         }
         const verdict = this.checkLcpOptions(slot, p + 4, p + clen);
         if (verdict < 0) return;
+        // pppd binds its channel only after PADS, so it may have missed our request: resend it once when its
+        // first request shows up, and BEFORE our answer. A peer that already acked an earlier copy then gets the
+        // copy while in Ack-Sent (it acks again) and only then our Ack (Opened). Sent after the Ack, the copy
+        // reached an Opened peer, which renegotiates (RFC 1661 Opened + RCR), and the session was lost.
+        if (!(this.lcpFlags[slot] & (OUR_ACKED | RESENT_ON_PEER))) {
+          this.lcpFlags[slot] |= RESENT_ON_PEER;
+          this.sendLcpRequest(slot);
+        }
         this.replyOptions(slot, Proto.LCP, verdict, id, p, clen, this.lcpOptFilter);
         if (verdict === 2) {
           this.lcpFlags[slot] |= PEER_ACKED;
           this.lcpMaybeUp(slot);
-        }
-        // pppd binds its channel only after PADS: resend our request once when its first one shows up
-        if (!(this.lcpFlags[slot] & (OUR_ACKED | RESENT_ON_PEER))) {
-          this.lcpFlags[slot] |= RESENT_ON_PEER;
-          this.sendLcpRequest(slot);
+        } else {
+          this.lcpFlags[slot] &= ~PEER_ACKED; // Ack-Sent + RCR- → Req-Sent
         }
         return;
       }
@@ -735,13 +817,22 @@ export class PppoeEngine implements LcoreApp {
     this.sendLcpRequest(slot);
   }
 
+  /** Back to Req-Sent after the link was opened (renegotiation before authentication): a new request id. */
+  private restartLcp(slot: number): void {
+    this.phase[slot] = LCP;
+    this.lcpFlags[slot] &= NO_MRU | NO_MAGIC;
+    this.lcpId[slot] = this.seq++ & 255;
+    this.lcpCount[slot] = 0;
+    this.authCount[slot] = 0;
+  }
+
   private lcpMaybeUp(slot: number): void {
     if ((this.lcpFlags[slot] & (OUR_ACKED | PEER_ACKED)) !== (OUR_ACKED | PEER_ACKED)) return;
     this.lc.count(C.wire_lcp_up);
     this.phase[slot] = AUTH;
     this.echoDue[slot] = this.clock + this.w.echoIntervalMs;
     this.authCount[slot] = 0;
-    if (this.authProto[slot] === Proto.CHAP) this.sendChallenge(slot);
+    if (this.authProto[slot] === Proto.CHAP) this.sendChallenge(slot, true);
     else this.authDue[slot] = this.clock + this.w.authTimeoutMs;
   }
 
@@ -804,10 +895,17 @@ export class PppoeEngine implements LcoreApp {
     this.terminate(slot, TermCause.NAS_ERROR, true);
   }
 
-  private sendChallenge(slot: number): void {
-    const id = this.seq++ & 255;
-    this.authId[slot] = id;
-    randomFillSync(this.challenge, slot * 16, 16);
+  /**
+   * CHAP Challenge. `fresh`: a new identifier and value; otherwise a retransmission of the same ones, so that a
+   * response to an earlier copy that crossed the retransmission is still valid (a slow peer answering each copy
+   * just after the next one went out never matched a fresh identifier, and the session ran out of tries).
+   */
+  private sendChallenge(slot: number, fresh: boolean): void {
+    if (fresh) {
+      this.authId[slot] = this.seq++ & 255;
+      randomFillSync(this.challenge, slot * 16, 16);
+    }
+    const id = this.authId[slot];
     const f = this.pppFrame(slot, Proto.CHAP);
     if (f < 0) return;
     const tx = this.tx;
@@ -878,6 +976,100 @@ export class PppoeEngine implements LcoreApp {
     }
   }
 
+  // ---- IPV6CP (RFC 5072): interface identifiers only ----
+
+  private ipv6cp(slot: number, code: number, id: number, p: number, clen: number): void {
+    if (this.phase[slot] < NETWORK) return;
+    const b = this.rx;
+    const end = p + clen;
+    switch (code) {
+      case 1: { // Configure-Request: Interface-Identifier acked unless zero or ours (Nak with a fresh one); the rest rejected
+        let verdict = 2;
+        for (let q = p + 4; q < end;) {
+          const l = b[q + 1];
+          if (l < 2 || q + l > end) return;
+          if (b[q] === 1 && l === 10) {
+            if (verdict === 2 && (isZero(b, q + 2, 8) || sameBytes(b, q + 2, this.v6Ours, slot * 8, 8))) verdict = 3;
+          } else {
+            verdict = 4;
+          }
+          q += l;
+        }
+        const f = this.pppFrame(slot, Proto.IPV6CP);
+        if (f < 0) return;
+        const tx = this.tx;
+        let n = 4;
+        if (verdict === 2) {
+          tx.set(b.subarray(p + 4, end), f + 4);
+          n = clen;
+          for (let q = p + 4; q < end; q += b[q + 1]) if (b[q] === 1) for (let i = 0; i < 8; i++) this.v6Peer[slot * 8 + i] = b[q + 2 + i];
+        } else {
+          for (let q = p + 4; q < end; q += b[q + 1]) {
+            const known = b[q] === 1 && b[q + 1] === 10;
+            if (verdict === 4 && !known) { tx.set(b.subarray(q, q + b[q + 1]), f + n); n += b[q + 1]; }
+            if (verdict === 3 && known) {
+              tx[f + n] = 1; tx[f + n + 1] = 10;
+              do randomIfid(tx, f + n + 2); while (sameBytes(tx, f + n + 2, this.v6Ours, slot * 8, 8));
+              n += 10;
+            }
+          }
+        }
+        tx[f] = verdict; tx[f + 1] = id; tx[f + 2] = n >> 8; tx[f + 3] = n & 255;
+        this.endPpp(f, n);
+        if (verdict === 2) {
+          this.v6Flags[slot] |= PEER_ACKED;
+          this.v6MaybeUp(slot);
+        } else {
+          this.v6Flags[slot] &= ~PEER_ACKED;
+        }
+        return;
+      }
+      case 2:
+        if (id === this.v6Id[slot]) {
+          this.v6Flags[slot] |= OUR_ACKED;
+          this.v6MaybeUp(slot);
+        }
+        return;
+      case 3: // Nak: take the identifier the peer suggests (when it is usable), new request
+        if (id !== this.v6Id[slot]) return;
+        for (let q = p + 4; q + 10 <= end; q += Math.max(2, b[q + 1])) {
+          if (b[q] === 1 && b[q + 1] === 10 && !isZero(b, q + 2, 8) && !sameBytes(b, q + 2, this.v6Peer, slot * 8, 8)) {
+            for (let i = 0; i < 8; i++) this.v6Ours[slot * 8 + i] = b[q + 2 + i];
+          }
+        }
+        this.sendV6Request(slot, true);
+        return;
+      case 4: // Reject of our identifier: IPV6CP cannot work with this peer; leave it closed
+        if (id === this.v6Id[slot]) this.v6Flags[slot] |= V6_CLOSED;
+        return;
+      case 5:
+        this.sendPpp(slot, Proto.IPV6CP, 6, id, null, 0, 0);
+        this.v6Flags[slot] = V6_CLOSED;
+        return;
+      default:
+    }
+  }
+
+  private v6MaybeUp(slot: number): void {
+    if ((this.v6Flags[slot] & (OUR_ACKED | PEER_ACKED | V6_UP)) !== (OUR_ACKED | PEER_ACKED)) return;
+    this.v6Flags[slot] |= V6_UP;
+    this.lc.count(C.wire_ipv6cp_up);
+  }
+
+  /** Our IPV6CP Configure-Request: Interface-Identifier (a retransmission keeps the identifier of the packet). */
+  private sendV6Request(slot: number, fresh: boolean): void {
+    const f = this.pppFrame(slot, Proto.IPV6CP);
+    if (f < 0) return;
+    if (fresh) this.v6Id[slot] = this.seq++ & 255;
+    const tx = this.tx;
+    tx[f] = 1; tx[f + 1] = this.v6Id[slot]; tx[f + 2] = 0; tx[f + 3] = 14;
+    tx[f + 4] = 1; tx[f + 5] = 10;
+    tx.set(this.v6Ours.subarray(slot * 8, slot * 8 + 8), f + 6);
+    this.endPpp(f, 14);
+    this.v6Due[slot] = this.clock + this.w.restartMs;
+    this.v6Count[slot]++;
+  }
+
   private checkIpcpOptions(slot: number, p: number, end: number): number {
     const b = this.rx;
     let verdict = 2;
@@ -918,6 +1110,7 @@ export class PppoeEngine implements LcoreApp {
   private ipcpMaybeUp(slot: number): void {
     if (this.phase[slot] !== NETWORK || (this.ipcpFlags[slot] & (OUR_ACKED | PEER_ACKED)) !== (OUR_ACKED | PEER_ACKED)) return;
     this.phase[slot] = UP;
+    this.byIp.set(this.ip[slot], slot);
     this.lc.count(C.wire_ipcp_up);
     this.startAt[slot] = this.clock;
     this.lastData[slot] = this.clock;
@@ -973,11 +1166,15 @@ export class PppoeEngine implements LcoreApp {
     this.lcpCount[slot]++;
   }
 
-  private sendIpcpRequest(slot: number): void {
+  /**
+   * Our IPCP Configure-Request. A retransmission keeps the identifier (RFC 1661 §5.1 allows it; the options are
+   * unchanged), so a peer's late Ack of an earlier copy still opens IPCP instead of being dropped as stale.
+   */
+  private sendIpcpRequest(slot: number, fresh: boolean): void {
     const f = this.pppFrame(slot, Proto.IPCP);
     if (f < 0) return;
-    const id = this.seq++ & 255;
-    this.ipcpId[slot] = id;
+    if (fresh) this.ipcpId[slot] = this.seq++ & 255;
+    const id = this.ipcpId[slot];
     const tx = this.tx;
     tx[f] = 1; tx[f + 1] = id; tx[f + 2] = 0; tx[f + 3] = 10;
     tx[f + 4] = 3; tx[f + 5] = 6;
@@ -1044,8 +1241,110 @@ export class PppoeEngine implements LcoreApp {
       this.echoReply(slot, p, total, ihl);
       return;
     }
-    // No uplink forwarding in this version: counted and dropped (see README).
-    this.lc.count(C.wire_ipv4_dropped);
+    if (!this.uplink) {
+      this.lc.count(C.wire_ipv4_dropped); // no uplink configured: counted and dropped
+      return;
+    }
+    this.forwardUp(p, len, total, ihl);
+  }
+
+  // ---- the uplink: IPv4 forwarding and ARP ----
+
+  /** A session's packet out of the uplink to the next hop: TTL decremented, header checksum recomputed. */
+  private forwardUp(p: number, len: number, total: number, ihl: number): void {
+    const b = this.rx;
+    if (total > len || total < ihl || ihl < 20 || total > TX_SLOT - 14 || b[p + 8] <= 1) {
+      this.lc.count(C.wire_ipv4_dropped);
+      return;
+    }
+    if (!this.gwKnown) {
+      this.lc.count(C.wire_fwd_no_gateway);
+      if (this.clock >= this.arpDue) this.arp(1, this.w.uplink!.gateway, BCAST_MAC, 0);
+      return;
+    }
+    if (this.utxCount === BATCH) this.flush();
+    const o = this.utxOff[this.utxCount];
+    const tx = this.utx;
+    tx.set(this.gwMac, o);
+    tx.set(this.uplink!.mac, o + 6);
+    tx[o + 12] = 0x08; tx[o + 13] = 0x00;
+    const q = o + 14;
+    tx.set(b.subarray(p, p + total), q);
+    tx[q + 8]--;
+    ipChecksum(tx, q, ihl);
+    let n = 14 + total;
+    if (n < 60) { tx.fill(0, o + n, o + 60); n = 60; }
+    this.utxLen[this.utxCount++] = n;
+    this.lc.count(C.wire_fwd_up);
+  }
+
+  /** A frame from the uplink: ARP (our address, our sessions' addresses, the next hop's answer) or IPv4 to a session. */
+  private uplinkFrame(off: number, len: number): void {
+    const b = this.urx;
+    if (len < 42) return;
+    const own = this.uplink!.mac;
+    const bcast = (b[off] & 1) === 1;
+    if (!bcast && !(b[off] === own[0] && b[off + 1] === own[1] && b[off + 2] === own[2] && b[off + 3] === own[3] && b[off + 4] === own[4] && b[off + 5] === own[5])) return;
+    const type = (b[off + 12] << 8) | b[off + 13];
+    const u = this.w.uplink!;
+    if (type === 0x0806) {
+      const a = off + 14;
+      if (b[a] !== 0 || b[a + 1] !== 1 || b[a + 2] !== 8 || b[a + 3] !== 0 || b[a + 4] !== 6 || b[a + 5] !== 4) return;
+      const op = b[a + 7];
+      const sender = readU32(b, a + 14);
+      const target = readU32(b, a + 24);
+      if (sender === u.gateway) {
+        for (let i = 0; i < 6; i++) this.gwMac[i] = b[a + 8 + i];
+        this.gwKnown = true;
+      }
+      // who answers: lcore 0 for our own address, the owning lcore for a session's address (proxy ARP)
+      if (op === 1 && ((target === u.address && this.lcoreId === 0) || this.byIp.has(target))) this.arp(2, sender, b, a + 8, target);
+      return;
+    }
+    if (type !== 0x0800 || bcast) return;
+    const p = off + 14;
+    if ((b[p] >> 4) !== 4) return;
+    const slot = this.byIp.get(readU32(b, p + 16));
+    if (slot === undefined || this.phase[slot] !== UP) return; // another lcore's session, or none
+    const ihl = (b[p] & 15) * 4;
+    const total = (b[p + 2] << 8) | b[p + 3];
+    if (ihl < 20 || total < ihl || p + total > off + len || b[p + 8] <= 1 || total > this.peerMru[slot]) {
+      this.lc.count(C.wire_ipv4_dropped);
+      return;
+    }
+    if (!this.take(slot, total, false)) return;
+    const f = this.pppFrame(slot, Proto.IPV4);
+    if (f < 0) return;
+    const tx = this.tx;
+    tx.set(b.subarray(p, p + total), f);
+    tx[f + 8]--;
+    ipChecksum(tx, f, ihl);
+    this.endPpp(f, total);
+    const tr = slot * 4;
+    this.traffic[tr + 1] += total;
+    this.traffic[tr + 3]++;
+    this.lc.count(C.wire_fwd_down);
+  }
+
+  /** ARP request (op 1, to `dstBuf[dstOff…]` = broadcast) or reply (op 2) on the uplink; `from` = the address we speak for. */
+  private arp(op: number, targetIp: number, dstBuf: Uint8Array, dstOff: number, from = this.w.uplink!.address): void {
+    if (this.utxCount === BATCH) this.flush();
+    if (op === 1) this.arpDue = this.clock + 1000;
+    const o = this.utxOff[this.utxCount];
+    const tx = this.utx;
+    const mac = this.uplink!.mac;
+    for (let i = 0; i < 6; i++) tx[o + i] = dstBuf[dstOff + i];
+    tx.set(mac, o + 6);
+    tx[o + 12] = 0x08; tx[o + 13] = 0x06;
+    const a = o + 14;
+    tx[a] = 0; tx[a + 1] = 1; tx[a + 2] = 8; tx[a + 3] = 0; tx[a + 4] = 6; tx[a + 5] = 4; tx[a + 6] = 0; tx[a + 7] = op;
+    tx.set(mac, a + 8);
+    writeU32(tx, a + 14, from);
+    for (let i = 0; i < 6; i++) tx[a + 18 + i] = op === 1 ? 0 : dstBuf[dstOff + i];
+    writeU32(tx, a + 24, targetIp);
+    tx.fill(0, a + 28, o + 60);
+    this.utxLen[this.utxCount++] = 60;
+    if (op === 2) this.lc.count(C.wire_arp_replies);
   }
 
   /** Token bucket of one direction; false (and counted) when the packet is over the session's rate. */
@@ -1118,14 +1417,20 @@ export class PppoeEngine implements LcoreApp {
         continue;
       }
       if (ph === AUTH && this.authDue[s] <= t) {
-        if (this.authProto[s] === Proto.CHAP && this.authCount[s] < w.maxConfigure) this.sendChallenge(s);
+        if (this.authProto[s] === Proto.CHAP && this.authCount[s] < w.maxConfigure) this.sendChallenge(s, false);
         else this.terminate(s, TermCause.USER_ERROR, true);
         work++;
         continue;
       }
+      if (w.ipv6cp && ph >= NETWORK && this.v6Count[s] > 0 && !(this.v6Flags[s] & (OUR_ACKED | V6_CLOSED)) && this.v6Due[s] <= t) {
+        // IPV6CP is optional: after Max-Configure it is given up, the session stays
+        if (this.v6Count[s] >= w.maxConfigure) this.v6Flags[s] |= V6_CLOSED;
+        else this.sendV6Request(s, false);
+        work++;
+      }
       if (ph === NETWORK && !(this.ipcpFlags[s] & OUR_ACKED) && this.ipcpDue[s] <= t) {
         if (this.ipcpCount[s] >= w.maxConfigure) this.terminate(s, TermCause.SERVICE_UNAVAILABLE, true);
-        else this.sendIpcpRequest(s);
+        else this.sendIpcpRequest(s, false);
         work++;
         continue;
       }
@@ -1166,7 +1471,10 @@ export class PppoeEngine implements LcoreApp {
    */
   private terminate(slot: number, cause: number, tell: boolean, acked = false): void {
     if (this.phase[slot] === FREE) return;
-    if (this.phase[slot] === UP) this.accounting(slot, AcctStatus.STOP, cause);
+    if (this.phase[slot] === UP) {
+      this.accounting(slot, AcctStatus.STOP, cause);
+      if (this.byIp.get(this.ip[slot]) === slot) this.byIp.delete(this.ip[slot]);
+    }
     if (tell && !acked && this.phase[slot] >= AUTH) this.sendPpp(slot, Proto.LCP, 5, this.seq++ & 255, null, 0, 0);
     if (tell || acked) this.sendPadt(slot);
     this.phase[slot] = FREE;
@@ -1251,6 +1559,53 @@ export class PppoeEngine implements LcoreApp {
 }
 
 const PHASE_NAMES = ['free', 'lcp', 'auth', 'auth-wait', 'network', 'up'];
+
+/** What `describe` shows of a session (plain data: it crosses to the control plane as a message). */
+export interface SessionView {
+  sid: number; lcore: number; mac: string; svlan: number; cvlan: number; phase: string; user: string; auth: 'pap' | 'chap';
+  ip: string; dns: string[]; up: boolean; startedAt: number; lastDataAt: number;
+  octetsIn: number; octetsOut: number; packetsIn: number; packetsOut: number;
+  /** bits/s; 0 = no limit. */
+  rateUp: number; rateDown: number;
+  /** seconds; 0 = none. */
+  idleTimeout: number; interimInterval: number;
+  /** IPV6CP state and the link-local addresses of the negotiated interface identifiers. */
+  ipv6cp: 'off' | 'negotiating' | 'up' | 'closed'; ipv6Local: string | null; ipv6Peer: string | null;
+}
+
+const BCAST_MAC = Uint8Array.of(255, 255, 255, 255, 255, 255);
+
+/** A random, non-zero 64-bit interface identifier at `b[at…]` (RFC 5072 §4.1), with the universal/local bit 0 (local). */
+function randomIfid(b: Uint8Array, at: number): void {
+  do randomFillSync(b, at, 8); while (isZero(b, at, 8));
+  b[at] &= ~0x02;
+}
+function isZero(b: Uint8Array, at: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (b[at + i] !== 0) return false;
+  return true;
+}
+function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[ai + i] !== b[bi + i]) return false;
+  return true;
+}
+const ifidString = (b: Uint8Array, at: number): string => {
+  const h = Array.from(b.subarray(at, at + 8), (x) => x.toString(16).padStart(2, '0'));
+  return `fe80::${[0, 2, 4, 6].map((i) => (parseInt(h[i] + h[i + 1], 16)).toString(16)).join(':')}`;
+};
+
+/** Recomputes the IPv4 header checksum of the header at `p` (`ihl` bytes). */
+function ipChecksum(b: Uint8Array, p: number, ihl: number): void {
+  b[p + 10] = 0;
+  b[p + 11] = 0;
+  let sum = 0;
+  for (let i = 0; i < ihl; i += 2) sum += (b[p + i] << 8) | b[p + i + 1];
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  sum = ~sum & 0xffff;
+  b[p + 10] = sum >> 8;
+  b[p + 11] = sum & 255;
+}
+
+const ipString = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 const AUTH_FAILED = bytes('Authentication failed');
 const NO_ADDRESS = bytes('No address available');

@@ -90,6 +90,17 @@ describe('reply → Auth Result', () => {
     expect(printPairList(extra)).toBe('Vendor-Specific = { Cisco = { AVPair = "ip:addr-pool=p1" } }, Class = 0x0102, Acct-Interim-Interval = 300');
   });
 
+  it('rates: RFC 4679 Actual-Data-Rate wins, then Maximum-Data-Rate, then WISPr; each direction on its own; none left in the extra area', () => {
+    const r = (text: string) => replyResult({ code: 2, pairs: parsePairList(`Framed-IP-Address = 198.51.100.7, ${text}`, dict) }, attrs);
+    expect(r('Actual-Data-Rate-Upstream = 250000, Actual-Data-Rate-Downstream = 1000000, Maximum-Data-Rate-Upstream = 1000000, '
+      + 'Maximum-Data-Rate-Downstream = 8000000, WISPr-Bandwidth-Max-Up = 5, WISPr-Bandwidth-Max-Down = 5'))
+      .toMatchObject({ rateUp: 250_000, rateDown: 1_000_000, extra: undefined });
+    // mode B of the VX profiles: only the ceilings
+    expect(r('Maximum-Data-Rate-Upstream = 2000000, Maximum-Data-Rate-Downstream = 16000000')).toMatchObject({ rateUp: 2_000_000, rateDown: 16_000_000 });
+    expect(r('Actual-Data-Rate-Downstream = 3000000, WISPr-Bandwidth-Max-Up = 64000')).toMatchObject({ rateUp: 64_000, rateDown: 3_000_000 });
+    expect(r('Actual-Data-Rate-Upstream = 0, Maximum-Data-Rate-Upstream = 512000')).toMatchObject({ rateUp: 512_000, rateDown: undefined });
+  });
+
   it('public address: no NAT; "NAS selects" addresses count as absent; no DNS when none is sent', () => {
     expect(replyResult({ code: 2, pairs: parsePairList('Framed-IP-Address = 198.51.100.7', dict) }, attrs)).toMatchObject({ framedIp: '198.51.100.7', nat: false, dns: undefined, extra: undefined });
     expect(replyResult({ code: 2, pairs: parsePairList('Framed-IP-Address = 255.255.255.254', dict) }, attrs)).toMatchObject({ framedIp: undefined, nat: false });

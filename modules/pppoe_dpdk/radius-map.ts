@@ -9,7 +9,8 @@
  * configured (`NasIdentity`).
  *
  * Reply pairs read: Framed-IP-Address, Framed-IP-Netmask, MS-Primary-DNS-Server, MS-Secondary-DNS-Server,
- * Session-Timeout, Idle-Timeout, Framed-MTU, WISPr-Bandwidth-Max-Up / -Down (rate limits, bits/s), Reply-Message.
+ * Session-Timeout, Idle-Timeout, Framed-MTU, the rate limits (bits/s: RFC 4679 Actual-Data-Rate-Upstream/-Downstream,
+ * else Maximum-Data-Rate-*, else WISPr-Bandwidth-Max-Up/-Down; see `rateOf`), Reply-Message.
  * Every other reply attribute is kept, in RADIUS wire format, in the response's bounded extra area.
  */
 import type { DictAttr } from '../../core';
@@ -43,6 +44,10 @@ export interface PppoeAttrs {
   readonly framedMtu: DictAttr;
   readonly rateUp: DictAttr;
   readonly rateDown: DictAttr;
+  readonly actualUp: DictAttr;
+  readonly actualDown: DictAttr;
+  readonly maximumUp: DictAttr;
+  readonly maximumDown: DictAttr;
   readonly replyMessage: DictAttr;
   /** Reply attributes mapped to record fields (left out of the extra area). */
   readonly mapped: ReadonlySet<DictAttr>;
@@ -69,6 +74,10 @@ const NAMES = {
   framedMtu: 'Framed-MTU',
   rateUp: 'WISPr-Bandwidth-Max-Up',
   rateDown: 'WISPr-Bandwidth-Max-Down',
+  actualUp: 'Actual-Data-Rate-Upstream',
+  actualDown: 'Actual-Data-Rate-Downstream',
+  maximumUp: 'Maximum-Data-Rate-Upstream',
+  maximumDown: 'Maximum-Data-Rate-Downstream',
   replyMessage: 'Reply-Message',
 } as const;
 
@@ -88,7 +97,8 @@ export function resolvePppoeAttrs(dict: Dictionary): PppoeAttrs {
     out[key] = da;
   }
   const a = out as unknown as Omit<PppoeAttrs, 'dict' | 'mapped'>;
-  const mapped = new Set([a.framedIp, a.framedNetmask, a.dns1, a.dns2, a.sessionTimeout, a.idleTimeout, a.framedMtu, a.rateUp, a.rateDown, a.replyMessage]);
+  const mapped = new Set([a.framedIp, a.framedNetmask, a.dns1, a.dns2, a.sessionTimeout, a.idleTimeout, a.framedMtu, a.rateUp, a.rateDown,
+    a.actualUp, a.actualDown, a.maximumUp, a.maximumDown, a.replyMessage]);
   return { ...a, dict, mapped };
 }
 
@@ -161,13 +171,26 @@ export function replyResult(reply: RadiusReply, a: PppoeAttrs): AuthResult {
     sessionTimeout: num(getValue(pairs, a.sessionTimeout)),
     idleTimeout: num(getValue(pairs, a.idleTimeout)),
     framedMtu: num(getValue(pairs, a.framedMtu)),
-    rateUp: num(getValue(pairs, a.rateUp)),
-    rateDown: num(getValue(pairs, a.rateDown)),
+    rateUp: rateOf(pairs, a.actualUp, a.maximumUp, a.rateUp),
+    rateDown: rateOf(pairs, a.actualDown, a.maximumDown, a.rateDown),
     nat: framedIp !== undefined && isNatAddress(framedIp),
     replyMessage,
     extra: extra.bytes,
     extraTruncated: extra.truncated || undefined,
   };
+}
+
+/**
+ * The shaping rate of one direction (bits/s): RFC 4679 Actual-Data-Rate (the rate the policy gives this session;
+ * the VX site lowers it by CoA for fair use), else Maximum-Data-Rate (a profile with only a ceiling), else
+ * WISPr-Bandwidth-Max. 0 is "no limit" and counts as absent.
+ */
+export function rateOf(pairs: readonly Pair[], actual: DictAttr, maximum: DictAttr, wispr: DictAttr): number | undefined {
+  for (const da of [actual, maximum, wispr]) {
+    const v = num(getValue(pairs, da));
+    if (v) return v;
+  }
+  return undefined;
 }
 
 /** `pairs` without the mapped attributes (structural pairs keep their remaining children). */

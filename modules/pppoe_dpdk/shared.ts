@@ -34,7 +34,9 @@ export const Cmd = { NONE: 0, STOP: 1, CRASH: 90, HANG: 91 } as const;
 /**
  * Session mailbox (words 2–10 of the lcore block; one command at a time, the control plane serializes): the
  * control plane writes op, session id and arguments, then stores a new `M_SEQ`; the lcore runs it in its loop and
- * stores the result, then `M_ACK = M_SEQ`. Used for Disconnect and CoA (RFC 5176) and the operator.
+ * stores the result, then `M_ACK = M_SEQ`. Used for Disconnect and CoA (RFC 5176) and the operator. LIST and
+ * DESCRIBE (the operator's session list) answer with a message to the control plane, `{ pppoeMail: seq, sessions }`,
+ * posted before the ack (the loop never reads messages; posting does not need it to).
  */
 export const M_SEQ = 2;
 export const M_OP = 3;
@@ -43,7 +45,7 @@ export const M_ARGS = 5; // 4 words: rate up, rate down (bits/s), session timeou
 export const M_RESULT = 9;
 export const M_ACK = 10;
 /** Mailbox operations and results. */
-export const MailOp = { DISCONNECT: 1, CHANGE: 2 } as const;
+export const MailOp = { DISCONNECT: 1, CHANGE: 2, LIST: 3, DESCRIBE: 4 } as const;
 export const MailResult = { OK: 1, NO_SESSION: 2, NO_WIRE: 3 } as const;
 
 export const W_STATE = 0;
@@ -90,6 +92,7 @@ export const COUNTERS = [
   'wire_unknown_session', 'wire_mac_mismatch', 'wire_lcp_up', 'wire_auth_failed', 'wire_ipcp_up', 'wire_no_address',
   'wire_protocol_rejects', 'wire_echo_timeouts', 'wire_idle_timeouts', 'wire_rate_drops', 'wire_spoofed',
   'wire_icmp_replies', 'wire_ipv4_dropped', 'wire_acct_sent', 'wire_acct_refused',
+  'wire_fwd_up', 'wire_fwd_down', 'wire_fwd_no_gateway', 'wire_arp_replies', 'wire_ipv6cp_up',
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 /** Counter index by name. */

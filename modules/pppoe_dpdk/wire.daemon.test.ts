@@ -25,6 +25,10 @@ const TAG = `${process.pid % 100000}`;
 const NS = `tsrppp${TAG}`;
 const AC_IF = `tpa${TAG}`;
 const CLI_IF = `tpc${TAG}`;
+/** The uplink: our end in the daemon's namespace, the host behind it (10.98.0.2) in a namespace of its own. */
+const UP_NS = `tsrup${TAG}`;
+const UP_IF = `tpu${TAG}`;
+const UP_HOST_IF = `tph${TAG}`;
 
 const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20000 });
 const inNs = (cmd: string, ...args: string[]): string => sh('ip', ['netns', 'exec', NS, cmd, ...args]);
@@ -51,10 +55,14 @@ const USERS = `alice	Cleartext-Password := "alice-pw"
 
 bob	Cleartext-Password := "bob-pw"
 	Framed-IP-Address = 10.99.0.11,
+	Actual-Data-Rate-Upstream = 1000000,
+	Maximum-Data-Rate-Downstream = 2000000,
 	Reply-Message = "welcome bob"
 `;
 
-const conf = (iface: string, coaPort: number) => `confdir = .
+const ADMIN_TOKEN = 'admin-token-wire-test';
+
+const conf = (iface: string, coaPort: number, adminPort = 0, uplinkIf = '') => `confdir = .
 run_dir = \${confdir}/run
 log {
 	destination = stdout
@@ -106,13 +114,23 @@ app pppoe_dpdk bng {
 		dns = 10.99.0.54
 		restart_timer = 1s
 		echo_interval = 2s
-	}
+${uplinkIf ? `		ipv6cp = yes
+` : ''}${uplinkIf ? `		uplink {
+			interface = ${uplinkIf}
+			address = 10.98.0.1
+			gateway = 10.98.0.2
+		}
+` : ''}	}
 	coa {
 		port = ${coaPort}
 		secret = "coa-secret"
 	}
 }
-`;
+${adminPort ? `app admin {
+	port = ${adminPort}
+	token = "${ADMIN_TOKEN}"
+}
+` : ''}`;
 
 interface AppHealth { status: string; detail: { total: Record<string, number> } }
 
@@ -153,7 +171,7 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmp /run; moun
 # pppd's own files stay in the guest: its ip-up scripts (which rewrite resolv.conf) must never run on the host
 mount -t tmpfs tmp /etc/ppp
 M=${modulesDir}/kernel
-for m in drivers/net/slip/slhc drivers/net/ppp/ppp_generic drivers/net/ppp/pppox drivers/net/ppp/pppoe; do insmod $M/$m.ko; done
+for m in drivers/net/slip/slhc drivers/net/ppp/ppp_generic drivers/net/ppp/pppox drivers/net/ppp/pppoe lib/crc-ccitt net/ipv6/ipv6; do insmod $M/$m.ko; done
 ip link set lo up; ip link set vec0 up
 timeout 90 pppd nodetach debug logfd 1 plugin pppoe.so nic-vec0 rp_pppoe_service isp user ${user} password ${pass} \\
   noauth noipdefault usepeerdns nodefaultroute noccp novj lcp-echo-interval 0 maxfail 1 \\
@@ -168,6 +186,9 @@ echo "GUEST-ADDR $(ip -4 -o addr show ppp0 2>/dev/null)"
 if ip -4 addr show ppp0 2>/dev/null | grep -q inet; then
   echo "GUEST-PING $(ping -n -c 3 -W 2 10.99.0.1 | grep -E 'packets transmitted')"
   echo "GUEST-FLOOD $(ping -n -q -c 40 -i 0.01 -s 1400 -W 1 10.99.0.1 | grep -E 'packets transmitted')"
+  ip route add 10.98.0.0/24 dev ppp0
+  echo "GUEST-UPLINK $(ping -n -c 3 -W 2 10.98.0.2 | grep -E 'packets transmitted')"
+  echo "GUEST-UPFLOOD $(ping -n -q -c 40 -i 0.01 -s 1400 -W 1 10.98.0.2 | grep -E 'packets transmitted')"
 fi
 kill $PPPD
 for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $PPPD 2>/dev/null || break; sleep 0.5; done
@@ -177,20 +198,12 @@ echo o > /proc/sysrq-trigger
 `;
 }
 
-/**
- * A guest is a whole user-mode Linux boot, and these tests are not yet deterministic: in full-file
- * runs a guest sometimes misses its session (no accounting Start within the wait) or the rate-limit
- * flood lets more through than the bound; alone, each passes. Until that is understood, each test
- * runs again, at most twice (GUEST_RETRY=0 to see the first failure), from a fresh guest; a real
- * fault fails all three.
- */
-const GUEST_RETRY = { retry: Number(process.env.GUEST_RETRY ?? 2) } as const;
-
-describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', GUEST_RETRY, () => {
+describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', () => {
   let d: Daemon;
   let dir: string;
   let acMac = '';
   let coaPort = 0;
+  let adminPort = 0;
   const umlDir = fs.mkdtempSync('/tmp/tsr-uml-');
 
   beforeAll(async () => {
@@ -205,8 +218,20 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', GUEST_R
     sh('ip', ['link', 'set', AC_IF, 'up']);
     inNs('ip', 'link', 'set', CLI_IF, 'up');
     acMac = fs.readFileSync(`/sys/class/net/${AC_IF}/address`, 'utf8').trim();
-    [coaPort] = await freePorts(1);
-    dir = writeTempFiles('pppoe-wire', { 'radiusd.conf': conf(AC_IF, coaPort), users: USERS });
+    // the uplink: no address on our end, and the kernel must neither route what arrives there nor answer ARP
+    // (the concentrator does both, from user space)
+    sh('ip', ['netns', 'add', UP_NS]);
+    sh('ip', ['link', 'add', UP_IF, 'type', 'veth', 'peer', 'name', UP_HOST_IF]);
+    sh('ip', ['link', 'set', UP_HOST_IF, 'netns', UP_NS]);
+    fs.writeFileSync(`/proc/sys/net/ipv6/conf/${UP_IF}/disable_ipv6`, '1');
+    fs.writeFileSync(`/proc/sys/net/ipv4/conf/${UP_IF}/forwarding`, '0');
+    sh('ip', ['link', 'set', UP_IF, 'up']);
+    sh('ip', ['netns', 'exec', UP_NS, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    sh('ip', ['netns', 'exec', UP_NS, 'ip', 'addr', 'add', '10.98.0.2/24', 'dev', UP_HOST_IF]);
+    sh('ip', ['netns', 'exec', UP_NS, 'ip', 'link', 'set', UP_HOST_IF, 'up']);
+    sh('ip', ['netns', 'exec', UP_NS, 'ip', 'route', 'add', '10.99.0.0/24', 'via', '10.98.0.1']);
+    [coaPort, adminPort] = await freePorts(2);
+    dir = writeTempFiles('pppoe-wire', { 'radiusd.conf': conf(AC_IF, coaPort, adminPort, UP_IF), users: USERS });
     d = await startDaemon(['-d', dir, '-f'], { readyMs: 60000 });
     await until(d, dir, () => true);
   });
@@ -215,6 +240,8 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', GUEST_R
     if (d) await d.stop();
     try { sh('ip', ['link', 'del', AC_IF]); } catch { /* gone with the namespace */ }
     try { sh('ip', ['netns', 'del', NS]); } catch { /* not created */ }
+    try { sh('ip', ['link', 'del', UP_IF]); } catch { /* gone with the namespace */ }
+    try { sh('ip', ['netns', 'del', UP_NS]); } catch { /* not created */ }
     fs.rmSync(umlDir, { recursive: true, force: true });
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -254,17 +281,32 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', GUEST_R
 
   it('pppd (CHAP): address from the reply, ping, rate limit, termination, accounting Start and Stop', async () => {
     const before = await counters(d, dir);
-    const out = await guest('chap', 'alice', 'alice-pw', '');
+    const out = await guest('chap', 'alice', 'alice-pw', '+ipv6');
     expect(out).toMatch(/GUEST-PPPD .*CHAP authentication succeeded/);
     expect(out).toMatch(/GUEST-ADDR .*inet 10\.99\.0\.10 peer 10\.99\.0\.1\//);
     expect(out).toMatch(/GUEST-PPPD primary\s+DNS address 10\.99\.0\.53/);
     expect(out).toMatch(/GUEST-PPPD secondary DNS address 10\.99\.0\.54/);
+    // IPV6CP (ipv6cp = yes; pppd +ipv6): both interface identifiers negotiated, the link-local addresses set
+    expect(out).toMatch(/GUEST-PPPD local\s+LL address fe80::/);
+    expect(out).toMatch(/GUEST-PPPD remote LL address fe80::/);
     expect(out).toMatch(/GUEST-PING 3 packets transmitted, 3 received/);
-    // 80 kbit/s up and down: a burst of 1428-byte pings at 100/s mostly does not come back
-    const flood = /GUEST-FLOOD 40 packets transmitted, (\d+) received/.exec(out);
+    // 80 kbit/s up and down (10,000 bytes/s, burst 3,000 bytes): 1428-byte pings asked at 100/s. What may come
+    // back depends on how long the guest really took to send them (a loaded user-mode Linux is slower than
+    // 100/s), so the bound is computed from ping's own elapsed time: burst + rate × time, in echoes.
+    const flood = /GUEST-FLOOD 40 packets transmitted, (\d+) received.*time (\d+)ms/.exec(out);
     expect(flood, out).not.toBeNull();
-    expect(Number(flood![1])).toBeLessThan(30);
+    const bound = Math.floor((3000 + 10000 * (Number(flood![2]) / 1000)) / 1428) + 1;
+    expect(Number(flood![1]), flood![0]).toBeLessThanOrEqual(Math.min(bound, 39));
+    // forwarded through the uplink to a host in another namespace and back (ARP for the next hop from user space)
+    expect(out).toMatch(/GUEST-UPLINK 3 packets transmitted, 3 received/);
+    const upFlood = /GUEST-UPFLOOD 40 packets transmitted, (\d+) received.*time (\d+)ms/.exec(out);
+    expect(upFlood, out).not.toBeNull();
+    const upBound = Math.floor((3000 + 10000 * (Number(upFlood![2]) / 1000)) / 1428) + 1;
+    expect(Number(upFlood![1]), upFlood![0]).toBeLessThanOrEqual(Math.min(upBound, 39));
     const c = await until(d, dir, (x) => x.wire_acct_sent >= before.wire_acct_sent + 2 && x.acct_answered >= before.acct_answered + 2);
+    expect(c.wire_ipv6cp_up).toBeGreaterThan(before.wire_ipv6cp_up);
+    expect(c.wire_fwd_up - before.wire_fwd_up).toBeGreaterThanOrEqual(3 + Number(upFlood![1]));
+    expect(c.wire_fwd_down - before.wire_fwd_down).toBeGreaterThanOrEqual(3 + Number(upFlood![1]));
     expect(c.wire_rate_drops).toBeGreaterThan(before.wire_rate_drops);
     expect(c.wire_icmp_replies).toBeGreaterThanOrEqual(before.wire_icmp_replies + 3);
     expect(c.sessions_active).toBe(0);
@@ -314,6 +356,47 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', GUEST_R
     expect(log).toMatch(new RegExp(`^Stop bob ${id} 10\\.99\\.0\\.11 in=\\d+ out=\\d+ cause=Admin-Reset `, 'm'));
   }, 150000);
 
+  it('operator: list and inspect a live pppd session (RFC 4679 rates from the Accept, then from a CoA), terminate it from pppoe-dpdk (PADT, Stop Admin-Reset)', async () => {
+    const mark = logSize();
+    const running = guest('oper', 'bob', 'bob-pw', '', 40);
+    const id = await startOf('bob', mark);
+    const api = `http://127.0.0.1:${adminPort}`;
+    const get = async (p: string) => {
+      const r = await fetch(`${api}${p}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+      return { status: r.status, body: await r.json() as Record<string, unknown> };
+    };
+    expect((await get('/api/apps/sessions')).body).toEqual({ apps: [{ kind: 'pppoe_dpdk', name: 'bng' }] });
+    const list = await get('/api/apps/bng/sessions');
+    expect(list.status).toBe(200);
+    const sessions = list.body.sessions as Record<string, unknown>[];
+    const s = sessions.find((x) => x.acctSessionId === id);
+    expect(s, JSON.stringify(list.body)).toMatchObject({ phase: 'up', up: true, user: 'bob', ip: '10.99.0.11', rateUp: 1000000, rateDown: 2000000, auth: 'chap', dns: ['10.99.0.53', '10.99.0.54'] });
+    expect(JSON.stringify(list.body)).not.toContain('bob-pw');
+    expect((await get(`/api/apps/bng/sessions?user=nobody`)).body).toMatchObject({ count: 0 });
+    expect((await get(`/api/apps/bng/sessions/${id}`)).body).toMatchObject({ id: s!.id, user: 'bob' });
+    expect((await get('/api/apps/bng/sessions/65000')).status).toBe(404);
+    expect((await get('/api/apps/nope/sessions')).status).toBe(404);
+    // a CoA with RFC 4679 rates (as the VX site's fair-use policy sends) replaces both directions of the live session
+    const coa = await radclient(`127.0.0.1:${coaPort}`, 'coa', 'coa-secret', `Acct-Session-Id = "${id}"\nActual-Data-Rate-Upstream = 40000\nActual-Data-Rate-Downstream = 48000\n`, ['-r', '1', '-t', '3']);
+    expect(coa.stdout + coa.stderr).toMatch(/CoA-ACK/);
+    expect((await get(`/api/apps/bng/sessions/${id}`)).body).toMatchObject({ rateUp: 40000, rateDown: 48000 });
+    const cli = (...args: string[]) => run('node', [path.resolve(__dirname, '../../bin/pppoe-dpdk.js'), ...args, '--admin', api, '--token', ADMIN_TOKEN, '--app', 'bng'], 30000);
+    const table = await cli('sessions');
+    expect(table.status, table.out).toBe(0);
+    expect(table.out).toMatch(new RegExp(`^${s!.id}\\s+\\d+\\s+up\\s+\\S+\\s+bob\\s+10\\.99\\.0\\.11 .*${id}$`, 'm'));
+    const one = await cli('session', id);
+    expect(one.status, one.out).toBe(0);
+    expect(one.out).toMatch(/^user\s+bob$/m);
+    expect((await cli('terminate', '65000')).status).toBe(1);
+    const t = await cli('terminate', id);
+    expect(t.status, t.out).toBe(0);
+    const out = await running;
+    expect(out).toMatch(/GUEST-PPPD .*(LCP terminated by peer|PADT)/);
+    const log = fs.readFileSync(path.join(dir, 'acct.log'), 'utf8').slice(mark);
+    expect(log).toMatch(new RegExp(`^Stop bob ${id} 10\\.99\\.0\\.11 in=\\d+ out=\\d+ cause=Admin-Reset `, 'm'));
+    expect((await get(`/api/apps/bng/sessions/${id}`)).status).toBe(404);
+  }, 150000);
+
   it('CoA-Request changes the Session-Timeout of a live session, which then ends it', async () => {
     const mark = logSize();
     const running = guest('coa', 'alice', 'alice-pw', '', 40);
@@ -329,7 +412,7 @@ describe('pppoe_dpdk on the wire: rp-pppoe and pppd in user-mode Linux', GUEST_R
   }, 150000);
 });
 
-describe('pppoe_dpdk on the wire: pppd authenticated by FreeRADIUS 3.2 as the external server', GUEST_RETRY, () => {
+describe('pppoe_dpdk on the wire: pppd authenticated by FreeRADIUS 3.2 as the external server', () => {
   const ns = `${NS}f`;
   const acIf = `${AC_IF}f`;
   const cliIf = `${CLI_IF}f`;

@@ -27,6 +27,10 @@
  * | POST | `/api/sessions/<id>/coa` | CoA-Request: body `{"attributes": {"Actual-Data-Rate-Downstream": 5000000}}` |
  * | POST | `/api/sessions/<id>/disconnect` | Disconnect-Request |
  * | POST | `/api/coa`, `/api/disconnect` | the same by `{"user": …}`, `{"nas": …}` or `{"session": …}` |
+ * | GET | `/api/apps/sessions` | the apps that hold sessions of their own (a NAS app such as `pppoe_dpdk`) |
+ * | GET | `/api/apps/<app>/sessions?user=&limit=` | that app's sessions |
+ * | GET | `/api/apps/<app>/sessions/<id>` | one of them |
+ * | POST | `/api/apps/<app>/sessions/<id>/terminate` | end it the app's way (a concentrator: PADT and accounting Stop) |
  *
  * Everything but `GET /` needs the bearer token (compared in constant time, never logged).
  * Answers are JSON; a CoA/Disconnect answers with one result per session (ACK, NAK with
@@ -206,6 +210,33 @@ export class AdminApp implements AppInstance {
       }
       want('POST');
       return this.dacCommand(sm[2] as 'coa' | 'disconnect', { session: id }, body);
+    }
+    if (path === '/api/apps/sessions') {
+      want('GET');
+      return { apps: host.sessionApps().map((a) => ({ kind: a.kind, name: a.name })) };
+    }
+    const am = /^\/api\/apps\/([^/]+)\/sessions(?:\/([^/]+)(\/terminate)?)?$/.exec(path);
+    if (am) {
+      const name = decodeURIComponent(am[1]);
+      const app = host.sessionApps().find((a) => a.name === name);
+      if (!app) throw new HttpError(404, `no app ${name} with sessions`);
+      if (!am[2]) {
+        want('GET');
+        const limit = Math.min(100_000, Math.max(1, Number(q.get('limit') ?? 1000) || 1000));
+        const list = await app.sessions.list({ user: q.get('user') ?? undefined, limit });
+        return { app: name, kind: app.kind, count: list.length, sessions: list };
+      }
+      const id = decodeURIComponent(am[2]);
+      if (!am[3]) {
+        want('GET');
+        const one = await app.sessions.get(id);
+        if (!one) throw new HttpError(404, `no session ${id} in app ${name}`);
+        return one;
+      }
+      want('POST');
+      if (!(await app.sessions.terminate(id))) throw new HttpError(404, `no session ${id} in app ${name}`);
+      this.ctx.log.info(`operator terminate: app ${name} session ${id}`);
+      return { app: name, session: id, terminated: true };
     }
     if (path === '/api/coa' || path === '/api/disconnect') {
       want('POST');

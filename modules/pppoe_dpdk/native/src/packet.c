@@ -125,8 +125,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_typeof(env, argv[1], &t);
     if (t == napi_object) {
       uint32_t v;
-      if (opt_u32(env, argv[1], "rcvbuf", &v)) { int x = (int)v; setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &x, sizeof(x)); }
-      if (opt_u32(env, argv[1], "sndbuf", &v)) { int x = (int)v; setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &x, sizeof(x)); }
+      /* the FORCE variants pass net.core.rmem_max/wmem_max with CAP_NET_ADMIN; without it, the capped size */
+      if (opt_u32(env, argv[1], "rcvbuf", &v)) { int x = (int)v; if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &x, sizeof(x)) != 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &x, sizeof(x)); }
+      if (opt_u32(env, argv[1], "sndbuf", &v)) { int x = (int)v; if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &x, sizeof(x)) != 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &x, sizeof(x)); }
       if (opt_u32(env, argv[1], "fanout", &v) && v > 0) {
         uint32_t mode = PACKET_FANOUT_HASH;
         opt_u32(env, argv[1], "fanoutMode", &mode);
