@@ -52,7 +52,7 @@ export interface VxFixture {
   backend: VxBackend['kind'];
   /** The lease of `address` in the "vx" pool (undefined: not a pool address / files backend). */
   lease(address: string): Promise<Lease | undefined>;
-  /** Rows of a query on the sql database (sql backends only). */
+  /** Rows of a query on the sql database, or runs a statement (sql backends only). */
   sql(query: string): Promise<string[][]>;
   stop(): Promise<void>;
 }
@@ -120,10 +120,15 @@ async function prepareBackend(dir: string, raddb: string, b: VxBackend): Promise
     fs.writeFileSync(path.join(mods, 'sqlippool'), sqlippool('sqlite'));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Database = require('better-sqlite3');
-    let db: { prepare(q: string): { raw(): { all(): unknown[][] } }; close(): void } | undefined;
+    let db: { prepare(q: string): { reader: boolean; run(): unknown; raw(): { all(): unknown[][] } }; pragma(p: string): unknown; close(): void } | undefined;
     const sql = async (q: string) => {
-      db ??= new Database(file, { readonly: true, fileMustExist: true });
-      return db!.prepare(q).raw().all().map((r) => r.map((c) => (c === null ? '' : String(c))));
+      if (!db) {
+        db = new Database(file, { fileMustExist: true });
+        db!.pragma('busy_timeout = 5000');
+      }
+      const st = db!.prepare(q);
+      if (!st.reader) { st.run(); return []; }
+      return st.raw().all().map((r) => r.map((c) => (c === null ? '' : String(c))));
     };
     return {
       sql,
