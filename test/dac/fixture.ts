@@ -57,8 +57,8 @@ export interface VxFixture {
   stop(): Promise<void>;
 }
 
-/** Starts the VX example; `edit` may change the copied files (path → text). */
-export async function startVx(edit: (file: string, text: string) => string = (_f, t) => t, backend: VxBackend = { kind: 'files' }): Promise<VxFixture> {
+/** Copies the VX example to a temporary directory with free ports; `edit` may change the copied files (path → text). */
+export async function writeVx(edit: (file: string, text: string) => string = (_f, t) => t): Promise<{ dir: string; raddb: string; ports: { auth: number; acct: number; admin: number; coa: number } }> {
   const [auth, acct, admin, coa] = await freePorts(4);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-vx-'));
   const raddb = path.join(dir, 'raddb');
@@ -73,6 +73,12 @@ export async function startVx(edit: (file: string, text: string) => string = (_f
   rewrite('radiusd.conf', (t) => t.replace('port = 9813', `port = ${admin}`).replace('change-me-admin-token', ADMIN_TOKEN));
   rewrite('clients.conf', (t) => t.replace('port = 3799', `port = ${coa}`));
   rewrite('mods-enabled/dac', (t) => t.replace('attributes = control', 'attributes = control\n\tretry {\n\t\tinitial_rtx_time = 1\n\t\tmax_rtx_count = 3\n\t\tmax_rtx_duration = 6\n\t}'));
+  return { dir, raddb, ports: { auth, acct, admin, coa } };
+}
+
+/** Starts the VX example in-process; `edit` may change the copied files (path → text). */
+export async function startVx(edit: (file: string, text: string) => string = (_f, t) => t, backend: VxBackend = { kind: 'files' }): Promise<VxFixture> {
+  const { dir, raddb, ports: { auth, acct, admin, coa } } = await writeVx(edit);
   const store = await prepareBackend(dir, raddb, backend);
   const log = new MemoryLogger(false);
   const server = new Server({
@@ -104,7 +110,7 @@ interface BackendStore {
 }
 
 /** Writes the backend's module configs into raddb/mods-enabled and loads its data. */
-async function prepareBackend(dir: string, raddb: string, b: VxBackend): Promise<BackendStore> {
+export async function prepareBackend(dir: string, raddb: string, b: VxBackend): Promise<BackendStore> {
   const none: BackendStore = { lease: async () => undefined, sql: async () => { throw new Error('no sql backend'); }, close: async () => {} };
   if (b.kind === 'files') return none;
   const mods = path.join(raddb, 'mods-enabled');

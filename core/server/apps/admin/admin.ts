@@ -45,6 +45,7 @@ import { defineApp, type AppContext, type AppInstance, type Health } from '../..
 import { serverStatsView } from '../../stats-view';
 import { DASHBOARD_HTML } from './dashboard';
 import { syncProfiles } from './profile';
+import { clusterTopology } from '../../cluster';
 
 /** Schema of `app admin { … }`. */
 export const AdminConfig = conf.section({
@@ -131,6 +132,8 @@ export class AdminApp implements AppInstance {
     const ms = this.config.profile_interval * 1000;
     const site = this.config.profile_site;
     if (!site || !(ms > 0)) return;
+    // Under cluster every worker runs this app; one of them (index 0) checks the shared sessions.
+    if (clusterTopology().index !== 0) return;
     this.profileTimer = setInterval(() => {
       if (this.profileRunning) return;
       this.profileRunning = true;
@@ -191,13 +194,13 @@ export class AdminApp implements AppInstance {
     };
     if (path === '/metrics') {
       want('GET');
-      this.sendRaw(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(host.metrics.snapshot()));
+      this.sendRaw(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(await this.snapshot()));
       return undefined;
     }
     if (path === '/api/health') { want('GET'); return host.health(); }
     if (path === '/api/stats') {
       want('GET');
-      const snap = host.metrics.snapshot();
+      const snap = await this.snapshot();
       const dacFamily = snap.families.find((f) => f.name === 'tsradius_dac_requests_total');
       const dacCounts: Record<string, number> = {};
       for (const s of dacFamily?.samples ?? []) dacCounts[s.labels.join(' ')] = s.value;
@@ -252,6 +255,12 @@ export class AdminApp implements AppInstance {
       return { results };
     }
     throw new HttpError(404, 'not found');
+  }
+
+  /** This process's metrics, or under cluster every worker's merged. */
+  private snapshot(): Promise<import('../../../metrics/snapshot').MetricsSnapshot> | import('../../../metrics/snapshot').MetricsSnapshot {
+    const host = this.ctx.host;
+    return host.clusterMetrics ? host.clusterMetrics() : host.metrics.snapshot();
   }
 
   private async dacCommand(kind: 'coa' | 'disconnect', f: { session?: string; user?: string; nas?: string }, body: Record<string, unknown>): Promise<unknown> {
