@@ -28,7 +28,9 @@ export type VxBackend =
   | { kind: 'postgresql'; pg: PgServer }
   | { kind: 'redis'; pg: PgServer; redis: RedisServer };
 
-const SQL_DATA = path.join(__dirname, '..', '..', 'examples', 'vx', 'sql');
+// The repository (also when this runs compiled under dist/, e.g. from bench/vx).
+const ROOT = ((r) => (fs.existsSync(path.join(r, 'sites')) ? r : path.resolve(r, '..')))(path.resolve(__dirname, '..', '..'));
+const SQL_DATA = path.join(ROOT, 'examples', 'vx', 'sql');
 let dbSeq = 0;
 
 /** What the pool says about an address: its owner and whether its lease is live. */
@@ -37,7 +39,6 @@ export interface Lease {
   live: boolean;
 }
 
-const ROOT = path.resolve(__dirname, '..', '..');
 export const ADMIN_TOKEN = 'test-admin-token-1234';
 export const SECRET = 'testing123';
 
