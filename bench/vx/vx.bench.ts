@@ -89,8 +89,8 @@ async function startOurs(pg: PgServer, workers: number): Promise<Target> {
   const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'radiusd.js'), '-d', vx.raddb, '-f'], { stdio: ['ignore', 'pipe', 'pipe'] });
   p.stdout!.on('data', (b) => (out += b));
   p.stderr!.on('data', (b) => (out += b));
-  await waitFor(() => (workers > 1 ? /workers ready/ : /Ready to process requests/).test(out) || p.exitCode !== null, 60_000, 'tsradius');
-  if (p.exitCode !== null) throw new Error(`tsradius exited:\n${out}`);
+  await waitFor(() => (workers > 1 ? /workers ready/ : /Ready to process requests/).test(out) || p.exitCode !== null, 60_000, 'tsradius').catch(() => undefined);
+  if (p.exitCode !== null || !(workers > 1 ? /workers ready/ : /Ready to process requests/).test(out)) { await stopProc(p); throw new Error(`tsradius did not start:\n${out}`); }
   return {
     name: `tsradius (workers ${workers})`, auth: vx.ports.auth, acct: vx.ports.acct,
     pids: () => [p.pid!, ...childrenOf(p.pid!)],
@@ -166,7 +166,7 @@ async function startFr(pg: PgServer): Promise<Target> {
     if (p.exitCode !== null) return true;
     const rc = spawnSync('radclient', ['-q', '-r', '1', '-t', '1', `127.0.0.1:${auth}`, 'auth', 'testing123'], { input: 'User-Name = "vx0001", User-Password = "pass0001"\n' });
     return rc.status === 0;
-  }, 30_000, 'FreeRADIUS').catch((e: Error) => { throw new Error(`${e.message}\n${out.slice(-3000)}`); });
+  }, 30_000, 'FreeRADIUS').catch(async (e: Error) => { await stopProc(p); throw new Error(`${e.message}\n${out.slice(-3000)}`); });
   if (p.exitCode !== null) throw new Error(`FreeRADIUS exited:\n${out}`);
   return { name: 'FreeRADIUS 3.2', auth, acct, pids: () => [p.pid!], stop: () => stopProc(p).then(() => fs.rmSync(dir, { recursive: true, force: true })) };
 }
