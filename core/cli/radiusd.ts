@@ -24,6 +24,8 @@
  * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads, SIGUSR1 writes the stats file.
  */
 import * as cluster from 'node:cluster';
+import { ClusterSessions, clusterMetrics, primarySessionsRpc } from '../server/cluster-sessions';
+import type { MetricsSnapshot } from '../metrics/snapshot';
 import { ClusterPrimary, clusterRole, clusterTopology, defaultWorkers, serveWorker, workerLearn } from '../server/cluster';
 import { MaSeenState } from '../listen/client-state';
 import { clusterStatsView } from '../server/stats-view';
@@ -286,7 +288,11 @@ async function serve(args: DaemonArgs, io: DaemonIo, parts: DaemonParts): Promis
     shareLearned: cluster.default.isWorker ? (key, note) => void workerLearn(key, note) : undefined,
     // Under cluster the primary watches the flag file and the timer and tells every worker.
     triggers: !cluster.default.isWorker,
+    // Under cluster the admin app shows every worker's metrics, merged in the primary.
+    clusterMetrics: cluster.default.isWorker ? clusterMetrics : undefined,
   });
+  // Under cluster the DAC sessions live in the primary (core/server/cluster-sessions.ts).
+  if (cluster.default.isWorker) server.services.dac.useSessions(new ClusterSessions());
   log.info(`tsradius ${version()} starting: ${file}`);
   try {
     await server.start();
@@ -437,7 +443,11 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
     },
     keys: () => maState.keys(),
   };
-  const primary = new ClusterPrimary({ workers: n, exec: require.main?.filename ?? process.argv[1], args: [...argv], log, learn });
+  // The DAC session store for every worker, and the merged metrics they ask for (admin app).
+  let merged: () => Promise<MetricsSnapshot> = async () => ({ families: [] });
+  const rpc = primarySessionsRpc(() => merged());
+  const primary = new ClusterPrimary({ workers: n, exec: require.main?.filename ?? process.argv[1], args: [...argv], log, learn, rpc });
+  merged = () => primary.metrics();
   await primary.start();
   const pids = primary.pids();
   if (pids.length === 0) {

@@ -10,6 +10,8 @@
  *   session ID                          one session in full
  *   coa ID|--user U|--nas N NAME=VALUE …   CoA-Request (e.g. Actual-Data-Rate-Downstream=5000000)
  *   disconnect ID|--user U|--nas N      Disconnect-Request
+ *   profile-changed USER|--session ID|--nas N|--all
+ *                                       the profile changed: CoA with the new rates to each live session
  *   reload                              reload the configuration now
  *   metrics                             the Prometheus text
  *
@@ -69,6 +71,7 @@ export async function radminMain(argv: readonly string[], io: CliIo = processIo(
       .option('ca', { type: 'string', describe: 'CA certificate for an https URL' })
       .option('user', { type: 'string' })
       .option('nas', { type: 'string' })
+      .option('session', { type: 'string' })
       .option('all', { type: 'boolean', default: false })
       .option('json', { type: 'boolean', default: false })
       .demandCommand(1)
@@ -120,8 +123,14 @@ export async function radminMain(argv: readonly string[], io: CliIo = processIo(
         r = await post(`/api/${cmd}`, { session: id, user: a.user, nas: a.nas, ...(cmd === 'coa' ? { attributes } : {}) });
         break;
       }
+      case 'profile-changed': {
+        const user = rest[0] ?? a.user;
+        if (!user && !a.session && !a.nas && !a.all) { io.err('radmin: profile-changed needs a user, --session, --nas or --all'); return 2; }
+        r = await post('/api/profile', { user, session: a.session, nas: a.nas, ...(a.all ? { all: true } : {}) });
+        break;
+      }
       default:
-        io.err(`radmin: unknown command "${cmd}" (health, stats, clients, sessions, session, coa, disconnect, reload, metrics)`);
+        io.err(`radmin: unknown command "${cmd}" (health, stats, clients, sessions, session, coa, disconnect, profile-changed, reload, metrics)`);
         return 2;
     }
   } catch (e) {
@@ -154,6 +163,15 @@ export async function radminMain(argv: readonly string[], io: CliIo = processIo(
             x.rttMs !== undefined ? String(x.rttMs) : '', x.transmissions !== undefined ? String(x.transmissions) : '']))) io.out(l);
       }
       return body.results.every((x: any) => x.result === 'ack') ? 0 : 1;
+    }
+    case 'profile-changed': {
+      if (!a.json) {
+        for (const l of table(['SESSION', 'USER', 'RESULT', 'CHANGED', 'ERROR-CAUSE'],
+          body.results.map((x: any) => [x.session, x.user ?? '', x.result.toUpperCase(),
+            Object.entries(x.changed ?? {}).map(([k, v]) => `${k}=${v}`).join(' '), x.errorCauseName ?? x.message ?? '']))) io.out(l);
+        io.out(`${body.results.length} session(s)`);
+      }
+      return body.results.every((x: any) => x.result === 'ack' || x.result === 'unchanged') ? 0 : 1;
     }
     case 'clients':
       if (!a.json) {

@@ -86,11 +86,27 @@ export interface AccountingUpdate {
 /** What an accounting update found (an operator expects each of these logged and counted). */
 export type UpdateResult = 'ok' | 'duplicate_start' | 'unknown_session' | 'stop_without_start';
 
+/** What an Access-Accept granted, kept until the session's Start (the `dac` module). */
+export interface Grant {
+  readonly attributes: Record<string, string>;
+  readonly framedIp?: string;
+  readonly clientIp?: string;
+  /** Epoch ms after which it is dropped. */
+  readonly expires: number;
+}
+
 /** Read and write side. */
 export interface SessionStore extends SessionLookup {
   start(u: AccountingUpdate): UpdateResult | Promise<UpdateResult>;
   interim(u: AccountingUpdate): UpdateResult | Promise<UpdateResult>;
   stop(u: AccountingUpdate): UpdateResult | Promise<UpdateResult>;
+  /**
+   * Optional: keeps the grants too, so the Start finds the Accept's grant whichever process
+   * handled each (cluster workers). Without these the `dac` module keeps them in its process.
+   */
+  putGrant?(id: string, g: Grant): void | Promise<void>;
+  /** The grant of `id` (removed when `take`). */
+  grantOf?(id: string, take: boolean): Grant | undefined | Promise<Grant | undefined>;
 }
 
 /** True when `x` has the write side. */
@@ -114,6 +130,7 @@ export class MemorySessions implements SessionStore {
   private readonly byId = new Map<string, DacSession>();
   private readonly stopped: string[] = [];
   private active = 0;
+  private readonly grants = new Map<string, Grant>();
 
   constructor(private readonly keepStopped = 10_000, private readonly now: () => Date = () => new Date()) {}
 
@@ -144,6 +161,20 @@ export class MemorySessions implements SessionStore {
     s.lastDac = outcome;
     if (attributes) Object.assign(s.attributes, attributes);
     s.updated = outcome.at;
+  }
+
+  putGrant(id: string, g: Grant): void {
+    if (this.grants.size > 100_000) {
+      const now = Date.now();
+      for (const [k, x] of this.grants) if (x.expires < now) this.grants.delete(k);
+    }
+    this.grants.set(id, g);
+  }
+
+  grantOf(id: string, take: boolean): Grant | undefined {
+    const g = this.grants.get(id);
+    if (take) this.grants.delete(id);
+    return g && g.expires >= Date.now() ? g : undefined;
   }
 
   start(u: AccountingUpdate): UpdateResult {

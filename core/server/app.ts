@@ -82,6 +82,8 @@ export interface AppHost {
   readonly metrics: MetricsRegistry;
   /** The CoA/Disconnect originator and the sessions it knows (core/dac; survives reloads). */
   readonly dac: DacService;
+  /** Under cluster: every worker's metrics merged (undefined in a single process: use `metrics`). */
+  readonly clusterMetrics?: () => Promise<import('../metrics/snapshot').MetricsSnapshot>;
   /** Runs a reload now (as SIGHUP does); true when the new configuration is serving. */
   reload(): Promise<boolean>;
   /** The current generation's clients (no secrets): global ones as server `*`, then each server's own. */

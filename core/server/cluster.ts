@@ -47,7 +47,9 @@ type Msg =
   | { tsradius: 'shutdown' }
   | { tsradius: 'ready' }
   | { tsradius: 'learn'; key: string; note: string }
-  | { tsradius: 'learned'; keys: string[] };
+  | { tsradius: 'learned'; keys: string[] }
+  | { tsradius: 'call'; seq: number; op: string; args: unknown[] }
+  | { tsradius: 'return'; seq: number; ok: boolean; value?: unknown; error?: string };
 
 /** How the current process should run. */
 export type ClusterRole = 'single' | 'primary' | 'worker';
@@ -128,6 +130,11 @@ export interface PrimaryOptions {
    * whole set, sent to each worker when it is ready.
    */
   learn?: { add(key: string, note: string): boolean; keys(): string[] };
+  /**
+   * State the primary holds for every worker (the DAC session store, the merged metrics): a
+   * worker's {@link workerCall}`(op, args)` runs `rpc(op, args)` here and gets its result back.
+   */
+  rpc?(op: string, args: unknown[]): unknown;
 }
 
 /** The primary process: forks and supervises workers; runs no listeners. */
@@ -163,6 +170,7 @@ export class ClusterPrimary {
           if (keys.length) this.sendTo(w, { tsradius: 'learned', keys });
           resolve();
         } else if (m.tsradius === 'learn') this.onLearn(m.key, m.note);
+        else if (m.tsradius === 'call') this.onCall(w, m.seq, m.op, m.args);
         else if (m.tsradius === 'stats') this.onAnswer(m.seq, m.stats);
         else if (m.tsradius === 'metrics') this.onAnswer(m.seq, m.metrics);
         else if (m.tsradius === 'reloaded' && !m.ok) this.opts.log?.error(`worker ${index}: reload failed: ${m.error ?? ''}`);
@@ -191,6 +199,15 @@ export class ClusterPrimary {
     try { fresh = this.opts.learn.add(key, note); } catch (e) { this.opts.log?.error(`learned state: ${(e as Error).message}`); }
     if (!fresh) return;
     for (const w of this.workers.values()) this.sendTo(w, { tsradius: 'learned', keys: [key] });
+  }
+
+  private onCall(w: Worker, seq: number, op: string, args: unknown[]): void {
+    const rpc = this.opts.rpc;
+    if (!rpc) { this.sendTo(w, { tsradius: 'return', seq, ok: false, error: 'the primary serves no calls' }); return; }
+    Promise.resolve().then(() => rpc(op, Array.isArray(args) ? args : [])).then(
+      (value) => this.sendTo(w, { tsradius: 'return', seq, ok: true, value }),
+      (e: unknown) => this.sendTo(w, { tsradius: 'return', seq, ok: false, error: (e as Error)?.message ?? String(e) }),
+    );
   }
 
   /** Pids of the running workers. */
@@ -279,6 +296,37 @@ export function workerLearn(key: string, note: string): boolean {
   if (!cluster.isWorker || !process.send) return false;
   try { process.send({ tsradius: 'learn', key, note } satisfies Msg); } catch { return false; }
   return true;
+}
+
+const calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+let callSeq = 0;
+let callListener = false;
+
+/**
+ * Inside a worker: runs `op` in the primary ({@link PrimaryOptions.rpc}) and resolves with its
+ * result (rejects on the primary's error, outside a worker, or after `timeoutMs`).
+ */
+export function workerCall<T = unknown>(op: string, args: unknown[] = [], timeoutMs = 5000): Promise<T> {
+  if (!cluster.isWorker || !process.send) return Promise.reject(new Error(`${op}: not a cluster worker`));
+  if (!callListener) {
+    callListener = true;
+    process.on('message', (m: unknown) => {
+      if (!isMsg(m) || m.tsradius !== 'return') return;
+      const c = calls.get(m.seq);
+      if (!c) return;
+      calls.delete(m.seq);
+      clearTimeout(c.timer);
+      if (m.ok) c.resolve(m.value);
+      else c.reject(new Error(m.error ?? 'failed in the primary'));
+    });
+  }
+  const seq = ++callSeq;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => { calls.delete(seq); reject(new Error(`${op}: the primary did not answer in ${timeoutMs} ms`)); }, timeoutMs);
+    timer.unref();
+    calls.set(seq, { resolve: resolve as (v: unknown) => void, reject, timer });
+    try { process.send!({ tsradius: 'call', seq, op, args } satisfies Msg); } catch (e) { calls.delete(seq); clearTimeout(timer); reject(e as Error); }
+  });
 }
 
 /**

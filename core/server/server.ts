@@ -97,6 +97,8 @@ export interface ServerOptions {
    * worker pools, topology); missing ones are created (see `processServices`).
    */
   readonly services?: Partial<ProcessServices>;
+  /** Under cluster: the metrics of every worker merged (the admin app's `/metrics`); default: this process's. */
+  readonly clusterMetrics?: () => Promise<import('../metrics/snapshot').MetricsSnapshot>;
   /**
    * Cluster worker: report learned client state (Message-Authenticator seen) to the primary,
    * which writes the state file, logs once and broadcasts (`workerLearn`). Without it this
@@ -190,6 +192,7 @@ export class Server {
     get dict() { return srv.gen?.dict; },
     get metrics() { return srv.services.metrics; },
     get dac() { return srv.services.dac; },
+    get clusterMetrics() { return srv.opts.clusterMetrics; },
     reload: () => srv.reload(),
     clients: () => srv.clientSummaries(),
     sessionApps: () => srv.apps.flatMap((a) => (a.instance?.sessions ? [{ kind: a.spec.kind, name: a.spec.name, sessions: a.instance.sessions }] : [])),

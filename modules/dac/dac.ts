@@ -73,7 +73,7 @@ export class Dac {
   }
 
   /** `send Access-Accept`: a UUID Acct-Session-Id when the reply has none; keeps what was granted until the Start. */
-  grant(request: Request): Rcode {
+  grant(request: Request): Rcode | Promise<Rcode> {
     let id = text(request.reply, 'Acct-Session-Id');
     if (!id) {
       const da = this.dict.resolve('Acct-Session-Id');
@@ -82,16 +82,19 @@ export class Dac {
       request.reply.push(new Pair(da, id));
     }
     const now = Date.now();
-    if (this.grants.size > 100_000) {
-      for (const [k, g] of this.grants) if (g.expires < now) this.grants.delete(k);
-    }
     const route = text(request.request, 'Framed-Route');
-    this.grants.set(id, {
+    const g = {
       attributes: dynamic(request.reply),
       framedIp: text(request.reply, 'Framed-IP-Address') ?? text(request.reply, 'Framed-IPv6-Address'),
       clientIp: route ? parseVxFramedRoute(route) : undefined,
       expires: now + this.config.grant_ttl * 1000,
-    });
+    };
+    const store = this.dac.sessions;
+    if (isSessionStore(store) && store.putGrant) return Promise.resolve(store.putGrant(id, g)).then(() => 'ok' as const);
+    if (this.grants.size > 100_000) {
+      for (const [k, x] of this.grants) if (x.expires < now) this.grants.delete(k);
+    }
+    this.grants.set(id, g);
     return 'ok';
   }
 
@@ -106,7 +109,7 @@ export class Dac {
       return 'invalid';
     }
     const src = text(request.request, 'Packet-Src-IP-Address') ?? text(request.request, 'Packet-Src-IPv6-Address');
-    const g = this.grants.get(id);
+    const g = store.grantOf ? await store.grantOf(id, status === 'Start' || status === 'Stop') : this.grants.get(id);
     const u: AccountingUpdate = {
       id,
       user: text(request.request, 'User-Name'),

@@ -3,10 +3,16 @@
  * UUID Acct-Session-Id, the framed address and the profile's rates (both bandwidth modes) →
  * Start → Interim → an operator CoA changes the rates (ACK, applied by the NAS) → a NAK with
  * Error-Cause is recorded → retransmission brings a lost CoA through → the quota runs out in an
- * Interim-Update and the session is disconnected (Disconnect-ACK, Stop, session stopped).
+ * Interim-Update and the session is disconnected (Disconnect-ACK, Stop, session stopped, lease released).
+ *
+ * The same flow runs on each backend: the users file with fixed addresses; users in `sql` with
+ * addresses from `sqlippool` on SQLite and on a private PostgreSQL; users in `sql` on PostgreSQL
+ * with addresses from `redis_ippool` on a private redis-server.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { api, startVx, until, type VxFixture } from './fixture';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { api, startVx, until, type VxBackend, type VxFixture } from './fixture';
+import { startPostgres, type PgServer } from '../support/postgres';
+import { startRedis, type RedisServer } from '../support/redis';
 
 let f: VxFixture | undefined;
 afterEach(async () => {
@@ -14,16 +20,40 @@ afterEach(async () => {
   f = undefined;
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+// One private PostgreSQL and one redis-server for the file, started when first needed.
+let pg: Promise<PgServer> | undefined;
+let redis: Promise<RedisServer> | undefined;
+afterAll(async () => {
+  await (await pg?.catch(() => undefined))?.stop();
+  await (await redis?.catch(() => undefined))?.stop();
+}, 60_000);
 
-describe('VX flow (sites/vx, modules/dac, core/dac, nassim)', () => {
-  it('authorizes with both bandwidth modes and rejects a malformed Framed-Route', async () => {
-    f = await startVx();
+const BACKENDS: { name: string; make(): Promise<VxBackend> }[] = [
+  { name: 'users file, fixed addresses', make: async () => ({ kind: 'files' }) },
+  { name: 'sql + sqlippool on SQLite', make: async () => ({ kind: 'sqlite' }) },
+  { name: 'sql + sqlippool on PostgreSQL', make: async () => ({ kind: 'postgresql', pg: await (pg ??= startPostgres()) }) },
+  { name: 'sql on PostgreSQL + redis_ippool', make: async () => ({ kind: 'redis', pg: await (pg ??= startPostgres()), redis: await (redis ??= startRedis()) }) },
+];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const POOL_ADDRESS = /^100\.64\.1\.([1-9]|[12][0-9]|30)$/;
+
+describe.each(BACKENDS)('VX flow (sites/vx, modules/dac, core/dac, nassim): $name', (backend) => {
+  const start = async () => startVx(undefined, await backend.make());
+
+  it('authorizes with both bandwidth modes and rejects a malformed Framed-Route', { timeout: 90_000 }, async () => {
+    f = await start();
+    const pooled = f.backend !== 'files';
     const gold = await f.sim.login('gold', 'gold-pass', '203.0.113.7');
     expect(gold.state).toBe('authorized');
     expect(gold.id).toMatch(UUID);
+    if (pooled) {
+      // The address comes from the "vx" pool, leased to the session (User-Name:NAS-Port).
+      expect(gold.granted['Framed-IP-Address']).toMatch(POOL_ADDRESS);
+      expect(await f.lease(gold.granted['Framed-IP-Address']!)).toEqual({ owner: `gold:${gold.nasPort}`, live: true });
+    } else expect(gold.granted['Framed-IP-Address']).toBe('100.64.0.10');
     expect(gold.granted).toMatchObject({
-      'Framed-IP-Address': '100.64.0.10', 'Session-Timeout': '86400', 'Idle-Timeout': '600', 'Port-Limit': '16',
+      'Session-Timeout': '86400', 'Idle-Timeout': '600', 'Port-Limit': '16',
       'Actual-Data-Rate-Downstream': '100000000', 'Actual-Data-Rate-Upstream': '20000000',
       'Minimum-Data-Rate-Downstream': '1000000', 'Minimum-Data-Rate-Upstream': '500000',
       'Maximum-Data-Rate-Downstream': '50000000', 'Maximum-Data-Rate-Upstream': '10000000',
@@ -33,6 +63,7 @@ describe('VX flow (sites/vx, modules/dac, core/dac, nassim)', () => {
     expect(silver.granted['Maximum-Data-Rate-Downstream']).toBe('10000000');
     expect(silver.granted['Actual-Data-Rate-Downstream']).toBeUndefined(); // mode B: Maximum only
     expect(silver.id).not.toBe(gold.id);
+    if (pooled) expect(silver.granted['Framed-IP-Address']).not.toBe(gold.granted['Framed-IP-Address']);
 
     expect((await f.sim.login('gold', 'wrong', '203.0.113.8')).state).toBe('rejected');
     // Framed-Route that is not "ip/32 0.0.0.0": rejected before the password is looked at.
@@ -43,12 +74,18 @@ describe('VX flow (sites/vx, modules/dac, core/dac, nassim)', () => {
     expect(await f.sim.start(gold)).toBe(true);
     const s = await api(f, 'GET', `/api/sessions/${gold.id}`);
     expect(s.status).toBe(200);
-    expect(s.json).toMatchObject({ id: gold.id, user: 'gold', nas: '127.0.0.1', framedIp: '100.64.0.10', clientIp: '203.0.113.7', state: 'active' });
+    expect(s.json).toMatchObject({ id: gold.id, user: 'gold', nas: '127.0.0.1', framedIp: gold.granted['Framed-IP-Address'], clientIp: '203.0.113.7', state: 'active' });
     expect(s.json.attributes['Actual-Data-Rate-Downstream']).toBe('100000000');
+    if (pooled) {
+      // The Start opened the radacct row with the pool address.
+      const rows = await f.sql(`SELECT username, framedipaddress, acctstoptime IS NULL FROM radacct WHERE acctsessionid = '${gold.id}'`);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.slice(0, 2)).toEqual(['gold', gold.granted['Framed-IP-Address']]);
+    }
   });
 
-  it('operator CoA (ACK, NAK with Error-Cause, retransmission) and Disconnect by quota', async () => {
-    f = await startVx();
+  it('operator CoA (ACK, NAK with Error-Cause, retransmission) and Disconnect by quota', { timeout: 90_000 }, async () => {
+    f = await start();
     const sim = f.sim;
     const s = await sim.login('gold', 'gold-pass', '203.0.113.9');
     expect(await sim.start(s)).toBe(true);
@@ -96,6 +133,16 @@ describe('VX flow (sites/vx, modules/dac, core/dac, nassim)', () => {
     expect(end?.lastDac).toMatchObject({ kind: 'disconnect', result: 'ack' });
     expect(end?.inputOctets).toBe(3 << 20);
     expect(sim.received.disconnect).toBe(1);
+    if (f.backend !== 'files') {
+      // The Stop released the pool lease (the owner is remembered) and closed the radacct row.
+      const ip = s.granted['Framed-IP-Address']!;
+      await until(async () => (await f!.lease(ip))?.live === false);
+      expect((await f.lease(ip))?.owner).toBe(`gold:${s.nasPort}`);
+      await until(async () => {
+        const rows = await f!.sql(`SELECT acctinputoctets, acctterminatecause FROM radacct WHERE acctsessionid = '${s.id}' AND acctstoptime IS NOT NULL`);
+        return rows.length === 1 && rows[0]![0] === String(3 << 20) && rows[0]![1] === 'Admin-Reset';
+      });
+    }
 
     const metrics = await api(f, 'GET', '/metrics');
     expect(metrics.text).toMatch(/^tsradius_dac_requests_total\{type="coa",result="ack"\} 2$/m);
@@ -104,8 +151,8 @@ describe('VX flow (sites/vx, modules/dac, core/dac, nassim)', () => {
     expect(metrics.text).toMatch(/^tsradius_dac_retransmissions_total 1$/m);
   });
 
-  it('policy: past the fair-use threshold a subrequest CoA-Request lowers the rates', async () => {
-    f = await startVx();
+  it('policy: past the fair-use threshold a subrequest CoA-Request lowers the rates', { timeout: 90_000 }, async () => {
+    f = await start();
     const sim = f.sim;
     const s = await sim.login('gold', 'gold-pass');
     await sim.start(s);
@@ -118,8 +165,8 @@ describe('VX flow (sites/vx, modules/dac, core/dac, nassim)', () => {
     expect((await dac.sessions.get(s.id))?.state).toBe('active');
   });
 
-  it('accounting anomalies are recorded, logged and counted, never lost', async () => {
-    f = await startVx();
+  it('accounting anomalies are recorded, logged and counted, never lost', { timeout: 90_000 }, async () => {
+    f = await start();
     const sim = f.sim;
     const s = await sim.login('silver', 'silver-pass');
     expect(await sim.start(s)).toBe(true);

@@ -31,6 +31,7 @@
  * | GET | `/api/apps/<app>/sessions?user=&limit=` | that app's sessions |
  * | GET | `/api/apps/<app>/sessions/<id>` | one of them |
  * | POST | `/api/apps/<app>/sessions/<id>/terminate` | end it the app's way (a concentrator: PADT and accounting Stop) |
+ * | POST | `/api/profile` | profile changed: `{"user": …}` (or `session`, `nas`, `{"all": true}`): re-reads each active session's profile through `profile_site` and sends a CoA with what differs (profile.ts) |
  *
  * Everything but `GET /` needs the bearer token (compared in constant time, never logged).
  * Answers are JSON; a CoA/Disconnect answers with one result per session (ACK, NAK with
@@ -47,6 +48,8 @@ import { bearerMatches, closeHttpServer, tokenDigest } from '../http';
 import { defineApp, type AppContext, type AppInstance, type Health } from '../../app';
 import { serverStatsView } from '../../stats-view';
 import { DASHBOARD_HTML } from './dashboard';
+import { syncProfiles } from './profile';
+import { clusterTopology } from '../../cluster';
 
 /** Schema of `app admin { … }`. */
 export const AdminConfig = conf.section({
@@ -55,6 +58,8 @@ export const AdminConfig = conf.section({
   token: conf.string({ required: true, secret: true, doc: 'Bearer token every API request must carry.' }),
   allow_remote: conf.boolean({ default: false, doc: 'Answer peers that are not on loopback (default: 403 for them).' }),
   max_body: conf.integer({ default: 65536, min: 1024, doc: 'Largest request body accepted, bytes.' }),
+  profile_site: conf.string({ doc: 'Virtual server whose `recv CoA-Request` reads a user\'s current profile into the reply (profile.ts); enables `POST /api/profile`.' }),
+  profile_interval: conf.duration({ default: '0s', min: '0s', max: '1d', doc: 'Compare every active session with its profile this often and CoA what changed (0: only on request).' }),
   tls: conf.subsection({
     certificate_file: conf.string({ required: true, doc: 'PEM certificate (chain).' }),
     private_key_file: conf.string({ required: true, doc: 'PEM private key.' }),
@@ -80,6 +85,8 @@ export class AdminApp implements AppInstance {
   private tokenDigest: Buffer;
   private served = 0;
   private denied = 0;
+  private profileTimer: NodeJS.Timeout | undefined;
+  private profileRunning = false;
 
   constructor(private config: AdminConfig, private readonly ctx: AppContext) {
     this.tokenDigest = tokenDigest(config.token);
@@ -97,11 +104,14 @@ export class AdminApp implements AppInstance {
       server.listen(this.config.port, this.config.ipaddr, () => { server.off('error', reject); resolve(); });
     });
     server.on('error', (e) => this.ctx.log.error(`http: ${e.message}`));
+    this.scheduleProfiles();
     const a = this.address();
     this.ctx.log.info(`listening on ${this.config.tls ? 'https' : 'http'} ${a?.address} port ${a?.port}`);
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.profileTimer);
+    this.profileTimer = undefined;
     const server = this.server;
     this.server = undefined;
     await closeHttpServer(server);
@@ -115,7 +125,28 @@ export class AdminApp implements AppInstance {
       || JSON.stringify(c.tls) !== JSON.stringify(this.config.tls)) return false;
     this.config = c;
     this.tokenDigest = tokenDigest(c.token);
+    this.scheduleProfiles();
     return true;
+  }
+
+  /** The periodic profile check (`profile_interval`). */
+  private scheduleProfiles(): void {
+    clearInterval(this.profileTimer);
+    this.profileTimer = undefined;
+    const ms = this.config.profile_interval * 1000;
+    const site = this.config.profile_site;
+    if (!site || !(ms > 0)) return;
+    // Under cluster every worker runs this app; one of them (index 0) checks the shared sessions.
+    if (clusterTopology().index !== 0) return;
+    this.profileTimer = setInterval(() => {
+      if (this.profileRunning) return;
+      this.profileRunning = true;
+      syncProfiles(this.ctx.host, site, {}).then((rs) => {
+        const sent = rs.filter((r) => r.changed);
+        if (sent.length) this.ctx.log.info(`profile check: CoA for ${sent.map((r) => `${r.session} ${r.result}`).join(', ')}`);
+      }, (e: Error) => this.ctx.log.error(`profile check: ${e.message}`)).finally(() => { this.profileRunning = false; });
+    }, ms);
+    this.profileTimer.unref();
   }
 
   health(): Health {
@@ -167,13 +198,13 @@ export class AdminApp implements AppInstance {
     };
     if (path === '/metrics') {
       want('GET');
-      this.sendRaw(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(host.metrics.snapshot()));
+      this.sendRaw(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(await this.snapshot()));
       return undefined;
     }
     if (path === '/api/health') { want('GET'); return host.health(); }
     if (path === '/api/stats') {
       want('GET');
-      const snap = host.metrics.snapshot();
+      const snap = await this.snapshot();
       const dacFamily = snap.families.find((f) => f.name === 'tsradius_dac_requests_total');
       const dacCounts: Record<string, number> = {};
       for (const s of dacFamily?.samples ?? []) dacCounts[s.labels.join(' ')] = s.value;
@@ -244,7 +275,23 @@ export class AdminApp implements AppInstance {
       if (!f.session && !f.user && !f.nas) throw new HttpError(400, 'give "session", "user" or "nas"');
       return this.dacCommand(path === '/api/coa' ? 'coa' : 'disconnect', f, body);
     }
+    if (path === '/api/profile') {
+      want('POST');
+      const site = this.config.profile_site;
+      if (!site) throw new HttpError(409, 'no profile_site configured in app admin');
+      const f = { id: str(body.session), user: str(body.user), nas: str(body.nas) };
+      if (!f.id && !f.user && !f.nas && body.all !== true) throw new HttpError(400, 'give "session", "user", "nas" or "all": true');
+      const results = await syncProfiles(host, site, f);
+      this.ctx.log.info(`operator profile changed ${JSON.stringify(f)}: ${results.map((r) => `${r.session} ${r.result}`).join(', ') || 'no active session'}`);
+      return { results };
+    }
     throw new HttpError(404, 'not found');
+  }
+
+  /** This process's metrics, or under cluster every worker's merged. */
+  private snapshot(): Promise<import('../../../metrics/snapshot').MetricsSnapshot> | import('../../../metrics/snapshot').MetricsSnapshot {
+    const host = this.ctx.host;
+    return host.clusterMetrics ? host.clusterMetrics() : host.metrics.snapshot();
   }
 
   private async dacCommand(kind: 'coa' | 'disconnect', f: { session?: string; user?: string; nas?: string }, body: Record<string, unknown>): Promise<unknown> {
@@ -323,9 +370,11 @@ function str(v: unknown): string | undefined {
 export const adminApp = defineApp({
   name: 'admin',
   config: AdminConfig,
-  validate: (c) => {
+  validate: (c, ctx) => {
     if (c.token.length < 8) return 'token: use at least 8 characters';
     if (!c.allow_remote && !isLoopback(c.ipaddr)) return `ipaddr ${c.ipaddr} is not a loopback address: set allow_remote = yes to serve other hosts`;
+    if (c.profile_site && ctx.sites && !ctx.sites.has(c.profile_site)) return `profile_site: no virtual server "${c.profile_site}" (one of ${[...ctx.sites].join(', ')})`;
+    if (c.profile_interval > 0 && !c.profile_site) return 'profile_interval needs profile_site';
     return undefined;
   },
   create: (config, ctx) => new AdminApp(config, ctx),
