@@ -23,6 +23,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || need+=(ldap-utils)
 [ -e /usr/lib/freeradius/rlm_ldap.so ] || need+=(freeradius-ldap)  # bench/ldap-pap.sh: FreeRADIUS 3.2 rlm_ldap as the peer
+[ -e /usr/lib/freeradius/rlm_sql_postgresql.so ] || need+=(freeradius-postgresql)  # bench/sql: FreeRADIUS 3.2 rlm_sql_postgresql as the peer
 # The redis_ippool tests start their own redis-server and cluster (test/support/redis.ts).
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
