@@ -5,7 +5,8 @@
 #   ROWS=acct-pg CYCLES=1 DURATION=5 bench/daemon/sql.sh
 #
 # Rows (each one a pair of servers; radload drives one server at a time):
-#   acct-sqlite  Accounting Start/Interim-Update/Stop (radload acct-cycle): tsradius `sql` into SQLite
+#   acct-sqlite  Accounting Start/Interim-Update/Stop (radload acct-sessions: the three records of a
+#                session 768 requests apart, as from a NAS with many subscribers): tsradius `sql` into SQLite
 #                (label tsradius-sqlite) against FreeRADIUS 3.2 with `detail` (freeradius-detail).
 #   acct-pg      The same accounting into one private PostgreSQL, same schema: tsradius `sql`
 #                (tsradius-pg-acct) against FreeRADIUS 3.2 rlm_sql_postgresql (freeradius-pg-acct).
@@ -19,8 +20,9 @@
 # servers of a row alternates (FreeRADIUS first in odd cycles). For the PostgreSQL rows the server CPU
 # (`req per server CPU-s`) includes the PostgreSQL processes (postmaster and its children).
 #
-# Environment [defaults]: ROWS [acct-sqlite acct-pg auth-pg], CYCLES [3], DURATION [10], WARMUP [2],
-# ACCT_WINDOW [64], AUTH_WINDOW [64], WORKERS [2] (tsradius), THREADS [4] (FreeRADIUS), POOL_CONNS
+# Environment [defaults]: ROWS [acct-sqlite acct-pg auth-pg], CYCLES [3], DURATION [10], WARMUP [5] (a new daemon
+# JIT-compiles its hot paths in its first seconds),
+# ACCT_WINDOW [64], ACCT_TYPE [acct-sessions] (radload -t), AUTH_WINDOW [64], WORKERS [2] (tsradius), THREADS [4] (FreeRADIUS), POOL_CONNS
 # [4] (SQL connections: FreeRADIUS's pool; per tsradius worker process), POOL [4096] addresses,
 # OUTROOT [/tmp/radbench-sql], DIR [/tmp/tsr-sqlbench], PORT [18232] (tsradius auth, +1 acct; FreeRADIUS
 # PORT+10/+11). Needs the tsc build, Debian freeradius-postgresql and postgresql (scripts/setup.sh).
@@ -31,8 +33,9 @@ SHARED=${SHARED:-$root/../shared}
 BENCH=$SHARED/bench
 ROWS=${ROWS:-acct-sqlite acct-pg auth-pg}
 CYCLES=${CYCLES:-3}
-export DURATION=${DURATION:-10} WARMUP=${WARMUP:-2} REPEATS=1 QUIET_WAIT=${QUIET_WAIT:-5} RETRIES=${RETRIES:-0}
+export DURATION=${DURATION:-10} WARMUP=${WARMUP:-5} REPEATS=1 QUIET_WAIT=${QUIET_WAIT:-5} RETRIES=${RETRIES:-0}
 ACCT_WINDOW=${ACCT_WINDOW:-64}
+ACCT_TYPE=${ACCT_TYPE:-acct-sessions}
 AUTH_WINDOW=${AUTH_WINDOW:-64}
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-4}
@@ -46,7 +49,9 @@ SQLCONF=$root/raddb/mods-config/sql
 
 log() { echo "sql.sh: $*" >&2; }
 [ -f "$root/dist/bench/sql/pg.js" ] || (cd "$root" && npx tsc -p tsconfig.json)
-[ -x /tmp/radload/radload ] || "$BENCH/loadgen/build.sh" /tmp/radload >&2
+# radload with the acct-sessions mode (../shared/bench/loadgen), built beside the shared binary.
+export RADLOAD=${RADLOAD:-/tmp/radload-sessions/radload}
+"$RADLOAD" -h 2>&1 | grep -q acct-sessions || "$BENCH/loadgen/build.sh" "$(dirname "$RADLOAD")" >&2
 [ -e /usr/lib/freeradius/rlm_sql_postgresql.so ] || { log "needs Debian freeradius-postgresql (scripts/setup.sh)"; exit 1; }
 
 rm -rf "$DIR" "$OUTROOT"
@@ -132,7 +137,7 @@ fr_config() { # row -> $DIR/fr-<row>/raddb
 	else
 		python3 - "$site" <<-'PY'
 		import sys; p = sys.argv[1]; s = open(p).read()
-		s = s.replace("authorize {\n\t\tfiles\n", "authorize {\n\t\tsql\n", 1)
+		import re; s = re.sub(r"authorize \{\s*files\n", "authorize {\n\t\tsql\n", s, count=1)
 		s = s.replace("post-auth {\n", "post-auth {\n\t\tupdate control {\n\t\t\t&Pool-Name := 'bench'\n\t\t}\n\t\tsqlippool\n", 1)
 		open(p, "w").write(s)
 		PY
@@ -241,13 +246,26 @@ start_ts() { # row -> TS_PID, TS_PIDS
 		kill -0 "$TS_PID" 2>/dev/null || break
 		sleep 0.2
 	done
-	kill -0 "$TS_PID" 2>/dev/null || { log "tsradius ($1) did not start"; tail -n 20 "$DIR/ts-$1.out" "$d/var/log/radius.log" >&2; exit 1; }
+	# Ready when it answers (on a busy machine the workers' database connections come up a few
+	# seconds after "Ready to process requests").
+	for ((i = 0; i < 60; i++)); do
+		kill -0 "$TS_PID" 2>/dev/null || break
+		if [ "$1" = auth-pg ]; then
+			echo 'User-Name = "user0001", User-Password = "pass0001", Calling-Station-Id = "ready"' |
+				radclient -q -r 1 -t 1 "127.0.0.1:$PORT" auth testing123 >/dev/null 2>&1 && break
+		else
+			echo 'Acct-Status-Type = Start, Acct-Session-Id = "ready", User-Name = "ready", NAS-IP-Address = 127.0.0.1' |
+				radclient -q -r 1 -t 1 "127.0.0.1:$((PORT + 1))" acct testing123 >/dev/null 2>&1 && break
+		fi
+		sleep 0.5
+	done
+	kill -0 "$TS_PID" 2>/dev/null && ((i < 60)) || { log "tsradius ($1) did not start"; tail -n 20 "$DIR/ts-$1.out" "$d/var/log/radius.log" >&2; exit 1; }
 	TS_PIDS=$(echo "$TS_PID" $(pgrep -P "$TS_PID") | tr ' ' ,)
 }
 stop_ts() { kill "$TS_PID" 2>/dev/null || log "WARNING: tsradius (pid $TS_PID) had exited; its results are void"; wait "$TS_PID" 2>/dev/null || true; }
 
 matrix() { # label auth_port acct_port pids row
-	local args=(WINDOWS= ACCT_TYPES=acct-cycle ACCT_WINDOW="$ACCT_WINDOW")
+	local args=(WINDOWS= ACCT_TYPES="$ACCT_TYPE" ACCT_WINDOW="$ACCT_WINDOW")
 	[ "$5" = auth-pg ] && args=(WINDOWS="$AUTH_WINDOW" ACCT_TYPES=)
 	[ "$5" = acct-pg ] && psqlc 'TRUNCATE radacct' >/dev/null
 	env "${args[@]}" LABEL="$1" AUTH_PORT="$2" ACCT_PORT="$3" PIDS="$4" OUTDIR="$CYCLEDIR/$1" \
@@ -261,7 +279,7 @@ run_fr() { start_fr "$1"; matrix "$(label_fr "$1")" "$FR_PORT" $((FR_PORT + 1)) 
 run_ts() { start_ts "$1"; matrix "$(label_ts "$1")" "$PORT" $((PORT + 1)) "$TS_PIDS$(pg_pids "$1")" "$1"; stop_ts; }
 
 for row in $ROWS; do fr_config "$row"; done
-{ date -u; nproc; lscpu | grep 'Model name'; node --version; freeradius -v | head -1; uptime; } >"$OUTROOT/machine.txt"
+{ date -u; nproc; lscpu | grep 'Model name'; node --version; freeradius -v 2>&1 | sed -n 1p; uptime; } >"$OUTROOT/machine.txt" || true
 pairs=
 for row in $ROWS; do pairs+="$(label_ts "$row"):$(label_fr "$row") "; done
 for ((cycle = 1; cycle <= CYCLES; cycle++)); do

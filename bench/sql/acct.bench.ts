@@ -55,7 +55,9 @@ async function main(): Promise<void> {
     const counters = type === 'Start' ? '' : ', Acct-Session-Time = 600, Acct-Input-Octets = 123456789, Acct-Output-Octets = 987654321, Acct-Input-Packets = 12345, Acct-Output-Packets = 54321';
     r.request.push(...parsePairList(`Acct-Status-Type = ${type}, Acct-Session-Id = "${nonce}${s.toString(16).padStart(12, '0')}", User-Name = "user${String(user).padStart(4, '0')}", NAS-IP-Address = 127.0.0.1, NAS-Port = ${user}, NAS-Port-Type = Ethernet, Service-Type = Framed-User, Framed-IP-Address = 10.0.${user >> 8}.${user & 255}, Acct-Delay-Time = 0, Event-Timestamp = ${Math.floor(Date.now() / 1000)}${counters}${type === 'Stop' ? ', Acct-Terminate-Cause = User-Request' : ''}`, dict));
     const rc = await runSection(sections.get(type)!, r);
-    if (rc !== 'ok') failed++;
+    if (rc !== 'ok') {
+      if (failed++ < 3) console.log(`${type}: ${rc} ${r.request.find((p) => p.da.name === 'Module-Failure-Message')?.value ?? ''}`);
+    }
   };
   for (let round = 1; round <= rounds; round++) {
     const end = next + count;
