@@ -276,7 +276,14 @@ matrix() { # label auth_port acct_port pids row
 label_fr() { case $1 in acct-sqlite) echo freeradius-detail ;; *) echo "freeradius-${1#*-}-${1%%-*}" ;; esac; }
 label_ts() { case $1 in acct-sqlite) echo tsradius-sqlite ;; *) echo "tsradius-${1#*-}-${1%%-*}" ;; esac; }
 run_fr() { start_fr "$1"; matrix "$(label_fr "$1")" "$FR_PORT" $((FR_PORT + 1)) "$FR_PID$(pg_pids "$1")" "$1"; stop_fr; }
-run_ts() { start_ts "$1"; matrix "$(label_ts "$1")" "$PORT" $((PORT + 1)) "$TS_PIDS$(pg_pids "$1")" "$1"; stop_ts; }
+rss_ts() { # label: VmRSS (KiB) of every tsradius process, and the database size, after the run
+	local p
+	for p in ${TS_PIDS//,/ }; do echo "pid $p rss_kib $(awk '/^VmRSS/ {print $2}' /proc/$p/status 2>/dev/null)"; done >"$CYCLEDIR/$1/rss.txt"
+	[ -f "$DIR/ts-acct-sqlite/var/radius.sqlite" ] && [[ $1 == *sqlite* ]] &&
+		echo "sqlite $(sqlite3 "$DIR/ts-acct-sqlite/var/radius.sqlite" 'SELECT count(*) FROM radacct') rows, $(du -cb "$DIR"/ts-acct-sqlite/var/radius.sqlite* | tail -1 | cut -f1) bytes" >>"$CYCLEDIR/$1/rss.txt"
+	return 0
+}
+run_ts() { start_ts "$1"; matrix "$(label_ts "$1")" "$PORT" $((PORT + 1)) "$TS_PIDS$(pg_pids "$1")" "$1"; rss_ts "$(label_ts "$1")"; stop_ts; }
 
 for row in $ROWS; do fr_config "$row"; done
 { date -u; nproc; lscpu | grep 'Model name'; node --version; freeradius -v 2>&1 | sed -n 1p; uptime; } >"$OUTROOT/machine.txt" || true
