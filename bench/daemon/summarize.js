@@ -42,12 +42,14 @@ for (const [label, m] of [...rows].sort()) {
   }
 }
 out.push('');
-// Ratios: each tsradius label against the FreeRADIUS label with the same accounting mode.
+// Ratios: each tsradius label against the FreeRADIUS label with the same accounting mode, or the pairs
+// of PAIRS="ours:peer …" (bench/daemon/sql.sh).
+const pairs = new Map((process.env.PAIRS || '').split(/\s+/).filter(Boolean).map((p) => p.split(':')));
 out.push('| tsradius | vs | type | window | req/s ratio | p50 ratio | p99 ratio | req per CPU-s ratio |');
 out.push('|---|---|---|---:|---:|---:|---:|---:|');
 for (const [label, m] of [...rows].sort()) {
   if (!label.startsWith('tsradius')) continue;
-  const peer = label.endsWith('-detail') ? 'freeradius-detail' : 'freeradius';
+  const peer = pairs.get(label) ?? (label.endsWith('-detail') ? 'freeradius-detail' : 'freeradius');
   const pm = rows.get(peer);
   if (!pm) continue;
   for (const [key, runs] of m) {

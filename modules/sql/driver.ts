@@ -133,7 +133,12 @@ export class SqlPool {
       const hooks: TrunkHooks<SqlConn> = {
         create: t.create,
         perConnectionMax: t.perConnectionMax,
-        onState: (c, from, to, reason) => opts.log?.(`${c.label}: ${from} → ${to} (${reason})`),
+        // Health changes only: active ⇄ full is a connection taking and finishing a query (every
+        // query on PostgreSQL), which logged two lines per query.
+        onState: (c, from, to, reason) => {
+          if ((from === 'active' && to === 'full') || (from === 'full' && to === 'active')) return;
+          opts.log?.(`${c.label}: ${from} → ${to} (${reason})`);
+        },
       };
       this.servers.push({ label: t.label, trunk: trunks.create<SqlConn>(opts.trunk, hooks) });
     }

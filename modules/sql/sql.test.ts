@@ -231,6 +231,23 @@ describe('sql on SQLite', () => {
     await expect(load(sqliteModuleConf(path.join(tmp, 'y.sqlite')).replace('driver = "sqlite"', 'driver = "oracle"'), true)).rejects.toThrow(/radiusd\.conf\[\d+\]: sql \{ driver \}: unknown driver "oracle"/);
   });
 
+  it('statements reused by shape (literals bound as values) mean what their text says', async () => {
+    const m = await fresh();
+    // Quotes inside strings, integers, a real, a blob, a huge number, a select-list literal, ORDER BY a column number.
+    expect(await sql(m, "INSERT INTO radcheck (username, attribute, op, value) VALUES ('it''s', 'a', ':=', 'x')")).toBe('1');
+    expect(await sql(m, "INSERT INTO radcheck (username, attribute, op, value) VALUES ('b', 'c', ':=', 'y')")).toBe('1');
+    expect(await sql(m, "SELECT username FROM radcheck WHERE username = 'it''s'")).toBe("it's");
+    expect(await sql(m, "SELECT 'lit' || username FROM radcheck WHERE value = 'y'")).toBe('litb');
+    expect(await sql(m, 'SELECT username, value FROM radcheck ORDER BY 2 DESC')).toBe("b,it's");
+    expect(await sql(m, "UPDATE radcheck SET value = 7 * 6 WHERE username = 'b'")).toBe('1');
+    expect(await sql(m, "SELECT typeof(value) || ':' || value FROM radcheck WHERE username = 'b'")).toBe('text:42');
+    expect(await sql(m, "UPDATE radcheck SET id = 100 WHERE username = 'b' AND 1.5e+1 = 15 AND x'41' = CAST('A' AS BLOB) AND 99999999999999999999 > 1")).toBe('1');
+    expect(await sql(m, 'SELECT typeof(id) || id FROM radcheck WHERE id = 100')).toBe('integer100');
+    // The same shape with other values: one statement, the right rows.
+    expect(await sql(m, "SELECT username FROM radcheck WHERE username = 'b'")).toBe('b');
+    expect(await sql(m, "SELECT username FROM radcheck WHERE username = 'nobody'")).toBe('');
+  });
+
   it('concurrent accounting from many requests commits every record (group commit) and the event loop keeps running', async () => {
     const m = await fresh();
     const N = 400;

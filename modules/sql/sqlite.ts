@@ -2,6 +2,11 @@
  * The SQLite driver: each trunk connection is a worker thread holding one better-sqlite3
  * database handle, so no query ever runs on the event loop.
  *
+ * Queries are posted to the worker once per event-loop turn (all of that turn's queries in one
+ * message). Statements are prepared once per shape: string and integer literals are taken out and
+ * bound as values, so the accounting queries (whose values are written into their text) do not
+ * compile a statement per request (see shape() in the worker).
+ *
  * Group commit: the worker takes every query waiting on its port (up to `batch`) and runs the
  * batch inside one `BEGIN IMMEDIATE … COMMIT`; each answer is posted only after the COMMIT, so an
  * acknowledged write is in the database file. Under light load a batch is one statement (an
@@ -92,6 +97,87 @@ function prepare(sql) {
   cache.set(sql, s);
   return s;
 }
+// Statement cache by shape. The queries of the config arrive with their values written in (as
+// FreeRADIUS expands them), so every accounting statement has a text of its own and would be
+// compiled again (for a radacct INSERT that is most of its cost). shape() takes the string and
+// integer literals out of a DML statement and returns the text with ? in their place plus the
+// values, so one prepared statement serves every request of the same query. A literal and a
+// bound value behave the same in SQLite (no affinity; strings stay TEXT, integers are bound as
+// 64-bit integers). Left as they are: literals of a SELECT before its WHERE and of a RETURNING
+// clause (they would rename result columns), integers when the statement has ORDER/GROUP BY
+// (a column number there), blob (x'..'), real, hex and over-long numbers, anything in quoted
+// identifiers and comments. Statements that already use parameters are not touched.
+const ID = new Uint8Array(128);
+for (let c = 48; c < 58; c++) ID[c] = 1;
+for (let c = 65; c < 91; c++) { ID[c] = 1; ID[c + 32] = 1; }
+ID[95] = 1; ID[36] = 1;
+function idc(c) { return c >= 128 || (c >= 0 && ID[c] === 1); }
+function shape(sql) {
+  const head = /^\s*(\w+)/.exec(sql);
+  const verb = head ? head[1].toLowerCase() : '';
+  const select = verb === 'select' || verb === 'with';
+  if (!select && verb !== 'insert' && verb !== 'update' && verb !== 'delete' && verb !== 'replace') return undefined;
+  const ints = !/\b(order|group)\s+by\b/i.test(sql);
+  let active = !select;
+  const n = sql.length;
+  const params = [];
+  let out = '';
+  let last = 0;
+  let i = 0;
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    if (c === 39) { // 'string'
+      const blob = i > 0 && (sql.charCodeAt(i - 1) | 32) === 120 && !idc(sql.charCodeAt(i - 2));
+      let j = i + 1;
+      let v = '';
+      for (;;) {
+        const k = sql.indexOf("'", j);
+        if (k < 0) return undefined;
+        if (sql.charCodeAt(k + 1) === 39) { v += sql.slice(j, k + 1); j = k + 2; continue; }
+        v += sql.slice(j, k);
+        j = k + 1;
+        break;
+      }
+      if (active && !blob) { out += sql.slice(last, i) + '?'; params.push(v); last = j; }
+      i = j;
+    } else if (c === 34 || c === 96 || c === 91) { // "ident", [ident] or a backquoted name
+      const k = sql.indexOf(c === 91 ? ']' : sql[i], i + 1);
+      if (k < 0) return undefined;
+      i = k + 1;
+    } else if (c === 45 && sql.charCodeAt(i + 1) === 45) { // -- comment
+      const k = sql.indexOf('\n', i);
+      i = k < 0 ? n : k + 1;
+    } else if (c === 47 && sql.charCodeAt(i + 1) === 42) { // /* comment */
+      const k = sql.indexOf('*/', i + 2);
+      i = k < 0 ? n : k + 2;
+    } else if (c === 63 || c === 58 || c === 64 || (c === 36 && !idc(sql.charCodeAt(i - 1)))) { // ? :name @name $name
+      return undefined;
+    } else if (c >= 48 && c <= 57 && !idc(sql.charCodeAt(i - 1)) && sql.charCodeAt(i - 1) !== 46) { // a number
+      let j = i;
+      while (j < n && sql.charCodeAt(j) >= 48 && sql.charCodeAt(j) <= 57) j++;
+      const nc = sql.charCodeAt(j);
+      if (nc === 46 || idc(nc)) { // 1.5, 1e3, 0x1f: as it is
+        while (j < n && (idc(sql.charCodeAt(j)) || sql.charCodeAt(j) === 46 ||
+          ((sql.charCodeAt(j) === 43 || sql.charCodeAt(j) === 45) && (sql.charCodeAt(j - 1) | 32) === 101))) j++;
+      } else if (active && ints && j - i <= 18) {
+        out += sql.slice(last, i) + '?';
+        params.push(BigInt(sql.slice(i, j)));
+        last = j;
+      }
+      i = j;
+    } else if (idc(c)) { // a word: WHERE starts the values of a SELECT, RETURNING ends them
+      let j = i + 1;
+      while (j < n && idc(sql.charCodeAt(j))) j++;
+      if (j - i === 5 && select && sql.slice(i, j).toLowerCase() === 'where') active = true;
+      else if (j - i === 9 && sql.slice(i, j).toLowerCase() === 'returning') active = false;
+      i = j;
+    } else {
+      i++;
+    }
+  }
+  if (!params.length) return undefined;
+  return { text: out + sql.slice(last), params };
+}
 function text(v) {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') return v;
@@ -100,43 +186,49 @@ function text(v) {
 }
 function one(m) {
   try {
-    const s = prepare(m.sql);
+    const sh = shape(m.sql);
+    const s = prepare(sh ? sh.text : m.sql);
+    const params = sh ? sh.params : [];
     if (s.reader) {
-      const rows = s.all();
+      const rows = s.all(...params);
       for (const r of rows) for (let i = 0; i < r.length; i++) r[i] = text(r[i]);
       return { id: m.id, fields: s.columns().map((c) => c.name), rows, affected: 0 };
     }
-    return { id: m.id, fields: [], rows: [], affected: s.run().changes, write: true };
+    return { id: m.id, fields: [], rows: [], affected: s.run(...params).changes, write: true };
   } catch (e) {
     return { id: m.id, error: String(e && e.message || e), code: e && e.code };
   }
 }
 const TXN = /^\s*(begin|commit|end|rollback|savepoint|release|vacuum|attach|detach|pragma)\b/i;
+// Queries arrive one by one ({ t: 'q' }) or as the list one event-loop turn of the server
+// produced ({ t: 'qs', list }). Everything waiting is taken (batches of at most o.batch).
+function commit(batch) {
+  const plain = batch.length > 1 && !db.inTransaction && !batch.some((m) => TXN.test(m.sql));
+  if (!plain) return batch.map(one);
+  let begun = false;
+  try { db.exec('BEGIN IMMEDIATE'); begun = true; } catch (e) { /* run one by one */ }
+  let out = batch.map(one);
+  if (begun) {
+    try { db.exec('COMMIT'); } catch (e) {
+      try { db.exec('ROLLBACK'); } catch (e2) { /* already rolled back */ }
+      const msg = 'COMMIT failed: ' + String(e && e.message || e);
+      out = out.map((r) => (r.write ? { id: r.id, error: msg, code: e && e.code } : r));
+    }
+  }
+  return out;
+}
 port.on('message', (first) => {
   if (first.t === 'close') { db.close(); port.close(); return; }
-  const batch = [first];
-  for (let m; batch.length < o.batch && (m = receiveMessageOnPort(port)); ) {
-    if (m.message.t === 'close') { batch.push(m.message); break; }
-    batch.push(m.message);
+  const queue = first.t === 'qs' ? first.list : [first];
+  let close = false;
+  for (let m; queue.length < o.batch && (m = receiveMessageOnPort(port)); ) {
+    if (m.message.t === 'close') { close = true; break; }
+    if (m.message.t === 'qs') for (const q of m.message.list) queue.push(q);
+    else queue.push(m.message);
   }
-  const close = batch[batch.length - 1].t === 'close' ? batch.pop() : undefined;
-  const plain = batch.length > 1 && !db.inTransaction && !batch.some((m) => TXN.test(m.sql));
-  let out;
-  if (plain) {
-    let begun = false;
-    try { db.exec('BEGIN IMMEDIATE'); begun = true; } catch (e) { /* run one by one */ }
-    out = batch.map(one);
-    if (begun) {
-      try { db.exec('COMMIT'); } catch (e) {
-        try { db.exec('ROLLBACK'); } catch (e2) { /* already rolled back */ }
-        const msg = 'COMMIT failed: ' + String(e && e.message || e);
-        out = out.map((r) => (r.write ? { id: r.id, error: msg, code: e && e.code } : r));
-      }
-    }
-  } else {
-    out = batch.map(one);
+  for (let i = 0; i < queue.length; i += o.batch) {
+    port.postMessage({ t: 'results', out: commit(queue.length <= o.batch ? queue : queue.slice(i, i + o.batch)) });
   }
-  port.postMessage({ t: 'results', out });
   if (close) { db.close(); port.close(); }
 });
 })();
@@ -160,6 +252,7 @@ export class SqliteConn extends SqlConn {
   private port?: MessagePort;
   private readonly inflight = new Map<number, PendingQuery>();
   private readonly ids = new WeakMap<PendingQuery, number>();
+  private outbox: { id: number; sql: string }[] = [];
 
   /**
    * `onUpgrade`: called with the bootstrap files run on an existing database (the tables they
@@ -220,9 +313,19 @@ export class SqliteConn extends SqlConn {
     const id = nextId++;
     this.inflight.set(id, q);
     this.ids.set(q, id);
-    this.port!.postMessage({ t: 'q', id, sql: q.sql });
+    // Posted once per event-loop turn with every query of that turn: one message (and one wake-up
+    // of the worker) for many requests, which also makes the worker's transactions larger.
+    this.outbox.push({ id, sql: q.sql });
+    if (this.outbox.length === 1) setImmediate(this.flush);
     if (this.inflight.size >= this.perMax) this.setState('full', `${this.inflight.size} queries queued`);
   }
+
+  private readonly flush = (): void => {
+    if (!this.outbox.length || !this.port) return;
+    const list = this.outbox;
+    this.outbox = [];
+    this.port.postMessage(list.length === 1 ? { t: 'q', ...list[0] } : { t: 'qs', list });
+  };
 
   abandon(q: PendingQuery): void {
     // A statement already posted runs anyway (SQLite cannot be interrupted from here); its answer is dropped.
@@ -236,6 +339,7 @@ export class SqliteConn extends SqlConn {
     this.worker = undefined;
     if (this.port) {
       // The worker closes the channel after closing the database (messages before it still run).
+      this.flush();
       try { this.port.postMessage({ t: 'close' }); } catch { /* closed */ }
       this.port = undefined;
     }
