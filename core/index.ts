@@ -55,6 +55,7 @@ export { XlatRegistry, globalXlats, registerXlat, type XlatFunc, type XlatContex
 export { CompileError } from './unlang/compile/errors';
 export { makeRegex } from './unlang/compile/expr-parser';
 export { compileUnlang, runSection, Compiler, type CompileOptions, type CompiledSection } from './unlang/index';
+export { md4, md4Pure, ntHash } from './unlang/xlat/md4';
 
 // ── Process-wide services (DI root tokens: TRUNKS, METRICS, CLOCK, WORKER_POOLS, TOPOLOGY).
 export {
