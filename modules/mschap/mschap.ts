@@ -93,7 +93,7 @@ export class Mschap {
   /** Resolves the Auth-Type value and the configured attributes. */
   instantiate(ctx: InstantiateContext): void {
     this.dict = ctx.dict;
-    this.authType = AuthTypeSetter.resolve(this.da.authType, this.config.auth_type ?? this.name, 'mschap', this.log);
+    this.authType = AuthTypeSetter.resolve(this.da.authType, this.config.auth_type ?? this.name, 'ms-chap', this.log);
     const a = this.config.attributes;
     const resolved: Partial<Attrs> = {};
     for (const [k, v] of Object.entries(a) as [keyof Attrs, string][]) {
