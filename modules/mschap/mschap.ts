@@ -19,11 +19,19 @@ import { defineDict, type BootstrapContext, type DictHandles, type InstantiateCo
 import { box, boxAsText } from '../../core';
 import type { Logger, DictAttr, Dictionary, Request, Value } from '../../core';
 import { AuthTypeSetter } from '../shared/auth-type';
-import { failureMessage, getPair, getValue, setValue } from '../../core';
+import { failureMessage, findPairDeep, getPair, getValue, setValue } from '../../core';
+import type { Pair } from '../../core';
 import type { MschapConfig } from './config';
 import {
   authenticatorResponse, challengeHash, challengeResponse, hashNtPasswordHash, lmPasswordHash, mppeV2Keys, ntPasswordHash,
 } from './crypto';
+
+/**
+ * The first `da` pair anywhere in `list`: a request may carry several Vendor-Specific containers
+ * (one per attribute as received), so the first container alone is not enough.
+ */
+const reqPair = (list: readonly Pair[], da: DictAttr): Pair | undefined => findPairDeep(list, da);
+const reqValue = (list: readonly Pair[], da: DictAttr): Value | undefined => reqPair(list, da)?.value as Value | undefined;
 
 const asBuffer = (v: Value | undefined): Buffer | undefined =>
   v === undefined ? undefined : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
@@ -93,7 +101,9 @@ export class Mschap {
   /** Resolves the Auth-Type value and the configured attributes. */
   instantiate(ctx: InstantiateContext): void {
     this.dict = ctx.dict;
-    this.authType = AuthTypeSetter.resolve(this.da.authType, this.config.auth_type ?? this.name, 'ms-chap', this.log);
+    // `authenticate <name>` sections add their Auth-Type values when the servers are compiled,
+    // after modules instantiate: resolve now only when the value exists, else on first use.
+    if (this.da.authType.values?.has((this.config.auth_type ?? this.name).toLowerCase())) this.setter();
     const a = this.config.attributes;
     const resolved: Partial<Attrs> = {};
     for (const [k, v] of Object.entries(a) as [keyof Attrs, string][]) {
@@ -109,10 +119,10 @@ export class Mschap {
     const key = what.toLowerCase();
     if (key === 'nt-hash') return ntPasswordHash(arg ?? '').toString('hex').toUpperCase();
     if (key === 'lm-hash') return lmPasswordHash(arg ?? '').toString('hex').toUpperCase();
-    const challenge = asBuffer(getValue(request.request, a.chap_challenge));
-    const v1 = asBuffer(getValue(request.request, a.chap_response));
-    const v2 = asBuffer(getValue(request.request, a.chap2_response));
-    const rawName = getValue(request.request, a.username);
+    const challenge = asBuffer(reqValue(request.request, a.chap_challenge));
+    const v1 = asBuffer(reqValue(request.request, a.chap_response));
+    const v2 = asBuffer(reqValue(request.request, a.chap2_response));
+    const rawName = reqValue(request.request, a.username);
     const name = rawName === undefined ? undefined : String(rawName);
     switch (key) {
       case 'challenge':
@@ -141,6 +151,11 @@ export class Mschap {
     }
   }
 
+  /** The Auth-Type value this instance sets (`auth_type`, else the instance name, else MS-CHAP). */
+  private setter(): AuthTypeSetter {
+    return (this.authType ??= AuthTypeSetter.resolve(this.da.authType, this.config.auth_type ?? this.name, 'ms-chap', this.log));
+  }
+
   /** The name hashed into the MS-CHAPv2 challenge. */
   private hashName(name: string): string {
     return this.config.with_ntdomain_hack ? splitUserName(name).user : name;
@@ -149,13 +164,14 @@ export class Mschap {
   /** `recv`: set Auth-Type when the request carries an MS-CHAP challenge and response. */
   authorize(request: Request, ctx: CallContext): Rcode {
     const a = this.attrs!;
-    if (!getPair(request.request, a.chap_challenge)) return 'noop';
-    if (!getPair(request.request, a.chap_response) && !getPair(request.request, a.chap2_response)) {
+    if (!reqPair(request.request, a.chap_challenge)) return 'noop';
+    if (!reqPair(request.request, a.chap_response) && !reqPair(request.request, a.chap2_response)) {
       ctx.log.debug('Found MS-CHAP-Challenge, but no MS-CHAP response');
       return 'noop';
     }
-    if (this.authType!.isSet(request, ctx)) return 'noop';
-    return this.authType!.set(request, ctx);
+    const setter = this.setter();
+    if (setter.isSet(request, ctx)) return 'noop';
+    return setter.set(request, ctx);
   }
 
   /** The NT hash and (when known) the LM hash of the user's password. */
@@ -172,14 +188,14 @@ export class Mschap {
   /** `authenticate`: verify the MS-CHAP (v1 or v2) response. */
   authenticate(request: Request, ctx: CallContext): Rcode {
     const a = this.attrs!;
-    const challenge = asBuffer(getValue(request.request, a.chap_challenge));
+    const challenge = asBuffer(reqValue(request.request, a.chap_challenge));
     if (!challenge) return this.failWith(request, ctx, 'reject', 'MS-CHAP-Challenge is required for authentication');
-    const v1 = asBuffer(getValue(request.request, a.chap_response));
-    const v2 = asBuffer(getValue(request.request, a.chap2_response));
+    const v1 = asBuffer(reqValue(request.request, a.chap_response));
+    const v2 = asBuffer(reqValue(request.request, a.chap2_response));
     if (!v1 && !v2) return this.failWith(request, ctx, 'reject', 'MS-CHAP-Response or MS-CHAP2-Response is required for authentication');
     if (this.config.winbind) return this.failWith(request, ctx, 'fail', 'winbind authentication is not supported by this server');
     if (this.config.ntlm_auth) return this.failWith(request, ctx, 'fail', 'ntlm_auth is not supported by this server');
-    if (getPair(request.request, a.chap2_cpw)) return this.failWith(request, ctx, 'reject', 'MS-CHAPv2 password change (MS-CHAP2-CPW) is not supported');
+    if (reqPair(request.request, a.chap2_cpw)) return this.failWith(request, ctx, 'reject', 'MS-CHAPv2 password change (MS-CHAP2-CPW) is not supported');
     const { nt, lm } = this.passwords(request);
     return v2 ? this.v2(request, ctx, challenge, v2, nt) : this.v1(request, ctx, challenge, v1!, nt, lm);
   }
@@ -215,7 +231,7 @@ export class Mschap {
     const ident = resp[0];
     const peer = resp.subarray(2, 18);
     const ntResp = resp.subarray(26, 50);
-    const rawName = getValue(request.request, a.username);
+    const rawName = reqValue(request.request, a.username);
     if (rawName === undefined) return this.failWith(request, ctx, 'invalid', 'User-Name is required for MS-CHAPv2 authentication');
     if (!nt) return this.failWith(request, ctx, 'fail', 'No Password.Cleartext or Password.NT is available for MS-CHAP authentication');
     const name = this.hashName(String(rawName));
