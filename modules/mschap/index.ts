@@ -10,6 +10,11 @@ export default defineModule({
   config: MschapConfig,
   dict: MSCHAP_DICT,
   impl: Mschap,
+  validate(config, at, ctx) {
+    for (const [item, name] of Object.entries(config.attributes)) {
+      if (!ctx.dict.resolve(name)) at(`attributes.${item}`, `Unknown attribute "${name}"`);
+    }
+  },
   methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
   named: { authorize: 'authorize', authenticate: 'authenticate' },
 });
