@@ -4,7 +4,7 @@ import type { Mschap } from './mschap';
 import def from './index';
 import * as c from './crypto';
 import { callCtx, loadTestModule, makeRequest } from '../../test/support/module-call';
-import { printPairList } from '../../core';
+import { box, printPairList } from '../../core';
 import type { Request } from '../../core';
 
 const hex = (s: string) => Buffer.from(s.replace(/ /g, ''), 'hex');
@@ -87,6 +87,18 @@ describe('mschap module', () => {
     expect(printPairList(r.reply)).toContain('CHAP-MPPE-Keys');
     const bad = makeRequest(`User-Name = "bob", Vendor-Specific.Microsoft.CHAP-Challenge = 0x${ch.toString('hex')}, Vendor-Specific.Microsoft.CHAP-Response = 0x${resp.toString('hex')}`, { control: 'Password.Cleartext := "other"' });
     expect(auth(m, bad)).toBe('reject');
+  });
+  it('%mschap(): user name, domain, challenge hash, NT-Response, NT-Hash', async () => {
+    const x = m.$set.xlats.get('mschap')!;
+    const r = v2req('secret');
+    const call = async (...args: string[]) => (await x.fn({ request: r }, args.map((a) => [box('string', a)])))[0]?.value;
+    expect(await call('User-Name')).toBe('john');
+    expect(await call('NT-Domain')).toBe('example');
+    const peer = Buffer.alloc(16, 7);
+    expect(await call('Challenge')).toBe(c.challengeHash(peer, AUTH_CHALLENGE, 'john').toString('hex'));
+    expect(await call('NT-Response')).toBe(c.generateNtResponse(AUTH_CHALLENGE, peer, 'john', c.ntPasswordHash('secret')).toString('hex'));
+    expect(await call('NT-Hash', 'clientPass')).toBe('44EBBA8D5312B8D611474411F56989AE');
+    expect(await call('NT-Hash clientPass')).toBe('44EBBA8D5312B8D611474411F56989AE');
   });
   it('no password: fail', () => {
     const r = v2req('secret');
