@@ -26,6 +26,7 @@ import exec from './exec';
 import files from './files';
 import ldap from './ldap';
 import linelog from './linelog';
+import mschap from './mschap';
 import pap from './pap';
 import radius from './radius';
 import redis_ippool from './redis_ippool';
@@ -47,6 +48,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   files,
   ldap,
   linelog,
+  mschap,
   pap,
   radius,
   redis_ippool,

@@ -198,8 +198,12 @@ function listEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
       victims = resolvePairs({ ...ref, list: 'local', up: 0 }, { ...ctx, request: fakeRequest(target) });
     } else victims = resolvePairs(ref, ctx);
     const set = new Set(victims);
-    removeWhere(target, locks, (p) => set.has(p));
-    for (const p of target) if (p.children) removeWhere(p.children, locks, (c) => set.has(c));
+    // At any depth: `reply -= Vendor-Specific.Microsoft.MPPE-Send-Key` names a pair two containers down.
+    const drop = (list: Pair[]): void => {
+      removeWhere(list, locks, (p) => set.has(p));
+      for (const p of list) if (p.children) drop(p.children);
+    };
+    drop(target);
     return;
   }
 
