@@ -63,6 +63,7 @@ const GOOD: Record<string, string> = {
   sqlippool: '\tsqlippool {\n\t\talloc_find = "SELECT 1"\n\t}',
   // No Redis listens there (a UDP-only port): the server starts anyway (calls fail until one answers).
   redis_ippool: '\tredis_ippool {\n\t\tserver = "127.0.0.1:@HOME@"\n\t}',
+  rediswho: '\trediswho {\n\t\tserver = "127.0.0.1:@HOME@"\n\t}',
   // No directory listens there: the server starts anyway (calls fail until one answers).
   ldap: '\tldap {\n\t\tserver = "ldap://127.0.0.1:@LDAP@"\n\t\tbase_dn = "dc=example,dc=com"\n\t\toptions {\n\t\t\tinstantiate_timeout = 0\n\t\t}\n\t}',
 };
@@ -95,6 +96,8 @@ const BROKEN: [string, string, string, Record<string, string>?, RegExp?][] = [
   ['radius', 'Status-Server as a type', '\tradius {\n\t\ttype = Status-Server\n\t\tudp {\n\t\t\tipaddr = 127.0.0.1\n\t\t\tsecret = x\n\t\t}\n\t}'],
   ['sqlippool', 'address attribute of type string', '\tsql {\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t}\n\tsqlippool {\n\t\talloc_find = "SELECT 1"\n\t\tallocated_address_attr = reply.User-Name\n\t}'],
   ['redis_ippool', 'no server', '\tredis_ippool {\n\t\tlease_time = 60\n\t}'],
+  ['rediswho', 'no server', '\trediswho {\n\t\ttrim_count = 5\n\t}'],
+  ['rediswho', 'a brace in key_prefix', '\trediswho {\n\t\tserver = "127.0.0.1:6379"\n\t\tkey_prefix = "a{b"\n\t}'],
   ['sql', 'unknown driver', '\tsql {\n\t\tdriver = mysql\n\t}'],
   ['sql', 'sqlite without a file name', '\tsql {\n\t\tdriver = sqlite\n\t}'],
   ['sql', 'unknown group attribute', '\tsql {\n\t\tsqlite {\n\t\t\tfilename = ${confdir}/radius.db\n\t\t}\n\t\tgroup_attribute = No-Such-Attribute\n\t}'],
@@ -153,7 +156,7 @@ describe('radiusd -C agrees with start-up', () => {
   }
 
   it('a configuration using every built-in module passes both', async () => {
-    const modules = Object.values(GOOD).join('\n').replace('@HOME@', String(home)).replace('@LDAP@', String(ldapPort));
+    const modules = Object.values(GOOD).join('\n').replaceAll('@HOME@', String(home)).replace('@LDAP@', String(ldapPort));
     const policy = ['always', 'files', 'pap', 'chap', 'attr_filter', 'delay', 'detail', 'linelog', 'exec'].map((m) => `\t\t${m}`).join('\n');
     const dir = writeTempFiles('agree-good', { 'radiusd.conf': conf(modules, policy), users: USERS, rules: RULES });
     dirs.push(dir);
