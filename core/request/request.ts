@@ -76,6 +76,10 @@ export class Request {
   get received(): number {
     return (this.receivedWall ??= this.clock.wall(this.receivedAt) / 1000);
   }
+  /** Overrides the wall time of receipt (a replayed or injected request that carries its own time). */
+  set received(seconds: number) {
+    this.receivedWall = seconds;
+  }
   private receivedWall: number | undefined;
   /**
    * Last rcode set by a module-like instruction (`if (ok)` tests this); `undefined`
