@@ -201,7 +201,12 @@ describe('redis_ippool on a Redis Cluster that loses a master', () => {
       })!;
       expect(owner).toBeDefined();
       // Make sure the replica has the lease, then crash the master.
-      spawnSync('redis-cli', ['-h', owner.host, '-p', String(owner.port), 'WAIT', '1', '2000'], { encoding: 'utf8' });
+      // (A fresh cluster's replica may still be in its first sync: WAIT until one replica acknowledged.)
+      let acked = 0;
+      for (let i = 0; i < 30 && acked < 1; i++) {
+        acked = Number(spawnSync('redis-cli', ['-h', owner.host, '-p', String(owner.port), 'WAIT', '1', '2000'], { encoding: 'utf8' }).stdout.trim());
+      }
+      expect(acked).toBeGreaterThanOrEqual(1);
       srv.kill(owner.port);
       // Allocation fails (or waits) while the cluster notices, then works again on the promoted replica.
       const deadline = Date.now() + 40_000;

@@ -78,7 +78,7 @@ describe('radiusd as a proxy (Debian radclient as the NAS)', () => {
   beforeAll(async () => {
     [fr, slow, homeA, homeB] = await Promise.all([
       startFreeRadius(),
-      startFaultServer({ plan: { delayMs: 1000 } }),
+      startFaultServer({ plan: { delayMs: 1500 } }),
       startFaultServer({ plan: { replyAttrs: 'Reply-Message = "from home_a"' } }),
       startFaultServer({ plan: { replyAttrs: 'Reply-Message = "from home_b"' } }),
     ]);
@@ -207,8 +207,9 @@ ${listen('balance', ['Access-Request'], ports[4])}
 
   it('a NAS retransmission (radclient retry) causes exactly one upstream retransmission', async () => {
     slow.reset();
-    // Home answers after 1 s; radclient retries after 0.6 s, and gets the answer before its next retry.
-    const r = await radclient(addr(2), 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n', ['-t', '0.6', '-r', '3']);
+    // Home answers after 1.5 s; radclient retries after 1 s, and gets the answer before its next retry (at 2 s):
+    // half a second of margin on each side, so a loaded machine does not add a second retry.
+    const r = await radclient(addr(2), 'auth', 'testing123', 'User-Name = "bob", User-Password = "hello"\n', ['-t', '1', '-r', '3']);
     expect(r.stdout).toMatch(/Received Access-Accept/);
     await sleep(1200);
     expect(slow.stats.byCode[PacketCode.AccessRequest]).toBe(2);
