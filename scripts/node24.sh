@@ -29,8 +29,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want-$(node -p 'require("./node_modules/
 	rm -rf "$mods/better-sqlite3/build"
 	gyp=$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js
 	[ -f "$gyp" ] || gyp=/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js
-	(cd "$mods/better-sqlite3" && PATH=$nodedir/bin:$PATH "$node24" "$gyp" rebuild --release --nodedir="$nodedir" >"$cache/build.log" 2>&1) \
+	# Under `npm test`, npm exports its own config (npm_config_nodedir=/usr here, Node 20's headers), which
+	# node-gyp prefers to --nodedir: point it at Node 24's headers too, then check the ABI of what was built.
+	(cd "$mods/better-sqlite3" && PATH=$nodedir/bin:$PATH npm_config_nodedir="$nodedir" NPM_CONFIG_NODEDIR="$nodedir" \
+		"$node24" "$gyp" rebuild --release --nodedir="$nodedir" >"$cache/build.log" 2>&1) \
 		|| { echo "node24: better-sqlite3 build failed, see $cache/build.log" >&2; exit 1; }
+	"$node24" -e "require(process.argv[1])" "$mods/better-sqlite3/build/Release/better_sqlite3.node" \
+		|| { echo "node24: the better-sqlite3 built for Node 24 does not load (see $cache/build.log)" >&2; exit 1; }
 	echo "$want-$(node -p 'require("./node_modules/better-sqlite3/package.json").version')" >"$stamp"
 fi
 # The default set: everything but the suites whose peers are not Node (user-mode Linux pppd, the browser),
