@@ -29,7 +29,7 @@ import { sqlippoolConf } from '../../modules/sqlippool/testing';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SQLDIR = path.join(ROOT, 'raddb', 'mods-config', 'sql');
 const FR_SQL = '/etc/freeradius/3.0/mods-config/sql';
-const PEER = '/work/shared/bench/peer-freeradius.sh';
+const PEER = path.join(ROOT, '..', 'shared', 'bench', 'peer-freeradius.sh'); // ../shared beside the checkout
 const USERS = 200;
 const POOL = 4096;
 
