@@ -52,6 +52,24 @@ describe('pap authenticate', () => {
     expect(printPairList(r.request)).toMatch(/Module-Failure-Message = "pap: Password.Cleartext does not match/);
     expect(auth(m, req('hello!', 'Password.Cleartext := "hello"'))).toBe('reject');
   });
+  it('cleartext beyond ASCII: UTF-8 text, and bytes that are not UTF-8 (escaped) compared as bytes', () => {
+    const with2 = (given: string, stored: string): string => {
+      const r = req('x', 'Password.Cleartext := "x"');
+      r.request.find((p) => p.da.name === 'User-Password')!.value = given;
+      const holder = r.control.find((p) => p.da.name === 'Password');
+      (holder?.children ?? r.control).find((p) => p.da.name === 'Cleartext')!.value = stored;
+      return auth(m, r);
+    };
+    expect(with2('pässwörd€😀', 'pässwörd€😀')).toBe('ok');
+    expect(with2('pässwörd€😀', 'pässwörd€😁')).toBe('reject');
+    expect(with2('pässwörd', 'passwörd')).toBe('reject');
+    expect(with2('', 'x')).toBe('invalid');
+    expect(with2('ab', 'abc')).toBe('reject');
+    // An escaped byte (0xff) on both sides, and two different stray surrogates, which are the same bytes (EF BF BD).
+    expect(with2('a\udcff', 'a\udcff')).toBe('ok');
+    expect(with2('a\udcff', 'a\udcfe')).toBe('ok');
+    expect(with2('a\udcff', 'ab')).toBe('reject');
+  });
   it('invalid without User-Password or known-good password', () => {
     const r = makeRequest('User-Name = "bob"', { control: 'Password.Cleartext := "x"' });
     expect(auth(m, r)).toBe('invalid');

@@ -140,6 +140,8 @@ interface KnownGood {
   readonly name: string;
   readonly check: Check;
   readonly value: Buffer;
+  /** The stored value when it is text (cleartext compared without making bytes; see {@link textEq}). */
+  readonly text?: string;
 }
 
 const asBuffer = (v: Value | undefined): Buffer =>
@@ -161,6 +163,30 @@ class StoredPassword implements KnownGood {
   get value(): Buffer {
     return (this.bytes ??= asBuffer(this.raw));
   }
+  get text(): string | undefined {
+    return typeof this.raw === 'string' ? this.raw : undefined;
+  }
+}
+
+/**
+ * Constant-time equality of two passwords held as text, without making their bytes: strings without
+ * surrogate code units have equal UTF-8 bytes exactly when they are equal. Undefined when either holds
+ * one (an escaped byte or a lone surrogate, whose bytes {@link asBuffer} may map together): the caller
+ * then compares bytes. The work depends on the longer length only, as with {@link constantEq}.
+ */
+function textEq(a: string, b: string): boolean | undefined {
+  const la = a.length;
+  const lb = b.length;
+  const n = la > lb ? la : lb;
+  let diff = la ^ lb;
+  let surrogate = 0;
+  for (let i = 0; i < n; i++) {
+    const x = i < la ? a.charCodeAt(i) : 0;
+    const y = i < lb ? b.charCodeAt(i) : 0;
+    diff |= x ^ y;
+    surrogate |= ((x & 0xf800) ^ 0xd800) === 0 || ((y & 0xf800) ^ 0xd800) === 0 ? 1 : 0;
+  }
+  return surrogate ? undefined : diff === 0;
 }
 
 /** Equal-length constant-time comparison; different lengths compare false (after the same work). */
@@ -311,8 +337,8 @@ export class Pap {
     if (!pw || pw.value === undefined) {
       return this.failWith(request, ctx, 'invalid', 'No User-Password attribute in the request');
     }
-    const given = asBuffer(pw.value);
-    if (given.length === 0) return this.failWith(request, ctx, 'invalid', 'Empty User-Password');
+    const pv = pw.value;
+    if (typeof pv === 'string' ? pv.length === 0 : asBuffer(pv).length === 0) return this.failWith(request, ctx, 'invalid', 'Empty User-Password');
     const known = this.knownGood(request.control, ctx.log);
     if (!known) return this.failWith(request, ctx, 'invalid', 'No "known good" password found for the user');
     if (ctx.log.debugEnabled) ctx.log.debug(`Comparing with "known good" ${known.name}`);
@@ -321,6 +347,13 @@ export class Pap {
       if (r === false) return this.failWith(request, ctx, 'reject', `${known.name} does not match "known good" password`);
       return this.failWith(request, ctx, 'invalid', r);
     };
+    if (known.check.k === 'clear' && typeof pv === 'string') {
+      // Both sides text (the common case): no Buffer for either, no native call.
+      const text = known.text;
+      const eq = text === undefined ? undefined : textEq(pv, text);
+      if (eq !== undefined) return result(eq);
+    }
+    const given = asBuffer(pv);
     if (known.check.k === 'crypt' && this.pool) {
       // A copy of the password, so the request's buffer is never transferred away.
       return this.pool.run({ password: new Uint8Array(given), stored: known.value.toString('utf8') }).then(

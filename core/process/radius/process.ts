@@ -117,6 +117,8 @@ export class RadiusProcess implements SiteProcess {
   readonly sections: Map<string, CompiledSection>;
   /** Section names looked up and not found (see {@link section}). */
   private readonly absent = new Set<string>();
+  /** Case variants of section names added to {@link sections} (see {@link section}). */
+  private spellings = 0;
   readonly attrs: Attrs;
   /** Reject-delay queue and max_request_time deadlines (one timer each). */
   readonly delays: FifoTimer;
@@ -196,9 +198,12 @@ export class RadiusProcess implements SiteProcess {
     const hit = this.sections.get(key);
     if (hit !== undefined || this.absent.has(key)) return hit;
     const folded = this.sections.get(key.toLowerCase());
-    // Remember names the site lacks (most packets ask for a `finally`/`send` it does not have);
-    // bounded, as Auth-Type and Acct-Status-Type names come from policy and data.
-    if (folded === undefined && this.absent.size < 1024) this.absent.add(key);
+    // Remember names the site lacks (most packets ask for a `finally`/`send` it does not have), and
+    // the spelling of names it has in another case (`authenticate PAP` for `authenticate pap`: no
+    // lower-casing per request); bounded, as Auth-Type and Acct-Status-Type names come from policy and data.
+    if (folded === undefined) {
+      if (this.absent.size < 1024) this.absent.add(key);
+    } else if (this.spellings++ < 1024) this.sections.set(key, folded);
     return folded;
   }
 
