@@ -281,19 +281,23 @@ export class Pap {
     let best: Pair | undefined;
     let bestRank = Infinity;
     let withHeader: Pair | undefined;
-    const consider = (p: Pair): void => {
-      if (p.value === undefined) return;
-      const rank = this.rank.get(p.da);
-      if (rank !== undefined && rank < bestRank) {
-        best = p;
-        bestRank = rank;
-      } else if (p.da === this.daWithHeader && !withHeader) {
-        withHeader = p;
+    // The Password children, then (flat lists: a Password child without its parent) the control list itself.
+    // Two passes of one loop, without a closure: this runs in both authorize and authenticate of every request.
+    for (let pass = 0; pass < 2; pass++) {
+      const list = pass === 0 ? holder?.children : control;
+      if (!list) continue;
+      for (let i = 0; i < list.length; i++) {
+        const p = list[i];
+        if ((pass === 1 && p.da.parent !== this.daPassword) || p.value === undefined) continue;
+        const rank = this.rank.get(p.da);
+        if (rank !== undefined && rank < bestRank) {
+          best = p;
+          bestRank = rank;
+        } else if (p.da === this.daWithHeader && !withHeader) {
+          withHeader = p;
+        }
       }
-    };
-    for (const p of holder?.children ?? []) consider(p);
-    // Flat lists (a Password child without its parent) are accepted too.
-    for (const p of control) if (p.da.parent === this.daPassword) consider(p);
+    }
     if (best) return new StoredPassword(best, this.schemes.get(best.da)!);
     if (withHeader) return this.fromHeader(String(withHeader.value), log);
     // Very old users files set `User-Password := "…"` as a check item; v3 took it as cleartext.
