@@ -10,7 +10,8 @@
  * request ring has room: the maximum rate); `--open-loop --rate R` submits at R per lcore whatever happens and
  * counts refusals. Reported per run: answered per second (wall clock from the app's start to the last answer),
  * the main thread's CPU time per answered request (control plane + site, after the server's start-up),
- * refusals, and the submit → result latency percentiles from the lcores' histograms; then the median run.
+ * refusals, the submit → result latency percentiles from the lcores' histograms, and the share of the run the lcore
+ * slept in its idle back-off; then the median run.
  *
  * Numbers depend on the machine and its load; the load average is printed with them.
  */
@@ -65,6 +66,8 @@ interface RunResult {
   p99: number;
   p999: number;
   max: number;
+  /** Share of the run the lcores spent asleep in their idle back-off (not polling). */
+  lcoreIdle: number;
 }
 
 async function run(): Promise<RunResult> {
@@ -140,6 +143,7 @@ app pppoe_dpdk bench {
   return {
     answered: d.total.received, cpUsPerRequest: Math.round((cpu * 1e6) / Math.max(1, d.total.received - answered0) * 100) / 100, perSecond: d.total.received / seconds, refused: refusals(d.total),
     timeout: d.total.timeout, error: d.total.error, p50: l.p50, p99: l.p99, p999: l.p999, max: l.max,
+    lcoreIdle: Math.round((d.total.idle_ms / (seconds * 1000 * LCORES)) * 1000) / 1000,
   };
 }
 
@@ -154,7 +158,7 @@ async function main(): Promise<void> {
     results.push(r);
     if (!JSON_OUT) {
       console.log(`run ${i + 1}: ${r.answered} answered, ${Math.round(r.perSecond)}/s, control-plane CPU ${r.cpUsPerRequest} µs/request, refused ${r.refused}, timeout ${r.timeout}, error ${r.error}; `
-        + `latency µs p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} max ${r.max}`);
+        + `latency µs p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} max ${r.max}; lcore asleep ${Math.round(r.lcoreIdle * 100)} %`);
     }
   }
   const summary = {

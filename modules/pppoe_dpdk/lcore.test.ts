@@ -223,6 +223,20 @@ describe('lcore (driven in-thread)', () => {
     expect(h.counters()).toMatchObject({ submitted: 16, ring_full_drops: 0, pending: 16 });
   });
 
+  it('synthetic source, closed loop: with the ring full it is not due (the lcore may sleep until answers ring it)', () => {
+    const h = harness({ ringSize: 8, burst: 8, scanIntervalMs: 1000, synthetic: { rate: 1_000_000, count: 100, openLoop: false } });
+    for (let i = 0; i < 4; i++) h.tick(1);
+    expect(h.req.used()).toBe(8);
+    expect(h.lc.nextDue(h.t)).toBeGreaterThan(h.t + 900); // full: only the scan is due
+    h.take();
+    expect(h.lc.nextDue(h.t)).toBe(h.t); // room again: due at once (the rate is far ahead)
+    // An open-loop source stays due on time whatever the ring holds (its refusals are counted).
+    const o = harness({ ringSize: 8, burst: 8, synthetic: { rate: 1_000_000, count: 100, openLoop: true } });
+    for (let i = 0; i < 4; i++) o.tick(1);
+    expect(o.req.used()).toBe(8);
+    expect(o.lc.nextDue(o.t)).toBeLessThan(o.t + 1);
+  });
+
   it('latency is recorded per answered request', () => {
     const h = harness();
     const sid = h.open();

@@ -222,7 +222,10 @@ export class Lcore {
   nextDue(t: number): number {
     let due = this.nextScan;
     const s = this.opts.synthetic;
-    if (s && !this.draining && this.probeAnswered && (s.count === 0 || this.synSent < s.count)) {
+    // A closed-loop source facing a full request ring waits for room, not for time: the control plane's answers
+    // for what it took ring the lcore's doorbell (without this, a source at a high rate kept the lcore spinning).
+    if (s && !this.draining && this.probeAnswered && (s.count === 0 || this.synSent < s.count)
+      && (s.openLoop || this.requestRing.reserve(this.staged + 1) > this.staged)) {
       const next = this.synStart + ((this.synSent + 1) * 1000) / s.rate;
       if (next < due) due = next;
     }
