@@ -45,11 +45,11 @@ export class TrackingSink implements SiteProcess {
 
   /** Runs an in-process request; throws when the inner state machine has no `inject`. */
   inject(input: InjectInput, done: (reply: InjectReply) => void): InFlight | undefined {
-    const inject = this.inner.inject?.bind(this.inner);
-    if (!inject) throw new Error('this site\'s state machine cannot run in-process requests');
+    const inner = this.inner;
+    if (!inner.inject) throw new Error('this site\'s state machine cannot run in-process requests');
     const t = this.track(done);
     try {
-      return t.hold(inject(input, t.finish));
+      return t.hold(inner.inject(input, t.finish));
     } catch (e) {
       // The contract says inject never throws; be defensive anyway (the caller sees the error).
       t.abandon();

@@ -7,7 +7,7 @@ import chapDef from '../chap/index';
 import { callCtx, loadTestModule, testDict } from '../../test/support/module-call';
 import { extraAttributes, isNatAddress, replyResult, requestPairs, resolvePppoeAttrs } from './radius-map';
 import { AuthType, decodeRequest, Kind, RECORD_SIZE, REQ, RESP, writeAscii, writeBytes, writeCallingStationId, writeRequestHeader } from './records';
-import { Request } from '../../core';
+import { Pair, Request } from '../../core';
 import { stringToBytes } from '../../core';
 
 const dict = testDict();
@@ -99,6 +99,12 @@ describe('reply → Auth Result', () => {
     expect(r('Maximum-Data-Rate-Upstream = 2000000, Maximum-Data-Rate-Downstream = 16000000')).toMatchObject({ rateUp: 2_000_000, rateDown: 16_000_000 });
     expect(r('Actual-Data-Rate-Downstream = 3000000, WISPr-Bandwidth-Max-Up = 64000')).toMatchObject({ rateUp: 64_000, rateDown: 3_000_000 });
     expect(r('Actual-Data-Rate-Upstream = 0, Maximum-Data-Rate-Upstream = 512000')).toMatchObject({ rateUp: 512_000, rateDown: undefined });
+  });
+
+  it('a flat list (vendor attributes without their containers) maps the same; a lone secondary DNS is kept', () => {
+    const r = replyResult({ code: 2, pairs: [new Pair(attrs.dns2, '192.0.2.9'), new Pair(attrs.framedMtu, 1400), new Pair(attrs.rateDown, 64000)] }, attrs);
+    expect(r).toMatchObject({ dns: ['192.0.2.9'], framedMtu: 1400, rateDown: 64_000, rateUp: undefined, extra: undefined });
+    expect(replyResult({ code: 2, pairs: [] }, attrs)).toMatchObject({ result: 'accept', framedIp: undefined, dns: undefined, extra: undefined, nat: false });
   });
 
   it('public address: no NAT; "NAS selects" addresses count as absent; no DNS when none is sent', () => {

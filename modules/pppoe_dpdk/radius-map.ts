@@ -19,6 +19,7 @@ import { Pair } from '../../core';
 import { EncodeError, encodeInto } from '../../core';
 import { bytesToString } from '../../core';
 import { getValue } from '../../core';
+import type { Value } from '../../core';
 import { ipv4ToU32, RESP, type AuthRequestView, type AuthResult } from './records';
 
 /** The attributes the mapping uses, resolved from a dictionary. */
@@ -51,7 +52,18 @@ export interface PppoeAttrs {
   readonly replyMessage: DictAttr;
   /** Reply attributes mapped to record fields (left out of the extra area). */
   readonly mapped: ReadonlySet<DictAttr>;
+  /** The mapped attributes read by value (all but Reply-Message), by their index in {@link VALUE_KEYS}. */
+  readonly valueIndex: ReadonlyMap<DictAttr, number>;
+  /** [index, index of the same attribute in valueIndex] for keys naming an attribute another key names too. */
+  readonly valueAlias: readonly (readonly [number, number])[];
 }
+
+/** The reply attributes `replyResult` reads one value of; rates in order of preference per direction. */
+const VALUE_KEYS = [
+  'framedIp', 'framedNetmask', 'dns1', 'dns2', 'sessionTimeout', 'idleTimeout', 'framedMtu',
+  'actualUp', 'maximumUp', 'rateUp', 'actualDown', 'maximumDown', 'rateDown',
+] as const;
+const V = Object.fromEntries(VALUE_KEYS.map((k, i) => [k, i])) as { readonly [K in (typeof VALUE_KEYS)[number]]: number };
 
 const NAMES = {
   userName: 'User-Name',
@@ -99,7 +111,14 @@ export function resolvePppoeAttrs(dict: Dictionary): PppoeAttrs {
   const a = out as unknown as Omit<PppoeAttrs, 'dict' | 'mapped'>;
   const mapped = new Set([a.framedIp, a.framedNetmask, a.dns1, a.dns2, a.sessionTimeout, a.idleTimeout, a.framedMtu, a.rateUp, a.rateDown,
     a.actualUp, a.actualDown, a.maximumUp, a.maximumDown, a.replyMessage]);
-  return { ...a, dict, mapped };
+  const valueIndex = new Map<DictAttr, number>();
+  const valueAlias: [number, number][] = [];
+  VALUE_KEYS.forEach((k, i) => {
+    const first = valueIndex.get(a[k]);
+    if (first === undefined) valueIndex.set(a[k], i);
+    else valueAlias.push([i, first]); // two names for one attribute (a dictionary may alias them)
+  });
+  return { ...a, dict, mapped, valueIndex, valueAlias };
 }
 
 /** Who the NAS is (the seed's NAS-IP-Address / NAS-Identifier), added to every request when set. */
@@ -159,25 +178,60 @@ export function replyResult(reply: RadiusReply, a: PppoeAttrs): AuthResult {
   const replyMessage = messages.length ? messages.join('\n') : undefined;
   if (reply.code === 3) return { result: 'reject', replyMessage };
   if (reply.code !== 2) return { result: 'error', replyMessage: replyMessage ?? (reply.code === 0 ? 'no reply' : `unexpected reply code ${reply.code}`) };
-  let framedIp = str(getValue(pairs, a.framedIp));
+  const v = mappedValues(pairs, a);
+  let framedIp = str(v[V.framedIp]);
   if (framedIp === '255.255.255.255' || framedIp === '255.255.255.254') framedIp = undefined;
-  const dns = [str(getValue(pairs, a.dns1)), str(getValue(pairs, a.dns2))].filter((x): x is string => x !== undefined);
-  const extra = extraAttributes(pairs, a);
+  const dns1 = str(v[V.dns1]);
+  const dns2 = str(v[V.dns2]);
+  const extra = pairs.length ? extraAttributes(pairs, a) : NO_EXTRA;
   return {
     result: 'accept',
     framedIp,
-    framedNetmask: str(getValue(pairs, a.framedNetmask)),
-    dns: dns.length ? dns : undefined,
-    sessionTimeout: num(getValue(pairs, a.sessionTimeout)),
-    idleTimeout: num(getValue(pairs, a.idleTimeout)),
-    framedMtu: num(getValue(pairs, a.framedMtu)),
-    rateUp: rateOf(pairs, a.actualUp, a.maximumUp, a.rateUp),
-    rateDown: rateOf(pairs, a.actualDown, a.maximumDown, a.rateDown),
+    framedNetmask: str(v[V.framedNetmask]),
+    dns: dns1 !== undefined ? (dns2 !== undefined ? [dns1, dns2] : [dns1]) : dns2 !== undefined ? [dns2] : undefined,
+    sessionTimeout: num(v[V.sessionTimeout]),
+    idleTimeout: num(v[V.idleTimeout]),
+    framedMtu: num(v[V.framedMtu]),
+    rateUp: num(v[V.actualUp]) ?? num(v[V.maximumUp]) ?? num(v[V.rateUp]),
+    rateDown: num(v[V.actualDown]) ?? num(v[V.maximumDown]) ?? num(v[V.rateDown]),
     nat: framedIp !== undefined && isNatAddress(framedIp),
     replyMessage,
     extra: extra.bytes,
     extraTruncated: extra.truncated || undefined,
   };
+}
+
+const NO_EXTRA: { bytes?: Buffer; truncated: boolean } = Object.freeze({ truncated: false });
+
+/**
+ * `getValue(pairs, da)` of every attribute in {@link VALUE_KEYS}, indexed as there, in one walk of the top level:
+ * a pair found there is the first one of its attribute, as `getValue` takes it. Only when the list has structural
+ * pairs (vendor containers) are the attributes not found at the top level looked up along their path.
+ */
+function mappedValues(pairs: readonly Pair[], a: PppoeAttrs): (Value | undefined)[] {
+  const out: (Value | undefined)[] = new Array<Value | undefined>(VALUE_KEYS.length).fill(undefined);
+  if (pairs.length === 0) return out;
+  let seen = 0;
+  let nested = false;
+  for (let i = 0; i < pairs.length; i++) {
+    const p = pairs[i];
+    if (p.children) nested = true;
+    const k = a.valueIndex.get(p.da);
+    if (k !== undefined && (seen & (1 << k)) === 0) {
+      seen |= 1 << k;
+      out[k] = p.value;
+    }
+  }
+  for (const [k, j] of a.valueAlias) {
+    if ((seen & (1 << j)) !== 0) {
+      seen |= 1 << k;
+      out[k] = out[j];
+    }
+  }
+  if (nested) {
+    for (let k = 0; k < VALUE_KEYS.length; k++) if ((seen & (1 << k)) === 0) out[k] = getValue(pairs, a[VALUE_KEYS[k]]);
+  }
+  return out;
 }
 
 /**
