@@ -99,7 +99,8 @@ const MAX_ID = 0x7fffffff;
 /** An LDAP connection (see the file comment). */
 export class LdapConn extends TrunkConnection {
   readonly label: string;
-  readonly ops = new Map<string, Op>();
+  /** Operations in flight by message ID. */
+  readonly ops = new Map<number, Op>();
   readonly counters: ConnCounters = { requests: 0, abandoned: 0, late: 0, timeouts: 0 };
   private socket?: net.Socket;
   private readonly reader = new ResponseReader((m) => this.onMessage(m));
@@ -153,6 +154,8 @@ export class LdapConn extends TrunkConnection {
 
   private attach(sock: net.Socket, onError: (e: Error) => void): void {
     sock.on('data', (d: Buffer) => {
+      // Once per chunk (a chunk carries many responses under load).
+      this.lastReply = Date.now();
       try {
         this.reader.read(d);
       } catch (e) {
@@ -206,7 +209,7 @@ export class LdapConn extends TrunkConnection {
     op.sent = Date.now();
     op.entries = [];
     op.refs = [];
-    this.ops.set(String(this.nextId), op);
+    this.ops.set(this.nextId, op);
     if (op.probe) this.probes++;
     else this.counters.requests++;
     this.lastSent = op.sent;
@@ -219,7 +222,7 @@ export class LdapConn extends TrunkConnection {
    * abandoned; their result is dropped when it comes). Returns false when it was not here.
    */
   forget(op: Op): boolean {
-    const key = String(op.message.messageId);
+    const key = op.message.messageId;
     if (this.ops.get(key) !== op) return false;
     if (op.abandonable) {
       this.ops.delete(key);
@@ -256,9 +259,8 @@ export class LdapConn extends TrunkConnection {
   }
 
   private onMessage(m: Response): void {
-    const key = String(m.messageId);
+    const key = m.messageId;
     const op = this.ops.get(key);
-    this.lastReply = Date.now();
     if (!op) {
       this.counters.late++;
       this.events?.answered(this, false, true);

@@ -68,8 +68,21 @@ const MAX_SHAPES = 256;
 export class SearchShapes {
   private readonly byAttrs = new WeakMap<readonly string[], Map<string, SearchShape>>();
 
+  /** The shape used last, and what it was for (the user search, request after request). */
+  private last?: { readonly spec: SearchSpec; readonly shape: SearchShape };
+
   /** A search request message (throws on a filter that does not parse). */
   message(s: SearchSpec): SearchMessage {
+    const l = this.last;
+    if (l && l.spec.attrs === s.attrs && l.spec.base === s.base && l.spec.scope === s.scope && l.spec.timeLimit === s.timeLimit && l.spec.deref === s.deref) {
+      return new SearchMessage(l.shape, encodeFilter(s.filter));
+    }
+    const shape = this.shape(s);
+    this.last = { spec: s, shape };
+    return new SearchMessage(shape, encodeFilter(s.filter));
+  }
+
+  private shape(s: SearchSpec): SearchShape {
     let shapes = this.byAttrs.get(s.attrs);
     if (!shapes) this.byAttrs.set(s.attrs, (shapes = new Map()));
     const key = `${s.scope}|${s.deref ?? 'never'}|${s.timeLimit ?? 0}|${s.base}`;
@@ -78,7 +91,7 @@ export class SearchShapes {
       if (shapes.size >= MAX_SHAPES) shapes.clear();
       shapes.set(key, (shape = new SearchShape({ ...s, attrs: [...s.attrs] })));
     }
-    return new SearchMessage(shape, encodeFilter(s.filter));
+    return shape;
   }
 }
 
