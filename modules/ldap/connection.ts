@@ -3,7 +3,7 @@
  * requests encoded by `./wire.ts` (searches, binds) or ldapts's message classes (the rest), and our own
  * message IDs, so that many operations share the connection and any of them can be abandoned
  * (RFC 4511 §4.11) without touching the others. The requests written during one turn of the event
- * loop leave in one `writev` (the socket is corked until `setImmediate`): under load a connection
+ * loop leave in one write (queued until `setImmediate`, then one buffer): under load a connection
  * carries a batch of searches per system call, and slapd reads them in one go.
  *
  * Opening: connect (ldap:// or ldaps://) → StartTLS when configured → the admin bind (search
@@ -106,8 +106,9 @@ export class LdapConn extends TrunkConnection {
   private readonly reader = new ResponseReader((m) => this.onMessage(m));
   private nextId = 0;
   private probes = 0;
-  /** The socket corked until the next `setImmediate` (see the file comment). */
-  private corked?: net.Socket;
+  /** Requests written this turn of the event loop, and their socket (see the file comment). */
+  private out: Buffer[] = [];
+  private outSocket?: net.Socket;
 
   constructor(readonly settings: ConnSettings) {
     super();
@@ -240,17 +241,31 @@ export class LdapConn extends TrunkConnection {
     return true;
   }
 
-  /** Writes a request; the socket stays corked until `setImmediate`, so a turn's requests share a writev. */
+  /**
+   * Queues a request; the requests of one turn of the event loop leave together at `setImmediate`, in
+   * one write of one buffer (cheaper than corking the socket: the stream would keep a write request per
+   * message and hand the kernel a vector of small buffers).
+   */
   private write(s: net.Socket, b: Buffer): void {
-    if (this.corked !== s) {
-      this.corked = s;
-      s.cork();
-      setImmediate(() => {
-        if (this.corked === s) this.corked = undefined;
-        s.uncork();
-      });
+    if (this.outSocket !== s) {
+      this.flush();
+      this.outSocket = s;
+      setImmediate(this.flushSoon);
     }
-    s.write(b);
+    this.out.push(b);
+  }
+
+  private readonly flushSoon = () => this.flush();
+
+  /** Sends what {@link write} queued (to the socket it was queued for). */
+  private flush(): void {
+    const s = this.outSocket;
+    if (!s) return;
+    const out = this.out;
+    this.outSocket = undefined;
+    this.out = [];
+    if (s.destroyed || out.length === 0) return;
+    s.write(out.length === 1 ? out[0] : Buffer.concat(out));
   }
 
   private freed(): void {
