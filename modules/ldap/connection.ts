@@ -282,7 +282,7 @@ export class LdapConn extends TrunkConnection {
       return;
     }
     if (m.kind === 'entry') {
-      op.entries.push({ dn: m.dn, attrs: m.attrs });
+      op.entries.push(m);
       return;
     }
     if (m.kind === 'ref') {

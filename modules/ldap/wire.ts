@@ -233,16 +233,26 @@ export type Response =
 
 class BerError extends Error {}
 
-/** Reads a length at `off` of `b` (within `end`); returns [length, offset after it]. */
-function readLength(b: Buffer, off: number, end: number): [number, number] {
+/**
+ * The length {@link readLength} and {@link expect} read last (they return the content offset and leave
+ * the length here: no [length, offset] array per TLV on the hot path).
+ */
+let tlvLen = 0;
+
+/** Reads a length at `off` of `b` (within `end`) into `tlvLen`; returns the offset after it. */
+function readLength(b: Buffer, off: number, end: number): number {
   if (off >= end) throw new BerError('truncated length');
   const first = b[off++];
-  if (first < 0x80) return [first, off];
+  if (first < 0x80) {
+    tlvLen = first;
+    return off;
+  }
   const n = first & 0x7f;
   if (n === 0 || n > 4 || off + n > end) throw new BerError('bad length');
   let len = 0;
   for (let i = 0; i < n; i++) len = len * 256 + b[off++];
-  return [len, off];
+  tlvLen = len;
+  return off;
 }
 
 /**
@@ -267,7 +277,8 @@ export class ResponseReader {
       if (buf[off] !== SEQUENCE) throw new BerError(`expected an LDAPMessage, got tag 0x${buf[off].toString(16)}`);
       const lb = buf[off + 1];
       if (lb >= 0x80 && buf.length - off < 2 + (lb & 0x7f)) break;
-      const [len, body] = readLength(buf, off + 1, buf.length);
+      const body = readLength(buf, off + 1, buf.length);
+      const len = tlvLen;
       if (body + len > buf.length) break;
       this.onMessage(decodeMessage(buf, body, body + len));
       off = body + len;
@@ -314,34 +325,38 @@ function typeName(b: Buffer, off: number, len: number, position: number): string
 /** Decodes one LDAPMessage whose content is b[off, end). */
 function decodeMessage(b: Buffer, off: number, end: number): Response {
   if (b[off] !== INTEGER) throw new BerError('no message ID');
-  let [len, p] = readLength(b, off + 1, end);
+  let p = readLength(b, off + 1, end);
+  let len = tlvLen;
   let messageId = 0;
   for (let i = 0; i < len; i++) messageId = messageId * 256 + b[p + i];
   p += len;
   const op = b[p];
-  [len, p] = readLength(b, p + 1, end);
-  const opEnd = p + len;
+  p = readLength(b, p + 1, end);
+  const opEnd = p + tlvLen;
   if (opEnd > end) throw new BerError('protocolOp overruns the message');
   if (op === OP.searchResEntry) {
-    const [dnLen, dnOff] = expect(b, p, opEnd, OCTET_STRING);
-    const dn = b.toString('utf8', dnOff, dnOff + dnLen);
-    const [aLen, aOff] = expect(b, dnOff + dnLen, opEnd, SEQUENCE);
+    const dnOff = expect(b, p, opEnd, OCTET_STRING);
+    const dnEnd = dnOff + tlvLen;
+    const dn = b.toString('utf8', dnOff, dnEnd);
+    const aOff = expect(b, dnEnd, opEnd, SEQUENCE);
+    const aEnd = aOff + tlvLen;
     const attrs = new Map<string, Buffer[]>();
-    const aEnd = aOff + aLen;
     let q = aOff;
     for (let position = 0; q < aEnd; position++) {
-      const [pLen, pOff] = expect(b, q, aEnd, SEQUENCE);
-      const pEnd = pOff + pLen;
-      const [tLen, tOff] = expect(b, pOff, pEnd, OCTET_STRING);
-      const type = typeName(b, tOff, tLen, position);
-      const [sLen, sOff] = expect(b, tOff + tLen, pEnd, SET);
+      const pOff = expect(b, q, aEnd, SEQUENCE);
+      const pEnd = pOff + tlvLen;
+      const tOff = expect(b, pOff, pEnd, OCTET_STRING);
+      const tEnd = tOff + tlvLen;
+      const type = typeName(b, tOff, tlvLen, position);
+      const sOff = expect(b, tEnd, pEnd, SET);
+      const sEnd = sOff + tlvLen;
       let values = attrs.get(type);
       if (!values) attrs.set(type, (values = []));
       let v = sOff;
-      while (v < sOff + sLen) {
-        const [vLen, vOff] = expect(b, v, sOff + sLen, OCTET_STRING);
-        values.push(b.subarray(vOff, vOff + vLen));
-        v = vOff + vLen;
+      while (v < sEnd) {
+        const vOff = expect(b, v, sEnd, OCTET_STRING);
+        v = vOff + tlvLen;
+        values.push(b.subarray(vOff, v));
       }
       q = pEnd;
     }
@@ -351,25 +366,26 @@ function decodeMessage(b: Buffer, off: number, end: number): Response {
     const uris: string[] = [];
     let q = p;
     while (q < opEnd) {
-      const [uLen, uOff] = expect(b, q, opEnd, OCTET_STRING);
-      uris.push(b.toString('utf8', uOff, uOff + uLen));
-      q = uOff + uLen;
+      const uOff = expect(b, q, opEnd, OCTET_STRING);
+      q = uOff + tlvLen;
+      uris.push(b.toString('utf8', uOff, q));
     }
     return { kind: 'ref', messageId, uris };
   }
   // Every other response starts with an LDAPResult: resultCode, matchedDN, diagnosticMessage.
-  const [cLen, cOff] = expect(b, p, opEnd, ENUMERATED);
+  const cOff = expect(b, p, opEnd, ENUMERATED);
+  len = tlvLen;
   let status = 0;
-  for (let i = 0; i < cLen; i++) status = status * 256 + b[cOff + i];
-  const [mLen, mOff] = expect(b, cOff + cLen, opEnd, OCTET_STRING);
-  const [eLen, eOff] = expect(b, mOff + mLen, opEnd, OCTET_STRING);
-  return { kind: 'result', messageId, op, status, errorMessage: b.toString('utf8', eOff, eOff + eLen) };
+  for (let i = 0; i < len; i++) status = status * 256 + b[cOff + i];
+  const mOff = expect(b, cOff + len, opEnd, OCTET_STRING);
+  const eOff = expect(b, mOff + tlvLen, opEnd, OCTET_STRING);
+  return { kind: 'result', messageId, op, status, errorMessage: tlvLen === 0 ? '' : b.toString('utf8', eOff, eOff + tlvLen) };
 }
 
-/** Expects `tag` at `off`; returns [content length, content offset], checked against `end`. */
-function expect(b: Buffer, off: number, end: number, tag: number): [number, number] {
+/** Expects `tag` at `off`; returns the content offset (its length in `tlvLen`), checked against `end`. */
+function expect(b: Buffer, off: number, end: number, tag: number): number {
   if (off >= end || b[off] !== tag) throw new BerError(`expected tag 0x${tag.toString(16)} at ${off}${off < end ? `, got 0x${b[off].toString(16)}` : ''}`);
-  const [len, p] = readLength(b, off + 1, end);
-  if (p + len > end) throw new BerError('value overruns its container');
-  return [len, p];
+  const p = readLength(b, off + 1, end);
+  if (p + tlvLen > end) throw new BerError('value overruns its container');
+  return p;
 }
