@@ -208,8 +208,9 @@ export class LdapConn extends TrunkConnection {
     this.nextId = this.nextId >= MAX_ID ? 1 : this.nextId + 1;
     op.message.messageId = this.nextId;
     op.sent = Date.now();
-    op.entries = [];
-    op.refs = [];
+    // Fresh lists only for a retry that had received something (usually they are the empty ones it came with).
+    if (op.entries.length) op.entries = [];
+    if (op.refs.length) op.refs = [];
     this.ops.set(this.nextId, op);
     if (op.probe) this.probes++;
     else this.counters.requests++;
