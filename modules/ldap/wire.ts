@@ -142,8 +142,20 @@ export class BindMessage {
   private readonly op: Buffer;
 
   constructor(dn: string, password: string) {
-    const content = Buffer.concat([tlv(INTEGER, intContent(3)), tlv(OCTET_STRING, Buffer.from(dn, 'utf8')), tlv(SIMPLE_AUTH, Buffer.from(password, 'utf8'))]);
-    this.op = tlv(BIND_REQUEST, content);
+    // One buffer: version 3, name, simple password (a bind per request with Auth-Type ldap).
+    const dnLen = Buffer.byteLength(dn, 'utf8');
+    const pwLen = Buffer.byteLength(password, 'utf8');
+    const content = 3 + headerSize(dnLen) + dnLen + headerSize(pwLen) + pwLen;
+    const op = Buffer.allocUnsafe(headerSize(content) + content);
+    let off = header(op, 0, BIND_REQUEST, content);
+    op[off++] = INTEGER;
+    op[off++] = 1;
+    op[off++] = 3;
+    off = header(op, off, OCTET_STRING, dnLen);
+    off += op.write(dn, off, dnLen, 'utf8');
+    off = header(op, off, SIMPLE_AUTH, pwLen);
+    op.write(password, off, pwLen, 'utf8');
+    this.op = op;
   }
 
   write(): Buffer {
