@@ -38,13 +38,15 @@ describe('ipaddr (rfc.txt vectors)', () => {
     expect(pair('ipaddr', '0x7f000003')).toBe('127.0.0.3');
     expect(pair('ipaddr', '2130706436')).toBe('127.0.0.4');
     expect(pair('ipaddr', '192.0.2.1')).toBe('192.0.2.1');
+    expect(pair('ipaddr', '010.000.255.9')).toBe('10.0.255.9');
+    expect(pair('ipaddr', '1.2.3')).toBe('1.2.3.0');
   });
   it('rejects bad masks with the FreeRADIUS messages', () => {
     expect(err(() => parseValue('ipaddr', '127.0.0.1/323'))).toBe('Invalid IPv4 mask length "/323".  Should be between 0-32');
     expect(err(() => parseValue('ipaddr', '127.0.0.1/30'))).toBe('Invalid IPv4 mask length "/30".  Only "/32" permitted for non-prefix types');
   });
   it('rejects garbage', () => {
-    for (const t of ['bob', '1.2.3.4.5', '256.1.1.1', '4294967296', '', '1..2']) {
+    for (const t of ['bob', '1.2.3.4.5', '256.1.1.1', '4294967296', '', '1..2', '1.2.3.', '.1.2.3', '0001.1.1.1', '1.2.3.+4', '1.2.3.x']) {
       expect(() => parseValue('ipaddr', t)).toThrow(ValueError);
     }
   });

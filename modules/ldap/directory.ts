@@ -68,8 +68,21 @@ const MAX_SHAPES = 256;
 export class SearchShapes {
   private readonly byAttrs = new WeakMap<readonly string[], Map<string, SearchShape>>();
 
+  /** The shape used last, and what it was for (the user search, request after request). */
+  private last?: { readonly spec: SearchSpec; readonly shape: SearchShape };
+
   /** A search request message (throws on a filter that does not parse). */
   message(s: SearchSpec): SearchMessage {
+    const l = this.last;
+    if (l && l.spec.attrs === s.attrs && l.spec.base === s.base && l.spec.scope === s.scope && l.spec.timeLimit === s.timeLimit && l.spec.deref === s.deref) {
+      return new SearchMessage(l.shape, encodeFilter(s.filter));
+    }
+    const shape = this.shape(s);
+    this.last = { spec: s, shape };
+    return new SearchMessage(shape, encodeFilter(s.filter));
+  }
+
+  private shape(s: SearchSpec): SearchShape {
     let shapes = this.byAttrs.get(s.attrs);
     if (!shapes) this.byAttrs.set(s.attrs, (shapes = new Map()));
     const key = `${s.scope}|${s.deref ?? 'never'}|${s.timeLimit ?? 0}|${s.base}`;
@@ -78,7 +91,7 @@ export class SearchShapes {
       if (shapes.size >= MAX_SHAPES) shapes.clear();
       shapes.set(key, (shape = new SearchShape({ ...s, attrs: [...s.attrs] })));
     }
-    return new SearchMessage(shape, encodeFilter(s.filter));
+    return shape;
   }
 }
 
@@ -200,7 +213,11 @@ class Call implements Waiter<LdapConn>, Op {
   backlogTimer?: ReturnType<typeof setTimeout>;
   private conn?: LdapConn;
   private trunk?: Trunk<LdapConn>;
-  private timer?: ReturnType<typeof setTimeout>;
+  /** In {@link Deadlines} while on a connection: when `res_timeout` runs out, and the neighbours. */
+  deadline = 0;
+  prevDue?: Call;
+  nextDue?: Call;
+  due = false;
   /** Servers tried, in order (usually one). */
   private readonly tried: Server[] = [];
   private finished = false;
@@ -243,7 +260,8 @@ class Call implements Waiter<LdapConn>, Op {
     if (this.finished) return;
     this.conn = c;
     c.send(this);
-    this.timer = setTimeout(() => this.onTimeout(), this.dirs.resTimeout);
+    // (send may have failed the connection and moved the operation on already)
+    if (this.conn === c && !this.finished) this.dirs.deadlines.add(this, this.sent + this.dirs.resTimeout);
   }
 
   fail(why: string): void {
@@ -252,7 +270,7 @@ class Call implements Waiter<LdapConn>, Op {
 
   // Op
   done(r: MessageResponse): void {
-    clearTimeout(this.timer);
+    this.dirs.deadlines.remove(this);
     this.conn = undefined;
     if (this.finished) return;
     this.finished = true;
@@ -260,7 +278,7 @@ class Call implements Waiter<LdapConn>, Op {
   }
 
   connFailed(reason: string): void {
-    clearTimeout(this.timer);
+    this.dirs.deadlines.remove(this);
     this.conn = undefined;
     this.next(reason);
   }
@@ -268,13 +286,14 @@ class Call implements Waiter<LdapConn>, Op {
   /** Leaves a zombie connection for another server (the operation is abandoned there). */
   moveOn(c: LdapConn, why: string): void {
     if (this.conn !== c || this.finished) return;
-    clearTimeout(this.timer);
+    this.dirs.deadlines.remove(this);
     c.forget(this);
     this.conn = undefined;
     this.next(why);
   }
 
-  private onTimeout(): void {
+  /** `res_timeout` ran out on the connection (called by {@link Deadlines}). */
+  onTimeout(): void {
     const c = this.conn;
     if (!c || this.finished) return;
     c.counters.timeouts++;
@@ -288,7 +307,7 @@ class Call implements Waiter<LdapConn>, Op {
   /** The request was cancelled: out of the backlog, or abandoned on its connection. */
   cancel(): void {
     if (this.finished) return;
-    clearTimeout(this.timer);
+    this.dirs.deadlines.remove(this);
     this.trunk?.unqueue(this);
     if (this.conn) this.conn.forget(this);
     this.conn = undefined;
@@ -299,8 +318,63 @@ class Call implements Waiter<LdapConn>, Op {
   private finish(e: Error): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.timer);
+    this.dirs.deadlines.remove(this);
     this.reject(e);
+  }
+}
+
+/**
+ * The `res_timeout` of the operations on connections, without a timer each: every operation gets the
+ * same timeout, so deadlines come in the order operations start, and a list in that order with one
+ * timer (for its head) does. An operation leaves the list when it finishes.
+ */
+class Deadlines {
+  private head?: Call;
+  private tail?: Call;
+  private timer?: ReturnType<typeof setTimeout>;
+  private timerAt = 0;
+
+  add(c: Call, at: number): void {
+    if (c.due) this.remove(c);
+    c.deadline = at;
+    c.due = true;
+    c.prevDue = this.tail;
+    c.nextDue = undefined;
+    if (this.tail) this.tail.nextDue = c;
+    else this.head = c;
+    this.tail = c;
+    if (!this.timer) this.arm(at);
+  }
+
+  remove(c: Call): void {
+    if (!c.due) return;
+    c.due = false;
+    if (c.prevDue) c.prevDue.nextDue = c.nextDue;
+    else this.head = c.nextDue;
+    if (c.nextDue) c.nextDue.prevDue = c.prevDue;
+    else this.tail = c.prevDue;
+    c.prevDue = c.nextDue = undefined;
+    if (!this.head && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private arm(at: number): void {
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, at - Date.now()));
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    // Out of order only if the clock went back: a deadline is never more than res_timeout away.
+    while (this.head && this.head.deadline <= now) {
+      const c = this.head;
+      this.remove(c);
+      c.onTimeout();
+    }
+    if (this.head && !this.timer) this.arm(Math.max(this.head.deadline, this.timerAt));
   }
 }
 
@@ -309,6 +383,8 @@ export class Directories {
   readonly servers: Server[];
   readonly counters = { fail_fast: 0, failover: 0, cancelled: 0 };
   readonly resTimeout: number;
+  /** The `res_timeout` of every operation on a connection. */
+  readonly deadlines = new Deadlines();
   readonly selection: ServerSelection;
   /** sticky: the server in use; round_robin: where the next operation starts. */
   private cursor = 0;

@@ -92,7 +92,8 @@ export function mapAttributes(map: readonly MapItem[], extra: readonly (string |
 /** Values of an attribute of an entry, as text (`dn` is the entry's DN). */
 export function entryValues(e: Entry, attr: string): string[] {
   if (attr === 'dn') return [e.dn];
-  return (e.attrs.get(attr.toLowerCase()) ?? []).map((b) => b.toString('utf8'));
+  // The map's names are lower case already: look them up as they are first.
+  return (e.attrs.get(attr) ?? e.attrs.get(attr.toLowerCase()) ?? []).map((b) => b.toString('utf8'));
 }
 
 function listOf(request: Request, l: ListName): Pair[] {

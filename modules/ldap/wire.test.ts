@@ -17,6 +17,9 @@ describe('ldap wire: search requests', () => {
     ['escaped value', 'ou=people,dc=example,dc=com', 'sub', '(uid=a\\2a\\28\\29\\5cb)', attrs, 0],
     ['empty value', 'dc=example,dc=com', 'one', '(uid=)', ['1.1'], 0],
     ['presence', '', 'base', '(objectClass=*)', ['1.1'], 0],
+    ['non-ASCII value, value with =', 'dc=example,dc=com', 'sub', '(member=cn=\u00e9t\u00e9,dc=x)', ['cn'], 0],
+    ['hyphen and digits in the name', 'dc=example,dc=com', 'sub', '(x-a1=z)', ['cn'], 0],
+    ['ordering and approximate', 'dc=example,dc=com', 'sub', '(&(uidNumber>=10)(cn~=ab)(cn<=z))', ['cn'], 0],
     ['and/or/substring', 'dc=example,dc=com', 'sub', '(&(objectClass=groupOfNames)(|(member=uid=a,dc=x)(cn=ad*min)))', ['cn'], 20],
     ['long base and list (long-form lengths)', `ou=${'x'.repeat(300)},dc=example,dc=com`, 'children', '(cn=y)', Array.from({ length: 40 }, (_, i) => `attr${i}`), 1],
   ];
@@ -36,6 +39,11 @@ describe('ldap wire: search requests', () => {
     expect(f.toString('hex')).toBe(`a30b0402636e0405c3a974c3a9`);
   });
 
+  it('encodes equality filters with attribute options and OIDs (which ldapts does not parse)', () => {
+    expect(encodeFilter('(cn;lang-en=x)').toString('hex')).toBe(`a3${'0f'}040a${Buffer.from('cn;lang-en').toString('hex')}040178`);
+    expect(encodeFilter('(2.5.4.3=y)').toString('hex')).toBe(`a30c0407${Buffer.from('2.5.4.3').toString('hex')}040179`);
+  });
+
   it('encodes simple binds like ldapts', () => {
     for (const [dn, pw] of [['uid=john,ou=people,dc=example,dc=com', 'secret'], ['cn=é', ''], [`uid=${'u'.repeat(200)}`, 'p'.repeat(300)]]) {
       for (const id of [1, 200, 0x7fffffff]) {
@@ -49,6 +57,8 @@ describe('ldap wire: search requests', () => {
   it('refuses filters that do not parse', () => {
     expect(() => encodeFilter('(uid=a')).toThrow();
     expect(() => encodeFilter('(uid=a\\zz)')).toThrow();
+    expect(() => encodeFilter('(uid=a)(')).toThrow();
+    expect(() => encodeFilter('(=a)')).toThrow();
   });
 });
 
@@ -123,6 +133,16 @@ describe('ldap wire: responses', () => {
       r.read(stream.subarray(cut + 1));
       expected(got);
     }
+  });
+
+  it('names attributes whatever their order and case from one entry to the next', () => {
+    const got: Response[] = [];
+    const r = new ResponseReader((m) => got.push(m));
+    r.read(entry(1, 'cn=a', { cn: ['a'], Mail: ['m'] }));
+    r.read(entry(2, 'cn=b', { mail: ['n'], CN: ['b'], sn: ['s'] }));
+    r.read(entry(3, 'cn=c', { cN: ['c'], mAIL: ['o'], sn: ['t'] }));
+    const names = got.map((m) => [...(m as Extract<Response, { kind: 'entry' }>).attrs].map(([k, v]) => `${k}=${v[0]}`).join(' '));
+    expect(names).toEqual(['cn=a mail=m', 'mail=n cn=b sn=s', 'cn=c mail=o sn=t']);
   });
 
   it('throws on bytes that are not LDAP', () => {

@@ -36,29 +36,39 @@ const BIND_REQUEST = 0x60;
 const SIMPLE_AUTH = 0x80;
 const EQUALITY = 0xa3;
 
-/** BER length octets of `n`. */
-function lengthBytes(n: number): number[] {
-  if (n < 0x80) return [n];
-  if (n < 0x100) return [0x81, n];
-  if (n < 0x10000) return [0x82, n >> 8, n & 0xff];
-  if (n < 0x1000000) return [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
-  return [0x84, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
-}
-
 /** Writes tag + length at `off`; returns the new offset. */
 function header(buf: Buffer, off: number, tag: number, len: number): number {
   buf[off++] = tag;
-  for (const b of lengthBytes(len)) buf[off++] = b;
+  if (len < 0x80) {
+    buf[off++] = len;
+    return off;
+  }
+  const n = len < 0x100 ? 1 : len < 0x10000 ? 2 : len < 0x1000000 ? 3 : 4;
+  buf[off++] = 0x80 | n;
+  for (let i = n - 1; i >= 0; i--) buf[off++] = (len >>> (8 * i)) & 0xff;
   return off;
 }
 
-const headerSize = (len: number) => 1 + lengthBytes(len).length;
+const headerSize = (len: number) => (len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : len < 0x1000000 ? 5 : 6);
 
 /** A TLV from a tag and content. */
 function tlv(tag: number, content: Buffer): Buffer {
   const out = Buffer.allocUnsafe(headerSize(content.length) + content.length);
   content.copy(out, header(out, 0, tag, content.length));
   return out;
+}
+
+/** Content octets of a message ID (1 … 2^31-1: positive, shortest two's complement form). */
+function idSize(v: number): number {
+  return v < 0x80 ? 1 : v < 0x8000 ? 2 : v < 0x800000 ? 3 : 4;
+}
+
+/** Writes the INTEGER TLV of a message ID at `off`; returns the new offset. */
+function writeId(buf: Buffer, off: number, v: number, size: number): number {
+  buf[off++] = INTEGER;
+  buf[off++] = size;
+  for (let i = size - 1; i >= 0; i--) buf[off++] = (v >>> (8 * i)) & 0xff;
+  return off;
 }
 
 /** An INTEGER (or ENUMERATED) value, two's complement, shortest form. */
@@ -112,13 +122,12 @@ export class SearchMessage {
 
   write(): Buffer {
     const { head, attrs } = this.shape;
-    const id = intContent(this.messageId);
+    const idLen = idSize(this.messageId);
     const opLen = head.length + this.filter.length + attrs.length;
-    const msgLen = 2 + id.length + headerSize(opLen) + opLen;
+    const msgLen = 2 + idLen + headerSize(opLen) + opLen;
     const out = Buffer.allocUnsafe(headerSize(msgLen) + msgLen);
     let off = header(out, 0, SEQUENCE, msgLen);
-    off = header(out, off, INTEGER, id.length);
-    off += id.copy(out, off);
+    off = writeId(out, off, this.messageId, idLen);
     off = header(out, off, SEARCH_REQUEST, opLen);
     off += head.copy(out, off);
     off += this.filter.copy(out, off);
@@ -133,17 +142,28 @@ export class BindMessage {
   private readonly op: Buffer;
 
   constructor(dn: string, password: string) {
-    const content = Buffer.concat([tlv(INTEGER, intContent(3)), tlv(OCTET_STRING, Buffer.from(dn, 'utf8')), tlv(SIMPLE_AUTH, Buffer.from(password, 'utf8'))]);
-    this.op = tlv(BIND_REQUEST, content);
+    // One buffer: version 3, name, simple password (a bind per request with Auth-Type ldap).
+    const dnLen = Buffer.byteLength(dn, 'utf8');
+    const pwLen = Buffer.byteLength(password, 'utf8');
+    const content = 3 + headerSize(dnLen) + dnLen + headerSize(pwLen) + pwLen;
+    const op = Buffer.allocUnsafe(headerSize(content) + content);
+    let off = header(op, 0, BIND_REQUEST, content);
+    op[off++] = INTEGER;
+    op[off++] = 1;
+    op[off++] = 3;
+    off = header(op, off, OCTET_STRING, dnLen);
+    off += op.write(dn, off, dnLen, 'utf8');
+    off = header(op, off, SIMPLE_AUTH, pwLen);
+    op.write(password, off, pwLen, 'utf8');
+    this.op = op;
   }
 
   write(): Buffer {
-    const id = intContent(this.messageId);
-    const msgLen = 2 + id.length + this.op.length;
+    const idLen = idSize(this.messageId);
+    const msgLen = 2 + idLen + this.op.length;
     const out = Buffer.allocUnsafe(headerSize(msgLen) + msgLen);
     let off = header(out, 0, SEQUENCE, msgLen);
-    off = header(out, off, INTEGER, id.length);
-    off += id.copy(out, off);
+    off = writeId(out, off, this.messageId, idLen);
     this.op.copy(out, off);
     return out;
   }
@@ -166,18 +186,52 @@ function filterValue(v: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * Where the `=` of a plain equality filter `(name=value)` is: a name of letters, digits and `-`
+ * starting with a letter, a value without `* ( ) \ NUL`. -1 for anything else (options, OIDs,
+ * escapes and other filters take the general path). One pass over the text, no allocation.
+ */
+function plainEquality(text: string): number {
+  const n = text.length;
+  if (n < 4 || text.charCodeAt(0) !== 0x28 || text.charCodeAt(n - 1) !== 0x29) return -1;
+  const c1 = text.charCodeAt(1) | 0x20;
+  if (c1 < 0x61 || c1 > 0x7a) return -1;
+  let i = 2;
+  for (; i < n - 1; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3d) break;
+    const l = c | 0x20;
+    if (!((l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d)) return -1;
+  }
+  if (i >= n - 1) return -1;
+  for (let j = i + 1; j < n - 1; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x2a || c === 0x28 || c === 0x29 || c === 0x5c || c === 0) return -1;
+  }
+  return i;
+}
+
+/** The equality filter of `attr` and the value bytes (or text), in one buffer. */
+function equality(attr: string, value: Buffer | string): Buffer {
+  const aLen = attr.length;
+  const vLen = typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+  const inner = headerSize(aLen) + aLen + headerSize(vLen) + vLen;
+  const out = Buffer.allocUnsafe(headerSize(inner) + inner);
+  let off = header(out, 0, EQUALITY, inner);
+  off = header(out, off, OCTET_STRING, aLen);
+  off += out.write(attr, off, aLen, 'latin1');
+  off = header(out, off, OCTET_STRING, vLen);
+  if (typeof value === 'string') out.write(value, off, vLen, 'utf8');
+  else value.copy(out, off);
+  return out;
+}
+
 /** Encodes RFC 4515 filter text as a BER Filter (throws on a filter that does not parse). */
 export function encodeFilter(text: string): Buffer {
+  const eq = plainEquality(text);
+  if (eq > 0) return equality(text.slice(1, eq), text.slice(eq + 1, text.length - 1));
   const m = EQUALITY_RE.exec(text);
-  if (m) {
-    const attr = tlv(OCTET_STRING, Buffer.from(m[1], 'utf8'));
-    const value = tlv(OCTET_STRING, filterValue(m[2]));
-    const out = Buffer.allocUnsafe(headerSize(attr.length + value.length) + attr.length + value.length);
-    const off = header(out, 0, EQUALITY, attr.length + value.length);
-    attr.copy(out, off);
-    value.copy(out, off + attr.length);
-    return out;
-  }
+  if (m) return equality(m[1], filterValue(m[2]));
   const w = new BerWriter({ size: 256 });
   FilterParser.parseString(text).write(w);
   return Buffer.from(w.buffer);
@@ -191,16 +245,26 @@ export type Response =
 
 class BerError extends Error {}
 
-/** Reads a length at `off` of `b` (within `end`); returns [length, offset after it]. */
-function readLength(b: Buffer, off: number, end: number): [number, number] {
+/**
+ * The length {@link readLength} and {@link expect} read last (they return the content offset and leave
+ * the length here: no [length, offset] array per TLV on the hot path).
+ */
+let tlvLen = 0;
+
+/** Reads a length at `off` of `b` (within `end`) into `tlvLen`; returns the offset after it. */
+function readLength(b: Buffer, off: number, end: number): number {
   if (off >= end) throw new BerError('truncated length');
   const first = b[off++];
-  if (first < 0x80) return [first, off];
+  if (first < 0x80) {
+    tlvLen = first;
+    return off;
+  }
   const n = first & 0x7f;
   if (n === 0 || n > 4 || off + n > end) throw new BerError('bad length');
   let len = 0;
   for (let i = 0; i < n; i++) len = len * 256 + b[off++];
-  return [len, off];
+  tlvLen = len;
+  return off;
 }
 
 /**
@@ -225,7 +289,8 @@ export class ResponseReader {
       if (buf[off] !== SEQUENCE) throw new BerError(`expected an LDAPMessage, got tag 0x${buf[off].toString(16)}`);
       const lb = buf[off + 1];
       if (lb >= 0x80 && buf.length - off < 2 + (lb & 0x7f)) break;
-      const [len, body] = readLength(buf, off + 1, buf.length);
+      const body = readLength(buf, off + 1, buf.length);
+      const len = tlvLen;
       if (body + len > buf.length) break;
       this.onMessage(decodeMessage(buf, body, body + len));
       off = body + len;
@@ -235,37 +300,75 @@ export class ResponseReader {
   }
 }
 
+/**
+ * Attribute types seen in entries, as their bytes and their lower-case text: a directory names the
+ * same attributes in the same order entry after entry, so a type is compared byte for byte with the
+ * one last seen at its position (then with the others) instead of being decoded and lower-cased again.
+ */
+const typeNames: { readonly raw: Buffer; readonly name: string }[] = [];
+/** Position of an attribute in its entry → index in `typeNames` of the type last seen there. */
+const lastAt: number[] = [];
+const MAX_TYPE_NAMES = 256;
+
+function sameBytes(raw: Buffer, b: Buffer, off: number, len: number): boolean {
+  if (raw.length !== len) return false;
+  for (let i = 0; i < len; i++) if (raw[i] !== b[off + i]) return false;
+  return true;
+}
+
+/** The lower-case type name at b[off, off+len), the `position`-th attribute of its entry. */
+function typeName(b: Buffer, off: number, len: number, position: number): string {
+  const hint = lastAt[position];
+  if (hint !== undefined && sameBytes(typeNames[hint].raw, b, off, len)) return typeNames[hint].name;
+  for (let i = 0; i < typeNames.length; i++) {
+    if (sameBytes(typeNames[i].raw, b, off, len)) {
+      if (position < MAX_TYPE_NAMES) lastAt[position] = i;
+      return typeNames[i].name;
+    }
+  }
+  const name = b.toString('latin1', off, off + len).toLowerCase();
+  if (typeNames.length < MAX_TYPE_NAMES) {
+    typeNames.push({ raw: Buffer.from(b.subarray(off, off + len)), name });
+    if (position < MAX_TYPE_NAMES) lastAt[position] = typeNames.length - 1;
+  }
+  return name;
+}
+
 /** Decodes one LDAPMessage whose content is b[off, end). */
 function decodeMessage(b: Buffer, off: number, end: number): Response {
   if (b[off] !== INTEGER) throw new BerError('no message ID');
-  let [len, p] = readLength(b, off + 1, end);
+  let p = readLength(b, off + 1, end);
+  let len = tlvLen;
   let messageId = 0;
   for (let i = 0; i < len; i++) messageId = messageId * 256 + b[p + i];
   p += len;
   const op = b[p];
-  [len, p] = readLength(b, p + 1, end);
-  const opEnd = p + len;
+  p = readLength(b, p + 1, end);
+  const opEnd = p + tlvLen;
   if (opEnd > end) throw new BerError('protocolOp overruns the message');
   if (op === OP.searchResEntry) {
-    const [dnLen, dnOff] = expect(b, p, opEnd, OCTET_STRING);
-    const dn = b.toString('utf8', dnOff, dnOff + dnLen);
-    const [aLen, aOff] = expect(b, dnOff + dnLen, opEnd, SEQUENCE);
+    const dnOff = expect(b, p, opEnd, OCTET_STRING);
+    const dnEnd = dnOff + tlvLen;
+    const dn = b.toString('utf8', dnOff, dnEnd);
+    const aOff = expect(b, dnEnd, opEnd, SEQUENCE);
+    const aEnd = aOff + tlvLen;
     const attrs = new Map<string, Buffer[]>();
-    const aEnd = aOff + aLen;
     let q = aOff;
-    while (q < aEnd) {
-      const [pLen, pOff] = expect(b, q, aEnd, SEQUENCE);
-      const pEnd = pOff + pLen;
-      const [tLen, tOff] = expect(b, pOff, pEnd, OCTET_STRING);
-      const type = b.toString('latin1', tOff, tOff + tLen).toLowerCase();
-      const [sLen, sOff] = expect(b, tOff + tLen, pEnd, SET);
+    for (let position = 0; q < aEnd; position++) {
+      const pOff = expect(b, q, aEnd, SEQUENCE);
+      const pEnd = pOff + tlvLen;
+      const tOff = expect(b, pOff, pEnd, OCTET_STRING);
+      const tEnd = tOff + tlvLen;
+      const type = typeName(b, tOff, tlvLen, position);
+      const sOff = expect(b, tEnd, pEnd, SET);
+      const sEnd = sOff + tlvLen;
       let values = attrs.get(type);
       if (!values) attrs.set(type, (values = []));
       let v = sOff;
-      while (v < sOff + sLen) {
-        const [vLen, vOff] = expect(b, v, sOff + sLen, OCTET_STRING);
-        values.push(b.subarray(vOff, vOff + vLen));
-        v = vOff + vLen;
+      while (v < sEnd) {
+        const vOff = expect(b, v, sEnd, OCTET_STRING);
+        v = vOff + tlvLen;
+        values.push(b.subarray(vOff, v));
       }
       q = pEnd;
     }
@@ -275,25 +378,26 @@ function decodeMessage(b: Buffer, off: number, end: number): Response {
     const uris: string[] = [];
     let q = p;
     while (q < opEnd) {
-      const [uLen, uOff] = expect(b, q, opEnd, OCTET_STRING);
-      uris.push(b.toString('utf8', uOff, uOff + uLen));
-      q = uOff + uLen;
+      const uOff = expect(b, q, opEnd, OCTET_STRING);
+      q = uOff + tlvLen;
+      uris.push(b.toString('utf8', uOff, q));
     }
     return { kind: 'ref', messageId, uris };
   }
   // Every other response starts with an LDAPResult: resultCode, matchedDN, diagnosticMessage.
-  const [cLen, cOff] = expect(b, p, opEnd, ENUMERATED);
+  const cOff = expect(b, p, opEnd, ENUMERATED);
+  len = tlvLen;
   let status = 0;
-  for (let i = 0; i < cLen; i++) status = status * 256 + b[cOff + i];
-  const [mLen, mOff] = expect(b, cOff + cLen, opEnd, OCTET_STRING);
-  const [eLen, eOff] = expect(b, mOff + mLen, opEnd, OCTET_STRING);
-  return { kind: 'result', messageId, op, status, errorMessage: b.toString('utf8', eOff, eOff + eLen) };
+  for (let i = 0; i < len; i++) status = status * 256 + b[cOff + i];
+  const mOff = expect(b, cOff + len, opEnd, OCTET_STRING);
+  const eOff = expect(b, mOff + tlvLen, opEnd, OCTET_STRING);
+  return { kind: 'result', messageId, op, status, errorMessage: tlvLen === 0 ? '' : b.toString('utf8', eOff, eOff + tlvLen) };
 }
 
-/** Expects `tag` at `off`; returns [content length, content offset], checked against `end`. */
-function expect(b: Buffer, off: number, end: number, tag: number): [number, number] {
+/** Expects `tag` at `off`; returns the content offset (its length in `tlvLen`), checked against `end`. */
+function expect(b: Buffer, off: number, end: number, tag: number): number {
   if (off >= end || b[off] !== tag) throw new BerError(`expected tag 0x${tag.toString(16)} at ${off}${off < end ? `, got 0x${b[off].toString(16)}` : ''}`);
-  const [len, p] = readLength(b, off + 1, end);
-  if (p + len > end) throw new BerError('value overruns its container');
-  return [len, p];
+  const p = readLength(b, off + 1, end);
+  if (p + tlvLen > end) throw new BerError('value overruns its container');
+  return p;
 }
