@@ -19,23 +19,46 @@
  * printed with the figures.
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 interface GenParams { ifname: string; count: number; rate: number; outstanding: number; hold: boolean; deadlineMs: number }
-interface GenResult { done: number; failed: number; firstMs: number; lastMs: number; setupMs: number[] }
+interface GenResult { done: number; failed: number; firstMs: number; lastMs: number; setupMs: { p50: number; p99: number; p999: number; max: number }; cpuMs: number; rssMB: number }
+interface Gen { result: GenResult; release(ratePerS: number): number }
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
 }
 
-// ---------------------------------------------------------------- the generator (worker thread)
+/** This process's resident set (all its threads: the control plane and the lcores), MB. */
+function rssMB(): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
 
-function generator(p: GenParams): GenResult {
+/** CPU seconds per thread of this process (by thread name; the lcores and the control plane apart). */
+function threadCpu(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const tick = 100; // USER_HZ
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const st = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      const secs = (Number(f[11]) + Number(f[12])) / tick;
+      const key = tid === String(process.pid) ? 'main' : name;
+      out[key] = (out[key] ?? 0) + secs;
+    } catch { /* thread gone */ }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the generator (a process in the client namespace)
+
+function generator(p: GenParams, progress: (m: { started: number; done: number; failed: number }) => void): Gen {
   const { openPacket } = require('../modules/pppoe_dpdk/native/index') as typeof import('../modules/pppoe_dpdk/native/index');
   const port = openPacket(p.ifname, { rcvbuf: 8 << 20, sndbuf: 8 << 20 });
   const SLOT = 2048;
@@ -54,7 +77,6 @@ function generator(p: GenParams): GenResult {
   const ipcpId = new Uint8Array(n);
   const sidOf = new Uint16Array(n);
   const ipOf = new Uint32Array(n);
-  const byS = new Int32Array(65536).fill(-1);
   const setup = new Float64Array(n);
   const acMac = new Uint8Array(6);
   const mine = port.mac;
@@ -141,10 +163,7 @@ function generator(p: GenParams): GenResult {
     if (state[c] >= 7) return;
     state[c] = 7;
     failed++;
-    if (sidOf[c]) {
-      byS[sidOf[c]] = -1;
-      end(start(c, acMac, 0x8863, 0xa7, sidOf[c]), 0); // PADT: the concentrator frees the session
-    }
+    if (sidOf[c]) end(start(c, acMac, 0x8863, 0xa7, sidOf[c]), 0); // PADT: the concentrator frees the session
   };
   const up = (c: number, now: number): void => {
     state[c] = 6;
@@ -153,7 +172,6 @@ function generator(p: GenParams): GenResult {
     if (!p.hold) {
       const f = start(c, acMac, 0x8863, 0xa7, sidOf[c]);
       end(f, 0);
-      byS[sidOf[c]] = -1;
       state[c] = 8;
     }
   };
@@ -199,7 +217,6 @@ function generator(p: GenParams): GenResult {
         } else if (code === 0x65 && state[c] === 2) { // PADS
           if (sid === 0) { fail(c); continue; }
           sidOf[c] = sid;
-          byS[sid] = c;
           state[c] = 3;
           lcpReq(c);
         } else if (code === 0xa7) {
@@ -207,7 +224,7 @@ function generator(p: GenParams): GenResult {
         }
         continue;
       }
-      if (type !== 0x8864 || byS[sid] !== c) continue;
+      if (type !== 0x8864 || sidOf[c] !== sid) continue; // a session is its client MAC and its session id
       const proto = (rx[pay] << 8) | rx[pay + 1];
       const pc = rx[pay + 2];
       const id = rx[pay + 3];
@@ -254,18 +271,48 @@ function generator(p: GenParams): GenResult {
     }
     if (now - lastProgress > 250) {
       lastProgress = now;
-      parentPort?.postMessage({ progress: { started, done, failed } });
+      progress({ started, done, failed });
     }
     if (done + failed >= n || now - tStart > p.deadlineMs) break;
     if (got === 0) port.wait(1);
   }
   flush();
-  port.close();
-  return { done, failed, firstMs, lastMs, setupMs: Array.from(setup.subarray(0, done)) };
+  const sorted = setup.subarray(0, done).sort();
+  const q = (x: number): number => (done ? Math.round(sorted[Math.min(done - 1, Math.floor(x * done))]! * 100) / 100 : NaN);
+  const cpu = process.cpuUsage();
+  const result: GenResult = { done, failed, firstMs, lastMs, setupMs: { p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1) },
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMB: Math.round(process.memoryUsage().rss / 1048576) };
+  /** PADT for every held session at `ratePerS`; returns how many. */
+  const release = (ratePerS: number): number => {
+    const t0r = performance.now();
+    let sent = 0;
+    for (let c = 0; c < n; c++) {
+      if (state[c] !== 6) continue;
+      end(start(c, acMac, 0x8863, 0xa7, sidOf[c]), 0);
+      state[c] = 8;
+      sent++;
+      if (txN === B) {
+        flush();
+        while (performance.now() - t0r < (sent * 1000) / ratePerS) port.recv(rx, SLOT, rxLen, B); // drain, pace
+      }
+    }
+    flush();
+    return sent;
+  };
+  return { result, release };
 }
 
-if (!isMainThread && (workerData as { gen?: GenParams })?.gen) {
-  parentPort!.postMessage({ result: generator((workerData as { gen: GenParams }).gen) });
+/** The generator process (in the client namespace): runs, reports, then waits for `release` or `exit`. */
+if (process.argv[2] === '--gen') {
+  const params = JSON.parse(process.argv[3]!) as GenParams;
+  const gen = generator(params, (m) => process.send!({ progress: m }));
+  process.send!({ result: gen.result });
+  process.on('message', (m: { release?: number }) => {
+    if (m.release) {
+      const n = gen.release(m.release);
+      process.send!({ released: n }, () => process.exit(0));
+    } else process.exit(0);
+  });
 }
 
 // ---------------------------------------------------------------- the bench (main thread)
@@ -283,19 +330,24 @@ async function main(): Promise<void> {
   const { Server } = require('../core/server/server') as typeof import('../core/server/server');
   const { pppoeDpdkApp } = require('../modules/pppoe_dpdk/app') as typeof import('../modules/pppoe_dpdk/app');
   const { BUILTIN_MODULES } = require('../modules/index') as typeof import('../modules/index');
+  const ROUNDS = Number(arg('rounds', '1'));
+  const RELEASE_RATE = Number(arg('release-rate', '50000'));
   const tag = `${process.pid % 100000}`;
   const acIf = `tbga${tag}`;
   const cliIf = `tbgc${tag}`;
+  const ns = `tbgn${tag}`;
   const sh = (...a: string[]) => execFileSync('ip', a, { stdio: 'ignore' });
+  sh('netns', 'add', ns);
   sh('link', 'add', acIf, 'type', 'veth', 'peer', 'name', cliIf);
+  sh('link', 'set', cliIf, 'netns', ns);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-pppoe-wire-bench-'));
   let server: InstanceType<typeof Server> | undefined;
   try {
-    for (const i of [acIf, cliIf]) {
-      fs.writeFileSync(`/proc/sys/net/ipv6/conf/${i}/disable_ipv6`, '1');
-      sh('link', 'set', i, 'up');
-    }
-    const maxSessions = Math.min(65534 / LCORES, Math.max(1024, HOLD ? COUNT + 16 : OUTSTANDING * 2)) | 0;
+    fs.writeFileSync(`/proc/sys/net/ipv6/conf/${acIf}/disable_ipv6`, '1');
+    sh('link', 'set', acIf, 'up');
+    sh('-n', ns, 'link', 'set', cliIf, 'up');
+    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1'], { stdio: 'ignore' });
+    const maxSessions = Math.ceil(Math.max(1024, HOLD ? COUNT * 1.05 + 64 : OUTSTANDING * 2) / LCORES);
     fs.writeFileSync(path.join(dir, 'users'), 'DEFAULT\tCleartext-Password := "secret"\n');
     fs.writeFileSync(path.join(dir, 'radiusd.conf'), `confdir = ${dir}
 modules {
@@ -340,50 +392,76 @@ app pppoe_dpdk bench {
       apps: new AppRegistry([...BUILTIN_APPS, pppoeDpdkApp as never]), modules: BUILTIN_MODULES,
     });
     await server.start();
-    const rssBefore = process.memoryUsage().rss;
-    const params: GenParams = { ifname: cliIf, count: COUNT, rate: RATE, outstanding: OUTSTANDING, hold: HOLD, deadlineMs: 30_000 + (COUNT / RATE) * 3000 };
-    const w = new Worker(__filename, { workerData: { gen: params } });
-    const result = await new Promise<GenResult>((resolve, reject) => {
-      w.on('message', (m: { progress?: { started: number; done: number; failed: number }; result?: GenResult }) => {
-        if (m.progress && !JSON_OUT) {
-          const { done, failed } = m.progress;
-          const f = (done + failed) / COUNT;
-          process.stderr.write(`\r[${'#'.repeat(Math.round(f * 30)).padEnd(30)}] ${(f * 100).toFixed(0).padStart(3)}% up ${done} failed ${failed}  `);
-        }
-        if (m.result) resolve(m.result);
+    const rssBefore = rssMB();
+    const cpuBefore = threadCpu();
+    const rounds: Array<Record<string, unknown>> = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const params: GenParams = { ifname: cliIf, count: COUNT, rate: RATE, outstanding: OUTSTANDING, hold: HOLD, deadlineMs: 30_000 + (COUNT / RATE) * 3000 };
+      const gen = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, __filename, '--gen', JSON.stringify(params)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const exited = new Promise<void>((r) => gen.on('exit', () => r()));
+      const result = await new Promise<GenResult>((resolve, reject) => {
+        gen.on('message', (m: { progress?: { started: number; done: number; failed: number }; result?: GenResult }) => {
+          if (m.progress && !JSON_OUT) {
+            const { done, failed } = m.progress;
+            const f = (done + failed) / COUNT;
+            process.stderr.write(`\r${ROUNDS > 1 ? `round ${round}/${ROUNDS} ` : ''}[${'#'.repeat(Math.round(f * 30)).padEnd(30)}] ${(f * 100).toFixed(0).padStart(3)}% up ${done} failed ${failed}  `);
+          }
+          if (m.result) resolve(m.result);
+        });
+        gen.on('error', reject);
+        gen.on('exit', (code) => reject(new Error(`generator exited with ${code}`)));
       });
-      w.on('error', reject);
-    });
-    if (!JSON_OUT) process.stderr.write('\n');
-    await new Promise((r) => setTimeout(r, 300));
-    const health = server.health().apps.find((a) => a.name === 'bench')?.health.detail as { total: Record<string, number> } | undefined;
-    const rssAfter = process.memoryUsage().rss;
-    const s = [...result.setupMs].sort((a, b) => a - b);
-    const q = (x: number): number => (s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(x * s.length))]! * 100) / 100 : NaN);
-    const secs = (result.lastMs - result.firstMs) / 1000;
-    const summary = {
-      count: COUNT, rate: RATE, outstanding: OUTSTANDING, lcores: LCORES, hold: HOLD, up: result.done, failed: result.failed,
-      setupsPerSecond: Math.round(result.done / secs), setupMs: { p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1) },
-      sessionsActive: health?.total.sessions_active,
-      concentrator: Object.fromEntries(['wire_padi', 'wire_pads', 'wire_ipcp_up', 'wire_discovery_limited', 'wire_auth_failed', 'ring_full_drops', 'pending_full_drops',
-        'mac_cap_drops', 'stalled_drops', 'timeout', 'wire_tx_drops', 'wire_rx_errors'].map((k) => [k, health?.total[k]])), rssMB: { before: Math.round(rssBefore / 1048576), after: Math.round(rssAfter / 1048576) },
-      loadavg: os.loadavg().map((x) => x.toFixed(2)),
-    };
-    if (JSON_OUT) console.log(JSON.stringify(summary, null, 2));
-    else {
-      console.log(`${summary.up} up, ${summary.failed} failed, ${summary.setupsPerSecond} setups/s; setup ms p50 ${summary.setupMs.p50} p99 ${summary.setupMs.p99} `
-        + `p99.9 ${summary.setupMs.p999} max ${summary.setupMs.max}; sessions held ${summary.sessionsActive}; RSS ${summary.rssMB.before} → ${summary.rssMB.after} MB `
-        + `(rate ${RATE}/s, outstanding ${OUTSTANDING}, lcores ${LCORES}, load ${summary.loadavg.join(' ')})`);
-      console.log(`concentrator: ${Object.entries(summary.concentrator).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      if (!JSON_OUT) process.stderr.write('\n');
+      await new Promise((r) => setTimeout(r, 500));
+      const cpuAfter = threadCpu();
+      const health = server.health().apps.find((a) => a.name === 'bench')?.health.detail as { total: Record<string, number> } | undefined;
+      const held = { rssMB: rssMB(), sessionsActive: health?.total.sessions_active };
+      let released: { rssMB: number; sessionsActive: number | undefined } | undefined;
+      if (HOLD && ROUNDS > 1) {
+        gen.send({ release: RELEASE_RATE });
+        await exited;
+        for (let k = 0; k < 100; k++) { // until the concentrator has closed them all
+          await new Promise((r) => setTimeout(r, 200));
+          const a = (server.health().apps.find((x) => x.name === 'bench')?.health.detail as { total: Record<string, number> } | undefined)?.total.sessions_active;
+          if (a === 0) break;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+        released = { rssMB: rssMB(), sessionsActive: (server.health().apps.find((x) => x.name === 'bench')?.health.detail as { total: Record<string, number> }).total.sessions_active };
+      } else {
+        gen.send({ exit: true });
+        await exited;
+      }
+      const secs = (result.lastMs - result.firstMs) / 1000;
+      const cpu = Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, Math.round((v - (cpuBefore[k] ?? 0)) * 10) / 10]));
+      const summary = {
+        round, count: COUNT, rate: RATE, outstanding: OUTSTANDING, lcores: LCORES, hold: HOLD, up: result.done, failed: result.failed,
+        setupsPerSecond: Math.round(result.done / secs), setupMs: result.setupMs, held, released,
+        cpuSeconds: { ...cpu, generator: Math.round(result.cpuMs / 100) / 10 }, generatorRssMB: result.rssMB, seconds: Math.round(secs * 10) / 10,
+        concentrator: Object.fromEntries(['wire_padi', 'wire_pads', 'wire_ipcp_up', 'wire_discovery_limited', 'wire_auth_failed', 'ring_full_drops', 'pending_full_drops',
+          'mac_cap_drops', 'stalled_drops', 'timeout', 'wire_tx_drops', 'wire_rx_errors', 'wire_ac_system_errors'].map((k) => [k, health?.total[k]])),
+        loadavg: os.loadavg().map((x) => x.toFixed(2)),
+      };
+      Object.assign(cpuBefore, cpuAfter);
+      rounds.push(summary);
+      if (!JSON_OUT) {
+        console.log(`${ROUNDS > 1 ? `round ${round}: ` : ''}${summary.up} up, ${summary.failed} failed, ${summary.setupsPerSecond} setups/s; setup ms p50 ${summary.setupMs.p50} p99 ${summary.setupMs.p99} `
+          + `p99.9 ${summary.setupMs.p999} max ${summary.setupMs.max}; sessions held ${held.sessionsActive}; concentrator RSS ${rssBefore} → ${held.rssMB} MB`
+          + `${released ? ` → ${released.rssMB} MB after releasing (${released.sessionsActive} left)` : ''}; generator RSS ${result.rssMB} MB `
+          + `(rate ${RATE}/s, outstanding ${OUTSTANDING}, lcores ${LCORES}, load ${summary.loadavg.join(' ')})`);
+        console.log(`  CPU s: ${Object.entries(summary.cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+        console.log(`  concentrator: ${Object.entries(summary.concentrator).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      }
     }
+    if (JSON_OUT) console.log(JSON.stringify({ rssBeforeMB: rssBefore, rounds }, null, 2));
   } finally {
     if (server) await server.stop();
     try { sh('link', 'del', acIf); } catch { /* gone */ }
+    try { sh('netns', 'del', ns); } catch { /* not made */ }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (isMainThread) {
+if (process.argv[2] !== '--gen') {
   main().then(() => process.exit(0), (e) => {
     console.error(e);
     process.exit(1);

@@ -924,7 +924,7 @@ export class PppoeEngine implements LcoreApp {
     const tx = this.tx;
     if (verdict === 4) {
       if ((t === 1 && l === 4) || (t === 5 && l === 6)) return 0;
-      tx.set(b.subarray(q, q + l), out);
+      copyRange(tx, out, b, q, q + l);
       return l;
     }
     if (t === 1) {
@@ -1080,7 +1080,7 @@ export class PppoeEngine implements LcoreApp {
     const clen = 4 + 1 + 16 + n.length;
     tx[f] = 1; tx[f + 1] = id; tx[f + 2] = clen >> 8; tx[f + 3] = clen & 255;
     tx[f + 4] = 16;
-    tx.set(this.challenge.subarray(slot * 16, slot * 16 + 16), f + 5);
+    copyRange(tx, f + 5, this.challenge, slot * 16, slot * 16 + 16);
     tx.set(n, f + 21);
     this.endPpp(f, clen);
     this.authDue[slot] = this.clock + this.w.restartMs;
@@ -1099,12 +1099,12 @@ export class PppoeEngine implements LcoreApp {
       tx[f] = ok ? 2 : 3;
       tx[f + 1] = papId >= 0 ? papId : this.authId[slot];
       tx[f + 4] = msgLen;
-      tx.set(msg.subarray(msgOff, msgOff + msgLen), f + 5);
+      copyRange(tx, f + 5, msg, msgOff, msgOff + msgLen);
       clen = 5 + msgLen;
     } else {
       tx[f] = ok ? 3 : 4;
       tx[f + 1] = this.authId[slot];
-      tx.set(msg.subarray(msgOff, msgOff + msgLen), f + 4);
+      copyRange(tx, f + 4, msg, msgOff, msgOff + msgLen);
       clen = 4 + msgLen;
     }
     tx[f + 2] = clen >> 8;
@@ -1168,13 +1168,13 @@ export class PppoeEngine implements LcoreApp {
         const tx = this.tx;
         let n = 4;
         if (verdict === 2) {
-          tx.set(b.subarray(p + 4, end), f + 4);
+          copyRange(tx, f + 4, b, p + 4, end);
           n = clen;
           for (let q = p + 4; q < end; q += b[q + 1]) if (b[q] === 1) for (let i = 0; i < 8; i++) this.v6Peer[slot * 8 + i] = b[q + 2 + i];
         } else {
           for (let q = p + 4; q < end; q += b[q + 1]) {
             const known = b[q] === 1 && b[q + 1] === 10;
-            if (verdict === 4 && !known) { tx.set(b.subarray(q, q + b[q + 1]), f + n); n += b[q + 1]; }
+            if (verdict === 4 && !known) { copyRange(tx, f + n, b, q, q + b[q + 1]); n += b[q + 1]; }
             if (verdict === 3 && known) {
               tx[f + n] = 1; tx[f + n + 1] = 10;
               do randomIfid(tx, f + n + 2); while (sameBytes(tx, f + n + 2, this.v6Ours, slot * 8, 8));
@@ -1232,7 +1232,7 @@ export class PppoeEngine implements LcoreApp {
     const tx = this.tx;
     tx[f] = 1; tx[f + 1] = this.v6Id[slot]; tx[f + 2] = 0; tx[f + 3] = 14;
     tx[f + 4] = 1; tx[f + 5] = 10;
-    tx.set(this.v6Ours.subarray(slot * 8, slot * 8 + 8), f + 6);
+    copyRange(tx, f + 6, this.v6Ours, slot * 8, slot * 8 + 8);
     this.endPpp(f, 14);
     this.v6Due[slot] = this.clock + this.w.restartMs;
     this.arm(slot, this.v6Due[slot]);
@@ -1267,7 +1267,7 @@ export class PppoeEngine implements LcoreApp {
     const want = !known ? 0 : t === 3 ? this.ip[slot] : t === 0x81 ? this.dns1[slot] : this.dns2[slot];
     if (verdict === 4) {
       if (known && want !== 0) return 0;
-      tx.set(b.subarray(q, q + l), out);
+      copyRange(tx, out, b, q, q + l);
       return l;
     }
     if (readU32(b, q + 2) === want) return 0;
@@ -1297,7 +1297,7 @@ export class PppoeEngine implements LcoreApp {
     const b = this.rx;
     let n = 4;
     if (verdict === 2) {
-      tx.set(b.subarray(p + 4, p + clen), f + 4);
+      copyRange(tx, f + 4, b, p + 4, p + clen);
       n = clen;
     } else {
       for (let q = p + 4; q < p + clen; q += b[q + 1]) n += filter(slot, verdict, q, f + n);
@@ -1366,7 +1366,7 @@ export class PppoeEngine implements LcoreApp {
     const n = 8 + dataLen;
     tx[f] = code; tx[f + 1] = id; tx[f + 2] = n >> 8; tx[f + 3] = n & 255;
     writeU32(tx, f + 4, this.lcpFlags[slot] & NO_MAGIC ? 0 : this.ourMagic[slot]);
-    if (dataLen > 0) tx.set(this.rx.subarray(dataOff, dataOff + dataLen), f + 8);
+    if (dataLen > 0) copyRange(tx, f + 8, this.rx, dataOff, dataOff + dataLen);
     this.endPpp(f, n);
   }
 
@@ -1376,7 +1376,7 @@ export class PppoeEngine implements LcoreApp {
     const tx = this.tx;
     const n = 4 + len;
     tx[f] = code; tx[f + 1] = id; tx[f + 2] = n >> 8; tx[f + 3] = n & 255;
-    if (data && len > 0) tx.set(data.subarray(off, off + len), f + 4);
+    if (data && len > 0) copyRange(tx, f + 4, data, off, off + len);
     this.endPpp(f, n);
   }
 
@@ -1387,7 +1387,7 @@ export class PppoeEngine implements LcoreApp {
     const keep = Math.min(plen, this.peerMru[slot] - 4);
     const n = 4 + keep;
     tx[f] = 8; tx[f + 1] = this.seq++ & 255; tx[f + 2] = n >> 8; tx[f + 3] = n & 255;
-    tx.set(this.rx.subarray(pay, pay + keep), f + 4); // the rejected protocol number, then its packet
+    copyRange(tx, f + 4, this.rx, pay, pay + keep); // the rejected protocol number, then its packet
     this.endPpp(f, n);
     this.lc.count(C.wire_protocol_rejects);
   }
@@ -1441,7 +1441,7 @@ export class PppoeEngine implements LcoreApp {
     tx.set(this.uplink!.mac, o + 6);
     tx[o + 12] = 0x08; tx[o + 13] = 0x00;
     const q = o + 14;
-    tx.set(b.subarray(p, p + total), q);
+    tx.set(b.subarray(p, p + total), q); // whole packets: one native copy
     tx[q + 8]--;
     ipChecksum(tx, q, ihl);
     let n = 14 + total;
@@ -1702,8 +1702,11 @@ export class PppoeEngine implements LcoreApp {
     if (this.txCount === BATCH) this.flush();
     const o = this.txOff[this.txCount];
     const tx = this.tx;
-    for (let i = 0; i < 6; i++) tx[o + i] = dstBuf[dstOff + i];
-    tx.set(this.port.mac, o + 6);
+    const own = this.port.mac;
+    for (let i = 0; i < 6; i++) {
+      tx[o + i] = dstBuf[dstOff + i];
+      tx[o + 6 + i] = own[i];
+    }
     let p = o + 12;
     if (sv) {
       tx[p] = (tpid || 0x88a8) >> 8; tx[p + 1] = (tpid || 0x88a8) & 255; tx[p + 2] = sv >> 8; tx[p + 3] = sv & 255;
@@ -1728,7 +1731,7 @@ export class PppoeEngine implements LcoreApp {
     tx[f - 1] = plen & 255;
     let len = end - o;
     if (len < 60) {
-      tx.fill(0, end, o + 60);
+      for (let i = end; i < o + 60; i++) tx[i] = 0;
       len = 60;
     }
     this.txLen[this.txCount++] = len;
@@ -1737,7 +1740,7 @@ export class PppoeEngine implements LcoreApp {
   private tag(q: number, type: number, src: Uint8Array, off: number, len: number): number {
     const tx = this.tx;
     tx[q] = type >> 8; tx[q + 1] = type & 255; tx[q + 2] = len >> 8; tx[q + 3] = len & 255;
-    if (len > 0) tx.set(src.subarray(off, off + len), q + 4);
+    if (len > 0) copyRange(tx, q + 4, src, off, off + len);
     return q + 4 + len;
   }
 
@@ -1819,6 +1822,11 @@ function writeU32(b: Uint8Array, at: number, v: number): void {
   b[at + 1] = (v >>> 16) & 255;
   b[at + 2] = (v >>> 8) & 255;
   b[at + 3] = v & 255;
+}
+
+/** Copies src[start, end) to dst at `at` with a byte loop (no subarray view per copy on the frame path). */
+function copyRange(dst: Uint8Array, at: number, src: Uint8Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) dst[at++] = src[i];
 }
 
 /** Table size for `n` entries: a power of two ≥ 2n (load ≤ 0.5). */
