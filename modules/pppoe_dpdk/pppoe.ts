@@ -191,14 +191,14 @@ export class PppoeEngine implements LcoreApp {
     this.authProto = new Uint16Array(n);
     this.authId = new Uint8Array(n);
     this.authCount = new Uint8Array(n);
-    this.authDue = new Float64Array(n);
+    this.authDue = this.lcpDue; // one array for the three negotiation timers: LCP, AUTH and NETWORK never overlap
     this.challenge = new Uint8Array(n * 16);
     this.user = new Uint8Array(n * USER_INLINE);
     this.userLen = new Uint8Array(n);
     this.ipcpFlags = new Uint8Array(n);
     this.ipcpId = new Uint8Array(n);
     this.ipcpCount = new Uint8Array(n);
-    this.ipcpDue = new Float64Array(n);
+    this.ipcpDue = this.lcpDue;
     this.ip = new Uint32Array(n);
     this.dns1 = new Uint32Array(n);
     this.dns2 = new Uint32Array(n);
