@@ -187,7 +187,7 @@ function main(): void {
     if (!JSON_OUT) {
       console.log(`round ${round}: ${r.up} up (${r.sessionsActive} held), ${r.failed} failed, ${r.setupsPerSecond} setups/s in one thread; setup ms p50 ${r.setupMs.p50} `
         + `p99 ${r.setupMs.p99} p99.9 ${r.setupMs.p999}; RSS start ${rssStart} MB, tables allocated ${rssTables} MB, ${r.sessionsActive} held ${rssHeld} MB, `
-        + `released ${rssReleased} MB (${left} left); concentrator tables ${r.concentratorTablesMB} MB (${r.bytesPerSession} B/session), client arrays ~${r.clientArraysMB} MB, `
+        + `released ${rssReleased} MB (${left} left); frames dropped by the in-memory wire ${r.wireDrops}; concentrator tables ${r.concentratorTablesMB} MB (${r.bytesPerSession} B/session), client arrays ~${r.clientArraysMB} MB, `
         + `heap used ${r.heapUsedMB} MB; load ${r.loadavg.join(' ')}`);
     }
   }
