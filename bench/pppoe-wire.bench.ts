@@ -149,7 +149,7 @@ app pppoe_dpdk bench {
     const cpuBefore = threadCpu();
     const rounds: Array<Record<string, unknown>> = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const params: GenParams = { ifname: cliIf, count: COUNT, rate: RATE, outstanding: OUTSTANDING, hold: HOLD, deadlineMs: 30_000 + (COUNT / RATE) * 3000 };
+      const params: GenParams = { ifname: cliIf, count: COUNT, rate: RATE, outstanding: OUTSTANDING, hold: HOLD, deadlineMs: 60_000 + (COUNT / Math.min(RATE, 500)) * 1000 }; // no faster than 500/s assumed
       const gen = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, __filename, '--gen', JSON.stringify(params)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const exited = new Promise<void>((r) => gen.on('exit', () => r()));
       const result = await new Promise<GenResult>((resolve, reject) => {

@@ -58,6 +58,7 @@ const TICK_MS = 100;
 const WHEEL = 1024; // buckets of TICK_MS: one turn = 102.4 s
 const USER_INLINE = 32; // User-Name bytes kept per slot; longer names go to a map
 const SID_SPACE = 65534; // PPPoE session ids 1 … 0xFFFE
+const U32_MAX = 0xffffffff;
 const SLOT = 2048; // receive slot (frames up to 2044 bytes)
 const TX_SLOT = 1536;
 const BATCH = 32;
@@ -105,8 +106,8 @@ export class PppoeEngine implements LcoreApp {
   private readonly echoDue: Float64Array;
   private readonly echoMiss: Uint8Array;
   private readonly lastData: Float64Array;
-  private readonly idleMs: Float64Array;
-  private readonly interimMs: Float64Array;
+  private readonly idleMs: Uint32Array; // ms, at most U32_MAX (49.7 days)
+  private readonly interimMs: Uint32Array;
   private readonly interimDue: Float64Array;
   private readonly startAt: Float64Array;
   /** Octets and packets: [inOctets, outOctets, inPackets, outPackets] per slot (in = from the client). */
@@ -114,8 +115,8 @@ export class PppoeEngine implements LcoreApp {
   // per-session rate limits (bytes/s; 0 = none) and token buckets (up = from the client)
   private readonly rateUp: Float64Array;
   private readonly rateDown: Float64Array;
-  private readonly tokUp: Float64Array;
-  private readonly tokDown: Float64Array;
+  private readonly tokUp: Float32Array; // bytes (a burst: float precision is plenty)
+  private readonly tokDown: Float32Array;
   private readonly tokAt: Float64Array;
   /**
    * Sessions by client MAC (RFC 2516 keys a session by the two MACs and the session id; one session per client MAC
@@ -205,15 +206,15 @@ export class PppoeEngine implements LcoreApp {
     this.echoDue = new Float64Array(n);
     this.echoMiss = new Uint8Array(n);
     this.lastData = new Float64Array(n);
-    this.idleMs = new Float64Array(n);
-    this.interimMs = new Float64Array(n);
+    this.idleMs = new Uint32Array(n);
+    this.interimMs = new Uint32Array(n);
     this.interimDue = new Float64Array(n);
     this.startAt = new Float64Array(n);
     this.traffic = new Float64Array(n * 4);
     this.rateUp = new Float64Array(n);
     this.rateDown = new Float64Array(n);
-    this.tokUp = new Float64Array(n);
-    this.tokDown = new Float64Array(n);
+    this.tokUp = new Float32Array(n);
+    this.tokDown = new Float32Array(n);
     this.tokAt = new Float64Array(n);
     this.macBits = tableBits(n);
     this.macTab = new Int32Array(1 << this.macBits);
@@ -318,9 +319,9 @@ export class PppoeEngine implements LcoreApp {
       this.ip[slot] = ip;
       this.dns1[slot] = dv.getUint32(respOff + RESP.DNS1, true) || this.w.dns[0] || 0;
       this.dns2[slot] = dv.getUint32(respOff + RESP.DNS2, true) || this.w.dns[1] || 0;
-      this.idleMs[slot] = dv.getUint32(respOff + RESP.IDLE_TIMEOUT, true) * 1000;
+      this.idleMs[slot] = Math.min(U32_MAX, dv.getUint32(respOff + RESP.IDLE_TIMEOUT, true) * 1000);
       this.setRates(slot, dv.getUint32(respOff + RESP.RATE_UP, true), dv.getUint32(respOff + RESP.RATE_DOWN, true));
-      this.interimMs[slot] = interimOf(u8, respOff) * 1000 || this.w.interimMs;
+      this.interimMs[slot] = Math.min(U32_MAX, interimOf(u8, respOff) * 1000 || this.w.interimMs);
       this.authReply(slot, true, this.replyMsg, 0, msgLen);
       this.phase[slot] = NETWORK;
       this.ipcpFlags[slot] = 0;
@@ -365,7 +366,7 @@ export class PppoeEngine implements LcoreApp {
       this.setRates(slot, rateUp >= 0 ? rateUp : this.rateUp[slot] * 8, rateDown >= 0 ? rateDown : this.rateDown[slot] * 8);
     }
     if (idleTimeout >= 0) {
-      this.idleMs[slot] = idleTimeout * 1000;
+      this.idleMs[slot] = Math.min(U32_MAX, idleTimeout * 1000);
       this.rearm(slot);
     }
     if (sessionTimeout >= 0) this.lc.setSessionTimeout(sid, sessionTimeout);
