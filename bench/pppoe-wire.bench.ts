@@ -1,22 +1,17 @@
 /**
- * A synthetic PPPoE client generator over a veth, against `app pppoe_dpdk` with `wire { }` (issue 17 §6):
+ * Full PPPoE session setups on a veth against the daemon (issue 17 §6):
  *
  *   npm run build && sudo node dist/bench/pppoe-wire.bench.js [--count 20000] [--rate 2000] [--outstanding 2000]
- *        [--hold] [--lcores 1] [--json]
+ *        [--hold] [--rounds 1] [--release-rate 50000] [--lcores 1] [--json]
  *
- * Root (veth, AF_PACKET). The bench makes a veth pair, starts an in-process `Server` with a `files` + `pap` site
- * (local policy: one DEFAULT entry) and `app pppoe_dpdk` on one end, and runs the generator in a worker thread on
- * the other end with our AF_PACKET addon. Each client has its own MAC and plays, as fast as the concentrator
- * answers: PADI → PADO → PADR (AC-Cookie, Host-Uniq) → PADS → LCP (acks the AC's request, its own MRU + magic
- * acked) → PAP → IPCP (0.0.0.0, Nak → the reply's address, acks the AC's request) → up; then PADT at once, or with
- * `--hold` keeps the session (RSS is measured with every session held). New clients start at `--rate` per second
- * with at most `--outstanding` unfinished at a time (open loop up to that cap). Setup time: PADI sent → both IPCP
- * directions acked. Reported: setups per second (first PADI → last setup), p50/p99/p99.9/max of the setup time,
- * failures (no answer within 10 s, Nak, PADT), the process RSS before and after, and the load average. A
- * progress bar goes to stderr.
- *
- * Everything (the daemon's main thread, its lcore, the generator) shares this machine's cores; the load average is
- * printed with the figures.
+ * Root (namespace, veth, AF_PACKET). The bench makes a namespace and a veth pair, starts an in-process `Server`
+ * with a `files` + `pap` site (local policy: one DEFAULT entry) and `app pppoe_dpdk` on its end, and runs the
+ * synthetic clients (`pppoe-clients.ts`) in a separate Node process inside the namespace, with our AF_PACKET addon
+ * on the other end. Reported per round: setups per second (first PADI → last setup), p50/p99/p99.9/max of the
+ * setup time, failures, the concentrator process's RSS (all its threads) before and with the sessions held, the
+ * generator's RSS, CPU seconds per thread (control plane, lcores, the rest, the generator) and the load average.
+ * With `--hold` the sessions stay up; with `--rounds M` as well, each round ends with every client sending PADT
+ * (`--release-rate` per second) and the RSS after the release is reported (the soak). A progress bar goes to stderr.
  */
 import 'reflect-metadata';
 import { execFileSync, spawn } from 'node:child_process';
