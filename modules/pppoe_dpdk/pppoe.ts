@@ -682,12 +682,13 @@ export class PppoeEngine implements LcoreApp {
     }
   }
 
+  /** The address now leads to `slot` (a newer session with the same address takes it over, as before with a Map). */
   private insertIp(slot: number): void {
-    if (this.findIp(this.ip[slot]) >= 0) return; // an address already up here keeps its first session
     const t = this.ipTab;
     const mask = t.length - 1;
-    let i = mixHash(this.ip[slot], this.ipBits);
-    while (t[i] !== 0) i = (i + 1) & mask;
+    const ip = this.ip[slot];
+    let i = mixHash(ip, this.ipBits);
+    while (t[i] !== 0 && this.ip[t[i] - 1] !== ip) i = (i + 1) & mask;
     t[i] = slot + 1;
   }
 
