@@ -290,7 +290,7 @@ ${body}
     const cases: [string, RegExp | null][] = [
       ['\tlcores = 2\n', null],
       ['\tring_size = 1000\n', /radiusd\.conf\[\d+\]: .*ring_size.*1000 is not a power of two/],
-      ['\tlcores = 32\n\tmax_sessions = 4096\n', /radiusd\.conf\[\d+\]: app pppoe_dpdk: lcores × max_sessions must be ≤ 65534/],
+      ['\tlcores = 32\n\tmax_sessions = 1048576\n', /radiusd\.conf\[\d+\]: app pppoe_dpdk: lcores × max_sessions must be ≤ 16777216/],
       ['\tring_size = 16\n\tburst = 32\n', /radiusd\.conf\[\d+\]: app pppoe_dpdk: burst \(32\) must not exceed ring_size \(16\)/],
     ];
     for (const [body, err] of cases) {

@@ -124,7 +124,7 @@ describe('app pppoe_dpdk in-process', () => {
     expect(parse('site = a\nring_size = 100')).toThrow(/x\.conf\[3\]: .*100 is not a power of two/);
     expect(parse('ring_size = 128')).toThrow(/x\.conf\[\d\]: .*site/);
     expect(parse('site = a\ntimeout = 2m')).toThrow(/x\.conf\[3\]: .*above the maximum/);
-    expect(parse('site = a\nlcores = 20\nmax_sessions = 4000')).toThrow(/x\.conf\[1\]: app pppoe_dpdk: lcores × max_sessions/);
+    expect(parse('site = a\nlcores = 20\nmax_sessions = 1000000')).toThrow(/x\.conf\[1\]: app pppoe_dpdk: lcores × max_sessions/);
     expect(parse('site = a\nsynthetic {\n\trate = 10\n}')().length).toBe(1);
   });
 });

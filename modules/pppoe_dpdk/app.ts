@@ -29,7 +29,7 @@ import { defineApp, type AppContext, type AppInstance, type AppSessionInfo, type
 import { ControlPlane, type AuthHandler, type LcoreSpawner } from './control-plane';
 import { pppoeCollector } from './metrics';
 import { sidOfAcctSessionId, startNas } from './nas';
-import { DEFAULT_SYNTHETIC, DEFAULT_WIRE, resolveOptions, type PppoeDpdkOptions, type WireOptions } from './options';
+import { DEFAULT_SYNTHETIC, DEFAULT_WIRE, MAX_TOTAL_SESSIONS, resolveOptions, type PppoeDpdkOptions, type WireOptions } from './options';
 import { ipv4ToU32, Kind, type AuthResult } from './records';
 import { MailOp, MailResult } from './shared';
 import { acctSessionId, accountingPairs, replyResult, requestPairs, resolveAcctAttrs, resolvePppoeAttrs, type AcctAttrs, type NasIdentity, type PppoeAttrs } from './radius-map';
@@ -102,7 +102,7 @@ export const PppoeDpdkConfig = conf.section({
   lcores: conf.integer({ default: 1, min: 1, max: 64, doc: 'Data-plane worker threads. Restart.' }),
   ring_size: powerOfTwo({ default: 1024, min: 2, max: 65536, doc: 'Slots per ring. Restart.' }),
   burst: conf.integer({ default: 32, min: 1, max: 65536, doc: 'Records per ring operation (≤ ring_size). Restart.' }),
-  max_sessions: conf.integer({ default: 4096, min: 1, max: 65534, doc: 'Sessions per lcore (lcores × max_sessions ≤ 65534). Restart.' }),
+  max_sessions: conf.integer({ default: 4096, min: 1, max: 1 << 22, doc: 'Sessions per lcore (lcores × max_sessions ≤ 16777216; PPPoE session ids are per client MAC, so more than 65534 is fine). Restart.' }),
   max_pending: conf.integer({ default: 0, min: 0, max: 1 << 20, doc: 'Pending-table entries per lcore (0 = 2 × ring_size). Restart.' }),
   session_pending_cap: conf.integer({ default: 1, min: 1, max: 16, doc: 'Pending requests per session. Restart.' }),
   mac_pending_cap: conf.integer({ default: 4, min: 1, max: 65536, doc: 'Pending requests per client MAC and lcore. Restart.' }),
@@ -153,8 +153,8 @@ function wireOf(w: NonNullable<PppoeDpdkConfig['wire']>): WireOptions {
 /** Checks across items (run at parse time, so `radiusd -C` catches them). */
 export function validateConfig(c: PppoeDpdkConfig): string | undefined {
   if (c.burst > c.ring_size) return `burst (${c.burst}) must not exceed ring_size (${c.ring_size})`;
-  if (c.lcores * c.max_sessions > 65534) {
-    return `lcores × max_sessions must be ≤ 65534 (PPPoE session ids are 16 bits), got ${c.lcores} × ${c.max_sessions} = ${c.lcores * c.max_sessions}`;
+  if (c.lcores * c.max_sessions > MAX_TOTAL_SESSIONS) {
+    return `lcores × max_sessions must be ≤ ${MAX_TOTAL_SESSIONS}, got ${c.lcores} × ${c.max_sessions} = ${c.lcores * c.max_sessions}`;
   }
   try {
     optionsOf(c);

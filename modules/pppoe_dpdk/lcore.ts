@@ -149,7 +149,7 @@ export class Lcore {
     this.sRateDown = new Uint32Array(n);
     this.sNat = new Uint8Array(n);
     this.sExpireAt = new Float64Array(n);
-    this.sCloseAt = new Float64Array(n);
+    this.sCloseAt = new Float64Array(opts.synthetic ? n : 0); // the synthetic source's hold only
     this.sFree = new Int32Array(n);
     for (let i = 0; i < n; i++) this.sFree[i] = n - 1 - i; // pop gives slot 0 first
     this.sFreeTop = n;
@@ -298,7 +298,7 @@ export class Lcore {
     this.sHead[slot] = EMPTY;
     this.sFramedIp[slot] = 0;
     this.sExpireAt[slot] = 0;
-    this.sCloseAt[slot] = 0;
+    if (this.sCloseAt.length) this.sCloseAt[slot] = 0;
     return this.sidBase + slot;
   }
 
@@ -600,7 +600,7 @@ export class Lcore {
         this.app.onExpired?.(this.sidBase + slot);
         this.closeSession(this.sidBase + slot);
         work++;
-      } else if (this.sCloseAt[slot] !== 0 && this.sCloseAt[slot] <= t) {
+      } else if (this.sCloseAt.length && this.sCloseAt[slot] !== 0 && this.sCloseAt[slot] <= t) {
         this.closeSession(this.sidBase + slot);
         work++;
       }

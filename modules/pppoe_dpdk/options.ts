@@ -102,7 +102,10 @@ export interface PppoeDpdkOptions {
   readonly ringSize: number;
   /** Records moved per burst on every ring operation. */
   readonly burst: number;
-  /** Session table size per lcore (sessions ids are partitioned between lcores, ≤ 65534 in total). */
+  /**
+   * Session table size per lcore (internal session ids are partitioned between lcores, ≤ MAX_TOTAL_SESSIONS in
+   * total; the PPPoE session id on the wire is keyed with the client MAC, so it does not bound this).
+   */
   readonly maxSessions: number;
   /** Pending-request table size per lcore (0 = 2 × ringSize). */
   readonly maxPending: number;
@@ -137,6 +140,12 @@ export interface PppoeDpdkOptions {
   /** Honour the CRASH/HANG commands (tests only). */
   readonly testHooks: boolean;
 }
+
+/**
+ * Sessions per process (lcores × maxSessions): internal ids are u32 in the records; this bound keeps a mistyped
+ * size from allocating tens of GB of tables (about 300 bytes per session).
+ */
+export const MAX_TOTAL_SESSIONS = 1 << 24;
 
 export const DEFAULT_SYNTHETIC: SyntheticOptions = Object.freeze({
   rate: 1000,
@@ -182,9 +191,9 @@ export function resolveOptions(input: Input = {}): PppoeDpdkOptions {
   int('ringSize', o.ringSize, 2, 1 << 16);
   if ((o.ringSize & (o.ringSize - 1)) !== 0) throw new RangeError(`pppoe_dpdk: ringSize must be a power of two, got ${o.ringSize}`);
   int('burst', o.burst, 1, o.ringSize);
-  int('maxSessions', o.maxSessions, 1, 65534);
-  if (o.lcores * o.maxSessions > 65534) {
-    throw new RangeError(`pppoe_dpdk: lcores × maxSessions must be ≤ 65534 (PPPoE session ids are 16 bits, 0 and 0xFFFF reserved), got ${o.lcores * o.maxSessions}`);
+  int('maxSessions', o.maxSessions, 1, 1 << 22);
+  if (o.lcores * o.maxSessions > MAX_TOTAL_SESSIONS) {
+    throw new RangeError(`pppoe_dpdk: lcores × maxSessions must be ≤ ${MAX_TOTAL_SESSIONS}, got ${o.lcores * o.maxSessions}`);
   }
   int('maxPending', o.maxPending, 0, 1 << 20);
   int('sessionPendingCap', o.sessionPendingCap, 1, 16);

@@ -13,7 +13,7 @@ import { C, CP_BLOCK_BYTES, CP_F_BEAT, LcoreBlock } from './shared';
 const AC = Uint8Array.of(2, 0xac, 0, 0, 0, 1);
 const CLIENT = Uint8Array.of(2, 0xc1, 0, 0, 0, 7);
 
-function harness(extra: { ipv6cp?: boolean } = {}) {
+function harness(extra: { ipv6cp?: boolean } = {}, lcoreId = 0) {
   const wire = { ...DEFAULT_WIRE, interface: 'test0', cookieSecret: 'a-cookie-secret-of-some-length', localAddress: 0x0a630001, dns: [0x0a630035], ...extra };
   const o = resolveOptions({ ringSize: 16, burst: 8, maxSessions: 64, wire });
   const block = LcoreBlock.create();
@@ -23,7 +23,7 @@ function harness(extra: { ipv6cp?: boolean } = {}) {
   const resp = SpscRing.create(o.ringSize, RECORD_SIZE);
   let t = 1_000_000;
   cp.f64[CP_F_BEAT] = t;
-  const lc = new Lcore(0, o, block, cp, SpscRing.attach(req.sab), SpscRing.attach(resp.sab));
+  const lc = new Lcore(lcoreId, o, block, cp, SpscRing.attach(req.sab), SpscRing.attach(resp.sab));
   const inbox: Uint8Array[] = [];
   const sent: Uint8Array[] = [];
   const port: FramePort = {
@@ -76,9 +76,9 @@ function harness(extra: { ipv6cp?: boolean } = {}) {
 }
 
 /** An Ethernet frame from the client: optional 802.1Q tag, PPPoE header, payload. */
-function frame(dst: Uint8Array, type: number, code: number, sid: number, payload: number[], vlan = 0): Uint8Array {
+function frame(dst: Uint8Array, type: number, code: number, sid: number, payload: number[], vlan = 0, src = CLIENT): Uint8Array {
   const tag = vlan ? [0x81, 0x00, vlan >> 8, vlan & 255] : [];
-  return Uint8Array.from([...dst, ...CLIENT, ...tag, type >> 8, type & 255, 0x11, code, sid >> 8, sid & 255, payload.length >> 8, payload.length & 255, ...payload]);
+  return Uint8Array.from([...dst, ...src, ...tag, type >> 8, type & 255, 0x11, code, sid >> 8, sid & 255, payload.length >> 8, payload.length & 255, ...payload]);
 }
 const tlv = (type: number, v: number[]) => [type >> 8, type & 255, v.length >> 8, v.length & 255, ...v];
 const BCAST = Uint8Array.of(255, 255, 255, 255, 255, 255);
@@ -181,6 +181,46 @@ describe('PPPoE engine (in-thread)', () => {
     out = h.step([sess(sid, 0xc021, 2, again.id, again.data)]).map(ppp);
     expect(out.map((p) => [p.proto, p.code])).toEqual([[0xc223, 1]]);
     expect(h.counters()).toMatchObject({ wire_lcp_up: 2, wire_padt_out: 0, sessions_closed: 0 });
+  });
+
+  it('sessions are keyed by client MAC and session id: ids beyond 16 bits wrap on the wire, another MAC with the same id is not the session', () => {
+    // lcore 1024 of 64-session lcores owns internal ids 65537 …: on the wire they are 3 …
+    const h = harness({}, 1024);
+    const sid = discover(h);
+    expect(sid).toBe(3);
+    const OTHER = Uint8Array.of(2, 0xc1, 0, 0, 0, 8);
+    const lcpReq = [1, 4, 5, 0xd4, 5, 6, 1, 2, 3, 4];
+    // the same session id from another MAC: not this session (no answer), and a PADT from it ends nothing
+    expect(h.step([frame(AC, 0x8864, 0, sid, [0xc0, 0x21, 1, 1, 0, 14, ...lcpReq], 100, OTHER)])).toEqual([]);
+    expect(h.step([frame(AC, 0x8863, 0xa7, sid, [], 100, OTHER)])).toEqual([]);
+    // the right MAC with another session id: dropped too
+    expect(h.step([sess(sid + 1, 0xc021, 1, 1, lcpReq)])).toEqual([]);
+    expect(h.counters()).toMatchObject({ wire_unknown_session: 1, wire_mac_mismatch: 1, wire_padt_in: 0, sessions_closed: 0 });
+    // the right pair: answered on the wire id
+    const out = h.step([sess(sid, 0xc021, 1, 2, lcpReq)]);
+    expect(out.map((f) => tags(f).sid)).toEqual([3, 3]);
+    expect(out.map(ppp).map((p) => p.code)).toEqual([1, 2]);
+    // the accounting and the control plane still see the internal id
+    expect(h.lc.sidBase).toBe(65537);
+    h.step([frame(AC, 0x8863, 0xa7, sid, [], 100)]);
+    expect(h.counters()).toMatchObject({ wire_padt_in: 1, sessions_closed: 1 });
+  });
+
+  it('timers: an unanswered LCP request is resent on the Restart timer up to Max-Configure, then the session ends (PADT)', () => {
+    const h = harness();
+    discover(h);
+    let resent = 0;
+    let padt = 0;
+    for (let i = 0; i < 40 && padt === 0; i++) {
+      for (const f of h.step([], 1000)) {
+        const type = f[12] === 0x81 ? (f[16] << 8) | f[17] : (f[12] << 8) | f[13];
+        if (type === 0x8863 && tags(f).code === 0xa7) padt++;
+        else if (ppp(f).proto === 0xc021 && ppp(f).code === 1) resent++;
+      }
+    }
+    expect(resent + 1).toBe(DEFAULT_WIRE.maxConfigure);
+    expect(padt).toBe(1);
+    expect(h.counters()).toMatchObject({ sessions_closed: 1, wire_padt_out: 1 });
   });
 
   it('CHAP and IPCP retransmissions keep their identifier: an answer to an earlier copy still counts', () => {

@@ -8,9 +8,11 @@
  * Framed-IP-Address of the reply. Accounting records (Start, Interim-Update, Stop) go through the same ring
  * (`Lcore.submitAcct`).
  *
- * Everything per session is a preallocated typed array indexed by the session's slot (sid − sidBase); frames are
- * parsed in place in the receive buffer and built in place in the transmit buffer. Timers are a scan of the
- * session table against the clock every `TICK_MS` (no timer objects). Discovery allocates a little (the cookie's
+ * Everything per session is a preallocated typed array indexed by the session's slot (sid − sidBase), with no
+ * object or closure per session; frames are parsed in place in the receive buffer and built in place in the
+ * transmit buffer. Sessions are found by client MAC (and the session id checked) through an open-addressing table
+ * of slot numbers. Timers are a wheel of `TICK_MS` buckets (intrusive lists in typed arrays, one wake-up time per
+ * slot), so a tick costs the slots that are due, not the table size. Discovery allocates a little (the cookie's
  * HMAC); the session path does not.
  */
 import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
@@ -53,6 +55,10 @@ const V6_UP = 32; // IPV6CP opened
 const V6_CLOSED = 64; // IPV6CP given up (rejected, terminated, or Max-Configure reached)
 
 const TICK_MS = 100;
+const WHEEL = 1024; // buckets of TICK_MS: one turn = 102.4 s
+const USER_INLINE = 32; // User-Name bytes kept per slot; longer names go to a map
+const SID_SPACE = 65534; // PPPoE session ids 1 … 0xFFFE
+const U32_MAX = 0xffffffff;
 const SLOT = 2048; // receive slot (frames up to 2044 bytes)
 const TX_SLOT = 1536;
 const BATCH = 32;
@@ -88,7 +94,7 @@ export class PppoeEngine implements LcoreApp {
   private readonly authCount: Uint8Array;
   private readonly authDue: Float64Array;
   private readonly challenge: Uint8Array;
-  private readonly user: Uint8Array; // User-Name for accounting (USER_MAX bytes per slot)
+  private readonly user: Uint8Array; // User-Name for accounting (USER_INLINE bytes per slot)
   private readonly userLen: Uint8Array;
   private readonly ipcpFlags: Uint8Array;
   private readonly ipcpId: Uint8Array;
@@ -100,8 +106,8 @@ export class PppoeEngine implements LcoreApp {
   private readonly echoDue: Float64Array;
   private readonly echoMiss: Uint8Array;
   private readonly lastData: Float64Array;
-  private readonly idleMs: Float64Array;
-  private readonly interimMs: Float64Array;
+  private readonly idleMs: Uint32Array; // ms, at most U32_MAX (49.7 days)
+  private readonly interimMs: Uint32Array;
   private readonly interimDue: Float64Array;
   private readonly startAt: Float64Array;
   /** Octets and packets: [inOctets, outOctets, inPackets, outPackets] per slot (in = from the client). */
@@ -109,11 +115,16 @@ export class PppoeEngine implements LcoreApp {
   // per-session rate limits (bytes/s; 0 = none) and token buckets (up = from the client)
   private readonly rateUp: Float64Array;
   private readonly rateDown: Float64Array;
-  private readonly tokUp: Float64Array;
-  private readonly tokDown: Float64Array;
+  private readonly tokUp: Float32Array; // bytes (a burst: float precision is plenty)
+  private readonly tokDown: Float32Array;
   private readonly tokAt: Float64Array;
-  /** Client MAC (48-bit number) → slot. */
-  private readonly byMac = new Map<number, number>();
+  /**
+   * Sessions by client MAC (RFC 2516 keys a session by the two MACs and the session id; one session per client MAC
+   * per lcore, so the MAC finds the slot and the session id is compared): open addressing with linear probing and
+   * backward-shift deletion, entries = slot + 1 (0 = empty), the key read from `mac` of the slot.
+   */
+  private readonly macTab: Int32Array;
+  private readonly macBits: number;
   // discovery token buckets per MAC hash
   private readonly discTokens = new Float64Array(MAC_BUCKETS);
   private readonly discAt = new Float64Array(MAC_BUCKETS);
@@ -136,7 +147,19 @@ export class PppoeEngine implements LcoreApp {
   private readonly gwMac = new Uint8Array(6);
   private gwKnown = false;
   private arpDue = 0;
-  private readonly byIp = new Map<number, number>();
+  /** Sessions that are up by address (uplink and ARP): same layout as `macTab`, the key read from `ip`. */
+  private readonly ipTab: Int32Array;
+  private readonly ipBits: number;
+  // the timer wheel: one wake-up time per slot (the earliest of its timers) in a bucket of TICK_MS; a slot whose
+  // wake-up lies beyond one turn stays in its bucket and is skipped until its turn comes
+  private readonly wake: Float64Array;
+  private readonly wNext: Int32Array;
+  private readonly wPrev: Int32Array;
+  private readonly wBucket: Int32Array; // -1 = not armed
+  private readonly wHead = new Int32Array(WHEEL).fill(-1);
+  private wheelTick = -1;
+  /** User-Name for accounting: USER_INLINE bytes per slot; longer names (rare) in a map. */
+  private readonly userLong = new Map<number, Uint8Array>();
   // IPV6CP (when enabled): state flags, our request id, retransmissions, interface identifiers (8 bytes per slot)
   private readonly v6Flags: Uint8Array;
   private readonly v6Id: Uint8Array;
@@ -169,30 +192,38 @@ export class PppoeEngine implements LcoreApp {
     this.authProto = new Uint16Array(n);
     this.authId = new Uint8Array(n);
     this.authCount = new Uint8Array(n);
-    this.authDue = new Float64Array(n);
+    this.authDue = this.lcpDue; // one array for the three negotiation timers: LCP, AUTH and NETWORK never overlap
     this.challenge = new Uint8Array(n * 16);
-    this.user = new Uint8Array(n * REQ.USER_MAX);
+    this.user = new Uint8Array(n * USER_INLINE);
     this.userLen = new Uint8Array(n);
     this.ipcpFlags = new Uint8Array(n);
     this.ipcpId = new Uint8Array(n);
     this.ipcpCount = new Uint8Array(n);
-    this.ipcpDue = new Float64Array(n);
+    this.ipcpDue = this.lcpDue;
     this.ip = new Uint32Array(n);
     this.dns1 = new Uint32Array(n);
     this.dns2 = new Uint32Array(n);
     this.echoDue = new Float64Array(n);
     this.echoMiss = new Uint8Array(n);
     this.lastData = new Float64Array(n);
-    this.idleMs = new Float64Array(n);
-    this.interimMs = new Float64Array(n);
+    this.idleMs = new Uint32Array(n);
+    this.interimMs = new Uint32Array(n);
     this.interimDue = new Float64Array(n);
     this.startAt = new Float64Array(n);
     this.traffic = new Float64Array(n * 4);
     this.rateUp = new Float64Array(n);
     this.rateDown = new Float64Array(n);
-    this.tokUp = new Float64Array(n);
-    this.tokDown = new Float64Array(n);
+    this.tokUp = new Float32Array(n);
+    this.tokDown = new Float32Array(n);
     this.tokAt = new Float64Array(n);
+    this.macBits = tableBits(n);
+    this.macTab = new Int32Array(1 << this.macBits);
+    this.ipBits = tableBits(n);
+    this.ipTab = new Int32Array(1 << this.ipBits);
+    this.wake = new Float64Array(n);
+    this.wNext = new Int32Array(n);
+    this.wPrev = new Int32Array(n);
+    this.wBucket = new Int32Array(n).fill(-1);
     this.acName = new Uint8Array(Buffer.from(w.acName, 'utf8'));
     this.serviceNames = w.serviceNames.map((s) => new Uint8Array(Buffer.from(s, 'utf8')));
     this.secret = Buffer.from(w.cookieSecret, 'utf8');
@@ -288,9 +319,9 @@ export class PppoeEngine implements LcoreApp {
       this.ip[slot] = ip;
       this.dns1[slot] = dv.getUint32(respOff + RESP.DNS1, true) || this.w.dns[0] || 0;
       this.dns2[slot] = dv.getUint32(respOff + RESP.DNS2, true) || this.w.dns[1] || 0;
-      this.idleMs[slot] = dv.getUint32(respOff + RESP.IDLE_TIMEOUT, true) * 1000;
+      this.idleMs[slot] = Math.min(U32_MAX, dv.getUint32(respOff + RESP.IDLE_TIMEOUT, true) * 1000);
       this.setRates(slot, dv.getUint32(respOff + RESP.RATE_UP, true), dv.getUint32(respOff + RESP.RATE_DOWN, true));
-      this.interimMs[slot] = interimOf(u8, respOff) * 1000 || this.w.interimMs;
+      this.interimMs[slot] = Math.min(U32_MAX, interimOf(u8, respOff) * 1000 || this.w.interimMs);
       this.authReply(slot, true, this.replyMsg, 0, msgLen);
       this.phase[slot] = NETWORK;
       this.ipcpFlags[slot] = 0;
@@ -334,7 +365,10 @@ export class PppoeEngine implements LcoreApp {
     if (rateUp >= 0 || rateDown >= 0) {
       this.setRates(slot, rateUp >= 0 ? rateUp : this.rateUp[slot] * 8, rateDown >= 0 ? rateDown : this.rateDown[slot] * 8);
     }
-    if (idleTimeout >= 0) this.idleMs[slot] = idleTimeout * 1000;
+    if (idleTimeout >= 0) {
+      this.idleMs[slot] = Math.min(U32_MAX, idleTimeout * 1000);
+      this.rearm(slot);
+    }
     if (sessionTimeout >= 0) this.lc.setSessionTimeout(sid, sessionTimeout);
     return true;
   }
@@ -348,7 +382,7 @@ export class PppoeEngine implements LcoreApp {
     const ul = this.userLen[slot];
     return {
       sid, lcore: this.lcoreId, mac: m, svlan: this.svlan[slot], cvlan: this.cvlan[slot], phase: PHASE_NAMES[this.phase[slot]],
-      user: Buffer.from(this.user.buffer, this.user.byteOffset + slot * REQ.USER_MAX, ul).toString('utf8'),
+      user: Buffer.from(ul > USER_INLINE ? this.userLong.get(slot)! : this.user.subarray(slot * USER_INLINE, slot * USER_INLINE + ul)).toString('utf8'),
       auth: this.authProto[slot] === Proto.PAP ? 'pap' : 'chap',
       ip: ipString(this.ip[slot]), dns: [this.dns1[slot], this.dns2[slot]].filter((x) => x !== 0).map(ipString),
       up: this.phase[slot] === UP, startedAt: this.startAt[slot], lastDataAt: this.lastData[slot],
@@ -402,6 +436,8 @@ export class PppoeEngine implements LcoreApp {
     const plen = (b[p + 4] << 8) | b[p + 5];
     const pay = p + 6;
     if (pay + plen > end) return;
+    // Every frame of a client MAC is handled by one lcore (every lcore sees every frame; see README).
+    if (this.lcores > 1 && macHash(b, off + 6) % this.lcores !== this.lcoreId) return;
     if (type === ETH_SESSION) {
       if (code === Code.SESSION) this.session(off, sid, pay, plen);
       return;
@@ -410,8 +446,6 @@ export class PppoeEngine implements LcoreApp {
       this.padt(off, sid);
       return;
     }
-    // Discovery is handled by one lcore per client MAC (every lcore sees every frame; see README).
-    if (this.lcores > 1 && macHash(b, off + 6) % this.lcores !== this.lcoreId) return;
     if (code === Code.PADI && bcast) this.padi(off, sv, cv, tpid, pay, plen);
     else if (code === Code.PADR && !bcast) this.padr(off, sv, cv, tpid, pay, plen);
   }
@@ -546,12 +580,11 @@ export class PppoeEngine implements LcoreApp {
       this.pads(off, sv, cv, tpid, 0, Tag.SERVICE_NAME_ERROR, SERVICE_UNAVAILABLE);
       return;
     }
-    const key = macKey(this.rx, off + 6);
-    const old = this.byMac.get(key);
-    if (old !== undefined) {
+    const old = this.findMac(this.rx, off + 6);
+    if (old >= 0) {
       if (this.phase[old] === LCP && this.svlan[old] === sv && this.cvlan[old] === cv) {
         // a retransmitted PADR (our PADS was lost): the same session again
-        this.pads(off, sv, cv, tpid, this.base + old, 0, null);
+        this.pads(off, sv, cv, tpid, this.wireSid(old), 0, null);
         return;
       }
       this.terminate(old, TermCause.USER_REQUEST, true);
@@ -564,8 +597,8 @@ export class PppoeEngine implements LcoreApp {
     }
     const slot = sid - this.base;
     this.initSession(slot, off + 6, sv, cv, tpid);
-    this.byMac.set(key, slot);
-    this.pads(off, sv, cv, tpid, sid, 0, null);
+    this.insertMac(slot);
+    this.pads(off, sv, cv, tpid, this.wireSid(slot), 0, null);
     this.sendLcpRequest(slot);
   }
 
@@ -582,9 +615,9 @@ export class PppoeEngine implements LcoreApp {
   }
 
   private padt(off: number, sid: number): void {
-    const slot = sid - this.base;
-    if (slot < 0 || slot >= this.max || this.phase[slot] === FREE) return;
-    if (!this.sameMac(slot, off + 6)) {
+    const slot = this.findMac(this.rx, off + 6);
+    if (slot < 0) return;
+    if (this.wireSid(slot) !== sid) {
       this.lc.count(C.wire_mac_mismatch);
       return;
     }
@@ -592,11 +625,138 @@ export class PppoeEngine implements LcoreApp {
     this.terminate(slot, TermCause.USER_REQUEST, false);
   }
 
-  private sameMac(slot: number, at: number): boolean {
+  /**
+   * The PPPoE session id on the wire for a slot: 1 … 65534, unique among this process's sessions while the
+   * process holds at most 65534 of them (then it equals the internal id), and beyond that unique per client MAC,
+   * which is all RFC 2516 asks (a session is keyed by both MACs and the id).
+   */
+  private wireSid(slot: number): number {
+    return ((this.base + slot - 1) % SID_SPACE) + 1;
+  }
+
+  // ---- the session tables (open addressing, slot + 1 per entry) ----
+
+  private findMac(b: Uint8Array, at: number): number {
+    const t = this.macTab;
+    const mask = t.length - 1;
     const m = this.mac;
-    const b = this.rx;
-    const s = slot * 6;
-    return m[s] === b[at] && m[s + 1] === b[at + 1] && m[s + 2] === b[at + 2] && m[s + 3] === b[at + 3] && m[s + 4] === b[at + 4] && m[s + 5] === b[at + 5];
+    for (let i = mixHash(macHash(b, at), this.macBits); ; i = (i + 1) & mask) {
+      const e = t[i];
+      if (e === 0) return -1;
+      const s = (e - 1) * 6;
+      if (m[s] === b[at] && m[s + 1] === b[at + 1] && m[s + 2] === b[at + 2] && m[s + 3] === b[at + 3] && m[s + 4] === b[at + 4] && m[s + 5] === b[at + 5]) return e - 1;
+    }
+  }
+
+  private insertMac(slot: number): void {
+    const t = this.macTab;
+    const mask = t.length - 1;
+    let i = mixHash(macHash(this.mac, slot * 6), this.macBits);
+    while (t[i] !== 0) i = (i + 1) & mask;
+    t[i] = slot + 1;
+  }
+
+  private deleteMac(slot: number): void {
+    const t = this.macTab;
+    const mask = t.length - 1;
+    let i = mixHash(macHash(this.mac, slot * 6), this.macBits);
+    for (; t[i] !== slot + 1; i = (i + 1) & mask) if (t[i] === 0) return;
+    // backward shift: pull later entries of the run into the hole when their home is not after it
+    for (let j = (i + 1) & mask; t[j] !== 0; j = (j + 1) & mask) {
+      const home = mixHash(macHash(this.mac, (t[j] - 1) * 6), this.macBits);
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        t[i] = t[j];
+        i = j;
+      }
+    }
+    t[i] = 0;
+  }
+
+  private findIp(ip: number): number {
+    const t = this.ipTab;
+    const mask = t.length - 1;
+    for (let i = mixHash(ip, this.ipBits); ; i = (i + 1) & mask) {
+      const e = t[i];
+      if (e === 0) return -1;
+      if (this.ip[e - 1] === ip) return e - 1;
+    }
+  }
+
+  /** The address now leads to `slot` (a newer session with the same address takes it over, as before with a Map). */
+  private insertIp(slot: number): void {
+    const t = this.ipTab;
+    const mask = t.length - 1;
+    const ip = this.ip[slot];
+    let i = mixHash(ip, this.ipBits);
+    while (t[i] !== 0 && this.ip[t[i] - 1] !== ip) i = (i + 1) & mask;
+    t[i] = slot + 1;
+  }
+
+  private deleteIp(slot: number): void {
+    const t = this.ipTab;
+    const mask = t.length - 1;
+    let i = mixHash(this.ip[slot], this.ipBits);
+    for (; t[i] !== slot + 1; i = (i + 1) & mask) if (t[i] === 0) return;
+    for (let j = (i + 1) & mask; t[j] !== 0; j = (j + 1) & mask) {
+      const home = mixHash(this.ip[t[j] - 1], this.ipBits);
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        t[i] = t[j];
+        i = j;
+      }
+    }
+    t[i] = 0;
+  }
+
+  // ---- the timer wheel ----
+
+  /** The slot wakes up at `due` at the latest (an earlier wake-up stays; the scan re-arms from its timers). */
+  private arm(slot: number, due: number): void {
+    if (this.wBucket[slot] >= 0) {
+      if (this.wake[slot] <= due) return;
+      this.unarm(slot);
+    }
+    this.wake[slot] = due;
+    let tk = Math.floor(due / TICK_MS);
+    if (tk <= this.wheelTick) tk = this.wheelTick + 1;
+    const b = tk & (WHEEL - 1);
+    const h = this.wHead[b];
+    this.wNext[slot] = h;
+    this.wPrev[slot] = -1;
+    if (h >= 0) this.wPrev[h] = slot;
+    this.wHead[b] = slot;
+    this.wBucket[slot] = b;
+  }
+
+  private unarm(slot: number): void {
+    const b = this.wBucket[slot];
+    if (b < 0) return;
+    const n = this.wNext[slot];
+    const p = this.wPrev[slot];
+    if (p >= 0) this.wNext[p] = n;
+    else this.wHead[b] = n;
+    if (n >= 0) this.wPrev[n] = p;
+    this.wBucket[slot] = -1;
+  }
+
+  /** Arms the slot at its earliest pending timer (none: not armed). */
+  private rearm(s: number): void {
+    const ph = this.phase[s];
+    if (ph === FREE) return;
+    const w = this.w;
+    let due = Infinity;
+    if (ph === LCP) {
+      if (!(this.lcpFlags[s] & OUR_ACKED)) due = this.lcpDue[s];
+    } else {
+      if (ph === AUTH) due = this.authDue[s];
+      if (ph === NETWORK && !(this.ipcpFlags[s] & OUR_ACKED)) due = Math.min(due, this.ipcpDue[s]);
+      if (w.ipv6cp && ph >= NETWORK && this.v6Count[s] > 0 && !(this.v6Flags[s] & (OUR_ACKED | V6_CLOSED))) due = Math.min(due, this.v6Due[s]);
+      if (w.echoIntervalMs > 0) due = Math.min(due, this.echoDue[s]);
+      if (ph === UP) {
+        if (this.idleMs[s] > 0) due = Math.min(due, this.lastData[s] + this.idleMs[s]);
+        if (this.interimMs[s] > 0) due = Math.min(due, this.interimDue[s]);
+      }
+    }
+    if (due !== Infinity) this.arm(s, due);
   }
 
   private initSession(slot: number, macOff: number, sv: number, cv: number, tpid: number): void {
@@ -627,13 +787,13 @@ export class PppoeEngine implements LcoreApp {
   // ---- PPP ----
 
   private session(off: number, sid: number, pay: number, plen: number): void {
-    const slot = sid - this.base;
-    if (slot < 0 || slot >= this.max) return; // another lcore's session
-    if (this.phase[slot] === FREE) {
+    // (client MAC, session id): the MAC finds the slot, the id must be the one this MAC was given
+    const slot = this.findMac(this.rx, off + 6);
+    if (slot < 0) {
       this.lc.count(C.wire_unknown_session);
       return;
     }
-    if (!this.sameMac(slot, off + 6)) {
+    if (this.wireSid(slot) !== sid) {
       this.lc.count(C.wire_mac_mismatch);
       return;
     }
@@ -766,7 +926,7 @@ export class PppoeEngine implements LcoreApp {
     const tx = this.tx;
     if (verdict === 4) {
       if ((t === 1 && l === 4) || (t === 5 && l === 6)) return 0;
-      tx.set(b.subarray(q, q + l), out);
+      copyRange(tx, out, b, q, q + l);
       return l;
     }
     if (t === 1) {
@@ -831,9 +991,13 @@ export class PppoeEngine implements LcoreApp {
     this.lc.count(C.wire_lcp_up);
     this.phase[slot] = AUTH;
     this.echoDue[slot] = this.clock + this.w.echoIntervalMs;
+    if (this.w.echoIntervalMs > 0) this.arm(slot, this.echoDue[slot]);
     this.authCount[slot] = 0;
     if (this.authProto[slot] === Proto.CHAP) this.sendChallenge(slot, true);
-    else this.authDue[slot] = this.clock + this.w.authTimeoutMs;
+    else {
+      this.authDue[slot] = this.clock + this.w.authTimeoutMs;
+      this.arm(slot, this.authDue[slot]);
+    }
   }
 
   private pap(slot: number, code: number, id: number, p: number, clen: number): void {
@@ -880,9 +1044,14 @@ export class PppoeEngine implements LcoreApp {
 
   private keepUser(slot: number, at: number, len: number): void {
     if (len > REQ.USER_MAX) len = REQ.USER_MAX;
-    const o = slot * REQ.USER_MAX;
-    for (let i = 0; i < len; i++) this.user[o + i] = this.rx[at + i];
     this.userLen[slot] = len;
+    if (len > USER_INLINE) {
+      this.userLong.set(slot, this.rx.slice(at, at + len));
+      return;
+    }
+    this.userLong.delete(slot);
+    const o = slot * USER_INLINE;
+    for (let i = 0; i < len; i++) this.user[o + i] = this.rx[at + i];
   }
 
   private submitted(slot: number, rc: number): void {
@@ -913,10 +1082,11 @@ export class PppoeEngine implements LcoreApp {
     const clen = 4 + 1 + 16 + n.length;
     tx[f] = 1; tx[f + 1] = id; tx[f + 2] = clen >> 8; tx[f + 3] = clen & 255;
     tx[f + 4] = 16;
-    tx.set(this.challenge.subarray(slot * 16, slot * 16 + 16), f + 5);
+    copyRange(tx, f + 5, this.challenge, slot * 16, slot * 16 + 16);
     tx.set(n, f + 21);
     this.endPpp(f, clen);
     this.authDue[slot] = this.clock + this.w.restartMs;
+    this.arm(slot, this.authDue[slot]);
     this.authCount[slot]++;
   }
 
@@ -931,12 +1101,12 @@ export class PppoeEngine implements LcoreApp {
       tx[f] = ok ? 2 : 3;
       tx[f + 1] = papId >= 0 ? papId : this.authId[slot];
       tx[f + 4] = msgLen;
-      tx.set(msg.subarray(msgOff, msgOff + msgLen), f + 5);
+      copyRange(tx, f + 5, msg, msgOff, msgOff + msgLen);
       clen = 5 + msgLen;
     } else {
       tx[f] = ok ? 3 : 4;
       tx[f + 1] = this.authId[slot];
-      tx.set(msg.subarray(msgOff, msgOff + msgLen), f + 4);
+      copyRange(tx, f + 4, msg, msgOff, msgOff + msgLen);
       clen = 4 + msgLen;
     }
     tx[f + 2] = clen >> 8;
@@ -1000,13 +1170,13 @@ export class PppoeEngine implements LcoreApp {
         const tx = this.tx;
         let n = 4;
         if (verdict === 2) {
-          tx.set(b.subarray(p + 4, end), f + 4);
+          copyRange(tx, f + 4, b, p + 4, end);
           n = clen;
           for (let q = p + 4; q < end; q += b[q + 1]) if (b[q] === 1) for (let i = 0; i < 8; i++) this.v6Peer[slot * 8 + i] = b[q + 2 + i];
         } else {
           for (let q = p + 4; q < end; q += b[q + 1]) {
             const known = b[q] === 1 && b[q + 1] === 10;
-            if (verdict === 4 && !known) { tx.set(b.subarray(q, q + b[q + 1]), f + n); n += b[q + 1]; }
+            if (verdict === 4 && !known) { copyRange(tx, f + n, b, q, q + b[q + 1]); n += b[q + 1]; }
             if (verdict === 3 && known) {
               tx[f + n] = 1; tx[f + n + 1] = 10;
               do randomIfid(tx, f + n + 2); while (sameBytes(tx, f + n + 2, this.v6Ours, slot * 8, 8));
@@ -1064,9 +1234,10 @@ export class PppoeEngine implements LcoreApp {
     const tx = this.tx;
     tx[f] = 1; tx[f + 1] = this.v6Id[slot]; tx[f + 2] = 0; tx[f + 3] = 14;
     tx[f + 4] = 1; tx[f + 5] = 10;
-    tx.set(this.v6Ours.subarray(slot * 8, slot * 8 + 8), f + 6);
+    copyRange(tx, f + 6, this.v6Ours, slot * 8, slot * 8 + 8);
     this.endPpp(f, 14);
     this.v6Due[slot] = this.clock + this.w.restartMs;
+    this.arm(slot, this.v6Due[slot]);
     this.v6Count[slot]++;
   }
 
@@ -1098,7 +1269,7 @@ export class PppoeEngine implements LcoreApp {
     const want = !known ? 0 : t === 3 ? this.ip[slot] : t === 0x81 ? this.dns1[slot] : this.dns2[slot];
     if (verdict === 4) {
       if (known && want !== 0) return 0;
-      tx.set(b.subarray(q, q + l), out);
+      copyRange(tx, out, b, q, q + l);
       return l;
     }
     if (readU32(b, q + 2) === want) return 0;
@@ -1110,11 +1281,12 @@ export class PppoeEngine implements LcoreApp {
   private ipcpMaybeUp(slot: number): void {
     if (this.phase[slot] !== NETWORK || (this.ipcpFlags[slot] & (OUR_ACKED | PEER_ACKED)) !== (OUR_ACKED | PEER_ACKED)) return;
     this.phase[slot] = UP;
-    this.byIp.set(this.ip[slot], slot);
+    this.insertIp(slot);
     this.lc.count(C.wire_ipcp_up);
     this.startAt[slot] = this.clock;
     this.lastData[slot] = this.clock;
     if (this.interimMs[slot] > 0) this.interimDue[slot] = this.clock + this.interimMs[slot];
+    this.rearm(slot); // Idle-Timeout and Interim-Update from now on
     this.accounting(slot, AcctStatus.START, 0);
   }
 
@@ -1127,7 +1299,7 @@ export class PppoeEngine implements LcoreApp {
     const b = this.rx;
     let n = 4;
     if (verdict === 2) {
-      tx.set(b.subarray(p + 4, p + clen), f + 4);
+      copyRange(tx, f + 4, b, p + 4, p + clen);
       n = clen;
     } else {
       for (let q = p + 4; q < p + clen; q += b[q + 1]) n += filter(slot, verdict, q, f + n);
@@ -1163,6 +1335,7 @@ export class PppoeEngine implements LcoreApp {
     tx[f] = 1; tx[f + 1] = this.lcpId[slot]; tx[f + 2] = n >> 8; tx[f + 3] = n & 255;
     this.endPpp(f, n);
     this.lcpDue[slot] = this.clock + this.w.restartMs;
+    this.arm(slot, this.lcpDue[slot]);
     this.lcpCount[slot]++;
   }
 
@@ -1181,6 +1354,7 @@ export class PppoeEngine implements LcoreApp {
     writeU32(tx, f + 6, this.w.localAddress);
     this.endPpp(f, 10);
     this.ipcpDue[slot] = this.clock + this.w.restartMs;
+    this.arm(slot, this.ipcpDue[slot]);
     this.ipcpCount[slot]++;
   }
 
@@ -1194,7 +1368,7 @@ export class PppoeEngine implements LcoreApp {
     const n = 8 + dataLen;
     tx[f] = code; tx[f + 1] = id; tx[f + 2] = n >> 8; tx[f + 3] = n & 255;
     writeU32(tx, f + 4, this.lcpFlags[slot] & NO_MAGIC ? 0 : this.ourMagic[slot]);
-    if (dataLen > 0) tx.set(this.rx.subarray(dataOff, dataOff + dataLen), f + 8);
+    if (dataLen > 0) copyRange(tx, f + 8, this.rx, dataOff, dataOff + dataLen);
     this.endPpp(f, n);
   }
 
@@ -1204,7 +1378,7 @@ export class PppoeEngine implements LcoreApp {
     const tx = this.tx;
     const n = 4 + len;
     tx[f] = code; tx[f + 1] = id; tx[f + 2] = n >> 8; tx[f + 3] = n & 255;
-    if (data && len > 0) tx.set(data.subarray(off, off + len), f + 4);
+    if (data && len > 0) copyRange(tx, f + 4, data, off, off + len);
     this.endPpp(f, n);
   }
 
@@ -1215,7 +1389,7 @@ export class PppoeEngine implements LcoreApp {
     const keep = Math.min(plen, this.peerMru[slot] - 4);
     const n = 4 + keep;
     tx[f] = 8; tx[f + 1] = this.seq++ & 255; tx[f + 2] = n >> 8; tx[f + 3] = n & 255;
-    tx.set(this.rx.subarray(pay, pay + keep), f + 4); // the rejected protocol number, then its packet
+    copyRange(tx, f + 4, this.rx, pay, pay + keep); // the rejected protocol number, then its packet
     this.endPpp(f, n);
     this.lc.count(C.wire_protocol_rejects);
   }
@@ -1269,7 +1443,7 @@ export class PppoeEngine implements LcoreApp {
     tx.set(this.uplink!.mac, o + 6);
     tx[o + 12] = 0x08; tx[o + 13] = 0x00;
     const q = o + 14;
-    tx.set(b.subarray(p, p + total), q);
+    tx.set(b.subarray(p, p + total), q); // whole packets: one native copy
     tx[q + 8]--;
     ipChecksum(tx, q, ihl);
     let n = 14 + total;
@@ -1298,14 +1472,14 @@ export class PppoeEngine implements LcoreApp {
         this.gwKnown = true;
       }
       // who answers: lcore 0 for our own address, the owning lcore for a session's address (proxy ARP)
-      if (op === 1 && ((target === u.address && this.lcoreId === 0) || this.byIp.has(target))) this.arp(2, sender, b, a + 8, target);
+      if (op === 1 && ((target === u.address && this.lcoreId === 0) || this.findIp(target) >= 0)) this.arp(2, sender, b, a + 8, target);
       return;
     }
     if (type !== 0x0800 || bcast) return;
     const p = off + 14;
     if ((b[p] >> 4) !== 4) return;
-    const slot = this.byIp.get(readU32(b, p + 16));
-    if (slot === undefined || this.phase[slot] !== UP) return; // another lcore's session, or none
+    const slot = this.findIp(readU32(b, p + 16));
+    if (slot < 0 || this.phase[slot] !== UP) return; // another lcore's session, or none
     const ihl = (b[p] & 15) * 4;
     const total = (b[p + 2] << 8) | b[p + 3];
     if (ihl < 20 || total < ihl || p + total > off + len || b[p + 8] <= 1 || total > this.peerMru[slot]) {
@@ -1402,62 +1576,83 @@ export class PppoeEngine implements LcoreApp {
 
   // ---- timers ----
 
+  /** The wheel's buckets from the last tick to now: every slot whose wake-up time has come runs its timers. */
   private tick(t: number): number {
     let work = 0;
+    const now = Math.floor(t / TICK_MS);
+    let tk = this.wheelTick < 0 ? now : this.wheelTick + 1;
+    if (now - tk >= WHEEL) tk = now - WHEEL + 1;
+    for (; tk <= now; tk++) {
+      this.wheelTick = tk;
+      let s = this.wHead[tk & (WHEEL - 1)];
+      while (s >= 0) {
+        const next = this.wNext[s];
+        if (this.wake[s] <= t) {
+          this.unarm(s);
+          work += this.timers(s, t);
+          this.rearm(s);
+        }
+        s = next;
+      }
+    }
+    return work;
+  }
+
+  /** The timers of one slot that are due at `t`. */
+  private timers(s: number, t: number): number {
+    let work = 0;
     const w = this.w;
-    for (let s = 0; s < this.max; s++) {
-      const ph = this.phase[s];
-      if (ph === FREE) continue;
-      if (ph === LCP) {
-        if (!(this.lcpFlags[s] & OUR_ACKED) && this.lcpDue[s] <= t) {
-          if (this.lcpCount[s] >= w.maxConfigure) this.terminate(s, TermCause.LOST_CARRIER, true);
-          else this.sendLcpRequest(s);
-          work++;
-        }
-        continue;
-      }
-      if (ph === AUTH && this.authDue[s] <= t) {
-        if (this.authProto[s] === Proto.CHAP && this.authCount[s] < w.maxConfigure) this.sendChallenge(s, false);
-        else this.terminate(s, TermCause.USER_ERROR, true);
-        work++;
-        continue;
-      }
-      if (w.ipv6cp && ph >= NETWORK && this.v6Count[s] > 0 && !(this.v6Flags[s] & (OUR_ACKED | V6_CLOSED)) && this.v6Due[s] <= t) {
-        // IPV6CP is optional: after Max-Configure it is given up, the session stays
-        if (this.v6Count[s] >= w.maxConfigure) this.v6Flags[s] |= V6_CLOSED;
-        else this.sendV6Request(s, false);
+    const ph = this.phase[s];
+    if (ph === FREE) return work;
+    if (ph === LCP) {
+      if (!(this.lcpFlags[s] & OUR_ACKED) && this.lcpDue[s] <= t) {
+        if (this.lcpCount[s] >= w.maxConfigure) this.terminate(s, TermCause.LOST_CARRIER, true);
+        else this.sendLcpRequest(s);
         work++;
       }
-      if (ph === NETWORK && !(this.ipcpFlags[s] & OUR_ACKED) && this.ipcpDue[s] <= t) {
-        if (this.ipcpCount[s] >= w.maxConfigure) this.terminate(s, TermCause.SERVICE_UNAVAILABLE, true);
-        else this.sendIpcpRequest(s, false);
+      return work;
+    }
+    if (ph === AUTH && this.authDue[s] <= t) {
+      if (this.authProto[s] === Proto.CHAP && this.authCount[s] < w.maxConfigure) this.sendChallenge(s, false);
+      else this.terminate(s, TermCause.USER_ERROR, true);
+      work++;
+      return work;
+    }
+    if (w.ipv6cp && ph >= NETWORK && this.v6Count[s] > 0 && !(this.v6Flags[s] & (OUR_ACKED | V6_CLOSED)) && this.v6Due[s] <= t) {
+      // IPV6CP is optional: after Max-Configure it is given up, the session stays
+      if (this.v6Count[s] >= w.maxConfigure) this.v6Flags[s] |= V6_CLOSED;
+      else this.sendV6Request(s, false);
+      work++;
+    }
+    if (ph === NETWORK && !(this.ipcpFlags[s] & OUR_ACKED) && this.ipcpDue[s] <= t) {
+      if (this.ipcpCount[s] >= w.maxConfigure) this.terminate(s, TermCause.SERVICE_UNAVAILABLE, true);
+      else this.sendIpcpRequest(s, false);
+      work++;
+      return work;
+    }
+    if (ph >= AUTH && w.echoIntervalMs > 0 && this.echoDue[s] <= t) {
+      if (this.echoMiss[s] >= w.echoFailures) {
+        this.lc.count(C.wire_echo_timeouts);
+        this.terminate(s, TermCause.LOST_CARRIER, true);
         work++;
-        continue;
+        return work;
       }
-      if (ph >= AUTH && w.echoIntervalMs > 0 && this.echoDue[s] <= t) {
-        if (this.echoMiss[s] >= w.echoFailures) {
-          this.lc.count(C.wire_echo_timeouts);
-          this.terminate(s, TermCause.LOST_CARRIER, true);
-          work++;
-          continue;
-        }
-        this.echoMiss[s]++;
-        this.echoDue[s] = t + w.echoIntervalMs;
-        this.sendEcho(s, 9, this.seq++ & 255, 0, 0);
+      this.echoMiss[s]++;
+      this.echoDue[s] = t + w.echoIntervalMs;
+      this.sendEcho(s, 9, this.seq++ & 255, 0, 0);
+      work++;
+    }
+    if (ph === UP) {
+      if (this.idleMs[s] > 0 && t - this.lastData[s] >= this.idleMs[s]) {
+        this.lc.count(C.wire_idle_timeouts);
+        this.terminate(s, TermCause.IDLE_TIMEOUT, true);
         work++;
+        return work;
       }
-      if (ph === UP) {
-        if (this.idleMs[s] > 0 && t - this.lastData[s] >= this.idleMs[s]) {
-          this.lc.count(C.wire_idle_timeouts);
-          this.terminate(s, TermCause.IDLE_TIMEOUT, true);
-          work++;
-          continue;
-        }
-        if (this.interimMs[s] > 0 && this.interimDue[s] <= t) {
-          this.interimDue[s] = t + this.interimMs[s];
-          this.accounting(s, AcctStatus.INTERIM, 0);
-          work++;
-        }
+      if (this.interimMs[s] > 0 && this.interimDue[s] <= t) {
+        this.interimDue[s] = t + this.interimMs[s];
+        this.accounting(s, AcctStatus.INTERIM, 0);
+        work++;
       }
     }
     return work;
@@ -1473,18 +1668,19 @@ export class PppoeEngine implements LcoreApp {
     if (this.phase[slot] === FREE) return;
     if (this.phase[slot] === UP) {
       this.accounting(slot, AcctStatus.STOP, cause);
-      if (this.byIp.get(this.ip[slot]) === slot) this.byIp.delete(this.ip[slot]);
+      this.deleteIp(slot);
     }
     if (tell && !acked && this.phase[slot] >= AUTH) this.sendPpp(slot, Proto.LCP, 5, this.seq++ & 255, null, 0, 0);
     if (tell || acked) this.sendPadt(slot);
+    this.deleteMac(slot);
+    this.unarm(slot);
     this.phase[slot] = FREE;
-    const key = macKey(this.mac, slot * 6);
-    if (this.byMac.get(key) === slot) this.byMac.delete(key);
+    if (this.userLen[slot] > USER_INLINE) this.userLong.delete(slot);
     this.lc.closeSession(this.base + slot);
   }
 
   private sendPadt(slot: number): void {
-    const f = this.startFrame(this.mac, slot * 6, this.svlan[slot], this.cvlan[slot], this.outerTpid[slot], ETH_DISCOVERY, Code.PADT, this.base + slot);
+    const f = this.startFrame(this.mac, slot * 6, this.svlan[slot], this.cvlan[slot], this.outerTpid[slot], ETH_DISCOVERY, Code.PADT, this.wireSid(slot));
     if (f < 0) return;
     this.endFrame(f, f);
     this.lc.count(C.wire_padt_out);
@@ -1494,7 +1690,9 @@ export class PppoeEngine implements LcoreApp {
     const tr = slot * 4;
     const t = this.clock;
     const secs = this.startAt[slot] > 0 ? Math.floor((t - this.startAt[slot]) / 1000) : 0;
-    const rc = this.lc.submitAcct(this.base + slot, this.user, slot * REQ.USER_MAX, this.userLen[slot], status, cause, this.ip[slot], this.traffic[tr], this.traffic[tr + 1],
+    const ul = this.userLen[slot];
+    const long = ul > USER_INLINE ? this.userLong.get(slot) : undefined;
+    const rc = this.lc.submitAcct(this.base + slot, long ?? this.user, long ? 0 : slot * USER_INLINE, ul, status, cause, this.ip[slot], this.traffic[tr], this.traffic[tr + 1],
       this.traffic[tr + 2], this.traffic[tr + 3], secs, this.startAt[slot]);
     this.lc.count(rc === 0 ? C.wire_acct_sent : C.wire_acct_refused);
   }
@@ -1506,8 +1704,11 @@ export class PppoeEngine implements LcoreApp {
     if (this.txCount === BATCH) this.flush();
     const o = this.txOff[this.txCount];
     const tx = this.tx;
-    for (let i = 0; i < 6; i++) tx[o + i] = dstBuf[dstOff + i];
-    tx.set(this.port.mac, o + 6);
+    const own = this.port.mac;
+    for (let i = 0; i < 6; i++) {
+      tx[o + i] = dstBuf[dstOff + i];
+      tx[o + 6 + i] = own[i];
+    }
     let p = o + 12;
     if (sv) {
       tx[p] = (tpid || 0x88a8) >> 8; tx[p + 1] = (tpid || 0x88a8) & 255; tx[p + 2] = sv >> 8; tx[p + 3] = sv & 255;
@@ -1532,7 +1733,7 @@ export class PppoeEngine implements LcoreApp {
     tx[f - 1] = plen & 255;
     let len = end - o;
     if (len < 60) {
-      tx.fill(0, end, o + 60);
+      for (let i = end; i < o + 60; i++) tx[i] = 0;
       len = 60;
     }
     this.txLen[this.txCount++] = len;
@@ -1541,13 +1742,13 @@ export class PppoeEngine implements LcoreApp {
   private tag(q: number, type: number, src: Uint8Array, off: number, len: number): number {
     const tx = this.tx;
     tx[q] = type >> 8; tx[q + 1] = type & 255; tx[q + 2] = len >> 8; tx[q + 3] = len & 255;
-    if (len > 0) tx.set(src.subarray(off, off + len), q + 4);
+    if (len > 0) copyRange(tx, q + 4, src, off, off + len);
     return q + 4 + len;
   }
 
   /** A session frame for `slot` with PPP protocol `proto`; returns the offset of the PPP packet (-1 = none). */
   private pppFrame(slot: number, proto: number): number {
-    const f = this.startFrame(this.mac, slot * 6, this.svlan[slot], this.cvlan[slot], this.outerTpid[slot], ETH_SESSION, Code.SESSION, this.base + slot);
+    const f = this.startFrame(this.mac, slot * 6, this.svlan[slot], this.cvlan[slot], this.outerTpid[slot], ETH_SESSION, Code.SESSION, this.wireSid(slot));
     this.tx[f] = proto >> 8;
     this.tx[f + 1] = proto & 255;
     return f + 2;
@@ -1625,9 +1826,21 @@ function writeU32(b: Uint8Array, at: number, v: number): void {
   b[at + 3] = v & 255;
 }
 
-/** The 48-bit MAC as a number (exact in a double). */
-export function macKey(b: Uint8Array, at: number): number {
-  return (b[at] * 0x10000 + ((b[at + 1] << 8) | b[at + 2])) * 0x1000000 + ((b[at + 3] << 16) | (b[at + 4] << 8) | b[at + 5]);
+/** Copies src[start, end) to dst at `at` with a byte loop (no subarray view per copy on the frame path). */
+function copyRange(dst: Uint8Array, at: number, src: Uint8Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) dst[at++] = src[i];
+}
+
+/** Table size for `n` entries: a power of two ≥ 2n (load ≤ 0.5). */
+function tableBits(n: number): number {
+  let b = 4;
+  while (1 << b < 2 * n) b++;
+  return b;
+}
+
+/** Fibonacci hashing: the top `bits` of the product (independent of the low bits that pick the lcore). */
+function mixHash(h: number, bits: number): number {
+  return Math.imul(h, 0x9e3779b1) >>> (32 - bits);
 }
 
 /** FNV-1a over the 6 bytes of a MAC (which lcore handles its discovery; its token bucket). */
