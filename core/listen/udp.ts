@@ -17,6 +17,7 @@ import cluster from 'node:cluster';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { META_SIZE, openUdp, putPeer, udpBackend, type BatchUdpSocket } from '../native/udp';
+import { workerShare } from '../server/cluster';
 import { normaliseAddress } from './clients';
 import { DedupTable } from './dedup';
 import { Ingest } from './ingest';
@@ -106,6 +107,9 @@ export class UdpListener implements Listener {
       bind: { address: host, port: this.config.port },
       // A cluster worker's non-exclusive bind: its own socket on the shared port.
       reusePort: cluster.isWorker && !this.config.exclusive,
+      // …and spread by packet ID over the workers, not by flow: a NAS (or load generator) with a few
+      // source ports would otherwise load one worker and leave the other idle.
+      spread: cluster.isWorker && !this.config.exclusive ? workerShare() : undefined,
       rcvbuf: this.config.recvBuff,
       sndbuf: this.config.sendBuff,
       // One byte over the packet limit, so an oversized datagram is seen (and dropped as too large).

@@ -40,6 +40,11 @@ export interface UdpOptions {
   connect?: { address: string; port: number };
   /** SO_REUSEPORT: several sockets (one per worker) on one port; the kernel spreads flows over them. */
   reusePort?: boolean;
+  /**
+   * With `reusePort`, the number of sockets in the group (N ≥ 2): the kernel hands each datagram to
+   * socket (byte 1 mod N), the RADIUS packet ID, instead of hashing the flow (addon only; see src/udp.c).
+   */
+  spread?: number;
   /** SO_RCVBUF / SO_SNDBUF to ask for (capped by net.core.rmem_max / wmem_max). */
   rcvbuf?: number;
   sndbuf?: number;
@@ -124,7 +129,7 @@ function openNative(a: Addon, o: UdpOptions): BatchUdpSocket {
     family: o.family ?? 4,
     bindAddress: o.bind?.address, bindPort: o.bind?.port,
     connectAddress: o.connect?.address, connectPort: o.connect?.port,
-    reusePort: o.reusePort, rcvbuf: o.rcvbuf, sndbuf: o.sndbuf, pktinfo: o.pktinfo,
+    reusePort: o.reusePort, spread: o.spread, rcvbuf: o.rcvbuf, sndbuf: o.sndbuf, pktinfo: o.pktinfo,
   }, buffer, lengths, meta, (count) => o.onMessages(sock, count));
   let closed = false;
   sock = {
