@@ -21,6 +21,7 @@ interface Addon {
   sendBatch(h: object, buffer: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number, meta: Buffer | null): number;
   info(h: object): SocketInfo;
   close(h: object): void;
+  md5(init: Int32Array, prefixLen: number, data: Uint8Array, start: number, end: number, out: Uint8Array, outOff: number): void;
 }
 
 /** What a socket is bound to, and the buffer sizes the kernel granted (Linux reports twice the asked size). */
@@ -107,6 +108,13 @@ function loadAddon(): Addon | null {
 /** `native` when the addon is built and loads, else `dgram`; `why` says why the fallback is used. */
 export function udpBackend(): { backend: 'native' | 'dgram'; why?: string } {
   return loadAddon() ? { backend: 'native' } : { backend: 'dgram', why: loadError };
+}
+
+/** The addon's MD5 (src/md5.c), the same contract as the JavaScript one in core/protocol/radius/crypto.ts; undefined without the addon. */
+export type NativeMd5 = Addon['md5'];
+export function nativeMd5(): NativeMd5 | undefined {
+  const a = loadAddon();
+  return a && typeof a.md5 === 'function' ? a.md5 : undefined;
 }
 
 /**

@@ -541,12 +541,15 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+napi_value tsr_js_md5(napi_env env, napi_callback_info info); /* md5.c */
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     { "create", NULL, js_create, NULL, NULL, NULL, napi_default, NULL },
     { "sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_default, NULL },
     { "info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
+    { "md5", NULL, tsr_js_md5, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
