@@ -109,7 +109,8 @@ export class UdpListener implements Listener {
       reusePort: cluster.isWorker && !this.config.exclusive,
       // …and spread by packet ID over the workers, not by flow: a NAS (or load generator) with a few
       // source ports would otherwise load one worker and leave the other idle.
-      spread: cluster.isWorker && !this.config.exclusive ? workerShare() : undefined,
+      // TSRADIUS_UDP_SPREAD=0 keeps the kernel's flow hash (for A/B measurements; see docs/multicore.md).
+      spread: cluster.isWorker && !this.config.exclusive && process.env.TSRADIUS_UDP_SPREAD !== '0' ? workerShare() : undefined,
       rcvbuf: this.config.recvBuff,
       sndbuf: this.config.sendBuff,
       // One byte over the packet limit, so an oversized datagram is seen (and dropped as too large).
