@@ -17,7 +17,6 @@ import cluster from 'node:cluster';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { META_SIZE, openUdp, putPeer, udpBackend, type BatchUdpSocket } from '../native/udp';
-import { workerShare } from '../server/cluster';
 import { normaliseAddress } from './clients';
 import { DedupTable } from './dedup';
 import { Ingest } from './ingest';
@@ -53,7 +52,11 @@ export class UdpListener implements Listener {
   private v6 = false;
   private readonly writer = (reply: Buffer, to: Endpoint): void => this.send(reply, to);
 
+  /** Processes sharing the port (cluster workers). */
+  private readonly share: number;
+
   constructor(readonly config: ListenerConfig, deps: ListenerDeps) {
+    this.share = deps.share ?? 1;
     this.ingest = new Ingest(config, deps, ['send_errors']);
     this.dedup = new DedupTable(config.cleanupDelay);
   }
@@ -110,7 +113,7 @@ export class UdpListener implements Listener {
       // …and spread by packet ID over the workers, not by flow: a NAS (or load generator) with a few
       // source ports would otherwise load one worker and leave the other idle.
       // TSRADIUS_UDP_SPREAD=0 keeps the kernel's flow hash (for A/B measurements; see docs/multicore.md).
-      spread: cluster.isWorker && !this.config.exclusive && process.env.TSRADIUS_UDP_SPREAD !== '0' ? workerShare() : undefined,
+      spread: cluster.isWorker && !this.config.exclusive && this.share > 1 && process.env.TSRADIUS_UDP_SPREAD !== '0' ? this.share : undefined,
       rcvbuf: this.config.recvBuff,
       sndbuf: this.config.sendBuff,
       // One byte over the packet limit, so an oversized datagram is seen (and dropped as too large).
