@@ -204,6 +204,11 @@ export interface ListenerDeps {
    * across restarts: core/listen/client-state.ts). Without it the listener logs it itself.
    */
   clientState?: import('./client-state').ClientStateSink;
+  /**
+   * Processes sharing this listener's port (cluster workers; default 1). A worker's native UDP socket joins
+   * their SO_REUSEPORT group, which then spreads packets over them by RADIUS ID (core/native/udp `spread`).
+   */
+  share?: number;
 }
 
 /** A running listener (UDP or TCP). */

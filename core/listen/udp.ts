@@ -52,7 +52,11 @@ export class UdpListener implements Listener {
   private v6 = false;
   private readonly writer = (reply: Buffer, to: Endpoint): void => this.send(reply, to);
 
+  /** Processes sharing the port (cluster workers). */
+  private readonly share: number;
+
   constructor(readonly config: ListenerConfig, deps: ListenerDeps) {
+    this.share = deps.share ?? 1;
     this.ingest = new Ingest(config, deps, ['send_errors']);
     this.dedup = new DedupTable(config.cleanupDelay);
   }
@@ -106,6 +110,10 @@ export class UdpListener implements Listener {
       bind: { address: host, port: this.config.port },
       // A cluster worker's non-exclusive bind: its own socket on the shared port.
       reusePort: cluster.isWorker && !this.config.exclusive,
+      // …and spread by packet ID over the workers, not by flow: a NAS (or load generator) with a few
+      // source ports would otherwise load one worker and leave the other idle.
+      // TSRADIUS_UDP_SPREAD=0 keeps the kernel's flow hash (for A/B measurements; see docs/multicore.md).
+      spread: cluster.isWorker && !this.config.exclusive && this.share > 1 && process.env.TSRADIUS_UDP_SPREAD !== '0' ? this.share : undefined,
       rcvbuf: this.config.recvBuff,
       sndbuf: this.config.sendBuff,
       // One byte over the packet limit, so an oversized datagram is seen (and dropped as too large).
@@ -113,13 +121,19 @@ export class UdpListener implements Listener {
       onMessages: (sock, n) => {
         this.inBatch = true;
         const meta = sock.meta!;
-        for (let i = 0; i < n; i++) {
+        const lengths = sock.lengths;
+        const slot = sock.slotSize;
+        // The slots are reused by the next batch: copy the whole batch into one new buffer (one allocation, not
+        // two per datagram); each request keeps a view of its own bytes.
+        let total = 0;
+        for (let i = 0; i < n; i++) total += lengths[i];
+        const copy = Buffer.allocUnsafe(total);
+        for (let i = 0, o = 0; i < n; o += lengths[i], i++) sock.buffer.copy(copy, o, i * slot, i * slot + lengths[i]);
+        for (let i = 0, o = 0; i < n; o += lengths[i], i++) {
           try {
             const at = i * META_SIZE;
-            // The slot is reused by the next batch; the request keeps its own copy.
-            const start = i * sock.slotSize;
-            const msg = Buffer.from(sock.buffer.subarray(start, start + sock.lengths[i]));
-            const src: Endpoint = { address: `${meta[at + 4]}.${meta[at + 5]}.${meta[at + 6]}.${meta[at + 7]}`, port: meta.readUInt16BE(at + 2) };
+            const msg = copy.subarray(o, o + lengths[i]);
+            const src: Endpoint = { address: this.peerText(meta, at), port: (meta[at + 2] << 8) | meta[at + 3] };
             this.ingest.packet(msg, src, local(), undefined, this.dedup, this.writer);
           } catch { this.ingest.counters.drop_internal++; }
         }
@@ -131,6 +145,35 @@ export class UdpListener implements Listener {
     this.local = { address: a.address, port: a.port };
   }
 
+  /** The last peer address seen (native path): most datagrams come from the same few NASes, so its text is reused. */
+  private lastPeer = -1;
+  private lastPeerText = '';
+
+  /** The IPv4 source of a meta record as text (the cached string when it is the last peer's). */
+  private peerText(meta: Buffer, at: number): string {
+    const v = ((meta[at + 4] << 24) | (meta[at + 5] << 16) | (meta[at + 6] << 8) | meta[at + 7]) >>> 0;
+    if (v !== this.lastPeer) {
+      this.lastPeer = v;
+      this.lastPeerText = `${meta[at + 4]}.${meta[at + 5]}.${meta[at + 6]}.${meta[at + 7]}`;
+    }
+    return this.lastPeerText;
+  }
+
+  /** Writes the IPv4 destination of a reply into a meta record (the last peer's without parsing its text). */
+  private putDest(at: number, to: Endpoint): void {
+    const m = this.outMeta;
+    if (to.address !== this.lastPeerText) { putPeer(m, at, to.address, to.port); return; }
+    const v = this.lastPeer;
+    m[at] = 4;
+    m[at + 1] = 0;
+    m[at + 2] = to.port >>> 8;
+    m[at + 3] = to.port & 255;
+    m[at + 4] = v >>> 24;
+    m[at + 5] = (v >>> 16) & 255;
+    m[at + 6] = (v >>> 8) & 255;
+    m[at + 7] = v & 255;
+  }
+
   /** Queues a reply (native path); sent at the end of the receive batch or on the next loop turn. */
   private queue(reply: Buffer, to: Endpoint): void {
     if (reply.length > OUT_SLOT) { this.ingest.counters.send_errors++; return; }
@@ -140,7 +183,7 @@ export class UdpListener implements Listener {
     reply.copy(this.out!, off);
     this.outOffsets[i] = off;
     this.outLengths[i] = reply.length;
-    putPeer(this.outMeta, i * META_SIZE, to.address, to.port);
+    this.putDest(i * META_SIZE, to);
     if (!this.inBatch && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => { this.flushScheduled = false; this.flush(); });

@@ -664,7 +664,7 @@ export class Server {
   private newListener(spec: ListenSpec, gen: Generation, sinks: Map<string, TrackingSink>): Listener {
     const deps = {
       sink: sinks.get(spec.server)!, clients: gen.clients.get(spec.server)!, log: this.opts.log, dict: gen.dict,
-      clientState: this.clientState, clock: this.services.clock,
+      clientState: this.clientState, clock: this.services.clock, share: this.share,
     };
     if (this.share > 1) (deps.clients as { setShare?: (n: number) => void }).setShare?.(this.share);
     const shared = spec.transport === 'tcp' ? tcpShare(spec, this.share) : spec;

@@ -21,6 +21,7 @@ interface Addon {
   sendBatch(h: object, buffer: Buffer, offsets: Uint32Array, lengths: Uint32Array, count: number, meta: Buffer | null): number;
   info(h: object): SocketInfo;
   close(h: object): void;
+  md5(init: Int32Array, prefixLen: number, data: Uint8Array, start: number, end: number, out: Uint8Array, outOff: number): void;
 }
 
 /** What a socket is bound to, and the buffer sizes the kernel granted (Linux reports twice the asked size). */
@@ -40,6 +41,11 @@ export interface UdpOptions {
   connect?: { address: string; port: number };
   /** SO_REUSEPORT: several sockets (one per worker) on one port; the kernel spreads flows over them. */
   reusePort?: boolean;
+  /**
+   * With `reusePort`, the number of sockets in the group (N ≥ 2): the kernel hands each datagram to
+   * socket (byte 1 mod N), the RADIUS packet ID, instead of hashing the flow (addon only; see src/udp.c).
+   */
+  spread?: number;
   /** SO_RCVBUF / SO_SNDBUF to ask for (capped by net.core.rmem_max / wmem_max). */
   rcvbuf?: number;
   sndbuf?: number;
@@ -104,6 +110,13 @@ export function udpBackend(): { backend: 'native' | 'dgram'; why?: string } {
   return loadAddon() ? { backend: 'native' } : { backend: 'dgram', why: loadError };
 }
 
+/** The addon's MD5 (src/md5.c), the same contract as the JavaScript one in core/protocol/radius/crypto.ts; undefined without the addon. */
+export type NativeMd5 = Addon['md5'];
+export function nativeMd5(): NativeMd5 | undefined {
+  const a = loadAddon();
+  return a && typeof a.md5 === 'function' ? a.md5 : undefined;
+}
+
 /**
  * Opens a socket with the addon when available, else through dgram (see
  * {@link openDgram}); resolves once it is bound (and connected).
@@ -124,7 +137,7 @@ function openNative(a: Addon, o: UdpOptions): BatchUdpSocket {
     family: o.family ?? 4,
     bindAddress: o.bind?.address, bindPort: o.bind?.port,
     connectAddress: o.connect?.address, connectPort: o.connect?.port,
-    reusePort: o.reusePort, rcvbuf: o.rcvbuf, sndbuf: o.sndbuf, pktinfo: o.pktinfo,
+    reusePort: o.reusePort, spread: o.spread, rcvbuf: o.rcvbuf, sndbuf: o.sndbuf, pktinfo: o.pktinfo,
   }, buffer, lengths, meta, (count) => o.onMessages(sock, count));
   let closed = false;
   sock = {

@@ -96,6 +96,27 @@ if (built) describe('native addon only', () => {
     b.close();
   });
 
+  it('spread: one source port, the group of two sockets splits by byte 1 (the RADIUS ID) mod 2', async () => {
+    const ra = received();
+    const rb = received();
+    const a = await openUdp({ bind: { address: '127.0.0.1' }, reusePort: true, spread: 2, onMessages: ra.on });
+    const port = a.info().port;
+    const b = await openUdp({ bind: { address: '127.0.0.1', port }, reusePort: true, spread: 2, onMessages: rb.on });
+    const cli = await openUdp({ connect: { address: '127.0.0.1', port }, onMessages: () => undefined });
+    // Datagrams "c<id>…" with ids 0..7 from one socket (one flow: the flow hash would pick one socket for all).
+    const msgs = Array.from({ length: 8 }, (_, id) => 'c' + String.fromCharCode(0x30 + id) + 'xyz');
+    cli.sendBatch(...batch(...msgs), msgs.length);
+    await ra.wait(4);
+    await rb.wait(4);
+    const ids = (r: ReturnType<typeof received>): number[] => r.got.map((m) => m[1] - 0x30).sort();
+    // Sockets are numbered in the order they joined the group: a gets the even IDs, b the odd ones.
+    expect(ids(ra)).toEqual([0, 2, 4, 6]);
+    expect(ids(rb)).toEqual([1, 3, 5, 7]);
+    a.close();
+    b.close();
+    cli.close();
+  });
+
   it('loads and echoes in a worker thread', async () => {
     const code = `
       const { parentPort } = require('node:worker_threads');

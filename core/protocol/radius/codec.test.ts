@@ -415,8 +415,12 @@ describe('authenticators and Message-Authenticator', () => {
         if (req === PacketCode.AccessRequest) expect(flat(d.packet.pairs)).toContain('User-Password=secret');
         const tampered = Buffer.from(rq);
         tampered[tampered.length - 1] ^= 1;
+        const tamperedCopy = Buffer.from(tampered);
+        const rqCopy = Buffer.from(rq);
         expect(decodePacket(tampered, { dict, secret: SECRET }).ok).toBe(req === PacketCode.AccessRequest && !ma);
         expect(decodePacket(rq, { dict, secret: Buffer.from('other') }).ok).toBe(req === PacketCode.AccessRequest && !ma);
+        // Verification never changes the packet (the MA is zeroed in place for the hash and restored).
+        expect(tampered.equals(tamperedCopy) && rq.equals(rqCopy)).toBe(true);
 
         const rs = encodePacket({ code: resp, id: 7, authenticator: Buffer.alloc(16), pairs: [pair('Reply-Message', 'hi'), pair('Tunnel-Password', 'tp')] },
           { dict, secret: SECRET, requestAuthenticator: d.packet.authenticator, messageAuthenticator: withMa });

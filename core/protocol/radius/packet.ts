@@ -188,6 +188,24 @@ function computeMa(buf: Buffer, len: number, maOff: number, vector: Buffer, secr
   return hmacMd5(secret, buf.subarray(0, 4), vector, buf.subarray(HDR, maOff + 2), ZERO16, buf.subarray(maOff + 18, len));
 }
 
+const maSaved = Buffer.allocUnsafe(16);
+
+/**
+ * {@link computeMa} for a packet whose vector is its own authenticator (requests with a random one, e.g.
+ * Access-Request): the MA value is zeroed in place for the hash and put back before returning, so the
+ * message is hashed as one piece (no copy, no per-part views).
+ */
+function computeMaInPlace(buf: Buffer, len: number, maOff: number, secret: Buffer): Buffer {
+  const v = maOff + 2;
+  buf.copy(maSaved, 0, v, v + 16);
+  buf.fill(0, v, v + 16);
+  try {
+    return hmacMd5(secret, len === buf.length ? buf : buf.subarray(0, len));
+  } finally {
+    maSaved.copy(buf, v);
+  }
+}
+
 /** MD5(header ‖ vector ‖ attributes ‖ secret). */
 function computeAuth(buf: Buffer, len: number, vector: Buffer, secret: Buffer): Buffer {
   const tmp = Buffer.allocUnsafe(len + secret.length);
@@ -221,8 +239,9 @@ function verifyChecked(buf: Buffer, maOff: number, opts: Pick<DecodePacketOption
     return err('no-request-authenticator', 'cannot verify a response without the request authenticator', 4);
   }
   if (maOff >= 0) {
-    const vector = randomVector(code) ? auth : maZeroVector(code, opts.requestCode) ? ZERO16 : reqAuth!;
-    const expect = computeMa(buf, len, maOff, vector, secret);
+    const expect = randomVector(code)
+      ? computeMaInPlace(buf, len, maOff, secret)
+      : computeMa(buf, len, maOff, maZeroVector(code, opts.requestCode) ? ZERO16 : reqAuth!, secret);
     if (!safeEqual(expect, buf.subarray(maOff + 2, maOff + 18))) {
       return err('bad-message-authenticator', 'Message-Authenticator does not match (wrong shared secret?)', maOff, ATTR_MA);
     }

@@ -10,7 +10,11 @@
  * JS API (see ../index.ts for the typed wrapper and the dgram fallback):
  *   create(opts, recvBuffer, recvLengths, recvMeta|null, onMessages) -> handle
  *     opts: { family: 4|6, bindAddress?, bindPort?, connectAddress?, connectPort?,
- *             reusePort?, rcvbuf?, sndbuf?, pktinfo? }
+ *             reusePort?, spread?, rcvbuf?, sndbuf?, pktinfo? }
+ *     spread: N >= 2 with reusePort: the reuse group picks socket (byte 1 of the
+ *     payload, the RADIUS packet ID) mod N (SO_ATTACH_REUSEPORT_CBPF) instead of
+ *     the flow hash, so a few busy source ports still spread over N workers and
+ *     a (source, ID) pair, the duplicate-detection key, stays on one socket.
  *     recvBuffer: Buffer of batch * slotSize bytes; recvLengths: Uint32Array(batch);
  *     recvMeta: Buffer of batch * 48 bytes (peer and local address per datagram) or null.
  *     onMessages(count) is called on the loop thread after each recvmmsg batch.
@@ -33,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
@@ -318,6 +323,21 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
     if (!salen) { close(fd); napi_throw_type_error(env, NULL, "bad bindAddress (a numeric address)"); return NULL; }
     if (bind(fd, (struct sockaddr *)&sa, salen) < 0) { int e = errno; close(fd); return throw_errno(env, "bind", e); }
   }
+  int spread = get_int(env, opts, "spread", 0);
+  if (spread >= 2 && get_bool(env, opts, "reusePort")) {
+    /* A = payload[1] (UDP header already pulled); A %= spread; return A. A datagram
+       shorter than 2 bytes aborts the program with 0: socket 0. An index past the
+       group's size (a worker not yet joined) falls back to the flow hash. */
+    struct sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 1),
+      BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)spread),
+      BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0) {
+      int e = errno; close(fd); return throw_errno(env, "SO_ATTACH_REUSEPORT_CBPF", e);
+    }
+  }
   if (get_prop(env, opts, "connectAddress", &tmp)) {
     salen = make_addr(env, opts, "connectAddress", "connectPort", family, &sa, 1);
     if (!salen) { close(fd); napi_throw_type_error(env, NULL, "bad connectAddress (a numeric address)"); return NULL; }
@@ -521,12 +541,15 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+napi_value tsr_js_md5(napi_env env, napi_callback_info info); /* md5.c */
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     { "create", NULL, js_create, NULL, NULL, NULL, napi_default, NULL },
     { "sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_default, NULL },
     { "info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
+    { "md5", NULL, tsr_js_md5, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
