@@ -89,3 +89,6 @@ export {
 } from './server/app';
 export { BUILTIN_APPS } from './server/apps/index';
 export { Server, type ServerOptions } from './server/server';
+// Namespaces module folders contribute (`server NAME { namespace = … }`), handed to the daemon by the composition root.
+export { defineNamespace, NamespaceRegistry, type Namespace, type SiteProcess, type CompiledSite, type InjectInput, type InjectReply } from './process/namespace';
+export { defaultNamespaces } from './process/default';
