@@ -393,6 +393,16 @@ class Parser {
         if (quote === undefined) quote = c;
         else if (quote === c) quote = undefined;
       }
+      // Inside a condition or a function call (`envQuote`), FreeRADIUS expands `$ENV{X}` in a
+      // single-quoted argument too (`%exec('tool', '$ENV{SERVER}:30001')`): the value, escaped for the quotes.
+      if (c === '$' && envQuote && quote === "'" && text.startsWith('ENV{', i + 1)) {
+        const end = text.indexOf('}', i + 5);
+        if (end > 0) {
+          out += (this.env[text.slice(i + 5, end)] ?? '').replace(/[\\']/g, '\\$&');
+          i = end + 1;
+          continue;
+        }
+      }
       if (c === '$' && quote !== "'" && quote !== '`') {
         if (text[i + 1] === '{') {
           const end = text.indexOf('}', i + 2);
