@@ -20,6 +20,7 @@ import always from './always';
 import attr_filter from './attr_filter';
 import chap from './chap';
 import dac from './dac';
+import date from './date';
 import delay from './delay';
 import detail from './detail';
 import exec from './exec';
@@ -45,6 +46,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   attr_filter,
   chap,
   dac,
+  date,
   delay,
   detail,
   exec,
