@@ -89,6 +89,9 @@ export {
 } from './server/app';
 export { BUILTIN_APPS } from './server/apps/index';
 export { Server, type ServerOptions } from './server/server';
+// Namespaces module folders contribute (`server NAME { namespace = … }`), handed to the daemon by the composition root.
+export { defineNamespace, NamespaceRegistry, type Namespace, type SiteProcess, type CompiledSite, type InjectInput, type InjectReply } from './process/namespace';
+export { defaultNamespaces } from './process/default';
 
 // ── Keep last. This module's exports object gets its properties one by one (re-exports become getters on
 // properties first set to undefined), so V8 turns it into a hash table ("dictionary mode"). Code that

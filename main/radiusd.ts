@@ -6,10 +6,10 @@
  */
 import 'reflect-metadata';
 import { radiusdMain as run, type DaemonIo, type DaemonParts } from '../core/cli/radiusd';
-import { BUILTIN_MODULES, MODULE_APPS, MODULE_COMMANDS } from '../modules/index';
+import { BUILTIN_MODULES, MODULE_APPS, MODULE_COMMANDS, MODULE_NAMESPACES } from '../modules/index';
 
-/** The built-in module definitions, module apps and module sub-commands. */
-export const BUILTINS: DaemonParts = { modules: BUILTIN_MODULES, apps: MODULE_APPS, commands: MODULE_COMMANDS };
+/** The built-in module definitions, module apps, module sub-commands and module namespaces. */
+export const BUILTINS: DaemonParts = { modules: BUILTIN_MODULES, apps: MODULE_APPS, commands: MODULE_COMMANDS, namespaces: MODULE_NAMESPACES };
 
 /** Runs radiusd with `argv` (without node and script) and the built-ins. Resolves with the exit status. */
 export function radiusdMain(argv: readonly string[], io?: DaemonIo): Promise<number> {

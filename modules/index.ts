@@ -20,6 +20,7 @@ import always from './always';
 import attr_filter from './attr_filter';
 import chap from './chap';
 import dac from './dac';
+import date from './date';
 import delay from './delay';
 import detail from './detail';
 import exec from './exec';
@@ -29,12 +30,15 @@ import linelog from './linelog';
 import mschap from './mschap';
 import pap from './pap';
 import radius from './radius';
+import redis from './redis';
 import redis_ippool from './redis_ippool';
 import rediswho from './rediswho';
 import sql from './sql';
 import sqlcounter from './sqlcounter';
 import sqlippool from './sqlippool';
 import { sessionsCommand } from './sql/sessions-cli';
+import { REDIS_NAMESPACE } from './redis/namespace';
+import type { Namespace } from '../core';
 
 /** Every built-in module definition. */
 export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.freeze([
@@ -42,6 +46,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   attr_filter,
   chap,
   dac,
+  date,
   delay,
   detail,
   exec,
@@ -51,6 +56,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   mschap,
   pap,
   radius,
+  redis,
   redis_ippool,
   rediswho,
   sql,
@@ -62,6 +68,9 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
 export const MODULE_COMMANDS: Readonly<Record<string, (argv: readonly string[], io: { out(l: string): void; err(l: string): void }, defaultConfdir: string) => Promise<number>>> = Object.freeze({
   sessions: sessionsCommand,
 });
+
+/** Namespaces contributed by module folders (`server NAME { namespace = … }`; added to core's `radius` by the composition root). */
+export const MODULE_NAMESPACES: readonly Namespace[] = Object.freeze([REDIS_NAMESPACE]);
 
 /** Apps contributed by module folders (added to core's built-in apps by the composition root, main/radiusd.ts). */
 export const MODULE_APPS: readonly AppDefinition[] = Object.freeze([

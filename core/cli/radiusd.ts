@@ -44,6 +44,8 @@ import { derivePaths } from '../server/generation';
 import { parseMainSettings } from '../server/settings';
 import { AppRegistry, type AppDefinition } from '../server/app';
 import { BUILTIN_APPS } from '../server/apps';
+import { NamespaceRegistry, type Namespace } from '../process/namespace';
+import { defaultNamespaces } from '../process/default';
 import type { AnyModuleDefinition } from '../module/registry';
 
 /**
@@ -60,10 +62,19 @@ export interface DaemonParts {
    * command with the remaining arguments and the default confdir (e.g. `radiusd sessions`).
    */
   readonly commands?: Readonly<Record<string, DaemonCommand>>;
+  /** Namespaces module folders contribute (`MODULE_NAMESPACES`), added to core's own (`radius`). */
+  readonly namespaces?: readonly Namespace[];
 }
 
 /** A `radiusd <name> …` sub-command; resolves with the exit status. */
 export type DaemonCommand = (argv: readonly string[], io: DaemonIo, defaultConfdir: string) => Promise<number>;
+
+/** The namespaces this daemon knows: core's built-ins plus those the composition root contributes. */
+export function daemonNamespaces(parts: DaemonParts): NamespaceRegistry {
+  const r = defaultNamespaces();
+  for (const ns of parts.namespaces ?? []) r.register(ns);
+  return r;
+}
 
 /** The apps this daemon knows: core's built-ins plus those the composition root contributes. */
 export function daemonApps(parts: DaemonParts): AppRegistry {
@@ -178,7 +189,7 @@ export async function checkConfig(args: DaemonArgs, io: DaemonIo, parts: DaemonP
   const file = path.join(args.confdir, `${args.name}.conf`);
   const log = new LineLogger({ write: (l) => io.err(l) }, args.debug, '', false);
   try {
-    const gen = await loadGeneration({ file, log, check: true, apps: daemonApps(parts), modules: parts.modules });
+    const gen = await loadGeneration({ file, log, check: true, apps: daemonApps(parts), namespaces: daemonNamespaces(parts), modules: parts.modules });
     await gen.modules.detachAll();
     io.out(`Configuration appears to be OK (${gen.sites.size} server(s), ${gen.listeners.length} listener(s), ${gen.modules.list().length} module instance(s))`);
     return 0;
@@ -283,6 +294,7 @@ async function serve(args: DaemonArgs, io: DaemonIo, parts: DaemonParts): Promis
     // Worker index and count (TOPOLOGY in the DI root; the share of per-client max_pps and TCP limits).
     services: { topology: clusterTopology() },
     apps: daemonApps(parts),
+    namespaces: daemonNamespaces(parts),
     modules: parts.modules,
     // Under cluster the primary holds what `auto` learned (state file, log line, broadcast).
     shareLearned: cluster.default.isWorker ? (key, note) => void workerLearn(key, note) : undefined,
@@ -422,7 +434,7 @@ async function supervise(args: DaemonArgs, argv: readonly string[], n: number, i
   const { log } = makeLogger(args, file);
   let gen;
   try {
-    gen = await loadGeneration({ file, log, check: true, services: { topology: clusterTopology(n) }, apps: daemonApps(parts), modules: parts.modules });
+    gen = await loadGeneration({ file, log, check: true, services: { topology: clusterTopology(n) }, apps: daemonApps(parts), namespaces: daemonNamespaces(parts), modules: parts.modules });
     await gen.modules.detachAll();
   } catch (e) {
     log.error(errorText(e));

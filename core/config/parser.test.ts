@@ -332,13 +332,25 @@ describe('references', () => {
     expect(findPair(r, 'b')?.value).toBe('/etc/raddb/x');
   });
 
+  it('name = ${a.section} copies the section in under that name (FreeRADIUS)', () => {
+    const r = parse('modules {\n  pool {\n    redis {\n      server = x:1\n    }\n  }\n  redis = ${modules.pool.redis}\n}\n');
+    const mods = sec(r.children[0]);
+    const copy = sec(mods.children[1]);
+    expect([copy.name1, copy.loc.line, findPair(copy, 'server')?.value]).toEqual(['redis', 7, 'x:1']);
+  });
+
+  it("$ENV{X} inside a single-quoted argument of a call is expanded (FreeRADIUS)", () => {
+    const r = parse("%exec('tool', '$ENV{SRV_X}:30001', 'it''s')\n", { env: { SRV_X: "h'1" } });
+    expect((r.children[0] as { attr: string }).attr).toBe("%exec('tool', 'h\\'1:30001', 'it''s')");
+  });
+
   it('reports undefined references with their location', () => {
     const e1 = err(() => parse('\n\na = ${nope}\n'));
     expect(e1).toMatchObject({ code: 'ERR_CONF_REF', file: 'test.conf', line: 3 });
     expect(e1.message).toMatch(/^test\.conf\[3\]: reference "\$\{nope\}" is not defined/);
     const e2 = err(() => parse('a = $ENV{TSRADIUS_SURELY_UNSET}\n', { env: {} }));
     expect(e2.message).toBe('test.conf[1]: environment variable "TSRADIUS_SURELY_UNSET" is not set');
-    const e3 = err(() => parse('s {\n}\na = ${s}\n'));
+    const e3 = err(() => parse('s {\n}\na = "x${s}"\n'));
     expect(e3.message).toBe('test.conf[3]: reference "${s}" names a section, not a value');
     const e4 = err(() => parse('a = ${....x}\n'));
     expect(e4.message).toBe('test.conf[1]: reference "${....x}" goes above the top of the configuration');

@@ -234,6 +234,14 @@ class Parser {
       if (vt.length === 0) {
         throw new ConfError('ERR_CONF_SYNTAX', loc, `expected a value after "${t0.text} ${op}"`);
       }
+      // `name = ${a.b.section}`: FreeRADIUS copies the referenced section in under this name
+      // (`redis = ${modules.redis_ippool.redis}`).
+      const whole = vt.length === 1 && vt[0].kind === 'word' && op === '=' ? /^\$\{([^{}$]+)\}$/.exec(vt[0].text) : null;
+      const ref = whole ? this.sectionRef(whole[1], stack) : undefined;
+      if (ref) {
+        cur.children.push({ ...ref, name1: t0.text, name2: undefined, headerText: '', children: [...ref.children], loc });
+        return;
+      }
       let value: string;
       let quote: QuoteKind;
       if (vt.length === 1 && (vt[0].kind === 'single' || vt[0].kind === 'double' || vt[0].kind === 'back')) {
@@ -385,6 +393,16 @@ class Parser {
         if (quote === undefined) quote = c;
         else if (quote === c) quote = undefined;
       }
+      // Inside a condition or a function call (`envQuote`), FreeRADIUS expands `$ENV{X}` in a
+      // single-quoted argument too (`%exec('tool', '$ENV{SERVER}:30001')`): the value, escaped for the quotes.
+      if (c === '$' && envQuote && quote === "'" && text.startsWith('ENV{', i + 1)) {
+        const end = text.indexOf('}', i + 5);
+        if (end > 0) {
+          out += (this.env[text.slice(i + 5, end)] ?? '').replace(/[\\']/g, '\\$&');
+          i = end + 1;
+          continue;
+        }
+      }
       if (c === '$' && quote !== "'" && quote !== '`') {
         if (text[i + 1] === '{') {
           const end = text.indexOf('}', i + 2);
@@ -409,6 +427,21 @@ class Parser {
       i++;
     }
     return out;
+  }
+
+  /** The section a whole-value `${ref}` names (absolute, or relative with leading dots), if it names one. */
+  private sectionRef(ref: string, stack: MutSection[]): ConfSection | undefined {
+    let from: ConfSection = stack[0];
+    let rest = ref;
+    if (ref.startsWith('.')) {
+      let dots = 0;
+      while (rest.startsWith('.')) { dots++; rest = rest.slice(1); }
+      if (stack.length - dots < 0) return undefined;
+      from = stack[stack.length - dots];
+    }
+    if (!rest) return undefined;
+    const found = lookup(from, rest);
+    return found?.kind === 'section' ? found : undefined;
   }
 
   /** Resolve one `${ref}` (without the `${ }`). */

@@ -12,7 +12,8 @@ import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { MODULE_CONFIG } from '../../core';
 import type { CallContext, Rcode } from '../../core';
-import type { ConfigAt, EnvOf, InstantiateContext, ValidateContext } from '../../core';
+import type { BootstrapContext, ConfigAt, EnvOf, InstantiateContext, ValidateContext } from '../../core';
+import { MODULE_NAME, box } from '../../core';
 import { parseDuration } from '../../core';
 import type { Request } from '../../core';
 import type { DelayConfig } from './config';
@@ -34,7 +35,30 @@ export function validateDelay(_c: DelayConfig, at: ConfigAt, ctx: ValidateContex
 export class Delay {
   private fixed?: number;
 
-  constructor(@inject(MODULE_CONFIG) private readonly config: DelayConfig) {}
+  constructor(
+    @inject(MODULE_CONFIG) private readonly config: DelayConfig,
+    @inject(MODULE_NAME) private readonly name: string = 'delay',
+  ) {}
+
+  /**
+   * `%<instance>(<time>)` (FreeRADIUS rlm_delay's xlat): waits that long from now (at most
+   * `max_delay`); the value is the time waited (time_delta).
+   */
+  bootstrap(ctx: BootstrapContext): void {
+    ctx.registerXlat(this.name, async (x, args) => {
+      const text = (args[0] ?? []).map((b) => String(b.value)).join('');
+      let s = parseDuration(text);
+      if (s === undefined || s < 0) throw new Error(`${this.name}: invalid delay "${text}"`);
+      s = Math.min(s, this.config.max_delay);
+      const start = Date.now();
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => { clearTimeout(timer); reject(new Error(`${this.name}: cancelled`)); };
+        const timer = setTimeout(() => { x.signal?.removeEventListener('abort', onAbort); resolve(); }, s! * 1000);
+        x.signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      return [box('time_delta', (Date.now() - start) / 1000)];
+    }, { minArgs: 1, maxArgs: 1, returnType: 'time_delta' });
+  }
 
   /** Parses a constant delay once (`validateDelay` checked it). */
   instantiate(ctx: InstantiateContext): void {

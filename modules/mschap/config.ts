@@ -16,7 +16,7 @@ export const MschapConfig = conf.section({
   winbind: conf.subsection({
     username: conf.string({ doc: 'Accepted for compatibility (winbind is not supported).' }),
     domain: conf.string({ doc: 'Accepted for compatibility (winbind is not supported).' }),
-  }, { optional: true, doc: 'Accepted for compatibility: this build has no winbind client, so authentication through it fails.' }),
+  }, { optional: true, doc: 'Accepted for compatibility: this build has no winbind client, so authentication through it is rejected ("Unable to contact winbind!").' }),
   passchange: conf.subsection({
     ntlm_auth: conf.string({ doc: 'Accepted for compatibility (password change is not supported).' }),
     ntlm_auth_username: conf.string({ doc: 'Accepted for compatibility.' }),

@@ -193,7 +193,12 @@ export class Mschap {
     const v1 = asBuffer(reqValue(request.request, a.chap_response));
     const v2 = asBuffer(reqValue(request.request, a.chap2_response));
     if (!v1 && !v2) return this.failWith(request, ctx, 'reject', 'MS-CHAP-Response or MS-CHAP2-Response is required for authentication');
-    if (this.config.winbind) return this.failWith(request, ctx, 'fail', 'winbind authentication is not supported by this server');
+    if (this.config.winbind) {
+      // This build has no winbind (libwbclient) client, so winbind can never be contacted: the
+      // outcome FreeRADIUS gives when winbindd does not answer (reject, and its message).
+      ctx.log.error('winbind authentication: this server has no winbind client');
+      return this.failWith(request, ctx, 'reject', 'Unable to contact winbind!');
+    }
     if (this.config.ntlm_auth) return this.failWith(request, ctx, 'fail', 'ntlm_auth is not supported by this server');
     if (reqPair(request.request, a.chap2_cpw)) return this.failWith(request, ctx, 'reject', 'MS-CHAPv2 password change (MS-CHAP2-CPW) is not supported');
     const { nt, lm } = this.passwords(request);

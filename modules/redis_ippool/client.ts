@@ -1,20 +1,20 @@
 /**
  * The Redis connection of `redis_ippool` (and of `bin/redis-ippool-tool.js`): the shared client
- * (`modules/shared/redis.ts`, one server or a Redis Cluster) with the pool scripts defined as
- * commands (EVALSHA, loaded on first use on each node).
+ * (`modules/shared/redis.ts`, one server or a Redis Cluster, detected when `cluster` is not set)
+ * with the pool scripts defined as commands (EVALSHA; on NOSCRIPT ioredis sends the script again).
  */
 import type { Cluster, Redis } from 'ioredis';
-import { createRedisClient, parseServer, type RedisClientOptions } from '../shared/redis';
-import { ADD, ALLOCATE, BULK_RELEASE, FORCE_RELEASE, RELEASE, REMOVE, UPDATE } from './lua';
+import { RedisHandle, parseServer, type RedisClientOptions } from '../shared/redis';
+import { ADD, ALLOCATE, ASSIGN, BULK_RELEASE, FORCE_RELEASE, MODIFY, RELEASE, REMOVE, UNASSIGN, UPDATE } from './lua';
 
 export { parseServer };
 
-/** Where and how to connect. */
-export type PoolClientOptions = RedisClientOptions;
+/** Where and how to connect (`cluster` undefined: detected). */
+export type PoolClientOptions = Omit<RedisClientOptions, 'cluster'> & { readonly cluster?: boolean };
 
 type Call = (...args: (string | number)[]) => Promise<unknown>;
 
-/** The pool commands (keys first, then arguments; see `lua.ts`). */
+/** The pool commands (KEYS[1] = the pool set, then the arguments; see `lua.ts`). */
 export interface PoolCommands {
   ippoolAllocate: Call;
   ippoolUpdate: Call;
@@ -23,20 +23,23 @@ export interface PoolCommands {
   ippoolAdd: Call;
   ippoolRemove: Call;
   ippoolForceRelease: Call;
+  ippoolModify: Call;
+  ippoolAssign: Call;
+  ippoolUnassign: Call;
 }
 
 /** A connected (or connecting) client with the pool commands. */
 export type PoolClient = (Redis | Cluster) & PoolCommands;
 
-/** Creates the client (no waiting: it connects in the background). */
-export function createPoolClient(o: PoolClientOptions): PoolClient {
-  const client = createRedisClient(o);
-  client.defineCommand('ippoolAllocate', { numberOfKeys: 2, lua: ALLOCATE });
-  client.defineCommand('ippoolUpdate', { numberOfKeys: 2, lua: UPDATE });
-  client.defineCommand('ippoolRelease', { numberOfKeys: 1, lua: RELEASE });
-  client.defineCommand('ippoolBulkRelease', { numberOfKeys: 1, lua: BULK_RELEASE });
-  client.defineCommand('ippoolAdd', { numberOfKeys: 1, lua: ADD });
-  client.defineCommand('ippoolRemove', { numberOfKeys: 1, lua: REMOVE });
-  client.defineCommand('ippoolForceRelease', { numberOfKeys: 1, lua: FORCE_RELEASE });
+/** The scripts as commands of a client. */
+function definePool(client: Redis | Cluster): PoolClient {
+  const scripts = { ippoolAllocate: ALLOCATE, ippoolUpdate: UPDATE, ippoolRelease: RELEASE, ippoolBulkRelease: BULK_RELEASE, ippoolAdd: ADD,
+    ippoolRemove: REMOVE, ippoolForceRelease: FORCE_RELEASE, ippoolModify: MODIFY, ippoolAssign: ASSIGN, ippoolUnassign: UNASSIGN };
+  for (const [name, lua] of Object.entries(scripts)) client.defineCommand(name, { numberOfKeys: 1, lua });
   return client as PoolClient;
+}
+
+/** A handle that creates the client on first use (no waiting here). */
+export function poolHandle(o: PoolClientOptions): RedisHandle<PoolClient> {
+  return new RedisHandle<PoolClient>(o, definePool);
 }

@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfError, compileUnlang, createRootContainer, findSection, loadDefaultDictionary, loadModules, MemoryLogger, parseConfigString, parsePairList, Request, runSection, type ModuleSet } from '../../core';
 import { startRedis, startRedisCluster, type RedisServer } from '../../test/support/redis';
-import { createPoolClient, type PoolClient } from './client';
-import { poolKeys, poolPrefix } from './lua';
+import { poolHandle, type PoolClient } from './client';
+import { nowSeconds, poolKey, poolPrefix } from './lua';
 import redisIppool from './index';
 
 const dict = loadDefaultDictionary();
@@ -40,7 +40,9 @@ const ACCESS = { name1: 'recv', name2: 'Access-Request' };
 async function call(m: ModuleSet, r: Request, section = ACCESS, policy = 'redis_ippool'): Promise<string> {
   return runSection(compileUnlang(policy, { dict, xlats: m.xlats, modules: m.modules, virtualModules: m.virtualModules, section }), r);
 }
-const reply = (r: Request, name = 'Framed-IP-Address') => r.reply.find((p) => p.da.name === name)?.value as string | undefined;
+const reply = (r: Request, name = 'Framed-IP-Address') => (name.startsWith('IP-Pool.')
+  ? r.reply.find((p) => p.da.name === 'IP-Pool')?.children?.find((c) => c.da.name === name.slice(8))?.value
+  : r.reply.find((p) => p.da.name === name)?.value) as string | undefined;
 
 async function alloc(m: ModuleSet, owner: string, pool = 'main', policy = 'redis_ippool'): Promise<{ rcode: string; ip?: string; r: Request }> {
   const r = req(`Calling-Station-Id = "${owner}", NAS-IP-Address = 10.0.0.1`, `IP-Pool.Name = "${pool}"`);
@@ -56,12 +58,11 @@ async function acct(m: ModuleSet, status: string, owner: string, ip?: string, po
 /** Adds `prefix.first … prefix.(first+count-1)` to `pool`. */
 async function addRange(cl: PoolClient, pool: string, prefix: string, first: number, count: number): Promise<void> {
   const ips = Array.from({ length: count }, (_, i) => `${prefix}.${first + i}`);
-  await cl.ippoolAdd(poolKeys(pool)[0], poolPrefix(pool), `${ips[0]}-${ips[ips.length - 1]}`, ...ips);
+  await cl.ippoolAdd(poolKey(pool), nowSeconds(), poolPrefix(pool), `${ips[0]}-${ips[ips.length - 1]}`, ...ips);
 }
 
 async function leased(cl: PoolClient, pool: string): Promise<string[]> {
-  const [sec] = await cl.time();
-  return (await cl.zrangebyscore(poolKeys(pool)[0], `(${sec}`, '+inf')).sort();
+  return (await cl.zrangebyscore(poolKey(pool), nowSeconds(), '+inf')).sort();
 }
 
 describe('redis_ippool: configuration', () => {
@@ -93,17 +94,19 @@ for (const mode of ['standalone', 'cluster'] as const) {
     const pool = () => `pool${++n}`;
     beforeAll(async () => {
       srv = cluster ? await startRedisCluster(6) : await startRedis();
-      cl = createPoolClient({ servers: [srv.nodes[0]], cluster, connectTimeoutMs: 3000, commandTimeoutMs: 5000 });
+      cl = await poolHandle({ servers: [srv.nodes[0]], cluster, connectTimeoutMs: 3000, commandTimeoutMs: 5000 }).get();
     }, 120_000);
     afterAll(async () => { cl?.disconnect(); await srv?.stop(); }, 60_000);
 
     it('allocates, gives the same device its address again, renews, releases; Accounting-On frees the NAS', async () => {
-      const m = await load(conf(srv, cluster));
+      const m = await load(conf(srv, cluster, '\tassociation_time = 3600\n\texpiry_attr = reply.Session-Timeout'));
       const p = pool();
       await addRange(cl, p, '192.0.2', 10, 3);
       const a = await alloc(m, 'aa-01', p);
       expect(a.rcode).toBe('updated');
       expect(a.ip).toMatch(/^192\.0\.2\.1[0-2]$/);
+      expect(reply(a.r, 'Session-Timeout')).toBe(3600);
+      expect(reply(a.r, 'IP-Pool.Range')).toBe('192.0.2.10-192.0.2.12');
       const other = await alloc(m, 'bb-02', p);
       expect(other.ip).not.toBe(a.ip);
       expect((await alloc(m, 'aa-01', p)).ip).toBe(a.ip);
@@ -111,10 +114,12 @@ for (const mode of ['standalone', 'cluster'] as const) {
       expect(await acct(m, 'Stop', 'aa-01', a.ip, p)).toBe('updated');
       expect(await leased(cl, p)).toEqual([other.ip]);
       expect((await alloc(m, 'aa-01', p)).ip).toBe(a.ip);
-      expect(await acct(m, 'Stop', 'zz-99', a.ip, p)).toBe('notfound');
+      // Another owner's lease: invalid; an address not in the pool: notfound.
+      expect(await acct(m, 'Stop', 'zz-99', other.ip, p)).toBe('invalid');
+      expect(await acct(m, 'Stop', 'aa-01', '192.0.2.99', p)).toBe('notfound');
       expect(await acct(m, 'Accounting-On', 'x', undefined, p)).toBe('updated');
       expect(await leased(cl, p)).toEqual([]);
-      expect((await alloc(m, 'cc', 'nosuchpool')).rcode).toBe('noop');
+      expect((await alloc(m, 'cc', 'nosuchpool')).rcode).toBe('notfound');
       expect(await call(m, req('Calling-Station-Id = "cc"'))).toBe('noop');
     });
 
@@ -140,19 +145,39 @@ for (const mode of ['standalone', 'cluster'] as const) {
       expect((await alloc(m, 'second', p)).rcode).toBe('notfound');
       await new Promise((r) => setTimeout(r, 2200));
       expect((await alloc(m, 'second', p)).ip).toBe('192.0.2.50');
-      expect(await acct(m, 'Interim-Update', 'first', '192.0.2.50', p)).toBe('notfound');
+      expect(await acct(m, 'Interim-Update', 'first', '192.0.2.50', p)).toBe('invalid');
     });
 
     it('IPv6 prefixes into Delegated-IPv6-Prefix', async () => {
       const m = await load(conf(srv, cluster, '\tallocated_address_attr = "reply.Delegated-IPv6-Prefix"\n\trequested_address = "%{Delegated-IPv6-Prefix}"'));
       const p = pool();
-      await cl.ippoolAdd(poolKeys(p)[0], poolPrefix(p), 'v6', '2001:db8:1::/48', '2001:db8:2::/48');
+      await cl.ippoolAdd(poolKey(p), nowSeconds(), poolPrefix(p), 'v6', '2001:db8:1::/48', '2001:db8:2::/48');
       const r = req('Calling-Station-Id = "v6-dev", NAS-IP-Address = 10.0.0.1', `IP-Pool.Name = "${p}"`);
       expect(await call(m, r)).toBe('updated');
       const got = reply(r, 'Delegated-IPv6-Prefix');
       expect(['2001:db8:1::/48', '2001:db8:2::/48']).toContain(got);
       const stop = req(`Acct-Status-Type = Stop, Calling-Station-Id = "v6-dev", Delegated-IPv6-Prefix = ${got}`, `IP-Pool.Name = "${p}"`, 4);
       expect(await call(m, stop, { name1: 'accounting', name2: 'Stop' })).toBe('updated');
+    });
+
+    it('offer_time, then renew to lease_time; static leases (address.assign) survive release and are never given to others', async () => {
+      const m = await load(conf(srv, cluster, '\toffer_time = 30\n\tlease_time = 60\n\texpiry_attr = reply.Session-Timeout'));
+      const p = pool();
+      const xl = (policy: string) => call(m, req('Calling-Station-Id = "x"'), ACCESS, policy);
+      await xl(`%redis_ippool.subnet.add('${p}', '192.0.2.64/32', 32, 'r1')`);
+      await xl(`%redis_ippool.address.assign('${p}', '192.0.2.70', 'st-1', 'r2')`);
+      // Only the static address is left for others: the dynamic one goes, then the pool is empty.
+      const d = await alloc(m, 'dyn', p);
+      expect([d.rcode, d.ip, reply(d.r, 'Session-Timeout')]).toEqual(['updated', '192.0.2.64', 30]);
+      expect((await alloc(m, 'other', p)).rcode).toBe('notfound');
+      const st = await alloc(m, 'st-1', p);
+      expect([st.rcode, st.ip, reply(st.r, 'IP-Pool.Range')]).toEqual(['updated', '192.0.2.70', 'r2']);
+      const renew = req('Calling-Station-Id = "st-1", NAS-IP-Address = 10.0.0.1, Framed-IP-Address = 192.0.2.70', `IP-Pool.Name = "${p}"`);
+      expect(await call(m, renew, ACCESS, 'redis_ippool.renew')).toBe('updated');
+      expect(reply(renew, 'Session-Timeout')).toBe(60);
+      expect(await acct(m, 'Stop', 'st-1', '192.0.2.70', p)).toBe('updated');
+      expect((await alloc(m, 'other', p)).rcode).toBe('notfound');
+      expect((await alloc(m, 'st-1', p)).ip).toBe('192.0.2.70');
     });
 
     it('64 concurrent allocators on two connections, several pools: every address once, exhausted ones notfound', async () => {
@@ -187,7 +212,8 @@ describe('redis_ippool on a Redis Cluster that loses a master', () => {
 
   it('the replica takes over: leases survive and allocation goes on', async () => {
     const m = await load(conf(srv, true, '\tquery_timeout = 3s'));
-    const cl = createPoolClient({ servers: [srv.nodes[0]], cluster: true, connectTimeoutMs: 3000, commandTimeoutMs: 5000 });
+    const h = poolHandle({ servers: [srv.nodes[0]], cluster: true, connectTimeoutMs: 3000, commandTimeoutMs: 5000 });
+    const cl = await h.get();
     try {
       await addRange(cl, 'fo', '192.0.2', 1, 4);
       const a = await alloc(m, 'before', 'fo');
@@ -221,7 +247,7 @@ describe('redis_ippool on a Redis Cluster that loses a master', () => {
       // The lease made before the crash is still there: the same device gets the same address.
       expect((await alloc(m, 'before', 'fo')).ip).toBe(a.ip);
     } finally {
-      cl.disconnect();
+      await h.close();
     }
   }, 90_000);
 });

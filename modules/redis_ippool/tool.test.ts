@@ -29,13 +29,20 @@ async function exercise(s: RedisServer, cluster: boolean): Promise<void> {
   s.cli('ZADD', '{main}:pool', 'XX', String(Math.floor(Date.now() / 1000) + 3600), '192.0.2.3');
   s.cli('HSET', '{main}:ip:192.0.2.3', 'device', 'aa', 'gateway', '10.0.0.1');
   let show = await tool(...base, 'show', 'main');
-  expect(show.out).toMatch(/^192\.0\.2\.3\tleased\taa\t10\.0\.0\.1\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\t0$/m);
+  expect(show.out).toMatch(/^192\.0\.2\.3\tleased\taa\t10\.0\.0\.1\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\t0\t192\.0\.2\.0\/29$/m);
   expect(show.out).toMatch(/pool main: 8 address\(es\), 1 leased, 7 free\n$/);
   expect((await tool(...base, 'show', 'v6')).out).toMatch(/^2001:db8:1::\/48\tfree/m);
   expect((await tool(...base, 'release', 'main', '192.0.2.3')).out).toBe('released 1 address(es) in pool main\n');
   show = await tool(...base, 'show', 'main');
   expect(show.out).toMatch(/pool main: 8 address\(es\), 0 leased, 8 free\n$/);
   expect((await tool(...base, 'remove', 'main', '192.0.2.7-192.0.2.8')).out).toBe('removed 2 address(es) from pool main\n');
+  // FreeRADIUS's rlm_redis_ippool_tool arguments: -a/-r/-d RANGE … SERVER POOL [RANGE_ID].
+  const fr = (...a: string[]) => tool('-D', './share/dictionary', ...a, `127.0.0.1:${s.port}`, 'fr', 'r9');
+  expect((await fr('-a', '192.0.2.100/32')).out).toBe('added 1 of 1 address(es) to pool fr\n');
+  expect(s.cli('HGET', '{fr}:ip:192.0.2.100', 'range').trim()).toBe('r9');
+  expect((await fr('-r', '192.0.2.100/32')).out).toBe('released 1 address(es) in pool fr\n');
+  expect((await fr('-d', '192.0.2.100/32')).out).toBe('removed 1 address(es) from pool fr\n');
+  expect(s.cli('EXISTS', '{fr}:ip:192.0.2.100').trim()).toBe('0');
   expect((await tool(...base, 'show', 'nothing')).code).toBe(1);
 }
 

@@ -93,3 +93,91 @@ export async function closeRedisClient(client: Redis | Cluster | undefined): Pro
   } catch { /* already closed */ }
   client.disconnect();
 }
+
+/**
+ * FreeRADIUS v4 items of a `redis { }` configuration that this client does not use (its own
+ * connection pool and the virtual server that runs its triggers): accepted so a v4 configuration
+ * loads. Spread into a module's schema.
+ */
+export const REDIS_V4_ACCEPTED = {
+  virtual_server: conf.string({ doc: 'FreeRADIUS v4: the virtual server for connection events. Accepted; not used.' }),
+  pool: conf.raw({ doc: 'FreeRADIUS v4 connection pool (`start`, `min`, `max`, `uses`, `lifetime`, `connection { }`, `request { }` …). Accepted; ioredis keeps one pipelined connection per node.' }),
+};
+
+/** True when the first server that answers is a Redis Cluster node (`INFO cluster`: `cluster_enabled:1`). */
+export async function detectCluster(o: RedisClientOptions): Promise<boolean> {
+  let last: unknown;
+  for (const s of o.servers) {
+    const r = new Redis({
+      host: s.host, port: s.port, username: o.username || undefined, password: o.password || undefined,
+      connectTimeout: o.connectTimeoutMs, commandTimeout: o.commandTimeoutMs, lazyConnect: true,
+      maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
+    });
+    r.on('error', () => undefined);
+    try {
+      await r.connect();
+      return /cluster_enabled:1/.test(await r.info('cluster'));
+    } catch (e) {
+      last = e;
+    } finally {
+      r.disconnect();
+    }
+  }
+  throw new Error(`no Redis server answered (${o.servers.map((s) => `${s.host}:${s.port}`).join(', ')}): ${(last as Error)?.message ?? 'no server'}`);
+}
+
+/**
+ * A client created on first use. With `cluster` undefined the kind is detected as FreeRADIUS's
+ * client does (it works with one server or a cluster alike): the first server that answers says
+ * whether it is a cluster node. A failed detection is retried on the next use.
+ */
+export class RedisHandle<C extends Redis | Cluster = Redis | Cluster> {
+  private client?: C;
+  private pending?: Promise<C>;
+  private closed = false;
+
+  constructor(
+    private readonly o: Omit<RedisClientOptions, 'cluster'> & { readonly cluster?: boolean },
+    private readonly setup: (c: Redis | Cluster) => C = (c) => c as C,
+  ) {}
+
+  /** The client, once its kind is known. */
+  get(): Promise<C> {
+    if (this.client) return Promise.resolve(this.client);
+    this.pending ??= (async () => {
+      const cluster = this.o.cluster ?? await detectCluster({ ...this.o, cluster: false });
+      if (this.closed) throw new Error('redis connection closed');
+      this.client = this.setup(createRedisClient({ ...this.o, cluster }));
+      return this.client;
+    })().finally(() => { this.pending = undefined; });
+    return this.pending;
+  }
+
+  /** The client if it exists already. */
+  current(): C | undefined {
+    return this.client;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const c = this.client;
+    this.client = undefined;
+    await closeRedisClient(c);
+  }
+}
+
+/** Redis Cluster hash slot of a key (CRC16/XMODEM of the key or of its `{hash tag}`, mod 16384). */
+export function keySlot(key: string | Buffer): number {
+  let b = Buffer.isBuffer(key) ? key : Buffer.from(key);
+  const open = b.indexOf(0x7b);
+  if (open >= 0) {
+    const close = b.indexOf(0x7d, open + 1);
+    if (close > open + 1) b = b.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of b) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}

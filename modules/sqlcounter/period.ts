@@ -24,8 +24,14 @@ export function parseReset(text: string): Reset | undefined {
 }
 
 /** The period holding `now` (epoch seconds): [start, end) in epoch seconds; `never` is [0, 0). */
-export function periodOf(r: Reset, now: number): { start: number; end: number } {
+export function periodOf(r: Reset, now: number, utc = false): { start: number; end: number } {
   if (r.unit === 'never') return { start: 0, end: 0 };
+  if (utc) {
+    // The same in UTC: move `now` so that its local fields are its UTC ones, and the result back.
+    const off = (t: number) => new Date(t * 1000).getTimezoneOffset() * 60;
+    const shifted = periodOf(r, now + off(now), false);
+    return { start: shifted.start - off(shifted.start), end: shifted.end - off(shifted.end) };
+  }
   const d = new Date(now * 1000);
   const unit = new Date(d);
   unit.setMinutes(0, 0, 0);

@@ -78,7 +78,7 @@ describe('sessions and counters on PostgreSQL (own server)', () => {
     expect(printPairList(r.reply)).toBe('Session-Timeout = 600');
     const q = req(`User-Name = "o'neil"`, 'Max-Daily-Session = 3600');
     expect(await run(m, 'dailycounter', q)).toBe('reject');
-    expect(printPairList(q.reply)).toBe('Reply-Message = "Your maximum daily usage time has been reached"');
+    expect(printPairList(q.reply)).toBe('Reply-Message = "Your maximum daily usage has been reached"');
   });
 
   it('sql.session: Simultaneous-Use against the open sessions', async () => {

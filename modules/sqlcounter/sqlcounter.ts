@@ -54,29 +54,33 @@ function escaperFor(c: SqlcounterConfig): (s: string) => string {
 /** What `validate` and `instantiate` both resolve. */
 interface Resolved {
   reset: Reset;
-  counter: DictAttr;
-  check: DictAttr;
-  reply?: DictAttr;
+  counter: ListAttr;
+  check: ListAttr;
+  reply?: ListAttr;
   message?: DictAttr;
 }
+
+/** An attribute and the list it lives in (`control.Daily-Session-Time`). */
+interface ListAttr { readonly list: 'request' | 'reply' | 'control'; readonly da: DictAttr }
 
 /** Checks the config and resolves the attributes (located errors through `at`). */
 export function resolveSqlcounter(c: SqlcounterConfig, at: ConfigAt, dict: Dictionary): Resolved {
   const d = c.dialect.toLowerCase().replace(/^rlm_sql_/, '');
   if (d !== 'sqlite' && d !== 'postgresql') at('dialect', `unknown dialect "${c.dialect}" (expected sqlite or postgresql)`);
   const reset = parseReset(c.reset) ?? at('reset', `invalid reset "${c.reset}" (hourly, daily, weekly, monthly, never, or <n>h|d|w|m)`);
-  const attr = (item: 'counter_name' | 'check_name' | 'reply_name'): DictAttr => {
-    const name = c[item]!;
-    const da = dict.resolve(name) ?? at(item, `unknown attribute "${name}"`);
-    if (da.type === 'tlv' || da.type === 'group' || da.type === 'struct') at(item, `"${name}" is not a leaf attribute`);
-    return da;
+  const attr = (item: 'counter_name' | 'check_name' | 'reply_name', list: ListAttr['list']): ListAttr => {
+    const m = /^(?:(request|reply|control)\.)?(.+)$/.exec(c[item]!.trim())!;
+    const da = dict.resolve(m[2]) ?? at(item, `unknown attribute "${m[2]}"`);
+    if (da.type === 'tlv' || da.type === 'group' || da.type === 'struct') at(item, `"${m[2]}" is not a leaf attribute`);
+    return { list: (m[1] as ListAttr['list'] | undefined) ?? list, da };
   };
-  const counter = attr('counter_name');
-  const check = attr('check_name');
-  if (!/int|date|time_delta/.test(check.type)) at('check_name', `"${check.name}" must be a number (it is ${check.type})`);
-  const reply = c.reply_name ? attr('reply_name') : undefined;
-  if (reply && !/int|time_delta/.test(reply.type)) at('reply_name', `"${reply.name}" must be a number (it is ${reply.type})`);
-  return { reset, counter, check, reply, message: dict.resolve('Reply-Message') };
+  const counter = attr('counter_name', 'control');
+  const check = attr('check_name', 'control');
+  if (!/int|date|time_delta/.test(check.da.type)) at('check_name', `"${check.da.name}" must be a number (it is ${check.da.type})`);
+  const reply = c.reply_name ? attr('reply_name', 'reply') : undefined;
+  if (reply && !/int|time_delta/.test(reply.da.type)) at('reply_name', `"${reply.da.name}" must be a number (it is ${reply.da.type})`);
+  const message = dict.resolve(c.reply_message_name.replace(/^reply\./, '')) ?? at('reply_message_name', `unknown attribute "${c.reply_message_name}"`);
+  return { reset, counter, check, reply, message };
 }
 
 /** The `sqlcounter` module instance. */
@@ -101,8 +105,12 @@ export class Sqlcounter {
       const text = (a[0] ?? []).map((b) => String(b.value)).join('');
       const reset = parseReset(text);
       if (!reset) throw new Error(`invalid reset "${text}"`);
-      return periodOf(reset, Math.floor(x.request.received));
+      return periodOf(reset, Math.floor(x.request.received), this.config.utc);
     };
+    // FreeRADIUS v4 puts the period in control as <instance>-Reset-Start / -Reset-End.
+    for (const n of [`${this.name}-Reset-Start`, `${this.name}-Reset-End`]) {
+      if (!ctx.dict.resolve(n)) ctx.dict.loadText(`DEFINE\t${n}\tuint64`, `<sqlcounter ${this.name}>`);
+    }
     ctx.registerXlat('sqlcounter.reset_start', (x, a) => [box('uint32', period(x, a).start)], { minArgs: 1, maxArgs: 1, returnType: 'uint32' });
     ctx.registerXlat('sqlcounter.reset_end', (x, a) => [box('uint32', period(x, a).end)], { minArgs: 1, maxArgs: 1, returnType: 'uint32' });
   }
@@ -117,11 +125,17 @@ export class Sqlcounter {
 
   /** `recv Access-Request`: compares the usage with the limit, sets the remaining allowance. */
   async authorize(request: Request, ctx: CallContext<SqlcounterEnv>): Promise<Rcode> {
-    const { reset, counter, check, reply, message } = this.r;
+    const { reset, counter, check, reply: replyAt, message } = this.r;
     if (!ctx.env.key) return 'noop';
-    const lim = request.control.find((p) => p.da === check);
+    const lim = request.list(check.list).find((p) => p.da === check.da);
     if (!lim || lim.value === undefined) return 'noop';
     const limit = toNumber(lim.value);
+    const now = Math.floor(request.received);
+    const period = periodOf(reset, now, this.config.utc);
+    for (const [suffix, v] of [['Start', period.start], ['End', period.end]] as const) {
+      const da = request.dict!.resolve(`${this.name}-Reset-${suffix}`);
+      if (da) setValue(request.control, da, BigInt(v));
+    }
     let used: number;
     try {
       const t = ctx.env.query;
@@ -138,29 +152,31 @@ export class Sqlcounter {
       failureMessage(request, request.dict!, `${this.name}: ${msg}`);
       return 'fail';
     }
-    setValue(request.control, counter, counter.type.startsWith('uint64') ? BigInt(Math.max(0, used)) : Math.max(0, used));
+    setValue(request.list(counter.list), counter.da, counter.da.type.startsWith('uint64') ? BigInt(Math.max(0, used)) : Math.max(0, used));
     if (used >= limit) {
-      ctx.log.info(`${counter.name} ${used} reached ${check.name} ${limit}: rejected`);
+      ctx.log.info(`${counter.da.name} ${used} reached ${check.da.name} ${limit}: rejected`);
       if (message) {
-        setValue(request.reply, message, this.config.reply_message ?? `Your maximum ${reset.name} usage time has been reached`);
+        setValue(request.reply, message, this.config.reply_message ?? `Your maximum ${reset.name} usage has been reached`);
       }
       return 'reject';
     }
     let remaining = limit - used;
-    if (!reply) return 'ok';
-    const now = Math.floor(request.received);
-    const { end } = periodOf(reset, now);
-    if (this.config.auto_extend && end > 0 && remaining >= end - now) remaining += limit;
+    if (!replyAt) return 'ok';
+    const reply = replyAt.da;
+    const replyList = request.list(replyAt.list);
+    const { end } = period;
+    // The allowance reaches past the reset: until the reset, then the next period's whole limit (FreeRADIUS v4).
+    if (this.config.auto_extend && end > 0 && remaining >= end - now) remaining = end - now + limit;
     const max = reply.type === 'uint8' ? 0xff : reply.type === 'uint16' ? 0xffff : reply.type === 'uint64' ? Number.MAX_SAFE_INTEGER : 0xffffffff;
     remaining = Math.min(remaining, max);
-    const cur = request.reply.find((p) => p.da === reply);
+    const cur = replyList.find((p) => p.da === reply);
     if (cur && cur.value !== undefined && toNumber(cur.value) <= remaining) {
       if (ctx.log.debugEnabled) ctx.log.debug(`${reply.name} ${String(cur.value)} already at most ${remaining}; kept`);
       return 'ok';
     }
     const value = reply.type === 'uint64' ? BigInt(remaining) : remaining;
-    if (cur) setValue(request.reply, reply, value);
-    else request.reply.push(new Pair(reply, value));
+    if (cur) setValue(replyList, reply, value);
+    else replyList.push(new Pair(reply, value));
     if (ctx.log.debugEnabled) ctx.log.debug(`${reply.name} := ${remaining} (${limit} - ${used})`);
     return 'updated';
   }

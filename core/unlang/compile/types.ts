@@ -127,7 +127,9 @@ export type Instr =
   | (InstrBase & { readonly k: 'detach' })
   | (InstrBase & { readonly k: 'call'; readonly server: string; readonly servers: VirtualServers; readonly body: Block })
   | (InstrBase & { readonly k: 'caller'; readonly protocol: string; readonly body: Block })
-  | (InstrBase & { readonly k: 'map'; readonly instance: string; readonly map: ModuleMapMethod; readonly escape?: (value: string) => string; readonly query?: Expr; readonly entries: readonly MapEntry[] });
+  | (InstrBase & { readonly k: 'map'; readonly instance: string; readonly map: ModuleMapMethod; readonly escape?: (value: string) => string; readonly query?: Expr; readonly entries: readonly MapEntry[];
+    /** `map list <expression> { attr op <index> }` (FreeRADIUS's built-in list map): field N is the N-th value. */
+    readonly list?: boolean });
 
 /** One `attr op 'field'` line of a `map` section. */
 export interface MapEntry {

@@ -1100,6 +1100,16 @@ export class Execution implements XlatInterpreterView {
   private mapCall(ins: Extract<Instr, { k: 'map' }>, f: Frame): Act {
     const req = this.request;
     // Evaluated first: a yielding function in the query suspends the instruction (XlatYield), as elsewhere.
+    if (ins.list) {
+      const fields = new Map<string, readonly string[]>();
+      evalExpr(ins.query!, this.ectx).forEach((b, i) => {
+        const t = boxToString(b);
+        if (t !== '') fields.set(String(i), [t]);
+      });
+      this.result = this.applyMap(ins, { fields });
+      this.rcodeSet(this.result);
+      return Act.CALC;
+    }
     const query = ins.query ? this.mapQuery(ins.query, ins.escape) : '';
     const call = new ModuleCall(ins.instance, 'map', this.section, req.log);
     let r: MapResult | Promise<MapResult>;
@@ -1148,6 +1158,10 @@ export class Execution implements XlatInterpreterView {
       for (const m of ins.entries) {
         const name = evalExpr(m.field, this.ectx).map(boxToString).join('');
         const v = res.fields.get(name);
+        if (!v && ins.list) {
+          values.push([]);
+          continue;
+        }
         if (!v) {
           req.log.error(`${m.loc.file}[${m.loc.line}]: ${ins.name}: no field "${name}" in the result`);
           return R.FAIL;
@@ -1163,6 +1177,7 @@ export class Execution implements XlatInterpreterView {
     try {
       for (let i = 0; i < ins.entries.length; i++) {
         const m = ins.entries[i];
+        if (ins.list && !values[i].length) continue;
         const items: Expr[] = values[i].map((t) => ({ k: 'lit', box: box('string', t) }));
         // Operators as in `update`: `+=` adds one instance per value, `:=` replaces the
         // attribute with all values, the others edit the (first) instance.

@@ -253,7 +253,8 @@ export function arith(a: Box, op: ArithOp, b: Box, hint?: BoxType): Box {
       const x = a.value as string;
       const y = boxToString(b);
       if (op === '+') return box('string', x + y);
-      if (op === '-') return box('string', y !== '' && x.endsWith(y) ? x.slice(0, x.length - y.length) : x);
+      // A number minus a number (`%redis('ZSCORE', …) - %c`) is arithmetic; otherwise `-` removes a suffix.
+      if (op === '-' && !(isNumeric(tb) && /^\s*[+-]?\d+(\.\d+)?\s*$/.test(x))) return box('string', y !== '' && x.endsWith(y) ? x.slice(0, x.length - y.length) : x);
       if (op === '^') return box('string', y + x);
       if ((op === '&' || op === '|') && !isNumeric(tb)) {
         // Byte-wise on the strings' bytes (as for octets).

@@ -12,6 +12,7 @@
 
 import { startLdapDir } from './ldap-dir';
 import { startPostgresDir } from './postgres-dir';
+import { startRedisDir } from './redis-dir';
 
 /** Where a directory runs. */
 export interface DirContext {
@@ -41,6 +42,8 @@ export interface DirServers {
   readonly env?: Readonly<Record<string, string>>;
   /** Runs before each test (e.g. a fresh database file); may return more variables. */
   beforeTest?(ctx: TestContext): Promise<Readonly<Record<string, string>> | void>;
+  /** Working directory while the directory's tests run (FreeRADIUS runs them from its source root). */
+  readonly cwd?: string;
   /** Stops what `start` started. */
   stop?(): Promise<void>;
 }
@@ -63,8 +66,8 @@ export const DIRS: Readonly<Record<string, DirSpec>> = {
   sql_postgresql: { modules: ['sql'], needs: 'a PostgreSQL server (SQL_POSTGRESQL_TEST_SERVER), database radius', start: startPostgresDir },
   sqlippool: { modules: ['sql', 'sqlippool'], needs: 'SQLite, raddb/mods-config/sql/ippool/sqlite/*' },
   sqlcounter: { modules: ['sql', 'sqlcounter'], needs: 'SQLite, raddb/mods-config/sql/counter/sqlite/dailycounter.conf' },
-  redis: { modules: ['redis'], needs: 'a Redis cluster of 6 nodes on 30001-30006 (REDIS_TEST_SERVER)' },
-  redis_ippool: { modules: ['redis', 'redis_ippool'], needs: 'the Redis cluster (REDIS_IPPOOL_TEST_SERVER) and an ippool tool' },
+  redis: { modules: ['redis', 'delay'], needs: 'a Redis cluster of 6 nodes (REDIS_TEST_SERVER; upstream on 30001-30006, ours on free ports)', start: startRedisDir },
+  redis_ippool: { modules: ['redis', 'redis_ippool'], needs: 'the Redis cluster (REDIS_IPPOOL_TEST_SERVER) and rlm_redis_ippool_tool (our bin/redis-ippool-tool.js)', start: startRedisDir },
   ldap: { modules: ['ldap'], needs: 'a slapd with example.com.ldif (LDAP_TEST_SERVER; upstream also has a second one on 3891/6361)', start: startLdapDir },
   mschap: { modules: ['mschap'], needs: 'nothing (auth_winbind: a Samba AD DC)' },
   client: { modules: ['dynamic_clients'], needs: 'nothing (clients.conf in the directory)' },

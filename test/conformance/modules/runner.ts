@@ -33,7 +33,9 @@ import type { LogSink } from '../../../core/request/request-log';
 import { Server } from '../../../core/server/server';
 import { MainSchema } from '../../../core/server/settings';
 import { loadDefaultDictionary } from '../../../core/dict/default';
-import { BUILTIN_MODULES } from '../../../modules';
+import { BUILTIN_MODULES, MODULE_NAMESPACES } from '../../../modules';
+import { NamespaceRegistry } from '../../../core/process/namespace';
+import { RADIUS_NAMESPACE } from '../../../core/process/radius/namespace';
 import type { Listener, ListenerConfig } from '../../../core/listen/types';
 import { splitAttrs, validate } from '../unlang/runner';
 import type { SuiteOptions } from '../suites';
@@ -168,7 +170,8 @@ async function runOne(ctx: TestContext, harness: string, hdir: string, opts: Mod
 
   const log = new MemoryLogger(false);
   const sink: LogSink | undefined = opts.debug ? (_l, line) => process.stderr.write(line + '\n') : undefined;
-  const server = new Server({ file: conf, log, triggers: false, variables, createListener: inert, debug: opts.debug, requestLogSink: sink, modules: BUILTIN_MODULES });
+  const server = new Server({ file: conf, log, triggers: false, variables, createListener: inert, debug: opts.debug, requestLogSink: sink, modules: BUILTIN_MODULES,
+    namespaces: new NamespaceRegistry([RADIUS_NAMESPACE, ...MODULE_NAMESPACES]) });
   try {
     await server.start();
   } catch (e) {
@@ -262,6 +265,8 @@ export async function runModuleTests(corpus: string, opts: ModuleRunOptions = {}
         if (typeof s === 'string') { skipAll(s); continue; }
         servers = s;
       }
+      const cwd = process.cwd();
+      if (servers.cwd) process.chdir(servers.cwd);
       try {
         for (const test of tests) {
           const tctx: TestContext = { ...dctx, test, outputDir: path.join(scratch, 'out', dir, test) };
@@ -288,6 +293,7 @@ export async function runModuleTests(corpus: string, opts: ModuleRunOptions = {}
           }
         }
       } finally {
+        process.chdir(cwd);
         await servers.stop?.();
       }
     }
