@@ -27,6 +27,7 @@ import { type Cancel, CallCancel, Directories, LdapOpError, SearchShapes, type S
 import { escapeDn, escapeFilter, parseLdapUrl } from './escape';
 import { BindMessage } from './wire';
 import { applyMap, entryValues } from './map';
+import { FieldMap } from '../shared/field-map';
 import { preparedLdap, type LdapPrepared } from './validate';
 
 /** LDAP result codes the module distinguishes. */
@@ -508,16 +509,3 @@ export class Ldap implements ModuleInstance {
   }
 }
 
-/** Map fields by attribute name, looked up case-insensitively (LDAP attribute names are). */
-class FieldMap extends Map<string, string[]> {
-  add(name: string, values: string[]): void {
-    const k = name.toLowerCase();
-    const have = super.get(k);
-    if (have) have.push(...values);
-    else super.set(k, [...values]);
-  }
-
-  override get(name: string): string[] | undefined {
-    return super.get(name.toLowerCase());
-  }
-}
