@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startSlapd } from '../../support/slapd';
+import { makeTestCa, startSlapd } from '../../support/slapd';
 import type { DirContext, DirServers } from './dirs';
 
 const ARC = '1.3.6.1.4.1.4203.666.78';
@@ -79,10 +79,17 @@ export async function startLdapDir(ctx: DirContext): Promise<DirServers | string
   if (!fs.existsSync(file)) return 'example.com.ldif missing from the test directory';
   const { config, data } = splitLdif(fs.readFileSync(file, 'utf8'));
   const overlays = config.map((e) => /^olcOverlay:\s*(\S+)/im.exec(e)?.[1]).filter((o): o is string => !!o);
+  // module.conf names `ca_file = 'raddb/certs/rsa/ca.pem'`, relative to the directory the server runs
+  // in (upstream: the source root, where `make -C raddb/certs` made a test CA). Ours: the checkout,
+  // with the CA made here (raddb/certs/ is not tracked) and also serving slapd's LDAPS and StartTLS.
+  const ca = makeTestCa('ldap-conformance');
+  const certs = path.join(ctx.root, 'raddb', 'certs', 'rsa');
+  fs.mkdirSync(certs, { recursive: true });
+  fs.copyFileSync(ca.caFile, path.join(certs, 'ca.pem'));
   const slapd = await startSlapd({
     ldif: data,
     schema: schema(),
-    tls: true,
+    tls: ca,
     moduleLoad: overlays,
     extraConf: [
       'lastmod on',
@@ -97,6 +104,9 @@ export async function startLdapDir(ctx: DirContext): Promise<DirServers | string
       LDAP_TEST_SERVER_SSL_PORT: String(slapd.tlsPort),
       TEST_SERVER: `127.0.0.1:${slapd.port}`,
     },
-    stop: () => slapd.stop(),
+    stop: async () => {
+      await slapd.stop();
+      fs.rmSync(ca.dir, { recursive: true, force: true });
+    },
   };
 }
