@@ -25,7 +25,8 @@ import type { LdapConfig } from './config';
 import { type Entry, type OpResult, parseServer } from './connection';
 import { type Cancel, CallCancel, Directories, LdapOpError, SearchShapes, type SearchSpec } from './directory';
 import { escapeDn, escapeFilter, parseLdapUrl } from './escape';
-import { BindMessage } from './wire';
+import { BindMessage, ModifyMessage, type Modification } from './wire';
+import type { ModifyRoot } from './modify';
 import { applyMap, entryValues } from './map';
 import { FieldMap } from '../shared/field-map';
 import { preparedLdap, type LdapPrepared } from './validate';
@@ -58,6 +59,15 @@ export const LDAP_AUTHENTICATE_ENV = {
   userFilter: { item: 'user.filter', escape: escapeFilter, as: 'template' },
 } as const;
 export type LdapAuthenticateEnv = EnvOf<typeof LDAP_AUTHENTICATE_ENV>;
+
+/** Per-call templates of `send` and `accounting`: the values of their `update` lines, and the user search. */
+export const LDAP_SEND_ENV = {
+  mods: { sections: 'send', strftime: true, lists: true },
+  userBase: { item: 'user.base_dn', escape: escapeDn, as: 'template' },
+  userFilter: { item: 'user.filter', escape: escapeFilter, as: 'template' },
+} as const;
+export const LDAP_ACCOUNTING_ENV = { ...LDAP_SEND_ENV, mods: { sections: 'accounting', strftime: true, lists: true } } as const;
+export type LdapModifyEnv = EnvOf<typeof LDAP_SEND_ENV>;
 
 /** The templates used outside calls (`%<inst>.group()`): those of `authorize`, compiled. */
 interface Templates {
@@ -320,6 +330,68 @@ export class Ldap implements ModuleInstance {
       added += applyMap(request, this.p.map, r.entries[0], this.dict, c.valuepair_attribute);
     }
     return added > 0 ? 'updated' : 'ok';
+  }
+
+  /** `send <packet>` (`ldap.send.access-accept`): the `send { <packet> { update { … } } }` modifications of the user's object. */
+  send(request: Request, ctx: CallContext<LdapModifyEnv>): Promise<Rcode> {
+    return this.modify(request, ctx, 'send');
+  }
+
+  /** `accounting <status>` (`ldap.accounting.start`): the `accounting { <status> { update { … } } }` modifications. */
+  accounting(request: Request, ctx: CallContext<LdapModifyEnv>): Promise<Rcode> {
+    return this.modify(request, ctx, 'accounting');
+  }
+
+  /**
+   * One modify request on the user's object (control.LDAP-UserDN, else the user search) with the lines
+   * of the subsection the call names (`inst.send.access-accept`) or the section it runs in (`send
+   * Access-Accept`): `noop` without such a subsection or when every line was skipped, `ok` once the
+   * directory applied them, `notfound` without a user, `fail` when the directory refused them.
+   */
+  private async modify(request: Request, ctx: CallContext<LdapModifyEnv>, root: ModifyRoot): Promise<Rcode> {
+    if (!this.dirs) return 'fail';
+    const m = ctx.method;
+    const dot = m?.indexOf('.') ?? -1;
+    const name = (m && dot > 0 ? m.slice(dot + 1) : ctx.section.name2 ?? '').toLowerCase();
+    const items = this.p.modify[root].get(name);
+    if (!items?.length) {
+      if (request.debug) ctx.log.debug(`no ${root} { ${name} { } } modifications`);
+      return 'noop';
+    }
+    const changes: Modification[] = [];
+    for (const it of items) {
+      let values: Buffer[];
+      if (it.ref) {
+        values = request.list(it.ref.list).filter((p) => p.da === it.ref!.da && p.value !== undefined)
+          .map((p) => (Buffer.isBuffer(p.value) ? p.value : Buffer.from(String(p.value), 'utf8')));
+        if (!values.length) continue;
+      } else {
+        const t = ctx.env.mods.get(it.key)?.[it.index];
+        if (!t) continue;
+        values = [Buffer.from(await expand(t, request, ctx), 'utf8')];
+      }
+      changes.push({ op: it.op, type: it.attr, values });
+    }
+    if (!changes.length) return 'noop';
+    const cancel = new CallCancel(ctx);
+    let dn = getValue(request.control, this.da.userDn) as string | undefined;
+    if (!dn) {
+      const found = await this.findUserBy(request, ctx, cancel, ctx.env);
+      if (typeof found === 'string') return found;
+      dn = found.dn;
+    }
+    let r: OpResult;
+    try {
+      r = await this.dirs.run(new ModifyMessage(dn, changes), 'search', cancel);
+    } catch (e) {
+      return this.opFailed(request, e, `modify ${dn}`);
+    }
+    if (r.status !== LDAP.success) {
+      failureMessage(request, this.dict, `${this.name}: modify ${dn} failed (LDAP ${r.status}${r.message ? `: ${r.message}` : ''})`);
+      return r.status === LDAP.noSuchObject ? 'notfound' : 'fail';
+    }
+    if (request.debug) ctx.log.debug(`modified ${dn}: ${changes.map((c) => `${c.type} ${c.op}`).join(', ')}`);
+    return 'ok';
   }
 
   /** `authenticate ldap`: binds as the user with User-Password on the bind trunk. */

@@ -127,15 +127,10 @@ export class SearchMessage {
   }
 }
 
-/** A simple bind (RFC 4511 §4.2: version 3, name, simple password), with the message ID the connection gives it. */
-export class BindMessage {
+/** A request whose protocolOp is encoded once (`op`), written with the message ID the connection gives it. */
+abstract class OpMessage {
   messageId = 0;
-  private readonly op: Buffer;
-
-  constructor(dn: string, password: string) {
-    const content = Buffer.concat([tlv(INTEGER, intContent(3)), tlv(OCTET_STRING, Buffer.from(dn, 'utf8')), tlv(SIMPLE_AUTH, Buffer.from(password, 'utf8'))]);
-    this.op = tlv(BIND_REQUEST, content);
-  }
+  protected abstract readonly op: Buffer;
 
   write(): Buffer {
     const id = intContent(this.messageId);
@@ -146,6 +141,41 @@ export class BindMessage {
     off += id.copy(out, off);
     this.op.copy(out, off);
     return out;
+  }
+}
+
+/** A simple bind (RFC 4511 §4.2: version 3, name, simple password). */
+export class BindMessage extends OpMessage {
+  protected readonly op: Buffer;
+
+  constructor(dn: string, password: string) {
+    super();
+    const content = Buffer.concat([tlv(INTEGER, intContent(3)), tlv(OCTET_STRING, Buffer.from(dn, 'utf8')), tlv(SIMPLE_AUTH, Buffer.from(password, 'utf8'))]);
+    this.op = tlv(BIND_REQUEST, content);
+  }
+}
+
+/** One change of a modify request: RFC 4511 §4.6 (add, delete, replace) and RFC 4525 (increment). */
+export interface Modification {
+  readonly op: 'add' | 'delete' | 'replace' | 'increment';
+  readonly type: string;
+  readonly values: readonly Buffer[];
+}
+
+const MOD_OPS = { add: 0, delete: 1, replace: 2, increment: 3 } as const;
+const MODIFY_REQUEST = 0x66;
+
+/** A modify request (RFC 4511 §4.6): the changes apply to the entry atomically, in order. */
+export class ModifyMessage extends OpMessage {
+  protected readonly op: Buffer;
+
+  constructor(dn: string, changes: readonly Modification[]) {
+    super();
+    const list = changes.map((c) => tlv(SEQUENCE, Buffer.concat([
+      tlv(ENUMERATED, intContent(MOD_OPS[c.op])),
+      tlv(SEQUENCE, Buffer.concat([tlv(OCTET_STRING, Buffer.from(c.type, 'utf8')), tlv(SET, Buffer.concat(c.values.map((v) => tlv(OCTET_STRING, v))))])),
+    ])));
+    this.op = tlv(MODIFY_REQUEST, Buffer.concat([tlv(OCTET_STRING, Buffer.from(dn, 'utf8')), tlv(SEQUENCE, Buffer.concat(list))]));
   }
 }
 
