@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { defineDict, type DictHandles, type EnvOf } from '../../core';
-import type { CompiledTemplate } from '../../core';
+import type { Box, CompiledTemplate } from '../../core';
 import type { Dictionary } from '../../core';
 import type { Logger } from '../../core';
 import type { CallContext, MapResult, Rcode } from '../../core';
@@ -19,7 +19,7 @@ import { Pair } from '../../core';
 import type { Request } from '../../core';
 import type { ConfItem, ConfSection } from '../../core';
 import { trunkFactory, type TrunkFactory } from '../../core';
-import { box } from '../../core';
+import { box, compileTemplate } from '../../core';
 import { addValue, failureMessage, getValue } from '../../core';
 import type { LdapConfig } from './config';
 import { type Entry, type OpResult, parseServer } from './connection';
@@ -50,6 +50,7 @@ export const LDAP_AUTHORIZE_ENV = {
   groupBase: { item: 'group.base_dn', escape: escapeDn, as: 'template' },
   membership: { item: 'group.membership_filter', escape: escapeFilter, as: 'template' },
   profileDefault: { item: 'profile.default', escape: escapeDn, as: 'template' },
+  profileChild: { item: 'profile.child_rdn', escape: escapeDn, as: 'template' },
 } as const;
 export type LdapAuthorizeEnv = EnvOf<typeof LDAP_AUTHORIZE_ENV>;
 
@@ -101,6 +102,8 @@ export class Ldap implements ModuleInstance {
   private p!: LdapPrepared;
   private t!: Templates;
   private readonly groupCache = new WeakMap<Request, GroupCache>();
+  /** Profile conditions (check_attribute, fallthrough_attribute values), compiled once each. */
+  private readonly conditions = new Map<string, CompiledTemplate>();
   /** Search requests with their constant parts encoded once. */
   private readonly shapes = new SearchShapes();
   private readClients: ConfSection[] = [];
@@ -117,6 +120,7 @@ export class Ldap implements ModuleInstance {
   bootstrap(ctx: BootstrapContext): void {
     ctx.registerXlat(this.name, (x, args) => this.urlXlat(x.request, args.map((a) => a.map((b) => String(b.value)).join('')).join(''), x.signal), { minArgs: 1, maxArgs: 1 });
     ctx.registerXlat(`${this.name}.group`, (x, args) => this.groupXlat(x.request, String(args[0]?.[0]?.value ?? ''), x.signal), { minArgs: 1, maxArgs: 1, returnType: 'bool' });
+    ctx.registerXlat(`${this.name}.profile`, (x, args) => this.profileXlat(x.request, args.map((a) => a.map((b) => String(b.value)).join('')).join(''), x.signal), { minArgs: 1, maxArgs: 1, returnType: 'bool' });
     const text = (args: { value: unknown }[][]) => args.map((a) => a.map((b) => String(b.value)).join('')).join('');
     ctx.registerXlat('ldap.filter.escape', (_x, args) => [box('string', escapeFilter(text(args)))], { pure: true, returnType: 'string' });
     ctx.registerXlat('ldap.dn.escape', (_x, args) => [box('string', escapeDn(text(args)))], { pure: true, returnType: 'string' });
@@ -307,7 +311,7 @@ export class Ldap implements ModuleInstance {
       }
     }
     added += applyMap(request, this.p.map, user, this.dict, c.valuepair_attribute);
-    // Profiles: the default, then the user's (or the suspended ones).
+    // Profiles: the default, then the user's (or the suspended ones), then those of the user's groups.
     const dns: string[] = [];
     if (ctx.env.profileDefault) {
       const d = await expand(ctx.env.profileDefault, request, ctx);
@@ -315,20 +319,19 @@ export class Ldap implements ModuleInstance {
     }
     const pa = suspended ? c.user.profile_attribute_suspend : c.user.profile_attribute;
     if (pa) dns.push(...entryValues(user, pa));
-    for (const dn of dns) {
-      let r: OpResult;
+    const gpa = c.group.profile_attribute;
+    if (gpa && this.t.membership) {
       try {
-        r = await this.search({ base: dn, scope: 'base', filter: c.profile.filter, attrs: this.p.profileAttrs }, cancel);
+        const mf = await expand(this.t.membership, request, ctx);
+        const r = await this.search({ base: await this.groupBase(request, this.t.groupBase.canYield ? ctx.signal : undefined), scope: c.group.scope, filter: `(&${c.group.filter}${mf}(${gpa}=*))`, attrs: [gpa] }, cancel);
+        if (r.status === LDAP.success) for (const g of r.entries) dns.push(...entryValues(g, gpa));
       } catch (e) {
-        return this.opFailed(request, e, `profile ${dn}`);
+        return this.opFailed(request, e, 'group profile search');
       }
-      if (r.status === LDAP.noSuchObject || r.entries.length === 0) {
-        ctx.log.warn(`profile "${dn}" not found`);
-        continue;
-      }
-      if (r.status !== LDAP.success) return this.opFailed(request, new Error(`LDAP ${r.status} ${r.message}`), `profile ${dn}`);
-      added += applyMap(request, this.p.map, r.entries[0], this.dict, c.valuepair_attribute);
     }
+    const applied = await this.applyProfiles(request, ctx, dns, cancel, ctx.env.profileChild);
+    if (typeof applied === 'string') return applied;
+    added += applied.added;
     return added > 0 ? 'updated' : 'ok';
   }
 
@@ -392,6 +395,114 @@ export class Ldap implements ModuleInstance {
     }
     if (request.debug) ctx.log.debug(`modified ${dn}: ${changes.map((c) => `${c.type} ${c.op}`).join(', ')}`);
     return 'ok';
+  }
+
+  /**
+   * Applies profiles (FreeRADIUS v4 rlm_ldap `profile { }`): the entries found for each DN (its
+   * descendants too with scope one/sub), each DN's then its `child_rdn` child's, in sort_by order, one
+   * search per DN (`seq`) or one for all (`bulk`, an `entryDN` filter under base_dn, sorted as a
+   * whole). A profile whose check_attribute condition is false is skipped; one whose
+   * fallthrough_attribute condition is false is the last. DNs are taken once each, in order.
+   */
+  private async applyProfiles(request: Request, ctx: { readonly signal?: AbortSignal }, dns: readonly string[], cancel: Cancel | undefined,
+    child?: CompiledTemplate): Promise<{ added: number; found: number } | Rcode> {
+    const c = this.config.profile;
+    const seen = new Set<string>();
+    const list = dns.filter((d) => d && !seen.has(normDn(d)) && seen.add(normDn(d)));
+    const rdn = child ? await expand(child, request, ctx) : '';
+    const withChild = /^[^=,]+=[^,]+$/.test(rdn);
+    const bulk = c.search_mode === 'bulk' || (c.search_mode === 'auto' && c.scope === 'base' && !!c.sort_by);
+    const entries: Entry[] = [];
+    const run = async (spec: Omit<SearchSpec, 'timeLimit' | 'deref'>, what: string): Promise<Entry[] | Rcode> => {
+      let r: OpResult;
+      try {
+        r = await this.search(spec, cancel);
+      } catch (e) {
+        return this.opFailed(request, e, what);
+      }
+      if (r.status === LDAP.noSuchObject || r.status === LDAP.invalidDnSyntax || (r.status === LDAP.success && r.entries.length === 0)) {
+        if (request.debug) request.log.debug(`${this.name}: ${what}: not found`);
+        return [];
+      }
+      if (r.status !== LDAP.success) return this.opFailed(request, new Error(`LDAP ${r.status} ${r.message}`), what);
+      return this.sortProfiles(r.entries);
+    };
+    if (bulk) {
+      const all = withChild ? list.flatMap((d) => [d, `${rdn},${d}`]) : list;
+      if (all.length) {
+        const filter = `(&${c.filter}(|${all.map((d) => `(entryDN=${escapeFilter(d)})`).join('')}))`;
+        const got = await run({ base: this.config.base_dn, scope: 'sub', filter, attrs: this.p.profileAttrs }, 'profiles');
+        if (typeof got === 'string') return got;
+        entries.push(...got);
+      }
+    } else {
+      for (const dn of list) {
+        for (const base of withChild ? [dn, `${rdn},${dn}`] : [dn]) {
+          const got = await run({ base, scope: c.scope, filter: c.filter, attrs: this.p.profileAttrs }, `profile "${base}"`);
+          if (typeof got === 'string') return got;
+          entries.push(...got);
+        }
+      }
+    }
+    let added = 0;
+    let found = 0;
+    for (const e of entries) {
+      const check = c.check_attribute ? entryValues(e, c.check_attribute)[0] : undefined;
+      if (check !== undefined && !this.condition(request, check, e.dn)) {
+        if (request.debug) request.log.debug(`${this.name}: profile "${e.dn}": ${check} is false, skipped`);
+        continue;
+      }
+      found++;
+      added += applyMap(request, this.p.map, e, this.dict, this.config.valuepair_attribute);
+      const more = c.fallthrough_attribute ? entryValues(e, c.fallthrough_attribute)[0] : undefined;
+      if (more !== undefined && !this.condition(request, more, e.dn)) break;
+    }
+    return { added, found };
+  }
+
+  /** Profiles in sort_by order: integers numerically, other values as text; entries without a value last, in directory order. */
+  private sortProfiles(es: readonly Entry[]): Entry[] {
+    const k = this.config.profile.sort_by;
+    if (!k || es.length < 2) return [...es];
+    const keyed = es.map((e, i) => ({ e, i, v: entryValues(e, k)[0] }));
+    const cmp = (a: string, b: string) => (/^-?\d+$/.test(a) && /^-?\d+$/.test(b) ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0);
+    keyed.sort((a, b) => (a.v === undefined ? (b.v === undefined ? a.i - b.i : 1) : b.v === undefined ? -1 : cmp(a.v, b.v) || a.i - b.i));
+    return keyed.map((x) => x.e);
+  }
+
+  /** A profile's condition (`User-Name == 'bob'`), evaluated against the request; one that does not compile is false (logged). */
+  private condition(request: Request, text: string, dn: string): boolean {
+    let t = this.conditions.get(text);
+    if (!t) {
+      try {
+        t = compileTemplate(`%{${text}}`, { dict: this.dict });
+      } catch (e) {
+        request.log.warn(`${this.name}: profile "${dn}": condition "${text}" does not compile (${(e as Error).message}); taken as false`);
+        return false;
+      }
+      if (this.conditions.size >= 1024) this.conditions.clear(); // texts come from the directory: keep the cache bounded
+      this.conditions.set(text, t);
+    }
+    try {
+      const v = t.expand(request);
+      return typeof v === 'string' && v === 'yes';
+    } catch (e) {
+      request.log.warn(`${this.name}: profile "${dn}": condition "${text}": ${(e as Error).message}; taken as false`);
+      return false;
+    }
+  }
+
+  /**
+   * `%<inst>.profile(dn or ldap:///dn)`: applies that profile (and, with scope one/sub, its descendants) as
+   * authorize applies one: true when a profile was applied.
+   */
+  private async profileXlat(request: Request, arg: string, signal?: AbortSignal): Promise<Box[]> {
+    if (!this.dirs) throw new Error(`${this.name}: not connected`);
+    let dn = arg.trim();
+    if (/^ldap[si]?:\/\//i.test(dn)) dn = parseLdapUrl(dn).base;
+    const r = await this.applyProfiles(request, { signal }, [dn], signal);
+    if (typeof r === 'string') throw new Error(`${this.name}: profile "${dn}": ${r}`);
+    return [box('bool', r.found > 0)];
   }
 
   /** `authenticate ldap`: binds as the user with User-Password on the bind trunk. */

@@ -71,10 +71,6 @@ export function compatWarnings(c: LdapConfig): string[] {
   }
   if (c.options.chase_referrals) warn(['options', 'chase_referrals'], 'referrals are not followed by this module; a search that returns one fails over like an error');
   for (const i of ['rebind', 'referral_depth', 'idle', 'probes', 'interval']) warn(['options', i], noEffect);
-  warn(['group', 'profile_attribute'], 'profiles named by group objects are not implemented; the item has no effect');
-  if (c.profile.scope !== 'base') warn(['profile', 'scope'], 'profiles are read by their DN (scope base); the item has no effect');
-  if (c.profile.search_mode && c.profile.search_mode !== 'seq') warn(['profile', 'search_mode'], 'profiles are read one by one, in order (seq); the item has no effect');
-  for (const i of ['sort_by', 'check_attribute', 'fallthrough_attribute', 'child_rdn']) warn(['profile', i], `profile ${i} is not implemented; the item has no effect`);
   return out;
 }
 
@@ -119,6 +115,8 @@ function prepareLdap(c: LdapConfig, at: ConfigAt, dict: Dictionary): LdapPrepare
     ['valuepair_attribute', c.valuepair_attribute], ['user.access_attribute', c.user.access_attribute],
     ['user.profile_attribute', c.user.profile_attribute], ['user.profile_attribute_suspend', c.user.profile_attribute_suspend],
     ['group.membership_attribute', c.group.membership_attribute], ['group.name_attribute', c.group.name_attribute],
+    ['group.profile_attribute', c.group.profile_attribute], ['profile.sort_by', c.profile.sort_by],
+    ['profile.check_attribute', c.profile.check_attribute], ['profile.fallthrough_attribute', c.profile.fallthrough_attribute],
   ];
   for (const [path, v] of attrItems) if (v !== undefined && !isLdapAttrName(v)) at(path, `"${v}" is not an LDAP attribute name`);
   for (const [path, v] of [['group.filter', c.group.filter], ['profile.filter', c.profile.filter]] as const) {
@@ -182,7 +180,7 @@ function prepareLdap(c: LdapConfig, at: ConfigAt, dict: Dictionary): LdapPrepare
     tls: tlsOptions(t.require_cert, { ca, cert, key }),
     map,
     modify,
-    profileAttrs: mapAttributes(map, [c.valuepair_attribute]),
+    profileAttrs: mapAttributes(map, [c.valuepair_attribute, c.profile.sort_by, c.profile.check_attribute, c.profile.fallthrough_attribute]),
     userAttrs: mapAttributes(map, [c.valuepair_attribute, c.user.access_attribute, c.user.profile_attribute,
       c.user.profile_attribute_suspend, c.group.membership_attribute]),
     cache,
