@@ -62,8 +62,8 @@ export const LdapConfig = conf.section({
   password: conf.string({ default: '', secret: true, doc: 'Password of `identity` (never logged).' }),
   base_dn: conf.string({ default: '', doc: 'Default search base; `user`, `group` and `profile` refer to it as `${..base_dn}`.' }),
   sasl: Sasl,
-  accounting: conf.raw({ doc: 'FreeRADIUS `accounting { start { update { … } } … }` (LDAP modifications on accounting): not implemented, a warning.' }),
-  send: conf.raw({ doc: 'FreeRADIUS `send { access-accept { update { … } } }` (LDAP modifications after authentication): not implemented, a warning.' }),
+  accounting: conf.raw({ doc: '`accounting { <status> { update { <ldapAttr> <op> <value> … } } … }`: LDAP modifications of the user object on accounting (see Modifications).' }),
+  send: conf.raw({ doc: '`send { <packet> { update { <ldapAttr> <op> <value> … } } }`: LDAP modifications of the user object when a reply is sent, e.g. after an Access-Accept (see Modifications).' }),
   valuepair_attribute: conf.string({ doc: 'An LDAP attribute whose values are whole `Attr op value` items (applied to the request like `update` items with only a list on the left).' }),
   update: conf.raw({ doc: '`update { <list>.<Attr> <op> \'ldapAttr\' … }`: maps LDAP attributes of the user and profile objects to RADIUS attributes (`:=`, `=`, `+=`, `-=`, `^=`). A bare list on the left (`reply += \'radiusReplyAttribute\'`) parses the values as `Attr op value` items.' }),
   user: conf.subsection({
