@@ -27,13 +27,13 @@ const UNUSED_POOL = {
 /** Names of {@link UNUSED_POOL} (validate.ts warns about each one written). */
 export const UNUSED_POOL_ITEMS = Object.keys(UNUSED_POOL);
 
-/** `sasl { }` (admin and user binds): FreeRADIUS items; SASL binds are not implemented (an empty section is fine, a mechanism is a warning). */
+/** `sasl { }` (admin and user binds): the admin bind may be SASL EXTERNAL; other mechanisms are not implemented (a warning). */
 const Sasl = conf.subsection({
   mech: conf.string({ doc: 'SASL mechanism (not implemented: a warning; binds stay simple binds).' }),
   proxy: conf.string({ doc: 'SASL authorisation identity (with mech).' }),
   realm: conf.string({ doc: 'SASL realm (with mech).' }),
   authname: conf.string({ doc: 'SASL authentication identity (with mech, user binds).' }),
-}, { optional: true, doc: 'FreeRADIUS `sasl { }`: SASL binds are not implemented; a section naming a mechanism gives a warning.' });
+}, { optional: true, doc: 'FreeRADIUS `sasl { }`: at the top level `mech = EXTERNAL` makes the admin bind a SASL EXTERNAL bind (e.g. over ldapi://); other mechanisms, and SASL user binds, are not implemented (a located warning).' });
 
 /** Trunk items shared by `pool { }` and `bind_pool { }`. */
 function pool(d: { start: number; min: number; max: number; perConn: number }, doc: string) {

@@ -48,12 +48,12 @@ export function parseLdapUrl(url: string): LdapUrl {
   if (!m) throw new Error(`not an LDAP URL: "${url}"`);
   const [, proto, host, base = '', attrs = '', scope = '', filter = '', exts = ''] = m;
   if (exts) throw new Error('LDAP URL extensions are not supported');
-  // `ldapi:///…` (no socket named) means "the configured servers", like `ldap:///…`.
-  if (proto.toLowerCase() === 'ldapi' && host) throw new Error('ldapi:// (Unix socket) URLs naming a socket are not supported');
+  // `ldapi:///…` (no socket named) means "the configured servers", like `ldap:///…`; a socket named stays
+  // percent-encoded, as a `server` item names it.
   const sc = (scope || 'base').toLowerCase();
   if (sc !== 'base' && sc !== 'one' && sc !== 'sub') throw new Error(`LDAP URL scope must be base, one or sub, not "${scope}"`);
   return {
-    server: host ? `${proto.toLowerCase()}://${decodeURIComponent(host)}` : undefined,
+    server: host ? `${proto.toLowerCase()}://${proto.toLowerCase() === 'ldapi' ? host : decodeURIComponent(host)}` : undefined,
     base: decodeURIComponent(base),
     attrs: attrs ? attrs.split(',').map((a) => decodeURIComponent(a).trim()).filter(Boolean) : [],
     scope: sc,

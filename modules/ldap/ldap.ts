@@ -145,13 +145,13 @@ export class Ldap implements ModuleInstance {
       servers: this.p.targets,
       selection: c.server_selection,
       base: { startTls: c.tls.start_tls, tls: this.p.tls, connectTimeout: o.net_timeout * 1000 },
-      bind: c.identity ? { dn: c.identity, password: c.password } : undefined,
+      bind: c.sasl?.mech?.toUpperCase() === 'EXTERNAL' ? { dn: '', password: '', mech: 'EXTERNAL' } : c.identity ? { dn: c.identity, password: c.password } : undefined,
       pool: c.pool, bindPool: c.bind_pool,
       resTimeout: o.res_timeout * 1000, reconnectDelay: o.reconnection_delay * 1000,
       trunks: this.trunks, log: this.log,
     });
     this.log.info(`servers ${this.p.targets.map((t) => t.url).join(', ')} (${c.server_selection === 'failback' ? 'fail-over in this order, fail-back' : c.server_selection.replace('_', '-')})${c.tls.start_tls ? ', StartTLS' : ''}; ` +
-      `bind as ${c.identity ? `"${c.identity}"` : 'anonymous'}`);
+      `bind ${c.sasl?.mech?.toUpperCase() === 'EXTERNAL' ? 'with SASL EXTERNAL' : c.identity ? `as "${c.identity}"` : 'anonymous'}`);
     this.dirs.open();
     const dirs = this.dirs;
     const until = Date.now() + o.instantiate_timeout * 1000;

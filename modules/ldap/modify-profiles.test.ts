@@ -4,6 +4,9 @@
  * with a schema of its own (priorities order as integers).
  */
 import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printPairList } from '../../core';
@@ -157,6 +160,25 @@ accounting {
       } finally {
         await m.detach();
       }
+    }
+  });
+
+  it('binds with SASL EXTERNAL over ldapi:// (the socket\'s peer mapped to the admin by slapd)', async () => {
+    const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-ldapi-'));
+    const sock = path.join(sockDir, 'socket');
+    const d = await startSlapd({ ldif: LDIF, schema: SCHEMA, ldapi: sock, globalConf: 'authz-regexp "gidNumber=[0-9]+[+]uidNumber=[0-9]+,cn=peercred,cn=external,cn=auth" "cn=admin,dc=example,dc=com"' });
+    try {
+      const m = await makeLdap(body(`ldapi://${encodeURIComponent(sock)}`, 'sasl {\n  mech = \'EXTERNAL\'\n}').replace(/^(identity|password) = .*$/gm, ''));
+      try {
+        const r = makeRequest('User-Name = "ann"');
+        expect(await authz(m, r)).toBe('updated');
+        expect(m.logLines.join('\n')).toContain('bind with SASL EXTERNAL');
+      } finally {
+        await m.detach();
+      }
+    } finally {
+      await d.stop();
+      fs.rmSync(sockDir, { recursive: true, force: true });
     }
   });
 

@@ -67,7 +67,7 @@ export function compatWarnings(c: LdapConfig): string[] {
   for (const p of ['pool', 'bind_pool'] as const) for (const i of UNUSED_POOL_ITEMS) warn([p, i], noEffect);
   for (const s of [['sasl'], ['user', 'sasl']]) {
     const sasl = s.length === 1 ? c.sasl : c.user.sasl;
-    if (sasl?.mech) warn(s, `SASL binds (mech ${sasl.mech}) are not implemented: this instance binds with simple binds`);
+    if (sasl?.mech && !(s.length === 1 && sasl.mech.toUpperCase() === 'EXTERNAL')) warn(s, `SASL binds (mech ${sasl.mech}) are not implemented: this instance binds with simple binds`);
   }
   if (c.options.chase_referrals) warn(['options', 'chase_referrals'], 'referrals are not followed by this module; a search that returns one fails over like an error');
   for (const i of ['rebind', 'referral_depth', 'idle', 'probes', 'interval']) warn(['options', i], noEffect);

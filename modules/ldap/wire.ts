@@ -34,6 +34,7 @@ const SET = 0x31;
 const SEARCH_REQUEST = 0x63;
 const BIND_REQUEST = 0x60;
 const SIMPLE_AUTH = 0x80;
+const SASL_AUTH = 0xa3;
 const EQUALITY = 0xa3;
 
 /** BER length octets of `n`. */
@@ -152,6 +153,17 @@ export class BindMessage extends OpMessage {
     super();
     const content = Buffer.concat([tlv(INTEGER, intContent(3)), tlv(OCTET_STRING, Buffer.from(dn, 'utf8')), tlv(SIMPLE_AUTH, Buffer.from(password, 'utf8'))]);
     this.op = tlv(BIND_REQUEST, content);
+  }
+}
+
+/** A SASL bind (RFC 4511 §4.2, `sasl [3]`): no name, the mechanism, and credentials when the mechanism has any. */
+export class SaslBindMessage extends OpMessage {
+  protected readonly op: Buffer;
+
+  constructor(mechanism: string, credentials?: Buffer) {
+    super();
+    const sasl = Buffer.concat([tlv(OCTET_STRING, Buffer.from(mechanism, 'utf8')), ...(credentials ? [tlv(OCTET_STRING, credentials)] : [])]);
+    this.op = tlv(BIND_REQUEST, Buffer.concat([tlv(INTEGER, intContent(3)), tlv(OCTET_STRING, Buffer.alloc(0)), tlv(SASL_AUTH, sasl)]));
   }
 }
 

@@ -86,7 +86,20 @@ export async function startLdapDir(ctx: DirContext): Promise<DirServers | string
   const certs = path.join(ctx.root, 'raddb', 'certs', 'rsa');
   fs.mkdirSync(certs, { recursive: true });
   fs.copyFileSync(ca.caFile, path.join(certs, 'ca.pem'));
+  // module.conf's ldapldapi and ldap_dynamic_dn name slapd's Unix socket /tmp/ldap/socket (SASL EXTERNAL, the peer
+  // mapped to the admin): claimed only when /tmp/ldap does not exist yet (made here, removed at the end); when it
+  // exists (another run, someone else's), it is left alone and the tests that use the socket fail.
+  const SOCKET_DIR = '/tmp/ldap';
+  let ldapi: string | undefined;
+  try {
+    fs.mkdirSync(SOCKET_DIR, { mode: 0o700 });
+    ldapi = path.join(SOCKET_DIR, 'socket');
+  } catch {
+    ctx.log(`ldap: ${SOCKET_DIR} exists: not claiming ${SOCKET_DIR}/socket (the ldapi tests will fail)`);
+  }
   const slapd = await startSlapd({
+    ldapi,
+    globalConf: ldapi ? 'authz-regexp "gidNumber=[0-9]+\\+uidNumber=[0-9]+,cn=peercred,cn=external,cn=auth" "cn=admin,dc=example,dc=com"' : undefined,
     ldif: data,
     schema: schema(),
     tls: ca,
@@ -107,6 +120,7 @@ export async function startLdapDir(ctx: DirContext): Promise<DirServers | string
     stop: async () => {
       await slapd.stop();
       fs.rmSync(ca.dir, { recursive: true, force: true });
+      if (ldapi) fs.rmSync(SOCKET_DIR, { recursive: true, force: true });
     },
   };
 }
