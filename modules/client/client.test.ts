@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryLogger, Server, printPairList } from '../../core';
-import type { Listener, ListenerConfig } from '../../core/listen/types';
+import { MemoryLogger, Server, printPairList, type ServerOptions } from '../../core';
 import { BUILTIN_MODULES } from '../../test/support/builtins';
 
-const inert = (config: ListenerConfig): Listener => ({
+/** A listener that never opens a socket (requests are injected). */
+const inert: NonNullable<ServerOptions['createListener']> = (config) => ({
   config, start: async () => undefined, stop: async () => undefined, address: () => undefined, stats: () => ({}), update: () => undefined,
 });
 
