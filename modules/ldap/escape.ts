@@ -32,6 +32,14 @@ export function unescapeDn(s: string): string {
   return s.replace(/\\([0-9a-fA-F]{2}|.)/g, (_m, x: string) => (x.length === 2 ? String.fromCharCode(parseInt(x, 16)) : x));
 }
 
+/**
+ * FreeRADIUS v4's `%ldap.uri.escape()`: the characters special in a DN or a filter of an LDAP URL
+ * (`, + " \ < > ; * = ( )` and NUL) become `\xx`; everything else is kept (spaces too).
+ */
+export function escapeUri(s: string): string {
+  return s.replace(/[,+"\\<>;*=()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** A parsed `ldap[s]://host[:port]/base?attrs?scope?filter` URL (RFC 4516). */
 export interface LdapUrl {
   /** `ldap://host:port` or `ldaps://host:port`, or undefined when the URL names no host. */

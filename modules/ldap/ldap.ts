@@ -24,7 +24,7 @@ import { addValue, failureMessage, getValue } from '../../core';
 import type { LdapConfig } from './config';
 import { type Entry, type OpResult, parseServer } from './connection';
 import { type Cancel, CallCancel, Directories, LdapOpError, SearchShapes, type SearchSpec } from './directory';
-import { escapeDn, escapeFilter, parseLdapUrl } from './escape';
+import { escapeDn, escapeFilter, escapeUri, parseLdapUrl, unescapeFilter } from './escape';
 import { BindMessage, ModifyMessage, type Modification } from './wire';
 import type { ModifyRoot } from './modify';
 import { applyMap, entryValues } from './map';
@@ -124,6 +124,8 @@ export class Ldap implements ModuleInstance {
     const text = (args: { value: unknown }[][]) => args.map((a) => a.map((b) => String(b.value)).join('')).join('');
     ctx.registerXlat('ldap.filter.escape', (_x, args) => [box('string', escapeFilter(text(args)))], { pure: true, returnType: 'string' });
     ctx.registerXlat('ldap.dn.escape', (_x, args) => [box('string', escapeDn(text(args)))], { pure: true, returnType: 'string' });
+    ctx.registerXlat('ldap.uri.escape', (_x, args) => [box('string', escapeUri(text(args)))], { pure: true, returnType: 'string' });
+    ctx.registerXlat('ldap.uri.unescape', (_x, args) => [box('string', unescapeFilter(text(args)))], { pure: true, returnType: 'string' });
   }
 
   /**

@@ -199,3 +199,12 @@ accounting {
     }
   });
 });
+
+describe('%ldap.uri.escape / %ldap.uri.unescape', () => {
+  it('escapes the characters special in an LDAP URL\'s DN or filter, and back', async () => {
+    const { escapeUri, unescapeFilter } = await import('./escape');
+    expect(escapeUri('safe string')).toBe('safe string');
+    expect(escapeUri(',+"\\<>;*=()')).toBe('\\2c\\2b\\22\\5c\\3c\\3e\\3b\\2a\\3d\\28\\29');
+    expect(unescapeFilter(escapeUri('a,b (c)*'))).toBe('a,b (c)*');
+  });
+});
