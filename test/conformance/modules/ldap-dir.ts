@@ -11,6 +11,7 @@
  * DNs match as DNs).
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { makeTestCa, startSlapd } from '../../support/slapd';
 import type { DirContext, DirServers } from './dirs';
@@ -73,6 +74,25 @@ export function splitLdif(text: string): { config: string[]; data: string } {
   return { config, data: data.join('\n\n') + '\n' };
 }
 
+/** True when `dir` is ours (owner, mode 0700) and holds only a `socket` that refuses connections. */
+async function staleSocketDir(dir: string): Promise<boolean> {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    return false;
+  }
+  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o777) !== 0o700) return false;
+  const names = fs.readdirSync(dir);
+  if (names.length > 1 || (names.length === 1 && names[0] !== 'socket')) return false;
+  if (names.length === 0) return true;
+  return new Promise<boolean>((resolve) => {
+    const c = net.connect({ path: path.join(dir, 'socket') });
+    c.once('connect', () => { c.destroy(); resolve(false); });
+    c.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+  });
+}
+
 /** Starts the directory for the `ldap` tests. */
 export async function startLdapDir(ctx: DirContext): Promise<DirServers | string> {
   const file = path.join(ctx.dir, 'example.com.ldif');
@@ -91,6 +111,8 @@ export async function startLdapDir(ctx: DirContext): Promise<DirServers | string
   // exists (another run, someone else's), it is left alone and the tests that use the socket fail.
   const SOCKET_DIR = '/tmp/ldap';
   let ldapi: string | undefined;
+  // A directory left by an earlier run of ours that died: ours (owner, mode), nothing but a socket nobody answers on.
+  if (await staleSocketDir(SOCKET_DIR)) fs.rmSync(SOCKET_DIR, { recursive: true, force: true });
   try {
     fs.mkdirSync(SOCKET_DIR, { mode: 0o700 });
     ldapi = path.join(SOCKET_DIR, 'socket');
