@@ -47,6 +47,7 @@ export { containerOf, getPair, getValue, setValue, addValue, failureMessage } fr
 export { parsePairList, parsePairListWithOps, printPairList, printPairLines, type PairWithOp } from './pair/text';
 export { REDACTED, isSecretAttr, redactValue, hasSecret, printPairRedacted, printPairListRedacted } from './pair/redact';
 export { Request, type ListName } from './request/request';
+export { ClientDirectory, normaliseAddress, type Client } from './listen/clients';
 
 // ── Policy: templates (per-call expansions), xlat values and registry, the unlang compiler entry.
 export { compileTemplate, bareAttrTemplate, bareAttrRef, ctime, type Template } from './unlang/tmpl';

@@ -19,6 +19,7 @@ import { detailReaderApp } from './detail_reader';
 import always from './always';
 import attr_filter from './attr_filter';
 import chap from './chap';
+import client from './client';
 import dac from './dac';
 import date from './date';
 import delay from './delay';
@@ -45,6 +46,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition<any, any>[] = Object.fre
   always,
   attr_filter,
   chap,
+  client,
   dac,
   date,
   delay,

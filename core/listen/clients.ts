@@ -9,9 +9,10 @@
  * required from then on" (FreeRADIUS 3.2.5+ / v4).
  */
 import * as net from 'node:net';
-import { findPair, type ConfSection } from '../config/ast';
+import { findPair, unescapeValue, type ConfPair, type ConfSection } from '../config/ast';
 import { ConfError } from '../config/errors';
 import { conf, parseSection } from '../config/schema';
+import { suggest } from '../types/suggest';
 import type { ClientLookup, RadiusClient, YesNoAuto } from './types';
 
 /** The schema of a `client NAME { … }` section. */
@@ -77,6 +78,11 @@ export class Client implements RadiusClient {
     proto: 'udp' | 'tcp' | '*' = '*',
     /** `coa_server { … }`: where CoA/Disconnect for this NAS's sessions go (undefined: port 3799 of the NAS, the client's secret). */
     readonly coaServer?: CoaServer,
+    /**
+     * Every item written in the section, by lower-case name, values in order (`group = a`, `group = b`),
+     * plus `shortname` and `nas_type` with their defaults: what `%client(field)` and `map client` read.
+     */
+    readonly fields: ReadonlyMap<string, readonly string[]> = new Map(),
   ) {
     this.proto = proto;
     this.pps = maxPps;
@@ -317,7 +323,13 @@ export function canonicalNetwork(text: string): string {
  * (unknown item, missing secret, no address, bad value).
  */
 export function parseClient(cs: ConfSection): Client {
-  const c = parseSection(ClientSchema, cs);
+  // FreeRADIUS lets a client section carry items of the operator's own (`group = staff`, `directory`),
+  // read back by policy through rlm_client; a name close to one of ours is still a typo (an error).
+  const known = Object.keys(ClientSchema.fields);
+  const custom = (it: ConfSection['children'][number]): it is ConfPair =>
+    it.kind === 'pair' && it.op === '=' && !known.includes(it.attr.toLowerCase()) && suggest(it.attr, known) === undefined;
+  const schemaPart = cs.children.some(custom) ? { ...cs, children: cs.children.filter((it) => !custom(it)) } : cs;
+  const c = parseSection(ClientSchema, schemaPart);
   const name = cs.name2 ?? '';
   if (name === '') throw new ConfError('ERR_CONF_MISSING', cs.loc, 'client: a client section needs a name');
   const set = [c.ipaddr, c.ipv4addr, c.ipv6addr, c.network].filter((x) => x !== undefined) as string[];
@@ -349,7 +361,65 @@ export function parseClient(cs: ConfSection): Client {
       port: c.coa_server.port,
       secret: c.coa_server.secret !== undefined && c.coa_server.secret !== '' ? Buffer.from(c.coa_server.secret, 'utf8') : undefined,
     },
+    clientFields(cs, name, c.shortname ?? name, c.nas_type),
   );
+}
+
+/** The items of a client section as `%client(field)` reads them (see {@link Client.fields}). */
+function clientFields(cs: ConfSection, name: string, shortname: string, nasType: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const it of cs.children) {
+    if (it.kind !== 'pair' || it.value === undefined) continue;
+    const k = it.attr.toLowerCase();
+    let l = out.get(k);
+    if (!l) out.set(k, (l = []));
+    l.push(unescapeValue(it.value, it.quote));
+  }
+  if (!out.has('shortname')) out.set('shortname', [shortname]);
+  if (!out.has('nas_type')) out.set('nas_type', [nasType]);
+  if (!out.has('name')) out.set('name', [name]);
+  return out;
+}
+
+/**
+ * The clients of the running generation, for modules (`CLIENTS` token): FreeRADIUS's `client_find()`.
+ * Filled by the generation once its client tables exist (after the modules are instantiated, before
+ * the first request); empty until then.
+ */
+export class ClientDirectory {
+  private global: ClientTable | undefined;
+  private servers: ReadonlyMap<string, ClientTable> = new Map();
+
+  /** Called by the generation with its tables. */
+  set(global: ClientTable, servers: ReadonlyMap<string, ClientTable>): void {
+    this.global = global;
+    this.servers = servers;
+  }
+
+  /** The global client for an address (longest prefix), or, failing that, the first server-local one. */
+  find(address: string): Client | undefined {
+    const hit = this.global?.find(address);
+    if (hit) return hit;
+    for (const t of this.servers.values()) {
+      const c = t.find(address);
+      if (c) return c;
+    }
+    return undefined;
+  }
+
+  /**
+   * The client a request came from: the one for its source address whose shortname is the request's
+   * Client-Shortname when given (a server-local client shadows a global one), else the global one.
+   */
+  forSource(address: string, shortname?: string): Client | undefined {
+    const hit = this.global?.find(address);
+    if (!shortname || hit?.shortname === shortname) return hit ?? this.find(address);
+    for (const t of this.servers.values()) {
+      const c = t.find(address);
+      if (c?.shortname === shortname) return c;
+    }
+    return hit ?? this.find(address);
+  }
 }
 
 /**

@@ -161,10 +161,14 @@ export class BoundModule implements ModuleHandle {
   /** The method name a call resolves to (see the file comment), or undefined. */
   resolve(section: SectionName, method?: string): string | undefined {
     if (method !== undefined) {
+      // v4's `inst.send.access-accept` / `inst.accounting.start`: the binding of that section.
+      const dot = method.indexOf('.');
+      const sub = dot > 0 ? [bindingKey(method.slice(0, dot), method.slice(dot + 1)), bindingKey(method.slice(0, dot), '*')] : [];
       return this.byName.get(method.toLowerCase())
         ?? (section.name2 !== undefined ? this.bySection.get(bindingKey(method, section.name2)) : undefined)
         ?? this.bySection.get(bindingKey(method))
-        ?? this.bySection.get(bindingKey(method, '*'));
+        ?? this.bySection.get(bindingKey(method, '*'))
+        ?? (sub.length ? this.bySection.get(sub[0]) ?? this.bySection.get(sub[1]) : undefined);
     }
     return this.bySection.get(bindingKey(section.name1, section.name2))
       ?? this.bySection.get(bindingKey(section.name1, '*'))

@@ -22,7 +22,8 @@ import { MetricsRegistry } from '../metrics/registry';
 import { SINGLE_PROCESS, type Topology } from '../topology/topology';
 import { WorkerPools } from '../workers/pool';
 import { DacService } from '../dac/service';
-import { CLOCK, DAC, DICT, METRICS, ROOT_LOG, TOPOLOGY, TRUNKS, WORKER_POOLS, XLATS } from './tokens';
+import { ClientDirectory } from '../listen/clients';
+import { CLIENTS, CLOCK, DAC, DICT, METRICS, ROOT_LOG, TOPOLOGY, TRUNKS, WORKER_POOLS, XLATS } from './tokens';
 
 /** Core services of a configuration generation. */
 export interface RootServices {
@@ -36,6 +37,8 @@ export interface RootServices {
    * clean and sees the built-ins.
    */
   readonly xlats?: XlatRegistry;
+  /** The generation's clients (default: an empty directory; the generation fills its own). */
+  readonly clients?: ClientDirectory;
   /** The process's metrics registry (default: a fresh one). */
   readonly metrics?: MetricsRegistry;
   /** The server clock (default: the system clock). */
@@ -87,5 +90,6 @@ export function createRootContainer(services: RootServices): DependencyContainer
   root.register(WORKER_POOLS, { useValue: p.workers });
   root.register(TOPOLOGY, { useValue: p.topology });
   root.register(DAC, { useFactory: () => p.dac });
+  root.register(CLIENTS, { useValue: services.clients ?? new ClientDirectory() });
   return root;
 }

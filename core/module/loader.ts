@@ -132,6 +132,8 @@ export interface TemplateCompileOptions {
   readonly loc: ConfLoc;
   readonly strftime?: boolean;
   readonly escape?: (s: string) => string;
+  /** A `%{name}` left unresolved (see `TemplateOptions.unresolved` in core/unlang/tmpl.ts). */
+  readonly unresolved?: (name: string) => void;
 }
 
 /** Compiles the template text of an `env` config item (throws a located error when it is bad). */
@@ -273,7 +275,7 @@ export async function loadModules(opts: LoadModulesOptions): Promise<ModuleSet> 
   for (const e of entries) {
     try {
       const validate = e.definition.validate as ((c: unknown, at: ConfigAt, ctx: ValidateContext) => void) | undefined;
-      e.env = compileEnv(e, dict, xlats, compileTmpl);
+      e.env = compileEnv(e, dict, xlats, compileTmpl, rootLog);
       validate?.(e.config, makeAt(e.section), { name: e.name, dict, xlats, log: e.log, env: e.env });
     } catch (err) {
       await unwind(entries, entries[entries.length - 1], rootLog);
@@ -655,14 +657,16 @@ const TMPL_FIELD = conf.tmpl();
  * unexpanded) gets one frozen object for every call; otherwise the non-constant ones are
  * expanded per call, with `ctx.signal` only for templates that can yield.
  */
-function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: TemplateCompiler): CompiledEnv {
+function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: TemplateCompiler, log: Logger): CompiledEnv {
   const env = e.definition.env as Record<string, Record<string, EnvArg>> | undefined;
   const out: Record<string, Record<string, CompiledEnvArg | undefined>> = {};
   if (!env) return out;
   // A bad template names its setting: `file[line]: <module> <instance> { <item> }: message`.
+  // `%{base_dn}` naming no attribute is left for run time (a local variable of the calling policy), with a warning.
   const named = (label: string, text: string, o: TemplateCompileOptions): CompiledTemplate => {
+    const unresolved = (name: string) => log.warn(`${o.loc.file}[${o.loc.line}]: ${label}: "%{${name}}" names no attribute: it is read from the calling policy's local variable "${name}" when the module runs (an error then when there is none)`);
     try {
-      return compile(text, o);
+      return compile(text, { ...o, unresolved });
     } catch (err) {
       throw settingError(err, label);
     }

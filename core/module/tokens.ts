@@ -18,6 +18,7 @@ import type { MetricsRegistry } from '../metrics/registry';
 import type { Topology } from '../topology/topology';
 import type { WorkerPools } from '../workers/pool';
 import type { DacService } from '../dac/service';
+import type { ClientDirectory } from '../listen/clients';
 
 /** The parsed, later frozen, config of this instance (type: `Infer<typeof schema>`). */
 export const MODULE_CONFIG: InjectionToken<unknown> = Symbol.for('tsradius.ModuleConfig');
@@ -50,3 +51,5 @@ export const TOPOLOGY: InjectionToken<Topology> = Symbol.for('tsradius.Topology'
 export const TRUNKS: InjectionToken<TrunkFactory> = Symbol.for('tsradius.Trunks');
 /** The CoA/Disconnect originator and its session lookup, one per process (root container; core/dac). */
 export const DAC: InjectionToken<DacService> = Symbol.for('tsradius.Dac');
+/** The generation's RADIUS clients, looked up by address (root container; core/listen/clients.ts). */
+export const CLIENTS: InjectionToken<ClientDirectory> = Symbol.for('tsradius.Clients');

@@ -27,7 +27,7 @@ import { redact } from '../config/schema';
 import { Dictionary } from '../dict/dictionary';
 import { defaultDictionaryPath, loadDefaultDictionary } from '../dict/default';
 import type { Logger } from '../log/logger';
-import { ClientTable, parseClient, parseClients } from '../listen/clients';
+import { ClientDirectory, ClientTable, parseClient, parseClients } from '../listen/clients';
 import { createRootContainer, type ProcessServices } from '../module/container';
 import { loadModules, type ModuleSet } from '../module/loader';
 import type { ModuleClient } from '../module/define';
@@ -221,7 +221,8 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
   }
   const paths = derivePaths(settings, opts.file);
   const dict = loadDictionary(settings, root);
-  const rootContainer = createRootContainer({ dict, log: opts.log, ...opts.services });
+  const clientDirectory = new ClientDirectory();
+  const rootContainer = createRootContainer({ dict, log: opts.log, clients: clientDirectory, ...opts.services });
   const modulesSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'modules');
   if (modulesSections.length > 1) {
     throw new ConfError('ERR_CONF_DUPLICATE', modulesSections[1].loc,
@@ -318,6 +319,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
         listeners.push(l);
       }
     }
+    clientDirectory.set(globalClients, clients);
     if (sites.size === 0) {
       throw new ConfError('ERR_CONF_MISSING', root.loc, 'main: no "server NAME { namespace = radius … }" section: nothing to serve');
     }

@@ -75,7 +75,14 @@ export interface ModuleHandle {
  * The result of a map query: `fields` maps a field name (SQL column, LDAP attribute, CSV
  * column …) to its values as text, or an rcode without fields (`notfound`: no row, `fail`).
  */
-export type MapResult = { readonly fields: ReadonlyMap<string, readonly string[]> } | Rcode;
+export type MapResult = {
+  readonly fields: ReadonlyMap<string, readonly string[]>;
+  /**
+   * A line naming a field the result lacks is skipped (FreeRADIUS's client and ldap maps), rather
+   * than failing the whole map; when every line is skipped the map returns `ok`.
+   */
+  readonly skipMissing?: boolean;
+} | Rcode;
 
 /**
  * A module's `map` method (FreeRADIUS `map_proc`): runs `query` (the expanded text after the

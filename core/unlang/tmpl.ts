@@ -25,8 +25,8 @@ import { ExprParser, type ExprScope } from './compile/expr-parser';
 import { Scope, resolveRef } from './compile/refs';
 import type { AttrRef, Expr } from './compile/types';
 import { box } from './xlat/box';
-import { type EvalContext, XlatYield, evalExpr, listToString, traceExpansion } from './xlat/eval';
-import { type XlatRegistry, globalXlats } from './xlat/registry';
+import { type EvalContext, XlatYield, evalExpr, listToString, pairBox, traceExpansion } from './xlat/eval';
+import { type XlatFunc, type XlatRegistry, globalXlats } from './xlat/registry';
 
 /** A compiled template. */
 export interface Template {
@@ -58,6 +58,13 @@ export interface TemplateOptions {
   readonly strftime?: boolean;
   /** Applied to each expanded value (not to literal text). */
   readonly escape?: (s: string) => string;
+  /**
+   * Lets `%{name}` name no attribute when `name` is written as a local variable is
+   * (`lower_case_words`) and no attribute is close to it: FreeRADIUS leaves such a reference
+   * unresolved at load; here it is looked up among the request's local variables each time the
+   * template is expanded (an error then when there is none). Called once per such name (to warn).
+   */
+  readonly unresolved?: (name: string) => void;
 }
 
 const p2 = (n: number): string => String(n).padStart(2, '0');
@@ -191,15 +198,32 @@ export function rewriteV3(text: string): string {
   return out + text.slice(i);
 }
 
-function scopeFor(dict: Dictionary, xlats: XlatRegistry): ExprScope {
+function scopeFor(dict: Dictionary, xlats: XlatRegistry, unresolved?: (name: string) => void): ExprScope {
   const vars = new Scope();
   const scope: ExprScope = {
     xlats,
     resolveAttr: (t: string, at: ConfLoc) =>
       resolveRef(t, dict, vars, at, (src) => new ExprParser(src, scope, at).parse(false)),
   };
+  if (unresolved) {
+    scope.unresolvedRef = (name: string) => {
+      if (!/^[a-z][a-z0-9_]*$/.test(name) || dict.suggestName(name)) return undefined;
+      unresolved(name);
+      return { k: 'call', name: 'local', fn: localValues, args: [{ k: 'lit', box: box('string', name) }] };
+    };
+  }
   return scope;
 }
+
+/** The values of the request's local variable named by the argument (a reference left unresolved at load). */
+const localValues: XlatFunc = (ctx, args) => {
+  const name = String(args[0]?.[0]?.value ?? '');
+  for (let r: Request | undefined = ctx.request; r; r = r.parent) {
+    const hits = r.local.filter((p) => p.da.name === name);
+    if (hits.length) return hits.map(pairBox);
+  }
+  throw new Error(`%{${name}}: no attribute or local variable "${name}"`);
+};
 
 /**
  * Compiles `text` (double-quoted-string syntax without the quotes, escapes unprocessed, as
@@ -214,7 +238,7 @@ export function compileTemplate(text: string, opts: TemplateOptions): Template {
   const src = opts.strftime ? rewriteStrftime(rewriteV3(text)) : rewriteV3(text);
   let expr: Expr;
   try {
-    expr = new ExprParser(src, scopeFor(opts.dict, xlats), loc).parseTemplateBody();
+    expr = new ExprParser(src, scopeFor(opts.dict, xlats, opts.unresolved), loc).parseTemplateBody();
   } catch (e) {
     if (e instanceof CompileError) throw e;
     throw new CompileError(loc, (e as Error).message);

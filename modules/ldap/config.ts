@@ -27,13 +27,13 @@ const UNUSED_POOL = {
 /** Names of {@link UNUSED_POOL} (validate.ts warns about each one written). */
 export const UNUSED_POOL_ITEMS = Object.keys(UNUSED_POOL);
 
-/** `sasl { }` (admin and user binds): FreeRADIUS items; SASL binds are not implemented (an empty section is fine, a mechanism is a warning). */
+/** `sasl { }` (admin and user binds): the admin bind may be SASL EXTERNAL; other mechanisms are not implemented (a warning). */
 const Sasl = conf.subsection({
   mech: conf.string({ doc: 'SASL mechanism (not implemented: a warning; binds stay simple binds).' }),
   proxy: conf.string({ doc: 'SASL authorisation identity (with mech).' }),
   realm: conf.string({ doc: 'SASL realm (with mech).' }),
   authname: conf.string({ doc: 'SASL authentication identity (with mech, user binds).' }),
-}, { optional: true, doc: 'FreeRADIUS `sasl { }`: SASL binds are not implemented; a section naming a mechanism gives a warning.' });
+}, { optional: true, doc: 'FreeRADIUS `sasl { }`: at the top level `mech = EXTERNAL` makes the admin bind a SASL EXTERNAL bind (e.g. over ldapi://); other mechanisms, and SASL user binds, are not implemented (a located warning).' });
 
 /** Trunk items shared by `pool { }` and `bind_pool { }`. */
 function pool(d: { start: number; min: number; max: number; perConn: number }, doc: string) {
@@ -62,8 +62,8 @@ export const LdapConfig = conf.section({
   password: conf.string({ default: '', secret: true, doc: 'Password of `identity` (never logged).' }),
   base_dn: conf.string({ default: '', doc: 'Default search base; `user`, `group` and `profile` refer to it as `${..base_dn}`.' }),
   sasl: Sasl,
-  accounting: conf.raw({ doc: 'FreeRADIUS `accounting { start { update { … } } … }` (LDAP modifications on accounting): not implemented, a warning.' }),
-  send: conf.raw({ doc: 'FreeRADIUS `send { access-accept { update { … } } }` (LDAP modifications after authentication): not implemented, a warning.' }),
+  accounting: conf.raw({ doc: '`accounting { <status> { update { <ldapAttr> <op> <value> … } } … }`: LDAP modifications of the user object on accounting (see Modifications).' }),
+  send: conf.raw({ doc: '`send { <packet> { update { <ldapAttr> <op> <value> … } } }`: LDAP modifications of the user object when a reply is sent, e.g. after an Access-Accept (see Modifications).' }),
   valuepair_attribute: conf.string({ doc: 'An LDAP attribute whose values are whole `Attr op value` items (applied to the request like `update` items with only a list on the left).' }),
   update: conf.raw({ doc: '`update { <list>.<Attr> <op> \'ldapAttr\' … }`: maps LDAP attributes of the user and profile objects to RADIUS attributes (`:=`, `=`, `+=`, `-=`, `^=`). A bare list on the left (`reply += \'radiusReplyAttribute\'`) parses the values as `Attr op value` items.' }),
   user: conf.subsection({
@@ -88,17 +88,17 @@ export const LdapConfig = conf.section({
     cacheable_name: conf.boolean({ default: false, doc: 'After authorize, add every group name to the control list (cache_attribute).' }),
     cacheable_dn: conf.boolean({ default: false, doc: 'After authorize, add every group DN to the control list (cache_attribute).' }),
     cache_attribute: conf.string({ default: 'LDAP-Group', doc: 'Control attribute holding the cached groups (a string attribute; defined when the dictionary lacks it, as FreeRADIUS does).' }),
-    profile_attribute: conf.string({ doc: 'FreeRADIUS v4: attribute of group objects naming profiles; not implemented (a warning).' }),
+    profile_attribute: conf.string({ doc: 'Attribute of group objects naming profiles: the profiles of the groups holding the user (membership_filter) are applied after the user\'s own.' }),
   }),
   profile: conf.subsection({
     filter: conf.string({ default: '(objectClass=*)', doc: 'Filter a profile object must match.' }),
     default: conf.tmpl({ doc: 'DN of the profile applied to every user (before the user\'s own profiles).' }),
-    scope: conf.enum(SCOPES, { default: 'base', doc: 'FreeRADIUS v4 item; profiles are read by DN (base): another scope gives a warning.' }),
-    search_mode: conf.enum(['seq', 'bulk', 'auto'] as const, { doc: 'FreeRADIUS v4: how profiles are fetched; here one by one, in order (`seq`): bulk/auto give a warning.' }),
-    sort_by: conf.string({ doc: 'FreeRADIUS v4: order profiles by this attribute; not implemented (a warning).' }),
-    check_attribute: conf.string({ doc: 'FreeRADIUS v4: a condition a profile must meet; not implemented (a warning).' }),
-    fallthrough_attribute: conf.string({ doc: 'FreeRADIUS v4: whether to go on after a profile; not implemented (a warning).' }),
-    child_rdn: conf.string({ doc: 'FreeRADIUS v4: a child entry of each profile applied too; not implemented (a warning).' }),
+    scope: conf.enum(SCOPES, { default: 'base', doc: 'Scope of the search for each profile DN: `base` the entry itself; `sub`/`one` also its descendants (nested profiles, applied in sort_by order).' }),
+    search_mode: conf.enum(['seq', 'bulk', 'auto'] as const, { default: 'auto', doc: '`seq`: one search per profile DN, in order (default, then the user\'s, then its groups\'); `bulk`: one search for all of them (`entryDN` filter under base_dn), applied in sort_by order; `auto`: bulk when scope is base and sort_by is set, else seq.' }),
+    sort_by: conf.string({ doc: 'Attribute ordering the profiles a search returns (integers numerically, other values as text; entries without it last, in directory order).' }),
+    check_attribute: conf.string({ doc: 'Attribute of a profile holding a condition (`User-Name == \'bob\'`): the profile applies only when it is true.' }),
+    fallthrough_attribute: conf.string({ doc: 'Attribute of a profile holding a condition evaluated after applying it: when false, no further profile is applied.' }),
+    child_rdn: conf.tmpl({ doc: 'RDN of a child entry of each profile (`cn=%{Connect-Info}`), applied after it when it exists (a specialisation); an RDN with an empty value names none.' }),
   }),
   read_clients: conf.boolean({ default: false, doc: 'Read RADIUS clients from the directory at start-up (see client { }); start-up fails when they cannot be read.' }),
   client: conf.subsection({

@@ -13,7 +13,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { AbandonRequest, ExtendedRequest, UnbindRequest } from 'ldapts';
-import { BindMessage, ResponseReader, type Response } from './wire';
+import { BindMessage, ResponseReader, SaslBindMessage, type Response } from './wire';
 
 /** An LDAP request message (`./wire.ts` SearchMessage, or ldapts's message classes). */
 export interface Message {
@@ -46,7 +46,8 @@ export interface ConnSettings {
   readonly startTls: boolean;
   readonly tls: tls.ConnectionOptions;
   /** Admin bind after connecting (search trunk); undefined for the bind trunk. */
-  readonly bind?: { dn: string; password: string };
+  /** The admin bind: simple (dn, password), or SASL `mech` (EXTERNAL). */
+  readonly bind?: { dn: string; password: string; mech?: 'EXTERNAL' };
   readonly connectTimeout: number;
   readonly perConnectionMax: number;
   /** What the trunk logs and counts. */
@@ -133,7 +134,12 @@ export class LdapConn extends TrunkConnection {
           if (r.status !== 0) throw new Error(`StartTLS refused (${r.status}: ${r.message})`);
           await this.upgrade();
         }
-        if (s.bind && s.bind.dn) {
+        if (s.bind?.mech === 'EXTERNAL') {
+          // SASL EXTERNAL: the server takes the identity the transport established (ldapi:// peer credentials, a TLS client certificate).
+          // An empty authorization identity: the one the transport established (slapd answers "in progress" without it).
+          const r = await this.request(new SaslBindMessage('EXTERNAL', Buffer.alloc(0)), false);
+          if (r.status !== 0) throw new Error(`SASL EXTERNAL bind failed (${r.status}${r.message ? `: ${r.message}` : ''})`);
+        } else if (s.bind && s.bind.dn) {
           const r = await this.request(new BindMessage(s.bind.dn, s.bind.password), false);
           // The identity is logged, never the password.
           if (r.status !== 0) throw new Error(`bind as "${s.bind.dn}" failed (${r.status}${r.message ? `: ${r.message}` : ''})`);

@@ -31,7 +31,7 @@ export interface DirectoriesOptions {
   /** Default `failback`. */
   readonly selection?: ServerSelection;
   readonly base: Omit<ConnSettings, 'target' | 'kind' | 'perConnectionMax' | 'bind'>;
-  readonly bind?: { dn: string; password: string };
+  readonly bind?: { dn: string; password: string; mech?: 'EXTERNAL' };
   readonly pool: PoolLimits;
   readonly bindPool: PoolLimits;
   readonly resTimeout: number;

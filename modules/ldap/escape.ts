@@ -32,6 +32,14 @@ export function unescapeDn(s: string): string {
   return s.replace(/\\([0-9a-fA-F]{2}|.)/g, (_m, x: string) => (x.length === 2 ? String.fromCharCode(parseInt(x, 16)) : x));
 }
 
+/**
+ * FreeRADIUS v4's `%ldap.uri.escape()`: the characters special in a DN or a filter of an LDAP URL
+ * (`, + " \ < > ; * = ( )` and NUL) become `\xx`; everything else is kept (spaces too).
+ */
+export function escapeUri(s: string): string {
+  return s.replace(/[,+"\\<>;*=()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** A parsed `ldap[s]://host[:port]/base?attrs?scope?filter` URL (RFC 4516). */
 export interface LdapUrl {
   /** `ldap://host:port` or `ldaps://host:port`, or undefined when the URL names no host. */
@@ -48,12 +56,12 @@ export function parseLdapUrl(url: string): LdapUrl {
   if (!m) throw new Error(`not an LDAP URL: "${url}"`);
   const [, proto, host, base = '', attrs = '', scope = '', filter = '', exts = ''] = m;
   if (exts) throw new Error('LDAP URL extensions are not supported');
-  // `ldapi:///…` (no socket named) means "the configured servers", like `ldap:///…`.
-  if (proto.toLowerCase() === 'ldapi' && host) throw new Error('ldapi:// (Unix socket) URLs naming a socket are not supported');
+  // `ldapi:///…` (no socket named) means "the configured servers", like `ldap:///…`; a socket named stays
+  // percent-encoded, as a `server` item names it.
   const sc = (scope || 'base').toLowerCase();
   if (sc !== 'base' && sc !== 'one' && sc !== 'sub') throw new Error(`LDAP URL scope must be base, one or sub, not "${scope}"`);
   return {
-    server: host ? `${proto.toLowerCase()}://${decodeURIComponent(host)}` : undefined,
+    server: host ? `${proto.toLowerCase()}://${proto.toLowerCase() === 'ldapi' ? host : decodeURIComponent(host)}` : undefined,
     base: decodeURIComponent(base),
     attrs: attrs ? attrs.split(',').map((a) => decodeURIComponent(a).trim()).filter(Boolean) : [],
     scope: sc,

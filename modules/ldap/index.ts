@@ -1,7 +1,7 @@
 import { defineModule, probeTcp } from '../../core';
 import { parseServer } from './connection';
 import { LdapConfig } from './config';
-import { Ldap, LDAP_AUTHENTICATE_ENV, LDAP_AUTHORIZE_ENV, LDAP_DICT } from './ldap';
+import { Ldap, LDAP_ACCOUNTING_ENV, LDAP_AUTHENTICATE_ENV, LDAP_AUTHORIZE_ENV, LDAP_DICT, LDAP_SEND_ENV } from './ldap';
 import { validateLdap } from './validate';
 
 /**
@@ -29,9 +29,9 @@ export default defineModule({
       }
     }));
   },
-  methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate' },
+  methods: { 'recv *': 'authorize', 'authenticate *': 'authenticate', 'send *': 'send', 'accounting *': 'accounting' },
   named: { authorize: 'authorize', authenticate: 'authenticate' },
-  env: { authorize: LDAP_AUTHORIZE_ENV, authenticate: LDAP_AUTHENTICATE_ENV },
+  env: { authorize: LDAP_AUTHORIZE_ENV, authenticate: LDAP_AUTHENTICATE_ENV, send: LDAP_SEND_ENV, accounting: LDAP_ACCOUNTING_ENV },
   map: 'mapQuery',
   mapEscape: 'mapEscape',
   clients: 'listClients',

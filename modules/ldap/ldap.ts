@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { defineDict, type DictHandles, type EnvOf } from '../../core';
-import type { CompiledTemplate } from '../../core';
+import type { Box, CompiledTemplate } from '../../core';
 import type { Dictionary } from '../../core';
 import type { Logger } from '../../core';
 import type { CallContext, MapResult, Rcode } from '../../core';
@@ -19,14 +19,16 @@ import { Pair } from '../../core';
 import type { Request } from '../../core';
 import type { ConfItem, ConfSection } from '../../core';
 import { trunkFactory, type TrunkFactory } from '../../core';
-import { box } from '../../core';
+import { box, compileTemplate } from '../../core';
 import { addValue, failureMessage, getValue } from '../../core';
 import type { LdapConfig } from './config';
 import { type Entry, type OpResult, parseServer } from './connection';
 import { type Cancel, CallCancel, Directories, LdapOpError, SearchShapes, type SearchSpec } from './directory';
-import { escapeDn, escapeFilter, parseLdapUrl } from './escape';
-import { BindMessage } from './wire';
+import { escapeDn, escapeFilter, escapeUri, parseLdapUrl, unescapeFilter } from './escape';
+import { BindMessage, ModifyMessage, type Modification } from './wire';
+import type { ModifyRoot } from './modify';
 import { applyMap, entryValues } from './map';
+import { FieldMap } from '../shared/field-map';
 import { preparedLdap, type LdapPrepared } from './validate';
 
 /** LDAP result codes the module distinguishes. */
@@ -48,6 +50,7 @@ export const LDAP_AUTHORIZE_ENV = {
   groupBase: { item: 'group.base_dn', escape: escapeDn, as: 'template' },
   membership: { item: 'group.membership_filter', escape: escapeFilter, as: 'template' },
   profileDefault: { item: 'profile.default', escape: escapeDn, as: 'template' },
+  profileChild: { item: 'profile.child_rdn', escape: escapeDn, as: 'template' },
 } as const;
 export type LdapAuthorizeEnv = EnvOf<typeof LDAP_AUTHORIZE_ENV>;
 
@@ -57,6 +60,15 @@ export const LDAP_AUTHENTICATE_ENV = {
   userFilter: { item: 'user.filter', escape: escapeFilter, as: 'template' },
 } as const;
 export type LdapAuthenticateEnv = EnvOf<typeof LDAP_AUTHENTICATE_ENV>;
+
+/** Per-call templates of `send` and `accounting`: the values of their `update` lines, and the user search. */
+export const LDAP_SEND_ENV = {
+  mods: { sections: 'send', strftime: true, lists: true },
+  userBase: { item: 'user.base_dn', escape: escapeDn, as: 'template' },
+  userFilter: { item: 'user.filter', escape: escapeFilter, as: 'template' },
+} as const;
+export const LDAP_ACCOUNTING_ENV = { ...LDAP_SEND_ENV, mods: { sections: 'accounting', strftime: true, lists: true } } as const;
+export type LdapModifyEnv = EnvOf<typeof LDAP_SEND_ENV>;
 
 /** The templates used outside calls (`%<inst>.group()`): those of `authorize`, compiled. */
 interface Templates {
@@ -90,6 +102,8 @@ export class Ldap implements ModuleInstance {
   private p!: LdapPrepared;
   private t!: Templates;
   private readonly groupCache = new WeakMap<Request, GroupCache>();
+  /** Profile conditions (check_attribute, fallthrough_attribute values), compiled once each. */
+  private readonly conditions = new Map<string, CompiledTemplate>();
   /** Search requests with their constant parts encoded once. */
   private readonly shapes = new SearchShapes();
   private readClients: ConfSection[] = [];
@@ -106,9 +120,12 @@ export class Ldap implements ModuleInstance {
   bootstrap(ctx: BootstrapContext): void {
     ctx.registerXlat(this.name, (x, args) => this.urlXlat(x.request, args.map((a) => a.map((b) => String(b.value)).join('')).join(''), x.signal), { minArgs: 1, maxArgs: 1 });
     ctx.registerXlat(`${this.name}.group`, (x, args) => this.groupXlat(x.request, String(args[0]?.[0]?.value ?? ''), x.signal), { minArgs: 1, maxArgs: 1, returnType: 'bool' });
+    ctx.registerXlat(`${this.name}.profile`, (x, args) => this.profileXlat(x.request, args.map((a) => a.map((b) => String(b.value)).join('')).join(''), x.signal), { minArgs: 1, maxArgs: 1, returnType: 'bool' });
     const text = (args: { value: unknown }[][]) => args.map((a) => a.map((b) => String(b.value)).join('')).join('');
     ctx.registerXlat('ldap.filter.escape', (_x, args) => [box('string', escapeFilter(text(args)))], { pure: true, returnType: 'string' });
     ctx.registerXlat('ldap.dn.escape', (_x, args) => [box('string', escapeDn(text(args)))], { pure: true, returnType: 'string' });
+    ctx.registerXlat('ldap.uri.escape', (_x, args) => [box('string', escapeUri(text(args)))], { pure: true, returnType: 'string' });
+    ctx.registerXlat('ldap.uri.unescape', (_x, args) => [box('string', unescapeFilter(text(args)))], { pure: true, returnType: 'string' });
   }
 
   /**
@@ -130,13 +147,13 @@ export class Ldap implements ModuleInstance {
       servers: this.p.targets,
       selection: c.server_selection,
       base: { startTls: c.tls.start_tls, tls: this.p.tls, connectTimeout: o.net_timeout * 1000 },
-      bind: c.identity ? { dn: c.identity, password: c.password } : undefined,
+      bind: c.sasl?.mech?.toUpperCase() === 'EXTERNAL' ? { dn: '', password: '', mech: 'EXTERNAL' } : c.identity ? { dn: c.identity, password: c.password } : undefined,
       pool: c.pool, bindPool: c.bind_pool,
       resTimeout: o.res_timeout * 1000, reconnectDelay: o.reconnection_delay * 1000,
       trunks: this.trunks, log: this.log,
     });
     this.log.info(`servers ${this.p.targets.map((t) => t.url).join(', ')} (${c.server_selection === 'failback' ? 'fail-over in this order, fail-back' : c.server_selection.replace('_', '-')})${c.tls.start_tls ? ', StartTLS' : ''}; ` +
-      `bind as ${c.identity ? `"${c.identity}"` : 'anonymous'}`);
+      `bind ${c.sasl?.mech?.toUpperCase() === 'EXTERNAL' ? 'with SASL EXTERNAL' : c.identity ? `as "${c.identity}"` : 'anonymous'}`);
     this.dirs.open();
     const dirs = this.dirs;
     const until = Date.now() + o.instantiate_timeout * 1000;
@@ -296,7 +313,7 @@ export class Ldap implements ModuleInstance {
       }
     }
     added += applyMap(request, this.p.map, user, this.dict, c.valuepair_attribute);
-    // Profiles: the default, then the user's (or the suspended ones).
+    // Profiles: the default, then the user's (or the suspended ones), then those of the user's groups.
     const dns: string[] = [];
     if (ctx.env.profileDefault) {
       const d = await expand(ctx.env.profileDefault, request, ctx);
@@ -304,21 +321,190 @@ export class Ldap implements ModuleInstance {
     }
     const pa = suspended ? c.user.profile_attribute_suspend : c.user.profile_attribute;
     if (pa) dns.push(...entryValues(user, pa));
-    for (const dn of dns) {
+    const gpa = c.group.profile_attribute;
+    if (gpa && this.t.membership) {
+      try {
+        const mf = await expand(this.t.membership, request, ctx);
+        const r = await this.search({ base: await this.groupBase(request, this.t.groupBase.canYield ? ctx.signal : undefined), scope: c.group.scope, filter: `(&${c.group.filter}${mf}(${gpa}=*))`, attrs: [gpa] }, cancel);
+        if (r.status === LDAP.success) for (const g of r.entries) dns.push(...entryValues(g, gpa));
+      } catch (e) {
+        return this.opFailed(request, e, 'group profile search');
+      }
+    }
+    const applied = await this.applyProfiles(request, ctx, dns, cancel, ctx.env.profileChild);
+    if (typeof applied === 'string') return applied;
+    added += applied.added;
+    return added > 0 ? 'updated' : 'ok';
+  }
+
+  /** `send <packet>` (`ldap.send.access-accept`): the `send { <packet> { update { … } } }` modifications of the user's object. */
+  send(request: Request, ctx: CallContext<LdapModifyEnv>): Promise<Rcode> {
+    return this.modify(request, ctx, 'send');
+  }
+
+  /** `accounting <status>` (`ldap.accounting.start`): the `accounting { <status> { update { … } } }` modifications. */
+  accounting(request: Request, ctx: CallContext<LdapModifyEnv>): Promise<Rcode> {
+    return this.modify(request, ctx, 'accounting');
+  }
+
+  /**
+   * One modify request on the user's object (control.LDAP-UserDN, else the user search) with the lines
+   * of the subsection the call names (`inst.send.access-accept`) or the section it runs in (`send
+   * Access-Accept`): `noop` without such a subsection or when every line was skipped, `ok` once the
+   * directory applied them, `notfound` without a user, `fail` when the directory refused them.
+   */
+  private async modify(request: Request, ctx: CallContext<LdapModifyEnv>, root: ModifyRoot): Promise<Rcode> {
+    if (!this.dirs) return 'fail';
+    const m = ctx.method;
+    const dot = m?.indexOf('.') ?? -1;
+    const name = (m && dot > 0 ? m.slice(dot + 1) : ctx.section.name2 ?? '').toLowerCase();
+    const items = this.p.modify[root].get(name);
+    if (!items?.length) {
+      if (request.debug) ctx.log.debug(`no ${root} { ${name} { } } modifications`);
+      return 'noop';
+    }
+    const changes: Modification[] = [];
+    for (const it of items) {
+      let values: Buffer[];
+      if (it.ref) {
+        values = request.list(it.ref.list).filter((p) => p.da === it.ref!.da && p.value !== undefined)
+          .map((p) => (Buffer.isBuffer(p.value) ? p.value : Buffer.from(String(p.value), 'utf8')));
+        if (!values.length) continue;
+      } else {
+        const t = ctx.env.mods.get(it.key)?.[it.index];
+        if (!t) continue;
+        values = [Buffer.from(await expand(t, request, ctx), 'utf8')];
+      }
+      changes.push({ op: it.op, type: it.attr, values });
+    }
+    if (!changes.length) return 'noop';
+    const cancel = new CallCancel(ctx);
+    let dn = getValue(request.control, this.da.userDn) as string | undefined;
+    if (!dn) {
+      const found = await this.findUserBy(request, ctx, cancel, ctx.env);
+      if (typeof found === 'string') return found;
+      dn = found.dn;
+    }
+    let r: OpResult;
+    try {
+      r = await this.dirs.run(new ModifyMessage(dn, changes), 'search', cancel);
+    } catch (e) {
+      return this.opFailed(request, e, `modify ${dn}`);
+    }
+    if (r.status !== LDAP.success) {
+      failureMessage(request, this.dict, `${this.name}: modify ${dn} failed (LDAP ${r.status}${r.message ? `: ${r.message}` : ''})`);
+      return r.status === LDAP.noSuchObject ? 'notfound' : 'fail';
+    }
+    if (request.debug) ctx.log.debug(`modified ${dn}: ${changes.map((c) => `${c.type} ${c.op}`).join(', ')}`);
+    return 'ok';
+  }
+
+  /**
+   * Applies profiles (FreeRADIUS v4 rlm_ldap `profile { }`): the entries found for each DN (its
+   * descendants too with scope one/sub), each DN's then its `child_rdn` child's, in sort_by order, one
+   * search per DN (`seq`) or one for all (`bulk`, an `entryDN` filter under base_dn, sorted as a
+   * whole). A profile whose check_attribute condition is false is skipped; one whose
+   * fallthrough_attribute condition is false is the last. DNs are taken once each, in order.
+   */
+  private async applyProfiles(request: Request, ctx: { readonly signal?: AbortSignal }, dns: readonly string[], cancel: Cancel | undefined,
+    child?: CompiledTemplate): Promise<{ added: number; found: number } | Rcode> {
+    const c = this.config.profile;
+    const seen = new Set<string>();
+    const list = dns.filter((d) => d && !seen.has(normDn(d)) && seen.add(normDn(d)));
+    const rdn = child ? await expand(child, request, ctx) : '';
+    const withChild = /^[^=,]+=[^,]+$/.test(rdn);
+    const bulk = c.search_mode === 'bulk' || (c.search_mode === 'auto' && c.scope === 'base' && !!c.sort_by);
+    const entries: Entry[] = [];
+    const run = async (spec: Omit<SearchSpec, 'timeLimit' | 'deref'>, what: string): Promise<Entry[] | Rcode> => {
       let r: OpResult;
       try {
-        r = await this.search({ base: dn, scope: 'base', filter: c.profile.filter, attrs: this.p.profileAttrs }, cancel);
+        r = await this.search(spec, cancel);
       } catch (e) {
-        return this.opFailed(request, e, `profile ${dn}`);
+        return this.opFailed(request, e, what);
       }
-      if (r.status === LDAP.noSuchObject || r.entries.length === 0) {
-        ctx.log.warn(`profile "${dn}" not found`);
+      if (r.status === LDAP.noSuchObject || r.status === LDAP.invalidDnSyntax || (r.status === LDAP.success && r.entries.length === 0)) {
+        if (request.debug) request.log.debug(`${this.name}: ${what}: not found`);
+        return [];
+      }
+      if (r.status !== LDAP.success) return this.opFailed(request, new Error(`LDAP ${r.status} ${r.message}`), what);
+      return this.sortProfiles(r.entries);
+    };
+    if (bulk) {
+      const all = withChild ? list.flatMap((d) => [d, `${rdn},${d}`]) : list;
+      if (all.length) {
+        const filter = `(&${c.filter}(|${all.map((d) => `(entryDN=${escapeFilter(d)})`).join('')}))`;
+        const got = await run({ base: this.config.base_dn, scope: 'sub', filter, attrs: this.p.profileAttrs }, 'profiles');
+        if (typeof got === 'string') return got;
+        entries.push(...got);
+      }
+    } else {
+      for (const dn of list) {
+        for (const base of withChild ? [dn, `${rdn},${dn}`] : [dn]) {
+          const got = await run({ base, scope: c.scope, filter: c.filter, attrs: this.p.profileAttrs }, `profile "${base}"`);
+          if (typeof got === 'string') return got;
+          entries.push(...got);
+        }
+      }
+    }
+    let added = 0;
+    let found = 0;
+    for (const e of entries) {
+      const check = c.check_attribute ? entryValues(e, c.check_attribute)[0] : undefined;
+      if (check !== undefined && !this.condition(request, check, e.dn)) {
+        if (request.debug) request.log.debug(`${this.name}: profile "${e.dn}": ${check} is false, skipped`);
         continue;
       }
-      if (r.status !== LDAP.success) return this.opFailed(request, new Error(`LDAP ${r.status} ${r.message}`), `profile ${dn}`);
-      added += applyMap(request, this.p.map, r.entries[0], this.dict, c.valuepair_attribute);
+      found++;
+      added += applyMap(request, this.p.map, e, this.dict, this.config.valuepair_attribute);
+      const more = c.fallthrough_attribute ? entryValues(e, c.fallthrough_attribute)[0] : undefined;
+      if (more !== undefined && !this.condition(request, more, e.dn)) break;
     }
-    return added > 0 ? 'updated' : 'ok';
+    return { added, found };
+  }
+
+  /** Profiles in sort_by order: integers numerically, other values as text; entries without a value last, in directory order. */
+  private sortProfiles(es: readonly Entry[]): Entry[] {
+    const k = this.config.profile.sort_by;
+    if (!k || es.length < 2) return [...es];
+    const keyed = es.map((e, i) => ({ e, i, v: entryValues(e, k)[0] }));
+    const cmp = (a: string, b: string) => (/^-?\d+$/.test(a) && /^-?\d+$/.test(b) ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0);
+    keyed.sort((a, b) => (a.v === undefined ? (b.v === undefined ? a.i - b.i : 1) : b.v === undefined ? -1 : cmp(a.v, b.v) || a.i - b.i));
+    return keyed.map((x) => x.e);
+  }
+
+  /** A profile's condition (`User-Name == 'bob'`), evaluated against the request; one that does not compile is false (logged). */
+  private condition(request: Request, text: string, dn: string): boolean {
+    let t = this.conditions.get(text);
+    if (!t) {
+      try {
+        t = compileTemplate(`%{${text}}`, { dict: this.dict });
+      } catch (e) {
+        request.log.warn(`${this.name}: profile "${dn}": condition "${text}" does not compile (${(e as Error).message}); taken as false`);
+        return false;
+      }
+      if (this.conditions.size >= 1024) this.conditions.clear(); // texts come from the directory: keep the cache bounded
+      this.conditions.set(text, t);
+    }
+    try {
+      const v = t.expand(request);
+      return typeof v === 'string' && v === 'yes';
+    } catch (e) {
+      request.log.warn(`${this.name}: profile "${dn}": condition "${text}": ${(e as Error).message}; taken as false`);
+      return false;
+    }
+  }
+
+  /**
+   * `%<inst>.profile(dn or ldap:///dn)`: applies that profile (and, with scope one/sub, its descendants) as
+   * authorize applies one: true when a profile was applied.
+   */
+  private async profileXlat(request: Request, arg: string, signal?: AbortSignal): Promise<Box[]> {
+    if (!this.dirs) throw new Error(`${this.name}: not connected`);
+    let dn = arg.trim();
+    if (/^ldap[si]?:\/\//i.test(dn)) dn = parseLdapUrl(dn).base;
+    const r = await this.applyProfiles(request, { signal }, [dn], signal);
+    if (typeof r === 'string') throw new Error(`${this.name}: profile "${dn}": ${r}`);
+    return [box('bool', r.found > 0)];
   }
 
   /** `authenticate ldap`: binds as the user with User-Password on the bind trunk. */
@@ -508,16 +694,3 @@ export class Ldap implements ModuleInstance {
   }
 }
 
-/** Map fields by attribute name, looked up case-insensitively (LDAP attribute names are). */
-class FieldMap extends Map<string, string[]> {
-  add(name: string, values: string[]): void {
-    const k = name.toLowerCase();
-    const have = super.get(k);
-    if (have) have.push(...values);
-    else super.set(k, [...values]);
-  }
-
-  override get(name: string): string[] | undefined {
-    return super.get(name.toLowerCase());
-  }
-}

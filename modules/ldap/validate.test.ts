@@ -78,8 +78,8 @@ describe('ldap validate (radiusd -C)', () => {
     expect(warns.some((l) => /radiusd\.conf\[7\]: ldap v4 \{ options \{ chase_referrals \} \}: referrals are not followed/.test(l))).toBe(true);
     expect(warns.some((l) => /\[16\]: ldap v4 \{ pool \{ spare \} \}: accepted for FreeRADIUS compatibility; it has no effect here/.test(l))).toBe(true);
     expect(warns.some((l) => /ldap v4 \{ user \{ sasl \} \}: SASL binds \(mech CRAM-MD5\) are not implemented/.test(l))).toBe(true);
-    expect(warns.some((l) => /ldap v4 \{ accounting \}: LDAP modifications on accounting are not implemented/.test(l))).toBe(true);
-    expect(warns.some((l) => /ldap v4 \{ profile \{ sort_by \} \}/.test(l))).toBe(true);
+    // Implemented: the accounting { } modifications, the profile items, group profile_attribute.
+    expect(warns.some((l) => /accounting|profile/.test(l))).toBe(false);
     // timelimit is srv_timelimit's v4 name (used), so it is no warning; an empty sasl { } is none either.
     expect(warns.some((l) => /timelimit|ldap v4 \{ sasl \}/.test(l))).toBe(false);
     expect(dict.resolve('LDAP-Cached-Membership')?.type).toBe('string');
@@ -89,6 +89,11 @@ describe('ldap validate (radiusd -C)', () => {
     expect(await check("server = 'ldapi://%2Ftmp%2Fldap%2Fsocket'")).toBeUndefined();
     expect(await check("server = 'ldapi://tmp%2Fsock'")).toMatch(/\[4\]: ldap \{ server \}: .*absolute socket path/);
     expect(parseServer('ldapi://%2Ftmp%2Fldap%2Fsocket/', 389)).toMatchObject({ path: '/tmp/ldap/socket', secure: false });
+  });
+
+  it('send { } / accounting { } lines must name LDAP attributes and use a modify operator', async () => {
+    expect(await check('send {\naccess-accept {\nupdate {\ndescription = "x"\n}\n}\n}')).toMatch(/\[7\]: .*operator "=" cannot modify an LDAP attribute/);
+    expect(await check('accounting {\nstart {\nupdate {\nbad_name := "x"\n}\n}\n}')).toMatch(/\[7\]: .*not an LDAP attribute name/);
   });
 
   it('a bad template names its setting', async () => {

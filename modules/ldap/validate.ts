@@ -16,6 +16,7 @@ import type { ConfigAt, ConfPair, ConfSection, DictAttr, Dictionary, ValidateCon
 import { UNUSED_POOL_ITEMS, type LdapConfig } from './config';
 import { parseServer, type ServerTarget, tlsOptions } from './connection';
 import { compileMap, isLdapAttrName, mapAttributes, type MapItem } from './map';
+import { compileModify, type ModifySections } from './modify';
 
 /** What the checks build for an instance. */
 export interface LdapPrepared {
@@ -28,6 +29,8 @@ export interface LdapPrepared {
   readonly profileAttrs: readonly string[];
   /** `group.cache_attribute`, when `cacheable_name` or `cacheable_dn` is on. */
   readonly cache?: DictAttr;
+  /** The `send { }` and `accounting { }` modifications. */
+  readonly modify: ModifySections;
 }
 
 /** Keyed by the parsed config object (the loader hands the same object to `validate` and the instance). */
@@ -64,16 +67,10 @@ export function compatWarnings(c: LdapConfig): string[] {
   for (const p of ['pool', 'bind_pool'] as const) for (const i of UNUSED_POOL_ITEMS) warn([p, i], noEffect);
   for (const s of [['sasl'], ['user', 'sasl']]) {
     const sasl = s.length === 1 ? c.sasl : c.user.sasl;
-    if (sasl?.mech) warn(s, `SASL binds (mech ${sasl.mech}) are not implemented: this instance binds with simple binds`);
+    if (sasl?.mech && !(s.length === 1 && sasl.mech.toUpperCase() === 'EXTERNAL')) warn(s, `SASL binds (mech ${sasl.mech}) are not implemented: this instance binds with simple binds`);
   }
-  warn(['accounting'], 'LDAP modifications on accounting are not implemented; the section has no effect');
-  warn(['send'], 'LDAP modifications after authentication are not implemented; the section has no effect');
   if (c.options.chase_referrals) warn(['options', 'chase_referrals'], 'referrals are not followed by this module; a search that returns one fails over like an error');
   for (const i of ['rebind', 'referral_depth', 'idle', 'probes', 'interval']) warn(['options', i], noEffect);
-  warn(['group', 'profile_attribute'], 'profiles named by group objects are not implemented; the item has no effect');
-  if (c.profile.scope !== 'base') warn(['profile', 'scope'], 'profiles are read by their DN (scope base); the item has no effect');
-  if (c.profile.search_mode && c.profile.search_mode !== 'seq') warn(['profile', 'search_mode'], 'profiles are read one by one, in order (seq); the item has no effect');
-  for (const i of ['sort_by', 'check_attribute', 'fallthrough_attribute', 'child_rdn']) warn(['profile', i], `profile ${i} is not implemented; the item has no effect`);
   return out;
 }
 
@@ -118,6 +115,8 @@ function prepareLdap(c: LdapConfig, at: ConfigAt, dict: Dictionary): LdapPrepare
     ['valuepair_attribute', c.valuepair_attribute], ['user.access_attribute', c.user.access_attribute],
     ['user.profile_attribute', c.user.profile_attribute], ['user.profile_attribute_suspend', c.user.profile_attribute_suspend],
     ['group.membership_attribute', c.group.membership_attribute], ['group.name_attribute', c.group.name_attribute],
+    ['group.profile_attribute', c.group.profile_attribute], ['profile.sort_by', c.profile.sort_by],
+    ['profile.check_attribute', c.profile.check_attribute], ['profile.fallthrough_attribute', c.profile.fallthrough_attribute],
   ];
   for (const [path, v] of attrItems) if (v !== undefined && !isLdapAttrName(v)) at(path, `"${v}" is not an LDAP attribute name`);
   for (const [path, v] of [['group.filter', c.group.filter], ['profile.filter', c.profile.filter]] as const) {
@@ -175,11 +174,13 @@ function prepareLdap(c: LdapConfig, at: ConfigAt, dict: Dictionary): LdapPrepare
   // The update map (attributes checked against the dictionary).
   const updates = cs?.children.filter((x) => x.kind === 'section' && x.name1 === 'update') ?? [];
   const map = compileMap(updates, dict, (item, m) => at.item(item, 'update', m));
+  const modify = compileModify(cs, dict, (item, m) => at.item(item, 'send', m));
   return {
     targets,
     tls: tlsOptions(t.require_cert, { ca, cert, key }),
     map,
-    profileAttrs: mapAttributes(map, [c.valuepair_attribute]),
+    modify,
+    profileAttrs: mapAttributes(map, [c.valuepair_attribute, c.profile.sort_by, c.profile.check_attribute, c.profile.fallthrough_attribute]),
     userAttrs: mapAttributes(map, [c.valuepair_attribute, c.user.access_attribute, c.user.profile_attribute,
       c.user.profile_attribute_suspend, c.group.membership_attribute]),
     cache,

@@ -34,6 +34,7 @@ const SET = 0x31;
 const SEARCH_REQUEST = 0x63;
 const BIND_REQUEST = 0x60;
 const SIMPLE_AUTH = 0x80;
+const SASL_AUTH = 0xa3;
 const EQUALITY = 0xa3;
 
 /** Writes tag + length at `off`; returns the new offset. */
@@ -136,12 +137,28 @@ export class SearchMessage {
   }
 }
 
-/** A simple bind (RFC 4511 §4.2: version 3, name, simple password), with the message ID the connection gives it. */
-export class BindMessage {
+/** A request whose protocolOp is encoded once (`op`), written with the message ID the connection gives it. */
+abstract class OpMessage {
   messageId = 0;
-  private readonly op: Buffer;
+  protected abstract readonly op: Buffer;
+
+  write(): Buffer {
+    const idLen = idSize(this.messageId);
+    const msgLen = 2 + idLen + this.op.length;
+    const out = Buffer.allocUnsafe(headerSize(msgLen) + msgLen);
+    let off = header(out, 0, SEQUENCE, msgLen);
+    off = writeId(out, off, this.messageId, idLen);
+    this.op.copy(out, off);
+    return out;
+  }
+}
+
+/** A simple bind (RFC 4511 §4.2: version 3, name, simple password). */
+export class BindMessage extends OpMessage {
+  protected readonly op: Buffer;
 
   constructor(dn: string, password: string) {
+    super();
     // One buffer: version 3, name, simple password (a bind per request with Auth-Type ldap).
     const dnLen = Buffer.byteLength(dn, 'utf8');
     const pwLen = Buffer.byteLength(password, 'utf8');
@@ -157,15 +174,40 @@ export class BindMessage {
     op.write(password, off, pwLen, 'utf8');
     this.op = op;
   }
+}
 
-  write(): Buffer {
-    const idLen = idSize(this.messageId);
-    const msgLen = 2 + idLen + this.op.length;
-    const out = Buffer.allocUnsafe(headerSize(msgLen) + msgLen);
-    let off = header(out, 0, SEQUENCE, msgLen);
-    off = writeId(out, off, this.messageId, idLen);
-    this.op.copy(out, off);
-    return out;
+/** A SASL bind (RFC 4511 §4.2, `sasl [3]`): no name, the mechanism, and credentials when the mechanism has any. */
+export class SaslBindMessage extends OpMessage {
+  protected readonly op: Buffer;
+
+  constructor(mechanism: string, credentials?: Buffer) {
+    super();
+    const sasl = Buffer.concat([tlv(OCTET_STRING, Buffer.from(mechanism, 'utf8')), ...(credentials ? [tlv(OCTET_STRING, credentials)] : [])]);
+    this.op = tlv(BIND_REQUEST, Buffer.concat([tlv(INTEGER, intContent(3)), tlv(OCTET_STRING, Buffer.alloc(0)), tlv(SASL_AUTH, sasl)]));
+  }
+}
+
+/** One change of a modify request: RFC 4511 §4.6 (add, delete, replace) and RFC 4525 (increment). */
+export interface Modification {
+  readonly op: 'add' | 'delete' | 'replace' | 'increment';
+  readonly type: string;
+  readonly values: readonly Buffer[];
+}
+
+const MOD_OPS = { add: 0, delete: 1, replace: 2, increment: 3 } as const;
+const MODIFY_REQUEST = 0x66;
+
+/** A modify request (RFC 4511 §4.6): the changes apply to the entry atomically, in order. */
+export class ModifyMessage extends OpMessage {
+  protected readonly op: Buffer;
+
+  constructor(dn: string, changes: readonly Modification[]) {
+    super();
+    const list = changes.map((c) => tlv(SEQUENCE, Buffer.concat([
+      tlv(ENUMERATED, intContent(MOD_OPS[c.op])),
+      tlv(SEQUENCE, Buffer.concat([tlv(OCTET_STRING, Buffer.from(c.type, 'utf8')), tlv(SET, Buffer.concat(c.values.map((v) => tlv(OCTET_STRING, v))))])),
+    ])));
+    this.op = tlv(MODIFY_REQUEST, Buffer.concat([tlv(OCTET_STRING, Buffer.from(dn, 'utf8')), tlv(SEQUENCE, Buffer.concat(list))]));
   }
 }
 

@@ -49,6 +49,7 @@ const GOOD: Record<string, string> = {
   always: '\talways {\n\t\trcode = ok\n\t}',
   pap: '\tpap {\n\t}',
   chap: '\tchap {\n\t}',
+  client: '\tclient {\n\t}',
   mschap: '\tmschap {\n\t\trequire_strong = yes\n\t}',
   files: '\tfiles {\n\t\tfilename = ${confdir}/users\n\t}',
   detail: '\tdetail {\n\t\tfilename = ${confdir}/detail-%Y\n\t\tsuppress {\n\t\t\tUser-Name\n\t\t}\n\t}',
@@ -76,6 +77,8 @@ const BROKEN: [string, string, string, Record<string, string>?, RegExp?][] = [
   ['always', 'unknown rcode', '\talways {\n\t\trcode = okay\n\t}'],
   ['pap', 'out of range', '\tpap {\n\t\tcrypt_workers = 100\n\t}'],
   ['chap', 'unknown item', '\tchap {\n\t\tauth_typ = CHAP\n\t}'],
+  // client has only %client() and map client: called as a module in a section, it is refused where it is called.
+  ['client', 'called as a module', '\tclient {\n\t}', undefined, /client/],
   ['mschap', 'unknown attribute in attributes { }', '\tmschap {\n\t\tattributes {\n\t\t\tchap_challenge = No-Such-Attribute\n\t\t}\n\t}', undefined, /\[\d+\]: mschap \{ attributes \{ chap_challenge \} \}: /],
   ['mschap', 'not a boolean', '\tmschap {\n\t\tuse_mppe = maybe\n\t}'],
   ['files', 'bad users file', GOOD.files, { users: 'bob\tNo-Such-Attribute := 1\n' }],

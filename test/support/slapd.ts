@@ -64,6 +64,10 @@ export interface SlapdOptions {
   readonly schema?: string;
   /** Overlay modules to load (`sssvlv`, `syncprov`; from /usr/lib/ldap). */
   readonly moduleLoad?: readonly string[];
+  /** Also listen on this Unix socket (`ldapi://`); its directory must exist. */
+  readonly ldapi?: string;
+  /** Extra global `slapd.conf` lines (before the database), e.g. `authz-regexp`. */
+  readonly globalConf?: string;
 }
 
 /** A test CA and a server certificate for 127.0.0.1 / localhost (PEM files). */
@@ -172,6 +176,7 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<Slapd> {
     'moduleload back_mdb',
     ...(opts.moduleLoad ?? []).map((m) => `moduleload ${m}`),
     ...(ca ? [`TLSCACertificateFile ${ca.caFile}`, `TLSCertificateFile ${ca.certFile}`, `TLSCertificateKeyFile ${ca.keyFile}`] : []),
+    opts.globalConf ?? '',
     'database mdb',
     'maxsize 67108864',
     `suffix "${suffix}"`,
@@ -195,7 +200,7 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<Slapd> {
 
   const url = `ldap://127.0.0.1:${port}`;
   const ldapsUrl = ca ? `ldaps://127.0.0.1:${tlsPort}` : undefined;
-  const urls = ldapsUrl ? `${url}/ ${ldapsUrl}/` : `${url}/`;
+  const urls = [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : []), ...(opts.ldapi ? [`ldapi://${encodeURIComponent(opts.ldapi)}/`] : [])].join(' ');
   let out = '';
   let proc!: ChildProcess;
   const launch = async (): Promise<void> => {

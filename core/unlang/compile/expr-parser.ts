@@ -31,6 +31,11 @@ export interface ExprScope {
   readonly xlats: XlatRegistry;
   /** The closest known attribute name to a misspelt one (for did-you-mean), if any. */
   suggestAttr?(name: string): string | undefined;
+  /**
+   * A name that resolves to nothing here, as an expression resolved when it runs (module `env`
+   * templates: a local variable of the calling policy), or undefined to leave it unknown.
+   */
+  unresolvedRef?(name: string, at: ConfLoc): Expr | undefined;
 }
 
 type Lit = Extract<Expr, { k: 'lit' }> & { unresolved?: number };
@@ -376,6 +381,8 @@ export class ExprParser {
       return { k: 'ref', ref: r.ref, t: r.t, da: r.da };
     }
     if (RCODE_NAMES.includes(lower) && lower !== '') return { k: 'rcode', r: RCODE_NAMES.indexOf(lower), t: 'bool' };
+    const late = this.lenient ? undefined : this.scope.unresolvedRef?.(text, this.here(at));
+    if (late) return late;
     const l: Lit = { k: 'lit', box: box('string', text), raw: text };
     if (!this.lenient) l.unresolved = at;
     return l;

@@ -1153,7 +1153,7 @@ export class Execution implements XlatInterpreterView {
   private applyMap(ins: Extract<Instr, { k: 'map' }>, res: MapResult): number {
     if (typeof res === 'string') return rcodeFromName(res) ?? R.FAIL;
     const req = this.request;
-    const values: (readonly string[])[] = [];
+    const values: (readonly string[] | undefined)[] = [];
     try {
       for (const m of ins.entries) {
         const name = evalExpr(m.field, this.ectx).map(boxToString).join('');
@@ -1162,10 +1162,11 @@ export class Execution implements XlatInterpreterView {
           values.push([]);
           continue;
         }
-        if (!v) {
+        if (!v && !res.skipMissing) {
           req.log.error(`${m.loc.file}[${m.loc.line}]: ${ins.name}: no field "${name}" in the result`);
           return R.FAIL;
         }
+        if (!v && req.debug) req.log.debug(`${ins.name}: no field "${name}", skipped`);
         values.push(v);
       }
     } catch (e) {
@@ -1173,12 +1174,14 @@ export class Execution implements XlatInterpreterView {
       return R.FAIL;
     }
     if (ins.entries.length === 0) return R.NOOP;
+    if (values.every((v) => !v)) return R.OK;
     const snap = this.snapshot();
     try {
       for (let i = 0; i < ins.entries.length; i++) {
         const m = ins.entries[i];
-        if (ins.list && !values[i].length) continue;
-        const items: Expr[] = values[i].map((t) => ({ k: 'lit', box: box('string', t) }));
+        const vals = values[i];
+        if (!vals || (ins.list && !vals.length)) continue;
+        const items: Expr[] = vals.map((t) => ({ k: 'lit', box: box('string', t) }));
         // Operators as in `update`: `+=` adds one instance per value, `:=` replaces the
         // attribute with all values, the others edit the (first) instance.
         const base = { k: 'edit' as const, name: m.name, loc: m.loc, actions: ins.actions };

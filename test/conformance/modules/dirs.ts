@@ -70,7 +70,7 @@ export const DIRS: Readonly<Record<string, DirSpec>> = {
   redis_ippool: { modules: ['redis', 'redis_ippool'], needs: 'the Redis cluster (REDIS_IPPOOL_TEST_SERVER) and rlm_redis_ippool_tool (our bin/redis-ippool-tool.js)', start: startRedisDir },
   ldap: { modules: ['ldap'], needs: 'a slapd with example.com.ldif (LDAP_TEST_SERVER; upstream also has a second one on 3891/6361)', start: startLdapDir },
   mschap: { modules: ['mschap'], needs: 'nothing (auth_winbind: a Samba AD DC)' },
-  client: { modules: ['dynamic_clients'], needs: 'nothing (clients.conf in the directory)' },
+  client: { modules: ['client'], needs: 'nothing (clients.conf in the directory)' },
 };
 
 /** The spec of a directory (defaults for the ones not listed). */

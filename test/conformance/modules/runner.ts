@@ -229,6 +229,12 @@ function withEnv(vars: Readonly<Record<string, string>>): () => void {
   };
 }
 
+/**
+ * The client unit_test_module uses when the test directory has no clients.conf (SOURCE.md): secret
+ * `supersecret`, nas_type and shortname `test`, here for the address the requests come from.
+ */
+const DEFAULT_CLIENT = "client test {\n\tipaddr = 127.0.0.1\n\tsecret = 'supersecret'\n\tnas_type = 'test'\n\tshortname = 'test'\n}\n";
+
 /** Runs the module tests of a corpus (`../shared/conformance/modules`). */
 export async function runModuleTests(corpus: string, opts: ModuleRunOptions = {}): Promise<ModuleTestResult[]> {
   const log = opts.log ?? ((l: string) => process.stdout.write(l + '\n'));
@@ -257,6 +263,8 @@ export async function runModuleTests(corpus: string, opts: ModuleRunOptions = {}
         try { fs.chmodSync(path.join(copy, f), fs.statSync(path.join(copy, f)).isDirectory() ? 0o755 : 0o644); } catch { /* best effort */ }
       }
       fs.chmodSync(copy, 0o755);
+      // Without a clients.conf of the directory, unit_test_module runs the request from a built-in client.
+      if (!fs.existsSync(path.join(copy, 'clients.conf'))) fs.writeFileSync(path.join(copy, 'clients.conf'), DEFAULT_CLIENT);
       const dctx = { name: dir, dir: copy, workDir: path.join(scratch, 'work', dir), root, log };
       fs.mkdirSync(dctx.workDir, { recursive: true });
       let servers: DirServers = {};
