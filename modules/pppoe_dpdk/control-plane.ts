@@ -24,7 +24,7 @@ import { resolveOptions, type PppoeDpdkOptions } from './options';
 import { decodeRequest, decodeResponse, Kind, RECORD_SIZE, REQ, Result, writeBareResponse, writeResponse, type AuthRequestView, type AuthResult } from './records';
 import { RING_HEADER, SpscRing } from './ring';
 import {
-  C, Cmd, COUNTERS, CP_BELL, CP_BLOCK_BYTES, CP_F_BEAT, F_BEAT, F_DRAIN_UNTIL, F_TIMEOUT, LCORE_STATE_NAMES, LcoreBlock, LcoreState, now,
+  C, Cmd, COUNTERS, CP_BELL, CP_BLOCK_BYTES, CP_F_BEAT, F_BEAT, F_COUNTERS, F_DRAIN_UNTIL, F_TIMEOUT, LCORE_STATE_NAMES, LcoreBlock, LcoreState, now,
   M_ACK, M_ARGS, M_OP, M_RESULT, M_SEQ, M_SID, MailResult, W_BELL, W_CMD, W_STATE, type CounterName,
 } from './shared';
 
@@ -202,6 +202,8 @@ interface LcoreHandle {
   reqSince: number;
   respTail: number;
   respSince: number;
+  /** The lcore's `acct_backlog_drops` at the last watchdog tick (a rise is logged, rate-limited). */
+  acctDropsSeen: number;
   exited: Promise<void>;
   markExited: () => void;
 }
@@ -253,7 +255,7 @@ export class ControlPlane {
       const block = LcoreBlock.create();
       block.f64[F_TIMEOUT] = this.timeoutMs;
       this.lcores.push({
-        id, block, gen: 0, inflight: new Map(), uncommitted: 0, deaths: [], exited, markExited, reqTail: 0, reqSince: 0, respTail: 0, respSince: 0,
+        id, block, gen: 0, inflight: new Map(), uncommitted: 0, deaths: [], exited, markExited, reqTail: 0, reqSince: 0, respTail: 0, respSince: 0, acctDropsSeen: 0,
       });
     }
   }
@@ -433,6 +435,7 @@ export class ControlPlane {
         l.block.f64[F_BEAT] = t; // one kill per stall
         void l.worker.terminate();
       }
+      this.watchAcctDrops(l);
       for (const f of l.inflight.values()) {
         if (t - f.started > giveUp) {
           l.inflight.delete(f.requestId);
@@ -442,6 +445,16 @@ export class ControlPlane {
       }
     }
     if (this.lcores.some((l) => this.takeable(l))) this.schedule();
+  }
+
+  /** Accounting lost by an lcore (its backlog was full): one rate-limited warning per rise of the counter. */
+  private watchAcctDrops(l: LcoreHandle): void {
+    const drops = l.block.f64[F_COUNTERS + C.acct_backlog_drops]; // one word, read without the seqlock: a log only
+    if (drops > l.acctDropsSeen) {
+      this.warn(`lcore${l.id}:acct`, `lcore ${l.id}: ${drops - l.acctDropsSeen} accounting record(s) lost (${drops} in all): `
+        + `the request ring and the accounting backlog (acct_backlog = ${this.options.acctBacklog}) were full`);
+    }
+    l.acctDropsSeen = drops;
   }
 
   /** Ring monitor bookkeeping: when did each ring's consumer last take something while it held records. */
