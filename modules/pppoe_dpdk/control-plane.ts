@@ -76,6 +76,8 @@ export interface ControlPlaneCounters {
   /** Sessions and pending requests a dead worker took with it. */
   lost_sessions: number;
   lost_pending: number;
+  /** Accounting records run through the handler again after an answer other than accept (timeout, error). */
+  acct_retries: number;
 }
 
 /** One lcore in a snapshot. */
@@ -160,8 +162,11 @@ class Inflight implements AuthCall {
   private aborted = false;
   constructor(
     private readonly cp: AnswerSink, private readonly l: LcoreHandle,
-    readonly gen: number, readonly requestId: number, readonly sessionId: number, readonly started: number, readonly view: AuthRequestView,
+    readonly gen: number, readonly requestId: number, readonly sessionId: number, public started: number, readonly view: AuthRequestView,
   ) {}
+
+  /** Times the handler ran for this request (accounting is run again after a failure, up to `acctAttempts`). */
+  attempts = 1;
 
   answer(r: AuthResult): void {
     this.cp.answer(this.l, this, r);
@@ -228,7 +233,7 @@ export class ControlPlane {
   private readonly lcores: LcoreHandle[] = [];
   private readonly c: ControlPlaneCounters = {
     requests: 0, answered: 0, handler_errors: 0, abandoned: 0, late_answers: 0, response_ring_full: 0,
-    restarts: 0, stuck_kills: 0, lost_sessions: 0, lost_pending: 0,
+    restarts: 0, stuck_kills: 0, lost_sessions: 0, lost_pending: 0, acct_retries: 0,
   };
   private readonly spawn: LcoreSpawner;
   private readonly log?: Logger;
@@ -631,6 +636,12 @@ export class ControlPlane {
   private dispatch(l: LcoreHandle, view: AuthRequestView, t: number): void {
     const f = new Inflight(this.sink, l, l.gen, view.requestId, view.sessionId, t, view);
     l.inflight.set(f.requestId, f);
+    this.run(l, f);
+  }
+
+  /** Runs the handler for `f` (again, for an accounting retry). */
+  private run(l: LcoreHandle, f: Inflight): void {
+    const view = f.view;
     let r: Promise<AuthResult> | AuthResult | undefined;
     try {
       r = this.handler(view, f);
@@ -656,6 +667,15 @@ export class ControlPlane {
   private answer(l: LcoreHandle, f: Inflight, r: AuthResult): void {
     if (l.gen !== f.gen || l.inflight.get(f.requestId) !== f) {
       this.c.late_answers++;
+      return;
+    }
+    if (f.view.kind === Kind.ACCT && r.result !== 'accept' && f.attempts < this.options.acctAttempts && !this.stopping) {
+      // Accounting is never forgotten on the first failure (a proxy timeout, a database down): the same record
+      // goes through the site again, with a fresh give-up clock; Acct-Delay-Time grows with the wait.
+      f.attempts++;
+      f.started = now();
+      this.c.acct_retries++;
+      this.run(l, f);
       return;
     }
     l.inflight.delete(f.requestId);

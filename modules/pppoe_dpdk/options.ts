@@ -114,6 +114,8 @@ export interface PppoeDpdkOptions {
    * (0 = min(maxSessions, 65536)). Preallocated: one record (512 bytes) each.
    */
   readonly acctBacklog: number;
+  /** Times the control plane runs an accounting record through the site before it answers a failure (1 = no retry). */
+  readonly acctAttempts: number;
   /** Pending requests allowed per session. */
   readonly sessionPendingCap: number;
   /** Pending requests allowed per client MAC (per lcore). */
@@ -170,6 +172,7 @@ export const DEFAULT_OPTIONS: PppoeDpdkOptions = Object.freeze({
   maxSessions: 4096,
   maxPending: 0,
   acctBacklog: 0,
+  acctAttempts: 3,
   sessionPendingCap: 1,
   macPendingCap: 4,
   timeoutMs: 5000,
@@ -203,6 +206,7 @@ export function resolveOptions(input: Input = {}): PppoeDpdkOptions {
   }
   int('maxPending', o.maxPending, 0, 1 << 20);
   int('acctBacklog', o.acctBacklog, 0, 1 << 20);
+  int('acctAttempts', o.acctAttempts, 1, 10);
   int('sessionPendingCap', o.sessionPendingCap, 1, 16);
   int('macPendingCap', o.macPendingCap, 1, 1 << 16);
   int('timeoutMs', o.timeoutMs, 100, 60000);
