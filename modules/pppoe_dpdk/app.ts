@@ -104,6 +104,8 @@ export const PppoeDpdkConfig = conf.section({
   burst: conf.integer({ default: 32, min: 1, max: 65536, doc: 'Records per ring operation (≤ ring_size). Restart.' }),
   max_sessions: conf.integer({ default: 4096, min: 1, max: 1 << 22, doc: 'Sessions per lcore (lcores × max_sessions ≤ 16777216; PPPoE session ids are per client MAC, so more than 65534 is fine). Restart.' }),
   max_pending: conf.integer({ default: 0, min: 0, max: 1 << 20, doc: 'Pending-table entries per lcore (0 = 2 × ring_size). Restart.' }),
+  acct_backlog: conf.integer({ default: 0, min: 0, max: 1 << 20, doc: 'Accounting records kept per lcore while the request ring is full (0 = min(max_sessions, 65536); 512 bytes each). Restart.' }),
+  acct_attempts: conf.integer({ default: 3, min: 1, max: 10, doc: 'Times an accounting record goes through the site before its failure (timeout, error) is final. Restart.' }),
   session_pending_cap: conf.integer({ default: 1, min: 1, max: 16, doc: 'Pending requests per session. Restart.' }),
   mac_pending_cap: conf.integer({ default: 4, min: 1, max: 65536, doc: 'Pending requests per client MAC and lcore. Restart.' }),
   timeout: conf.duration({ default: '5s', min: '100ms', max: '60s', doc: 'Synthetic TIMEOUT after this long without an answer. Hot.' }),
@@ -126,6 +128,7 @@ export function optionsOf(c: PppoeDpdkConfig, extra: { testHooks?: boolean } = {
   const s = c.synthetic;
   return resolveOptions({
     lcores: c.lcores, ringSize: c.ring_size, burst: c.burst, maxSessions: c.max_sessions, maxPending: c.max_pending,
+    acctBacklog: c.acct_backlog, acctAttempts: c.acct_attempts,
     sessionPendingCap: c.session_pending_cap, macPendingCap: c.mac_pending_cap, timeoutMs: ms(c.timeout),
     scanIntervalMs: ms(c.scan_interval), drainMs: ms(c.drain), testHooks: extra.testHooks ?? false,
     synthetic: s ? {

@@ -5,9 +5,35 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../core';
-import { ControlPlane, type AuthHandler, type PppoeDpdkSnapshot } from './control-plane';
-import type { AuthRequestView, AuthResult } from './records';
+import { Worker } from 'node:worker_threads';
+import { ControlPlane, type AuthHandler, type LcoreSpawner, type PppoeDpdkSnapshot } from './control-plane';
+import { Lcore } from './lcore';
+import { AcctStatus, Kind, TermCause, type AuthRequestView, type AuthResult } from './records';
+import { SpscRing } from './ring';
+import { LcoreBlock, now } from './shared';
 import { tsLcoreSpawner, tsLcoreSpawnerWith } from './testing';
+
+/**
+ * A spawner whose lcore runs in this thread (driven by a 1 ms interval) so the test can make it submit accounting
+ * as the PPPoE engine does; the worker it returns is an idle placeholder that exits when the lcore has drained.
+ */
+function inThreadSpawner(onLcore: (lc: Lcore) => void): LcoreSpawner {
+  return (data) => {
+    const lc = new Lcore(data.id, data.options, new LcoreBlock(data.block), { i32: new Int32Array(data.cpBlock), f64: new Float64Array(data.cpBlock) },
+      SpscRing.attach(data.requestRing), SpscRing.attach(data.responseRing));
+    const w = new Worker('setInterval(() => {}, 1 << 30)', { eval: true });
+    lc.start(now());
+    const timer = setInterval(() => {
+      lc.poll(now());
+      if (lc.stopped) {
+        clearInterval(timer);
+        void w.terminate();
+      }
+    }, 1);
+    onLcore(lc);
+    return w;
+  };
+}
 
 const running: ControlPlane[] = [];
 afterEach(async () => {
@@ -123,6 +149,60 @@ describe('control plane with lcore workers', () => {
     expect(s.total).toMatchObject({ submitted: 20, received: 0, pending: 0, sessions_active: 0 });
     expect(aborted.length).toBe(20);
     expect(s.lcores[0].inflight).toBe(0);
+  });
+
+  it('PADT storm: 2000 Stops at once through a 16-slot ring to a slow site arrive exactly once; a failed one is run again', async () => {
+    let lc!: Lcore;
+    const seen = new Map<number, number>(); // session id → Stops the site received
+    const failedOnce = new Set<number>();
+    let inFlight = 0;
+    const cp = await startCp(async (req) => {
+      expect(req.kind).toBe(Kind.ACCT);
+      expect(req.acct!.status).toBe(AcctStatus.STOP);
+      seen.set(req.sessionId, (seen.get(req.sessionId) ?? 0) + 1);
+      inFlight++;
+      await sleep(2); // a slow site: the control plane takes at most what it can answer, the ring fills
+      inFlight--;
+      // every 100th session's first attempt fails (a proxy timeout): the control plane runs it again
+      if (req.sessionId % 100 === 0 && !failedOnce.has(req.sessionId)) {
+        failedOnce.add(req.sessionId);
+        return { result: 'error' };
+      }
+      return { result: 'accept' };
+    }, { lcores: 1, ringSize: 16, burst: 8, maxSessions: 2048 }, [], inThreadSpawner((x) => (lc = x)));
+    const user = Buffer.from('bob');
+    const sids: number[] = [];
+    for (let i = 0; i < 2000; i++) sids.push(lc.openSession(Uint8Array.of(2, 0, 0, 0, i >> 8, i & 255), 0, 10, 20));
+    for (const sid of sids) {
+      expect(lc.submitAcct(sid, user, 0, user.length, AcctStatus.STOP, TermCause.USER_REQUEST, 0, 1, 2, 3, 4, 5, Date.now())).toBe(0);
+      lc.closeSession(sid);
+    }
+    expect(lc.acctBacklog).toBeGreaterThan(1900);
+    const s = await until(cp, 'every Stop answered', (x) => x.total.acct_answered === 2000);
+    expect([...seen.keys()].sort((a, b) => a - b)).toEqual(sids);
+    expect(sids.every((sid) => seen.get(sid) === (sid % 100 === 0 ? 2 : 1))).toBe(true); // exactly once (twice: retried after a failure)
+    expect(s.total).toMatchObject({ acct_submitted: 2000, acct_failed: 0, acct_backlog: 0, acct_backlog_drops: 0, ring_full_drops: 0 });
+    expect(s.total.acct_backlogged).toBe(s.total.acct_retried);
+    expect(s.controlPlane.acct_retries).toBe(failedOnce.size);
+    expect(inFlight).toBe(0);
+  });
+
+  it('accounting retries are bounded: after acctAttempts failures the failure is final and counted', async () => {
+    let lc!: Lcore;
+    const attempts = new Map<number, number>();
+    const cp = await startCp(async (req) => {
+      attempts.set(req.sessionId, (attempts.get(req.sessionId) ?? 0) + 1);
+      return { result: 'timeout' };
+    }, { lcores: 1, ringSize: 16, burst: 8, acctAttempts: 2 }, [], inThreadSpawner((x) => (lc = x)));
+    const user = Buffer.from('bob');
+    for (let i = 0; i < 5; i++) {
+      const sid = lc.openSession(Uint8Array.of(2, 0, 0, 0, 0, i), 0, 10, 20);
+      expect(lc.submitAcct(sid, user, 0, user.length, AcctStatus.START, 0, 0, 0, 0, 0, 0, 0, Date.now())).toBe(0);
+    }
+    const s = await until(cp, 'five final failures', (x) => x.total.acct_failed === 5);
+    expect([...attempts.values()]).toEqual([2, 2, 2, 2, 2]);
+    expect(s.controlPlane.acct_retries).toBe(5);
+    expect(s.total.acct_answered).toBe(0);
   });
 
   it('setTimeoutMs (a reload): the running lcores time out pending requests at the new timeout, without a restart', async () => {

@@ -24,7 +24,7 @@ import { resolveOptions, type PppoeDpdkOptions } from './options';
 import { decodeRequest, decodeResponse, Kind, RECORD_SIZE, REQ, Result, writeBareResponse, writeResponse, type AuthRequestView, type AuthResult } from './records';
 import { RING_HEADER, SpscRing } from './ring';
 import {
-  C, Cmd, COUNTERS, CP_BELL, CP_BLOCK_BYTES, CP_F_BEAT, F_BEAT, F_DRAIN_UNTIL, F_TIMEOUT, LCORE_STATE_NAMES, LcoreBlock, LcoreState, now,
+  C, Cmd, COUNTERS, CP_BELL, CP_BLOCK_BYTES, CP_F_BEAT, F_BEAT, F_COUNTERS, F_DRAIN_UNTIL, F_TIMEOUT, LCORE_STATE_NAMES, LcoreBlock, LcoreState, now,
   M_ACK, M_ARGS, M_OP, M_RESULT, M_SEQ, M_SID, MailResult, W_BELL, W_CMD, W_STATE, type CounterName,
 } from './shared';
 
@@ -76,6 +76,8 @@ export interface ControlPlaneCounters {
   /** Sessions and pending requests a dead worker took with it. */
   lost_sessions: number;
   lost_pending: number;
+  /** Accounting records run through the handler again after an answer other than accept (timeout, error). */
+  acct_retries: number;
 }
 
 /** One lcore in a snapshot. */
@@ -160,8 +162,11 @@ class Inflight implements AuthCall {
   private aborted = false;
   constructor(
     private readonly cp: AnswerSink, private readonly l: LcoreHandle,
-    readonly gen: number, readonly requestId: number, readonly sessionId: number, readonly started: number, readonly view: AuthRequestView,
+    readonly gen: number, readonly requestId: number, readonly sessionId: number, public started: number, readonly view: AuthRequestView,
   ) {}
+
+  /** Times the handler ran for this request (accounting is run again after a failure, up to `acctAttempts`). */
+  attempts = 1;
 
   answer(r: AuthResult): void {
     this.cp.answer(this.l, this, r);
@@ -202,6 +207,8 @@ interface LcoreHandle {
   reqSince: number;
   respTail: number;
   respSince: number;
+  /** The lcore's `acct_backlog_drops` at the last watchdog tick (a rise is logged, rate-limited). */
+  acctDropsSeen: number;
   exited: Promise<void>;
   markExited: () => void;
 }
@@ -226,7 +233,7 @@ export class ControlPlane {
   private readonly lcores: LcoreHandle[] = [];
   private readonly c: ControlPlaneCounters = {
     requests: 0, answered: 0, handler_errors: 0, abandoned: 0, late_answers: 0, response_ring_full: 0,
-    restarts: 0, stuck_kills: 0, lost_sessions: 0, lost_pending: 0,
+    restarts: 0, stuck_kills: 0, lost_sessions: 0, lost_pending: 0, acct_retries: 0,
   };
   private readonly spawn: LcoreSpawner;
   private readonly log?: Logger;
@@ -253,7 +260,7 @@ export class ControlPlane {
       const block = LcoreBlock.create();
       block.f64[F_TIMEOUT] = this.timeoutMs;
       this.lcores.push({
-        id, block, gen: 0, inflight: new Map(), uncommitted: 0, deaths: [], exited, markExited, reqTail: 0, reqSince: 0, respTail: 0, respSince: 0,
+        id, block, gen: 0, inflight: new Map(), uncommitted: 0, deaths: [], exited, markExited, reqTail: 0, reqSince: 0, respTail: 0, respSince: 0, acctDropsSeen: 0,
       });
     }
   }
@@ -433,6 +440,7 @@ export class ControlPlane {
         l.block.f64[F_BEAT] = t; // one kill per stall
         void l.worker.terminate();
       }
+      this.watchAcctDrops(l);
       for (const f of l.inflight.values()) {
         if (t - f.started > giveUp) {
           l.inflight.delete(f.requestId);
@@ -442,6 +450,16 @@ export class ControlPlane {
       }
     }
     if (this.lcores.some((l) => this.takeable(l))) this.schedule();
+  }
+
+  /** Accounting lost by an lcore (its backlog was full): one rate-limited warning per rise of the counter. */
+  private watchAcctDrops(l: LcoreHandle): void {
+    const drops = l.block.f64[F_COUNTERS + C.acct_backlog_drops]; // one word, read without the seqlock: a log only
+    if (drops > l.acctDropsSeen) {
+      this.warn(`lcore${l.id}:acct`, `lcore ${l.id}: ${drops - l.acctDropsSeen} accounting record(s) lost (${drops} in all): `
+        + `the request ring and the accounting backlog (acct_backlog = ${this.options.acctBacklog}) were full`);
+    }
+    l.acctDropsSeen = drops;
   }
 
   /** Ring monitor bookkeeping: when did each ring's consumer last take something while it held records. */
@@ -618,6 +636,12 @@ export class ControlPlane {
   private dispatch(l: LcoreHandle, view: AuthRequestView, t: number): void {
     const f = new Inflight(this.sink, l, l.gen, view.requestId, view.sessionId, t, view);
     l.inflight.set(f.requestId, f);
+    this.run(l, f);
+  }
+
+  /** Runs the handler for `f` (again, for an accounting retry). */
+  private run(l: LcoreHandle, f: Inflight): void {
+    const view = f.view;
     let r: Promise<AuthResult> | AuthResult | undefined;
     try {
       r = this.handler(view, f);
@@ -643,6 +667,15 @@ export class ControlPlane {
   private answer(l: LcoreHandle, f: Inflight, r: AuthResult): void {
     if (l.gen !== f.gen || l.inflight.get(f.requestId) !== f) {
       this.c.late_answers++;
+      return;
+    }
+    if (f.view.kind === Kind.ACCT && r.result !== 'accept' && f.attempts < this.options.acctAttempts && !this.stopping) {
+      // Accounting is never forgotten on the first failure (a proxy timeout, a database down): the same record
+      // goes through the site again, with a fresh give-up clock; Acct-Delay-Time grows with the wait.
+      f.attempts++;
+      f.started = now();
+      this.c.acct_retries++;
+      this.run(l, f);
       return;
     }
     l.inflight.delete(f.requestId);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { summarize } from './histogram';
 import { Lcore, Submit, writeDecimal } from './lcore';
 import { resolveOptions } from './options';
-import { decodeRequest, Kind, RECORD_SIZE, RESP, Result, u32ToIpv4, writeBareResponse, writeResponse, type AuthResult } from './records';
+import { AcctStatus, decodeRequest, Kind, TermCause, RECORD_SIZE, RESP, Result, u32ToIpv4, writeBareResponse, writeResponse, type AuthResult } from './records';
 import { SpscRing } from './ring';
 import { C, Cmd, CP_BLOCK_BYTES, CP_F_BEAT, F_DRAIN_UNTIL, LcoreBlock, LcoreState, W_CMD, W_STATE } from './shared';
 
@@ -32,7 +32,7 @@ function harness(opts: Parameters<typeof resolveOptions>[0] = {}) {
     /** Advances the clock (the control plane's heartbeat keeps up unless `stallCp`). */
     tick(ms = 0, stallCp = false) { t += ms; if (!stallCp) cp.f64[CP_F_BEAT] = t; return lc.poll(t); },
     /** Requests the lcore published, decoded (the control plane's side of the request ring). */
-    take() { const out = []; const n = req.peek(1000); for (let i = 0; i < n; i++) out.push(decodeRequest(req.dv, req.u8, req.readOffset(i))); req.release(n); return out; },
+    take(limit = 1000) { const out = []; const n = req.peek(limit); for (let i = 0; i < n; i++) out.push(decodeRequest(req.dv, req.u8, req.readOffset(i))); req.release(n); return out; },
     answer(requestId: number, sessionId: number, r: AuthResult) {
       expect(resp.reserve(1)).toBe(1);
       writeResponse(resp.dv, resp.u8, resp.writeOffset(0), requestId, sessionId, Kind.AUTH, r, t);
@@ -40,6 +40,8 @@ function harness(opts: Parameters<typeof resolveOptions>[0] = {}) {
     },
     counters() { lc.publish(t); const s = block.readStats(); expect(s.consistent).toBe(true); return Object.fromEntries(Object.entries(C).map(([k, i]) => [k, s.counters[i]])); },
     open(macLast = 1) { return lc.openSession(Uint8Array.of(2, 0, 0, 0, 0, macLast), 0, 100, 7); },
+    /** An accounting record for `sid` (Stop with User-Request unless told), as the PPPoE engine sends it. */
+    acct(sid: number, status: number = AcctStatus.STOP) { const u = Buffer.from('bob'); return lc.submitAcct(sid, u, 0, u.length, status, status === AcctStatus.STOP ? TermCause.USER_REQUEST : 0, 0x0a000001, 10, 20, 1, 2, 30, 999_000); },
     pap(sid: number, user = 'bob', pass = 'hello') { const u = Buffer.from(user); const p = Buffer.from(pass); return lc.submitPap(sid, u, 0, u.length, p, 0, p.length); },
   };
   // Start-up probe: the lcore becomes READY once the control plane echoes it.
@@ -235,6 +237,63 @@ describe('lcore (driven in-thread)', () => {
     for (let i = 0; i < 4; i++) o.tick(1);
     expect(o.req.used()).toBe(8);
     expect(o.lc.nextDue(o.t)).toBeLessThan(o.t + 1);
+  });
+
+  it('many sessions end at once, small ring, slow control plane: every Stop reaches the control plane exactly once, oldest first', () => {
+    const h = harness({ ringSize: 16, burst: 8, maxSessions: 512 });
+    const sids: number[] = [];
+    for (let i = 0; i < 500; i++) sids.push(h.open(i & 255));
+    // a PADT storm: 500 sessions end within one poll iteration; the ring has 16 slots
+    for (const sid of sids) {
+      expect(h.acct(sid)).toBe(Submit.OK);
+      expect(h.lc.closeSession(sid)).toBe(true);
+    }
+    expect(h.lc.acctBacklog).toBe(500 - 16);
+    expect(h.counters()).toMatchObject({ acct_submitted: 16, acct_backlogged: 484, acct_backlog: 484, acct_backlog_drops: 0, ring_full_drops: 0 });
+    // the control plane takes 5 records per turn; a new session's Start comes in while the backlog drains
+    const seen: { sid: number; status: number; requestId: number; timestamp: number }[] = [];
+    const startAt = h.t;
+    let late = 0;
+    for (let turn = 0; turn < 500 && seen.length < 501; turn++) {
+      for (const r of h.take(5)) seen.push({ sid: r.sessionId, status: r.acct!.status, requestId: r.requestId, timestamp: r.timestamp });
+      if (turn === 20) {
+        late = h.open(7);
+        expect(h.acct(late, AcctStatus.START)).toBe(Submit.OK); // behind the backlog, not ahead of it
+      }
+      h.tick(1);
+    }
+    expect(seen.map((r) => r.sid)).toEqual([...sids, late]); // each exactly once, in the order they ended
+    expect(seen.slice(0, 500).every((r) => r.status === AcctStatus.STOP)).toBe(true);
+    expect(seen[500].status).toBe(AcctStatus.START);
+    expect(new Set(seen.map((r) => r.requestId)).size).toBe(501);
+    expect(seen.slice(0, 500).every((r) => r.timestamp === startAt)).toBe(true); // the time they ended: Acct-Delay-Time counts the wait
+    expect(h.lc.acctBacklog).toBe(0);
+    expect(h.counters()).toMatchObject({ acct_submitted: 501, acct_backlogged: 485, acct_retried: 485, acct_backlog: 0, acct_backlog_drops: 0, ring_full_drops: 0 });
+  });
+
+  it('accounting backlog: a full backlog refuses and counts the loss; authentication waits behind it; a graceful stop drains it', () => {
+    const h = harness({ ringSize: 4, burst: 4, acctBacklog: 8 });
+    const sids: number[] = [];
+    for (let i = 0; i < 20; i++) sids.push(h.open(i));
+    const rc = sids.map((sid) => h.acct(sid));
+    expect(rc.filter((x) => x === Submit.OK).length).toBe(12); // 4 in the ring, 8 in the backlog
+    expect(rc.slice(12)).toEqual(Array(8).fill(Submit.RING_FULL));
+    expect(h.counters()).toMatchObject({ acct_submitted: 4, acct_backlogged: 8, acct_backlog: 8, acct_backlog_drops: 8 });
+    h.tick();
+    expect(h.take().map((r) => r.sessionId)).toEqual(sids.slice(0, 4));
+    // an Access-Request now: the backlog takes the ring's room first
+    expect(h.pap(h.open(99))).toBe(Submit.RING_FULL);
+    expect(h.lc.acctBacklog).toBe(4);
+    h.block.f64[F_DRAIN_UNTIL] = h.t + 2000;
+    Atomics.store(h.block.i32, W_CMD, Cmd.STOP);
+    h.tick(10);
+    expect(h.lc.stopped).toBe(false); // nothing pending, but accounting still waits
+    expect(h.take().map((r) => r.sessionId)).toEqual(sids.slice(4, 8));
+    h.tick(10);
+    expect(h.take().map((r) => r.sessionId)).toEqual(sids.slice(8, 12));
+    h.tick(10);
+    expect(h.lc.stopped).toBe(true);
+    expect(h.counters()).toMatchObject({ acct_submitted: 12, acct_retried: 8, acct_backlog: 0, acct_backlog_drops: 8 });
   });
 
   it('latency is recorded per answered request', () => {

@@ -83,6 +83,16 @@ export class Lcore {
   private pFree: number;
   private pCount = 0;
   private seq = 1;
+  // accounting backlog: records the full request ring refused, kept whole (a FIFO of record-sized slots) and moved
+  // into the ring oldest first as it drains; copied as 32-bit words (no per-record objects)
+  private readonly bCap: number;
+  private readonly bU8: Uint8Array;
+  private readonly bDv: DataView;
+  private readonly bI32: Int32Array;
+  private readonly rI32: Int32Array; // the request ring's buffer as words (slot offsets are multiples of 64)
+  private readonly slotWords: number;
+  private bHead = 0;
+  private bCount = 0;
   // per-MAC pending counts: linear probing, backward-shift deletion
   private readonly macHi: Int32Array; // top 16 bits of the MAC, EMPTY = free
   private readonly macLo: Int32Array; // low 32 bits
@@ -159,6 +169,13 @@ export class Lcore {
     this.pNext = new Int32Array(p);
     for (let i = 0; i < p; i++) this.pNext[i] = i + 1 < p ? i + 1 : EMPTY;
     this.pFree = p > 0 ? 0 : EMPTY;
+    this.bCap = opts.acctBacklog;
+    const slotSize = requestRing.slotSize;
+    this.slotWords = slotSize >> 2;
+    this.bU8 = new Uint8Array(this.bCap * slotSize);
+    this.bDv = new DataView(this.bU8.buffer);
+    this.bI32 = new Int32Array(this.bU8.buffer);
+    this.rI32 = new Int32Array(this.u8.buffer, this.u8.byteOffset, this.u8.byteLength >> 2);
     let mc = 16;
     while (mc < 2 * p) mc *= 2;
     this.macHi = new Int32Array(mc).fill(EMPTY);
@@ -171,6 +188,7 @@ export class Lcore {
     this.h = shared.histogram;
     this.c[C.pending] = 0;
     this.c[C.sessions_active] = 0;
+    this.c[C.acct_backlog] = 0;
     this.touched = new Int32Array(TOUCHED_MAX);
     this.nTouched = TOUCHED_MAX + 1; // first publish copies everything
     const s = opts.synthetic;
@@ -253,14 +271,21 @@ export class Lcore {
     if (cmd !== Cmd.NONE) work += this.command(cmd, t);
     this.cpStalled = t - this.cp.f64[CP_F_BEAT] > this.opts.cpStallMs;
     work += this.pollResponses(t);
+    if (this.bCount > 0) work += this.drainBacklog();
     if (this.opts.synthetic && this.probeAnswered && !this.draining) work += this.synthetic(t);
     if (t >= this.nextScan) {
       this.nextScan = t + this.opts.scanIntervalMs;
       work += this.scan(t);
     }
     this.flush();
-    if (this.draining && (this.pCount === 0 || t >= this.drainUntil)) {
+    if (this.draining && ((this.pCount === 0 && this.bCount === 0) || t >= this.drainUntil)) {
       work += this.expireAll();
+      if (this.bCount > 0) {
+        // the drain deadline passed with accounting still backlogged: it is lost, and counted as such
+        this.c[C.acct_backlog_drops] += this.bCount;
+        this.bCount = 0;
+        this.c[C.acct_backlog] = 0;
+      }
       Atomics.store(this.block.i32, W_STATE, LcoreState.STOPPED);
       this.stopped = true;
       this.dirty = true;
@@ -370,18 +395,26 @@ export class Lcore {
 
   /**
    * Queues an accounting record for session `sid` (Start, Interim-Update, Stop: `AcctStatus`). It takes no
-   * pending entry and no cap (a Stop must go out even for a session being closed); only a full ring refuses it.
-   * Call it before `closeSession` (the MAC and VLANs are read from the session).
+   * pending entry and no cap (a Stop must go out even for a session being closed). When the request ring is full,
+   * or older records already wait, the record goes to the end of the accounting backlog and still counts as
+   * queued (OK): `poll` (and every later submission) moves the backlog into the ring oldest first. Only a full
+   * backlog refuses it (RING_FULL, counted in `acct_backlog_drops`). Call it before `closeSession` (the MAC and
+   * VLANs are read from the session).
    */
   submitAcct(sid: number, user: Uint8Array, userOff: number, userLen: number, status: number, cause: number, framedIp: number,
     inOctets: number, outOctets: number, inPackets: number, outPackets: number, sessionTime: number, startedAt: number): number {
     const slot = sid - this.sidBase;
     if (slot < 0 || slot >= this.maxSessions || this.sState[slot] === FREE) return this.refuse(C.no_session_drops, Submit.NO_SESSION);
-    if (this.staged === this.opts.burst) this.flush();
-    if (this.requestRing.reserve(this.staged + 1) <= this.staged) return this.refuse(C.ring_full_drops, Submit.RING_FULL);
-    const off = this.requestRing.writeOffset(this.staged);
-    const dv = this.dv;
-    const u8 = this.u8;
+    if (this.bCount > 0) this.drainBacklog();
+    let toRing = false;
+    if (this.bCount === 0) {
+      if (this.staged === this.opts.burst) this.flush();
+      toRing = this.requestRing.reserve(this.staged + 1) > this.staged;
+    }
+    if (!toRing && this.bCount === this.bCap) return this.refuse(C.acct_backlog_drops, Submit.RING_FULL);
+    const off = toRing ? this.requestRing.writeOffset(this.staged) : ((this.bHead + this.bCount) % this.bCap) * this.requestRing.slotSize;
+    const dv = toRing ? this.dv : this.bDv;
+    const u8 = toRing ? this.u8 : this.bU8;
     if (!writeBytes(u8, off, REQ.USER, REQ.USER_MAX, REQ.USER_LEN, user, userOff, userLen)) u8[off + REQ.USER_LEN] = 0;
     u8[off + REQ.PASS_LEN] = 0;
     u8[off + REQ.CHALLENGE_LEN] = 0;
@@ -398,9 +431,49 @@ export class Lcore {
     dv.setFloat64(off + ACCT.IN_PACKETS, inPackets, true);
     dv.setFloat64(off + ACCT.OUT_PACKETS, outPackets, true);
     dv.setFloat64(off + ACCT.STARTED_AT, startedAt, true);
-    this.staged++;
-    this.bump(C.acct_submitted);
+    if (toRing) {
+      this.staged++;
+      this.bump(C.acct_submitted);
+    } else {
+      this.bCount++;
+      this.c[C.acct_backlog] = this.bCount;
+      this.bump(C.acct_backlogged);
+    }
     return Submit.OK;
+  }
+
+  /** Accounting records waiting in the backlog right now. */
+  get acctBacklog(): number {
+    return this.bCount;
+  }
+
+  /**
+   * Moves backlogged accounting records into the request ring, oldest first, while it has room; returns how many.
+   * Their request id and timestamp stay those of the original submission (Acct-Delay-Time counts the wait).
+   */
+  private drainBacklog(): number {
+    let moved = 0;
+    const words = this.slotWords;
+    const src = this.bI32;
+    const dst = this.rI32;
+    while (this.bCount > 0) {
+      if (this.staged === this.opts.burst) this.flush();
+      if (this.requestRing.reserve(this.staged + 1) <= this.staged) break;
+      const d = this.requestRing.writeOffset(this.staged) >> 2;
+      const s = this.bHead * words;
+      for (let i = 0; i < words; i++) dst[d + i] = src[s + i];
+      this.bHead = this.bHead + 1 === this.bCap ? 0 : this.bHead + 1;
+      this.bCount--;
+      this.staged++;
+      moved++;
+    }
+    if (moved > 0) {
+      this.c[C.acct_retried] += moved;
+      this.c[C.acct_submitted] += moved;
+      this.c[C.acct_backlog] = this.bCount;
+      this.dirty = true;
+    }
+    return moved;
   }
 
   /** Replaces an active session's Session-Timeout (seconds from now; 0 = none). CoA. */
@@ -433,6 +506,7 @@ export class Lcore {
     if (this.sPending[slot] >= this.opts.sessionPendingCap) return this.refuse(C.session_cap_drops, Submit.SESSION_CAP);
     if (this.macCount(this.macHiOf(slot), this.macLoOf(slot)) >= this.opts.macPendingCap) return this.refuse(C.mac_cap_drops, Submit.MAC_CAP);
     if (this.pFree === EMPTY) return this.refuse(C.pending_full_drops, Submit.PENDING_FULL);
+    if (this.bCount > 0) this.drainBacklog(); // backlogged accounting goes first (oldest first)
     if (this.staged === this.opts.burst) this.flush();
     if (this.requestRing.reserve(this.staged + 1) <= this.staged) return this.refuse(C.ring_full_drops, Submit.RING_FULL);
     return this.requestRing.writeOffset(this.staged);

@@ -6,7 +6,7 @@
  * | metric | type | labels |
  * |---|---|---|
  * | `tsradius_pppoe_<counter>_total` (submitted, received, accept, reject, timeout, error, ring_full_drops, orphans, …) | counter | `app`, `lcore` |
- * | `tsradius_pppoe_pending`, `tsradius_pppoe_sessions_active` | gauge (sum) | `app`, `lcore` |
+ * | `tsradius_pppoe_pending`, `tsradius_pppoe_sessions_active`, `tsradius_pppoe_acct_backlog` | gauge (sum) | `app`, `lcore` |
  * | `tsradius_pppoe_cp_<counter>_total` (requests, answered, handler_errors, abandoned, restarts, …) | counter | `app` |
  * | `tsradius_pppoe_ring_used` | gauge (sum) | `app`, `lcore`, `ring` (`request`, `response`) |
  * | `tsradius_pppoe_latency_seconds` | gauge (max) | `app`, `quantile` (0.5, 0.99, 0.999, 1) |
@@ -16,7 +16,7 @@ import type { ControlPlane, ControlPlaneCounters } from './control-plane';
 import { COUNTERS, type CounterName } from './shared';
 
 /** Lcore counters that are gauges. */
-const GAUGES: ReadonlySet<CounterName> = new Set(['pending', 'sessions_active']);
+const GAUGES: ReadonlySet<CounterName> = new Set(['pending', 'sessions_active', 'acct_backlog']);
 
 const HELP: Partial<Record<CounterName, string>> = {
   submitted: 'Authentication requests the lcores enqueued to the control plane.',
@@ -29,6 +29,10 @@ const HELP: Partial<Record<CounterName, string>> = {
   orphans: 'Answers for requests no longer pending.',
   pending: 'Requests waiting for an answer.',
   sessions_active: 'Sessions installed.',
+  acct_backlogged: 'Accounting records kept in the lcore backlog because the request ring was full.',
+  acct_retried: 'Backlogged accounting records later moved into the request ring.',
+  acct_backlog_drops: 'Accounting records lost because the lcore backlog was full.',
+  acct_backlog: 'Accounting records waiting in the lcore backlog.',
 };
 
 const lcoreDefs = new Map<CounterName, MetricOptions | GaugeOptions>(COUNTERS.map((n) => [n, GAUGES.has(n)

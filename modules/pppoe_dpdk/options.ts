@@ -109,6 +109,13 @@ export interface PppoeDpdkOptions {
   readonly maxSessions: number;
   /** Pending-request table size per lcore (0 = 2 × ringSize). */
   readonly maxPending: number;
+  /**
+   * Accounting records an lcore keeps when its request ring is full, retried oldest first as the ring drains
+   * (0 = min(maxSessions, 65536)). Preallocated: one record (512 bytes) each.
+   */
+  readonly acctBacklog: number;
+  /** Times the control plane runs an accounting record through the site before it answers a failure (1 = no retry). */
+  readonly acctAttempts: number;
   /** Pending requests allowed per session. */
   readonly sessionPendingCap: number;
   /** Pending requests allowed per client MAC (per lcore). */
@@ -164,6 +171,8 @@ export const DEFAULT_OPTIONS: PppoeDpdkOptions = Object.freeze({
   burst: 32,
   maxSessions: 4096,
   maxPending: 0,
+  acctBacklog: 0,
+  acctAttempts: 3,
   sessionPendingCap: 1,
   macPendingCap: 4,
   timeoutMs: 5000,
@@ -196,6 +205,8 @@ export function resolveOptions(input: Input = {}): PppoeDpdkOptions {
     throw new RangeError(`pppoe_dpdk: lcores × maxSessions must be ≤ ${MAX_TOTAL_SESSIONS}, got ${o.lcores * o.maxSessions}`);
   }
   int('maxPending', o.maxPending, 0, 1 << 20);
+  int('acctBacklog', o.acctBacklog, 0, 1 << 20);
+  int('acctAttempts', o.acctAttempts, 1, 10);
   int('sessionPendingCap', o.sessionPendingCap, 1, 16);
   int('macPendingCap', o.macPendingCap, 1, 1 << 16);
   int('timeoutMs', o.timeoutMs, 100, 60000);
@@ -229,5 +240,5 @@ export function resolveOptions(input: Input = {}): PppoeDpdkOptions {
     if (Buffer.byteLength(w.cookieSecret) < 16) throw new RangeError('pppoe_dpdk: wire.cookieSecret must have at least 16 bytes');
     if (!(w.discoveryRate > 0) || !(w.discoveryBurst >= 1)) throw new RangeError('pppoe_dpdk: wire discovery rate and burst must be positive');
   }
-  return Object.freeze({ ...o, maxPending: o.maxPending || 2 * o.ringSize });
+  return Object.freeze({ ...o, maxPending: o.maxPending || 2 * o.ringSize, acctBacklog: o.acctBacklog || Math.min(o.maxSessions, 65536) });
 }

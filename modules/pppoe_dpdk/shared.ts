@@ -85,6 +85,11 @@ export const COUNTERS = [
   'loops', // poll iterations
   // accounting records (the wire's Start / Interim-Update / Stop)
   'acct_submitted', 'acct_answered', 'acct_failed',
+  // the accounting backlog: records the full request ring could not take, kept and retried (oldest first)
+  'acct_backlogged', // records put into the backlog
+  'acct_retried', // of those: moved into the request ring later
+  'acct_backlog_drops', // records lost: the backlog itself was full (or still held at the end of a drain)
+  'acct_backlog', // gauge: records in the backlog
   // the wire (pppoe.ts): frames, discovery, PPP, data, teardown
   'wire_rx_frames', 'wire_tx_frames', 'wire_rx_errors', 'wire_tx_drops',
   'wire_padi', 'wire_pado', 'wire_padr', 'wire_pads', 'wire_padt_in', 'wire_padt_out',
@@ -96,8 +101,9 @@ export const COUNTERS = [
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 /** Counter index by name. */
+if (COUNTERS.length > 64) throw new Error('pppoe_dpdk: more than 64 lcore counters do not fit the lcore block');
 export const C = Object.fromEntries(COUNTERS.map((n, i) => [n, i])) as { readonly [K in CounterName]: number };
-/** First Float64 element of the histogram. */
+/** First Float64 element of the histogram (room for 64 counters). */
 export const F_HISTOGRAM = F_COUNTERS + 64;
 /** Bytes of one lcore block. */
 export const LCORE_BLOCK_BYTES = (F_HISTOGRAM + HISTOGRAM_LENGTH) * 8;
@@ -162,6 +168,7 @@ export class LcoreBlock {
     Atomics.store(this.i32, W_SEQ, (Atomics.load(this.i32, W_SEQ) + 1) & ~1);
     this.f64[F_COUNTERS + C.pending] = 0;
     this.f64[F_COUNTERS + C.sessions_active] = 0;
+    this.f64[F_COUNTERS + C.acct_backlog] = 0;
     this.f64[F_BEAT] = now();
   }
 }
