@@ -76,13 +76,14 @@ function toResult(r: pg.QueryResult): { fields: string[]; rows: (string | null)[
 }
 
 /**
- * One PostgreSQL connection. Queries queue on it (up to the trunk's per-connection maximum); while
- * one Query message is running, the next ones wait, and are then sent together: up to `batch`
+ * One PostgreSQL connection. The queries given to it while it is idle (those of one event-loop
+ * turn, or the trunk's backlog when it comes free) are sent together: up to `batch`
  * single statements joined into one simple-protocol Query message, which PostgreSQL runs as one
  * transaction — one write, one round trip and one commit for the lot (group commit). Each query's
  * answer is given after that commit, so an acknowledged write is durable. When a batch fails (one
  * statement's error aborts the transaction, so nothing of it was committed), its statements run
- * again one by one, each getting its own result or error.
+ * again one by one, each getting its own result or error. While a message runs the connection
+ * is `full`, so queries spread over the idle connections first.
  */
 export class PgConn extends SqlConn {
   readonly label: string;
@@ -118,7 +119,7 @@ export class PgConn extends SqlConn {
 
   run(q: PendingQuery): void {
     this.queue.push(q);
-    if (this.outstanding >= this.batchMax()) this.setState('full', 'queries queued');
+    if (this.sent.length || this.outstanding >= this.batchMax()) this.setState('full', 'queries queued');
     // Queries started in the same event-loop turn (one batch of datagrams) go out together.
     if (!this.sent.length && !this.scheduled) {
       this.scheduled = true;
@@ -136,7 +137,11 @@ export class PgConn extends SqlConn {
     const client = this.client;
     if (this.sent.length || !client) return;
     while (this.queue.length && this.queue[0].done) this.queue.shift();
-    if (!this.queue.length) return;
+    if (!this.queue.length) {
+      // Everything queued was given up before it went out.
+      if (this.state === 'full') { this.setState('active', 'queue empty'); this.events.freed(this); }
+      return;
+    }
     const first = this.queue.shift()!;
     const parts: string[] = [];
     const batch = [first];
@@ -154,6 +159,9 @@ export class PgConn extends SqlConn {
       }
     }
     this.sent = batch;
+    // While a message runs, new queries go to an idle connection, or wait in the trunk's backlog
+    // until one is free (which then takes up to `batch` of them at once).
+    if (this.state === 'active') this.setState('full', 'message running');
     const text = batch.length > 1 ? parts.join(';\n') : first.sql;
     client.query({ text, rowMode: 'array' }).then((r) => {
       if (this.client !== client) return;
@@ -188,9 +196,7 @@ export class PgConn extends SqlConn {
     this.lastReply = Date.now();
     if (this.state === 'dead') return;
     if (answered) this.events.answered(this, false, false);
-    if (this.queue.length) this.send();
-    if (this.state === 'full' && this.outstanding < this.batchMax()) this.setState('active', 'query done');
-    this.events.freed(this);
+    this.send();
   }
 
   abandon(q: PendingQuery): void {
