@@ -90,7 +90,8 @@ describe('sql on PostgreSQL (own server)', () => {
   }, 60_000);
 
   it('queries queued on one connection go out in batches (fewer commits); a failing statement fails alone', async () => {
-    const m = await load(postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user, '\tpool {\n\t\tstart = 1\n\t\tmin = 1\n\t\tmax = 1\n\t}'));
+    const m = await load(postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user, '\tquery_timeout = 30\n\tpool {\n\t\tstart = 1\n\t\tmin = 1\n\t\tmax = 1\n\t}'));
+    // (query_timeout covers the wait behind the others: 60 commits one by one on a loaded machine can pass the default 5 s.)
     const commits = async () => Number((await pg.psql("SELECT xact_commit FROM pg_stat_database WHERE datname = 'radius'", 'radius')).trim());
     const sec = { name1: 'accounting', name2: 'Start' };
     const start = (id: string, t: number) => run(m, 'sql', req(`User-Name = "b", Acct-Session-Id = "${id}", NAS-IP-Address = 10.9.1.1, Acct-Status-Type = Start, Event-Timestamp = ${t}`, 4), sec);
@@ -100,7 +101,7 @@ describe('sql on PostgreSQL (own server)', () => {
     expect(await start('B0', 1700000000)).toBe('ok');
     const before = await commits();
     const rcs = await Promise.all([...Array.from({ length: 59 }, (_, i) => start(`B${i + 1}`, 1700000000)), start('B0', 1700000500)]);
-    expect(rcs.every((rc) => rc === 'ok')).toBe(true);
+    expect(rcs.filter((rc) => rc !== "ok")).toEqual([]);
     const after = await commits();
     expect((await pg.psql("SELECT count(*), count(DISTINCT acctsessionid) FROM radacct WHERE nasipaddress = '10.9.1.1'", 'radius')).trim()).toBe('60|60');
     expect((await pg.psql("SELECT extract(epoch FROM acctstarttime)::bigint FROM radacct WHERE acctsessionid = 'B0'", 'radius')).trim()).toBe('1700000500');

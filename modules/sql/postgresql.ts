@@ -83,7 +83,8 @@ function toResult(r: pg.QueryResult): { fields: string[]; rows: (string | null)[
  * answer is given after that commit, so an acknowledged write is durable. When a batch fails (one
  * statement's error aborts the transaction, so nothing of it was committed), its statements run
  * again one by one, each getting its own result or error. While a message runs the connection
- * is `full`, so queries spread over the idle connections first.
+ * is `full` (and so is one given a statement that must run alone), so queries spread over the idle
+ * connections first.
  */
 export class PgConn extends SqlConn {
   readonly label: string;
@@ -119,7 +120,8 @@ export class PgConn extends SqlConn {
 
   run(q: PendingQuery): void {
     this.queue.push(q);
-    if (this.sent.length || this.outstanding >= this.batchMax()) this.setState('full', 'queries queued');
+    // A statement that runs alone takes a round trip of its own: nothing more queues behind it here.
+    if (this.sent.length || this.outstanding >= this.batchMax() || (this.batch > 1 && batchable(q.sql) === undefined)) this.setState('full', 'queries queued');
     // Queries started in the same event-loop turn (one batch of datagrams) go out together.
     if (!this.sent.length && !this.scheduled) {
       this.scheduled = true;
