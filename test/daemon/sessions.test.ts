@@ -108,7 +108,7 @@ describe('default configuration: sessions, Simultaneous-Use and usage limits in 
     sql("UPDATE radcheck SET value = '200' WHERE attribute = 'Max-Daily-Session'");
     const no = await radtest('bob', 'hello');
     expect(no.stdout).toMatch(/Received Access-Reject/);
-    expect(no.stdout).toMatch(/Reply-Message = "Your maximum daily usage time has been reached"/);
+    expect(no.stdout).toMatch(/Reply-Message = "Your maximum daily usage has been reached"/);
     sql("DELETE FROM radcheck WHERE attribute = 'Max-Daily-Session'");
   });
 
