@@ -3,6 +3,8 @@
  * our codec and attribute arrays for the npm `radius` package. Shared by the
  * codec benchmark and the oracle interop test.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /** The Access-Request attributes as `radius.decode` returns them (138 bytes on the wire with MA). */
 export const REQUEST_ATTRS = {
@@ -38,3 +40,39 @@ export const acceptLib = (): ([string, unknown] | [string, unknown, unknown])[] 
   ['Acct-Interim-Interval', 300], ['Class', Buffer.from('session-1')], ['Reply-Message', 'Welcome, bob.s'],
   ['Vendor-Specific', 3561, [['Actual-Data-Rate-Upstream', 1024000], ['Actual-Data-Rate-Downstream', 16384000]]],
 ];
+
+/**
+ * The PPPoE benches' site (`bench/pppoe-inject.bench.ts`, `bench/pppoe-site.bench.ts`): every user's
+ * password is "secret" (users file `DEFAULT`), `files` then `chap`/`pap`, in `server pppoe`. Writes
+ * `users` and `radiusd.conf` into `dir`, with `extra` (an `app` section, say) after the site.
+ */
+export function writePppoeSite(dir: string, extra = ''): string {
+  fs.writeFileSync(path.join(dir, 'users'), 'DEFAULT\tCleartext-Password := "secret"\n');
+  const file = path.join(dir, 'radiusd.conf');
+  fs.writeFileSync(file, `confdir = ${dir}
+modules {
+	files {
+		filename = \${confdir}/users
+	}
+	pap {
+	}
+	chap {
+	}
+}
+server pppoe {
+	namespace = radius
+	recv Access-Request {
+		files
+		chap
+		pap
+	}
+	authenticate pap {
+		pap
+	}
+	authenticate chap {
+		chap
+	}
+}
+${extra}`);
+  return file;
+}

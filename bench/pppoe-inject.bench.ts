@@ -25,6 +25,7 @@ import { BUILTIN_APPS } from '../core/server/apps';
 import { Server } from '../core/server/server';
 import { pppoeDpdkApp } from '../modules/pppoe_dpdk/app';
 import { BUILTIN_MODULES } from '../modules/index';
+import { writePppoeSite } from './fixtures';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -72,32 +73,7 @@ interface RunResult {
 
 async function run(): Promise<RunResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-pppoe-bench-'));
-  fs.writeFileSync(path.join(dir, 'users'), 'DEFAULT\tCleartext-Password := "secret"\n');
-  fs.writeFileSync(path.join(dir, 'radiusd.conf'), `confdir = ${dir}
-modules {
-	files {
-		filename = \${confdir}/users
-	}
-	pap {
-	}
-	chap {
-	}
-}
-server pppoe {
-	namespace = radius
-	recv Access-Request {
-		files
-		chap
-		pap
-	}
-	authenticate pap {
-		pap
-	}
-	authenticate chap {
-		chap
-	}
-}
-app pppoe_dpdk bench {
+  writePppoeSite(dir, `app pppoe_dpdk bench {
 	site = pppoe
 	lcores = ${LCORES}
 	timeout = 30s

@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { MemoryLogger } from '../core/log/memory';
 import { Server } from '../core/server/server';
 import { BUILTIN_MODULES } from '../modules/index';
+import { writePppoeSite } from './fixtures';
 import { AuthType, decodeRequest, Kind, RECORD_SIZE, REQ, writeAscii, writeCallingStationId, writeRequestHeader, writeResponse } from '../modules/pppoe_dpdk/records';
 import { replyResult, requestPairs, resolvePppoeAttrs } from '../modules/pppoe_dpdk/radius-map';
 
@@ -38,32 +39,7 @@ function threadCpuSeconds(): number {
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsradius-pppoe-site-'));
-  fs.writeFileSync(path.join(dir, 'users'), 'DEFAULT\tCleartext-Password := "secret"\n');
-  fs.writeFileSync(path.join(dir, 'radiusd.conf'), `confdir = ${dir}
-modules {
-	files {
-		filename = \${confdir}/users
-	}
-	pap {
-	}
-	chap {
-	}
-}
-server pppoe {
-	namespace = radius
-	recv Access-Request {
-		files
-		chap
-		pap
-	}
-	authenticate pap {
-		pap
-	}
-	authenticate chap {
-		chap
-	}
-}
-`);
+  writePppoeSite(dir);
   const server = new Server({ file: path.join(dir, 'radiusd.conf'), log: new MemoryLogger(), triggers: false, modules: BUILTIN_MODULES });
   await server.start();
   const a = resolvePppoeAttrs(server.generation!.dict);
