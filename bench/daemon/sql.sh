@@ -4,14 +4,16 @@
 #   bench/daemon/sql.sh                          # every row, 3 cycles; table in $OUTROOT/summary.md
 #   ROWS=acct-pg CYCLES=1 DURATION=5 bench/daemon/sql.sh
 #
-# Rows (each one a pair of servers; radload drives one server at a time):
-#   acct-sqlite  Accounting Start/Interim-Update/Stop (radload acct-sessions: the three records of a
-#                session 768 requests apart, as from a NAS with many subscribers): tsradius `sql` into SQLite
+# Rows (each one a pair of servers; one server is loaded at a time):
+#   acct-sqlite  Accounting Start/Interim-Update/Stop, driven by our load tester sandstorm (bin/sandstorm.js
+#                -t acct: user N's Start, INTERIMS Interim-Updates and Stop in turn, so a session's records are
+#                1000 requests apart, as from a NAS with many subscribers): tsradius `sql` into SQLite
 #                (label tsradius-sqlite) against FreeRADIUS 3.2 with `detail` (freeradius-detail).
 #   acct-pg      The same accounting into one private PostgreSQL, same schema: tsradius `sql`
 #                (tsradius-pg-acct) against FreeRADIUS 3.2 rlm_sql_postgresql (freeradius-pg-acct).
 #   auth-pg      Access-Request: `sql` authorize (radcheck/radreply/radusergroup) + pap + `sqlippool`
-#                allocation at Access-Accept, on PostgreSQL (tsradius-pg-auth, freeradius-pg-auth).
+#                allocation at Access-Accept, on PostgreSQL (tsradius-pg-auth, freeradius-pg-auth), driven
+#                by ../shared/bench's radload (run-matrix.sh) at AUTH_WINDOW.
 #
 # The database (bench/sql/pg.ts): our PostgreSQL schema (FreeRADIUS 3.2's columns), users user0001..1000
 # in radcheck/radreply, a pool of POOL addresses in our fr_ippool and FreeRADIUS 3.2's radippool. radacct
@@ -22,7 +24,7 @@
 #
 # Environment [defaults]: ROWS [acct-sqlite acct-pg auth-pg], CYCLES [3], DURATION [10], WARMUP [5] (a new daemon
 # JIT-compiles its hot paths in its first seconds),
-# ACCT_WINDOW [64], ACCT_TYPE [acct-sessions] (radload -t), AUTH_WINDOW [64], WORKERS [2] (tsradius), THREADS [4] (FreeRADIUS), POOL_CONNS
+# ACCT_WINDOW [64], INTERIMS [1] (per accounting session), AUTH_WINDOW [64], WORKERS [2] (tsradius), THREADS [4] (FreeRADIUS), POOL_CONNS
 # [4] (SQL connections: FreeRADIUS's pool; per tsradius worker process), POOL [4096] addresses,
 # OUTROOT [/tmp/radbench-sql], DIR [/tmp/tsr-sqlbench], PORT [18232] (tsradius auth, +1 acct; FreeRADIUS
 # PORT+10/+11). Needs the tsc build, Debian freeradius-postgresql and postgresql (scripts/setup.sh).
@@ -35,7 +37,8 @@ ROWS=${ROWS:-acct-sqlite acct-pg auth-pg}
 CYCLES=${CYCLES:-3}
 export DURATION=${DURATION:-10} WARMUP=${WARMUP:-5} REPEATS=1 QUIET_WAIT=${QUIET_WAIT:-5} RETRIES=${RETRIES:-0}
 ACCT_WINDOW=${ACCT_WINDOW:-64}
-ACCT_TYPE=${ACCT_TYPE:-acct-sessions}
+INTERIMS=${INTERIMS:-1}
+ACCT_TYPE=acct-sessions
 AUTH_WINDOW=${AUTH_WINDOW:-64}
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-4}
@@ -49,9 +52,9 @@ SQLCONF=$root/raddb/mods-config/sql
 
 log() { echo "sql.sh: $*" >&2; }
 [ -f "$root/dist/bench/sql/pg.js" ] || (cd "$root" && npx tsc -p tsconfig.json)
-# radload with the acct-sessions mode (../shared/bench/loadgen), built beside the shared binary.
-export RADLOAD=${RADLOAD:-/tmp/radload-sessions/radload}
-"$RADLOAD" -h 2>&1 | grep -q acct-sessions || "$BENCH/loadgen/build.sh" "$(dirname "$RADLOAD")" >&2
+# radload (../shared/bench/loadgen, built by run-matrix.sh when missing) for the auth row.
+export RADLOAD=${RADLOAD:-/tmp/radload/radload}
+SANDSTORM=$root/bin/sandstorm.js
 [ -e /usr/lib/freeradius/rlm_sql_postgresql.so ] || { log "needs Debian freeradius-postgresql (scripts/setup.sh)"; exit 1; }
 
 rm -rf "$DIR" "$OUTROOT"
@@ -264,12 +267,33 @@ start_ts() { # row -> TS_PID, TS_PIDS
 }
 stop_ts() { kill "$TS_PID" 2>/dev/null || log "WARNING: tsradius (pid $TS_PID) had exited; its results are void"; wait "$TS_PID" 2>/dev/null || true; }
 
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+
+acct_run() { # label acct_port pids outdir: one sandstorm run, appended to outdir/raw.txt as a RESULT line
+	mkdir -p "$4"
+	local a b json=$4/run$(ls "$4" | grep -c '^run') other
+	node "$SANDSTORM" 127.0.0.1 --acct-port "$2" -t acct --interims "$INTERIMS" -w "$ACCT_WINDOW" -u 1000 \
+		-d "$DURATION" -W "$WARMUP" -T 1000 -R 0 --pid "$3" --json "$json.json" -q &
+	local sp=$!
+	sleep "$WARMUP"
+	a=($(busy_ticks))
+	wait "$sp" || true
+	b=($(busy_ticks))
+	# Everything else on the machine during the measured window, % of one core (the CPU of the servers
+	# and of sandstorm come from sandstorm's report).
+	other=$(node -e 'const r=require(process.argv[1]);const busy=100*require("os").cpus().length*(+process.argv[2])/(+process.argv[3]);console.log(Math.max(0,Math.round(busy-r.cpu.self_pct-(r.cpu.servers_pct||0))))' \
+		"$json.json" $((b[0] - a[0])) $((b[1] - a[1])))
+	node "$here/sandstorm-result.js" "$json.json" "$1" "$ACCT_TYPE" "$ACCT_WINDOW" "$other" >>"$4/raw.txt"
+}
+
 matrix() { # label auth_port acct_port pids row
-	local args=(WINDOWS= ACCT_TYPES="$ACCT_TYPE" ACCT_WINDOW="$ACCT_WINDOW")
-	[ "$5" = auth-pg ] && args=(WINDOWS="$AUTH_WINDOW" ACCT_TYPES=)
 	[ "$5" = acct-pg ] && psqlc 'TRUNCATE radacct' >/dev/null
-	env "${args[@]}" LABEL="$1" AUTH_PORT="$2" ACCT_PORT="$3" PIDS="$4" OUTDIR="$CYCLEDIR/$1" \
-		"$BENCH/run-matrix.sh" >/dev/null
+	if [ "$5" = auth-pg ]; then
+		env WINDOWS="$AUTH_WINDOW" ACCT_TYPES= LABEL="$1" AUTH_PORT="$2" ACCT_PORT="$3" PIDS="$4" OUTDIR="$CYCLEDIR/$1" \
+			"$BENCH/run-matrix.sh" >/dev/null
+	else
+		acct_run "$1" "$3" "$4" "$CYCLEDIR/$1"
+	fi
 	log "$1: $(grep -h '^RESULT' "$CYCLEDIR/$1/raw.txt" | tail -1 | grep -o 'rps=[^ ]*\|p99_us=[^ ]*\|timeouts=[^ ]*\|errors=[^ ]*' | tr '\n' ' ')"
 }
 
