@@ -219,6 +219,7 @@ ts_modules() { # row -> the text of modules { }
 			dialect = "postgresql"
 			ippool_table = "fr_ippool"
 			lease_duration = 3600
+			offer_duration = 3600	# as FreeRADIUS 3.2, which holds an allocation for lease_duration at once
 			pool_name = "%{control.IP-Pool.Name}"
 			owner = "%{Calling-Station-Id}"
 			gateway = "%{NAS-IP-Address}"
