@@ -186,6 +186,11 @@ describe('mschap with ntlm_auth and password change', () => {
     expect(printPairList(r.request)).toContain('NT_KEY');
   });
 
+  it('ntlm_auth_timeout outside 1 to 10 seconds is a config error', async () => {
+    await expect(loadTestModule(def, `${cmd(ok)}\nntlm_auth_timeout = 20`)).rejects.toThrow(/ntlm_auth_timeout/);
+    await expect(loadTestModule(def, `${cmd(ok)}\nntlm_auth_timeout = 5`)).resolves.toBeDefined();
+  });
+
   it('control.MS-CHAP-Use-NTLM-Auth := No uses the local password instead', async () => {
     const m = await loadTestModule(def, cmd(fails('never.sh', 'must not run')));
     const { r } = v2('secret');
