@@ -219,7 +219,8 @@ export interface EnvItem {
   /**
    * Splits the text into words before compiling (e.g. a command line: quotes keep a word
    * together); each word is a template, and the method gets the expanded words as an array
-   * (`readonly string[]`). A split error is a located config error.
+   * (`readonly string[]`), or with `as: 'template'` the compiled words (`readonly CompiledTemplate[]`),
+   * to expand when (and if) it needs them. A split error is a located config error.
    */
   readonly split?: (text: string) => string[];
   /**
@@ -267,6 +268,7 @@ export type EnvOf<A extends EnvArgs> = {
   readonly [K in keyof A]: A[K] extends string ? string
     : A[K] extends { readonly sections: string; readonly lists: true } ? ReadonlyMap<string, readonly CompiledTemplate[]>
     : A[K] extends EnvSections ? ReadonlyMap<string, CompiledTemplate>
+    : A[K] extends { readonly split: (text: string) => string[]; readonly as: 'template' } ? readonly CompiledTemplate[] | undefined
     : A[K] extends { readonly split: (text: string) => string[] } ? readonly string[] | undefined
     : A[K] extends { readonly as: 'template' } ? CompiledTemplate | undefined : string;
 };

@@ -705,7 +705,8 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
         }
         const ts = words.map((w) => named(ownerLabel(e.section, item), w, topts));
         compiled[arg] = ts;
-        if (ts.every((t) => t.isConstant)) fixed[arg] = Object.freeze(ts.map((t) => t.constant!));
+        if (o.as === 'template') fixed[arg] = Object.freeze(ts);
+        else if (ts.every((t) => t.isConstant)) fixed[arg] = Object.freeze(ts.map((t) => t.constant!));
         else perCall.push([arg, wordsExpander(ts)]);
         continue;
       }

@@ -20,6 +20,10 @@ describe('exec', () => {
   it('splits commands and names environment variables like FreeRADIUS', () => {
     expect(splitCommand(`/bin/echo "a b" c 'd e'`)).toEqual(['/bin/echo', 'a b', 'c', 'd e']);
     expect(() => splitCommand('/bin/echo "a')).toThrow(/unterminated/);
+    // An expansion stays one word, blanks and quotes inside it included (expanded per request later).
+    expect(splitCommand(`/bin/x --u=%{Stripped-User-Name || User-Name || 'None'} --c=%mschap('Challenge') "%{A} b"`))
+      .toEqual(['/bin/x', `--u=%{Stripped-User-Name || User-Name || 'None'}`, `--c=%mschap('Challenge')`, '%{A} b']);
+    expect(() => splitCommand('/bin/echo %{User-Name')).toThrow(/unterminated expansion/);
     expect(envName('Calling-Station-Id')).toBe('CALLING_STATION_ID');
     expect(pairsToEnv(makeRequest('User-Name = "bob", NAS-Port = 7').request)).toEqual({ USER_NAME: 'bob', NAS_PORT: '7' });
   });

@@ -11,7 +11,6 @@
  *   2 fail, 3 ok, 4 handled, 5 invalid, 6 disallow, 7 notfound, 8 noop, 9 updated, other fail.
  */
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { inject, injectable } from 'tsyringe';
 import type { CallContext, Rcode } from '../../core';
 import type { BootstrapContext, EnvOf } from '../../core';
@@ -23,18 +22,12 @@ import type { Request } from '../../core';
 import { printValueUnquoted } from '../../core';
 import { box, boxAsText, BoxError } from '../../core';
 import type { ExecConfig } from './config';
+import { runProgram, splitCommand, type ExecResult } from '../shared/program';
+
+export { runProgram, splitCommand, type ExecResult };
 
 /** Exit status → rcode (index = status). */
 const STATUS_RCODES: readonly Rcode[] = ['ok', 'reject', 'fail', 'ok', 'handled', 'invalid', 'disallow', 'notfound', 'noop', 'updated'];
-
-/** What a finished program produced. */
-export interface ExecResult {
-  /** Exit status, or null when it was killed or never ran. */
-  status: number | null;
-  stdout: string;
-  /** Why it did not finish normally (spawn error, timeout, signal). */
-  error?: string;
-}
 
 /** Environment variable name of an attribute: upper case, every non-alphanumeric character `_`. */
 export function envName(attr: string): string {
@@ -51,72 +44,6 @@ export function pairsToEnv(list: readonly Pair[], out: Record<string, string> = 
     out[name] = out[name] === undefined ? v : `${out[name]},${v}`;
   }
   return out;
-}
-
-/** Splits a command line into words at spaces; single or double quotes keep a word together. */
-export function splitCommand(text: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let quote = '';
-  let has = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\' && quote === '"' && i + 1 < text.length) { cur += c + text[++i]; continue; }
-      if (c === quote) { quote = ''; continue; }
-      cur += c;
-    } else if (c === '"' || c === '\'') {
-      quote = c;
-      has = true;
-    } else if (c === ' ' || c === '\t') {
-      if (has || cur) words.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += c;
-    }
-  }
-  if (quote) throw new Error('unterminated quote in program');
-  if (has || cur) words.push(cur);
-  return words;
-}
-
-/** Runs `argv` and collects its output. Never rejects. */
-export function runProgram(argv: readonly string[], opts: { env: NodeJS.ProcessEnv; timeout: number; maxOutput: number; signal?: AbortSignal; wait: boolean }): Promise<ExecResult> {
-  return new Promise<ExecResult>((resolve) => {
-    if (!argv.length || !argv[0]) { resolve({ status: null, stdout: '', error: 'no program given' }); return; }
-    let child;
-    try {
-      child = spawn(argv[0], argv.slice(1), { env: opts.env, stdio: opts.wait ? ['ignore', 'pipe', 'pipe'] : 'ignore', detached: !opts.wait });
-    } catch (e) {
-      resolve({ status: null, stdout: '', error: (e as Error).message });
-      return;
-    }
-    if (!opts.wait) {
-      child.on('error', () => undefined);
-      child.unref();
-      resolve({ status: 0, stdout: '' });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let error: string | undefined;
-    child.stdout!.on('data', (b: Buffer) => {
-      if (size < opts.maxOutput) chunks.push(b.subarray(0, opts.maxOutput - size));
-      size += b.length;
-    });
-    child.stderr!.on('data', () => undefined);
-    const kill = (why: string) => { error ??= why; child.kill('SIGKILL'); };
-    const timer = setTimeout(() => kill(`timed out after ${opts.timeout}s`), opts.timeout * 1000);
-    const onAbort = () => kill('cancelled');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e) => { error ??= e.message; });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      resolve({ status: error ? null : code, stdout: Buffer.concat(chunks).toString('utf8'), error });
-    });
-  });
 }
 
 /**

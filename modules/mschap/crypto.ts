@@ -67,7 +67,14 @@ const MAGIC2 = Buffer.from('Pad to make it do more than one iteration', 'ascii')
 
 /** RFC 2759 §8.7 GenerateAuthenticatorResponse: `S=` and 40 upper-case hex digits. */
 export function authenticatorResponse(passwordHash: Buffer, ntResponse: Buffer, peerChallenge: Buffer, authChallenge: Buffer, userName: string): string {
-  const hh = hashNtPasswordHash(passwordHash);
+  return authenticatorResponseFromHashHash(hashNtPasswordHash(passwordHash), ntResponse, peerChallenge, authChallenge, userName);
+}
+
+/**
+ * {@link authenticatorResponse} from the hash of the NT hash, which is all ntlm_auth gives back
+ * (its `NT_KEY`) when the password itself stays with the domain controller.
+ */
+export function authenticatorResponseFromHashHash(hh: Buffer, ntResponse: Buffer, peerChallenge: Buffer, authChallenge: Buffer, userName: string): string {
   const d1 = crypto.createHash('sha1').update(hh).update(ntResponse).update(MAGIC1).digest();
   const ch = challengeHash(peerChallenge, authChallenge, userName);
   const d2 = crypto.createHash('sha1').update(d1).update(ch).update(MAGIC2).digest();
@@ -104,4 +111,40 @@ export function asymmetricStartKey(master: Buffer, keyLength: number, isSend: bo
 export function mppeV2Keys(passwordHashHash: Buffer, ntResponse: Buffer): { send: Buffer; recv: Buffer } {
   const mk = masterKey(passwordHashHash, ntResponse);
   return { send: asymmetricStartKey(mk, 16, true), recv: asymmetricStartKey(mk, 16, false) };
+}
+
+/** RC4 (the stream cipher of RFC 2759 §8.9; OpenSSL 3 keeps it out of the default provider). */
+export function rc4(key: Buffer, data: Buffer): Buffer {
+  const st = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) st[i] = i;
+  for (let i = 0, j = 0; i < 256; i++) {
+    j = (j + st[i] + key[i % key.length]) & 0xff;
+    const t = st[i]; st[i] = st[j]; st[j] = t;
+  }
+  const out = Buffer.alloc(data.length);
+  for (let n = 0, i = 0, j = 0; n < data.length; n++) {
+    i = (i + 1) & 0xff;
+    j = (j + st[i]) & 0xff;
+    const t = st[i]; st[i] = st[j]; st[j] = t;
+    out[n] = data[n] ^ st[(st[i] + st[j]) & 0xff];
+  }
+  return out;
+}
+
+/**
+ * RFC 2759 §8.9–8.10 in reverse: the new password out of the 516-octet block the client encrypted
+ * with RC4 under the old NT hash (512 octets whose tail is the UTF-16LE password, then its length
+ * as a 32-bit little-endian number). Undefined when the length is impossible (a wrong old hash).
+ */
+export function decryptNewPassword(block516: Buffer, oldNtHash: Buffer): { password: string; utf16: Buffer } | undefined {
+  const clear = rc4(oldNtHash, block516);
+  const len = clear.readUInt32LE(512);
+  if (len > 512 || len % 2 !== 0) return undefined;
+  const utf16 = clear.subarray(512 - len, 512);
+  return { password: utf16.toString('utf16le'), utf16 };
+}
+
+/** RFC 2759 §8.12 OldNtPasswordHashEncryptedWithNewNtPasswordHash: the check value a password change carries. */
+export function oldHashEncryptedWithNewHash(oldNtHash: Buffer, newNtHash: Buffer): Buffer {
+  return Buffer.concat([desEncrypt(oldNtHash.subarray(0, 8), newNtHash.subarray(0, 7)), desEncrypt(oldNtHash.subarray(8, 16), newNtHash.subarray(7, 14))]);
 }

@@ -19,12 +19,47 @@ import { defineDict, type BootstrapContext, type DictHandles, type InstantiateCo
 import { box, boxAsText } from '../../core';
 import type { Logger, DictAttr, Dictionary, Request, Value } from '../../core';
 import { AuthTypeSetter } from '../shared/auth-type';
-import { failureMessage, findPairDeep, getPair, getValue, setValue } from '../../core';
-import type { Pair } from '../../core';
+import { failureMessage, findPairDeep, getValue, md4, setValue } from '../../core';
+import type { CompiledTemplate, EnvOf, Pair } from '../../core';
+import { runProgram, splitCommand } from '../shared/program';
 import type { MschapConfig } from './config';
 import {
-  authenticatorResponse, challengeHash, challengeResponse, hashNtPasswordHash, lmPasswordHash, mppeV2Keys, ntPasswordHash,
+  authenticatorResponseFromHashHash, challengeHash, challengeResponse, decryptNewPassword, hashNtPasswordHash, lmPasswordHash,
+  mppeV2Keys, ntPasswordHash, oldHashEncryptedWithNewHash,
 } from './crypto';
+
+/**
+ * Per-call settings of `authenticate`: the ntlm_auth command lines (split into words like exec's
+ * `program`, each word a template) and the passchange templates, expanded only when used.
+ */
+export const MSCHAP_AUTH_ENV = {
+  ntlmAuth: { item: 'ntlm_auth', split: splitCommand, as: 'template' },
+  cpwProgram: { item: 'passchange.ntlm_auth', split: splitCommand, as: 'template' },
+  cpwUsername: { item: 'passchange.ntlm_auth_username', as: 'template' },
+  cpwDomain: { item: 'passchange.ntlm_auth_domain', as: 'template' },
+  localCpw: { item: 'passchange.local_cpw', as: 'template' },
+} as const;
+export type MschapAuthEnv = EnvOf<typeof MSCHAP_AUTH_ENV>;
+
+/** The outcome of checking an NT-Response: 0 with the NT hash's hash, or FreeRADIUS's negative MS-CHAP error code. */
+interface VerifyResult { code: number; hashHash?: Buffer; msg?: string; rcode?: 'fail' }
+type Verifier = (challenge8: Buffer, ntResponse: Buffer) => VerifyResult | Promise<VerifyResult>;
+type Method = 'internal' | 'ntlm' | 'auto';
+/** `then` without a Promise when the value is already there (the local checks stay synchronous). */
+const andThen = <T, U>(v: T | Promise<T>, f: (v: T) => U | Promise<U>): U | Promise<U> => (v instanceof Promise ? v.then(f) : f(v));
+/** A password change that did not happen: `reject` (refused, MS-CHAP-Error 709) or `fail` (could not be tried). */
+interface CpwFailure { rcode: 'reject' | 'fail'; msg: string }
+
+/** The expanded words of a command line. */
+async function expandWords(words: readonly CompiledTemplate[], request: Request, signal?: AbortSignal): Promise<string[]> {
+  const out: string[] = [];
+  for (const w of words) out.push(await w.expand(request, signal));
+  return out;
+}
+
+/** The environment of ntlm_auth: only the search path (the request's attributes are not exported). */
+const programEnv = (): NodeJS.ProcessEnv => (process.env.PATH ? { PATH: process.env.PATH } : {});
+const firstLine = (text: string): string => text.split('\n')[0].trim();
 
 /**
  * The first `da` pair anywhere in `list`: a request may carry several Vendor-Specific containers
@@ -43,6 +78,9 @@ export const MSCHAP_DICT = defineDict({
   nt: 'Password.NT',
   lm: { attr: 'Password.LM', optional: true },
   failureMessage: 'Module-Failure-Message',
+  useNtlmAuth: { attr: 'MS-CHAP-Use-NTLM-Auth', optional: true },
+  newCleartext: { attr: 'MS-CHAP-New-Cleartext-Password', optional: true },
+  newNt: { attr: 'MS-CHAP-New-NT-Password', optional: true },
 });
 
 /** The resolved `attributes { }` of an instance. */
@@ -165,8 +203,8 @@ export class Mschap {
   authorize(request: Request, ctx: CallContext): Rcode {
     const a = this.attrs!;
     if (!reqPair(request.request, a.chap_challenge)) return 'noop';
-    if (!reqPair(request.request, a.chap_response) && !reqPair(request.request, a.chap2_response)) {
-      ctx.log.debug('Found MS-CHAP-Challenge, but no MS-CHAP response');
+    if (!reqPair(request.request, a.chap_response) && !reqPair(request.request, a.chap2_response) && !reqPair(request.request, a.chap2_cpw)) {
+      ctx.log.debug('Found MS-CHAP-Challenge, but no MS-CHAP response or password change');
       return 'noop';
     }
     const setter = this.setter();
@@ -185,51 +223,239 @@ export class Mschap {
     return { nt: nt?.length === 16 ? nt : undefined, lm: lm?.length === 16 ? lm : undefined };
   }
 
-  /** `authenticate`: verify the MS-CHAP (v1 or v2) response. */
-  authenticate(request: Request, ctx: CallContext): Rcode {
+  /** Which way this request is authenticated: the local password, ntlm_auth, or ntlm_auth when no password is known. */
+  private method(request: Request): Method {
+    if (!this.config.ntlm_auth) return 'internal';
+    // control.MS-CHAP-Use-NTLM-Auth (No / Yes / Auto) overrides a configured ntlm_auth.
+    const v = this.da.useNtlmAuth ? getValue(request.control, this.da.useNtlmAuth) : undefined;
+    if (v === 0) return 'internal';
+    if (v === 2) return 'auto';
+    return 'ntlm';
+  }
+
+  /** `authenticate`: verify the MS-CHAP (v1 or v2) response, after a password change (MS-CHAP2-CPW) when there is one. */
+  authenticate(request: Request, ctx: CallContext<MschapAuthEnv>): Rcode | Promise<Rcode> {
+    if (this.config.winbind && !this.config.ntlm_auth) {
+      // This build has no winbind (libwbclient) client, so winbind can never be contacted: the
+      // outcome FreeRADIUS gives when winbindd does not answer (reject, and its message).
+      ctx.log.error('winbind authentication: this server has no winbind client');
+      return this.failWith(request, ctx, 'reject', 'Unable to contact winbind!');
+    }
+    const method = this.method(request);
+    const { nt, lm } = this.passwords(request);
+    const cpw = asBuffer(reqValue(request.request, this.attrs!.chap2_cpw));
+    if (cpw) return this.changeThenAuthenticate(request, ctx, method, cpw, nt);
+    return this.respond(request, ctx, method, nt, lm);
+  }
+
+  /** A password change (MS-CHAP2-CPW), then authentication with the response it carries. */
+  private async changeThenAuthenticate(request: Request, ctx: CallContext<MschapAuthEnv>, method: Method, cpw: Buffer, nt: Buffer | undefined): Promise<Rcode> {
+    const a = this.attrs!;
+    if (!nt) return this.failWith(request, ctx, 'fail', 'Password.NT (or Password.Cleartext) is required for a password change request');
+    const parsed = this.cpwPayload(request, cpw);
+    if (typeof parsed === 'string') return this.failWith(request, ctx, 'fail', parsed);
+    const changed = method === 'internal'
+      ? await this.localPasswordChange(request, ctx, nt, parsed.newPw, parsed.oldHash)
+      : await this.ntlmPasswordChange(request, ctx, parsed.newPw, parsed.oldHash);
+    if (changed && !Buffer.isBuffer(changed)) {
+      // A change that was tried and refused: MS-CHAP-Error 709 (RFC 2759 §6: error changing password).
+      if (changed.rcode === 'reject') this.error(request, cpw[1], 'E=709 R=0 M=Password change failed');
+      return this.failWith(request, ctx, changed.rcode, `Password change failed: ${changed.msg}`);
+    }
+    // Authentication continues with the challenge response the password change carries:
+    // identifier, flags 0, then its peer challenge, reserved octets and NT-Response.
+    const resp = Buffer.alloc(50);
+    resp[0] = cpw[1];
+    cpw.copy(resp, 2, 18, 66);
+    const existing = reqPair(request.request, a.chap2_response);
+    if (existing) existing.value = resp;
+    else setValue(request.request, a.chap2_response, resp);
+    return this.respond(request, ctx, method, changed ?? nt, undefined);
+  }
+
+  /** Checks the MS-CHAPv1 or v2 response, against the known NT hash or through ntlm_auth. */
+  private respond(request: Request, ctx: CallContext<MschapAuthEnv>, method: Method, nt: Buffer | undefined, lm: Buffer | undefined): Rcode | Promise<Rcode> {
     const a = this.attrs!;
     const challenge = asBuffer(reqValue(request.request, a.chap_challenge));
     if (!challenge) return this.failWith(request, ctx, 'reject', 'MS-CHAP-Challenge is required for authentication');
     const v1 = asBuffer(reqValue(request.request, a.chap_response));
     const v2 = asBuffer(reqValue(request.request, a.chap2_response));
     if (!v1 && !v2) return this.failWith(request, ctx, 'reject', 'MS-CHAP-Response or MS-CHAP2-Response is required for authentication');
-    if (this.config.winbind) {
-      // This build has no winbind (libwbclient) client, so winbind can never be contacted: the
-      // outcome FreeRADIUS gives when winbindd does not answer (reject, and its message).
-      ctx.log.error('winbind authentication: this server has no winbind client');
-      return this.failWith(request, ctx, 'reject', 'Unable to contact winbind!');
-    }
-    if (this.config.ntlm_auth) return this.failWith(request, ctx, 'fail', 'ntlm_auth is not supported by this server');
-    if (reqPair(request.request, a.chap2_cpw)) return this.failWith(request, ctx, 'reject', 'MS-CHAPv2 password change (MS-CHAP2-CPW) is not supported');
-    const { nt, lm } = this.passwords(request);
-    return v2 ? this.v2(request, ctx, challenge, v2, nt) : this.v1(request, ctx, challenge, v1!, nt, lm);
+    const verify: Verifier = method === 'ntlm' || (method === 'auto' && !nt)
+      ? () => this.ntlmAuth(request, ctx)
+      : (ch, resp) => {
+        if (!nt) return { code: -1, msg: 'No Password.Cleartext or Password.NT is available for MS-CHAP authentication', rcode: 'fail' };
+        return crypto.timingSafeEqual(challengeResponse(ch, nt), resp) ? { code: 0, hashHash: hashNtPasswordHash(nt) } : { code: -1 };
+      };
+    return v1 ? this.v1(request, ctx, challenge, v1, verify, nt, lm) : this.v2(request, ctx, challenge, v2!, verify);
   }
 
-  private v1(request: Request, ctx: CallContext, challenge: Buffer, resp: Buffer, nt?: Buffer, lm?: Buffer): Rcode {
+  /** Checks MS-CHAP2-CPW and assembles the 516-octet encrypted new password from its CHAP-NT-Enc-PW chunks. */
+  private cpwPayload(request: Request, cpw: Buffer): { newPw: Buffer; oldHash: Buffer } | string {
+    const a = this.attrs!;
+    if (cpw.length !== 68) return `MS-CHAP2-CPW has the wrong format: length ${cpw.length} != 68`;
+    if (cpw[0] !== 7) return `MS-CHAP2-CPW has the wrong format: code ${cpw[0]} != 7`;
+    // RFC 2548 §2.3.3: code 6, identifier, 16-bit sequence number (1 to 3), then a part of the block.
+    const chunks = new Map<number, Buffer>();
+    const walk = (list: readonly Pair[]): string | undefined => {
+      for (const p of list) {
+        if (p.children) { const e = walk(p.children); if (e) return e; continue; }
+        if (p.da !== a.chap_nt_enc_pw) continue;
+        const b = asBuffer(p.value as Value);
+        if (!b || b.length < 4 || b[0] !== 6) return 'MS-CHAP-NT-Enc-PW has the wrong format';
+        const seq = b.readUInt16BE(2);
+        if (!chunks.has(seq)) chunks.set(seq, b.subarray(4));
+      }
+      return undefined;
+    };
+    const bad = walk(request.request);
+    if (bad) return bad;
+    const parts: Buffer[] = [];
+    for (let seq = 1; seq <= 3; seq++) {
+      const c = chunks.get(seq);
+      if (!c) return `No MS-CHAP-NT-Enc-PW with sequence number ${seq}`;
+      parts.push(c);
+    }
+    const newPw = Buffer.concat(parts);
+    if (newPw.length !== 516) return `The MS-CHAP-NT-Enc-PW parts make ${newPw.length} octets, not 516`;
+    return { newPw, oldHash: cpw.subarray(2, 18) };
+  }
+
+  /**
+   * Password change through `passchange { ntlm_auth }` (Samba's ntlm-change-password-1 helper
+   * protocol): the user, the domain and the hex blobs on standard input, then `Password-Change: Yes`
+   * expected back. Returns undefined on success (the NT hash stays unknown), else why it failed.
+   */
+  private async ntlmPasswordChange(request: Request, ctx: CallContext<MschapAuthEnv>, newPw: Buffer, oldHash: Buffer): Promise<undefined | CpwFailure> {
+    const env = ctx.env;
+    if (!env.cpwProgram) return { rcode: 'reject', msg: 'passchange { ntlm_auth } is not configured' };
+    if (!env.cpwUsername) return { rcode: 'fail', msg: 'passchange { ntlm_auth_username } is not configured' };
+    let argv: string[];
+    const lines: string[] = [];
+    try {
+      argv = await expandWords(env.cpwProgram, request, ctx.signal);
+      lines.push(await env.cpwUsername.expand(request, ctx.signal));
+      if (env.cpwDomain) lines.push(await env.cpwDomain.expand(request, ctx.signal));
+      else ctx.log.warn('passchange: no ntlm_auth_domain, so the user name must be the full name');
+    } catch (e) {
+      return { rcode: 'fail', msg: `cannot expand the passchange settings: ${(e as Error).message}` };
+    }
+    lines.push(`new-nt-password-blob: ${newPw.toString('hex')}`, `old-nt-hash-blob: ${oldHash.toString('hex')}`,
+      `new-lm-password-blob: ${'0'.repeat(1032)}`, `old-lm-hash-blob: ${'0'.repeat(32)}`, '.');
+    const r = await runProgram(argv, { env: programEnv(), timeout: this.config.ntlm_auth_timeout, maxOutput: 2048, signal: ctx.signal, wait: true, input: lines.join('\n') + '\n' });
+    if (r.error) return { rcode: 'reject', msg: `${argv[0]}: ${r.error}` };
+    if (r.stdout.includes('Password-Change: Yes')) {
+      ctx.log.debug('ntlm_auth password change succeeded');
+      return undefined;
+    }
+    const m = /Password-Change-Error: ([^\n]*)/.exec(r.stdout);
+    return { rcode: 'reject', msg: `ntlm_auth: ${m ? m[1] : 'could not find error'}` };
+  }
+
+  /**
+   * Local password change (`passchange { local_cpw }`): the new password decrypted with the old
+   * NT hash (RFC 2759 §8.9), checked against the old-hash value the client sent (§8.12), offered
+   * as MS-CHAP-New-Cleartext-Password and MS-CHAP-New-NT-Password while `local_cpw` is expanded;
+   * an empty result is a failure. Returns the new NT hash, or why it failed.
+   */
+  private async localPasswordChange(request: Request, ctx: CallContext<MschapAuthEnv>, oldNt: Buffer, newPw: Buffer, oldHash: Buffer): Promise<Buffer | CpwFailure> {
+    const env = ctx.env;
+    if (!env.localCpw) return { rcode: 'reject', msg: 'not configured (passchange { local_cpw })' };
+    const clear = decryptNewPassword(newPw, oldNt);
+    if (!clear) return { rcode: 'fail', msg: 'the decrypted new password has an impossible length (a wrong Password.NT?)' };
+    const newNt = md4(clear.utf16);
+    if (!crypto.timingSafeEqual(oldHashEncryptedWithNewHash(oldNt, newNt), oldHash)) {
+      return { rcode: 'fail', msg: 'the old NT hash the client sent does not match ours' };
+    }
+    if (this.da.newCleartext) setValue(request.request, this.da.newCleartext, clear.password);
+    if (this.da.newNt) setValue(request.request, this.da.newNt, newNt);
+    let out: string;
+    try {
+      out = await env.localCpw.expand(request, ctx.signal);
+    } catch (e) {
+      return { rcode: 'reject', msg: `local_cpw: ${(e as Error).message}` };
+    }
+    if (!out) return { rcode: 'reject', msg: 'local_cpw gave no result' };
+    ctx.log.debug('MS-CHAPv2 password change succeeded');
+    return newNt;
+  }
+
+  /**
+   * Runs `ntlm_auth` (expanded per request, no shell). Exit status 0 with `NT_KEY: <32 hex>` is
+   * success, the key being the hash of the NT hash; otherwise the output's NT status or text picks
+   * the MS-CHAP error (password expired 648, locked out 647, disabled 691, else a wrong response).
+   */
+  private async ntlmAuth(request: Request, ctx: CallContext<MschapAuthEnv>): Promise<VerifyResult> {
+    const words = ctx.env.ntlmAuth;
+    if (!words) return { code: -1, msg: 'ntlm_auth is not configured', rcode: 'fail' };
+    let argv: string[];
+    try {
+      argv = await expandWords(words, request, ctx.signal);
+    } catch (e) {
+      return { code: -1, msg: `cannot expand ntlm_auth: ${(e as Error).message}`, rcode: 'fail' };
+    }
+    const r = await runProgram(argv, { env: programEnv(), timeout: this.config.ntlm_auth_timeout, maxOutput: 256, signal: ctx.signal, wait: true });
+    if (r.error) return { code: -1, msg: `${argv[0]}: ${r.error}` };
+    const out = r.stdout;
+    if (r.status !== 0) {
+      const has = (...texts: string[]) => texts.some((t) => out.toLowerCase().includes(t.toLowerCase()));
+      if (has('0xC0000224', 'Password expired', 'Password has expired', 'Password must be changed', 'Must change password')) return { code: -648, msg: firstLine(out) };
+      if (has('0xC0000234', 'Account locked out')) return { code: -647, msg: firstLine(out) };
+      if (has('0xC0000072', 'Account disabled')) return { code: -691, msg: firstLine(out) };
+      return { code: -1, msg: `External script says: ${firstLine(out)}` };
+    }
+    const m = /^NT_KEY: ([0-9a-fA-F]{32})/.exec(out);
+    if (!m) return { code: -1, msg: out.startsWith('NT_KEY: ') ? 'Invalid output from ntlm_auth: NT_KEY is not 32 hex digits' : 'Invalid output from ntlm_auth: expecting an "NT_KEY: " line' };
+    return { code: 0, hashHash: Buffer.from(m[1], 'hex') };
+  }
+
+  /**
+   * The outcome of a failed check, as FreeRADIUS gives it: MS-CHAP-Error (`E=… R=… C=… V=2`, v2
+   * also `M=…`), Module-Failure-Message and the rcode.
+   */
+  private rejected(request: Request, ctx: CallContext, version: 1 | 2, ident: number, r: VerifyResult): Rcode {
+    if (r.rcode === 'fail') return this.failWith(request, ctx, 'fail', r.msg ?? 'authentication failed');
+    const known: Record<number, [number, string, Rcode]> = {
+      [-648]: [648, 'Password expired', 'reject'],
+      [-691]: [691, 'Account disabled', 'notfound'],
+      [-647]: [647, 'Account locked out', 'disallow'],
+    };
+    const [code, text, rcode] = known[r.code] ?? [691, 'Authentication rejected', 'reject'];
+    const retry = known[r.code] ? 0 : 1;
+    const c = crypto.randomBytes(version === 1 ? 8 : 16).toString('hex').toUpperCase();
+    this.error(request, ident, version === 1 ? `E=${code} R=${retry}${known[r.code] ? ` C=${c} V=2` : ''}` : `E=${code} R=${retry} C=${c} V=3 M=${text}`);
+    const name = version === 1 ? 'MS-CHAP-Response' : 'MS-CHAP2-Response';
+    return this.failWith(request, ctx, rcode, r.msg ? (known[r.code] ? `${text}: ${r.msg}` : r.msg) : `${name} is incorrect`);
+  }
+
+  private v1(request: Request, ctx: CallContext, challenge: Buffer, resp: Buffer, verify: Verifier, nt?: Buffer, lm?: Buffer): Rcode | Promise<Rcode> {
     if (challenge.length !== 8) return this.failWith(request, ctx, 'invalid', 'MS-CHAP-Challenge has the wrong format');
     if (resp.length !== 50) return this.failWith(request, ctx, 'invalid', 'MS-CHAP-Response has the wrong format');
     const ident = resp[0];
     const useNt = (resp[1] & 1) === 1;
-    const hash = useNt ? nt : lm;
-    if (!hash) return this.failWith(request, ctx, 'fail', `No Password.Cleartext or Password.${useNt ? 'NT' : 'LM'} is available for MS-CHAP authentication`);
-    const got = useNt ? resp.subarray(26, 50) : resp.subarray(2, 26);
-    const want = challengeResponse(challenge, hash);
-    if (!crypto.timingSafeEqual(want, got)) {
-      this.error(request, ident, 'E=691 R=1');
-      return this.failWith(request, ctx, 'reject', 'MS-CHAP-Response is incorrect');
+    if (useNt) {
+      return andThen(verify(challenge, resp.subarray(26, 50)), (r) => (r.code !== 0 ? this.rejected(request, ctx, 1, ident, r) : this.v1Accept(request, r.hashHash, lm)));
     }
-    if (this.config.use_mppe && nt) {
-      // RFC 2548 §2.4.1: the first 8 octets of the LM hash, then the NT hash's MD4.
+    // The LM response: only against a locally known LM hash.
+    if (!lm) return this.failWith(request, ctx, 'fail', 'No Password.Cleartext or Password.LM is available for MS-CHAP authentication');
+    if (!crypto.timingSafeEqual(challengeResponse(challenge, lm), resp.subarray(2, 26))) return this.rejected(request, ctx, 1, ident, { code: -1 });
+    return this.v1Accept(request, nt ? hashNtPasswordHash(nt) : undefined, lm);
+  }
+
+  /** MS-CHAPv1 success: the MPPE keys. */
+  private v1Accept(request: Request, hashHash: Buffer | undefined, lm: Buffer | undefined): Rcode {
+    if (this.config.use_mppe && hashHash) {
+      // RFC 2548 §2.4.1: the first 8 octets of the LM hash (zeros when unknown), then the NT hash's MD4.
       const keys = Buffer.alloc(24);
       if (lm) lm.copy(keys, 0, 0, 8);
-      hashNtPasswordHash(nt).copy(keys, 8);
+      hashHash.copy(keys, 8);
       setValue(request.reply, this.attrs!.chap_mppe_keys, keys);
       this.policy(request);
     }
     return 'ok';
   }
 
-  private v2(request: Request, ctx: CallContext, challenge: Buffer, resp: Buffer, nt?: Buffer): Rcode {
+  private v2(request: Request, ctx: CallContext, challenge: Buffer, resp: Buffer, verify: Verifier): Rcode | Promise<Rcode> {
     if (challenge.length !== 16) return this.failWith(request, ctx, 'invalid', 'MS-CHAP-Challenge has the wrong format');
     if (resp.length !== 50) return this.failWith(request, ctx, 'invalid', 'MS-CHAP2-Response has the wrong format');
     const a = this.attrs!;
@@ -238,18 +464,20 @@ export class Mschap {
     const ntResp = resp.subarray(26, 50);
     const rawName = reqValue(request.request, a.username);
     if (rawName === undefined) return this.failWith(request, ctx, 'invalid', 'User-Name is required for MS-CHAPv2 authentication');
-    if (!nt) return this.failWith(request, ctx, 'fail', 'No Password.Cleartext or Password.NT is available for MS-CHAP authentication');
     const name = this.hashName(String(rawName));
-    const want = challengeResponse(challengeHash(peer, challenge, name), nt);
-    if (!crypto.timingSafeEqual(want, ntResp)) {
-      const c = crypto.randomBytes(16).toString('hex').toUpperCase();
-      this.error(request, ident, `E=691 R=1 C=${c} V=3 M=Authentication rejected`);
-      return this.failWith(request, ctx, 'reject', 'MS-CHAP2-Response is incorrect');
-    }
-    const success = authenticatorResponse(nt, ntResp, peer, challenge, name);
+    return andThen(verify(challengeHash(peer, challenge, name), ntResp), (r) => {
+      if (r.code !== 0) return this.rejected(request, ctx, 2, ident, r);
+      return this.v2Accept(request, ident, r.hashHash!, ntResp, peer, challenge, name);
+    });
+  }
+
+  /** MS-CHAPv2 success: MS-CHAP2-Success (the authenticator response) and the MPPE keys. */
+  private v2Accept(request: Request, ident: number, hh: Buffer, ntResp: Buffer, peer: Buffer, challenge: Buffer, name: string): Rcode {
+    const a = this.attrs!;
+    const success = authenticatorResponseFromHashHash(hh, ntResp, peer, challenge, name);
     setValue(request.reply, a.chap2_success, Buffer.concat([Buffer.from([ident]), Buffer.from(success, 'ascii')]));
     if (this.config.use_mppe) {
-      const keys = mppeV2Keys(hashNtPasswordHash(nt), ntResp);
+      const keys = mppeV2Keys(hh, ntResp);
       setValue(request.reply, a.mppe_send_key, keys.send);
       setValue(request.reply, a.mppe_recv_key, keys.recv);
       this.policy(request);

@@ -259,8 +259,11 @@ export async function runModuleTests(corpus: string, opts: ModuleRunOptions = {}
       const copy = path.join(scratch, 'tests', dir);
       fs.cpSync(src, copy, { recursive: true });
       for (const f of fs.readdirSync(copy)) {
-        // The corpus is read-only; its copy must not be.
-        try { fs.chmodSync(path.join(copy, f), fs.statSync(path.join(copy, f)).isDirectory() ? 0o755 : 0o644); } catch { /* best effort */ }
+        // The corpus is read-only; its copy must not be. Executables (helper scripts) stay executable.
+        try {
+          const st = fs.statSync(path.join(copy, f));
+          fs.chmodSync(path.join(copy, f), st.isDirectory() || (st.mode & 0o111) !== 0 ? 0o755 : 0o644);
+        } catch { /* best effort */ }
       }
       fs.chmodSync(copy, 0o755);
       // Without a clients.conf of the directory, unit_test_module runs the request from a built-in client.
