@@ -73,6 +73,8 @@ export { IdTable } from './client/ids';
 export { verifyReply, answers, maCovered, type MaPolicy, type ReplyDrop } from './client/reply';
 export { RequestEncoder, requestAuthenticator, NO_AUTH } from './client/request';
 export { RetryTimer, type RetrySettings, type RetryEvent } from './client/retry';
+// Batched UDP sockets (the native addon, or node:dgram), and the send queue for one `sendmmsg` per batch.
+export { openUdp, udpBackend, SendQueue, type BatchUdpSocket, type UdpOptions } from './native/udp';
 
 // ── Logging.
 export type { Logger } from './log/logger';

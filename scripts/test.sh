@@ -22,7 +22,7 @@ step() {
 step node_modules/.bin/tsc -p tsconfig.json
 step node_modules/.bin/vitest run
 if [ -f core/native/udp/build/Release/tsradius_udp.node ]; then
-	step env TSRADIUS_NATIVE_UDP=0 node_modules/.bin/vitest run core/listen core/native test/daemon test/proxy test/interop
+	step env TSRADIUS_NATIVE_UDP=0 node_modules/.bin/vitest run core/listen core/native modules/radius test/daemon test/proxy test/interop
 fi
 if [ "${TSRADIUS_SKIP_NODE24:-0}" != 1 ]; then
 	step bash scripts/node24.sh

@@ -16,7 +16,7 @@
 import cluster from 'node:cluster';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { META_SIZE, openUdp, putPeer, udpBackend, type BatchUdpSocket } from '../native/udp';
+import { META_SIZE, SendQueue, openUdp, putPeer, udpBackend, type BatchUdpSocket } from '../native/udp';
 import { normaliseAddress } from './clients';
 import { DedupTable } from './dedup';
 import { Ingest } from './ingest';
@@ -37,12 +37,8 @@ const OUT_SLOT = 4096;
 export class UdpListener implements Listener {
   private sock: dgram.Socket | undefined;
   private batch: BatchUdpSocket | undefined;
-  /** Native path: the reply queue (copied into `out`, flushed by {@link flush}). */
-  private out: Buffer | undefined;
-  private readonly outOffsets = new Uint32Array(OUT_BATCH);
-  private readonly outLengths = new Uint32Array(OUT_BATCH);
-  private readonly outMeta = Buffer.alloc(OUT_BATCH * META_SIZE);
-  private queued = 0;
+  /** Native path: the reply queue (flushed by {@link flush}). */
+  private out: SendQueue | undefined;
   private inBatch = false;
   private flushScheduled = false;
   private readonly ingest: Ingest;
@@ -103,7 +99,7 @@ export class UdpListener implements Listener {
 
   /** The native path: batches in, batched replies out. */
   private async startNative(host: string): Promise<void> {
-    this.out = Buffer.alloc(OUT_BATCH * OUT_SLOT);
+    this.out = new SendQueue(OUT_BATCH, OUT_SLOT, true);
     const local = (): Endpoint => this.local;
     this.batch = await openUdp({
       family: 4,
@@ -161,7 +157,7 @@ export class UdpListener implements Listener {
 
   /** Writes the IPv4 destination of a reply into a meta record (the last peer's without parsing its text). */
   private putDest(at: number, to: Endpoint): void {
-    const m = this.outMeta;
+    const m = this.out!.meta!;
     if (to.address !== this.lastPeerText) { putPeer(m, at, to.address, to.port); return; }
     const v = this.lastPeer;
     m[at] = 4;
@@ -176,13 +172,8 @@ export class UdpListener implements Listener {
 
   /** Queues a reply (native path); sent at the end of the receive batch or on the next loop turn. */
   private queue(reply: Buffer, to: Endpoint): void {
-    if (reply.length > OUT_SLOT) { this.ingest.counters.send_errors++; return; }
-    if (this.queued === OUT_BATCH) this.flush();
-    const i = this.queued++;
-    const off = i * OUT_SLOT;
-    reply.copy(this.out!, off);
-    this.outOffsets[i] = off;
-    this.outLengths[i] = reply.length;
+    const i = this.out!.add(this.batch, reply, 0, reply.length);
+    if (i < 0) return;
     this.putDest(i * META_SIZE, to);
     if (!this.inBatch && !this.flushScheduled) {
       this.flushScheduled = true;
@@ -191,21 +182,7 @@ export class UdpListener implements Listener {
   }
 
   private flush(): void {
-    const n = this.queued;
-    if (n === 0) return;
-    this.queued = 0;
-    const b = this.batch;
-    if (!b) return;
-    let sent = 0;
-    // sendmmsg may stop early (a full send buffer): retry the rest once, then count them lost.
-    for (let tries = 0; sent < n && tries < 2; tries++) {
-      const r = sent === 0
-        ? b.sendBatch(this.out!, this.outOffsets, this.outLengths, n, this.outMeta)
-        : b.sendBatch(this.out!, this.outOffsets.subarray(sent), this.outLengths.subarray(sent), n - sent, this.outMeta.subarray(sent * META_SIZE));
-      if (r <= 0) break;
-      sent += r;
-    }
-    if (sent < n) this.ingest.counters.send_errors += n - sent;
+    if (this.out) this.ingest.counters.send_errors += this.out.flush(this.batch);
   }
 
   private send(reply: Buffer, to: Endpoint): void {

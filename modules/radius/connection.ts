@@ -12,7 +12,9 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import { RadiusFramer } from '../../core';
+import { openUdp, udpBackend, SendQueue, type BatchUdpSocket } from '../../core';
 import { IdTable } from '../../core';
 import { verifyReply, type MaPolicy, type ReplyDrop } from '../../core';
 import { RequestEncoder } from '../../core';
@@ -78,6 +80,25 @@ export interface ConnShared extends MaPolicy {
   readonly replicate: boolean;
 }
 
+/** Packets per upstream `sendmmsg`, and the largest one (RFC 2865's limit). */
+const SEND_BATCH = 64;
+const MAX_DATAGRAM = 4096;
+
+/**
+ * The addon is used for UDP when it is built and loads (`TSRADIUS_NATIVE_UDP=0` turns it off), and the
+ * home server and source are numeric addresses (it does not resolve names); else `node:dgram`.
+ */
+function useNativeUdp(sh: ConnShared): boolean {
+  return udpBackend().backend === 'native' && net.isIP(sh.host) !== 0 && (!sh.srcAddr || net.isIP(sh.srcAddr) !== 0);
+}
+
+/** For the start-up log line: which UDP path this instance's connections take, and why not the addon. */
+export function udpIo(sh: ConnShared): string {
+  if (useNativeUdp(sh)) return 'native (recvmmsg/sendmmsg)';
+  const b = udpBackend();
+  return `node:dgram (${b.backend === 'dgram' ? b.why : 'the addon needs numeric addresses'})`;
+}
+
 /** One connection (its state and liveliness live in {@link TrunkConnection}). */
 export class Connection extends TrunkConnection {
   readonly counters = newCounters();
@@ -98,6 +119,14 @@ export class Connection extends TrunkConnection {
   /** Authenticators of the transmissions of the last finished status check (late-reply detection). */
   private statusOld: Buffer[] = [];
   private udp?: dgram.Socket;
+  /** The native path (core's batched UDP addon): the socket, and a token telling a pending open it is still wanted. */
+  private nat?: BatchUdpSocket;
+  private natOpen?: object;
+  /** Packets written in this event-loop turn, sent together by {@link flushNative}, and their `done` callbacks. */
+  private natQueue?: SendQueue;
+  private natDone: (((err?: Error | null) => void) | undefined)[] = [];
+  private natFlushPending = false;
+  private readonly flushNative = (): void => this.flushQueued();
   private tcp?: net.Socket;
   /** Reused options of the reply decode (see `receive`). */
   private decodeOpts?: DecodePacketOptions;
@@ -120,6 +149,7 @@ export class Connection extends TrunkConnection {
   }
 
   private openUdp(ready: () => void): void {
+    if (useNativeUdp(this.sh)) return this.openNative(ready);
     const family = net.isIPv6(this.sh.host) ? 'udp6' : 'udp4';
     const s = dgram.createSocket({ type: family, recvBufferSize: this.sh.recvBuff || undefined, sendBufferSize: this.sh.sendBuff || undefined });
     this.udp = s;
@@ -140,6 +170,62 @@ export class Connection extends TrunkConnection {
         this.fail(`connect failed: ${(e as Error).message}`);
       }
     });
+  }
+
+  /**
+   * A connected socket of core's batched UDP addon: replies come in `recvmmsg` batches, and the
+   * packets written in one event-loop turn leave in one `sendmmsg` (see {@link write}).
+   */
+  private openNative(ready: () => void): void {
+    const token = {};
+    this.natOpen = token;
+    this.natQueue ??= new SendQueue(SEND_BATCH, MAX_DATAGRAM, false);
+    openUdp({
+      family: net.isIPv6(this.sh.host) ? 6 : 4,
+      bind: { address: this.sh.srcAddr, port: 0 },
+      connect: { address: this.sh.host, port: this.sh.port },
+      rcvbuf: this.sh.recvBuff || undefined, sndbuf: this.sh.sendBuff || undefined,
+      meta: false,
+      maxSize: Math.min(65536, this.sh.maxPacketSize + 1),
+      onMessages: (sock, n) => this.receiveBatch(sock, n),
+    }).then((sock) => {
+      if (this.natOpen !== token) { sock.close(); return; }
+      this.nat = sock;
+      try { this.localPort = sock.info().port; } catch { /* closed */ }
+      ready();
+    }, (e: Error) => {
+      if (this.natOpen === token) this.fail(`connect failed: ${e.message}`);
+    });
+  }
+
+  /** A receive batch: the addon reuses its slots, so the batch is copied once (replies are decoded lazily, as views). */
+  private receiveBatch(sock: BatchUdpSocket, n: number): void {
+    const { buffer, lengths, slotSize } = sock;
+    let total = 0;
+    for (let i = 0; i < n; i++) total += lengths[i];
+    const copy = Buffer.allocUnsafe(total);
+    for (let i = 0, o = 0; i < n; o += lengths[i], i++) buffer.copy(copy, o, i * slotSize, i * slotSize + lengths[i]);
+    for (let i = 0, o = 0; i < n && this.nat === sock; o += lengths[i], i++) this.receive(copy.subarray(o, o + lengths[i]));
+  }
+
+  /** Sends the packets queued in this turn; a send error other than a full socket buffer kills the connection. */
+  private flushQueued(): void {
+    this.natFlushPending = false;
+    const q = this.natQueue;
+    if (!q || q.size === 0) return;
+    const n = q.size;
+    const lost = q.flush(this.nat);
+    const done = this.natDone;
+    this.natDone = [];
+    let err: Error | undefined;
+    if (lost > 0) {
+      const code = q.lastError < 0 ? getSystemErrorName(q.lastError) : 'socket closed';
+      err = new Error(code);
+      // A full buffer loses packets the way a network does (their exchanges retransmit or time out).
+      if (code !== 'EAGAIN' && code !== 'ENOBUFS') this.fail(`send failed: ${code}`);
+    }
+    // sendmmsg sends in order and stops at the first failure: the first n − lost went out.
+    for (let i = 0; i < done.length; i++) done[i]?.(i < n - lost ? null : err);
   }
 
   private openTcp(ready: () => void): void {
@@ -171,8 +257,19 @@ export class Connection extends TrunkConnection {
   closeSocket(): void {
     const u = this.udp;
     const t = this.tcp;
+    const nat = this.nat;
+    if (nat) {
+      // What was written before the close still leaves (as dgram would send it).
+      this.natQueue!.flush(nat);
+      const done = this.natDone;
+      this.natDone = [];
+      for (const d of done) d?.(null);
+    }
     this.udp = undefined;
     this.tcp = undefined;
+    this.nat = undefined;
+    this.natOpen = undefined;
+    if (nat) nat.close();
     if (u) try { u.close(); } catch { /* already closed */ }
     if (t) t.destroy();
     this.clearTimers();
@@ -272,7 +369,18 @@ export class Connection extends TrunkConnection {
 
   /** Writes a packet. Returns false when there is no socket. */
   write(buf: Buffer, retransmit = false, done?: (err?: Error | null) => void): boolean {
-    if (this.udp) {
+    if (this.nat) {
+      const q = this.natQueue!;
+      if (buf.length > q.maxLen) return false;
+      if (q.size === q.capacity) this.flushQueued();
+      this.natDone[q.add(this.nat, buf, 0, buf.length)] = done;
+      if (!this.natFlushPending) {
+        this.natFlushPending = true;
+        // After the current callback and the promise jobs it started: the packets of one receive batch
+        // (the listener's, or this connection's replies resuming requests) leave in one sendmmsg.
+        process.nextTick(this.flushNative);
+      }
+    } else if (this.udp) {
       try {
         // Without a callback a send error is emitted as 'error' (→ dead); a callback costs a closure per packet.
         if (done) {

@@ -38,7 +38,7 @@ import { randomBytes } from '../../core';
 import type { Request } from '../../core';
 import { trunkFactory, type ConnState, type Trunk, type TrunkFactory } from '../../core';
 import { allowedCodes, SENDABLE_TYPES, type RadiusConfig } from './config';
-import { Connection, newCounters, type ConnCounters, type ConnShared } from './connection';
+import { Connection, newCounters, udpIo, type ConnCounters, type ConnShared } from './connection';
 import { ATTR_MA, ATTR_PROXY_STATE, Exchange } from './exchange';
 import { buildStatusCheck, StatusChecker } from './status-check';
 import { transportOf } from './validate';
@@ -178,7 +178,8 @@ export class Radius implements ModuleInstance {
     const n = Math.min(Math.max(c.pool.start, c.pool.min), this.maxConns);
     this.log.info(`${c.mode} to ${c.transport} ${host}:${tr.port}; ${n} connection(s) at start, at most ${this.maxConns}` +
       `${this.workers > 1 ? ` per worker (${this.workers} workers)` : ''}; max_outstanding ${this.maxOutstanding}` +
-      `${this.statusCode ? `; status checks with ${packetCodeName(this.statusCode)}` : ''}`);
+      `${this.statusCode ? `; status checks with ${packetCodeName(this.statusCode)}` : ''}` +
+      `${c.transport === 'udp' ? `; UDP I/O ${udpIo(this.shared)}` : ''}`);
     this.trunk.open();
     this.unregisterMetrics = this.metrics.collect(radiusCollector(this.name, () => this.stats()));
   }

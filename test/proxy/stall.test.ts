@@ -66,10 +66,13 @@ describe('radius module: a stall of our own process is not the home server\'s si
     await inst.until((s) => s.state === 'active', 5000, 'active');
     const before = Atomics.load(sent, 0);
     // From a check-phase callback (after it, the loop runs the expired timers before the next poll),
-    // the call sends synchronously and the thread blocks until the answer is out and past
+    // the call sends and the thread blocks until the answer is out and past
     // response_window (300 ms).
     await new Promise((r) => setImmediate(r));
     const call = inst.call(PAP);
+    // The packet leaves when this callback's process.nextTick queue runs (with the native addon, the
+    // packets written in one turn go out in one sendmmsg; dgram has sent it already).
+    await new Promise<void>((r) => process.nextTick(r));
     blockUntilSent(sent, before, 500);
     const r = await call;
     const c = inst.m.stats().counters;
@@ -90,7 +93,8 @@ describe('radius module: a stall of our own process is not the home server\'s si
       const push = inst.lines.push.bind(inst.lines);
       inst.lines.push = (...items: string[]) => {
         const n = push(...items);
-        if (items.some((l) => /connected; needs 1 answers/.test(l))) queueMicrotask(() => blockUntilSent(sent, before, 900));
+        // The check is written right after this line; it leaves on the process.nextTick queue (see above).
+        if (items.some((l) => /connected; needs 1 answers/.test(l))) queueMicrotask(() => process.nextTick(() => blockUntilSent(sent, before, 900)));
         return n;
       };
       resolve();

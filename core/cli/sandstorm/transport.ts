@@ -8,7 +8,7 @@
  * closure per packet.
  */
 import * as net from 'node:net';
-import { openUdp, type BatchUdpSocket } from '../../native/udp';
+import { SendQueue, openUdp, type BatchUdpSocket } from '../../native/udp';
 
 /** Called for every packet received on a channel. */
 export interface Receiver {
@@ -40,19 +40,14 @@ const SEND_BATCH = 64;
  * with the addon, one datagram per call through its dgram fallback.
  */
 export class UdpChannel implements Channel {
-  private readonly offsets = new Uint32Array(SEND_BATCH);
-  private readonly lengths = new Uint32Array(SEND_BATCH);
-  /** Queued datagrams are copied here (one contiguous buffer per batch). */
-  private readonly out: Buffer;
-  private n = 0;
-  private used = 0;
-  private errors = 0;
+  /** Queued datagrams (copied: the caller's buffer may change after `queue`). */
+  private readonly out: SendQueue;
   private sock!: BatchUdpSocket;
   private constructor(readonly index: number, maxLen: number) {
-    this.out = Buffer.allocUnsafe(SEND_BATCH * maxLen);
+    this.out = new SendQueue(SEND_BATCH, maxLen, false);
   }
 
-  get dirty(): boolean { return this.n > 0; }
+  get dirty(): boolean { return this.out.size > 0; }
 
   static async open(index: number, host: string, port: number, family: 4 | 6, maxLen: number, rx: Receiver): Promise<UdpChannel> {
     const ch = new UdpChannel(index, maxLen);
@@ -68,26 +63,11 @@ export class UdpChannel implements Channel {
   }
 
   queue(buf: Buffer, len: number): void {
-    if (this.n === SEND_BATCH) this.flush();
-    buf.copy(this.out, this.used, 0, len);
-    this.offsets[this.n] = this.used;
-    this.lengths[this.n] = len;
-    this.used += len;
-    this.n++;
+    this.out.add(this.sock, buf, 0, len);
   }
 
   flush(): number {
-    let sent = 0;
-    while (sent < this.n) {
-      const r = this.sock.sendBatch(this.out, this.offsets.subarray(sent), this.lengths.subarray(sent), this.n - sent);
-      if (r <= 0) { this.errors += this.n - sent; break; } // EAGAIN/ENOBUFS/ECONNREFUSED: those requests time out
-      sent += r;
-    }
-    this.n = 0;
-    this.used = 0;
-    const e = this.errors;
-    this.errors = 0;
-    return e;
+    return this.out.flush(this.sock); // lost datagrams (EAGAIN/ENOBUFS/ECONNREFUSED): those requests time out
   }
 
   close(): void {

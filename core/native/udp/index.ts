@@ -149,6 +149,82 @@ function openNative(a: Addon, o: UdpOptions): BatchUdpSocket {
   return sock;
 }
 
+/**
+ * Datagrams waiting for one `sendBatch` (one `sendmmsg` with the addon). Each
+ * is copied in, so the caller may reuse its buffer at once; with `withMeta`
+ * each has a destination record (`meta`, at `index * META_SIZE`) for sockets
+ * that are not connected. Used by the listener's replies, the `radius`
+ * module's upstream connections and Sandstorm.
+ */
+export class SendQueue {
+  /** Destination records, one per queued datagram (null for connected sockets). */
+  readonly meta: Buffer | null;
+  /** The error that ended the last send early (a negative errno); 0 when none, or when there was no socket. */
+  lastError = 0;
+  private readonly out: Buffer;
+  private readonly offsets: Uint32Array;
+  private readonly lengths: Uint32Array;
+  private n = 0;
+  private used = 0;
+  private lost = 0;
+
+  constructor(readonly capacity: number, readonly maxLen: number, withMeta: boolean) {
+    this.out = Buffer.allocUnsafe(capacity * maxLen);
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    this.meta = withMeta ? Buffer.alloc(capacity * META_SIZE) : null;
+  }
+
+  /** Datagrams queued. */
+  get size(): number {
+    return this.n;
+  }
+
+  /**
+   * Queues `len` bytes of `buf` from `start` (a full queue is sent first) and
+   * returns its index, for the caller's destination record; −1, counted as
+   * lost, when it is longer than `maxLen`.
+   */
+  add(sock: BatchUdpSocket | undefined, buf: Uint8Array, start: number, len: number): number {
+    if (len > this.maxLen) { this.lost++; return -1; }
+    if (this.n === this.capacity) this.send(sock);
+    const i = this.n++;
+    this.out.set(buf.subarray(start, start + len), this.used);
+    this.offsets[i] = this.used;
+    this.lengths[i] = len;
+    this.used += len;
+    return i;
+  }
+
+  /** Sends what is queued; returns how many datagrams were lost since the last flush. */
+  flush(sock: BatchUdpSocket | undefined): number {
+    this.send(sock);
+    const l = this.lost;
+    this.lost = 0;
+    return l;
+  }
+
+  private send(sock: BatchUdpSocket | undefined): void {
+    const n = this.n;
+    if (n === 0) return;
+    this.n = 0;
+    this.used = 0;
+    this.lastError = 0;
+    if (!sock) { this.lost += n; return; }
+    let sent = 0;
+    // sendmmsg may stop early (a full socket buffer): go on while it makes progress; what is left is lost
+    // (EAGAIN, ENOBUFS, ECONNREFUSED: those requests time out and are retransmitted by their owner).
+    while (sent < n) {
+      const r = sent === 0
+        ? sock.sendBatch(this.out, this.offsets, this.lengths, n, this.meta)
+        : sock.sendBatch(this.out, this.offsets.subarray(sent), this.lengths.subarray(sent), n - sent, this.meta?.subarray(sent * META_SIZE) ?? null);
+      if (r <= 0) { this.lastError = r; break; }
+      sent += r;
+    }
+    this.lost += n - sent;
+  }
+}
+
 /** Writes a peer address into a meta record. */
 export function putPeer(meta: Buffer, at: number, address: string, port: number): void {
   meta.fill(0, at, at + META_SIZE);

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { META_SIZE, addonPath, localOf, openDgram, openUdp, peerOf, putPeer, udpBackend, type BatchUdpSocket } from './index';
+import { META_SIZE, SendQueue, addonPath, localOf, openDgram, openUdp, peerOf, putPeer, udpBackend, type BatchUdpSocket } from './index';
 
 // The addon is optional (`npm run build:native`): its own tests exist only where it is built; the fallback is always tested.
 const disabled = process.env.TSRADIUS_NATIVE_UDP === '0';
@@ -77,6 +77,32 @@ describe.each(backends)('%s backend', (name, open) => {
       expect(server.sendBatch(...batch('r1', 'r2'), 2, meta)).toBe(2);
       await cli.wait(2);
       expect(cli.got.map(String)).toEqual(['r1', 'r2']);
+    } finally {
+      server.close();
+      client.close();
+    }
+  });
+
+  it('SendQueue: copies datagrams in, sends them in order in batches of its capacity, counts what could not go', async () => {
+    const srv = received();
+    const server = await open({ bind: { address: '127.0.0.1' }, onMessages: srv.on });
+    const client = await open({ connect: { address: '127.0.0.1', port: server.info().port }, onMessages: () => undefined });
+    try {
+      const q = new SendQueue(2, 8, false);
+      const scratch = Buffer.from('xxdgram-1');
+      expect(q.add(client, scratch, 2, 7)).toBe(0);
+      scratch.write('dgram-2', 2); // the caller may reuse its buffer at once
+      expect(q.add(client, scratch, 2, 7)).toBe(1);
+      expect(q.add(client, Buffer.from('third'), 0, 5)).toBe(0); // the full queue was sent first
+      expect(q.add(client, Buffer.from('far too long'), 0, 12)).toBe(-1);
+      expect(q.size).toBe(1);
+      expect(q.flush(client)).toBe(1); // the one too long for a slot
+      await srv.wait(3);
+      expect(srv.got.map(String)).toEqual(['dgram-1', 'dgram-2', 'third']);
+      q.add(client, Buffer.from('lost'), 0, 4);
+      expect(q.flush(undefined)).toBe(1); // no socket (closed): lost, no error code
+      expect(q.lastError).toBe(0);
+      expect(q.flush(client)).toBe(0);
     } finally {
       server.close();
       client.close();
