@@ -8,25 +8,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../log/memory';
-import type { Listener, ListenerConfig } from '../listen/types';
+import { inertListener } from '../../test/support/listen';
 import { printPair } from '../pair/text';
 import { Server } from './server';
 import { BUILTIN_MODULES } from '../../test/support/builtins';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-
-/** A listener that never opens a socket. */
-function inert(config: ListenerConfig): Listener {
-  let up = false;
-  return {
-    config,
-    start: async () => { up = true; },
-    stop: async () => { up = false; },
-    address: () => (up ? { address: config.ipaddr, port: config.port, family: 'IPv4' } : undefined),
-    stats: () => ({}),
-    update: () => undefined,
-  };
-}
 
 let server: Server | undefined;
 let dir: string | undefined;
@@ -51,7 +38,7 @@ const pairsText = (pairs: readonly import('../pair/pair').Pair[]) => pairs.map((
 
 describe('Server.inject', () => {
   it('runs an Access-Request through the embedded default site: bob/hello → Accept, a wrong password → Reject', async () => {
-    server = new Server({ modules: BUILTIN_MODULES, file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inertListener });
     await server.start();
 
     const ok = await server.inject('default', { code: 'Access-Request', pairs: 'User-Name = "bob", User-Password = "hello"' });
@@ -75,7 +62,7 @@ describe('Server.inject', () => {
   });
 
   it('injectWith: the callback runs once, before it returns when the site does not yield; errors come through it too', async () => {
-    server = new Server({ modules: BUILTIN_MODULES, file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inertListener });
     await server.start();
     const calls: [string | undefined, number | null | undefined][] = [];
     server.injectWith('default', { code: 'Access-Request', pairs: 'User-Name = "bob", User-Password = "hello"' }, (err, reply) => calls.push([err?.message, reply?.code]));
@@ -90,7 +77,7 @@ describe('Server.inject', () => {
   });
 
   it('rejects unknown sites, packet names and attributes with a reason', async () => {
-    server = new Server({ modules: BUILTIN_MODULES, file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file: embeddedConfig(), log: new MemoryLogger(), triggers: false, createListener: inertListener });
     await server.start();
     await expect(server.inject('nosuch', { code: 'Access-Request' })).rejects.toThrow(/no server "nosuch" \(have default, /);
     await expect(server.inject('default', { code: 'Access-Requets' })).rejects.toThrow(/unknown request type "Access-Requets"/);
@@ -150,7 +137,7 @@ function writeSlow(text: string): string {
 describe('Server.inject and the generation lifecycle', () => {
   it('an injected request in flight finishes on its generation across a reload; the next one uses the new generation', async () => {
     const file = writeSlow(slowConf('generation one', '400ms'));
-    server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inertListener });
     await server.start();
     const gen1 = server.generation!;
     const inflight = server.inject('default', { code: 'Access-Request', pairs: 'User-Name = "bob", User-Password = "hello"' });
@@ -170,7 +157,7 @@ describe('Server.inject and the generation lifecycle', () => {
 
   it('max_request_time cancels a stuck injected request: no reply, counted as no_reply', async () => {
     const file = writeSlow(slowConf('slow', '20s', 1));
-    server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inertListener });
     await server.start();
     const r = await server.inject('default', { code: 'Access-Request', pairs: 'User-Name = "bob", User-Password = "hello"' });
     expect(r.code).toBeNull();
@@ -180,7 +167,7 @@ describe('Server.inject and the generation lifecycle', () => {
 
   it('an AbortSignal cancels an injected request', async () => {
     const file = writeSlow(slowConf('slow', '20s'));
-    server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inert });
+    server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inertListener });
     await server.start();
     const ac = new AbortController();
     const p = server.inject('default', { code: 'Access-Request', pairs: 'User-Name = "bob", User-Password = "hello"', signal: ac.signal });

@@ -6,13 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryLogger, Server, printPairList, type ServerOptions } from '../../core';
+import { MemoryLogger, Server, printPairList } from '../../core';
 import { BUILTIN_MODULES } from '../../test/support/builtins';
-
-/** A listener that never opens a socket (requests are injected). */
-const inert: NonNullable<ServerOptions['createListener']> = (config) => ({
-  config, start: async () => undefined, stop: async () => undefined, address: () => undefined, stats: () => ({}), update: () => undefined,
-});
+import { inertListener } from '../../test/support/listen';
 
 let server: Server | undefined;
 let dir: string | undefined;
@@ -55,7 +51,7 @@ ${policy}
 	}
 }
 `);
-  server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inert });
+  server = new Server({ modules: BUILTIN_MODULES, file, log: new MemoryLogger(), triggers: false, createListener: inertListener });
   await server.start();
   return server;
 }

@@ -18,6 +18,7 @@ import { compileUnlang } from '../../core/unlang';
 import type { CompiledSection } from '../../core/unlang/compile/types';
 import { DEFAULT_SITE_CONFIG, type CompiledSite, type SiteConfig } from '../../core/process/namespace';
 import { parseClients, type ClientTable } from '../../core/listen/clients';
+import type { Listener, ListenerConfig } from '../../core/listen/types';
 
 /** The default RADIUS dictionary. */
 export function testDict(): Dictionary {
@@ -227,4 +228,20 @@ export async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<bo
     await new Promise((r) => setTimeout(r, 5));
   }
   return true;
+}
+
+/**
+ * A listener that never opens a socket, for servers whose requests are injected (`Server.inject`):
+ * it reports its configured address while started.
+ */
+export function inertListener(config: ListenerConfig): Listener {
+  let up = false;
+  return {
+    config,
+    start: async () => { up = true; },
+    stop: async () => { up = false; },
+    address: () => (up ? { address: config.ipaddr, port: config.port, family: 'IPv4' } : undefined),
+    stats: () => ({}),
+    update: () => undefined,
+  };
 }

@@ -36,7 +36,7 @@ import { loadDefaultDictionary } from '../../../core/dict/default';
 import { BUILTIN_MODULES, MODULE_NAMESPACES } from '../../../modules';
 import { NamespaceRegistry } from '../../../core/process/namespace';
 import { RADIUS_NAMESPACE } from '../../../core/process/radius/namespace';
-import type { Listener, ListenerConfig } from '../../../core/listen/types';
+import { inertListener } from '../../support/listen';
 import { splitAttrs, validate } from '../unlang/runner';
 import type { SuiteOptions } from '../suites';
 import { dirSpec, type DirServers, type TestContext } from './dirs';
@@ -124,17 +124,6 @@ export function harnessConfig(text: string, root: string): { text: string; varia
 }
 
 /** A listener that never opens a socket (the harness site has none, but a module.conf could add one). */
-function inert(config: ListenerConfig): Listener {
-  return {
-    config,
-    start: async () => undefined,
-    stop: async () => undefined,
-    address: () => undefined,
-    stats: () => ({}),
-    update: () => undefined,
-  };
-}
-
 interface ErrorWithLoc extends Error { file?: string; line?: number; loc?: { file: string; line: number } }
 
 function errorLine(text: string): number {
@@ -170,7 +159,7 @@ async function runOne(ctx: TestContext, harness: string, hdir: string, opts: Mod
 
   const log = new MemoryLogger(false);
   const sink: LogSink | undefined = opts.debug ? (_l, line) => process.stderr.write(line + '\n') : undefined;
-  const server = new Server({ file: conf, log, triggers: false, variables, createListener: inert, debug: opts.debug, requestLogSink: sink, modules: BUILTIN_MODULES,
+  const server = new Server({ file: conf, log, triggers: false, variables, createListener: inertListener, debug: opts.debug, requestLogSink: sink, modules: BUILTIN_MODULES,
     namespaces: new NamespaceRegistry([RADIUS_NAMESPACE, ...MODULE_NAMESPACES]) });
   try {
     await server.start();
