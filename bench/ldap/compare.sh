@@ -25,7 +25,8 @@
 # pool of POOL, tsradius POOL/WORKERS per worker), PER_CONN 256 (tsradius pool.per_connection_max),
 # BIND_POOL 4 (tsradius bind connections per worker), PORT 18262 (tsradius auth; FreeRADIUS uses PORT+10),
 # PREWARM 5 (s of unmeasured load on each server before the cycles), DIR /tmp/tsr-ldapbench, AB_ROOT (another
-# checkout with its tsc build: a second tsradius, auth port PORT+20, driven after ours in every cycle; A/B of two builds), NODE_ARGS (extra node options for tsradius, e.g. --perf-basic-prof), SLOW (ms: put the
+# checkout with its tsc build: a second tsradius, auth port PORT+20, driven after ours in every cycle; A/B of two builds;
+# AB_NODE_ARGS its node options, default NODE_ARGS), NODE_ARGS (extra node options for tsradius, e.g. --perf-basic-prof), SLOW (ms: put the
 # slow directory of bench/ldap/slapd.ts between the servers and slapd), HOLD (s: keep the servers up that long
 # before the cycles, for a profiler or bench/ldap/inflight.sh).
 set -euo pipefail
@@ -197,7 +198,7 @@ if [ -n "${AB_ROOT:-}" ]; then
 	AB_PORT=$((PORT + 20))
 	ts_config "$DIR/ab" "$AB_PORT"
 	# shellcheck disable=SC2086
-	node $NODE_ARGS "$AB_ROOT/bench/daemon/daemon.js" -d "$DIR/ab" -f >"$DIR/ab/out.log" 2>&1 &
+	node ${AB_NODE_ARGS-$NODE_ARGS} "$AB_ROOT/bench/daemon/daemon.js" -d "$DIR/ab" -f >"$DIR/ab/out.log" 2>&1 &
 	AB_PID=$!
 	pids+=("$AB_PID")
 fi

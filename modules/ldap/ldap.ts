@@ -265,9 +265,14 @@ export class Ldap implements ModuleInstance {
       return 'invalid';
     }
     const e = r.entries[0];
-    const have = request.control.find((p) => p.da === this.da.userDn);
-    if (have) have.value = e.dn;
-    else request.control.push(new Pair(this.da.userDn, e.dn));
+    const da = this.da.userDn;
+    for (const p of request.control) {
+      if (p.da === da) {
+        p.value = e.dn;
+        return e;
+      }
+    }
+    request.control.push(new Pair(da, e.dn));
     return e;
   }
 
