@@ -24,7 +24,9 @@
 # thread.workers), THREADS 4 (FreeRADIUS), POOL 4 (LDAP search connections of each server in all: FreeRADIUS
 # pool of POOL, tsradius POOL/WORKERS per worker), PER_CONN 256 (tsradius pool.per_connection_max),
 # BIND_POOL 4 (tsradius bind connections per worker), PORT 18262 (tsradius auth; FreeRADIUS uses PORT+10),
-# PREWARM 5 (s of unmeasured load on each server before the cycles), DIR /tmp/tsr-ldapbench, NODE_ARGS (extra node options for tsradius, e.g. --perf-basic-prof), SLOW (ms: put the
+# PREWARM 5 (s of unmeasured load on each server before the cycles), DIR /tmp/tsr-ldapbench, AB_ROOT (another
+# checkout with its tsc build: a second tsradius, auth port PORT+20, driven after ours in every cycle; A/B of two builds;
+# AB_NODE_ARGS its node options, default NODE_ARGS), NODE_ARGS (extra node options for tsradius, e.g. --perf-basic-prof), SLOW (ms: put the
 # slow directory of bench/ldap/slapd.ts between the servers and slapd), HOLD (s: keep the servers up that long
 # before the cycles, for a profiler or bench/ldap/inflight.sh).
 set -euo pipefail
@@ -128,9 +130,9 @@ FR_PID=$!
 pids+=("$FR_PID")
 
 # --- tsradius with the ldap module
-TS=$DIR/ts
-AUTH_PORT=$PORT ACCT_PORT=$((PORT + 1)) WORKERS=$WORKERS USERS=1 "$root/bench/daemon/gen-config.sh" "$TS" >/dev/null
-python3 - "$TS/radiusd.conf" "$LPORT" "$POOL" "$WORKERS" "$PER_CONN" "$BIND_POOL" "$AUTH" <<'PY'
+ts_config() { # $1 dir, $2 auth port
+AUTH_PORT=$2 ACCT_PORT=$(($2 + 1)) WORKERS=$WORKERS USERS=1 "$root/bench/daemon/gen-config.sh" "$1" >/dev/null
+python3 - "$1/radiusd.conf" "$LPORT" "$POOL" "$WORKERS" "$PER_CONN" "$BIND_POOL" "$AUTH" <<'PY'
 import sys
 p, port, pool, workers, per_conn, bind_pool, auth = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6]), sys.argv[7]
 conns = max(1, pool // max(1, workers))
@@ -182,11 +184,24 @@ else:
     s = s.replace("\tauthenticate pap {\n", "\tauthenticate ldap {\n\t\tldap\n\t}\n\n\tauthenticate pap {\n", 1)
 open(p, "w").write(s)
 PY
-grep -qP '^\t\tldap$' "$TS/radiusd.conf" || { echo "compare: could not patch $TS/radiusd.conf" >&2; exit 1; }
+grep -qP '^\t\tldap$' "$1/radiusd.conf" || { echo "compare: could not patch $1/radiusd.conf" >&2; exit 1; }
+}
+TS=$DIR/ts
+ts_config "$TS" "$PORT"
 # shellcheck disable=SC2086
 node $NODE_ARGS "$root/bench/daemon/daemon.js" -d "$TS" -f >"$TS/out.log" 2>&1 &
 TS_PID=$!
 pids+=("$TS_PID")
+# AB_ROOT: a second tsradius from another checkout's build (same config, auth port PORT+20), driven after ours
+# in every cycle; its ratios to ours are printed as well (an A/B of two builds against the same directory).
+if [ -n "${AB_ROOT:-}" ]; then
+	AB_PORT=$((PORT + 20))
+	ts_config "$DIR/ab" "$AB_PORT"
+	# shellcheck disable=SC2086
+	node ${AB_NODE_ARGS-$NODE_ARGS} "$AB_ROOT/bench/daemon/daemon.js" -d "$DIR/ab" -f >"$DIR/ab/out.log" 2>&1 &
+	AB_PID=$!
+	pids+=("$AB_PID")
+fi
 
 ready() { # $1 port
 	for _ in $(seq 200); do
@@ -197,6 +212,12 @@ ready() { # $1 port
 }
 ready "$FR_PORT" || { echo "FreeRADIUS did not answer" >&2; tail -20 "$FR/stdout.log" >&2; exit 1; }
 ready "$PORT" || { echo "tsradius did not answer" >&2; tail -20 "$TS/out.log" >&2; exit 1; }
+if [ -n "${AB_ROOT:-}" ]; then
+	ready "$AB_PORT" || { echo "tsradius ($AB_ROOT) did not answer" >&2; tail -20 "$DIR/ab/out.log" >&2; exit 1; }
+	AB_PIDS=$(pgrep -P "$AB_PID" | paste -sd, - || true)
+	AB_PIDS=${AB_PIDS:+$AB_PID,$AB_PIDS}
+	AB_PIDS=${AB_PIDS:-$AB_PID}
+fi
 # tsradius with workers: every process of the cluster counts.
 TS_PIDS=$(pgrep -P "$TS_PID" | paste -sd, - || true)
 TS_PIDS=${TS_PIDS:+$TS_PID,$TS_PIDS}
@@ -225,7 +246,9 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 if [ "${PREWARM:-5}" != 0 ] && [ "$CYCLES" != 0 ]; then
 	/tmp/radload/radload -p "$FR_PORT" -t auth -w "$WINDOW" -d "${PREWARM:-5}" -W 0 -u "$USERS" -q -l prewarm >/dev/null || true
 	/tmp/radload/radload -p "$PORT" -t auth -w "$WINDOW" -d "${PREWARM:-5}" -W 0 -u "$USERS" -q -l prewarm >/dev/null || true
+	[ -z "${AB_ROOT:-}" ] || /tmp/radload/radload -p "$AB_PORT" -t auth -w "$WINDOW" -d "${PREWARM:-5}" -W 0 -u "$USERS" -q -l prewarm >/dev/null || true
 fi
+ab_rps=(); ab_p99=(); ab_pcs=()
 ts_rps=(); ts_p99=(); ts_cpu=(); ts_slapd=(); ts_pcs=(); fr_rps=(); fr_p99=(); fr_cpu=(); fr_slapd=(); fr_pcs=()
 pcs() { awk -v r="$1" -v c="$2" 'BEGIN {printf "%.0f", (c > 0) ? r / (c / 100) : 0}'; }
 for ((c = 0; c < CYCLES; c++)); do
@@ -233,6 +256,10 @@ for ((c = 0; c < CYCLES; c++)); do
 	fr_rps+=("${r:-0}"); fr_p99+=("${p:-0}"); fr_cpu+=("${u:-0}"); fr_slapd+=("${s:-0}"); fr_pcs+=("$(pcs "${r:-0}" "${u:-0}")")
 	read -r r p u s < <(run "tsradius-ldap-$AUTH" "$PORT" "$TS_PIDS")
 	ts_rps+=("${r:-0}"); ts_p99+=("${p:-0}"); ts_cpu+=("${u:-0}"); ts_slapd+=("${s:-0}"); ts_pcs+=("$(pcs "${r:-0}" "${u:-0}")")
+	if [ -n "${AB_ROOT:-}" ]; then
+		read -r r p u s < <(run "tsradius-AB_ROOT-ldap-$AUTH" "$AB_PORT" "$AB_PIDS")
+		ab_rps+=("${r:-0}"); ab_p99+=("${p:-0}"); ab_pcs+=("$(pcs "${r:-0}" "${u:-0}")")
+	fi
 done
 m() { printf '%s\n' "$@" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
@@ -246,3 +273,11 @@ echo "AUTH=$AUTH window $WINDOW, $CYCLES cycles of ${DURATION}s, load average $(
 echo "  FreeRADIUS 3.2 rlm_ldap: ${fr} req/s, p99 $(m "${fr_p99[@]}") µs, cpu_server $(m "${fr_cpu[@]}") %, cpu_slapd $(m "${fr_slapd[@]}") %, $(m "${fr_pcs[@]}") req per server-CPU-s"
 echo "  tsradius ldap:           ${ts} req/s, p99 $(m "${ts_p99[@]}") µs, cpu_server $(m "${ts_cpu[@]}") %, cpu_slapd $(m "${ts_slapd[@]}") %, $(m "${ts_pcs[@]}") req per server-CPU-s"
 echo "  tsradius/FreeRADIUS (median of paired cycles): req/s $(m "${pr[@]}") [${pr[*]}], p99 $(m "${pp[@]}") [${pp[*]}], per server-CPU-s $(m "${pc[@]}") [${pc[*]}]"
+if [ -n "${AB_ROOT:-}" ]; then
+	ar=(); ap=(); ac=()
+	for ((c = 0; c < CYCLES; c++)); do
+		ar+=("$(ratio "${ts_rps[c]}" "${ab_rps[c]}")"); ap+=("$(ratio "${ts_p99[c]}" "${ab_p99[c]}")"); ac+=("$(ratio "${ts_pcs[c]}" "${ab_pcs[c]}")")
+	done
+	echo "  tsradius AB_ROOT ($AB_ROOT): $(m "${ab_rps[@]}") req/s, p99 $(m "${ab_p99[@]}") µs, $(m "${ab_pcs[@]}") req per server-CPU-s"
+	echo "  tsradius/AB_ROOT (median of paired cycles): req/s $(m "${ar[@]}") [${ar[*]}], p99 $(m "${ap[@]}") [${ap[*]}], per server-CPU-s $(m "${ac[@]}") [${ac[*]}]"
+fi

@@ -242,10 +242,19 @@ export class Ldap implements ModuleInstance {
   private async findUser(request: Request, cancel: Cancel | undefined, base: string, filter: string): Promise<Entry | Rcode> {
     let r: OpResult;
     try {
-      r = await this.search({ base, scope: this.config.user.scope, filter, attrs: this.p.userAttrs }, cancel);
+      r = await this.userSearch(base, filter, cancel);
     } catch (e) {
       return this.opFailed(request, e, 'user search');
     }
+    return this.userFrom(request, r);
+  }
+
+  private userSearch(base: string, filter: string, cancel: Cancel | undefined): Promise<OpResult> {
+    return this.search({ base, scope: this.config.user.scope, filter, attrs: this.p.userAttrs }, cancel);
+  }
+
+  /** The user from the result of the user search: the entry, or an rcode. Caches the DN in control.LDAP-UserDN. */
+  private userFrom(request: Request, r: OpResult): Entry | Rcode {
     if (r.status === LDAP.noSuchObject || (r.status === LDAP.success && r.entries.length === 0)) return 'notfound';
     if (r.status !== LDAP.success && r.status !== LDAP.sizeLimit) {
       failureMessage(request, this.dict, `${this.name}: user search failed (LDAP ${r.status}${r.message ? `: ${r.message}` : ''})`);
@@ -256,9 +265,14 @@ export class Ldap implements ModuleInstance {
       return 'invalid';
     }
     const e = r.entries[0];
-    const have = request.control.find((p) => p.da === this.da.userDn);
-    if (have) have.value = e.dn;
-    else request.control.push(new Pair(this.da.userDn, e.dn));
+    const da = this.da.userDn;
+    for (const p of request.control) {
+      if (p.da === da) {
+        p.value = e.dn;
+        return e;
+      }
+    }
+    request.control.push(new Pair(da, e.dn));
     return e;
   }
 
@@ -274,14 +288,36 @@ export class Ldap implements ModuleInstance {
 
   // ───────────────────────── methods ─────────────────────────
 
-  /** `recv` (v3 authorize): search, access check, groups cache, map, profiles. */
-  async authorize(request: Request, ctx: CallContext<LdapAuthorizeEnv>): Promise<Rcode> {
-    if (!this.dirs) return 'fail';
-    const c = this.config;
+  /**
+   * `recv` (v3 authorize): search, access check, groups cache, map, profiles. One reaction on the
+   * search's promise; the rest runs synchronously unless groups or profiles need more searches.
+   */
+  authorize(request: Request, ctx: CallContext<LdapAuthorizeEnv>): Promise<Rcode> {
+    if (!this.dirs) return Promise.resolve('fail');
     const cancel = new CallCancel(ctx);
-    const found = await this.findUser(request, cancel, this.userBase(ctx.env.userBase), ctx.env.userFilter);
-    if (typeof found === 'string') return found;
-    const user = found;
+    let p: Promise<OpResult>;
+    try {
+      p = this.userSearch(this.userBase(ctx.env.userBase), ctx.env.userFilter, cancel);
+    } catch (e) {
+      return Promise.resolve(this.opFailed(request, e, 'user search'));
+    }
+    return p.then((r) => {
+      const found = this.userFrom(request, r);
+      return typeof found === 'string' ? found : this.authorizeUser(request, ctx, cancel, found);
+    }, (e) => this.opFailed(request, e, 'user search'));
+  }
+
+  /** Whether authorize needs more than the user's entry (groups, profiles): then it continues asynchronously. */
+  private needsMore(ctx: CallContext<LdapAuthorizeEnv>, user: Entry, suspended: boolean): boolean {
+    const c = this.config;
+    if (this.p.cache || ctx.env.profileDefault || (c.group.profile_attribute && this.t.membership)) return true;
+    const pa = suspended ? c.user.profile_attribute_suspend : c.user.profile_attribute;
+    return !!pa && entryValues(user, pa).length > 0;
+  }
+
+  /** authorize after the user search: the access check, then the map (synchronously), or {@link authorizeMore}. */
+  private authorizeUser(request: Request, ctx: CallContext<LdapAuthorizeEnv>, cancel: CallCancel, user: Entry): Rcode | Promise<Rcode> {
+    const c = this.config;
     // Access check.
     let suspended = false;
     if (c.user.access_attribute) {
@@ -297,6 +333,13 @@ export class Ldap implements ModuleInstance {
       }
       suspended = vals.some((v) => v.toLowerCase() === c.user.access_value_suspend.toLowerCase());
     }
+    if (!this.needsMore(ctx, user, suspended)) return applyMap(request, this.p.map, user, this.dict, c.valuepair_attribute) > 0 ? 'updated' : 'ok';
+    return this.authorizeMore(request, ctx, cancel, user, suspended);
+  }
+
+  /** The rest of authorize when groups or profiles need searches of their own. */
+  private async authorizeMore(request: Request, ctx: CallContext<LdapAuthorizeEnv>, cancel: CallCancel, user: Entry, suspended: boolean): Promise<Rcode> {
+    const c = this.config;
     let added = 0;
     // Groups into the control list.
     const cache = this.p.cache;
