@@ -1,13 +1,14 @@
 /**
- * The PostgreSQL driver: each trunk connection is one `pg` client running one query at a time
- * (FreeRADIUS forces one outstanding query per SQL connection too). Values come back as text,
+ * The PostgreSQL driver: each trunk connection is one `pg` client running one Query message at a
+ * time, a batch of the statements queued on it (see {@link PgConn}). Values come back as text,
  * exactly as the server prints them (no JS type conversion), as `PQgetvalue` gives them to
  * FreeRADIUS.
  *
  * Errors are classified by SQLSTATE class: `23` integrity violation → `alternate`, `08`
  * connection exception and `57P0x` (server shutting down) → `reconnect` (the connection is
  * closed and the trunk opens another), anything else → `error`. A query that is abandoned
- * (timeout, request cancelled) is cancelled on the server with a protocol CancelRequest.
+ * (timeout, request cancelled) is cancelled on the server with a protocol CancelRequest when it
+ * runs alone, and dropped from the queue when not yet sent.
  */
 import * as pg from 'pg';
 import { PendingQuery, SqlConn, SqlError } from './driver';
@@ -55,19 +56,54 @@ export function clientConfig(o: PgOptions): pg.ClientConfig {
   };
 }
 
-/** One PostgreSQL connection. */
+/**
+ * True when `sql` may share a Query message with others: one statement (no `;` but trailing ones)
+ * with no transaction control and no row locks (a batch is one transaction, which would hold them
+ * until its end).
+ */
+const UNBATCHABLE = /\b(BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PREPARE|LOCK|FOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)|SKIP\s+LOCKED|NOWAIT|LISTEN|NOTIFY|VACUUM|COPY)\b/i;
+function batchable(sql: string): string | undefined {
+  const t = sql.replace(/[\s;]+$/, '');
+  return t.includes(';') || UNBATCHABLE.test(t) ? undefined : t;
+}
+
+/** A query result as {@link SqlResult}. */
+function toResult(r: pg.QueryResult): { fields: string[]; rows: (string | null)[][]; affected: number } {
+  const fields = r.fields.map((f) => f.name);
+  const rows = r.rows as unknown as (string | null)[][];
+  const write = r.command === 'INSERT' || r.command === 'UPDATE' || r.command === 'DELETE' || r.command === 'MERGE';
+  return { fields, rows: r.command === 'SELECT' || r.rows.length ? rows : [], affected: write ? (r.rowCount ?? 0) : 0 };
+}
+
+/**
+ * One PostgreSQL connection. The queries given to it while it is idle (those of one event-loop
+ * turn, or the trunk's backlog when it comes free) are sent together: up to `batch`
+ * single statements joined into one simple-protocol Query message, which PostgreSQL runs as one
+ * transaction — one write, one round trip and one commit for the lot (group commit). Each query's
+ * answer is given after that commit, so an acknowledged write is durable. When a batch fails (one
+ * statement's error aborts the transaction, so nothing of it was committed), its statements run
+ * again one by one, each getting its own result or error. While a message runs the connection
+ * is `full` (and so is one given a statement that must run alone), so queries spread over the idle
+ * connections first.
+ */
 export class PgConn extends SqlConn {
   readonly label: string;
   private client?: pg.Client;
-  private busy?: PendingQuery;
+  /** Written to the server, answered together. */
+  private sent: PendingQuery[] = [];
+  /** Waiting for the running message to end. */
+  private queue: PendingQuery[] = [];
+  /** Queries to run alone (their batch failed). */
+  private readonly solo = new WeakSet<PendingQuery>();
+  private scheduled = false;
 
-  constructor(private readonly opts: PgOptions) {
+  constructor(private readonly opts: PgOptions, private readonly batch = 1) {
     super();
     this.label = `postgresql ${opts.host || 'localhost'}:${opts.port || 5432} #${this.number}`;
   }
 
   get outstanding(): number {
-    return this.busy ? 1 : 0;
+    return this.sent.length + this.queue.length;
   }
 
   connect(ready: () => void): void {
@@ -83,36 +119,94 @@ export class PgConn extends SqlConn {
   }
 
   run(q: PendingQuery): void {
-    const client = this.client!;
-    this.busy = q;
-    this.setState('full', 'query running');
-    client.query({ text: q.sql, rowMode: 'array' }).then((r) => {
-      this.done(q);
-      const fields = r.fields.map((f) => f.name);
-      const rows = r.rows as unknown as (string | null)[][];
-      const write = r.command === 'INSERT' || r.command === 'UPDATE' || r.command === 'DELETE' || r.command === 'MERGE';
-      q.finish(undefined, { fields, rows: r.command === 'SELECT' || r.rows.length ? rows : [], affected: write ? (r.rowCount ?? 0) : 0 });
-    }).catch((e: Error & { code?: string }) => {
-      this.done(q);
-      const kind = classify(e.code);
-      q.finish(new SqlError(kind, e.message, e.code));
-      if (kind === 'reconnect') this.fail(`query failed: ${e.message}`);
-    });
+    this.queue.push(q);
+    // A statement that runs alone takes a round trip of its own: nothing more queues behind it here.
+    if (this.sent.length || this.outstanding >= this.batchMax() || (this.batch > 1 && batchable(q.sql) === undefined)) this.setState('full', 'queries queued');
+    // Queries started in the same event-loop turn (one batch of datagrams) go out together.
+    if (!this.sent.length && !this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.send);
+    }
   }
 
-  private done(q: PendingQuery): void {
-    if (this.busy !== q) return;
-    this.busy = undefined;
+  private batchMax(): number {
+    return Math.max(1, this.batch);
+  }
+
+  /** Sends the next message: a batch of the waiting single statements, or one query alone. */
+  private readonly send = (): void => {
+    this.scheduled = false;
+    const client = this.client;
+    if (this.sent.length || !client) return;
+    while (this.queue.length && this.queue[0].done) this.queue.shift();
+    if (!this.queue.length) {
+      // Everything queued was given up before it went out.
+      if (this.state === 'full') { this.setState('active', 'queue empty'); this.events.freed(this); }
+      return;
+    }
+    const first = this.queue.shift()!;
+    const parts: string[] = [];
+    const batch = [first];
+    const t = this.batch > 1 && !this.solo.has(first) ? batchable(first.sql) : undefined;
+    if (t !== undefined) {
+      parts.push(t);
+      while (batch.length < this.batch && this.queue.length) {
+        const q = this.queue[0];
+        if (q.done) { this.queue.shift(); continue; }
+        const u = this.solo.has(q) ? undefined : batchable(q.sql);
+        if (u === undefined) break;
+        this.queue.shift();
+        parts.push(u);
+        batch.push(q);
+      }
+    }
+    this.sent = batch;
+    // While a message runs, new queries go to an idle connection, or wait in the trunk's backlog
+    // until one is free (which then takes up to `batch` of them at once).
+    if (this.state === 'active') this.setState('full', 'message running');
+    const text = batch.length > 1 ? parts.join(';\n') : first.sql;
+    client.query({ text, rowMode: 'array' }).then((r) => {
+      if (this.client !== client) return;
+      const rs = Array.isArray(r) ? (r as pg.QueryResult[]) : [r];
+      if (rs.length !== batch.length) {
+        // Not one result per statement (cannot happen with batchable statements): run them alone.
+        for (const q of batch) this.solo.add(q);
+        this.queue.unshift(...batch);
+      } else {
+        for (let i = 0; i < batch.length; i++) batch[i].finish(undefined, toResult(rs[i]));
+      }
+      this.settled(batch.length);
+    }).catch((e: Error & { code?: string }) => {
+      if (this.client !== client) return;
+      const kind = classify(e.code);
+      if (batch.length > 1 && kind !== 'reconnect') {
+        // The whole transaction was rolled back: each statement again, alone.
+        for (const q of batch) this.solo.add(q);
+        this.queue.unshift(...batch);
+        this.settled(0);
+        return;
+      }
+      for (const q of batch) q.finish(new SqlError(kind, e.message, e.code));
+      this.settled(batch.length);
+      if (kind === 'reconnect') this.fail(`query failed: ${e.message}`);
+    });
+  };
+
+  /** The running message ended (`answered` queries of it were answered): send the next. */
+  private settled(answered: number): void {
+    this.sent = [];
     this.lastReply = Date.now();
     if (this.state === 'dead') return;
-    this.events.answered(this, false, q.done);
-    if (this.state === 'full') this.setState('active', 'query done');
-    this.events.freed(this);
+    if (answered) this.events.answered(this, false, false);
+    this.send();
   }
 
   abandon(q: PendingQuery): void {
-    if (this.busy !== q || !this.client) return;
-    // Ask the server to stop the statement; the connection stays busy until the server answers.
+    const i = this.queue.indexOf(q);
+    if (i >= 0) { this.queue.splice(i, 1); return; }
+    // A statement running alone is cancelled on the server (the connection stays busy until the
+    // server answers); one inside a batch runs on with the batch, its answer dropped.
+    if (this.sent.length !== 1 || this.sent[0] !== q || !this.client) return;
     const client = this.client as pg.Client & { activeQuery?: unknown };
     try {
       const canceller = new pg.Client(clientConfig(this.opts)) as pg.Client & { cancel?(c: pg.Client, q: unknown): void };
@@ -131,8 +225,9 @@ export class PgConn extends SqlConn {
   }
 
   failInflight(reason: string): void {
-    const q = this.busy;
-    this.busy = undefined;
-    q?.finish(new SqlError('reconnect', reason));
+    const qs = [...this.sent, ...this.queue];
+    this.sent = [];
+    this.queue = [];
+    for (const q of qs) q.finish(new SqlError('reconnect', reason));
   }
 }
