@@ -167,6 +167,7 @@ export class PgConn extends SqlConn {
     const text = batch.length > 1 ? parts.join(';\n') : first.sql;
     client.query({ text, rowMode: 'array' }).then((r) => {
       if (this.client !== client) return;
+      this.ended();
       const rs = Array.isArray(r) ? (r as pg.QueryResult[]) : [r];
       if (rs.length !== batch.length) {
         // Not one result per statement (cannot happen with batchable statements): run them alone.
@@ -178,6 +179,7 @@ export class PgConn extends SqlConn {
       this.settled(batch.length);
     }).catch((e: Error & { code?: string }) => {
       if (this.client !== client) return;
+      this.ended();
       const kind = classify(e.code);
       if (batch.length > 1 && kind !== 'reconnect') {
         // The whole transaction was rolled back: each statement again, alone.
@@ -192,9 +194,18 @@ export class PgConn extends SqlConn {
     });
   };
 
-  /** The running message ended (`answered` queries of it were answered): send the next. */
-  private settled(answered: number): void {
+  /**
+   * The running message ended: nothing runs on the server any more. Called before any of its
+   * queries is finished, as finishing one with an error abandons it ({@link PendingQuery.finish}),
+   * and abandoning the statement that runs alone sends a CancelRequest, which would reach the
+   * server while it runs the next message and cancel that instead.
+   */
+  private ended(): void {
     this.sent = [];
+  }
+
+  /** The queries of the ended message were answered (`answered` of them): send the next. */
+  private settled(answered: number): void {
     this.lastReply = Date.now();
     if (this.state === 'dead') return;
     if (answered) this.events.answered(this, false, false);
