@@ -122,7 +122,7 @@ describe('sql on PostgreSQL (own server)', () => {
   for (const batch of [1, 32]) {
     it(`batch = ${batch}: a failing statement fails alone; the ones beside and behind it get their own answers`, async () => {
       const table = `batchcheck${batch}`;
-      await pg.psql(`CREATE TABLE ${table} (id integer PRIMARY KEY)`, 'radius');
+      await pg.psql(`CREATE TABLE ${table} (id integer PRIMARY KEY); CREATE SEQUENCE ${table}_seq`, 'radius');
       const m = await load(postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user,
         `\tquery_timeout = 30\n\tpool {\n\t\tstart = 1\n\t\tmin = 1\n\t\tmax = 1\n\t}\n\tpostgresql {\n\t\tbatch = ${batch}\n\t}`, '', false));
       const sql = sqlOf(m);
@@ -130,6 +130,7 @@ describe('sql on PostgreSQL (own server)', () => {
       const settle = (q: string) => sql.query(q).then((r) => ({ rows: r.rows, affected: r.affected }), (e: SqlError) => ({ kind: e.kind, code: e.code }));
       // Started in one event-loop turn, so they queue on the one connection together.
       const got = await Promise.all([
+        settle(`SELECT nextval('${table}_seq')`),
         settle(`INSERT INTO ${table} VALUES (1)`),
         settle(`INSERT INTO ${table} VALUES (1)`), // unique violation
         settle(`SELECT pg_sleep(0.5), 'after the violation'`),
@@ -140,7 +141,11 @@ describe('sql on PostgreSQL (own server)', () => {
         settle(`INSERT INTO ${table} VALUES (3)`), // unique violation after the UPDATE
         settle(`SELECT count(*) FROM ${table}`),
       ]);
+      // A statement sent again runs again: the sequence (not transactional) counts each run. With
+      // batching, the syntax error fails the first message before anything runs, each unique
+      // violation fails one more, and the others go out again together: the fourth message commits.
       expect(got).toEqual([
+        { rows: [[batch === 1 ? '1' : '3']], affected: 0 },
         { rows: [], affected: 1 },
         { kind: 'alternate', code: '23505' },
         { rows: [['', 'after the violation']], affected: 0 },

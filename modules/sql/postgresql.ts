@@ -67,6 +67,52 @@ function batchable(sql: string): string | undefined {
   return t.includes(';') || UNBATCHABLE.test(t) ? undefined : t;
 }
 
+/** A failed Query message: the server's error, and how many of its statements had completed. */
+type MessageError = Error & { code?: string; position?: string; completed?: number };
+
+/** Sends one simple-protocol Query message, counting the statements that complete. */
+function message(client: pg.Client, text: string): Promise<pg.QueryResult | pg.QueryResult[]> {
+  return new Promise((resolve, reject) => {
+    let completed = 0;
+    const query = new pg.Query({ text, rowMode: 'array' } as pg.QueryConfig, undefined, (err: Error | undefined, r: unknown) => {
+      const e = err as MessageError | undefined;
+      if (e) { e.completed = completed; reject(e); } else resolve(r as pg.QueryResult | pg.QueryResult[]);
+    });
+    // `pg` reports only the error of a message that fails; its CommandComplete count says which
+    // statement raised it.
+    const hooks = query as unknown as { handleCommandComplete(msg: unknown, con: unknown): void };
+    const complete = hooks.handleCommandComplete.bind(query);
+    hooks.handleCommandComplete = (msg, con) => { completed++; complete(msg, con); };
+    client.query(query);
+  });
+}
+
+/**
+ * SQLSTATE classes of errors that belong to the statement that raised them: `22` data exception,
+ * `23` integrity constraint violation, `42` syntax error or access rule violation.
+ */
+const OWN_ERROR = /^(22|23|42)/;
+
+/**
+ * The statement of a failed batch (`parts`, joined with `;\n`) that raised `e`: the one holding
+ * the error's position when it has one (a syntax error fails the whole message before any
+ * statement runs), else the one after those that completed; -1 when it cannot be told.
+ */
+function failedStatement(e: MessageError, parts: readonly string[]): number {
+  const at = Number(e.position);
+  if (at > 0) {
+    // `position` counts characters (code points) from 1 in the whole message.
+    let end = 0;
+    for (let i = 0; i < parts.length; i++) {
+      end += [...parts[i]].length + 2;
+      if (at <= end) return i;
+    }
+    return -1;
+  }
+  const k = e.completed ?? -1;
+  return k >= 0 && k < parts.length ? k : -1;
+}
+
 /** A query result as {@link SqlResult}. */
 function toResult(r: pg.QueryResult): { fields: string[]; rows: (string | null)[][]; affected: number } {
   const fields = r.fields.map((f) => f.name);
@@ -165,7 +211,7 @@ export class PgConn extends SqlConn {
     // until one is free (which then takes up to `batch` of them at once).
     if (this.state === 'active') this.setState('full', 'message running');
     const text = batch.length > 1 ? parts.join(';\n') : first.sql;
-    client.query({ text, rowMode: 'array' }).then((r) => {
+    message(client, text).then((r) => {
       if (this.client !== client) return;
       this.ended();
       const rs = Array.isArray(r) ? (r as pg.QueryResult[]) : [r];
@@ -177,15 +223,25 @@ export class PgConn extends SqlConn {
         for (let i = 0; i < batch.length; i++) batch[i].finish(undefined, toResult(rs[i]));
       }
       this.settled(batch.length);
-    }).catch((e: Error & { code?: string }) => {
+    }, (e: MessageError) => {
       if (this.client !== client) return;
       this.ended();
       const kind = classify(e.code);
       if (batch.length > 1 && kind !== 'reconnect') {
-        // The whole transaction was rolled back: each statement again, alone.
-        for (const q of batch) this.solo.add(q);
-        this.queue.unshift(...batch);
-        this.settled(0);
+        // The whole transaction was rolled back. A statement's own error (its data or its text)
+        // is its answer, as it ran after the statements before it just as it would alone; the
+        // others go out again as a batch. Any other error (a deadlock, a timeout of the message)
+        // may be the batch's doing: each statement runs again alone.
+        const k = OWN_ERROR.test(e.code ?? '') ? failedStatement(e, parts) : -1;
+        if (k >= 0) {
+          this.queue.unshift(...batch.filter((_, i) => i !== k));
+          batch[k].finish(new SqlError(kind, e.message, e.code));
+          this.settled(1);
+        } else {
+          for (const q of batch) this.solo.add(q);
+          this.queue.unshift(...batch);
+          this.settled(0);
+        }
         return;
       }
       for (const q of batch) q.finish(new SqlError(kind, e.message, e.code));
