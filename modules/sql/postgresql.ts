@@ -127,8 +127,9 @@ function toResult(r: pg.QueryResult): { fields: string[]; rows: (string | null)[
  * single statements joined into one simple-protocol Query message, which PostgreSQL runs as one
  * transaction — one write, one round trip and one commit for the lot (group commit). Each query's
  * answer is given after that commit, so an acknowledged write is durable. When a batch fails (one
- * statement's error aborts the transaction, so nothing of it was committed), its statements run
- * again one by one, each getting its own result or error. While a message runs the connection
+ * statement's error aborts the transaction, so nothing of it was committed), the failing statement
+ * gets its error when it is its own and the others go out again as a batch; otherwise each runs
+ * again alone. Every query gets its own result or error, once. While a message runs the connection
  * is `full` (and so is one given a statement that must run alone), so queries spread over the idle
  * connections first.
  */
