@@ -25,7 +25,8 @@
 # Environment [defaults]: ROWS [acct-sqlite acct-pg auth-pg], CYCLES [3], DURATION [10], WARMUP [5] (a new daemon
 # JIT-compiles its hot paths in its first seconds),
 # ACCT_WINDOW [64], INTERIMS [1] (per accounting session), AUTH_WINDOW [64], WORKERS [2] (tsradius), THREADS [4] (FreeRADIUS), POOL_CONNS
-# [4] (SQL connections: FreeRADIUS's pool; per tsradius worker process), POOL [4096] addresses,
+# [4] (SQL connections: FreeRADIUS's pool; per tsradius worker process), PG_BATCH [32] (tsradius
+# postgresql { batch }: 1 sends one statement at a time, as before), POOL [4096] addresses,
 # OUTROOT [/tmp/radbench-sql], DIR [/tmp/tsr-sqlbench], PORT [18232] (tsradius auth, +1 acct; FreeRADIUS
 # PORT+10/+11). Needs the tsc build, Debian freeradius-postgresql and postgresql (scripts/setup.sh).
 set -euo pipefail
@@ -43,6 +44,7 @@ AUTH_WINDOW=${AUTH_WINDOW:-64}
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-4}
 POOL_CONNS=${POOL_CONNS:-4}
+PG_BATCH=${PG_BATCH:-32}
 POOL=${POOL:-4096}
 OUTROOT=${OUTROOT:-/tmp/radbench-sql}
 DIR=${DIR:-/tmp/tsr-sqlbench}
@@ -211,6 +213,9 @@ ts_modules() { # row -> the text of modules { }
 				start = $POOL_CONNS
 				min = $POOL_CONNS
 				max = $POOL_CONNS
+			}
+			postgresql {
+				batch = $PG_BATCH
 			}
 			\$INCLUDE $SQLCONF/main/postgresql/queries.conf
 		}

@@ -37,6 +37,7 @@ const Sqlite = conf.section({
 /** `postgresql { }` driver settings. */
 const Postgresql = conf.section({
   send_application_name: conf.boolean({ default: true, doc: 'Report `tsradius - sql <instance>` as application_name.' }),
+  batch: conf.integer({ default: 32, min: 1, doc: 'Most queued statements sent together on one connection, in one round trip and one transaction (group commit); `1` sends one statement at a time.' }),
 }, { allowUnknown: true });
 
 /** `sql [instance] { … }` */

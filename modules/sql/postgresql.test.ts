@@ -19,6 +19,8 @@ import { freePorts } from '../../test/interop/freeradius';
 import { startPostgres, type PgServer } from '../../test/support/postgres';
 import { postgresModuleConf, SQL_CONFIG_DIR } from './testing';
 import sqlModule from './index';
+import type { Sql } from './sql';
+import type { SqlError } from './driver';
 
 const dict = loadDefaultDictionary();
 let pg: PgServer;
@@ -37,6 +39,10 @@ async function load(body: string): Promise<ModuleSet> {
   const mods = await loadModules({ section: findSection(tree, 'modules'), root, registry: [sqlModule] });
   open.push(mods);
   return mods;
+}
+
+function sqlOf(m: ModuleSet): Sql {
+  return m.get('sql')!.instance as Sql;
 }
 
 function req(text: string, code = 1): Request {
@@ -88,6 +94,72 @@ describe('sql on PostgreSQL (own server)', () => {
     expect(await run(m, 'sql', req('User-Name = "pgbob", User-Password = "x"'), { name1: 'send', name2: 'Access-Reject' })).toBe('ok');
     expect((await pg.psql("SELECT username, pass, reply FROM radpostauth", 'radius')).trim()).toBe('pgbob||Access-Reject');
   }, 60_000);
+
+  it('queries queued on one connection go out in batches (fewer commits); a failing statement fails alone', async () => {
+    const m = await load(postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user, '\tquery_timeout = 30\n\tpool {\n\t\tstart = 1\n\t\tmin = 1\n\t\tmax = 1\n\t}'));
+    // (query_timeout covers the wait behind the others: 60 commits one by one on a loaded machine can pass the default 5 s.)
+    const commits = async () => Number((await pg.psql("SELECT xact_commit FROM pg_stat_database WHERE datname = 'radius'", 'radius')).trim());
+    const sec = { name1: 'accounting', name2: 'Start' };
+    const start = (id: string, t: number) => run(m, 'sql', req(`User-Name = "b", Acct-Session-Id = "${id}", NAS-IP-Address = 10.9.1.1, Acct-Status-Type = Start, Event-Timestamp = ${t}`, 4), sec);
+    // Warm the connection, then 60 Starts at once, one of them a repeat of an earlier session (a
+    // unique violation inside its batch: the batch is rolled back and run again one by one, the
+    // repeat taking the Start's fallback UPDATE).
+    expect(await start('B0', 1700000000)).toBe('ok');
+    const before = await commits();
+    const rcs = await Promise.all([...Array.from({ length: 59 }, (_, i) => start(`B${i + 1}`, 1700000000)), start('B0', 1700000500)]);
+    expect(rcs.filter((rc) => rc !== "ok")).toEqual([]);
+    const after = await commits();
+    expect((await pg.psql("SELECT count(*), count(DISTINCT acctsessionid) FROM radacct WHERE nasipaddress = '10.9.1.1'", 'radius')).trim()).toBe('60|60');
+    expect((await pg.psql("SELECT extract(epoch FROM acctstarttime)::bigint FROM radacct WHERE acctsessionid = 'B0'", 'radius')).trim()).toBe('1700000500');
+    // 60 writes and the fallback in far fewer transactions (the psql of `commits` counts one or two).
+    expect(after - before).toBeLessThan(40);
+  }, 60_000);
+
+  // Every statement of a batch settles once with its own answer, whatever the others do. The slow
+  // statement behind a failing one used to be cancelled on the server: the failing statement's
+  // error took it off the connection while the connection still counted it as running, so the
+  // driver sent a CancelRequest that reached the server during the next statement.
+  for (const batch of [1, 32]) {
+    it(`batch = ${batch}: a failing statement fails alone; the ones beside and behind it get their own answers`, async () => {
+      const table = `batchcheck${batch}`;
+      await pg.psql(`CREATE TABLE ${table} (id integer PRIMARY KEY); CREATE SEQUENCE ${table}_seq`, 'radius');
+      const m = await load(postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user,
+        `\tquery_timeout = 30\n\tpool {\n\t\tstart = 1\n\t\tmin = 1\n\t\tmax = 1\n\t}\n\tpostgresql {\n\t\tbatch = ${batch}\n\t}`, '', false));
+      const sql = sqlOf(m);
+      await sql.query('SELECT 1'); // the one connection is up
+      const settle = (q: string) => sql.query(q).then((r) => ({ rows: r.rows, affected: r.affected }), (e: SqlError) => ({ kind: e.kind, code: e.code }));
+      // Started in one event-loop turn, so they queue on the one connection together.
+      const got = await Promise.all([
+        settle(`SELECT nextval('${table}_seq')`),
+        settle(`INSERT INTO ${table} VALUES (1)`),
+        settle(`INSERT INTO ${table} VALUES (1)`), // unique violation
+        settle(`SELECT pg_sleep(0.5), 'after the violation'`),
+        settle(`INSERT INTO ${table} VALUES (2)`),
+        settle('SELEC broken'), // syntax error
+        settle(`SELECT pg_sleep(0.5), 'after the syntax error'`),
+        settle(`UPDATE ${table} SET id = 3 WHERE id = 2`),
+        settle(`INSERT INTO ${table} VALUES (3)`), // unique violation after the UPDATE
+        settle(`SELECT count(*) FROM ${table}`),
+      ]);
+      // A statement sent again runs again: the sequence (not transactional) counts each run. With
+      // batching, the syntax error fails the first message before anything runs, each unique
+      // violation fails one more, and the others go out again together: the fourth message commits.
+      expect(got).toEqual([
+        { rows: [[batch === 1 ? '1' : '3']], affected: 0 },
+        { rows: [], affected: 1 },
+        { kind: 'alternate', code: '23505' },
+        { rows: [['', 'after the violation']], affected: 0 },
+        { rows: [], affected: 1 },
+        { kind: 'error', code: '42601' },
+        { rows: [['', 'after the syntax error']], affected: 0 },
+        { rows: [], affected: 1 },
+        { kind: 'alternate', code: '23505' },
+        { rows: [['2']], affected: 0 },
+      ]);
+      // Each successful write committed exactly once.
+      expect((await pg.psql(`SELECT string_agg(id::text, ',' ORDER BY id) FROM ${table}`, 'radius')).trim()).toBe('1,3');
+    }, 60_000);
+  }
 
   it('fails over to the next server, and fails fast when no server is alive', async () => {
     const [dead1, dead2] = await freePorts(2);

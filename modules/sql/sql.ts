@@ -206,12 +206,12 @@ export class Sql {
         }]
       : (c.server.length ? c.server : ['']).map(hostPort).map(({ host, port }) => ({
           label: `${host || 'localhost'}:${port || c.port || 5432}`,
-          perConnectionMax: 1,
+          perConnectionMax: c.postgresql.batch,
           create: () => new PgConn({
             host, port: port || c.port, user: c.login, password: c.password, database: c.radius_db,
             connectTimeout, statementTimeout: queryTimeout, openQuery: c.open_query,
             applicationName: c.postgresql.send_application_name ? `tsradius - sql ${this.name}` : '',
-          }) as SqlConn,
+          }, c.postgresql.batch) as SqlConn,
         }));
     if (this.driver === 'sqlite') fs.mkdirSync(path.dirname(path.resolve(c.sqlite.filename!)), { recursive: true });
     this.pool = new SqlPool(this.trunks, targets, {
