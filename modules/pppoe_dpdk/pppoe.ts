@@ -26,7 +26,7 @@ export interface FramePort {
   readonly mac: Uint8Array;
   recv(buffer: Uint8Array, slotSize: number, lengths: Uint32Array, max: number): number;
   send(buffer: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
-  wait(ms: number): boolean;
+  wait(ms: number, wakeFd?: number): boolean;
 }
 
 export const ETH_DISCOVERY = 0x8863;
@@ -284,9 +284,9 @@ export class PppoeEngine implements LcoreApp {
     this.txCount = 0;
   }
 
-  /** Idle back-off: sleeps up to `ms` or until a frame arrives. */
-  wait(ms: number): void {
-    this.port.wait(ms);
+  /** Idle back-off: sleeps up to `ms` or until a frame arrives (or `wakeFd` is written). */
+  wait(ms: number, wakeFd?: number): void {
+    this.port.wait(ms, wakeFd);
   }
 
   /** The next moment a timer is due. */
