@@ -185,7 +185,7 @@ app pppoe_dpdk bench {
       // the lcores are the busiest threads after main (worker threads are all named "node"); the rest: V8 and libuv
       const delta = Object.entries(cpuAfter).map(([k, v]) => [k, v - (cpuBefore[k] ?? 0)] as const);
       const others = delta.filter(([k]) => k !== 'main').sort((a, b) => b[1] - a[1]);
-      const r1 = (x: number): number => Math.round(x * 10) / 10;
+      const r1 = (x: number): number => Math.round(x * 100) / 100;
       const cpu: Record<string, number> = { main: r1(delta.find(([k]) => k === 'main')?.[1] ?? 0) };
       others.slice(0, LCORES).forEach(([, v], i) => { cpu[`lcore${i}`] = r1(v); });
       cpu.other = r1(others.slice(LCORES).reduce((a, [, v]) => a + v, 0));
