@@ -214,6 +214,18 @@ interface LcoreHandle {
   markExited: () => void;
 }
 
+/**
+ * A wire lcore's wake-up eventfd, or undefined when the addon cannot load: the worker then fails to open its wire
+ * with the reason, which is logged like any worker death (as before the eventfd existed).
+ */
+function wakeBell(): { fd: number } | undefined {
+  try {
+    return { fd: wakeFd() };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Path of the compiled worker entry beside this file. */
 export const LCORE_WORKER_FILE = path.join(__dirname, 'lcore-worker.js');
 
@@ -385,7 +397,7 @@ export class ControlPlane {
     l.req = SpscRing.create(ringSize, RECORD_SIZE);
     // A wire lcore sleeps in poll(2) on its socket, not on the doorbell word: an eventfd ends that sleep when
     // answers are published. Ours to close, once this worker has exited (`fd = -1` first: no write after that).
-    const bell = this.options.wire ? { fd: wakeFd() } : undefined;
+    const bell = this.options.wire ? wakeBell() : undefined;
     l.resp = SpscRing.create(ringSize, RECORD_SIZE).setDoorbell(l.block.i32, W_BELL, bell && (() => { if (bell.fd >= 0) wake(bell.fd); }));
     l.block.resetForStart();
     let markExited!: () => void;
