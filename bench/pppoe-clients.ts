@@ -88,7 +88,7 @@ export function generator(p: GenParams, port: ClientPort, progress: (m: Progress
   };
   const tag = (q: number, t: number, src: Uint8Array, off: number, len: number): number => {
     tx[q] = t >> 8; tx[q + 1] = t & 255; tx[q + 2] = len >> 8; tx[q + 3] = len & 255;
-    tx.set(src.subarray(off, off + len), q + 4);
+    for (let i = 0; i < len; i++) tx[q + 4 + i] = src[off + i]!; // byte loop: no view per tag
     return q + 4 + len;
   };
   const hu = new Uint8Array(4);
@@ -105,29 +105,34 @@ export function generator(p: GenParams, port: ClientPort, progress: (m: Progress
   const ppp = (c: number, proto: number, code: number, id: number, data: Uint8Array, off: number, len: number): void => {
     const f = start(c, acMac, 0x8864, 0, sidOf[c]);
     tx[f] = proto >> 8; tx[f + 1] = proto & 255; tx[f + 2] = code; tx[f + 3] = id; tx[f + 4] = (len + 4) >> 8; tx[f + 5] = (len + 4) & 255;
-    if (len) tx.set(data.subarray(off, off + len), f + 6);
+    for (let i = 0; i < len; i++) tx[f + 6 + i] = data[off + i]!;
     end(f, len + 6);
   };
   const scratch = new Uint8Array(64);
   const lcpReq = (c: number): void => {
-    scratch.set([1, 4, 5, 0xd4, 5, 6, 0x10, (c >>> 16) & 255, (c >>> 8) & 255, c & 255]);
+    scratch[0] = 1; scratch[1] = 4; scratch[2] = 5; scratch[3] = 0xd4; // MRU 1492
+    scratch[4] = 5; scratch[5] = 6; scratch[6] = 0x10; scratch[7] = (c >>> 16) & 255; scratch[8] = (c >>> 8) & 255; scratch[9] = c & 255; // magic
     ppp(c, 0xc021, 1, 1, scratch, 0, 10);
   };
   const ipcpReq = (c: number, id: number): void => {
     const ip = ipOf[c];
     ipcpId[c] = id;
-    scratch.set([3, 6, ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255]);
+    scratch[0] = 3; scratch[1] = 6; scratch[2] = ip >>> 24; scratch[3] = (ip >>> 16) & 255; scratch[4] = (ip >>> 8) & 255; scratch[5] = ip & 255;
     ppp(c, 0x8021, 1, id, scratch, 0, 6);
   };
-  const user = (c: number): Uint8Array => Buffer.from(`user${c}`);
   const pw = Buffer.from('secret');
+  /** PAP request: User-Name `user<c>` (decimal written in place) and the password. */
   const pap = (c: number): void => {
-    const u = user(c);
-    scratch[0] = u.length;
-    scratch.set(u, 1);
-    scratch[1 + u.length] = pw.length;
-    scratch.set(pw, 2 + u.length);
-    ppp(c, 0xc023, 1, 1, scratch, 0, 2 + u.length + pw.length);
+    scratch[1] = 0x75; scratch[2] = 0x73; scratch[3] = 0x65; scratch[4] = 0x72; // "user"
+    let e = 5;
+    for (let d = c >= 10 ? Math.floor(Math.log10(c)) : 0, v = c; d >= 0; d--, e++) {
+      scratch[5 + d] = 0x30 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+    scratch[0] = e - 1;
+    scratch[e] = pw.length;
+    for (let i = 0; i < pw.length; i++) scratch[e + 1 + i] = pw[i]!;
+    ppp(c, 0xc023, 1, 1, scratch, 0, e + 1 + pw.length);
   };
   /** A client that heard nothing for 1 s sends its last step again, as real clients do (frames can be lost). */
   let retransmits = 0;
