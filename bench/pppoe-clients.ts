@@ -11,8 +11,24 @@
  * silence and fails after 10 s. All state is typed arrays (about 40 bytes per client).
  */
 
-export interface GenParams { ifname: string; count: number; rate: number; outstanding: number; hold: boolean; deadlineMs: number }
-export interface GenResult { done: number; failed: number; firstMs: number; lastMs: number; setupMs: { p50: number; p99: number; p999: number; max: number }; cpuMs: number; rssMB: number }
+export interface GenParams {
+  ifname: string; count: number; rate: number; outstanding: number; hold: boolean; deadlineMs: number;
+  /** Seconds from the first PADI: setups started earlier are left out of `steadyMs` (0 = none left out). */
+  warmupS?: number;
+}
+export interface Percentiles { n: number; p50: number; p99: number; p999: number; max: number }
+export interface GenResult {
+  done: number; failed: number; firstMs: number; lastMs: number;
+  /** Steps sent again after 1 s of silence (a frame or its answer lost or late). */
+  retransmits: number;
+  /** Every setup of the run. */
+  setupMs: Percentiles;
+  /** The setups started after `warmupS` (the start-up tail left out); undefined without `warmupS`. */
+  steadyMs?: Percentiles;
+  /** Per second of the run (by the setup's first PADI): setups started in that second and their p99 (ms). */
+  perSecond: Array<{ n: number; p99: number }>;
+  cpuMs: number; rssMB: number;
+}
 export interface Gen { result: GenResult; release(ratePerS: number): number }
 export interface Progress { started: number; done: number; failed: number }
 /** The client side's port: the AF_PACKET addon, or an in-memory queue. */
@@ -41,6 +57,7 @@ export function generator(p: GenParams, port: ClientPort, progress: (m: Progress
   const sidOf = new Uint16Array(n);
   const ipOf = new Uint32Array(n);
   const setup = new Float64Array(n);
+  const startOf = new Float64Array(n); // first PADI of the i-th finished setup, ms from the first PADI of the run
   const acMac = new Uint8Array(6);
   let started = 0;
   let done = 0;
@@ -71,7 +88,7 @@ export function generator(p: GenParams, port: ClientPort, progress: (m: Progress
   };
   const tag = (q: number, t: number, src: Uint8Array, off: number, len: number): number => {
     tx[q] = t >> 8; tx[q + 1] = t & 255; tx[q + 2] = len >> 8; tx[q + 3] = len & 255;
-    tx.set(src.subarray(off, off + len), q + 4);
+    for (let i = 0; i < len; i++) tx[q + 4 + i] = src[off + i]!; // byte loop: no view per tag
     return q + 4 + len;
   };
   const hu = new Uint8Array(4);
@@ -88,33 +105,40 @@ export function generator(p: GenParams, port: ClientPort, progress: (m: Progress
   const ppp = (c: number, proto: number, code: number, id: number, data: Uint8Array, off: number, len: number): void => {
     const f = start(c, acMac, 0x8864, 0, sidOf[c]);
     tx[f] = proto >> 8; tx[f + 1] = proto & 255; tx[f + 2] = code; tx[f + 3] = id; tx[f + 4] = (len + 4) >> 8; tx[f + 5] = (len + 4) & 255;
-    if (len) tx.set(data.subarray(off, off + len), f + 6);
+    for (let i = 0; i < len; i++) tx[f + 6 + i] = data[off + i]!;
     end(f, len + 6);
   };
   const scratch = new Uint8Array(64);
   const lcpReq = (c: number): void => {
-    scratch.set([1, 4, 5, 0xd4, 5, 6, 0x10, (c >>> 16) & 255, (c >>> 8) & 255, c & 255]);
+    scratch[0] = 1; scratch[1] = 4; scratch[2] = 5; scratch[3] = 0xd4; // MRU 1492
+    scratch[4] = 5; scratch[5] = 6; scratch[6] = 0x10; scratch[7] = (c >>> 16) & 255; scratch[8] = (c >>> 8) & 255; scratch[9] = c & 255; // magic
     ppp(c, 0xc021, 1, 1, scratch, 0, 10);
   };
   const ipcpReq = (c: number, id: number): void => {
     const ip = ipOf[c];
     ipcpId[c] = id;
-    scratch.set([3, 6, ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255]);
+    scratch[0] = 3; scratch[1] = 6; scratch[2] = ip >>> 24; scratch[3] = (ip >>> 16) & 255; scratch[4] = (ip >>> 8) & 255; scratch[5] = ip & 255;
     ppp(c, 0x8021, 1, id, scratch, 0, 6);
   };
-  const user = (c: number): Uint8Array => Buffer.from(`user${c}`);
   const pw = Buffer.from('secret');
+  /** PAP request: User-Name `user<c>` (decimal written in place) and the password. */
   const pap = (c: number): void => {
-    const u = user(c);
-    scratch[0] = u.length;
-    scratch.set(u, 1);
-    scratch[1 + u.length] = pw.length;
-    scratch.set(pw, 2 + u.length);
-    ppp(c, 0xc023, 1, 1, scratch, 0, 2 + u.length + pw.length);
+    scratch[1] = 0x75; scratch[2] = 0x73; scratch[3] = 0x65; scratch[4] = 0x72; // "user"
+    let e = 5;
+    for (let d = c >= 10 ? Math.floor(Math.log10(c)) : 0, v = c; d >= 0; d--, e++) {
+      scratch[5 + d] = 0x30 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+    scratch[0] = e - 1;
+    scratch[e] = pw.length;
+    for (let i = 0; i < pw.length; i++) scratch[e + 1 + i] = pw[i]!;
+    ppp(c, 0xc023, 1, 1, scratch, 0, e + 1 + pw.length);
   };
   /** A client that heard nothing for 1 s sends its last step again, as real clients do (frames can be lost). */
+  let retransmits = 0;
   const retransmit = (c: number): void => {
     const st = state[c];
+    retransmits++;
     if (st === 1 || st === 2) padi(c);
     else if (st === 3 && !(flags[c] & 1)) lcpReq(c);
     else if (st === 4) pap(c);
@@ -129,6 +153,7 @@ export function generator(p: GenParams, port: ClientPort, progress: (m: Progress
   };
   const up = (c: number, now: number): void => {
     state[c] = 6;
+    startOf[done] = t0[c] - firstMs;
     setup[done++] = now - t0[c];
     lastMs = now;
     if (!p.hold) {
@@ -240,11 +265,29 @@ export function generator(p: GenParams, port: ClientPort, progress: (m: Progress
     else if (got === 0) port.wait(1);
   }
   flush();
-  const sorted = setup.subarray(0, done).sort();
-  const q = (x: number): number => (done ? Math.round(sorted[Math.min(done - 1, Math.floor(x * done))]! * 100) / 100 : NaN);
   const cpu = process.cpuUsage();
-  const result: GenResult = { done, failed, firstMs, lastMs, setupMs: { p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1) },
-    cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMB: Math.round(process.memoryUsage().rss / 1048576) };
+  // per second of the run: setups bucketed by the second of their first PADI (counting sort, one pass each way)
+  const sec = (i: number): number => Math.floor(startOf[i]! / 1000);
+  let secs = 0;
+  for (let i = 0; i < done; i++) secs = Math.max(secs, sec(i) + 1);
+  const at = new Uint32Array(secs + 1);
+  for (let i = 0; i < done; i++) at[sec(i) + 1]++;
+  for (let s = 0; s < secs; s++) at[s + 1] += at[s];
+  const bySecond = new Float64Array(done);
+  const fill = at.slice(0, secs);
+  for (let i = 0; i < done; i++) bySecond[fill[sec(i)]++] = setup[i]!;
+  const perSecond: Array<{ n: number; p99: number }> = [];
+  for (let s = 0; s < secs; s++) {
+    const x = percentiles(bySecond.subarray(at[s], at[s + 1]));
+    perSecond.push({ n: x.n, p99: x.p99 });
+  }
+  const warm = (p.warmupS ?? 0) * 1000;
+  const result: GenResult = {
+    done, failed, firstMs, lastMs, retransmits, setupMs: percentiles(setup.subarray(0, done)),
+    steadyMs: warm > 0 ? percentiles(setup.subarray(0, done).filter((_, i) => startOf[i] >= warm)) : undefined,
+    perSecond,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMB: Math.round(process.memoryUsage().rss / 1048576),
+  };
   /** PADT for every held session at `ratePerS`; returns how many. */
   const release = (ratePerS: number): number => {
     const t0r = performance.now();
@@ -267,3 +310,11 @@ export function generator(p: GenParams, port: ClientPort, progress: (m: Progress
   return { result, release };
 }
 
+
+/** p50/p99/p99.9/max (ms, 2 decimals) of `xs`, which it sorts in place. */
+function percentiles(xs: Float64Array): Percentiles {
+  const k = xs.length;
+  xs.sort();
+  const q = (x: number): number => (k ? Math.round(xs[Math.min(k - 1, Math.floor(x * k))]! * 100) / 100 : NaN);
+  return { n: k, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1) };
+}

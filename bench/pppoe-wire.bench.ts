@@ -2,13 +2,14 @@
  * Full PPPoE session setups on a veth against the daemon (issue 17 §6):
  *
  *   npm run build && sudo node dist/bench/pppoe-wire.bench.js [--count 20000] [--rate 2000] [--outstanding 2000]
- *        [--hold] [--rounds 1] [--release-rate 50000] [--lcores 1] [--json]
+ *        [--hold] [--rounds 1] [--release-rate 50000] [--lcores 1] [--warmup 5] [--json]
  *
  * Root (namespace, veth, AF_PACKET). The bench makes a namespace and a veth pair, starts an in-process `Server`
  * with a `files` + `pap` site (local policy: one DEFAULT entry) and `app pppoe_dpdk` on its end, and runs the
  * synthetic clients (`pppoe-clients.ts`) in a separate Node process inside the namespace, with our AF_PACKET addon
  * on the other end. Reported per round: setups per second (first PADI → last setup), p50/p99/p99.9/max of the
- * setup time, failures, the concentrator process's RSS (all its threads) before and with the sessions held, the
+ * setup time over the whole run and, separately, over the setups started after `--warmup` seconds (0 = not
+ * reported; both are printed, so a quoted figure says which), the p99 of each second of the run, failures, the concentrator process's RSS (all its threads) before and with the sessions held, the
  * generator's RSS, CPU seconds per thread (control plane, lcores, the rest, the generator) and the load average.
  * With `--hold` the sessions stay up; with `--rounds M` as well, each round ends with every client sending PADT
  * (`--release-rate` per second) and the RSS after the release is reported (the soak). A progress bar goes to stderr.
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
   const { pppoeDpdkApp } = require('../modules/pppoe_dpdk/app') as typeof import('../modules/pppoe_dpdk/app');
   const { BUILTIN_MODULES } = require('../modules/index') as typeof import('../modules/index');
   const ROUNDS = Number(arg('rounds', '1'));
+  const WARMUP = Number(arg('warmup', '5'));
   const RELEASE_RATE = Number(arg('release-rate', '50000'));
   const tag = `${process.pid % 100000}`;
   const acIf = `tbga${tag}`;
@@ -144,7 +146,7 @@ app pppoe_dpdk bench {
     const cpuBefore = threadCpu();
     const rounds: Array<Record<string, unknown>> = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const params: GenParams = { ifname: cliIf, count: COUNT, rate: RATE, outstanding: OUTSTANDING, hold: HOLD, deadlineMs: 60_000 + (COUNT / Math.min(RATE, 500)) * 1000 }; // no faster than 500/s assumed
+      const params: GenParams = { ifname: cliIf, count: COUNT, rate: RATE, outstanding: OUTSTANDING, hold: HOLD, warmupS: WARMUP, deadlineMs: 60_000 + (COUNT / Math.min(RATE, 500)) * 1000 }; // no faster than 500/s assumed
       const gen = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, __filename, '--gen', JSON.stringify(params)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const exited = new Promise<void>((r) => gen.on('exit', () => r()));
       const result = await new Promise<GenResult>((resolve, reject) => {
@@ -183,13 +185,13 @@ app pppoe_dpdk bench {
       // the lcores are the busiest threads after main (worker threads are all named "node"); the rest: V8 and libuv
       const delta = Object.entries(cpuAfter).map(([k, v]) => [k, v - (cpuBefore[k] ?? 0)] as const);
       const others = delta.filter(([k]) => k !== 'main').sort((a, b) => b[1] - a[1]);
-      const r1 = (x: number): number => Math.round(x * 10) / 10;
+      const r1 = (x: number): number => Math.round(x * 100) / 100;
       const cpu: Record<string, number> = { main: r1(delta.find(([k]) => k === 'main')?.[1] ?? 0) };
       others.slice(0, LCORES).forEach(([, v], i) => { cpu[`lcore${i}`] = r1(v); });
       cpu.other = r1(others.slice(LCORES).reduce((a, [, v]) => a + v, 0));
       const summary = {
-        round, count: COUNT, rate: RATE, outstanding: OUTSTANDING, lcores: LCORES, hold: HOLD, up: result.done, failed: result.failed,
-        setupsPerSecond: Math.round(result.done / secs), setupMs: result.setupMs, held, released,
+        round, count: COUNT, rate: RATE, outstanding: OUTSTANDING, lcores: LCORES, hold: HOLD, up: result.done, failed: result.failed, retransmits: result.retransmits,
+        setupsPerSecond: Math.round(result.done / secs), setupMs: result.setupMs, steadyMs: result.steadyMs, warmupS: WARMUP, perSecond: result.perSecond, held, released,
         cpuSeconds: { ...cpu, generator: Math.round(result.cpuMs / 100) / 10 }, generatorRssMB: result.rssMB, seconds: Math.round(secs * 10) / 10,
         concentrator: Object.fromEntries(['wire_padi', 'wire_pads', 'wire_ipcp_up', 'wire_discovery_limited', 'wire_auth_failed', 'ring_full_drops', 'pending_full_drops',
           'mac_cap_drops', 'stalled_drops', 'timeout', 'wire_tx_drops', 'wire_rx_errors', 'wire_ac_system_errors'].map((k) => [k, health?.total[k]])),
@@ -198,10 +200,15 @@ app pppoe_dpdk bench {
       Object.assign(cpuBefore, cpuAfter);
       rounds.push(summary);
       if (!JSON_OUT) {
-        console.log(`${ROUNDS > 1 ? `round ${round}: ` : ''}${summary.up} up, ${summary.failed} failed, ${summary.setupsPerSecond} setups/s; setup ms p50 ${summary.setupMs.p50} p99 ${summary.setupMs.p99} `
+        console.log(`${ROUNDS > 1 ? `round ${round}: ` : ''}${summary.up} up, ${summary.failed} failed, ${summary.retransmits} retransmissions, ${summary.setupsPerSecond} setups/s; setup ms p50 ${summary.setupMs.p50} p99 ${summary.setupMs.p99} `
           + `p99.9 ${summary.setupMs.p999} max ${summary.setupMs.max}; sessions held ${held.sessionsActive}; concentrator RSS ${rssBefore} → ${held.rssMB} MB`
           + `${released ? ` → ${released.rssMB} MB after releasing (${released.sessionsActive} left)` : ''}; generator RSS ${result.rssMB} MB `
           + `(rate ${RATE}/s, outstanding ${OUTSTANDING}, lcores ${LCORES}, load ${summary.loadavg.join(' ')})`);
+        const st = summary.steadyMs;
+        if (st) console.log(`  after ${WARMUP} s warm-up (setups started later: ${st.n}): p50 ${st.p50} p99 ${st.p99} p99.9 ${st.p999} max ${st.max}`);
+        console.log(`  p99 per second of the run (setups started in it): ${summary.perSecond.map((x) => `${x.p99}(${x.n})`).join(' ')}`);
+        const us = (s: number): number => Math.round((s * 1e6) / Math.max(1, summary.up));
+        console.log(`  CPU µs per setup: ${Object.entries(summary.cpuSeconds).map(([k, v]) => `${k} ${us(v)}`).join(', ')}`);
         console.log(`  CPU s: ${Object.entries(summary.cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         console.log(`  concentrator: ${Object.entries(summary.concentrator).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       }

@@ -20,6 +20,7 @@ import type { Logger } from '../../core';
 import { RateLimitedLog } from '../../core';
 import { HISTOGRAM_LENGTH, mergeInto, summarize, type LatencySummary } from './histogram';
 import type { LcoreWorkerData } from './lcore-worker';
+import { closeWakeFd, wake, wakeFd } from './native/index';
 import { resolveOptions, type PppoeDpdkOptions } from './options';
 import { decodeRequest, decodeResponse, Kind, RECORD_SIZE, REQ, Result, writeBareResponse, writeResponse, type AuthRequestView, type AuthResult } from './records';
 import { RING_HEADER, SpscRing } from './ring';
@@ -213,6 +214,18 @@ interface LcoreHandle {
   markExited: () => void;
 }
 
+/**
+ * A wire lcore's wake-up eventfd, or undefined when the addon cannot load: the worker then fails to open its wire
+ * with the reason, which is logged like any worker death (as before the eventfd existed).
+ */
+function wakeBell(): { fd: number } | undefined {
+  try {
+    return { fd: wakeFd() };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Path of the compiled worker entry beside this file. */
 export const LCORE_WORKER_FILE = path.join(__dirname, 'lcore-worker.js');
 
@@ -382,19 +395,28 @@ export class ControlPlane {
     l.uncommitted = 0;
     const ringSize = this.options.ringSize;
     l.req = SpscRing.create(ringSize, RECORD_SIZE);
-    l.resp = SpscRing.create(ringSize, RECORD_SIZE).setDoorbell(l.block.i32, W_BELL);
+    // A wire lcore sleeps in poll(2) on its socket, not on the doorbell word: an eventfd ends that sleep when
+    // answers are published. Ours to close, once this worker has exited (`fd = -1` first: no write after that).
+    const bell = this.options.wire ? wakeBell() : undefined;
+    l.resp = SpscRing.create(ringSize, RECORD_SIZE).setDoorbell(l.block.i32, W_BELL, bell && (() => { if (bell.fd >= 0) wake(bell.fd); }));
     l.block.resetForStart();
     let markExited!: () => void;
     l.exited = new Promise<void>((r) => (markExited = r));
     l.markExited = markExited;
     const w = this.spawn({
       lcoreWorker: true, id: l.id, options: this.options, block: l.block.sab, cpBlock: this.cpSab,
-      requestRing: l.req.sab, responseRing: l.resp.sab,
+      requestRing: l.req.sab, responseRing: l.resp.sab, wakeFd: bell?.fd,
     });
     l.worker = w;
     const gen = l.gen;
     w.on('error', (e) => this.warn(`lcore${l.id}`, `lcore ${l.id} failed: ${e instanceof Error ? e.message : String(e)}`));
-    w.on('exit', (code) => this.exited(l, gen, code));
+    w.on('exit', (code) => {
+      if (bell) {
+        closeWakeFd(bell.fd);
+        bell.fd = -1;
+      }
+      this.exited(l, gen, code);
+    });
   }
 
   private exited(l: LcoreHandle, gen: number, code: number): void {

@@ -14,6 +14,9 @@ import { SpscRing } from './ring';
 import { LcoreBlock, M_ACK, M_ARGS, M_OP, M_RESULT, M_SEQ, M_SID, MailOp, MailResult, now, W_BELL } from './shared';
 import { TermCause } from './records';
 
+/** Empty polls before a wire lcore sleeps (`spinPolls` if lower). */
+const WIRE_SPIN = 4;
+
 /** What the control plane passes to a new lcore worker. */
 export interface LcoreWorkerData {
   readonly id: number;
@@ -22,6 +25,8 @@ export interface LcoreWorkerData {
   readonly cpBlock: SharedArrayBuffer;
   readonly requestRing: SharedArrayBuffer;
   readonly responseRing: SharedArrayBuffer;
+  /** Wire only: the control plane's eventfd that ends the lcore's poll(2) when answers are published. */
+  readonly wakeFd?: number;
 }
 
 /** Runs an lcore's loop to completion (returns once it has drained). */
@@ -79,12 +84,17 @@ export function runLcore(data: LcoreWorkerData): void {
       sleep = 0.05;
       continue;
     }
-    if (++idle < opts.spinPolls) continue;
+    // on the wire an empty poll is a recvmmsg system call, so spin little there: the sleep below wakes on a frame
+    // (poll(2)) or on a published answer (the eventfd) at once
+    if (++idle < (eng ? Math.min(opts.spinPolls, WIRE_SPIN) : opts.spinPolls)) continue;
     const ms = Math.min(sleep, opts.maxIdleMs, lc.nextDue(t) - t, eng ? eng.nextDue() - t : Infinity);
     if (ms <= 0) continue;
     if (eng) {
-      // frames wake the lcore through poll(2); ring answers are picked up within `ms` (≤ maxIdleMs)
-      if (!lc.hasIncoming()) eng.wait(ms);
+      // frames and published answers (the control plane writes `wakeFd` when it sees the doorbell set) wake the
+      // lcore; commands and the mailbox are picked up within `ms` (≤ maxIdleMs)
+      Atomics.store(bell, W_BELL, 1);
+      if (!lc.hasIncoming()) eng.wait(ms, data.wakeFd);
+      Atomics.store(bell, W_BELL, 0);
       lc.noteSleep(now() - t);
       if (sleep < opts.maxIdleMs) sleep *= 2;
       continue;

@@ -15,7 +15,7 @@
  * slot), so a tick costs the slots that are due, not the table size. Discovery allocates a little (the cookie's
  * HMAC); the session path does not.
  */
-import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomFillSync } from 'node:crypto';
 import type { Lcore, LcoreApp } from './lcore';
 import type { WireOptions } from './options';
 import { AcctStatus, REQ, RESP, Result, TermCause } from './records';
@@ -26,7 +26,7 @@ export interface FramePort {
   readonly mac: Uint8Array;
   recv(buffer: Uint8Array, slotSize: number, lengths: Uint32Array, max: number): number;
   send(buffer: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
-  wait(ms: number): boolean;
+  wait(ms: number, wakeFd?: number): boolean;
 }
 
 export const ETH_DISCOVERY = 0x8863;
@@ -131,8 +131,11 @@ export class PppoeEngine implements LcoreApp {
   // scratch
   private readonly acName: Uint8Array;
   private readonly serviceNames: Uint8Array[];
-  private readonly secret: Buffer;
-  private readonly cookieIn = Buffer.alloc(14);
+  // the cookie's HMAC (RFC 2104) as two one-shot SHA-256 over preallocated blocks: (key ⊕ ipad ‖ message) and
+  // (key ⊕ opad ‖ inner digest); createHmac would make a native object and a key object per PADI and PADR
+  private readonly hmacInner = Buffer.alloc(64 + 14);
+  private readonly hmacOuter = Buffer.alloc(64 + 32);
+  private readonly cookieOut = Buffer.alloc(COOKIE_LEN);
   private readonly replyMsg = new Uint8Array(RESP.REPLY_MSG_MAX);
   private nextTick = 0;
   private seq = 1;
@@ -226,7 +229,12 @@ export class PppoeEngine implements LcoreApp {
     this.wBucket = new Int32Array(n).fill(-1);
     this.acName = new Uint8Array(Buffer.from(w.acName, 'utf8'));
     this.serviceNames = w.serviceNames.map((s) => new Uint8Array(Buffer.from(s, 'utf8')));
-    this.secret = Buffer.from(w.cookieSecret, 'utf8');
+    let key = Buffer.from(w.cookieSecret, 'utf8');
+    if (key.length > 64) key = createHash('sha256').update(key).digest();
+    for (let i = 0; i < 64; i++) {
+      this.hmacInner[i] = (key[i] ?? 0) ^ 0x36;
+      this.hmacOuter[i] = (key[i] ?? 0) ^ 0x5c;
+    }
     const v6 = w.ipv6cp ? n : 0;
     this.v6Flags = new Uint8Array(v6);
     this.v6Id = new Uint8Array(v6);
@@ -284,9 +292,9 @@ export class PppoeEngine implements LcoreApp {
     this.txCount = 0;
   }
 
-  /** Idle back-off: sleeps up to `ms` or until a frame arrives. */
-  wait(ms: number): void {
-    this.port.wait(ms);
+  /** Idle back-off: sleeps up to `ms` or until a frame arrives (or `wakeFd` is written). */
+  wait(ms: number, wakeFd?: number): void {
+    this.port.wait(ms, wakeFd);
   }
 
   /** The next moment a timer is due. */
@@ -544,27 +552,34 @@ export class PppoeEngine implements LcoreApp {
     return true;
   }
 
-  /** AC-Cookie: window (4 bytes) + HMAC-SHA256(secret, window ‖ MAC ‖ S-VLAN ‖ C-VLAN)[0..16]. */
+  /**
+   * AC-Cookie: window (4 bytes) + HMAC-SHA256(secret, window ‖ MAC ‖ S-VLAN ‖ C-VLAN)[0..16], in `cookieOut`
+   * (overwritten by the next call).
+   */
   private cookie(macOff: number, sv: number, cv: number, window: number): Buffer {
-    const m = this.cookieIn;
-    m.writeUInt32BE(window >>> 0, 0);
-    for (let i = 0; i < 6; i++) m[4 + i] = this.rx[macOff + i];
-    m.writeUInt16BE(sv, 10);
-    m.writeUInt16BE(cv, 12);
-    const out = Buffer.alloc(COOKIE_LEN);
+    const m = this.hmacInner;
+    m.writeUInt32BE(window >>> 0, 64);
+    for (let i = 0; i < 6; i++) m[68 + i] = this.rx[macOff + i];
+    m.writeUInt16BE(sv, 74);
+    m.writeUInt16BE(cv, 76);
+    hash('sha256', m, 'buffer').copy(this.hmacOuter, 64);
+    const out = this.cookieOut;
     out.writeUInt32BE(window >>> 0, 0);
-    createHmac('sha256', this.secret).update(m).digest().copy(out, 4, 0, 16);
+    hash('sha256', this.hmacOuter, 'buffer').copy(out, 4, 0, 16);
     return out;
   }
 
   private cookieValid(macOff: number, sv: number, cv: number): boolean {
     if (this.tCookie < 0 || this.tCookieLen !== COOKIE_LEN) return false;
     const b = this.rx;
-    const window = ((b[this.tCookie] << 24) | (b[this.tCookie + 1] << 16) | (b[this.tCookie + 2] << 8) | b[this.tCookie + 3]) >>> 0;
+    const at = this.tCookie;
+    const window = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
     const now = Math.floor(this.clock / COOKIE_WINDOW_MS) >>> 0;
     if (window !== now && window !== ((now - 1) >>> 0)) return false;
     const want = this.cookie(macOff, sv, cv, window);
-    return timingSafeEqual(want, Buffer.from(b.buffer, b.byteOffset + this.tCookie, COOKIE_LEN));
+    let diff = 0; // every byte compared, whatever differs (no early exit: constant time)
+    for (let i = 0; i < COOKIE_LEN; i++) diff |= want[i] ^ b[at + i];
+    return diff === 0;
   }
 
   private padr(off: number, sv: number, cv: number, tpid: number, pay: number, plen: number): void {

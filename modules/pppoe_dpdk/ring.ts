@@ -59,6 +59,7 @@ export class SpscRing {
   private cHeadCache: number;
   private bell?: Int32Array;
   private bellIndex = 0;
+  private kick?: () => void;
 
   private constructor(readonly sab: SharedArrayBuffer) {
     this.idx = new Int32Array(sab, 0, RING_HEADER / 4);
@@ -93,10 +94,14 @@ export class SpscRing {
     return new SpscRing(sab);
   }
 
-  /** Producer: wake the consumer sleeping on `bell[index]` after publishing. */
-  setDoorbell(bell: Int32Array, index: number): this {
+  /**
+   * Producer: wake the consumer sleeping on `bell[index]` after publishing; `kick`, when given, is called as well
+   * (a consumer that sleeps in poll(2) on a socket rather than on the word: the wire lcore's eventfd).
+   */
+  setDoorbell(bell: Int32Array, index: number, kick?: () => void): this {
     this.bell = bell;
     this.bellIndex = index;
+    this.kick = kick;
     return this;
   }
 
@@ -129,6 +134,7 @@ export class SpscRing {
     if (bell !== undefined && Atomics.load(bell, this.bellIndex) === 1) {
       Atomics.store(bell, this.bellIndex, 0);
       Atomics.notify(bell, this.bellIndex);
+      this.kick?.();
     }
   }
 

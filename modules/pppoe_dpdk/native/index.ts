@@ -13,8 +13,11 @@ interface Addon {
   info(h: object): { ifindex: number; fd: number; mac: Buffer };
   recv(h: object, buffer: Uint8Array, slotSize: number, lengths: Uint32Array, max: number): number;
   send(h: object, buffer: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
-  wait(h: object, ms: number): number;
+  wait(h: object, ms: number, wakeFd?: number): number;
   close(h: object): void;
+  wakeFd(): number;
+  wake(fd: number): void;
+  closeWakeFd(fd: number): void;
 }
 
 export interface PacketOptions {
@@ -35,8 +38,11 @@ export interface PacketSocket {
   recv(buffer: Uint8Array, slotSize: number, lengths: Uint32Array, max: number): number;
   /** Sends `count` frames (`buffer[offsets[i] … + lengths[i]]`); returns how many went out or −errno. */
   send(buffer: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
-  /** Blocks up to `ms` for a frame (the idle back-off); true when one is waiting. */
-  wait(ms: number): boolean;
+  /**
+   * Blocks up to `ms` for a frame (the idle back-off), or until `wakeFd` (from `wakeFd()`) is written; true when
+   * either happened.
+   */
+  wait(ms: number, wakeFd?: number): boolean;
   close(): void;
 }
 
@@ -71,7 +77,24 @@ export function openPacket(ifname: string, opts: PacketOptions = {}): PacketSock
     mac: new Uint8Array(i.mac),
     recv: (buffer, slotSize, lengths, max) => a.recv(h, buffer, slotSize, lengths, max),
     send: (buffer, offsets, lengths, count) => a.send(h, buffer, offsets, lengths, count),
-    wait: (ms) => a.wait(h, ms) === 1,
+    wait: (ms, wakeFd) => a.wait(h, ms, wakeFd) === 1,
     close: () => a.close(h),
   };
+}
+
+/**
+ * An eventfd that ends another thread's `PacketSocket.wait(ms, fd)` at once when written (`wake`). The creator owns
+ * it: the control plane makes one per wire lcore, rings it after publishing answers to a sleeping lcore, and closes
+ * it only once that worker has exited (so a write never reaches a reused descriptor).
+ */
+export function wakeFd(): number {
+  return load().wakeFd();
+}
+
+export function wake(fd: number): void {
+  addon!.wake(fd);
+}
+
+export function closeWakeFd(fd: number): void {
+  addon?.closeWakeFd(fd);
 }

@@ -1,12 +1,14 @@
 /**
  * The AF_PACKET addon on a real veth pair the test creates (root only; it fails loudly without CAP_NET_ADMIN):
  * batched send and receive both ways, our own frames not looped back, an 802.1Q tag the kernel strips put back
- * into the frame, and the addon loading inside a worker thread (context-aware).
+ * into the frame, the addon loading inside a worker thread (context-aware), and a wait ended by its eventfd
+ * written from another thread (a frame on the veth, e.g. the kernel's own IPv6 traffic, also ends a wait and can
+ * hide a broken wake; the check fails when neither comes within 10 s).
  */
 import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPacket, packetAddonPath, type PacketSocket } from './index';
+import { closeWakeFd, openPacket, packetAddonPath, wake, wakeFd, type PacketSocket } from './index';
 
 const A = `tpk${process.pid % 100000}a`;
 const B = `tpk${process.pid % 100000}b`;
@@ -91,6 +93,19 @@ describe('AF_PACKET addon', () => {
     const ifindex = await new Promise<number>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
     expect(ifindex).toBe(a.ifindex);
     await w.terminate();
+  });
+
+  it('ends a wait when its wake eventfd is written, also from another thread', async () => {
+    const fd = wakeFd();
+    try {
+      wake(fd);
+      expect(a.wait(10_000, fd)).toBe(true); // already written: returns at once
+      const w = new Worker(`const a = require(${JSON.stringify(packetAddonPath())}); setTimeout(() => a.wake(${fd}), 50);`, { eval: true });
+      expect(a.wait(10_000, fd)).toBe(true); // the worker's write ends it (the 10 s bound only if it never comes)
+      await w.terminate();
+    } finally {
+      closeWakeFd(fd);
+    }
   });
 
   it('names the interface when it does not exist', () => {

@@ -11,8 +11,11 @@
  *       frame i is at buffer[i * slotSize], lengths[i] bytes, with its 802.1Q tag put back when the kernel
  *       had stripped it (PACKET_AUXDATA), so the caller parses VLAN and QinQ the same way in every case.
  *   send(handle, buffer, offsets: Uint32Array, lengths: Uint32Array, count) -> frames sent or -errno (first failed)
- *   wait(handle, ms) -> 1 readable, 0 not (poll(2), for the idle back-off)
+ *   wait(handle, ms, wakeFd?) -> 1 readable, 0 not (poll(2), for the idle back-off); with wakeFd (an eventfd of
+ *       wakeFd() below) it also returns when that is written, and drains it
  *   close(handle)
+ *   wakeFd() -> fd, wake(fd), closeWakeFd(fd): an eventfd that another thread writes to end a wait() at once
+ *       (the control plane, after publishing answers for a sleeping lcore); its creator owns and closes it
  * Our own transmitted frames are not received (PACKET_IGNORE_OUTGOING).
  */
 #define _GNU_SOURCE
@@ -26,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <node_api.h>
@@ -265,18 +269,62 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_wait(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], r;
+  size_t argc = 3;
+  napi_value argv[3], r;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   psock_t *s = get(env, argv[0]);
   if (!s) return NULL;
   double ms = 0;
   napi_get_value_double(env, argv[1], &ms);
-  struct pollfd p = { .fd = s->fd, .events = POLLIN };
+  int32_t efd = -1;
+  if (argc >= 3) {
+    napi_valuetype t;
+    napi_typeof(env, argv[2], &t);
+    if (t == napi_number) napi_get_value_int32(env, argv[2], &efd);
+  }
+  struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = efd, .events = POLLIN } };
   int timeout = ms <= 0 ? 0 : (int)(ms + 0.999);
-  int n = poll(&p, 1, timeout);
+  int n = poll(p, efd >= 0 ? 2 : 1, timeout);
+  if (n > 0 && efd >= 0 && (p[1].revents & POLLIN)) {
+    uint64_t v;
+    ssize_t rd = read(efd, &v, sizeof(v)); /* drain: the next wait sleeps again */
+    (void)rd;
+  }
   napi_create_int32(env, n > 0 ? 1 : 0, &r);
   return r;
+}
+
+static napi_value js_wake_fd(napi_env env, napi_callback_info info) {
+  napi_value r;
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return throw_errno(env, "eventfd", errno);
+  napi_create_int32(env, fd, &r);
+  return r;
+}
+
+static int32_t fd_arg(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd = -1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1) napi_get_value_int32(env, argv[0], &fd);
+  return fd;
+}
+
+static napi_value js_wake(napi_env env, napi_callback_info info) {
+  int32_t fd = fd_arg(env, info);
+  if (fd >= 0) {
+    uint64_t one = 1;
+    ssize_t w = write(fd, &one, sizeof(one)); /* EAGAIN: the counter is already non-zero, the waiter wakes anyway */
+    (void)w;
+  }
+  return NULL;
+}
+
+static napi_value js_close_wake_fd(napi_env env, napi_callback_info info) {
+  int32_t fd = fd_arg(env, info);
+  if (fd >= 0) close(fd);
+  return NULL;
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
@@ -300,6 +348,9 @@ NAPI_MODULE_INIT() {
     { "send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL },
     { "wait", NULL, js_wait, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
+    { "wakeFd", NULL, js_wake_fd, NULL, NULL, NULL, napi_default, NULL },
+    { "wake", NULL, js_wake, NULL, NULL, NULL, napi_default, NULL },
+    { "closeWakeFd", NULL, js_close_wake_fd, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);
   return exports;
