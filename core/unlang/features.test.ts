@@ -79,11 +79,35 @@ describe('a failing expansion fails the statement', () => {
     expect(r.log).toMatch(/\[2\]: reply\.Reply-Message := .*: %broken\.boom\(\) failed: back-end on fire/);
   });
 
-  it('in a condition: fail, neither branch runs', async () => {
+  // FreeRADIUS v4 (unlang/condition.c): a condition that fails is logged; the next branch
+  // (`elsif`/`else`) runs as if it were false; without one the `if` gives rcode fail without
+  // ending the section (its module tests go on after `if <failing call> { test_fail }`).
+  it('in a condition with an else: the failure is logged and the else branch runs', async () => {
     const r = await run('if (%broken.boom() == "x") {\n' + say('"then"') + '\n}\nelse {\n' + say('"else"') + '\n}\n' + say('"after"'));
+    expect(r.reply).toEqual(['else', 'after']);
+    expect(r.failure).toEqual(['back-end on fire']);
+    expect(r.log).toMatch(/\[1\]: if .*%broken\.boom\(\) failed: back-end on fire/);
+  });
+
+  it('in an elsif: the next branch is tried', async () => {
+    const r = await run('if (User-Name == "x") {\n' + say('"1"') + '\n}\nelsif (%broken.boom()) {\n' + say('"2"') + '\n}\nelsif (User-Name == "bob") {\n' + say('"3"') + '\n}\nelse {\n' + say('"4"') + '\n}');
+    expect(r.reply).toEqual(['3']);
+  });
+
+  it('in a condition without an else: rcode fail, the branch is skipped and the section goes on', async () => {
+    const r = await run('if (%broken.boom()) {\n' + say('"then"') + '\n}\nif (fail) {\n' + say('"saw fail"') + '\n}\n' + say('"after"'));
+    expect(r.reply).toEqual(['saw fail', 'after']);
     expect(r.rcode).toBe('fail');
-    expect(r.reply).toEqual([]);
-    expect(r.log).toMatch(/%broken\.boom\(\) failed: back-end on fire/);
+    const r2 = await run('if (%broken.boom()) {\n' + say('"then"') + '\n}\nok');
+    expect(r2.rcode).toBe('ok');
+  });
+
+  it('an asynchronous call that rejects in a condition behaves the same', async () => {
+    const r = await run('if (%broken.later()) {\n' + say('"then"') + '\n}\nelse {\n' + say('"else"') + '\n}\n' + say('"after"'));
+    expect(r.reply).toEqual(['else', 'after']);
+    expect(r.failure).toEqual(['timed out']);
+    const r2 = await run('if (%broken.later()) {\n' + say('"then"') + '\n}\n' + say('"after"'));
+    expect(r2.reply).toEqual(['after']);
   });
 
   it('a built-in that fails (%regex.match without a capture) fails the edit too', async () => {
