@@ -32,6 +32,7 @@ describe('unlang language features', () => {
     ['casts between types', say('"%{(uint32) 0x00000101}|%{(ipaddr) 2130706433}|%{(string) 0x4142}|%{(octets) (uint16) 258}"'), ['257|127.0.0.1|AB|0x0102']],
     ['time units', 'time_delta t\nt := 90s\n' + say('"%{%cast(\'ms\', t)}|%{7d == 1w}"'), ['90000|yes']],
     ['foreach with key over a group', 'group g\ng := { Filter-Id = "x", Filter-Id = "y" }\nforeach string k, string v (g.Filter-Id[*]) {\n' + say('"%{k}=%{v}"') + '\n}', ['g.Filter-Id[0]=x', 'g.Filter-Id[1]=y']],
+    ['list union and intersection (|=, &=)', 'reply := { Filter-Id = "a", NAS-Port = 1 }\nreply &= {\n\tFilter-Id = "a"\n}\nreply |= { Filter-Id = "a", Framed-MTU = 9 }\n' + say('"%{reply.Filter-Id[#]}%{reply.NAS-Port[#]}%{reply.Framed-MTU}"'), ['109']],
     ['children of a structural attribute', 'control.Tmp-Group-0 := { NAS-Port = 1, NAS-Port = 2 }\n' + say('"%{control.Tmp-Group-0.[#]}"'), ['2']],
     ['pairs printed and parsed back', 'control.Tmp-Group-0 := { Filter-Id = "q" }\nreply += "%pairs.print(\'control.Tmp-Group-0.[*]\')"\n' + say('"%{reply.Filter-Id}"'), ['q']],
     ['v3 update sections', 'update reply {\n Reply-Message := "one"\n}\nupdate {\n reply.Reply-Message += "two"\n}', ['one', 'two']],
