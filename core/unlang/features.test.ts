@@ -33,6 +33,7 @@ describe('unlang language features', () => {
     ['time units', 'time_delta t\nt := 90s\n' + say('"%{%cast(\'ms\', t)}|%{7d == 1w}"'), ['90000|yes']],
     ['foreach with key over a group', 'group g\ng := { Filter-Id = "x", Filter-Id = "y" }\nforeach string k, string v (g.Filter-Id[*]) {\n' + say('"%{k}=%{v}"') + '\n}', ['g.Filter-Id[0]=x', 'g.Filter-Id[1]=y']],
     ['list union and intersection (|=, &=)', 'reply := { Filter-Id = "a", NAS-Port = 1 }\nreply &= {\n\tFilter-Id = "a"\n}\nreply |= { Filter-Id = "a", Framed-MTU = 9 }\n' + say('"%{reply.Filter-Id[#]}%{reply.NAS-Port[#]}%{reply.Framed-MTU}"'), ['109']],
+    ['string truncation edits (<<= drops the first bytes, >>= the last)', 'reply.Filter-Id := "abcdef"\nreply.Filter-Id <<= 2\nreply.Filter-Id >>= 1\nreply.Class := 0x010203\nreply.Class <<= 1\n' + say('"%{reply.Filter-Id}|%hex(reply.Class)|%{\'abc\' >> 5}"'), ['cde|0203|']],
     ['children of a structural attribute', 'control.Tmp-Group-0 := { NAS-Port = 1, NAS-Port = 2 }\n' + say('"%{control.Tmp-Group-0.[#]}"'), ['2']],
     ['pairs printed and parsed back', 'control.Tmp-Group-0 := { Filter-Id = "q" }\nreply += "%pairs.print(\'control.Tmp-Group-0.[*]\')"\n' + say('"%{reply.Filter-Id}"'), ['q']],
     ['v3 update sections', 'update reply {\n Reply-Message := "one"\n}\nupdate {\n reply.Reply-Message += "two"\n}', ['one', 'two']],
