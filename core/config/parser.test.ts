@@ -110,6 +110,13 @@ describe('sections', () => {
     ]);
   });
 
+  it('reads the list union and intersection edits (|= and &=) as edit blocks', () => {
+    const r = parse('reply |= {\n\tFilter-Id = "a"\n}\ncontrol &= { Filter-Id = "b" }\nrequest | = {}\n');
+    expect(shape(r.children).map((c) => ('name1' in c ? [c.name1, c.name2, c.op] : []))).toEqual([
+      ['reply', undefined, '|='], ['control', undefined, '&='], ['request', '|', undefined],
+    ]);
+  });
+
   it('handles one-line bodies, value lists and comma-separated pairs', () => {
     const r = parse([
       'group { ok }',

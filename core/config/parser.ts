@@ -203,6 +203,11 @@ class Parser {
             `unexpected "${rest[1].text}" between "${t1.text}" and '{'`);
         }
         sec.op = t1.text;
+      } else if (t1.kind === 'word' && (t1.text === '|' || t1.text === '&') && rest.length === 2
+        && rest[1].kind === 'op' && rest[1].text === '=' && rest[1].start === t1.end) {
+        // The list union and intersection edits (`reply |= { … }`, `reply &= { … }`): the lexer
+        // gives `|`/`&` then `=`, as no configuration operator starts with those characters.
+        sec.op = `${t1.text}=`;
       } else if (t1.kind === 'word' && !t1.text.startsWith('(') && !t1.text.startsWith('!')) {
         sec.name2 = t1.text;
         sec.name2Quote = 'bare';

@@ -32,6 +32,8 @@ describe('unlang language features', () => {
     ['casts between types', say('"%{(uint32) 0x00000101}|%{(ipaddr) 2130706433}|%{(string) 0x4142}|%{(octets) (uint16) 258}"'), ['257|127.0.0.1|AB|0x0102']],
     ['time units', 'time_delta t\nt := 90s\n' + say('"%{%cast(\'ms\', t)}|%{7d == 1w}"'), ['90000|yes']],
     ['foreach with key over a group', 'group g\ng := { Filter-Id = "x", Filter-Id = "y" }\nforeach string k, string v (g.Filter-Id[*]) {\n' + say('"%{k}=%{v}"') + '\n}', ['g.Filter-Id[0]=x', 'g.Filter-Id[1]=y']],
+    ['list union and intersection (|=, &=)', 'reply := { Filter-Id = "a", NAS-Port = 1 }\nreply &= {\n\tFilter-Id = "a"\n}\nreply |= { Filter-Id = "a", Framed-MTU = 9 }\n' + say('"%{reply.Filter-Id[#]}%{reply.NAS-Port[#]}%{reply.Framed-MTU}"'), ['109']],
+    ['string truncation edits (<<= drops the first bytes, >>= the last)', 'reply.Filter-Id := "abcdef"\nreply.Filter-Id <<= 2\nreply.Filter-Id >>= 1\nreply.Class := 0x010203\nreply.Class <<= 1\n' + say('"%{reply.Filter-Id}|%hex(reply.Class)|%{\'abc\' >> 5}"'), ['cde|0203|']],
     ['children of a structural attribute', 'control.Tmp-Group-0 := { NAS-Port = 1, NAS-Port = 2 }\n' + say('"%{control.Tmp-Group-0.[#]}"'), ['2']],
     ['pairs printed and parsed back', 'control.Tmp-Group-0 := { Filter-Id = "q" }\nreply += "%pairs.print(\'control.Tmp-Group-0.[*]\')"\n' + say('"%{reply.Filter-Id}"'), ['q']],
     ['v3 update sections', 'update reply {\n Reply-Message := "one"\n}\nupdate {\n reply.Reply-Message += "two"\n}', ['one', 'two']],
@@ -79,11 +81,35 @@ describe('a failing expansion fails the statement', () => {
     expect(r.log).toMatch(/\[2\]: reply\.Reply-Message := .*: %broken\.boom\(\) failed: back-end on fire/);
   });
 
-  it('in a condition: fail, neither branch runs', async () => {
+  // FreeRADIUS v4 (unlang/condition.c): a condition that fails is logged; the next branch
+  // (`elsif`/`else`) runs as if it were false; without one the `if` gives rcode fail without
+  // ending the section (its module tests go on after `if <failing call> { test_fail }`).
+  it('in a condition with an else: the failure is logged and the else branch runs', async () => {
     const r = await run('if (%broken.boom() == "x") {\n' + say('"then"') + '\n}\nelse {\n' + say('"else"') + '\n}\n' + say('"after"'));
+    expect(r.reply).toEqual(['else', 'after']);
+    expect(r.failure).toEqual(['back-end on fire']);
+    expect(r.log).toMatch(/\[1\]: if .*%broken\.boom\(\) failed: back-end on fire/);
+  });
+
+  it('in an elsif: the next branch is tried', async () => {
+    const r = await run('if (User-Name == "x") {\n' + say('"1"') + '\n}\nelsif (%broken.boom()) {\n' + say('"2"') + '\n}\nelsif (User-Name == "bob") {\n' + say('"3"') + '\n}\nelse {\n' + say('"4"') + '\n}');
+    expect(r.reply).toEqual(['3']);
+  });
+
+  it('in a condition without an else: rcode fail, the branch is skipped and the section goes on', async () => {
+    const r = await run('if (%broken.boom()) {\n' + say('"then"') + '\n}\nif (fail) {\n' + say('"saw fail"') + '\n}\n' + say('"after"'));
+    expect(r.reply).toEqual(['saw fail', 'after']);
     expect(r.rcode).toBe('fail');
-    expect(r.reply).toEqual([]);
-    expect(r.log).toMatch(/%broken\.boom\(\) failed: back-end on fire/);
+    const r2 = await run('if (%broken.boom()) {\n' + say('"then"') + '\n}\nok');
+    expect(r2.rcode).toBe('ok');
+  });
+
+  it('an asynchronous call that rejects in a condition behaves the same', async () => {
+    const r = await run('if (%broken.later()) {\n' + say('"then"') + '\n}\nelse {\n' + say('"else"') + '\n}\n' + say('"after"'));
+    expect(r.reply).toEqual(['else', 'after']);
+    expect(r.failure).toEqual(['timed out']);
+    const r2 = await run('if (%broken.later()) {\n' + say('"then"') + '\n}\n' + say('"after"'));
+    expect(r2.reply).toEqual(['after']);
   });
 
   it('a built-in that fails (%regex.match without a capture) fails the edit too', async () => {

@@ -68,6 +68,10 @@ export function parseValueFor(c: Compiler, text: string, loc: ConfLoc, ctx: Ctx,
 export function typeFor(c: Compiler, e: Expr, lhs: ResolvedRef, loc: ConfLoc, op: string): Expr {
   if (!isRetypable(e) || !lhs.t || lhs.t === 'group') return e;
   const lit = e as Extract<Expr, { k: 'lit' }>;
+  // A string shifted by a count: `Filter-Id <<= 2` drops the first 2 bytes.
+  if (lhs.t === 'string' && (op === '<<=' || op === '>>=') && /^\d+$/.test(lit.raw ?? '')) {
+    return { k: 'lit', box: box('uint32', Number(lit.raw)) };
+  }
   // String edits with a string literal keep the text as is.
   if (lhs.t === 'string') return { k: 'lit', box: box('string', lit.raw!) };
   if ((op === '<<=' || op === '>>=' || op === '*=' || op === '/=' || op === '%=') && lit.box.type !== 'string') return e;

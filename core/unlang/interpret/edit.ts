@@ -289,7 +289,9 @@ function leafEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
   }
   const raw = rhsValues(ins.rhs, ctx);
   let values = raw;
-  for (let i = 0; i < raw.length; i++) {
+  // A shift count is a number, not a value of the attribute (`Filter-Id <<= 2` drops 2 bytes).
+  const byCount = ins.op === '<<=' || ins.op === '>>=';
+  if (!byCount) for (let i = 0; i < raw.length; i++) {
     if (raw[i].type !== da.type || (raw[i].da !== undefined && raw[i].da !== da && raw[i].type === 'string')) { values = raw.map((b) => valueOf(b, da)); break; }
   }
   const op = ins.op;

@@ -34,7 +34,7 @@ import { A, R, RCODE_NAMES, actionName, rcodeFromName } from '../rcode';
 import type { Block, CompiledSection, Expr, Instr } from '../compile/types';
 import { caseKey } from '../compile/keywords/switch';
 import { type Box, BoxError, box, boxToString, castBox, compareBoxes } from '../xlat/box';
-import { type EvalContext, XlatYield, evalCond, failureMessage, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
+import { type EvalContext, XlatFailed, XlatYield, evalCond, failureMessage, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
 import type { XlatInterpreterView } from '../xlat/registry';
 import { applyEdit, type LockSet } from './edit';
 import { REDACTED, isSecretAttr } from '../../pair/redact';
@@ -64,6 +64,8 @@ const EMPTY: readonly Instr[] = [];
 
 /** Most runs of one instruction under `retry` when no max_rtx_count/max_rtx_duration is given. */
 const RETRY_CAP = 1000;
+/** The priority at which a failed `if` condition without an `else` merges its rcode fail (see `if`). */
+const COND_FAIL_PRIO = A.PRIORITY | 1;
 
 /** Maximum frame depth (FreeRADIUS uses 64 per stack; nested policies need a little more here). */
 export const STACK_MAX = 256;
@@ -180,7 +182,7 @@ export class Execution implements XlatInterpreterView {
   private readonly debug: boolean;
   private yielded: ModuleCall | undefined;
   private xlatCall: { promise: Promise<Box[]>; node: import('../compile/types').Expr; cancelled: boolean; ac: AbortController } | undefined;
-  private memo: Map<import('../compile/types').Expr, Box[]> | undefined;
+  private memo: Map<import('../compile/types').Expr, Box[] | XlatFailed> | undefined;
   private finalRcode: Rcode | undefined;
   private resolve: ((r: Rcode) => void) | undefined;
   private _promise: Promise<Rcode> | undefined;
@@ -377,9 +379,17 @@ export class Execution implements XlatInterpreterView {
     const f = this.frames[this.depth - 1];
     const ins = f.list[f.pc];
     if (err !== undefined || !v) {
-      this.memo = undefined;
       const fn = call.node.k === 'call' ? call.node.name : undefined;
       if (fn && err !== undefined) failureMessage(this.ectx, err);
+      if (ins.k === 'if' && fn && err !== undefined) {
+        // A condition decides for itself what its failure means: replay it with the failure
+        // in the memo, so the call throws again, synchronously this time.
+        (this.memo ??= new Map()).set(call.node, new XlatFailed(fn, err));
+        this.ectx.memo = this.memo;
+        this.run();
+        return;
+      }
+      this.memo = undefined;
       const why = err instanceof Error ? err.message : String(err);
       this.request.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${fn ? `%${fn}() failed: ${why}` : why}`);
       this.result = R.FAIL;
@@ -545,6 +555,20 @@ export class Execution implements XlatInterpreterView {
           let t: boolean;
           try {
             t = c.k === 'lit' ? c.box.value === true : evalCond(c, this.ectx);
+          } catch (e) {
+            if (e instanceof XlatYield) throw e;
+            // A condition that fails to evaluate (FreeRADIUS v4 unlang/condition.c): it is
+            // logged, and with an `else`/`elsif` after it the next branch is tried as if the
+            // condition were false. Without one the `if` gives rcode fail, which sets the
+            // request rcode but, as in v4's own module tests (detail/suppress, redis/
+            // cluster_node_fail: `if <call that fails> { test_fail }` then more statements),
+            // does not end the section: it is merged at the lowest priority.
+            req.log.error(`${cur.loc.file}[${cur.loc.line}]: ${cur.name}: ${(e as Error).message ?? String(e)}`);
+            if (this.debug) req.log.debug(`${'  '.repeat(this.depth)}${cur.name} -> ... failed to evaluate condition ...`);
+            if (cur.else) { cur = cur.else; continue; }
+            req.rcode = 'fail';
+            if (COND_FAIL_PRIO >= f.prio) { f.rcode = R.FAIL; f.prio = COND_FAIL_PRIO; }
+            return Act.NEXT;
           } finally {
             restore();
           }
@@ -1225,7 +1249,7 @@ export class Execution implements XlatInterpreterView {
 
 /** The evaluation context of one execution (xlat functions see it). */
 class ExecEvalContext implements EvalContext {
-  memo: Map<import('../compile/types').Expr, Box[]> | undefined = undefined;
+  memo: Map<import('../compile/types').Expr, Box[] | XlatFailed> | undefined = undefined;
   readonly dict: Request['dict'];
   constructor(readonly interp: Execution, readonly request: Request) {
     this.dict = request.dict;

@@ -256,6 +256,12 @@ export function arith(a: Box, op: ArithOp, b: Box, hint?: BoxType): Box {
       // A number minus a number (`%redis('ZSCORE', …) - %c`) is arithmetic; otherwise `-` removes a suffix.
       if (op === '-' && !(isNumeric(tb) && /^\s*[+-]?\d+(\.\d+)?\s*$/.test(x))) return box('string', y !== '' && x.endsWith(y) ? x.slice(0, x.length - y.length) : x);
       if (op === '^') return box('string', y + x);
+      if ((op === '<<' || op === '>>') && isNumeric(tb) && !/^\s*[+-]?\d+(\.\d+)?\s*$/.test(x)) {
+        // Truncation (FreeRADIUS v4 edit.adoc): `<<` drops the first n bytes, `>>` the last n.
+        const xb = Buffer.from(x, 'utf8');
+        const n = Math.max(0, Number(toNumber(b)));
+        return box('string', (op === '<<' ? xb.subarray(Math.min(n, xb.length)) : xb.subarray(0, Math.max(0, xb.length - n))).toString('utf8'));
+      }
       if ((op === '&' || op === '|') && !isNumeric(tb)) {
         // Byte-wise on the strings' bytes (as for octets).
         const xb = Buffer.from(x, 'utf8');

@@ -34,7 +34,7 @@ export class XlatYield {
 /** Evaluation context: the xlat context plus the replay memo. */
 export interface EvalContext extends XlatContext {
   /** Results of calls that yielded earlier in this instruction (replay). */
-  memo?: Map<Expr, Box[]>;
+  memo?: Map<Expr, Box[] | XlatFailed>;
 }
 
 /** True when a list counts as true in a condition: at least one truthy value. */
@@ -206,7 +206,10 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
       const memo = ctx.memo;
       if (memo) {
         const hit = memo.get(e);
-        if (hit) return hit;
+        if (hit) {
+          if (hit instanceof XlatFailed) throw hit;
+          return hit;
+        }
       }
       const args: Box[][] = new Array(e.args.length);
       for (let i = 0; i < e.args.length; i++) args[i] = evalExpr(e.args[i], ctx);
