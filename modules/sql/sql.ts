@@ -280,10 +280,14 @@ export class Sql {
     return out;
   }
 
-  /** Runs one statement (exposed for sibling modules and tests). */
-  query(sql: string, signal?: AbortSignal): Promise<SqlResult> {
+  /**
+   * Runs one statement (exposed for sibling modules and tests). `urgent`: it waits for a
+   * connection ahead of the others (authorisation and address allocation: the NAS waits on the
+   * Access-Accept, while accounting queued before it can wait a little longer).
+   */
+  query(sql: string, signal?: AbortSignal, urgent = false): Promise<SqlResult> {
     if (!this.pool) return Promise.reject(new SqlError('unavailable', 'sql module is not instantiated'));
-    return this.pool.query(sql, signal);
+    return this.pool.query(sql, signal, urgent);
   }
 
   private async xlat(stmt: string, mode: 'auto' | 'select' | 'write', signal?: AbortSignal) {
@@ -335,7 +339,7 @@ export class Sql {
     if (ctx.log.debugEnabled) ctx.log.debug(`query: ${t.text.replace(/\s+/g, ' ').slice(0, 200)}`);
     // Sent ahead with the same text: its answer is the one this query would get.
     if (early && early.text === text) return early.result;
-    return this.query(text, ctx.signal);
+    return this.query(text, ctx.signal, true);
   }
 
   /**
@@ -348,7 +352,7 @@ export class Sql {
   private async early(t: CompiledTemplate | undefined, request: Request, ctx: CallContext): Promise<Early | undefined> {
     if (!t || t.canYield || !/^\s*select\b/i.test(t.text)) return undefined;
     const text = await t.expand(request);
-    const result = this.query(text, ctx.signal);
+    const result = this.query(text, ctx.signal, true);
     result.catch(() => undefined);
     return { text, result };
   }
