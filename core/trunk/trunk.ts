@@ -93,6 +93,8 @@ export interface Waiter<C> {
   fail(why: string): void;
   /** The backlog timeout, while queued. */
   backlogTimer?: ReturnType<typeof setTimeout>;
+  /** Waits in the backlog ahead of the waiters without it (after the urgent ones already there). */
+  readonly urgent?: boolean;
 }
 
 /** Health checks (RADIUS Status-Server; an LDAP bind or `SELECT 1` for others). */
@@ -310,7 +312,10 @@ export class Trunk<C extends TrunkConnection> {
       const i = this.backlog.indexOf(w);
       if (i >= 0) { this.backlog.splice(i, 1); this.counters.backlog_failed++; w.fail('no connection became available in time'); }
     });
-    this.backlog.push(w);
+    if (!w.urgent) { this.backlog.push(w); return; }
+    const i = this.backlog.findIndex((x) => !x.urgent);
+    if (i < 0) this.backlog.push(w);
+    else this.backlog.splice(i, 0, w);
   }
 
   /** Takes a waiter out of the backlog (it was cancelled or finished). */

@@ -49,6 +49,7 @@ export class PendingQuery implements Waiter<SqlConn> {
     readonly sql: string,
     private readonly settle: (e: SqlError | undefined, r?: SqlResult) => void,
     private readonly signal?: AbortSignal,
+    readonly urgent = false,
   ) {}
 
   /** Arms the timeout and the cancellation hook. */
@@ -161,9 +162,10 @@ export class SqlPool {
 
   /**
    * Runs `sql`. Rejects with a {@link SqlError}; `reconnect` and `unavailable` failures move on
-   * to the next server first.
+   * to the next server first. `urgent` (a request someone is waiting on, such as an
+   * Access-Request's): it waits for a connection ahead of the others.
    */
-  query(sql: string, signal?: AbortSignal): Promise<SqlResult> {
+  query(sql: string, signal?: AbortSignal, urgent = false): Promise<SqlResult> {
     this.counters.queries++;
     if (signal?.aborted) return Promise.reject(new SqlError('error', 'cancelled'));
     return new Promise<SqlResult>((resolve, reject) => {
@@ -189,7 +191,7 @@ export class SqlPool {
           }
           this.counters.failed++;
           reject(e);
-        }, signal);
+        }, signal, urgent);
         q.arm(remaining, (x) => {
           const c = x.conn;
           x.finish(new SqlError('timeout', `query timed out after ${this.opts.queryTimeout}ms`));

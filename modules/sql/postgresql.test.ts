@@ -196,4 +196,16 @@ describe('sql on PostgreSQL (own server)', () => {
     for (let i = 0; i < 50 && (await active()) !== '0'; i++) await new Promise((res) => setTimeout(res, 100));
     expect(await active()).toBe('0');
   }, 60_000);
+  it('an urgent query (authorisation, allocation) waits for a connection ahead of the others', async () => {
+    const m = await load(postgresModuleConf([{ host: pg.host, port: pg.port }], 'radius', pg.user, '\tpool {\n\t\tstart = 1\n\t\tmin = 1\n\t\tmax = 1\n\t}\n\tpostgresql {\n\t\tbatch = 1\n\t}', '', false));
+    const sql = m.get('sql')!.instance as Sql;
+    await sql.query('SELECT 1');
+    const order: string[] = [];
+    const q = (text: string, tag: string, urgent = false) => sql.query(text, undefined, urgent).then(() => { order.push(tag); });
+    const all = [q('SELECT pg_sleep(0.3)', 'running')];
+    for (let i = 0; i < 4; i++) all.push(q(`SELECT ${i}`, `queued ${i}`));
+    all.push(q("SELECT 'a'", 'urgent a', true), q("SELECT 'b'", 'urgent b', true));
+    await Promise.all(all);
+    expect(order).toEqual(['running', 'urgent a', 'urgent b', 'queued 0', 'queued 1', 'queued 2', 'queued 3']);
+  }, 60_000);
 });

@@ -113,6 +113,9 @@ function failedStatement(e: MessageError, parts: readonly string[]): number {
   return k >= 0 && k < parts.length ? k : -1;
 }
 
+/** A statement that reads only, as far as its first word says (a SELECT calling a function that writes still commits). */
+const READ = /^\s*SELECT\b/i;
+
 /** A query result as {@link SqlResult}. */
 function toResult(r: pg.QueryResult): { fields: string[]; rows: (string | null)[][]; affected: number } {
   const fields = r.fields.map((f) => f.name);
@@ -201,7 +204,9 @@ export class PgConn extends SqlConn {
         const q = this.queue[0];
         if (q.done) { this.queue.shift(); continue; }
         const u = this.solo.has(q) ? undefined : batchable(q.sql);
-        if (u === undefined) break;
+        // Reads and writes go in separate messages: a read-only transaction ends without waiting
+        // for a WAL flush, so an Access-Request's SELECTs do not wait on accounting's commit.
+        if (u === undefined || READ.test(u) !== READ.test(t)) break;
         this.queue.shift();
         parts.push(u);
         batch.push(q);

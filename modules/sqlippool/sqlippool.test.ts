@@ -208,6 +208,21 @@ for (const b of [sqlite, postgres]) {
       expect(await leased(m, b)).toEqual([]);
     });
 
+    it('a requested address: given when free, another when taken; the owner\'s own address comes first', async () => {
+      const m = await b.fresh();
+      await addRange(m, 'main', '192.0.2', 70, 4);
+      const ask = async (owner: string, ip: string) => {
+        const r = req(`Calling-Station-Id = "${owner}", NAS-IP-Address = 10.0.0.1, Framed-IP-Address = ${ip}`, 'IP-Pool.Name = "main"');
+        return { rcode: await call(m, r), ip: reply(r) };
+      };
+      expect(await ask('rq-1', '192.0.2.72')).toEqual({ rcode: 'updated', ip: '192.0.2.72' });
+      const taken = await ask('rq-2', '192.0.2.72');
+      expect(taken.rcode).toBe('updated');
+      expect(taken.ip).not.toBe('192.0.2.72');
+      // rq-1 holds .72: asking for .73 gives .72 again (alloc_existing before alloc_requested).
+      expect((await ask('rq-1', '192.0.2.73')).ip).toBe('192.0.2.72');
+    });
+
     it('IPv6 prefixes: Delegated-IPv6-Prefix from a prefix pool, released on Stop', async () => {
       const m = await b.fresh({ attr: 'Delegated-IPv6-Prefix' });
       await sqlOf(m).query("INSERT INTO fr_ippool (pool_name, address) VALUES ('v6', '2001:db8:1::/48'), ('v6', '2001:db8:2::/48')");

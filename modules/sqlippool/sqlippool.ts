@@ -83,11 +83,15 @@ export class Sqlippool {
     this.log.debug(`pool table ${this.config.ippool_table} through sql instance ${this.config.sql_module_instance}, lease ${this.config.lease_duration}s`);
   }
 
-  /** Runs one query; the first column of the first row (or undefined) and the changed-row count. */
-  private async run(t: CompiledTemplate, request: Request, ctx: CallContext): Promise<{ value?: string; affected: number }> {
+  /**
+   * Runs one query; the first column of the first row (or undefined) and the changed-row count.
+   * `urgent`: an allocation (the Access-Accept waits on it) takes the next free connection before
+   * the accounting queries waiting for one.
+   */
+  private async run(t: CompiledTemplate, request: Request, ctx: CallContext, urgent = false): Promise<{ value?: string; affected: number }> {
     const text = await t.expand(request, t.canYield ? ctx.signal : undefined);
     if (ctx.log.debugEnabled) ctx.log.debug(`query: ${text.replace(/\s+/g, ' ').trim()}`);
-    const r = await this.deps.sql.query(text, ctx.signal);
+    const r = await this.deps.sql.query(text, ctx.signal, urgent);
     const v = r.rows[0]?.[0];
     return { value: v === null || v === undefined ? undefined : v, affected: r.affected };
   }
@@ -118,21 +122,21 @@ export class Sqlippool {
       ];
       for (const [what, t] of steps) {
         if (!t) continue;
-        const r = await this.run(t, request, ctx);
+        const r = await this.run(t, request, ctx, true);
         if (r.value === undefined) continue;
         setAddress(request, this.target, r.value);
         this.counters.allocated.inc();
         ctx.log.info(`allocated ${r.value} from pool "${env.pool}" (${what})`);
         return 'updated';
       }
-      const exists = env.check ? (await this.run(env.check, request, ctx)).value !== undefined : true;
+      const exists = env.check ? (await this.run(env.check, request, ctx, true)).value !== undefined : true;
       if (!exists) {
         ctx.log.warn(`pool "${env.pool}" does not exist`);
         return 'noop';
       }
       // A row freed while the first alloc_find ran can be missed by a row-locking database: look once more.
       if (env.find) {
-        const again = await this.run(env.find, request, ctx);
+        const again = await this.run(env.find, request, ctx, true);
         if (again.value !== undefined) {
           setAddress(request, this.target, again.value);
           this.counters.allocated.inc();
