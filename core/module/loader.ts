@@ -721,6 +721,15 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
       e.handle.setEnv(methodName, () => frozen);
       continue;
     }
+    if (perCall.length === 1 && Object.keys(fixed).length === 0) {
+      // One argument expanded per call and nothing fixed (`files`' key): no copy, no loop.
+      const [k, t] = perCall[0];
+      e.handle.setEnv(methodName, (request, ctx) => {
+        const v = t.expand(request, t.canYield ? ctx.signal : undefined);
+        return v instanceof Promise ? v.then((s) => ({ [k]: s })) : { [k]: v };
+      });
+      continue;
+    }
     e.handle.setEnv(methodName, (request, ctx) => {
       const values: Record<string, unknown> = { ...fixed };
       let pending: Promise<void>[] | undefined;

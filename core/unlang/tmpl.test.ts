@@ -21,6 +21,25 @@ describe('compileTemplate', () => {
     expect(t.expand(r)).toBe('b');
     expect(compileTemplate('%{Stripped-User-Name || User-Name}', { dict }).expand(r)).toBe('b');
   });
+  it('a chain of string attributes gives the first non-empty value, else the empty string', () => {
+    const t = compileTemplate('%{Stripped-User-Name || User-Name}', { dict });
+    const e = compileTemplate('%{Stripped-User-Name || User-Name}', { dict, escape: (s) => `<${s}>` });
+    const cases: [string, string][] = [
+      ['', ''],
+      ['User-Name = ""', ''],
+      ['Stripped-User-Name = ""', ''],
+      ['Stripped-User-Name = "", User-Name = "bob"', 'bob'],
+      ['User-Name = "bob", Stripped-User-Name = "b"', 'b'],
+      ['Stripped-User-Name = "", User-Name = ""', ''],
+    ];
+    for (const [pairs, want] of cases) {
+      expect(t.expand(makeRequest(pairs))).toBe(want);
+      expect(e.expand(makeRequest(pairs))).toBe(`<${want}>`);
+    }
+    // The first instance of each attribute, as the general evaluation reads it.
+    expect(t.expand(makeRequest('User-Name = "", User-Name = "second"'))).toBe('');
+    expect(compileTemplate('%{User-Name || NAS-Port}', { dict }).expand(makeRequest('NAS-Port = 7'))).toBe('7');
+  });
   it('strftime letters and escaping', () => {
     const r = makeRequest('User-Name = "a/b"');
     const d = new Date(r.received * 1000);

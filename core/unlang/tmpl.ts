@@ -23,7 +23,7 @@ import { Compiler } from './compile/compiler';
 import { CompileError } from './compile/errors';
 import { ExprParser, type ExprScope } from './compile/expr-parser';
 import { Scope, resolveRef } from './compile/refs';
-import type { AttrRef, Expr } from './compile/types';
+import { Idx, type AttrRef, type Expr } from './compile/types';
 import { box } from './xlat/box';
 import { type EvalContext, XlatYield, evalExpr, listToString, pairBox, traceExpansion } from './xlat/eval';
 import { type XlatFunc, type XlatRegistry, globalXlats } from './xlat/registry';
@@ -265,11 +265,16 @@ export function compileTemplate(text: string, opts: TemplateOptions): Template {
     const v = listToString(evalExpr(expr, ctx));
     return escape ? escape(v) : v;
   };
+  const refs = stringRefChain(expr);
   return {
     text,
     isConstant: false,
     canYield,
     expand(request: Request, signal?: AbortSignal): string | Promise<string> {
+      if (refs !== undefined && !request.log.debugEnabled) {
+        const s = firstString(refs, request);
+        if (s !== undefined) return escape ? escape(s) : s;
+      }
       const ctx: EvalContext = { request, dict, signal };
       const trace = request.log.debugEnabled ? (s: string) => { traceExpansion(request, text, expr, s); return s; } : undefined;
       try {
@@ -282,6 +287,47 @@ export function compileTemplate(text: string, opts: TemplateOptions): Template {
       }
     },
   };
+}
+
+/**
+ * The references of a template that is one string attribute or a `||` chain of them
+ * (`%{Stripped-User-Name || User-Name}`, the default key of `files` and others), each the first
+ * instance of a top-level attribute of the current request; undefined for any other template.
+ */
+function stringRefChain(e: Expr): AttrRef[] | undefined {
+  if (e.k === 'str') return e.parts.length === 1 && typeof e.parts[0] !== 'string' ? stringRefChain(e.parts[0]) : undefined;
+  if (e.k === 'or') {
+    const a = stringRefChain(e.a);
+    const b = a && stringRefChain(e.b);
+    return b && [...a, ...b];
+  }
+  if (e.k !== 'ref') return undefined;
+  const r = e.ref;
+  if (r.up !== 0 || r.listIdx !== undefined || r.segs.length !== 1) return undefined;
+  const seg = r.segs[0];
+  return seg.idx === Idx.NONE && seg.da.type === 'string' && !seg.da.isStructural ? [r] : undefined;
+}
+
+/**
+ * What {@link stringRefChain}'s template expands to without building value boxes: the first
+ * non-empty value, else '' (an empty value or no attribute at all, as `||` gives). Undefined when
+ * a pair holds something other than a string: the general evaluation decides then.
+ */
+function firstString(refs: readonly AttrRef[], request: Request): string | undefined {
+  for (let i = 0; i < refs.length; i++) {
+    const r = refs[i];
+    const da = r.segs[0].da;
+    const list = request.list(r.list);
+    for (let j = 0; j < list.length; j++) {
+      const p = list[j];
+      if (p.da !== da) continue;
+      const v = p.value;
+      if (typeof v !== 'string') return undefined;
+      if (v.length > 0) return v;
+      break;
+    }
+  }
+  return '';
 }
 
 /** Names of functions known to return synchronously although not `pure` (they read the request). */

@@ -73,23 +73,19 @@ function ipPrefixNames(file: UsersFile, key: string): string[] {
 /** The lists a users-file entry writes to, restored when a later entry fails. */
 const UNDO_LISTS: readonly ListName[] = ['request', 'reply', 'control', 'session-state'];
 
-const dynamicFiles = new WeakMap<UsersFile, boolean>();
-
 /** True when some assigned value of the file is expanded per request (and so may fail at run time). */
 function hasDynamicValues(file: UsersFile): boolean {
-  let d = dynamicFiles.get(file);
-  if (d === undefined) {
-    d = file.entries.some((e) => e.reply.some((i) => i.tmpl) || e.checkAssign.some((i) => i.tmpl));
-    dynamicFiles.set(file, d);
-  }
-  return d;
+  return file.entries.some((e) => e.reply.some((i) => i.tmpl) || e.checkAssign.some((i) => i.tmpl));
 }
 
 /** Value arrays of item lists without templates, computed once. */
 const staticValues = new WeakMap<readonly UsersItem[], Values>();
 
+const NO_VALUES: Values = [];
+
 /** Computes the values of `items`; a Promise only when an expansion yields. */
 function valuesOf(items: readonly UsersItem[], request: Request): Values | Promise<Values> {
+  if (items.length === 0) return NO_VALUES;
   const hit = staticValues.get(items);
   if (hit) return hit;
   if (!items.some((i) => i.tmpl)) {
@@ -157,6 +153,13 @@ export function validateFiles(c: FilesConfig, at: ConfigAt, ctx: ValidateContext
   prepared.set(c, p);
 }
 
+/** Logs why a match failed and restores the lists `saved` (when the file can fail part-way). */
+function failed(e: unknown, request: Request, ctx: CallContext, saved: Pair[][] | undefined): Rcode {
+  ctx.log.error(`${(e as Error).message ?? e}`);
+  if (saved) UNDO_LISTS.forEach((l, i) => request.setList(l, saved[i]));
+  return 'fail';
+}
+
 /** The `files` module instance. */
 @injectable()
 export class Files {
@@ -166,6 +169,9 @@ export class Files {
   private mode: Prepared['mode'] = 'exact';
   /** Where the name of the matched entry is written (`match_attr`). */
   private matchAttr?: Prepared['matchAttr'];
+  /** Whether each file's values are expanded per request (see {@link hasDynamicValues}), known at instantiate. */
+  private usersDynamic = false;
+  private acctDynamic = false;
 
   constructor(
     @inject(MODULE_CONFIG) private readonly config: FilesConfig,
@@ -177,17 +183,19 @@ export class Files {
     const p = prepared.get(this.config);
     if (!p) return;
     ({ users: this.users, acct: this.acct, mode: this.mode, matchAttr: this.matchAttr } = p);
+    this.usersDynamic = !!this.users && hasDynamicValues(this.users);
+    this.acctDynamic = !!this.acct && hasDynamicValues(this.acct);
     if (this.users) this.log.debug(`${this.config.filename ?? this.config.usersfile}: ${this.users.entries.length} entries`);
   }
 
   /** Matches the users file (`recv Access-Request` and other non-accounting sections). */
   authorize(request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
-    return this.users ? this.run(this.users, request, ctx) : 'noop';
+    return this.users ? this.run(this.users, this.usersDynamic, request, ctx) : 'noop';
   }
 
   /** Matches the accounting users file. */
   accounting(request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
-    return this.acct ? this.run(this.acct, request, ctx) : 'noop';
+    return this.acct ? this.run(this.acct, this.acctDynamic, request, ctx) : 'noop';
   }
 
   /**
@@ -196,18 +204,13 @@ export class Files {
    * transaction): only files whose values are expanded per request can fail part-way, so only
    * those pay for the copy of the lists.
    */
-  private run(file: UsersFile, request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
-    const saved = hasDynamicValues(file) ? UNDO_LISTS.map((l) => request.list(l).map(copyPair)) : undefined;
-    const failed = (e: unknown): Rcode => {
-      ctx.log.error(`${(e as Error).message ?? e}`);
-      if (saved) UNDO_LISTS.forEach((l, i) => request.setList(l, saved[i]));
-      return 'fail';
-    };
+  private run(file: UsersFile, dynamic: boolean, request: Request, ctx: CallContext<FilesEnv>): Rcode | Promise<Rcode> {
+    const saved = dynamic ? UNDO_LISTS.map((l) => request.list(l).map(copyPair)) : undefined;
     try {
       const r = this.lookup(file, ctx.env.key, request, ctx);
-      return typeof r === 'string' ? r : r.catch(failed);
+      return typeof r === 'string' ? r : r.catch((e: unknown) => failed(e, request, ctx, saved));
     } catch (e) {
-      return failed(e);
+      return failed(e, request, ctx, saved);
     }
   }
 
