@@ -10,6 +10,7 @@
 import { nullLogger, trunkFactory } from '../../core';
 import { parseServer } from '../../modules/ldap/connection';
 import { CallCancel, Directories, SearchShapes } from '../../modules/ldap/directory';
+import { cpuRounds } from './cpu-rounds';
 
 const port = Number(process.argv[2]);
 const n = Number(process.argv[3] ?? 20000);
@@ -38,19 +39,6 @@ async function one(): Promise<void> {
   for (const [, v] of r.entries[0].attrs) void v[0].toString('utf8');
 }
 
-function batch(count: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let started = 0;
-    let done = 0;
-    const next = () => {
-      if (started >= count) return;
-      started++;
-      one().then(() => (++done === count ? resolve() : next()), reject);
-    };
-    for (let w = 0; w < window; w++) next();
-  });
-}
-
 async function main(): Promise<void> {
   dirs.open();
   const until = Date.now() + 5000;
@@ -58,17 +46,7 @@ async function main(): Promise<void> {
     if (Date.now() > until) throw new Error(`no LDAP server on port ${port}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  await batch(n);
-  const out: string[] = [];
-  for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    await batch(n);
-    const c = process.cpuUsage(c0);
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    out.push(`${((c.user + c.system) / n).toFixed(2)} us/search (user ${(c.user / n).toFixed(1)}, system ${(c.system / n).toFixed(1)}), ${Math.round(n / secs)}/s`);
-  }
-  console.log(out.join('  '));
+  await cpuRounds(one, n, window, 'search');
   dirs.close();
 }
 

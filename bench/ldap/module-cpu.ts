@@ -12,6 +12,7 @@ import 'reflect-metadata';
 import ldapDef from '../../modules/ldap/index';
 import type { Ldap } from '../../modules/ldap/ldap';
 import { callCtx, loadTestModule, makeRequest } from '../../test/support/module-call';
+import { cpuRounds } from './cpu-rounds';
 
 const port = Number(process.argv[2]);
 const n = Number(process.argv[3] ?? 20000);
@@ -65,27 +66,7 @@ async function main(): Promise<void> {
     // Four top-level reply pairs: the two DSL Forum rates share their vendor's parent.
     if (rc !== 'updated' || r.reply.length !== 4) throw new Error(`user${k}: ${rc}, ${r.reply.length} reply attributes`);
   };
-  const batch = (count: number) => new Promise<void>((resolve, reject) => {
-    let started = 0;
-    let done = 0;
-    const next = () => {
-      if (started >= count) return;
-      started++;
-      one().then(() => (++done === count ? resolve() : next()), reject);
-    };
-    for (let w = 0; w < window; w++) next();
-  });
-  await batch(n);
-  const out: string[] = [];
-  for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    await batch(n);
-    const c = process.cpuUsage(c0);
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    out.push(`${((c.user + c.system) / n).toFixed(2)} us/call (user ${(c.user / n).toFixed(1)}, system ${(c.system / n).toFixed(1)}), ${Math.round(n / secs)}/s`);
-  }
-  console.log(out.join('  '));
+  await cpuRounds(one, n, window, 'call');
   await m.detach();
 }
 
