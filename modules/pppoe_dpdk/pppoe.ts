@@ -12,8 +12,8 @@
  * object or closure per session; frames are parsed in place in the receive buffer and built in place in the
  * transmit buffer. Sessions are found by client MAC (and the session id checked) through an open-addressing table
  * of slot numbers. Timers are a wheel of `TICK_MS` buckets (intrusive lists in typed arrays, one wake-up time per
- * slot), so a tick costs the slots that are due, not the table size. Discovery allocates a little (the cookie's
- * HMAC); the session path does not.
+ * slot), so a tick costs the slots that are due, not the table size. Neither discovery (the cookie's HMAC is
+ * `sha256.ts` over preallocated arrays) nor the session path allocates per frame.
  */
 import { createHash, randomFillSync } from 'node:crypto';
 import type { Lcore, LcoreApp } from './lcore';
