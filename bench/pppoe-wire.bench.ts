@@ -2,7 +2,7 @@
  * Full PPPoE session setups on a veth against the daemon (issue 17 §6):
  *
  *   npm run build && sudo node dist/bench/pppoe-wire.bench.js [--count 20000] [--rate 2000] [--outstanding 2000]
- *        [--hold] [--rounds 1] [--release-rate 50000] [--lcores 1] [--warmup 5] [--json]
+ *        [--hold] [--rounds 1] [--release-rate 50000] [--lcores 1] [--warmup 5] [--v8-flags '...'] [--json]
  *
  * Root (namespace, veth, AF_PACKET). The bench makes a namespace and a veth pair, starts an in-process `Server`
  * with a `files` + `pap` site (local policy: one DEFAULT entry) and `app pppoe_dpdk` on its end, and runs the
@@ -12,13 +12,16 @@
  * reported; both are printed, so a quoted figure says which), the p99 of each second of the run, failures, the concentrator process's RSS (all its threads) before and with the sessions held, the
  * generator's RSS, CPU seconds per thread (control plane, lcores, the rest, the generator) and the load average.
  * With `--hold` the sessions stay up; with `--rounds M` as well, each round ends with every client sending PADT
- * (`--release-rate` per second) and the RSS after the release is reported (the soak). A progress bar goes to stderr.
+ * (`--release-rate` per second) and the RSS after the release is reported (the soak). `--v8-flags` are set with
+ * `v8.setFlagsFromString` in the concentrator process only (before its lcores start; the generator keeps the
+ * defaults), to measure start-up flags such as `--no-lazy-feedback-allocation`. A progress bar goes to stderr.
  */
 import 'reflect-metadata';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 
 import { generator, type GenParams, type GenResult } from './pppoe-clients';
 
@@ -81,6 +84,8 @@ async function main(): Promise<void> {
   const { BUILTIN_MODULES } = require('../modules/index') as typeof import('../modules/index');
   const ROUNDS = Number(arg('rounds', '1'));
   const WARMUP = Number(arg('warmup', '5'));
+  const V8_FLAGS = arg('v8-flags', '');
+  if (V8_FLAGS) v8.setFlagsFromString(V8_FLAGS);
   const RELEASE_RATE = Number(arg('release-rate', '50000'));
   const tag = `${process.pid % 100000}`;
   const acIf = `tbga${tag}`;

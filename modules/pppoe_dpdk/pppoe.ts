@@ -12,14 +12,15 @@
  * object or closure per session; frames are parsed in place in the receive buffer and built in place in the
  * transmit buffer. Sessions are found by client MAC (and the session id checked) through an open-addressing table
  * of slot numbers. Timers are a wheel of `TICK_MS` buckets (intrusive lists in typed arrays, one wake-up time per
- * slot), so a tick costs the slots that are due, not the table size. Discovery allocates a little (the cookie's
- * HMAC); the session path does not.
+ * slot), so a tick costs the slots that are due, not the table size. Neither discovery (the cookie's HMAC is
+ * `sha256.ts` over preallocated arrays) nor the session path allocates per frame.
  */
-import { createHash, hash, randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import type { Lcore, LcoreApp } from './lcore';
 import type { WireOptions } from './options';
 import { AcctStatus, REQ, RESP, Result, TermCause } from './records';
 import { C } from './shared';
+import { HmacSha256 } from './sha256';
 
 /** The raw socket as the engine uses it (native/index.ts; a plain object in unit tests). */
 export interface FramePort {
@@ -131,11 +132,10 @@ export class PppoeEngine implements LcoreApp {
   // scratch
   private readonly acName: Uint8Array;
   private readonly serviceNames: Uint8Array[];
-  // the cookie's HMAC (RFC 2104) as two one-shot SHA-256 over preallocated blocks: (key ⊕ ipad ‖ message) and
-  // (key ⊕ opad ‖ inner digest); createHmac would make a native object and a key object per PADI and PADR
-  private readonly hmacInner = Buffer.alloc(64 + 14);
-  private readonly hmacOuter = Buffer.alloc(64 + 32);
-  private readonly cookieOut = Buffer.alloc(COOKIE_LEN);
+  // the cookie's HMAC over preallocated arrays (no allocation per PADI and PADR): window ‖ MAC ‖ S-VLAN ‖ C-VLAN
+  private readonly hmac: HmacSha256;
+  private readonly cookieMsg = new Uint8Array(14);
+  private readonly cookieOut = new Uint8Array(COOKIE_LEN);
   private readonly replyMsg = new Uint8Array(RESP.REPLY_MSG_MAX);
   private nextTick = 0;
   private seq = 1;
@@ -231,10 +231,7 @@ export class PppoeEngine implements LcoreApp {
     this.serviceNames = w.serviceNames.map((s) => new Uint8Array(Buffer.from(s, 'utf8')));
     let key = Buffer.from(w.cookieSecret, 'utf8');
     if (key.length > 64) key = createHash('sha256').update(key).digest();
-    for (let i = 0; i < 64; i++) {
-      this.hmacInner[i] = (key[i] ?? 0) ^ 0x36;
-      this.hmacOuter[i] = (key[i] ?? 0) ^ 0x5c;
-    }
+    this.hmac = new HmacSha256(key);
     const v6 = w.ipv6cp ? n : 0;
     this.v6Flags = new Uint8Array(v6);
     this.v6Id = new Uint8Array(v6);
@@ -556,16 +553,19 @@ export class PppoeEngine implements LcoreApp {
    * AC-Cookie: window (4 bytes) + HMAC-SHA256(secret, window ‖ MAC ‖ S-VLAN ‖ C-VLAN)[0..16], in `cookieOut`
    * (overwritten by the next call).
    */
-  private cookie(macOff: number, sv: number, cv: number, window: number): Buffer {
-    const m = this.hmacInner;
-    m.writeUInt32BE(window >>> 0, 64);
-    for (let i = 0; i < 6; i++) m[68 + i] = this.rx[macOff + i];
-    m.writeUInt16BE(sv, 74);
-    m.writeUInt16BE(cv, 76);
-    hash('sha256', m, 'buffer').copy(this.hmacOuter, 64);
+  private cookie(macOff: number, sv: number, cv: number, window: number): Uint8Array {
+    const m = this.cookieMsg;
     const out = this.cookieOut;
-    out.writeUInt32BE(window >>> 0, 0);
-    hash('sha256', this.hmacOuter, 'buffer').copy(out, 4, 0, 16);
+    m[0] = out[0] = window >>> 24;
+    m[1] = out[1] = window >>> 16;
+    m[2] = out[2] = window >>> 8;
+    m[3] = out[3] = window;
+    for (let i = 0; i < 6; i++) m[4 + i] = this.rx[macOff + i];
+    m[10] = sv >>> 8;
+    m[11] = sv;
+    m[12] = cv >>> 8;
+    m[13] = cv;
+    this.hmac.mac(m, 0, 14, out, 4, 16);
     return out;
   }
 

@@ -5,7 +5,7 @@ import { decodePairs } from '../../core';
 import { parsePairList, printPairList } from '../../core';
 import chapDef from '../chap/index';
 import { callCtx, loadTestModule, testDict } from '../../test/support/module-call';
-import { extraAttributes, isNatAddress, replyResult, requestPairs, resolvePppoeAttrs } from './radius-map';
+import { acctSessionId, extraAttributes, hexUpper, isNatAddress, replyResult, requestPairs, resolvePppoeAttrs } from './radius-map';
 import { AuthType, decodeRequest, Kind, RECORD_SIZE, REQ, RESP, writeAscii, writeBytes, writeCallingStationId, writeRequestHeader } from './records';
 import { Pair, Request } from '../../core';
 import { stringToBytes } from '../../core';
@@ -130,5 +130,14 @@ describe('reply → Auth Result', () => {
     expect(back.length).toBe(Math.floor(RESP.EXTRA_MAX / 23)); // 23-byte attributes, none cut in half
     expect(back.every((p) => p.da.name === 'Class')).toBe(true);
     expect(extraAttributes(parsePairList('Tunnel-Password = "s3cret"', dict), attrs)).toEqual({ bytes: undefined, truncated: false });
+  });
+});
+
+describe('hexUpper and acctSessionId', () => {
+  it('format like toString(16).toUpperCase() across the 32-bit boundary and up to 2^53', () => {
+    const values = [0, 1, 15, 16, 255, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 1_764_777_600_123, 2 ** 53 - 1];
+    for (let i = 0; i < 2000; i++) values.push(Math.floor(Math.random() * 2 ** 53));
+    for (const v of values) expect(hexUpper(v)).toBe(v.toString(16).toUpperCase());
+    expect(acctSessionId(1_764_777_600_123.7, 0x2a)).toBe('19AE4F1247B-002A');
   });
 });

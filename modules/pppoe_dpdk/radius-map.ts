@@ -320,7 +320,26 @@ export function resolveAcctAttrs(dict: Dictionary): AcctAttrs {
 
 /** Acct-Session-Id of a session: its start (ms, hex) and session id, unique per concentrator. */
 export function acctSessionId(startedAt: number, sessionId: number): string {
-  return `${Math.floor(startedAt).toString(16).toUpperCase()}-${sessionId.toString(16).toUpperCase().padStart(4, '0')}`;
+  return `${hexUpper(Math.floor(startedAt))}-${sessionId.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+const HEX_UPPER = '0123456789ABCDEF';
+
+/**
+ * `v.toString(16).toUpperCase()` for an integer 0 ≤ v < 2^53, from its two 32-bit halves: a clock in ms is not a
+ * small integer, and V8 formats such a double digit by digit with fmod (≈ 3× slower; two per setup).
+ */
+export function hexUpper(v: number): string {
+  let hi = Math.floor(v / 0x100000000);
+  let lo = v >>> 0;
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    s = HEX_UPPER[lo & 15] + s;
+    lo >>>= 4;
+    if (hi === 0 && lo === 0) break;
+  }
+  for (; hi !== 0; hi >>>= 4) s = HEX_UPPER[hi & 15] + s;
+  return s;
 }
 
 /**
