@@ -171,11 +171,11 @@ class DeadlineFifo {
   private readonly run = (): void => {
     this.immediate = undefined;
     const now = Date.now();
-    const q = this.q;
-    while (this.head < q.length) {
-      const t = q[this.head]!;
+    // this.q, not a local: a target may cancel others (compaction replaces the array).
+    while (this.head < this.q.length) {
+      const t = this.q[this.head]!;
       if (t.target !== undefined && t.at > now + 1) break;
-      q[this.head++] = undefined;
+      this.q[this.head++] = undefined;
       const target = t.target;
       if (target === undefined) { this.cancelled--; continue; }
       t.target = undefined;
