@@ -61,7 +61,7 @@ export { md4, md4Pure, ntHash } from './unlang/xlat/md4';
 // ── Process-wide services (DI root tokens: TRUNKS, METRICS, CLOCK, WORKER_POOLS, TOPOLOGY).
 export {
   Trunk, TrunkConnection, trunkFactory,
-  type ConnState, type ConnEvents, type Waiter, type HealthCheck, type TrunkHooks, type TrunkOptions, type TrunkCounters, type TrunkFactory,
+  type ConnState, type ConnEvents, type Waiter, type HealthCheck, type DeadlineTarget, type DeadlineTicket, type TrunkHooks, type TrunkOptions, type TrunkCounters, type TrunkFactory,
 } from './trunk/trunk';
 export * from './metrics/index';
 export { SystemClock, systemClock, FakeClock, type Clock, type TimerHandle } from './clock/index';

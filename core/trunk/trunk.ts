@@ -142,6 +142,96 @@ export interface TrunkCounters {
   backlog_failed: number;
 }
 
+/** What a {@link DeadlineFifo} calls when its ticket is due. */
+export interface DeadlineTarget {
+  onDeadline(): void;
+}
+
+/** A pending {@link Trunk.fixedDeadline}; `target` is cleared when it is cancelled or has run. */
+export interface DeadlineTicket {
+  readonly at: number;
+  target: DeadlineTarget | undefined;
+  readonly fifo: { cancel(t: DeadlineTicket): void } | undefined;
+}
+
+/**
+ * Deadlines of one fixed duration (e.g. every exchange's response window): since they fall due in
+ * the order they were set, a FIFO served by one timer armed for its head replaces a `setTimeout`,
+ * two closures and a set entry per request. Due tickets run like {@link Trunk.deadline}'s: one
+ * `setImmediate` after the timer, so replies read in that poll phase come first.
+ */
+class DeadlineFifo {
+  private q: (DeadlineTicket | undefined)[] = [];
+  private head = 0;
+  private cancelled = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.immediate = setImmediate(this.run);
+  };
+  private readonly run = (): void => {
+    this.immediate = undefined;
+    const now = Date.now();
+    // this.q, not a local: a target may cancel others (compaction replaces the array).
+    while (this.head < this.q.length) {
+      const t = this.q[this.head]!;
+      if (t.target !== undefined && t.at > now + 1) break;
+      this.q[this.head++] = undefined;
+      const target = t.target;
+      if (target === undefined) { this.cancelled--; continue; }
+      t.target = undefined;
+      try { target.onDeadline(); } catch { /* targets guard themselves */ }
+    }
+    this.trim();
+    this.arm();
+  };
+
+  constructor(private readonly ms: number) {}
+
+  push(target: DeadlineTarget): DeadlineTicket {
+    const t: DeadlineTicket = { at: Date.now() + this.ms, target, fifo: this };
+    this.q.push(t);
+    if (this.timer === undefined && this.immediate === undefined) this.arm();
+    return t;
+  }
+
+  cancel(t: DeadlineTicket): void {
+    if (t.target === undefined) return;
+    t.target = undefined;
+    if (++this.cancelled > 256 && this.cancelled * 2 > this.q.length - this.head) this.compact();
+  }
+
+  clear(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = this.immediate = undefined;
+    for (let i = this.head; i < this.q.length; i++) this.q[i]!.target = undefined;
+    this.q = [];
+    this.head = this.cancelled = 0;
+  }
+
+  private compact(): void {
+    const live: DeadlineTicket[] = [];
+    for (let i = this.head; i < this.q.length; i++) if (this.q[i]!.target !== undefined) live.push(this.q[i]!);
+    this.q = live;
+    this.head = this.cancelled = 0;
+  }
+
+  private trim(): void {
+    if (this.head === this.q.length) { this.q = []; this.head = 0; }
+    else if (this.head > 1024 && this.head * 2 > this.q.length) { this.q = this.q.slice(this.head); this.head = 0; }
+  }
+
+  /** Arms the timer for the head (cancelled tickets at the head are dropped first). */
+  private arm(): void {
+    while (this.head < this.q.length && this.q[this.head]!.target === undefined) { this.q[this.head++] = undefined; this.cancelled--; }
+    this.trim();
+    if (this.head >= this.q.length || this.timer !== undefined) return;
+    this.timer = setTimeout(this.fire, Math.max(0, this.q[this.head]!.at - Date.now()));
+  }
+}
+
 /** A pool of connections to one server. */
 export class Trunk<C extends TrunkConnection> {
   readonly conns: C[] = [];
@@ -149,6 +239,8 @@ export class Trunk<C extends TrunkConnection> {
   readonly counters: TrunkCounters = { fail_fast: 0, backlogged: 0, backlog_failed: 0 };
   private closed = false;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** {@link fixedDeadline} queues, by duration (ms). */
+  private readonly fifos = new Map<number, DeadlineFifo>();
   /** Until when (ms) calls fail at once after a zombie period without health checks. */
   private holdUntil = 0;
   private readonly events: ConnEvents<C> = {
@@ -170,6 +262,7 @@ export class Trunk<C extends TrunkConnection> {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const f of this.fifos.values()) f.clear();
     for (const w of this.backlog.splice(0)) { this.counters.backlog_failed++; w.fail('shutting down'); }
     for (const c of this.conns) { c.closeSocket(); c.failInflight('shutting down'); }
     this.conns.length = 0;
@@ -197,6 +290,26 @@ export class Trunk<C extends TrunkConnection> {
     }, Math.max(0, ms));
     this.timers.add(t);
     return t;
+  }
+
+  /**
+   * A {@link deadline} for durations most requests share (a response window): `target.onDeadline()`
+   * runs `ms` after now, served by one FIFO and one timer per distinct `ms` instead of a timer per
+   * call. Cancelled with {@link cancelFixed}.
+   */
+  fixedDeadline(ms: number, target: DeadlineTarget): DeadlineTicket {
+    let f = this.fifos.get(ms);
+    if (f === undefined) {
+      if (this.closed) return { at: 0, target: undefined, fifo: undefined };
+      f = new DeadlineFifo(ms);
+      this.fifos.set(ms, f);
+    }
+    return f.push(target);
+  }
+
+  /** Cancels a {@link fixedDeadline}. */
+  cancelFixed(t: DeadlineTicket | undefined): void {
+    if (t !== undefined) t.fifo?.cancel(t);
   }
 
   /** Cancels a {@link later} or {@link deadline} timer. */

@@ -8,7 +8,7 @@ import { Pair } from '../../core';
 import { requestAuthenticator } from '../../core';
 import { packetCodeName, PacketCode, type RadiusPacket } from '../../core';
 import type { Request } from '../../core';
-import type { Waiter } from '../../core';
+import type { Waiter, DeadlineTarget, DeadlineTicket } from '../../core';
 import type { RetryConfig } from './config';
 import type { Connection, Tracked } from './connection';
 import type { Radius } from './radius';
@@ -42,12 +42,14 @@ export function replyRcode(code: number): Rcode {
  * One packet exchange with the home server (proxy or client mode): owns its ID from
  * assignment to reply / timeout / cancel / connection death, and frees it on every path.
  */
-export class Exchange implements Tracked, Waiter<Connection> {
+export class Exchange implements Tracked, Waiter<Connection>, DeadlineTarget {
   auth: Buffer = NO_AUTH16;
   private conn?: Connection;
   private id = -1;
   private buf?: Buffer;
   private timer?: ReturnType<typeof setTimeout>;
+  /** The response window's deadline (one FIFO per duration in the trunk, no timer of its own). */
+  private ticket?: DeadlineTicket;
   backlogTimer?: ReturnType<typeof setTimeout>;
   private retry?: RetryTimer;
   private firstSent = 0;
@@ -142,9 +144,23 @@ export class Exchange implements Tracked, Waiter<Connection> {
   }
 
   private arm(ms: number): void {
-    this.inst._trunk.cancel(this.timer);
+    this.disarm();
     // deadline, not later: replies that arrived while this process was stalled are read before the verdict.
-    this.timer = this.inst._trunk.deadline(ms, () => this.expire());
+    // The whole lifetime (every proxied request's response window) is the same duration for all
+    // exchanges of a kind, so it is queued in the trunk's FIFO; retry intervals vary and get a timer.
+    if (ms === this.lifetime()) this.ticket = this.inst._trunk.fixedDeadline(ms, this);
+    else this.timer = this.inst._trunk.deadline(ms, () => this.expire());
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) { this.inst._trunk.cancel(this.timer); this.timer = undefined; }
+    if (this.ticket !== undefined) { this.inst._trunk.cancelFixed(this.ticket); this.ticket = undefined; }
+  }
+
+  /** DeadlineTarget: the response window is over. */
+  onDeadline(): void {
+    this.ticket = undefined;
+    this.expire();
   }
 
   private expire(): void {
@@ -276,7 +292,7 @@ export class Exchange implements Tracked, Waiter<Connection> {
   private finish(rc: Rcode, _why: string): void {
     if (this.done) return;
     this.done = true;
-    this.inst._trunk.cancel(this.timer);
+    this.disarm();
     if (this.backlogTimer !== undefined) this.inst._trunk.unqueue(this);
     if (this.conn && this.id >= 0) this.conn.release(this.id, this);
     this.id = -1;
