@@ -158,7 +158,8 @@ export interface DeadlineTicket {
  * Deadlines of one fixed duration (e.g. every exchange's response window): since they fall due in
  * the order they were set, a FIFO served by one timer armed for its head replaces a `setTimeout`,
  * two closures and a set entry per request. Due tickets run like {@link Trunk.deadline}'s: one
- * `setImmediate` after the timer, so replies read in that poll phase come first.
+ * `setImmediate` after the timer, so replies read in that poll phase come first. Times are
+ * monotonic (`performance.now()`): a step of the wall clock neither delays nor hastens them.
  */
 class DeadlineFifo {
   private q: (DeadlineTicket | undefined)[] = [];
@@ -172,7 +173,7 @@ class DeadlineFifo {
   };
   private readonly run = (): void => {
     this.immediate = undefined;
-    const now = Date.now();
+    const now = performance.now();
     // this.q, not a local: a target may cancel others (compaction replaces the array).
     while (this.head < this.q.length) {
       const t = this.q[this.head]!;
@@ -190,7 +191,7 @@ class DeadlineFifo {
   constructor(private readonly ms: number) {}
 
   push(target: DeadlineTarget): DeadlineTicket {
-    const t: DeadlineTicket = { at: Date.now() + this.ms, target, fifo: this };
+    const t: DeadlineTicket = { at: performance.now() + this.ms, target, fifo: this };
     this.q.push(t);
     if (this.timer === undefined && this.immediate === undefined) this.arm();
     return t;
@@ -228,7 +229,7 @@ class DeadlineFifo {
     while (this.head < this.q.length && this.q[this.head]!.target === undefined) { this.q[this.head++] = undefined; this.cancelled--; }
     this.trim();
     if (this.head >= this.q.length || this.timer !== undefined) return;
-    this.timer = setTimeout(this.fire, Math.max(0, this.q[this.head]!.at - Date.now()));
+    this.timer = setTimeout(this.fire, Math.max(0, this.q[this.head]!.at - performance.now()));
   }
 }
 

@@ -73,7 +73,7 @@ export const RadiusConfig = conf.section({
     num_answers_to_alive: conf.integer({ default: 3, min: 1, max: 1000, doc: 'Consecutive answers that make a new or zombie connection active.' }),
     update: conf.raw({ doc: '`update request { Attr = value … }` (or v4 `update { }`): static attributes of the check packet. Access-Request needs User-Name and User-Password, Accounting-Request needs User-Name.' }),
   }, { optional: true, doc: 'Application-level watchdog. Without it a zombie comes back after zombie_period + revive_interval.' }),
-  udp: conf.subsection(transportFields, { optional: true, doc: "UDP transport: connected sockets, one per connection (each its own source port). With core's batched UDP addon (built by `npm run build:native`; numeric addresses), replies are read in `recvmmsg` batches and the packets written in one callback leave in one `sendmmsg` (`core/native/udp/README.md`); else `node:dgram`. The start-up log says which." }),
+  udp: conf.subsection(transportFields, { optional: true, doc: 'UDP transport: connected sockets, one per connection (each its own source port).' }),
   tcp: conf.subsection(transportFields, { optional: true, doc: 'TCP transport (RFC 6613): one stream per connection, never retransmits.' }),
   pool: conf.subsection({
     start: conf.integer({ default: 1, min: 0, max: 1024, doc: 'Connections opened at start.' }),
