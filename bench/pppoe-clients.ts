@@ -282,9 +282,12 @@ export function generator(p: GenParams, port: ClientPort, progress: (m: Progress
     perSecond.push({ n: x.n, p99: x.p99 });
   }
   const warm = (p.warmupS ?? 0) * 1000;
+  // (before the whole run's percentiles: `percentiles` sorts its array in place, which would break the
+  // index pairing of setup[i] with startOf[i])
+  const steadyMs = warm > 0 ? percentiles(setup.subarray(0, done).filter((_, i) => startOf[i]! >= warm)) : undefined;
   const result: GenResult = {
     done, failed, firstMs, lastMs, retransmits, setupMs: percentiles(setup.subarray(0, done)),
-    steadyMs: warm > 0 ? percentiles(setup.subarray(0, done).filter((_, i) => startOf[i] >= warm)) : undefined,
+    steadyMs,
     perSecond,
     cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMB: Math.round(process.memoryUsage().rss / 1048576),
   };
@@ -312,6 +315,7 @@ export function generator(p: GenParams, port: ClientPort, progress: (m: Progress
 
 
 /** p50/p99/p99.9/max (ms, 2 decimals) of `xs`, which it sorts in place. */
+/** Percentiles of `xs` (sorted in place). */
 function percentiles(xs: Float64Array): Percentiles {
   const k = xs.length;
   xs.sort();
