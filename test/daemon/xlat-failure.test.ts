@@ -3,6 +3,7 @@
  * throws. An edit expanding it fails (rcode fail): no partial Reply-Message is written, the
  * Access-Request is rejected instead of accepted, and the log names the statement and the
  * function. The same site without the failing edit accepts, so the reject is the failure's doing.
+ * In a condition the failure is logged and taken as FreeRADIUS v4 does (see the tests below).
  */
 import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,10 +88,21 @@ describe('a failing expansion in a running daemon', () => {
     expect(r.log).toMatch(/recv Access-Request \(fail\)/);
   }, 40_000);
 
-  it('in a condition: fail too, the branch is not taken', async () => {
+  // A condition that fails is FreeRADIUS v4's: logged, then the `else` (or `elsif`) runs as if the
+  // condition were false; without one the `if` gives fail at the lowest priority and the section
+  // goes on (core/unlang/README.md).
+  it('in a condition with an else: logged, the then-branch is not taken, the else runs', async () => {
     const r = await ask('\t\tif (%broken.boom() == "x") {\n\t\t\treply.Reply-Message := "then"\n\t\t}\n\t\telse {\n\t\t\treply.Reply-Message := "else"\n\t\t}');
-    expect(r.reply).toMatch(/Received Access-Reject/);
-    expect(r.reply).not.toMatch(/Reply-Message/);
+    expect(r.reply).toMatch(/Received Access-Accept/);
+    expect(r.reply).toMatch(/Reply-Message = "else"/);
+    expect(r.reply).not.toMatch(/"then"/);
+    expect(r.log).toMatch(/%broken\.boom\(\) failed: back-end on fire/);
+  }, 40_000);
+
+  it('in a condition without an else: logged, no branch runs, the section goes on', async () => {
+    const r = await ask('\t\tif (%broken.boom() == "x") {\n\t\t\treply.Reply-Message := "then"\n\t\t}\n\t\treply.Reply-Message += "after"');
+    expect(r.reply).toMatch(/Reply-Message = "after"/);
+    expect(r.reply).not.toMatch(/"then"/);
     expect(r.log).toMatch(/%broken\.boom\(\) failed: back-end on fire/);
   }, 40_000);
 });
