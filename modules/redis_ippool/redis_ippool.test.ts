@@ -226,13 +226,19 @@ describe('redis_ippool on a Redis Cluster that loses a master', () => {
         return /^master/.test(role) && Number(r.stdout.trim()) > 0;
       })!;
       expect(owner).toBeDefined();
-      // Make sure the replica has the lease, then crash the master.
-      // (A fresh cluster's replica may still be in its first sync: WAIT until one replica acknowledged.)
-      let acked = 0;
-      for (let i = 0; i < 30 && acked < 1; i++) {
-        acked = Number(spawnSync('redis-cli', ['-h', owner.host, '-p', String(owner.port), 'WAIT', '1', '2000'], { encoding: 'utf8' }).stdout.trim());
+      // Make sure the replica has the pool and the lease, then crash the master. (WAIT from a new
+      // redis-cli connection proves nothing: that client wrote nothing, so any connected replica counts,
+      // even one still in its first sync.) The master's ROLE gives its replication offset and each
+      // replica's acknowledged offset: wait until a replica has caught up with the offset after the writes.
+      const role = (): string[] => spawnSync('redis-cli', ['-h', owner.host, '-p', String(owner.port), 'ROLE'], { encoding: 'utf8' }).stdout.trim().split('\n');
+      const written = Number(role()[1]);
+      let caughtUp = false;
+      for (let i = 0; i < 150 && !caughtUp; i++) {
+        const r = role();
+        for (let k = 2; k + 2 < r.length && !caughtUp; k += 3) caughtUp = Number(r[k + 2]) >= written;
+        if (!caughtUp) await new Promise((res) => setTimeout(res, 200));
       }
-      expect(acked).toBeGreaterThanOrEqual(1);
+      expect(caughtUp).toBe(true);
       srv.kill(owner.port);
       // Allocation fails (or waits) while the cluster notices, then works again on the promoted replica.
       const deadline = Date.now() + 40_000;
