@@ -15,6 +15,14 @@ import { TrunkConnection, type Trunk, type TrunkFactory, type TrunkHooks, type T
 export type SqlErrorKind = 'alternate' | 'reconnect' | 'error' | 'timeout' | 'unavailable';
 
 /** A failed query or connection. */
+/**
+ * A statement that only reads, as far as its first word says (a SELECT calling a function that
+ * writes still commits): reads go in messages of their own and may be sent ahead of their turn.
+ */
+export function readsOnly(sql: string): boolean {
+  return /^\s*SELECT\b/i.test(sql);
+}
+
 export class SqlError extends Error {
   constructor(readonly kind: SqlErrorKind, message: string, readonly code?: string) {
     super(message);

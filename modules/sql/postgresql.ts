@@ -11,7 +11,7 @@
  * runs alone, and dropped from the queue when not yet sent.
  */
 import * as pg from 'pg';
-import { PendingQuery, SqlConn, SqlError } from './driver';
+import { PendingQuery, SqlConn, SqlError, readsOnly } from './driver';
 
 /** Connection settings of one PostgreSQL server. */
 export interface PgOptions {
@@ -113,9 +113,6 @@ function failedStatement(e: MessageError, parts: readonly string[]): number {
   return k >= 0 && k < parts.length ? k : -1;
 }
 
-/** A statement that reads only, as far as its first word says (a SELECT calling a function that writes still commits). */
-const READ = /^\s*SELECT\b/i;
-
 /** A query result as {@link SqlResult}. */
 function toResult(r: pg.QueryResult): { fields: string[]; rows: (string | null)[][]; affected: number } {
   const fields = r.fields.map((f) => f.name);
@@ -206,7 +203,7 @@ export class PgConn extends SqlConn {
         const u = this.solo.has(q) ? undefined : batchable(q.sql);
         // Reads and writes go in separate messages: a read-only transaction ends without waiting
         // for a WAL flush, so an Access-Request's SELECTs do not wait on accounting's commit.
-        if (u === undefined || READ.test(u) !== READ.test(t)) break;
+        if (u === undefined || readsOnly(u) !== readsOnly(t)) break;
         this.queue.shift();
         parts.push(u);
         batch.push(q);

@@ -34,7 +34,7 @@ import type { XlatRegistry } from '../../core';
 import { failureMessage, setValue } from '../../core';
 import { applyItems, checksPass, compileRows } from './authorize';
 import type { SqlConfig } from './config';
-import { SqlError, SqlPool, type SqlConn, type SqlResult } from './driver';
+import { SqlError, SqlPool, readsOnly, type SqlConn, type SqlResult } from './driver';
 import { PgConn } from './postgresql';
 import { SessionAttrs } from '../shared/sessions';
 import { accountingLists, genericEscaper, pgEscaper, postAuthLists, type Escaper, type QueryList } from './queries';
@@ -350,7 +350,7 @@ export class Sql {
    * check rows set control attributes), has the same text; otherwise it runs then, as before.
    */
   private async early(t: CompiledTemplate | undefined, request: Request, ctx: CallContext): Promise<Early | undefined> {
-    if (!t || t.canYield || !/^\s*select\b/i.test(t.text)) return undefined;
+    if (!t || t.canYield || !readsOnly(t.text)) return undefined;
     const text = await t.expand(request);
     const result = this.query(text, ctx.signal, true);
     result.catch(() => undefined);
