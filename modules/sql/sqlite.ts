@@ -50,9 +50,24 @@ const port = workerData.port;
 const o = workerData.opts;
 let db;
 const ran = [];
+function whileBusy(fn) {
+  const until = Date.now() + o.busyTimeout;
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e && typeof e.code === 'string' && e.code.startsWith('SQLITE_BUSY')) || Date.now() >= until) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2 + Math.floor(Math.random() * 10));
+    }
+  }
+}
 try {
   db = new Database(o.filename, { timeout: o.busyTimeout });
-  if (o.filename !== ':memory:') db.pragma('journal_mode = ' + o.journalMode);
+  // Changing the journal mode of a new file takes an exclusive lock and SQLite answers SQLITE_BUSY
+  // at once, without the busy handler, when another connection opens the file at the same moment
+  // (two instances on one file: 1 open in 600 in a stress run). Retry it, and the bootstrap, until
+  // busy_timeout has passed.
+  if (o.filename !== ':memory:') whileBusy(() => db.pragma('journal_mode = ' + o.journalMode));
   db.pragma('synchronous = ' + o.synchronous);
   // bootstrap: every file runs on a database without tables (a new file). On an existing database
   // (an upgrade: say, one made before the pool table existed) a file runs when it creates a table
@@ -61,7 +76,7 @@ try {
   // Several connections (instances, workers) may open a file at once: the check and the bootstrap
   // run under the write lock, so one of them creates the schema and the others wait for it (busy
   // timeout) instead of querying a half-created database, then find nothing missing.
-  if (o.bootstrap.length) {
+  if (o.bootstrap.length) whileBusy(() => {
     db.exec('BEGIN IMMEDIATE');
     try {
       const have = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name.toLowerCase()));
@@ -78,9 +93,10 @@ try {
       db.exec('COMMIT');
     } catch (e) {
       if (db.inTransaction) db.exec('ROLLBACK');
+      ran.length = 0;
       throw e;
     }
-  }
+  });
   port.postMessage({ t: 'ready', upgraded: ran });
 } catch (e) {
   port.postMessage({ t: 'fatal', message: String(e && e.message || e), code: e && e.code });
