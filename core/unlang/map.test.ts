@@ -87,6 +87,8 @@ describe('safe-for mark', () => {
     await m.run(`control.Filter-Id := %q.safe("x'y")\nmap rows control.Filter-Id ${none}`);
     // A new value replaces the mark.
     await m.run(`control.Filter-Id := %q.safe("x'y")\ncontrol.Filter-Id := "%{User-Name}"\nmap rows control.Filter-Id ${none}`);
+    // The loop variable of a foreach over marked values.
+    await m.run(`control.Filter-Id := %q.safe("x'y")\nforeach string c (control.Filter-Id) {\nmap rows c ${none}\n}`);
     expect(m.queries).toEqual([
       "a='o\\'brien'",
       "a='o'brien'",
@@ -96,6 +98,7 @@ describe('safe-for mark', () => {
       "x'y",
       "x'y",
       "o\\'brien",
+      "x'y",
     ]);
   });
 

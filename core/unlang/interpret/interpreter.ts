@@ -844,6 +844,7 @@ export class Execution implements XlatInterpreterView {
     const structural = ins.varDa.type === 'group';
     const vp = new Pair(ins.varDa, structural ? undefined : vb.value);
     if (structural) vp.children = (st.pairs?.[st.i]?.children ?? item.pair?.children ?? []).map(copyPair);
+    else if (vb.safeFor !== undefined) vp.safeFor = vb.safeFor;
     local.push(vp);
     if (ins.keyDa) {
       let key: Box;
