@@ -31,7 +31,7 @@ import type { Rcode } from '../../request/rcode';
 import type { Request } from '../../request/request';
 import type { RequestLog } from '../../request/request-log';
 import { A, R, RCODE_NAMES, actionName, rcodeFromName } from '../rcode';
-import type { Block, CompiledSection, Expr, Instr } from '../compile/types';
+import type { Block, CompiledSection, Expr, Instr, MapEntry } from '../compile/types';
 import { caseKey } from '../compile/keywords/switch';
 import { type Box, type ValueEscape, BoxError, box, boxToString, castBox, compareBoxes, escapeBoxes } from '../xlat/box';
 import { type EvalContext, XlatFailed, XlatYield, evalCond, failureMessage, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
@@ -1202,16 +1202,23 @@ export class Execution implements XlatInterpreterView {
     }
     if (ins.entries.length === 0) return R.NOOP;
     if (values.every((v) => !v)) return R.OK;
-    const snap = this.snapshot();
-    try {
+    return this.mapEdits(ins, () => {
       for (let i = 0; i < ins.entries.length; i++) {
         const vals = values[i];
         if (!vals || (ins.list && !vals.length)) continue;
         this.mapLine(ins, ins.entries[i], vals);
       }
+    });
+  }
+
+  /** Runs a map's edits: `updated`, or `fail` with the lists as they were before. */
+  private mapEdits(ins: Extract<Instr, { k: 'map' }>, edits: () => void): number {
+    const snap = this.snapshot();
+    try {
+      edits();
     } catch (e) {
       this.restore(snap);
-      req.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${(e as Error).message}`);
+      this.request.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${(e as Error).message}`);
       return R.FAIL;
     }
     return R.UPDATED;
@@ -1240,20 +1247,14 @@ export class Execution implements XlatInterpreterView {
       return R.NOOP;
     }
     if (res.rows.length === 0) return R.NOTFOUND;
-    const snap = this.snapshot();
-    try {
+    return this.mapEdits(ins, () => {
       for (const row of res.rows) {
         for (let i = 0; i < cols.length; i++) {
           const v = cols[i] < 0 ? null : row[cols[i]];
           if (v !== null && v !== undefined) this.mapLine(ins, ins.entries[i], [v]);
         }
       }
-    } catch (e) {
-      this.restore(snap);
-      req.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${(e as Error).message}`);
-      return R.FAIL;
-    }
-    return R.UPDATED;
+    });
   }
 
   /**
@@ -1261,7 +1262,7 @@ export class Execution implements XlatInterpreterView {
    * value, `^=` puts them before the existing ones, `:=` replaces the attribute with them, the
    * others edit with the first value (`=` sets it when the attribute is absent).
    */
-  private mapLine(ins: Extract<Instr, { k: 'map' }>, m: Extract<Instr, { k: 'map' }>['entries'][number], vals: readonly string[]): void {
+  private mapLine(ins: Extract<Instr, { k: 'map' }>, m: MapEntry, vals: readonly string[]): void {
     const items: Expr[] = vals.map((t) => ({ k: 'lit', box: box('string', t) }));
     const base = { k: 'edit' as const, name: m.name, loc: m.loc, actions: ins.actions };
     let add = items;
