@@ -26,7 +26,8 @@
 # BIND_POOL 4 (tsradius bind connections per worker), PORT 18262 (tsradius auth; FreeRADIUS uses PORT+10),
 # PREWARM 5 (s of unmeasured load on each server before the cycles), DIR /tmp/tsr-ldapbench, AB_ROOT (another
 # checkout with its tsc build: a second tsradius, auth port PORT+20, driven after ours in every cycle; A/B of two builds;
-# AB_NODE_ARGS its node options, default NODE_ARGS), NODE_ARGS (extra node options for tsradius, e.g. --perf-basic-prof), SLOW (ms: put the
+# AB_NODE_ARGS its node options, default NODE_ARGS; AB_POOL its search connections in all, default POOL), TS_POOL (tsradius's
+# search connections in all, default POOL: FreeRADIUS keeps POOL), NODE_ARGS (extra node options for tsradius, e.g. --perf-basic-prof), SLOW (ms: put the
 # slow directory of bench/ldap/slapd.ts between the servers and slapd), HOLD (s: keep the servers up that long
 # before the cycles, for a profiler or bench/ldap/inflight.sh).
 set -euo pipefail
@@ -130,9 +131,9 @@ FR_PID=$!
 pids+=("$FR_PID")
 
 # --- tsradius with the ldap module
-ts_config() { # $1 dir, $2 auth port
+ts_config() { # $1 dir, $2 auth port, $3 search connections in all (default POOL)
 AUTH_PORT=$2 ACCT_PORT=$(($2 + 1)) WORKERS=$WORKERS USERS=1 "$root/bench/daemon/gen-config.sh" "$1" >/dev/null
-python3 - "$1/radiusd.conf" "$LPORT" "$POOL" "$WORKERS" "$PER_CONN" "$BIND_POOL" "$AUTH" <<'PY'
+python3 - "$1/radiusd.conf" "$LPORT" "${3:-$POOL}" "$WORKERS" "$PER_CONN" "$BIND_POOL" "$AUTH" <<'PY'
 import sys
 p, port, pool, workers, per_conn, bind_pool, auth = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6]), sys.argv[7]
 conns = max(1, pool // max(1, workers))
@@ -187,7 +188,7 @@ PY
 grep -qP '^\t\tldap$' "$1/radiusd.conf" || { echo "compare: could not patch $1/radiusd.conf" >&2; exit 1; }
 }
 TS=$DIR/ts
-ts_config "$TS" "$PORT"
+ts_config "$TS" "$PORT" "${TS_POOL:-$POOL}"
 # shellcheck disable=SC2086
 node $NODE_ARGS "$root/bench/daemon/daemon.js" -d "$TS" -f >"$TS/out.log" 2>&1 &
 TS_PID=$!
@@ -196,7 +197,7 @@ pids+=("$TS_PID")
 # in every cycle; its ratios to ours are printed as well (an A/B of two builds against the same directory).
 if [ -n "${AB_ROOT:-}" ]; then
 	AB_PORT=$((PORT + 20))
-	ts_config "$DIR/ab" "$AB_PORT"
+	ts_config "$DIR/ab" "$AB_PORT" "${AB_POOL:-$POOL}"
 	# shellcheck disable=SC2086
 	node ${AB_NODE_ARGS-$NODE_ARGS} "$AB_ROOT/bench/daemon/daemon.js" -d "$DIR/ab" -f >"$DIR/ab/out.log" 2>&1 &
 	AB_PID=$!
