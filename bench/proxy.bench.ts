@@ -20,6 +20,9 @@
  * --other-max PCT (25: a run is repeated when processes other than radload, the proxy and the
  * home server used more than this % of one core; before each run the machine must be below it)
  * --retries N (4) --quiet-wait S (120: how long to wait for an idle machine before running anyway)
+ *
+ * Environment: PROXY_BENCH_NODE_ARGS (node flags for our proxy and its workers, e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/p` or `--trace-gc-nvp`), PROXY_BENCH_LOG (a file that gets our proxy's output).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

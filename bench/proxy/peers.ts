@@ -338,10 +338,14 @@ export async function startOurProxy(o: OurProxyOptions): Promise<Peer> {
   fs.rmSync(o.dir, { recursive: true, force: true });
   fs.mkdirSync(o.dir, { recursive: true });
   fs.writeFileSync(path.join(o.dir, 'radiusd.conf'), ourProxyConf(o));
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'radiusd.js'), '-f', '-d', o.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // PROXY_BENCH_NODE_ARGS: node flags for our proxy (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`, `--trace-gc`, which
+  // NODE_OPTIONS refuses or would also apply to the bench); PROXY_BENCH_LOG: a file that gets its whole output.
+  const nodeArgs = (process.env.PROXY_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'radiusd.js'), '-f', '-d', o.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const log = process.env.PROXY_BENCH_LOG ? fs.createWriteStream(process.env.PROXY_BENCH_LOG, { flags: 'a' }) : undefined;
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; log?.write(d); });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; log?.write(d); });
   const peer: Peer = {
     name: 'tsradius-proxy', authPort: o.authPort, acctPort: o.authPort + 1,
     pids: () => [child.pid!, ...childPids(child.pid!)],

@@ -47,6 +47,16 @@ export class Pair {
     return this._value;
   }
 
+  /**
+   * The received wire bytes of a lazy pair whose value was never read nor replaced, else undefined:
+   * an encoder may copy them as they are instead of decoding and re-encoding the value. For an
+   * attribute the codec hides (User-Password …) they are the hidden bytes, and for a tagged one
+   * they lack the tag: encoders use them only for plain attributes.
+   */
+  get wire(): Buffer | undefined {
+    return this._decode !== undefined ? this.raw : undefined;
+  }
+
   set value(v: Value | undefined) {
     this._value = v;
     this._decode = undefined;

@@ -77,6 +77,20 @@ describe('RFC attributes', () => {
     expect(pairs[0].raw!.byteOffset).toBe(bytes.byteOffset + 2);
   });
 
+  it('forwards received values as they came until they are changed (a proxy re-encoding a request)', () => {
+    // A User-Name that is not UTF-8 and a hidden password: decoded with one secret, encoded with another.
+    const name = Buffer.from([0x62, 0xff, 0x6f]);
+    const inbound = Buffer.concat([Buffer.from([1, 5]), name, encodePairs([pair('User-Password', 'pw'), pair('NAS-Port', 7)], ctx())]);
+    const pairs = decodePairs(inbound, ctx());
+    const other = { ...ctx(), secret: Buffer.from('other') };
+    const out = encodePairs(pairs, other);
+    expect(toHex(out.subarray(0, 5))).toBe('0105' + toHex(name));
+    expect(flat(decodePairs(out, other)).slice(1)).toEqual(['User-Password=pw', 'NAS-Port=7']);
+    // A value read and then replaced is encoded from the new value.
+    pairs[2].value = 9;
+    expect(flat(decodePairs(encodePairs(pairs, other), other))).toContain('NAS-Port=9');
+  });
+
   it('decodes a wrong-size value as a raw attribute', () => {
     const p = decodePairs(hex('04 04 ab cd'), ctx());
     expect(p[0].da.flags.raw).toBe(true);

@@ -94,6 +94,12 @@ function under(parentDa: DictAttr, child: Pair): Pair | undefined {
 /** The wire value of a leaf pair (tag, encryption applied), or null when it encodes to nothing. */
 function leafBytes(ctx: CodecContext, pair: Pair, tag: number, room: number, topLevel: boolean): Buffer | null {
   const da = pair.da;
+  const f = da.flags;
+  // A plain attribute received and never read (a proxied one): its bytes as they came, not decoded and re-encoded.
+  if (!f.encrypt && !f.hasTag) {
+    const w = pair.wire;
+    if (w !== undefined) return w;
+  }
   const v = pair.value;
   if (v === undefined) return null;
   let b: Buffer;
@@ -106,7 +112,6 @@ function leafBytes(ctx: CodecContext, pair: Pair, tag: number, room: number, top
       return null;
     }
   }
-  const f = da.flags;
   if (f.raw) return b;
   if (pair.tag !== undefined && pair.tag > 0) tag = pair.tag;
   const enc = f.encrypt;
@@ -472,7 +477,15 @@ function encodeTop(w: Writer, root: DictAttr, pair: Pair, tag: number): void {
     default: {
       const f = da.flags;
       if (!f.hasTag && !f.encrypt && !f.concat && !f.array && f.length === undefined) {
-        // Fast path: write common values straight into the packet.
+        // Fast paths: a received value never read goes out as it came (see leafBytes); common values are
+        // written straight into the packet.
+        const wb = pair.wire;
+        if (wb !== undefined && wb.length <= 253) {
+          if (wb.length === 0 && t !== ATTR_CUI) return;
+          w.header(t, wb.length + 2);
+          w.bytes(wb);
+          return;
+        }
         const pv = pair.value;
         if (typeof pv === 'number' && da.type === 'uint32') {
           w.header(t, 6);
