@@ -2,6 +2,7 @@
  * The `sql` module on SQLite (a temporary database file per test), loaded through the module
  * loader with the shipped schema and queries.conf, and called from compiled policy.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -250,6 +251,9 @@ describe('sql on SQLite', () => {
 
   it('one writer per file: two instances (as two cluster workers) write through one elected writer; when it closes the other takes over', async () => {
     const file = path.join(tmp, `db-${++n}.sqlite`);
+    // A socket left by a writer that was killed: nobody listens on it; the first connection takes its place.
+    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(`${file}-writer`)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    expect(fs.existsSync(`${file}-writer`)).toBe(true);
     const a = await load(sqliteModuleConf(file));
     const b = await load(sqliteModuleConf(file));
     const start = (m: ModuleSet, i: number): Promise<string> => run(m, 'sql',

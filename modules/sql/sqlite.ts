@@ -215,7 +215,7 @@ function one(m) {
       for (const r of rows) for (let i = 0; i < r.length; i++) r[i] = text(r[i]);
       return { id: m.id, fields: s.columns().map((c) => c.name), rows, affected: 0 };
     }
-    return { id: m.id, fields: [], rows: [], affected: s.run(...params).changes, write: true };
+    return { id: m.id, affected: s.run(...params).changes, write: true };
   } catch (e) {
     return { id: m.id, error: String(e && e.message || e), code: e && e.code };
   }
