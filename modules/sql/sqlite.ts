@@ -18,8 +18,9 @@
  * `SQLITE_BUSY` / `SQLITE_LOCKED` (after `busy_timeout`) and everything else are `error`; a
  * worker that dies makes the connection dead (the trunk reconnects).
  */
+import { connect, type Socket } from 'node:net';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { PendingQuery, SqlConn, SqlError } from './driver';
+import { PendingQuery, readsOnly, SqlConn, SqlError } from './driver';
 
 /** Settings of one SQLite database. */
 export interface SqliteOptions {
@@ -39,6 +40,29 @@ export interface SqliteOptions {
    * beside the file, to run every write (see the worker).
    */
   readonly singleWriter?: boolean;
+}
+
+/** One message on a writer socket: a 4-byte little-endian length, then JSON. */
+function frame(v: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(v));
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32LE(body.length, 0);
+  return Buffer.concat([head, body]);
+}
+
+/** Calls `onFrame` with every message that arrives on `sock` (see {@link frame}). */
+function reader(sock: Socket, onFrame: (v: unknown) => void): void {
+  let buf: Buffer = Buffer.alloc(0);
+  sock.on('data', (d) => {
+    buf = buf.length ? Buffer.concat([buf, d]) : d;
+    while (buf.length >= 4) {
+      const n = buf.readUInt32LE(0);
+      if (buf.length < 4 + n) break;
+      const v: unknown = JSON.parse(buf.toString('utf8', 4, 4 + n));
+      buf = buf.subarray(4 + n);
+      onFrame(v);
+    }
+  });
 }
 
 /**
@@ -271,25 +295,8 @@ let scheduled = false;
 let closing = false;
 const peers = new Set();
 function later() { if (!scheduled) { scheduled = true; setImmediate(drain); } }
-function frame(v) {
-  const body = Buffer.from(JSON.stringify(v));
-  const head = Buffer.allocUnsafe(4);
-  head.writeUInt32LE(body.length, 0);
-  return Buffer.concat([head, body]);
-}
-function reader(sock, onFrame) {
-  let buf = Buffer.alloc(0);
-  sock.on('data', (d) => {
-    buf = buf.length ? Buffer.concat([buf, d]) : d;
-    while (buf.length >= 4) {
-      const n = buf.readUInt32LE(0);
-      if (buf.length < 4 + n) break;
-      const v = JSON.parse(buf.toString('utf8', 4, 4 + n));
-      buf = buf.subarray(4 + n);
-      onFrame(v);
-    }
-  });
-}
+${frame.toString()}
+${reader.toString()}
 function take(msg) {
   if (msg.t === 'close') { closing = true; return; }
   if (msg.t === 'qs') for (const m of msg.list) pending.push({ m, to: null });
@@ -358,6 +365,7 @@ function elect() {
       if (closing) { c.destroy(); return; }
       upstream = c;
       role = 'client';
+      port.postMessage({ t: 'writer', at: o.share });
       reader(c, (out) => {
         if (!Array.isArray(out)) { // bye: the writer is closing; it answers what we sent until we end
           role = 'electing';
@@ -466,6 +474,12 @@ export class SqliteConn extends SqlConn {
   private readonly inflight = new Map<number, PendingQuery>();
   private readonly ids = new WeakMap<PendingQuery, number>();
   private outbox: { id: number; sql: string }[] = [];
+  /**
+   * When another connection is the file's writer: our own socket to it, so that our writes skip
+   * our worker thread (which would only forward them), and the ids sent on it, unanswered.
+   */
+  private direct?: { sock: Socket; ids: Set<number> };
+  private directing = false;
 
   /**
    * `onUpgrade`: called with the bootstrap files run on an existing database (the tables they
@@ -491,7 +505,8 @@ export class SqliteConn extends SqlConn {
     });
     this.worker = w;
     w.unref();
-    port1.on('message', (m: { t: string; message?: string; out?: WorkerAnswer[]; upgraded?: string[] }) => {
+    port1.on('message', (m: { t: string; message?: string; out?: WorkerAnswer[]; upgraded?: string[]; at?: string }) => {
+      if (m.t === 'writer' && m.at && this.port === port1) return this.toWriter(m.at);
       if (m.t === 'ready') {
         up = true;
         if (m.upgraded?.length) this.onUpgrade?.(m.upgraded);
@@ -502,6 +517,39 @@ export class SqliteConn extends SqlConn {
     });
     w.on('error', (e) => this.fail(`worker failed: ${e.message}`));
     w.on('exit', (code) => { if (this.worker === w) this.fail(up ? `worker exited (${code})` : `worker exited before the database opened (${code})`); });
+  }
+
+  /**
+   * Opens our own socket to the writer. Its `bye` (the writer is closing) or its loss sends our
+   * writes back through the worker thread, which finds the next writer and tells us again; the
+   * statements the writer had not answered when the socket closed fail (not acknowledged).
+   */
+  private toWriter(at: string): void {
+    if (this.direct || this.directing) return;
+    this.directing = true;
+    const sock = connect(at);
+    const link = { sock, ids: new Set<number>() };
+    sock.on('error', () => { /* close follows */ });
+    sock.once('connect', () => {
+      this.directing = false;
+      if (this.port) this.direct = link;
+      else sock.destroy();
+    });
+    reader(sock, (v) => {
+      if (!Array.isArray(v)) { // bye: the writer answers what we sent until we end our side
+        if (this.direct === link) this.direct = undefined;
+        sock.end();
+        return;
+      }
+      for (const a of v as WorkerAnswer[]) link.ids.delete(a.id);
+      this.answers(v as WorkerAnswer[]);
+    });
+    sock.once('close', () => {
+      this.directing = false;
+      if (this.direct === link) this.direct = undefined;
+      const lost = [...link.ids].map((id) => ({ id, error: 'the SQLite writer went away before answering (the statement may not have been committed)', code: 'SQLITE_WRITER_LOST' }));
+      if (lost.length) this.answers(lost);
+    });
   }
 
   private answers(out: WorkerAnswer[]): void {
@@ -535,8 +583,18 @@ export class SqliteConn extends SqlConn {
 
   private readonly flush = (): void => {
     if (!this.outbox.length || !this.port) return;
-    const list = this.outbox;
+    let list = this.outbox;
     this.outbox = [];
+    const d = this.direct;
+    if (d) {
+      const writes = list.filter((q) => !readsOnly(q.sql));
+      if (writes.length) {
+        for (const q of writes) d.ids.add(q.id);
+        d.sock.write(frame(writes));
+        list = writes.length === list.length ? [] : list.filter((q) => readsOnly(q.sql));
+      }
+    }
+    if (!list.length) return;
     this.port.postMessage(list.length === 1 ? { t: 'q', ...list[0] } : { t: 'qs', list });
   };
 
@@ -553,6 +611,7 @@ export class SqliteConn extends SqlConn {
     if (this.port) {
       // The worker closes the channel after closing the database (messages before it still run).
       this.flush();
+      if (this.direct) { this.direct.sock.end(); this.direct = undefined; }
       try { this.port.postMessage({ t: 'close' }); } catch { /* closed */ }
       this.port = undefined;
     }
