@@ -32,6 +32,7 @@ const Sqlite = conf.section({
   journal_mode: conf.enum(['wal', 'delete', 'truncate', 'persist', 'memory'] as const, { default: 'wal', doc: 'SQLite journal mode; `wal` lets reads run beside the writer.' }),
   synchronous: conf.enum(['off', 'normal', 'full', 'extra'] as const, { default: 'normal', doc: 'SQLite `synchronous`: `normal` (with WAL) keeps every committed write through a daemon kill; `full` also through a power loss.' }),
   batch: conf.integer({ default: 256, min: 1, doc: 'Most queued statements committed in one transaction (group commit).' }),
+  single_writer: conf.boolean({ default: true, doc: 'One connection writes for every connection to the file, in every process of the server (elected through the Unix socket `<filename>-writer`), so they never wait for each other\'s write lock; `no`: each connection writes itself.' }),
 });
 
 /** `postgresql { }` driver settings. */

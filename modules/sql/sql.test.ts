@@ -2,6 +2,7 @@
  * The `sql` module on SQLite (a temporary database file per test), loaded through the module
  * loader with the shipped schema and queries.conf, and called from compiled policy.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -246,6 +247,39 @@ describe('sql on SQLite', () => {
     // The same shape with other values: one statement, the right rows.
     expect(await sql(m, "SELECT username FROM radcheck WHERE username = 'b'")).toBe('b');
     expect(await sql(m, "SELECT username FROM radcheck WHERE username = 'nobody'")).toBe('');
+  });
+
+  it('one writer per file: two instances (as two cluster workers) write through one elected writer; when it closes the other takes over', async () => {
+    const file = path.join(tmp, `db-${++n}.sqlite`);
+    // A socket left by a writer that was killed: nobody listens on it; the first connection takes its place.
+    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(`${file}-writer`)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    expect(fs.existsSync(`${file}-writer`)).toBe(true);
+    const a = await load(sqliteModuleConf(file));
+    const b = await load(sqliteModuleConf(file));
+    const start = (m: ModuleSet, i: number): Promise<string> => run(m, 'sql',
+      req(`User-Name = "w${i}", Acct-Status-Type = Start, Acct-Session-Id = "W${i}", NAS-IP-Address = 10.2.0.1, Event-Timestamp = 1700000000`, 4),
+      { name1: 'accounting', name2: 'Start' });
+    const N = 200;
+    const results = await Promise.all(Array.from({ length: N }, (_, i) => start(i % 2 ? a : b, i)));
+    expect(results.every((x) => x === 'ok')).toBe(true);
+    expect(fs.existsSync(`${file}-writer`)).toBe(true);
+    // A duplicate Start among the batch fails its INSERT alone (constraint: the UPDATE alternative
+    // runs), the others commit.
+    const dup = await Promise.all([start(a, 0), start(b, 1000), start(a, 1001), start(b, 2)]);
+    expect(dup).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(await sql(b, "SELECT count(*) FROM radacct WHERE username LIKE 'w%'")).toBe(String(N + 2));
+    // The affected-row count of each statement is its own.
+    expect(await sql(a, "UPDATE radacct SET acctinputoctets = 1 WHERE username IN ('w1', 'w3', 'w5')")).toBe('3');
+    expect(await sql(b, "UPDATE radacct SET acctinputoctets = 1 WHERE username = 'nobody'")).toBe('0');
+    // The first to open the file is the writer; close it: the other elects itself and goes on.
+    await a.detachAll();
+    open = open.filter((m) => m !== a);
+    const after = await Promise.all(Array.from({ length: 20 }, (_, i) => start(b, 5000 + i)));
+    expect(after).toEqual(after.map(() => 'ok'));
+    expect(await sql(b, "SELECT count(*) FROM radacct WHERE username LIKE 'w%'")).toBe(String(N + 22));
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT count(*) AS c FROM radacct').get()).toEqual({ c: N + 22 });
+    db.close();
   });
 
   it('concurrent accounting from many requests commits every record (group commit) and the event loop keeps running', async () => {

@@ -235,6 +235,7 @@ export class Sql {
             journalMode: c.sqlite.journal_mode,
             synchronous: c.sqlite.synchronous,
             batch: c.sqlite.batch,
+            singleWriter: c.sqlite.single_writer,
           }, 4096, (files) => this.log.info(`${c.sqlite.filename}: created the missing tables of ${files.join(', ')}`)) as SqlConn,
         }]
       : (c.server.length ? c.server : ['']).map(hostPort).map(({ host, port }) => ({

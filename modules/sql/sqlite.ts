@@ -18,8 +18,9 @@
  * `SQLITE_BUSY` / `SQLITE_LOCKED` (after `busy_timeout`) and everything else are `error`; a
  * worker that dies makes the connection dead (the trunk reconnects).
  */
+import { connect, type Socket } from 'node:net';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { PendingQuery, SqlConn, SqlError } from './driver';
+import { PendingQuery, readsOnly, SqlConn, SqlError } from './driver';
 
 /** Settings of one SQLite database. */
 export interface SqliteOptions {
@@ -34,6 +35,34 @@ export interface SqliteOptions {
   readonly synchronous: string;
   /** Most statements per transaction. */
   readonly batch: number;
+  /**
+   * One writer for the file (default): the connections elect one of them, through a Unix socket
+   * beside the file, to run every write (see the worker).
+   */
+  readonly singleWriter?: boolean;
+}
+
+/** One message on a writer socket: a 4-byte little-endian length, then JSON. */
+function frame(v: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(v));
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32LE(body.length, 0);
+  return Buffer.concat([head, body]);
+}
+
+/** Calls `onFrame` with every message that arrives on `sock` (see {@link frame}). */
+function reader(sock: Socket, onFrame: (v: unknown) => void): void {
+  let buf: Buffer = Buffer.alloc(0);
+  sock.on('data', (d) => {
+    buf = buf.length ? Buffer.concat([buf, d]) : d;
+    while (buf.length >= 4) {
+      const n = buf.readUInt32LE(0);
+      if (buf.length < 4 + n) break;
+      const v: unknown = JSON.parse(buf.toString('utf8', 4, 4 + n));
+      buf = buf.subarray(4 + n);
+      onFrame(v);
+    }
+  });
 }
 
 /**
@@ -210,43 +239,208 @@ function one(m) {
       for (const r of rows) for (let i = 0; i < r.length; i++) r[i] = text(r[i]);
       return { id: m.id, fields: s.columns().map((c) => c.name), rows, affected: 0 };
     }
-    return { id: m.id, fields: [], rows: [], affected: s.run(...params).changes, write: true };
+    return { id: m.id, affected: s.run(...params).changes, write: true };
   } catch (e) {
     return { id: m.id, error: String(e && e.message || e), code: e && e.code };
   }
 }
 const TXN = /^\s*(begin|commit|end|rollback|savepoint|release|vacuum|attach|detach|pragma)\b/i;
-// Queries arrive one by one ({ t: 'q' }) or as the list one event-loop turn of the server
-// produced ({ t: 'qs', list }). Everything waiting is taken (batches of at most o.batch).
+const READ = /^\s*SELECT\b/i;
+// Runs a batch; with a write among several statements, inside one transaction (group commit).
+// A statement that fails is rolled back alone (SQLite's statement journal) and the others go on;
+// when its error took the whole transaction with it (SQLITE_FULL, IOERR, an OR ROLLBACK clause)
+// the statements before it are run again in a new one, so none is acknowledged without its commit.
 function commit(batch) {
-  const plain = batch.length > 1 && !db.inTransaction && !batch.some((m) => TXN.test(m.sql));
+  const plain = batch.length > 1 && !db.inTransaction && !batch.some((m) => TXN.test(m.sql)) && batch.some((m) => !READ.test(m.sql));
   if (!plain) return batch.map(one);
-  let begun = false;
-  try { db.exec('BEGIN IMMEDIATE'); begun = true; } catch (e) { /* run one by one */ }
-  let out = batch.map(one);
-  if (begun) {
-    try { db.exec('COMMIT'); } catch (e) {
-      try { db.exec('ROLLBACK'); } catch (e2) { /* already rolled back */ }
-      const msg = 'COMMIT failed: ' + String(e && e.message || e);
-      out = out.map((r) => (r.write ? { id: r.id, error: msg, code: e && e.code } : r));
+  try { db.exec('BEGIN IMMEDIATE'); } catch (e) { return batch.map(one); }
+  const out = [];
+  for (let k = 0; k < batch.length; k++) {
+    const r = one(batch[k]);
+    if (r.error !== undefined && !db.inTransaction) {
+      const before = commit(batch.slice(0, k));
+      const after = commit(batch.slice(k + 1));
+      return before.concat([r], after);
     }
+    out.push(r);
+  }
+  try { db.exec('COMMIT'); } catch (e) {
+    try { db.exec('ROLLBACK'); } catch (e2) { /* already rolled back */ }
+    const msg = 'COMMIT failed: ' + String(e && e.message || e);
+    return out.map((r) => (r.write ? { id: r.id, error: msg, code: e && e.code } : r));
   }
   return out;
 }
-port.on('message', (first) => {
-  if (first.t === 'close') { db.close(); port.close(); return; }
-  const queue = first.t === 'qs' ? first.list : [first];
-  let close = false;
-  for (let m; queue.length < o.batch && (m = receiveMessageOnPort(port)); ) {
-    if (m.message.t === 'close') { close = true; break; }
-    if (m.message.t === 'qs') for (const q of m.message.list) queue.push(q);
-    else queue.push(m.message);
+
+// One writer per database file for the whole server. Every connection to a file (the worker
+// threads of one process and of every cluster worker) would otherwise hold its own write
+// connection, and SQLite's one write lock makes them take turns with sleeps in between (busy
+// handler): with two cluster workers accounting ran at a twentieth of one worker's rate. The first
+// connection to listen on o.share (a Unix socket beside the database, so as private as its -wal
+// file) writes for all of them; the others send their writes there (length-prefixed JSON frames)
+// and run their SELECTs on their own handle (WAL readers do not take the write lock). When the
+// writer goes away (its process ends, its connection closes) the statements it had not answered
+// fail (they may or may not have been committed, so they are not acknowledged) and the others
+// elect a new writer. Without o.share (or when the socket cannot be made) a connection writes
+// itself, as before.
+const net = require('node:net');
+let pending = [];   // { m, to }: to is null (our port) or the socket of another connection
+let waiting = [];   // writes held while no writer is known
+let role = o.share ? 'electing' : 'writer';
+let server;         // when the writer: the listening socket
+let serverIno = 0;
+let upstream;       // when not: the writer's socket
+let sent = new Map(); // id -> true, forwarded and not answered
+let scheduled = false;
+let closing = false;
+const peers = new Set();
+function later() { if (!scheduled) { scheduled = true; setImmediate(drain); } }
+${frame.toString()}
+${reader.toString()}
+function take(msg) {
+  if (msg.t === 'close') { closing = true; return; }
+  if (msg.t === 'qs') for (const m of msg.list) pending.push({ m, to: null });
+  else pending.push({ m: msg, to: null });
+}
+function drain() {
+  scheduled = false;
+  for (let r; (r = receiveMessageOnPort(port)); ) take(r.message);
+  let work = pending;
+  pending = [];
+  if (role !== 'writer') {
+    const local = [];
+    for (const e of work) {
+      if (e.to === null && !READ.test(e.m.sql)) waiting.push(e.m);
+      else local.push(e);
+    }
+    work = local;
+    if (role === 'client' && waiting.length) forward();
   }
-  for (let i = 0; i < queue.length; i += o.batch) {
-    port.postMessage({ t: 'results', out: commit(queue.length <= o.batch ? queue : queue.slice(i, i + o.batch)) });
+  for (let i = 0; i < work.length; i += o.batch) {
+    const b = work.length <= o.batch ? work : work.slice(i, i + o.batch);
+    const out = commit(b.map((e) => e.m));
+    const mine = [];
+    let to, list;
+    for (let k = 0; k < b.length; k++) {
+      if (b[k].to === null) { mine.push(out[k]); continue; }
+      if (b[k].to !== to) { if (list) send(to, list); to = b[k].to; list = []; }
+      list.push(out[k]);
+    }
+    if (list) send(to, list);
+    if (mine.length) port.postMessage({ t: 'results', out: mine });
   }
-  if (close) { db.close(); port.close(); }
-});
+  if (closing) shut();
+}
+function send(sock, list) {
+  if (!sock.destroyed) sock.write(frame(list));
+}
+function forward() {
+  for (const m of waiting) sent.set(m.id, true);
+  upstream.write(frame(waiting));
+  waiting = [];
+}
+function lost(why) {
+  const out = [];
+  for (const id of sent.keys()) out.push({ id, error: why, code: 'SQLITE_WRITER_LOST' });
+  sent = new Map();
+  if (out.length) port.postMessage({ t: 'results', out });
+}
+function elect() {
+  if (closing) return;
+  role = 'electing';
+  const srv = net.createServer({ allowHalfOpen: true }, (sock) => {
+    peers.add(sock);
+    sock.on('error', () => {});
+    sock.on('close', () => { peers.delete(sock); if (shutting && !peers.size) shut(); });
+    reader(sock, (list) => { for (const m of list) pending.push({ m, to: sock }); later(); });
+    // The peer has sent its last statement: end ours after answering what came before (drain is
+    // already scheduled for it, and immediates run in order).
+    sock.on('end', () => setImmediate(() => sock.end()));
+  });
+  srv.once('error', (e) => {
+    if (e.code !== 'EADDRINUSE') { own(); return; } // no socket here: write ourselves
+    const c = net.connect(o.share);
+    c.on('error', () => {});
+    c.once('connect', () => {
+      if (closing) { c.destroy(); return; }
+      upstream = c;
+      role = 'client';
+      port.postMessage({ t: 'writer', at: o.share });
+      reader(c, (out) => {
+        if (!Array.isArray(out)) { // bye: the writer is closing; it answers what we sent until we end
+          role = 'electing';
+          c.end();
+          return;
+        }
+        for (const r of out) sent.delete(r.id);
+        port.postMessage({ t: 'results', out });
+      });
+      c.once('close', () => {
+        upstream = undefined;
+        lost('the SQLite writer went away before answering (the statement may not have been committed)');
+        if (!closing) setTimeout(elect, Math.floor(Math.random() * 20));
+      });
+      later();
+    });
+    c.once('close', () => {
+      if (upstream === c || closing) return;
+      // Nobody listens on the socket: it is left from a writer that died; take its place.
+      try { fs.unlinkSync(o.share); } catch (e2) { /* gone */ }
+      setTimeout(elect, 1 + Math.floor(Math.random() * 10));
+    });
+  });
+  srv.listen(o.share, () => {
+    if (closing) { srv.close(); return; }
+    try { fs.chmodSync(o.share, 0o600); serverIno = fs.statSync(o.share).ino; } catch (e) { /* checked below */ }
+    server = srv;
+    own();
+  });
+}
+function own() {
+  role = 'writer';
+  for (const m of waiting) pending.push({ m, to: null });
+  waiting = [];
+  later();
+}
+// A writer whose socket file was replaced (two connections took a dead writer's place at once)
+// no longer hears the others: it stops listening and joins the one that holds the file.
+const watch = o.share ? setInterval(() => {
+  if (!server) return;
+  let ino = 0;
+  try { ino = fs.statSync(o.share).ino; } catch (e) { /* removed */ }
+  if (ino === serverIno) return;
+  const s = server;
+  server = undefined;
+  s.close();
+  for (const p of peers) p.destroy();
+  elect();
+}, 1000) : undefined;
+if (watch) watch.unref();
+// Closing the writer: it stops listening and tells every peer (bye); a peer sends nothing more,
+// ends its side, and the writer answers what arrived before that, so a handover loses no
+// statement. Peers that do not end within a second are cut off (their unanswered statements
+// fail on their side). Then the database closes.
+let shutting = false;
+function shut() {
+  if (!shutting) {
+    shutting = true;
+    if (watch) clearInterval(watch);
+    if (server) {
+      server.close();
+      try { if (fs.statSync(o.share).ino === serverIno) fs.unlinkSync(o.share); } catch (e) { /* gone */ }
+      server = undefined;
+      const bye = frame({ t: 'bye' });
+      for (const p of peers) p.write(bye);
+      if (peers.size) setTimeout(() => { for (const p of peers) p.destroy(); }, 1000).unref();
+    }
+    if (upstream) upstream.destroy();
+  }
+  if (peers.size || !db.open) return;
+  db.close();
+  port.close();
+}
+port.on('message', (msg) => { take(msg); later(); });
+if (o.share) elect();
 })();
 `;
 
@@ -261,6 +455,17 @@ interface WorkerAnswer {
 
 let nextId = 1;
 
+/**
+ * The socket through which the connections to one file find its writer: `<file>-writer`, beside
+ * the database (as private as its `-wal`). None for an in-memory database, when off, or when the
+ * path is longer than a Unix socket address takes (each connection then writes itself).
+ */
+function writerSocket(o: SqliteOptions): string | undefined {
+  if (o.singleWriter === false || o.filename === ':memory:' || o.filename.startsWith('file:')) return undefined;
+  const p = `${o.filename}-writer`;
+  return Buffer.byteLength(p) <= 107 ? p : undefined;
+}
+
 /** One SQLite connection: a worker thread with its own database handle. */
 export class SqliteConn extends SqlConn {
   readonly label: string;
@@ -269,6 +474,12 @@ export class SqliteConn extends SqlConn {
   private readonly inflight = new Map<number, PendingQuery>();
   private readonly ids = new WeakMap<PendingQuery, number>();
   private outbox: { id: number; sql: string }[] = [];
+  /**
+   * When another connection is the file's writer: our own socket to it, so that our writes skip
+   * our worker thread (which would only forward them), and the ids sent on it, unanswered.
+   */
+  private direct?: { sock: Socket; ids: Set<number> };
+  private directing = false;
 
   /**
    * `onUpgrade`: called with the bootstrap files run on an existing database (the tables they
@@ -289,12 +500,13 @@ export class SqliteConn extends SqlConn {
     let up = false;
     const w = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { module: require.resolve('better-sqlite3'), port: port2, opts: this.opts },
+      workerData: { module: require.resolve('better-sqlite3'), port: port2, opts: { ...this.opts, share: writerSocket(this.opts) } },
       transferList: [port2],
     });
     this.worker = w;
     w.unref();
-    port1.on('message', (m: { t: string; message?: string; out?: WorkerAnswer[]; upgraded?: string[] }) => {
+    port1.on('message', (m: { t: string; message?: string; out?: WorkerAnswer[]; upgraded?: string[]; at?: string }) => {
+      if (m.t === 'writer' && m.at && this.port === port1) return this.toWriter(m.at);
       if (m.t === 'ready') {
         up = true;
         if (m.upgraded?.length) this.onUpgrade?.(m.upgraded);
@@ -305,6 +517,39 @@ export class SqliteConn extends SqlConn {
     });
     w.on('error', (e) => this.fail(`worker failed: ${e.message}`));
     w.on('exit', (code) => { if (this.worker === w) this.fail(up ? `worker exited (${code})` : `worker exited before the database opened (${code})`); });
+  }
+
+  /**
+   * Opens our own socket to the writer. Its `bye` (the writer is closing) or its loss sends our
+   * writes back through the worker thread, which finds the next writer and tells us again; the
+   * statements the writer had not answered when the socket closed fail (not acknowledged).
+   */
+  private toWriter(at: string): void {
+    if (this.direct || this.directing) return;
+    this.directing = true;
+    const sock = connect(at);
+    const link = { sock, ids: new Set<number>() };
+    sock.on('error', () => { /* close follows */ });
+    sock.once('connect', () => {
+      this.directing = false;
+      if (this.port) this.direct = link;
+      else sock.destroy();
+    });
+    reader(sock, (v) => {
+      if (!Array.isArray(v)) { // bye: the writer answers what we sent until we end our side
+        if (this.direct === link) this.direct = undefined;
+        sock.end();
+        return;
+      }
+      for (const a of v as WorkerAnswer[]) link.ids.delete(a.id);
+      this.answers(v as WorkerAnswer[]);
+    });
+    sock.once('close', () => {
+      this.directing = false;
+      if (this.direct === link) this.direct = undefined;
+      const lost = [...link.ids].map((id) => ({ id, error: 'the SQLite writer went away before answering (the statement may not have been committed)', code: 'SQLITE_WRITER_LOST' }));
+      if (lost.length) this.answers(lost);
+    });
   }
 
   private answers(out: WorkerAnswer[]): void {
@@ -338,8 +583,18 @@ export class SqliteConn extends SqlConn {
 
   private readonly flush = (): void => {
     if (!this.outbox.length || !this.port) return;
-    const list = this.outbox;
+    let list = this.outbox;
     this.outbox = [];
+    const d = this.direct;
+    if (d) {
+      const writes = list.filter((q) => !readsOnly(q.sql));
+      if (writes.length) {
+        for (const q of writes) d.ids.add(q.id);
+        d.sock.write(frame(writes));
+        list = writes.length === list.length ? [] : list.filter((q) => readsOnly(q.sql));
+      }
+    }
+    if (!list.length) return;
     this.port.postMessage(list.length === 1 ? { t: 'q', ...list[0] } : { t: 'qs', list });
   };
 
@@ -356,6 +611,7 @@ export class SqliteConn extends SqlConn {
     if (this.port) {
       // The worker closes the channel after closing the database (messages before it still run).
       this.flush();
+      if (this.direct) { this.direct.sock.end(); this.direct = undefined; }
       try { this.port.postMessage({ t: 'close' }); } catch { /* closed */ }
       this.port = undefined;
     }
