@@ -133,6 +133,16 @@ describe('a failing expansion fails the statement', () => {
     const r2 = await run('redundant {\n\tgroup {\n\t\treply.Reply-Message := "%broken.boom()"\n\t}\n\tgroup {\n\t\treply.Reply-Message := "fallback"\n\t}\n}');
     expect(r2.reply).toEqual(['fallback']);
   });
+
+  // FreeRADIUS v4's request log prepends each Module-Failure-Message, so the first instance, which a
+  // bare reference compares, is the newest failure.
+  it('the newest failure is the first Module-Failure-Message', async () => {
+    const cond = (m: string) => `if (Module-Failure-Message == '${m}') {\n${say(`'${m} is first'`)}\n}`;
+    // A failing condition without an else does not end the section: both failures are recorded.
+    const r = await run(`if (%broken.boom() == 'x') {\n}\nif (%broken.later() == 'x') {\n}\n${cond('back-end on fire')}\n${cond('timed out')}`);
+    expect(r.failure).toEqual(['timed out', 'back-end on fire']);
+    expect(r.reply).toEqual(['timed out is first']);
+  });
 });
 
 /** Constant arguments are checked against the types a function declares, at compile time. */

@@ -167,6 +167,12 @@ export class Linelog {
     }
     const withTemplate = (t: CompiledTemplate | undefined): Rcode | Promise<Rcode> => {
       if (!t) return 'noop';
+      // A line that is an attribute reference (`valid = control.User-Name`) to an attribute the
+      // request does not have writes nothing (v4); an attribute with an empty value writes an empty line.
+      if (t.attrRef && t.exists?.(request) === false) {
+        if (ctx.log.debugEnabled) ctx.log.debug(`${t.text.slice(2, -1)} is absent: no line`);
+        return 'noop';
+      }
       const line = t.expand(request, t.canYield ? ctx.signal : undefined);
       const write = (text: string): Rcode | Promise<Rcode> => {
         const w = this.emit(request, text);
