@@ -65,6 +65,7 @@ export {
 } from './trunk/trunk';
 export * from './metrics/index';
 export { SystemClock, systemClock, FakeClock, SteppableClock, type Clock, type TimerHandle } from './clock/index';
+export { runProgram, splitCommand, type ExecResult, type RunOptions } from './exec/program';
 export { WorkerPool, WorkerPools, serveTasks, type TaskPool, type TaskAnswer, type TaskMessage } from './workers/index';
 export * from './dac/index';
 export { SINGLE_PROCESS, makeTopology, type Topology, type ProcessRole } from './topology/index';
