@@ -51,7 +51,7 @@ export { ClientDirectory, normaliseAddress, type Client } from './listen/clients
 
 // ── Policy: templates (per-call expansions), xlat values and registry, the unlang compiler entry.
 export { compileTemplate, bareAttrTemplate, bareAttrRef, ctime, type Template } from './unlang/tmpl';
-export { box, boxAsText, BoxError, type Box } from './unlang/xlat/box';
+export { box, boxAsText, BoxError, type Box, type SafeFor, type ValueEscape } from './unlang/xlat/box';
 export { XlatRegistry, globalXlats, registerXlat, type XlatFunc, type XlatContext, type XlatOptions } from './unlang/xlat/registry';
 export { CompileError } from './unlang/compile/errors';
 export { makeRegex } from './unlang/compile/expr-parser';

@@ -17,6 +17,7 @@
 import type { Request } from '../request/request';
 import type { RequestLog } from '../request/request-log';
 import type { CallContext, CallSignal, ModuleHandle, ModuleMapMethod, ModuleMethod, SectionName } from '../unlang/module-call';
+import type { ValueEscape } from '../unlang/xlat/box';
 import type { ModuleInstance } from './define';
 import type { AnyModuleDefinition } from './registry';
 
@@ -61,7 +62,7 @@ export class BoundModule implements ModuleHandle {
   /** The definition's `map` method bound to the instance (`map <instance> … { }`), if any. */
   readonly map?: ModuleMapMethod;
   /** The definition's `mapEscape` bound to the instance, if any. */
-  readonly mapEscape?: (value: string) => string;
+  readonly mapEscape?: ValueEscape;
   /** Method name → the function handed to the interpreter. */
   private readonly fns = new Map<string, ModuleMethod>();
   /** Table keys as written, for listings and docs. */
@@ -95,7 +96,7 @@ export class BoundModule implements ModuleHandle {
     if (def.mapEscape !== undefined) {
       const fn = (instance as unknown as Record<string, unknown>)[def.mapEscape];
       if (typeof fn !== 'function') throw new Error(`mapEscape names method "${def.mapEscape}", which the instance does not have`);
-      this.mapEscape = (fn as (value: string) => string).bind(instance);
+      this.mapEscape = (fn as ValueEscape).bind(instance);
     }
     this.sectionKeys = keys;
     this.methodNames = Object.keys(named);

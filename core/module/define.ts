@@ -45,6 +45,7 @@ import type { DictAttr } from '../dict/attr';
 import type { Dictionary } from '../dict/dictionary';
 import type { Request } from '../request/request';
 import type { XlatFunc, XlatOptions, XlatRegistry } from '../unlang/xlat/registry';
+import type { SafeFor, ValueEscape } from '../unlang/xlat/box';
 import type { Logger } from '../log/logger';
 
 /** Seconds `instantiate` may take before the loader starts without it (per module: `instantiate_timeout`). */
@@ -151,7 +152,7 @@ export interface ModuleClient {
  */
 export type ClientsMethodName<I> = { [K in keyof I]: I[K] extends (signal: AbortSignal) => Promise<readonly (ModuleClient | ConfSection)[]> ? K : never }[keyof I] & string;
 
-/** Method names of `I` that escape one value (`(value: string) => string`). */
+/** Method names of `I` that escape one value (`(value: string, safeFor?: SafeFor) => string`, see {@link ValueEscape}). */
 export type EscapeMethodName<I> = { [K in keyof I]: I[K] extends (value: string) => string ? K : never }[keyof I] & string;
 
 /** Section key → method name. Keys are `name1 name2` with `*` wildcards. */
@@ -209,9 +210,9 @@ export interface EnvItem {
   /** Also expand the one-letter strftime escapes (`%Y %m %d %H %M %S %t` …) from the request time. */
   readonly strftime?: boolean;
   /** Applied to every expanded value (not to literal text), e.g. to keep `/` out of file names. */
-  readonly escape?: (s: string) => string;
+  readonly escape?: ValueEscape;
   /** Picks `escape` from the parsed config (e.g. by an `escape_filenames` switch). */
-  readonly escapeBy?: (config: any) => ((s: string) => string) | undefined;
+  readonly escapeBy?: (config: any) => ValueEscape | undefined;
   /**
    * Rewrites the item's text before it is compiled, picked from the parsed config (e.g. older
    * one-letter forms such as sqlcounter's v3 `%b` into the functions that replace them).
@@ -248,11 +249,11 @@ export interface EnvSections {
   readonly except?: readonly string[];
   readonly strftime?: boolean;
   /** Applied to every expanded value of every line, except values that are attribute references (`attrRef`). */
-  readonly escape?: (s: string) => string;
+  readonly escape?: ValueEscape;
   /** As {@link EnvItem.attrRef}, for every value in the subsections. */
   readonly attrRef?: boolean;
   /** Picks `escape` from the instance's config (e.g. the SQL driver's escaping). */
-  readonly escapeBy?: (config: any) => ((s: string) => string) | undefined;
+  readonly escapeBy?: (config: any) => ValueEscape | undefined;
   /**
    * Keep every occurrence of a repeated item, in order (`query = …` alternatives): the map's
    * values are arrays of templates. Without it, a repeated item keeps its last value.

@@ -74,6 +74,7 @@ import type { Request } from '../request/request';
 import type { DictAttr } from '../dict/attr';
 import { CompileError } from '../unlang/compile/errors';
 import type { XlatRegistry } from '../unlang/xlat/registry';
+import type { ValueEscape } from '../unlang/xlat/box';
 import type { ModuleHandle } from '../unlang/module-call';
 import { itemLoc, itemPair, makeAt, ownerLabel } from './at';
 import { PROBE_TIMEOUT_MS } from './probe';
@@ -131,7 +132,7 @@ export interface TemplateCompileOptions {
   readonly xlats: XlatRegistry;
   readonly loc: ConfLoc;
   readonly strftime?: boolean;
-  readonly escape?: (s: string) => string;
+  readonly escape?: ValueEscape;
   /** A `%{name}` left unresolved (see `TemplateOptions.unresolved` in core/unlang/tmpl.ts). */
   readonly unresolved?: (name: string) => void;
 }
@@ -691,7 +692,7 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
       if (value === undefined) continue;
       if (typeof value !== 'string') throw new Error(`env["${methodName}"].${arg} names config item "${item}", which is not a string`);
       const o = typeof spec === 'string' ? undefined : spec;
-      const escape = o?.escape ?? (o?.escapeBy as ((c: unknown) => ((s: string) => string) | undefined) | undefined)?.(e.config);
+      const escape = o?.escape ?? (o?.escapeBy as ((c: unknown) => ValueEscape | undefined) | undefined)?.(e.config);
       const rewrite = (o?.rewriteBy as ((c: unknown) => ((s: string) => string) | undefined) | undefined)?.(e.config);
       // v4: an unquoted attribute name is a reference to the attribute, its value used raw.
       const converted = o?.attrRef && itemPair(e.section, item)?.quote === 'bare' ? bareAttrTemplate(value, dict) : value;

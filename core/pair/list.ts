@@ -105,6 +105,7 @@ export function copyPair(p: Pair): Pair {
   const v = p.children ? undefined : p.value;
   const c = new Pair(p.da, Buffer.isBuffer(v) ? Buffer.from(v) : v);
   if (p.tag !== undefined) c.tag = p.tag;
+  if (p.safeFor !== undefined) c.safeFor = p.safeFor;
   if (p.children) c.children = p.children.map(copyPair);
   return c;
 }

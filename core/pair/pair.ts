@@ -16,6 +16,11 @@ export class Pair {
   children?: Pair[];
   /** Set by `%pairs.immutable()`: policy edits can neither change nor delete this pair. */
   immutable?: boolean;
+  /**
+   * The escaping the value is safe for (`Box.safeFor`, kept when policy assigns a marked value);
+   * declared only, so unmarked pairs carry no slot for it, and cleared when the value changes.
+   */
+  declare safeFor?: string;
   private _value: Value | undefined;
   /** Wire bytes for lazy decode (a subarray of the packet; no copy). */
   raw?: Buffer;
@@ -45,5 +50,6 @@ export class Pair {
   set value(v: Value | undefined) {
     this._value = v;
     this._decode = undefined;
+    if (this.safeFor !== undefined) this.safeFor = undefined;
   }
 }

@@ -17,7 +17,7 @@ export { CompileError } from './compile/errors';
 export type { CompiledSection, Instr, Expr, AttrRef, Block } from './compile/types';
 export { Execution, runSection, type ExecutionOptions } from './interpret/interpreter';
 export { XlatRegistry, globalXlats, registerXlat, type XlatFunc, type XlatContext, type XlatOptions } from './xlat/registry';
-export { type Box, type BoxType, box, castBox, boxToString } from './xlat/box';
+export { type Box, type BoxType, type SafeFor, type ValueEscape, box, castBox, boxToString, escapeBoxes } from './xlat/box';
 export { R, A, RCODE_NAMES, ACTIONS_AUTHORIZE, ACTIONS_AUTHENTICATE, defaultActionsFor } from './rcode';
 
 /**

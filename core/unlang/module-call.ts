@@ -17,6 +17,7 @@
 import type { Request } from '../request/request';
 import type { RequestLog } from '../request/request-log';
 import type { Rcode } from '../request/rcode';
+import type { ValueEscape } from './xlat/box';
 
 /** Signals delivered to a yielded call: `dup` (NAS retransmitted) or `cancel` (stop now). */
 export type CallSignal = 'dup' | 'cancel';
@@ -66,9 +67,10 @@ export interface ModuleHandle {
   readonly map?: ModuleMapMethod;
   /**
    * Escapes values expanded into the map query (`%{User-Name}` inside `map sql "…"`); the
-   * literal text of the query is left as written. Absent: values are used as they are.
+   * literal text of the query is left as written; a value marked safe for the escape passes
+   * unchanged ({@link ValueEscape}). Absent: values are used as they are.
    */
-  readonly mapEscape?: (value: string) => string;
+  readonly mapEscape?: ValueEscape;
 }
 
 /**
@@ -82,11 +84,23 @@ export type MapResult = {
    * than failing the whole map; when every line is skipped the map returns `ok`.
    */
   readonly skipMissing?: boolean;
-} | Rcode;
+} | MapRows | Rcode;
+
+/**
+ * A map result of rows (SQL): the interpreter applies the lines to each row in turn, so each
+ * operator sees the rows one after another (`:=` keeps the last row's value, `=` the first's,
+ * `+=` adds one per row). Columns are matched by name, case-insensitively; a `null` value (SQL
+ * NULL) leaves the line's attribute alone. Lines naming no column are skipped; none matching is
+ * `noop`, no row `notfound`.
+ */
+export interface MapRows {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly (string | null)[])[];
+}
 
 /**
  * A module's `map` method (FreeRADIUS `map_proc`): runs `query` (the expanded text after the
- * instance name, '' when none) and returns the fields; the interpreter applies the section's
+ * instance name, '' when none) and returns the fields or the rows; the interpreter applies the section's
  * `attr op 'field'` lines, all or nothing. A Promise makes the request yield, as for methods.
  */
 export type ModuleMapMethod = (request: Request, ctx: CallContext, query: string) => MapResult | Promise<MapResult>;

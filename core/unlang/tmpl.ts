@@ -24,7 +24,7 @@ import { CompileError } from './compile/errors';
 import { ExprParser, type ExprScope } from './compile/expr-parser';
 import { Scope, resolveRef } from './compile/refs';
 import { Idx, type AttrRef, type Expr } from './compile/types';
-import { box } from './xlat/box';
+import { box, escapeBoxes, type ValueEscape } from './xlat/box';
 import { type EvalContext, XlatYield, evalExpr, listToString, pairBox, refExists, traceExpansion } from './xlat/eval';
 import { type XlatFunc, type XlatRegistry, globalXlats } from './xlat/registry';
 
@@ -62,8 +62,11 @@ export interface TemplateOptions {
   readonly loc?: ConfLoc;
   /** Enable `%Y %m %d %H %M %S %y %e %j %I %p %a %b %t` (request time, local time zone). */
   readonly strftime?: boolean;
-  /** Applied to each expanded value (not to literal text). */
-  readonly escape?: (s: string) => string;
+  /**
+   * Applied to each expanded value (not to literal text); a value whose safe-for mark is the
+   * escape's own passes unchanged (the escape decides, {@link ValueEscape}).
+   */
+  readonly escape?: ValueEscape;
   /**
    * Lets `%{name}` name no attribute when `name` is written as a local variable is
    * (`lower_case_words`) and no attribute is close to it: FreeRADIUS leaves such a reference
@@ -262,14 +265,14 @@ export function compileTemplate(text: string, opts: TemplateOptions): Template {
       for (const p of expr.parts) {
         if (typeof p === 'string') s += p;
         else {
-          const v = listToString(evalExpr(p, ctx));
-          s += escape ? escape(v) : v;
+          const l = evalExpr(p, ctx);
+          s += escape ? escapeBoxes(l, escape) : listToString(l);
         }
       }
       return s;
     }
-    const v = listToString(evalExpr(expr, ctx));
-    return escape ? escape(v) : v;
+    const l = evalExpr(expr, ctx);
+    return escape ? escapeBoxes(l, escape) : listToString(l);
   };
   const refs = stringRefChain(expr);
   const only = expr.k === 'str' && expr.parts.length === 1 && typeof expr.parts[0] !== 'string' ? expr.parts[0] : expr;
@@ -320,7 +323,8 @@ function stringRefChain(e: Expr): AttrRef[] | undefined {
 /**
  * What {@link stringRefChain}'s template expands to without building value boxes: the first
  * non-empty value, else '' (an empty value or no attribute at all, as `||` gives). Undefined when
- * a pair holds something other than a string: the general evaluation decides then.
+ * a pair holds something other than a string or a value with a safe-for mark: the general evaluation
+ * decides then.
  */
 function firstString(refs: readonly AttrRef[], request: Request): string | undefined {
   for (let i = 0; i < refs.length; i++) {
@@ -331,7 +335,7 @@ function firstString(refs: readonly AttrRef[], request: Request): string | undef
       const p = list[j];
       if (p.da !== da) continue;
       const v = p.value;
-      if (typeof v !== 'string') return undefined;
+      if (typeof v !== 'string' || p.safeFor !== undefined) return undefined;
       if (v.length > 0) return v;
       break;
     }

@@ -5,10 +5,22 @@
  * start { query = … } } }` and `post-auth { query = … }`).
  */
 import { formatLoc, type CompiledTemplate, type ConfItem, type ConfSection, unescapeValue } from '../../core';
-import { ConfError } from '../../core';
+import { ConfError, type SafeFor, type ValueEscape } from '../../core';
 
 /** Escapes a value for a single-quoted SQL string literal. */
 export type Escaper = (s: string) => string;
+
+/**
+ * The safe-for mark of a driver's escaping (`%<instance>.safe()`, `%<instance>.escape()`): as in
+ * FreeRADIUS it names the driver, not the instance, so a value one instance made safe is safe
+ * for every instance on the same driver.
+ */
+export const sqlSafeFor = (driver: string): SafeFor => `sql.${driver}`;
+
+/** `escape` for expanded values, leaving values marked `safeFor` as they are. */
+export function honouringSafeFor(safeFor: SafeFor, escape: Escaper): ValueEscape {
+  return (s, mark) => (mark === safeFor ? s : escape(s));
+}
 
 /**
  * The FreeRADIUS generic escaper (drivers without a native one, SQLite among them): characters

@@ -42,7 +42,7 @@ async function exec(mods: ModuleSet, stmt: string): Promise<void> {
 }
 
 describe('map sql', () => {
-  it('the first row\'s columns go to attributes; no row is notfound; a NULL column has no value', async () => {
+  it('columns go to attributes; no row is notfound; a NULL column has no value', async () => {
     const m = await fresh();
     await exec(m, "INSERT INTO radreply (username, attribute, op, value) VALUES ('bob', 'Filter-Id', ':=', 'gold')");
     await exec(m, "INSERT INTO radreply (username, attribute, op, value) VALUES ('bob', 'Idle-Timeout', ':=', '600')");
@@ -73,13 +73,49 @@ describe('map sql', () => {
     expect(printPairList(quote.reply)).toBe('Filter-Id = "irish"');
   });
 
-  it('a statement that is not a SELECT, or a missing column, fails and changes nothing', async () => {
+  it('a statement that is not a SELECT fails; a column the result lacks is skipped, none in the map is noop', async () => {
     const m = await fresh();
     const r = req('User-Name = "bob"');
     expect(await run(m, 'map sql "DELETE FROM radreply" {\n reply.Filter-Id := \'x\'\n}', r)).toBe('fail');
     await exec(m, "INSERT INTO radreply (username, attribute, op, value) VALUES ('bob', 'Filter-Id', ':=', 'gold')");
-    expect(await run(m, 'map sql "SELECT value FROM radreply" {\n reply.Filter-Id := \'nosuch\'\n}', r)).toBe('fail');
+    expect(await run(m, 'map sql "SELECT value FROM radreply" {\n reply.Filter-Id := \'nosuch\'\n}', r)).toBe('noop');
     expect(r.reply).toEqual([]);
+    expect(await run(m, 'map sql "SELECT value FROM radreply" {\n reply.Filter-Id := \'VALUE\'\n reply.Class := \'nosuch\'\n}', r)).toBe('updated');
+    expect(printPairList(r.reply)).toBe('Filter-Id = "gold"');
+  });
+
+  it('every row is applied in turn with the line\'s operator (:= last row, = first, += each, ^= prepended row by row)', async () => {
+    const m = await fresh();
+    await exec(m, "INSERT INTO radusergroup (username, groupname, priority) VALUES ('bob', 'bar', 0)");
+    await exec(m, "INSERT INTO radusergroup (username, groupname, priority) VALUES ('oof', 'rab', 1)");
+    const map = (op: string) => `map sql 'SELECT username, priority FROM radusergroup ORDER BY priority' {\n reply.Filter-Id ${op} 'username'\n reply.NAS-Port ${op} 'priority'\n}`;
+    for (const [op, want] of [
+      [':=', 'Filter-Id = "oof", NAS-Port = 1'],
+      ['=', 'Filter-Id = "bob", NAS-Port = 0'],
+      ['+=', 'Filter-Id = "bob", NAS-Port = 0, Filter-Id = "oof", NAS-Port = 1'],
+      ['^=', 'NAS-Port = 1, Filter-Id = "oof", NAS-Port = 0, Filter-Id = "bob"'],
+    ] as const) {
+      const r = req('User-Name = "x"');
+      expect(await run(m, map(op), r), op).toBe('updated');
+      expect(printPairList(r.reply), op).toBe(want);
+    }
+  });
+
+  it('%sql.safe() and %sql.escape() mark their value safe for the driver: not escaped again in a map query, also from a local variable', async () => {
+    const m = await fresh();
+    await exec(m, "INSERT INTO radreply (username, attribute, op, value) VALUES ('o=27brien', 'Filter-Id', ':=', 'irish')");
+    const r = req(`User-Name = "o'brien"`);
+    // Escaped once, by %sql.escape(), not a second time by the map (=27 would become =3D27).
+    expect(await run(m, `map sql "SELECT value FROM radreply WHERE username = '%sql.escape(%{User-Name})'" {\n reply.Filter-Id := 'value'\n}`, r)).toBe('updated');
+    expect(printPairList(r.reply)).toBe('Filter-Id = "irish"');
+    const local = (mark: string) => `string q\nq := ${mark}("SELECT value FROM radreply WHERE username = '%sql.escape(%{User-Name})'")\nmap sql q {\n reply.Filter-Id := 'value'\n}`;
+    const safe = req(`User-Name = "o'brien"`);
+    expect(await run(m, local('%sql.safe'), safe)).toBe('updated');
+    expect(printPairList(safe.reply)).toBe('Filter-Id = "irish"');
+    // Without the mark the whole statement is one value and is escaped: its quotes become =27, the query fails.
+    const unsafe = req(`User-Name = "o'brien"`);
+    expect(await run(m, local(''), unsafe)).toBe('fail');
+    expect(unsafe.reply).toEqual([]);
   });
 });
 

@@ -29,7 +29,7 @@ import { Pair } from '../../core';
 import type { Request } from '../../core';
 import { trunkFactory, type TrunkFactory } from '../../core';
 import type { ProbeTarget } from '../../core';
-import { box } from '../../core';
+import { box, type Box, type SafeFor, type ValueEscape } from '../../core';
 import type { XlatRegistry } from '../../core';
 import { failureMessage, setValue } from '../../core';
 import { applyItems, checksPass, compileRows } from './authorize';
@@ -37,7 +37,7 @@ import type { SqlConfig } from './config';
 import { SqlError, SqlPool, readsOnly, type SqlConn, type SqlResult } from './driver';
 import { PgConn } from './postgresql';
 import { SessionAttrs } from '../shared/sessions';
-import { accountingLists, genericEscaper, pgEscaper, postAuthLists, type Escaper, type QueryList } from './queries';
+import { accountingLists, genericEscaper, honouringSafeFor, pgEscaper, postAuthLists, sqlSafeFor, type Escaper, type QueryList } from './queries';
 import { SqliteConn } from './sqlite';
 
 type Driver = 'sqlite' | 'postgresql';
@@ -60,10 +60,24 @@ export function pgServers(c: { server: readonly string[]; port: number }): { lab
   });
 }
 
-/** The escaper of the configured driver (values expanded into queries). */
-export function sqlEscaper(c: SqlConfig): Escaper {
-  return c.driver.replace(/^rlm_sql_/, '').toLowerCase() === 'postgresql' ? pgEscaper : genericEscaper(c.safe_characters);
+/** The configured driver's name (`rlm_sql_postgresql` → `postgresql`). */
+const driverName = (c: SqlConfig): string => c.driver.replace(/^rlm_sql_/, '').toLowerCase();
+
+/** The escaper of the configured driver. */
+function driverEscaper(c: SqlConfig): Escaper {
+  return driverName(c) === 'postgresql' ? pgEscaper : genericEscaper(c.safe_characters);
 }
+
+/**
+ * The escape of values expanded into queries: the driver's escaper, except for values marked
+ * safe for the driver (`%sql.safe(…)`, `%sql.escape(…)`, kept through a local variable).
+ */
+export function sqlEscaper(c: SqlConfig): ValueEscape {
+  return honouringSafeFor(sqlSafeFor(driverName(c)), driverEscaper(c));
+}
+
+/** The text of an xlat's arguments, joined. */
+const argText = (args: readonly (readonly Box[])[]): string => args.map((a) => a.map((b) => String(b.value)).join('')).join('');
 
 /** `sql_user_name`: a value, not a query (the queries escape SQL-User-Name when they use it). */
 const USER_NAME = { userName: { item: 'sql_user_name', as: 'template' } } as const;
@@ -107,6 +121,8 @@ interface Early {
 export class Sql {
   private driver: Driver = 'sqlite';
   private escape!: Escaper;
+  /** The mark of values this driver's escaping leaves alone. */
+  private safeFor!: SafeFor;
   private dict!: Dictionary;
   private acct = new Map<string, QueryList>();
   private postAuth = new Map<string, QueryList>();
@@ -134,12 +150,22 @@ export class Sql {
     throw new ConfError('ERR_CONF_VALUE', (pair ?? cs)?.loc ?? { file: '<sql>', line: 0 }, `sql ${this.name}${item ? ` { ${item} }` : ''}: ${msg}`);
   }
 
-  /** Registers `%<instance>(…)` and `%<instance>.escape(…)`. */
+  /**
+   * Registers `%<instance>(…)`, `.fetch`, `.modify`, `%<instance>.escape(…)` and
+   * `%<instance>.safe(…)`: the last two return a value marked safe for the driver, which map
+   * queries and the module's templates then use as it is (also from a local variable).
+   */
   bootstrap(ctx: BootstrapContext): void {
-    ctx.registerXlat(this.name, (x, args) => this.xlat(args.map((a) => a.map((b) => String(b.value)).join('')).join(''), 'auto', x.signal), { minArgs: 1 });
-    ctx.registerXlat(`${this.name}.fetch`, (x, args) => this.xlat(args.map((a) => a.map((b) => String(b.value)).join('')).join(''), 'select', x.signal), { minArgs: 1 });
-    ctx.registerXlat(`${this.name}.modify`, (x, args) => this.xlat(args.map((a) => a.map((b) => String(b.value)).join('')).join(''), 'write', x.signal), { minArgs: 1, returnType: 'uint32' });
-    ctx.registerXlat(`${this.name}.escape`, (_x, args) => [box('string', this.escape(args.map((a) => a.map((b) => String(b.value)).join('')).join('')))], { minArgs: 1, maxArgs: 1, returnType: 'string', pure: true });
+    ctx.registerXlat(this.name, (x, args) => this.xlat(argText(args), 'auto', x.signal), { minArgs: 1 });
+    ctx.registerXlat(`${this.name}.fetch`, (x, args) => this.xlat(argText(args), 'select', x.signal), { minArgs: 1 });
+    ctx.registerXlat(`${this.name}.modify`, (x, args) => this.xlat(argText(args), 'write', x.signal), { minArgs: 1, returnType: 'uint32' });
+    const safe = (text: string): Box[] => {
+      const b = box('string', text);
+      b.safeFor = this.safeFor;
+      return [b];
+    };
+    ctx.registerXlat(`${this.name}.escape`, (_x, args) => safe(this.escape(argText(args))), { minArgs: 1, maxArgs: 1, returnType: 'string', pure: true });
+    ctx.registerXlat(`${this.name}.safe`, (_x, args) => safe(argText(args)), { minArgs: 1, maxArgs: 1, returnType: 'string', pure: true });
   }
 
   /**
@@ -151,11 +177,12 @@ export class Sql {
     this.dict = ctx.dict;
     // validate reports through `at` (the loader's located errors); instantiate through this.fail.
     const fail: (msg: string, item?: string) => never = (msg, item) => (at && item ? at(item, msg) : this.fail(msg, item));
-    const d = c.driver.replace(/^rlm_sql_/, '').toLowerCase();
+    const d = driverName(c);
     if (d !== 'sqlite' && d !== 'postgresql') fail(`unknown driver "${c.driver}" (expected sqlite or postgresql)`, 'driver');
     this.driver = d;
     if (d === 'sqlite' && !c.sqlite.filename) fail('the sqlite driver needs sqlite { filename }', 'sqlite');
-    this.escape = sqlEscaper(c);
+    this.escape = driverEscaper(c);
+    this.safeFor = sqlSafeFor(d);
     const resolve = (n: string, item?: string): DictAttr => ctx.dict.resolve(n) ?? fail(`attribute "${n}" is not in the dictionary`, item);
     this.sqlUserName = resolve('SQL-User-Name');
     this.groupAttr = c.group_attribute
@@ -303,28 +330,24 @@ export class Sql {
   }
 
   /**
-   * `map <instance> "SELECT …" { attr op 'column' … }`: the first row of the result, column
-   * name → value (a NULL column has no value); no row is `notfound`. Values expanded into the
-   * query were escaped by {@link escapeValue} (the interpreter calls it for every expansion).
+   * `map <instance> "SELECT …" { attr op 'column' … }`: the rows of the result, which the
+   * interpreter applies one after another (core's `MapRows`). Values expanded into the query were
+   * escaped by {@link escapeValue} (the interpreter calls it for every expansion).
    */
   async map(request: Request, ctx: CallContext, query: string): Promise<MapResult> {
     try {
       if (!/^\s*(select|with|values|pragma)\b/i.test(query)) throw new SqlError('error', 'map needs a query that returns rows (SELECT)');
       if (ctx.log.debugEnabled) ctx.log.debug(`map query: ${query.replace(/\s+/g, ' ').slice(0, 200)}`);
       const r = await this.query(query, ctx.signal);
-      if (!r.rows.length) return 'notfound';
-      const row = r.rows[0];
-      const fields = new Map<string, readonly string[]>();
-      r.fields.forEach((f, i) => fields.set(f, row[i] === null ? [] : [row[i]!]));
-      return { fields };
+      return { columns: r.fields, rows: r.rows };
     } catch (e) {
       return this.failed(request, ctx, e);
     }
   }
 
-  /** Escapes one value for this driver (`map` queries, `%<instance>.escape()`). */
-  escapeValue(value: string): string {
-    return this.escape(value);
+  /** Escapes one value expanded into a `map` query, unless it is marked safe for this driver. */
+  escapeValue(value: string, safeFor?: SafeFor): string {
+    return safeFor === this.safeFor ? value : this.escape(value);
   }
 
   /** Expands `sql_user_name` into request.SQL-User-Name. */

@@ -60,8 +60,21 @@ function valueOf(b: Box, da: DictAttr): Box {
   return castBox(b, da.isStructural ? 'group' : (da.type as BoxType), da);
 }
 
+/** A pair holding a box's value (and its safe-for mark, when it has one). */
+function leafPair(da: DictAttr, b: Box): Pair {
+  const p = new Pair(da, b.value);
+  if (b.safeFor !== undefined) p.safeFor = b.safeFor;
+  return p;
+}
+
+/** Sets a pair's value from a box (its safe-for mark included; the value setter drops the old one). */
+function setLeaf(p: Pair, b: Box): void {
+  p.value = b.value;
+  if (b.safeFor !== undefined) p.safeFor = b.safeFor;
+}
+
 function newLeaf(da: DictAttr, b: Box): Pair {
-  return new Pair(da, valueOf(b, da).value);
+  return leafPair(da, valueOf(b, da));
 }
 
 /** Wraps a pair in new intermediate structural pairs (`Vendor-Specific` → `Cisco` → pair). */
@@ -319,23 +332,23 @@ function leafEdit(ins: EditInstr, ctx: EvalContext, locks?: LockSet): void {
       if (indexed) {
         if (target) {
           if (values.length === 0) { removeWhere(list, locks, (p) => p === target); return; }
-          target.value = values[0].value;
+          setLeaf(target, values[0]);
           let at = list.indexOf(target);
-          for (let i = 1; i < values.length; i++) list.splice(++at, 0, new Pair(da, values[i].value));
+          for (let i = 1; i < values.length; i++) list.splice(++at, 0, leafPair(da, values[i]));
           return;
         }
-        for (const v of values) list.push(new Pair(da, v.value));
+        for (const v of values) list.push(leafPair(da, v));
         return;
       }
       removeWhere(list, locks, (p) => p.da === da);
       // A local variable holds one value.
-      if (ref.list === 'local' && ref.segs.length === 1) { if (values.length) list.push(new Pair(da, values[0].value)); return; }
-      for (const v of values) list.push(new Pair(da, v.value));
+      if (ref.list === 'local' && ref.segs.length === 1) { if (values.length) list.push(leafPair(da, values[0])); return; }
+      for (const v of values) list.push(leafPair(da, v));
       return;
     }
     case '=':
       if (target || all.length) return;
-      for (const v of values) list.push(new Pair(da, v.value));
+      for (const v of values) list.push(leafPair(da, v));
       return;
     case '<=': case '>=': {
       if (values.length === 0) return;

@@ -26,14 +26,14 @@ import type { TimerHandle } from '../../clock/clock';
 import type { DictAttr } from '../../dict/attr';
 import { Pair } from '../../pair/pair';
 import { copyPair } from '../../pair/list';
-import type { CallContext, CallSignal, SectionName, MapResult } from '../module-call';
+import type { CallContext, CallSignal, SectionName, MapResult, MapRows } from '../module-call';
 import type { Rcode } from '../../request/rcode';
 import type { Request } from '../../request/request';
 import type { RequestLog } from '../../request/request-log';
 import { A, R, RCODE_NAMES, actionName, rcodeFromName } from '../rcode';
-import type { Block, CompiledSection, Expr, Instr } from '../compile/types';
+import type { Block, CompiledSection, Expr, Instr, MapEntry } from '../compile/types';
 import { caseKey } from '../compile/keywords/switch';
-import { type Box, BoxError, box, boxToString, castBox, compareBoxes } from '../xlat/box';
+import { type Box, type ValueEscape, BoxError, box, boxToString, castBox, compareBoxes, escapeBoxes } from '../xlat/box';
 import { type EvalContext, XlatFailed, XlatYield, evalCond, failureMessage, evalExpr, pairBox, resolvePairs } from '../xlat/eval';
 import type { XlatInterpreterView } from '../xlat/registry';
 import { applyEdit, type LockSet } from './edit';
@@ -844,6 +844,7 @@ export class Execution implements XlatInterpreterView {
     const structural = ins.varDa.type === 'group';
     const vp = new Pair(ins.varDa, structural ? undefined : vb.value);
     if (structural) vp.children = (st.pairs?.[st.i]?.children ?? item.pair?.children ?? []).map(copyPair);
+    else if (vb.safeFor !== undefined) vp.safeFor = vb.safeFor;
     local.push(vp);
     if (ins.keyDa) {
       let key: Box;
@@ -1127,14 +1128,16 @@ export class Execution implements XlatInterpreterView {
   /** `map <module> "query" { … }`: the module's map method, then the field assignments. */
   private mapCall(ins: Extract<Instr, { k: 'map' }>, f: Frame): Act {
     const req = this.request;
-    // Evaluated first: a yielding function in the query suspends the instruction (XlatYield), as elsewhere.
+    // Evaluated first: a yielding function in the query or a field name (`%exec(…)`) suspends the
+    // instruction (XlatYield), as elsewhere.
+    const names = ins.entries.map((m) => evalExpr(m.field, this.ectx).map(boxToString).join(''));
     if (ins.list) {
       const fields = new Map<string, readonly string[]>();
       evalExpr(ins.query!, this.ectx).forEach((b, i) => {
         const t = boxToString(b);
         if (t !== '') fields.set(String(i), [t]);
       });
-      this.result = this.applyMap(ins, { fields });
+      this.result = this.applyMap(ins, { fields }, names);
       this.rcodeSet(this.result);
       return Act.CALC;
     }
@@ -1148,14 +1151,14 @@ export class Execution implements XlatInterpreterView {
       r = 'fail';
     }
     if (!(r instanceof Promise)) {
-      this.result = this.applyMap(ins, r);
+      this.result = this.applyMap(ins, r, names);
       this.rcodeSet(this.result);
       return Act.CALC;
     }
     call.depth = this.depth - 1;
     this.yielded = call;
     r.then(
-      (v) => { if (!call.cancelled && this.yielded === call) this.moduleResumed(call, f, ins, this.applyMap(ins, v)); },
+      (v) => { if (!call.cancelled && this.yielded === call) this.moduleResumed(call, f, ins, this.applyMap(ins, v, names)); },
       (e) => {
         req.log.error(`${ins.name}: ${(e as Error)?.message ?? String(e)}`);
         this.moduleResumed(call, f, ins, R.FAIL);
@@ -1166,72 +1169,117 @@ export class Execution implements XlatInterpreterView {
 
   /**
    * The text of a map query: literal text as written, every expanded value passed through the
-   * module's escape (a quoted string escapes its expansions; any other expression as a whole).
+   * module's escape (a quoted string escapes its expansions; any other expression as a whole),
+   * except values marked safe for it (`%sql.safe(…)`, kept in a local variable).
    */
-  private mapQuery(q: Expr, escape?: (value: string) => string): string {
-    const text = (e: Expr) => evalExpr(e, this.ectx).map(boxToString).join('');
-    if (!escape || q.k === 'lit') return text(q);
-    if (q.k !== 'str') return escape(text(q));
+  private mapQuery(q: Expr, escape?: ValueEscape): string {
+    if (!escape || q.k === 'lit') return evalExpr(q, this.ectx).map(boxToString).join('');
+    if (q.k !== 'str') return escapeBoxes(evalExpr(q, this.ectx), escape);
     let s = '';
-    for (const p of q.parts) s += typeof p === 'string' ? p : escape(text(p));
+    for (const p of q.parts) s += typeof p === 'string' ? p : escapeBoxes(evalExpr(p, this.ectx), escape);
     return s;
   }
 
-  /** Applies a map result: every field must exist; a failure leaves the lists as they were. */
-  private applyMap(ins: Extract<Instr, { k: 'map' }>, res: MapResult): number {
+  /**
+   * Applies a map result (`names`: the lines' field names, evaluated before the call): every
+   * field must exist; a failure leaves the lists as they were.
+   */
+  private applyMap(ins: Extract<Instr, { k: 'map' }>, res: MapResult, names: readonly string[]): number {
     if (typeof res === 'string') return rcodeFromName(res) ?? R.FAIL;
+    if ('rows' in res) return this.applyMapRows(ins, res, names);
     const req = this.request;
     const values: (readonly string[] | undefined)[] = [];
-    try {
-      for (const m of ins.entries) {
-        const name = evalExpr(m.field, this.ectx).map(boxToString).join('');
-        const v = res.fields.get(name);
-        if (!v && ins.list) {
-          values.push([]);
-          continue;
-        }
-        if (!v && !res.skipMissing) {
-          req.log.error(`${m.loc.file}[${m.loc.line}]: ${ins.name}: no field "${name}" in the result`);
-          return R.FAIL;
-        }
-        if (!v && req.debug) req.log.debug(`${ins.name}: no field "${name}", skipped`);
-        values.push(v);
+    for (let i = 0; i < ins.entries.length; i++) {
+      const m = ins.entries[i];
+      const name = names[i];
+      const v = res.fields.get(name);
+      if (!v && ins.list) {
+        values.push([]);
+        continue;
       }
-    } catch (e) {
-      req.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${(e as Error).message}`);
-      return R.FAIL;
+      if (!v && !res.skipMissing) {
+        req.log.error(`${m.loc.file}[${m.loc.line}]: ${ins.name}: no field "${name}" in the result`);
+        return R.FAIL;
+      }
+      if (!v && req.debug) req.log.debug(`${ins.name}: no field "${name}", skipped`);
+      values.push(v);
     }
     if (ins.entries.length === 0) return R.NOOP;
     if (values.every((v) => !v)) return R.OK;
-    const snap = this.snapshot();
-    try {
+    return this.mapEdits(ins, () => {
       for (let i = 0; i < ins.entries.length; i++) {
-        const m = ins.entries[i];
         const vals = values[i];
         if (!vals || (ins.list && !vals.length)) continue;
-        const items: Expr[] = vals.map((t) => ({ k: 'lit', box: box('string', t) }));
-        // Operators as in `update`: `+=` adds one instance per value, `:=` replaces the
-        // attribute with all values, the others edit the (first) instance.
-        const base = { k: 'edit' as const, name: m.name, loc: m.loc, actions: ins.actions };
-        let add = items;
-        if (m.op !== '+=') {
-          const first = items[0] ?? ({ k: 'lit', box: box('string', '') } as Expr);
-          applyEdit({ ...base, lhs: m.lhs, lhsList: false, lhsType: m.lhsType, op: m.op, rhs: { k: 'expr', e: first } }, this.ectx, this.locks);
-          add = m.op === ':=' ? items.slice(1) : [];
-        }
-        if (add.length) {
-          const seg = m.lhs.segs[m.lhs.segs.length - 1];
-          const parent = { ...m.lhs, segs: m.lhs.segs.slice(0, -1) };
-          const pairs = add.map((e) => ({ da: seg.da, path: [], op: '=', rhs: { k: 'expr' as const, e }, loc: m.loc }));
-          applyEdit({ ...base, lhs: parent, lhsList: true, lhsType: 'group', op: '+=', rhs: { k: 'pairs', items: pairs } }, this.ectx, this.locks);
-        }
+        this.mapLine(ins, ins.entries[i], vals);
       }
+    });
+  }
+
+  /** Runs a map's edits: `updated`, or `fail` with the lists as they were before. */
+  private mapEdits(ins: Extract<Instr, { k: 'map' }>, edits: () => void): number {
+    const snap = this.snapshot();
+    try {
+      edits();
     } catch (e) {
       this.restore(snap);
-      req.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${(e as Error).message}`);
+      this.request.log.error(`${ins.loc.file}[${ins.loc.line}]: ${ins.name}: ${(e as Error).message}`);
       return R.FAIL;
     }
     return R.UPDATED;
+  }
+
+  /**
+   * Applies a result row by row (FreeRADIUS's SQL map): each line takes its column of every row
+   * in turn with its operator, so `:=` leaves the last row's value, `=` the first's, `+=` adds
+   * one per row and `^=` prepends row by row. Columns match case-insensitively; a line whose
+   * column the result lacks is skipped, and none matching is `noop` (before `notfound` for no
+   * row). A NULL column leaves its attribute alone. A failure leaves the lists as they were.
+   */
+  private applyMapRows(ins: Extract<Instr, { k: 'map' }>, res: MapRows, names: readonly string[]): number {
+    const req = this.request;
+    const cols: number[] = [];
+    let any = false;
+    const lower = res.columns.map((c) => c.toLowerCase());
+    for (const name of names) {
+      const c = lower.indexOf(name.toLowerCase());
+      if (c < 0 && req.debug) req.log.debug(`${ins.name}: no column "${name}" in the result, line skipped`);
+      if (c >= 0) any = true;
+      cols.push(c);
+    }
+    if (!any) {
+      if (req.debug) req.log.debug(`${ins.name}: no column of the result is in the map`);
+      return R.NOOP;
+    }
+    if (res.rows.length === 0) return R.NOTFOUND;
+    return this.mapEdits(ins, () => {
+      for (const row of res.rows) {
+        for (let i = 0; i < cols.length; i++) {
+          const v = cols[i] < 0 ? null : row[cols[i]];
+          if (v !== null && v !== undefined) this.mapLine(ins, ins.entries[i], [v]);
+        }
+      }
+    });
+  }
+
+  /**
+   * One map line with its values, operators as in FreeRADIUS's map: `+=` adds an instance per
+   * value, `^=` puts them before the existing ones, `:=` replaces the attribute with them, the
+   * others edit with the first value (`=` sets it when the attribute is absent).
+   */
+  private mapLine(ins: Extract<Instr, { k: 'map' }>, m: MapEntry, vals: readonly string[]): void {
+    const items: Expr[] = vals.map((t) => ({ k: 'lit', box: box('string', t) }));
+    const base = { k: 'edit' as const, name: m.name, loc: m.loc, actions: ins.actions };
+    let add = items;
+    if (m.op !== '+=' && m.op !== '^=') {
+      const first = items[0] ?? ({ k: 'lit', box: box('string', '') } as Expr);
+      applyEdit({ ...base, lhs: m.lhs, lhsList: false, lhsType: m.lhsType, op: m.op, rhs: { k: 'expr', e: first } }, this.ectx, this.locks);
+      add = m.op === ':=' ? items.slice(1) : [];
+    }
+    if (!add.length) return;
+    const seg = m.lhs.segs[m.lhs.segs.length - 1];
+    const parent = { ...m.lhs, segs: m.lhs.segs.slice(0, -1) };
+    const pairs = add.map((e) => ({ da: seg.da, path: [], op: '=', rhs: { k: 'expr' as const, e }, loc: m.loc }));
+    applyEdit({ ...base, lhs: parent, lhsList: true, lhsType: 'group', op: m.op === '^=' ? '^=' : '+=', rhs: { k: 'pairs', items: pairs } }, this.ectx, this.locks);
   }
 
   // ------------------------------------------------------------ transactions

@@ -32,6 +32,44 @@ export interface Box {
   da?: DictAttr;
   /** The pair it came from (structural boxes, foreach write-back). */
   pair?: Pair;
+  /**
+   * The escaping this value is already safe for (FreeRADIUS's `safe_for`): set by a module's
+   * `%<instance>.safe()` and `.escape()`, kept through casts to the same type and through
+   * assignment to an attribute or local variable. Absent (the default): escaped when expanded
+   * into a module's text.
+   */
+  safeFor?: SafeFor;
+}
+
+/**
+ * The mark of values an escape function leaves as they are: a name of the escaping (the SQL
+ * module uses `sql.<driver>`, as FreeRADIUS marks values safe for a driver, not an instance).
+ */
+export type SafeFor = string;
+
+/**
+ * Escapes one expanded value for a module's text (an SQL statement, an LDAP filter, a file
+ * name). `safeFor` is the value's mark: an escape returns the value unchanged when the mark is
+ * its own. An escape that ignores it escapes every value.
+ */
+export type ValueEscape = (value: string, safeFor?: SafeFor) => string;
+
+/**
+ * The text of expanded values with `escape` applied to each: the values are joined and escaped
+ * once, unless one of them carries a `safeFor` mark (then each is escaped with its own).
+ */
+export function escapeBoxes(l: readonly Box[], escape: ValueEscape): string {
+  let marked = false;
+  for (let i = 0; i < l.length; i++) if (l[i].safeFor !== undefined) { marked = true; break; }
+  if (!marked) {
+    if (l.length === 1) return escape(boxToString(l[0]));
+    let s = '';
+    for (const b of l) s += boxToString(b);
+    return escape(s);
+  }
+  let s = '';
+  for (const b of l) s += escape(boxToString(b), b.safeFor);
+  return s;
 }
 
 /** Error raised by value operations; the evaluator turns it into a run-time failure. */
@@ -168,7 +206,12 @@ function scaled(b: Box): Value {
  * @throws BoxError
  */
 export function castBox(b: Box, to: BoxType, da?: DictAttr): Box {
-  if (b.type === to) return da && b.da !== da ? box(to, b.value, da) : b;
+  if (b.type === to) {
+    if (!da || b.da === da) return b;
+    const c = box(to, b.value, da);
+    if (b.safeFor !== undefined) c.safeFor = b.safeFor;
+    return c;
+  }
   if (to === 'group' || b.type === 'group') throw new BoxError(`Cannot cast ${b.type} to ${to}`);
   if (to === 'string') {
     // Octets become their bytes as text; everything else prints.

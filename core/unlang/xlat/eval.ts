@@ -116,7 +116,9 @@ export function resolvePairs(ref: AttrRef, ctx: EvalContext): Pair[] {
 /** A pair as a box (structural pairs become `group` boxes). */
 export function pairBox(p: Pair): Box {
   if (p.children || p.da.isStructural) return { type: 'group', value: '', da: p.da, pair: p };
-  return { type: p.da.type as Box['type'], value: p.value!, da: p.da, pair: p };
+  const b: Box = { type: p.da.type as Box['type'], value: p.value!, da: p.da, pair: p };
+  if (p.safeFor !== undefined) b.safeFor = p.safeFor;
+  return b;
 }
 
 const NONE_LIST: Box[] = [];
@@ -190,7 +192,10 @@ export function evalExpr(e: Expr, ctx: EvalContext): Box[] {
         }
         const s = listToString(only);
         if (ctx.request.log.debugEnabled) traceExpansion(ctx.request, e.raw, e, s);
-        return [box('string', s)];
+        const b = box('string', s);
+        // `"%{sqlcmd}"` is the value itself: its safe-for mark stays.
+        if (only.length === 1 && only[0].safeFor !== undefined) b.safeFor = only[0].safeFor;
+        return [b];
       }
       let s = '';
       for (const p of e.parts) s += typeof p === 'string' ? p : listToString(evalExpr(p, ctx));
