@@ -64,7 +64,8 @@ export {
   type ConnState, type ConnEvents, type Waiter, type HealthCheck, type DeadlineTarget, type DeadlineTicket, type TrunkHooks, type TrunkOptions, type TrunkCounters, type TrunkFactory,
 } from './trunk/trunk';
 export * from './metrics/index';
-export { SystemClock, systemClock, FakeClock, type Clock, type TimerHandle } from './clock/index';
+export { SystemClock, systemClock, FakeClock, SteppableClock, type Clock, type TimerHandle } from './clock/index';
+export { runProgram, splitCommand, type ExecResult, type RunOptions } from './exec/program';
 export { WorkerPool, WorkerPools, serveTasks, type TaskPool, type TaskAnswer, type TaskMessage } from './workers/index';
 export * from './dac/index';
 export { SINGLE_PROCESS, makeTopology, type Topology, type ProcessRole } from './topology/index';

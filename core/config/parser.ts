@@ -251,12 +251,14 @@ class Parser {
       let quote: QuoteKind;
       if (vt.length === 1 && (vt[0].kind === 'single' || vt[0].kind === 'double' || vt[0].kind === 'back')) {
         quote = QUOTE_KIND[vt[0].kind];
-        value = quote === 'double' ? this.expand(vt[0].value!, loc, stack, true) : vt[0].value!;
+        // Back-quoted text has `${…}` and `$ENV{…}` expanded as double-quoted text has (FreeRADIUS).
+        value = quote === 'double' || quote === 'back' ? this.expand(vt[0].value!, loc, stack, true) : vt[0].value!;
       } else {
         quote = 'bare';
         value = this.join(vt, lex, (t) => {
           if (t.kind === 'word' || t.kind === 'group') return this.expand(t.text, loc, stack, false);
           if (t.kind === 'double') return `"${this.expand(t.value!, loc, stack, true)}"`;
+          if (t.kind === 'back') return `\`${this.expand(t.value!, loc, stack, true)}\``;
           return t.text;
         });
       }
@@ -279,6 +281,7 @@ class Parser {
       // Inside a condition or a function call, `$ENV{X}` is a value: it becomes a quoted string.
       if (t.kind === 'word' || t.kind === 'group') return this.expand(t.text, loc, stack, false, t.kind === 'group' || t.text.includes('('));
       if (t.kind === 'double') return `"${this.expand(t.value!, loc, stack, true)}"`;
+      if (t.kind === 'back') return `\`${this.expand(t.value!, loc, stack, true)}\``;
       return t.text;
     });
   }

@@ -194,6 +194,13 @@ export interface CompiledTemplate {
   readonly canYield: boolean;
   /** The text expanded against a request (a Promise only when a function yields). */
   expand(request: Request, signal?: AbortSignal): string | Promise<string>;
+  /** True when the value was an unquoted attribute name compiled as a reference to it (`EnvItem.attrRef`). */
+  readonly attrRef?: boolean;
+  /**
+   * Set when the whole template is one attribute reference: true when it selects at least one
+   * attribute of the request (an absent attribute and an empty value expand alike).
+   */
+  exists?(request: Request): boolean;
 }
 
 /** An `env` argument with options. */

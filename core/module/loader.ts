@@ -681,7 +681,8 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
         const escape = spec.escape ?? spec.escapeBy?.(e.config);
         const map = compileSections(e.section, spec, (item, itemPath, text) => {
           const ref = spec.attrRef && item.quote === 'bare' ? bareAttrTemplate(text, dict) : text;
-          return named(ownerLabel(e.section, itemPath), ref, { dict, xlats, loc: item.loc, strftime: spec.strftime, escape: ref === text ? escape : undefined });
+          const t = named(ownerLabel(e.section, itemPath), ref, { dict, xlats, loc: item.loc, strftime: spec.strftime, escape: ref === text ? escape : undefined });
+          return ref === text ? t : { ...t, attrRef: true };
         });
         compiled[arg] = fixed[arg] = map;
         continue;
@@ -711,7 +712,8 @@ function compileEnv(e: Entry, dict: Dictionary, xlats: XlatRegistry, compile: Te
         else perCall.push([arg, wordsExpander(ts)]);
         continue;
       }
-      const t = named(ownerLabel(e.section, item), text, topts);
+      const compiledText = named(ownerLabel(e.section, item), text, topts);
+      const t = converted === value ? compiledText : { ...compiledText, attrRef: true };
       compiled[arg] = t;
       if (o?.as === 'template') fixed[arg] = t;
       else if (t.isConstant) fixed[arg] = t.constant;

@@ -50,9 +50,13 @@ export function addValue(list: Pair[], da: DictAttr, value: Value): Pair {
   return p;
 }
 
-/** Adds `Module-Failure-Message` to the request list (when the dictionary has it). */
+/**
+ * Adds `Module-Failure-Message` to the request list (when the dictionary has it). The new message goes to
+ * the head of the list, as FreeRADIUS v4's request log prepends it, so the newest failure is the first
+ * instance: `Module-Failure-Message == '…'` and `%{Module-Failure-Message}` see the latest one.
+ */
 export function failureMessage(request: { request: Pair[]; dict?: Dictionary }, dict: Dictionary | undefined, msg: string): void {
   const d = dict ?? request.dict;
   const da = d?.resolve('Module-Failure-Message');
-  if (da) addValue(request.request, da, msg);
+  if (da) request.request.unshift(new Pair(da, msg));
 }

@@ -16,6 +16,7 @@
  * When anything throws, the modules already set up are detached before the error propagates,
  * so a failed reload leaves nothing running.
  */
+import type { XlatRegistry } from '../unlang/xlat/registry';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ConfPair, ConfRoot, ConfSection } from '../config/ast';
@@ -70,6 +71,12 @@ export interface GenerationOptions {
    * the composition root (`main/radiusd.ts`) passes the built-ins of `modules/index.ts`.
    */
   readonly modules?: ModuleRegistry | readonly AnyModuleDefinition[];
+  /**
+   * Parent of the generation's expansion functions (default: the process-wide built-ins). A test
+   * harness passes a child of them holding test-only functions, as FreeRADIUS's `unit_test_module`
+   * adds `%time.advance()`; a daemon never does.
+   */
+  readonly xlats?: XlatRegistry;
 }
 
 /** Derived paths of a generation. */
@@ -222,7 +229,7 @@ export async function loadGeneration(opts: GenerationOptions): Promise<Generatio
   const paths = derivePaths(settings, opts.file);
   const dict = loadDictionary(settings, root);
   const clientDirectory = new ClientDirectory();
-  const rootContainer = createRootContainer({ dict, log: opts.log, clients: clientDirectory, ...opts.services });
+  const rootContainer = createRootContainer({ dict, log: opts.log, clients: clientDirectory, ...opts.services, xlats: opts.xlats?.child() });
   const modulesSections = root.children.filter((c): c is ConfSection => c.kind === 'section' && c.name1 === 'modules');
   if (modulesSections.length > 1) {
     throw new ConfError('ERR_CONF_DUPLICATE', modulesSections[1].loc,

@@ -23,6 +23,7 @@
  * namespace registry (namespace.ts); nothing here is specific to RADIUS.
  * Reloads are serialised: a trigger during a reload schedules one more reload afterwards.
  */
+import type { XlatRegistry } from '../unlang/xlat/registry';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../log/logger';
@@ -92,6 +93,8 @@ export interface ServerOptions {
   readonly offline?: boolean;
   /** Extra `${name}` variables for the configuration (lowest priority), as in `loadGeneration`. */
   readonly variables?: Record<string, string>;
+  /** Parent of every generation's expansion functions, as in `loadGeneration` (default: the built-ins). */
+  readonly xlats?: XlatRegistry;
   /**
    * Process-wide services registered in every generation's DI root (metrics registry, clock,
    * worker pools, topology); missing ones are created (see `processServices`).
@@ -648,6 +651,7 @@ export class Server {
     return loadGeneration({
       file: this.opts.file, log: this.opts.log, number, counter: (name) => this.stats().total[name] ?? 0, services: this.services,
       namespaces: this.opts.namespaces, apps: this.opts.apps, modules: this.opts.modules, variables: this.opts.variables,
+      xlats: this.opts.xlats,
     });
   }
 

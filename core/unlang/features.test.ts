@@ -133,6 +133,28 @@ describe('a failing expansion fails the statement', () => {
     const r2 = await run('redundant {\n\tgroup {\n\t\treply.Reply-Message := "%broken.boom()"\n\t}\n\tgroup {\n\t\treply.Reply-Message := "fallback"\n\t}\n}');
     expect(r2.reply).toEqual(['fallback']);
   });
+
+  // FreeRADIUS runs a back-quoted string as a program; its output is the value.
+  it('a back-quoted string runs the program; each word is expanded on its own; a failing program fails the statement', async () => {
+    const r = await run(say('`/bin/echo hello %{User-Name}`') + '\n' +
+      'request.User-Name := "a b"\n' + say('`/usr/bin/printf %%s| %{User-Name}`') + '\n' +
+      'if (`/bin/echo Linux` == \'Linux\') {\n' + say("'trimmed'") + '\n}');
+    expect(r.reply).toEqual(['hello bob', 'a b|', 'trimmed']);
+    const bad = await run('reply.Reply-Message := `/bin/false`\n' + say('"after"'));
+    expect(bad.rcode).toBe('fail');
+    expect(bad.reply).toEqual([]);
+    expect(bad.failure[0]).toMatch(/\/bin\/false.*returned code \(1\)/);
+  });
+
+  // FreeRADIUS v4's request log prepends each Module-Failure-Message, so the first instance, which a
+  // bare reference compares, is the newest failure.
+  it('the newest failure is the first Module-Failure-Message', async () => {
+    const cond = (m: string) => `if (Module-Failure-Message == '${m}') {\n${say(`'${m} is first'`)}\n}`;
+    // A failing condition without an else does not end the section: both failures are recorded.
+    const r = await run(`if (%broken.boom() == 'x') {\n}\nif (%broken.later() == 'x') {\n}\n${cond('back-end on fire')}\n${cond('timed out')}`);
+    expect(r.failure).toEqual(['timed out', 'back-end on fire']);
+    expect(r.reply).toEqual(['timed out is first']);
+  });
 });
 
 /** Constant arguments are checked against the types a function declares, at compile time. */

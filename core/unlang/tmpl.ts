@@ -25,7 +25,7 @@ import { ExprParser, type ExprScope } from './compile/expr-parser';
 import { Scope, resolveRef } from './compile/refs';
 import { Idx, type AttrRef, type Expr } from './compile/types';
 import { box, escapeBoxes, type ValueEscape } from './xlat/box';
-import { type EvalContext, XlatYield, evalExpr, listToString, pairBox, traceExpansion } from './xlat/eval';
+import { type EvalContext, XlatYield, evalExpr, listToString, pairBox, refExists, traceExpansion } from './xlat/eval';
 import { type XlatFunc, type XlatRegistry, globalXlats } from './xlat/registry';
 
 /** A compiled template. */
@@ -45,6 +45,12 @@ export interface Template {
   readonly canYield: boolean;
   /** Expands against a request: a string, or a Promise when an xlat function yields. */
   expand(request: Request, signal?: AbortSignal): string | Promise<string>;
+  /**
+   * Set only when the whole template is one attribute reference (`%{control.Filter-Id}`): true
+   * when the reference selects at least one attribute of the request. Lets a caller tell an
+   * absent attribute from one whose value is empty.
+   */
+  exists?(request: Request): boolean;
 }
 
 /** Options of {@link compileTemplate}. */
@@ -269,10 +275,13 @@ export function compileTemplate(text: string, opts: TemplateOptions): Template {
     return escape ? escapeBoxes(l, escape) : listToString(l);
   };
   const refs = stringRefChain(expr);
+  const only = expr.k === 'str' && expr.parts.length === 1 && typeof expr.parts[0] !== 'string' ? expr.parts[0] : expr;
+  const ref = only.k === 'ref' ? only.ref : undefined;
   return {
     text,
     isConstant: false,
     canYield,
+    ...(ref && { exists: (request: Request) => refExists(ref, { request, dict }) }),
     expand(request: Request, signal?: AbortSignal): string | Promise<string> {
       if (refs !== undefined && !request.log.debugEnabled) {
         const s = firstString(refs, request);

@@ -279,8 +279,16 @@ describe('unlang yield / resume and signals', () => {
     expect(r).toBe('updated');
     // All three were in flight at once.
     expect(most).toBe(3);
-    expect(runSection(compile('parallel {\n ok\n fail\n}'), newRequest())).toBe('fail');
     expect(runSection(compile('parallel {\n ok\n noop\n}'), newRequest())).toBe('ok');
+    // As FreeRADIUS v4's parallel.c: a child whose result would `return` (fail, reject, timeout …)
+    // counts with priority 0, so it is the result only when nothing ranks higher, and the parallel
+    // section itself does not make the enclosing section return.
+    expect(runSection(compile('parallel {\n ok\n fail\n}'), newRequest())).toBe('ok');
+    expect(runSection(compile('parallel {\n fail\n ok\n}'), newRequest())).toBe('ok');
+    expect(runSection(compile('parallel {\n fail\n reject\n}'), newRequest())).toBe('fail');
+    expect(runSection(compile('parallel {\n reject\n fail\n}'), newRequest())).toBe('reject');
+    expect(runSection(compile('parallel {\n ok\n group {\n timeout 0 {\n ok\n }\n }\n}\nnoop'), newRequest())).toBe('ok');
+    expect(runSection(compile('parallel {\n group {\n timeout 0 {\n ok\n }\n }\n}\nnoop'), newRequest())).toBe('timeout');
   });
 
   it('parallel empty starts children with empty lists; detach does not wait', async () => {

@@ -22,7 +22,7 @@ import type { Request } from '../../core';
 import { printValueUnquoted } from '../../core';
 import { box, boxAsText, BoxError } from '../../core';
 import type { ExecConfig } from './config';
-import { runProgram, splitCommand, type ExecResult } from '../shared/program';
+import { runProgram, splitCommand, type ExecResult } from '../../core';
 
 export { runProgram, splitCommand, type ExecResult };
 

@@ -10,9 +10,9 @@ const fileFields = {
   group: conf.string({ doc: 'Accepted for v3 configs; ignored.' }),
   escape_filenames: conf.boolean({ default: false, doc: 'Escape characters of expanded values outside `[A-Za-z0-9_.]` in the file name as `-XX`.' }),
   fsync: conf.boolean({ default: false, doc: 'fdatasync each batch of lines before the call returns.' }),
-  buffer_count: conf.integer({ default: 0, min: 0, doc: 'Accepted for v4 configs: lines are never held back here; concurrent lines are already written together (group commit) before the calls return.' }),
-  buffer_delay: conf.duration({ default: 0, min: 0, doc: 'Accepted for v4 configs; see buffer_count.' }),
-  max_idle: conf.duration({ default: 0, min: 0, doc: 'Accepted for v4 configs: the descriptor stays open until the file is rotated or the server stops.' }),
+  buffer_count: conf.integer({ default: 0, min: 0, doc: 'Buffered output (v4): when > 0, lines for a file are held until this many are waiting (or `buffer_delay` has passed), then written with one write and one fsync; each call waits until its line is on disk. A write cut short by a full file system keeps only whole lines: the lines that fit succeed, the others fail.' }),
+  buffer_delay: conf.duration({ default: 0, min: 0, doc: 'Buffered output: longest wait of the first held line, on the server clock. With 0 only `buffer_count` triggers a write (as v4).' }),
+  max_idle: conf.duration({ default: 0, min: 0, doc: 'Accepted for v4 configs: unbuffered output keeps the descriptor open until the file is rotated or the server stops; buffered output opens the file per batch.' }),
 };
 
 export const LinelogConfig = conf.section({

@@ -94,6 +94,21 @@ describe('linelog', () => {
     await m.log(r3, callCtx(r3));
     expect(fs.readFileSync(f, 'utf8')).toBe('7\nhello\nbob\n');
   });
+  it('a line that references an absent attribute writes nothing (noop); an empty value or expansion is a line', async () => {
+    const f = path.join(dir, 'absent.log');
+    const m = await linelog(`filename = ${f}\nreference = control.Filter-Id\nmessages {\n\tattr = control.User-Name\n\txlat = "%{control.User-Name}"\n}`);
+    const absent = makeRequest('', { control: 'Filter-Id = "messages.attr"' });
+    expect(m.log(absent, callCtx(absent))).toBe('noop');
+    expect(fs.existsSync(f)).toBe(false);
+    const empty = makeRequest('', { control: 'Filter-Id = "messages.attr", User-Name = ""' });
+    expect(await m.log(empty, callCtx(empty))).toBe('ok');
+    const quoted = makeRequest('', { control: 'Filter-Id = "messages.xlat"' });
+    expect(await m.log(quoted, callCtx(quoted))).toBe('ok');
+    expect(fs.readFileSync(f, 'utf8')).toBe('\n\n');
+    const fmt = await linelog(`filename = ${f}\nformat = Calling-Station-Id`);
+    const r = req();
+    expect(fmt.log(r, callCtx(r))).toBe('noop');
+  });
   it('an attribute reference is written raw; an expansion is escaped', async () => {
     const f = path.join(dir, 'raw.log');
     const m = await linelog(`filename = ${f}\nreference = control.Filter-Id\nmessages {\n\tattr = User-Name\n\txlat = "%{User-Name}"\n}`);

@@ -17,7 +17,7 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME } from '../../core';
+import { CLOCK, METRICS, MODULE_CONFIG, MODULE_LOG, MODULE_NAME, systemClock, type Clock } from '../../core';
 import { MetricsRegistry } from '../../core';
 import type { CallContext, Rcode } from '../../core';
 import type { BootstrapContext, CompiledTemplate, ConfigAt, EnvOf, InstantiateContext } from '../../core';
@@ -29,6 +29,7 @@ import { AppendWriter, appendWriterCollector } from '../shared/append-writer';
 import { failureMessage } from '../../core';
 import { escapeName, safeName } from '../shared/filename';
 import type { LinelogConfig } from './config';
+import { LineBatcher } from './batch';
 
 const fileEscape = (c: LinelogConfig) => ((c.file ?? c).escape_filenames ? escapeName : safeName);
 
@@ -91,7 +92,11 @@ export class Linelog {
     @inject(MODULE_LOG) private readonly logger: Logger,
     @inject(MODULE_NAME) private readonly name: string,
     @inject(METRICS) private readonly metrics: MetricsRegistry = new MetricsRegistry(),
+    @inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
+
+  /** Set when `buffer_count` > 0: lines are held and written in batches (v4 buffered output). */
+  private batcher?: LineBatcher;
 
   /** Removes this instance's metrics collector (the writer's counters). */
   private unregisterMetrics: (() => void) | undefined;
@@ -118,6 +123,9 @@ export class Linelog {
       this.header = env?.header;
       const fileConf = c.file ?? c;
       this.writer = new AppendWriter({ fileMode: fileConf.permissions, dirMode: 0o755, fsync: fileConf.fsync, idleTimeoutMs: 60_000 });
+      if (fileConf.buffer_count > 0) {
+        this.batcher = new LineBatcher({ count: fileConf.buffer_count, delayMs: fileConf.buffer_delay * 1000, fileMode: fileConf.permissions, clock: this.clock });
+      }
       this.unregisterMetrics = this.metrics.collect(appendWriterCollector('linelog', this.name, () => this.writer));
     }
   }
@@ -125,6 +133,7 @@ export class Linelog {
   /** Closes the file. */
   async detach(): Promise<void> {
     this.unregisterMetrics?.();
+    await this.batcher?.close();
     await this.writer?.close();
   }
 
@@ -167,6 +176,12 @@ export class Linelog {
     }
     const withTemplate = (t: CompiledTemplate | undefined): Rcode | Promise<Rcode> => {
       if (!t) return 'noop';
+      // A line that is an attribute reference (`valid = control.User-Name`) to an attribute the
+      // request does not have writes nothing (v4); an attribute with an empty value writes an empty line.
+      if (t.attrRef && t.exists?.(request) === false) {
+        if (ctx.log.debugEnabled) ctx.log.debug(`${t.text.slice(2, -1)} is absent: no line`);
+        return 'noop';
+      }
       const line = t.expand(request, t.canYield ? ctx.signal : undefined);
       const write = (text: string): Rcode | Promise<Rcode> => {
         const w = this.emit(request, text);
@@ -200,6 +215,12 @@ export class Linelog {
     return next;
   }
 
+  /** Queues a line for its file's next batch; the header, when set, is expanded with this request. */
+  private async buffered(request: Request, file: string, text: string): Promise<void> {
+    const h = this.header ? Buffer.from(await this.header.expand(request) + this.config.delimiter, 'utf8') : undefined;
+    await this.batcher!.add(file, Buffer.from(text, 'utf8'), h && (() => h));
+  }
+
   /** Sends one line to the destination. */
   private emit(request: Request, line: string): void | Promise<void> {
     const text = line + this.config.delimiter;
@@ -210,7 +231,8 @@ export class Linelog {
       case 'file': {
         const f = this.filename!.expand(request);
         const put = (name: string): Promise<void> =>
-          this.header ? this.withHeader(request, path.resolve(name), text) : this.writer!.append(path.resolve(name), Buffer.from(text, 'utf8'));
+          this.batcher ? this.buffered(request, path.resolve(name), text)
+            : this.header ? this.withHeader(request, path.resolve(name), text) : this.writer!.append(path.resolve(name), Buffer.from(text, 'utf8'));
         return typeof f === 'string' ? put(f) : f.then(put);
       }
     }

@@ -21,7 +21,7 @@ import type { Logger, DictAttr, Dictionary, Request, Value } from '../../core';
 import { AuthTypeSetter } from '../shared/auth-type';
 import { failureMessage, findPairDeep, getValue, md4, setValue } from '../../core';
 import type { CompiledTemplate, EnvOf, Pair } from '../../core';
-import { runProgram, splitCommand } from '../shared/program';
+import { runProgram, splitCommand } from '../../core';
 import type { MschapConfig } from './config';
 import {
   authenticatorResponseFromHashHash, challengeHash, challengeResponse, decryptNewPassword, hashNtPasswordHash, lmPasswordHash,

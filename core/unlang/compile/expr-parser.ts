@@ -18,6 +18,7 @@ import { RCODE_NAMES } from '../rcode';
 import { type Box, type BoxType, BoxError, TYPE_ALIASES, box, boxToString, castBox, inferLiteral, parseBox } from '../xlat/box';
 import type { XlatRegistry } from '../xlat/registry';
 import { CompileError } from './errors';
+import { runProgram, splitCommand } from '../../exec/program';
 import type { AttrRef, Expr } from './types';
 
 /** What the expression parser needs from the compiler. */
@@ -318,7 +319,7 @@ export class ExprParser {
         return e;
       }
       case '"': this.pos++; return this.parseDq(false);
-      case '`': this.pos++; return this.parseDq(false, '`');
+      case '`': return this.parseBacktick();
       case "'": return this.parseSq();
       case '%': return this.parsePercent();
       case '/': this.fail('Unexpected regular expression (only allowed after =~ or !~)');
@@ -407,6 +408,28 @@ export class ExprParser {
       this.pos++;
     }
     return { k: 'lit', box: box('string', out), raw: out };
+  }
+
+  /**
+   * Parses a back-quoted string: a program run when the expression is evaluated, its standard output
+   * (trailing newlines removed) the value, as in FreeRADIUS. The text is split into words first and
+   * each word is expanded on its own, so an expanded value with blanks stays one argument and no
+   * shell ever sees it. A program that cannot run, runs over 10 s or exits non-zero fails the expansion.
+   */
+  private parseBacktick(): Expr {
+    const at = this.pos;
+    this.pos++;
+    this.parseDq(false, '`');
+    const text = this.src.slice(at + 1, this.pos - 1);
+    let words: string[];
+    try {
+      words = splitCommand(text);
+    } catch (e) {
+      this.fail(`Invalid command \`${text}\`: ${(e as Error).message}`, at);
+    }
+    if (words.length === 0) this.fail('Empty command in back-quoted string', at);
+    const args = words.map((w) => new ExprParser(w, this.scope, this.here(at)).parseTemplateBody());
+    return { k: 'call', name: 'exec', fn: runBackticks, args, t: 'string' };
   }
 
   /** Parses a double-quoted string (opening quote consumed unless `body`). */
@@ -640,4 +663,13 @@ function suggestEnum(da: import('../../dict/attr').DictAttr, name: string): stri
   if (!da.values) return undefined;
   const hit = suggest(name.toLowerCase(), da.values.keys());
   return hit === undefined ? undefined : da.nameOfValue(da.values.get(hit)!) ?? hit;
+}
+
+/** Runs the words of a back-quoted string as a program (see `ExprParser.parseBacktick`). */
+async function runBackticks(ctx: { readonly signal?: AbortSignal }, args: Box[][]): Promise<Box[]> {
+  const argv = args.map((a) => a.map(boxToString).join(''));
+  const r = await runProgram(argv, { env: {}, timeout: 10, maxOutput: 65536, signal: ctx.signal, wait: true });
+  if (r.error) throw new BoxError(`\`${argv.join(' ')}\`: ${r.error}`);
+  if (r.status !== 0) throw new BoxError(`\`${argv.join(' ')}\`: program returned code (${r.status})`);
+  return [box('string', r.stdout.replace(/[\r\n]+$/, ''))];
 }

@@ -985,16 +985,20 @@ export class Execution implements XlatInterpreterView {
       if (r !== undefined) results[i] = r;
       else pending.push(ex.promise.then((v) => { results[i] = v; }));
     }
+    // FreeRADIUS v4 (unlang/parallel.c): the children's results merge by priority, the first child
+    // setting the result and a later one replacing it only with a strictly higher priority. A child
+    // whose result would `return` (fail, timeout, …) does not make the parallel section return: it
+    // counts with priority 0, as does `reject` (and a `reject` action gives `reject`).
     const merge = (): number => {
       let best = 0;
-      let prio = 0;
+      let prio = -1;
       for (const r of results) {
         const n = r ? rcodeFromName(r) ?? 0 : 0;
         if (!n) continue;
         const a = ins.actions[n];
-        if (a === A.RETURN) return n;
-        if (a === A.REJECT) return R.REJECT;
-        if (a >= prio) { best = n; prio = a; }
+        const res = a === A.REJECT ? R.REJECT : n;
+        const p = a === A.RETURN || a === A.REJECT ? 0 : a;
+        if (p > prio) { best = res; prio = p; }
       }
       return best;
     };

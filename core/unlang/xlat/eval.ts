@@ -8,9 +8,8 @@
  * before it is waited for twice. No Promise exists unless a function yields.
  */
 
-import { Pair } from '../../pair/pair';
-
-const PairCtor = Pair;
+import type { Pair } from '../../pair/pair';
+import { failureMessage as addFailureMessage } from '../../pair/values';
 import type { Request } from '../../request/request';
 import { Idx, type AttrRef, type Expr, type Index } from '../compile/types';
 import { makeRegex } from '../compile/expr-parser';
@@ -348,8 +347,7 @@ export function failureMessage(ctx: EvalContext, err: unknown): void {
   const msg = err instanceof Error ? err.message : String(err);
   const req = ctx.request;
   if (req.log.debugEnabled) req.log.debug(`expansion failed: ${msg}`);
-  const da = (ctx.dict ?? req.dict)?.resolve('Module-Failure-Message');
-  if (da && req.request) req.request.push(new PairCtor(da, msg));
+  if (req.request) addFailureMessage(req, ctx.dict, msg);
 }
 
 /** Evaluates a condition to a boolean. */

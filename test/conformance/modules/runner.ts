@@ -16,7 +16,8 @@
  * 5. Inject the request of `<t>.attrs` (or `_harness/default-input.attrs`) into `server default`
  *    from 127.0.0.1:18120, client `test`; put the reply code in the reply as `Packet-Type` and
  *    compare with the filter (same attributes, same count, each value matching its operator).
- * A test whose `.unlang` holds `ERROR` also passes when loading fails at that line.
+ * A test whose `.unlang` holds `ERROR` also passes when loading fails at that line. Each server runs on
+ * its own `SteppableClock` and has the test-only `%time.advance()` (`time-advance.ts`).
  *
  * Output: `modules: <dir>: P passed, F failed, S skipped` per directory and the total
  * `modules: P passed, F failed, S skipped`. Known failures: `test/conformance/modules-expected.txt`
@@ -38,6 +39,7 @@ import { NamespaceRegistry } from '../../../core/process/namespace';
 import { RADIUS_NAMESPACE } from '../../../core/process/radius/namespace';
 import { inertListener } from '../../support/listen';
 import { splitAttrs, validate } from '../unlang/runner';
+import { harnessXlats } from './time-advance';
 import type { SuiteOptions } from '../suites';
 import { dirSpec, type DirServers, type TestContext } from './dirs';
 
@@ -159,8 +161,9 @@ async function runOne(ctx: TestContext, harness: string, hdir: string, opts: Mod
 
   const log = new MemoryLogger(false);
   const sink: LogSink | undefined = opts.debug ? (_l, line) => process.stderr.write(line + '\n') : undefined;
+  const { clock, xlats } = harnessXlats();
   const server = new Server({ file: conf, log, triggers: false, variables, createListener: inertListener, debug: opts.debug, requestLogSink: sink, modules: BUILTIN_MODULES,
-    namespaces: new NamespaceRegistry([RADIUS_NAMESPACE, ...MODULE_NAMESPACES]) });
+    namespaces: new NamespaceRegistry([RADIUS_NAMESPACE, ...MODULE_NAMESPACES]), services: { clock }, xlats });
   try {
     await server.start();
   } catch (e) {

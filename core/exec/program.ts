@@ -1,8 +1,8 @@
 /**
  * Running external programs without a shell: the command-line splitter (FreeRADIUS's rules:
  * words at blanks, quotes keep a word together, an expansion is never split) and the runner
- * (timeout, output limit, cancellation, optional standard input). Used by `exec` and by
- * `mschap`'s ntlm_auth.
+ * (timeout, output limit, cancellation, optional standard input). Used by unlang's back-quoted
+ * strings (`` `/bin/cmd %{User-Name}` ``), by the `exec` module and by `mschap`'s ntlm_auth.
  */
 import { spawn } from 'node:child_process';
 
