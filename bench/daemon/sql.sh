@@ -24,7 +24,9 @@
 #
 # Environment [defaults]: ROWS [acct-sqlite acct-pg auth-pg], CYCLES [3], DURATION [10], WARMUP [5] (a new daemon
 # JIT-compiles its hot paths in its first seconds),
-# ACCT_WINDOW [64], INTERIMS [1] (per accounting session), AUTH_WINDOW [64], WORKERS [2] (tsradius), THREADS [4] (FreeRADIUS), POOL_CONNS
+# ACCT_WINDOW [64], INTERIMS [1] (per accounting session), AUTH_WINDOW [64], AUTH_WARMUP [25] (the auth-pg
+# row's warm-up, both servers: at its few hundred requests per second per worker, 5 s leave our JIT still compiling the
+# request path; see docs/performance.md, "Where the auth-pg row's CPU goes"), WORKERS [2] (tsradius), THREADS [4] (FreeRADIUS), POOL_CONNS
 # [4] (SQL connections: FreeRADIUS's pool; per tsradius worker process), PG_BATCH [32] (tsradius
 # postgresql { batch }: 1 sends one statement at a time, as before), POOL [4096] addresses,
 # OUTROOT [/tmp/radbench-sql], DIR [/tmp/tsr-sqlbench], PORT [18232] (tsradius auth, +1 acct; FreeRADIUS
@@ -41,6 +43,7 @@ ACCT_WINDOW=${ACCT_WINDOW:-64}
 INTERIMS=${INTERIMS:-1}
 ACCT_TYPE=acct-sessions
 AUTH_WINDOW=${AUTH_WINDOW:-64}
+AUTH_WARMUP=${AUTH_WARMUP:-25}
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-4}
 POOL_CONNS=${POOL_CONNS:-4}
@@ -295,7 +298,7 @@ acct_run() { # label acct_port pids outdir: one sandstorm run, appended to outdi
 matrix() { # label auth_port acct_port pids row
 	[ "$5" = acct-pg ] && psqlc 'TRUNCATE radacct' >/dev/null
 	if [ "$5" = auth-pg ]; then
-		env WINDOWS="$AUTH_WINDOW" ACCT_TYPES= LABEL="$1" AUTH_PORT="$2" ACCT_PORT="$3" PIDS="$4" OUTDIR="$CYCLEDIR/$1" \
+		env WINDOWS="$AUTH_WINDOW" WARMUP="$AUTH_WARMUP" ACCT_TYPES= LABEL="$1" AUTH_PORT="$2" ACCT_PORT="$3" PIDS="$4" OUTDIR="$CYCLEDIR/$1" \
 			"$BENCH/run-matrix.sh" >/dev/null
 	else
 		acct_run "$1" "$3" "$4" "$CYCLEDIR/$1"

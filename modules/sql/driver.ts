@@ -48,6 +48,8 @@ export class PendingQuery implements Waiter<SqlConn> {
   /** When it was written to a connection (ms). */
   sentAt = 0;
   done = false;
+  /** The driver's note on the statement, worked out once (PostgreSQL: its text for a batch, null when it runs alone). */
+  memo?: string | null;
   /** The trunk it waits in (for leaving the backlog when given up). */
   trunk?: Trunk<SqlConn>;
   private timer?: ReturnType<typeof setTimeout>;

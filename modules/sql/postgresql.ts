@@ -63,8 +63,17 @@ export function clientConfig(o: PgOptions): pg.ClientConfig {
  */
 const UNBATCHABLE = /\b(BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PREPARE|LOCK|FOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)|SKIP\s+LOCKED|NOWAIT|LISTEN|NOTIFY|VACUUM|COPY)\b/i;
 function batchable(sql: string): string | undefined {
-  const t = sql.replace(/[\s;]+$/, '');
+  // Trailing blanks and `;` cut by hand: a `[\s;]+$` regex retries at every blank of a long query.
+  let end = sql.length;
+  for (let c = sql.charCodeAt(end - 1); end > 0 && (c === 59 || c === 32 || (c >= 9 && c <= 13)); c = sql.charCodeAt(end - 1)) end--;
+  const t = end === sql.length ? sql : sql.slice(0, end);
   return t.includes(';') || UNBATCHABLE.test(t) ? undefined : t;
+}
+
+/** {@link batchable} of `q`, worked out once per query (a query is looked at on every send while it waits). */
+function batchText(q: PendingQuery): string | undefined {
+  if (q.memo === undefined) q.memo = batchable(q.sql) ?? null;
+  return q.memo ?? undefined;
 }
 
 /** A failed Query message: the server's error, and how many of its statements had completed. */
@@ -168,7 +177,7 @@ export class PgConn extends SqlConn {
   run(q: PendingQuery): void {
     this.queue.push(q);
     // A statement that runs alone takes a round trip of its own: nothing more queues behind it here.
-    if (this.sent.length || this.outstanding >= this.batchMax() || (this.batch > 1 && batchable(q.sql) === undefined)) this.setState('full', 'queries queued');
+    if (this.sent.length || this.outstanding >= this.batchMax() || (this.batch > 1 && batchText(q) === undefined)) this.setState('full', 'queries queued');
     // Queries started in the same event-loop turn (one batch of datagrams) go out together.
     if (!this.sent.length && !this.scheduled) {
       this.scheduled = true;
@@ -194,13 +203,13 @@ export class PgConn extends SqlConn {
     const first = this.queue.shift()!;
     const parts: string[] = [];
     const batch = [first];
-    const t = this.batch > 1 && !this.solo.has(first) ? batchable(first.sql) : undefined;
+    const t = this.batch > 1 && !this.solo.has(first) ? batchText(first) : undefined;
     if (t !== undefined) {
       parts.push(t);
       while (batch.length < this.batch && this.queue.length) {
         const q = this.queue[0];
         if (q.done) { this.queue.shift(); continue; }
-        const u = this.solo.has(q) ? undefined : batchable(q.sql);
+        const u = this.solo.has(q) ? undefined : batchText(q);
         // Reads and writes go in separate messages: a read-only transaction ends without waiting
         // for a WAL flush, so an Access-Request's SELECTs do not wait on accounting's commit.
         if (u === undefined || readsOnly(u) !== readsOnly(t)) break;

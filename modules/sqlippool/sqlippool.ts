@@ -126,7 +126,8 @@ export class Sqlippool {
         if (r.value === undefined) continue;
         setAddress(request, this.target, r.value);
         this.counters.allocated.inc();
-        ctx.log.info(`allocated ${r.value} from pool "${env.pool}" (${what})`);
+        // Debug, not info: one line per Access-Accept (FreeRADIUS 3.2 logs an allocation only through its optional `messages`).
+        if (ctx.log.debugEnabled) ctx.log.debug(`allocated ${r.value} from pool "${env.pool}" (${what})`);
         return 'updated';
       }
       const exists = env.check ? (await this.run(env.check, request, ctx, true)).value !== undefined : true;
@@ -140,7 +141,7 @@ export class Sqlippool {
         if (again.value !== undefined) {
           setAddress(request, this.target, again.value);
           this.counters.allocated.inc();
-          ctx.log.info(`allocated ${again.value} from pool "${env.pool}" (alloc_find)`);
+          if (ctx.log.debugEnabled) ctx.log.debug(`allocated ${again.value} from pool "${env.pool}" (alloc_find)`);
           return 'updated';
         }
       }
