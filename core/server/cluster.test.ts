@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDictionaryPath } from '../dict/default';
 import { PacketCode as C } from '../protocol/radius/packet';
-import { sumStats, clusterRole, workerShare, workerExecArgv } from './cluster';
+import { sumStats, clusterRole, workerShare } from './cluster';
 import { buildRequest, decodeReply, pairValue, UdpPeer } from '../../test/support/listen';
 import { udpBackend } from '../native/udp';
 import { freePorts } from '../../test/interop/freeradius';
@@ -119,15 +119,4 @@ describe('cluster: two workers on one UDP socket', () => {
       for (const p of peers) p.close();
     }
   }, 60000);
-});
-
-describe('worker node flags', () => {
-  it('runs the GC on the worker thread when every CPU has a worker, unless the flags or TSRADIUS_PARALLEL_GC=1 choose', () => {
-    expect(workerExecArgv(['--max-old-space-size=512'], 2, 2)).toEqual(['--max-old-space-size=512', '--single-threaded-gc']);
-    expect(workerExecArgv([], 4, 2)).toEqual(['--single-threaded-gc']);
-    expect(workerExecArgv([], 2, 8)).toEqual([]);
-    expect(workerExecArgv([], 2, 2, '1')).toEqual([]);
-    expect(workerExecArgv(['--no-single-threaded-gc'], 2, 2)).toEqual(['--no-single-threaded-gc']);
-    expect(workerExecArgv(['--parallel-scavenge'], 2, 2)).toEqual(['--parallel-scavenge']);
-  });
 });

@@ -67,24 +67,6 @@ export function defaultWorkers(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
-/** Environment variable: `1` keeps V8's parallel garbage collection in the workers (see {@link workerExecArgv}). */
-export const ENV_PARALLEL_GC = 'TSRADIUS_PARALLEL_GC';
-
-/**
- * Node flags for the workers: the primary's, plus `--single-threaded-gc` when there are at least as
- * many workers as CPUs. V8 scavenges the young generation with helper threads and the JS thread
- * waits for them; with a busy worker on every CPU those helpers have no idle CPU to run on, so
- * the pause lasts until the scheduler gets to them (median scavenge 17–21 ms instead of 3–5 ms
- * with the GC on the worker's own thread, proxy benchmark on 2 CPUs, docs/performance.md). Left
- * alone when the flags already choose (any `single-threaded-gc` or `parallel-scavenge` flag) or
- * when {@link ENV_PARALLEL_GC} is `1`.
- */
-export function workerExecArgv(primary: string[], workers: number, cpus: number, parallelGc?: string): string[] {
-  if (workers < cpus || parallelGc === '1') return primary;
-  if (primary.some((a) => /single[-_]threaded[-_]gc|parallel[-_]scavenge/.test(a))) return primary;
-  return [...primary, '--single-threaded-gc'];
-}
-
 /** Decides the role of this process: `worker` inside a forked worker, else `single` or `primary`. */
 export function clusterRole(opts: ClusterOptions = {}): ClusterRole {
   if (cluster.isWorker) return 'worker';
@@ -169,9 +151,8 @@ export class ClusterPrimary {
 
   /** Forks the workers; resolves once every worker reported `ready` (or exited). */
   async start(): Promise<void> {
-    const execArgv = workerExecArgv(process.execArgv, this.opts.workers, defaultWorkers(), process.env[ENV_PARALLEL_GC]);
-    if (this.opts.exec || this.opts.args || execArgv !== process.execArgv) {
-      cluster.setupPrimary({ exec: this.opts.exec, args: this.opts.args, execArgv });
+    if (this.opts.exec || this.opts.args) {
+      cluster.setupPrimary({ exec: this.opts.exec, args: this.opts.args });
     }
     const ready: Promise<void>[] = [];
     for (let i = 0; i < this.opts.workers; i++) ready.push(this.fork(i));
