@@ -134,6 +134,7 @@ export interface SqlPoolOptions {
 export class SqlPool {
   readonly counters: SqlCounters = { queries: 0, failed: 0, timeouts: 0, failovers: 0 };
   private readonly servers: Server[] = [];
+  private readonly openWaiters = new Set<() => void>();
 
   constructor(
     trunks: TrunkFactory,
@@ -148,6 +149,7 @@ export class SqlPool {
         // query on PostgreSQL), which logged two lines per query.
         onState: (c, from, to, reason) => {
           if ((from === 'active' && to === 'full') || (from === 'full' && to === 'active')) return;
+          for (const w of [...this.openWaiters]) w();
           opts.log?.(`${c.label}: ${from} → ${to} (${reason})`);
         },
       };
@@ -158,6 +160,24 @@ export class SqlPool {
   /** Opens the `start` connections of every server. */
   open(): void {
     for (const s of this.servers) s.trunk.open();
+  }
+
+  /**
+   * Resolves once no server is still opening its first connections (each is up, or its attempt
+   * failed and it waits to retry), or after `ms`: never rejects. A start that waits for this has its
+   * connections ready for the first request, as FreeRADIUS opens a pool's `start` connections
+   * before it serves.
+   */
+  settled(ms: number): Promise<void> {
+    const done = () => this.servers.every((s) => s.trunk.state() !== 'opening');
+    if (done()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const finish = () => { clearTimeout(timer); this.openWaiters.delete(check); resolve(); };
+      const check = () => { if (done()) finish(); };
+      const timer = setTimeout(finish, ms);
+      timer.unref?.();
+      this.openWaiters.add(check);
+    });
   }
 
   /** Closes everything; queries in flight fail. */

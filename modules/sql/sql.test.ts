@@ -249,6 +249,15 @@ describe('sql on SQLite', () => {
     expect(await sql(m, "SELECT username FROM radcheck WHERE username = 'nobody'")).toBe('');
   });
 
+  it('the start opens the SQLite connection before the first request: once loaded, the new file holds the schema', async () => {
+    const file = path.join(tmp, `db-${++n}.sqlite`);
+    await load(sqliteModuleConf(file));
+    const db = new Database(file, { readonly: true });
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => (r as { name: string }).name);
+    db.close();
+    expect(tables).toContain('radacct');
+  });
+
   it('one writer per file: two instances (as two cluster workers) write through one elected writer; when it closes the other takes over', async () => {
     const file = path.join(tmp, `db-${++n}.sqlite`);
     // A socket left by a writer that was killed: nobody listens on it; the first connection takes its place.

@@ -216,8 +216,12 @@ export class Sql {
     new Sql(config, ctx.log, ctx.name, trunkFactory, ctx.xlats).configure(ctx, at);
   }
 
-  /** Opens the connections (SQLite: the worker; PostgreSQL: `pool.start` connections per server). */
-  instantiate(ctx: InstantiateContext): void {
+  /**
+   * Opens the connections (SQLite: the worker; PostgreSQL: `pool.start` connections per server).
+   * SQLite's are local: the start waits until they are open (or failed), at most `busy_timeout` +
+   * 1 s, so the first request does not wait on a thread start and a schema bootstrap.
+   */
+  instantiate(ctx: InstantiateContext): void | Promise<void> {
     this.configure(ctx);
     const c = this.config;
     const p = c.pool;
@@ -258,6 +262,7 @@ export class Sql {
       log: (m) => this.log.info(m),
     });
     this.pool.open();
+    if (this.driver === 'sqlite') return this.pool.settled(c.sqlite.busy_timeout * 1000 + 1000);
   }
 
   /** Closes every connection (tolerates a partial instantiate). */
